@@ -1,0 +1,95 @@
+// Canonical binary codec for store keys and values.
+//
+// Grammar (docs/state-layout.md):
+//   u8     := 1 byte
+//   u32    := 4 bytes big-endian
+//   u64    := 8 bytes big-endian
+//   i64    := u64 of (v XOR 2^63)       -- order-preserving for signed values
+//   amount := 16 bytes big-endian (u128)
+//   dec    := 16 bytes big-endian of (raw XOR 2^127)  -- order-preserving
+//   u256   := 32 bytes big-endian
+//   bytes  := u32 length, then the bytes
+//   str    := bytes (UTF-8 not checked)
+//   bool   := u8 0 or 1 (anything else is an error on decode)
+//
+// Because every fixed field is big-endian and every variable field is
+// length-prefixed, a key built from fields sorts numerically by its leading
+// fixed fields, and the encoding of a prefix of fields is a byte prefix of the
+// full key (so "all records of user U" is a prefix scan).
+//
+// Values use the same encoder; Decoder::Finish() rejects trailing bytes.
+// Value types; deterministic.
+#ifndef MESHSEC_CORE_CODEC_H_
+#define MESHSEC_CORE_CODEC_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "core/amount.h"
+#include "core/dec.h"
+#include "core/uint256.h"
+
+namespace mesh {
+
+class Encoder {
+ public:
+  Encoder() = default;
+  explicit Encoder(uint8_t table_prefix) { U8(table_prefix); }
+
+  Encoder& U8(uint8_t v);
+  Encoder& U32(uint32_t v);
+  Encoder& U64(uint64_t v);
+  Encoder& I64(int64_t v);
+  Encoder& Bool(bool v);
+  Encoder& Amt(Amount v);
+  Encoder& Decimal(Dec v);
+  Encoder& Big(const U256& v);
+  Encoder& Bytes(std::string_view v);
+  Encoder& Str(std::string_view v) { return Bytes(v); }
+  // Appends raw bytes with no length prefix (only as the last key field).
+  Encoder& Raw(std::string_view v);
+
+  const std::string& data() const { return out_; }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+// Reads fields in the order they were written. Every getter returns
+// DataLoss on truncated or malformed input.
+class Decoder {
+ public:
+  explicit Decoder(std::string_view in) : in_(in) {}
+
+  absl::StatusOr<uint8_t> U8();
+  absl::StatusOr<uint32_t> U32();
+  absl::StatusOr<uint64_t> U64();
+  absl::StatusOr<int64_t> I64();
+  absl::StatusOr<bool> Bool();
+  absl::StatusOr<Amount> Amt();
+  absl::StatusOr<Dec> Decimal();
+  absl::StatusOr<U256> Big();
+  absl::StatusOr<std::string> Bytes();
+  absl::StatusOr<std::string> Str() { return Bytes(); }
+  // The remaining bytes (for a trailing Raw field).
+  std::string_view Rest();
+
+  bool AtEnd() const { return in_.empty(); }
+  // DataLoss if bytes remain.
+  absl::Status Finish() const;
+
+ private:
+  absl::StatusOr<std::string_view> Take(size_t n);
+  std::string_view in_;
+};
+
+// The smallest key greater than every key that starts with `prefix`
+// ("" when no such key exists, i.e. prefix is all 0xff: scan to the end).
+std::string PrefixEnd(std::string_view prefix);
+
+}  // namespace mesh
+
+#endif  // MESHSEC_CORE_CODEC_H_

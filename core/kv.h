@@ -1,0 +1,138 @@
+// Ordered key/value store interfaces, the in-memory store, write batches and
+// discardable overlays.
+//
+// Keys and values are byte strings; iteration is in ascending (or descending)
+// unsigned byte order of keys. All state of a chain lives in one KvStore.
+//
+// Atomicity model (docs/architecture.md): each tx/packet runs in an Overlay
+// over the block's Overlay, which runs over the durable store. A successful tx
+// Commit()s its overlay into the parent; a rejected one is simply destroyed.
+// At block commit the block overlay's writes become one WriteBatch applied
+// atomically with DurableStore::Write.
+//
+// Thread safety: none of these types is thread-safe; a chain's state machine
+// is single-threaded. Deterministic: no hashing, iteration in key order.
+#ifndef MESHSEC_CORE_KV_H_
+#define MESHSEC_CORE_KV_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace mesh {
+
+// Iterates a key range. Usage:
+//   for (auto it = store.Scan(b, e); it->Valid(); it->Next()) { ... }
+//   MESH_RETURN_IF_ERROR(it->status());
+// The store must not be modified while an iterator over it is alive.
+class KvIterator {
+ public:
+  virtual ~KvIterator() = default;
+  virtual bool Valid() const = 0;
+  virtual void Next() = 0;
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  // Non-OK if iteration stopped because of an I/O error.
+  virtual absl::Status status() const = 0;
+};
+
+class KvReader {
+ public:
+  virtual ~KvReader() = default;
+  // nullopt if absent; a non-OK status only on I/O failure.
+  virtual absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const = 0;
+  // Keys in [begin, end), ascending; end == "" means unbounded.
+  // With reverse = true, the same range in descending order.
+  virtual std::unique_ptr<KvIterator> Scan(std::string_view begin,
+                                           std::string_view end,
+                                           bool reverse = false) const = 0;
+  // Convenience: every key starting with `prefix`.
+  std::unique_ptr<KvIterator> ScanPrefix(std::string_view prefix,
+                                         bool reverse = false) const;
+  absl::StatusOr<bool> Has(std::string_view key) const;
+};
+
+class KvStore : public KvReader {
+ public:
+  virtual absl::Status Put(std::string_view key, std::string_view value) = 0;
+  virtual absl::Status Delete(std::string_view key) = 0;
+};
+
+// An ordered set of puts and deletes (nullopt = delete), applied atomically.
+class WriteBatch {
+ public:
+  void Put(std::string_view key, std::string_view value);
+  void Delete(std::string_view key);
+  const std::map<std::string, std::optional<std::string>, std::less<>>& ops() const {
+    return ops_;
+  }
+  bool empty() const { return ops_.empty(); }
+  size_t size() const { return ops_.size(); }
+  void Clear() { ops_.clear(); }
+  // Canonical bytes of the batch (for state hashing): for each op in key
+  // order, u8 kind (1 put, 0 delete), bytes key, [bytes value].
+  std::string Serialize() const;
+
+ private:
+  std::map<std::string, std::optional<std::string>, std::less<>> ops_;
+};
+
+// A store that can apply a WriteBatch atomically (memory, RocksDB).
+class DurableStore : public KvStore {
+ public:
+  virtual absl::Status Write(const WriteBatch& batch) = 0;
+};
+
+// In-memory ordered store (std::map). Used by tests, simulations, benchmarks.
+class MemStore : public DurableStore {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override;
+  std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
+                                   bool reverse = false) const override;
+  absl::Status Put(std::string_view key, std::string_view value) override;
+  absl::Status Delete(std::string_view key) override;
+  absl::Status Write(const WriteBatch& batch) override;
+  size_t size() const { return data_.size(); }
+
+ private:
+  std::map<std::string, std::string, std::less<>> data_;
+};
+
+// A discardable layer of writes over a parent store. Reads see the overlay's
+// writes first, then the parent. Nothing reaches the parent until Commit().
+// Overlays nest: an Overlay's parent may be another Overlay.
+// REQUIRES: the parent outlives the overlay and is not written to directly
+// while the overlay has pending writes.
+class Overlay : public KvStore {
+ public:
+  explicit Overlay(KvStore* parent) : parent_(parent) {}
+  Overlay(const Overlay&) = delete;
+  Overlay& operator=(const Overlay&) = delete;
+
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override;
+  std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
+                                   bool reverse = false) const override;
+  absl::Status Put(std::string_view key, std::string_view value) override;
+  absl::Status Delete(std::string_view key) override;
+
+  // Applies the pending writes to the parent and clears them.
+  absl::Status Commit();
+  // Drops the pending writes.
+  void Discard() { batch_.Clear(); }
+  // The pending writes (for the block overlay: the block's write batch).
+  const WriteBatch& pending() const { return batch_; }
+  KvStore* parent() const { return parent_; }
+
+ private:
+  KvStore* parent_;
+  WriteBatch batch_;
+};
+
+}  // namespace mesh
+
+#endif  // MESHSEC_CORE_KV_H_

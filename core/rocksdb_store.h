@@ -1,0 +1,48 @@
+// RocksDB-backed DurableStore. The only file in the engine that includes
+// RocksDB headers. Write() applies a WriteBatch as one atomic RocksDB write
+// (sync'd when Options::sync is true), so a crash leaves all of a block's
+// writes or none of them.
+#ifndef MESHSEC_CORE_ROCKSDB_STORE_H_
+#define MESHSEC_CORE_ROCKSDB_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/kv.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace mesh {
+
+class RocksDbStore : public DurableStore {
+ public:
+  struct Options {
+    bool create_if_missing = true;
+    bool sync = true;  // fsync each Write (block commit)
+  };
+  static absl::StatusOr<std::unique_ptr<RocksDbStore>> Open(const std::string& path,
+                                                            Options options);
+  static absl::StatusOr<std::unique_ptr<RocksDbStore>> Open(const std::string& path) {
+    return Open(path, Options());
+  }
+  ~RocksDbStore() override;
+
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override;
+  std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
+                                   bool reverse = false) const override;
+  absl::Status Put(std::string_view key, std::string_view value) override;
+  absl::Status Delete(std::string_view key) override;
+  absl::Status Write(const WriteBatch& batch) override;
+
+ private:
+  RocksDbStore(std::unique_ptr<rocksdb::DB> db, Options options);
+  std::unique_ptr<rocksdb::DB> db_;
+  Options options_;
+};
+
+}  // namespace mesh
+
+#endif  // MESHSEC_CORE_ROCKSDB_STORE_H_

@@ -1,0 +1,237 @@
+// Native staking with Cosmos SDK semantics (shared/reference/neighbours.md §1).
+//
+// One chain's validators, delegations as shares, unbonding and redelegation
+// entries, slashing with infraction height, jailing, tombstoning, end-block
+// validator-set selection and F1-style rewards. It knows nothing about mesh
+// security or IBC: what the mesh layer needs leaves as plain data
+// (ValidatorEvent) through DrainEvents().
+//
+// All state lives in ctx.store() (prefixes in docs/state-layout.md); the class
+// holds no state, so every call is atomic with the caller's overlay.
+// Deterministic: no clocks (time = ctx.time_ns()), no floats, ordered
+// iteration only. Tokens of Bonded validators sit in the bonded pool account,
+// those of other validators and of unbonding entries in the not-bonded pool.
+//
+// Error convention: deterministic rejections are InvalidArgument (bad input),
+// NotFound (unknown validator/delegation), FailedPrecondition (state does not
+// allow it: insufficient funds/shares, max entries, jailed, tombstoned...).
+#ifndef MESHSEC_STAKING_STAKING_H_
+#define MESHSEC_STAKING_STAKING_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/amount.h"
+#include "core/codec.h"
+#include "core/context.h"
+#include "core/dec.h"
+#include "core/ids.h"
+
+namespace mesh::staking {
+
+inline const AccountAddress kBondedPool{"module/bonded_pool"};
+inline const AccountAddress kNotBondedPool{"module/not_bonded_pool"};
+inline const AccountAddress kDistributionPool{"module/distribution"};
+
+struct Params {
+  Denom bond_denom{"stake"};
+  uint64_t unbonding_time_s = 1814400;  // 21 days
+  uint32_t max_validators = 100;
+  uint32_t max_entries = 7;
+  uint64_t power_reduction = 1000000;
+  Dec slash_fraction_double_sign = Dec::FromRaw(Dec::kOne / 20);   // 0.05
+  Dec slash_fraction_downtime = Dec::FromRaw(Dec::kOne / 100);     // 0.01
+  uint64_t downtime_jail_duration_s = 600;
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<Params> Decode(Decoder& d);
+};
+
+enum class BondStatus : uint8_t { kUnbonded = 1, kUnbonding = 2, kBonded = 3 };
+
+struct Validator {
+  ValidatorAddress operator_address;
+  AccountAddress operator_account;  // the self-delegator
+  BondStatus status = BondStatus::kUnbonded;
+  Amount tokens;
+  Dec delegator_shares;
+  bool jailed = false;
+  bool tombstoned = false;
+  uint64_t jailed_until_ns = 0;
+  uint64_t unbonding_height = 0;
+  uint64_t unbonding_time_ns = 0;
+  Dec commission_rate;
+  Amount min_self_delegation;
+  // Consensus power = floor(tokens / power_reduction) when bonded, else 0.
+  uint64_t ConsensusPower(uint64_t power_reduction) const;
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<Validator> Decode(Decoder& d);
+};
+
+struct Delegation {
+  AccountAddress delegator;
+  ValidatorAddress validator;
+  Dec shares;
+};
+
+struct UnbondingEntry {
+  uint64_t creation_height = 0;
+  uint64_t completion_time_ns = 0;
+  Amount initial_balance;
+  Amount balance;
+};
+
+struct UnbondingDelegation {
+  AccountAddress delegator;
+  ValidatorAddress validator;
+  std::vector<UnbondingEntry> entries;
+};
+
+struct RedelegationEntry {
+  uint64_t creation_height = 0;
+  uint64_t completion_time_ns = 0;
+  Amount initial_balance;
+  Dec shares_dst;
+};
+
+struct Redelegation {
+  AccountAddress delegator;
+  ValidatorAddress src;
+  ValidatorAddress dst;
+  std::vector<RedelegationEntry> entries;
+};
+
+// What happened to a validator in this block, for the mesh layer.
+struct ValidatorEvent {
+  enum class Kind : uint8_t {
+    kBonded = 1,          // entered the active set
+    kBeginUnbonding = 2,  // left the active set
+    kModified = 3,        // commission change; also emitted by every slash
+    kJailed = 4,
+    kUnjailed = 5,
+    kTombstoned = 6,
+    kSlashed = 7,
+  };
+  Kind kind;
+  ValidatorAddress validator;
+  uint64_t height = 0;   // block in which it happened
+  // kSlashed only:
+  int64_t infraction_height = 0;
+  uint64_t power = 0;     // consensus power at the infraction
+  Amount amount;          // tokens burned from the validator (T)
+  Dec fraction;           // slash fraction applied
+  bool double_sign = false;
+};
+
+// A change to the consensus validator set (power 0 = removed).
+struct ValidatorUpdate {
+  ValidatorAddress validator;
+  uint64_t power = 0;
+};
+
+class Staking {
+ public:
+  // Genesis: stores params. InvalidArgument for invalid params.
+  static absl::Status InitGenesis(const Context& ctx, const Params& params);
+  static absl::StatusOr<Params> GetParams(const Context& ctx);
+  static absl::Status SetParams(const Context& ctx, const Params& params);
+
+  // Creates a validator and self-delegates `self_bond` from `operator_account`.
+  static absl::Status CreateValidator(const Context& ctx, const ValidatorAddress& val,
+                                      const AccountAddress& operator_account,
+                                      Amount self_bond, Dec commission_rate);
+  // Moves `amount` bond-denom tokens from `delegator` into the validator's
+  // pool; returns the shares issued (SDK exchange-rate rounding).
+  static absl::StatusOr<Dec> Delegate(const Context& ctx, const AccountAddress& delegator,
+                                      const ValidatorAddress& val, Amount amount);
+  // Undelegates by token amount (ValidateUnbondAmount + Unbond) into an
+  // unbonding entry maturing at t + unbonding_time. Returns the entry's
+  // completion time (ns); the tokens moved into the entry are in *tokens.
+  static absl::StatusOr<uint64_t> Undelegate(const Context& ctx, const AccountAddress& delegator,
+                                             const ValidatorAddress& val, Amount amount,
+                                             Amount* tokens = nullptr);
+  // Undelegates `shares` and pays the tokens to the delegator at once (the
+  // mesh consumer's "instant undelegate"). Returns the tokens paid.
+  static absl::StatusOr<Amount> InstantUndelegate(const Context& ctx,
+                                                  const AccountAddress& delegator,
+                                                  const ValidatorAddress& val, Dec shares);
+  // Shares corresponding to `amount` tokens of `delegator`'s delegation,
+  // truncated (SDK ValidateUnbondAmount).
+  static absl::StatusOr<Dec> ValidateUnbondAmount(const Context& ctx,
+                                                  const AccountAddress& delegator,
+                                                  const ValidatorAddress& val, Amount amount);
+  // Redelegates by token amount; returns the completion time (ns), 0 when
+  // the source was unbonded (no record).
+  static absl::StatusOr<uint64_t> BeginRedelegate(const Context& ctx,
+                                                  const AccountAddress& delegator,
+                                                  const ValidatorAddress& src,
+                                                  const ValidatorAddress& dst, Amount amount);
+
+  // Slashes per neighbours.md §1.7; returns tokens burned from the validator
+  // (T). Emits kModified and kSlashed.
+  static absl::StatusOr<Amount> Slash(const Context& ctx, const ValidatorAddress& val,
+                                      int64_t infraction_height, uint64_t power, Dec fraction,
+                                      bool double_sign = false);
+  static absl::Status Jail(const Context& ctx, const ValidatorAddress& val);
+  static absl::Status Unjail(const Context& ctx, const ValidatorAddress& val);
+  static absl::Status Tombstone(const Context& ctx, const ValidatorAddress& val);
+  // Double-sign: slash double-sign fraction at infraction_height, jail
+  // forever, tombstone. Ignored (OK) if already tombstoned or unbonded.
+  static absl::Status HandleDoubleSign(const Context& ctx, const ValidatorAddress& val,
+                                       int64_t infraction_height, uint64_t power);
+  // Downtime: slash downtime fraction at infraction_height, jail until
+  // t + downtime_jail_duration.
+  static absl::Status HandleDowntime(const Context& ctx, const ValidatorAddress& val,
+                                     int64_t infraction_height, uint64_t power);
+
+  // End of block: active-set selection (top max_validators by power, ties by
+  // operator address), then matured validators, unbonding and redelegation
+  // entries. Returns the consensus updates.
+  static absl::StatusOr<std::vector<ValidatorUpdate>> EndBlock(const Context& ctx);
+
+  // Rewards (F1 accumulator). Allocates `amount` of `denom`, held by
+  // `from`, to bonded validators pro rata to power (commission to the
+  // operator), remainder dust stays in the distribution pool.
+  static absl::Status AllocateRewards(const Context& ctx, const AccountAddress& from,
+                                      const Denom& denom, Amount amount);
+  // Pays `delegator`'s accrued rewards on `val` (every denom) to
+  // `delegator` and returns them.
+  static absl::StatusOr<std::vector<std::pair<Denom, Amount>>> WithdrawRewards(
+      const Context& ctx, const AccountAddress& delegator, const ValidatorAddress& val);
+
+  // Queries.
+  static absl::StatusOr<std::optional<Validator>> GetValidator(const Context& ctx,
+                                                               const ValidatorAddress& val);
+  static absl::StatusOr<std::vector<Validator>> AllValidators(const Context& ctx);
+  // Bonded validators ordered by power desc, then address.
+  static absl::StatusOr<std::vector<Validator>> BondedValidators(const Context& ctx);
+  static absl::StatusOr<std::optional<Delegation>> GetDelegation(
+      const Context& ctx, const AccountAddress& delegator, const ValidatorAddress& val);
+  static absl::StatusOr<std::vector<Delegation>> DelegatorDelegations(
+      const Context& ctx, const AccountAddress& delegator);
+  static absl::StatusOr<std::vector<Delegation>> ValidatorDelegations(
+      const Context& ctx, const ValidatorAddress& val);
+  // Tokens of a delegation: shares * tokens / delegator_shares, truncated.
+  static absl::StatusOr<Amount> DelegationTokens(const Context& ctx,
+                                                 const AccountAddress& delegator,
+                                                 const ValidatorAddress& val);
+  static absl::StatusOr<std::optional<UnbondingDelegation>> GetUnbondingDelegation(
+      const Context& ctx, const AccountAddress& delegator, const ValidatorAddress& val);
+  static absl::StatusOr<std::vector<UnbondingDelegation>> DelegatorUnbondingDelegations(
+      const Context& ctx, const AccountAddress& delegator);
+  static absl::StatusOr<std::vector<Redelegation>> DelegatorRedelegations(
+      const Context& ctx, const AccountAddress& delegator);
+
+  // Validator events recorded since the last drain, in the order they
+  // happened; clears them.
+  static absl::StatusOr<std::vector<ValidatorEvent>> DrainEvents(const Context& ctx);
+
+  // Checks the module invariants (neighbours.md §1.11); Internal on failure.
+  static absl::Status CheckInvariants(const Context& ctx);
+};
+
+}  // namespace mesh::staking
+
+#endif  // MESHSEC_STAKING_STAKING_H_
