@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -55,6 +56,16 @@ absl::Status VerifySignature(std::string_view pubkey33, std::string_view message
                              std::string_view sig64);
 
 // Bech32 (BIP-173) encoding of 8-bit data. Errors are InvalidArgument.
+//
+// Rules (both directions): the human-readable part (hrp) is 1..83 characters
+// in US-ASCII 33..126; the whole string is at most kBech32MaxLength
+// characters. Encode requires a hrp without upper-case letters and always
+// emits lower case. Decode accepts an all-lower or all-upper string (mixed
+// case is rejected), splits at the LAST '1', requires a 6-character checksum
+// computed with constant 1 (BIP-173, not BIP-350 bech32m), and returns the
+// hrp in lower case. 5->8 bit conversion rejects non-zero padding and
+// padding of 5 bits or more.
+inline constexpr size_t kBech32MaxLength = 90;
 absl::StatusOr<std::string> Bech32Encode(std::string_view hrp, std::string_view data);
 struct Bech32Decoded {
   std::string hrp;
@@ -62,12 +73,39 @@ struct Bech32Decoded {
 };
 absl::StatusOr<Bech32Decoded> Bech32Decode(std::string_view s);
 
+// Lower level: bech32 over 5-bit values (each < 32), checksum excluded. Used
+// for payloads that are not whole bytes (e.g. a segwit version prefix).
+absl::StatusOr<std::string> Bech32EncodeValues(std::string_view hrp,
+                                               const std::vector<uint8_t>& values5);
+struct Bech32DecodedValues {
+  std::string hrp;
+  std::vector<uint8_t> values5;
+};
+absl::StatusOr<Bech32DecodedValues> Bech32DecodeValues(std::string_view s);
+// Regroups `in` (values of `from_bits` bits) into values of `to_bits` bits,
+// big-endian bit order. With `pad`, a final partial group is zero-padded;
+// without, leftover bits must be fewer than `from_bits` and all zero.
+// InvalidArgument on an out-of-range input value or bad padding.
+// REQUIRES: 1 <= from_bits, to_bits <= 8.
+absl::StatusOr<std::vector<uint8_t>> ConvertBits(const std::vector<uint8_t>& in,
+                                                 int from_bits, int to_bits, bool pad);
+
 // Address bytes (20) of a compressed public key.
 std::string AddressBytes(std::string_view pubkey33);
 // "<prefix>1..." account address and "<prefix>valoper1..." operator address
-// of the same key.
+// of the same key. REQUIRES: `prefix` is a valid lower-case hrp short enough
+// for the result (check configuration with AddressToBech32 first); aborts
+// otherwise, as that is a configuration bug, not an input error.
 std::string AccountAddressOf(std::string_view prefix, std::string_view pubkey33);
 std::string ValoperAddressOf(std::string_view prefix, std::string_view pubkey33);
+// Bech32 of raw address bytes under `hrp` (e.g. "cosmos", "cosmosvaloper").
+// InvalidArgument on a bad hrp or a result longer than kBech32MaxLength.
+absl::StatusOr<std::string> AddressToBech32(std::string_view hrp, std::string_view addr_bytes);
+// Raw address bytes of `addr` if it is valid bech32 with exactly hrp
+// `expected_hrp` (compared in lower case) and a 1..255-byte payload (the
+// Cosmos SDK VerifyAddressFormat bound); InvalidArgument otherwise.
+absl::StatusOr<std::string> AddressFromBech32(std::string_view expected_hrp,
+                                              std::string_view addr);
 
 }  // namespace mesh
 

@@ -1,0 +1,159 @@
+#include "core/codec.h"
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/status.h"
+
+namespace mesh {
+namespace {
+
+constexpr uint64_t kI64SignFlip = uint64_t{1} << 63;
+constexpr u128 kI128SignFlip = u128{1} << 127;
+
+// Appends the `n` low-order bytes of `v`, most significant first.
+template <typename T>
+void PutBigEndian(std::string& out, T v, int n) {
+  for (int i = n - 1; i >= 0; --i) {
+    out.push_back(static_cast<char>(static_cast<uint8_t>(v >> (8 * i))));
+  }
+}
+
+template <typename T>
+T GetBigEndian(std::string_view bytes) {
+  T v = 0;
+  for (char c : bytes) v = static_cast<T>((v << 8) | static_cast<uint8_t>(c));
+  return v;
+}
+
+}  // namespace
+
+Encoder& Encoder::U8(uint8_t v) {
+  out_.push_back(static_cast<char>(v));
+  return *this;
+}
+
+Encoder& Encoder::U32(uint32_t v) {
+  PutBigEndian(out_, v, 4);
+  return *this;
+}
+
+Encoder& Encoder::U64(uint64_t v) {
+  PutBigEndian(out_, v, 8);
+  return *this;
+}
+
+Encoder& Encoder::I64(int64_t v) { return U64(static_cast<uint64_t>(v) ^ kI64SignFlip); }
+
+Encoder& Encoder::Bool(bool v) { return U8(v ? 1 : 0); }
+
+Encoder& Encoder::Amt(Amount v) {
+  PutBigEndian(out_, v.raw(), 16);
+  return *this;
+}
+
+Encoder& Encoder::Decimal(Dec v) {
+  PutBigEndian(out_, static_cast<u128>(v.raw()) ^ kI128SignFlip, 16);
+  return *this;
+}
+
+Encoder& Encoder::Big(const U256& v) {
+  PutBigEndian(out_, v.hi(), 16);
+  PutBigEndian(out_, v.lo(), 16);
+  return *this;
+}
+
+Encoder& Encoder::Bytes(std::string_view v) {
+  // Lengths above u32 cannot be encoded; no store key or value comes close,
+  // so this is a programming error rather than an input error.
+  MESH_CHECK(v.size() <= 0xffffffffu);
+  U32(static_cast<uint32_t>(v.size()));
+  out_.append(v);
+  return *this;
+}
+
+Encoder& Encoder::Raw(std::string_view v) {
+  out_.append(v);
+  return *this;
+}
+
+absl::StatusOr<std::string_view> Decoder::Take(size_t n) {
+  if (in_.size() < n) {
+    return absl::DataLossError(absl::StrCat("codec: truncated input: need ", n,
+                                            " bytes, have ", in_.size()));
+  }
+  std::string_view head = in_.substr(0, n);
+  in_.remove_prefix(n);
+  return head;
+}
+
+absl::StatusOr<uint8_t> Decoder::U8() {
+  MESH_ASSIGN_OR_RETURN(std::string_view b, Take(1));
+  return static_cast<uint8_t>(b[0]);
+}
+
+absl::StatusOr<uint32_t> Decoder::U32() {
+  MESH_ASSIGN_OR_RETURN(std::string_view b, Take(4));
+  return GetBigEndian<uint32_t>(b);
+}
+
+absl::StatusOr<uint64_t> Decoder::U64() {
+  MESH_ASSIGN_OR_RETURN(std::string_view b, Take(8));
+  return GetBigEndian<uint64_t>(b);
+}
+
+absl::StatusOr<int64_t> Decoder::I64() {
+  MESH_ASSIGN_OR_RETURN(uint64_t u, U64());
+  return static_cast<int64_t>(u ^ kI64SignFlip);
+}
+
+absl::StatusOr<bool> Decoder::Bool() {
+  MESH_ASSIGN_OR_RETURN(uint8_t b, U8());
+  if (b > 1) return absl::DataLossError(absl::StrCat("codec: invalid bool byte ", static_cast<int>(b)));
+  return b == 1;
+}
+
+absl::StatusOr<Amount> Decoder::Amt() {
+  MESH_ASSIGN_OR_RETURN(std::string_view b, Take(16));
+  return Amount(GetBigEndian<u128>(b));
+}
+
+absl::StatusOr<Dec> Decoder::Decimal() {
+  MESH_ASSIGN_OR_RETURN(std::string_view b, Take(16));
+  return Dec::FromRaw(static_cast<i128>(GetBigEndian<u128>(b) ^ kI128SignFlip));
+}
+
+absl::StatusOr<U256> Decoder::Big() {
+  MESH_ASSIGN_OR_RETURN(std::string_view b, Take(32));
+  return U256(GetBigEndian<u128>(b.substr(0, 16)), GetBigEndian<u128>(b.substr(16)));
+}
+
+absl::StatusOr<std::string> Decoder::Bytes() {
+  MESH_ASSIGN_OR_RETURN(uint32_t n, U32());
+  MESH_ASSIGN_OR_RETURN(std::string_view b, Take(n));
+  return std::string(b);
+}
+
+std::string_view Decoder::Rest() {
+  std::string_view rest = in_;
+  in_ = std::string_view();
+  return rest;
+}
+
+absl::Status Decoder::Finish() const {
+  if (in_.empty()) return absl::OkStatus();
+  return absl::DataLossError(
+      absl::StrCat("codec: ", in_.size(), " trailing bytes after the last field"));
+}
+
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<uint8_t>(end.back()) == 0xff) end.pop_back();
+  if (end.empty()) return end;
+  end.back() = static_cast<char>(static_cast<uint8_t>(end.back()) + 1);
+  return end;
+}
+
+}  // namespace mesh

@@ -1,0 +1,245 @@
+#include "core/kv.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "core/codec.h"
+#include "core/status.h"
+
+namespace mesh {
+namespace {
+
+// Walks the entries of an ordered std::map whose keys lie in [begin, end)
+// (end == "" unbounded), ascending or descending. Used directly by MemStore
+// and, for the pending writes, inside the Overlay's merging iterator.
+template <typename Map>
+class MapRange {
+ public:
+  using Iter = typename Map::const_iterator;
+
+  MapRange(const Map& map, std::string_view begin, std::string_view end, bool reverse)
+      : reverse_(reverse) {
+    first_ = map.lower_bound(begin);
+    last_ = end.empty() ? map.end() : map.lower_bound(end);
+    if (!end.empty() && end <= begin) last_ = first_;  // empty range
+    if (reverse_) {
+      cur_ = last_;
+      StepBack();
+    } else {
+      cur_ = first_;
+    }
+  }
+
+  bool Valid() const { return valid_ && cur_ != last_; }
+  void Next() {
+    if (reverse_) {
+      StepBack();
+    } else {
+      ++cur_;
+    }
+  }
+  const typename Map::value_type& entry() const { return *cur_; }
+
+ private:
+  // Moves to the previous entry; an empty range ends iteration.
+  void StepBack() {
+    if (cur_ == first_) {
+      valid_ = false;
+      return;
+    }
+    --cur_;
+  }
+
+  bool reverse_;
+  bool valid_ = true;
+  Iter first_, last_, cur_;
+};
+
+class MemIterator : public KvIterator {
+ public:
+  using Map = std::map<std::string, std::string, std::less<>>;
+  MemIterator(const Map& map, std::string_view begin, std::string_view end, bool reverse)
+      : range_(map, begin, end, reverse) {}
+
+  bool Valid() const override { return range_.Valid(); }
+  void Next() override { range_.Next(); }
+  std::string_view key() const override { return range_.entry().first; }
+  std::string_view value() const override { return range_.entry().second; }
+  absl::Status status() const override { return absl::OkStatus(); }
+
+ private:
+  MapRange<Map> range_;
+};
+
+// Merges an overlay's pending writes (which win on equal keys and may be
+// deletions) with the parent's iterator, in the requested direction.
+class OverlayIterator : public KvIterator {
+ public:
+  using Ops = std::map<std::string, std::optional<std::string>, std::less<>>;
+
+  OverlayIterator(const Ops& ops, std::unique_ptr<KvIterator> parent, std::string_view begin,
+                  std::string_view end, bool reverse)
+      : own_(ops, begin, end, reverse), parent_(std::move(parent)), reverse_(reverse) {
+    Settle();
+  }
+
+  bool Valid() const override { return current_ != Source::kNone; }
+  void Next() override {
+    if (current_ == Source::kOwn) {
+      own_.Next();
+    } else if (current_ == Source::kParent) {
+      parent_->Next();
+    }
+    Settle();
+  }
+  std::string_view key() const override {
+    return current_ == Source::kOwn ? std::string_view(own_.entry().first) : parent_->key();
+  }
+  std::string_view value() const override {
+    return current_ == Source::kOwn ? std::string_view(*own_.entry().second)
+                                    : parent_->value();
+  }
+  absl::Status status() const override { return parent_->status(); }
+
+ private:
+  enum class Source { kNone, kOwn, kParent };
+
+  // True if key `a` comes before key `b` in the iteration direction.
+  bool Before(std::string_view a, std::string_view b) const {
+    return reverse_ ? a > b : a < b;
+  }
+
+  // Chooses the next visible entry: skips parent entries shadowed by a
+  // pending write and pending deletions. Stops on a parent I/O error so the
+  // caller never sees a partial merge as complete.
+  void Settle() {
+    current_ = Source::kNone;
+    while (parent_->status().ok()) {
+      bool own_ok = own_.Valid();
+      bool parent_ok = parent_->Valid();
+      if (!own_ok && !parent_ok) return;
+      if (!own_ok || (parent_ok && Before(parent_->key(), own_.entry().first))) {
+        current_ = Source::kParent;
+        return;
+      }
+      if (parent_ok && parent_->key() == own_.entry().first) {
+        parent_->Next();  // shadowed by the pending write
+        continue;
+      }
+      if (own_.entry().second.has_value()) {
+        current_ = Source::kOwn;
+        return;
+      }
+      own_.Next();  // pending deletion
+    }
+  }
+
+  MapRange<Ops> own_;
+  std::unique_ptr<KvIterator> parent_;
+  bool reverse_;
+  Source current_ = Source::kNone;
+};
+
+}  // namespace
+
+std::unique_ptr<KvIterator> KvReader::ScanPrefix(std::string_view prefix, bool reverse) const {
+  return Scan(prefix, PrefixEnd(prefix), reverse);
+}
+
+absl::StatusOr<bool> KvReader::Has(std::string_view key) const {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(key));
+  return v.has_value();
+}
+
+void WriteBatch::Put(std::string_view key, std::string_view value) {
+  ops_.insert_or_assign(std::string(key), std::optional<std::string>(std::string(value)));
+}
+
+void WriteBatch::Delete(std::string_view key) {
+  ops_.insert_or_assign(std::string(key), std::optional<std::string>());
+}
+
+std::string WriteBatch::Serialize() const {
+  Encoder e;
+  for (const auto& [key, value] : ops_) {
+    e.U8(value.has_value() ? 1 : 0).Bytes(key);
+    if (value.has_value()) e.Bytes(*value);
+  }
+  return e.Take();
+}
+
+absl::StatusOr<std::optional<std::string>> MemStore::Get(std::string_view key) const {
+  auto it = data_.find(key);
+  if (it == data_.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+std::unique_ptr<KvIterator> MemStore::Scan(std::string_view begin, std::string_view end,
+                                           bool reverse) const {
+  return std::make_unique<MemIterator>(data_, begin, end, reverse);
+}
+
+absl::Status MemStore::Put(std::string_view key, std::string_view value) {
+  data_.insert_or_assign(std::string(key), std::string(value));
+  return absl::OkStatus();
+}
+
+absl::Status MemStore::Delete(std::string_view key) {
+  auto it = data_.find(key);
+  if (it != data_.end()) data_.erase(it);
+  return absl::OkStatus();
+}
+
+absl::Status MemStore::Write(const WriteBatch& batch) {
+  for (const auto& [key, value] : batch.ops()) {
+    if (value.has_value()) {
+      data_.insert_or_assign(key, *value);
+    } else {
+      data_.erase(key);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> Overlay::Get(std::string_view key) const {
+  auto it = batch_.ops().find(key);
+  if (it != batch_.ops().end()) return it->second;
+  return parent_->Get(key);
+}
+
+std::unique_ptr<KvIterator> Overlay::Scan(std::string_view begin, std::string_view end,
+                                          bool reverse) const {
+  return std::make_unique<OverlayIterator>(batch_.ops(), parent_->Scan(begin, end, reverse),
+                                           begin, end, reverse);
+}
+
+absl::Status Overlay::Put(std::string_view key, std::string_view value) {
+  batch_.Put(key, value);
+  return absl::OkStatus();
+}
+
+absl::Status Overlay::Delete(std::string_view key) {
+  batch_.Delete(key);
+  return absl::OkStatus();
+}
+
+absl::Status Overlay::Commit() {
+  // A durable parent gets the whole batch as one atomic write; another
+  // overlay cannot fail half-way, so op-by-op is equally atomic there.
+  if (auto* durable = dynamic_cast<DurableStore*>(parent_)) {
+    MESH_RETURN_IF_ERROR(durable->Write(batch_));
+  } else {
+    for (const auto& [key, value] : batch_.ops()) {
+      MESH_RETURN_IF_ERROR(value.has_value() ? parent_->Put(key, *value)
+                                             : parent_->Delete(key));
+    }
+  }
+  batch_.Clear();
+  return absl::OkStatus();
+}
+
+}  // namespace mesh

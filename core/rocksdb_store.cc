@@ -1,0 +1,136 @@
+#include "core/rocksdb_store.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/status.h"
+#include "rocksdb/db.h"
+#include "rocksdb/iterator.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+
+namespace mesh {
+namespace {
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+// Store failures are internal (they stop block processing); corruption is
+// reported as DataLoss so operators can tell it from a transient I/O error.
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  std::string msg = absl::StrCat("rocksdb ", what, ": ", s.ToString());
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
+  return absl::InternalError(msg);
+}
+
+// Owns the bound strings the ReadOptions slices point at, so they outlive
+// the RocksDB iterator.
+class RocksIterator : public KvIterator {
+ public:
+  RocksIterator(rocksdb::DB* db, std::string_view begin, std::string_view end, bool reverse)
+      : begin_(begin), end_(end), lower_(begin_), upper_(end_) {
+    rocksdb::ReadOptions ro;
+    ro.iterate_lower_bound = &lower_;
+    if (!end_.empty()) ro.iterate_upper_bound = &upper_;
+    it_.reset(db->NewIterator(ro));
+    empty_ = !end_.empty() && end_ <= begin_;
+    if (empty_) return;
+    if (reverse) {
+      it_->SeekToLast();  // honours iterate_upper_bound
+    } else {
+      it_->Seek(lower_);
+    }
+    reverse_ = reverse;
+  }
+
+  bool Valid() const override { return !empty_ && it_->Valid(); }
+  void Next() override {
+    if (reverse_) {
+      it_->Prev();
+    } else {
+      it_->Next();
+    }
+  }
+  std::string_view key() const override {
+    rocksdb::Slice k = it_->key();
+    return std::string_view(k.data(), k.size());
+  }
+  std::string_view value() const override {
+    rocksdb::Slice v = it_->value();
+    return std::string_view(v.data(), v.size());
+  }
+  absl::Status status() const override { return FromRocks(it_->status(), "iterator"); }
+
+ private:
+  std::string begin_, end_;
+  rocksdb::Slice lower_, upper_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  bool reverse_ = false;
+  bool empty_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::string& path,
+                                                                 Options options) {
+  rocksdb::Options ro;
+  ro.create_if_missing = options.create_if_missing;
+  rocksdb::DB* raw = nullptr;
+  MESH_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(ro, path, &raw), "open " + path));
+  return std::unique_ptr<RocksDbStore>(
+      new RocksDbStore(std::unique_ptr<rocksdb::DB>(raw), options));
+}
+
+RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, Options options)
+    : db_(std::move(db)), options_(options) {}
+
+RocksDbStore::~RocksDbStore() {
+  // Close() flushes nothing extra (the WAL already holds every write) but
+  // reports background errors; a destructor has nowhere to send them.
+  if (db_ != nullptr) db_->Close().PermitUncheckedError();
+}
+
+absl::StatusOr<std::optional<std::string>> RocksDbStore::Get(std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  MESH_RETURN_IF_ERROR(FromRocks(s, "get"));
+  return std::optional<std::string>(std::move(value));
+}
+
+std::unique_ptr<KvIterator> RocksDbStore::Scan(std::string_view begin, std::string_view end,
+                                               bool reverse) const {
+  return std::make_unique<RocksIterator>(db_.get(), begin, end, reverse);
+}
+
+absl::Status RocksDbStore::Put(std::string_view key, std::string_view value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return FromRocks(db_->Put(wo, ToSlice(key), ToSlice(value)), "put");
+}
+
+absl::Status RocksDbStore::Delete(std::string_view key) {
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return FromRocks(db_->Delete(wo, ToSlice(key)), "delete");
+}
+
+absl::Status RocksDbStore::Write(const WriteBatch& batch) {
+  rocksdb::WriteBatch wb;
+  for (const auto& [key, value] : batch.ops()) {
+    rocksdb::Status s = value.has_value() ? wb.Put(key, *value) : wb.Delete(key);
+    MESH_RETURN_IF_ERROR(FromRocks(s, "batch"));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return FromRocks(db_->Write(wo, &wb), "write");
+}
+
+}  // namespace mesh
