@@ -48,6 +48,10 @@ class Amount {
   // Parses the canonical form. InvalidArgument on anything else, OutOfRange
   // when the value exceeds 2^128-1.
   static absl::StatusOr<Amount> Parse(std::string_view s);
+  // Parses the reference's JSON Uint128 string (mesh-consumer-ibc.md §0.1:
+  // Rust's unsigned parser): an optional leading '+', then one or more
+  // digits, leading zeros allowed ("+5", "007"). Same errors as Parse.
+  static absl::StatusOr<Amount> ParseWire(std::string_view s);
 
   friend constexpr bool operator==(Amount a, Amount b) = default;
   friend constexpr std::strong_ordering operator<=>(Amount a, Amount b) {
@@ -72,6 +76,9 @@ enum class Rounding {
 // InvalidArgument if c == 0; OutOfRange if the result exceeds 2^128-1.
 absl::StatusOr<Amount> MulDiv(Amount a, Amount b, Amount c, Rounding r);
 absl::StatusOr<u128> MulDivU128(u128 a, u128 b, u128 c, Rounding r);
+
+// Base-10 digits of `v` (no sign, no leading zeros; "0" for zero).
+std::string U128ToDecimalString(u128 v);
 
 }  // namespace mesh
 

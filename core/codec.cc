@@ -81,8 +81,8 @@ Encoder& Encoder::Raw(std::string_view v) {
 
 absl::StatusOr<std::string_view> Decoder::Take(size_t n) {
   if (in_.size() < n) {
-    return absl::DataLossError(absl::StrCat("codec: truncated input: need ", n,
-                                            " bytes, have ", in_.size()));
+    return absl::DataLossError(
+        absl::StrCat("codec: truncated input: need ", n, " bytes, have ", in_.size()));
   }
   std::string_view head = in_.substr(0, n);
   in_.remove_prefix(n);
@@ -111,7 +111,8 @@ absl::StatusOr<int64_t> Decoder::I64() {
 
 absl::StatusOr<bool> Decoder::Bool() {
   MESH_ASSIGN_OR_RETURN(uint8_t b, U8());
-  if (b > 1) return absl::DataLossError(absl::StrCat("codec: invalid bool byte ", static_cast<int>(b)));
+  if (b > 1)
+    return absl::DataLossError(absl::StrCat("codec: invalid bool byte ", static_cast<int>(b)));
   return b == 1;
 }
 

@@ -46,6 +46,7 @@ class Encoder {
   Encoder& Amt(Amount v);
   Encoder& Decimal(Dec v);
   Encoder& Big(const U256& v);
+  // REQUIRES: v.size() < 2^32 (checked; aborts otherwise).
   Encoder& Bytes(std::string_view v);
   Encoder& Str(std::string_view v) { return Bytes(v); }
   // Appends raw bytes with no length prefix (only as the last key field).
@@ -59,7 +60,9 @@ class Encoder {
 };
 
 // Reads fields in the order they were written. Every getter returns
-// DataLoss on truncated or malformed input.
+// DataLoss on truncated or malformed input. The decoder holds a view:
+// REQUIRES: the input bytes outlive the Decoder (not a temporary Encoder's
+// data()).
 class Decoder {
  public:
   explicit Decoder(std::string_view in) : in_(in) {}

@@ -9,6 +9,7 @@
 #define MESHSEC_CORE_CRYPTO_H_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -56,9 +56,10 @@ class Dec {
   absl::StatusOr<Dec> MulInt(i128 i) const;
   absl::StatusOr<Dec> Neg() const;
 
-  // this * o, dropping 18 digits by: half-even (LegacyDec `Mul`), toward zero
-  // (`MulTruncate`), or away from zero / ceiling for non-negative values
-  // (`MulRoundUp`).
+  // this * o, dropping 18 digits by: half-even on the magnitude (LegacyDec
+  // `Mul`), toward zero (`MulTruncate`), or toward +infinity (`MulRoundUp`;
+  // the SDK's chopPrecisionAndRoundUp truncates negative values, which is
+  // also the ceiling).
   absl::StatusOr<Dec> Mul(Dec o) const;
   absl::StatusOr<Dec> MulTruncate(Dec o) const;
   absl::StatusOr<Dec> MulRoundUp(Dec o) const;
@@ -68,7 +69,8 @@ class Dec {
   absl::StatusOr<Dec> Quo(Dec o) const;
   // trunc(a * 10^18 / b).
   absl::StatusOr<Dec> QuoTruncate(Dec o) const;
-  // a * 10^18 / b, +1 ulp (away from zero) on a non-zero remainder.
+  // a * 10^18 / b rounded toward +infinity: +1 ulp on a non-zero remainder
+  // when the quotient is positive, truncation when it is negative.
   absl::StatusOr<Dec> QuoRoundUp(Dec o) const;
   // trunc(raw / i) (LegacyDec `QuoInt`).
   absl::StatusOr<Dec> QuoInt(i128 i) const;
@@ -88,6 +90,11 @@ class Dec {
 
   std::string ToString() const;
   static absl::StatusOr<Dec> Parse(std::string_view s);
+  // Parses the reference's JSON `Decimal` string (mesh-consumer-ibc.md §0.1),
+  // which is unsigned: an optional leading '+', digits, and an optional '.'
+  // with 1..18 digits ("+1.5", "000012", "1.123000000"). '-' is
+  // InvalidArgument, so the result is never negative.
+  static absl::StatusOr<Dec> ParseWire(std::string_view s);
 
   friend constexpr bool operator==(Dec a, Dec b) = default;
   friend constexpr std::strong_ordering operator<=>(Dec a, Dec b) {

@@ -100,8 +100,7 @@ class OverlayIterator : public KvIterator {
     return current_ == Source::kOwn ? std::string_view(own_.entry().first) : parent_->key();
   }
   std::string_view value() const override {
-    return current_ == Source::kOwn ? std::string_view(*own_.entry().second)
-                                    : parent_->value();
+    return current_ == Source::kOwn ? std::string_view(*own_.entry().second) : parent_->value();
   }
   absl::Status status() const override { return parent_->status(); }
 
@@ -109,9 +108,7 @@ class OverlayIterator : public KvIterator {
   enum class Source { kNone, kOwn, kParent };
 
   // True if key `a` comes before key `b` in the iteration direction.
-  bool Before(std::string_view a, std::string_view b) const {
-    return reverse_ ? a > b : a < b;
-  }
+  bool Before(std::string_view a, std::string_view b) const { return reverse_ ? a > b : a < b; }
 
   // Chooses the next visible entry: skips parent entries shadowed by a
   // pending write and pending deletions. Stops on a parent I/O error so the
@@ -213,8 +210,8 @@ absl::StatusOr<std::optional<std::string>> Overlay::Get(std::string_view key) co
 
 std::unique_ptr<KvIterator> Overlay::Scan(std::string_view begin, std::string_view end,
                                           bool reverse) const {
-  return std::make_unique<OverlayIterator>(batch_.ops(), parent_->Scan(begin, end, reverse),
-                                           begin, end, reverse);
+  return std::make_unique<OverlayIterator>(batch_.ops(), parent_->Scan(begin, end, reverse), begin,
+                                           end, reverse);
 }
 
 absl::Status Overlay::Put(std::string_view key, std::string_view value) {
@@ -234,8 +231,7 @@ absl::Status Overlay::Commit() {
     MESH_RETURN_IF_ERROR(durable->Write(batch_));
   } else {
     for (const auto& [key, value] : batch_.ops()) {
-      MESH_RETURN_IF_ERROR(value.has_value() ? parent_->Put(key, *value)
-                                             : parent_->Delete(key));
+      MESH_RETURN_IF_ERROR(value.has_value() ? parent_->Put(key, *value) : parent_->Delete(key));
     }
   }
   batch_.Clear();

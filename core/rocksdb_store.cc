@@ -23,7 +23,7 @@ rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.s
 // reported as DataLoss so operators can tell it from a transient I/O error.
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
-  std::string msg = absl::StrCat("rocksdb ", what, ": ", s.ToString());
+  std::string msg = absl::StrCat("rocksdb ", std::string(what), ": ", s.ToString());
   if (s.IsCorruption()) return absl::DataLossError(msg);
   if (s.IsNotFound()) return absl::NotFoundError(msg);
   if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);

@@ -1,7 +1,11 @@
 // RocksDB-backed DurableStore. The only file in the engine that includes
 // RocksDB headers. Write() applies a WriteBatch as one atomic RocksDB write
 // (sync'd when Options::sync is true), so a crash leaves all of a block's
-// writes or none of them.
+// writes or none of them. Store failures map to absl codes: corruption is
+// DataLoss, other I/O errors Internal (they stop block processing).
+// Thread safety: the wrapper holds no mutable state, so concurrent Get/Scan
+// are as safe as RocksDB's (they are); the state machine alone writes. Each
+// Scan iterator reads the consistent snapshot taken when it was created.
 #ifndef MESHSEC_CORE_ROCKSDB_STORE_H_
 #define MESHSEC_CORE_ROCKSDB_STORE_H_
 
@@ -21,7 +25,7 @@ class RocksDbStore : public DurableStore {
  public:
   struct Options {
     bool create_if_missing = true;
-    bool sync = true;  // fsync each Write (block commit)
+    bool sync = true;  // fsync each Write (block commit); also single Put/Delete
   };
   static absl::StatusOr<std::unique_ptr<RocksDbStore>> Open(const std::string& path,
                                                             Options options);

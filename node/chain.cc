@@ -72,7 +72,8 @@ std::string Chain::AddressOf(std::string_view pubkey33) const {
 }
 
 KvStore* Chain::top() const {
-  return block_.has_value() ? const_cast<Overlay*>(&*block_) : store_.get();
+  if (block_.has_value()) return const_cast<Overlay*>(&*block_);
+  return store_.get();
 }
 
 Context Chain::QueryContext() const { return Context(top(), &info_); }

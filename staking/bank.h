@@ -2,7 +2,9 @@
 //
 // Module accounts (pools, the vault, virtual-staking) are ordinary accounts
 // whose address is a fixed string such as "module/bonded_pool". All state is
-// in ctx.store() under prefix kBankPrefix (docs/state-layout.md).
+// in ctx.store(): balances under 0x10, supply under 0x11 (docs/staking.md).
+// A zero balance is not stored. Every mutation is atomic: on error nothing
+// is written.
 // Deterministic; stateless (every call takes the Context).
 #ifndef MESHSEC_STAKING_BANK_H_
 #define MESHSEC_STAKING_BANK_H_
@@ -35,6 +37,9 @@ class Bank {
   static absl::Status Burn(const Context& ctx, const AccountAddress& from, const Denom& denom,
                            Amount amount);
   static absl::StatusOr<Amount> Supply(const Context& ctx, const Denom& denom);
+  // Sum of every account's balance of `denom` (a full scan: for invariant
+  // checks and tests; equals Supply when the ledger is consistent).
+  static absl::StatusOr<Amount> SumBalances(const Context& ctx, const Denom& denom);
 };
 
 }  // namespace mesh::staking

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -65,7 +66,12 @@ struct Validator {
   Dec commission_rate;
   Amount min_self_delegation;
   // Consensus power = floor(tokens / power_reduction) when bonded, else 0.
+  // Saturates at 2^64-1.
   uint64_t ConsensusPower(uint64_t power_reduction) const;
+  // floor(tokens / power_reduction) whatever the status (the power-index
+  // key, SDK "potential consensus power"). Saturates at 2^64-1.
+  uint64_t PotentialPower(uint64_t power_reduction) const;
+  bool IsBonded() const { return status == BondStatus::kBonded; }
   void Encode(Encoder& e) const;
   static absl::StatusOr<Validator> Decode(Decoder& d);
 };
@@ -74,6 +80,8 @@ struct Delegation {
   AccountAddress delegator;
   ValidatorAddress validator;
   Dec shares;
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<Delegation> Decode(Decoder& d);
 };
 
 struct UnbondingEntry {
@@ -87,6 +95,8 @@ struct UnbondingDelegation {
   AccountAddress delegator;
   ValidatorAddress validator;
   std::vector<UnbondingEntry> entries;
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<UnbondingDelegation> Decode(Decoder& d);
 };
 
 struct RedelegationEntry {
@@ -101,6 +111,8 @@ struct Redelegation {
   ValidatorAddress src;
   ValidatorAddress dst;
   std::vector<RedelegationEntry> entries;
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<Redelegation> Decode(Decoder& d);
 };
 
 // What happened to a validator in this block, for the mesh layer.
@@ -123,6 +135,8 @@ struct ValidatorEvent {
   Amount amount;          // tokens burned from the validator (T)
   Dec fraction;           // slash fraction applied
   bool double_sign = false;
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<ValidatorEvent> Decode(Decoder& d);
 };
 
 // A change to the consensus validator set (power 0 = removed).
@@ -138,10 +152,16 @@ class Staking {
   static absl::StatusOr<Params> GetParams(const Context& ctx);
   static absl::Status SetParams(const Context& ctx, const Params& params);
 
-  // Creates a validator and self-delegates `self_bond` from `operator_account`.
+  // Creates a validator (Unbonded, not jailed) and self-delegates
+  // `self_bond` from `operator_account`. InvalidArgument if the commission
+  // rate is outside [0, 1], min_self_delegation is 0 or self_bond <
+  // min_self_delegation; FailedPrecondition if the address exists or was
+  // tombstoned, or the operator lacks funds. The validator joins the set at
+  // the next EndBlock if it ranks in the top max_validators with power > 0.
   static absl::Status CreateValidator(const Context& ctx, const ValidatorAddress& val,
                                       const AccountAddress& operator_account,
-                                      Amount self_bond, Dec commission_rate);
+                                      Amount self_bond, Dec commission_rate,
+                                      Amount min_self_delegation = Amount(1));
   // Moves `amount` bond-denom tokens from `delegator` into the validator's
   // pool; returns the shares issued (SDK exchange-rate rounding).
   static absl::StatusOr<Dec> Delegate(const Context& ctx, const AccountAddress& delegator,

@@ -1,0 +1,138 @@
+#include "core/amount.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/status/status.h"
+#include "core/uint256.h"
+
+namespace mesh {
+namespace {
+
+absl::Status Overflow(const char* op) {
+  return absl::OutOfRangeError(std::string("Amount: overflow in ") + op);
+}
+
+// Applies `r` to a floor quotient `q` with remainder `rem` of a division by
+// `d` (rem < d). OutOfRange if rounding up leaves 256 bits (never in
+// practice: callers check the 128-bit range afterwards).
+absl::StatusOr<U256> RoundQuotient(const U256& q, u128 rem, u128 d,
+                                   Rounding r) {
+  bool up = false;
+  switch (r) {
+    case Rounding::kDown:
+      break;
+    case Rounding::kUp:
+      up = rem != 0;
+      break;
+    case Rounding::kHalfEven: {
+      const u128 other = d - rem;  // distance to the next multiple
+      up = rem > other || (rem == other && (q.lo() & 1) == 1);
+      break;
+    }
+  }
+  if (!up) return q;
+  return q.Add(U256::FromU128(1));
+}
+
+}  // namespace
+
+absl::StatusOr<Amount> Amount::Add(Amount o) const {
+  u128 out = 0;
+  if (__builtin_add_overflow(v_, o.v_, &out)) return Overflow("Add");
+  return Amount(out);
+}
+
+absl::StatusOr<Amount> Amount::Sub(Amount o) const {
+  if (o.v_ > v_) {
+    return absl::OutOfRangeError("Amount: underflow in Sub (" + ToString() +
+                                 " - " + o.ToString() + ")");
+  }
+  return Amount(v_ - o.v_);
+}
+
+absl::StatusOr<Amount> Amount::Mul(Amount o) const {
+  const U256 p = U256::MulU128(v_, o.v_);
+  if (!p.FitsU128()) return Overflow("Mul");
+  return Amount(p.lo());
+}
+
+absl::StatusOr<Amount> Amount::DivFloor(Amount o) const {
+  if (o.v_ == 0) return absl::InvalidArgumentError("Amount: division by zero");
+  return Amount(v_ / o.v_);
+}
+
+absl::StatusOr<Amount> Amount::DivCeil(Amount o) const {
+  if (o.v_ == 0) return absl::InvalidArgumentError("Amount: division by zero");
+  // Cannot overflow: the quotient is at most v_ and is < v_ when o > 1.
+  return Amount(v_ / o.v_ + (v_ % o.v_ != 0 ? 1 : 0));
+}
+
+std::string Amount::ToString() const { return U128ToDecimalString(v_); }
+
+absl::StatusOr<Amount> Amount::Parse(std::string_view s) {
+  if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) {
+        return c >= '0' && c <= '9';
+      })) {
+    return absl::InvalidArgumentError("Amount: not a base-10 integer: \"" +
+                                      std::string(s) + "\"");
+  }
+  if (s.size() > 1 && s[0] == '0') {
+    return absl::InvalidArgumentError("Amount: leading zero in \"" +
+                                      std::string(s) + "\"");
+  }
+  u128 v = 0;
+  for (char c : s) {
+    if (__builtin_mul_overflow(v, u128{10}, &v) ||
+        __builtin_add_overflow(v, static_cast<u128>(c - '0'), &v)) {
+      return absl::OutOfRangeError("Amount: exceeds 2^128-1: \"" +
+                                   std::string(s) + "\"");
+    }
+  }
+  return Amount(v);
+}
+
+absl::StatusOr<Amount> Amount::ParseWire(std::string_view s) {
+  std::string_view digits = s;
+  if (!digits.empty() && digits[0] == '+') digits.remove_prefix(1);
+  // Leading zeros are accepted here; strip them (keeping one digit) to reach
+  // the canonical form. Parse rejects everything else, including "" and "+".
+  while (digits.size() > 1 && digits[0] == '0') digits.remove_prefix(1);
+  absl::StatusOr<Amount> v = Parse(digits);
+  if (!v.ok() && v.status().code() == absl::StatusCode::kInvalidArgument) {
+    return absl::InvalidArgumentError("Amount: not a Uint128 string: \"" +
+                                      std::string(s) + "\"");
+  }
+  return v;
+}
+
+absl::StatusOr<u128> MulDivU128(u128 a, u128 b, u128 c, Rounding r) {
+  if (c == 0) return absl::InvalidArgumentError("MulDiv: division by zero");
+  U256 q;
+  u128 rem = 0;
+  const absl::Status st = U256::DivModU128(U256::MulU128(a, b), c, &q, &rem);
+  if (!st.ok()) return st;
+  absl::StatusOr<U256> rounded = RoundQuotient(q, rem, c, r);
+  if (!rounded.ok() || !rounded->FitsU128()) {
+    return absl::OutOfRangeError("MulDiv: result exceeds 2^128-1");
+  }
+  return rounded->lo();
+}
+
+absl::StatusOr<Amount> MulDiv(Amount a, Amount b, Amount c, Rounding r) {
+  absl::StatusOr<u128> v = MulDivU128(a.raw(), b.raw(), c.raw(), r);
+  if (!v.ok()) return v.status();
+  return Amount(*v);
+}
+
+std::string U128ToDecimalString(u128 v) {
+  char buf[40];
+  int pos = 40;
+  do {
+    buf[--pos] = static_cast<char>('0' + static_cast<int>(v % 10));
+    v /= 10;
+  } while (v != 0);
+  return std::string(buf + pos, buf + 40);
+}
+
+}  // namespace mesh

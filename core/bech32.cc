@@ -1,0 +1,197 @@
+// Bech32 (BIP-173) and the 5<->8 bit regrouping used by Cosmos addresses.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "core/crypto.h"
+#include "core/status.h"
+
+namespace mesh {
+namespace {
+
+constexpr char kCharset[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+constexpr size_t kChecksumLength = 6;
+constexpr size_t kMaxHrpLength = 83;
+// BIP-173 checksum constant (BIP-350 bech32m would use 0x2bc830a3).
+constexpr uint32_t kBech32Const = 1;
+
+// Value of a charset character, or -1. Expects a lower-case character.
+int CharsetIndex(char c) {
+  for (int i = 0; i < 32; ++i) {
+    if (kCharset[i] == c) return i;
+  }
+  return -1;
+}
+
+uint32_t PolyMod(const std::vector<uint8_t>& values) {
+  static constexpr uint32_t kGen[5] = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa,
+                                       0x3d4233dd, 0x2a1462b3};
+  uint32_t chk = 1;
+  for (uint8_t v : values) {
+    const uint32_t top = chk >> 25;
+    chk = ((chk & 0x1ffffff) << 5) ^ v;
+    for (int i = 0; i < 5; ++i) {
+      if ((top >> i) & 1) chk ^= kGen[i];
+    }
+  }
+  return chk;
+}
+
+// hrp high bits, a zero, hrp low bits, then the data values.
+std::vector<uint8_t> ChecksumInput(std::string_view hrp, const std::vector<uint8_t>& values) {
+  std::vector<uint8_t> out;
+  out.reserve(hrp.size() * 2 + 1 + values.size() + kChecksumLength);
+  for (char c : hrp) out.push_back(static_cast<uint8_t>(static_cast<uint8_t>(c) >> 5));
+  out.push_back(0);
+  for (char c : hrp) out.push_back(static_cast<uint8_t>(static_cast<uint8_t>(c) & 31));
+  out.insert(out.end(), values.begin(), values.end());
+  return out;
+}
+
+absl::Status CheckHrp(std::string_view hrp) {
+  if (hrp.empty() || hrp.size() > kMaxHrpLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bech32: human-readable part must have 1..83 characters, got ", hrp.size()));
+  }
+  for (char c : hrp) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 33 || u > 126) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bech32: invalid human-readable part character 0x", absl::Hex(u)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Rejects characters outside 33..126 and mixed case; returns the lower-cased
+// string.
+absl::StatusOr<std::string> LowerCaseChecked(std::string_view s) {
+  bool lower = false;
+  bool upper = false;
+  std::string out(s);
+  for (char& c : out) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 33 || u > 126) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bech32: invalid character 0x", absl::Hex(u)));
+    }
+    if (c >= 'a' && c <= 'z') lower = true;
+    if (c >= 'A' && c <= 'Z') {
+      upper = true;
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  if (lower && upper) return absl::InvalidArgumentError("bech32: mixed-case string");
+  return out;
+}
+
+std::vector<uint8_t> BytesOf(std::string_view s) {
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<uint8_t>> ConvertBits(const std::vector<uint8_t>& in, int from_bits,
+                                                 int to_bits, bool pad) {
+  MESH_CHECK(from_bits >= 1 && from_bits <= 8 && to_bits >= 1 && to_bits <= 8);
+  const uint32_t max_out = (1u << to_bits) - 1;
+  uint32_t acc = 0;
+  int bits = 0;
+  std::vector<uint8_t> out;
+  out.reserve(in.size() * static_cast<size_t>(from_bits) / static_cast<size_t>(to_bits) + 1);
+  for (uint8_t v : in) {
+    if ((v >> from_bits) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("convert bits: value ", v, " does not fit in ", from_bits, " bits"));
+    }
+    acc = ((acc << from_bits) | v) & 0xffff;  // only the low <16 bits matter
+    bits += from_bits;
+    while (bits >= to_bits) {
+      bits -= to_bits;
+      out.push_back(static_cast<uint8_t>((acc >> bits) & max_out));
+    }
+  }
+  if (pad) {
+    if (bits > 0) out.push_back(static_cast<uint8_t>((acc << (to_bits - bits)) & max_out));
+  } else if (bits >= from_bits) {
+    return absl::InvalidArgumentError("convert bits: excess padding");
+  } else if (((acc << (to_bits - bits)) & max_out) != 0) {
+    return absl::InvalidArgumentError("convert bits: non-zero padding");
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> Bech32EncodeValues(std::string_view hrp,
+                                               const std::vector<uint8_t>& values5) {
+  MESH_RETURN_IF_ERROR(CheckHrp(hrp));
+  for (char c : hrp) {
+    if (c >= 'A' && c <= 'Z') {
+      return absl::InvalidArgumentError("bech32: human-readable part must be lower case");
+    }
+  }
+  const size_t length = hrp.size() + 1 + values5.size() + kChecksumLength;
+  if (length > kBech32MaxLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bech32: encoding would be ", length, " characters, limit is 90"));
+  }
+  for (uint8_t v : values5) {
+    if (v >= 32) return absl::InvalidArgumentError("bech32: value does not fit in 5 bits");
+  }
+  std::vector<uint8_t> input = ChecksumInput(hrp, values5);
+  input.resize(input.size() + kChecksumLength, 0);
+  const uint32_t mod = PolyMod(input) ^ kBech32Const;
+  std::string out(hrp);
+  out.push_back('1');
+  for (uint8_t v : values5) out.push_back(kCharset[v]);
+  for (size_t i = 0; i < kChecksumLength; ++i) {
+    out.push_back(kCharset[(mod >> (5 * (kChecksumLength - 1 - i))) & 31]);
+  }
+  return out;
+}
+
+absl::StatusOr<Bech32DecodedValues> Bech32DecodeValues(std::string_view s) {
+  if (s.size() > kBech32MaxLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bech32: string has ", s.size(), " characters, limit is 90"));
+  }
+  MESH_ASSIGN_OR_RETURN(const std::string lower, LowerCaseChecked(s));
+  const size_t sep = lower.rfind('1');
+  if (sep == std::string::npos) return absl::InvalidArgumentError("bech32: missing separator '1'");
+  const std::string_view hrp = std::string_view(lower).substr(0, sep);
+  MESH_RETURN_IF_ERROR(CheckHrp(hrp));
+  const std::string_view rest = std::string_view(lower).substr(sep + 1);
+  if (rest.size() < kChecksumLength) return absl::InvalidArgumentError("bech32: checksum too short");
+  std::vector<uint8_t> values;
+  values.reserve(rest.size());
+  for (char c : rest) {
+    const int v = CharsetIndex(c);
+    if (v < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("bech32: invalid data character '", 
+                                                     std::string(1, c), "'"));
+    }
+    values.push_back(static_cast<uint8_t>(v));
+  }
+  if (PolyMod(ChecksumInput(hrp, values)) != kBech32Const) {
+    return absl::InvalidArgumentError("bech32: invalid checksum");
+  }
+  values.resize(values.size() - kChecksumLength);
+  return Bech32DecodedValues{std::string(hrp), std::move(values)};
+}
+
+absl::StatusOr<std::string> Bech32Encode(std::string_view hrp, std::string_view data) {
+  MESH_ASSIGN_OR_RETURN(const std::vector<uint8_t> values, ConvertBits(BytesOf(data), 8, 5, true));
+  return Bech32EncodeValues(hrp, values);
+}
+
+absl::StatusOr<Bech32Decoded> Bech32Decode(std::string_view s) {
+  MESH_ASSIGN_OR_RETURN(Bech32DecodedValues raw, Bech32DecodeValues(s));
+  MESH_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes, ConvertBits(raw.values5, 5, 8, false));
+  return Bech32Decoded{std::move(raw.hrp), std::string(bytes.begin(), bytes.end())};
+}
+
+}  // namespace mesh

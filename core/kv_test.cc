@@ -1,0 +1,283 @@
+#include "core/kv.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/rocksdb_store.h"
+#include "core/store_conformance.h"
+#include "gtest/gtest.h"
+
+extern char** environ;
+
+namespace mesh {
+
+using StoreHarnesses = ::testing::Types<MemStoreHarness, RocksDbHarness, OverlayOverMemHarness,
+                                        OverlayOverlayRocksDbHarness>;
+INSTANTIATE_TYPED_TEST_SUITE_P(Core, StoreConformanceTest, StoreHarnesses);
+
+namespace {
+
+using testing_internal::Collect;
+using testing_internal::Entries;
+
+std::string Hex(std::string_view s) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (char c : s) {
+    out.push_back(kDigits[static_cast<uint8_t>(c) >> 4]);
+    out.push_back(kDigits[static_cast<uint8_t>(c) & 0xf]);
+  }
+  return out;
+}
+
+TEST(WriteBatchTest, SerializeIsCanonicalKeyOrder) {
+  WriteBatch a;
+  a.Put("b", "xy");
+  a.Delete("a");
+  WriteBatch b;  // same final ops, different insertion order and history
+  b.Put("a", "zzz");
+  b.Delete("a");
+  b.Put("b", "xy");
+  // 00 | len 1 "a" | 01 | len 1 "b" | len 2 "xy"
+  EXPECT_EQ(Hex(a.Serialize()),
+            "0000000001610100000001620000000278"
+            "79");
+  EXPECT_EQ(a.Serialize(), b.Serialize());
+  EXPECT_EQ(a.size(), 2u);
+  EXPECT_EQ(WriteBatch().Serialize(), "");
+  a.Clear();
+  EXPECT_TRUE(a.empty());
+}
+
+// A durable store that records how it was written to and can fail Write.
+class RecordingStore : public DurableStore {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
+    return mem_.Get(key);
+  }
+  std::unique_ptr<KvIterator> Scan(std::string_view b, std::string_view e,
+                                   bool reverse) const override {
+    return mem_.Scan(b, e, reverse);
+  }
+  absl::Status Put(std::string_view k, std::string_view v) override {
+    ++single_writes;
+    return mem_.Put(k, v);
+  }
+  absl::Status Delete(std::string_view k) override {
+    ++single_writes;
+    return mem_.Delete(k);
+  }
+  absl::Status Write(const WriteBatch& batch) override {
+    ++batch_writes;
+    if (fail_writes) return absl::InternalError("injected write failure");
+    return mem_.Write(batch);
+  }
+  int single_writes = 0;
+  int batch_writes = 0;
+  bool fail_writes = false;
+
+ private:
+  MemStore mem_;
+};
+
+TEST(OverlayTest, CommitIntoDurableParentIsOneAtomicWrite) {
+  RecordingStore parent;
+  Overlay ov(&parent);
+  ASSERT_TRUE(ov.Put("a", "1").ok());
+  ASSERT_TRUE(ov.Delete("b").ok());
+  ASSERT_TRUE(ov.Commit().ok());
+  EXPECT_EQ(parent.batch_writes, 1);
+  EXPECT_EQ(parent.single_writes, 0);
+  EXPECT_EQ(*parent.Get("a"), "1");
+}
+
+TEST(OverlayTest, FailedCommitKeepsPendingAndParentUnchanged) {
+  RecordingStore parent;
+  ASSERT_TRUE(parent.Put("a", "old").ok());
+  Overlay ov(&parent);
+  ASSERT_TRUE(ov.Put("a", "new").ok());
+  ASSERT_TRUE(ov.Put("b", "2").ok());
+  parent.fail_writes = true;
+  EXPECT_EQ(ov.Commit().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(*parent.Get("a"), "old");
+  EXPECT_EQ(*parent.Get("b"), std::nullopt);
+  EXPECT_EQ(ov.pending().size(), 2u);  // can be retried
+  parent.fail_writes = false;
+  ASSERT_TRUE(ov.Commit().ok());
+  EXPECT_EQ(*parent.Get("a"), "new");
+  EXPECT_TRUE(ov.pending().empty());
+}
+
+// Yields "a" and then fails, as a disk read error would.
+class FailingIterator : public KvIterator {
+ public:
+  bool Valid() const override { return !failed_; }
+  void Next() override { failed_ = true; }
+  std::string_view key() const override { return "a"; }
+  std::string_view value() const override { return "va"; }
+  absl::Status status() const override {
+    return failed_ ? absl::InternalError("injected read error") : absl::OkStatus();
+  }
+
+ private:
+  bool failed_ = false;
+};
+
+class FailingScanStore : public MemStore {
+ public:
+  std::unique_ptr<KvIterator> Scan(std::string_view, std::string_view, bool) const override {
+    return std::make_unique<FailingIterator>();
+  }
+};
+
+TEST(OverlayTest, MergedIteratorStopsOnParentError) {
+  FailingScanStore parent;
+  Overlay ov(&parent);
+  ASSERT_TRUE(ov.Put("z", "own").ok());
+  auto it = ov.Scan("", "");
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), "a");
+  it->Next();
+  // The pending "z" must not be reported as if the scan had completed.
+  EXPECT_FALSE(it->Valid());
+  EXPECT_EQ(it->status().code(), absl::StatusCode::kInternal);
+}
+
+TEST(OverlayTest, ReadsThroughAndShadowsParent) {
+  MemStore base;
+  ASSERT_TRUE(base.Put("a", "base").ok());
+  ASSERT_TRUE(base.Put("b", "base").ok());
+  Overlay ov(&base);
+  EXPECT_EQ(*ov.Get("a"), "base");
+  ASSERT_TRUE(ov.Delete("a").ok());
+  ASSERT_TRUE(ov.Put("b", "ov").ok());
+  EXPECT_EQ(*ov.Get("a"), std::nullopt);
+  EXPECT_FALSE(*ov.Has("a"));
+  EXPECT_EQ(*ov.Get("b"), "ov");
+  EXPECT_EQ(ov.parent(), &base);
+  EXPECT_EQ(base.size(), 2u);
+  EXPECT_EQ(Collect(ov.Scan("", "")), (Entries{{"b", "ov"}}));
+  ASSERT_TRUE(ov.Commit().ok());
+  EXPECT_EQ(base.size(), 1u);
+}
+
+TEST(OverlayTest, DeepNestingCommitsLayerByLayer) {
+  MemStore base;
+  std::vector<std::unique_ptr<Overlay>> layers;
+  KvStore* parent = &base;
+  for (int i = 0; i < 5; ++i) {
+    layers.push_back(std::make_unique<Overlay>(parent));
+    parent = layers.back().get();
+    ASSERT_TRUE(parent->Put("k" + std::to_string(i), std::to_string(i)).ok());
+    ASSERT_TRUE(parent->Delete("k" + std::to_string(i - 1)).ok());
+  }
+  EXPECT_EQ(Collect(parent->Scan("", "")), (Entries{{"k4", "4"}}));
+  EXPECT_EQ(Collect(layers[2]->Scan("", "", true)), (Entries{{"k2", "2"}}));
+  for (auto it = layers.rbegin(); it != layers.rend(); ++it) ASSERT_TRUE((*it)->Commit().ok());
+  EXPECT_EQ(Collect(base.Scan("", "")), (Entries{{"k4", "4"}}));
+}
+
+TEST(RocksDbStoreTest, OpenMissingWithoutCreateFails) {
+  testing_internal::TempDir dir;
+  RocksDbStore::Options o;
+  o.create_if_missing = false;
+  EXPECT_FALSE(RocksDbStore::Open(dir.path() + "/absent", o).ok());
+  EXPECT_TRUE(RocksDbStore::Open(dir.path() + "/created").ok());
+}
+
+TEST(RocksDbStoreTest, SecondOpenOfLockedDirFails) {
+  testing_internal::TempDir dir;
+  auto first = RocksDbStore::Open(dir.path());
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = RocksDbStore::Open(dir.path());
+  EXPECT_FALSE(second.ok());
+}
+
+TEST(RocksDbStoreTest, SyncedWriteSurvivesReopen) {
+  testing_internal::TempDir dir;
+  {
+    auto db = RocksDbStore::Open(dir.path(), RocksDbStore::Options{true, true});
+    ASSERT_TRUE(db.ok()) << db.status();
+    WriteBatch batch;
+    batch.Put(std::string("\x00k", 2), std::string("\xff\x00", 2));
+    ASSERT_TRUE((*db)->Write(batch).ok());
+  }
+  auto db = RocksDbStore::Open(dir.path());
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ(*(*db)->Get(std::string("\x00k", 2)), std::string("\xff\x00", 2));
+}
+
+// ---- Crash atomicity: a process killed while writing batches leaves each
+// batch wholly applied or not at all. The child is this test binary re-run
+// with a filter and an environment variable naming the database.
+
+constexpr char kCrashDirEnv[] = "MESH_KV_CRASH_CHILD_DIR";
+constexpr int kKeysPerBatch = 200;
+
+std::string CrashKey(int i) { return "k" + std::to_string(1000 + i); }
+
+TEST(RocksDbCrashChild, WriteBatchesUntilKilled) {
+  const char* dir = std::getenv(kCrashDirEnv);
+  if (dir == nullptr) GTEST_SKIP() << "helper for RocksDbCrashTest; runs only as its child";
+  auto db = RocksDbStore::Open(std::string(dir) + "/db", testing_internal::FastRocksOptions());
+  ASSERT_TRUE(db.ok()) << db.status();
+  for (int round = 1;; ++round) {
+    WriteBatch batch;
+    for (int i = 0; i < kKeysPerBatch; ++i) batch.Put(CrashKey(i), std::to_string(round));
+    ASSERT_TRUE((*db)->Write(batch).ok());
+    if (round == 1) std::ofstream(std::string(dir) + "/started") << "1";
+  }
+}
+
+pid_t SpawnCrashChild(const std::string& dir) {
+  std::string filter = "--gtest_filter=RocksDbCrashChild.*";
+  std::string env_var = std::string(kCrashDirEnv) + "=" + dir;
+  std::vector<char*> argv = {const_cast<char*>("/proc/self/exe"), filter.data(), nullptr};
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
+  envp.push_back(env_var.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
+}
+
+TEST(RocksDbCrashTest, KilledWriterLeavesWholeBatches) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    testing_internal::TempDir dir;
+    pid_t pid = SpawnCrashChild(dir.path());
+    ASSERT_GT(pid, 0);
+    for (int i = 0; i < 2000 && !std::filesystem::exists(dir.path() + "/started"); ++i) {
+      usleep(5000);
+    }
+    ASSERT_TRUE(std::filesystem::exists(dir.path() + "/started")) << "child never wrote";
+    usleep(20000 + 30000 * attempt);  // let it get some batches into the WAL
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    int wstatus = 0;
+    ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(wstatus)) << "child exited on its own";
+
+    auto db = RocksDbStore::Open(dir.path() + "/db");
+    ASSERT_TRUE(db.ok()) << db.status();
+    Entries all = Collect((*db)->Scan("", ""));
+    ASSERT_EQ(all.size(), static_cast<size_t>(kKeysPerBatch));
+    for (const auto& [key, value] : all) ASSERT_EQ(value, all.front().second) << key;
+  }
+}
+
+}  // namespace
+}  // namespace mesh

@@ -1,0 +1,230 @@
+#include "ibc/relayer.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/status.h"
+#include "ibc/state.h"
+
+namespace mesh::ibc {
+
+Relayer::Relayer(Endpoint a, Endpoint b)
+    : ends_{std::move(a), std::move(b)},
+      clients_{InProcessClient(ends_[1].context), InProcessClient(ends_[0].context)} {
+  connections_[0] = ends_[0].host->AddConnection(&clients_[0]);
+  connections_[1] = ends_[1].host->AddConnection(&clients_[1]);
+  clients_[0].set_counterparty_connection(connections_[1]);
+  clients_[1].set_counterparty_connection(connections_[0]);
+}
+
+// ---------------------------------------------------------------- channels
+
+absl::StatusOr<ChannelPair> Relayer::OpenChannel(Side initiator, const PortId& initiator_port,
+                                                 const PortId& counterparty_port, Order order,
+                                                 std::string_view version) {
+  const Side i = initiator;
+  const Side c = Other(initiator);
+  Host& init_host = *ends_[Index(i)].host;
+  Host& try_host = *ends_[Index(c)].host;
+  MESH_ASSIGN_OR_RETURN(ChannelId init_id,
+                        init_host.ChanOpenInit(ContextOf(i), initiator_port, connection(i),
+                                               counterparty_port, order, version));
+  MESH_ASSIGN_OR_RETURN(std::optional<ChannelEnd> init_end,
+                        GetChannel(ContextOf(i).store(), initiator_port, init_id));
+  if (!init_end.has_value()) return absl::InternalError("relayer: initiated channel missing");
+  MESH_ASSIGN_OR_RETURN(ChannelId try_id,
+                        try_host.ChanOpenTry(ContextOf(c), counterparty_port, connection(c),
+                                             initiator_port, init_id, order, init_end->version));
+  MESH_ASSIGN_OR_RETURN(std::optional<ChannelEnd> try_end,
+                        GetChannel(ContextOf(c).store(), counterparty_port, try_id));
+  if (!try_end.has_value()) return absl::InternalError("relayer: tried channel missing");
+  MESH_RETURN_IF_ERROR(
+      init_host.ChanOpenAck(ContextOf(i), initiator_port, init_id, try_id, try_end->version));
+  MESH_RETURN_IF_ERROR(try_host.ChanOpenConfirm(ContextOf(c), counterparty_port, try_id));
+  return i == Side::kA ? ChannelPair{init_id, try_id} : ChannelPair{try_id, init_id};
+}
+
+absl::Status Relayer::CloseChannel(Side side, const PortId& port, const ChannelId& channel) {
+  MESH_ASSIGN_OR_RETURN(std::optional<ChannelEnd> end,
+                        GetChannel(ContextOf(side).store(), port, channel));
+  if (!end.has_value()) return absl::NotFoundError("relayer: no such channel");
+  MESH_RETURN_IF_ERROR(ends_[Index(side)].host->ChanCloseInit(ContextOf(side), port, channel));
+  Side other = Other(side);
+  return ends_[Index(other)].host->ChanCloseConfirm(ContextOf(other), end->counterparty_port,
+                                                    end->counterparty_channel);
+}
+
+// ---------------------------------------------------------------- queries
+
+absl::StatusOr<std::vector<InFlight>> Relayer::Unsettled(Side from) const {
+  const KvReader& store = ContextOf(from).store();
+  MESH_ASSIGN_OR_RETURN(std::vector<Packet> packets, ListUnsettledPackets(store));
+  std::vector<InFlight> out;
+  for (Packet& p : packets) {
+    MESH_ASSIGN_OR_RETURN(std::optional<ChannelEnd> end,
+                          GetChannel(store, p.source_port, p.source_channel));
+    if (!end.has_value() || end->connection != connection(from)) continue;
+    out.push_back(InFlight{from, std::move(p)});
+  }
+  return out;
+}
+
+absl::StatusOr<bool> Relayer::Received(const InFlight& p) const {
+  const KvReader& dest = ContextOf(Other(p.from)).store();
+  const Packet& pk = p.packet;
+  MESH_ASSIGN_OR_RETURN(std::optional<ChannelEnd> end,
+                        GetChannel(dest, pk.destination_port, pk.destination_channel));
+  if (end.has_value() && end->order == Order::kOrdered) {
+    MESH_ASSIGN_OR_RETURN(uint64_t next, GetSeqCounter(dest, kNextSeqRecvTable,
+                                                       pk.destination_port,
+                                                       pk.destination_channel));
+    return next > pk.sequence;
+  }
+  return HasReceipt(dest, pk.destination_port, pk.destination_channel, pk.sequence);
+}
+
+absl::StatusOr<std::vector<InFlight>> Relayer::PendingPackets() const {
+  std::vector<InFlight> out;
+  for (Side s : {Side::kA, Side::kB}) {
+    MESH_ASSIGN_OR_RETURN(std::vector<InFlight> sent, Unsettled(s));
+    for (InFlight& p : sent) {
+      MESH_ASSIGN_OR_RETURN(bool received, Received(p));
+      if (!received) out.push_back(std::move(p));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<InFlight>> Relayer::PendingAcks() const {
+  std::vector<InFlight> out;
+  for (Side s : {Side::kA, Side::kB}) {
+    MESH_ASSIGN_OR_RETURN(std::vector<InFlight> sent, Unsettled(s));
+    const KvReader& dest = ContextOf(Other(s)).store();
+    for (InFlight& p : sent) {
+      const Packet& pk = p.packet;
+      MESH_ASSIGN_OR_RETURN(std::optional<std::string> ack,
+                            GetAcknowledgement(dest, pk.destination_port,
+                                               pk.destination_channel, pk.sequence));
+      if (ack.has_value()) out.push_back(std::move(p));
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- single steps
+
+absl::StatusOr<RecvResult> Relayer::RelayPacket(const InFlight& p) {
+  Side to = Other(p.from);
+  return ends_[Index(to)].host->RecvPacket(ContextOf(to), p.packet);
+}
+
+absl::StatusOr<Outcome> Relayer::RelayAck(const InFlight& p) {
+  const Packet& pk = p.packet;
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> ack,
+                        GetAcknowledgement(ContextOf(Other(p.from)).store(), pk.destination_port,
+                                           pk.destination_channel, pk.sequence));
+  if (!ack.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("relayer: no acknowledgement for sequence ", pk.sequence));
+  }
+  return ends_[Index(p.from)].host->AcknowledgePacket(ContextOf(p.from), pk, *ack);
+}
+
+absl::StatusOr<Outcome> Relayer::DeliverErrorAck(const InFlight& p, const absl::Status& error) {
+  Side to = Other(p.from);
+  MESH_ASSIGN_OR_RETURN(RecvResult r,
+                        ends_[Index(to)].host->RecvPacketAsError(ContextOf(to), p.packet, error));
+  if (r.outcome == Outcome::kNoop) {
+    return absl::FailedPreconditionError("relayer: packet was already received");
+  }
+  return RelayAck(p);
+}
+
+absl::StatusOr<Outcome> Relayer::TimeOut(const InFlight& p) {
+  const Packet& pk = p.packet;
+  MESH_ASSIGN_OR_RETURN(std::optional<ChannelEnd> dest,
+                        GetChannel(ContextOf(Other(p.from)).store(), pk.destination_port,
+                                   pk.destination_channel));
+  Host& host = *ends_[Index(p.from)].host;
+  if (dest.has_value() && dest->state == ChannelState::kClosed) {
+    return host.TimeoutOnClose(ContextOf(p.from), pk);
+  }
+  return host.TimeoutPacket(ContextOf(p.from), pk);
+}
+
+absl::Status Relayer::DeliverDuplicate(const InFlight& p) {
+  MESH_ASSIGN_OR_RETURN(RecvResult r, RelayPacket(p));
+  if (r.outcome == Outcome::kNoop) {
+    return absl::FailedPreconditionError("relayer: duplicate delivery refused (already received)");
+  }
+  return absl::InternalError("relayer: duplicate delivery was accepted");
+}
+
+absl::StatusOr<std::vector<RecvResult>> Relayer::RelayPendingReversed() {
+  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> pending, PendingPackets());
+  std::stable_sort(pending.begin(), pending.end(), [](const InFlight& x, const InFlight& y) {
+    return x.packet.sequence > y.packet.sequence;
+  });
+  std::vector<RecvResult> out;
+  for (const InFlight& p : pending) {
+    MESH_ASSIGN_OR_RETURN(RecvResult r, RelayPacket(p));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- relay all
+
+absl::StatusOr<Relayer::Action> Relayer::Classify(const InFlight& p) const {
+  Context dest = ContextOf(Other(p.from));
+  const Packet& pk = p.packet;
+  MESH_ASSIGN_OR_RETURN(std::optional<ChannelEnd> end,
+                        GetChannel(dest.store(), pk.destination_port, pk.destination_channel));
+  if (!end.has_value()) return Action::kWait;
+  if (end->state == ChannelState::kClosed) return Action::kTimeout;
+  if (pk.timeout.Expired(dest.height(), dest.time_ns())) return Action::kTimeout;
+  if (end->order == Order::kOrdered) {
+    MESH_ASSIGN_OR_RETURN(uint64_t next, GetSeqCounter(dest.store(), kNextSeqRecvTable,
+                                                       pk.destination_port,
+                                                       pk.destination_channel));
+    if (pk.sequence != next) return Action::kWait;
+  }
+  return Action::kDeliver;
+}
+
+absl::StatusOr<bool> Relayer::RelayRound(RelayStats& stats) {
+  bool progress = false;
+  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> pending, PendingPackets());
+  for (const InFlight& p : pending) {
+    MESH_ASSIGN_OR_RETURN(Action action, Classify(p));
+    if (action == Action::kDeliver) {
+      MESH_RETURN_IF_ERROR(RelayPacket(p).status());
+      ++stats.received;
+      progress = true;
+    } else if (action == Action::kTimeout) {
+      MESH_RETURN_IF_ERROR(TimeOut(p).status());
+      ++stats.timed_out;
+      progress = true;
+    }
+  }
+  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> acks, PendingAcks());
+  for (const InFlight& p : acks) {
+    MESH_RETURN_IF_ERROR(RelayAck(p).status());
+    ++stats.acknowledged;
+    progress = true;
+  }
+  return progress;
+}
+
+absl::StatusOr<RelayStats> Relayer::RelayAll() {
+  RelayStats stats;
+  for (int round = 0; round < kMaxRounds; ++round) {
+    MESH_ASSIGN_OR_RETURN(bool progress, RelayRound(stats));
+    if (!progress) return stats;
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("relayer: still relaying after ", kMaxRounds, " rounds"));
+}
+
+}  // namespace mesh::ibc

@@ -1,0 +1,114 @@
+#include "ibc/state.h"
+
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "core/codec.h"
+#include "core/record.h"
+#include "core/status.h"
+
+namespace mesh::ibc {
+namespace {
+
+absl::StatusOr<std::optional<Hash256>> GetHash(const KvReader& s, const std::string& key) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, s.Get(key));
+  if (!raw.has_value()) return std::optional<Hash256>();
+  if (raw->size() != 32) return absl::DataLossError("ibc: corrupt commitment");
+  Hash256 h;
+  std::memcpy(h.data(), raw->data(), 32);
+  return std::optional<Hash256>(h);
+}
+
+}  // namespace
+
+std::string ChannelKey(const PortId& port, const ChannelId& channel) {
+  return Encoder(kChannelTable).Str(port.value()).Str(channel.value()).Take();
+}
+
+std::string SeqCounterKey(uint8_t table, const PortId& port, const ChannelId& channel) {
+  return Encoder(table).Str(port.value()).Str(channel.value()).Take();
+}
+
+std::string PacketKey(uint8_t table, const PortId& port, const ChannelId& channel, uint64_t seq) {
+  return Encoder(table).Str(port.value()).Str(channel.value()).U64(seq).Take();
+}
+
+absl::StatusOr<std::optional<ChannelEnd>> GetChannel(const KvReader& s, const PortId& port,
+                                                     const ChannelId& channel) {
+  return GetRecord<ChannelEnd>(s, ChannelKey(port, channel));
+}
+
+absl::StatusOr<std::vector<std::pair<PortChannel, ChannelEnd>>> ListChannels(const KvReader& s) {
+  std::vector<std::pair<PortChannel, ChannelEnd>> out;
+  std::string prefix(1, static_cast<char>(kChannelTable));
+  auto it = s.ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder key(it->key().substr(1));
+    MESH_ASSIGN_OR_RETURN(std::string port, key.Str());
+    MESH_ASSIGN_OR_RETURN(std::string channel, key.Str());
+    MESH_ASSIGN_OR_RETURN(ChannelEnd end, DecodeRecord<ChannelEnd>(it->value()));
+    out.push_back({PortChannel{PortId(std::move(port)), ChannelId(std::move(channel))}, end});
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+absl::StatusOr<uint64_t> GetSeqCounter(const KvReader& s, uint8_t table, const PortId& port,
+                                       const ChannelId& channel) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, s.Get(SeqCounterKey(table, port, channel)));
+  if (!raw.has_value()) return uint64_t{1};
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(uint64_t v, d.U64());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return v;
+}
+
+absl::StatusOr<std::optional<Hash256>> GetPacketCommitment(const KvReader& s, const PortId& port,
+                                                           const ChannelId& channel, uint64_t seq) {
+  return GetHash(s, PacketKey(kPacketCommitmentTable, port, channel, seq));
+}
+
+absl::StatusOr<bool> HasReceipt(const KvReader& s, const PortId& port, const ChannelId& channel,
+                                uint64_t seq) {
+  return s.Has(PacketKey(kReceiptTable, port, channel, seq));
+}
+
+absl::StatusOr<std::optional<Hash256>> GetAckCommitment(const KvReader& s, const PortId& port,
+                                                        const ChannelId& channel, uint64_t seq) {
+  return GetHash(s, PacketKey(kAckCommitmentTable, port, channel, seq));
+}
+
+absl::StatusOr<std::optional<std::string>> GetAcknowledgement(const KvReader& s, const PortId& port,
+                                                              const ChannelId& channel,
+                                                              uint64_t seq) {
+  return s.Get(PacketKey(kAckTable, port, channel, seq));
+}
+
+absl::StatusOr<std::vector<Packet>> ListUnsettledPackets(const KvReader& s) {
+  std::vector<Packet> out;
+  std::string prefix(1, static_cast<char>(kSentPacketTable));
+  auto it = s.ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    MESH_ASSIGN_OR_RETURN(Packet p, DecodeRecord<Packet>(it->value()));
+    out.push_back(std::move(p));
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+absl::Status PutChannel(KvStore& s, const PortId& port, const ChannelId& channel,
+                        const ChannelEnd& end) {
+  return PutRecord(s, ChannelKey(port, channel), end);
+}
+
+absl::Status PutSeqCounter(KvStore& s, uint8_t table, const PortId& port,
+                           const ChannelId& channel, uint64_t value) {
+  return s.Put(SeqCounterKey(table, port, channel), Encoder().U64(value).Take());
+}
+
+absl::Status PutHash(KvStore& s, const std::string& key, const Hash256& h) {
+  return s.Put(key, std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
+}
+
+}  // namespace mesh::ibc

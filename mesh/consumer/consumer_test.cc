@@ -1,0 +1,236 @@
+// The consumer end to end through its public entry points: epochs on
+// schedule, slash forwarding, zero max cap, channel close, rewards, caps.
+#include "mesh/consumer/consumer.h"
+
+#include <gtest/gtest.h>
+
+#include "mesh/consumer/outbox.h"
+#include "mesh/consumer/rewards.h"
+#include "mesh/consumer/test_fixture.h"
+#include "mesh/consumer/validator_events.h"
+
+namespace mesh::consumer::testing {
+namespace {
+
+using Vals = std::vector<ValidatorAddress>;
+const AccountAddress kUser("user");
+
+class ConsumerFlowTest : public ConsumerTest {
+ protected:
+  // val1 (self 50) and val2 (self 100) bonded; channel open, outbox empty.
+  void Setup() {
+    CreateValidator("val1", 50);
+    CreateValidator("val2", 100);
+    EndBlock();
+    Must(Consumer::OnChannelOpen(ctx(), prov_));
+    Must(Consumer::TakeOutbox(ctx(), prov_));
+  }
+  Amount Stake(const char* v, u128 remote) {
+    return Must(Consumer::HandleStake(ctx(), prov_, {kUser, V(v), {kJuno, A(remote)}, 1}));
+  }
+  std::vector<ConsumerPacket> Outbox() {
+    std::vector<ConsumerPacket> out;
+    for (auto& e : Must(Consumer::TakeOutbox(ctx(), prov_))) out.push_back(std::move(e.packet));
+    return out;
+  }
+};
+
+TEST_F(ConsumerFlowTest, ChannelOpenSendsTheBondedSet) {
+  CreateValidator("val1", 50);
+  CreateValidator("val2", 100);
+  EndBlock();
+  EXPECT_TRUE(Outbox().empty());  // no channel: nothing queued (reference 7-A A4)
+  Must(Consumer::OnChannelOpen(ctx(), prov_));
+  std::vector<ConsumerPacket> out = Outbox();
+  ASSERT_EQ(out.size(), 1u);
+  const auto& p = std::get<ValsetUpdatePacket>(out[0]);
+  EXPECT_EQ(p.additions, (Vals{V("val2"), V("val1")}));  // staking order: power desc
+  EXPECT_EQ(p.height, block_.height);
+}
+
+TEST_F(ConsumerFlowTest, EpochsRunEveryEpochLengthBlocks) {
+  Setup();
+  EXPECT_EQ(Stake("val1", 1000), A(300));
+  SetCap(1000);  // at height 101: first epoch at 111
+  EXPECT_EQ(Must(Consumer::GetState(ctx(), prov_)).next_epoch_height, 111u);
+  while (block_.height < 111) EXPECT_TRUE(EndBlock().epochs.empty());
+  EndBlockReport r = EndBlock();
+  ASSERT_EQ(r.epochs.size(), 1u);
+  EXPECT_TRUE(r.epochs[0].status.ok());
+  EXPECT_EQ(r.epochs[0].report.bonds, (ValidatorAmounts{{V("val1"), A(300)}}));
+  EXPECT_EQ(Must(Consumer::GetState(ctx(), prov_)).next_epoch_height, 121u);
+  ExpectInvariants(true);
+}
+
+// consumer-ibc §5.4 example: 5 local slashed at P 0.5, A 0.6 -> 16 uosmo.
+TEST_F(ConsumerFlowTest, DowntimeSlashIsForwardedAtOnceInProviderDenom) {
+  Setup();
+  EXPECT_EQ(Stake("val1", 168), A(50));
+  SetCap(1000);
+  Epoch();
+  uint64_t infraction = block_.height - 1;
+  uint64_t infraction_time = Must(ValidatorEvents::BlockTime(ctx(), infraction));
+  ASSERT_NE(infraction_time, 0u);
+  Must(staking::Staking::HandleDowntime(ctx(), V("val1"), static_cast<int64_t>(infraction), 100));
+  EndBlock();  // power 100 x 0.1 = 10 burned, 5 of it virtual
+  std::vector<ConsumerPacket> out = Outbox();
+  ASSERT_EQ(out.size(), 1u);
+  const auto& p = std::get<ValsetUpdatePacket>(out[0]);
+  EXPECT_EQ(p.removals, (Vals{V("val1")}));
+  EXPECT_EQ(p.updated, (Vals{V("val1")}));
+  EXPECT_EQ(p.jailed, (Vals{V("val1")}));
+  ASSERT_EQ(p.slashed.size(), 1u);
+  EXPECT_EQ(p.slashed[0], (SlashInfoPacket{V("val1"), infraction, infraction_time, 100,
+                                           Coin{kJuno, A(16)}, "0.100000000000000000"}));
+  EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V("val1"))), A(45));
+  ExpectInvariants(false);
+}
+
+TEST_F(ConsumerFlowTest, SlashWaitsForAValidPriceInsteadOfAWrongOne) {
+  Setup();
+  Stake("val1", 168);
+  SetCap(1000);
+  Epoch();
+  block_.time_ns += 600 * kNanosPerSecond;  // price stale
+  Must(staking::Staking::Slash(ctx(), V("val1"), static_cast<int64_t>(block_.height), 100,
+                               D("0.1")));
+  EndBlock();
+  std::vector<ConsumerPacket> out = Outbox();
+  ASSERT_EQ(out.size(), 1u);  // the `updated` entry goes now, the slash waits
+  EXPECT_EQ(std::get<ValsetUpdatePacket>(out[0]).updated, (Vals{V("val1")}));
+  EXPECT_TRUE(std::get<ValsetUpdatePacket>(out[0]).slashed.empty());
+  EndBlock();
+  EXPECT_TRUE(Outbox().empty());
+  Must(PriceFeed::SetPrice(ctx(), kOracle, prov_, D("0.5")));
+  EndBlock();
+  out = Outbox();
+  ASSERT_EQ(out.size(), 1u);
+  const auto& p = std::get<ValsetUpdatePacket>(out[0]);
+  ASSERT_EQ(p.slashed.size(), 1u);
+  EXPECT_EQ(p.slashed[0].slash_amount, (Coin{kJuno, A(16)}));
+  EXPECT_TRUE(p.updated.empty());
+}
+
+// Zero max cap (consumer-ibc §3.7): the InternalUnstake carries the stake the
+// provider recorded (1000), not invert(300) = 999, and is sent once.
+TEST_F(ConsumerFlowTest, ZeroCapUnstakesThroughTheProvider) {
+  Setup();
+  Stake("val1", 1000);
+  SetCap(1000);
+  Epoch();
+  SetCap(0);
+  EpochReport r = Epoch();
+  ASSERT_EQ(r.internal_unstakes.size(), 1u);
+  InternalUnstakePacket expected{kUser, V("val1"), Coin{kStake, A(300)}, Coin{kJuno, A(1000)}};
+  EXPECT_EQ(r.internal_unstakes[0], expected);
+  std::vector<ConsumerPacket> out = Outbox();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(Epoch().internal_unstakes.empty());  // in flight: not re-sent
+  Must(Consumer::OnAcknowledgement(ctx(), prov_, out[0], /*success=*/false));
+  EXPECT_EQ(Epoch().internal_unstakes.size(), 1u);  // error ack: sent again
+  Must(Consumer::OnAcknowledgement(ctx(), prov_, out[0], /*success=*/true));
+  EXPECT_EQ(Must(VirtualStaking::ActualDelegation(ctx(), prov_, V("val1"))), A(0));
+  EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V("val1"))), A(0));
+  EXPECT_FALSE(Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1"))).has_value());
+  ExpectInvariants(false);
+  // A second success ack (or one for an unknown record) is a no-op.
+  EXPECT_TRUE(Consumer::OnAcknowledgement(ctx(), prov_, out[0], true).ok());
+}
+
+TEST_F(ConsumerFlowTest, ZeroCapUnbondsStakeAlreadyUnstaked) {
+  Setup();
+  Stake("val1", 1000);
+  SetCap(1000);
+  Epoch();
+  SetCap(0);
+  Must(Consumer::HandleUnstake(ctx(), prov_, {kUser, V("val1"), {kJuno, A(1000)}, 2}));
+  EpochReport r = Epoch();
+  EXPECT_EQ(r.unbonds, (ValidatorAmounts{{V("val1"), A(300)}}));
+  EXPECT_TRUE(r.internal_unstakes.empty());
+}
+
+TEST_F(ConsumerFlowTest, ChannelCloseUnbondsEverything) {
+  Setup();
+  Stake("val1", 1000);
+  Stake("val2", 2000);
+  SetCap(10000);
+  Epoch();
+  Must(Consumer::OnChannelClose(ctx(), prov_));
+  EXPECT_TRUE(Must(VirtualStaking::ActualDelegations(ctx(), prov_)).empty());
+  EXPECT_TRUE(Must(VirtualStaking::AllBondRequests(ctx(), prov_)).empty());
+  ProviderState st = Must(Consumer::GetState(ctx(), prov_));
+  EXPECT_FALSE(st.channel_open);
+  EXPECT_EQ(st.total_delegated, A(0));
+  EXPECT_EQ(st.minted, A(900));
+  EXPECT_EQ(st.burned, A(900));
+  ExpectInvariants(false);
+}
+
+TEST_F(ConsumerFlowTest, RewardsAreBatchedAndAFailedBatchIsAnnouncedAgain) {
+  Setup();
+  Stake("val1", 1000);
+  Stake("val2", 1000);
+  SetCap(10000);
+  Epoch();
+  AccountAddress funder("funder");
+  Must(staking::Bank::Mint(ctx(), funder, kStake, A(1000000)));
+  external_supply_ = Must(external_supply_.Add(A(1000000)));
+  Must(staking::Staking::AllocateRewards(ctx(), funder, kStake, A(1000000)));
+  EpochReport r = Epoch();
+  EXPECT_EQ(r.reward_validators, (Vals{V("val1"), V("val2")}));
+  std::vector<ConsumerPacket> out = Outbox();
+  ASSERT_EQ(out.size(), 1u);
+  const auto& batch = std::get<DistributeBatchPacket>(out[0]);
+  ASSERT_EQ(batch.rewards.size(), 2u);
+  EXPECT_EQ(batch.denom, kStake);
+  Amount sum = Must(batch.rewards[0].reward.Add(batch.rewards[1].reward));
+  EXPECT_GT(sum, A(0));
+  AccountAddress reserve = Rewards::ReserveAccount(prov_);
+  EXPECT_EQ(Must(staking::Bank::Balance(ctx(), reserve, kStake)), sum);
+  Must(Consumer::OnAcknowledgement(ctx(), prov_, out[0], /*success=*/false));
+  EXPECT_EQ(Must(Rewards::Pending(ctx(), prov_)), batch.rewards);
+  Epoch();
+  out = Outbox();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(std::get<DistributeBatchPacket>(out[0]).rewards, batch.rewards);
+  // The provider releases the rewards to a user.
+  AccountAddress alice("alice");
+  Must(Consumer::HandleTransferRewards(ctx(), prov_, {{kStake, sum}, alice, 7}));
+  EXPECT_EQ(Must(staking::Bank::Balance(ctx(), alice, kStake)), sum);
+  EXPECT_EQ(Consumer::HandleTransferRewards(ctx(), prov_, {{kStake, A(1)}, alice, 8}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Consumer::HandleTransferRewards(ctx(), prov_, {{kJuno, A(1)}, alice, 9}).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ConsumerFlowTest, TimedOutPacketsAreQueuedAgain) {
+  Setup();
+  ConsumerPacket p = DistributeBatchPacket{{RewardInfo{V("val1"), A(3)}}, kStake};
+  Must(Consumer::OnTimeout(ctx(), prov_, p));
+  std::vector<ConsumerPacket> out = Outbox();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0] == p);
+}
+
+TEST_F(ConsumerFlowTest, CapsAreGovernedAndBoundedInTotal) {
+  ProviderId other("other");
+  RegisterProvider(other, "0.1");
+  EXPECT_EQ(Consumer::SetMaxCap(ctx(), kUser, prov_, A(1)).code(),
+            absl::StatusCode::kPermissionDenied);
+  Must(Consumer::SetMaxCap(ctx(), kGov, prov_, A(6000000000)));
+  absl::Status s = Consumer::SetMaxCap(ctx(), kGov, other, A(5000000000));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "amount exceeds total available max cap (used 6000000000 of 10000000000)");
+  Must(Consumer::SetMaxCap(ctx(), kGov, other, A(4000000000)));
+  Must(Consumer::SetMaxCap(ctx(), kGov, prov_, A(0)));  // lowering is always fine
+  EXPECT_TRUE(Must(Consumer::GetState(ctx(), prov_)).has_max_cap);
+  ProviderSetup bad{kJuno, D("1"), kOracle, 600, 50};
+  EXPECT_EQ(Consumer::RegisterProvider(ctx(), kGov, ProviderId("x"), bad).code(),
+            absl::StatusCode::kInvalidArgument);
+  ProviderSetup ok{kJuno, D("0.1"), kOracle, 600, 50};
+  EXPECT_EQ(Consumer::RegisterProvider(ctx(), kGov, other, ok).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace mesh::consumer::testing

@@ -1,0 +1,182 @@
+#include "mesh/consumer/state.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/codec.h"
+#include "core/record.h"
+#include "core/status.h"
+#include "staking/staking.h"
+
+namespace mesh::consumer::internal {
+namespace {
+
+std::string ValidatorKey(uint8_t table, const ProviderId& p, const ValidatorAddress& v) {
+  return Encoder(table).Str(p.value()).Str(v.value()).Take();
+}
+
+std::string RecordKey(const ProviderId& p, const ValidatorAddress& v, const AccountAddress& d) {
+  return Encoder(kRecordPrefix).Str(p.value()).Str(v.value()).Str(d.value()).Take();
+}
+
+absl::StatusOr<Amount> DecodeAmount(std::string_view raw) {
+  Decoder d(raw);
+  MESH_ASSIGN_OR_RETURN(Amount a, d.Amt());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return a;
+}
+
+}  // namespace
+
+absl::Status RunIsolated(const Context& ctx,
+                         const std::function<absl::Status(const Context&)>& fn) {
+  Overlay overlay(&ctx.store());
+  absl::Status status = fn(ctx.WithStore(&overlay));
+  if (!status.ok()) return status;
+  return overlay.Commit();
+}
+
+absl::StatusOr<Denom> LocalDenom(const Context& ctx) {
+  MESH_ASSIGN_OR_RETURN(staking::Params params, staking::Staking::GetParams(ctx));
+  return params.bond_denom;
+}
+
+std::string ProviderPrefix(uint8_t table, const ProviderId& p) {
+  return Encoder(table).Str(p.value()).Take();
+}
+
+absl::StatusOr<ModuleParams> LoadParams(const Context& ctx) {
+  MESH_ASSIGN_OR_RETURN(std::optional<ModuleParams> p,
+                        mesh::GetRecord<ModuleParams>(ctx.store(), Encoder(kParamsPrefix).data()));
+  if (!p.has_value()) return absl::FailedPreconditionError("consumer: module not initialised");
+  return *p;
+}
+
+absl::StatusOr<ProviderConfig> LoadConfig(const Context& ctx, const ProviderId& p) {
+  MESH_ASSIGN_OR_RETURN(std::optional<ProviderConfig> c,
+                        mesh::GetRecord<ProviderConfig>(ctx.store(), ProviderPrefix(kConfigPrefix, p)));
+  if (!c.has_value()) return absl::NotFoundError("consumer: unknown provider " + p.value());
+  return *c;
+}
+
+absl::StatusOr<ProviderState> LoadState(const Context& ctx, const ProviderId& p) {
+  MESH_ASSIGN_OR_RETURN(std::optional<ProviderState> s,
+                        mesh::GetRecord<ProviderState>(ctx.store(), ProviderPrefix(kStatePrefix, p)));
+  if (!s.has_value()) return absl::NotFoundError("consumer: unknown provider " + p.value());
+  return *s;
+}
+
+absl::Status SaveState(const Context& ctx, const ProviderId& p, const ProviderState& s) {
+  return mesh::PutRecord(ctx.store(), ProviderPrefix(kStatePrefix, p), s);
+}
+
+absl::StatusOr<std::vector<ProviderId>> AllProviders(const Context& ctx) {
+  std::vector<ProviderId> out;
+  std::string prefix(1, static_cast<char>(kConfigPrefix));
+  for (auto it = ctx.store().ScanPrefix(prefix); it->Valid(); it->Next()) {
+    Decoder d(it->key().substr(1));
+    MESH_ASSIGN_OR_RETURN(std::string id, d.Str());
+    out.emplace_back(std::move(id));
+  }
+  return out;
+}
+
+absl::StatusOr<Amount> GetAmount(const Context& ctx, uint8_t table, const ProviderId& p,
+                                 const ValidatorAddress& v) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                        ctx.store().Get(ValidatorKey(table, p, v)));
+  if (!raw.has_value()) return Amount::Zero();
+  return DecodeAmount(*raw);
+}
+
+absl::StatusOr<bool> HasAmount(const Context& ctx, uint8_t table, const ProviderId& p,
+                               const ValidatorAddress& v) {
+  return ctx.store().Has(ValidatorKey(table, p, v));
+}
+
+absl::Status SetAmount(const Context& ctx, uint8_t table, const ProviderId& p,
+                       const ValidatorAddress& v, Amount a) {
+  return ctx.store().Put(ValidatorKey(table, p, v), Encoder().Amt(a).Take());
+}
+
+absl::StatusOr<AmountMap> AllAmounts(const Context& ctx, uint8_t table, const ProviderId& p) {
+  AmountMap out;
+  std::string prefix = ProviderPrefix(table, p);
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder d(it->key().substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(std::string v, d.Str());
+    MESH_ASSIGN_OR_RETURN(Amount a, DecodeAmount(it->value()));
+    out.emplace(ValidatorAddress(std::move(v)), a);
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+absl::Status ClearAmounts(const Context& ctx, uint8_t table, const ProviderId& p) {
+  std::vector<std::string> keys;
+  for (auto it = ctx.store().ScanPrefix(ProviderPrefix(table, p)); it->Valid(); it->Next()) {
+    keys.emplace_back(it->key());
+  }
+  for (const auto& k : keys) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<DelegationRecord>> LoadRecord(const Context& ctx,
+                                                          const ProviderId& p,
+                                                          const ValidatorAddress& v,
+                                                          const AccountAddress& d) {
+  return mesh::GetRecord<DelegationRecord>(ctx.store(), RecordKey(p, v, d));
+}
+
+absl::Status SaveRecord(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                       const AccountAddress& d, const DelegationRecord& r) {
+  return mesh::PutRecord(ctx.store(), RecordKey(p, v, d), r);
+}
+
+absl::Status DeleteRecord(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                          const AccountAddress& d) {
+  return ctx.store().Delete(RecordKey(p, v, d));
+}
+
+absl::StatusOr<std::vector<RecordEntry>> Records(const Context& ctx, const ProviderId& p,
+                                                 const ValidatorAddress* v) {
+  std::string base = ProviderPrefix(kRecordPrefix, p);
+  std::string prefix = v == nullptr ? base : Encoder().Raw(base).Str(v->value()).Take();
+  std::vector<RecordEntry> out;
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder d(it->key().substr(base.size()));
+    MESH_ASSIGN_OR_RETURN(std::string val, d.Str());
+    MESH_ASSIGN_OR_RETURN(std::string del, d.Str());
+    MESH_ASSIGN_OR_RETURN(DelegationRecord r, DecodeRecord<DelegationRecord>(it->value()));
+    out.push_back(RecordEntry{ValidatorAddress(std::move(val)), AccountAddress(std::move(del)), r});
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+absl::StatusOr<ValidatorStatus> GetStatus(const Context& ctx, const ValidatorAddress& v) {
+  return GetRecordOr<ValidatorStatus>(
+      ctx.store(), Encoder(kValidatorStatusPrefix).Str(v.value()).data(), ValidatorStatus{});
+}
+
+absl::Status PutStatus(const Context& ctx, const ValidatorAddress& v, const ValidatorStatus& s) {
+  return mesh::PutRecord(ctx.store(), Encoder(kValidatorStatusPrefix).Str(v.value()).data(), s);
+}
+
+absl::StatusOr<uint64_t> NextSeq(const Context& ctx, uint8_t table, const ProviderId& p) {
+  std::string key = ProviderPrefix(table, p);
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(key));
+  uint64_t next = 1;
+  if (raw.has_value()) {
+    Decoder d(*raw);
+    MESH_ASSIGN_OR_RETURN(next, d.U64());
+  }
+  MESH_RETURN_IF_ERROR(ctx.store().Put(key, Encoder().U64(next + 1).Take()));
+  return next;
+}
+
+}  // namespace mesh::consumer::internal

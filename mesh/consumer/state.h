@@ -1,0 +1,98 @@
+// Internal: the consumer's tables (prefixes 0x70-0x7D) and typed accessors.
+//
+// Every key is a one-byte table prefix followed by codec fields
+// (length-prefixed strings, big-endian integers), so "all entries of provider
+// P" and "all entries of (P, validator V)" are prefix scans in key order. The
+// layout is documented in docs/consumer.md. Not part of the public API.
+#ifndef MESHSEC_MESH_CONSUMER_STATE_H_
+#define MESHSEC_MESH_CONSUMER_STATE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/context.h"
+#include "mesh/consumer/types.h"
+
+namespace mesh::consumer::internal {
+
+inline constexpr uint8_t kParamsPrefix = 0x70;          // -> ModuleParams
+inline constexpr uint8_t kConfigPrefix = 0x71;          // P -> ProviderConfig
+inline constexpr uint8_t kStatePrefix = 0x72;           // P -> ProviderState
+inline constexpr uint8_t kPricePrefix = 0x73;           // P -> PriceInfo
+inline constexpr uint8_t kBondRequestPrefix = 0x74;     // P, V -> amount
+inline constexpr uint8_t kBondedPrefix = 0x75;          // P, V -> amount
+inline constexpr uint8_t kRecordPrefix = 0x76;          // P, V, D -> DelegationRecord
+inline constexpr uint8_t kValidatorStatusPrefix = 0x77; // V -> ValidatorStatus
+inline constexpr uint8_t kPendingRewardPrefix = 0x78;   // P, V -> amount
+inline constexpr uint8_t kOutboxPrefix = 0x79;          // P, seq -> OutboxEntry
+inline constexpr uint8_t kOutboxSeqPrefix = 0x7A;       // P -> u64 next seq
+inline constexpr uint8_t kSlashForwardPrefix = 0x7B;    // P, seq -> ValidatorSlash
+inline constexpr uint8_t kSlashForwardSeqPrefix = 0x7C; // P -> u64 next seq
+inline constexpr uint8_t kBlockTimePrefix = 0x7D;       // height -> u64 time_s
+
+using AmountMap = std::map<ValidatorAddress, Amount>;
+
+absl::StatusOr<ModuleParams> LoadParams(const Context& ctx);
+
+// NotFound for an unregistered provider.
+absl::StatusOr<ProviderConfig> LoadConfig(const Context& ctx, const ProviderId& p);
+absl::StatusOr<ProviderState> LoadState(const Context& ctx, const ProviderId& p);
+absl::Status SaveState(const Context& ctx, const ProviderId& p, const ProviderState& s);
+// Registered providers in ascending id order.
+absl::StatusOr<std::vector<ProviderId>> AllProviders(const Context& ctx);
+
+// Per-(provider, validator) amounts: bond requests, bonded, pending rewards.
+// A missing entry reads as 0. Setting 0 keeps the entry (the reference keeps
+// zero entries in bond_requests and bonded).
+absl::StatusOr<Amount> GetAmount(const Context& ctx, uint8_t table, const ProviderId& p,
+                                 const ValidatorAddress& v);
+absl::StatusOr<bool> HasAmount(const Context& ctx, uint8_t table, const ProviderId& p,
+                               const ValidatorAddress& v);
+absl::Status SetAmount(const Context& ctx, uint8_t table, const ProviderId& p,
+                       const ValidatorAddress& v, Amount a);
+absl::StatusOr<AmountMap> AllAmounts(const Context& ctx, uint8_t table, const ProviderId& p);
+absl::Status ClearAmounts(const Context& ctx, uint8_t table, const ProviderId& p);
+
+struct RecordEntry {
+  ValidatorAddress validator;
+  AccountAddress delegator;
+  DelegationRecord record;
+};
+absl::StatusOr<std::optional<DelegationRecord>> LoadRecord(const Context& ctx,
+                                                          const ProviderId& p,
+                                                          const ValidatorAddress& v,
+                                                          const AccountAddress& d);
+absl::Status SaveRecord(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                       const AccountAddress& d, const DelegationRecord& r);
+absl::Status DeleteRecord(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                          const AccountAddress& d);
+// Records of provider p (of validator v only, when given), in key order:
+// validator, then delegator.
+absl::StatusOr<std::vector<RecordEntry>> Records(const Context& ctx, const ProviderId& p,
+                                                 const ValidatorAddress* v = nullptr);
+
+absl::StatusOr<ValidatorStatus> GetStatus(const Context& ctx, const ValidatorAddress& v);
+absl::Status PutStatus(const Context& ctx, const ValidatorAddress& v, const ValidatorStatus& s);
+
+// Next value of a per-provider sequence stored under `table` (starts at 1).
+absl::StatusOr<uint64_t> NextSeq(const Context& ctx, uint8_t table, const ProviderId& p);
+
+// Runs `fn` over a nested Overlay of ctx.store(); commits its writes only if
+// it succeeds, and returns its status.
+absl::Status RunIsolated(const Context& ctx, const std::function<absl::Status(const Context&)>& fn);
+
+// The staking bond denom (the local denom of virtual stake and rewards).
+absl::StatusOr<Denom> LocalDenom(const Context& ctx);
+
+// Key prefix "table ‖ P".
+std::string ProviderPrefix(uint8_t table, const ProviderId& p);
+
+}  // namespace mesh::consumer::internal
+
+#endif  // MESHSEC_MESH_CONSUMER_STATE_H_

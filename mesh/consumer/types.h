@@ -1,0 +1,227 @@
+// Plain data of the mesh-security consumer role (docs/consumer.md).
+//
+// Everything the consumer stores, receives from a provider or sends to one is
+// one of these value types. Inbound requests (stake, unstake, burn,
+// transfer_rewards) and outbound packets (valset update, internal unstake,
+// distribute batch) are plain structs: the IBC application (issue 5) maps
+// them to and from the reference's JSON packets. Records that live in the
+// store have Encode/Decode (core/record.h); the byte layouts are listed in
+// docs/consumer.md. Value types; deterministic.
+#ifndef MESHSEC_MESH_CONSUMER_TYPES_H_
+#define MESHSEC_MESH_CONSUMER_TYPES_H_
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/amount.h"
+#include "core/codec.h"
+#include "core/dec.h"
+#include "core/ids.h"
+
+namespace mesh::consumer {
+
+// Names one provider chain served by this consumer (one converter + virtual
+// staking pair in the reference), e.g. the provider's chain id.
+using ProviderId = StrongString<struct ProviderIdTag>;
+
+struct Coin {
+  Denom denom;
+  Amount amount;
+  friend bool operator==(const Coin&, const Coin&) = default;
+};
+
+// Module-wide parameters (reference chain module Params, §1.3 / §1.11).
+struct ModuleParams {
+  AccountAddress authority{"module/gov"};        // may register providers, set caps
+  Amount total_max_cap = Amount(10000000000);     // Σ caps of all providers
+  uint64_t epoch_length = 1000;                   // blocks between epochs
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<ModuleParams> Decode(Decoder& d);
+};
+
+// Static configuration of one provider (reference converter Config +
+// virtual-staking Config + price-feed parameters).
+struct ProviderConfig {
+  Denom remote_denom;          // the provider's token as named on the provider
+  Dec price_adjustment;        // 1 - discount, in (0, 1]
+  AccountAddress oracle;       // account allowed to post prices (besides authority)
+  uint64_t price_ttl_s = 600;  // a price older than this is stale
+  uint32_t max_retrieve = 50;  // internal unstakes per zero-cap epoch
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<ProviderConfig> Decode(Decoder& d);
+};
+
+// Mutable per-provider state: channel, cap, schedule and supply accounting.
+// After every operation total_delegated is the tokens of the provider's
+// native virtual delegations and slashed = max(0, minted - burned -
+// total_delegated): virtual tokens lost to slashes (and share-rounding dust).
+struct ProviderState {
+  bool channel_open = false;
+  bool has_max_cap = false;       // "authorised" (a zero cap is still authorised)
+  Amount max_cap;
+  uint64_t next_epoch_height = 0; // 0 = no epoch scheduled
+  Amount total_delegated;         // virtual stake counted against the cap
+  Amount minted;                  // cumulative virtual tokens minted
+  Amount burned;                  // cumulative virtual tokens burned on unbond
+  Amount slashed;                 // virtual stake lost to slashes and dust
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<ProviderState> Decode(Decoder& d);
+};
+
+struct PriceInfo {
+  uint64_t time_ns = 0;
+  Dec native_per_foreign;  // consumer tokens per provider token
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<PriceInfo> Decode(Decoder& d);
+};
+
+// What one provider user has staked on one validator: the provider-denom
+// amount the provider sent (remote) and the local virtual amount it was
+// converted to (local). Unstakes are converted through this record, not
+// through the current price (docs/compatibility.md, round trip).
+struct DelegationRecord {
+  Amount remote;
+  Amount local;
+  bool unstake_in_flight = false;  // an InternalUnstake packet awaits its ack
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<DelegationRecord> Decode(Decoder& d);
+};
+
+// The consumer's view of a validator (reference virtual-staking `inactive`).
+struct ValidatorStatus {
+  bool inactive = false;    // removed from the active set (jailed, unbonded)
+  bool tombstoned = false;  // double-signed: auto-unbonded at the next epoch
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<ValidatorStatus> Decode(Decoder& d);
+};
+
+struct ValidatorInfo {
+  ValidatorAddress address;
+  Dec commission;
+  friend bool operator==(const ValidatorInfo&, const ValidatorInfo&) = default;
+};
+
+// One slash of a validator as captured in this block. slash_amount is the
+// total burned from the validator in the chain-wide update and the share of
+// one provider's virtual stake in a per-provider update.
+struct ValidatorSlash {
+  ValidatorAddress address;
+  uint64_t height = 0;             // block in which the slash was processed
+  uint64_t time_s = 0;             // its time, Unix seconds
+  uint64_t infraction_height = 0;
+  uint64_t infraction_time_s = 0;  // 0 when the block time is not known
+  uint64_t power = 0;              // validator power at the infraction
+  Amount slash_amount;             // local tokens
+  Dec slash_ratio;                 // nominal fraction applied by staking
+  bool is_tombstoned = false;      // double sign
+  friend bool operator==(const ValidatorSlash&, const ValidatorSlash&) = default;
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<ValidatorSlash> Decode(Decoder& d);
+};
+
+// The validator-set changes of one block (reference handle_valset_update).
+// Each list is ordered by validator address (length, then bytes).
+struct ValsetUpdate {
+  std::vector<ValidatorInfo> additions;
+  std::vector<ValidatorAddress> removals;
+  std::vector<ValidatorInfo> updated;
+  std::vector<ValidatorAddress> jailed;
+  std::vector<ValidatorAddress> unjailed;
+  std::vector<ValidatorAddress> tombstoned;
+  std::vector<ValidatorSlash> slashed;
+  bool empty() const;
+  friend bool operator==(const ValsetUpdate&, const ValsetUpdate&) = default;
+};
+
+// ---- Inbound requests from the provider (ProviderPacket) ----
+
+struct StakeRequest {
+  AccountAddress delegator;  // provider user, opaque here
+  ValidatorAddress validator;
+  Coin stake;                // provider denom
+  uint64_t tx_id = 0;        // opaque
+};
+
+struct UnstakeRequest {
+  AccountAddress delegator;
+  ValidatorAddress validator;
+  Coin unstake;  // provider denom
+  uint64_t tx_id = 0;
+};
+
+struct BurnRequest {
+  std::vector<ValidatorAddress> validators;
+  Coin burn;  // provider denom
+};
+
+struct TransferRewardsRequest {
+  Coin rewards;  // consumer (local) denom
+  AccountAddress recipient;
+  uint64_t tx_id = 0;
+};
+
+// ---- Outbound packets to the provider (ConsumerPacket) ----
+
+struct SlashInfoPacket {
+  ValidatorAddress address;
+  uint64_t infraction_height = 0;
+  uint64_t infraction_time_s = 0;
+  uint64_t power = 0;
+  Coin slash_amount;        // provider denom
+  std::string slash_ratio;  // 18-decimal string, e.g. "0.100000000000000000"
+  friend bool operator==(const SlashInfoPacket&, const SlashInfoPacket&) = default;
+};
+
+struct ValsetUpdatePacket {
+  uint64_t height = 0;
+  uint64_t time_s = 0;
+  std::vector<ValidatorAddress> additions;  // pub_key is "TODO" on the wire
+  std::vector<ValidatorAddress> removals;
+  std::vector<ValidatorAddress> updated;
+  std::vector<ValidatorAddress> jailed;
+  std::vector<ValidatorAddress> unjailed;
+  std::vector<ValidatorAddress> tombstoned;
+  std::vector<SlashInfoPacket> slashed;
+  friend bool operator==(const ValsetUpdatePacket&, const ValsetUpdatePacket&) = default;
+};
+
+struct InternalUnstakePacket {
+  AccountAddress delegator;
+  ValidatorAddress validator;
+  Coin normalize_amount;  // local denom: the virtual stake to unbond
+  Coin inverted_amount;   // provider denom: the stake the provider releases
+  friend bool operator==(const InternalUnstakePacket&, const InternalUnstakePacket&) = default;
+};
+
+struct RewardInfo {
+  ValidatorAddress validator;
+  Amount reward;
+  friend bool operator==(const RewardInfo&, const RewardInfo&) = default;
+};
+
+struct DistributeBatchPacket {
+  std::vector<RewardInfo> rewards;
+  Denom denom;  // local denom
+  friend bool operator==(const DistributeBatchPacket&, const DistributeBatchPacket&) = default;
+};
+
+using ConsumerPacket =
+    std::variant<ValsetUpdatePacket, InternalUnstakePacket, DistributeBatchPacket>;
+
+struct OutboxEntry {
+  uint64_t seq = 0;
+  ConsumerPacket packet;
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<OutboxEntry> Decode(Decoder& d);
+};
+
+// Dec as the reference chain module prints it: always 18 fractional digits
+// ("0.100000000000000000"). REQUIRES: d >= 0.
+std::string Dec18String(Dec d);
+
+}  // namespace mesh::consumer
+
+#endif  // MESHSEC_MESH_CONSUMER_TYPES_H_

@@ -1,0 +1,441 @@
+#include "mesh/consumer/virtual_staking.h"
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "mesh/consumer/burn.h"
+#include "mesh/consumer/outbox.h"
+#include "mesh/consumer/rewards.h"
+#include "mesh/consumer/state.h"
+#include "staking/bank.h"
+#include "staking/staking.h"
+
+namespace mesh::consumer {
+
+using internal::AmountMap;
+using internal::kBondedPrefix;
+using internal::kBondRequestPrefix;
+using staking::Bank;
+using staking::Staking;
+
+namespace {
+
+ValidatorAmounts ToVector(const AmountMap& m) { return ValidatorAmounts(m.begin(), m.end()); }
+
+absl::StatusOr<bool> ValidatorBondable(const Context& ctx, const ValidatorAddress& v) {
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> val, Staking::GetValidator(ctx, v));
+  if (!val.has_value()) return false;
+  MESH_ASSIGN_OR_RETURN(ValidatorStatus status, internal::GetStatus(ctx, v));
+  return !status.tombstoned && !val->tombstoned;
+}
+
+// Mints and delegates up to `amount`, limited by the cap head-room (the
+// reference fails the whole epoch instead; here dust from share rounding can
+// never push the virtual stake over the cap). Returns the amount bonded.
+absl::StatusOr<Amount> ChainBond(const Context& ctx, const ProviderId& p, ProviderState& st,
+                                 const ValidatorAddress& v, Amount amount) {
+  Amount bond = Min(amount, st.max_cap.SaturatingSub(st.total_delegated));
+  if (bond.IsZero()) return bond;
+  MESH_RETURN_IF_ERROR(Rewards::Collect(ctx, p, v).status());
+  AccountAddress virt = VirtualStaking::VirtualAccount(p);
+  MESH_ASSIGN_OR_RETURN(Denom denom, internal::LocalDenom(ctx));
+  MESH_RETURN_IF_ERROR(Bank::Mint(ctx, virt, denom, bond));
+  MESH_RETURN_IF_ERROR(Staking::Delegate(ctx, virt, v, bond).status());
+  MESH_ASSIGN_OR_RETURN(st.total_delegated, st.total_delegated.Add(bond));
+  MESH_ASSIGN_OR_RETURN(st.minted, st.minted.Add(bond));
+  return bond;
+}
+
+// Instantly undelegates `amount` (everything when `all` or when the
+// delegation holds no more) and burns what comes back. No delegation is a
+// no-op, as in the reference module. Returns the tokens burned.
+absl::StatusOr<Amount> ChainUnbond(const Context& ctx, const ProviderId& p, ProviderState& st,
+                                   const ValidatorAddress& v, Amount amount, bool all) {
+  AccountAddress virt = VirtualStaking::VirtualAccount(p);
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Delegation> del,
+                        Staking::GetDelegation(ctx, virt, v));
+  if (!del.has_value() || (amount.IsZero() && !all)) return Amount::Zero();
+  MESH_RETURN_IF_ERROR(Rewards::Collect(ctx, p, v).status());
+  MESH_ASSIGN_OR_RETURN(Amount tokens, Staking::DelegationTokens(ctx, virt, v));
+  Dec shares = del->shares;
+  if (!all && amount < tokens) {
+    MESH_ASSIGN_OR_RETURN(shares, Staking::ValidateUnbondAmount(ctx, virt, v, amount));
+  }
+  MESH_ASSIGN_OR_RETURN(Amount returned, Staking::InstantUndelegate(ctx, virt, v, shares));
+  MESH_ASSIGN_OR_RETURN(Denom denom, internal::LocalDenom(ctx));
+  MESH_RETURN_IF_ERROR(Bank::Burn(ctx, virt, denom, returned));
+  MESH_ASSIGN_OR_RETURN(st.burned, st.burned.Add(returned));
+  st.total_delegated = st.total_delegated.SaturatingSub(returned);
+  return returned;
+}
+
+// Lowers every record on `v` by the fraction cut / Σ local of the records:
+// local rounds down (records keep covering the request), remote rounds up
+// (so a provider user's full unstake after the cut releases the record).
+absl::Status ReduceRecords(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                           Amount cut) {
+  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
+                        internal::Records(ctx, p, &v));
+  Amount total;
+  for (const auto& e : records) {
+    MESH_ASSIGN_OR_RETURN(total, total.Add(e.record.local));
+  }
+  if (total.IsZero() || cut.IsZero()) return absl::OkStatus();
+  cut = Min(cut, total);
+  for (auto& e : records) {
+    MESH_ASSIGN_OR_RETURN(Amount local_cut, MulDiv(e.record.local, cut, total, Rounding::kDown));
+    MESH_ASSIGN_OR_RETURN(Amount remote_cut, MulDiv(e.record.remote, cut, total, Rounding::kUp));
+    e.record.local = e.record.local.SaturatingSub(local_cut);
+    e.record.remote = e.record.remote.SaturatingSub(remote_cut);
+    MESH_RETURN_IF_ERROR(internal::SaveRecord(ctx, p, v, e.delegator, e.record));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SubtractSaturating(const Context& ctx, uint8_t table, const ProviderId& p,
+                                const ValidatorAddress& v, Amount amount) {
+  MESH_ASSIGN_OR_RETURN(bool has, internal::HasAmount(ctx, table, p, v));
+  if (!has) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(Amount current, internal::GetAmount(ctx, table, p, v));
+  return internal::SetAmount(ctx, table, p, v, current.SaturatingSub(amount));
+}
+
+// Makes total_delegated the tokens of the native delegations themselves, so
+// slashes and share-rounding dust can never keep using cap head-room; what
+// was minted and not burned but is gone is written off as `slashed`.
+absl::Status SyncDelegated(const Context& ctx, const ProviderId& p, ProviderState& st) {
+  MESH_ASSIGN_OR_RETURN(AmountMap actual, VirtualStaking::ActualDelegations(ctx, p));
+  Amount total;
+  for (const auto& [v, a] : actual) {
+    MESH_ASSIGN_OR_RETURN(total, total.Add(a));
+  }
+  st.total_delegated = total;
+  st.slashed = st.minted.SaturatingSub(st.burned).SaturatingSub(total);
+  return internal::SaveState(ctx, p, st);
+}
+
+// Epoch step 1: validators bonded at the last epoch, non-zero, still active.
+absl::Status WithdrawEpochRewards(const Context& ctx, const ProviderId& p, EpochReport* report) {
+  MESH_ASSIGN_OR_RETURN(AmountMap bonded, internal::AllAmounts(ctx, kBondedPrefix, p));
+  for (const auto& [v, amount] : bonded) {
+    if (amount.IsZero()) continue;
+    MESH_ASSIGN_OR_RETURN(ValidatorStatus status, internal::GetStatus(ctx, v));
+    if (status.inactive) continue;
+    report->reward_validators.push_back(v);
+    // A failed withdrawal only skips this validator (reference: rewards_error).
+    internal::RunIsolated(ctx, [&](const Context& c) {
+      return Rewards::Collect(c, p, v).status();
+    }).IgnoreError();
+  }
+  return absl::OkStatus();
+}
+
+// Epoch steps 3-5: scaled requests, zero for tombstoned validators (whose
+// request is zeroed too); saved as `bonded`.
+absl::StatusOr<AmountMap> DesiredAmounts(const Context& ctx, const ProviderId& p, Amount cap) {
+  MESH_ASSIGN_OR_RETURN(AmountMap targets, internal::AllAmounts(ctx, kBondRequestPrefix, p));
+  Amount total;
+  for (const auto& [v, q] : targets) {
+    MESH_ASSIGN_OR_RETURN(total, total.Add(q));
+  }
+  for (auto& [v, q] : targets) {
+    if (total > cap) {
+      MESH_ASSIGN_OR_RETURN(q, MulDiv(q, cap, total, Rounding::kDown));
+    }
+    MESH_ASSIGN_OR_RETURN(ValidatorStatus status, internal::GetStatus(ctx, v));
+    if (status.tombstoned && !q.IsZero()) {
+      q = Amount::Zero();
+      MESH_RETURN_IF_ERROR(internal::SetAmount(ctx, kBondRequestPrefix, p, v, q));
+    }
+  }
+  MESH_RETURN_IF_ERROR(internal::ClearAmounts(ctx, kBondedPrefix, p));
+  for (const auto& [v, q] : targets) {
+    MESH_RETURN_IF_ERROR(internal::SetAmount(ctx, kBondedPrefix, p, v, q));
+  }
+  return targets;
+}
+
+// Epoch step 6: native delegations -> targets; all unbonds, then all bonds.
+absl::Status Rebalance(const Context& ctx, const ProviderId& p, const AmountMap& targets,
+                       EpochReport* report) {
+  MESH_ASSIGN_OR_RETURN(ProviderState st, internal::LoadState(ctx, p));
+  MESH_ASSIGN_OR_RETURN(AmountMap actual, VirtualStaking::ActualDelegations(ctx, p));
+  for (const auto& [v, current] : actual) {
+    auto it = targets.find(v);
+    Amount target = it == targets.end() ? Amount::Zero() : it->second;
+    if (target >= current) continue;
+    MESH_RETURN_IF_ERROR(ChainUnbond(ctx, p, st, v, current.SaturatingSub(target),
+                                     target.IsZero()).status());
+    report->unbonds.emplace_back(v, current.SaturatingSub(target));
+  }
+  for (const auto& [v, target] : targets) {
+    auto it = actual.find(v);
+    Amount current = it == actual.end() ? Amount::Zero() : it->second;
+    if (target <= current) continue;
+    MESH_ASSIGN_OR_RETURN(bool bondable, ValidatorBondable(ctx, v));
+    if (!bondable) continue;
+    MESH_ASSIGN_OR_RETURN(Amount bonded, ChainBond(ctx, p, st, v, target.SaturatingSub(current)));
+    if (!bonded.IsZero()) report->bonds.emplace_back(v, bonded);
+  }
+  return SyncDelegated(ctx, p, st);
+}
+
+// Zero cap (mesh-consumer-ibc.md §3.7): one InternalUnstake per record not
+// already in flight, then unbond whatever exceeds the requests.
+absl::Status ZeroCapEpoch(const Context& ctx, const ProviderId& p, EpochReport* report) {
+  MESH_ASSIGN_OR_RETURN(ProviderConfig cfg, internal::LoadConfig(ctx, p));
+  MESH_ASSIGN_OR_RETURN(ProviderState st, internal::LoadState(ctx, p));
+  MESH_ASSIGN_OR_RETURN(Denom denom, internal::LocalDenom(ctx));
+  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records, internal::Records(ctx, p));
+  uint32_t sent = 0;
+  for (auto& e : records) {
+    if (!st.channel_open || sent >= cfg.max_retrieve) break;
+    if (e.record.unstake_in_flight || (e.record.local.IsZero() && e.record.remote.IsZero())) {
+      continue;
+    }
+    InternalUnstakePacket pkt{e.delegator, e.validator, Coin{denom, e.record.local},
+                              Coin{cfg.remote_denom, e.record.remote}};
+    MESH_RETURN_IF_ERROR(Outbox::Append(ctx, p, pkt));
+    report->internal_unstakes.push_back(std::move(pkt));
+    e.record.unstake_in_flight = true;
+    MESH_RETURN_IF_ERROR(internal::SaveRecord(ctx, p, e.validator, e.delegator, e.record));
+    ++sent;
+  }
+  MESH_ASSIGN_OR_RETURN(AmountMap requests, internal::AllAmounts(ctx, kBondRequestPrefix, p));
+  MESH_ASSIGN_OR_RETURN(AmountMap actual, VirtualStaking::ActualDelegations(ctx, p));
+  for (const auto& [v, current] : actual) {
+    Amount request = requests.count(v) ? requests[v] : Amount::Zero();
+    if (current <= request) continue;
+    MESH_RETURN_IF_ERROR(
+        ChainUnbond(ctx, p, st, v, current.SaturatingSub(request), request.IsZero()).status());
+    report->unbonds.emplace_back(v, current.SaturatingSub(request));
+    MESH_RETURN_IF_ERROR(internal::SetAmount(ctx, kBondedPrefix, p, v, request));
+  }
+  return SyncDelegated(ctx, p, st);
+}
+
+}  // namespace
+
+AccountAddress VirtualStaking::VirtualAccount(const ProviderId& provider) {
+  return AccountAddress("module/mesh_virtual/" + provider.value());
+}
+
+absl::Status VirtualStaking::AddStake(const Context& ctx, const ProviderId& provider,
+                                      const AccountAddress& delegator,
+                                      const ValidatorAddress& validator, Amount remote,
+                                      Amount local) {
+  MESH_RETURN_IF_ERROR(internal::LoadState(ctx, provider).status());
+  MESH_ASSIGN_OR_RETURN(Amount request,
+                        internal::GetAmount(ctx, kBondRequestPrefix, provider, validator));
+  MESH_ASSIGN_OR_RETURN(request, request.Add(local));
+  MESH_ASSIGN_OR_RETURN(std::optional<DelegationRecord> rec,
+                        internal::LoadRecord(ctx, provider, validator, delegator));
+  DelegationRecord r = rec.value_or(DelegationRecord{});
+  MESH_ASSIGN_OR_RETURN(r.remote, r.remote.Add(remote));
+  MESH_ASSIGN_OR_RETURN(r.local, r.local.Add(local));
+  MESH_RETURN_IF_ERROR(internal::SetAmount(ctx, kBondRequestPrefix, provider, validator, request));
+  return internal::SaveRecord(ctx, provider, validator, delegator, r);
+}
+
+absl::StatusOr<Amount> VirtualStaking::RemoveStake(const Context& ctx, const ProviderId& provider,
+                                                   const AccountAddress& delegator,
+                                                   const ValidatorAddress& validator,
+                                                   Amount remote) {
+  MESH_ASSIGN_OR_RETURN(std::optional<DelegationRecord> rec,
+                        internal::LoadRecord(ctx, provider, validator, delegator));
+  if (!rec.has_value()) {
+    return absl::NotFoundError("no virtual stake of " + delegator.value() + " on " +
+                               validator.value());
+  }
+  Amount release = rec->local;
+  if (remote < rec->remote) {
+    MESH_ASSIGN_OR_RETURN(release, MulDiv(rec->local, remote, rec->remote, Rounding::kDown));
+  }
+  rec->local = rec->local.SaturatingSub(release);
+  rec->remote = rec->remote.SaturatingSub(remote);
+  MESH_ASSIGN_OR_RETURN(Amount request,
+                        internal::GetAmount(ctx, kBondRequestPrefix, provider, validator));
+  Amount freed = Min(release, request);
+  MESH_RETURN_IF_ERROR(internal::SetAmount(ctx, kBondRequestPrefix, provider, validator,
+                                           request.SaturatingSub(freed)));
+  MESH_RETURN_IF_ERROR(internal::SaveRecord(ctx, provider, validator, delegator, *rec));
+  return freed;
+}
+
+absl::StatusOr<Amount> VirtualStaking::Burn(const Context& ctx, const ProviderId& provider,
+                                            const std::vector<ValidatorAddress>& validators,
+                                            Amount local) {
+  std::vector<std::pair<ValidatorAddress, Amount>> bonds;
+  std::set<ValidatorAddress> seen;
+  for (const auto& v : validators) {
+    if (!seen.insert(v).second) continue;
+    MESH_ASSIGN_OR_RETURN(Amount request, internal::GetAmount(ctx, kBondRequestPrefix, provider, v));
+    if (!request.IsZero()) bonds.emplace_back(v, request);
+  }
+  auto insufficient = absl::FailedPreconditionError(
+      "Virtual staking " + VirtualAccount(provider).value() +
+      " has not enough delegated funds: " + local.ToString());
+  if (bonds.empty()) return insufficient;
+  MESH_ASSIGN_OR_RETURN(BurnResult result, DistributeBurn(bonds, local));
+  if (result.burned < local) return insufficient;
+  for (const auto& [v, b] : result.per_validator) {
+    MESH_ASSIGN_OR_RETURN(Amount request, internal::GetAmount(ctx, kBondRequestPrefix, provider, v));
+    MESH_ASSIGN_OR_RETURN(request, request.Sub(b));
+    MESH_RETURN_IF_ERROR(internal::SetAmount(ctx, kBondRequestPrefix, provider, v, request));
+    MESH_RETURN_IF_ERROR(ReduceRecords(ctx, provider, v, b));
+  }
+  return result.burned;
+}
+
+absl::StatusOr<Amount> VirtualStaking::BondRequest(const Context& ctx, const ProviderId& provider,
+                                                   const ValidatorAddress& validator) {
+  return internal::GetAmount(ctx, kBondRequestPrefix, provider, validator);
+}
+
+absl::StatusOr<ValidatorAmounts> VirtualStaking::AllBondRequests(const Context& ctx,
+                                                                 const ProviderId& provider) {
+  MESH_ASSIGN_OR_RETURN(AmountMap m, internal::AllAmounts(ctx, kBondRequestPrefix, provider));
+  return ToVector(m);
+}
+
+absl::StatusOr<Amount> VirtualStaking::GetStake(const Context& ctx, const ProviderId& provider,
+                                                const ValidatorAddress& validator) {
+  return internal::GetAmount(ctx, kBondedPrefix, provider, validator);
+}
+
+absl::StatusOr<ValidatorAmounts> VirtualStaking::GetAllStake(const Context& ctx,
+                                                             const ProviderId& provider) {
+  MESH_ASSIGN_OR_RETURN(AmountMap m, internal::AllAmounts(ctx, kBondedPrefix, provider));
+  return ToVector(m);
+}
+
+absl::StatusOr<std::optional<DelegationRecord>> VirtualStaking::GetRecord(
+    const Context& ctx, const ProviderId& provider, const AccountAddress& delegator,
+    const ValidatorAddress& validator) {
+  return internal::LoadRecord(ctx, provider, validator, delegator);
+}
+
+absl::StatusOr<Amount> VirtualStaking::ActualDelegation(const Context& ctx,
+                                                        const ProviderId& provider,
+                                                        const ValidatorAddress& validator) {
+  AccountAddress virt = VirtualAccount(provider);
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Delegation> del,
+                        Staking::GetDelegation(ctx, virt, validator));
+  if (!del.has_value()) return Amount::Zero();
+  return Staking::DelegationTokens(ctx, virt, validator);
+}
+
+absl::StatusOr<std::map<ValidatorAddress, Amount>> VirtualStaking::ActualDelegations(
+    const Context& ctx, const ProviderId& provider) {
+  AccountAddress virt = VirtualAccount(provider);
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> dels,
+                        Staking::DelegatorDelegations(ctx, virt));
+  std::map<ValidatorAddress, Amount> out;
+  for (const auto& d : dels) {
+    MESH_ASSIGN_OR_RETURN(out[d.validator], Staking::DelegationTokens(ctx, virt, d.validator));
+  }
+  return out;
+}
+
+absl::Status VirtualStaking::ApplyValidatorStatus(const Context& ctx, const ValsetUpdate& update) {
+  const ValidatorStatus kTombstoned{true, true};
+  for (const auto& v : update.tombstoned) MESH_RETURN_IF_ERROR(internal::PutStatus(ctx, v, kTombstoned));
+  for (const auto& s : update.slashed) {
+    if (s.is_tombstoned) MESH_RETURN_IF_ERROR(internal::PutStatus(ctx, s.address, kTombstoned));
+  }
+  for (const auto& v : update.removals) {
+    MESH_ASSIGN_OR_RETURN(ValidatorStatus status, internal::GetStatus(ctx, v));
+    status.inactive = true;
+    MESH_RETURN_IF_ERROR(internal::PutStatus(ctx, v, status));
+  }
+  for (const auto& a : update.additions) {
+    MESH_RETURN_IF_ERROR(internal::PutStatus(ctx, a.address, ValidatorStatus{}));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ValidatorStatus> VirtualStaking::GetValidatorStatus(
+    const Context& ctx, const ValidatorAddress& validator) {
+  return internal::GetStatus(ctx, validator);
+}
+
+absl::Status VirtualStaking::ApplySlash(const Context& ctx, const ProviderId& provider,
+                                        const ValidatorAddress& validator, Amount share) {
+  MESH_ASSIGN_OR_RETURN(ProviderState st, internal::LoadState(ctx, provider));
+  MESH_RETURN_IF_ERROR(SubtractSaturating(ctx, kBondRequestPrefix, provider, validator, share));
+  MESH_RETURN_IF_ERROR(SubtractSaturating(ctx, kBondedPrefix, provider, validator, share));
+  MESH_RETURN_IF_ERROR(ReduceRecords(ctx, provider, validator, share));
+  return SyncDelegated(ctx, provider, st);
+}
+
+absl::StatusOr<EpochReport> VirtualStaking::HandleEpoch(const Context& ctx,
+                                                        const ProviderId& provider) {
+  MESH_ASSIGN_OR_RETURN(ProviderState st, internal::LoadState(ctx, provider));
+  EpochReport report;
+  MESH_RETURN_IF_ERROR(WithdrawEpochRewards(ctx, provider, &report));
+  if (!st.has_max_cap || st.max_cap.IsZero()) {
+    report.zero_cap = true;
+    MESH_RETURN_IF_ERROR(ZeroCapEpoch(ctx, provider, &report));
+  } else {
+    MESH_ASSIGN_OR_RETURN(AmountMap targets, DesiredAmounts(ctx, provider, st.max_cap));
+    MESH_RETURN_IF_ERROR(Rebalance(ctx, provider, targets, &report));
+  }
+  MESH_RETURN_IF_ERROR(Rewards::Flush(ctx, provider));
+  return report;
+}
+
+absl::StatusOr<Amount> VirtualStaking::InternalUnbond(const Context& ctx,
+                                                      const ProviderId& provider,
+                                                      const AccountAddress& delegator,
+                                                      const ValidatorAddress& validator) {
+  MESH_ASSIGN_OR_RETURN(std::optional<DelegationRecord> rec,
+                        internal::LoadRecord(ctx, provider, validator, delegator));
+  if (!rec.has_value()) return Amount::Zero();
+  MESH_ASSIGN_OR_RETURN(Amount request,
+                        internal::GetAmount(ctx, kBondRequestPrefix, provider, validator));
+  Amount release = Min(rec->local, request);
+  MESH_RETURN_IF_ERROR(internal::SetAmount(ctx, kBondRequestPrefix, provider, validator,
+                                           request.SaturatingSub(release)));
+  MESH_RETURN_IF_ERROR(internal::DeleteRecord(ctx, provider, validator, delegator));
+  MESH_RETURN_IF_ERROR(SubtractSaturating(ctx, kBondedPrefix, provider, validator, release));
+  // Unbond at once (reference internal_unbond); if the chain refuses, the
+  // next epoch unbonds the excess instead, so the ack never fails.
+  internal::RunIsolated(ctx, [&](const Context& c) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(ProviderState st, internal::LoadState(c, provider));
+    MESH_RETURN_IF_ERROR(ChainUnbond(c, provider, st, validator, release, false).status());
+    return SyncDelegated(c, provider, st);
+  }).IgnoreError();
+  return release;
+}
+
+absl::Status VirtualStaking::InternalUnstakeFailed(const Context& ctx, const ProviderId& provider,
+                                                   const AccountAddress& delegator,
+                                                   const ValidatorAddress& validator) {
+  MESH_ASSIGN_OR_RETURN(std::optional<DelegationRecord> rec,
+                        internal::LoadRecord(ctx, provider, validator, delegator));
+  if (!rec.has_value()) return absl::OkStatus();
+  rec->unstake_in_flight = false;
+  return internal::SaveRecord(ctx, provider, validator, delegator, *rec);
+}
+
+absl::Status VirtualStaking::CloseChannel(const Context& ctx, const ProviderId& provider) {
+  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
+                        internal::Records(ctx, provider));
+  for (const auto& e : records) {
+    MESH_RETURN_IF_ERROR(internal::DeleteRecord(ctx, provider, e.validator, e.delegator));
+  }
+  MESH_RETURN_IF_ERROR(internal::ClearAmounts(ctx, kBondRequestPrefix, provider));
+  MESH_RETURN_IF_ERROR(internal::ClearAmounts(ctx, kBondedPrefix, provider));
+  MESH_ASSIGN_OR_RETURN(ProviderState st, internal::LoadState(ctx, provider));
+  MESH_ASSIGN_OR_RETURN(AmountMap actual, ActualDelegations(ctx, provider));
+  for (const auto& [v, tokens] : actual) {
+    MESH_RETURN_IF_ERROR(ChainUnbond(ctx, provider, st, v, tokens, true).status());
+  }
+  st.channel_open = false;
+  return SyncDelegated(ctx, provider, st);
+}
+
+}  // namespace mesh::consumer

@@ -1,0 +1,136 @@
+// VirtualStaking: the virtual stake of each provider on this chain
+// (mesh-consumer-ibc.md §3; mesh-chain-module.md §1.3-1.7).
+//
+// Per provider P there is one virtual account (VirtualAccount(P)) that holds
+// native delegations of minted tokens. Requests from the provider change
+// only the *requested* amount per validator (bond_requests) and the
+// per-(delegator, validator) records; the native delegations follow at the
+// next epoch (HandleEpoch), which
+//   1. withdraws the rewards of every validator bonded at the last epoch and
+//      still active (Rewards);
+//   2. with a zero (or absent) max cap: sends one InternalUnstake per record
+//      (at most max_retrieve, never twice while one is in flight) and unbonds
+//      any delegation above its request;
+//   3. otherwise computes targets = requests, scaled by floor(q * cap / T)
+//      when their total T exceeds the cap (256-bit intermediate; the rounding
+//      remainder is not redistributed), zero for tombstoned validators (whose
+//      request is zeroed too), saves them as `bonded`, and brings the native
+//      delegations to the targets: all unbonds first, then the bonds.
+// Bond = mint to the virtual account + Staking::Delegate; unbond =
+// Staking::InstantUndelegate + burn. A bond never exceeds the cap head-room
+// (cap - total_delegated); bonds to unknown or tombstoned validators wait.
+// Slashes reduce the requests, the bonded entry, the records and the
+// delegated total (so slashed tokens do not keep using cap head-room).
+//
+// All state is in ctx.store() (docs/consumer.md); stateless; deterministic.
+// Errors: NotFound (unknown provider, no record), FailedPrecondition
+// (insufficient bond for a burn), OutOfRange (overflow).
+#ifndef MESHSEC_MESH_CONSUMER_VIRTUAL_STAKING_H_
+#define MESHSEC_MESH_CONSUMER_VIRTUAL_STAKING_H_
+
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/amount.h"
+#include "core/context.h"
+#include "core/ids.h"
+#include "mesh/consumer/types.h"
+
+namespace mesh::consumer {
+
+using ValidatorAmounts = std::vector<std::pair<ValidatorAddress, Amount>>;
+
+// What one epoch did, for callers and tests.
+struct EpochReport {
+  bool zero_cap = false;
+  ValidatorAmounts bonds;    // minted and delegated, ascending validator
+  ValidatorAmounts unbonds;  // undelegated and burned (requested amounts)
+  std::vector<ValidatorAddress> reward_validators;  // withdrawals, ascending
+  std::vector<InternalUnstakePacket> internal_unstakes;
+};
+
+class VirtualStaking {
+ public:
+  // The account holding provider P's virtual delegations.
+  static AccountAddress VirtualAccount(const ProviderId& provider);
+
+  // ---- Requests (already converted to local tokens) ----
+
+  // Records `local` more virtual stake of `delegator` on `validator`,
+  // converted from `remote` provider tokens. Never checks the cap
+  // (the epoch does).
+  static absl::Status AddStake(const Context& ctx, const ProviderId& provider,
+                               const AccountAddress& delegator,
+                               const ValidatorAddress& validator, Amount remote, Amount local);
+  // Releases the share of the delegator's record that `remote` provider
+  // tokens stand for: all of it when remote >= record.remote, else
+  // floor(record.local * remote / record.remote). Returns the local amount
+  // removed from the validator's request (never more than the request).
+  // NotFound if the delegator has no record on the validator.
+  static absl::StatusOr<Amount> RemoveStake(const Context& ctx, const ProviderId& provider,
+                                            const AccountAddress& delegator,
+                                            const ValidatorAddress& validator, Amount remote);
+  // Burns `local` over the requests of `validators` (DistributeBurn; a
+  // repeated validator counts once). FailedPrecondition "Virtual staking X
+  // has not enough delegated funds: N" if they cannot cover it; nothing is
+  // changed then.
+  static absl::StatusOr<Amount> Burn(const Context& ctx, const ProviderId& provider,
+                                     const std::vector<ValidatorAddress>& validators,
+                                     Amount local);
+
+  // ---- Queries ----
+  static absl::StatusOr<Amount> BondRequest(const Context& ctx, const ProviderId& provider,
+                                            const ValidatorAddress& validator);
+  static absl::StatusOr<ValidatorAmounts> AllBondRequests(const Context& ctx,
+                                                          const ProviderId& provider);
+  // The target computed at the last epoch (reference get_stake /
+  // get_all_stake, zero entries included).
+  static absl::StatusOr<Amount> GetStake(const Context& ctx, const ProviderId& provider,
+                                         const ValidatorAddress& validator);
+  static absl::StatusOr<ValidatorAmounts> GetAllStake(const Context& ctx,
+                                                      const ProviderId& provider);
+  static absl::StatusOr<std::optional<DelegationRecord>> GetRecord(
+      const Context& ctx, const ProviderId& provider, const AccountAddress& delegator,
+      const ValidatorAddress& validator);
+  // Tokens of the virtual account's native delegation (0 if none).
+  static absl::StatusOr<Amount> ActualDelegation(const Context& ctx, const ProviderId& provider,
+                                                 const ValidatorAddress& validator);
+  static absl::StatusOr<std::map<ValidatorAddress, Amount>> ActualDelegations(
+      const Context& ctx, const ProviderId& provider);
+
+  // ---- Validator events ----
+
+  // Chain-wide status (all providers): tombstoned (list or a double-sign
+  // slash) -> inactive and tombstoned; removals -> inactive; additions ->
+  // active again (reference handle_valset_update step 2).
+  static absl::Status ApplyValidatorStatus(const Context& ctx, const ValsetUpdate& update);
+  static absl::StatusOr<ValidatorStatus> GetValidatorStatus(const Context& ctx,
+                                                            const ValidatorAddress& validator);
+  // Books provider P's share of a slash (local tokens) at once.
+  static absl::Status ApplySlash(const Context& ctx, const ProviderId& provider,
+                                 const ValidatorAddress& validator, Amount share);
+
+  // ---- Epoch, zero cap, close ----
+  static absl::StatusOr<EpochReport> HandleEpoch(const Context& ctx, const ProviderId& provider);
+  // Success ack of an InternalUnstake: drops the record, lowers the request
+  // and unbonds at once. Returns the local amount released. Never fails
+  // except on store errors (a missing record is a no-op).
+  static absl::StatusOr<Amount> InternalUnbond(const Context& ctx, const ProviderId& provider,
+                                               const AccountAddress& delegator,
+                                               const ValidatorAddress& validator);
+  // Error ack or timeout of an InternalUnstake: the next zero-cap epoch
+  // sends it again.
+  static absl::Status InternalUnstakeFailed(const Context& ctx, const ProviderId& provider,
+                                            const AccountAddress& delegator,
+                                            const ValidatorAddress& validator);
+  // Channel closed: drops all records and requests, unbonds every virtual
+  // delegation of the provider at once, marks the channel closed.
+  static absl::Status CloseChannel(const Context& ctx, const ProviderId& provider);
+};
+
+}  // namespace mesh::consumer
+
+#endif  // MESHSEC_MESH_CONSUMER_VIRTUAL_STAKING_H_

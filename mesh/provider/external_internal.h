@@ -1,0 +1,48 @@
+// Private helpers shared by external_staking.cc and external_ibc.cc. Not
+// part of the provider's API.
+#ifndef MESHSEC_MESH_PROVIDER_EXTERNAL_INTERNAL_H_
+#define MESHSEC_MESH_PROVIDER_EXTERNAL_INTERNAL_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/context.h"
+#include "core/ids.h"
+#include "mesh/provider/types.h"
+
+namespace mesh::provider::ext_internal {
+
+absl::StatusOr<std::optional<Stake>> LoadStake(const Context& ctx, const ConsumerId& c,
+                                               const AccountAddress& user,
+                                               const ValidatorAddress& v);
+// Saves the stake and its (validator, user) index entry.
+absl::Status SaveStake(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
+                       const ValidatorAddress& v, const Stake& stake);
+// All stake records of `user`, ascending by validator.
+absl::StatusOr<std::vector<std::pair<ValidatorAddress, Stake>>> UserStakes(
+    const Context& ctx, const ConsumerId& c, const AccountAddress& user);
+// Every user with a stake record on `v`, ascending by user.
+absl::StatusOr<std::vector<AccountAddress>> ValidatorUsers(const Context& ctx,
+                                                           const ConsumerId& c,
+                                                           const ValidatorAddress& v);
+absl::StatusOr<Distribution> LoadDist(const Context& ctx, const ConsumerId& c,
+                                      const ValidatorAddress& v);
+absl::Status SaveDist(const Context& ctx, const ConsumerId& c, const ValidatorAddress& v,
+                      const Distribution& d);
+absl::StatusOr<std::optional<ExternalTx>> LoadTx(const Context& ctx, const ConsumerId& c,
+                                                 uint64_t id);
+absl::Status SaveTx(const Context& ctx, const ConsumerId& c, const ExternalTx& tx);
+absl::Status DeleteTx(const Context& ctx, const ConsumerId& c, uint64_t id);
+absl::StatusOr<uint64_t> NextOwnTxId(const Context& ctx, const ConsumerId& c);
+// Appends to the consumer's outbox with timeout now + kPacketTimeoutSeconds.
+absl::Status Enqueue(const Context& ctx, const ConsumerId& c, OutboundPacket p);
+
+// The committed stake fell by `low_drop` (low end): keep the user's accrued
+// rewards (alignment) and shrink the validator's total stake.
+absl::Status CommittedDecrease(Stake& s, Distribution& d, Amount low_drop);
+
+}  // namespace mesh::provider::ext_internal
+
+#endif  // MESHSEC_MESH_PROVIDER_EXTERNAL_INTERNAL_H_

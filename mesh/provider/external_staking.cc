@@ -1,0 +1,454 @@
+// External staking: config, the vault-facing API, user operations, outbox
+// and queries. Ack, timeout and receive handlers are in external_ibc.cc.
+#include "mesh/provider/external_staking.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "core/record.h"
+#include "core/status.h"
+#include "mesh/provider/burn.h"
+#include "mesh/provider/external_internal.h"
+#include "mesh/provider/remote_validators.h"
+#include "mesh/provider/rewards.h"
+#include "mesh/provider/tables.h"
+#include "mesh/provider/vault.h"
+
+namespace mesh::provider {
+namespace ext_internal {
+
+absl::StatusOr<std::optional<Stake>> LoadStake(const Context& ctx, const ConsumerId& c,
+                                               const AccountAddress& user,
+                                               const ValidatorAddress& v) {
+  return GetRecord<Stake>(ctx.store(),
+                          tables::Key(tables::kExtStakes, c.value(), user.value(), v.value()));
+}
+
+absl::Status SaveStake(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
+                       const ValidatorAddress& v, const Stake& stake) {
+  MESH_RETURN_IF_ERROR(ctx.store().Put(
+      tables::Key(tables::kExtStakesByVal, c.value(), v.value(), user.value()), ""));
+  return PutRecord(ctx.store(),
+                   tables::Key(tables::kExtStakes, c.value(), user.value(), v.value()), stake);
+}
+
+absl::StatusOr<std::vector<std::pair<ValidatorAddress, Stake>>> UserStakes(
+    const Context& ctx, const ConsumerId& c, const AccountAddress& user) {
+  std::vector<std::pair<ValidatorAddress, Stake>> out;
+  const std::string prefix = tables::Prefix(tables::kExtStakes, c.value(), user.value());
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    MESH_ASSIGN_OR_RETURN(Stake s, DecodeRecord<Stake>(it->value()));
+    out.emplace_back(ValidatorAddress(it->key().substr(prefix.size())), std::move(s));
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+absl::StatusOr<std::vector<AccountAddress>> ValidatorUsers(const Context& ctx,
+                                                           const ConsumerId& c,
+                                                           const ValidatorAddress& v) {
+  std::vector<AccountAddress> out;
+  const std::string prefix = tables::Prefix(tables::kExtStakesByVal, c.value(), v.value());
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) out.emplace_back(it->key().substr(prefix.size()));
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+absl::StatusOr<Distribution> LoadDist(const Context& ctx, const ConsumerId& c,
+                                      const ValidatorAddress& v) {
+  return GetRecordOr<Distribution>(
+      ctx.store(), tables::Key(tables::kExtDistribution, c.value(), v.value()), Distribution{});
+}
+
+absl::Status SaveDist(const Context& ctx, const ConsumerId& c, const ValidatorAddress& v,
+                      const Distribution& d) {
+  return PutRecord(ctx.store(), tables::Key(tables::kExtDistribution, c.value(), v.value()), d);
+}
+
+absl::StatusOr<std::optional<ExternalTx>> LoadTx(const Context& ctx, const ConsumerId& c,
+                                                 uint64_t id) {
+  return GetRecord<ExternalTx>(ctx.store(), tables::KeyU64(tables::kExtTxs, c.value(), id));
+}
+
+absl::Status SaveTx(const Context& ctx, const ConsumerId& c, const ExternalTx& tx) {
+  return PutRecord(ctx.store(), tables::KeyU64(tables::kExtTxs, c.value(), tx.id), tx);
+}
+
+absl::Status DeleteTx(const Context& ctx, const ConsumerId& c, uint64_t id) {
+  return ctx.store().Delete(tables::KeyU64(tables::kExtTxs, c.value(), id));
+}
+
+namespace {
+
+absl::StatusOr<uint64_t> NextCounter(const Context& ctx, const std::string& key, uint64_t first) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(key));
+  uint64_t next = first;
+  if (raw.has_value()) {
+    Decoder d(*raw);
+    MESH_ASSIGN_OR_RETURN(uint64_t last, d.U64());
+    next = last + 1;
+  }
+  MESH_RETURN_IF_ERROR(ctx.store().Put(key, Encoder().U64(next).Take()));
+  return next;
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> NextOwnTxId(const Context& ctx, const ConsumerId& c) {
+  return NextCounter(ctx, tables::Key(tables::kExtTxCount, c.value()), kFirstOwnTxId);
+}
+
+absl::Status Enqueue(const Context& ctx, const ConsumerId& c, OutboundPacket p) {
+  MESH_ASSIGN_OR_RETURN(uint64_t seq,
+                        NextCounter(ctx, tables::Key(tables::kExtOutboxSeq, c.value()), 1));
+  p.timeout_ns = ctx.time_ns() + kPacketTimeoutSeconds * kNanosPerSecond;
+  return PutRecord(ctx.store(), tables::KeyU64(tables::kExtOutbox, c.value(), seq), p);
+}
+
+absl::Status CommittedDecrease(Stake& s, Distribution& d, Amount low_drop) {
+  if (low_drop.IsZero()) return absl::OkStatus();
+  MESH_RETURN_IF_ERROR(StakeDecreased(s, low_drop, d.points_per_stake));
+  d.total_stake = d.total_stake.SaturatingSub(low_drop);
+  return absl::OkStatus();
+}
+
+}  // namespace ext_internal
+
+using namespace ext_internal;  // NOLINT(build/namespaces): this file's helpers
+
+namespace {
+
+absl::Status CheckRatio(Dec r) {
+  if (r.IsNegative() || Dec::One() < r) {
+    return absl::InvalidArgumentError("You cannot specify a slash ratio over 1.0 (100%)");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ExternalConfig> OpenConfig(const Context& ctx, const ConsumerId& c) {
+  MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, ExternalStaking::Config(ctx, c));
+  if (cfg.closed) return absl::FailedPreconditionError(kErrClosed);
+  return cfg;
+}
+
+// Burns up to `amount` from the stakes' high ends (even split, then greedy);
+// returns what was burned. The consumer-facing burns go to `burns`.
+absl::StatusOr<Amount> BurnFromStakes(const Context& ctx, const ConsumerId& c,
+                                      const AccountAddress& user,
+                                      std::vector<std::pair<ValidatorAddress, Stake>>& stakes,
+                                      Amount amount, BurnAggregator& burns) {
+  std::vector<Amount> available;
+  for (const auto& [v, s] : stakes) available.push_back(s.stake.high());
+  if (available.empty() || amount.IsZero()) return Amount();
+  MESH_ASSIGN_OR_RETURN(BurnSplit split, DistributeBurn(available, amount));
+  for (size_t i = 0; i < stakes.size(); ++i) {
+    const Amount b = split.per_entry[i];
+    if (b.IsZero()) continue;
+    auto& [v, s] = stakes[i];
+    MESH_ASSIGN_OR_RETURN(Distribution d, LoadDist(ctx, c, v));
+    const Amount low_before = s.stake.low();
+    s.stake.SubClamped(b);
+    MESH_RETURN_IF_ERROR(CommittedDecrease(s, d, low_before.SaturatingSub(s.stake.low())));
+    MESH_RETURN_IF_ERROR(SaveDist(ctx, c, v, d));
+    MESH_RETURN_IF_ERROR(SaveStake(ctx, c, user, v, s));
+    Amount& agg = burns[{c.value(), v.value()}];
+    MESH_ASSIGN_OR_RETURN(agg, agg.Add(b));
+  }
+  return split.burned;
+}
+
+// Takes `amount` from the user's pending unbonds, latest entries first (they
+// are already unbonded on the consumer, so no packet).
+absl::Status BurnFromUnbonds(const Context& ctx, const ConsumerId& c,
+                             const AccountAddress& user, Amount amount) {
+  MESH_ASSIGN_OR_RETURN(auto stakes, UserStakes(ctx, c, user));
+  for (auto& [v, s] : stakes) {
+    if (amount.IsZero()) break;
+    for (auto e = s.pending_unbonds.rbegin(); e != s.pending_unbonds.rend() && !amount.IsZero();
+         ++e) {
+      const Amount take = Min(amount, e->amount);
+      e->amount = e->amount.SaturatingSub(take);
+      amount = amount.SaturatingSub(take);
+    }
+    std::erase_if(s.pending_unbonds, [](const PendingUnbond& u) { return u.amount.IsZero(); });
+    MESH_RETURN_IF_ERROR(SaveStake(ctx, c, user, v, s));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ExternalStaking::Init(const Context& ctx, const ConsumerId& consumer,
+                                   const ExternalConfig& config) {
+  if (consumer.empty()) return absl::InvalidArgumentError("empty consumer id");
+  MESH_RETURN_IF_ERROR(CheckRatio(config.slash_ratio_dsign));
+  MESH_RETURN_IF_ERROR(CheckRatio(config.slash_ratio_offline));
+  const std::string key = tables::Key(tables::kExtConfig, consumer.value());
+  MESH_ASSIGN_OR_RETURN(bool exists, ctx.store().Has(key));
+  if (exists) return absl::FailedPreconditionError("consumer already initialised");
+  ExternalConfig cfg = config;
+  cfg.closed = false;
+  return PutRecord(ctx.store(), key, cfg);
+}
+
+absl::StatusOr<ExternalConfig> ExternalStaking::Config(const Context& ctx,
+                                                       const ConsumerId& consumer) {
+  MESH_ASSIGN_OR_RETURN(std::optional<ExternalConfig> cfg,
+                        GetRecord<ExternalConfig>(
+                            ctx.store(), tables::Key(tables::kExtConfig, consumer.value())));
+  if (!cfg.has_value()) return absl::NotFoundError("unknown consumer " + consumer.value());
+  return *cfg;
+}
+
+absl::Status ExternalStaking::ReceiveVirtualStake(const Context& ctx, const ConsumerId& consumer,
+                                                  const AccountAddress& user, Amount amount,
+                                                  uint64_t tx_id,
+                                                  const ValidatorAddress& validator) {
+  MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, OpenConfig(ctx, consumer));
+  MESH_ASSIGN_OR_RETURN(RemoteState state,
+                        RemoteValidators::CurrentState(ctx, consumer, validator));
+  if (state != RemoteState::kActive) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("Cannot stake to ", validator.value(), ", ", kErrNotActive));
+  }
+  MESH_ASSIGN_OR_RETURN(std::optional<Stake> found, LoadStake(ctx, consumer, user, validator));
+  Stake stake = found.value_or(Stake{});
+  MESH_RETURN_IF_ERROR(stake.stake.PrepareAdd(amount));
+  MESH_RETURN_IF_ERROR(SaveStake(ctx, consumer, user, validator, stake));
+  MESH_RETURN_IF_ERROR(SaveTx(
+      ctx, consumer, ExternalTx{ExternalTx::Kind::kStake, tx_id, amount, user, validator}));
+  OutboundPacket p;
+  p.kind = OutboundPacket::Kind::kStake;
+  p.tx_id = tx_id;
+  p.delegator = user;
+  p.validators = {validator};
+  p.amount = amount;
+  p.denom = cfg.denom;
+  return Enqueue(ctx, consumer, std::move(p));
+}
+
+absl::Status ExternalStaking::BurnVirtualStake(const Context& ctx, const ConsumerId& consumer,
+                                               const AccountAddress& user, Amount amount,
+                                               const std::optional<ValidatorAddress>& validator,
+                                               BurnAggregator& burns) {
+  MESH_ASSIGN_OR_RETURN(auto all, UserStakes(ctx, consumer, user));
+  std::vector<std::pair<ValidatorAddress, Stake>> first;
+  for (const auto& e : all) {
+    if (!validator.has_value() || e.first == *validator) first.push_back(e);
+  }
+  MESH_ASSIGN_OR_RETURN(Amount burned, BurnFromStakes(ctx, consumer, user, first, amount, burns));
+  Amount rest = amount.SaturatingSub(burned);
+  if (!rest.IsZero() && validator.has_value()) {
+    // The slashed validator alone cannot cover it: spread over the others.
+    MESH_ASSIGN_OR_RETURN(auto others, UserStakes(ctx, consumer, user));
+    MESH_ASSIGN_OR_RETURN(burned, BurnFromStakes(ctx, consumer, user, others, rest, burns));
+    rest = rest.SaturatingSub(burned);
+  }
+  if (rest.IsZero()) return absl::OkStatus();
+  return BurnFromUnbonds(ctx, consumer, user, rest);
+}
+
+absl::Status ExternalStaking::FlushBurns(const Context& ctx, const BurnAggregator& burns) {
+  for (const auto& [key, amount] : burns) {
+    if (amount.IsZero()) continue;
+    const ConsumerId consumer(key.first);
+    MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, Config(ctx, consumer));
+    if (cfg.closed) continue;
+    OutboundPacket p;
+    p.kind = OutboundPacket::Kind::kBurn;
+    p.validators = {ValidatorAddress(key.second)};
+    p.amount = amount;
+    p.denom = cfg.denom;
+    MESH_RETURN_IF_ERROR(Enqueue(ctx, consumer, std::move(p)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> ExternalStaking::Unstake(const Context& ctx, const ConsumerId& consumer,
+                                                  const AccountAddress& user,
+                                                  const ValidatorAddress& validator,
+                                                  Amount amount) {
+  MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, OpenConfig(ctx, consumer));
+  if (amount.IsZero()) return absl::InvalidArgumentError("amount must be positive");
+  MESH_ASSIGN_OR_RETURN(std::optional<Stake> found, LoadStake(ctx, consumer, user, validator));
+  Stake stake = found.value_or(Stake{});
+  if (stake.stake.low() < amount) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "Not enough tokens staked, up to ", stake.stake.low().ToString(), " can be unbond"));
+  }
+  MESH_RETURN_IF_ERROR(stake.stake.PrepareSub(amount));
+  MESH_RETURN_IF_ERROR(SaveStake(ctx, consumer, user, validator, stake));
+  MESH_ASSIGN_OR_RETURN(uint64_t id, NextOwnTxId(ctx, consumer));
+  MESH_RETURN_IF_ERROR(SaveTx(
+      ctx, consumer, ExternalTx{ExternalTx::Kind::kUnstake, id, amount, user, validator}));
+  OutboundPacket p;
+  p.kind = OutboundPacket::Kind::kUnstake;
+  p.tx_id = id;
+  p.delegator = user;
+  p.validators = {validator};
+  p.amount = amount;
+  p.denom = cfg.denom;
+  MESH_RETURN_IF_ERROR(Enqueue(ctx, consumer, std::move(p)));
+  return id;
+}
+
+absl::StatusOr<Amount> ExternalStaking::WithdrawUnbonded(const Context& ctx,
+                                                         const ConsumerId& consumer,
+                                                         const AccountAddress& user) {
+  MESH_ASSIGN_OR_RETURN(auto stakes, UserStakes(ctx, consumer, user));
+  Amount total;
+  for (auto& [v, s] : stakes) {
+    // Every matured entry, wherever it sits in the list (the reference
+    // binary-searches a list that is not always sorted).
+    Amount released;
+    for (const PendingUnbond& u : s.pending_unbonds) {
+      if (u.release_at_ns <= ctx.time_ns()) {
+        MESH_ASSIGN_OR_RETURN(released, released.Add(u.amount));
+      }
+    }
+    if (released.IsZero()) continue;
+    std::erase_if(s.pending_unbonds,
+                  [&](const PendingUnbond& u) { return u.release_at_ns <= ctx.time_ns(); });
+    MESH_RETURN_IF_ERROR(SaveStake(ctx, consumer, user, v, s));
+    MESH_ASSIGN_OR_RETURN(total, total.Add(released));
+  }
+  if (total.IsZero()) return total;
+  MESH_RETURN_IF_ERROR(Vault::Release(ctx, LienHolder::External(consumer), user, total));
+  return total;
+}
+
+absl::StatusOr<uint64_t> ExternalStaking::WithdrawRewards(const Context& ctx,
+                                                          const ConsumerId& consumer,
+                                                          const AccountAddress& user,
+                                                          const ValidatorAddress& validator,
+                                                          const std::string& remote_recipient) {
+  MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, OpenConfig(ctx, consumer));
+  MESH_ASSIGN_OR_RETURN(std::optional<Stake> found, LoadStake(ctx, consumer, user, validator));
+  Stake stake = found.value_or(Stake{});
+  MESH_ASSIGN_OR_RETURN(Distribution d, LoadDist(ctx, consumer, validator));
+  MESH_ASSIGN_OR_RETURN(Amount amount, PendingReward(stake, d));
+  if (amount.IsZero()) return absl::FailedPreconditionError(kErrNoRewards);
+  // Reserved until the ack, so a second withdrawal cannot pay it again.
+  MESH_ASSIGN_OR_RETURN(stake.withdrawing, stake.withdrawing.Add(amount));
+  MESH_RETURN_IF_ERROR(SaveStake(ctx, consumer, user, validator, stake));
+  MESH_ASSIGN_OR_RETURN(uint64_t id, NextOwnTxId(ctx, consumer));
+  MESH_RETURN_IF_ERROR(SaveTx(ctx, consumer,
+                              ExternalTx{ExternalTx::Kind::kTransferRewards, id, amount, user,
+                                         validator}));
+  OutboundPacket p;
+  p.kind = OutboundPacket::Kind::kTransferRewards;
+  p.tx_id = id;
+  p.delegator = user;
+  p.validators = {validator};
+  p.amount = amount;
+  p.denom = cfg.rewards_denom;
+  p.recipient = remote_recipient;
+  MESH_RETURN_IF_ERROR(Enqueue(ctx, consumer, std::move(p)));
+  return id;
+}
+
+absl::StatusOr<std::vector<OutboundPacket>> ExternalStaking::Outbox(const Context& ctx,
+                                                                    const ConsumerId& consumer) {
+  std::vector<OutboundPacket> out;
+  auto it = ctx.store().ScanPrefix(tables::Prefix(tables::kExtOutbox, consumer.value()));
+  for (; it->Valid(); it->Next()) {
+    MESH_ASSIGN_OR_RETURN(OutboundPacket p, DecodeRecord<OutboundPacket>(it->value()));
+    out.push_back(std::move(p));
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+absl::StatusOr<std::vector<OutboundPacket>> ExternalStaking::DrainOutbox(
+    const Context& ctx, const ConsumerId& consumer) {
+  const std::string prefix = tables::Prefix(tables::kExtOutbox, consumer.value());
+  std::vector<std::string> keys;
+  std::vector<OutboundPacket> out;
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    MESH_ASSIGN_OR_RETURN(OutboundPacket p, DecodeRecord<OutboundPacket>(it->value()));
+    keys.emplace_back(it->key());
+    out.push_back(std::move(p));
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  it.reset();
+  for (const std::string& k : keys) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
+  return out;
+}
+
+absl::StatusOr<Stake> ExternalStaking::GetStake(const Context& ctx, const ConsumerId& consumer,
+                                                const AccountAddress& user,
+                                                const ValidatorAddress& validator) {
+  MESH_ASSIGN_OR_RETURN(std::optional<Stake> s, LoadStake(ctx, consumer, user, validator));
+  return s.value_or(Stake{});
+}
+
+absl::StatusOr<std::vector<StakeEntry>> ExternalStaking::Stakes(
+    const Context& ctx, const ConsumerId& consumer, const AccountAddress& user,
+    const std::optional<ValidatorAddress>& start_after, std::optional<uint64_t> limit) {
+  MESH_ASSIGN_OR_RETURN(auto stakes, UserStakes(ctx, consumer, user));
+  std::vector<StakeEntry> out;
+  for (auto& [v, s] : stakes) {
+    if (start_after.has_value() && v <= *start_after) continue;
+    if (out.size() >= PageLimit(limit)) break;
+    out.push_back(StakeEntry{user, v, std::move(s)});
+  }
+  return out;
+}
+
+absl::StatusOr<Amount> ExternalStaking::PendingRewards(const Context& ctx,
+                                                       const ConsumerId& consumer,
+                                                       const AccountAddress& user,
+                                                       const ValidatorAddress& validator) {
+  MESH_ASSIGN_OR_RETURN(Stake s, GetStake(ctx, consumer, user, validator));
+  MESH_ASSIGN_OR_RETURN(Distribution d, LoadDist(ctx, consumer, validator));
+  return PendingReward(s, d);
+}
+
+absl::StatusOr<std::vector<std::pair<ValidatorAddress, Amount>>>
+ExternalStaking::AllPendingRewards(const Context& ctx, const ConsumerId& consumer,
+                                   const AccountAddress& user) {
+  MESH_ASSIGN_OR_RETURN(auto stakes, UserStakes(ctx, consumer, user));
+  std::vector<std::pair<ValidatorAddress, Amount>> out;
+  for (const auto& [v, s] : stakes) {
+    MESH_ASSIGN_OR_RETURN(Distribution d, LoadDist(ctx, consumer, v));
+    MESH_ASSIGN_OR_RETURN(Amount r, PendingReward(s, d));
+    out.emplace_back(v, r);
+  }
+  return out;
+}
+
+absl::StatusOr<Distribution> ExternalStaking::GetDistribution(const Context& ctx,
+                                                              const ConsumerId& consumer,
+                                                              const ValidatorAddress& validator) {
+  return LoadDist(ctx, consumer, validator);
+}
+
+absl::StatusOr<ExternalTx> ExternalStaking::PendingTx(const Context& ctx,
+                                                      const ConsumerId& consumer,
+                                                      uint64_t tx_id) {
+  MESH_ASSIGN_OR_RETURN(std::optional<ExternalTx> tx, LoadTx(ctx, consumer, tx_id));
+  if (!tx.has_value()) return absl::NotFoundError(absl::StrCat("tx ", tx_id, " not found"));
+  return *tx;
+}
+
+absl::StatusOr<std::vector<ExternalTx>> ExternalStaking::AllPendingTxsDesc(
+    const Context& ctx, const ConsumerId& consumer, std::optional<uint64_t> start_after,
+    std::optional<uint64_t> limit) {
+  const std::string prefix = tables::Prefix(tables::kExtTxs, consumer.value());
+  const std::string end = start_after
+                              ? tables::KeyU64(tables::kExtTxs, consumer.value(), *start_after)
+                              : PrefixEnd(prefix);
+  std::vector<ExternalTx> out;
+  auto it = ctx.store().Scan(prefix, end, /*reverse=*/true);
+  for (; it->Valid() && out.size() < PageLimit(limit); it->Next()) {
+    MESH_ASSIGN_OR_RETURN(ExternalTx tx, DecodeRecord<ExternalTx>(it->value()));
+    out.push_back(std::move(tx));
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+}  // namespace mesh::provider

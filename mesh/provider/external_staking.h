@@ -1,0 +1,185 @@
+// ExternalStaking: the provider's lien holder for one consumer chain
+// (mesh-provider.md §2.4-2.5, §3, §4.2, §5, §6, §7).
+//
+// Users' virtual stakes per remote validator are value ranges; every change
+// that needs the consumer is two-phase: prepared here, queued as an
+// OutboundPacket in the consumer's outbox (with the tx id its ack will
+// name), committed or rolled back by the On*Ack / OnTimeout handlers the IBC
+// layer calls. Those handlers never fail on valid state (they clamp when a
+// slash moved a range in between). Receive handlers (valset update with
+// slashes, internal unstake, reward distribution) return OK or a rejection;
+// the IBC layer then writes an error ack and discards the overlay.
+//
+// Tx ids: remote stakes use the vault's id; this instance's own txs
+// (unstake, transfer rewards) count from 2^63. Burns carry no tx id.
+//
+// Stateless: state in ctx.store() under tables 0x60-0x68, keyed by consumer.
+// Deterministic. Rejections: InvalidArgument, NotFound, FailedPrecondition.
+#ifndef MESHSEC_MESH_PROVIDER_EXTERNAL_STAKING_H_
+#define MESHSEC_MESH_PROVIDER_EXTERNAL_STAKING_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/amount.h"
+#include "core/context.h"
+#include "core/dec.h"
+#include "core/ids.h"
+#include "mesh/provider/types.h"
+
+namespace mesh::provider {
+
+inline constexpr uint64_t kPacketTimeoutSeconds = 600;
+inline constexpr uint64_t kFirstOwnTxId = (~uint64_t{0} >> 1) + 1;  // 2^63
+
+inline constexpr char kErrNotActive[] = "not listed as an active validator on consumer";
+inline constexpr char kErrNoRewards[] = "No staking rewards to be withdrawn";
+inline constexpr char kErrClosed[] = "the channel to the consumer is closed";
+
+// Burn amounts collected during one vault slash, per (consumer, validator).
+using BurnAggregator = std::map<std::pair<std::string, std::string>, Amount>;
+
+// Plain-data form of the consumer's `valset_update` packet.
+struct RemoteSlash {
+  ValidatorAddress validator;
+  uint64_t infraction_height = 0;
+  uint64_t infraction_time = 0;  // unix seconds
+  uint64_t power = 0;
+  Amount amount;                 // already in provider denom
+  std::string slash_ratio;       // decimal string
+};
+struct ValsetUpdate {
+  uint64_t height = 0;
+  uint64_t time = 0;  // unix seconds
+  std::vector<std::pair<ValidatorAddress, std::string>> additions;  // (valoper, pub_key)
+  std::vector<ValidatorAddress> removals;
+  std::vector<std::pair<ValidatorAddress, std::string>> updated;
+  std::vector<ValidatorAddress> jailed;
+  std::vector<ValidatorAddress> unjailed;
+  std::vector<ValidatorAddress> tombstoned;
+  std::vector<RemoteSlash> slashed;
+};
+
+struct StakeEntry {
+  AccountAddress user;
+  ValidatorAddress validator;
+  Stake stake;
+};
+
+class ExternalStaking {
+ public:
+  // InvalidArgument for a ratio above 1, an empty or reserved consumer id.
+  static absl::Status Init(const Context& ctx, const ConsumerId& consumer,
+                           const ExternalConfig& config);
+  static absl::StatusOr<ExternalConfig> Config(const Context& ctx, const ConsumerId& consumer);
+
+  // --- Called by the vault.
+  // Requires the validator to be Active; stake.high += amount; records the
+  // tx under the vault's `tx_id` and queues a `stake` packet.
+  static absl::Status ReceiveVirtualStake(const Context& ctx, const ConsumerId& consumer,
+                                          const AccountAddress& user, Amount amount,
+                                          uint64_t tx_id, const ValidatorAddress& validator);
+  // Slash propagation: removes `amount` from the user's stakes (on
+  // `validator` or spread over all), then from pending unbonds if the stakes
+  // do not cover it; the consumer-facing part is added to `burns`.
+  static absl::Status BurnVirtualStake(const Context& ctx, const ConsumerId& consumer,
+                                       const AccountAddress& user, Amount amount,
+                                       const std::optional<ValidatorAddress>& validator,
+                                       BurnAggregator& burns);
+  // Queues one `burn` packet per aggregated (consumer, validator).
+  static absl::Status FlushBurns(const Context& ctx, const BurnAggregator& burns);
+
+  // --- User operations.
+  // Requires stake.low >= amount > 0; returns the tx id.
+  static absl::StatusOr<uint64_t> Unstake(const Context& ctx, const ConsumerId& consumer,
+                                          const AccountAddress& user,
+                                          const ValidatorAddress& validator, Amount amount);
+  // Releases every matured unbond of the user and the matching lien amount.
+  static absl::StatusOr<Amount> WithdrawUnbonded(const Context& ctx, const ConsumerId& consumer,
+                                                 const AccountAddress& user);
+  // Reserves the pending reward and queues `transfer_rewards`; returns the tx
+  // id. FailedPrecondition "No staking rewards to be withdrawn" when zero.
+  static absl::StatusOr<uint64_t> WithdrawRewards(const Context& ctx, const ConsumerId& consumer,
+                                                  const AccountAddress& user,
+                                                  const ValidatorAddress& validator,
+                                                  const std::string& remote_recipient);
+
+  // --- Acks and timeouts (never fail on valid state).
+  static absl::Status OnStakeAck(const Context& ctx, const ConsumerId& consumer, uint64_t tx_id,
+                                 bool success);
+  static absl::Status OnUnstakeAck(const Context& ctx, const ConsumerId& consumer,
+                                   uint64_t tx_id, bool success);
+  static absl::Status OnTransferRewardsAck(const Context& ctx, const ConsumerId& consumer,
+                                           uint64_t tx_id, bool success);
+  // Burns are fire-and-forget: nothing to do.
+  static absl::Status OnBurnAck(const Context& ctx, const ConsumerId& consumer, bool success);
+  // A timeout is an error ack for the packet's tx.
+  static absl::Status OnTimeout(const Context& ctx, const ConsumerId& consumer,
+                                const OutboundPacket& packet);
+  // Provider-initiated close: resolves every pending tx (stakes rolled back,
+  // unstakes and reward transfers dropped), moves every stake to an
+  // immediately releasable unbond and refuses further packets.
+  static absl::Status CloseChannel(const Context& ctx, const ConsumerId& consumer);
+
+  // --- Consumer packets.
+  static absl::Status OnValsetUpdate(const Context& ctx, const ConsumerId& consumer,
+                                     const ValsetUpdate& update);
+  // Zero-max-cap force unbond: min(amount, stake.high) released at once.
+  static absl::Status OnInternalUnstake(const Context& ctx, const ConsumerId& consumer,
+                                        const AccountAddress& delegator,
+                                        const ValidatorAddress& validator, Amount amount);
+  static absl::Status OnDistribute(const Context& ctx, const ConsumerId& consumer,
+                                   const ValidatorAddress& validator, const Denom& denom,
+                                   Amount amount);
+  static absl::Status OnDistributeBatch(
+      const Context& ctx, const ConsumerId& consumer, const Denom& denom,
+      const std::vector<std::pair<ValidatorAddress, Amount>>& rewards);
+  // Remote slash of `validator` (§4.2 step 3): the consumer's absolute
+  // amount becomes an effective ratio over the stakes' high ends (capped at
+  // 1); unbonds that started after `infraction_time` lose `ratio`.
+  static absl::Status HandleSlashing(const Context& ctx, const ConsumerId& consumer,
+                                     const ValidatorAddress& validator, Dec ratio,
+                                     Amount slash_amount, uint64_t infraction_time);
+
+  // --- Outbox.
+  static absl::StatusOr<std::vector<OutboundPacket>> Outbox(const Context& ctx,
+                                                            const ConsumerId& consumer);
+  // Returns and removes the queued packets, oldest first.
+  static absl::StatusOr<std::vector<OutboundPacket>> DrainOutbox(const Context& ctx,
+                                                                 const ConsumerId& consumer);
+
+  // --- Queries.
+  static absl::StatusOr<Stake> GetStake(const Context& ctx, const ConsumerId& consumer,
+                                        const AccountAddress& user,
+                                        const ValidatorAddress& validator);
+  // Ascending by validator.
+  static absl::StatusOr<std::vector<StakeEntry>> Stakes(
+      const Context& ctx, const ConsumerId& consumer, const AccountAddress& user,
+      const std::optional<ValidatorAddress>& start_after = std::nullopt,
+      std::optional<uint64_t> limit = std::nullopt);
+  static absl::StatusOr<Amount> PendingRewards(const Context& ctx, const ConsumerId& consumer,
+                                               const AccountAddress& user,
+                                               const ValidatorAddress& validator);
+  static absl::StatusOr<std::vector<std::pair<ValidatorAddress, Amount>>> AllPendingRewards(
+      const Context& ctx, const ConsumerId& consumer, const AccountAddress& user);
+  static absl::StatusOr<Distribution> GetDistribution(const Context& ctx,
+                                                      const ConsumerId& consumer,
+                                                      const ValidatorAddress& validator);
+  static absl::StatusOr<ExternalTx> PendingTx(const Context& ctx, const ConsumerId& consumer,
+                                              uint64_t tx_id);
+  static absl::StatusOr<std::vector<ExternalTx>> AllPendingTxsDesc(
+      const Context& ctx, const ConsumerId& consumer,
+      std::optional<uint64_t> start_after = std::nullopt,
+      std::optional<uint64_t> limit = std::nullopt);
+};
+
+}  // namespace mesh::provider
+
+#endif  // MESHSEC_MESH_PROVIDER_EXTERNAL_STAKING_H_
+

@@ -1,0 +1,229 @@
+#include "mesh/provider/local_staking.h"
+
+#include <map>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "core/record.h"
+#include "core/status.h"
+#include "mesh/provider/burn.h"
+#include "mesh/provider/tables.h"
+#include "mesh/provider/vault.h"
+#include "staking/bank.h"
+#include "staking/staking.h"
+
+namespace mesh::provider {
+namespace {
+
+constexpr char kProxyPrefix[] = "meshproxy/";
+
+using staking::Bank;
+using staking::Staking;
+
+std::string UserKey(const AccountAddress& user) {
+  return tables::Key(tables::kLocalUsers, user.value());
+}
+
+absl::Status CheckRatio(Dec r) {
+  if (r.IsNegative() || Dec::One() < r) {
+    return absl::InvalidArgumentError("You cannot specify a slash ratio over 1.0 (100%)");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LocalUser> LoadExisting(const Context& ctx, const AccountAddress& user) {
+  MESH_ASSIGN_OR_RETURN(std::optional<LocalUser> u, GetRecord<LocalUser>(ctx.store(), UserKey(user)));
+  if (!u.has_value()) {
+    return absl::NotFoundError(absl::StrCat("Missing proxy contract for ", user.value()));
+  }
+  return *u;
+}
+
+// Runs a native staking operation on the user's proxy account and forwards
+// to the user whatever rewards native staking paid out on the way (an SDK
+// delegation change withdraws rewards), so the proxy's liquid balance stays
+// pure principal. `principal_out` is what `op` legitimately took away.
+template <typename Op>
+absl::Status WithRewardSweep(const Context& ctx, const AccountAddress& user, const Denom& denom,
+                             Amount principal_out, Op op) {
+  const AccountAddress proxy = LocalStaking::ProxyAccount(user);
+  MESH_ASSIGN_OR_RETURN(auto before_list, Bank::Balances(ctx, proxy));
+  MESH_RETURN_IF_ERROR(op());
+  std::map<std::string, Amount> before;
+  for (const auto& [d, a] : before_list) before[d.value()] = a;
+  MESH_ASSIGN_OR_RETURN(auto after, Bank::Balances(ctx, proxy));
+  for (const auto& [d, a] : after) {
+    Amount expected = before[d.value()];
+    if (d == denom) expected = expected.SaturatingSub(principal_out);
+    if (expected < a) {
+      MESH_RETURN_IF_ERROR(Bank::Send(ctx, proxy, user, d, a.SaturatingSub(expected)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<SlashInfo>> SlashesFor(const Context& ctx,
+                                                  const ValidatorAddress& validator, Dec ratio) {
+  std::vector<SlashInfo> out;
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> dels,
+                        Staking::ValidatorDelegations(ctx, validator));
+  const std::string_view prefix(kProxyPrefix);
+  for (const staking::Delegation& del : dels) {
+    const std::string& who = del.delegator.value();
+    if (who.compare(0, prefix.size(), prefix) != 0) continue;
+    MESH_ASSIGN_OR_RETURN(Amount tokens,
+                          Staking::DelegationTokens(ctx, del.delegator, validator));
+    MESH_ASSIGN_OR_RETURN(Amount slash, MulFloor(tokens, ratio));
+    if (slash.IsZero()) continue;
+    out.push_back(SlashInfo{AccountAddress(who.substr(prefix.size())), slash});
+  }
+  return out;
+}
+
+}  // namespace
+
+AccountAddress LocalStaking::ProxyAccount(const AccountAddress& user) {
+  return AccountAddress(kProxyPrefix + user.value());
+}
+
+absl::Status LocalStaking::Init(const Context& ctx, const LocalStakingConfig& config) {
+  MESH_RETURN_IF_ERROR(CheckRatio(config.slash_ratio_dsign));
+  MESH_RETURN_IF_ERROR(CheckRatio(config.slash_ratio_offline));
+  return PutRecord(ctx.store(), tables::Key(tables::kLocalConfig), config);
+}
+
+absl::StatusOr<LocalStakingConfig> LocalStaking::Config(const Context& ctx) {
+  MESH_ASSIGN_OR_RETURN(auto cfg,
+                        GetRecord<LocalStakingConfig>(ctx.store(), tables::Key(tables::kLocalConfig)));
+  if (!cfg.has_value()) return absl::FailedPreconditionError("local staking not initialised");
+  return *cfg;
+}
+
+absl::Status LocalStaking::ReceiveStake(const Context& ctx, const AccountAddress& user,
+                                        Amount amount, const ValidatorAddress& validator) {
+  MESH_ASSIGN_OR_RETURN(LocalStakingConfig cfg, Config(ctx));
+  MESH_ASSIGN_OR_RETURN(LocalUser u,
+                        GetRecordOr<LocalUser>(ctx.store(), UserKey(user), LocalUser{}));
+  MESH_RETURN_IF_ERROR(PutRecord(ctx.store(), UserKey(user), u));
+  return WithRewardSweep(ctx, user, cfg.denom, amount, [&]() -> absl::Status {
+    return Staking::Delegate(ctx, ProxyAccount(user), validator, amount).status();
+  });
+}
+
+absl::Status LocalStaking::BurnStake(const Context& ctx, const AccountAddress& user,
+                                     Amount amount, const std::optional<ValidatorAddress>& validator) {
+  MESH_ASSIGN_OR_RETURN(LocalStakingConfig cfg, Config(ctx));
+  MESH_ASSIGN_OR_RETURN(LocalUser u, LoadExisting(ctx, user));
+  MESH_ASSIGN_OR_RETURN(auto dels, Delegations(ctx, user));
+  std::vector<std::pair<ValidatorAddress, Amount>> candidates;
+  for (auto& d : dels) {
+    if (!validator.has_value() || d.first == *validator) candidates.push_back(d);
+  }
+  if (!candidates.empty()) {
+    std::vector<Amount> available;
+    for (const auto& c : candidates) available.push_back(c.second);
+    MESH_ASSIGN_OR_RETURN(BurnSplit split, DistributeBurn(available, amount));
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (split.per_entry[i].IsZero()) continue;
+      MESH_RETURN_IF_ERROR(WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() -> absl::Status {
+        return Staking::Undelegate(ctx, ProxyAccount(user), candidates[i].first,
+                                   split.per_entry[i])
+            .status();
+      }));
+    }
+  }
+  // The whole amount is withheld from future releases, including any part
+  // that was already unbonding rather than delegated.
+  MESH_ASSIGN_OR_RETURN(u.burned, u.burned.Add(amount));
+  return PutRecord(ctx.store(), UserKey(user), u);
+}
+
+absl::Status LocalStaking::Unstake(const Context& ctx, const AccountAddress& user,
+                                   const ValidatorAddress& validator, Amount amount) {
+  if (amount.IsZero()) return absl::InvalidArgumentError("amount must be positive");
+  MESH_ASSIGN_OR_RETURN(LocalStakingConfig cfg, Config(ctx));
+  MESH_RETURN_IF_ERROR(LoadExisting(ctx, user).status());
+  return WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() -> absl::Status {
+    return Staking::Undelegate(ctx, ProxyAccount(user), validator, amount).status();
+  });
+}
+
+absl::Status LocalStaking::Restake(const Context& ctx, const AccountAddress& user,
+                                   const ValidatorAddress& src, const ValidatorAddress& dst,
+                                   Amount amount) {
+  if (amount.IsZero()) return absl::InvalidArgumentError("amount must be positive");
+  MESH_ASSIGN_OR_RETURN(LocalStakingConfig cfg, Config(ctx));
+  MESH_RETURN_IF_ERROR(LoadExisting(ctx, user).status());
+  return WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() -> absl::Status {
+    return Staking::BeginRedelegate(ctx, ProxyAccount(user), src, dst, amount).status();
+  });
+}
+
+absl::StatusOr<Amount> LocalStaking::ReleaseUnbonded(const Context& ctx,
+                                                     const AccountAddress& user) {
+  MESH_ASSIGN_OR_RETURN(LocalStakingConfig cfg, Config(ctx));
+  MESH_ASSIGN_OR_RETURN(LocalUser u, LoadExisting(ctx, user));
+  const AccountAddress proxy = ProxyAccount(user);
+  MESH_ASSIGN_OR_RETURN(Amount balance, Bank::Balance(ctx, proxy, cfg.denom));
+  const Amount amount = balance.SaturatingSub(u.burned);
+  if (amount.IsZero()) return amount;
+  MESH_RETURN_IF_ERROR(Bank::Send(ctx, proxy, kVaultAccount, cfg.denom, amount));
+  MESH_RETURN_IF_ERROR(Vault::Release(ctx, LienHolder::Local(), user, amount));
+  return amount;
+}
+
+absl::StatusOr<std::vector<std::pair<Denom, Amount>>> LocalStaking::WithdrawRewards(
+    const Context& ctx, const AccountAddress& user) {
+  MESH_RETURN_IF_ERROR(LoadExisting(ctx, user).status());
+  const AccountAddress proxy = ProxyAccount(user);
+  MESH_ASSIGN_OR_RETURN(auto dels, Delegations(ctx, user));
+  std::map<std::string, Amount> total;
+  for (const auto& [validator, tokens] : dels) {
+    MESH_ASSIGN_OR_RETURN(auto paid, Staking::WithdrawRewards(ctx, proxy, validator));
+    for (const auto& [denom, amount] : paid) {
+      MESH_RETURN_IF_ERROR(Bank::Send(ctx, proxy, user, denom, amount));
+      MESH_ASSIGN_OR_RETURN(total[denom.value()], total[denom.value()].Add(amount));
+    }
+  }
+  std::vector<std::pair<Denom, Amount>> out;
+  for (const auto& [d, a] : total) out.emplace_back(Denom(d), a);
+  return out;
+}
+
+absl::Status LocalStaking::Jailing(const Context& ctx, const std::vector<ValidatorAddress>& jailed,
+                                   const std::vector<ValidatorAddress>& tombstoned) {
+  MESH_ASSIGN_OR_RETURN(LocalStakingConfig cfg, Config(ctx));
+  for (const ValidatorAddress& v : tombstoned) {
+    MESH_RETURN_IF_ERROR(SlashValidator(ctx, v, cfg.slash_ratio_dsign));
+  }
+  for (const ValidatorAddress& v : jailed) {
+    MESH_RETURN_IF_ERROR(SlashValidator(ctx, v, cfg.slash_ratio_offline));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LocalStaking::SlashValidator(const Context& ctx, const ValidatorAddress& validator,
+                                          Dec ratio) {
+  MESH_ASSIGN_OR_RETURN(std::vector<SlashInfo> slashes, SlashesFor(ctx, validator, ratio));
+  if (slashes.empty()) return absl::OkStatus();
+  return Vault::Slash(ctx, LienHolder::Local(), validator, slashes);
+}
+
+absl::StatusOr<std::vector<std::pair<ValidatorAddress, Amount>>> LocalStaking::Delegations(
+    const Context& ctx, const AccountAddress& user) {
+  const AccountAddress proxy = ProxyAccount(user);
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> dels,
+                        Staking::DelegatorDelegations(ctx, proxy));
+  std::vector<std::pair<ValidatorAddress, Amount>> out;
+  for (const staking::Delegation& d : dels) {
+    MESH_ASSIGN_OR_RETURN(Amount tokens, Staking::DelegationTokens(ctx, proxy, d.validator));
+    out.emplace_back(d.validator, tokens);
+  }
+  return out;
+}
+
+absl::StatusOr<LocalUser> LocalStaking::User(const Context& ctx, const AccountAddress& user) {
+  return LoadExisting(ctx, user);
+}
+
+}  // namespace mesh::provider

@@ -1,0 +1,83 @@
+// LocalStaking: the vault's local lien holder (mesh-provider.md §2.2-2.3).
+//
+// Delegates vault collateral to the chain's native staking on a user's
+// behalf. Instead of the reference's per-user proxy contract each user gets
+// a delegator account ProxyAccount(user) ("meshproxy/<user>") and a small
+// record (the cumulative `burned` amount withheld after slash propagation).
+// Rewards that native staking pays to the proxy account are forwarded to the
+// user at once, so the proxy's liquid balance only ever holds unbonded
+// principal.
+//
+// Stateless: state in ctx.store() (tables 0x58-0x59) and in native staking.
+// Deterministic. Rejections: InvalidArgument (zero amount, ratio > 1),
+// NotFound (no such user), FailedPrecondition (from native staking).
+#ifndef MESHSEC_MESH_PROVIDER_LOCAL_STAKING_H_
+#define MESHSEC_MESH_PROVIDER_LOCAL_STAKING_H_
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/amount.h"
+#include "core/context.h"
+#include "core/dec.h"
+#include "core/ids.h"
+#include "mesh/provider/types.h"
+
+namespace mesh::provider {
+
+class LocalStaking {
+ public:
+  static AccountAddress ProxyAccount(const AccountAddress& user);
+
+  // InvalidArgument if a ratio exceeds 1 ("You cannot specify a slash ratio
+  // over 1.0 (100%)").
+  static absl::Status Init(const Context& ctx, const LocalStakingConfig& config);
+  static absl::StatusOr<LocalStakingConfig> Config(const Context& ctx);
+
+  // Called by the vault after it moved `amount` to ProxyAccount(user):
+  // delegates it to `validator`.
+  static absl::Status ReceiveStake(const Context& ctx, const AccountAddress& user, Amount amount,
+                                   const ValidatorAddress& validator);
+  // Slash propagation: undelegates up to `amount` from `validator` (or spread
+  // evenly over all the user's delegations) and adds `amount` to `burned`.
+  // Never fails for lack of delegations: a shortfall is withheld from the
+  // user's unbonding tokens instead (docs/compatibility.md).
+  static absl::Status BurnStake(const Context& ctx, const AccountAddress& user, Amount amount,
+                                const std::optional<ValidatorAddress>& validator);
+
+  // User operations on the proxy.
+  static absl::Status Unstake(const Context& ctx, const AccountAddress& user,
+                              const ValidatorAddress& validator, Amount amount);
+  static absl::Status Restake(const Context& ctx, const AccountAddress& user,
+                              const ValidatorAddress& src, const ValidatorAddress& dst,
+                              Amount amount);
+  // Returns max(0, liquid balance - burned) to the vault, which releases the
+  // same amount of the local lien. Returns the amount (0: nothing done).
+  static absl::StatusOr<Amount> ReleaseUnbonded(const Context& ctx, const AccountAddress& user);
+  // Withdraws native staking rewards of every delegation to the user.
+  static absl::StatusOr<std::vector<std::pair<Denom, Amount>>> WithdrawRewards(
+      const Context& ctx, const AccountAddress& user);
+
+  // Native slashing (reference sudo `jailing`): tombstoned validators with
+  // the double-sign ratio first, then jailed ones with the offline ratio.
+  static absl::Status Jailing(const Context& ctx, const std::vector<ValidatorAddress>& jailed,
+                              const std::vector<ValidatorAddress>& tombstoned);
+  // Every user delegating to `validator` (found through native staking, so
+  // redelegated stake is included) loses floor(delegation * ratio) of
+  // collateral via Vault::Slash.
+  static absl::Status SlashValidator(const Context& ctx, const ValidatorAddress& validator,
+                                     Dec ratio);
+
+  // Queries.
+  // (validator, tokens) of the user's delegations, ascending by validator.
+  static absl::StatusOr<std::vector<std::pair<ValidatorAddress, Amount>>> Delegations(
+      const Context& ctx, const AccountAddress& user);
+  static absl::StatusOr<LocalUser> User(const Context& ctx, const AccountAddress& user);
+};
+
+}  // namespace mesh::provider
+
+#endif  // MESHSEC_MESH_PROVIDER_LOCAL_STAKING_H_

@@ -1,0 +1,71 @@
+// Store tables of the provider role (prefixes 0x50-0x6F; grammar in
+// docs/provider.md). Keys are a one-byte table prefix followed by fields
+// encoded with core/codec.h, so a prefix of the fields is a byte prefix of
+// the key and scans are ordered by those fields.
+#ifndef MESHSEC_MESH_PROVIDER_TABLES_H_
+#define MESHSEC_MESH_PROVIDER_TABLES_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/codec.h"
+
+namespace mesh::provider::tables {
+
+// Vault.
+inline constexpr uint8_t kVaultConfig = 0x50;     // () -> VaultConfig
+inline constexpr uint8_t kLiens = 0x51;           // (user, holder key) -> Lien
+inline constexpr uint8_t kUsers = 0x52;           // (user) -> UserInfo
+inline constexpr uint8_t kActiveExternal = 0x53;  // (consumer) -> ""
+inline constexpr uint8_t kVaultTxCount = 0x54;    // () -> u64
+inline constexpr uint8_t kVaultTxs = 0x55;        // (u64 id) -> VaultTx
+// Local staking.
+inline constexpr uint8_t kLocalConfig = 0x58;     // () -> LocalStakingConfig
+inline constexpr uint8_t kLocalUsers = 0x59;      // (user) -> LocalUser
+// External staking, every key starts with the consumer id.
+inline constexpr uint8_t kExtConfig = 0x60;       // (consumer) -> ExternalConfig
+inline constexpr uint8_t kExtStakes = 0x61;       // (consumer, user, validator) -> Stake
+inline constexpr uint8_t kExtStakesByVal = 0x62;  // (consumer, validator, user) -> ""
+inline constexpr uint8_t kExtDistribution = 0x63; // (consumer, validator) -> Distribution
+inline constexpr uint8_t kExtTxCount = 0x64;      // (consumer) -> u64
+inline constexpr uint8_t kExtTxs = 0x65;          // (consumer, u64 id) -> ExternalTx
+inline constexpr uint8_t kExtValidators = 0x66;   // (consumer, valoper) -> ValidatorHistory
+inline constexpr uint8_t kExtOutboxSeq = 0x67;    // (consumer) -> u64
+inline constexpr uint8_t kExtOutbox = 0x68;       // (consumer, u64 seq) -> OutboundPacket
+
+// Keys: leading string fields are length-prefixed (so they can be scanned as
+// a prefix), the last string field is raw (so a scan lists it in plain byte
+// order, e.g. validators ascending by address).
+inline std::string Key(uint8_t table) { return Encoder(table).Take(); }
+inline std::string Key(uint8_t table, std::string_view a) {
+  return Encoder(table).Raw(a).Take();
+}
+inline std::string Key(uint8_t table, std::string_view a, std::string_view b) {
+  return Encoder(table).Str(a).Raw(b).Take();
+}
+inline std::string Key(uint8_t table, std::string_view a, std::string_view b,
+                       std::string_view c) {
+  return Encoder(table).Str(a).Str(b).Raw(c).Take();
+}
+inline std::string KeyU64(uint8_t table, uint64_t id) { return Encoder(table).U64(id).Take(); }
+inline std::string KeyU64(uint8_t table, std::string_view a, uint64_t id) {
+  return Encoder(table).Str(a).U64(id).Take();
+}
+// Scan prefixes over the leading (length-prefixed) fields.
+inline std::string Prefix(uint8_t table, std::string_view a) {
+  return Encoder(table).Str(a).Take();
+}
+inline std::string Prefix(uint8_t table, std::string_view a, std::string_view b) {
+  return Encoder(table).Str(a).Str(b).Take();
+}
+// The smallest key strictly greater than `key` (exclusive pagination start
+// when the last field is raw).
+inline std::string After(std::string key) {
+  key.push_back('\0');
+  return key;
+}
+
+}  // namespace mesh::provider::tables
+
+#endif  // MESHSEC_MESH_PROVIDER_TABLES_H_

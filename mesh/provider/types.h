@@ -1,0 +1,190 @@
+// Plain-data records of the provider role and their canonical encodings.
+//
+// Every record here is stored in the chain's KvStore under a table of
+// mesh/provider/tables.h and encodes with core/codec.h (grammar in
+// docs/provider.md). Value types; deterministic.
+#ifndef MESHSEC_MESH_PROVIDER_TYPES_H_
+#define MESHSEC_MESH_PROVIDER_TYPES_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/amount.h"
+#include "core/codec.h"
+#include "core/dec.h"
+#include "core/ids.h"
+#include "core/uint256.h"
+#include "mesh/provider/value_range.h"
+
+namespace mesh::provider {
+
+// One consumer chain as seen by the provider (one external-staking instance).
+using ConsumerId = StrongString<struct ConsumerIdTag>;
+
+// A lien holder: the local staking module or one consumer's external staking.
+// Its key string is "local" for local staking and "x/<consumer>" otherwise,
+// so liens of a user iterate local first, then consumers by id.
+struct LienHolder {
+  bool local = false;
+  ConsumerId consumer;  // empty when local
+
+  static LienHolder Local() { return LienHolder{true, ConsumerId()}; }
+  static LienHolder External(ConsumerId c) { return LienHolder{false, std::move(c)}; }
+  std::string Key() const;
+  static absl::StatusOr<LienHolder> FromKey(std::string_view key);
+  friend bool operator==(const LienHolder&, const LienHolder&) = default;
+};
+
+// Vault configuration (mesh-provider.md §1.1).
+struct VaultConfig {
+  Denom denom;
+  bool local_staking = false;  // false: local staking disabled
+  Dec local_max_slash;         // slash ratio of local liens
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<VaultConfig> Decode(Decoder& d);
+};
+
+// One lien of a user toward a lien holder.
+struct Lien {
+  AmountRange amount;
+  Dec slashable;  // fixed when the lien is created
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<Lien> Decode(Decoder& d);
+};
+
+// Per-user vault record. Max lien and total slashable are derived from the
+// liens (Vault::Account), never stored (docs/compatibility.md).
+struct UserInfo {
+  Amount collateral;
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<UserInfo> Decode(Decoder& d);
+};
+
+// A remote stake in flight, as recorded by the vault (`in_flight_staking`).
+struct VaultTx {
+  uint64_t id = 0;
+  Amount amount;
+  Dec slashable;
+  AccountAddress user;
+  LienHolder holder;
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<VaultTx> Decode(Decoder& d);
+};
+
+// Local staking configuration (mesh-provider.md §1.4).
+struct LocalStakingConfig {
+  Denom denom;
+  Dec slash_ratio_dsign;
+  Dec slash_ratio_offline;
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<LocalStakingConfig> Decode(Decoder& d);
+};
+
+// Per-user local staking record (the reference's per-user proxy contract).
+struct LocalUser {
+  Amount burned;  // cumulative amount withheld because of slash propagation
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<LocalUser> Decode(Decoder& d);
+};
+
+// External staking configuration of one consumer (mesh-provider.md §1.6).
+struct ExternalConfig {
+  Denom denom;            // provider (vault) denom
+  Denom rewards_denom;    // consumer reward denom label
+  uint64_t unbonding_period_s = 0;
+  Dec slash_ratio_dsign;
+  Dec slash_ratio_offline;
+  bool closed = false;    // the channel was closed
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<ExternalConfig> Decode(Decoder& d);
+};
+
+struct PendingUnbond {
+  Amount amount;
+  uint64_t release_at_ns = 0;
+  friend bool operator==(const PendingUnbond&, const PendingUnbond&) = default;
+};
+
+// The neutral (zero) value of a stored points alignment: 2^255 - 1.
+U256 NeutralAlignment();
+
+// A user's virtual stake on one remote validator.
+struct Stake {
+  AmountRange stake;
+  std::vector<PendingUnbond> pending_unbonds;
+  U256 points_alignment = NeutralAlignment();  // real value + (2^255 - 1)
+  Amount withdrawn_funds;
+  Amount withdrawing;  // rewards in flight to the consumer (reserved)
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<Stake> Decode(Decoder& d);
+  friend bool operator==(const Stake&, const Stake&) = default;
+};
+
+// Reward accounting of one remote validator (mesh-provider.md §5.1).
+struct Distribution {
+  Amount total_stake;
+  U256 points_per_stake;
+  U256 points_leftover;
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<Distribution> Decode(Decoder& d);
+};
+
+// A transaction of one external staking instance waiting for its ack.
+struct ExternalTx {
+  enum class Kind : uint8_t { kStake = 1, kUnstake = 2, kTransferRewards = 3 };
+  Kind kind = Kind::kStake;
+  uint64_t id = 0;  // the vault's id for kStake, own id (>= 2^63) otherwise
+  Amount amount;
+  AccountAddress user;
+  ValidatorAddress validator;
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<ExternalTx> Decode(Decoder& d);
+};
+
+// An outbound effect toward a consumer: the IBC layer turns it into a
+// ProviderPacket and later calls the matching ack/timeout handler with
+// `tx_id` (kBurn has none).
+struct OutboundPacket {
+  enum class Kind : uint8_t { kStake = 1, kUnstake = 2, kBurn = 3, kTransferRewards = 4 };
+  Kind kind = Kind::kStake;
+  uint64_t tx_id = 0;
+  AccountAddress delegator;               // stake / unstake
+  std::vector<ValidatorAddress> validators;  // one entry except for an empty burn
+  Amount amount;
+  Denom denom;            // provider denom; rewards denom for transfers
+  std::string recipient;  // transfer_rewards: consumer address
+  uint64_t timeout_ns = 0;
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<OutboundPacket> Decode(Decoder& d);
+};
+
+// Remote validator state (mesh-provider.md §6).
+enum class RemoteState : uint8_t {
+  kUnknown = 0,
+  kActive = 1,
+  kUnbonded = 2,
+  kJailed = 3,
+  kTombstoned = 4,
+};
+const char* RemoteStateName(RemoteState s);
+
+struct ValState {
+  std::string pub_key;
+  uint64_t start_height = 0;
+  uint64_t start_time = 0;  // unix seconds (consumer clock)
+  RemoteState state = RemoteState::kUnknown;
+  friend bool operator==(const ValState&, const ValState&) = default;
+};
+
+// History of one remote validator, sorted by start_height descending.
+struct ValidatorHistory {
+  std::vector<ValState> entries;
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<ValidatorHistory> Decode(Decoder& d);
+};
+
+}  // namespace mesh::provider
+
+#endif  // MESHSEC_MESH_PROVIDER_TYPES_H_

@@ -1,0 +1,163 @@
+// Vault slashing and slash propagation (mesh-provider.md §4.3-4.4).
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/record.h"
+#include "core/status.h"
+#include "mesh/provider/external_staking.h"
+#include "mesh/provider/local_staking.h"
+#include "mesh/provider/vault.h"
+#include "mesh/provider/vault_internal.h"
+
+namespace mesh::provider {
+
+using namespace vault_internal;  // NOLINT(build/namespaces): this file's helpers
+
+namespace {
+
+// Lien reductions of one user's propagation, per holder key.
+using Cuts = std::map<std::string, Amount>;
+
+constexpr int kMaxProportionalRounds = 16;
+
+absl::Status AddCut(Cuts& cuts, const LienHolder& h, Amount x) {
+  if (x.IsZero()) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(cuts[h.Key()], cuts[h.Key()].Add(x));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Amount> SlashableHigh(const LienList& liens) {
+  MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
+  return d.total_slashable.high();
+}
+
+// Case A: every lien above the new collateral is clipped to it.
+absl::Status ClipLiens(LienList& liens, Amount new_collateral, Cuts& cuts) {
+  for (auto& [holder, lien] : liens) {
+    if (lien.amount.high() <= new_collateral) continue;
+    const Amount cut = lien.amount.high().SaturatingSub(new_collateral);
+    lien.amount.SubClamped(cut);
+    MESH_RETURN_IF_ERROR(AddCut(cuts, holder, cut));
+  }
+  return absl::OkStatus();
+}
+
+// One round of case B: k = ceil(need * inv(R)) off every non-empty lien,
+// R = sum of their ratios (the reference's formula), clamped at each lien.
+absl::StatusOr<bool> CutRound(LienList& liens, Amount need, Cuts& cuts) {
+  Dec ratios = Dec::Zero();
+  for (const auto& [holder, lien] : liens) {
+    if (lien.amount.IsZero()) continue;
+    MESH_ASSIGN_OR_RETURN(ratios, ratios.Add(lien.slashable));
+  }
+  if (!ratios.IsPositive()) return false;
+  MESH_ASSIGN_OR_RETURN(Dec inv, ratios.Inv());
+  MESH_ASSIGN_OR_RETURN(Amount k, MulCeil(need, inv));
+  if (k.IsZero()) k = Amount(1);
+  for (auto& [holder, lien] : liens) {
+    if (lien.amount.IsZero()) continue;
+    const Amount cut = Min(k, lien.amount.high());
+    lien.amount.SubClamped(cut);
+    MESH_RETURN_IF_ERROR(AddCut(cuts, holder, cut));
+  }
+  return true;
+}
+
+// Case B: proportional cuts until the total slashable fits the collateral.
+// The reference makes one round and aborts when a lien is smaller than k;
+// here small liens are emptied and further rounds take the rest.
+absl::Status CutProportionally(LienList& liens, Amount new_collateral, Cuts& cuts) {
+  for (int round = 0; round < kMaxProportionalRounds; ++round) {
+    MESH_ASSIGN_OR_RETURN(Amount slashable, SlashableHigh(liens));
+    if (slashable <= new_collateral) return absl::OkStatus();
+    MESH_ASSIGN_OR_RETURN(bool progressed,
+                          CutRound(liens, slashable.SaturatingSub(new_collateral), cuts));
+    if (!progressed) break;
+  }
+  // Rounding kept us above: empty slashable liens in order until it fits.
+  for (auto& [holder, lien] : liens) {
+    MESH_ASSIGN_OR_RETURN(Amount slashable, SlashableHigh(liens));
+    if (slashable <= new_collateral) break;
+    if (!lien.slashable.IsPositive()) continue;
+    MESH_RETURN_IF_ERROR(AddCut(cuts, holder, lien.amount.high()));
+    lien.amount.SubClamped(lien.amount.high());
+  }
+  return absl::OkStatus();
+}
+
+// Sends every cut to its holder as a burn. The slashing holder burns on the
+// slashed validator, every other holder over all of the user's validators.
+absl::Status RouteBurns(const Context& ctx, const AccountAddress& user, const Cuts& cuts,
+                        const LienHolder& slasher, const ValidatorAddress& validator,
+                        BurnAggregator& burns) {
+  for (const auto& [key, amount] : cuts) {
+    MESH_ASSIGN_OR_RETURN(LienHolder holder, LienHolder::FromKey(key));
+    std::optional<ValidatorAddress> target;
+    if (holder == slasher) target = validator;
+    if (holder.local) {
+      MESH_RETURN_IF_ERROR(LocalStaking::BurnStake(ctx, user, amount, target));
+    } else {
+      MESH_RETURN_IF_ERROR(
+          ExternalStaking::BurnVirtualStake(ctx, holder.consumer, user, amount, target, burns));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Reduces the user's other liens after collateral fell to `new_collateral`.
+absl::Status Propagate(const Context& ctx, const AccountAddress& user, Amount new_collateral,
+                       const LienHolder& slasher, const ValidatorAddress& validator,
+                       BurnAggregator& burns) {
+  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiens(ctx, user));
+  MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
+  Cuts cuts;
+  if (d.max_lien.high() < d.total_slashable.high()) {
+    MESH_RETURN_IF_ERROR(CutProportionally(liens, new_collateral, cuts));
+  }
+  // Case A, and after case B the guarantee max_lien <= collateral.
+  MESH_RETURN_IF_ERROR(ClipLiens(liens, new_collateral, cuts));
+  for (const auto& [holder, lien] : liens) {
+    MESH_RETURN_IF_ERROR(SaveLien(ctx, user, holder, lien));
+  }
+  return RouteBurns(ctx, user, cuts, slasher, validator, burns);
+}
+
+absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
+                      const ValidatorAddress& validator, const SlashInfo& item,
+                      BurnAggregator& burns) {
+  MESH_ASSIGN_OR_RETURN(std::optional<Lien> lien,
+                        GetRecord<Lien>(ctx.store(), LienKey(item.user, slasher)));
+  if (!lien.has_value()) return absl::OkStatus();  // nothing pledged to this holder
+  // A holder cannot take more than its lien; the reference also requires
+  // lien.low >= slash and aborts otherwise (e.g. a stake still in flight).
+  const Amount slash = Min(item.slash, lien->amount.high());
+  if (slash.IsZero()) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, item.user));
+  lien->amount.SubClamped(slash);
+  MESH_RETURN_IF_ERROR(SaveLien(ctx, item.user, slasher, *lien));
+  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiens(ctx, item.user));
+  MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
+  // Free collateral measured with the old collateral (§4.3 step 6).
+  const Amount free = info.collateral.SaturatingSub(d.used.high());
+  const Amount new_collateral = info.collateral.SaturatingSub(slash);
+  if (free < slash) {
+    MESH_RETURN_IF_ERROR(Propagate(ctx, item.user, new_collateral, slasher, validator, burns));
+  }
+  info.collateral = new_collateral;
+  return SaveUser(ctx, item.user, info);
+}
+
+}  // namespace
+
+absl::Status Vault::Slash(const Context& ctx, const LienHolder& holder,
+                          const ValidatorAddress& validator,
+                          const std::vector<SlashInfo>& slashes) {
+  BurnAggregator burns;
+  for (const SlashInfo& item : slashes) {
+    MESH_RETURN_IF_ERROR(SlashOne(ctx, holder, validator, item, burns));
+  }
+  return ExternalStaking::FlushBurns(ctx, burns);
+}
+
+}  // namespace mesh::provider

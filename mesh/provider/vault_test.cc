@@ -1,0 +1,403 @@
+// Vault multitest scenarios (mesh-provider.md §8.1) with their exact numbers.
+#include "mesh/provider/vault.h"
+
+#include "gtest/gtest.h"
+#include "mesh/provider/external_staking.h"
+#include "mesh/provider/local_staking.h"
+#include "mesh/provider/remote_validators.h"
+#include "mesh/provider/test_util.h"
+
+namespace mesh::provider {
+namespace {
+
+using namespace testing;  // NOLINT(build/namespaces)
+using Answer = ConsumerStub::Answer;
+
+const Denom kOsmo("OSMO");
+const AccountAddress kUser1("user1");
+const AccountAddress kUser2("user2");
+
+class VaultTest : public ::testing::Test {
+ protected:
+  // The reference's setup(owner, slash_percent, unbond_period): local liens at
+  // 10%, cross liens at slash_percent.
+  void Setup(uint64_t slash_percent, uint64_t period, bool local = true) {
+    std::optional<LocalStakingConfig> lc;
+    if (local) lc = LocalStakingConfig{kOsmo, Pct(10), Pct(10)};
+    ASSERT_TRUE(h_.Run([&](const Context& c) { return Vault::Init(c, kOsmo, lc); }).ok());
+    AddConsumer(cs1_, slash_percent, period);
+  }
+  void AddConsumer(const ConsumerStub& cs, uint64_t slash_percent, uint64_t period) {
+    ASSERT_TRUE(h_.Run([&](const Context& c) {
+                    return ExternalStaking::Init(c, cs.id(),
+                                                 ExtConfig("OSMO", "star", period, slash_percent));
+                  }).ok());
+  }
+  void Activate(const ConsumerStub& cs, const char* v) {
+    ASSERT_TRUE(h_.Run([&](const Context& c) {
+                    return RemoteValidators::Apply(c, cs.id(), Val(v),
+                                                   RemoteValidators::Op::kAdd, 100, 1234,
+                                                   "mock-pubkey");
+                  }).ok());
+  }
+  absl::StatusOr<uint64_t> StakeRemote(const ConsumerStub& cs, const AccountAddress& u,
+                                       u128 amount, const char* v = "validator") {
+    return h_.RunOr<uint64_t>([&](const Context& c) {
+      return Vault::StakeRemote(c, u, cs.id(), A(amount), Val(v));
+    });
+  }
+  // stake_remote + commit.
+  void StakeRemotely(ConsumerStub& cs, const AccountAddress& u, u128 amount,
+                     const char* v = "validator") {
+    absl::StatusOr<uint64_t> id = StakeRemote(cs, u, amount, v);
+    ASSERT_TRUE(id.ok()) << id.status();
+    ASSERT_TRUE(cs.Reply(*id, Answer::kAck).ok());
+  }
+  absl::Status StakeLocal(const AccountAddress& u, u128 amount, const char* v = "validator") {
+    return h_.Run([&](const Context& c) { return Vault::StakeLocal(c, u, A(amount), Val(v)); });
+  }
+  std::vector<Claim> Claims(const AccountAddress& u) {
+    return Vault::AccountClaims(h_.ctx(), u).value();
+  }
+  std::vector<VaultTx> Pending() { return Vault::AllPendingTxsDesc(h_.ctx()).value(); }
+  void ExpectAccount(const AccountAddress& u, u128 bonded, AmountRange free) {
+    AccountInfo a = h_.Account(u);
+    EXPECT_EQ(a.denom, kOsmo);
+    EXPECT_EQ(a.bonded, A(bonded));
+    EXPECT_EQ(a.free, free) << a.free.ToString();
+  }
+  // Claims compared as a set keyed by holder (reference order came from
+  // address hashing).
+  void ExpectClaims(const AccountAddress& u, std::map<std::string, AmountRange> want) {
+    std::map<std::string, AmountRange> got;
+    for (const Claim& c : Claims(u)) got[c.holder.Key()] = c.amount;
+    EXPECT_EQ(got, want);
+  }
+
+  Harness h_;
+  ConsumerStub cs1_{&h_, ConsumerId("cs1")};
+  ConsumerStub cs2_{&h_, ConsumerId("cs2")};
+};
+
+TEST_F(VaultTest, Instantiation) {
+  Setup(0, 100);
+  EXPECT_EQ(Vault::Config(h_.ctx()).value().denom, kOsmo);
+  EXPECT_TRUE(Vault::AllAccounts(h_.ctx(), false).value().empty());
+}
+
+TEST_F(VaultTest, Bonding) {
+  h_.Fund(kUser1, kOsmo, A(300));
+  Setup(0, 100);
+  ExpectAccount(kUser1, 0, R(0));
+  EXPECT_TRUE(Claims(kUser1).empty());
+  ASSERT_TRUE(h_.Bond(kUser1, A(100)).ok());
+  ExpectAccount(kUser1, 100, R(100));
+  EXPECT_TRUE(Claims(kUser1).empty());
+  EXPECT_EQ(h_.Balance(kUser1, kOsmo), A(200));
+  EXPECT_EQ(h_.Balance(kVaultAccount, kOsmo), A(100));
+  ASSERT_TRUE(h_.Bond(kUser1, A(150)).ok());
+  ExpectAccount(kUser1, 250, R(250));
+  EXPECT_EQ(h_.Balance(kUser1, kOsmo), A(50));
+  EXPECT_EQ(h_.Balance(kVaultAccount, kOsmo), A(250));
+  ASSERT_TRUE(h_.Unbond(kUser1, A(200)).ok());
+  ExpectAccount(kUser1, 50, R(50));
+  EXPECT_EQ(h_.Balance(kUser1, kOsmo), A(250));
+  EXPECT_EQ(h_.Balance(kVaultAccount, kOsmo), A(50));
+  ASSERT_TRUE(h_.Unbond(kUser1, A(20)).ok());
+  ExpectAccount(kUser1, 30, R(30));
+  EXPECT_EQ(h_.Balance(kUser1, kOsmo), A(270));
+  EXPECT_EQ(h_.Balance(kVaultAccount, kOsmo), A(30));
+  absl::Status s = h_.Unbond(kUser1, A(100));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(), "Claim is locked, only (30, 30) can be unbonded");
+}
+
+TEST_F(VaultTest, LocalStakingDisabled) {
+  h_.Fund(kUser1, kOsmo, A(300));
+  InitNativeStaking(h_, "OSMO", 60, {"local"});
+  Setup(10, 100, /*local=*/false);
+  Activate(cs1_, "remote");
+  ASSERT_TRUE(h_.Bond(kUser1, A(300)).ok());
+  absl::Status s = StakeLocal(kUser1, 100, "local");
+  EXPECT_EQ(s.message(), kErrNoLocalStaking);
+  EXPECT_FALSE(Vault::Config(h_.ctx()).value().local_staking);
+  ASSERT_TRUE(StakeRemote(cs1_, kUser1, 100, "remote").ok());
+  ExpectAccount(kUser1, 300, R(200, 300));
+}
+
+TEST_F(VaultTest, StakeLocal) {
+  h_.Fund(kUser1, kOsmo, A(300));
+  InitNativeStaking(h_, "OSMO", 60, {"validator"});
+  Setup(10, 100);
+  ASSERT_TRUE(h_.Bond(kUser1, A(300)).ok());
+  const AccountAddress proxy = LocalStaking::ProxyAccount(kUser1);
+  ExpectAccount(kUser1, 300, R(300));
+  EXPECT_TRUE(Claims(kUser1).empty());
+  EXPECT_EQ(h_.Balance(kVaultAccount, kOsmo), A(300));
+  EXPECT_EQ(h_.Balance(proxy, kOsmo), A(0));
+
+  ASSERT_TRUE(StakeLocal(kUser1, 100).ok());
+  ExpectAccount(kUser1, 300, R(200));
+  ExpectClaims(kUser1, {{"local", R(100)}});
+  EXPECT_EQ(h_.Balance(kVaultAccount, kOsmo), A(200));
+  ASSERT_TRUE(StakeLocal(kUser1, 150).ok());
+  ExpectAccount(kUser1, 300, R(50));
+  ExpectClaims(kUser1, {{"local", R(250)}});
+  EXPECT_EQ(h_.Balance(kVaultAccount, kOsmo), A(50));
+  EXPECT_EQ(StakeLocal(kUser1, 150).message(), kErrInsufficientBalance);
+  EXPECT_EQ(h_.Unbond(kUser1, A(100)).message(),
+            "Claim is locked, only (50, 50) can be unbonded");
+
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return LocalStaking::Unstake(c, kUser1, Val("validator"), A(50));
+                }).ok());
+  h_.AdvanceSeconds(61, 13);
+  EndBlock(h_);
+  ASSERT_TRUE(h_.RunOr<Amount>([&](const Context& c) {
+                  return LocalStaking::ReleaseUnbonded(c, kUser1);
+                }).ok());
+  ExpectAccount(kUser1, 300, R(100));
+  ExpectClaims(kUser1, {{"local", R(200)}});
+  EXPECT_EQ(h_.Balance(kVaultAccount, kOsmo), A(100));
+
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return LocalStaking::Unstake(c, kUser1, Val("validator"), A(100));
+                }).ok());
+  h_.AdvanceSeconds(61, 13);
+  EndBlock(h_);
+  ASSERT_TRUE(h_.RunOr<Amount>([&](const Context& c) {
+                  return LocalStaking::ReleaseUnbonded(c, kUser1);
+                }).ok());
+  ExpectAccount(kUser1, 300, R(200));
+  ExpectClaims(kUser1, {{"local", R(100)}});
+  EXPECT_EQ(h_.Balance(kVaultAccount, kOsmo), A(200));
+}
+
+TEST_F(VaultTest, StakeCross) {
+  h_.Fund(kUser1, kOsmo, A(300));
+  Setup(10, 100);
+  Activate(cs1_, "validator");
+  ASSERT_TRUE(h_.Bond(kUser1, A(300)).ok());
+  ExpectAccount(kUser1, 300, R(300));
+  EXPECT_TRUE(Claims(kUser1).empty());
+  EXPECT_TRUE(Vault::ActiveExternalStaking(h_.ctx()).value().empty());
+
+  absl::StatusOr<uint64_t> tx = StakeRemote(cs1_, kUser1, 100);
+  ASSERT_TRUE(tx.ok());
+  EXPECT_EQ(Vault::ActiveExternalStaking(h_.ctx()).value(), std::vector<ConsumerId>{cs1_.id()});
+  ExpectAccount(kUser1, 300, R(200, 300));
+  ASSERT_TRUE(cs1_.Reply(*tx, Answer::kAck).ok());
+  ExpectAccount(kUser1, 300, R(200));
+  ExpectClaims(kUser1, {{"x/cs1", R(100)}});
+  EXPECT_EQ(h_.Balance(kVaultAccount, kOsmo), A(300));
+
+  tx = StakeRemote(cs1_, kUser1, 150);
+  ASSERT_TRUE(tx.ok());
+  ExpectAccount(kUser1, 300, R(50, 200));
+  ASSERT_TRUE(cs1_.Reply(*tx, Answer::kAck).ok());
+  ExpectAccount(kUser1, 300, R(50));
+  ExpectClaims(kUser1, {{"x/cs1", R(250)}});
+  EXPECT_EQ(StakeRemote(cs1_, kUser1, 150).status().message(), kErrInsufficientBalance);
+  ExpectAccount(kUser1, 300, R(50));
+  EXPECT_EQ(h_.Unbond(kUser1, A(100)).message(),
+            "Claim is locked, only (50, 50) can be unbonded");
+
+  auto unstake = [&](u128 amount, const char* v) {
+    return h_.RunOr<uint64_t>([&](const Context& c) {
+      return ExternalStaking::Unstake(c, cs1_.id(), kUser1, Val(v), A(amount));
+    });
+  };
+  auto withdraw = [&] {
+    ASSERT_TRUE(h_.RunOr<Amount>([&](const Context& c) {
+                    return ExternalStaking::WithdrawUnbonded(c, cs1_.id(), kUser1);
+                  }).ok());
+  };
+  ASSERT_TRUE(unstake(50, "validator").ok());
+  ExpectAccount(kUser1, 300, R(50));
+  ExpectClaims(kUser1, {{"x/cs1", R(250)}});
+  h_.AdvanceSeconds(100);
+  ASSERT_TRUE(cs1_.ReplyLast(Answer::kAck).ok());  // releases at now + 100
+  h_.AdvanceSeconds(99);
+  withdraw();
+  ExpectAccount(kUser1, 300, R(50));
+  h_.AdvanceSeconds(1);
+  withdraw();
+  ExpectAccount(kUser1, 300, R(100));
+  ExpectClaims(kUser1, {{"x/cs1", R(200)}});
+  EXPECT_EQ(h_.Balance(kVaultAccount, kOsmo), A(300));
+
+  ASSERT_TRUE(unstake(100, "validator").ok());
+  ASSERT_TRUE(cs1_.ReplyLast(Answer::kAck).ok());
+  h_.AdvanceSeconds(100);
+  withdraw();
+  ExpectAccount(kUser1, 300, R(200));
+  ExpectClaims(kUser1, {{"x/cs1", R(100)}});
+
+  // Unstaking from a "validator" named like the user, by another account.
+  absl::StatusOr<uint64_t> bad = h_.RunOr<uint64_t>([&](const Context& c) {
+    return ExternalStaking::Unstake(c, cs1_.id(), Addr("owner"), Val("user1"), A(300));
+  });
+  EXPECT_EQ(bad.status().message(), "Not enough tokens staked, up to 0 can be unbond");
+}
+
+TEST_F(VaultTest, StakeCrossTxs) {
+  h_.Fund(kUser1, kOsmo, A(300));
+  h_.Fund(kUser2, kOsmo, A(500));
+  Setup(10, 100);
+  Activate(cs1_, "validator");
+  ASSERT_TRUE(h_.Bond(kUser1, A(300)).ok());
+  ExpectAccount(kUser1, 300, R(300));
+  ASSERT_TRUE(h_.Bond(kUser2, A(500)).ok());
+  ExpectAccount(kUser2, 500, R(500));
+  EXPECT_EQ(h_.Balance(kVaultAccount, kOsmo), A(800));
+  EXPECT_TRUE(Pending().empty());
+  EXPECT_EQ(Vault::AllAccounts(h_.ctx(), false).value().size(), 2u);
+
+  uint64_t first = StakeRemote(cs1_, kUser1, 100).value();
+  EXPECT_EQ(Pending().size(), 1u);
+  uint64_t second = StakeRemote(cs1_, kUser1, 50).value();
+  uint64_t third = StakeRemote(cs1_, kUser2, 100).value();
+  EXPECT_EQ(Pending().size(), 3u);
+
+  // The lien holder commits the newest tx directly on the vault.
+  const LienHolder ext = LienHolder::External(cs1_.id());
+  ASSERT_TRUE(h_.Run([&](const Context& c) { return Vault::CommitTx(c, ext, third); }).ok());
+  std::vector<VaultTx> pending = Pending();
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_EQ(pending[0].id, second);
+  EXPECT_EQ(pending[1].id, first);
+  EXPECT_EQ(pending[0].user, kUser1);
+  EXPECT_EQ(pending[0].amount, A(50));
+
+  ExpectAccount(kUser1, 300, R(150, 300));
+  ExpectClaims(kUser1, {{"x/cs1", R(0, 150)}});
+  EXPECT_EQ(h_.Balance(kVaultAccount, kOsmo), A(800));
+  auto all = Vault::AllAccounts(h_.ctx(), false).value();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].first, kUser1);
+  EXPECT_EQ(all[0].second.bonded, A(300));
+  EXPECT_EQ(all[0].second.free, R(150, 300));
+  EXPECT_EQ(all[1].first, kUser2);
+  EXPECT_EQ(all[1].second.bonded, A(500));
+  EXPECT_EQ(all[1].second.free, R(400));
+  ExpectAccount(kUser2, 500, R(400));
+  ExpectClaims(kUser2, {{"x/cs1", R(100)}});
+
+  ASSERT_TRUE(h_.Run([&](const Context& c) { return Vault::CommitTx(c, ext, first); }).ok());
+  ExpectAccount(kUser1, 300, R(150, 200));
+  ExpectClaims(kUser1, {{"x/cs1", R(100, 150)}});
+  EXPECT_EQ(h_.Balance(kVaultAccount, kOsmo), A(800));
+  // Another holder cannot resolve the tx.
+  EXPECT_EQ(h_.Run([&](const Context& c) {
+                return Vault::CommitTx(c, LienHolder::Local(), second);
+              }).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(VaultTest, StakeCrossRollbackTx) {
+  h_.Fund(kUser1, kOsmo, A(300));
+  Setup(10, 100);
+  Activate(cs1_, "validator");
+  ASSERT_TRUE(h_.Bond(kUser1, A(300)).ok());
+  ExpectAccount(kUser1, 300, R(300));
+  uint64_t tx = StakeRemote(cs1_, kUser1, 100).value();
+  EXPECT_EQ(Pending().size(), 1u);
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return Vault::RollbackTx(c, LienHolder::External(cs1_.id()), tx);
+                }).ok());
+  EXPECT_TRUE(Pending().empty());
+  ExpectAccount(kUser1, 300, R(300));
+  EXPECT_TRUE(Claims(kUser1).empty());
+  EXPECT_EQ(h_.Balance(kVaultAccount, kOsmo), A(300));
+}
+
+TEST_F(VaultTest, MultipleStakes) {
+  h_.Fund(kUser1, kOsmo, A(1000));
+  InitNativeStaking(h_, "OSMO", 60, {"local"});
+  Setup(60, 100);
+  AddConsumer(cs2_, 60, 100);
+  Activate(cs1_, "validator");
+  Activate(cs2_, "validator");
+  ASSERT_TRUE(h_.Bond(kUser1, A(1000)).ok());
+  ASSERT_TRUE(StakeLocal(kUser1, 300, "local").ok());
+  StakeRemotely(cs1_, kUser1, 200);
+  StakeRemotely(cs2_, kUser1, 100);
+  ExpectAccount(kUser1, 1000, R(700));
+  ExpectClaims(kUser1, {{"x/cs2", R(100)}, {"x/cs1", R(200)}, {"local", R(300)}});
+  EXPECT_EQ(h_.Account(kUser1).total_slashable, R(210));
+  StakeRemotely(cs1_, kUser1, 200);
+  StakeRemotely(cs2_, kUser1, 400);
+  ExpectAccount(kUser1, 1000, R(430));
+  ExpectClaims(kUser1, {{"x/cs2", R(500)}, {"x/cs1", R(400)}, {"local", R(300)}});
+  EXPECT_EQ(h_.Account(kUser1).total_slashable, R(570));
+  StakeRemotely(cs1_, kUser1, 500);
+  EXPECT_EQ(h_.Account(kUser1).max_lien, R(900));
+  EXPECT_EQ(h_.Account(kUser1).total_slashable, R(870));
+  EXPECT_EQ(StakeRemote(cs2_, kUser1, 400).status().message(), kErrInsufficientBalance);
+}
+
+TEST_F(VaultTest, AllUsersFetching) {
+  h_.Fund(kUser1, kOsmo, A(300));
+  h_.Fund(kUser2, kOsmo, A(300));
+  Setup(0, 100);
+  auto accounts = [&](bool with_collateral) {
+    std::vector<std::tuple<std::string, u128, AmountRange>> out;
+    for (auto& [u, a] : Vault::AllAccounts(h_.ctx(), with_collateral).value()) {
+      out.emplace_back(u.value(), a.bonded.raw(), a.free);
+    }
+    return out;
+  };
+  using Row = std::tuple<std::string, u128, AmountRange>;
+  EXPECT_TRUE(accounts(false).empty());
+  EXPECT_TRUE(accounts(true).empty());
+  ASSERT_TRUE(h_.Bond(kUser1, A(100)).ok());
+  EXPECT_EQ(accounts(false), (std::vector<Row>{{"user1", 100, R(100)}}));
+  EXPECT_EQ(accounts(true), accounts(false));
+  ASSERT_TRUE(h_.Bond(kUser2, A(200)).ok());
+  EXPECT_EQ(accounts(false), (std::vector<Row>{{"user1", 100, R(100)}, {"user2", 200, R(200)}}));
+  EXPECT_EQ(accounts(true), accounts(false));
+  ASSERT_TRUE(h_.Unbond(kUser1, A(50)).ok());
+  EXPECT_EQ(accounts(false), (std::vector<Row>{{"user1", 50, R(50)}, {"user2", 200, R(200)}}));
+  EXPECT_EQ(accounts(true), accounts(false));
+  ASSERT_TRUE(h_.Unbond(kUser2, A(200)).ok());
+  EXPECT_EQ(accounts(false), (std::vector<Row>{{"user1", 50, R(50)}, {"user2", 0, R(0)}}));
+  EXPECT_EQ(accounts(true), (std::vector<Row>{{"user1", 50, R(50)}}));
+}
+
+// Deviation: pages hold at most 30 entries (the reference clamps with max,
+// so a page is at least 30 long).
+TEST_F(VaultTest, PaginationClampsToThirty) {
+  Setup(0, 100);
+  for (int i = 0; i < 40; ++i) {
+    AccountAddress u("u" + std::to_string(100 + i));
+    h_.Fund(u, kOsmo, A(1));
+    ASSERT_TRUE(h_.Bond(u, A(1)).ok());
+  }
+  EXPECT_EQ(Vault::AllAccounts(h_.ctx(), false).value().size(), 10u);
+  EXPECT_EQ(Vault::AllAccounts(h_.ctx(), false, std::nullopt, 5).value().size(), 5u);
+  EXPECT_EQ(Vault::AllAccounts(h_.ctx(), false, std::nullopt, 100).value().size(), 30u);
+  auto page = Vault::AllAccounts(h_.ctx(), false, AccountAddress("u129"), 30).value();
+  ASSERT_EQ(page.size(), 10u);
+  EXPECT_EQ(page.front().first, AccountAddress("u130"));
+}
+
+// Deviation: zero amounts are rejected (the reference accepts a zero unbond
+// and a zero unstake, which creates a tx and a packet).
+TEST_F(VaultTest, ZeroAmountsRejected) {
+  h_.Fund(kUser1, kOsmo, A(300));
+  Setup(10, 100);
+  Activate(cs1_, "validator");
+  ASSERT_TRUE(h_.Bond(kUser1, A(300)).ok());
+  EXPECT_EQ(h_.Unbond(kUser1, A(0)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(h_.Bond(kUser1, A(0)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(StakeRemote(cs1_, kUser1, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  StakeRemotely(cs1_, kUser1, 100);
+  absl::StatusOr<uint64_t> zero = h_.RunOr<uint64_t>([&](const Context& c) {
+    return ExternalStaking::Unstake(c, cs1_.id(), kUser1, Val("validator"), A(0));
+  });
+  EXPECT_EQ(zero.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(cs1_.Collect().empty());
+}
+
+}  // namespace
+}  // namespace mesh::provider

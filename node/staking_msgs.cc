@@ -1,0 +1,113 @@
+#include "node/staking_msgs.h"
+
+#include "core/json.h"
+#include "core/status.h"
+#include "staking/bank.h"
+#include "staking/staking.h"
+
+namespace mesh::node {
+namespace {
+
+using staking::Bank;
+using staking::Staking;
+
+absl::StatusOr<Amount> AmountField(JsonFields& f, std::string_view key) {
+  MESH_ASSIGN_OR_RETURN(std::string s, f.String(key));
+  return Amount::Parse(s);
+}
+
+// Parses `body` as a strict JSON object and hands its fields to `fn`.
+template <typename Fn>
+absl::Status WithFields(std::string_view body, std::string_view type, Fn fn) {
+  MESH_ASSIGN_OR_RETURN(Json json, Json::Parse(body));
+  MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(json, type));
+  MESH_RETURN_IF_ERROR(fn(f));
+  return f.Finish();
+}
+
+absl::Status BankSend(const Context& ctx, const AccountAddress& signer, std::string_view body) {
+  return WithFields(body, "bank/send", [&](JsonFields& f) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(std::string to, f.String("to"));
+    MESH_ASSIGN_OR_RETURN(std::string denom, f.String("denom"));
+    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
+    MESH_RETURN_IF_ERROR(Bech32Decode(to).status());
+    return Bank::Send(ctx, signer, AccountAddress(to), Denom(denom), amount);
+  });
+}
+
+absl::Status CreateValidator(const Context& ctx, const AccountAddress& signer,
+                             std::string_view body) {
+  return WithFields(body, "staking/create_validator", [&](JsonFields& f) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
+    MESH_ASSIGN_OR_RETURN(std::string rate, f.String("commission"));
+    MESH_ASSIGN_OR_RETURN(Dec commission, Dec::Parse(rate));
+    MESH_ASSIGN_OR_RETURN(ValidatorAddress val, ValoperOfAccount(signer));
+    return Staking::CreateValidator(ctx, val, signer, amount, commission);
+  });
+}
+
+absl::Status Delegate(const Context& ctx, const AccountAddress& signer, std::string_view body) {
+  return WithFields(body, "staking/delegate", [&](JsonFields& f) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(std::string val, f.String("validator"));
+    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
+    return Staking::Delegate(ctx, signer, ValidatorAddress(val), amount).status();
+  });
+}
+
+absl::Status Undelegate(const Context& ctx, const AccountAddress& signer,
+                        std::string_view body) {
+  return WithFields(body, "staking/undelegate", [&](JsonFields& f) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(std::string val, f.String("validator"));
+    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
+    return Staking::Undelegate(ctx, signer, ValidatorAddress(val), amount).status();
+  });
+}
+
+absl::Status Redelegate(const Context& ctx, const AccountAddress& signer,
+                        std::string_view body) {
+  return WithFields(body, "staking/redelegate", [&](JsonFields& f) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(std::string src, f.String("src"));
+    MESH_ASSIGN_OR_RETURN(std::string dst, f.String("dst"));
+    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
+    return Staking::BeginRedelegate(ctx, signer, ValidatorAddress(src), ValidatorAddress(dst),
+                                    amount)
+        .status();
+  });
+}
+
+absl::Status WithdrawRewards(const Context& ctx, const AccountAddress& signer,
+                             std::string_view body) {
+  return WithFields(body, "staking/withdraw_rewards", [&](JsonFields& f) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(std::string val, f.String("validator"));
+    return Staking::WithdrawRewards(ctx, signer, ValidatorAddress(val)).status();
+  });
+}
+
+absl::Status Unjail(const Context& ctx, const AccountAddress& signer, std::string_view body) {
+  return WithFields(body, "slashing/unjail", [&](JsonFields&) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(ValidatorAddress val, ValoperOfAccount(signer));
+    return Staking::Unjail(ctx, val);
+  });
+}
+
+}  // namespace
+
+absl::StatusOr<ValidatorAddress> ValoperOfAccount(const AccountAddress& account) {
+  MESH_ASSIGN_OR_RETURN(Bech32Decoded d, Bech32Decode(account.value()));
+  MESH_ASSIGN_OR_RETURN(std::string valoper, Bech32Encode(d.hrp + "valoper", d.data));
+  return ValidatorAddress(valoper);
+}
+
+void InstallStakingModule(Chain& chain) {
+  chain.RegisterMsg("bank/send", BankSend);
+  chain.RegisterMsg("staking/create_validator", CreateValidator);
+  chain.RegisterMsg("staking/delegate", Delegate);
+  chain.RegisterMsg("staking/undelegate", Undelegate);
+  chain.RegisterMsg("staking/redelegate", Redelegate);
+  chain.RegisterMsg("staking/withdraw_rewards", WithdrawRewards);
+  chain.RegisterMsg("slashing/unjail", Unjail);
+  chain.AddEndBlocker(
+      [](const Context& ctx) { return Staking::EndBlock(ctx).status(); });
+}
+
+}  // namespace mesh::node

@@ -1,0 +1,188 @@
+// Private to staking/: key layout, typed store accessors, exchange-rate
+// arithmetic, F1 rewards hooks and the building blocks shared by the .cc
+// files. Not part of the module's API (mesh/ must not include it).
+//
+// Key grammar (docs/staking.md): every key is a one-byte table prefix
+// followed by codec fields (str = u32 length + bytes, u64 big-endian).
+// Deterministic; no state outside ctx.store().
+#ifndef MESHSEC_STAKING_INTERNAL_H_
+#define MESHSEC_STAKING_INTERNAL_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/amount.h"
+#include "core/codec.h"
+#include "core/context.h"
+#include "core/dec.h"
+#include "core/ids.h"
+#include "core/kv.h"
+#include "core/status.h"
+#include "staking/staking.h"
+
+namespace mesh::staking::internal {
+
+// ---- Table prefixes (0x20-0x3F; bank uses 0x10-0x1F) ----
+inline constexpr uint8_t kParamsKey = 0x20;
+inline constexpr uint8_t kValidatorPrefix = 0x21;
+inline constexpr uint8_t kPowerIndexPrefix = 0x22;
+inline constexpr uint8_t kLastPowerPrefix = 0x23;
+inline constexpr uint8_t kDelegationPrefix = 0x24;
+inline constexpr uint8_t kDelegationByValPrefix = 0x25;
+inline constexpr uint8_t kUbdPrefix = 0x26;
+inline constexpr uint8_t kUbdByValPrefix = 0x27;
+inline constexpr uint8_t kUbdQueuePrefix = 0x28;
+inline constexpr uint8_t kRedPrefix = 0x29;
+inline constexpr uint8_t kRedBySrcPrefix = 0x2A;
+inline constexpr uint8_t kRedByDstPrefix = 0x2B;
+inline constexpr uint8_t kRedQueuePrefix = 0x2C;
+inline constexpr uint8_t kValQueuePrefix = 0x2D;
+inline constexpr uint8_t kTombstonePrefix = 0x2E;
+inline constexpr uint8_t kEventSeqKey = 0x2F;
+inline constexpr uint8_t kEventPrefix = 0x30;
+inline constexpr uint8_t kCurrentRewardsPrefix = 0x31;
+inline constexpr uint8_t kHistoricalRewardsPrefix = 0x32;
+inline constexpr uint8_t kStartingInfoPrefix = 0x33;
+inline constexpr uint8_t kSlashEventPrefix = 0x34;
+inline constexpr uint8_t kCommissionPrefix = 0x35;
+
+// Double-sign jail end: 9999-12-31T23:59:59Z (SDK DoubleSignJailEndTime).
+inline constexpr uint64_t kDoubleSignJailEndNs = 253402300799ULL * kNanosPerSecond;
+
+// ---- Keys ----
+std::string ValidatorKey(const ValidatorAddress& val);
+std::string PowerIndexKey(uint64_t power, const ValidatorAddress& val);
+std::string LastPowerKey(const ValidatorAddress& val);
+std::string DelegationKey(const AccountAddress& del, const ValidatorAddress& val);
+std::string DelegationByValKey(const ValidatorAddress& val, const AccountAddress& del);
+std::string UbdKey(const AccountAddress& del, const ValidatorAddress& val);
+std::string UbdByValKey(const ValidatorAddress& val, const AccountAddress& del);
+std::string UbdQueueKey(uint64_t time_ns, const AccountAddress& del, const ValidatorAddress& val);
+std::string RedKey(const AccountAddress& del, const ValidatorAddress& src,
+                   const ValidatorAddress& dst);
+std::string RedBySrcKey(const ValidatorAddress& src, const AccountAddress& del,
+                        const ValidatorAddress& dst);
+std::string RedByDstKey(const AccountAddress& del, const ValidatorAddress& dst,
+                        const ValidatorAddress& src);
+std::string RedQueueKey(uint64_t time_ns, const AccountAddress& del, const ValidatorAddress& src,
+                        const ValidatorAddress& dst);
+std::string ValQueueKey(uint64_t time_ns, uint64_t height, const ValidatorAddress& val);
+std::string TombstoneKey(const ValidatorAddress& val);
+
+// Collects the keys (and values) of a prefix before the caller mutates the
+// store (iterators must not outlive a write).
+struct KeyValue {
+  std::string key;
+  std::string value;
+};
+absl::StatusOr<std::vector<KeyValue>> CollectRange(const KvReader& store, std::string_view begin,
+                                                   std::string_view end);
+absl::StatusOr<std::vector<KeyValue>> CollectPrefix(const KvReader& store,
+                                                    std::string_view prefix);
+
+// ---- Typed accessors ----
+absl::StatusOr<std::optional<Validator>> FindValidator(const Context& ctx,
+                                                       const ValidatorAddress& val);
+// NotFound if absent.
+absl::StatusOr<Validator> MustGetValidator(const Context& ctx, const ValidatorAddress& val);
+// Writes the validator and keeps the power index in step (jailed validators
+// are not indexed).
+absl::Status PutValidator(const Context& ctx, const Validator& v);
+// Deletes the validator, its index entries and its distribution state.
+absl::Status RemoveValidator(const Context& ctx, const Validator& v);
+
+absl::StatusOr<std::optional<Delegation>> FindDelegation(const Context& ctx,
+                                                         const AccountAddress& del,
+                                                         const ValidatorAddress& val);
+absl::Status PutDelegation(const Context& ctx, const Delegation& d);
+absl::Status DeleteDelegation(const Context& ctx, const AccountAddress& del,
+                              const ValidatorAddress& val);
+
+absl::StatusOr<std::optional<UnbondingDelegation>> FindUbd(const Context& ctx,
+                                                           const AccountAddress& del,
+                                                           const ValidatorAddress& val);
+// Writes the UBD, or deletes it (and its index) when it has no entries.
+absl::Status PutUbd(const Context& ctx, const UnbondingDelegation& ubd);
+
+absl::StatusOr<std::optional<Redelegation>> FindRed(const Context& ctx,
+                                                    const AccountAddress& del,
+                                                    const ValidatorAddress& src,
+                                                    const ValidatorAddress& dst);
+// Writes the redelegation, or deletes it (and its indexes) when empty.
+absl::Status PutRed(const Context& ctx, const Redelegation& red);
+
+absl::Status EmitEvent(const Context& ctx, ValidatorEvent ev);
+// Plain event for `kind` at the current height.
+absl::Status EmitSimple(const Context& ctx, ValidatorEvent::Kind kind,
+                        const ValidatorAddress& val);
+
+// ---- Pools ----
+const AccountAddress& PoolFor(const Validator& v);
+// Moves bond-denom tokens between the bonded and not-bonded pools.
+absl::Status MoveBondedToNotBonded(const Context& ctx, const Params& p, Amount amount);
+absl::Status MoveNotBondedToBonded(const Context& ctx, const Params& p, Amount amount);
+
+// ---- Exchange rate (neighbours.md §1.3) ----
+// trunc(S * amt / T) at 18 decimals; FailedPrecondition if T == 0.
+absl::StatusOr<Dec> SharesFromTokens(const Validator& v, Amount amt);
+// LegacyDec Quo of (s * T) by S: half-even at 18 decimals. Zero if S == 0.
+absl::StatusOr<Dec> TokensFromShares(const Validator& v, Dec s);
+// QuoTruncate variant: trunc(s * T / S) at 18 decimals.
+absl::StatusOr<Dec> TokensFromSharesTruncated(const Validator& v, Dec s);
+// Issues shares for `amount` (1:1 when the validator has no shares), adds
+// tokens and shares. FailedPrecondition on an invalid exchange rate.
+absl::StatusOr<Dec> AddTokensFromDel(Validator& v, Amount amount);
+// Removes `s` shares; returns the tokens they are worth (the last holder
+// gets every remaining token; otherwise TruncateInt(TokensFromShares)).
+absl::StatusOr<Amount> RemoveDelShares(Validator& v, Dec s);
+
+// ---- Building blocks (no atomicity of their own) ----
+// SDK Delegate. `from_account` = pay from the delegator's account into the
+// pool of the validator's status; otherwise the tokens already sit in the
+// pool of `token_src_bonded` and move only if bonded-ness differs.
+absl::StatusOr<Dec> DelegateInternal(const Context& ctx, const Params& p,
+                                     const AccountAddress& del, const ValidatorAddress& val,
+                                     Amount amount, bool from_account, bool token_src_bonded);
+// SDK Unbond: removes shares, may jail (MinSelfDelegation) or delete the
+// validator, returns tokens (which stay in the pool; callers move them).
+absl::StatusOr<Amount> UnbondInternal(const Context& ctx, const Params& p,
+                                      const AccountAddress& del, const ValidatorAddress& val,
+                                      Dec shares);
+absl::Status JailInternal(const Context& ctx, Validator& v);
+
+// ---- F1 rewards hooks (rewards.cc) ----
+absl::Status InitValidatorRewards(const Context& ctx, const ValidatorAddress& val);
+// Ends the current period (before a delegation is created).
+absl::Status OnDelegationCreating(const Context& ctx, const Validator& v);
+// Pays pending rewards (before a delegation's shares change).
+absl::Status OnDelegationModifying(const Context& ctx, const Validator& v,
+                                   const Delegation& d);
+// Starts a new reward interval for the (changed) delegation.
+absl::Status OnDelegationModified(const Context& ctx, const Validator& v, const Delegation& d);
+absl::Status OnDelegationRemoved(const Context& ctx, const ValidatorAddress& val,
+                                 const AccountAddress& del);
+// Ends the current period and records a slash of effective `fraction`.
+absl::Status OnValidatorSlashed(const Context& ctx, const Validator& v, Dec fraction);
+absl::Status RemoveValidatorRewards(const Context& ctx, const ValidatorAddress& val);
+
+// Runs `f` in an Overlay over ctx.store() and commits only on success, so a
+// rejected call leaves no partial write even if the caller does not discard.
+template <typename F>
+auto Atomically(const Context& ctx, F&& f) -> decltype(f(ctx)) {
+  Overlay overlay(&ctx.store());
+  Context inner = ctx.WithStore(&overlay);
+  auto result = f(inner);
+  if (result.ok()) {
+    absl::Status st = overlay.Commit();
+    if (!st.ok()) return st;
+  }
+  return result;
+}
+
+}  // namespace mesh::staking::internal
+
+#endif  // MESHSEC_STAKING_INTERNAL_H_

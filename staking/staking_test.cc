@@ -1,0 +1,573 @@
+// Shares, delegation, unbonding, redelegation, set selection, jail/unjail
+// (neighbours.md §1.3-§1.6, §1.9-§1.10).
+#include <gtest/gtest.h>
+
+#include "core/codec.h"
+#include "staking/internal.h"
+#include "staking/test_util.h"
+
+namespace mesh::staking::testing {
+namespace {
+
+using absl::StatusCode;
+using Kind = ValidatorEvent::Kind;
+
+constexpr u128 kMillion = 1000000;
+
+TEST_F(StakingTest, FirstDelegationIsOneToOneAndValidatorStartsUnbonded) {
+  ValidatorAddress v = CreateVal("a", 1000);
+  Validator got = Val(v);
+  EXPECT_EQ(got.status, BondStatus::kUnbonded);
+  EXPECT_EQ(got.tokens, A(1000));
+  EXPECT_EQ(got.delegator_shares, D("1000"));
+  EXPECT_EQ(SharesOf("op/a", v), D("1000"));
+  EXPECT_EQ(PoolBalance(kNotBondedPool), A(1000));
+  EXPECT_EQ(Balance("op/a"), A(0));
+  ExpectInvariants();
+}
+
+// neighbours.md §1.3 worked example, bit-exact.
+TEST_F(StakingTest, WorkedExampleSharesAfterSlash) {
+  ValidatorAddress v = CreateVal("a", kMillion);
+  EndBlock();
+  ASSERT_EQ(Val(v).status, BondStatus::kBonded);
+  // 5 % at the current height: 50,000 burned, no entries scanned.
+  EXPECT_EQ(Must(Staking::Slash(ctx(), v, block_.height, 1, D("0.05"))), A(50000));
+  EXPECT_EQ(Val(v).tokens, A(950000));
+  Dec shares = DelegateFunded("alice", v, 100000);
+  EXPECT_EQ(shares, D("105263.157894736842105263"));
+  EXPECT_EQ(Val(v).tokens, A(1050000));
+  EXPECT_EQ(Val(v).delegator_shares, D("1105263.157894736842105263"));
+  Amount back = Must(Staking::InstantUndelegate(ctx(), AccountAddress("alice"), v, shares));
+  EXPECT_EQ(back, A(100000));
+  EXPECT_EQ(Val(v).tokens, A(950000));
+  EXPECT_EQ(Val(v).delegator_shares, D("1000000"));
+  EXPECT_EQ(Balance("alice"), A(100000));
+  ExpectInvariants();
+}
+
+// neighbours.md §1.3 dust example: T = 9, S = 10; A unbonds 3 shares -> 2.
+TEST_F(StakingTest, DustExampleLastHoldersGainTheDust) {
+  Params p;
+  p.power_reduction = 1;
+  Init(p);
+  ValidatorAddress v = CreateVal("b", 7);  // B: 7 shares
+  DelegateFunded("a", v, 3);                // A: 3 shares
+  EndBlock();
+  EXPECT_EQ(Must(Staking::Slash(ctx(), v, block_.height, 10, D("0.1"))), A(1));
+  EXPECT_EQ(Val(v).tokens, A(9));
+  Amount got = Must(Staking::InstantUndelegate(ctx(), AccountAddress("a"), v, D("3")));
+  EXPECT_EQ(got, A(2));  // trunc(3 x 9 / 10 = 2.7)
+  EXPECT_EQ(Val(v).tokens, A(7));
+  EXPECT_EQ(Val(v).delegator_shares, D("7"));
+  EXPECT_EQ(Must(Staking::DelegationTokens(ctx(), AccountAddress("op/b"), v)), A(7));
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, LastHolderTakesAllRemainingTokens) {
+  Params p;
+  p.power_reduction = 1;
+  Init(p);
+  ValidatorAddress v = CreateVal("b", 7);
+  DelegateFunded("a", v, 3);
+  EndBlock();
+  Must(Staking::Slash(ctx(), v, block_.height, 10, D("0.1")));
+  Must(Staking::InstantUndelegate(ctx(), AccountAddress("a"), v, D("3")));
+  // B is the last holder: 7 shares -> all 7 tokens (6.3 at the old rate).
+  EXPECT_EQ(Must(Staking::InstantUndelegate(ctx(), AccountAddress("op/b"), v, D("7"))), A(7));
+  EXPECT_EQ(Val(v).tokens, A(0));
+  EXPECT_TRUE(Val(v).jailed);  // self-delegation fell below min_self_delegation
+}
+
+TEST(SharesMath, ValidateUnbondAmountExampleFromMeshModule) {
+  // mesh-chain-module.md §1.5: 35,217,391 tokens of 36,000,000 tokens / 46
+  // shares -> 44.999999611111111111 shares (truncated).
+  Validator v;
+  v.tokens = Amount(36000000);
+  v.delegator_shares = Must(Dec::Parse("46"));
+  Dec s = Must(internal::SharesFromTokens(v, Amount(35217391)));
+  EXPECT_EQ(s, Must(Dec::Parse("44.999999611111111111")));
+}
+
+TEST(SharesMath, TokensFromSharesIsHalfEvenQuoAndTruncatedVariantTruncates) {
+  Validator v;
+  v.tokens = Amount(1);
+  v.delegator_shares = Must(Dec::Parse("2"));
+  // 1e-18 x 1 / 2 = 0.5e-18: half-even -> 0; 3e-18 / 2 = 1.5e-18 -> 2e-18.
+  EXPECT_EQ(Must(internal::TokensFromShares(v, Dec::FromRaw(1))), Dec::Zero());
+  EXPECT_EQ(Must(internal::TokensFromShares(v, Dec::FromRaw(3))), Dec::FromRaw(2));
+  EXPECT_EQ(Must(internal::TokensFromSharesTruncated(v, Dec::FromRaw(3))), Dec::FromRaw(1));
+  // 1/3 of one token.
+  v.delegator_shares = Must(Dec::Parse("3"));
+  EXPECT_EQ(Must(internal::TokensFromShares(v, Dec::One())),
+            Must(Dec::Parse("0.333333333333333333")));
+  // 2/3: 0.666...|666 rounds up at the 18th digit; truncated does not.
+  EXPECT_EQ(Must(internal::TokensFromShares(v, Must(Dec::Parse("2")))),
+            Must(Dec::Parse("0.666666666666666667")));
+  EXPECT_EQ(Must(internal::TokensFromSharesTruncated(v, Must(Dec::Parse("2")))),
+            Must(Dec::Parse("0.666666666666666666")));
+}
+
+TEST(SharesMath, WideIntermediatesDoNotOverflow) {
+  // s x T = 5e19 x 1e20 overflows a 128-bit Dec product; the result fits.
+  Validator v;
+  v.tokens = Must(Amount::Parse("100000000000000000000"));
+  v.delegator_shares = Must(Dec::Parse("100000000000000000000"));
+  EXPECT_EQ(Must(internal::TokensFromShares(v, Must(Dec::Parse("50000000000000000000")))),
+            Must(Dec::Parse("50000000000000000000")));
+  EXPECT_EQ(Must(internal::SharesFromTokens(v, Must(Amount::Parse("50000000000000000000")))),
+            Must(Dec::Parse("50000000000000000000")));
+}
+
+TEST_F(StakingTest, DelegateRejections) {
+  ValidatorAddress v = CreateVal("a", kMillion);
+  EXPECT_EQ(StatusOf(Staking::Delegate(ctx(), AccountAddress("x"), v, A(0))).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(StatusOf(Staking::Delegate(ctx(), AccountAddress("x"), ValidatorAddress("nope"), A(1)))
+                .code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(StatusOf(Staking::Delegate(ctx(), AccountAddress("x"), v, A(1))).code(),
+            StatusCode::kFailedPrecondition);  // insufficient funds
+  // Slashed to zero tokens with shares left: invalid exchange rate (§1.3).
+  EndBlock();
+  Must(Staking::Slash(ctx(), v, block_.height, 1, Dec::One()));
+  EXPECT_EQ(Val(v).tokens, A(0));
+  Fund("x", 10);
+  EXPECT_EQ(StatusOf(Staking::Delegate(ctx(), AccountAddress("x"), v, A(10))).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Balance("x"), A(10));
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, CreateValidatorRejections) {
+  Fund("op", 100);
+  EXPECT_EQ(Staking::CreateValidator(ctx(), ValidatorAddress("v"), AccountAddress("op"), A(10),
+                                     D("1.1"))
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Staking::CreateValidator(ctx(), ValidatorAddress("v"), AccountAddress("op"), A(0),
+                                     D("0.1"))
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Staking::CreateValidator(ctx(), ValidatorAddress("v"), AccountAddress("op"), A(1000),
+                                     D("0.1"))
+                .code(),
+            StatusCode::kFailedPrecondition);  // insufficient funds: nothing written
+  EXPECT_FALSE(Must(Staking::GetValidator(ctx(), ValidatorAddress("v"))).has_value());
+  Must(Staking::CreateValidator(ctx(), ValidatorAddress("v"), AccountAddress("op"), A(10),
+                                D("0.1")));
+  EXPECT_EQ(Staking::CreateValidator(ctx(), ValidatorAddress("v"), AccountAddress("op"), A(10),
+                                     D("0.1"))
+                .code(),
+            StatusCode::kFailedPrecondition);
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, UndelegateFromBondedMovesToNotBondedAndMaturesAtEndBlock) {
+  ValidatorAddress v = CreateVal("a", 10 * kMillion);
+  DelegateFunded("d", v, 3 * kMillion);
+  EndBlock();
+  EXPECT_EQ(PoolBalance(kBondedPool), A(13 * kMillion));
+  Amount tokens;
+  uint64_t completion =
+      Must(Staking::Undelegate(ctx(), AccountAddress("d"), v, A(kMillion), &tokens));
+  EXPECT_EQ(tokens, A(kMillion));
+  EXPECT_EQ(completion, block_.time_ns + params_.unbonding_time_s * kNanosPerSecond);
+  EXPECT_EQ(PoolBalance(kBondedPool), A(12 * kMillion));
+  EXPECT_EQ(PoolBalance(kNotBondedPool), A(kMillion));
+  auto ubd = Must(Staking::GetUnbondingDelegation(ctx(), AccountAddress("d"), v));
+  ASSERT_TRUE(ubd.has_value());
+  ASSERT_EQ(ubd->entries.size(), 1u);
+  EXPECT_EQ(ubd->entries[0].creation_height, block_.height);
+  EXPECT_EQ(ubd->entries[0].balance, A(kMillion));
+  ExpectInvariants();
+  EndBlock(params_.unbonding_time_s - 10);  // one block before maturity
+  EndBlock();
+  EXPECT_EQ(Balance("d"), A(0));
+  block_.time_ns = completion;  // exactly at completion: matures
+  EndBlock();
+  EXPECT_EQ(Balance("d"), A(kMillion));
+  EXPECT_FALSE(Must(Staking::GetUnbondingDelegation(ctx(), AccountAddress("d"), v)).has_value());
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, UndelegateMoreThanDelegatedIsInvalid) {
+  ValidatorAddress v = CreateVal("a", kMillion);
+  DelegateFunded("d", v, 100);
+  EXPECT_EQ(StatusOf(Staking::Undelegate(ctx(), AccountAddress("d"), v, A(101))).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(StatusOf(Staking::Undelegate(ctx(), AccountAddress("e"), v, A(1))).code(),
+            StatusCode::kNotFound);
+  // Everything always works.
+  Must(Staking::Undelegate(ctx(), AccountAddress("d"), v, A(100)));
+  EXPECT_FALSE(Must(Staking::GetDelegation(ctx(), AccountAddress("d"), v)).has_value());
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, MaxEntriesAndSameHeightMerge) {
+  ValidatorAddress v = CreateVal("a", kMillion);
+  DelegateFunded("d", v, 1000);
+  AccountAddress d("d");
+  // Two undelegations in one block merge into one entry.
+  Must(Staking::Undelegate(ctx(), d, v, A(10)));
+  Must(Staking::Undelegate(ctx(), d, v, A(5)));
+  auto ubd = Must(Staking::GetUnbondingDelegation(ctx(), d, v));
+  ASSERT_EQ(ubd->entries.size(), 1u);
+  EXPECT_EQ(ubd->entries[0].balance, A(15));
+  EXPECT_EQ(ubd->entries[0].initial_balance, A(15));
+  for (int i = 1; i < 7; ++i) {
+    NextBlock();
+    Must(Staking::Undelegate(ctx(), d, v, A(10)));
+  }
+  EXPECT_EQ(Must(Staking::GetUnbondingDelegation(ctx(), d, v))->entries.size(), 7u);
+  Dec before = SharesOf("d", v);
+  // The 8th fails, even though it could merge with this block's entry, and
+  // atomically: no shares burned (SDK #4551).
+  EXPECT_EQ(StatusOf(Staking::Undelegate(ctx(), d, v, A(10))).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(SharesOf("d", v), before);
+  NextBlock();
+  EXPECT_EQ(StatusOf(Staking::Undelegate(ctx(), d, v, A(10))).code(),
+            StatusCode::kFailedPrecondition);
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, OperatorBelowMinSelfDelegationIsJailed) {
+  Fund("op", 1000);
+  ValidatorAddress v("val");
+  Must(Staking::CreateValidator(ctx(), v, AccountAddress("op"), A(1000), Dec::Zero(), A(600)));
+  Drain();
+  Must(Staking::Undelegate(ctx(), AccountAddress("op"), v, A(300)));  // 700 left: fine
+  EXPECT_FALSE(Val(v).jailed);
+  Must(Staking::Undelegate(ctx(), AccountAddress("op"), v, A(200)));  // 500 < 600
+  EXPECT_TRUE(Val(v).jailed);
+  auto events = Drain();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, Kind::kJailed);
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, UnbondedValidatorIsDeletedWhenLastDelegationLeaves) {
+  ValidatorAddress v = CreateVal("a", 100);  // power 0 with default reduction: never bonds
+  EndBlock();
+  EXPECT_EQ(Val(v).status, BondStatus::kUnbonded);
+  Must(Staking::Undelegate(ctx(), AccountAddress("op/a"), v, A(100)));
+  EXPECT_FALSE(Must(Staking::GetValidator(ctx(), v)).has_value());
+  ExpectInvariants();
+  // The unbonding entry outlives the validator and still pays out.
+  EndBlock(params_.unbonding_time_s);
+  EndBlock();
+  EXPECT_EQ(Balance("op/a"), A(100));
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, UnbondingValidatorIsDeletedAtMaturity) {
+  ValidatorAddress v = CreateVal("a", kMillion);
+  EndBlock();
+  Must(Staking::Jail(ctx(), v));
+  EndBlock();
+  Validator got = Val(v);
+  EXPECT_EQ(got.status, BondStatus::kUnbonding);
+  Must(Staking::Undelegate(ctx(), AccountAddress("op/a"), v, A(kMillion)));
+  EXPECT_TRUE(Must(Staking::GetValidator(ctx(), v)).has_value());  // kept while unbonding
+  uint64_t ubd_done = block_.time_ns + params_.unbonding_time_s * kNanosPerSecond;
+  block_.time_ns = got.unbonding_time_ns;
+  EndBlock();
+  EXPECT_FALSE(Must(Staking::GetValidator(ctx(), v)).has_value());
+  // The undelegation always takes the full unbonding time (§1.5 NOTE).
+  EXPECT_EQ(Balance("op/a"), A(0));
+  block_.time_ns = ubd_done;
+  EndBlock();
+  EXPECT_EQ(Balance("op/a"), A(kMillion));
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, RedelegationRulesInOrder) {
+  ValidatorAddress a = CreateVal("a", 10 * kMillion);
+  ValidatorAddress b = CreateVal("b", 10 * kMillion);
+  ValidatorAddress c = CreateVal("c", 10 * kMillion);
+  EndBlock();
+  DelegateFunded("d", a, 1000);
+  AccountAddress d("d");
+  EXPECT_EQ(StatusOf(Staking::BeginRedelegate(ctx(), d, a, a, A(10))).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(StatusOf(Staking::BeginRedelegate(ctx(), d, a, ValidatorAddress("x"), A(10))).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(StatusOf(Staking::BeginRedelegate(ctx(), d, ValidatorAddress("x"), a, A(10))).code(),
+            StatusCode::kNotFound);
+  uint64_t completion = Must(Staking::BeginRedelegate(ctx(), d, a, b, A(100)));
+  EXPECT_EQ(completion, block_.time_ns + params_.unbonding_time_s * kNanosPerSecond);
+  EXPECT_EQ(SharesOf("d", b), D("100"));
+  // Transitive: b -> c while a -> b is immature.
+  EXPECT_EQ(StatusOf(Staking::BeginRedelegate(ctx(), d, b, c, A(50))).code(),
+            StatusCode::kFailedPrecondition);
+  // Max entries per (d, a, b): 7 entries, then rejected.
+  for (int i = 1; i < 7; ++i) {
+    NextBlock();
+    Must(Staking::BeginRedelegate(ctx(), d, a, b, A(10)));
+  }
+  EXPECT_EQ(Must(Staking::DelegatorRedelegations(ctx(), d))[0].entries.size(), 7u);
+  EXPECT_EQ(StatusOf(Staking::BeginRedelegate(ctx(), d, a, b, A(10))).code(),
+            StatusCode::kFailedPrecondition);
+  // Another triplet is independent.
+  Must(Staking::BeginRedelegate(ctx(), d, a, c, A(10)));
+  ExpectInvariants();
+  // After maturity the entries are gone and b -> c is allowed.
+  block_.time_ns += params_.unbonding_time_s * kNanosPerSecond;
+  EndBlock();
+  EXPECT_TRUE(Must(Staking::DelegatorRedelegations(ctx(), d)).empty());
+  Must(Staking::BeginRedelegate(ctx(), d, b, c, A(50)));
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, TinyRedelegationIsRejected) {
+  Params p;
+  p.power_reduction = 1;
+  Init(p);
+  ValidatorAddress v = CreateVal("b", 4);
+  ValidatorAddress w = CreateVal("w", 10);
+  DelegateFunded("a", v, 3);
+  EndBlock();
+  Must(Staking::Slash(ctx(), v, block_.height, 7, D("0.15")));  // T = 6, S = 7
+  ASSERT_EQ(Val(v).tokens, A(6));
+  // 1 token -> 1.166666666666666666 shares, worth 0.999999999999999999|43
+  // (half-even keeps ...999), truncated to 0 tokens. (With T = 9, S = 10 the
+  // same request rounds up to exactly 1 token.)
+  Dec before = SharesOf("a", v);
+  EXPECT_EQ(StatusOf(Staking::BeginRedelegate(ctx(), AccountAddress("a"), v, w, A(1))).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(SharesOf("a", v), before);
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, RedelegationCompletionFollowsSourceStatus) {
+  Params p;
+  p.max_validators = 1;
+  Init(p);
+  ValidatorAddress big = CreateVal("big", 10 * kMillion);
+  ValidatorAddress mid = CreateVal("mid", 5 * kMillion);
+  ValidatorAddress dst = CreateVal("dst", 1 * kMillion);
+  DelegateFunded("d", mid, 1000);
+  DelegateFunded("e", big, 1000);
+  AccountAddress d("d"), e("e");
+  // mid is Unbonded: completes at once, no record; tokens stay not-bonded.
+  EXPECT_EQ(Must(Staking::BeginRedelegate(ctx(), d, mid, dst, A(100))), 0u);
+  EXPECT_TRUE(Must(Staking::DelegatorRedelegations(ctx(), d)).empty());
+  EndBlock();  // big bonded
+  Must(Staking::Jail(ctx(), big));
+  EndBlock();  // big Unbonding, mid bonded
+  Validator bv = Val(big);
+  ASSERT_EQ(bv.status, BondStatus::kUnbonding);
+  ASSERT_EQ(Val(mid).status, BondStatus::kBonded);
+  // Unbonding source: the entry inherits the validator's unbonding time/height.
+  EXPECT_EQ(Must(Staking::BeginRedelegate(ctx(), e, big, mid, A(100))), bv.unbonding_time_ns);
+  auto reds = Must(Staking::DelegatorRedelegations(ctx(), e));
+  ASSERT_EQ(reds.size(), 1u);
+  EXPECT_EQ(reds[0].entries[0].creation_height, bv.unbonding_height);
+  // Tokens moved not-bonded -> bonded (dst mid is bonded).
+  ExpectInvariants();
+  // Bonded source -> unbonded dst: bonded -> not-bonded pool.
+  Amount nb = PoolBalance(kNotBondedPool);
+  DelegateFunded("f", mid, 500);
+  Must(Staking::BeginRedelegate(ctx(), AccountAddress("f"), mid, dst, A(500)));
+  EXPECT_EQ(PoolBalance(kNotBondedPool), Must(nb.Add(A(500))));
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, ActiveSetSelectionByPowerThenAddress) {
+  Params p;
+  p.max_validators = 2;
+  Init(p);
+  ValidatorAddress c = CreateVal("c", 10 * kMillion);
+  ValidatorAddress a = CreateVal("a", 10 * kMillion + 999999);  // same power 10
+  ValidatorAddress b = CreateVal("b", 5 * kMillion);
+  ValidatorAddress z = CreateVal("z", 999999);  // power 0: never bonds
+  Drain();
+  auto updates = EndBlock();
+  ASSERT_EQ(updates.size(), 2u);
+  EXPECT_EQ(updates[0].validator, a);  // tie at power 10: lower address first
+  EXPECT_EQ(updates[0].power, 10u);
+  EXPECT_EQ(updates[1].validator, c);
+  EXPECT_EQ(Val(b).status, BondStatus::kUnbonded);
+  EXPECT_EQ(Val(z).status, BondStatus::kUnbonded);
+  auto events = Drain();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].kind, Kind::kBonded);
+  EXPECT_EQ(events[0].validator, a);
+  // No change: no updates.
+  EXPECT_TRUE(EndBlock().empty());
+  // Power change of a bonded validator: one update.
+  DelegateFunded("d", c, 2 * kMillion);
+  updates = EndBlock();
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].validator, c);
+  EXPECT_EQ(updates[0].power, 12u);
+  // Jail a: b enters, a leaves with power 0.
+  Must(Staking::Jail(ctx(), a));
+  Drain();
+  updates = EndBlock();
+  ASSERT_EQ(updates.size(), 2u);
+  EXPECT_EQ(updates[0].validator, b);
+  EXPECT_EQ(updates[0].power, 5u);
+  EXPECT_EQ(updates[1].validator, a);
+  EXPECT_EQ(updates[1].power, 0u);
+  EXPECT_EQ(Val(a).status, BondStatus::kUnbonding);
+  events = Drain();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].kind, Kind::kBonded);
+  EXPECT_EQ(events[0].validator, b);
+  EXPECT_EQ(events[1].kind, Kind::kBeginUnbonding);
+  EXPECT_EQ(events[1].validator, a);
+  auto bonded = Must(Staking::BondedValidators(ctx()));
+  ASSERT_EQ(bonded.size(), 2u);
+  EXPECT_EQ(bonded[0].operator_address, c);
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, UnjailRules) {
+  ValidatorAddress v = CreateVal("a", 2 * kMillion);
+  EndBlock();
+  EXPECT_EQ(Staking::Unjail(ctx(), v).code(), StatusCode::kFailedPrecondition);  // not jailed
+  EXPECT_EQ(Staking::Unjail(ctx(), ValidatorAddress("x")).code(), StatusCode::kNotFound);
+  Must(Staking::HandleDowntime(ctx(), v, block_.height - 1, 2));
+  Validator got = Val(v);
+  EXPECT_TRUE(got.jailed);
+  EXPECT_EQ(got.jailed_until_ns, block_.time_ns + 600 * kNanosPerSecond);
+  EXPECT_EQ(got.tokens, A(1980000));  // 1 % of power 2 = 20,000
+  EXPECT_EQ(Staking::Jail(ctx(), v).code(), StatusCode::kFailedPrecondition);
+  EndBlock(599);
+  EXPECT_EQ(Staking::Unjail(ctx(), v).code(), StatusCode::kFailedPrecondition);  // too early
+  NextBlock(1);
+  Drain();
+  Must(Staking::Unjail(ctx(), v));
+  EXPECT_FALSE(Val(v).jailed);
+  auto events = Drain();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, Kind::kUnjailed);
+  auto updates = EndBlock();  // back in the set
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(Val(v).status, BondStatus::kBonded);
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, UnjailNeedsSelfDelegationAtLeastMin) {
+  Fund("op", 2000);
+  ValidatorAddress v("val");
+  Must(Staking::CreateValidator(ctx(), v, AccountAddress("op"), A(2000), Dec::Zero(), A(1000)));
+  DelegateFunded("d", v, 5000);
+  Must(Staking::Undelegate(ctx(), AccountAddress("op"), v, A(1500)));  // jails (500 < 1000)
+  ASSERT_TRUE(Val(v).jailed);
+  EXPECT_EQ(Staking::Unjail(ctx(), v).code(), StatusCode::kFailedPrecondition);
+  Must(Staking::Undelegate(ctx(), AccountAddress("op"), v, A(500)));  // no self-delegation
+  EXPECT_EQ(Staking::Unjail(ctx(), v).code(), StatusCode::kFailedPrecondition);
+  Fund("op", 1000);
+  Must(Staking::Delegate(ctx(), AccountAddress("op"), v, A(1000)));
+  Must(Staking::Unjail(ctx(), v));
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, DoubleSignSlashesJailsTombstonesOnce) {
+  ValidatorAddress v = CreateVal("a", 10 * kMillion);
+  EndBlock();
+  EndBlock();
+  Drain();
+  Amount supply = Supply();
+  Must(Staking::HandleDoubleSign(ctx(), v, block_.height - 1, 10));
+  Validator got = Val(v);
+  EXPECT_EQ(got.tokens, A(9500000));
+  EXPECT_TRUE(got.jailed);
+  EXPECT_TRUE(got.tombstoned);
+  EXPECT_EQ(got.jailed_until_ns, 253402300799ULL * kNanosPerSecond);
+  EXPECT_EQ(Supply(), Must(supply.Sub(A(500000))));
+  auto events = Drain();
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].kind, Kind::kModified);
+  EXPECT_EQ(events[1].kind, Kind::kSlashed);
+  EXPECT_EQ(events[1].amount, A(500000));
+  EXPECT_EQ(events[1].infraction_height, static_cast<int64_t>(block_.height - 1));
+  EXPECT_EQ(events[1].power, 10u);
+  EXPECT_TRUE(events[1].double_sign);
+  EXPECT_EQ(events[1].fraction, D("0.05"));
+  EXPECT_EQ(events[2].kind, Kind::kJailed);
+  EXPECT_EQ(events[3].kind, Kind::kTombstoned);
+  // Later evidence is ignored (tombstone cap).
+  Must(Staking::HandleDoubleSign(ctx(), v, block_.height - 1, 10));
+  EXPECT_EQ(Val(v).tokens, A(9500000));
+  EXPECT_TRUE(Drain().empty());
+  // Never unjailed, even after the jail time.
+  block_.time_ns = 253402300800ULL * kNanosPerSecond;
+  EXPECT_EQ(Staking::Unjail(ctx(), v).code(), StatusCode::kFailedPrecondition);
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, TombstonedAddressCannotBeReused) {
+  ValidatorAddress v = CreateVal("a", kMillion);
+  EndBlock();
+  Must(Staking::HandleDoubleSign(ctx(), v, block_.height - 1, 1));
+  EndBlock();  // leaves the set
+  Validator got = Val(v);
+  Must(Staking::Undelegate(ctx(), AccountAddress("op/a"), v, got.tokens));
+  block_.time_ns = got.unbonding_time_ns;
+  EndBlock();
+  EXPECT_FALSE(Must(Staking::GetValidator(ctx(), v)).has_value());
+  Fund("op/a", 10);
+  EXPECT_EQ(Staking::CreateValidator(ctx(), v, AccountAddress("op/a"), A(10), Dec::Zero()).code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST_F(StakingTest, DowntimeWhileJailedDoesNotStack) {
+  ValidatorAddress v = CreateVal("a", kMillion);
+  EndBlock();
+  Must(Staking::HandleDowntime(ctx(), v, block_.height - 1, 1));
+  Must(Staking::HandleDowntime(ctx(), v, block_.height - 1, 1));
+  EXPECT_EQ(Val(v).tokens, A(990000));
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, EventsLiveInStateAndVanishWithADiscardedOverlay) {
+  ValidatorAddress v = CreateVal("a", kMillion);
+  {
+    Overlay overlay(&store_);
+    Context c = ctx().WithStore(&overlay);
+    Must(Staking::EndBlock(c));
+    EXPECT_EQ(Must(Staking::DrainEvents(c)).size(), 1u);
+  }  // discarded
+  NextBlock();
+  EXPECT_TRUE(Drain().empty());
+  EXPECT_EQ(Val(v).status, BondStatus::kUnbonded);
+  EndBlock();
+  auto events = Drain();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, Kind::kBonded);
+  EXPECT_TRUE(Drain().empty());
+}
+
+TEST_F(StakingTest, InvalidParamsRejected) {
+  Params p;
+  p.max_entries = 0;
+  EXPECT_EQ(Staking::InitGenesis(ctx(), p).code(), StatusCode::kInvalidArgument);
+  p = Params{};
+  p.slash_fraction_downtime = D("1.5");
+  EXPECT_EQ(Staking::InitGenesis(ctx(), p).code(), StatusCode::kInvalidArgument);
+  p = Params{};
+  p.slash_fraction_downtime = D("0.0001");  // the Hub value
+  Must(Staking::InitGenesis(ctx(), p));
+  EXPECT_EQ(Must(Staking::GetParams(ctx())).slash_fraction_downtime, D("0.0001"));
+}
+
+TEST_F(StakingTest, ValidateUnbondAmountAndQueries) {
+  ValidatorAddress v = CreateVal("a", kMillion);
+  ValidatorAddress w = CreateVal("b", kMillion);
+  DelegateFunded("d", v, 300);
+  DelegateFunded("d", w, 200);
+  EXPECT_EQ(Must(Staking::ValidateUnbondAmount(ctx(), AccountAddress("d"), v, A(100))), D("100"));
+  EXPECT_EQ(StatusOf(Staking::ValidateUnbondAmount(ctx(), AccountAddress("d"), v, A(301))).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Must(Staking::DelegatorDelegations(ctx(), AccountAddress("d"))).size(), 2u);
+  EXPECT_EQ(Must(Staking::ValidatorDelegations(ctx(), v)).size(), 2u);
+  EXPECT_EQ(Must(Staking::AllValidators(ctx())).size(), 2u);
+  EXPECT_EQ(Must(Staking::DelegationTokens(ctx(), AccountAddress("d"), w)), A(200));
+}
+
+}  // namespace
+}  // namespace mesh::staking::testing

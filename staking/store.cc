@@ -1,0 +1,154 @@
+// Typed accessors over the staking tables, keeping every secondary index
+// (power index, by-validator indexes, queues are written by their users) in
+// step with the primary record.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/record.h"
+#include "core/status.h"
+#include "staking/bank.h"
+#include "staking/internal.h"
+
+namespace mesh::staking::internal {
+namespace {
+
+absl::Status DeletePowerIndex(const Context& ctx, const Params& p, const Validator& v) {
+  if (v.jailed) return absl::OkStatus();
+  return ctx.store().Delete(PowerIndexKey(v.PotentialPower(p.power_reduction), v.operator_address));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<KeyValue>> CollectRange(const KvReader& store, std::string_view begin,
+                                                   std::string_view end) {
+  std::vector<KeyValue> out;
+  auto it = store.Scan(begin, end);
+  for (; it->Valid(); it->Next()) {
+    out.push_back(KeyValue{std::string(it->key()), std::string(it->value())});
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+absl::StatusOr<std::vector<KeyValue>> CollectPrefix(const KvReader& store,
+                                                    std::string_view prefix) {
+  return CollectRange(store, prefix, PrefixEnd(prefix));
+}
+
+absl::StatusOr<std::optional<Validator>> FindValidator(const Context& ctx,
+                                                       const ValidatorAddress& val) {
+  return GetRecord<Validator>(ctx.store(), ValidatorKey(val));
+}
+
+absl::StatusOr<Validator> MustGetValidator(const Context& ctx, const ValidatorAddress& val) {
+  MESH_ASSIGN_OR_RETURN(std::optional<Validator> v, FindValidator(ctx, val));
+  if (!v.has_value()) return absl::NotFoundError("validator not found: " + val.value());
+  return *std::move(v);
+}
+
+absl::Status PutValidator(const Context& ctx, const Validator& v) {
+  MESH_ASSIGN_OR_RETURN(Params p, Staking::GetParams(ctx));
+  MESH_ASSIGN_OR_RETURN(std::optional<Validator> old, FindValidator(ctx, v.operator_address));
+  if (old.has_value()) MESH_RETURN_IF_ERROR(DeletePowerIndex(ctx, p, *old));
+  if (!v.jailed) {
+    MESH_RETURN_IF_ERROR(ctx.store().Put(
+        PowerIndexKey(v.PotentialPower(p.power_reduction), v.operator_address), ""));
+  }
+  return PutRecord(ctx.store(), ValidatorKey(v.operator_address), v);
+}
+
+absl::Status RemoveValidator(const Context& ctx, const Validator& v) {
+  MESH_ASSIGN_OR_RETURN(Params p, Staking::GetParams(ctx));
+  MESH_RETURN_IF_ERROR(DeletePowerIndex(ctx, p, v));
+  MESH_RETURN_IF_ERROR(ctx.store().Delete(LastPowerKey(v.operator_address)));
+  MESH_RETURN_IF_ERROR(RemoveValidatorRewards(ctx, v.operator_address));
+  return ctx.store().Delete(ValidatorKey(v.operator_address));
+}
+
+absl::StatusOr<std::optional<Delegation>> FindDelegation(const Context& ctx,
+                                                         const AccountAddress& del,
+                                                         const ValidatorAddress& val) {
+  return GetRecord<Delegation>(ctx.store(), DelegationKey(del, val));
+}
+
+absl::Status PutDelegation(const Context& ctx, const Delegation& d) {
+  MESH_RETURN_IF_ERROR(ctx.store().Put(DelegationByValKey(d.validator, d.delegator), ""));
+  return PutRecord(ctx.store(), DelegationKey(d.delegator, d.validator), d);
+}
+
+absl::Status DeleteDelegation(const Context& ctx, const AccountAddress& del,
+                              const ValidatorAddress& val) {
+  MESH_RETURN_IF_ERROR(ctx.store().Delete(DelegationByValKey(val, del)));
+  return ctx.store().Delete(DelegationKey(del, val));
+}
+
+absl::StatusOr<std::optional<UnbondingDelegation>> FindUbd(const Context& ctx,
+                                                           const AccountAddress& del,
+                                                           const ValidatorAddress& val) {
+  return GetRecord<UnbondingDelegation>(ctx.store(), UbdKey(del, val));
+}
+
+absl::Status PutUbd(const Context& ctx, const UnbondingDelegation& ubd) {
+  if (ubd.entries.empty()) {
+    MESH_RETURN_IF_ERROR(ctx.store().Delete(UbdByValKey(ubd.validator, ubd.delegator)));
+    return ctx.store().Delete(UbdKey(ubd.delegator, ubd.validator));
+  }
+  MESH_RETURN_IF_ERROR(ctx.store().Put(UbdByValKey(ubd.validator, ubd.delegator), ""));
+  return PutRecord(ctx.store(), UbdKey(ubd.delegator, ubd.validator), ubd);
+}
+
+absl::StatusOr<std::optional<Redelegation>> FindRed(const Context& ctx,
+                                                    const AccountAddress& del,
+                                                    const ValidatorAddress& src,
+                                                    const ValidatorAddress& dst) {
+  return GetRecord<Redelegation>(ctx.store(), RedKey(del, src, dst));
+}
+
+absl::Status PutRed(const Context& ctx, const Redelegation& red) {
+  std::string by_src = RedBySrcKey(red.src, red.delegator, red.dst);
+  std::string by_dst = RedByDstKey(red.delegator, red.dst, red.src);
+  if (red.entries.empty()) {
+    MESH_RETURN_IF_ERROR(ctx.store().Delete(by_src));
+    MESH_RETURN_IF_ERROR(ctx.store().Delete(by_dst));
+    return ctx.store().Delete(RedKey(red.delegator, red.src, red.dst));
+  }
+  MESH_RETURN_IF_ERROR(ctx.store().Put(by_src, ""));
+  MESH_RETURN_IF_ERROR(ctx.store().Put(by_dst, ""));
+  return PutRecord(ctx.store(), RedKey(red.delegator, red.src, red.dst), red);
+}
+
+absl::Status EmitEvent(const Context& ctx, ValidatorEvent ev) {
+  std::string seq_key(1, static_cast<char>(kEventSeqKey));
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(seq_key));
+  uint64_t seq = 0;
+  if (raw.has_value()) {
+    Decoder d(*raw);
+    MESH_ASSIGN_OR_RETURN(seq, d.U64());
+  }
+  MESH_RETURN_IF_ERROR(ctx.store().Put(seq_key, Encoder().U64(seq + 1).Take()));
+  return PutRecord(ctx.store(), Encoder(kEventPrefix).U64(seq).Take(), ev);
+}
+
+absl::Status EmitSimple(const Context& ctx, ValidatorEvent::Kind kind,
+                        const ValidatorAddress& val) {
+  ValidatorEvent ev;
+  ev.kind = kind;
+  ev.validator = val;
+  ev.height = ctx.height();
+  return EmitEvent(ctx, std::move(ev));
+}
+
+const AccountAddress& PoolFor(const Validator& v) {
+  return v.IsBonded() ? kBondedPool : kNotBondedPool;
+}
+
+absl::Status MoveBondedToNotBonded(const Context& ctx, const Params& p, Amount amount) {
+  return Bank::Send(ctx, kBondedPool, kNotBondedPool, p.bond_denom, amount);
+}
+
+absl::Status MoveNotBondedToBonded(const Context& ctx, const Params& p, Amount amount) {
+  return Bank::Send(ctx, kNotBondedPool, kBondedPool, p.bond_denom, amount);
+}
+
+}  // namespace mesh::staking::internal
