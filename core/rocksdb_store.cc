@@ -35,22 +35,22 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 class RocksIterator : public KvIterator {
  public:
   RocksIterator(rocksdb::DB* db, std::string_view begin, std::string_view end, bool reverse)
-      : begin_(begin), end_(end), lower_(begin_), upper_(end_) {
+      : begin_(begin), end_(end), lower_(begin_), upper_(end_), reverse_(reverse) {
+    // An empty or inverted range: no RocksDB iterator (inverted bounds are
+    // undefined behaviour for it).
+    if (!end_.empty() && end_ <= begin_) return;
     rocksdb::ReadOptions ro;
     ro.iterate_lower_bound = &lower_;
     if (!end_.empty()) ro.iterate_upper_bound = &upper_;
     it_.reset(db->NewIterator(ro));
-    empty_ = !end_.empty() && end_ <= begin_;
-    if (empty_) return;
-    if (reverse) {
+    if (reverse_) {
       it_->SeekToLast();  // honours iterate_upper_bound
     } else {
       it_->Seek(lower_);
     }
-    reverse_ = reverse;
   }
 
-  bool Valid() const override { return !empty_ && it_->Valid(); }
+  bool Valid() const override { return it_ != nullptr && it_->Valid(); }
   void Next() override {
     if (reverse_) {
       it_->Prev();
@@ -66,14 +66,15 @@ class RocksIterator : public KvIterator {
     rocksdb::Slice v = it_->value();
     return std::string_view(v.data(), v.size());
   }
-  absl::Status status() const override { return FromRocks(it_->status(), "iterator"); }
+  absl::Status status() const override {
+    return it_ == nullptr ? absl::OkStatus() : FromRocks(it_->status(), "iterator");
+  }
 
  private:
   std::string begin_, end_;
   rocksdb::Slice lower_, upper_;
   std::unique_ptr<rocksdb::Iterator> it_;
-  bool reverse_ = false;
-  bool empty_ = false;
+  bool reverse_;
 };
 
 }  // namespace

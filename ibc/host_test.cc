@@ -248,6 +248,17 @@ TEST_F(HostTest, InternalFailureWritesNothing) {
   EXPECT_FALSE(GetAcknowledgement(b_.store, kPort, ch.b, 1)->has_value());
 }
 
+TEST_F(HostTest, EmptyAckBecomesAnErrorAck) {
+  ChannelPair ch = Open();
+  ASSERT_TRUE(a_.host.SendPacket(a_.ctx(), kPort, ch.a, Timeout::AtHeight(1000), "async").ok());
+  Packet p = (*ListUnsettledPackets(a_.store))[0];
+  absl::StatusOr<RecvResult> r = b_.host.RecvPacket(b_.ctx(), p);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->app_status.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(r->ack, R"({"error":"ABCI code: 12: error handling packet: see events for details"})");
+  EXPECT_FALSE(StoreHas(b_.store, "app/recv/async"));
+}
+
 TEST_F(HostTest, AckCallbackFailureLeavesPacketUnacknowledged) {
   ChannelPair ch = Open();
   ASSERT_TRUE(a_.host.SendPacket(a_.ctx(), kPort, ch.a, Timeout::AtHeight(1000), "x").ok());

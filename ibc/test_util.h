@@ -41,7 +41,7 @@ struct TestChain {
 
 // Versions are "v1", "v2", ...; the app accepts those in `supported`.
 // Receive: data starting with "fail" -> InvalidArgument, "internal" ->
-// Internal error, otherwise ack "ack:<data>". Every callback writes a marker
+// Internal error, "async" -> empty ack, otherwise ack "ack:<data>". Every callback writes a marker
 // key into the store so tests can see whether its writes survived.
 class TestApp : public Application {
  public:
@@ -101,6 +101,7 @@ class TestApp : public Application {
     }
     if (p.data.starts_with("fail")) return absl::InvalidArgumentError("rejected " + p.data);
     if (p.data.starts_with("internal")) return absl::InternalError("broken invariant");
+    if (p.data.starts_with("async")) return std::string();  // no synchronous ack
     return "ack:" + p.data;
   }
   absl::Status OnAcknowledgement(const Context& ctx, const Packet& p,

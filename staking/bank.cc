@@ -43,8 +43,8 @@ absl::StatusOr<Amount> Bank::Balance(const Context& ctx, const AccountAddress& w
   return ReadAmount(ctx.store(), BalanceKey(who, denom));
 }
 
-absl::StatusOr<std::vector<std::pair<Denom, Amount>>> Bank::Balances(
-    const Context& ctx, const AccountAddress& who) {
+absl::StatusOr<std::vector<std::pair<Denom, Amount>>> Bank::Balances(const Context& ctx,
+                                                                     const AccountAddress& who) {
   std::vector<std::pair<Denom, Amount>> out;
   std::string prefix = Encoder(kBalancePrefix).Str(who.value()).Take();
   auto it = ctx.store().ScanPrefix(prefix);
@@ -97,8 +97,8 @@ absl::Status Bank::Burn(const Context& ctx, const AccountAddress& from, const De
   std::string key = BalanceKey(from, denom);
   MESH_ASSIGN_OR_RETURN(Amount bal, ReadAmount(ctx.store(), key));
   if (bal < amount) {
-    return absl::FailedPreconditionError("insufficient funds to burn: " + from.value() +
-                                         " has " + bal.ToString() + denom.value());
+    return absl::FailedPreconditionError("insufficient funds to burn: " + from.value() + " has " +
+                                         bal.ToString() + denom.value());
   }
   MESH_ASSIGN_OR_RETURN(Amount supply, Supply(ctx, denom));
   MESH_ASSIGN_OR_RETURN(Amount new_supply, supply.Sub(amount));

@@ -24,12 +24,12 @@ class Bank {
   static absl::StatusOr<Amount> Balance(const Context& ctx, const AccountAddress& who,
                                         const Denom& denom);
   // All balances of one account, ordered by denom.
-  static absl::StatusOr<std::vector<std::pair<Denom, Amount>>> Balances(
-      const Context& ctx, const AccountAddress& who);
+  static absl::StatusOr<std::vector<std::pair<Denom, Amount>>> Balances(const Context& ctx,
+                                                                        const AccountAddress& who);
   // FailedPrecondition ("insufficient funds") if `from` holds less than
   // `amount`; a zero amount is a no-op.
-  static absl::Status Send(const Context& ctx, const AccountAddress& from,
-                           const AccountAddress& to, const Denom& denom, Amount amount);
+  static absl::Status Send(const Context& ctx, const AccountAddress& from, const AccountAddress& to,
+                           const Denom& denom, Amount amount);
   // Creates `amount` in `to`; supply grows. OutOfRange on overflow.
   static absl::Status Mint(const Context& ctx, const AccountAddress& to, const Denom& denom,
                            Amount amount);

@@ -39,8 +39,8 @@ absl::StatusOr<bool> HasReceivingRedelegation(const Context& ctx, const AccountA
 
 // Adds an entry, merging with one of the same creation height and completion
 // time (SDK PR #12967); a merged entry needs no new queue key.
-absl::Status AddUbdEntry(const Context& ctx, const AccountAddress& del,
-                         const ValidatorAddress& val, uint64_t completion_ns, Amount amount) {
+absl::Status AddUbdEntry(const Context& ctx, const AccountAddress& del, const ValidatorAddress& val,
+                         uint64_t completion_ns, Amount amount) {
   MESH_ASSIGN_OR_RETURN(std::optional<UnbondingDelegation> found, FindUbd(ctx, del, val));
   UnbondingDelegation ubd = found.value_or(UnbondingDelegation{del, val, {}});
   bool merged = false;
@@ -63,8 +63,8 @@ absl::Status CheckRedelegation(const Context& ctx, const Params& p, const Accoun
                                const ValidatorAddress& src, const ValidatorAddress& dst) {
   MESH_ASSIGN_OR_RETURN(bool transitive, HasReceivingRedelegation(ctx, del, src));
   if (transitive) {
-    return absl::FailedPreconditionError(
-        "transitive redelegation: redelegation to " + src.value() + " has not completed");
+    return absl::FailedPreconditionError("transitive redelegation: redelegation to " + src.value() +
+                                         " has not completed");
   }
   MESH_ASSIGN_OR_RETURN(std::optional<Redelegation> red, FindRed(ctx, del, src, dst));
   if (red.has_value() && red->entries.size() >= p.max_entries) {
@@ -73,22 +73,20 @@ absl::Status CheckRedelegation(const Context& ctx, const Params& p, const Accoun
   return absl::OkStatus();
 }
 
-absl::Status AddRedEntry(const Context& ctx, const AccountAddress& del,
-                         const ValidatorAddress& src, const ValidatorAddress& dst,
-                         RedelegationEntry entry) {
+absl::Status AddRedEntry(const Context& ctx, const AccountAddress& del, const ValidatorAddress& src,
+                         const ValidatorAddress& dst, RedelegationEntry entry) {
   MESH_ASSIGN_OR_RETURN(std::optional<Redelegation> found, FindRed(ctx, del, src, dst));
   Redelegation red = found.value_or(Redelegation{del, src, dst, {}});
   red.entries.push_back(entry);
-  MESH_RETURN_IF_ERROR(
-      ctx.store().Put(RedQueueKey(entry.completion_time_ns, del, src, dst), ""));
+  MESH_RETURN_IF_ERROR(ctx.store().Put(RedQueueKey(entry.completion_time_ns, del, src, dst), ""));
   return PutRed(ctx, red);
 }
 
 }  // namespace
 
-absl::StatusOr<Dec> DelegateInternal(const Context& ctx, const Params& p,
-                                     const AccountAddress& del, const ValidatorAddress& val,
-                                     Amount amount, bool from_account, bool token_src_bonded) {
+absl::StatusOr<Dec> DelegateInternal(const Context& ctx, const Params& p, const AccountAddress& del,
+                                     const ValidatorAddress& val, Amount amount, bool from_account,
+                                     bool token_src_bonded) {
   MESH_ASSIGN_OR_RETURN(Validator v, MustGetValidator(ctx, val));
   if (v.tokens.IsZero() && v.delegator_shares.IsPositive()) {
     return absl::FailedPreconditionError("invalid delegator share exchange rate: validator " +
@@ -219,8 +217,7 @@ absl::StatusOr<uint64_t> Staking::Undelegate(const Context& ctx, const AccountAd
     if (ubd.has_value() && ubd->entries.size() >= p.max_entries) {
       return absl::FailedPreconditionError("too many unbonding delegation entries");
     }
-    MESH_ASSIGN_OR_RETURN(Amount returned,
-                          internal::UnbondInternal(c, p, delegator, val, shares));
+    MESH_ASSIGN_OR_RETURN(Amount returned, internal::UnbondInternal(c, p, delegator, val, shares));
     if (v.IsBonded()) MESH_RETURN_IF_ERROR(internal::MoveBondedToNotBonded(c, p, returned));
     uint64_t completion = c.time_ns() + p.unbonding_time_s * kNanosPerSecond;
     MESH_RETURN_IF_ERROR(internal::AddUbdEntry(c, delegator, val, completion, returned));
@@ -235,8 +232,7 @@ absl::StatusOr<Amount> Staking::InstantUndelegate(const Context& ctx,
   return Atomically(ctx, [&](const Context& c) -> absl::StatusOr<Amount> {
     MESH_ASSIGN_OR_RETURN(Params p, GetParams(c));
     MESH_ASSIGN_OR_RETURN(Validator v, internal::MustGetValidator(c, val));
-    MESH_ASSIGN_OR_RETURN(Amount returned,
-                          internal::UnbondInternal(c, p, delegator, val, shares));
+    MESH_ASSIGN_OR_RETURN(Amount returned, internal::UnbondInternal(c, p, delegator, val, shares));
     MESH_RETURN_IF_ERROR(Bank::Send(c, internal::PoolFor(v), delegator, p.bond_denom, returned));
     return returned;
   });

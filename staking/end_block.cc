@@ -45,15 +45,14 @@ absl::Status BeginUnbondingValidator(const Context& ctx, const Params& p, Valida
   v.unbonding_height = ctx.height();
   v.unbonding_time_ns = ctx.time_ns() + p.unbonding_time_s * kNanosPerSecond;
   MESH_RETURN_IF_ERROR(PutValidator(ctx, v));
-  MESH_RETURN_IF_ERROR(
-      ctx.store().Put(ValQueueKey(v.unbonding_time_ns, v.unbonding_height, v.operator_address), ""));
+  MESH_RETURN_IF_ERROR(ctx.store().Put(
+      ValQueueKey(v.unbonding_time_ns, v.unbonding_height, v.operator_address), ""));
   return EmitSimple(ctx, ValidatorEvent::Kind::kBeginUnbonding, v.operator_address);
 }
 
 // The top max_validators non-jailed validators with power > 0, in power
 // index order (power desc, then operator address asc).
-absl::StatusOr<std::vector<ValidatorAddress>> SelectActiveSet(const Context& ctx,
-                                                              const Params& p) {
+absl::StatusOr<std::vector<ValidatorAddress>> SelectActiveSet(const Context& ctx, const Params& p) {
   std::vector<ValidatorAddress> out;
   std::string prefix(1, static_cast<char>(kPowerIndexPrefix));
   auto it = ctx.store().ScanPrefix(prefix);
@@ -145,8 +144,8 @@ absl::Status CompleteRedelegation(const Context& ctx, const AccountAddress& del,
 
 absl::Status DequeueMature(const Context& ctx, const Params& p) {
   std::string ubd_end = PrefixEnd(Encoder(kUbdQueuePrefix).U64(ctx.time_ns()).Take());
-  MESH_ASSIGN_OR_RETURN(auto ubds, CollectRange(ctx.store(), std::string(1, kUbdQueuePrefix),
-                                                ubd_end));
+  MESH_ASSIGN_OR_RETURN(auto ubds,
+                        CollectRange(ctx.store(), std::string(1, kUbdQueuePrefix), ubd_end));
   for (const KeyValue& kv : ubds) {
     Decoder k(std::string_view(kv.key).substr(9));
     MESH_ASSIGN_OR_RETURN(std::string del, k.Str());
@@ -155,8 +154,8 @@ absl::Status DequeueMature(const Context& ctx, const Params& p) {
     MESH_RETURN_IF_ERROR(CompleteUnbonding(ctx, p, AccountAddress(del), ValidatorAddress(val)));
   }
   std::string red_end = PrefixEnd(Encoder(kRedQueuePrefix).U64(ctx.time_ns()).Take());
-  MESH_ASSIGN_OR_RETURN(auto reds, CollectRange(ctx.store(), std::string(1, kRedQueuePrefix),
-                                                red_end));
+  MESH_ASSIGN_OR_RETURN(auto reds,
+                        CollectRange(ctx.store(), std::string(1, kRedQueuePrefix), red_end));
   for (const KeyValue& kv : reds) {
     Decoder k(std::string_view(kv.key).substr(9));
     MESH_ASSIGN_OR_RETURN(std::string del, k.Str());
@@ -173,15 +172,15 @@ absl::Status DequeueMature(const Context& ctx, const Params& p) {
 }  // namespace internal
 
 absl::StatusOr<std::vector<ValidatorUpdate>> Staking::EndBlock(const Context& ctx) {
-  return internal::Atomically(ctx, [&](const Context& c)
-                                       -> absl::StatusOr<std::vector<ValidatorUpdate>> {
-    MESH_ASSIGN_OR_RETURN(Params p, GetParams(c));
-    std::vector<ValidatorUpdate> updates;
-    MESH_RETURN_IF_ERROR(internal::ApplySetUpdates(c, p, updates));
-    MESH_RETURN_IF_ERROR(internal::UnbondMatureValidators(c));
-    MESH_RETURN_IF_ERROR(internal::DequeueMature(c, p));
-    return updates;
-  });
+  return internal::Atomically(
+      ctx, [&](const Context& c) -> absl::StatusOr<std::vector<ValidatorUpdate>> {
+        MESH_ASSIGN_OR_RETURN(Params p, GetParams(c));
+        std::vector<ValidatorUpdate> updates;
+        MESH_RETURN_IF_ERROR(internal::ApplySetUpdates(c, p, updates));
+        MESH_RETURN_IF_ERROR(internal::UnbondMatureValidators(c));
+        MESH_RETURN_IF_ERROR(internal::DequeueMature(c, p));
+        return updates;
+      });
 }
 
 }  // namespace mesh::staking

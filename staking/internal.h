@@ -81,8 +81,7 @@ struct KeyValue {
 };
 absl::StatusOr<std::vector<KeyValue>> CollectRange(const KvReader& store, std::string_view begin,
                                                    std::string_view end);
-absl::StatusOr<std::vector<KeyValue>> CollectPrefix(const KvReader& store,
-                                                    std::string_view prefix);
+absl::StatusOr<std::vector<KeyValue>> CollectPrefix(const KvReader& store, std::string_view prefix);
 
 // ---- Typed accessors ----
 absl::StatusOr<std::optional<Validator>> FindValidator(const Context& ctx,
@@ -108,8 +107,7 @@ absl::StatusOr<std::optional<UnbondingDelegation>> FindUbd(const Context& ctx,
 // Writes the UBD, or deletes it (and its index) when it has no entries.
 absl::Status PutUbd(const Context& ctx, const UnbondingDelegation& ubd);
 
-absl::StatusOr<std::optional<Redelegation>> FindRed(const Context& ctx,
-                                                    const AccountAddress& del,
+absl::StatusOr<std::optional<Redelegation>> FindRed(const Context& ctx, const AccountAddress& del,
                                                     const ValidatorAddress& src,
                                                     const ValidatorAddress& dst);
 // Writes the redelegation, or deletes it (and its indexes) when empty.
@@ -117,8 +115,7 @@ absl::Status PutRed(const Context& ctx, const Redelegation& red);
 
 absl::Status EmitEvent(const Context& ctx, ValidatorEvent ev);
 // Plain event for `kind` at the current height.
-absl::Status EmitSimple(const Context& ctx, ValidatorEvent::Kind kind,
-                        const ValidatorAddress& val);
+absl::Status EmitSimple(const Context& ctx, ValidatorEvent::Kind kind, const ValidatorAddress& val);
 
 // ---- Pools ----
 const AccountAddress& PoolFor(const Validator& v);
@@ -144,9 +141,9 @@ absl::StatusOr<Amount> RemoveDelShares(Validator& v, Dec s);
 // SDK Delegate. `from_account` = pay from the delegator's account into the
 // pool of the validator's status; otherwise the tokens already sit in the
 // pool of `token_src_bonded` and move only if bonded-ness differs.
-absl::StatusOr<Dec> DelegateInternal(const Context& ctx, const Params& p,
-                                     const AccountAddress& del, const ValidatorAddress& val,
-                                     Amount amount, bool from_account, bool token_src_bonded);
+absl::StatusOr<Dec> DelegateInternal(const Context& ctx, const Params& p, const AccountAddress& del,
+                                     const ValidatorAddress& val, Amount amount, bool from_account,
+                                     bool token_src_bonded);
 // SDK Unbond: removes shares, may jail (MinSelfDelegation) or delete the
 // validator, returns tokens (which stay in the pool; callers move them).
 absl::StatusOr<Amount> UnbondInternal(const Context& ctx, const Params& p,
@@ -159,8 +156,7 @@ absl::Status InitValidatorRewards(const Context& ctx, const ValidatorAddress& va
 // Ends the current period (before a delegation is created).
 absl::Status OnDelegationCreating(const Context& ctx, const Validator& v);
 // Pays pending rewards (before a delegation's shares change).
-absl::Status OnDelegationModifying(const Context& ctx, const Validator& v,
-                                   const Delegation& d);
+absl::Status OnDelegationModifying(const Context& ctx, const Validator& v, const Delegation& d);
 // Starts a new reward interval for the (changed) delegation.
 absl::Status OnDelegationModified(const Context& ctx, const Validator& v, const Delegation& d);
 absl::Status OnDelegationRemoved(const Context& ctx, const ValidatorAddress& val,

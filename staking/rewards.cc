@@ -109,9 +109,7 @@ std::string StartKey(const ValidatorAddress& val, const AccountAddress& del) {
 std::string SlashKey(const ValidatorAddress& val, uint64_t period) {
   return Encoder(kSlashEventPrefix).Str(val.value()).U64(period).Take();
 }
-std::string CommissionKey(const ValidatorAddress& val) {
-  return ValPrefix(kCommissionPrefix, val);
-}
+std::string CommissionKey(const ValidatorAddress& val) { return ValPrefix(kCommissionPrefix, val); }
 
 template <typename T>
 absl::StatusOr<T> MustGet(const Context& ctx, const std::string& key, const char* what) {
@@ -148,8 +146,7 @@ absl::StatusOr<uint64_t> IncrementPeriod(const Context& ctx, const Validator& v)
   if (!v.tokens.IsZero()) {
     for (const auto& [denom, amount] : cur.rewards.by_denom) {
       // QuoTruncate(rewards, tokens): raw / tokens, since tokens are integral.
-      Dec ratio = Dec::FromRaw(static_cast<i128>(static_cast<u128>(amount.raw()) /
-                                                 v.tokens.raw()));
+      Dec ratio = Dec::FromRaw(static_cast<i128>(static_cast<u128>(amount.raw()) / v.tokens.raw()));
       MESH_RETURN_IF_ERROR(cumulative.Add(denom, ratio));
     }
   }
@@ -264,8 +261,7 @@ absl::Status OnDelegationCreating(const Context& ctx, const Validator& v) {
   return IncrementPeriod(ctx, v).status();
 }
 
-absl::Status OnDelegationModifying(const Context& ctx, const Validator& v,
-                                   const Delegation& d) {
+absl::Status OnDelegationModifying(const Context& ctx, const Validator& v, const Delegation& d) {
   return WithdrawInternal(ctx, v, d).status();
 }
 
@@ -318,10 +314,10 @@ absl::Status Staking::AllocateRewards(const Context& ctx, const AccountAddress& 
       uint64_t power = v.ConsensusPower(p.power_reduction);
       if (power == 0) continue;
       // amount x power / total, truncated at 18 decimals (pay out: down).
-      MESH_ASSIGN_OR_RETURN(u128 raw, MulDivU128(static_cast<u128>(whole.raw()), power, total,
-                                                 Rounding::kDown));
-      MESH_RETURN_IF_ERROR(internal::AllocateToValidator(c, v, denom,
-                                                         Dec::FromRaw(static_cast<i128>(raw))));
+      MESH_ASSIGN_OR_RETURN(
+          u128 raw, MulDivU128(static_cast<u128>(whole.raw()), power, total, Rounding::kDown));
+      MESH_RETURN_IF_ERROR(
+          internal::AllocateToValidator(c, v, denom, Dec::FromRaw(static_cast<i128>(raw))));
     }
     return absl::OkStatus();
   });
@@ -329,19 +325,19 @@ absl::Status Staking::AllocateRewards(const Context& ctx, const AccountAddress& 
 
 absl::StatusOr<std::vector<std::pair<Denom, Amount>>> Staking::WithdrawRewards(
     const Context& ctx, const AccountAddress& delegator, const ValidatorAddress& val) {
-  return Atomically(
-      ctx, [&](const Context& c) -> absl::StatusOr<std::vector<std::pair<Denom, Amount>>> {
-        MESH_ASSIGN_OR_RETURN(Validator v, internal::MustGetValidator(c, val));
-        MESH_ASSIGN_OR_RETURN(std::optional<Delegation> d,
-                              internal::FindDelegation(c, delegator, val));
-        if (!d.has_value()) {
-          return absl::NotFoundError("no delegation from " + delegator.value() + " to " +
-                                     val.value());
-        }
-        MESH_ASSIGN_OR_RETURN(auto paid, internal::WithdrawInternal(c, v, *d));
-        MESH_RETURN_IF_ERROR(internal::OnDelegationModified(c, v, *d));
-        return paid;
-      });
+  return Atomically(ctx,
+                    [&](const Context& c) -> absl::StatusOr<std::vector<std::pair<Denom, Amount>>> {
+                      MESH_ASSIGN_OR_RETURN(Validator v, internal::MustGetValidator(c, val));
+                      MESH_ASSIGN_OR_RETURN(std::optional<Delegation> d,
+                                            internal::FindDelegation(c, delegator, val));
+                      if (!d.has_value()) {
+                        return absl::NotFoundError("no delegation from " + delegator.value() +
+                                                   " to " + val.value());
+                      }
+                      MESH_ASSIGN_OR_RETURN(auto paid, internal::WithdrawInternal(c, v, *d));
+                      MESH_RETURN_IF_ERROR(internal::OnDelegationModified(c, v, *d));
+                      return paid;
+                    });
 }
 
 }  // namespace mesh::staking

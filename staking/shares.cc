@@ -49,8 +49,8 @@ absl::StatusOr<Dec> SharesFromTokens(const Validator& v, Amount amt) {
                                          v.operator_address.value() + " has no tokens");
   }
   // DelegatorShares.MulInt(amt).QuoInt(Tokens): exact product, truncation.
-  MESH_ASSIGN_OR_RETURN(u128 raw, MulDivU128(static_cast<u128>(v.delegator_shares.raw()),
-                                             amt.raw(), v.tokens.raw(), Rounding::kDown));
+  MESH_ASSIGN_OR_RETURN(u128 raw, MulDivU128(static_cast<u128>(v.delegator_shares.raw()), amt.raw(),
+                                             v.tokens.raw(), Rounding::kDown));
   if (raw > kMaxRaw) return absl::OutOfRangeError("staking: shares out of range");
   return Dec::FromRaw(static_cast<i128>(raw));
 }

@@ -170,8 +170,14 @@ absl::StatusOr<Amount> SlashInternal(const Context& ctx, const ValidatorAddress&
   MESH_ASSIGN_OR_RETURN(Validator now, MustGetValidator(ctx, val));
   Amount burn = Min(remaining, now.tokens);
   MESH_RETURN_IF_ERROR(BurnValidatorTokens(ctx, p, val, burn));
-  ValidatorEvent ev{ValidatorEvent::Kind::kSlashed, val, ctx.height(), infraction_height, power,
-                    burn, fraction, double_sign};
+  ValidatorEvent ev{ValidatorEvent::Kind::kSlashed,
+                    val,
+                    ctx.height(),
+                    infraction_height,
+                    power,
+                    burn,
+                    fraction,
+                    double_sign};
   MESH_RETURN_IF_ERROR(EmitEvent(ctx, ev));
   return burn;
 }
@@ -263,9 +269,9 @@ absl::Status Staking::HandleDowntime(const Context& ctx, const ValidatorAddress&
     // Liveness faults do not stack: a jailed validator is out of the set.
     if (v.jailed || v.status == BondStatus::kUnbonded) return absl::OkStatus();
     MESH_ASSIGN_OR_RETURN(Params p, GetParams(c));
-    MESH_RETURN_IF_ERROR(internal::SlashInternal(c, val, infraction_height, power,
-                                                 p.slash_fraction_downtime, false)
-                             .status());
+    MESH_RETURN_IF_ERROR(
+        internal::SlashInternal(c, val, infraction_height, power, p.slash_fraction_downtime, false)
+            .status());
     MESH_ASSIGN_OR_RETURN(Validator now, internal::MustGetValidator(c, val));
     if (!now.jailed) MESH_RETURN_IF_ERROR(internal::JailInternal(c, now));
     now.jailed_until_ns = c.time_ns() + p.downtime_jail_duration_s * kNanosPerSecond;

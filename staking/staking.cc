@@ -110,8 +110,8 @@ absl::Status CheckPowerIndex(const Context& ctx, const Params& p,
   for (const Validator& v : vals) {
     if (v.jailed) continue;
     ++expected;
-    std::string key = internal::PowerIndexKey(v.PotentialPower(p.power_reduction),
-                                              v.operator_address);
+    std::string key =
+        internal::PowerIndexKey(v.PotentialPower(p.power_reduction), v.operator_address);
     MESH_ASSIGN_OR_RETURN(bool has, ctx.store().Has(key));
     if (!has) return Broken("power index missing " + v.operator_address.value());
   }
@@ -176,12 +176,12 @@ absl::StatusOr<std::optional<Delegation>> Staking::GetDelegation(const Context& 
 
 absl::StatusOr<std::vector<Delegation>> Staking::DelegatorDelegations(
     const Context& ctx, const AccountAddress& delegator) {
-  return LoadAll<Delegation>(
-      ctx, Encoder(internal::kDelegationPrefix).Str(delegator.value()).Take());
+  return LoadAll<Delegation>(ctx,
+                             Encoder(internal::kDelegationPrefix).Str(delegator.value()).Take());
 }
 
-absl::StatusOr<std::vector<Delegation>> Staking::ValidatorDelegations(
-    const Context& ctx, const ValidatorAddress& val) {
+absl::StatusOr<std::vector<Delegation>> Staking::ValidatorDelegations(const Context& ctx,
+                                                                      const ValidatorAddress& val) {
   std::string prefix = Encoder(internal::kDelegationByValPrefix).Str(val.value()).Take();
   MESH_ASSIGN_OR_RETURN(auto kvs, CollectPrefix(ctx.store(), prefix));
   std::vector<Delegation> out;
@@ -212,8 +212,8 @@ absl::StatusOr<std::optional<UnbondingDelegation>> Staking::GetUnbondingDelegati
 
 absl::StatusOr<std::vector<UnbondingDelegation>> Staking::DelegatorUnbondingDelegations(
     const Context& ctx, const AccountAddress& delegator) {
-  return LoadAll<UnbondingDelegation>(
-      ctx, Encoder(internal::kUbdPrefix).Str(delegator.value()).Take());
+  return LoadAll<UnbondingDelegation>(ctx,
+                                      Encoder(internal::kUbdPrefix).Str(delegator.value()).Take());
 }
 
 absl::StatusOr<std::vector<Redelegation>> Staking::DelegatorRedelegations(
@@ -222,18 +222,18 @@ absl::StatusOr<std::vector<Redelegation>> Staking::DelegatorRedelegations(
 }
 
 absl::StatusOr<std::vector<ValidatorEvent>> Staking::DrainEvents(const Context& ctx) {
-  return internal::Atomically(ctx, [&](const Context& c)
-                                       -> absl::StatusOr<std::vector<ValidatorEvent>> {
-    std::string prefix(1, static_cast<char>(internal::kEventPrefix));
-    MESH_ASSIGN_OR_RETURN(auto kvs, CollectPrefix(c.store(), prefix));
-    std::vector<ValidatorEvent> out;
-    for (const KeyValue& kv : kvs) {
-      MESH_ASSIGN_OR_RETURN(ValidatorEvent ev, DecodeRecord<ValidatorEvent>(kv.value));
-      out.push_back(std::move(ev));
-      MESH_RETURN_IF_ERROR(c.store().Delete(kv.key));
-    }
-    return out;
-  });
+  return internal::Atomically(
+      ctx, [&](const Context& c) -> absl::StatusOr<std::vector<ValidatorEvent>> {
+        std::string prefix(1, static_cast<char>(internal::kEventPrefix));
+        MESH_ASSIGN_OR_RETURN(auto kvs, CollectPrefix(c.store(), prefix));
+        std::vector<ValidatorEvent> out;
+        for (const KeyValue& kv : kvs) {
+          MESH_ASSIGN_OR_RETURN(ValidatorEvent ev, DecodeRecord<ValidatorEvent>(kv.value));
+          out.push_back(std::move(ev));
+          MESH_RETURN_IF_ERROR(c.store().Delete(kv.key));
+        }
+        return out;
+      });
 }
 
 absl::Status Staking::CheckInvariants(const Context& ctx) {

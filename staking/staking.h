@@ -6,15 +6,18 @@
 // security or IBC: what the mesh layer needs leaves as plain data
 // (ValidatorEvent) through DrainEvents().
 //
-// All state lives in ctx.store() (prefixes in docs/state-layout.md); the class
-// holds no state, so every call is atomic with the caller's overlay.
+// All state lives in ctx.store() (prefixes and every rounding in
+// docs/staking.md); the class holds no state. Every mutating call is atomic on
+// its own (it runs in a nested Overlay and commits only on success), so a
+// rejected call writes nothing.
 // Deterministic: no clocks (time = ctx.time_ns()), no floats, ordered
 // iteration only. Tokens of Bonded validators sit in the bonded pool account,
 // those of other validators and of unbonding entries in the not-bonded pool.
 //
 // Error convention: deterministic rejections are InvalidArgument (bad input),
 // NotFound (unknown validator/delegation), FailedPrecondition (state does not
-// allow it: insufficient funds/shares, max entries, jailed, tombstoned...).
+// allow it: insufficient funds/shares, max entries, jailed, tombstoned...),
+// OutOfRange (arithmetic overflow). Internal = broken invariant.
 #ifndef MESHSEC_STAKING_STAKING_H_
 #define MESHSEC_STAKING_STAKING_H_
 
@@ -43,8 +46,8 @@ struct Params {
   uint32_t max_validators = 100;
   uint32_t max_entries = 7;
   uint64_t power_reduction = 1000000;
-  Dec slash_fraction_double_sign = Dec::FromRaw(Dec::kOne / 20);   // 0.05
-  Dec slash_fraction_downtime = Dec::FromRaw(Dec::kOne / 100);     // 0.01
+  Dec slash_fraction_double_sign = Dec::FromRaw(Dec::kOne / 20);  // 0.05
+  Dec slash_fraction_downtime = Dec::FromRaw(Dec::kOne / 100);    // 0.01
   uint64_t downtime_jail_duration_s = 600;
   void Encode(Encoder& e) const;
   static absl::StatusOr<Params> Decode(Decoder& d);
@@ -128,12 +131,12 @@ struct ValidatorEvent {
   };
   Kind kind;
   ValidatorAddress validator;
-  uint64_t height = 0;   // block in which it happened
+  uint64_t height = 0;  // block in which it happened
   // kSlashed only:
   int64_t infraction_height = 0;
-  uint64_t power = 0;     // consensus power at the infraction
-  Amount amount;          // tokens burned from the validator (T)
-  Dec fraction;           // slash fraction applied
+  uint64_t power = 0;  // consensus power at the infraction
+  Amount amount;       // tokens burned from the validator (T)
+  Dec fraction;        // slash fraction applied
   bool double_sign = false;
   void Encode(Encoder& e) const;
   static absl::StatusOr<ValidatorEvent> Decode(Decoder& d);
@@ -147,7 +150,8 @@ struct ValidatorUpdate {
 
 class Staking {
  public:
-  // Genesis: stores params. InvalidArgument for invalid params.
+  // Genesis: stores params. InvalidArgument for invalid params. Before any
+  // params are stored, GetParams returns the defaults.
   static absl::Status InitGenesis(const Context& ctx, const Params& params);
   static absl::StatusOr<Params> GetParams(const Context& ctx);
   static absl::Status SetParams(const Context& ctx, const Params& params);
@@ -159,11 +163,14 @@ class Staking {
   // tombstoned, or the operator lacks funds. The validator joins the set at
   // the next EndBlock if it ranks in the top max_validators with power > 0.
   static absl::Status CreateValidator(const Context& ctx, const ValidatorAddress& val,
-                                      const AccountAddress& operator_account,
-                                      Amount self_bond, Dec commission_rate,
-                                      Amount min_self_delegation = Amount(1));
-  // Moves `amount` bond-denom tokens from `delegator` into the validator's
-  // pool; returns the shares issued (SDK exchange-rate rounding).
+                                      const AccountAddress& operator_account, Amount self_bond,
+                                      Dec commission_rate, Amount min_self_delegation = Amount(1));
+  // Moves `amount` bond-denom tokens from `delegator` into the pool of the
+  // validator's status; returns the shares issued (first delegation 1:1, else
+  // S*amount/T truncated at 18 decimals). Pays pending rewards first.
+  // InvalidArgument: amount 0. NotFound: validator. FailedPrecondition:
+  // insufficient funds, validator with shares but no tokens, zero shares.
+  // Jailed/unbonded/tombstoned validators accept delegations.
   static absl::StatusOr<Dec> Delegate(const Context& ctx, const AccountAddress& delegator,
                                       const ValidatorAddress& val, Amount amount);
   // Undelegates by token amount (ValidateUnbondAmount + Unbond) into an
@@ -173,36 +180,52 @@ class Staking {
                                              const ValidatorAddress& val, Amount amount,
                                              Amount* tokens = nullptr);
   // Undelegates `shares` and pays the tokens to the delegator at once (the
-  // mesh consumer's "instant undelegate"). Returns the tokens paid.
+  // mesh consumer's "instant undelegate"). Returns the tokens paid:
+  // TruncateInt(TokensFromShares(shares)), or every remaining token for the
+  // last shares. InvalidArgument: shares <= 0; NotFound: validator or
+  // delegation; FailedPrecondition: more shares than delegated.
   static absl::StatusOr<Amount> InstantUndelegate(const Context& ctx,
                                                   const AccountAddress& delegator,
                                                   const ValidatorAddress& val, Dec shares);
   // Shares corresponding to `amount` tokens of `delegator`'s delegation,
-  // truncated (SDK ValidateUnbondAmount).
+  // truncated (SDK ValidateUnbondAmount). Read-only. InvalidArgument: amount
+  // 0 or more shares than delegated ("invalid shares amount"); NotFound:
+  // validator or delegation; FailedPrecondition: validator has no tokens.
   static absl::StatusOr<Dec> ValidateUnbondAmount(const Context& ctx,
                                                   const AccountAddress& delegator,
                                                   const ValidatorAddress& val, Amount amount);
   // Redelegates by token amount; returns the completion time (ns), 0 when
-  // the source was unbonded (no record).
+  // the source was unbonded (no record). Rules in neighbours.md §1.6 order:
+  // src == dst (InvalidArgument), unknown dst/src (NotFound), transitive and
+  // max entries and tiny amount (FailedPrecondition).
   static absl::StatusOr<uint64_t> BeginRedelegate(const Context& ctx,
                                                   const AccountAddress& delegator,
                                                   const ValidatorAddress& src,
                                                   const ValidatorAddress& dst, Amount amount);
 
-  // Slashes per neighbours.md §1.7; returns tokens burned from the validator
-  // (T). Emits kModified and kSlashed.
+  // Slashes per neighbours.md §1.7 (with the ASA-2024-005 fix, see
+  // docs/staking.md); returns tokens burned from the validator (T). Emits
+  // kModified and kSlashed. Returns 0 for an unknown validator.
+  // InvalidArgument: fraction outside [0, 1] or infraction_height > height;
+  // FailedPrecondition: validator Unbonded.
   static absl::StatusOr<Amount> Slash(const Context& ctx, const ValidatorAddress& val,
                                       int64_t infraction_height, uint64_t power, Dec fraction,
                                       bool double_sign = false);
+  // Jail: FailedPrecondition if already jailed. Emits kJailed.
   static absl::Status Jail(const Context& ctx, const ValidatorAddress& val);
+  // FailedPrecondition unless: it has a self-delegation worth at least
+  // min_self_delegation, is jailed, is not tombstoned and t >= jailed_until.
+  // Emits kUnjailed; the validator rebonds at EndBlock if it ranks.
   static absl::Status Unjail(const Context& ctx, const ValidatorAddress& val);
+  // Permanent: the address can never be used again. Emits kTombstoned.
   static absl::Status Tombstone(const Context& ctx, const ValidatorAddress& val);
   // Double-sign: slash double-sign fraction at infraction_height, jail
   // forever, tombstone. Ignored (OK) if already tombstoned or unbonded.
   static absl::Status HandleDoubleSign(const Context& ctx, const ValidatorAddress& val,
                                        int64_t infraction_height, uint64_t power);
   // Downtime: slash downtime fraction at infraction_height, jail until
-  // t + downtime_jail_duration.
+  // t + downtime_jail_duration. Ignored (OK) if jailed or unbonded; NotFound
+  // for an unknown validator.
   static absl::Status HandleDowntime(const Context& ctx, const ValidatorAddress& val,
                                      int64_t infraction_height, uint64_t power);
 
@@ -212,12 +235,15 @@ class Staking {
   static absl::StatusOr<std::vector<ValidatorUpdate>> EndBlock(const Context& ctx);
 
   // Rewards (F1 accumulator). Allocates `amount` of `denom`, held by
-  // `from`, to bonded validators pro rata to power (commission to the
-  // operator), remainder dust stays in the distribution pool.
+  // `from`, to bonded validators pro rata to consensus power (truncated at 18
+  // decimals); commission (half-even) is paid to the operator account in
+  // whole tokens, its fraction carried; remainder dust stays in the
+  // distribution pool. FailedPrecondition if `from` lacks the funds.
   static absl::Status AllocateRewards(const Context& ctx, const AccountAddress& from,
                                       const Denom& denom, Amount amount);
-  // Pays `delegator`'s accrued rewards on `val` (every denom) to
-  // `delegator` and returns them.
+  // Pays `delegator`'s accrued rewards on `val` (every denom, rounded down)
+  // to `delegator` and returns the non-zero amounts, ordered by denom.
+  // NotFound: validator or delegation.
   static absl::StatusOr<std::vector<std::pair<Denom, Amount>>> WithdrawRewards(
       const Context& ctx, const AccountAddress& delegator, const ValidatorAddress& val);
 
@@ -227,12 +253,13 @@ class Staking {
   static absl::StatusOr<std::vector<Validator>> AllValidators(const Context& ctx);
   // Bonded validators ordered by power desc, then address.
   static absl::StatusOr<std::vector<Validator>> BondedValidators(const Context& ctx);
-  static absl::StatusOr<std::optional<Delegation>> GetDelegation(
-      const Context& ctx, const AccountAddress& delegator, const ValidatorAddress& val);
+  static absl::StatusOr<std::optional<Delegation>> GetDelegation(const Context& ctx,
+                                                                 const AccountAddress& delegator,
+                                                                 const ValidatorAddress& val);
   static absl::StatusOr<std::vector<Delegation>> DelegatorDelegations(
       const Context& ctx, const AccountAddress& delegator);
-  static absl::StatusOr<std::vector<Delegation>> ValidatorDelegations(
-      const Context& ctx, const ValidatorAddress& val);
+  static absl::StatusOr<std::vector<Delegation>> ValidatorDelegations(const Context& ctx,
+                                                                      const ValidatorAddress& val);
   // Tokens of a delegation: shares * tokens / delegator_shares, truncated.
   static absl::StatusOr<Amount> DelegationTokens(const Context& ctx,
                                                  const AccountAddress& delegator,

@@ -52,7 +52,7 @@ TEST_F(StakingTest, DustExampleLastHoldersGainTheDust) {
   p.power_reduction = 1;
   Init(p);
   ValidatorAddress v = CreateVal("b", 7);  // B: 7 shares
-  DelegateFunded("a", v, 3);                // A: 3 shares
+  DelegateFunded("a", v, 3);               // A: 3 shares
   EndBlock();
   EXPECT_EQ(Must(Staking::Slash(ctx(), v, block_.height, 10, D("0.1"))), A(1));
   EXPECT_EQ(Val(v).tokens, A(9));
@@ -141,14 +141,14 @@ TEST_F(StakingTest, DelegateRejections) {
 
 TEST_F(StakingTest, CreateValidatorRejections) {
   Fund("op", 100);
-  EXPECT_EQ(Staking::CreateValidator(ctx(), ValidatorAddress("v"), AccountAddress("op"), A(10),
-                                     D("1.1"))
-                .code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(Staking::CreateValidator(ctx(), ValidatorAddress("v"), AccountAddress("op"), A(0),
-                                     D("0.1"))
-                .code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      Staking::CreateValidator(ctx(), ValidatorAddress("v"), AccountAddress("op"), A(10), D("1.1"))
+          .code(),
+      StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      Staking::CreateValidator(ctx(), ValidatorAddress("v"), AccountAddress("op"), A(0), D("0.1"))
+          .code(),
+      StatusCode::kInvalidArgument);
   EXPECT_EQ(Staking::CreateValidator(ctx(), ValidatorAddress("v"), AccountAddress("op"), A(1000),
                                      D("0.1"))
                 .code(),
@@ -156,10 +156,10 @@ TEST_F(StakingTest, CreateValidatorRejections) {
   EXPECT_FALSE(Must(Staking::GetValidator(ctx(), ValidatorAddress("v"))).has_value());
   Must(Staking::CreateValidator(ctx(), ValidatorAddress("v"), AccountAddress("op"), A(10),
                                 D("0.1")));
-  EXPECT_EQ(Staking::CreateValidator(ctx(), ValidatorAddress("v"), AccountAddress("op"), A(10),
-                                     D("0.1"))
-                .code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      Staking::CreateValidator(ctx(), ValidatorAddress("v"), AccountAddress("op"), A(10), D("0.1"))
+          .code(),
+      StatusCode::kFailedPrecondition);
   ExpectInvariants();
 }
 

@@ -98,8 +98,7 @@ absl::Status PutUbd(const Context& ctx, const UnbondingDelegation& ubd) {
   return PutRecord(ctx.store(), UbdKey(ubd.delegator, ubd.validator), ubd);
 }
 
-absl::StatusOr<std::optional<Redelegation>> FindRed(const Context& ctx,
-                                                    const AccountAddress& del,
+absl::StatusOr<std::optional<Redelegation>> FindRed(const Context& ctx, const AccountAddress& del,
                                                     const ValidatorAddress& src,
                                                     const ValidatorAddress& dst) {
   return GetRecord<Redelegation>(ctx.store(), RedKey(del, src, dst));

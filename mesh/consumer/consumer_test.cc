@@ -18,7 +18,7 @@ const AccountAddress kUser("user");
 class ConsumerFlowTest : public ConsumerTest {
  protected:
   // val1 (self 50) and val2 (self 100) bonded; channel open, outbox empty.
-  void Setup() {
+  void Start() {
     CreateValidator("val1", 50);
     CreateValidator("val2", 100);
     EndBlock();
@@ -49,7 +49,7 @@ TEST_F(ConsumerFlowTest, ChannelOpenSendsTheBondedSet) {
 }
 
 TEST_F(ConsumerFlowTest, EpochsRunEveryEpochLengthBlocks) {
-  Setup();
+  Start();
   EXPECT_EQ(Stake("val1", 1000), A(300));
   SetCap(1000);  // at height 101: first epoch at 111
   EXPECT_EQ(Must(Consumer::GetState(ctx(), prov_)).next_epoch_height, 111u);
@@ -64,7 +64,7 @@ TEST_F(ConsumerFlowTest, EpochsRunEveryEpochLengthBlocks) {
 
 // consumer-ibc §5.4 example: 5 local slashed at P 0.5, A 0.6 -> 16 uosmo.
 TEST_F(ConsumerFlowTest, DowntimeSlashIsForwardedAtOnceInProviderDenom) {
-  Setup();
+  Start();
   EXPECT_EQ(Stake("val1", 168), A(50));
   SetCap(1000);
   Epoch();
@@ -87,7 +87,7 @@ TEST_F(ConsumerFlowTest, DowntimeSlashIsForwardedAtOnceInProviderDenom) {
 }
 
 TEST_F(ConsumerFlowTest, SlashWaitsForAValidPriceInsteadOfAWrongOne) {
-  Setup();
+  Start();
   Stake("val1", 168);
   SetCap(1000);
   Epoch();
@@ -114,7 +114,7 @@ TEST_F(ConsumerFlowTest, SlashWaitsForAValidPriceInsteadOfAWrongOne) {
 // Zero max cap (consumer-ibc §3.7): the InternalUnstake carries the stake the
 // provider recorded (1000), not invert(300) = 999, and is sent once.
 TEST_F(ConsumerFlowTest, ZeroCapUnstakesThroughTheProvider) {
-  Setup();
+  Start();
   Stake("val1", 1000);
   SetCap(1000);
   Epoch();
@@ -138,7 +138,7 @@ TEST_F(ConsumerFlowTest, ZeroCapUnstakesThroughTheProvider) {
 }
 
 TEST_F(ConsumerFlowTest, ZeroCapUnbondsStakeAlreadyUnstaked) {
-  Setup();
+  Start();
   Stake("val1", 1000);
   SetCap(1000);
   Epoch();
@@ -150,7 +150,7 @@ TEST_F(ConsumerFlowTest, ZeroCapUnbondsStakeAlreadyUnstaked) {
 }
 
 TEST_F(ConsumerFlowTest, ChannelCloseUnbondsEverything) {
-  Setup();
+  Start();
   Stake("val1", 1000);
   Stake("val2", 2000);
   SetCap(10000);
@@ -167,7 +167,7 @@ TEST_F(ConsumerFlowTest, ChannelCloseUnbondsEverything) {
 }
 
 TEST_F(ConsumerFlowTest, RewardsAreBatchedAndAFailedBatchIsAnnouncedAgain) {
-  Setup();
+  Start();
   Stake("val1", 1000);
   Stake("val2", 1000);
   SetCap(10000);
@@ -180,7 +180,7 @@ TEST_F(ConsumerFlowTest, RewardsAreBatchedAndAFailedBatchIsAnnouncedAgain) {
   EXPECT_EQ(r.reward_validators, (Vals{V("val1"), V("val2")}));
   std::vector<ConsumerPacket> out = Outbox();
   ASSERT_EQ(out.size(), 1u);
-  const auto& batch = std::get<DistributeBatchPacket>(out[0]);
+  const DistributeBatchPacket batch = std::get<DistributeBatchPacket>(out[0]);
   ASSERT_EQ(batch.rewards.size(), 2u);
   EXPECT_EQ(batch.denom, kStake);
   Amount sum = Must(batch.rewards[0].reward.Add(batch.rewards[1].reward));
@@ -204,7 +204,7 @@ TEST_F(ConsumerFlowTest, RewardsAreBatchedAndAFailedBatchIsAnnouncedAgain) {
 }
 
 TEST_F(ConsumerFlowTest, TimedOutPacketsAreQueuedAgain) {
-  Setup();
+  Start();
   ConsumerPacket p = DistributeBatchPacket{{RewardInfo{V("val1"), A(3)}}, kStake};
   Must(Consumer::OnTimeout(ctx(), prov_, p));
   std::vector<ConsumerPacket> out = Outbox();

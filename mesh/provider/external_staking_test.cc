@@ -1,1 +1,514 @@
+// External-staking multitest scenarios (mesh-provider.md §8.2) and the
+// unit tests of the reference contract (§8.5), with their exact numbers.
+#include "mesh/provider/external_staking.h"
+
 #include "gtest/gtest.h"
+#include "mesh/provider/remote_validators.h"
+#include "mesh/provider/test_util.h"
+
+namespace mesh::provider {
+namespace {
+
+using namespace testing;  // NOLINT(build/namespaces)
+using Answer = ConsumerStub::Answer;
+
+const Denom kDenom("osmo");
+const Denom kStar("star");
+const AccountAddress kUser1("user1");
+const AccountAddress kUser2("user2");
+
+class ExternalStakingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(h_.Run([&](const Context& c) {
+                    return Vault::Init(c, kDenom, LocalStakingConfig{kDenom, Pct(5), Pct(5)});
+                  }).ok());
+    ASSERT_TRUE(h_.Run([&](const Context& c) {
+                    return ExternalStaking::Init(c, cs_.id(), ExtConfig("osmo", "star", 100, 10));
+                  }).ok());
+  }
+  const ConsumerId& id() { return cs_.id(); }
+  void Valset(const char* v, RemoteValidators::Op op, uint64_t height) {
+    ASSERT_TRUE(h_.Run([&](const Context& c) {
+                    return RemoteValidators::Apply(c, id(), Val(v), op, height, 1234,
+                                                   "mock-pubkey");
+                  }).ok());
+  }
+  void Activate(const char* v) { Valset(v, RemoteValidators::Op::kAdd, 100); }
+  void FundAndBond(const AccountAddress& u, u128 amount) {
+    h_.Fund(u, kDenom, A(amount));
+    ASSERT_TRUE(h_.Bond(u, A(amount)).ok());
+  }
+  // vault.stake(contract, user, validator, coin) = stake_remote + commit.
+  void Stake(const AccountAddress& u, const char* v, u128 amount) {
+    absl::StatusOr<uint64_t> tx = h_.RunOr<uint64_t>([&](const Context& c) {
+      return Vault::StakeRemote(c, u, id(), A(amount), Val(v));
+    });
+    ASSERT_TRUE(tx.ok()) << tx.status();
+    ASSERT_TRUE(cs_.Reply(*tx, Answer::kAck).ok());
+  }
+  absl::StatusOr<uint64_t> Unstake(const AccountAddress& u, const char* v, u128 amount) {
+    return h_.RunOr<uint64_t>([&](const Context& c) {
+      return ExternalStaking::Unstake(c, id(), u, Val(v), A(amount));
+    });
+  }
+  void UnstakeCommit(const AccountAddress& u, const char* v, u128 amount) {
+    absl::StatusOr<uint64_t> tx = Unstake(u, v, amount);
+    ASSERT_TRUE(tx.ok()) << tx.status();
+    ASSERT_TRUE(cs_.Reply(*tx, Answer::kAck).ok());
+  }
+  void WithdrawUnbonded(const AccountAddress& u) {
+    ASSERT_TRUE(h_.RunOr<Amount>([&](const Context& c) {
+                    return ExternalStaking::WithdrawUnbonded(c, id(), u);
+                  }).ok());
+  }
+  Amount Claim(const AccountAddress& u) {
+    return Vault::GetClaim(h_.ctx(), u, LienHolder::External(id())).value().amount.Value().value();
+  }
+  AmountRange StakeOf(const AccountAddress& u, const char* v) {
+    return ExternalStaking::GetStake(h_.ctx(), id(), u, Val(v)).value().stake;
+  }
+  absl::Status Distribute(const char* v, u128 amount, const Denom& denom = kStar) {
+    return h_.Run([&](const Context& c) {
+      return ExternalStaking::OnDistribute(c, id(), Val(v), denom, A(amount));
+    });
+  }
+  absl::Status Batch(const Denom& denom, std::vector<std::pair<ValidatorAddress, Amount>> r) {
+    return h_.Run([&](const Context& c) {
+      return ExternalStaking::OnDistributeBatch(c, id(), denom, r);
+    });
+  }
+  absl::StatusOr<uint64_t> WithdrawRewards(const AccountAddress& u, const char* v,
+                                           const char* recipient) {
+    return h_.RunOr<uint64_t>([&](const Context& c) {
+      return ExternalStaking::WithdrawRewards(c, id(), u, Val(v), recipient);
+    });
+  }
+  void WithdrawRewardsCommit(const AccountAddress& u, const char* v, const char* recipient) {
+    absl::StatusOr<uint64_t> tx = WithdrawRewards(u, v, recipient);
+    ASSERT_TRUE(tx.ok()) << tx.status();
+    ASSERT_TRUE(cs_.Reply(*tx, Answer::kAck).ok());
+  }
+  u128 Rewards(const AccountAddress& u, const char* v) {
+    return ExternalStaking::PendingRewards(h_.ctx(), id(), u, Val(v)).value().raw();
+  }
+  // (u1v1, u2v1, u1v2, u2v2)
+  std::vector<u128> AllFour() {
+    return {Rewards(kUser1, "v1"), Rewards(kUser2, "v1"), Rewards(kUser1, "v2"),
+            Rewards(kUser2, "v2")};
+  }
+  std::vector<std::pair<std::string, u128>> AllPending(const AccountAddress& u) {
+    std::vector<std::pair<std::string, u128>> out;
+    auto all = ExternalStaking::AllPendingRewards(h_.ctx(), id(), u).value();
+    for (auto& [v, a] : all) {
+      out.emplace_back(v.value(), a.raw());
+    }
+    return out;
+  }
+
+  Harness h_;
+  ConsumerStub cs_{&h_, ConsumerId("consumer")};
+};
+
+using Four = std::vector<u128>;
+using Pairs = std::vector<std::pair<std::string, u128>>;
+
+TEST_F(ExternalStakingTest, Instantiate) {
+  EXPECT_TRUE(ExternalStaking::Stakes(h_.ctx(), id(), kUser1).value().empty());
+  EXPECT_EQ(ExternalStaking::Config(h_.ctx(), id()).value().slash_ratio_dsign, Pct(10));
+  ExternalConfig bad = ExtConfig("osmo", "star", 100, 10);
+  bad.slash_ratio_dsign = Dec::FromRaw(Dec::kOne + 1);
+  EXPECT_EQ(ExternalStaking::Init(h_.ctx(), ConsumerId("other"), bad).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ExternalStakingTest, ParsesLongDecimal) {
+  EXPECT_EQ(Dec::Parse("0.100000000000000000").value(), Pct(10));
+}
+
+TEST_F(ExternalStakingTest, Staking) {
+  Activate("v1");
+  Activate("v2");
+  FundAndBond(kUser1, 300);
+  FundAndBond(kUser2, 300);
+  Stake(kUser1, "v1", 100);
+  Stake(kUser1, "v2", 100);
+  Stake(kUser1, "v1", 100);
+  Stake(kUser2, "v1", 100);
+  Stake(kUser2, "v2", 200);
+  EXPECT_EQ(h_.Balance(kUser1, kDenom), A(0));
+  EXPECT_EQ(h_.Balance(kUser2, kDenom), A(0));
+  EXPECT_EQ(h_.Balance(kVaultAccount, kDenom), A(600));
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(200));
+  EXPECT_EQ(StakeOf(kUser1, "v2"), R(100));
+  EXPECT_EQ(StakeOf(kUser2, "v1"), R(100));
+  EXPECT_EQ(StakeOf(kUser2, "v2"), R(200));
+  auto stakes = ExternalStaking::Stakes(h_.ctx(), id(), kUser1).value();
+  ASSERT_EQ(stakes.size(), 2u);
+  EXPECT_EQ(stakes[0].validator, Val("v1"));
+  EXPECT_EQ(stakes[0].stake, provider::Stake{R(200)});
+  EXPECT_EQ(stakes[1].validator, Val("v2"));
+  EXPECT_EQ(stakes[1].stake, provider::Stake{R(100)});
+  stakes = ExternalStaking::Stakes(h_.ctx(), id(), kUser2).value();
+  ASSERT_EQ(stakes.size(), 2u);
+  EXPECT_EQ(stakes[0].stake, provider::Stake{R(100)});
+  EXPECT_EQ(stakes[1].stake, provider::Stake{R(200)});
+  // Staking to an unknown validator is rejected.
+  EXPECT_EQ(h_.RunOr<uint64_t>([&](const Context& c) {
+                return Vault::StakeRemote(c, kUser1, id(), A(1), Val("nobody"));
+              }).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ExternalStakingTest, Unstaking) {
+  Activate("v1");
+  Activate("v2");
+  FundAndBond(kUser1, 300);
+  FundAndBond(kUser2, 300);
+  Stake(kUser1, "v1", 200);
+  Stake(kUser1, "v2", 100);
+  Stake(kUser2, "v1", 300);
+  UnstakeCommit(kUser1, "v1", 20);
+  UnstakeCommit(kUser1, "v1", 30);
+  UnstakeCommit(kUser2, "v1", 60);
+  EXPECT_EQ(Unstake(kUser1, "v2", 110).status().message(),
+            "Not enough tokens staked, up to 100 can be unbond");
+  EXPECT_EQ(Unstake(kUser2, "v1", 300).status().message(),
+            "Not enough tokens staked, up to 240 can be unbond");
+  EXPECT_EQ(Unstake(kUser2, "v2", 1).status().message(),
+            "Not enough tokens staked, up to 0 can be unbond");
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(150));
+  EXPECT_EQ(StakeOf(kUser1, "v2"), R(100));
+  EXPECT_EQ(StakeOf(kUser2, "v1"), R(240));
+  EXPECT_EQ(StakeOf(kUser2, "v2"), R(0));
+  EXPECT_EQ(Claim(kUser1), A(300));
+  EXPECT_EQ(Claim(kUser2), A(300));
+  WithdrawUnbonded(kUser1);
+  WithdrawUnbonded(kUser2);
+  EXPECT_EQ(Claim(kUser1), A(300));
+  EXPECT_EQ(Claim(kUser2), A(300));
+
+  h_.AdvanceSeconds(50);
+  WithdrawUnbonded(kUser1);
+  WithdrawUnbonded(kUser2);
+  EXPECT_EQ(Claim(kUser1), A(300));
+  EXPECT_EQ(Claim(kUser2), A(300));
+  UnstakeCommit(kUser1, "v1", 70);
+  UnstakeCommit(kUser1, "v2", 90);
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(80));
+  EXPECT_EQ(StakeOf(kUser1, "v2"), R(10));
+  EXPECT_EQ(StakeOf(kUser2, "v1"), R(240));
+  EXPECT_EQ(StakeOf(kUser2, "v2"), R(0));
+
+  h_.AdvanceSeconds(50);
+  WithdrawUnbonded(kUser1);
+  WithdrawUnbonded(kUser2);
+  EXPECT_EQ(Claim(kUser1), A(250));
+  EXPECT_EQ(Claim(kUser2), A(240));
+  h_.AdvanceSeconds(60);
+  EXPECT_EQ(Claim(kUser1), A(250));
+  EXPECT_EQ(Claim(kUser2), A(240));
+  WithdrawUnbonded(kUser1);
+  WithdrawUnbonded(kUser2);
+  EXPECT_EQ(Claim(kUser1), A(90));
+  EXPECT_EQ(Claim(kUser2), A(240));
+}
+
+TEST_F(ExternalStakingTest, ImmediateUnstakeIfUnbondedValidator) {
+  Activate("v1");
+  FundAndBond(kUser1, 200);
+  Stake(kUser1, "v1", 200);
+  Valset("v1", RemoteValidators::Op::kRemove, 101);
+  UnstakeCommit(kUser1, "v1", 200);
+  WithdrawUnbonded(kUser1);
+  EXPECT_EQ(Vault::GetClaim(h_.ctx(), kUser1, LienHolder::External(id())).status().message(),
+            kErrNoClaim);
+}
+
+TEST_F(ExternalStakingTest, ImmediateUnstakeIfTombstonedValidator) {
+  Activate("v1");
+  FundAndBond(kUser1, 200);
+  Stake(kUser1, "v1", 200);
+  Valset("v1", RemoteValidators::Op::kTombstone, 101);
+  UnstakeCommit(kUser1, "v1", 200);
+  WithdrawUnbonded(kUser1);
+  EXPECT_EQ(Vault::GetClaim(h_.ctx(), kUser1, LienHolder::External(id())).status().message(),
+            kErrNoClaim);
+}
+
+TEST_F(ExternalStakingTest, JailedValidatorWaitsFullPeriodAndRejectsStake) {
+  Activate("v1");
+  FundAndBond(kUser1, 200);
+  Stake(kUser1, "v1", 100);
+  Valset("v1", RemoteValidators::Op::kJail, 101);
+  EXPECT_EQ(h_.RunOr<uint64_t>([&](const Context& c) {
+                return Vault::StakeRemote(c, kUser1, id(), A(10), Val("v1"));
+              }).status().message(),
+            std::string("Cannot stake to v1, ") + kErrNotActive);
+  UnstakeCommit(kUser1, "v1", 100);
+  WithdrawUnbonded(kUser1);
+  EXPECT_EQ(Claim(kUser1), A(100));
+  h_.AdvanceSeconds(100);
+  WithdrawUnbonded(kUser1);
+  EXPECT_FALSE(Vault::GetClaim(h_.ctx(), kUser1, LienHolder::External(id())).ok());
+}
+
+TEST_F(ExternalStakingTest, Distribution) {
+  Activate("v1");
+  Activate("v2");
+  FundAndBond(kUser1, 600);
+  FundAndBond(kUser2, 600);
+  Stake(kUser1, "v1", 200);
+  Stake(kUser1, "v2", 100);
+  Stake(kUser2, "v1", 300);
+
+  ASSERT_TRUE(Distribute("v1", 50).ok());
+  ASSERT_TRUE(Distribute("v2", 30).ok());
+  EXPECT_EQ(AllFour(), (Four{20, 30, 30, 0}));
+  EXPECT_EQ(AllPending(kUser1), (Pairs{{"v1", 20}, {"v2", 30}}));
+  EXPECT_EQ(AllPending(kUser2), (Pairs{{"v1", 30}}));
+
+  ASSERT_TRUE(Distribute("v1", 71).ok());
+  EXPECT_EQ(AllFour(), (Four{48, 72, 30, 0}));
+  EXPECT_FALSE(Distribute("v2", 100, kDenom).ok());
+
+  WithdrawRewardsCommit(kUser1, "v1", "remote1");
+  WithdrawRewardsCommit(kUser1, "v2", "remote1");
+  WithdrawRewardsCommit(kUser2, "v1", "remote2");
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(200));
+  EXPECT_EQ(StakeOf(kUser1, "v2"), R(100));
+  EXPECT_EQ(StakeOf(kUser2, "v1"), R(300));
+  EXPECT_EQ(WithdrawRewards(kUser2, "v2", "remote2").status().message(), kErrNoRewards);
+  EXPECT_TRUE(ExternalStaking::AllPendingTxsDesc(h_.ctx(), id()).value().empty());
+  EXPECT_EQ(StakeOf(kUser2, "v2"), R(0));
+  EXPECT_EQ(AllFour(), (Four{0, 0, 0, 0}));
+
+  ASSERT_TRUE(Distribute("v1", 9).ok());
+  EXPECT_EQ(Rewards(kUser1, "v1"), 4u);
+  EXPECT_EQ(Rewards(kUser2, "v1"), 6u);
+
+  ASSERT_TRUE(Distribute("v1", 11).ok());
+  ASSERT_TRUE(Distribute("v2", 11).ok());
+  UnstakeCommit(kUser2, "v1", 100);
+  Stake(kUser2, "v2", 300);
+  EXPECT_EQ(AllFour(), (Four{8, 12, 11, 0}));
+
+  ASSERT_TRUE(Distribute("v1", 20).ok());
+  ASSERT_TRUE(Distribute("v2", 40).ok());
+  EXPECT_EQ(AllFour(), (Four{18, 22, 21, 30}));
+  ASSERT_TRUE(Distribute("v1", 5).ok());
+  EXPECT_EQ(Rewards(kUser1, "v1"), 20u);
+  EXPECT_EQ(Rewards(kUser2, "v1"), 25u);
+
+  UnstakeCommit(kUser1, "v1", 50);
+  UnstakeCommit(kUser2, "v1", 100);
+  ASSERT_TRUE(Distribute("v1", 12).ok());
+  EXPECT_EQ(Rewards(kUser1, "v1"), 28u);
+  EXPECT_EQ(Rewards(kUser2, "v1"), 29u);
+
+  WithdrawRewardsCommit(kUser1, "v1", "remote1");
+  WithdrawRewardsCommit(kUser1, "v2", "remote1");
+  absl::StatusOr<uint64_t> bad = WithdrawRewards(kUser2, "v1", "bad_value");
+  ASSERT_TRUE(bad.ok());
+  ASSERT_TRUE(cs_.Reply(*bad, Answer::kError).ok());
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(150));
+  EXPECT_EQ(StakeOf(kUser1, "v2"), R(100));
+  EXPECT_EQ(StakeOf(kUser2, "v1"), R(100));
+  EXPECT_EQ(StakeOf(kUser2, "v2"), R(300));
+  EXPECT_EQ(AllFour(), (Four{0, 29, 0, 30}));
+
+  ASSERT_TRUE(Distribute("v1", 10).ok());
+  ASSERT_TRUE(Distribute("v2", 10).ok());
+  EXPECT_EQ(AllFour(), (Four{6, 33, 2, 37}));
+  EXPECT_EQ(AllPending(kUser1), (Pairs{{"v1", 6}, {"v2", 2}}));
+  EXPECT_EQ(AllPending(kUser2), (Pairs{{"v1", 33}, {"v2", 37}}));
+  WithdrawRewardsCommit(kUser1, "v1", "r");
+  WithdrawRewardsCommit(kUser2, "v1", "r");
+  WithdrawRewardsCommit(kUser1, "v2", "r");
+  WithdrawRewardsCommit(kUser2, "v2", "r");
+  EXPECT_EQ(AllFour(), (Four{0, 0, 0, 0}));
+}
+
+TEST_F(ExternalStakingTest, BatchDistribution) {
+  Activate("v1");
+  Activate("v2");
+  FundAndBond(kUser1, 600);
+  FundAndBond(kUser2, 600);
+  Stake(kUser1, "v1", 200);
+  Stake(kUser1, "v2", 100);
+  Stake(kUser2, "v1", 300);
+  ASSERT_TRUE(Batch(kStar, {{Val("v1"), A(50)}, {Val("v2"), A(30)}}).ok());
+  EXPECT_EQ(AllFour(), (Four{20, 30, 30, 0}));
+  ASSERT_TRUE(Batch(kStar, {{Val("v1"), A(100)}, {Val("v2"), A(30)}}).ok());
+  EXPECT_EQ(AllFour(), (Four{60, 90, 60, 0}));
+}
+
+TEST_F(ExternalStakingTest, BatchDistributionInvalidToken) {
+  Activate("v1");
+  FundAndBond(kUser1, 600);
+  Stake(kUser1, "v1", 200);
+  absl::Status s = Batch(Denom("supertoken"), {{Val("v1"), A(50)}});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "Invalid denom, star expected");
+}
+
+// Deviation: rewards for a validator nobody stakes on are rejected with an
+// error (an error ack) instead of a division-by-zero panic (no ack at all).
+TEST_F(ExternalStakingTest, DistributeToEmptyValidatorIsRejected) {
+  Activate("v1");
+  absl::Status s = Distribute("v1", 10);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Deviation: a reward withdrawal reserves its amount while in flight, so a
+// second withdrawal before the ack cannot pay the same rewards twice.
+TEST_F(ExternalStakingTest, RewardsWithdrawnTwiceBeforeAckPayOnce) {
+  Activate("v1");
+  FundAndBond(kUser1, 600);
+  Stake(kUser1, "v1", 200);
+  ASSERT_TRUE(Distribute("v1", 50).ok());
+  absl::StatusOr<uint64_t> first = WithdrawRewards(kUser1, "v1", "r");
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(Rewards(kUser1, "v1"), 0u);
+  EXPECT_EQ(WithdrawRewards(kUser1, "v1", "r").status().message(), kErrNoRewards);
+  ASSERT_TRUE(Distribute("v1", 10).ok());
+  absl::StatusOr<uint64_t> second = WithdrawRewards(kUser1, "v1", "r");
+  ASSERT_TRUE(second.ok());
+  std::vector<OutboundPacket> out = cs_.Collect();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].amount, A(50));
+  EXPECT_EQ(out[1].amount, A(10));
+  EXPECT_EQ(out[1].denom, kStar);
+  ASSERT_TRUE(cs_.Reply(*first, Answer::kAck).ok());
+  ASSERT_TRUE(cs_.Reply(*second, Answer::kTimeout).ok());
+  // The timed-out 10 can be withdrawn again; the paid 50 cannot.
+  EXPECT_EQ(Rewards(kUser1, "v1"), 10u);
+  provider::Stake s = ExternalStaking::GetStake(h_.ctx(), id(), kUser1, Val("v1")).value();
+  EXPECT_EQ(s.withdrawn_funds, A(50));
+  EXPECT_EQ(s.withdrawing, A(0));
+}
+
+TEST_F(ExternalStakingTest, OwnTxIdsStartAtTwoToThe63) {
+  Activate("v1");
+  FundAndBond(kUser1, 600);
+  Stake(kUser1, "v1", 200);
+  absl::StatusOr<uint64_t> tx = Unstake(kUser1, "v1", 10);
+  ASSERT_TRUE(tx.ok());
+  EXPECT_EQ(*tx, 9223372036854775808ULL);
+  EXPECT_EQ(*Unstake(kUser1, "v1", 10), 9223372036854775809ULL);
+  auto pending = ExternalStaking::AllPendingTxsDesc(h_.ctx(), id()).value();
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_EQ(pending[0].id, 9223372036854775809ULL);
+  std::vector<OutboundPacket> out = cs_.Collect();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].kind, OutboundPacket::Kind::kUnstake);
+  EXPECT_EQ(out[0].timeout_ns, kStartTimeNs + 600 * kNanosPerSecond);
+  EXPECT_EQ(out[0].delegator, kUser1);
+  EXPECT_EQ(out[0].validators, std::vector<ValidatorAddress>{Val("v1")});
+  EXPECT_EQ(out[0].denom, kDenom);
+}
+
+TEST_F(ExternalStakingTest, StakeErrorAckAndTimeoutRollBack) {
+  Activate("v1");
+  FundAndBond(kUser1, 300);
+  auto stake = [&](u128 a) {
+    return h_.RunOr<uint64_t>([&](const Context& c) {
+      return Vault::StakeRemote(c, kUser1, id(), A(a), Val("v1"));
+    });
+  };
+  uint64_t a = stake(100).value();
+  uint64_t b = stake(50).value();
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(0, 150));
+  EXPECT_EQ(h_.Account(kUser1).free, R(150, 300));
+  ASSERT_TRUE(cs_.Reply(a, Answer::kError).ok());
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(0, 50));
+  ASSERT_TRUE(cs_.Reply(b, Answer::kTimeout).ok());
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(0));
+  EXPECT_EQ(h_.Account(kUser1).free, R(300));
+  EXPECT_TRUE(Vault::AllPendingTxsDesc(h_.ctx()).value().empty());
+  // A second ack for the same tx is an error (IBC never delivers one).
+  EXPECT_EQ(h_.Run([&](const Context& c) {
+                return ExternalStaking::OnStakeAck(c, id(), a, true);
+              }).code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(ExternalStakingTest, UnstakeRollbackRestoresLow) {
+  Activate("v1");
+  FundAndBond(kUser1, 300);
+  Stake(kUser1, "v1", 100);
+  uint64_t tx = Unstake(kUser1, "v1", 40).value();
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(60, 100));
+  ASSERT_TRUE(cs_.Reply(tx, Answer::kTimeout).ok());
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(100));
+  EXPECT_TRUE(ExternalStaking::GetStake(h_.ctx(), id(), kUser1, Val("v1"))
+                  .value()
+                  .pending_unbonds.empty());
+}
+
+TEST_F(ExternalStakingTest, InternalUnstakeReleasesImmediately) {
+  Activate("v1");
+  FundAndBond(kUser1, 300);
+  Stake(kUser1, "v1", 100);
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return ExternalStaking::OnInternalUnstake(c, id(), kUser1, Val("v1"), A(150));
+                }).ok());
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(0));
+  WithdrawUnbonded(kUser1);
+  EXPECT_FALSE(Vault::GetClaim(h_.ctx(), kUser1, LienHolder::External(id())).ok());
+  EXPECT_EQ(h_.Run([&](const Context& c) {
+                return ExternalStaking::OnInternalUnstake(c, id(), kUser2, Val("v1"), A(1));
+              }).code(),
+            absl::StatusCode::kNotFound);
+}
+
+// Deviation: matured unbonds are all released even when the list is not
+// sorted by release time (an immediate release appended after a longer one);
+// the reference binary-searches and can release immature entries or miss
+// mature ones.
+TEST_F(ExternalStakingTest, UnsortedUnbondsReleaseExactlyTheMatured) {
+  Activate("v1");
+  Activate("v2");
+  FundAndBond(kUser1, 300);
+  Stake(kUser1, "v1", 100);
+  UnstakeCommit(kUser1, "v1", 10);  // matures at t0 + 100
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return ExternalStaking::OnInternalUnstake(c, id(), kUser1, Val("v1"), A(20));
+                }).ok());  // immediate, appended after the immature one
+  UnstakeCommit(kUser1, "v1", 30);  // t0 + 100 again
+  WithdrawUnbonded(kUser1);
+  EXPECT_EQ(Claim(kUser1), A(80));
+  h_.AdvanceSeconds(100);
+  WithdrawUnbonded(kUser1);
+  EXPECT_EQ(Claim(kUser1), A(40));
+}
+
+// Deviation: closing the channel resolves in-flight txs (stake rolled back
+// with its vault lien, unstake counted as unbonded) so nothing is lost and
+// later acks are harmless.
+TEST_F(ExternalStakingTest, CloseChannelResolvesInFlightTxs) {
+  Activate("v1");
+  FundAndBond(kUser1, 300);
+  Stake(kUser1, "v1", 100);
+  absl::StatusOr<uint64_t> pending_stake = h_.RunOr<uint64_t>([&](const Context& c) {
+    return Vault::StakeRemote(c, kUser1, id(), A(50), Val("v1"));
+  });
+  ASSERT_TRUE(pending_stake.ok());
+  uint64_t unstake = Unstake(kUser1, "v1", 30).value();
+  cs_.Collect();
+  ASSERT_TRUE(h_.Run([&](const Context& c) { return ExternalStaking::CloseChannel(c, id()); })
+                  .ok());
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(0));
+  EXPECT_TRUE(Vault::AllPendingTxsDesc(h_.ctx()).value().empty());
+  EXPECT_EQ(h_.Account(kUser1).max_lien, R(100));
+  // Late answers for the resolved packets are no-ops.
+  ASSERT_TRUE(cs_.Reply(*pending_stake, Answer::kTimeout).ok());
+  ASSERT_TRUE(cs_.Reply(unstake, Answer::kAck).ok());
+  WithdrawUnbonded(kUser1);
+  EXPECT_FALSE(Vault::GetClaim(h_.ctx(), kUser1, LienHolder::External(id())).ok());
+  EXPECT_EQ(h_.Account(kUser1).free, R(300));
+  EXPECT_EQ(Unstake(kUser1, "v1", 1).status().message(), kErrClosed);
+}
+
+}  // namespace
+}  // namespace mesh::provider

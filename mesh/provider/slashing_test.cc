@@ -1,1 +1,579 @@
+// Slashing and slash propagation (mesh-provider.md §4): the worked doc
+// scenarios, our own numbers for the three described without them, slashes
+// with txs in flight followed by commit or rollback, and the deviations.
+#include <map>
+
 #include "gtest/gtest.h"
+#include "mesh/provider/external_staking.h"
+#include "mesh/provider/local_staking.h"
+#include "mesh/provider/remote_validators.h"
+#include "mesh/provider/test_util.h"
+#include "mesh/provider/vault.h"
+
+namespace mesh::provider {
+namespace {
+
+using namespace testing;  // NOLINT(build/namespaces)
+using Answer = ConsumerStub::Answer;
+
+const Denom kOsmo("OSMO");
+const AccountAddress kUser("user");
+const char kLocalVal[] = "local-val";
+
+class SlashingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    InitNativeStaking(h_, "OSMO", 60, {kLocalVal});
+    ASSERT_TRUE(h_.Run([&](const Context& c) {
+                    return Vault::Init(c, kOsmo, LocalStakingConfig{kOsmo, Pct(10), Pct(10)});
+                  }).ok());
+  }
+  ConsumerStub& Consumer(const char* name, uint64_t percent) {
+    auto [it, inserted] = consumers_.try_emplace(name, &h_, ConsumerId(name));
+    if (inserted) {
+      EXPECT_TRUE(h_.Run([&](const Context& c) {
+                      return ExternalStaking::Init(c, ConsumerId(name),
+                                                   ExtConfig("OSMO", "star", 100, percent));
+                    }).ok());
+    }
+    return it->second;
+  }
+  void Activate(ConsumerStub& cs, const char* v) {
+    ASSERT_TRUE(h_.Run([&](const Context& c) {
+                    return RemoteValidators::Apply(c, cs.id(), Val(v),
+                                                   RemoteValidators::Op::kAdd, 100, 1234, "pk");
+                  }).ok());
+  }
+  void FundAndBond(const AccountAddress& u, u128 amount) {
+    h_.Fund(u, kOsmo, A(amount));
+    ASSERT_TRUE(h_.Bond(u, A(amount)).ok());
+  }
+  absl::StatusOr<uint64_t> StakeRemote(ConsumerStub& cs, const char* v, u128 amount,
+                                       const AccountAddress& u = kUser) {
+    return h_.RunOr<uint64_t>([&](const Context& c) {
+      return Vault::StakeRemote(c, u, cs.id(), A(amount), Val(v));
+    });
+  }
+  void StakeRemotely(ConsumerStub& cs, const char* v, u128 amount,
+                     const AccountAddress& u = kUser) {
+    if (RemoteValidators::CurrentState(h_.ctx(), cs.id(), Val(v)).value() != RemoteState::kActive) {
+      Activate(cs, v);
+    }
+    absl::StatusOr<uint64_t> tx = StakeRemote(cs, v, amount, u);
+    ASSERT_TRUE(tx.ok()) << tx.status();
+    ASSERT_TRUE(cs.Reply(*tx, Answer::kAck).ok());
+  }
+  void StakeLocal(u128 amount) {
+    absl::Status s =
+        h_.Run([&](const Context& c) { return Vault::StakeLocal(c, kUser, A(amount), Val(kLocalVal)); });
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  // The reference's test_handle_slashing: nominal ratio = the consumer's
+  // double-sign ratio, infraction time 0.
+  absl::Status Slash(ConsumerStub& cs, const char* v, u128 amount) {
+    Dec ratio = ExternalStaking::Config(h_.ctx(), cs.id()).value().slash_ratio_dsign;
+    return h_.RunSlash([&](const Context& c) {
+      return ExternalStaking::HandleSlashing(c, cs.id(), Val(v), ratio, A(amount), 0);
+    });
+  }
+  AmountRange Lien(const LienHolder& holder, const AccountAddress& u = kUser) {
+    absl::StatusOr<provider::Lien> l = Vault::GetClaim(h_.ctx(), u, holder);
+    return l.ok() ? l->amount : R(0);
+  }
+  AmountRange Lien(ConsumerStub& cs, const AccountAddress& u = kUser) {
+    return Lien(LienHolder::External(cs.id()), u);
+  }
+  AmountRange StakeOf(ConsumerStub& cs, const char* v, const AccountAddress& u = kUser) {
+    return ExternalStaking::GetStake(h_.ctx(), cs.id(), u, Val(v)).value().stake;
+  }
+  // Burns queued toward `cs`, as validator -> amount.
+  std::map<std::string, u128> Burns(ConsumerStub& cs) {
+    std::map<std::string, u128> out;
+    for (const OutboundPacket& p : cs.TakeBurns()) {
+      EXPECT_EQ(p.validators.size(), 1u);
+      out[p.validators[0].value()] += p.amount.raw();
+    }
+    return out;
+  }
+  std::map<std::string, u128> LocalDelegations() {
+    std::map<std::string, u128> out;
+    auto dels = LocalStaking::Delegations(h_.ctx(), kUser).value();
+    for (auto& [v, a] : dels) out[v.value()] = a.raw();
+    return out;
+  }
+
+  Harness h_;
+  std::map<std::string, ConsumerStub> consumers_;
+};
+
+using Burned = std::map<std::string, u128>;
+
+// Docs scenario 1: the slash fits in the free collateral, no propagation.
+TEST_F(SlashingTest, DocScenario1NoPropagation) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 200);
+  StakeLocal(190);
+  StakeRemotely(e, "v1", 100);
+  StakeRemotely(e, "v2", 50);
+  AccountInfo a = h_.Account(kUser);
+  EXPECT_EQ(a.max_lien, R(190));
+  EXPECT_EQ(a.total_slashable, R(34));
+  EXPECT_EQ(a.free, R(10));
+  ASSERT_TRUE(Slash(e, "v1", 10).ok());
+  a = h_.Account(kUser);
+  EXPECT_EQ(a.bonded, A(190));
+  EXPECT_EQ(a.total_slashable, R(33));
+  EXPECT_EQ(a.free, R(0));
+  EXPECT_EQ(Lien(LienHolder::Local()), R(190));
+  EXPECT_EQ(Lien(e), R(140));
+  EXPECT_EQ(StakeOf(e, "v1"), R(90));
+  EXPECT_TRUE(Burns(e).empty());
+  EXPECT_EQ(LocalDelegations(), (Burned{{kLocalVal, 190}}));
+}
+
+// Docs scenario 2: native stake above the new collateral is burned.
+TEST_F(SlashingTest, DocScenario2NativeBurned) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 200);
+  StakeLocal(200);
+  StakeRemotely(e, "v1", 200);
+  EXPECT_EQ(h_.Account(kUser).total_slashable, R(40));
+  EXPECT_EQ(h_.Account(kUser).free, R(0));
+  ASSERT_TRUE(Slash(e, "v1", 20).ok());
+  AccountInfo a = h_.Account(kUser);
+  EXPECT_EQ(a.bonded, A(180));
+  EXPECT_EQ(Lien(LienHolder::Local()), R(180));
+  EXPECT_EQ(Lien(e), R(180));
+  EXPECT_EQ(a.total_slashable, R(36));
+  EXPECT_EQ(a.free, R(0));
+  EXPECT_EQ(LocalDelegations(), (Burned{{kLocalVal, 180}}));
+  EXPECT_EQ(LocalStaking::User(h_.ctx(), kUser).value().burned, A(20));
+  EXPECT_TRUE(Burns(e).empty());
+}
+
+// Docs scenario 3 (no numbers in the doc): the cross-staked validator is
+// slashed by more than the (non-zero) free collateral.
+TEST_F(SlashingTest, DocScenario3SlashAboveFreeCollateral) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 300);
+  StakeLocal(250);
+  StakeRemotely(e, "v1", 200);
+  EXPECT_EQ(h_.Account(kUser).free, R(50));
+  ASSERT_TRUE(Slash(e, "v1", 80).ok());  // 40% of 200
+  AccountInfo a = h_.Account(kUser);
+  EXPECT_EQ(a.bonded, A(220));
+  EXPECT_EQ(Lien(LienHolder::Local()), R(220));
+  EXPECT_EQ(Lien(e), R(120));
+  EXPECT_EQ(a.total_slashable, R(34));
+  EXPECT_EQ(a.free, R(0));
+  EXPECT_EQ(LocalDelegations(), (Burned{{kLocalVal, 220}}));
+  EXPECT_TRUE(Burns(e).empty());
+}
+
+// Docs scenario 4 (no numbers in the doc): native plus two lien holders with
+// two validators each; the other holder's lien is clipped and its burn is
+// spread over the user's validators there.
+TEST_F(SlashingTest, DocScenario4SeveralLienHolders) {
+  ConsumerStub& e1 = Consumer("e1", 10);
+  ConsumerStub& e2 = Consumer("e2", 10);
+  FundAndBond(kUser, 1000);
+  StakeLocal(600);
+  StakeRemotely(e1, "v1", 400);
+  StakeRemotely(e1, "v2", 300);
+  StakeRemotely(e2, "w1", 500);
+  StakeRemotely(e2, "w2", 400);
+  EXPECT_EQ(h_.Account(kUser).total_slashable, R(220));
+  EXPECT_EQ(h_.Account(kUser).free, R(100));
+  ASSERT_TRUE(Slash(e1, "v1", 200).ok());  // 50% of v1
+  AccountInfo a = h_.Account(kUser);
+  EXPECT_EQ(a.bonded, A(800));
+  EXPECT_EQ(Lien(LienHolder::Local()), R(600));
+  EXPECT_EQ(Lien(e1), R(500));
+  EXPECT_EQ(Lien(e2), R(800));
+  EXPECT_EQ(a.max_lien, R(800));
+  EXPECT_EQ(a.total_slashable, R(190));
+  EXPECT_EQ(a.free, R(0));
+  EXPECT_EQ(StakeOf(e1, "v1"), R(200));
+  EXPECT_EQ(StakeOf(e2, "w1"), R(450));
+  EXPECT_EQ(StakeOf(e2, "w2"), R(350));
+  EXPECT_EQ(Burns(e2), (Burned{{"w1", 50}, {"w2", 50}}));
+  EXPECT_TRUE(Burns(e1).empty());
+  EXPECT_EQ(LocalDelegations(), (Burned{{kLocalVal, 600}}));
+}
+
+// Docs scenario 5 (no numbers in the doc): cross ratio (80%) well above the
+// native one (10%), three lien holders: all liens are cut by the same k.
+TEST_F(SlashingTest, DocScenario5ProportionalCut) {
+  ConsumerStub& e1 = Consumer("e1", 80);
+  ConsumerStub& e2 = Consumer("e2", 80);
+  ConsumerStub& e3 = Consumer("e3", 80);
+  FundAndBond(kUser, 1000);
+  StakeLocal(400);
+  StakeRemotely(e1, "v1", 500);
+  StakeRemotely(e2, "w1", 400);
+  StakeRemotely(e3, "x1", 300);
+  EXPECT_EQ(h_.Account(kUser).total_slashable, R(1000));
+  ASSERT_TRUE(Slash(e1, "v1", 100).ok());
+  // claimed = 20, R = 2.5, k = ceil(20 * 0.4) = 8 off every lien.
+  AccountInfo a = h_.Account(kUser);
+  EXPECT_EQ(a.bonded, A(900));
+  EXPECT_EQ(Lien(LienHolder::Local()), R(392));
+  EXPECT_EQ(Lien(e1), R(392));
+  EXPECT_EQ(Lien(e2), R(392));
+  EXPECT_EQ(Lien(e3), R(292));
+  // floor(39.2) + floor(313.6) * 2 + floor(233.6); the reference's
+  // incremental flooring would leave 902 > 900 here.
+  EXPECT_EQ(a.total_slashable, R(898));
+  EXPECT_EQ(Burns(e1), (Burned{{"v1", 8}}));
+  EXPECT_EQ(Burns(e2), (Burned{{"w1", 8}}));
+  EXPECT_EQ(Burns(e3), (Burned{{"x1", 8}}));
+  EXPECT_EQ(StakeOf(e1, "v1"), R(392));
+  EXPECT_EQ(LocalDelegations(), (Burned{{kLocalVal, 392}}));
+}
+
+// Deviation: in the proportional case a lien smaller than k is emptied and
+// further rounds take the rest (the reference aborts the whole slash).
+TEST_F(SlashingTest, ProportionalCutWithSmallLienDoesNotAbort) {
+  ConsumerStub& e1 = Consumer("e1", 10);
+  ConsumerStub& e2 = Consumer("e2", 100);
+  ConsumerStub& e3 = Consumer("e3", 100);
+  FundAndBond(kUser, 70);
+  StakeRemotely(e1, "v1", 60);
+  StakeRemotely(e2, "w1", 60);
+  StakeRemotely(e3, "x1", 3);
+  EXPECT_EQ(h_.Account(kUser).total_slashable, R(69));
+  ASSERT_TRUE(Slash(e1, "v1", 30).ok());
+  AccountInfo a = h_.Account(kUser);
+  EXPECT_EQ(a.bonded, A(40));
+  EXPECT_EQ(Lien(e1), R(9));
+  EXPECT_EQ(Lien(e2), R(39));
+  EXPECT_FALSE(Vault::GetClaim(h_.ctx(), kUser, LienHolder::External(e3.id())).ok());
+  EXPECT_EQ(a.total_slashable, R(39));
+  EXPECT_EQ(StakeOf(e1, "v1"), R(9));
+  EXPECT_EQ(Burns(e1), (Burned{{"v1", 21}}));
+  EXPECT_EQ(Burns(e2), (Burned{{"w1", 21}}));
+  EXPECT_EQ(Burns(e3), (Burned{{"x1", 3}}));
+}
+
+// Burns to another consumer are aggregated per (consumer, validator) for
+// one slash, not one packet per user.
+TEST_F(SlashingTest, BurnsAggregatedPerConsumerAndValidator) {
+  ConsumerStub& e1 = Consumer("e1", 10);
+  ConsumerStub& e2 = Consumer("e2", 10);
+  const AccountAddress a("alice"), b("bob");
+  for (const AccountAddress& u : {a, b}) {
+    FundAndBond(u, 100);
+    StakeRemotely(e1, "v1", 100, u);
+    StakeRemotely(e2, "w1", 100, u);
+  }
+  ASSERT_TRUE(Slash(e1, "v1", 20).ok());
+  std::vector<OutboundPacket> burns = e2.TakeBurns();
+  ASSERT_EQ(burns.size(), 1u);
+  EXPECT_EQ(burns[0].validators, std::vector<ValidatorAddress>{Val("w1")});
+  EXPECT_EQ(burns[0].amount, A(20));
+  EXPECT_TRUE(e1.TakeBurns().empty());
+  EXPECT_EQ(Lien(e2, a), R(90));
+  EXPECT_EQ(Lien(e2, b), R(90));
+  EXPECT_EQ(h_.Account(a).bonded, A(90));
+}
+
+// Slash while a stake is in flight, then commit or roll back.
+TEST_F(SlashingTest, SlashWithStakeInFlightThenCommit) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 300);
+  StakeRemotely(e, "v1", 100);
+  uint64_t tx = StakeRemote(e, "v1", 50).value();
+  ASSERT_TRUE(Slash(e, "v1", 30).ok());  // eff 0.2 of the high end 150
+  EXPECT_EQ(StakeOf(e, "v1"), R(70, 120));
+  EXPECT_EQ(Lien(e), R(70, 120));
+  EXPECT_EQ(h_.Account(kUser).bonded, A(270));
+  ASSERT_TRUE(e.Reply(tx, Answer::kAck).ok());
+  EXPECT_EQ(StakeOf(e, "v1"), R(120));
+  EXPECT_EQ(Lien(e), R(120));
+}
+
+TEST_F(SlashingTest, SlashWithStakeInFlightThenRollback) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 300);
+  StakeRemotely(e, "v1", 100);
+  uint64_t tx = StakeRemote(e, "v1", 50).value();
+  ASSERT_TRUE(Slash(e, "v1", 30).ok());
+  ASSERT_TRUE(e.Reply(tx, Answer::kTimeout).ok());
+  EXPECT_EQ(StakeOf(e, "v1"), R(70));
+  EXPECT_EQ(Lien(e), R(70));
+  EXPECT_EQ(h_.Account(kUser).free, R(200));
+}
+
+// Deviation: a slash when the user's only stake is in flight goes through
+// (the reference requires lien.low >= slash and aborts the valset packet).
+TEST_F(SlashingTest, SlashWhenOnlyStakeInFlight) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 300);
+  Activate(e, "v1");
+  uint64_t tx = StakeRemote(e, "v1", 50).value();
+  ASSERT_TRUE(Slash(e, "v1", 25).ok());
+  EXPECT_EQ(StakeOf(e, "v1"), R(0, 25));
+  EXPECT_EQ(Lien(e), R(0, 25));
+  EXPECT_EQ(h_.Account(kUser).bonded, A(275));
+  ASSERT_TRUE(e.Reply(tx, Answer::kAck).ok());
+  EXPECT_EQ(StakeOf(e, "v1"), R(25));
+  EXPECT_EQ(Lien(e), R(25));
+}
+
+TEST_F(SlashingTest, SlashWhenOnlyStakeInFlightThenRollback) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 300);
+  Activate(e, "v1");
+  uint64_t tx = StakeRemote(e, "v1", 50).value();
+  ASSERT_TRUE(Slash(e, "v1", 25).ok());
+  ASSERT_TRUE(e.Reply(tx, Answer::kError).ok());
+  EXPECT_EQ(StakeOf(e, "v1"), R(0));
+  EXPECT_TRUE(Vault::AccountClaims(h_.ctx(), kUser).value().empty());
+  EXPECT_EQ(h_.Account(kUser).free, R(275));
+}
+
+// Deviation: rolling back a stake after a slash pushed stake.high below the
+// pending amount clamps instead of aborting the ack (reference §9.2 item 6).
+TEST_F(SlashingTest, RollbackAfterSlashBelowPendingAmount) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 300);
+  StakeRemotely(e, "v2", 100);
+  Activate(e, "v1");
+  uint64_t tx = StakeRemote(e, "v1", 50).value();
+  ASSERT_TRUE(Slash(e, "v1", 25).ok());
+  EXPECT_EQ(StakeOf(e, "v1"), R(0, 25));
+  EXPECT_EQ(Lien(e), R(75, 125));
+  ASSERT_TRUE(e.Reply(tx, Answer::kError).ok());
+  EXPECT_EQ(StakeOf(e, "v1"), R(0));
+  EXPECT_EQ(Lien(e), R(75));
+}
+
+// Slash while an unstake is in flight, then commit or roll back.
+TEST_F(SlashingTest, SlashWithUnstakeInFlightThenCommit) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 300);
+  StakeRemotely(e, "v1", 100);
+  uint64_t tx = h_.RunOr<uint64_t>([&](const Context& c) {
+                   return ExternalStaking::Unstake(c, e.id(), kUser, Val("v1"), A(40));
+                 }).value();
+  ASSERT_TRUE(Slash(e, "v1", 20).ok());
+  EXPECT_EQ(StakeOf(e, "v1"), R(40, 80));
+  EXPECT_EQ(Lien(e), R(80));
+  ASSERT_TRUE(e.Reply(tx, Answer::kAck).ok());
+  EXPECT_EQ(StakeOf(e, "v1"), R(40));
+  h_.AdvanceSeconds(100);
+  ASSERT_TRUE(h_.RunOr<Amount>([&](const Context& c) {
+                  return ExternalStaking::WithdrawUnbonded(c, e.id(), kUser);
+                }).ok());
+  EXPECT_EQ(Lien(e), R(40));
+}
+
+TEST_F(SlashingTest, SlashWithUnstakeInFlightThenRollback) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 300);
+  StakeRemotely(e, "v1", 100);
+  uint64_t tx = h_.RunOr<uint64_t>([&](const Context& c) {
+                   return ExternalStaking::Unstake(c, e.id(), kUser, Val("v1"), A(40));
+                 }).value();
+  ASSERT_TRUE(Slash(e, "v1", 20).ok());
+  ASSERT_TRUE(e.Reply(tx, Answer::kTimeout).ok());
+  EXPECT_EQ(StakeOf(e, "v1"), R(80));
+  EXPECT_EQ(Lien(e), R(80));
+}
+
+// Deviation: a propagation clip below a pending stake does not make the
+// later commit abort (reference §9.2 item 5).
+TEST_F(SlashingTest, CommitAfterClipBelowPendingStake) {
+  ConsumerStub& e1 = Consumer("e1", 10);
+  ConsumerStub& e2 = Consumer("e2", 10);
+  FundAndBond(kUser, 200);
+  StakeRemotely(e1, "v1", 200);
+  Activate(e2, "w1");
+  uint64_t tx = StakeRemote(e2, "w1", 200).value();
+  ASSERT_TRUE(Slash(e1, "v1", 20).ok());
+  EXPECT_EQ(Lien(e2), R(0, 180));
+  EXPECT_EQ(StakeOf(e2, "w1"), R(0, 180));
+  EXPECT_EQ(Burns(e2), (Burned{{"w1", 20}}));
+  ASSERT_TRUE(e2.Reply(tx, Answer::kAck).ok());
+  EXPECT_EQ(Lien(e2), R(180));
+  EXPECT_EQ(StakeOf(e2, "w1"), R(180));
+  EXPECT_EQ(h_.Account(kUser).free, R(0));
+}
+
+// Deviation: a burn larger than stake.low (pending unstake) clamps instead
+// of aborting the slash (reference §9.2 item 11).
+TEST_F(SlashingTest, BurnWithUnstakeInFlight) {
+  ConsumerStub& e1 = Consumer("e1", 10);
+  ConsumerStub& e2 = Consumer("e2", 10);
+  FundAndBond(kUser, 200);
+  StakeRemotely(e1, "v1", 200);
+  StakeRemotely(e2, "w1", 200);
+  uint64_t tx = h_.RunOr<uint64_t>([&](const Context& c) {
+                   return ExternalStaking::Unstake(c, e2.id(), kUser, Val("w1"), A(190));
+                 }).value();
+  ASSERT_TRUE(Slash(e1, "v1", 20).ok());
+  EXPECT_EQ(StakeOf(e2, "w1"), R(0, 180));
+  EXPECT_EQ(Lien(e2), R(180));
+  ASSERT_TRUE(e2.Reply(tx, Answer::kAck).ok());
+  EXPECT_EQ(StakeOf(e2, "w1"), R(0));
+  h_.AdvanceSeconds(100);
+  ASSERT_TRUE(h_.RunOr<Amount>([&](const Context& c) {
+                  return ExternalStaking::WithdrawUnbonded(c, e2.id(), kUser);
+                }).ok());
+  EXPECT_FALSE(Vault::GetClaim(h_.ctx(), kUser, LienHolder::External(e2.id())).ok());
+}
+
+// Deviation: a burn the user's stakes cannot cover is taken from its pending
+// unbonds, so the lien and the unbonds stay consistent.
+TEST_F(SlashingTest, BurnFallsBackToPendingUnbonds) {
+  ConsumerStub& e1 = Consumer("e1", 10);
+  ConsumerStub& e2 = Consumer("e2", 10);
+  FundAndBond(kUser, 200);
+  StakeRemotely(e1, "v1", 200);
+  StakeRemotely(e2, "w1", 200);
+  uint64_t tx = h_.RunOr<uint64_t>([&](const Context& c) {
+                   return ExternalStaking::Unstake(c, e2.id(), kUser, Val("w1"), A(195));
+                 }).value();
+  ASSERT_TRUE(e2.Reply(tx, Answer::kAck).ok());
+  ASSERT_TRUE(Slash(e1, "v1", 20).ok());
+  EXPECT_EQ(Lien(e2), R(180));
+  EXPECT_EQ(StakeOf(e2, "w1"), R(0));
+  EXPECT_EQ(Burns(e2), (Burned{{"w1", 5}}));
+  h_.AdvanceSeconds(100);
+  ASSERT_TRUE(h_.RunOr<Amount>([&](const Context& c) {
+                  return ExternalStaking::WithdrawUnbonded(c, e2.id(), kUser);
+                }).ok());
+  EXPECT_FALSE(Vault::GetClaim(h_.ctx(), kUser, LienHolder::External(e2.id())).ok());
+}
+
+// Deviation: total slashable is derived from the liens, so staking 5 twice
+// at 10% and releasing 10 cannot underflow (reference §9.2 item 3).
+TEST_F(SlashingTest, TotalSlashableIsPathIndependent) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 100);
+  StakeRemotely(e, "v1", 5);
+  StakeRemotely(e, "v1", 5);
+  EXPECT_EQ(h_.Account(kUser).total_slashable, R(1));
+  uint64_t tx = h_.RunOr<uint64_t>([&](const Context& c) {
+                   return ExternalStaking::Unstake(c, e.id(), kUser, Val("v1"), A(10));
+                 }).value();
+  ASSERT_TRUE(e.Reply(tx, Answer::kAck).ok());
+  h_.AdvanceSeconds(100);
+  ASSERT_TRUE(h_.RunOr<Amount>([&](const Context& c) {
+                  return ExternalStaking::WithdrawUnbonded(c, e.id(), kUser);
+                }).ok());
+  EXPECT_EQ(h_.Account(kUser).total_slashable, R(0));
+  EXPECT_EQ(h_.Account(kUser).free, R(100));
+}
+
+// Deviation: an empty lien is removed after a slash (the reference keeps a
+// (0, 0) lien that later breaks proportional propagation).
+TEST_F(SlashingTest, EmptyLienRemovedAfterSlash) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 100);
+  StakeRemotely(e, "v1", 100);
+  ASSERT_TRUE(Slash(e, "v1", 100).ok());
+  EXPECT_TRUE(Vault::AccountClaims(h_.ctx(), kUser).value().empty());
+  EXPECT_EQ(h_.Account(kUser).bonded, A(0));
+}
+
+// Deviation: a slash amount above the validator's total stake is capped at
+// the stake (the reference aborts when a user's cut exceeds its stake).
+TEST_F(SlashingTest, SlashAmountAboveTotalStakeIsCapped) {
+  ConsumerStub& e = Consumer("e1", 10);
+  const AccountAddress a("alice"), b("bob");
+  FundAndBond(a, 100);
+  FundAndBond(b, 100);
+  StakeRemotely(e, "v1", 100, a);
+  StakeRemotely(e, "v1", 100, b);
+  ASSERT_TRUE(Slash(e, "v1", 300).ok());
+  EXPECT_EQ(StakeOf(e, "v1", a), R(0));
+  EXPECT_EQ(h_.Account(a).bonded, A(0));
+  EXPECT_EQ(h_.Account(b).bonded, A(0));
+}
+
+// Deviation: users whose stake is only unbonding are slashed too, and a
+// validator with no bonded stake does not divide by zero.
+TEST_F(SlashingTest, UnbondingOnlyStakeIsSlashed) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 100);
+  StakeRemotely(e, "v1", 100);
+  uint64_t tx = h_.RunOr<uint64_t>([&](const Context& c) {
+                   return ExternalStaking::Unstake(c, e.id(), kUser, Val("v1"), A(100));
+                 }).value();
+  ASSERT_TRUE(e.Reply(tx, Answer::kAck).ok());
+  ASSERT_TRUE(Slash(e, "v1", 50).ok());  // nothing bonded: only the 10% on unbonds
+  EXPECT_EQ(h_.Account(kUser).bonded, A(90));
+  EXPECT_EQ(Lien(e), R(90));
+  h_.AdvanceSeconds(100);
+  ASSERT_TRUE(h_.RunOr<Amount>([&](const Context& c) {
+                  return ExternalStaking::WithdrawUnbonded(c, e.id(), kUser);
+                }).ok());
+  EXPECT_TRUE(Vault::AccountClaims(h_.ctx(), kUser).value().empty());
+}
+
+// Valset update: slashes are applied before the tombstone of the same
+// packet; a validator already tombstoned is not slashed again (deviation:
+// the reference slashes again for any infraction at a height where it was
+// still active); a slash at a height where it was not active is skipped.
+TEST_F(SlashingTest, TombstonedValidatorIsSlashedOnce) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 1000);
+  // Recent consumer times, so the history is not drained to one entry.
+  const uint64_t now_s = h_.ctx().time_seconds();
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return RemoteValidators::Apply(c, e.id(), Val("v1"), RemoteValidators::Op::kAdd,
+                                                 100, now_s, "pk");
+                }).ok());
+  StakeRemotely(e, "v1", 1000);
+  auto packet = [&](uint64_t height, uint64_t infraction_height, bool tombstone) {
+    ValsetUpdate u;
+    u.height = height;
+    u.time = now_s;
+    u.slashed = {RemoteSlash{Val("v1"), infraction_height, 4000, 10, A(100), "0.1"}};
+    if (tombstone) u.tombstoned = {Val("v1")};
+    return h_.RunSlash([&](const Context& c) { return ExternalStaking::OnValsetUpdate(c, e.id(), u); });
+  };
+  ASSERT_TRUE(packet(300, 50, false).ok());  // not active at 50 (added at 100)
+  EXPECT_EQ(h_.Account(kUser).bonded, A(1000));
+  ASSERT_TRUE(packet(300, 200, true).ok());
+  EXPECT_EQ(h_.Account(kUser).bonded, A(900));
+  EXPECT_EQ(RemoteValidators::CurrentState(h_.ctx(), e.id(), Val("v1")).value(),
+            RemoteState::kTombstoned);
+  ASSERT_TRUE(packet(310, 250, false).ok());
+  EXPECT_EQ(h_.Account(kUser).bonded, A(900));
+}
+
+TEST_F(SlashingTest, InvalidSlashRatioRejectsPacket) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 100);
+  StakeRemotely(e, "v1", 100);
+  ValsetUpdate u;
+  u.height = 300;
+  u.slashed = {RemoteSlash{Val("v1"), 200, 0, 1, A(10), "abc"}};
+  absl::Status s = h_.RunSlash([&](const Context& c) {
+    return ExternalStaking::OnValsetUpdate(c, e.id(), u);
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(h_.Account(kUser).bonded, A(100));  // overlay discarded
+}
+
+// Native (local) slashing through Jailing, propagated to a consumer.
+TEST_F(SlashingTest, LocalSlashPropagatesToConsumer) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 200);
+  StakeLocal(200);
+  StakeRemotely(e, "v1", 200);
+  ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                  return LocalStaking::Jailing(c, {}, {Val(kLocalVal)});
+                }).ok());
+  AccountInfo a = h_.Account(kUser);
+  EXPECT_EQ(a.bonded, A(180));
+  EXPECT_EQ(Lien(LienHolder::Local()), R(180));
+  EXPECT_EQ(Lien(e), R(180));
+  EXPECT_EQ(Burns(e), (Burned{{"v1", 20}}));
+  EXPECT_EQ(StakeOf(e, "v1"), R(180));
+}
+
+}  // namespace
+}  // namespace mesh::provider

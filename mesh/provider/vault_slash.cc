@@ -37,7 +37,8 @@ absl::Status ClipLiens(LienList& liens, Amount new_collateral, Cuts& cuts) {
   for (auto& [holder, lien] : liens) {
     if (lien.amount.high() <= new_collateral) continue;
     const Amount cut = lien.amount.high().SaturatingSub(new_collateral);
-    lien.amount.SubClamped(cut);
+    MESH_ASSIGN_OR_RETURN(lien.amount,
+                          AmountRange::Make(Min(lien.amount.low(), new_collateral), new_collateral));
     MESH_RETURN_IF_ERROR(AddCut(cuts, holder, cut));
   }
   return absl::OkStatus();

@@ -342,7 +342,8 @@ TEST_F(VaultTest, AllUsersFetching) {
   Setup(0, 100);
   auto accounts = [&](bool with_collateral) {
     std::vector<std::tuple<std::string, u128, AmountRange>> out;
-    for (auto& [u, a] : Vault::AllAccounts(h_.ctx(), with_collateral).value()) {
+    auto all = Vault::AllAccounts(h_.ctx(), with_collateral).value();
+    for (auto& [u, a] : all) {
       out.emplace_back(u.value(), a.bonded.raw(), a.free);
     }
     return out;

@@ -1,0 +1,624 @@
+#include "node/grpc_server.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/server_builder_option.h>
+#if MESH_GRPC_REFLECTION
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#endif
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "core/status.h"
+#include "meshsec/v1/query.grpc.pb.h"
+#include "meshsec/v1/tx.grpc.pb.h"
+#include "staking/bank.h"
+#include "staking/staking.h"
+
+namespace mesh::node {
+namespace {
+
+namespace pb = ::meshsec::v1;
+using staking::Bank;
+using staking::Staking;
+
+constexpr uint64_t kDefaultPageLimit = 100;
+constexpr uint64_t kMaxPageLimit = 1000;
+// How often a waiting BLOCK-mode broadcast checks for client cancellation.
+constexpr auto kCancelPoll = std::chrono::milliseconds(20);
+constexpr uint32_t kCodeInternal = static_cast<uint32_t>(absl::StatusCode::kInternal);
+constexpr uint32_t kCodeUnavailable = static_cast<uint32_t>(absl::StatusCode::kUnavailable);
+
+// absl and gRPC share the canonical code numbers.
+grpc::Status ToGrpc(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+TxResult ResultOf(const absl::Status& s) {
+  if (s.ok()) return TxResult{};
+  return TxResult{static_cast<uint32_t>(s.code()), std::string(s.message())};
+}
+
+std::string TxHash(std::string_view bytes) { return absl::AsciiStrToUpper(ToHex(Sha256(bytes))); }
+
+void SetTime(uint64_t ns, google::protobuf::Timestamp* t) {
+  t->set_seconds(static_cast<int64_t>(ns / kNanosPerSecond));
+  t->set_nanos(static_cast<int32_t>(ns % kNanosPerSecond));
+}
+
+// ---- request parsing ------------------------------------------------------
+
+// Canonical (lower-case) bech32 of `s` under `hrp`; InvalidArgument otherwise.
+absl::StatusOr<std::string> Bech32Field(const std::string& field, const std::string& hrp,
+                                        const std::string& s) {
+  if (s.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " is empty"));
+  absl::StatusOr<std::string> bytes = AddressFromBech32(hrp, s);
+  if (!bytes.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", bytes.status().message()));
+  }
+  return AddressToBech32(hrp, *bytes);
+}
+
+absl::StatusOr<AccountAddress> AccountField(const Chain& chain, const std::string& field,
+                                            const std::string& s) {
+  MESH_ASSIGN_OR_RETURN(std::string a, Bech32Field(field, chain.config().bech32_prefix, s));
+  return AccountAddress(a);
+}
+
+absl::StatusOr<ValidatorAddress> ValoperField(const Chain& chain, const std::string& field,
+                                              const std::string& s) {
+  std::string hrp = chain.config().bech32_prefix + "valoper";
+  MESH_ASSIGN_OR_RETURN(std::string a, Bech32Field(field, hrp, s));
+  return ValidatorAddress(a);
+}
+
+// "" and BOND_STATUS_UNSPECIFIED select every validator.
+absl::StatusOr<std::optional<staking::BondStatus>> StatusFilter(const std::string& name) {
+  pb::BondStatus s = pb::BOND_STATUS_UNSPECIFIED;
+  if (!name.empty() && !pb::BondStatus_Parse(name, &s)) {
+    return absl::InvalidArgumentError("unknown validator status " + name);
+  }
+  if (s == pb::BOND_STATUS_UNSPECIFIED) return std::optional<staking::BondStatus>();
+  return std::optional<staking::BondStatus>(static_cast<staking::BondStatus>(s));
+}
+
+// ---- pagination -----------------------------------------------------------
+
+// Sorts `items` by key and returns the index range of the page that starts
+// at the first key >= req.key; fills `resp` (next_key = key of the first
+// item after the page, total = all items).
+template <typename T, typename KeyFn>
+std::pair<size_t, size_t> Paginate(std::vector<T>& items, KeyFn key_of,
+                                   const pb::PageRequest& req, pb::PageResponse* resp) {
+  auto less = [&](const T& a, const T& b) { return key_of(a) < key_of(b); };
+  std::sort(items.begin(), items.end(), less);
+  auto first = std::partition_point(items.begin(), items.end(),
+                                    [&](const T& t) { return key_of(t) < req.key(); });
+  uint64_t limit = req.limit() == 0 ? kDefaultPageLimit : std::min(req.limit(), kMaxPageLimit);
+  size_t begin = static_cast<size_t>(first - items.begin());
+  size_t end = begin + static_cast<size_t>(std::min<uint64_t>(limit, items.size() - begin));
+  resp->set_total(items.size());
+  if (end < items.size()) resp->set_next_key(key_of(items[end]));
+  return {begin, end};
+}
+
+// ---- state -> proto -------------------------------------------------------
+
+void FillValidator(const staking::Validator& v, const staking::Params& params,
+                   pb::Validator* out) {
+  out->set_operator_address(v.operator_address.value());
+  out->set_operator_account(v.operator_account.value());
+  out->set_status(static_cast<pb::BondStatus>(v.status));
+  out->set_jailed(v.jailed);
+  out->set_tombstoned(v.tombstoned);
+  out->set_tokens(v.tokens.ToString());
+  out->set_delegator_shares(v.delegator_shares.ToString());
+  out->set_commission_rate(v.commission_rate.ToString());
+  out->set_min_self_delegation(v.min_self_delegation.ToString());
+  out->set_unbonding_height(v.unbonding_height);
+  if (v.unbonding_time_ns != 0) SetTime(v.unbonding_time_ns, out->mutable_unbonding_time());
+  if (v.jailed_until_ns != 0) SetTime(v.jailed_until_ns, out->mutable_jailed_until());
+  out->set_consensus_power(v.ConsensusPower(params.power_reduction));
+}
+
+absl::Status FillDelegation(const Context& ctx, const staking::Delegation& d,
+                            const Denom& denom, pb::DelegationResponse* out) {
+  MESH_ASSIGN_OR_RETURN(Amount tokens, Staking::DelegationTokens(ctx, d.delegator, d.validator));
+  pb::Delegation* del = out->mutable_delegation();
+  del->set_delegator_address(d.delegator.value());
+  del->set_validator_address(d.validator.value());
+  del->set_shares(d.shares.ToString());
+  out->mutable_balance()->set_denom(denom.value());
+  out->mutable_balance()->set_amount(tokens.ToString());
+  return absl::OkStatus();
+}
+
+void FillUnbonding(const staking::UnbondingDelegation& u, pb::UnbondingDelegation* out) {
+  out->set_delegator_address(u.delegator.value());
+  out->set_validator_address(u.validator.value());
+  for (const staking::UnbondingEntry& e : u.entries) {
+    pb::UnbondingDelegationEntry* pe = out->add_entries();
+    pe->set_creation_height(e.creation_height);
+    SetTime(e.completion_time_ns, pe->mutable_completion_time());
+    pe->set_initial_balance(e.initial_balance.ToString());
+    pe->set_balance(e.balance.ToString());
+  }
+}
+
+// Fills `page` from delegations [range) of `all`.
+template <typename Resp>
+absl::Status FillDelegationPage(const Context& ctx, const std::vector<staking::Delegation>& all,
+                                std::pair<size_t, size_t> range, Resp* resp) {
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  for (size_t i = range.first; i < range.second; ++i) {
+    MESH_RETURN_IF_ERROR(
+        FillDelegation(ctx, all[i], params.bond_denom, resp->add_delegation_responses()));
+  }
+  return absl::OkStatus();
+}
+
+// ---- queries (read the committed state; caller holds the chain lock) -----
+
+absl::Status QueryValidator(const Chain& chain, const pb::QueryValidatorRequest& req,
+                            pb::QueryValidatorResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(ValidatorAddress val,
+                        ValoperField(chain, "validator_addr", req.validator_addr()));
+  Context ctx = chain.QueryContext();
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> v, Staking::GetValidator(ctx, val));
+  if (!v.has_value()) return absl::NotFoundError("validator " + val.value() + " not found");
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  FillValidator(*v, params, resp->mutable_validator());
+  return absl::OkStatus();
+}
+
+absl::Status QueryValidators(const Chain& chain, const pb::QueryValidatorsRequest& req,
+                             pb::QueryValidatorsResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::BondStatus> filter, StatusFilter(req.status()));
+  Context ctx = chain.QueryContext();
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Validator> vals, Staking::AllValidators(ctx));
+  std::erase_if(vals, [&](const staking::Validator& v) {
+    return filter.has_value() && v.status != *filter;
+  });
+  auto key = [](const staking::Validator& v) -> const std::string& {
+    return v.operator_address.value();
+  };
+  auto [begin, end] = Paginate(vals, key, req.pagination(), resp->mutable_pagination());
+  for (size_t i = begin; i < end; ++i) FillValidator(vals[i], params, resp->add_validators());
+  return absl::OkStatus();
+}
+
+absl::Status QueryDelegation(const Chain& chain, const pb::QueryDelegationRequest& req,
+                             pb::QueryDelegationResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(AccountAddress del,
+                        AccountField(chain, "delegator_addr", req.delegator_addr()));
+  MESH_ASSIGN_OR_RETURN(ValidatorAddress val,
+                        ValoperField(chain, "validator_addr", req.validator_addr()));
+  Context ctx = chain.QueryContext();
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Delegation> d,
+                        Staking::GetDelegation(ctx, del, val));
+  if (!d.has_value()) {
+    return absl::NotFoundError("no delegation of " + del.value() + " to " + val.value());
+  }
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  return FillDelegation(ctx, *d, params.bond_denom, resp->mutable_delegation_response());
+}
+
+absl::Status QueryDelegatorDelegations(const Chain& chain,
+                                       const pb::QueryDelegatorDelegationsRequest& req,
+                                       pb::QueryDelegatorDelegationsResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(AccountAddress del,
+                        AccountField(chain, "delegator_addr", req.delegator_addr()));
+  Context ctx = chain.QueryContext();
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> all,
+                        Staking::DelegatorDelegations(ctx, del));
+  auto key = [](const staking::Delegation& d) -> const std::string& {
+    return d.validator.value();
+  };
+  auto range = Paginate(all, key, req.pagination(), resp->mutable_pagination());
+  return FillDelegationPage(ctx, all, range, resp);
+}
+
+absl::Status QueryValidatorDelegations(const Chain& chain,
+                                       const pb::QueryValidatorDelegationsRequest& req,
+                                       pb::QueryValidatorDelegationsResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(ValidatorAddress val,
+                        ValoperField(chain, "validator_addr", req.validator_addr()));
+  Context ctx = chain.QueryContext();
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> all,
+                        Staking::ValidatorDelegations(ctx, val));
+  auto key = [](const staking::Delegation& d) -> const std::string& {
+    return d.delegator.value();
+  };
+  auto range = Paginate(all, key, req.pagination(), resp->mutable_pagination());
+  return FillDelegationPage(ctx, all, range, resp);
+}
+
+absl::Status QueryUnbondingDelegation(const Chain& chain,
+                                      const pb::QueryUnbondingDelegationRequest& req,
+                                      pb::QueryUnbondingDelegationResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(AccountAddress del,
+                        AccountField(chain, "delegator_addr", req.delegator_addr()));
+  MESH_ASSIGN_OR_RETURN(ValidatorAddress val,
+                        ValoperField(chain, "validator_addr", req.validator_addr()));
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::UnbondingDelegation> u,
+                        Staking::GetUnbondingDelegation(chain.QueryContext(), del, val));
+  if (!u.has_value()) {
+    return absl::NotFoundError("no unbonding delegation of " + del.value() + " from " +
+                               val.value());
+  }
+  FillUnbonding(*u, resp->mutable_unbond());
+  return absl::OkStatus();
+}
+
+// Module accounts ("module/bonded_pool", ...) are accepted by name.
+absl::StatusOr<AccountAddress> BalanceAddress(const Chain& chain, const std::string& s) {
+  if (s.starts_with("module/") && s.size() > 7) return AccountAddress(s);
+  return AccountField(chain, "address", s);
+}
+
+absl::Status QueryBalance(const Chain& chain, const pb::QueryBalanceRequest& req,
+                          pb::QueryBalanceResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(AccountAddress who, BalanceAddress(chain, req.address()));
+  if (req.denom().empty()) return absl::InvalidArgumentError("denom is empty");
+  MESH_ASSIGN_OR_RETURN(Amount amount,
+                        Bank::Balance(chain.QueryContext(), who, Denom(req.denom())));
+  resp->mutable_balance()->set_denom(req.denom());
+  resp->mutable_balance()->set_amount(amount.ToString());
+  return absl::OkStatus();
+}
+
+// ---- reflection -----------------------------------------------------------
+
+// Per-server control of the reflection plugin (instead of the process-wide
+// InitProtoReflectionServerBuilderPlugin, which would affect every server).
+class ReflectionOption : public grpc::ServerBuilderOption {
+ public:
+  explicit ReflectionOption(bool enable) : enable_(enable) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins, [](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+      return p->name() == "proto_server_reflection";
+    });
+#if MESH_GRPC_REFLECTION
+    if (enable_) plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+#endif
+  }
+
+ private:
+  bool enable_;
+};
+
+struct PendingTx {
+  uint64_t id = 0;
+  SignedTx tx;
+  std::string txhash;
+  std::string signer;
+};
+
+struct Outcome {
+  TxResult result;
+  uint64_t height = 0;
+};
+
+}  // namespace
+
+// ---- server state -----------------------------------------------------------
+
+struct GrpcServer::Impl {
+  Impl(std::unique_ptr<Chain> c, GrpcServerOptions o)
+      : chain(std::move(c)), options(std::move(o)) {}
+
+  absl::Status Listen();
+  grpc::Status Query(const std::function<absl::Status(const Chain&)>& fn);
+  absl::Status Account(const pb::QueryAccountRequest& req, pb::QueryAccountResponse* resp);
+  absl::StatusOr<uint64_t> NextSequence(const AccountAddress& who) const;
+  absl::StatusOr<PendingTx> CheckTx(std::string_view bytes, std::string txhash) const;
+  grpc::Status Broadcast(grpc::ServerContext* ctx, const pb::BroadcastTxRequest& req,
+                         pb::BroadcastTxResponse* resp);
+  grpc::Status AwaitDelivery(grpc::ServerContext* ctx, std::unique_lock<std::mutex>& lock,
+                             uint64_t id, pb::BroadcastTxResponse* resp);
+  absl::StatusOr<ProducedBlock> Produce(uint64_t time_ns);
+  absl::Status FinishBlock(Hash256* app_hash);
+  void Stop();
+
+  // Guarded by mu: the chain and the queue.
+  mutable std::mutex mu;
+  std::condition_variable delivered;
+  std::unique_ptr<Chain> chain;
+  std::deque<PendingTx> queue;
+  std::map<std::string, uint64_t> queued_per_signer;
+  uint64_t next_id = 1;
+  std::set<uint64_t> waiting;            // BLOCK-mode broadcasts still waiting
+  std::map<uint64_t, Outcome> outcomes;  // delivered, not yet picked up
+  bool stopping = false;
+
+  // Set once by Listen.
+  GrpcServerOptions options;
+  std::unique_ptr<grpc::Service> query_service;
+  std::unique_ptr<grpc::Service> tx_service;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+  std::string address;
+  bool reflection = false;
+  std::once_flag stop_once;
+
+  class QueryService;
+  class TxService;
+};
+
+class GrpcServer::Impl::QueryService final : public pb::Query::Service {
+ public:
+  explicit QueryService(Impl* impl) : impl_(impl) {}
+
+  using C = grpc::ServerContext;
+  grpc::Status Validator(C*, const pb::QueryValidatorRequest* q,
+                         pb::QueryValidatorResponse* r) override {
+    return Run(QueryValidator, q, r);
+  }
+  grpc::Status Validators(C*, const pb::QueryValidatorsRequest* q,
+                          pb::QueryValidatorsResponse* r) override {
+    return Run(QueryValidators, q, r);
+  }
+  grpc::Status Delegation(C*, const pb::QueryDelegationRequest* q,
+                          pb::QueryDelegationResponse* r) override {
+    return Run(QueryDelegation, q, r);
+  }
+  grpc::Status DelegatorDelegations(C*, const pb::QueryDelegatorDelegationsRequest* q,
+                                    pb::QueryDelegatorDelegationsResponse* r) override {
+    return Run(QueryDelegatorDelegations, q, r);
+  }
+  grpc::Status ValidatorDelegations(C*, const pb::QueryValidatorDelegationsRequest* q,
+                                    pb::QueryValidatorDelegationsResponse* r) override {
+    return Run(QueryValidatorDelegations, q, r);
+  }
+  grpc::Status UnbondingDelegation(C*, const pb::QueryUnbondingDelegationRequest* q,
+                                   pb::QueryUnbondingDelegationResponse* r) override {
+    return Run(QueryUnbondingDelegation, q, r);
+  }
+  grpc::Status Balance(C*, const pb::QueryBalanceRequest* q,
+                       pb::QueryBalanceResponse* r) override {
+    return Run(QueryBalance, q, r);
+  }
+  grpc::Status Account(C*, const pb::QueryAccountRequest* q,
+                       pb::QueryAccountResponse* r) override {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    return ToGrpc(impl_->Account(*q, r));
+  }
+
+ private:
+  // A failed query returns no partial response.
+  template <typename Req, typename Resp>
+  grpc::Status Run(absl::Status (*fn)(const Chain&, const Req&, Resp*), const Req* q, Resp* r) {
+    grpc::Status s = impl_->Query([&](const Chain& chain) { return fn(chain, *q, r); });
+    if (!s.ok()) r->Clear();
+    return s;
+  }
+  Impl* impl_;
+};
+
+class GrpcServer::Impl::TxService final : public pb::Tx::Service {
+ public:
+  explicit TxService(Impl* impl) : impl_(impl) {}
+  grpc::Status BroadcastTx(grpc::ServerContext* ctx, const pb::BroadcastTxRequest* q,
+                           pb::BroadcastTxResponse* r) override {
+    return impl_->Broadcast(ctx, *q, r);
+  }
+
+ private:
+  Impl* impl_;
+};
+
+absl::Status GrpcServer::Impl::Listen() {
+  query_service = std::make_unique<QueryService>(this);
+  tx_service = std::make_unique<TxService>(this);
+  reflection = options.enable_reflection && ReflectionAvailable();
+  grpc::ServerBuilder builder;
+  builder.SetOption(std::make_unique<ReflectionOption>(reflection));
+  builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(query_service.get());
+  builder.RegisterService(tx_service.get());
+  server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return absl::UnavailableError("cannot listen on " + options.address);
+  }
+  std::string host = options.address.substr(0, options.address.rfind(':'));
+  address = absl::StrCat(host, ":", port);
+  return absl::OkStatus();
+}
+
+grpc::Status GrpcServer::Impl::Query(const std::function<absl::Status(const Chain&)>& fn) {
+  std::lock_guard<std::mutex> lock(mu);
+  return ToGrpc(fn(*chain));
+}
+
+absl::StatusOr<uint64_t> GrpcServer::Impl::NextSequence(const AccountAddress& who) const {
+  MESH_ASSIGN_OR_RETURN(uint64_t committed, chain->NextNonce(who));
+  auto it = queued_per_signer.find(who.value());
+  return committed + (it == queued_per_signer.end() ? 0 : it->second);
+}
+
+absl::Status GrpcServer::Impl::Account(const pb::QueryAccountRequest& req,
+                                       pb::QueryAccountResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(AccountAddress who, AccountField(*chain, "address", req.address()));
+  MESH_ASSIGN_OR_RETURN(uint64_t seq, NextSequence(who));
+  resp->set_address(who.value());
+  resp->set_sequence(seq);
+  resp->set_height(chain->height());
+  return absl::OkStatus();
+}
+
+// The checks Chain::ExecuteTx makes before running messages, with the
+// nonce counted past the txs already queued. Same codes as DeliverTx.
+absl::StatusOr<PendingTx> GrpcServer::Impl::CheckTx(std::string_view bytes,
+                                                    std::string txhash) const {
+  absl::StatusOr<SignedTx> stx = SignedTx::Decode(bytes);
+  if (!stx.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed tx: ", stx.status().message()));
+  }
+  const Tx& tx = stx->tx;
+  if (tx.chain_id != chain->config().chain_id) {
+    return absl::PermissionDeniedError("tx for chain " + tx.chain_id);
+  }
+  MESH_RETURN_IF_ERROR(VerifySignature(tx.pubkey, tx.SignBytes(), stx->signature));
+  if (tx.msgs.empty()) return absl::InvalidArgumentError("tx has no messages");
+  AccountAddress signer(chain->AddressOf(tx.pubkey));
+  MESH_ASSIGN_OR_RETURN(uint64_t expected, NextSequence(signer));
+  if (tx.nonce != expected) {
+    return absl::PermissionDeniedError(absl::StrCat("bad nonce: expected ", expected, ", got ",
+                                                    tx.nonce));
+  }
+  return PendingTx{0, *std::move(stx), std::move(txhash), signer.value()};
+}
+
+grpc::Status GrpcServer::Impl::Broadcast(grpc::ServerContext* ctx,
+                                         const pb::BroadcastTxRequest& req,
+                                         pb::BroadcastTxResponse* resp) {
+  if (req.signed_tx().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "signed_tx is empty");
+  }
+  if (!pb::BroadcastMode_IsValid(req.mode())) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "unknown broadcast mode");
+  }
+  resp->set_txhash(TxHash(req.signed_tx()));
+  std::unique_lock<std::mutex> lock(mu);
+  if (stopping) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down");
+  if (queue.size() >= options.max_pending_txs) {
+    resp->set_code(kCodeUnavailable);
+    resp->set_log("pending tx queue is full");
+    return grpc::Status::OK;
+  }
+  absl::StatusOr<PendingTx> checked = CheckTx(req.signed_tx(), resp->txhash());
+  if (!checked.ok()) {
+    TxResult r = ResultOf(checked.status());
+    resp->set_code(r.code);
+    resp->set_log(r.log);
+    return grpc::Status::OK;
+  }
+  uint64_t id = next_id++;
+  checked->id = id;
+  ++queued_per_signer[checked->signer];
+  queue.push_back(*std::move(checked));
+  if (req.mode() != pb::BROADCAST_MODE_BLOCK) return grpc::Status::OK;
+  waiting.insert(id);
+  return AwaitDelivery(ctx, lock, id, resp);
+}
+
+grpc::Status GrpcServer::Impl::AwaitDelivery(grpc::ServerContext* ctx,
+                                             std::unique_lock<std::mutex>& lock, uint64_t id,
+                                             pb::BroadcastTxResponse* resp) {
+  while (true) {
+    auto it = outcomes.find(id);
+    if (it != outcomes.end()) {
+      resp->set_code(it->second.result.code);
+      resp->set_log(it->second.result.log);
+      resp->set_height(it->second.height);
+      outcomes.erase(it);
+      return grpc::Status::OK;
+    }
+    if (stopping || ctx->IsCancelled()) {
+      waiting.erase(id);
+      // The tx stays queued: it will still be delivered.
+      return grpc::Status(stopping ? grpc::StatusCode::UNAVAILABLE : grpc::StatusCode::CANCELLED,
+                          "stopped waiting; the tx stays queued");
+    }
+    delivered.wait_for(lock, kCancelPoll);
+  }
+}
+
+absl::Status GrpcServer::Impl::FinishBlock(Hash256* app_hash) {
+  MESH_RETURN_IF_ERROR(chain->EndBlock());
+  MESH_ASSIGN_OR_RETURN(*app_hash, chain->Commit());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ProducedBlock> GrpcServer::Impl::Produce(uint64_t time_ns) {
+  std::lock_guard<std::mutex> lock(mu);
+  MESH_RETURN_IF_ERROR(chain->BeginBlock(time_ns));
+  std::deque<PendingTx> batch;
+  batch.swap(queue);
+  queued_per_signer.clear();
+  ProducedBlock out;
+  out.height = chain->height();
+  for (const PendingTx& p : batch) out.txs.push_back({p.txhash, chain->DeliverTx(p.tx)});
+  absl::Status finished = FinishBlock(&out.app_hash);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!finished.ok()) {
+      out.txs[i].result = {kCodeInternal, absl::StrCat("block not committed: ",
+                                                       finished.message())};
+    }
+    if (waiting.erase(batch[i].id) > 0) outcomes[batch[i].id] = {out.txs[i].result, out.height};
+  }
+  delivered.notify_all();
+  if (!finished.ok()) return finished;
+  return out;
+}
+
+void GrpcServer::Impl::Stop() {
+  std::call_once(stop_once, [this] {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stopping = true;
+    }
+    delivered.notify_all();
+    // Waiting broadcasts return within kCancelPoll; give them a short grace.
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    server->Wait();
+  });
+}
+
+// ---- GrpcServer ---------------------------------------------------------------
+
+GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+GrpcServer::~GrpcServer() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(std::unique_ptr<Chain> chain,
+                                                              GrpcServerOptions options) {
+  if (chain == nullptr) return absl::InvalidArgumentError("no chain");
+  if (chain->block_open()) return absl::InvalidArgumentError("the chain has an open block");
+  auto impl = std::make_unique<Impl>(std::move(chain), std::move(options));
+  MESH_RETURN_IF_ERROR(impl->Listen());
+  return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
+}
+
+int GrpcServer::port() const { return impl_->port; }
+const std::string& GrpcServer::address() const { return impl_->address; }
+
+bool GrpcServer::ReflectionAvailable() {
+#if MESH_GRPC_REFLECTION
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool GrpcServer::reflection_enabled() const { return impl_->reflection; }
+
+absl::StatusOr<ProducedBlock> GrpcServer::ProduceBlock(uint64_t time_ns) {
+  return impl_->Produce(time_ns);
+}
+
+size_t GrpcServer::PendingTxCount() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->queue.size();
+}
+
+absl::Status GrpcServer::WithChain(const std::function<absl::Status(Chain&)>& fn) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return fn(*impl_->chain);
+}
+
+void GrpcServer::Shutdown() { impl_->Stop(); }
+
+}  // namespace mesh::node

@@ -1,0 +1,104 @@
+// GrpcServer: the gRPC front end of one node (services meshsec.v1.Query and
+// meshsec.v1.Tx, proto/meshsec/v1/*.proto; user guide in docs/grpc.md).
+//
+// The server owns a node::Chain. The chain's state machine is
+// single-threaded, so every access to it (each query, each broadcast check,
+// each produced block, WithChain) holds one mutex; gRPC's own threads only
+// wait for it. This layer sits outside the deterministic core: it may use
+// threads and clocks, but nothing it does reaches state except through
+// Chain::DeliverTx inside ProduceBlock.
+//
+// Transactions: BroadcastTx checks a tx (decoding, chain id, signature,
+// non-empty, nonce = committed nonce + txs of the same signer already
+// queued) and appends it to a FIFO queue. Nothing is delivered until the
+// owner calls ProduceBlock(time), which runs BeginBlock, delivers every
+// queued tx in arrival order, EndBlock and Commit. Blocks are produced on
+// demand, never on a timer, so a test (or a devnet loop in apps/) decides
+// exactly when and at which block time they happen. A BLOCK-mode broadcast
+// waits for the block that delivers its tx.
+//
+// Queries always read the last committed block (no block is open between
+// ProduceBlock calls).
+//
+// Thread safety: all public methods are thread-safe.
+#ifndef MESHSEC_NODE_GRPC_SERVER_H_
+#define MESHSEC_NODE_GRPC_SERVER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/crypto.h"
+#include "node/chain.h"
+
+namespace mesh::node {
+
+struct GrpcServerOptions {
+  // host:port to listen on; port 0 picks a free port (see GrpcServer::port).
+  std::string address = "127.0.0.1:0";
+  // Registers grpc.reflection.v1alpha.ServerReflection when the build has
+  // grpc++_reflection (GrpcServer::ReflectionAvailable()).
+  bool enable_reflection = true;
+  // BroadcastTx answers code 14 (unavailable) once this many txs wait.
+  size_t max_pending_txs = 10000;
+};
+
+// One tx delivered by ProduceBlock.
+struct DeliveredTx {
+  std::string txhash;  // upper-case hex SHA-256 of the signed tx bytes
+  TxResult result;
+};
+
+struct ProducedBlock {
+  uint64_t height = 0;
+  Hash256 app_hash{};
+  std::vector<DeliveredTx> txs;  // in delivery order
+};
+
+class GrpcServer {
+ public:
+  // Starts serving `chain` on options.address. The chain must have no open
+  // block. Unavailable if the address cannot be bound; InvalidArgument for a
+  // null chain or an open block.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(std::unique_ptr<Chain> chain,
+                                                           GrpcServerOptions options = {});
+  // Shuts down (see Shutdown).
+  ~GrpcServer();
+  GrpcServer(const GrpcServer&) = delete;
+  GrpcServer& operator=(const GrpcServer&) = delete;
+
+  // The port actually bound (never 0) and "host:port" to dial.
+  int port() const;
+  const std::string& address() const;
+  // Whether the server reflection service was compiled in / is registered.
+  static bool ReflectionAvailable();
+  bool reflection_enabled() const;
+
+  // Produces one block at `time_ns` from the queued txs. On a BeginBlock
+  // error (time going backwards, a block left open) nothing is dequeued and
+  // the error is returned. An EndBlock/Commit error is an internal failure:
+  // it is returned and the txs of that block are reported with code 13.
+  absl::StatusOr<ProducedBlock> ProduceBlock(uint64_t time_ns);
+  size_t PendingTxCount() const;
+
+  // Runs `fn` with exclusive access to the chain (genesis, tests, tools).
+  // REQUIRES: fn leaves no block open.
+  absl::Status WithChain(const std::function<absl::Status(Chain&)>& fn);
+
+  // Stops accepting calls, fails waiting BLOCK-mode broadcasts with
+  // UNAVAILABLE and waits for running calls to finish. Idempotent.
+  void Shutdown();
+
+ private:
+  struct Impl;
+  explicit GrpcServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mesh::node
+
+#endif  // MESHSEC_NODE_GRPC_SERVER_H_
