@@ -66,7 +66,7 @@ absl::StatusOr<Amount> ChainUnbond(const Context& ctx, const ProviderId& p, Prov
   }
   MESH_ASSIGN_OR_RETURN(Amount returned, Staking::InstantUndelegate(ctx, virt, v, shares));
   MESH_ASSIGN_OR_RETURN(Denom denom, internal::LocalDenom(ctx));
-  (void)returned;
+  MESH_RETURN_IF_ERROR(Bank::Burn(ctx, virt, denom, returned));
   MESH_ASSIGN_OR_RETURN(st.burned, st.burned.Add(returned));
   st.total_delegated = st.total_delegated.SaturatingSub(returned);
   return returned;

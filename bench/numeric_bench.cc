@@ -1,0 +1,83 @@
+// Fixed-point and checked 128-bit arithmetic against the native u128
+// multiply (BM_NativeU128Mul, the baseline of this group).
+#include <cstdint>
+
+#include "benchmark/benchmark.h"
+#include "core/amount.h"
+#include "core/dec.h"
+
+namespace mesh {
+namespace {
+
+// Operands vary with the iteration so that nothing folds to a constant.
+constexpr u128 kTokens = 123456789012345678ULL;  // 1.2e17 base units
+constexpr i128 kRate = 987654321098765432LL;     // 0.987654321098765432
+
+void BM_NativeU128Mul(benchmark::State& state) {
+  u128 a = kTokens;
+  u128 i = 0;
+  for (auto _ : state) {
+    u128 r = (a + i) * (a - i);
+    benchmark::DoNotOptimize(r);
+    ++i;
+  }
+}
+BENCHMARK(BM_NativeU128Mul);
+
+void BM_AmountMulChecked(benchmark::State& state) {
+  u128 i = 0;
+  for (auto _ : state) {
+    auto r = Amount(kTokens + i).Mul(Amount(kTokens - i));
+    benchmark::DoNotOptimize(r);
+    ++i;
+  }
+}
+BENCHMARK(BM_AmountMulChecked);
+
+void BM_MulDivFloor(benchmark::State& state) {
+  u128 i = 0;
+  for (auto _ : state) {
+    auto r = MulDiv(Amount(kTokens + i), Amount(kTokens - i), Amount(1000000007 + i),
+                    Rounding::kDown);
+    benchmark::DoNotOptimize(r);
+    ++i;
+  }
+}
+BENCHMARK(BM_MulDivFloor);
+
+void BM_DecMul(benchmark::State& state) {
+  i128 i = 0;
+  Dec b = Dec::FromRaw(kRate);
+  for (auto _ : state) {
+    auto r = Dec::FromRaw(Dec::kOne * 12345 + i).Mul(b);
+    benchmark::DoNotOptimize(r);
+    ++i;
+  }
+}
+BENCHMARK(BM_DecMul);
+
+void BM_DecQuo(benchmark::State& state) {
+  i128 i = 0;
+  Dec b = Dec::FromRaw(kRate);
+  for (auto _ : state) {
+    auto r = Dec::FromRaw(Dec::kOne * 12345 + i).Quo(b);
+    benchmark::DoNotOptimize(r);
+    ++i;
+  }
+}
+BENCHMARK(BM_DecQuo);
+
+// Amount x Dec, the form every payout and slash takes.
+void BM_AmountMulFloorDec(benchmark::State& state) {
+  u128 i = 0;
+  Dec rate = Dec::FromRaw(kRate);
+  for (auto _ : state) {
+    auto r = MulFloor(Amount(kTokens + i), rate);
+    benchmark::DoNotOptimize(r);
+    ++i;
+  }
+}
+BENCHMARK(BM_AmountMulFloorDec);
+
+}  // namespace
+}  // namespace mesh
