@@ -37,8 +37,8 @@ BENCHMARK(BM_AmountMulChecked);
 void BM_MulDivFloor(benchmark::State& state) {
   u128 i = 0;
   for (auto _ : state) {
-    auto r = MulDiv(Amount(kTokens + i), Amount(kTokens - i), Amount(1000000007 + i),
-                    Rounding::kDown);
+    auto r =
+        MulDiv(Amount(kTokens + i), Amount(kTokens - i), Amount(1000000007 + i), Rounding::kDown);
     benchmark::DoNotOptimize(r);
     ++i;
   }

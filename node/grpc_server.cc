@@ -1,5 +1,8 @@
 #include "node/grpc_server.h"
 
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/server_builder_option.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -9,9 +12,6 @@
 #include <optional>
 #include <set>
 #include <utility>
-
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/server_builder_option.h>
 #if MESH_GRPC_REFLECTION
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #endif
@@ -98,8 +98,8 @@ absl::StatusOr<std::optional<staking::BondStatus>> StatusFilter(const std::strin
 // at the first key >= req.key; fills `resp` (next_key = key of the first
 // item after the page, total = all items).
 template <typename T, typename KeyFn>
-std::pair<size_t, size_t> Paginate(std::vector<T>& items, KeyFn key_of,
-                                   const pb::PageRequest& req, pb::PageResponse* resp) {
+std::pair<size_t, size_t> Paginate(std::vector<T>& items, KeyFn key_of, const pb::PageRequest& req,
+                                   pb::PageResponse* resp) {
   auto less = [&](const T& a, const T& b) { return key_of(a) < key_of(b); };
   std::sort(items.begin(), items.end(), less);
   auto first = std::partition_point(items.begin(), items.end(),
@@ -114,8 +114,7 @@ std::pair<size_t, size_t> Paginate(std::vector<T>& items, KeyFn key_of,
 
 // ---- state -> proto -------------------------------------------------------
 
-void FillValidator(const staking::Validator& v, const staking::Params& params,
-                   pb::Validator* out) {
+void FillValidator(const staking::Validator& v, const staking::Params& params, pb::Validator* out) {
   out->set_operator_address(v.operator_address.value());
   out->set_operator_account(v.operator_account.value());
   out->set_status(static_cast<pb::BondStatus>(v.status));
@@ -131,8 +130,8 @@ void FillValidator(const staking::Validator& v, const staking::Params& params,
   out->set_consensus_power(v.ConsensusPower(params.power_reduction));
 }
 
-absl::Status FillDelegation(const Context& ctx, const staking::Delegation& d,
-                            const Denom& denom, pb::DelegationResponse* out) {
+absl::Status FillDelegation(const Context& ctx, const staking::Delegation& d, const Denom& denom,
+                            pb::DelegationResponse* out) {
   MESH_ASSIGN_OR_RETURN(Amount tokens, Staking::DelegationTokens(ctx, d.delegator, d.validator));
   pb::Delegation* del = out->mutable_delegation();
   del->set_delegator_address(d.delegator.value());
@@ -187,9 +186,8 @@ absl::Status QueryValidators(const Chain& chain, const pb::QueryValidatorsReques
   Context ctx = chain.QueryContext();
   MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
   MESH_ASSIGN_OR_RETURN(std::vector<staking::Validator> vals, Staking::AllValidators(ctx));
-  std::erase_if(vals, [&](const staking::Validator& v) {
-    return filter.has_value() && v.status != *filter;
-  });
+  std::erase_if(
+      vals, [&](const staking::Validator& v) { return filter.has_value() && v.status != *filter; });
   auto key = [](const staking::Validator& v) -> const std::string& {
     return v.operator_address.value();
   };
@@ -222,9 +220,7 @@ absl::Status QueryDelegatorDelegations(const Chain& chain,
   Context ctx = chain.QueryContext();
   MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> all,
                         Staking::DelegatorDelegations(ctx, del));
-  auto key = [](const staking::Delegation& d) -> const std::string& {
-    return d.validator.value();
-  };
+  auto key = [](const staking::Delegation& d) -> const std::string& { return d.validator.value(); };
   auto range = Paginate(all, key, req.pagination(), resp->mutable_pagination());
   return FillDelegationPage(ctx, all, range, resp);
 }
@@ -237,9 +233,7 @@ absl::Status QueryValidatorDelegations(const Chain& chain,
   Context ctx = chain.QueryContext();
   MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> all,
                         Staking::ValidatorDelegations(ctx, val));
-  auto key = [](const staking::Delegation& d) -> const std::string& {
-    return d.delegator.value();
-  };
+  auto key = [](const staking::Delegation& d) -> const std::string& { return d.delegator.value(); };
   auto range = Paginate(all, key, req.pagination(), resp->mutable_pagination());
   return FillDelegationPage(ctx, all, range, resp);
 }
@@ -291,7 +285,8 @@ class ReflectionOption : public grpc::ServerBuilderOption {
       return p->name() == "proto_server_reflection";
     });
 #if MESH_GRPC_REFLECTION
-    if (enable_) plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+    if (enable_)
+      plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
 #endif
   }
 
@@ -386,12 +381,10 @@ class GrpcServer::Impl::QueryService final : public pb::Query::Service {
                                    pb::QueryUnbondingDelegationResponse* r) override {
     return Run(QueryUnbondingDelegation, q, r);
   }
-  grpc::Status Balance(C*, const pb::QueryBalanceRequest* q,
-                       pb::QueryBalanceResponse* r) override {
+  grpc::Status Balance(C*, const pb::QueryBalanceRequest* q, pb::QueryBalanceResponse* r) override {
     return Run(QueryBalance, q, r);
   }
-  grpc::Status Account(C*, const pb::QueryAccountRequest* q,
-                       pb::QueryAccountResponse* r) override {
+  grpc::Status Account(C*, const pb::QueryAccountRequest* q, pb::QueryAccountResponse* r) override {
     std::lock_guard<std::mutex> lock(impl_->mu);
     return ToGrpc(impl_->Account(*q, r));
   }
@@ -475,8 +468,8 @@ absl::StatusOr<PendingTx> GrpcServer::Impl::CheckTx(std::string_view bytes,
   AccountAddress signer(chain->AddressOf(tx.pubkey));
   MESH_ASSIGN_OR_RETURN(uint64_t expected, NextSequence(signer));
   if (tx.nonce != expected) {
-    return absl::PermissionDeniedError(absl::StrCat("bad nonce: expected ", expected, ", got ",
-                                                    tx.nonce));
+    return absl::PermissionDeniedError(
+        absl::StrCat("bad nonce: expected ", expected, ", got ", tx.nonce));
   }
   return PendingTx{0, *std::move(stx), std::move(txhash), signer.value()};
 }
@@ -554,8 +547,8 @@ absl::StatusOr<ProducedBlock> GrpcServer::Impl::Produce(uint64_t time_ns) {
   absl::Status finished = FinishBlock(&out.app_hash);
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!finished.ok()) {
-      out.txs[i].result = {kCodeInternal, absl::StrCat("block not committed: ",
-                                                       finished.message())};
+      out.txs[i].result = {kCodeInternal,
+                           absl::StrCat("block not committed: ", finished.message())};
     }
     if (waiting.erase(batch[i].id) > 0) outcomes[batch[i].id] = {out.txs[i].result, out.height};
   }

@@ -1,14 +1,14 @@
 #include "node/grpc_server.h"
 
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "core/crypto.h"
@@ -87,16 +87,14 @@ class GrpcServerTest : public ::testing::Test {
       MESH_RETURN_IF_ERROR(staking::Staking::InitGenesis(ctx, staking::Params()));
       for (const std::vector<Actor>* group : {&vals_, &users_}) {
         for (const Actor& a : *group) {
-          MESH_RETURN_IF_ERROR(
-              staking::Bank::Mint(ctx, a.account, Denom("stake"), Amount(kFunds)));
+          MESH_RETURN_IF_ERROR(staking::Bank::Mint(ctx, a.account, Denom("stake"), Amount(kFunds)));
         }
       }
       return absl::OkStatus();
     });
   }
 
-  absl::Status Deliver(Chain& chain, Actor& a, const std::string& type,
-                       const std::string& body) {
+  absl::Status Deliver(Chain& chain, Actor& a, const std::string& type, const std::string& body) {
     TxResult r = chain.DeliverTx(MakeTx(a, a.nonce, type, body));
     if (!r.ok()) return absl::InternalError(type + ": " + r.log);
     ++a.nonce;
@@ -215,7 +213,8 @@ TEST_F(GrpcServerTest, ValidatorShowsStakeAndStatusFilterWorks) {
   EXPECT_EQ(resp.validator().operator_account(), vals_[2].account.value());
 
   for (auto [status, count] : {std::pair<const char*, int>{"BOND_STATUS_BONDED", 5},
-                               {"BOND_STATUS_UNBONDED", 0}, {"", 5}}) {
+                               {"BOND_STATUS_UNBONDED", 0},
+                               {"", 5}}) {
     pb::QueryValidatorsRequest all;
     all.set_status(status);
     pb::QueryValidatorsResponse page;
@@ -363,7 +362,7 @@ TEST_F(GrpcServerTest, BlockModeWaitsForDeliveryAndReportsItsResult) {
       << resp.log();
   EXPECT_EQ(resp.code(), block->txs[0].result.code);
   EXPECT_EQ(BalanceOf(bob.account.value()), "99800000");  // unchanged
-  EXPECT_EQ(Sequence(bob), 1u);  // a failed tx does not consume the nonce
+  EXPECT_EQ(Sequence(bob), 1u);                           // a failed tx does not consume the nonce
 }
 
 TEST_F(GrpcServerTest, UnbondingDelegationAfterUndelegate) {
@@ -408,8 +407,7 @@ TEST_F(GrpcServerTest, MalformedRequestsAreInvalidArgument) {
   vreq.set_status("BOND_STATUS_SLEEPY");
   pb::QueryValidatorsResponse vresp;
   grpc::ClientContext c1;
-  EXPECT_EQ(query_->Validators(&c1, vreq, &vresp).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(query_->Validators(&c1, vreq, &vresp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
   pb::QueryBalanceRequest breq;
   breq.set_address(users_[0].account.value());  // denom missing
@@ -420,8 +418,7 @@ TEST_F(GrpcServerTest, MalformedRequestsAreInvalidArgument) {
   pb::BroadcastTxRequest empty;
   pb::BroadcastTxResponse tresp;
   grpc::ClientContext c3;
-  EXPECT_EQ(tx_->BroadcastTx(&c3, empty, &tresp).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(tx_->BroadcastTx(&c3, empty, &tresp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   pb::BroadcastTxRequest bad_mode;
   bad_mode.set_signed_tx("x");
   bad_mode.set_mode(static_cast<pb::BroadcastMode>(42));
@@ -451,8 +448,7 @@ TEST_F(GrpcServerTest, MissingRecordsAreNotFound) {
 
 TEST_F(GrpcServerTest, BlockTimeGoingBackwardsKeepsTheQueue) {
   Actor& bob = users_[1];
-  EXPECT_EQ(Broadcast(MakeTx(bob, 1, "staking/delegate", DelegateBody(vals_[0].valoper, 5)))
-                .code(),
+  EXPECT_EQ(Broadcast(MakeTx(bob, 1, "staking/delegate", DelegateBody(vals_[0].valoper, 5))).code(),
             0u);
   EXPECT_FALSE(server_->ProduceBlock(kT0).ok());
   EXPECT_EQ(server_->PendingTxCount(), 1u);
@@ -487,8 +483,8 @@ absl::StatusOr<std::string> ListServicesRaw(const std::shared_ptr<grpc::Channel>
   grpc::CompletionQueue cq;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  auto call = stub.PrepareCall(&ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                               &cq);
+  auto call =
+      stub.PrepareCall(&ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
   void* tag;
   bool ok = false;
   auto step = [&](int id) { return cq.Next(&tag, &ok) && tag == reinterpret_cast<void*>(id); };
@@ -506,12 +502,13 @@ absl::StatusOr<std::string> ListServicesRaw(const std::shared_ptr<grpc::Channel>
   grpc::Status status;
   call->Finish(&status, reinterpret_cast<void*>(4));
   step(4);
-  if (!read_ok) return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                                    status.error_message());
+  if (!read_ok)
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   std::vector<grpc::Slice> slices;
   (void)response.Dump(&slices);
   std::string out;
-  for (const grpc::Slice& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const grpc::Slice& s : slices)
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
   return out;
 }
 

@@ -1,0 +1,337 @@
+// Tests of the mesh IBC application on two bare in-memory chains joined by
+// the in-process relayer (no node): handshake and version rules, the packet
+// round trip, error acks, timeouts and the consumer's resend.
+#include <memory>
+#include <string>
+
+#include "core/crypto.h"
+#include "core/status.h"
+#include "gtest/gtest.h"
+#include "ibc/relayer.h"
+#include "ibc/state.h"
+#include "mesh/app/consumer_app.h"
+#include "mesh/app/provider_app.h"
+#include "mesh/consumer/consumer.h"
+#include "mesh/consumer/price_feed.h"
+#include "mesh/consumer/virtual_staking.h"
+#include "mesh/packets/packets.h"
+#include "mesh/provider/external_staking.h"
+#include "mesh/provider/vault.h"
+#include "staking/bank.h"
+#include "staking/staking.h"
+
+namespace mesh::app {
+namespace {
+
+using consumer::Consumer;
+using consumer::ProviderId;
+using provider::ConsumerId;
+using provider::ExternalStaking;
+using provider::Vault;
+
+template <typename T>
+T Must(absl::StatusOr<T> v) {
+  MESH_CHECK_OK(v.status());
+  return *std::move(v);
+}
+void Must(const absl::Status& s) { MESH_CHECK_OK(s); }
+Dec D(const char* s) { return Must(Dec::Parse(s)); }
+
+constexpr uint64_t kT0 = 1700000000ULL * kNanosPerSecond;
+const AccountAddress kGov{"gov"};
+const AccountAddress kOracle{"oracle"};
+const Denom kOsmo{"uosmo"};
+const Denom kJuno{"ujuno"};
+const ValidatorAddress kVal1{"junovaloper1aaa"};
+const ValidatorAddress kVal2{"junovaloper1bbb"};
+// Bech32-valid (the app validates addresses it passes on).
+const AccountAddress kUser{Must(Bech32Encode("osmo", std::string(20, '\x01')))};
+
+struct Bare {
+  explicit Bare(std::string id) {
+    block.chain_id = std::move(id);
+    block.height = 1;
+    block.time_ns = kT0;
+  }
+  Context ctx() { return Context(&store, &block); }
+  ibc::Endpoint endpoint() { return ibc::Endpoint{&host, [this] { return ctx(); }}; }
+  void Advance(uint64_t seconds) {
+    block.height += 1;
+    block.time_ns += seconds * kNanosPerSecond;
+  }
+  MemStore store;
+  BlockInfo block;
+  ibc::Host host;
+};
+
+class AppTest : public ::testing::Test {
+ protected:
+  AppTest() : provider_app_(&osmo_.host), consumer_app_(&juno_.host) {
+    Must(osmo_.host.BindPort(provider_app_.port(), &provider_app_));
+    Must(juno_.host.BindPort(consumer_app_.port(), &consumer_app_));
+    relayer_ = std::make_unique<ibc::Relayer>(osmo_.endpoint(), juno_.endpoint());
+    SetUpProvider();
+    SetUpConsumer();
+  }
+
+  void SetUpProvider() {
+    Context ctx = osmo_.ctx();
+    Must(Vault::Init(ctx, kOsmo, std::nullopt));
+    provider::ExternalConfig cfg{kOsmo, kJuno, 1000, D("0.1"), D("0.01"), false};
+    Must(ExternalStaking::Init(ctx, juno_id_, cfg));
+    Must(ProviderApp::AuthorizeConsumer(
+        ctx, juno_id_, RemoteContact{relayer_->connection(ibc::Side::kA), PortId(kConsumerPort)}));
+    Must(staking::Bank::Mint(ctx, kUser, kOsmo, Amount(10000)));
+    Must(Vault::Bond(ctx, kUser, Amount(5000)));
+  }
+
+  void SetUpConsumer() {
+    Context ctx = juno_.ctx();
+    staking::Params sp;
+    sp.bond_denom = kJuno;
+    sp.power_reduction = 1;
+    Must(staking::Staking::InitGenesis(ctx, sp));
+    for (const auto& v : {kVal1, kVal2}) {
+      AccountAddress op("op/" + v.value());
+      Must(staking::Bank::Mint(ctx, op, kJuno, Amount(1000)));
+      Must(staking::Staking::CreateValidator(ctx, v, op, Amount(1000), Dec::Zero()));
+    }
+    Must(staking::Staking::EndBlock(ctx).status());
+    consumer::ModuleParams mp;
+    mp.authority = kGov;
+    mp.epoch_length = 10;
+    Must(Consumer::InitGenesis(ctx, mp));
+    Must(Consumer::RegisterProvider(ctx, kGov, osmo_id_,
+                                    consumer::ProviderSetup{kOsmo, D("0.4"), kOracle, 600000, 50}));
+    Must(consumer::PriceFeed::SetPrice(ctx, kOracle, osmo_id_, D("0.5")));
+    Must(Consumer::SetMaxCap(ctx, kGov, osmo_id_, Amount(1000000)));
+    Must(ConsumerApp::RegisterProviderConnection(ctx, osmo_id_,
+                                                 relayer_->connection(ibc::Side::kB)));
+  }
+
+  absl::StatusOr<ibc::ChannelPair> Open(std::string_view version = "") {
+    return relayer_->OpenChannel(ibc::Side::kB, consumer_app_.port(), provider_app_.port(),
+                                 ibc::Order::kUnordered, version);
+  }
+
+  // Opens the channel and delivers the initial valset update.
+  void Connect() {
+    channels_ = Must(Open());
+    Must(Consumer::EndBlock(juno_.ctx()).status());
+    Must(consumer_app_.EndBlock(juno_.ctx()));
+    ibc::RelayStats s = Must(relayer_->RelayAll());
+    ASSERT_EQ(s.received, 1);
+    ASSERT_EQ(s.acknowledged, 1);
+  }
+
+  std::vector<ibc::InFlight> Pending() { return Must(relayer_->PendingPackets()); }
+
+  Bare osmo_{"osmo"};
+  Bare juno_{"juno"};
+  ConsumerId juno_id_{"juno"};
+  ProviderId osmo_id_{"osmo"};
+  ProviderApp provider_app_;
+  ConsumerApp consumer_app_;
+  std::unique_ptr<ibc::Relayer> relayer_;
+  ibc::ChannelPair channels_;
+};
+
+TEST_F(AppTest, HandshakeNegotiatesReferenceVersionAndMapsChannels) {
+  ibc::ChannelPair ch = Must(Open());
+  auto end = Must(ibc::GetChannel(osmo_.store, provider_app_.port(), ch.a));
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->version, R"({"protocol":"mesh-security","version":"0.11.0"})");
+  EXPECT_EQ(Must(ProviderApp::ChannelOf(osmo_.ctx(), juno_id_)), ch.a);
+  EXPECT_EQ(Must(ProviderApp::ConsumerOf(osmo_.ctx(), ch.a)), juno_id_);
+  EXPECT_EQ(Must(ConsumerApp::ChannelOf(juno_.ctx(), osmo_id_)), ch.b);
+  EXPECT_EQ(Must(ConsumerApp::ProviderOf(juno_.ctx(), ch.b)), osmo_id_);
+}
+
+TEST_F(AppTest, HigherSameMajorProposalIsAnsweredWithSupported) {
+  ibc::ChannelPair ch = Must(Open(R"({"protocol":"mesh-security","version":"0.12.0"})"));
+  auto end = Must(ibc::GetChannel(juno_.store, consumer_app_.port(), ch.b));
+  EXPECT_EQ(end->version, R"({"protocol":"mesh-security","version":"0.11.0"})");
+}
+
+TEST_F(AppTest, HandshakeRejectsBadVersionsOrderAndSecondChannel) {
+  EXPECT_FALSE(Open(R"({"protocol":"mesh-security","version":"1.0.0"})").ok());
+  EXPECT_FALSE(Open(R"({"protocol":"mesh-security","version":"0.10.0"})").ok());
+  EXPECT_FALSE(Open(R"({"protocol":"other","version":"0.11.0"})").ok());
+  EXPECT_FALSE(relayer_
+                   ->OpenChannel(ibc::Side::kB, consumer_app_.port(), provider_app_.port(),
+                                 ibc::Order::kOrdered, "")
+                   .ok());
+  ASSERT_TRUE(Open().ok());
+  absl::StatusOr<ibc::ChannelPair> again = Open();
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().message(), kErrChannelAlreadyOpen);
+}
+
+TEST_F(AppTest, ProviderNeverInitiates) {
+  absl::StatusOr<ibc::ChannelPair> r = relayer_->OpenChannel(
+      ibc::Side::kA, provider_app_.port(), consumer_app_.port(), ibc::Order::kUnordered, "");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), kErrOpenInitDisallowed);
+}
+
+TEST_F(AppTest, ProviderRefusesUnauthorizedPort) {
+  Bare evil("evil");
+  ConsumerApp evil_app(&evil.host, PortId("evil-port"));
+  Must(evil.host.BindPort(evil_app.port(), &evil_app));
+  ibc::Relayer r(osmo_.endpoint(), evil.endpoint());
+  Must(ConsumerApp::RegisterProviderConnection(evil.ctx(), osmo_id_, r.connection(ibc::Side::kB)));
+  absl::StatusOr<ibc::ChannelPair> ch = r.OpenChannel(ibc::Side::kB, evil_app.port(),
+                                                      provider_app_.port(),
+                                                      ibc::Order::kUnordered, "");
+  ASSERT_FALSE(ch.ok());
+  EXPECT_EQ(ch.status().message(), kErrUnauthorized);
+}
+
+TEST_F(AppTest, InitialValsetActivatesValidatorsOnProvider) {
+  Connect();
+  // The provider accepts a stake only on an active remote validator.
+  EXPECT_TRUE(Vault::StakeRemote(osmo_.ctx(), kUser, juno_id_, Amount(100), kVal1).ok());
+  EXPECT_FALSE(
+      Vault::StakeRemote(osmo_.ctx(), kUser, juno_id_, Amount(100), ValidatorAddress("nope")).ok());
+}
+
+TEST_F(AppTest, StakeAckCommitsOnBothSides) {
+  Connect();
+  Must(Vault::StakeRemote(osmo_.ctx(), kUser, juno_id_, Amount(100), kVal1));
+  Must(provider_app_.EndBlock(osmo_.ctx()));
+  std::vector<ibc::InFlight> p = Pending();
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].packet.data,
+            std::string(R"({"stake":{"delegator":")") + kUser.value() +
+                R"(","validator":"junovaloper1aaa","stake":{"denom":"uosmo","amount":"100"},"tx_id":1}})");
+  EXPECT_EQ(p[0].packet.timeout.timestamp_ns, kT0 + 600 * kNanosPerSecond);
+  EXPECT_EQ(Must(ExternalStaking::GetStake(osmo_.ctx(), juno_id_, kUser, kVal1)).stake.high(),
+            Amount(100));
+  EXPECT_EQ(Must(ExternalStaking::GetStake(osmo_.ctx(), juno_id_, kUser, kVal1)).stake.low(),
+            Amount(0));
+  ibc::RecvResult r = Must(relayer_->RelayPacket(p[0]));
+  EXPECT_EQ(r.ack, packets::kSuccessAckBytes);
+  // 100 uosmo at price 0.5, discount 0.4 -> floor(floor(100 * 0.5) * 0.6) = 30.
+  EXPECT_EQ(Must(consumer::VirtualStaking::BondRequest(juno_.ctx(), osmo_id_, kVal1)),
+            Amount(30));
+  Must(relayer_->RelayAck(p[0]));
+  EXPECT_EQ(Must(ExternalStaking::GetStake(osmo_.ctx(), juno_id_, kUser, kVal1)).stake.low(),
+            Amount(100));
+  EXPECT_TRUE(Must(Vault::AllPendingTxsDesc(osmo_.ctx())).empty());
+}
+
+TEST_F(AppTest, FailedReceiveWritesErrorAckAndProviderRollsBack) {
+  Connect();
+  // A stale price makes the consumer refuse the stake.
+  juno_.Advance(700000);
+  Must(Vault::StakeRemote(osmo_.ctx(), kUser, juno_id_, Amount(100), kVal1));
+  Must(provider_app_.EndBlock(osmo_.ctx()));
+  std::vector<ibc::InFlight> p = Pending();
+  ASSERT_EQ(p.size(), 1u);
+  ibc::RecvResult r = Must(relayer_->RelayPacket(p[0]));
+  EXPECT_FALSE(r.app_status.ok());
+  EXPECT_EQ(Must(packets::Ack::Decode(r.ack)).ok(), false);
+  EXPECT_EQ(Must(consumer::VirtualStaking::BondRequest(juno_.ctx(), osmo_id_, kVal1)), Amount(0));
+  Must(relayer_->RelayAck(p[0]));
+  EXPECT_EQ(Must(ExternalStaking::GetStake(osmo_.ctx(), juno_id_, kUser, kVal1)).stake.high(),
+            Amount(0));
+  EXPECT_EQ(Must(Vault::Account(osmo_.ctx(), kUser)).max_lien.high(), Amount(0));
+}
+
+TEST_F(AppTest, ProviderTimeoutRollsBack) {
+  Connect();
+  Must(Vault::StakeRemote(osmo_.ctx(), kUser, juno_id_, Amount(100), kVal1));
+  Must(provider_app_.EndBlock(osmo_.ctx()));
+  std::vector<ibc::InFlight> p = Pending();
+  ASSERT_EQ(p.size(), 1u);
+  juno_.Advance(600);
+  EXPECT_EQ(Must(relayer_->TimeOut(p[0])), ibc::Outcome::kApplied);
+  EXPECT_EQ(Must(ExternalStaking::GetStake(osmo_.ctx(), juno_id_, kUser, kVal1)).stake.high(),
+            Amount(0));
+  EXPECT_TRUE(Must(Vault::AllPendingTxsDesc(osmo_.ctx())).empty());
+  // A second timeout of the same packet is a no-op for the host.
+  EXPECT_FALSE(relayer_->TimeOut(p[0]).ok() &&
+               Must(relayer_->TimeOut(p[0])) == ibc::Outcome::kApplied);
+}
+
+TEST_F(AppTest, ConsumerResendsTimedOutPacketWithSameBytesAnd24hTimeout) {
+  channels_ = Must(Open());
+  Must(Consumer::EndBlock(juno_.ctx()).status());
+  Must(consumer_app_.EndBlock(juno_.ctx()));
+  std::vector<ibc::InFlight> p = Pending();
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].packet.timeout.timestamp_ns, kT0 + 86400 * kNanosPerSecond);
+  osmo_.Advance(86400);
+  juno_.Advance(86400);
+  Must(relayer_->TimeOut(p[0]));
+  std::vector<ibc::InFlight> again = Pending();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].packet.data, p[0].packet.data);
+  EXPECT_EQ(again[0].packet.sequence, p[0].packet.sequence + 1);
+  EXPECT_EQ(again[0].packet.timeout.timestamp_ns, kT0 + 2 * 86400 * kNanosPerSecond);
+}
+
+TEST_F(AppTest, MalformedPacketGetsErrorAck) {
+  Connect();
+  // A raw packet the provider app never produced: bytes the consumer rejects.
+  ibc::Packet raw;
+  uint64_t seq = Must(osmo_.host.SendPacket(osmo_.ctx(), provider_app_.port(), channels_.a,
+                                            ibc::Timeout::AtTimeNs(kT0 + kNanosPerSecond * 60),
+                                            R"({"stake":{"unknown":1}})"));
+  std::vector<ibc::InFlight> p = Pending();
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].packet.sequence, seq);
+  ibc::RecvResult r = Must(relayer_->RelayPacket(p[0]));
+  EXPECT_FALSE(Must(packets::Ack::Decode(r.ack)).ok());
+}
+
+TEST(AppWireTest, OutboundPacketRoundTrip) {
+  provider::OutboundPacket burn{provider::OutboundPacket::Kind::kBurn, 0, AccountAddress(),
+                                {kVal1, kVal2}, Amount(500), kOsmo, "", 0};
+  EXPECT_EQ(packets::EncodeProviderPacket(ProviderApp::ToWire(burn)),
+            R"({"burn":{"validators":["junovaloper1aaa","junovaloper1bbb"],)"
+            R"("burn":{"denom":"uosmo","amount":"500"}}})");
+  provider::OutboundPacket back = ProviderApp::FromWire(ProviderApp::ToWire(burn));
+  EXPECT_EQ(back.validators, burn.validators);
+  EXPECT_EQ(back.amount, burn.amount);
+  provider::OutboundPacket tr{provider::OutboundPacket::Kind::kTransferRewards,
+                              9223372036854775810ULL, AccountAddress(), {}, Amount(1234), kJuno,
+                              "juno1recipient0addr", 0};
+  EXPECT_EQ(packets::EncodeProviderPacket(ProviderApp::ToWire(tr)),
+            R"({"transfer_rewards":{"rewards":{"denom":"ujuno","amount":"1234"},)"
+            R"("recipient":"juno1recipient0addr","tx_id":9223372036854775810}})");
+}
+
+TEST(AppWireTest, ConsumerPacketsMatchReferenceExamples) {
+  consumer::InternalUnstakePacket iu{AccountAddress("osmo1qqxyz0user"),
+                                     ValidatorAddress("junovaloper1abcdef"),
+                                     consumer::Coin{kJuno, Amount(300)},
+                                     consumer::Coin{kOsmo, Amount(999)}};
+  EXPECT_EQ(packets::EncodeConsumerPacket(ConsumerApp::ToWire(iu)),
+            R"({"internal_unstake":{"delegator":"osmo1qqxyz0user","validator":"junovaloper1abcdef",)"
+            R"("normalize_amount":{"denom":"ujuno","amount":"300"},)"
+            R"("inverted_amount":{"denom":"uosmo","amount":"999"}}})");
+  consumer::ValsetUpdatePacket vu;
+  vu.height = 20000;
+  vu.time_s = 1700000000;
+  vu.removals = {ValidatorAddress("junovaloper1abcdef")};
+  vu.jailed = {ValidatorAddress("junovaloper1abcdef")};
+  vu.slashed = {consumer::SlashInfoPacket{ValidatorAddress("junovaloper1abcdef"), 19990,
+                                          1699999940, 100, consumer::Coin{kOsmo, Amount(16)},
+                                          "0.1"}};
+  const std::string expected =
+      R"({"valset_update":{"height":20000,"time":1700000000,"additions":[],)"
+      R"("removals":["junovaloper1abcdef"],"updated":[],"jailed":["junovaloper1abcdef"],)"
+      R"("unjailed":[],"tombstoned":[],"slashed":[{"address":"junovaloper1abcdef",)"
+      R"("infraction_height":19990,"infraction_time":1699999940,"power":100,)"
+      R"("slash_amount":{"denom":"uosmo","amount":"16"},"slash_ratio":"0.1"}]}})";
+  EXPECT_EQ(packets::EncodeConsumerPacket(ConsumerApp::ToWire(vu)), expected);
+  auto back = ConsumerApp::FromWire(Must(packets::DecodeConsumerPacket(expected)));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(std::get<consumer::ValsetUpdatePacket>(*back), vu);
+  EXPECT_EQ(ConsumerApp::TimeoutSeconds(vu), 86400u);
+  EXPECT_EQ(ConsumerApp::TimeoutSeconds(iu), 3600u);
+}
+
+}  // namespace
+}  // namespace mesh::app

@@ -1,0 +1,573 @@
+#include "tests/harness/network.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "absl/strings/str_cat.h"
+#include "core/json.h"
+#include "core/kv.h"
+#include "core/rocksdb_store.h"
+#include "core/status.h"
+#include "mesh/app/node_module.h"
+#include "mesh/consumer/consumer.h"
+#include "mesh/consumer/outbox.h"
+#include "mesh/consumer/price_feed.h"
+#include "mesh/consumer/virtual_staking.h"
+#include "mesh/provider/external_staking.h"
+#include "mesh/provider/local_staking.h"
+#include "mesh/provider/vault.h"
+#include "node/staking_msgs.h"
+#include "node/tx.h"
+#include "staking/bank.h"
+
+namespace mesh::harness {
+namespace {
+
+using consumer::Consumer;
+using consumer::ProviderId;
+using provider::ConsumerId;
+using provider::ExternalStaking;
+using staking::Bank;
+using staking::Staking;
+
+constexpr char kRewardsFunder[] = "rewards-funder";
+const Amount kRewardsFunds(1000000000000000ULL);
+
+std::pair<std::string, std::string> PairKey(const std::string& a, const std::string& b) {
+  return a < b ? std::make_pair(a, b) : std::make_pair(b, a);
+}
+
+std::string Quote(std::string_view s) {
+  std::string out;
+  WriteJsonString(s, out);
+  return out;
+}
+
+}  // namespace
+
+struct Network::Node {
+  ChainSpec spec;
+  std::unique_ptr<node::Chain> chain;
+  ibc::Host host;
+  std::unique_ptr<app::ProviderApp> provider_app;
+  std::unique_ptr<app::ConsumerApp> consumer_app;
+  std::vector<LinkSpec> provides;  // links where this chain is the provider
+  std::vector<LinkSpec> consumes;  // links where this chain is the consumer
+  Amount genesis_supply;
+  Amount slash_burned;
+};
+
+Network::Network(NetworkSpec spec) : spec_(std::move(spec)) {}
+Network::~Network() {
+  relayers_.clear();  // they reference the hosts and chains
+}
+
+absl::StatusOr<std::unique_ptr<Network>> Network::Create(NetworkSpec spec) {
+  std::unique_ptr<Network> net(new Network(std::move(spec)));
+  MESH_RETURN_IF_ERROR(net->Build());
+  return net;
+}
+
+// ---------------------------------------------------------------- building
+
+absl::Status Network::Build() {
+  for (const ChainSpec& cs : spec_.chains) {
+    auto n = std::make_unique<Node>();
+    n->spec = cs;
+    n->spec.staking.bond_denom = cs.denom;
+    std::unique_ptr<DurableStore> store;
+    if (cs.rocksdb_dir.empty()) {
+      store = std::make_unique<MemStore>();
+    } else {
+      MESH_ASSIGN_OR_RETURN(store, RocksDbStore::Open(cs.rocksdb_dir));
+    }
+    MESH_ASSIGN_OR_RETURN(n->chain, node::Chain::Open(std::move(store),
+                                                      node::ChainConfig{cs.id, cs.prefix}));
+    if (!nodes_.emplace(cs.id, std::move(n)).second) {
+      return absl::InvalidArgumentError("duplicate chain id " + cs.id);
+    }
+  }
+  for (const LinkSpec& l : spec_.links) {
+    if (!nodes_.contains(l.provider) || !nodes_.contains(l.consumer) || l.provider == l.consumer) {
+      return absl::InvalidArgumentError("bad link " + l.provider + " -> " + l.consumer);
+    }
+    nodes_[l.provider]->provides.push_back(l);
+    nodes_[l.consumer]->consumes.push_back(l);
+  }
+  for (auto& [id, n] : nodes_) {
+    node::InstallStakingModule(*n->chain);
+    if (!n->consumes.empty()) {
+      n->consumer_app = std::make_unique<app::ConsumerApp>(&n->host);
+      MESH_RETURN_IF_ERROR(n->host.BindPort(n->consumer_app->port(), n->consumer_app.get()));
+      app::InstallConsumer(*n->chain, *n->consumer_app);
+    }
+    if (!n->provides.empty()) {
+      n->provider_app = std::make_unique<app::ProviderApp>(&n->host);
+      MESH_RETURN_IF_ERROR(n->host.BindPort(n->provider_app->port(), n->provider_app.get()));
+      app::InstallProvider(*n->chain, *n->provider_app);
+    }
+  }
+  for (auto a = nodes_.begin(); a != nodes_.end(); ++a) {
+    for (auto b = std::next(a); b != nodes_.end(); ++b) {
+      Node* na = a->second.get();
+      Node* nb = b->second.get();
+      relayers_[{a->first, b->first}] = std::make_unique<ibc::Relayer>(
+          ibc::Endpoint{&na->host, [na] { return na->chain->QueryContext(); }},
+          ibc::Endpoint{&nb->host, [nb] { return nb->chain->QueryContext(); }});
+    }
+  }
+  for (auto& [id, n] : nodes_) MESH_RETURN_IF_ERROR(Genesis(*n));
+  MESH_RETURN_IF_ERROR(BeginAll(spec_.block_seconds));
+  return OpenChannels();
+}
+
+absl::Status Network::Genesis(Node& n) {
+  const ChainSpec& cs = n.spec;
+  return n.chain->InitGenesis(spec_.genesis_time_ns, [&](const Context& ctx) -> absl::Status {
+    MESH_RETURN_IF_ERROR(Staking::InitGenesis(ctx, n.spec.staking));
+    for (const auto& [user, funds] : cs.accounts) {
+      MESH_RETURN_IF_ERROR(Bank::Mint(ctx, Address(cs.id, user), cs.denom, funds));
+    }
+    MESH_RETURN_IF_ERROR(Bank::Mint(ctx, Address(cs.id, kRewardsFunder), cs.denom, kRewardsFunds));
+    for (const ValidatorSpec& v : cs.validators) {
+      const AccountAddress op = Address(cs.id, "val/" + v.name);
+      MESH_RETURN_IF_ERROR(Bank::Mint(ctx, op, cs.denom, v.self_bond));
+      MESH_RETURN_IF_ERROR(
+          Staking::CreateValidator(ctx, Valoper(cs.id, v.name), op, v.self_bond, v.commission));
+    }
+    MESH_RETURN_IF_ERROR(Staking::EndBlock(ctx).status());
+    if (!n.provides.empty()) {
+      std::optional<provider::LocalStakingConfig> local;
+      if (cs.local_staking) {
+        local = provider::LocalStakingConfig{cs.denom, cs.local_slash_dsign, cs.local_slash_offline};
+      }
+      MESH_RETURN_IF_ERROR(provider::Vault::Init(ctx, cs.denom, local));
+    }
+    for (const LinkSpec& l : n.provides) {
+      provider::ExternalConfig cfg{cs.denom, node(l.consumer).spec.denom, l.unbonding_period_s,
+                                   l.slash_dsign, l.slash_offline, false};
+      MESH_RETURN_IF_ERROR(ExternalStaking::Init(ctx, ConsumerId(l.consumer), cfg));
+      const ConnectionId conn = relayer(l.provider, l.consumer).connection(SideOf(cs.id, l.consumer));
+      MESH_RETURN_IF_ERROR(app::ProviderApp::AuthorizeConsumer(
+          ctx, ConsumerId(l.consumer), app::RemoteContact{conn, PortId(app::kConsumerPort)}));
+    }
+    if (!n.consumes.empty()) {
+      consumer::ModuleParams mp;
+      mp.authority = Address(cs.id, "gov");
+      mp.total_max_cap = cs.total_max_cap;
+      mp.epoch_length = cs.epoch_length;
+      MESH_RETURN_IF_ERROR(Consumer::InitGenesis(ctx, mp));
+    }
+    for (const LinkSpec& l : n.consumes) {
+      const ProviderId p(l.provider);
+      const AccountAddress gov = Address(cs.id, "gov");
+      consumer::ProviderSetup setup{node(l.provider).spec.denom, l.discount,
+                                    Address(cs.id, "oracle"), l.price_ttl_s, l.max_retrieve};
+      MESH_RETURN_IF_ERROR(Consumer::RegisterProvider(ctx, gov, p, setup));
+      MESH_RETURN_IF_ERROR(consumer::PriceFeed::SetPrice(ctx, gov, p, l.price));
+      MESH_RETURN_IF_ERROR(Consumer::SetMaxCap(ctx, gov, p, l.max_cap));
+      const ConnectionId conn = relayer(l.consumer, l.provider).connection(SideOf(cs.id, l.provider));
+      MESH_RETURN_IF_ERROR(app::ConsumerApp::RegisterProviderConnection(ctx, p, conn));
+    }
+    MESH_ASSIGN_OR_RETURN(n.genesis_supply, Bank::Supply(ctx, cs.denom));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Network::OpenChannels() {
+  for (const LinkSpec& l : spec_.links) {
+    ibc::Relayer& r = relayer(l.consumer, l.provider);
+    absl::StatusOr<ibc::ChannelPair> ch =
+        r.OpenChannel(SideOf(l.consumer, l.provider), PortId(app::kConsumerPort),
+                      PortId(app::kProviderPort), ibc::Order::kUnordered, "");
+    if (!ch.ok()) {
+      return absl::Status(ch.status().code(), absl::StrCat("opening ", l.provider, " -> ",
+                                                           l.consumer, ": ", ch.status().message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- blocks
+
+absl::Status Network::EndAll() {
+  for (auto& [id, n] : nodes_) {
+    absl::Status s = n->chain->EndBlock();
+    if (!s.ok()) return absl::Status(s.code(), absl::StrCat(id, " EndBlock: ", s.message()));
+    MESH_RETURN_IF_ERROR(n->chain->Commit().status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Network::BeginAll(uint64_t seconds) {
+  for (auto& [id, n] : nodes_) {
+    MESH_RETURN_IF_ERROR(n->chain->BeginBlock(n->chain->time_ns() + seconds * kNanosPerSecond));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Network::AdvanceTime(uint64_t seconds) {
+  MESH_RETURN_IF_ERROR(EndAll());
+  MESH_RETURN_IF_ERROR(BeginAll(seconds));
+  if (spec_.auto_relay) MESH_RETURN_IF_ERROR(RelayAll().status());
+  if (spec_.check_invariants) MESH_RETURN_IF_ERROR(CheckInvariants());
+  return absl::OkStatus();
+}
+
+absl::Status Network::AdvanceBlock() { return AdvanceTime(spec_.block_seconds); }
+
+absl::Status Network::AdvanceBlocks(int n) {
+  for (int i = 0; i < n; ++i) MESH_RETURN_IF_ERROR(AdvanceBlock());
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- names
+
+Network::Node& Network::node(const std::string& id) {
+  auto it = nodes_.find(id);
+  MESH_CHECK(it != nodes_.end());
+  return *it->second;
+}
+
+const Network::Node& Network::node(const std::string& id) const {
+  auto it = nodes_.find(id);
+  MESH_CHECK(it != nodes_.end());
+  return *it->second;
+}
+
+node::Chain& Network::chain(const std::string& id) { return *node(id).chain; }
+ibc::Host& Network::host(const std::string& id) { return node(id).host; }
+Context Network::ctx(const std::string& id) { return node(id).chain->QueryContext(); }
+const ChainSpec& Network::chain_spec(const std::string& id) const { return node(id).spec; }
+
+PrivateKey Network::Key(const std::string& chain, const std::string& user) const {
+  return PrivateKey::FromSeed(chain + "/" + user);
+}
+
+AccountAddress Network::Address(const std::string& chain, const std::string& user) const {
+  return AccountAddress(node(chain).chain->AddressOf(Key(chain, user).PublicKey()));
+}
+
+ValidatorAddress Network::Valoper(const std::string& chain, const std::string& validator) const {
+  absl::StatusOr<ValidatorAddress> v = node::ValoperOfAccount(Address(chain, "val/" + validator));
+  MESH_CHECK_OK(v.status());
+  return *v;
+}
+
+Amount Network::slash_burned(const std::string& chain) const { return node(chain).slash_burned; }
+
+// ---------------------------------------------------------------- user actions
+
+absl::Status Network::Tx(const std::string& chain, const std::string& user,
+                         const std::string& type, const std::string& body) {
+  node::Chain& c = *node(chain).chain;
+  const PrivateKey key = Key(chain, user);
+  node::Tx tx;
+  tx.chain_id = chain;
+  tx.pubkey = key.PublicKey();
+  MESH_ASSIGN_OR_RETURN(tx.nonce, c.NextNonce(Address(chain, user)));
+  tx.msgs.push_back(node::Msg{type, body});
+  node::TxResult r = c.DeliverTx(node::SignTx(key, std::move(tx)));
+  if (r.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(r.code), type + ": " + r.log);
+}
+
+absl::Status Network::Bond(const std::string& chain, const std::string& user, Amount amount) {
+  return Tx(chain, user, "vault/bond", absl::StrCat(R"({"amount":")", amount.ToString(), "\"}"));
+}
+
+absl::Status Network::Unbond(const std::string& chain, const std::string& user, Amount amount) {
+  return Tx(chain, user, "vault/unbond", absl::StrCat(R"({"amount":")", amount.ToString(), "\"}"));
+}
+
+absl::Status Network::StakeLocal(const std::string& chain, const std::string& user,
+                                 const std::string& validator, Amount amount) {
+  return Tx(chain, user, "vault/stake_local",
+            absl::StrCat(R"({"validator":)", Quote(Valoper(chain, validator).value()),
+                         R"(,"amount":")", amount.ToString(), "\"}"));
+}
+
+absl::Status Network::StakeRemote(const std::string& provider, const std::string& user,
+                                  const std::string& consumer, const std::string& validator,
+                                  Amount amount) {
+  return Tx(provider, user, "vault/stake_remote",
+            absl::StrCat(R"({"consumer":)", Quote(consumer), R"(,"validator":)",
+                         Quote(Valoper(consumer, validator).value()), R"(,"amount":")",
+                         amount.ToString(), "\"}"));
+}
+
+absl::Status Network::UnstakeRemote(const std::string& provider, const std::string& user,
+                                    const std::string& consumer, const std::string& validator,
+                                    Amount amount) {
+  return Tx(provider, user, "external/unstake",
+            absl::StrCat(R"({"consumer":)", Quote(consumer), R"(,"validator":)",
+                         Quote(Valoper(consumer, validator).value()), R"(,"amount":")",
+                         amount.ToString(), "\"}"));
+}
+
+absl::Status Network::WithdrawUnbonded(const std::string& provider, const std::string& user,
+                                       const std::string& consumer) {
+  return Tx(provider, user, "external/withdraw_unbonded",
+            absl::StrCat(R"({"consumer":)", Quote(consumer), "}"));
+}
+
+absl::Status Network::WithdrawRewards(const std::string& provider, const std::string& user,
+                                      const std::string& consumer, const std::string& validator) {
+  return Tx(provider, user, "external/withdraw_rewards",
+            absl::StrCat(R"({"consumer":)", Quote(consumer), R"(,"validator":)",
+                         Quote(Valoper(consumer, validator).value()), R"(,"remote_recipient":)",
+                         Quote(Address(consumer, user).value()), "}"));
+}
+
+absl::Status Network::SetPrice(const std::string& consumer, const std::string& provider,
+                               Dec price) {
+  return Tx(consumer, "oracle", "consumer/set_price",
+            absl::StrCat(R"({"provider":)", Quote(provider), R"(,"price":")", price.ToString(),
+                         "\"}"));
+}
+
+absl::Status Network::SetMaxCap(const std::string& consumer, const std::string& provider,
+                                Amount cap) {
+  return Tx(consumer, "gov", "consumer/set_max_cap",
+            absl::StrCat(R"({"provider":)", Quote(provider), R"(,"cap":")", cap.ToString(),
+                         "\"}"));
+}
+
+absl::Status Network::AllocateRewards(const std::string& chain, Amount amount) {
+  const AccountAddress funder = Address(chain, kRewardsFunder);
+  const Denom denom = node(chain).spec.denom;
+  return node(chain).chain->RunAtomic([&](const Context& c) {
+    return Staking::AllocateRewards(c, funder, denom, amount);
+  });
+}
+
+// ---------------------------------------------------------------- relayer
+
+ibc::Relayer& Network::relayer(const std::string& a, const std::string& b) {
+  auto it = relayers_.find(PairKey(a, b));
+  MESH_CHECK(it != relayers_.end());
+  return *it->second;
+}
+
+ibc::Side Network::SideOf(const std::string& chain, const std::string& other) const {
+  return chain < other ? ibc::Side::kA : ibc::Side::kB;
+}
+
+absl::StatusOr<ibc::RelayStats> Network::RelayAll() {
+  ibc::RelayStats total;
+  for (int round = 0; round < 10; ++round) {
+    int progress = 0;
+    for (auto& [pair, r] : relayers_) {
+      absl::StatusOr<ibc::RelayStats> s = r->RelayAll();
+      if (!s.ok()) {
+        return absl::Status(s.status().code(), absl::StrCat("relaying ", pair.first, "<->",
+                                                            pair.second, ": ", s.status().message()));
+      }
+      progress += s->received + s->acknowledged + s->timed_out;
+      total.received += s->received;
+      total.acknowledged += s->acknowledged;
+      total.timed_out += s->timed_out;
+    }
+    if (progress == 0) break;
+  }
+  return total;
+}
+
+absl::StatusOr<std::vector<ibc::InFlight>> Network::Pending(const std::string& from,
+                                                            const std::string& to) {
+  MESH_ASSIGN_OR_RETURN(std::vector<ibc::InFlight> all, relayer(from, to).PendingPackets());
+  std::vector<ibc::InFlight> out;
+  for (auto& p : all) {
+    if (p.from == SideOf(from, to)) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+absl::StatusOr<ChannelId> Network::ProviderChannel(const std::string& provider,
+                                                   const std::string& consumer) {
+  MESH_ASSIGN_OR_RETURN(std::optional<ChannelId> ch,
+                        app::ProviderApp::ChannelOf(ctx(provider), ConsumerId(consumer)));
+  if (!ch.has_value()) return absl::NotFoundError("no channel " + provider + " -> " + consumer);
+  return *ch;
+}
+
+absl::StatusOr<ChannelId> Network::ConsumerChannel(const std::string& consumer,
+                                                   const std::string& provider) {
+  MESH_ASSIGN_OR_RETURN(std::optional<ChannelId> ch,
+                        app::ConsumerApp::ChannelOf(ctx(consumer), ProviderId(provider)));
+  if (!ch.has_value()) return absl::NotFoundError("no channel " + consumer + " <- " + provider);
+  return *ch;
+}
+
+// ---------------------------------------------------------------- misbehaviour
+
+absl::Status Network::Misbehave(const std::string& chain,
+                                const std::function<absl::Status(const Context&)>& fn) {
+  Node& n = node(chain);
+  MESH_ASSIGN_OR_RETURN(Amount before, Bank::Supply(ctx(chain), n.spec.denom));
+  MESH_RETURN_IF_ERROR(n.chain->RunAtomic(fn));
+  MESH_ASSIGN_OR_RETURN(Amount after, Bank::Supply(ctx(chain), n.spec.denom));
+  MESH_ASSIGN_OR_RETURN(Amount burned, before.Sub(after));
+  MESH_ASSIGN_OR_RETURN(n.slash_burned, n.slash_burned.Add(burned));
+  return absl::OkStatus();
+}
+
+absl::Status Network::Jail(const std::string& chain, const std::string& validator) {
+  const ValidatorAddress v = Valoper(chain, validator);
+  return Misbehave(chain, [&](const Context& c) { return Staking::Jail(c, v); });
+}
+
+absl::Status Network::Unjail(const std::string& chain, const std::string& validator) {
+  return Tx(chain, "val/" + validator, "slashing/unjail", "{}");
+}
+
+absl::Status Network::Tombstone(const std::string& chain, const std::string& validator) {
+  const ValidatorAddress v = Valoper(chain, validator);
+  return Misbehave(chain, [&](const Context& c) { return Staking::Tombstone(c, v); });
+}
+
+absl::Status Network::DoubleSign(const std::string& chain, const std::string& validator,
+                                 uint64_t infraction_height) {
+  const ValidatorAddress v = Valoper(chain, validator);
+  const bool local = !node(chain).provides.empty() && node(chain).spec.local_staking;
+  return Misbehave(chain, [&](const Context& c) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(staking::Validator val, Validator(chain, validator));
+    MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(c));
+    MESH_RETURN_IF_ERROR(Staking::HandleDoubleSign(
+        c, v, static_cast<int64_t>(infraction_height), val.PotentialPower(params.power_reduction)));
+    if (!local) return absl::OkStatus();
+    return provider::LocalStaking::Jailing(c, {}, {v});
+  });
+}
+
+absl::Status Network::Downtime(const std::string& chain, const std::string& validator,
+                               uint64_t infraction_height) {
+  const ValidatorAddress v = Valoper(chain, validator);
+  const bool local = !node(chain).provides.empty() && node(chain).spec.local_staking;
+  return Misbehave(chain, [&](const Context& c) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(staking::Validator val, Validator(chain, validator));
+    MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(c));
+    MESH_RETURN_IF_ERROR(Staking::HandleDowntime(
+        c, v, static_cast<int64_t>(infraction_height), val.PotentialPower(params.power_reduction)));
+    if (!local) return absl::OkStatus();
+    return provider::LocalStaking::Jailing(c, {v}, {});
+  });
+}
+
+// ---------------------------------------------------------------- queries
+
+absl::StatusOr<Amount> Network::Balance(const std::string& chain, const AccountAddress& who) {
+  return Bank::Balance(ctx(chain), who, node(chain).spec.denom);
+}
+
+absl::StatusOr<Amount> Network::UserBalance(const std::string& chain, const std::string& user) {
+  return Balance(chain, Address(chain, user));
+}
+
+absl::StatusOr<provider::Stake> Network::ExternalStake(const std::string& provider,
+                                                       const std::string& user,
+                                                       const std::string& consumer,
+                                                       const std::string& validator) {
+  return ExternalStaking::GetStake(ctx(provider), ConsumerId(consumer), Address(provider, user),
+                                   Valoper(consumer, validator));
+}
+
+absl::StatusOr<Amount> Network::BondRequest(const std::string& consumer,
+                                            const std::string& provider,
+                                            const std::string& validator) {
+  return consumer::VirtualStaking::BondRequest(ctx(consumer), ProviderId(provider),
+                                               Valoper(consumer, validator));
+}
+
+absl::StatusOr<Amount> Network::VirtualDelegation(const std::string& consumer,
+                                                  const std::string& provider,
+                                                  const std::string& validator) {
+  return consumer::VirtualStaking::ActualDelegation(ctx(consumer), ProviderId(provider),
+                                                    Valoper(consumer, validator));
+}
+
+absl::StatusOr<staking::Validator> Network::Validator(const std::string& chain,
+                                                      const std::string& validator) {
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> v,
+                        Staking::GetValidator(ctx(chain), Valoper(chain, validator)));
+  if (!v.has_value()) return absl::NotFoundError("no validator " + validator + " on " + chain);
+  return *v;
+}
+
+// ---------------------------------------------------------------- invariants
+
+absl::Status Network::CheckInvariants() {
+  for (auto& [id, n] : nodes_) MESH_RETURN_IF_ERROR(CheckChain(*n));
+  for (const LinkSpec& l : spec_.links) MESH_RETURN_IF_ERROR(CheckLink(l));
+  return absl::OkStatus();
+}
+
+absl::Status Network::CheckChain(Node& n) {
+  const Context c = n.chain->QueryContext();
+  const std::string& id = n.spec.id;
+  MESH_ASSIGN_OR_RETURN(Amount supply, Bank::Supply(c, n.spec.denom));
+  MESH_ASSIGN_OR_RETURN(Amount sum, Bank::SumBalances(c, n.spec.denom));
+  if (supply != sum) {
+    return absl::InternalError(absl::StrCat(id, ": supply ", supply.ToString(),
+                                            " != sum of balances ", sum.ToString()));
+  }
+  Amount expected = n.genesis_supply;
+  for (const LinkSpec& l : n.consumes) {
+    MESH_ASSIGN_OR_RETURN(consumer::ProviderState st, Consumer::GetState(c, ProviderId(l.provider)));
+    MESH_ASSIGN_OR_RETURN(expected, expected.Add(st.minted));
+    MESH_ASSIGN_OR_RETURN(expected, expected.Sub(st.burned));
+  }
+  MESH_ASSIGN_OR_RETURN(expected, expected.Sub(n.slash_burned));
+  if (supply != expected) {
+    return absl::InternalError(absl::StrCat(id, ": supply ", supply.ToString(),
+                                            " != genesis + minted - burned - slashed = ",
+                                            expected.ToString()));
+  }
+  MESH_RETURN_IF_ERROR(Staking::CheckInvariants(c));
+  if (!n.provides.empty()) MESH_RETURN_IF_ERROR(provider::Vault::CheckInvariants(c));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Network::LinkQuiet(const LinkSpec& l) {
+  ibc::Relayer& r = relayer(l.provider, l.consumer);
+  MESH_ASSIGN_OR_RETURN(std::vector<ibc::InFlight> packets, r.PendingPackets());
+  MESH_ASSIGN_OR_RETURN(std::vector<ibc::InFlight> acks, r.PendingAcks());
+  if (!packets.empty() || !acks.empty()) return false;
+  MESH_ASSIGN_OR_RETURN(auto out_p, ExternalStaking::Outbox(ctx(l.provider), ConsumerId(l.consumer)));
+  MESH_ASSIGN_OR_RETURN(auto out_c, consumer::Outbox::Peek(ctx(l.consumer), ProviderId(l.provider)));
+  return out_p.empty() && out_c.empty();
+}
+
+absl::Status Network::CheckLink(const LinkSpec& l) {
+  MESH_ASSIGN_OR_RETURN(bool quiet, LinkQuiet(l));
+  if (!quiet) return absl::OkStatus();
+  const Context pc = ctx(l.provider);
+  const Context cc = ctx(l.consumer);
+  for (const ValidatorSpec& vs : node(l.consumer).spec.validators) {
+    const ValidatorAddress v = Valoper(l.consumer, vs.name);
+    Amount provider_sum, consumer_sum;
+    for (const auto& [user, funds] : node(l.provider).spec.accounts) {
+      const AccountAddress a = Address(l.provider, user);
+      MESH_ASSIGN_OR_RETURN(provider::Stake s,
+                            ExternalStaking::GetStake(pc, ConsumerId(l.consumer), a, v));
+      if (s.stake.low() != s.stake.high()) {
+        return absl::InternalError(absl::StrCat(l.provider, "->", l.consumer, ": stake of ", user,
+                                                " on ", vs.name, " in flight with no packet"));
+      }
+      MESH_ASSIGN_OR_RETURN(provider_sum, provider_sum.Add(s.stake.high()));
+      MESH_ASSIGN_OR_RETURN(std::optional<consumer::DelegationRecord> rec,
+                            consumer::VirtualStaking::GetRecord(cc, ProviderId(l.provider), a, v));
+      if (rec.has_value()) {
+        MESH_ASSIGN_OR_RETURN(consumer_sum, consumer_sum.Add(rec->remote));
+      }
+    }
+    if (provider_sum != consumer_sum) {
+      return absl::InternalError(absl::StrCat(
+          l.provider, "->", l.consumer, " disagree on ", vs.name, ": provider ",
+          provider_sum.ToString(), ", consumer ", consumer_sum.ToString()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace mesh::harness

@@ -1,0 +1,236 @@
+// Network: N mesh-security chains in one process, joined by in-process
+// relayers — the test bed of the cross-chain tests and of the scenario
+// runner.
+//
+// Each chain is a node::Chain on its own store (MemStore, or RocksDB when
+// ChainSpec::rocksdb_dir is set) with native staking, plus the provider
+// role (vault, local staking, one external staking per consumer) if it
+// provides to some chain and the consumer role if it consumes from some
+// chain; each has its own ibc::Host. One ibc::Relayer joins every pair of
+// chains (one connection per pair; chain ids order the pair: the smaller id
+// is side A). For every link the consumer opens the channel at start-up.
+//
+// Block model: every chain ALWAYS has an open block. User transactions,
+// relayer steps and misbehaviour happen in the current block of the chains
+// they touch. AdvanceBlock() ends and commits the current block on every
+// chain, begins the next one (time += block_seconds), relays every pending
+// packet, ack and due timeout when auto-relay is on, and checks the
+// invariants when that is on. Packets queued by a role are sent at the end
+// of the block that queued them, so with auto-relay a packet is received in
+// the next block and its ack processed in that same block.
+//
+// Invariants (CheckInvariants): per chain, the bank supply equals the sum
+// of balances and equals genesis supply + virtual tokens minted - burned by
+// the consumer role - tokens burned by the misbehaviour this harness
+// injected; the vault invariants; and for each link with nothing queued or
+// in flight in either direction, provider and consumer agree on every
+// validator's stake (Σ users' external stake == Σ the consumer's records'
+// provider-denom amounts) and no stake is mid-flight (low == high).
+//
+// Not thread-safe. Deterministic (names, keys and times are derived from
+// the spec).
+#ifndef MESHSEC_TESTS_HARNESS_NETWORK_H_
+#define MESHSEC_TESTS_HARNESS_NETWORK_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/amount.h"
+#include "core/context.h"
+#include "core/crypto.h"
+#include "core/dec.h"
+#include "core/ids.h"
+#include "ibc/host.h"
+#include "ibc/relayer.h"
+#include "mesh/app/consumer_app.h"
+#include "mesh/app/provider_app.h"
+#include "mesh/provider/types.h"
+#include "node/chain.h"
+#include "staking/staking.h"
+
+namespace mesh::harness {
+
+struct ValidatorSpec {
+  std::string name;      // key seed; the operator is Address(chain, "val/<name>")
+  Amount self_bond;      // minted to the operator at genesis and self-delegated
+  Dec commission;
+};
+
+struct ChainSpec {
+  std::string id;              // chain id; also its ConsumerId / ProviderId elsewhere
+  std::string prefix;          // bech32 prefix of its addresses
+  Denom denom;                 // staking, vault and reward denom
+  staking::Params staking;     // bond_denom is forced to `denom`
+  std::vector<ValidatorSpec> validators;
+  std::vector<std::pair<std::string, Amount>> accounts;  // user name, genesis funds
+  // Provider role.
+  bool local_staking = true;
+  Dec local_slash_dsign = Dec::FromRaw(Dec::kOne / 20);
+  Dec local_slash_offline = Dec::FromRaw(Dec::kOne / 100);
+  // Consumer role.
+  uint64_t epoch_length = 10;
+  Amount total_max_cap = Amount(1000000000000);
+  // Empty: MemStore. Otherwise a fresh RocksDB at this path.
+  std::string rocksdb_dir;
+};
+
+// `provider` lends stake to `consumer`.
+struct LinkSpec {
+  std::string provider;
+  std::string consumer;
+  Dec price = Dec::One();   // consumer tokens per provider token
+  Dec discount = Dec::Zero();
+  Amount max_cap = Amount(1000000000);
+  uint64_t price_ttl_s = 100ULL * 365 * 86400;
+  uint32_t max_retrieve = 50;
+  uint64_t unbonding_period_s = 1000;
+  Dec slash_dsign = Dec::FromRaw(Dec::kOne / 10);
+  Dec slash_offline = Dec::FromRaw(Dec::kOne / 100);
+};
+
+struct NetworkSpec {
+  std::vector<ChainSpec> chains;
+  std::vector<LinkSpec> links;
+  uint64_t genesis_time_ns = 1700000000ULL * kNanosPerSecond;
+  uint64_t block_seconds = 5;
+  bool auto_relay = true;
+  bool check_invariants = true;
+};
+
+class Network {
+ public:
+  // Builds every chain, runs genesis, begins block 1 everywhere and opens
+  // the channel of every link (the initial valset updates are sent at the
+  // end of block 1 and delivered by the first AdvanceBlock with auto-relay).
+  static absl::StatusOr<std::unique_ptr<Network>> Create(NetworkSpec spec);
+  ~Network();
+
+  // ---- blocks ----
+  absl::Status AdvanceBlock();
+  absl::Status AdvanceBlocks(int n);
+  // One block whose time is `seconds` after the previous one.
+  absl::Status AdvanceTime(uint64_t seconds);
+  void set_auto_relay(bool on) { spec_.auto_relay = on; }
+  void set_check_invariants(bool on) { spec_.check_invariants = on; }
+
+  // ---- chains and names ----
+  node::Chain& chain(const std::string& id);
+  ibc::Host& host(const std::string& id);
+  // Read/write view of the chain's open block (for queries and for setup
+  // shortcuts; writes bypass transactions).
+  Context ctx(const std::string& id);
+  const ChainSpec& chain_spec(const std::string& id) const;
+  AccountAddress Address(const std::string& chain, const std::string& user) const;
+  ValidatorAddress Valoper(const std::string& chain, const std::string& validator) const;
+  PrivateKey Key(const std::string& chain, const std::string& user) const;
+
+  // ---- user actions (signed txs in the current block) ----
+  // Signs and delivers one message; the error carries the tx log.
+  absl::Status Tx(const std::string& chain, const std::string& user, const std::string& type,
+                  const std::string& body);
+  absl::Status Bond(const std::string& chain, const std::string& user, Amount amount);
+  absl::Status Unbond(const std::string& chain, const std::string& user, Amount amount);
+  absl::Status StakeLocal(const std::string& chain, const std::string& user,
+                          const std::string& validator, Amount amount);
+  // `validator` is a validator name of `consumer`.
+  absl::Status StakeRemote(const std::string& provider, const std::string& user,
+                           const std::string& consumer, const std::string& validator,
+                           Amount amount);
+  absl::Status UnstakeRemote(const std::string& provider, const std::string& user,
+                             const std::string& consumer, const std::string& validator,
+                             Amount amount);
+  absl::Status WithdrawUnbonded(const std::string& provider, const std::string& user,
+                                const std::string& consumer);
+  // Rewards go to Address(consumer, user).
+  absl::Status WithdrawRewards(const std::string& provider, const std::string& user,
+                               const std::string& consumer, const std::string& validator);
+  absl::Status SetPrice(const std::string& consumer, const std::string& provider, Dec price);
+  absl::Status SetMaxCap(const std::string& consumer, const std::string& provider, Amount cap);
+  // Pays `amount` of the chain's denom as staking rewards to its bonded
+  // validators (from a funding account minted at genesis for the purpose).
+  absl::Status AllocateRewards(const std::string& chain, Amount amount);
+
+  // ---- relayer ----
+  ibc::Relayer& relayer(const std::string& a, const std::string& b);
+  // The side of `chain` on relayer(chain, other).
+  ibc::Side SideOf(const std::string& chain, const std::string& other) const;
+  // Relays everything pending between every pair until quiet.
+  absl::StatusOr<ibc::RelayStats> RelayAll();
+  // Packets sent by `from` to `to`, not yet received.
+  absl::StatusOr<std::vector<ibc::InFlight>> Pending(const std::string& from,
+                                                     const std::string& to);
+  // The channel of a link on the provider / consumer.
+  absl::StatusOr<ChannelId> ProviderChannel(const std::string& provider,
+                                            const std::string& consumer);
+  absl::StatusOr<ChannelId> ConsumerChannel(const std::string& consumer,
+                                            const std::string& provider);
+
+  // ---- misbehaviour (native staking handlers, atomically in the block) ----
+  absl::Status Jail(const std::string& chain, const std::string& validator);
+  // Signed "slashing/unjail" by the validator's operator.
+  absl::Status Unjail(const std::string& chain, const std::string& validator);
+  absl::Status Tombstone(const std::string& chain, const std::string& validator);
+  // Evidence of a double sign at `infraction_height` (slash, jail forever,
+  // tombstone); on a provider with local staking the local stakers are
+  // slashed as well (reference sudo `jailing`).
+  absl::Status DoubleSign(const std::string& chain, const std::string& validator,
+                          uint64_t infraction_height);
+  // Liveness fault at `infraction_height` (slash, jail).
+  absl::Status Downtime(const std::string& chain, const std::string& validator,
+                        uint64_t infraction_height);
+
+  // ---- queries ----
+  absl::StatusOr<Amount> Balance(const std::string& chain, const AccountAddress& who);
+  absl::StatusOr<Amount> UserBalance(const std::string& chain, const std::string& user);
+  absl::StatusOr<provider::Stake> ExternalStake(const std::string& provider,
+                                                const std::string& user,
+                                                const std::string& consumer,
+                                                const std::string& validator);
+  // The consumer's requested virtual stake from `provider` on `validator`.
+  absl::StatusOr<Amount> BondRequest(const std::string& consumer, const std::string& provider,
+                                     const std::string& validator);
+  // The consumer's actual native virtual delegation.
+  absl::StatusOr<Amount> VirtualDelegation(const std::string& consumer,
+                                           const std::string& provider,
+                                           const std::string& validator);
+  absl::StatusOr<staking::Validator> Validator(const std::string& chain,
+                                               const std::string& validator);
+
+  // ---- invariants ----
+  absl::Status CheckInvariants();
+  // Tokens burned by misbehaviour injected on `chain` so far.
+  Amount slash_burned(const std::string& chain) const;
+
+ private:
+  struct Node;
+  explicit Network(NetworkSpec spec);
+  absl::Status Build();
+  absl::Status Genesis(Node& n);
+  absl::Status OpenChannels();
+  absl::Status EndAll();
+  absl::Status BeginAll(uint64_t seconds);
+  Node& node(const std::string& id);
+  const Node& node(const std::string& id) const;
+  // Runs `fn` atomically on `chain` and books its supply change as slashing.
+  absl::Status Misbehave(const std::string& chain,
+                         const std::function<absl::Status(const Context&)>& fn);
+  absl::Status CheckChain(Node& n);
+  absl::Status CheckLink(const LinkSpec& link);
+  absl::StatusOr<bool> LinkQuiet(const LinkSpec& link);
+
+  NetworkSpec spec_;
+  std::map<std::string, std::unique_ptr<Node>> nodes_;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<ibc::Relayer>> relayers_;
+};
+
+}  // namespace mesh::harness
+
+#endif  // MESHSEC_TESTS_HARNESS_NETWORK_H_
