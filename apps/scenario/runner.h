@@ -1,0 +1,103 @@
+// Runner: executes a parsed Scenario on a harness::Network (the in-process
+// multi-chain test bed of tests/harness/network.h) step by step, checks its
+// expectations and records a Report.
+//
+// Step semantics (docs/scenarios.md):
+// - a user, relayer or misbehaviour action that fails fails the step, unless
+//   the step says `expect_error` (true, or a substring the error must
+//   contain); an action that succeeds although an error was expected fails;
+// - an `expect` step queries state a user could query and compares each
+//   given field with the actual value as text; every differing field is
+//   reported as (field, expected, actual);
+// - the harness checks its invariants after every block (unless the
+//   scenario turns that off); a violation fails the step that advanced.
+// The run stops at the first failed step.
+//
+// With RunOptions::data_dir set, chain `<id>` runs on a fresh RocksDB under
+// `<data_dir>/<id>` (an existing RocksDB there is removed first); otherwise
+// every chain runs on a MemStore.
+//
+// Not thread-safe. Deterministic for a given scenario.
+#ifndef MESHSEC_APPS_SCENARIO_RUNNER_H_
+#define MESHSEC_APPS_SCENARIO_RUNNER_H_
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "apps/scenario/scenario.h"
+#include "tests/harness/network.h"
+
+namespace mesh::scenario {
+
+struct RunOptions {
+  std::string data_dir;  // empty: memory stores
+};
+
+struct Mismatch {
+  std::string field;
+  std::string expected;
+  std::string actual;
+};
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+struct StepResult {
+  int index = 0;
+  std::string description;  // Step::Describe()
+  std::string note;         // the step's "note", if any
+  bool ok = false;
+  std::string detail;       // what happened ("ok", "rejected as expected: ...")
+  std::string error;        // why the step failed
+  Fields actual;            // expectations: every field of the query result
+  std::vector<Mismatch> mismatches;
+  uint64_t height = 0;      // height of the first chain's open block after the step
+};
+
+struct Report {
+  std::string name;
+  std::string setup_error;  // the network could not be built
+  std::vector<StepResult> steps;
+  int total_steps = 0;
+  bool passed() const;
+};
+
+class Runner {
+ public:
+  static absl::StatusOr<std::unique_ptr<Runner>> Create(const Scenario& scenario,
+                                                        const RunOptions& options);
+  // Runs one step (see the file comment).
+  StepResult Execute(const Step& step);
+  // Queries `step` (an expectation) and returns every field of the result.
+  absl::StatusOr<Fields> Query(const Step& step);
+  harness::Network& network() { return *net_; }
+
+ private:
+  explicit Runner(std::unique_ptr<harness::Network> net) : net_(std::move(net)) {}
+  absl::StatusOr<std::string> Act(const Step& s);
+  absl::StatusOr<std::string> UserAct(const Step& s);
+  absl::StatusOr<std::string> RelayAct(const Step& s);
+  absl::StatusOr<std::string> MisbehaveAct(const Step& s);
+  absl::StatusOr<ibc::InFlight> PickPacket(const Step& s);
+  absl::StatusOr<std::string> TimeOut(const Step& s);
+  void Expect(const Step& s, StepResult& r);
+  absl::StatusOr<Fields> QueryProvider(const Step& s);
+  absl::StatusOr<Fields> QueryConsumer(const Step& s);
+  absl::StatusOr<Fields> QueryChain(const Step& s);
+
+  std::unique_ptr<harness::Network> net_;
+};
+
+// Builds the network and runs every step, stopping at the first failure.
+Report RunScenario(const Scenario& scenario, const RunOptions& options);
+
+// The readable step-by-step report, and the machine one (one JSON object).
+std::string FormatText(const Report& report);
+std::string FormatJson(const Report& report);
+
+}  // namespace mesh::scenario
+
+#endif  // MESHSEC_APPS_SCENARIO_RUNNER_H_

@@ -1,0 +1,441 @@
+#include "apps/scenario/scenario.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/status.h"
+
+namespace mesh::scenario {
+namespace {
+
+using harness::ChainSpec;
+using harness::LinkSpec;
+using harness::NetworkSpec;
+using harness::ValidatorSpec;
+
+enum class FieldType { kString, kAmount, kDec, kU64, kBool, kAny };
+
+// The type of a step field, from its name.
+FieldType TypeOf(std::string_view key) {
+  static const std::set<std::string_view> kAmounts = {"amount", "cap"};
+  static const std::set<std::string_view> kU64s = {"blocks", "seconds", "height", "index"};
+  if (kAmounts.contains(key)) return FieldType::kAmount;
+  if (kU64s.contains(key)) return FieldType::kU64;
+  if (key == "price") return FieldType::kDec;
+  if (key == "on") return FieldType::kBool;
+  if (key == "expect_error") return FieldType::kAny;
+  return FieldType::kString;
+}
+
+struct Def {
+  std::vector<std::string> required;
+  std::vector<std::string> optional;
+  std::vector<std::string> fields;  // queries: the reported result fields
+};
+
+const std::map<std::string, Def>& Actions() {
+  static const auto* kDefs = new std::map<std::string, Def>{
+      {"advance", {{}, {"blocks", "seconds"}, {}}},
+      {"bond", {{"chain", "user", "amount"}, {}, {}}},
+      {"unbond", {{"chain", "user", "amount"}, {}, {}}},
+      {"stake_local", {{"chain", "user", "validator", "amount"}, {}, {}}},
+      {"unstake_local", {{"chain", "user", "validator", "amount"}, {}, {}}},
+      {"withdraw_local_unbonded", {{"chain", "user"}, {}, {}}},
+      {"stake_remote", {{"provider", "user", "consumer", "validator", "amount"}, {}, {}}},
+      {"unstake", {{"provider", "user", "consumer", "validator", "amount"}, {}, {}}},
+      {"withdraw_unbonded", {{"provider", "user", "consumer"}, {}, {}}},
+      {"withdraw_rewards", {{"provider", "user", "consumer", "validator"}, {}, {}}},
+      {"delegate", {{"chain", "user", "validator", "amount"}, {}, {}}},
+      {"undelegate", {{"chain", "user", "validator", "amount"}, {}, {}}},
+      {"allocate_rewards", {{"chain", "amount"}, {}, {}}},
+      {"set_price", {{"consumer", "provider", "price"}, {}, {}}},
+      {"set_max_cap", {{"consumer", "provider", "cap"}, {}, {}}},
+      {"jail", {{"chain", "validator"}, {}, {}}},
+      {"unjail", {{"chain", "validator"}, {}, {}}},
+      {"tombstone", {{"chain", "validator"}, {}, {}}},
+      {"double_sign", {{"chain", "validator"}, {"height"}, {}}},
+      {"downtime", {{"chain", "validator"}, {"height"}, {}}},
+      {"auto_relay", {{"on"}, {}, {}}},
+      {"relay_all", {{}, {}, {}}},
+      {"relay_one", {{"from", "to"}, {"index"}, {}}},
+      {"error_ack", {{"from", "to"}, {"index", "error"}, {}}},
+      {"timeout", {{"from", "to"}, {"index"}, {}}},
+      {"duplicate", {{"from", "to"}, {"index"}, {}}},
+      {"reorder", {{"from", "to"}, {}, {}}},
+      {"check_invariants", {{}, {}, {}}},
+  };
+  return *kDefs;
+}
+
+const std::map<std::string, Def>& Queries() {
+  static const auto* kDefs = new std::map<std::string, Def>{
+      {"balance", {{"chain", "user"}, {"denom"}, {"amount"}}},
+      {"supply", {{"chain"}, {}, {"amount"}}},
+      {"vault_account",
+       {{"chain", "user"}, {}, {"collateral", "free", "max_lien", "total_slashable"}}},
+      {"lien", {{"chain", "user", "holder"}, {}, {"amount", "slashable"}}},
+      {"stake",
+       {{"provider", "user", "consumer", "validator"},
+        {},
+        {"stake", "unbonding", "unbonding_count", "withdrawn"}}},
+      {"rewards", {{"provider", "user", "consumer", "validator"}, {}, {"pending"}}},
+      {"pending_txs", {{"chain"}, {"consumer"}, {"count"}}},
+      {"virtual_stake",
+       {{"consumer", "provider", "validator"}, {}, {"bond_request", "delegation", "remote"}}},
+      {"consumer_state",
+       {{"consumer", "provider"},
+        {},
+        {"channel_open", "max_cap", "total_delegated", "minted", "burned", "slashed"}}},
+      {"validator", {{"chain", "validator"}, {}, {"status", "tokens", "jailed", "tombstoned"}}},
+      {"remote_validator",
+       {{"provider", "consumer", "validator"}, {"height"}, {"state", "history", "state_at"}}},
+      {"packets", {{"from", "to"}, {}, {"pending", "acks"}}},
+      {"local_delegation", {{"chain", "user", "validator"}, {}, {"amount"}}},
+  };
+  return *kDefs;
+}
+
+const std::vector<std::string> kCommonOptional = {"note", "expect_error"};
+
+bool Contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+absl::Status Bad(std::string_view where, std::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+}
+
+absl::Status CheckFieldValue(std::string_view where, const std::string& key, const Json& v) {
+  absl::Status s;
+  switch (TypeOf(key)) {
+    case FieldType::kAmount: s = JsonAmount(v).status(); break;
+    case FieldType::kDec: s = JsonDec(v).status(); break;
+    case FieldType::kU64: s = v.AsU64().status(); break;
+    case FieldType::kBool: s = v.AsBool().status(); break;
+    case FieldType::kString: s = v.AsString().status(); break;
+    case FieldType::kAny: break;
+  }
+  if (s.ok()) return s;
+  return Bad(where, absl::StrCat("field `", key, "`: ", s.message()));
+}
+
+// ---------------------------------------------------------------- network
+
+template <typename T>
+absl::Status ReadOpt(JsonFields& f, std::string_view key, T& out,
+                     absl::StatusOr<T> (*read)(const Json&)) {
+  const Json* v = f.Optional(key);
+  if (v == nullptr) return absl::OkStatus();
+  absl::StatusOr<T> r = read(*v);
+  if (!r.ok()) return f.FieldError(key, r.status());
+  out = *r;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> ReadU64(const Json& v) { return v.AsU64(); }
+absl::StatusOr<bool> ReadBool(const Json& v) { return v.AsBool(); }
+absl::StatusOr<uint32_t> ReadU32(const Json& v) {
+  MESH_ASSIGN_OR_RETURN(uint64_t x, v.AsU64());
+  if (x > UINT32_MAX) return absl::InvalidArgumentError("too large");
+  return static_cast<uint32_t>(x);
+}
+
+absl::Status ParseStaking(const Json& v, staking::Params& p) {
+  MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(v, "staking"));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "unbonding_time_s", p.unbonding_time_s, ReadU64));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "max_validators", p.max_validators, ReadU32));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "max_entries", p.max_entries, ReadU32));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "power_reduction", p.power_reduction, ReadU64));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_fraction_double_sign", p.slash_fraction_double_sign,
+                               JsonDec));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_fraction_downtime", p.slash_fraction_downtime, JsonDec));
+  MESH_RETURN_IF_ERROR(
+      ReadOpt(f, "downtime_jail_duration_s", p.downtime_jail_duration_s, ReadU64));
+  return f.Finish();
+}
+
+absl::StatusOr<ValidatorSpec> ParseValidator(const Json& v) {
+  MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(v, "validator"));
+  ValidatorSpec s;
+  MESH_ASSIGN_OR_RETURN(s.name, f.String("name"));
+  MESH_ASSIGN_OR_RETURN(const Json* bond, f.Required("self_bond"));
+  absl::StatusOr<Amount> a = JsonAmount(*bond);
+  if (!a.ok()) return f.FieldError("self_bond", a.status());
+  s.self_bond = *a;
+  s.commission = Dec::Zero();
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "commission", s.commission, JsonDec));
+  MESH_RETURN_IF_ERROR(f.Finish());
+  return s;
+}
+
+absl::Status ParseAccounts(const Json& v, ChainSpec& c) {
+  if (v.kind() != Json::Kind::kObject) {
+    return absl::InvalidArgumentError("chain `accounts` must be an object {user: amount}");
+  }
+  for (const auto& [user, funds] : v.members()) {
+    absl::StatusOr<Amount> a = JsonAmount(funds);
+    if (!a.ok()) return Bad(absl::StrCat("account ", user), a.status().message());
+    c.accounts.emplace_back(user, *a);
+  }
+  return absl::OkStatus();
+}
+
+void AddServiceAccounts(ChainSpec& c) {
+  for (const char* name : {"gov", "oracle"}) {
+    bool present = std::any_of(c.accounts.begin(), c.accounts.end(),
+                               [&](const auto& a) { return a.first == name; });
+    if (!present) c.accounts.emplace_back(name, Amount(1));
+  }
+}
+
+absl::StatusOr<ChainSpec> ParseChain(const Json& v) {
+  MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(v, "chain"));
+  ChainSpec c;
+  MESH_ASSIGN_OR_RETURN(c.id, f.String("id"));
+  c.prefix = c.id;
+  if (const Json* p = f.Optional("prefix")) MESH_ASSIGN_OR_RETURN(c.prefix, p->AsString());
+  MESH_ASSIGN_OR_RETURN(std::string denom, f.String("denom"));
+  c.denom = Denom(denom);
+  c.staking.unbonding_time_s = 3600;
+  c.staking.power_reduction = 1;
+  if (const Json* s = f.Optional("staking")) MESH_RETURN_IF_ERROR(ParseStaking(*s, c.staking));
+  MESH_ASSIGN_OR_RETURN(const Json* vals, f.Required("validators"));
+  MESH_ASSIGN_OR_RETURN(const std::vector<Json>* val_list, vals->AsArray());
+  for (const Json& val : *val_list) {
+    MESH_ASSIGN_OR_RETURN(ValidatorSpec vs, ParseValidator(val));
+    c.validators.push_back(std::move(vs));
+  }
+  if (const Json* a = f.Optional("accounts")) MESH_RETURN_IF_ERROR(ParseAccounts(*a, c));
+  AddServiceAccounts(c);
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "local_staking", c.local_staking, ReadBool));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "local_slash_double_sign", c.local_slash_dsign, JsonDec));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "local_slash_downtime", c.local_slash_offline, JsonDec));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "epoch_length", c.epoch_length, ReadU64));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "total_max_cap", c.total_max_cap, JsonAmount));
+  MESH_RETURN_IF_ERROR(f.Finish());
+  return c;
+}
+
+absl::StatusOr<LinkSpec> ParseLink(const Json& v) {
+  MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(v, "link"));
+  LinkSpec l;
+  MESH_ASSIGN_OR_RETURN(l.provider, f.String("provider"));
+  MESH_ASSIGN_OR_RETURN(l.consumer, f.String("consumer"));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "price", l.price, JsonDec));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "discount", l.discount, JsonDec));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "max_cap", l.max_cap, JsonAmount));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "price_ttl_s", l.price_ttl_s, ReadU64));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "max_retrieve", l.max_retrieve, ReadU32));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "unbonding_period_s", l.unbonding_period_s, ReadU64));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_double_sign", l.slash_dsign, JsonDec));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_downtime", l.slash_offline, JsonDec));
+  MESH_RETURN_IF_ERROR(f.Finish());
+  return l;
+}
+
+// ---------------------------------------------------------------- steps
+
+const ChainSpec* FindChain(const NetworkSpec& n, const std::string& id) {
+  for (const ChainSpec& c : n.chains) {
+    if (c.id == id) return &c;
+  }
+  return nullptr;
+}
+
+// Chain ids must exist; validator names must exist on the chain they belong
+// to (`chain`, or `consumer` for remote validators).
+absl::Status CheckReferences(const NetworkSpec& n, const Step& s, std::string_view where) {
+  for (const char* key : {"chain", "provider", "consumer", "from", "to"}) {
+    if (s.Has(key) && FindChain(n, s.Str(key)) == nullptr) {
+      return Bad(where, absl::StrCat("unknown chain `", s.Str(key), "` in `", key, "`"));
+    }
+  }
+  if (!s.Has("validator")) return absl::OkStatus();
+  const std::string owner = s.Has("chain") ? s.Str("chain") : s.Str("consumer");
+  const ChainSpec* c = FindChain(n, owner);
+  if (c == nullptr) return absl::OkStatus();
+  const std::string name = s.Str("validator");
+  for (const ValidatorSpec& v : c->validators) {
+    if (v.name == name) return absl::OkStatus();
+  }
+  return Bad(where, absl::StrCat("no validator `", name, "` on chain `", owner, "`"));
+}
+
+absl::Status CheckStepFields(const Step& s, const Def& def, std::string_view where) {
+  for (const std::string& key : def.required) {
+    if (!s.Has(key)) return Bad(where, absl::StrCat("missing field `", key, "`"));
+  }
+  bool has_result_field = false;
+  for (const auto& [key, value] : s.args.members()) {
+    if (key == "action" || key == "expect") continue;
+    if (Contains(def.fields, key)) {
+      has_result_field = true;
+      continue;  // expected values: any scalar, compared as text
+    }
+    if (!Contains(def.required, key) && !Contains(def.optional, key) &&
+        !Contains(kCommonOptional, key)) {
+      return Bad(where, absl::StrCat("unknown field `", key, "`"));
+    }
+    MESH_RETURN_IF_ERROR(CheckFieldValue(where, key, value));
+  }
+  if (!def.fields.empty() && !has_result_field) {
+    return Bad(where, absl::StrCat("expects nothing; give at least one of: ",
+                                   absl::StrJoin(def.fields, ", ")));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Step> ParseStep(const NetworkSpec& n, const Json& v, int index) {
+  Step s;
+  s.index = index;
+  s.args = v;
+  std::string where = absl::StrCat("steps[", index, "]");
+  if (v.kind() != Json::Kind::kObject) return Bad(where, "a step must be an object");
+  const Json* action = v.Find("action");
+  const Json* expect = v.Find("expect");
+  if ((action == nullptr) == (expect == nullptr)) {
+    return Bad(where, "a step has exactly one of `action` or `expect`");
+  }
+  const Def* def = nullptr;
+  if (action != nullptr) {
+    MESH_ASSIGN_OR_RETURN(s.action, action->AsString());
+    auto it = Actions().find(s.action);
+    if (it == Actions().end()) return Bad(where, absl::StrCat("unknown action `", s.action, "`"));
+    def = &it->second;
+  } else {
+    s.action = "expect";
+    MESH_ASSIGN_OR_RETURN(s.query, expect->AsString());
+    auto it = Queries().find(s.query);
+    if (it == Queries().end()) return Bad(where, absl::StrCat("unknown query `", s.query, "`"));
+    def = &it->second;
+  }
+  absl::StrAppend(&where, " (", s.action == "expect" ? "expect " + s.query : s.action, ")");
+  MESH_RETURN_IF_ERROR(CheckStepFields(s, *def, where));
+  MESH_RETURN_IF_ERROR(CheckReferences(n, s, where));
+  return s;
+}
+
+absl::Status ParseNetwork(JsonFields& f, NetworkSpec& n) {
+  uint64_t genesis_s = n.genesis_time_ns / kNanosPerSecond;
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "genesis_time", genesis_s, ReadU64));
+  n.genesis_time_ns = genesis_s * kNanosPerSecond;
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "block_seconds", n.block_seconds, ReadU64));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "auto_relay", n.auto_relay, ReadBool));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "check_invariants", n.check_invariants, ReadBool));
+  MESH_ASSIGN_OR_RETURN(const Json* chains, f.Required("chains"));
+  MESH_ASSIGN_OR_RETURN(const std::vector<Json>* chain_list, chains->AsArray());
+  for (const Json& c : *chain_list) {
+    MESH_ASSIGN_OR_RETURN(ChainSpec cs, ParseChain(c));
+    if (FindChain(n, cs.id) != nullptr) return Bad("chains", "duplicate chain id " + cs.id);
+    n.chains.push_back(std::move(cs));
+  }
+  if (const Json* links = f.Optional("links")) {
+    MESH_ASSIGN_OR_RETURN(const std::vector<Json>* link_list, links->AsArray());
+    for (const Json& l : *link_list) {
+      MESH_ASSIGN_OR_RETURN(LinkSpec ls, ParseLink(l));
+      if (FindChain(n, ls.provider) == nullptr || FindChain(n, ls.consumer) == nullptr ||
+          ls.provider == ls.consumer) {
+        return Bad("links", "bad link " + ls.provider + " -> " + ls.consumer);
+      }
+      n.links.push_back(std::move(ls));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Amount> JsonAmount(const Json& v) {
+  if (v.kind() != Json::Kind::kString && v.kind() != Json::Kind::kNumber) {
+    return absl::InvalidArgumentError("an amount must be a string or an integer");
+  }
+  return Amount::Parse(v.text());
+}
+
+absl::StatusOr<Dec> JsonDec(const Json& v) {
+  if (v.kind() != Json::Kind::kString && v.kind() != Json::Kind::kNumber) {
+    return absl::InvalidArgumentError("a decimal must be a string or a number");
+  }
+  return Dec::Parse(v.text());
+}
+
+absl::StatusOr<Scenario> ParseScenario(std::string_view json_text) {
+  absl::StatusOr<Json> root = Json::Parse(json_text);
+  if (!root.ok()) return Bad("scenario is not valid JSON", root.status().message());
+  MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(*root, "scenario"));
+  Scenario sc;
+  if (const Json* n = f.Optional("name")) MESH_ASSIGN_OR_RETURN(sc.name, n->AsString());
+  if (const Json* d = f.Optional("description")) {
+    MESH_ASSIGN_OR_RETURN(sc.description, d->AsString());
+  }
+  MESH_RETURN_IF_ERROR(ParseNetwork(f, sc.network));
+  MESH_ASSIGN_OR_RETURN(const Json* steps, f.Required("steps"));
+  MESH_ASSIGN_OR_RETURN(const std::vector<Json>* step_list, steps->AsArray());
+  for (size_t i = 0; i < step_list->size(); ++i) {
+    MESH_ASSIGN_OR_RETURN(Step s, ParseStep(sc.network, (*step_list)[i], static_cast<int>(i)));
+    sc.steps.push_back(std::move(s));
+  }
+  MESH_RETURN_IF_ERROR(f.Finish());
+  return sc;
+}
+
+std::vector<std::string> ActionNames() {
+  std::vector<std::string> out;
+  for (const auto& [name, def] : Actions()) out.push_back(name);
+  return out;
+}
+
+std::vector<std::string> QueryNames() {
+  std::vector<std::string> out;
+  for (const auto& [name, def] : Queries()) out.push_back(name);
+  return out;
+}
+
+std::vector<std::string> QueryFields(std::string_view query) {
+  auto it = Queries().find(std::string(query));
+  return it == Queries().end() ? std::vector<std::string>{} : it->second.fields;
+}
+
+// ---------------------------------------------------------------- Step
+
+bool Step::Has(std::string_view key) const { return args.Find(key) != nullptr; }
+
+std::string Step::Str(std::string_view key, std::string_view def) const {
+  const Json* v = args.Find(key);
+  if (v == nullptr) return std::string(def);
+  if (v->kind() == Json::Kind::kBool) return v->AsBool().value() ? "true" : "false";
+  return v->text();
+}
+
+Amount Step::Amt(std::string_view key) const {
+  const Json* v = args.Find(key);
+  if (v == nullptr) return Amount();
+  return JsonAmount(*v).value();
+}
+
+Dec Step::Decimal(std::string_view key) const {
+  const Json* v = args.Find(key);
+  if (v == nullptr) return Dec::Zero();
+  return JsonDec(*v).value();
+}
+
+uint64_t Step::U64(std::string_view key, uint64_t def) const {
+  const Json* v = args.Find(key);
+  if (v == nullptr) return def;
+  return v->AsU64().value();
+}
+
+std::string Step::Describe() const {
+  std::string out = action == "expect" ? "expect " + query : action;
+  for (const auto& [key, value] : args.members()) {
+    if (key == "action" || key == "expect" || key == "note") continue;
+    if (action == "expect" && Contains(QueryFields(query), key)) continue;
+    absl::StrAppend(&out, " ", key, "=", Str(key));
+  }
+  return out;
+}
+
+}  // namespace mesh::scenario
