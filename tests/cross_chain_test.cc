@@ -2,14 +2,19 @@
 // (tests/harness/network.h), each a node::Chain on its own store, driven by
 // signed txs and in-process relayers. Invariants are checked after every
 // block by the harness.
+#include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "core/status.h"
 #include "gtest/gtest.h"
 #include "mesh/consumer/consumer.h"
+#include "mesh/consumer/virtual_staking.h"
 #include "mesh/packets/packets.h"
+#include "absl/strings/str_cat.h"
 #include "mesh/provider/external_staking.h"
+#include "mesh/provider/local_staking.h"
 #include "mesh/provider/vault.h"
 #include "tests/harness/network.h"
 
@@ -45,31 +50,68 @@ ChainSpec MakeChain(std::string id, std::string prefix, std::string denom) {
   return c;
 }
 
-// osmo (provider) -> juno (consumer): price 0.5 juno per osmo, discount 0.4.
+// osmo (provider) -> juno (consumer): price 0.5 juno per osmo, discount
+// 0.5, so 1000 uosmo stand for 250 ujuno and back exactly (inv(0.5) = 2).
+LinkSpec Link(std::string provider, std::string consumer, const char* price = "0.5",
+              const char* discount = "0.5") {
+  LinkSpec l;
+  l.provider = std::move(provider);
+  l.consumer = std::move(consumer);
+  l.price = D(price);
+  l.discount = D(discount);
+  l.unbonding_period_s = 1000;
+  return l;
+}
+
 NetworkSpec TwoChains() {
   NetworkSpec s;
   s.chains = {MakeChain("osmo", "osmo", "uosmo"), MakeChain("juno", "juno", "ujuno")};
-  LinkSpec l;
-  l.provider = "osmo";
-  l.consumer = "juno";
-  l.price = D("0.5");
-  l.discount = D("0.4");
-  l.unbonding_period_s = 1000;
-  s.links = {l};
+  s.links = {Link("osmo", "juno")};
   return s;
 }
 
-class TwoChainTest : public ::testing::Test {
+using provider::LienHolder;
+using provider::Vault;
+
+class MeshTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    net_ = Must(Network::Create(TwoChains()));
-    // Block 2: the initial valset update reaches the provider.
+  void Start(NetworkSpec spec) {
+    net_ = Must(Network::Create(std::move(spec)));
+    // Block 2: the initial valset updates reach the providers.
     ASSERT_OK(net_->AdvanceBlock());
   }
-  provider::Stake Stake(const std::string& user = "user", const std::string& val = "alice") {
-    return Must(net_->ExternalStake("osmo", user, "juno", val));
+  provider::Stake Stake(const std::string& consumer = "juno", const std::string& val = "alice",
+                        const std::string& user = "user", const std::string& prov = "osmo") {
+    return Must(net_->ExternalStake(prov, user, consumer, val));
   }
+  provider::AccountInfo Account(const std::string& user = "user",
+                                const std::string& chain = "osmo") {
+    return Must(Vault::Account(net_->ctx(chain), net_->Address(chain, user)));
+  }
+  provider::Lien Lien(const LienHolder& holder, const std::string& user = "user",
+                      const std::string& chain = "osmo") {
+    return Must(Vault::GetClaim(net_->ctx(chain), net_->Address(chain, user), holder));
+  }
+  // Bonds `collateral` and stakes `amount` on juno/alice, committed.
+  void StakeCommitted(Amount collateral, Amount amount, const std::string& consumer = "juno",
+                      const std::string& val = "alice") {
+    ASSERT_OK(net_->Bond("osmo", "user", collateral));
+    ASSERT_OK(net_->StakeRemote("osmo", "user", consumer, val, amount));
+    ASSERT_OK(net_->AdvanceBlock());
+    ASSERT_EQ(Stake(consumer, val).stake.low(), amount);
+  }
+  // Runs blocks until the consumers' next epoch has delegated.
+  void Epoch() { ASSERT_OK(net_->AdvanceBlocks(5)); }
+  std::vector<ibc::InFlight> Pending(const std::string& from, const std::string& to) {
+    return Must(net_->Pending(from, to));
+  }
+
   std::unique_ptr<Network> net_;
+};
+
+class TwoChainTest : public MeshTest {
+ protected:
+  void SetUp() override { Start(TwoChains()); }
 };
 
 TEST_F(TwoChainTest, StakeAckCommit) {
@@ -77,18 +119,541 @@ TEST_F(TwoChainTest, StakeAckCommit) {
   ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "alice", A(1000)));
   EXPECT_EQ(Stake().stake.low(), A(0));
   EXPECT_EQ(Stake().stake.high(), A(1000));
-  EXPECT_EQ(Must(provider::Vault::Account(net_->ctx("osmo"), net_->Address("osmo", "user")))
-                .max_lien.high(),
-            A(1000));
-  ASSERT_OK(net_->AdvanceBlock());  // packet received and acked in this block
+  EXPECT_EQ(Account().max_lien.high(), A(1000));
+  EXPECT_EQ(Account().max_lien.low(), A(0));
+  ASSERT_OK(net_->AdvanceBlock());  // received and acked in this block
   EXPECT_EQ(Stake().stake.low(), A(1000));
   EXPECT_EQ(Stake().stake.high(), A(1000));
-  // 1000 uosmo * 0.5 * (1 - 0.4) = 300 ujuno requested.
-  EXPECT_EQ(Must(net_->BondRequest("juno", "osmo", "alice")), A(300));
-  EXPECT_TRUE(Must(provider::Vault::AllPendingTxsDesc(net_->ctx("osmo"))).empty());
-  // The next epoch delegates the virtual stake.
-  ASSERT_OK(net_->AdvanceBlocks(5));
-  EXPECT_EQ(Must(net_->VirtualDelegation("juno", "osmo", "alice")), A(300));
+  EXPECT_EQ(Account().max_lien.low(), A(1000));
+  // 1000 uosmo * 0.5 * (1 - 0.5) = 250 ujuno requested.
+  EXPECT_EQ(Must(net_->BondRequest("juno", "osmo", "alice")), A(250));
+  EXPECT_TRUE(Must(Vault::AllPendingTxsDesc(net_->ctx("osmo"))).empty());
+  Epoch();
+  EXPECT_EQ(Must(net_->VirtualDelegation("juno", "osmo", "alice")), A(250));
+}
+
+TEST_F(TwoChainTest, ErrorAckRollsBack) {
+  net_->set_auto_relay(false);
+  ASSERT_OK(net_->Bond("osmo", "user", A(5000)));
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "alice", A(1000)));
+  ASSERT_OK(net_->AdvanceBlock());  // the packet is sent at the end of the block
+  std::vector<ibc::InFlight> p = Pending("osmo", "juno");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(Must(net_->relayer("osmo", "juno")
+                     .DeliverErrorAck(p[0], absl::FailedPreconditionError("refused"))),
+            ibc::Outcome::kApplied);
+  EXPECT_EQ(Stake().stake.high(), A(0));
+  EXPECT_EQ(Account().max_lien.high(), A(0));
+  EXPECT_EQ(Account().free.low(), A(5000));
+  EXPECT_EQ(Must(net_->BondRequest("juno", "osmo", "alice")), A(0));
+  EXPECT_TRUE(Must(Vault::AllPendingTxsDesc(net_->ctx("osmo"))).empty());
+  ASSERT_OK(net_->CheckInvariants());
+  // The collateral is free again: the user can take it all out.
+  ASSERT_OK(net_->Unbond("osmo", "user", A(5000)));
+  EXPECT_EQ(Must(net_->UserBalance("osmo", "user")), A(100000));
+}
+
+// The consumer refuses a stake when its price is stale: its receive fails,
+// the host writes an error ack, and the provider rolls back.
+TEST_F(MeshTest, ConsumerRejectionBecomesErrorAckAndRollback) {
+  NetworkSpec spec = TwoChains();
+  spec.links[0].price_ttl_s = 100;
+  Start(spec);
+  ASSERT_OK(net_->AdvanceTime(100));
+  ASSERT_OK(net_->Bond("osmo", "user", A(5000)));
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "alice", A(1000)));
+  net_->set_auto_relay(false);
+  ASSERT_OK(net_->AdvanceBlock());
+  std::vector<ibc::InFlight> p = Pending("osmo", "juno");
+  ASSERT_EQ(p.size(), 1u);
+  ibc::RecvResult r = Must(net_->relayer("osmo", "juno").RelayPacket(p[0]));
+  EXPECT_EQ(r.app_status.code(), absl::StatusCode::kFailedPrecondition);
+  // The deterministic ICS-04 error ack: the numeric code only, never the
+  // status text (docs/mesh-ibc.md, deviation 1).
+  EXPECT_EQ(r.ack, R"({"error":"ABCI code: 9: error handling packet: see events for details"})");
+  EXPECT_EQ(Must(net_->BondRequest("juno", "osmo", "alice")), A(0));
+  Must(net_->relayer("osmo", "juno").RelayAck(p[0]));
+  EXPECT_EQ(Stake().stake.high(), A(0));
+  EXPECT_EQ(Account().max_lien.high(), A(0));
+  // A fresh price makes the same request succeed.
+  ASSERT_OK(net_->SetPrice("juno", "osmo", D("0.5")));
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "alice", A(1000)));
+  net_->set_auto_relay(true);
+  ASSERT_OK(net_->AdvanceBlocks(2));
+  EXPECT_EQ(Stake().stake.low(), A(1000));
+}
+
+TEST_F(TwoChainTest, TimeoutRollsBack) {
+  net_->set_auto_relay(false);
+  ASSERT_OK(net_->Bond("osmo", "user", A(5000)));
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "alice", A(1000)));
+  ASSERT_OK(net_->AdvanceBlock());
+  std::vector<ibc::InFlight> p = Pending("osmo", "juno");
+  ASSERT_EQ(p.size(), 1u);
+  // Not yet due: the host refuses the timeout.
+  EXPECT_FALSE(net_->relayer("osmo", "juno").TimeOut(p[0]).ok());
+  ASSERT_OK(net_->AdvanceTime(600));
+  EXPECT_EQ(Must(net_->relayer("osmo", "juno").TimeOut(p[0])), ibc::Outcome::kApplied);
+  EXPECT_EQ(Stake().stake.high(), A(0));
+  EXPECT_EQ(Account().max_lien.high(), A(0));
+  // The late packet can no longer be delivered.
+  EXPECT_FALSE(net_->relayer("osmo", "juno").RelayPacket(p[0]).ok());
+  EXPECT_EQ(Must(net_->BondRequest("juno", "osmo", "alice")), A(0));
+  ASSERT_OK(net_->CheckInvariants());
+}
+
+TEST_F(TwoChainTest, UnstakeUsesUnbondingClockFromAckThenWithdraw) {
+  StakeCommitted(A(5000), A(1000));
+  Epoch();
+  net_->set_auto_relay(false);
+  ASSERT_OK(net_->UnstakeRemote("osmo", "user", "juno", "alice", A(400)));
+  EXPECT_EQ(Stake().stake.low(), A(600));
+  EXPECT_EQ(Stake().stake.high(), A(1000));
+  ASSERT_OK(net_->AdvanceBlock());
+  std::vector<ibc::InFlight> p = Pending("osmo", "juno");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].packet.data.substr(0, 11), R"({"unstake":)");
+  Must(net_->relayer("osmo", "juno").RelayPacket(p[0]));
+  EXPECT_EQ(Must(net_->BondRequest("juno", "osmo", "alice")), A(150));
+  // The ack is relayed 100 s later: the unbonding period starts then.
+  ASSERT_OK(net_->AdvanceTime(100));
+  const uint64_t ack_time = net_->chain("osmo").time_ns();
+  Must(net_->relayer("osmo", "juno").RelayAck(p[0]));
+  provider::Stake s = Stake();
+  EXPECT_EQ(s.stake.low(), A(600));
+  EXPECT_EQ(s.stake.high(), A(600));
+  ASSERT_EQ(s.pending_unbonds.size(), 1u);
+  EXPECT_EQ(s.pending_unbonds[0].amount, A(400));
+  EXPECT_EQ(s.pending_unbonds[0].release_at_ns, ack_time + 1000 * kNanosPerSecond);
+  net_->set_auto_relay(true);
+  // One second before release: nothing to withdraw, the lien stays.
+  ASSERT_OK(net_->AdvanceTime(999));
+  ASSERT_OK(net_->WithdrawUnbonded("osmo", "user", "juno"));
+  EXPECT_EQ(Lien(LienHolder::External(provider::ConsumerId("juno"))).amount.high(), A(1000));
+  ASSERT_OK(net_->AdvanceTime(1));
+  ASSERT_OK(net_->WithdrawUnbonded("osmo", "user", "juno"));
+  EXPECT_EQ(Lien(LienHolder::External(provider::ConsumerId("juno"))).amount.high(), A(600));
+  EXPECT_TRUE(Stake().pending_unbonds.empty());
+  ASSERT_OK(net_->Unbond("osmo", "user", A(4400)));
+  EXPECT_FALSE(net_->Unbond("osmo", "user", A(1)).ok());
+  EXPECT_EQ(Must(net_->UserBalance("osmo", "user")), A(100000 - 600));
+  Epoch();
+  EXPECT_EQ(Must(net_->VirtualDelegation("juno", "osmo", "alice")), A(150));
+}
+
+TEST_F(TwoChainTest, UnstakeErrorAckRestoresStake) {
+  StakeCommitted(A(5000), A(1000));
+  net_->set_auto_relay(false);
+  ASSERT_OK(net_->UnstakeRemote("osmo", "user", "juno", "alice", A(400)));
+  ASSERT_OK(net_->AdvanceBlock());
+  std::vector<ibc::InFlight> p = Pending("osmo", "juno");
+  ASSERT_EQ(p.size(), 1u);
+  Must(net_->relayer("osmo", "juno").DeliverErrorAck(p[0], absl::InternalError("x")));
+  EXPECT_EQ(Stake().stake.low(), A(1000));
+  EXPECT_EQ(Stake().stake.high(), A(1000));
+  EXPECT_TRUE(Stake().pending_unbonds.empty());
+  ASSERT_OK(net_->CheckInvariants());
+}
+
+TEST_F(TwoChainTest, JailOnConsumerBlocksNewStakeWithoutSlash) {
+  StakeCommitted(A(5000), A(1000));
+  Epoch();
+  ASSERT_OK(net_->Jail("juno", "alice"));
+  ASSERT_OK(net_->AdvanceBlocks(2));  // removal captured, sent, applied
+  EXPECT_EQ(Stake().stake.high(), A(1000));  // jailing alone slashes nothing
+  EXPECT_EQ(Account().bonded, A(5000));
+  EXPECT_FALSE(net_->StakeRemote("osmo", "user", "juno", "alice", A(10)).ok());
+  // Unjailed and bonded again: the provider re-activates it.
+  ASSERT_OK(net_->Unjail("juno", "alice"));
+  ASSERT_OK(net_->AdvanceBlocks(3));
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "alice", A(10)));
+  ASSERT_OK(net_->AdvanceBlock());
+  EXPECT_EQ(Stake().stake.low(), A(1010));
+}
+
+// A downtime slash on the consumer: 10% of the 250 ujuno virtual delegation
+// is 25 ujuno = 100 uosmo at the inverted price; the provider cuts the
+// user's stake and collateral by 100, and the local lien (above the new
+// collateral) is burned by 100 as well (mesh-provider.md §4.4 case A).
+TEST_F(TwoChainTest, DowntimeSlashCrossSlashesAndPropagatesToLocalStake) {
+  ASSERT_OK(net_->Bond("osmo", "user", A(1000)));
+  ASSERT_OK(net_->StakeLocal("osmo", "user", "alice", A(1000)));
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "alice", A(1000)));
+  ASSERT_OK(net_->AdvanceBlock());
+  Epoch();
+  ASSERT_EQ(Must(net_->VirtualDelegation("juno", "osmo", "alice")), A(250));
+  ASSERT_OK(net_->Downtime("juno", "alice", net_->chain("juno").height()));
+  EXPECT_EQ(Must(net_->VirtualDelegation("juno", "osmo", "alice")), A(225));
+  ASSERT_OK(net_->AdvanceBlock());  // valset update with the slash delivered
+  EXPECT_EQ(Stake().stake.low(), A(900));
+  EXPECT_EQ(Stake().stake.high(), A(900));
+  EXPECT_EQ(Account().bonded, A(900));
+  EXPECT_EQ(Lien(LienHolder::Local()).amount.high(), A(900));
+  EXPECT_EQ(Lien(LienHolder::External(provider::ConsumerId("juno"))).amount.high(), A(900));
+  EXPECT_EQ(Must(provider::LocalStaking::User(net_->ctx("osmo"), net_->Address("osmo", "user")))
+                .burned,
+            A(100));
+  // The consumer's records followed its own slash: both sides agree.
+  EXPECT_EQ(Must(net_->BondRequest("juno", "osmo", "alice")), A(225));
+  ASSERT_OK(net_->CheckInvariants());
+  // Jailed on the provider's view: no new stake there.
+  EXPECT_FALSE(net_->StakeRemote("osmo", "user", "juno", "alice", A(1)).ok());
+}
+
+// Double sign on the consumer: 25% of 250 = 62 ujuno slashed from the
+// virtual delegation (62.5 truncated by staking), 248 uosmo at the inverted
+// price; the validator is tombstoned, the consumer unbonds the rest at its
+// next epoch and the provider releases unstakes from it at once.
+TEST_F(TwoChainTest, DoubleSignTombstonesSlashesAndAutoUnbonds) {
+  StakeCommitted(A(1000), A(1000));
+  Epoch();
+  ASSERT_OK(net_->DoubleSign("juno", "alice", net_->chain("juno").height()));
+  ASSERT_OK(net_->AdvanceBlock());
+  provider::Stake s = Stake();
+  EXPECT_EQ(s.stake.high(), A(752));
+  EXPECT_EQ(Account().bonded, s.stake.high());
+  Epoch();
+  EXPECT_EQ(Must(net_->VirtualDelegation("juno", "osmo", "alice")), A(0));
+  // Unstake from a tombstoned validator is released immediately.
+  const Amount rest = Stake().stake.high();
+  ASSERT_OK(net_->UnstakeRemote("osmo", "user", "juno", "alice", rest));
+  ASSERT_OK(net_->AdvanceBlock());
+  ASSERT_OK(net_->WithdrawUnbonded("osmo", "user", "juno"));
+  EXPECT_EQ(Account().max_lien.high(), A(0));
+  ASSERT_OK(net_->Unbond("osmo", "user", rest));
+}
+
+TEST_F(TwoChainTest, ZeroMaxCapSendsInternalUnstake) {
+  StakeCommitted(A(5000), A(1000));
+  Epoch();
+  ASSERT_OK(net_->SetMaxCap("juno", "osmo", A(0)));
+  net_->set_auto_relay(false);
+  for (int i = 0; i < 5 && Pending("juno", "osmo").empty(); ++i) ASSERT_OK(net_->AdvanceBlock());
+  std::vector<ibc::InFlight> p = Pending("juno", "osmo");
+  ASSERT_EQ(p.size(), 1u);
+  const std::string expected = absl::StrCat(
+      R"({"internal_unstake":{"delegator":")", net_->Address("osmo", "user").value(),
+      R"(","validator":")", net_->Valoper("juno", "alice").value(),
+      R"(","normalize_amount":{"denom":"ujuno","amount":"250"},)"
+      R"("inverted_amount":{"denom":"uosmo","amount":"1000"}}})");
+  EXPECT_EQ(p[0].packet.data, expected);
+  // The consumer keeps the stake until the success ack.
+  EXPECT_EQ(Must(net_->VirtualDelegation("juno", "osmo", "alice")), A(250));
+  Must(net_->relayer("juno", "osmo").RelayPacket(p[0]));
+  EXPECT_EQ(Stake().stake.high(), A(0));
+  ASSERT_EQ(Stake().pending_unbonds.size(), 1u);
+  EXPECT_EQ(Stake().pending_unbonds[0].release_at_ns, net_->chain("osmo").time_ns());
+  Must(net_->relayer("juno", "osmo").RelayAck(p[0]));
+  EXPECT_EQ(Must(net_->VirtualDelegation("juno", "osmo", "alice")), A(0));
+  net_->set_auto_relay(true);
+  ASSERT_OK(net_->WithdrawUnbonded("osmo", "user", "juno"));
+  EXPECT_EQ(Account().max_lien.high(), A(0));
+  ASSERT_OK(net_->AdvanceBlock());
+}
+
+TEST_F(TwoChainTest, RewardsRoundTrip) {
+  StakeCommitted(A(5000), A(1000));
+  Epoch();
+  ASSERT_OK(net_->AllocateRewards("juno", A(2000000000)));
+  Epoch();  // withdrawn by the virtual account, announced, credited
+  const Amount pending = Must(provider::ExternalStaking::PendingRewards(
+      net_->ctx("osmo"), provider::ConsumerId("juno"), net_->Address("osmo", "user"),
+      net_->Valoper("juno", "alice")));
+  ASSERT_GT(pending, A(0));
+  EXPECT_EQ(Must(net_->UserBalance("juno", "user")), A(100000));
+  ASSERT_OK(net_->WithdrawRewards("osmo", "user", "juno", "alice"));
+  ASSERT_OK(net_->AdvanceBlock());
+  EXPECT_EQ(Must(net_->UserBalance("juno", "user")), Must(A(100000).Add(pending)));
+  EXPECT_EQ(Must(provider::ExternalStaking::PendingRewards(
+                net_->ctx("osmo"), provider::ConsumerId("juno"), net_->Address("osmo", "user"),
+                net_->Valoper("juno", "alice"))),
+            A(0));
+  // Nothing left to withdraw.
+  EXPECT_FALSE(net_->WithdrawRewards("osmo", "user", "juno", "alice").ok());
+}
+
+// ---------------------------------------------------------------- adversarial delivery
+
+TEST_F(TwoChainTest, DuplicateDeliveryAndDuplicateAckAreRefused) {
+  net_->set_auto_relay(false);
+  ASSERT_OK(net_->Bond("osmo", "user", A(5000)));
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "alice", A(1000)));
+  ASSERT_OK(net_->AdvanceBlock());
+  std::vector<ibc::InFlight> p = Pending("osmo", "juno");
+  ASSERT_EQ(p.size(), 1u);
+  ibc::Relayer& r = net_->relayer("osmo", "juno");
+  Must(r.RelayPacket(p[0]));
+  EXPECT_EQ(r.DeliverDuplicate(p[0]).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Must(net_->BondRequest("juno", "osmo", "alice")), A(250));
+  EXPECT_EQ(Must(r.RelayAck(p[0])), ibc::Outcome::kApplied);
+  absl::StatusOr<ibc::Outcome> again = r.RelayAck(p[0]);
+  EXPECT_TRUE(!again.ok() || *again == ibc::Outcome::kNoop);
+  EXPECT_EQ(Stake().stake.low(), A(1000));
+  EXPECT_EQ(Stake().stake.high(), A(1000));
+  ASSERT_OK(net_->CheckInvariants());
+}
+
+TEST_F(TwoChainTest, ReorderedPacketsAndAcksConverge) {
+  net_->set_auto_relay(false);
+  ASSERT_OK(net_->Bond("osmo", "user", A(5000)));
+  ASSERT_OK(net_->Bond("osmo", "user2", A(5000)));
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "alice", A(1000)));
+  ASSERT_OK(net_->StakeRemote("osmo", "user2", "juno", "alice", A(600)));
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "bob", A(400)));
+  ASSERT_OK(net_->AdvanceBlock());
+  ibc::Relayer& r = net_->relayer("osmo", "juno");
+  std::vector<ibc::InFlight> p = Pending("osmo", "juno");
+  ASSERT_EQ(p.size(), 3u);
+  Must(r.RelayPendingReversed());
+  // Acks in yet another order: middle, last, first.
+  for (int i : {1, 2, 0}) EXPECT_EQ(Must(r.RelayAck(p[i])), ibc::Outcome::kApplied);
+  EXPECT_EQ(Stake("juno", "alice", "user").stake.low(), A(1000));
+  EXPECT_EQ(Stake("juno", "alice", "user2").stake.low(), A(600));
+  EXPECT_EQ(Stake("juno", "bob", "user").stake.low(), A(400));
+  EXPECT_EQ(Must(net_->BondRequest("juno", "osmo", "alice")), A(400));
+  EXPECT_EQ(Must(net_->BondRequest("juno", "osmo", "bob")), A(100));
+  ASSERT_OK(net_->CheckInvariants());
+}
+
+// A stake is in flight while the consumer reports a slash: the provider
+// slashes over the high end (committed 1000 + pending 1000) at an
+// effective 100 / 2000 = 5%, the late stake is then received and its ack
+// commits on the slashed range; both sides agree afterwards.
+TEST_F(TwoChainTest, StakeInFlightDuringSlashCommitsOnSlashedRange) {
+  StakeCommitted(A(5000), A(1000));
+  Epoch();
+  net_->set_auto_relay(false);
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "alice", A(1000)));
+  ASSERT_OK(net_->Downtime("juno", "alice", net_->chain("juno").height()));
+  ASSERT_OK(net_->AdvanceBlock());
+  std::vector<ibc::InFlight> stake = Pending("osmo", "juno");
+  std::vector<ibc::InFlight> valset = Pending("juno", "osmo");
+  ASSERT_EQ(stake.size(), 1u);
+  ASSERT_EQ(valset.size(), 1u);
+  ibc::Relayer& r = net_->relayer("osmo", "juno");
+  Must(r.RelayPacket(valset[0]));  // the slash arrives first
+  EXPECT_EQ(Stake().stake.low(), A(900));
+  EXPECT_EQ(Stake().stake.high(), A(1900));
+  Must(r.RelayPacket(stake[0]));
+  Must(r.RelayAck(stake[0]));  // late ack: commits on the slashed range
+  Must(r.RelayAck(valset[0]));
+  EXPECT_EQ(Stake().stake.low(), A(1900));
+  EXPECT_EQ(Stake().stake.high(), A(1900));
+  EXPECT_EQ(Account().bonded, A(4900));
+  ASSERT_OK(net_->CheckInvariants());
+}
+
+TEST_F(TwoChainTest, UnstakeInFlightDuringSlash) {
+  StakeCommitted(A(5000), A(1000));
+  Epoch();
+  net_->set_auto_relay(false);
+  ASSERT_OK(net_->UnstakeRemote("osmo", "user", "juno", "alice", A(500)));
+  ASSERT_OK(net_->Downtime("juno", "alice", net_->chain("juno").height()));
+  ASSERT_OK(net_->AdvanceBlock());
+  ibc::Relayer& r = net_->relayer("osmo", "juno");
+  std::vector<ibc::InFlight> unstake = Pending("osmo", "juno");
+  std::vector<ibc::InFlight> valset = Pending("juno", "osmo");
+  ASSERT_EQ(unstake.size(), 1u);
+  ASSERT_EQ(valset.size(), 1u);
+  Must(r.RelayPacket(valset[0]));
+  // 100 off both ends of (500, 1000).
+  EXPECT_EQ(Stake().stake.low(), A(400));
+  EXPECT_EQ(Stake().stake.high(), A(900));
+  Must(r.RelayPacket(unstake[0]));
+  Must(r.RelayAck(unstake[0]));
+  Must(r.RelayAck(valset[0]));
+  EXPECT_EQ(Stake().stake.low(), A(400));
+  EXPECT_EQ(Stake().stake.high(), A(400));
+  ASSERT_OK(net_->CheckInvariants());
+}
+
+TEST_F(TwoChainTest, ValsetUpdateTimeoutIsResent) {
+  net_->set_auto_relay(false);
+  ASSERT_OK(net_->Jail("juno", "alice"));
+  ASSERT_OK(net_->AdvanceBlock());  // removal captured at the end of the block
+  ASSERT_OK(net_->AdvanceBlock());
+  std::vector<ibc::InFlight> p = Pending("juno", "osmo");
+  ASSERT_FALSE(p.empty());
+  ASSERT_OK(net_->AdvanceTime(86400));
+  ibc::Relayer& r = net_->relayer("juno", "osmo");
+  for (const auto& x : p) EXPECT_EQ(Must(r.TimeOut(x)), ibc::Outcome::kApplied);
+  std::vector<ibc::InFlight> again = Pending("juno", "osmo");
+  ASSERT_EQ(again.size(), p.size());
+  for (size_t i = 0; i < p.size(); ++i) EXPECT_EQ(again[i].packet.data, p[i].packet.data);
+  Must(r.RelayAll());
+  ASSERT_OK(net_->Bond("osmo", "user", A(10)));
+  EXPECT_FALSE(net_->StakeRemote("osmo", "user", "juno", "alice", A(10)).ok());
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "bob", A(10)));
+}
+
+// The provider closes the channel while a stake is in flight: every stake
+// becomes an immediately releasable unbond, the consumer unbonds all its
+// virtual stake, and the in-flight packet times out on close and is rolled
+// back without error (neighbours.md §5.5: a packet whose counterparty went
+// away).
+TEST_F(TwoChainTest, ProviderClosesChannelWithPacketInFlight) {
+  StakeCommitted(A(5000), A(1000));
+  Epoch();
+  net_->set_auto_relay(false);
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "alice", A(500)));
+  ASSERT_OK(net_->AdvanceBlock());
+  ASSERT_EQ(Pending("osmo", "juno").size(), 1u);
+  const ChannelId ch = Must(net_->ProviderChannel("osmo", "juno"));
+  ASSERT_OK(net_->relayer("osmo", "juno")
+                .CloseChannel(net_->SideOf("osmo", "juno"), PortId(app::kProviderPort), ch));
+  EXPECT_EQ(Must(net_->VirtualDelegation("juno", "osmo", "alice")), A(0));
+  ibc::RelayStats stats = Must(net_->RelayAll());
+  EXPECT_EQ(stats.timed_out, 1);
+  EXPECT_TRUE(Pending("osmo", "juno").empty());
+  EXPECT_EQ(Stake().stake.high(), A(0));
+  ASSERT_OK(net_->WithdrawUnbonded("osmo", "user", "juno"));
+  EXPECT_EQ(Account().max_lien.high(), A(0));
+  EXPECT_FALSE(net_->StakeRemote("osmo", "user", "juno", "alice", A(1)).ok());
+  ASSERT_OK(net_->CheckInvariants());
+  // The channel can never be opened again.
+  EXPECT_FALSE(net_->relayer("juno", "osmo")
+                   .OpenChannel(net_->SideOf("juno", "osmo"), PortId(app::kConsumerPort),
+                                PortId(app::kProviderPort), ibc::Order::kUnordered, "")
+                   .ok());
+}
+
+// ---------------------------------------------------------------- three chains
+
+// osmo provides to juno and stars. One user's collateral of 1000 backs a
+// local stake and both remote stakes of 1000. A downtime slash on juno cuts
+// 100; the local lien and the stars lien are above the new collateral (900)
+// and are burned by 100 each: a burn packet of 100 uosmo reaches stars.
+TEST_F(MeshTest, SlashPropagatesToEveryAffectedConsumer) {
+  NetworkSpec spec = TwoChains();
+  spec.chains.push_back(MakeChain("stars", "stars", "ustars"));
+  spec.links.push_back(Link("osmo", "stars", "2", "0.5"));  // 1000 uosmo = 1000 ustars
+  Start(spec);
+  ASSERT_OK(net_->Bond("osmo", "user", A(1000)));
+  ASSERT_OK(net_->StakeLocal("osmo", "user", "alice", A(1000)));
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "alice", A(1000)));
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "stars", "bob", A(1000)));
+  ASSERT_OK(net_->AdvanceBlock());
+  Epoch();
+  ASSERT_EQ(Must(net_->VirtualDelegation("stars", "osmo", "bob")), A(1000));
+  ASSERT_OK(net_->Downtime("juno", "alice", net_->chain("juno").height()));
+  ASSERT_OK(net_->AdvanceBlock());  // slash reaches osmo; burn queued for stars
+  EXPECT_EQ(Account().bonded, A(900));
+  EXPECT_EQ(Stake("juno", "alice").stake.high(), A(900));
+  EXPECT_EQ(Stake("stars", "bob").stake.high(), A(900));
+  EXPECT_EQ(Lien(LienHolder::Local()).amount.high(), A(900));
+  ASSERT_OK(net_->AdvanceBlock());  // burn delivered to stars
+  EXPECT_EQ(Must(net_->BondRequest("stars", "osmo", "bob")), A(900));
+  Epoch();
+  EXPECT_EQ(Must(net_->VirtualDelegation("stars", "osmo", "bob")), A(900));
+  ASSERT_OK(net_->CheckInvariants());
+}
+
+// The same flow with every chain on RocksDB.
+TEST_F(MeshTest, StakeAckCommitOnRocksDb) {
+  NetworkSpec spec = TwoChains();
+  const std::string dir = ::testing::TempDir() + "/meshapp_cross_chain_" +
+                          std::to_string(reinterpret_cast<uintptr_t>(this));
+  spec.chains[0].rocksdb_dir = dir + "_osmo";
+  spec.chains[1].rocksdb_dir = dir + "_juno";
+  Start(spec);
+  ASSERT_OK(net_->Bond("osmo", "user", A(5000)));
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "alice", A(1000)));
+  ASSERT_OK(net_->AdvanceBlock());
+  EXPECT_EQ(Stake().stake.low(), A(1000));
+  EXPECT_EQ(Must(net_->BondRequest("juno", "osmo", "alice")), A(250));
+  net_.reset();
+  std::filesystem::remove_all(dir + "_osmo");
+  std::filesystem::remove_all(dir + "_juno");
+}
+
+// Two consumers report slashes of the same user in the same block
+// (neighbours.md §5.5: evidence from two foreign chains at once).
+TEST_F(MeshTest, SlashesFromTwoConsumersInOneBlock) {
+  NetworkSpec spec = TwoChains();
+  spec.chains.push_back(MakeChain("stars", "stars", "ustars"));
+  spec.links.push_back(Link("osmo", "stars", "2", "0.5"));
+  Start(spec);
+  ASSERT_OK(net_->Bond("osmo", "user", A(1000)));
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "alice", A(1000)));
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "stars", "bob", A(1000)));
+  ASSERT_OK(net_->AdvanceBlock());
+  Epoch();
+  net_->set_check_invariants(false);
+  ASSERT_OK(net_->Downtime("juno", "alice", net_->chain("juno").height()));
+  ASSERT_OK(net_->Downtime("stars", "bob", net_->chain("stars").height()));
+  ASSERT_OK(net_->AdvanceBlocks(3));
+  // juno's slash (100) first: collateral 900, the stars lien burned to 900;
+  // then stars' slash of 100 over the remaining 900 at the floored
+  // effective ratio 0.111111111111111111 cuts 99 (reference rounding):
+  // collateral 801, and the juno lien is burned by 99 to 801.
+  EXPECT_EQ(Account().bonded, A(801));
+  EXPECT_EQ(Stake("juno", "alice").stake.high(), A(801));
+  EXPECT_EQ(Stake("stars", "bob").stake.high(), A(801));
+  // stars: 1000 ustars - 100 slashed - 100 burned (100 uosmo at 2 x 0.5).
+  EXPECT_EQ(Must(net_->BondRequest("stars", "osmo", "bob")), A(800));
+  // juno: 250 - 25 slashed - 24 burned (99 uosmo normalise to 24 ujuno).
+  EXPECT_EQ(Must(net_->BondRequest("juno", "osmo", "alice")), A(201));
+  // KNOWN GAP (reported to the provider and consumer owners): after several
+  // slashes the two ends no longer agree exactly on the provider-denom
+  // stake. stars: the provider's floored effective ratio cut 99 where the
+  // consumer lost 100 worth (801 vs 800); juno: the consumer cuts its
+  // records' provider amount by ceil(900 * 24 / 225) = 96 for a burn of 99
+  // (801 vs 804).
+  auto remote = [&](const std::string& consumer, const std::string& val) {
+    auto rec = Must(consumer::VirtualStaking::GetRecord(
+        net_->ctx(consumer), consumer::ProviderId("osmo"), net_->Address("osmo", "user"),
+        net_->Valoper(consumer, val)));
+    return rec.has_value() ? rec->remote : A(0);
+  };
+  EXPECT_EQ(remote("stars", "bob"), A(800));
+  EXPECT_EQ(remote("juno", "alice"), A(804));
+  EXPECT_FALSE(net_->CheckInvariants().ok());
+}
+
+// Every chain provides to and consumes from the other two.
+TEST_F(MeshTest, ThreeChainFullMesh) {
+  NetworkSpec spec;
+  spec.chains = {MakeChain("osmo", "osmo", "uosmo"), MakeChain("juno", "juno", "ujuno"),
+                 MakeChain("stars", "stars", "ustars")};
+  for (const char* p : {"osmo", "juno", "stars"}) {
+    for (const char* c : {"osmo", "juno", "stars"}) {
+      if (std::string(p) != c) spec.links.push_back(Link(p, c));
+    }
+  }
+  Start(spec);
+  for (const char* p : {"osmo", "juno", "stars"}) {
+    ASSERT_OK(net_->Bond(p, "user", A(2000)));
+    for (const char* c : {"osmo", "juno", "stars"}) {
+      if (std::string(p) == c) continue;
+      ASSERT_OK(net_->StakeRemote(p, "user", c, "alice", A(2000)));
+    }
+  }
+  ASSERT_OK(net_->AdvanceBlock());
+  Epoch();
+  for (const char* p : {"osmo", "juno", "stars"}) {
+    for (const char* c : {"osmo", "juno", "stars"}) {
+      if (std::string(p) == c) continue;
+      EXPECT_EQ(Must(net_->ExternalStake(p, "user", c, "alice")).stake.low(), A(2000));
+      EXPECT_EQ(Must(net_->VirtualDelegation(c, p, "alice")), A(500)) << p << "->" << c;
+    }
+  }
+  // juno's alice double-signs: 25% of each 500 ujuno virtual delegation is
+  // 125 ujuno = 500 uosmo/ustars; osmo and stars cut their user's juno stake
+  // and collateral to 1500, and burn 500 on the user's other consumer.
+  ASSERT_OK(net_->DoubleSign("juno", "alice", net_->chain("juno").height()));
+  ASSERT_OK(net_->AdvanceBlocks(3));
+  for (const char* p : {"osmo", "stars"}) {
+    const std::string other = std::string(p) == "osmo" ? "stars" : "osmo";
+    EXPECT_EQ(Must(net_->ExternalStake(p, "user", "juno", "alice")).stake.high(), A(1500)) << p;
+    EXPECT_EQ(Must(net_->ExternalStake(p, "user", other, "alice")).stake.high(), A(1500)) << p;
+    EXPECT_EQ(Account("user", p).bonded, A(1500)) << p;
+    EXPECT_EQ(Must(net_->BondRequest(other, p, "alice")), A(375)) << p << "->" << other;
+  }
+  // juno's own users are untouched.
+  EXPECT_EQ(Must(net_->ExternalStake("juno", "user", "osmo", "alice")).stake.high(), A(2000));
+  EXPECT_EQ(Account("user", "juno").bonded, A(2000));
+  Epoch();
+  ASSERT_OK(net_->CheckInvariants());
 }
 
 }  // namespace

@@ -76,7 +76,8 @@ class Runner {
   harness::Network& network() { return *net_; }
 
  private:
-  explicit Runner(std::unique_ptr<harness::Network> net) : net_(std::move(net)) {}
+  Runner(std::unique_ptr<harness::Network> net, bool auto_relay)
+      : net_(std::move(net)), auto_relay_(auto_relay) {}
   absl::StatusOr<std::string> Act(const Step& s);
   absl::StatusOr<std::string> UserAct(const Step& s);
   absl::StatusOr<std::string> RelayAct(const Step& s);
@@ -89,10 +90,16 @@ class Runner {
   absl::StatusOr<Fields> QueryChain(const Step& s);
 
   std::unique_ptr<harness::Network> net_;
+  bool auto_relay_;  // the network's auto-relay setting (restored after a timeout step)
 };
 
 // Builds the network and runs every step, stopping at the first failure.
 Report RunScenario(const Scenario& scenario, const RunOptions& options);
+
+// Makes `dir` ready for a fresh RocksDB: removes a RocksDB left there by an
+// earlier run (only a directory holding a RocksDB CURRENT file, or an empty
+// one, is touched; anything else is FailedPrecondition) and creates parents.
+absl::Status PrepareDir(const std::string& dir);
 
 // The readable step-by-step report, and the machine one (one JSON object).
 std::string FormatText(const Report& report);

@@ -104,11 +104,11 @@ bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-absl::Status Bad(std::string_view where, std::string_view what) {
+absl::Status Bad(const std::string& where, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
 }
 
-absl::Status CheckFieldValue(std::string_view where, const std::string& key, const Json& v) {
+absl::Status CheckFieldValue(const std::string& where, const std::string& key, const Json& v) {
   absl::Status s;
   switch (TypeOf(key)) {
     case FieldType::kAmount: s = JsonAmount(v).status(); break;
@@ -196,7 +196,9 @@ absl::StatusOr<ChainSpec> ParseChain(const Json& v) {
   ChainSpec c;
   MESH_ASSIGN_OR_RETURN(c.id, f.String("id"));
   c.prefix = c.id;
-  if (const Json* p = f.Optional("prefix")) MESH_ASSIGN_OR_RETURN(c.prefix, p->AsString());
+  if (const Json* p = f.Optional("prefix")) {
+    MESH_ASSIGN_OR_RETURN(c.prefix, p->AsString());
+  }
   MESH_ASSIGN_OR_RETURN(std::string denom, f.String("denom"));
   c.denom = Denom(denom);
   c.staking.unbonding_time_s = 3600;
@@ -247,7 +249,7 @@ const ChainSpec* FindChain(const NetworkSpec& n, const std::string& id) {
 
 // Chain ids must exist; validator names must exist on the chain they belong
 // to (`chain`, or `consumer` for remote validators).
-absl::Status CheckReferences(const NetworkSpec& n, const Step& s, std::string_view where) {
+absl::Status CheckReferences(const NetworkSpec& n, const Step& s, const std::string& where) {
   for (const char* key : {"chain", "provider", "consumer", "from", "to"}) {
     if (s.Has(key) && FindChain(n, s.Str(key)) == nullptr) {
       return Bad(where, absl::StrCat("unknown chain `", s.Str(key), "` in `", key, "`"));
@@ -264,7 +266,7 @@ absl::Status CheckReferences(const NetworkSpec& n, const Step& s, std::string_vi
   return Bad(where, absl::StrCat("no validator `", name, "` on chain `", owner, "`"));
 }
 
-absl::Status CheckStepFields(const Step& s, const Def& def, std::string_view where) {
+absl::Status CheckStepFields(const Step& s, const Def& def, const std::string& where) {
   for (const std::string& key : def.required) {
     if (!s.Has(key)) return Bad(where, absl::StrCat("missing field `", key, "`"));
   }
@@ -367,7 +369,9 @@ absl::StatusOr<Scenario> ParseScenario(std::string_view json_text) {
   if (!root.ok()) return Bad("scenario is not valid JSON", root.status().message());
   MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(*root, "scenario"));
   Scenario sc;
-  if (const Json* n = f.Optional("name")) MESH_ASSIGN_OR_RETURN(sc.name, n->AsString());
+  if (const Json* n = f.Optional("name")) {
+    MESH_ASSIGN_OR_RETURN(sc.name, n->AsString());
+  }
   if (const Json* d = f.Optional("description")) {
     MESH_ASSIGN_OR_RETURN(sc.description, d->AsString());
   }

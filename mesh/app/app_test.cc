@@ -274,6 +274,27 @@ TEST_F(AppTest, ConsumerResendsTimedOutPacketWithSameBytesAnd24hTimeout) {
   EXPECT_EQ(again[0].packet.timeout.timestamp_ns, kT0 + 2 * 86400 * kNanosPerSecond);
 }
 
+TEST_F(AppTest, ConsumerTimeoutAfterCloseIsDropped) {
+  Connect();
+  Must(juno_.host.SendPacket(
+      juno_.ctx(), consumer_app_.port(), channels_.b,
+      ibc::Timeout::AtTimeNs(kT0 + 3600 * kNanosPerSecond),
+      R"({"valset_update":{"height":1,"time":1,"additions":[],"removals":[],"updated":[],)"
+      R"("jailed":[],"unjailed":[],"tombstoned":[],"slashed":[]}})"));
+  Must(relayer_->CloseChannel(ibc::Side::kA, provider_app_.port(), channels_.a));
+  std::vector<ibc::InFlight> p = Pending();
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(Must(relayer_->TimeOut(p[0])), ibc::Outcome::kApplied);
+  EXPECT_TRUE(Pending().empty());  // not resent on a closed channel
+}
+
+TEST_F(AppTest, ProviderRefusesCloseFromCounterparty) {
+  Connect();
+  absl::Status s = relayer_->CloseChannel(ibc::Side::kB, consumer_app_.port(), channels_.b);
+  // The consumer's CloseInit succeeds; the provider's CloseConfirm is refused.
+  EXPECT_EQ(s.message(), kErrCloseConfirmDisallowed);
+}
+
 TEST_F(AppTest, MalformedPacketGetsErrorAck) {
   Connect();
   // A raw packet the provider app never produced: bytes the consumer rejects.

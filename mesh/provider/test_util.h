@@ -95,7 +95,9 @@ class Harness {
   absl::Status RunRaw(const std::function<absl::Status(const Context&)>& fn) {
     Overlay overlay(&store_);
     absl::Status s = fn(ctx().WithStore(&overlay));
-    if (s.ok()) EXPECT_TRUE(overlay.Commit().ok());
+    if (s.ok()) {
+      EXPECT_TRUE(overlay.Commit().ok());
+    }
     return s;
   }
   void CheckAfterOp(bool slash) {

@@ -122,56 +122,71 @@ absl::Status Network::Build() {
 }
 
 absl::Status Network::Genesis(Node& n) {
-  const ChainSpec& cs = n.spec;
   return n.chain->InitGenesis(spec_.genesis_time_ns, [&](const Context& ctx) -> absl::Status {
-    MESH_RETURN_IF_ERROR(Staking::InitGenesis(ctx, n.spec.staking));
-    for (const auto& [user, funds] : cs.accounts) {
-      MESH_RETURN_IF_ERROR(Bank::Mint(ctx, Address(cs.id, user), cs.denom, funds));
-    }
-    MESH_RETURN_IF_ERROR(Bank::Mint(ctx, Address(cs.id, kRewardsFunder), cs.denom, kRewardsFunds));
-    for (const ValidatorSpec& v : cs.validators) {
-      const AccountAddress op = Address(cs.id, "val/" + v.name);
-      MESH_RETURN_IF_ERROR(Bank::Mint(ctx, op, cs.denom, v.self_bond));
-      MESH_RETURN_IF_ERROR(
-          Staking::CreateValidator(ctx, Valoper(cs.id, v.name), op, v.self_bond, v.commission));
-    }
-    MESH_RETURN_IF_ERROR(Staking::EndBlock(ctx).status());
-    if (!n.provides.empty()) {
-      std::optional<provider::LocalStakingConfig> local;
-      if (cs.local_staking) {
-        local = provider::LocalStakingConfig{cs.denom, cs.local_slash_dsign, cs.local_slash_offline};
-      }
-      MESH_RETURN_IF_ERROR(provider::Vault::Init(ctx, cs.denom, local));
-    }
-    for (const LinkSpec& l : n.provides) {
-      provider::ExternalConfig cfg{cs.denom, node(l.consumer).spec.denom, l.unbonding_period_s,
-                                   l.slash_dsign, l.slash_offline, false};
-      MESH_RETURN_IF_ERROR(ExternalStaking::Init(ctx, ConsumerId(l.consumer), cfg));
-      const ConnectionId conn = relayer(l.provider, l.consumer).connection(SideOf(cs.id, l.consumer));
-      MESH_RETURN_IF_ERROR(app::ProviderApp::AuthorizeConsumer(
-          ctx, ConsumerId(l.consumer), app::RemoteContact{conn, PortId(app::kConsumerPort)}));
-    }
-    if (!n.consumes.empty()) {
-      consumer::ModuleParams mp;
-      mp.authority = Address(cs.id, "gov");
-      mp.total_max_cap = cs.total_max_cap;
-      mp.epoch_length = cs.epoch_length;
-      MESH_RETURN_IF_ERROR(Consumer::InitGenesis(ctx, mp));
-    }
-    for (const LinkSpec& l : n.consumes) {
-      const ProviderId p(l.provider);
-      const AccountAddress gov = Address(cs.id, "gov");
-      consumer::ProviderSetup setup{node(l.provider).spec.denom, l.discount,
-                                    Address(cs.id, "oracle"), l.price_ttl_s, l.max_retrieve};
-      MESH_RETURN_IF_ERROR(Consumer::RegisterProvider(ctx, gov, p, setup));
-      MESH_RETURN_IF_ERROR(consumer::PriceFeed::SetPrice(ctx, gov, p, l.price));
-      MESH_RETURN_IF_ERROR(Consumer::SetMaxCap(ctx, gov, p, l.max_cap));
-      const ConnectionId conn = relayer(l.consumer, l.provider).connection(SideOf(cs.id, l.provider));
-      MESH_RETURN_IF_ERROR(app::ConsumerApp::RegisterProviderConnection(ctx, p, conn));
-    }
-    MESH_ASSIGN_OR_RETURN(n.genesis_supply, Bank::Supply(ctx, cs.denom));
+    MESH_RETURN_IF_ERROR(GenesisStaking(ctx, n));
+    MESH_RETURN_IF_ERROR(GenesisProvider(ctx, n));
+    MESH_RETURN_IF_ERROR(GenesisConsumer(ctx, n));
+    MESH_ASSIGN_OR_RETURN(n.genesis_supply, Bank::Supply(ctx, n.spec.denom));
     return absl::OkStatus();
   });
+}
+
+absl::Status Network::GenesisStaking(const Context& ctx, Node& n) {
+  const ChainSpec& cs = n.spec;
+  MESH_RETURN_IF_ERROR(Staking::InitGenesis(ctx, cs.staking));
+  for (const auto& [user, funds] : cs.accounts) {
+    MESH_RETURN_IF_ERROR(Bank::Mint(ctx, Address(cs.id, user), cs.denom, funds));
+  }
+  MESH_RETURN_IF_ERROR(Bank::Mint(ctx, Address(cs.id, kRewardsFunder), cs.denom, kRewardsFunds));
+  for (const ValidatorSpec& v : cs.validators) {
+    const AccountAddress op = Address(cs.id, "val/" + v.name);
+    MESH_RETURN_IF_ERROR(Bank::Mint(ctx, op, cs.denom, v.self_bond));
+    MESH_RETURN_IF_ERROR(
+        Staking::CreateValidator(ctx, Valoper(cs.id, v.name), op, v.self_bond, v.commission));
+  }
+  // Genesis validators are bonded from the start.
+  return Staking::EndBlock(ctx).status();
+}
+
+absl::Status Network::GenesisProvider(const Context& ctx, Node& n) {
+  const ChainSpec& cs = n.spec;
+  if (n.provides.empty()) return absl::OkStatus();
+  std::optional<provider::LocalStakingConfig> local;
+  if (cs.local_staking) {
+    local = provider::LocalStakingConfig{cs.denom, cs.local_slash_dsign, cs.local_slash_offline};
+  }
+  MESH_RETURN_IF_ERROR(provider::Vault::Init(ctx, cs.denom, local));
+  for (const LinkSpec& l : n.provides) {
+    provider::ExternalConfig cfg{cs.denom, node(l.consumer).spec.denom, l.unbonding_period_s,
+                                 l.slash_dsign, l.slash_offline, false};
+    MESH_RETURN_IF_ERROR(ExternalStaking::Init(ctx, ConsumerId(l.consumer), cfg));
+    const ConnectionId conn = relayer(cs.id, l.consumer).connection(SideOf(cs.id, l.consumer));
+    MESH_RETURN_IF_ERROR(app::ProviderApp::AuthorizeConsumer(
+        ctx, ConsumerId(l.consumer), app::RemoteContact{conn, PortId(app::kConsumerPort)}));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Network::GenesisConsumer(const Context& ctx, Node& n) {
+  const ChainSpec& cs = n.spec;
+  if (n.consumes.empty()) return absl::OkStatus();
+  const AccountAddress gov = Address(cs.id, "gov");
+  consumer::ModuleParams mp;
+  mp.authority = gov;
+  mp.total_max_cap = cs.total_max_cap;
+  mp.epoch_length = cs.epoch_length;
+  MESH_RETURN_IF_ERROR(Consumer::InitGenesis(ctx, mp));
+  for (const LinkSpec& l : n.consumes) {
+    const ProviderId p(l.provider);
+    consumer::ProviderSetup setup{node(l.provider).spec.denom, l.discount,
+                                  Address(cs.id, "oracle"), l.price_ttl_s, l.max_retrieve};
+    MESH_RETURN_IF_ERROR(Consumer::RegisterProvider(ctx, gov, p, setup));
+    MESH_RETURN_IF_ERROR(consumer::PriceFeed::SetPrice(ctx, gov, p, l.price));
+    MESH_RETURN_IF_ERROR(Consumer::SetMaxCap(ctx, gov, p, l.max_cap));
+    const ConnectionId conn = relayer(cs.id, l.provider).connection(SideOf(cs.id, l.provider));
+    MESH_RETURN_IF_ERROR(app::ConsumerApp::RegisterProviderConnection(ctx, p, conn));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Network::OpenChannels() {

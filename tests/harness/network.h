@@ -214,6 +214,9 @@ class Network {
   explicit Network(NetworkSpec spec);
   absl::Status Build();
   absl::Status Genesis(Node& n);
+  absl::Status GenesisStaking(const Context& ctx, Node& n);
+  absl::Status GenesisProvider(const Context& ctx, Node& n);
+  absl::Status GenesisConsumer(const Context& ctx, Node& n);
   absl::Status OpenChannels();
   absl::Status EndAll();
   absl::Status BeginAll(uint64_t seconds);

@@ -1,0 +1,260 @@
+#include "apps/scenario/random_mode.h"
+
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "apps/scenario/runner.h"
+#include "core/status.h"
+#include "tests/harness/network.h"
+
+namespace mesh::scenario {
+namespace {
+
+using harness::Network;
+
+// SplitMix64: tiny, portable, fully specified (unlike <random> distributions).
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  uint64_t Below(uint64_t n) { return n == 0 ? 0 : Next() % n; }
+  bool OneIn(uint64_t n) { return Below(n) == 0; }
+  template <typename T>
+  const T& Pick(const std::vector<T>& v) { return v[Below(v.size())]; }
+
+ private:
+  uint64_t state_;
+};
+
+const char* const kValidators[] = {"v0", "v1", "v2", "v3"};
+
+harness::NetworkSpec MakeSpec(const RandomOptions& o) {
+  harness::NetworkSpec spec;
+  for (int i = 0; i < o.chains; ++i) {
+    harness::ChainSpec c;
+    const std::string letter(1, static_cast<char>('a' + i));
+    c.id = "chain" + letter;
+    c.prefix = "mesh" + letter;
+    c.denom = Denom("u" + letter + "tok");
+    c.staking.power_reduction = 1;
+    c.staking.unbonding_time_s = 3600;
+    c.staking.downtime_jail_duration_s = 60;
+    for (const char* v : kValidators) c.validators.push_back({v, Amount(1000000), Dec::Zero()});
+    for (int u = 0; u < o.users; ++u) c.accounts.emplace_back(absl::StrCat("user", u), Amount(1000000));
+    c.accounts.emplace_back("gov", Amount(1));
+    c.accounts.emplace_back("oracle", Amount(1));
+    c.epoch_length = 5;
+    spec.chains.push_back(std::move(c));
+  }
+  for (const auto& p : spec.chains) {
+    for (const auto& c : spec.chains) {
+      if (p.id == c.id) continue;
+      harness::LinkSpec l;
+      l.provider = p.id;
+      l.consumer = c.id;
+      l.price = Dec::FromRaw(Dec::kOne / 2);
+      l.discount = Dec::FromRaw(Dec::kOne / 10);
+      l.unbonding_period_s = 600;
+      spec.links.push_back(l);
+    }
+  }
+  return spec;
+}
+
+bool IsBug(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kInternal || s.code() == absl::StatusCode::kDataLoss ||
+         s.code() == absl::StatusCode::kUnknown;
+}
+
+class Sim {
+ public:
+  Sim(const RandomOptions& o, Network& net, RandomStats& stats)
+      : o_(o), net_(net), stats_(stats), rng_(o.seed) {
+    for (const auto& c : MakeSpec(o).chains) chains_.push_back(c.id);
+    for (int u = 0; u < o.users; ++u) users_.push_back(absl::StrCat("user", u));
+  }
+  absl::Status Block();
+  const std::deque<std::string>& recent() const { return recent_; }
+
+ private:
+  absl::Status Action();
+  absl::Status Relayer();
+  absl::Status Record(const std::string& what, absl::Status s);
+  std::string OtherChain(const std::string& c) {
+    std::string o;
+    do o = rng_.Pick(chains_); while (o == c);
+    return o;
+  }
+  std::string Val() { return kValidators[rng_.Below(4)]; }
+  Amount Amt(uint64_t max) { return Amount(1 + rng_.Below(max)); }
+
+  const RandomOptions& o_;
+  Network& net_;
+  RandomStats& stats_;
+  Rng rng_;
+  std::vector<std::string> chains_;
+  std::vector<std::string> users_;
+  std::deque<std::string> recent_;
+  int relay_paused_ = 0;  // blocks left with auto-relay off
+};
+
+absl::Status Sim::Record(const std::string& what, absl::Status s) {
+  recent_.push_back(absl::StrCat("h", net_.ctx(chains_[0]).height(), " ", what, " -> ",
+                                 s.ok() ? "ok" : s.ToString()));
+  if (recent_.size() > 30) recent_.pop_front();
+  const std::string kind = what.substr(0, what.find(' '));
+  if (s.ok()) {
+    ++stats_.ok[kind];
+    return s;
+  }
+  if (IsBug(s)) return s;
+  ++stats_.rejected[kind];
+  return absl::OkStatus();
+}
+
+absl::Status Sim::Action() {
+  const std::string c = rng_.Pick(chains_);
+  const std::string u = rng_.Pick(users_);
+  const std::string o = OtherChain(c);
+  const std::string v = Val();
+  const uint64_t roll = rng_.Below(100);
+  if (roll < 18) {
+    Amount a = Amt(50000);
+    return Record(absl::StrCat("bond ", c, "/", u, " ", a.ToString()), net_.Bond(c, u, a));
+  }
+  if (roll < 24) {
+    Amount a = Amt(20000);
+    return Record(absl::StrCat("unbond ", c, "/", u, " ", a.ToString()), net_.Unbond(c, u, a));
+  }
+  if (roll < 34) {
+    Amount a = Amt(20000);
+    return Record(absl::StrCat("stake_local ", c, "/", u, " ", v, " ", a.ToString()),
+                  net_.StakeLocal(c, u, v, a));
+  }
+  if (roll < 54) {
+    Amount a = Amt(20000);
+    return Record(absl::StrCat("stake_remote ", c, "/", u, " ", o, "/", v, " ", a.ToString()),
+                  net_.StakeRemote(c, u, o, v, a));
+  }
+  if (roll < 64) {
+    Amount a = Amt(10000);
+    return Record(absl::StrCat("unstake ", c, "/", u, " ", o, "/", v, " ", a.ToString()),
+                  net_.UnstakeRemote(c, u, o, v, a));
+  }
+  if (roll < 70) {
+    return Record(absl::StrCat("withdraw_unbonded ", c, "/", u, " ", o),
+                  net_.WithdrawUnbonded(c, u, o));
+  }
+  if (roll < 75) {
+    return Record(absl::StrCat("withdraw_rewards ", c, "/", u, " ", o, "/", v),
+                  net_.WithdrawRewards(c, u, o, v));
+  }
+  if (roll < 82) {
+    Amount a = Amt(100000);
+    return Record(absl::StrCat("allocate_rewards ", c, " ", a.ToString()),
+                  net_.AllocateRewards(c, a));
+  }
+  if (roll < 85 && o_.price_changes) {
+    const Dec price = Dec::FromRaw(Dec::kOne / 10 * static_cast<int64_t>(1 + rng_.Below(30)));
+    return Record(absl::StrCat("set_price ", c, "<-", o, " ", price.ToString()),
+                  net_.SetPrice(c, o, price));
+  }
+  if (roll < 87) {
+    const Amount cap = rng_.OneIn(4) ? Amount(0) : Amt(1000000000);
+    return Record(absl::StrCat("set_max_cap ", c, "<-", o, " ", cap.ToString()),
+                  net_.SetMaxCap(c, o, cap));
+  }
+  if (!o_.misbehaviour) return absl::OkStatus();
+  if (roll < 92) return Record(absl::StrCat("unjail ", c, "/", v), net_.Unjail(c, v));
+  if (roll < 94) return Record(absl::StrCat("jail ", c, "/", v), net_.Jail(c, v));
+  const uint64_t h = net_.ctx(c).height();
+  const uint64_t at = h - rng_.Below(std::min<uint64_t>(h, 10));
+  if (roll < 98) {
+    return Record(absl::StrCat("downtime ", c, "/", v, " @", at), net_.Downtime(c, v, at));
+  }
+  if (!rng_.OneIn(4)) return absl::OkStatus();  // double signs stay rare
+  return Record(absl::StrCat("double_sign ", c, "/", v, " @", at), net_.DoubleSign(c, v, at));
+}
+
+// Occasionally stops relaying for a few blocks and meddles with the packets
+// in flight (error acks, reverse-order delivery).
+absl::Status Sim::Relayer() {
+  if (relay_paused_ > 0) {
+    if (--relay_paused_ == 0) net_.set_auto_relay(true);
+  } else if (rng_.OneIn(20)) {
+    relay_paused_ = 1 + static_cast<int>(rng_.Below(5));
+    net_.set_auto_relay(false);
+  }
+  if (relay_paused_ == 0) return absl::OkStatus();
+  const std::string a = rng_.Pick(chains_);
+  const std::string b = OtherChain(a);
+  absl::StatusOr<std::vector<ibc::InFlight>> pending = net_.Pending(a, b);
+  MESH_RETURN_IF_ERROR(pending.status());
+  if (pending->empty()) return absl::OkStatus();
+  ibc::Relayer& r = net_.relayer(a, b);
+  if (rng_.OneIn(3)) {
+    const ibc::InFlight& p = (*pending)[rng_.Below(pending->size())];
+    return Record(absl::StrCat("error_ack ", a, "->", b, " seq ", p.packet.sequence),
+                  r.DeliverErrorAck(p, absl::InvalidArgumentError("random error ack")).status());
+  }
+  if (rng_.OneIn(3)) {
+    return Record(absl::StrCat("reorder ", a, "<->", b), r.RelayPendingReversed().status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Sim::Block() {
+  const int actions = static_cast<int>(rng_.Below(2 * static_cast<uint64_t>(o_.chains) + 1));
+  for (int i = 0; i < actions; ++i) MESH_RETURN_IF_ERROR(Action());
+  MESH_RETURN_IF_ERROR(Relayer());
+  return net_.AdvanceBlock();
+}
+
+}  // namespace
+
+absl::Status RunRandom(const RandomOptions& o, std::ostream& log, RandomStats* stats) {
+  log << "random mode: seed " << o.seed << ", " << o.blocks << " blocks, " << o.chains
+      << " chains, " << o.users << " users per chain\n";
+  if (o.chains < 2 || o.chains > 26) return absl::InvalidArgumentError("--chains must be 2..26");
+  harness::NetworkSpec spec = MakeSpec(o);
+  if (!o.data_dir.empty()) {
+    for (harness::ChainSpec& c : spec.chains) {
+      c.rocksdb_dir = (std::filesystem::path(o.data_dir) / c.id).string();
+      MESH_RETURN_IF_ERROR(PrepareDir(c.rocksdb_dir));
+    }
+  }
+  MESH_ASSIGN_OR_RETURN(std::unique_ptr<Network> net, Network::Create(std::move(spec)));
+  RandomStats local;
+  RandomStats& st = stats != nullptr ? *stats : local;
+  Sim sim(o, *net, st);
+  for (int b = 1; b <= o.blocks; ++b) {
+    absl::Status s = sim.Block();
+    if (!s.ok()) {
+      log << "FAILED at block " << b << " (seed " << o.seed << "): " << s << "\nlast actions:\n";
+      for (const std::string& a : sim.recent()) log << "  " << a << "\n";
+      return absl::Status(s.code(), absl::StrCat("seed ", o.seed, " block ", b, ": ", s.message()));
+    }
+    st.blocks = b;
+    if (o.progress_every > 0 && b % o.progress_every == 0) {
+      log << "block " << b << ": invariants hold\n";
+    }
+  }
+  log << "PASSED: " << st.blocks << " blocks, every invariant held after every block\n";
+  for (const auto& [kind, n] : st.ok) {
+    log << "  " << kind << ": " << n << " ok, " << st.rejected[kind] << " rejected\n";
+  }
+  for (const auto& [kind, n] : st.rejected) {
+    if (!st.ok.contains(kind)) log << "  " << kind << ": 0 ok, " << n << " rejected\n";
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace mesh::scenario
