@@ -5,9 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+# ccache hits across checkouts at different paths (CI clones afresh).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 BUILD_DIR="${BUILD_DIR:-build}"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DMESH_BUILD_TESTS=OFF -DMESH_BUILD_BENCHMARKS=OFF \
   -DMESH_BUILD_APPS=ON >/dev/null
-ninja -C "$BUILD_DIR" -j "$(nproc)" meshsec_demo
+ninja -C "$BUILD_DIR" -j "$(nproc)" meshsec_scenario
 mkdir -p data
-exec "$BUILD_DIR/apps/meshsec_demo" --data-dir data "$@"
+exec "$BUILD_DIR/apps/meshsec_scenario" --data-dir data "${@:-examples/08_three_chain_mesh.json}"

@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+# ccache hits across checkouts at different paths (CI clones afresh).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 
 SAN="${MESH_SANITIZE:-OFF}"
 BUILD_DIR="${BUILD_DIR:-build}"

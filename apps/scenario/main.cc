@@ -3,7 +3,8 @@
 //
 //   meshsec_scenario [--json] [--data-dir DIR] FILE.json...
 //   meshsec_scenario --random [--seed N] [--blocks B] [--chains C] [--users U]
-//                    [--data-dir DIR]
+//                    [--no-price-changes] [--no-misbehaviour]
+//                    [--link-tolerance N|none] [--data-dir DIR]
 //
 // Exit status: 0 when every scenario passed (or the random run held every
 // invariant), 1 on a failed step or invariant, 2 on a usage or parse error.
@@ -25,7 +26,9 @@ int Usage(const std::string& why) {
   std::cerr << "meshsec_scenario: " << why << "\n"
             << "usage: meshsec_scenario [--json] [--data-dir DIR] FILE.json...\n"
             << "       meshsec_scenario --random [--seed N] [--blocks B] [--chains C] "
-               "[--users U] [--data-dir DIR]\n";
+               "[--users U]\n"
+               "                        [--no-price-changes] [--no-misbehaviour]\n"
+               "                        [--link-tolerance N|none] [--data-dir DIR]\n";
   return 2;
 }
 
@@ -37,6 +40,9 @@ bool ParseU64(std::string_view s, uint64_t& out) {
 struct Args {
   bool json = false;
   bool random = false;
+  bool price_changes = true;
+  bool misbehaviour = true;
+  std::string link_tolerance;  // "" (default), "none" or an amount
   std::string data_dir;
   uint64_t seed = 1, blocks = 1000, chains = 3, users = 6;
   std::vector<std::string> files;
@@ -51,6 +57,12 @@ std::string ParseArgs(int argc, char** argv, Args& a) {
     };
     if (arg == "--json") a.json = true;
     else if (arg == "--random") a.random = true;
+    else if (arg == "--no-price-changes") a.price_changes = false;
+    else if (arg == "--no-misbehaviour") a.misbehaviour = false;
+    else if (arg == "--link-tolerance") {
+      if (i + 1 >= argc) return "--link-tolerance needs an amount or none";
+      a.link_tolerance = argv[++i];
+    }
     else if (arg == "--data-dir") {
       if (i + 1 >= argc) return "--data-dir needs a directory";
       a.data_dir = argv[++i];
@@ -73,6 +85,16 @@ int RunRandomMode(const Args& a) {
   o.chains = static_cast<int>(a.chains);
   o.users = static_cast<int>(a.users);
   o.data_dir = a.data_dir;
+  o.price_changes = a.price_changes;
+  o.misbehaviour = a.misbehaviour;
+  if (!a.link_tolerance.empty()) {
+    o.tolerance_set = true;
+    if (a.link_tolerance != "none") {
+      absl::StatusOr<mesh::Amount> t = mesh::Amount::Parse(a.link_tolerance);
+      if (!t.ok()) return Usage("--link-tolerance: " + std::string(t.status().message()));
+      o.link_tolerance = *t;
+    }
+  }
   absl::Status s = mesh::scenario::RunRandom(o, std::cout, nullptr);
   if (!s.ok()) std::cerr << s << "\n";
   return s.ok() ? 0 : 1;

@@ -86,6 +86,7 @@ class Sim {
 
  private:
   absl::Status Action();
+  absl::Status Unstake(const std::string& c, const std::string& u, const std::string& o);
   absl::Status Relayer();
   absl::Status Record(const std::string& what, absl::Status s);
   std::string OtherChain(const std::string& c) {
@@ -109,7 +110,7 @@ class Sim {
 absl::Status Sim::Record(const std::string& what, absl::Status s) {
   recent_.push_back(absl::StrCat("h", net_.ctx(chains_[0]).height(), " ", what, " -> ",
                                  s.ok() ? "ok" : s.ToString()));
-  if (recent_.size() > 30) recent_.pop_front();
+  if (recent_.size() > 200) recent_.pop_front();
   const std::string kind = what.substr(0, what.find(' '));
   if (s.ok()) {
     ++stats_.ok[kind];
@@ -118,6 +119,23 @@ absl::Status Sim::Record(const std::string& what, absl::Status s) {
   if (IsBug(s)) return s;
   ++stats_.rejected[kind];
   return absl::OkStatus();
+}
+
+// Unstakes part of an existing committed stake of `u` (so that most unstakes
+// are meaningful), or tries an arbitrary one when there is none.
+absl::Status Sim::Unstake(const std::string& c, const std::string& u, const std::string& o) {
+  std::string v = Val();
+  Amount a = Amt(10000);
+  for (const char* cand : kValidators) {
+    absl::StatusOr<provider::Stake> st = net_.ExternalStake(c, u, o, cand);
+    if (st.ok() && !st->stake.low().IsZero()) {
+      v = cand;
+      a = Amount(1 + rng_.Below(static_cast<uint64_t>(st->stake.low().raw())));
+      break;
+    }
+  }
+  return Record(absl::StrCat("unstake ", c, "/", u, " ", o, "/", v, " ", a.ToString()),
+                net_.UnstakeRemote(c, u, o, v, a));
 }
 
 absl::Status Sim::Action() {
@@ -144,11 +162,7 @@ absl::Status Sim::Action() {
     return Record(absl::StrCat("stake_remote ", c, "/", u, " ", o, "/", v, " ", a.ToString()),
                   net_.StakeRemote(c, u, o, v, a));
   }
-  if (roll < 64) {
-    Amount a = Amt(10000);
-    return Record(absl::StrCat("unstake ", c, "/", u, " ", o, "/", v, " ", a.ToString()),
-                  net_.UnstakeRemote(c, u, o, v, a));
-  }
+  if (roll < 64) return Unstake(c, u, o);
   if (roll < 70) {
     return Record(absl::StrCat("withdraw_unbonded ", c, "/", u, " ", o),
                   net_.WithdrawUnbonded(c, u, o));
@@ -225,6 +239,12 @@ absl::Status RunRandom(const RandomOptions& o, std::ostream& log, RandomStats* s
       << " chains, " << o.users << " users per chain\n";
   if (o.chains < 2 || o.chains > 26) return absl::InvalidArgumentError("--chains must be 2..26");
   harness::NetworkSpec spec = MakeSpec(o);
+  spec.link_agreement_tolerance = o.tolerance_set  ? o.link_tolerance
+                                  : o.misbehaviour ? std::nullopt
+                                                   : std::optional<Amount>(Amount(0));
+  log << "link agreement tolerance: "
+      << (spec.link_agreement_tolerance ? spec.link_agreement_tolerance->ToString() : "unbounded")
+      << " (the consumer never above the provider)\n";
   if (!o.data_dir.empty()) {
     for (harness::ChainSpec& c : spec.chains) {
       c.rocksdb_dir = (std::filesystem::path(o.data_dir) / c.id).string();

@@ -15,10 +15,12 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 
 #include "absl/status/status.h"
+#include "core/amount.h"
 
 namespace mesh::scenario {
 
@@ -31,6 +33,11 @@ struct RandomOptions {
   int progress_every = 1000;  // blocks between progress lines (0: none)
   bool price_changes = true;  // random price updates
   bool misbehaviour = true;   // random jail / unjail / downtime / double sign
+  // The harness's link agreement tolerance (provider excess over the
+  // consumer's records on a quiet link). Unset: 0 without misbehaviour,
+  // unbounded with it (slashes leave rounding dust; see docs/scenarios.md).
+  bool tolerance_set = false;
+  std::optional<Amount> link_tolerance;
 };
 
 struct RandomStats {

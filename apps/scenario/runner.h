@@ -85,7 +85,8 @@ class Runner {
   absl::StatusOr<ibc::InFlight> PickPacket(const Step& s);
   absl::StatusOr<std::string> TimeOut(const Step& s);
   void Expect(const Step& s, StepResult& r);
-  absl::StatusOr<Fields> QueryProvider(const Step& s);
+  absl::StatusOr<Fields> QueryVault(const Step& s);
+  absl::StatusOr<Fields> QueryExternal(const Step& s);
   absl::StatusOr<Fields> QueryConsumer(const Step& s);
   absl::StatusOr<Fields> QueryChain(const Step& s);
 

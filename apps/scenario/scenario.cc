@@ -316,6 +316,9 @@ absl::StatusOr<Step> ParseStep(const NetworkSpec& n, const Json& v, int index) {
   }
   absl::StrAppend(&where, " (", s.action == "expect" ? "expect " + s.query : s.action, ")");
   MESH_RETURN_IF_ERROR(CheckStepFields(s, *def, where));
+  if (s.action == "advance" && s.Has("blocks") && s.Has("seconds")) {
+    return Bad(where, "give `blocks` or `seconds`, not both");
+  }
   MESH_RETURN_IF_ERROR(CheckReferences(n, s, where));
   return s;
 }
@@ -327,6 +330,11 @@ absl::Status ParseNetwork(JsonFields& f, NetworkSpec& n) {
   MESH_RETURN_IF_ERROR(ReadOpt(f, "block_seconds", n.block_seconds, ReadU64));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "auto_relay", n.auto_relay, ReadBool));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "check_invariants", n.check_invariants, ReadBool));
+  if (const Json* t = f.Optional("link_agreement_tolerance")) {
+    absl::StatusOr<Amount> a = JsonAmount(*t);
+    if (!a.ok()) return f.FieldError("link_agreement_tolerance", a.status());
+    n.link_agreement_tolerance = *a;
+  }
   MESH_ASSIGN_OR_RETURN(const Json* chains, f.Required("chains"));
   MESH_ASSIGN_OR_RETURN(const std::vector<Json>* chain_list, chains->AsArray());
   for (const Json& c : *chain_list) {

@@ -1,5 +1,6 @@
 #include "mesh/app/node_module.h"
 
+#include <functional>
 #include <string>
 #include <string_view>
 

@@ -250,6 +250,12 @@ const Network::Node& Network::node(const std::string& id) const {
   return *it->second;
 }
 
+std::vector<std::string> Network::chain_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& [id, n] : nodes_) ids.push_back(id);
+  return ids;
+}
+
 node::Chain& Network::chain(const std::string& id) { return *node(id).chain; }
 ibc::Host& Network::host(const std::string& id) { return node(id).host; }
 Context Network::ctx(const std::string& id) { return node(id).chain->QueryContext(); }
@@ -576,7 +582,10 @@ absl::Status Network::CheckLink(const LinkSpec& l) {
         MESH_ASSIGN_OR_RETURN(consumer_sum, consumer_sum.Add(rec->remote));
       }
     }
-    if (provider_sum != consumer_sum) {
+    const Amount excess = provider_sum.SaturatingSub(consumer_sum);
+    const bool too_far = spec_.link_agreement_tolerance.has_value() &&
+                         excess > *spec_.link_agreement_tolerance;
+    if (consumer_sum > provider_sum || too_far) {
       return absl::InternalError(absl::StrCat(
           l.provider, "->", l.consumer, " disagree on ", vs.name, ": provider ",
           provider_sum.ToString(), ", consumer ", consumer_sum.ToString()));

@@ -25,7 +25,9 @@
 // injected; the vault invariants; and for each link with nothing queued or
 // in flight in either direction, provider and consumer agree on every
 // validator's stake (Σ users' external stake == Σ the consumer's records'
-// provider-denom amounts) and no stake is mid-flight (low == high).
+// provider-denom amounts, up to NetworkSpec::link_agreement_tolerance with
+// the consumer never above the provider) and no stake is mid-flight
+// (low == high).
 //
 // Not thread-safe. Deterministic (names, keys and times are derived from
 // the spec).
@@ -103,6 +105,13 @@ struct NetworkSpec {
   uint64_t block_seconds = 5;
   bool auto_relay = true;
   bool check_invariants = true;
+  // Link agreement on each quiet link: the consumer never holds more
+  // provider-denom stake than the provider accounts for, and the provider's
+  // excess is at most this tolerance (nullopt: unbounded). Slashes leave
+  // rounding dust today and a slash whose valset update got an error ack is
+  // never applied by the provider (docs/mesh-ibc.md, known gaps), so
+  // slash-heavy runs relax it.
+  std::optional<Amount> link_agreement_tolerance = Amount(0);
 };
 
 class Network {
@@ -120,8 +129,14 @@ class Network {
   absl::Status AdvanceTime(uint64_t seconds);
   void set_auto_relay(bool on) { spec_.auto_relay = on; }
   void set_check_invariants(bool on) { spec_.check_invariants = on; }
+  void set_link_agreement_tolerance(std::optional<Amount> t) {
+    spec_.link_agreement_tolerance = t;
+  }
 
   // ---- chains and names ----
+  // Chain ids in ascending order, and the links as specified.
+  std::vector<std::string> chain_ids() const;
+  const std::vector<LinkSpec>& links() const { return spec_.links; }
   node::Chain& chain(const std::string& id);
   ibc::Host& host(const std::string& id);
   // Read/write view of the chain's open block (for queries and for setup
