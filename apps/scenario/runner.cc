@@ -258,8 +258,10 @@ absl::StatusOr<std::string> Runner::RelayAct(const Step& s) {
   }
   // duplicate: deliver once (ack left pending), then again; must be refused.
   MESH_RETURN_IF_ERROR(r.RelayPacket(p).status());
-  MESH_RETURN_IF_ERROR(r.DeliverDuplicate(p));
-  return seq + " delivered; the second delivery was refused";
+  const absl::Status dup = r.DeliverDuplicate(p);
+  if (dup.ok()) return absl::InternalError(seq + " was accepted a second time");
+  if (dup.code() != absl::StatusCode::kFailedPrecondition) return dup;
+  return absl::StrCat(seq, " delivered; the second delivery was refused (", dup.message(), ")");
 }
 
 // Advances every chain (relaying nothing) until the destination passed the
