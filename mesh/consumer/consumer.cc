@@ -220,7 +220,7 @@ absl::StatusOr<Amount> Consumer::HandleUnstake(const Context& ctx, const Provide
 absl::StatusOr<Amount> Consumer::HandleBurn(const Context& ctx, const ProviderId& provider,
                                             const BurnRequest& req) {
   MESH_ASSIGN_OR_RETURN(Amount local, Converter::ToLocal(ctx, provider, req.burn));
-  return VirtualStaking::Burn(ctx, provider, req.validators, local);
+  return VirtualStaking::Burn(ctx, provider, req.validators, local, req.burn.amount);
 }
 
 absl::Status Consumer::HandleTransferRewards(const Context& ctx, const ProviderId& provider,
@@ -232,7 +232,7 @@ absl::Status Consumer::OnAcknowledgement(const Context& ctx, const ProviderId& p
                                          const ConsumerPacket& packet, bool success) {
   if (const auto* u = std::get_if<InternalUnstakePacket>(&packet)) {
     if (success) {
-      return VirtualStaking::InternalUnbond(ctx, provider, u->delegator, u->validator).status();
+      return VirtualStaking::InternalUnbond(ctx, provider, *u).status();
     }
     return VirtualStaking::InternalUnstakeFailed(ctx, provider, u->delegator, u->validator);
   }

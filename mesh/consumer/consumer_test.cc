@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "mesh/consumer/outbox.h"
 #include "mesh/consumer/rewards.h"
 #include "mesh/consumer/test_fixture.h"
@@ -135,6 +137,70 @@ TEST_F(ConsumerFlowTest, ZeroCapUnstakesThroughTheProvider) {
   ExpectInvariants(false);
   // A second success ack (or one for an unknown record) is a no-op.
   EXPECT_TRUE(Consumer::OnAcknowledgement(ctx(), prov_, out[0], true).ok());
+}
+
+// Regression (zero-cap race, examples/10_zero_cap_restake_race.json): the
+// success ack of an internal unstake removes only what that packet carried;
+// a stake that arrived while it was in flight stays and is sent next epoch.
+TEST_F(ConsumerFlowTest, ZeroCapAckKeepsAStakeAddedWhileInFlight) {
+  Start();
+  Stake("val1", 1000);
+  SetCap(1000);
+  Epoch();
+  SetCap(0);
+  ASSERT_EQ(Epoch().internal_unstakes.size(), 1u);
+  std::vector<ConsumerPacket> out = Outbox();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(Stake("val1", 500), A(150));  // newer stake while in flight
+  Must(Consumer::OnAcknowledgement(ctx(), prov_, out[0], /*success=*/true));
+  std::optional<DelegationRecord> rec =
+      Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1")));
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->remote, A(500));
+  EXPECT_EQ(rec->local, A(150));
+  EXPECT_FALSE(rec->unstake_in_flight);
+  EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V("val1"))), A(150));
+  EXPECT_EQ(Must(VirtualStaking::ActualDelegation(ctx(), prov_, V("val1"))), A(0));
+  ExpectInvariants(false);
+  EpochReport r = Epoch();
+  ASSERT_EQ(r.internal_unstakes.size(), 1u);
+  InternalUnstakePacket expected{kUser, V("val1"), Coin{kStake, A(150)}, Coin{kJuno, A(500)}};
+  EXPECT_EQ(r.internal_unstakes[0], expected);
+}
+
+// Regression (burn cut the records by ceil(remote x local_cut / local)): a
+// burn cuts the records by exactly the packet's provider amount, split by
+// their remote (floor, remainder to the first record in key order).
+TEST_F(ConsumerFlowTest, BurnCutsRecordsByThePacketsProviderAmount) {
+  Start();
+  Stake("val1", 1000);  // user: 300 local
+  Must(Consumer::HandleStake(ctx(), prov_, {AccountAddress("user2"), V("val1"),
+                                            {kJuno, A(500)}, 2}));  // 150 local
+  // 100 ujuno -> 30 local: records -20/-10 local; remote 66 + 1 and 33
+  // (the old rule cut ceil(1000*30/450) + ceil(500*30/450) = 67 + 34 = 101).
+  EXPECT_EQ(Must(Consumer::HandleBurn(ctx(), prov_, {{V("val1")}, {kJuno, A(100)}})), A(30));
+  auto user = *Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1")));
+  auto user2 = *Must(VirtualStaking::GetRecord(ctx(), prov_, AccountAddress("user2"), V("val1")));
+  EXPECT_EQ(user.remote, A(933));
+  EXPECT_EQ(user.local, A(280));
+  EXPECT_EQ(user2.remote, A(467));
+  EXPECT_EQ(user2.local, A(140));
+  EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V("val1"))), A(420));
+}
+
+TEST_F(ConsumerFlowTest, BurnOverTwoValidatorsSplitsTheProviderAmountExactly) {
+  Start();
+  Stake("val1", 1000);
+  Stake("val2", 1000);
+  // 99 ujuno -> 29 local: val1 15, val2 14 (DistributeBurn); remote
+  // floor(99*15/29) = 51 + 1 remainder = 52 and floor(99*14/29) = 47.
+  EXPECT_EQ(Must(Consumer::HandleBurn(ctx(), prov_,
+                                      {{V("val1"), V("val2")}, {kJuno, A(99)}})),
+            A(29));
+  EXPECT_EQ(Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1")))->remote, A(948));
+  EXPECT_EQ(Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val2")))->remote, A(953));
+  EXPECT_EQ(Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1")))->local, A(285));
+  EXPECT_EQ(Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val2")))->local, A(286));
 }
 
 TEST_F(ConsumerFlowTest, ZeroCapUnbondsStakeAlreadyUnstaked) {

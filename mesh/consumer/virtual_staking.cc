@@ -1,5 +1,7 @@
 #include "mesh/consumer/virtual_staking.h"
 
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -72,27 +74,96 @@ absl::StatusOr<Amount> ChainUnbond(const Context& ctx, const ProviderId& p, Prov
   return returned;
 }
 
+// Splits `total` over entries in proportion to `weights` (floor), each
+// capped at caps[i]; the rounding remainder then goes, in entry order, to the
+// entries that still have room. The parts sum to min(total, Σ caps).
+absl::StatusOr<std::vector<Amount>> SplitByWeight(const std::vector<Amount>& weights,
+                                                  const std::vector<Amount>& caps,
+                                                  Amount total) {
+  Amount weight_sum;
+  for (const Amount& w : weights) {
+    MESH_ASSIGN_OR_RETURN(weight_sum, weight_sum.Add(w));
+  }
+  std::vector<Amount> parts(weights.size());
+  Amount left = total;
+  for (size_t i = 0; i < weights.size() && !weight_sum.IsZero(); ++i) {
+    MESH_ASSIGN_OR_RETURN(Amount share, MulDiv(total, weights[i], weight_sum, Rounding::kDown));
+    parts[i] = Min(share, caps[i]);
+    left = left.SaturatingSub(parts[i]);
+  }
+  for (size_t i = 0; i < parts.size() && !left.IsZero(); ++i) {
+    Amount extra = Min(left, caps[i].SaturatingSub(parts[i]));
+    MESH_ASSIGN_OR_RETURN(parts[i], parts[i].Add(extra));
+    left = left.SaturatingSub(extra);
+  }
+  return parts;
+}
+
 // Lowers every record on `v` by the fraction cut / Σ local of the records:
-// local rounds down (records keep covering the request), remote rounds up
-// (so a provider user's full unstake after the cut releases the record).
+// local rounds down (records keep covering the request). The provider-denom
+// side: with `remote_cut` (a burn: the provider's own amount) exactly that
+// amount, split over the records by their remote (SplitByWeight); without it
+// (a slash) by the same fraction, rounded up (so a provider user's full
+// unstake after the cut releases the record).
 absl::Status ReduceRecords(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
-                           Amount cut) {
+                           Amount cut, std::optional<Amount> remote_cut = std::nullopt) {
   MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
                         internal::Records(ctx, p, &v));
   Amount total;
+  std::vector<Amount> remotes;
   for (const auto& e : records) {
     MESH_ASSIGN_OR_RETURN(total, total.Add(e.record.local));
+    remotes.push_back(e.record.remote);
   }
   if (total.IsZero() || cut.IsZero()) return absl::OkStatus();
   cut = Min(cut, total);
-  for (auto& e : records) {
-    MESH_ASSIGN_OR_RETURN(Amount local_cut, MulDiv(e.record.local, cut, total, Rounding::kDown));
-    MESH_ASSIGN_OR_RETURN(Amount remote_cut, MulDiv(e.record.remote, cut, total, Rounding::kUp));
-    e.record.local = e.record.local.SaturatingSub(local_cut);
-    e.record.remote = e.record.remote.SaturatingSub(remote_cut);
-    MESH_RETURN_IF_ERROR(internal::SaveRecord(ctx, p, v, e.delegator, e.record));
+  std::vector<Amount> remote_parts;
+  if (remote_cut.has_value()) {
+    MESH_ASSIGN_OR_RETURN(remote_parts, SplitByWeight(remotes, remotes, *remote_cut));
+  }
+  for (size_t i = 0; i < records.size(); ++i) {
+    DelegationRecord& r = records[i].record;
+    MESH_ASSIGN_OR_RETURN(Amount local_cut, MulDiv(r.local, cut, total, Rounding::kDown));
+    Amount rc;
+    if (remote_cut.has_value()) {
+      rc = remote_parts[i];
+    } else {
+      MESH_ASSIGN_OR_RETURN(rc, MulDiv(r.remote, cut, total, Rounding::kUp));
+    }
+    r.local = r.local.SaturatingSub(local_cut);
+    r.remote = r.remote.SaturatingSub(rc);
+    MESH_RETURN_IF_ERROR(internal::SaveRecord(ctx, p, v, records[i].delegator, r));
   }
   return absl::OkStatus();
+}
+
+// Σ remote of the records on `v`.
+absl::StatusOr<Amount> RecordsRemote(const Context& ctx, const ProviderId& p,
+                                     const ValidatorAddress& v) {
+  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
+                        internal::Records(ctx, p, &v));
+  Amount sum;
+  for (const auto& e : records) {
+    MESH_ASSIGN_OR_RETURN(sum, sum.Add(e.record.remote));
+  }
+  return sum;
+}
+
+// Provider-denom share of each validator's burn: `remote` split in
+// proportion to the local burns (SplitByWeight, capped by the records).
+absl::StatusOr<std::map<ValidatorAddress, Amount>> SplitRemoteBurn(
+    const Context& ctx, const ProviderId& p, const BurnResult& result, Amount remote) {
+  std::vector<Amount> weights, caps;
+  for (const auto& [v, b] : result.per_validator) {
+    weights.push_back(b);
+    MESH_ASSIGN_OR_RETURN(Amount cap, RecordsRemote(ctx, p, v));
+    caps.push_back(cap);
+  }
+  MESH_ASSIGN_OR_RETURN(std::vector<Amount> parts, SplitByWeight(weights, caps, remote));
+  std::map<ValidatorAddress, Amount> out;
+  size_t i = 0;
+  for (const auto& [v, b] : result.per_validator) out[v] = parts[i++];
+  return out;
 }
 
 absl::Status SubtractSaturating(const Context& ctx, uint8_t table, const ProviderId& p,
@@ -265,9 +336,12 @@ absl::StatusOr<Amount> VirtualStaking::RemoveStake(const Context& ctx, const Pro
   return freed;
 }
 
-absl::StatusOr<Amount> VirtualStaking::Burn(const Context& ctx, const ProviderId& provider,
-                                            const std::vector<ValidatorAddress>& validators,
-                                            Amount local) {
+namespace {
+
+// Burn with or without the provider-denom amount (see Burn / ReduceRecords).
+absl::StatusOr<Amount> BurnImpl(const Context& ctx, const ProviderId& provider,
+                                const std::vector<ValidatorAddress>& validators, Amount local,
+                                std::optional<Amount> remote) {
   std::vector<std::pair<ValidatorAddress, Amount>> bonds;
   std::set<ValidatorAddress> seen;
   for (const auto& v : validators) {
@@ -276,18 +350,38 @@ absl::StatusOr<Amount> VirtualStaking::Burn(const Context& ctx, const ProviderId
     if (!request.IsZero()) bonds.emplace_back(v, request);
   }
   auto insufficient = absl::FailedPreconditionError(
-      "Virtual staking " + VirtualAccount(provider).value() +
+      "Virtual staking " + VirtualStaking::VirtualAccount(provider).value() +
       " has not enough delegated funds: " + local.ToString());
   if (bonds.empty()) return insufficient;
   MESH_ASSIGN_OR_RETURN(BurnResult result, DistributeBurn(bonds, local));
   if (result.burned < local) return insufficient;
+  std::map<ValidatorAddress, Amount> remote_cuts;
+  if (remote.has_value()) {
+    MESH_ASSIGN_OR_RETURN(remote_cuts, SplitRemoteBurn(ctx, provider, result, *remote));
+  }
   for (const auto& [v, b] : result.per_validator) {
     MESH_ASSIGN_OR_RETURN(Amount request, internal::GetAmount(ctx, kBondRequestPrefix, provider, v));
     MESH_ASSIGN_OR_RETURN(request, request.Sub(b));
     MESH_RETURN_IF_ERROR(internal::SetAmount(ctx, kBondRequestPrefix, provider, v, request));
-    MESH_RETURN_IF_ERROR(ReduceRecords(ctx, provider, v, b));
+    std::optional<Amount> remote_cut;
+    if (remote.has_value()) remote_cut = remote_cuts[v];
+    MESH_RETURN_IF_ERROR(ReduceRecords(ctx, provider, v, b, remote_cut));
   }
   return result.burned;
+}
+
+}  // namespace
+
+absl::StatusOr<Amount> VirtualStaking::Burn(const Context& ctx, const ProviderId& provider,
+                                            const std::vector<ValidatorAddress>& validators,
+                                            Amount local) {
+  return BurnImpl(ctx, provider, validators, local, std::nullopt);
+}
+
+absl::StatusOr<Amount> VirtualStaking::Burn(const Context& ctx, const ProviderId& provider,
+                                            const std::vector<ValidatorAddress>& validators,
+                                            Amount local, Amount remote) {
+  return BurnImpl(ctx, provider, validators, local, remote);
 }
 
 absl::StatusOr<Amount> VirtualStaking::BondRequest(const Context& ctx, const ProviderId& provider,
@@ -389,17 +483,27 @@ absl::StatusOr<EpochReport> VirtualStaking::HandleEpoch(const Context& ctx,
 
 absl::StatusOr<Amount> VirtualStaking::InternalUnbond(const Context& ctx,
                                                       const ProviderId& provider,
-                                                      const AccountAddress& delegator,
-                                                      const ValidatorAddress& validator) {
+                                                      const InternalUnstakePacket& packet) {
+  const ValidatorAddress& validator = packet.validator;
   MESH_ASSIGN_OR_RETURN(std::optional<DelegationRecord> rec,
-                        internal::LoadRecord(ctx, provider, validator, delegator));
+                        internal::LoadRecord(ctx, provider, validator, packet.delegator));
   if (!rec.has_value()) return Amount::Zero();
+  // Only what the packet carried leaves the record: stake added while it
+  // was in flight stays (and is sent at the next zero-cap epoch).
+  Amount acked = Min(packet.normalize_amount.amount, rec->local);
+  rec->local = rec->local.SaturatingSub(acked);
+  rec->remote = rec->remote.SaturatingSub(packet.inverted_amount.amount);
+  rec->unstake_in_flight = false;
+  if (rec->local.IsZero() && rec->remote.IsZero()) {
+    MESH_RETURN_IF_ERROR(internal::DeleteRecord(ctx, provider, validator, packet.delegator));
+  } else {
+    MESH_RETURN_IF_ERROR(internal::SaveRecord(ctx, provider, validator, packet.delegator, *rec));
+  }
   MESH_ASSIGN_OR_RETURN(Amount request,
                         internal::GetAmount(ctx, kBondRequestPrefix, provider, validator));
-  Amount release = Min(rec->local, request);
+  Amount release = Min(acked, request);
   MESH_RETURN_IF_ERROR(internal::SetAmount(ctx, kBondRequestPrefix, provider, validator,
                                            request.SaturatingSub(release)));
-  MESH_RETURN_IF_ERROR(internal::DeleteRecord(ctx, provider, validator, delegator));
   MESH_RETURN_IF_ERROR(SubtractSaturating(ctx, kBondedPrefix, provider, validator, release));
   // Unbond at once (reference internal_unbond); if the chain refuses, the
   // next epoch unbonds the excess instead, so the ack never fails.

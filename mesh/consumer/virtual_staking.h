@@ -80,6 +80,15 @@ class VirtualStaking {
   static absl::StatusOr<Amount> Burn(const Context& ctx, const ProviderId& provider,
                                      const std::vector<ValidatorAddress>& validators,
                                      Amount local);
+  // As above for a burn packet: the records are also cut by exactly `remote`
+  // provider tokens (the packet's own amount), split over the validators in
+  // proportion to their local burns and over each validator's records in
+  // proportion to their remote (floor; the remainder goes to the first
+  // entries, in validator/delegator order, that still hold stake), so the
+  // records agree with the provider's accounting.
+  static absl::StatusOr<Amount> Burn(const Context& ctx, const ProviderId& provider,
+                                     const std::vector<ValidatorAddress>& validators,
+                                     Amount local, Amount remote);
 
   // ---- Queries ----
   static absl::StatusOr<Amount> BondRequest(const Context& ctx, const ProviderId& provider,
@@ -115,12 +124,14 @@ class VirtualStaking {
 
   // ---- Epoch, zero cap, close ----
   static absl::StatusOr<EpochReport> HandleEpoch(const Context& ctx, const ProviderId& provider);
-  // Success ack of an InternalUnstake: drops the record, lowers the request
-  // and unbonds at once. Returns the local amount released. Never fails
-  // except on store errors (a missing record is a no-op).
+  // Success ack of an InternalUnstake: subtracts what the packet carried
+  // (normalize_amount local, inverted_amount remote; saturating) from the
+  // record, clears its in-flight flag and drops it once empty (stake added
+  // while the packet was in flight stays), lowers the request and unbonds at
+  // once. Returns the local amount released. Never fails except on store
+  // errors (a missing record is a no-op).
   static absl::StatusOr<Amount> InternalUnbond(const Context& ctx, const ProviderId& provider,
-                                               const AccountAddress& delegator,
-                                               const ValidatorAddress& validator);
+                                               const InternalUnstakePacket& packet);
   // Error ack or timeout of an InternalUnstake: the next zero-cap epoch
   // sends it again.
   static absl::Status InternalUnstakeFailed(const Context& ctx, const ProviderId& provider,
