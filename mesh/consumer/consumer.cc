@@ -59,6 +59,8 @@ absl::Status DrainSlashForwards(const Context& ctx, const ProviderId& p,
   for (const auto& [key, s] : queued) {
     absl::StatusOr<Coin> remote = Converter::ToRemote(ctx, p, s.slash_amount);
     if (!remote.ok()) break;  // no valid price: wait, keep the order
+    // C-19: the records lose exactly what the provider is told.
+    MESH_RETURN_IF_ERROR(VirtualStaking::CutRecordsRemote(ctx, p, s.address, remote->amount));
     packet->slashed.push_back(SlashInfoPacket{s.address, s.infraction_height,
                                               s.infraction_time_s, s.power, *remote,
                                               Dec18String(s.slash_ratio)});
@@ -75,7 +77,10 @@ absl::Status ForwardValidatorEvents(const Context& ctx, const ProviderId& p,
   for (ValidatorSlash s : update.slashed) {
     MESH_ASSIGN_OR_RETURN(s.slash_amount,
                           ValidatorEvents::SlashShare(ctx, virt, s.address, s.slash_amount));
-    if (!s.slash_amount.IsZero()) {
+    if (!s.slash_amount.IsZero() && st.channel_open) {
+      MESH_RETURN_IF_ERROR(
+          VirtualStaking::ApplyForwardedSlash(ctx, p, s.address, s.slash_amount));
+    } else if (!s.slash_amount.IsZero()) {
       MESH_RETURN_IF_ERROR(VirtualStaking::ApplySlash(ctx, p, s.address, s.slash_amount));
     }
     if (st.channel_open) MESH_RETURN_IF_ERROR(QueueSlashForward(ctx, p, s));

@@ -113,6 +113,30 @@ TEST_F(ConsumerFlowTest, SlashWaitsForAValidPriceInsteadOfAWrongOne) {
   EXPECT_TRUE(p.updated.empty());
 }
 
+// C-19: after a price fall the record is cut by exactly the reported
+// provider amount: 5 local at P 0.25, A 0.6 -> floor(5 / 0.15) = 33 ujuno,
+// record 168 - 33 = 135 (the old rule cut ceil(168 x 5 / 50) = 17 and kept
+// 151, more than the provider's 135).
+TEST_F(ConsumerFlowTest, ForwardedSlashCutsRecordsByTheReportedProviderAmount) {
+  Start();
+  EXPECT_EQ(Stake("val1", 168), A(50));
+  SetCap(1000);
+  Epoch();
+  Must(PriceFeed::SetPrice(ctx(), kOracle, prov_, D("0.25")));
+  Must(staking::Staking::HandleDowntime(ctx(), V("val1"),
+                                        static_cast<int64_t>(block_.height - 1), 100));
+  EndBlock();  // 10 burned, 5 of it virtual
+  std::vector<ConsumerPacket> out = Outbox();
+  ASSERT_EQ(out.size(), 1u);
+  const auto& p = std::get<ValsetUpdatePacket>(out[0]);
+  ASSERT_EQ(p.slashed.size(), 1u);
+  EXPECT_EQ(p.slashed[0].slash_amount, (Coin{kJuno, A(33)}));
+  auto record = *Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1")));
+  EXPECT_EQ(record.remote, A(135));  // not 151
+  EXPECT_EQ(record.local, A(45));
+  EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V("val1"))), A(45));
+}
+
 // Zero max cap (consumer-ibc §3.7): the InternalUnstake carries the stake the
 // provider recorded (1000), not invert(300) = 999, and is sent once.
 TEST_F(ConsumerFlowTest, ZeroCapUnstakesThroughTheProvider) {

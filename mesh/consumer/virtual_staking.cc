@@ -101,10 +101,10 @@ absl::StatusOr<std::vector<Amount>> SplitByWeight(const std::vector<Amount>& wei
 
 // Lowers every record on `v` by the fraction cut / Σ local of the records:
 // local rounds down (records keep covering the request). The provider-denom
-// side: with `remote_cut` (a burn: the provider's own amount) exactly that
-// amount, split over the records by their remote (SplitByWeight); without it
-// (a slash) by the same fraction, rounded up (so a provider user's full
-// unstake after the cut releases the record).
+// side: with `remote_cut` (a burn, or a forwarded slash: the provider-denom
+// amount the provider itself books) exactly that amount, split over the
+// records by their remote (SplitByWeight; cut may then be zero); without it
+// (an unforwarded slash) by the same fraction, rounded up.
 absl::Status ReduceRecords(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
                            Amount cut, std::optional<Amount> remote_cut = std::nullopt) {
   MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
@@ -115,7 +115,8 @@ absl::Status ReduceRecords(const Context& ctx, const ProviderId& p, const Valida
     MESH_ASSIGN_OR_RETURN(total, total.Add(e.record.local));
     remotes.push_back(e.record.remote);
   }
-  if (total.IsZero() || cut.IsZero()) return absl::OkStatus();
+  bool remote_left = remote_cut.has_value() && !remote_cut->IsZero();
+  if ((total.IsZero() || cut.IsZero()) && !remote_left) return absl::OkStatus();
   cut = Min(cut, total);
   std::vector<Amount> remote_parts;
   if (remote_cut.has_value()) {
@@ -123,7 +124,10 @@ absl::Status ReduceRecords(const Context& ctx, const ProviderId& p, const Valida
   }
   for (size_t i = 0; i < records.size(); ++i) {
     DelegationRecord& r = records[i].record;
-    MESH_ASSIGN_OR_RETURN(Amount local_cut, MulDiv(r.local, cut, total, Rounding::kDown));
+    Amount local_cut;
+    if (!total.IsZero()) {
+      MESH_ASSIGN_OR_RETURN(local_cut, MulDiv(r.local, cut, total, Rounding::kDown));
+    }
     Amount rc;
     if (remote_cut.has_value()) {
       rc = remote_parts[i];
@@ -463,6 +467,20 @@ absl::Status VirtualStaking::ApplySlash(const Context& ctx, const ProviderId& pr
   MESH_RETURN_IF_ERROR(SubtractSaturating(ctx, kBondedPrefix, provider, validator, share));
   MESH_RETURN_IF_ERROR(ReduceRecords(ctx, provider, validator, share));
   return SyncDelegated(ctx, provider, st);
+}
+
+absl::Status VirtualStaking::ApplyForwardedSlash(const Context& ctx, const ProviderId& provider,
+                                                 const ValidatorAddress& validator, Amount share) {
+  MESH_ASSIGN_OR_RETURN(ProviderState st, internal::LoadState(ctx, provider));
+  MESH_RETURN_IF_ERROR(SubtractSaturating(ctx, kBondRequestPrefix, provider, validator, share));
+  MESH_RETURN_IF_ERROR(SubtractSaturating(ctx, kBondedPrefix, provider, validator, share));
+  MESH_RETURN_IF_ERROR(ReduceRecords(ctx, provider, validator, share, Amount()));
+  return SyncDelegated(ctx, provider, st);
+}
+
+absl::Status VirtualStaking::CutRecordsRemote(const Context& ctx, const ProviderId& provider,
+                                              const ValidatorAddress& validator, Amount remote) {
+  return ReduceRecords(ctx, provider, validator, Amount(), remote);
 }
 
 absl::StatusOr<EpochReport> VirtualStaking::HandleEpoch(const Context& ctx,

@@ -121,6 +121,15 @@ class VirtualStaking {
   // Books provider P's share of a slash (local tokens) at once.
   static absl::Status ApplySlash(const Context& ctx, const ProviderId& provider,
                                  const ValidatorAddress& validator, Amount share);
+  // As ApplySlash for a slash that is forwarded to the provider: the
+  // records' local side is cut now, their provider-denom side is left for
+  // CutRecordsRemote with the amount the slash packet reports (C-19).
+  static absl::Status ApplyForwardedSlash(const Context& ctx, const ProviderId& provider,
+                                          const ValidatorAddress& validator, Amount share);
+  // Cuts the records on `validator` by exactly `remote` provider tokens,
+  // split over them as Burn splits one validator's part (C-17, C-19).
+  static absl::Status CutRecordsRemote(const Context& ctx, const ProviderId& provider,
+                                       const ValidatorAddress& validator, Amount remote);
 
   // ---- Epoch, zero cap, close ----
   static absl::StatusOr<EpochReport> HandleEpoch(const Context& ctx, const ProviderId& provider);
