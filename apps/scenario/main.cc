@@ -3,7 +3,7 @@
 //
 //   meshsec_scenario [--json] [--data-dir DIR] FILE.json...
 //   meshsec_scenario --random [--seed N] [--blocks B] [--chains C] [--users U]
-//                    [--no-price-changes] [--no-misbehaviour]
+//                    [--no-price-changes] [--no-misbehaviour] [--trace]
 //                    [--link-tolerance N|none] [--data-dir DIR]
 //
 // Exit status: 0 when every scenario passed (or the random run held every
@@ -27,7 +27,7 @@ int Usage(const std::string& why) {
             << "usage: meshsec_scenario [--json] [--data-dir DIR] FILE.json...\n"
             << "       meshsec_scenario --random [--seed N] [--blocks B] [--chains C] "
                "[--users U]\n"
-               "                        [--no-price-changes] [--no-misbehaviour]\n"
+               "                        [--no-price-changes] [--no-misbehaviour] [--trace]\n"
                "                        [--link-tolerance N|none] [--data-dir DIR]\n";
   return 2;
 }
@@ -42,6 +42,7 @@ struct Args {
   bool random = false;
   bool price_changes = true;
   bool misbehaviour = true;
+  bool trace = false;
   std::string link_tolerance;  // "" (default), "none" or an amount
   std::string data_dir;
   uint64_t seed = 1, blocks = 1000, chains = 3, users = 6;
@@ -59,6 +60,7 @@ std::string ParseArgs(int argc, char** argv, Args& a) {
     else if (arg == "--random") a.random = true;
     else if (arg == "--no-price-changes") a.price_changes = false;
     else if (arg == "--no-misbehaviour") a.misbehaviour = false;
+    else if (arg == "--trace") a.trace = true;
     else if (arg == "--link-tolerance") {
       if (i + 1 >= argc) return "--link-tolerance needs an amount or none";
       a.link_tolerance = argv[++i];
@@ -87,6 +89,7 @@ int RunRandomMode(const Args& a) {
   o.data_dir = a.data_dir;
   o.price_changes = a.price_changes;
   o.misbehaviour = a.misbehaviour;
+  o.trace = a.trace;
   if (!a.link_tolerance.empty()) {
     o.tolerance_set = true;
     if (a.link_tolerance != "none") {

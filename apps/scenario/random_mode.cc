@@ -76,8 +76,8 @@ bool IsBug(const absl::Status& s) {
 
 class Sim {
  public:
-  Sim(const RandomOptions& o, Network& net, RandomStats& stats)
-      : o_(o), net_(net), stats_(stats), rng_(o.seed) {
+  Sim(const RandomOptions& o, Network& net, RandomStats& stats, std::ostream& log)
+      : o_(o), net_(net), stats_(stats), log_(log), rng_(o.seed) {
     for (const auto& c : MakeSpec(o).chains) chains_.push_back(c.id);
     for (int u = 0; u < o.users; ++u) users_.push_back(absl::StrCat("user", u));
   }
@@ -100,6 +100,7 @@ class Sim {
   const RandomOptions& o_;
   Network& net_;
   RandomStats& stats_;
+  std::ostream& log_;
   Rng rng_;
   std::vector<std::string> chains_;
   std::vector<std::string> users_;
@@ -111,6 +112,7 @@ absl::Status Sim::Record(const std::string& what, absl::Status s) {
   recent_.push_back(absl::StrCat("h", net_.ctx(chains_[0]).height(), " ", what, " -> ",
                                  s.ok() ? "ok" : s.ToString()));
   if (recent_.size() > 200) recent_.pop_front();
+  if (o_.trace) log_ << "  " << recent_.back() << "\n";
   const std::string kind = what.substr(0, what.find(' '));
   if (s.ok()) {
     ++stats_.ok[kind];
@@ -254,7 +256,7 @@ absl::Status RunRandom(const RandomOptions& o, std::ostream& log, RandomStats* s
   MESH_ASSIGN_OR_RETURN(std::unique_ptr<Network> net, Network::Create(std::move(spec)));
   RandomStats local;
   RandomStats& st = stats != nullptr ? *stats : local;
-  Sim sim(o, *net, st);
+  Sim sim(o, *net, st, log);
   for (int b = 1; b <= o.blocks; ++b) {
     absl::Status s = sim.Block();
     if (!s.ok()) {

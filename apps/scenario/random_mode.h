@@ -33,6 +33,7 @@ struct RandomOptions {
   int progress_every = 1000;  // blocks between progress lines (0: none)
   bool price_changes = true;  // random price updates
   bool misbehaviour = true;   // random jail / unjail / downtime / double sign
+  bool trace = false;         // log every action (and every block) as it happens
   // The harness's link agreement tolerance (provider excess over the
   // consumer's records on a quiet link). Unset: 0 without misbehaviour,
   // unbounded with it (slashes leave rounding dust; see docs/scenarios.md).

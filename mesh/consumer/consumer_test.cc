@@ -212,6 +212,36 @@ TEST_F(ConsumerFlowTest, BurnCutsRecordsByThePacketsProviderAmount) {
   EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V("val1"))), A(420));
 }
 
+// C-20: a burn names no delegator, so the consumer spreads it over every
+// record on the validator while the provider cut one user. When that user
+// then unstakes its whole provider stake, the shortfall of its record comes
+// from the other records: the validator's total still drops by exactly the
+// unstaked amount.
+TEST_F(ConsumerFlowTest, UnstakeShortfallComesFromTheValidatorsOtherRecords) {
+  Start();
+  Stake("val1", 1000);  // user: 300 local
+  Must(Consumer::HandleStake(ctx(), prov_, {AccountAddress("user2"), V("val1"),
+                                            {kJuno, A(500)}, 2}));  // 150 local
+  // The provider burnt 100 of user2's stake (user2 now 400 there); the
+  // consumer cuts user 67 (remote 933) and user2 33 (remote 467).
+  Must(Consumer::HandleBurn(ctx(), prov_, {{V("val1")}, {kJuno, A(100)}}));
+  // user unstakes its provider stake, 1000: 933 from its record, 67 from user2.
+  EXPECT_EQ(Must(Consumer::HandleUnstake(ctx(), prov_, {kUser, V("val1"), {kJuno, A(1000)}, 3})),
+            A(280 + 20));  // its 280 local + floor(140 * 67 / 467) = 20
+  auto user = *Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1")));
+  auto user2 = *Must(VirtualStaking::GetRecord(ctx(), prov_, AccountAddress("user2"), V("val1")));
+  EXPECT_EQ(user.remote, A(0));
+  EXPECT_EQ(user.local, A(0));
+  EXPECT_EQ(user2.remote, A(400));  // = user2's stake on the provider
+  EXPECT_EQ(user2.local, A(120));
+  EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V("val1"))), A(120));
+  // user2 can unstake all it has on the provider.
+  EXPECT_EQ(Must(Consumer::HandleUnstake(ctx(), prov_, {AccountAddress("user2"), V("val1"),
+                                                        {kJuno, A(400)}, 4})),
+            A(120));
+  EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V("val1"))), A(0));
+}
+
 TEST_F(ConsumerFlowTest, BurnOverTwoValidatorsSplitsTheProviderAmountExactly) {
   Start();
   Stake("val1", 1000);

@@ -74,10 +74,12 @@ TEST_F(ConverterTest, UnstakeIgnoresPriceMovesAndStalePrices) {
   block_.time_ns += 3600 * kNanosPerSecond;  // price now stale: unstake still works
   EXPECT_EQ(Must(Consumer::HandleUnstake(ctx(), prov_, half)), A(150));
   EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, v)), A(0));
-  // A stranger has nothing to unstake.
+  // Nothing left on the validator: an unstake releases nothing and
+  // succeeds (C-20: the provider has checked the stake; refusing would
+  // strand the user's collateral there).
   UnstakeRequest stranger{AccountAddress("mallory"), v, Coin{kJuno, A(1)}, 3};
-  EXPECT_EQ(Consumer::HandleUnstake(ctx(), prov_, stranger).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Must(Consumer::HandleUnstake(ctx(), prov_, stranger)), A(0));
+  EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, v)), A(0));
 }
 
 }  // namespace

@@ -315,28 +315,54 @@ absl::Status VirtualStaking::AddStake(const Context& ctx, const ProviderId& prov
   return internal::SaveRecord(ctx, provider, validator, delegator, r);
 }
 
+namespace {
+
+// The local share a record gives up with `cut` of its remote: all of it when
+// the cut empties the remote side, else floor(local * cut / remote).
+absl::StatusOr<Amount> LocalShare(const DelegationRecord& r, Amount cut) {
+  if (cut >= r.remote) return r.local;
+  return MulDiv(r.local, cut, r.remote, Rounding::kDown);
+}
+
+}  // namespace
+
 absl::StatusOr<Amount> VirtualStaking::RemoveStake(const Context& ctx, const ProviderId& provider,
                                                    const AccountAddress& delegator,
                                                    const ValidatorAddress& validator,
                                                    Amount remote) {
-  MESH_ASSIGN_OR_RETURN(std::optional<DelegationRecord> rec,
-                        internal::LoadRecord(ctx, provider, validator, delegator));
-  if (!rec.has_value()) {
-    return absl::NotFoundError("no virtual stake of " + delegator.value() + " on " +
-                               validator.value());
+  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
+                        internal::Records(ctx, provider, &validator));
+  // The delegator's own record first; the shortfall (burns name no delegator,
+  // so a record can hold less than the provider's stake; C-20) from the other
+  // records on the validator in proportion to their remote.
+  std::vector<Amount> cuts(records.size());
+  std::vector<Amount> others;
+  Amount shortfall = remote;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (records[i].delegator == delegator) {
+      cuts[i] = Min(remote, records[i].record.remote);
+      shortfall = remote.SaturatingSub(cuts[i]);
+    }
+    others.push_back(records[i].delegator == delegator ? Amount() : records[i].record.remote);
   }
-  Amount release = rec->local;
-  if (remote < rec->remote) {
-    MESH_ASSIGN_OR_RETURN(release, MulDiv(rec->local, remote, rec->remote, Rounding::kDown));
+  MESH_ASSIGN_OR_RETURN(std::vector<Amount> extra, SplitByWeight(others, others, shortfall));
+  Amount release;
+  for (size_t i = 0; i < records.size(); ++i) {
+    DelegationRecord& r = records[i].record;
+    MESH_ASSIGN_OR_RETURN(Amount cut, cuts[i].Add(extra[i]));
+    if (cut.IsZero() && records[i].delegator != delegator) continue;
+    MESH_ASSIGN_OR_RETURN(Amount local, LocalShare(r, cut));
+    MESH_ASSIGN_OR_RETURN(release, release.Add(local));
+    r.local = r.local.SaturatingSub(local);
+    r.remote = r.remote.SaturatingSub(cut);
+    MESH_RETURN_IF_ERROR(
+        internal::SaveRecord(ctx, provider, validator, records[i].delegator, r));
   }
-  rec->local = rec->local.SaturatingSub(release);
-  rec->remote = rec->remote.SaturatingSub(remote);
   MESH_ASSIGN_OR_RETURN(Amount request,
                         internal::GetAmount(ctx, kBondRequestPrefix, provider, validator));
   Amount freed = Min(release, request);
   MESH_RETURN_IF_ERROR(internal::SetAmount(ctx, kBondRequestPrefix, provider, validator,
                                            request.SaturatingSub(freed)));
-  MESH_RETURN_IF_ERROR(internal::SaveRecord(ctx, provider, validator, delegator, *rec));
   return freed;
 }
 

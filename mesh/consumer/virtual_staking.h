@@ -65,11 +65,16 @@ class VirtualStaking {
   static absl::Status AddStake(const Context& ctx, const ProviderId& provider,
                                const AccountAddress& delegator,
                                const ValidatorAddress& validator, Amount remote, Amount local);
-  // Releases the share of the delegator's record that `remote` provider
-  // tokens stand for: all of it when remote >= record.remote, else
-  // floor(record.local * remote / record.remote). Returns the local amount
-  // removed from the validator's request (never more than the request).
-  // NotFound if the delegator has no record on the validator.
+  // Removes `remote` provider tokens of stake from the records on
+  // `validator`: from the delegator's own record first, and any shortfall
+  // from the validator's other records in proportion to their remote (a
+  // burn names no delegator, so the consumer's split of the validator's
+  // total over delegators can differ from the provider's; the validator's
+  // total is what both sides agree on; C-20). Each record touched releases
+  // its local share: all of it when emptied, else floor(local * cut /
+  // remote). Saturates at the validator's total; never fails for a missing
+  // record (the provider has already checked the stake). Returns the local
+  // amount removed from the validator's request (never more than it).
   static absl::StatusOr<Amount> RemoveStake(const Context& ctx, const ProviderId& provider,
                                             const AccountAddress& delegator,
                                             const ValidatorAddress& validator, Amount remote);

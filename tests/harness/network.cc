@@ -567,6 +567,7 @@ absl::Status Network::CheckLink(const LinkSpec& l) {
   for (const ValidatorSpec& vs : node(l.consumer).spec.validators) {
     const ValidatorAddress v = Valoper(l.consumer, vs.name);
     Amount provider_sum, consumer_sum;
+    std::string detail;  // per-user figures, shown on a disagreement
     for (const auto& [user, funds] : node(l.provider).spec.accounts) {
       const AccountAddress a = Address(l.provider, user);
       MESH_ASSIGN_OR_RETURN(provider::Stake s,
@@ -581,6 +582,11 @@ absl::Status Network::CheckLink(const LinkSpec& l) {
       if (rec.has_value()) {
         MESH_ASSIGN_OR_RETURN(consumer_sum, consumer_sum.Add(rec->remote));
       }
+      const Amount theirs = rec.has_value() ? rec->remote : Amount(0);
+      if (theirs != s.stake.high()) {
+        absl::StrAppend(&detail, " ", user, " ", s.stake.high().ToString(), "/",
+                        theirs.ToString(), ";");
+      }
     }
     const Amount excess = provider_sum.SaturatingSub(consumer_sum);
     const bool too_far = spec_.link_agreement_tolerance.has_value() &&
@@ -588,7 +594,8 @@ absl::Status Network::CheckLink(const LinkSpec& l) {
     if (consumer_sum > provider_sum || too_far) {
       return absl::InternalError(absl::StrCat(
           l.provider, "->", l.consumer, " disagree on ", vs.name, ": provider ",
-          provider_sum.ToString(), ", consumer ", consumer_sum.ToString()));
+          provider_sum.ToString(), ", consumer ", consumer_sum.ToString(),
+          " (users differing, provider/consumer:", detail, ")"));
     }
   }
   return absl::OkStatus();
