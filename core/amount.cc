@@ -135,4 +135,32 @@ std::string U128ToDecimalString(u128 v) {
   return std::string(buf + pos, buf + 40);
 }
 
+absl::StatusOr<std::vector<Amount>> SplitByWeight(const std::vector<Amount>& weights,
+                                                  const std::vector<Amount>& caps,
+                                                  Amount total) {
+  if (weights.size() != caps.size()) {
+    return absl::InvalidArgumentError("SplitByWeight: weights and caps differ in length");
+  }
+  Amount weight_sum;
+  for (const Amount& w : weights) {
+    absl::StatusOr<Amount> next = weight_sum.Add(w);
+    if (!next.ok()) return next.status();
+    weight_sum = *next;
+  }
+  std::vector<Amount> parts(weights.size());
+  Amount left = total;
+  for (size_t i = 0; i < weights.size() && !weight_sum.IsZero(); ++i) {
+    absl::StatusOr<Amount> share = MulDiv(total, weights[i], weight_sum, Rounding::kDown);
+    if (!share.ok()) return share.status();
+    parts[i] = Min(*share, caps[i]);
+    left = left.SaturatingSub(parts[i]);
+  }
+  for (size_t i = 0; i < parts.size() && !left.IsZero(); ++i) {
+    const Amount extra = Min(left, caps[i].SaturatingSub(parts[i]));
+    parts[i] = Amount(parts[i].raw() + extra.raw());  // <= caps[i]: cannot overflow
+    left = left.SaturatingSub(extra);
+  }
+  return parts;
+}
+
 }  // namespace mesh

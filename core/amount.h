@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -76,6 +77,17 @@ enum class Rounding {
 // InvalidArgument if c == 0; OutOfRange if the result exceeds 2^128-1.
 absl::StatusOr<Amount> MulDiv(Amount a, Amount b, Amount c, Rounding r);
 absl::StatusOr<u128> MulDivU128(u128 a, u128 b, u128 c, Rounding r);
+
+// Apportions `total` over entries in proportion to `weights`: each entry
+// gets floor(total * weight / Σ weights), capped at caps[i]; the units left
+// by the floors and the caps then go, one entry at a time in entry order, to
+// the entries that still have room. The parts sum to exactly
+// min(total, Σ caps) (with Σ weights = 0 only the second pass hands out).
+// Used wherever both ends of a link must cut the same total (slashes,
+// burns): the largest-part rounding is named here once.
+absl::StatusOr<std::vector<Amount>> SplitByWeight(const std::vector<Amount>& weights,
+                                                  const std::vector<Amount>& caps,
+                                                  Amount total);
 
 // Base-10 digits of `v` (no sign, no leading zeros; "0" for zero).
 std::string U128ToDecimalString(u128 v);

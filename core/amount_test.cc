@@ -2,6 +2,8 @@
 
 #include <string>
 #include <utility>
+#include <vector>
+#include <algorithm>
 
 #include "absl/status/status.h"
 #include "core/status.h"
@@ -201,6 +203,59 @@ TEST(MulDivTest, RoundingPastTheTopIsOutOfRange) {
             absl::StatusCode::kOutOfRange);
   EXPECT_EQ(Unwrap(MulDiv(Amount::Max(), A(3), A(3), Rounding::kUp)),
             Amount::Max());
+}
+
+std::vector<Amount> Split(std::vector<uint64_t> w, std::vector<uint64_t> c, uint64_t total) {
+  std::vector<Amount> ws, cs;
+  for (uint64_t x : w) ws.push_back(Amount(x));
+  for (uint64_t x : c) cs.push_back(Amount(x));
+  absl::StatusOr<std::vector<Amount>> r = SplitByWeight(ws, cs, Amount(total));
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : std::vector<Amount>{};
+}
+
+TEST(SplitByWeightTest, FloorsThenHandsTheRemainderOutInEntryOrder) {
+  // 100 over 1:1:1 -> 33 each, the 1 left goes to the first entry.
+  EXPECT_EQ(Split({1, 1, 1}, {100, 100, 100}, 100),
+            (std::vector<Amount>{Amount(34), Amount(33), Amount(33)}));
+  // 99 over 15:14 (a burn over two validators): 51 + 47 = 98, +1 to the first.
+  EXPECT_EQ(Split({15, 14}, {1000, 1000}, 99), (std::vector<Amount>{Amount(52), Amount(47)}));
+}
+
+TEST(SplitByWeightTest, CapsAreRespectedAndTheSumIsExact) {
+  // The first entry is capped at 10; its excess goes to the others.
+  EXPECT_EQ(Split({50, 50}, {10, 1000}, 100), (std::vector<Amount>{Amount(10), Amount(90)}));
+  // More than the caps: every entry full, sum = Σ caps.
+  EXPECT_EQ(Split({1, 2}, {5, 7}, 100), (std::vector<Amount>{Amount(5), Amount(7)}));
+  // Zero weights: only the second pass hands out, in entry order.
+  EXPECT_EQ(Split({0, 0}, {3, 3}, 4), (std::vector<Amount>{Amount(3), Amount(1)}));
+  EXPECT_EQ(Split({}, {}, 4), (std::vector<Amount>{}));
+}
+
+TEST(SplitByWeightTest, SumIsMinOfTotalAndCapsOverManyInputs) {
+  uint64_t x = 12345;
+  for (int round = 0; round < 500; ++round) {
+    std::vector<uint64_t> w, c;
+    uint64_t caps = 0;
+    for (int i = 0; i < 1 + round % 7; ++i) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      w.push_back((x >> 33) % 1000);
+      c.push_back((x >> 13) % 1000);
+      caps += c.back();
+    }
+    const uint64_t total = (x >> 40) % 3000;
+    std::vector<Amount> parts = Split(w, c, total);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      EXPECT_LE(parts[i], Amount(c[i]));
+      sum += static_cast<uint64_t>(parts[i].raw());
+    }
+    EXPECT_EQ(sum, std::min(total, caps));
+  }
+}
+
+TEST(SplitByWeightTest, MismatchedLengthsAreAnError) {
+  EXPECT_FALSE(SplitByWeight({Amount(1)}, {}, Amount(1)).ok());
 }
 
 }  // namespace

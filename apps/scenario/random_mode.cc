@@ -1,6 +1,9 @@
 #include "apps/scenario/random_mode.h"
 
+#include <algorithm>
 #include <deque>
+#include <map>
+#include <set>
 #include <filesystem>
 #include <memory>
 #include <vector>
@@ -8,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "apps/scenario/runner.h"
 #include "core/status.h"
+#include "staking/staking.h"
 #include "tests/harness/network.h"
 
 namespace mesh::scenario {
@@ -83,11 +87,15 @@ class Sim {
   }
   absl::Status Block();
   const std::deque<std::string>& recent() const { return recent_; }
+  // Records which validators of every chain are bonded and not jailed at
+  // the current height (evidence can only name those; see Evidence).
+  absl::Status RecordSigners();
 
  private:
   absl::Status Action();
   absl::Status Unstake(const std::string& c, const std::string& u, const std::string& o);
   absl::Status Relayer();
+  absl::Status Evidence(const std::string& c, uint64_t roll);
   absl::Status Record(const std::string& what, absl::Status s);
   std::string OtherChain(const std::string& c) {
     std::string o;
@@ -106,7 +114,54 @@ class Sim {
   std::vector<std::string> users_;
   std::deque<std::string> recent_;
   int relay_paused_ = 0;  // blocks left with auto-relay off
+  // chain -> height -> validators bonded and unjailed at the end of that block.
+  std::map<std::string, std::map<uint64_t, std::vector<std::string>>> signers_;
 };
+
+absl::Status Sim::RecordSigners() {
+  for (const std::string& c : chains_) {
+    const Context ctx = net_.ctx(c);
+    std::vector<std::string>& now = signers_[c][ctx.height()];
+    now.clear();
+    for (const char* v : kValidators) {
+      MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> val,
+                            staking::Staking::GetValidator(ctx, net_.Valoper(c, v)));
+      if (val.has_value() && val->IsBonded() && !val->jailed) now.push_back(v);
+    }
+    auto& heights = signers_[c];
+    while (heights.size() > 12) heights.erase(heights.begin());
+  }
+  return absl::OkStatus();
+}
+
+// Misbehaviour evidence as CometBFT would produce it: only for a validator
+// that was in the active set at the infraction height (a jailed or unbonded
+// validator signs nothing, so it can neither double-sign nor miss blocks).
+// signers_[c][h] is the set that signs block h (bonded and unjailed when
+// block h opens); the validator must also still be in it when block h + 1
+// opens: the provider's validator history dates a jail in block h from h
+// (reference CRDT), so evidence for the block it was jailed in would be
+// refused there although the consumer slashes it.
+absl::Status Sim::Evidence(const std::string& c, uint64_t roll) {
+  const auto& heights = signers_[c];
+  std::vector<std::pair<uint64_t, std::string>> candidates;
+  for (auto it = heights.begin(); it != heights.end(); ++it) {
+    auto next = std::next(it);
+    if (next == heights.end() || next->first != it->first + 1) continue;
+    for (const std::string& v : it->second) {
+      if (std::find(next->second.begin(), next->second.end(), v) != next->second.end()) {
+        candidates.emplace_back(it->first, v);
+      }
+    }
+  }
+  if (candidates.empty()) return absl::OkStatus();
+  const auto& [at, v] = rng_.Pick(candidates);
+  if (roll < 98) {
+    return Record(absl::StrCat("downtime ", c, "/", v, " @", at), net_.Downtime(c, v, at));
+  }
+  if (!rng_.OneIn(4)) return absl::OkStatus();  // double signs stay rare
+  return Record(absl::StrCat("double_sign ", c, "/", v, " @", at), net_.DoubleSign(c, v, at));
+}
 
 absl::Status Sim::Record(const std::string& what, absl::Status s) {
   recent_.push_back(absl::StrCat("h", net_.ctx(chains_[0]).height(), " ", what, " -> ",
@@ -191,13 +246,7 @@ absl::Status Sim::Action() {
   if (!o_.misbehaviour) return absl::OkStatus();
   if (roll < 92) return Record(absl::StrCat("unjail ", c, "/", v), net_.Unjail(c, v));
   if (roll < 94) return Record(absl::StrCat("jail ", c, "/", v), net_.Jail(c, v));
-  const uint64_t h = net_.ctx(c).height();
-  const uint64_t at = h - rng_.Below(std::min<uint64_t>(h, 10));
-  if (roll < 98) {
-    return Record(absl::StrCat("downtime ", c, "/", v, " @", at), net_.Downtime(c, v, at));
-  }
-  if (!rng_.OneIn(4)) return absl::OkStatus();  // double signs stay rare
-  return Record(absl::StrCat("double_sign ", c, "/", v, " @", at), net_.DoubleSign(c, v, at));
+  return Evidence(c, roll);
 }
 
 // Occasionally stops relaying for a few blocks and meddles with the packets
@@ -218,7 +267,8 @@ absl::Status Sim::Relayer() {
   ibc::Relayer& r = net_.relayer(a, b);
   if (rng_.OneIn(3)) {
     const ibc::InFlight& p = (*pending)[rng_.Below(pending->size())];
-    return Record(absl::StrCat("error_ack ", a, "->", b, " seq ", p.packet.sequence),
+    return Record(absl::StrCat("error_ack ", a, "<->", b, " from ", p.packet.source_port.value(), " seq ", p.packet.sequence, " ",
+                               p.packet.data.substr(0, 60)),
                   r.DeliverErrorAck(p, absl::InvalidArgumentError("random error ack")).status());
   }
   if (rng_.OneIn(3)) {
@@ -231,7 +281,8 @@ absl::Status Sim::Block() {
   const int actions = static_cast<int>(rng_.Below(2 * static_cast<uint64_t>(o_.chains) + 1));
   for (int i = 0; i < actions; ++i) MESH_RETURN_IF_ERROR(Action());
   MESH_RETURN_IF_ERROR(Relayer());
-  return net_.AdvanceBlock();
+  MESH_RETURN_IF_ERROR(net_.AdvanceBlock());
+  return RecordSigners();
 }
 
 }  // namespace

@@ -244,6 +244,12 @@ absl::Status Consumer::OnAcknowledgement(const Context& ctx, const ProviderId& p
   if (const auto* d = std::get_if<DistributeBatchPacket>(&packet); d != nullptr && !success) {
     return Rewards::Requeue(ctx, provider, *d);
   }
+  // A refused validator-set update would lose slashes, jails and unjails
+  // for good (the provider's state change was discarded): send it again,
+  // as on a timeout (C-22).
+  if (std::holds_alternative<ValsetUpdatePacket>(packet) && !success) {
+    return Outbox::Append(ctx, provider, packet);
+  }
   return absl::OkStatus();
 }
 

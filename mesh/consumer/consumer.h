@@ -105,8 +105,8 @@ class Consumer {
   // Result of a packet this consumer sent. Success of an InternalUnstake
   // unbonds it; an error ack of a DistributeBatch returns its rewards to
   // pending; of an InternalUnstake lets the next zero-cap epoch resend it;
-  // of a ValsetUpdate changes nothing. A timeout queues the same packet
-  // again.
+  // of a ValsetUpdate queues it again (C-22: slashes and jails must not be
+  // lost). A timeout queues the same packet again.
   static absl::Status OnAcknowledgement(const Context& ctx, const ProviderId& provider,
                                         const ConsumerPacket& packet, bool success);
   static absl::Status OnTimeout(const Context& ctx, const ProviderId& provider,

@@ -242,6 +242,46 @@ TEST_F(ConsumerFlowTest, UnstakeShortfallComesFromTheValidatorsOtherRecords) {
   EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V("val1"))), A(0));
 }
 
+// C-21: the provider has already cut its stakes when its burn packet
+// arrives and never undoes that, so the packet's burn does not fail when the
+// requests cannot cover the local amount (here after a price rise): it burns
+// what there is and still cuts the records by the packet's provider amount.
+TEST_F(ConsumerFlowTest, BurnPacketBeyondTheRequestsBurnsWhatThereIs) {
+  Start();
+  Stake("val1", 1000);  // 300 local
+  Must(PriceFeed::SetPrice(ctx(), kOracle, prov_, D("2")));  // 1000 ujuno -> 1200 local now
+  EXPECT_EQ(Must(Consumer::HandleBurn(ctx(), prov_, {{V("val1")}, {kJuno, A(500)}})), A(300));
+  EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V("val1"))), A(0));
+  auto user = *Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1")));
+  EXPECT_EQ(user.remote, A(500));
+  EXPECT_EQ(user.local, A(0));
+  // The reference burn (no provider amount) still refuses a shortfall.
+  EXPECT_EQ(VirtualStaking::Burn(ctx(), prov_, {V("val1")}, A(1)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// C-21: DistributeBurn's single-absorber remainder rule leaves 24 of 91
+// unburned over requests 29/30/31/1 although they hold 91; a burn packet
+// takes the rest from the requests in order.
+TEST_F(ConsumerFlowTest, BurnPacketTopsUpWhatTheRemainderRuleLeaves) {
+  Start();
+  const char* vals[] = {"val1", "val2", "val3", "val4"};
+  const u128 locals[] = {29, 30, 31, 1};
+  CreateValidator("val3", 100);
+  CreateValidator("val4", 100);
+  for (int i = 0; i < 4; ++i) {
+    Must(VirtualStaking::AddStake(ctx(), prov_, kUser, V(vals[i]), A(locals[i] * 10), A(locals[i])));
+  }
+  std::vector<ValidatorAddress> vs = {V("val1"), V("val2"), V("val3"), V("val4")};
+  EXPECT_EQ(VirtualStaking::Burn(ctx(), prov_, vs, A(91)).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // the reference rule alone
+  EXPECT_EQ(Must(VirtualStaking::Burn(ctx(), prov_, vs, A(91), A(910))), A(91));
+  for (const auto& v : vs) {
+    EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, v)), A(0));
+    EXPECT_EQ(Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, v))->remote, A(0));
+  }
+}
+
 TEST_F(ConsumerFlowTest, BurnOverTwoValidatorsSplitsTheProviderAmountExactly) {
   Start();
   Stake("val1", 1000);
@@ -327,6 +367,22 @@ TEST_F(ConsumerFlowTest, TimedOutPacketsAreQueuedAgain) {
   Start();
   ConsumerPacket p = DistributeBatchPacket{{RewardInfo{V("val1"), A(3)}}, kStake};
   Must(Consumer::OnTimeout(ctx(), prov_, p));
+  std::vector<ConsumerPacket> out = Outbox();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0] == p);
+}
+
+// C-22: the reference only logs an error ack of a validator-set update, so
+// the slashes and jails it carried are lost for good; here it is sent again
+// (a success ack sends nothing).
+TEST_F(ConsumerFlowTest, RefusedValsetUpdateIsQueuedAgain) {
+  Start();
+  ValsetUpdatePacket u;
+  u.jailed = {V("val1")};
+  ConsumerPacket p = u;
+  Must(Consumer::OnAcknowledgement(ctx(), prov_, p, true));
+  EXPECT_TRUE(Outbox().empty());
+  Must(Consumer::OnAcknowledgement(ctx(), prov_, p, false));
   std::vector<ConsumerPacket> out = Outbox();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_TRUE(out[0] == p);

@@ -74,31 +74,6 @@ absl::StatusOr<Amount> ChainUnbond(const Context& ctx, const ProviderId& p, Prov
   return returned;
 }
 
-// Splits `total` over entries in proportion to `weights` (floor), each
-// capped at caps[i]; the rounding remainder then goes, in entry order, to the
-// entries that still have room. The parts sum to min(total, Σ caps).
-absl::StatusOr<std::vector<Amount>> SplitByWeight(const std::vector<Amount>& weights,
-                                                  const std::vector<Amount>& caps,
-                                                  Amount total) {
-  Amount weight_sum;
-  for (const Amount& w : weights) {
-    MESH_ASSIGN_OR_RETURN(weight_sum, weight_sum.Add(w));
-  }
-  std::vector<Amount> parts(weights.size());
-  Amount left = total;
-  for (size_t i = 0; i < weights.size() && !weight_sum.IsZero(); ++i) {
-    MESH_ASSIGN_OR_RETURN(Amount share, MulDiv(total, weights[i], weight_sum, Rounding::kDown));
-    parts[i] = Min(share, caps[i]);
-    left = left.SaturatingSub(parts[i]);
-  }
-  for (size_t i = 0; i < parts.size() && !left.IsZero(); ++i) {
-    Amount extra = Min(left, caps[i].SaturatingSub(parts[i]));
-    MESH_ASSIGN_OR_RETURN(parts[i], parts[i].Add(extra));
-    left = left.SaturatingSub(extra);
-  }
-  return parts;
-}
-
 // Lowers every record on `v` by the fraction cut / Σ local of the records:
 // local rounds down (records keep covering the request). The provider-denom
 // side: with `remote_cut` (a burn, or a forwarded slash: the provider-denom
@@ -153,21 +128,40 @@ absl::StatusOr<Amount> RecordsRemote(const Context& ctx, const ProviderId& p,
   return sum;
 }
 
-// Provider-denom share of each validator's burn: `remote` split in
-// proportion to the local burns (SplitByWeight, capped by the records).
+// Provider-denom share of each listed validator's burn: `remote` split in
+// proportion to the local burns (SplitByWeight, capped by the records; a
+// validator with records but no local burn can still take the remainder).
 absl::StatusOr<std::map<ValidatorAddress, Amount>> SplitRemoteBurn(
-    const Context& ctx, const ProviderId& p, const BurnResult& result, Amount remote) {
+    const Context& ctx, const ProviderId& p, const std::vector<ValidatorAddress>& validators,
+    const BurnResult& result, Amount remote) {
   std::vector<Amount> weights, caps;
-  for (const auto& [v, b] : result.per_validator) {
-    weights.push_back(b);
+  for (const ValidatorAddress& v : validators) {
+    auto it = result.per_validator.find(v);
+    weights.push_back(it == result.per_validator.end() ? Amount() : it->second);
     MESH_ASSIGN_OR_RETURN(Amount cap, RecordsRemote(ctx, p, v));
     caps.push_back(cap);
   }
   MESH_ASSIGN_OR_RETURN(std::vector<Amount> parts, SplitByWeight(weights, caps, remote));
   std::map<ValidatorAddress, Amount> out;
-  size_t i = 0;
-  for (const auto& [v, b] : result.per_validator) out[v] = parts[i++];
+  for (size_t i = 0; i < validators.size(); ++i) out[validators[i]] = parts[i];
   return out;
+}
+
+// What DistributeBurn left unburned (its single-absorber remainder rule),
+// taken from the requests in list order while they have room (C-21).
+absl::Status TopUpBurn(const std::vector<std::pair<ValidatorAddress, Amount>>& bonds,
+                       Amount local, BurnResult& result) {
+  for (const auto& [v, request] : bonds) {
+    const Amount left = local.SaturatingSub(result.burned);
+    if (left.IsZero()) break;
+    Amount& b = result.per_validator[v];
+    const Amount extra = Min(left, request.SaturatingSub(b));
+    if (extra.IsZero()) continue;
+    MESH_ASSIGN_OR_RETURN(b, b.Add(extra));
+    MESH_ASSIGN_OR_RETURN(result.burned, result.burned.Add(extra));
+  }
+  std::erase_if(result.per_validator, [](const auto& e) { return e.second.IsZero(); });
+  return absl::OkStatus();
 }
 
 absl::Status SubtractSaturating(const Context& ctx, uint8_t table, const ProviderId& p,
@@ -369,30 +363,46 @@ absl::StatusOr<Amount> VirtualStaking::RemoveStake(const Context& ctx, const Pro
 namespace {
 
 // Burn with or without the provider-denom amount (see Burn / ReduceRecords).
+// Without it (the reference's burn) a shortfall is an error and changes
+// nothing; with it (a burn packet: the provider has already cut its stakes
+// and will not undo that) the burn never fails for a shortfall: it burns
+// what the requests hold and still cuts the records by `remote` (C-21).
 absl::StatusOr<Amount> BurnImpl(const Context& ctx, const ProviderId& provider,
                                 const std::vector<ValidatorAddress>& validators, Amount local,
                                 std::optional<Amount> remote) {
   std::vector<std::pair<ValidatorAddress, Amount>> bonds;
+  std::vector<ValidatorAddress> distinct;
   std::set<ValidatorAddress> seen;
   for (const auto& v : validators) {
     if (!seen.insert(v).second) continue;
+    distinct.push_back(v);
     MESH_ASSIGN_OR_RETURN(Amount request, internal::GetAmount(ctx, kBondRequestPrefix, provider, v));
     if (!request.IsZero()) bonds.emplace_back(v, request);
   }
   auto insufficient = absl::FailedPreconditionError(
       "Virtual staking " + VirtualStaking::VirtualAccount(provider).value() +
       " has not enough delegated funds: " + local.ToString());
-  if (bonds.empty()) return insufficient;
-  MESH_ASSIGN_OR_RETURN(BurnResult result, DistributeBurn(bonds, local));
-  if (result.burned < local) return insufficient;
+  BurnResult result;
+  if (!bonds.empty()) {
+    MESH_ASSIGN_OR_RETURN(result, DistributeBurn(bonds, local));
+  }
+  if (result.burned < local) {
+    if (!remote.has_value()) return insufficient;
+    MESH_RETURN_IF_ERROR(TopUpBurn(bonds, local, result));
+  }
   std::map<ValidatorAddress, Amount> remote_cuts;
   if (remote.has_value()) {
-    MESH_ASSIGN_OR_RETURN(remote_cuts, SplitRemoteBurn(ctx, provider, result, *remote));
+    MESH_ASSIGN_OR_RETURN(remote_cuts, SplitRemoteBurn(ctx, provider, distinct, result, *remote));
   }
-  for (const auto& [v, b] : result.per_validator) {
-    MESH_ASSIGN_OR_RETURN(Amount request, internal::GetAmount(ctx, kBondRequestPrefix, provider, v));
-    MESH_ASSIGN_OR_RETURN(request, request.Sub(b));
-    MESH_RETURN_IF_ERROR(internal::SetAmount(ctx, kBondRequestPrefix, provider, v, request));
+  for (const ValidatorAddress& v : distinct) {
+    auto it = result.per_validator.find(v);
+    const Amount b = it == result.per_validator.end() ? Amount() : it->second;
+    if (!b.IsZero()) {
+      MESH_ASSIGN_OR_RETURN(Amount request,
+                            internal::GetAmount(ctx, kBondRequestPrefix, provider, v));
+      MESH_ASSIGN_OR_RETURN(request, request.Sub(b));
+      MESH_RETURN_IF_ERROR(internal::SetAmount(ctx, kBondRequestPrefix, provider, v, request));
+    }
     std::optional<Amount> remote_cut;
     if (remote.has_value()) remote_cut = remote_cuts[v];
     MESH_RETURN_IF_ERROR(ReduceRecords(ctx, provider, v, b, remote_cut));

@@ -259,23 +259,55 @@ absl::Status ExternalStaking::OnValsetUpdate(const Context& ctx, const ConsumerI
   return absl::OkStatus();
 }
 
+namespace {
+
+// Moves `take` of the committed stake to an immediately releasable unbond.
+absl::Status ForceUnbond(Stake& stake, Distribution& d, Amount take, uint64_t now_ns) {
+  if (take.IsZero()) return absl::OkStatus();
+  MESH_RETURN_IF_ERROR(stake.stake.Sub(take));
+  stake.pending_unbonds.push_back(PendingUnbond{take, now_ns});
+  return CommittedDecrease(stake, d, take);
+}
+
+}  // namespace
+
 absl::Status ExternalStaking::OnInternalUnstake(const Context& ctx, const ConsumerId& consumer,
                                                 const AccountAddress& delegator,
                                                 const ValidatorAddress& validator,
                                                 Amount amount) {
-  MESH_ASSIGN_OR_RETURN(std::optional<Stake> found,
-                        LoadStake(ctx, consumer, delegator, validator));
-  if (!found.has_value()) return absl::NotFoundError("stake not found");
-  Stake stake = *found;
-  const Amount take = Min(amount, stake.stake.high());
-  MESH_RETURN_IF_ERROR(stake.stake.Sub(take));
-  if (!take.IsZero()) {
-    MESH_ASSIGN_OR_RETURN(Distribution d, LoadDist(ctx, consumer, validator));
-    stake.pending_unbonds.push_back(PendingUnbond{take, ctx.time_ns()});
-    MESH_RETURN_IF_ERROR(CommittedDecrease(stake, d, take));
-    MESH_RETURN_IF_ERROR(SaveDist(ctx, consumer, validator, d));
+  MESH_ASSIGN_OR_RETURN(std::vector<AccountAddress> users,
+                        ValidatorUsers(ctx, consumer, validator));
+  std::vector<Stake> stakes;
+  std::vector<Amount> own(users.size()), others;
+  Amount shortfall = amount;
+  for (size_t i = 0; i < users.size(); ++i) {
+    MESH_ASSIGN_OR_RETURN(std::optional<Stake> s, LoadStake(ctx, consumer, users[i], validator));
+    stakes.push_back(*std::move(s));
+    const Amount committed = stakes.back().stake.low();
+    if (users[i] == delegator) {
+      own[i] = Min(amount, stakes.back().stake.high());
+      // Part of it still in flight (its ack not processed yet): refuse, so
+      // the consumer sends the unstake again later (as the reference does).
+      if (committed < own[i]) {
+        return absl::FailedPreconditionError(
+            "internal unstake: the delegator's stake is still in flight");
+      }
+      shortfall = amount.SaturatingSub(own[i]);
+    }
+    others.push_back(users[i] == delegator ? Amount() : committed);
   }
-  return SaveStake(ctx, consumer, delegator, validator, stake);
+  // The consumer unbonded `amount` of the validator's virtual stake in the
+  // delegator's name; what its record held beyond the delegator's stake here (a burn names no delegator, C-20) comes from the validator's
+  // other stakes in proportion to their committed amounts (P-24).
+  MESH_ASSIGN_OR_RETURN(std::vector<Amount> extra, SplitByWeight(others, others, shortfall));
+  MESH_ASSIGN_OR_RETURN(Distribution d, LoadDist(ctx, consumer, validator));
+  for (size_t i = 0; i < users.size(); ++i) {
+    MESH_ASSIGN_OR_RETURN(Amount take, own[i].Add(extra[i]));
+    if (take.IsZero()) continue;
+    MESH_RETURN_IF_ERROR(ForceUnbond(stakes[i], d, take, ctx.time_ns()));
+    MESH_RETURN_IF_ERROR(SaveStake(ctx, consumer, users[i], validator, stakes[i]));
+  }
+  return SaveDist(ctx, consumer, validator, d);
 }
 
 absl::Status ExternalStaking::OnDistribute(const Context& ctx, const ConsumerId& consumer,
@@ -317,17 +349,19 @@ absl::Status ExternalStaking::HandleSlashing(const Context& ctx, const ConsumerI
     MESH_ASSIGN_OR_RETURN(total, total.Add(s->stake.high()));
     stakes.push_back(*std::move(s));
   }
-  // Effective ratio over the stakes' high ends, capped at 1 (a validator
-  // cannot lose more than is staked on it).
-  Dec eff = Dec::Zero();
-  if (!total.IsZero()) {
-    MESH_ASSIGN_OR_RETURN(eff, Dec::FromRatio(Min(slash_amount, total), total));
-  }
+  // The bonded cut is exactly min(slash_amount, Σ high), apportioned over
+  // the users in proportion to their high ends (SplitByWeight: floor, the
+  // units left by the floors to the first users in order). The consumer cuts
+  // its records by the same total, so both ends keep agreeing (P-23).
+  std::vector<Amount> highs;
+  for (const Stake& s : stakes) highs.push_back(s.stake.high());
+  MESH_ASSIGN_OR_RETURN(std::vector<Amount> bonded_cuts,
+                        SplitByWeight(highs, highs, Min(slash_amount, total)));
   MESH_ASSIGN_OR_RETURN(Distribution d, LoadDist(ctx, consumer, validator));
   std::vector<SlashInfo> slashes;
   for (size_t i = 0; i < users.size(); ++i) {
     Stake& s = stakes[i];
-    MESH_ASSIGN_OR_RETURN(Amount bonded_cut, MulFloor(s.stake.high(), eff));
+    const Amount bonded_cut = bonded_cuts[i];
     const Amount low_before = s.stake.low();
     s.stake.SubClamped(bonded_cut);
     MESH_RETURN_IF_ERROR(CommittedDecrease(s, d, low_before.SaturatingSub(s.stake.low())));

@@ -130,7 +130,13 @@ class ExternalStaking {
   // --- Consumer packets.
   static absl::Status OnValsetUpdate(const Context& ctx, const ConsumerId& consumer,
                                      const ValsetUpdate& update);
-  // Zero-max-cap force unbond: min(amount, stake.high) released at once.
+  // Zero-max-cap / tombstone force unbond, released at once: min(amount,
+  // the delegator's stake), and the rest, up to the validator's committed
+  // total, from the other users' committed stakes on the validator in
+  // proportion to them (P-24). Never NotFound: a delegator with no stake
+  // here gives up nothing of its own. FailedPrecondition (error ack; the
+  // consumer resends later) while part of the delegator's own share is a
+  // stake still in flight.
   static absl::Status OnInternalUnstake(const Context& ctx, const ConsumerId& consumer,
                                         const AccountAddress& delegator,
                                         const ValidatorAddress& validator, Amount amount);

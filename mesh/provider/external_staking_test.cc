@@ -456,10 +456,30 @@ TEST_F(ExternalStakingTest, InternalUnstakeReleasesImmediately) {
   EXPECT_EQ(StakeOf(kUser1, "v1"), R(0));
   WithdrawUnbonded(kUser1);
   EXPECT_FALSE(Vault::GetClaim(h_.ctx(), kUser1, LienHolder::External(id())).ok());
-  EXPECT_EQ(h_.Run([&](const Context& c) {
-                return ExternalStaking::OnInternalUnstake(c, id(), kUser2, Val("v1"), A(1));
-              }).code(),
-            absl::StatusCode::kNotFound);
+  // Nothing staked on v1 any more: a stranger's internal unstake is a no-op.
+  EXPECT_TRUE(h_.Run([&](const Context& c) {
+                  return ExternalStaking::OnInternalUnstake(c, id(), kUser2, Val("v1"), A(1));
+                }).ok());
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(0));
+}
+
+// P-24: the consumer's record of user1 held more than user1's stake here
+// (a burn of user2's stake spread over both records there); the internal
+// unstake takes the excess from user2, so the validator's total drops by
+// exactly what the consumer unbonded.
+TEST_F(ExternalStakingTest, InternalUnstakeShortfallComesFromTheOtherStakes) {
+  Activate("v1");
+  FundAndBond(kUser1, 300);
+  FundAndBond(kUser2, 300);
+  Stake(kUser1, "v1", 100);
+  Stake(kUser2, "v1", 200);
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return ExternalStaking::OnInternalUnstake(c, id(), kUser1, Val("v1"), A(130));
+                }).ok());
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(0));
+  EXPECT_EQ(StakeOf(kUser2, "v1"), R(170));
+  WithdrawUnbonded(kUser2);
+  EXPECT_EQ(Claim(kUser2), A(170));
 }
 
 // Deviation: matured unbonds are all released even when the list is not

@@ -492,6 +492,25 @@ TEST_F(SlashingTest, SlashAmountAboveTotalStakeIsCapped) {
   EXPECT_EQ(h_.Account(b).bonded, A(0));
 }
 
+// P-23: the reference cuts each user by mul_floor(high, from_ratio(amount,
+// Σ high)): for 100 over highs 100 and 200 that is 33 + 66 = 99, one unit
+// short of what the consumer reported and cut from its own records. Here the
+// total cut is exactly the reported 100: floors 33 and 66, the unit left
+// goes to the first user in order (alice).
+TEST_F(SlashingTest, BondedCutsSumToExactlyTheReportedAmount) {
+  ConsumerStub& e = Consumer("e1", 10);
+  const AccountAddress a("alice"), b("bob");
+  FundAndBond(a, 100);
+  FundAndBond(b, 200);
+  StakeRemotely(e, "v1", 100, a);
+  StakeRemotely(e, "v1", 200, b);
+  ASSERT_TRUE(Slash(e, "v1", 100).ok());
+  EXPECT_EQ(StakeOf(e, "v1", a), R(66));
+  EXPECT_EQ(StakeOf(e, "v1", b), R(134));
+  EXPECT_EQ(h_.Account(a).bonded, A(66));
+  EXPECT_EQ(h_.Account(b).bonded, A(134));
+}
+
 // Deviation: users whose stake is only unbonding are slashed too, and a
 // validator with no bonded stake does not divide by zero.
 TEST_F(SlashingTest, UnbondingOnlyStakeIsSlashed) {
