@@ -161,14 +161,23 @@ absl::Status Relayer::DeliverDuplicate(const InFlight& p) {
   return absl::InternalError("relayer: duplicate delivery was accepted");
 }
 
-absl::StatusOr<std::vector<RecvResult>> Relayer::RelayPendingReversed() {
+absl::StatusOr<std::vector<RecvResult>> Relayer::RelayPendingReversed(RelayStats* stats) {
   MESH_ASSIGN_OR_RETURN(std::vector<InFlight> pending, PendingPackets());
   std::stable_sort(pending.begin(), pending.end(), [](const InFlight& x, const InFlight& y) {
     return x.packet.sequence > y.packet.sequence;
   });
   std::vector<RecvResult> out;
   for (const InFlight& p : pending) {
+    MESH_ASSIGN_OR_RETURN(Action action, Classify(p));
+    if (action == Action::kWait) continue;
+    if (action == Action::kTimeout) {
+      MESH_RETURN_IF_ERROR(TimeOut(p).status());
+      if (stats != nullptr) ++stats->timed_out;
+      continue;
+    }
+    // kDeliver, or kOutOfOrder: delivered anyway, the host refuses it.
     MESH_ASSIGN_OR_RETURN(RecvResult r, RelayPacket(p));
+    if (stats != nullptr) ++stats->received;
     out.push_back(std::move(r));
   }
   return out;
@@ -188,7 +197,7 @@ absl::StatusOr<Relayer::Action> Relayer::Classify(const InFlight& p) const {
     MESH_ASSIGN_OR_RETURN(uint64_t next, GetSeqCounter(dest.store(), kNextSeqRecvTable,
                                                        pk.destination_port,
                                                        pk.destination_channel));
-    if (pk.sequence != next) return Action::kWait;
+    if (pk.sequence != next) return Action::kOutOfOrder;
   }
   return Action::kDeliver;
 }

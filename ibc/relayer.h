@@ -124,11 +124,22 @@ class Relayer {
   // refuses (the expected result for a packet already received); Internal if
   // the destination accepted it a second time.
   absl::Status DeliverDuplicate(const InFlight& p);
-  // Delivers every pending packet in DESCENDING sequence order.
-  absl::StatusOr<std::vector<RecvResult>> RelayPendingReversed();
+  // Handles every pending packet in DESCENDING sequence order, as a relayer
+  // would: a packet whose destination passed its deadline (or closed its
+  // end) is timed out on its sender; a packet whose destination channel
+  // does not exist yet is skipped (left pending); every other packet is
+  // delivered. On an ORDERED channel the destination refuses an
+  // out-of-sequence packet and that refusal is returned (the steps taken
+  // before it stay). Returns the results of the delivered packets, in
+  // delivery order; when `stats` is given, its `received` and `timed_out`
+  // are increased by what was delivered and timed out (acks are not
+  // relayed).
+  absl::StatusOr<std::vector<RecvResult>> RelayPendingReversed(RelayStats* stats = nullptr);
 
  private:
-  enum class Action { kDeliver, kTimeout, kWait };
+  // kWait: the destination channel does not exist yet; kOutOfOrder: an
+  // ORDERED destination expects a lower sequence first.
+  enum class Action { kDeliver, kTimeout, kWait, kOutOfOrder };
   static int Index(Side s) { return static_cast<int>(s); }
   Context ContextOf(Side s) const { return ends_[Index(s)].context(); }
   absl::StatusOr<std::vector<InFlight>> Unsettled(Side from) const;

@@ -135,6 +135,45 @@ TEST_F(RelayerTest, UnorderedAcceptsAnyOrder) {
   EXPECT_EQ(relayer_->RelayPendingReversed()->size(), 0u);
 }
 
+TEST_F(RelayerTest, ReversedRelayTimesOutExpiredAndDeliversTheRest) {
+  Open();
+  SendFromA("expired", Timeout::AtHeight(b_.block.height + 5));
+  SendFromA("fresh", Timeout::AtHeight(b_.block.height + 50));
+  b_.Advance(5, 0);  // B at the first packet's deadline: it can no longer be received
+  RelayStats stats;
+  absl::StatusOr<std::vector<RecvResult>> r = relayer_->RelayPendingReversed(&stats);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].outcome, Outcome::kApplied);
+  EXPECT_EQ(stats.received, 1);
+  EXPECT_EQ(stats.timed_out, 1);
+  EXPECT_EQ(stats.acknowledged, 0);
+  EXPECT_EQ(app_b_.received, std::vector<std::string>{"fresh"});
+  EXPECT_EQ(app_a_.timeouts, std::vector<uint64_t>{1});
+  EXPECT_TRUE(StoreHas(a_.store, "app/timeout/expired"));
+  EXPECT_FALSE(StoreHas(b_.store, "app/recv/expired"));
+  EXPECT_TRUE(relayer_->PendingPackets()->empty());
+  // Only the delivered packet's ack is left to relay.
+  std::vector<InFlight> acks = *relayer_->PendingAcks();
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].packet.sequence, 2u);
+  EXPECT_EQ(relayer_->RelayAll()->acknowledged, 1);
+  EXPECT_TRUE(ListUnsettledPackets(a_.store)->empty());
+}
+
+TEST_F(RelayerTest, ReversedRelayWithEverythingExpiredDeliversNothing) {
+  Open();
+  SendFromA("a", Timeout::AtHeight(b_.block.height + 5));
+  SendFromA("b", Timeout::AtHeight(b_.block.height + 6));
+  b_.Advance(6, 0);
+  absl::StatusOr<std::vector<RecvResult>> r = relayer_->RelayPendingReversed();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->empty());
+  EXPECT_EQ(app_a_.timeouts, (std::vector<uint64_t>{2, 1}));  // descending order
+  EXPECT_TRUE(app_b_.received.empty());
+  EXPECT_TRUE(relayer_->PendingPackets()->empty());
+}
+
 TEST_F(RelayerTest, OrderedRefusesOutOfOrderDeliveryAndAcks) {
   Open(Order::kOrdered);
   SendFromA("1");

@@ -155,7 +155,24 @@ absl::StatusOr<std::string> Runner::Act(const Step& s) {
       a == "downtime") {
     return MisbehaveAct(s);
   }
+  if (a == "create_validator" || a == "set_max_validators") return ValidatorSetAct(s);
   return UserAct(s);
+}
+
+absl::StatusOr<std::string> Runner::ValidatorSetAct(const Step& s) {
+  const std::string chain = s.Str("chain");
+  if (s.action == "set_max_validators") {
+    const uint64_t n = s.U64("max_validators");
+    MESH_RETURN_IF_ERROR(net_->SetMaxValidators(chain, static_cast<uint32_t>(n)));
+    return absl::StrCat("max_validators on ", chain, " is ", n,
+                        "; the active set is re-selected at the end of the block");
+  }
+  const std::string val = s.Str("validator");
+  MESH_RETURN_IF_ERROR(
+      net_->CreateValidator(chain, val, s.Amt("self_bond"), s.Decimal("commission")));
+  return absl::StrCat("validator ", val, " created on ", chain, " with self-bond ",
+                      s.Amt("self_bond").ToString(),
+                      "; it joins the active set at the end of the block if it ranks");
 }
 
 absl::StatusOr<std::string> Runner::UserAct(const Step& s) {
@@ -238,8 +255,10 @@ absl::StatusOr<std::string> Runner::RelayAct(const Step& s) {
   }
   ibc::Relayer& r = net_->relayer(s.Str("from"), s.Str("to"));
   if (a == "reorder") {
-    MESH_ASSIGN_OR_RETURN(std::vector<ibc::RecvResult> got, r.RelayPendingReversed());
-    return absl::StrCat("delivered ", got.size(), " packet(s) in reverse order");
+    ibc::RelayStats st;
+    MESH_ASSIGN_OR_RETURN(std::vector<ibc::RecvResult> got, r.RelayPendingReversed(&st));
+    return absl::StrCat("delivered ", got.size(), " packet(s) in reverse order, timed out ",
+                        st.timed_out);
   }
   if (a == "timeout") return TimeOut(s);
   MESH_ASSIGN_OR_RETURN(ibc::InFlight p, PickPacket(s));

@@ -82,6 +82,7 @@ class Runner {
   absl::StatusOr<std::string> UserAct(const Step& s);
   absl::StatusOr<std::string> RelayAct(const Step& s);
   absl::StatusOr<std::string> MisbehaveAct(const Step& s);
+  absl::StatusOr<std::string> ValidatorSetAct(const Step& s);
   absl::StatusOr<ibc::InFlight> PickPacket(const Step& s);
   absl::StatusOr<std::string> TimeOut(const Step& s);
   void Expect(const Step& s, StepResult& r);

@@ -20,11 +20,12 @@ enum class FieldType { kString, kAmount, kDec, kU64, kBool, kAny };
 
 // The type of a step field, from its name.
 FieldType TypeOf(std::string_view key) {
-  static const std::set<std::string_view> kAmounts = {"amount", "cap"};
-  static const std::set<std::string_view> kU64s = {"blocks", "seconds", "height", "index"};
+  static const std::set<std::string_view> kAmounts = {"amount", "cap", "self_bond"};
+  static const std::set<std::string_view> kU64s = {"blocks", "seconds", "height", "index",
+                                                   "max_validators"};
   if (kAmounts.contains(key)) return FieldType::kAmount;
   if (kU64s.contains(key)) return FieldType::kU64;
-  if (key == "price") return FieldType::kDec;
+  if (key == "price" || key == "commission") return FieldType::kDec;
   if (key == "on") return FieldType::kBool;
   if (key == "expect_error") return FieldType::kAny;
   return FieldType::kString;
@@ -58,6 +59,8 @@ const std::map<std::string, Def>& Actions() {
       {"tombstone", {{"chain", "validator"}, {}, {}}},
       {"double_sign", {{"chain", "validator"}, {"height"}, {}}},
       {"downtime", {{"chain", "validator"}, {"height"}, {}}},
+      {"create_validator", {{"chain", "validator", "self_bond"}, {"commission"}, {}}},
+      {"set_max_validators", {{"chain", "max_validators"}, {}, {}}},
       {"auto_relay", {{"on"}, {}, {}}},
       {"relay_all", {{}, {}, {}}},
       {"relay_one", {{"from", "to"}, {"index"}, {}}},
@@ -247,9 +250,23 @@ const ChainSpec* FindChain(const NetworkSpec& n, const std::string& id) {
   return nullptr;
 }
 
+// Validators created by earlier `create_validator` steps, per chain id.
+using CreatedValidators = std::map<std::string, std::set<std::string>>;
+
+bool HasValidator(const ChainSpec& c, const CreatedValidators& created, const std::string& name) {
+  for (const ValidatorSpec& v : c.validators) {
+    if (v.name == name) return true;
+  }
+  auto it = created.find(c.id);
+  return it != created.end() && it->second.contains(name);
+}
+
 // Chain ids must exist; validator names must exist on the chain they belong
-// to (`chain`, or `consumer` for remote validators).
-absl::Status CheckReferences(const NetworkSpec& n, const Step& s, const std::string& where) {
+// to (`chain`, or `consumer` for remote validators), at genesis or created by
+// an earlier step; `create_validator` names a validator that does not exist
+// yet (and records it in `created`).
+absl::Status CheckReferences(const NetworkSpec& n, const Step& s, const std::string& where,
+                             CreatedValidators& created) {
   for (const char* key : {"chain", "provider", "consumer", "from", "to"}) {
     if (s.Has(key) && FindChain(n, s.Str(key)) == nullptr) {
       return Bad(where, absl::StrCat("unknown chain `", s.Str(key), "` in `", key, "`"));
@@ -260,9 +277,16 @@ absl::Status CheckReferences(const NetworkSpec& n, const Step& s, const std::str
   const ChainSpec* c = FindChain(n, owner);
   if (c == nullptr) return absl::OkStatus();
   const std::string name = s.Str("validator");
-  for (const ValidatorSpec& v : c->validators) {
-    if (v.name == name) return absl::OkStatus();
+  const bool exists = HasValidator(*c, created, name);
+  if (s.action == "create_validator") {
+    if (exists) {
+      return Bad(where, absl::StrCat("validator `", name, "` already exists on chain `", owner, "`"));
+    }
+    if (name.empty()) return Bad(where, "field `validator`: empty name");
+    created[owner].insert(name);
+    return absl::OkStatus();
   }
+  if (exists) return absl::OkStatus();
   return Bad(where, absl::StrCat("no validator `", name, "` on chain `", owner, "`"));
 }
 
@@ -290,7 +314,8 @@ absl::Status CheckStepFields(const Step& s, const Def& def, const std::string& w
   return absl::OkStatus();
 }
 
-absl::StatusOr<Step> ParseStep(const NetworkSpec& n, const Json& v, int index) {
+absl::StatusOr<Step> ParseStep(const NetworkSpec& n, const Json& v, int index,
+                               CreatedValidators& created) {
   Step s;
   s.index = index;
   s.args = v;
@@ -319,7 +344,10 @@ absl::StatusOr<Step> ParseStep(const NetworkSpec& n, const Json& v, int index) {
   if (s.action == "advance" && s.Has("blocks") && s.Has("seconds")) {
     return Bad(where, "give `blocks` or `seconds`, not both");
   }
-  MESH_RETURN_IF_ERROR(CheckReferences(n, s, where));
+  if (s.action == "set_max_validators" && s.U64("max_validators") > UINT32_MAX) {
+    return Bad(where, "field `max_validators`: too large");
+  }
+  MESH_RETURN_IF_ERROR(CheckReferences(n, s, where, created));
   return s;
 }
 
@@ -386,8 +414,10 @@ absl::StatusOr<Scenario> ParseScenario(std::string_view json_text) {
   MESH_RETURN_IF_ERROR(ParseNetwork(f, sc.network));
   MESH_ASSIGN_OR_RETURN(const Json* steps, f.Required("steps"));
   MESH_ASSIGN_OR_RETURN(const std::vector<Json>* step_list, steps->AsArray());
+  CreatedValidators created;
   for (size_t i = 0; i < step_list->size(); ++i) {
-    MESH_ASSIGN_OR_RETURN(Step s, ParseStep(sc.network, (*step_list)[i], static_cast<int>(i)));
+    MESH_ASSIGN_OR_RETURN(Step s,
+                          ParseStep(sc.network, (*step_list)[i], static_cast<int>(i), created));
     sc.steps.push_back(std::move(s));
   }
   MESH_RETURN_IF_ERROR(f.Finish());

@@ -122,6 +122,47 @@ TEST(ScenarioParse, RejectsUnknownChainAndValidator) {
             std::string::npos);
 }
 
+TEST(ScenarioParse, RejectsBadCreateValidatorSteps) {
+  // Missing self-bond, malformed commission, an existing name (genesis or
+  // created earlier), a name used before the step creating it.
+  std::string e = ParseError(TwoChains(R"({"action":"create_validator","chain":"juno",
+                                          "validator":"dave"})"));
+  EXPECT_NE(e.find("steps[0] (create_validator): missing field `self_bond`"), std::string::npos)
+      << e;
+  e = ParseError(TwoChains(R"({"action":"create_validator","chain":"juno","validator":"dave",
+                              "self_bond":"10","commission":"lots"})"));
+  EXPECT_NE(e.find("field `commission`"), std::string::npos) << e;
+  e = ParseError(TwoChains(R"({"action":"create_validator","chain":"juno","validator":"alice",
+                              "self_bond":"10"})"));
+  EXPECT_NE(e.find("validator `alice` already exists on chain `juno`"), std::string::npos) << e;
+  e = ParseError(TwoChains(R"({"action":"create_validator","chain":"juno","validator":"dave",
+                              "self_bond":"10"},
+                             {"action":"create_validator","chain":"juno","validator":"dave",
+                              "self_bond":"20"})"));
+  EXPECT_NE(e.find("steps[1] (create_validator): validator `dave` already exists"),
+            std::string::npos)
+      << e;
+  e = ParseError(TwoChains(R"({"expect":"validator","chain":"juno","validator":"dave",
+                              "status":"bonded"},
+                             {"action":"create_validator","chain":"juno","validator":"dave",
+                              "self_bond":"10"})"));
+  EXPECT_NE(e.find("steps[0] (expect validator): no validator `dave` on chain `juno`"),
+            std::string::npos)
+      << e;
+  e = ParseError(TwoChains(R"({"action":"create_validator","chain":"atom","validator":"dave",
+                              "self_bond":"10"})"));
+  EXPECT_NE(e.find("unknown chain `atom`"), std::string::npos) << e;
+  e = ParseError(TwoChains(R"({"action":"set_max_validators","chain":"juno",
+                              "max_validators":5000000000})"));
+  EXPECT_NE(e.find("field `max_validators`: too large"), std::string::npos) << e;
+  // The same name on another chain is a different validator.
+  EXPECT_TRUE(ParseScenario(TwoChains(R"({"action":"create_validator","chain":"juno",
+                                          "validator":"dave","self_bond":"10"},
+                                         {"action":"create_validator","chain":"osmo",
+                                          "validator":"dave","self_bond":"10"})"))
+                  .ok());
+}
+
 TEST(ScenarioParse, RejectsExpectationWithoutExpectedValues) {
   const std::string e = ParseError(TwoChains(R"({"expect":"balance","chain":"osmo","user":"u"})"));
   EXPECT_NE(e.find("give at least one of: amount"), std::string::npos) << e;
@@ -164,6 +205,56 @@ TEST(ScenarioRun, ExpectErrorPassesOnRejectionAndFailsOnSuccess) {
   EXPECT_TRUE(r.steps[0].ok) << r.steps[0].error;
   EXPECT_FALSE(r.steps[1].ok);
   EXPECT_NE(r.steps[1].error.find("expected an error"), std::string::npos);
+}
+
+// juno's only validator is pushed out of a one-seat active set by a new,
+// larger one; the provider follows (dave active, alice unbonded) and an
+// unstake from alice is released at its ack.
+TEST(ScenarioRun, CreateValidatorJoinsAndPushesOut) {
+  absl::StatusOr<Scenario> sc = ParseScenario(TwoChains(R"(
+    {"action":"advance"},
+    {"action":"bond","chain":"osmo","user":"user","amount":"5000"},
+    {"action":"stake_remote","provider":"osmo","user":"user","consumer":"juno",
+     "validator":"alice","amount":"1000"},
+    {"action":"advance"},
+    {"action":"create_validator","chain":"juno","validator":"dave","self_bond":"2000000",
+     "commission":"0.1"},
+    {"action":"set_max_validators","chain":"juno","max_validators":1},
+    {"expect":"validator","chain":"juno","validator":"dave","status":"unbonded",
+     "tokens":"2000000"},
+    {"expect":"remote_validator","provider":"osmo","consumer":"juno","validator":"dave",
+     "state":"unknown","history":""},
+    {"action":"advance"},
+    {"expect":"validator","chain":"juno","validator":"dave","status":"bonded"},
+    {"expect":"validator","chain":"juno","validator":"alice","status":"unbonding"},
+    {"expect":"remote_validator","provider":"osmo","consumer":"juno","validator":"dave",
+     "state":"active","history":"active@3"},
+    {"expect":"remote_validator","provider":"osmo","consumer":"juno","validator":"alice",
+     "state":"unbonded","history":"active@1,unbonded@3"},
+    {"action":"stake_remote","provider":"osmo","user":"user","consumer":"juno",
+     "validator":"alice","amount":"1","expect_error":true},
+    {"action":"stake_remote","provider":"osmo","user":"user","consumer":"juno",
+     "validator":"dave","amount":"300"},
+    {"action":"unstake","provider":"osmo","user":"user","consumer":"juno",
+     "validator":"alice","amount":"1000"},
+    {"action":"advance"},
+    {"expect":"stake","provider":"osmo","user":"user","consumer":"juno","validator":"dave",
+     "stake":"300"},
+    {"expect":"stake","provider":"osmo","user":"user","consumer":"juno","validator":"alice",
+     "stake":"0","unbonding":"1000"},
+    {"action":"withdraw_unbonded","provider":"osmo","user":"user","consumer":"juno"},
+    {"expect":"stake","provider":"osmo","user":"user","consumer":"juno","validator":"alice",
+     "unbonding":"0","unbonding_count":"0"},
+    {"expect":"lien","chain":"osmo","user":"user","holder":"juno","amount":"300"},
+    {"action":"create_validator","chain":"juno","validator":"erin","self_bond":"0",
+     "expect_error":true}
+  )"));
+  ASSERT_TRUE(sc.ok()) << sc.status();
+  Report r = RunScenario(*sc, RunOptions{});
+  EXPECT_TRUE(r.passed()) << FormatText(r);
+  ASSERT_GE(r.steps.size(), 6u);
+  EXPECT_NE(r.steps[4].detail.find("validator dave created on juno"), std::string::npos)
+      << r.steps[4].detail;
 }
 
 TEST(ScenarioRun, RunsOnRocksDb) {

@@ -86,17 +86,100 @@ absl::Status RollbackAll(const Context& ctx, const ConsumerId& c) {
   return absl::OkStatus();
 }
 
-absl::Status ApplySlashEntry(const Context& ctx, const ConsumerId& c, const RemoteSlash& e) {
-  MESH_ASSIGN_OR_RETURN(ValidatorHistory h, RemoteValidators::Get(ctx, c, e.validator));
-  // Slashed once: a validator already tombstoned is not slashed again.
-  if (history::Current(h) == RemoteState::kTombstoned) return absl::OkStatus();
-  if (!history::ActiveAtHeight(h, e.infraction_height)) return absl::OkStatus();
+// A deferred slash is kept whole in its key (consumer, validator, then the
+// entry's fields), so identical reports collapse and a scan lists them in
+// infraction-height order.
+std::string DeferredPrefix(const ConsumerId& c, const ValidatorAddress& v) {
+  return tables::Prefix(tables::kExtDeferredSlashes, c.value(), v.value());
+}
+std::string DeferredKey(const ConsumerId& c, const RemoteSlash& e) {
+  return Encoder()
+      .Raw(DeferredPrefix(c, e.validator))
+      .U64(e.infraction_height)
+      .U64(e.infraction_time)
+      .U64(e.power)
+      .Amt(e.amount)
+      .Str(e.slash_ratio)
+      .Take();
+}
+absl::StatusOr<RemoteSlash> DecodeDeferred(const ValidatorAddress& v, std::string_view rest) {
+  Decoder d(rest);
+  RemoteSlash e;
+  e.validator = v;
+  MESH_ASSIGN_OR_RETURN(e.infraction_height, d.U64());
+  MESH_ASSIGN_OR_RETURN(e.infraction_time, d.U64());
+  MESH_ASSIGN_OR_RETURN(e.power, d.U64());
+  MESH_ASSIGN_OR_RETURN(e.amount, d.Amt());
+  MESH_ASSIGN_OR_RETURN(e.slash_ratio, d.Str());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return e;
+}
+
+absl::StatusOr<std::vector<RemoteSlash>> DeferredSlashes(const Context& ctx, const ConsumerId& c,
+                                                         const ValidatorAddress& v) {
+  const std::string prefix = DeferredPrefix(c, v);
+  std::vector<RemoteSlash> out;
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    MESH_ASSIGN_OR_RETURN(RemoteSlash e, DecodeDeferred(v, it->key().substr(prefix.size())));
+    out.push_back(std::move(e));
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+enum class SlashVerdict { kApply, kDefer, kDrop };
+
+// The validator's state at the infraction height decides: active → slash;
+// tombstoned → dropped (slashed once, with the tombstone); not known to be
+// active there (no history yet, jailed or unbonded) → deferred: the update
+// that would show it active may still be in flight (reordered or resent
+// packets), so the slash waits for later updates (P-25).
+SlashVerdict Judge(const ValidatorHistory& h, const RemoteSlash& e) {
+  std::optional<ValState> at = history::AtHeight(h, e.infraction_height);
+  if (at.has_value() && at->state == RemoteState::kActive) return SlashVerdict::kApply;
+  if (at.has_value() && at->state == RemoteState::kTombstoned) return SlashVerdict::kDrop;
+  return SlashVerdict::kDefer;
+}
+
+absl::Status ApplySlashNow(const Context& ctx, const ConsumerId& c, const RemoteSlash& e) {
   absl::StatusOr<Dec> ratio = Dec::Parse(e.slash_ratio);
   if (!ratio.ok() || ratio->IsNegative() || Dec::One() < *ratio) {
     return absl::InvalidArgumentError("Invalid slash ratio");
   }
   return ExternalStaking::HandleSlashing(ctx, c, e.validator, *ratio, e.amount,
                                          e.infraction_time);
+}
+
+absl::Status ApplySlashEntry(const Context& ctx, const ConsumerId& c, const RemoteSlash& e) {
+  MESH_ASSIGN_OR_RETURN(ValidatorHistory h, RemoteValidators::Get(ctx, c, e.validator));
+  switch (Judge(h, e)) {
+    case SlashVerdict::kApply:
+      return ApplySlashNow(ctx, c, e);
+    case SlashVerdict::kDefer:
+      if (!Dec::Parse(e.slash_ratio).ok()) return absl::InvalidArgumentError("Invalid slash ratio");
+      return ctx.store().Put(DeferredKey(c, e), "");
+    case SlashVerdict::kDrop:
+      break;
+  }
+  return absl::OkStatus();
+}
+
+// Re-judges the deferred slashes of `v` after its history changed; drops
+// those whose infraction is older than `cutoff_s` (outside the unbonding
+// window the history itself keeps).
+absl::Status RetryDeferred(const Context& ctx, const ConsumerId& c, const ValidatorAddress& v,
+                           uint64_t cutoff_s) {
+  MESH_ASSIGN_OR_RETURN(std::vector<RemoteSlash> deferred, DeferredSlashes(ctx, c, v));
+  if (deferred.empty()) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(ValidatorHistory h, RemoteValidators::Get(ctx, c, v));
+  for (const RemoteSlash& e : deferred) {
+    const SlashVerdict verdict = Judge(h, e);
+    if (verdict == SlashVerdict::kDefer && e.infraction_time >= cutoff_s) continue;
+    MESH_RETURN_IF_ERROR(ctx.store().Delete(DeferredKey(c, e)));
+    if (verdict == SlashVerdict::kApply) MESH_RETURN_IF_ERROR(ApplySlashNow(ctx, c, e));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ApplyValsetChanges(const Context& ctx, const ConsumerId& c, const ValsetUpdate& u,
@@ -254,6 +337,7 @@ absl::Status ExternalStaking::OnValsetUpdate(const Context& ctx, const ConsumerI
   const uint64_t now_s = ctx.time_seconds();
   const uint64_t cutoff = now_s > cfg.unbonding_period_s ? now_s - cfg.unbonding_period_s : 0;
   for (const std::string& v : touched) {
+    MESH_RETURN_IF_ERROR(RetryDeferred(ctx, consumer, ValidatorAddress(v), cutoff));
     MESH_RETURN_IF_ERROR(RemoteValidators::DrainOlder(ctx, consumer, ValidatorAddress(v), cutoff));
   }
   return absl::OkStatus();
@@ -343,20 +427,24 @@ absl::Status ExternalStaking::HandleSlashing(const Context& ctx, const ConsumerI
   MESH_ASSIGN_OR_RETURN(std::vector<AccountAddress> users,
                         ValidatorUsers(ctx, consumer, validator));
   std::vector<Stake> stakes;
-  Amount total;
   for (const AccountAddress& u : users) {
     MESH_ASSIGN_OR_RETURN(std::optional<Stake> s, LoadStake(ctx, consumer, u, validator));
-    MESH_ASSIGN_OR_RETURN(total, total.Add(s->stake.high()));
     stakes.push_back(*std::move(s));
   }
-  // The bonded cut is exactly min(slash_amount, Σ high), apportioned over
-  // the users in proportion to their high ends (SplitByWeight: floor, the
-  // units left by the floors to the first users in order). The consumer cuts
-  // its records by the same total, so both ends keep agreeing (P-23).
-  std::vector<Amount> highs;
-  for (const Stake& s : stakes) highs.push_back(s.stake.high());
+  // The bonded cut is exactly min(slash_amount, Σ committed), apportioned
+  // over the users in proportion to their committed stake (the range's low
+  // end; SplitByWeight: floor, the units left by the floors to the first
+  // users in order). The consumer cuts its records by the same total, so
+  // both ends keep agreeing; a stake still in flight takes no share, so a
+  // rollback cannot take a share of the slash away with it (P-23).
+  std::vector<Amount> committed;
+  Amount committed_total;
+  for (const Stake& s : stakes) {
+    committed.push_back(s.stake.low());
+    MESH_ASSIGN_OR_RETURN(committed_total, committed_total.Add(s.stake.low()));
+  }
   MESH_ASSIGN_OR_RETURN(std::vector<Amount> bonded_cuts,
-                        SplitByWeight(highs, highs, Min(slash_amount, total)));
+                        SplitByWeight(committed, committed, Min(slash_amount, committed_total)));
   MESH_ASSIGN_OR_RETURN(Distribution d, LoadDist(ctx, consumer, validator));
   std::vector<SlashInfo> slashes;
   for (size_t i = 0; i < users.size(); ++i) {

@@ -1,6 +1,7 @@
 // Slashing and slash propagation (mesh-provider.md §4): the worked doc
 // scenarios, our own numbers for the three described without them, slashes
 // with txs in flight followed by commit or rollback, and the deviations.
+#include <functional>
 #include <map>
 
 #include "gtest/gtest.h"
@@ -304,20 +305,23 @@ TEST_F(SlashingTest, SlashWithStakeInFlightThenRollback) {
   EXPECT_EQ(h_.Account(kUser).free, R(200));
 }
 
-// Deviation: a slash when the user's only stake is in flight goes through
-// (the reference requires lien.low >= slash and aborts the valset packet).
+// P-23: a stake still in flight takes no share of a slash (the reference
+// cuts the high end and aborts the valset packet when lien.low < slash): the
+// share would vanish if the stake were rolled back (it never reached the
+// consumer, whose cut covered only the stakes it had), so the committed
+// stakes bear it. The user's only stake here is in flight: nothing is cut.
 TEST_F(SlashingTest, SlashWhenOnlyStakeInFlight) {
   ConsumerStub& e = Consumer("e1", 10);
   FundAndBond(kUser, 300);
   Activate(e, "v1");
   uint64_t tx = StakeRemote(e, "v1", 50).value();
   ASSERT_TRUE(Slash(e, "v1", 25).ok());
-  EXPECT_EQ(StakeOf(e, "v1"), R(0, 25));
-  EXPECT_EQ(Lien(e), R(0, 25));
-  EXPECT_EQ(h_.Account(kUser).bonded, A(275));
+  EXPECT_EQ(StakeOf(e, "v1"), R(0, 50));
+  EXPECT_EQ(Lien(e), R(0, 50));
+  EXPECT_EQ(h_.Account(kUser).bonded, A(300));
   ASSERT_TRUE(e.Reply(tx, Answer::kAck).ok());
-  EXPECT_EQ(StakeOf(e, "v1"), R(25));
-  EXPECT_EQ(Lien(e), R(25));
+  EXPECT_EQ(StakeOf(e, "v1"), R(50));
+  EXPECT_EQ(Lien(e), R(50));
 }
 
 TEST_F(SlashingTest, SlashWhenOnlyStakeInFlightThenRollback) {
@@ -329,11 +333,33 @@ TEST_F(SlashingTest, SlashWhenOnlyStakeInFlightThenRollback) {
   ASSERT_TRUE(e.Reply(tx, Answer::kError).ok());
   EXPECT_EQ(StakeOf(e, "v1"), R(0));
   EXPECT_TRUE(Vault::AccountClaims(h_.ctx(), kUser).value().empty());
-  EXPECT_EQ(h_.Account(kUser).free, R(275));
+  EXPECT_EQ(h_.Account(kUser).free, R(300));
 }
 
-// Deviation: rolling back a stake after a slash pushed stake.high below the
-// pending amount clamps instead of aborting the ack (reference §9.2 item 6).
+// P-23: alice's stake is committed, bob's is in flight and is then rolled
+// back (the consumer refused it: the validator was tombstoned by the same
+// double sign). The reference would cut bob's high end and the rollback
+// would take that share away with it; here alice's committed stake bears
+// the whole reported 30, so the provider's total matches the consumer's.
+TEST_F(SlashingTest, InFlightStakeRolledBackTakesNoShareOfTheSlash) {
+  ConsumerStub& e = Consumer("e1", 10);
+  const AccountAddress a("alice"), b("bob");
+  FundAndBond(a, 300);
+  FundAndBond(b, 300);
+  StakeRemotely(e, "v1", 100, a);
+  uint64_t tx = StakeRemote(e, "v1", 200, b).value();
+  ASSERT_TRUE(Slash(e, "v1", 30).ok());
+  EXPECT_EQ(StakeOf(e, "v1", a), R(70));
+  EXPECT_EQ(StakeOf(e, "v1", b), R(0, 200));
+  ASSERT_TRUE(e.Reply(tx, Answer::kError).ok());
+  EXPECT_EQ(StakeOf(e, "v1", b), R(0));
+  EXPECT_EQ(h_.Account(a).bonded, A(270));
+  EXPECT_EQ(h_.Account(b).bonded, A(300));
+}
+
+// A stake in flight on v1 while v1 is slashed, with the user's other stake
+// on v2 committed: nothing of v1 is committed, so nothing is cut; the
+// rollback then frees the lien (clamped ranges, reference §9.2 item 6).
 TEST_F(SlashingTest, RollbackAfterSlashBelowPendingAmount) {
   ConsumerStub& e = Consumer("e1", 10);
   FundAndBond(kUser, 300);
@@ -341,11 +367,11 @@ TEST_F(SlashingTest, RollbackAfterSlashBelowPendingAmount) {
   Activate(e, "v1");
   uint64_t tx = StakeRemote(e, "v1", 50).value();
   ASSERT_TRUE(Slash(e, "v1", 25).ok());
-  EXPECT_EQ(StakeOf(e, "v1"), R(0, 25));
-  EXPECT_EQ(Lien(e), R(75, 125));
+  EXPECT_EQ(StakeOf(e, "v1"), R(0, 50));
+  EXPECT_EQ(Lien(e), R(100, 150));
   ASSERT_TRUE(e.Reply(tx, Answer::kError).ok());
   EXPECT_EQ(StakeOf(e, "v1"), R(0));
-  EXPECT_EQ(Lien(e), R(75));
+  EXPECT_EQ(Lien(e), R(100));
 }
 
 // Slash while an unstake is in flight, then commit or roll back.
@@ -532,10 +558,13 @@ TEST_F(SlashingTest, UnbondingOnlyStakeIsSlashed) {
 }
 
 // Valset update: slashes are applied before the tombstone of the same
-// packet; a validator already tombstoned is not slashed again (deviation:
-// the reference slashes again for any infraction at a height where it was
-// still active); a slash at a height where it was not active is skipped.
-TEST_F(SlashingTest, TombstonedValidatorIsSlashedOnce) {
+// packet, and each is judged by the validator's state at its infraction
+// height (P-25): a report of an infraction before the tombstone that arrives
+// after it (reordered or resent packets) still slashes, as the consumer has
+// already slashed its virtual stake for it; one at or after the tombstone
+// height is dropped; one at a height the history does not show active is
+// deferred, not dropped (see DeferredSlashWaitsForTheHistoryItNeeds).
+TEST_F(SlashingTest, SlashesAreJudgedByTheStateAtTheirInfractionHeight) {
   ConsumerStub& e = Consumer("e1", 10);
   FundAndBond(kUser, 1000);
   // Recent consumer times, so the history is not drained to one entry.
@@ -549,17 +578,52 @@ TEST_F(SlashingTest, TombstonedValidatorIsSlashedOnce) {
     ValsetUpdate u;
     u.height = height;
     u.time = now_s;
-    u.slashed = {RemoteSlash{Val("v1"), infraction_height, 4000, 10, A(100), "0.1"}};
+    u.slashed = {RemoteSlash{Val("v1"), infraction_height, now_s, 10, A(100), "0.1"}};
     if (tombstone) u.tombstoned = {Val("v1")};
     return h_.RunSlash([&](const Context& c) { return ExternalStaking::OnValsetUpdate(c, e.id(), u); });
   };
-  ASSERT_TRUE(packet(300, 50, false).ok());  // not active at 50 (added at 100)
+  ASSERT_TRUE(packet(300, 50, false).ok());  // not active at 50 (added at 100): deferred
   EXPECT_EQ(h_.Account(kUser).bonded, A(1000));
   ASSERT_TRUE(packet(300, 200, true).ok());
   EXPECT_EQ(h_.Account(kUser).bonded, A(900));
   EXPECT_EQ(RemoteValidators::CurrentState(h_.ctx(), e.id(), Val("v1")).value(),
             RemoteState::kTombstoned);
-  ASSERT_TRUE(packet(310, 250, false).ok());
+  ASSERT_TRUE(packet(310, 250, false).ok());  // before the tombstone at 300: slashes
+  EXPECT_EQ(h_.Account(kUser).bonded, A(800));
+  ASSERT_TRUE(packet(320, 300, false).ok());  // at the tombstone: dropped
+  ASSERT_TRUE(packet(330, 305, false).ok());
+  EXPECT_EQ(h_.Account(kUser).bonded, A(800));
+}
+
+// P-25: the provider has v1 jailed at 120 but the update re-adding it at 140
+// is still in flight when a slash for an infraction at 150 arrives. The
+// reference drops that slash for good (v1 "not active" at 150); here it
+// waits, and the late update applies it.
+TEST_F(SlashingTest, DeferredSlashWaitsForTheHistoryItNeeds) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 1000);
+  const uint64_t now_s = h_.ctx().time_seconds();
+  auto update = [&](uint64_t height, const std::function<void(ValsetUpdate&)>& fill) {
+    ValsetUpdate u;
+    u.height = height;
+    u.time = now_s;
+    fill(u);
+    return h_.RunSlash([&](const Context& c) { return ExternalStaking::OnValsetUpdate(c, e.id(), u); });
+  };
+  ASSERT_TRUE(update(100, [&](ValsetUpdate& u) { u.additions = {{Val("v1"), "pk"}}; }).ok());
+  StakeRemotely(e, "v1", 1000);
+  ASSERT_TRUE(update(120, [&](ValsetUpdate& u) { u.jailed = {Val("v1")}; }).ok());
+  ASSERT_TRUE(update(160, [&](ValsetUpdate& u) {
+                u.slashed = {RemoteSlash{Val("v1"), 150, now_s, 10, A(100), "0.1"}};
+              }).ok());
+  EXPECT_EQ(h_.Account(kUser).bonded, A(1000));  // deferred
+  // An unrelated validator's update does not apply it.
+  ASSERT_TRUE(update(165, [&](ValsetUpdate& u) { u.additions = {{Val("v2"), "pk2"}}; }).ok());
+  EXPECT_EQ(h_.Account(kUser).bonded, A(1000));
+  ASSERT_TRUE(update(140, [&](ValsetUpdate& u) { u.additions = {{Val("v1"), "pk"}}; }).ok());
+  EXPECT_EQ(h_.Account(kUser).bonded, A(900));
+  // Applied once: a further update of v1 changes nothing.
+  ASSERT_TRUE(update(170, [&](ValsetUpdate& u) { u.updated = {{Val("v1"), "pk3"}}; }).ok());
   EXPECT_EQ(h_.Account(kUser).bonded, A(900));
 }
 

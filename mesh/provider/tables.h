@@ -33,6 +33,7 @@ inline constexpr uint8_t kExtTxs = 0x65;          // (consumer, u64 id) -> Exter
 inline constexpr uint8_t kExtValidators = 0x66;   // (consumer, valoper) -> ValidatorHistory
 inline constexpr uint8_t kExtOutboxSeq = 0x67;    // (consumer) -> u64
 inline constexpr uint8_t kExtOutbox = 0x68;       // (consumer, u64 seq) -> OutboundPacket
+inline constexpr uint8_t kExtDeferredSlashes = 0x69;  // (consumer, valoper, slash bytes) -> ""
 
 // Keys: leading string fields are length-prefixed (so they can be scanned as
 // a prefix), the last string field is raw (so a scan lists it in plain byte

@@ -362,6 +362,41 @@ absl::Status Network::AllocateRewards(const std::string& chain, Amount amount) {
   });
 }
 
+// ---------------------------------------------------------------- validator set
+
+absl::Status Network::CreateValidator(const std::string& chain, const std::string& name,
+                                      Amount self_bond, Dec commission) {
+  Node& n = node(chain);
+  for (const ValidatorSpec& v : n.spec.validators) {
+    if (v.name == name) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("validator ", name, " already exists on ", chain));
+    }
+  }
+  const std::string op_user = "val/" + name;
+  MESH_ASSIGN_OR_RETURN(Amount held, UserBalance(chain, op_user));
+  if (held < self_bond) {
+    MESH_ASSIGN_OR_RETURN(Amount top_up, self_bond.Sub(held));
+    MESH_RETURN_IF_ERROR(Tx(chain, kRewardsFunder, "bank/send",
+                            absl::StrCat(R"({"to":)", Quote(Address(chain, op_user).value()),
+                                         R"(,"denom":)", Quote(n.spec.denom.value()),
+                                         R"(,"amount":")", top_up.ToString(), "\"}")));
+  }
+  MESH_RETURN_IF_ERROR(Tx(chain, op_user, "staking/create_validator",
+                          absl::StrCat(R"({"amount":")", self_bond.ToString(),
+                                       R"(","commission":")", commission.ToString(), "\"}")));
+  n.spec.validators.push_back(ValidatorSpec{name, self_bond, commission});
+  return absl::OkStatus();
+}
+
+absl::Status Network::SetMaxValidators(const std::string& chain, uint32_t max_validators) {
+  return node(chain).chain->RunAtomic([&](const Context& c) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(c));
+    params.max_validators = max_validators;
+    return Staking::SetParams(c, params);
+  });
+}
+
 // ---------------------------------------------------------------- relayer
 
 ibc::Relayer& Network::relayer(const std::string& a, const std::string& b) {

@@ -63,6 +63,7 @@ namespace mesh::harness {
 struct ValidatorSpec {
   std::string name;      // key seed; the operator is Address(chain, "val/<name>")
   Amount self_bond;      // minted to the operator at genesis and self-delegated
+                         // (validators added by CreateValidator: funded at runtime)
   Dec commission;
 };
 
@@ -187,6 +188,27 @@ class Network {
                                             const std::string& consumer);
   absl::StatusOr<ChannelId> ConsumerChannel(const std::string& consumer,
                                             const std::string& provider);
+
+  // ---- validator set changes ----
+  // A new validator `name` on `chain`, created in the current block by a
+  // signed "staking/create_validator" tx of its operator (key
+  // `<chain>/val/<name>`, as for genesis validators) self-bonding
+  // `self_bond`. The operator is first topped up to `self_bond` by a signed
+  // bank transfer from the harness's funding account (so the supply is
+  // unchanged). The validator joins the active set at the end of the block
+  // if it ranks in the top max_validators (possibly pushing the weakest one
+  // out); on a consumer chain the consumer role reports the addition and
+  // any removal to every provider in that block's valset update. Appends
+  // the validator to the chain's spec.validators, so every name-keyed
+  // helper and the link agreement check know it. InvalidArgument if the
+  // name is already a validator of the chain; the staking module's errors
+  // otherwise (nothing is recorded then; the top-up stays with the operator).
+  absl::Status CreateValidator(const std::string& chain, const std::string& name,
+                               Amount self_bond, Dec commission);
+  // Governance-style update of the chain's staking max_validators, applied
+  // atomically in the current block; the active set is re-selected at the
+  // end of the block. InvalidArgument for 0 (staking's params validation).
+  absl::Status SetMaxValidators(const std::string& chain, uint32_t max_validators);
 
   // ---- misbehaviour (native staking handlers, atomically in the block) ----
   absl::Status Jail(const std::string& chain, const std::string& validator);
