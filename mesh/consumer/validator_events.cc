@@ -2,6 +2,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -103,9 +104,29 @@ absl::StatusOr<ValsetUpdate> ValidatorEvents::Build(const Context& ctx,
     const std::string& addr = ev.validator.value();
     ops.emplace(OpKey{addr.size(), addr, op, op == kOpSlashed ? i : 0}, &ev);
   }
+  // Jailed and unjailed in the same block with no change of the active set
+  // (both before the end block): the validator ends the block in the state
+  // it started it, so neither is reported. Reported, the provider would
+  // mark it jailed (it ignores `unjailed`; only an addition re-activates)
+  // and keep it so while it signs (C-23).
+  auto has = [&](const std::string& addr, uint8_t op) {
+    return ops.contains(OpKey{addr.size(), addr, op, 0});
+  };
+  std::set<std::string> net_unchanged;
+  for (const auto& [key, ev] : ops) {
+    const std::string& addr = std::get<1>(key);
+    if (std::get<2>(key) == kOpJailed && has(addr, kOpUnjailed) && !has(addr, kOpBonded) &&
+        !has(addr, kOpUnbonded)) {
+      net_unchanged.insert(addr);
+    }
+  }
   ValsetUpdate out;
   for (const auto& [key, ev] : ops) {
-    MESH_RETURN_IF_ERROR(AddToReport(ctx, std::get<2>(key), *ev, &out));
+    const uint8_t op = std::get<2>(key);
+    if ((op == kOpJailed || op == kOpUnjailed) && net_unchanged.contains(std::get<1>(key))) {
+      continue;
+    }
+    MESH_RETURN_IF_ERROR(AddToReport(ctx, op, *ev, &out));
   }
   return out;
 }

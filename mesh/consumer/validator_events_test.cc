@@ -52,6 +52,21 @@ TEST_F(ValidatorEventsTest, T22BuildReportDeduplicatesAndOrders) {
   EXPECT_TRUE(u.slashed.empty());
 }
 
+// C-23: jailed and unjailed in one block with no change of the active set
+// (v1) reports neither: the provider ignores `unjailed` and would keep v1
+// jailed while it signs. With a set change in the block (v2 left the set)
+// both stay, as the reference reports them.
+TEST_F(ValidatorEventsTest, JailAndUnjailInOneBlockCancelOut) {
+  CreateWithCommission("v1", "0.1");
+  CreateWithCommission("v2", "0.2");
+  ValsetUpdate u = Must(ValidatorEvents::Build(
+      ctx(), {Ev(Kind::kJailed, "v1"), Ev(Kind::kUnjailed, "v1"), Ev(Kind::kJailed, "v2"),
+              Ev(Kind::kBeginUnbonding, "v2"), Ev(Kind::kUnjailed, "v2")}));
+  EXPECT_EQ(u.jailed, (Vals{V("v2")}));
+  EXPECT_EQ(u.unjailed, (Vals{V("v2")}));
+  EXPECT_EQ(u.removals, (Vals{V("v2")}));
+}
+
 TEST_F(ValidatorEventsTest, ShorterAddressesSortFirst) {
   ValsetUpdate u = Must(ValidatorEvents::Build(
       ctx(), {Ev(Kind::kJailed, "aaa"), Ev(Kind::kJailed, "zz"), Ev(Kind::kJailed, "ab")}));
