@@ -72,11 +72,15 @@ void Tombstone(ValidatorHistory& h, uint64_t height, uint64_t time) {
   InsertUnique(h, ValState{"", height, time, RemoteState::kTombstoned});
 }
 
+// Keeps the entries that started after the cutoff and the one in effect at
+// the cutoff (P-26: the reference drops that one too, so an infraction
+// inside the window, before the newest change, finds no state and is not
+// slashed).
 void DrainOlder(ValidatorHistory& h, uint64_t cutoff_time) {
   if (h.entries.size() <= 1) return;
   size_t keep = 0;
   while (keep < h.entries.size() && h.entries[keep].start_time > cutoff_time) ++keep;
-  h.entries.resize(std::max<size_t>(keep, 1));
+  h.entries.resize(std::min(keep + 1, h.entries.size()));
 }
 
 }  // namespace history

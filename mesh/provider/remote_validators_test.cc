@@ -144,11 +144,29 @@ TEST_F(RemoteValidatorsTest, DrainOlderWorks) {
   EXPECT_EQ(Entries("alice"), 3u);
   ASSERT_TRUE(RemoteValidators::DrainOlder(h_.ctx(), c_, Val("alice"), 1300 - 100).ok());
   EXPECT_EQ(Entries("alice"), 3u);
+  // P-26: the reference keeps 1 entry here (only the add at 3456); the
+  // removal at 2345 was still in effect at the cutoff 3400 and stays, so an
+  // infraction at a height between 200 and 300 is still judged.
   ASSERT_TRUE(RemoteValidators::DrainOlder(h_.ctx(), c_, Val("alice"), 3500 - 100).ok());
-  EXPECT_EQ(Entries("alice"), 1u);
+  EXPECT_EQ(Entries("alice"), 2u);
   EXPECT_EQ(State("alice"), kActive);
   ASSERT_TRUE(RemoteValidators::DrainOlder(h_.ctx(), c_, Val("alice"), 50000 - 100).ok());
   EXPECT_EQ(Entries("alice"), 1u);
+  EXPECT_EQ(State("alice"), kActive);
+}
+
+// P-26: active since long ago, jailed and re-added recently: a double sign
+// at a height before the jail is still judged active once the old entry is
+// older than the window (the reference drains it and skips the slash).
+TEST_F(RemoteValidatorsTest, DrainKeepsTheEntryInEffectAtTheCutoff) {
+  Do("alice", Op::kAdd, 100, 1000, "pk");
+  Do("alice", Op::kJail, 982, 9820);
+  Do("alice", Op::kAdd, 983, 9830, "pk");
+  ASSERT_TRUE(RemoteValidators::DrainOlder(h_.ctx(), c_, Val("alice"), 9880 - 600).ok());
+  EXPECT_EQ(Entries("alice"), 3u);
+  ValidatorHistory h = RemoteValidators::Get(h_.ctx(), c_, Val("alice")).value();
+  EXPECT_TRUE(history::ActiveAtHeight(h, 976));
+  EXPECT_FALSE(history::ActiveAtHeight(h, 982));
 }
 
 // external-staking contract.rs valset_update_happy_path: tombstones are
