@@ -51,6 +51,7 @@ harness::NetworkSpec MakeSpec(const RandomOptions& o) {
     c.staking.power_reduction = 1;
     c.staking.unbonding_time_s = 3600;
     c.staking.downtime_jail_duration_s = 60;
+    c.staking.max_validators = 4;  // a validator that joins pushes the weakest out
     for (const char* v : kValidators) c.validators.push_back({v, Amount(1000000), Dec::Zero()});
     for (int u = 0; u < o.users; ++u) c.accounts.emplace_back(absl::StrCat("user", u), Amount(1000000));
     c.accounts.emplace_back("gov", Amount(1));
@@ -82,7 +83,10 @@ class Sim {
  public:
   Sim(const RandomOptions& o, Network& net, RandomStats& stats, std::ostream& log)
       : o_(o), net_(net), stats_(stats), log_(log), rng_(o.seed) {
-    for (const auto& c : MakeSpec(o).chains) chains_.push_back(c.id);
+    for (const auto& c : MakeSpec(o).chains) {
+      chains_.push_back(c.id);
+      for (const char* v : kValidators) validators_[c.id].push_back(v);
+    }
     for (int u = 0; u < o.users; ++u) users_.push_back(absl::StrCat("user", u));
   }
   absl::Status Block();
@@ -96,13 +100,27 @@ class Sim {
   absl::Status Unstake(const std::string& c, const std::string& u, const std::string& o);
   absl::Status Relayer();
   absl::Status Evidence(const std::string& c, uint64_t roll);
+  absl::Status JoinValidator();
   absl::Status Record(const std::string& what, absl::Status s);
   std::string OtherChain(const std::string& c) {
     std::string o;
     do o = rng_.Pick(chains_); while (o == c);
     return o;
   }
-  std::string Val() { return kValidators[rng_.Below(4)]; }
+  // Mostly a validator that is not tombstoned, sometimes any.
+  std::string Val(const std::string& chain) {
+    std::vector<std::string> live = Live(chain);
+    if (live.empty() || rng_.OneIn(5)) return rng_.Pick(validators_[chain]);
+    return rng_.Pick(live);
+  }
+  std::vector<std::string> Live(const std::string& chain) {
+    std::vector<std::string> out;
+    for (const std::string& v : validators_[chain]) {
+      absl::StatusOr<staking::Validator> val = net_.Validator(chain, v);
+      if (val.ok() && !val->tombstoned) out.push_back(v);
+    }
+    return out;
+  }
   Amount Amt(uint64_t max) { return Amount(1 + rng_.Below(max)); }
 
   const RandomOptions& o_;
@@ -111,6 +129,7 @@ class Sim {
   std::ostream& log_;
   Rng rng_;
   std::vector<std::string> chains_;
+  std::map<std::string, std::vector<std::string>> validators_;  // chain -> names
   std::vector<std::string> users_;
   std::deque<std::string> recent_;
   int relay_paused_ = 0;  // blocks left with auto-relay off
@@ -123,7 +142,7 @@ absl::Status Sim::RecordSigners() {
     const Context ctx = net_.ctx(c);
     std::vector<std::string>& now = signers_[c][ctx.height()];
     now.clear();
-    for (const char* v : kValidators) {
+    for (const std::string& v : validators_[c]) {
       MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> val,
                             staking::Staking::GetValidator(ctx, net_.Valoper(c, v)));
       if (val.has_value() && val->IsBonded() && !val->jailed) now.push_back(v);
@@ -159,7 +178,7 @@ absl::Status Sim::Evidence(const std::string& c, uint64_t roll) {
   if (roll < 98) {
     return Record(absl::StrCat("downtime ", c, "/", v, " @", at), net_.Downtime(c, v, at));
   }
-  if (!rng_.OneIn(4)) return absl::OkStatus();  // double signs stay rare
+  if (!rng_.OneIn(20)) return absl::OkStatus();  // double signs (tombstones) stay rare
   return Record(absl::StrCat("double_sign ", c, "/", v, " @", at), net_.DoubleSign(c, v, at));
 }
 
@@ -181,9 +200,9 @@ absl::Status Sim::Record(const std::string& what, absl::Status s) {
 // Unstakes part of an existing committed stake of `u` (so that most unstakes
 // are meaningful), or tries an arbitrary one when there is none.
 absl::Status Sim::Unstake(const std::string& c, const std::string& u, const std::string& o) {
-  std::string v = Val();
+  std::string v = Val(o);
   Amount a = Amt(10000);
-  for (const char* cand : kValidators) {
+  for (const std::string& cand : validators_[o]) {
     absl::StatusOr<provider::Stake> st = net_.ExternalStake(c, u, o, cand);
     if (st.ok() && !st->stake.low().IsZero()) {
       v = cand;
@@ -199,7 +218,8 @@ absl::Status Sim::Action() {
   const std::string c = rng_.Pick(chains_);
   const std::string u = rng_.Pick(users_);
   const std::string o = OtherChain(c);
-  const std::string v = Val();
+  const std::string v = Val(c);   // a validator of c (local stake, jail)
+  const std::string vo = Val(o);  // a validator of o (remote stake)
   const uint64_t roll = rng_.Below(100);
   if (roll < 18) {
     Amount a = Amt(50000);
@@ -216,8 +236,8 @@ absl::Status Sim::Action() {
   }
   if (roll < 54) {
     Amount a = Amt(20000);
-    return Record(absl::StrCat("stake_remote ", c, "/", u, " ", o, "/", v, " ", a.ToString()),
-                  net_.StakeRemote(c, u, o, v, a));
+    return Record(absl::StrCat("stake_remote ", c, "/", u, " ", o, "/", vo, " ", a.ToString()),
+                  net_.StakeRemote(c, u, o, vo, a));
   }
   if (roll < 64) return Unstake(c, u, o);
   if (roll < 70) {
@@ -277,9 +297,26 @@ absl::Status Sim::Relayer() {
   return absl::OkStatus();
 }
 
+// Now and then a new validator joins a chain that has fewer than 6 validators
+// not tombstoned, with a self bond around the others' (the active set holds
+// 4, so it may push the weakest out, which the consumers report to their
+// providers as a removal).
+absl::Status Sim::JoinValidator() {
+  const std::string c = rng_.Pick(chains_);
+  std::vector<std::string>& names = validators_[c];
+  if (names.size() >= 64 || Live(c).size() >= 6) return absl::OkStatus();
+  const std::string name = absl::StrCat("v", names.size());
+  const Amount bond(500000 + rng_.Below(1500000));
+  absl::Status s = Record(absl::StrCat("create_validator ", c, "/", name, " ", bond.ToString()),
+                          net_.CreateValidator(c, name, bond, Dec::Zero()));
+  if (s.ok() && net_.Validator(c, name).ok()) names.push_back(name);
+  return s;
+}
+
 absl::Status Sim::Block() {
   const int actions = static_cast<int>(rng_.Below(2 * static_cast<uint64_t>(o_.chains) + 1));
   for (int i = 0; i < actions; ++i) MESH_RETURN_IF_ERROR(Action());
+  if (o_.misbehaviour && rng_.OneIn(40)) MESH_RETURN_IF_ERROR(JoinValidator());
   MESH_RETURN_IF_ERROR(Relayer());
   MESH_RETURN_IF_ERROR(net_.AdvanceBlock());
   return RecordSigners();
@@ -292,12 +329,12 @@ absl::Status RunRandom(const RandomOptions& o, std::ostream& log, RandomStats* s
       << " chains, " << o.users << " users per chain\n";
   if (o.chains < 2 || o.chains > 26) return absl::InvalidArgumentError("--chains must be 2..26");
   harness::NetworkSpec spec = MakeSpec(o);
-  spec.link_agreement_tolerance = o.tolerance_set  ? o.link_tolerance
-                                  : o.misbehaviour ? std::nullopt
-                                                   : std::optional<Amount>(Amount(0));
+  spec.link_agreement_tolerance =
+      o.tolerance_set ? o.link_tolerance : std::optional<Amount>(Amount(0));
   log << "link agreement tolerance: "
       << (spec.link_agreement_tolerance ? spec.link_agreement_tolerance->ToString() : "unbounded")
-      << " (the consumer never above the provider)\n";
+      << " (provider minus consumer on every validator of a quiet link; the consumer never "
+         "above)\n";
   if (!o.data_dir.empty()) {
     for (harness::ChainSpec& c : spec.chains) {
       c.rocksdb_dir = (std::filesystem::path(o.data_dir) / c.id).string();

@@ -32,11 +32,13 @@ struct RandomOptions {
   std::string data_dir;       // empty: memory stores
   int progress_every = 1000;  // blocks between progress lines (0: none)
   bool price_changes = true;  // random price updates
-  bool misbehaviour = true;   // random jail / unjail / downtime / double sign
-  bool trace = false;         // log every action (and every block) as it happens
+  // Random jail / unjail / downtime / double sign, and validators joining
+  // the chains (pushing the weakest out of the active set).
+  bool misbehaviour = true;
+  bool trace = false;         // log every action as it happens
   // The harness's link agreement tolerance (provider excess over the
-  // consumer's records on a quiet link). Unset: 0 without misbehaviour,
-  // unbounded with it (slashes leave rounding dust; see docs/scenarios.md).
+  // consumer's records on a quiet link). Unset: 0, exact agreement;
+  // `link_tolerance` nullopt: unbounded (only "consumer never above").
   bool tolerance_set = false;
   std::optional<Amount> link_tolerance;
 };

@@ -266,7 +266,14 @@ PrivateKey Network::Key(const std::string& chain, const std::string& user) const
 }
 
 AccountAddress Network::Address(const std::string& chain, const std::string& user) const {
-  return AccountAddress(node(chain).chain->AddressOf(Key(chain, user).PublicKey()));
+  auto key = std::make_pair(chain, user);
+  auto it = addresses_.find(key);
+  if (it == addresses_.end()) {
+    it = addresses_
+             .emplace(key, AccountAddress(node(chain).chain->AddressOf(Key(chain, user).PublicKey())))
+             .first;
+  }
+  return it->second;
 }
 
 ValidatorAddress Network::Valoper(const std::string& chain, const std::string& validator) const {

@@ -108,10 +108,9 @@ struct NetworkSpec {
   bool check_invariants = true;
   // Link agreement on each quiet link: the consumer never holds more
   // provider-denom stake than the provider accounts for, and the provider's
-  // excess is at most this tolerance (nullopt: unbounded). Slashes leave
-  // rounding dust today and a slash whose valset update got an error ack is
-  // never applied by the provider (docs/mesh-ibc.md, known gaps), so
-  // slash-heavy runs relax it.
+  // excess is at most this tolerance (nullopt: unbounded). 0 by default:
+  // both ends cut exactly the same totals on slashes, burns and unstakes
+  // (docs/mesh-ibc.md), so any difference is a bug.
   std::optional<Amount> link_agreement_tolerance = Amount(0);
 };
 
@@ -268,6 +267,9 @@ class Network {
 
   NetworkSpec spec_;
   std::map<std::string, std::unique_ptr<Node>> nodes_;
+  // (chain, user) -> address: deriving a key is an EC multiplication, and the
+  // harness names accounts by user on every call.
+  mutable std::map<std::pair<std::string, std::string>, AccountAddress> addresses_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<ibc::Relayer>> relayers_;
 };
 
