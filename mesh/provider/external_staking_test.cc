@@ -253,6 +253,40 @@ TEST_F(ExternalStakingTest, JailedValidatorWaitsFullPeriodAndRejectsStake) {
   EXPECT_FALSE(Vault::GetClaim(h_.ctx(), kUser1, LienHolder::External(id())).ok());
 }
 
+// P-22: a burn larger than the committed stake (part of the stake is still
+// in flight) lowers the reward bookkeeping by the drop of the committed
+// amount (100), not by the nominal burn (120): the reference would leave
+// total_stake at 200 - 120 = 80 while 100 is committed, promising user2 less
+// than the whole distribution and user1 rewards on stake that is not there.
+TEST_F(ExternalStakingTest, BurnBeyondCommittedStakeMovesRewardsByTheCommittedDrop) {
+  Activate("v1");
+  FundAndBond(kUser1, 300);
+  FundAndBond(kUser2, 300);
+  Stake(kUser1, "v1", 100);
+  Stake(kUser2, "v1", 100);
+  absl::StatusOr<uint64_t> tx = h_.RunOr<uint64_t>([&](const Context& c) {
+    return Vault::StakeRemote(c, kUser1, id(), A(50), Val("v1"));
+  });
+  ASSERT_TRUE(tx.ok()) << tx.status();
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(100, 150));
+  ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                  BurnAggregator burns;
+                  return ExternalStaking::BurnVirtualStake(c, id(), kUser1, A(120), Val("v1"),
+                                                           burns);
+                }).ok());
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(0, 30));
+  EXPECT_EQ(ExternalStaking::GetDistribution(h_.ctx(), id(), Val("v1")).value().total_stake,
+            A(100));
+  ASSERT_TRUE(Distribute("v1", 200).ok());
+  EXPECT_EQ(Rewards(kUser1, "v1"), 0u);
+  EXPECT_EQ(Rewards(kUser2, "v1"), 200u);
+  // The in-flight 30 that is left lands: it earns from then on.
+  ASSERT_TRUE(cs_.Reply(*tx, Answer::kAck).ok());
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(30));
+  EXPECT_EQ(ExternalStaking::GetDistribution(h_.ctx(), id(), Val("v1")).value().total_stake,
+            A(130));
+}
+
 TEST_F(ExternalStakingTest, Distribution) {
   Activate("v1");
   Activate("v2");
