@@ -142,22 +142,31 @@ SlashVerdict Judge(const ValidatorHistory& h, const RemoteSlash& e) {
   return SlashVerdict::kDefer;
 }
 
-absl::Status ApplySlashNow(const Context& ctx, const ConsumerId& c, const RemoteSlash& e) {
+// The entry's ratio, InvalidArgument "Invalid slash ratio" unless it parses
+// and lies in [0, 1].
+absl::StatusOr<Dec> SlashRatio(const RemoteSlash& e) {
   absl::StatusOr<Dec> ratio = Dec::Parse(e.slash_ratio);
   if (!ratio.ok() || ratio->IsNegative() || Dec::One() < *ratio) {
     return absl::InvalidArgumentError("Invalid slash ratio");
   }
-  return ExternalStaking::HandleSlashing(ctx, c, e.validator, *ratio, e.amount,
+  return *ratio;
+}
+
+absl::Status ApplySlashNow(const Context& ctx, const ConsumerId& c, const RemoteSlash& e) {
+  MESH_ASSIGN_OR_RETURN(Dec ratio, SlashRatio(e));
+  return ExternalStaking::HandleSlashing(ctx, c, e.validator, ratio, e.amount,
                                          e.infraction_time);
 }
 
 absl::Status ApplySlashEntry(const Context& ctx, const ConsumerId& c, const RemoteSlash& e) {
+  // A bad ratio fails the whole packet whatever the verdict (reference
+  // §6.3), so a deferred entry is always valid when it is retried.
+  MESH_RETURN_IF_ERROR(SlashRatio(e).status());
   MESH_ASSIGN_OR_RETURN(ValidatorHistory h, RemoteValidators::Get(ctx, c, e.validator));
   switch (Judge(h, e)) {
     case SlashVerdict::kApply:
       return ApplySlashNow(ctx, c, e);
     case SlashVerdict::kDefer:
-      if (!Dec::Parse(e.slash_ratio).ok()) return absl::InvalidArgumentError("Invalid slash ratio");
       return ctx.store().Put(DeferredKey(c, e), "");
     case SlashVerdict::kDrop:
       break;

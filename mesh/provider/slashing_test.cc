@@ -639,6 +639,11 @@ TEST_F(SlashingTest, InvalidSlashRatioRejectsPacket) {
   });
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(h_.Account(kUser).bonded, A(100));  // overlay discarded
+  // Also when the slash would have been deferred (v1 not known at 50): a
+  // bad entry is never stored to fail later updates.
+  u.slashed = {RemoteSlash{Val("v1"), 50, 0, 1, A(10), "1.5"}};
+  s = h_.RunSlash([&](const Context& c) { return ExternalStaking::OnValsetUpdate(c, e.id(), u); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
 }
 
 // Native (local) slashing through Jailing, propagated to a consumer.
