@@ -252,7 +252,7 @@ absl::Status ProviderApp::Resolve(const Context& ctx, const ibc::Packet& packet,
     case OutboundPacket::Kind::kTransferRewards:
       return ExternalStaking::OnTransferRewardsAck(ctx, consumer, out.tx_id, success);
     case OutboundPacket::Kind::kBurn:
-      return ExternalStaking::OnBurnAck(ctx, consumer, success);
+      return ExternalStaking::OnBurnAck(ctx, consumer, out, success);
   }
   return absl::OkStatus();
 }

@@ -284,8 +284,12 @@ absl::Status ExternalStaking::OnTransferRewardsAck(const Context& ctx, const Con
   return DeleteTx(ctx, consumer, tx_id);
 }
 
-absl::Status ExternalStaking::OnBurnAck(const Context&, const ConsumerId&, bool) {
-  return absl::OkStatus();
+absl::Status ExternalStaking::OnBurnAck(const Context& ctx, const ConsumerId& consumer,
+                                        const OutboundPacket& packet, bool success) {
+  if (success) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, Config(ctx, consumer));
+  if (cfg.closed) return absl::OkStatus();
+  return Enqueue(ctx, consumer, packet);
 }
 
 absl::Status ExternalStaking::OnTimeout(const Context& ctx, const ConsumerId& consumer,
@@ -298,7 +302,7 @@ absl::Status ExternalStaking::OnTimeout(const Context& ctx, const ConsumerId& co
     case OutboundPacket::Kind::kTransferRewards:
       return OnTransferRewardsAck(ctx, consumer, packet.tx_id, false);
     case OutboundPacket::Kind::kBurn:
-      return OnBurnAck(ctx, consumer, false);
+      return OnBurnAck(ctx, consumer, packet, false);
   }
   return absl::OkStatus();
 }

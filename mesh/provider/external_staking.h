@@ -117,8 +117,12 @@ class ExternalStaking {
                                    uint64_t tx_id, bool success);
   static absl::Status OnTransferRewardsAck(const Context& ctx, const ConsumerId& consumer,
                                            uint64_t tx_id, bool success);
-  // Burns are fire-and-forget: nothing to do.
-  static absl::Status OnBurnAck(const Context& ctx, const ConsumerId& consumer, bool success);
+  // A refused or timed-out burn is queued again (P-27; the reference only
+  // logs it): the provider has already cut the stakes, so the consumer must
+  // burn too or the two ends disagree for good. Nothing once the channel
+  // is closed.
+  static absl::Status OnBurnAck(const Context& ctx, const ConsumerId& consumer,
+                                const OutboundPacket& packet, bool success);
   // A timeout is an error ack for the packet's tx.
   static absl::Status OnTimeout(const Context& ctx, const ConsumerId& consumer,
                                 const OutboundPacket& packet);

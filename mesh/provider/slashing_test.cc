@@ -663,5 +663,26 @@ TEST_F(SlashingTest, LocalSlashPropagatesToConsumer) {
   EXPECT_EQ(StakeOf(e, "v1"), R(180));
 }
 
+// P-27: the reference only logs a burn that fails or times out, although
+// its stakes are already cut here; the engine sends it again (an error ack
+// discards the consumer's state change, a timeout never reached it).
+TEST_F(SlashingTest, RefusedOrTimedOutBurnIsSentAgain) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 200);
+  StakeLocal(200);
+  StakeRemotely(e, "v1", 200);
+  ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                  return LocalStaking::Jailing(c, {}, {Val(kLocalVal)});
+                }).ok());
+  ASSERT_EQ(e.Collect().size(), 1u);
+  ASSERT_TRUE(e.ReplyAll(Answer::kError).ok());
+  ASSERT_EQ(e.Collect().size(), 1u);  // queued again, same packet
+  EXPECT_EQ(e.Collect()[0].kind, OutboundPacket::Kind::kBurn);
+  EXPECT_EQ(e.Collect()[0].amount, A(20));
+  ASSERT_TRUE(e.ReplyAll(Answer::kTimeout).ok());
+  EXPECT_EQ(Burns(e), (Burned{{"v1", 20}}));  // and again after the timeout
+  EXPECT_TRUE(e.Collect().empty());
+}
+
 }  // namespace
 }  // namespace mesh::provider

@@ -188,7 +188,7 @@ class ConsumerStub {
           return ExternalStaking::OnUnstakeAck(c, id_, p.tx_id, ok);
         case OutboundPacket::Kind::kTransferRewards:
           return ExternalStaking::OnTransferRewardsAck(c, id_, p.tx_id, ok);
-        case OutboundPacket::Kind::kBurn: return ExternalStaking::OnBurnAck(c, id_, ok);
+        case OutboundPacket::Kind::kBurn: return ExternalStaking::OnBurnAck(c, id_, p, ok);
       }
       return absl::OkStatus();
     });
