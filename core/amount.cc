@@ -163,4 +163,22 @@ absl::StatusOr<std::vector<Amount>> SplitByWeight(const std::vector<Amount>& wei
   return parts;
 }
 
+absl::StatusOr<std::vector<Amount>> SplitOneFirst(const std::vector<Amount>& caps,
+                                                  std::optional<size_t> first, Amount total) {
+  if (first.has_value() && *first >= caps.size()) {
+    return absl::InvalidArgumentError("SplitOneFirst: first entry out of range");
+  }
+  std::vector<Amount> others = caps;
+  Amount own;
+  if (first.has_value()) {
+    own = Min(total, caps[*first]);
+    others[*first] = Amount();
+  }
+  absl::StatusOr<std::vector<Amount>> parts =
+      SplitByWeight(others, others, total.SaturatingSub(own));
+  if (!parts.ok()) return parts.status();
+  if (first.has_value()) (*parts)[*first] = own;
+  return parts;
+}
+
 }  // namespace mesh

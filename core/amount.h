@@ -11,6 +11,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,6 +89,15 @@ absl::StatusOr<u128> MulDivU128(u128 a, u128 b, u128 c, Rounding r);
 absl::StatusOr<std::vector<Amount>> SplitByWeight(const std::vector<Amount>& weights,
                                                   const std::vector<Amount>& caps,
                                                   Amount total);
+
+// Takes `total` from entry `first` up to caps[first], and what it cannot
+// cover from the other entries by SplitByWeight over their caps (as
+// weights and caps). With no `first`, all of it from the others. The parts
+// sum to min(total, Σ caps). Used where one holder's share of a total was
+// attributed to the wrong holder on the other end of a link: the total must
+// still move exactly.
+absl::StatusOr<std::vector<Amount>> SplitOneFirst(const std::vector<Amount>& caps,
+                                                  std::optional<size_t> first, Amount total);
 
 // Base-10 digits of `v` (no sign, no leading zeros; "0" for zero).
 std::string U128ToDecimalString(u128 v);

@@ -258,5 +258,21 @@ TEST(SplitByWeightTest, MismatchedLengthsAreAnError) {
   EXPECT_FALSE(SplitByWeight({Amount(1)}, {}, Amount(1)).ok());
 }
 
+TEST(SplitOneFirstTest, TheFirstEntryGivesFirstThenTheOthersByWeight) {
+  using V = std::vector<Amount>;
+  // 130 from entry 0 (holds 100), the 30 left over 200 : 100 -> 20 + 10.
+  EXPECT_EQ(SplitOneFirst(V{Amount(100), Amount(200), Amount(100)}, 0, Amount(130)).value(),
+            (V{Amount(100), Amount(20), Amount(10)}));
+  // Entry 1 covers it all.
+  EXPECT_EQ(SplitOneFirst(V{Amount(100), Amount(200)}, 1, Amount(50)).value(),
+            (V{Amount(0), Amount(50)}));
+  // No first entry: all by weight; more than the caps: every cap full.
+  EXPECT_EQ(SplitOneFirst(V{Amount(1), Amount(3)}, std::nullopt, Amount(2)).value(),
+            (V{Amount(1), Amount(1)}));
+  EXPECT_EQ(SplitOneFirst(V{Amount(1), Amount(3)}, 0, Amount(9)).value(),
+            (V{Amount(1), Amount(3)}));
+  EXPECT_FALSE(SplitOneFirst(V{Amount(1)}, 1, Amount(1)).ok());
+}
+
 }  // namespace
 }  // namespace mesh

@@ -329,22 +329,18 @@ absl::StatusOr<Amount> VirtualStaking::RemoveStake(const Context& ctx, const Pro
   // The delegator's own record first; the shortfall (burns name no delegator,
   // so a record can hold less than the provider's stake; C-20) from the other
   // records on the validator in proportion to their remote.
-  std::vector<Amount> cuts(records.size());
-  std::vector<Amount> others;
-  Amount shortfall = remote;
+  std::vector<Amount> remotes;
+  std::optional<size_t> own;
   for (size_t i = 0; i < records.size(); ++i) {
-    if (records[i].delegator == delegator) {
-      cuts[i] = Min(remote, records[i].record.remote);
-      shortfall = remote.SaturatingSub(cuts[i]);
-    }
-    others.push_back(records[i].delegator == delegator ? Amount() : records[i].record.remote);
+    if (records[i].delegator == delegator) own = i;
+    remotes.push_back(records[i].record.remote);
   }
-  MESH_ASSIGN_OR_RETURN(std::vector<Amount> extra, SplitByWeight(others, others, shortfall));
+  MESH_ASSIGN_OR_RETURN(std::vector<Amount> cuts, SplitOneFirst(remotes, own, remote));
   Amount release;
   for (size_t i = 0; i < records.size(); ++i) {
     DelegationRecord& r = records[i].record;
-    MESH_ASSIGN_OR_RETURN(Amount cut, cuts[i].Add(extra[i]));
-    if (cut.IsZero() && records[i].delegator != delegator) continue;
+    const Amount cut = cuts[i];
+    if (cut.IsZero() && i != own) continue;
     MESH_ASSIGN_OR_RETURN(Amount local, LocalShare(r, cut));
     MESH_ASSIGN_OR_RETURN(release, release.Add(local));
     r.local = r.local.SaturatingSub(local);

@@ -375,31 +375,32 @@ absl::Status ExternalStaking::OnInternalUnstake(const Context& ctx, const Consum
   MESH_ASSIGN_OR_RETURN(std::vector<AccountAddress> users,
                         ValidatorUsers(ctx, consumer, validator));
   std::vector<Stake> stakes;
-  std::vector<Amount> own(users.size()), others;
-  Amount shortfall = amount;
+  std::vector<Amount> caps;  // the delegator's whole stake, the others' committed
+  std::optional<size_t> own;
   for (size_t i = 0; i < users.size(); ++i) {
     MESH_ASSIGN_OR_RETURN(std::optional<Stake> s, LoadStake(ctx, consumer, users[i], validator));
     stakes.push_back(*std::move(s));
-    const Amount committed = stakes.back().stake.low();
+    const AmountRange& r = stakes.back().stake;
     if (users[i] == delegator) {
-      own[i] = Min(amount, stakes.back().stake.high());
-      // Part of it still in flight (its ack not processed yet): refuse, so
-      // the consumer sends the unstake again later (as the reference does).
-      if (committed < own[i]) {
+      own = i;
+      // Part of its share still in flight (its ack not processed yet):
+      // refuse, so the consumer sends the unstake again later (as the
+      // reference does).
+      if (r.low() < Min(amount, r.high())) {
         return absl::FailedPreconditionError(
             "internal unstake: the delegator's stake is still in flight");
       }
-      shortfall = amount.SaturatingSub(own[i]);
     }
-    others.push_back(users[i] == delegator ? Amount() : committed);
+    caps.push_back(users[i] == delegator ? r.high() : r.low());
   }
   // The consumer unbonded `amount` of the validator's virtual stake in the
-  // delegator's name; what its record held beyond the delegator's stake here (a burn names no delegator, C-20) comes from the validator's
-  // other stakes in proportion to their committed amounts (P-24).
-  MESH_ASSIGN_OR_RETURN(std::vector<Amount> extra, SplitByWeight(others, others, shortfall));
+  // delegator's name; what its record held beyond the delegator's stake here
+  // (a burn names no delegator, C-20) comes from the validator's other
+  // stakes in proportion to their committed amounts (P-24).
+  MESH_ASSIGN_OR_RETURN(std::vector<Amount> takes, SplitOneFirst(caps, own, amount));
   MESH_ASSIGN_OR_RETURN(Distribution d, LoadDist(ctx, consumer, validator));
   for (size_t i = 0; i < users.size(); ++i) {
-    MESH_ASSIGN_OR_RETURN(Amount take, own[i].Add(extra[i]));
+    const Amount take = takes[i];
     if (take.IsZero()) continue;
     MESH_RETURN_IF_ERROR(ForceUnbond(stakes[i], d, take, ctx.time_ns()));
     MESH_RETURN_IF_ERROR(SaveStake(ctx, consumer, users[i], validator, stakes[i]));
