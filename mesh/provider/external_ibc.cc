@@ -128,6 +128,21 @@ absl::StatusOr<std::vector<RemoteSlash>> DeferredSlashes(const Context& ctx, con
   return out;
 }
 
+// The validators of `c` that have deferred slashes, ascending.
+absl::StatusOr<std::set<std::string>> ValidatorsWithDeferred(const Context& ctx,
+                                                              const ConsumerId& c) {
+  const std::string prefix = tables::Prefix(tables::kExtDeferredSlashes, c.value());
+  std::set<std::string> out;
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder rest(it->key().substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(std::string v, rest.Str());
+    out.insert(std::move(v));
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
 enum class SlashVerdict { kApply, kDefer, kDrop };
 
 // The validator's state at the infraction height decides: active → slash;
@@ -349,8 +364,16 @@ absl::Status ExternalStaking::OnValsetUpdate(const Context& ctx, const ConsumerI
   MESH_RETURN_IF_ERROR(ApplyValsetChanges(ctx, consumer, update, touched));
   const uint64_t now_s = ctx.time_seconds();
   const uint64_t cutoff = now_s > cfg.unbonding_period_s ? now_s - cfg.unbonding_period_s : 0;
-  for (const std::string& v : touched) {
+  // Deferred slashes are re-judged for every validator that has any: a
+  // touched one's history changed; for the others only the window moved,
+  // so entries past it are dropped even for a validator never reported
+  // again.
+  MESH_ASSIGN_OR_RETURN(std::set<std::string> deferred, ValidatorsWithDeferred(ctx, consumer));
+  deferred.insert(touched.begin(), touched.end());
+  for (const std::string& v : deferred) {
     MESH_RETURN_IF_ERROR(RetryDeferred(ctx, consumer, ValidatorAddress(v), cutoff));
+  }
+  for (const std::string& v : touched) {
     MESH_RETURN_IF_ERROR(RemoteValidators::DrainOlder(ctx, consumer, ValidatorAddress(v), cutoff));
   }
   return absl::OkStatus();

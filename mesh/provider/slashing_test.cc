@@ -8,6 +8,7 @@
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/remote_validators.h"
+#include "mesh/provider/tables.h"
 #include "mesh/provider/test_util.h"
 #include "mesh/provider/vault.h"
 
@@ -625,6 +626,45 @@ TEST_F(SlashingTest, DeferredSlashWaitsForTheHistoryItNeeds) {
   // Applied once: a further update of v1 changes nothing.
   ASSERT_TRUE(update(170, [&](ValsetUpdate& u) { u.updated = {{Val("v1"), "pk3"}}; }).ok());
   EXPECT_EQ(h_.Account(kUser).bonded, A(900));
+}
+
+// A deferred slash waits one unbonding period (100 s here) for the history
+// that shows it; any later update of the consumer drops it past that, even
+// one that does not name its validator, so no entry is kept for a
+// validator never reported again.
+TEST_F(SlashingTest, DeferredSlashIsDroppedPastTheUnbondingPeriod) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 1000);
+  auto update = [&](uint64_t height, const std::function<void(ValsetUpdate&)>& fill) {
+    ValsetUpdate u;
+    u.height = height;
+    u.time = h_.ctx().time_seconds();
+    fill(u);
+    return h_.RunSlash([&](const Context& c) { return ExternalStaking::OnValsetUpdate(c, e.id(), u); });
+  };
+  auto deferred = [&] {
+    size_t n = 0;
+    auto it = h_.ctx().store().ScanPrefix(tables::Prefix(tables::kExtDeferredSlashes, "e1"));
+    for (; it->Valid(); it->Next()) ++n;
+    return n;
+  };
+  ASSERT_TRUE(update(100, [&](ValsetUpdate& u) { u.additions = {{Val("v1"), "pk"}}; }).ok());
+  StakeRemotely(e, "v1", 1000);
+  ASSERT_TRUE(update(120, [&](ValsetUpdate& u) { u.jailed = {Val("v1")}; }).ok());
+  const uint64_t infraction_s = h_.ctx().time_seconds();
+  ASSERT_TRUE(update(160, [&](ValsetUpdate& u) {
+                u.slashed = {RemoteSlash{Val("v1"), 150, infraction_s, 10, A(100), "0.1"}};
+              }).ok());
+  EXPECT_EQ(deferred(), 1u);
+  h_.AdvanceSeconds(100);  // at the edge of the window: kept
+  ASSERT_TRUE(update(170, [&](ValsetUpdate& u) { u.additions = {{Val("v2"), "pk2"}}; }).ok());
+  EXPECT_EQ(deferred(), 1u);
+  h_.AdvanceSeconds(1);  // past it: dropped by an update about v2 only
+  ASSERT_TRUE(update(180, [&](ValsetUpdate& u) { u.updated = {{Val("v2"), "pk3"}}; }).ok());
+  EXPECT_EQ(deferred(), 0u);
+  // The update that would have shown v1 active at 150 comes too late.
+  ASSERT_TRUE(update(140, [&](ValsetUpdate& u) { u.additions = {{Val("v1"), "pk"}}; }).ok());
+  EXPECT_EQ(h_.Account(kUser).bonded, A(1000));
 }
 
 TEST_F(SlashingTest, InvalidSlashRatioRejectsPacket) {
