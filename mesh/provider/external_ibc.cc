@@ -1,6 +1,7 @@
 // External staking: the handlers the IBC layer calls -- acks, timeouts,
 // channel close and the consumer's packets (valset update with slashes,
 // internal unstake, reward distribution).
+#include <map>
 #include <set>
 #include <string>
 
@@ -89,12 +90,9 @@ absl::Status RollbackAll(const Context& ctx, const ConsumerId& c) {
 // A deferred slash is kept whole in its key (consumer, validator, then the
 // entry's fields), so identical reports collapse and a scan lists them in
 // infraction-height order.
-std::string DeferredPrefix(const ConsumerId& c, const ValidatorAddress& v) {
-  return tables::Prefix(tables::kExtDeferredSlashes, c.value(), v.value());
-}
 std::string DeferredKey(const ConsumerId& c, const RemoteSlash& e) {
   return Encoder()
-      .Raw(DeferredPrefix(c, e.validator))
+      .Raw(tables::Prefix(tables::kExtDeferredSlashes, c.value(), e.validator.value()))
       .U64(e.infraction_height)
       .U64(e.infraction_time)
       .U64(e.power)
@@ -115,29 +113,18 @@ absl::StatusOr<RemoteSlash> DecodeDeferred(const ValidatorAddress& v, std::strin
   return e;
 }
 
-absl::StatusOr<std::vector<RemoteSlash>> DeferredSlashes(const Context& ctx, const ConsumerId& c,
-                                                         const ValidatorAddress& v) {
-  const std::string prefix = DeferredPrefix(c, v);
-  std::vector<RemoteSlash> out;
-  auto it = ctx.store().ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) {
-    MESH_ASSIGN_OR_RETURN(RemoteSlash e, DecodeDeferred(v, it->key().substr(prefix.size())));
-    out.push_back(std::move(e));
-  }
-  MESH_RETURN_IF_ERROR(it->status());
-  return out;
-}
-
-// The validators of `c` that have deferred slashes, ascending.
-absl::StatusOr<std::set<std::string>> ValidatorsWithDeferred(const Context& ctx,
-                                                              const ConsumerId& c) {
+// The deferred slashes of `c`, by validator (ascending), each list in
+// infraction-height order.
+absl::StatusOr<std::map<std::string, std::vector<RemoteSlash>>> DeferredSlashes(
+    const Context& ctx, const ConsumerId& c) {
   const std::string prefix = tables::Prefix(tables::kExtDeferredSlashes, c.value());
-  std::set<std::string> out;
+  std::map<std::string, std::vector<RemoteSlash>> out;
   auto it = ctx.store().ScanPrefix(prefix);
   for (; it->Valid(); it->Next()) {
     Decoder rest(it->key().substr(prefix.size()));
     MESH_ASSIGN_OR_RETURN(std::string v, rest.Str());
-    out.insert(std::move(v));
+    MESH_ASSIGN_OR_RETURN(RemoteSlash e, DecodeDeferred(ValidatorAddress(v), rest.Rest()));
+    out[v].push_back(std::move(e));
   }
   MESH_RETURN_IF_ERROR(it->status());
   return out;
@@ -189,13 +176,11 @@ absl::Status ApplySlashEntry(const Context& ctx, const ConsumerId& c, const Remo
   return absl::OkStatus();
 }
 
-// Re-judges the deferred slashes of `v` after its history changed; drops
-// those whose infraction is older than `cutoff_s` (outside the unbonding
-// window the history itself keeps).
+// Re-judges the deferred slashes of `v` (its history may have changed);
+// drops those still undecided whose infraction is older than `cutoff_s`
+// (outside the unbonding window the history itself keeps).
 absl::Status RetryDeferred(const Context& ctx, const ConsumerId& c, const ValidatorAddress& v,
-                           uint64_t cutoff_s) {
-  MESH_ASSIGN_OR_RETURN(std::vector<RemoteSlash> deferred, DeferredSlashes(ctx, c, v));
-  if (deferred.empty()) return absl::OkStatus();
+                           const std::vector<RemoteSlash>& deferred, uint64_t cutoff_s) {
   MESH_ASSIGN_OR_RETURN(ValidatorHistory h, RemoteValidators::Get(ctx, c, v));
   for (const RemoteSlash& e : deferred) {
     const SlashVerdict verdict = Judge(h, e);
@@ -364,14 +349,12 @@ absl::Status ExternalStaking::OnValsetUpdate(const Context& ctx, const ConsumerI
   MESH_RETURN_IF_ERROR(ApplyValsetChanges(ctx, consumer, update, touched));
   const uint64_t now_s = ctx.time_seconds();
   const uint64_t cutoff = now_s > cfg.unbonding_period_s ? now_s - cfg.unbonding_period_s : 0;
-  // Deferred slashes are re-judged for every validator that has any: a
-  // touched one's history changed; for the others only the window moved,
-  // so entries past it are dropped even for a validator never reported
-  // again.
-  MESH_ASSIGN_OR_RETURN(std::set<std::string> deferred, ValidatorsWithDeferred(ctx, consumer));
-  deferred.insert(touched.begin(), touched.end());
-  for (const std::string& v : deferred) {
-    MESH_RETURN_IF_ERROR(RetryDeferred(ctx, consumer, ValidatorAddress(v), cutoff));
+  // Every deferred slash of the consumer is re-judged: a touched
+  // validator's history changed; for the others only the window moved, so
+  // entries past it are dropped even for a validator never reported again.
+  MESH_ASSIGN_OR_RETURN(auto deferred, DeferredSlashes(ctx, consumer));
+  for (const auto& [v, entries] : deferred) {
+    MESH_RETURN_IF_ERROR(RetryDeferred(ctx, consumer, ValidatorAddress(v), entries, cutoff));
   }
   for (const std::string& v : touched) {
     MESH_RETURN_IF_ERROR(RemoteValidators::DrainOlder(ctx, consumer, ValidatorAddress(v), cutoff));

@@ -46,6 +46,17 @@ class SlashingTest : public ::testing::Test {
                                                    RemoteValidators::Op::kAdd, 100, 1234, "pk");
                   }).ok());
   }
+  // A valset update from `cs` at consumer `height` and time `time_s`,
+  // filled by `fill`, through the provider's handler.
+  absl::Status Update(ConsumerStub& cs, uint64_t height, uint64_t time_s,
+                      const std::function<void(ValsetUpdate&)>& fill) {
+    ValsetUpdate u;
+    u.height = height;
+    u.time = time_s;
+    fill(u);
+    return h_.RunSlash(
+        [&](const Context& c) { return ExternalStaking::OnValsetUpdate(c, cs.id(), u); });
+  }
   void FundAndBond(const AccountAddress& u, u128 amount) {
     h_.Fund(u, kOsmo, A(amount));
     ASSERT_TRUE(h_.Bond(u, A(amount)).ok());
@@ -605,11 +616,7 @@ TEST_F(SlashingTest, DeferredSlashWaitsForTheHistoryItNeeds) {
   FundAndBond(kUser, 1000);
   const uint64_t now_s = h_.ctx().time_seconds();
   auto update = [&](uint64_t height, const std::function<void(ValsetUpdate&)>& fill) {
-    ValsetUpdate u;
-    u.height = height;
-    u.time = now_s;
-    fill(u);
-    return h_.RunSlash([&](const Context& c) { return ExternalStaking::OnValsetUpdate(c, e.id(), u); });
+    return Update(e, height, now_s, fill);
   };
   ASSERT_TRUE(update(100, [&](ValsetUpdate& u) { u.additions = {{Val("v1"), "pk"}}; }).ok());
   StakeRemotely(e, "v1", 1000);
@@ -636,11 +643,7 @@ TEST_F(SlashingTest, DeferredSlashIsDroppedPastTheUnbondingPeriod) {
   ConsumerStub& e = Consumer("e1", 10);
   FundAndBond(kUser, 1000);
   auto update = [&](uint64_t height, const std::function<void(ValsetUpdate&)>& fill) {
-    ValsetUpdate u;
-    u.height = height;
-    u.time = h_.ctx().time_seconds();
-    fill(u);
-    return h_.RunSlash([&](const Context& c) { return ExternalStaking::OnValsetUpdate(c, e.id(), u); });
+    return Update(e, height, h_.ctx().time_seconds(), fill);
   };
   auto deferred = [&] {
     size_t n = 0;
