@@ -98,7 +98,7 @@ absl::StatusOr<ValidatorAddress> ValoperOfAccount(const AccountAddress& account)
   return ValidatorAddress(valoper);
 }
 
-void InstallStakingModule(Chain& chain) {
+void InstallStakingMsgs(Chain& chain) {
   chain.RegisterMsg("bank/send", BankSend);
   chain.RegisterMsg("staking/create_validator", CreateValidator);
   chain.RegisterMsg("staking/delegate", Delegate);
@@ -106,6 +106,10 @@ void InstallStakingModule(Chain& chain) {
   chain.RegisterMsg("staking/redelegate", Redelegate);
   chain.RegisterMsg("staking/withdraw_rewards", WithdrawRewards);
   chain.RegisterMsg("slashing/unjail", Unjail);
+}
+
+void InstallStakingModule(Chain& chain) {
+  InstallStakingMsgs(chain);
   chain.AddEndBlocker(
       [](const Context& ctx) { return Staking::EndBlock(ctx).status(); });
 }

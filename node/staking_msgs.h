@@ -21,6 +21,10 @@
 
 namespace mesh::node {
 
+// Registers the messages above (the application layer adds staking's end
+// blocker itself, to collect the validator-set updates).
+void InstallStakingMsgs(Chain& chain);
+
 // Registers the messages above and adds staking's EndBlock (validator-set
 // selection, maturity queues) as an end blocker.
 void InstallStakingModule(Chain& chain);

@@ -1,0 +1,276 @@
+#include "app/application.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "app/liveness.h"
+#include "core/crypto.h"
+#include "core/status.h"
+#include "mesh/app/consumer_app.h"
+#include "mesh/app/node_module.h"
+#include "mesh/app/provider_app.h"
+#include "mesh/consumer/consumer.h"
+#include "mesh/consumer/price_feed.h"
+#include "mesh/provider/external_staking.h"
+#include "mesh/provider/local_staking.h"
+#include "mesh/provider/vault.h"
+#include "node/staking_msgs.h"
+#include "staking/bank.h"
+#include "staking/staking.h"
+
+namespace mesh::app {
+namespace {
+
+using staking::Bank;
+using staking::Staking;
+
+}  // namespace
+
+struct Application::Roles {
+  std::unique_ptr<ProviderApp> provider_app;
+  std::unique_ptr<ConsumerApp> consumer_app;
+  std::vector<staking::ValidatorUpdate> updates;  // of the last EndBlock
+};
+
+Application::Application(GenesisDoc genesis, std::unique_ptr<node::Chain> chain)
+    : genesis_(std::move(genesis)),
+      chain_(std::move(chain)),
+      host_(std::make_unique<ibc::Host>()),
+      roles_(std::make_unique<Roles>()) {}
+
+Application::~Application() = default;
+
+absl::StatusOr<std::unique_ptr<Application>> Application::Open(
+    GenesisDoc genesis, std::unique_ptr<DurableStore> store) {
+  MESH_RETURN_IF_ERROR(genesis.Validate());
+  genesis.staking.bond_denom = genesis.denom;
+  MESH_ASSIGN_OR_RETURN(std::unique_ptr<node::Chain> chain,
+                        node::Chain::Open(std::move(store), node::ChainConfig{
+                                                                genesis.chain_id,
+                                                                genesis.bech32_prefix}));
+  std::unique_ptr<Application> app(new Application(std::move(genesis), std::move(chain)));
+  MESH_RETURN_IF_ERROR(app->Install());
+  return app;
+}
+
+// Modules in the order their end blockers must run: native staking first
+// (the consumer role reads its validator events), then the consumer role,
+// then the provider role.
+absl::Status Application::Install() {
+  node::InstallStakingMsgs(*chain_);
+  chain_->AddEndBlocker([roles = roles_.get()](const Context& ctx) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(roles->updates, Staking::EndBlock(ctx));
+    return absl::OkStatus();
+  });
+  if (is_consumer()) {
+    roles_->consumer_app = std::make_unique<ConsumerApp>(host_.get());
+    MESH_RETURN_IF_ERROR(host_->BindPort(roles_->consumer_app->port(), roles_->consumer_app.get()));
+    InstallConsumer(*chain_, *roles_->consumer_app);
+  }
+  if (is_provider()) {
+    roles_->provider_app = std::make_unique<ProviderApp>(host_.get());
+    MESH_RETURN_IF_ERROR(host_->BindPort(roles_->provider_app->port(), roles_->provider_app.get()));
+    InstallProvider(*chain_, *roles_->provider_app);
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- genesis
+
+bool Application::initialized() const { return chain_->height() > 0 || chain_->time_ns() > 0; }
+
+absl::Status Application::InitChain() {
+  if (initialized()) return absl::OkStatus();
+  return chain_->InitGenesis(genesis_.genesis_time_ns,
+                             [this](const Context& ctx) { return Genesis(ctx); });
+}
+
+absl::Status Application::Genesis(const Context& ctx) {
+  const GenesisDoc& g = genesis_;
+  MESH_RETURN_IF_ERROR(Staking::InitGenesis(ctx, g.staking));
+  for (const GenesisAccount& a : g.accounts) {
+    MESH_RETURN_IF_ERROR(Bank::Mint(ctx, a.address, g.denom, a.balance));
+  }
+  for (const GenesisValidator& v : g.validators) {
+    MESH_ASSIGN_OR_RETURN(ValidatorAddress valoper, node::ValoperOfAccount(v.operator_account));
+    MESH_RETURN_IF_ERROR(Bank::Mint(ctx, v.operator_account, g.denom, v.self_bond));
+    MESH_RETURN_IF_ERROR(
+        Staking::CreateValidator(ctx, valoper, v.operator_account, v.self_bond, v.commission));
+  }
+  // Genesis validators are bonded from the start.
+  MESH_ASSIGN_OR_RETURN(roles_->updates, Staking::EndBlock(ctx));
+  MESH_RETURN_IF_ERROR(GenesisProvider(ctx));
+  return GenesisConsumer(ctx);
+}
+
+absl::Status Application::GenesisProvider(const Context& ctx) {
+  if (!is_provider()) return absl::OkStatus();
+  const ProviderRole& r = *genesis_.provider;
+  std::optional<provider::LocalStakingConfig> local;
+  if (r.local_staking) {
+    local = provider::LocalStakingConfig{genesis_.denom, r.local_slash_dsign,
+                                         r.local_slash_offline};
+  }
+  MESH_RETURN_IF_ERROR(provider::Vault::Init(ctx, genesis_.denom, local));
+  for (const ConsumerLink& l : r.consumers) {
+    const provider::ConsumerId c(l.consumer);
+    provider::ExternalConfig cfg{genesis_.denom, l.remote_denom, l.unbonding_period_s,
+                                 l.slash_dsign, l.slash_offline, false};
+    MESH_RETURN_IF_ERROR(provider::ExternalStaking::Init(ctx, c, cfg));
+    MESH_RETURN_IF_ERROR(ProviderApp::AuthorizeConsumer(
+        ctx, c, RemoteContact{l.connection, PortId(kConsumerPort)}));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Application::GenesisConsumer(const Context& ctx) {
+  if (!is_consumer()) return absl::OkStatus();
+  const ConsumerRole& r = *genesis_.consumer;
+  consumer::ModuleParams mp;
+  mp.authority = r.authority;
+  mp.total_max_cap = r.total_max_cap;
+  mp.epoch_length = r.epoch_length;
+  MESH_RETURN_IF_ERROR(consumer::Consumer::InitGenesis(ctx, mp));
+  for (const ProviderLink& l : r.providers) {
+    const consumer::ProviderId p(l.provider);
+    consumer::ProviderSetup setup{l.remote_denom, l.discount, l.oracle, l.price_ttl_s,
+                                  l.max_retrieve};
+    MESH_RETURN_IF_ERROR(consumer::Consumer::RegisterProvider(ctx, r.authority, p, setup));
+    MESH_RETURN_IF_ERROR(consumer::PriceFeed::SetPrice(ctx, r.authority, p, l.price));
+    MESH_RETURN_IF_ERROR(consumer::Consumer::SetMaxCap(ctx, r.authority, p, l.max_cap));
+    MESH_RETURN_IF_ERROR(ConsumerApp::RegisterProviderConnection(ctx, p, l.connection));
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- blocks
+
+absl::Status Application::BeginBlock(const BlockRequest& req) {
+  MESH_RETURN_IF_ERROR(chain_->BeginBlock(req.time_ns));
+  return ApplyConsensusInputs(req);
+}
+
+absl::Status Application::ApplyConsensusInputs(const BlockRequest& req) {
+  MESH_RETURN_IF_ERROR(
+      chain_->RunAtomic([&](const Context& ctx) { return ApplyVotes(ctx, req.decided_last_commit); }));
+  for (const Misbehavior& m : req.misbehavior) {
+    absl::StatusOr<ValidatorAddress> v = ValidatorByConsensusAddress(m.validator_address);
+    // Evidence about a validator this chain does not know is ignored, as the
+    // SDK's evidence module does; it cannot name anyone to slash.
+    if (!v.ok()) continue;
+    // Evidence older than the unbonding period can no longer be punished:
+    // the stake it could reach has left (SDK: max evidence age).
+    const uint64_t max_age_ns = genesis_.staking.unbonding_time_s * kNanosPerSecond;
+    if (m.time_ns + max_age_ns < chain_->time_ns()) continue;
+    if (m.height < 0 || static_cast<uint64_t>(m.height) >= chain_->height()) continue;
+    MESH_RETURN_IF_ERROR(HandleDoubleSign(*v, m.height, m.power));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Application::ApplyVotes(const Context& ctx, const std::vector<VoteInfo>& votes) {
+  for (const VoteInfo& vote : votes) {
+    absl::StatusOr<ValidatorAddress> v = ValidatorByConsensusAddress(vote.validator_address);
+    if (!v.ok()) continue;  // left the set since; nothing to record
+    MESH_ASSIGN_OR_RETURN(bool down,
+                          Liveness::HandleVote(ctx, genesis_.liveness, *v, vote.signed_last_block));
+    if (!down) continue;
+    // The SDK slashes downtime at the distribution height: the block whose
+    // votes were missed, minus the validator-update delay.
+    const int64_t h = static_cast<int64_t>(ctx.height());
+    MESH_RETURN_IF_ERROR(NativeDowntime(ctx, *v, h > 2 ? h - 2 : 0, vote.power));
+  }
+  return absl::OkStatus();
+}
+
+node::TxResult Application::DeliverTx(const node::SignedTx& tx) { return chain_->DeliverTx(tx); }
+
+absl::StatusOr<std::vector<ConsensusUpdate>> Application::EndBlock() {
+  roles_->updates.clear();
+  MESH_RETURN_IF_ERROR(chain_->EndBlock());
+  std::vector<ConsensusUpdate> out;
+  for (const staking::ValidatorUpdate& u : roles_->updates) {
+    MESH_ASSIGN_OR_RETURN(std::string key, ConsensusPubkey(u.validator));
+    out.push_back(ConsensusUpdate{std::move(key), static_cast<int64_t>(u.power)});
+  }
+  return out;
+}
+
+absl::StatusOr<Hash256> Application::Commit() { return chain_->Commit(); }
+
+absl::StatusOr<BlockResponse> Application::FinalizeBlock(const BlockRequest& req,
+                                                         const std::vector<node::SignedTx>& txs) {
+  MESH_RETURN_IF_ERROR(BeginBlock(req));
+  BlockResponse out;
+  for (const node::SignedTx& tx : txs) out.tx_results.push_back(DeliverTx(tx));
+  MESH_ASSIGN_OR_RETURN(out.validator_updates, EndBlock());
+  return out;
+}
+
+// ---------------------------------------------------------------- misbehaviour
+
+absl::Status Application::HandleDoubleSign(const ValidatorAddress& v, int64_t infraction_height,
+                                           uint64_t power) {
+  return chain_->RunAtomic([&](const Context& ctx) {
+    return NativeDoubleSign(ctx, v, infraction_height, power);
+  });
+}
+
+absl::Status Application::HandleDowntime(const ValidatorAddress& v, int64_t infraction_height,
+                                         uint64_t power) {
+  return chain_->RunAtomic([&](const Context& ctx) {
+    return NativeDowntime(ctx, v, infraction_height, power);
+  });
+}
+
+absl::Status Application::NativeDoubleSign(const Context& ctx, const ValidatorAddress& v,
+                                           int64_t infraction_height, uint64_t power) {
+  MESH_RETURN_IF_ERROR(Staking::HandleDoubleSign(ctx, v, infraction_height, power));
+  if (!is_provider() || !genesis_.provider->local_staking) return absl::OkStatus();
+  return provider::LocalStaking::Jailing(ctx, {}, {v});
+}
+
+absl::Status Application::NativeDowntime(const Context& ctx, const ValidatorAddress& v,
+                                         int64_t infraction_height, uint64_t power) {
+  MESH_RETURN_IF_ERROR(Staking::HandleDowntime(ctx, v, infraction_height, power));
+  MESH_RETURN_IF_ERROR(Liveness::Reset(ctx, v));
+  if (!is_provider() || !genesis_.provider->local_staking) return absl::OkStatus();
+  return provider::LocalStaking::Jailing(ctx, {v}, {});
+}
+
+// ---------------------------------------------------------------- identities
+
+absl::StatusOr<std::string> Application::ConsensusPubkey(const ValidatorAddress& v) const {
+  const Hash256 h = Sha256("consensus/" + v.value());
+  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
+}
+
+std::string Application::ConsensusAddress(std::string_view pubkey32) {
+  const Hash256 h = Sha256(pubkey32);
+  return std::string(reinterpret_cast<const char*>(h.data()), 20);
+}
+
+absl::StatusOr<ValidatorAddress> Application::ValidatorByConsensusAddress(
+    std::string_view address) const {
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Validator> all,
+                        Staking::AllValidators(chain_->QueryContext()));
+  for (const staking::Validator& v : all) {
+    MESH_ASSIGN_OR_RETURN(std::string key, ConsensusPubkey(v.operator_address));
+    if (ConsensusAddress(key) == address) return v.operator_address;
+  }
+  return absl::NotFoundError("no validator with consensus address " + ToHex(address));
+}
+
+absl::StatusOr<std::vector<VoteInfo>> Application::AllSignedVotes() const {
+  const Context ctx = chain_->QueryContext();
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Validator> bonded, Staking::BondedValidators(ctx));
+  std::vector<VoteInfo> out;
+  for (const staking::Validator& v : bonded) {
+    MESH_ASSIGN_OR_RETURN(std::string key, ConsensusPubkey(v.operator_address));
+    out.push_back(VoteInfo{ConsensusAddress(key), v.PotentialPower(params.power_reduction), true});
+  }
+  return out;
+}
+
+}  // namespace mesh::app

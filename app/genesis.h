@@ -1,0 +1,111 @@
+// GenesisDoc: everything needed to start one chain — its identity, genesis
+// time, native staking parameters, funded accounts, genesis validators and
+// its mesh-security links (the provider role towards each consumer, the
+// consumer role towards each provider) — as plain data with a strict JSON
+// form (`genesis.json`, docs/application.md).
+//
+// The same document configures a chain again at every restart: which roles
+// are installed and which IBC connection each link uses are configuration,
+// not state, and are read from it; genesis state is written only once, when
+// the store is empty (Application::InitChain).
+//
+// Deterministic; no I/O (callers read and write the file).
+#ifndef MESHSEC_APP_GENESIS_H_
+#define MESHSEC_APP_GENESIS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/amount.h"
+#include "core/dec.h"
+#include "core/ids.h"
+#include "core/json.h"
+#include "staking/staking.h"
+
+namespace mesh::app {
+
+struct GenesisAccount {
+  AccountAddress address;
+  Amount balance;  // of the chain's denom
+};
+
+struct GenesisValidator {
+  AccountAddress operator_account;  // funded with self_bond at genesis, self-delegates it
+  Amount self_bond;
+  Dec commission;
+  std::string consensus_pubkey;     // 32 bytes (ed25519) or empty: derived from the operator
+};
+
+// This chain lends stake to `consumer` (provider role).
+struct ConsumerLink {
+  std::string consumer;             // the consumer's chain id
+  ConnectionId connection;          // this chain's IBC connection to it
+  Denom remote_denom;               // the consumer's staking denom (reward label)
+  uint64_t unbonding_period_s = 1814400;
+  Dec slash_dsign = Dec::FromRaw(Dec::kOne / 10);
+  Dec slash_offline = Dec::FromRaw(Dec::kOne / 100);
+};
+
+// This chain receives virtual stake from `provider` (consumer role).
+struct ProviderLink {
+  std::string provider;             // the provider's chain id
+  ConnectionId connection;          // this chain's IBC connection to it
+  Denom remote_denom;               // the provider's vault denom
+  Dec price = Dec::One();           // local tokens per provider token, posted at genesis
+  Dec discount = Dec::Zero();
+  AccountAddress oracle;            // may post prices
+  uint64_t price_ttl_s = 100ULL * 365 * 86400;
+  uint32_t max_retrieve = 50;
+  Amount max_cap;
+};
+
+struct ProviderRole {
+  bool local_staking = true;
+  Dec local_slash_dsign = Dec::FromRaw(Dec::kOne / 20);
+  Dec local_slash_offline = Dec::FromRaw(Dec::kOne / 100);
+  std::vector<ConsumerLink> consumers;
+};
+
+struct ConsumerRole {
+  AccountAddress authority;         // governance: registers providers, sets caps
+  Amount total_max_cap = Amount(1000000000000);
+  uint64_t epoch_length = 10;
+  std::vector<ProviderLink> providers;
+};
+
+// Liveness (Cosmos SDK x/slashing): a bonded validator that signed fewer
+// than min_signed_per_window of the last signed_blocks_window blocks is
+// slashed (staking's downtime fraction) and jailed.
+struct LivenessParams {
+  uint64_t signed_blocks_window = 100;
+  Dec min_signed_per_window = Dec::FromRaw(Dec::kOne / 2);
+};
+
+struct GenesisDoc {
+  std::string chain_id;
+  std::string bech32_prefix = "mesh";
+  uint64_t genesis_time_ns = 0;
+  Denom denom{"stake"};
+  staking::Params staking;          // bond_denom is forced to `denom`
+  LivenessParams liveness;
+  std::vector<GenesisAccount> accounts;
+  std::vector<GenesisValidator> validators;
+  std::optional<ProviderRole> provider;   // present iff the chain provides to some chain
+  std::optional<ConsumerRole> consumer;   // present iff the chain consumes from some chain
+
+  // Strict: unknown keys, missing required keys and bad numbers are
+  // InvalidArgument naming the field.
+  static absl::StatusOr<GenesisDoc> FromJson(const Json& json);
+  static absl::StatusOr<GenesisDoc> Parse(std::string_view text);
+  Json ToJson() const;
+  // Structural checks beyond parsing: non-empty chain id, positive powers,
+  // no duplicate accounts/validators/links, fractions in [0, 1].
+  absl::Status Validate() const;
+};
+
+}  // namespace mesh::app
+
+#endif  // MESHSEC_APP_GENESIS_H_
