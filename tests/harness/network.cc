@@ -47,10 +47,7 @@ std::string Quote(std::string_view s) {
 
 struct Network::Node {
   ChainSpec spec;
-  std::unique_ptr<node::Chain> chain;
-  ibc::Host host;
-  std::unique_ptr<app::ProviderApp> provider_app;
-  std::unique_ptr<app::ConsumerApp> consumer_app;
+  std::unique_ptr<app::Application> app;
   std::vector<LinkSpec> provides;  // links where this chain is the provider
   std::vector<LinkSpec> consumes;  // links where this chain is the consumer
   Amount genesis_supply;
@@ -75,14 +72,6 @@ absl::Status Network::Build() {
     auto n = std::make_unique<Node>();
     n->spec = cs;
     n->spec.staking.bond_denom = cs.denom;
-    std::unique_ptr<DurableStore> store;
-    if (cs.rocksdb_dir.empty()) {
-      store = std::make_unique<MemStore>();
-    } else {
-      MESH_ASSIGN_OR_RETURN(store, RocksDbStore::Open(cs.rocksdb_dir));
-    }
-    MESH_ASSIGN_OR_RETURN(n->chain, node::Chain::Open(std::move(store),
-                                                      node::ChainConfig{cs.id, cs.prefix}));
     if (!nodes_.emplace(cs.id, std::move(n)).second) {
       return absl::InvalidArgumentError("duplicate chain id " + cs.id);
     }
@@ -94,99 +83,88 @@ absl::Status Network::Build() {
     nodes_[l.provider]->provides.push_back(l);
     nodes_[l.consumer]->consumes.push_back(l);
   }
+  // Every chain is built by the application layer; its genesis names the
+  // IBC connections of its links, which the relayers register first.
   for (auto& [id, n] : nodes_) {
-    node::InstallStakingModule(*n->chain);
-    if (!n->consumes.empty()) {
-      n->consumer_app = std::make_unique<app::ConsumerApp>(&n->host);
-      MESH_RETURN_IF_ERROR(n->host.BindPort(n->consumer_app->port(), n->consumer_app.get()));
-      app::InstallConsumer(*n->chain, *n->consumer_app);
+    std::unique_ptr<DurableStore> store;
+    if (n->spec.rocksdb_dir.empty()) {
+      store = std::make_unique<MemStore>();
+    } else {
+      MESH_ASSIGN_OR_RETURN(store, RocksDbStore::Open(n->spec.rocksdb_dir));
     }
-    if (!n->provides.empty()) {
-      n->provider_app = std::make_unique<app::ProviderApp>(&n->host);
-      MESH_RETURN_IF_ERROR(n->host.BindPort(n->provider_app->port(), n->provider_app.get()));
-      app::InstallProvider(*n->chain, *n->provider_app);
-    }
+    MESH_ASSIGN_OR_RETURN(n->app, app::Application::Open(GenesisOf(*n), std::move(store)));
   }
   for (auto a = nodes_.begin(); a != nodes_.end(); ++a) {
     for (auto b = std::next(a); b != nodes_.end(); ++b) {
-      Node* na = a->second.get();
-      Node* nb = b->second.get();
+      app::Application* na = a->second->app.get();
+      app::Application* nb = b->second->app.get();
       relayers_[{a->first, b->first}] = std::make_unique<ibc::Relayer>(
-          ibc::Endpoint{&na->host, [na] { return na->chain->QueryContext(); }},
-          ibc::Endpoint{&nb->host, [nb] { return nb->chain->QueryContext(); }});
+          ibc::Endpoint{&na->host(), [na] { return na->QueryContext(); }},
+          ibc::Endpoint{&nb->host(), [nb] { return nb->QueryContext(); }});
     }
   }
-  for (auto& [id, n] : nodes_) MESH_RETURN_IF_ERROR(Genesis(*n));
+  for (auto& [id, n] : nodes_) {
+    MESH_RETURN_IF_ERROR(n->app->InitChain());
+    MESH_ASSIGN_OR_RETURN(n->genesis_supply, Bank::Supply(ctx(id), n->spec.denom));
+  }
   MESH_RETURN_IF_ERROR(BeginAll(spec_.block_seconds));
   return OpenChannels();
 }
 
-absl::Status Network::Genesis(Node& n) {
-  return n.chain->InitGenesis(spec_.genesis_time_ns, [&](const Context& ctx) -> absl::Status {
-    MESH_RETURN_IF_ERROR(GenesisStaking(ctx, n));
-    MESH_RETURN_IF_ERROR(GenesisProvider(ctx, n));
-    MESH_RETURN_IF_ERROR(GenesisConsumer(ctx, n));
-    MESH_ASSIGN_OR_RETURN(n.genesis_supply, Bank::Supply(ctx, n.spec.denom));
-    return absl::OkStatus();
-  });
+// The connection ids are those the relayers will register: relayers are
+// created in chain-id pair order, each registering one connection per side.
+ConnectionId Network::ExpectedConnection(const std::string& chain, const std::string& other) const {
+  int index = 0;
+  for (auto a = nodes_.begin(); a != nodes_.end(); ++a) {
+    for (auto b = std::next(a); b != nodes_.end(); ++b) {
+      const bool mine = a->first == chain || b->first == chain;
+      if (mine && (a->first == other || b->first == other)) {
+        return ConnectionId(absl::StrCat("connection-", index));
+      }
+      if (mine) ++index;
+    }
+  }
+  return ConnectionId("");
 }
 
-absl::Status Network::GenesisStaking(const Context& ctx, Node& n) {
+app::GenesisDoc Network::GenesisOf(const Node& n) const {
   const ChainSpec& cs = n.spec;
-  MESH_RETURN_IF_ERROR(Staking::InitGenesis(ctx, cs.staking));
-  for (const auto& [user, funds] : cs.accounts) {
-    MESH_RETURN_IF_ERROR(Bank::Mint(ctx, Address(cs.id, user), cs.denom, funds));
-  }
-  MESH_RETURN_IF_ERROR(Bank::Mint(ctx, Address(cs.id, kRewardsFunder), cs.denom, kRewardsFunds));
+  app::GenesisDoc g;
+  g.chain_id = cs.id;
+  g.bech32_prefix = cs.prefix;
+  g.genesis_time_ns = spec_.genesis_time_ns;
+  g.denom = cs.denom;
+  g.staking = cs.staking;
+  for (const auto& [user, funds] : cs.accounts) g.accounts.push_back({Address(cs.id, user), funds});
+  g.accounts.push_back({Address(cs.id, kRewardsFunder), kRewardsFunds});
   for (const ValidatorSpec& v : cs.validators) {
-    const AccountAddress op = Address(cs.id, "val/" + v.name);
-    MESH_RETURN_IF_ERROR(Bank::Mint(ctx, op, cs.denom, v.self_bond));
-    MESH_RETURN_IF_ERROR(
-        Staking::CreateValidator(ctx, Valoper(cs.id, v.name), op, v.self_bond, v.commission));
+    g.validators.push_back({Address(cs.id, "val/" + v.name), v.self_bond, v.commission, ""});
   }
-  // Genesis validators are bonded from the start.
-  return Staking::EndBlock(ctx).status();
-}
-
-absl::Status Network::GenesisProvider(const Context& ctx, Node& n) {
-  const ChainSpec& cs = n.spec;
-  if (n.provides.empty()) return absl::OkStatus();
-  std::optional<provider::LocalStakingConfig> local;
-  if (cs.local_staking) {
-    local = provider::LocalStakingConfig{cs.denom, cs.local_slash_dsign, cs.local_slash_offline};
+  if (!n.provides.empty()) {
+    app::ProviderRole r;
+    r.local_staking = cs.local_staking;
+    r.local_slash_dsign = cs.local_slash_dsign;
+    r.local_slash_offline = cs.local_slash_offline;
+    for (const LinkSpec& l : n.provides) {
+      r.consumers.push_back({l.consumer, ExpectedConnection(cs.id, l.consumer),
+                             node(l.consumer).spec.denom, l.unbonding_period_s, l.slash_dsign,
+                             l.slash_offline});
+    }
+    g.provider = std::move(r);
   }
-  MESH_RETURN_IF_ERROR(provider::Vault::Init(ctx, cs.denom, local));
-  for (const LinkSpec& l : n.provides) {
-    provider::ExternalConfig cfg{cs.denom, node(l.consumer).spec.denom, l.unbonding_period_s,
-                                 l.slash_dsign, l.slash_offline, false};
-    MESH_RETURN_IF_ERROR(ExternalStaking::Init(ctx, ConsumerId(l.consumer), cfg));
-    const ConnectionId conn = relayer(cs.id, l.consumer).connection(SideOf(cs.id, l.consumer));
-    MESH_RETURN_IF_ERROR(app::ProviderApp::AuthorizeConsumer(
-        ctx, ConsumerId(l.consumer), app::RemoteContact{conn, PortId(app::kConsumerPort)}));
+  if (!n.consumes.empty()) {
+    app::ConsumerRole r;
+    r.authority = Address(cs.id, "gov");
+    r.total_max_cap = cs.total_max_cap;
+    r.epoch_length = cs.epoch_length;
+    for (const LinkSpec& l : n.consumes) {
+      r.providers.push_back({l.provider, ExpectedConnection(cs.id, l.provider),
+                             node(l.provider).spec.denom, l.price, l.discount,
+                             Address(cs.id, "oracle"), l.price_ttl_s, l.max_retrieve, l.max_cap});
+    }
+    g.consumer = std::move(r);
   }
-  return absl::OkStatus();
-}
-
-absl::Status Network::GenesisConsumer(const Context& ctx, Node& n) {
-  const ChainSpec& cs = n.spec;
-  if (n.consumes.empty()) return absl::OkStatus();
-  const AccountAddress gov = Address(cs.id, "gov");
-  consumer::ModuleParams mp;
-  mp.authority = gov;
-  mp.total_max_cap = cs.total_max_cap;
-  mp.epoch_length = cs.epoch_length;
-  MESH_RETURN_IF_ERROR(Consumer::InitGenesis(ctx, mp));
-  for (const LinkSpec& l : n.consumes) {
-    const ProviderId p(l.provider);
-    consumer::ProviderSetup setup{node(l.provider).spec.denom, l.discount,
-                                  Address(cs.id, "oracle"), l.price_ttl_s, l.max_retrieve};
-    MESH_RETURN_IF_ERROR(Consumer::RegisterProvider(ctx, gov, p, setup));
-    MESH_RETURN_IF_ERROR(consumer::PriceFeed::SetPrice(ctx, gov, p, l.price));
-    MESH_RETURN_IF_ERROR(Consumer::SetMaxCap(ctx, gov, p, l.max_cap));
-    const ConnectionId conn = relayer(cs.id, l.provider).connection(SideOf(cs.id, l.provider));
-    MESH_RETURN_IF_ERROR(app::ConsumerApp::RegisterProviderConnection(ctx, p, conn));
-  }
-  return absl::OkStatus();
+  return g;
 }
 
 absl::Status Network::OpenChannels() {
@@ -207,16 +185,21 @@ absl::Status Network::OpenChannels() {
 
 absl::Status Network::EndAll() {
   for (auto& [id, n] : nodes_) {
-    absl::Status s = n->chain->EndBlock();
+    absl::Status s = n->app->EndBlock().status();
     if (!s.ok()) return absl::Status(s.code(), absl::StrCat(id, " EndBlock: ", s.message()));
-    MESH_RETURN_IF_ERROR(n->chain->Commit().status());
+    MESH_RETURN_IF_ERROR(n->app->Commit().status());
   }
   return absl::OkStatus();
 }
 
 absl::Status Network::BeginAll(uint64_t seconds) {
   for (auto& [id, n] : nodes_) {
-    MESH_RETURN_IF_ERROR(n->chain->BeginBlock(n->chain->time_ns() + seconds * kNanosPerSecond));
+    // Every bonded validator signed the previous block: the liveness window
+    // sees full participation unless a test injects downtime.
+    app::BlockRequest req;
+    req.time_ns = n->app->chain().time_ns() + seconds * kNanosPerSecond;
+    MESH_ASSIGN_OR_RETURN(req.decided_last_commit, n->app->AllSignedVotes());
+    MESH_RETURN_IF_ERROR(n->app->BeginBlock(req));
   }
   return absl::OkStatus();
 }
@@ -256,9 +239,9 @@ std::vector<std::string> Network::chain_ids() const {
   return ids;
 }
 
-node::Chain& Network::chain(const std::string& id) { return *node(id).chain; }
-ibc::Host& Network::host(const std::string& id) { return node(id).host; }
-Context Network::ctx(const std::string& id) { return node(id).chain->QueryContext(); }
+node::Chain& Network::chain(const std::string& id) { return node(id).app->chain(); }
+ibc::Host& Network::host(const std::string& id) { return node(id).app->host(); }
+Context Network::ctx(const std::string& id) { return node(id).app->QueryContext(); }
 const ChainSpec& Network::chain_spec(const std::string& id) const { return node(id).spec; }
 
 PrivateKey Network::Key(const std::string& chain, const std::string& user) const {
@@ -270,7 +253,8 @@ AccountAddress Network::Address(const std::string& chain, const std::string& use
   auto it = addresses_.find(key);
   if (it == addresses_.end()) {
     it = addresses_
-             .emplace(key, AccountAddress(node(chain).chain->AddressOf(Key(chain, user).PublicKey())))
+             .emplace(key, AccountAddress(AccountAddressOf(node(chain).spec.prefix,
+                                                           Key(chain, user).PublicKey())))
              .first;
   }
   return it->second;
@@ -288,7 +272,7 @@ Amount Network::slash_burned(const std::string& chain) const { return node(chain
 
 absl::Status Network::Tx(const std::string& chain, const std::string& user,
                          const std::string& type, const std::string& body) {
-  node::Chain& c = *node(chain).chain;
+  node::Chain& c = node(chain).app->chain();
   const PrivateKey key = Key(chain, user);
   node::Tx tx;
   tx.chain_id = chain;
@@ -364,7 +348,7 @@ absl::Status Network::SetMaxCap(const std::string& consumer, const std::string& 
 absl::Status Network::AllocateRewards(const std::string& chain, Amount amount) {
   const AccountAddress funder = Address(chain, kRewardsFunder);
   const Denom denom = node(chain).spec.denom;
-  return node(chain).chain->RunAtomic([&](const Context& c) {
+  return node(chain).app->chain().RunAtomic([&](const Context& c) {
     return Staking::AllocateRewards(c, funder, denom, amount);
   });
 }
@@ -397,7 +381,7 @@ absl::Status Network::CreateValidator(const std::string& chain, const std::strin
 }
 
 absl::Status Network::SetMaxValidators(const std::string& chain, uint32_t max_validators) {
-  return node(chain).chain->RunAtomic([&](const Context& c) -> absl::Status {
+  return node(chain).app->chain().RunAtomic([&](const Context& c) -> absl::Status {
     MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(c));
     params.max_validators = max_validators;
     return Staking::SetParams(c, params);
@@ -464,11 +448,10 @@ absl::StatusOr<ChannelId> Network::ConsumerChannel(const std::string& consumer,
 
 // ---------------------------------------------------------------- misbehaviour
 
-absl::Status Network::Misbehave(const std::string& chain,
-                                const std::function<absl::Status(const Context&)>& fn) {
+absl::Status Network::Misbehave(const std::string& chain, const std::function<absl::Status()>& fn) {
   Node& n = node(chain);
   MESH_ASSIGN_OR_RETURN(Amount before, Bank::Supply(ctx(chain), n.spec.denom));
-  MESH_RETURN_IF_ERROR(n.chain->RunAtomic(fn));
+  MESH_RETURN_IF_ERROR(fn());
   MESH_ASSIGN_OR_RETURN(Amount after, Bank::Supply(ctx(chain), n.spec.denom));
   MESH_ASSIGN_OR_RETURN(Amount burned, before.Sub(after));
   MESH_ASSIGN_OR_RETURN(n.slash_burned, n.slash_burned.Add(burned));
@@ -477,7 +460,9 @@ absl::Status Network::Misbehave(const std::string& chain,
 
 absl::Status Network::Jail(const std::string& chain, const std::string& validator) {
   const ValidatorAddress v = Valoper(chain, validator);
-  return Misbehave(chain, [&](const Context& c) { return Staking::Jail(c, v); });
+  return Misbehave(chain, [&] {
+    return node(chain).app->chain().RunAtomic([&](const Context& c) { return Staking::Jail(c, v); });
+  });
 }
 
 absl::Status Network::Unjail(const std::string& chain, const std::string& validator) {
@@ -486,34 +471,33 @@ absl::Status Network::Unjail(const std::string& chain, const std::string& valida
 
 absl::Status Network::Tombstone(const std::string& chain, const std::string& validator) {
   const ValidatorAddress v = Valoper(chain, validator);
-  return Misbehave(chain, [&](const Context& c) { return Staking::Tombstone(c, v); });
+  return Misbehave(chain, [&] {
+    return node(chain).app->chain().RunAtomic(
+        [&](const Context& c) { return Staking::Tombstone(c, v); });
+  });
 }
 
+// Misbehaviour enters through the application's evidence and liveness
+// paths, exactly as block inputs from consensus would.
 absl::Status Network::DoubleSign(const std::string& chain, const std::string& validator,
                                  uint64_t infraction_height) {
   const ValidatorAddress v = Valoper(chain, validator);
-  const bool local = !node(chain).provides.empty() && node(chain).spec.local_staking;
-  return Misbehave(chain, [&](const Context& c) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(staking::Validator val, Validator(chain, validator));
-    MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(c));
-    MESH_RETURN_IF_ERROR(Staking::HandleDoubleSign(
-        c, v, static_cast<int64_t>(infraction_height), val.PotentialPower(params.power_reduction)));
-    if (!local) return absl::OkStatus();
-    return provider::LocalStaking::Jailing(c, {}, {v});
+  MESH_ASSIGN_OR_RETURN(staking::Validator val, Validator(chain, validator));
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx(chain)));
+  return Misbehave(chain, [&] {
+    return node(chain).app->HandleDoubleSign(v, static_cast<int64_t>(infraction_height),
+                                             val.PotentialPower(params.power_reduction));
   });
 }
 
 absl::Status Network::Downtime(const std::string& chain, const std::string& validator,
                                uint64_t infraction_height) {
   const ValidatorAddress v = Valoper(chain, validator);
-  const bool local = !node(chain).provides.empty() && node(chain).spec.local_staking;
-  return Misbehave(chain, [&](const Context& c) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(staking::Validator val, Validator(chain, validator));
-    MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(c));
-    MESH_RETURN_IF_ERROR(Staking::HandleDowntime(
-        c, v, static_cast<int64_t>(infraction_height), val.PotentialPower(params.power_reduction)));
-    if (!local) return absl::OkStatus();
-    return provider::LocalStaking::Jailing(c, {v}, {});
+  MESH_ASSIGN_OR_RETURN(staking::Validator val, Validator(chain, validator));
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx(chain)));
+  return Misbehave(chain, [&] {
+    return node(chain).app->HandleDowntime(v, static_cast<int64_t>(infraction_height),
+                                           val.PotentialPower(params.power_reduction));
   });
 }
 
@@ -566,7 +550,7 @@ absl::Status Network::CheckInvariants() {
 }
 
 absl::Status Network::CheckChain(Node& n) {
-  const Context c = n.chain->QueryContext();
+  const Context c = n.app->chain().QueryContext();
   const std::string& id = n.spec.id;
   MESH_ASSIGN_OR_RETURN(Amount supply, Bank::Supply(c, n.spec.denom));
   MESH_ASSIGN_OR_RETURN(Amount sum, Bank::SumBalances(c, n.spec.denom));

@@ -2,13 +2,16 @@
 // relayers — the test bed of the cross-chain tests and of the scenario
 // runner.
 //
-// Each chain is a node::Chain on its own store (MemStore, or RocksDB when
-// ChainSpec::rocksdb_dir is set) with native staking, plus the provider
-// role (vault, local staking, one external staking per consumer) if it
-// provides to some chain and the consumer role if it consumes from some
-// chain; each has its own ibc::Host. One ibc::Relayer joins every pair of
-// chains (one connection per pair; chain ids order the pair: the smaller id
-// is side A). For every link the consumer opens the channel at start-up.
+// Each chain is built by the application layer (app::Application, from a
+// GenesisDoc derived from its ChainSpec) on its own store (MemStore, or
+// RocksDB when ChainSpec::rocksdb_dir is set): native staking, liveness, the
+// provider role if it provides to some chain, the consumer role if it
+// consumes from some chain, and its IBC host. The harness holds test
+// controls only — relayers it drives step by step, fault injection (jail,
+// tombstone, evidence), invariant checks — and no wiring between modules.
+// One ibc::Relayer joins every pair of chains (one connection per pair;
+// chain ids order the pair: the smaller id is side A). For every link the
+// consumer opens the channel at start-up.
 //
 // Block model: every chain ALWAYS has an open block. User transactions,
 // relayer steps and misbehaviour happen in the current block of the chains
@@ -45,6 +48,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "app/application.h"
 #include "core/amount.h"
 #include "core/context.h"
 #include "core/crypto.h"
@@ -249,18 +253,16 @@ class Network {
   struct Node;
   explicit Network(NetworkSpec spec);
   absl::Status Build();
-  absl::Status Genesis(Node& n);
-  absl::Status GenesisStaking(const Context& ctx, Node& n);
-  absl::Status GenesisProvider(const Context& ctx, Node& n);
-  absl::Status GenesisConsumer(const Context& ctx, Node& n);
+  // The chain's genesis document, as the application layer takes it.
+  app::GenesisDoc GenesisOf(const Node& n) const;
+  ConnectionId ExpectedConnection(const std::string& chain, const std::string& other) const;
   absl::Status OpenChannels();
   absl::Status EndAll();
   absl::Status BeginAll(uint64_t seconds);
   Node& node(const std::string& id);
   const Node& node(const std::string& id) const;
   // Runs `fn` atomically on `chain` and books its supply change as slashing.
-  absl::Status Misbehave(const std::string& chain,
-                         const std::function<absl::Status(const Context&)>& fn);
+  absl::Status Misbehave(const std::string& chain, const std::function<absl::Status()>& fn);
   absl::Status CheckChain(Node& n);
   absl::Status CheckLink(const LinkSpec& link);
   absl::StatusOr<bool> LinkQuiet(const LinkSpec& link);
