@@ -226,6 +226,28 @@ absl::StatusOr<bool> Relayer::RelayRound(RelayStats& stats) {
   return progress;
 }
 
+absl::StatusOr<RelayStats> Relayer::RelayInto(Side s) {
+  RelayStats stats;
+  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> pending, PendingPackets());
+  for (const InFlight& p : pending) {
+    MESH_ASSIGN_OR_RETURN(Action action, Classify(p));
+    if (action == Action::kDeliver && p.from != s) {
+      MESH_RETURN_IF_ERROR(RelayPacket(p).status());
+      ++stats.received;
+    } else if (action == Action::kTimeout && p.from == s) {
+      MESH_RETURN_IF_ERROR(TimeOut(p).status());
+      ++stats.timed_out;
+    }
+  }
+  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> acks, PendingAcks());
+  for (const InFlight& p : acks) {
+    if (p.from != s) continue;
+    MESH_RETURN_IF_ERROR(RelayAck(p).status());
+    ++stats.acknowledged;
+  }
+  return stats;
+}
+
 absl::StatusOr<RelayStats> Relayer::RelayAll() {
   RelayStats stats;
   for (int round = 0; round < kMaxRounds; ++round) {

@@ -108,6 +108,14 @@ class Relayer {
   // ORDERED channel cannot take yet are left pending.
   absl::StatusOr<RelayStats> RelayAll();
 
+  // Everything that writes only on side `s`, as one relayer transaction
+  // into that chain's open block while the other chain's state is only read
+  // (committed): every pending packet addressed to `s`, every due timeout
+  // of a packet `s` sent, every pending ack of a packet `s` sent. One pass;
+  // what the callbacks send goes out at the end of the block and is relayed
+  // by the next call. The other side needs no open block.
+  absl::StatusOr<RelayStats> RelayInto(Side s);
+
   // ---- one step at a time (test controls) ----
   // Receives one packet on its destination (no ack relayed).
   absl::StatusOr<RecvResult> RelayPacket(const InFlight& p);

@@ -150,6 +150,13 @@ absl::Status Chain::EndBlock() {
   return RunBlockers(end_blockers_);
 }
 
+absl::Status Chain::AbandonBlock() {
+  if (!block_.has_value()) return absl::FailedPreconditionError("no open block");
+  block_.reset();
+  MESH_RETURN_IF_ERROR(LoadMeta());
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Hash256> Chain::Commit() {
   if (!block_.has_value()) return absl::FailedPreconditionError("no open block");
   WriteBatch batch = block_->pending();

@@ -77,6 +77,9 @@ class Chain {
   // overlay. A rejected tx changes nothing (not even the nonce).
   TxResult DeliverTx(const SignedTx& tx);
   absl::Status EndBlock();
+  // Drops the open block and everything written in it (nothing reached the
+  // durable store). FailedPrecondition when no block is open.
+  absl::Status AbandonBlock();
   // Commits the block; returns the new app hash.
   absl::StatusOr<Hash256> Commit();
 

@@ -311,8 +311,8 @@ struct Outcome {
 // ---- server state -----------------------------------------------------------
 
 struct GrpcServer::Impl {
-  Impl(std::unique_ptr<Chain> c, GrpcServerOptions o)
-      : chain(std::move(c)), options(std::move(o)) {}
+  Impl(std::unique_ptr<Chain> c, Chain* borrowed, GrpcServerOptions o)
+      : owned(std::move(c)), chain(owned ? owned.get() : borrowed), options(std::move(o)) {}
 
   absl::Status Listen();
   grpc::Status Query(const std::function<absl::Status(const Chain&)>& fn);
@@ -330,7 +330,8 @@ struct GrpcServer::Impl {
   // Guarded by mu: the chain and the queue.
   mutable std::mutex mu;
   std::condition_variable delivered;
-  std::unique_ptr<Chain> chain;
+  std::unique_ptr<Chain> owned;  // null when the caller owns the chain
+  Chain* chain;
   std::deque<PendingTx> queue;
   std::map<std::string, uint64_t> queued_per_signer;
   uint64_t next_id = 1;
@@ -538,6 +539,14 @@ absl::Status GrpcServer::Impl::FinishBlock(Hash256* app_hash) {
 absl::StatusOr<ProducedBlock> GrpcServer::Impl::Produce(uint64_t time_ns) {
   std::lock_guard<std::mutex> lock(mu);
   MESH_RETURN_IF_ERROR(chain->BeginBlock(time_ns));
+  if (options.in_block) {
+    absl::Status s = options.in_block(*chain);
+    if (!s.ok()) {
+      // Nothing was dequeued; the open block is abandoned with its writes.
+      MESH_RETURN_IF_ERROR(chain->AbandonBlock());
+      return s;
+    }
+  }
   std::deque<PendingTx> batch;
   batch.swap(queue);
   queued_per_signer.clear();
@@ -580,7 +589,16 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(std::unique_ptr<Ch
                                                               GrpcServerOptions options) {
   if (chain == nullptr) return absl::InvalidArgumentError("no chain");
   if (chain->block_open()) return absl::InvalidArgumentError("the chain has an open block");
-  auto impl = std::make_unique<Impl>(std::move(chain), std::move(options));
+  auto impl = std::make_unique<Impl>(std::move(chain), nullptr, std::move(options));
+  MESH_RETURN_IF_ERROR(impl->Listen());
+  return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
+}
+
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(Chain* chain,
+                                                              GrpcServerOptions options) {
+  if (chain == nullptr) return absl::InvalidArgumentError("no chain");
+  if (chain->block_open()) return absl::InvalidArgumentError("the chain has an open block");
+  auto impl = std::make_unique<Impl>(nullptr, chain, std::move(options));
   MESH_RETURN_IF_ERROR(impl->Listen());
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
 }

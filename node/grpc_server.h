@@ -45,6 +45,11 @@ struct GrpcServerOptions {
   bool enable_reflection = true;
   // BroadcastTx answers code 14 (unavailable) once this many txs wait.
   size_t max_pending_txs = 10000;
+  // Runs inside ProduceBlock right after BeginBlock, before the queued txs,
+  // under the server's lock: the application's consensus inputs (last
+  // commit votes, evidence) and relayer messages into this chain. An error
+  // fails the block like an EndBlock error.
+  std::function<absl::Status(Chain&)> in_block;
 };
 
 // One tx delivered by ProduceBlock.
@@ -65,6 +70,11 @@ class GrpcServer {
   // block. Unavailable if the address cannot be bound; InvalidArgument for a
   // null chain or an open block.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(std::unique_ptr<Chain> chain,
+                                                           GrpcServerOptions options = {});
+  // The same over a chain owned by the caller (e.g. by an application).
+  // REQUIRES: `chain` outlives the server and is used only through it
+  // (ProduceBlock, WithChain) while the server runs.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(Chain* chain,
                                                            GrpcServerOptions options = {});
   // Shuts down (see Shutdown).
   ~GrpcServer();

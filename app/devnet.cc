@@ -1,0 +1,259 @@
+#include "app/devnet.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/crypto.h"
+#include "core/status.h"
+#include "mesh/app/consumer_app.h"
+#include "mesh/app/provider_app.h"
+#include "node/grpc_server.h"
+
+namespace mesh::app {
+namespace {
+
+constexpr uint64_t kDemoFunds = 1000000000000ULL;  // 10^12 of the chain's denom
+constexpr uint64_t kValidatorBond = 10000000000ULL;
+
+std::string PrefixOf(const std::string& chain_id) {
+  // bech32 prefixes are lower case letters/digits; chain ids of the devnet
+  // ("chaina", ...) qualify as they are.
+  std::string p;
+  for (char c : chain_id) {
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) p += c;
+  }
+  return p.empty() ? "mesh" : p;
+}
+
+}  // namespace
+
+ConnectionId Devnet::ConnectionFor(std::vector<std::string> ids, const std::string& chain,
+                                   const std::string& other) {
+  std::sort(ids.begin(), ids.end());
+  int index = 0;
+  for (size_t a = 0; a < ids.size(); ++a) {
+    for (size_t b = a + 1; b < ids.size(); ++b) {
+      const bool mine = ids[a] == chain || ids[b] == chain;
+      if (!mine) continue;
+      if (ids[a] == other || ids[b] == other) return ConnectionId(absl::StrCat("connection-", index));
+      ++index;
+    }
+  }
+  return ConnectionId("");
+}
+
+std::vector<DemoKey> Devnet::DemoKeys(const std::string& chain_id, const std::string& prefix) {
+  std::vector<DemoKey> out;
+  for (const char* name : {"alice", "bob", "carol", "gov", "oracle", "val0", "val1", "val2"}) {
+    const std::string seed = chain_id + "/" + name;
+    out.push_back(DemoKey{name, seed,
+                          AccountAddress(AccountAddressOf(prefix,
+                                                          PrivateKey::FromSeed(seed).PublicKey()))});
+  }
+  return out;
+}
+
+GenesisDoc Devnet::MeshGenesis(const std::vector<std::string>& chain_ids,
+                               const std::string& chain_id, uint64_t genesis_time_ns) {
+  GenesisDoc g;
+  g.chain_id = chain_id;
+  g.bech32_prefix = PrefixOf(chain_id);
+  g.genesis_time_ns = genesis_time_ns;
+  g.denom = Denom("u" + g.bech32_prefix);
+  g.staking.unbonding_time_s = 3600;
+  g.staking.downtime_jail_duration_s = 60;
+  std::map<std::string, AccountAddress> keys;
+  for (const DemoKey& k : DemoKeys(chain_id, g.bech32_prefix)) keys.emplace(k.name, k.address);
+  for (const char* name : {"alice", "bob", "carol", "gov", "oracle"}) {
+    g.accounts.push_back({keys.at(name), Amount(kDemoFunds)});
+  }
+  for (const char* name : {"val0", "val1", "val2"}) {
+    g.validators.push_back({keys.at(name), Amount(kValidatorBond), Dec::FromRaw(Dec::kOne / 10), ""});
+  }
+  ProviderRole provider;
+  ConsumerRole consumer;
+  consumer.authority = keys.at("gov");
+  for (const std::string& other : chain_ids) {
+    if (other == chain_id) continue;
+    const std::string other_denom = "u" + PrefixOf(other);
+    const ConnectionId conn = ConnectionFor(chain_ids, chain_id, other);
+    provider.consumers.push_back({other, conn, Denom(other_denom), 3600});
+    consumer.providers.push_back({other, conn, Denom(other_denom), Dec::One(),
+                                  Dec::FromRaw(Dec::kOne / 10), keys.at("oracle"),
+                                  100ULL * 365 * 86400, 50, Amount(kDemoFunds)});
+  }
+  if (!provider.consumers.empty()) g.provider = std::move(provider);
+  if (!consumer.providers.empty()) g.consumer = std::move(consumer);
+  return g;
+}
+
+Devnet::~Devnet() {
+  StopServing();
+  relayers_.clear();  // they reference the hosts
+}
+
+absl::StatusOr<std::unique_ptr<Devnet>> Devnet::Open(
+    std::vector<GenesisDoc> genesis, std::vector<std::unique_ptr<DurableStore>> stores) {
+  if (genesis.size() != stores.size() || genesis.empty()) {
+    return absl::InvalidArgumentError("devnet: one store per genesis document, at least one");
+  }
+  std::unique_ptr<Devnet> net(new Devnet());
+  for (size_t i = 0; i < genesis.size(); ++i) {
+    const std::string id = genesis[i].chain_id;
+    MESH_ASSIGN_OR_RETURN(std::unique_ptr<Application> app,
+                          Application::Open(std::move(genesis[i]), std::move(stores[i])));
+    if (!net->apps_.emplace(id, std::move(app)).second) {
+      return absl::InvalidArgumentError("devnet: duplicate chain id " + id);
+    }
+  }
+  for (auto a = net->apps_.begin(); a != net->apps_.end(); ++a) {
+    for (auto b = std::next(a); b != net->apps_.end(); ++b) {
+      Application* na = a->second.get();
+      Application* nb = b->second.get();
+      net->relayers_[{a->first, b->first}] = std::make_unique<ibc::Relayer>(
+          ibc::Endpoint{&na->host(), [na] { return na->QueryContext(); }},
+          ibc::Endpoint{&nb->host(), [nb] { return nb->QueryContext(); }});
+    }
+  }
+  for (auto& [id, app] : net->apps_) MESH_RETURN_IF_ERROR(app->InitChain());
+  MESH_RETURN_IF_ERROR(net->OpenChannels());
+  return net;
+}
+
+std::vector<std::string> Devnet::chain_ids() const {
+  std::vector<std::string> out;
+  for (const auto& [id, app] : apps_) out.push_back(id);
+  return out;
+}
+
+Application& Devnet::app(const std::string& id) { return *apps_.at(id); }
+
+ibc::Relayer& Devnet::relayer(const std::string& a, const std::string& b) {
+  return *relayers_.at(a < b ? std::make_pair(a, b) : std::make_pair(b, a));
+}
+
+// The handshake needs both ends' blocks open at once: one block on every
+// chain, once, at first start (the channels are state, kept on restart).
+absl::Status Devnet::OpenChannels() {
+  std::vector<std::pair<std::string, std::string>> todo;  // (consumer, provider)
+  for (auto& [id, app] : apps_) {
+    if (!app->is_consumer()) continue;
+    for (const ProviderLink& l : app->genesis().consumer->providers) {
+      if (!apps_.contains(l.provider)) continue;
+      MESH_ASSIGN_OR_RETURN(std::optional<ChannelId> ch,
+                            ConsumerApp::ChannelOf(app->QueryContext(),
+                                                   consumer::ProviderId(l.provider)));
+      if (!ch.has_value()) todo.emplace_back(id, l.provider);
+    }
+  }
+  if (todo.empty()) return absl::OkStatus();
+  for (auto& [id, app] : apps_) {
+    BlockRequest req;
+    req.time_ns = app->chain().time_ns() + kNanosPerSecond;
+    MESH_ASSIGN_OR_RETURN(req.decided_last_commit, app->AllSignedVotes());
+    MESH_RETURN_IF_ERROR(app->BeginBlock(req));
+  }
+  for (const auto& [consumer_id, provider_id] : todo) {
+    ibc::Relayer& r = relayer(consumer_id, provider_id);
+    const ibc::Side side = consumer_id < provider_id ? ibc::Side::kA : ibc::Side::kB;
+    absl::StatusOr<ibc::ChannelPair> ch = r.OpenChannel(
+        side, PortId(kConsumerPort), PortId(kProviderPort), ibc::Order::kUnordered, "");
+    if (!ch.ok()) {
+      return absl::Status(ch.status().code(), absl::StrCat("opening ", provider_id, " -> ",
+                                                           consumer_id, ": ", ch.status().message()));
+    }
+  }
+  for (auto& [id, app] : apps_) {
+    MESH_RETURN_IF_ERROR(app->EndBlock().status());
+    MESH_RETURN_IF_ERROR(app->Commit().status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Devnet::RelayInto(const std::string& chain_id) {
+  for (auto& [pair, r] : relayers_) {
+    if (pair.first != chain_id && pair.second != chain_id) continue;
+    const ibc::Side side = pair.first == chain_id ? ibc::Side::kA : ibc::Side::kB;
+    absl::StatusOr<ibc::RelayStats> s = r->RelayInto(side);
+    if (!s.ok()) {
+      return absl::Status(s.status().code(), absl::StrCat("relaying into ", chain_id, ": ",
+                                                          s.status().message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Devnet::ProduceBlock(const std::string& id, uint64_t time_ns) {
+  Application& a = *apps_.at(id);
+  BlockRequest req;
+  req.time_ns = time_ns;
+  auto in_block = [&]() -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(req.decided_last_commit, a.AllSignedVotes());
+    MESH_RETURN_IF_ERROR(a.ApplyConsensusInputs(req));
+    return RelayInto(id);
+  };
+  auto server = servers_.find(id);
+  if (server != servers_.end()) return server->second->ProduceBlock(time_ns).status();
+  MESH_RETURN_IF_ERROR(a.chain().BeginBlock(time_ns));
+  MESH_RETURN_IF_ERROR(in_block());
+  std::vector<node::SignedTx> txs;
+  txs.swap(queued_[id]);
+  std::vector<node::TxResult>& results = results_[id];
+  results.clear();
+  for (const node::SignedTx& tx : txs) results.push_back(a.DeliverTx(tx));
+  MESH_RETURN_IF_ERROR(a.EndBlock().status());
+  return a.Commit().status();
+}
+
+absl::Status Devnet::ProduceRound(uint64_t block_seconds) {
+  for (auto& [id, app] : apps_) {
+    MESH_RETURN_IF_ERROR(ProduceBlock(id, app->chain().time_ns() + block_seconds * kNanosPerSecond));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> Devnet::Serve(const std::string& host, int base_port) {
+  std::vector<std::string> out;
+  int i = 0;
+  for (auto& [id, app] : apps_) {
+    node::GrpcServerOptions opts;
+    opts.address = absl::StrCat(host, ":", base_port == 0 ? 0 : base_port + i);
+    Application* a = app.get();
+    const std::string chain_id = id;
+    opts.in_block = [this, a, chain_id](node::Chain&) -> absl::Status {
+      BlockRequest req;
+      req.time_ns = a->chain().time_ns();
+      MESH_ASSIGN_OR_RETURN(req.decided_last_commit, a->AllSignedVotes());
+      MESH_RETURN_IF_ERROR(a->ApplyConsensusInputs(req));
+      return RelayInto(chain_id);
+    };
+    MESH_ASSIGN_OR_RETURN(std::unique_ptr<node::GrpcServer> s,
+                          node::GrpcServer::Start(&app->chain(), std::move(opts)));
+    out.push_back(s->address());
+    servers_[id] = std::move(s);
+    ++i;
+  }
+  return out;
+}
+
+void Devnet::Queue(const std::string& chain_id, node::SignedTx tx) {
+  queued_[chain_id].push_back(std::move(tx));
+}
+
+void Devnet::StopServing() {
+  for (auto& [id, s] : servers_) s->Shutdown();
+  servers_.clear();
+}
+
+absl::StatusOr<size_t> Devnet::InFlight() const {
+  size_t n = 0;
+  for (const auto& [pair, r] : relayers_) {
+    MESH_ASSIGN_OR_RETURN(std::vector<ibc::InFlight> p, r->PendingPackets());
+    MESH_ASSIGN_OR_RETURN(std::vector<ibc::InFlight> acks, r->PendingAcks());
+    n += p.size() + acks.size();
+  }
+  return n;
+}
+
+}  // namespace mesh::app
