@@ -81,8 +81,53 @@ bool Application::initialized() const { return chain_->height() > 0 || chain_->t
 
 absl::Status Application::InitChain() {
   if (initialized()) return absl::OkStatus();
+  if (genesis_.state.has_value()) return RestoreState(*genesis_.state);
   return chain_->InitGenesis(genesis_.genesis_time_ns,
                              [this](const Context& ctx) { return Genesis(ctx); });
+}
+
+absl::StatusOr<Json> Application::ExportState() const {
+  if (chain_->block_open()) return absl::FailedPreconditionError("export: a block is open");
+  Json entries = Json::Array();
+  auto it = chain_->durable()->Scan("", "");
+  for (; it->Valid(); it->Next()) {
+    Json e = Json::Array();
+    e.Push(Json::Str(ToHex(it->key())));
+    e.Push(Json::Str(ToHex(it->value())));
+    entries.Push(std::move(e));
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  Json state = Json::Object();
+  state.Add("height", Json::Str(absl::StrCat(chain_->height())));
+  state.Add("time_ns", Json::Str(absl::StrCat(chain_->time_ns())));
+  state.Add("app_hash", Json::Str(ToHex(chain_->app_hash())));
+  state.Add("entries", std::move(entries));
+  return state;
+}
+
+absl::Status Application::RestoreState(const Json& state) {
+  const Json* entries = state.Find("entries");
+  if (entries == nullptr) return absl::InvalidArgumentError("genesis state: missing entries");
+  MESH_ASSIGN_OR_RETURN(const std::vector<Json>* items, entries->AsArray());
+  WriteBatch batch;
+  for (const Json& e : *items) {
+    MESH_ASSIGN_OR_RETURN(const std::vector<Json>* kv, e.AsArray());
+    if (kv->size() != 2) return absl::InvalidArgumentError("genesis state: entry is not [key, value]");
+    MESH_ASSIGN_OR_RETURN(std::string k, (*kv)[0].AsString());
+    MESH_ASSIGN_OR_RETURN(std::string v, (*kv)[1].AsString());
+    MESH_ASSIGN_OR_RETURN(std::string key, FromHex(k));
+    MESH_ASSIGN_OR_RETURN(std::string value, FromHex(v));
+    batch.Put(key, value);
+  }
+  MESH_RETURN_IF_ERROR(chain_->Restore(batch));
+  // The restored meta must be the one the export announced.
+  const Json* hash = state.Find("app_hash");
+  if (hash == nullptr) return absl::InvalidArgumentError("genesis state: missing app_hash");
+  MESH_ASSIGN_OR_RETURN(std::string hex, hash->AsString());
+  if (hex != ToHex(chain_->app_hash())) {
+    return absl::DataLossError("genesis state: the entries do not hold the announced app hash");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Application::Genesis(const Context& ctx) {

@@ -97,6 +97,9 @@ class Application {
   absl::Status InitChain();
   bool initialized() const;
 
+  // The whole committed state as GenesisDoc::state (see there).
+  absl::StatusOr<Json> ExportState() const;
+
   // ---- blocks ----
   absl::Status BeginBlock(const BlockRequest& req);
   // The consensus inputs of BeginBlock alone, inside an already open block
@@ -139,6 +142,7 @@ class Application {
   Application(GenesisDoc genesis, std::unique_ptr<node::Chain> chain);
   absl::Status Install();
   absl::Status Genesis(const Context& ctx);
+  absl::Status RestoreState(const Json& state);
   absl::Status GenesisProvider(const Context& ctx);
   absl::Status GenesisConsumer(const Context& ctx);
   absl::Status ApplyVotes(const Context& ctx, const std::vector<VoteInfo>& votes);

@@ -289,6 +289,12 @@ absl::StatusOr<GenesisDoc> GenesisDoc::FromJson(const Json& json) {
   if (const Json* c = f.Optional("consumer"); c != nullptr) {
     MESH_ASSIGN_OR_RETURN(g.consumer, ConsumerRoleOf(*c));
   }
+  if (const Json* st = f.Optional("state"); st != nullptr) {
+    if (st->kind() != Json::Kind::kObject) {
+      return f.FieldError("state", absl::InvalidArgumentError("must be an object"));
+    }
+    g.state = *st;
+  }
   MESH_RETURN_IF_ERROR(f.Finish());
   MESH_RETURN_IF_ERROR(g.Validate());
   return g;
@@ -330,6 +336,7 @@ Json GenesisDoc::ToJson() const {
   j.Add("validators", std::move(vals));
   if (provider.has_value()) j.Add("provider", ProviderJson(*provider));
   if (consumer.has_value()) j.Add("consumer", ConsumerJson(*consumer));
+  if (state.has_value()) j.Add("state", *state);
   return j;
 }
 

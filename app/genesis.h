@@ -95,6 +95,12 @@ struct GenesisDoc {
   std::vector<GenesisValidator> validators;
   std::optional<ProviderRole> provider;   // present iff the chain provides to some chain
   std::optional<ConsumerRole> consumer;   // present iff the chain consumes from some chain
+  // An exported chain (meshd export): {"height","time_ns","app_hash",
+  // "entries":[[hex key, hex value], ...]} — every key of the store in
+  // order. When present, InitChain restores it instead of writing genesis
+  // state, so export → init → export is byte-identical and the chain goes
+  // on from the exported block with the same app hash.
+  std::optional<Json> state;
 
   // Strict: unknown keys, missing required keys and bad numbers are
   // InvalidArgument naming the field.

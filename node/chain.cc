@@ -150,6 +150,16 @@ absl::Status Chain::EndBlock() {
   return RunBlockers(end_blockers_);
 }
 
+absl::Status Chain::Restore(const WriteBatch& batch) {
+  if (block_.has_value()) return absl::FailedPreconditionError("a block is open");
+  auto it = store_->Scan("", "");
+  if (it->Valid()) return absl::FailedPreconditionError("restore needs an empty store");
+  MESH_RETURN_IF_ERROR(it->status());
+  it.reset();
+  MESH_RETURN_IF_ERROR(store_->Write(batch));
+  return LoadMeta();
+}
+
 absl::Status Chain::AbandonBlock() {
   if (!block_.has_value()) return absl::FailedPreconditionError("no open block");
   block_.reset();

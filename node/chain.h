@@ -68,6 +68,11 @@ class Chain {
   void AddBeginBlocker(Blocker b) { begin_blockers_.push_back(std::move(b)); }
   void AddEndBlocker(Blocker b) { end_blockers_.push_back(std::move(b)); }
 
+  // Restores an exported store: writes `batch` (every key, the chain meta
+  // included) in one atomic write and resumes from the meta it holds.
+  // FailedPrecondition unless the store is empty and no block is open.
+  absl::Status Restore(const WriteBatch& batch);
+
   // Genesis: runs `init` at height 0 in one overlay and commits it.
   absl::Status InitGenesis(uint64_t genesis_time_ns, const Blocker& init);
 
