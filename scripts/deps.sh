@@ -13,6 +13,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libbenchmark-dev
   librapidcheck-dev
+  libgoogle-glog-dev
+  libssl-dev
 )
 
 missing=()
