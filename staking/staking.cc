@@ -103,12 +103,13 @@ absl::Status CheckPools(const Context& ctx, const Params& p, const std::vector<V
   return absl::OkStatus();
 }
 
-// Every non-jailed validator has exactly its power-index key.
+// Every Indexed validator (neither jailed nor tombstoned) has exactly its
+// power-index key.
 absl::Status CheckPowerIndex(const Context& ctx, const Params& p,
                              const std::vector<Validator>& vals) {
   size_t expected = 0;
   for (const Validator& v : vals) {
-    if (v.jailed) continue;
+    if (!internal::Indexed(v)) continue;
     ++expected;
     std::string key =
         internal::PowerIndexKey(v.PotentialPower(p.power_reduction), v.operator_address);
@@ -243,6 +244,13 @@ absl::Status Staking::CheckInvariants(const Context& ctx) {
   MESH_RETURN_IF_ERROR(CheckPools(ctx, p, vals));
   MESH_RETURN_IF_ERROR(CheckPowerIndex(ctx, p, vals));
   for (const Validator& v : vals) {
+    MESH_ASSIGN_OR_RETURN(uint64_t recorded,
+                          PowerAtHeight(ctx, v.operator_address, ctx.height() + 1));
+    if (recorded != v.ConsensusPower(p.power_reduction)) {
+      return Broken("power history of " + v.operator_address.value() + " says " +
+                    std::to_string(recorded) + ", consensus power is " +
+                    std::to_string(v.ConsensusPower(p.power_reduction)));
+    }
     if (v.delegator_shares.IsZero() && !v.tokens.IsZero()) {
       return Broken("validator " + v.operator_address.value() + " has tokens but no shares");
     }
