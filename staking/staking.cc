@@ -222,6 +222,38 @@ absl::StatusOr<std::vector<Redelegation>> Staking::DelegatorRedelegations(
   return LoadAll<Redelegation>(ctx, Encoder(internal::kRedPrefix).Str(delegator.value()).Take());
 }
 
+absl::StatusOr<std::vector<UnbondingDelegation>> Staking::ValidatorUnbondingDelegations(
+    const Context& ctx, const ValidatorAddress& val) {
+  std::string prefix = Encoder(internal::kUbdByValPrefix).Str(val.value()).Take();
+  MESH_ASSIGN_OR_RETURN(auto kvs, CollectPrefix(ctx.store(), prefix));
+  std::vector<UnbondingDelegation> out;
+  for (const KeyValue& kv : kvs) {
+    Decoder k(std::string_view(kv.key).substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(std::string del, k.Str());
+    MESH_ASSIGN_OR_RETURN(auto ubd, internal::FindUbd(ctx, AccountAddress(del), val));
+    if (!ubd.has_value()) return absl::InternalError("staking: dangling ubd index");
+    out.push_back(*std::move(ubd));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Redelegation>> Staking::RedelegationsFrom(const Context& ctx,
+                                                                     const ValidatorAddress& src) {
+  std::string prefix = Encoder(internal::kRedBySrcPrefix).Str(src.value()).Take();
+  MESH_ASSIGN_OR_RETURN(auto kvs, CollectPrefix(ctx.store(), prefix));
+  std::vector<Redelegation> out;
+  for (const KeyValue& kv : kvs) {
+    Decoder k(std::string_view(kv.key).substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(std::string del, k.Str());
+    MESH_ASSIGN_OR_RETURN(std::string dst, k.Str());
+    MESH_ASSIGN_OR_RETURN(auto red,
+                          internal::FindRed(ctx, AccountAddress(del), src, ValidatorAddress(dst)));
+    if (!red.has_value()) return absl::InternalError("staking: dangling redelegation index");
+    out.push_back(*std::move(red));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<ValidatorEvent>> Staking::DrainEvents(const Context& ctx) {
   return internal::Atomically(
       ctx, [&](const Context& c) -> absl::StatusOr<std::vector<ValidatorEvent>> {

@@ -286,6 +286,14 @@ class Staking {
       const Context& ctx, const AccountAddress& delegator);
   static absl::StatusOr<std::vector<Redelegation>> DelegatorRedelegations(
       const Context& ctx, const AccountAddress& delegator);
+  // Unbonding delegations from `val`, ordered by delegator (SDK
+  // GetUnbondingDelegationsFromValidator).
+  static absl::StatusOr<std::vector<UnbondingDelegation>> ValidatorUnbondingDelegations(
+      const Context& ctx, const ValidatorAddress& val);
+  // Redelegations whose source is `src`, ordered by (delegator, dst) (SDK
+  // GetRedelegationsFromSrcValidator).
+  static absl::StatusOr<std::vector<Redelegation>> RedelegationsFrom(const Context& ctx,
+                                                                     const ValidatorAddress& src);
 
   // Validator events recorded since the last drain, in the order they
   // happened; clears them.

@@ -8,6 +8,7 @@
 #include "core/kv.h"
 #include "core/rocksdb_store.h"
 #include "core/status.h"
+#include "mesh/app/native_slashing.h"
 #include "mesh/app/node_module.h"
 #include "mesh/consumer/consumer.h"
 #include "mesh/consumer/outbox.h"
@@ -492,28 +493,18 @@ absl::Status Network::Tombstone(const std::string& chain, const std::string& val
 absl::Status Network::DoubleSign(const std::string& chain, const std::string& validator,
                                  uint64_t infraction_height) {
   const ValidatorAddress v = Valoper(chain, validator);
-  const bool local = !node(chain).provides.empty() && node(chain).spec.local_staking;
   return Misbehave(chain, [&](const Context& c) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(staking::Validator val, Validator(chain, validator));
-    MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(c));
-    MESH_RETURN_IF_ERROR(Staking::HandleDoubleSign(
-        c, v, static_cast<int64_t>(infraction_height), val.PotentialPower(params.power_reduction)));
-    if (!local) return absl::OkStatus();
-    return provider::LocalStaking::Jailing(c, {}, {v});
+    MESH_ASSIGN_OR_RETURN(uint64_t power, Staking::PowerAtHeight(c, v, infraction_height));
+    return app::HandleNativeDoubleSign(c, v, static_cast<int64_t>(infraction_height), power);
   });
 }
 
 absl::Status Network::Downtime(const std::string& chain, const std::string& validator,
                                uint64_t infraction_height) {
   const ValidatorAddress v = Valoper(chain, validator);
-  const bool local = !node(chain).provides.empty() && node(chain).spec.local_staking;
   return Misbehave(chain, [&](const Context& c) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(staking::Validator val, Validator(chain, validator));
-    MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(c));
-    MESH_RETURN_IF_ERROR(Staking::HandleDowntime(
-        c, v, static_cast<int64_t>(infraction_height), val.PotentialPower(params.power_reduction)));
-    if (!local) return absl::OkStatus();
-    return provider::LocalStaking::Jailing(c, {v}, {});
+    MESH_ASSIGN_OR_RETURN(uint64_t power, Staking::PowerAtHeight(c, v, infraction_height));
+    return app::HandleNativeDowntime(c, v, static_cast<int64_t>(infraction_height), power);
   });
 }
 
