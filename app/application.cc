@@ -7,6 +7,7 @@
 #include "core/crypto.h"
 #include "core/status.h"
 #include "mesh/app/consumer_app.h"
+#include "mesh/app/native_slashing.h"
 #include "mesh/app/node_module.h"
 #include "mesh/app/provider_app.h"
 #include "mesh/consumer/consumer.h"
@@ -270,17 +271,13 @@ absl::Status Application::HandleDowntime(const ValidatorAddress& v, int64_t infr
 
 absl::Status Application::NativeDoubleSign(const Context& ctx, const ValidatorAddress& v,
                                            int64_t infraction_height, uint64_t power) {
-  MESH_RETURN_IF_ERROR(Staking::HandleDoubleSign(ctx, v, infraction_height, power));
-  if (!is_provider() || !genesis_.provider->local_staking) return absl::OkStatus();
-  return provider::LocalStaking::Jailing(ctx, {}, {v});
+  return HandleNativeDoubleSign(ctx, v, infraction_height, power);
 }
 
 absl::Status Application::NativeDowntime(const Context& ctx, const ValidatorAddress& v,
                                          int64_t infraction_height, uint64_t power) {
-  MESH_RETURN_IF_ERROR(Staking::HandleDowntime(ctx, v, infraction_height, power));
-  MESH_RETURN_IF_ERROR(Liveness::Reset(ctx, v));
-  if (!is_provider() || !genesis_.provider->local_staking) return absl::OkStatus();
-  return provider::LocalStaking::Jailing(ctx, {v}, {});
+  MESH_RETURN_IF_ERROR(HandleNativeDowntime(ctx, v, infraction_height, power));
+  return Liveness::Reset(ctx, v);
 }
 
 // ---------------------------------------------------------------- identities

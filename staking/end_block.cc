@@ -50,8 +50,9 @@ absl::Status BeginUnbondingValidator(const Context& ctx, const Params& p, Valida
   return EmitSimple(ctx, ValidatorEvent::Kind::kBeginUnbonding, v.operator_address);
 }
 
-// The top max_validators non-jailed validators with power > 0, in power
-// index order (power desc, then operator address asc).
+// The top max_validators Indexed (neither jailed nor tombstoned) validators
+// with power > 0, in power index order (power desc, then operator address
+// asc).
 absl::StatusOr<std::vector<ValidatorAddress>> SelectActiveSet(const Context& ctx, const Params& p) {
   std::vector<ValidatorAddress> out;
   std::string prefix(1, static_cast<char>(kPowerIndexPrefix));
@@ -179,6 +180,7 @@ absl::StatusOr<std::vector<ValidatorUpdate>> Staking::EndBlock(const Context& ct
         MESH_RETURN_IF_ERROR(internal::ApplySetUpdates(c, p, updates));
         MESH_RETURN_IF_ERROR(internal::UnbondMatureValidators(c));
         MESH_RETURN_IF_ERROR(internal::DequeueMature(c, p));
+        MESH_RETURN_IF_ERROR(internal::PrunePowerHistory(c));
         return updates;
       });
 }

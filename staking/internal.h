@@ -49,6 +49,8 @@ inline constexpr uint8_t kHistoricalRewardsPrefix = 0x32;
 inline constexpr uint8_t kStartingInfoPrefix = 0x33;
 inline constexpr uint8_t kSlashEventPrefix = 0x34;
 inline constexpr uint8_t kCommissionPrefix = 0x35;
+inline constexpr uint8_t kPowerHistoryPrefix = 0x36;
+inline constexpr uint8_t kPowerPruneQueuePrefix = 0x37;
 
 // Double-sign jail end: 9999-12-31T23:59:59Z (SDK DoubleSignJailEndTime).
 inline constexpr uint64_t kDoubleSignJailEndNs = 253402300799ULL * kNanosPerSecond;
@@ -72,6 +74,12 @@ std::string RedQueueKey(uint64_t time_ns, const AccountAddress& del, const Valid
                         const ValidatorAddress& dst);
 std::string ValQueueKey(uint64_t time_ns, uint64_t height, const ValidatorAddress& val);
 std::string TombstoneKey(const ValidatorAddress& val);
+// Inverted height, so that a scan from PowerHistoryKey(val, h) finds the
+// latest record effective at or before h first.
+std::string PowerHistoryKey(const ValidatorAddress& val, uint64_t effective_height);
+std::string PowerHistoryPrefix(const ValidatorAddress& val);
+std::string PowerPruneKey(uint64_t prune_time_ns, const ValidatorAddress& val,
+                          uint64_t effective_height);
 
 // Collects the keys (and values) of a prefix before the caller mutates the
 // store (iterators must not outlive a write).
@@ -88,8 +96,11 @@ absl::StatusOr<std::optional<Validator>> FindValidator(const Context& ctx,
                                                        const ValidatorAddress& val);
 // NotFound if absent.
 absl::StatusOr<Validator> MustGetValidator(const Context& ctx, const ValidatorAddress& val);
-// Writes the validator and keeps the power index in step (jailed validators
-// are not indexed).
+// Whether the validator is in the power index (a candidate for the active
+// set): neither jailed nor tombstoned.
+inline bool Indexed(const Validator& v) { return !v.jailed && !v.tombstoned; }
+// Writes the validator and keeps the power index (Indexed validators only)
+// and the power history in step.
 absl::Status PutValidator(const Context& ctx, const Validator& v);
 // Deletes the validator, its index entries and its distribution state.
 absl::Status RemoveValidator(const Context& ctx, const Validator& v);
@@ -150,6 +161,17 @@ absl::StatusOr<Amount> UnbondInternal(const Context& ctx, const Params& p,
                                       const AccountAddress& del, const ValidatorAddress& val,
                                       Dec shares);
 absl::Status JailInternal(const Context& ctx, Validator& v);
+
+// ---- Power history (power_history.cc) ----
+// Records a change of the validator's consensus power made in this block; it
+// takes effect from the next height (the power the validator signs with at
+// height h is the one it had when block h began). Called by PutValidator.
+absl::Status RecordPowerChange(const Context& ctx, const Params& p, const ValidatorAddress& val,
+                               uint64_t power);
+// Schedules the validator's latest record for pruning (validator removed).
+absl::Status RetirePowerHistory(const Context& ctx, const Params& p, const ValidatorAddress& val);
+// Deletes the records superseded (or retired) more than unbonding_time ago.
+absl::Status PrunePowerHistory(const Context& ctx);
 
 // ---- F1 rewards hooks (rewards.cc) ----
 absl::Status InitValidatorRewards(const Context& ctx, const ValidatorAddress& val);

@@ -243,5 +243,22 @@ std::string TombstoneKey(const ValidatorAddress& val) {
   return Encoder(kTombstonePrefix).Str(val.value()).Take();
 }
 
+std::string PowerHistoryKey(const ValidatorAddress& val, uint64_t effective_height) {
+  return Encoder(kPowerHistoryPrefix).Str(val.value()).U64(kU64Max - effective_height).Take();
+}
+
+std::string PowerHistoryPrefix(const ValidatorAddress& val) {
+  return Encoder(kPowerHistoryPrefix).Str(val.value()).Take();
+}
+
+std::string PowerPruneKey(uint64_t prune_time_ns, const ValidatorAddress& val,
+                          uint64_t effective_height) {
+  return Encoder(kPowerPruneQueuePrefix)
+      .U64(prune_time_ns)
+      .Str(val.value())
+      .U64(effective_height)
+      .Take();
+}
+
 }  // namespace internal
 }  // namespace mesh::staking

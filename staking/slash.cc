@@ -236,6 +236,10 @@ absl::Status Staking::Tombstone(const Context& ctx, const ValidatorAddress& val)
   return Atomically(ctx, [&](const Context& c) -> absl::Status {
     MESH_ASSIGN_OR_RETURN(Validator v, internal::MustGetValidator(c, val));
     if (v.tombstoned) return absl::FailedPreconditionError("validator already tombstoned");
+    // Tombstoned implies jailed forever: out of the set at the next EndBlock
+    // and never back (Unjail refuses it, the power index skips it).
+    if (!v.jailed) MESH_RETURN_IF_ERROR(internal::JailInternal(c, v));
+    v.jailed_until_ns = internal::kDoubleSignJailEndNs;
     v.tombstoned = true;
     MESH_RETURN_IF_ERROR(internal::PutValidator(c, v));
     MESH_RETURN_IF_ERROR(c.store().Put(internal::TombstoneKey(val), ""));

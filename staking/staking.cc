@@ -103,12 +103,13 @@ absl::Status CheckPools(const Context& ctx, const Params& p, const std::vector<V
   return absl::OkStatus();
 }
 
-// Every non-jailed validator has exactly its power-index key.
+// Every Indexed validator (neither jailed nor tombstoned) has exactly its
+// power-index key.
 absl::Status CheckPowerIndex(const Context& ctx, const Params& p,
                              const std::vector<Validator>& vals) {
   size_t expected = 0;
   for (const Validator& v : vals) {
-    if (v.jailed) continue;
+    if (!internal::Indexed(v)) continue;
     ++expected;
     std::string key =
         internal::PowerIndexKey(v.PotentialPower(p.power_reduction), v.operator_address);
@@ -221,6 +222,38 @@ absl::StatusOr<std::vector<Redelegation>> Staking::DelegatorRedelegations(
   return LoadAll<Redelegation>(ctx, Encoder(internal::kRedPrefix).Str(delegator.value()).Take());
 }
 
+absl::StatusOr<std::vector<UnbondingDelegation>> Staking::ValidatorUnbondingDelegations(
+    const Context& ctx, const ValidatorAddress& val) {
+  std::string prefix = Encoder(internal::kUbdByValPrefix).Str(val.value()).Take();
+  MESH_ASSIGN_OR_RETURN(auto kvs, CollectPrefix(ctx.store(), prefix));
+  std::vector<UnbondingDelegation> out;
+  for (const KeyValue& kv : kvs) {
+    Decoder k(std::string_view(kv.key).substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(std::string del, k.Str());
+    MESH_ASSIGN_OR_RETURN(auto ubd, internal::FindUbd(ctx, AccountAddress(del), val));
+    if (!ubd.has_value()) return absl::InternalError("staking: dangling ubd index");
+    out.push_back(*std::move(ubd));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Redelegation>> Staking::RedelegationsFrom(const Context& ctx,
+                                                                     const ValidatorAddress& src) {
+  std::string prefix = Encoder(internal::kRedBySrcPrefix).Str(src.value()).Take();
+  MESH_ASSIGN_OR_RETURN(auto kvs, CollectPrefix(ctx.store(), prefix));
+  std::vector<Redelegation> out;
+  for (const KeyValue& kv : kvs) {
+    Decoder k(std::string_view(kv.key).substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(std::string del, k.Str());
+    MESH_ASSIGN_OR_RETURN(std::string dst, k.Str());
+    MESH_ASSIGN_OR_RETURN(auto red,
+                          internal::FindRed(ctx, AccountAddress(del), src, ValidatorAddress(dst)));
+    if (!red.has_value()) return absl::InternalError("staking: dangling redelegation index");
+    out.push_back(*std::move(red));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<ValidatorEvent>> Staking::DrainEvents(const Context& ctx) {
   return internal::Atomically(
       ctx, [&](const Context& c) -> absl::StatusOr<std::vector<ValidatorEvent>> {
@@ -243,6 +276,13 @@ absl::Status Staking::CheckInvariants(const Context& ctx) {
   MESH_RETURN_IF_ERROR(CheckPools(ctx, p, vals));
   MESH_RETURN_IF_ERROR(CheckPowerIndex(ctx, p, vals));
   for (const Validator& v : vals) {
+    MESH_ASSIGN_OR_RETURN(uint64_t recorded,
+                          PowerAtHeight(ctx, v.operator_address, ctx.height() + 1));
+    if (recorded != v.ConsensusPower(p.power_reduction)) {
+      return Broken("power history of " + v.operator_address.value() + " says " +
+                    std::to_string(recorded) + ", consensus power is " +
+                    std::to_string(v.ConsensusPower(p.power_reduction)));
+    }
     if (v.delegator_shares.IsZero() && !v.tokens.IsZero()) {
       return Broken("validator " + v.operator_address.value() + " has tokens but no shares");
     }

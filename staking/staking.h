@@ -217,17 +217,33 @@ class Staking {
   // min_self_delegation, is jailed, is not tombstoned and t >= jailed_until.
   // Emits kUnjailed; the validator rebonds at EndBlock if it ranks.
   static absl::Status Unjail(const Context& ctx, const ValidatorAddress& val);
-  // Permanent: the address can never be used again. Emits kTombstoned.
+  // Permanent: the address can never be used again, and the validator is
+  // jailed forever (jails it first if needed, emitting kJailed): it leaves
+  // the set at the next EndBlock, Unjail refuses it and set selection never
+  // picks it again. FailedPrecondition if already tombstoned. Emits
+  // kTombstoned.
   static absl::Status Tombstone(const Context& ctx, const ValidatorAddress& val);
   // Double-sign: slash double-sign fraction at infraction_height, jail
   // forever, tombstone. Ignored (OK) if already tombstoned or unbonded.
+  // `power` is the validator's consensus power at the infraction, as the
+  // evidence carries it; a caller that only knows the height passes
+  // PowerAtHeight(val, infraction_height).
   static absl::Status HandleDoubleSign(const Context& ctx, const ValidatorAddress& val,
                                        int64_t infraction_height, uint64_t power);
   // Downtime: slash downtime fraction at infraction_height, jail until
   // t + downtime_jail_duration. Ignored (OK) if jailed or unbonded; NotFound
-  // for an unknown validator.
+  // for an unknown validator. `power` as for HandleDoubleSign.
   static absl::Status HandleDowntime(const Context& ctx, const ValidatorAddress& val,
                                      int64_t infraction_height, uint64_t power);
+  // The consensus power `val` signed with at `height`: a change of its
+  // consensus power (tokens while Bonded, or entering / leaving the set) made
+  // in block h takes effect from height h + 1, so at the current height this
+  // is the power the block began with. 0 when it had none (not in the set,
+  // not created yet) or the height is older than the kept history: a record
+  // is kept for one unbonding period after the change that superseded it
+  // (the evidence age limit), the latest one while the validator exists.
+  static absl::StatusOr<uint64_t> PowerAtHeight(const Context& ctx, const ValidatorAddress& val,
+                                                uint64_t height);
 
   // End of block: active-set selection (top max_validators by power, ties by
   // operator address), then matured validators, unbonding and redelegation
@@ -270,6 +286,14 @@ class Staking {
       const Context& ctx, const AccountAddress& delegator);
   static absl::StatusOr<std::vector<Redelegation>> DelegatorRedelegations(
       const Context& ctx, const AccountAddress& delegator);
+  // Unbonding delegations from `val`, ordered by delegator (SDK
+  // GetUnbondingDelegationsFromValidator).
+  static absl::StatusOr<std::vector<UnbondingDelegation>> ValidatorUnbondingDelegations(
+      const Context& ctx, const ValidatorAddress& val);
+  // Redelegations whose source is `src`, ordered by (delegator, dst) (SDK
+  // GetRedelegationsFromSrcValidator).
+  static absl::StatusOr<std::vector<Redelegation>> RedelegationsFrom(const Context& ctx,
+                                                                     const ValidatorAddress& src);
 
   // Validator events recorded since the last drain, in the order they
   // happened; clears them.

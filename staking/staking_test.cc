@@ -515,6 +515,126 @@ TEST_F(StakingTest, TombstonedAddressCannotBeReused) {
             StatusCode::kFailedPrecondition);
 }
 
+// Issue 9: an infraction at a past height is slashed with the power the
+// validator had then. 1,000,000 in the set from h2, 1,000,000 more delegated
+// at h5 (in the set from h6): 10 % for downtime at h2 burns 100,000, not
+// 200,000.
+TEST_F(StakingTest, PastInfractionIsSlashedWithThePowerAtThatHeight) {
+  Params p;
+  p.slash_fraction_downtime = D("0.1");
+  Init(p);
+  ValidatorAddress v = CreateVal("a", kMillion);  // h1
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 1)), 0u);
+  EndBlock();  // bonded at the end of h1: signs from h2
+  EndBlock();
+  EndBlock();
+  EndBlock();
+  ASSERT_EQ(block_.height, 5u);
+  DelegateFunded("alice", v, kMillion);
+  // The current block still began with the old power.
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 5)), 1u);
+  EndBlock();
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 1)), 0u);
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 2)), 1u);
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 5)), 1u);
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 6)), 2u);
+  EXPECT_EQ(Val(v).ConsensusPower(p.power_reduction), 2u);
+  const Amount supply = Supply();
+  Must(Staking::HandleDowntime(ctx(), v, 2, Must(Staking::PowerAtHeight(ctx(), v, 2))));
+  EXPECT_EQ(Val(v).tokens, A(1900000));
+  EXPECT_EQ(Supply(), Must(supply.Sub(A(100000))));
+  // Jailed, it leaves the set at the end of h6: power 0 from h7 on, while
+  // the history of h2..h6 is kept for later evidence.
+  EndBlock();
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 6)), 2u);
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 7)), 0u);
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 2)), 1u);
+  ExpectInvariants();
+}
+
+// A superseded power record is kept for one unbonding period after the
+// change that superseded it, then pruned; the latest record stays.
+TEST_F(StakingTest, PowerHistoryIsPrunedAfterTheUnbondingPeriod) {
+  Params p;
+  p.power_reduction = 1;
+  p.unbonding_time_s = 100;
+  Init(p);
+  ValidatorAddress v = CreateVal("a", 10);  // h1
+  EndBlock(5);                              // h2: power 10
+  DelegateFunded("b", v, 5);                // at t(h2): 15 from h3
+  EndBlock(5);                              // h3
+  EndBlock(90);                             // h4 at t(h2) + 95
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 2)), 10u);
+  EndBlock(5);  // EndBlock(h4) at t(h2) + 95: kept; h5 at t(h2) + 100
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 2)), 10u);
+  EndBlock(5);  // EndBlock(h5) at t(h2) + 100: pruned
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 2)), 0u);
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 3)), 15u);
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 100)), 15u);
+  ExpectInvariants();
+}
+
+// A removed validator's history is dropped one unbonding period later.
+TEST_F(StakingTest, RemovedValidatorPowerHistoryIsPruned) {
+  Params p;
+  p.power_reduction = 1;
+  p.unbonding_time_s = 100;
+  Init(p);
+  ValidatorAddress v = CreateVal("a", 10);
+  EndBlock();
+  Must(Staking::Jail(ctx(), v));
+  EndBlock();  // unbonding: power 0
+  Validator got = Val(v);
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 2)), 10u);
+  Must(Staking::Undelegate(ctx(), AccountAddress("op/a"), v, A(10)));
+  block_.time_ns = got.unbonding_time_ns;
+  EndBlock();  // removed; the record of h2 (superseded at h2) pruned too
+  EXPECT_FALSE(Must(Staking::GetValidator(ctx(), v)).has_value());
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 2)), 0u);
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 3)), 0u);
+  block_.time_ns += 100 * kNanosPerSecond;
+  EndBlock();
+  EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 2)), 0u);
+  const std::string prefix(1, static_cast<char>(internal::kPowerHistoryPrefix));
+  auto it = store_.ScanPrefix(prefix);
+  EXPECT_FALSE(it->Valid());  // nothing left
+  const std::string queue(1, static_cast<char>(internal::kPowerPruneQueuePrefix));
+  auto q = store_.ScanPrefix(queue);
+  EXPECT_FALSE(q->Valid());
+}
+
+// Issue 9: a tombstoned validator is jailed too and never rejoins the set,
+// even with new stake and after the jail time.
+TEST_F(StakingTest, TombstonedValidatorIsJailedAndNeverRejoins) {
+  ValidatorAddress v = CreateVal("a", kMillion);
+  ValidatorAddress w = CreateVal("b", kMillion);
+  EndBlock();
+  Drain();
+  Must(Staking::Tombstone(ctx(), v));
+  Validator got = Val(v);
+  EXPECT_TRUE(got.jailed);
+  EXPECT_TRUE(got.tombstoned);
+  EXPECT_EQ(got.jailed_until_ns, 253402300799ULL * kNanosPerSecond);
+  auto events = Drain();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].kind, Kind::kJailed);
+  EXPECT_EQ(events[1].kind, Kind::kTombstoned);
+  EXPECT_EQ(Staking::Tombstone(ctx(), v).code(), StatusCode::kFailedPrecondition);
+  auto updates = EndBlock();
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].validator, v);
+  EXPECT_EQ(updates[0].power, 0u);
+  DelegateFunded("whale", v, 100 * kMillion);
+  EXPECT_TRUE(EndBlock(3600).empty());
+  EXPECT_EQ(Staking::Unjail(ctx(), v).code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(EndBlock().empty());
+  EXPECT_EQ(Val(v).status, BondStatus::kUnbonding);
+  auto bonded = Must(Staking::BondedValidators(ctx()));
+  ASSERT_EQ(bonded.size(), 1u);
+  EXPECT_EQ(bonded[0].operator_address, w);
+  ExpectInvariants();
+}
+
 TEST_F(StakingTest, DowntimeWhileJailedDoesNotStack) {
   ValidatorAddress v = CreateVal("a", kMillion);
   EndBlock();

@@ -14,7 +14,7 @@ namespace mesh::staking::internal {
 namespace {
 
 absl::Status DeletePowerIndex(const Context& ctx, const Params& p, const Validator& v) {
-  if (v.jailed) return absl::OkStatus();
+  if (!Indexed(v)) return absl::OkStatus();
   return ctx.store().Delete(PowerIndexKey(v.PotentialPower(p.power_reduction), v.operator_address));
 }
 
@@ -51,9 +51,14 @@ absl::Status PutValidator(const Context& ctx, const Validator& v) {
   MESH_ASSIGN_OR_RETURN(Params p, Staking::GetParams(ctx));
   MESH_ASSIGN_OR_RETURN(std::optional<Validator> old, FindValidator(ctx, v.operator_address));
   if (old.has_value()) MESH_RETURN_IF_ERROR(DeletePowerIndex(ctx, p, *old));
-  if (!v.jailed) {
+  if (Indexed(v)) {
     MESH_RETURN_IF_ERROR(ctx.store().Put(
         PowerIndexKey(v.PotentialPower(p.power_reduction), v.operator_address), ""));
+  }
+  const uint64_t old_power = old.has_value() ? old->ConsensusPower(p.power_reduction) : 0;
+  const uint64_t new_power = v.ConsensusPower(p.power_reduction);
+  if (old_power != new_power) {
+    MESH_RETURN_IF_ERROR(RecordPowerChange(ctx, p, v.operator_address, new_power));
   }
   return PutRecord(ctx.store(), ValidatorKey(v.operator_address), v);
 }
@@ -63,6 +68,7 @@ absl::Status RemoveValidator(const Context& ctx, const Validator& v) {
   MESH_RETURN_IF_ERROR(DeletePowerIndex(ctx, p, v));
   MESH_RETURN_IF_ERROR(ctx.store().Delete(LastPowerKey(v.operator_address)));
   MESH_RETURN_IF_ERROR(RemoveValidatorRewards(ctx, v.operator_address));
+  MESH_RETURN_IF_ERROR(RetirePowerHistory(ctx, p, v.operator_address));
   return ctx.store().Delete(ValidatorKey(v.operator_address));
 }
 

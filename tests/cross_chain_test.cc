@@ -20,6 +20,7 @@
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/remote_validators.h"
 #include "mesh/provider/vault.h"
+#include "staking/staking.h"
 #include "tests/harness/network.h"
 
 namespace mesh::harness {
@@ -598,6 +599,74 @@ TEST_F(MeshTest, SlashPropagatesToEveryAffectedConsumer) {
   EXPECT_EQ(Must(net_->BondRequest("stars", "osmo", "bob")), A(900));
   Epoch();
   EXPECT_EQ(Must(net_->VirtualDelegation("stars", "osmo", "bob")), A(900));
+  ASSERT_OK(net_->CheckInvariants());
+}
+
+// Issue 9: a 10 % native double-sign slash on the provider of a validator
+// with 1000 locally staked (power 1,001,000 at the infraction: 100,100
+// burned). The node's hook records the jailing, slashes, and takes from the
+// user exactly what the delegation lost: delegation 900, local lien 900,
+// collateral 900 (the old wiring took floor(900 x ratio) after the slash
+// and left the lien at 910). The tombstoned validator leaves osmo's set for
+// good, and the user's stake on it is released at once.
+TEST_F(MeshTest, NativeDoubleSignSlashesLocalStakersByWhatTheDelegationLost) {
+  NetworkSpec spec = TwoChains();
+  spec.chains[0].staking.slash_fraction_double_sign = D("0.1");
+  spec.chains[0].local_slash_dsign = D("0.1");
+  Start(spec);
+  ASSERT_OK(net_->Bond("osmo", "user", A(1000)));
+  ASSERT_OK(net_->StakeLocal("osmo", "user", "alice", A(1000)));
+  ASSERT_OK(net_->AdvanceBlock());  // signing with the new power from here
+  const ValidatorAddress alice = net_->Valoper("osmo", "alice");
+  const AccountAddress proxy =
+      provider::LocalStaking::ProxyAccount(net_->Address("osmo", "user"));
+  auto delegation = [&] {
+    return Must(staking::Staking::DelegationTokens(net_->ctx("osmo"), proxy, alice));
+  };
+  ASSERT_EQ(delegation(), A(1000));
+  const uint64_t h = net_->chain("osmo").height();
+  ASSERT_EQ(Must(staking::Staking::PowerAtHeight(net_->ctx("osmo"), alice, h)), 1001000u);
+  ASSERT_OK(net_->DoubleSign("osmo", "alice", h));
+  EXPECT_EQ(Must(net_->Validator("osmo", "alice")).tokens, A(900900));
+  EXPECT_EQ(delegation(), A(900));
+  EXPECT_EQ(Lien(LienHolder::Local()).amount.low(), A(900));
+  EXPECT_EQ(Lien(LienHolder::Local()).amount.high(), A(900));
+  EXPECT_EQ(Account().bonded, A(900));
+  EXPECT_EQ(Must(provider::LocalStaking::User(net_->ctx("osmo"), net_->Address("osmo", "user")))
+                .burned,
+            A(0));
+  ASSERT_OK(net_->AdvanceBlock());
+  staking::Validator v = Must(net_->Validator("osmo", "alice"));
+  EXPECT_TRUE(v.jailed);
+  EXPECT_TRUE(v.tombstoned);
+  EXPECT_FALSE(v.IsBonded());
+  EXPECT_FALSE(net_->Unjail("osmo", "alice").ok());
+  // Unstaking from the tombstoned validator is released at once.
+  ASSERT_OK(net_->Tx("osmo", "user", "local/unstake",
+                     absl::StrCat("{\"validator\":\"", alice.value(), "\",\"amount\":\"900\"}")));
+  ASSERT_OK(net_->Tx("osmo", "user", "local/withdraw_unbonded", "{}"));
+  EXPECT_EQ(Account().max_lien.high(), A(0));
+  ASSERT_OK(net_->Unbond("osmo", "user", A(900)));
+  ASSERT_OK(net_->AdvanceBlocks(2));
+  EXPECT_FALSE(Must(net_->Validator("osmo", "alice")).IsBonded());
+  ASSERT_OK(net_->CheckInvariants());
+}
+
+// A slash for an infraction at a past height uses the power at that height
+// (evidence semantics): downtime of osmo's alice at a height before the
+// user's 1000 arrived burns 10 % of 1,000,000 = 100,000 from 1,001,000
+// tokens; the user's delegation falls to floor(1000 x 901,000 / 1,001,000)
+// = 900 and the lien with it.
+TEST_F(MeshTest, NativeDowntimeAtAPastHeightUsesThePowerThen) {
+  Start(TwoChains());
+  const uint64_t before = net_->chain("osmo").height();
+  ASSERT_OK(net_->Bond("osmo", "user", A(1000)));
+  ASSERT_OK(net_->StakeLocal("osmo", "user", "alice", A(1000)));
+  ASSERT_OK(net_->AdvanceBlocks(2));
+  ASSERT_OK(net_->Downtime("osmo", "alice", before));
+  EXPECT_EQ(Must(net_->Validator("osmo", "alice")).tokens, A(901000));
+  EXPECT_EQ(Lien(LienHolder::Local()).amount.high(), A(900));
+  EXPECT_EQ(Account().bonded, A(900));
   ASSERT_OK(net_->CheckInvariants());
 }
 

@@ -39,27 +39,102 @@ absl::StatusOr<LocalUser> LoadExisting(const Context& ctx, const AccountAddress&
   return *u;
 }
 
-// Runs a native staking operation on the user's proxy account and forwards
-// to the user whatever rewards native staking paid out on the way (an SDK
-// delegation change withdraws rewards), so the proxy's liquid balance stays
-// pure principal. `principal_out` is what `op` legitimately took away.
-template <typename Op>
-absl::Status WithRewardSweep(const Context& ctx, const AccountAddress& user, const Denom& denom,
-                             Amount principal_out, Op op) {
+using Balances = std::vector<std::pair<Denom, Amount>>;
+
+// Forwards to the user whatever the proxy holds above `before` (after the
+// principal the operation legitimately moved: `principal_out` left,
+// `principal_in` arrived, in `denom`).
+absl::Status SweepRewards(const Context& ctx, const AccountAddress& user, const Denom& denom,
+                          const Balances& before_list, Amount principal_out, Amount principal_in) {
   const AccountAddress proxy = LocalStaking::ProxyAccount(user);
-  MESH_ASSIGN_OR_RETURN(auto before_list, Bank::Balances(ctx, proxy));
-  MESH_RETURN_IF_ERROR(op());
   std::map<std::string, Amount> before;
   for (const auto& [d, a] : before_list) before[d.value()] = a;
-  MESH_ASSIGN_OR_RETURN(auto after, Bank::Balances(ctx, proxy));
+  MESH_ASSIGN_OR_RETURN(Balances after, Bank::Balances(ctx, proxy));
   for (const auto& [d, a] : after) {
     Amount expected = before[d.value()];
-    if (d == denom) expected = expected.SaturatingSub(principal_out);
+    if (d == denom) {
+      MESH_ASSIGN_OR_RETURN(expected, expected.SaturatingSub(principal_out).Add(principal_in));
+    }
     if (expected < a) {
       MESH_RETURN_IF_ERROR(Bank::Send(ctx, proxy, user, d, a.SaturatingSub(expected)));
     }
   }
   return absl::OkStatus();
+}
+
+// Runs a native staking operation on the user's proxy account and forwards
+// to the user whatever rewards native staking paid out on the way (an SDK
+// delegation change withdraws rewards), so the proxy's liquid balance stays
+// pure principal. `principal_out` is what `op` legitimately took away; `op`
+// returns the principal it paid into the proxy.
+template <typename Op>
+absl::Status WithRewardSweep(const Context& ctx, const AccountAddress& user, const Denom& denom,
+                             Amount principal_out, Op op) {
+  MESH_ASSIGN_OR_RETURN(Balances before, Bank::Balances(ctx, LocalStaking::ProxyAccount(user)));
+  MESH_ASSIGN_OR_RETURN(Amount principal_in, op());
+  return SweepRewards(ctx, user, denom, before, principal_out, principal_in);
+}
+
+// For operations that pay no principal into the proxy.
+absl::StatusOr<Amount> NothingIn(const absl::Status& s) {
+  if (!s.ok()) return s;
+  return Amount();
+}
+
+std::optional<AccountAddress> UserOfProxy(const AccountAddress& delegator) {
+  const std::string_view prefix(kProxyPrefix);
+  const std::string& who = delegator.value();
+  if (who.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+  return AccountAddress(who.substr(prefix.size()));
+}
+
+// Tokens of the proxy's delegations and unbonding entries at `reach`.
+absl::StatusOr<Amount> Held(const Context& ctx, const AccountAddress& proxy,
+                            const std::vector<ValidatorAddress>& reach) {
+  Amount held;
+  for (const ValidatorAddress& v : reach) {
+    MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> val, Staking::GetValidator(ctx, v));
+    if (val.has_value()) {
+      MESH_ASSIGN_OR_RETURN(Amount tokens, Staking::DelegationTokens(ctx, proxy, v));
+      MESH_ASSIGN_OR_RETURN(held, held.Add(tokens));
+    }
+    MESH_ASSIGN_OR_RETURN(auto ubd, Staking::GetUnbondingDelegation(ctx, proxy, v));
+    if (!ubd.has_value()) continue;
+    for (const staking::UnbondingEntry& e : ubd->entries) {
+      MESH_ASSIGN_OR_RETURN(held, held.Add(e.balance));
+    }
+  }
+  return held;
+}
+
+// Every local staker within reach of a slash of `validator`, with the
+// validators to measure: user -> reach (ordered, `validator` included).
+using Reach = std::map<std::string, std::map<std::string, ValidatorAddress>>;
+
+absl::StatusOr<Reach> StakersInReach(const Context& ctx, const ValidatorAddress& validator) {
+  Reach reach;
+  auto add = [&](const AccountAddress& delegator, const ValidatorAddress& v) {
+    std::optional<AccountAddress> user = UserOfProxy(delegator);
+    if (!user.has_value()) return;
+    reach[user->value()].emplace(validator.value(), validator);
+    reach[user->value()].emplace(v.value(), v);
+  };
+  MESH_ASSIGN_OR_RETURN(auto dels, Staking::ValidatorDelegations(ctx, validator));
+  for (const staking::Delegation& d : dels) add(d.delegator, validator);
+  MESH_ASSIGN_OR_RETURN(auto ubds, Staking::ValidatorUnbondingDelegations(ctx, validator));
+  for (const staking::UnbondingDelegation& u : ubds) add(u.delegator, validator);
+  MESH_ASSIGN_OR_RETURN(auto reds, Staking::RedelegationsFrom(ctx, validator));
+  for (const staking::Redelegation& r : reds) add(r.delegator, r.dst);
+  return reach;
+}
+
+// The unstake of a jailed, tombstoned or not bonded validator: undelegates
+// the shares worth `amount` and pays the tokens to the proxy at once.
+absl::StatusOr<bool> UnbondsImmediately(const Context& ctx, const ValidatorAddress& validator) {
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> v,
+                        Staking::GetValidator(ctx, validator));
+  if (!v.has_value()) return false;  // the ordinary path reports it
+  return v->jailed || v->tombstoned || !v->IsBonded();
 }
 
 absl::StatusOr<std::vector<SlashInfo>> SlashesFor(const Context& ctx,
@@ -99,14 +174,18 @@ absl::StatusOr<LocalStakingConfig> LocalStaking::Config(const Context& ctx) {
   return *cfg;
 }
 
+absl::StatusOr<bool> LocalStaking::Enabled(const Context& ctx) {
+  return ctx.store().Has(tables::Key(tables::kLocalConfig));
+}
+
 absl::Status LocalStaking::ReceiveStake(const Context& ctx, const AccountAddress& user,
                                         Amount amount, const ValidatorAddress& validator) {
   MESH_ASSIGN_OR_RETURN(LocalStakingConfig cfg, Config(ctx));
   MESH_ASSIGN_OR_RETURN(LocalUser u,
                         GetRecordOr<LocalUser>(ctx.store(), UserKey(user), LocalUser{}));
   MESH_RETURN_IF_ERROR(PutRecord(ctx.store(), UserKey(user), u));
-  return WithRewardSweep(ctx, user, cfg.denom, amount, [&]() -> absl::Status {
-    return Staking::Delegate(ctx, ProxyAccount(user), validator, amount).status();
+  return WithRewardSweep(ctx, user, cfg.denom, amount, [&]() {
+    return NothingIn(Staking::Delegate(ctx, ProxyAccount(user), validator, amount).status());
   });
 }
 
@@ -125,10 +204,10 @@ absl::Status LocalStaking::BurnStake(const Context& ctx, const AccountAddress& u
     MESH_ASSIGN_OR_RETURN(BurnSplit split, DistributeBurn(available, amount));
     for (size_t i = 0; i < candidates.size(); ++i) {
       if (split.per_entry[i].IsZero()) continue;
-      MESH_RETURN_IF_ERROR(WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() -> absl::Status {
-        return Staking::Undelegate(ctx, ProxyAccount(user), candidates[i].first,
-                                   split.per_entry[i])
-            .status();
+      MESH_RETURN_IF_ERROR(WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() {
+        return NothingIn(Staking::Undelegate(ctx, ProxyAccount(user), candidates[i].first,
+                                             split.per_entry[i])
+                             .status());
       }));
     }
   }
@@ -143,8 +222,17 @@ absl::Status LocalStaking::Unstake(const Context& ctx, const AccountAddress& use
   if (amount.IsZero()) return absl::InvalidArgumentError("amount must be positive");
   MESH_ASSIGN_OR_RETURN(LocalStakingConfig cfg, Config(ctx));
   MESH_RETURN_IF_ERROR(LoadExisting(ctx, user).status());
-  return WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() -> absl::Status {
-    return Staking::Undelegate(ctx, ProxyAccount(user), validator, amount).status();
+  MESH_ASSIGN_OR_RETURN(bool immediate, UnbondsImmediately(ctx, validator));
+  const AccountAddress proxy = ProxyAccount(user);
+  if (immediate) {
+    return WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() -> absl::StatusOr<Amount> {
+      MESH_ASSIGN_OR_RETURN(Dec shares,
+                            Staking::ValidateUnbondAmount(ctx, proxy, validator, amount));
+      return Staking::InstantUndelegate(ctx, proxy, validator, shares);
+    });
+  }
+  return WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() {
+    return NothingIn(Staking::Undelegate(ctx, proxy, validator, amount).status());
   });
 }
 
@@ -154,8 +242,8 @@ absl::Status LocalStaking::Restake(const Context& ctx, const AccountAddress& use
   if (amount.IsZero()) return absl::InvalidArgumentError("amount must be positive");
   MESH_ASSIGN_OR_RETURN(LocalStakingConfig cfg, Config(ctx));
   MESH_RETURN_IF_ERROR(LoadExisting(ctx, user).status());
-  return WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() -> absl::Status {
-    return Staking::BeginRedelegate(ctx, ProxyAccount(user), src, dst, amount).status();
+  return WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() {
+    return NothingIn(Staking::BeginRedelegate(ctx, ProxyAccount(user), src, dst, amount).status());
   });
 }
 
@@ -188,6 +276,40 @@ absl::StatusOr<std::vector<std::pair<Denom, Amount>>> LocalStaking::WithdrawRewa
   std::vector<std::pair<Denom, Amount>> out;
   for (const auto& [d, a] : total) out.emplace_back(Denom(d), a);
   return out;
+}
+
+absl::StatusOr<NativeSlashRecord> LocalStaking::RecordJailing(const Context& ctx,
+                                                              const ValidatorAddress& validator) {
+  NativeSlashRecord record{validator, {}};
+  MESH_ASSIGN_OR_RETURN(bool enabled, Enabled(ctx));
+  if (!enabled) return record;
+  MESH_ASSIGN_OR_RETURN(Reach reach, StakersInReach(ctx, validator));
+  for (const auto& [user, vals] : reach) {
+    NativeSlashRecord::Holding h;
+    h.user = AccountAddress(user);
+    for (const auto& [name, v] : vals) h.reach.push_back(v);
+    const AccountAddress proxy = ProxyAccount(h.user);
+    MESH_ASSIGN_OR_RETURN(h.held, Held(ctx, proxy, h.reach));
+    MESH_ASSIGN_OR_RETURN(h.liquid, Bank::Balances(ctx, proxy));
+    record.holdings.push_back(std::move(h));
+  }
+  return record;
+}
+
+absl::Status LocalStaking::SettleNativeSlash(const Context& ctx, const NativeSlashRecord& record) {
+  if (record.holdings.empty()) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(LocalStakingConfig cfg, Config(ctx));
+  std::vector<SlashInfo> slashes;
+  for (const NativeSlashRecord::Holding& h : record.holdings) {
+    // A native slash pays no principal into the proxy: anything new there
+    // is rewards withdrawn on the way (a redelegation's dst unbond).
+    MESH_RETURN_IF_ERROR(SweepRewards(ctx, h.user, cfg.denom, h.liquid, Amount(), Amount()));
+    MESH_ASSIGN_OR_RETURN(Amount after, Held(ctx, ProxyAccount(h.user), h.reach));
+    const Amount lost = h.held.SaturatingSub(after);
+    if (!lost.IsZero()) slashes.push_back(SlashInfo{h.user, lost});
+  }
+  if (slashes.empty()) return absl::OkStatus();
+  return Vault::Slash(ctx, LienHolder::Local(), record.validator, slashes);
 }
 
 absl::Status LocalStaking::Jailing(const Context& ctx, const std::vector<ValidatorAddress>& jailed,

@@ -28,6 +28,21 @@
 
 namespace mesh::provider {
 
+// What the local stakers held within reach of a native slash of
+// `validator`, taken when the chain records the jailing, before the slash.
+struct NativeSlashRecord {
+  struct Holding {
+    AccountAddress user;
+    // `validator` and the destinations of the proxy's redelegations from it
+    // (a slash also cuts what was redelegated after the infraction).
+    std::vector<ValidatorAddress> reach;
+    Amount held;  // tokens of the proxy's delegations and unbonding entries at `reach`
+    std::vector<std::pair<Denom, Amount>> liquid;  // the proxy's balances
+  };
+  ValidatorAddress validator;
+  std::vector<Holding> holdings;  // ordered by user
+};
+
 class LocalStaking {
  public:
   static AccountAddress ProxyAccount(const AccountAddress& user);
@@ -36,6 +51,8 @@ class LocalStaking {
   // over 1.0 (100%)").
   static absl::Status Init(const Context& ctx, const LocalStakingConfig& config);
   static absl::StatusOr<LocalStakingConfig> Config(const Context& ctx);
+  // Whether local staking is initialised on this chain.
+  static absl::StatusOr<bool> Enabled(const Context& ctx);
 
   // Called by the vault after it moved `amount` to ProxyAccount(user):
   // delegates it to `validator`.
@@ -49,6 +66,12 @@ class LocalStaking {
                                 const std::optional<ValidatorAddress>& validator);
 
   // User operations on the proxy.
+  // Unstake undelegates `amount` tokens. From a Bonded validator that is
+  // neither jailed nor tombstoned it is an ordinary undelegation (the chain's
+  // unbonding period applies); otherwise (jailed, tombstoned, unbonding or
+  // unbonded) the tokens are paid to the proxy at once (the reference's
+  // native immediate unbonding) and ReleaseUnbonded returns them to the
+  // vault right away.
   static absl::Status Unstake(const Context& ctx, const AccountAddress& user,
                               const ValidatorAddress& validator, Amount amount);
   static absl::Status Restake(const Context& ctx, const AccountAddress& user,
@@ -61,8 +84,22 @@ class LocalStaking {
   static absl::StatusOr<std::vector<std::pair<Denom, Amount>>> WithdrawRewards(
       const Context& ctx, const AccountAddress& user);
 
-  // Native slashing (reference sudo `jailing`): tombstoned validators with
-  // the double-sign ratio first, then jailed ones with the offline ratio.
+  // Native slashing as the node does it (mesh/app/native_slashing.h), in
+  // two steps around the chain's own slash of `validator`:
+  //   1. RecordJailing, before the slash: what every local staker holds
+  //      within the slash's reach (empty record if local staking is off);
+  //   2. SettleNativeSlash, after it: each user loses, through Vault::Slash
+  //      (lien holder Local), exactly what the slash burned from the proxy's
+  //      delegations and unbonding entries (held before - held after), so
+  //      the local lien and the collateral fall with the delegation. Rewards
+  //      the slash paid to a proxy on the way are forwarded to the user.
+  static absl::StatusOr<NativeSlashRecord> RecordJailing(const Context& ctx,
+                                                         const ValidatorAddress& validator);
+  static absl::Status SettleNativeSlash(const Context& ctx, const NativeSlashRecord& record);
+
+  // The reference's sudo `jailing` (kept for its tests; the node uses the
+  // two calls above): tombstoned validators with the double-sign ratio
+  // first, then jailed ones with the offline ratio.
   static absl::Status Jailing(const Context& ctx, const std::vector<ValidatorAddress>& jailed,
                               const std::vector<ValidatorAddress>& tombstoned);
   // Every user delegating to `validator` (found through native staking, so

@@ -56,6 +56,39 @@ class LocalStakingTest : public ::testing::Test {
     });
   }
 
+  // The node's native slashing (mesh/app/native_slashing.h) with a plain
+  // slash of `fraction` at `infraction_height`: record the jailing, slash
+  // with the power at that height, settle the local stakers.
+  absl::Status NativeSlash(const char* v, uint64_t infraction_height, Dec fraction) {
+    return h_.RunSlash([&](const Context& c) -> absl::Status {
+      MESH_ASSIGN_OR_RETURN(NativeSlashRecord rec, LocalStaking::RecordJailing(c, Val(v)));
+      MESH_ASSIGN_OR_RETURN(uint64_t power,
+                            Staking::PowerAtHeight(c, Val(v), infraction_height));
+      MESH_RETURN_IF_ERROR(Staking::Slash(c, Val(v), static_cast<int64_t>(infraction_height),
+                                          power, fraction)
+                               .status());
+      return LocalStaking::SettleNativeSlash(c, rec);
+    });
+  }
+  AmountRange LocalLien() {
+    return Vault::GetClaim(h_.ctx(), kUser1, LienHolder::Local()).value().amount;
+  }
+  Amount Unbonding(const char* v) {
+    auto ubd = Staking::GetUnbondingDelegation(h_.ctx(), LocalStaking::ProxyAccount(kUser1),
+                                               Val(v))
+                   .value();
+    Amount sum;
+    if (ubd.has_value()) {
+      for (const auto& e : ubd->entries) sum = sum.Add(e.balance).value();
+    }
+    return sum;
+  }
+  absl::Status Unstake(const char* v, u128 amount) {
+    return h_.Run([&](const Context& c) {
+      return LocalStaking::Unstake(c, kUser1, Val(v), A(amount));
+    });
+  }
+
   Harness h_;
 };
 
@@ -210,6 +243,102 @@ TEST_F(LocalStakingTest, RestakedStakeIsSlashedOnNewValidator) {
                 }).ok());
   EXPECT_EQ(h_.Account(kUser1).bonded, A(195));
   EXPECT_EQ(Vault::GetClaim(h_.ctx(), kUser1, LienHolder::Local()).value().amount, R(95));
+}
+
+// Issue 9: a native slash of 10 % (power 1 = 1,000,000 at the infraction:
+// 100,000 burned from 1,000,100 tokens) takes the proxy's delegation of 100
+// to 90; the user loses exactly those 10 (lien 90, collateral 190), not a
+// configured ratio of the delegation afterwards (the reference's jailing
+// would leave the lien at 100 - floor(90 x 5 %) = 96).
+TEST_F(LocalStakingTest, NativeSlashTakesExactlyWhatTheDelegationLost) {
+  Setup({"validator1"}, {"validator1"});
+  h_.AdvanceSeconds(5);  // the set of 12345 signs from 12346
+  const uint64_t h = h_.block().height;
+  ASSERT_TRUE(NativeSlash("validator1", h, Pct(10)).ok());
+  EXPECT_EQ(Delegation("validator1"), 90u);
+  EXPECT_EQ(LocalLien(), R(90));
+  EXPECT_EQ(h_.Account(kUser1).bonded, A(190));
+  EXPECT_EQ(LocalStaking::User(h_.ctx(), kUser1).value().burned, A(0));
+  // Nothing was withheld: the whole delegation comes back.
+  ASSERT_TRUE(Unstake("validator1", 90).ok());
+  ProcessUnbondings();
+  EXPECT_EQ(Release().value(), A(90));
+  EXPECT_TRUE(Vault::AccountClaims(h_.ctx(), kUser1).value().empty());
+}
+
+// The slash also cuts the proxy's unbonding entry created at or after the
+// infraction (floor(50 x 10 %) = 5) and counts it against the validator's
+// burn: delegation 50 -> 45, entry 50 -> 45, lien 100 -> 90 = 45 + 45.
+TEST_F(LocalStakingTest, NativeSlashAlsoCutsTheProxysUnbondingEntries) {
+  Setup({"validator1"}, {"validator1"});
+  h_.AdvanceSeconds(5);
+  const uint64_t infraction = h_.block().height;
+  ASSERT_TRUE(Unstake("validator1", 50).ok());
+  h_.AdvanceSeconds(5);
+  ASSERT_TRUE(NativeSlash("validator1", infraction, Pct(10)).ok());
+  EXPECT_EQ(Delegation("validator1"), 45u);
+  EXPECT_EQ(Unbonding("validator1"), A(45));
+  EXPECT_EQ(LocalLien(), R(90));
+  EXPECT_EQ(h_.Account(kUser1).bonded, A(190));
+  ProcessUnbondings();
+  EXPECT_EQ(Release().value(), A(45));
+  EXPECT_EQ(LocalLien(), R(45));
+}
+
+// Stake restaked away from the validator after the infraction is cut on the
+// destination (theoretical floor(100 x 10 %) = 10): the user loses those 10.
+TEST_F(LocalStakingTest, NativeSlashReachesStakeRestakedAfterTheInfraction) {
+  Setup({"validator1", "validator2"}, {"validator1"});
+  h_.AdvanceSeconds(5);
+  const uint64_t infraction = h_.block().height;
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return LocalStaking::Restake(c, kUser1, Val("validator1"), Val("validator2"),
+                                               A(100));
+                }).ok());
+  h_.AdvanceSeconds(5);
+  ASSERT_TRUE(NativeSlash("validator1", infraction, Pct(10)).ok());
+  EXPECT_EQ(Delegation("validator1"), 0u);
+  EXPECT_EQ(Delegation("validator2"), 90u);
+  EXPECT_EQ(LocalLien(), R(90));
+  EXPECT_EQ(h_.Account(kUser1).bonded, A(190));
+}
+
+// Without local staking the record is empty and settling touches no one.
+TEST_F(LocalStakingTest, NativeSlashWithoutLocalStakingSlashesNoUser) {
+  InitNativeStaking(h_, "uosmo", 100, {"validator1"});
+  EXPECT_FALSE(LocalStaking::Enabled(h_.ctx()).value());
+  auto rec = LocalStaking::RecordJailing(h_.ctx(), Val("validator1"));
+  ASSERT_TRUE(rec.ok());
+  EXPECT_TRUE(rec->holdings.empty());
+  EXPECT_TRUE(LocalStaking::SettleNativeSlash(h_.ctx(), *rec).ok());
+}
+
+// Issue 9: unstaking from a jailed or tombstoned validator releases at once
+// (the reference's native immediate unbonding); from a bonded one it waits
+// the unbonding period.
+TEST_F(LocalStakingTest, UnstakeFromJailedOrTombstonedValidatorIsReleasedAtOnce) {
+  Setup({"validator1", "validator2", "validator3"}, {"validator1", "validator2"});
+  ASSERT_TRUE(h_.Bond(kUser1, A(100)).ok());
+  ASSERT_TRUE(StakeLocal(100, "validator3").ok());
+  ASSERT_TRUE(h_.Run([](const Context& c) { return Staking::Jail(c, Val("validator1")); }).ok());
+  ASSERT_TRUE(
+      h_.Run([](const Context& c) { return Staking::Tombstone(c, Val("validator2")); }).ok());
+  ASSERT_TRUE(Unstake("validator1", 40).ok());
+  EXPECT_EQ(Delegation("validator1"), 60u);
+  EXPECT_EQ(ProxyBalance(), A(40));
+  EXPECT_EQ(Unbonding("validator1"), A(0));
+  ASSERT_TRUE(Unstake("validator2", 100).ok());
+  EXPECT_EQ(ProxyBalance(), A(140));
+  ASSERT_TRUE(Unstake("validator3", 30).ok());  // bonded: the period applies
+  EXPECT_EQ(ProxyBalance(), A(140));
+  EXPECT_EQ(Unbonding("validator3"), A(30));
+  EXPECT_EQ(Release().value(), A(140));
+  EXPECT_EQ(LocalLien(), R(160));
+  // Once the jailed validator has left the set (not bonded) it stays so.
+  EndBlock(h_);
+  ASSERT_TRUE(Unstake("validator1", 60).ok());
+  EXPECT_EQ(Release().value(), A(60));
+  EXPECT_EQ(LocalLien(), R(100));
 }
 
 }  // namespace

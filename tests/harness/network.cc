@@ -8,6 +8,7 @@
 #include "core/kv.h"
 #include "core/rocksdb_store.h"
 #include "core/status.h"
+#include "mesh/app/native_slashing.h"
 #include "mesh/app/node_module.h"
 #include "mesh/consumer/consumer.h"
 #include "mesh/consumer/outbox.h"
@@ -482,22 +483,20 @@ absl::Status Network::Tombstone(const std::string& chain, const std::string& val
 absl::Status Network::DoubleSign(const std::string& chain, const std::string& validator,
                                  uint64_t infraction_height) {
   const ValidatorAddress v = Valoper(chain, validator);
-  MESH_ASSIGN_OR_RETURN(staking::Validator val, Validator(chain, validator));
-  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx(chain)));
+  MESH_ASSIGN_OR_RETURN(uint64_t power,
+                        Staking::PowerAtHeight(ctx(chain), v, infraction_height));
   return Misbehave(chain, [&] {
-    return node(chain).app->HandleDoubleSign(v, static_cast<int64_t>(infraction_height),
-                                             val.PotentialPower(params.power_reduction));
+    return node(chain).app->HandleDoubleSign(v, static_cast<int64_t>(infraction_height), power);
   });
 }
 
 absl::Status Network::Downtime(const std::string& chain, const std::string& validator,
                                uint64_t infraction_height) {
   const ValidatorAddress v = Valoper(chain, validator);
-  MESH_ASSIGN_OR_RETURN(staking::Validator val, Validator(chain, validator));
-  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx(chain)));
+  MESH_ASSIGN_OR_RETURN(uint64_t power,
+                        Staking::PowerAtHeight(ctx(chain), v, infraction_height));
   return Misbehave(chain, [&] {
-    return node(chain).app->HandleDowntime(v, static_cast<int64_t>(infraction_height),
-                                           val.PotentialPower(params.power_reduction));
+    return node(chain).app->HandleDowntime(v, static_cast<int64_t>(infraction_height), power);
   });
 }
 

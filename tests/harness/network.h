@@ -219,11 +219,13 @@ class Network {
   absl::Status Unjail(const std::string& chain, const std::string& validator);
   absl::Status Tombstone(const std::string& chain, const std::string& validator);
   // Evidence of a double sign at `infraction_height` (slash, jail forever,
-  // tombstone); on a provider with local staking the local stakers are
-  // slashed as well (reference sudo `jailing`).
+  // tombstone), with the validator's power at that height, through the
+  // node's hook app::HandleNativeDoubleSign (on a provider with local
+  // staking the local stakers lose what the slash burned from them).
   absl::Status DoubleSign(const std::string& chain, const std::string& validator,
                           uint64_t infraction_height);
-  // Liveness fault at `infraction_height` (slash, jail).
+  // Liveness fault at `infraction_height` (slash, jail), the same way
+  // through app::HandleNativeDowntime.
   absl::Status Downtime(const std::string& chain, const std::string& validator,
                         uint64_t infraction_height);
 

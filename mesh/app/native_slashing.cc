@@ -1,0 +1,44 @@
+#include "mesh/app/native_slashing.h"
+
+#include <functional>
+
+#include "core/kv.h"
+#include "core/status.h"
+#include "mesh/provider/local_staking.h"
+#include "staking/staking.h"
+
+namespace mesh::app {
+namespace {
+
+using provider::LocalStaking;
+using provider::NativeSlashRecord;
+using staking::Staking;
+
+// Record the jailing, slash, settle the local stakers; all or nothing.
+absl::Status SlashNatively(const Context& ctx, const ValidatorAddress& validator,
+                           const std::function<absl::Status(const Context&)>& native_slash) {
+  Overlay overlay(&ctx.store());
+  const Context c = ctx.WithStore(&overlay);
+  MESH_ASSIGN_OR_RETURN(NativeSlashRecord record, LocalStaking::RecordJailing(c, validator));
+  MESH_RETURN_IF_ERROR(native_slash(c));
+  MESH_RETURN_IF_ERROR(LocalStaking::SettleNativeSlash(c, record));
+  return overlay.Commit();
+}
+
+}  // namespace
+
+absl::Status HandleNativeDoubleSign(const Context& ctx, const ValidatorAddress& validator,
+                                    int64_t infraction_height, uint64_t power) {
+  return SlashNatively(ctx, validator, [&](const Context& c) {
+    return Staking::HandleDoubleSign(c, validator, infraction_height, power);
+  });
+}
+
+absl::Status HandleNativeDowntime(const Context& ctx, const ValidatorAddress& validator,
+                                  int64_t infraction_height, uint64_t power) {
+  return SlashNatively(ctx, validator, [&](const Context& c) {
+    return Staking::HandleDowntime(c, validator, infraction_height, power);
+  });
+}
+
+}  // namespace mesh::app
