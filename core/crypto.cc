@@ -1,7 +1,8 @@
-// SHA-256 and RIPEMD-160 through OpenSSL 3, hex, secp256k1 ECDSA through
-// libsecp256k1, and Cosmos address derivation.
+// SHA-256, RIPEMD-160 and Ed25519 through OpenSSL 3, hex, secp256k1 ECDSA
+// through libsecp256k1, and Cosmos address derivation.
 #include "core/crypto.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <secp256k1.h>
 
@@ -9,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -76,6 +78,24 @@ absl::StatusOr<secp256k1_ecdsa_signature> ParseSignature(std::string_view sig64)
     return absl::InvalidArgumentError("signature r or s is not below the group order");
   }
   return sig;
+}
+
+// ---------------------------------------------------------------------------
+// Ed25519
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+
+PkeyPtr Ed25519Private(const std::array<uint8_t, 32>& key) {
+  PkeyPtr p(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, key.data(), key.size()));
+  MESH_CHECK(p != nullptr);  // any 32 bytes are a valid Ed25519 private key
+  return p;
 }
 
 std::string Bech32OrDie(std::string_view hrp, std::string_view bytes) {
@@ -189,6 +209,74 @@ absl::Status VerifySignature(std::string_view pubkey33, std::string_view message
   if (secp256k1_ecdsa_verify(Secp(), &sig, digest.data(), &pk) != 1) {
     return absl::PermissionDeniedError("signature does not verify");
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Ed25519PrivateKey> Ed25519PrivateKey::FromBytes(std::string_view bytes32) {
+  if (bytes32.size() != 32) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ed25519 private key must be 32 bytes, got ", bytes32.size()));
+  }
+  std::array<uint8_t, 32> k;
+  std::memcpy(k.data(), bytes32.data(), 32);
+  return Ed25519PrivateKey(k);
+}
+
+Ed25519PrivateKey Ed25519PrivateKey::FromSeed(std::string_view seed) {
+  return Ed25519PrivateKey(Sha256(seed));
+}
+
+std::string Ed25519PrivateKey::PublicKey() const {
+  PkeyPtr p = Ed25519Private(key_);
+  std::string out(kEd25519PublicKeySize, '\0');
+  size_t len = out.size();
+  MESH_CHECK(EVP_PKEY_get_raw_public_key(p.get(), reinterpret_cast<uint8_t*>(out.data()),
+                                         &len) == 1 &&
+             len == kEd25519PublicKeySize);
+  return out;
+}
+
+std::string Ed25519PrivateKey::Sign(std::string_view message) const {
+  PkeyPtr p = Ed25519Private(key_);
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  MESH_CHECK(ctx != nullptr);
+  // Ed25519 hashes internally: no digest (NULL md) and one-shot DigestSign.
+  MESH_CHECK(EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, p.get()) == 1);
+  std::string sig(kEd25519SignatureSize, '\0');
+  size_t len = sig.size();
+  MESH_CHECK(EVP_DigestSign(ctx.get(), reinterpret_cast<uint8_t*>(sig.data()), &len,
+                            reinterpret_cast<const uint8_t*>(message.data()),
+                            message.size()) == 1 &&
+             len == kEd25519SignatureSize);
+  return sig;
+}
+
+absl::Status VerifyEd25519(std::string_view pubkey32, std::string_view message,
+                           std::string_view sig64) {
+  if (pubkey32.size() != kEd25519PublicKeySize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ed25519 public key must be 32 bytes, got ", pubkey32.size()));
+  }
+  if (sig64.size() != kEd25519SignatureSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ed25519 signature must be 64 bytes, got ", sig64.size()));
+  }
+  PkeyPtr p(EVP_PKEY_new_raw_public_key(
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const uint8_t*>(pubkey32.data()),
+      pubkey32.size()));
+  if (p == nullptr) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("ed25519 public key rejected");
+  }
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  MESH_CHECK(ctx != nullptr);
+  MESH_CHECK(EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, p.get()) == 1);
+  const int ok = EVP_DigestVerify(ctx.get(), reinterpret_cast<const uint8_t*>(sig64.data()),
+                                  sig64.size(),
+                                  reinterpret_cast<const uint8_t*>(message.data()),
+                                  message.size());
+  ERR_clear_error();  // a failed verification leaves entries on the thread's queue
+  if (ok != 1) return absl::PermissionDeniedError("ed25519 signature does not verify");
   return absl::OkStatus();
 }
 

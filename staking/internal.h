@@ -49,6 +49,8 @@ inline constexpr uint8_t kHistoricalRewardsPrefix = 0x32;
 inline constexpr uint8_t kStartingInfoPrefix = 0x33;
 inline constexpr uint8_t kSlashEventPrefix = 0x34;
 inline constexpr uint8_t kCommissionPrefix = 0x35;
+// Allocated from the top of the range down (0x36.. grow upwards).
+inline constexpr uint8_t kConsensusKeyPrefix = 0x3F;
 
 // Double-sign jail end: 9999-12-31T23:59:59Z (SDK DoubleSignJailEndTime).
 inline constexpr uint64_t kDoubleSignJailEndNs = 253402300799ULL * kNanosPerSecond;
@@ -72,6 +74,7 @@ std::string RedQueueKey(uint64_t time_ns, const AccountAddress& del, const Valid
                         const ValidatorAddress& dst);
 std::string ValQueueKey(uint64_t time_ns, uint64_t height, const ValidatorAddress& val);
 std::string TombstoneKey(const ValidatorAddress& val);
+std::string ConsensusKeyIndexKey(std::string_view consensus_pubkey);
 
 // Collects the keys (and values) of a prefix before the caller mutates the
 // store (iterators must not outlive a write).
