@@ -140,8 +140,10 @@ absl::Status Application::Genesis(const Context& ctx) {
   for (const GenesisValidator& v : g.validators) {
     MESH_ASSIGN_OR_RETURN(ValidatorAddress valoper, node::ValoperOfAccount(v.operator_account));
     MESH_RETURN_IF_ERROR(Bank::Mint(ctx, v.operator_account, g.denom, v.self_bond));
-    MESH_RETURN_IF_ERROR(
-        Staking::CreateValidator(ctx, valoper, v.operator_account, v.self_bond, v.commission));
+    std::optional<std::string> key;
+    if (!v.consensus_pubkey.empty()) key = v.consensus_pubkey;
+    MESH_RETURN_IF_ERROR(Staking::CreateValidator(ctx, valoper, v.operator_account, v.self_bond,
+                                                  v.commission, Amount(1), key));
   }
   // Genesis validators are bonded from the start.
   MESH_ASSIGN_OR_RETURN(roles_->updates, Staking::EndBlock(ctx));
@@ -236,8 +238,7 @@ absl::StatusOr<std::vector<ConsensusUpdate>> Application::EndBlock() {
   MESH_RETURN_IF_ERROR(chain_->EndBlock());
   std::vector<ConsensusUpdate> out;
   for (const staking::ValidatorUpdate& u : roles_->updates) {
-    MESH_ASSIGN_OR_RETURN(std::string key, ConsensusPubkey(u.validator));
-    out.push_back(ConsensusUpdate{std::move(key), static_cast<int64_t>(u.power)});
+    out.push_back(ConsensusUpdate{u.consensus_pubkey, static_cast<int64_t>(u.power)});
   }
   return out;
 }
@@ -283,8 +284,10 @@ absl::Status Application::NativeDowntime(const Context& ctx, const ValidatorAddr
 // ---------------------------------------------------------------- identities
 
 absl::StatusOr<std::string> Application::ConsensusPubkey(const ValidatorAddress& v) const {
-  const Hash256 h = Sha256("consensus/" + v.value());
-  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> val,
+                        Staking::GetValidator(chain_->QueryContext(), v));
+  if (!val.has_value()) return absl::NotFoundError("no validator " + v.value());
+  return val->consensus_pubkey;
 }
 
 std::string Application::ConsensusAddress(std::string_view pubkey32) {
@@ -297,8 +300,7 @@ absl::StatusOr<ValidatorAddress> Application::ValidatorByConsensusAddress(
   MESH_ASSIGN_OR_RETURN(std::vector<staking::Validator> all,
                         Staking::AllValidators(chain_->QueryContext()));
   for (const staking::Validator& v : all) {
-    MESH_ASSIGN_OR_RETURN(std::string key, ConsensusPubkey(v.operator_address));
-    if (ConsensusAddress(key) == address) return v.operator_address;
+    if (ConsensusAddress(v.consensus_pubkey) == address) return v.operator_address;
   }
   return absl::NotFoundError("no validator with consensus address " + ToHex(address));
 }
@@ -309,8 +311,8 @@ absl::StatusOr<std::vector<VoteInfo>> Application::AllSignedVotes() const {
   MESH_ASSIGN_OR_RETURN(std::vector<staking::Validator> bonded, Staking::BondedValidators(ctx));
   std::vector<VoteInfo> out;
   for (const staking::Validator& v : bonded) {
-    MESH_ASSIGN_OR_RETURN(std::string key, ConsensusPubkey(v.operator_address));
-    out.push_back(VoteInfo{ConsensusAddress(key), v.PotentialPower(params.power_reduction), true});
+    out.push_back(VoteInfo{ConsensusAddress(v.consensus_pubkey),
+                           v.PotentialPower(params.power_reduction), true});
   }
   return out;
 }

@@ -1,4 +1,4 @@
-// Hashes, secp256k1 signatures and Cosmos-style addresses.
+// Hashes, secp256k1 and ed25519 signatures and Cosmos-style addresses.
 //
 // Signatures are compact 64-byte r||s ECDSA over SHA-256 of the message, as
 // Cosmos SDK secp256k1 keys sign. Verification rejects high-S signatures
@@ -55,6 +55,38 @@ class PrivateKey {
 // signature that does not verify or has high S.
 absl::Status VerifySignature(std::string_view pubkey33, std::string_view message,
                              std::string_view sig64);
+
+// Ed25519 (RFC 8032, pure, no pre-hash) through OpenSSL: the consensus keys
+// of validators (CometBFT ed25519). Any 32 bytes are a valid private key;
+// public keys are 32 bytes, signatures 64 bytes R||S. Signing is
+// deterministic. Thread-compatible.
+class Ed25519PrivateKey {
+ public:
+  // InvalidArgument unless exactly 32 bytes.
+  static absl::StatusOr<Ed25519PrivateKey> FromBytes(std::string_view bytes32);
+  // Deterministic key: the private key is SHA-256(seed). For devnets, tests
+  // and the default consensus key of a validator (docs/staking.md).
+  static Ed25519PrivateKey FromSeed(std::string_view seed);
+
+  // 32-byte public key.
+  std::string PublicKey() const;
+  // 64-byte signature of `message`.
+  std::string Sign(std::string_view message) const;
+  const std::array<uint8_t, 32>& bytes() const { return key_; }
+
+ private:
+  explicit Ed25519PrivateKey(const std::array<uint8_t, 32>& k) : key_(k) {}
+  std::array<uint8_t, 32> key_{};
+};
+
+inline constexpr size_t kEd25519PublicKeySize = 32;
+inline constexpr size_t kEd25519SignatureSize = 64;
+
+// OK iff `sig64` is a valid Ed25519 signature of `message` by `pubkey32`.
+// InvalidArgument for a key or signature of the wrong size or a key OpenSSL
+// refuses; PermissionDenied for a signature that does not verify.
+absl::Status VerifyEd25519(std::string_view pubkey32, std::string_view message,
+                           std::string_view sig64);
 
 // Bech32 (BIP-173) encoding of 8-bit data. Errors are InvalidArgument.
 //

@@ -256,6 +256,85 @@ TEST(SignatureTest, ZeroSignatureParsesButDoesNotVerify) {
             absl::StatusCode::kPermissionDenied);
 }
 
+// ---------------------------------------------------------------- ed25519
+
+struct Ed25519Vector {
+  const char* secret;
+  const char* pub;
+  const char* message;
+  const char* signature;
+};
+
+// RFC 8032 section 7.1, TEST 1, TEST 2 and TEST 3.
+constexpr Ed25519Vector kRfc8032[] = {
+    {"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+     "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
+     "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+     "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"},
+    {"4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+     "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+     "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+     "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"},
+    {"c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+     "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025", "af82",
+     "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac"
+     "18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a"},
+};
+
+TEST(Ed25519Test, Rfc8032Vectors) {
+  for (const Ed25519Vector& v : kRfc8032) {
+    absl::StatusOr<Ed25519PrivateKey> k = Ed25519PrivateKey::FromBytes(Hex(v.secret));
+    ASSERT_TRUE(k.ok()) << k.status();
+    EXPECT_EQ(ToHex(k->PublicKey()), v.pub) << v.secret;
+    const std::string msg = Hex(v.message);
+    EXPECT_EQ(ToHex(k->Sign(msg)), v.signature) << v.secret;
+    EXPECT_TRUE(VerifyEd25519(Hex(v.pub), msg, Hex(v.signature)).ok()) << v.secret;
+  }
+}
+
+TEST(Ed25519Test, ModifiedSignatureMessageOrKeyIsPermissionDenied) {
+  const Ed25519Vector& v = kRfc8032[2];
+  const std::string pub = Hex(v.pub);
+  const std::string msg = Hex(v.message);
+  const std::string sig = Hex(v.signature);
+  for (size_t i : {size_t{0}, size_t{31}, size_t{32}, size_t{63}}) {
+    std::string bad = sig;
+    bad[i] = static_cast<char>(bad[i] ^ 0x01);
+    EXPECT_EQ(VerifyEd25519(pub, msg, bad).code(), absl::StatusCode::kPermissionDenied)
+        << "byte " << i;
+  }
+  EXPECT_EQ(VerifyEd25519(pub, msg + "x", sig).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(VerifyEd25519(Hex(kRfc8032[1].pub), msg, sig).code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST(Ed25519Test, WrongSizesAreInvalidArgument) {
+  const Ed25519Vector& v = kRfc8032[0];
+  const std::string pub = Hex(v.pub);
+  const std::string sig = Hex(v.signature);
+  constexpr auto kInvalid = absl::StatusCode::kInvalidArgument;
+  EXPECT_EQ(VerifyEd25519(pub.substr(0, 31), "", sig).code(), kInvalid);
+  EXPECT_EQ(VerifyEd25519(pub + "x", "", sig).code(), kInvalid);
+  EXPECT_EQ(VerifyEd25519(pub, "", sig.substr(0, 63)).code(), kInvalid);
+  EXPECT_EQ(VerifyEd25519(pub, "", sig + "x").code(), kInvalid);
+  EXPECT_EQ(Ed25519PrivateKey::FromBytes(std::string(31, 'k')).status().code(), kInvalid);
+  EXPECT_EQ(Ed25519PrivateKey::FromBytes(std::string(33, 'k')).status().code(), kInvalid);
+}
+
+TEST(Ed25519Test, FromSeedIsSha256OfSeedAndSignsVerifiably) {
+  const Ed25519PrivateKey a = Ed25519PrivateKey::FromSeed("consensus/val-1");
+  EXPECT_EQ(a.bytes(), Sha256("consensus/val-1"));
+  const std::string pub = a.PublicKey();
+  ASSERT_EQ(pub.size(), kEd25519PublicKeySize);
+  EXPECT_EQ(pub, Ed25519PrivateKey::FromSeed("consensus/val-1").PublicKey());
+  EXPECT_NE(pub, Ed25519PrivateKey::FromSeed("consensus/val-2").PublicKey());
+  const std::string sig = a.Sign("block 7");
+  ASSERT_EQ(sig.size(), kEd25519SignatureSize);
+  EXPECT_EQ(sig, a.Sign("block 7"));  // deterministic
+  EXPECT_TRUE(VerifyEd25519(pub, "block 7", sig).ok());
+  EXPECT_EQ(VerifyEd25519(pub, "block 8", sig).code(), absl::StatusCode::kPermissionDenied);
+}
+
 // ---------------------------------------------------------------- bech32
 
 TEST(Bech32Test, Bip173ValidChecksums) {

@@ -3,8 +3,14 @@
 #include <filesystem>
 
 #include "core/codec.h"
+#include "core/crypto.h"
+#include "core/json.h"
 #include "core/rocksdb_store.h"
+#include "core/status.h"
 #include "gtest/gtest.h"
+#include "node/staking_msgs.h"
+#include "staking/bank.h"
+#include "staking/staking.h"
 
 namespace mesh::node {
 namespace {
@@ -85,6 +91,65 @@ TEST(ChainTest, FailedTxLeavesNoTrace) {
   EXPECT_EQ(r.code, static_cast<uint32_t>(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(r.log, "always fails");
   EXPECT_EQ(Read(*chain, "x"), std::nullopt);
+}
+
+// "staking/create_validator" with and without "consensus_pubkey" (hex,
+// base64); a malformed key is rejected and creates nothing.
+TEST(ChainTest, CreateValidatorMessageTakesAnOptionalConsensusKey) {
+  auto chain = NewChain(std::make_unique<MemStore>());
+  InstallStakingModule(*chain);
+  std::vector<PrivateKey> ops;
+  for (const char* seed : {"op-hex", "op-b64", "op-none", "op-bad"}) {
+    ops.push_back(PrivateKey::FromSeed(seed));
+  }
+  ASSERT_TRUE(chain
+                  ->InitGenesis(kT0,
+                                [&](const Context& ctx) -> absl::Status {
+                                  for (const PrivateKey& k : ops) {
+                                    MESH_RETURN_IF_ERROR(staking::Bank::Mint(
+                                        ctx, AccountAddress(chain->AddressOf(k.PublicKey())),
+                                        Denom("stake"), Amount(1000000)));
+                                  }
+                                  return absl::OkStatus();
+                                })
+                  .ok());
+  const std::string k_hex = Ed25519PrivateKey::FromSeed("k-hex").PublicKey();
+  const std::string k_b64 = Ed25519PrivateKey::FromSeed("k-b64").PublicKey();
+  auto body = [](const std::string& key_field) {
+    return R"({"amount":"1000000","commission":"0.1")" + key_field + "}";
+  };
+  auto with_key = [&](const std::string& text) {
+    return body(R"(,"consensus_pubkey":")" + text + R"(")");
+  };
+  auto create = [&](const PrivateKey& op, const std::string& msg_body) {
+    return chain->DeliverTx(MakeTx(op, 0, "staking/create_validator", msg_body));
+  };
+  ASSERT_TRUE(chain->BeginBlock(kT0 + kNanosPerSecond).ok());
+  EXPECT_TRUE(create(ops[0], with_key(ToHex(k_hex))).ok());
+  EXPECT_TRUE(create(ops[1], with_key(Base64Encode(k_b64))).ok());
+  EXPECT_TRUE(create(ops[2], body("")).ok());
+  TxResult bad = create(ops[3], with_key(ToHex(k_hex.substr(1))));
+  EXPECT_EQ(bad.code, static_cast<uint32_t>(absl::StatusCode::kInvalidArgument)) << bad.log;
+  auto cons_key = [&](const PrivateKey& op) -> std::optional<std::string> {
+    std::optional<std::string> out;
+    EXPECT_TRUE(chain
+                    ->RunAtomic([&](const Context& ctx) -> absl::Status {
+                      MESH_ASSIGN_OR_RETURN(
+                          ValidatorAddress val,
+                          ValoperOfAccount(AccountAddress(chain->AddressOf(op.PublicKey()))));
+                      MESH_ASSIGN_OR_RETURN(auto v, staking::Staking::GetValidator(ctx, val));
+                      if (v.has_value()) out = v->consensus_pubkey;
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return out;
+  };
+  EXPECT_EQ(cons_key(ops[0]), k_hex);
+  EXPECT_EQ(cons_key(ops[1]), k_b64);
+  const ValidatorAddress none_val =
+      *ValoperOfAccount(AccountAddress(chain->AddressOf(ops[2].PublicKey())));
+  EXPECT_EQ(cons_key(ops[2]), staking::DefaultConsensusPubkey(none_val));
+  EXPECT_EQ(cons_key(ops[3]), std::nullopt);
 }
 
 TEST(ChainTest, SameBlocksSameAppHashOnMemoryAndRocksDb) {

@@ -1,5 +1,10 @@
 #include "node/staking_msgs.h"
 
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "core/crypto.h"
 #include "core/json.h"
 #include "core/status.h"
 #include "staking/bank.h"
@@ -35,14 +40,31 @@ absl::Status BankSend(const Context& ctx, const AccountAddress& signer, std::str
   });
 }
 
+// A 32-byte key as 64 hex digits or as standard base64 (44 characters).
+absl::StatusOr<std::string> ConsensusKeyBytes(std::string_view text) {
+  absl::StatusOr<std::string> bytes =
+      text.size() == 2 * kEd25519PublicKeySize ? FromHex(text) : Base64Decode(text);
+  if (!bytes.ok() || bytes->size() != kEd25519PublicKeySize) {
+    return absl::InvalidArgumentError(
+        "consensus_pubkey must be 32 bytes as 64 hex digits or base64");
+  }
+  return bytes;
+}
+
 absl::Status CreateValidator(const Context& ctx, const AccountAddress& signer,
                              std::string_view body) {
   return WithFields(body, "staking/create_validator", [&](JsonFields& f) -> absl::Status {
     MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
     MESH_ASSIGN_OR_RETURN(std::string rate, f.String("commission"));
     MESH_ASSIGN_OR_RETURN(Dec commission, Dec::Parse(rate));
+    std::optional<std::string> consensus_pubkey;
+    if (const Json* key = f.Optional("consensus_pubkey"); key != nullptr) {
+      MESH_ASSIGN_OR_RETURN(std::string text, key->AsString());
+      MESH_ASSIGN_OR_RETURN(consensus_pubkey, ConsensusKeyBytes(text));
+    }
     MESH_ASSIGN_OR_RETURN(ValidatorAddress val, ValoperOfAccount(signer));
-    return Staking::CreateValidator(ctx, val, signer, amount, commission);
+    return Staking::CreateValidator(ctx, val, signer, amount, commission, Amount(1),
+                                    std::move(consensus_pubkey));
   });
 }
 

@@ -1,8 +1,11 @@
 // Bank, staking and slashing messages of the node (JSON bodies).
 //
 //   "bank/send"                {"to":"<addr>","denom":"<d>","amount":"<u128>"}
-//   "staking/create_validator" {"amount":"<u128>","commission":"<dec>"}
-//                              (the operator address is the signer's valoper)
+//   "staking/create_validator" {"amount":"<u128>","commission":"<dec>",
+//                               "consensus_pubkey":"<32 bytes: 64 hex or base64>"?}
+//                              (the operator address is the signer's valoper;
+//                              without consensus_pubkey the validator gets
+//                              staking::DefaultConsensusPubkey(valoper))
 //   "staking/delegate"         {"validator":"<valoper>","amount":"<u128>"}
 //   "staking/undelegate"       {"validator":"<valoper>","amount":"<u128>"}
 //   "staking/redelegate"       {"src":"<valoper>","dst":"<valoper>","amount":"<u128>"}

@@ -10,6 +10,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc
   libsecp256k1-dev
+  libssl-dev
   libgtest-dev libgmock-dev
   libbenchmark-dev
   librapidcheck-dev

@@ -3,6 +3,8 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "core/crypto.h"
 #include "core/record.h"
 #include "staking/bank.h"
 #include "staking/internal.h"
@@ -156,9 +158,14 @@ absl::StatusOr<Amount> UnbondInternal(const Context& ctx, const Params& p,
 
 using internal::Atomically;
 
+std::string DefaultConsensusPubkey(const ValidatorAddress& val) {
+  return Ed25519PrivateKey::FromSeed(absl::StrCat("consensus/", val.value())).PublicKey();
+}
+
 absl::Status Staking::CreateValidator(const Context& ctx, const ValidatorAddress& val,
                                       const AccountAddress& operator_account, Amount self_bond,
-                                      Dec commission_rate, Amount min_self_delegation) {
+                                      Dec commission_rate, Amount min_self_delegation,
+                                      std::optional<std::string> consensus_pubkey) {
   if (val.empty() || operator_account.empty()) {
     return absl::InvalidArgumentError("empty validator or operator address");
   }
@@ -169,17 +176,31 @@ absl::Status Staking::CreateValidator(const Context& ctx, const ValidatorAddress
     return absl::InvalidArgumentError(
         "self bond must be at least min_self_delegation, which must be positive");
   }
+  if (consensus_pubkey.has_value() && consensus_pubkey->size() != kEd25519PublicKeySize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "consensus pubkey must be a 32-byte ed25519 key, got ", consensus_pubkey->size(),
+        " bytes"));
+  }
+  const std::string cons_key =
+      consensus_pubkey.has_value() ? *std::move(consensus_pubkey) : DefaultConsensusPubkey(val);
   return Atomically(ctx, [&](const Context& c) -> absl::Status {
     MESH_ASSIGN_OR_RETURN(std::optional<Validator> existing, internal::FindValidator(c, val));
     if (existing.has_value()) return absl::FailedPreconditionError("validator already exists");
     MESH_ASSIGN_OR_RETURN(bool tombstoned, c.store().Has(internal::TombstoneKey(val)));
     if (tombstoned) return absl::FailedPreconditionError("validator address is tombstoned");
+    const std::string index_key = internal::ConsensusKeyIndexKey(cons_key);
+    MESH_ASSIGN_OR_RETURN(bool key_used, c.store().Has(index_key));
+    if (key_used) {
+      return absl::FailedPreconditionError("consensus pubkey is used by another validator");
+    }
+    MESH_RETURN_IF_ERROR(c.store().Put(index_key, Encoder().Str(val.value()).Take()));
     MESH_ASSIGN_OR_RETURN(Params p, GetParams(c));
     Validator v;
     v.operator_address = val;
     v.operator_account = operator_account;
     v.commission_rate = commission_rate;
     v.min_self_delegation = min_self_delegation;
+    v.consensus_pubkey = cons_key;
     MESH_RETURN_IF_ERROR(internal::PutValidator(c, v));
     MESH_RETURN_IF_ERROR(internal::InitValidatorRewards(c, val));
     return internal::DelegateInternal(c, p, operator_account, val, self_bond,

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/record.h"
 #include "staking/bank.h"
 #include "staking/internal.h"
@@ -77,16 +78,23 @@ absl::Status ApplySetUpdates(const Context& ctx, const Params& p,
     if (!v.IsBonded()) MESH_RETURN_IF_ERROR(BondValidator(ctx, p, v));
     uint64_t power = v.ConsensusPower(p.power_reduction);
     auto it = last.find(addr.value());
-    if (it == last.end() || it->second != power) updates.push_back({addr, power});
+    if (it == last.end() || it->second != power) {
+      updates.push_back({addr, power, v.consensus_pubkey});
+    }
     if (it != last.end()) last.erase(it);
     MESH_RETURN_IF_ERROR(ctx.store().Put(LastPowerKey(addr), Encoder().U64(power).Take()));
   }
   for (const auto& [addr, power] : last) {  // left the set, in address order
     ValidatorAddress val(addr);
     MESH_RETURN_IF_ERROR(ctx.store().Delete(LastPowerKey(val)));
-    updates.push_back({val, 0});
     MESH_ASSIGN_OR_RETURN(std::optional<Validator> v, FindValidator(ctx, val));
-    if (v.has_value() && v->IsBonded()) MESH_RETURN_IF_ERROR(BeginUnbondingValidator(ctx, p, *v));
+    // A validator of the last set is Bonded until here, and only Unbonded
+    // validators are ever removed, so it still exists.
+    if (!v.has_value()) {
+      return absl::InternalError(absl::StrCat("staking: validator of the last set vanished: ", addr));
+    }
+    updates.push_back({val, 0, v->consensus_pubkey});
+    if (v->IsBonded()) MESH_RETURN_IF_ERROR(BeginUnbondingValidator(ctx, p, *v));
   }
   return absl::OkStatus();
 }

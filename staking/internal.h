@@ -51,6 +51,8 @@ inline constexpr uint8_t kSlashEventPrefix = 0x34;
 inline constexpr uint8_t kCommissionPrefix = 0x35;
 inline constexpr uint8_t kPowerHistoryPrefix = 0x36;
 inline constexpr uint8_t kPowerPruneQueuePrefix = 0x37;
+// Allocated from the top of the range down (0x36.. grow upwards).
+inline constexpr uint8_t kConsensusKeyPrefix = 0x3F;
 
 // Double-sign jail end: 9999-12-31T23:59:59Z (SDK DoubleSignJailEndTime).
 inline constexpr uint64_t kDoubleSignJailEndNs = 253402300799ULL * kNanosPerSecond;
@@ -80,6 +82,7 @@ std::string PowerHistoryKey(const ValidatorAddress& val, uint64_t effective_heig
 std::string PowerHistoryPrefix(const ValidatorAddress& val);
 std::string PowerPruneKey(uint64_t prune_time_ns, const ValidatorAddress& val,
                           uint64_t effective_height);
+std::string ConsensusKeyIndexKey(std::string_view consensus_pubkey);
 
 // Collects the keys (and values) of a prefix before the caller mutates the
 // store (iterators must not outlive a write).

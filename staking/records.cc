@@ -62,6 +62,7 @@ void Validator::Encode(Encoder& e) const {
   e.U8(static_cast<uint8_t>(status)).Amt(tokens).Decimal(delegator_shares);
   e.Bool(jailed).Bool(tombstoned).U64(jailed_until_ns).U64(unbonding_height);
   e.U64(unbonding_time_ns).Decimal(commission_rate).Amt(min_self_delegation);
+  e.Bytes(consensus_pubkey);
 }
 
 absl::StatusOr<Validator> Validator::Decode(Decoder& d) {
@@ -82,6 +83,7 @@ absl::StatusOr<Validator> Validator::Decode(Decoder& d) {
   MESH_ASSIGN_OR_RETURN(v.unbonding_time_ns, d.U64());
   MESH_ASSIGN_OR_RETURN(v.commission_rate, d.Decimal());
   MESH_ASSIGN_OR_RETURN(v.min_self_delegation, d.Amt());
+  MESH_ASSIGN_OR_RETURN(v.consensus_pubkey, d.Bytes());
   return v;
 }
 
@@ -258,6 +260,10 @@ std::string PowerPruneKey(uint64_t prune_time_ns, const ValidatorAddress& val,
       .Str(val.value())
       .U64(effective_height)
       .Take();
+}
+
+std::string ConsensusKeyIndexKey(std::string_view consensus_pubkey) {
+  return Encoder(kConsensusKeyPrefix).Bytes(consensus_pubkey).Take();
 }
 
 }  // namespace internal

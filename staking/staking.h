@@ -68,6 +68,9 @@ struct Validator {
   uint64_t unbonding_time_ns = 0;
   Dec commission_rate;
   Amount min_self_delegation;
+  // 32-byte ed25519 public key of the validator's consensus (block-signing)
+  // key, fixed at creation; unique among existing validators.
+  std::string consensus_pubkey;
   // Consensus power = floor(tokens / power_reduction) when bonded, else 0.
   // Saturates at 2^64-1.
   uint64_t ConsensusPower(uint64_t power_reduction) const;
@@ -142,11 +145,19 @@ struct ValidatorEvent {
   static absl::StatusOr<ValidatorEvent> Decode(Decoder& d);
 };
 
-// A change to the consensus validator set (power 0 = removed).
+// A change to the consensus validator set, the shape of an ABCI
+// ValidatorUpdate {pub_key, power}: power 0 = removed from the set.
 struct ValidatorUpdate {
   ValidatorAddress validator;
   uint64_t power = 0;
+  std::string consensus_pubkey;  // 32-byte ed25519 public key
 };
+
+// The consensus key a validator gets when CreateValidator is given none:
+// the ed25519 key whose private key is SHA-256("consensus/" + operator
+// address) (Ed25519PrivateKey::FromSeed). Deterministic, so devnets and
+// tests can sign with it; a production validator passes its own key.
+std::string DefaultConsensusPubkey(const ValidatorAddress& val);
 
 class Staking {
  public:
@@ -159,12 +170,16 @@ class Staking {
   // Creates a validator (Unbonded, not jailed) and self-delegates
   // `self_bond` from `operator_account`. InvalidArgument if the commission
   // rate is outside [0, 1], min_self_delegation is 0 or self_bond <
-  // min_self_delegation; FailedPrecondition if the address exists or was
-  // tombstoned, or the operator lacks funds. The validator joins the set at
-  // the next EndBlock if it ranks in the top max_validators with power > 0.
+  // min_self_delegation, or `consensus_pubkey` is given and not 32 bytes;
+  // FailedPrecondition if the address exists or was tombstoned, the
+  // consensus key is used by another validator, or the operator lacks
+  // funds. Without `consensus_pubkey` the validator gets
+  // DefaultConsensusPubkey(val). The validator joins the set at the next
+  // EndBlock if it ranks in the top max_validators with power > 0.
   static absl::Status CreateValidator(const Context& ctx, const ValidatorAddress& val,
                                       const AccountAddress& operator_account, Amount self_bond,
-                                      Dec commission_rate, Amount min_self_delegation = Amount(1));
+                                      Dec commission_rate, Amount min_self_delegation = Amount(1),
+                                      std::optional<std::string> consensus_pubkey = std::nullopt);
   // Moves `amount` bond-denom tokens from `delegator` into the pool of the
   // validator's status; returns the shares issued (first delegation 1:1, else
   // S*amount/T truncated at 18 decimals). Pays pending rewards first.
@@ -247,7 +262,10 @@ class Staking {
 
   // End of block: active-set selection (top max_validators by power, ties by
   // operator address), then matured validators, unbonding and redelegation
-  // entries. Returns the consensus updates.
+  // entries. Returns the consensus updates: one {validator, power,
+  // consensus_pubkey} per validator whose consensus power changed in the
+  // block (entering: its power; leaving: 0), entering or changed ones in set
+  // order, then leaving ones in address order.
   static absl::StatusOr<std::vector<ValidatorUpdate>> EndBlock(const Context& ctx);
 
   // Rewards (F1 accumulator). Allocates `amount` of `denom`, held by

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/codec.h"
+#include "core/crypto.h"
 #include "staking/internal.h"
 #include "staking/test_util.h"
 
@@ -160,6 +161,94 @@ TEST_F(StakingTest, CreateValidatorRejections) {
       Staking::CreateValidator(ctx(), ValidatorAddress("v"), AccountAddress("op"), A(10), D("0.1"))
           .code(),
       StatusCode::kFailedPrecondition);
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, CreateValidatorStoresTheConsensusKey) {
+  const std::string key = Ed25519PrivateKey::FromSeed("cons-x").PublicKey();
+  Fund("op/x", 100);
+  Fund("op/y", 100);
+  Fund("op/z", 100);
+  Must(Staking::CreateValidator(ctx(), ValidatorAddress("val/x"), AccountAddress("op/x"), A(10),
+                                D("0.1"), A(1), key));
+  EXPECT_EQ(Val(ValidatorAddress("val/x")).consensus_pubkey, key);
+  // The key survives the record codec.
+  Encoder e;
+  Val(ValidatorAddress("val/x")).Encode(e);
+  Decoder d(e.data());
+  EXPECT_EQ(Must(Validator::Decode(d)).consensus_pubkey, key);
+  // Not 32 bytes: InvalidArgument, nothing written.
+  EXPECT_EQ(Staking::CreateValidator(ctx(), ValidatorAddress("val/y"), AccountAddress("op/y"),
+                                     A(10), D("0.1"), A(1), key.substr(1))
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Staking::CreateValidator(ctx(), ValidatorAddress("val/y"), AccountAddress("op/y"),
+                                     A(10), D("0.1"), A(1), std::string())
+                .code(),
+            StatusCode::kInvalidArgument);
+  // A key already used by another validator: FailedPrecondition.
+  EXPECT_EQ(Staking::CreateValidator(ctx(), ValidatorAddress("val/y"), AccountAddress("op/y"),
+                                     A(10), D("0.1"), A(1), key)
+                .code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(Must(Staking::GetValidator(ctx(), ValidatorAddress("val/y"))).has_value());
+  EXPECT_EQ(Balance("op/y"), A(100));
+  // Without a key: the deterministic default, the ed25519 key of
+  // SHA-256("consensus/" + operator address).
+  Must(Staking::CreateValidator(ctx(), ValidatorAddress("val/z"), AccountAddress("op/z"), A(10),
+                                D("0.1")));
+  const std::string dflt = Val(ValidatorAddress("val/z")).consensus_pubkey;
+  EXPECT_EQ(dflt, DefaultConsensusPubkey(ValidatorAddress("val/z")));
+  EXPECT_EQ(dflt, Ed25519PrivateKey::FromSeed("consensus/val/z").PublicKey());
+  EXPECT_NE(dflt, DefaultConsensusPubkey(ValidatorAddress("val/x")));
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, RemovedValidatorReleasesItsConsensusKey) {
+  const std::string key = Ed25519PrivateKey::FromSeed("cons-r").PublicKey();
+  Fund("op/r", 10);
+  Fund("op/s", 10);
+  const ValidatorAddress r("val/r");
+  Must(Staking::CreateValidator(ctx(), r, AccountAddress("op/r"), A(10), D("0"), A(1), key));
+  // The only delegation leaves an Unbonded validator: it is deleted.
+  Must(Staking::Undelegate(ctx(), AccountAddress("op/r"), r, A(10)).status());
+  EXPECT_FALSE(Must(Staking::GetValidator(ctx(), r)).has_value());
+  Must(Staking::CreateValidator(ctx(), ValidatorAddress("val/s"), AccountAddress("op/s"), A(10),
+                                D("0"), A(1), key));
+  ExpectInvariants();
+}
+
+TEST_F(StakingTest, EndBlockUpdatesCarryConsensusKeysAndPowers) {
+  auto key_of = [](const char* seed) { return Ed25519PrivateKey::FromSeed(seed).PublicKey(); };
+  Fund("op/a", 10 * kMillion);
+  Fund("op/b", 5 * kMillion);
+  const ValidatorAddress a("val/a"), b("val/b");
+  Must(Staking::CreateValidator(ctx(), a, AccountAddress("op/a"), A(10 * kMillion), D("0"), A(1),
+                                key_of("ka")));
+  EndBlock();
+  Must(Staking::CreateValidator(ctx(), b, AccountAddress("op/b"), A(5 * kMillion), D("0"), A(1),
+                                key_of("kb")));
+  // A new bonded validator: its key and power.
+  auto updates = EndBlock();
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].validator, b);
+  EXPECT_EQ(updates[0].consensus_pubkey, key_of("kb"));
+  EXPECT_EQ(updates[0].power, 5u);
+  // A power change.
+  DelegateFunded("d", a, 3 * kMillion);
+  updates = EndBlock();
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].validator, a);
+  EXPECT_EQ(updates[0].consensus_pubkey, key_of("ka"));
+  EXPECT_EQ(updates[0].power, 13u);
+  // A removal: power 0 with the key of the removed validator.
+  Must(Staking::Jail(ctx(), b));
+  updates = EndBlock();
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].validator, b);
+  EXPECT_EQ(updates[0].consensus_pubkey, key_of("kb"));
+  EXPECT_EQ(updates[0].power, 0u);
+  EXPECT_TRUE(EndBlock().empty());
   ExpectInvariants();
 }
 

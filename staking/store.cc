@@ -69,6 +69,7 @@ absl::Status RemoveValidator(const Context& ctx, const Validator& v) {
   MESH_RETURN_IF_ERROR(ctx.store().Delete(LastPowerKey(v.operator_address)));
   MESH_RETURN_IF_ERROR(RemoveValidatorRewards(ctx, v.operator_address));
   MESH_RETURN_IF_ERROR(RetirePowerHistory(ctx, p, v.operator_address));
+  MESH_RETURN_IF_ERROR(ctx.store().Delete(ConsensusKeyIndexKey(v.consensus_pubkey)));
   return ctx.store().Delete(ValidatorKey(v.operator_address));
 }
 
