@@ -3,6 +3,8 @@
 //   "bank/send"                {"to":"<addr>","denom":"<d>","amount":"<u128>"}
 //   "staking/create_validator" {"amount":"<u128>","commission":"<dec>"}
 //                              (the operator address is the signer's valoper)
+//   "staking/edit_validator"   {"commission":"<dec>"}  (the signer's validator;
+//                              a consumer reports it in its valset `updated`)
 //   "staking/delegate"         {"validator":"<valoper>","amount":"<u128>"}
 //   "staking/undelegate"       {"validator":"<valoper>","amount":"<u128>"}
 //   "staking/redelegate"       {"src":"<valoper>","dst":"<valoper>","amount":"<u128>"}

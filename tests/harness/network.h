@@ -217,11 +217,14 @@ class Network {
   // Evidence of a double sign at `infraction_height` (slash, jail forever,
   // tombstone); on a provider with local staking the local stakers are
   // slashed as well (reference sudo `jailing`).
+  // `power`: the validator's power at the infraction as the evidence
+  // reports it (default: its current potential power).
   absl::Status DoubleSign(const std::string& chain, const std::string& validator,
-                          uint64_t infraction_height);
+                          uint64_t infraction_height,
+                          std::optional<uint64_t> power = std::nullopt);
   // Liveness fault at `infraction_height` (slash, jail).
   absl::Status Downtime(const std::string& chain, const std::string& validator,
-                        uint64_t infraction_height);
+                        uint64_t infraction_height, std::optional<uint64_t> power = std::nullopt);
 
   // ---- queries ----
   absl::StatusOr<Amount> Balance(const std::string& chain, const AccountAddress& who);
@@ -244,6 +247,28 @@ class Network {
   absl::Status CheckInvariants();
   // Tokens burned by misbehaviour injected on `chain` so far.
   Amount slash_burned(const std::string& chain) const;
+
+  // ================================================================
+  // Test controls for the scenario runner (relayer controls, fault and
+  // packet injection). Each only drives existing entry points.
+  // ================================================================
+
+  // Signed "staking/edit_validator" by the validator's operator: a new
+  // commission rate; on a consumer the block's valset update lists the
+  // validator in `updated`.
+  absl::Status EditValidator(const std::string& chain, const std::string& validator,
+                             Dec commission);
+  // A channel handshake started by `from` toward `to` on the given ports
+  // with the given ordering and version (the applications may refuse it).
+  absl::StatusOr<ibc::ChannelPair> OpenChannel(const std::string& from, const std::string& to,
+                                               const PortId& port, const PortId& counterparty_port,
+                                               ibc::Order order, std::string_view version);
+  // Sends `data` from `consumer`'s consumer port on the channel of its link
+  // with `provider`, as if the consumer role had queued it (the payload is
+  // not checked here; the provider judges it). Returns the sequence.
+  absl::StatusOr<uint64_t> InjectConsumerPacket(const std::string& consumer,
+                                                const std::string& provider,
+                                                const std::string& data);
 
  private:
   struct Node;
