@@ -337,8 +337,8 @@ void Runner::Expect(const Step& s, StepResult& r) {
   absl::StatusOr<Fields> got = Query(s);
   if (s.Has("expect_error") || s.Has("expect_code")) {
     // An expectation that the query fails.
-    absl::StatusOr<std::string> outcome = got.status();
-    if (got.ok()) outcome = std::string("query answered");
+    absl::StatusOr<std::string> outcome = std::string("query answered");
+    if (!got.ok()) outcome = got.status();
     JudgeAction(s, outcome, r);
     if (got.ok()) r.actual = *got;
     return;
