@@ -526,7 +526,8 @@ absl::StatusOr<std::vector<SentPacket>> Runner::AllPending() {
 // One block `seconds` long with the network's semantics (end, begin, relay
 // if auto-relay, invariants if on), recording the packets sent in it.
 absl::Status Runner::AdvanceOne(uint64_t seconds) {
-  const uint64_t now = net_->ctx(net_->chain_ids().front()).time_ns();
+  const std::vector<std::string> ids = net_->chain_ids();
+  const uint64_t now = ids.empty() ? 0 : net_->ctx(ids.front()).time_ns();
   if (seconds > (UINT64_MAX - now) / kNanosPerSecond) {
     return absl::OutOfRangeError(absl::StrCat("advancing ", seconds,
                                               " s would overflow the 64-bit block time"));

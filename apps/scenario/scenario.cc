@@ -283,6 +283,12 @@ absl::StatusOr<ChainSpec> ParseChain(const Json& v) {
   MESH_ASSIGN_OR_RETURN(const std::vector<Json>* val_list, vals->AsArray());
   for (const Json& val : *val_list) {
     MESH_ASSIGN_OR_RETURN(ValidatorSpec vs, ParseValidator(val));
+    for (const ValidatorSpec& other : c.validators) {
+      if (other.name == vs.name) {
+        return Bad(absl::StrCat("chain `", c.id, "`"),
+                   absl::StrCat("field `validators`: duplicate name `", vs.name, "`"));
+      }
+    }
     c.validators.push_back(std::move(vs));
   }
   if (const Json* a = f.Optional("accounts")) MESH_RETURN_IF_ERROR(ParseAccounts(*a, c));

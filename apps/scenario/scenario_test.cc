@@ -318,6 +318,16 @@ TEST(ScenarioBadInput, Bech32PrefixesAreCheckedNamingTheChainAndField) {
                   .ok());
 }
 
+TEST(ScenarioBadInput, DuplicateValidatorNamesOnAChain) {
+  std::string text = TwoChains("");
+  const std::string one = R"({"name":"alice","self_bond":"1000000"})";
+  const size_t juno = text.find(R"("id":"juno")");
+  text.insert(text.find(one, juno) + one.size(), "," + one);
+  const std::string e = ParseError(text);
+  EXPECT_NE(e.find("chain `juno`: field `validators`: duplicate name `alice`"), std::string::npos)
+      << e;
+}
+
 TEST(ScenarioBadInput, ALongestPrefixRunsWithoutAbort) {
   absl::StatusOr<Scenario> sc = ParseScenario(TwoChainsWith(
       "", R"("prefix":")" + std::string(44, 'j') + "\"",
