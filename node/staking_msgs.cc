@@ -68,6 +68,16 @@ absl::Status CreateValidator(const Context& ctx, const AccountAddress& signer,
   });
 }
 
+absl::Status EditValidator(const Context& ctx, const AccountAddress& signer,
+                           std::string_view body) {
+  return WithFields(body, "staking/edit_validator", [&](JsonFields& f) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(std::string rate, f.String("commission"));
+    MESH_ASSIGN_OR_RETURN(Dec commission, Dec::Parse(rate));
+    MESH_ASSIGN_OR_RETURN(ValidatorAddress val, ValoperOfAccount(signer));
+    return Staking::EditValidator(ctx, val, commission);
+  });
+}
+
 absl::Status Delegate(const Context& ctx, const AccountAddress& signer, std::string_view body) {
   return WithFields(body, "staking/delegate", [&](JsonFields& f) -> absl::Status {
     MESH_ASSIGN_OR_RETURN(std::string val, f.String("validator"));
@@ -123,6 +133,7 @@ absl::StatusOr<ValidatorAddress> ValoperOfAccount(const AccountAddress& account)
 void InstallStakingMsgs(Chain& chain) {
   chain.RegisterMsg("bank/send", BankSend);
   chain.RegisterMsg("staking/create_validator", CreateValidator);
+  chain.RegisterMsg("staking/edit_validator", EditValidator);
   chain.RegisterMsg("staking/delegate", Delegate);
   chain.RegisterMsg("staking/undelegate", Undelegate);
   chain.RegisterMsg("staking/redelegate", Redelegate);

@@ -6,6 +6,8 @@
 //                              (the operator address is the signer's valoper;
 //                              without consensus_pubkey the validator gets
 //                              staking::DefaultConsensusPubkey(valoper))
+//   "staking/edit_validator"   {"commission":"<dec>"}  (the signer's validator;
+//                              a consumer reports it in its valset `updated`)
 //   "staking/delegate"         {"validator":"<valoper>","amount":"<u128>"}
 //   "staking/undelegate"       {"validator":"<valoper>","amount":"<u128>"}
 //   "staking/redelegate"       {"src":"<valoper>","dst":"<valoper>","amount":"<u128>"}

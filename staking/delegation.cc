@@ -209,6 +209,21 @@ absl::Status Staking::CreateValidator(const Context& ctx, const ValidatorAddress
   });
 }
 
+absl::Status Staking::EditValidator(const Context& ctx, const ValidatorAddress& val,
+                                    Dec commission_rate) {
+  if (commission_rate.IsNegative() || commission_rate > Dec::One()) {
+    return absl::InvalidArgumentError("commission rate must be in [0, 1]");
+  }
+  return Atomically(ctx, [&](const Context& c) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(std::optional<Validator> v, internal::FindValidator(c, val));
+    if (!v.has_value()) return absl::NotFoundError("no validator " + val.value());
+    if (v->tombstoned) return absl::FailedPreconditionError("validator is tombstoned");
+    v->commission_rate = commission_rate;
+    MESH_RETURN_IF_ERROR(internal::PutValidator(c, *v));
+    return internal::EmitSimple(c, ValidatorEvent::Kind::kModified, val);
+  });
+}
+
 absl::StatusOr<Dec> Staking::Delegate(const Context& ctx, const AccountAddress& delegator,
                                       const ValidatorAddress& val, Amount amount) {
   if (amount.IsZero()) return absl::InvalidArgumentError("amount must be positive");

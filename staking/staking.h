@@ -180,6 +180,12 @@ class Staking {
                                       const AccountAddress& operator_account, Amount self_bond,
                                       Dec commission_rate, Amount min_self_delegation = Amount(1),
                                       std::optional<std::string> consensus_pubkey = std::nullopt);
+  // Sets the commission rate of an existing validator and records a
+  // kModified event (a consumer reports it in `updated`). InvalidArgument if
+  // the rate is outside [0, 1]; NotFound for an unknown validator;
+  // FailedPrecondition for a tombstoned one.
+  static absl::Status EditValidator(const Context& ctx, const ValidatorAddress& val,
+                                    Dec commission_rate);
   // Moves `amount` bond-denom tokens from `delegator` into the pool of the
   // validator's status; returns the shares issued (first delegation 1:1, else
   // S*amount/T truncated at 18 decimals). Pays pending rewards first.

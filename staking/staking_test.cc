@@ -555,6 +555,24 @@ TEST_F(StakingTest, UnjailNeedsSelfDelegationAtLeastMin) {
   ExpectInvariants();
 }
 
+TEST_F(StakingTest, EditValidatorSetsCommissionAndRecordsModified) {
+  ValidatorAddress v = CreateVal("a", 10 * kMillion);
+  EndBlock();
+  Drain();
+  Must(Staking::EditValidator(ctx(), v, D("0.25")));
+  EXPECT_EQ(Val(v).commission_rate, D("0.25"));
+  auto events = Drain();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, Kind::kModified);
+  EXPECT_EQ(events[0].validator, v);
+  EXPECT_EQ(Staking::EditValidator(ctx(), v, D("1.5")).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Staking::EditValidator(ctx(), ValidatorAddress("nobody"), D("0.1")).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(Val(v).commission_rate, D("0.25"));  // refused edits change nothing
+  EXPECT_TRUE(Drain().empty());
+  ExpectInvariants();
+}
+
 TEST_F(StakingTest, DoubleSignSlashesJailsTombstonesOnce) {
   ValidatorAddress v = CreateVal("a", 10 * kMillion);
   EndBlock();

@@ -324,10 +324,31 @@ absl::Status Sim::Block() {
 
 }  // namespace
 
+absl::Status SetRandomCounts(uint64_t blocks, uint64_t chains, uint64_t users,
+                             RandomOptions& o) {
+  if (blocks < 1 || blocks > INT32_MAX) {
+    return absl::InvalidArgumentError(absl::StrCat("--blocks must be 1..", INT32_MAX, ", got ",
+                                                   blocks));
+  }
+  if (chains < 2 || chains > 26) {
+    return absl::InvalidArgumentError(absl::StrCat("--chains must be 2..26, got ", chains));
+  }
+  if (users < 1 || users > 1000) {
+    return absl::InvalidArgumentError(absl::StrCat("--users must be 1..1000, got ", users));
+  }
+  o.blocks = static_cast<int>(blocks);
+  o.chains = static_cast<int>(chains);
+  o.users = static_cast<int>(users);
+  return absl::OkStatus();
+}
+
 absl::Status RunRandom(const RandomOptions& o, std::ostream& log, RandomStats* stats) {
+  RandomOptions checked;  // the same range checks as the command line
+  MESH_RETURN_IF_ERROR(SetRandomCounts(static_cast<uint64_t>(std::max(o.blocks, 0)),
+                                       static_cast<uint64_t>(std::max(o.chains, 0)),
+                                       static_cast<uint64_t>(std::max(o.users, 0)), checked));
   log << "random mode: seed " << o.seed << ", " << o.blocks << " blocks, " << o.chains
       << " chains, " << o.users << " users per chain\n";
-  if (o.chains < 2 || o.chains > 26) return absl::InvalidArgumentError("--chains must be 2..26");
   harness::NetworkSpec spec = MakeSpec(o);
   spec.link_agreement_tolerance =
       o.tolerance_set ? o.link_tolerance : std::optional<Amount>(Amount(0));
@@ -353,6 +374,7 @@ absl::Status RunRandom(const RandomOptions& o, std::ostream& log, RandomStats* s
       return absl::Status(s.code(), absl::StrCat("seed ", o.seed, " block ", b, ": ", s.message()));
     }
     st.blocks = b;
+    if (o.on_block) o.on_block(b);
     if (o.progress_every > 0 && b % o.progress_every == 0) {
       log << "block " << b << ": invariants hold\n";
     }

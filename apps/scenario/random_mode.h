@@ -14,6 +14,7 @@
 #define MESHSEC_APPS_SCENARIO_RANDOM_MODE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -41,7 +42,16 @@ struct RandomOptions {
   // `link_tolerance` nullopt: unbounded (only "consumer never above").
   bool tolerance_set = false;
   std::optional<Amount> link_tolerance;
+  // Called after every block that held the invariants (e.g. a progress
+  // line on a terminal); not part of the log.
+  std::function<void(int block)> on_block;
 };
+
+// Sets blocks, chains and users from 64-bit counts (command-line values),
+// checking their ranges: blocks 1..2^31-1, chains 2..26, users 1..1000.
+// InvalidArgument naming the flag otherwise (nothing is truncated).
+absl::Status SetRandomCounts(uint64_t blocks, uint64_t chains, uint64_t users,
+                             RandomOptions& options);
 
 struct RandomStats {
   int blocks = 0;

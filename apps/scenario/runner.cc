@@ -1,13 +1,18 @@
 #include "apps/scenario/runner.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/json.h"
 #include "core/status.h"
 #include "mesh/consumer/consumer.h"
+#include "mesh/consumer/price_feed.h"
+#include "mesh/consumer/state.h"
 #include "mesh/consumer/virtual_staking.h"
+#include "mesh/packets/packets.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/remote_validators.h"
@@ -70,6 +75,11 @@ bool Report::passed() const {
 absl::StatusOr<std::unique_ptr<Runner>> Runner::Create(const Scenario& scenario,
                                                        const RunOptions& options) {
   harness::NetworkSpec spec = scenario.network;
+  for (const harness::ChainSpec& c : spec.chains) {
+    if (absl::Status p = CheckBech32Prefix(c.prefix); !p.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("chain `", c.id, "`: ", p.message()));
+    }
+  }
   if (!options.data_dir.empty()) {
     for (harness::ChainSpec& c : spec.chains) {
       c.rocksdb_dir = (std::filesystem::path(options.data_dir) / c.id).string();
@@ -77,8 +87,13 @@ absl::StatusOr<std::unique_ptr<Runner>> Runner::Create(const Scenario& scenario,
     }
   }
   const bool auto_relay = spec.auto_relay;
+  const bool check = spec.check_invariants;
+  const uint64_t block_seconds = spec.block_seconds;
   MESH_ASSIGN_OR_RETURN(std::unique_ptr<Network> net, Network::Create(std::move(spec)));
-  return std::unique_ptr<Runner>(new Runner(std::move(net), auto_relay));
+  std::unique_ptr<Runner> r(new Runner(std::move(net), auto_relay, check));
+  r->block_seconds_ = block_seconds;
+  MESH_ASSIGN_OR_RETURN(r->pending_at_begin_, r->AllPending());
+  return r;
 }
 
 // ---------------------------------------------------------------- steps
@@ -91,7 +106,8 @@ namespace {
 void JudgeAction(const Step& step, const absl::StatusOr<std::string>& done, StepResult& r) {
   const Json* want = step.args.Find("expect_error");
   const bool expect_error =
-      want != nullptr && !(want->kind() == Json::Kind::kBool && !want->AsBool().value());
+      step.Has("expect_code") ||
+      (want != nullptr && !(want->kind() == Json::Kind::kBool && !want->AsBool().value()));
   if (!expect_error || done.ok()) {
     r.ok = done.ok() != expect_error;
     if (done.ok()) r.detail = *done;
@@ -102,11 +118,17 @@ void JudgeAction(const Step& step, const absl::StatusOr<std::string>& done, Step
   const absl::StatusCode code = done.status().code();
   const bool bug = code == absl::StatusCode::kInternal || code == absl::StatusCode::kDataLoss ||
                    code == absl::StatusCode::kUnknown;
-  const std::string needle = want->kind() == Json::Kind::kString ? want->text() : "";
-  r.ok = !bug && absl::StrContains(done.status().ToString(), needle);
+  const std::string needle =
+      want != nullptr && want->kind() == Json::Kind::kString ? want->text() : "";
+  const std::optional<absl::StatusCode> want_code =
+      step.Has("expect_code") ? StatusCodeFromName(step.Str("expect_code")) : std::nullopt;
+  const bool code_ok = !want_code.has_value() || *want_code == done.status().code();
+  r.ok = !bug && code_ok && absl::StrContains(done.status().ToString(), needle);
   r.detail = "rejected as expected: " + done.status().ToString();
   if (!r.ok) {
-    r.error = absl::StrCat(bug ? "not a rejection: " : "error does not contain \"" + needle + "\": ",
+    r.error = absl::StrCat(bug        ? "not a rejection: "
+                           : !code_ok ? "error code is not " + step.Str("expect_code") + ": "
+                                      : "error does not contain \"" + needle + "\": ",
                            done.status().ToString());
   }
 }
@@ -128,15 +150,7 @@ StepResult Runner::Execute(const Step& step) {
 
 absl::StatusOr<std::string> Runner::Act(const Step& s) {
   const std::string& a = s.action;
-  if (a == "advance") {
-    if (s.Has("seconds")) {
-      MESH_RETURN_IF_ERROR(net_->AdvanceTime(s.U64("seconds")));
-      return absl::StrCat("one block of ", s.U64("seconds"), " s");
-    }
-    const uint64_t n = s.U64("blocks", 1);
-    MESH_RETURN_IF_ERROR(net_->AdvanceBlocks(static_cast<int>(n)));
-    return absl::StrCat(n, " block(s)");
-  }
+  if (a == "advance") return Advance(s);
   if (a == "auto_relay") {
     const bool on = s.args.Find("on")->AsBool().value();
     auto_relay_ = on;
@@ -156,6 +170,10 @@ absl::StatusOr<std::string> Runner::Act(const Step& s) {
     return MisbehaveAct(s);
   }
   if (a == "create_validator" || a == "set_max_validators") return ValidatorSetAct(s);
+  if (a == "tx" || a == "bank_send" || a == "deliver" || a == "relay_acks" ||
+      a == "open_channel" || a == "edit_validator" || a == "inject_slash") {
+    return NewAct(s);
+  }
   return UserAct(s);
 }
 
@@ -223,8 +241,10 @@ absl::StatusOr<std::string> Runner::MisbehaveAct(const Step& s) {
   if (a == "jail") MESH_RETURN_IF_ERROR(net_->Jail(chain, val));
   if (a == "unjail") MESH_RETURN_IF_ERROR(net_->Unjail(chain, val));
   if (a == "tombstone") MESH_RETURN_IF_ERROR(net_->Tombstone(chain, val));
-  if (a == "double_sign") MESH_RETURN_IF_ERROR(net_->DoubleSign(chain, val, height));
-  if (a == "downtime") MESH_RETURN_IF_ERROR(net_->Downtime(chain, val, height));
+  const std::optional<uint64_t> power =
+      s.Has("power") ? std::optional<uint64_t>(s.U64("power")) : std::nullopt;
+  if (a == "double_sign") MESH_RETURN_IF_ERROR(net_->DoubleSign(chain, val, height, power));
+  if (a == "downtime") MESH_RETURN_IF_ERROR(net_->Downtime(chain, val, height, power));
   if (a == "double_sign" || a == "downtime") {
     return absl::StrCat("infraction at height ", height, "; burned so far on ", chain, ": ",
                         net_->slash_burned(chain).ToString());
@@ -265,6 +285,7 @@ absl::StatusOr<std::string> Runner::RelayAct(const Step& s) {
   const std::string seq = absl::StrCat("packet seq ", p.packet.sequence);
   if (a == "relay_one") {
     MESH_ASSIGN_OR_RETURN(ibc::RecvResult got, r.RelayPacket(p));
+    RecordAck(p, got);
     MESH_RETURN_IF_ERROR(r.RelayAck(p).status());
     return absl::StrCat(seq, " delivered, ack ",
                         got.app_status.ok() ? "success" : "error: " + got.app_status.ToString(),
@@ -273,10 +294,12 @@ absl::StatusOr<std::string> Runner::RelayAct(const Step& s) {
   if (a == "error_ack") {
     const std::string why = s.Str("error", "rejected by the scenario");
     MESH_RETURN_IF_ERROR(r.DeliverErrorAck(p, absl::InvalidArgumentError(why)).status());
+    last_ack_ = LastAck{true, p.packet.sequence, false, why};
     return seq + " answered with an error ack";
   }
   // duplicate: deliver once (ack left pending), then again; must be refused.
-  MESH_RETURN_IF_ERROR(r.RelayPacket(p).status());
+  MESH_ASSIGN_OR_RETURN(ibc::RecvResult first, r.RelayPacket(p));
+  RecordAck(p, first);
   const absl::Status dup = r.DeliverDuplicate(p);
   if (dup.ok()) return absl::InternalError(seq + " was accepted a second time");
   if (dup.code() != absl::StatusCode::kFailedPrecondition) return dup;
@@ -297,9 +320,10 @@ absl::StatusOr<std::string> Runner::TimeOut(const Step& s) {
     if (t.timestamp_ns != 0 && t.timestamp_ns > c.time_ns()) {
       secs = (t.timestamp_ns - c.time_ns() + kNanosPerSecond - 1) / kNanosPerSecond;
     }
-    net_->set_auto_relay(false);
-    absl::Status st = net_->AdvanceTime(secs);
-    net_->set_auto_relay(auto_relay_);
+    const bool relay = auto_relay_;
+    auto_relay_ = false;
+    absl::Status st = AdvanceOne(secs);
+    auto_relay_ = relay;
     MESH_RETURN_IF_ERROR(st);
   }
   MESH_RETURN_IF_ERROR(net_->relayer(s.Str("from"), to).TimeOut(p).status());
@@ -311,6 +335,14 @@ absl::StatusOr<std::string> Runner::TimeOut(const Step& s) {
 
 void Runner::Expect(const Step& s, StepResult& r) {
   absl::StatusOr<Fields> got = Query(s);
+  if (s.Has("expect_error") || s.Has("expect_code")) {
+    // An expectation that the query fails.
+    absl::StatusOr<std::string> outcome = std::string("query answered");
+    if (!got.ok()) outcome = got.status();
+    JudgeAction(s, outcome, r);
+    if (got.ok()) r.actual = *got;
+    return;
+  }
   if (!got.ok()) {
     r.error = "query failed: " + got.status().ToString();
     return;
@@ -336,7 +368,9 @@ absl::StatusOr<Fields> Runner::Query(const Step& s) {
   }
   if (q == "stake" || q == "rewards" || q == "remote_validator") return QueryExternal(s);
   if (q == "virtual_stake" || q == "consumer_state") return QueryConsumer(s);
-  return QueryChain(s);
+  if (q == "balance" || q == "supply" || q == "validator" || q == "packets") return QueryChain(s);
+  if (q == "events") return QueryEvents(s);
+  return QueryNew(s);
 }
 
 absl::StatusOr<Fields> Runner::QueryVault(const Step& s) {
@@ -358,15 +392,7 @@ absl::StatusOr<Fields> Runner::QueryVault(const Step& s) {
     MESH_ASSIGN_OR_RETURN(provider::Lien l, provider::Vault::GetClaim(c, user, holder));
     return Fields{{"amount", Range(l.amount)}, {"slashable", l.slashable.ToString()}};
   }
-  if (q == "pending_txs") {
-    if (!s.Has("consumer")) {
-      MESH_ASSIGN_OR_RETURN(auto txs, provider::Vault::AllPendingTxsDesc(c));
-      return Fields{{"count", absl::StrCat(txs.size())}};
-    }
-    MESH_ASSIGN_OR_RETURN(auto txs, provider::ExternalStaking::AllPendingTxsDesc(
-                                        c, ConsumerId(s.Str("consumer"))));
-    return Fields{{"count", absl::StrCat(txs.size())}};
-  }
+  if (q == "pending_txs") return PendingTxs(s);
   if (q == "local_delegation") {
     MESH_ASSIGN_OR_RETURN(auto dels, provider::LocalStaking::Delegations(c, user));
     const ValidatorAddress v = net_->Valoper(chain, s.Str("validator"));
@@ -482,6 +508,332 @@ absl::StatusOr<Fields> Runner::QueryChain(const Step& s) {
                 {"tombstoned", BoolText(v.tombstoned)}};
 }
 
+// ---------------------------------------------------------------- blocks and new steps
+
+absl::StatusOr<std::vector<SentPacket>> Runner::AllPending() {
+  std::vector<SentPacket> out;
+  const std::vector<std::string> ids = net_->chain_ids();
+  for (const std::string& from : ids) {
+    for (const std::string& to : ids) {
+      if (from == to) continue;
+      MESH_ASSIGN_OR_RETURN(std::vector<ibc::InFlight> p, net_->Pending(from, to));
+      for (ibc::InFlight& f : p) out.push_back(SentPacket{from, to, std::move(f)});
+    }
+  }
+  return out;
+}
+
+// One block `seconds` long with the network's semantics (end, begin, relay
+// if auto-relay, invariants if on), recording the packets sent in it.
+absl::Status Runner::AdvanceOne(uint64_t seconds) {
+  const std::vector<std::string> ids = net_->chain_ids();
+  const uint64_t now = ids.empty() ? 0 : net_->ctx(ids.front()).time_ns();
+  if (seconds > (UINT64_MAX - now) / kNanosPerSecond) {
+    return absl::OutOfRangeError(absl::StrCat("advancing ", seconds,
+                                              " s would overflow the 64-bit block time"));
+  }
+  net_->set_auto_relay(false);
+  net_->set_check_invariants(false);
+  absl::Status st = net_->AdvanceTime(seconds);
+  net_->set_auto_relay(auto_relay_);
+  net_->set_check_invariants(check_invariants_);
+  MESH_RETURN_IF_ERROR(st);
+  MESH_ASSIGN_OR_RETURN(std::vector<SentPacket> now_pending, AllPending());
+  sent_last_block_.clear();
+  for (const SentPacket& p : now_pending) {
+    const bool old = std::any_of(
+        pending_at_begin_.begin(), pending_at_begin_.end(), [&](const SentPacket& q) {
+          return q.from == p.from && q.to == p.to && q.packet.packet == p.packet.packet;
+        });
+    if (!old) sent_last_block_.push_back(p);
+  }
+  if (auto_relay_) MESH_RETURN_IF_ERROR(net_->RelayAll().status());
+  if (check_invariants_) MESH_RETURN_IF_ERROR(net_->CheckInvariants());
+  MESH_ASSIGN_OR_RETURN(pending_at_begin_, AllPending());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Runner::Advance(const Step& s) {
+  if (s.Has("seconds")) {
+    MESH_RETURN_IF_ERROR(AdvanceOne(s.U64("seconds")));
+    return absl::StrCat("one block of ", s.U64("seconds"), " s");
+  }
+  const uint64_t n = s.U64("blocks", 1);
+  for (uint64_t i = 0; i < n; ++i) MESH_RETURN_IF_ERROR(AdvanceOne(block_seconds_));
+  return absl::StrCat(n, " block(s)");
+}
+
+void Runner::RecordAck(const ibc::InFlight& p, const ibc::RecvResult& got) {
+  last_ack_ = LastAck{true, p.packet.sequence, true, ""};
+  absl::StatusOr<packets::Ack> ack = packets::Ack::Decode(got.ack);
+  if (ack.ok()) {
+    last_ack_.success = ack->ok();
+    if (!ack->ok()) last_ack_.error = ack->error();
+  } else if (!got.app_status.ok()) {
+    last_ack_.success = false;
+    last_ack_.error = std::string(got.app_status.message());
+  }
+}
+
+absl::StatusOr<std::string> Runner::NewAct(const Step& s) {
+  const std::string& a = s.action;
+  if (a == "tx") {
+    const Json* b = s.args.Find("body");
+    const std::string body =
+        b == nullptr ? "{}" : (b->kind() == Json::Kind::kString ? b->text() : b->Write());
+    MESH_RETURN_IF_ERROR(net_->Tx(s.Str("chain"), s.Str("user"), s.Str("type"), body));
+    return absl::StrCat(s.Str("type"), " signed by ", s.Str("user"), " accepted");
+  }
+  if (a == "bank_send") {
+    const std::string chain = s.Str("chain");
+    const std::string denom = s.Str("denom", net_->chain_spec(chain).denom.value());
+    MESH_RETURN_IF_ERROR(net_->Tx(
+        chain, s.Str("user"), "bank/send",
+        absl::StrCat(R"({"to":)", Quote(net_->Address(chain, s.Str("recipient")).value()),
+                     R"(,"denom":)", Quote(denom), R"(,"amount":")", s.Amt("amount").ToString(),
+                     "\"}")));
+    return absl::StrCat("sent ", s.Amt("amount").ToString(), denom, " to ", s.Str("recipient"));
+  }
+  if (a == "edit_validator") {
+    MESH_RETURN_IF_ERROR(
+        net_->EditValidator(s.Str("chain"), s.Str("validator"), s.Decimal("commission")));
+    return absl::StrCat("commission of ", s.Str("validator"), " is ",
+                        s.Decimal("commission").ToString());
+  }
+  if (a == "open_channel") return OpenChannel(s);
+  if (a == "inject_slash") return InjectSlash(s);
+  ibc::Relayer& r = net_->relayer(s.Str("from"), s.Str("to"));
+  if (a == "deliver") {
+    MESH_ASSIGN_OR_RETURN(ibc::InFlight p, PickPacket(s));
+    MESH_ASSIGN_OR_RETURN(ibc::RecvResult got, r.RelayPacket(p));
+    RecordAck(p, got);
+    return absl::StrCat("packet seq ", p.packet.sequence, " delivered, ack ",
+                        last_ack_.success ? "success" : "error: " + last_ack_.error,
+                        " left on ", s.Str("to"));
+  }
+  // relay_acks: acks written by `to` for packets of `from`.
+  MESH_ASSIGN_OR_RETURN(std::vector<ibc::InFlight> acks, r.PendingAcks());
+  std::vector<ibc::InFlight> mine;
+  for (ibc::InFlight& f : acks) {
+    if (f.from == net_->SideOf(s.Str("from"), s.Str("to"))) mine.push_back(std::move(f));
+  }
+  if (s.Has("index")) {
+    const uint64_t i = s.U64("index");
+    if (i >= mine.size()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("no pending ack #", i, " (", mine.size(), " pending)"));
+    }
+    mine = {mine[i]};
+  }
+  for (const ibc::InFlight& f : mine) MESH_RETURN_IF_ERROR(r.RelayAck(f).status());
+  return absl::StrCat(mine.size(), " ack(s) relayed to ", s.Str("from"));
+}
+
+// Default ports: the mesh ports of a link between the two chains as the
+// initiator would use them (consumer port on a consumer).
+absl::StatusOr<std::string> Runner::OpenChannel(const Step& s) {
+  const std::string from = s.Str("from");
+  const std::string to = s.Str("to");
+  bool from_is_provider = false;
+  for (const harness::LinkSpec& l : net_->links()) {
+    if (l.provider == from && l.consumer == to) from_is_provider = true;
+  }
+  const std::string own = from_is_provider ? "mesh-provider" : "mesh-consumer";
+  const std::string other = from_is_provider ? "mesh-consumer" : "mesh-provider";
+  const ibc::Order order =
+      s.Str("ordering") == "ordered" ? ibc::Order::kOrdered : ibc::Order::kUnordered;
+  MESH_ASSIGN_OR_RETURN(ibc::ChannelPair ch,
+                        net_->OpenChannel(from, to, PortId(s.Str("port", own)),
+                                          PortId(s.Str("counterparty_port", other)), order,
+                                          s.Str("version")));
+  const bool from_a = net_->SideOf(from, to) == ibc::Side::kA;
+  return absl::StrCat("channel open: ", (from_a ? ch.a : ch.b).value(), " on ", from, ", ",
+                      (from_a ? ch.b : ch.a).value(), " on ", to);
+}
+
+// A valset_update packet from the consumer with one slashed entry.
+absl::StatusOr<std::string> Runner::InjectSlash(const Step& s) {
+  const std::string consumer = s.Str("consumer");
+  const std::string provider = s.Str("provider");
+  const Context c = net_->ctx(consumer);
+  packets::ValsetUpdatePacket u;
+  u.height = c.height();
+  u.time = c.time_ns() / kNanosPerSecond;
+  packets::ValidatorSlashInfo info;
+  info.address = net_->Valoper(consumer, s.Str("validator"));
+  info.infraction_height = s.U64("height", c.height());
+  info.infraction_time = s.U64("time", u.time);
+  info.power = s.U64("power", 1);
+  info.slash_amount = packets::Coin{net_->chain_spec(provider).denom, s.Amt("amount")};
+  info.slash_ratio = s.Has("ratio") ? s.Decimal("ratio").ToString() : "0.1";
+  u.slashed.push_back(info);
+  if (s.Has("tombstone") && s.args.Find("tombstone")->AsBool().value()) {
+    u.tombstoned.push_back(info.address);
+  }
+  const std::string data = packets::EncodeConsumerPacket(u);
+  MESH_ASSIGN_OR_RETURN(uint64_t seq, net_->InjectConsumerPacket(consumer, provider, data));
+  return absl::StrCat("valset_update seq ", seq, " sent by ", consumer, ": ", data);
+}
+
+// ---------------------------------------------------------------- new queries
+
+std::string Runner::ValidatorName(const std::string& chain, const ValidatorAddress& v) const {
+  for (const harness::ValidatorSpec& spec : net_->chain_spec(chain).validators) {
+    if (net_->Valoper(chain, spec.name) == v) return spec.name;
+  }
+  return v.value();
+}
+
+absl::StatusOr<Fields> Runner::PendingTxs(const Step& s) {
+  const std::string chain = s.Str("chain");
+  const Context c = net_->ctx(chain);
+  const std::optional<AccountAddress> user =
+      s.Has("user") ? std::optional(net_->Address(chain, s.Str("user"))) : std::nullopt;
+  std::vector<std::string> txs;
+  if (!s.Has("consumer")) {
+    MESH_ASSIGN_OR_RETURN(auto all, provider::Vault::AllPendingTxsDesc(c));
+    for (const provider::VaultTx& t : all) {
+      if (user.has_value() && t.user != *user) continue;
+      txs.push_back(absl::StrCat(t.holder.local ? "local" : t.holder.consumer.value(), ":",
+                                 t.amount.ToString()));
+    }
+  } else {
+    const std::string consumer = s.Str("consumer");
+    MESH_ASSIGN_OR_RETURN(auto all,
+                          provider::ExternalStaking::AllPendingTxsDesc(c, ConsumerId(consumer)));
+    for (const provider::ExternalTx& t : all) {
+      if (user.has_value() && t.user != *user) continue;
+      const char* kind = t.kind == provider::ExternalTx::Kind::kStake     ? "stake"
+                         : t.kind == provider::ExternalTx::Kind::kUnstake ? "unstake"
+                                                                          : "transfer_rewards";
+      txs.push_back(absl::StrCat(kind, ":", ValidatorName(consumer, t.validator), ":",
+                                 t.amount.ToString()));
+    }
+  }
+  return Fields{{"count", absl::StrCat(txs.size())}, {"txs", absl::StrJoin(txs, ",")}};
+}
+
+absl::StatusOr<Fields> Runner::QueryEvents(const Step& s) {
+  const std::string chain = s.Str("chain");
+  std::vector<std::string> types;
+  std::vector<std::string> valset;
+  for (const SentPacket& p : sent_last_block_) {
+    if (p.from != chain) continue;
+    absl::StatusOr<packets::ConsumerPacket> cp = packets::DecodeConsumerPacket(p.packet.packet.data);
+    absl::StatusOr<packets::ProviderPacket> pp = packets::DecodeProviderPacket(p.packet.packet.data);
+    types.push_back(std::string(cp.ok()   ? packets::PacketType(*cp)
+                                : pp.ok() ? packets::PacketType(*pp)
+                                          : "unknown"));
+    const auto* u = cp.ok() ? std::get_if<packets::ValsetUpdatePacket>(&*cp) : nullptr;
+    if (u == nullptr || !valset.empty()) continue;
+    auto add = [&](const char* list, const ValidatorAddress& v) {
+      valset.push_back(absl::StrCat(list, ":", ValidatorName(chain, v)));
+    };
+    for (const auto& x : u->additions) add("added", x.valoper);
+    for (const auto& x : u->removals) add("removed", x);
+    for (const auto& x : u->updated) add("updated", x.valoper);
+    for (const auto& x : u->jailed) add("jailed", x);
+    for (const auto& x : u->unjailed) add("unjailed", x);
+    for (const auto& x : u->tombstoned) add("tombstoned", x);
+    for (const auto& x : u->slashed) add("slashed", x.address);
+  }
+  return Fields{{"packets", absl::StrCat(types.size())},
+                {"types", absl::StrJoin(types, ",")},
+                {"valset", absl::StrJoin(valset, ",")}};
+}
+
+absl::StatusOr<Fields> Runner::QueryNew(const Step& s) {
+  const std::string& q = s.query;
+  if (q == "last_ack") {
+    if (!last_ack_.set) return Fields{{"result", "none"}, {"error", ""}, {"sequence", "0"}};
+    return Fields{{"result", last_ack_.success ? "success" : "error"},
+                  {"error", last_ack_.error},
+                  {"sequence", absl::StrCat(last_ack_.sequence)}};
+  }
+  if (q == "packet") {
+    MESH_ASSIGN_OR_RETURN(ibc::InFlight p, PickPacket(s));
+    absl::StatusOr<packets::ConsumerPacket> cp = packets::DecodeConsumerPacket(p.packet.data);
+    absl::StatusOr<packets::ProviderPacket> pp = packets::DecodeProviderPacket(p.packet.data);
+    return Fields{{"sequence", absl::StrCat(p.packet.sequence)},
+                  {"type", std::string(cp.ok()   ? packets::PacketType(*cp)
+                                       : pp.ok() ? packets::PacketType(*pp)
+                                                 : "unknown")},
+                  {"data", p.packet.data}};
+  }
+  if (q == "unbonding_entries") {
+    const std::string consumer = s.Str("consumer");
+    MESH_ASSIGN_OR_RETURN(provider::Stake st,
+                          net_->ExternalStake(s.Str("provider"), s.Str("user"), consumer,
+                                              s.Str("validator")));
+    std::vector<std::string> out;
+    for (const provider::PendingUnbond& u : st.pending_unbonds) {
+      out.push_back(absl::StrCat(u.amount.ToString(), "@", u.release_at_ns / kNanosPerSecond));
+    }
+    return Fields{{"entries", absl::StrJoin(out, ",")}};
+  }
+  if (q == "consumer_config" || q == "targets" || q == "validator_flags") {
+    return QueryConsumerExtra(s);
+  }
+  const std::string chain = s.Str("chain");
+  const Context c = net_->ctx(chain);
+  if (q == "delegation") {
+    const AccountAddress who =
+        s.Has("user") ? net_->Address(chain, s.Str("user"))
+                      : consumer::VirtualStaking::VirtualAccount(consumer::ProviderId(s.Str("provider")));
+    const ValidatorAddress v = net_->Valoper(chain, s.Str("validator"));
+    MESH_ASSIGN_OR_RETURN(std::optional<staking::Delegation> d,
+                          staking::Staking::GetDelegation(c, who, v));
+    if (!d.has_value()) return Fields{{"shares", "0"}, {"tokens", "0"}};
+    MESH_ASSIGN_OR_RETURN(Amount tokens, staking::Staking::DelegationTokens(c, who, v));
+    return Fields{{"shares", d->shares.ToString()}, {"tokens", tokens.ToString()}};
+  }
+  if (q == "module_balance") {
+    const Denom denom(s.Str("denom", net_->chain_spec(chain).denom.value()));
+    MESH_ASSIGN_OR_RETURN(Amount a, staking::Bank::Balance(
+                                        c, AccountAddress("module/" + s.Str("module")), denom));
+    return Fields{{"amount", a.ToString()}};
+  }
+  if (q == "claims") {
+    MESH_ASSIGN_OR_RETURN(std::vector<provider::Claim> claims,
+                          provider::Vault::AccountClaims(c, net_->Address(chain, s.Str("user"))));
+    std::vector<std::string> out;
+    for (const provider::Claim& cl : claims) {
+      out.push_back(absl::StrCat(cl.holder.local ? "local" : cl.holder.consumer.value(), ":",
+                                 Range(cl.amount)));
+    }
+    return Fields{{"claims", absl::StrJoin(out, ",")}};
+  }
+  return absl::InvalidArgumentError("unknown query " + q);
+}
+
+absl::StatusOr<Fields> Runner::QueryConsumerExtra(const Step& s) {
+  const std::string chain = s.Str("consumer");
+  const Context c = net_->ctx(chain);
+  if (s.query == "validator_flags") {
+    MESH_ASSIGN_OR_RETURN(consumer::ValidatorStatus st,
+                          consumer::VirtualStaking::GetValidatorStatus(
+                              c, net_->Valoper(chain, s.Str("validator"))));
+    return Fields{{"inactive", BoolText(st.inactive)}, {"tombstoned", BoolText(st.tombstoned)}};
+  }
+  const consumer::ProviderId p(s.Str("provider"));
+  if (s.query == "targets") {
+    const ValidatorAddress v = net_->Valoper(chain, s.Str("validator"));
+    MESH_ASSIGN_OR_RETURN(Amount target, consumer::internal::GetAmount(c, consumer::internal::kBondedPrefix, p, v));
+    MESH_ASSIGN_OR_RETURN(Amount request, consumer::VirtualStaking::BondRequest(c, p, v));
+    return Fields{{"target", target.ToString()}, {"bond_request", request.ToString()}};
+  }
+  MESH_ASSIGN_OR_RETURN(consumer::ProviderConfig cfg, consumer::Consumer::GetConfig(c, p));
+  MESH_ASSIGN_OR_RETURN(consumer::ModuleParams params, consumer::Consumer::GetParams(c));
+  absl::StatusOr<Dec> price = consumer::PriceFeed::Price(c, p);
+  return Fields{{"remote_denom", cfg.remote_denom.value()},
+                {"price_adjustment", cfg.price_adjustment.ToString()},
+                {"price", price.ok() ? price->ToString() : "stale"},
+                {"price_ttl_s", absl::StrCat(cfg.price_ttl_s)},
+                {"max_retrieve", absl::StrCat(cfg.max_retrieve)},
+                {"epoch_length", absl::StrCat(params.epoch_length)},
+                {"total_max_cap", params.total_max_cap.ToString()}};
+}
+
 // ---------------------------------------------------------------- run
 
 Report RunScenario(const Scenario& scenario, const RunOptions& options) {
@@ -498,7 +850,7 @@ Report RunScenario(const Scenario& scenario, const RunOptions& options) {
     StepResult r = (*runner)->Execute(step);
     if (!first.empty()) r.height = (*runner)->network().ctx(first).height();
     report.steps.push_back(std::move(r));
-    if (!report.steps.back().ok) break;
+    if (!report.steps.back().ok && !options.keep_going) break;
   }
   return report;
 }

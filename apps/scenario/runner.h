@@ -11,7 +11,8 @@
 //   reported as (field, expected, actual);
 // - the harness checks its invariants after every block (unless the
 //   scenario turns that off); a violation fails the step that advanced.
-// The run stops at the first failed step.
+// The run stops at the first failed step, unless RunOptions::keep_going:
+// then every step runs and every failure is reported.
 //
 // With RunOptions::data_dir set, chain `<id>` runs on a fresh RocksDB under
 // `<data_dir>/<id>` (an existing RocksDB there is removed first); otherwise
@@ -34,7 +35,8 @@
 namespace mesh::scenario {
 
 struct RunOptions {
-  std::string data_dir;  // empty: memory stores
+  std::string data_dir;     // empty: memory stores
+  bool keep_going = false;  // run every step, reporting every failure
 };
 
 struct Mismatch {
@@ -65,6 +67,22 @@ struct Report {
   bool passed() const;
 };
 
+// The acknowledgement of the last packet a relayer step delivered
+// (relay_one, deliver, error_ack, duplicate, reorder).
+struct LastAck {
+  bool set = false;
+  uint64_t sequence = 0;
+  bool success = false;
+  std::string error;  // the error ack's text
+};
+
+// A packet sent by chain `from` to chain `to`.
+struct SentPacket {
+  std::string from;
+  std::string to;
+  ibc::InFlight packet;
+};
+
 class Runner {
  public:
   static absl::StatusOr<std::unique_ptr<Runner>> Create(const Scenario& scenario,
@@ -76,8 +94,8 @@ class Runner {
   harness::Network& network() { return *net_; }
 
  private:
-  Runner(std::unique_ptr<harness::Network> net, bool auto_relay)
-      : net_(std::move(net)), auto_relay_(auto_relay) {}
+  Runner(std::unique_ptr<harness::Network> net, bool auto_relay, bool check_invariants)
+      : net_(std::move(net)), auto_relay_(auto_relay), check_invariants_(check_invariants) {}
   absl::StatusOr<std::string> Act(const Step& s);
   absl::StatusOr<std::string> UserAct(const Step& s);
   absl::StatusOr<std::string> RelayAct(const Step& s);
@@ -85,6 +103,18 @@ class Runner {
   absl::StatusOr<std::string> ValidatorSetAct(const Step& s);
   absl::StatusOr<ibc::InFlight> PickPacket(const Step& s);
   absl::StatusOr<std::string> TimeOut(const Step& s);
+  absl::StatusOr<std::string> Advance(const Step& s);
+  absl::Status AdvanceOne(uint64_t seconds);
+  absl::StatusOr<std::vector<SentPacket>> AllPending();
+  absl::StatusOr<std::string> NewAct(const Step& s);
+  absl::StatusOr<std::string> InjectSlash(const Step& s);
+  absl::StatusOr<std::string> OpenChannel(const Step& s);
+  void RecordAck(const ibc::InFlight& p, const ibc::RecvResult& got);
+  absl::StatusOr<Fields> QueryNew(const Step& s);
+  absl::StatusOr<Fields> QueryEvents(const Step& s);
+  absl::StatusOr<Fields> PendingTxs(const Step& s);
+  absl::StatusOr<Fields> QueryConsumerExtra(const Step& s);
+  std::string ValidatorName(const std::string& chain, const ValidatorAddress& v) const;
   void Expect(const Step& s, StepResult& r);
   absl::StatusOr<Fields> QueryVault(const Step& s);
   absl::StatusOr<Fields> QueryExternal(const Step& s);
@@ -93,9 +123,17 @@ class Runner {
 
   std::unique_ptr<harness::Network> net_;
   bool auto_relay_;  // the network's auto-relay setting (restored after a timeout step)
+  bool check_invariants_;
+  uint64_t block_seconds_ = 5;
+  LastAck last_ack_;
+  // Packets not yet received when the current block began, and those sent
+  // during the last block that ended (`events`).
+  std::vector<SentPacket> pending_at_begin_;
+  std::vector<SentPacket> sent_last_block_;
 };
 
-// Builds the network and runs every step, stopping at the first failure.
+// Builds the network and runs every step, stopping at the first failure
+// (unless options.keep_going).
 Report RunScenario(const Scenario& scenario, const RunOptions& options);
 
 // Makes `dir` ready for a fresh RocksDB: removes a RocksDB left there by an

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "core/status.h"
 
@@ -16,18 +17,28 @@ using harness::LinkSpec;
 using harness::NetworkSpec;
 using harness::ValidatorSpec;
 
+// Bounds that keep times and counts inside the engine's integer types:
+// nanosecond times are u64, so any duration is at most 100 years and the
+// genesis time at most 10^10 s (year 2286), leaving room for the run.
+constexpr uint64_t kMaxSeconds = 100ULL * 365 * 86400;
+constexpr uint64_t kMaxGenesisTime = 10000000000ULL;
+constexpr uint64_t kMaxAdvanceBlocks = 1000000;
+// A bech32 prefix must leave room for "valoper" and the 39 characters of a
+// 20-byte address within bech32's 90.
+constexpr size_t kMaxPrefixLength = 44;
+
 enum class FieldType { kString, kAmount, kDec, kU64, kBool, kAny };
 
 // The type of a step field, from its name.
 FieldType TypeOf(std::string_view key) {
   static const std::set<std::string_view> kAmounts = {"amount", "cap", "self_bond"};
   static const std::set<std::string_view> kU64s = {"blocks", "seconds", "height", "index",
-                                                   "max_validators"};
+                                                   "max_validators", "power", "time"};
   if (kAmounts.contains(key)) return FieldType::kAmount;
   if (kU64s.contains(key)) return FieldType::kU64;
-  if (key == "price" || key == "commission") return FieldType::kDec;
-  if (key == "on") return FieldType::kBool;
-  if (key == "expect_error") return FieldType::kAny;
+  if (key == "price" || key == "commission" || key == "ratio") return FieldType::kDec;
+  if (key == "on" || key == "tombstone") return FieldType::kBool;
+  if (key == "expect_error" || key == "body") return FieldType::kAny;
   return FieldType::kString;
 }
 
@@ -57,8 +68,19 @@ const std::map<std::string, Def>& Actions() {
       {"jail", {{"chain", "validator"}, {}, {}}},
       {"unjail", {{"chain", "validator"}, {}, {}}},
       {"tombstone", {{"chain", "validator"}, {}, {}}},
-      {"double_sign", {{"chain", "validator"}, {"height"}, {}}},
-      {"downtime", {{"chain", "validator"}, {"height"}, {}}},
+      {"double_sign", {{"chain", "validator"}, {"height", "power"}, {}}},
+      {"downtime", {{"chain", "validator"}, {"height", "power"}, {}}},
+      {"edit_validator", {{"chain", "validator", "commission"}, {}, {}}},
+      {"tx", {{"chain", "user", "type"}, {"body"}, {}}},
+      {"bank_send", {{"chain", "user", "recipient", "amount"}, {"denom"}, {}}},
+      {"deliver", {{"from", "to"}, {"index"}, {}}},
+      {"relay_acks", {{"from", "to"}, {"index"}, {}}},
+      {"open_channel",
+       {{"from", "to", "version", "ordering"}, {"port", "counterparty_port"}, {}}},
+      {"inject_slash",
+       {{"consumer", "provider", "validator"},
+        {"height", "time", "power", "amount", "ratio", "tombstone"},
+        {}}},
       {"create_validator", {{"chain", "validator", "self_bond"}, {"commission"}, {}}},
       {"set_max_validators", {{"chain", "max_validators"}, {}, {}}},
       {"auto_relay", {{"on"}, {}, {}}},
@@ -85,7 +107,7 @@ const std::map<std::string, Def>& Queries() {
         {},
         {"stake", "unbonding", "unbonding_count", "withdrawn"}}},
       {"rewards", {{"provider", "user", "consumer", "validator"}, {}, {"pending"}}},
-      {"pending_txs", {{"chain"}, {"consumer"}, {"count"}}},
+      {"pending_txs", {{"chain"}, {"consumer", "user"}, {"count", "txs"}}},
       {"virtual_stake",
        {{"consumer", "provider", "validator"}, {}, {"bond_request", "delegation", "remote"}}},
       {"consumer_state",
@@ -97,11 +119,25 @@ const std::map<std::string, Def>& Queries() {
        {{"provider", "consumer", "validator"}, {"height"}, {"state", "history", "state_at"}}},
       {"packets", {{"from", "to"}, {}, {"pending", "acks"}}},
       {"local_delegation", {{"chain", "user", "validator"}, {}, {"amount"}}},
+      {"last_ack", {{}, {}, {"result", "error", "sequence"}}},
+      {"packet", {{"from", "to"}, {"index"}, {"sequence", "type", "data"}}},
+      {"events", {{"chain"}, {}, {"packets", "types", "valset"}}},
+      {"delegation", {{"chain", "validator"}, {"user", "provider"}, {"shares", "tokens"}}},
+      {"module_balance", {{"chain", "module"}, {"denom"}, {"amount"}}},
+      {"unbonding_entries", {{"provider", "user", "consumer", "validator"}, {}, {"entries"}}},
+      {"claims", {{"chain", "user"}, {}, {"claims"}}},
+      {"consumer_config",
+       {{"consumer", "provider"},
+        {},
+        {"remote_denom", "price_adjustment", "price", "price_ttl_s", "max_retrieve",
+         "epoch_length", "total_max_cap"}}},
+      {"targets", {{"consumer", "provider", "validator"}, {}, {"target", "bond_request"}}},
+      {"validator_flags", {{"consumer", "validator"}, {}, {"inactive", "tombstoned"}}},
   };
   return *kDefs;
 }
 
-const std::vector<std::string> kCommonOptional = {"note", "expect_error"};
+const std::vector<std::string> kCommonOptional = {"note", "expect_error", "expect_code"};
 
 bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -140,6 +176,13 @@ absl::Status ReadOpt(JsonFields& f, std::string_view key, T& out,
 
 absl::StatusOr<uint64_t> ReadU64(const Json& v) { return v.AsU64(); }
 absl::StatusOr<bool> ReadBool(const Json& v) { return v.AsBool(); }
+absl::StatusOr<uint64_t> ReadSeconds(const Json& v) {
+  MESH_ASSIGN_OR_RETURN(uint64_t x, v.AsU64());
+  if (x > kMaxSeconds) {
+    return absl::InvalidArgumentError(absl::StrCat("at most ", kMaxSeconds, " seconds (100 years)"));
+  }
+  return x;
+}
 absl::StatusOr<uint32_t> ReadU32(const Json& v) {
   MESH_ASSIGN_OR_RETURN(uint64_t x, v.AsU64());
   if (x > UINT32_MAX) return absl::InvalidArgumentError("too large");
@@ -148,7 +191,7 @@ absl::StatusOr<uint32_t> ReadU32(const Json& v) {
 
 absl::Status ParseStaking(const Json& v, staking::Params& p) {
   MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(v, "staking"));
-  MESH_RETURN_IF_ERROR(ReadOpt(f, "unbonding_time_s", p.unbonding_time_s, ReadU64));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "unbonding_time_s", p.unbonding_time_s, ReadSeconds));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "max_validators", p.max_validators, ReadU32));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "max_entries", p.max_entries, ReadU32));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "power_reduction", p.power_reduction, ReadU64));
@@ -156,7 +199,7 @@ absl::Status ParseStaking(const Json& v, staking::Params& p) {
                                JsonDec));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_fraction_downtime", p.slash_fraction_downtime, JsonDec));
   MESH_RETURN_IF_ERROR(
-      ReadOpt(f, "downtime_jail_duration_s", p.downtime_jail_duration_s, ReadU64));
+      ReadOpt(f, "downtime_jail_duration_s", p.downtime_jail_duration_s, ReadSeconds));
   return f.Finish();
 }
 
@@ -194,13 +237,42 @@ void AddServiceAccounts(ChainSpec& c) {
   }
 }
 
+}  // namespace
+
+absl::Status CheckBech32Prefix(std::string_view prefix) {
+  if (prefix.empty()) return absl::InvalidArgumentError("empty bech32 prefix");
+  if (prefix.size() > kMaxPrefixLength) {
+    return absl::InvalidArgumentError(absl::StrCat("bech32 prefix too long (", prefix.size(),
+                                                   " characters, at most ", kMaxPrefixLength,
+                                                   ")"));
+  }
+  for (char ch : prefix) {
+    if (ch >= 'A' && ch <= 'Z') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bech32 prefix `", std::string(prefix), "` has upper case; use lower case"));
+    }
+    if (ch < 33 || ch > 126) {
+      return absl::InvalidArgumentError("bech32 prefix has a character outside ASCII 33..126");
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
 absl::StatusOr<ChainSpec> ParseChain(const Json& v) {
   MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(v, "chain"));
   ChainSpec c;
   MESH_ASSIGN_OR_RETURN(c.id, f.String("id"));
   c.prefix = c.id;
-  if (const Json* p = f.Optional("prefix")) {
-    MESH_ASSIGN_OR_RETURN(c.prefix, p->AsString());
+  const Json* prefix = f.Optional("prefix");
+  if (prefix != nullptr) {
+    MESH_ASSIGN_OR_RETURN(c.prefix, prefix->AsString());
+  }
+  if (absl::Status s = CheckBech32Prefix(c.prefix); !s.ok()) {
+    return Bad(absl::StrCat("chain `", c.id, "`"),
+               absl::StrCat("field `prefix`", prefix == nullptr ? " (defaults to `id`)" : "",
+                            ": ", s.message()));
   }
   MESH_ASSIGN_OR_RETURN(std::string denom, f.String("denom"));
   c.denom = Denom(denom);
@@ -211,6 +283,12 @@ absl::StatusOr<ChainSpec> ParseChain(const Json& v) {
   MESH_ASSIGN_OR_RETURN(const std::vector<Json>* val_list, vals->AsArray());
   for (const Json& val : *val_list) {
     MESH_ASSIGN_OR_RETURN(ValidatorSpec vs, ParseValidator(val));
+    for (const ValidatorSpec& other : c.validators) {
+      if (other.name == vs.name) {
+        return Bad(absl::StrCat("chain `", c.id, "`"),
+                   absl::StrCat("field `validators`: duplicate name `", vs.name, "`"));
+      }
+    }
     c.validators.push_back(std::move(vs));
   }
   if (const Json* a = f.Optional("accounts")) MESH_RETURN_IF_ERROR(ParseAccounts(*a, c));
@@ -232,9 +310,9 @@ absl::StatusOr<LinkSpec> ParseLink(const Json& v) {
   MESH_RETURN_IF_ERROR(ReadOpt(f, "price", l.price, JsonDec));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "discount", l.discount, JsonDec));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "max_cap", l.max_cap, JsonAmount));
-  MESH_RETURN_IF_ERROR(ReadOpt(f, "price_ttl_s", l.price_ttl_s, ReadU64));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "price_ttl_s", l.price_ttl_s, ReadSeconds));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "max_retrieve", l.max_retrieve, ReadU32));
-  MESH_RETURN_IF_ERROR(ReadOpt(f, "unbonding_period_s", l.unbonding_period_s, ReadU64));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "unbonding_period_s", l.unbonding_period_s, ReadSeconds));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_double_sign", l.slash_dsign, JsonDec));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_downtime", l.slash_offline, JsonDec));
   MESH_RETURN_IF_ERROR(f.Finish());
@@ -272,6 +350,10 @@ absl::Status CheckReferences(const NetworkSpec& n, const Step& s, const std::str
       return Bad(where, absl::StrCat("unknown chain `", s.Str(key), "` in `", key, "`"));
     }
   }
+  if (s.Has("from") && s.Has("to") && s.Str("from") == s.Str("to")) {
+    return Bad(where, absl::StrCat("fields `from` and `to` name the same chain `", s.Str("from"),
+                                   "`; a relayer joins two different chains"));
+  }
   if (!s.Has("validator")) return absl::OkStatus();
   const std::string owner = s.Has("chain") ? s.Str("chain") : s.Str("consumer");
   const ChainSpec* c = FindChain(n, owner);
@@ -307,9 +389,47 @@ absl::Status CheckStepFields(const Step& s, const Def& def, const std::string& w
     }
     MESH_RETURN_IF_ERROR(CheckFieldValue(where, key, value));
   }
-  if (!def.fields.empty() && !has_result_field) {
+  const bool expects_failure = s.Has("expect_error") || s.Has("expect_code");
+  if (!def.fields.empty() && !has_result_field && !expects_failure) {
     return Bad(where, absl::StrCat("expects nothing; give at least one of: ",
                                    absl::StrJoin(def.fields, ", ")));
+  }
+  return absl::OkStatus();
+}
+
+// Value checks beyond the field types: ranges that keep counts and times in
+// the engine's integer types, enumerations, and field combinations.
+absl::Status CheckStepValues(const Step& s, const std::string& where) {
+  if (s.action == "set_max_validators" && s.U64("max_validators") > UINT32_MAX) {
+    return Bad(where, "field `max_validators`: too large");
+  }
+  if (s.action == "advance" && s.U64("blocks", 1) > kMaxAdvanceBlocks) {
+    return Bad(where, absl::StrCat("field `blocks`: at most ", kMaxAdvanceBlocks, " per step"));
+  }
+  if (s.U64("seconds") > kMaxSeconds || s.U64("time") > kMaxGenesisTime) {
+    return Bad(where, absl::StrCat("field `", s.Has("seconds") ? "seconds" : "time",
+                                   "`: too large (a duration is at most ", kMaxSeconds,
+                                   " s, a time at most ", kMaxGenesisTime, ")"));
+  }
+  if (s.action != "expect" && s.U64("height") > static_cast<uint64_t>(INT64_MAX)) {
+    return Bad(where, "field `height`: too large (at most 2^63-1)");
+  }
+  if (s.Has("ordering") && s.Str("ordering") != "ordered" && s.Str("ordering") != "unordered") {
+    return Bad(where, "field `ordering`: `ordered` or `unordered`");
+  }
+  if (const Json* b = s.args.Find("body");
+      b != nullptr && b->kind() != Json::Kind::kObject && b->kind() != Json::Kind::kString) {
+    return Bad(where, "field `body`: a JSON object or a string");
+  }
+  if (s.query == "delegation" && s.Has("user") == s.Has("provider")) {
+    return Bad(where, "give exactly one of `user` or `provider` (the provider's virtual account)");
+  }
+  if (s.Has("expect_code")) {
+    const std::string code = s.Str("expect_code");
+    if (!StatusCodeFromName(code).has_value()) {
+      return Bad(where, absl::StrCat("field `expect_code`: unknown status code `", code,
+                                     "` (e.g. NOT_FOUND, FAILED_PRECONDITION)"));
+    }
   }
   return absl::OkStatus();
 }
@@ -344,9 +464,7 @@ absl::StatusOr<Step> ParseStep(const NetworkSpec& n, const Json& v, int index,
   if (s.action == "advance" && s.Has("blocks") && s.Has("seconds")) {
     return Bad(where, "give `blocks` or `seconds`, not both");
   }
-  if (s.action == "set_max_validators" && s.U64("max_validators") > UINT32_MAX) {
-    return Bad(where, "field `max_validators`: too large");
-  }
+  MESH_RETURN_IF_ERROR(CheckStepValues(s, where));
   MESH_RETURN_IF_ERROR(CheckReferences(n, s, where, created));
   return s;
 }
@@ -354,8 +472,15 @@ absl::StatusOr<Step> ParseStep(const NetworkSpec& n, const Json& v, int index,
 absl::Status ParseNetwork(JsonFields& f, NetworkSpec& n) {
   uint64_t genesis_s = n.genesis_time_ns / kNanosPerSecond;
   MESH_RETURN_IF_ERROR(ReadOpt(f, "genesis_time", genesis_s, ReadU64));
+  if (genesis_s > kMaxGenesisTime) {
+    return Bad("scenario", absl::StrCat("field `genesis_time`: at most ", kMaxGenesisTime,
+                                        " (unix seconds; nanosecond times are 64-bit)"));
+  }
   n.genesis_time_ns = genesis_s * kNanosPerSecond;
   MESH_RETURN_IF_ERROR(ReadOpt(f, "block_seconds", n.block_seconds, ReadU64));
+  if (n.block_seconds < 1 || n.block_seconds > kMaxSeconds) {
+    return Bad("scenario", absl::StrCat("field `block_seconds`: must be 1..", kMaxSeconds));
+  }
   MESH_RETURN_IF_ERROR(ReadOpt(f, "auto_relay", n.auto_relay, ReadBool));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "check_invariants", n.check_invariants, ReadBool));
   if (const Json* t = f.Optional("link_agreement_tolerance")) {
@@ -385,6 +510,14 @@ absl::Status ParseNetwork(JsonFields& f, NetworkSpec& n) {
 }
 
 }  // namespace
+
+std::optional<absl::StatusCode> StatusCodeFromName(std::string_view name) {
+  for (int c = 1; c <= 16; ++c) {
+    const auto code = static_cast<absl::StatusCode>(c);
+    if (absl::EqualsIgnoreCase(absl::StatusCodeToString(code), std::string(name))) return code;
+  }
+  return std::nullopt;
+}
 
 absl::StatusOr<Amount> JsonAmount(const Json& v) {
   if (v.kind() != Json::Kind::kString && v.kind() != Json::Kind::kNumber) {
@@ -449,6 +582,7 @@ std::string Step::Str(std::string_view key, std::string_view def) const {
   const Json* v = args.Find(key);
   if (v == nullptr) return std::string(def);
   if (v->kind() == Json::Kind::kBool) return v->AsBool().value() ? "true" : "false";
+  if (v->kind() == Json::Kind::kObject || v->kind() == Json::Kind::kArray) return v->Write();
   return v->text();
 }
 

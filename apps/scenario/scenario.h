@@ -15,6 +15,7 @@
 #define MESHSEC_APPS_SCENARIO_SCENARIO_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,13 @@ std::vector<std::string> ActionNames();
 std::vector<std::string> QueryNames();
 // The result fields a query reports (in the order they are printed).
 std::vector<std::string> QueryFields(std::string_view query);
+
+// OK for a bech32 prefix the harness can use: 1..44 characters of ASCII
+// 33..126 without upper case (room for "valoper" and a 20-byte address
+// within bech32's 90 characters); InvalidArgument saying what is wrong.
+absl::Status CheckBech32Prefix(std::string_view prefix);
+// The status code named `name` ("NOT_FOUND", case-insensitive; not OK).
+std::optional<absl::StatusCode> StatusCodeFromName(std::string_view name);
 
 // Reads an amount written as a JSON string or an integer number.
 absl::StatusOr<Amount> JsonAmount(const Json& v);

@@ -1,13 +1,18 @@
 // Scenario runner tests: every examples/*.json passes; parse errors are
 // precise; a failed expectation reports expected vs actual; expect_error;
 // RocksDB runs; the random mode holds its invariants and is deterministic.
+#include <sys/wait.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "apps/scenario/random_mode.h"
 #include "apps/scenario/runner.h"
 #include "apps/scenario/scenario.h"
@@ -272,6 +277,330 @@ TEST(ScenarioRun, RunsOnRocksDb) {
   }
   EXPECT_TRUE(fs::exists(fs::path(dir) / "osmo" / "CURRENT"));
   EXPECT_TRUE(fs::exists(fs::path(dir) / "juno" / "CURRENT"));
+}
+
+// ---------------------------------------------------------------- bad input
+
+// The same two chains with `chain_extra` spliced into juno's object and
+// `top` into the scenario object.
+std::string TwoChainsWith(const std::string& top, const std::string& juno_extra,
+                          const std::string& steps) {
+  std::string text = TwoChains(steps);
+  if (!juno_extra.empty()) {
+    const std::string key = R"("id":"juno",)";
+    text.insert(text.find(key) + key.size(), juno_extra + ",");
+  }
+  if (!top.empty()) text.insert(1, top + ",");
+  return text;
+}
+
+TEST(ScenarioBadInput, Bech32PrefixesAreCheckedNamingTheChainAndField) {
+  std::string e = ParseError(TwoChainsWith("", R"("prefix":"")", ""));
+  EXPECT_NE(e.find("chain `juno`: field `prefix`: empty bech32 prefix"), std::string::npos) << e;
+  e = ParseError(TwoChainsWith("", R"("prefix":"Juno")", ""));
+  EXPECT_NE(e.find("chain `juno`: field `prefix`: bech32 prefix `Juno` has upper case"),
+            std::string::npos)
+      << e;
+  e = ParseError(TwoChainsWith("", R"("prefix":")" + std::string(45, 'j') + "\"", ""));
+  EXPECT_NE(e.find("field `prefix`: bech32 prefix too long (45 characters, at most 44)"),
+            std::string::npos)
+      << e;
+  // The default prefix is the chain id, so an upper-case id needs a prefix.
+  std::string text = TwoChains("");
+  text.replace(text.find(R"("id":"juno")"), 11, R"("id":"Juno")");
+  text.replace(text.find(R"("consumer":"juno")"), 17, R"("consumer":"Juno")");
+  e = ParseError(text);
+  EXPECT_NE(e.find("chain `Juno`: field `prefix` (defaults to `id`): bech32 prefix `Juno`"),
+            std::string::npos)
+      << e;
+  EXPECT_TRUE(ParseScenario(TwoChainsWith("", R"("prefix":")" + std::string(44, 'j') + "\"",
+                                          R"({"action":"advance"})"))
+                  .ok());
+}
+
+TEST(ScenarioBadInput, DuplicateValidatorNamesOnAChain) {
+  std::string text = TwoChains("");
+  const std::string one = R"({"name":"alice","self_bond":"1000000"})";
+  const size_t juno = text.find(R"("id":"juno")");
+  text.insert(text.find(one, juno) + one.size(), "," + one);
+  const std::string e = ParseError(text);
+  EXPECT_NE(e.find("chain `juno`: field `validators`: duplicate name `alice`"), std::string::npos)
+      << e;
+}
+
+TEST(ScenarioBadInput, ALongestPrefixRunsWithoutAbort) {
+  absl::StatusOr<Scenario> sc = ParseScenario(TwoChainsWith(
+      "", R"("prefix":")" + std::string(44, 'j') + "\"",
+      R"({"action":"advance"},{"expect":"balance","chain":"juno","user":"user","amount":"100000"})"));
+  ASSERT_TRUE(sc.ok()) << sc.status();
+  EXPECT_TRUE(RunScenario(*sc, RunOptions{}).passed());
+  // A spec built without the parser is refused at set-up, not aborted.
+  sc->network.chains[1].prefix = "JUNO";
+  Report r = RunScenario(*sc, RunOptions{});
+  EXPECT_FALSE(r.passed());
+  EXPECT_NE(r.setup_error.find("upper case"), std::string::npos) << r.setup_error;
+}
+
+TEST(ScenarioBadInput, RelayerStepsBetweenAChainAndItself) {
+  for (const char* action : {"relay_one", "deliver", "relay_acks", "error_ack", "timeout",
+                             "duplicate", "reorder", "open_channel"}) {
+    std::string step = absl::StrCat(R"({"action":")", action, R"(","from":"osmo","to":"osmo")");
+    if (std::string(action) == "open_channel") step += R"(,"version":"","ordering":"ordered")";
+    const std::string e = ParseError(TwoChains(step + "}"));
+    EXPECT_NE(e.find(absl::StrCat("steps[0] (", action,
+                                  "): fields `from` and `to` name the same chain `osmo`")),
+              std::string::npos)
+        << e;
+  }
+  const std::string e =
+      ParseError(TwoChains(R"({"expect":"packets","from":"juno","to":"juno","pending":"0"})"));
+  EXPECT_NE(e.find("steps[0] (expect packets): fields `from` and `to`"), std::string::npos) << e;
+}
+
+TEST(ScenarioBadInput, CountsAndTimesThatDoNotFit) {
+  std::string e = ParseError(TwoChains(R"({"action":"advance","blocks":4294967297})"));
+  EXPECT_NE(e.find("steps[0] (advance): field `blocks`: at most 1000000"), std::string::npos)
+      << e;
+  e = ParseError(TwoChains(R"({"action":"advance","seconds":18446744073709551615})"));
+  EXPECT_NE(e.find("steps[0] (advance): field `seconds`: too large"), std::string::npos) << e;
+  e = ParseError(TwoChains(R"({"action":"advance","blocks":18446744073709551616})"));
+  EXPECT_NE(e.find("steps[0] (advance): field `blocks`"), std::string::npos) << e;
+  e = ParseError(TwoChains(R"({"action":"downtime","chain":"juno","validator":"alice",
+                              "height":9223372036854775808})"));
+  EXPECT_NE(e.find("steps[0] (downtime): field `height`: too large"), std::string::npos) << e;
+  e = ParseError(TwoChainsWith(R"("genesis_time":18446744073)", "", ""));
+  EXPECT_NE(e.find("field `genesis_time`: at most 10000000000"), std::string::npos) << e;
+  e = ParseError(TwoChainsWith(R"("block_seconds":0)", "", ""));
+  EXPECT_NE(e.find("field `block_seconds`: must be 1.."), std::string::npos) << e;
+  e = ParseError(TwoChainsWith(R"("block_seconds":18446744073709551615)", "", ""));
+  EXPECT_NE(e.find("field `block_seconds`"), std::string::npos) << e;
+  e = ParseError(TwoChainsWith("", R"("staking":{"unbonding_time_s":18446744073709551615})", ""));
+  EXPECT_NE(e.find("unbonding_time_s"), std::string::npos) << e;
+  e = ParseError(TwoChains(R"({"action":"inject_slash","consumer":"juno","provider":"osmo",
+                              "validator":"alice","time":18446744073709551615})"));
+  EXPECT_NE(e.find("steps[0] (inject_slash): field `time`: too large"), std::string::npos) << e;
+}
+
+TEST(ScenarioBadInput, UnknownKeysAndBadValuesUnderExpect) {
+  std::string e = ParseError(
+      TwoChains(R"({"expect":"balance","chain":"osmo","user":"user","amount":"1","colour":"red"})"));
+  EXPECT_NE(e.find("steps[0] (expect balance): unknown field `colour`"), std::string::npos) << e;
+  e = ParseError(TwoChains(R"({"expect":"last_ack","results":"success"})"));
+  EXPECT_NE(e.find("steps[0] (expect last_ack): unknown field `results`"), std::string::npos)
+      << e;
+  e = ParseError(TwoChains(R"({"expect":"supply","chain":"osmo","expect_code":"NOPE"})"));
+  EXPECT_NE(e.find("field `expect_code`: unknown status code `NOPE`"), std::string::npos) << e;
+  e = ParseError(TwoChains(R"({"expect":"delegation","chain":"juno","validator":"alice",
+                              "shares":"1"})"));
+  EXPECT_NE(e.find("give exactly one of `user` or `provider`"), std::string::npos) << e;
+  e = ParseError(TwoChains(R"({"action":"open_channel","from":"juno","to":"osmo",
+                              "version":"","ordering":"sideways"})"));
+  EXPECT_NE(e.find("steps[0] (open_channel): field `ordering`"), std::string::npos) << e;
+  e = ParseError(TwoChains(R"({"action":"tx","chain":"osmo","user":"u","type":"bank/send",
+                              "body":[1]})"));
+  EXPECT_NE(e.find("steps[0] (tx): field `body`: a JSON object or a string"), std::string::npos)
+      << e;
+}
+
+TEST(ScenarioBadInput, AdvancePastTheLastRepresentableTimeIsAnErrorNotAWrap) {
+  absl::StatusOr<Scenario> sc = ParseScenario(TwoChainsWith(
+      R"("genesis_time":10000000000)", "",
+      R"({"action":"advance","seconds":3153600000},{"action":"advance","seconds":3153600000},
+         {"action":"advance","seconds":3153600000})"));
+  ASSERT_TRUE(sc.ok()) << sc.status();
+  Report r = RunScenario(*sc, RunOptions{});
+  EXPECT_FALSE(r.passed());
+  ASSERT_EQ(r.steps.size(), 3u);
+  EXPECT_TRUE(r.steps[1].ok) << r.steps[1].error;
+  EXPECT_NE(r.steps[2].error.find("would overflow the 64-bit block time"), std::string::npos)
+      << r.steps[2].error;
+}
+
+TEST(ScenarioBadInput, RandomModeCountsAreRangeChecked) {
+  RandomOptions o;
+  EXPECT_EQ(SetRandomCounts(10, 3, 0, o).message(), "--users must be 1..1000, got 0");
+  EXPECT_EQ(SetRandomCounts(0, 3, 1, o).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(SetRandomCounts(4294967296ULL + 5, 3, 1, o).message().find("--blocks must be"),
+            std::string::npos);
+  EXPECT_NE(SetRandomCounts(5, 27, 1, o).message().find("--chains must be 2..26"),
+            std::string::npos);
+  ASSERT_TRUE(SetRandomCounts(5, 2, 1, o).ok());
+  EXPECT_EQ(o.blocks, 5);
+  EXPECT_EQ(o.chains, 2);
+  EXPECT_EQ(o.users, 1);
+  o.users = 0;
+  std::ostringstream log;
+  EXPECT_EQ(RunRandom(o, log, nullptr).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// ---------------------------------------------------------------- command line
+
+struct CliRun {
+  int code = -1;
+  std::string out;  // stdout and stderr
+};
+
+CliRun RunBinary(const std::string& args) {
+  CliRun r;
+  const std::string cmd = std::string(MESH_SCENARIO_BIN) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+std::string WriteTemp(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+TEST(ScenarioCli, HelpPrintsUsageAndExitsZero) {
+  for (const char* flag : {"--help", "-h", "--helpfull"}) {
+    const CliRun r = RunBinary(flag);
+    EXPECT_EQ(r.code, 0) << flag << "\n" << r.out;
+    EXPECT_NE(r.out.find("usage: meshsec_scenario"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("--keep_going"), std::string::npos) << r.out;
+  }
+}
+
+TEST(ScenarioCli, UsageErrorsExitTwoWithAMessage) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--random --users 0", "--users must be 1..1000, got 0"},
+      {"--random --users=0", "--users must be 1..1000"},
+      {"--random --chains 1", "--chains must be 2..26"},
+      {"--random --blocks 4294967296", "--blocks must be 1..2147483647"},
+      {"--random --blocks -5", "blocks"},
+      {"--random --seed x", "seed"},
+      {"--random --link-tolerance -1", "--link_tolerance"},
+      {"--bogus", "bogus"},
+      {"", "no scenario file given"},
+      {"--random some.json", "--random takes no scenario file"},
+      {"/nonexistent/file.json", "cannot read"},
+  };
+  for (const auto& [args, message] : cases) {
+    const CliRun r = RunBinary(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(message), std::string::npos) << args << "\n" << r.out;
+  }
+}
+
+TEST(ScenarioCli, ABadScenarioExitsTwoNamingTheStepAndField) {
+  const std::string path = WriteTemp(
+      "bad_prefix.json", TwoChainsWith("", R"("prefix":"JUNO")", R"({"action":"advance"})"));
+  CliRun r = RunBinary(path);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("chain `juno`: field `prefix`"), std::string::npos) << r.out;
+  const std::string path2 = WriteTemp(
+      "self_relay.json", TwoChains(R"({"action":"relay_one","from":"juno","to":"juno"})"));
+  r = RunBinary(path2);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("steps[0] (relay_one): fields `from` and `to`"), std::string::npos)
+      << r.out;
+}
+
+TEST(ScenarioCli, KeepGoingReportsEveryFailureAndExitsOne) {
+  const std::string path = WriteTemp(
+      "two_mismatches.json",
+      TwoChains(R"({"expect":"balance","chain":"osmo","user":"user","amount":"1"},
+                   {"action":"advance"},
+                   {"expect":"supply","chain":"osmo","amount":"2"})"));
+  CliRun r = RunBinary(path);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.out.find("[1]"), std::string::npos) << r.out;  // stopped at step 0
+  r = RunBinary("--keep_going " + path);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("amount: expected 1, actual 100000"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("amount: expected 2, actual"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("FAILED: 1 of 3 steps ok"), std::string::npos) << r.out;
+  EXPECT_EQ(RunBinary("--keep-going " + path).code, 1);  // the older spelling
+}
+
+TEST(ScenarioRun, KeepGoingRunsEveryStep) {
+  absl::StatusOr<Scenario> sc = ParseScenario(TwoChains(
+      R"({"expect":"balance","chain":"osmo","user":"user","amount":"1"},
+         {"action":"bond","chain":"osmo","user":"user","amount":"999999999"},
+         {"expect":"balance","chain":"osmo","user":"user","amount":"100000"},
+         {"expect":"vault_account","chain":"osmo","user":"user","collateral":"7","free":"8"})"));
+  ASSERT_TRUE(sc.ok()) << sc.status();
+  EXPECT_EQ(RunScenario(*sc, RunOptions{}).steps.size(), 1u);
+  RunOptions keep;
+  keep.keep_going = true;
+  Report r = RunScenario(*sc, keep);
+  ASSERT_EQ(r.steps.size(), 4u);
+  EXPECT_FALSE(r.passed());
+  EXPECT_FALSE(r.steps[0].ok);
+  EXPECT_FALSE(r.steps[1].ok);
+  EXPECT_TRUE(r.steps[2].ok);
+  ASSERT_EQ(r.steps[3].mismatches.size(), 2u);
+  EXPECT_EQ(r.steps[3].mismatches[0].field, "collateral");
+  EXPECT_EQ(r.steps[3].mismatches[1].field, "free");
+}
+
+// ---------------------------------------------------------------- new expectations fail
+
+// Each new expectation, given a wrong value, fails with that field as the
+// mismatch (a test that cannot fail is worthless).
+TEST(ScenarioRun, EveryNewExpectationFailsOnAWrongValue) {
+  absl::StatusOr<Scenario> sc = ParseScenario(TwoChains(R"(
+    {"action":"advance"},
+    {"action":"bond","chain":"osmo","user":"user","amount":"5000"},
+    {"action":"stake_remote","provider":"osmo","user":"user","consumer":"juno",
+     "validator":"alice","amount":"1000"},
+    {"action":"auto_relay","on":false},
+    {"action":"advance"},
+    {"expect":"events","chain":"osmo","types":"unstake"},
+    {"expect":"packet","from":"osmo","to":"juno","type":"burn"},
+    {"expect":"pending_txs","chain":"osmo","user":"user","txs":"juno:999"},
+    {"expect":"claims","chain":"osmo","user":"user","claims":"juno:1000"},
+    {"action":"deliver","from":"osmo","to":"juno"},
+    {"expect":"last_ack","result":"error"},
+    {"action":"relay_acks","from":"osmo","to":"juno"},
+    {"action":"auto_relay","on":true},
+    {"action":"advance","blocks":6},
+    {"expect":"delegation","chain":"juno","provider":"osmo","validator":"alice","shares":"1"},
+    {"expect":"module_balance","chain":"osmo","module":"mesh_vault","amount":"1"},
+    {"expect":"consumer_config","consumer":"juno","provider":"osmo","epoch_length":"6"},
+    {"expect":"targets","consumer":"juno","provider":"osmo","validator":"alice","target":"1"},
+    {"expect":"validator_flags","consumer":"juno","validator":"alice","inactive":"true"},
+    {"action":"unstake","provider":"osmo","user":"user","consumer":"juno","validator":"alice",
+     "amount":"100"},
+    {"action":"advance"},
+    {"expect":"unbonding_entries","provider":"osmo","user":"user","consumer":"juno",
+     "validator":"alice","entries":"100@1"},
+    {"expect":"supply","chain":"osmo","expect_error":true},
+    {"expect":"consumer_state","consumer":"osmo","provider":"juno","expect_code":"INTERNAL"},
+    {"action":"bond","chain":"osmo","user":"user","amount":"1","expect_code":"NOT_FOUND"}
+  )"));
+  ASSERT_TRUE(sc.ok()) << sc.status();
+  RunOptions keep;
+  keep.keep_going = true;
+  Report r = RunScenario(*sc, keep);
+  const std::map<int, std::string> wrong = {
+      {5, "types"},    {6, "type"},         {7, "txs"},     {8, "claims"},   {10, "result"},
+      {14, "shares"},  {15, "amount"},      {16, "epoch_length"}, {17, "target"},
+      {18, "inactive"}, {21, "entries"}};
+  ASSERT_EQ(r.steps.size(), sc->steps.size());
+  for (const StepResult& s : r.steps) {
+    SCOPED_TRACE(absl::StrCat("step ", s.index, " ", s.description, ": ", s.error));
+    auto it = wrong.find(s.index);
+    if (it != wrong.end()) {
+      EXPECT_FALSE(s.ok);
+      ASSERT_EQ(s.mismatches.size(), 1u);
+      EXPECT_EQ(s.mismatches[0].field, it->second);
+    } else if (s.index >= 22) {
+      EXPECT_FALSE(s.ok);  // the query answered / wrong code / the bond succeeded
+    } else {
+      EXPECT_TRUE(s.ok);
+    }
+  }
+  EXPECT_NE(r.steps[22].error.find("expected an error"), std::string::npos) << r.steps[22].error;
+  EXPECT_NE(r.steps[23].error.find("error code is not INTERNAL"), std::string::npos)
+      << r.steps[23].error;
 }
 
 // Everything on (price changes, misbehaviour, joining validators, relayer

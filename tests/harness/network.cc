@@ -14,6 +14,7 @@
 #include "mesh/consumer/outbox.h"
 #include "mesh/consumer/price_feed.h"
 #include "mesh/consumer/virtual_staking.h"
+#include "mesh/packets/packets.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/vault.h"
@@ -481,22 +482,30 @@ absl::Status Network::Tombstone(const std::string& chain, const std::string& val
 // Misbehaviour enters through the application's evidence and liveness
 // paths, exactly as block inputs from consensus would.
 absl::Status Network::DoubleSign(const std::string& chain, const std::string& validator,
-                                 uint64_t infraction_height) {
+                                 uint64_t infraction_height, std::optional<uint64_t> power) {
   const ValidatorAddress v = Valoper(chain, validator);
-  MESH_ASSIGN_OR_RETURN(uint64_t power,
-                        Staking::PowerAtHeight(ctx(chain), v, infraction_height));
+  uint64_t at = 0;
+  if (power.has_value()) {
+    at = *power;
+  } else {
+    MESH_ASSIGN_OR_RETURN(at, Staking::PowerAtHeight(ctx(chain), v, infraction_height));
+  }
   return Misbehave(chain, [&] {
-    return node(chain).app->HandleDoubleSign(v, static_cast<int64_t>(infraction_height), power);
+    return node(chain).app->HandleDoubleSign(v, static_cast<int64_t>(infraction_height), at);
   });
 }
 
 absl::Status Network::Downtime(const std::string& chain, const std::string& validator,
-                               uint64_t infraction_height) {
+                               uint64_t infraction_height, std::optional<uint64_t> power) {
   const ValidatorAddress v = Valoper(chain, validator);
-  MESH_ASSIGN_OR_RETURN(uint64_t power,
-                        Staking::PowerAtHeight(ctx(chain), v, infraction_height));
+  uint64_t at = 0;
+  if (power.has_value()) {
+    at = *power;
+  } else {
+    MESH_ASSIGN_OR_RETURN(at, Staking::PowerAtHeight(ctx(chain), v, infraction_height));
+  }
   return Misbehave(chain, [&] {
-    return node(chain).app->HandleDowntime(v, static_cast<int64_t>(infraction_height), power);
+    return node(chain).app->HandleDowntime(v, static_cast<int64_t>(infraction_height), at);
   });
 }
 
@@ -624,6 +633,33 @@ absl::Status Network::CheckLink(const LinkSpec& l) {
     }
   }
   return absl::OkStatus();
+}
+
+// ================================================================
+// Test controls for the scenario runner (declared last in network.h).
+// ================================================================
+
+absl::Status Network::EditValidator(const std::string& chain, const std::string& validator,
+                                    Dec commission) {
+  return Tx(chain, "val/" + validator, "staking/edit_validator",
+            absl::StrCat(R"({"commission":")", commission.ToString(), "\"}"));
+}
+
+absl::StatusOr<ibc::ChannelPair> Network::OpenChannel(const std::string& from,
+                                                      const std::string& to, const PortId& port,
+                                                      const PortId& counterparty_port,
+                                                      ibc::Order order, std::string_view version) {
+  return relayer(from, to).OpenChannel(SideOf(from, to), port, counterparty_port, order, version);
+}
+
+absl::StatusOr<uint64_t> Network::InjectConsumerPacket(const std::string& consumer,
+                                                       const std::string& provider,
+                                                       const std::string& data) {
+  MESH_ASSIGN_OR_RETURN(ChannelId ch, ConsumerChannel(consumer, provider));
+  const Context c = ctx(consumer);
+  const ibc::Timeout timeout = ibc::Timeout::AtTimeNs(
+      c.time_ns() + packets::kValsetUpdateTimeoutSeconds * kNanosPerSecond);
+  return host(consumer).SendPacket(c, PortId(app::kConsumerPort), ch, timeout, data);
 }
 
 }  // namespace mesh::harness

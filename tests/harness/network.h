@@ -222,12 +222,15 @@ class Network {
   // tombstone), with the validator's power at that height, through the
   // node's hook app::HandleNativeDoubleSign (on a provider with local
   // staking the local stakers lose what the slash burned from them).
+  // `power`: the validator's power at the infraction as the evidence
+  // reports it (default: staking's power history at that height).
   absl::Status DoubleSign(const std::string& chain, const std::string& validator,
-                          uint64_t infraction_height);
+                          uint64_t infraction_height,
+                          std::optional<uint64_t> power = std::nullopt);
   // Liveness fault at `infraction_height` (slash, jail), the same way
   // through app::HandleNativeDowntime.
   absl::Status Downtime(const std::string& chain, const std::string& validator,
-                        uint64_t infraction_height);
+                        uint64_t infraction_height, std::optional<uint64_t> power = std::nullopt);
 
   // ---- queries ----
   absl::StatusOr<Amount> Balance(const std::string& chain, const AccountAddress& who);
@@ -250,6 +253,28 @@ class Network {
   absl::Status CheckInvariants();
   // Tokens burned by misbehaviour injected on `chain` so far.
   Amount slash_burned(const std::string& chain) const;
+
+  // ================================================================
+  // Test controls for the scenario runner (relayer controls, fault and
+  // packet injection). Each only drives existing entry points.
+  // ================================================================
+
+  // Signed "staking/edit_validator" by the validator's operator: a new
+  // commission rate; on a consumer the block's valset update lists the
+  // validator in `updated`.
+  absl::Status EditValidator(const std::string& chain, const std::string& validator,
+                             Dec commission);
+  // A channel handshake started by `from` toward `to` on the given ports
+  // with the given ordering and version (the applications may refuse it).
+  absl::StatusOr<ibc::ChannelPair> OpenChannel(const std::string& from, const std::string& to,
+                                               const PortId& port, const PortId& counterparty_port,
+                                               ibc::Order order, std::string_view version);
+  // Sends `data` from `consumer`'s consumer port on the channel of its link
+  // with `provider`, as if the consumer role had queued it (the payload is
+  // not checked here; the provider judges it). Returns the sequence.
+  absl::StatusOr<uint64_t> InjectConsumerPacket(const std::string& consumer,
+                                                const std::string& provider,
+                                                const std::string& data);
 
  private:
   struct Node;
