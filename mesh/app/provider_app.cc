@@ -11,6 +11,7 @@
 #include "mesh/app/tables.h"
 #include "mesh/packets/version.h"
 #include "mesh/provider/external_staking.h"
+#include "mesh/provider/slash_guard.h"
 
 namespace mesh::app {
 namespace {
@@ -55,8 +56,12 @@ absl::Status HandleConsumerPacket(const Context& ctx, const ConsumerId& consumer
                                   const packets::ConsumerPacket& packet) {
   return std::visit(
       Overloaded{
-          [&](const packets::ValsetUpdatePacket& p) {
-            return ExternalStaking::OnValsetUpdate(ctx, consumer, ToValsetUpdate(p));
+          [&](const packets::ValsetUpdatePacket& p) -> absl::Status {
+            // A consumer is trusted for slashes only as far as the link
+            // allows (docs/security.md): refused or clipped first.
+            provider::ValsetUpdate u = ToValsetUpdate(p);
+            MESH_RETURN_IF_ERROR(provider::SlashGuard::Check(ctx, consumer, u).status());
+            return ExternalStaking::OnValsetUpdate(ctx, consumer, u);
           },
           [&](const packets::InternalUnstakePacket& p) {
             return HandleInternalUnstake(ctx, consumer, p);
@@ -222,6 +227,7 @@ absl::StatusOr<std::string> ProviderApp::OnRecvPacket(const Context& ctx,
                                                       const ibc::Packet& packet) {
   MESH_ASSIGN_OR_RETURN(ConsumerId consumer, RequireConsumer(ctx, packet.destination_channel));
   MESH_ASSIGN_OR_RETURN(packets::ConsumerPacket p, packets::DecodeConsumerPacket(packet.data));
+  MESH_RETURN_IF_ERROR(packets::CheckSignedRange(p));
   MESH_RETURN_IF_ERROR(HandleConsumerPacket(ctx, consumer, p));
   return std::string(packets::kSuccessAckBytes);
 }
