@@ -1,5 +1,6 @@
 #include "mesh/provider/slash_guard.h"
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -33,10 +34,11 @@ absl::StatusOr<Dec> ParseRatio(const std::string& text) {
 }  // namespace
 
 absl::StatusOr<Amount> SlashGuard::Bound(const Context& ctx, const ConsumerId& consumer,
-                                         const ValidatorAddress& validator, Dec ratio) {
+                                         const ValidatorAddress& validator, Dec ratio,
+                                         Amount extra) {
   MESH_ASSIGN_OR_RETURN(std::vector<AccountAddress> users,
                         ext_internal::ValidatorUsers(ctx, consumer, validator));
-  Amount held;
+  Amount held = extra;
   for (const AccountAddress& u : users) {
     MESH_ASSIGN_OR_RETURN(std::optional<Stake> s,
                           ext_internal::LoadStake(ctx, consumer, u, validator));
@@ -46,11 +48,19 @@ absl::StatusOr<Amount> SlashGuard::Bound(const Context& ctx, const ConsumerId& c
   return MulCeil(held, ratio);  // owed to the consumer: round up
 }
 
-absl::StatusOr<std::vector<SlashClip>> SlashGuard::Check(const Context& ctx,
-                                                         const ConsumerId& consumer,
-                                                         ValsetUpdate& update) {
+absl::StatusOr<std::vector<SlashClip>> SlashGuard::Check(
+    const Context& ctx, const ConsumerId& consumer, ValsetUpdate& update,
+    const std::map<std::string, Amount>& unsettled_burns) {
   if (update.slashed.empty()) return std::vector<SlashClip>();
   MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, ExternalStaking::Config(ctx, consumer));
+  std::map<std::string, Amount> burns = unsettled_burns;
+  MESH_ASSIGN_OR_RETURN(std::vector<OutboundPacket> queued, ExternalStaking::Outbox(ctx, consumer));
+  for (const OutboundPacket& p : queued) {
+    if (p.kind != OutboundPacket::Kind::kBurn) continue;
+    for (const ValidatorAddress& v : p.validators) {
+      MESH_ASSIGN_OR_RETURN(burns[v.value()], burns[v.value()].Add(p.amount));
+    }
+  }
   const std::set<std::string> named = NamedInPacket(update);
   std::set<std::string> tombstoned;
   for (const ValidatorAddress& v : update.tombstoned) tombstoned.insert(v.value());
@@ -69,7 +79,9 @@ absl::StatusOr<std::vector<SlashClip>> SlashGuard::Check(const Context& ctx,
           "slash ratio ", e.slash_ratio, " exceeds the configured ",
           dsign ? "double-sign" : "downtime", " fraction ", limit.ToString()));
     }
-    MESH_ASSIGN_OR_RETURN(Amount bound, Bound(ctx, consumer, e.validator, ratio));
+    auto b = burns.find(e.validator.value());
+    const Amount extra = b == burns.end() ? Amount() : b->second;
+    MESH_ASSIGN_OR_RETURN(Amount bound, Bound(ctx, consumer, e.validator, ratio, extra));
     allowed.push_back(Min(e.amount, bound));
   }
   std::vector<SlashClip> clips;

@@ -15,10 +15,13 @@
 //    arrive after its tombstone, C-8), else the downtime fraction. Above it:
 //    InvalidArgument "slash ratio R exceeds the configured <kind> fraction F";
 //  - the amount is clipped to the most the ratio can take of what the
-//    consumer could hold for the validator: ceil(ratio × Σ stake.high over
-//    the validator's users here). Stake in flight counts (the consumer may
-//    have it); pending unbonds do not (they are cut by the ratio on their
-//    own, never by the amount). Rounded up: the slash is owed to the
+//    consumer could hold for the validator: ceil(ratio × (Σ stake.high over
+//    the validator's users here + the burns toward the consumer on it not
+//    yet acknowledged)). Stake in flight counts (the consumer may have it);
+//    so do burns queued in the outbox or in flight (`unsettled_burns`, kept
+//    by the IBC application): the consumer still holds that stake, and its
+//    report was computed on it. Pending unbonds do not count (they are cut
+//    by the ratio on their own, never by the amount). Rounded up: the slash is owed to the
 //    consumer, so rounding never clips an honest report. Clipped rather than
 //    refused: an honest consumer reports its slash at the current price, so
 //    after a price drop its amount can exceed ratio × stake, and a refused
@@ -28,6 +31,8 @@
 #ifndef MESHSEC_MESH_PROVIDER_SLASH_GUARD_H_
 #define MESHSEC_MESH_PROVIDER_SLASH_GUARD_H_
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -54,12 +59,15 @@ class SlashGuard {
   // Checks every entry of `update.slashed` (refusal: the first failing entry's
   // error, `update` unchanged) and clips their amounts in place; returns the
   // clipped entries in packet order.
-  static absl::StatusOr<std::vector<SlashClip>> Check(const Context& ctx,
-                                                      const ConsumerId& consumer,
-                                                      ValsetUpdate& update);
-  // ceil(ratio × Σ stake.high of `validator`'s users on `consumer`).
+  // `unsettled_burns`: burns sent toward the consumer and not yet
+  // acknowledged, by validator (the queued ones are read from the outbox).
+  static absl::StatusOr<std::vector<SlashClip>> Check(
+      const Context& ctx, const ConsumerId& consumer, ValsetUpdate& update,
+      const std::map<std::string, Amount>& unsettled_burns = {});
+  // ceil(ratio × (Σ stake.high of `validator`'s users on `consumer` + `extra`)).
   static absl::StatusOr<Amount> Bound(const Context& ctx, const ConsumerId& consumer,
-                                      const ValidatorAddress& validator, Dec ratio);
+                                      const ValidatorAddress& validator, Dec ratio,
+                                      Amount extra = Amount());
 };
 
 }  // namespace mesh::provider

@@ -134,6 +134,18 @@ TEST_F(SlashGuardTest, RatioAboveTheConfiguredFractionIsRefused) {
   EXPECT_EQ(Check(bad).status().message(), "Invalid slash ratio");
 }
 
+// Burns toward the consumer not yet acknowledged still count: the consumer
+// holds that stake until the burn arrives, and reported its slash on it.
+TEST_F(SlashGuardTest, UnsettledBurnsCountTowardsTheBound) {
+  Stake("alice", 900);
+  ValsetUpdate u = WithSlash("v1", 100, "0.01");
+  ASSERT_TRUE(Check(u).ok());
+  EXPECT_EQ(u.slashed[0].amount, A(9));  // ceil(0.01 × 900)
+  ValsetUpdate with_burn = WithSlash("v1", 100, "0.01");
+  ASSERT_TRUE(SlashGuard::Check(h_.ctx(), kJuno, with_burn, {{"v1", A(100)}}).ok());
+  EXPECT_EQ(with_burn.slashed[0].amount, A(10));  // ceil(0.01 × (900 + 100))
+}
+
 // A validator nobody stakes on can be slashed by nothing.
 TEST_F(SlashGuardTest, NothingHeldBoundsToZero) {
   ValsetUpdate u = WithSlash("v1", 7, "0.01");

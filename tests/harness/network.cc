@@ -1,6 +1,7 @@
 #include "tests/harness/network.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 
 #include "absl/strings/str_cat.h"
@@ -489,6 +490,16 @@ absl::Status Network::Tombstone(const std::string& chain, const std::string& val
   return Misbehave(chain, [&](const Context& c) { return Staking::Tombstone(c, v); });
 }
 
+// Evidence heights are int64 in staking: a u64 beyond that range is refused,
+// never wrapped to a negative height.
+static absl::StatusOr<int64_t> EvidenceHeight(uint64_t h) {
+  if (h > static_cast<uint64_t>(INT64_MAX)) {
+    return absl::InvalidArgumentError("infraction height " + std::to_string(h) +
+                                      " exceeds the signed 64-bit range");
+  }
+  return static_cast<int64_t>(h);
+}
+
 absl::Status Network::DoubleSign(const std::string& chain, const std::string& validator,
                                  uint64_t infraction_height) {
   const ValidatorAddress v = Valoper(chain, validator);
@@ -496,8 +507,8 @@ absl::Status Network::DoubleSign(const std::string& chain, const std::string& va
   return Misbehave(chain, [&](const Context& c) -> absl::Status {
     MESH_ASSIGN_OR_RETURN(staking::Validator val, Validator(chain, validator));
     MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(c));
-    MESH_RETURN_IF_ERROR(Staking::HandleDoubleSign(
-        c, v, static_cast<int64_t>(infraction_height), val.PotentialPower(params.power_reduction)));
+    MESH_ASSIGN_OR_RETURN(int64_t height, EvidenceHeight(infraction_height));
+    MESH_RETURN_IF_ERROR(Staking::HandleDoubleSign(c, v, height, val.PotentialPower(params.power_reduction)));
     if (!local) return absl::OkStatus();
     return provider::LocalStaking::Jailing(c, {}, {v});
   });
@@ -510,8 +521,8 @@ absl::Status Network::Downtime(const std::string& chain, const std::string& vali
   return Misbehave(chain, [&](const Context& c) -> absl::Status {
     MESH_ASSIGN_OR_RETURN(staking::Validator val, Validator(chain, validator));
     MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(c));
-    MESH_RETURN_IF_ERROR(Staking::HandleDowntime(
-        c, v, static_cast<int64_t>(infraction_height), val.PotentialPower(params.power_reduction)));
+    MESH_ASSIGN_OR_RETURN(int64_t height, EvidenceHeight(infraction_height));
+    MESH_RETURN_IF_ERROR(Staking::HandleDowntime(c, v, height, val.PotentialPower(params.power_reduction)));
     if (!local) return absl::OkStatus();
     return provider::LocalStaking::Jailing(c, {v}, {});
   });
