@@ -247,8 +247,21 @@ absl::Status Staking::Tombstone(const Context& ctx, const ValidatorAddress& val)
   });
 }
 
+namespace {
+
+// Evidence names a block: a negative height (e.g. a u64 wrapped on its way
+// to int64) is refused, not read as "every entry is slashable".
+absl::Status CheckEvidenceHeight(int64_t infraction_height) {
+  if (infraction_height >= 0) return absl::OkStatus();
+  return absl::InvalidArgumentError("evidence infraction height " +
+                                    std::to_string(infraction_height) + " is negative");
+}
+
+}  // namespace
+
 absl::Status Staking::HandleDoubleSign(const Context& ctx, const ValidatorAddress& val,
                                        int64_t infraction_height, uint64_t power) {
+  MESH_RETURN_IF_ERROR(CheckEvidenceHeight(infraction_height));
   return Atomically(ctx, [&](const Context& c) -> absl::Status {
     MESH_ASSIGN_OR_RETURN(std::optional<Validator> v, internal::FindValidator(c, val));
     if (!v.has_value() || v->status == BondStatus::kUnbonded || v->tombstoned) {
@@ -268,6 +281,7 @@ absl::Status Staking::HandleDoubleSign(const Context& ctx, const ValidatorAddres
 
 absl::Status Staking::HandleDowntime(const Context& ctx, const ValidatorAddress& val,
                                      int64_t infraction_height, uint64_t power) {
+  MESH_RETURN_IF_ERROR(CheckEvidenceHeight(infraction_height));
   return Atomically(ctx, [&](const Context& c) -> absl::Status {
     MESH_ASSIGN_OR_RETURN(Validator v, internal::MustGetValidator(c, val));
     // Liveness faults do not stack: a jailed validator is out of the set.

@@ -105,6 +105,20 @@ TEST_F(SlashTest, NegativeInfractionHeightSlashesAllImmatureEntries) {
   ExpectInvariants();
 }
 
+// Evidence heights are block heights: a negative one (a u64 of 2^63 or
+// 2^64 - 1 wrapped to int64) is refused and changes nothing.
+TEST_F(SlashTest, EvidenceWithNegativeHeightIsRefused) {
+  for (int64_t h : {static_cast<int64_t>(UINT64_C(1) << 63), static_cast<int64_t>(UINT64_MAX)}) {
+    absl::Status ds = Staking::HandleDoubleSign(ctx(), v_, h, 10);
+    EXPECT_EQ(ds.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(ds.message().find("is negative"), std::string::npos) << ds;
+    EXPECT_EQ(Staking::HandleDowntime(ctx(), v_, h, 10).code(), StatusCode::kInvalidArgument);
+  }
+  EXPECT_FALSE(Val(v_).tombstoned);
+  EXPECT_FALSE(Val(v_).jailed);
+  ExpectInvariants();
+}
+
 TEST_F(SlashTest, Rejections) {
   EXPECT_EQ(StatusOf(Staking::Slash(ctx(), v_, block_.height + 1, 10, D("0.05"))).code(),
             StatusCode::kInvalidArgument);  // future infraction (SDK #2372)

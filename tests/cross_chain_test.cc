@@ -13,12 +13,14 @@
 #include "absl/strings/str_cat.h"
 #include "core/status.h"
 #include "gtest/gtest.h"
+#include "mesh/app/consumer_app.h"
 #include "mesh/consumer/consumer.h"
 #include "mesh/consumer/virtual_staking.h"
 #include "mesh/packets/packets.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/remote_validators.h"
+#include "mesh/provider/tables.h"
 #include "mesh/provider/vault.h"
 #include "staking/staking.h"
 #include "tests/harness/network.h"
@@ -65,6 +67,10 @@ LinkSpec Link(std::string provider, std::string consumer, const char* price = "0
   l.price = D(price);
   l.discount = D(discount);
   l.unbonding_period_s = 1000;
+  // The link's fractions are the consumer's slashing parameters: the
+  // provider refuses a ratio above them (docs/security.md).
+  l.slash_dsign = D("0.25");
+  l.slash_offline = D("0.1");
   return l;
 }
 
@@ -974,6 +980,48 @@ TEST(RandomMeshTest, SeededActionsKeepInvariants) { RunRandomMesh(false); }
 // invariants after every block, and exact provider/consumer agreement on
 // every validator of every quiet link.
 TEST(RandomMeshTest, SeededActionsWithSlashesKeepInvariants) { RunRandomMesh(true); }
+
+// A hostile consumer (issue 9): hand-built valset updates sent through the
+// consumer's IBC host. A 100 % cut (ratio 1, above the link's fraction) is
+// refused; a slash of a validator never reported is refused and leaves
+// nothing behind; the whole stake reported under a 10 % ratio cuts 10 %
+// (P-30 .. P-32).
+TEST_F(TwoChainTest, HostileSlashReportsAreRefusedOrClipped) {
+  StakeCommitted(A(1000), A(1000));
+  const ChannelId ch = Must(net_->ConsumerChannel("juno", "osmo"));
+  const std::string alice = net_->Valoper("juno", "alice").value();
+  auto send = [&](const std::string& tombstoned, const std::string& v, const char* amount,
+                  const char* ratio) {
+    const std::string data =
+        R"({"valset_update":{"height":3,"time":3,"additions":[],"removals":[],"updated":[],)"
+        R"("jailed":[],"unjailed":[],"tombstoned":[)" + tombstoned + R"(],"slashed":[)"
+        R"({"address":")" + v + R"(","infraction_height":2,"infraction_time":2,"power":1,)"
+        R"("slash_amount":{"denom":"uosmo","amount":")" + amount + R"("},"slash_ratio":")" +
+        ratio + R"("}]}})";
+    Context ctx = net_->ctx("juno");
+    Must(net_->host("juno").SendPacket(ctx, PortId(app::kConsumerPort), ch,
+                                       ibc::Timeout::AtTimeNs(ctx.time_ns() + 3600 * kNanosPerSecond),
+                                       data));
+    std::vector<ibc::InFlight> p = Pending("juno", "osmo");
+    EXPECT_FALSE(p.empty());
+    return Must(net_->relayer("juno", "osmo").RelayPacket(p.back()));
+  };
+  // 100 % with ratio 1: above the link's double-sign fraction 0.25.
+  ibc::RecvResult r = send("\"" + alice + "\"", alice, "1000", "1");
+  EXPECT_EQ(r.app_status.message(), "slash ratio 1 exceeds the configured double-sign fraction 0.25");
+  EXPECT_EQ(Stake().stake.high(), A(1000));
+  // A validator the provider never heard of: refused, nothing deferred.
+  r = send("", net_->Valoper("juno", "nobody").value(), "1", "0.1");
+  EXPECT_EQ(r.app_status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(net_->ctx("osmo")
+                   .store()
+                   .ScanPrefix(provider::tables::Prefix(provider::tables::kExtDeferredSlashes, "juno"))
+                   ->Valid());
+  // The whole stake reported under the downtime fraction 0.1: 10 % cut.
+  r = send("", alice, "1000", "0.1");
+  EXPECT_TRUE(r.app_status.ok()) << r.app_status;
+  EXPECT_EQ(Stake().stake.high(), A(900));
+}
 
 }  // namespace
 }  // namespace mesh::harness

@@ -17,6 +17,9 @@
 #include "mesh/packets/packets.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/vault.h"
+#include "mesh/provider/slash_guard.h"
+#include "mesh/provider/tables.h"
+#include "core/codec.h"
 #include "staking/bank.h"
 #include "staking/staking.h"
 
@@ -307,6 +310,122 @@ TEST_F(AppTest, MalformedPacketGetsErrorAck) {
   EXPECT_EQ(p[0].packet.sequence, seq);
   ibc::RecvResult r = Must(relayer_->RelayPacket(p[0]));
   EXPECT_FALSE(Must(packets::Ack::Decode(r.ack)).ok());
+}
+
+// Sends raw bytes from `from`'s app port and delivers them; returns the
+// receive result (the app's error is in app_status).
+class HostileAppTest : public AppTest {
+ protected:
+  ibc::RecvResult FromConsumer(const std::string& data) {
+    Must(juno_.host.SendPacket(juno_.ctx(), consumer_app_.port(), channels_.b,
+                               ibc::Timeout::AtTimeNs(kT0 + 3600 * kNanosPerSecond), data));
+    return DeliverLast();
+  }
+  ibc::RecvResult FromProvider(const std::string& data) {
+    Must(osmo_.host.SendPacket(osmo_.ctx(), provider_app_.port(), channels_.a,
+                               ibc::Timeout::AtTimeNs(kT0 + 600 * kNanosPerSecond), data));
+    return DeliverLast();
+  }
+  ibc::RecvResult DeliverLast() {
+    std::vector<ibc::InFlight> p = Pending();
+    EXPECT_FALSE(p.empty());
+    return Must(relayer_->RelayPacket(p.back()));
+  }
+  static std::string Valset(const std::string& height, const std::string& time,
+                            const std::string& slashed = "") {
+    return R"({"valset_update":{"height":)" + height + R"(,"time":)" + time +
+           R"(,"additions":[],"removals":[],"updated":[],"jailed":[],"unjailed":[],)"
+           R"("tombstoned":[],"slashed":[)" + slashed + "]}}";
+  }
+  static std::string Slash(const std::string& v, const std::string& height,
+                           const std::string& time, const std::string& amount,
+                           const std::string& ratio) {
+    return R"({"address":")" + v + R"(","infraction_height":)" + height +
+           R"(,"infraction_time":)" + time + R"(,"power":1,"slash_amount":{"denom":"uosmo",)"
+           R"("amount":")" + amount + R"("},"slash_ratio":")" + ratio + R"("})";
+  }
+};
+
+// Heights and times beyond int64 are refused with an error ack, not wrapped.
+TEST_F(HostileAppTest, ValsetHeightsAndTimesBeyondInt64AreRefused) {
+  Connect();
+  for (const char* bad : {"9223372036854775808", "18446744073709551615"}) {
+    ibc::RecvResult r = FromConsumer(Valset(bad, "1"));
+    EXPECT_FALSE(Must(packets::Ack::Decode(r.ack)).ok());
+    EXPECT_EQ(r.app_status.message(),
+              std::string("valset_update height ") + bad + " exceeds the signed 64-bit range");
+    r = FromConsumer(Valset("5", bad));
+    EXPECT_NE(r.app_status.message().find("valset_update time"), std::string::npos);
+    r = FromConsumer(Valset("5", "5", Slash(kVal1.value(), bad, "1", "1", "0.01")));
+    EXPECT_NE(r.app_status.message().find("infraction_height"), std::string::npos);
+    r = FromConsumer(Valset("5", "5", Slash(kVal1.value(), "1", bad, "1", "0.01")));
+    EXPECT_NE(r.app_status.message().find("infraction_time"), std::string::npos);
+  }
+  // 2^63 - 1 fits.
+  ibc::RecvResult ok = FromConsumer(Valset("9223372036854775807", "9223372036854775807"));
+  EXPECT_TRUE(ok.app_status.ok()) << ok.app_status;
+}
+
+// A slash of a validator the provider never heard of: error ack, and no
+// deferred slash is left behind (P-30).
+TEST_F(HostileAppTest, SlashOfAnUnknownValidatorIsRefused) {
+  Connect();
+  ibc::RecvResult r = FromConsumer(Valset("5", "5", Slash("junovaloper1ghost", "4", "4", "1", "0.01")));
+  EXPECT_FALSE(Must(packets::Ack::Decode(r.ack)).ok());
+  EXPECT_EQ(r.app_status.message(),
+            std::string(provider::kErrSlashUnknownValidator) + "junovaloper1ghost");
+  const std::string deferred =
+      provider::tables::Prefix(provider::tables::kExtDeferredSlashes, juno_id_.value());
+  EXPECT_FALSE(osmo_.ctx().store().ScanPrefix(deferred)->Valid());
+}
+
+// A 100 % amount under a 10 % ratio cuts 10 %, never the whole stake.
+TEST_F(HostileAppTest, FullAmountUnderATenPercentRatioIsClipped) {
+  Connect();
+  Must(Vault::StakeRemote(osmo_.ctx(), kUser, juno_id_, Amount(1000), kVal1));
+  Must(provider_app_.EndBlock(osmo_.ctx()));
+  Must(relayer_->RelayAll());
+  ASSERT_EQ(Must(ExternalStaking::GetStake(osmo_.ctx(), juno_id_, kUser, kVal1)).stake.low(),
+            Amount(1000));
+  // Downtime bound 1 %: a 10 % ratio without a tombstone is refused.
+  ibc::RecvResult r = FromConsumer(Valset("5", "5", Slash(kVal1.value(), "4", "4", "1000", "0.1")));
+  EXPECT_EQ(r.app_status.message(), "slash ratio 0.1 exceeds the configured downtime fraction 0.01");
+  EXPECT_EQ(Must(ExternalStaking::GetStake(osmo_.ctx(), juno_id_, kUser, kVal1)).stake.low(),
+            Amount(1000));
+  // With the tombstone (double-sign bound 10 %): 1000 reported, 100 taken.
+  std::string dsign = Valset("5", "5", Slash(kVal1.value(), "4", "4", "1000", "0.1"));
+  dsign.replace(dsign.find(R"("tombstoned":[])"), 15,
+                std::string(R"("tombstoned":[")") + kVal1.value() + R"("])");
+  r = FromConsumer(dsign);
+  EXPECT_TRUE(r.app_status.ok()) << r.app_status;
+  EXPECT_EQ(Must(ExternalStaking::GetStake(osmo_.ctx(), juno_id_, kUser, kVal1)).stake.low(),
+            Amount(900));
+}
+
+// A stake naming an empty or non-bech32 delegator: error ack, nothing staked.
+TEST_F(HostileAppTest, StakeWithAnInvalidDelegatorIsRefused) {
+  Connect();
+  for (const char* who : {"", "not-an-address"}) {
+    ibc::RecvResult r = FromProvider(std::string(R"({"stake":{"delegator":")") + who +
+                                     R"(","validator":"junovaloper1aaa","stake":{"denom":"uosmo",)"
+                                     R"("amount":"100"},"tx_id":77}})");
+    EXPECT_FALSE(Must(packets::Ack::Decode(r.ack)).ok());
+    EXPECT_EQ(r.app_status.code(), absl::StatusCode::kInvalidArgument) << who;
+  }
+  EXPECT_EQ(Must(consumer::VirtualStaking::BondRequest(juno_.ctx(), osmo_id_, kVal1)), Amount(0));
+}
+
+// Unstakes above what is held and impossible burns: error acks (C-25, C-27).
+TEST_F(HostileAppTest, UnstakeAboveHeldAndEmptyBurnAreRefused) {
+  Connect();
+  ibc::RecvResult r = FromProvider(std::string(R"({"unstake":{"delegator":")") + kUser.value() +
+                                   R"(","validator":"junovaloper1aaa","unstake":{"denom":"uosmo",)"
+                                   R"("amount":"1"},"tx_id":9223372036854775809}})");
+  EXPECT_EQ(r.app_status.code(), absl::StatusCode::kFailedPrecondition);
+  r = FromProvider(R"({"burn":{"validators":[],"burn":{"denom":"uosmo","amount":"5"}}})");
+  EXPECT_EQ(r.app_status.message(), "burn names no validator");
+  r = FromProvider(R"({"burn":{"validators":["junovaloper1zzz"],"burn":{"denom":"uosmo","amount":"5"}}})");
+  EXPECT_EQ(r.app_status.code(), absl::StatusCode::kNotFound);
 }
 
 TEST(AppWireTest, OutboundPacketRoundTrip) {

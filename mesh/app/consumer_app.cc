@@ -10,6 +10,7 @@
 #include "ibc/state.h"
 #include "mesh/app/tables.h"
 #include "mesh/consumer/consumer.h"
+#include "mesh/consumer/provider_guard.h"
 #include "mesh/packets/version.h"
 
 namespace mesh::app {
@@ -85,11 +86,21 @@ absl::Status HandleTransferRewards(const Context& ctx, const ProviderId& provide
       ctx, provider, consumer::TransferRewardsRequest{Local(p.rewards), p.recipient, p.tx_id});
 }
 
+absl::Status CheckDelegator(const AccountAddress& delegator) {
+  if (delegator.empty()) return absl::InvalidArgumentError(consumer::kErrEmptyDelegator);
+  absl::Status st = Bech32Decode(delegator.value()).status();
+  if (st.ok()) return st;
+  return absl::InvalidArgumentError("invalid delegator " + delegator.value() + ": " +
+                                    std::string(st.message()));
+}
+
 absl::Status HandleProviderPacket(const Context& ctx, const ProviderId& provider,
                                   const packets::ProviderPacket& packet) {
   return std::visit(
       Overloaded{
-          [&](const packets::StakePacket& p) {
+          [&](const packets::StakePacket& p) -> absl::Status {
+            // The reference's stake names a provider address: valid bech32.
+            MESH_RETURN_IF_ERROR(CheckDelegator(p.delegator));
             return Consumer::HandleStake(ctx, provider,
                                          consumer::StakeRequest{p.delegator, p.validator,
                                                                 Local(p.stake), p.tx_id})

@@ -1,5 +1,7 @@
 #include "mesh/app/provider_app.h"
 
+#include <map>
+#include <string>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "mesh/app/tables.h"
 #include "mesh/packets/version.h"
 #include "mesh/provider/external_staking.h"
+#include "mesh/provider/slash_guard.h"
 
 namespace mesh::app {
 namespace {
@@ -43,6 +46,52 @@ provider::ValsetUpdate ToValsetUpdate(const packets::ValsetUpdatePacket& p) {
   return u;
 }
 
+// Burns sent toward a consumer and not yet resolved, per validator
+// (table 0x93): what the consumer may still hold beyond the provider's
+// stakes, so its slash reports are bounded on it too (SlashGuard).
+std::string BurnKey(const ConsumerId& c, const ValidatorAddress& v) {
+  return Encoder(tables::kProviderBurnsInFlight).Str(c.value()).Str(v.value()).Take();
+}
+
+absl::Status AddBurnInFlight(const Context& ctx, const ConsumerId& c, const OutboundPacket& p,
+                             bool add) {
+  for (const ValidatorAddress& v : p.validators) {
+    const std::string key = BurnKey(c, v);
+    MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(key));
+    Amount now;
+    if (raw.has_value()) {
+      Decoder d(*raw);
+      MESH_ASSIGN_OR_RETURN(now, d.Amt());
+    }
+    if (add) {
+      MESH_ASSIGN_OR_RETURN(now, now.Add(p.amount));
+    } else {
+      now = now.SaturatingSub(p.amount);
+    }
+    if (now.IsZero()) {
+      MESH_RETURN_IF_ERROR(ctx.store().Delete(key));
+    } else {
+      MESH_RETURN_IF_ERROR(ctx.store().Put(key, Encoder().Amt(now).Take()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<std::string, Amount>> BurnsInFlight(const Context& ctx,
+                                                           const ConsumerId& c) {
+  const std::string prefix = Encoder(tables::kProviderBurnsInFlight).Str(c.value()).Take();
+  std::map<std::string, Amount> out;
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder k(it->key().substr(prefix.size()));
+    Decoder v(it->value());
+    MESH_ASSIGN_OR_RETURN(std::string val, k.Str());
+    MESH_ASSIGN_OR_RETURN(out[val], v.Amt());
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
 absl::Status HandleInternalUnstake(const Context& ctx, const ConsumerId& consumer,
                                    const packets::InternalUnstakePacket& p) {
   // The reference validates the delegator as a provider address.
@@ -55,8 +104,13 @@ absl::Status HandleConsumerPacket(const Context& ctx, const ConsumerId& consumer
                                   const packets::ConsumerPacket& packet) {
   return std::visit(
       Overloaded{
-          [&](const packets::ValsetUpdatePacket& p) {
-            return ExternalStaking::OnValsetUpdate(ctx, consumer, ToValsetUpdate(p));
+          [&](const packets::ValsetUpdatePacket& p) -> absl::Status {
+            // A consumer is trusted for slashes only as far as the link
+            // allows (docs/security.md): refused or clipped first.
+            provider::ValsetUpdate u = ToValsetUpdate(p);
+            MESH_ASSIGN_OR_RETURN(auto burns, BurnsInFlight(ctx, consumer));
+            MESH_RETURN_IF_ERROR(provider::SlashGuard::Check(ctx, consumer, u, burns).status());
+            return ExternalStaking::OnValsetUpdate(ctx, consumer, u);
           },
           [&](const packets::InternalUnstakePacket& p) {
             return HandleInternalUnstake(ctx, consumer, p);
@@ -222,6 +276,7 @@ absl::StatusOr<std::string> ProviderApp::OnRecvPacket(const Context& ctx,
                                                       const ibc::Packet& packet) {
   MESH_ASSIGN_OR_RETURN(ConsumerId consumer, RequireConsumer(ctx, packet.destination_channel));
   MESH_ASSIGN_OR_RETURN(packets::ConsumerPacket p, packets::DecodeConsumerPacket(packet.data));
+  MESH_RETURN_IF_ERROR(packets::CheckSignedRange(p));
   MESH_RETURN_IF_ERROR(HandleConsumerPacket(ctx, consumer, p));
   return std::string(packets::kSuccessAckBytes);
 }
@@ -242,6 +297,9 @@ absl::Status ProviderApp::Resolve(const Context& ctx, const ibc::Packet& packet,
   MESH_ASSIGN_OR_RETURN(ConsumerId consumer, RequireConsumer(ctx, packet.source_channel));
   MESH_ASSIGN_OR_RETURN(packets::ProviderPacket p, packets::DecodeProviderPacket(packet.data));
   const OutboundPacket out = FromWire(p);
+  if (out.kind == OutboundPacket::Kind::kBurn) {
+    MESH_RETURN_IF_ERROR(AddBurnInFlight(ctx, consumer, out, /*add=*/false));
+  }
   if (ack == nullptr) return ExternalStaking::OnTimeout(ctx, consumer, out);
   const bool success = ack->ok();
   switch (out.kind) {
@@ -287,6 +345,9 @@ absl::Status ProviderApp::SendOutbox(const Context& ctx, const ConsumerId& consu
   MESH_ASSIGN_OR_RETURN(std::vector<OutboundPacket> queue,
                         ExternalStaking::DrainOutbox(ctx, consumer));
   for (const OutboundPacket& p : queue) {
+    if (p.kind == OutboundPacket::Kind::kBurn) {
+      MESH_RETURN_IF_ERROR(AddBurnInFlight(ctx, consumer, p, /*add=*/true));
+    }
     const uint64_t timeout_ns =
         p.timeout_ns != 0 ? p.timeout_ns
                           : ctx.time_ns() + packets::kProviderPacketTimeoutSeconds * kNanosPerSecond;

@@ -6,6 +6,8 @@
 //   0x90 authorized endpoint | str consumer  -> str connection, str port
 //   0x91 consumer channel    | str consumer  -> str channel
 //   0x92 channel consumer    | str channel   -> str consumer
+//   0x93 burns in flight     | str consumer, str valoper -> amount (sent,
+//                              not yet acked or timed out; SlashGuard bound)
 //   consumer side (0x98-0x9F)
 //   0x98 provider connection | str provider  -> str connection
 //   0x99 provider channel    | str provider  -> str channel
@@ -30,6 +32,7 @@ namespace mesh::app::tables {
 inline constexpr uint8_t kProviderEndpoint = 0x90;
 inline constexpr uint8_t kProviderChannelOf = 0x91;
 inline constexpr uint8_t kProviderConsumerOf = 0x92;
+inline constexpr uint8_t kProviderBurnsInFlight = 0x93;
 inline constexpr uint8_t kConsumerConnection = 0x98;
 inline constexpr uint8_t kConsumerChannelOf = 0x99;
 inline constexpr uint8_t kConsumerProviderOf = 0x9A;

@@ -9,6 +9,7 @@
 #include "core/status.h"
 #include "mesh/consumer/converter.h"
 #include "mesh/consumer/outbox.h"
+#include "mesh/consumer/provider_guard.h"
 #include "mesh/consumer/rewards.h"
 #include "mesh/consumer/state.h"
 #include "mesh/consumer/validator_events.h"
@@ -59,6 +60,10 @@ absl::Status DrainSlashForwards(const Context& ctx, const ProviderId& p,
   for (const auto& [key, s] : queued) {
     absl::StatusOr<Coin> remote = Converter::ToRemote(ctx, p, s.slash_amount);
     if (!remote.ok()) break;  // no valid price: wait, keep the order
+    // At most the ratio of what the provider holds here (its SlashGuard
+    // bound), so both ends cut the same after a price drop.
+    MESH_ASSIGN_OR_RETURN(remote->amount, ProviderGuard::ClipForwardedSlash(
+                                              ctx, p, s.address, s.slash_ratio, remote->amount));
     // C-19: the records lose exactly what the provider is told.
     MESH_RETURN_IF_ERROR(VirtualStaking::CutRecordsRemote(ctx, p, s.address, remote->amount));
     packet->slashed.push_back(SlashInfoPacket{s.address, s.infraction_height,
@@ -195,6 +200,7 @@ absl::Status Consumer::OnChannelClose(const Context& ctx, const ProviderId& prov
 
 absl::StatusOr<Amount> Consumer::HandleStake(const Context& ctx, const ProviderId& provider,
                                              const StakeRequest& req) {
+  MESH_RETURN_IF_ERROR(ProviderGuard::CheckStake(req));
   MESH_ASSIGN_OR_RETURN(Amount local, Converter::ToLocal(ctx, provider, req.stake));
   MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> val,
                         Staking::GetValidator(ctx, req.validator));
@@ -218,12 +224,14 @@ absl::StatusOr<Amount> Consumer::HandleUnstake(const Context& ctx, const Provide
     return absl::InvalidArgumentError("Sent wrong denom over IBC: " + req.unstake.denom.value() +
                                       ", expected " + cfg.remote_denom.value());
   }
+  MESH_RETURN_IF_ERROR(ProviderGuard::CheckUnstake(ctx, provider, req));
   return VirtualStaking::RemoveStake(ctx, provider, req.delegator, req.validator,
                                      req.unstake.amount);
 }
 
 absl::StatusOr<Amount> Consumer::HandleBurn(const Context& ctx, const ProviderId& provider,
                                             const BurnRequest& req) {
+  MESH_RETURN_IF_ERROR(ProviderGuard::CheckBurn(ctx, provider, req));
   MESH_ASSIGN_OR_RETURN(Amount local, Converter::ToLocal(ctx, provider, req.burn));
   return VirtualStaking::Burn(ctx, provider, req.validators, local, req.burn.amount);
 }

@@ -1,6 +1,7 @@
 // The consumer end to end through its public entry points: epochs on
 // schedule, slash forwarding, zero max cap, channel close, rewards, caps.
 #include "mesh/consumer/consumer.h"
+#include "mesh/consumer/provider_guard.h"
 
 #include <gtest/gtest.h>
 
@@ -113,10 +114,11 @@ TEST_F(ConsumerFlowTest, SlashWaitsForAValidPriceInsteadOfAWrongOne) {
   EXPECT_TRUE(p.updated.empty());
 }
 
-// C-19: after a price fall the record is cut by exactly the reported
-// provider amount: 5 local at P 0.25, A 0.6 -> floor(5 / 0.15) = 33 ujuno,
-// record 168 - 33 = 135 (the old rule cut ceil(168 x 5 / 50) = 17 and kept
-// 151, more than the provider's 135).
+// C-19: the record is cut by exactly the reported provider amount. After a
+// price fall 5 local at P 0.25, A 0.6 would be floor(5 / 0.15) = 33 ujuno,
+// but a slash reports at most the ratio of what the provider holds there
+// (C-26, the provider's own bound P-31): ceil(0.1 x 168) = 17, so the
+// record keeps 168 - 17 = 151, as the provider does.
 TEST_F(ConsumerFlowTest, ForwardedSlashCutsRecordsByTheReportedProviderAmount) {
   Start();
   EXPECT_EQ(Stake("val1", 168), A(50));
@@ -130,9 +132,9 @@ TEST_F(ConsumerFlowTest, ForwardedSlashCutsRecordsByTheReportedProviderAmount) {
   ASSERT_EQ(out.size(), 1u);
   const auto& p = std::get<ValsetUpdatePacket>(out[0]);
   ASSERT_EQ(p.slashed.size(), 1u);
-  EXPECT_EQ(p.slashed[0].slash_amount, (Coin{kJuno, A(33)}));
+  EXPECT_EQ(p.slashed[0].slash_amount, (Coin{kJuno, A(17)}));  // not 33
   auto record = *Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1")));
-  EXPECT_EQ(record.remote, A(135));  // not 151
+  EXPECT_EQ(record.remote, A(151));
   EXPECT_EQ(record.local, A(45));
   EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V("val1"))), A(45));
 }
@@ -280,6 +282,60 @@ TEST_F(ConsumerFlowTest, BurnPacketTopsUpWhatTheRemainderRuleLeaves) {
     EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, v)), A(0));
     EXPECT_EQ(Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, v))->remote, A(0));
   }
+}
+
+// C-24: a stake naming no delegator is refused and records nothing.
+TEST_F(ConsumerFlowTest, StakeWithoutDelegatorIsRefused) {
+  Start();
+  absl::StatusOr<Amount> r =
+      Consumer::HandleStake(ctx(), prov_, {AccountAddress(""), V("val1"), {kJuno, A(100)}, 1});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), kErrEmptyDelegator);
+  EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V("val1"))), A(0));
+}
+
+// C-25: an unstake may take up to the validator's total held from the
+// provider (C-20 takes a shortfall from the other records), not more.
+TEST_F(ConsumerFlowTest, UnstakeAboveWhatIsHeldIsRefused) {
+  Start();
+  Stake("val1", 1000);  // user: 300 local
+  Must(Consumer::HandleStake(ctx(), prov_, {AccountAddress("user2"), V("val1"),
+                                            {kJuno, A(500)}, 2}));  // 150 local
+  absl::StatusOr<Amount> r =
+      Consumer::HandleUnstake(ctx(), prov_, {kUser, V("val1"), {kJuno, A(1501)}, 3});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r.status().message(),
+            "unstake of 1501 exceeds the 1500 held on " + V("val1").value() +
+                " for this provider");
+  EXPECT_EQ(Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1")))->remote, A(1000));
+  EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V("val1"))), A(450));
+  // Exactly the total is fine: all of it is released.
+  EXPECT_EQ(Must(Consumer::HandleUnstake(ctx(), prov_, {kUser, V("val1"), {kJuno, A(1500)}, 4})),
+            A(450));
+}
+
+// C-27: a burn that could change nothing is refused, never acknowledged.
+TEST_F(ConsumerFlowTest, ImpossibleBurnsAreRefused) {
+  Start();
+  Stake("val1", 1000);  // 300 local
+  auto burn = [&](std::vector<ValidatorAddress> vs, u128 amount) {
+    return Consumer::HandleBurn(ctx(), prov_, {std::move(vs), {kJuno, A(amount)}}).status();
+  };
+  EXPECT_EQ(burn({}, 10).message(), "burn names no validator");
+  EXPECT_EQ(burn({V("val1")}, 0).message(), "burn of 0");
+  absl::Status unknown = burn({V("val1"), V("nobody")}, 10);
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(unknown.message(), "burn names unknown validator " + V("nobody").value());
+  absl::Status empty = burn({V("val2")}, 10);  // a validator, nothing of this provider
+  EXPECT_EQ(empty.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(empty.message(), "burn of 10 on validators where this provider holds nothing");
+  // Nothing changed.
+  EXPECT_EQ(Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1")))->remote, A(1000));
+  EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V("val1"))), A(300));
+  // Above what is held burns what is there (C-21), with a success.
+  EXPECT_EQ(Must(Consumer::HandleBurn(ctx(), prov_, {{V("val1"), V("val2")}, {kJuno, A(2000)}})),
+            A(300));
+  EXPECT_EQ(Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1")))->remote, A(0));
 }
 
 TEST_F(ConsumerFlowTest, BurnOverTwoValidatorsSplitsTheProviderAmountExactly) {

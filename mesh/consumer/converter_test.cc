@@ -74,11 +74,11 @@ TEST_F(ConverterTest, UnstakeIgnoresPriceMovesAndStalePrices) {
   block_.time_ns += 3600 * kNanosPerSecond;  // price now stale: unstake still works
   EXPECT_EQ(Must(Consumer::HandleUnstake(ctx(), prov_, half)), A(150));
   EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, v)), A(0));
-  // Nothing left on the validator: an unstake releases nothing and
-  // succeeds (C-20: the provider has checked the stake; refusing would
-  // strand the user's collateral there).
+  // Nothing left on the validator: more than this provider holds there is
+  // refused (C-25), not acknowledged as an unstake that released nothing.
   UnstakeRequest stranger{AccountAddress("mallory"), v, Coin{kJuno, A(1)}, 3};
-  EXPECT_EQ(Must(Consumer::HandleUnstake(ctx(), prov_, stranger)), A(0));
+  EXPECT_EQ(Consumer::HandleUnstake(ctx(), prov_, stranger).status().message(),
+            "unstake of 1 exceeds the 0 held on " + v.value() + " for this provider");
   EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, v)), A(0));
 }
 

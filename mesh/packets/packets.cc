@@ -390,6 +390,28 @@ std::string_view PacketType(const ConsumerPacket& p) {
   return kNames[p.index()];
 }
 
+namespace {
+
+absl::Status FitsSigned(std::string_view field, uint64_t v) {
+  if (v <= kMaxSigned64) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(Sv(field), " ", v, " exceeds the signed 64-bit range"));
+}
+
+}  // namespace
+
+absl::Status CheckSignedRange(const ConsumerPacket& p) {
+  const auto* u = std::get_if<ValsetUpdatePacket>(&p);
+  if (u == nullptr) return absl::OkStatus();  // the others carry no height or time
+  MESH_RETURN_IF_ERROR(FitsSigned("valset_update height", u->height));
+  MESH_RETURN_IF_ERROR(FitsSigned("valset_update time", u->time));
+  for (const ValidatorSlashInfo& s : u->slashed) {
+    MESH_RETURN_IF_ERROR(FitsSigned("slash infraction_height", s.infraction_height));
+    MESH_RETURN_IF_ERROR(FitsSigned("slash infraction_time", s.infraction_time));
+  }
+  return absl::OkStatus();
+}
+
 Ack Ack::Success(std::string payload) {
   Ack a;
   a.ok_ = true;

@@ -162,6 +162,16 @@ absl::StatusOr<ProviderPacket> DecodeProviderPacket(std::string_view bytes);
 std::string EncodeConsumerPacket(const ConsumerPacket& p);
 absl::StatusOr<ConsumerPacket> DecodeConsumerPacket(std::string_view bytes);
 
+// The heights and times a consumer packet carries (a valset_update's height
+// and time, each slash's infraction_height and infraction_time) must fit the
+// signed 64-bit range the chains use (Cosmos heights and unix times are
+// int64): InvalidArgument "<field> <value> exceeds the signed 64-bit range"
+// above 2^63 - 1. Decoding keeps the whole u64 range (wire compatibility);
+// the application calls this before acting, so such a value is refused with
+// an error ack instead of wrapping where it meets an int64.
+absl::Status CheckSignedRange(const ConsumerPacket& p);
+inline constexpr uint64_t kMaxSigned64 = (~uint64_t{0}) >> 1;  // 2^63 - 1
+
 // The JSON variant name ("stake", "valset_update", ...), e.g. for the
 // packet_type attribute.
 std::string_view PacketType(const ProviderPacket& p);

@@ -142,6 +142,37 @@ TEST(PacketsGoldenTest, MaxValuesRoundTrip) {
   EXPECT_TRUE(*DecodeProviderPacket(bytes) == ProviderPacket(p));
 }
 
+// Heights and times above 2^63 - 1 still decode (wire compatibility) but
+// are refused by CheckSignedRange before any handler sees them.
+TEST(PacketsRangeTest, HeightsAndTimesMustFitSigned64) {
+  ValsetUpdatePacket u;
+  u.height = kMaxSigned64;
+  u.time = kMaxSigned64;
+  u.slashed.push_back(ValidatorSlashInfo{V("v"), kMaxSigned64, kMaxSigned64, 1, C("d", 5), "0.1"});
+  EXPECT_TRUE(CheckSignedRange(u).ok());
+  for (uint64_t bad : {uint64_t{1} << 63, UINT64_MAX}) {
+    ValsetUpdatePacket h = u;
+    h.height = bad;
+    absl::Status st = CheckSignedRange(h);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(st.message().find("valset_update height"), std::string::npos) << st;
+    ValsetUpdatePacket t = u;
+    t.time = bad;
+    EXPECT_NE(CheckSignedRange(t).message().find("valset_update time"), std::string::npos);
+    ValsetUpdatePacket ih = u;
+    ih.slashed[0].infraction_height = bad;
+    EXPECT_NE(CheckSignedRange(ih).message().find("infraction_height"), std::string::npos);
+    ValsetUpdatePacket it = u;
+    it.slashed[0].infraction_time = bad;
+    EXPECT_NE(CheckSignedRange(it).message().find("infraction_time"), std::string::npos);
+    // It decodes: the wire keeps the u64 range.
+    absl::StatusOr<ConsumerPacket> back = DecodeConsumerPacket(EncodeConsumerPacket(ih));
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_FALSE(CheckSignedRange(*back).ok());
+  }
+  EXPECT_TRUE(CheckSignedRange(InternalUnstakePacket{}).ok());
+}
+
 TEST(PacketsTest, PacketTypeNames) {
   EXPECT_EQ(PacketType(ProviderPacket(StakePacket{})), "stake");
   EXPECT_EQ(PacketType(ProviderPacket(UnstakePacket{})), "unstake");

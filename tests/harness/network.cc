@@ -1,6 +1,7 @@
 #include "tests/harness/network.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 
 #include "absl/strings/str_cat.h"
@@ -479,11 +480,22 @@ absl::Status Network::Tombstone(const std::string& chain, const std::string& val
   });
 }
 
+// Evidence heights are int64 in staking: a u64 beyond that range is refused,
+// never wrapped to a negative height.
+static absl::StatusOr<int64_t> EvidenceHeight(uint64_t h) {
+  if (h > static_cast<uint64_t>(INT64_MAX)) {
+    return absl::InvalidArgumentError("infraction height " + std::to_string(h) +
+                                      " exceeds the signed 64-bit range");
+  }
+  return static_cast<int64_t>(h);
+}
+
 // Misbehaviour enters through the application's evidence and liveness
 // paths, exactly as block inputs from consensus would.
 absl::Status Network::DoubleSign(const std::string& chain, const std::string& validator,
                                  uint64_t infraction_height, std::optional<uint64_t> power) {
   const ValidatorAddress v = Valoper(chain, validator);
+  MESH_ASSIGN_OR_RETURN(int64_t height, EvidenceHeight(infraction_height));
   uint64_t at = 0;
   if (power.has_value()) {
     at = *power;
@@ -491,13 +503,14 @@ absl::Status Network::DoubleSign(const std::string& chain, const std::string& va
     MESH_ASSIGN_OR_RETURN(at, Staking::PowerAtHeight(ctx(chain), v, infraction_height));
   }
   return Misbehave(chain, [&] {
-    return node(chain).app->HandleDoubleSign(v, static_cast<int64_t>(infraction_height), at);
+    return node(chain).app->HandleDoubleSign(v, height, at);
   });
 }
 
 absl::Status Network::Downtime(const std::string& chain, const std::string& validator,
                                uint64_t infraction_height, std::optional<uint64_t> power) {
   const ValidatorAddress v = Valoper(chain, validator);
+  MESH_ASSIGN_OR_RETURN(int64_t height, EvidenceHeight(infraction_height));
   uint64_t at = 0;
   if (power.has_value()) {
     at = *power;
@@ -505,7 +518,7 @@ absl::Status Network::Downtime(const std::string& chain, const std::string& vali
     MESH_ASSIGN_OR_RETURN(at, Staking::PowerAtHeight(ctx(chain), v, infraction_height));
   }
   return Misbehave(chain, [&] {
-    return node(chain).app->HandleDowntime(v, static_cast<int64_t>(infraction_height), at);
+    return node(chain).app->HandleDowntime(v, height, at);
   });
 }
 

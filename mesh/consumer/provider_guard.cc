@@ -1,0 +1,68 @@
+#include "mesh/consumer/provider_guard.h"
+
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "core/status.h"
+#include "mesh/consumer/state.h"
+#include "staking/staking.h"
+
+namespace mesh::consumer {
+
+absl::StatusOr<Amount> ProviderGuard::HeldRemote(const Context& ctx, const ProviderId& provider,
+                                                 const ValidatorAddress& validator) {
+  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
+                        internal::Records(ctx, provider, &validator));
+  Amount sum;
+  for (const auto& e : records) {
+    MESH_ASSIGN_OR_RETURN(sum, sum.Add(e.record.remote));
+  }
+  return sum;
+}
+
+absl::Status ProviderGuard::CheckStake(const StakeRequest& req) {
+  if (req.delegator.empty()) return absl::InvalidArgumentError(kErrEmptyDelegator);
+  return absl::OkStatus();
+}
+
+absl::Status ProviderGuard::CheckUnstake(const Context& ctx, const ProviderId& provider,
+                                         const UnstakeRequest& req) {
+  MESH_ASSIGN_OR_RETURN(Amount held, HeldRemote(ctx, provider, req.validator));
+  if (req.unstake.amount <= held) return absl::OkStatus();
+  return absl::FailedPreconditionError("unstake of " + req.unstake.amount.ToString() +
+                                       " exceeds the " + held.ToString() + " held on " +
+                                       req.validator.value() + " for this provider");
+}
+
+absl::Status ProviderGuard::CheckBurn(const Context& ctx, const ProviderId& provider,
+                                      const BurnRequest& req) {
+  if (req.validators.empty()) return absl::InvalidArgumentError("burn names no validator");
+  if (req.burn.amount.IsZero()) return absl::InvalidArgumentError("burn of 0");
+  Amount held;
+  std::set<ValidatorAddress> seen;
+  for (const ValidatorAddress& v : req.validators) {
+    if (!seen.insert(v).second) continue;
+    MESH_ASSIGN_OR_RETURN(Amount here, HeldRemote(ctx, provider, v));
+    MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> val,
+                          staking::Staking::GetValidator(ctx, v));
+    if (!val.has_value() && here.IsZero()) {
+      return absl::NotFoundError("burn names unknown validator " + v.value());
+    }
+    MESH_ASSIGN_OR_RETURN(held, held.Add(here));
+  }
+  if (!held.IsZero()) return absl::OkStatus();
+  return absl::FailedPreconditionError("burn of " + req.burn.amount.ToString() +
+                                       " on validators where this provider holds nothing");
+}
+
+absl::StatusOr<Amount> ProviderGuard::ClipForwardedSlash(const Context& ctx,
+                                                         const ProviderId& provider,
+                                                         const ValidatorAddress& validator,
+                                                         Dec ratio, Amount amount) {
+  MESH_ASSIGN_OR_RETURN(Amount held, HeldRemote(ctx, provider, validator));
+  MESH_ASSIGN_OR_RETURN(Amount bound, MulCeil(held, ratio));  // owed: round up
+  return Min(amount, bound);
+}
+
+}  // namespace mesh::consumer

@@ -1,0 +1,159 @@
+// SlashGuard: a consumer's slash reports are checked against the link's
+// configured fractions and clipped to ratio × what the consumer could hold
+// (docs/security.md, P-30 .. P-32).
+#include "mesh/provider/slash_guard.h"
+
+#include "gtest/gtest.h"
+#include "mesh/provider/external_staking.h"
+#include "mesh/provider/remote_validators.h"
+#include "mesh/provider/tables.h"
+#include "mesh/provider/test_util.h"
+#include "mesh/provider/vault.h"
+
+namespace mesh::provider {
+namespace {
+
+using namespace testing;  // NOLINT(build/namespaces)
+using Answer = ConsumerStub::Answer;
+
+const Denom kOsmo("OSMO");
+const ConsumerId kJuno("juno");
+
+class SlashGuardTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(h_.Run([&](const Context& c) { return Vault::Init(c, kOsmo, std::nullopt); }).ok());
+    ExternalConfig cfg = ExtConfig("OSMO", "star", 100, 10);  // double sign 10 %
+    cfg.slash_ratio_offline = Pct(1);                         // downtime 1 %
+    ASSERT_TRUE(h_.Run([&](const Context& c) { return ExternalStaking::Init(c, kJuno, cfg); }).ok());
+    ASSERT_TRUE(h_.Run([&](const Context& c) {
+                    return RemoteValidators::Apply(c, kJuno, Val("v1"),
+                                                   RemoteValidators::Op::kAdd, 100, 1234, "pk");
+                  }).ok());
+  }
+  void Stake(const char* user, u128 amount, bool ack = true) {
+    h_.Fund(Addr(user), kOsmo, A(amount));
+    ASSERT_TRUE(h_.Bond(Addr(user), A(amount)).ok());
+    absl::StatusOr<uint64_t> tx = h_.RunOr<uint64_t>([&](const Context& c) {
+      return Vault::StakeRemote(c, Addr(user), kJuno, A(amount), Val("v1"));
+    });
+    ASSERT_TRUE(tx.ok()) << tx.status();
+    if (ack) {
+      ASSERT_TRUE(stub_.Reply(*tx, Answer::kAck).ok());
+    }
+  }
+  static ValsetUpdate WithSlash(const char* v, u128 amount, const char* ratio) {
+    ValsetUpdate u;
+    u.height = 200;
+    u.time = 2000;
+    u.slashed.push_back(RemoteSlash{Val(v), 150, 1500, 10, A(amount), ratio});
+    return u;
+  }
+  absl::StatusOr<std::vector<SlashClip>> Check(ValsetUpdate& u) {
+    return SlashGuard::Check(h_.ctx(), kJuno, u);
+  }
+
+  Harness h_;
+  ConsumerStub stub_{&h_, kJuno};
+};
+
+// A 100 % amount with a 10 % ratio is clipped to 10 % of what the consumer
+// could hold (Σ stake.high, the stake in flight included), never a full cut.
+TEST_F(SlashGuardTest, AmountAboveRatioTimesStakeIsClipped) {
+  Stake("alice", 1000);
+  Stake("bob", 501, /*ack=*/false);  // in flight: the consumer may have it
+  ValsetUpdate u = WithSlash("v1", 1501, "0.1");
+  u.tombstoned.push_back(Val("v1"));
+  absl::StatusOr<std::vector<SlashClip>> clips = Check(u);
+  ASSERT_TRUE(clips.ok()) << clips.status();
+  ASSERT_EQ(clips->size(), 1u);
+  // ceil(0.1 × 1501) = 151: rounded up, in the consumer's favour.
+  EXPECT_EQ((*clips)[0].reported, A(1501));
+  EXPECT_EQ((*clips)[0].applied, A(151));
+  EXPECT_EQ(u.slashed[0].amount, A(151));
+  // An amount within the bound is left alone.
+  ValsetUpdate ok = WithSlash("v1", 151, "0.1");
+  ok.tombstoned.push_back(Val("v1"));
+  ASSERT_TRUE(Check(ok).ok());
+  EXPECT_TRUE(Check(ok)->empty());
+  EXPECT_EQ(ok.slashed[0].amount, A(151));
+}
+
+// Through the real handler: the clipped entry cuts alice by 100, not 1000.
+TEST_F(SlashGuardTest, ClippedSlashCutsOnlyTheRatio) {
+  Stake("alice", 1000);
+  ValsetUpdate u = WithSlash("v1", 1000, "0.1");
+  u.tombstoned.push_back(Val("v1"));
+  ASSERT_TRUE(Check(u).ok());
+  ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                  return ExternalStaking::OnValsetUpdate(c, kJuno, u);
+                }).ok());
+  EXPECT_EQ(ExternalStaking::GetStake(h_.ctx(), kJuno, Addr("alice"), Val("v1"))->stake, R(900));
+}
+
+// A validator never seen in a valset update: refused, and nothing deferred.
+TEST_F(SlashGuardTest, UnknownValidatorIsRefused) {
+  ValsetUpdate u = WithSlash("ghost", 10, "0.01");
+  absl::StatusOr<std::vector<SlashClip>> clips = Check(u);
+  EXPECT_EQ(clips.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(clips.status().message().find(kErrSlashUnknownValidator), std::string::npos);
+  EXPECT_NE(clips.status().message().find("ghost"), std::string::npos);
+  EXPECT_EQ(u.slashed[0].amount, A(10));  // untouched
+  // Named by another list of the same packet: it is being introduced.
+  u.additions.emplace_back(Val("ghost"), "pk");
+  EXPECT_TRUE(Check(u).ok());
+}
+
+// The ratio is checked against the link: the downtime fraction unless the
+// validator is tombstoned (in this packet or already in the history).
+TEST_F(SlashGuardTest, RatioAboveTheConfiguredFractionIsRefused) {
+  Stake("alice", 1000);
+  ValsetUpdate down = WithSlash("v1", 10, "0.01");
+  EXPECT_TRUE(Check(down).ok());
+  ValsetUpdate too_much = WithSlash("v1", 10, "0.05");
+  absl::Status st = Check(too_much).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message(), "slash ratio 0.05 exceeds the configured downtime fraction 0.01");
+  // 0.1 with the tombstone in the packet: the double-sign fraction.
+  ValsetUpdate dsign = WithSlash("v1", 100, "0.1");
+  dsign.tombstoned.push_back(Val("v1"));
+  EXPECT_TRUE(Check(dsign).ok());
+  ValsetUpdate full = WithSlash("v1", 1000, "1");
+  full.tombstoned.push_back(Val("v1"));
+  EXPECT_EQ(Check(full).status().message(),
+            "slash ratio 1 exceeds the configured double-sign fraction 0.1");
+  // A double-sign slash arriving after its tombstone (C-8) keeps its bound.
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return RemoteValidators::Apply(c, kJuno, Val("v1"),
+                                                 RemoteValidators::Op::kTombstone, 160, 1600);
+                }).ok());
+  ValsetUpdate late = WithSlash("v1", 100, "0.1");
+  EXPECT_TRUE(Check(late).ok());
+  // Unparsable or out of [0, 1]: the reference's error.
+  ValsetUpdate bad = WithSlash("v1", 1, "1.5");
+  EXPECT_EQ(Check(bad).status().message(), "Invalid slash ratio");
+}
+
+// Burns toward the consumer not yet acknowledged still count: the consumer
+// holds that stake until the burn arrives, and reported its slash on it.
+TEST_F(SlashGuardTest, UnsettledBurnsCountTowardsTheBound) {
+  Stake("alice", 900);
+  ValsetUpdate u = WithSlash("v1", 100, "0.01");
+  ASSERT_TRUE(Check(u).ok());
+  EXPECT_EQ(u.slashed[0].amount, A(9));  // ceil(0.01 × 900)
+  ValsetUpdate with_burn = WithSlash("v1", 100, "0.01");
+  ASSERT_TRUE(SlashGuard::Check(h_.ctx(), kJuno, with_burn, {{"v1", A(100)}}).ok());
+  EXPECT_EQ(with_burn.slashed[0].amount, A(10));  // ceil(0.01 × (900 + 100))
+}
+
+// A validator nobody stakes on can be slashed by nothing.
+TEST_F(SlashGuardTest, NothingHeldBoundsToZero) {
+  ValsetUpdate u = WithSlash("v1", 7, "0.01");
+  absl::StatusOr<std::vector<SlashClip>> clips = Check(u);
+  ASSERT_TRUE(clips.ok());
+  EXPECT_EQ(u.slashed[0].amount, A(0));
+  EXPECT_EQ(SlashGuard::Bound(h_.ctx(), kJuno, Val("v1"), Pct(10)).value(), A(0));
+}
+
+}  // namespace
+}  // namespace mesh::provider
