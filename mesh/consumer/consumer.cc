@@ -59,10 +59,13 @@ absl::Status DrainSlashForwards(const Context& ctx, const ProviderId& p,
   for (const auto& [key, s] : queued) {
     absl::StatusOr<Coin> remote = Converter::ToRemote(ctx, p, s.slash_amount);
     if (!remote.ok()) break;  // no valid price: wait, keep the order
-    // C-19: the records lose exactly what the provider is told.
-    MESH_RETURN_IF_ERROR(VirtualStaking::CutRecordsRemote(ctx, p, s.address, remote->amount));
+    // C-19, C-24: the records lose exactly what the provider is told, by
+    // what each held at the infraction.
+    MESH_ASSIGN_OR_RETURN(Amount cut, VirtualStaking::CutRecordsRemote(
+                                          ctx, p, s.address, remote->amount, s.infraction_height));
     packet->slashed.push_back(SlashInfoPacket{s.address, s.infraction_height,
-                                              s.infraction_time_s, s.power, *remote,
+                                              s.infraction_time_s, s.power,
+                                              Coin{remote->denom, cut},
                                               Dec18String(s.slash_ratio)});
     MESH_RETURN_IF_ERROR(ctx.store().Delete(key));
   }
@@ -212,14 +215,14 @@ absl::StatusOr<Amount> Consumer::HandleStake(const Context& ctx, const ProviderI
 }
 
 absl::StatusOr<Amount> Consumer::HandleUnstake(const Context& ctx, const ProviderId& provider,
-                                               const UnstakeRequest& req) {
+                                               const UnstakeRequest& req, Amount* absorbed) {
   MESH_ASSIGN_OR_RETURN(ProviderConfig cfg, internal::LoadConfig(ctx, provider));
   if (req.unstake.denom != cfg.remote_denom) {
     return absl::InvalidArgumentError("Sent wrong denom over IBC: " + req.unstake.denom.value() +
                                       ", expected " + cfg.remote_denom.value());
   }
   return VirtualStaking::RemoveStake(ctx, provider, req.delegator, req.validator,
-                                     req.unstake.amount);
+                                     req.unstake.amount, absorbed);
 }
 
 absl::StatusOr<Amount> Consumer::HandleBurn(const Context& ctx, const ProviderId& provider,

@@ -68,6 +68,8 @@ TEST_F(ConsumerFlowTest, EpochsRunEveryEpochLengthBlocks) {
 TEST_F(ConsumerFlowTest, DowntimeSlashIsForwardedAtOnceInProviderDenom) {
   Start();
   EXPECT_EQ(Stake("val1", 168), A(50));
+  EndBlock();  // the stake precedes the infraction (C-24)
+  EndBlock();
   SetCap(1000);
   Epoch();
   uint64_t infraction = block_.height - 1;
@@ -91,6 +93,7 @@ TEST_F(ConsumerFlowTest, DowntimeSlashIsForwardedAtOnceInProviderDenom) {
 TEST_F(ConsumerFlowTest, SlashWaitsForAValidPriceInsteadOfAWrongOne) {
   Start();
   Stake("val1", 168);
+  EndBlock();  // the stake precedes the infraction (C-24)
   SetCap(1000);
   Epoch();
   block_.time_ns += 600 * kNanosPerSecond;  // price stale
@@ -120,6 +123,8 @@ TEST_F(ConsumerFlowTest, SlashWaitsForAValidPriceInsteadOfAWrongOne) {
 TEST_F(ConsumerFlowTest, ForwardedSlashCutsRecordsByTheReportedProviderAmount) {
   Start();
   EXPECT_EQ(Stake("val1", 168), A(50));
+  EndBlock();  // the stake precedes the infraction (C-24)
+  EndBlock();
   SetCap(1000);
   Epoch();
   Must(PriceFeed::SetPrice(ctx(), kOracle, prov_, D("0.25")));
