@@ -475,10 +475,10 @@ TEST_F(TwoChainTest, ReversedRelayTimesOutTheExpiredPacket) {
   EXPECT_EQ(Account().max_lien.high(), A(400));
 }
 
-// A stake is in flight while the consumer reports a slash: the provider
-// slashes over the high end (committed 1000 + pending 1000) at an
-// effective 100 / 2000 = 5%, the late stake is then received and its ack
-// commits on the slashed range; both sides agree afterwards.
+// A stake is in flight while the consumer reports a slash (P-33): the slash
+// waits for the stake's ack, whose receipt shows the consumer received the
+// stake after the infraction; so only the committed 1000 is cut (100), on
+// both ends, and they agree exactly afterwards.
 TEST_F(TwoChainTest, StakeInFlightDuringSlashCommitsOnSlashedRange) {
   StakeCommitted(A(5000), A(1000));
   Epoch();
@@ -491,11 +491,15 @@ TEST_F(TwoChainTest, StakeInFlightDuringSlashCommitsOnSlashedRange) {
   ASSERT_EQ(stake.size(), 1u);
   ASSERT_EQ(valset.size(), 1u);
   ibc::Relayer& r = net_->relayer("osmo", "juno");
-  Must(r.RelayPacket(valset[0]));  // the slash arrives first
-  EXPECT_EQ(Stake().stake.low(), A(900));
-  EXPECT_EQ(Stake().stake.high(), A(1900));
+  Must(r.RelayPacket(valset[0]));  // the slash arrives first and waits
+  EXPECT_EQ(Stake().stake.low(), A(1000));
+  EXPECT_EQ(Stake().stake.high(), A(2000));
+  EXPECT_EQ(Must(provider::ExternalStaking::WaitingSlashes(net_->ctx("osmo"), provider::ConsumerId("juno"),
+                                                 net_->Valoper("juno", "alice")))
+                .size(),
+            1u);
   Must(r.RelayPacket(stake[0]));
-  Must(r.RelayAck(stake[0]));  // late ack: commits on the slashed range
+  Must(r.RelayAck(stake[0]));  // the ack resolves it: the stake is not cut
   Must(r.RelayAck(valset[0]));
   EXPECT_EQ(Stake().stake.low(), A(1900));
   EXPECT_EQ(Stake().stake.high(), A(1900));
@@ -503,6 +507,10 @@ TEST_F(TwoChainTest, StakeInFlightDuringSlashCommitsOnSlashedRange) {
   ASSERT_OK(net_->CheckInvariants());
 }
 
+// Issue 9: an unstake in flight when the consumer cuts. The slash waits
+// for the unstake's ack; the consumer processed it after its cut (1000 ->
+// 900, then 500 out), so the provider cuts the user's 1000 it held: 100
+// from the committed 500. Both ends keep 400.
 TEST_F(TwoChainTest, UnstakeInFlightDuringSlash) {
   StakeCommitted(A(5000), A(1000));
   Epoch();
@@ -515,10 +523,9 @@ TEST_F(TwoChainTest, UnstakeInFlightDuringSlash) {
   std::vector<ibc::InFlight> valset = Pending("juno", "osmo");
   ASSERT_EQ(unstake.size(), 1u);
   ASSERT_EQ(valset.size(), 1u);
-  Must(r.RelayPacket(valset[0]));
-  // 100 off both ends of (500, 1000).
-  EXPECT_EQ(Stake().stake.low(), A(400));
-  EXPECT_EQ(Stake().stake.high(), A(900));
+  Must(r.RelayPacket(valset[0]));  // waits for the unstake's ack
+  EXPECT_EQ(Stake().stake.low(), A(500));
+  EXPECT_EQ(Stake().stake.high(), A(1000));
   Must(r.RelayPacket(unstake[0]));
   Must(r.RelayAck(unstake[0]));
   Must(r.RelayAck(valset[0]));

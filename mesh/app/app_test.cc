@@ -215,7 +215,10 @@ TEST_F(AppTest, StakeAckCommitsOnBothSides) {
   EXPECT_EQ(Must(ExternalStaking::GetStake(osmo_.ctx(), juno_id_, kUser, kVal1)).stake.low(),
             Amount(0));
   ibc::RecvResult r = Must(relayer_->RelayPacket(p[0]));
-  EXPECT_EQ(r.ack, packets::kSuccessAckBytes);
+  // The success ack carries the consumer's receipt height (C-28).
+  EXPECT_EQ(r.ack, packets::Ack::Success(packets::EncodeReceiptAck(
+                                             packets::ReceiptAck{juno_.ctx().height(), Amount()}))
+                       .Encode());
   // 100 uosmo at price 0.5, discount 0.4 -> floor(floor(100 * 0.5) * 0.6) = 30.
   EXPECT_EQ(Must(consumer::VirtualStaking::BondRequest(juno_.ctx(), osmo_id_, kVal1)),
             Amount(30));

@@ -94,31 +94,45 @@ absl::Status CheckDelegator(const AccountAddress& delegator) {
                                     std::string(st.message()));
 }
 
-absl::Status HandleProviderPacket(const Context& ctx, const ProviderId& provider,
-                                  const packets::ProviderPacket& packet) {
+// Handles a provider packet; returns the success ack's payload: the
+// receipt (consumer height, and for an unstake what the delegator's slash
+// debt covered) for `stake` and `unstake`, `{}` otherwise (ReceiptAck).
+absl::StatusOr<std::string> HandleProviderPacket(const Context& ctx, const ProviderId& provider,
+                                                 const packets::ProviderPacket& packet) {
+  using Result = absl::StatusOr<std::string>;
+  const std::string empty = "{}";
   return std::visit(
       Overloaded{
-          [&](const packets::StakePacket& p) -> absl::Status {
+          [&](const packets::StakePacket& p) -> Result {
             // The reference's stake names a provider address: valid bech32.
             MESH_RETURN_IF_ERROR(CheckDelegator(p.delegator));
-            return Consumer::HandleStake(ctx, provider,
-                                         consumer::StakeRequest{p.delegator, p.validator,
-                                                                Local(p.stake), p.tx_id})
-                .status();
+            MESH_RETURN_IF_ERROR(
+                Consumer::HandleStake(ctx, provider,
+                                      consumer::StakeRequest{p.delegator, p.validator,
+                                                             Local(p.stake), p.tx_id})
+                    .status());
+            return packets::EncodeReceiptAck(packets::ReceiptAck{ctx.height(), Amount()});
           },
-          [&](const packets::UnstakePacket& p) {
-            return Consumer::HandleUnstake(ctx, provider,
-                                           consumer::UnstakeRequest{p.delegator, p.validator,
-                                                                    Local(p.unstake), p.tx_id})
-                .status();
+          [&](const packets::UnstakePacket& p) -> Result {
+            Amount absorbed;
+            MESH_RETURN_IF_ERROR(
+                Consumer::HandleUnstake(ctx, provider,
+                                        consumer::UnstakeRequest{p.delegator, p.validator,
+                                                                 Local(p.unstake), p.tx_id},
+                                        &absorbed)
+                    .status());
+            return packets::EncodeReceiptAck(packets::ReceiptAck{ctx.height(), absorbed});
           },
-          [&](const packets::BurnPacket& p) {
-            return Consumer::HandleBurn(ctx, provider,
-                                        consumer::BurnRequest{p.validators, Local(p.burn)})
-                .status();
+          [&](const packets::BurnPacket& p) -> Result {
+            MESH_RETURN_IF_ERROR(
+                Consumer::HandleBurn(ctx, provider,
+                                     consumer::BurnRequest{p.validators, Local(p.burn)})
+                    .status());
+            return empty;
           },
-          [&](const packets::TransferRewardsPacket& p) {
-            return HandleTransferRewards(ctx, provider, p);
+          [&](const packets::TransferRewardsPacket& p) -> Result {
+            MESH_RETURN_IF_ERROR(HandleTransferRewards(ctx, provider, p));
+            return empty;
           },
       },
       packet);
@@ -268,8 +282,8 @@ absl::StatusOr<std::string> ConsumerApp::OnRecvPacket(const Context& ctx,
                                                       const ibc::Packet& packet) {
   MESH_ASSIGN_OR_RETURN(ProviderId provider, RequireProvider(ctx, packet.destination_channel));
   MESH_ASSIGN_OR_RETURN(packets::ProviderPacket p, packets::DecodeProviderPacket(packet.data));
-  MESH_RETURN_IF_ERROR(HandleProviderPacket(ctx, provider, p));
-  return std::string(packets::kSuccessAckBytes);
+  MESH_ASSIGN_OR_RETURN(std::string payload, HandleProviderPacket(ctx, provider, p));
+  return packets::Ack::Success(std::move(payload)).Encode();
 }
 
 absl::Status ConsumerApp::OnAcknowledgement(const Context& ctx, const ibc::Packet& packet,

@@ -302,11 +302,19 @@ absl::Status ProviderApp::Resolve(const Context& ctx, const ibc::Packet& packet,
   }
   if (ack == nullptr) return ExternalStaking::OnTimeout(ctx, consumer, out);
   const bool success = ack->ok();
+  // This engine's consumer reports where it processed a stake or unstake
+  // (packets::ReceiptAck); the reference's `{}` carries nothing.
+  std::optional<provider::AckReceipt> receipt;
+  if (success) {
+    if (std::optional<packets::ReceiptAck> r = packets::DecodeReceiptAck(ack->payload())) {
+      receipt = provider::AckReceipt{r->height, r->absorbed};
+    }
+  }
   switch (out.kind) {
     case OutboundPacket::Kind::kStake:
-      return ExternalStaking::OnStakeAck(ctx, consumer, out.tx_id, success);
+      return ExternalStaking::OnStakeAck(ctx, consumer, out.tx_id, success, receipt);
     case OutboundPacket::Kind::kUnstake:
-      return ExternalStaking::OnUnstakeAck(ctx, consumer, out.tx_id, success);
+      return ExternalStaking::OnUnstakeAck(ctx, consumer, out.tx_id, success, receipt);
     case OutboundPacket::Kind::kTransferRewards:
       return ExternalStaking::OnTransferRewardsAck(ctx, consumer, out.tx_id, success);
     case OutboundPacket::Kind::kBurn:

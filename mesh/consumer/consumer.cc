@@ -64,10 +64,13 @@ absl::Status DrainSlashForwards(const Context& ctx, const ProviderId& p,
     // bound), so both ends cut the same after a price drop.
     MESH_ASSIGN_OR_RETURN(remote->amount, ProviderGuard::ClipForwardedSlash(
                                               ctx, p, s.address, s.slash_ratio, remote->amount));
-    // C-19: the records lose exactly what the provider is told.
-    MESH_RETURN_IF_ERROR(VirtualStaking::CutRecordsRemote(ctx, p, s.address, remote->amount));
+    // C-19, C-28: the records lose exactly what the provider is told, by
+    // what each held at the infraction.
+    MESH_ASSIGN_OR_RETURN(Amount cut, VirtualStaking::CutRecordsRemote(
+                                          ctx, p, s.address, remote->amount, s.infraction_height));
     packet->slashed.push_back(SlashInfoPacket{s.address, s.infraction_height,
-                                              s.infraction_time_s, s.power, *remote,
+                                              s.infraction_time_s, s.power,
+                                              Coin{remote->denom, cut},
                                               Dec18String(s.slash_ratio)});
     MESH_RETURN_IF_ERROR(ctx.store().Delete(key));
   }
@@ -218,7 +221,7 @@ absl::StatusOr<Amount> Consumer::HandleStake(const Context& ctx, const ProviderI
 }
 
 absl::StatusOr<Amount> Consumer::HandleUnstake(const Context& ctx, const ProviderId& provider,
-                                               const UnstakeRequest& req) {
+                                               const UnstakeRequest& req, Amount* absorbed) {
   MESH_ASSIGN_OR_RETURN(ProviderConfig cfg, internal::LoadConfig(ctx, provider));
   if (req.unstake.denom != cfg.remote_denom) {
     return absl::InvalidArgumentError("Sent wrong denom over IBC: " + req.unstake.denom.value() +
@@ -226,7 +229,7 @@ absl::StatusOr<Amount> Consumer::HandleUnstake(const Context& ctx, const Provide
   }
   MESH_RETURN_IF_ERROR(ProviderGuard::CheckUnstake(ctx, provider, req));
   return VirtualStaking::RemoveStake(ctx, provider, req.delegator, req.validator,
-                                     req.unstake.amount);
+                                     req.unstake.amount, absorbed);
 }
 
 absl::StatusOr<Amount> Consumer::HandleBurn(const Context& ctx, const ProviderId& provider,

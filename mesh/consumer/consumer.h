@@ -95,8 +95,11 @@ class Consumer {
   // over the listed validators' requests; returns the local amount burned.
   static absl::StatusOr<Amount> HandleStake(const Context& ctx, const ProviderId& provider,
                                             const StakeRequest& req);
+  // `absorbed` (when given) receives what the delegator's slash debt
+  // covered (VirtualStaking::RemoveStake); the success ack reports it.
   static absl::StatusOr<Amount> HandleUnstake(const Context& ctx, const ProviderId& provider,
-                                              const UnstakeRequest& req);
+                                              const UnstakeRequest& req,
+                                              Amount* absorbed = nullptr);
   static absl::StatusOr<Amount> HandleBurn(const Context& ctx, const ProviderId& provider,
                                            const BurnRequest& req);
   static absl::Status HandleTransferRewards(const Context& ctx, const ProviderId& provider,

@@ -69,6 +69,8 @@ TEST_F(ConsumerFlowTest, EpochsRunEveryEpochLengthBlocks) {
 TEST_F(ConsumerFlowTest, DowntimeSlashIsForwardedAtOnceInProviderDenom) {
   Start();
   EXPECT_EQ(Stake("val1", 168), A(50));
+  EndBlock();  // the stake precedes the infraction (C-28)
+  EndBlock();
   SetCap(1000);
   Epoch();
   uint64_t infraction = block_.height - 1;
@@ -92,6 +94,7 @@ TEST_F(ConsumerFlowTest, DowntimeSlashIsForwardedAtOnceInProviderDenom) {
 TEST_F(ConsumerFlowTest, SlashWaitsForAValidPriceInsteadOfAWrongOne) {
   Start();
   Stake("val1", 168);
+  EndBlock();  // the stake precedes the infraction (C-28)
   SetCap(1000);
   Epoch();
   block_.time_ns += 600 * kNanosPerSecond;  // price stale
@@ -122,6 +125,8 @@ TEST_F(ConsumerFlowTest, SlashWaitsForAValidPriceInsteadOfAWrongOne) {
 TEST_F(ConsumerFlowTest, ForwardedSlashCutsRecordsByTheReportedProviderAmount) {
   Start();
   EXPECT_EQ(Stake("val1", 168), A(50));
+  EndBlock();  // the stake precedes the infraction (C-28)
+  EndBlock();
   SetCap(1000);
   Epoch();
   Must(PriceFeed::SetPrice(ctx(), kOracle, prov_, D("0.25")));
@@ -462,6 +467,62 @@ TEST_F(ConsumerFlowTest, CapsAreGovernedAndBoundedInTotal) {
   ProviderSetup ok{kJuno, D("0.1"), kOracle, 600, 50};
   EXPECT_EQ(Consumer::RegisterProvider(ctx(), kGov, other, ok).code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+
+// C-28 (issue 9): a forwarded slash cuts each record by what it held at the
+// infraction height. user's 400 arrived at 100, user2's 300 at 103; an
+// infraction at 102 cuts 40 from user alone (seed-404 shape), one at 104
+// cuts user2's bond received before it too (the 300/30 of a bond delivered
+// but not yet acked).
+TEST_F(ConsumerFlowTest, ForwardedSlashCutsByWhatEachRecordHeldAtTheInfraction) {
+  Start();
+  const uint64_t first = block_.height;
+  Stake("val1", 400);
+  NextBlock(5);
+  NextBlock(5);
+  NextBlock(5);
+  Must(Consumer::HandleStake(ctx(), prov_, {AccountAddress("user2"), V("val1"),
+                                            {kJuno, A(300)}, 2}));
+  EXPECT_EQ(Must(VirtualStaking::CutRecordsRemote(ctx(), prov_, V("val1"), A(40), first + 2)),
+            A(40));
+  auto user = *Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1")));
+  auto user2 = *Must(VirtualStaking::GetRecord(ctx(), prov_, AccountAddress("user2"), V("val1")));
+  EXPECT_EQ(user.remote, A(360));
+  EXPECT_EQ(user.slash_debt, A(40));
+  EXPECT_EQ(user2.remote, A(300));  // received after the infraction: not cut
+  // An infraction after user2's bond: 10 % of 360 + 300 = 66, by 360 : 300.
+  EXPECT_EQ(Must(VirtualStaking::CutRecordsRemote(ctx(), prov_, V("val1"), A(66), first + 4)),
+            A(66));
+  user = *Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1")));
+  user2 = *Must(VirtualStaking::GetRecord(ctx(), prov_, AccountAddress("user2"), V("val1")));
+  EXPECT_EQ(user.remote, A(324));
+  EXPECT_EQ(user2.remote, A(270));
+  // Nothing held at an infraction before both: nothing cut, 0 reported.
+  EXPECT_EQ(Must(VirtualStaking::CutRecordsRemote(ctx(), prov_, V("val1"), A(50), first)), A(0));
+}
+
+// C-28 (issue 9): user's unstake of 400 was sent before the provider knew
+// of the slash that cut its record to 360 (user2: 500 -> 450). The 40 the
+// record lacks is the slash's (its debt), not user2's: user2 keeps 450 and
+// the ack reports 40 absorbed.
+TEST_F(ConsumerFlowTest, UnstakeInFlightDuringASlashDoesNotTakeFromOthers) {
+  Start();
+  Stake("val1", 400);
+  Must(Consumer::HandleStake(ctx(), prov_, {AccountAddress("user2"), V("val1"),
+                                            {kJuno, A(500)}, 2}));
+  NextBlock(5);
+  EXPECT_EQ(Must(VirtualStaking::CutRecordsRemote(ctx(), prov_, V("val1"), A(90),
+                                                  block_.height)),
+            A(90));
+  Amount absorbed;
+  Must(Consumer::HandleUnstake(ctx(), prov_, {kUser, V("val1"), {kJuno, A(400)}, 3}, &absorbed));
+  EXPECT_EQ(absorbed, A(40));
+  auto user = *Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1")));
+  auto user2 = *Must(VirtualStaking::GetRecord(ctx(), prov_, AccountAddress("user2"), V("val1")));
+  EXPECT_EQ(user.remote, A(0));
+  EXPECT_EQ(user.slash_debt, A(0));
+  EXPECT_EQ(user2.remote, A(450));
 }
 
 }  // namespace

@@ -168,6 +168,9 @@ absl::StatusOr<PriceInfo> PriceInfo::Decode(Decoder& d) {
 
 void DelegationRecord::Encode(Encoder& e) const {
   e.Amt(remote).Amt(local).Bool(unstake_in_flight);
+  e.U32(static_cast<uint32_t>(additions.size()));
+  for (const RecordAddition& a : additions) e.U64(a.height).U64(a.time_s).Amt(a.remote);
+  e.Amt(slash_debt);
 }
 
 absl::StatusOr<DelegationRecord> DelegationRecord::Decode(Decoder& d) {
@@ -175,6 +178,15 @@ absl::StatusOr<DelegationRecord> DelegationRecord::Decode(Decoder& d) {
   MESH_ASSIGN_OR_RETURN(r.remote, d.Amt());
   MESH_ASSIGN_OR_RETURN(r.local, d.Amt());
   MESH_ASSIGN_OR_RETURN(r.unstake_in_flight, d.Bool());
+  MESH_ASSIGN_OR_RETURN(uint32_t n, d.U32());
+  for (uint32_t i = 0; i < n; ++i) {
+    RecordAddition a;
+    MESH_ASSIGN_OR_RETURN(a.height, d.U64());
+    MESH_ASSIGN_OR_RETURN(a.time_s, d.U64());
+    MESH_ASSIGN_OR_RETURN(a.remote, d.Amt());
+    r.additions.push_back(a);
+  }
+  MESH_ASSIGN_OR_RETURN(r.slash_debt, d.Amt());
   return r;
 }
 

@@ -82,10 +82,24 @@ struct PriceInfo {
 // amount the provider sent (remote) and the local virtual amount it was
 // converted to (local). Unstakes are converted through this record, not
 // through the current price (docs/compatibility.md, round trip).
+// A stake packet's addition to a record: the consumer height and time it
+// was received at and its provider-denom amount (kept for the unbonding
+// time, so a slash can leave out what came after its infraction).
+struct RecordAddition {
+  uint64_t height = 0;
+  uint64_t time_s = 0;
+  Amount remote;
+  friend bool operator==(const RecordAddition&, const RecordAddition&) = default;
+};
+
 struct DelegationRecord {
   Amount remote;
   Amount local;
   bool unstake_in_flight = false;  // an InternalUnstake packet awaits its ack
+  std::vector<RecordAddition> additions;  // recent stake packets, oldest first
+  // Provider-denom cut by forwarded slashes that an unstake sent before the
+  // provider applied the slash may still ask for (docs/consumer.md, C-28).
+  Amount slash_debt;
   void Encode(Encoder& e) const;
   static absl::StatusOr<DelegationRecord> Decode(Decoder& d);
 };

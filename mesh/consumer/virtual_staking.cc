@@ -305,6 +305,14 @@ absl::Status VirtualStaking::AddStake(const Context& ctx, const ProviderId& prov
   DelegationRecord r = rec.value_or(DelegationRecord{});
   MESH_ASSIGN_OR_RETURN(r.remote, r.remote.Add(remote));
   MESH_ASSIGN_OR_RETURN(r.local, r.local.Add(local));
+  // The addition is remembered for the unbonding time: no infraction older
+  // than that can still be reported (evidence expires with it).
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  const uint64_t now_s = ctx.time_seconds();
+  std::erase_if(r.additions, [&](const RecordAddition& a) {
+    return a.time_s + params.unbonding_time_s < now_s;
+  });
+  r.additions.push_back(RecordAddition{ctx.height(), now_s, remote});
   MESH_RETURN_IF_ERROR(internal::SetAmount(ctx, kBondRequestPrefix, provider, validator, request));
   return internal::SaveRecord(ctx, provider, validator, delegator, r);
 }
@@ -323,9 +331,10 @@ absl::StatusOr<Amount> LocalShare(const DelegationRecord& r, Amount cut) {
 absl::StatusOr<Amount> VirtualStaking::RemoveStake(const Context& ctx, const ProviderId& provider,
                                                    const AccountAddress& delegator,
                                                    const ValidatorAddress& validator,
-                                                   Amount remote) {
+                                                   Amount remote, Amount* absorbed) {
   MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
                         internal::Records(ctx, provider, &validator));
+  if (absorbed != nullptr) *absorbed = Amount();
   // The delegator's own record first; the shortfall (burns name no delegator,
   // so a record can hold less than the provider's stake; C-20) from the other
   // records on the validator in proportion to their remote.
@@ -334,6 +343,17 @@ absl::StatusOr<Amount> VirtualStaking::RemoveStake(const Context& ctx, const Pro
   for (size_t i = 0; i < records.size(); ++i) {
     if (records[i].delegator == delegator) own = i;
     remotes.push_back(records[i].record.remote);
+  }
+  // What the own record lacks because a forwarded slash already cut it (the
+  // provider sent this unstake before it applied that slash) is not taken
+  // from the others: the provider takes that cut from this unstake (C-28).
+  if (own.has_value()) {
+    DelegationRecord& r = records[*own].record;
+    const Amount shortfall = remote.SaturatingSub(r.remote);
+    const Amount covered = Min(shortfall, r.slash_debt);
+    r.slash_debt = r.slash_debt.SaturatingSub(covered);
+    remote = remote.SaturatingSub(covered);
+    if (absorbed != nullptr) *absorbed = covered;
   }
   MESH_ASSIGN_OR_RETURN(std::vector<Amount> cuts, SplitOneFirst(remotes, own, remote));
   Amount release;
@@ -510,9 +530,36 @@ absl::Status VirtualStaking::ApplyForwardedSlash(const Context& ctx, const Provi
   return SyncDelegated(ctx, provider, st);
 }
 
-absl::Status VirtualStaking::CutRecordsRemote(const Context& ctx, const ProviderId& provider,
-                                              const ValidatorAddress& validator, Amount remote) {
-  return ReduceRecords(ctx, provider, validator, Amount(), remote);
+absl::StatusOr<Amount> VirtualStaking::CutRecordsRemote(const Context& ctx,
+                                                        const ProviderId& provider,
+                                                        const ValidatorAddress& validator,
+                                                        Amount remote,
+                                                        uint64_t infraction_height) {
+  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
+                        internal::Records(ctx, provider, &validator));
+  // Each record's weight: what it held at the infraction, i.e. its remote
+  // less the stake packets received at or after the infraction height.
+  std::vector<Amount> held;
+  for (const auto& e : records) {
+    Amount later;
+    for (const RecordAddition& a : e.record.additions) {
+      if (a.height < infraction_height) continue;
+      MESH_ASSIGN_OR_RETURN(later, later.Add(a.remote));
+    }
+    held.push_back(e.record.remote.SaturatingSub(later));
+  }
+  MESH_ASSIGN_OR_RETURN(std::vector<Amount> parts, SplitByWeight(held, held, remote));
+  Amount total;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (parts[i].IsZero()) continue;
+    DelegationRecord& r = records[i].record;
+    r.remote = r.remote.SaturatingSub(parts[i]);
+    MESH_ASSIGN_OR_RETURN(r.slash_debt, r.slash_debt.Add(parts[i]));
+    MESH_ASSIGN_OR_RETURN(total, total.Add(parts[i]));
+    MESH_RETURN_IF_ERROR(
+        internal::SaveRecord(ctx, provider, validator, records[i].delegator, r));
+  }
+  return total;
 }
 
 absl::StatusOr<EpochReport> VirtualStaking::HandleEpoch(const Context& ctx,

@@ -75,9 +75,14 @@ class VirtualStaking {
   // remote). Saturates at the validator's total; never fails for a missing
   // record (the provider has already checked the stake). Returns the local
   // amount removed from the validator's request (never more than it).
+  // What the delegator's record lacks up to its slash debt (a forwarded
+  // slash already cut it, C-28) is not taken from the others: it is
+  // returned in `absorbed` (when given) and the validator drops by
+  // `remote - absorbed`.
   static absl::StatusOr<Amount> RemoveStake(const Context& ctx, const ProviderId& provider,
                                             const AccountAddress& delegator,
-                                            const ValidatorAddress& validator, Amount remote);
+                                            const ValidatorAddress& validator, Amount remote,
+                                            Amount* absorbed = nullptr);
   // Burns `local` over the requests of `validators` (DistributeBurn; a
   // repeated validator counts once). FailedPrecondition "Virtual staking X
   // has not enough delegated funds: N" if they cannot cover it; nothing is
@@ -131,10 +136,16 @@ class VirtualStaking {
   // CutRecordsRemote with the amount the slash packet reports (C-19).
   static absl::Status ApplyForwardedSlash(const Context& ctx, const ProviderId& provider,
                                           const ValidatorAddress& validator, Amount share);
-  // Cuts the records on `validator` by exactly `remote` provider tokens,
-  // split over them as Burn splits one validator's part (C-17, C-19).
-  static absl::Status CutRecordsRemote(const Context& ctx, const ProviderId& provider,
-                                       const ValidatorAddress& validator, Amount remote);
+  // Cuts the records on `validator` by `remote` provider tokens for an
+  // infraction at `infraction_height`, split over them in proportion to
+  // what each held at the infraction (its remote less the stake packets
+  // received at or after that height; SplitByWeight, each capped at that),
+  // so stake received after the infraction is never cut (C-19, C-28). The
+  // cut is added to each record's slash debt. Returns the total cut:
+  // min(remote, Σ held).
+  static absl::StatusOr<Amount> CutRecordsRemote(const Context& ctx, const ProviderId& provider,
+                                                 const ValidatorAddress& validator, Amount remote,
+                                                 uint64_t infraction_height);
 
   // ---- Epoch, zero cap, close ----
   static absl::StatusOr<EpochReport> HandleEpoch(const Context& ctx, const ProviderId& provider);

@@ -456,4 +456,31 @@ absl::Status DecodeEmptyAckPayload(std::string_view payload) {
   return f.Finish();
 }
 
+std::string EncodeReceiptAck(const ReceiptAck& r) {
+  Json j = Json::Object();
+  j.Add("height", Json::U64(r.height));
+  if (!r.absorbed.IsZero()) j.Add("absorbed", Json::Str(r.absorbed.ToString()));
+  return j.Write();
+}
+
+std::optional<ReceiptAck> DecodeReceiptAck(std::string_view payload) {
+  absl::StatusOr<Json> j = Json::Parse(payload);
+  if (!j.ok()) return std::nullopt;
+  absl::StatusOr<JsonFields> f = JsonFields::Of(*j, "ReceiptAck");
+  if (!f.ok()) return std::nullopt;
+  ReceiptAck r;
+  absl::StatusOr<uint64_t> height = f->U64("height");
+  if (!height.ok()) return std::nullopt;
+  r.height = *height;
+  if (const Json* a = f->Optional("absorbed"); a != nullptr) {
+    absl::StatusOr<std::string> text = a->AsString();
+    if (!text.ok()) return std::nullopt;
+    absl::StatusOr<Amount> amount = Amount::Parse(*text);
+    if (!amount.ok()) return std::nullopt;
+    r.absorbed = *amount;
+  }
+  if (!f->Finish().ok()) return std::nullopt;
+  return r;
+}
+
 }  // namespace mesh::packets

@@ -25,6 +25,7 @@
 #define MESHSEC_MESH_PACKETS_PACKETS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -211,6 +212,24 @@ inline constexpr std::string_view kSuccessAckBytes = R"({"result":"e30="})";
 // Checks a success payload is one of the (strict, field-less) reference ack
 // structs: a JSON object with no members.
 absl::Status DecodeEmptyAckPayload(std::string_view payload);
+
+// What this engine's consumer writes in the success ack of `stake` and
+// `unstake` (docs/mesh-ibc.md): the consumer height the packet was processed
+// at and, for an unstake, the provider-denom amount of it that a forwarded
+// slash had already cut from the delegator's record (compatibility.md
+// C-28, P-33). Payload `{"height":N}` or `{"height":N,"absorbed":"X"}`
+// (absorbed only when non-zero). The reference writes `{}` and its provider
+// ignores the payload (mesh-consumer-ibc.md §5.5), so this stays compatible.
+struct ReceiptAck {
+  uint64_t height = 0;
+  Amount absorbed;
+  friend bool operator==(const ReceiptAck&, const ReceiptAck&) = default;
+};
+std::string EncodeReceiptAck(const ReceiptAck& r);
+// Lenient on purpose (an ack handler never fails): nullopt for the
+// reference's `{}` and for any payload that is not exactly one of the two
+// shapes above.
+std::optional<ReceiptAck> DecodeReceiptAck(std::string_view payload);
 
 }  // namespace mesh::packets
 

@@ -332,4 +332,18 @@ TEST(AckTest, StrictEnvelope) {
 }
 
 }  // namespace
+
+// C-28: receipts in stake / unstake success acks; the reference's `{}` and
+// anything else decode to "no receipt", never to an error.
+TEST(AckTest, ReceiptAckRoundTripAndLenientDecode) {
+  EXPECT_EQ(EncodeReceiptAck(ReceiptAck{1234, Amount()}), R"({"height":1234})");
+  EXPECT_EQ(EncodeReceiptAck(ReceiptAck{7, Amount(40)}), R"({"height":7,"absorbed":"40"})");
+  EXPECT_EQ(DecodeReceiptAck(R"({"height":7,"absorbed":"40"})"), (ReceiptAck{7, Amount(40)}));
+  EXPECT_EQ(DecodeReceiptAck(R"({"height":1234})"), (ReceiptAck{1234, Amount()}));
+  EXPECT_FALSE(DecodeReceiptAck("{}").has_value());
+  EXPECT_FALSE(DecodeReceiptAck(R"({"height":1,"x":2})").has_value());
+  EXPECT_FALSE(DecodeReceiptAck(R"({"height":"1"})").has_value());
+  EXPECT_FALSE(DecodeReceiptAck("not json").has_value());
+}
+
 }  // namespace mesh::packets

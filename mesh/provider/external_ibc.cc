@@ -50,9 +50,11 @@ absl::StatusOr<uint64_t> UnbondReleaseTime(const Context& ctx, const ConsumerId&
 // Cuts the unbonds that started after the infraction and have not matured
 // by `ratio`; returns the total cut.
 absl::StatusOr<Amount> SlashUnbonds(Stake& s, Dec ratio, uint64_t period_s,
-                                    uint64_t infraction_time, uint64_t now_ns) {
+                                    uint64_t infraction_time, uint64_t now_ns,
+                                    const std::set<uint64_t>& skip = {}) {
   Amount total;
   for (PendingUnbond& e : s.pending_unbonds) {
+    if (skip.count(e.release_at_ns)) continue;  // already cut by its share (P-33)
     const uint64_t release_s = e.release_at_ns / kNanosPerSecond;
     const uint64_t started_s = release_s > period_s ? release_s - period_s : 0;
     if (started_s <= infraction_time || e.release_at_ns <= now_ns) continue;
@@ -98,6 +100,7 @@ std::string DeferredKey(const ConsumerId& c, const RemoteSlash& e) {
       .U64(e.power)
       .Amt(e.amount)
       .Str(e.slash_ratio)
+      .U64(e.update_height)
       .Take();
 }
 absl::StatusOr<RemoteSlash> DecodeDeferred(const ValidatorAddress& v, std::string_view rest) {
@@ -109,6 +112,7 @@ absl::StatusOr<RemoteSlash> DecodeDeferred(const ValidatorAddress& v, std::strin
   MESH_ASSIGN_OR_RETURN(e.power, d.U64());
   MESH_ASSIGN_OR_RETURN(e.amount, d.Amt());
   MESH_ASSIGN_OR_RETURN(e.slash_ratio, d.Str());
+  MESH_ASSIGN_OR_RETURN(e.update_height, d.U64());
   MESH_RETURN_IF_ERROR(d.Finish());
   return e;
 }
@@ -155,9 +159,7 @@ absl::StatusOr<Dec> SlashRatio(const RemoteSlash& e) {
 }
 
 absl::Status ApplySlashNow(const Context& ctx, const ConsumerId& c, const RemoteSlash& e) {
-  MESH_ASSIGN_OR_RETURN(Dec ratio, SlashRatio(e));
-  return ExternalStaking::HandleSlashing(ctx, c, e.validator, ratio, e.amount,
-                                         e.infraction_time);
+  return ExternalStaking::HandleRemoteSlash(ctx, c, e);
 }
 
 absl::Status ApplySlashEntry(const Context& ctx, const ConsumerId& c, const RemoteSlash& e) {
@@ -214,10 +216,237 @@ absl::Status ApplyValsetChanges(const Context& ctx, const ConsumerId& c, const V
   return absl::OkStatus();
 }
 
+// ---- Slashes waiting for txs in flight (P-33).
+
+struct Waiting {
+  std::string key;
+  RemoteSlash slash;
+  std::vector<uint64_t> awaited;  // tx ids still unresolved
+};
+
+std::string EncodeWaiting(const Waiting& w) {
+  Encoder e;
+  e.U64(w.slash.infraction_height).U64(w.slash.infraction_time).U64(w.slash.power);
+  e.Amt(w.slash.amount).Str(w.slash.slash_ratio).U64(w.slash.update_height);
+  e.U32(static_cast<uint32_t>(w.awaited.size()));
+  for (uint64_t id : w.awaited) e.U64(id);
+  return e.Take();
+}
+
+absl::StatusOr<std::vector<Waiting>> LoadWaiting(const Context& ctx, const ConsumerId& c,
+                                                 const ValidatorAddress& v) {
+  std::vector<Waiting> out;
+  auto it = ctx.store().ScanPrefix(tables::Prefix(tables::kExtWaitingSlashes, c.value(),
+                                                  v.value()));
+  for (; it->Valid(); it->Next()) {
+    Decoder d(it->value());
+    Waiting w;
+    w.key = std::string(it->key());
+    w.slash.validator = v;
+    MESH_ASSIGN_OR_RETURN(w.slash.infraction_height, d.U64());
+    MESH_ASSIGN_OR_RETURN(w.slash.infraction_time, d.U64());
+    MESH_ASSIGN_OR_RETURN(w.slash.power, d.U64());
+    MESH_ASSIGN_OR_RETURN(w.slash.amount, d.Amt());
+    MESH_ASSIGN_OR_RETURN(w.slash.slash_ratio, d.Str());
+    MESH_ASSIGN_OR_RETURN(w.slash.update_height, d.U64());
+    MESH_ASSIGN_OR_RETURN(uint32_t n, d.U32());
+    for (uint32_t i = 0; i < n; ++i) {
+      MESH_ASSIGN_OR_RETURN(uint64_t id, d.U64());
+      w.awaited.push_back(id);
+    }
+    MESH_RETURN_IF_ERROR(d.Finish());
+    out.push_back(std::move(w));
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+// The stake / unstake txs of `v` still waiting for their ack: their ids and
+// the pending stake amount per user.
+struct InFlight {
+  std::vector<uint64_t> ids;
+  std::map<std::string, Amount> stake_by_user;
+};
+absl::StatusOr<InFlight> InFlightOn(const Context& ctx, const ConsumerId& c,
+                                    const ValidatorAddress& v) {
+  InFlight out;
+  auto it = ctx.store().ScanPrefix(tables::Prefix(tables::kExtTxs, c.value()));
+  for (; it->Valid(); it->Next()) {
+    MESH_ASSIGN_OR_RETURN(ExternalTx tx, DecodeRecord<ExternalTx>(it->value()));
+    if (tx.validator != v || tx.kind == ExternalTx::Kind::kTransferRewards) continue;
+    out.ids.push_back(tx.id);
+    if (tx.kind == ExternalTx::Kind::kStake) {
+      Amount& a = out.stake_by_user[tx.user.value()];
+      MESH_ASSIGN_OR_RETURN(a, a.Add(tx.amount));
+    }
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+// What the consumer held for `s` at the slash (see HandleRemoteSlash), and
+// the parts it is taken from.
+struct Held {
+  Amount weight;
+  Amount in_flight_unstake;  // of the range: unstakes not acked yet
+};
+absl::StatusOr<Held> HeldAtSlash(const Stake& s, Amount pending_stake, const RemoteSlash& e) {
+  Held h;
+  const Amount spread = s.stake.high().SaturatingSub(s.stake.low());
+  h.in_flight_unstake = spread.SaturatingSub(pending_stake);
+  MESH_ASSIGN_OR_RETURN(Amount held, s.stake.low().Add(h.in_flight_unstake));
+  Amount later;
+  for (const AckedChange& c : s.recent) {
+    if (c.unstake && c.consumer_height > e.update_height) {
+      MESH_ASSIGN_OR_RETURN(held, held.Add(c.amount));
+    } else if (!c.unstake && c.consumer_height >= e.infraction_height) {
+      MESH_ASSIGN_OR_RETURN(later, later.Add(c.amount));
+    }
+  }
+  h.weight = held.SaturatingSub(later);
+  return h;
+}
+
+// Takes `cut` from `s`: committed stake, then the unstake in flight, then
+// the unbonds of unstakes the consumer processed after the update. Returns
+// what it could take; `skip` gets the unbonds so cut.
+absl::StatusOr<Amount> TakeShare(Stake& s, Distribution& d, Amount cut, const Held& h,
+                                 const RemoteSlash& e, std::set<uint64_t>& skip) {
+  const Amount from_low = Min(cut, s.stake.low());
+  s.stake.SubClamped(from_low);
+  MESH_RETURN_IF_ERROR(CommittedDecrease(s, d, from_low));
+  Amount rest = cut.SaturatingSub(from_low);
+  const Amount from_flight = Min(rest, h.in_flight_unstake);
+  s.stake.CommitSubClamped(from_flight);
+  MESH_RETURN_IF_ERROR(CommittedDecrease(s, d, from_flight));
+  rest = rest.SaturatingSub(from_flight);
+  for (auto c = s.recent.rbegin(); c != s.recent.rend(); ++c) {
+    if (!c->unstake || c->consumer_height <= e.update_height) continue;
+    skip.insert(c->release_at_ns);
+    for (PendingUnbond& u : s.pending_unbonds) {
+      if (rest.IsZero()) break;
+      if (u.release_at_ns != c->release_at_ns) continue;
+      const Amount t = Min(Min(rest, c->amount), u.amount);
+      u.amount = u.amount.SaturatingSub(t);
+      c->amount = c->amount.SaturatingSub(t);
+      rest = rest.SaturatingSub(t);
+    }
+  }
+  return cut.SaturatingSub(rest);
+}
+
+// Applies a slash whose in-flight txs have all resolved (P-33).
+absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const RemoteSlash& e) {
+  MESH_ASSIGN_OR_RETURN(Dec ratio, SlashRatio(e));
+  MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, ExternalStaking::Config(ctx, c));
+  MESH_ASSIGN_OR_RETURN(std::vector<AccountAddress> users, ValidatorUsers(ctx, c, e.validator));
+  MESH_ASSIGN_OR_RETURN(InFlight flight, InFlightOn(ctx, c, e.validator));
+  std::vector<Stake> stakes;
+  std::vector<Held> held;
+  std::vector<Amount> weights;
+  for (const AccountAddress& u : users) {
+    MESH_ASSIGN_OR_RETURN(std::optional<Stake> s, LoadStake(ctx, c, u, e.validator));
+    stakes.push_back(*std::move(s));
+    auto p = flight.stake_by_user.find(u.value());
+    const Amount pending = p == flight.stake_by_user.end() ? Amount() : p->second;
+    MESH_ASSIGN_OR_RETURN(Held h, HeldAtSlash(stakes.back(), pending, e));
+    held.push_back(h);
+    weights.push_back(h.weight);
+  }
+  MESH_ASSIGN_OR_RETURN(std::vector<Amount> cuts, SplitByWeight(weights, weights, e.amount));
+  // The consumer cut exactly e.amount; should its per-user view have
+  // drifted from this one (burns name no delegator, C-20), the rest comes
+  // from the committed stake left, so the validator totals still agree.
+  Amount given;
+  std::vector<Amount> left;
+  for (size_t i = 0; i < users.size(); ++i) {
+    MESH_ASSIGN_OR_RETURN(given, given.Add(cuts[i]));
+    left.push_back(stakes[i].stake.low().SaturatingSub(cuts[i]));
+  }
+  if (given < e.amount) {
+    MESH_ASSIGN_OR_RETURN(std::vector<Amount> extra,
+                          SplitByWeight(left, left, e.amount.SaturatingSub(given)));
+    for (size_t i = 0; i < users.size(); ++i) {
+      MESH_ASSIGN_OR_RETURN(cuts[i], cuts[i].Add(extra[i]));
+    }
+  }
+  MESH_ASSIGN_OR_RETURN(Distribution d, LoadDist(ctx, c, e.validator));
+  std::vector<SlashInfo> slashes;
+  for (size_t i = 0; i < users.size(); ++i) {
+    Stake& s = stakes[i];
+    std::set<uint64_t> skip;
+    MESH_ASSIGN_OR_RETURN(Amount taken, TakeShare(s, d, cuts[i], held[i], e, skip));
+    MESH_ASSIGN_OR_RETURN(Amount unbond_cut, SlashUnbonds(s, ratio, cfg.unbonding_period_s,
+                                                          e.infraction_time, ctx.time_ns(),
+                                                          skip));
+    MESH_RETURN_IF_ERROR(SaveStake(ctx, c, users[i], e.validator, s));
+    MESH_ASSIGN_OR_RETURN(Amount cut, taken.Add(unbond_cut));
+    if (!cut.IsZero()) slashes.push_back(SlashInfo{users[i], cut});
+  }
+  MESH_RETURN_IF_ERROR(SaveDist(ctx, c, e.validator, d));
+  if (slashes.empty()) return absl::OkStatus();
+  return Vault::Slash(ctx, LienHolder::External(c), e.validator, slashes);
+}
+
+// Tx `tx_id` on `v` was resolved: drops it from the waiting slashes of `v`
+// and applies, in order, those that wait for nothing any more.
+absl::Status ResolveWaiting(const Context& ctx, const ConsumerId& c, const ValidatorAddress& v,
+                            uint64_t tx_id) {
+  MESH_ASSIGN_OR_RETURN(std::vector<Waiting> queue, LoadWaiting(ctx, c, v));
+  bool blocked = false;
+  for (Waiting& w : queue) {
+    std::erase(w.awaited, tx_id);
+    if (!blocked && w.awaited.empty()) {
+      MESH_RETURN_IF_ERROR(ctx.store().Delete(w.key));
+      MESH_RETURN_IF_ERROR(ApplyRemoteSlash(ctx, c, w.slash));
+      continue;
+    }
+    blocked = true;
+    MESH_RETURN_IF_ERROR(ctx.store().Put(w.key, EncodeWaiting(w)));
+  }
+  return absl::OkStatus();
+}
+
+// Forgets the acked changes older than the unbonding period.
+void PruneRecent(Stake& s, uint64_t period_s, uint64_t now_ns) {
+  std::erase_if(s.recent, [&](const AckedChange& c) {
+    return c.acked_at_ns + period_s * kNanosPerSecond < now_ns;
+  });
+}
+
 }  // namespace
 
+absl::Status ExternalStaking::HandleRemoteSlash(const Context& ctx, const ConsumerId& consumer,
+                                                const RemoteSlash& slash) {
+  MESH_RETURN_IF_ERROR(SlashRatio(slash).status());
+  MESH_ASSIGN_OR_RETURN(InFlight flight, InFlightOn(ctx, consumer, slash.validator));
+  MESH_ASSIGN_OR_RETURN(std::vector<Waiting> queue,
+                        LoadWaiting(ctx, consumer, slash.validator));
+  if (flight.ids.empty() && queue.empty()) return ApplyRemoteSlash(ctx, consumer, slash);
+  // Whether the consumer had these txs when it cut is told by their acks.
+  MESH_ASSIGN_OR_RETURN(uint64_t seq,
+                        NextCounter(ctx, tables::Key(tables::kExtWaitingSeq, consumer.value()),
+                                    1));
+  Waiting w{"", slash, flight.ids};
+  return ctx.store().Put(Encoder()
+                             .Raw(tables::Prefix(tables::kExtWaitingSlashes, consumer.value(),
+                                                 slash.validator.value()))
+                             .U64(seq)
+                             .Take(),
+                         EncodeWaiting(w));
+}
+
+absl::StatusOr<std::vector<RemoteSlash>> ExternalStaking::WaitingSlashes(
+    const Context& ctx, const ConsumerId& consumer, const ValidatorAddress& validator) {
+  MESH_ASSIGN_OR_RETURN(std::vector<Waiting> queue, LoadWaiting(ctx, consumer, validator));
+  std::vector<RemoteSlash> out;
+  for (const Waiting& w : queue) out.push_back(w.slash);
+  return out;
+}
+
 absl::Status ExternalStaking::OnStakeAck(const Context& ctx, const ConsumerId& consumer,
-                                         uint64_t tx_id, bool success) {
+                                         uint64_t tx_id, bool success,
+                                         const std::optional<AckReceipt>& receipt) {
   MESH_ASSIGN_OR_RETURN(auto tx, AckedTx(ctx, consumer, tx_id, ExternalTx::Kind::kStake));
   if (!tx.has_value()) return absl::OkStatus();
   MESH_ASSIGN_OR_RETURN(std::optional<Stake> found,
@@ -232,17 +461,24 @@ absl::Status ExternalStaking::OnStakeAck(const Context& ctx, const ConsumerId& c
     MESH_RETURN_IF_ERROR(StakeIncreased(stake, gained, d.points_per_stake));
     MESH_ASSIGN_OR_RETURN(d.total_stake, d.total_stake.Add(gained));
     MESH_RETURN_IF_ERROR(Vault::CommitTx(ctx, holder, tx_id));
+    MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, Config(ctx, consumer));
+    PruneRecent(stake, cfg.unbonding_period_s, ctx.time_ns());
+    if (receipt.has_value() && !gained.IsZero()) {
+      stake.recent.push_back(AckedChange{false, receipt->height, ctx.time_ns(), gained, 0});
+    }
   } else {
     stake.stake.RollbackAddClamped(tx->amount);
     MESH_RETURN_IF_ERROR(Vault::RollbackTx(ctx, holder, tx_id));
   }
   MESH_RETURN_IF_ERROR(SaveDist(ctx, consumer, tx->validator, d));
   MESH_RETURN_IF_ERROR(SaveStake(ctx, consumer, tx->user, tx->validator, stake));
-  return DeleteTx(ctx, consumer, tx_id);
+  MESH_RETURN_IF_ERROR(DeleteTx(ctx, consumer, tx_id));
+  return ResolveWaiting(ctx, consumer, tx->validator, tx_id);
 }
 
 absl::Status ExternalStaking::OnUnstakeAck(const Context& ctx, const ConsumerId& consumer,
-                                           uint64_t tx_id, bool success) {
+                                           uint64_t tx_id, bool success,
+                                           const std::optional<AckReceipt>& receipt) {
   MESH_ASSIGN_OR_RETURN(auto tx, AckedTx(ctx, consumer, tx_id, ExternalTx::Kind::kUnstake));
   if (!tx.has_value()) return absl::OkStatus();
   MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, Config(ctx, consumer));
@@ -253,19 +489,44 @@ absl::Status ExternalStaking::OnUnstakeAck(const Context& ctx, const ConsumerId&
     MESH_ASSIGN_OR_RETURN(Distribution d, LoadDist(ctx, consumer, tx->validator));
     const Amount high_before = stake.stake.high();
     stake.stake.CommitSubClamped(tx->amount);
-    const Amount removed = high_before.SaturatingSub(stake.stake.high());
+    Amount removed = high_before.SaturatingSub(stake.stake.high());
+    if (receipt.has_value()) {
+      // The consumer's validator total dropped by amount - absorbed (what a
+      // slash it forwarded had already cut from this unstake, P-33): the
+      // stake follows it, so the two ends keep agreeing.
+      const Amount target = tx->amount.SaturatingSub(receipt->absorbed);
+      if (target < removed) {
+        const Amount back = removed.SaturatingSub(target);
+        MESH_RETURN_IF_ERROR(StakeIncreased(stake, back, d.points_per_stake));
+        MESH_ASSIGN_OR_RETURN(Amount low, stake.stake.low().Add(back));
+        MESH_ASSIGN_OR_RETURN(Amount high, stake.stake.high().Add(back));
+        MESH_ASSIGN_OR_RETURN(stake.stake, AmountRange::Make(low, high));
+        removed = target;
+      } else if (removed < target) {
+        const Amount extra = Min(target.SaturatingSub(removed), stake.stake.low());
+        stake.stake.SubClamped(extra);
+        MESH_RETURN_IF_ERROR(StakeDecreased(stake, extra, d.points_per_stake));
+        MESH_ASSIGN_OR_RETURN(removed, removed.Add(extra));
+      }
+    }
+    PruneRecent(stake, cfg.unbonding_period_s, ctx.time_ns());
     if (!removed.IsZero()) {
       MESH_ASSIGN_OR_RETURN(uint64_t release_at, UnbondReleaseTime(ctx, consumer, tx->validator,
                                                                    cfg.unbonding_period_s));
       stake.pending_unbonds.push_back(PendingUnbond{removed, release_at});
       MESH_RETURN_IF_ERROR(CommittedDecrease(stake, d, removed));
       MESH_RETURN_IF_ERROR(SaveDist(ctx, consumer, tx->validator, d));
+      if (receipt.has_value()) {
+        stake.recent.push_back(
+            AckedChange{true, receipt->height, ctx.time_ns(), removed, release_at});
+      }
     }
   } else {
     stake.stake.RollbackSubClamped(tx->amount);
   }
   MESH_RETURN_IF_ERROR(SaveStake(ctx, consumer, tx->user, tx->validator, stake));
-  return DeleteTx(ctx, consumer, tx_id);
+  MESH_RETURN_IF_ERROR(DeleteTx(ctx, consumer, tx_id));
+  return ResolveWaiting(ctx, consumer, tx->validator, tx_id);
 }
 
 absl::Status ExternalStaking::OnTransferRewardsAck(const Context& ctx, const ConsumerId& consumer,
@@ -342,8 +603,9 @@ absl::Status ExternalStaking::OnValsetUpdate(const Context& ctx, const ConsumerI
   MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, Config(ctx, consumer));
   std::set<std::string> touched;
   // Slashes first (§6.3), each against the history at its infraction height.
-  for (const RemoteSlash& e : update.slashed) {
+  for (RemoteSlash e : update.slashed) {
     touched.insert(e.validator.value());
+    e.update_height = update.height;
     MESH_RETURN_IF_ERROR(ApplySlashEntry(ctx, consumer, e));
   }
   MESH_RETURN_IF_ERROR(ApplyValsetChanges(ctx, consumer, update, touched));

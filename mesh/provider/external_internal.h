@@ -35,6 +35,8 @@ absl::StatusOr<std::optional<ExternalTx>> LoadTx(const Context& ctx, const Consu
                                                  uint64_t id);
 absl::Status SaveTx(const Context& ctx, const ConsumerId& c, const ExternalTx& tx);
 absl::Status DeleteTx(const Context& ctx, const ConsumerId& c, uint64_t id);
+// Increments the u64 counter at `key` (first value `first`) and returns it.
+absl::StatusOr<uint64_t> NextCounter(const Context& ctx, const std::string& key, uint64_t first);
 absl::StatusOr<uint64_t> NextOwnTxId(const Context& ctx, const ConsumerId& c);
 // Appends to the consumer's outbox with timeout now + kPacketTimeoutSeconds.
 absl::Status Enqueue(const Context& ctx, const ConsumerId& c, OutboundPacket p);

@@ -80,8 +80,6 @@ absl::Status DeleteTx(const Context& ctx, const ConsumerId& c, uint64_t id) {
   return ctx.store().Delete(tables::KeyU64(tables::kExtTxs, c.value(), id));
 }
 
-namespace {
-
 absl::StatusOr<uint64_t> NextCounter(const Context& ctx, const std::string& key, uint64_t first) {
   MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(key));
   uint64_t next = first;
@@ -94,7 +92,6 @@ absl::StatusOr<uint64_t> NextCounter(const Context& ctx, const std::string& key,
   return next;
 }
 
-}  // namespace
 
 absl::StatusOr<uint64_t> NextOwnTxId(const Context& ctx, const ConsumerId& c) {
   return NextCounter(ctx, tables::Key(tables::kExtTxCount, c.value()), kFirstOwnTxId);

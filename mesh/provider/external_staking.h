@@ -53,6 +53,17 @@ struct RemoteSlash {
   uint64_t power = 0;
   Amount amount;                 // already in provider denom
   std::string slash_ratio;       // decimal string
+  uint64_t update_height = 0;    // consumer height of the update carrying it
+};
+
+// The consumer's receipt in a success ack of `stake` / `unstake`
+// (packets::ReceiptAck): the consumer height it processed the packet at and,
+// for an unstake, what of it a forwarded slash had already cut from the
+// delegator's record there (the consumer's validator total dropped by
+// amount - absorbed). Absent for a reference consumer (`{}`).
+struct AckReceipt {
+  uint64_t height = 0;
+  Amount absorbed;
 };
 struct ValsetUpdate {
   uint64_t height = 0;
@@ -111,10 +122,20 @@ class ExternalStaking {
                                                   const std::string& remote_recipient);
 
   // --- Acks and timeouts (never fail on valid state).
+  // With a receipt, the commit is remembered with the consumer height
+  // (Stake::recent, pruned after the unbonding period); without one the
+  // change counts as seen by the consumer before any slash still to come
+  // (the rule before receipts). Either resolves the slashes waiting for
+  // this tx (docs/provider.md "Slashes and stake in flight").
   static absl::Status OnStakeAck(const Context& ctx, const ConsumerId& consumer, uint64_t tx_id,
-                                 bool success);
+                                 bool success,
+                                 const std::optional<AckReceipt>& receipt = std::nullopt);
+  // A success with a receipt removes amount - absorbed from the stake (the
+  // consumer's drop; what a slash already took from this unstake in flight
+  // is not removed twice; P-33).
   static absl::Status OnUnstakeAck(const Context& ctx, const ConsumerId& consumer,
-                                   uint64_t tx_id, bool success);
+                                   uint64_t tx_id, bool success,
+                                   const std::optional<AckReceipt>& receipt = std::nullopt);
   static absl::Status OnTransferRewardsAck(const Context& ctx, const ConsumerId& consumer,
                                            uint64_t tx_id, bool success);
   // A refused or timed-out burn is queued again (P-27; the reference only
@@ -156,6 +177,20 @@ class ExternalStaking {
   static absl::Status HandleSlashing(const Context& ctx, const ConsumerId& consumer,
                                      const ValidatorAddress& validator, Dec ratio,
                                      Amount slash_amount, uint64_t infraction_time);
+  // The slash of a valset update (P-33): once no stake or unstake on the
+  // validator that was in flight when it came is pending any more (else it
+  // waits, in order, table 0x6A), `slash.amount` is apportioned with
+  // SplitByWeight over what the consumer held for each user at the
+  // infraction: committed stake, plus unstakes it had not processed by
+  // `slash.update_height` (in flight, or acked with a later height), less
+  // stakes it received at or after `slash.infraction_height`. Each share is
+  // cut from the committed stake first, then from the unstake in flight,
+  // then from the unbond of an unstake acked after the update.
+  static absl::Status HandleRemoteSlash(const Context& ctx, const ConsumerId& consumer,
+                                        const RemoteSlash& slash);
+  // The slashes waiting on `validator` for in-flight txs, in arrival order.
+  static absl::StatusOr<std::vector<RemoteSlash>> WaitingSlashes(
+      const Context& ctx, const ConsumerId& consumer, const ValidatorAddress& validator);
 
   // --- Outbox.
   static absl::StatusOr<std::vector<OutboundPacket>> Outbox(const Context& ctx,

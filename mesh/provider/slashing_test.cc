@@ -727,5 +727,176 @@ TEST_F(SlashingTest, RefusedOrTimedOutBurnIsSentAgain) {
   EXPECT_TRUE(e.Collect().empty());
 }
 
+
+// ---- P-33: slashes apportioned by what the consumer held at the infraction.
+// The consumer's update at height 300 reports a 10 % slash of v1 for an
+// infraction at 250; acks carry the consumer's receipt height.
+
+class HeldAtInfractionTest : public SlashingTest {
+ protected:
+  absl::Status ReportSlash(ConsumerStub& e, u128 amount) {
+    const uint64_t now_s = h_.ctx().time_seconds();
+    return Update(e, 300, now_s, [&](ValsetUpdate& u) {
+      u.slashed = {RemoteSlash{Val("v1"), 250, now_s, 10, A(amount), "0.1"}};
+    });
+  }
+  uint64_t Unstake(ConsumerStub& e, u128 amount, const AccountAddress& u = kUser) {
+    return h_.RunOr<uint64_t>([&](const Context& c) {
+                return ExternalStaking::Unstake(c, e.id(), u, Val("v1"), A(amount));
+              }).value();
+  }
+  absl::Status StakeAck(ConsumerStub& e, uint64_t tx, std::optional<AckReceipt> r) {
+    return h_.RunSlash(
+        [&](const Context& c) { return ExternalStaking::OnStakeAck(c, e.id(), tx, true, r); });
+  }
+  absl::Status UnstakeAck(ConsumerStub& e, uint64_t tx, bool ok, std::optional<AckReceipt> r) {
+    return h_.RunSlash(
+        [&](const Context& c) { return ExternalStaking::OnUnstakeAck(c, e.id(), tx, ok, r); });
+  }
+  Amount Unbonding(ConsumerStub& e, const AccountAddress& u = kUser) {
+    Amount sum;
+    const Stake stake = ExternalStaking::GetStake(h_.ctx(), e.id(), u, Val("v1")).value();
+    for (const PendingUnbond& p : stake.pending_unbonds) {
+      sum = sum.Add(p.amount).value();
+    }
+    return sum;
+  }
+  size_t Waiting(ConsumerStub& e) {
+    return ExternalStaking::WaitingSlashes(h_.ctx(), e.id(), Val("v1")).value().size();
+  }
+};
+
+// Issue 9, unstake in flight: 400 committed, unstake 400 not yet delivered,
+// the consumer cuts 40. The error ack leaves 360 on both ends (was 400).
+TEST_F(HeldAtInfractionTest, UnstakeInFlightThenErrorAckKeepsTheSlashedStake) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 1000);
+  StakeRemotely(e, "v1", 400);
+  const uint64_t tx = Unstake(e, 400);
+  ASSERT_TRUE(ReportSlash(e, 40).ok());
+  EXPECT_EQ(Waiting(e), 1u);  // did the consumer process the unstake first?
+  EXPECT_EQ(StakeOf(e, "v1"), R(0, 400));
+  ASSERT_TRUE(UnstakeAck(e, tx, false, std::nullopt).ok());
+  EXPECT_EQ(Waiting(e), 0u);
+  EXPECT_EQ(StakeOf(e, "v1"), R(360));
+  EXPECT_EQ(h_.Account(kUser).bonded, A(960));
+}
+
+// Same, success: the consumer processed the unstake at 305 (after its cut at
+// 300), took 360 from the record and 40 was the slash's (absorbed). The
+// user's unbond is 360, not 400.
+TEST_F(HeldAtInfractionTest, UnstakeInFlightThenSuccessUnbondsTheSlashedAmount) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 1000);
+  StakeRemotely(e, "v1", 400);
+  const uint64_t tx = Unstake(e, 400);
+  ASSERT_TRUE(ReportSlash(e, 40).ok());
+  ASSERT_TRUE(UnstakeAck(e, tx, true, AckReceipt{305, A(40)}).ok());
+  EXPECT_EQ(StakeOf(e, "v1"), R(0));
+  EXPECT_EQ(Unbonding(e), A(360));
+  EXPECT_EQ(h_.Account(kUser).bonded, A(960));
+}
+
+// The unstake was processed by the consumer at 290, before its cut: the
+// consumer no longer held it, so nothing of it is cut (only the unbond's
+// nominal-ratio cut of P-7 would apply, for unbonds started after the
+// infraction time; here the infraction time is the provider's now).
+TEST_F(HeldAtInfractionTest, UnstakeProcessedBeforeTheCutIsNotCut) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 1000);
+  FundAndBond(AccountAddress("bob"), 1000);
+  StakeRemotely(e, "v1", 400);
+  StakeRemotely(e, "v1", 100, AccountAddress("bob"));
+  const uint64_t tx = Unstake(e, 400);
+  ASSERT_TRUE(ReportSlash(e, 10).ok());
+  ASSERT_TRUE(UnstakeAck(e, tx, true, AckReceipt{290, A(0)}).ok());
+  EXPECT_EQ(StakeOf(e, "v1", AccountAddress("bob")), R(90));
+  EXPECT_EQ(StakeOf(e, "v1"), R(0));
+  EXPECT_EQ(Unbonding(e), A(400));
+}
+
+// Issue 9, bond delivered but not acked: 300 received at consumer height 200
+// (before the infraction at 250) and cut to 270 there; after the ack the
+// provider has 270 too (was 300).
+TEST_F(HeldAtInfractionTest, BondDeliveredBeforeTheInfractionIsCutAfterItsAck) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 1000);
+  Activate(e, "v1");
+  const uint64_t tx = StakeRemote(e, "v1", 300).value();
+  ASSERT_TRUE(ReportSlash(e, 30).ok());
+  EXPECT_EQ(StakeOf(e, "v1"), R(0, 300));
+  ASSERT_TRUE(StakeAck(e, tx, AckReceipt{200, A(0)}).ok());
+  EXPECT_EQ(StakeOf(e, "v1"), R(270));
+  EXPECT_EQ(h_.Account(kUser).bonded, A(970));
+}
+
+// Two users on v1: alice 500 committed, bob's unstake of 400 in flight. The
+// consumer cut 90 by 500 : 400 = 50 + 40; bob's unstake is processed after
+// the cut. Alice loses 50, bob 40 (his unbond is 360), nobody else's.
+TEST_F(HeldAtInfractionTest, TwoUsersEachLoseTheirOwnShareWithAnUnstakeInFlight) {
+  ConsumerStub& e = Consumer("e1", 10);
+  const AccountAddress alice("alice"), bob("bob");
+  FundAndBond(alice, 1000);
+  FundAndBond(bob, 1000);
+  StakeRemotely(e, "v1", 500, alice);
+  StakeRemotely(e, "v1", 400, bob);
+  const uint64_t tx = Unstake(e, 400, bob);
+  ASSERT_TRUE(ReportSlash(e, 90).ok());
+  ASSERT_TRUE(UnstakeAck(e, tx, true, AckReceipt{305, A(40)}).ok());
+  EXPECT_EQ(StakeOf(e, "v1", alice), R(450));
+  EXPECT_EQ(StakeOf(e, "v1", bob), R(0));
+  EXPECT_EQ(Unbonding(e, bob), A(360));
+  EXPECT_EQ(h_.Account(alice).bonded, A(950));
+  EXPECT_EQ(h_.Account(bob).bonded, A(960));
+}
+
+// Two users on v1: alice 500 committed, bob's 300 delivered at 200 but not
+// acked. The consumer cut 80 by 500 : 300 = 50 + 30.
+TEST_F(HeldAtInfractionTest, TwoUsersEachLoseTheirOwnShareWithABondInFlight) {
+  ConsumerStub& e = Consumer("e1", 10);
+  const AccountAddress alice("alice"), bob("bob");
+  FundAndBond(alice, 1000);
+  FundAndBond(bob, 1000);
+  StakeRemotely(e, "v1", 500, alice);
+  const uint64_t tx = StakeRemote(e, "v1", 300, bob).value();
+  ASSERT_TRUE(ReportSlash(e, 80).ok());
+  EXPECT_EQ(StakeOf(e, "v1", alice), R(500));  // waits for bob's ack
+  ASSERT_TRUE(StakeAck(e, tx, AckReceipt{200, A(0)}).ok());
+  EXPECT_EQ(StakeOf(e, "v1", alice), R(450));
+  EXPECT_EQ(StakeOf(e, "v1", bob), R(270));
+}
+
+// Seed-404 shape: bob's 300 reached the consumer at 260, after the
+// infraction at 250: the consumer cut only alice's 500 (50), and so does the
+// provider, whether bob's ack came before the slash or after it.
+TEST_F(HeldAtInfractionTest, StakeReceivedAfterTheInfractionIsNotCut) {
+  ConsumerStub& e = Consumer("e1", 10);
+  const AccountAddress alice("alice"), bob("bob"), carol("carol");
+  FundAndBond(alice, 1000);
+  FundAndBond(bob, 1000);
+  FundAndBond(carol, 1000);
+  StakeRemotely(e, "v1", 500, alice);
+  const uint64_t acked = StakeRemote(e, "v1", 300, bob).value();
+  ASSERT_TRUE(StakeAck(e, acked, AckReceipt{260, A(0)}).ok());
+  const uint64_t pending = StakeRemote(e, "v1", 200, carol).value();
+  ASSERT_TRUE(ReportSlash(e, 50).ok());
+  ASSERT_TRUE(StakeAck(e, pending, AckReceipt{280, A(0)}).ok());
+  EXPECT_EQ(StakeOf(e, "v1", alice), R(450));
+  EXPECT_EQ(StakeOf(e, "v1", bob), R(300));
+  EXPECT_EQ(StakeOf(e, "v1", carol), R(200));
+}
+
+// A reference consumer acks `{}` (no receipt): the stake counts as held
+// since before any slash still to come, as before receipts.
+TEST_F(HeldAtInfractionTest, AckWithoutReceiptCountsAsHeldBefore) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 1000);
+  Activate(e, "v1");
+  const uint64_t tx = StakeRemote(e, "v1", 300).value();
+  ASSERT_TRUE(ReportSlash(e, 30).ok());
+  ASSERT_TRUE(StakeAck(e, tx, std::nullopt).ok());
+  EXPECT_EQ(StakeOf(e, "v1"), R(270));
+}
+
 }  // namespace
 }  // namespace mesh::provider

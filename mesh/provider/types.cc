@@ -135,6 +135,11 @@ void Stake::Encode(Encoder& e) const {
   e.U32(static_cast<uint32_t>(pending_unbonds.size()));
   for (const PendingUnbond& u : pending_unbonds) e.Amt(u.amount).U64(u.release_at_ns);
   e.Big(points_alignment).Amt(withdrawn_funds).Amt(withdrawing);
+  e.U32(static_cast<uint32_t>(recent.size()));
+  for (const AckedChange& c : recent) {
+    e.Bool(c.unstake).U64(c.consumer_height).U64(c.acked_at_ns).Amt(c.amount).U64(
+        c.release_at_ns);
+  }
 }
 absl::StatusOr<Stake> Stake::Decode(Decoder& d) {
   Stake s;
@@ -149,6 +154,16 @@ absl::StatusOr<Stake> Stake::Decode(Decoder& d) {
   MESH_ASSIGN_OR_RETURN(s.points_alignment, d.Big());
   MESH_ASSIGN_OR_RETURN(s.withdrawn_funds, d.Amt());
   MESH_ASSIGN_OR_RETURN(s.withdrawing, d.Amt());
+  MESH_ASSIGN_OR_RETURN(uint32_t m, d.U32());
+  for (uint32_t i = 0; i < m; ++i) {
+    AckedChange c;
+    MESH_ASSIGN_OR_RETURN(c.unstake, d.Bool());
+    MESH_ASSIGN_OR_RETURN(c.consumer_height, d.U64());
+    MESH_ASSIGN_OR_RETURN(c.acked_at_ns, d.U64());
+    MESH_ASSIGN_OR_RETURN(c.amount, d.Amt());
+    MESH_ASSIGN_OR_RETURN(c.release_at_ns, d.U64());
+    s.recent.push_back(c);
+  }
   return s;
 }
 

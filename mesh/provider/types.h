@@ -110,6 +110,18 @@ struct PendingUnbond {
 // The neutral (zero) value of a stored points alignment: 2^255 - 1.
 U256 NeutralAlignment();
 
+// A stake or unstake of a Stake that the consumer acknowledged with its
+// receive height (packets::ReceiptAck), kept for the unbonding period so a
+// slash can be apportioned by what the consumer held (docs/provider.md).
+struct AckedChange {
+  bool unstake = false;
+  uint64_t consumer_height = 0;
+  uint64_t acked_at_ns = 0;   // provider time of the ack (pruning)
+  Amount amount;              // stake: committed; unstake: moved to the unbond
+  uint64_t release_at_ns = 0; // unstake: release time of its pending unbond
+  friend bool operator==(const AckedChange&, const AckedChange&) = default;
+};
+
 // A user's virtual stake on one remote validator.
 struct Stake {
   AmountRange stake;
@@ -117,6 +129,7 @@ struct Stake {
   U256 points_alignment = NeutralAlignment();  // real value + (2^255 - 1)
   Amount withdrawn_funds;
   Amount withdrawing;  // rewards in flight to the consumer (reserved)
+  std::vector<AckedChange> recent;  // acked with a consumer height, oldest first
   void Encode(Encoder& e) const;
   static absl::StatusOr<Stake> Decode(Decoder& d);
   friend bool operator==(const Stake&, const Stake&) = default;
