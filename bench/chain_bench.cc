@@ -3,7 +3,8 @@
 // signature verification + nonce + JSON message + staking) against the same
 // N delegations made by calling staking::Staking::Delegate directly in
 // Chain::RunAtomic (the baseline: no signature, no tx machinery). Both run a
-// full BeginBlock .. Commit per iteration over a MemStore.
+// full BeginBlock .. Commit per iteration over a MemStore, on a chain built
+// by the application layer (app::Application) as every program builds it.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
+#include "app/application.h"
 #include "core/status.h"
 #include "node/chain.h"
 #include "node/staking_msgs.h"
@@ -33,41 +35,44 @@ struct Delegator {
 
 // A chain with one bonded validator and `n` funded delegators.
 struct Bench {
-  std::unique_ptr<Chain> chain;
+  std::unique_ptr<app::Application> app;
   std::vector<Delegator> delegators;
   ValidatorAddress validator;
+  Chain& chain() { return app->chain(); }
 };
 
 Bench MakeBench(int n) {
   Bench b;
-  auto chain = Chain::Open(std::make_unique<MemStore>(), ChainConfig{"bench-1", "mesh"});
-  MESH_CHECK_OK(chain.status());
-  b.chain = std::move(*chain);
-  InstallStakingModule(*b.chain);
+  app::GenesisDoc g;
+  g.chain_id = "bench-1";
+  g.genesis_time_ns = kT0;
+  g.denom = kStake;
   PrivateKey vkey = PrivateKey::FromSeed("validator");
-  AccountAddress vacc(b.chain->AddressOf(vkey.PublicKey()));
+  const AccountAddress vacc(AccountAddressOf("mesh", vkey.PublicKey()));
   b.validator = ValidatorAddress(ValoperAddressOf("mesh", vkey.PublicKey()));
+  g.validators.push_back({vacc, Amount(1000000000), Dec::Percent(10).value(), ""});
   for (int i = 0; i < n; ++i) {
     PrivateKey k = PrivateKey::FromSeed(absl::StrCat("delegator-", i));
-    b.delegators.push_back(Delegator{k, AccountAddress(b.chain->AddressOf(k.PublicKey()))});
+    b.delegators.push_back(Delegator{k, AccountAddress(AccountAddressOf("mesh", k.PublicKey()))});
+    g.accounts.push_back({b.delegators.back().address, Amount(1ULL << 60)});
   }
-  MESH_CHECK_OK(b.chain->InitGenesis(kT0, [&](const Context& ctx) -> absl::Status {
-    MESH_RETURN_IF_ERROR(staking::Staking::InitGenesis(ctx, staking::Params()));
-    MESH_RETURN_IF_ERROR(staking::Bank::Mint(ctx, vacc, kStake, Amount(1000000000)));
-    for (const Delegator& d : b.delegators) {
-      MESH_RETURN_IF_ERROR(staking::Bank::Mint(ctx, d.address, kStake, Amount(1ULL << 60)));
-    }
-    return staking::Staking::CreateValidator(ctx, b.validator, vacc, Amount(1000000000),
-                                             Dec::Percent(10).value());
-  }));
+  auto opened = app::Application::Open(std::move(g), std::make_unique<MemStore>());
+  MESH_CHECK_OK(opened.status());
+  b.app = std::move(*opened);
+  MESH_CHECK_OK(b.app->InitChain());
   return b;
 }
 
-void ProduceBlock(Chain& chain, const std::function<void()>& body) {
-  MESH_CHECK_OK(chain.BeginBlock(chain.time_ns() + kBlockTime));
+void ProduceBlock(Bench& b, const std::function<void()>& body) {
+  app::BlockRequest req;
+  req.time_ns = b.chain().time_ns() + kBlockTime;
+  auto votes = b.app->AllSignedVotes();
+  MESH_CHECK_OK(votes.status());
+  req.decided_last_commit = *std::move(votes);
+  MESH_CHECK_OK(b.app->BeginBlock(req));
   body();
-  MESH_CHECK_OK(chain.EndBlock());
-  MESH_CHECK_OK(chain.Commit().status());
+  MESH_CHECK_OK(b.app->EndBlock().status());
+  MESH_CHECK_OK(b.app->Commit().status());
 }
 
 std::string DelegateBody(const ValidatorAddress& val) {
@@ -87,9 +92,9 @@ void BM_BlockOfSignedDelegateTxs(benchmark::State& state) {
       txs.push_back(SignTx(d.key, std::move(tx)));
     }
     state.ResumeTiming();
-    ProduceBlock(*b.chain, [&] {
+    ProduceBlock(b, [&] {
       for (const SignedTx& tx : txs) {
-        if (!b.chain->DeliverTx(tx).ok()) state.SkipWithError("tx rejected");
+        if (!b.chain().DeliverTx(tx).ok()) state.SkipWithError("tx rejected");
       }
     });
   }
@@ -101,9 +106,9 @@ void BM_BlockOfDirectDelegates(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   Bench b = MakeBench(n);
   for (auto _ : state) {
-    ProduceBlock(*b.chain, [&] {
+    ProduceBlock(b, [&] {
       for (const Delegator& d : b.delegators) {
-        absl::Status s = b.chain->RunAtomic([&](const Context& ctx) {
+        absl::Status s = b.chain().RunAtomic([&](const Context& ctx) {
           return staking::Staking::Delegate(ctx, d.address, b.validator, Amount(1000)).status();
         });
         if (!s.ok()) state.SkipWithError("delegate failed");
