@@ -10,6 +10,7 @@
 #include "core/status.h"
 #include "mesh/consumer/burn.h"
 #include "mesh/consumer/outbox.h"
+#include "mesh/consumer/provider_guard.h"
 #include "mesh/consumer/rewards.h"
 #include "mesh/consumer/state.h"
 #include "staking/bank.h"
@@ -119,13 +120,7 @@ absl::Status ReduceRecords(const Context& ctx, const ProviderId& p, const Valida
 // Σ remote of the records on `v`.
 absl::StatusOr<Amount> RecordsRemote(const Context& ctx, const ProviderId& p,
                                      const ValidatorAddress& v) {
-  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
-                        internal::Records(ctx, p, &v));
-  Amount sum;
-  for (const auto& e : records) {
-    MESH_ASSIGN_OR_RETURN(sum, sum.Add(e.record.remote));
-  }
-  return sum;
+  return ProviderGuard::HeldRemote(ctx, p, v);
 }
 
 // Provider-denom share of each listed validator's burn: `remote` split in

@@ -490,36 +490,31 @@ static absl::StatusOr<int64_t> EvidenceHeight(uint64_t h) {
   return static_cast<int64_t>(h);
 }
 
+// The power evidence reports: the given one, or staking's power history
+// at the infraction height.
+absl::StatusOr<uint64_t> Network::EvidencePower(const std::string& chain, const ValidatorAddress& v,
+                                                uint64_t infraction_height,
+                                                std::optional<uint64_t> power) {
+  if (power.has_value()) return *power;
+  return Staking::PowerAtHeight(ctx(chain), v, infraction_height);
+}
+
 // Misbehaviour enters through the application's evidence and liveness
 // paths, exactly as block inputs from consensus would.
 absl::Status Network::DoubleSign(const std::string& chain, const std::string& validator,
                                  uint64_t infraction_height, std::optional<uint64_t> power) {
   const ValidatorAddress v = Valoper(chain, validator);
   MESH_ASSIGN_OR_RETURN(int64_t height, EvidenceHeight(infraction_height));
-  uint64_t at = 0;
-  if (power.has_value()) {
-    at = *power;
-  } else {
-    MESH_ASSIGN_OR_RETURN(at, Staking::PowerAtHeight(ctx(chain), v, infraction_height));
-  }
-  return Misbehave(chain, [&] {
-    return node(chain).app->HandleDoubleSign(v, height, at);
-  });
+  MESH_ASSIGN_OR_RETURN(uint64_t at, EvidencePower(chain, v, infraction_height, power));
+  return Misbehave(chain, [&] { return node(chain).app->HandleDoubleSign(v, height, at); });
 }
 
 absl::Status Network::Downtime(const std::string& chain, const std::string& validator,
                                uint64_t infraction_height, std::optional<uint64_t> power) {
   const ValidatorAddress v = Valoper(chain, validator);
   MESH_ASSIGN_OR_RETURN(int64_t height, EvidenceHeight(infraction_height));
-  uint64_t at = 0;
-  if (power.has_value()) {
-    at = *power;
-  } else {
-    MESH_ASSIGN_OR_RETURN(at, Staking::PowerAtHeight(ctx(chain), v, infraction_height));
-  }
-  return Misbehave(chain, [&] {
-    return node(chain).app->HandleDowntime(v, height, at);
-  });
+  MESH_ASSIGN_OR_RETURN(uint64_t at, EvidencePower(chain, v, infraction_height, power));
+  return Misbehave(chain, [&] { return node(chain).app->HandleDowntime(v, height, at); });
 }
 
 // ---------------------------------------------------------------- queries

@@ -290,6 +290,9 @@ class Network {
   const Node& node(const std::string& id) const;
   // Runs `fn` atomically on `chain` and books its supply change as slashing.
   absl::Status Misbehave(const std::string& chain, const std::function<absl::Status()>& fn);
+  absl::StatusOr<uint64_t> EvidencePower(const std::string& chain, const ValidatorAddress& v,
+                                         uint64_t infraction_height,
+                                         std::optional<uint64_t> power);
   absl::Status CheckChain(Node& n);
   absl::Status CheckLink(const LinkSpec& link);
   absl::StatusOr<bool> LinkQuiet(const LinkSpec& link);
