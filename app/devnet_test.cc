@@ -2,12 +2,15 @@
 
 #include <filesystem>
 
+#include <grpcpp/grpcpp.h>
+
 #include "absl/strings/str_cat.h"
 #include "core/crypto.h"
 #include "core/rocksdb_store.h"
 #include "gtest/gtest.h"
 #include "mesh/provider/external_staking.h"
 #include "node/staking_msgs.h"
+#include "meshsec/v1/query.grpc.pb.h"
 #include "node/tx.h"
 
 namespace mesh::app {
@@ -107,6 +110,19 @@ TEST(DevnetTest, ServesGrpcWhileProducingBlocks) {
   const uint64_t before = (*net)->app("chainb").chain().height();
   for (int i = 0; i < 3; ++i) ASSERT_TRUE((*net)->ProduceRound(5).ok());
   EXPECT_EQ((*net)->app("chainb").chain().height(), before + 3);
+  // A real gRPC client on loopback reads chainb's committed state: the
+  // demo account alice holds its genesis funds.
+  auto channel = grpc::CreateChannel(addrs->at(1), grpc::InsecureChannelCredentials());
+  auto query = meshsec::v1::Query::NewStub(channel);
+  meshsec::v1::QueryBalanceRequest req;
+  req.set_address(Devnet::DemoKeys("chainb", "chainb")[0].address.value());
+  req.set_denom("uchainb");
+  meshsec::v1::QueryBalanceResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::Status s = query->Balance(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.balance().amount(), "1000000000000");
   (*net)->StopServing();
 }
 
