@@ -208,8 +208,9 @@ absl::Status Application::ApplyConsensusInputs(const BlockRequest& req) {
     if (!v.ok()) continue;
     // Evidence older than the unbonding period can no longer be punished:
     // the stake it could reach has left (SDK: max evidence age).
+    const uint64_t now = chain_->time_ns();
     const uint64_t max_age_ns = genesis_.staking.unbonding_time_s * kNanosPerSecond;
-    if (m.time_ns + max_age_ns < chain_->time_ns()) continue;
+    if (now > max_age_ns && m.time_ns < now - max_age_ns) continue;
     if (m.height < 0 || static_cast<uint64_t>(m.height) >= chain_->height()) continue;
     MESH_RETURN_IF_ERROR(HandleDoubleSign(*v, m.height, m.power));
   }

@@ -162,11 +162,14 @@ TEST(ApplicationTest, EvidenceSlashesByThePowerItCarries) {
   const staking::Validator v = Val(*app, a);
   EXPECT_TRUE(v.jailed);
   EXPECT_EQ(v.tokens, Amount(1000000 - 25000));
-  // Evidence for an unknown validator or a future height is ignored.
+  // Evidence for an unknown validator, a future height or older than the
+  // unbonding time is ignored.
   req.time_ns += 5 * kNanosPerSecond;
   req.misbehavior = {Misbehavior{MisbehaviorType::kDuplicateVote, std::string(20, 'x'), 1, 2, 0},
                      Misbehavior{MisbehaviorType::kDuplicateVote, ConsAddr(*app, Valoper("val/b")),
-                                 1000000, 99, 0}};
+                                 1000000, 99, app->chain().time_ns()},
+                     Misbehavior{MisbehaviorType::kDuplicateVote, ConsAddr(*app, Valoper("val/b")),
+                                 1000000, 2, 0}};
   ASSERT_TRUE(app->FinalizeBlock(req, {}).ok());
   ASSERT_TRUE(app->Commit().ok());
   EXPECT_EQ(Val(*app, Valoper("val/b")).tokens, Amount(1000000));

@@ -343,6 +343,10 @@ Json GenesisDoc::ToJson() const {
 absl::Status GenesisDoc::Validate() const {
   if (chain_id.empty()) return absl::InvalidArgumentError("genesis: empty chain_id");
   if (denom.value().empty()) return absl::InvalidArgumentError("genesis: empty denom");
+  constexpr uint64_t kMaxPeriodS = 100ULL * 365 * 86400;  // keeps every ns product in u64
+  if (staking.unbonding_time_s > kMaxPeriodS || staking.downtime_jail_duration_s > kMaxPeriodS) {
+    return absl::InvalidArgumentError("genesis: staking periods must be at most 100 years");
+  }
   if (liveness.signed_blocks_window == 0) {
     return absl::InvalidArgumentError("genesis: liveness.signed_blocks_window must be > 0");
   }
