@@ -7,6 +7,8 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -302,6 +304,222 @@ TEST(CapiTest, SignedTxMovesFundsAndReopenResumes) {
     hex += d[ch & 15];
   }
   EXPECT_THAT(info, HasSubstr(hex));
+}
+
+
+// ---- two chains joined by a host relaying through the C entry points ----
+
+constexpr uint64_t kT0 = 1000000000000000000ULL;
+constexpr uint64_t kBlock = 5000000000ULL;
+
+struct Net {
+  Chain a, b;  // chaina (provider of chainb), chainb
+  uint64_t time = kT0;
+
+  void Must(int rc, char* err) { ASSERT_EQ(rc, 0) << Msg(err); }
+  void OpenAll() {
+    std::string msg;
+    for (auto [c, id] : {std::pair{&a, "chaina"}, std::pair{&b, "chainb"}}) {
+      ASSERT_EQ(c->Open(Genesis(id), &msg), 0) << msg;
+      char* err = nullptr;
+      meshsec_buf out{};
+      Must(meshsec_ibc_register_connection(c->chain, "connection-0", &out, &err), err);
+      Take(out);
+      Must(meshsec_chain_init(c->chain, &err), err);
+    }
+  }
+  void Begin(meshsec_chain* c) {
+    const std::string req =
+        R"({"time_ns":)" + std::to_string(time) + R"(,"all_signed":true})";
+    char* err = nullptr;
+    Must(meshsec_begin_block(c, req.data(), req.size(), &err), err);
+  }
+  void End(meshsec_chain* c) {
+    char* err = nullptr;
+    meshsec_buf out{};
+    Must(meshsec_end_block(c, &out, &err), err);
+    Take(out);
+    Must(meshsec_commit(c, &out, &err), err);
+    Take(out);
+  }
+  std::string Call(int (*fn)(meshsec_chain*, const char*, size_t, meshsec_buf*, char**),
+                   meshsec_chain* c, const std::string& json) {
+    char* err = nullptr;
+    meshsec_buf out{};
+    const int rc = fn(c, json.data(), json.size(), &out, &err);
+    EXPECT_EQ(rc, 0) << Msg(err);
+    return Take(out);
+  }
+  // The string member `key` of flat JSON (escapes \" and \\ undone).
+  static std::string Field(const std::string& json, const std::string& key) {
+    const size_t at = json.find("\"" + key + "\":\"");
+    if (at == std::string::npos) return "";
+    std::string out;
+    for (size_t i = at + key.size() + 4; i < json.size() && json[i] != '"'; ++i) {
+      if (json[i] == '\\' && i + 1 < json.size()) ++i;
+      out += json[i];
+    }
+    return out;
+  }
+  // A JSON string literal's body for `s` (quotes and backslashes escaped).
+  static std::string Esc(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out;
+  }
+  // consumer INIT, provider TRY, consumer ACK, provider CONFIRM.
+  void OpenChannel(meshsec_chain* cons, meshsec_chain* prov) {
+    const std::string init = Call(meshsec_ibc_chan_open_init, cons,
+        R"({"port":"mesh-consumer","connection":"connection-0","counterparty_port":"mesh-provider"})");
+    const std::string tried = Call(meshsec_ibc_chan_open_try, prov,
+        R"({"port":"mesh-provider","connection":"connection-0","counterparty_port":"mesh-consumer",)"
+        R"("counterparty_channel":")" + Field(init, "channel") + R"(","counterparty_version":")" +
+        Esc(Field(init, "version")) + R"("})");
+    Call(meshsec_ibc_chan_open_ack, cons,
+         R"({"port":"mesh-consumer","channel":")" + Field(init, "channel") +
+         R"(","counterparty_channel":")" + Field(tried, "channel") +
+         R"(","counterparty_version":")" + Esc(Field(tried, "version")) + R"("})");
+    Call(meshsec_ibc_chan_open_confirm, prov,
+         R"({"port":"mesh-provider","channel":")" + Field(tried, "channel") + R"("})");
+  }
+  // Relays every outgoing packet of `from` into a block of `to`, then the
+  // acks back in a block of `from`.
+  void Relay(meshsec_chain* from, meshsec_chain* to);
+  std::string Outgoing(meshsec_chain* c) {
+    char* err = nullptr;
+    meshsec_buf out{};
+    EXPECT_EQ(meshsec_ibc_take_outgoing(c, &out, &err), 0) << Msg(err);
+    return Take(out);
+  }
+};
+
+// The packets of a take_outgoing array (objects are flat: split on '}').
+std::vector<std::string> Packets(const std::string& arr) {
+  std::vector<std::string> out;
+  size_t pos = 1;
+  while (true) {
+    const size_t open = arr.find('{', pos);
+    if (open == std::string::npos) break;
+    const size_t close = arr.find('}', open);
+    out.push_back(arr.substr(open, close - open + 1));
+    pos = close + 1;
+  }
+  return out;
+}
+
+void Net::Relay(meshsec_chain* from, meshsec_chain* to) {
+  std::vector<std::pair<std::string, std::string>> acks;
+  time += kBlock;
+  Begin(to);
+  for (const std::string& p : Packets(Outgoing(from))) {
+    char* err = nullptr;
+    meshsec_buf out{};
+    ASSERT_EQ(meshsec_ibc_recv_packet(to, p.data(), p.size(), &out, &err), 0) << Msg(err);
+    acks.emplace_back(p, Take(out));
+  }
+  End(to);
+  Begin(from);
+  for (const auto& [p, ack] : acks) {
+    char* err = nullptr;
+    ASSERT_EQ(meshsec_ibc_acknowledge(from, p.data(), p.size(),
+                                      reinterpret_cast<const uint8_t*>(ack.data()), ack.size(),
+                                      &err),
+              0)
+        << Msg(err);
+  }
+  End(from);
+}
+
+TEST(CapiIbcTest, TrustedEntryPointsKeepTheHostChecks) {
+  Net net;
+  net.OpenAll();
+  net.time += kBlock;
+  net.Begin(net.a.chain);
+  net.Begin(net.b.chain);
+  net.OpenChannel(net.b.chain, net.a.chain);
+  net.OpenChannel(net.a.chain, net.b.chain);
+  net.End(net.a.chain);
+  net.End(net.b.chain);
+  // The consumer's first valset update tells the provider val0 is active.
+  net.Relay(net.b.chain, net.a.chain);
+  net.Relay(net.a.chain, net.b.chain);
+  net.Outgoing(net.a.chain);  // what the relay blocks sent: not under test
+  net.Outgoing(net.b.chain);
+
+  // alice stakes remotely on chainb's val0.
+  char* err = nullptr;
+  meshsec_buf out{};
+  ASSERT_EQ(meshsec_demo_account("chainb/val0", "chainb", &out, &err), 0) << Msg(err);
+  const std::string val0 = Net::Field(Take(out), "valoper");
+  const std::string tx_json =
+      R"({"chain_id":"chaina","nonce":0,"msgs":[{"type":"vault/bond","body":"{\"amount\":\"500\"}"},)"
+      R"({"type":"vault/stake_remote","body":"{\"consumer\":\"chainb\",\"validator\":\")" + val0 +
+      R"(\",\"amount\":\"500\"}"}]})";
+  ASSERT_EQ(meshsec_sign_tx("chaina/alice", tx_json.data(), tx_json.size(), &out, &err), 0)
+      << Msg(err);
+  const std::string tx = Take(out);
+  net.time += kBlock;
+  net.Begin(net.a.chain);
+  ASSERT_EQ(meshsec_deliver_tx(net.a.chain, reinterpret_cast<const uint8_t*>(tx.data()),
+                               tx.size(), &out, &err), 0);
+  EXPECT_EQ(Take(out), R"({"code":0,"log":""})");
+  net.End(net.a.chain);
+  const std::vector<std::string> sent = Packets(net.Outgoing(net.a.chain));
+  ASSERT_EQ(sent.size(), 1u);
+  const std::string& packet = sent[0];
+  EXPECT_EQ(net.Outgoing(net.a.chain), "[]");  // handed out once
+
+  // chainb receives it once; a second delivery is a no-op (empty ack).
+  net.time += kBlock;
+  net.Begin(net.b.chain);
+  ASSERT_EQ(meshsec_ibc_recv_packet(net.b.chain, packet.data(), packet.size(), &out, &err), 0)
+      << Msg(err);
+  const std::string ack = Take(out);
+  EXPECT_THAT(ack, HasSubstr("result"));
+  ASSERT_EQ(meshsec_ibc_recv_packet(net.b.chain, packet.data(), packet.size(), &out, &err), 0);
+  EXPECT_EQ(Take(out), "");
+  net.End(net.b.chain);
+
+  net.time += kBlock;
+  net.Begin(net.a.chain);
+  // A timeout the attested height/time does not justify is refused.
+  EXPECT_EQ(meshsec_ibc_timeout(net.a.chain, packet.data(), packet.size(), 1, kT0, &err), 9);
+  EXPECT_THAT(Msg(err), HasSubstr("timeout not reached"));
+  // The trusted ack must still name the packet this chain committed.
+  std::string forged = packet;
+  const size_t seq = forged.find(R"("sequence":1)");
+  ASSERT_NE(seq, std::string::npos);
+  forged.replace(seq, 12, R"("sequence":7)");
+  EXPECT_EQ(meshsec_ibc_acknowledge(net.a.chain, forged.data(), forged.size(),
+                                    reinterpret_cast<const uint8_t*>(ack.data()), ack.size(), &err),
+            0);  // sequence 7 was never sent: nothing to acknowledge (no-op)
+  Msg(err);
+  std::string tampered = packet;
+  const size_t t = tampered.find(R"("timeout_timestamp_ns":)");
+  ASSERT_NE(t, std::string::npos);
+  tampered.insert(t + 23, "1");  // another deadline: not the committed packet
+  EXPECT_EQ(meshsec_ibc_acknowledge(net.a.chain, tampered.data(), tampered.size(),
+                                    reinterpret_cast<const uint8_t*>(ack.data()), ack.size(), &err),
+            3);
+  EXPECT_THAT(Msg(err), HasSubstr("commitment"));
+  // The real ack settles the stake; a second one is a no-op.
+  ASSERT_EQ(meshsec_ibc_acknowledge(net.a.chain, packet.data(), packet.size(),
+                                    reinterpret_cast<const uint8_t*>(ack.data()), ack.size(), &err),
+            0) << Msg(err);
+  ASSERT_EQ(meshsec_ibc_acknowledge(net.a.chain, packet.data(), packet.size(),
+                                    reinterpret_cast<const uint8_t*>(ack.data()), ack.size(), &err),
+            0) << Msg(err);
+  net.End(net.a.chain);
+  ASSERT_EQ(meshsec_demo_account("chaina/alice", "chaina", &out, &err), 0);
+  const std::string alice = Net::Field(Take(out), "address");
+  const std::string q = R"({"consumer":"chainb","user":")" + alice + R"(","validator":")" + val0 +
+                        R"("})";
+  ASSERT_EQ(meshsec_query(net.a.chain, "external/stake", q.data(), q.size(), &out, &err), 0)
+      << Msg(err);
+  EXPECT_THAT(Take(out), HasSubstr(R"("stake":{"low":"500","high":"500"})"));
 }
 
 }  // namespace
