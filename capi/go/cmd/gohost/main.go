@@ -12,8 +12,10 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"meshsec.local/capi/meshsec"
 )
@@ -213,6 +215,11 @@ type validatorJSON struct {
 	ConsensusAddress string `json:"consensus_address"`
 }
 
+// brokenStore fails every read, as a host store with an I/O error would.
+type brokenStore struct{ *meshsec.MapStore }
+
+func (brokenStore) Get([]byte) ([]byte, bool, error) { return nil, false, errors.New("disk gone") }
+
 func less(a, b string) bool { // decimal strings without leading zeros
 	if len(a) != len(b) {
 		return len(a) < len(b)
@@ -241,6 +248,14 @@ func main() {
 	_, err := a.chain.QueryRaw("bank/balance", []byte("{"))
 	e, isErr := err.(*meshsec.Error)
 	check(isErr && e.Code == 3 && e.Message != "", "errors", "bad JSON -> code 3 (%v)", err)
+
+	// A host store error comes back as the callback's code with a message.
+	g, err := meshsec.DevnetGenesis([]string{provider, consumer}, provider, genesisTime)
+	must(err, "genesis")
+	_, err = meshsec.Open(g, brokenStore{meshsec.NewMapStore()})
+	e, isErr = err.(*meshsec.Error)
+	check(isErr && e.Code == 13 && strings.Contains(e.Message, "host store"), "store error",
+		"failing Get -> code 13 (%v)", err)
 
 	// The stake: alice bonds on chaina and stakes remotely on chainb's val0.
 	alice, err := meshsec.Demo(provider+"/alice", provider)
