@@ -520,6 +520,42 @@ TEST(CapiIbcTest, TrustedEntryPointsKeepTheHostChecks) {
   ASSERT_EQ(meshsec_query(net.a.chain, "external/stake", q.data(), q.size(), &out, &err), 0)
       << Msg(err);
   EXPECT_THAT(Take(out), HasSubstr(R"("stake":{"low":"500","high":"500"})"));
+
+  // A second stake times out: the host attests chainb passed the deadline
+  // without receiving it, and the provider rolls the stake back.
+  const std::string tx2_json =
+      R"({"chain_id":"chaina","nonce":1,"msgs":[{"type":"vault/bond","body":"{\"amount\":\"300\"}"},)"
+      R"({"type":"vault/stake_remote","body":"{\"consumer\":\"chainb\",\"validator\":\")" + val0 +
+      R"(\",\"amount\":\"300\"}"}]})";
+  ASSERT_EQ(meshsec_sign_tx("chaina/alice", tx2_json.data(), tx2_json.size(), &out, &err), 0)
+      << Msg(err);
+  const std::string tx2 = Take(out);
+  net.time += kBlock;
+  net.Begin(net.a.chain);
+  ASSERT_EQ(meshsec_deliver_tx(net.a.chain, reinterpret_cast<const uint8_t*>(tx2.data()),
+                               tx2.size(), &out, &err), 0);
+  EXPECT_EQ(Take(out), R"({"code":0,"log":""})");
+  net.End(net.a.chain);
+  const std::vector<std::string> sent2 = Packets(net.Outgoing(net.a.chain));
+  ASSERT_EQ(sent2.size(), 1u);
+  const std::string& late = sent2[0];
+  const size_t tt = late.find(R"("timeout_timestamp_ns":)");
+  ASSERT_NE(tt, std::string::npos);
+  const uint64_t deadline = std::stoull(late.substr(tt + 23));
+  ASSERT_EQ(meshsec_query(net.a.chain, "external/stake", q.data(), q.size(), &out, &err), 0);
+  EXPECT_THAT(Take(out), HasSubstr(R"("stake":{"low":"500","high":"800"})"));
+  net.time += kBlock;
+  net.Begin(net.a.chain);
+  EXPECT_EQ(meshsec_ibc_timeout(net.a.chain, late.data(), late.size(), 0, deadline - 1, &err), 9);
+  Msg(err);
+  ASSERT_EQ(meshsec_ibc_timeout(net.a.chain, late.data(), late.size(), 0, deadline, &err), 0)
+      << Msg(err);
+  ASSERT_EQ(meshsec_ibc_timeout(net.a.chain, late.data(), late.size(), 0, deadline, &err), 0)
+      << Msg(err);  // redundant: a no-op
+  net.End(net.a.chain);
+  ASSERT_EQ(meshsec_query(net.a.chain, "external/stake", q.data(), q.size(), &out, &err), 0);
+  EXPECT_THAT(Take(out), HasSubstr(R"("stake":{"low":"500","high":"500"})"));
+  EXPECT_EQ(net.Outgoing(net.a.chain), "[]");  // settled packets are not handed out
 }
 
 }  // namespace
