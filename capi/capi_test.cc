@@ -558,4 +558,70 @@ TEST(CapiIbcTest, TrustedEntryPointsKeepTheHostChecks) {
   EXPECT_EQ(net.Outgoing(net.a.chain), "[]");  // settled packets are not handed out
 }
 
+TEST(CapiIbcTest, ClosedChannelTimesOutInFlightPackets) {
+  Net net;
+  net.OpenAll();
+  net.time += kBlock;
+  net.Begin(net.a.chain);
+  net.Begin(net.b.chain);
+  net.OpenChannel(net.b.chain, net.a.chain);
+  net.OpenChannel(net.a.chain, net.b.chain);
+  net.End(net.a.chain);
+  net.End(net.b.chain);
+  net.Relay(net.b.chain, net.a.chain);
+  net.Relay(net.a.chain, net.b.chain);
+  net.Outgoing(net.a.chain);
+  net.Outgoing(net.b.chain);
+
+  char* err = nullptr;
+  meshsec_buf out{};
+  ASSERT_EQ(meshsec_demo_account("chainb/val0", "chainb", &out, &err), 0) << Msg(err);
+  const std::string val0 = Net::Field(Take(out), "valoper");
+  ASSERT_EQ(meshsec_demo_account("chaina/alice", "chaina", &out, &err), 0);
+  const std::string alice = Net::Field(Take(out), "address");
+  const std::string tx_json =
+      R"({"chain_id":"chaina","nonce":0,"msgs":[{"type":"vault/bond","body":"{\"amount\":\"400\"}"},)"
+      R"({"type":"vault/stake_remote","body":"{\"consumer\":\"chainb\",\"validator\":\")" + val0 +
+      R"(\",\"amount\":\"400\"}"}]})";
+  ASSERT_EQ(meshsec_sign_tx("chaina/alice", tx_json.data(), tx_json.size(), &out, &err), 0);
+  const std::string tx = Take(out);
+  net.time += kBlock;
+  net.Begin(net.a.chain);
+  ASSERT_EQ(meshsec_deliver_tx(net.a.chain, reinterpret_cast<const uint8_t*>(tx.data()),
+                               tx.size(), &out, &err), 0);
+  EXPECT_EQ(Take(out), R"({"code":0,"log":""})");
+  net.End(net.a.chain);
+  const std::vector<std::string> sent = Packets(net.Outgoing(net.a.chain));
+  ASSERT_EQ(sent.size(), 1u);
+  const std::string packet = sent[0];
+  const std::string cons_channel = Net::Field(packet, "destination_channel");
+  const std::string prov_channel = Net::Field(packet, "source_channel");
+
+  // The consumer closes its end before the packet arrives.
+  net.time += kBlock;
+  net.Begin(net.b.chain);
+  net.Call(meshsec_ibc_chan_close_init, net.b.chain,
+           R"({"port":"mesh-consumer","channel":")" + cons_channel + R"("})");
+  net.End(net.b.chain);
+
+  net.time += kBlock;
+  net.Begin(net.a.chain);
+  // The mesh provider refuses close-confirm (its close is initiated only).
+  const std::string close = R"({"port":"mesh-provider","channel":")" + prov_channel + R"("})";
+  EXPECT_EQ(meshsec_ibc_chan_close_confirm(net.a.chain, close.data(), close.size(), &out, &err),
+            9);
+  Msg(err);
+  // The in-flight stake times out on close and is rolled back.
+  ASSERT_EQ(meshsec_ibc_timeout_on_close(net.a.chain, packet.data(), packet.size(), &err), 0)
+      << Msg(err);
+  net.End(net.a.chain);
+  const std::string q = R"({"consumer":"chainb","user":")" + alice + R"(","validator":")" + val0 +
+                        R"("})";
+  ASSERT_EQ(meshsec_query(net.a.chain, "external/stake", q.data(), q.size(), &out, &err), 0)
+      << Msg(err);
+  EXPECT_THAT(Take(out), HasSubstr(R"("stake":{"low":"0","high":"0"})"));
+  ASSERT_EQ(meshsec_query(net.b.chain, "ibc/channels", "{}", 2, &out, &err), 0);
+  EXPECT_THAT(Take(out), HasSubstr(R"("channel":")" + cons_channel + R"(","state":"CLOSED")"));
+}
+
 }  // namespace

@@ -505,6 +505,19 @@ absl::StatusOr<QueryFn> QueryFor(std::string_view path) {
   return absl::NotFoundError(absl::StrCat("meshsec: unknown query path '", std::string(path), "'"));
 }
 
+// Parses {"port","channel"} for the close steps.
+absl::Status ParsePortChannel(const char* json, size_t len, const char* what, PortId* port,
+                              ChannelId* channel) {
+  MESH_ASSIGN_OR_RETURN(Json j, ParseJson(json, len, what));
+  MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(j, what));
+  MESH_ASSIGN_OR_RETURN(std::string p, f.String("port"));
+  MESH_ASSIGN_OR_RETURN(std::string c, f.String("channel"));
+  MESH_RETURN_IF_ERROR(f.Finish());
+  *port = PortId(p);
+  *channel = ChannelId(c);
+  return absl::OkStatus();
+}
+
 Json TxResultJson(const node::TxResult& r) {
   Json j = Json::Object();
   j.Add("code", Json::U64(r.code));
@@ -790,6 +803,45 @@ int meshsec_ibc_chan_open_confirm(meshsec_chain* chain, const char* json, size_t
   });
 }
 
+int meshsec_ibc_chan_close_init(meshsec_chain* chain, const char* json, size_t len,
+                                meshsec_buf* out, char** err) {
+  ClearBuf(out);
+  return Guard(err, [&]() -> absl::Status {
+    MESH_RETURN_IF_ERROR(RequireOpenBlock(chain));
+    if (out == nullptr) return Null("out");
+    PortId port;
+    ChannelId channel;
+    MESH_RETURN_IF_ERROR(ParsePortChannel(json, len, "chan_close_init", &port, &channel));
+    MESH_RETURN_IF_ERROR(
+        chain->app->host().ChanCloseInit(chain->app->QueryContext(), port, channel));
+    return SetBuf(out, "{}");
+  });
+}
+
+int meshsec_ibc_chan_close_confirm(meshsec_chain* chain, const char* json, size_t len,
+                                   meshsec_buf* out, char** err) {
+  ClearBuf(out);
+  return Guard(err, [&]() -> absl::Status {
+    MESH_RETURN_IF_ERROR(RequireOpenBlock(chain));
+    if (out == nullptr) return Null("out");
+    PortId port;
+    ChannelId channel;
+    MESH_RETURN_IF_ERROR(ParsePortChannel(json, len, "chan_close_confirm", &port, &channel));
+    ibc::ChannelEnd mine;
+    MESH_ASSIGN_OR_RETURN(TrustedClient * client, ClientOfChannel(chain, port, channel, &mine));
+    const absl::Status closed = WithFacts(client, [&]() -> absl::Status {
+      // Attested: the counterparty's end is CLOSED.
+      ibc::ChannelEnd cp{ibc::ChannelState::kClosed, mine.order, client->CounterpartyConnection(),
+                         port, channel, mine.version};
+      MESH_RETURN_IF_ERROR(ibc::PutChannel(client->facts(), mine.counterparty_port,
+                                           mine.counterparty_channel, cp));
+      return chain->app->host().ChanCloseConfirm(chain->app->QueryContext(), port, channel);
+    });
+    MESH_RETURN_IF_ERROR(closed);
+    return SetBuf(out, "{}");
+  });
+}
+
 int meshsec_ibc_recv_packet(meshsec_chain* chain, const char* packet_json, size_t packet_len,
                             meshsec_buf* ack, char** err) {
   ClearBuf(ack);
@@ -845,6 +897,26 @@ int meshsec_ibc_timeout(meshsec_chain* chain, const char* packet_json, size_t pa
       // Attested: the destination reached (height, time) and holds no receipt.
       client->SetLatest(counterparty_height, counterparty_time_ns);
       return chain->app->host().TimeoutPacket(chain->app->QueryContext(), p).status();
+    });
+  });
+}
+
+int meshsec_ibc_timeout_on_close(meshsec_chain* chain, const char* packet_json,
+                                 size_t packet_len, char** err) {
+  return Guard(err, [&]() -> absl::Status {
+    MESH_RETURN_IF_ERROR(RequireOpenBlock(chain));
+    MESH_ASSIGN_OR_RETURN(ibc::Packet p, ParsePacket(packet_json, packet_len));
+    ibc::ChannelEnd mine;
+    MESH_ASSIGN_OR_RETURN(TrustedClient * client,
+                          ClientOfChannel(chain, p.source_port, p.source_channel, &mine));
+    return WithFacts(client, [&]() -> absl::Status {
+      // Attested: the destination end is CLOSED and holds no receipt.
+      ibc::ChannelEnd dest{ibc::ChannelState::kClosed, mine.order,
+                           client->CounterpartyConnection(), p.source_port, p.source_channel,
+                           mine.version};
+      MESH_RETURN_IF_ERROR(
+          ibc::PutChannel(client->facts(), p.destination_port, p.destination_channel, dest));
+      return chain->app->host().TimeoutOnClose(chain->app->QueryContext(), p).status();
     });
   });
 }

@@ -164,6 +164,13 @@ MESHSEC_API int meshsec_ibc_chan_open_ack(meshsec_chain* chain, const char* json
                               meshsec_buf* out, char** err);
 MESHSEC_API int meshsec_ibc_chan_open_confirm(meshsec_chain* chain, const char* json, size_t len,
                                   meshsec_buf* out, char** err);
+/* Channel closing: {"port","channel"} -> {}. close_confirm trusts that the
+ * counterparty end is CLOSED. (The mesh provider refuses close_confirm,
+ * code 9; the mesh applications' rules apply as for any relayer.) */
+MESHSEC_API int meshsec_ibc_chan_close_init(meshsec_chain* chain, const char* json, size_t len,
+                                            meshsec_buf* out, char** err);
+MESHSEC_API int meshsec_ibc_chan_close_confirm(meshsec_chain* chain, const char* json, size_t len,
+                                               meshsec_buf* out, char** err);
 /* Receives a packet committed on the counterparty. *ack = the
  * acknowledgement bytes to relay back (empty for a redundant relay). An
  * application error is an error acknowledgement, not an error status. */
@@ -177,6 +184,10 @@ MESHSEC_API int meshsec_ibc_acknowledge(meshsec_chain* chain, const char* packet
  * unless that passes the packet's timeout. */
 MESHSEC_API int meshsec_ibc_timeout(meshsec_chain* chain, const char* packet_json, size_t packet_len,
                         uint64_t counterparty_height, uint64_t counterparty_time_ns, char** err);
+/* Times out a packet this chain sent because the counterparty closed its
+ * channel end: the host attests that end is CLOSED and did not receive it. */
+MESHSEC_API int meshsec_ibc_timeout_on_close(meshsec_chain* chain, const char* packet_json,
+                                             size_t packet_len, char** err);
 /* The committed packets this chain sent that were not handed out before
  * (neither acknowledged nor timed out): a JSON array of packets. Call with
  * no block open (after commit). After a reopen every unsettled packet is
