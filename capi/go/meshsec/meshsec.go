@@ -291,6 +291,33 @@ func (c *Chain) ChanOpenConfirm(req interface{}) error {
 	}, req, &r)
 }
 
+// ChanCloseInit and ChanCloseConfirm close a channel end ({"port","channel"}).
+func (c *Chain) ChanCloseInit(req interface{}) error {
+	var r struct{}
+	return c.call(func(ch *C.meshsec_chain, p *C.char, n C.size_t, o *C.meshsec_buf, e **C.char) C.int {
+		return C.meshsec_ibc_chan_close_init(ch, p, n, o, e)
+	}, req, &r)
+}
+
+func (c *Chain) ChanCloseConfirm(req interface{}) error {
+	var r struct{}
+	return c.call(func(ch *C.meshsec_chain, p *C.char, n C.size_t, o *C.meshsec_buf, e **C.char) C.int {
+		return C.meshsec_ibc_chan_close_confirm(ch, p, n, o, e)
+	}, req, &r)
+}
+
+// TimeoutOnClose times out a packet whose destination end is closed.
+func (c *Chain) TimeoutOnClose(pk Packet) error {
+	j, e := json.Marshal(pk)
+	if e != nil {
+		return e
+	}
+	p, n := cbuf(j)
+	defer C.free(unsafe.Pointer(p))
+	var err *C.char
+	return status(C.meshsec_ibc_timeout_on_close(c.c, p, n, &err), err)
+}
+
 // RecvPacket hands in a packet the counterparty committed; returns the ack
 // to relay back (nil for a redundant relay).
 func (c *Chain) RecvPacket(pk Packet) ([]byte, error) {
