@@ -1,8 +1,6 @@
 // Tests of the C ABI through its C entry points only (capi/meshsec.h):
 // error codes and messages for bad input, NULL pointers and failing store
 // callbacks, and a chain driven block by block over a map-backed store.
-#include "meshsec.h"
-
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -12,6 +10,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "meshsec.h"
 
 namespace {
 
@@ -70,8 +69,7 @@ int IterOpen(void* ctx, const uint8_t* b, size_t bl, const uint8_t* e, size_t el
   S(ctx)->iters[*id] = {std::move(snap), reverse != 0};
   return 0;
 }
-int IterNext(void* ctx, uint64_t id, uint8_t** k, size_t* kl, uint8_t** v, size_t* vl,
-             int* valid) {
+int IterNext(void* ctx, uint64_t id, uint8_t** k, size_t* kl, uint8_t** v, size_t* vl, int* valid) {
   auto& [snap, reverse] = S(ctx)->iters.at(id);
   *valid = !snap.empty();
   if (snap.empty()) return 0;
@@ -105,8 +103,7 @@ std::string Msg(char* err) {
 std::string Genesis(const char* id) {
   meshsec_buf g{};
   char* err = nullptr;
-  EXPECT_EQ(meshsec_devnet_genesis(R"(["chaina","chainb"])", id, 1000000000000000000ULL, &g,
-                                   &err),
+  EXPECT_EQ(meshsec_devnet_genesis(R"(["chaina","chainb"])", id, 1000000000000000000ULL, &g, &err),
             0)
       << Msg(err);
   return Take(g);
@@ -283,8 +280,7 @@ TEST(CapiTest, SignedTxMovesFundsAndReopenResumes) {
   ASSERT_EQ(meshsec_commit(c.chain, &out, &err), 0);
   const std::string hash = Take(out);
   const std::string q = R"({"address":")" + addr + R"("})";
-  ASSERT_EQ(meshsec_query(c.chain, "vault/account", q.data(), q.size(), &out, &err), 0)
-      << Msg(err);
+  ASSERT_EQ(meshsec_query(c.chain, "vault/account", q.data(), q.size(), &out, &err), 0) << Msg(err);
   EXPECT_THAT(Take(out), HasSubstr(R"("bonded":"1000")"));
 
   // Reopen on the same host store: the chain resumes at height 1.
@@ -305,7 +301,6 @@ TEST(CapiTest, SignedTxMovesFundsAndReopenResumes) {
   }
   EXPECT_THAT(info, HasSubstr(hex));
 }
-
 
 // ---- two chains joined by a host relaying through the C entry points ----
 
@@ -329,8 +324,7 @@ struct Net {
     }
   }
   void Begin(meshsec_chain* c) {
-    const std::string req =
-        R"({"time_ns":)" + std::to_string(time) + R"(,"all_signed":true})";
+    const std::string req = R"({"time_ns":)" + std::to_string(time) + R"(,"all_signed":true})";
     char* err = nullptr;
     Must(meshsec_begin_block(c, req.data(), req.size(), &err), err);
   }
@@ -372,16 +366,19 @@ struct Net {
   }
   // consumer INIT, provider TRY, consumer ACK, provider CONFIRM.
   void OpenChannel(meshsec_chain* cons, meshsec_chain* prov) {
-    const std::string init = Call(meshsec_ibc_chan_open_init, cons,
+    const std::string init = Call(
+        meshsec_ibc_chan_open_init, cons,
         R"({"port":"mesh-consumer","connection":"connection-0","counterparty_port":"mesh-provider"})");
-    const std::string tried = Call(meshsec_ibc_chan_open_try, prov,
+    const std::string tried = Call(
+        meshsec_ibc_chan_open_try, prov,
         R"({"port":"mesh-provider","connection":"connection-0","counterparty_port":"mesh-consumer",)"
-        R"("counterparty_channel":")" + Field(init, "channel") + R"(","counterparty_version":")" +
-        Esc(Field(init, "version")) + R"("})");
+        R"("counterparty_channel":")" +
+            Field(init, "channel") + R"(","counterparty_version":")" + Esc(Field(init, "version")) +
+            R"("})");
     Call(meshsec_ibc_chan_open_ack, cons,
          R"({"port":"mesh-consumer","channel":")" + Field(init, "channel") +
-         R"(","counterparty_channel":")" + Field(tried, "channel") +
-         R"(","counterparty_version":")" + Esc(Field(tried, "version")) + R"("})");
+             R"(","counterparty_channel":")" + Field(tried, "channel") +
+             R"(","counterparty_version":")" + Esc(Field(tried, "version")) + R"("})");
     Call(meshsec_ibc_chan_open_confirm, prov,
          R"({"port":"mesh-provider","channel":")" + Field(tried, "channel") + R"("})");
   }
@@ -424,10 +421,10 @@ void Net::Relay(meshsec_chain* from, meshsec_chain* to) {
   Begin(from);
   for (const auto& [p, ack] : acks) {
     char* err = nullptr;
-    ASSERT_EQ(meshsec_ibc_acknowledge(from, p.data(), p.size(),
-                                      reinterpret_cast<const uint8_t*>(ack.data()), ack.size(),
-                                      &err),
-              0)
+    ASSERT_EQ(
+        meshsec_ibc_acknowledge(from, p.data(), p.size(),
+                                reinterpret_cast<const uint8_t*>(ack.data()), ack.size(), &err),
+        0)
         << Msg(err);
   }
   End(from);
@@ -456,15 +453,16 @@ TEST(CapiIbcTest, TrustedEntryPointsKeepTheHostChecks) {
   const std::string val0 = Net::Field(Take(out), "valoper");
   const std::string tx_json =
       R"({"chain_id":"chaina","nonce":0,"msgs":[{"type":"vault/bond","body":"{\"amount\":\"500\"}"},)"
-      R"({"type":"vault/stake_remote","body":"{\"consumer\":\"chainb\",\"validator\":\")" + val0 +
-      R"(\",\"amount\":\"500\"}"}]})";
+      R"({"type":"vault/stake_remote","body":"{\"consumer\":\"chainb\",\"validator\":\")" +
+      val0 + R"(\",\"amount\":\"500\"}"}]})";
   ASSERT_EQ(meshsec_sign_tx("chaina/alice", tx_json.data(), tx_json.size(), &out, &err), 0)
       << Msg(err);
   const std::string tx = Take(out);
   net.time += kBlock;
   net.Begin(net.a.chain);
-  ASSERT_EQ(meshsec_deliver_tx(net.a.chain, reinterpret_cast<const uint8_t*>(tx.data()),
-                               tx.size(), &out, &err), 0);
+  ASSERT_EQ(meshsec_deliver_tx(net.a.chain, reinterpret_cast<const uint8_t*>(tx.data()), tx.size(),
+                               &out, &err),
+            0);
   EXPECT_EQ(Take(out), R"({"code":0,"log":""})");
   net.End(net.a.chain);
   const std::vector<std::string> sent = Packets(net.Outgoing(net.a.chain));
@@ -508,15 +506,17 @@ TEST(CapiIbcTest, TrustedEntryPointsKeepTheHostChecks) {
   // The real ack settles the stake; a second one is a no-op.
   ASSERT_EQ(meshsec_ibc_acknowledge(net.a.chain, packet.data(), packet.size(),
                                     reinterpret_cast<const uint8_t*>(ack.data()), ack.size(), &err),
-            0) << Msg(err);
+            0)
+      << Msg(err);
   ASSERT_EQ(meshsec_ibc_acknowledge(net.a.chain, packet.data(), packet.size(),
                                     reinterpret_cast<const uint8_t*>(ack.data()), ack.size(), &err),
-            0) << Msg(err);
+            0)
+      << Msg(err);
   net.End(net.a.chain);
   ASSERT_EQ(meshsec_demo_account("chaina/alice", "chaina", &out, &err), 0);
   const std::string alice = Net::Field(Take(out), "address");
-  const std::string q = R"({"consumer":"chainb","user":")" + alice + R"(","validator":")" + val0 +
-                        R"("})";
+  const std::string q =
+      R"({"consumer":"chainb","user":")" + alice + R"(","validator":")" + val0 + R"("})";
   ASSERT_EQ(meshsec_query(net.a.chain, "external/stake", q.data(), q.size(), &out, &err), 0)
       << Msg(err);
   EXPECT_THAT(Take(out), HasSubstr(R"("stake":{"low":"500","high":"500"})"));
@@ -525,15 +525,16 @@ TEST(CapiIbcTest, TrustedEntryPointsKeepTheHostChecks) {
   // without receiving it, and the provider rolls the stake back.
   const std::string tx2_json =
       R"({"chain_id":"chaina","nonce":1,"msgs":[{"type":"vault/bond","body":"{\"amount\":\"300\"}"},)"
-      R"({"type":"vault/stake_remote","body":"{\"consumer\":\"chainb\",\"validator\":\")" + val0 +
-      R"(\",\"amount\":\"300\"}"}]})";
+      R"({"type":"vault/stake_remote","body":"{\"consumer\":\"chainb\",\"validator\":\")" +
+      val0 + R"(\",\"amount\":\"300\"}"}]})";
   ASSERT_EQ(meshsec_sign_tx("chaina/alice", tx2_json.data(), tx2_json.size(), &out, &err), 0)
       << Msg(err);
   const std::string tx2 = Take(out);
   net.time += kBlock;
   net.Begin(net.a.chain);
   ASSERT_EQ(meshsec_deliver_tx(net.a.chain, reinterpret_cast<const uint8_t*>(tx2.data()),
-                               tx2.size(), &out, &err), 0);
+                               tx2.size(), &out, &err),
+            0);
   EXPECT_EQ(Take(out), R"({"code":0,"log":""})");
   net.End(net.a.chain);
   const std::vector<std::string> sent2 = Packets(net.Outgoing(net.a.chain));
@@ -581,14 +582,15 @@ TEST(CapiIbcTest, ClosedChannelTimesOutInFlightPackets) {
   const std::string alice = Net::Field(Take(out), "address");
   const std::string tx_json =
       R"({"chain_id":"chaina","nonce":0,"msgs":[{"type":"vault/bond","body":"{\"amount\":\"400\"}"},)"
-      R"({"type":"vault/stake_remote","body":"{\"consumer\":\"chainb\",\"validator\":\")" + val0 +
-      R"(\",\"amount\":\"400\"}"}]})";
+      R"({"type":"vault/stake_remote","body":"{\"consumer\":\"chainb\",\"validator\":\")" +
+      val0 + R"(\",\"amount\":\"400\"}"}]})";
   ASSERT_EQ(meshsec_sign_tx("chaina/alice", tx_json.data(), tx_json.size(), &out, &err), 0);
   const std::string tx = Take(out);
   net.time += kBlock;
   net.Begin(net.a.chain);
-  ASSERT_EQ(meshsec_deliver_tx(net.a.chain, reinterpret_cast<const uint8_t*>(tx.data()),
-                               tx.size(), &out, &err), 0);
+  ASSERT_EQ(meshsec_deliver_tx(net.a.chain, reinterpret_cast<const uint8_t*>(tx.data()), tx.size(),
+                               &out, &err),
+            0);
   EXPECT_EQ(Take(out), R"({"code":0,"log":""})");
   net.End(net.a.chain);
   const std::vector<std::string> sent = Packets(net.Outgoing(net.a.chain));
@@ -608,15 +610,14 @@ TEST(CapiIbcTest, ClosedChannelTimesOutInFlightPackets) {
   net.Begin(net.a.chain);
   // The mesh provider refuses close-confirm (its close is initiated only).
   const std::string close = R"({"port":"mesh-provider","channel":")" + prov_channel + R"("})";
-  EXPECT_EQ(meshsec_ibc_chan_close_confirm(net.a.chain, close.data(), close.size(), &out, &err),
-            9);
+  EXPECT_EQ(meshsec_ibc_chan_close_confirm(net.a.chain, close.data(), close.size(), &out, &err), 9);
   Msg(err);
   // The in-flight stake times out on close and is rolled back.
   ASSERT_EQ(meshsec_ibc_timeout_on_close(net.a.chain, packet.data(), packet.size(), &err), 0)
       << Msg(err);
   net.End(net.a.chain);
-  const std::string q = R"({"consumer":"chainb","user":")" + alice + R"(","validator":")" + val0 +
-                        R"("})";
+  const std::string q =
+      R"({"consumer":"chainb","user":")" + alice + R"(","validator":")" + val0 + R"("})";
   ASSERT_EQ(meshsec_query(net.a.chain, "external/stake", q.data(), q.size(), &out, &err), 0)
       << Msg(err);
   EXPECT_THAT(Take(out), HasSubstr(R"("stake":{"low":"0","high":"0"})"));

@@ -179,8 +179,7 @@ absl::Status RequireOpenBlock(meshsec_chain* chain) {
 
 // The trusted client behind this chain's channel end (port, channel).
 absl::StatusOr<TrustedClient*> ClientOfChannel(meshsec_chain* chain, const PortId& port,
-                                               const ChannelId& channel,
-                                               ibc::ChannelEnd* end_out) {
+                                               const ChannelId& channel, ibc::ChannelEnd* end_out) {
   MESH_ASSIGN_OR_RETURN(std::optional<ibc::ChannelEnd> end,
                         ibc::GetChannel(chain->app->QueryContext().store(), port, channel));
   if (!end.has_value()) {
@@ -248,8 +247,8 @@ absl::StatusOr<app::Misbehavior> ParseMisbehavior(const Json& j) {
   } else if (type == "light_client_attack") {
     m.type = app::MisbehaviorType::kLightClientAttack;
   } else {
-    return f.FieldError("type", absl::InvalidArgumentError(
-                                    "expected duplicate_vote or light_client_attack"));
+    return f.FieldError(
+        "type", absl::InvalidArgumentError("expected duplicate_vote or light_client_attack"));
   }
   MESH_ASSIGN_OR_RETURN(m.validator_address, HexField(f, "validator_address"));
   MESH_ASSIGN_OR_RETURN(m.power, f.U64("power"));
@@ -314,9 +313,12 @@ Json RangeJson(const provider::AmountRange& r) {
 
 const char* StatusName(staking::BondStatus s) {
   switch (s) {
-    case staking::BondStatus::kBonded: return "bonded";
-    case staking::BondStatus::kUnbonding: return "unbonding";
-    case staking::BondStatus::kUnbonded: return "unbonded";
+    case staking::BondStatus::kBonded:
+      return "bonded";
+    case staking::BondStatus::kUnbonding:
+      return "unbonding";
+    case staking::BondStatus::kUnbonded:
+      return "unbonded";
   }
   return "unknown";
 }
@@ -333,7 +335,8 @@ absl::StatusOr<Json> ValidatorJson(const Context& ctx, const staking::Validator&
   j.Add("tombstoned", Json::Bool(v.tombstoned));
   j.Add("power", Json::U64(v.ConsensusPower(params.power_reduction)));
   j.Add("consensus_pubkey", Json::Str(Base64Encode(v.consensus_pubkey)));
-  j.Add("consensus_address", Json::Str(Hex(app::Application::ConsensusAddress(v.consensus_pubkey))));
+  j.Add("consensus_address",
+        Json::Str(Hex(app::Application::ConsensusAddress(v.consensus_pubkey))));
   return j;
 }
 
@@ -366,8 +369,8 @@ absl::StatusOr<Json> QueryBalance(meshsec_chain* c, JsonFields& f) {
   MESH_ASSIGN_OR_RETURN(std::string who, f.String("address"));
   MESH_ASSIGN_OR_RETURN(std::string denom, OptionalString(f, "denom"));
   if (denom.empty()) denom = c->app->genesis().denom.value();
-  MESH_ASSIGN_OR_RETURN(Amount a, staking::Bank::Balance(c->app->QueryContext(),
-                                                         AccountAddress(who), Denom(denom)));
+  MESH_ASSIGN_OR_RETURN(
+      Amount a, staking::Bank::Balance(c->app->QueryContext(), AccountAddress(who), Denom(denom)));
   Json j = Json::Object();
   j.Add("denom", Json::Str(denom));
   j.Add("amount", Json::Str(a.ToString()));
@@ -398,12 +401,12 @@ absl::StatusOr<Json> QueryDelegation(meshsec_chain* c, JsonFields& f) {
   MESH_ASSIGN_OR_RETURN(std::string del, f.String("delegator"));
   MESH_ASSIGN_OR_RETURN(std::string val, f.String("validator"));
   const Context ctx = c->app->QueryContext();
-  MESH_ASSIGN_OR_RETURN(std::optional<staking::Delegation> d,
-                        staking::Staking::GetDelegation(ctx, AccountAddress(del),
-                                                        ValidatorAddress(val)));
+  MESH_ASSIGN_OR_RETURN(
+      std::optional<staking::Delegation> d,
+      staking::Staking::GetDelegation(ctx, AccountAddress(del), ValidatorAddress(val)));
   if (!d.has_value()) return absl::NotFoundError("delegation not found");
-  MESH_ASSIGN_OR_RETURN(Amount tokens, staking::Staking::DelegationTokens(
-                                           ctx, AccountAddress(del), ValidatorAddress(val)));
+  MESH_ASSIGN_OR_RETURN(Amount tokens, staking::Staking::DelegationTokens(ctx, AccountAddress(del),
+                                                                          ValidatorAddress(val)));
   Json j = Json::Object();
   j.Add("shares", Json::Str(d->shares.ToString()));
   j.Add("tokens", Json::Str(tokens.ToString()));
@@ -434,10 +437,10 @@ absl::StatusOr<Json> QueryExternalStake(meshsec_chain* c, JsonFields& f) {
   MESH_ASSIGN_OR_RETURN(std::string consumer, f.String("consumer"));
   MESH_ASSIGN_OR_RETURN(std::string user, f.String("user"));
   MESH_ASSIGN_OR_RETURN(std::string val, f.String("validator"));
-  MESH_ASSIGN_OR_RETURN(provider::Stake s, provider::ExternalStaking::GetStake(
-                                               c->app->QueryContext(),
-                                               provider::ConsumerId(consumer),
-                                               AccountAddress(user), ValidatorAddress(val)));
+  MESH_ASSIGN_OR_RETURN(
+      provider::Stake s,
+      provider::ExternalStaking::GetStake(c->app->QueryContext(), provider::ConsumerId(consumer),
+                                          AccountAddress(user), ValidatorAddress(val)));
   Json unbonds = Json::Array();
   for (const provider::PendingUnbond& u : s.pending_unbonds) {
     Json e = Json::Object();
@@ -460,8 +463,8 @@ absl::StatusOr<Json> QueryBondRequest(meshsec_chain* c, JsonFields& f) {
   const consumer::ProviderId id(prov);
   MESH_ASSIGN_OR_RETURN(Amount requested,
                         consumer::VirtualStaking::BondRequest(ctx, id, ValidatorAddress(val)));
-  MESH_ASSIGN_OR_RETURN(Amount delegated, consumer::VirtualStaking::ActualDelegation(
-                                              ctx, id, ValidatorAddress(val)));
+  MESH_ASSIGN_OR_RETURN(Amount delegated,
+                        consumer::VirtualStaking::ActualDelegation(ctx, id, ValidatorAddress(val)));
   Json j = Json::Object();
   j.Add("bond_request", Json::Str(requested.ToString()));
   j.Add("delegated", Json::Str(delegated.ToString()));
@@ -554,8 +557,9 @@ int meshsec_chain_open(const char* genesis_json, size_t genesis_len, const meshs
     MESH_ASSIGN_OR_RETURN(app::GenesisDoc doc,
                           app::GenesisDoc::Parse(std::string_view(genesis_json, genesis_len)));
     auto handle = std::make_unique<meshsec_chain>();
-    MESH_ASSIGN_OR_RETURN(handle->app, app::Application::Open(
-                                           std::move(doc), std::make_unique<CallbackStore>(*store)));
+    MESH_ASSIGN_OR_RETURN(
+        handle->app,
+        app::Application::Open(std::move(doc), std::make_unique<CallbackStore>(*store)));
     *chain = handle.release();
     return absl::OkStatus();
   });
@@ -679,8 +683,8 @@ int meshsec_ibc_register_connection(meshsec_chain* chain, const char* counterpar
   });
 }
 
-int meshsec_ibc_chan_open_init(meshsec_chain* chain, const char* json, size_t len,
-                               meshsec_buf* out, char** err) {
+int meshsec_ibc_chan_open_init(meshsec_chain* chain, const char* json, size_t len, meshsec_buf* out,
+                               char** err) {
   ClearBuf(out);
   return Guard(err, [&]() -> absl::Status {
     MESH_RETURN_IF_ERROR(RequireOpenBlock(chain));
@@ -707,8 +711,8 @@ int meshsec_ibc_chan_open_init(meshsec_chain* chain, const char* json, size_t le
   });
 }
 
-int meshsec_ibc_chan_open_try(meshsec_chain* chain, const char* json, size_t len,
-                              meshsec_buf* out, char** err) {
+int meshsec_ibc_chan_open_try(meshsec_chain* chain, const char* json, size_t len, meshsec_buf* out,
+                              char** err) {
   ClearBuf(out);
   return Guard(err, [&]() -> absl::Status {
     MESH_RETURN_IF_ERROR(RequireOpenBlock(chain));
@@ -727,13 +731,16 @@ int meshsec_ibc_chan_open_try(meshsec_chain* chain, const char* json, size_t len
     const Context ctx = chain->app->QueryContext();
     absl::StatusOr<ChannelId> tried = WithFacts(client, [&]() -> absl::StatusOr<ChannelId> {
       // Attested: the counterparty's end is INIT, pointing at our port.
-      ibc::ChannelEnd cp{ibc::ChannelState::kInit, order, client->CounterpartyConnection(),
-                         PortId(port), ChannelId(), cp_version};
+      ibc::ChannelEnd cp{ibc::ChannelState::kInit,
+                         order,
+                         client->CounterpartyConnection(),
+                         PortId(port),
+                         ChannelId(),
+                         cp_version};
       MESH_RETURN_IF_ERROR(
           ibc::PutChannel(client->facts(), PortId(cp_port), ChannelId(cp_channel), cp));
-      return chain->app->host().ChanOpenTry(ctx, PortId(port), ConnectionId(conn),
-                                            PortId(cp_port), ChannelId(cp_channel), order,
-                                            cp_version);
+      return chain->app->host().ChanOpenTry(ctx, PortId(port), ConnectionId(conn), PortId(cp_port),
+                                            ChannelId(cp_channel), order, cp_version);
     });
     MESH_ASSIGN_OR_RETURN(ChannelId id, std::move(tried));
     MESH_ASSIGN_OR_RETURN(std::optional<ibc::ChannelEnd> end,
@@ -745,8 +752,8 @@ int meshsec_ibc_chan_open_try(meshsec_chain* chain, const char* json, size_t len
   });
 }
 
-int meshsec_ibc_chan_open_ack(meshsec_chain* chain, const char* json, size_t len,
-                              meshsec_buf* out, char** err) {
+int meshsec_ibc_chan_open_ack(meshsec_chain* chain, const char* json, size_t len, meshsec_buf* out,
+                              char** err) {
   ClearBuf(out);
   return Guard(err, [&]() -> absl::Status {
     MESH_RETURN_IF_ERROR(RequireOpenBlock(chain));
@@ -763,8 +770,9 @@ int meshsec_ibc_chan_open_ack(meshsec_chain* chain, const char* json, size_t len
                           ClientOfChannel(chain, PortId(port), ChannelId(channel), &mine));
     const absl::Status acked = WithFacts(client, [&]() -> absl::Status {
       // Attested: the counterparty's end is TRYOPEN, pointing at our channel.
-      ibc::ChannelEnd cp{ibc::ChannelState::kTryOpen, mine.order, client->CounterpartyConnection(),
-                         PortId(port), ChannelId(channel), cp_version};
+      ibc::ChannelEnd cp{
+          ibc::ChannelState::kTryOpen, mine.order, client->CounterpartyConnection(), PortId(port),
+          ChannelId(channel),          cp_version};
       MESH_RETURN_IF_ERROR(
           ibc::PutChannel(client->facts(), mine.counterparty_port, ChannelId(cp_channel), cp));
       return chain->app->host().ChanOpenAck(chain->app->QueryContext(), PortId(port),
@@ -791,10 +799,11 @@ int meshsec_ibc_chan_open_confirm(meshsec_chain* chain, const char* json, size_t
                           ClientOfChannel(chain, PortId(port), ChannelId(channel), &mine));
     const absl::Status confirmed = WithFacts(client, [&]() -> absl::Status {
       // Attested: the counterparty's end is OPEN, pointing at our channel.
-      ibc::ChannelEnd cp{ibc::ChannelState::kOpen, mine.order, client->CounterpartyConnection(),
-                         PortId(port), ChannelId(channel), mine.version};
-      MESH_RETURN_IF_ERROR(ibc::PutChannel(client->facts(), mine.counterparty_port,
-                                           mine.counterparty_channel, cp));
+      ibc::ChannelEnd cp{
+          ibc::ChannelState::kOpen, mine.order,  client->CounterpartyConnection(), PortId(port),
+          ChannelId(channel),       mine.version};
+      MESH_RETURN_IF_ERROR(
+          ibc::PutChannel(client->facts(), mine.counterparty_port, mine.counterparty_channel, cp));
       return chain->app->host().ChanOpenConfirm(chain->app->QueryContext(), PortId(port),
                                                 ChannelId(channel));
     });
@@ -831,10 +840,14 @@ int meshsec_ibc_chan_close_confirm(meshsec_chain* chain, const char* json, size_
     MESH_ASSIGN_OR_RETURN(TrustedClient * client, ClientOfChannel(chain, port, channel, &mine));
     const absl::Status closed = WithFacts(client, [&]() -> absl::Status {
       // Attested: the counterparty's end is CLOSED.
-      ibc::ChannelEnd cp{ibc::ChannelState::kClosed, mine.order, client->CounterpartyConnection(),
-                         port, channel, mine.version};
-      MESH_RETURN_IF_ERROR(ibc::PutChannel(client->facts(), mine.counterparty_port,
-                                           mine.counterparty_channel, cp));
+      ibc::ChannelEnd cp{ibc::ChannelState::kClosed,
+                         mine.order,
+                         client->CounterpartyConnection(),
+                         port,
+                         channel,
+                         mine.version};
+      MESH_RETURN_IF_ERROR(
+          ibc::PutChannel(client->facts(), mine.counterparty_port, mine.counterparty_channel, cp));
       return chain->app->host().ChanCloseConfirm(chain->app->QueryContext(), port, channel);
     });
     MESH_RETURN_IF_ERROR(closed);
@@ -849,17 +862,18 @@ int meshsec_ibc_recv_packet(meshsec_chain* chain, const char* packet_json, size_
     MESH_RETURN_IF_ERROR(RequireOpenBlock(chain));
     if (ack == nullptr) return Null("ack");
     MESH_ASSIGN_OR_RETURN(ibc::Packet p, ParsePacket(packet_json, packet_len));
-    MESH_ASSIGN_OR_RETURN(TrustedClient * client,
-                          ClientOfChannel(chain, p.destination_port, p.destination_channel,
-                                          nullptr));
-    absl::StatusOr<ibc::RecvResult> received = WithFacts(client, [&]() -> absl::StatusOr<ibc::RecvResult> {
-      // Attested: the source committed exactly this packet.
-      MESH_RETURN_IF_ERROR(ibc::PutHash(
-          client->facts(),
-          ibc::PacketKey(ibc::kPacketCommitmentTable, p.source_port, p.source_channel, p.sequence),
-          ibc::PacketCommitment(p)));
-      return chain->app->host().RecvPacket(chain->app->QueryContext(), p);
-    });
+    MESH_ASSIGN_OR_RETURN(TrustedClient * client, ClientOfChannel(chain, p.destination_port,
+                                                                  p.destination_channel, nullptr));
+    absl::StatusOr<ibc::RecvResult> received =
+        WithFacts(client, [&]() -> absl::StatusOr<ibc::RecvResult> {
+          // Attested: the source committed exactly this packet.
+          MESH_RETURN_IF_ERROR(
+              ibc::PutHash(client->facts(),
+                           ibc::PacketKey(ibc::kPacketCommitmentTable, p.source_port,
+                                          p.source_channel, p.sequence),
+                           ibc::PacketCommitment(p)));
+          return chain->app->host().RecvPacket(chain->app->QueryContext(), p);
+        });
     MESH_ASSIGN_OR_RETURN(ibc::RecvResult r, std::move(received));
     return SetBuf(ack, r.outcome == ibc::Outcome::kApplied ? r.ack : "");
   });
@@ -877,8 +891,7 @@ int meshsec_ibc_acknowledge(meshsec_chain* chain, const char* packet_json, size_
     return WithFacts(client, [&]() -> absl::Status {
       // Attested: the destination wrote exactly this acknowledgement.
       MESH_RETURN_IF_ERROR(ibc::PutHash(client->facts(),
-                                        ibc::PacketKey(ibc::kAckCommitmentTable,
-                                                       p.destination_port,
+                                        ibc::PacketKey(ibc::kAckCommitmentTable, p.destination_port,
                                                        p.destination_channel, p.sequence),
                                         ibc::AckCommitment(a)));
       return chain->app->host().AcknowledgePacket(chain->app->QueryContext(), p, a).status();
@@ -901,8 +914,8 @@ int meshsec_ibc_timeout(meshsec_chain* chain, const char* packet_json, size_t pa
   });
 }
 
-int meshsec_ibc_timeout_on_close(meshsec_chain* chain, const char* packet_json,
-                                 size_t packet_len, char** err) {
+int meshsec_ibc_timeout_on_close(meshsec_chain* chain, const char* packet_json, size_t packet_len,
+                                 char** err) {
   return Guard(err, [&]() -> absl::Status {
     MESH_RETURN_IF_ERROR(RequireOpenBlock(chain));
     MESH_ASSIGN_OR_RETURN(ibc::Packet p, ParsePacket(packet_json, packet_len));
@@ -911,9 +924,9 @@ int meshsec_ibc_timeout_on_close(meshsec_chain* chain, const char* packet_json,
                           ClientOfChannel(chain, p.source_port, p.source_channel, &mine));
     return WithFacts(client, [&]() -> absl::Status {
       // Attested: the destination end is CLOSED and holds no receipt.
-      ibc::ChannelEnd dest{ibc::ChannelState::kClosed, mine.order,
-                           client->CounterpartyConnection(), p.source_port, p.source_channel,
-                           mine.version};
+      ibc::ChannelEnd dest{
+          ibc::ChannelState::kClosed, mine.order,  client->CounterpartyConnection(), p.source_port,
+          p.source_channel,           mine.version};
       MESH_RETURN_IF_ERROR(
           ibc::PutChannel(client->facts(), p.destination_port, p.destination_channel, dest));
       return chain->app->host().TimeoutOnClose(chain->app->QueryContext(), p).status();
@@ -953,8 +966,8 @@ int meshsec_devnet_genesis(const char* chain_ids_json, const char* chain_id,
     if (chain_ids_json == nullptr) return Null("chain_ids_json");
     if (chain_id == nullptr) return Null("chain_id");
     if (genesis_json == nullptr) return Null("genesis_json");
-    MESH_ASSIGN_OR_RETURN(Json j, ParseJson(chain_ids_json, std::strlen(chain_ids_json),
-                                            "chain ids"));
+    MESH_ASSIGN_OR_RETURN(Json j,
+                          ParseJson(chain_ids_json, std::strlen(chain_ids_json), "chain ids"));
     MESH_ASSIGN_OR_RETURN(const std::vector<Json>* items, j.AsArray());
     std::vector<std::string> ids;
     for (const Json& item : *items) {

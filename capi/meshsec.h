@@ -101,8 +101,8 @@ MESHSEC_API const char* meshsec_version(void);
  * host's store: a fresh store starts at height 0, an existing one resumes.
  * The store callbacks (and ctx) must stay valid until meshsec_chain_close.
  * Register the links' IBC connections next, then meshsec_chain_init. */
-MESHSEC_API int meshsec_chain_open(const char* genesis_json, size_t genesis_len, const meshsec_store* store,
-                       meshsec_chain** chain, char** err);
+MESHSEC_API int meshsec_chain_open(const char* genesis_json, size_t genesis_len,
+                                   const meshsec_store* store, meshsec_chain** chain, char** err);
 /* Writes and commits the genesis state (height 0); a no-op on a store that
  * already holds the chain. */
 MESHSEC_API int meshsec_chain_init(meshsec_chain* chain, char** err);
@@ -116,12 +116,12 @@ MESHSEC_API void meshsec_chain_close(meshsec_chain* chain);
  *    "power":N,"signed":true}], "misbehavior":[{"type":"duplicate_vote",
  *    "validator_address":"<hex>","power":N,"height":N,"time_ns":N}]}
  * (validator_address: the 20-byte consensus address in hex). */
-MESHSEC_API int meshsec_begin_block(meshsec_chain* chain, const char* request_json, size_t request_len,
-                        char** err);
+MESHSEC_API int meshsec_begin_block(meshsec_chain* chain, const char* request_json,
+                                    size_t request_len, char** err);
 /* Delivers a signed tx (wire bytes). Returns 0 when the tx was processed,
  * whether or not it succeeded; *result = {"code":N,"log":"..."}. */
 MESHSEC_API int meshsec_deliver_tx(meshsec_chain* chain, const uint8_t* tx, size_t tx_len,
-                       meshsec_buf* result_json, char** err);
+                                   meshsec_buf* result_json, char** err);
 /* *updates = [{"pub_key":"<base64 ed25519>","power":N}, ...]. */
 MESHSEC_API int meshsec_end_block(meshsec_chain* chain, meshsec_buf* updates_json, char** err);
 /* Writes the block through the store callbacks; *app_hash = 32 bytes. */
@@ -133,7 +133,7 @@ MESHSEC_API int meshsec_commit(meshsec_chain* chain, meshsec_buf* app_hash, char
  * "external/stake", "consumer/bond_request", "ibc/channels"
  * (docs/embedding.md). Unknown path: 5. */
 MESHSEC_API int meshsec_query(meshsec_chain* chain, const char* path, const char* request_json,
-                  size_t request_len, meshsec_buf* response_json, char** err);
+                              size_t request_len, meshsec_buf* response_json, char** err);
 
 /* ---- IBC (trusted entry points: the host's IBC stack verified the proofs) ----
  * Packets are JSON: {"sequence":N,"source_port":"","source_channel":"",
@@ -145,8 +145,9 @@ MESHSEC_API int meshsec_query(meshsec_chain* chain, const char* path, const char
 /* Registers the connection to a counterparty chain; *connection_id =
  * "connection-<n>" in registration order (the ids the genesis links name).
  * Call after open, before init; again at every open (configuration). */
-MESHSEC_API int meshsec_ibc_register_connection(meshsec_chain* chain, const char* counterparty_connection_id,
-                                    meshsec_buf* connection_id, char** err);
+MESHSEC_API int meshsec_ibc_register_connection(meshsec_chain* chain,
+                                                const char* counterparty_connection_id,
+                                                meshsec_buf* connection_id, char** err);
 /* Channel handshake steps, driven by the host's relayer. JSON in/out:
  *  init:    {"port","connection","counterparty_port","order":"unordered","version"}
  *           -> {"channel","version"}
@@ -157,13 +158,13 @@ MESHSEC_API int meshsec_ibc_register_connection(meshsec_chain* chain, const char
  * Each step trusts that the counterparty end is in the state the step
  * requires (INIT for try, TRYOPEN for ack, OPEN for confirm). */
 MESHSEC_API int meshsec_ibc_chan_open_init(meshsec_chain* chain, const char* json, size_t len,
-                               meshsec_buf* out, char** err);
+                                           meshsec_buf* out, char** err);
 MESHSEC_API int meshsec_ibc_chan_open_try(meshsec_chain* chain, const char* json, size_t len,
-                              meshsec_buf* out, char** err);
+                                          meshsec_buf* out, char** err);
 MESHSEC_API int meshsec_ibc_chan_open_ack(meshsec_chain* chain, const char* json, size_t len,
-                              meshsec_buf* out, char** err);
+                                          meshsec_buf* out, char** err);
 MESHSEC_API int meshsec_ibc_chan_open_confirm(meshsec_chain* chain, const char* json, size_t len,
-                                  meshsec_buf* out, char** err);
+                                              meshsec_buf* out, char** err);
 /* Channel closing: {"port","channel"} -> {}. close_confirm trusts that the
  * counterparty end is CLOSED. (The mesh provider refuses close_confirm,
  * code 9; the mesh applications' rules apply as for any relayer.) */
@@ -174,16 +175,18 @@ MESHSEC_API int meshsec_ibc_chan_close_confirm(meshsec_chain* chain, const char*
 /* Receives a packet committed on the counterparty. *ack = the
  * acknowledgement bytes to relay back (empty for a redundant relay). An
  * application error is an error acknowledgement, not an error status. */
-MESHSEC_API int meshsec_ibc_recv_packet(meshsec_chain* chain, const char* packet_json, size_t packet_len,
-                            meshsec_buf* ack, char** err);
+MESHSEC_API int meshsec_ibc_recv_packet(meshsec_chain* chain, const char* packet_json,
+                                        size_t packet_len, meshsec_buf* ack, char** err);
 /* Processes the counterparty's acknowledgement of a packet this chain sent. */
-MESHSEC_API int meshsec_ibc_acknowledge(meshsec_chain* chain, const char* packet_json, size_t packet_len,
-                            const uint8_t* ack, size_t ack_len, char** err);
+MESHSEC_API int meshsec_ibc_acknowledge(meshsec_chain* chain, const char* packet_json,
+                                        size_t packet_len, const uint8_t* ack, size_t ack_len,
+                                        char** err);
 /* Times out a packet this chain sent: the host attests that the
  * counterparty reached (height, time_ns) without receiving it. Refused (9)
  * unless that passes the packet's timeout. */
-MESHSEC_API int meshsec_ibc_timeout(meshsec_chain* chain, const char* packet_json, size_t packet_len,
-                        uint64_t counterparty_height, uint64_t counterparty_time_ns, char** err);
+MESHSEC_API int meshsec_ibc_timeout(meshsec_chain* chain, const char* packet_json,
+                                    size_t packet_len, uint64_t counterparty_height,
+                                    uint64_t counterparty_time_ns, char** err);
 /* Times out a packet this chain sent because the counterparty closed its
  * channel end: the host attests that end is CLOSED and did not receive it. */
 MESHSEC_API int meshsec_ibc_timeout_on_close(meshsec_chain* chain, const char* packet_json,
@@ -192,7 +195,8 @@ MESHSEC_API int meshsec_ibc_timeout_on_close(meshsec_chain* chain, const char* p
  * (neither acknowledged nor timed out): a JSON array of packets. Call with
  * no block open (after commit). After a reopen every unsettled packet is
  * handed out again; relaying twice is harmless (a redundant receive). */
-MESHSEC_API int meshsec_ibc_take_outgoing(meshsec_chain* chain, meshsec_buf* packets_json, char** err);
+MESHSEC_API int meshsec_ibc_take_outgoing(meshsec_chain* chain, meshsec_buf* packets_json,
+                                          char** err);
 
 /* ---- helpers for hosts and tests (demo keys; not for production keys) ---- */
 
@@ -201,15 +205,17 @@ MESHSEC_API int meshsec_ibc_take_outgoing(meshsec_chain* chain, meshsec_buf* pac
  * validators val0..val2, every other chain both provider and consumer
  * (app::Devnet::MeshGenesis). 12 (unimplemented) when built without it. */
 MESHSEC_API int meshsec_devnet_genesis(const char* chain_ids_json, const char* chain_id,
-                           uint64_t genesis_time_ns, meshsec_buf* genesis_json, char** err);
+                                       uint64_t genesis_time_ns, meshsec_buf* genesis_json,
+                                       char** err);
 /* The demo account of a key seed ("<chain>/<name>") under a bech32 prefix:
  * {"address","valoper","pubkey":"<base64 33 bytes>"}. */
-MESHSEC_API int meshsec_demo_account(const char* seed, const char* prefix, meshsec_buf* json, char** err);
+MESHSEC_API int meshsec_demo_account(const char* seed, const char* prefix, meshsec_buf* json,
+                                     char** err);
 /* Signs a tx with the seed-derived demo key. tx JSON:
  *   {"chain_id":"","nonce":N,"msgs":[{"type":"vault/bond","body":"<json text>"}]}
  * *tx = the wire bytes for meshsec_deliver_tx. */
-MESHSEC_API int meshsec_sign_tx(const char* seed, const char* tx_json, size_t tx_len, meshsec_buf* tx,
-                    char** err);
+MESHSEC_API int meshsec_sign_tx(const char* seed, const char* tx_json, size_t tx_len,
+                                meshsec_buf* tx, char** err);
 
 #ifdef __cplusplus
 }
