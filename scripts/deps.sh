@@ -15,6 +15,7 @@ PACKAGES=(
   libbenchmark-dev
   librapidcheck-dev
   libgoogle-glog-dev
+  golang-go
   libssl-dev
 )
 

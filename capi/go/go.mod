@@ -1,0 +1,3 @@
+module meshsec.local/capi
+
+go 1.19
