@@ -55,9 +55,8 @@ absl::StatusOr<AccountAddress> Delegator(const Chain& chain, const std::string& 
 }
 
 absl::StatusOr<ValidatorAddress> Valoper(const Chain& chain, const std::string& s) {
-  MESH_ASSIGN_OR_RETURN(
-      ParsedAddress a,
-      ParseAddress("validator address", chain.config().bech32_prefix + "valoper", s));
+  MESH_ASSIGN_OR_RETURN(ParsedAddress a, ParseAddress("validator address",
+                                                      chain.config().bech32_prefix + "valoper", s));
   return ValidatorAddress(a.bech32);
 }
 
@@ -80,8 +79,7 @@ std::string AddressKey(const std::string& bech32) {
 // page order; fills `resp`.
 template <typename T, typename KeyFn>
 absl::StatusOr<std::vector<size_t>> Paginate(const std::vector<T>& items, KeyFn key_of,
-                                             const qpb::PageRequest& req,
-                                             qpb::PageResponse* resp) {
+                                             const qpb::PageRequest& req, qpb::PageResponse* resp) {
   if (req.offset() > 0 && !req.key().empty()) {
     return absl::InvalidArgumentError(
         "invalid request, either offset or key is expected, got both");
@@ -102,8 +100,8 @@ absl::StatusOr<std::vector<size_t>> Paginate(const std::vector<T>& items, KeyFn 
   size_t begin = 0;
   if (!req.key().empty()) {
     // Forward: the first key >= req.key; reverse: the first key <= req.key.
-    while (begin < n && (req.reverse() ? keyed[begin].first > req.key()
-                                       : keyed[begin].first < req.key())) {
+    while (begin < n &&
+           (req.reverse() ? keyed[begin].first > req.key() : keyed[begin].first < req.key())) {
       ++begin;
     }
   } else {
@@ -185,9 +183,8 @@ absl::Status Validators(const Chain& chain, const sk::QueryValidatorsRequest& re
   MESH_ASSIGN_OR_RETURN(std::optional<staking::BondStatus> filter, StatusFilter(req.status()));
   Context ctx = chain.QueryContext();
   MESH_ASSIGN_OR_RETURN(std::vector<staking::Validator> vals, Staking::AllValidators(ctx));
-  std::erase_if(vals, [&](const staking::Validator& v) {
-    return filter.has_value() && v.status != *filter;
-  });
+  std::erase_if(
+      vals, [&](const staking::Validator& v) { return filter.has_value() && v.status != *filter; });
   auto key = [](const staking::Validator& v) { return AddressKey(v.operator_address.value()); };
   MESH_ASSIGN_OR_RETURN(std::vector<size_t> page,
                         Paginate(vals, key, req.pagination(), resp->mutable_pagination()));
@@ -257,8 +254,7 @@ absl::Status Delegation(const Chain& chain, const sk::QueryDelegationRequest& re
   return FillDelegation(ctx, *d, params.bond_denom, resp->mutable_delegation_response());
 }
 
-absl::Status UnbondingDelegation(const Chain& chain,
-                                 const sk::QueryUnbondingDelegationRequest& req,
+absl::Status UnbondingDelegation(const Chain& chain, const sk::QueryUnbondingDelegationRequest& req,
                                  sk::QueryUnbondingDelegationResponse* resp) {
   MESH_ASSIGN_OR_RETURN(AccountAddress del, Delegator(chain, req.delegator_addr()));
   MESH_ASSIGN_OR_RETURN(ValidatorAddress val, Valoper(chain, req.validator_addr()));
@@ -285,9 +281,9 @@ absl::Status DelegatorUnbondingDelegations(const Chain& chain,
   return absl::OkStatus();
 }
 
-absl::Status ValidatorUnbondingDelegations(
-    const Chain& chain, const sk::QueryValidatorUnbondingDelegationsRequest& req,
-    sk::QueryValidatorUnbondingDelegationsResponse* resp) {
+absl::Status ValidatorUnbondingDelegations(const Chain& chain,
+                                           const sk::QueryValidatorUnbondingDelegationsRequest& req,
+                                           sk::QueryValidatorUnbondingDelegationsResponse* resp) {
   MESH_ASSIGN_OR_RETURN(ValidatorAddress val, Valoper(chain, req.validator_addr()));
   MESH_ASSIGN_OR_RETURN(std::vector<staking::UnbondingDelegation> all,
                         Staking::ValidatorUnbondingDelegations(chain.QueryContext(), val));
@@ -299,8 +295,7 @@ absl::Status ValidatorUnbondingDelegations(
 }
 
 // The validators `del` delegates to (SDK DelegatorValidators).
-absl::Status DelegatorValidators(const Chain& chain,
-                                 const sk::QueryDelegatorValidatorsRequest& req,
+absl::Status DelegatorValidators(const Chain& chain, const sk::QueryDelegatorValidatorsRequest& req,
                                  sk::QueryDelegatorValidatorsResponse* resp) {
   MESH_ASSIGN_OR_RETURN(AccountAddress del, Delegator(chain, req.delegator_addr()));
   Context ctx = chain.QueryContext();
@@ -363,10 +358,10 @@ class CosmosStakingQuery final : public sk::Query::Service {
   explicit CosmosStakingQuery(ChainQueryFn query) : query_(std::move(query)) {}
   using C = grpc::ServerContext;
 
-#define MESH_COSMOS_METHOD(Name)                                                   \
+#define MESH_COSMOS_METHOD(Name)                                                         \
   grpc::Status Name(C*, const sk::Query##Name##Request* q, sk::Query##Name##Response* r) \
-      override {                                                                   \
-    return Run(::mesh::node::Name, q, r);                                          \
+      override {                                                                         \
+    return Run(::mesh::node::Name, q, r);                                                \
   }
   MESH_COSMOS_METHOD(Validators)
   MESH_COSMOS_METHOD(Validator)
