@@ -17,6 +17,8 @@ const { Decimal } = require("@cosmjs/math");
 const q = require("cosmjs-types/cosmos/staking/v1beta1/query");
 const { BondStatus, bondStatusToJSON } = require("cosmjs-types/cosmos/staking/v1beta1/staking");
 const { PubKey } = require("cosmjs-types/cosmos/crypto/ed25519/keys");
+const { FileDescriptorProto } = require("cosmjs-types/google/protobuf/descriptor");
+const { BinaryReader, BinaryWriter } = require("cosmjs-types/binary");
 
 const [address, home] = process.argv.slice(2);
 if (!address || !home) {
@@ -50,6 +52,50 @@ const api = {
   unbondingDelegation: (r) => call("UnbondingDelegation", q.QueryUnbondingDelegationRequest,
                                    q.QueryUnbondingDelegationResponse, r),
 };
+
+// One grpc.reflection.v1alpha.ServerReflectionInfo exchange, hand-encoded:
+// ServerReflectionRequest field `field` (7 list_services, 4
+// file_containing_symbol) = `value`. Returns the service names (field 6) or
+// the file descriptors (field 4) of the response.
+function reflect(field, value) {
+  return new Promise((resolve, reject) => {
+    const call = client.makeBidiStreamRequest(
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+      (b) => b, (b) => new Uint8Array(b));
+    call.on("data", (buf) => {
+      const out = { services: [], files: [], error: null };
+      const r = new BinaryReader(buf);
+      while (r.pos < r.len) {
+        const [no, wt] = r.tag();
+        if (no === 6 || no === 4 || no === 7) {
+          const sub = new BinaryReader(r.bytes());
+          while (sub.pos < sub.len) {
+            const [n2, w2] = sub.tag();
+            if (no === 6 && n2 === 1) {
+              const svc = new BinaryReader(sub.bytes());
+              while (svc.pos < svc.len) {
+                const [n3, w3] = svc.tag();
+                if (n3 === 1) out.services.push(svc.string()); else svc.skipType(w3);
+              }
+            } else if (no === 4 && n2 === 1) {
+              out.files.push(FileDescriptorProto.decode(sub.bytes()));
+            } else if (no === 7 && n2 === 2) {
+              out.error = sub.string();
+            } else {
+              sub.skipType(w2);
+            }
+          }
+        } else {
+          r.skipType(wt);
+        }
+      }
+      call.end();
+      resolve(out);
+    });
+    call.on("error", reject);
+    call.write(Buffer.from(new BinaryWriter().uint32((field << 3) | 2).string(value).finish()));
+  });
+}
 
 let passed = 0;
 let failed = 0;
@@ -221,6 +267,22 @@ async function main() {
                    grpc.status.NOT_FOUND, "missing delegation");
   await expectCode(api.unbondingDelegation({ delegatorAddr: alice, validatorAddr: val0.operatorAddress }),
                    grpc.status.NOT_FOUND, "missing unbonding delegation");
+  // Reflection lists the service and serves its descriptor (what grpcurl uses).
+  const listed = await reflect(7, "");
+  check(listed.services.includes("cosmos.staking.v1beta1.Query"),
+        `reflection lists cosmos.staking.v1beta1.Query: ${listed.services}`);
+  check(listed.services.includes("meshsec.v1.Query"), "reflection lists meshsec.v1.Query");
+  const desc = await reflect(4, "cosmos.staking.v1beta1.Query");
+  eq(desc.error, null, "reflection error");
+  const qfile = desc.files.find((f) => f.name === "cosmos/staking/v1beta1/query.proto");
+  check(qfile !== undefined, `query.proto descriptor served: ${desc.files.map((f) => f.name)}`);
+  if (qfile) {
+    const methods = qfile.service[0].method.map((m) => m.name);
+    for (const m of ["Validators", "Validator", "DelegatorDelegations", "Pool", "Params"]) {
+      check(methods.includes(m), `descriptor has method ${m}`);
+    }
+  }
+
   await expectCode(call("HistoricalInfo", q.QueryHistoricalInfoRequest, q.QueryHistoricalInfoResponse,
                         { height: 1n }), grpc.status.UNIMPLEMENTED, "HistoricalInfo not served");
 }
