@@ -300,6 +300,45 @@ TEST_F(CosmosStakingTest, DelegationsAndUnbondings) {
   EXPECT_EQ(stub_->Delegation(&ctx2, bad, &bresp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(CosmosStakingTest, DelegatorValidatorsAndValidatorUnbondings) {
+  sk::QueryDelegatorValidatorsRequest req;
+  req.set_delegator_addr(user_.account.value());
+  sk::QueryDelegatorValidatorsResponse resp;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->DelegatorValidators(&ctx, req, &resp).ok());
+  }
+  ASSERT_EQ(resp.validators_size(), 1);
+  EXPECT_EQ(resp.validators(0).operator_address(), vals_[1].valoper.value());
+  EXPECT_EQ(resp.validators(0).tokens(), "21500000");
+
+  sk::QueryDelegatorValidatorRequest one;
+  one.set_delegator_addr(user_.account.value());
+  one.set_validator_addr(vals_[1].valoper.value());
+  sk::QueryDelegatorValidatorResponse one_resp;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->DelegatorValidator(&ctx, one, &one_resp).ok());
+  }
+  EXPECT_EQ(one_resp.validator().operator_address(), vals_[1].valoper.value());
+  one.set_validator_addr(vals_[0].valoper.value());  // no delegation there
+  {
+    grpc::ClientContext ctx;
+    EXPECT_EQ(stub_->DelegatorValidator(&ctx, one, &one_resp).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+
+  sk::QueryValidatorUnbondingDelegationsRequest ureq;
+  ureq.set_validator_addr(vals_[1].valoper.value());
+  sk::QueryValidatorUnbondingDelegationsResponse uresp;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->ValidatorUnbondingDelegations(&ctx, ureq, &uresp).ok());
+  ASSERT_EQ(uresp.unbonding_responses_size(), 1);
+  EXPECT_EQ(uresp.unbonding_responses(0).delegator_address(), user_.account.value());
+  EXPECT_EQ(uresp.unbonding_responses(0).entries(0).balance(), "500000");
+  EXPECT_EQ(uresp.pagination().total(), 1u);
+}
+
 TEST_F(CosmosStakingTest, PoolAndParams) {
   sk::QueryPoolResponse pool;
   {
