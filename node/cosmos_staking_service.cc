@@ -327,6 +327,88 @@ absl::Status DelegatorValidator(const Chain& chain, const sk::QueryDelegatorVali
   return absl::OkStatus();
 }
 
+// Tokens worth `shares` of `v`: floor(shares * tokens / delegator_shares).
+absl::StatusOr<Amount> TokensOf(const staking::Validator& v, Dec shares) {
+  if (v.delegator_shares.IsZero() || shares.IsNegative()) return Amount();
+  MESH_ASSIGN_OR_RETURN(u128 t,
+                        MulDivU128(static_cast<u128>(shares.raw()), v.tokens.raw(),
+                                   static_cast<u128>(v.delegator_shares.raw()), Rounding::kDown));
+  return Amount(t);
+}
+
+absl::Status FillRedelegation(const Context& ctx, const staking::Redelegation& r,
+                              sk::RedelegationResponse* out) {
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> dst, Staking::GetValidator(ctx, r.dst));
+  sk::Redelegation* red = out->mutable_redelegation();
+  red->set_delegator_address(r.delegator.value());
+  red->set_validator_src_address(r.src.value());
+  red->set_validator_dst_address(r.dst.value());
+  for (const staking::RedelegationEntry& e : r.entries) {
+    sk::RedelegationEntry* pe = red->add_entries();
+    pe->set_creation_height(static_cast<int64_t>(e.creation_height));
+    SetTime(e.completion_time_ns, pe->mutable_completion_time());
+    pe->set_initial_balance(e.initial_balance.ToString());
+    pe->set_shares_dst(LegacyDecWire(e.shares_dst));
+    sk::RedelegationEntryResponse* resp = out->add_entries();
+    *resp->mutable_redelegation_entry() = *pe;
+    Amount balance;
+    if (dst.has_value()) {
+      MESH_ASSIGN_OR_RETURN(balance, TokensOf(*dst, e.shares_dst));
+    }
+    resp->set_balance(balance.ToString());
+  }
+  return absl::OkStatus();
+}
+
+// As the SDK: delegator + src + dst = that one redelegation (NOT_FOUND if
+// none); src alone = every redelegation from src; otherwise the delegator's
+// redelegations (src/dst ignored).
+absl::Status Redelegations(const Chain& chain, const sk::QueryRedelegationsRequest& req,
+                           sk::QueryRedelegationsResponse* resp) {
+  Context ctx = chain.QueryContext();
+  std::vector<staking::Redelegation> all;
+  bool single = false;
+  if (!req.delegator_addr().empty() && !req.src_validator_addr().empty() &&
+      !req.dst_validator_addr().empty()) {
+    MESH_ASSIGN_OR_RETURN(AccountAddress del, Delegator(chain, req.delegator_addr()));
+    MESH_ASSIGN_OR_RETURN(ValidatorAddress src, Valoper(chain, req.src_validator_addr()));
+    MESH_ASSIGN_OR_RETURN(ValidatorAddress dst, Valoper(chain, req.dst_validator_addr()));
+    MESH_ASSIGN_OR_RETURN(std::vector<staking::Redelegation> mine,
+                          Staking::DelegatorRedelegations(ctx, del));
+    for (staking::Redelegation& r : mine) {
+      if (r.src == src && r.dst == dst) all.push_back(std::move(r));
+    }
+    if (all.empty()) {
+      return absl::NotFoundError(absl::StrCat("redelegation not found for delegator address ",
+                                              del.value(), " from validator address ",
+                                              src.value()));
+    }
+    single = true;
+  } else if (req.delegator_addr().empty() && !req.src_validator_addr().empty() &&
+             req.dst_validator_addr().empty()) {
+    MESH_ASSIGN_OR_RETURN(ValidatorAddress src, Valoper(chain, req.src_validator_addr()));
+    MESH_ASSIGN_OR_RETURN(all, Staking::RedelegationsFrom(ctx, src));
+  } else {
+    MESH_ASSIGN_OR_RETURN(AccountAddress del, Delegator(chain, req.delegator_addr()));
+    MESH_ASSIGN_OR_RETURN(all, Staking::DelegatorRedelegations(ctx, del));
+  }
+  std::vector<size_t> page;
+  if (single) {
+    page.push_back(0);
+  } else {
+    // (delegator, src, dst) address bytes: the last components of the SDK key.
+    auto key = [](const staking::Redelegation& r) {
+      return AddressKey(r.delegator.value()) + AddressKey(r.src.value()) +
+             AddressKey(r.dst.value());
+    };
+    MESH_ASSIGN_OR_RETURN(page, Paginate(all, key, req.pagination(), resp->mutable_pagination()));
+  }
+  for (size_t i : page) {
+    MESH_RETURN_IF_ERROR(FillRedelegation(ctx, all[i], resp->add_redelegation_responses()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Pool(const Chain& chain, const sk::QueryPoolRequest&, sk::QueryPoolResponse* resp) {
   Context ctx = chain.QueryContext();
   MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
@@ -373,6 +455,7 @@ class CosmosStakingQuery final : public sk::Query::Service {
   MESH_COSMOS_METHOD(DelegatorUnbondingDelegations)
   MESH_COSMOS_METHOD(DelegatorValidators)
   MESH_COSMOS_METHOD(DelegatorValidator)
+  MESH_COSMOS_METHOD(Redelegations)
   MESH_COSMOS_METHOD(Pool)
   MESH_COSMOS_METHOD(Params)
 #undef MESH_COSMOS_METHOD

@@ -40,8 +40,8 @@ namespace mesh::node {
 using ChainQueryFn =
     std::function<grpc::Status(const std::function<absl::Status(const Chain&)>& fn)>;
 
-// The cosmos.staking.v1beta1.Query service. Methods we do not serve yet
-// (Redelegations, HistoricalInfo) answer UNIMPLEMENTED.
+// The cosmos.staking.v1beta1.Query service. HistoricalInfo (not kept)
+// answers UNIMPLEMENTED.
 std::unique_ptr<grpc::Service> NewCosmosStakingQueryService(ChainQueryFn query);
 
 // `d` as the SDK's LegacyDec marshals it on the protobuf wire: the integer

@@ -362,6 +362,58 @@ TEST_F(CosmosStakingTest, PoolAndParams) {
   EXPECT_EQ(params.params().min_commission_rate(), "0");
 }
 
+TEST_F(CosmosStakingTest, Redelegations) {
+  // Block 3: user redelegates 300000 from val-1 to val-2 (30M self bond).
+  ASSERT_TRUE(server_
+                  ->WithChain([&](Chain& chain) -> absl::Status {
+                    MESH_RETURN_IF_ERROR(chain.BeginBlock(kT0 + 3 * kBlock));
+                    MESH_RETURN_IF_ERROR(Deliver(
+                        chain, user_, "staking/redelegate",
+                        absl::StrCat(R"({"src":")", vals_[1].valoper.value(), R"(","dst":")",
+                                     vals_[2].valoper.value(), R"(","amount":"300000"})")));
+                    MESH_RETURN_IF_ERROR(chain.EndBlock());
+                    return chain.Commit().status();
+                  })
+                  .ok());
+  auto query = [&](const std::string& del, const std::string& src, const std::string& dst,
+                   sk::QueryRedelegationsResponse* resp) {
+    sk::QueryRedelegationsRequest req;
+    req.set_delegator_addr(del);
+    req.set_src_validator_addr(src);
+    req.set_dst_validator_addr(dst);
+    grpc::ClientContext ctx;
+    return stub_->Redelegations(&ctx, req, resp);
+  };
+  const std::string src = vals_[1].valoper.value();
+  const std::string dst = vals_[2].valoper.value();
+  sk::QueryRedelegationsResponse resp;
+  ASSERT_TRUE(query(user_.account.value(), "", "", &resp).ok());
+  ASSERT_EQ(resp.redelegation_responses_size(), 1);
+  const sk::RedelegationResponse& r = resp.redelegation_responses(0);
+  EXPECT_EQ(r.redelegation().delegator_address(), user_.account.value());
+  EXPECT_EQ(r.redelegation().validator_src_address(), src);
+  EXPECT_EQ(r.redelegation().validator_dst_address(), dst);
+  ASSERT_EQ(r.redelegation().entries_size(), 1);
+  EXPECT_EQ(r.redelegation().entries(0).creation_height(), 3);
+  EXPECT_EQ(r.redelegation().entries(0).initial_balance(), "300000");
+  EXPECT_EQ(r.redelegation().entries(0).shares_dst(), "300000000000000000000000");  // 1:1 at dst
+  ASSERT_EQ(r.entries_size(), 1);
+  EXPECT_EQ(r.entries(0).balance(), "300000");
+  EXPECT_EQ(r.entries(0).redelegation_entry().shares_dst(), "300000000000000000000000");
+  EXPECT_EQ(resp.pagination().total(), 1u);
+
+  sk::QueryRedelegationsResponse from_src;
+  ASSERT_TRUE(query("", src, "", &from_src).ok());
+  EXPECT_EQ(from_src.redelegation_responses_size(), 1);
+  sk::QueryRedelegationsResponse one;
+  ASSERT_TRUE(query(user_.account.value(), src, dst, &one).ok());
+  EXPECT_EQ(one.redelegation_responses_size(), 1);
+  EXPECT_EQ(query(user_.account.value(), dst, src, &one).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(query("", dst, "", &one).error_code(), grpc::StatusCode::OK);
+  EXPECT_EQ(one.redelegation_responses_size(), 0);
+  EXPECT_EQ(query("", "", "", &one).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(CosmosStakingTest, UnservedMethodsAreUnimplemented) {
   sk::QueryHistoricalInfoRequest req;
   req.set_height(1);
