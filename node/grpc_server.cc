@@ -21,6 +21,9 @@
 #include "core/status.h"
 #include "meshsec/v1/query.grpc.pb.h"
 #include "meshsec/v1/tx.grpc.pb.h"
+#if MESH_COSMOS_GRPC
+#include "node/cosmos_staking_service.h"
+#endif
 #include "staking/bank.h"
 #include "staking/staking.h"
 
@@ -343,6 +346,7 @@ struct GrpcServer::Impl {
   GrpcServerOptions options;
   std::unique_ptr<grpc::Service> query_service;
   std::unique_ptr<grpc::Service> tx_service;
+  std::unique_ptr<grpc::Service> cosmos_staking_service;  // null without the Cosmos protos
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   std::string address;
@@ -422,6 +426,11 @@ absl::Status GrpcServer::Impl::Listen() {
   builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(query_service.get());
   builder.RegisterService(tx_service.get());
+#if MESH_COSMOS_GRPC
+  cosmos_staking_service = NewCosmosStakingQueryService(
+      [this](const std::function<absl::Status(const Chain&)>& fn) { return Query(fn); });
+  builder.RegisterService(cosmos_staking_service.get());
+#endif
   server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError("cannot listen on " + options.address);

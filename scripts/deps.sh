@@ -26,6 +26,13 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
+# node + npm: the build installs the Cosmos SDK .proto packages with npm
+# (proto/cosmos/package-lock.json) and the cosmjs client test runs on node.
+# Checked by command, not by package: a node distribution that bundles npm
+# (e.g. nodesource's nodejs) is as good as Debian's nodejs + npm.
+if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

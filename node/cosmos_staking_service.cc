@@ -1,0 +1,489 @@
+#include "node/cosmos_staking_service.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/crypto.h"
+#include "core/status.h"
+#include "cosmos/crypto/ed25519/keys.pb.h"
+#include "cosmos/staking/v1beta1/query.grpc.pb.h"
+#include "staking/bank.h"
+#include "staking/staking.h"
+
+namespace mesh::node {
+namespace {
+
+namespace sk = ::cosmos::staking::v1beta1;
+namespace qpb = ::cosmos::base::query::v1beta1;
+using staking::Bank;
+using staking::Staking;
+
+constexpr uint64_t kDefaultLimit = 100;  // SDK query.DefaultLimit
+constexpr char kEd25519PubKeyType[] = "/cosmos.crypto.ed25519.PubKey";
+
+void SetTime(uint64_t ns, google::protobuf::Timestamp* t) {
+  t->set_seconds(static_cast<int64_t>(ns / kNanosPerSecond));
+  t->set_nanos(static_cast<int32_t>(ns % kNanosPerSecond));
+}
+
+// ---- request fields ---------------------------------------------------------
+
+// Canonical bech32 of `s` under `hrp` and its address bytes.
+struct ParsedAddress {
+  std::string bech32;
+  std::string bytes;
+};
+
+absl::StatusOr<ParsedAddress> ParseAddress(const std::string& field, const std::string& hrp,
+                                           const std::string& s) {
+  if (s.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " cannot be empty"));
+  absl::StatusOr<std::string> bytes = AddressFromBech32(hrp, s);
+  if (!bytes.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", bytes.status().message()));
+  }
+  MESH_ASSIGN_OR_RETURN(std::string canonical, AddressToBech32(hrp, *bytes));
+  return ParsedAddress{std::move(canonical), *std::move(bytes)};
+}
+
+absl::StatusOr<AccountAddress> Delegator(const Chain& chain, const std::string& s) {
+  MESH_ASSIGN_OR_RETURN(ParsedAddress a,
+                        ParseAddress("delegator address", chain.config().bech32_prefix, s));
+  return AccountAddress(a.bech32);
+}
+
+absl::StatusOr<ValidatorAddress> Valoper(const Chain& chain, const std::string& s) {
+  MESH_ASSIGN_OR_RETURN(ParsedAddress a, ParseAddress("validator address",
+                                                      chain.config().bech32_prefix + "valoper", s));
+  return ValidatorAddress(a.bech32);
+}
+
+// The SDK store-key component of an address: length byte + address bytes
+// (address.MustLengthPrefix). Falls back to the string for non-bech32 ids.
+std::string AddressKey(const std::string& bech32) {
+  size_t sep = bech32.rfind('1');
+  if (sep != std::string::npos && sep > 0) {
+    absl::StatusOr<std::string> bytes = AddressFromBech32(bech32.substr(0, sep), bech32);
+    if (bytes.ok() && bytes->size() < 256) {
+      return std::string(1, static_cast<char>(bytes->size())) + *bytes;
+    }
+  }
+  return bech32;
+}
+
+// ---- pagination (SDK types/query.Paginate) -----------------------------------
+
+// Sorts `items` by key and returns the indices of the requested page, in
+// page order; fills `resp`.
+template <typename T, typename KeyFn>
+absl::StatusOr<std::vector<size_t>> Paginate(const std::vector<T>& items, KeyFn key_of,
+                                             const qpb::PageRequest& req, qpb::PageResponse* resp) {
+  if (req.offset() > 0 && !req.key().empty()) {
+    return absl::InvalidArgumentError(
+        "invalid request, either offset or key is expected, got both");
+  }
+  uint64_t limit = req.limit();
+  bool count_total = req.count_total();
+  if (limit == 0) {
+    limit = kDefaultLimit;
+    count_total = true;
+  }
+  std::vector<std::pair<std::string, size_t>> keyed;
+  keyed.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) keyed.emplace_back(key_of(items[i]), i);
+  std::sort(keyed.begin(), keyed.end());
+  if (req.reverse()) std::reverse(keyed.begin(), keyed.end());
+
+  const size_t n = keyed.size();
+  size_t begin = 0;
+  if (!req.key().empty()) {
+    // Forward: the first key >= req.key; reverse: the first key <= req.key.
+    while (begin < n &&
+           (req.reverse() ? keyed[begin].first > req.key() : keyed[begin].first < req.key())) {
+      ++begin;
+    }
+  } else {
+    begin = static_cast<size_t>(std::min<uint64_t>(req.offset(), n));
+  }
+  size_t end = begin + static_cast<size_t>(std::min<uint64_t>(limit, n - begin));
+  std::vector<size_t> page;
+  for (size_t i = begin; i < end; ++i) page.push_back(keyed[i].second);
+  if (end < n) resp->set_next_key(keyed[end].first);
+  // With a key the SDK never counts; with an offset, only on count_total.
+  if (req.key().empty() && count_total) resp->set_total(n);
+  return page;
+}
+
+// ---- state -> SDK messages ---------------------------------------------------
+
+void FillValidator(const staking::Validator& v, sk::Validator* out) {
+  out->set_operator_address(v.operator_address.value());
+  if (!v.consensus_pubkey.empty()) {
+    ::cosmos::crypto::ed25519::PubKey pk;
+    pk.set_key(v.consensus_pubkey);
+    out->mutable_consensus_pubkey()->set_type_url(kEd25519PubKeyType);
+    out->mutable_consensus_pubkey()->set_value(pk.SerializeAsString());
+  }
+  out->set_jailed(v.jailed);
+  out->set_status(static_cast<sk::BondStatus>(v.status));
+  out->set_tokens(v.tokens.ToString());
+  out->set_delegator_shares(LegacyDecWire(v.delegator_shares));
+  out->mutable_description();  // non-nullable in the SDK: always present
+  out->set_unbonding_height(static_cast<int64_t>(v.unbonding_height));
+  SetTime(v.unbonding_time_ns, out->mutable_unbonding_time());
+  sk::Commission* c = out->mutable_commission();
+  c->mutable_commission_rates()->set_rate(LegacyDecWire(v.commission_rate));
+  c->mutable_commission_rates()->set_max_rate(LegacyDecWire(Dec::One()));
+  c->mutable_commission_rates()->set_max_change_rate(LegacyDecWire(Dec::One()));
+  SetTime(0, c->mutable_update_time());
+  out->set_min_self_delegation(v.min_self_delegation.ToString());
+}
+
+absl::Status FillDelegation(const Context& ctx, const staking::Delegation& d, const Denom& denom,
+                            sk::DelegationResponse* out) {
+  MESH_ASSIGN_OR_RETURN(Amount tokens, Staking::DelegationTokens(ctx, d.delegator, d.validator));
+  sk::Delegation* del = out->mutable_delegation();
+  del->set_delegator_address(d.delegator.value());
+  del->set_validator_address(d.validator.value());
+  del->set_shares(LegacyDecWire(d.shares));
+  out->mutable_balance()->set_denom(denom.value());
+  out->mutable_balance()->set_amount(tokens.ToString());
+  return absl::OkStatus();
+}
+
+void FillUnbonding(const staking::UnbondingDelegation& u, sk::UnbondingDelegation* out) {
+  out->set_delegator_address(u.delegator.value());
+  out->set_validator_address(u.validator.value());
+  for (const staking::UnbondingEntry& e : u.entries) {
+    sk::UnbondingDelegationEntry* pe = out->add_entries();
+    pe->set_creation_height(static_cast<int64_t>(e.creation_height));
+    SetTime(e.completion_time_ns, pe->mutable_completion_time());
+    pe->set_initial_balance(e.initial_balance.ToString());
+    pe->set_balance(e.balance.ToString());
+  }
+}
+
+// Status filter of Validators: "" = all; otherwise one of the three SDK
+// status names (the SDK refuses BOND_STATUS_UNSPECIFIED and anything else).
+absl::StatusOr<std::optional<staking::BondStatus>> StatusFilter(const std::string& name) {
+  if (name.empty()) return std::optional<staking::BondStatus>();
+  sk::BondStatus s = sk::BOND_STATUS_UNSPECIFIED;
+  if (!sk::BondStatus_Parse(name, &s) || s == sk::BOND_STATUS_UNSPECIFIED) {
+    return absl::InvalidArgumentError("invalid validator status " + name);
+  }
+  return std::optional<staking::BondStatus>(static_cast<staking::BondStatus>(s));
+}
+
+// ---- queries (committed state; the caller holds the chain lock) -------------
+
+absl::Status Validators(const Chain& chain, const sk::QueryValidatorsRequest& req,
+                        sk::QueryValidatorsResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::BondStatus> filter, StatusFilter(req.status()));
+  Context ctx = chain.QueryContext();
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Validator> vals, Staking::AllValidators(ctx));
+  std::erase_if(
+      vals, [&](const staking::Validator& v) { return filter.has_value() && v.status != *filter; });
+  auto key = [](const staking::Validator& v) { return AddressKey(v.operator_address.value()); };
+  MESH_ASSIGN_OR_RETURN(std::vector<size_t> page,
+                        Paginate(vals, key, req.pagination(), resp->mutable_pagination()));
+  for (size_t i : page) FillValidator(vals[i], resp->add_validators());
+  return absl::OkStatus();
+}
+
+absl::Status Validator(const Chain& chain, const sk::QueryValidatorRequest& req,
+                       sk::QueryValidatorResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(ValidatorAddress val, Valoper(chain, req.validator_addr()));
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> v,
+                        Staking::GetValidator(chain.QueryContext(), val));
+  if (!v.has_value()) return absl::NotFoundError("validator " + val.value() + " not found");
+  FillValidator(*v, resp->mutable_validator());
+  return absl::OkStatus();
+}
+
+template <typename Resp>
+absl::Status DelegationPage(const Context& ctx, const std::vector<staking::Delegation>& all,
+                            const std::vector<size_t>& page, Resp* resp) {
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  for (size_t i : page) {
+    MESH_RETURN_IF_ERROR(
+        FillDelegation(ctx, all[i], params.bond_denom, resp->add_delegation_responses()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatorDelegations(const Chain& chain,
+                                  const sk::QueryValidatorDelegationsRequest& req,
+                                  sk::QueryValidatorDelegationsResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(ValidatorAddress val, Valoper(chain, req.validator_addr()));
+  Context ctx = chain.QueryContext();
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> all,
+                        Staking::ValidatorDelegations(ctx, val));
+  auto key = [](const staking::Delegation& d) { return AddressKey(d.delegator.value()); };
+  MESH_ASSIGN_OR_RETURN(std::vector<size_t> page,
+                        Paginate(all, key, req.pagination(), resp->mutable_pagination()));
+  return DelegationPage(ctx, all, page, resp);
+}
+
+absl::Status DelegatorDelegations(const Chain& chain,
+                                  const sk::QueryDelegatorDelegationsRequest& req,
+                                  sk::QueryDelegatorDelegationsResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(AccountAddress del, Delegator(chain, req.delegator_addr()));
+  Context ctx = chain.QueryContext();
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> all,
+                        Staking::DelegatorDelegations(ctx, del));
+  auto key = [](const staking::Delegation& d) { return AddressKey(d.validator.value()); };
+  MESH_ASSIGN_OR_RETURN(std::vector<size_t> page,
+                        Paginate(all, key, req.pagination(), resp->mutable_pagination()));
+  return DelegationPage(ctx, all, page, resp);
+}
+
+absl::Status Delegation(const Chain& chain, const sk::QueryDelegationRequest& req,
+                        sk::QueryDelegationResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(AccountAddress del, Delegator(chain, req.delegator_addr()));
+  MESH_ASSIGN_OR_RETURN(ValidatorAddress val, Valoper(chain, req.validator_addr()));
+  Context ctx = chain.QueryContext();
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Delegation> d,
+                        Staking::GetDelegation(ctx, del, val));
+  if (!d.has_value()) {
+    return absl::NotFoundError(absl::StrCat("delegation with delegator ", del.value(),
+                                            " not found for validator ", val.value()));
+  }
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  return FillDelegation(ctx, *d, params.bond_denom, resp->mutable_delegation_response());
+}
+
+absl::Status UnbondingDelegation(const Chain& chain, const sk::QueryUnbondingDelegationRequest& req,
+                                 sk::QueryUnbondingDelegationResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(AccountAddress del, Delegator(chain, req.delegator_addr()));
+  MESH_ASSIGN_OR_RETURN(ValidatorAddress val, Valoper(chain, req.validator_addr()));
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::UnbondingDelegation> u,
+                        Staking::GetUnbondingDelegation(chain.QueryContext(), del, val));
+  if (!u.has_value()) {
+    return absl::NotFoundError(absl::StrCat("unbonding delegation with delegator ", del.value(),
+                                            " not found for validator ", val.value()));
+  }
+  FillUnbonding(*u, resp->mutable_unbond());
+  return absl::OkStatus();
+}
+
+absl::Status DelegatorUnbondingDelegations(const Chain& chain,
+                                           const sk::QueryDelegatorUnbondingDelegationsRequest& req,
+                                           sk::QueryDelegatorUnbondingDelegationsResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(AccountAddress del, Delegator(chain, req.delegator_addr()));
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::UnbondingDelegation> all,
+                        Staking::DelegatorUnbondingDelegations(chain.QueryContext(), del));
+  auto key = [](const staking::UnbondingDelegation& u) { return AddressKey(u.validator.value()); };
+  MESH_ASSIGN_OR_RETURN(std::vector<size_t> page,
+                        Paginate(all, key, req.pagination(), resp->mutable_pagination()));
+  for (size_t i : page) FillUnbonding(all[i], resp->add_unbonding_responses());
+  return absl::OkStatus();
+}
+
+absl::Status ValidatorUnbondingDelegations(const Chain& chain,
+                                           const sk::QueryValidatorUnbondingDelegationsRequest& req,
+                                           sk::QueryValidatorUnbondingDelegationsResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(ValidatorAddress val, Valoper(chain, req.validator_addr()));
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::UnbondingDelegation> all,
+                        Staking::ValidatorUnbondingDelegations(chain.QueryContext(), val));
+  auto key = [](const staking::UnbondingDelegation& u) { return AddressKey(u.delegator.value()); };
+  MESH_ASSIGN_OR_RETURN(std::vector<size_t> page,
+                        Paginate(all, key, req.pagination(), resp->mutable_pagination()));
+  for (size_t i : page) FillUnbonding(all[i], resp->add_unbonding_responses());
+  return absl::OkStatus();
+}
+
+// The validators `del` delegates to (SDK DelegatorValidators).
+absl::Status DelegatorValidators(const Chain& chain, const sk::QueryDelegatorValidatorsRequest& req,
+                                 sk::QueryDelegatorValidatorsResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(AccountAddress del, Delegator(chain, req.delegator_addr()));
+  Context ctx = chain.QueryContext();
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> all,
+                        Staking::DelegatorDelegations(ctx, del));
+  auto key = [](const staking::Delegation& d) { return AddressKey(d.validator.value()); };
+  MESH_ASSIGN_OR_RETURN(std::vector<size_t> page,
+                        Paginate(all, key, req.pagination(), resp->mutable_pagination()));
+  for (size_t i : page) {
+    MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> v,
+                          Staking::GetValidator(ctx, all[i].validator));
+    if (!v.has_value()) return absl::InternalError("delegation to a missing validator");
+    FillValidator(*v, resp->add_validators());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DelegatorValidator(const Chain& chain, const sk::QueryDelegatorValidatorRequest& req,
+                                sk::QueryDelegatorValidatorResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(AccountAddress del, Delegator(chain, req.delegator_addr()));
+  MESH_ASSIGN_OR_RETURN(ValidatorAddress val, Valoper(chain, req.validator_addr()));
+  Context ctx = chain.QueryContext();
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Delegation> d,
+                        Staking::GetDelegation(ctx, del, val));
+  if (!d.has_value()) return absl::NotFoundError("no delegation for (address, validator) tuple");
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> v, Staking::GetValidator(ctx, val));
+  if (!v.has_value()) return absl::NotFoundError("validator " + val.value() + " not found");
+  FillValidator(*v, resp->mutable_validator());
+  return absl::OkStatus();
+}
+
+// Tokens worth `shares` of `v`: floor(shares * tokens / delegator_shares).
+absl::StatusOr<Amount> TokensOf(const staking::Validator& v, Dec shares) {
+  if (v.delegator_shares.IsZero() || shares.IsNegative()) return Amount();
+  MESH_ASSIGN_OR_RETURN(u128 t,
+                        MulDivU128(static_cast<u128>(shares.raw()), v.tokens.raw(),
+                                   static_cast<u128>(v.delegator_shares.raw()), Rounding::kDown));
+  return Amount(t);
+}
+
+absl::Status FillRedelegation(const Context& ctx, const staking::Redelegation& r,
+                              sk::RedelegationResponse* out) {
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> dst, Staking::GetValidator(ctx, r.dst));
+  sk::Redelegation* red = out->mutable_redelegation();
+  red->set_delegator_address(r.delegator.value());
+  red->set_validator_src_address(r.src.value());
+  red->set_validator_dst_address(r.dst.value());
+  for (const staking::RedelegationEntry& e : r.entries) {
+    sk::RedelegationEntry* pe = red->add_entries();
+    pe->set_creation_height(static_cast<int64_t>(e.creation_height));
+    SetTime(e.completion_time_ns, pe->mutable_completion_time());
+    pe->set_initial_balance(e.initial_balance.ToString());
+    pe->set_shares_dst(LegacyDecWire(e.shares_dst));
+    sk::RedelegationEntryResponse* resp = out->add_entries();
+    *resp->mutable_redelegation_entry() = *pe;
+    Amount balance;
+    if (dst.has_value()) {
+      MESH_ASSIGN_OR_RETURN(balance, TokensOf(*dst, e.shares_dst));
+    }
+    resp->set_balance(balance.ToString());
+  }
+  return absl::OkStatus();
+}
+
+// As the SDK: delegator + src + dst = that one redelegation (NOT_FOUND if
+// none); src alone = every redelegation from src; otherwise the delegator's
+// redelegations (src/dst ignored).
+absl::Status Redelegations(const Chain& chain, const sk::QueryRedelegationsRequest& req,
+                           sk::QueryRedelegationsResponse* resp) {
+  Context ctx = chain.QueryContext();
+  std::vector<staking::Redelegation> all;
+  bool single = false;
+  if (!req.delegator_addr().empty() && !req.src_validator_addr().empty() &&
+      !req.dst_validator_addr().empty()) {
+    MESH_ASSIGN_OR_RETURN(AccountAddress del, Delegator(chain, req.delegator_addr()));
+    MESH_ASSIGN_OR_RETURN(ValidatorAddress src, Valoper(chain, req.src_validator_addr()));
+    MESH_ASSIGN_OR_RETURN(ValidatorAddress dst, Valoper(chain, req.dst_validator_addr()));
+    MESH_ASSIGN_OR_RETURN(std::vector<staking::Redelegation> mine,
+                          Staking::DelegatorRedelegations(ctx, del));
+    for (staking::Redelegation& r : mine) {
+      if (r.src == src && r.dst == dst) all.push_back(std::move(r));
+    }
+    if (all.empty()) {
+      return absl::NotFoundError(absl::StrCat("redelegation not found for delegator address ",
+                                              del.value(), " from validator address ",
+                                              src.value()));
+    }
+    single = true;
+  } else if (req.delegator_addr().empty() && !req.src_validator_addr().empty() &&
+             req.dst_validator_addr().empty()) {
+    MESH_ASSIGN_OR_RETURN(ValidatorAddress src, Valoper(chain, req.src_validator_addr()));
+    MESH_ASSIGN_OR_RETURN(all, Staking::RedelegationsFrom(ctx, src));
+  } else {
+    MESH_ASSIGN_OR_RETURN(AccountAddress del, Delegator(chain, req.delegator_addr()));
+    MESH_ASSIGN_OR_RETURN(all, Staking::DelegatorRedelegations(ctx, del));
+  }
+  std::vector<size_t> page;
+  if (single) {
+    page.push_back(0);
+  } else {
+    // (delegator, src, dst) address bytes: the last components of the SDK key.
+    auto key = [](const staking::Redelegation& r) {
+      return AddressKey(r.delegator.value()) + AddressKey(r.src.value()) +
+             AddressKey(r.dst.value());
+    };
+    MESH_ASSIGN_OR_RETURN(page, Paginate(all, key, req.pagination(), resp->mutable_pagination()));
+  }
+  for (size_t i : page) {
+    MESH_RETURN_IF_ERROR(FillRedelegation(ctx, all[i], resp->add_redelegation_responses()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Pool(const Chain& chain, const sk::QueryPoolRequest&, sk::QueryPoolResponse* resp) {
+  Context ctx = chain.QueryContext();
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  MESH_ASSIGN_OR_RETURN(Amount not_bonded,
+                        Bank::Balance(ctx, staking::kNotBondedPool, params.bond_denom));
+  MESH_ASSIGN_OR_RETURN(Amount bonded, Bank::Balance(ctx, staking::kBondedPool, params.bond_denom));
+  resp->mutable_pool()->set_not_bonded_tokens(not_bonded.ToString());
+  resp->mutable_pool()->set_bonded_tokens(bonded.ToString());
+  return absl::OkStatus();
+}
+
+absl::Status Params(const Chain& chain, const sk::QueryParamsRequest&,
+                    sk::QueryParamsResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(staking::Params p, Staking::GetParams(chain.QueryContext()));
+  sk::Params* out = resp->mutable_params();
+  out->mutable_unbonding_time()->set_seconds(static_cast<int64_t>(p.unbonding_time_s));
+  out->set_max_validators(p.max_validators);
+  out->set_max_entries(p.max_entries);
+  out->set_historical_entries(0);  // no HistoricalInfo is kept
+  out->set_bond_denom(p.bond_denom.value());
+  out->set_min_commission_rate(LegacyDecWire(Dec::Zero()));
+  return absl::OkStatus();
+}
+
+// ---- the service ---------------------------------------------------------------
+
+class CosmosStakingQuery final : public sk::Query::Service {
+ public:
+  explicit CosmosStakingQuery(ChainQueryFn query) : query_(std::move(query)) {}
+  using C = grpc::ServerContext;
+
+#define MESH_COSMOS_METHOD(Name)                                                         \
+  grpc::Status Name(C*, const sk::Query##Name##Request* q, sk::Query##Name##Response* r) \
+      override {                                                                         \
+    return Run(::mesh::node::Name, q, r);                                                \
+  }
+  MESH_COSMOS_METHOD(Validators)
+  MESH_COSMOS_METHOD(Validator)
+  MESH_COSMOS_METHOD(ValidatorDelegations)
+  MESH_COSMOS_METHOD(ValidatorUnbondingDelegations)
+  MESH_COSMOS_METHOD(Delegation)
+  MESH_COSMOS_METHOD(UnbondingDelegation)
+  MESH_COSMOS_METHOD(DelegatorDelegations)
+  MESH_COSMOS_METHOD(DelegatorUnbondingDelegations)
+  MESH_COSMOS_METHOD(DelegatorValidators)
+  MESH_COSMOS_METHOD(DelegatorValidator)
+  MESH_COSMOS_METHOD(Redelegations)
+  MESH_COSMOS_METHOD(Pool)
+  MESH_COSMOS_METHOD(Params)
+#undef MESH_COSMOS_METHOD
+
+ private:
+  // A failed query returns no partial response.
+  template <typename Req, typename Resp>
+  grpc::Status Run(absl::Status (*fn)(const Chain&, const Req&, Resp*), const Req* q, Resp* r) {
+    grpc::Status s = query_([&](const Chain& chain) { return fn(chain, *q, r); });
+    if (!s.ok()) r->Clear();
+    return s;
+  }
+  ChainQueryFn query_;
+};
+
+}  // namespace
+
+std::string LegacyDecWire(Dec d) {
+  i128 raw = d.raw();
+  bool negative = raw < 0;
+  // |raw| as unsigned (well defined for the minimum value too).
+  u128 mag = negative ? u128{0} - static_cast<u128>(raw) : static_cast<u128>(raw);
+  std::string digits = Amount(mag).ToString();
+  return negative ? "-" + digits : digits;
+}
+
+std::unique_ptr<grpc::Service> NewCosmosStakingQueryService(ChainQueryFn query) {
+  return std::make_unique<CosmosStakingQuery>(std::move(query));
+}
+
+}  // namespace mesh::node

@@ -1,0 +1,426 @@
+// cosmos.staking.v1beta1.Query through GrpcServer, called with the stubs
+// generated from the Cosmos SDK protos (mesh_cosmos_proto). The client test
+// with cosmjs-types is tests/cosmos/.
+#include "node/cosmos_staking_service.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/crypto.h"
+#include "core/status.h"
+#include "cosmos/crypto/ed25519/keys.pb.h"
+#include "cosmos/staking/v1beta1/query.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "node/grpc_server.h"
+#include "node/staking_msgs.h"
+#include "staking/bank.h"
+#include "staking/staking.h"
+
+namespace mesh::node {
+namespace {
+
+namespace sk = ::cosmos::staking::v1beta1;
+
+constexpr char kChainId[] = "cosmos-1";
+constexpr uint64_t kT0 = 1700000000ULL * kNanosPerSecond;
+constexpr uint64_t kBlock = 5 * kNanosPerSecond;
+constexpr uint64_t kFunds = 100000000;
+constexpr int kValidators = 5;
+
+struct Actor {
+  PrivateKey key;
+  AccountAddress account;
+  ValidatorAddress valoper;
+  uint64_t nonce = 0;
+};
+
+Actor NewActor(const std::string& seed) {
+  PrivateKey key = PrivateKey::FromSeed(seed);
+  std::string pub = key.PublicKey();
+  return Actor{key, AccountAddress(AccountAddressOf("mesh", pub)),
+               ValidatorAddress(ValoperAddressOf("mesh", pub))};
+}
+
+TEST(LegacyDecWireTest, WritesTheIntegerScaledBy1e18) {
+  EXPECT_EQ(LegacyDecWire(Dec::FromRaw(Dec::kOne / 10)), "100000000000000000");  // 0.1
+  EXPECT_EQ(LegacyDecWire(Dec::One()), "1000000000000000000");
+  EXPECT_EQ(LegacyDecWire(Dec::Zero()), "0");
+  EXPECT_EQ(LegacyDecWire(Dec::FromRaw(1)), "1");  // 10^-18
+  EXPECT_EQ(LegacyDecWire(Dec::FromRaw(-Dec::kOne / 2)), "-500000000000000000");
+  __int128 min = static_cast<__int128>(static_cast<unsigned __int128>(1) << 127);
+  EXPECT_EQ(LegacyDecWire(Dec::FromRaw(min)), "-170141183460469231731687303715884105728");
+}
+
+// Validators val-0..4 (self bond 10M * (i+1), commission 0.1); user
+// delegates 2M to val-1 and then undelegates 500000 from it; val-4 is
+// jailed in block 2 (Unbonding from then on).
+class CosmosStakingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < kValidators; ++i) vals_.push_back(NewActor(absl::StrCat("val-", i)));
+    auto chain = Chain::Open(std::make_unique<MemStore>(), ChainConfig{kChainId, "mesh"});
+    ASSERT_TRUE(chain.ok()) << chain.status();
+    InstallStakingModule(**chain);
+    ASSERT_TRUE(Genesis(**chain).ok());
+    ASSERT_TRUE(Blocks(**chain).ok());
+    auto server = GrpcServer::Start(std::move(*chain));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    stub_ = sk::Query::NewStub(
+        grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  }
+
+  absl::Status Genesis(Chain& chain) {
+    return chain.InitGenesis(kT0, [&](const Context& ctx) -> absl::Status {
+      MESH_RETURN_IF_ERROR(staking::Staking::InitGenesis(ctx, staking::Params()));
+      for (const Actor& a : vals_) {
+        MESH_RETURN_IF_ERROR(staking::Bank::Mint(ctx, a.account, Denom("stake"), Amount(kFunds)));
+      }
+      return staking::Bank::Mint(ctx, user_.account, Denom("stake"), Amount(kFunds));
+    });
+  }
+
+  absl::Status Deliver(Chain& chain, Actor& a, const std::string& type, const std::string& body) {
+    Tx tx;
+    tx.chain_id = kChainId;
+    tx.nonce = a.nonce;
+    tx.msgs.push_back(Msg{type, body});
+    TxResult r = chain.DeliverTx(SignTx(a.key, std::move(tx)));
+    if (!r.ok()) return absl::InternalError(type + ": " + r.log);
+    ++a.nonce;
+    return absl::OkStatus();
+  }
+
+  absl::Status Blocks(Chain& chain) {
+    MESH_RETURN_IF_ERROR(chain.BeginBlock(kT0 + kBlock));
+    for (int i = 0; i < kValidators; ++i) {
+      std::string body =
+          absl::StrCat(R"({"amount":")", 10000000 * (i + 1), R"(","commission":"0.1"})");
+      MESH_RETURN_IF_ERROR(Deliver(chain, vals_[i], "staking/create_validator", body));
+    }
+    std::string val1 = vals_[1].valoper.value();
+    MESH_RETURN_IF_ERROR(
+        Deliver(chain, user_, "staking/delegate",
+                absl::StrCat(R"({"validator":")", val1, R"(","amount":"2000000"})")));
+    MESH_RETURN_IF_ERROR(
+        Deliver(chain, user_, "staking/undelegate",
+                absl::StrCat(R"({"validator":")", val1, R"(","amount":"500000"})")));
+    MESH_RETURN_IF_ERROR(chain.EndBlock());
+    MESH_RETURN_IF_ERROR(chain.Commit().status());
+    MESH_RETURN_IF_ERROR(chain.BeginBlock(kT0 + 2 * kBlock));
+    MESH_RETURN_IF_ERROR(chain.RunAtomic(
+        [&](const Context& ctx) { return staking::Staking::Jail(ctx, vals_[4].valoper); }));
+    MESH_RETURN_IF_ERROR(chain.EndBlock());
+    return chain.Commit().status();
+  }
+
+  sk::QueryValidatorsResponse Validators(const std::string& status,
+                                         const ::cosmos::base::query::v1beta1::PageRequest& page,
+                                         grpc::Status* st = nullptr) {
+    sk::QueryValidatorsRequest req;
+    req.set_status(status);
+    *req.mutable_pagination() = page;
+    sk::QueryValidatorsResponse resp;
+    grpc::ClientContext ctx;
+    grpc::Status s = stub_->Validators(&ctx, req, &resp);
+    if (st != nullptr)
+      *st = s;
+    else
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  static std::vector<std::string> Addresses(const sk::QueryValidatorsResponse& r) {
+    std::vector<std::string> out;
+    for (const sk::Validator& v : r.validators()) out.push_back(v.operator_address());
+    return out;
+  }
+
+  std::vector<Actor> vals_;
+  Actor user_ = NewActor("user");
+  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<sk::Query::Stub> stub_;
+};
+
+TEST_F(CosmosStakingTest, ValidatorCarriesTheSdkEncoding) {
+  sk::QueryValidatorRequest req;
+  req.set_validator_addr(vals_[1].valoper.value());
+  sk::QueryValidatorResponse resp;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->Validator(&ctx, req, &resp).ok());
+  const sk::Validator& v = resp.validator();
+  EXPECT_EQ(v.operator_address(), vals_[1].valoper.value());
+  EXPECT_EQ(v.status(), sk::BOND_STATUS_BONDED);
+  EXPECT_FALSE(v.jailed());
+  // 20M self bond + 2M - 500000 undelegated.
+  EXPECT_EQ(v.tokens(), "21500000");
+  EXPECT_EQ(v.delegator_shares(), "21500000000000000000000000");
+  EXPECT_EQ(v.commission().commission_rates().rate(), "100000000000000000");
+  EXPECT_EQ(v.commission().commission_rates().max_rate(), "1000000000000000000");
+  EXPECT_TRUE(v.has_description());
+  EXPECT_TRUE(v.has_unbonding_time());
+  EXPECT_EQ(v.min_self_delegation(), "1");
+  EXPECT_EQ(v.consensus_pubkey().type_url(), "/cosmos.crypto.ed25519.PubKey");
+  ::cosmos::crypto::ed25519::PubKey pk;
+  ASSERT_TRUE(pk.ParseFromString(v.consensus_pubkey().value()));
+  EXPECT_EQ(pk.key(), staking::DefaultConsensusPubkey(vals_[1].valoper));
+}
+
+TEST_F(CosmosStakingTest, ValidatorsFilterByStatus) {
+  ::cosmos::base::query::v1beta1::PageRequest all;
+  EXPECT_EQ(Validators("", all).validators_size(), 5);
+  EXPECT_EQ(Validators("BOND_STATUS_BONDED", all).validators_size(), 4);
+  sk::QueryValidatorsResponse unbonding = Validators("BOND_STATUS_UNBONDING", all);
+  ASSERT_EQ(unbonding.validators_size(), 1);
+  EXPECT_EQ(unbonding.validators(0).operator_address(), vals_[4].valoper.value());
+  EXPECT_TRUE(unbonding.validators(0).jailed());
+  EXPECT_EQ(unbonding.validators(0).unbonding_height(), 2);
+  EXPECT_EQ(Validators("BOND_STATUS_UNBONDED", all).validators_size(), 0);
+  for (const char* bad : {"BOND_STATUS_UNSPECIFIED", "bonded"}) {
+    grpc::Status s;
+    Validators(bad, all, &s);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+  }
+}
+
+TEST_F(CosmosStakingTest, ValidatorsPaginateLikeTheSdk) {
+  ::cosmos::base::query::v1beta1::PageRequest page;
+  sk::QueryValidatorsResponse everything = Validators("", page);
+  EXPECT_EQ(everything.pagination().total(), 5u);  // limit 0: default 100, counted
+  std::vector<std::string> order = Addresses(everything);
+
+  // Key pages: no total; the last page has no next_key.
+  std::vector<std::string> seen;
+  page.set_limit(2);
+  std::vector<int> sizes;
+  do {
+    sk::QueryValidatorsResponse r = Validators("", page);
+    EXPECT_EQ(r.pagination().total(), 0u);
+    sizes.push_back(r.validators_size());
+    for (const std::string& a : Addresses(r)) seen.push_back(a);
+    page.set_key(r.pagination().next_key());
+  } while (!page.key().empty());
+  EXPECT_EQ(sizes, (std::vector<int>{2, 2, 1}));
+  EXPECT_EQ(seen, order);
+
+  // Offset with count_total.
+  ::cosmos::base::query::v1beta1::PageRequest off;
+  off.set_offset(3);
+  off.set_limit(1);
+  off.set_count_total(true);
+  sk::QueryValidatorsResponse r = Validators("", off);
+  EXPECT_EQ(Addresses(r), std::vector<std::string>{order[3]});
+  EXPECT_EQ(r.pagination().total(), 5u);
+  EXPECT_FALSE(r.pagination().next_key().empty());
+
+  // Reverse, then reverse from a key.
+  ::cosmos::base::query::v1beta1::PageRequest rev;
+  rev.set_reverse(true);
+  rev.set_limit(3);
+  r = Validators("", rev);
+  EXPECT_EQ(Addresses(r), (std::vector<std::string>{order[4], order[3], order[2]}));
+  rev.set_key(r.pagination().next_key());
+  r = Validators("", rev);
+  EXPECT_EQ(Addresses(r), (std::vector<std::string>{order[1], order[0]}));
+  EXPECT_TRUE(r.pagination().next_key().empty());
+
+  // Key and offset together are refused.
+  off.set_key(rev.key());
+  grpc::Status s;
+  Validators("", off, &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(CosmosStakingTest, DelegationsAndUnbondings) {
+  sk::QueryDelegatorDelegationsRequest dreq;
+  dreq.set_delegator_addr(user_.account.value());
+  sk::QueryDelegatorDelegationsResponse dresp;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->DelegatorDelegations(&ctx, dreq, &dresp).ok());
+  }
+  ASSERT_EQ(dresp.delegation_responses_size(), 1);
+  const sk::DelegationResponse& d = dresp.delegation_responses(0);
+  EXPECT_EQ(d.delegation().validator_address(), vals_[1].valoper.value());
+  EXPECT_EQ(d.delegation().shares(), "1500000000000000000000000");
+  EXPECT_EQ(d.balance().denom(), "stake");
+  EXPECT_EQ(d.balance().amount(), "1500000");
+
+  sk::QueryValidatorDelegationsRequest vreq;
+  vreq.set_validator_addr(vals_[1].valoper.value());
+  sk::QueryValidatorDelegationsResponse vresp;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->ValidatorDelegations(&ctx, vreq, &vresp).ok());
+  }
+  EXPECT_EQ(vresp.delegation_responses_size(), 2);  // self bond + user
+  EXPECT_EQ(vresp.pagination().total(), 2u);
+
+  sk::QueryUnbondingDelegationRequest ureq;
+  ureq.set_delegator_addr(user_.account.value());
+  ureq.set_validator_addr(vals_[1].valoper.value());
+  sk::QueryUnbondingDelegationResponse uresp;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->UnbondingDelegation(&ctx, ureq, &uresp).ok());
+  }
+  ASSERT_EQ(uresp.unbond().entries_size(), 1);
+  const sk::UnbondingDelegationEntry& e = uresp.unbond().entries(0);
+  EXPECT_EQ(e.creation_height(), 1);
+  EXPECT_EQ(e.balance(), "500000");
+  EXPECT_EQ(e.initial_balance(), "500000");
+  EXPECT_EQ(
+      e.completion_time().seconds(),
+      static_cast<int64_t>((kT0 + kBlock) / kNanosPerSecond + staking::Params().unbonding_time_s));
+
+  sk::QueryDelegatorUnbondingDelegationsRequest lreq;
+  lreq.set_delegator_addr(user_.account.value());
+  sk::QueryDelegatorUnbondingDelegationsResponse lresp;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->DelegatorUnbondingDelegations(&ctx, lreq, &lresp).ok());
+  }
+  ASSERT_EQ(lresp.unbonding_responses_size(), 1);
+  EXPECT_EQ(lresp.unbonding_responses(0).validator_address(), vals_[1].valoper.value());
+
+  // Missing records and malformed addresses use the SDK's codes.
+  ureq.set_validator_addr(vals_[0].valoper.value());
+  grpc::ClientContext ctx;
+  EXPECT_EQ(stub_->UnbondingDelegation(&ctx, ureq, &uresp).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  sk::QueryDelegationRequest bad;
+  bad.set_delegator_addr(user_.account.value());
+  bad.set_validator_addr(user_.account.value());  // an account, not a valoper
+  sk::QueryDelegationResponse bresp;
+  grpc::ClientContext ctx2;
+  EXPECT_EQ(stub_->Delegation(&ctx2, bad, &bresp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(CosmosStakingTest, DelegatorValidatorsAndValidatorUnbondings) {
+  sk::QueryDelegatorValidatorsRequest req;
+  req.set_delegator_addr(user_.account.value());
+  sk::QueryDelegatorValidatorsResponse resp;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->DelegatorValidators(&ctx, req, &resp).ok());
+  }
+  ASSERT_EQ(resp.validators_size(), 1);
+  EXPECT_EQ(resp.validators(0).operator_address(), vals_[1].valoper.value());
+  EXPECT_EQ(resp.validators(0).tokens(), "21500000");
+
+  sk::QueryDelegatorValidatorRequest one;
+  one.set_delegator_addr(user_.account.value());
+  one.set_validator_addr(vals_[1].valoper.value());
+  sk::QueryDelegatorValidatorResponse one_resp;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->DelegatorValidator(&ctx, one, &one_resp).ok());
+  }
+  EXPECT_EQ(one_resp.validator().operator_address(), vals_[1].valoper.value());
+  one.set_validator_addr(vals_[0].valoper.value());  // no delegation there
+  {
+    grpc::ClientContext ctx;
+    EXPECT_EQ(stub_->DelegatorValidator(&ctx, one, &one_resp).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+
+  sk::QueryValidatorUnbondingDelegationsRequest ureq;
+  ureq.set_validator_addr(vals_[1].valoper.value());
+  sk::QueryValidatorUnbondingDelegationsResponse uresp;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->ValidatorUnbondingDelegations(&ctx, ureq, &uresp).ok());
+  ASSERT_EQ(uresp.unbonding_responses_size(), 1);
+  EXPECT_EQ(uresp.unbonding_responses(0).delegator_address(), user_.account.value());
+  EXPECT_EQ(uresp.unbonding_responses(0).entries(0).balance(), "500000");
+  EXPECT_EQ(uresp.pagination().total(), 1u);
+}
+
+TEST_F(CosmosStakingTest, PoolAndParams) {
+  sk::QueryPoolResponse pool;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->Pool(&ctx, sk::QueryPoolRequest(), &pool).ok());
+  }
+  // Bonded: val-0..3 (10M + 21.5M + 30M + 40M); not bonded: the jailed
+  // val-4 (50M) and the 500000 unbonding.
+  EXPECT_EQ(pool.pool().bonded_tokens(), "101500000");
+  EXPECT_EQ(pool.pool().not_bonded_tokens(), "50500000");
+
+  sk::QueryParamsResponse params;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->Params(&ctx, sk::QueryParamsRequest(), &params).ok());
+  staking::Params want;
+  EXPECT_EQ(params.params().bond_denom(), "stake");
+  EXPECT_EQ(params.params().unbonding_time().seconds(),
+            static_cast<int64_t>(want.unbonding_time_s));
+  EXPECT_EQ(params.params().max_validators(), want.max_validators);
+  EXPECT_EQ(params.params().max_entries(), want.max_entries);
+  EXPECT_EQ(params.params().min_commission_rate(), "0");
+}
+
+TEST_F(CosmosStakingTest, Redelegations) {
+  // Block 3: user redelegates 300000 from val-1 to val-2 (30M self bond).
+  ASSERT_TRUE(server_
+                  ->WithChain([&](Chain& chain) -> absl::Status {
+                    MESH_RETURN_IF_ERROR(chain.BeginBlock(kT0 + 3 * kBlock));
+                    MESH_RETURN_IF_ERROR(Deliver(
+                        chain, user_, "staking/redelegate",
+                        absl::StrCat(R"({"src":")", vals_[1].valoper.value(), R"(","dst":")",
+                                     vals_[2].valoper.value(), R"(","amount":"300000"})")));
+                    MESH_RETURN_IF_ERROR(chain.EndBlock());
+                    return chain.Commit().status();
+                  })
+                  .ok());
+  auto query = [&](const std::string& del, const std::string& src, const std::string& dst,
+                   sk::QueryRedelegationsResponse* resp) {
+    sk::QueryRedelegationsRequest req;
+    req.set_delegator_addr(del);
+    req.set_src_validator_addr(src);
+    req.set_dst_validator_addr(dst);
+    grpc::ClientContext ctx;
+    return stub_->Redelegations(&ctx, req, resp);
+  };
+  const std::string src = vals_[1].valoper.value();
+  const std::string dst = vals_[2].valoper.value();
+  sk::QueryRedelegationsResponse resp;
+  ASSERT_TRUE(query(user_.account.value(), "", "", &resp).ok());
+  ASSERT_EQ(resp.redelegation_responses_size(), 1);
+  const sk::RedelegationResponse& r = resp.redelegation_responses(0);
+  EXPECT_EQ(r.redelegation().delegator_address(), user_.account.value());
+  EXPECT_EQ(r.redelegation().validator_src_address(), src);
+  EXPECT_EQ(r.redelegation().validator_dst_address(), dst);
+  ASSERT_EQ(r.redelegation().entries_size(), 1);
+  EXPECT_EQ(r.redelegation().entries(0).creation_height(), 3);
+  EXPECT_EQ(r.redelegation().entries(0).initial_balance(), "300000");
+  EXPECT_EQ(r.redelegation().entries(0).shares_dst(), "300000000000000000000000");  // 1:1 at dst
+  ASSERT_EQ(r.entries_size(), 1);
+  EXPECT_EQ(r.entries(0).balance(), "300000");
+  EXPECT_EQ(r.entries(0).redelegation_entry().shares_dst(), "300000000000000000000000");
+  EXPECT_EQ(resp.pagination().total(), 1u);
+
+  sk::QueryRedelegationsResponse from_src;
+  ASSERT_TRUE(query("", src, "", &from_src).ok());
+  EXPECT_EQ(from_src.redelegation_responses_size(), 1);
+  sk::QueryRedelegationsResponse one;
+  ASSERT_TRUE(query(user_.account.value(), src, dst, &one).ok());
+  EXPECT_EQ(one.redelegation_responses_size(), 1);
+  EXPECT_EQ(query(user_.account.value(), dst, src, &one).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(query("", dst, "", &one).error_code(), grpc::StatusCode::OK);
+  EXPECT_EQ(one.redelegation_responses_size(), 0);
+  EXPECT_EQ(query("", "", "", &one).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(CosmosStakingTest, UnservedMethodsAreUnimplemented) {
+  sk::QueryHistoricalInfoRequest req;
+  req.set_height(1);
+  sk::QueryHistoricalInfoResponse resp;
+  grpc::ClientContext ctx;
+  EXPECT_EQ(stub_->HistoricalInfo(&ctx, req, &resp).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+}  // namespace
+}  // namespace mesh::node
