@@ -111,14 +111,16 @@ absl::Status Chain::RunBlockers(const std::vector<Blocker>& blockers) {
   return absl::OkStatus();
 }
 
-absl::Status Chain::ExecuteTx(const Context& ctx, const SignedTx& stx) {
+// The checks in their historical order: chain id, signature (precomputed in
+// `verdict`), messages present, nonce; then the messages.
+absl::Status Chain::ExecuteTx(const Context& ctx, const SignedTx& stx, const TxVerdict& verdict) {
   const Tx& tx = stx.tx;
   if (tx.chain_id != config_.chain_id) {
     return absl::PermissionDeniedError("tx for chain " + tx.chain_id);
   }
-  MESH_RETURN_IF_ERROR(VerifySignature(tx.pubkey, tx.SignBytes(), stx.signature));
+  MESH_RETURN_IF_ERROR(verdict.signature);
   if (tx.msgs.empty()) return absl::InvalidArgumentError("tx has no messages");
-  AccountAddress signer(AddressOf(tx.pubkey));
+  const AccountAddress signer(verdict.signer);
   MESH_ASSIGN_OR_RETURN(uint64_t expected, ReadU64(ctx.store(), NonceKey(signer)));
   if (tx.nonce != expected) {
     return absl::PermissionDeniedError("bad nonce: expected " + std::to_string(expected) +
@@ -135,7 +137,24 @@ absl::Status Chain::ExecuteTx(const Context& ctx, const SignedTx& stx) {
 
 TxResult Chain::DeliverTx(const SignedTx& tx) {
   if (!block_.has_value()) return ResultOf(absl::FailedPreconditionError("no open block"));
-  return ResultOf(RunAtomic([&](const Context& ctx) { return ExecuteTx(ctx, tx); }));
+  return DeliverTx(tx, VerifyTx(tx, config_.bech32_prefix));
+}
+
+TxResult Chain::DeliverTx(const SignedTx& tx, const TxVerdict& verdict) {
+  if (!block_.has_value()) return ResultOf(absl::FailedPreconditionError("no open block"));
+  return ResultOf(RunAtomic([&](const Context& ctx) { return ExecuteTx(ctx, tx, verdict); }));
+}
+
+std::vector<TxResult> Chain::DeliverTxs(const std::vector<SignedTx>& txs, WorkerPool* pool) {
+  std::vector<TxResult> out;
+  out.reserve(txs.size());
+  if (!block_.has_value()) {
+    out.assign(txs.size(), ResultOf(absl::FailedPreconditionError("no open block")));
+    return out;
+  }
+  const std::vector<TxVerdict> verdicts = PreVerify(txs, config_.bech32_prefix, pool);
+  for (size_t i = 0; i < txs.size(); ++i) out.push_back(DeliverTx(txs[i], verdicts[i]));
+  return out;
 }
 
 absl::Status Chain::RunAtomic(const std::function<absl::Status(const Context&)>& fn) {

@@ -17,7 +17,9 @@
 // from a signed tx (secp256k1, low-S, chain id, per-account nonce), a
 // blocker, or an authenticated packet (RunAtomic by the IBC layer).
 //
-// Not thread-safe: a chain is driven by one thread.
+// Not thread-safe: a chain is driven by one thread. DeliverTxs verifies a
+// block's signatures on a worker pool first (node/parallel_verify.h); the
+// state machine itself stays on the calling thread.
 #ifndef MESHSEC_NODE_CHAIN_H_
 #define MESHSEC_NODE_CHAIN_H_
 
@@ -34,6 +36,7 @@
 #include "core/crypto.h"
 #include "core/ids.h"
 #include "core/kv.h"
+#include "node/parallel_verify.h"
 #include "node/tx.h"
 
 namespace mesh::node {
@@ -81,6 +84,15 @@ class Chain {
   // Verifies signature, chain id and nonce, then runs every message in one
   // overlay. A rejected tx changes nothing (not even the nonce).
   TxResult DeliverTx(const SignedTx& tx);
+  // The same, with the stateless checks already made:
+  // REQUIRES verdict == VerifyTx(tx, config().bech32_prefix) (a block
+  // producer's PreVerify). Same results, codes and logs as DeliverTx(tx).
+  TxResult DeliverTx(const SignedTx& tx, const TxVerdict& verdict);
+  // A block's txs: verdicts computed on all cores first (PreVerify on
+  // `pool`, WorkerPool::Shared() when null), then each tx applied in order
+  // on the calling thread. Identical results to calling DeliverTx(tx) on
+  // each in turn.
+  std::vector<TxResult> DeliverTxs(const std::vector<SignedTx>& txs, WorkerPool* pool = nullptr);
   absl::Status EndBlock();
   // Drops the open block and everything written in it (nothing reached the
   // durable store). FailedPrecondition when no block is open.
@@ -109,7 +121,7 @@ class Chain {
   Chain(std::unique_ptr<DurableStore> store, ChainConfig config);
   absl::Status LoadMeta();
   absl::Status RunBlockers(const std::vector<Blocker>& blockers);
-  absl::Status ExecuteTx(const Context& ctx, const SignedTx& tx);
+  absl::Status ExecuteTx(const Context& ctx, const SignedTx& tx, const TxVerdict& verdict);
   KvStore* top() const;
 
   std::unique_ptr<DurableStore> store_;
