@@ -204,13 +204,22 @@ std::unique_ptr<HeadlineChain> Build(int users) {
   return c;
 }
 
-HeadlineChain& ChainWith(int users) {
+std::map<int, std::unique_ptr<HeadlineChain>>& Chains() {
   static auto* chains = new std::map<int, std::unique_ptr<HeadlineChain>>();
-  static struct Cleanup {
-    ~Cleanup() { chains->clear(); }
-  } cleanup;
-  auto it = chains->find(users);
-  if (it == chains->end()) it = chains->emplace(users, Build(users)).first;
+  return *chains;
+}
+
+// Closes the stores and removes their directories at exit — registered
+// after each Build, so it runs before the destructors of RocksDB's own
+// statics constructed while opening (closing after them crashes).
+void CloseChains() { Chains().clear(); }
+
+HeadlineChain& ChainWith(int users) {
+  auto it = Chains().find(users);
+  if (it == Chains().end()) {
+    it = Chains().emplace(users, Build(users)).first;
+    std::atexit(CloseChains);
+  }
   return *it->second;
 }
 
