@@ -249,7 +249,7 @@ absl::StatusOr<BlockResponse> Application::FinalizeBlock(const BlockRequest& req
                                                          const std::vector<node::SignedTx>& txs) {
   MESH_RETURN_IF_ERROR(BeginBlock(req));
   BlockResponse out;
-  // Signatures on all cores first, then the txs applied in order.
+  // Signatures verified on all cores while the txs are applied in order.
   out.tx_results = chain_->DeliverTxs(txs);
   MESH_ASSIGN_OR_RETURN(out.validator_updates, EndBlock());
   return out;

@@ -152,8 +152,13 @@ std::vector<TxResult> Chain::DeliverTxs(const std::vector<SignedTx>& txs, Worker
     out.assign(txs.size(), ResultOf(absl::FailedPreconditionError("no open block")));
     return out;
   }
-  const std::vector<TxVerdict> verdicts = PreVerify(txs, config_.bech32_prefix, pool);
-  for (size_t i = 0; i < txs.size(); ++i) out.push_back(DeliverTx(txs[i], verdicts[i]));
+  std::vector<const SignedTx*> ptrs;
+  ptrs.reserve(txs.size());
+  for (const SignedTx& tx : txs) ptrs.push_back(&tx);
+  DeliverVerified(
+      ptrs, config_.bech32_prefix,
+      [&](size_t i, const TxVerdict& verdict) { out.push_back(DeliverTx(txs[i], verdict)); },
+      pool);
   return out;
 }
 

@@ -88,10 +88,10 @@ class Chain {
   // REQUIRES verdict == VerifyTx(tx, config().bech32_prefix) (a block
   // producer's PreVerify). Same results, codes and logs as DeliverTx(tx).
   TxResult DeliverTx(const SignedTx& tx, const TxVerdict& verdict);
-  // A block's txs: verdicts computed on all cores first (PreVerify on
-  // `pool`, WorkerPool::Shared() when null), then each tx applied in order
-  // on the calling thread. Identical results to calling DeliverTx(tx) on
-  // each in turn.
+  // A block's txs: verdicts computed on all cores (DeliverVerified on
+  // `pool`, WorkerPool::Shared() when null) while each tx is applied in
+  // order on the calling thread as soon as its verdict is ready. Identical
+  // results to calling DeliverTx(tx) on each in turn.
   std::vector<TxResult> DeliverTxs(const std::vector<SignedTx>& txs, WorkerPool* pool = nullptr);
   absl::Status EndBlock();
   // Drops the open block and everything written in it (nothing reached the

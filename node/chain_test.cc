@@ -229,6 +229,29 @@ TEST(WorkerPoolTest, RunsEveryIndexExactlyOnceOverManyRounds) {
   }
 }
 
+TEST(WorkerPoolTest, OrderedConsumesInOrderEachAfterItsItem) {
+  for (unsigned threads : {1u, 2u, 4u}) {
+    WorkerPool pool(threads);
+    for (size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{500}}) {
+      std::vector<std::atomic<int>> computed(n);
+      std::vector<size_t> order;
+      bool ready_when_consumed = true;
+      pool.ParallelForOrdered(
+          n, [&](size_t i) { computed[i].fetch_add(1); },
+          [&](size_t i) {
+            ready_when_consumed = ready_when_consumed && computed[i].load() == 1;
+            order.push_back(i);
+          });
+      ASSERT_EQ(order.size(), n);
+      for (size_t i = 0; i < n; ++i) {
+        EXPECT_EQ(order[i], i);
+        EXPECT_EQ(computed[i].load(), 1);
+      }
+      EXPECT_TRUE(ready_when_consumed);
+    }
+  }
+}
+
 TEST(WorkerPoolTest, ConcurrentCallersAreSerialised) {
   WorkerPool pool(3);
   std::atomic<int> total{0};

@@ -552,14 +552,14 @@ absl::StatusOr<ProducedBlock> GrpcServer::Impl::Produce(uint64_t time_ns) {
   queued_per_signer.clear();
   ProducedBlock out;
   out.height = chain->height();
-  // Signatures verified on all cores first, then the txs applied in order.
+  // Signatures verified on all cores while the txs are applied in order.
   std::vector<const SignedTx*> signed_txs;
   signed_txs.reserve(batch.size());
   for (const PendingTx& p : batch) signed_txs.push_back(&p.tx);
-  const std::vector<TxVerdict> verdicts = PreVerify(signed_txs, chain->config().bech32_prefix);
-  for (size_t i = 0; i < batch.size(); ++i) {
-    out.txs.push_back({batch[i].txhash, chain->DeliverTx(batch[i].tx, verdicts[i])});
-  }
+  DeliverVerified(signed_txs, chain->config().bech32_prefix,
+                  [&](size_t i, const TxVerdict& verdict) {
+                    out.txs.push_back({batch[i].txhash, chain->DeliverTx(batch[i].tx, verdict)});
+                  });
   absl::Status finished = FinishBlock(&out.app_hash);
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!finished.ok()) {

@@ -58,6 +58,14 @@ class WorkerPool {
   // Runs fn(i) for every i in [0, n), spread over the pool; returns when all
   // are done. fn must be safe to call concurrently for distinct i.
   void ParallelFor(size_t n, const std::function<void(size_t)>& fn);
+  // Pipelined: fn(i) for every i in [0, n) spread over the pool as above,
+  // and consume(i) on the calling thread for i = 0, 1, ..., n-1 in that
+  // order, each as soon as fn(i) has returned — so consuming item i overlaps
+  // with computing the later ones. While fn(i) is still running elsewhere,
+  // the caller computes unclaimed items itself. Returns when every fn and
+  // consume call is done. Neither fn nor consume may call into this pool.
+  void ParallelForOrdered(size_t n, const std::function<void(size_t)>& fn,
+                          const std::function<void(size_t)>& consume);
   unsigned threads() const { return static_cast<unsigned>(workers_.size()) + 1; }
 
   // The process-wide pool (hardware_concurrency threads), created on first use.
@@ -66,6 +74,10 @@ class WorkerPool {
  private:
   void WorkerLoop();
   void RunItems();
+  // Starts a round over [0, n) on the workers (call_mu_ held).
+  void StartRound(size_t n, const std::function<void(size_t)>* fn);
+  // Waits for every worker to leave the round (call_mu_ held).
+  void FinishRound();
 
   std::mutex call_mu_;  // one ParallelFor at a time
   std::mutex mu_;
@@ -74,6 +86,7 @@ class WorkerPool {
   const std::function<void(size_t)>* fn_ = nullptr;  // guarded by mu_
   size_t n_ = 0;                                      // guarded by mu_
   std::atomic<size_t> next_{0};
+  std::atomic<uint8_t>* done_ = nullptr;  // per item: fn returned; null = not tracked
   unsigned busy_ = 0;        // workers still in the current round; mu_
   uint64_t generation_ = 0;  // bumped per round; mu_
   bool stop_ = false;        // mu_
@@ -86,6 +99,14 @@ std::vector<TxVerdict> PreVerify(const std::vector<const SignedTx*>& txs, std::s
                                  WorkerPool* pool = nullptr);
 std::vector<TxVerdict> PreVerify(const std::vector<SignedTx>& txs, std::string_view prefix,
                                  WorkerPool* pool = nullptr);
+
+// Pipelined pre-verification: verdicts of `txs` computed on `pool` (Shared()
+// when null) while the calling thread calls deliver(i, verdict of txs[i])
+// for i = 0, 1, ... in order, each as soon as its verdict is ready. The
+// calls are exactly those of delivering after PreVerify.
+void DeliverVerified(const std::vector<const SignedTx*>& txs, std::string_view prefix,
+                     const std::function<void(size_t, const TxVerdict&)>& deliver,
+                     WorkerPool* pool = nullptr);
 
 }  // namespace mesh::node
 
