@@ -5,6 +5,7 @@
 #include "core/codec.h"
 #include "core/record.h"
 #include "core/status.h"
+#include "node/state_cache.h"
 
 namespace mesh::node {
 namespace {
@@ -40,7 +41,7 @@ TxResult ResultOf(const absl::Status& s) {
 }  // namespace
 
 Chain::Chain(std::unique_ptr<DurableStore> store, ChainConfig config)
-    : store_(std::move(store)), config_(std::move(config)) {
+    : store_(std::make_unique<StateCache>(std::move(store))), config_(std::move(config)) {
   info_.chain_id = config_.chain_id;
 }
 

@@ -12,6 +12,10 @@
 //   app_hash(h) = SHA-256( app_hash(h-1) || u64 h || u64 time_ns ||
 //                          WriteBatch::Serialize() of the block's writes )
 //
+// The chain reads and writes its store through a StateCache
+// (node/state_cache.h): point reads of records the chain already read or
+// wrote are served from memory, with the store's values exactly.
+//
 // Modules plug in through message handlers (keyed by message type) and
 // begin/end blockers, called in registration order. Every state change comes
 // from a signed tx (secp256k1, low-S, chain id, per-account nonce), a
@@ -115,6 +119,7 @@ class Chain {
   const ChainConfig& config() const { return config_; }
   std::string AddressOf(std::string_view pubkey33) const;
   absl::StatusOr<uint64_t> NextNonce(const AccountAddress& who) const;
+  // The chain's store, behind its StateCache (write through it only).
   DurableStore* durable() const { return store_.get(); }
 
  private:

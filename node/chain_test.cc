@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "gtest/gtest.h"
 #include "node/parallel_verify.h"
+#include "node/state_cache.h"
 #include "node/staking_msgs.h"
 #include "staking/bank.h"
 #include "staking/staking.h"
@@ -349,6 +350,87 @@ TEST(ParallelVerifyTest, DeliverTxsNeedsAnOpenBlock) {
   std::vector<TxResult> r = chain->DeliverTxs({MakeTx(alice, 0, "test/put", "x")});
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].code, static_cast<uint32_t>(absl::StatusCode::kFailedPrecondition));
+}
+
+// ---- StateCache (node/state_cache.h)
+
+// A MemStore whose Write fails on demand (after applying nothing).
+class FlakyStore : public MemStore {
+ public:
+  absl::Status Write(const WriteBatch& batch) override {
+    if (fail) return absl::InternalError("disk on fire");
+    return MemStore::Write(batch);
+  }
+  bool fail = false;
+};
+
+TEST(StateCacheTest, ReadsAreTheStoresValuesThroughWritesAndFailures) {
+  auto owned = std::make_unique<FlakyStore>();
+  FlakyStore* store = owned.get();
+  ASSERT_TRUE(store->Put("a", "1").ok());
+  StateCache cache(std::move(owned));
+  EXPECT_EQ(*cache.Get("a"), "1");
+  EXPECT_EQ(*cache.Get("a"), "1");
+  EXPECT_EQ(*cache.Get("b"), std::nullopt);  // absence is cached too
+  EXPECT_EQ(cache.misses(), 2u);
+  EXPECT_EQ(cache.hits(), 1u);
+  WriteBatch batch;
+  batch.Put("b", "2");
+  batch.Delete("a");
+  ASSERT_TRUE(cache.Write(batch).ok());
+  EXPECT_EQ(*cache.Get("a"), std::nullopt);
+  EXPECT_EQ(*cache.Get("b"), "2");
+  EXPECT_EQ(*store->Get("b"), "2");
+  // A failed write reaches neither the store nor the cache.
+  store->fail = true;
+  WriteBatch bad;
+  bad.Put("b", "3");
+  bad.Put("c", "4");
+  EXPECT_FALSE(cache.Write(bad).ok());
+  EXPECT_EQ(*cache.Get("b"), "2");
+  EXPECT_EQ(*cache.Get("c"), std::nullopt);
+  // Single puts and deletes write through.
+  ASSERT_TRUE(cache.Put("d", "5").ok());
+  EXPECT_EQ(*store->Get("d"), "5");
+  ASSERT_TRUE(cache.Delete("d").ok());
+  EXPECT_EQ(*cache.Get("d"), std::nullopt);
+  EXPECT_EQ(*store->Get("d"), std::nullopt);
+  // Scans read the store.
+  int n = 0;
+  for (auto it = cache.Scan("", ""); it->Valid(); it->Next()) ++n;
+  EXPECT_EQ(n, 1);
+}
+
+TEST(StateCacheTest, StaysWithinItsCapacityAndStaysCorrect) {
+  StateCache cache(std::make_unique<MemStore>(), /*capacity_bytes=*/1000);
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 100; ++i) {
+      WriteBatch b;
+      b.Put("key-" + std::to_string(i), std::to_string(round * 1000 + i));
+      ASSERT_TRUE(cache.Write(b).ok());
+      EXPECT_LE(cache.cached_bytes(), 1000u);
+    }
+    for (int i = 0; i < 100; ++i) {
+      EXPECT_EQ(*cache.Get("key-" + std::to_string(i)), std::to_string(round * 1000 + i));
+      EXPECT_LE(cache.cached_bytes(), 1000u);
+    }
+  }
+}
+
+// A chain over the cache gives the same app hashes as the store read
+// directly: blocks that overwrite and delete keys read back exactly.
+TEST(StateCacheTest, ChainReadsItsOwnWritesAcrossBlocks) {
+  auto chain = NewChain(std::make_unique<MemStore>());
+  PrivateKey alice = PrivateKey::FromSeed("alice");
+  const std::string addr = chain->AddressOf(alice.PublicKey());
+  for (uint64_t h = 0; h < 4; ++h) {
+    ASSERT_TRUE(chain->BeginBlock(kT0 + h).ok());
+    ASSERT_TRUE(chain->DeliverTx(MakeTx(alice, h, "test/put", "v" + std::to_string(h))).ok());
+    EXPECT_EQ(Read(*chain, addr), "v" + std::to_string(h));
+    ASSERT_TRUE(chain->Commit().ok());
+    EXPECT_EQ(Read(*chain, addr), "v" + std::to_string(h));
+    EXPECT_EQ(*chain->NextNonce(AccountAddress(addr)), h + 1);
+  }
 }
 
 }  // namespace
