@@ -192,20 +192,29 @@ absl::Status Chain::AbandonBlock() {
   return absl::OkStatus();
 }
 
+// The block's writes are hashed where they lie (no copy of the batch), the
+// meta keys are then staged in the block overlay, and the overlay's batch
+// goes to the store as one atomic write. On a failed write the meta keys
+// are unstaged again: the open block is as it was before the call.
 absl::StatusOr<Hash256> Chain::Commit() {
   if (!block_.has_value()) return absl::FailedPreconditionError("no open block");
-  WriteBatch batch = block_->pending();
   Encoder h;
   h.Raw(std::string_view(reinterpret_cast<const char*>(app_hash_.data()), app_hash_.size()))
       .U64(info_.height)
-      .U64(info_.time_ns)
-      .Raw(batch.Serialize());
-  Hash256 next = Sha256(h.data());
-  batch.Put(MetaKey(kMetaHeight), U64Bytes(info_.height));
-  batch.Put(MetaKey(kMetaTime), U64Bytes(info_.time_ns));
-  batch.Put(MetaKey(kMetaAppHash),
-            std::string_view(reinterpret_cast<const char*>(next.data()), next.size()));
-  MESH_RETURN_IF_ERROR(store_->Write(batch));
+      .U64(info_.time_ns);
+  block_->pending().SerializeTo(h);
+  const Hash256 next = Sha256(h.data());
+  const std::string meta[3] = {MetaKey(kMetaHeight), MetaKey(kMetaTime), MetaKey(kMetaAppHash)};
+  MESH_RETURN_IF_ERROR(block_->Put(meta[0], U64Bytes(info_.height)));
+  MESH_RETURN_IF_ERROR(block_->Put(meta[1], U64Bytes(info_.time_ns)));
+  MESH_RETURN_IF_ERROR(block_->Put(
+      meta[2], std::string_view(reinterpret_cast<const char*>(next.data()), next.size())));
+  absl::Status written = block_->Commit();
+  if (!written.ok()) {
+    // Only Commit writes the meta table, so the block held none of these.
+    for (const std::string& k : meta) block_->Unstage(k);
+    return written;
+  }
   block_.reset();
   app_hash_ = next;
   return next;

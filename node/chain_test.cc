@@ -433,5 +433,44 @@ TEST(StateCacheTest, ChainReadsItsOwnWritesAcrossBlocks) {
   }
 }
 
+// The app hash definition (docs/architecture.md) computed by hand; and a
+// commit whose write fails leaves the block open exactly as it was: the
+// retried commit gives the hash of a chain that never failed.
+TEST(ChainCommitTest, AppHashDefinitionAndFailedWriteLeavesBlockAsItWas) {
+  auto owned = std::make_unique<FlakyStore>();
+  FlakyStore* flaky = owned.get();
+  auto chain = NewChain(std::move(owned));
+  auto clean = NewChain(std::make_unique<MemStore>());
+  PrivateKey alice = PrivateKey::FromSeed("alice");
+  for (Chain* c : {chain.get(), clean.get()}) {
+    ASSERT_TRUE(c->BeginBlock(kT0 + 7).ok());
+    ASSERT_TRUE(c->DeliverTx(MakeTx(alice, 0, "test/put", "v")).ok());
+  }
+  WriteBatch expected_batch;
+  expected_batch.Put(Encoder(0xF0).Str(chain->AddressOf(alice.PublicKey())).Take(), "v");
+  expected_batch.Put(Encoder(0x02).Str(chain->AddressOf(alice.PublicKey())).Take(),
+                     Encoder().U64(1).Take());
+  Hash256 zero{};
+  const Hash256 expected = Sha256(
+      Encoder()
+          .Raw(std::string_view(reinterpret_cast<const char*>(zero.data()), zero.size()))
+          .U64(1)
+          .U64(kT0 + 7)
+          .Raw(expected_batch.Serialize())
+          .Take());
+  flaky->fail = true;
+  EXPECT_FALSE(chain->Commit().ok());
+  EXPECT_TRUE(chain->block_open());
+  EXPECT_EQ(chain->height(), 1u);
+  flaky->fail = false;
+  auto retried = chain->Commit();
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  auto direct = clean->Commit();
+  ASSERT_TRUE(direct.ok());
+  EXPECT_EQ(*retried, expected);
+  EXPECT_EQ(*direct, expected);
+  EXPECT_FALSE(chain->block_open());
+}
+
 }  // namespace
 }  // namespace mesh::node
