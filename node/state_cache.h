@@ -43,6 +43,8 @@ class StateCache : public DurableStore {
   // durable (a failed write leaves both unchanged).
   absl::Status Write(const WriteBatch& batch) override;
 
+  // The wrapped store, for reads only: a write that bypasses the cache
+  // would leave it stale.
   DurableStore* store() const { return store_.get(); }
   size_t cached_bytes() const;
   size_t hits() const;
