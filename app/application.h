@@ -15,7 +15,8 @@
 //   EndBlock() → updates      validator-set changes with consensus keys
 //   Commit() → app hash       one atomic write batch
 // FinalizeBlock = BeginBlock + DeliverTx* + EndBlock, as ABCI 2.0 groups
-// them. Between BeginBlock and EndBlock the open block also takes IBC
+// them; it verifies the block's signatures on all cores while it applies
+// the txs in order (node::Chain::DeliverTxs), with the same results. Between BeginBlock and EndBlock the open block also takes IBC
 // messages from relayers (host() with chain().RunAtomic).
 //
 // Not thread-safe: one thread drives a chain. Deterministic: everything

@@ -160,12 +160,28 @@ void WriteBatch::Delete(std::string_view key) {
   ops_.insert_or_assign(std::string(key), std::optional<std::string>());
 }
 
-std::string WriteBatch::Serialize() const {
-  Encoder e;
+void WriteBatch::Erase(std::string_view key) {
+  auto it = ops_.find(key);
+  if (it != ops_.end()) ops_.erase(it);
+}
+
+void WriteBatch::Absorb(WriteBatch&& other) {
+  while (!other.ops_.empty()) {
+    auto result = ops_.insert(other.ops_.extract(other.ops_.begin()));
+    if (!result.inserted) result.position->second = std::move(result.node.mapped());
+  }
+}
+
+void WriteBatch::SerializeTo(Encoder& e) const {
   for (const auto& [key, value] : ops_) {
     e.U8(value.has_value() ? 1 : 0).Bytes(key);
     if (value.has_value()) e.Bytes(*value);
   }
+}
+
+std::string WriteBatch::Serialize() const {
+  Encoder e;
+  SerializeTo(e);
   return e.Take();
 }
 
@@ -229,6 +245,9 @@ absl::Status Overlay::Commit() {
   // overlay cannot fail half-way, so op-by-op is equally atomic there.
   if (auto* durable = dynamic_cast<DurableStore*>(parent_)) {
     MESH_RETURN_IF_ERROR(durable->Write(batch_));
+  } else if (auto* overlay = dynamic_cast<Overlay*>(parent_)) {
+    // The common case (a tx into its block): the ops move, nothing is copied.
+    overlay->batch_.Absorb(std::move(batch_));
   } else {
     for (const auto& [key, value] : batch_.ops()) {
       MESH_RETURN_IF_ERROR(value.has_value() ? parent_->Put(key, *value) : parent_->Delete(key));

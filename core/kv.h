@@ -26,6 +26,8 @@
 
 namespace mesh {
 
+class Encoder;  // core/codec.h
+
 // Iterates a key range. Usage:
 //   for (auto it = store.Scan(b, e); it->Valid(); it->Next()) { ... }
 //   MESH_RETURN_IF_ERROR(it->status());
@@ -74,9 +76,17 @@ class WriteBatch {
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
   void Clear() { ops_.clear(); }
+  // Drops the op on `key`, if any (the batch then neither puts nor deletes it).
+  void Erase(std::string_view key);
+  // Moves every op of `other` into this batch (an op of `other` replaces
+  // this batch's op on the same key) without copying keys or values;
+  // `other` is left empty.
+  void Absorb(WriteBatch&& other);
   // Canonical bytes of the batch (for state hashing): for each op in key
   // order, u8 kind (1 put, 0 delete), bytes key, [bytes value].
   std::string Serialize() const;
+  // The same bytes, appended to `e`.
+  void SerializeTo(Encoder& e) const;
 
  private:
   std::map<std::string, std::optional<std::string>, std::less<>> ops_;
@@ -126,6 +136,8 @@ class Overlay : public KvStore {
   absl::Status Commit();
   // Drops the pending writes.
   void Discard() { batch_.Clear(); }
+  // Drops the pending write of `key`, if any.
+  void Unstage(std::string_view key) { batch_.Erase(key); }
   // The pending writes (for the block overlay: the block's write batch).
   const WriteBatch& pending() const { return batch_; }
   KvStore* parent() const { return parent_; }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/codec.h"
 #include "core/rocksdb_store.h"
 #include "core/store_conformance.h"
 #include "gtest/gtest.h"
@@ -89,6 +90,53 @@ class RecordingStore : public DurableStore {
  private:
   MemStore mem_;
 };
+
+TEST(WriteBatchTest, AbsorbMovesOpsAndTheNewerOpWins) {
+  WriteBatch a;
+  a.Put("k1", "old");
+  a.Put("k2", "keep");
+  a.Delete("k3");
+  WriteBatch b;
+  b.Delete("k1");
+  b.Put("k3", "back");
+  b.Put("k4", "new");
+  a.Absorb(std::move(b));
+  EXPECT_TRUE(b.empty());
+  WriteBatch expected;
+  expected.Delete("k1");
+  expected.Put("k2", "keep");
+  expected.Put("k3", "back");
+  expected.Put("k4", "new");
+  EXPECT_EQ(a.Serialize(), expected.Serialize());
+  a.Erase("k2");
+  a.Erase("absent");
+  expected.Erase("k2");
+  EXPECT_EQ(a.size(), 3u);
+  EXPECT_EQ(a.Serialize(), expected.Serialize());
+  Encoder e;
+  e.U8(7);
+  a.SerializeTo(e);
+  EXPECT_EQ(e.data(), std::string(1, '\x07') + a.Serialize());
+}
+
+TEST(OverlayTest, CommitIntoOverlayParentMovesEveryOp) {
+  MemStore base;
+  ASSERT_TRUE(base.Put("gone", "x").ok());
+  Overlay block(&base);
+  ASSERT_TRUE(block.Put("a", "block").ok());
+  Overlay tx(&block);
+  ASSERT_TRUE(tx.Put("a", "tx").ok());
+  ASSERT_TRUE(tx.Put("b", "tx").ok());
+  ASSERT_TRUE(tx.Delete("gone").ok());
+  ASSERT_TRUE(tx.Commit().ok());
+  EXPECT_TRUE(tx.pending().empty());
+  EXPECT_EQ(*block.Get("a"), "tx");
+  EXPECT_EQ(*block.Get("b"), "tx");
+  EXPECT_EQ(*block.Get("gone"), std::nullopt);
+  EXPECT_EQ(block.pending().size(), 3u);
+  block.Unstage("b");
+  EXPECT_EQ(*block.Get("b"), std::nullopt);
+}
 
 TEST(OverlayTest, CommitIntoDurableParentIsOneAtomicWrite) {
   RecordingStore parent;

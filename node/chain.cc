@@ -5,6 +5,7 @@
 #include "core/codec.h"
 #include "core/record.h"
 #include "core/status.h"
+#include "node/state_cache.h"
 
 namespace mesh::node {
 namespace {
@@ -40,7 +41,7 @@ TxResult ResultOf(const absl::Status& s) {
 }  // namespace
 
 Chain::Chain(std::unique_ptr<DurableStore> store, ChainConfig config)
-    : store_(std::move(store)), config_(std::move(config)) {
+    : store_(std::make_unique<StateCache>(std::move(store))), config_(std::move(config)) {
   info_.chain_id = config_.chain_id;
 }
 
@@ -111,14 +112,16 @@ absl::Status Chain::RunBlockers(const std::vector<Blocker>& blockers) {
   return absl::OkStatus();
 }
 
-absl::Status Chain::ExecuteTx(const Context& ctx, const SignedTx& stx) {
+// The checks in their historical order: chain id, signature (precomputed in
+// `verdict`), messages present, nonce; then the messages.
+absl::Status Chain::ExecuteTx(const Context& ctx, const SignedTx& stx, const TxVerdict& verdict) {
   const Tx& tx = stx.tx;
   if (tx.chain_id != config_.chain_id) {
     return absl::PermissionDeniedError("tx for chain " + tx.chain_id);
   }
-  MESH_RETURN_IF_ERROR(VerifySignature(tx.pubkey, tx.SignBytes(), stx.signature));
+  MESH_RETURN_IF_ERROR(verdict.signature);
   if (tx.msgs.empty()) return absl::InvalidArgumentError("tx has no messages");
-  AccountAddress signer(AddressOf(tx.pubkey));
+  const AccountAddress signer(verdict.signer);
   MESH_ASSIGN_OR_RETURN(uint64_t expected, ReadU64(ctx.store(), NonceKey(signer)));
   if (tx.nonce != expected) {
     return absl::PermissionDeniedError("bad nonce: expected " + std::to_string(expected) +
@@ -135,7 +138,29 @@ absl::Status Chain::ExecuteTx(const Context& ctx, const SignedTx& stx) {
 
 TxResult Chain::DeliverTx(const SignedTx& tx) {
   if (!block_.has_value()) return ResultOf(absl::FailedPreconditionError("no open block"));
-  return ResultOf(RunAtomic([&](const Context& ctx) { return ExecuteTx(ctx, tx); }));
+  return DeliverTx(tx, VerifyTx(tx, config_.bech32_prefix));
+}
+
+TxResult Chain::DeliverTx(const SignedTx& tx, const TxVerdict& verdict) {
+  if (!block_.has_value()) return ResultOf(absl::FailedPreconditionError("no open block"));
+  return ResultOf(RunAtomic([&](const Context& ctx) { return ExecuteTx(ctx, tx, verdict); }));
+}
+
+std::vector<TxResult> Chain::DeliverTxs(const std::vector<SignedTx>& txs, WorkerPool* pool) {
+  std::vector<TxResult> out;
+  out.reserve(txs.size());
+  if (!block_.has_value()) {
+    out.assign(txs.size(), ResultOf(absl::FailedPreconditionError("no open block")));
+    return out;
+  }
+  std::vector<const SignedTx*> ptrs;
+  ptrs.reserve(txs.size());
+  for (const SignedTx& tx : txs) ptrs.push_back(&tx);
+  DeliverVerified(
+      ptrs, config_.bech32_prefix,
+      [&](size_t i, const TxVerdict& verdict) { out.push_back(DeliverTx(txs[i], verdict)); },
+      pool);
+  return out;
 }
 
 absl::Status Chain::RunAtomic(const std::function<absl::Status(const Context&)>& fn) {
@@ -167,20 +192,29 @@ absl::Status Chain::AbandonBlock() {
   return absl::OkStatus();
 }
 
+// The block's writes are hashed where they lie (no copy of the batch), the
+// meta keys are then staged in the block overlay, and the overlay's batch
+// goes to the store as one atomic write. On a failed write the meta keys
+// are unstaged again: the open block is as it was before the call.
 absl::StatusOr<Hash256> Chain::Commit() {
   if (!block_.has_value()) return absl::FailedPreconditionError("no open block");
-  WriteBatch batch = block_->pending();
   Encoder h;
   h.Raw(std::string_view(reinterpret_cast<const char*>(app_hash_.data()), app_hash_.size()))
       .U64(info_.height)
-      .U64(info_.time_ns)
-      .Raw(batch.Serialize());
-  Hash256 next = Sha256(h.data());
-  batch.Put(MetaKey(kMetaHeight), U64Bytes(info_.height));
-  batch.Put(MetaKey(kMetaTime), U64Bytes(info_.time_ns));
-  batch.Put(MetaKey(kMetaAppHash),
-            std::string_view(reinterpret_cast<const char*>(next.data()), next.size()));
-  MESH_RETURN_IF_ERROR(store_->Write(batch));
+      .U64(info_.time_ns);
+  block_->pending().SerializeTo(h);
+  const Hash256 next = Sha256(h.data());
+  const std::string meta[3] = {MetaKey(kMetaHeight), MetaKey(kMetaTime), MetaKey(kMetaAppHash)};
+  MESH_RETURN_IF_ERROR(block_->Put(meta[0], U64Bytes(info_.height)));
+  MESH_RETURN_IF_ERROR(block_->Put(meta[1], U64Bytes(info_.time_ns)));
+  MESH_RETURN_IF_ERROR(block_->Put(
+      meta[2], std::string_view(reinterpret_cast<const char*>(next.data()), next.size())));
+  absl::Status written = block_->Commit();
+  if (!written.ok()) {
+    // Only Commit writes the meta table, so the block held none of these.
+    for (const std::string& k : meta) block_->Unstage(k);
+    return written;
+  }
   block_.reset();
   app_hash_ = next;
   return next;

@@ -12,12 +12,18 @@
 //   app_hash(h) = SHA-256( app_hash(h-1) || u64 h || u64 time_ns ||
 //                          WriteBatch::Serialize() of the block's writes )
 //
+// The chain reads and writes its store through a StateCache
+// (node/state_cache.h): point reads of records the chain already read or
+// wrote are served from memory, with the store's values exactly.
+//
 // Modules plug in through message handlers (keyed by message type) and
 // begin/end blockers, called in registration order. Every state change comes
 // from a signed tx (secp256k1, low-S, chain id, per-account nonce), a
 // blocker, or an authenticated packet (RunAtomic by the IBC layer).
 //
-// Not thread-safe: a chain is driven by one thread.
+// Not thread-safe: a chain is driven by one thread. DeliverTxs verifies a
+// block's signatures on a worker pool first (node/parallel_verify.h); the
+// state machine itself stays on the calling thread.
 #ifndef MESHSEC_NODE_CHAIN_H_
 #define MESHSEC_NODE_CHAIN_H_
 
@@ -34,6 +40,7 @@
 #include "core/crypto.h"
 #include "core/ids.h"
 #include "core/kv.h"
+#include "node/parallel_verify.h"
 #include "node/tx.h"
 
 namespace mesh::node {
@@ -81,6 +88,15 @@ class Chain {
   // Verifies signature, chain id and nonce, then runs every message in one
   // overlay. A rejected tx changes nothing (not even the nonce).
   TxResult DeliverTx(const SignedTx& tx);
+  // The same, with the stateless checks already made:
+  // REQUIRES verdict == VerifyTx(tx, config().bech32_prefix) (a block
+  // producer's PreVerify). Same results, codes and logs as DeliverTx(tx).
+  TxResult DeliverTx(const SignedTx& tx, const TxVerdict& verdict);
+  // A block's txs: verdicts computed on all cores (DeliverVerified on
+  // `pool`, WorkerPool::Shared() when null) while each tx is applied in
+  // order on the calling thread as soon as its verdict is ready. Identical
+  // results to calling DeliverTx(tx) on each in turn.
+  std::vector<TxResult> DeliverTxs(const std::vector<SignedTx>& txs, WorkerPool* pool = nullptr);
   absl::Status EndBlock();
   // Drops the open block and everything written in it (nothing reached the
   // durable store). FailedPrecondition when no block is open.
@@ -103,13 +119,14 @@ class Chain {
   const ChainConfig& config() const { return config_; }
   std::string AddressOf(std::string_view pubkey33) const;
   absl::StatusOr<uint64_t> NextNonce(const AccountAddress& who) const;
+  // The chain's store, behind its StateCache (write through it only).
   DurableStore* durable() const { return store_.get(); }
 
  private:
   Chain(std::unique_ptr<DurableStore> store, ChainConfig config);
   absl::Status LoadMeta();
   absl::Status RunBlockers(const std::vector<Blocker>& blockers);
-  absl::Status ExecuteTx(const Context& ctx, const SignedTx& tx);
+  absl::Status ExecuteTx(const Context& ctx, const SignedTx& tx, const TxVerdict& verdict);
   KvStore* top() const;
 
   std::unique_ptr<DurableStore> store_;

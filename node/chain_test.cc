@@ -1,6 +1,9 @@
 #include "node/chain.h"
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "core/codec.h"
 #include "core/crypto.h"
@@ -8,6 +11,8 @@
 #include "core/rocksdb_store.h"
 #include "core/status.h"
 #include "gtest/gtest.h"
+#include "node/parallel_verify.h"
+#include "node/state_cache.h"
 #include "node/staking_msgs.h"
 #include "staking/bank.h"
 #include "staking/staking.h"
@@ -209,6 +214,262 @@ TEST(ChainTest, BlockTimeCannotGoBackwards) {
   ASSERT_TRUE(chain->Commit().ok());
   EXPECT_FALSE(chain->BeginBlock(kT0 - 1).ok());
   EXPECT_FALSE(chain->Commit().ok());  // no block open
+}
+
+// ---- parallel pre-verification (node/parallel_verify.h)
+
+TEST(WorkerPoolTest, RunsEveryIndexExactlyOnceOverManyRounds) {
+  for (unsigned threads : {1u, 2u, 5u}) {
+    WorkerPool pool(threads);
+    EXPECT_EQ(pool.threads(), threads);
+    for (size_t n : {size_t{0}, size_t{1}, size_t{3}, size_t{1000}}) {
+      std::vector<std::atomic<int>> hits(n);
+      pool.ParallelFor(n, [&](size_t i) { hits[i].fetch_add(1); });
+      for (size_t i = 0; i < n; ++i) EXPECT_EQ(hits[i].load(), 1) << threads << " " << i;
+    }
+  }
+}
+
+TEST(WorkerPoolTest, OrderedConsumesInOrderEachAfterItsItem) {
+  for (unsigned threads : {1u, 2u, 4u}) {
+    WorkerPool pool(threads);
+    for (size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{500}}) {
+      std::vector<std::atomic<int>> computed(n);
+      std::vector<size_t> order;
+      bool ready_when_consumed = true;
+      pool.ParallelForOrdered(
+          n, [&](size_t i) { computed[i].fetch_add(1); },
+          [&](size_t i) {
+            ready_when_consumed = ready_when_consumed && computed[i].load() == 1;
+            order.push_back(i);
+          });
+      ASSERT_EQ(order.size(), n);
+      for (size_t i = 0; i < n; ++i) {
+        EXPECT_EQ(order[i], i);
+        EXPECT_EQ(computed[i].load(), 1);
+      }
+      EXPECT_TRUE(ready_when_consumed);
+    }
+  }
+}
+
+TEST(WorkerPoolTest, ConcurrentCallersAreSerialised) {
+  WorkerPool pool(3);
+  std::atomic<int> total{0};
+  std::vector<std::thread> callers;
+  for (int c = 0; c < 4; ++c) {
+    callers.emplace_back([&] {
+      for (int round = 0; round < 20; ++round) {
+        pool.ParallelFor(50, [&](size_t) { total.fetch_add(1); });
+      }
+    });
+  }
+  for (std::thread& t : callers) t.join();
+  EXPECT_EQ(total.load(), 4 * 20 * 50);
+}
+
+TEST(ParallelVerifyTest, VerdictIsTheInlineCheck) {
+  PrivateKey alice = PrivateKey::FromSeed("alice");
+  SignedTx good = MakeTx(alice, 0, "test/put", "x");
+  TxVerdict v = VerifyTx(good, "mesh");
+  EXPECT_TRUE(v.signature.ok());
+  EXPECT_EQ(v.signer, AccountAddressOf("mesh", alice.PublicKey()));
+  SignedTx forged = good;
+  forged.tx.msgs[0].body = "y";
+  TxVerdict f = VerifyTx(forged, "mesh");
+  EXPECT_EQ(f.signature,
+            VerifySignature(forged.tx.pubkey, forged.tx.SignBytes(), forged.signature));
+  EXPECT_EQ(f.signature.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(f.signer.empty());
+}
+
+// A block of 40 txs from 8 signers, with a forged signature in the middle,
+// a malformed public key, a tx for another chain, a replayed nonce and an
+// unknown message: delivered one by one with inline verification on one
+// chain and with DeliverTxs (signatures on 4 threads first) on another, the
+// results (codes and logs), the state and the app hash are identical; the
+// forged tx fails exactly as before and the txs after it apply.
+TEST(ParallelVerifyTest, PreVerifiedBlockMatchesSequentialDelivery) {
+  std::vector<PrivateKey> keys;
+  for (int i = 0; i < 8; ++i) keys.push_back(PrivateKey::FromSeed("signer-" + std::to_string(i)));
+  std::vector<uint64_t> nonce(keys.size(), 0);
+  std::vector<SignedTx> txs;
+  for (int i = 0; i < 40; ++i) {
+    const size_t k = i % keys.size();
+    txs.push_back(MakeTx(keys[k], nonce[k]++, "test/put", "v" + std::to_string(i)));
+  }
+  const size_t forged = 17;
+  txs[forged].tx.msgs[0].body = "forged";  // signature no longer matches
+  // The signer's next txs now carry a nonce one too high: a failure the
+  // state machine (not the verifier) reports.
+  txs[3].tx.pubkey[0] = 0x05;  // malformed key: InvalidArgument from the verifier
+  txs[5] = MakeTx(keys[5], 0, "test/put", "other chain", "other-1");
+  txs[30] = MakeTx(keys[6], 0, "test/put", "replay");  // nonce 0 already used
+  txs[33] = MakeTx(keys[1], 4, "nope/nope", "x");
+
+  auto seq = NewChain(std::make_unique<MemStore>());
+  auto par = NewChain(std::make_unique<MemStore>());
+  ASSERT_TRUE(seq->BeginBlock(kT0).ok());
+  ASSERT_TRUE(par->BeginBlock(kT0).ok());
+  std::vector<TxResult> expected;
+  for (const SignedTx& tx : txs) expected.push_back(seq->DeliverTx(tx));
+  WorkerPool pool(4);
+  std::vector<TxResult> got = par->DeliverTxs(txs, &pool);
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < txs.size(); ++i) {
+    EXPECT_EQ(got[i].code, expected[i].code) << i;
+    EXPECT_EQ(got[i].log, expected[i].log) << i;
+  }
+  EXPECT_EQ(got[forged].code, static_cast<uint32_t>(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(got[forged].log, "signature does not verify");
+  EXPECT_EQ(got[3].code, static_cast<uint32_t>(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(got[5].code, static_cast<uint32_t>(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(got[5].log, "tx for chain other-1");
+  EXPECT_TRUE(got[forged - 1].ok());
+  EXPECT_TRUE(got[forged + 1].ok());
+  EXPECT_TRUE(got[39].ok() || got[39].log.rfind("bad nonce", 0) == 0) << got[39].log;
+  int applied = 0;
+  for (const TxResult& r : got) applied += r.ok() ? 1 : 0;
+  EXPECT_GT(applied, 20);
+  ASSERT_TRUE(seq->EndBlock().ok());
+  ASSERT_TRUE(par->EndBlock().ok());
+  auto h1 = seq->Commit();
+  auto h2 = par->Commit();
+  ASSERT_TRUE(h1.ok() && h2.ok());
+  EXPECT_EQ(*h1, *h2);
+  for (const PrivateKey& k : keys) {
+    const std::string addr = seq->AddressOf(k.PublicKey());
+    EXPECT_EQ(Read(*seq, addr), Read(*par, addr)) << addr;
+    EXPECT_EQ(*seq->NextNonce(AccountAddress(addr)), *par->NextNonce(AccountAddress(addr)));
+  }
+}
+
+TEST(ParallelVerifyTest, DeliverTxsNeedsAnOpenBlock) {
+  auto chain = NewChain(std::make_unique<MemStore>());
+  PrivateKey alice = PrivateKey::FromSeed("alice");
+  std::vector<TxResult> r = chain->DeliverTxs({MakeTx(alice, 0, "test/put", "x")});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code, static_cast<uint32_t>(absl::StatusCode::kFailedPrecondition));
+}
+
+// ---- StateCache (node/state_cache.h)
+
+// A MemStore whose Write fails on demand (after applying nothing).
+class FlakyStore : public MemStore {
+ public:
+  absl::Status Write(const WriteBatch& batch) override {
+    if (fail) return absl::InternalError("disk on fire");
+    return MemStore::Write(batch);
+  }
+  bool fail = false;
+};
+
+TEST(StateCacheTest, ReadsAreTheStoresValuesThroughWritesAndFailures) {
+  auto owned = std::make_unique<FlakyStore>();
+  FlakyStore* store = owned.get();
+  ASSERT_TRUE(store->Put("a", "1").ok());
+  StateCache cache(std::move(owned));
+  EXPECT_EQ(*cache.Get("a"), "1");
+  EXPECT_EQ(*cache.Get("a"), "1");
+  EXPECT_EQ(*cache.Get("b"), std::nullopt);  // absence is cached too
+  EXPECT_EQ(cache.misses(), 2u);
+  EXPECT_EQ(cache.hits(), 1u);
+  WriteBatch batch;
+  batch.Put("b", "2");
+  batch.Delete("a");
+  ASSERT_TRUE(cache.Write(batch).ok());
+  EXPECT_EQ(*cache.Get("a"), std::nullopt);
+  EXPECT_EQ(*cache.Get("b"), "2");
+  EXPECT_EQ(*store->Get("b"), "2");
+  // A failed write reaches neither the store nor the cache.
+  store->fail = true;
+  WriteBatch bad;
+  bad.Put("b", "3");
+  bad.Put("c", "4");
+  EXPECT_FALSE(cache.Write(bad).ok());
+  EXPECT_EQ(*cache.Get("b"), "2");
+  EXPECT_EQ(*cache.Get("c"), std::nullopt);
+  // Single puts and deletes write through.
+  ASSERT_TRUE(cache.Put("d", "5").ok());
+  EXPECT_EQ(*store->Get("d"), "5");
+  ASSERT_TRUE(cache.Delete("d").ok());
+  EXPECT_EQ(*cache.Get("d"), std::nullopt);
+  EXPECT_EQ(*store->Get("d"), std::nullopt);
+  // Scans read the store.
+  int n = 0;
+  for (auto it = cache.Scan("", ""); it->Valid(); it->Next()) ++n;
+  EXPECT_EQ(n, 1);
+}
+
+TEST(StateCacheTest, StaysWithinItsCapacityAndStaysCorrect) {
+  StateCache cache(std::make_unique<MemStore>(), /*capacity_bytes=*/1000);
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 100; ++i) {
+      WriteBatch b;
+      b.Put("key-" + std::to_string(i), std::to_string(round * 1000 + i));
+      ASSERT_TRUE(cache.Write(b).ok());
+      EXPECT_LE(cache.cached_bytes(), 1000u);
+    }
+    for (int i = 0; i < 100; ++i) {
+      EXPECT_EQ(*cache.Get("key-" + std::to_string(i)), std::to_string(round * 1000 + i));
+      EXPECT_LE(cache.cached_bytes(), 1000u);
+    }
+  }
+}
+
+// A chain over the cache gives the same app hashes as the store read
+// directly: blocks that overwrite and delete keys read back exactly.
+TEST(StateCacheTest, ChainReadsItsOwnWritesAcrossBlocks) {
+  auto chain = NewChain(std::make_unique<MemStore>());
+  PrivateKey alice = PrivateKey::FromSeed("alice");
+  const std::string addr = chain->AddressOf(alice.PublicKey());
+  for (uint64_t h = 0; h < 4; ++h) {
+    ASSERT_TRUE(chain->BeginBlock(kT0 + h).ok());
+    ASSERT_TRUE(chain->DeliverTx(MakeTx(alice, h, "test/put", "v" + std::to_string(h))).ok());
+    EXPECT_EQ(Read(*chain, addr), "v" + std::to_string(h));
+    ASSERT_TRUE(chain->Commit().ok());
+    EXPECT_EQ(Read(*chain, addr), "v" + std::to_string(h));
+    EXPECT_EQ(*chain->NextNonce(AccountAddress(addr)), h + 1);
+  }
+}
+
+// The app hash definition (docs/architecture.md) computed by hand; and a
+// commit whose write fails leaves the block open exactly as it was: the
+// retried commit gives the hash of a chain that never failed.
+TEST(ChainCommitTest, AppHashDefinitionAndFailedWriteLeavesBlockAsItWas) {
+  auto owned = std::make_unique<FlakyStore>();
+  FlakyStore* flaky = owned.get();
+  auto chain = NewChain(std::move(owned));
+  auto clean = NewChain(std::make_unique<MemStore>());
+  PrivateKey alice = PrivateKey::FromSeed("alice");
+  for (Chain* c : {chain.get(), clean.get()}) {
+    ASSERT_TRUE(c->BeginBlock(kT0 + 7).ok());
+    ASSERT_TRUE(c->DeliverTx(MakeTx(alice, 0, "test/put", "v")).ok());
+  }
+  WriteBatch expected_batch;
+  expected_batch.Put(Encoder(0xF0).Str(chain->AddressOf(alice.PublicKey())).Take(), "v");
+  expected_batch.Put(Encoder(0x02).Str(chain->AddressOf(alice.PublicKey())).Take(),
+                     Encoder().U64(1).Take());
+  Hash256 zero{};
+  const Hash256 expected = Sha256(
+      Encoder()
+          .Raw(std::string_view(reinterpret_cast<const char*>(zero.data()), zero.size()))
+          .U64(1)
+          .U64(kT0 + 7)
+          .Raw(expected_batch.Serialize())
+          .Take());
+  flaky->fail = true;
+  EXPECT_FALSE(chain->Commit().ok());
+  EXPECT_TRUE(chain->block_open());
+  EXPECT_EQ(chain->height(), 1u);
+  flaky->fail = false;
+  auto retried = chain->Commit();
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  auto direct = clean->Commit();
+  ASSERT_TRUE(direct.ok());
+  EXPECT_EQ(*retried, expected);
+  EXPECT_EQ(*direct, expected);
+  EXPECT_FALSE(chain->block_open());
 }
 
 }  // namespace

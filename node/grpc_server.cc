@@ -561,7 +561,14 @@ absl::StatusOr<ProducedBlock> GrpcServer::Impl::Produce(uint64_t time_ns) {
   queued_per_signer.clear();
   ProducedBlock out;
   out.height = chain->height();
-  for (const PendingTx& p : batch) out.txs.push_back({p.txhash, chain->DeliverTx(p.tx)});
+  // Signatures verified on all cores while the txs are applied in order.
+  std::vector<const SignedTx*> signed_txs;
+  signed_txs.reserve(batch.size());
+  for (const PendingTx& p : batch) signed_txs.push_back(&p.tx);
+  DeliverVerified(signed_txs, chain->config().bech32_prefix,
+                  [&](size_t i, const TxVerdict& verdict) {
+                    out.txs.push_back({batch[i].txhash, chain->DeliverTx(batch[i].tx, verdict)});
+                  });
   absl::Status finished = FinishBlock(&out.app_hash);
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!finished.ok()) {

@@ -1,0 +1,375 @@
+// Headline 1 of the performance issue (docs/benchmarks.md, "Headline 1"):
+// signed delegations applied and committed per second on one chain, on
+// RocksDB, against ceilings measured in the same process and run.
+//
+//   BM_Headline1_SignedDelegations/users:U/block:B
+//     A chain built by app::Application over a RocksDbStore (default options:
+//     tuned tables, fsync'd block commits) in a temp dir, with one bonded
+//     validator and U delegators that already delegate to it. Each iteration
+//     is one block of B signed "staking/delegate" txs from B distinct
+//     delegators (round robin), signed beforehand (untimed, as a client
+//     would): FinalizeBlock (signatures on all cores, then the txs in order)
+//     + Commit, timed on the wall clock. items_per_second = delegations/s.
+//     After the timed loop the same case measures its ceilings:
+//       verify_per_s  VerifySignature of B such txs' sign bytes, spread over
+//                     every core (node::WorkerPool::Shared()),
+//       write_per_s   RocksDbStore::Write of the exact write batch a block of
+//                     B such delegations committed (keys, values and the
+//                     meta keys), into a fresh store with the same options,
+//                     per tx of the block,
+//       ceiling_per_s 1 / (1/verify + 1/write): each tx needs both, and
+//                     verification already occupies every core,
+//       ratio         delegations/s ÷ ceiling_per_s (target ≥ 0.60).
+//   BM_Secp256k1VerifyAllCores/block:B, BM_RocksDbWriteBatch/block:B
+//     the two ceilings as benchmarks of their own (U = 10^3).
+//
+// U = 10^3 is registered by default; U = 10^5 (setup ≈ a minute) only when
+// the environment sets MESH_BENCH_LARGE=1, so the CI smoke pass
+// (--benchmark_min_time=0.01) stays short.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "app/application.h"
+#include "benchmark/benchmark.h"
+#include "core/crypto.h"
+#include "core/kv.h"
+#include "core/rocksdb_store.h"
+#include "core/status.h"
+#include "node/chain.h"
+#include "node/parallel_verify.h"
+#include "node/tx.h"
+#include "staking/staking.h"
+
+namespace mesh::node {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr uint64_t kT0 = 1700000000ULL * kNanosPerSecond;
+constexpr uint64_t kBlockTime = 5 * kNanosPerSecond;
+constexpr char kChainId[] = "headline-1";
+const Denom kStake("stake");
+constexpr double kCeilingSeconds = 0.2;  // each ceiling runs at least this long
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// A directory under the system temp dir, removed with its contents.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& name)
+      : path_(std::filesystem::temp_directory_path() /
+              absl::StrCat("mesh_headline_", getpid(), "_", name)) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string Sub(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Forwards to a RocksDbStore; keeps a copy of the next block write batch
+// when asked (outside timed regions only).
+class RecordingStore : public DurableStore {
+ public:
+  explicit RecordingStore(std::unique_ptr<RocksDbStore> inner) : inner_(std::move(inner)) {}
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
+    return inner_->Get(key);
+  }
+  std::unique_ptr<KvIterator> Scan(std::string_view b, std::string_view e,
+                                   bool reverse) const override {
+    return inner_->Scan(b, e, reverse);
+  }
+  absl::Status Put(std::string_view k, std::string_view v) override { return inner_->Put(k, v); }
+  absl::Status Delete(std::string_view k) override { return inner_->Delete(k); }
+  absl::Status Write(const WriteBatch& batch) override {
+    if (record_next_) {
+      recorded_ = batch;
+      record_next_ = false;
+    }
+    return inner_->Write(batch);
+  }
+  void RecordNextWrite() { record_next_ = true; }
+  const WriteBatch& recorded() const { return recorded_; }
+
+ private:
+  std::unique_ptr<RocksDbStore> inner_;
+  bool record_next_ = false;
+  WriteBatch recorded_;
+};
+
+struct Delegator {
+  PrivateKey key;
+  uint64_t nonce = 0;
+};
+
+// One chain per delegator count, shared by the cases of this file and
+// removed at exit (members destroyed in reverse order: the app closes its
+// store before the directory goes).
+struct HeadlineChain {
+  explicit HeadlineChain(int users) : dir(absl::StrCat("users_", users)) {}
+  TempDir dir;
+  std::unique_ptr<app::Application> app;
+  RecordingStore* store = nullptr;
+  std::vector<Delegator> delegators;
+  ValidatorAddress validator;
+  std::string delegate_body;
+  size_t cursor = 0;
+};
+
+std::vector<Delegator> MakeDelegators(int users) {
+  std::vector<Delegator> out;
+  out.reserve(users);
+  for (int i = 0; i < users; ++i) {
+    out.push_back(Delegator{PrivateKey::FromSeed(absl::StrCat("delegator-", i))});
+  }
+  return out;
+}
+
+app::BlockRequest NextRequest(const HeadlineChain& c) {
+  app::BlockRequest req;
+  req.time_ns = c.app->chain().time_ns() + kBlockTime;
+  auto votes = c.app->AllSignedVotes();
+  MESH_CHECK_OK(votes.status());
+  req.decided_last_commit = *std::move(votes);
+  return req;
+}
+
+void CommitBlock(HeadlineChain& c, const app::BlockRequest& req,
+                 const std::vector<SignedTx>& txs) {
+  auto resp = c.app->FinalizeBlock(req, txs);
+  MESH_CHECK_OK(resp.status());
+  for (const TxResult& r : resp->tx_results) {
+    if (!r.ok()) {
+      fprintf(stderr, "delegation rejected: %u %s\n", r.code, r.log.c_str());
+      std::abort();
+    }
+  }
+  MESH_CHECK_OK(c.app->Commit().status());
+}
+
+// Genesis: one validator, `users` funded accounts; then every account
+// delegates once (direct calls, 1000 per block) so that the chain holds
+// `users` existing delegations before anything is measured.
+std::unique_ptr<HeadlineChain> Build(int users) {
+  auto c = std::make_unique<HeadlineChain>(users);
+  app::GenesisDoc g;
+  g.chain_id = kChainId;
+  g.genesis_time_ns = kT0;
+  g.denom = kStake;
+  const PrivateKey vkey = PrivateKey::FromSeed("validator");
+  c->validator = ValidatorAddress(ValoperAddressOf("mesh", vkey.PublicKey()));
+  g.validators.push_back({AccountAddress(AccountAddressOf("mesh", vkey.PublicKey())),
+                          Amount(1000000000), Dec::Percent(10).value(), ""});
+  c->delegators = MakeDelegators(users);
+  std::vector<AccountAddress> addresses;
+  for (const Delegator& d : c->delegators) {
+    addresses.emplace_back(AccountAddressOf("mesh", d.key.PublicKey()));
+    g.accounts.push_back({addresses.back(), Amount(1ULL << 60)});
+  }
+  auto rocks = RocksDbStore::Open(c->dir.Sub("chain"));
+  MESH_CHECK_OK(rocks.status());
+  auto store = std::make_unique<RecordingStore>(std::move(*rocks));
+  c->store = store.get();
+  auto opened = app::Application::Open(std::move(g), std::move(store));
+  MESH_CHECK_OK(opened.status());
+  c->app = std::move(*opened);
+  MESH_CHECK_OK(c->app->InitChain());
+  for (size_t start = 0; start < addresses.size(); start += 1000) {
+    const app::BlockRequest req = NextRequest(*c);
+    MESH_CHECK_OK(c->app->BeginBlock(req));
+    for (size_t i = start; i < std::min(addresses.size(), start + 1000); ++i) {
+      MESH_CHECK_OK(c->app->chain().RunAtomic([&](const Context& ctx) {
+        return staking::Staking::Delegate(ctx, addresses[i], c->validator, Amount(1000)).status();
+      }));
+    }
+    MESH_CHECK_OK(c->app->EndBlock().status());
+    MESH_CHECK_OK(c->app->Commit().status());
+  }
+  c->delegate_body =
+      absl::StrCat(R"({"validator":")", c->validator.value(), R"(","amount":"1000"})");
+  return c;
+}
+
+std::map<int, std::unique_ptr<HeadlineChain>>& Chains() {
+  static auto* chains = new std::map<int, std::unique_ptr<HeadlineChain>>();
+  return *chains;
+}
+
+// Closes the stores and removes their directories at exit — registered
+// after each Build, so it runs before the destructors of RocksDB's own
+// statics constructed while opening (closing after them crashes).
+void CloseChains() { Chains().clear(); }
+
+HeadlineChain& ChainWith(int users) {
+  auto it = Chains().find(users);
+  if (it == Chains().end()) {
+    it = Chains().emplace(users, Build(users)).first;
+    std::atexit(CloseChains);
+  }
+  return *it->second;
+}
+
+// The next `block` delegations, from distinct delegators (round robin),
+// signed with their next nonces. With `consume` false the nonces are not
+// advanced (txs for the ceilings, never delivered).
+std::vector<SignedTx> SignBlock(HeadlineChain& c, int block, bool consume = true) {
+  std::vector<SignedTx> txs;
+  txs.reserve(block);
+  size_t cursor = c.cursor;
+  for (int i = 0; i < block; ++i) {
+    Delegator& d = c.delegators[cursor];
+    cursor = (cursor + 1) % c.delegators.size();
+    Tx tx{kChainId, d.key.PublicKey(), d.nonce, {Msg{"staking/delegate", c.delegate_body}}};
+    txs.push_back(SignTx(d.key, std::move(tx)));
+    if (consume) ++d.nonce;
+  }
+  if (consume) c.cursor = cursor;
+  return txs;
+}
+
+// Verifications per second of `txs` on every core.
+double VerifyRate(const std::vector<SignedTx>& txs) {
+  WorkerPool& pool = WorkerPool::Shared();
+  std::vector<uint8_t> ok(txs.size());
+  size_t done = 0;
+  const Clock::time_point start = Clock::now();
+  Clock::duration elapsed{};
+  do {
+    pool.ParallelFor(txs.size(), [&](size_t i) {
+      const Tx& tx = txs[i].tx;
+      ok[i] = VerifySignature(tx.pubkey, tx.SignBytes(), txs[i].signature).ok();
+    });
+    done += txs.size();
+    elapsed = Clock::now() - start;
+  } while (Seconds(elapsed) < kCeilingSeconds);
+  for (uint8_t v : ok) MESH_CHECK(v == 1);
+  return done / Seconds(elapsed);
+}
+
+// Block writes per second of `batch` into a fresh RocksDbStore with the
+// default (same) options.
+double BatchWriteRate(const WriteBatch& batch) {
+  TempDir dir("write_ceiling");
+  auto rocks = RocksDbStore::Open(dir.Sub("db"));
+  MESH_CHECK_OK(rocks.status());
+  size_t writes = 0;
+  const Clock::time_point start = Clock::now();
+  Clock::duration elapsed{};
+  do {
+    MESH_CHECK_OK((*rocks)->Write(batch));
+    ++writes;
+    elapsed = Clock::now() - start;
+  } while (Seconds(elapsed) < kCeilingSeconds);
+  return writes / Seconds(elapsed);
+}
+
+// The write batch a block of `block` signed delegations commits (one extra,
+// untimed block on the chain).
+WriteBatch RecordBlockBatch(HeadlineChain& c, int block) {
+  const std::vector<SignedTx> txs = SignBlock(c, block);
+  const app::BlockRequest req = NextRequest(c);
+  c.store->RecordNextWrite();
+  CommitBlock(c, req, txs);
+  return c.store->recorded();
+}
+
+void BM_Headline1_SignedDelegations(benchmark::State& state) {
+  const int users = static_cast<int>(state.range(0));
+  const int block = static_cast<int>(state.range(1));
+  HeadlineChain& c = ChainWith(users);
+  Clock::duration busy{};
+  for (auto _ : state) {
+    state.PauseTiming();  // signing and the consensus inputs are not the node's work
+    const std::vector<SignedTx> txs = SignBlock(c, block);
+    const app::BlockRequest req = NextRequest(c);
+    state.ResumeTiming();
+    const Clock::time_point t0 = Clock::now();
+    CommitBlock(c, req, txs);
+    busy += Clock::now() - t0;
+  }
+  const double rate = state.iterations() * block / Seconds(busy);
+  state.SetItemsProcessed(state.iterations() * block);
+  // Ceilings, same process and run.
+  const double verify = VerifyRate(SignBlock(c, block, /*consume=*/false));
+  const double write = BatchWriteRate(RecordBlockBatch(c, block)) * block;
+  const double ceiling = 1.0 / (1.0 / verify + 1.0 / write);
+  state.counters["verify_per_s"] = verify;
+  state.counters["write_per_s"] = write;
+  state.counters["ceiling_per_s"] = ceiling;
+  state.counters["ratio"] = rate / ceiling;
+  state.counters["cores"] = WorkerPool::Shared().threads();
+}
+
+void BM_Secp256k1VerifyAllCores(benchmark::State& state) {
+  const int block = static_cast<int>(state.range(0));
+  HeadlineChain& c = ChainWith(1000);
+  const std::vector<SignedTx> txs = SignBlock(c, block, /*consume=*/false);
+  WorkerPool& pool = WorkerPool::Shared();
+  std::vector<uint8_t> ok(txs.size());
+  for (auto _ : state) {
+    pool.ParallelFor(txs.size(), [&](size_t i) {
+      const Tx& tx = txs[i].tx;
+      ok[i] = VerifySignature(tx.pubkey, tx.SignBytes(), txs[i].signature).ok();
+    });
+  }
+  for (uint8_t v : ok) MESH_CHECK(v == 1);
+  state.SetItemsProcessed(state.iterations() * block);
+}
+
+void BM_RocksDbWriteBatch(benchmark::State& state) {
+  const int block = static_cast<int>(state.range(0));
+  const WriteBatch batch = RecordBlockBatch(ChainWith(1000), block);
+  TempDir dir("write_bench");
+  auto rocks = RocksDbStore::Open(dir.Sub("db"));
+  MESH_CHECK_OK(rocks.status());
+  for (auto _ : state) MESH_CHECK_OK((*rocks)->Write(batch));
+  state.SetItemsProcessed(state.iterations() * block);  // delegations committed
+  state.counters["keys_per_block"] = static_cast<double>(batch.size());
+}
+
+int Register() {
+  std::vector<int64_t> users = {1000};
+  const char* large = std::getenv("MESH_BENCH_LARGE");
+  if (large != nullptr && std::string(large) == "1") users.push_back(100000);
+  for (int64_t u : users) {
+    for (int64_t b : {10, 100, 1000}) {
+      benchmark::RegisterBenchmark("BM_Headline1_SignedDelegations",
+                                   BM_Headline1_SignedDelegations)
+          ->Args({u, b})
+          ->ArgNames({"users", "block"})
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
+  for (int64_t b : {10, 100, 1000}) {
+    benchmark::RegisterBenchmark("BM_Secp256k1VerifyAllCores", BM_Secp256k1VerifyAllCores)
+        ->Arg(b)
+        ->ArgName("block")
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_RocksDbWriteBatch", BM_RocksDbWriteBatch)
+        ->Arg(b)
+        ->ArgName("block")
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+  return 0;
+}
+[[maybe_unused]] const int registered = Register();
+
+}  // namespace
+}  // namespace mesh::node

@@ -1,0 +1,155 @@
+#include "node/parallel_verify.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/crypto.h"
+
+namespace mesh::node {
+
+TxVerdict VerifyTx(const SignedTx& stx, std::string_view prefix) {
+  TxVerdict v;
+  v.signature = VerifySignature(stx.tx.pubkey, stx.tx.SignBytes(), stx.signature);
+  // A verified signature implies a well-formed 33-byte public key.
+  if (v.signature.ok()) v.signer = AccountAddressOf(prefix, stx.tx.pubkey);
+  return v;
+}
+
+WorkerPool::WorkerPool(unsigned threads) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+}
+
+WorkerPool::~WorkerPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+WorkerPool& WorkerPool::Shared() {
+  static WorkerPool* pool = new WorkerPool();  // lives until exit; never joined late
+  return *pool;
+}
+
+void WorkerPool::RunItems() {
+  // fn_, n_ and done_ are stable for the whole round (set before the round
+  // starts, cleared only after every worker has checked out).
+  const std::function<void(size_t)>& fn = *fn_;
+  const size_t n = n_;
+  std::atomic<uint8_t>* done = done_;
+  for (size_t i = next_.fetch_add(1); i < n; i = next_.fetch_add(1)) {
+    fn(i);
+    if (done != nullptr) done[i].store(1, std::memory_order_release);
+  }
+}
+
+void WorkerPool::WorkerLoop() {
+  uint64_t seen = 0;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+    }
+    RunItems();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--busy_ == 0) done_cv_.notify_one();
+    }
+  }
+}
+
+void WorkerPool::StartRound(size_t n, const std::function<void(size_t)>* fn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    fn_ = fn;
+    n_ = n;
+    next_.store(0);
+    busy_ = static_cast<unsigned>(workers_.size());
+    ++generation_;
+  }
+  work_cv_.notify_all();
+}
+
+void WorkerPool::FinishRound() {
+  std::unique_lock<std::mutex> lock(mu_);
+  done_cv_.wait(lock, [&] { return busy_ == 0; });
+  fn_ = nullptr;
+  n_ = 0;
+  done_ = nullptr;
+}
+
+void WorkerPool::ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
+  if (n == 0) return;
+  if (workers_.empty() || n == 1) {
+    for (size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::lock_guard<std::mutex> call(call_mu_);
+  StartRound(n, &fn);
+  RunItems();
+  FinishRound();
+}
+
+void WorkerPool::ParallelForOrdered(size_t n, const std::function<void(size_t)>& fn,
+                                    const std::function<void(size_t)>& consume) {
+  if (n == 0) return;
+  if (workers_.empty() || n == 1) {
+    for (size_t i = 0; i < n; ++i) {
+      fn(i);
+      consume(i);
+    }
+    return;
+  }
+  std::lock_guard<std::mutex> call(call_mu_);
+  std::vector<std::atomic<uint8_t>> done(n);
+  done_ = done.data();  // published to the workers by StartRound's lock
+  StartRound(n, &fn);
+  for (size_t i = 0; i < n; ++i) {
+    while (done[i].load(std::memory_order_acquire) == 0) {
+      // Item i is being computed by a worker: compute a later one meanwhile,
+      // or wait briefly when none is left.
+      const size_t j = next_.fetch_add(1);
+      if (j < n) {
+        fn(j);
+        done[j].store(1, std::memory_order_release);
+      } else {
+        std::this_thread::yield();
+      }
+    }
+    consume(i);
+  }
+  FinishRound();
+}
+
+std::vector<TxVerdict> PreVerify(const std::vector<const SignedTx*>& txs, std::string_view prefix,
+                                 WorkerPool* pool) {
+  std::vector<TxVerdict> out(txs.size());
+  if (pool == nullptr) pool = &WorkerPool::Shared();
+  pool->ParallelFor(txs.size(), [&](size_t i) { out[i] = VerifyTx(*txs[i], prefix); });
+  return out;
+}
+
+void DeliverVerified(const std::vector<const SignedTx*>& txs, std::string_view prefix,
+                     const std::function<void(size_t, const TxVerdict&)>& deliver,
+                     WorkerPool* pool) {
+  std::vector<TxVerdict> verdicts(txs.size());
+  if (pool == nullptr) pool = &WorkerPool::Shared();
+  pool->ParallelForOrdered(
+      txs.size(), [&](size_t i) { verdicts[i] = VerifyTx(*txs[i], prefix); },
+      [&](size_t i) { deliver(i, verdicts[i]); });
+}
+
+std::vector<TxVerdict> PreVerify(const std::vector<SignedTx>& txs, std::string_view prefix,
+                                 WorkerPool* pool) {
+  std::vector<const SignedTx*> ptrs;
+  ptrs.reserve(txs.size());
+  for (const SignedTx& tx : txs) ptrs.push_back(&tx);
+  return PreVerify(ptrs, prefix, pool);
+}
+
+}  // namespace mesh::node

@@ -1,0 +1,113 @@
+// Parallel pre-verification of a block's signed txs (docs/architecture.md,
+// "Blocks and txs").
+//
+// The stateless part of a tx's checks — the secp256k1 signature over its
+// sign bytes and the signer's account address derived from its public key —
+// is a pure function of the tx bytes and the chain's address prefix. A block
+// producer computes it for every tx of a block on all cores BEFORE the block
+// is applied; the state machine then applies the txs one by one, in order,
+// on its own thread, and only consumes the precomputed verdicts
+// (Chain::DeliverTxs / Chain::DeliverTx(tx, verdict)). Results, logs and the
+// app hash are exactly those of verifying each tx inline: determinism does
+// not depend on the number of threads or on their scheduling.
+//
+// Threads live here, in node/, and nowhere in core/staking/ibc/mesh.
+#ifndef MESHSEC_NODE_PARALLEL_VERIFY_H_
+#define MESHSEC_NODE_PARALLEL_VERIFY_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "node/tx.h"
+
+namespace mesh::node {
+
+// The stateless checks of one signed tx.
+struct TxVerdict {
+  // VerifySignature(pubkey, SignBytes(), signature): OK, or the exact error
+  // an inline check returns (same code, same message).
+  absl::Status signature;
+  // The signer's bech32 account address; empty unless `signature` is OK.
+  std::string signer;
+};
+
+// Pure: the verdict of `tx` for a chain whose account prefix is `prefix`.
+TxVerdict VerifyTx(const SignedTx& tx, std::string_view prefix);
+
+// A small fixed pool of worker threads for data-parallel loops. The thread
+// calling ParallelFor works too, so a pool of `threads` runs `threads`
+// loops at once (threads - 1 workers). ParallelFor calls from several
+// threads are serialised. Thread-safe.
+class WorkerPool {
+ public:
+  // threads == 0: std::thread::hardware_concurrency() (at least 1).
+  explicit WorkerPool(unsigned threads = 0);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Runs fn(i) for every i in [0, n), spread over the pool; returns when all
+  // are done. fn must be safe to call concurrently for distinct i.
+  void ParallelFor(size_t n, const std::function<void(size_t)>& fn);
+  // Pipelined: fn(i) for every i in [0, n) spread over the pool as above,
+  // and consume(i) on the calling thread for i = 0, 1, ..., n-1 in that
+  // order, each as soon as fn(i) has returned — so consuming item i overlaps
+  // with computing the later ones. While fn(i) is still running elsewhere,
+  // the caller computes unclaimed items itself. Returns when every fn and
+  // consume call is done. Neither fn nor consume may call into this pool.
+  void ParallelForOrdered(size_t n, const std::function<void(size_t)>& fn,
+                          const std::function<void(size_t)>& consume);
+  unsigned threads() const { return static_cast<unsigned>(workers_.size()) + 1; }
+
+  // The process-wide pool (hardware_concurrency threads), created on first use.
+  static WorkerPool& Shared();
+
+ private:
+  void WorkerLoop();
+  void RunItems();
+  // Starts a round over [0, n) on the workers (call_mu_ held).
+  void StartRound(size_t n, const std::function<void(size_t)>* fn);
+  // Waits for every worker to leave the round (call_mu_ held).
+  void FinishRound();
+
+  std::mutex call_mu_;  // one ParallelFor at a time
+  std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable done_cv_;
+  const std::function<void(size_t)>* fn_ = nullptr;  // guarded by mu_
+  size_t n_ = 0;                                      // guarded by mu_
+  std::atomic<size_t> next_{0};
+  std::atomic<uint8_t>* done_ = nullptr;  // per item: fn returned; null = not tracked
+  unsigned busy_ = 0;        // workers still in the current round; mu_
+  uint64_t generation_ = 0;  // bumped per round; mu_
+  bool stop_ = false;        // mu_
+  std::vector<std::thread> workers_;
+};
+
+// The verdicts of `txs` (same order), computed on `pool`
+// (WorkerPool::Shared() when null).
+std::vector<TxVerdict> PreVerify(const std::vector<const SignedTx*>& txs, std::string_view prefix,
+                                 WorkerPool* pool = nullptr);
+std::vector<TxVerdict> PreVerify(const std::vector<SignedTx>& txs, std::string_view prefix,
+                                 WorkerPool* pool = nullptr);
+
+// Pipelined pre-verification: verdicts of `txs` computed on `pool` (Shared()
+// when null) while the calling thread calls deliver(i, verdict of txs[i])
+// for i = 0, 1, ... in order, each as soon as its verdict is ready. The
+// calls are exactly those of delivering after PreVerify.
+void DeliverVerified(const std::vector<const SignedTx*>& txs, std::string_view prefix,
+                     const std::function<void(size_t, const TxVerdict&)>& deliver,
+                     WorkerPool* pool = nullptr);
+
+}  // namespace mesh::node
+
+#endif  // MESHSEC_NODE_PARALLEL_VERIFY_H_

@@ -1,0 +1,69 @@
+// StateCache: a read-through, write-through cache of point reads in front
+// of a chain's durable store (docs/benchmarks.md, "Headline 1").
+//
+// A signed delegation reads the same records block after block (staking
+// params, the validator, its reward records, the delegator's balance, nonce
+// and delegation); on RocksDB each read walks the memtable skip list and
+// the SST levels. The chain writes its store only through this cache, so a
+// cached value (or cached absence) is always the store's current value:
+// Get results — and therefore every result and the app hash — are exactly
+// those of the store alone. Scans go to the store (already current).
+//
+// Bounded: when the cached keys and values exceed `capacity_bytes`, the
+// cache is emptied and refills from the store. Thread-safe (one mutex);
+// Scan iterators follow the wrapped store's rules.
+#ifndef MESHSEC_NODE_STATE_CACHE_H_
+#define MESHSEC_NODE_STATE_CACHE_H_
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "core/kv.h"
+
+namespace mesh::node {
+
+class StateCache : public DurableStore {
+ public:
+  static constexpr size_t kDefaultCapacityBytes = size_t{64} << 20;
+
+  explicit StateCache(std::unique_ptr<DurableStore> store,
+                      size_t capacity_bytes = kDefaultCapacityBytes);
+
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override;
+  std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
+                                   bool reverse = false) const override;
+  absl::Status Put(std::string_view key, std::string_view value) override;
+  absl::Status Delete(std::string_view key) override;
+  // The store's atomic write; the cache learns the batch only once it is
+  // durable (a failed write leaves both unchanged).
+  absl::Status Write(const WriteBatch& batch) override;
+
+  // The wrapped store, for reads only: a write that bypasses the cache
+  // would leave it stale.
+  DurableStore* store() const { return store_.get(); }
+  size_t cached_bytes() const;
+  size_t hits() const;
+  size_t misses() const;
+
+ private:
+  // Records key -> value (nullopt = absent). mu_ held.
+  void Remember(std::string_view key, std::optional<std::string> value) const;
+  void Forget(std::string_view key);  // mu_ held
+
+  std::unique_ptr<DurableStore> store_;
+  const size_t capacity_bytes_;
+  mutable std::mutex mu_;
+  mutable absl::flat_hash_map<std::string, std::optional<std::string>> entries_;
+  mutable size_t bytes_ = 0;
+  mutable size_t hits_ = 0;
+  mutable size_t misses_ = 0;
+};
+
+}  // namespace mesh::node
+
+#endif  // MESHSEC_NODE_STATE_CACHE_H_
