@@ -505,7 +505,12 @@ absl::StatusOr<Fields> Runner::QueryChain(const Step& s) {
   return Fields{{"status", StatusName(v.status)},
                 {"tokens", v.tokens.ToString()},
                 {"jailed", BoolText(v.jailed)},
-                {"tombstoned", BoolText(v.tombstoned)}};
+                {"tombstoned", BoolText(v.tombstoned)},
+                {"commission", v.commission_rate.ToString()},
+                {"moniker", v.description.moniker},
+                {"identity", v.description.identity},
+                {"website", v.description.website},
+                {"details", v.description.details}};
 }
 
 // ---------------------------------------------------------------- blocks and new steps
@@ -595,10 +600,21 @@ absl::StatusOr<std::string> Runner::NewAct(const Step& s) {
     return absl::StrCat("sent ", s.Amt("amount").ToString(), denom, " to ", s.Str("recipient"));
   }
   if (a == "edit_validator") {
-    MESH_RETURN_IF_ERROR(
-        net_->EditValidator(s.Str("chain"), s.Str("validator"), s.Decimal("commission")));
-    return absl::StrCat("commission of ", s.Str("validator"), " is ",
-                        s.Decimal("commission").ToString());
+    staking::ValidatorEdit edit;
+    std::vector<std::string> changed;
+    if (s.Has("commission")) {
+      edit.commission_rate = s.Decimal("commission");
+      changed.push_back("commission " + edit.commission_rate->ToString());
+    }
+    for (const auto& [key, field] :
+         {std::pair{"moniker", &edit.moniker}, std::pair{"identity", &edit.identity},
+          std::pair{"website", &edit.website}, std::pair{"details", &edit.details}}) {
+      if (!s.Has(key)) continue;
+      *field = s.Str(key);
+      changed.push_back(absl::StrCat(key, " \"", **field, "\""));
+    }
+    MESH_RETURN_IF_ERROR(net_->EditValidator(s.Str("chain"), s.Str("validator"), edit));
+    return absl::StrCat(s.Str("validator"), ": ", absl::StrJoin(changed, ", "));
   }
   if (a == "open_channel") return OpenChannel(s);
   if (a == "inject_slash") return InjectSlash(s);

@@ -654,8 +654,26 @@ absl::Status Network::CheckLink(const LinkSpec& l) {
 
 absl::Status Network::EditValidator(const std::string& chain, const std::string& validator,
                                     Dec commission) {
-  return Tx(chain, "val/" + validator, "staking/edit_validator",
-            absl::StrCat(R"({"commission":")", commission.ToString(), "\"}"));
+  return EditValidator(chain, validator, staking::ValidatorEdit{.commission_rate = commission});
+}
+
+absl::Status Network::EditValidator(const std::string& chain, const std::string& validator,
+                                    const staking::ValidatorEdit& edit) {
+  Json body = Json::Object();
+  if (edit.commission_rate.has_value()) {
+    body.Add("commission", Json::Str(edit.commission_rate->ToString()));
+  }
+  Json description = Json::Object();
+  bool any = false;
+  for (const auto& [key, field] :
+       {std::pair{"moniker", &edit.moniker}, std::pair{"identity", &edit.identity},
+        std::pair{"website", &edit.website}, std::pair{"details", &edit.details}}) {
+    if (!field->has_value()) continue;
+    description.Add(key, Json::Str(**field));
+    any = true;
+  }
+  if (any) body.Add("description", std::move(description));
+  return Tx(chain, "val/" + validator, "staking/edit_validator", body.Write());
 }
 
 absl::StatusOr<ibc::ChannelPair> Network::OpenChannel(const std::string& from,

@@ -264,6 +264,10 @@ class Network {
   // validator in `updated`.
   absl::Status EditValidator(const std::string& chain, const std::string& validator,
                              Dec commission);
+  // The same with any of commission and description fields (a
+  // `description` object carries the fields given).
+  absl::Status EditValidator(const std::string& chain, const std::string& validator,
+                             const staking::ValidatorEdit& edit);
   // A channel handshake started by `from` toward `to` on the given ports
   // with the given ordering and version (the applications may refuse it).
   absl::StatusOr<ibc::ChannelPair> OpenChannel(const std::string& from, const std::string& to,
