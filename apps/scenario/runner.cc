@@ -186,8 +186,10 @@ absl::StatusOr<std::string> Runner::ValidatorSetAct(const Step& s) {
                         "; the active set is re-selected at the end of the block");
   }
   const std::string val = s.Str("validator");
-  MESH_RETURN_IF_ERROR(
-      net_->CreateValidator(chain, val, s.Amt("self_bond"), s.Decimal("commission")));
+  const staking::Description description{s.Str("moniker"), s.Str("identity"), s.Str("website"),
+                                         s.Str("details")};
+  MESH_RETURN_IF_ERROR(net_->CreateValidator(chain, val, s.Amt("self_bond"),
+                                             s.Decimal("commission"), description));
   return absl::StrCat("validator ", val, " created on ", chain, " with self-bond ",
                       s.Amt("self_bond").ToString(),
                       "; it joins the active set at the end of the block if it ranks");

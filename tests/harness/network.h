@@ -206,8 +206,10 @@ class Network {
   // helper and the link agreement check know it. InvalidArgument if the
   // name is already a validator of the chain; the staking module's errors
   // otherwise (nothing is recorded then; the top-up stays with the operator).
+  // `description` (optional) is sent as the message's `description`.
   absl::Status CreateValidator(const std::string& chain, const std::string& name,
-                               Amount self_bond, Dec commission);
+                               Amount self_bond, Dec commission,
+                               const staking::Description& description = {});
   // Governance-style update of the chain's staking max_validators, applied
   // atomically in the current block; the active set is re-selected at the
   // end of the block. InvalidArgument for 0 (staking's params validation).
