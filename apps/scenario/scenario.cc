@@ -408,6 +408,12 @@ absl::Status CheckStepFields(const Step& s, const Def& def, const std::string& w
 // Value checks beyond the field types: ranges that keep counts and times in
 // the engine's integer types, enumerations, and field combinations.
 absl::Status CheckStepValues(const Step& s, const std::string& where) {
+  if (s.action == "edit_validator" && !s.Has("commission") && !s.Has("moniker") &&
+      !s.Has("identity") && !s.Has("website") && !s.Has("details")) {
+    return Bad(where,
+               "changes nothing; give at least one of: commission, moniker, identity, website, "
+               "details");
+  }
   if (s.action == "set_max_validators" && s.U64("max_validators") > UINT32_MAX) {
     return Bad(where, "field `max_validators`: too large");
   }
