@@ -157,6 +157,59 @@ TEST(ChainTest, CreateValidatorMessageTakesAnOptionalConsensusKey) {
   EXPECT_EQ(cons_key(ops[3]), std::nullopt);
 }
 
+// "staking/create_validator" takes an optional "description"; an
+// "staking/edit_validator" may give the commission, description fields or
+// both (strict: an unknown description key is refused and changes nothing).
+TEST(ChainTest, ValidatorMessagesCarryADescription) {
+  auto chain = NewChain(std::make_unique<MemStore>());
+  InstallStakingModule(*chain);
+  const PrivateKey op = PrivateKey::FromSeed("op-desc");
+  ASSERT_TRUE(chain
+                  ->InitGenesis(kT0,
+                                [&](const Context& ctx) -> absl::Status {
+                                  return staking::Bank::Mint(
+                                      ctx, AccountAddress(chain->AddressOf(op.PublicKey())),
+                                      Denom("stake"), Amount(1000000));
+                                })
+                  .ok());
+  ASSERT_TRUE(chain->BeginBlock(kT0 + kNanosPerSecond).ok());
+  uint64_t seq = 0;
+  auto tx = [&](const std::string& type, const std::string& body) {
+    TxResult r = chain->DeliverTx(MakeTx(op, seq, type, body));
+    if (r.ok()) ++seq;
+    return r;
+  };
+  EXPECT_TRUE(tx("staking/create_validator",
+                 R"({"amount":"1000000","commission":"0.1","description":{"moniker":"opal"}})")
+                  .ok());
+  auto val = [&]() {
+    std::optional<staking::Validator> out;
+    EXPECT_TRUE(chain
+                    ->RunAtomic([&](const Context& ctx) -> absl::Status {
+                      MESH_ASSIGN_OR_RETURN(
+                          ValidatorAddress v,
+                          ValoperOfAccount(AccountAddress(chain->AddressOf(op.PublicKey()))));
+                      MESH_ASSIGN_OR_RETURN(out, staking::Staking::GetValidator(ctx, v));
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return *out;
+  };
+  EXPECT_EQ(val().description, (staking::Description{"opal", "", "", ""}));
+  EXPECT_TRUE(tx("staking/edit_validator",
+                 R"({"description":{"website":"https://opal.example","details":"d"}})")
+                  .ok());
+  EXPECT_EQ(val().description, (staking::Description{"opal", "", "https://opal.example", "d"}));
+  EXPECT_EQ(val().commission_rate, Dec::Parse("0.1").value());
+  EXPECT_TRUE(tx("staking/edit_validator", R"({"commission":"0.2"})").ok());
+  EXPECT_EQ(val().commission_rate, Dec::Parse("0.2").value());
+  TxResult bad = tx("staking/edit_validator", R"({"description":{"name":"x"}})");
+  EXPECT_EQ(bad.code, static_cast<uint32_t>(absl::StatusCode::kInvalidArgument)) << bad.log;
+  TxResult empty = tx("staking/edit_validator", "{}");
+  EXPECT_EQ(empty.code, static_cast<uint32_t>(absl::StatusCode::kInvalidArgument)) << empty.log;
+  EXPECT_EQ(val().description.moniker, "opal");
+}
+
 TEST(ChainTest, SameBlocksSameAppHashOnMemoryAndRocksDb) {
   std::string dir = ::testing::TempDir() + "/chain_test_rocks";
   std::filesystem::remove_all(dir);

@@ -51,6 +51,28 @@ absl::StatusOr<std::string> ConsensusKeyBytes(std::string_view text) {
   return bytes;
 }
 
+// The optional string `key` of a description object.
+absl::StatusOr<std::optional<std::string>> OptionalString(JsonFields& f, std::string_view key) {
+  const Json* v = f.Optional(key);
+  if (v == nullptr) return std::optional<std::string>();
+  absl::StatusOr<std::string> s = v->AsString();
+  if (!s.ok()) return f.FieldError(key, s.status());
+  return std::optional<std::string>(*std::move(s));
+}
+
+// Reads the optional `description` object {moniker?, identity?, website?,
+// details?} (strict: no other keys) into `edit`'s description fields.
+absl::Status DescriptionField(JsonFields& f, staking::ValidatorEdit& edit) {
+  const Json* d = f.Optional("description");
+  if (d == nullptr) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(JsonFields df, JsonFields::Of(*d, "description"));
+  MESH_ASSIGN_OR_RETURN(edit.moniker, OptionalString(df, "moniker"));
+  MESH_ASSIGN_OR_RETURN(edit.identity, OptionalString(df, "identity"));
+  MESH_ASSIGN_OR_RETURN(edit.website, OptionalString(df, "website"));
+  MESH_ASSIGN_OR_RETURN(edit.details, OptionalString(df, "details"));
+  return df.Finish();
+}
+
 absl::Status CreateValidator(const Context& ctx, const AccountAddress& signer,
                              std::string_view body) {
   return WithFields(body, "staking/create_validator", [&](JsonFields& f) -> absl::Status {
@@ -62,19 +84,27 @@ absl::Status CreateValidator(const Context& ctx, const AccountAddress& signer,
       MESH_ASSIGN_OR_RETURN(std::string text, key->AsString());
       MESH_ASSIGN_OR_RETURN(consensus_pubkey, ConsensusKeyBytes(text));
     }
+    staking::ValidatorEdit edit;
+    MESH_RETURN_IF_ERROR(DescriptionField(f, edit));
+    staking::Description description{edit.moniker.value_or(""), edit.identity.value_or(""),
+                                     edit.website.value_or(""), edit.details.value_or("")};
     MESH_ASSIGN_OR_RETURN(ValidatorAddress val, ValoperOfAccount(signer));
     return Staking::CreateValidator(ctx, val, signer, amount, commission, Amount(1),
-                                    std::move(consensus_pubkey));
+                                    std::move(consensus_pubkey), description);
   });
 }
 
 absl::Status EditValidator(const Context& ctx, const AccountAddress& signer,
                            std::string_view body) {
   return WithFields(body, "staking/edit_validator", [&](JsonFields& f) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(std::string rate, f.String("commission"));
-    MESH_ASSIGN_OR_RETURN(Dec commission, Dec::Parse(rate));
+    staking::ValidatorEdit edit;
+    MESH_ASSIGN_OR_RETURN(std::optional<std::string> rate, OptionalString(f, "commission"));
+    if (rate.has_value()) {
+      MESH_ASSIGN_OR_RETURN(edit.commission_rate, Dec::Parse(*rate));
+    }
+    MESH_RETURN_IF_ERROR(DescriptionField(f, edit));
     MESH_ASSIGN_OR_RETURN(ValidatorAddress val, ValoperOfAccount(signer));
-    return Staking::EditValidator(ctx, val, commission);
+    return Staking::EditValidator(ctx, val, edit);
   });
 }
 

@@ -165,7 +165,9 @@ std::string DefaultConsensusPubkey(const ValidatorAddress& val) {
 absl::Status Staking::CreateValidator(const Context& ctx, const ValidatorAddress& val,
                                       const AccountAddress& operator_account, Amount self_bond,
                                       Dec commission_rate, Amount min_self_delegation,
-                                      std::optional<std::string> consensus_pubkey) {
+                                      std::optional<std::string> consensus_pubkey,
+                                      const Description& description) {
+  MESH_RETURN_IF_ERROR(description.Validate());
   if (val.empty() || operator_account.empty()) {
     return absl::InvalidArgumentError("empty validator or operator address");
   }
@@ -201,6 +203,7 @@ absl::Status Staking::CreateValidator(const Context& ctx, const ValidatorAddress
     v.commission_rate = commission_rate;
     v.min_self_delegation = min_self_delegation;
     v.consensus_pubkey = cons_key;
+    v.description = description;
     MESH_RETURN_IF_ERROR(internal::PutValidator(c, v));
     MESH_RETURN_IF_ERROR(internal::InitValidatorRewards(c, val));
     return internal::DelegateInternal(c, p, operator_account, val, self_bond,
@@ -211,14 +214,30 @@ absl::Status Staking::CreateValidator(const Context& ctx, const ValidatorAddress
 
 absl::Status Staking::EditValidator(const Context& ctx, const ValidatorAddress& val,
                                     Dec commission_rate) {
-  if (commission_rate.IsNegative() || commission_rate > Dec::One()) {
+  return EditValidator(ctx, val, ValidatorEdit{.commission_rate = commission_rate});
+}
+
+absl::Status Staking::EditValidator(const Context& ctx, const ValidatorAddress& val,
+                                    const ValidatorEdit& edit) {
+  if (!edit.commission_rate.has_value() && !edit.moniker.has_value() &&
+      !edit.identity.has_value() && !edit.website.has_value() && !edit.details.has_value()) {
+    return absl::InvalidArgumentError("edit_validator changes nothing");
+  }
+  if (edit.commission_rate.has_value() &&
+      (edit.commission_rate->IsNegative() || *edit.commission_rate > Dec::One())) {
     return absl::InvalidArgumentError("commission rate must be in [0, 1]");
   }
   return Atomically(ctx, [&](const Context& c) -> absl::Status {
     MESH_ASSIGN_OR_RETURN(std::optional<Validator> v, internal::FindValidator(c, val));
     if (!v.has_value()) return absl::NotFoundError("no validator " + val.value());
     if (v->tombstoned) return absl::FailedPreconditionError("validator is tombstoned");
-    v->commission_rate = commission_rate;
+    if (edit.commission_rate.has_value()) v->commission_rate = *edit.commission_rate;
+    Description& d = v->description;
+    if (edit.moniker.has_value()) d.moniker = *edit.moniker;
+    if (edit.identity.has_value()) d.identity = *edit.identity;
+    if (edit.website.has_value()) d.website = *edit.website;
+    if (edit.details.has_value()) d.details = *edit.details;
+    MESH_RETURN_IF_ERROR(d.Validate());
     MESH_RETURN_IF_ERROR(internal::PutValidator(c, *v));
     return internal::EmitSimple(c, ValidatorEvent::Kind::kModified, val);
   });

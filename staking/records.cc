@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/codec.h"
 #include "core/status.h"
 #include "staking/internal.h"
@@ -63,6 +64,21 @@ void Validator::Encode(Encoder& e) const {
   e.Bool(jailed).Bool(tombstoned).U64(jailed_until_ns).U64(unbonding_height);
   e.U64(unbonding_time_ns).Decimal(commission_rate).Amt(min_self_delegation);
   e.Bytes(consensus_pubkey);
+  e.Str(description.moniker).Str(description.identity).Str(description.website);
+  e.Str(description.details);
+}
+
+absl::Status Description::Validate() const {
+  const auto check = [](std::string_view name, const std::string& v,
+                        size_t max) -> absl::Status {
+    if (v.size() <= max) return absl::OkStatus();
+    return absl::InvalidArgumentError("invalid " + std::string(name) + " length; got: " +
+                                      std::to_string(v.size()) + ", max: " + std::to_string(max));
+  };
+  MESH_RETURN_IF_ERROR(check("moniker", moniker, kMaxMonikerLength));
+  MESH_RETURN_IF_ERROR(check("identity", identity, kMaxIdentityLength));
+  MESH_RETURN_IF_ERROR(check("website", website, kMaxWebsiteLength));
+  return check("details", details, kMaxDetailsLength);
 }
 
 absl::StatusOr<Validator> Validator::Decode(Decoder& d) {
@@ -84,6 +100,12 @@ absl::StatusOr<Validator> Validator::Decode(Decoder& d) {
   MESH_ASSIGN_OR_RETURN(v.commission_rate, d.Decimal());
   MESH_ASSIGN_OR_RETURN(v.min_self_delegation, d.Amt());
   MESH_ASSIGN_OR_RETURN(v.consensus_pubkey, d.Bytes());
+  // Records written before descriptions existed end here: empty description.
+  if (d.AtEnd()) return v;
+  MESH_ASSIGN_OR_RETURN(v.description.moniker, d.Str());
+  MESH_ASSIGN_OR_RETURN(v.description.identity, d.Str());
+  MESH_ASSIGN_OR_RETURN(v.description.website, d.Str());
+  MESH_ASSIGN_OR_RETURN(v.description.details, d.Str());
   return v;
 }
 

@@ -55,6 +55,31 @@ struct Params {
 
 enum class BondStatus : uint8_t { kUnbonded = 1, kUnbonding = 2, kBonded = 3 };
 
+// A validator's self-description (Cosmos SDK staking `Description`, without
+// the security contact). Every field may be empty.
+struct Description {
+  std::string moniker;   // at most kMaxMonikerLength bytes
+  std::string identity;  // at most kMaxIdentityLength bytes
+  std::string website;   // at most kMaxWebsiteLength bytes
+  std::string details;   // at most kMaxDetailsLength bytes
+  static constexpr size_t kMaxMonikerLength = 70;
+  static constexpr size_t kMaxIdentityLength = 3000;
+  static constexpr size_t kMaxWebsiteLength = 140;
+  static constexpr size_t kMaxDetailsLength = 280;
+  // InvalidArgument naming the first field over its length.
+  absl::Status Validate() const;
+  friend bool operator==(const Description&, const Description&) = default;
+};
+
+// An edit of a validator: each field present is changed, the others kept.
+struct ValidatorEdit {
+  std::optional<Dec> commission_rate;
+  std::optional<std::string> moniker;
+  std::optional<std::string> identity;
+  std::optional<std::string> website;
+  std::optional<std::string> details;
+};
+
 struct Validator {
   ValidatorAddress operator_address;
   AccountAddress operator_account;  // the self-delegator
@@ -71,6 +96,7 @@ struct Validator {
   // 32-byte ed25519 public key of the validator's consensus (block-signing)
   // key, fixed at creation; unique among existing validators.
   std::string consensus_pubkey;
+  Description description;
   // Consensus power = floor(tokens / power_reduction) when bonded, else 0.
   // Saturates at 2^64-1.
   uint64_t ConsensusPower(uint64_t power_reduction) const;
@@ -176,16 +202,26 @@ class Staking {
   // funds. Without `consensus_pubkey` the validator gets
   // DefaultConsensusPubkey(val). The validator joins the set at the next
   // EndBlock if it ranks in the top max_validators with power > 0.
+  // `description` (optional) must pass Description::Validate
+  // (InvalidArgument).
   static absl::Status CreateValidator(const Context& ctx, const ValidatorAddress& val,
                                       const AccountAddress& operator_account, Amount self_bond,
                                       Dec commission_rate, Amount min_self_delegation = Amount(1),
-                                      std::optional<std::string> consensus_pubkey = std::nullopt);
+                                      std::optional<std::string> consensus_pubkey = std::nullopt,
+                                      const Description& description = {});
   // Sets the commission rate of an existing validator and records a
   // kModified event (a consumer reports it in `updated`). InvalidArgument if
   // the rate is outside [0, 1]; NotFound for an unknown validator;
   // FailedPrecondition for a tombstoned one.
   static absl::Status EditValidator(const Context& ctx, const ValidatorAddress& val,
                                     Dec commission_rate);
+  // Applies every field present in `edit` (commission and/or description
+  // fields), then records kModified like the above. InvalidArgument if
+  // nothing is given, the rate is outside [0, 1] or a description field is
+  // too long; NotFound / FailedPrecondition as above. Nothing changes on
+  // error.
+  static absl::Status EditValidator(const Context& ctx, const ValidatorAddress& val,
+                                    const ValidatorEdit& edit);
   // Moves `amount` bond-denom tokens from `delegator` into the pool of the
   // validator's status; returns the shares issued (first delegation 1:1, else
   // S*amount/T truncated at 18 decimals). Pays pending rewards first.

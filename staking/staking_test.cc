@@ -573,6 +573,69 @@ TEST_F(StakingTest, EditValidatorSetsCommissionAndRecordsModified) {
   ExpectInvariants();
 }
 
+// Issue 9: a validator's description (moniker, identity, website,
+// details) is set at creation and by an edit; an edit changes only the
+// fields it gives; a field over its length is refused and changes nothing.
+TEST_F(StakingTest, ValidatorDescriptionIsSetAtCreationAndByEdits) {
+  Fund("op/d", 10 * kMillion);
+  const ValidatorAddress v("val/d");
+  Must(Staking::CreateValidator(ctx(), v, AccountAddress("op/d"), A(10 * kMillion), D("0.1"),
+                                A(1), std::nullopt,
+                                Description{"dee", "keybase:dee", "https://dee.example", ""}));
+  EXPECT_EQ(Val(v).description, (Description{"dee", "keybase:dee", "https://dee.example", ""}));
+  EndBlock();
+  Drain();
+  Must(Staking::EditValidator(ctx(), v, ValidatorEdit{.moniker = "dee2", .details = "hello"}));
+  EXPECT_EQ(Val(v).description, (Description{"dee2", "keybase:dee", "https://dee.example",
+                                              "hello"}));
+  EXPECT_EQ(Val(v).commission_rate, D("0.1"));  // not given: kept
+  auto events = Drain();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, Kind::kModified);
+  absl::Status too_long =
+      Staking::EditValidator(ctx(), v, ValidatorEdit{.commission_rate = D("0.2"),
+                                                     .moniker = std::string(71, 'x')});
+  EXPECT_EQ(too_long.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(too_long.message(), "invalid moniker length; got: 71, max: 70");
+  EXPECT_EQ(Staking::EditValidator(ctx(), v, ValidatorEdit{}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Val(v).description.moniker, "dee2");
+  EXPECT_EQ(Val(v).commission_rate, D("0.1"));
+  EXPECT_TRUE(Drain().empty());
+  Fund("op/e", kMillion);
+  EXPECT_EQ(Staking::CreateValidator(ctx(), ValidatorAddress("val/e"), AccountAddress("op/e"),
+                                     A(kMillion), D("0"), A(1), std::nullopt,
+                                     Description{"", "", std::string(141, 'w'), ""})
+                .code(),
+            StatusCode::kInvalidArgument);
+  ExpectInvariants();
+}
+
+// A validator record written before descriptions existed (it ends after the
+// consensus key) decodes with an empty description; a new one round-trips.
+TEST(ValidatorCodecTest, DescriptionIsOptionalAtTheEndOfTheRecord) {
+  Validator v;
+  v.operator_address = ValidatorAddress("val/x");
+  v.operator_account = AccountAddress("op/x");
+  v.tokens = Amount(5);
+  v.consensus_pubkey = std::string(32, 'k');
+  Encoder old;
+  old.Str(v.operator_address.value()).Str(v.operator_account.value());
+  old.U8(static_cast<uint8_t>(v.status)).Amt(v.tokens).Decimal(v.delegator_shares);
+  old.Bool(false).Bool(false).U64(0).U64(0).U64(0).Decimal(v.commission_rate);
+  old.Amt(v.min_self_delegation).Bytes(v.consensus_pubkey);
+  Decoder d_old(old.data());
+  Validator back = Validator::Decode(d_old).value();
+  EXPECT_EQ(back.description, Description{});
+  EXPECT_EQ(back.consensus_pubkey, v.consensus_pubkey);
+  v.description = {"m", "i", "w", "d"};
+  Encoder e;
+  v.Encode(e);
+  Decoder d(e.data());
+  EXPECT_EQ(Validator::Decode(d).value().description, v.description);
+  EXPECT_TRUE(d.AtEnd());
+}
+
 TEST_F(StakingTest, DoubleSignSlashesJailsTombstonesOnce) {
   ValidatorAddress v = CreateVal("a", 10 * kMillion);
   EndBlock();

@@ -534,6 +534,182 @@ TEST_F(TwoChainTest, UnstakeInFlightDuringSlash) {
   ASSERT_OK(net_->CheckInvariants());
 }
 
+// Issue 9's numbers: juno slashes 10 % for downtime and for a double sign,
+// the link is configured with the same fractions, price 1 and no discount,
+// so provider and consumer amounts are equal.
+NetworkSpec TenPercentChains() {
+  NetworkSpec s = TwoChains();
+  s.chains[1].staking.slash_fraction_double_sign = D("0.1");
+  s.chains[1].staking.slash_fraction_downtime = D("0.1");
+  s.links = {Link("osmo", "juno", "1", "0")};
+  s.links[0].slash_dsign = D("0.1");
+  s.links[0].slash_offline = D("0.1");
+  return s;
+}
+
+class InFlightSlashTest : public MeshTest {
+ protected:
+  void SetUp() override { Start(TenPercentChains()); }
+  // The consumer's record (provider denom) of `user` on alice.
+  Amount Remote(const std::string& user) {
+    auto rec = Must(consumer::VirtualStaking::GetRecord(
+        net_->ctx("juno"), consumer::ProviderId("osmo"), net_->Address("osmo", user),
+        net_->Valoper("juno", "alice")));
+    return rec.has_value() ? rec->remote : A(0);
+  }
+  Amount Unbonding(const std::string& user) {
+    Amount sum;
+    for (const auto& u : Stake("juno", "alice", user).pending_unbonds) sum = Must(sum.Add(u.amount));
+    return sum;
+  }
+  // `user` bonds `collateral` and stakes `amount` on alice: committed and
+  // delegated by juno's epoch.
+  void Staked(const std::string& user, Amount collateral, Amount amount) {
+    ASSERT_OK(net_->Bond("osmo", user, collateral));
+    ASSERT_OK(net_->StakeRemote("osmo", user, "juno", "alice", amount));
+    ASSERT_OK(net_->AdvanceBlock());
+    Epoch();
+    ASSERT_EQ(Stake("juno", "alice", user).stake, provider::AmountRange(amount));
+  }
+  // Relays every packet juno has for osmo (the valset update carrying the
+  // slash) and its ack.
+  void RelayValset() {
+    std::vector<ibc::InFlight> valset = Pending("juno", "osmo");
+    ASSERT_FALSE(valset.empty());
+    ibc::Relayer& r = net_->relayer("juno", "osmo");
+    for (const auto& p : valset) {
+      Must(r.RelayPacket(p));
+      Must(r.RelayAck(p));
+    }
+  }
+  // The unstake of `amount` by `user` in flight while juno slashes alice
+  // for downtime (10 %) and the slash reaches osmo, where it waits.
+  ibc::InFlight UnstakeInFlightDuringDowntime(const std::string& user, Amount amount) {
+    net_->set_auto_relay(false);
+    MESH_CHECK_OK(net_->UnstakeRemote("osmo", user, "juno", "alice", amount));
+    MESH_CHECK_OK(net_->AdvanceBlock());
+    std::vector<ibc::InFlight> unstake = Pending("osmo", "juno");
+    MESH_CHECK(unstake.size() == 1u);
+    MESH_CHECK_OK(net_->Downtime("juno", "alice", net_->chain("juno").height()));
+    MESH_CHECK_OK(net_->AdvanceBlock());
+    RelayValset();
+    return unstake[0];
+  }
+};
+
+// (a) 400 committed; the unstake of 400 is undelivered when juno cuts 10 %;
+// the unstake is refused: both ends keep 360.
+TEST_F(InFlightSlashTest, UnstakeInFlightDuringSlashThenErrorAckKeeps360OnBothEnds) {
+  Staked("user", A(1000), A(400));
+  ibc::InFlight unstake = UnstakeInFlightDuringDowntime("user", A(400));
+  EXPECT_EQ(Remote("user"), A(360));
+  EXPECT_EQ(Stake().stake, provider::AmountRange::Make(A(0), A(400)).value());
+  Must(net_->relayer("osmo", "juno").DeliverErrorAck(unstake, absl::FailedPreconditionError("no")));
+  EXPECT_EQ(Stake().stake, provider::AmountRange(A(360)));
+  EXPECT_EQ(Remote("user"), A(360));
+  EXPECT_EQ(Account().bonded, A(960));
+  ASSERT_OK(net_->CheckInvariants());
+}
+
+// (a) the same, the unstake timing out.
+TEST_F(InFlightSlashTest, UnstakeInFlightDuringSlashThenTimeoutKeeps360OnBothEnds) {
+  Staked("user", A(1000), A(400));
+  ibc::InFlight unstake = UnstakeInFlightDuringDowntime("user", A(400));
+  ASSERT_OK(net_->AdvanceTime(600));
+  EXPECT_EQ(Must(net_->relayer("osmo", "juno").TimeOut(unstake)), ibc::Outcome::kApplied);
+  EXPECT_EQ(Stake().stake, provider::AmountRange(A(360)));
+  EXPECT_EQ(Remote("user"), A(360));
+  EXPECT_EQ(Account().bonded, A(960));
+  ASSERT_OK(net_->CheckInvariants());
+}
+
+// (a) the same, the consumer processing the unstake after its cut: the user
+// unbonds 360, not 400.
+TEST_F(InFlightSlashTest, UnstakeInFlightDuringSlashThenSuccessUnbonds360) {
+  Staked("user", A(1000), A(400));
+  ibc::InFlight unstake = UnstakeInFlightDuringDowntime("user", A(400));
+  ibc::Relayer& r = net_->relayer("osmo", "juno");
+  ibc::RecvResult got = Must(r.RelayPacket(unstake));
+  ASSERT_TRUE(got.app_status.ok()) << got.app_status;
+  Must(r.RelayAck(unstake));
+  EXPECT_EQ(Stake().stake, provider::AmountRange(A(0)));
+  EXPECT_EQ(Unbonding("user"), A(360));
+  EXPECT_EQ(Remote("user"), A(0));
+  EXPECT_EQ(Account().bonded, A(960));
+  ASSERT_OK(net_->CheckInvariants());
+}
+
+// (b) 300 delivered and delegated with its ack held; alice double signs
+// (10 %): the consumer's record is 270, and after the ack the provider's.
+TEST_F(InFlightSlashTest, BondDeliveredButUnackedDuringDoubleSignCommits270) {
+  ASSERT_OK(net_->Bond("osmo", "user", A(1000)));
+  net_->set_auto_relay(false);
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "alice", A(300)));
+  ASSERT_OK(net_->AdvanceBlock());
+  std::vector<ibc::InFlight> stake = Pending("osmo", "juno");
+  ASSERT_EQ(stake.size(), 1u);
+  ibc::Relayer& r = net_->relayer("osmo", "juno");
+  Must(r.RelayPacket(stake[0]));
+  Epoch();
+  EXPECT_EQ(Must(net_->VirtualDelegation("juno", "osmo", "alice")), A(300));
+  ASSERT_OK(net_->DoubleSign("juno", "alice", net_->chain("juno").height()));
+  ASSERT_OK(net_->AdvanceBlock());
+  EXPECT_EQ(Remote("user"), A(270));
+  RelayValset();
+  EXPECT_EQ(Stake().stake, provider::AmountRange::Make(A(0), A(300)).value());
+  Must(r.RelayAck(stake[0]));
+  EXPECT_EQ(Stake().stake, provider::AmountRange(A(270)));
+  EXPECT_EQ(Account().bonded, A(970));
+  ASSERT_OK(net_->CheckInvariants());
+}
+
+// (c) two users on alice: user committed 500, user2's unstake of its 400 in
+// flight; the cut of 90 is 50 for user and 40 for user2.
+TEST_F(InFlightSlashTest, TwoUsersEachLoseTheirOwnShareWithAnUnstakeInFlight) {
+  Staked("user", A(2000), A(500));
+  Staked("user2", A(2000), A(400));
+  ibc::InFlight unstake = UnstakeInFlightDuringDowntime("user2", A(400));
+  EXPECT_EQ(Remote("user"), A(450));
+  ibc::Relayer& r = net_->relayer("osmo", "juno");
+  Must(r.RelayPacket(unstake));
+  Must(r.RelayAck(unstake));
+  EXPECT_EQ(Stake().stake, provider::AmountRange(A(450)));
+  EXPECT_EQ(Stake("juno", "alice", "user2").stake, provider::AmountRange(A(0)));
+  EXPECT_EQ(Unbonding("user2"), A(360));
+  EXPECT_EQ(Remote("user"), A(450));
+  EXPECT_EQ(Remote("user2"), A(0));
+  EXPECT_EQ(Account("user").bonded, A(1950));
+  EXPECT_EQ(Account("user2").bonded, A(1960));
+  ASSERT_OK(net_->CheckInvariants());
+}
+
+// (c) two users on alice: user committed 500, user2's stake of 400
+// delivered and delegated with its ack held; the cut of 90 is 50 and 40.
+TEST_F(InFlightSlashTest, TwoUsersEachLoseTheirOwnShareWithABondInFlight) {
+  Staked("user", A(2000), A(500));
+  ASSERT_OK(net_->Bond("osmo", "user2", A(2000)));
+  net_->set_auto_relay(false);
+  ASSERT_OK(net_->StakeRemote("osmo", "user2", "juno", "alice", A(400)));
+  ASSERT_OK(net_->AdvanceBlock());
+  std::vector<ibc::InFlight> stake = Pending("osmo", "juno");
+  ASSERT_EQ(stake.size(), 1u);
+  ibc::Relayer& r = net_->relayer("osmo", "juno");
+  Must(r.RelayPacket(stake[0]));
+  Epoch();
+  EXPECT_EQ(Must(net_->VirtualDelegation("juno", "osmo", "alice")), A(900));
+  ASSERT_OK(net_->DoubleSign("juno", "alice", net_->chain("juno").height()));
+  ASSERT_OK(net_->AdvanceBlock());
+  EXPECT_EQ(Remote("user"), A(450));
+  EXPECT_EQ(Remote("user2"), A(360));
+  RelayValset();
+  Must(r.RelayAck(stake[0]));
+  EXPECT_EQ(Stake().stake, provider::AmountRange(A(450)));
+  EXPECT_EQ(Stake("juno", "alice", "user2").stake, provider::AmountRange(A(360)));
+  EXPECT_EQ(Account("user").bonded, A(1950));
+  EXPECT_EQ(Account("user2").bonded, A(1960));
+  ASSERT_OK(net_->CheckInvariants());
+}
+
 TEST_F(TwoChainTest, ValsetUpdateTimeoutIsResent) {
   net_->set_auto_relay(false);
   ASSERT_OK(net_->Jail("juno", "alice"));

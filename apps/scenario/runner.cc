@@ -186,8 +186,10 @@ absl::StatusOr<std::string> Runner::ValidatorSetAct(const Step& s) {
                         "; the active set is re-selected at the end of the block");
   }
   const std::string val = s.Str("validator");
-  MESH_RETURN_IF_ERROR(
-      net_->CreateValidator(chain, val, s.Amt("self_bond"), s.Decimal("commission")));
+  const staking::Description description{s.Str("moniker"), s.Str("identity"), s.Str("website"),
+                                         s.Str("details")};
+  MESH_RETURN_IF_ERROR(net_->CreateValidator(chain, val, s.Amt("self_bond"),
+                                             s.Decimal("commission"), description));
   return absl::StrCat("validator ", val, " created on ", chain, " with self-bond ",
                       s.Amt("self_bond").ToString(),
                       "; it joins the active set at the end of the block if it ranks");
@@ -505,7 +507,12 @@ absl::StatusOr<Fields> Runner::QueryChain(const Step& s) {
   return Fields{{"status", StatusName(v.status)},
                 {"tokens", v.tokens.ToString()},
                 {"jailed", BoolText(v.jailed)},
-                {"tombstoned", BoolText(v.tombstoned)}};
+                {"tombstoned", BoolText(v.tombstoned)},
+                {"commission", v.commission_rate.ToString()},
+                {"moniker", v.description.moniker},
+                {"identity", v.description.identity},
+                {"website", v.description.website},
+                {"details", v.description.details}};
 }
 
 // ---------------------------------------------------------------- blocks and new steps
@@ -595,10 +602,21 @@ absl::StatusOr<std::string> Runner::NewAct(const Step& s) {
     return absl::StrCat("sent ", s.Amt("amount").ToString(), denom, " to ", s.Str("recipient"));
   }
   if (a == "edit_validator") {
-    MESH_RETURN_IF_ERROR(
-        net_->EditValidator(s.Str("chain"), s.Str("validator"), s.Decimal("commission")));
-    return absl::StrCat("commission of ", s.Str("validator"), " is ",
-                        s.Decimal("commission").ToString());
+    staking::ValidatorEdit edit;
+    std::vector<std::string> changed;
+    if (s.Has("commission")) {
+      edit.commission_rate = s.Decimal("commission");
+      changed.push_back("commission " + edit.commission_rate->ToString());
+    }
+    for (const auto& [key, field] :
+         {std::pair{"moniker", &edit.moniker}, std::pair{"identity", &edit.identity},
+          std::pair{"website", &edit.website}, std::pair{"details", &edit.details}}) {
+      if (!s.Has(key)) continue;
+      *field = s.Str(key);
+      changed.push_back(absl::StrCat(key, " \"", **field, "\""));
+    }
+    MESH_RETURN_IF_ERROR(net_->EditValidator(s.Str("chain"), s.Str("validator"), edit));
+    return absl::StrCat(s.Str("validator"), ": ", absl::StrJoin(changed, ", "));
   }
   if (a == "open_channel") return OpenChannel(s);
   if (a == "inject_slash") return InjectSlash(s);

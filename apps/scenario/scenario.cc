@@ -70,7 +70,8 @@ const std::map<std::string, Def>& Actions() {
       {"tombstone", {{"chain", "validator"}, {}, {}}},
       {"double_sign", {{"chain", "validator"}, {"height", "power"}, {}}},
       {"downtime", {{"chain", "validator"}, {"height", "power"}, {}}},
-      {"edit_validator", {{"chain", "validator", "commission"}, {}, {}}},
+      {"edit_validator",
+       {{"chain", "validator"}, {"commission", "moniker", "identity", "website", "details"}, {}}},
       {"tx", {{"chain", "user", "type"}, {"body"}, {}}},
       {"bank_send", {{"chain", "user", "recipient", "amount"}, {"denom"}, {}}},
       {"deliver", {{"from", "to"}, {"index"}, {}}},
@@ -81,7 +82,10 @@ const std::map<std::string, Def>& Actions() {
        {{"consumer", "provider", "validator"},
         {"height", "time", "power", "amount", "ratio", "tombstone"},
         {}}},
-      {"create_validator", {{"chain", "validator", "self_bond"}, {"commission"}, {}}},
+      {"create_validator",
+       {{"chain", "validator", "self_bond"},
+        {"commission", "moniker", "identity", "website", "details"},
+        {}}},
       {"set_max_validators", {{"chain", "max_validators"}, {}, {}}},
       {"auto_relay", {{"on"}, {}, {}}},
       {"relay_all", {{}, {}, {}}},
@@ -114,7 +118,11 @@ const std::map<std::string, Def>& Queries() {
        {{"consumer", "provider"},
         {},
         {"channel_open", "max_cap", "total_delegated", "minted", "burned", "slashed"}}},
-      {"validator", {{"chain", "validator"}, {}, {"status", "tokens", "jailed", "tombstoned"}}},
+      {"validator",
+       {{"chain", "validator"},
+        {},
+        {"status", "tokens", "jailed", "tombstoned", "commission", "moniker", "identity", "website",
+         "details"}}},
       {"remote_validator",
        {{"provider", "consumer", "validator"}, {"height"}, {"state", "history", "state_at"}}},
       {"packets", {{"from", "to"}, {}, {"pending", "acks"}}},
@@ -400,6 +408,12 @@ absl::Status CheckStepFields(const Step& s, const Def& def, const std::string& w
 // Value checks beyond the field types: ranges that keep counts and times in
 // the engine's integer types, enumerations, and field combinations.
 absl::Status CheckStepValues(const Step& s, const std::string& where) {
+  if (s.action == "edit_validator" && !s.Has("commission") && !s.Has("moniker") &&
+      !s.Has("identity") && !s.Has("website") && !s.Has("details")) {
+    return Bad(where,
+               "changes nothing; give at least one of: commission, moniker, identity, website, "
+               "details");
+  }
   if (s.action == "set_max_validators" && s.U64("max_validators") > UINT32_MAX) {
     return Bad(where, "field `max_validators`: too large");
   }

@@ -127,6 +127,18 @@ TEST(ScenarioParse, RejectsUnknownChainAndValidator) {
             std::string::npos);
 }
 
+TEST(ScenarioParse, EditValidatorNeedsSomethingToChange) {
+  std::string e = ParseError(TwoChains(R"({"action":"edit_validator","chain":"juno",
+                                          "validator":"alice"})"));
+  EXPECT_NE(e.find("steps[0] (edit_validator): changes nothing; give at least one of: "
+                   "commission, moniker"),
+            std::string::npos)
+      << e;
+  e = ParseError(TwoChains(R"({"action":"edit_validator","chain":"juno","validator":"alice",
+                              "moniker":"a","colour":"red"})"));
+  EXPECT_NE(e.find("unknown field `colour`"), std::string::npos) << e;
+}
+
 TEST(ScenarioParse, RejectsBadCreateValidatorSteps) {
   // Missing self-bond, malformed commission, an existing name (genesis or
   // created earlier), a name used before the step creating it.

@@ -525,5 +525,28 @@ TEST_F(ConsumerFlowTest, UnstakeInFlightDuringASlashDoesNotTakeFromOthers) {
   EXPECT_EQ(user2.remote, A(450));
 }
 
+// Issue 9 (a): the only record on the validator, 400, is cut by 40 while
+// the delegator's unstake of all 400 is in flight. The unstake is honest:
+// it is accepted and the cut is absorbed (the provider unbonds 360); one
+// unit more is refused.
+TEST_F(ConsumerFlowTest, UnstakeOfTheWholePreSlashStakeIsAcceptedWhenAlone) {
+  Start();
+  Stake("val1", 400);
+  NextBlock(5);
+  EXPECT_EQ(Must(VirtualStaking::CutRecordsRemote(ctx(), prov_, V("val1"), A(40),
+                                                  block_.height)),
+            A(40));
+  EXPECT_EQ(Consumer::HandleUnstake(ctx(), prov_, {kUser, V("val1"), {kJuno, A(401)}, 3}, nullptr)
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  Amount absorbed;
+  Must(Consumer::HandleUnstake(ctx(), prov_, {kUser, V("val1"), {kJuno, A(400)}, 4}, &absorbed));
+  EXPECT_EQ(absorbed, A(40));
+  auto user = *Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1")));
+  EXPECT_EQ(user.remote, A(0));
+  EXPECT_EQ(user.slash_debt, A(0));
+}
+
 }  // namespace
 }  // namespace mesh::consumer::testing

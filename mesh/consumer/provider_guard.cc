@@ -28,7 +28,19 @@ absl::Status ProviderGuard::CheckStake(const StakeRequest& req) {
 
 absl::Status ProviderGuard::CheckUnstake(const Context& ctx, const ProviderId& provider,
                                          const UnstakeRequest& req) {
-  MESH_ASSIGN_OR_RETURN(Amount held, HeldRemote(ctx, provider, req.validator));
+  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
+                        internal::Records(ctx, provider, &req.validator));
+  // What is held, plus what a forwarded slash cut from the delegator's own
+  // record while this unstake was in flight: the provider takes that cut
+  // from the unstake (C-28), so an unstake of the whole pre-slash stake is
+  // honest (C-29).
+  Amount held;
+  for (const auto& e : records) {
+    MESH_ASSIGN_OR_RETURN(held, held.Add(e.record.remote));
+    if (e.delegator == req.delegator) {
+      MESH_ASSIGN_OR_RETURN(held, held.Add(e.record.slash_debt));
+    }
+  }
   if (req.unstake.amount <= held) return absl::OkStatus();
   return absl::FailedPreconditionError("unstake of " + req.unstake.amount.ToString() +
                                        " exceeds the " + held.ToString() + " held on " +

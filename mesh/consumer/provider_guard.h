@@ -9,7 +9,10 @@
 //    kErrEmptyDelegator); the IBC application also requires valid bech32;
 //  - unstake: at most what this provider holds on the validator, Σ remote of
 //    its records there (C-20 takes a record's shortfall from the other
-//    records, so the validator total is the bound); more is FailedPrecondition
+//    records, so the validator total is the bound) plus the delegator's own
+//    record's slash_debt (a forwarded slash cut it while the unstake was in
+//    flight; the provider takes that cut from the unstake, C-28, C-29);
+//    more is FailedPrecondition
 //    "unstake of X exceeds the Y held on V for this provider", not a silent
 //    saturation. The provider rolls its unstake back on the error ack;
 //  - burn: a non-empty validator list (InvalidArgument "burn names no

@@ -130,18 +130,33 @@ absl::StatusOr<ExternalConfig> OpenConfig(const Context& ctx, const ConsumerId& 
   return cfg;
 }
 
-// Burns up to `amount` from the stakes' high ends (even split, then greedy);
-// returns what was burned. The consumer-facing burns go to `burns`.
+// Burns up to `amount` from the stakes: first from what the consumer has
+// confirmed and keeps (the low ends: committed, not being unstaked), even
+// split then greedy; only what that cannot cover comes from the parts still
+// in flight (high − low), the same way. Returns what was burned. The
+// consumer-facing burns go to `burns`.
 absl::StatusOr<Amount> BurnFromStakes(const Context& ctx, const ConsumerId& c,
                                       const AccountAddress& user,
                                       std::vector<std::pair<ValidatorAddress, Stake>>& stakes,
                                       Amount amount, BurnAggregator& burns) {
-  std::vector<Amount> available;
-  for (const auto& [v, s] : stakes) available.push_back(s.stake.high());
-  if (available.empty() || amount.IsZero()) return Amount();
-  MESH_ASSIGN_OR_RETURN(BurnSplit split, DistributeBurn(available, amount));
+  if (stakes.empty() || amount.IsZero()) return Amount();
+  std::vector<Amount> confirmed, in_flight;
+  for (const auto& [v, s] : stakes) {
+    confirmed.push_back(s.stake.low());
+    in_flight.push_back(s.stake.high().SaturatingSub(s.stake.low()));
+  }
+  MESH_ASSIGN_OR_RETURN(BurnSplit first, DistributeBurn(confirmed, amount));
+  std::vector<Amount> per_entry = first.per_entry;
+  Amount burned = first.burned;
+  if (burned < amount) {
+    MESH_ASSIGN_OR_RETURN(BurnSplit rest, DistributeBurn(in_flight, amount.SaturatingSub(burned)));
+    for (size_t i = 0; i < stakes.size(); ++i) {
+      MESH_ASSIGN_OR_RETURN(per_entry[i], per_entry[i].Add(rest.per_entry[i]));
+    }
+    MESH_ASSIGN_OR_RETURN(burned, burned.Add(rest.burned));
+  }
   for (size_t i = 0; i < stakes.size(); ++i) {
-    const Amount b = split.per_entry[i];
+    const Amount b = per_entry[i];
     if (b.IsZero()) continue;
     auto& [v, s] = stakes[i];
     MESH_ASSIGN_OR_RETURN(Distribution d, LoadDist(ctx, c, v));
@@ -153,7 +168,7 @@ absl::StatusOr<Amount> BurnFromStakes(const Context& ctx, const ConsumerId& c,
     Amount& agg = burns[{c.value(), v.value()}];
     MESH_ASSIGN_OR_RETURN(agg, agg.Add(b));
   }
-  return split.burned;
+  return burned;
 }
 
 // Takes `amount` from the user's pending unbonds, latest entries first (they

@@ -287,6 +287,41 @@ TEST_F(ExternalStakingTest, BurnBeyondCommittedStakeMovesRewardsByTheCommittedDr
             A(130));
 }
 
+// P-34: a burn is taken first from stake the consumer has confirmed (the
+// low ends); stake still in flight is cut only for what that cannot cover.
+// user1: 100 committed on v1, 100 in flight to v2; a burn of 60 over all
+// validators takes the 60 from v1 (the old even split over the high ends
+// took 30 from the stake in flight, which the consumer may never hold), a
+// further burn of 60 takes v1's last 40 and 20 of the stake in flight.
+TEST_F(ExternalStakingTest, BurnTakesConfirmedStakeBeforeStakeInFlight) {
+  Activate("v1");
+  Activate("v2");
+  FundAndBond(kUser1, 300);
+  Stake(kUser1, "v1", 100);
+  ASSERT_TRUE(h_.RunOr<uint64_t>([&](const Context& c) {
+                  return Vault::StakeRemote(c, kUser1, id(), A(100), Val("v2"));
+                }).ok());
+  EXPECT_EQ(StakeOf(kUser1, "v2"), R(0, 100));
+  BurnAggregator burns;
+  ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                  return ExternalStaking::BurnVirtualStake(c, id(), kUser1, A(60), std::nullopt,
+                                                           burns);
+                }).ok());
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(40));
+  EXPECT_EQ(StakeOf(kUser1, "v2"), R(0, 100));
+  EXPECT_EQ(burns.size(), 1u);
+  EXPECT_EQ((burns[{id().value(), Val("v1").value()}]), A(60));
+  BurnAggregator more;
+  ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                  return ExternalStaking::BurnVirtualStake(c, id(), kUser1, A(60), std::nullopt,
+                                                           more);
+                }).ok());
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(0));
+  EXPECT_EQ(StakeOf(kUser1, "v2"), R(0, 80));
+  EXPECT_EQ((more[{id().value(), Val("v1").value()}]), A(40));
+  EXPECT_EQ((more[{id().value(), Val("v2").value()}]), A(20));
+}
+
 TEST_F(ExternalStakingTest, Distribution) {
   Activate("v1");
   Activate("v2");

@@ -44,6 +44,13 @@ absl::StatusOr<Amount> SlashGuard::Bound(const Context& ctx, const ConsumerId& c
                           ext_internal::LoadStake(ctx, consumer, u, validator));
     if (!s.has_value()) continue;
     MESH_ASSIGN_OR_RETURN(held, held.Add(s->stake.high()));
+    // Stake the consumer unbonded (an unstake, a zero-cap internal unstake)
+    // and the user has not withdrawn: the consumer held it until then, and
+    // a slash for an earlier infraction may arrive after the unbond (a
+    // reordered delivery; P-35).
+    for (const PendingUnbond& pu : s->pending_unbonds) {
+      MESH_ASSIGN_OR_RETURN(held, held.Add(pu.amount));
+    }
   }
   return MulCeil(held, ratio);  // owed to the consumer: round up
 }

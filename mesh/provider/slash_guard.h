@@ -64,7 +64,8 @@ class SlashGuard {
   static absl::StatusOr<std::vector<SlashClip>> Check(
       const Context& ctx, const ConsumerId& consumer, ValsetUpdate& update,
       const std::map<std::string, Amount>& unsettled_burns = {});
-  // ceil(ratio × (Σ stake.high of `validator`'s users on `consumer` + `extra`)).
+  // ceil(ratio × (Σ (stake.high + pending unbonds) of `validator`'s users on
+  // `consumer` + `extra`)).
   static absl::StatusOr<Amount> Bound(const Context& ctx, const ConsumerId& consumer,
                                       const ValidatorAddress& validator, Dec ratio,
                                       Amount extra = Amount());

@@ -136,6 +136,28 @@ TEST_F(SlashGuardTest, RatioAboveTheConfiguredFractionIsRefused) {
 
 // Burns toward the consumer not yet acknowledged still count: the consumer
 // holds that stake until the burn arrives, and reported its slash on it.
+// P-35 (random seed 12, block 16825): the consumer cut 183 for an infraction
+// before its zero-cap epoch, then unbonded the rest of each record in the
+// same block; delivered in reverse, the internal unstakes left 183 here
+// and the bound ceil(0.01 × 183) = 2 clipped the honest report. Unbonds
+// not withdrawn yet count: ceil(0.01 × (183 + 18117)) = 183 covers it.
+TEST_F(SlashGuardTest, UnbondsNotWithdrawnCountTowardsTheBound) {
+  Stake("alice", 18300);
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return ExternalStaking::OnInternalUnstake(c, kJuno, Addr("alice"), Val("v1"),
+                                                            A(18117));
+                }).ok());
+  ValsetUpdate u = WithSlash("v1", 183, "0.01");
+  absl::StatusOr<std::vector<SlashClip>> clips = Check(u);
+  ASSERT_TRUE(clips.ok()) << clips.status();
+  EXPECT_TRUE(clips->empty());
+  EXPECT_EQ(u.slashed[0].amount, A(183));
+  ValsetUpdate too_much = WithSlash("v1", 200, "0.01");
+  clips = Check(too_much);
+  ASSERT_TRUE(clips.ok()) << clips.status();
+  EXPECT_EQ(too_much.slashed[0].amount, A(183));  // ceil(0.01 × 18300)
+}
+
 TEST_F(SlashGuardTest, UnsettledBurnsCountTowardsTheBound) {
   Stake("alice", 900);
   ValsetUpdate u = WithSlash("v1", 100, "0.01");

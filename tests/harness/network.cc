@@ -359,7 +359,8 @@ absl::Status Network::AllocateRewards(const std::string& chain, Amount amount) {
 // ---------------------------------------------------------------- validator set
 
 absl::Status Network::CreateValidator(const std::string& chain, const std::string& name,
-                                      Amount self_bond, Dec commission) {
+                                      Amount self_bond, Dec commission,
+                                      const staking::Description& description) {
   Node& n = node(chain);
   for (const ValidatorSpec& v : n.spec.validators) {
     if (v.name == name) {
@@ -376,9 +377,18 @@ absl::Status Network::CreateValidator(const std::string& chain, const std::strin
                                          R"(,"denom":)", Quote(n.spec.denom.value()),
                                          R"(,"amount":")", top_up.ToString(), "\"}")));
   }
-  MESH_RETURN_IF_ERROR(Tx(chain, op_user, "staking/create_validator",
-                          absl::StrCat(R"({"amount":")", self_bond.ToString(),
-                                       R"(","commission":")", commission.ToString(), "\"}")));
+  Json body = Json::Object();
+  body.Add("amount", Json::Str(self_bond.ToString()));
+  body.Add("commission", Json::Str(commission.ToString()));
+  if (!(description == staking::Description{})) {
+    Json d = Json::Object();
+    d.Add("moniker", Json::Str(description.moniker));
+    d.Add("identity", Json::Str(description.identity));
+    d.Add("website", Json::Str(description.website));
+    d.Add("details", Json::Str(description.details));
+    body.Add("description", std::move(d));
+  }
+  MESH_RETURN_IF_ERROR(Tx(chain, op_user, "staking/create_validator", body.Write()));
   n.spec.validators.push_back(ValidatorSpec{name, self_bond, commission});
   return absl::OkStatus();
 }
@@ -649,8 +659,26 @@ absl::Status Network::CheckLink(const LinkSpec& l) {
 
 absl::Status Network::EditValidator(const std::string& chain, const std::string& validator,
                                     Dec commission) {
-  return Tx(chain, "val/" + validator, "staking/edit_validator",
-            absl::StrCat(R"({"commission":")", commission.ToString(), "\"}"));
+  return EditValidator(chain, validator, staking::ValidatorEdit{.commission_rate = commission});
+}
+
+absl::Status Network::EditValidator(const std::string& chain, const std::string& validator,
+                                    const staking::ValidatorEdit& edit) {
+  Json body = Json::Object();
+  if (edit.commission_rate.has_value()) {
+    body.Add("commission", Json::Str(edit.commission_rate->ToString()));
+  }
+  Json description = Json::Object();
+  bool any = false;
+  for (const auto& [key, field] :
+       {std::pair{"moniker", &edit.moniker}, std::pair{"identity", &edit.identity},
+        std::pair{"website", &edit.website}, std::pair{"details", &edit.details}}) {
+    if (!field->has_value()) continue;
+    description.Add(key, Json::Str(**field));
+    any = true;
+  }
+  if (any) body.Add("description", std::move(description));
+  return Tx(chain, "val/" + validator, "staking/edit_validator", body.Write());
 }
 
 absl::StatusOr<ibc::ChannelPair> Network::OpenChannel(const std::string& from,

@@ -206,8 +206,10 @@ class Network {
   // helper and the link agreement check know it. InvalidArgument if the
   // name is already a validator of the chain; the staking module's errors
   // otherwise (nothing is recorded then; the top-up stays with the operator).
+  // `description` (optional) is sent as the message's `description`.
   absl::Status CreateValidator(const std::string& chain, const std::string& name,
-                               Amount self_bond, Dec commission);
+                               Amount self_bond, Dec commission,
+                               const staking::Description& description = {});
   // Governance-style update of the chain's staking max_validators, applied
   // atomically in the current block; the active set is re-selected at the
   // end of the block. InvalidArgument for 0 (staking's params validation).
@@ -264,6 +266,10 @@ class Network {
   // validator in `updated`.
   absl::Status EditValidator(const std::string& chain, const std::string& validator,
                              Dec commission);
+  // The same with any of commission and description fields (a
+  // `description` object carries the fields given).
+  absl::Status EditValidator(const std::string& chain, const std::string& validator,
+                             const staking::ValidatorEdit& edit);
   // A channel handshake started by `from` toward `to` on the given ports
   // with the given ordering and version (the applications may refuse it).
   absl::StatusOr<ibc::ChannelPair> OpenChannel(const std::string& from, const std::string& to,
