@@ -550,3 +550,41 @@ TEST_F(ConsumerFlowTest, UnstakeOfTheWholePreSlashStakeIsAcceptedWhenAlone) {
 
 }  // namespace
 }  // namespace mesh::consumer::testing
+
+namespace mesh::consumer::testing {
+namespace {
+
+// C-30 (random seed 14): user's record is leaving through a zero-cap
+// internal unstake still in flight when the slash is forwarded; the
+// provider may already have force-unbonded it, so it takes no share: the
+// 60 is cut from user2's record only.
+TEST_F(ConsumerFlowTest, RecordWithAnInternalUnstakeInFlightTakesNoShareOfASlash) {
+  Start();
+  Stake("val1", 400);
+  Must(Consumer::HandleStake(ctx(), prov_, {AccountAddress("user2"), V("val1"),
+                                            {kJuno, A(600)}, 2}));
+  SetCap(1000);
+  Epoch();
+  SetCap(0);
+  ASSERT_EQ(Epoch().internal_unstakes.size(), 2u);  // one per record, both in flight
+  // user2's unstake is refused (error ack): only user's stays in flight.
+  std::vector<ConsumerPacket> out = Outbox();
+  ASSERT_EQ(out.size(), 2u);
+  for (const ConsumerPacket& p : out) {
+    const auto* u = std::get_if<InternalUnstakePacket>(&p);
+    ASSERT_NE(u, nullptr);
+    if (u->delegator == AccountAddress("user2")) {
+      Must(Consumer::OnAcknowledgement(ctx(), prov_, p, /*success=*/false));
+    }
+  }
+  NextBlock(5);
+  EXPECT_EQ(Must(VirtualStaking::CutRecordsRemote(ctx(), prov_, V("val1"), A(60), block_.height)),
+            A(60));
+  auto user = *Must(VirtualStaking::GetRecord(ctx(), prov_, kUser, V("val1")));
+  auto user2 = *Must(VirtualStaking::GetRecord(ctx(), prov_, AccountAddress("user2"), V("val1")));
+  EXPECT_EQ(user.remote, A(400));
+  EXPECT_EQ(user2.remote, A(540));
+}
+
+}  // namespace
+}  // namespace mesh::consumer::testing

@@ -536,6 +536,14 @@ absl::StatusOr<Amount> VirtualStaking::CutRecordsRemote(const Context& ctx,
   // less the stake packets received at or after the infraction height.
   std::vector<Amount> held;
   for (const auto& e : records) {
+    // A record whose internal unstake is in flight is leaving: the provider
+    // force-unbonds it when the packet arrives, possibly before this slash,
+    // so it takes no share here (compatibility.md C-30); the validator totals still agree
+    // whichever arrives first (P-24 takes any shortfall from the others).
+    if (e.record.unstake_in_flight) {
+      held.push_back(Amount());
+      continue;
+    }
     Amount later;
     for (const RecordAddition& a : e.record.additions) {
       if (a.height < infraction_height) continue;
