@@ -16,7 +16,6 @@ PACKAGES=(
   librapidcheck-dev
   libgoogle-glog-dev
   golang-go
-  libssl-dev
 )
 
 missing=()
