@@ -2,7 +2,7 @@
 # Long random-mode runs (not in CI: each takes minutes). Every run must end
 # with exact link agreement (tolerance 0). Usage:
 #   scripts/long_random.sh [build-dir] [blocks] [seeds...]
-# Defaults: build, 50000 blocks, seeds 404 1 2 3 7.
+# Defaults: build, 50000 blocks, seeds 404 1 2 3 7 (issue 9 also ran 11 12 13 14).
 set -euo pipefail
 build=${1:-build}
 blocks=${2:-50000}
