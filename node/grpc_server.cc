@@ -22,6 +22,7 @@
 #include "meshsec/v1/query.grpc.pb.h"
 #include "meshsec/v1/tx.grpc.pb.h"
 #if MESH_COSMOS_GRPC
+#include "node/cosmos_query_services.h"
 #include "node/cosmos_staking_service.h"
 #endif
 #include "staking/bank.h"
@@ -347,6 +348,9 @@ struct GrpcServer::Impl {
   std::unique_ptr<grpc::Service> query_service;
   std::unique_ptr<grpc::Service> tx_service;
   std::unique_ptr<grpc::Service> cosmos_staking_service;  // null without the Cosmos protos
+  std::unique_ptr<grpc::Service> cosmos_bank_service;
+  std::unique_ptr<grpc::Service> cosmos_auth_service;
+  std::unique_ptr<grpc::Service> cosmos_tendermint_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   std::string address;
@@ -421,6 +425,9 @@ absl::Status GrpcServer::Impl::Listen() {
   query_service = std::make_unique<QueryService>(this);
   tx_service = std::make_unique<TxService>(this);
   reflection = options.enable_reflection && ReflectionAvailable();
+  // grpc.health.v1.Health: grpc++'s default service answers SERVING for ""
+  // and for every registered service while the server runs.
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.SetOption(std::make_unique<ReflectionOption>(reflection));
   builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &port);
@@ -430,6 +437,15 @@ absl::Status GrpcServer::Impl::Listen() {
   cosmos_staking_service = NewCosmosStakingQueryService(
       [this](const std::function<absl::Status(const Chain&)>& fn) { return Query(fn); });
   builder.RegisterService(cosmos_staking_service.get());
+  ChainQueryFn cosmos_query = [this](const std::function<absl::Status(const Chain&)>& fn) {
+    return Query(fn);
+  };
+  cosmos_bank_service = NewCosmosBankQueryService(cosmos_query);
+  cosmos_auth_service = NewCosmosAuthQueryService(cosmos_query);
+  cosmos_tendermint_service = NewCosmosTendermintService(cosmos_query);
+  builder.RegisterService(cosmos_bank_service.get());
+  builder.RegisterService(cosmos_auth_service.get());
+  builder.RegisterService(cosmos_tendermint_service.get());
 #endif
   server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

@@ -59,6 +59,21 @@ absl::StatusOr<std::vector<std::pair<Denom, Amount>>> Bank::Balances(const Conte
   return out;
 }
 
+absl::StatusOr<std::vector<std::pair<Denom, Amount>>> Bank::Supplies(const Context& ctx) {
+  std::vector<std::pair<Denom, Amount>> out;
+  std::string prefix = Encoder(kSupplyPrefix).Take();
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder k(it->key().substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(std::string denom, k.Str());
+    Decoder v(it->value());
+    MESH_ASSIGN_OR_RETURN(Amount a, v.Amt());
+    out.emplace_back(Denom(std::move(denom)), a);
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
 absl::Status Bank::Send(const Context& ctx, const AccountAddress& from, const AccountAddress& to,
                         const Denom& denom, Amount amount) {
   if (amount.IsZero()) return absl::OkStatus();

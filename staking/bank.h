@@ -37,6 +37,8 @@ class Bank {
   static absl::Status Burn(const Context& ctx, const AccountAddress& from, const Denom& denom,
                            Amount amount);
   static absl::StatusOr<Amount> Supply(const Context& ctx, const Denom& denom);
+  // Every denom with a non-zero supply and its supply, in store-key order.
+  static absl::StatusOr<std::vector<std::pair<Denom, Amount>>> Supplies(const Context& ctx);
   // Sum of every account's balance of `denom` (a full scan: for invariant
   // checks and tests; equals Supply when the ledger is consistent).
   static absl::StatusOr<Amount> SumBalances(const Context& ctx, const Denom& denom);

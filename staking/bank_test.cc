@@ -34,6 +34,23 @@ TEST_F(BankTest, MintSendBurnAndSupply) {
   EXPECT_EQ(all[1].second, A(7));
 }
 
+TEST_F(BankTest, SuppliesListsEveryDenomWithSupply) {
+  EXPECT_TRUE(Must(Bank::Supplies(ctx())).empty());
+  Must(Bank::Mint(ctx(), alice_, osmo_, A(7)));
+  Must(Bank::Mint(ctx(), bob_, atom_, A(100)));
+  Must(Bank::Mint(ctx(), alice_, atom_, A(5)));
+  auto all = Must(Bank::Supplies(ctx()));
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].first, atom_);
+  EXPECT_EQ(all[0].second, A(105));
+  EXPECT_EQ(all[1].first, osmo_);
+  EXPECT_EQ(all[1].second, A(7));
+  Must(Bank::Burn(ctx(), alice_, osmo_, A(7)));  // zero supply: no longer listed
+  all = Must(Bank::Supplies(ctx()));
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].first, atom_);
+}
+
 TEST_F(BankTest, InsufficientFundsAndZeroAmounts) {
   Must(Bank::Mint(ctx(), alice_, atom_, A(5)));
   EXPECT_EQ(Bank::Send(ctx(), alice_, bob_, atom_, A(6)).code(), StatusCode::kFailedPrecondition);

@@ -19,6 +19,10 @@ const { BondStatus, bondStatusToJSON } = require("cosmjs-types/cosmos/staking/v1
 const { PubKey } = require("cosmjs-types/cosmos/crypto/ed25519/keys");
 const { FileDescriptorProto } = require("cosmjs-types/google/protobuf/descriptor");
 const { BinaryReader, BinaryWriter } = require("cosmjs-types/binary");
+const bankq = require("cosmjs-types/cosmos/bank/v1beta1/query");
+const authq = require("cosmjs-types/cosmos/auth/v1beta1/query");
+const { BaseAccount } = require("cosmjs-types/cosmos/auth/v1beta1/auth");
+const tmq = require("cosmjs-types/cosmos/base/tendermint/v1beta1/query");
 
 const [address, home] = process.argv.slice(2);
 if (!address || !home) {
@@ -29,10 +33,10 @@ const genesis = JSON.parse(fs.readFileSync(path.join(home, "config", "genesis.js
 const client = new grpc.Client(address, grpc.credentials.createInsecure());
 
 // One unary call: cosmjs-types encodes the request and decodes the response.
-function call(method, reqType, respType, request) {
+function call(method, reqType, respType, request, service = "cosmos.staking.v1beta1.Query") {
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(
-      `/cosmos.staking.v1beta1.Query/${method}`,
+      `/${service}/${method}`,
       (msg) => Buffer.from(reqType.encode(reqType.fromPartial(msg)).finish()),
       (buf) => respType.decode(new Uint8Array(buf)),
       request,
@@ -283,8 +287,85 @@ async function main() {
     }
   }
 
+  await otherServices();
+
   await expectCode(call("HistoricalInfo", q.QueryHistoricalInfoRequest, q.QueryHistoricalInfoResponse,
                         { height: 1n }), grpc.status.UNIMPLEMENTED, "HistoricalInfo not served");
+}
+
+// cosmos.bank, cosmos.auth, cosmos.base.tendermint and grpc.health against
+// genesis.json (accounts and their balances in the bond denom) and keys.json.
+async function otherServices() {
+  const bank = "cosmos.bank.v1beta1.Query";
+  const denom = genesis.denom;
+  const keys = JSON.parse(fs.readFileSync(path.join(home, "config", "keys.json"), "utf8"));
+  const alice = keys.find((k) => k.name === "alice").address;
+  const gAlice = genesis.accounts.find((a) => a.address === alice);
+  check(gAlice !== undefined, "alice of keys.json is a genesis account");
+
+  const bal = await call("Balance", bankq.QueryBalanceRequest, bankq.QueryBalanceResponse,
+                         { address: alice, denom }, bank);
+  eq(bal.balance.denom, denom, "Balance denom");
+  eq(bal.balance.amount, gAlice.balance, "Balance amount = genesis");
+  const none = await call("Balance", bankq.QueryBalanceRequest, bankq.QueryBalanceResponse,
+                          { address: alice, denom: "nothing" }, bank);
+  eq(none.balance.amount, "0", "Balance of an unheld denom");
+  await expectCode(call("Balance", bankq.QueryBalanceRequest, bankq.QueryBalanceResponse,
+                        { address: "nonsense", denom }, bank),
+                   grpc.status.INVALID_ARGUMENT, "Balance of a malformed address");
+
+  const all = await call("AllBalances", bankq.QueryAllBalancesRequest,
+                         bankq.QueryAllBalancesResponse, { address: alice }, bank);
+  eq(all.balances.map((c) => `${c.amount}${c.denom}`).join(), `${gAlice.balance}${denom}`,
+     "AllBalances = genesis");
+  eq(all.pagination.total, 1n, "AllBalances total");
+
+  const supply = await call("SupplyOf", bankq.QuerySupplyOfRequest, bankq.QuerySupplyOfResponse,
+                            { denom }, bank);
+  const minted = genesis.accounts.reduce((s, a) => s + BigInt(a.balance), 0n) +
+                 genesis.validators.reduce((s, v) => s + BigInt(v.self_bond), 0n);
+  check(BigInt(supply.amount.amount) >= minted,
+        `SupplyOf ${supply.amount.amount} >= genesis ${minted}`);
+
+  const acc = await call("Account", authq.QueryAccountRequest, authq.QueryAccountResponse,
+                         { address: alice }, "cosmos.auth.v1beta1.Query");
+  eq(acc.account.typeUrl, "/cosmos.auth.v1beta1.BaseAccount", "Account type_url");
+  const base = BaseAccount.decode(acc.account.value);
+  eq(base.address, alice, "BaseAccount address");
+  eq(base.sequence, 0n, "BaseAccount sequence (no tx signed yet)");
+  eq(base.accountNumber, 0n, "BaseAccount account_number");
+  // Alice's address with its first data character changed, checksum redone:
+  // a well-formed address that never held anything nor signed.
+  const d = dataOf(alice);
+  const nobody = withPrefix(`x1${d[0] === "q" ? "p" : "q"}${d.slice(1)}xxxxxx`, genesis.bech32_prefix);
+  await expectCode(call("Account", authq.QueryAccountRequest, authq.QueryAccountResponse,
+                        { address: nobody }, "cosmos.auth.v1beta1.Query"),
+                   grpc.status.NOT_FOUND, "Account never funded");
+  await expectCode(call("Account", authq.QueryAccountRequest, authq.QueryAccountResponse,
+                        { address: nobody.slice(0, -1) }, "cosmos.auth.v1beta1.Query"),
+                   grpc.status.INVALID_ARGUMENT, "Account of a malformed address");
+
+  const tmsvc = "cosmos.base.tendermint.v1beta1.Service";
+  const info = await call("GetNodeInfo", tmq.GetNodeInfoRequest, tmq.GetNodeInfoResponse, {}, tmsvc);
+  eq(info.defaultNodeInfo.network, genesis.chain_id, "GetNodeInfo network = chain id");
+  eq(info.applicationVersion.name, "meshd", "GetNodeInfo application name");
+  const syncing = await call("GetSyncing", tmq.GetSyncingRequest, tmq.GetSyncingResponse, {}, tmsvc);
+  eq(syncing.syncing, false, "GetSyncing");
+  const latest = await call("GetLatestBlock", tmq.GetLatestBlockRequest, tmq.GetLatestBlockResponse,
+                            {}, tmsvc);
+  const header = latest.block.header;
+  eq(header.chainId, genesis.chain_id, "GetLatestBlock chain id");
+  check(header.height >= 1n, `GetLatestBlock height ${header.height} >= 1`);
+  eq(header.appHash.length, 32, "GetLatestBlock app hash length");
+  const genesisS = BigInt(genesis.genesis_time_ns) / 1000000000n;
+  check(header.time.seconds >= genesisS, `block time ${header.time.seconds} >= genesis ${genesisS}`);
+
+  // grpc.health.v1.Health/Check{service: ""} -> {status: SERVING = 1}, hand-encoded.
+  const health = await new Promise((resolve, reject) => {
+    client.makeUnaryRequest("/grpc.health.v1.Health/Check", (b) => b, (b) => Buffer.from(b),
+                            Buffer.alloc(0), (err, r) => (err ? reject(err) : resolve(r)));
+  });
+  eq(health.toString("hex"), "0801", "health Check = SERVING");
 }
 
 main()

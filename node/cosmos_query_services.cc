@@ -1,0 +1,270 @@
+#include "node/cosmos_query_services.h"
+
+#include <algorithm>
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/impl/rpc_method.h>
+#include <grpcpp/impl/rpc_service_method.h>
+#include <grpcpp/support/method_handler.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/crypto.h"
+#include "core/status.h"
+#include "cosmos/auth/v1beta1/auth.pb.h"
+#include "cosmos/auth/v1beta1/query.grpc.pb.h"
+#include "cosmos/bank/v1beta1/query.grpc.pb.h"
+#include "cosmos/base/tendermint/v1beta1/query.pb.h"
+#include "staking/bank.h"
+
+namespace mesh::node {
+namespace {
+
+namespace bk = ::cosmos::bank::v1beta1;
+namespace au = ::cosmos::auth::v1beta1;
+namespace tm = ::cosmos::base::tendermint::v1beta1;
+namespace qpb = ::cosmos::base::query::v1beta1;
+using staking::Bank;
+
+constexpr uint64_t kDefaultLimit = 100;  // SDK query.DefaultLimit
+constexpr char kBaseAccountType[] = "/cosmos.auth.v1beta1.BaseAccount";
+
+using Coins = std::vector<std::pair<Denom, Amount>>;
+
+// The canonical bech32 account address `s` (chain prefix), or
+// INVALID_ARGUMENT.
+absl::StatusOr<AccountAddress> Account(const Chain& chain, const std::string& s) {
+  if (s.empty()) return absl::InvalidArgumentError("address cannot be empty");
+  const std::string& hrp = chain.config().bech32_prefix;
+  absl::StatusOr<std::string> bytes = AddressFromBech32(hrp, s);
+  if (!bytes.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid address: ", bytes.status().message()));
+  }
+  MESH_ASSIGN_OR_RETURN(std::string canonical, AddressToBech32(hrp, *bytes));
+  return AccountAddress(std::move(canonical));
+}
+
+absl::StatusOr<Denom> RequireDenom(const std::string& denom) {
+  if (denom.empty()) return absl::InvalidArgumentError("invalid denom");
+  return Denom(denom);
+}
+
+// One page of `coins` (any order on input) as the SDK's query.Paginate
+// cuts it over a store keyed by denom; fills `resp`.
+absl::StatusOr<Coins> PageOfCoins(Coins coins, const qpb::PageRequest& req,
+                                  qpb::PageResponse* resp) {
+  if (req.offset() > 0 && !req.key().empty()) {
+    return absl::InvalidArgumentError(
+        "invalid request, either offset or key is expected, got both");
+  }
+  uint64_t limit = req.limit();
+  bool count_total = req.count_total();
+  if (limit == 0) {
+    limit = kDefaultLimit;
+    count_total = true;
+  }
+  std::sort(coins.begin(), coins.end(),
+            [](const auto& a, const auto& b) { return a.first.value() < b.first.value(); });
+  if (req.reverse()) std::reverse(coins.begin(), coins.end());
+  const size_t n = coins.size();
+  size_t begin = 0;
+  if (!req.key().empty()) {
+    const std::string& k = req.key();
+    while (begin < n && (req.reverse() ? coins[begin].first.value() > k
+                                       : coins[begin].first.value() < k)) {
+      ++begin;
+    }
+  } else {
+    begin = static_cast<size_t>(std::min<uint64_t>(req.offset(), n));
+  }
+  size_t end = begin + static_cast<size_t>(std::min<uint64_t>(limit, n - begin));
+  if (end < n) resp->set_next_key(coins[end].first.value());
+  if (req.key().empty() && count_total) resp->set_total(n);
+  return Coins(coins.begin() + static_cast<std::ptrdiff_t>(begin),
+               coins.begin() + static_cast<std::ptrdiff_t>(end));
+}
+
+void SetCoin(const Denom& denom, Amount amount, ::cosmos::base::v1beta1::Coin* out) {
+  out->set_denom(denom.value());
+  out->set_amount(amount.ToString());
+}
+
+// ---- bank -------------------------------------------------------------------
+
+absl::Status Balance(const Chain& chain, const bk::QueryBalanceRequest& req,
+                     bk::QueryBalanceResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(AccountAddress who, Account(chain, req.address()));
+  MESH_ASSIGN_OR_RETURN(Denom denom, RequireDenom(req.denom()));
+  MESH_ASSIGN_OR_RETURN(Amount a, Bank::Balance(chain.QueryContext(), who, denom));
+  SetCoin(denom, a, resp->mutable_balance());
+  return absl::OkStatus();
+}
+
+absl::Status AllBalances(const Chain& chain, const bk::QueryAllBalancesRequest& req,
+                         bk::QueryAllBalancesResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(AccountAddress who, Account(chain, req.address()));
+  MESH_ASSIGN_OR_RETURN(Coins all, Bank::Balances(chain.QueryContext(), who));
+  MESH_ASSIGN_OR_RETURN(Coins page,
+                        PageOfCoins(std::move(all), req.pagination(), resp->mutable_pagination()));
+  for (const auto& [denom, amount] : page) SetCoin(denom, amount, resp->add_balances());
+  return absl::OkStatus();
+}
+
+absl::Status TotalSupply(const Chain& chain, const bk::QueryTotalSupplyRequest& req,
+                         bk::QueryTotalSupplyResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(Coins all, Bank::Supplies(chain.QueryContext()));
+  MESH_ASSIGN_OR_RETURN(Coins page,
+                        PageOfCoins(std::move(all), req.pagination(), resp->mutable_pagination()));
+  for (const auto& [denom, amount] : page) SetCoin(denom, amount, resp->add_supply());
+  return absl::OkStatus();
+}
+
+absl::Status SupplyOf(const Chain& chain, const bk::QuerySupplyOfRequest& req,
+                      bk::QuerySupplyOfResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(Denom denom, RequireDenom(req.denom()));
+  MESH_ASSIGN_OR_RETURN(Amount a, Bank::Supply(chain.QueryContext(), denom));
+  SetCoin(denom, a, resp->mutable_amount());
+  return absl::OkStatus();
+}
+
+// ---- auth -------------------------------------------------------------------
+
+absl::Status AccountQuery(const Chain& chain, const au::QueryAccountRequest& req,
+                          au::QueryAccountResponse* resp) {
+  MESH_ASSIGN_OR_RETURN(AccountAddress who, Account(chain, req.address()));
+  MESH_ASSIGN_OR_RETURN(uint64_t nonce, chain.NextNonce(who));
+  MESH_ASSIGN_OR_RETURN(Coins balances, Bank::Balances(chain.QueryContext(), who));
+  if (nonce == 0 && balances.empty()) {
+    return absl::NotFoundError(absl::StrCat("account ", who.value(), " not found"));
+  }
+  au::BaseAccount acc;
+  acc.set_address(who.value());
+  acc.set_account_number(0);  // not kept (docs/compatibility.md G-6)
+  acc.set_sequence(nonce);
+  resp->mutable_account()->set_type_url(kBaseAccountType);
+  resp->mutable_account()->set_value(acc.SerializeAsString());
+  return absl::OkStatus();
+}
+
+// ---- tendermint ---------------------------------------------------------------
+
+absl::Status GetNodeInfo(const Chain& chain, const tm::GetNodeInfoRequest&,
+                         tm::GetNodeInfoResponse* resp) {
+  resp->mutable_node_info()->set_network(chain.config().chain_id);
+  resp->mutable_node_info()->set_moniker(kMeshdAppName);
+  resp->mutable_application_version()->set_name(kMeshdAppName);
+  resp->mutable_application_version()->set_app_name(kMeshdAppName);
+  return absl::OkStatus();
+}
+
+absl::Status GetSyncing(const Chain&, const tm::GetSyncingRequest&, tm::GetSyncingResponse* resp) {
+  resp->set_syncing(false);
+  return absl::OkStatus();
+}
+
+absl::Status GetLatestBlock(const Chain& chain, const tm::GetLatestBlockRequest&,
+                            tm::GetLatestBlockResponse* resp) {
+  ::tendermint::types::Header* h = resp->mutable_block()->mutable_header();
+  h->set_chain_id(chain.config().chain_id);
+  h->set_height(static_cast<int64_t>(chain.height()));
+  h->mutable_time()->set_seconds(static_cast<int64_t>(chain.time_ns() / kNanosPerSecond));
+  h->mutable_time()->set_nanos(static_cast<int32_t>(chain.time_ns() % kNanosPerSecond));
+  const Hash256& app_hash = chain.app_hash();
+  h->set_app_hash(std::string(reinterpret_cast<const char*>(app_hash.data()), app_hash.size()));
+  return absl::OkStatus();
+}
+
+// ---- the services ---------------------------------------------------------------
+
+// Runs `fn` under the chain lock; a failed query returns no partial response.
+template <typename Req, typename Resp>
+grpc::Status Run(const ChainQueryFn& query, absl::Status (*fn)(const Chain&, const Req&, Resp*),
+                 const Req* q, Resp* r) {
+  grpc::Status s = query([&](const Chain& chain) { return fn(chain, *q, r); });
+  if (!s.ok()) r->Clear();
+  return s;
+}
+
+using C = grpc::ServerContext;
+
+class CosmosBankQuery final : public bk::Query::Service {
+ public:
+  explicit CosmosBankQuery(ChainQueryFn query) : query_(std::move(query)) {}
+#define MESH_BANK_METHOD(Name)                                                           \
+  grpc::Status Name(C*, const bk::Query##Name##Request* q, bk::Query##Name##Response* r) \
+      override {                                                                         \
+    return Run(query_, ::mesh::node::Name, q, r);                                        \
+  }
+  MESH_BANK_METHOD(Balance)
+  MESH_BANK_METHOD(AllBalances)
+  MESH_BANK_METHOD(TotalSupply)
+  MESH_BANK_METHOD(SupplyOf)
+#undef MESH_BANK_METHOD
+
+ private:
+  ChainQueryFn query_;
+};
+
+class CosmosAuthQuery final : public au::Query::Service {
+ public:
+  explicit CosmosAuthQuery(ChainQueryFn query) : query_(std::move(query)) {}
+  grpc::Status Account(C*, const au::QueryAccountRequest* q,
+                       au::QueryAccountResponse* r) override {
+    return Run(query_, AccountQuery, q, r);
+  }
+
+ private:
+  ChainQueryFn query_;
+};
+
+// grpc_cpp_plugin cannot generate a service named "Service" (see
+// proto/CMakeLists.txt), so the methods are registered here as the generated
+// code would: full method name, unary handler over the generated messages.
+// Methods not registered (GetBlockByHeight, the validator sets, ABCIQuery)
+// answer UNIMPLEMENTED like any unknown method.
+class CosmosTendermintService final : public grpc::Service {
+ public:
+  explicit CosmosTendermintService(ChainQueryFn query) : query_(std::move(query)) {
+    Add<tm::GetNodeInfoRequest, tm::GetNodeInfoResponse>("GetNodeInfo", GetNodeInfo);
+    Add<tm::GetSyncingRequest, tm::GetSyncingResponse>("GetSyncing", GetSyncing);
+    Add<tm::GetLatestBlockRequest, tm::GetLatestBlockResponse>("GetLatestBlock", GetLatestBlock);
+  }
+
+ private:
+  template <typename Req, typename Resp>
+  void Add(const char* method, absl::Status (*fn)(const Chain&, const Req&, Resp*)) {
+    using Handler = grpc::internal::RpcMethodHandler<CosmosTendermintService, Req, Resp,
+                                                     google::protobuf::MessageLite,
+                                                     google::protobuf::MessageLite>;
+    names_.push_back(absl::StrCat("/cosmos.base.tendermint.v1beta1.Service/", method));
+    AddMethod(new grpc::internal::RpcServiceMethod(
+        names_.back().c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
+        new Handler(
+            [fn](CosmosTendermintService* self, C*, const Req* q, Resp* r) {
+              return Run(self->query_, fn, q, r);
+            },
+            this)));
+  }
+
+  ChainQueryFn query_;
+  std::deque<std::string> names_;  // stable storage for the method names
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> NewCosmosBankQueryService(ChainQueryFn query) {
+  return std::make_unique<CosmosBankQuery>(std::move(query));
+}
+
+std::unique_ptr<grpc::Service> NewCosmosAuthQueryService(ChainQueryFn query) {
+  return std::make_unique<CosmosAuthQuery>(std::move(query));
+}
+
+std::unique_ptr<grpc::Service> NewCosmosTendermintService(ChainQueryFn query) {
+  return std::make_unique<CosmosTendermintService>(std::move(query));
+}
+
+}  // namespace mesh::node

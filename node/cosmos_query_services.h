@@ -1,0 +1,42 @@
+// cosmos.bank.v1beta1.Query, cosmos.auth.v1beta1.Query and
+// cosmos.base.tendermint.v1beta1.Service served over the node's chain,
+// wire-identical to the Cosmos SDK (messages generated from the SDK's own
+// .proto files, target mesh_cosmos_proto; user guide in docs/grpc.md "Cosmos
+// services").
+//
+// Bank: Balance, AllBalances, TotalSupply, SupplyOf. Coins are ordered by
+// denom bytes; pagination as the SDK's query.Paginate (key or offset, limit
+// 0 = 100 with count_total, reverse); next_key is the next denom.
+// Auth: Account answers an Any of /cosmos.auth.v1beta1.BaseAccount with
+// sequence = the committed nonce (Chain::NextNonce), account_number = 0 (the
+// engine keeps none; docs/compatibility.md G-6) and no pub_key (the engine
+// does not store public keys; G-7). An account exists when it has a non-zero
+// nonce or holds a balance; otherwise NOT_FOUND.
+// Tendermint: GetNodeInfo (network = chain id, application_version name and
+// app_name "meshd"), GetSyncing (false), GetLatestBlock (header chain_id,
+// height, time and app_hash of the last committed block; G-8). Other
+// methods answer UNIMPLEMENTED.
+//
+// Every method reads the last committed state through `query`, which the
+// owner (GrpcServer) runs under its chain lock.
+#ifndef MESHSEC_NODE_COSMOS_QUERY_SERVICES_H_
+#define MESHSEC_NODE_COSMOS_QUERY_SERVICES_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+
+#include "node/cosmos_staking_service.h"
+
+namespace mesh::node {
+
+std::unique_ptr<grpc::Service> NewCosmosBankQueryService(ChainQueryFn query);
+std::unique_ptr<grpc::Service> NewCosmosAuthQueryService(ChainQueryFn query);
+std::unique_ptr<grpc::Service> NewCosmosTendermintService(ChainQueryFn query);
+
+// The application version meshd reports (GetNodeInfo application_version).
+inline constexpr char kMeshdAppName[] = "meshd";
+
+}  // namespace mesh::node
+
+#endif  // MESHSEC_NODE_COSMOS_QUERY_SERVICES_H_
