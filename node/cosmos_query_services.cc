@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/crypto.h"
 #include "core/status.h"
+#include "node/cosmos_pagination.h"
 #include "cosmos/auth/v1beta1/auth.pb.h"
 #include "cosmos/auth/v1beta1/query.grpc.pb.h"
 #include "cosmos/bank/v1beta1/query.grpc.pb.h"
@@ -29,7 +30,6 @@ namespace tm = ::cosmos::base::tendermint::v1beta1;
 namespace qpb = ::cosmos::base::query::v1beta1;
 using staking::Bank;
 
-constexpr uint64_t kDefaultLimit = 100;  // SDK query.DefaultLimit
 constexpr char kBaseAccountType[] = "/cosmos.auth.v1beta1.BaseAccount";
 
 using Coins = std::vector<std::pair<Denom, Amount>>;
@@ -52,39 +52,16 @@ absl::StatusOr<Denom> RequireDenom(const std::string& denom) {
   return Denom(denom);
 }
 
-// One page of `coins` (any order on input) as the SDK's query.Paginate
-// cuts it over a store keyed by denom; fills `resp`.
-absl::StatusOr<Coins> PageOfCoins(Coins coins, const qpb::PageRequest& req,
+// One page of `coins` (any order on input), ordered by denom as the SDK's
+// store is; fills `resp`.
+absl::StatusOr<Coins> PageOfCoins(const Coins& coins, const qpb::PageRequest& req,
                                   qpb::PageResponse* resp) {
-  if (req.offset() > 0 && !req.key().empty()) {
-    return absl::InvalidArgumentError(
-        "invalid request, either offset or key is expected, got both");
-  }
-  uint64_t limit = req.limit();
-  bool count_total = req.count_total();
-  if (limit == 0) {
-    limit = kDefaultLimit;
-    count_total = true;
-  }
-  std::sort(coins.begin(), coins.end(),
-            [](const auto& a, const auto& b) { return a.first.value() < b.first.value(); });
-  if (req.reverse()) std::reverse(coins.begin(), coins.end());
-  const size_t n = coins.size();
-  size_t begin = 0;
-  if (!req.key().empty()) {
-    const std::string& k = req.key();
-    while (begin < n && (req.reverse() ? coins[begin].first.value() > k
-                                       : coins[begin].first.value() < k)) {
-      ++begin;
-    }
-  } else {
-    begin = static_cast<size_t>(std::min<uint64_t>(req.offset(), n));
-  }
-  size_t end = begin + static_cast<size_t>(std::min<uint64_t>(limit, n - begin));
-  if (end < n) resp->set_next_key(coins[end].first.value());
-  if (req.key().empty() && count_total) resp->set_total(n);
-  return Coins(coins.begin() + static_cast<std::ptrdiff_t>(begin),
-               coins.begin() + static_cast<std::ptrdiff_t>(end));
+  MESH_ASSIGN_OR_RETURN(std::vector<size_t> page,
+                        cosmos_page::Paginate(
+                            coins, [](const auto& c) { return c.first.value(); }, req, resp));
+  Coins out;
+  for (size_t i : page) out.push_back(coins[i]);
+  return out;
 }
 
 void SetCoin(const Denom& denom, Amount amount, ::cosmos::base::v1beta1::Coin* out) {

@@ -43,10 +43,12 @@ absl::StatusOr<Amount> Bank::Balance(const Context& ctx, const AccountAddress& w
   return ReadAmount(ctx.store(), BalanceKey(who, denom));
 }
 
-absl::StatusOr<std::vector<std::pair<Denom, Amount>>> Bank::Balances(const Context& ctx,
-                                                                     const AccountAddress& who) {
+namespace {
+
+// (denom, amount) of every key under `prefix` whose rest is str(denom).
+absl::StatusOr<std::vector<std::pair<Denom, Amount>>> DenomAmounts(const Context& ctx,
+                                                                   const std::string& prefix) {
   std::vector<std::pair<Denom, Amount>> out;
-  std::string prefix = Encoder(kBalancePrefix).Str(who.value()).Take();
   auto it = ctx.store().ScanPrefix(prefix);
   for (; it->Valid(); it->Next()) {
     Decoder k(it->key().substr(prefix.size()));
@@ -59,19 +61,15 @@ absl::StatusOr<std::vector<std::pair<Denom, Amount>>> Bank::Balances(const Conte
   return out;
 }
 
+}  // namespace
+
+absl::StatusOr<std::vector<std::pair<Denom, Amount>>> Bank::Balances(const Context& ctx,
+                                                                     const AccountAddress& who) {
+  return DenomAmounts(ctx, Encoder(kBalancePrefix).Str(who.value()).Take());
+}
+
 absl::StatusOr<std::vector<std::pair<Denom, Amount>>> Bank::Supplies(const Context& ctx) {
-  std::vector<std::pair<Denom, Amount>> out;
-  std::string prefix = Encoder(kSupplyPrefix).Take();
-  auto it = ctx.store().ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) {
-    Decoder k(it->key().substr(prefix.size()));
-    MESH_ASSIGN_OR_RETURN(std::string denom, k.Str());
-    Decoder v(it->value());
-    MESH_ASSIGN_OR_RETURN(Amount a, v.Amt());
-    out.emplace_back(Denom(std::move(denom)), a);
-  }
-  MESH_RETURN_IF_ERROR(it->status());
-  return out;
+  return DenomAmounts(ctx, Encoder(kSupplyPrefix).Take());
 }
 
 absl::Status Bank::Send(const Context& ctx, const AccountAddress& from, const AccountAddress& to,
