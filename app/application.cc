@@ -1,5 +1,6 @@
 #include "app/application.h"
 
+#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -218,9 +219,18 @@ absl::Status Application::ApplyConsensusInputs(const BlockRequest& req) {
 }
 
 absl::Status Application::ApplyVotes(const Context& ctx, const std::vector<VoteInfo>& votes) {
+  if (votes.empty()) return absl::OkStatus();
+  // Consensus address -> operator, once per block (ordered map: no hash
+  // iteration in the state machine).
+  std::map<std::string, ValidatorAddress> by_address;
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Validator> all, Staking::AllValidators(ctx));
+  for (const staking::Validator& val : all) {
+    by_address.emplace(ConsensusAddress(val.consensus_pubkey), val.operator_address);
+  }
   for (const VoteInfo& vote : votes) {
-    absl::StatusOr<ValidatorAddress> v = ValidatorByConsensusAddress(vote.validator_address);
-    if (!v.ok()) continue;  // left the set since; nothing to record
+    auto found = by_address.find(vote.validator_address);
+    if (found == by_address.end()) continue;  // left the set since; nothing to record
+    const ValidatorAddress* v = &found->second;
     MESH_ASSIGN_OR_RETURN(bool down,
                           Liveness::HandleVote(ctx, genesis_.liveness, *v, vote.signed_last_block));
     if (!down) continue;
