@@ -185,6 +185,41 @@ std::string WriteBatch::Serialize() const {
   return e.Take();
 }
 
+namespace {
+
+class ReadOnly final : public DurableStore {
+ public:
+  explicit ReadOnly(std::unique_ptr<DurableStore> inner) : inner_(std::move(inner)) {}
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
+    return inner_->Get(key);
+  }
+  std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
+                                   bool reverse) const override {
+    return inner_->Scan(begin, end, reverse);
+  }
+  absl::Status Put(std::string_view, std::string_view) override { return Refuse(); }
+  absl::Status Delete(std::string_view) override { return Refuse(); }
+  absl::Status Write(const WriteBatch&) override { return Refuse(); }
+
+ private:
+  static absl::Status Refuse() {
+    return absl::FailedPreconditionError("write to a read-only store snapshot");
+  }
+  std::unique_ptr<DurableStore> inner_;
+};
+
+}  // namespace
+
+std::unique_ptr<DurableStore> ReadOnlyStore(std::unique_ptr<DurableStore> inner) {
+  return std::make_unique<ReadOnly>(std::move(inner));
+}
+
+std::unique_ptr<DurableStore> MemStore::Snapshot() const {
+  auto copy = std::make_unique<MemStore>();
+  copy->data_ = data_;
+  return ReadOnlyStore(std::move(copy));
+}
+
 absl::StatusOr<std::optional<std::string>> MemStore::Get(std::string_view key) const {
   auto it = data_.find(key);
   if (it == data_.end()) return std::optional<std::string>();

@@ -96,7 +96,20 @@ class WriteBatch {
 class DurableStore : public KvStore {
  public:
   virtual absl::Status Write(const WriteBatch& batch) = 0;
+  // A read-only view of the store's current contents that later writes to
+  // the store do not change (RocksDB: a native snapshot; MemStore: a copy),
+  // or nullptr when the store has none. Put/Delete/Write on the view fail
+  // with FailedPrecondition.
+  // Thread safety: call Snapshot() where a write cannot run concurrently
+  // (the writing thread, or under the writer's lock). The view may then be
+  // read from any number of threads while the store is written.
+  virtual std::unique_ptr<DurableStore> Snapshot() const { return nullptr; }
 };
+
+// A read-only DurableStore over `inner` (reads forwarded; Put, Delete and
+// Write fail with FailedPrecondition). Const reads are as thread-safe as
+// the inner store's.
+std::unique_ptr<DurableStore> ReadOnlyStore(std::unique_ptr<DurableStore> inner);
 
 // In-memory ordered store (std::map). Used by tests, simulations, benchmarks.
 class MemStore : public DurableStore {
@@ -107,6 +120,8 @@ class MemStore : public DurableStore {
   absl::Status Put(std::string_view key, std::string_view value) override;
   absl::Status Delete(std::string_view key) override;
   absl::Status Write(const WriteBatch& batch) override;
+  // A copy of the map (O(size)), read-only.
+  std::unique_ptr<DurableStore> Snapshot() const override;
   size_t size() const { return data_.size(); }
 
  private:

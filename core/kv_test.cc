@@ -41,6 +41,45 @@ std::string Hex(std::string_view s) {
   return out;
 }
 
+// A snapshot keeps the contents of the moment it was taken (gets and
+// scans, both directions) while the store is written, and refuses writes.
+void ExpectSnapshotIsFrozen(DurableStore& store) {
+  WriteBatch first;
+  first.Put("a", "1");
+  first.Put("b", "2");
+  ASSERT_TRUE(store.Write(first).ok());
+  std::unique_ptr<DurableStore> snap = store.Snapshot();
+  ASSERT_NE(snap, nullptr);
+  WriteBatch second;
+  second.Put("a", "9");
+  second.Delete("b");
+  second.Put("c", "3");
+  ASSERT_TRUE(store.Write(second).ok());
+  ASSERT_TRUE(store.Put("d", "4").ok());
+  EXPECT_EQ(*snap->Get("a"), std::optional<std::string>("1"));
+  EXPECT_EQ(*snap->Get("b"), std::optional<std::string>("2"));
+  EXPECT_EQ(*snap->Get("c"), std::nullopt);
+  EXPECT_EQ(Collect(snap->Scan("", "")), (Entries{{"a", "1"}, {"b", "2"}}));
+  EXPECT_EQ(Collect(snap->Scan("", "", /*reverse=*/true)), (Entries{{"b", "2"}, {"a", "1"}}));
+  EXPECT_EQ(*store.Get("a"), std::optional<std::string>("9"));
+  EXPECT_EQ(snap->Put("x", "y").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(snap->Delete("a").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(snap->Write(first).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(*store.Get("x"), std::nullopt);
+}
+
+TEST(SnapshotTest, MemStoreSnapshotIsFrozen) {
+  MemStore mem;
+  ExpectSnapshotIsFrozen(mem);
+}
+
+TEST(SnapshotTest, RocksDbSnapshotIsFrozen) {
+  testing_internal::TempDir dir;
+  auto db = RocksDbStore::Open(dir.path(), testing_internal::FastRocksOptions());
+  ASSERT_TRUE(db.ok()) << db.status();
+  ExpectSnapshotIsFrozen(**db);
+}
+
 TEST(WriteBatchTest, SerializeIsCanonicalKeyOrder) {
   WriteBatch a;
   a.Put("b", "xy");

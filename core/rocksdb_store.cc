@@ -39,12 +39,14 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 // the RocksDB iterator.
 class RocksIterator : public KvIterator {
  public:
-  RocksIterator(rocksdb::DB* db, std::string_view begin, std::string_view end, bool reverse)
+  RocksIterator(rocksdb::DB* db, std::string_view begin, std::string_view end, bool reverse,
+                const rocksdb::Snapshot* snapshot = nullptr)
       : begin_(begin), end_(end), lower_(begin_), upper_(end_), reverse_(reverse) {
     // An empty or inverted range: no RocksDB iterator (inverted bounds are
     // undefined behaviour for it).
     if (!end_.empty() && end_ <= begin_) return;
     rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot;
     ro.iterate_lower_bound = &lower_;
     if (!end_.empty()) ro.iterate_upper_bound = &upper_;
     it_.reset(db->NewIterator(ro));
@@ -107,6 +109,36 @@ rocksdb::Options Tuned(const RocksDbStore::Options& options) {
   return ro;
 }
 
+// A pinned RocksDB snapshot; reads as RocksDbStore's with ro.snapshot set.
+class RocksSnapshot final : public DurableStore {
+ public:
+  explicit RocksSnapshot(rocksdb::DB* db) : db_(db), snap_(db->GetSnapshot()) {}
+  ~RocksSnapshot() override { db_->ReleaseSnapshot(snap_); }
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap_;
+    std::string value;
+    rocksdb::Status s = db_->Get(ro, ToSlice(key), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    MESH_RETURN_IF_ERROR(FromRocks(s, "get"));
+    return std::optional<std::string>(std::move(value));
+  }
+  std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
+                                   bool reverse) const override {
+    return std::make_unique<RocksIterator>(db_, begin, end, reverse, snap_);
+  }
+  absl::Status Put(std::string_view, std::string_view) override { return Refuse(); }
+  absl::Status Delete(std::string_view) override { return Refuse(); }
+  absl::Status Write(const WriteBatch&) override { return Refuse(); }
+
+ private:
+  static absl::Status Refuse() {
+    return absl::FailedPreconditionError("write to a read-only store snapshot");
+  }
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snap_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::string& path,
@@ -138,6 +170,10 @@ absl::StatusOr<std::optional<std::string>> RocksDbStore::Get(std::string_view ke
 std::unique_ptr<KvIterator> RocksDbStore::Scan(std::string_view begin, std::string_view end,
                                                bool reverse) const {
   return std::make_unique<RocksIterator>(db_.get(), begin, end, reverse);
+}
+
+std::unique_ptr<DurableStore> RocksDbStore::Snapshot() const {
+  return std::make_unique<RocksSnapshot>(db_.get());
 }
 
 absl::Status RocksDbStore::Put(std::string_view key, std::string_view value) {

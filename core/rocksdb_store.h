@@ -48,6 +48,9 @@ class RocksDbStore : public DurableStore {
   absl::Status Put(std::string_view key, std::string_view value) override;
   absl::Status Delete(std::string_view key) override;
   absl::Status Write(const WriteBatch& batch) override;
+  // A RocksDB snapshot (DB::GetSnapshot), released when the view is
+  // destroyed. REQUIRES: the view does not outlive this store.
+  std::unique_ptr<DurableStore> Snapshot() const override;
 
  private:
   RocksDbStore(std::unique_ptr<rocksdb::DB> db, Options options);

@@ -64,6 +64,14 @@ absl::Status Chain::LoadMeta() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::unique_ptr<Chain>> Chain::CommittedView() const {
+  std::unique_ptr<DurableStore> snapshot = store_->Snapshot();
+  if (snapshot == nullptr) return absl::UnimplementedError("the store has no snapshots");
+  std::unique_ptr<Chain> view(new Chain(std::move(snapshot), config_));
+  MESH_RETURN_IF_ERROR(view->LoadMeta());
+  return view;
+}
+
 void Chain::RegisterMsg(std::string type, MsgHandler handler) {
   handlers_[std::move(type)] = std::move(handler);
 }

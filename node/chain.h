@@ -108,6 +108,15 @@ class Chain {
   // OK. FailedPrecondition when no block is open.
   absl::Status RunAtomic(const std::function<absl::Status(const Context&)>& fn);
 
+  // A read-only chain over a snapshot of the durable store (the last
+  // committed block, even while a block is open): height, time, app hash
+  // and config of that block, no handlers or blockers; its blocks cannot
+  // commit. Unimplemented when the store has no snapshots.
+  // Thread safety: call it where no Commit/Restore/InitGenesis can run
+  // concurrently. The view is independent of this chain: its const methods
+  // may be called from any threads while this chain produces blocks.
+  absl::StatusOr<std::unique_ptr<Chain>> CommittedView() const;
+
   // View of the current state (open block included). For reads only: with no
   // block open it reads the durable store directly.
   Context QueryContext() const;

@@ -261,6 +261,41 @@ TEST(ChainTest, UncommittedBlockIsLostOnReopen) {
   std::filesystem::remove_all(dir);
 }
 
+// The committed view shows the last committed block (meta and state) while
+// the next block is open and after it commits, and cannot commit itself.
+TEST(ChainTest, CommittedViewIsTheLastCommittedBlock) {
+  std::string dir = ::testing::TempDir() + "/chain_test_view";
+  std::filesystem::remove_all(dir);
+  PrivateKey alice = PrivateKey::FromSeed("alice");
+  auto chain = NewChain(std::move(*RocksDbStore::Open(dir)));
+  std::string addr = chain->AddressOf(alice.PublicKey());
+  ASSERT_TRUE(chain->BeginBlock(kT0).ok());
+  ASSERT_TRUE(chain->DeliverTx(MakeTx(alice, 0, "test/put", "one")).ok());
+  ASSERT_TRUE(chain->Commit().ok());
+  ASSERT_TRUE(chain->BeginBlock(kT0 + 7).ok());
+  ASSERT_TRUE(chain->DeliverTx(MakeTx(alice, 1, "test/put", "two")).ok());
+  auto view = chain->CommittedView();
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ((*view)->height(), 1u);
+  EXPECT_EQ((*view)->time_ns(), kT0);
+  EXPECT_EQ((*view)->app_hash(), chain->app_hash());
+  EXPECT_EQ(Read(**view, addr), "one");
+  EXPECT_EQ(*(*view)->NextNonce(AccountAddress(addr)), 1u);
+  ASSERT_TRUE(chain->Commit().ok());
+  EXPECT_EQ(Read(**view, addr), "one");  // pinned
+  EXPECT_EQ((*view)->height(), 1u);
+  ASSERT_TRUE((*view)->BeginBlock(kT0 + 8).ok());
+  EXPECT_FALSE((*view)->Commit().ok());  // read-only store
+  auto next = chain->CommittedView();
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ((*next)->height(), 2u);
+  EXPECT_EQ(Read(**next, addr), "two");
+  view->reset();
+  next->reset();
+  chain.reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ChainTest, BlockTimeCannotGoBackwards) {
   auto chain = NewChain(std::make_unique<MemStore>());
   ASSERT_TRUE(chain->BeginBlock(kT0).ok());

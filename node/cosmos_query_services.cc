@@ -156,7 +156,7 @@ absl::Status GetLatestBlock(const Chain& chain, const tm::GetLatestBlockRequest&
 
 // ---- the services ---------------------------------------------------------------
 
-// Runs `fn` under the chain lock; a failed query returns no partial response.
+// Runs `fn` on the committed view; a failed query returns no partial response.
 template <typename Req, typename Resp>
 grpc::Status Run(const ChainQueryFn& query, absl::Status (*fn)(const Chain&, const Req&, Resp*),
                  const Req* q, Resp* r) {

@@ -18,7 +18,7 @@
 // methods answer UNIMPLEMENTED.
 //
 // Every method reads the last committed state through `query`, which the
-// owner (GrpcServer) runs under its chain lock.
+// owner (GrpcServer) runs on its committed view (a store snapshot).
 #ifndef MESHSEC_NODE_COSMOS_QUERY_SERVICES_H_
 #define MESHSEC_NODE_COSMOS_QUERY_SERVICES_H_
 

@@ -135,7 +135,7 @@ absl::StatusOr<std::optional<staking::BondStatus>> StatusFilter(const std::strin
   return std::optional<staking::BondStatus>(static_cast<staking::BondStatus>(s));
 }
 
-// ---- queries (committed state; the caller holds the chain lock) -------------
+// ---- queries (committed state: the server's committed view) ---------------
 
 absl::Status Validators(const Chain& chain, const sk::QueryValidatorsRequest& req,
                         sk::QueryValidatorsResponse* resp) {

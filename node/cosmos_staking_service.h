@@ -20,7 +20,7 @@
 //    address bytes of the next item, the SDK store key's last component).
 //
 // Every method reads the last committed state through `query`, which the
-// owner (GrpcServer) runs under its chain lock.
+// owner (GrpcServer) runs on its committed view (a store snapshot).
 #ifndef MESHSEC_NODE_COSMOS_STAKING_SERVICE_H_
 #define MESHSEC_NODE_COSMOS_STAKING_SERVICE_H_
 

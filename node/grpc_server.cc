@@ -170,7 +170,7 @@ absl::Status FillDelegationPage(const Context& ctx, const std::vector<staking::D
   return absl::OkStatus();
 }
 
-// ---- queries (read the committed state; caller holds the chain lock) -----
+// ---- queries (read the committed state: a Chain::CommittedView) ---------
 
 absl::Status QueryValidator(const Chain& chain, const pb::QueryValidatorRequest& req,
                             pb::QueryValidatorResponse* resp) {
@@ -328,6 +328,9 @@ struct GrpcServer::Impl {
   grpc::Status AwaitDelivery(grpc::ServerContext* ctx, std::unique_lock<std::mutex>& lock,
                              uint64_t id, pb::BroadcastTxResponse* resp);
   absl::StatusOr<ProducedBlock> Produce(uint64_t time_ns);
+  // Publishes chain->CommittedView() for queries (null when the store has
+  // no snapshots). mu held, no block open.
+  void PublishView();
   absl::Status FinishBlock(Hash256* app_hash);
   void Stop();
 
@@ -342,6 +345,11 @@ struct GrpcServer::Impl {
   std::set<uint64_t> waiting;            // BLOCK-mode broadcasts still waiting
   std::map<uint64_t, Outcome> outcomes;  // delivered, not yet picked up
   bool stopping = false;
+
+  // Guarded by view_mu (never held while waiting for mu): the committed
+  // view queries read. Queries copy the pointer and run without any lock.
+  std::mutex view_mu;
+  std::shared_ptr<const Chain> view;
 
   // Set once by Listen.
   GrpcServerOptions options;
@@ -457,8 +465,22 @@ absl::Status GrpcServer::Impl::Listen() {
 }
 
 grpc::Status GrpcServer::Impl::Query(const std::function<absl::Status(const Chain&)>& fn) {
+  std::shared_ptr<const Chain> v;
+  {
+    std::lock_guard<std::mutex> lock(view_mu);
+    v = view;
+  }
+  if (v != nullptr) return ToGrpc(fn(*v));
   std::lock_guard<std::mutex> lock(mu);
   return ToGrpc(fn(*chain));
+}
+
+void GrpcServer::Impl::PublishView() {
+  absl::StatusOr<std::unique_ptr<Chain>> v = chain->CommittedView();
+  std::shared_ptr<const Chain> next;
+  if (v.ok()) next = std::move(*v);
+  std::lock_guard<std::mutex> lock(view_mu);
+  view = std::move(next);
 }
 
 absl::StatusOr<uint64_t> GrpcServer::Impl::NextSequence(const AccountAddress& who) const {
@@ -569,6 +591,7 @@ absl::StatusOr<ProducedBlock> GrpcServer::Impl::Produce(uint64_t time_ns) {
     if (!s.ok()) {
       // Nothing was dequeued; the open block is abandoned with its writes.
       MESH_RETURN_IF_ERROR(chain->AbandonBlock());
+      PublishView();
       return s;
     }
   }
@@ -594,6 +617,7 @@ absl::StatusOr<ProducedBlock> GrpcServer::Impl::Produce(uint64_t time_ns) {
     if (waiting.erase(batch[i].id) > 0) outcomes[batch[i].id] = {out.txs[i].result, out.height};
   }
   delivered.notify_all();
+  PublishView();
   if (!finished.ok()) return finished;
   return out;
 }
@@ -622,6 +646,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(std::unique_ptr<Ch
   if (chain == nullptr) return absl::InvalidArgumentError("no chain");
   if (chain->block_open()) return absl::InvalidArgumentError("the chain has an open block");
   auto impl = std::make_unique<Impl>(std::move(chain), nullptr, std::move(options));
+  impl->PublishView();
   MESH_RETURN_IF_ERROR(impl->Listen());
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
 }
@@ -631,6 +656,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(Chain* chain,
   if (chain == nullptr) return absl::InvalidArgumentError("no chain");
   if (chain->block_open()) return absl::InvalidArgumentError("the chain has an open block");
   auto impl = std::make_unique<Impl>(nullptr, chain, std::move(options));
+  impl->PublishView();
   MESH_RETURN_IF_ERROR(impl->Listen());
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
 }
@@ -659,7 +685,9 @@ size_t GrpcServer::PendingTxCount() const {
 
 absl::Status GrpcServer::WithChain(const std::function<absl::Status(Chain&)>& fn) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  return fn(*impl_->chain);
+  absl::Status s = fn(*impl_->chain);
+  if (!impl_->chain->block_open()) impl_->PublishView();
+  return s;
 }
 
 void GrpcServer::Shutdown() { impl_->Stop(); }

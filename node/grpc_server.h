@@ -2,9 +2,10 @@
 // meshsec.v1.Tx, proto/meshsec/v1/*.proto; user guide in docs/grpc.md).
 //
 // The server owns a node::Chain. The chain's state machine is
-// single-threaded, so every access to it (each query, each broadcast check,
-// each produced block, WithChain) holds one mutex; gRPC's own threads only
-// wait for it. This layer sits outside the deterministic core: it may use
+// single-threaded, so every access to it (each broadcast check, the Account
+// query, each produced block, WithChain) holds one mutex. Other queries
+// read a published Chain::CommittedView() (a store snapshot, refreshed
+// after each commit) without that mutex, so they never wait for a block. This layer sits outside the deterministic core: it may use
 // threads and clocks, but nothing it does reaches state except through
 // Chain::DeliverTx inside ProduceBlock.
 //
@@ -17,8 +18,8 @@
 // exactly when and at which block time they happen. A BLOCK-mode broadcast
 // waits for the block that delivers its tx.
 //
-// Queries always read the last committed block (no block is open between
-// ProduceBlock calls).
+// Queries always read the last committed block, also while ProduceBlock
+// has the next one open (docs/grpc.md, Threading).
 //
 // Thread safety: all public methods are thread-safe.
 #ifndef MESHSEC_NODE_GRPC_SERVER_H_

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -534,6 +536,75 @@ TEST_F(GrpcServerNoReflectionTest, ReflectionCanBeTurnedOff) {
   EXPECT_FALSE(server_->reflection_enabled());
   absl::StatusOr<std::string> raw = ListServicesRaw(channel_);
   EXPECT_EQ(raw.status().code(), absl::StatusCode::kUnimplemented);
+}
+
+// Block 2 is held open by its in_block hook (after it minted 5 stake to
+// user-3) until the test releases it.
+class GrpcServerHeldBlockTest : public GrpcServerTest {
+ protected:
+  GrpcServerOptions Options() override {
+    GrpcServerOptions o;
+    o.in_block = [this](Chain& chain) -> absl::Status {
+      MESH_RETURN_IF_ERROR(chain.RunAtomic([&](const Context& ctx) {
+        return staking::Bank::Mint(ctx, users_[3].account, Denom("stake"), Amount(5));
+      }));
+      std::unique_lock<std::mutex> lock(gate_mu_);
+      held_ = true;
+      gate_.notify_all();
+      gate_.wait(lock, [&] { return released_; });
+      return absl::OkStatus();
+    };
+    return o;
+  }
+  void WaitHeld() {
+    std::unique_lock<std::mutex> lock(gate_mu_);
+    gate_.wait(lock, [&] { return held_; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(gate_mu_);
+    released_ = true;
+    gate_.notify_all();
+  }
+  grpc::Status Balance(const Actor& a, std::string* amount) {
+    pb::QueryBalanceRequest req;
+    req.set_address(a.account.value());
+    req.set_denom("stake");
+    pb::QueryBalanceResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::Status s = query_->Balance(&ctx, req, &resp);
+    *amount = resp.balance().amount();
+    return s;
+  }
+
+  std::mutex gate_mu_;
+  std::condition_variable gate_;
+  bool held_ = false;
+  bool released_ = false;
+};
+
+TEST_F(GrpcServerHeldBlockTest, QueriesReadTheCommittedBlockWithoutWaitingForTheOpenOne) {
+  std::thread producer([&] {
+    absl::StatusOr<ProducedBlock> b = server_->ProduceBlock(kT0 + 2 * kBlock);
+    EXPECT_TRUE(b.ok()) << b.status();
+  });
+  WaitHeld();
+  std::string during;
+  grpc::Status s = Balance(users_[3], &during);
+  pb::QueryValidatorsResponse vals;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::Status vs = query_->Validators(&ctx, pb::QueryValidatorsRequest(), &vals);
+  Release();
+  producer.join();
+  // Answered while block 2 was open, from block 1: 100M - 400k, no mint.
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(during, "99600000");
+  ASSERT_TRUE(vs.ok()) << vs.error_message();
+  EXPECT_EQ(vals.validators_size(), kValidators);
+  std::string after;
+  ASSERT_TRUE(Balance(users_[3], &after).ok());
+  EXPECT_EQ(after, "99600005");
 }
 
 TEST(GrpcServerStartTest, RejectsAnUnusableAddressAndAnOpenBlock) {

@@ -42,6 +42,8 @@ class StateCache : public DurableStore {
   // The store's atomic write; the cache learns the batch only once it is
   // durable (a failed write leaves both unchanged).
   absl::Status Write(const WriteBatch& batch) override;
+  // The wrapped store's snapshot (the cache is bypassed: it is current).
+  std::unique_ptr<DurableStore> Snapshot() const override { return store_->Snapshot(); }
 
   // The wrapped store, for reads only: a write that bypasses the cache
   // would leave it stale.
