@@ -218,6 +218,13 @@ absl::Status Application::ApplyConsensusInputs(const BlockRequest& req) {
   return absl::OkStatus();
 }
 
+absl::Status Application::ApplyFullParticipation() {
+  BlockRequest req;
+  req.time_ns = chain_->time_ns();
+  MESH_ASSIGN_OR_RETURN(req.decided_last_commit, AllSignedVotes());
+  return ApplyConsensusInputs(req);
+}
+
 absl::Status Application::ApplyVotes(const Context& ctx, const std::vector<VoteInfo>& votes) {
   if (votes.empty()) return absl::OkStatus();
   // Consensus address -> operator, once per block (ordered map: no hash

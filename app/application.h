@@ -106,6 +106,9 @@ class Application {
   // The consensus inputs of BeginBlock alone, inside an already open block
   // (for block producers that open the block themselves).
   absl::Status ApplyConsensusInputs(const BlockRequest& req);
+  // The consensus inputs of a block made by a single-node producer (meshd,
+  // the devnet): every bonded validator signed the last commit, no evidence.
+  absl::Status ApplyFullParticipation();
   node::TxResult DeliverTx(const node::SignedTx& tx);
   absl::StatusOr<std::vector<ConsensusUpdate>> EndBlock();
   absl::StatusOr<Hash256> Commit();

@@ -108,19 +108,19 @@ absl::Status Devnet::RelayInto(const std::string& chain_id) {
   return absl::OkStatus();
 }
 
+// Inside a chain's open block: full participation, then the relayer
+// messages into it.
+absl::Status Devnet::InBlock(const std::string& id) {
+  MESH_RETURN_IF_ERROR(apps_.at(id)->ApplyFullParticipation());
+  return RelayInto(id);
+}
+
 absl::Status Devnet::ProduceBlock(const std::string& id, uint64_t time_ns) {
   Application& a = *apps_.at(id);
-  BlockRequest req;
-  req.time_ns = time_ns;
-  auto in_block = [&]() -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(req.decided_last_commit, a.AllSignedVotes());
-    MESH_RETURN_IF_ERROR(a.ApplyConsensusInputs(req));
-    return RelayInto(id);
-  };
   auto server = servers_.find(id);
   if (server != servers_.end()) return server->second->ProduceBlock(time_ns).status();
   MESH_RETURN_IF_ERROR(a.chain().BeginBlock(time_ns));
-  MESH_RETURN_IF_ERROR(in_block());
+  MESH_RETURN_IF_ERROR(InBlock(id));
   std::vector<node::SignedTx> txs;
   txs.swap(queued_[id]);
   std::vector<node::TxResult>& results = results_[id];
@@ -143,15 +143,7 @@ absl::StatusOr<std::vector<std::string>> Devnet::Serve(const std::string& host, 
   for (auto& [id, app] : apps_) {
     node::GrpcServerOptions opts;
     opts.address = absl::StrCat(host, ":", base_port == 0 ? 0 : base_port + i);
-    Application* a = app.get();
-    const std::string chain_id = id;
-    opts.in_block = [this, a, chain_id](node::Chain&) -> absl::Status {
-      BlockRequest req;
-      req.time_ns = a->chain().time_ns();
-      MESH_ASSIGN_OR_RETURN(req.decided_last_commit, a->AllSignedVotes());
-      MESH_RETURN_IF_ERROR(a->ApplyConsensusInputs(req));
-      return RelayInto(chain_id);
-    };
+    opts.in_block = [this, chain_id = id](node::Chain&) { return InBlock(chain_id); };
     MESH_ASSIGN_OR_RETURN(std::unique_ptr<node::GrpcServer> s,
                           node::GrpcServer::Start(&app->chain(), std::move(opts)));
     out.push_back(s->address());

@@ -90,6 +90,7 @@ class Devnet {
   Devnet() = default;
   absl::Status OpenChannels();
   absl::Status RelayInto(const std::string& chain_id);
+  absl::Status InBlock(const std::string& chain_id);
   absl::Status ProduceBlock(const std::string& chain_id, uint64_t time_ns);
 
   std::map<std::string, std::unique_ptr<Application>> apps_;

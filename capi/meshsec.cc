@@ -65,6 +65,16 @@ absl::Status SetBuf(meshsec_buf* out, std::string_view s) {
   return absl::OkStatus();
 }
 
+// {"channel": id, "version": the version the handshake step settled on}.
+absl::Status ChannelReply(const Context& ctx, const PortId& port, const ChannelId& id,
+                          meshsec_buf* out) {
+  MESH_ASSIGN_OR_RETURN(std::optional<ibc::ChannelEnd> end, ibc::GetChannel(ctx.store(), port, id));
+  Json r = Json::Object();
+  r.Add("channel", Json::Str(id.value()));
+  r.Add("version", Json::Str(end.has_value() ? end->version : ""));
+  return SetBuf(out, r.Write());
+}
+
 int Report(const absl::Status& st, char** err) {
   if (err != nullptr) *err = st.ok() ? nullptr : CopyString(st.ToString());
   return static_cast<int>(st.code());
@@ -702,12 +712,7 @@ int meshsec_ibc_chan_open_init(meshsec_chain* chain, const char* json, size_t le
     MESH_ASSIGN_OR_RETURN(ChannelId id,
                           chain->app->host().ChanOpenInit(ctx, PortId(port), ConnectionId(conn),
                                                           PortId(cp_port), order, version));
-    MESH_ASSIGN_OR_RETURN(std::optional<ibc::ChannelEnd> end,
-                          ibc::GetChannel(ctx.store(), PortId(port), id));
-    Json r = Json::Object();
-    r.Add("channel", Json::Str(id.value()));
-    r.Add("version", Json::Str(end.has_value() ? end->version : ""));
-    return SetBuf(out, r.Write());
+    return ChannelReply(ctx, PortId(port), id, out);
   });
 }
 
@@ -743,12 +748,7 @@ int meshsec_ibc_chan_open_try(meshsec_chain* chain, const char* json, size_t len
                                             ChannelId(cp_channel), order, cp_version);
     });
     MESH_ASSIGN_OR_RETURN(ChannelId id, std::move(tried));
-    MESH_ASSIGN_OR_RETURN(std::optional<ibc::ChannelEnd> end,
-                          ibc::GetChannel(ctx.store(), PortId(port), id));
-    Json r = Json::Object();
-    r.Add("channel", Json::Str(id.value()));
-    r.Add("version", Json::Str(end.has_value() ? end->version : ""));
-    return SetBuf(out, r.Write());
+    return ChannelReply(ctx, PortId(port), id, out);
   });
 }
 

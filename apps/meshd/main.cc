@@ -160,12 +160,7 @@ int Start(const std::filesystem::path& home) {
   Application* a = app->get();
   mesh::node::GrpcServerOptions opts;
   opts.address = address;
-  opts.in_block = [a](mesh::node::Chain&) -> absl::Status {
-    mesh::app::BlockRequest req;
-    req.time_ns = a->chain().time_ns();
-    MESH_ASSIGN_OR_RETURN(req.decided_last_commit, a->AllSignedVotes());
-    return a->ApplyConsensusInputs(req);
-  };
+  opts.in_block = [a](mesh::node::Chain&) { return a->ApplyFullParticipation(); };
   auto server = mesh::node::GrpcServer::Start(&a->chain(), opts);
   if (!server.ok()) return Fail(1, "start: gRPC: " + std::string(server.status().message()));
   std::cout << "meshd: chain " << a->genesis().chain_id << " at height " << a->chain().height()
