@@ -511,7 +511,8 @@ std::string QueryHelp() {
 
 std::string QueryGroupHelp(const std::string& group) {
   std::string out = absl::StrCat("meshctl query ", group, ": ",
-                                 mesh::client::QueryGroupSummary(group), "\n\nCommands:\n");
+                                 mesh::client::QueryGroupSummary(group), "\n\nUsage: meshctl query ", group,
+                                 " <command> [args] [flags]\n\nCommands:\n");
   for (const QueryCommand& c : mesh::client::QueryCommands()) {
     if (c.group != group) continue;
     std::string head = c.name + (c.usage.empty() ? "" : " " + c.usage);
