@@ -72,6 +72,20 @@ TEST(Bip39Test, RejectsBadMnemonics) {
   EXPECT_FALSE(EntropyToMnemonic(std::string(15, '\0')).ok());
 }
 
+// Passphrases are NFKD-normalised: composed and decomposed forms give the
+// same seed (or, in a build without ICU, both are refused).
+TEST(Bip39Test, PassphraseIsNormalised) {
+  auto composed = MnemonicToSeed(kAbandon, "caf\xc3\xa9");      // U+00E9
+  auto decomposed = MnemonicToSeed(kAbandon, "cafe\xcc\x81");   // e + U+0301
+  ASSERT_EQ(composed.ok(), decomposed.ok());
+  if (composed.ok()) {
+    EXPECT_EQ(*composed, *decomposed);
+    EXPECT_NE(*composed, *MnemonicToSeed(kAbandon, "cafe"));
+  } else {
+    EXPECT_TRUE(absl::IsInvalidArgument(composed.status()));
+  }
+}
+
 TEST(Bip39Test, GeneratedMnemonicsAreValidAndDistinct) {
   std::set<std::string> seen;
   for (int words : {12, 24}) {

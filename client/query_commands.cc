@@ -250,7 +250,13 @@ std::string ScalarText(const Json& v) {
     case Json::Kind::kString: {
       const std::string& s = v.text();
       // Quote what a YAML reader would not take as the same plain string.
-      const bool plain = !s.empty() && s.find_first_of(":#{}[]&*!|>'\"%@`,\n") == std::string::npos &&
+      // A string that reads as a number, bool or null is quoted too, as the
+      // SDK's YAML output does ("30000000000" stays a string).
+      const bool numeric = s.find_first_of("0123456789") != std::string::npos &&
+                           s.find_first_not_of("0123456789.eE+-") == std::string::npos;
+      const bool reserved = s == "true" || s == "false" || s == "null" || s == "~" ||
+                            s == "yes" || s == "no";
+      const bool plain = !s.empty() && !numeric && !reserved && s.find_first_of(":#{}[]&*!|>'\"%@`,\n") == std::string::npos &&
                          s.front() != ' ' && s.back() != ' ' && s.front() != '-' && s.front() != '@';
       if (plain) return s;
       std::string out;
