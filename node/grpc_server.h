@@ -46,6 +46,11 @@ struct GrpcServerOptions {
   bool enable_reflection = true;
   // BroadcastTx answers code 14 (unavailable) once this many txs wait.
   size_t max_pending_txs = 10000;
+  // Queries can read any of the last `kept_blocks` committed blocks (the
+  // request's x-cosmos-block-height header; node/block_history.h). Each
+  // kept block holds one store snapshot (cheap for RocksDB, a copy of the
+  // map for MemStore).
+  size_t kept_blocks = 100;
   // Runs inside ProduceBlock right after BeginBlock, before the queued txs,
   // under the server's lock: the application's consensus inputs (last
   // commit votes, evidence) and relayer messages into this chain. An error
