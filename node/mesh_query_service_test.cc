@@ -518,5 +518,40 @@ TEST(BlockHistoryTest, ParsesTheHeader) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Views of blocks 1..5 of a bare chain, kept 3 at a time.
+TEST(BlockHistoryTest, KeepsTheLastBlocksAndReplacesRepublishedOnes) {
+  auto chain = Chain::Open(std::make_unique<MemStore>(), ChainConfig{"solo", "mesh"});
+  ASSERT_TRUE(chain.ok()) << chain.status();
+  BlockHistory history(3);
+  EXPECT_EQ(history.At(std::nullopt).status().code(), absl::StatusCode::kUnavailable);
+  std::vector<std::shared_ptr<const Chain>> views;
+  for (uint64_t i = 1; i <= 5; ++i) {
+    ASSERT_TRUE((*chain)->BeginBlock(kGenesis + i * kNanosPerSecond).ok());
+    ASSERT_TRUE((*chain)->EndBlock().ok());
+    ASSERT_TRUE((*chain)->Commit().ok());
+    auto view = (*chain)->CommittedView();
+    ASSERT_TRUE(view.ok()) << view.status();
+    views.push_back(std::shared_ptr<const Chain>(*std::move(view)));
+    history.Add(views.back());
+  }
+  EXPECT_EQ(history.size(), 3u);
+  EXPECT_EQ((*history.At(std::nullopt))->height(), 5u);
+  EXPECT_EQ((*history.At(3))->height(), 3u);
+  EXPECT_EQ((*history.At(3))->time_ns(), kGenesis + 3 * kNanosPerSecond);
+  EXPECT_EQ(history.At(2).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(history.At(6).status().code(), absl::StatusCode::kInvalidArgument);
+  // The same block published again replaces its view.
+  history.Add(views[4]);
+  EXPECT_EQ(history.size(), 3u);
+  // A lower height (a store restored under the server) drops the newer ones.
+  history.Add(views[3]);
+  EXPECT_EQ(history.size(), 2u);
+  EXPECT_EQ(history.Latest()->height(), 4u);
+  EXPECT_EQ(history.At(5).status().code(), absl::StatusCode::kInvalidArgument);
+  // A store without snapshots clears it.
+  history.Add(nullptr);
+  EXPECT_EQ(history.Latest(), nullptr);
+}
+
 }  // namespace
 }  // namespace mesh::node
