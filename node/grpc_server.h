@@ -18,8 +18,11 @@
 // exactly when and at which block time they happen. A BLOCK-mode broadcast
 // waits for the block that delivers its tx.
 //
-// Queries always read the last committed block, also while ProduceBlock
-// has the next one open (docs/grpc.md, Threading).
+// Queries read the last committed block, also while ProduceBlock has the
+// next one open (docs/grpc.md, Threading), or one of the last
+// options.kept_blocks blocks named by the request's x-cosmos-block-height
+// metadata (node/block_history.h; every query service). The server also
+// serves meshsec.v1.ProviderQuery / ConsumerQuery (node/mesh_query_service.h).
 //
 // Thread safety: all public methods are thread-safe.
 #ifndef MESHSEC_NODE_GRPC_SERVER_H_
