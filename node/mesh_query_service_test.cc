@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "meshsec/v1/mesh_query.grpc.pb.h"
 #include "meshsec/v1/query.grpc.pb.h"
+#include "meshsec/v1/tx.grpc.pb.h"
 #include "node/block_history.h"
 #include "node/staking_msgs.h"
 #include "node/tx.h"
@@ -348,6 +349,68 @@ TEST_F(MeshQueryTest, CommittedStakeRewardsAndConsumerRecords) {
   for (const pb::RewardOwed& o : owed.rewards()) sum = *sum.Add(*Amount::Parse(o.amount()));
   EXPECT_EQ(sum.ToString(), owed.total());
   EXPECT_EQ(owed.total(), Stakes().stakes(0).pending_rewards());
+  // The devnet allocates no staking rewards: one entry (val0), nothing owed.
+  ASSERT_EQ(owed.rewards_size(), 1);
+  EXPECT_EQ(owed.rewards(0).validator(), RemoteVal0().value());
+  EXPECT_EQ(owed.total(), "0");
+}
+
+TEST_F(MeshQueryTest, UnstakeInFlightThenAnUnbondingEntry) {
+  RunEpoch();
+  // alice unstakes 400 of her 1000, broadcast through chaina's server.
+  const PrivateKey key = PrivateKey::FromSeed("chaina/alice");
+  Tx tx;
+  tx.chain_id = "chaina";
+  tx.pubkey = key.PublicKey();
+  tx.nonce = *net_->app("chaina").chain().NextNonce(Alice());
+  tx.msgs.push_back({"external/unstake",
+                     absl::StrCat(R"({"consumer":"chainb","validator":")", RemoteVal0().value(),
+                                  R"(","amount":"400"})")});
+  pb::BroadcastTxRequest breq;
+  breq.set_signed_tx(SignTx(key, std::move(tx)).Encode());
+  pb::BroadcastTxResponse bresp;
+  auto txs = pb::Tx::NewStub(a_);
+  ASSERT_TRUE(Call(txs.get(), &pb::Tx::Stub::BroadcastTx, breq, &bresp).ok());
+  ASSERT_EQ(bresp.code(), 0u) << bresp.log();
+  ASSERT_TRUE(net_->ProduceRound(kBlockSeconds).ok());
+  const uint64_t unstake_time_s = net_->app("chaina").chain().time_ns() / kNanosPerSecond;
+
+  // Delivered on chaina, received by chainb; the ack is in flight.
+  pb::QueryExternalPendingTxsRequest ereq;
+  ereq.set_consumer("chainb");
+  pb::QueryExternalPendingTxsResponse etx;
+  ASSERT_TRUE(
+      Call(provider_.get(), &pb::ProviderQuery::Stub::ExternalPendingTxs, ereq, &etx).ok());
+  ASSERT_EQ(etx.txs_size(), 1);
+  EXPECT_EQ(etx.txs(0).kind(), "unstake");
+  EXPECT_EQ(etx.txs(0).id(), uint64_t{1} << 63);  // own ids count from 2^63
+  EXPECT_EQ(etx.txs(0).amount(), "400");
+  pb::QueryExternalStakesResponse mid = Stakes();
+  ASSERT_EQ(mid.stakes_size(), 1);
+  EXPECT_EQ(mid.stakes(0).stake().low(), "600");
+  EXPECT_EQ(mid.stakes(0).stake().high(), "1000");
+
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(net_->ProduceRound(kBlockSeconds).ok());
+  const uint64_t latest_s = net_->app("chaina").chain().time_ns() / kNanosPerSecond;
+  pb::QueryExternalStakesResponse done = Stakes();
+  ASSERT_EQ(done.stakes_size(), 1);
+  EXPECT_EQ(done.stakes(0).stake().low(), "600");
+  EXPECT_EQ(done.stakes(0).stake().high(), "600");
+  ASSERT_EQ(done.stakes(0).unbonding_size(), 1);
+  EXPECT_EQ(done.stakes(0).unbonding(0).amount(), "400");
+  // Released one unbonding period (3600 s) after the ack's block.
+  const uint64_t release_s = done.stakes(0).unbonding(0).release_time().seconds();
+  EXPECT_GT(release_s, unstake_time_s + 3600);
+  EXPECT_LE(release_s, latest_s + 3600);
+  // The consumer's record dropped to 600 remote / 540 local.
+  pb::QueryDelegationRecordsRequest dreq;
+  dreq.set_provider("chaina");
+  pb::QueryDelegationRecordsResponse recs;
+  ASSERT_TRUE(
+      Call(consumer_.get(), &pb::ConsumerQuery::Stub::DelegationRecords, dreq, &recs).ok());
+  ASSERT_EQ(recs.records_size(), 1);
+  EXPECT_EQ(recs.records(0).remote(), "600");
+  EXPECT_EQ(recs.records(0).local(), "540");
 }
 
 TEST_F(MeshQueryTest, Errors) {
