@@ -137,12 +137,14 @@ absl::Status Devnet::ProduceRound(uint64_t block_seconds) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::string>> Devnet::Serve(const std::string& host, int base_port) {
+absl::StatusOr<std::vector<std::string>> Devnet::Serve(const std::string& host, int base_port,
+                                                       size_t kept_blocks) {
   std::vector<std::string> out;
   int i = 0;
   for (auto& [id, app] : apps_) {
     node::GrpcServerOptions opts;
     opts.address = absl::StrCat(host, ":", base_port == 0 ? 0 : base_port + i);
+    opts.kept_blocks = kept_blocks;
     opts.in_block = [this, chain_id = id](node::Chain&) { return InBlock(chain_id); };
     MESH_ASSIGN_OR_RETURN(std::unique_ptr<node::GrpcServer> s,
                           node::GrpcServer::Start(&app->chain(), std::move(opts)));

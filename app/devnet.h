@@ -67,8 +67,10 @@ class Devnet {
   ~Devnet();
 
   // Starts one gRPC server per chain on `host`, ports base_port + i (0: any
-  // free port). Returns the addresses in chain order.
-  absl::StatusOr<std::vector<std::string>> Serve(const std::string& host, int base_port);
+  // free port), each keeping the last `kept_blocks` blocks for queries at a
+  // height (node::GrpcServerOptions). Returns the addresses in chain order.
+  absl::StatusOr<std::vector<std::string>> Serve(const std::string& host, int base_port,
+                                                 size_t kept_blocks = 100);
   absl::Status ProduceRound(uint64_t block_seconds);
   // Queues a signed tx for the chain's next block (without gRPC; with it,
   // clients broadcast through the server instead).

@@ -158,9 +158,9 @@ absl::Status GetLatestBlock(const Chain& chain, const tm::GetLatestBlockRequest&
 
 // Runs `fn` on the committed view; a failed query returns no partial response.
 template <typename Req, typename Resp>
-grpc::Status Run(const ChainQueryFn& query, absl::Status (*fn)(const Chain&, const Req&, Resp*),
-                 const Req* q, Resp* r) {
-  grpc::Status s = query([&](const Chain& chain) { return fn(chain, *q, r); });
+grpc::Status Run(const ChainQueryFn& query, grpc::ServerContext* ctx,
+                 absl::Status (*fn)(const Chain&, const Req&, Resp*), const Req* q, Resp* r) {
+  grpc::Status s = query(ctx, [&](const Chain& chain) { return fn(chain, *q, r); });
   if (!s.ok()) r->Clear();
   return s;
 }
@@ -171,9 +171,9 @@ class CosmosBankQuery final : public bk::Query::Service {
  public:
   explicit CosmosBankQuery(ChainQueryFn query) : query_(std::move(query)) {}
 #define MESH_BANK_METHOD(Name)                                                           \
-  grpc::Status Name(C*, const bk::Query##Name##Request* q, bk::Query##Name##Response* r) \
-      override {                                                                         \
-    return Run(query_, ::mesh::node::Name, q, r);                                        \
+  grpc::Status Name(C* ctx, const bk::Query##Name##Request* q,                          \
+                    bk::Query##Name##Response* r) override {                             \
+    return Run(query_, ctx, ::mesh::node::Name, q, r);                                   \
   }
   MESH_BANK_METHOD(Balance)
   MESH_BANK_METHOD(AllBalances)
@@ -188,9 +188,9 @@ class CosmosBankQuery final : public bk::Query::Service {
 class CosmosAuthQuery final : public au::Query::Service {
  public:
   explicit CosmosAuthQuery(ChainQueryFn query) : query_(std::move(query)) {}
-  grpc::Status Account(C*, const au::QueryAccountRequest* q,
+  grpc::Status Account(C* ctx, const au::QueryAccountRequest* q,
                        au::QueryAccountResponse* r) override {
-    return Run(query_, AccountQuery, q, r);
+    return Run(query_, ctx, AccountQuery, q, r);
   }
 
  private:
@@ -220,8 +220,8 @@ class CosmosTendermintService final : public grpc::Service {
     AddMethod(new grpc::internal::RpcServiceMethod(
         names_.back().c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
         new Handler(
-            [fn](CosmosTendermintService* self, C*, const Req* q, Resp* r) {
-              return Run(self->query_, fn, q, r);
+            [fn](CosmosTendermintService* self, C* ctx, const Req* q, Resp* r) {
+              return Run(self->query_, ctx, fn, q, r);
             },
             this)));
   }

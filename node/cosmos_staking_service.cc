@@ -400,9 +400,9 @@ class CosmosStakingQuery final : public sk::Query::Service {
   using C = grpc::ServerContext;
 
 #define MESH_COSMOS_METHOD(Name)                                                         \
-  grpc::Status Name(C*, const sk::Query##Name##Request* q, sk::Query##Name##Response* r) \
-      override {                                                                         \
-    return Run(::mesh::node::Name, q, r);                                                \
+  grpc::Status Name(C* ctx, const sk::Query##Name##Request* q,                          \
+                    sk::Query##Name##Response* r) override {                             \
+    return Run(ctx, ::mesh::node::Name, q, r);                                           \
   }
   MESH_COSMOS_METHOD(Validators)
   MESH_COSMOS_METHOD(Validator)
@@ -422,8 +422,9 @@ class CosmosStakingQuery final : public sk::Query::Service {
  private:
   // A failed query returns no partial response.
   template <typename Req, typename Resp>
-  grpc::Status Run(absl::Status (*fn)(const Chain&, const Req&, Resp*), const Req* q, Resp* r) {
-    grpc::Status s = query_([&](const Chain& chain) { return fn(chain, *q, r); });
+  grpc::Status Run(C* ctx, absl::Status (*fn)(const Chain&, const Req&, Resp*), const Req* q,
+                   Resp* r) {
+    grpc::Status s = query_(ctx, [&](const Chain& chain) { return fn(chain, *q, r); });
     if (!s.ok()) r->Clear();
     return s;
   }

@@ -33,12 +33,9 @@
 #include "absl/status/status.h"
 #include "core/dec.h"
 #include "node/chain.h"
+#include "node/chain_query.h"
 
 namespace mesh::node {
-
-// Runs `fn` on the chain with exclusive access and maps its status to gRPC.
-using ChainQueryFn =
-    std::function<grpc::Status(const std::function<absl::Status(const Chain&)>& fn)>;
 
 // The cosmos.staking.v1beta1.Query service. HistoricalInfo (not kept)
 // answers UNIMPLEMENTED.

@@ -21,6 +21,8 @@
 #include "core/status.h"
 #include "meshsec/v1/query.grpc.pb.h"
 #include "meshsec/v1/tx.grpc.pb.h"
+#include "node/block_history.h"
+#include "node/mesh_query_service.h"
 #if MESH_COSMOS_GRPC
 #include "node/cosmos_query_services.h"
 #include "node/cosmos_staking_service.h"
@@ -276,6 +278,33 @@ absl::Status QueryBalance(const Chain& chain, const pb::QueryBalanceRequest& req
   return absl::OkStatus();
 }
 
+// ---- queries at a height (x-cosmos-block-height) ----------------------------
+
+absl::StatusOr<std::optional<uint64_t>> RequestedHeight(const grpc::ServerContext* call) {
+  if (call == nullptr) return std::optional<uint64_t>();
+  const auto& md = call->client_metadata();
+  auto it = md.find(kBlockHeightHeader);
+  if (it == md.end()) return ParseBlockHeight(std::nullopt);
+  return ParseBlockHeight(std::string_view(it->second.data(), it->second.size()));
+}
+
+void SetServedHeight(grpc::ServerContext* call, uint64_t height) {
+  if (call != nullptr) call->AddInitialMetadata(kBlockHeightHeader, absl::StrCat(height));
+}
+
+// A query over the live chain (caller holds the chain mutex): the latest
+// committed height only.
+absl::Status LiveQuery(grpc::ServerContext* call, const Chain& chain,
+                       const std::function<absl::Status()>& fn) {
+  MESH_ASSIGN_OR_RETURN(std::optional<uint64_t> height, RequestedHeight(call));
+  if (height.has_value() && *height != chain.height()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("this query reads only the latest height ", chain.height(), ", not ", *height));
+  }
+  SetServedHeight(call, chain.height());
+  return fn();
+}
+
 // ---- reflection -----------------------------------------------------------
 
 // Per-server control of the reflection plugin (instead of the process-wide
@@ -319,7 +348,10 @@ struct GrpcServer::Impl {
       : owned(std::move(c)), chain(owned ? owned.get() : borrowed), options(std::move(o)) {}
 
   absl::Status Listen();
-  grpc::Status Query(const std::function<absl::Status(const Chain&)>& fn);
+  // Runs `fn` on the committed block `call` asks for (x-cosmos-block-height)
+  // and sends the served height back in the same header.
+  grpc::Status Query(grpc::ServerContext* call,
+                     const std::function<absl::Status(const Chain&)>& fn);
   absl::Status Account(const pb::QueryAccountRequest& req, pb::QueryAccountResponse* resp);
   absl::StatusOr<uint64_t> NextSequence(const AccountAddress& who) const;
   absl::StatusOr<PendingTx> CheckTx(std::string_view bytes, std::string txhash) const;
@@ -346,13 +378,13 @@ struct GrpcServer::Impl {
   std::map<uint64_t, Outcome> outcomes;  // delivered, not yet picked up
   bool stopping = false;
 
-  // Guarded by view_mu (never held while waiting for mu): the committed
-  // view queries read. Queries copy the pointer and run without any lock.
-  std::mutex view_mu;
-  std::shared_ptr<const Chain> view;
-
   // Set once by Listen.
   GrpcServerOptions options;
+  // The committed views of the last blocks queries read (thread-safe,
+  // never locked while waiting for mu). Queries copy a pointer and run
+  // without any lock.
+  BlockHistory history{options.kept_blocks};
+  std::vector<std::unique_ptr<grpc::Service>> mesh_query_services;
   std::unique_ptr<grpc::Service> query_service;
   std::unique_ptr<grpc::Service> tx_service;
   std::unique_ptr<grpc::Service> cosmos_staking_service;  // null without the Cosmos protos
@@ -374,43 +406,47 @@ class GrpcServer::Impl::QueryService final : public pb::Query::Service {
   explicit QueryService(Impl* impl) : impl_(impl) {}
 
   using C = grpc::ServerContext;
-  grpc::Status Validator(C*, const pb::QueryValidatorRequest* q,
+  grpc::Status Validator(C* c, const pb::QueryValidatorRequest* q,
                          pb::QueryValidatorResponse* r) override {
-    return Run(QueryValidator, q, r);
+    return Run(c, QueryValidator, q, r);
   }
-  grpc::Status Validators(C*, const pb::QueryValidatorsRequest* q,
+  grpc::Status Validators(C* c, const pb::QueryValidatorsRequest* q,
                           pb::QueryValidatorsResponse* r) override {
-    return Run(QueryValidators, q, r);
+    return Run(c, QueryValidators, q, r);
   }
-  grpc::Status Delegation(C*, const pb::QueryDelegationRequest* q,
+  grpc::Status Delegation(C* c, const pb::QueryDelegationRequest* q,
                           pb::QueryDelegationResponse* r) override {
-    return Run(QueryDelegation, q, r);
+    return Run(c, QueryDelegation, q, r);
   }
-  grpc::Status DelegatorDelegations(C*, const pb::QueryDelegatorDelegationsRequest* q,
+  grpc::Status DelegatorDelegations(C* c, const pb::QueryDelegatorDelegationsRequest* q,
                                     pb::QueryDelegatorDelegationsResponse* r) override {
-    return Run(QueryDelegatorDelegations, q, r);
+    return Run(c, QueryDelegatorDelegations, q, r);
   }
-  grpc::Status ValidatorDelegations(C*, const pb::QueryValidatorDelegationsRequest* q,
+  grpc::Status ValidatorDelegations(C* c, const pb::QueryValidatorDelegationsRequest* q,
                                     pb::QueryValidatorDelegationsResponse* r) override {
-    return Run(QueryValidatorDelegations, q, r);
+    return Run(c, QueryValidatorDelegations, q, r);
   }
-  grpc::Status UnbondingDelegation(C*, const pb::QueryUnbondingDelegationRequest* q,
+  grpc::Status UnbondingDelegation(C* c, const pb::QueryUnbondingDelegationRequest* q,
                                    pb::QueryUnbondingDelegationResponse* r) override {
-    return Run(QueryUnbondingDelegation, q, r);
+    return Run(c, QueryUnbondingDelegation, q, r);
   }
-  grpc::Status Balance(C*, const pb::QueryBalanceRequest* q, pb::QueryBalanceResponse* r) override {
-    return Run(QueryBalance, q, r);
+  grpc::Status Balance(C* c, const pb::QueryBalanceRequest* q,
+                       pb::QueryBalanceResponse* r) override {
+    return Run(c, QueryBalance, q, r);
   }
-  grpc::Status Account(C*, const pb::QueryAccountRequest* q, pb::QueryAccountResponse* r) override {
+  // Account reads the live chain (pending nonces): only the latest height.
+  grpc::Status Account(C* c, const pb::QueryAccountRequest* q,
+                       pb::QueryAccountResponse* r) override {
     std::lock_guard<std::mutex> lock(impl_->mu);
-    return ToGrpc(impl_->Account(*q, r));
+    return ToGrpc(LiveQuery(c, *impl_->chain, [&] { return impl_->Account(*q, r); }));
   }
 
  private:
   // A failed query returns no partial response.
   template <typename Req, typename Resp>
-  grpc::Status Run(absl::Status (*fn)(const Chain&, const Req&, Resp*), const Req* q, Resp* r) {
-    grpc::Status s = impl_->Query([&](const Chain& chain) { return fn(chain, *q, r); });
+  grpc::Status Run(C* c, absl::Status (*fn)(const Chain&, const Req&, Resp*), const Req* q,
+                   Resp* r) {
+    grpc::Status s = impl_->Query(c, [&](const Chain& chain) { return fn(chain, *q, r); });
     if (!s.ok()) r->Clear();
     return s;
   }
@@ -442,12 +478,12 @@ absl::Status GrpcServer::Impl::Listen() {
   builder.RegisterService(query_service.get());
   builder.RegisterService(tx_service.get());
 #if MESH_COSMOS_GRPC
-  cosmos_staking_service = NewCosmosStakingQueryService(
-      [this](const std::function<absl::Status(const Chain&)>& fn) { return Query(fn); });
-  builder.RegisterService(cosmos_staking_service.get());
-  ChainQueryFn cosmos_query = [this](const std::function<absl::Status(const Chain&)>& fn) {
-    return Query(fn);
+  ChainQueryFn cosmos_query = [this](grpc::ServerContext* call,
+                                     const std::function<absl::Status(const Chain&)>& fn) {
+    return Query(call, fn);
   };
+  cosmos_staking_service = NewCosmosStakingQueryService(cosmos_query);
+  builder.RegisterService(cosmos_staking_service.get());
   cosmos_bank_service = NewCosmosBankQueryService(cosmos_query);
   cosmos_auth_service = NewCosmosAuthQueryService(cosmos_query);
   cosmos_tendermint_service = NewCosmosTendermintService(cosmos_query);
@@ -455,6 +491,11 @@ absl::Status GrpcServer::Impl::Listen() {
   builder.RegisterService(cosmos_auth_service.get());
   builder.RegisterService(cosmos_tendermint_service.get());
 #endif
+  mesh_query_services = NewMeshQueryServices(
+      [this](grpc::ServerContext* call, const std::function<absl::Status(const Chain&)>& fn) {
+        return Query(call, fn);
+      });
+  for (const auto& service : mesh_query_services) builder.RegisterService(service.get());
   server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError("cannot listen on " + options.address);
@@ -464,23 +505,26 @@ absl::Status GrpcServer::Impl::Listen() {
   return absl::OkStatus();
 }
 
-grpc::Status GrpcServer::Impl::Query(const std::function<absl::Status(const Chain&)>& fn) {
-  std::shared_ptr<const Chain> v;
-  {
-    std::lock_guard<std::mutex> lock(view_mu);
-    v = view;
+grpc::Status GrpcServer::Impl::Query(grpc::ServerContext* call,
+                                     const std::function<absl::Status(const Chain&)>& fn) {
+  if (history.Latest() == nullptr) {
+    // A store without snapshots: the live chain, latest height only.
+    std::lock_guard<std::mutex> lock(mu);
+    return ToGrpc(LiveQuery(call, *chain, [&] { return fn(*chain); }));
   }
-  if (v != nullptr) return ToGrpc(fn(*v));
-  std::lock_guard<std::mutex> lock(mu);
-  return ToGrpc(fn(*chain));
+  absl::StatusOr<std::optional<uint64_t>> height = RequestedHeight(call);
+  if (!height.ok()) return ToGrpc(height.status());
+  absl::StatusOr<std::shared_ptr<const Chain>> view = history.At(*height);
+  if (!view.ok()) return ToGrpc(view.status());
+  SetServedHeight(call, (*view)->height());
+  return ToGrpc(fn(**view));
 }
 
 void GrpcServer::Impl::PublishView() {
   absl::StatusOr<std::unique_ptr<Chain>> v = chain->CommittedView();
   std::shared_ptr<const Chain> next;
   if (v.ok()) next = std::move(*v);
-  std::lock_guard<std::mutex> lock(view_mu);
-  view = std::move(next);
+  history.Add(std::move(next));
 }
 
 absl::StatusOr<uint64_t> GrpcServer::Impl::NextSequence(const AccountAddress& who) const {

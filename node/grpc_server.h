@@ -18,8 +18,11 @@
 // exactly when and at which block time they happen. A BLOCK-mode broadcast
 // waits for the block that delivers its tx.
 //
-// Queries always read the last committed block, also while ProduceBlock
-// has the next one open (docs/grpc.md, Threading).
+// Queries read the last committed block, also while ProduceBlock has the
+// next one open (docs/grpc.md, Threading), or one of the last
+// options.kept_blocks blocks named by the request's x-cosmos-block-height
+// metadata (node/block_history.h; every query service). The server also
+// serves meshsec.v1.ProviderQuery / ConsumerQuery (node/mesh_query_service.h).
 //
 // Thread safety: all public methods are thread-safe.
 #ifndef MESHSEC_NODE_GRPC_SERVER_H_
@@ -46,6 +49,11 @@ struct GrpcServerOptions {
   bool enable_reflection = true;
   // BroadcastTx answers code 14 (unavailable) once this many txs wait.
   size_t max_pending_txs = 10000;
+  // Queries can read any of the last `kept_blocks` committed blocks (the
+  // request's x-cosmos-block-height header; node/block_history.h). Each
+  // kept block holds one store snapshot (cheap for RocksDB, a copy of the
+  // map for MemStore).
+  size_t kept_blocks = 100;
   // Runs inside ProduceBlock right after BeginBlock, before the queued txs,
   // under the server's lock: the application's consensus inputs (last
   // commit votes, evidence) and relayer messages into this chain. An error

@@ -521,6 +521,8 @@ TEST_F(GrpcServerTest, ReflectionListsTheServicesWhenAvailable) {
   ASSERT_TRUE(raw.ok()) << raw.status();
   EXPECT_NE(raw->find("meshsec.v1.Query"), std::string::npos);
   EXPECT_NE(raw->find("meshsec.v1.Tx"), std::string::npos);
+  EXPECT_NE(raw->find("meshsec.v1.ProviderQuery"), std::string::npos);
+  EXPECT_NE(raw->find("meshsec.v1.ConsumerQuery"), std::string::npos);
 }
 
 class GrpcServerNoReflectionTest : public GrpcServerTest {

@@ -2,7 +2,7 @@
 //
 //   meshd init   --home DIR --chain-id ID [--overwrite]
 //   meshd start  --home DIR [--grpc-address 127.0.0.1:9090] [--block-interval-ms 1000]
-//                [--max-blocks N]
+//                [--max-blocks N] [--grpc-kept-blocks 100]
 //   meshd export --home DIR [--out FILE]
 //   meshd devnet --home DIR --chains 2|3 [--grpc-port 9090] [--block-interval-ms 1000]
 //                [--max-blocks N]
@@ -40,6 +40,8 @@ ABSL_FLAG(bool, overwrite, false, "init: replace an existing config");
 ABSL_FLAG(std::string, grpc_address, "", "start: gRPC listen address (default from config: 127.0.0.1:9090)");
 ABSL_FLAG(int, grpc_port, 9090, "devnet: gRPC port of the first chain (the next chains count up; 0 = any free)");
 ABSL_FLAG(int64_t, block_interval_ms, 1000, "time between blocks");
+ABSL_FLAG(int64_t, grpc_kept_blocks, 100,
+          "start/devnet: committed blocks kept for queries at a height (x-cosmos-block-height)");
 ABSL_FLAG(int64_t, max_blocks, 0, "stop after this many blocks (0 = run until SIGINT/SIGTERM)");
 ABSL_FLAG(int, chains, 2, "devnet: number of chains (2 or 3)");
 ABSL_FLAG(std::string, out, "", "export: output file (default: standard output)");
@@ -54,6 +56,7 @@ constexpr char kUsage[] =
     "meshd: the meshsec daemon\n\n"
     "  meshd init   --home DIR --chain-id ID [--overwrite]\n"
     "  meshd start  --home DIR [--grpc-address HOST:PORT] [--block-interval-ms MS] [--max-blocks N]\n"
+    "               [--grpc-kept-blocks N]\n"
     "  meshd export --home DIR [--out FILE]\n"
     "  meshd devnet --home DIR --chains 2|3 [--grpc-port PORT] [--block-interval-ms MS] [--max-blocks N]\n\n"
     "Exit codes: 0 ok, 1 runtime failure, 2 usage error.";
@@ -160,6 +163,7 @@ int Start(const std::filesystem::path& home) {
   Application* a = app->get();
   mesh::node::GrpcServerOptions opts;
   opts.address = address;
+  opts.kept_blocks = static_cast<size_t>(std::max<int64_t>(1, absl::GetFlag(FLAGS_grpc_kept_blocks)));
   opts.in_block = [a](mesh::node::Chain&) { return a->ApplyFullParticipation(); };
   auto server = mesh::node::GrpcServer::Start(&a->chain(), opts);
   if (!server.ok()) return Fail(1, "start: gRPC: " + std::string(server.status().message()));
@@ -224,7 +228,9 @@ int RunDevnet(const std::filesystem::path& home) {
   }
   auto net = Devnet::Open(std::move(docs), std::move(stores));
   if (!net.ok()) return Fail(1, "devnet: " + std::string(net.status().message()));
-  auto addrs = (*net)->Serve("127.0.0.1", absl::GetFlag(FLAGS_grpc_port));
+  auto addrs = (*net)->Serve(
+      "127.0.0.1", absl::GetFlag(FLAGS_grpc_port),
+      static_cast<size_t>(std::max<int64_t>(1, absl::GetFlag(FLAGS_grpc_kept_blocks))));
   if (!addrs.ok()) return Fail(1, "devnet: gRPC: " + std::string(addrs.status().message()));
   for (size_t i = 0; i < ids.size(); ++i) {
     std::cout << "meshd devnet: " << ids[i] << " at height " << (*net)->app(ids[i]).chain().height()

@@ -32,6 +32,12 @@ absl::Status PriceFeed::Update(const Context& ctx, const ProviderId& provider, u
   return PutRecord(ctx.store(), key, PriceInfo{time_ns, native_per_foreign});
 }
 
+absl::StatusOr<std::optional<PriceInfo>> PriceFeed::Stored(const Context& ctx,
+                                                          const ProviderId& provider) {
+  MESH_RETURN_IF_ERROR(internal::LoadConfig(ctx, provider).status());
+  return GetRecord<PriceInfo>(ctx.store(), ProviderPrefix(kPricePrefix, provider));
+}
+
 absl::StatusOr<Dec> PriceFeed::Price(const Context& ctx, const ProviderId& provider) {
   MESH_ASSIGN_OR_RETURN(ProviderConfig cfg, internal::LoadConfig(ctx, provider));
   MESH_ASSIGN_OR_RETURN(std::optional<PriceInfo> stored,

@@ -13,6 +13,7 @@
 #define MESHSEC_MESH_CONSUMER_PRICE_FEED_H_
 
 #include <cstdint>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -39,6 +40,10 @@ class PriceFeed {
   // The current price. FailedPrecondition "No price data available" if none
   // was ever set, "Price data is outdated" once stale.
   static absl::StatusOr<Dec> Price(const Context& ctx, const ProviderId& provider);
+  // The stored price and its time, stale or not (nullopt if none was ever
+  // set); for queries. NotFound for an unknown provider.
+  static absl::StatusOr<std::optional<PriceInfo>> Stored(const Context& ctx,
+                                                         const ProviderId& provider);
 };
 
 }  // namespace mesh::consumer

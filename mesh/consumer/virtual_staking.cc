@@ -463,6 +463,20 @@ absl::StatusOr<std::optional<DelegationRecord>> VirtualStaking::GetRecord(
   return internal::LoadRecord(ctx, provider, validator, delegator);
 }
 
+absl::StatusOr<std::vector<VirtualStaking::RecordOf>> VirtualStaking::AllRecords(
+    const Context& ctx, const ProviderId& provider,
+    const std::optional<ValidatorAddress>& validator) {
+  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> entries,
+                        internal::Records(ctx, provider,
+                                          validator.has_value() ? &*validator : nullptr));
+  std::vector<RecordOf> out;
+  out.reserve(entries.size());
+  for (internal::RecordEntry& e : entries) {
+    out.push_back({std::move(e.validator), std::move(e.delegator), std::move(e.record)});
+  }
+  return out;
+}
+
 absl::StatusOr<Amount> VirtualStaking::ActualDelegation(const Context& ctx,
                                                         const ProviderId& provider,
                                                         const ValidatorAddress& validator) {

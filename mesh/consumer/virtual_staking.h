@@ -114,6 +114,16 @@ class VirtualStaking {
   static absl::StatusOr<std::optional<DelegationRecord>> GetRecord(
       const Context& ctx, const ProviderId& provider, const AccountAddress& delegator,
       const ValidatorAddress& validator);
+  // Every delegation record of the provider (of `validator` only when
+  // given), ordered by (validator, delegator); for queries.
+  struct RecordOf {
+    ValidatorAddress validator;
+    AccountAddress delegator;
+    DelegationRecord record;
+  };
+  static absl::StatusOr<std::vector<RecordOf>> AllRecords(
+      const Context& ctx, const ProviderId& provider,
+      const std::optional<ValidatorAddress>& validator = std::nullopt);
   // Tokens of the virtual account's native delegation (0 if none).
   static absl::StatusOr<Amount> ActualDelegation(const Context& ctx, const ProviderId& provider,
                                                  const ValidatorAddress& validator);

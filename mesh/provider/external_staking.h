@@ -208,6 +208,13 @@ class ExternalStaking {
       const Context& ctx, const ConsumerId& consumer, const AccountAddress& user,
       const std::optional<ValidatorAddress>& start_after = std::nullopt,
       std::optional<uint64_t> limit = std::nullopt);
+  // Every stake of the consumer, ascending by (user, validator); for
+  // queries.
+  static absl::StatusOr<std::vector<StakeEntry>> AllStakes(const Context& ctx,
+                                                           const ConsumerId& consumer);
+  // The stakes on one validator, ascending by user; for queries.
+  static absl::StatusOr<std::vector<StakeEntry>> ValidatorStakes(
+      const Context& ctx, const ConsumerId& consumer, const ValidatorAddress& validator);
   static absl::StatusOr<Amount> PendingRewards(const Context& ctx, const ConsumerId& consumer,
                                                const AccountAddress& user,
                                                const ValidatorAddress& validator);
