@@ -17,10 +17,12 @@ if ! "$PY" -c "import grpc, google.protobuf" 2>/dev/null; then
 fi
 
 GEN="$WORK/gen-$MODE"
-# The protos whose services the tests call; their imports are generated too.
+# The protos whose services the tests call (every meshsec/v1 file); their
+# imports are generated too.
+mapfile -t mesh_protos < <(cd "$PROJECT_PROTO" && ls meshsec/v1/*.proto)
 "$PY" "$HERE/gen_stubs.py" --out "$GEN" --protoc "$PROTOC" --plugin "$PLUGIN" --wkt "$WKT" \
   --path "$PROJECT_PROTO" --path "$COSMOS_PROTO" --path "$HERE/proto" \
-  meshsec/v1/query.proto meshsec/v1/tx.proto grpc/health/v1/health.proto \
+  "${mesh_protos[@]}" grpc/health/v1/health.proto \
   cosmos/staking/v1beta1/query.proto cosmos/bank/v1beta1/query.proto \
   cosmos/auth/v1beta1/query.proto cosmos/base/tendermint/v1beta1/query.proto \
   cosmos/crypto/ed25519/keys.proto grpc_reflection/v1alpha/reflection.proto
