@@ -14,6 +14,8 @@
 #include <utility>
 #if MESH_GRPC_REFLECTION
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+
+#include "grpc/health/v1/health.pb.h"
 #endif
 
 #include "absl/strings/ascii.h"
@@ -318,8 +320,13 @@ class ReflectionOption : public grpc::ServerBuilderOption {
       return p->name() == "proto_server_reflection";
     });
 #if MESH_GRPC_REFLECTION
-    if (enable_)
+    if (enable_) {
       plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+      // Reflection describes services from the generated descriptor pool.
+      // grpc++'s default health service is not generated code: linking and
+      // touching grpc/health/v1/health.proto's descriptor puts it there.
+      (void)::grpc::health::v1::HealthCheckRequest::descriptor();
+    }
 #endif
   }
 

@@ -477,10 +477,11 @@ TEST_F(GrpcServerTest, ShutdownReleasesWaitingBroadcasts) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
-// Lists services through grpc.reflection.v1alpha with a hand-encoded
-// ServerReflectionRequest{list_services: ""} (field 7), as the reflection
-// protos are not installed. Returns the raw response bytes, or the status.
-absl::StatusOr<std::string> ListServicesRaw(const std::shared_ptr<grpc::Channel>& channel) {
+// One grpc.reflection.v1alpha exchange with a hand-encoded
+// ServerReflectionRequest, as the reflection protos are not installed.
+// Returns the raw response bytes, or the status.
+absl::StatusOr<std::string> ReflectRaw(const std::shared_ptr<grpc::Channel>& channel,
+                                       const std::string& request_bytes) {
   grpc::GenericStub stub(channel);
   grpc::CompletionQueue cq;
   grpc::ClientContext ctx;
@@ -492,7 +493,7 @@ absl::StatusOr<std::string> ListServicesRaw(const std::shared_ptr<grpc::Channel>
   auto step = [&](int id) { return cq.Next(&tag, &ok) && tag == reinterpret_cast<void*>(id); };
   call->StartCall(reinterpret_cast<void*>(1));
   if (!step(1) || !ok) return absl::UnavailableError("start failed");
-  grpc::Slice slice(std::string("\x3a\x00", 2));
+  grpc::Slice slice(request_bytes);
   grpc::ByteBuffer request(&slice, 1);
   call->Write(request, reinterpret_cast<void*>(2));
   if (!step(2)) return absl::UnavailableError("write failed");
@@ -514,6 +515,11 @@ absl::StatusOr<std::string> ListServicesRaw(const std::shared_ptr<grpc::Channel>
   return out;
 }
 
+// ServerReflectionRequest{list_services: ""} (field 7).
+absl::StatusOr<std::string> ListServicesRaw(const std::shared_ptr<grpc::Channel>& channel) {
+  return ReflectRaw(channel, std::string("\x3a\x00", 2));
+}
+
 TEST_F(GrpcServerTest, ReflectionListsTheServicesWhenAvailable) {
   if (!GrpcServer::ReflectionAvailable()) GTEST_SKIP() << "built without grpc++_reflection";
   EXPECT_TRUE(server_->reflection_enabled());
@@ -523,6 +529,23 @@ TEST_F(GrpcServerTest, ReflectionListsTheServicesWhenAvailable) {
   EXPECT_NE(raw->find("meshsec.v1.Tx"), std::string::npos);
   EXPECT_NE(raw->find("meshsec.v1.ProviderQuery"), std::string::npos);
   EXPECT_NE(raw->find("meshsec.v1.ConsumerQuery"), std::string::npos);
+}
+
+// grpc++'s default health service has no generated code of its own: the
+// server registers grpc/health/v1/health.proto so that reflection can
+// describe it (ServerReflectionRequest{file_containing_symbol}, field 4).
+TEST_F(GrpcServerTest, ReflectionDescribesTheHealthService) {
+  if (!GrpcServer::ReflectionAvailable()) GTEST_SKIP() << "built without grpc++_reflection";
+  absl::StatusOr<std::string> list = ListServicesRaw(channel_);
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_NE(list->find("grpc.health.v1.Health"), std::string::npos);
+  const std::string symbol = "grpc.health.v1.Health";
+  absl::StatusOr<std::string> raw =
+      ReflectRaw(channel_, std::string("\x22") + static_cast<char>(symbol.size()) + symbol);
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  EXPECT_NE(raw->find("grpc/health/v1/health.proto"), std::string::npos);
+  EXPECT_NE(raw->find("HealthCheckResponse"), std::string::npos);
+  EXPECT_EQ(raw->find("Symbol not found"), std::string::npos);
 }
 
 class GrpcServerNoReflectionTest : public GrpcServerTest {

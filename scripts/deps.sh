@@ -9,6 +9,7 @@ PACKAGES=(
   librocksdb-dev
   libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc
+  python3-grpcio python3-protobuf
   libsecp256k1-dev
   libssl-dev
   libgtest-dev libgmock-dev
