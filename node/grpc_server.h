@@ -63,7 +63,10 @@ struct GrpcServerOptions {
   int num_cqs = 0;      // completion queues (gRPC default: one per core)
   int min_pollers = 0;  // polling threads per completion queue (default 1)
   int max_pollers = 0;  // (default 2)
-  int max_threads = 0;  // ResourceQuota thread cap for handlers (default none)
+  // grpc::ResourceQuota thread cap (default none). Beware: a call that
+  // arrives when every allowed thread is busy is not queued; it fails with
+  // RESOURCE_EXHAUSTED ("Server Threadpool Exhausted").
+  int max_threads = 0;
   // Registered on the same grpc::Server beside the node's services (e.g. a
   // benchmark's echo ceiling). Not owned; must outlive the server.
   std::vector<grpc::Service*> extra_services;

@@ -16,6 +16,7 @@ PACKAGES=(
   librapidcheck-dev
   libgoogle-glog-dev
   golang-go
+  gnuplot-nox
 )
 
 missing=()
