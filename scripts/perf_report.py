@@ -22,14 +22,16 @@ import subprocess
 import sys
 from collections import OrderedDict, namedtuple
 
-Plot = namedtuple("Plot", "file title x ys series xlabel ylabel logx logy")
+Plot = namedtuple("Plot", "file title x ys series xlabel ylabel logx logy hline")
 Headline = namedtuple(
     "Headline",
     "key binary filter title figure ceiling ratio unit target target_text extra plots")
 
 
-def plot(file, title, x, ys, series=None, xlabel=None, ylabel="", logx=True, logy=False):
-    return Plot(file, title, x, ys, series, xlabel or x, ylabel, logx, logy)
+def plot(file, title, x, ys, series=None, xlabel=None, ylabel="", logx=True, logy=False,
+         hline=None):
+    """hline: (value, label) drawn as a target line."""
+    return Plot(file, title, x, ys, series, xlabel or x, ylabel, logx, logy, hline)
 
 
 HEADLINES = [
@@ -60,7 +62,8 @@ HEADLINES = [
               "blocks_per_s_idle", "produce_ms_p50", "produce_ms_p50_idle", "produce_ms_max"],
              [plot("h3_latency.png", "Headline 3: query latency vs calls in flight", "inflight",
                    ["p50_us", "p99_us", "echo_p50_us", "echo_p99_us"], series="method",
-                   xlabel="calls in flight", ylabel="latency (µs)", logy=True),
+                   xlabel="calls in flight", ylabel="latency (µs)", logy=True,
+                   hline=(5000, "target p99 at 64 in flight: 5 ms")),
               plot("h3_qps.png", "Headline 3: queries/s vs calls in flight (echo = ceiling)",
                    "inflight", ["qps", "echo_qps"], series="method", xlabel="calls in flight",
                    ylabel="calls / s")]),
@@ -236,7 +239,7 @@ def gnuplot_plot(h, p, rows, png_dir):
         groups.setdefault(key, []).append(r)
     data_lines, plots = [], []
     idx = 0
-    for key, grp in groups.items():
+    for gi, (key, grp) in enumerate(groups.items()):
         grp.sort(key=lambda r: r["args"][x])
         for y in p.ys:
             pts = [(r["args"][x], r[y]) for r in grp if y in r]
@@ -247,7 +250,10 @@ def gnuplot_plot(h, p, rows, png_dir):
             if p.series:
                 shown = names.get(p.series, {}).get(key, key)
                 label = f"{y}, {p.series}={shown}"
-            plots.append(f"'-' using 1:2 with linespoints title '{label.replace('_', ' ')}'")
+            # One colour per (series, counter) pair: ceilings dashed, series by point type.
+            dash = 2 if ("ceiling" in y or y.startswith("echo")) else 1
+            plots.append(f"'-' using 1:2 with linespoints lc {p.ys.index(y) + 1} dt {dash} "
+                         f"pt {gi * 2 + 5} title '{label.replace('_', ' ')}'")
             idx += 1
     if not plots:
         return None
@@ -258,9 +264,16 @@ def gnuplot_plot(h, p, rows, png_dir):
         f"set title '{p.title}'",
         f"set xlabel '{p.xlabel}'",
         f"set ylabel '{p.ylabel}'",
-        "set key outside right top",
+        "set key below",
         "set grid",
+        "set xtics (" + ", ".join(f'"{v}" {v}' for v in sorted({r["args"][x] for r in rows}))
+        + ")",
     ]
+    if p.hline:
+        script.append(f"set arrow from graph 0, first {p.hline[0]} to graph 1, first {p.hline[0]} "
+                      "nohead lc rgb 'red' dt 3")
+        script.append(f"set label '{p.hline[1]}' at graph 0.02, first {p.hline[0] * 1.1} "
+                      "tc rgb 'red'")
     if p.logx:
         script.append("set logscale x")
     if p.logy:
