@@ -7,7 +7,8 @@
 //   BM_Headline3_Query/method:M/inflight:N/users:U
 //     Server: node::GrpcServer over a node::Chain on RocksDB (temp dir), 4
 //     bonded validators, U delegators each delegating to all 4 (set up
-//     before timing). Registered on the same grpc::Server, with the same
+//     before timing; then the bench waits until RocksDB's background
+//     compaction of that bulk load is over, counter settle_s). Registered on the same grpc::Server, with the same
 //     thread settings (GrpcServerOptions), a trivial unary Echo service
 //     (bench/proto/bench_echo.proto) answering a payload of the query's
 //     response size to a request of the query's request size.
@@ -40,6 +41,7 @@
 // MESH_QUERY_MAX_POLLERS (GrpcServerOptions, default 0 = gRPC's).
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -108,6 +110,28 @@ double Percentile(std::vector<double>& v, double p) {
   size_t k = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
   std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
   return v[k];
+}
+
+// CPU seconds used by this process so far (every thread, RocksDB's too).
+double ProcessCpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return sec(ru.ru_utime) + sec(ru.ru_stime);
+}
+
+// Waits until the process uses < 5 % of a core over a second: RocksDB's
+// background compaction of the setup's bulk writes is over (otherwise it
+// competes with the measurement for the cores). At most 300 s; returns
+// the seconds waited.
+double WaitUntilIdle() {
+  const Clock::time_point start = Clock::now();
+  while (Seconds(Clock::now() - start) < 300) {
+    const double cpu = ProcessCpuSeconds();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    if (ProcessCpuSeconds() - cpu < 0.05) break;
+  }
+  return Seconds(Clock::now() - start);
 }
 
 grpc::ByteBuffer Serialize(const google::protobuf::Message& m) {
@@ -275,6 +299,7 @@ class QueryServer {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     Build();
+    settle_seconds_ = WaitUntilIdle();
     producer_ = std::thread([this] { ProduceLoop(); });
     feeder_ = std::thread([this] { FeedLoop(); });
     const Clock::time_point t0 = Clock::now();
@@ -292,6 +317,7 @@ class QueryServer {
 
   const std::string& address() const { return server_->address(); }
   const BlockStats& idle() const { return idle_; }
+  double settle_seconds() const { return settle_seconds_; }
   const std::vector<User>& users() const { return users_; }
   const std::vector<ValidatorAddress>& validators() const { return validators_; }
 
@@ -459,6 +485,7 @@ class QueryServer {
   mutable std::mutex mu_;
   std::vector<ProducedStat> produced_;
   BlockStats idle_;
+  double settle_seconds_ = 0;
 };
 
 std::map<int, std::unique_ptr<QueryServer>>& Servers() {
@@ -584,6 +611,7 @@ void BM_Headline3_Query(benchmark::State& state) {
   state.counters["produce_ms_max_idle"] = server.idle().produce_ms_max;
   state.counters["errors"] = static_cast<double>(query.errors + echo.errors);
   state.counters["client_threads"] = client.threads();
+  state.counters["settle_s"] = server.settle_seconds();
   state.counters["channels"] = client.channels();
 }
 

@@ -252,7 +252,8 @@ def gnuplot_plot(h, p, rows, png_dir):
                 label = f"{y}, {p.series}={shown}"
             # One colour per (series, counter) pair: ceilings dashed, series by point type.
             dash = 2 if ("ceiling" in y or y.startswith("echo")) else 1
-            plots.append(f"'-' using 1:2 with linespoints lc {p.ys.index(y) + 1} dt {dash} "
+            colour = gi * len(p.ys) + p.ys.index(y) + 1
+            plots.append(f"'-' using 1:2 with linespoints lc {colour} dt {dash} "
                          f"pt {gi * 2 + 5} title '{label.replace('_', ' ')}'")
             idx += 1
     if not plots:
