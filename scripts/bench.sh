@@ -63,6 +63,8 @@ STAMP="$(date -u +%Y%m%d-%H%M)-$COMMIT"
 OUT="$BUILD_DIR/results/$STAMP"
 mkdir -p "$OUT"
 
+LINEBUF=""
+command -v stdbuf >/dev/null 2>&1 && LINEBUF="stdbuf -oL"
 i=1
 for run in "${RUNS[@]}"; do
   IFS=$'\t' read -r key binary filter title <<<"$run"
@@ -78,7 +80,8 @@ for run in "${RUNS[@]}"; do
   fi
   echo "[$i/$TOTAL] $title … ($binary $filter)"
   set +e
-  "$bin" --benchmark_filter="$filter" --benchmark_min_time="$MIN_TIME" \
+  # Line-buffered so that each case shows as soon as it ends.
+  $LINEBUF "$bin" --benchmark_filter="$filter" --benchmark_min_time="$MIN_TIME" \
     --benchmark_out="$OUT/$key.json" --benchmark_out_format=json 2>&1 | tee "$OUT/$key.log" | \
     grep --line-buffered -E '^BM_|ERROR' | sed -u -E 's/ +/ /g; s/^/    /' | cut -c1-150
   status=${PIPESTATUS[0]}
