@@ -61,7 +61,7 @@ HEADLINES = [
              ["p50_us", "p99_us", "echo_p50_us", "echo_p99_us", "blocks_per_s",
               "blocks_per_s_idle", "produce_ms_p50", "produce_ms_p50_idle", "produce_ms_max"],
              [plot("h3_latency.png", "Headline 3: query latency vs calls in flight", "inflight",
-                   ["p50_us", "p99_us", "echo_p50_us", "echo_p99_us"], series="method",
+                   ["p50_us", "p99_us", "echo_p99_us"], series="method",
                    xlabel="calls in flight", ylabel="latency (µs)", logy=True,
                    hline=(5000, "target p99 at 64 in flight: 5 ms")),
               plot("h3_qps.png", "Headline 3: queries/s vs calls in flight (echo = ceiling)",
@@ -233,29 +233,32 @@ def gnuplot_plot(h, p, rows, png_dir):
     if len({r["args"][x] for r in rows}) < 2:  # one point per line: nothing to plot
         return None
     names = METHOD_NAMES.get(h.key, {})
+    # One line per counter and per combination of the other arguments (series first).
+    def group_key(r):
+        others = [(k, v) for k, v in r["args"].items() if k != x]
+        others.sort(key=lambda kv: kv[0] != p.series)
+        return tuple(others)
+
     groups = OrderedDict()
     for r in rows:
-        key = r["args"].get(p.series) if p.series else None
-        groups.setdefault(key, []).append(r)
+        groups.setdefault(group_key(r), []).append(r)
+    varying = {k for k in {k for key in groups for k, _ in key}
+               if len({dict(key).get(k) for key in groups}) > 1}
     data_lines, plots = [], []
-    idx = 0
     for gi, (key, grp) in enumerate(groups.items()):
         grp.sort(key=lambda r: r["args"][x])
+        shown = ", ".join(f"{k}={names.get(k, {}).get(v, v)}" for k, v in key if k in varying)
         for y in p.ys:
             pts = [(r["args"][x], r[y]) for r in grp if y in r]
             if not pts:
                 continue
             data_lines.append("\n".join(f"{a} {b}" for a, b in pts))
-            label = y
-            if p.series:
-                shown = names.get(p.series, {}).get(key, key)
-                label = f"{y}, {p.series}={shown}"
-            # One colour per (series, counter) pair: ceilings dashed, series by point type.
+            label = f"{y}, {shown}" if shown else y
+            # Ceilings dashed; colour per (group, counter), point type per group.
             dash = 2 if ("ceiling" in y or y.startswith("echo")) else 1
             colour = gi * len(p.ys) + p.ys.index(y) + 1
             plots.append(f"'-' using 1:2 with linespoints lc {colour} dt {dash} "
                          f"pt {gi * 2 + 5} title '{label.replace('_', ' ')}'")
-            idx += 1
     if not plots:
         return None
     out = os.path.join(png_dir, p.file)
