@@ -484,6 +484,19 @@ absl::Status GrpcServer::Impl::Listen() {
   builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(query_service.get());
   builder.RegisterService(tx_service.get());
+  for (grpc::Service* extra : options.extra_services) builder.RegisterService(extra);
+  if (options.num_cqs > 0) builder.SetSyncServerOption(grpc::ServerBuilder::NUM_CQS, options.num_cqs);
+  if (options.min_pollers > 0) {
+    builder.SetSyncServerOption(grpc::ServerBuilder::MIN_POLLERS, options.min_pollers);
+  }
+  if (options.max_pollers > 0) {
+    builder.SetSyncServerOption(grpc::ServerBuilder::MAX_POLLERS, options.max_pollers);
+  }
+  if (options.max_threads > 0) {
+    grpc::ResourceQuota quota("meshd");
+    quota.SetMaxThreads(options.max_threads);
+    builder.SetResourceQuota(quota);
+  }
 #if MESH_COSMOS_GRPC
   ChainQueryFn cosmos_query = [this](grpc::ServerContext* call,
                                      const std::function<absl::Status(const Chain&)>& fn) {

@@ -39,6 +39,10 @@
 #include "core/crypto.h"
 #include "node/chain.h"
 
+namespace grpc {
+class Service;
+}  // namespace grpc
+
 namespace mesh::node {
 
 struct GrpcServerOptions {
@@ -59,6 +63,21 @@ struct GrpcServerOptions {
   // commit votes, evidence) and relayer messages into this chain. An error
   // fails the block like an EndBlock error.
   std::function<absl::Status(Chain&)> in_block;
+
+  // Thread model of the (synchronous) gRPC server; 0 keeps gRPC's default.
+  // Every service of the server, the extra ones included, runs under the
+  // same settings (bench/query_bench.cc measures the queries against an
+  // echo service registered through extra_services).
+  int num_cqs = 0;      // completion queues (gRPC default: one per core)
+  int min_pollers = 0;  // polling threads per completion queue (default 1)
+  int max_pollers = 0;  // (default 2)
+  // grpc::ResourceQuota thread cap (default none). Beware: a call that
+  // arrives when every allowed thread is busy is not queued; it fails with
+  // RESOURCE_EXHAUSTED ("Server Threadpool Exhausted").
+  int max_threads = 0;
+  // Registered on the same grpc::Server beside the node's services (e.g. a
+  // benchmark's echo ceiling). Not owned; must outlive the server.
+  std::vector<grpc::Service*> extra_services;
 };
 
 // One tx delivered by ProduceBlock.

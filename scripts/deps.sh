@@ -17,6 +17,7 @@ PACKAGES=(
   librapidcheck-dev
   libgoogle-glog-dev
   golang-go
+  gnuplot-nox
 )
 
 missing=()

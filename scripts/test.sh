@@ -24,3 +24,8 @@ if [ -x "$BUILD_DIR/bench/mesh_bench" ]; then
   "$BUILD_DIR/bench/mesh_bench" --benchmark_min_time=0.01 >/dev/null
   echo "benchmark smoke pass: ok"
 fi
+if [ -x "$BUILD_DIR/bench/query_bench" ]; then
+  MESH_BENCH_QUERY_WINDOW=0.1 MESH_BENCH_IDLE_SECONDS=0.2 \
+    "$BUILD_DIR/bench/query_bench" --benchmark_min_time=0.01 >/dev/null
+  echo "query benchmark smoke pass: ok"
+fi
