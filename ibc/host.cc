@@ -397,8 +397,7 @@ absl::StatusOr<bool> Host::LoadSentCommitment(const Context& t, const ChannelEnd
 absl::Status Host::DeleteSent(KvStore& store, const Packet& packet) const {
   const PortId& port = packet.source_port;
   const ChannelId& channel = packet.source_channel;
-  MESH_RETURN_IF_ERROR(store.Delete(PacketKey(kPacketCommitmentTable, port, channel, packet.sequence)));
-  return store.Delete(PacketKey(kSentPacketTable, port, channel, packet.sequence));
+  return DeleteSentPacket(store, port, channel, packet.sequence);
 }
 
 absl::StatusOr<Outcome> Host::AcknowledgePacket(const Context& ctx, const Packet& packet,

@@ -135,6 +135,40 @@ TEST_F(RelayerTest, UnorderedAcceptsAnyOrder) {
   EXPECT_EQ(relayer_->RelayPendingReversed()->size(), 0u);
 }
 
+// The unsettled floor (0x4A) follows the lowest unsettled sequence: acks
+// above it leave it in place, the ack of the floor packet raises it past
+// every sequence already settled, up to the next sequence to send. Listing
+// reads from the floor on: a record planted below it is never decoded.
+TEST_F(RelayerTest, UnsettledFloorSkipsSettledPackets) {
+  Open();
+  for (const char* d : {"1", "2", "3", "4"}) SendFromA(d);
+  EXPECT_EQ(*GetUnsettledFloor(a_.store, kPort, ch_.a), 1u);
+  ASSERT_TRUE(relayer_->RelayPendingReversed().ok());
+  std::vector<InFlight> acks = *relayer_->PendingAcks();
+  ASSERT_EQ(acks.size(), 4u);
+  ASSERT_EQ(acks[1].packet.sequence, 2u);
+  EXPECT_EQ(*relayer_->RelayAck(acks[1]), Outcome::kApplied);  // 2: above the floor
+  EXPECT_EQ(*relayer_->RelayAck(acks[2]), Outcome::kApplied);  // 3
+  EXPECT_EQ(*GetUnsettledFloor(a_.store, kPort, ch_.a), 1u);
+  std::vector<Packet> left = *ListUnsettledPackets(a_.store);
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0].sequence, 1u);
+  EXPECT_EQ(left[1].sequence, 4u);
+  EXPECT_EQ(*relayer_->RelayAck(acks[0]), Outcome::kApplied);  // 1: floor past 2 and 3
+  EXPECT_EQ(*GetUnsettledFloor(a_.store, kPort, ch_.a), 4u);
+  // Below the floor nothing is read: a corrupt record there goes unseen.
+  ASSERT_TRUE(a_.store.Put(PacketKey(kSentPacketTable, kPort, ch_.a, 2), "corrupt").ok());
+  left = *ListUnsettledPackets(a_.store);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].sequence, 4u);
+  ASSERT_TRUE(a_.store.Delete(PacketKey(kSentPacketTable, kPort, ch_.a, 2)).ok());
+  EXPECT_EQ(*relayer_->RelayAck(acks[3]), Outcome::kApplied);  // the last: floor = next send
+  EXPECT_EQ(*GetUnsettledFloor(a_.store, kPort, ch_.a), 5u);
+  EXPECT_TRUE(ListUnsettledPackets(a_.store)->empty());
+  EXPECT_EQ(SendFromA("5"), 5u);
+  ASSERT_EQ(ListUnsettledPackets(a_.store)->size(), 1u);
+}
+
 TEST_F(RelayerTest, ReversedRelayTimesOutExpiredAndDeliversTheRest) {
   Open();
   SendFromA("expired", Timeout::AtHeight(b_.block.height + 5));

@@ -85,15 +85,36 @@ absl::StatusOr<std::optional<std::string>> GetAcknowledgement(const KvReader& s,
   return s.Get(PacketKey(kAckTable, port, channel, seq));
 }
 
+absl::StatusOr<uint64_t> GetUnsettledFloor(const KvReader& s, const PortId& port,
+                                           const ChannelId& channel) {
+  return GetSeqCounter(s, kUnsettledFloorTable, port, channel);
+}
+
 absl::StatusOr<std::vector<Packet>> ListUnsettledPackets(const KvReader& s) {
-  std::vector<Packet> out;
-  std::string prefix(1, static_cast<char>(kSentPacketTable));
-  auto it = s.ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) {
-    MESH_ASSIGN_OR_RETURN(Packet p, DecodeRecord<Packet>(it->value()));
-    out.push_back(std::move(p));
+  // Channel ends are never deleted, so the channel table has no deleted
+  // keys to walk; sent packets only exist on channels of this table.
+  std::vector<PortChannel> channels;
+  {
+    auto it = s.ScanPrefix(std::string(1, static_cast<char>(kChannelTable)));
+    for (; it->Valid(); it->Next()) {
+      Decoder key(it->key().substr(1));
+      MESH_ASSIGN_OR_RETURN(std::string port, key.Str());
+      MESH_ASSIGN_OR_RETURN(std::string channel, key.Str());
+      channels.push_back(PortChannel{PortId(std::move(port)), ChannelId(std::move(channel))});
+    }
+    MESH_RETURN_IF_ERROR(it->status());
   }
-  MESH_RETURN_IF_ERROR(it->status());
+  std::vector<Packet> out;
+  for (const PortChannel& pc : channels) {
+    MESH_ASSIGN_OR_RETURN(uint64_t floor, GetUnsettledFloor(s, pc.port, pc.channel));
+    const std::string prefix = SeqCounterKey(kSentPacketTable, pc.port, pc.channel);
+    auto it = s.Scan(PacketKey(kSentPacketTable, pc.port, pc.channel, floor), PrefixEnd(prefix));
+    for (; it->Valid(); it->Next()) {
+      MESH_ASSIGN_OR_RETURN(Packet p, DecodeRecord<Packet>(it->value()));
+      out.push_back(std::move(p));
+    }
+    MESH_RETURN_IF_ERROR(it->status());
+  }
   return out;
 }
 
@@ -109,6 +130,21 @@ absl::Status PutSeqCounter(KvStore& s, uint8_t table, const PortId& port,
 
 absl::Status PutHash(KvStore& s, const std::string& key, const Hash256& h) {
   return s.Put(key, std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
+}
+
+absl::Status DeleteSentPacket(KvStore& s, const PortId& port, const ChannelId& channel,
+                              uint64_t seq) {
+  MESH_RETURN_IF_ERROR(s.Delete(PacketKey(kPacketCommitmentTable, port, channel, seq)));
+  MESH_RETURN_IF_ERROR(s.Delete(PacketKey(kSentPacketTable, port, channel, seq)));
+  MESH_ASSIGN_OR_RETURN(uint64_t floor, GetUnsettledFloor(s, port, channel));
+  if (seq != floor) return absl::OkStatus();  // a lower packet is still unsettled
+  MESH_ASSIGN_OR_RETURN(uint64_t next_send, GetSeqCounter(s, kNextSeqSendTable, port, channel));
+  uint64_t next = seq + 1;
+  for (; next < next_send; ++next) {
+    MESH_ASSIGN_OR_RETURN(bool live, s.Has(PacketKey(kSentPacketTable, port, channel, next)));
+    if (live) break;
+  }
+  return PutSeqCounter(s, kUnsettledFloorTable, port, channel, next);
 }
 
 }  // namespace mesh::ibc

@@ -12,6 +12,8 @@
 //   0x47 receipt           | port | channel | u64 seq   -> 0x01
 //   0x48 ack commitment    | port | channel | u64 seq   -> 32 bytes
 //   0x49 ack bytes         | port | channel | u64 seq   -> ack (for relayers)
+//   0x4A unsettled floor   | str port | str channel     -> u64: every sent
+//        packet (0x46) of the channel has a sequence >= it (absent = 1)
 // Sequence-keyed tables use the LOCAL end's port/channel: the sender's for
 // 0x45/0x46, the receiver's for 0x47-0x49.
 //
@@ -44,6 +46,7 @@ inline constexpr uint8_t kSentPacketTable = 0x46;
 inline constexpr uint8_t kReceiptTable = 0x47;
 inline constexpr uint8_t kAckCommitmentTable = 0x48;
 inline constexpr uint8_t kAckTable = 0x49;
+inline constexpr uint8_t kUnsettledFloorTable = 0x4A;
 
 std::string ChannelKey(const PortId& port, const ChannelId& channel);
 std::string SeqCounterKey(uint8_t table, const PortId& port, const ChannelId& channel);
@@ -74,8 +77,14 @@ absl::StatusOr<std::optional<std::string>> GetAcknowledgement(const KvReader& s,
                                                               const ChannelId& channel,
                                                               uint64_t seq);
 // Packets sent by this chain whose commitment still exists (neither acked
-// nor timed out), ordered by (port, channel, sequence).
+// nor timed out), ordered by (port, channel, sequence). Each channel's sent
+// packets are read from its unsettled floor on, so the work is proportional
+// to the channels and the packets still unsettled, never to the packets
+// settled before (whose deleted keys a RocksDB scan would otherwise walk).
 absl::StatusOr<std::vector<Packet>> ListUnsettledPackets(const KvReader& s);
+// The channel's unsettled floor (0x4A; 1 if never written).
+absl::StatusOr<uint64_t> GetUnsettledFloor(const KvReader& s, const PortId& port,
+                                           const ChannelId& channel);
 
 // ---- writes (used by the host) ----
 absl::Status PutChannel(KvStore& s, const PortId& port, const ChannelId& channel,
@@ -83,6 +92,13 @@ absl::Status PutChannel(KvStore& s, const PortId& port, const ChannelId& channel
 absl::Status PutSeqCounter(KvStore& s, uint8_t table, const PortId& port,
                            const ChannelId& channel, uint64_t value);
 absl::Status PutHash(KvStore& s, const std::string& key, const Hash256& h);
+// Deletes the sent packet `seq` of (port, channel) — its commitment (0x45)
+// and record (0x46) — and, when it was the lowest unsettled one, raises the
+// channel's floor past it and past every later sequence already settled
+// (point reads, each settled sequence passed at most once over the channel's
+// life), up to the next sequence to send.
+absl::Status DeleteSentPacket(KvStore& s, const PortId& port, const ChannelId& channel,
+                              uint64_t seq);
 
 }  // namespace mesh::ibc
 

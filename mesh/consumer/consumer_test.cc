@@ -9,6 +9,7 @@
 
 #include "mesh/consumer/outbox.h"
 #include "mesh/consumer/rewards.h"
+#include "mesh/consumer/state.h"
 #include "mesh/consumer/test_fixture.h"
 #include "mesh/consumer/validator_events.h"
 
@@ -49,6 +50,31 @@ TEST_F(ConsumerFlowTest, ChannelOpenSendsTheBondedSet) {
   const auto& p = std::get<ValsetUpdatePacket>(out[0]);
   EXPECT_EQ(p.additions, (Vals{V("val2"), V("val1")}));  // staking order: power desc
   EXPECT_EQ(p.height, block_.height);
+}
+
+// The outbox is read from its floor (0x7E): each Take moves the floor past
+// what it took, so later reads never pass the taken (deleted) entries — a
+// record planted below the floor is never decoded.
+TEST_F(ConsumerFlowTest, OutboxIsReadFromItsFloor) {
+  Start();
+  ValsetUpdatePacket u;
+  u.removals = {V("val1")};
+  Must(Outbox::Append(ctx(), prov_, u));
+  Must(Outbox::Append(ctx(), prov_, u));
+  std::vector<OutboxEntry> taken = Must(Outbox::Take(ctx(), prov_));
+  ASSERT_EQ(taken.size(), 2u);
+  const std::string floor_key = internal::ProviderPrefix(internal::kOutboxFloorPrefix, prov_);
+  EXPECT_EQ(*Decoder(*Must(ctx().store().Get(floor_key))).U64(), taken[1].seq + 1);
+  const std::string below =
+      Encoder().Raw(internal::ProviderPrefix(internal::kOutboxPrefix, prov_)).U64(taken[1].seq)
+          .Take();
+  Must(ctx().store().Put(below, "corrupt"));
+  EXPECT_TRUE(Must(Outbox::Peek(ctx(), prov_)).empty());
+  Must(Outbox::Append(ctx(), prov_, u));
+  std::vector<OutboxEntry> next = Must(Outbox::Take(ctx(), prov_));
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].seq, taken[1].seq + 1);
+  Must(ctx().store().Delete(below));
 }
 
 TEST_F(ConsumerFlowTest, EpochsRunEveryEpochLengthBlocks) {

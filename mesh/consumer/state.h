@@ -35,6 +35,8 @@ inline constexpr uint8_t kOutboxSeqPrefix = 0x7A;       // P -> u64 next seq
 inline constexpr uint8_t kSlashForwardPrefix = 0x7B;    // P, seq -> ValidatorSlash
 inline constexpr uint8_t kSlashForwardSeqPrefix = 0x7C; // P -> u64 next seq
 inline constexpr uint8_t kBlockTimePrefix = 0x7D;       // height -> u64 time_s
+inline constexpr uint8_t kOutboxFloorPrefix = 0x7E;     // P -> u64: outbox seqs >= it
+inline constexpr uint8_t kBlockTimeFloorPrefix = 0x7F;  // -> u64: block-time heights >= it
 
 using AmountMap = std::map<ValidatorAddress, Amount>;
 

@@ -157,16 +157,34 @@ absl::Status ValidatorEvents::RecordBlockTime(const Context& ctx) {
   MESH_RETURN_IF_ERROR(
       ctx.store().Put(BlockTimeKey(ctx.height()), Encoder().U64(ctx.time_seconds()).Take()));
   MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  // Pruned heights are always the lowest ones: the scan starts at the
+  // floor (0x7F), past every height pruned before (deleted keys on RocksDB).
+  const std::string floor_key(1, static_cast<char>(internal::kBlockTimeFloorPrefix));
+  uint64_t floor = 0;
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(floor_key));
+  if (raw.has_value()) {
+    Decoder d(*raw);
+    MESH_ASSIGN_OR_RETURN(floor, d.U64());
+    MESH_RETURN_IF_ERROR(d.Finish());
+  }
   std::vector<std::string> old;
+  uint64_t next_floor = floor;
   std::string prefix(1, static_cast<char>(internal::kBlockTimePrefix));
-  for (auto it = ctx.store().ScanPrefix(prefix); it->Valid(); it->Next()) {
+  auto it = ctx.store().Scan(BlockTimeKey(floor), PrefixEnd(prefix));
+  for (; it->Valid(); it->Next()) {
     Decoder d(it->value());
     MESH_ASSIGN_OR_RETURN(uint64_t t, d.U64());
     if (t + params.unbonding_time_s >= ctx.time_seconds()) break;
     old.emplace_back(it->key());
+    Decoder key(it->key().substr(1));
+    MESH_ASSIGN_OR_RETURN(uint64_t height, key.U64());
+    next_floor = height + 1;
   }
+  MESH_RETURN_IF_ERROR(it->status());
+  it.reset();
   for (const auto& k : old) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
-  return absl::OkStatus();
+  if (next_floor == floor) return absl::OkStatus();
+  return ctx.store().Put(floor_key, Encoder().U64(next_floor).Take());
 }
 
 absl::StatusOr<uint64_t> ValidatorEvents::BlockTime(const Context& ctx, uint64_t height) {

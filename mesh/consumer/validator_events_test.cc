@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "mesh/consumer/state.h"
 #include "mesh/consumer/test_fixture.h"
 
 namespace mesh::consumer::testing {
@@ -95,6 +96,29 @@ TEST_F(ValidatorEventsTest, SlashFieldsAreNotSwappedAndIdenticalSlashesStay) {
   EXPECT_EQ(got.slash_amount, A(5));
   EXPECT_FALSE(got.is_tombstoned);
   EXPECT_EQ(u.slashed[1], got);
+}
+
+// Block times are pruned from the bottom after the unbonding time; the
+// pruning scan starts at the floor (0x7F) past the heights pruned before,
+// so a record planted below it is never read.
+TEST_F(ValidatorEventsTest, BlockTimesArePrunedFromTheirFloor) {
+  const uint64_t unbonding = Must(staking::Staking::GetParams(ctx())).unbonding_time_s;
+  Must(ValidatorEvents::RecordBlockTime(ctx()));  // height 100
+  NextBlock(5);
+  Must(ValidatorEvents::RecordBlockTime(ctx()));  // height 101
+  NextBlock(unbonding);                           // 100 is past the unbonding time, 101 not
+  Must(ValidatorEvents::RecordBlockTime(ctx()));  // height 102
+  EXPECT_EQ(Must(ValidatorEvents::BlockTime(ctx(), 100)), 0u);
+  EXPECT_NE(Must(ValidatorEvents::BlockTime(ctx(), 101)), 0u);
+  const std::string floor_key(1, static_cast<char>(internal::kBlockTimeFloorPrefix));
+  EXPECT_EQ(*Decoder(*Must(ctx().store().Get(floor_key))).U64(), 101u);
+  const std::string below = Encoder(internal::kBlockTimePrefix).U64(100).Take();
+  Must(ctx().store().Put(below, "corrupt"));
+  NextBlock(5);
+  Must(ValidatorEvents::RecordBlockTime(ctx()));  // 101 pruned; 100 never read
+  EXPECT_EQ(Must(ValidatorEvents::BlockTime(ctx(), 101)), 0u);
+  EXPECT_EQ(*Decoder(*Must(ctx().store().Get(floor_key))).U64(), 102u);
+  Must(ctx().store().Delete(below));
 }
 
 // §1.15: round_half_even(Quo(S_c, S_v) x T).

@@ -361,32 +361,63 @@ absl::StatusOr<uint64_t> ExternalStaking::WithdrawRewards(const Context& ctx,
   return id;
 }
 
-absl::StatusOr<std::vector<OutboundPacket>> ExternalStaking::Outbox(const Context& ctx,
-                                                                    const ConsumerId& consumer) {
-  std::vector<OutboundPacket> out;
-  auto it = ctx.store().ScanPrefix(tables::Prefix(tables::kExtOutbox, consumer.value()));
+namespace {
+
+// The outbox is drained whole at the end of every block, so its live
+// entries are those from the floor (0x6C) on: scans start there and never
+// walk the entries drained before (deleted keys on RocksDB).
+absl::StatusOr<uint64_t> OutboxFloor(const Context& ctx, const ConsumerId& c) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                        ctx.store().Get(tables::Key(tables::kExtOutboxFloor, c.value())));
+  if (!raw.has_value()) return uint64_t{0};
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(uint64_t floor, d.U64());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return floor;
+}
+
+// The outbox entries of `c` in sequence order, with their sequences.
+absl::StatusOr<std::vector<std::pair<uint64_t, OutboundPacket>>> ReadOutbox(
+    const Context& ctx, const ConsumerId& c) {
+  MESH_ASSIGN_OR_RETURN(uint64_t floor, OutboxFloor(ctx, c));
+  const std::string prefix = tables::Prefix(tables::kExtOutbox, c.value());
+  std::vector<std::pair<uint64_t, OutboundPacket>> out;
+  auto it = ctx.store().Scan(tables::KeyU64(tables::kExtOutbox, c.value(), floor),
+                             PrefixEnd(prefix));
   for (; it->Valid(); it->Next()) {
+    Decoder key(it->key().substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(uint64_t seq, key.U64());
     MESH_ASSIGN_OR_RETURN(OutboundPacket p, DecodeRecord<OutboundPacket>(it->value()));
-    out.push_back(std::move(p));
+    out.emplace_back(seq, std::move(p));
   }
   MESH_RETURN_IF_ERROR(it->status());
   return out;
 }
 
+}  // namespace
+
+absl::StatusOr<std::vector<OutboundPacket>> ExternalStaking::Outbox(const Context& ctx,
+                                                                    const ConsumerId& consumer) {
+  MESH_ASSIGN_OR_RETURN(auto entries, ReadOutbox(ctx, consumer));
+  std::vector<OutboundPacket> out;
+  out.reserve(entries.size());
+  for (auto& [seq, p] : entries) out.push_back(std::move(p));
+  return out;
+}
+
 absl::StatusOr<std::vector<OutboundPacket>> ExternalStaking::DrainOutbox(
     const Context& ctx, const ConsumerId& consumer) {
-  const std::string prefix = tables::Prefix(tables::kExtOutbox, consumer.value());
-  std::vector<std::string> keys;
+  MESH_ASSIGN_OR_RETURN(auto entries, ReadOutbox(ctx, consumer));
   std::vector<OutboundPacket> out;
-  auto it = ctx.store().ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) {
-    MESH_ASSIGN_OR_RETURN(OutboundPacket p, DecodeRecord<OutboundPacket>(it->value()));
-    keys.emplace_back(it->key());
+  out.reserve(entries.size());
+  for (auto& [seq, p] : entries) {
+    MESH_RETURN_IF_ERROR(
+        ctx.store().Delete(tables::KeyU64(tables::kExtOutbox, consumer.value(), seq)));
     out.push_back(std::move(p));
   }
-  MESH_RETURN_IF_ERROR(it->status());
-  it.reset();
-  for (const std::string& k : keys) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
+  if (entries.empty()) return out;
+  MESH_RETURN_IF_ERROR(ctx.store().Put(tables::Key(tables::kExtOutboxFloor, consumer.value()),
+                                       Encoder().U64(entries.back().first + 1).Take()));
   return out;
 }
 

@@ -2,8 +2,10 @@
 // unit tests of the reference contract (§8.5), with their exact numbers.
 #include "mesh/provider/external_staking.h"
 
+#include "core/codec.h"
 #include "gtest/gtest.h"
 #include "mesh/provider/remote_validators.h"
+#include "mesh/provider/tables.h"
 #include "mesh/provider/test_util.h"
 
 namespace mesh::provider {
@@ -475,6 +477,39 @@ TEST_F(ExternalStakingTest, OwnTxIdsStartAtTwoToThe63) {
   EXPECT_EQ(out[0].delegator, kUser1);
   EXPECT_EQ(out[0].validators, std::vector<ValidatorAddress>{Val("v1")});
   EXPECT_EQ(out[0].denom, kDenom);
+}
+
+// The outbox is read from its floor (0x6C): each drain moves the floor past
+// what it took, so later reads never pass the drained (deleted) entries —
+// a record planted below the floor is never decoded.
+TEST_F(ExternalStakingTest, OutboxIsReadFromItsFloor) {
+  Activate("v1");
+  FundAndBond(kUser1, 600);
+  const std::string floor_key = tables::Key(tables::kExtOutboxFloor, id().value());
+  absl::StatusOr<uint64_t> t1 = h_.RunOr<uint64_t>([&](const Context& c) {
+    return Vault::StakeRemote(c, kUser1, id(), A(100), Val("v1"));
+  });
+  ASSERT_TRUE(t1.ok()) << t1.status();
+  ASSERT_EQ(ExternalStaking::Outbox(h_.ctx(), id())->size(), 1u);
+  ASSERT_EQ(cs_.Collect().size(), 1u);  // drained
+  std::optional<std::string> floor = *h_.ctx().store().Get(floor_key);
+  ASSERT_TRUE(floor.has_value());
+  const uint64_t f = *Decoder(*floor).U64();
+  EXPECT_TRUE(ExternalStaking::Outbox(h_.ctx(), id())->empty());
+  // A corrupt entry below the floor is never read.
+  ASSERT_TRUE(h_.ctx().store().Put(tables::KeyU64(tables::kExtOutbox, id().value(), f - 1),
+                                   "corrupt").ok());
+  EXPECT_TRUE(ExternalStaking::Outbox(h_.ctx(), id())->empty());
+  absl::StatusOr<uint64_t> t2 = h_.RunOr<uint64_t>([&](const Context& c) {
+    return Vault::StakeRemote(c, kUser1, id(), A(50), Val("v1"));
+  });
+  ASSERT_TRUE(t2.ok()) << t2.status();
+  std::vector<OutboundPacket> in_flight = cs_.Collect();
+  ASSERT_EQ(in_flight.size(), 2u);  // the stake of t1, then only t2's
+  EXPECT_EQ(in_flight[1].tx_id, *t2);
+  EXPECT_EQ(*Decoder(**h_.ctx().store().Get(floor_key)).U64(), f + 1);
+  ASSERT_TRUE(
+      h_.ctx().store().Delete(tables::KeyU64(tables::kExtOutbox, id().value(), f - 1)).ok());
 }
 
 TEST_F(ExternalStakingTest, StakeErrorAckAndTimeoutRollBack) {

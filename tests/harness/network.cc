@@ -90,7 +90,9 @@ absl::Status Network::Build() {
   // IBC connections of its links, which the relayers register first.
   for (auto& [id, n] : nodes_) {
     std::unique_ptr<DurableStore> store;
-    if (n->spec.rocksdb_dir.empty()) {
+    if (n->spec.open_store) {
+      MESH_ASSIGN_OR_RETURN(store, n->spec.open_store());
+    } else if (n->spec.rocksdb_dir.empty()) {
       store = std::make_unique<MemStore>();
     } else {
       MESH_ASSIGN_OR_RETURN(store, RocksDbStore::Open(n->spec.rocksdb_dir));

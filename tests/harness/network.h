@@ -53,6 +53,7 @@
 #include "core/context.h"
 #include "core/crypto.h"
 #include "core/dec.h"
+#include "core/kv.h"
 #include "core/ids.h"
 #include "ibc/host.h"
 #include "ibc/relayer.h"
@@ -87,6 +88,9 @@ struct ChainSpec {
   Amount total_max_cap = Amount(1000000000000);
   // Empty: MemStore. Otherwise a fresh RocksDB at this path.
   std::string rocksdb_dir;
+  // If set, opens the chain's store instead (rocksdb_dir is ignored): a
+  // benchmark wraps its RocksDB store to record block write batches.
+  std::function<absl::StatusOr<std::unique_ptr<DurableStore>>()> open_store;
 };
 
 // `provider` lends stake to `consumer`.

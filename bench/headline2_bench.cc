@@ -1,0 +1,420 @@
+// Headline 2 of the performance issue (docs/perf.md, "Headline 2"):
+// cross-chain delegations per second end to end, two chains on RocksDB,
+// against a ceiling measured in the same process and run.
+//
+//   BM_Headline2_CrossChainStakes/users:U/block:B
+//     A provider ("osmo") and a consumer ("juno") chain built by
+//     app::Application through the test harness (tests/harness/network.h,
+//     in-process relayer, auto-relay on, invariant checks off), each on a
+//     RocksDbStore with the default options (tuned tables, fsync'd block
+//     commits) in a temp dir. Before anything is timed, U provider users
+//     each bonded collateral in the vault and staked once on the consumer's
+//     validator (one signed tx each, 1000 per block, every packet acked):
+//     the chains carry the history of U cross-chain delegations.
+//     Each iteration is one block on both chains in steady state:
+//       - B signed "vault/stake_remote" txs from B distinct users (round
+//         robin), signed beforehand (untimed, as a client would), applied
+//         in the provider's block by Chain::DeliverTxs (signatures on all
+//         cores, then the txs in order);
+//       - both blocks end and commit (provider: the B stakes' packets are
+//         sent; consumer: its epoch, every block here, bonds what it was
+//         asked in that block);
+//       - the next blocks begin and the relayer delivers the B packets to
+//         the consumer (bond requests recorded, acks written) and the B
+//         acks back to the provider (stakes committed in the vault), which
+//         the next iteration's block commits.
+//     So every iteration carries B stakes through every stage (pipelined by
+//     one block, as on a live network); wall clock of the whole iteration.
+//     Counters:
+//       stakes_per_s   B × iterations / time,
+//       us_per_stake   its inverse in µs,
+//     and, measured after the timed loop in the same process:
+//       verify_per_s   VerifySignature of B such txs' sign bytes, spread
+//                      over every core (node::WorkerPool::Shared()),
+//       write_per_s    RocksDbStore::Write of the exact write batches one
+//                      steady-state block committed on the provider AND on
+//                      the consumer (all keys and values a block of B
+//                      cross-stakes writes on both chains, meta keys
+//                      included), each into a fresh store with the same
+//                      options; B ÷ (t_provider + t_consumer),
+//       ceiling_per_s  1 / (1/verify_per_s + 1/write_per_s): each stake
+//                      needs its signature checked and its keys committed
+//                      on both chains, and verification already occupies
+//                      every core; everything else (decoding, the vault,
+//                      packets, relaying, the consumer's bookkeeping) is
+//                      engine overhead the ratio exposes,
+//       ratio          stakes_per_s ÷ ceiling_per_s (target ≥ 0.60),
+//       cost_vs_1k     us_per_stake ÷ us_per_stake of users:1000 at the same
+//                      block size, when that case ran earlier in the process
+//                      (target ≤ 1.3 at U = 10^5).
+//     After the timing the case relays what is left and checks that every
+//     stake landed: each user's stake committed on the provider (low ==
+//     high == what it staked) and the consumer's bond request equals the
+//     total; the run fails otherwise.
+//
+// U = 10^3 is registered by default; U = 10^5 (setup of a few minutes) only
+// when the environment sets MESH_BENCH_LARGE=1, so the CI smoke pass
+// (--benchmark_min_time=0.01s) stays short.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
+#include "core/crypto.h"
+#include "core/kv.h"
+#include "core/rocksdb_store.h"
+#include "core/status.h"
+#include "node/chain.h"
+#include "node/parallel_verify.h"
+#include "node/tx.h"
+#include "tests/harness/network.h"
+
+namespace mesh::harness {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr char kProvider[] = "osmo";
+constexpr char kConsumer[] = "juno";
+constexpr char kConsumerValidator[] = "cval";
+constexpr int kSetupBlock = 1000;         // users per setup block
+constexpr double kCeilingSeconds = 0.2;   // each ceiling runs at least this long
+const Amount kStake(1000);                // per stake_remote tx
+const Amount kCollateral(1ULL << 50);
+const Amount kUserFunds(1ULL << 52);
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// A directory under the system temp dir, removed with its contents.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& name)
+      : path_(std::filesystem::temp_directory_path() /
+              absl::StrCat("mesh_headline2_", getpid(), "_", name)) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string Sub(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Forwards to a RocksDbStore; keeps a copy of the next block write batch
+// when asked (outside timed regions only).
+class RecordingStore : public DurableStore {
+ public:
+  explicit RecordingStore(std::unique_ptr<RocksDbStore> inner) : inner_(std::move(inner)) {}
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
+    return inner_->Get(key);
+  }
+  std::unique_ptr<KvIterator> Scan(std::string_view b, std::string_view e,
+                                   bool reverse) const override {
+    return inner_->Scan(b, e, reverse);
+  }
+  absl::Status Put(std::string_view k, std::string_view v) override { return inner_->Put(k, v); }
+  absl::Status Delete(std::string_view k) override { return inner_->Delete(k); }
+  absl::Status Write(const WriteBatch& batch) override {
+    if (record_next_) {
+      recorded_ = batch;
+      record_next_ = false;
+    }
+    return inner_->Write(batch);
+  }
+  void RecordNextWrite() { record_next_ = true; }
+  const WriteBatch& recorded() const { return recorded_; }
+
+ private:
+  std::unique_ptr<RocksDbStore> inner_;
+  bool record_next_ = false;
+  WriteBatch recorded_;
+};
+
+struct User {
+  PrivateKey key;
+  uint64_t nonce = 0;
+  uint64_t stakes = 0;  // stake_remote txs delivered
+};
+
+// Two chains with `users` cross-delegators, shared by the cases of one size
+// and removed at exit (members destroyed in reverse order: the network
+// closes its stores before the directory goes).
+struct XChain {
+  explicit XChain(int users) : dir(absl::StrCat("users_", users)) {}
+  TempDir dir;
+  RecordingStore* provider_store = nullptr;
+  RecordingStore* consumer_store = nullptr;
+  std::unique_ptr<Network> net;
+  std::vector<User> users;
+  std::string stake_body;
+  size_t cursor = 0;
+};
+
+std::string UserName(int i) { return absl::StrCat("user-", i); }
+
+ChainSpec MakeChain(const std::string& id, const std::string& denom, RecordingStore** slot,
+                    const std::string& path) {
+  ChainSpec c;
+  c.id = id;
+  c.prefix = id;
+  c.denom = Denom(denom);
+  c.staking.power_reduction = 1;
+  c.open_store = [slot, path]() -> absl::StatusOr<std::unique_ptr<DurableStore>> {
+    MESH_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbStore> rocks, RocksDbStore::Open(path));
+    auto store = std::make_unique<RecordingStore>(std::move(rocks));
+    *slot = store.get();
+    return std::unique_ptr<DurableStore>(std::move(store));
+  };
+  return c;
+}
+
+NetworkSpec MakeSpec(XChain& x, int users) {
+  ChainSpec p = MakeChain(kProvider, "uosmo", &x.provider_store, x.dir.Sub("provider"));
+  p.validators = {{"pval", Amount(1000000), Dec::Zero()}};
+  for (int i = 0; i < users; ++i) p.accounts.emplace_back(UserName(i), kUserFunds);
+  ChainSpec c = MakeChain(kConsumer, "ujuno", &x.consumer_store, x.dir.Sub("consumer"));
+  c.validators = {{kConsumerValidator, Amount(1000000), Dec::Zero()}};
+  c.accounts = {{"gov", Amount(1)}, {"oracle", Amount(1)}};
+  c.epoch_length = 1;  // the consumer bonds what it was asked every block
+  c.total_max_cap = Amount(1ULL << 62);
+  LinkSpec l;
+  l.provider = kProvider;
+  l.consumer = kConsumer;
+  l.max_cap = Amount(1ULL << 61);
+  NetworkSpec s;
+  s.chains = {p, c};
+  s.links = {l};
+  s.check_invariants = false;
+  return s;
+}
+
+node::SignedTx Sign(User& u, std::vector<node::Msg> msgs, bool consume = true) {
+  node::Tx tx{kProvider, u.key.PublicKey(), u.nonce, std::move(msgs)};
+  if (consume) ++u.nonce;
+  return node::SignTx(u.key, std::move(tx));
+}
+
+// Applies `txs` in the provider's open block; aborts on any rejection
+// (setup and timed blocks alike must apply in full).
+void Deliver(XChain& x, const std::vector<node::SignedTx>& txs) {
+  for (const node::TxResult& r : x.net->chain(kProvider).DeliverTxs(txs)) {
+    if (!r.ok()) {
+      fprintf(stderr, "headline2: tx rejected: %u %s\n", r.code, r.log.c_str());
+      std::abort();
+    }
+  }
+}
+
+// Network, users, and every user's collateral bond plus first cross-stake
+// (one tx with both messages), relayed and acked.
+std::unique_ptr<XChain> Build(int users) {
+  auto x = std::make_unique<XChain>(users);
+  absl::StatusOr<std::unique_ptr<Network>> net = Network::Create(MakeSpec(*x, users));
+  MESH_CHECK_OK(net.status());
+  x->net = *std::move(net);
+  MESH_CHECK_OK(x->net->AdvanceBlock());  // the consumer's valset reaches the provider
+  x->stake_body = absl::StrCat(R"({"consumer":")", kConsumer, R"(","validator":")",
+                               x->net->Valoper(kConsumer, kConsumerValidator).value(),
+                               R"(","amount":")", kStake.ToString(), "\"}");
+  const std::string bond_body = absl::StrCat(R"({"amount":")", kCollateral.ToString(), "\"}");
+  x->users.reserve(users);
+  for (int i = 0; i < users; ++i) x->users.push_back(User{x->net->Key(kProvider, UserName(i))});
+  for (int start = 0; start < users; start += kSetupBlock) {
+    std::vector<node::SignedTx> txs;
+    for (int i = start; i < std::min(users, start + kSetupBlock); ++i) {
+      User& u = x->users[i];
+      txs.push_back(Sign(u, {node::Msg{"vault/bond", bond_body},
+                             node::Msg{"vault/stake_remote", x->stake_body}}));
+      ++u.stakes;
+    }
+    Deliver(*x, txs);
+    MESH_CHECK_OK(x->net->AdvanceBlock());
+  }
+  MESH_CHECK_OK(x->net->AdvanceBlocks(2));  // the last acks committed
+  return x;
+}
+
+std::map<int, std::unique_ptr<XChain>>& Networks() {
+  static auto* nets = new std::map<int, std::unique_ptr<XChain>>();
+  return *nets;
+}
+
+// Closes the stores and removes their directories at exit — registered
+// after each Build, so it runs before the destructors of RocksDB's own
+// statics constructed while opening (closing after them crashes).
+void CloseNetworks() { Networks().clear(); }
+
+XChain& NetworkWith(int users) {
+  auto it = Networks().find(users);
+  if (it == Networks().end()) {
+    it = Networks().emplace(users, Build(users)).first;
+    std::atexit(CloseNetworks);
+  }
+  return *it->second;
+}
+
+// The next `block` stake_remote txs, from distinct users (round robin).
+// With `consume` false nonces and counts are not advanced (txs for the
+// verification ceiling, never delivered).
+std::vector<node::SignedTx> SignBlock(XChain& x, int block, bool consume = true) {
+  std::vector<node::SignedTx> txs;
+  txs.reserve(block);
+  size_t cursor = x.cursor;
+  for (int i = 0; i < block; ++i) {
+    User& u = x.users[cursor];
+    cursor = (cursor + 1) % x.users.size();
+    txs.push_back(Sign(u, {node::Msg{"vault/stake_remote", x.stake_body}}, consume));
+    if (consume) ++u.stakes;
+  }
+  if (consume) x.cursor = cursor;
+  return txs;
+}
+
+// One steady-state block: the txs applied, both chains committed, the
+// packets and acks relayed into the next blocks.
+void RunBlock(XChain& x, const std::vector<node::SignedTx>& txs) {
+  Deliver(x, txs);
+  MESH_CHECK_OK(x.net->AdvanceBlock());
+}
+
+double VerifyRate(const std::vector<node::SignedTx>& txs) {
+  node::WorkerPool& pool = node::WorkerPool::Shared();
+  std::vector<uint8_t> ok(txs.size());
+  size_t done = 0;
+  const Clock::time_point start = Clock::now();
+  Clock::duration elapsed{};
+  do {
+    pool.ParallelFor(txs.size(), [&](size_t i) {
+      const node::Tx& tx = txs[i].tx;
+      ok[i] = VerifySignature(tx.pubkey, tx.SignBytes(), txs[i].signature).ok();
+    });
+    done += txs.size();
+    elapsed = Clock::now() - start;
+  } while (Seconds(elapsed) < kCeilingSeconds);
+  for (uint8_t v : ok) MESH_CHECK(v == 1);
+  return done / Seconds(elapsed);
+}
+
+// Seconds per RocksDbStore::Write of `batch` into a fresh store with the
+// default (same) options.
+double SecondsPerWrite(const WriteBatch& batch, const std::string& name) {
+  TempDir dir(name);
+  auto rocks = RocksDbStore::Open(dir.Sub("db"));
+  MESH_CHECK_OK(rocks.status());
+  size_t writes = 0;
+  const Clock::time_point start = Clock::now();
+  Clock::duration elapsed{};
+  do {
+    MESH_CHECK_OK((*rocks)->Write(batch));
+    ++writes;
+    elapsed = Clock::now() - start;
+  } while (Seconds(elapsed) < kCeilingSeconds);
+  return Seconds(elapsed) / writes;
+}
+
+// Cross-stakes per second the two chains' block commits allow: one more
+// steady-state block (untimed) records both batches.
+double WriteRate(XChain& x, int block) {
+  const std::vector<node::SignedTx> txs = SignBlock(x, block);
+  x.provider_store->RecordNextWrite();
+  x.consumer_store->RecordNextWrite();
+  RunBlock(x, txs);
+  const double t = SecondsPerWrite(x.provider_store->recorded(), "provider_ceiling") +
+                   SecondsPerWrite(x.consumer_store->recorded(), "consumer_ceiling");
+  return block / t;
+}
+
+// Relays what is in flight, then checks every user's stake and the
+// consumer's bond request; false with the run's error set otherwise.
+bool CheckLanded(benchmark::State& state, XChain& x) {
+  MESH_CHECK_OK(x.net->AdvanceBlocks(2));
+  u128 total = 0;
+  for (size_t i = 0; i < x.users.size(); ++i) {
+    const Amount want(static_cast<u128>(kStake.raw()) * x.users[i].stakes);
+    total += want.raw();
+    absl::StatusOr<provider::Stake> s =
+        x.net->ExternalStake(kProvider, UserName(static_cast<int>(i)), kConsumer,
+                             kConsumerValidator);
+    if (!s.ok() || s->stake.low() != want || s->stake.high() != want) {
+      state.SkipWithError(absl::StrCat(UserName(static_cast<int>(i)),
+                                       " stake not committed as staked").c_str());
+      return false;
+    }
+  }
+  absl::StatusOr<Amount> requested = x.net->BondRequest(kConsumer, kProvider, kConsumerValidator);
+  if (!requested.ok() || *requested != Amount(total)) {
+    state.SkipWithError("consumer bond request differs from the stakes made");
+    return false;
+  }
+  return true;
+}
+
+// us_per_stake of users:1000 by block size, for cost_vs_1k.
+std::map<int, double>& BaseCost() {
+  static auto* m = new std::map<int, double>();
+  return *m;
+}
+
+void BM_Headline2_CrossChainStakes(benchmark::State& state) {
+  const int users = static_cast<int>(state.range(0));
+  const int block = static_cast<int>(state.range(1));
+  XChain& x = NetworkWith(users);
+  Clock::duration busy{};
+  for (auto _ : state) {
+    state.PauseTiming();  // signing is the client's work
+    const std::vector<node::SignedTx> txs = SignBlock(x, block);
+    state.ResumeTiming();
+    const Clock::time_point t0 = Clock::now();
+    RunBlock(x, txs);
+    busy += Clock::now() - t0;
+  }
+  const double rate = state.iterations() * block / Seconds(busy);
+  const double us = 1e6 / rate;
+  state.SetItemsProcessed(state.iterations() * block);
+  const double verify = VerifyRate(SignBlock(x, block, /*consume=*/false));
+  const double write = WriteRate(x, block);
+  const double ceiling = 1.0 / (1.0 / verify + 1.0 / write);
+  state.counters["stakes_per_s"] = rate;
+  state.counters["us_per_stake"] = us;
+  state.counters["verify_per_s"] = verify;
+  state.counters["write_per_s"] = write;
+  state.counters["ceiling_per_s"] = ceiling;
+  state.counters["ratio"] = rate / ceiling;
+  state.counters["cores"] = node::WorkerPool::Shared().threads();
+  if (users == 1000) BaseCost()[block] = us;
+  auto base = BaseCost().find(block);
+  if (users != 1000 && base != BaseCost().end()) state.counters["cost_vs_1k"] = us / base->second;
+  CheckLanded(state, x);
+}
+
+int Register() {
+  std::vector<int64_t> users = {1000};
+  const char* large = std::getenv("MESH_BENCH_LARGE");
+  if (large != nullptr && std::string(large) == "1") users.push_back(100000);
+  for (int64_t u : users) {
+    for (int64_t b : {10, 100, 1000}) {
+      benchmark::RegisterBenchmark("BM_Headline2_CrossChainStakes",
+                                   BM_Headline2_CrossChainStakes)
+          ->Args({u, b})
+          ->ArgNames({"users", "block"})
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
+  return 0;
+}
+[[maybe_unused]] const int registered = Register();
+
+}  // namespace
+}  // namespace mesh::harness
