@@ -188,6 +188,12 @@ class ExternalStaking {
   // then from the unbond of an unstake acked after the update.
   static absl::Status HandleRemoteSlash(const Context& ctx, const ConsumerId& consumer,
                                         const RemoteSlash& slash);
+  // One slash entry of a consumer's report, once SlashThrottle lets it
+  // through: judged against the validator history at its infraction height
+  // (applied through HandleRemoteSlash, deferred, or dropped when the
+  // validator was tombstoned then). InvalidArgument for a bad ratio.
+  static absl::Status ApplyReportedSlash(const Context& ctx, const ConsumerId& consumer,
+                                         const RemoteSlash& slash);
   // The slashes waiting on `validator` for in-flight txs, in arrival order.
   static absl::StatusOr<std::vector<RemoteSlash>> WaitingSlashes(
       const Context& ctx, const ConsumerId& consumer, const ValidatorAddress& validator);
