@@ -148,10 +148,12 @@ app::GenesisDoc Network::GenesisOf(const Node& n) const {
     r.local_staking = cs.local_staking;
     r.local_slash_dsign = cs.local_slash_dsign;
     r.local_slash_offline = cs.local_slash_offline;
+    r.slash_meter_fraction = cs.slash_meter_fraction;
+    r.slash_meter_period_s = cs.slash_meter_period_s;
     for (const LinkSpec& l : n.provides) {
       r.consumers.push_back({l.consumer, ExpectedConnection(cs.id, l.consumer),
                              node(l.consumer).spec.denom, l.unbonding_period_s, l.slash_dsign,
-                             l.slash_offline});
+                             l.slash_offline, l.require_verified_evidence});
     }
     g.provider = std::move(r);
   }
