@@ -438,6 +438,13 @@ absl::Status ExternalStaking::HandleRemoteSlash(const Context& ctx, const Consum
                          EncodeWaiting(w));
 }
 
+absl::StatusOr<bool> ExternalStaking::ReportedSlashApplies(const Context& ctx,
+                                                          const ConsumerId& consumer,
+                                                          const RemoteSlash& slash) {
+  MESH_ASSIGN_OR_RETURN(ValidatorHistory h, RemoteValidators::Get(ctx, consumer, slash.validator));
+  return Judge(h, slash) == SlashVerdict::kApply;
+}
+
 absl::Status ExternalStaking::ApplyReportedSlash(const Context& ctx, const ConsumerId& consumer,
                                                 const RemoteSlash& slash) {
   return ApplySlashEntry(ctx, consumer, slash);

@@ -194,6 +194,12 @@ class ExternalStaking {
   // validator was tombstoned then). InvalidArgument for a bad ratio.
   static absl::Status ApplyReportedSlash(const Context& ctx, const ConsumerId& consumer,
                                          const RemoteSlash& slash);
+  // Whether ApplyReportedSlash would apply `slash` now (the validator is
+  // Active at its infraction height in the history), rather than defer or
+  // drop it. The slash meter judges a report when it arrives, before the
+  // rest of its packet changes the history.
+  static absl::StatusOr<bool> ReportedSlashApplies(const Context& ctx, const ConsumerId& consumer,
+                                                   const RemoteSlash& slash);
   // The slashes waiting on `validator` for in-flight txs, in arrival order.
   static absl::StatusOr<std::vector<RemoteSlash>> WaitingSlashes(
       const Context& ctx, const ConsumerId& consumer, const ValidatorAddress& validator);

@@ -86,7 +86,8 @@ absl::Status Handle(const Context& ctx, ThrottleState& s, const ConsumerId& c,
   if (cfg->closed) return absl::OkStatus();
   MESH_ASSIGN_OR_RETURN(int64_t cost, SlashThrottle::Cost(ctx, c, slash));
   s.meter -= cost;
-  return ExternalStaking::ApplyReportedSlash(ctx, c, slash);
+  // Judged Active at its infraction height when it arrived (Submit).
+  return ExternalStaking::HandleRemoteSlash(ctx, c, slash);
 }
 
 }  // namespace
@@ -179,6 +180,13 @@ absl::StatusOr<int64_t> SlashThrottle::Cost(const Context& ctx, const ConsumerId
 
 absl::StatusOr<bool> SlashThrottle::Submit(const Context& ctx, const ConsumerId& consumer,
                                            const RemoteSlash& slash) {
+  // Judged now, against the history before the rest of its packet: a slash
+  // to defer or drop goes its way at once and costs nothing.
+  MESH_ASSIGN_OR_RETURN(bool applies, ExternalStaking::ReportedSlashApplies(ctx, consumer, slash));
+  if (!applies) {
+    MESH_RETURN_IF_ERROR(ExternalStaking::ApplyReportedSlash(ctx, consumer, slash));
+    return false;
+  }
   MESH_ASSIGN_OR_RETURN(ThrottleState s, Started(ctx));
   MESH_ASSIGN_OR_RETURN(std::optional<QueuedSlash> waiting, Head(ctx));
   if (!waiting.has_value() && s.meter >= 0) {

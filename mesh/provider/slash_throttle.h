@@ -98,10 +98,14 @@ class SlashThrottle {
   // The current cost of handling `slash` (header comment).
   static absl::StatusOr<int64_t> Cost(const Context& ctx, const ConsumerId& consumer,
                                       const RemoteSlash& slash);
-  // A consumer's reported slash: handled now (ExternalStaking::
-  // ApplyReportedSlash, meter −= cost) if nothing waits and the meter is
-  // ≥ 0, else queued. Returns true when handled now. Errors: those of the
-  // handler (the caller's packet then fails as a whole).
+  // A consumer's reported slash, judged on arrival against the history
+  // before the rest of its packet (ExternalStaking::ReportedSlashApplies):
+  // one that would be deferred or dropped goes its way at once and costs
+  // nothing (a deferred slash applied later is not metered); one that
+  // applies is handled now (ExternalStaking::HandleRemoteSlash,
+  // meter −= cost) if nothing waits and the meter is ≥ 0, else queued and
+  // handled the same way later. Returns true when handled now. Errors:
+  // those of the handler (the caller's packet then fails as a whole).
   static absl::StatusOr<bool> Submit(const Context& ctx, const ConsumerId& consumer,
                                      const RemoteSlash& slash);
   // End of block: starts the meter on first use, replenishes, then handles

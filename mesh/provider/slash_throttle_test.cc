@@ -210,6 +210,28 @@ TEST_F(SlashThrottleTest, LaterReportQueuesBehindWaitingOnes) {
   EXPECT_EQ(Meter(), 38);
 }
 
+// A queued slash is judged when it arrives, before the rest of its packet:
+// the jail of the same validator at the infraction height in that packet
+// does not turn it into a deferred slash later.
+TEST_F(SlashThrottleTest, QueuedSlashIsJudgedBeforeItsPacketsChanges) {
+  Validator("va", 60);
+  Validator("vb", 1);
+  ValsetUpdate u;
+  u.height = 150;
+  u.time = 1500;
+  u.slashed = {Slash("va", 60), Slash("vb", 1)};
+  u.jailed = {Val("vb")};
+  ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                  return ExternalStaking::OnValsetUpdate(c, kJuno, u);
+                }).ok());
+  EXPECT_EQ(Queued(), std::vector<std::string>{"vb"});
+  EXPECT_EQ(*RemoteValidators::CurrentState(h_.ctx(), kJuno, Val("vb")), RemoteState::kJailed);
+  h_.AdvanceSeconds(3600);
+  EndBlock();
+  EXPECT_TRUE(Queued().empty());
+  EXPECT_EQ(StakeOf("vb"), A(kPower - kPower / 10));
+}
+
 // A rejected packet (bad ratio) leaves neither a queued entry nor a meter
 // change behind (the whole overlay is discarded).
 TEST_F(SlashThrottleTest, RejectedPacketQueuesNothing) {

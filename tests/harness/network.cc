@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "core/json.h"
@@ -16,8 +17,10 @@
 #include "mesh/consumer/price_feed.h"
 #include "mesh/consumer/virtual_staking.h"
 #include "mesh/packets/packets.h"
+#include "mesh/provider/consumer_evidence.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
+#include "mesh/provider/slash_throttle.h"
 #include "mesh/provider/vault.h"
 #include "node/staking_msgs.h"
 #include "node/tx.h"
@@ -618,8 +621,21 @@ absl::Status Network::CheckLink(const LinkSpec& l) {
   if (!quiet) return absl::OkStatus();
   const Context pc = ctx(l.provider);
   const Context cc = ctx(l.consumer);
+  // A slash the consumer applied may still wait on the provider: in the
+  // slash meter's queue, or held for verified evidence. Such a validator is
+  // not compared until it is handled (the provider is above the consumer
+  // meanwhile, never below).
+  std::set<std::string> waiting;
+  MESH_ASSIGN_OR_RETURN(std::vector<provider::QueuedSlash> queued,
+                        provider::SlashThrottle::Queue(pc));
+  for (const provider::QueuedSlash& q : queued) {
+    if (q.consumer.value() == l.consumer) waiting.insert(q.slash.validator.value());
+  }
   for (const ValidatorSpec& vs : node(l.consumer).spec.validators) {
     const ValidatorAddress v = Valoper(l.consumer, vs.name);
+    MESH_ASSIGN_OR_RETURN(std::vector<provider::RemoteSlash> held,
+                          provider::ConsumerEvidence::HeldReports(pc, ConsumerId(l.consumer), v));
+    if (!held.empty() || waiting.count(v.value())) continue;
     Amount provider_sum, consumer_sum;
     std::string detail;  // per-user figures, shown on a disagreement
     for (const auto& [user, funds] : node(l.provider).spec.accounts) {
