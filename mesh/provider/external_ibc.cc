@@ -669,6 +669,10 @@ absl::Status ExternalStaking::OnInternalUnstake(const Context& ctx, const Consum
                                                 const AccountAddress& delegator,
                                                 const ValidatorAddress& validator,
                                                 Amount amount) {
+  // The consumer cut its records by a slash that still waits in the slash
+  // meter: the unstake must come after it, as it did on the consumer.
+  MESH_ASSIGN_OR_RETURN(bool waiting, SlashThrottle::Waiting(ctx, consumer, validator));
+  if (waiting) return absl::FailedPreconditionError(kErrSlashWaitsInMeter);
   MESH_ASSIGN_OR_RETURN(std::vector<AccountAddress> users,
                         ValidatorUsers(ctx, consumer, validator));
   std::vector<Stake> stakes;

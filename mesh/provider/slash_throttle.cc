@@ -221,6 +221,15 @@ absl::Status SlashThrottle::EndBlock(const Context& ctx) {
   return Save(ctx, s);
 }
 
+absl::StatusOr<bool> SlashThrottle::Waiting(const Context& ctx, const ConsumerId& consumer,
+                                            const ValidatorAddress& validator) {
+  MESH_ASSIGN_OR_RETURN(std::vector<QueuedSlash> queue, Queue(ctx));
+  for (const QueuedSlash& q : queue) {
+    if (q.consumer == consumer && q.slash.validator == validator) return true;
+  }
+  return false;
+}
+
 absl::StatusOr<std::vector<QueuedSlash>> SlashThrottle::Queue(const Context& ctx) {
   const std::string prefix = tables::Key(tables::kThrottleQueue);
   std::vector<QueuedSlash> out;

@@ -113,6 +113,9 @@ class SlashThrottle {
   // max_per_block). A queued slash whose consumer link is gone or closed is
   // dropped (there is nothing left to cut).
   static absl::Status EndBlock(const Context& ctx);
+  // Whether a slash of `validator` from `consumer` waits in the queue.
+  static absl::StatusOr<bool> Waiting(const Context& ctx, const ConsumerId& consumer,
+                                      const ValidatorAddress& validator);
   // The waiting slashes, oldest first.
   static absl::StatusOr<std::vector<QueuedSlash>> Queue(const Context& ctx);
 };

@@ -232,6 +232,26 @@ TEST_F(SlashThrottleTest, QueuedSlashIsJudgedBeforeItsPacketsChanges) {
   EXPECT_EQ(StakeOf("vb"), A(kPower - kPower / 10));
 }
 
+// The consumer cut its records by a waiting slash before it sent the
+// internal unstake: the unstake is refused (resent later) until the slash
+// is handled, so both ends apply them in the same order.
+TEST_F(SlashThrottleTest, InternalUnstakeWaitsForAQueuedSlashOfItsValidator) {
+  Validator("va", 60);
+  Validator("vb", 1);
+  ASSERT_TRUE(Receive({Slash("va", 60), Slash("vb", 1)}).ok());
+  auto unstake = [&](const Context& c) {
+    return ExternalStaking::OnInternalUnstake(c, kJuno, Addr("user-vb"), Val("vb"),
+                                              A(kPower - kPower / 10));
+  };
+  EXPECT_EQ(h_.Run(unstake).message(), kErrSlashWaitsInMeter);
+  EXPECT_EQ(StakeOf("vb"), A(kPower));
+  h_.AdvanceSeconds(3600);
+  EndBlock();
+  EXPECT_EQ(StakeOf("vb"), A(kPower - kPower / 10));
+  ASSERT_TRUE(h_.Run(unstake).ok());
+  EXPECT_EQ(StakeOf("vb"), A(0));
+}
+
 // A rejected packet (bad ratio) leaves neither a queued entry nor a meter
 // change behind (the whole overlay is discarded).
 TEST_F(SlashThrottleTest, RejectedPacketQueuesNothing) {
