@@ -15,6 +15,7 @@
 #include "mesh/consumer/price_feed.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
+#include "mesh/provider/slash_throttle.h"
 #include "mesh/provider/vault.h"
 #include "node/staking_msgs.h"
 #include "staking/bank.h"
@@ -161,10 +162,15 @@ absl::Status Application::GenesisProvider(const Context& ctx) {
                                          r.local_slash_offline};
   }
   MESH_RETURN_IF_ERROR(provider::Vault::Init(ctx, genesis_.denom, local));
+  provider::ThrottleParams meter;
+  meter.replenish_fraction = r.slash_meter_fraction;
+  meter.replenish_period_s = r.slash_meter_period_s;
+  MESH_RETURN_IF_ERROR(provider::SlashThrottle::SetParams(ctx, meter));
   for (const ConsumerLink& l : r.consumers) {
     const provider::ConsumerId c(l.consumer);
     provider::ExternalConfig cfg{genesis_.denom, l.remote_denom, l.unbonding_period_s,
                                  l.slash_dsign, l.slash_offline, false};
+    cfg.require_verified_evidence = l.require_verified_evidence;
     MESH_RETURN_IF_ERROR(provider::ExternalStaking::Init(ctx, c, cfg));
     MESH_RETURN_IF_ERROR(ProviderApp::AuthorizeConsumer(
         ctx, c, RemoteContact{l.connection, PortId(kConsumerPort)}));

@@ -129,6 +129,9 @@ absl::StatusOr<ConsumerLink> ConsumerLinkOf(const Json& j) {
                            [](JsonFields& g, std::string_view k) { return g.U64(k); }));
   MESH_RETURN_IF_ERROR(Opt(f, "slash_dsign", l.slash_dsign, DecOf));
   MESH_RETURN_IF_ERROR(Opt(f, "slash_offline", l.slash_offline, DecOf));
+  if (const Json* b = f.Optional("require_verified_evidence"); b != nullptr) {
+    MESH_ASSIGN_OR_RETURN(l.require_verified_evidence, b->AsBool());
+  }
   MESH_RETURN_IF_ERROR(f.Finish());
   return l;
 }
@@ -161,6 +164,9 @@ absl::StatusOr<ProviderRole> ProviderRoleOf(const Json& j) {
   }
   MESH_RETURN_IF_ERROR(Opt(f, "local_slash_dsign", r.local_slash_dsign, DecOf));
   MESH_RETURN_IF_ERROR(Opt(f, "local_slash_offline", r.local_slash_offline, DecOf));
+  MESH_RETURN_IF_ERROR(Opt(f, "slash_meter_fraction", r.slash_meter_fraction, DecOf));
+  MESH_RETURN_IF_ERROR(Opt(f, "slash_meter_period_s", r.slash_meter_period_s,
+                           [](JsonFields& g, std::string_view k) { return g.U64(k); }));
   MESH_ASSIGN_OR_RETURN(std::vector<const Json*> links, ListOf(f, "consumers"));
   for (const Json* l : links) {
     MESH_ASSIGN_OR_RETURN(ConsumerLink link, ConsumerLinkOf(*l));
@@ -210,6 +216,11 @@ Json ProviderJson(const ProviderRole& r) {
   j.Add("local_staking", Json::Bool(r.local_staking));
   j.Add("local_slash_dsign", DecJ(r.local_slash_dsign));
   j.Add("local_slash_offline", DecJ(r.local_slash_offline));
+  if (r.slash_meter_fraction != ProviderRole{}.slash_meter_fraction ||
+      r.slash_meter_period_s != ProviderRole{}.slash_meter_period_s) {
+    j.Add("slash_meter_fraction", DecJ(r.slash_meter_fraction));
+    j.Add("slash_meter_period_s", Json::U64(r.slash_meter_period_s));
+  }
   Json links = Json::Array();
   for (const ConsumerLink& l : r.consumers) {
     Json o = Json::Object();
@@ -219,6 +230,7 @@ Json ProviderJson(const ProviderRole& r) {
     o.Add("unbonding_period_s", Json::U64(l.unbonding_period_s));
     o.Add("slash_dsign", DecJ(l.slash_dsign));
     o.Add("slash_offline", DecJ(l.slash_offline));
+    if (l.require_verified_evidence) o.Add("require_verified_evidence", Json::Bool(true));
     links.Push(std::move(o));
   }
   j.Add("consumers", std::move(links));
@@ -372,6 +384,11 @@ absl::Status GenesisDoc::Validate() const {
     MESH_RETURN_IF_ERROR(CheckFraction("provider.local_slash_dsign", provider->local_slash_dsign));
     MESH_RETURN_IF_ERROR(
         CheckFraction("provider.local_slash_offline", provider->local_slash_offline));
+    MESH_RETURN_IF_ERROR(
+        CheckFraction("provider.slash_meter_fraction", provider->slash_meter_fraction));
+    if (provider->slash_meter_period_s == 0) {
+      return absl::InvalidArgumentError("provider.slash_meter_period_s must be positive");
+    }
     seen.clear();
     for (const ConsumerLink& l : provider->consumers) {
       if (l.consumer.empty() || l.consumer == chain_id || !seen.insert(l.consumer).second) {

@@ -47,6 +47,9 @@ struct ConsumerLink {
   uint64_t unbonding_period_s = 1814400;
   Dec slash_dsign = Dec::FromRaw(Dec::kOne / 10);
   Dec slash_offline = Dec::FromRaw(Dec::kOne / 100);
+  // Reported double-sign slashes wait for verified evidence
+  // (provider::ExternalConfig::require_verified_evidence).
+  bool require_verified_evidence = false;
 };
 
 // This chain receives virtual stake from `provider` (consumer role).
@@ -66,6 +69,9 @@ struct ProviderRole {
   bool local_staking = true;
   Dec local_slash_dsign = Dec::FromRaw(Dec::kOne / 20);
   Dec local_slash_offline = Dec::FromRaw(Dec::kOne / 100);
+  // Slash meter (provider::SlashThrottle; ICS defaults 5 % per hour).
+  Dec slash_meter_fraction = Dec::FromRaw(Dec::kOne / 20);
+  uint64_t slash_meter_period_s = 3600;
   std::vector<ConsumerLink> consumers;
 };
 

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/crypto.h"
 #include "core/json.h"
 #include "core/status.h"
 #include "mesh/consumer/consumer.h"
@@ -13,6 +14,7 @@
 #include "mesh/consumer/state.h"
 #include "mesh/consumer/virtual_staking.h"
 #include "mesh/packets/packets.h"
+#include "mesh/provider/canonical_vote.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/remote_validators.h"
@@ -171,7 +173,8 @@ absl::StatusOr<std::string> Runner::Act(const Step& s) {
   }
   if (a == "create_validator" || a == "set_max_validators") return ValidatorSetAct(s);
   if (a == "tx" || a == "bank_send" || a == "deliver" || a == "relay_acks" ||
-      a == "open_channel" || a == "edit_validator" || a == "inject_slash") {
+      a == "open_channel" || a == "edit_validator" || a == "inject_slash" ||
+      a == "consumer_double_vote") {
     return NewAct(s);
   }
   return UserAct(s);
@@ -620,6 +623,7 @@ absl::StatusOr<std::string> Runner::NewAct(const Step& s) {
   }
   if (a == "open_channel") return OpenChannel(s);
   if (a == "inject_slash") return InjectSlash(s);
+  if (a == "consumer_double_vote") return ConsumerDoubleVote(s);
   ibc::Relayer& r = net_->relayer(s.Str("from"), s.Str("to"));
   if (a == "deliver") {
     MESH_ASSIGN_OR_RETURN(ibc::InFlight p, PickPacket(s));
@@ -691,6 +695,43 @@ absl::StatusOr<std::string> Runner::InjectSlash(const Step& s) {
   const std::string data = packets::EncodeConsumerPacket(u);
   MESH_ASSIGN_OR_RETURN(uint64_t seq, net_->InjectConsumerPacket(consumer, provider, data));
   return absl::StrCat("valset_update seq ", seq, " sent by ", consumer, ": ", data);
+}
+
+// Two precommits of `validator` (a consumer validator name) for different
+// blocks at `height` (default: the consumer's current height), signed with
+// `signer`'s default consensus key (default: the validator's own; another
+// name forges the evidence), submitted by `user` on the provider.
+absl::StatusOr<std::string> Runner::ConsumerDoubleVote(const Step& s) {
+  const std::string consumer = s.Str("consumer");
+  const std::string provider = s.Str("provider");
+  const Context c = net_->ctx(consumer);
+  const ValidatorAddress val = net_->Valoper(consumer, s.Str("validator"));
+  const ValidatorAddress signer =
+      net_->Valoper(consumer, s.Has("signer") ? s.Str("signer") : s.Str("validator"));
+  const Ed25519PrivateKey key = Ed25519PrivateKey::FromSeed("consensus/" + signer.value());
+  std::string votes;
+  for (char b : {'\x01', '\x02'}) {
+    provider::Vote v;
+    v.type = provider::kVotePrecommit;
+    v.height = static_cast<int64_t>(s.U64("height", c.height()));
+    v.block_id.hash = std::string(32, b);
+    v.block_id.part_set_header = provider::PartSetHeader{1, std::string(32, b)};
+    v.timestamp_seconds = static_cast<int64_t>(c.time_seconds());
+    v.validator_address = provider::ConsensusAddress(staking::DefaultConsensusPubkey(val));
+    v.signature = key.Sign(provider::VoteSignBytes(consumer, v));
+    absl::StrAppend(&votes, votes.empty() ? R"("vote_a":)" : R"(,"vote_b":)",
+                    R"({"type":2,"height":)", v.height, R"(,"round":0,"block_hash":")",
+                    ToHex(v.block_id.hash), R"(","part_total":1,"part_hash":")",
+                    ToHex(v.block_id.part_set_header.hash), R"(","timestamp_seconds":)",
+                    v.timestamp_seconds, R"(,"timestamp_nanos":0,"validator_address":")",
+                    ToHex(v.validator_address), R"(","validator_index":0,"signature":)",
+                    Quote(Base64Encode(v.signature)), "}");
+  }
+  const std::string body = absl::StrCat(R"({"consumer":)", Quote(consumer), ",", votes, "}");
+  MESH_RETURN_IF_ERROR(
+      net_->Tx(provider, s.Str("user"), "provider/submit_consumer_double_vote", body));
+  return absl::StrCat("double vote of ", s.Str("validator"), " at ", consumer, " height ",
+                      s.U64("height", c.height()), " accepted by ", provider);
 }
 
 // ---------------------------------------------------------------- new queries

@@ -82,6 +82,7 @@ const std::map<std::string, Def>& Actions() {
        {{"consumer", "provider", "validator"},
         {"height", "time", "power", "amount", "ratio", "tombstone"},
         {}}},
+      {"consumer_double_vote", {{"provider", "consumer", "validator", "user"}, {"height", "signer"}, {}}},
       {"create_validator",
        {{"chain", "validator", "self_bond"},
         {"commission", "moniker", "identity", "website", "details"},
@@ -304,6 +305,8 @@ absl::StatusOr<ChainSpec> ParseChain(const Json& v) {
   MESH_RETURN_IF_ERROR(ReadOpt(f, "local_staking", c.local_staking, ReadBool));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "local_slash_double_sign", c.local_slash_dsign, JsonDec));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "local_slash_downtime", c.local_slash_offline, JsonDec));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_meter_fraction", c.slash_meter_fraction, JsonDec));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_meter_period_s", c.slash_meter_period_s, ReadSeconds));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "epoch_length", c.epoch_length, ReadU64));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "total_max_cap", c.total_max_cap, JsonAmount));
   MESH_RETURN_IF_ERROR(f.Finish());
@@ -323,6 +326,8 @@ absl::StatusOr<LinkSpec> ParseLink(const Json& v) {
   MESH_RETURN_IF_ERROR(ReadOpt(f, "unbonding_period_s", l.unbonding_period_s, ReadSeconds));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_double_sign", l.slash_dsign, JsonDec));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_downtime", l.slash_offline, JsonDec));
+  MESH_RETURN_IF_ERROR(
+      ReadOpt(f, "require_verified_evidence", l.require_verified_evidence, ReadBool));
   MESH_RETURN_IF_ERROR(f.Finish());
   return l;
 }

@@ -6,12 +6,14 @@
 
 #include "core/codec.h"
 #include "core/crypto.h"
+#include "core/json.h"
 #include "core/status.h"
 #include "ibc/state.h"
 #include "mesh/app/tables.h"
 #include "mesh/consumer/consumer.h"
 #include "mesh/consumer/provider_guard.h"
 #include "mesh/packets/version.h"
+#include "staking/staking.h"
 
 namespace mesh::app {
 namespace {
@@ -40,6 +42,25 @@ std::vector<ValidatorAddress> Valopers(const std::vector<packets::AddValidator>&
   std::vector<ValidatorAddress> out;
   for (const auto& v : vals) out.push_back(v.valoper);
   return out;
+}
+
+// Fills in the consensus key (base64 of the 32-byte ed25519 key) of every
+// added or updated validator this chain knows, so the provider can verify
+// double-sign evidence against it (docs/shared-security.md; the reference
+// sends "TODO", which the provider then treats as no key).
+absl::Status FillConsensusKeys(const Context& ctx, packets::ConsumerPacket& packet) {
+  auto* vu = std::get_if<packets::ValsetUpdatePacket>(&packet);
+  if (vu == nullptr) return absl::OkStatus();
+  for (auto* list : {&vu->additions, &vu->updated}) {
+    for (packets::AddValidator& a : *list) {
+      MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> v,
+                            staking::Staking::GetValidator(ctx, a.valoper));
+      if (v.has_value() && v->consensus_pubkey.size() == kEd25519PublicKeySize) {
+        a.pub_key = Base64Encode(v->consensus_pubkey);
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 packets::ValsetUpdatePacket ValsetToWire(const consumer::ValsetUpdatePacket& p) {
@@ -336,9 +357,11 @@ absl::Status ConsumerApp::SendOutbox(const Context& ctx, const ProviderId& provi
                         Consumer::TakeOutbox(ctx, provider));
   for (const consumer::OutboxEntry& e : queue) {
     const uint64_t timeout_ns = ctx.time_ns() + TimeoutSeconds(e.packet) * kNanosPerSecond;
+    packets::ConsumerPacket wire = ToWire(e.packet);
+    MESH_RETURN_IF_ERROR(FillConsensusKeys(ctx, wire));
     MESH_RETURN_IF_ERROR(host_->SendPacket(ctx, port_, channel,
                                            ibc::Timeout::AtTimeNs(timeout_ns),
-                                           packets::EncodeConsumerPacket(ToWire(e.packet)))
+                                           packets::EncodeConsumerPacket(wire))
                              .status());
   }
   return absl::OkStatus();

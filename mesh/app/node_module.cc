@@ -1,12 +1,16 @@
 #include "mesh/app/node_module.h"
 
+#include <climits>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
 
+#include "core/crypto.h"
 #include "core/json.h"
 #include "core/status.h"
 #include "mesh/consumer/consumer.h"
+#include "mesh/app/shared_security.h"
 #include "mesh/consumer/price_feed.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
@@ -124,6 +128,65 @@ void InstallExternalMsgs(node::Chain& chain) {
                     }));
 }
 
+absl::StatusOr<std::string> HexField(JsonFields& f, std::string_view key) {
+  MESH_ASSIGN_OR_RETURN(std::string s, f.String(key));
+  return FromHex(s);
+}
+
+// A CometBFT vote as the evidence message carries it (flat; bytes in hex,
+// the signature in base64).
+absl::StatusOr<provider::Vote> VoteField(JsonFields& outer, std::string_view key) {
+  MESH_ASSIGN_OR_RETURN(const Json* json, outer.Required(key));
+  MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(*json, "vote"));
+  provider::Vote v;
+  MESH_ASSIGN_OR_RETURN(uint64_t type, f.U64("type"));
+  MESH_ASSIGN_OR_RETURN(uint64_t height, f.U64("height"));
+  MESH_ASSIGN_OR_RETURN(uint64_t round, f.U64("round"));
+  MESH_ASSIGN_OR_RETURN(v.block_id.hash, HexField(f, "block_hash"));
+  MESH_ASSIGN_OR_RETURN(uint64_t total, f.U64("part_total"));
+  MESH_ASSIGN_OR_RETURN(v.block_id.part_set_header.hash, HexField(f, "part_hash"));
+  MESH_ASSIGN_OR_RETURN(uint64_t seconds, f.U64("timestamp_seconds"));
+  MESH_ASSIGN_OR_RETURN(uint64_t nanos, f.U64("timestamp_nanos"));
+  MESH_ASSIGN_OR_RETURN(v.validator_address, HexField(f, "validator_address"));
+  MESH_ASSIGN_OR_RETURN(uint64_t index, f.U64("validator_index"));
+  MESH_ASSIGN_OR_RETURN(std::string sig, f.String("signature"));
+  MESH_ASSIGN_OR_RETURN(v.signature, Base64Decode(sig));
+  MESH_RETURN_IF_ERROR(f.Finish());
+  if (type > 255 || height > INT64_MAX || round > INT32_MAX || total > UINT32_MAX ||
+      seconds > INT64_MAX || nanos > INT32_MAX || index > INT32_MAX) {
+    return absl::InvalidArgumentError("vote field out of range");
+  }
+  v.type = static_cast<uint8_t>(type);
+  v.height = static_cast<int64_t>(height);
+  v.round = static_cast<int32_t>(round);
+  v.block_id.part_set_header.total = static_cast<uint32_t>(total);
+  v.timestamp_seconds = static_cast<int64_t>(seconds);
+  v.timestamp_nanos = static_cast<int32_t>(nanos);
+  v.validator_index = static_cast<int32_t>(index);
+  return v;
+}
+
+void InstallSharedSecurityMsgs(node::Chain& chain) {
+  chain.RegisterMsg("provider/assign_consumer_key",
+                    Strict("provider/assign_consumer_key", [](auto& ctx, auto& signer, auto& f)
+                               -> absl::Status {
+                      MESH_ASSIGN_OR_RETURN(ConsumerId c, ConsumerField(f));
+                      MESH_ASSIGN_OR_RETURN(ValidatorAddress v, ValidatorField(f));
+                      MESH_ASSIGN_OR_RETURN(std::string key, f.String("key"));
+                      MESH_ASSIGN_OR_RETURN(std::string raw, Base64Decode(key));
+                      return AssignConsumerKey(ctx, signer, c, v, raw);
+                    }));
+  chain.RegisterMsg("provider/submit_consumer_double_vote",
+                    Strict("provider/submit_consumer_double_vote",
+                           [](auto& ctx, auto&, auto& f) -> absl::Status {
+                             MESH_ASSIGN_OR_RETURN(ConsumerId c, ConsumerField(f));
+                             provider::DoubleVoteEvidence e;
+                             MESH_ASSIGN_OR_RETURN(e.vote_a, VoteField(f, "vote_a"));
+                             MESH_ASSIGN_OR_RETURN(e.vote_b, VoteField(f, "vote_b"));
+                             return SubmitConsumerDoubleVote(ctx, c, e).status();
+                           }));
+}
+
 void InstallConsumerMsgs(node::Chain& chain) {
   chain.RegisterMsg("consumer/set_price", Strict("consumer/set_price", [](auto& ctx, auto& who,
                                                                           auto& f) -> absl::Status {
@@ -147,6 +210,7 @@ void InstallProvider(node::Chain& chain, const ProviderApp& app) {
   InstallVaultMsgs(chain);
   InstallLocalMsgs(chain);
   InstallExternalMsgs(chain);
+  InstallSharedSecurityMsgs(chain);
   chain.AddEndBlocker([&app](const Context& ctx) { return app.EndBlock(ctx); });
 }
 

@@ -16,6 +16,15 @@
 //   "external/withdraw_unbonded" {"consumer":"<id>"}
 //   "external/withdraw_rewards"  {"consumer":"<id>","validator":"<remote valoper>",
 //                                 "remote_recipient":"<consumer-chain address>"}
+//   "provider/assign_consumer_key" {"consumer":"<id>","validator":"<provider valoper>",
+//                                 "key":"<base64 32-byte ed25519>"}  (signer: the
+//                                 validator's operator account; shared_security.h)
+//   "provider/submit_consumer_double_vote"
+//                                {"consumer":"<id>","vote_a":V,"vote_b":V} (any signer)
+//     V = {"type":1|2,"height":N,"round":N,"block_hash":"<hex>","part_total":N,
+//          "part_hash":"<hex>","timestamp_seconds":N,"timestamp_nanos":N,
+//          "validator_address":"<hex 20 bytes>","validator_index":N,
+//          "signature":"<base64>"}  (a nil vote: empty hashes, part_total 0)
 // Consumer messages (InstallConsumer; the signer must be the module
 // authority or, for prices, the provider's oracle):
 //   "consumer/set_price"         {"provider":"<id>","price":"<dec>"}

@@ -12,8 +12,10 @@
 #include "ibc/state.h"
 #include "mesh/app/tables.h"
 #include "mesh/packets/version.h"
+#include "mesh/provider/consumer_keys.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/slash_guard.h"
+#include "mesh/provider/slash_throttle.h"
 
 namespace mesh::app {
 namespace {
@@ -326,6 +328,10 @@ absl::Status ProviderApp::Resolve(const Context& ctx, const ibc::Packet& packet,
 // ---------------------------------------------------------------- sending
 
 absl::Status ProviderApp::EndBlock(const Context& ctx) const {
+  // Shared security first, so the slashes the meter lets through this block
+  // and their burns leave with this block's packets.
+  MESH_RETURN_IF_ERROR(provider::SlashThrottle::EndBlock(ctx));
+  MESH_RETURN_IF_ERROR(provider::ConsumerKeys::Prune(ctx));
   const std::string prefix = Encoder(tables::kProviderChannelOf).Take();
   std::vector<std::pair<ConsumerId, ChannelId>> channels;
   auto it = ctx.store().ScanPrefix(prefix);

@@ -20,8 +20,11 @@
 // is returned (the host writes the error ack and discards the writes).
 // Acks and timeouts commit or roll back the ExternalStaking tx named by the
 // original packet's tx id; they never fail for a packet this app sent.
-// EndBlock drains every consumer's outbox onto its channel with the
-// provider timeout (block time + 600 s, carried by the OutboundPacket).
+// EndBlock runs the slash meter (provider::SlashThrottle::EndBlock: queued
+// consumer slashes handled as it replenishes) and prunes replaced consumer
+// keys (provider::ConsumerKeys::Prune), then drains every consumer's outbox
+// onto its channel with the provider timeout (block time + 600 s, carried
+// by the OutboundPacket).
 //
 // The object holds only wiring (the host and port); all state is in the
 // store (tables 0x90-0x92, mesh/app/tables.h). Deterministic.

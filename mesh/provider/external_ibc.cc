@@ -8,10 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "core/record.h"
 #include "core/status.h"
+#include "mesh/provider/consumer_evidence.h"
 #include "mesh/provider/external_internal.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/remote_validators.h"
 #include "mesh/provider/rewards.h"
+#include "mesh/provider/slash_throttle.h"
 #include "mesh/provider/tables.h"
 #include "mesh/provider/vault.h"
 
@@ -436,6 +438,18 @@ absl::Status ExternalStaking::HandleRemoteSlash(const Context& ctx, const Consum
                          EncodeWaiting(w));
 }
 
+absl::StatusOr<bool> ExternalStaking::ReportedSlashApplies(const Context& ctx,
+                                                          const ConsumerId& consumer,
+                                                          const RemoteSlash& slash) {
+  MESH_ASSIGN_OR_RETURN(ValidatorHistory h, RemoteValidators::Get(ctx, consumer, slash.validator));
+  return Judge(h, slash) == SlashVerdict::kApply;
+}
+
+absl::Status ExternalStaking::ApplyReportedSlash(const Context& ctx, const ConsumerId& consumer,
+                                                const RemoteSlash& slash) {
+  return ApplySlashEntry(ctx, consumer, slash);
+}
+
 absl::StatusOr<std::vector<RemoteSlash>> ExternalStaking::WaitingSlashes(
     const Context& ctx, const ConsumerId& consumer, const ValidatorAddress& validator) {
   MESH_ASSIGN_OR_RETURN(std::vector<Waiting> queue, LoadWaiting(ctx, consumer, validator));
@@ -602,11 +616,26 @@ absl::Status ExternalStaking::OnValsetUpdate(const Context& ctx, const ConsumerI
                                              const ValsetUpdate& update) {
   MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, Config(ctx, consumer));
   std::set<std::string> touched;
-  // Slashes first (§6.3), each against the history at its infraction height.
+  // Slashes first (§6.3), each against the history at its infraction height,
+  // through the slash meter (SlashThrottle: handled now or queued in order).
+  std::set<std::string> tombstoned_here;
+  for (const auto& v : update.tombstoned) tombstoned_here.insert(v.value());
   for (RemoteSlash e : update.slashed) {
     touched.insert(e.validator.value());
     e.update_height = update.height;
-    MESH_RETURN_IF_ERROR(ApplySlashEntry(ctx, consumer, e));
+    MESH_RETURN_IF_ERROR(SlashRatio(e).status());
+    if (cfg.require_verified_evidence) {
+      // A reported double sign (the validator is tombstoned) waits for
+      // verified evidence (ConsumerEvidence); the tombstone itself is kept.
+      MESH_ASSIGN_OR_RETURN(RemoteState state,
+                            RemoteValidators::CurrentState(ctx, consumer, e.validator));
+      if (tombstoned_here.count(e.validator.value()) || state == RemoteState::kTombstoned) {
+        MESH_ASSIGN_OR_RETURN(bool punished, ConsumerEvidence::Punished(ctx, consumer, e.validator));
+        if (!punished) MESH_RETURN_IF_ERROR(ConsumerEvidence::HoldReport(ctx, consumer, e));
+        continue;
+      }
+    }
+    MESH_RETURN_IF_ERROR(SlashThrottle::Submit(ctx, consumer, e).status());
   }
   MESH_RETURN_IF_ERROR(ApplyValsetChanges(ctx, consumer, update, touched));
   const uint64_t now_s = ctx.time_seconds();
@@ -640,6 +669,10 @@ absl::Status ExternalStaking::OnInternalUnstake(const Context& ctx, const Consum
                                                 const AccountAddress& delegator,
                                                 const ValidatorAddress& validator,
                                                 Amount amount) {
+  // The consumer cut its records by a slash that still waits in the slash
+  // meter: the unstake must come after it, as it did on the consumer.
+  MESH_ASSIGN_OR_RETURN(bool waiting, SlashThrottle::Waiting(ctx, consumer, validator));
+  if (waiting) return absl::FailedPreconditionError(kErrSlashWaitsInMeter);
   MESH_ASSIGN_OR_RETURN(std::vector<AccountAddress> users,
                         ValidatorUsers(ctx, consumer, validator));
   std::vector<Stake> stakes;

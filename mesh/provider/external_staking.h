@@ -41,6 +41,8 @@ inline constexpr uint64_t kFirstOwnTxId = (~uint64_t{0} >> 1) + 1;  // 2^63
 inline constexpr char kErrNotActive[] = "not listed as an active validator on consumer";
 inline constexpr char kErrNoRewards[] = "No staking rewards to be withdrawn";
 inline constexpr char kErrClosed[] = "the channel to the consumer is closed";
+inline constexpr char kErrSlashWaitsInMeter[] =
+    "a slash of this validator waits in the slash meter; resend later";
 
 // Burn amounts collected during one vault slash, per (consumer, validator).
 using BurnAggregator = std::map<std::pair<std::string, std::string>, Amount>;
@@ -161,7 +163,8 @@ class ExternalStaking {
   // proportion to them (P-24). Never NotFound: a delegator with no stake
   // here gives up nothing of its own. FailedPrecondition (error ack; the
   // consumer resends later) while part of the delegator's own share is a
-  // stake still in flight.
+  // stake still in flight, or while a slash of the validator waits in the
+  // slash meter (kErrSlashWaitsInMeter: the consumer applied it first).
   static absl::Status OnInternalUnstake(const Context& ctx, const ConsumerId& consumer,
                                         const AccountAddress& delegator,
                                         const ValidatorAddress& validator, Amount amount);
@@ -188,6 +191,18 @@ class ExternalStaking {
   // then from the unbond of an unstake acked after the update.
   static absl::Status HandleRemoteSlash(const Context& ctx, const ConsumerId& consumer,
                                         const RemoteSlash& slash);
+  // One slash entry of a consumer's report, once SlashThrottle lets it
+  // through: judged against the validator history at its infraction height
+  // (applied through HandleRemoteSlash, deferred, or dropped when the
+  // validator was tombstoned then). InvalidArgument for a bad ratio.
+  static absl::Status ApplyReportedSlash(const Context& ctx, const ConsumerId& consumer,
+                                         const RemoteSlash& slash);
+  // Whether ApplyReportedSlash would apply `slash` now (the validator is
+  // Active at its infraction height in the history), rather than defer or
+  // drop it. The slash meter judges a report when it arrives, before the
+  // rest of its packet changes the history.
+  static absl::StatusOr<bool> ReportedSlashApplies(const Context& ctx, const ConsumerId& consumer,
+                                                   const RemoteSlash& slash);
   // The slashes waiting on `validator` for in-flight txs, in arrival order.
   static absl::StatusOr<std::vector<RemoteSlash>> WaitingSlashes(
       const Context& ctx, const ConsumerId& consumer, const ValidatorAddress& validator);

@@ -23,6 +23,16 @@ inline constexpr uint8_t kVaultTxs = 0x55;        // (u64 id) -> VaultTx
 // Local staking.
 inline constexpr uint8_t kLocalConfig = 0x58;     // () -> LocalStakingConfig
 inline constexpr uint8_t kLocalUsers = 0x59;      // (user) -> LocalUser
+// Shared security (docs/shared-security.md): slash throttling, key
+// assignment, verified evidence.
+inline constexpr uint8_t kThrottle = 0x5A;        // () -> ThrottleState
+inline constexpr uint8_t kThrottleQueue = 0x5B;   // (u64 seq) -> queued slash
+inline constexpr uint8_t kThrottleSeq = 0x5C;     // () -> u64 last seq
+inline constexpr uint8_t kKeyByValidator = 0x5D;  // (consumer, provider valoper) -> pubkey
+inline constexpr uint8_t kKeyByAddress = 0x5E;    // (consumer, consumer addr) -> KeyAssignment
+inline constexpr uint8_t kKeyPruneQueue = 0x56;   // (u64 prune_at_s, consumer, addr) -> ""
+inline constexpr uint8_t kHeldReports = 0x57;     // (consumer, valoper, u64 seq) -> RemoteSlash
+inline constexpr uint8_t kEvidencePunished = 0x5F;  // (consumer, validator) -> punishment
 // External staking, every key starts with the consumer id.
 inline constexpr uint8_t kExtConfig = 0x60;       // (consumer) -> ExternalConfig
 inline constexpr uint8_t kExtStakes = 0x61;       // (consumer, user, validator) -> Stake

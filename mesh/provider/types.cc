@@ -116,6 +116,7 @@ absl::StatusOr<LocalUser> LocalUser::Decode(Decoder& d) {
 void ExternalConfig::Encode(Encoder& e) const {
   e.Str(denom.value()).Str(rewards_denom.value()).U64(unbonding_period_s);
   e.Decimal(slash_ratio_dsign).Decimal(slash_ratio_offline).Bool(closed);
+  e.Bool(require_verified_evidence);
 }
 absl::StatusOr<ExternalConfig> ExternalConfig::Decode(Decoder& d) {
   ExternalConfig c;
@@ -127,6 +128,9 @@ absl::StatusOr<ExternalConfig> ExternalConfig::Decode(Decoder& d) {
   MESH_ASSIGN_OR_RETURN(c.slash_ratio_dsign, d.Decimal());
   MESH_ASSIGN_OR_RETURN(c.slash_ratio_offline, d.Decimal());
   MESH_ASSIGN_OR_RETURN(c.closed, d.Bool());
+  if (!d.AtEnd()) {
+    MESH_ASSIGN_OR_RETURN(c.require_verified_evidence, d.Bool());
+  }
   return c;
 }
 

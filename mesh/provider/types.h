@@ -97,6 +97,11 @@ struct ExternalConfig {
   Dec slash_ratio_dsign;
   Dec slash_ratio_offline;
   bool closed = false;    // the channel was closed
+  // A double-sign slash the consumer reports (an entry for a tombstoned
+  // validator) is not applied: the provider slashes a double sign only on
+  // verified evidence (ConsumerEvidence; docs/shared-security.md). Stored
+  // as a trailing field, absent (false) in records written before it.
+  bool require_verified_evidence = false;
   void Encode(Encoder& e) const;
   static absl::StatusOr<ExternalConfig> Decode(Decoder& d);
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "core/json.h"
@@ -16,8 +17,10 @@
 #include "mesh/consumer/price_feed.h"
 #include "mesh/consumer/virtual_staking.h"
 #include "mesh/packets/packets.h"
+#include "mesh/provider/consumer_evidence.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
+#include "mesh/provider/slash_throttle.h"
 #include "mesh/provider/vault.h"
 #include "node/staking_msgs.h"
 #include "node/tx.h"
@@ -150,10 +153,12 @@ app::GenesisDoc Network::GenesisOf(const Node& n) const {
     r.local_staking = cs.local_staking;
     r.local_slash_dsign = cs.local_slash_dsign;
     r.local_slash_offline = cs.local_slash_offline;
+    r.slash_meter_fraction = cs.slash_meter_fraction;
+    r.slash_meter_period_s = cs.slash_meter_period_s;
     for (const LinkSpec& l : n.provides) {
       r.consumers.push_back({l.consumer, ExpectedConnection(cs.id, l.consumer),
                              node(l.consumer).spec.denom, l.unbonding_period_s, l.slash_dsign,
-                             l.slash_offline});
+                             l.slash_offline, l.require_verified_evidence});
     }
     g.provider = std::move(r);
   }
@@ -618,8 +623,21 @@ absl::Status Network::CheckLink(const LinkSpec& l) {
   if (!quiet) return absl::OkStatus();
   const Context pc = ctx(l.provider);
   const Context cc = ctx(l.consumer);
+  // A slash the consumer applied may still wait on the provider: in the
+  // slash meter's queue, or held for verified evidence. Such a validator is
+  // not compared until it is handled (the provider is above the consumer
+  // meanwhile, never below).
+  std::set<std::string> waiting;
+  MESH_ASSIGN_OR_RETURN(std::vector<provider::QueuedSlash> queued,
+                        provider::SlashThrottle::Queue(pc));
+  for (const provider::QueuedSlash& q : queued) {
+    if (q.consumer.value() == l.consumer) waiting.insert(q.slash.validator.value());
+  }
   for (const ValidatorSpec& vs : node(l.consumer).spec.validators) {
     const ValidatorAddress v = Valoper(l.consumer, vs.name);
+    MESH_ASSIGN_OR_RETURN(std::vector<provider::RemoteSlash> held,
+                          provider::ConsumerEvidence::HeldReports(pc, ConsumerId(l.consumer), v));
+    if (!held.empty() || waiting.count(v.value())) continue;
     Amount provider_sum, consumer_sum;
     std::string detail;  // per-user figures, shown on a disagreement
     for (const auto& [user, funds] : node(l.provider).spec.accounts) {

@@ -83,6 +83,8 @@ struct ChainSpec {
   bool local_staking = true;
   Dec local_slash_dsign = Dec::FromRaw(Dec::kOne / 20);
   Dec local_slash_offline = Dec::FromRaw(Dec::kOne / 100);
+  Dec slash_meter_fraction = Dec::FromRaw(Dec::kOne / 20);
+  uint64_t slash_meter_period_s = 3600;
   // Consumer role.
   uint64_t epoch_length = 10;
   Amount total_max_cap = Amount(1000000000000);
@@ -105,6 +107,7 @@ struct LinkSpec {
   uint64_t unbonding_period_s = 1000;
   Dec slash_dsign = Dec::FromRaw(Dec::kOne / 10);
   Dec slash_offline = Dec::FromRaw(Dec::kOne / 100);
+  bool require_verified_evidence = false;
 };
 
 struct NetworkSpec {

@@ -1,0 +1,269 @@
+// SlashThrottle: the slash meter of ICS ADR-002 (neighbours.md §2.5) over a
+// mesh consumer's slash reports, with exact numbers
+// (docs/shared-security.md "Slash throttling").
+#include "mesh/provider/slash_throttle.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "mesh/provider/external_staking.h"
+#include "mesh/provider/remote_validators.h"
+#include "mesh/provider/test_util.h"
+#include "mesh/provider/vault.h"
+#include "staking/bank.h"
+#include "staking/staking.h"
+
+namespace mesh::provider {
+namespace {
+
+using namespace testing;  // NOLINT(build/namespaces)
+using Answer = ConsumerStub::Answer;
+
+const Denom kOsmo("OSMO");
+const ConsumerId kJuno("juno");
+constexpr u128 kPower = 1000000;  // staking power_reduction
+
+Dec D(const char* s) { return Dec::Parse(s).value(); }
+
+TEST(SlashMeterTest, AllowanceRoundsHalfEvenWithAFloorOfOne) {
+  const Dec f = D("0.05");
+  EXPECT_EQ(meter::Allowance(f, 0), 1);
+  EXPECT_EQ(meter::Allowance(f, 10), 1);    // 0.5 -> 0 -> 1
+  EXPECT_EQ(meter::Allowance(f, 30), 2);    // 1.5 -> 2
+  EXPECT_EQ(meter::Allowance(f, 50), 2);    // 2.5 -> 2 (half even)
+  EXPECT_EQ(meter::Allowance(f, 70), 4);    // 3.5 -> 4
+  EXPECT_EQ(meter::Allowance(f, 1000), 50);
+  EXPECT_EQ(meter::Allowance(D("1"), 1000), 1000);
+  EXPECT_EQ(meter::Allowance(D("0"), 1000), 1);
+}
+
+// ICS worked example: total 1,000, fraction 0.05 -> allowance 50; a 60-power
+// validator drives the meter to -10; one period later it is 40.
+TEST(SlashMeterTest, ReplenishesOnePeriodAfterTheCandidateAndCapsAtTheAllowance) {
+  ThrottleState s;
+  meter::Start(s, 50, 1000);
+  EXPECT_EQ(s.meter, 50);
+  EXPECT_EQ(s.candidate_s, 4600u);
+  s.meter -= 60;
+  meter::Replenish(s, 50, 4599);  // before the candidate: nothing
+  EXPECT_EQ(s.meter, -10);
+  meter::Replenish(s, 50, 4600);  // at the candidate: +50
+  EXPECT_EQ(s.meter, 40);
+  EXPECT_EQ(s.candidate_s, 8200u);
+  meter::Replenish(s, 50, 8200);  // min(90, 50): full, candidate pushed again
+  EXPECT_EQ(s.meter, 50);
+  EXPECT_EQ(s.candidate_s, 11800u);
+  // Total power shrank: a meter above the new allowance is clamped at once.
+  meter::Replenish(s, 30, 9000);
+  EXPECT_EQ(s.meter, 30);
+  EXPECT_EQ(s.candidate_s, 12600u);
+}
+
+TEST(SlashMeterTest, ParamsAreValidated) {
+  Harness h;
+  ThrottleParams p;
+  p.replenish_fraction = D("1.01");
+  EXPECT_EQ(h.Run([&](const Context& c) { return SlashThrottle::SetParams(c, p); }).code(),
+            absl::StatusCode::kInvalidArgument);
+  p.replenish_fraction = D("0.05");
+  p.replenish_period_s = 0;
+  EXPECT_EQ(h.Run([&](const Context& c) { return SlashThrottle::SetParams(c, p); }).code(),
+            absl::StatusCode::kInvalidArgument);
+  p.replenish_period_s = 60;
+  EXPECT_TRUE(h.Run([&](const Context& c) { return SlashThrottle::SetParams(c, p); }).ok());
+  EXPECT_EQ(SlashThrottle::State(h.ctx())->params.replenish_period_s, 60u);
+}
+
+class SlashThrottleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Native staking: one bonded validator of power 1,000 -> allowance 50.
+    const AccountAddress op("op");
+    h_.Fund(op, Denom("stake"), A(1000 * kPower));
+    ASSERT_TRUE(h_.Run([&](const Context& c) -> absl::Status {
+                    MESH_RETURN_IF_ERROR(staking::Staking::CreateValidator(
+                        c, Val("osmovaloper1"), op, A(1000 * kPower), D("0.1")));
+                    return staking::Staking::EndBlock(c).status();
+                  }).ok());
+    ASSERT_EQ(*SlashThrottle::TotalPower(h_.ctx()), 1000u);
+    ASSERT_TRUE(h_.Run([&](const Context& c) { return Vault::Init(c, kOsmo, std::nullopt); }).ok());
+    ExternalConfig cfg = ExtConfig("OSMO", "star", 100000, 10);
+    ASSERT_TRUE(h_.Run([&](const Context& c) { return ExternalStaking::Init(c, kJuno, cfg); }).ok());
+    EndBlock();  // starts the meter at the block time
+  }
+  // A consumer validator `v` with `power` × 10^6 of committed stake from
+  // its own user.
+  void Validator(const std::string& v, u128 power) {
+    ASSERT_TRUE(h_.Run([&](const Context& c) {
+                    return RemoteValidators::Apply(c, kJuno, Val(v.c_str()),
+                                                   RemoteValidators::Op::kAdd, 100, 1000, "pk");
+                  }).ok());
+    const std::string user = "user-" + v;
+    h_.Fund(Addr(user.c_str()), kOsmo, A(power * kPower));
+    ASSERT_TRUE(h_.Bond(Addr(user.c_str()), A(power * kPower)).ok());
+    absl::StatusOr<uint64_t> tx = h_.RunOr<uint64_t>([&](const Context& c) {
+      return Vault::StakeRemote(c, Addr(user.c_str()), kJuno, A(power * kPower),
+                                Val(v.c_str()));
+    });
+    ASSERT_TRUE(tx.ok()) << tx.status();
+    ASSERT_TRUE(stub_.Reply(*tx, Answer::kAck).ok());
+  }
+  // 10 % of the validator's stake, reported at infraction height 150.
+  static RemoteSlash Slash(const std::string& v, u128 power) {
+    return RemoteSlash{Val(v.c_str()), 150, 1500, power, A(power * kPower / 10), "0.1"};
+  }
+  absl::Status Receive(const std::vector<RemoteSlash>& slashes) {
+    ValsetUpdate u;
+    u.height = 200;
+    u.time = 2000;
+    u.slashed = slashes;
+    return h_.RunSlash([&](const Context& c) { return ExternalStaking::OnValsetUpdate(c, kJuno, u); });
+  }
+  void EndBlock() {
+    ASSERT_TRUE(h_.RunSlash([](const Context& c) { return SlashThrottle::EndBlock(c); }).ok());
+  }
+  int64_t Meter() { return SlashThrottle::State(h_.ctx())->meter; }
+  std::vector<std::string> Queued() {
+    std::vector<std::string> out;
+    for (const QueuedSlash& q : *SlashThrottle::Queue(h_.ctx())) {
+      out.push_back(q.slash.validator.value());
+    }
+    return out;
+  }
+  Amount StakeOf(const std::string& v) {
+    const std::string user = "user-" + v;
+    auto stakes = ExternalStaking::Stakes(h_.ctx(), kJuno, Addr(user.c_str()));
+    EXPECT_TRUE(stakes.ok());
+    return stakes->empty() ? Amount() : stakes->front().stake.stake.low();
+  }
+
+  Harness h_;
+  ConsumerStub stub_{&h_, kJuno};
+};
+
+TEST_F(SlashThrottleTest, WorkedExampleSixtyPowerThenBounceUntilReplenished) {
+  Validator("v60", 60);
+  Validator("v10", 10);
+  EXPECT_EQ(Meter(), 50);
+  ASSERT_TRUE(Receive({Slash("v60", 60)}).ok());
+  EXPECT_EQ(Meter(), -10);                    // handled at 50, then -60
+  EXPECT_EQ(StakeOf("v60"), A(54 * kPower));  // 60 - 10 %
+  ASSERT_TRUE(Receive({Slash("v10", 10)}).ok());
+  EXPECT_EQ(Queued(), std::vector<std::string>{"v10"});
+  EXPECT_EQ(StakeOf("v10"), A(10 * kPower));
+  h_.AdvanceSeconds(3599);
+  EndBlock();
+  EXPECT_EQ(Meter(), -10);
+  EXPECT_EQ(Queued().size(), 1u);
+  h_.AdvanceSeconds(1);  // one period after the start: -10 + 50 = 40, then -10
+  EndBlock();
+  EXPECT_EQ(Meter(), 30);
+  EXPECT_TRUE(Queued().empty());
+  EXPECT_EQ(StakeOf("v10"), A(9 * kPower));
+}
+
+// A burst of 10 reports of 20-power validators: 3 in the block they come,
+// then 3, 2, 2 per period (60, 60, 40, 40 power <= the bound (n+1)·50 + 20),
+// in arrival order, none lost.
+TEST_F(SlashThrottleTest, BurstIsHandledAtTheBoundPerPeriodInOrder) {
+  std::vector<RemoteSlash> burst;
+  std::vector<std::string> names;
+  for (int i = 0; i < 10; ++i) {
+    const std::string v = "v" + std::to_string(i);
+    Validator(v, 20);
+    burst.push_back(Slash(v, 20));
+    names.push_back(v);
+  }
+  ASSERT_TRUE(Receive(burst).ok());
+  EXPECT_EQ(Meter(), -10);  // 50 -> 30 -> 10 -> -10
+  EXPECT_EQ(Queued(), std::vector<std::string>(names.begin() + 3, names.end()));
+  const std::vector<size_t> handled_after = {6, 8, 10};
+  const std::vector<int64_t> meter_after = {-20, -10, 0};
+  for (size_t period = 0; period < 3; ++period) {
+    h_.AdvanceSeconds(1800, 300);
+    EndBlock();  // half a period: nothing replenished
+    EXPECT_EQ(Queued().size(), 10 - (period == 0 ? 3 : handled_after[period - 1]));
+    h_.AdvanceSeconds(1800, 300);
+    EndBlock();
+    EXPECT_EQ(Queued(),
+              std::vector<std::string>(names.begin() + static_cast<long>(handled_after[period]),
+                                       names.end()));
+    EXPECT_EQ(Meter(), meter_after[period]);
+  }
+  for (const std::string& v : names) EXPECT_EQ(StakeOf(v), A(18 * kPower)) << v;
+}
+
+// A later report waits behind the queue even when the meter is back >= 0,
+// so one consumer's reports keep their order.
+TEST_F(SlashThrottleTest, LaterReportQueuesBehindWaitingOnes) {
+  Validator("va", 60);
+  Validator("vb", 1);
+  Validator("vc", 1);
+  ASSERT_TRUE(Receive({Slash("va", 60), Slash("vb", 1)}).ok());
+  EXPECT_EQ(Queued(), std::vector<std::string>{"vb"});
+  ASSERT_TRUE(Receive({Slash("vc", 1)}).ok());
+  EXPECT_EQ(Queued(), (std::vector<std::string>{"vb", "vc"}));
+  h_.AdvanceSeconds(3600);
+  EndBlock();  // 40 -> vb (39) -> vc (38)
+  EXPECT_TRUE(Queued().empty());
+  EXPECT_EQ(Meter(), 38);
+}
+
+// A queued slash is judged when it arrives, before the rest of its packet:
+// the jail of the same validator at the infraction height in that packet
+// does not turn it into a deferred slash later.
+TEST_F(SlashThrottleTest, QueuedSlashIsJudgedBeforeItsPacketsChanges) {
+  Validator("va", 60);
+  Validator("vb", 1);
+  ValsetUpdate u;
+  u.height = 150;
+  u.time = 1500;
+  u.slashed = {Slash("va", 60), Slash("vb", 1)};
+  u.jailed = {Val("vb")};
+  ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                  return ExternalStaking::OnValsetUpdate(c, kJuno, u);
+                }).ok());
+  EXPECT_EQ(Queued(), std::vector<std::string>{"vb"});
+  EXPECT_EQ(*RemoteValidators::CurrentState(h_.ctx(), kJuno, Val("vb")), RemoteState::kJailed);
+  h_.AdvanceSeconds(3600);
+  EndBlock();
+  EXPECT_TRUE(Queued().empty());
+  EXPECT_EQ(StakeOf("vb"), A(kPower - kPower / 10));
+}
+
+// The consumer cut its records by a waiting slash before it sent the
+// internal unstake: the unstake is refused (resent later) until the slash
+// is handled, so both ends apply them in the same order.
+TEST_F(SlashThrottleTest, InternalUnstakeWaitsForAQueuedSlashOfItsValidator) {
+  Validator("va", 60);
+  Validator("vb", 1);
+  ASSERT_TRUE(Receive({Slash("va", 60), Slash("vb", 1)}).ok());
+  auto unstake = [&](const Context& c) {
+    return ExternalStaking::OnInternalUnstake(c, kJuno, Addr("user-vb"), Val("vb"),
+                                              A(kPower - kPower / 10));
+  };
+  EXPECT_EQ(h_.Run(unstake).message(), kErrSlashWaitsInMeter);
+  EXPECT_EQ(StakeOf("vb"), A(kPower));
+  h_.AdvanceSeconds(3600);
+  EndBlock();
+  EXPECT_EQ(StakeOf("vb"), A(kPower - kPower / 10));
+  ASSERT_TRUE(h_.Run(unstake).ok());
+  EXPECT_EQ(StakeOf("vb"), A(0));
+}
+
+// A rejected packet (bad ratio) leaves neither a queued entry nor a meter
+// change behind (the whole overlay is discarded).
+TEST_F(SlashThrottleTest, RejectedPacketQueuesNothing) {
+  Validator("va", 60);
+  Validator("vb", 1);
+  ASSERT_TRUE(Receive({Slash("va", 60)}).ok());
+  RemoteSlash bad = Slash("vb", 1);
+  bad.slash_ratio = "1.5";
+  EXPECT_FALSE(Receive({Slash("vb", 1), bad}).ok());
+  EXPECT_TRUE(Queued().empty());
+  EXPECT_EQ(Meter(), -10);
+}
+
+}  // namespace
+}  // namespace mesh::provider
