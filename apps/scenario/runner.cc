@@ -17,6 +17,8 @@
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/remote_validators.h"
 #include "mesh/provider/vault.h"
+#include "node/staking_msgs.h"
+#include "node/tx.h"
 #include "staking/bank.h"
 #include "staking/staking.h"
 
@@ -221,16 +223,27 @@ absl::StatusOr<std::string> Runner::UserAct(const Step& s) {
   } else if (a == "allocate_rewards") {
     MESH_RETURN_IF_ERROR(net_->AllocateRewards(s.Str("chain"), s.Amt("amount")));
   } else if (a == "withdraw_local_unbonded") {
-    MESH_RETURN_IF_ERROR(net_->Tx(s.Str("chain"), user, "local/withdraw_unbonded", "{}"));
+    MESH_RETURN_IF_ERROR(
+        net_->TxJson(s.Str("chain"), user, R"({"@type":"/meshsec.v1.MsgLocalWithdrawUnbonded"})"));
   } else {
     // Messages with a (validator, amount) body on `chain`.
-    const std::string type = a == "unstake_local" ? "local/unstake"
-                             : a == "delegate"    ? "staking/delegate"
-                                                  : "staking/undelegate";
-    const std::string body = absl::StrCat(
-        R"({"validator":)", Quote(net_->Valoper(s.Str("chain"), s.Str("validator")).value()),
-        R"(,"amount":")", s.Amt("amount").ToString(), "\"}");
-    MESH_RETURN_IF_ERROR(net_->Tx(s.Str("chain"), user, type, body));
+    const std::string chain = s.Str("chain");
+    const ValidatorAddress val = net_->Valoper(chain, s.Str("validator"));
+    const AccountAddress who = net_->Address(chain, user);
+    const Denom denom = net_->chain_spec(chain).denom;
+    node::Msg msg;
+    if (a == "unstake_local") {
+      MESH_ASSIGN_OR_RETURN(
+          msg, node::MsgFromJson(absl::StrCat(R"({"@type":"/meshsec.v1.MsgLocalUnstake","validator":)",
+                                              Quote(val.value()), R"(,"amount":")",
+                                              s.Amt("amount").ToString(), "\"}"),
+                                 who.value()));
+    } else if (a == "delegate") {
+      msg = node::DelegateMsg(who, val, denom, s.Amt("amount"));
+    } else {
+      msg = node::UndelegateMsg(who, val, denom, s.Amt("amount"));
+    }
+    MESH_RETURN_IF_ERROR(net_->Tx(chain, user, msg));
   }
   return std::string("ok");
 }
@@ -585,20 +598,23 @@ void Runner::RecordAck(const ibc::InFlight& p, const ibc::RecvResult& got) {
 absl::StatusOr<std::string> Runner::NewAct(const Step& s) {
   const std::string& a = s.action;
   if (a == "tx") {
-    const Json* b = s.args.Find("body");
-    const std::string body =
-        b == nullptr ? "{}" : (b->kind() == Json::Kind::kString ? b->text() : b->Write());
-    MESH_RETURN_IF_ERROR(net_->Tx(s.Str("chain"), s.Str("user"), s.Str("type"), body));
-    return absl::StrCat(s.Str("type"), " signed by ", s.Str("user"), " accepted");
+    // One message in the protobuf JSON mapping with "@type" (docs/scenarios.md).
+    const Json* m = s.args.Find("msg");
+    if (m == nullptr) return absl::InvalidArgumentError("tx: missing \"msg\"");
+    const std::string json = m->kind() == Json::Kind::kString ? m->text() : m->Write();
+    MESH_RETURN_IF_ERROR(net_->TxJson(s.Str("chain"), s.Str("user"), json));
+    const Json* type = m->kind() == Json::Kind::kObject ? m->Find("@type") : nullptr;
+    return absl::StrCat(type != nullptr ? type->text() : std::string("tx"), " signed by ",
+                        s.Str("user"), " accepted");
   }
   if (a == "bank_send") {
     const std::string chain = s.Str("chain");
     const std::string denom = s.Str("denom", net_->chain_spec(chain).denom.value());
     MESH_RETURN_IF_ERROR(net_->Tx(
-        chain, s.Str("user"), "bank/send",
-        absl::StrCat(R"({"to":)", Quote(net_->Address(chain, s.Str("recipient")).value()),
-                     R"(,"denom":)", Quote(denom), R"(,"amount":")", s.Amt("amount").ToString(),
-                     "\"}")));
+        chain, s.Str("user"),
+        node::BankSendMsg(net_->Address(chain, s.Str("user")),
+                          net_->Address(chain, s.Str("recipient")), Denom(denom),
+                          s.Amt("amount"))));
     return absl::StrCat("sent ", s.Amt("amount").ToString(), denom, " to ", s.Str("recipient"));
   }
   if (a == "edit_validator") {

@@ -4,13 +4,15 @@
 #include <string>
 #include <string_view>
 
-#include "core/json.h"
 #include "core/status.h"
+#include "meshsec/v1/msgs.pb.h"
 #include "mesh/consumer/consumer.h"
 #include "mesh/consumer/price_feed.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/vault.h"
+#include "node/staking_msgs.h"
+#include "node/tx.h"
 
 namespace mesh::app {
 namespace {
@@ -23,122 +25,96 @@ using provider::ExternalStaking;
 using provider::LocalStaking;
 using provider::Vault;
 
-using Body = std::function<absl::Status(const Context&, const AccountAddress&, JsonFields&)>;
+namespace pb = ::meshsec::v1;
 
-// A message handler parsing a strict JSON object and handing it to `body`.
-node::MsgHandler Strict(std::string type, Body body) {
-  return [type = std::move(type), body = std::move(body)](
-             const Context& ctx, const AccountAddress& signer,
-             std::string_view text) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(Json json, Json::Parse(text));
-    MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(json, type));
-    MESH_RETURN_IF_ERROR(body(ctx, signer, f));
-    return f.Finish();
+// A message handler decoding `M` strictly, checking its signer field
+// (`signer_of(m)`) against the tx signer, and handing it to `body`.
+template <typename M, typename SignerOf, typename Body>
+node::MsgHandler Strict(SignerOf signer_of, Body body) {
+  return [signer_of, body](const Context& ctx, const AccountAddress& signer,
+                           std::string_view bytes) -> absl::Status {
+    M m;
+    MESH_RETURN_IF_ERROR(node::UnpackStrict(bytes, &m));
+    MESH_RETURN_IF_ERROR(node::RequireSigner("signer", signer_of(m), signer.value()));
+    return body(ctx, signer, m);
   };
 }
 
-absl::StatusOr<Amount> AmountField(JsonFields& f, std::string_view key) {
-  MESH_ASSIGN_OR_RETURN(std::string s, f.String(key));
-  return Amount::Parse(s);
+template <typename M>
+std::string UrlOf() {
+  return "/" + M::descriptor()->full_name();
 }
 
-absl::StatusOr<ValidatorAddress> ValidatorField(JsonFields& f) {
-  MESH_ASSIGN_OR_RETURN(std::string s, f.String("validator"));
-  return ValidatorAddress(s);
+// Registers `M` with the `sender` field as its signer.
+template <typename M, typename Body>
+void BySender(node::Chain& chain, Body body) {
+  chain.RegisterMsg(UrlOf<M>(), Strict<M>([](const M& m) { return m.sender(); }, body));
 }
-
-absl::StatusOr<ConsumerId> ConsumerField(JsonFields& f) {
-  MESH_ASSIGN_OR_RETURN(std::string s, f.String("consumer"));
-  return ConsumerId(s);
-}
-
-absl::StatusOr<ProviderId> ProviderField(JsonFields& f) {
-  MESH_ASSIGN_OR_RETURN(std::string s, f.String("provider"));
-  return ProviderId(s);
+template <typename M, typename Body>
+void ByAuthority(node::Chain& chain, Body body) {
+  chain.RegisterMsg(UrlOf<M>(), Strict<M>([](const M& m) { return m.authority(); }, body));
 }
 
 void InstallVaultMsgs(node::Chain& chain) {
-  chain.RegisterMsg("vault/bond", Strict("vault/bond", [](auto& ctx, auto& user, auto& f)
-                                             -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
+  BySender<pb::MsgVaultBond>(chain, [](auto& ctx, auto& user, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Amount amount, Amount::Parse(m.amount()));
     return Vault::Bond(ctx, user, amount);
-  }));
-  chain.RegisterMsg("vault/unbond", Strict("vault/unbond", [](auto& ctx, auto& user, auto& f)
-                                               -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
+  });
+  BySender<pb::MsgVaultUnbond>(chain, [](auto& ctx, auto& user, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Amount amount, Amount::Parse(m.amount()));
     return Vault::Unbond(ctx, user, amount);
-  }));
-  chain.RegisterMsg("vault/stake_local", Strict("vault/stake_local", [](auto& ctx, auto& user,
-                                                                        auto& f) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(ValidatorAddress v, ValidatorField(f));
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
-    return Vault::StakeLocal(ctx, user, amount, v);
-  }));
-  chain.RegisterMsg("vault/stake_remote", Strict("vault/stake_remote", [](auto& ctx, auto& user,
-                                                                          auto& f) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(ConsumerId c, ConsumerField(f));
-    MESH_ASSIGN_OR_RETURN(ValidatorAddress v, ValidatorField(f));
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
-    return Vault::StakeRemote(ctx, user, c, amount, v).status();
-  }));
+  });
+  BySender<pb::MsgVaultStakeLocal>(chain, [](auto& ctx, auto& user, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Amount amount, Amount::Parse(m.amount()));
+    return Vault::StakeLocal(ctx, user, amount, ValidatorAddress(m.validator()));
+  });
+  BySender<pb::MsgVaultStakeRemote>(chain, [](auto& ctx, auto& user, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Amount amount, Amount::Parse(m.amount()));
+    return Vault::StakeRemote(ctx, user, ConsumerId(m.consumer()), amount,
+                              ValidatorAddress(m.validator()))
+        .status();
+  });
 }
 
 void InstallLocalMsgs(node::Chain& chain) {
-  chain.RegisterMsg("local/unstake", Strict("local/unstake", [](auto& ctx, auto& user, auto& f)
-                                                -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(ValidatorAddress v, ValidatorField(f));
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
-    return LocalStaking::Unstake(ctx, user, v, amount);
-  }));
-  chain.RegisterMsg("local/withdraw_unbonded",
-                    Strict("local/withdraw_unbonded", [](auto& ctx, auto& user, auto&) {
-                      return LocalStaking::ReleaseUnbonded(ctx, user).status();
-                    }));
-  chain.RegisterMsg("local/withdraw_rewards",
-                    Strict("local/withdraw_rewards", [](auto& ctx, auto& user, auto&) {
-                      return LocalStaking::WithdrawRewards(ctx, user).status();
-                    }));
+  BySender<pb::MsgLocalUnstake>(chain, [](auto& ctx, auto& user, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Amount amount, Amount::Parse(m.amount()));
+    return LocalStaking::Unstake(ctx, user, ValidatorAddress(m.validator()), amount);
+  });
+  BySender<pb::MsgLocalWithdrawUnbonded>(chain, [](auto& ctx, auto& user, auto&) {
+    return LocalStaking::ReleaseUnbonded(ctx, user).status();
+  });
+  BySender<pb::MsgLocalWithdrawRewards>(chain, [](auto& ctx, auto& user, auto&) {
+    return LocalStaking::WithdrawRewards(ctx, user).status();
+  });
 }
 
 void InstallExternalMsgs(node::Chain& chain) {
-  chain.RegisterMsg("external/unstake", Strict("external/unstake", [](auto& ctx, auto& user,
-                                                                      auto& f) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(ConsumerId c, ConsumerField(f));
-    MESH_ASSIGN_OR_RETURN(ValidatorAddress v, ValidatorField(f));
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
-    return ExternalStaking::Unstake(ctx, c, user, v, amount).status();
-  }));
-  chain.RegisterMsg("external/withdraw_unbonded",
-                    Strict("external/withdraw_unbonded", [](auto& ctx, auto& user, auto& f)
-                               -> absl::Status {
-                      MESH_ASSIGN_OR_RETURN(ConsumerId c, ConsumerField(f));
-                      return ExternalStaking::WithdrawUnbonded(ctx, c, user).status();
-                    }));
-  chain.RegisterMsg("external/withdraw_rewards",
-                    Strict("external/withdraw_rewards", [](auto& ctx, auto& user, auto& f)
-                               -> absl::Status {
-                      MESH_ASSIGN_OR_RETURN(ConsumerId c, ConsumerField(f));
-                      MESH_ASSIGN_OR_RETURN(ValidatorAddress v, ValidatorField(f));
-                      MESH_ASSIGN_OR_RETURN(std::string to, f.String("remote_recipient"));
-                      return ExternalStaking::WithdrawRewards(ctx, c, user, v, to).status();
-                    }));
+  BySender<pb::MsgExternalUnstake>(chain, [](auto& ctx, auto& user, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Amount amount, Amount::Parse(m.amount()));
+    return ExternalStaking::Unstake(ctx, ConsumerId(m.consumer()), user,
+                                    ValidatorAddress(m.validator()), amount)
+        .status();
+  });
+  BySender<pb::MsgExternalWithdrawUnbonded>(chain, [](auto& ctx, auto& user, auto& m) {
+    return ExternalStaking::WithdrawUnbonded(ctx, ConsumerId(m.consumer()), user).status();
+  });
+  BySender<pb::MsgExternalWithdrawRewards>(chain, [](auto& ctx, auto& user, auto& m) {
+    return ExternalStaking::WithdrawRewards(ctx, ConsumerId(m.consumer()), user,
+                                            ValidatorAddress(m.validator()), m.remote_recipient())
+        .status();
+  });
 }
 
 void InstallConsumerMsgs(node::Chain& chain) {
-  chain.RegisterMsg("consumer/set_price", Strict("consumer/set_price", [](auto& ctx, auto& who,
-                                                                          auto& f) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(ProviderId p, ProviderField(f));
-    MESH_ASSIGN_OR_RETURN(std::string text, f.String("price"));
-    MESH_ASSIGN_OR_RETURN(Dec price, Dec::Parse(text));
-    return PriceFeed::SetPrice(ctx, who, p, price);
-  }));
-  chain.RegisterMsg("consumer/set_max_cap", Strict("consumer/set_max_cap", [](auto& ctx, auto& who,
-                                                                              auto& f)
-                                                                               -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(ProviderId p, ProviderField(f));
-    MESH_ASSIGN_OR_RETURN(Amount cap, AmountField(f, "cap"));
-    return Consumer::SetMaxCap(ctx, who, p, cap);
-  }));
+  ByAuthority<pb::MsgConsumerSetPrice>(chain, [](auto& ctx, auto& who, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Dec price, Dec::Parse(m.price()));
+    return PriceFeed::SetPrice(ctx, who, ProviderId(m.provider()), price);
+  });
+  ByAuthority<pb::MsgConsumerSetMaxCap>(chain, [](auto& ctx, auto& who, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Amount cap, Amount::Parse(m.cap()));
+    return Consumer::SetMaxCap(ctx, who, ProviderId(m.provider()), cap);
+  });
 }
 
 }  // namespace
