@@ -203,6 +203,14 @@ TxResult Chain::RunTx(KvStore* parent, const BlockInfo& info, const SignedTx& tx
   if (tx.msgs.empty()) {
     return finish(SdkError(kSdkInvalidRequest, "must contain at least one message"));
   }
+  // Like the SDK's tx decoder: a message type nobody handles is a decode
+  // error, before the ante (nothing is charged or consumed).
+  for (const Msg& m : tx.msgs) {
+    if (handlers_.find(m.type_url) == handlers_.end()) {
+      return finish(SdkError(kSdkTxDecode, "unable to resolve type URL " + m.type_url +
+                                               ": tx parse error"));
+    }
+  }
   if (tx.timeout_height != 0 && info.height > tx.timeout_height) {
     return finish(SdkError(kSdkTxTimeoutHeight,
                            "block height " + std::to_string(info.height) +
