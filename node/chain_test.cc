@@ -106,9 +106,7 @@ uint64_t SequenceOf(const Chain& chain, const PrivateKey& key) {
 
 // `tx` with its body changed to `other`'s, keeping its signature.
 SignedTx Tampered(const SignedTx& tx, const SignedTx& other) {
-  SignedTx out = other;
-  out.signature = tx.signature;
-  return out;
+  return other.WithSignature(tx.signature);
 }
 
 std::optional<std::string> Read(const Chain& chain, const std::string& who) {

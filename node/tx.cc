@@ -129,6 +129,17 @@ absl::StatusOr<SignedTx> SignedTx::Decode(std::string_view wire) {
   return out;
 }
 
+SignedTx SignedTx::WithSignature(std::string sig) const {
+  txpb::TxRaw raw;
+  raw.set_body_bytes(body_bytes);
+  raw.set_auth_info_bytes(auth_info_bytes);
+  raw.add_signatures(sig);
+  SignedTx out = *this;
+  out.signature = std::move(sig);
+  out.wire = raw.SerializeAsString();
+  return out;
+}
+
 SignedTx SignTx(const PrivateKey& key, const TxSpec& spec) {
   txpb::TxBody body;
   for (const Msg& m : spec.msgs) {

@@ -80,6 +80,9 @@ struct SignedTx {
   std::string SignBytes(std::string_view chain_id, uint64_t account_number) const;
   // The TxRaw bytes (`wire`).
   const std::string& Encode() const { return wire; }
+  // The same tx with another signature (`wire` re-encoded); an empty one
+  // is what SimulateTx accepts without a signature check.
+  SignedTx WithSignature(std::string signature) const;
   // Strict decoding (unknown fields, several signers, another sign mode or
   // key type, fee payer/granter, extension options: InvalidArgument).
   static absl::StatusOr<SignedTx> Decode(std::string_view wire);
