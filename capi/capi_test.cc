@@ -246,9 +246,9 @@ TEST(CapiTest, BadRequestsAreCodesAndMessages) {
   // The failed begin_block left no block open: a good one opens.
   const std::string block = R"({"time_ns":1000000001000000000,"all_signed":true})";
   ASSERT_EQ(meshsec_begin_block(c.chain, block.data(), block.size(), &err), 0) << Msg(err);
-  // A garbage tx is a failed tx result (code 3), not a call error.
+  // A garbage tx is a failed tx result (sdk code 2, tx decode), not a call error.
   ASSERT_EQ(meshsec_deliver_tx(c.chain, reinterpret_cast<const uint8_t*>("x"), 1, &out, &err), 0);
-  EXPECT_THAT(Take(out), HasSubstr(R"("code":3)"));
+  EXPECT_THAT(Take(out), HasSubstr(R"("code":2,"codespace":"sdk")"));
   // A packet on an unknown channel: NotFound, and a malformed packet: 3.
   const std::string packet =
       R"({"sequence":1,"source_port":"a","source_channel":"channel-0","destination_port":"b",)"

@@ -156,7 +156,7 @@ TEST(ChainTest, FailedTxLeavesNoTrace) {
   EXPECT_EQ(Read(*chain, "x"), std::nullopt);
 }
 
-// "staking/create_validator" with and without "consensus_pubkey" (hex,
+// MsgCreateValidator with and without a consensus pubkey Any (ed25519,
 // base64); a malformed key is rejected and creates nothing.
 TEST(ChainTest, CreateValidatorMessageTakesAnOptionalConsensusKey) {
   auto chain = NewChain(std::make_unique<MemStore>());
