@@ -18,6 +18,7 @@
 #include "mesh/provider/slash_throttle.h"
 #include "mesh/provider/vault.h"
 #include "node/staking_msgs.h"
+#include "staking/auth.h"
 #include "staking/bank.h"
 #include "staking/staking.h"
 
@@ -136,8 +137,19 @@ absl::Status Application::RestoreState(const Json& state) {
 absl::Status Application::Genesis(const Context& ctx) {
   const GenesisDoc& g = genesis_;
   MESH_RETURN_IF_ERROR(Staking::InitGenesis(ctx, g.staking));
+  // Every genesis account exists (account numbers in genesis order), funded
+  // or not; so do the consumer's authority and oracles (they sign txs).
   for (const GenesisAccount& a : g.accounts) {
+    MESH_RETURN_IF_ERROR(staking::Auth::Ensure(ctx, a.address).status());
     MESH_RETURN_IF_ERROR(Bank::Mint(ctx, a.address, g.denom, a.balance));
+  }
+  if (g.consumer.has_value()) {
+    MESH_RETURN_IF_ERROR(staking::Auth::Ensure(ctx, g.consumer->authority).status());
+    for (const auto& p : g.consumer->providers) {
+      if (!p.oracle.value().empty()) {
+        MESH_RETURN_IF_ERROR(staking::Auth::Ensure(ctx, p.oracle).status());
+      }
+    }
   }
   for (const GenesisValidator& v : g.validators) {
     MESH_ASSIGN_OR_RETURN(ValidatorAddress valoper, node::ValoperOfAccount(v.operator_account));

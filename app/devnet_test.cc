@@ -35,16 +35,19 @@ node::SignedTx StakeRemote(Devnet& net, const std::string& amount) {
   const PrivateKey key = PrivateKey::FromSeed("chaina/alice");
   const AccountAddress alice(AccountAddressOf("chaina", key.PublicKey()));
   const AccountAddress val0 = Devnet::DemoKeys("chainb", "chainb")[5].address;
-  node::Tx tx;
+  const staking::BaseAccount acc = *a.chain().GetAccount(alice);
+  node::TxSpec tx;
   tx.chain_id = "chaina";
-  tx.pubkey = key.PublicKey();
-  tx.nonce = *a.chain().NextNonce(alice);
-  tx.msgs.push_back({"vault/bond", absl::StrCat(R"({"amount":")", amount, "\"}")});
-  tx.msgs.push_back({"vault/stake_remote",
-                     absl::StrCat(R"({"consumer":"chainb","validator":")",
-                                  node::ValoperOfAccount(val0)->value(), R"(","amount":")", amount,
-                                  "\"}")});
-  return node::SignTx(key, std::move(tx));
+  tx.account_number = acc.account_number;
+  tx.sequence = acc.sequence;
+  tx.msgs.push_back(*node::MsgFromJson(
+      absl::StrCat(R"({"@type":"/meshsec.v1.MsgVaultBond","amount":")", amount, "\"}"),
+      alice.value()));
+  tx.msgs.push_back(*node::MsgFromJson(
+      absl::StrCat(R"({"@type":"/meshsec.v1.MsgVaultStakeRemote","consumer":"chainb","validator":")",
+                   node::ValoperOfAccount(val0)->value(), R"(","amount":")", amount, "\"}"),
+      alice.value()));
+  return node::SignTx(key, tx);
 }
 
 provider::Stake StakeOf(Devnet& net) {

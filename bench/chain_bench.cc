@@ -75,21 +75,21 @@ void ProduceBlock(Bench& b, const std::function<void()>& body) {
   MESH_CHECK_OK(b.app->Commit().status());
 }
 
-std::string DelegateBody(const ValidatorAddress& val) {
-  return absl::StrCat(R"({"validator":")", val.value(), R"(","amount":"1000"})");
-}
 
 void BM_BlockOfSignedDelegateTxs(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   Bench b = MakeBench(n);
-  std::string body = DelegateBody(b.validator);
   std::vector<SignedTx> txs;
   for (auto _ : state) {
     state.PauseTiming();  // signing is the client's cost, not the node's
     txs.clear();
     for (Delegator& d : b.delegators) {
-      Tx tx{"bench-1", d.key.PublicKey(), d.nonce++, {Msg{"staking/delegate", body}}};
-      txs.push_back(SignTx(d.key, std::move(tx)));
+      TxSpec tx;
+      tx.chain_id = "bench-1";
+      tx.account_number = b.chain().GetAccount(d.address)->account_number;
+      tx.sequence = d.nonce++;
+      tx.msgs.push_back(DelegateMsg(d.address, b.validator, Denom(kStake), Amount(1000)));
+      txs.push_back(SignTx(d.key, tx));
     }
     state.ResumeTiming();
     ProduceBlock(b, [&] {

@@ -96,16 +96,18 @@ std::unique_ptr<Network> Start(int users, int validators, uint64_t epoch_length)
 
 std::string Quoted(const std::string& s) { return absl::StrCat("\"", s, "\""); }
 
+// Proto JSON ("@type") of the messages; the sender is filled per user.
 std::string StakeRemoteBody(Network& net, const std::string& validator) {
-  return absl::StrCat(R"({"consumer":)", Quoted(kConsumer), R"(,"validator":)",
+  return absl::StrCat(R"({"@type":"/meshsec.v1.MsgVaultStakeRemote","consumer":)",
+                      Quoted(kConsumer), R"(,"validator":)",
                       Quoted(net.Valoper(kConsumer, validator).value()), R"(,"amount":")",
                       kStakePerTx.ToString(), "\"}");
 }
 
 std::string StakeLocalBody(Network& net) {
   const std::string val = net.Valoper(kProvider, kProviderValidator).value();
-  return absl::StrCat(R"({"validator":)", Quoted(val), R"(,"amount":")", kStakePerTx.ToString(),
-                      "\"}");
+  return absl::StrCat(R"({"@type":"/meshsec.v1.MsgVaultStakeLocal","validator":)", Quoted(val),
+                      R"(,"amount":")", kStakePerTx.ToString(), "\"}");
 }
 
 // One signed tx per user i carrying message `type` with bodies[i], at the
@@ -116,10 +118,17 @@ std::vector<node::SignedTx> SignBlock(Network& net, const std::string& type,
   for (size_t i = 0; i < bodies.size(); ++i) {
     const std::string user = UserName(static_cast<int>(i));
     const PrivateKey key = net.Key(kProvider, user);
-    absl::StatusOr<uint64_t> nonce = net.chain(kProvider).NextNonce(net.Address(kProvider, user));
-    MESH_CHECK_OK(nonce.status());
-    node::Tx tx{kProvider, key.PublicKey(), *nonce, {node::Msg{type, bodies[i]}}};
-    txs.push_back(node::SignTx(key, std::move(tx)));
+    const AccountAddress who = net.Address(kProvider, user);
+    absl::StatusOr<staking::BaseAccount> acc = net.chain(kProvider).GetAccount(who);
+    MESH_CHECK_OK(acc.status());
+    absl::StatusOr<node::Msg> msg = node::MsgFromJson(bodies[i], who.value());
+    MESH_CHECK_OK(msg.status());
+    node::TxSpec tx;
+    tx.chain_id = kProvider;
+    tx.account_number = acc->account_number;
+    tx.sequence = acc->sequence;
+    tx.msgs.push_back(*std::move(msg));
+    txs.push_back(node::SignTx(key, tx));
   }
   return txs;
 }

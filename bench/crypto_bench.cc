@@ -8,19 +8,22 @@
 #include "bench/sha256_reference.h"
 #include "benchmark/benchmark.h"
 #include "core/crypto.h"
+#include "node/staking_msgs.h"
 #include "node/tx.h"
 
 namespace mesh::node {
 namespace {
 
 SignedTx SampleTx() {
-  Tx tx;
+  const PrivateKey key = PrivateKey::FromSeed("bench");
+  TxSpec tx;
   tx.chain_id = "bench-1";
-  tx.nonce = 42;
-  tx.msgs.push_back(Msg{"staking/delegate",
-                        R"({"validator":"meshvaloper1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq",)"
-                        R"("amount":"1000000"})"});
-  return SignTx(PrivateKey::FromSeed("bench"), std::move(tx));
+  tx.account_number = 7;
+  tx.sequence = 42;
+  tx.msgs.push_back(DelegateMsg(AccountAddress(AccountAddressOf("mesh", key.PublicKey())),
+                                ValidatorAddress("meshvaloper1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"),
+                                Denom("stake"), Amount(1000000)));
+  return SignTx(key, tx);
 }
 
 std::string HashInput(benchmark::State& state) {
@@ -50,23 +53,23 @@ void BM_Ripemd160(benchmark::State& state) {
 BENCHMARK(BM_Ripemd160)->Arg(64)->Arg(1024);
 
 void BM_Sha256SignBytes(benchmark::State& state) {
-  std::string bytes = SampleTx().tx.SignBytes();
+  std::string bytes = SampleTx().SignBytes("bench-1", 7);
   for (auto _ : state) benchmark::DoNotOptimize(Sha256(bytes));
 }
 BENCHMARK(BM_Sha256SignBytes);
 
 void BM_SignTx(benchmark::State& state) {
   PrivateKey key = PrivateKey::FromSeed("bench");
-  std::string bytes = SampleTx().tx.SignBytes();
+  std::string bytes = SampleTx().SignBytes("bench-1", 7);
   for (auto _ : state) benchmark::DoNotOptimize(key.Sign(bytes));
 }
 BENCHMARK(BM_SignTx);
 
 void BM_VerifySignature(benchmark::State& state) {
   SignedTx stx = SampleTx();
-  std::string bytes = stx.tx.SignBytes();
+  std::string bytes = stx.SignBytes("bench-1", 7);
   for (auto _ : state) {
-    absl::Status s = VerifySignature(stx.tx.pubkey, bytes, stx.signature);
+    absl::Status s = VerifySignature(stx.pubkey, bytes, stx.signature);
     if (!s.ok()) state.SkipWithError("signature does not verify");
     benchmark::DoNotOptimize(s);
   }

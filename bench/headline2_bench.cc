@@ -74,6 +74,7 @@
 #include "core/kv.h"
 #include "core/rocksdb_store.h"
 #include "core/status.h"
+#include "meshsec/v1/msgs.pb.h"
 #include "node/chain.h"
 #include "node/parallel_verify.h"
 #include "node/tx.h"
@@ -143,6 +144,8 @@ class RecordingStore : public DurableStore {
 
 struct User {
   PrivateKey key;
+  std::string address;
+  uint64_t account_number = 0;
   uint64_t nonce = 0;
   uint64_t stakes = 0;  // stake_remote txs delivered
 };
@@ -157,7 +160,8 @@ struct XChain {
   RecordingStore* consumer_store = nullptr;
   std::unique_ptr<Network> net;
   std::vector<User> users;
-  std::string stake_body;
+  std::string stake_validator;  // the consumer validator every user stakes to
+  std::map<std::string, uint64_t> account_of;  // public key -> account number
   size_t cursor = 0;
 };
 
@@ -200,9 +204,29 @@ NetworkSpec MakeSpec(XChain& x, int users) {
 }
 
 node::SignedTx Sign(User& u, std::vector<node::Msg> msgs, bool consume = true) {
-  node::Tx tx{kProvider, u.key.PublicKey(), u.nonce, std::move(msgs)};
+  node::TxSpec tx;
+  tx.chain_id = kProvider;
+  tx.account_number = u.account_number;
+  tx.sequence = u.nonce;
+  tx.msgs = std::move(msgs);
   if (consume) ++u.nonce;
-  return node::SignTx(u.key, std::move(tx));
+  return node::SignTx(u.key, tx);
+}
+
+node::Msg BondMsg(const User& u) {
+  ::meshsec::v1::MsgVaultBond m;
+  m.set_sender(u.address);
+  m.set_amount(kCollateral.ToString());
+  return node::PackMsg(m);
+}
+
+node::Msg StakeMsg(const User& u, const XChain& x) {
+  ::meshsec::v1::MsgVaultStakeRemote m;
+  m.set_sender(u.address);
+  m.set_consumer(kConsumer);
+  m.set_validator(x.stake_validator);
+  m.set_amount(kStake.ToString());
+  return node::PackMsg(m);
 }
 
 // Applies `txs` in the provider's open block; aborts on any rejection
@@ -224,18 +248,24 @@ std::unique_ptr<XChain> Build(int users) {
   MESH_CHECK_OK(net.status());
   x->net = *std::move(net);
   MESH_CHECK_OK(x->net->AdvanceBlock());  // the consumer's valset reaches the provider
-  x->stake_body = absl::StrCat(R"({"consumer":")", kConsumer, R"(","validator":")",
-                               x->net->Valoper(kConsumer, kConsumerValidator).value(),
-                               R"(","amount":")", kStake.ToString(), "\"}");
-  const std::string bond_body = absl::StrCat(R"({"amount":")", kCollateral.ToString(), "\"}");
+  x->stake_validator = x->net->Valoper(kConsumer, kConsumerValidator).value();
   x->users.reserve(users);
-  for (int i = 0; i < users; ++i) x->users.push_back(User{x->net->Key(kProvider, UserName(i))});
+  for (int i = 0; i < users; ++i) {
+    User u{x->net->Key(kProvider, UserName(i))};
+    u.address = x->net->Address(kProvider, UserName(i)).value();
+    absl::StatusOr<staking::BaseAccount> acc =
+        x->net->chain(kProvider).GetAccount(AccountAddress(u.address));
+    MESH_CHECK_OK(acc.status());
+    u.account_number = acc->account_number;
+    u.nonce = acc->sequence;
+    x->account_of[u.key.PublicKey()] = u.account_number;
+    x->users.push_back(std::move(u));
+  }
   for (int start = 0; start < users; start += kSetupBlock) {
     std::vector<node::SignedTx> txs;
     for (int i = start; i < std::min(users, start + kSetupBlock); ++i) {
       User& u = x->users[i];
-      txs.push_back(Sign(u, {node::Msg{"vault/bond", bond_body},
-                             node::Msg{"vault/stake_remote", x->stake_body}}));
+      txs.push_back(Sign(u, {BondMsg(u), StakeMsg(u, *x)}));
       ++u.stakes;
     }
     Deliver(*x, txs);
@@ -274,7 +304,7 @@ std::vector<node::SignedTx> SignBlock(XChain& x, int block, bool consume = true)
   for (int i = 0; i < block; ++i) {
     User& u = x.users[cursor];
     cursor = (cursor + 1) % x.users.size();
-    txs.push_back(Sign(u, {node::Msg{"vault/stake_remote", x.stake_body}}, consume));
+    txs.push_back(Sign(u, {StakeMsg(u, x)}, consume));
     if (consume) ++u.stakes;
   }
   if (consume) x.cursor = cursor;
@@ -288,7 +318,7 @@ void RunBlock(XChain& x, const std::vector<node::SignedTx>& txs) {
   MESH_CHECK_OK(x.net->AdvanceBlock());
 }
 
-double VerifyRate(const std::vector<node::SignedTx>& txs) {
+double VerifyRate(const XChain& x, const std::vector<node::SignedTx>& txs) {
   node::WorkerPool& pool = node::WorkerPool::Shared();
   std::vector<uint8_t> ok(txs.size());
   size_t done = 0;
@@ -296,8 +326,10 @@ double VerifyRate(const std::vector<node::SignedTx>& txs) {
   Clock::duration elapsed{};
   do {
     pool.ParallelFor(txs.size(), [&](size_t i) {
-      const node::Tx& tx = txs[i].tx;
-      ok[i] = VerifySignature(tx.pubkey, tx.SignBytes(), txs[i].signature).ok();
+      const node::SignedTx& tx = txs[i];
+      ok[i] = VerifySignature(tx.pubkey, tx.SignBytes(kProvider, x.account_of.at(tx.pubkey)),
+                              tx.signature)
+                  .ok();
     });
     done += txs.size();
     elapsed = Clock::now() - start;
@@ -382,7 +414,7 @@ void BM_Headline2_CrossChainStakes(benchmark::State& state) {
   const double rate = state.iterations() * block / Seconds(busy);
   const double us = 1e6 / rate;
   state.SetItemsProcessed(state.iterations() * block);
-  const double verify = VerifyRate(SignBlock(x, block, /*consume=*/false));
+  const double verify = VerifyRate(x, SignBlock(x, block, /*consume=*/false));
   const double write = WriteRate(x, block);
   const double ceiling = 1.0 / (1.0 / verify + 1.0 / write);
   state.counters["stakes_per_s"] = rate;

@@ -277,6 +277,7 @@ struct User {
   PrivateKey key;
   AccountAddress account;
   uint64_t nonce = 0;
+  uint64_t account_number = 0;  // read once the chain has its genesis
 };
 
 struct ProducedStat {
@@ -403,6 +404,11 @@ class QueryServer {
       MESH_CHECK_OK((*chain)->Commit().status());
     }
     time_ = time;
+    for (size_t i = 0; i < std::min<size_t>(users_.size(), kProducerSigners); ++i) {
+      absl::StatusOr<staking::BaseAccount> acc = (*chain)->GetAccount(users_[i].account);
+      MESH_CHECK_OK(acc.status());
+      users_[i].account_number = acc->account_number;
+    }
     GrpcServerOptions options;
     options.extra_services.push_back(&echo_);
     options.num_cqs = EnvInt("MESH_QUERY_NUM_CQS", 0);
@@ -426,11 +432,13 @@ class QueryServer {
       User& u = users_[cursor % std::min<size_t>(users_.size(), kProducerSigners)];
       const ValidatorAddress& v = validators_[cursor % validators_.size()];
       ++cursor;
-      Tx tx{kChainId, u.key.PublicKey(), u.nonce,
-            {Msg{"staking/delegate", absl::StrCat(R"({"validator":")", v.value(),
-                                                  R"(","amount":"1"})")}}};
+      TxSpec tx;
+      tx.chain_id = kChainId;
+      tx.account_number = u.account_number;
+      tx.sequence = u.nonce;
+      tx.msgs.push_back(DelegateMsg(u.account, v, Denom("stake"), Amount(1)));
       ::meshsec::v1::BroadcastTxRequest req;
-      req.set_signed_tx(SignTx(u.key, std::move(tx)).Encode());
+      req.set_signed_tx(SignTx(u.key, tx).Encode());
       req.set_mode(::meshsec::v1::BROADCAST_MODE_SYNC);
       ::meshsec::v1::BroadcastTxResponse resp;
       grpc::ClientContext ctx;

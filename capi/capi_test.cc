@@ -100,6 +100,23 @@ std::string Msg(char* err) {
   return s;
 }
 
+// The account number (decimal text) of the demo account `seed` ("<chain>/<name>",
+// prefix = chain id) on `chain`, from the "auth/account" query.
+std::string AccountNumber(meshsec_chain* chain, const std::string& seed) {
+  char* err = nullptr;
+  meshsec_buf out{};
+  const std::string prefix = seed.substr(0, seed.find('/'));
+  EXPECT_EQ(meshsec_demo_account(seed.c_str(), prefix.c_str(), &out, &err), 0);
+  std::string acc = Take(out);
+  const size_t a = acc.find(prefix + "1");
+  const std::string addr = acc.substr(a, acc.find('"', a) - a);
+  const std::string q = R"({"address":")" + addr + R"("})";
+  EXPECT_EQ(meshsec_query(chain, "auth/account", q.data(), q.size(), &out, &err), 0);
+  const std::string j = Take(out);
+  const size_t p = j.find("\"account_number\":") + 17;
+  return j.substr(p, j.find(',', p) - p);
+}
+
 std::string Genesis(const char* id) {
   meshsec_buf g{};
   char* err = nullptr;
@@ -229,9 +246,9 @@ TEST(CapiTest, BadRequestsAreCodesAndMessages) {
   // The failed begin_block left no block open: a good one opens.
   const std::string block = R"({"time_ns":1000000001000000000,"all_signed":true})";
   ASSERT_EQ(meshsec_begin_block(c.chain, block.data(), block.size(), &err), 0) << Msg(err);
-  // A garbage tx is a failed tx result (code 3), not a call error.
+  // A garbage tx is a failed tx result (sdk code 2, tx decode), not a call error.
   ASSERT_EQ(meshsec_deliver_tx(c.chain, reinterpret_cast<const uint8_t*>("x"), 1, &out, &err), 0);
-  EXPECT_THAT(Take(out), HasSubstr(R"("code":3)"));
+  EXPECT_THAT(Take(out), HasSubstr(R"("code":2,"codespace":"sdk")"));
   // A packet on an unknown channel: NotFound, and a malformed packet: 3.
   const std::string packet =
       R"({"sequence":1,"source_port":"a","source_channel":"channel-0","destination_port":"b",)"
@@ -264,8 +281,10 @@ TEST(CapiTest, SignedTxMovesFundsAndReopenResumes) {
   const std::string alice = Take(out);
   const std::string addr = alice.substr(alice.find("chaina1"), 45);
   ASSERT_EQ(addr.substr(0, 7), "chaina1");
-  const std::string tx_json = R"({"chain_id":"chaina","nonce":0,"msgs":[{"type":"vault/bond",)"
-                              R"("body":"{\"amount\":\"1000\"}"}]})";
+  const std::string tx_json =
+      R"({"chain_id":"chaina","bech32_prefix":"chaina","account_number":)" +
+      AccountNumber(c.chain, "chaina/alice") +
+      R"(,"sequence":0,"msgs":[{"@type":"/meshsec.v1.MsgVaultBond","amount":"1000"}]})";
   ASSERT_EQ(meshsec_sign_tx("chaina/alice", tx_json.data(), tx_json.size(), &out, &err), 0)
       << Msg(err);
   const std::string tx = Take(out);
@@ -274,7 +293,7 @@ TEST(CapiTest, SignedTxMovesFundsAndReopenResumes) {
   ASSERT_EQ(meshsec_deliver_tx(c.chain, reinterpret_cast<const uint8_t*>(tx.data()), tx.size(),
                                &out, &err),
             0);
-  EXPECT_EQ(Take(out), R"({"code":0,"log":""})");
+  EXPECT_THAT(Take(out), HasSubstr(R"({"code":0,"codespace":"","log":"","gas_wanted":10000000,)"));
   ASSERT_EQ(meshsec_end_block(c.chain, &out, &err), 0);
   Take(out);
   ASSERT_EQ(meshsec_commit(c.chain, &out, &err), 0);
@@ -452,9 +471,9 @@ TEST(CapiIbcTest, TrustedEntryPointsKeepTheHostChecks) {
   ASSERT_EQ(meshsec_demo_account("chainb/val0", "chainb", &out, &err), 0) << Msg(err);
   const std::string val0 = Net::Field(Take(out), "valoper");
   const std::string tx_json =
-      R"({"chain_id":"chaina","nonce":0,"msgs":[{"type":"vault/bond","body":"{\"amount\":\"500\"}"},)"
-      R"({"type":"vault/stake_remote","body":"{\"consumer\":\"chainb\",\"validator\":\")" +
-      val0 + R"(\",\"amount\":\"500\"}"}]})";
+      R"({"chain_id":"chaina","bech32_prefix":"chaina","account_number":)" + AccountNumber(net.a.chain, "chaina/alice") + R"(,"sequence":0,"msgs":[{"@type":"/meshsec.v1.MsgVaultBond","amount":"500"},)"
+      R"({"@type":"/meshsec.v1.MsgVaultStakeRemote","consumer":"chainb","validator":")" +
+      val0 + R"(","amount":"500"}]})";
   ASSERT_EQ(meshsec_sign_tx("chaina/alice", tx_json.data(), tx_json.size(), &out, &err), 0)
       << Msg(err);
   const std::string tx = Take(out);
@@ -463,7 +482,7 @@ TEST(CapiIbcTest, TrustedEntryPointsKeepTheHostChecks) {
   ASSERT_EQ(meshsec_deliver_tx(net.a.chain, reinterpret_cast<const uint8_t*>(tx.data()), tx.size(),
                                &out, &err),
             0);
-  EXPECT_EQ(Take(out), R"({"code":0,"log":""})");
+  EXPECT_THAT(Take(out), HasSubstr(R"({"code":0,"codespace":"","log":"","gas_wanted":10000000,)"));
   net.End(net.a.chain);
   const std::vector<std::string> sent = Packets(net.Outgoing(net.a.chain));
   ASSERT_EQ(sent.size(), 1u);
@@ -524,9 +543,9 @@ TEST(CapiIbcTest, TrustedEntryPointsKeepTheHostChecks) {
   // A second stake times out: the host attests chainb passed the deadline
   // without receiving it, and the provider rolls the stake back.
   const std::string tx2_json =
-      R"({"chain_id":"chaina","nonce":1,"msgs":[{"type":"vault/bond","body":"{\"amount\":\"300\"}"},)"
-      R"({"type":"vault/stake_remote","body":"{\"consumer\":\"chainb\",\"validator\":\")" +
-      val0 + R"(\",\"amount\":\"300\"}"}]})";
+      R"({"chain_id":"chaina","bech32_prefix":"chaina","account_number":)" + AccountNumber(net.a.chain, "chaina/alice") + R"(,"sequence":1,"msgs":[{"@type":"/meshsec.v1.MsgVaultBond","amount":"300"},)"
+      R"({"@type":"/meshsec.v1.MsgVaultStakeRemote","consumer":"chainb","validator":")" +
+      val0 + R"(","amount":"300"}]})";
   ASSERT_EQ(meshsec_sign_tx("chaina/alice", tx2_json.data(), tx2_json.size(), &out, &err), 0)
       << Msg(err);
   const std::string tx2 = Take(out);
@@ -535,7 +554,7 @@ TEST(CapiIbcTest, TrustedEntryPointsKeepTheHostChecks) {
   ASSERT_EQ(meshsec_deliver_tx(net.a.chain, reinterpret_cast<const uint8_t*>(tx2.data()),
                                tx2.size(), &out, &err),
             0);
-  EXPECT_EQ(Take(out), R"({"code":0,"log":""})");
+  EXPECT_THAT(Take(out), HasSubstr(R"({"code":0,"codespace":"","log":"","gas_wanted":10000000,)"));
   net.End(net.a.chain);
   const std::vector<std::string> sent2 = Packets(net.Outgoing(net.a.chain));
   ASSERT_EQ(sent2.size(), 1u);
@@ -581,9 +600,9 @@ TEST(CapiIbcTest, ClosedChannelTimesOutInFlightPackets) {
   ASSERT_EQ(meshsec_demo_account("chaina/alice", "chaina", &out, &err), 0);
   const std::string alice = Net::Field(Take(out), "address");
   const std::string tx_json =
-      R"({"chain_id":"chaina","nonce":0,"msgs":[{"type":"vault/bond","body":"{\"amount\":\"400\"}"},)"
-      R"({"type":"vault/stake_remote","body":"{\"consumer\":\"chainb\",\"validator\":\")" +
-      val0 + R"(\",\"amount\":\"400\"}"}]})";
+      R"({"chain_id":"chaina","bech32_prefix":"chaina","account_number":)" + AccountNumber(net.a.chain, "chaina/alice") + R"(,"sequence":0,"msgs":[{"@type":"/meshsec.v1.MsgVaultBond","amount":"400"},)"
+      R"({"@type":"/meshsec.v1.MsgVaultStakeRemote","consumer":"chainb","validator":")" +
+      val0 + R"(","amount":"400"}]})";
   ASSERT_EQ(meshsec_sign_tx("chaina/alice", tx_json.data(), tx_json.size(), &out, &err), 0);
   const std::string tx = Take(out);
   net.time += kBlock;
@@ -591,7 +610,7 @@ TEST(CapiIbcTest, ClosedChannelTimesOutInFlightPackets) {
   ASSERT_EQ(meshsec_deliver_tx(net.a.chain, reinterpret_cast<const uint8_t*>(tx.data()), tx.size(),
                                &out, &err),
             0);
-  EXPECT_EQ(Take(out), R"({"code":0,"log":""})");
+  EXPECT_THAT(Take(out), HasSubstr(R"({"code":0,"codespace":"","log":"","gas_wanted":10000000,)"));
   net.End(net.a.chain);
   const std::vector<std::string> sent = Packets(net.Outgoing(net.a.chain));
   ASSERT_EQ(sent.size(), 1u);

@@ -367,11 +367,16 @@ absl::StatusOr<Json> QueryInfo(meshsec_chain* c, JsonFields&) {
   return j;
 }
 
-absl::StatusOr<Json> QueryNonce(meshsec_chain* c, JsonFields& f) {
+// The signer data of an account (NotFound when it has none).
+absl::StatusOr<Json> QueryAccount(meshsec_chain* c, JsonFields& f) {
   MESH_ASSIGN_OR_RETURN(std::string who, f.String("address"));
-  MESH_ASSIGN_OR_RETURN(uint64_t nonce, c->app->chain().NextNonce(AccountAddress(who)));
+  MESH_ASSIGN_OR_RETURN(staking::BaseAccount acc,
+                        c->app->chain().GetAccount(AccountAddress(who)));
   Json j = Json::Object();
-  j.Add("nonce", Json::U64(nonce));
+  j.Add("address", Json::Str(acc.address));
+  j.Add("account_number", Json::U64(acc.account_number));
+  j.Add("sequence", Json::U64(acc.sequence));
+  j.Add("pubkey", Json::Str(Base64Encode(acc.pubkey)));
   return j;
 }
 
@@ -502,7 +507,7 @@ absl::StatusOr<Json> QueryChannels(meshsec_chain* c, JsonFields&) {
 absl::StatusOr<QueryFn> QueryFor(std::string_view path) {
   static const std::pair<std::string_view, QueryFn> kPaths[] = {
       {"chain/info", QueryInfo},
-      {"auth/nonce", QueryNonce},
+      {"auth/account", QueryAccount},
       {"bank/balance", QueryBalance},
       {"staking/validator", QueryValidator},
       {"staking/validators", QueryValidators},
@@ -534,7 +539,25 @@ absl::Status ParsePortChannel(const char* json, size_t len, const char* what, Po
 Json TxResultJson(const node::TxResult& r) {
   Json j = Json::Object();
   j.Add("code", Json::U64(r.code));
+  j.Add("codespace", Json::Str(r.codespace));
   j.Add("log", Json::Str(r.log));
+  j.Add("gas_wanted", Json::U64(r.gas_wanted));
+  j.Add("gas_used", Json::U64(r.gas_used));
+  Json events = Json::Array();
+  for (const node::Event& e : r.events) {
+    Json ej = Json::Object();
+    ej.Add("type", Json::Str(e.type));
+    Json attrs = Json::Array();
+    for (const auto& [k, v] : e.attributes) {
+      Json a = Json::Object();
+      a.Add("key", Json::Str(k));
+      a.Add("value", Json::Str(v));
+      attrs.Push(std::move(a));
+    }
+    ej.Add("attributes", std::move(attrs));
+    events.Push(std::move(ej));
+  }
+  j.Add("events", std::move(events));
   return j;
 }
 
@@ -615,15 +638,8 @@ int meshsec_deliver_tx(meshsec_chain* chain, const uint8_t* tx, size_t tx_len,
     MESH_RETURN_IF_ERROR(RequireOpenBlock(chain));
     if (tx == nullptr) return Null("tx");
     if (result_json == nullptr) return Null("result_json");
-    absl::StatusOr<node::SignedTx> decoded =
-        node::SignedTx::Decode(std::string_view(reinterpret_cast<const char*>(tx), tx_len));
-    node::TxResult r;
-    if (!decoded.ok()) {
-      r.code = static_cast<uint32_t>(absl::StatusCode::kInvalidArgument);
-      r.log = absl::StrCat("tx decode: ", decoded.status().message());
-    } else {
-      r = chain->app->DeliverTx(*decoded);
-    }
+    const node::TxResult r = chain->app->chain().DeliverTxBytes(
+        std::string_view(reinterpret_cast<const char*>(tx), tx_len));
     return SetBuf(result_json, TxResultJson(r).Write());
   });
 }
@@ -1013,23 +1029,42 @@ int meshsec_sign_tx(const char* seed, const char* tx_json, size_t tx_len, meshse
     MESH_ASSIGN_OR_RETURN(Json j, ParseJson(tx_json, tx_len, "tx"));
     MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(j, "tx"));
     const PrivateKey key = PrivateKey::FromSeed(seed);
-    node::Tx t;
+    node::TxSpec t;
     MESH_ASSIGN_OR_RETURN(t.chain_id, f.String("chain_id"));
-    MESH_ASSIGN_OR_RETURN(t.nonce, f.U64("nonce"));
+    MESH_ASSIGN_OR_RETURN(t.account_number, f.U64("account_number"));
+    MESH_ASSIGN_OR_RETURN(t.sequence, f.U64("sequence"));
     MESH_ASSIGN_OR_RETURN(const Json* msgs, f.Required("msgs"));
+    std::string signer;
+    if (const Json* p = f.Optional("bech32_prefix"); p != nullptr) {
+      MESH_ASSIGN_OR_RETURN(std::string prefix, p->AsString());
+      signer = AccountAddressOf(prefix, key.PublicKey());
+    }
+    if (const Json* g = f.Optional("gas_limit"); g != nullptr) {
+      MESH_ASSIGN_OR_RETURN(t.gas_limit, g->AsU64());
+    }
+    if (const Json* m = f.Optional("memo"); m != nullptr) {
+      MESH_ASSIGN_OR_RETURN(t.memo, m->AsString());
+    }
+    if (const Json* fee = f.Optional("fee"); fee != nullptr) {
+      MESH_ASSIGN_OR_RETURN(const std::vector<Json>* coins, fee->AsArray());
+      for (const Json& c : *coins) {
+        MESH_ASSIGN_OR_RETURN(JsonFields cf, JsonFields::Of(c, "coin"));
+        node::FeeCoin coin;
+        MESH_ASSIGN_OR_RETURN(coin.denom, cf.String("denom"));
+        MESH_ASSIGN_OR_RETURN(std::string amount, cf.String("amount"));
+        MESH_ASSIGN_OR_RETURN(coin.amount, Amount::Parse(amount));
+        MESH_RETURN_IF_ERROR(cf.Finish());
+        t.fee.push_back(std::move(coin));
+      }
+    }
     MESH_RETURN_IF_ERROR(f.Finish());
     absl::StatusOr<const std::vector<Json>*> items = msgs->AsArray();
     if (!items.ok()) return f.FieldError("msgs", items.status());
     for (const Json& m : **items) {
-      MESH_ASSIGN_OR_RETURN(JsonFields mf, JsonFields::Of(m, "msg"));
-      node::Msg msg;
-      MESH_ASSIGN_OR_RETURN(msg.type, mf.String("type"));
-      MESH_ASSIGN_OR_RETURN(msg.body, mf.String("body"));
-      MESH_RETURN_IF_ERROR(mf.Finish());
+      MESH_ASSIGN_OR_RETURN(node::Msg msg, node::MsgFromJson(m.Write(), signer));
       t.msgs.push_back(std::move(msg));
     }
-    t.pubkey = key.PublicKey();
-    return SetBuf(tx, node::SignTx(key, std::move(t)).Encode());
+    return SetBuf(tx, node::SignTx(key, t).Encode());
   });
 }
 

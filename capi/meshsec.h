@@ -118,8 +118,11 @@ MESHSEC_API void meshsec_chain_close(meshsec_chain* chain);
  * (validator_address: the 20-byte consensus address in hex). */
 MESHSEC_API int meshsec_begin_block(meshsec_chain* chain, const char* request_json,
                                     size_t request_len, char** err);
-/* Delivers a signed tx (wire bytes). Returns 0 when the tx was processed,
- * whether or not it succeeded; *result = {"code":N,"log":"..."}. */
+/* Delivers a signed tx (cosmos.tx.v1beta1.TxRaw bytes). Returns 0 when the
+ * tx was processed, whether or not it succeeded; *result =
+ * {"code":N,"codespace":"","log":"...","gas_wanted":N,"gas_used":N,
+ *  "events":[{"type":"","attributes":[{"key":"","value":""}]}]}
+ * (codespace "sdk" for tx-level failures, docs/transactions.md). */
 MESHSEC_API int meshsec_deliver_tx(meshsec_chain* chain, const uint8_t* tx, size_t tx_len,
                                    meshsec_buf* result_json, char** err);
 /* *updates = [{"pub_key":"<base64 ed25519>","power":N}, ...]. */
@@ -128,7 +131,7 @@ MESHSEC_API int meshsec_end_block(meshsec_chain* chain, meshsec_buf* updates_jso
 MESHSEC_API int meshsec_commit(meshsec_chain* chain, meshsec_buf* app_hash, char** err);
 
 /* Read-only query of the current state (the open block's, when one is open).
- * Paths: "chain/info", "auth/nonce", "bank/balance", "staking/validator",
+ * Paths: "chain/info", "auth/account", "bank/balance", "staking/validator",
  * "staking/validators", "staking/delegation", "vault/account",
  * "external/stake", "consumer/bond_request", "ibc/channels"
  * (docs/embedding.md). Unknown path: 5. */
@@ -211,9 +214,16 @@ MESHSEC_API int meshsec_devnet_genesis(const char* chain_ids_json, const char* c
  * {"address","valoper","pubkey":"<base64 33 bytes>"}. */
 MESHSEC_API int meshsec_demo_account(const char* seed, const char* prefix, meshsec_buf* json,
                                      char** err);
-/* Signs a tx with the seed-derived demo key. tx JSON:
- *   {"chain_id":"","nonce":N,"msgs":[{"type":"vault/bond","body":"<json text>"}]}
- * *tx = the wire bytes for meshsec_deliver_tx. */
+/* Signs a Cosmos SDK tx (SIGN_MODE_DIRECT) with the seed-derived demo key.
+ * tx JSON:
+ *   {"chain_id":"","account_number":N,"sequence":N,
+ *    "msgs":[{"@type":"/meshsec.v1.MsgVaultBond","sender":"..","amount":"10"}],
+ *    "fee":[{"denom":"","amount":""}]?,"gas_limit":N?,"memo":""?,
+ *    "bech32_prefix":""?}
+ * (messages in the protobuf JSON mapping; account_number and sequence from
+ * the "auth/account" query; with bech32_prefix, a message's empty signer
+ * field — sender, authority, from_address, delegator_address — is set to
+ * the key's address under that prefix). *tx = the TxRaw bytes for meshsec_deliver_tx. */
 MESHSEC_API int meshsec_sign_tx(const char* seed, const char* tx_json, size_t tx_len,
                                 meshsec_buf* tx, char** err);
 

@@ -3,24 +3,24 @@
 #include <utility>
 
 #include "core/codec.h"
+#include "core/json.h"
 #include "core/record.h"
 #include "core/status.h"
+#include "node/gas.h"
 #include "node/state_cache.h"
+#include "staking/bank.h"
 
 namespace mesh::node {
 namespace {
 
 // Table prefixes 0x01-0x0F (docs/state-layout.md).
+// 0x02/0x03 (accounts) belong to staking/auth.cc.
 constexpr uint8_t kMetaPrefix = 0x01;   // 0x01 u8(field) -> value
-constexpr uint8_t kNoncePrefix = 0x02;  // 0x02 str(address) -> u64 next nonce
 constexpr uint8_t kMetaHeight = 1;
 constexpr uint8_t kMetaTime = 2;
 constexpr uint8_t kMetaAppHash = 3;
 
 std::string MetaKey(uint8_t field) { return Encoder(kMetaPrefix).U8(field).Take(); }
-std::string NonceKey(const AccountAddress& a) {
-  return Encoder(kNoncePrefix).Str(a.value()).Take();
-}
 
 absl::StatusOr<uint64_t> ReadU64(const KvReader& s, std::string_view key) {
   MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, s.Get(key));
@@ -34,11 +34,63 @@ absl::StatusOr<uint64_t> ReadU64(const KvReader& s, std::string_view key) {
 std::string U64Bytes(uint64_t v) { return Encoder().U64(v).Take(); }
 
 TxResult ResultOf(const absl::Status& s) {
-  if (s.ok()) return TxResult{};
-  return TxResult{static_cast<uint32_t>(s.code()), std::string(s.message())};
+  TxResult r;
+  if (s.ok()) return r;
+  r.code = static_cast<uint32_t>(s.code());
+  r.codespace = std::string(kCodespaceMeshsec);
+  r.log = std::string(s.message());
+  return r;
+}
+
+TxResult SdkError(uint32_t code, std::string log) {
+  TxResult r;
+  r.code = code;
+  r.codespace = std::string(kCodespaceSdk);
+  r.log = std::move(log);
+  return r;
+}
+
+// "bank" for /cosmos.bank.v1beta1.MsgSend, "meshsec" for /meshsec.v1.X.
+std::string ModuleOf(std::string_view type_url) {
+  std::string_view name = type_url.substr(type_url.rfind('/') + 1);
+  if (name.substr(0, 7) == "cosmos.") name.remove_prefix(7);
+  return std::string(name.substr(0, name.find('.')));
+}
+
+std::string FeeString(const std::vector<FeeCoin>& fee) {
+  std::string out;
+  for (const FeeCoin& c : fee) {
+    if (!out.empty()) out += ",";
+    out += c.amount.ToString() + c.denom;
+  }
+  return out;
 }
 
 }  // namespace
+
+absl::Status StatusOfResult(const TxResult& r) {
+  if (r.ok()) return absl::OkStatus();
+  if (r.codespace != kCodespaceSdk) {
+    return absl::Status(static_cast<absl::StatusCode>(r.code), r.log);
+  }
+  absl::StatusCode code = absl::StatusCode::kFailedPrecondition;
+  switch (r.code) {
+    case kSdkTxDecode:
+    case kSdkUnknownRequest:
+    case kSdkInvalidRequest:
+      code = absl::StatusCode::kInvalidArgument;
+      break;
+    case kSdkUnauthorized:
+      code = absl::StatusCode::kPermissionDenied;
+      break;
+    case kSdkOutOfGas:
+      code = absl::StatusCode::kResourceExhausted;
+      break;
+    default:
+      break;
+  }
+  return absl::Status(code, r.codespace + " code " + std::to_string(r.code) + ": " + r.log);
+}
 
 Chain::Chain(std::unique_ptr<DurableStore> store, ChainConfig config)
     : store_(std::make_unique<StateCache>(std::move(store))), config_(std::move(config)) {
@@ -87,8 +139,22 @@ KvStore* Chain::top() const {
 
 Context Chain::QueryContext() const { return Context(top(), &info_); }
 
-absl::StatusOr<uint64_t> Chain::NextNonce(const AccountAddress& who) const {
-  return ReadU64(*top(), NonceKey(who));
+absl::StatusOr<staking::BaseAccount> Chain::GetAccount(const AccountAddress& who) const {
+  BlockInfo info = info_;
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::BaseAccount> acc,
+                        staking::Auth::Get(Context(top(), &info), who));
+  if (!acc.has_value()) {
+    return absl::NotFoundError("account " + who.value() + " does not exist");
+  }
+  return *std::move(acc);
+}
+
+AccountAddress Chain::FeeCollector() const {
+  const Hash256 h = Sha256("fee_collector");
+  absl::StatusOr<std::string> a = Bech32Encode(
+      config_.bech32_prefix, std::string(reinterpret_cast<const char*>(h.data()), 20));
+  MESH_CHECK_OK(a.status());
+  return AccountAddress(*a);
 }
 
 absl::Status Chain::InitGenesis(uint64_t genesis_time_ns, const Blocker& init) {
@@ -120,53 +186,213 @@ absl::Status Chain::RunBlockers(const std::vector<Blocker>& blockers) {
   return absl::OkStatus();
 }
 
-// The checks in their historical order: chain id, signature (precomputed in
-// `verdict`), messages present, nonce; then the messages.
-absl::Status Chain::ExecuteTx(const Context& ctx, const SignedTx& stx, const TxVerdict& verdict) {
-  const Tx& tx = stx.tx;
-  if (tx.chain_id != config_.chain_id) {
-    return absl::PermissionDeniedError("tx for chain " + tx.chain_id);
+// The ante checks in the SDK's order, then the messages (class comment).
+TxResult Chain::RunTx(KvStore* parent, const BlockInfo& info, const SignedTx& tx,
+                      const TxVerdict* verdict, Mode mode, uint64_t pending) const {
+  GasMeter meter(tx.gas_limit);
+  auto finish = [&](TxResult r) {
+    r.gas_wanted = tx.gas_limit;
+    r.gas_used = meter.used();
+    return r;
+  };
+  auto out_of_gas = [&]() {
+    return finish(SdkError(kSdkOutOfGas, "out of gas: gas wanted " +
+                                             std::to_string(tx.gas_limit) + ", gas used " +
+                                             std::to_string(meter.used())));
+  };
+  if (tx.msgs.empty()) {
+    return finish(SdkError(kSdkInvalidRequest, "must contain at least one message"));
   }
-  MESH_RETURN_IF_ERROR(verdict.signature);
-  if (tx.msgs.empty()) return absl::InvalidArgumentError("tx has no messages");
-  const AccountAddress signer(verdict.signer);
-  MESH_ASSIGN_OR_RETURN(uint64_t expected, ReadU64(ctx.store(), NonceKey(signer)));
-  if (tx.nonce != expected) {
-    return absl::PermissionDeniedError("bad nonce: expected " + std::to_string(expected) +
-                                       ", got " + std::to_string(tx.nonce));
-  }
-  MESH_RETURN_IF_ERROR(ctx.store().Put(NonceKey(signer), U64Bytes(expected + 1)));
+  // Like the SDK's tx decoder: a message type nobody handles is a decode
+  // error, before the ante (nothing is charged or consumed).
   for (const Msg& m : tx.msgs) {
-    auto it = handlers_.find(m.type);
-    if (it == handlers_.end()) return absl::InvalidArgumentError("unknown message " + m.type);
-    MESH_RETURN_IF_ERROR(it->second(ctx, signer, m.body));
+    if (handlers_.find(m.type_url) == handlers_.end()) {
+      return finish(SdkError(kSdkTxDecode, "unable to resolve type URL " + m.type_url +
+                                               ": tx parse error"));
+    }
   }
-  return absl::OkStatus();
+  if (tx.timeout_height != 0 && info.height > tx.timeout_height) {
+    return finish(SdkError(kSdkTxTimeoutHeight,
+                           "block height " + std::to_string(info.height) +
+                               " is past the tx's timeout height " +
+                               std::to_string(tx.timeout_height)));
+  }
+  Overlay ante(parent);
+  GasStore ante_gas(&ante, &meter);
+  const Context ctx(&ante_gas, &info);
+  meter.Consume(kTxSizeCostPerByte * tx.wire.size());
+  if (meter.exceeded()) return out_of_gas();
+  const AccountAddress signer(verdict != nullptr ? verdict->signer : AddressOf(tx.pubkey));
+  absl::StatusOr<std::optional<staking::BaseAccount>> found = staking::Auth::Get(ctx, signer);
+  if (!found.ok()) {
+    if (meter.exceeded()) return out_of_gas();
+    return finish(ResultOf(found.status()));
+  }
+  if (!found->has_value()) {
+    return finish(SdkError(kSdkUnknownAddress,
+                           "account " + signer.value() + " does not exist: unknown address"));
+  }
+  staking::BaseAccount acc = **std::move(found);
+  if (mode == Mode::kCheck && !config_.min_gas_price.IsZero()) {
+    absl::StatusOr<Amount> required = MulCeil(Amount(tx.gas_limit), config_.min_gas_price);
+    Amount paid = Amount::Zero();
+    for (const FeeCoin& c : tx.fee) {
+      if (c.denom == config_.fee_denom) paid = c.amount;
+    }
+    if (!required.ok() || paid < *required) {
+      return finish(SdkError(kSdkInsufficientFee,
+                             "insufficient fees; got: " + FeeString(tx.fee) + " required: " +
+                                 (required.ok() ? required->ToString() : std::string("?")) +
+                                 config_.fee_denom + ": insufficient fee"));
+    }
+  }
+  const AccountAddress collector = FeeCollector();
+  for (const FeeCoin& c : tx.fee) {
+    absl::Status paid = staking::Bank::Send(ctx, signer, collector, Denom(c.denom), c.amount);
+    if (meter.exceeded()) return out_of_gas();
+    if (absl::IsFailedPrecondition(paid)) {
+      return finish(SdkError(kSdkInsufficientFunds,
+                             std::string(paid.message()) + ": insufficient funds"));
+    }
+    if (!paid.ok()) return finish(ResultOf(paid));
+  }
+  acc.pubkey = tx.pubkey;
+  meter.Consume(kSigVerifyCostSecp256k1);
+  if (meter.exceeded()) return out_of_gas();
+  const uint64_t expected = acc.sequence + pending;
+  if (tx.sequence != expected) {
+    return finish(SdkError(kSdkWrongSequence, "account sequence mismatch, expected " +
+                                                  std::to_string(expected) + ", got " +
+                                                  std::to_string(tx.sequence) +
+                                                  ": incorrect account sequence"));
+  }
+  if (!(mode == Mode::kSimulate && tx.signature.empty())) {
+    absl::Status sig;
+    if (verdict != nullptr && verdict->checked &&
+        verdict->account_number == acc.account_number) {
+      sig = verdict->signature;
+    } else {
+      sig = VerifySignature(tx.pubkey, tx.SignBytes(config_.chain_id, acc.account_number),
+                            tx.signature);
+    }
+    if (!sig.ok()) {
+      return finish(SdkError(kSdkUnauthorized,
+                             "signature verification failed; please verify account number (" +
+                                 std::to_string(acc.account_number) + ") and chain-id (" +
+                                 config_.chain_id + "): unauthorized"));
+    }
+  }
+  acc.sequence += 1;
+  absl::Status stored = staking::Auth::Set(ctx, acc);
+  if (meter.exceeded()) return out_of_gas();
+  if (!stored.ok()) return finish(ResultOf(stored));
+  TxResult result;
+  result.events.push_back(
+      Event{"tx", {{"fee", FeeString(tx.fee)}, {"fee_payer", signer.value()}}});
+  result.events.push_back(
+      Event{"tx", {{"acc_seq", signer.value() + "/" + std::to_string(tx.sequence)}}});
+  result.events.push_back(Event{"tx", {{"signature", Base64Encode(tx.signature)}}});
+  if (mode == Mode::kCheck) {
+    return finish(std::move(result));
+  }
+  // Messages, in their own overlay: discarded on failure, ante kept.
+  Overlay msgs(&ante);
+  GasStore msgs_gas(&msgs, &meter);
+  const Context mctx(&msgs_gas, &info);
+  absl::Status run = absl::OkStatus();
+  bool unknown = false;
+  for (const Msg& m : tx.msgs) {
+    auto it = handlers_.find(m.type_url);
+    if (it == handlers_.end()) {
+      unknown = true;
+      run = absl::InvalidArgumentError("unrecognized message type " + m.type_url +
+                                       ": unknown request");
+      break;
+    }
+    run = it->second(mctx, signer, m.value);
+    if (!run.ok()) break;
+  }
+  if (meter.exceeded()) {
+    msgs.Discard();
+    TxResult oog = out_of_gas();
+    oog.events = std::move(result.events);
+    if (absl::Status s = ante.Commit(); !s.ok()) return finish(ResultOf(s));
+    return oog;
+  }
+  if (!run.ok()) {
+    msgs.Discard();
+    TxResult failed = unknown ? SdkError(kSdkUnknownRequest, std::string(run.message()))
+                              : ResultOf(run);
+    failed.events = std::move(result.events);
+    if (absl::Status s = ante.Commit(); !s.ok()) return finish(ResultOf(s));
+    return finish(std::move(failed));
+  }
+  for (const Msg& m : tx.msgs) {
+    result.events.push_back(Event{
+        "message",
+        {{"action", m.type_url}, {"sender", signer.value()}, {"module", ModuleOf(m.type_url)}}});
+  }
+  if (absl::Status s = msgs.Commit(); !s.ok()) return finish(ResultOf(s));
+  if (absl::Status s = ante.Commit(); !s.ok()) return finish(ResultOf(s));
+  return finish(std::move(result));
 }
 
 TxResult Chain::DeliverTx(const SignedTx& tx) {
   if (!block_.has_value()) return ResultOf(absl::FailedPreconditionError("no open block"));
-  return DeliverTx(tx, VerifyTx(tx, config_.bech32_prefix));
+  return RunTx(&*block_, info_, tx, nullptr, Mode::kDeliver, 0);
+}
+
+TxResult Chain::DeliverTxBytes(std::string_view tx_bytes) {
+  absl::StatusOr<SignedTx> tx = SignedTx::Decode(tx_bytes);
+  if (!tx.ok()) return SdkError(kSdkTxDecode, std::string(tx.status().message()));
+  return DeliverTx(*tx);
 }
 
 TxResult Chain::DeliverTx(const SignedTx& tx, const TxVerdict& verdict) {
   if (!block_.has_value()) return ResultOf(absl::FailedPreconditionError("no open block"));
-  return ResultOf(RunAtomic([&](const Context& ctx) { return ExecuteTx(ctx, tx, verdict); }));
+  return RunTx(&*block_, info_, tx, &verdict, Mode::kDeliver, 0);
+}
+
+TxResult Chain::SimulateTx(const SignedTx& tx) const {
+  BlockInfo info = info_;
+  if (!block_.has_value()) info.height += 1;
+  Overlay scratch(top());
+  return RunTx(&scratch, info, tx, nullptr, Mode::kSimulate, 0);
+}
+
+TxResult Chain::CheckTx(const SignedTx& tx, uint64_t pending) const {
+  BlockInfo info = info_;
+  if (!block_.has_value()) info.height += 1;
+  Overlay scratch(top());
+  return RunTx(&scratch, info, tx, nullptr, Mode::kCheck, pending);
 }
 
 std::vector<TxResult> Chain::DeliverTxs(const std::vector<SignedTx>& txs, WorkerPool* pool) {
+  std::vector<const SignedTx*> ptrs;
+  ptrs.reserve(txs.size());
+  for (const SignedTx& tx : txs) ptrs.push_back(&tx);
+  return DeliverTxs(ptrs, pool);
+}
+
+std::vector<TxResult> Chain::DeliverTxs(const std::vector<const SignedTx*>& txs,
+                                        WorkerPool* pool) {
   std::vector<TxResult> out;
   out.reserve(txs.size());
   if (!block_.has_value()) {
     out.assign(txs.size(), ResultOf(absl::FailedPreconditionError("no open block")));
     return out;
   }
-  std::vector<const SignedTx*> ptrs;
-  ptrs.reserve(txs.size());
-  for (const SignedTx& tx : txs) ptrs.push_back(&tx);
+  // The signers' account numbers before the first tx (serial reads).
+  std::vector<std::optional<uint64_t>> numbers(txs.size());
+  const Context ctx(&*block_, &info_);
+  for (size_t i = 0; i < txs.size(); ++i) {
+    absl::StatusOr<std::optional<staking::BaseAccount>> acc =
+        staking::Auth::Get(ctx, AccountAddress(AddressOf(txs[i]->pubkey)));
+    if (acc.ok() && acc->has_value()) numbers[i] = (*acc)->account_number;
+  }
   DeliverVerified(
-      ptrs, config_.bech32_prefix,
-      [&](size_t i, const TxVerdict& verdict) { out.push_back(DeliverTx(txs[i], verdict)); },
+      txs, numbers, VerifyParams{config_.chain_id, config_.bech32_prefix},
+      [&](size_t i, const TxVerdict& verdict) { out.push_back(DeliverTx(*txs[i], verdict)); },
       pool);
   return out;
 }

@@ -16,10 +16,18 @@
 // (node/state_cache.h): point reads of records the chain already read or
 // wrote are served from memory, with the store's values exactly.
 //
-// Modules plug in through message handlers (keyed by message type) and
-// begin/end blockers, called in registration order. Every state change comes
-// from a signed tx (secp256k1, low-S, chain id, per-account nonce), a
+// Modules plug in through message handlers (keyed by the message's type URL)
+// and begin/end blockers, called in registration order. Every state change
+// comes from a signed Cosmos SDK tx (node/tx.h; secp256k1, low-S, SignDoc
+// with chain id and account number, per-account sequence, fee, gas), a
 // blocker, or an authenticated packet (RunAtomic by the IBC layer).
+//
+// A tx runs like the SDK's DeliverTx (docs/transactions.md): the ante checks
+// (messages present, timeout height, tx-size gas, fee deducted to the fee
+// collector, public key stored, sequence, signature, sequence + 1) in one
+// overlay, then the messages in a nested overlay. A failed ante check
+// changes nothing; a failed message (or out of gas in the messages) discards
+// the messages' writes but keeps the fee and the sequence.
 //
 // Not thread-safe: a chain is driven by one thread. DeliverTxs verifies a
 // block's signatures on a worker pool first (node/parallel_verify.h); the
@@ -39,27 +47,71 @@
 #include "core/context.h"
 #include "core/crypto.h"
 #include "core/ids.h"
+#include "core/dec.h"
 #include "core/kv.h"
 #include "node/parallel_verify.h"
 #include "node/tx.h"
+#include "staking/auth.h"
 
 namespace mesh::node {
 
 struct ChainConfig {
   std::string chain_id;
   std::string bech32_prefix = "mesh";
+  // CheckTx only (like the SDK's mempool minimum gas prices): a tx must pay
+  // at least ceil(min_gas_price * gas_limit) of fee_denom. Zero: no minimum.
+  std::string fee_denom;
+  Dec min_gas_price = Dec::Zero();
 };
 
-// Result of one tx. code 0 = success; otherwise the absl::StatusCode number
-// (a stable, documented code: 3 invalid argument, 5 not found,
-// 7 permission denied, 9 failed precondition, 11 out of range, ...).
+// Codespaces of TxResult.
+inline constexpr std::string_view kCodespaceSdk = "sdk";
+inline constexpr std::string_view kCodespaceMeshsec = "meshsec";
+// Tx-level failures: the Cosmos SDK's "sdk" codespace codes.
+inline constexpr uint32_t kSdkTxDecode = 2;
+inline constexpr uint32_t kSdkUnauthorized = 4;
+inline constexpr uint32_t kSdkInsufficientFunds = 5;
+inline constexpr uint32_t kSdkUnknownRequest = 6;
+inline constexpr uint32_t kSdkUnknownAddress = 9;
+inline constexpr uint32_t kSdkOutOfGas = 11;
+inline constexpr uint32_t kSdkInsufficientFee = 13;
+inline constexpr uint32_t kSdkInvalidRequest = 18;
+inline constexpr uint32_t kSdkTxTimeoutHeight = 30;
+inline constexpr uint32_t kSdkWrongSequence = 32;
+
+// An ABCI event: type and ordered (key, value) attributes.
+struct Event {
+  std::string type;
+  std::vector<std::pair<std::string, std::string>> attributes;
+};
+
+// Result of one tx. code 0 = success (codespace empty). Tx-level failures
+// have codespace "sdk" and the SDK's code (kSdk* above); a failed message has
+// codespace "meshsec" and its handler's absl::StatusCode number (a stable,
+// documented code: 3 invalid argument, 5 not found, 7 permission denied,
+// 9 failed precondition, 11 out of range, ...). Events: the ante's `tx`
+// events {fee, fee_payer}, {acc_seq}, {signature} when the ante passed, and
+// one `message` event {action = type URL, sender, module} per message when
+// the tx succeeded.
 struct TxResult {
   uint32_t code = 0;
+  std::string codespace;
   std::string log;
+  uint64_t gas_wanted = 0;
+  uint64_t gas_used = 0;
+  std::vector<Event> events;
   bool ok() const { return code == 0; }
 };
 
-// Handles one message of a tx, signed by `signer` (bech32 account address).
+// The result as an absl::Status (harness, tools): OK on success; a message
+// failure keeps its code; an "sdk" code maps to InvalidArgument (2, 6, 18),
+// PermissionDenied (4), FailedPrecondition (5, 9, 13, 30, 32) or
+// ResourceExhausted (11). The message is "<codespace> code <n>: <log>"
+// for sdk codes, the log otherwise.
+absl::Status StatusOfResult(const TxResult& r);
+
+// Handles one message of a tx, signed by `signer` (bech32 account address);
+// `body` is the serialized proto message (Any.value).
 using MsgHandler =
     std::function<absl::Status(const Context& ctx, const AccountAddress& signer,
                                std::string_view body)>;
@@ -71,7 +123,8 @@ class Chain {
   static absl::StatusOr<std::unique_ptr<Chain>> Open(std::unique_ptr<DurableStore> store,
                                                      ChainConfig config);
 
-  void RegisterMsg(std::string type, MsgHandler handler);
+  // `type_url`: "/cosmos.bank.v1beta1.MsgSend", "/meshsec.v1.MsgVaultBond", ...
+  void RegisterMsg(std::string type_url, MsgHandler handler);
   void AddBeginBlocker(Blocker b) { begin_blockers_.push_back(std::move(b)); }
   void AddEndBlocker(Blocker b) { end_blockers_.push_back(std::move(b)); }
 
@@ -85,18 +138,35 @@ class Chain {
 
   // FailedPrecondition if a block is already open or time goes backwards.
   absl::Status BeginBlock(uint64_t time_ns);
-  // Verifies signature, chain id and nonce, then runs every message in one
-  // overlay. A rejected tx changes nothing (not even the nonce).
+  // The SDK's DeliverTx (see above).
   TxResult DeliverTx(const SignedTx& tx);
-  // The same, with the stateless checks already made:
-  // REQUIRES verdict == VerifyTx(tx, config().bech32_prefix) (a block
-  // producer's PreVerify). Same results, codes and logs as DeliverTx(tx).
+  // Decodes `tx_bytes` (TxRaw) first: undecodable → code 2 (sdk).
+  TxResult DeliverTxBytes(std::string_view tx_bytes);
+  // The same, with the signature possibly verified already: REQUIRES
+  // verdict == VerifyTx(tx, {chain_id, prefix}, n) for some n (a block
+  // producer's PreVerify); used when n is the signer's account number at
+  // apply time, re-verified inline otherwise. Same results as DeliverTx(tx).
   TxResult DeliverTx(const SignedTx& tx, const TxVerdict& verdict);
   // A block's txs: verdicts computed on all cores (DeliverVerified on
-  // `pool`, WorkerPool::Shared() when null) while each tx is applied in
-  // order on the calling thread as soon as its verdict is ready. Identical
-  // results to calling DeliverTx(tx) on each in turn.
+  // `pool`, WorkerPool::Shared() when null) against the account numbers as
+  // they are before the first tx, while each tx is applied in order on the
+  // calling thread as soon as its verdict is ready. Identical results to
+  // calling DeliverTx(tx) on each in turn.
   std::vector<TxResult> DeliverTxs(const std::vector<SignedTx>& txs, WorkerPool* pool = nullptr);
+  std::vector<TxResult> DeliverTxs(const std::vector<const SignedTx*>& txs,
+                                   WorkerPool* pool = nullptr);
+  // The SDK's simulate: runs `tx` on a discarded overlay over the current
+  // state (open block included; a block at height + 1 when none is open).
+  // An empty signature skips the signature check (its gas is still
+  // counted). gas_used and the result (events included) are those
+  // DeliverTx would give now; nothing is written.
+  TxResult SimulateTx(const SignedTx& tx) const;
+  // The SDK's CheckTx for a mempool: decoding (by the caller), account,
+  // fee affordability and the minimum gas price (code 13), sequence (the
+  // stored one + `pending`, for txs already queued by this signer) and the
+  // signature; no message runs, nothing is written. Code 0 when the tx may
+  // be queued.
+  TxResult CheckTx(const SignedTx& tx, uint64_t pending = 0) const;
   absl::Status EndBlock();
   // Drops the open block and everything written in it (nothing reached the
   // durable store). FailedPrecondition when no block is open.
@@ -127,7 +197,11 @@ class Chain {
   const Hash256& app_hash() const { return app_hash_; }
   const ChainConfig& config() const { return config_; }
   std::string AddressOf(std::string_view pubkey33) const;
-  absl::StatusOr<uint64_t> NextNonce(const AccountAddress& who) const;
+  // The account of `who` in the current state; NotFound when it has none.
+  absl::StatusOr<staking::BaseAccount> GetAccount(const AccountAddress& who) const;
+  // The fee collector's module account address (bech32 of the first 20
+  // bytes of SHA-256("fee_collector"), the SDK's module address).
+  AccountAddress FeeCollector() const;
   // The chain's store, behind its StateCache (write through it only).
   DurableStore* durable() const { return store_.get(); }
 
@@ -135,7 +209,12 @@ class Chain {
   Chain(std::unique_ptr<DurableStore> store, ChainConfig config);
   absl::Status LoadMeta();
   absl::Status RunBlockers(const std::vector<Blocker>& blockers);
-  absl::Status ExecuteTx(const Context& ctx, const SignedTx& tx, const TxVerdict& verdict);
+  enum class Mode { kDeliver, kSimulate, kCheck };
+  // Runs `tx` over `parent` (see the class comment); `verdict` may be null.
+  // The ante and (kDeliver, kSimulate) message writes reach `parent` as
+  // documented; the caller decides whether `parent` is kept.
+  TxResult RunTx(KvStore* parent, const BlockInfo& info, const SignedTx& tx,
+                 const TxVerdict* verdict, Mode mode, uint64_t pending) const;
   KvStore* top() const;
 
   std::unique_ptr<DurableStore> store_;

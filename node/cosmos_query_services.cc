@@ -1,5 +1,7 @@
 #include "node/cosmos_query_services.h"
 
+#include "cosmos/crypto/secp256k1/keys.pb.h"
+
 #include <algorithm>
 #include <deque>
 #include <string>
@@ -112,15 +114,21 @@ absl::Status SupplyOf(const Chain& chain, const bk::QuerySupplyOfRequest& req,
 absl::Status AccountQuery(const Chain& chain, const au::QueryAccountRequest& req,
                           au::QueryAccountResponse* resp) {
   MESH_ASSIGN_OR_RETURN(AccountAddress who, Account(chain, req.address()));
-  MESH_ASSIGN_OR_RETURN(uint64_t nonce, chain.NextNonce(who));
-  MESH_ASSIGN_OR_RETURN(Coins balances, Bank::Balances(chain.QueryContext(), who));
-  if (nonce == 0 && balances.empty()) {
+  absl::StatusOr<staking::BaseAccount> stored = chain.GetAccount(who);
+  if (absl::IsNotFound(stored.status())) {
     return absl::NotFoundError(absl::StrCat("account ", who.value(), " not found"));
   }
+  MESH_RETURN_IF_ERROR(stored.status());
   au::BaseAccount acc;
   acc.set_address(who.value());
-  acc.set_account_number(0);  // not kept (docs/compatibility.md G-6)
-  acc.set_sequence(nonce);
+  acc.set_account_number(stored->account_number);
+  acc.set_sequence(stored->sequence);
+  if (!stored->pubkey.empty()) {
+    ::cosmos::crypto::secp256k1::PubKey pk;
+    pk.set_key(stored->pubkey);
+    acc.mutable_pub_key()->set_type_url(std::string(kSecp256k1PubKeyType));
+    acc.mutable_pub_key()->set_value(pk.SerializeAsString());
+  }
   resp->mutable_account()->set_type_url(kBaseAccountType);
   resp->mutable_account()->set_value(acc.SerializeAsString());
   return absl::OkStatus();

@@ -7,11 +7,10 @@
 // Bank: Balance, AllBalances, TotalSupply, SupplyOf. Coins are ordered by
 // denom bytes; pagination as the SDK's query.Paginate (key or offset, limit
 // 0 = 100 with count_total, reverse); next_key is the next denom.
-// Auth: Account answers an Any of /cosmos.auth.v1beta1.BaseAccount with
-// sequence = the committed nonce (Chain::NextNonce), account_number = 0 (the
-// engine keeps none; docs/compatibility.md G-6) and no pub_key (the engine
-// does not store public keys; G-7). An account exists when it has a non-zero
-// nonce or holds a balance; otherwise NOT_FOUND.
+// Auth: Account answers an Any of /cosmos.auth.v1beta1.BaseAccount with the
+// stored account (staking/auth.h): account_number, sequence and, once the
+// account has signed a tx, pub_key = Any(/cosmos.crypto.secp256k1.PubKey).
+// An address without an account (never funded, not in genesis): NOT_FOUND.
 // Tendermint: GetNodeInfo (network = chain id, application_version name and
 // app_name "meshd"), GetSyncing (false), GetLatestBlock (header chain_id,
 // height, time and app_hash of the last committed block; G-8). Other

@@ -3,6 +3,8 @@
 // GrpcServer, called with the stubs generated from the Cosmos SDK protos.
 #include "node/cosmos_query_services.h"
 
+#include "cosmos/crypto/secp256k1/keys.pb.h"
+
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
@@ -104,12 +106,12 @@ class CosmosQueryServicesTest : public ::testing::Test {
                     .ok());
     Chain& c = **chain;
     ASSERT_TRUE(c.BeginBlock(kT0 + kBlock).ok());
-    Tx tx;
+    TxSpec tx;
     tx.chain_id = kChainId;
-    tx.nonce = 0;
-    tx.msgs.push_back(Msg{"bank/send", absl::StrCat(R"({"to":")", bob_.value(),
-                                                    R"(","denom":"stake","amount":"30"})")});
-    TxResult r = c.DeliverTx(SignTx(alice_key_, std::move(tx)));
+    tx.account_number = c.GetAccount(alice_)->account_number;
+    tx.sequence = 0;
+    tx.msgs.push_back(BankSendMsg(alice_, bob_, Denom("stake"), Amount(30)));
+    TxResult r = c.DeliverTx(SignTx(alice_key_, tx));
     ASSERT_TRUE(r.ok()) << r.log;
     ASSERT_TRUE(c.EndBlock().ok());
     auto hash = c.Commit();
@@ -267,7 +269,9 @@ TEST_F(CosmosQueryServicesTest, TotalSupplyAndSupplyOf) {
   EXPECT_EQ(bank_->SupplyOf(&ctx, sreq, &sresp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-TEST_F(CosmosQueryServicesTest, AccountIsABaseAccountWithTheNonceAsSequence) {
+// account_number in creation order (alice first funded at genesis: 0, bob:
+// 1); the sequence counts txs; pub_key is stored by the first tx.
+TEST_F(CosmosQueryServicesTest, AccountIsABaseAccountWithNumberSequenceAndPubKey) {
   au::QueryAccountRequest req;
   au::QueryAccountResponse resp;
   req.set_address(alice_.value());
@@ -282,7 +286,11 @@ TEST_F(CosmosQueryServicesTest, AccountIsABaseAccountWithTheNonceAsSequence) {
   EXPECT_EQ(acc.address(), alice_.value());
   EXPECT_EQ(acc.sequence(), 1u);
   EXPECT_EQ(acc.account_number(), 0u);
-  EXPECT_FALSE(acc.has_pub_key());
+  ASSERT_TRUE(acc.has_pub_key());
+  EXPECT_EQ(acc.pub_key().type_url(), "/cosmos.crypto.secp256k1.PubKey");
+  ::cosmos::crypto::secp256k1::PubKey pk;
+  ASSERT_TRUE(pk.ParseFromString(acc.pub_key().value()));
+  EXPECT_EQ(pk.key(), alice_key_.PublicKey());
 
   req.set_address(bob_.value());  // funded, never signed
   {
@@ -291,6 +299,8 @@ TEST_F(CosmosQueryServicesTest, AccountIsABaseAccountWithTheNonceAsSequence) {
   }
   ASSERT_TRUE(acc.ParseFromString(resp.account().value()));
   EXPECT_EQ(acc.sequence(), 0u);
+  EXPECT_EQ(acc.account_number(), 1u);
+  EXPECT_FALSE(acc.has_pub_key());
 
   req.set_address(AccountAddressOf("mesh", PrivateKey::FromSeed("nobody").PublicKey()));
   {

@@ -85,11 +85,14 @@ class CosmosStakingTest : public ::testing::Test {
   }
 
   absl::Status Deliver(Chain& chain, Actor& a, const std::string& type, const std::string& body) {
-    Tx tx;
+    TxSpec tx;
     tx.chain_id = kChainId;
-    tx.nonce = a.nonce;
-    tx.msgs.push_back(Msg{type, body});
-    TxResult r = chain.DeliverTx(SignTx(a.key, std::move(tx)));
+    MESH_ASSIGN_OR_RETURN(staking::BaseAccount acc, chain.GetAccount(a.account));
+    tx.account_number = acc.account_number;
+    tx.sequence = a.nonce;
+    MESH_ASSIGN_OR_RETURN(Msg msg, MsgFromJson(body, a.account.value()));
+    tx.msgs.push_back(std::move(msg));
+    TxResult r = chain.DeliverTx(SignTx(a.key, tx));
     if (!r.ok()) return absl::InternalError(type + ": " + r.log);
     ++a.nonce;
     return absl::OkStatus();
@@ -98,17 +101,21 @@ class CosmosStakingTest : public ::testing::Test {
   absl::Status Blocks(Chain& chain) {
     MESH_RETURN_IF_ERROR(chain.BeginBlock(kT0 + kBlock));
     for (int i = 0; i < kValidators; ++i) {
-      std::string body =
-          absl::StrCat(R"({"amount":")", 10000000 * (i + 1), R"(","commission":"0.1"})");
+      std::string body = absl::StrCat(
+          R"({"@type":"/cosmos.staking.v1beta1.MsgCreateValidator","commission":{"rate":"0.1"},)",
+          R"("validator_address":")", vals_[i].valoper.value(),
+          R"(","value":{"denom":"stake","amount":")", 10000000 * (i + 1), R"("}})");
       MESH_RETURN_IF_ERROR(Deliver(chain, vals_[i], "staking/create_validator", body));
     }
     std::string val1 = vals_[1].valoper.value();
     MESH_RETURN_IF_ERROR(
         Deliver(chain, user_, "staking/delegate",
-                absl::StrCat(R"({"validator":")", val1, R"(","amount":"2000000"})")));
+                absl::StrCat(R"({"@type":"/cosmos.staking.v1beta1.MsgDelegate","validator_address":")",
+                             val1, R"(","amount":{"denom":"stake","amount":"2000000"}})")));
     MESH_RETURN_IF_ERROR(
         Deliver(chain, user_, "staking/undelegate",
-                absl::StrCat(R"({"validator":")", val1, R"(","amount":"500000"})")));
+                absl::StrCat(R"({"@type":"/cosmos.staking.v1beta1.MsgUndelegate","validator_address":")",
+                             val1, R"(","amount":{"denom":"stake","amount":"500000"}})")));
     MESH_RETURN_IF_ERROR(chain.EndBlock());
     MESH_RETURN_IF_ERROR(chain.Commit().status());
     MESH_RETURN_IF_ERROR(chain.BeginBlock(kT0 + 2 * kBlock));
@@ -369,8 +376,10 @@ TEST_F(CosmosStakingTest, Redelegations) {
                     MESH_RETURN_IF_ERROR(chain.BeginBlock(kT0 + 3 * kBlock));
                     MESH_RETURN_IF_ERROR(Deliver(
                         chain, user_, "staking/redelegate",
-                        absl::StrCat(R"({"src":")", vals_[1].valoper.value(), R"(","dst":")",
-                                     vals_[2].valoper.value(), R"(","amount":"300000"})")));
+                        absl::StrCat(R"({"@type":"/cosmos.staking.v1beta1.MsgBeginRedelegate",)",
+                                     R"("validator_src_address":")", vals_[1].valoper.value(),
+                                     R"(","validator_dst_address":")", vals_[2].valoper.value(),
+                                     R"(","amount":{"denom":"stake","amount":"300000"}})")));
                     MESH_RETURN_IF_ERROR(chain.EndBlock());
                     return chain.Commit().status();
                   })

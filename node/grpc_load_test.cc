@@ -62,6 +62,7 @@ struct Actor {
   AccountAddress account;
   ValidatorAddress valoper;
   uint64_t nonce = 0;
+  uint64_t account_number = 0;  // read from the chain after genesis
 };
 
 Actor NewActor(const std::string& seed) {
@@ -99,6 +100,11 @@ class GrpcLoadTest : public ::testing::Test {
     for (int v = 0; v < 2; ++v) vals_.push_back(NewActor(absl::StrCat("load-val-", v)));
     for (int i = 0; i < kWatched; ++i) users_.push_back(NewActor(absl::StrCat("load-user-", i)));
     ASSERT_TRUE(Genesis(**chain).ok());
+    for (Actor& u : users_) {
+      absl::StatusOr<staking::BaseAccount> acc = (*chain)->GetAccount(u.account);
+      ASSERT_TRUE(acc.ok()) << acc.status();
+      u.account_number = acc->account_number;
+    }
     h0_ = (*chain)->height();
     chain_ = std::move(*chain);
     height_ = h0_;
@@ -154,14 +160,15 @@ class GrpcLoadTest : public ::testing::Test {
   // block; records how long ProduceBlock took.
   void ProduceOne(::meshsec::v1::Tx::Stub& tx_stub) {
     for (Actor& u : users_) {
-      Tx tx{kChainId, u.key.PublicKey(), u.nonce, {}};
+      TxSpec tx;
+      tx.chain_id = kChainId;
+      tx.account_number = u.account_number;
+      tx.sequence = u.nonce;
       for (const Actor& v : vals_) {
-        tx.msgs.push_back(Msg{"staking/delegate", absl::StrCat(R"({"validator":")",
-                                                               v.valoper.value(),
-                                                               R"(","amount":"1"})")});
+        tx.msgs.push_back(DelegateMsg(u.account, v.valoper, Denom("stake"), Amount(1)));
       }
       ::meshsec::v1::BroadcastTxRequest req;
-      req.set_signed_tx(SignTx(u.key, std::move(tx)).Encode());
+      req.set_signed_tx(SignTx(u.key, tx).Encode());
       req.set_mode(::meshsec::v1::BROADCAST_MODE_SYNC);
       ::meshsec::v1::BroadcastTxResponse resp;
       grpc::ClientContext ctx;

@@ -52,10 +52,6 @@ grpc::Status ToGrpc(const absl::Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
 }
 
-TxResult ResultOf(const absl::Status& s) {
-  if (s.ok()) return TxResult{};
-  return TxResult{static_cast<uint32_t>(s.code()), std::string(s.message())};
-}
 
 std::string TxHash(std::string_view bytes) { return absl::AsciiStrToUpper(ToHex(Sha256(bytes))); }
 
@@ -361,7 +357,8 @@ struct GrpcServer::Impl {
                      const std::function<absl::Status(const Chain&)>& fn);
   absl::Status Account(const pb::QueryAccountRequest& req, pb::QueryAccountResponse* resp);
   absl::StatusOr<uint64_t> NextSequence(const AccountAddress& who) const;
-  absl::StatusOr<PendingTx> CheckTx(std::string_view bytes, std::string txhash) const;
+  // Chain::CheckTx with the signer's queued txs counted; fills *out when OK.
+  TxResult CheckTx(std::string_view bytes, std::string txhash, PendingTx* out) const;
   grpc::Status Broadcast(grpc::ServerContext* ctx, const pb::BroadcastTxRequest& req,
                          pb::BroadcastTxResponse* resp);
   grpc::Status AwaitDelivery(grpc::ServerContext* ctx, std::unique_lock<std::mutex>& lock,
@@ -548,7 +545,9 @@ void GrpcServer::Impl::PublishView() {
 }
 
 absl::StatusOr<uint64_t> GrpcServer::Impl::NextSequence(const AccountAddress& who) const {
-  MESH_ASSIGN_OR_RETURN(uint64_t committed, chain->NextNonce(who));
+  absl::StatusOr<staking::BaseAccount> acc = chain->GetAccount(who);
+  if (!acc.ok() && !absl::IsNotFound(acc.status())) return acc.status();
+  const uint64_t committed = acc.ok() ? acc->sequence : 0;
   auto it = queued_per_signer.find(who.value());
   return committed + (it == queued_per_signer.end() ? 0 : it->second);
 }
@@ -563,27 +562,24 @@ absl::Status GrpcServer::Impl::Account(const pb::QueryAccountRequest& req,
   return absl::OkStatus();
 }
 
-// The checks Chain::ExecuteTx makes before running messages, with the
-// nonce counted past the txs already queued. Same codes as DeliverTx.
-absl::StatusOr<PendingTx> GrpcServer::Impl::CheckTx(std::string_view bytes,
-                                                    std::string txhash) const {
+// The SDK's CheckTx (Chain::CheckTx), with the sequence counted past the
+// signer's txs already queued. Same codes as DeliverTx's ante checks.
+TxResult GrpcServer::Impl::CheckTx(std::string_view bytes, std::string txhash,
+                                   PendingTx* out) const {
   absl::StatusOr<SignedTx> stx = SignedTx::Decode(bytes);
   if (!stx.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("malformed tx: ", stx.status().message()));
+    TxResult r;
+    r.code = kSdkTxDecode;
+    r.codespace = std::string(kCodespaceSdk);
+    r.log = std::string(stx.status().message());
+    return r;
   }
-  const Tx& tx = stx->tx;
-  if (tx.chain_id != chain->config().chain_id) {
-    return absl::PermissionDeniedError("tx for chain " + tx.chain_id);
-  }
-  MESH_RETURN_IF_ERROR(VerifySignature(tx.pubkey, tx.SignBytes(), stx->signature));
-  if (tx.msgs.empty()) return absl::InvalidArgumentError("tx has no messages");
-  AccountAddress signer(chain->AddressOf(tx.pubkey));
-  MESH_ASSIGN_OR_RETURN(uint64_t expected, NextSequence(signer));
-  if (tx.nonce != expected) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("bad nonce: expected ", expected, ", got ", tx.nonce));
-  }
-  return PendingTx{0, *std::move(stx), std::move(txhash), signer.value()};
+  const AccountAddress signer(chain->AddressOf(stx->pubkey));
+  auto it = queued_per_signer.find(signer.value());
+  const uint64_t pending = it == queued_per_signer.end() ? 0 : it->second;
+  TxResult r = chain->CheckTx(*stx, pending);
+  if (r.ok()) *out = PendingTx{0, *std::move(stx), std::move(txhash), signer.value()};
+  return r;
 }
 
 grpc::Status GrpcServer::Impl::Broadcast(grpc::ServerContext* ctx,
@@ -603,17 +599,20 @@ grpc::Status GrpcServer::Impl::Broadcast(grpc::ServerContext* ctx,
     resp->set_log("pending tx queue is full");
     return grpc::Status::OK;
   }
-  absl::StatusOr<PendingTx> checked = CheckTx(req.signed_tx(), resp->txhash());
-  if (!checked.ok()) {
-    TxResult r = ResultOf(checked.status());
+  PendingTx checked;
+  TxResult r = CheckTx(req.signed_tx(), resp->txhash(), &checked);
+  if (!r.ok()) {
     resp->set_code(r.code);
+    resp->set_codespace(r.codespace);
     resp->set_log(r.log);
+    resp->set_gas_wanted(r.gas_wanted);
+    resp->set_gas_used(r.gas_used);
     return grpc::Status::OK;
   }
   uint64_t id = next_id++;
-  checked->id = id;
-  ++queued_per_signer[checked->signer];
-  queue.push_back(*std::move(checked));
+  checked.id = id;
+  ++queued_per_signer[checked.signer];
+  queue.push_back(std::move(checked));
   if (req.mode() != pb::BROADCAST_MODE_BLOCK) return grpc::Status::OK;
   waiting.insert(id);
   return AwaitDelivery(ctx, lock, id, resp);
@@ -626,7 +625,10 @@ grpc::Status GrpcServer::Impl::AwaitDelivery(grpc::ServerContext* ctx,
     auto it = outcomes.find(id);
     if (it != outcomes.end()) {
       resp->set_code(it->second.result.code);
+      resp->set_codespace(it->second.result.codespace);
       resp->set_log(it->second.result.log);
+      resp->set_gas_wanted(it->second.result.gas_wanted);
+      resp->set_gas_used(it->second.result.gas_used);
       resp->set_height(it->second.height);
       outcomes.erase(it);
       return grpc::Status::OK;
@@ -668,15 +670,16 @@ absl::StatusOr<ProducedBlock> GrpcServer::Impl::Produce(uint64_t time_ns) {
   std::vector<const SignedTx*> signed_txs;
   signed_txs.reserve(batch.size());
   for (const PendingTx& p : batch) signed_txs.push_back(&p.tx);
-  DeliverVerified(signed_txs, chain->config().bech32_prefix,
-                  [&](size_t i, const TxVerdict& verdict) {
-                    out.txs.push_back({batch[i].txhash, chain->DeliverTx(batch[i].tx, verdict)});
-                  });
+  std::vector<TxResult> results = chain->DeliverTxs(signed_txs);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    out.txs.push_back({batch[i].txhash, std::move(results[i])});
+  }
   absl::Status finished = FinishBlock(&out.app_hash);
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!finished.ok()) {
-      out.txs[i].result = {kCodeInternal,
-                           absl::StrCat("block not committed: ", finished.message())};
+      out.txs[i].result = TxResult{};
+      out.txs[i].result.code = kCodeInternal;
+      out.txs[i].result.log = absl::StrCat("block not committed: ", finished.message());
     }
     if (waiting.erase(batch[i].id) > 0) outcomes[batch[i].id] = {out.txs[i].result, out.height};
   }

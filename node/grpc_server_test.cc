@@ -39,6 +39,7 @@ struct Actor {
   AccountAddress account;
   ValidatorAddress valoper;
   uint64_t nonce = 0;
+  uint64_t account_number = 0;  // read from the chain after genesis
 };
 
 Actor NewActor(const std::string& seed) {
@@ -48,17 +49,28 @@ Actor NewActor(const std::string& seed) {
                ValidatorAddress(ValoperAddressOf("mesh", pub))};
 }
 
+// `body`: one message in the protobuf JSON mapping with "@type" (its empty
+// signer field is the actor's address); `type` names it in logs only.
 SignedTx MakeTx(const Actor& a, uint64_t nonce, const std::string& type, const std::string& body,
                 const std::string& chain_id = kChainId) {
-  Tx tx;
+  TxSpec tx;
   tx.chain_id = chain_id;
-  tx.nonce = nonce;
-  tx.msgs.push_back(Msg{type, body});
-  return SignTx(a.key, std::move(tx));
+  tx.account_number = a.account_number;
+  tx.sequence = nonce;
+  absl::StatusOr<Msg> msg = MsgFromJson(body, a.account.value());
+  EXPECT_TRUE(msg.ok()) << type << ": " << msg.status();
+  if (msg.ok()) tx.msgs.push_back(*msg);
+  return SignTx(a.key, tx);
 }
 
 std::string DelegateBody(const ValidatorAddress& val, uint64_t amount) {
-  return absl::StrCat(R"({"validator":")", val.value(), R"(","amount":")", amount, R"("})");
+  return absl::StrCat(R"({"@type":"/cosmos.staking.v1beta1.MsgDelegate","validator_address":")",
+                      val.value(), R"(","amount":{"denom":"stake","amount":")", amount, R"("}})");
+}
+
+// `tx` with another body, keeping its signature.
+SignedTx Tampered(const SignedTx& tx, const SignedTx& other) {
+  return other.WithSignature(tx.signature);
 }
 
 // Genesis funds validators val-0..4 and users user-0..3; block 1 creates the
@@ -73,6 +85,13 @@ class GrpcServerTest : public ::testing::Test {
     ASSERT_TRUE(chain.ok()) << chain.status();
     InstallStakingModule(**chain);
     ASSERT_TRUE(Genesis(**chain).ok());
+    for (std::vector<Actor>* group : {&vals_, &users_}) {
+      for (Actor& a : *group) {
+        absl::StatusOr<staking::BaseAccount> acc = (*chain)->GetAccount(a.account);
+        ASSERT_TRUE(acc.ok()) << acc.status();
+        a.account_number = acc->account_number;
+      }
+    }
     ASSERT_TRUE(FirstBlock(**chain).ok());
     auto server = GrpcServer::Start(std::move(*chain), Options());
     ASSERT_TRUE(server.ok()) << server.status();
@@ -106,8 +125,10 @@ class GrpcServerTest : public ::testing::Test {
   absl::Status FirstBlock(Chain& chain) {
     MESH_RETURN_IF_ERROR(chain.BeginBlock(kT0 + kBlock));
     for (int i = 0; i < kValidators; ++i) {
-      std::string body =
-          absl::StrCat(R"({"amount":")", 10000000 * (i + 1), R"(","commission":"0.1"})");
+      std::string body = absl::StrCat(
+          R"({"@type":"/cosmos.staking.v1beta1.MsgCreateValidator","commission":{"rate":"0.1"},)",
+          R"("validator_address":")", vals_[i].valoper.value(),
+          R"(","value":{"denom":"stake","amount":")", 10000000 * (i + 1), R"("}})");
       MESH_RETURN_IF_ERROR(Deliver(chain, vals_[i], "staking/create_validator", body));
     }
     const int targets[] = {0, 1, 3};
@@ -320,13 +341,16 @@ TEST_F(GrpcServerTest, BadTxsReturnNonZeroCodesAndAreNotQueued) {
   pb::BroadcastTxResponse resp;
   grpc::ClientContext ctx;
   ASSERT_TRUE(tx_->BroadcastTx(&ctx, garbage, &resp).ok());
-  EXPECT_EQ(resp.code(), 3u);  // invalid argument: undecodable
+  EXPECT_EQ(resp.code(), kSdkTxDecode);  // undecodable
+  EXPECT_EQ(resp.codespace(), "sdk");
 
-  EXPECT_EQ(Broadcast(MakeTx(carol, 7, "staking/delegate", body)).code(), 7u);  // bad nonce
-  EXPECT_EQ(Broadcast(MakeTx(carol, 1, "staking/delegate", body, "other-1")).code(), 7u);
-  SignedTx tampered = MakeTx(carol, 1, "staking/delegate", body);
-  tampered.tx.msgs[0].body = DelegateBody(vals_[0].valoper, 2);
-  EXPECT_NE(Broadcast(tampered).code(), 0u);
+  EXPECT_EQ(Broadcast(MakeTx(carol, 7, "staking/delegate", body)).code(), kSdkWrongSequence);
+  EXPECT_EQ(Broadcast(MakeTx(carol, 1, "staking/delegate", body, "other-1")).code(),
+            kSdkUnauthorized);  // the chain id is signed over in the SignDoc
+  SignedTx tampered = Tampered(MakeTx(carol, 1, "staking/delegate", body),
+                               MakeTx(carol, 1, "staking/delegate",
+                                      DelegateBody(vals_[0].valoper, 2)));
+  EXPECT_EQ(Broadcast(tampered).code(), kSdkUnauthorized);
   EXPECT_EQ(server_->PendingTxCount(), 0u);
   EXPECT_EQ(Sequence(carol), 1u);
 }
@@ -336,7 +360,8 @@ TEST_F(GrpcServerTest, QueuedTxsOfOneSignerTakeConsecutiveNonces) {
   std::string body = DelegateBody(vals_[1].valoper, 1000);
   EXPECT_EQ(Broadcast(MakeTx(dave, 1, "staking/delegate", body)).code(), 0u);
   EXPECT_EQ(Broadcast(MakeTx(dave, 2, "staking/delegate", body)).code(), 0u);
-  EXPECT_EQ(Broadcast(MakeTx(dave, 2, "staking/delegate", body)).code(), 7u);  // replay
+  EXPECT_EQ(Broadcast(MakeTx(dave, 2, "staking/delegate", body)).code(),
+            kSdkWrongSequence);  // replay
   absl::StatusOr<ProducedBlock> block = server_->ProduceBlock(kT0 + 2 * kBlock);
   ASSERT_TRUE(block.ok());
   ASSERT_EQ(block->txs.size(), 2u);
@@ -364,13 +389,16 @@ TEST_F(GrpcServerTest, BlockModeWaitsForDeliveryAndReportsItsResult) {
       << resp.log();
   EXPECT_EQ(resp.code(), block->txs[0].result.code);
   EXPECT_EQ(BalanceOf(bob.account.value()), "99800000");  // unchanged
-  EXPECT_EQ(Sequence(bob), 1u);                           // a failed tx does not consume the nonce
+  EXPECT_EQ(resp.codespace(), "meshsec");
+  // A failed message still consumes the sequence (the SDK keeps the ante).
+  EXPECT_EQ(Sequence(bob), 2u);
 }
 
 TEST_F(GrpcServerTest, UnbondingDelegationAfterUndelegate) {
   Actor& alice = users_[0];
-  std::string body =
-      absl::StrCat(R"({"validator":")", vals_[3].valoper.value(), R"(","amount":"1200000"})");
+  std::string body = absl::StrCat(
+      R"({"@type":"/cosmos.staking.v1beta1.MsgUndelegate","validator_address":")",
+      vals_[3].valoper.value(), R"(","amount":{"denom":"stake","amount":"1200000"}})");
   EXPECT_EQ(Broadcast(MakeTx(alice, Sequence(alice), "staking/undelegate", body)).code(), 0u);
   ASSERT_TRUE(server_->ProduceBlock(kT0 + 2 * kBlock).ok());
   pb::QueryUnbondingDelegationRequest req;

@@ -17,6 +17,7 @@
 #include "cosmos/bank/v1beta1/query.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "meshsec/v1/mesh_query.grpc.pb.h"
+#include "meshsec/v1/msgs.pb.h"
 #include "meshsec/v1/query.grpc.pb.h"
 #include "meshsec/v1/tx.grpc.pb.h"
 #include "node/block_history.h"
@@ -46,15 +47,22 @@ ValidatorAddress RemoteVal0() {
 SignedTx BondAndStakeRemote(Devnet& net, const std::string& amount) {
   app::Application& a = net.app("chaina");
   const PrivateKey key = PrivateKey::FromSeed("chaina/alice");
-  Tx tx;
+  const staking::BaseAccount acc = *a.chain().GetAccount(Alice());
+  TxSpec tx;
   tx.chain_id = "chaina";
-  tx.pubkey = key.PublicKey();
-  tx.nonce = *a.chain().NextNonce(Alice());
-  tx.msgs.push_back({"vault/bond", absl::StrCat(R"({"amount":")", amount, "\"}")});
-  tx.msgs.push_back({"vault/stake_remote",
-                     absl::StrCat(R"({"consumer":"chainb","validator":")", RemoteVal0().value(),
-                                  R"(","amount":")", amount, "\"}")});
-  return SignTx(key, std::move(tx));
+  tx.account_number = acc.account_number;
+  tx.sequence = acc.sequence;
+  ::meshsec::v1::MsgVaultBond bond;
+  bond.set_sender(Alice().value());
+  bond.set_amount(amount);
+  tx.msgs.push_back(PackMsg(bond));
+  ::meshsec::v1::MsgVaultStakeRemote stake;
+  stake.set_sender(Alice().value());
+  stake.set_consumer("chainb");
+  stake.set_validator(RemoteVal0().value());
+  stake.set_amount(amount);
+  tx.msgs.push_back(PackMsg(stake));
+  return SignTx(key, tx);
 }
 
 // One unary call with an optional x-cosmos-block-height; `served` receives
@@ -359,15 +367,19 @@ TEST_F(MeshQueryTest, UnstakeInFlightThenAnUnbondingEntry) {
   RunEpoch();
   // alice unstakes 400 of her 1000, broadcast through chaina's server.
   const PrivateKey key = PrivateKey::FromSeed("chaina/alice");
-  Tx tx;
+  const staking::BaseAccount acc = *net_->app("chaina").chain().GetAccount(Alice());
+  TxSpec tx;
   tx.chain_id = "chaina";
-  tx.pubkey = key.PublicKey();
-  tx.nonce = *net_->app("chaina").chain().NextNonce(Alice());
-  tx.msgs.push_back({"external/unstake",
-                     absl::StrCat(R"({"consumer":"chainb","validator":")", RemoteVal0().value(),
-                                  R"(","amount":"400"})")});
+  tx.account_number = acc.account_number;
+  tx.sequence = acc.sequence;
+  ::meshsec::v1::MsgExternalUnstake unstake;
+  unstake.set_sender(Alice().value());
+  unstake.set_consumer("chainb");
+  unstake.set_validator(RemoteVal0().value());
+  unstake.set_amount("400");
+  tx.msgs.push_back(PackMsg(unstake));
   pb::BroadcastTxRequest breq;
-  breq.set_signed_tx(SignTx(key, std::move(tx)).Encode());
+  breq.set_signed_tx(SignTx(key, tx).Encode());
   pb::BroadcastTxResponse bresp;
   auto txs = pb::Tx::NewStub(a_);
   ASSERT_TRUE(Call(txs.get(), &pb::Tx::Stub::BroadcastTx, breq, &bresp).ok());

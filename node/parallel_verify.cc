@@ -7,11 +7,16 @@
 
 namespace mesh::node {
 
-TxVerdict VerifyTx(const SignedTx& stx, std::string_view prefix) {
+TxVerdict VerifyTx(const SignedTx& stx, const VerifyParams& params,
+                   std::optional<uint64_t> account_number) {
   TxVerdict v;
-  v.signature = VerifySignature(stx.tx.pubkey, stx.tx.SignBytes(), stx.signature);
-  // A verified signature implies a well-formed 33-byte public key.
-  if (v.signature.ok()) v.signer = AccountAddressOf(prefix, stx.tx.pubkey);
+  v.signer = AccountAddressOf(params.prefix, stx.pubkey);
+  if (account_number.has_value()) {
+    v.checked = true;
+    v.account_number = *account_number;
+    v.signature = VerifySignature(stx.pubkey, stx.SignBytes(params.chain_id, *account_number),
+                                  stx.signature);
+  }
   return v;
 }
 
@@ -126,30 +131,26 @@ void WorkerPool::ParallelForOrdered(size_t n, const std::function<void(size_t)>&
   FinishRound();
 }
 
-std::vector<TxVerdict> PreVerify(const std::vector<const SignedTx*>& txs, std::string_view prefix,
-                                 WorkerPool* pool) {
+std::vector<TxVerdict> PreVerify(const std::vector<const SignedTx*>& txs,
+                                 const std::vector<std::optional<uint64_t>>& account_numbers,
+                                 const VerifyParams& params, WorkerPool* pool) {
   std::vector<TxVerdict> out(txs.size());
   if (pool == nullptr) pool = &WorkerPool::Shared();
-  pool->ParallelFor(txs.size(), [&](size_t i) { out[i] = VerifyTx(*txs[i], prefix); });
+  pool->ParallelFor(txs.size(),
+                    [&](size_t i) { out[i] = VerifyTx(*txs[i], params, account_numbers[i]); });
   return out;
 }
 
-void DeliverVerified(const std::vector<const SignedTx*>& txs, std::string_view prefix,
+void DeliverVerified(const std::vector<const SignedTx*>& txs,
+                     const std::vector<std::optional<uint64_t>>& account_numbers,
+                     const VerifyParams& params,
                      const std::function<void(size_t, const TxVerdict&)>& deliver,
                      WorkerPool* pool) {
   std::vector<TxVerdict> verdicts(txs.size());
   if (pool == nullptr) pool = &WorkerPool::Shared();
   pool->ParallelForOrdered(
-      txs.size(), [&](size_t i) { verdicts[i] = VerifyTx(*txs[i], prefix); },
+      txs.size(), [&](size_t i) { verdicts[i] = VerifyTx(*txs[i], params, account_numbers[i]); },
       [&](size_t i) { deliver(i, verdicts[i]); });
-}
-
-std::vector<TxVerdict> PreVerify(const std::vector<SignedTx>& txs, std::string_view prefix,
-                                 WorkerPool* pool) {
-  std::vector<const SignedTx*> ptrs;
-  ptrs.reserve(txs.size());
-  for (const SignedTx& tx : txs) ptrs.push_back(&tx);
-  return PreVerify(ptrs, prefix, pool);
 }
 
 }  // namespace mesh::node

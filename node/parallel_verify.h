@@ -1,9 +1,13 @@
 // Parallel pre-verification of a block's signed txs (docs/architecture.md,
 // "Blocks and txs").
 //
-// The stateless part of a tx's checks — the secp256k1 signature over its
-// sign bytes and the signer's account address derived from its public key —
-// is a pure function of the tx bytes and the chain's address prefix. A block
+// The costly part of a tx's checks — the secp256k1 signature over its
+// SignDoc and the signer's account address derived from its public key — is
+// a pure function of the tx bytes, the chain id, the address prefix and the
+// signer's account number. The chain reads the account numbers as they are
+// when the block's txs start (Chain::DeliverTxs); a tx whose signer's
+// account number differs at apply time (the account was created earlier in
+// the same block) is re-verified inline. A block
 // producer computes it for every tx of a block on all cores BEFORE the block
 // is applied; the state machine then applies the txs one by one, in order,
 // on its own thread, and only consumes the precomputed verdicts
@@ -21,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -33,15 +38,25 @@ namespace mesh::node {
 
 // The stateless checks of one signed tx.
 struct TxVerdict {
-  // VerifySignature(pubkey, SignBytes(), signature): OK, or the exact error
-  // an inline check returns (same code, same message).
-  absl::Status signature;
-  // The signer's bech32 account address; empty unless `signature` is OK.
+  // The signer's bech32 account address (from the tx's public key).
   std::string signer;
+  // True when `signature` was computed, for `account_number`.
+  bool checked = false;
+  uint64_t account_number = 0;
+  // VerifySignature(pubkey, SignBytes(chain_id, account_number), signature).
+  absl::Status signature;
 };
 
-// Pure: the verdict of `tx` for a chain whose account prefix is `prefix`.
-TxVerdict VerifyTx(const SignedTx& tx, std::string_view prefix);
+// Where a tx is verified: chain id, address prefix, and the signer's account
+// number if known (nullopt: only the signer is derived, checked = false).
+struct VerifyParams {
+  std::string_view chain_id;
+  std::string_view prefix;
+};
+
+// Pure: the verdict of `tx`.
+TxVerdict VerifyTx(const SignedTx& tx, const VerifyParams& params,
+                   std::optional<uint64_t> account_number);
 
 // A small fixed pool of worker threads for data-parallel loops. The thread
 // calling ParallelFor works too, so a pool of `threads` runs `threads`
@@ -93,18 +108,19 @@ class WorkerPool {
   std::vector<std::thread> workers_;
 };
 
-// The verdicts of `txs` (same order), computed on `pool`
-// (WorkerPool::Shared() when null).
-std::vector<TxVerdict> PreVerify(const std::vector<const SignedTx*>& txs, std::string_view prefix,
-                                 WorkerPool* pool = nullptr);
-std::vector<TxVerdict> PreVerify(const std::vector<SignedTx>& txs, std::string_view prefix,
-                                 WorkerPool* pool = nullptr);
+// The verdicts of `txs` (same order; account_numbers[i] for txs[i]),
+// computed on `pool` (WorkerPool::Shared() when null).
+std::vector<TxVerdict> PreVerify(const std::vector<const SignedTx*>& txs,
+                                 const std::vector<std::optional<uint64_t>>& account_numbers,
+                                 const VerifyParams& params, WorkerPool* pool = nullptr);
 
 // Pipelined pre-verification: verdicts of `txs` computed on `pool` (Shared()
 // when null) while the calling thread calls deliver(i, verdict of txs[i])
 // for i = 0, 1, ... in order, each as soon as its verdict is ready. The
 // calls are exactly those of delivering after PreVerify.
-void DeliverVerified(const std::vector<const SignedTx*>& txs, std::string_view prefix,
+void DeliverVerified(const std::vector<const SignedTx*>& txs,
+                     const std::vector<std::optional<uint64_t>>& account_numbers,
+                     const VerifyParams& params,
                      const std::function<void(size_t, const TxVerdict&)>& deliver,
                      WorkerPool* pool = nullptr);
 

@@ -5,8 +5,13 @@
 #include <utility>
 
 #include "core/crypto.h"
-#include "core/json.h"
 #include "core/status.h"
+#include "cosmos/bank/v1beta1/tx.pb.h"
+#include "cosmos/crypto/ed25519/keys.pb.h"
+#include "cosmos/distribution/v1beta1/tx.pb.h"
+#include "cosmos/slashing/v1beta1/tx.pb.h"
+#include "cosmos/staking/v1beta1/tx.pb.h"
+#include "node/tx.h"
 #include "staking/bank.h"
 #include "staking/staking.h"
 
@@ -15,144 +20,199 @@ namespace {
 
 using staking::Bank;
 using staking::Staking;
+namespace st = ::cosmos::staking::v1beta1;
 
-absl::StatusOr<Amount> AmountField(JsonFields& f, std::string_view key) {
-  MESH_ASSIGN_OR_RETURN(std::string s, f.String(key));
-  return Amount::Parse(s);
+constexpr std::string_view kDoNotModify = "[do-not-modify]";
+constexpr std::string_view kEd25519PubKeyType = "/cosmos.crypto.ed25519.PubKey";
+
+// The amount of `coin`, which must be in the bond denom.
+absl::StatusOr<Amount> BondCoin(const Context& ctx, const ::cosmos::base::v1beta1::Coin& coin) {
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  if (coin.denom() != params.bond_denom.value()) {
+    return absl::InvalidArgumentError("invalid coin denomination: got " + coin.denom() +
+                                      ", expected " + params.bond_denom.value());
+  }
+  return Amount::Parse(coin.amount());
 }
 
-// Parses `body` as a strict JSON object and hands its fields to `fn`.
-template <typename Fn>
-absl::Status WithFields(std::string_view body, std::string_view type, Fn fn) {
-  MESH_ASSIGN_OR_RETURN(Json json, Json::Parse(body));
-  MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(json, type));
-  MESH_RETURN_IF_ERROR(fn(f));
-  return f.Finish();
+// `s` unless it is the SDK's "[do-not-modify]".
+std::optional<std::string> Edited(const std::string& s) {
+  if (s == kDoNotModify) return std::nullopt;
+  return s;
 }
 
 absl::Status BankSend(const Context& ctx, const AccountAddress& signer, std::string_view body) {
-  return WithFields(body, "bank/send", [&](JsonFields& f) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(std::string to, f.String("to"));
-    MESH_ASSIGN_OR_RETURN(std::string denom, f.String("denom"));
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
-    MESH_RETURN_IF_ERROR(Bech32Decode(to).status());
-    return Bank::Send(ctx, signer, AccountAddress(to), Denom(denom), amount);
-  });
-}
-
-// A 32-byte key as 64 hex digits or as standard base64 (44 characters).
-absl::StatusOr<std::string> ConsensusKeyBytes(std::string_view text) {
-  absl::StatusOr<std::string> bytes =
-      text.size() == 2 * kEd25519PublicKeySize ? FromHex(text) : Base64Decode(text);
-  if (!bytes.ok() || bytes->size() != kEd25519PublicKeySize) {
-    return absl::InvalidArgumentError(
-        "consensus_pubkey must be 32 bytes as 64 hex digits or base64");
+  ::cosmos::bank::v1beta1::MsgSend m;
+  MESH_RETURN_IF_ERROR(UnpackStrict(body, &m));
+  MESH_RETURN_IF_ERROR(RequireSigner("from_address", m.from_address(), signer.value()));
+  MESH_RETURN_IF_ERROR(Bech32Decode(m.to_address()).status());
+  if (m.amount_size() == 0) return absl::InvalidArgumentError("MsgSend without coins");
+  for (const auto& c : m.amount()) {
+    MESH_ASSIGN_OR_RETURN(Amount a, Amount::Parse(c.amount()));
+    MESH_RETURN_IF_ERROR(Bank::Send(ctx, signer, AccountAddress(m.to_address()), Denom(c.denom()), a));
   }
-  return bytes;
-}
-
-// The optional string `key` of a description object.
-absl::StatusOr<std::optional<std::string>> OptionalString(JsonFields& f, std::string_view key) {
-  const Json* v = f.Optional(key);
-  if (v == nullptr) return std::optional<std::string>();
-  absl::StatusOr<std::string> s = v->AsString();
-  if (!s.ok()) return f.FieldError(key, s.status());
-  return std::optional<std::string>(*std::move(s));
-}
-
-// Reads the optional `description` object {moniker?, identity?, website?,
-// details?} (strict: no other keys) into `edit`'s description fields.
-absl::Status DescriptionField(JsonFields& f, staking::ValidatorEdit& edit) {
-  const Json* d = f.Optional("description");
-  if (d == nullptr) return absl::OkStatus();
-  MESH_ASSIGN_OR_RETURN(JsonFields df, JsonFields::Of(*d, "description"));
-  MESH_ASSIGN_OR_RETURN(edit.moniker, OptionalString(df, "moniker"));
-  MESH_ASSIGN_OR_RETURN(edit.identity, OptionalString(df, "identity"));
-  MESH_ASSIGN_OR_RETURN(edit.website, OptionalString(df, "website"));
-  MESH_ASSIGN_OR_RETURN(edit.details, OptionalString(df, "details"));
-  return df.Finish();
+  return absl::OkStatus();
 }
 
 absl::Status CreateValidator(const Context& ctx, const AccountAddress& signer,
                              std::string_view body) {
-  return WithFields(body, "staking/create_validator", [&](JsonFields& f) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
-    MESH_ASSIGN_OR_RETURN(std::string rate, f.String("commission"));
-    MESH_ASSIGN_OR_RETURN(Dec commission, Dec::Parse(rate));
-    std::optional<std::string> consensus_pubkey;
-    if (const Json* key = f.Optional("consensus_pubkey"); key != nullptr) {
-      MESH_ASSIGN_OR_RETURN(std::string text, key->AsString());
-      MESH_ASSIGN_OR_RETURN(consensus_pubkey, ConsensusKeyBytes(text));
+  st::MsgCreateValidator m;
+  MESH_RETURN_IF_ERROR(UnpackStrict(body, &m));
+  MESH_ASSIGN_OR_RETURN(ValidatorAddress val, ValoperOfAccount(signer));
+  MESH_RETURN_IF_ERROR(RequireSigner("validator_address", m.validator_address(), val.value()));
+  if (!m.delegator_address().empty()) {
+    MESH_RETURN_IF_ERROR(RequireSigner("delegator_address", m.delegator_address(), signer.value()));
+  }
+  MESH_ASSIGN_OR_RETURN(Amount amount, BondCoin(ctx, m.value()));
+  MESH_ASSIGN_OR_RETURN(Dec commission, ParseSdkDec(m.commission().rate()));
+  Amount min_self = Amount(1);
+  if (!m.min_self_delegation().empty()) {
+    MESH_ASSIGN_OR_RETURN(min_self, Amount::Parse(m.min_self_delegation()));
+  }
+  std::optional<std::string> consensus_pubkey;
+  if (m.has_pubkey()) {
+    if (m.pubkey().type_url() != kEd25519PubKeyType) {
+      return absl::InvalidArgumentError("consensus pubkey must be a " +
+                                        std::string(kEd25519PubKeyType));
     }
-    staking::ValidatorEdit edit;
-    MESH_RETURN_IF_ERROR(DescriptionField(f, edit));
-    staking::Description description{edit.moniker.value_or(""), edit.identity.value_or(""),
-                                     edit.website.value_or(""), edit.details.value_or("")};
-    MESH_ASSIGN_OR_RETURN(ValidatorAddress val, ValoperOfAccount(signer));
-    return Staking::CreateValidator(ctx, val, signer, amount, commission, Amount(1),
-                                    std::move(consensus_pubkey), description);
-  });
+    ::cosmos::crypto::ed25519::PubKey pk;
+    MESH_RETURN_IF_ERROR(UnpackStrict(m.pubkey().value(), &pk));
+    if (pk.key().size() != kEd25519PublicKeySize) {
+      return absl::InvalidArgumentError("consensus pubkey must be 32 bytes");
+    }
+    consensus_pubkey = pk.key();
+  }
+  const st::Description& d = m.description();
+  staking::Description description{d.moniker(), d.identity(), d.website(), d.details()};
+  return Staking::CreateValidator(ctx, val, signer, amount, commission, min_self,
+                                  std::move(consensus_pubkey), description);
 }
 
 absl::Status EditValidator(const Context& ctx, const AccountAddress& signer,
                            std::string_view body) {
-  return WithFields(body, "staking/edit_validator", [&](JsonFields& f) -> absl::Status {
-    staking::ValidatorEdit edit;
-    MESH_ASSIGN_OR_RETURN(std::optional<std::string> rate, OptionalString(f, "commission"));
-    if (rate.has_value()) {
-      MESH_ASSIGN_OR_RETURN(edit.commission_rate, Dec::Parse(*rate));
-    }
-    MESH_RETURN_IF_ERROR(DescriptionField(f, edit));
-    MESH_ASSIGN_OR_RETURN(ValidatorAddress val, ValoperOfAccount(signer));
-    return Staking::EditValidator(ctx, val, edit);
-  });
+  st::MsgEditValidator m;
+  MESH_RETURN_IF_ERROR(UnpackStrict(body, &m));
+  MESH_ASSIGN_OR_RETURN(ValidatorAddress val, ValoperOfAccount(signer));
+  MESH_RETURN_IF_ERROR(RequireSigner("validator_address", m.validator_address(), val.value()));
+  staking::ValidatorEdit edit;
+  if (!m.commission_rate().empty()) {
+    MESH_ASSIGN_OR_RETURN(edit.commission_rate, ParseSdkDec(m.commission_rate()));
+  }
+  if (m.has_description()) {
+    edit.moniker = Edited(m.description().moniker());
+    edit.identity = Edited(m.description().identity());
+    edit.website = Edited(m.description().website());
+    edit.details = Edited(m.description().details());
+  }
+  return Staking::EditValidator(ctx, val, edit);
 }
 
 absl::Status Delegate(const Context& ctx, const AccountAddress& signer, std::string_view body) {
-  return WithFields(body, "staking/delegate", [&](JsonFields& f) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(std::string val, f.String("validator"));
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
-    return Staking::Delegate(ctx, signer, ValidatorAddress(val), amount).status();
-  });
+  st::MsgDelegate m;
+  MESH_RETURN_IF_ERROR(UnpackStrict(body, &m));
+  MESH_RETURN_IF_ERROR(RequireSigner("delegator_address", m.delegator_address(), signer.value()));
+  MESH_ASSIGN_OR_RETURN(Amount amount, BondCoin(ctx, m.amount()));
+  return Staking::Delegate(ctx, signer, ValidatorAddress(m.validator_address()), amount).status();
 }
 
 absl::Status Undelegate(const Context& ctx, const AccountAddress& signer,
                         std::string_view body) {
-  return WithFields(body, "staking/undelegate", [&](JsonFields& f) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(std::string val, f.String("validator"));
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
-    return Staking::Undelegate(ctx, signer, ValidatorAddress(val), amount).status();
-  });
+  st::MsgUndelegate m;
+  MESH_RETURN_IF_ERROR(UnpackStrict(body, &m));
+  MESH_RETURN_IF_ERROR(RequireSigner("delegator_address", m.delegator_address(), signer.value()));
+  MESH_ASSIGN_OR_RETURN(Amount amount, BondCoin(ctx, m.amount()));
+  return Staking::Undelegate(ctx, signer, ValidatorAddress(m.validator_address()), amount)
+      .status();
 }
 
 absl::Status Redelegate(const Context& ctx, const AccountAddress& signer,
                         std::string_view body) {
-  return WithFields(body, "staking/redelegate", [&](JsonFields& f) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(std::string src, f.String("src"));
-    MESH_ASSIGN_OR_RETURN(std::string dst, f.String("dst"));
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
-    return Staking::BeginRedelegate(ctx, signer, ValidatorAddress(src), ValidatorAddress(dst),
-                                    amount)
-        .status();
-  });
+  st::MsgBeginRedelegate m;
+  MESH_RETURN_IF_ERROR(UnpackStrict(body, &m));
+  MESH_RETURN_IF_ERROR(RequireSigner("delegator_address", m.delegator_address(), signer.value()));
+  MESH_ASSIGN_OR_RETURN(Amount amount, BondCoin(ctx, m.amount()));
+  return Staking::BeginRedelegate(ctx, signer, ValidatorAddress(m.validator_src_address()),
+                                  ValidatorAddress(m.validator_dst_address()), amount)
+      .status();
 }
 
 absl::Status WithdrawRewards(const Context& ctx, const AccountAddress& signer,
                              std::string_view body) {
-  return WithFields(body, "staking/withdraw_rewards", [&](JsonFields& f) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(std::string val, f.String("validator"));
-    return Staking::WithdrawRewards(ctx, signer, ValidatorAddress(val)).status();
-  });
+  ::cosmos::distribution::v1beta1::MsgWithdrawDelegatorReward m;
+  MESH_RETURN_IF_ERROR(UnpackStrict(body, &m));
+  MESH_RETURN_IF_ERROR(RequireSigner("delegator_address", m.delegator_address(), signer.value()));
+  return Staking::WithdrawRewards(ctx, signer, ValidatorAddress(m.validator_address())).status();
 }
 
 absl::Status Unjail(const Context& ctx, const AccountAddress& signer, std::string_view body) {
-  return WithFields(body, "slashing/unjail", [&](JsonFields&) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(ValidatorAddress val, ValoperOfAccount(signer));
-    return Staking::Unjail(ctx, val);
-  });
+  ::cosmos::slashing::v1beta1::MsgUnjail m;
+  MESH_RETURN_IF_ERROR(UnpackStrict(body, &m));
+  MESH_ASSIGN_OR_RETURN(ValidatorAddress val, ValoperOfAccount(signer));
+  MESH_RETURN_IF_ERROR(RequireSigner("validator_addr", m.validator_addr(), val.value()));
+  return Staking::Unjail(ctx, val);
+}
+
+template <typename M>
+std::string UrlOf() {
+  return "/" + M::descriptor()->full_name();
 }
 
 }  // namespace
+
+absl::StatusOr<Dec> ParseSdkDec(std::string_view s) {
+  if (s.empty()) return absl::InvalidArgumentError("empty decimal");
+  if (s.find('.') != std::string_view::npos) return Dec::Parse(s);
+  for (char c : s) {
+    if (c < '0' || c > '9') return absl::InvalidArgumentError("bad decimal " + std::string(s));
+  }
+  std::string digits(s);
+  if (digits.size() < 19) digits.insert(0, 19 - digits.size(), '0');
+  digits.insert(digits.size() - 18, ".");
+  return Dec::Parse(digits);
+}
+
+Msg BankSendMsg(const AccountAddress& from, const AccountAddress& to, const Denom& denom,
+                Amount amount) {
+  ::cosmos::bank::v1beta1::MsgSend m;
+  m.set_from_address(from.value());
+  m.set_to_address(to.value());
+  auto* c = m.add_amount();
+  c->set_denom(denom.value());
+  c->set_amount(amount.ToString());
+  return PackMsg(m);
+}
+
+Msg DelegateMsg(const AccountAddress& delegator, const ValidatorAddress& validator,
+                const Denom& denom, Amount amount) {
+  st::MsgDelegate m;
+  m.set_delegator_address(delegator.value());
+  m.set_validator_address(validator.value());
+  m.mutable_amount()->set_denom(denom.value());
+  m.mutable_amount()->set_amount(amount.ToString());
+  return PackMsg(m);
+}
+
+Msg UndelegateMsg(const AccountAddress& delegator, const ValidatorAddress& validator,
+                  const Denom& denom, Amount amount) {
+  st::MsgUndelegate m;
+  m.set_delegator_address(delegator.value());
+  m.set_validator_address(validator.value());
+  m.mutable_amount()->set_denom(denom.value());
+  m.mutable_amount()->set_amount(amount.ToString());
+  return PackMsg(m);
+}
+
+std::string SdkDecString(Dec d) {
+  if (d.raw() < 0) return "-" + Amount(static_cast<u128>(-d.raw())).ToString();
+  return Amount(static_cast<u128>(d.raw())).ToString();
+}
+
+absl::Status RequireSigner(std::string_view field_name, std::string_view field,
+                           std::string_view signer) {
+  if (field == signer) return absl::OkStatus();
+  return absl::PermissionDeniedError(std::string(field_name) + " " + std::string(field) +
+                                     " is not the tx signer " + std::string(signer));
+}
 
 absl::StatusOr<ValidatorAddress> ValoperOfAccount(const AccountAddress& account) {
   MESH_ASSIGN_OR_RETURN(Bech32Decoded d, Bech32Decode(account.value()));
@@ -161,14 +221,15 @@ absl::StatusOr<ValidatorAddress> ValoperOfAccount(const AccountAddress& account)
 }
 
 void InstallStakingMsgs(Chain& chain) {
-  chain.RegisterMsg("bank/send", BankSend);
-  chain.RegisterMsg("staking/create_validator", CreateValidator);
-  chain.RegisterMsg("staking/edit_validator", EditValidator);
-  chain.RegisterMsg("staking/delegate", Delegate);
-  chain.RegisterMsg("staking/undelegate", Undelegate);
-  chain.RegisterMsg("staking/redelegate", Redelegate);
-  chain.RegisterMsg("staking/withdraw_rewards", WithdrawRewards);
-  chain.RegisterMsg("slashing/unjail", Unjail);
+  chain.RegisterMsg(UrlOf<::cosmos::bank::v1beta1::MsgSend>(), BankSend);
+  chain.RegisterMsg(UrlOf<st::MsgCreateValidator>(), CreateValidator);
+  chain.RegisterMsg(UrlOf<st::MsgEditValidator>(), EditValidator);
+  chain.RegisterMsg(UrlOf<st::MsgDelegate>(), Delegate);
+  chain.RegisterMsg(UrlOf<st::MsgUndelegate>(), Undelegate);
+  chain.RegisterMsg(UrlOf<st::MsgBeginRedelegate>(), Redelegate);
+  chain.RegisterMsg(UrlOf<::cosmos::distribution::v1beta1::MsgWithdrawDelegatorReward>(),
+                    WithdrawRewards);
+  chain.RegisterMsg(UrlOf<::cosmos::slashing::v1beta1::MsgUnjail>(), Unjail);
 }
 
 void InstallStakingModule(Chain& chain) {

@@ -6,6 +6,7 @@
 
 #include "core/codec.h"
 #include "core/status.h"
+#include "staking/auth.h"
 
 namespace mesh::staking {
 namespace {
@@ -85,6 +86,8 @@ absl::Status Bank::Send(const Context& ctx, const AccountAddress& from, const Ac
   if (from == to) return absl::OkStatus();
   std::string to_key = BalanceKey(to, denom);
   MESH_ASSIGN_OR_RETURN(Amount to_bal, ReadAmount(ctx.store(), to_key));
+  // First receipt (of this denom): the recipient gets an account if it has none.
+  if (to_bal.IsZero()) MESH_RETURN_IF_ERROR(Auth::Ensure(ctx, to).status());
   MESH_ASSIGN_OR_RETURN(Amount new_to, to_bal.Add(amount));
   MESH_ASSIGN_OR_RETURN(Amount new_from, from_bal.Sub(amount));
   MESH_RETURN_IF_ERROR(WriteAmount(ctx.store(), from_key, new_from));
@@ -98,6 +101,7 @@ absl::Status Bank::Mint(const Context& ctx, const AccountAddress& to, const Deno
   MESH_ASSIGN_OR_RETURN(Amount new_supply, supply.Add(amount));
   std::string key = BalanceKey(to, denom);
   MESH_ASSIGN_OR_RETURN(Amount bal, ReadAmount(ctx.store(), key));
+  if (bal.IsZero()) MESH_RETURN_IF_ERROR(Auth::Ensure(ctx, to).status());
   // Supply bounds every balance, so this cannot overflow once supply did not.
   MESH_ASSIGN_OR_RETURN(Amount new_bal, bal.Add(amount));
   MESH_RETURN_IF_ERROR(WriteAmount(ctx.store(), SupplyKey(denom), new_supply));

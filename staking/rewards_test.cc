@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "staking/auth.h"
 #include "staking/test_util.h"
 
 namespace mesh::staking::testing {
@@ -116,6 +117,9 @@ TEST_F(RewardsTest, AllocationCostDoesNotDependOnDelegators) {
   for (int i = 0; i < 50; ++i) DelegateFunded("d" + std::to_string(i), a, 1000);
   EndBlock();
   Must(Bank::Mint(ctx(), AccountAddress("fees"), kFee, A(2000)));
+  // The pool's account exists already (its creation, on its first receipt
+  // of funds, is two writes once per chain).
+  Must(staking::Auth::Ensure(ctx(), kDistributionPool));
   auto writes = [&](u128 amount) {
     Overlay overlay(&store_);
     Must(Staking::AllocateRewards(ctx().WithStore(&overlay), AccountAddress("fees"), kFee,

@@ -831,9 +831,10 @@ TEST_F(MeshTest, NativeDoubleSignSlashesLocalStakersByWhatTheDelegationLost) {
   EXPECT_FALSE(v.IsBonded());
   EXPECT_FALSE(net_->Unjail("osmo", "alice").ok());
   // Unstaking from the tombstoned validator is released at once.
-  ASSERT_OK(net_->Tx("osmo", "user", "local/unstake",
-                     absl::StrCat("{\"validator\":\"", alice.value(), "\",\"amount\":\"900\"}")));
-  ASSERT_OK(net_->Tx("osmo", "user", "local/withdraw_unbonded", "{}"));
+  ASSERT_OK(net_->TxJson("osmo", "user",
+                         absl::StrCat(R"({"@type":"/meshsec.v1.MsgLocalUnstake","validator":")",
+                                      alice.value(), R"(","amount":"900"})")));
+  ASSERT_OK(net_->TxJson("osmo", "user", R"({"@type":"/meshsec.v1.MsgLocalWithdrawUnbonded"})"));
   EXPECT_EQ(Account().max_lien.high(), A(0));
   ASSERT_OK(net_->Unbond("osmo", "user", A(900)));
   ASSERT_OK(net_->AdvanceBlocks(2));

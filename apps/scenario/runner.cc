@@ -19,6 +19,9 @@
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/remote_validators.h"
 #include "mesh/provider/vault.h"
+#include "node/staking_msgs.h"
+#include "meshsec/v1/msgs.pb.h"
+#include "node/tx.h"
 #include "staking/bank.h"
 #include "staking/staking.h"
 
@@ -224,16 +227,27 @@ absl::StatusOr<std::string> Runner::UserAct(const Step& s) {
   } else if (a == "allocate_rewards") {
     MESH_RETURN_IF_ERROR(net_->AllocateRewards(s.Str("chain"), s.Amt("amount")));
   } else if (a == "withdraw_local_unbonded") {
-    MESH_RETURN_IF_ERROR(net_->Tx(s.Str("chain"), user, "local/withdraw_unbonded", "{}"));
+    MESH_RETURN_IF_ERROR(
+        net_->TxJson(s.Str("chain"), user, R"({"@type":"/meshsec.v1.MsgLocalWithdrawUnbonded"})"));
   } else {
     // Messages with a (validator, amount) body on `chain`.
-    const std::string type = a == "unstake_local" ? "local/unstake"
-                             : a == "delegate"    ? "staking/delegate"
-                                                  : "staking/undelegate";
-    const std::string body = absl::StrCat(
-        R"({"validator":)", Quote(net_->Valoper(s.Str("chain"), s.Str("validator")).value()),
-        R"(,"amount":")", s.Amt("amount").ToString(), "\"}");
-    MESH_RETURN_IF_ERROR(net_->Tx(s.Str("chain"), user, type, body));
+    const std::string chain = s.Str("chain");
+    const ValidatorAddress val = net_->Valoper(chain, s.Str("validator"));
+    const AccountAddress who = net_->Address(chain, user);
+    const Denom denom = net_->chain_spec(chain).denom;
+    node::Msg msg;
+    if (a == "unstake_local") {
+      MESH_ASSIGN_OR_RETURN(
+          msg, node::MsgFromJson(absl::StrCat(R"({"@type":"/meshsec.v1.MsgLocalUnstake","validator":)",
+                                              Quote(val.value()), R"(,"amount":")",
+                                              s.Amt("amount").ToString(), "\"}"),
+                                 who.value()));
+    } else if (a == "delegate") {
+      msg = node::DelegateMsg(who, val, denom, s.Amt("amount"));
+    } else {
+      msg = node::UndelegateMsg(who, val, denom, s.Amt("amount"));
+    }
+    MESH_RETURN_IF_ERROR(net_->Tx(chain, user, msg));
   }
   return std::string("ok");
 }
@@ -588,20 +602,23 @@ void Runner::RecordAck(const ibc::InFlight& p, const ibc::RecvResult& got) {
 absl::StatusOr<std::string> Runner::NewAct(const Step& s) {
   const std::string& a = s.action;
   if (a == "tx") {
-    const Json* b = s.args.Find("body");
-    const std::string body =
-        b == nullptr ? "{}" : (b->kind() == Json::Kind::kString ? b->text() : b->Write());
-    MESH_RETURN_IF_ERROR(net_->Tx(s.Str("chain"), s.Str("user"), s.Str("type"), body));
-    return absl::StrCat(s.Str("type"), " signed by ", s.Str("user"), " accepted");
+    // One message in the protobuf JSON mapping with "@type" (docs/scenarios.md).
+    const Json* m = s.args.Find("msg");
+    if (m == nullptr) return absl::InvalidArgumentError("tx: missing \"msg\"");
+    const std::string json = m->kind() == Json::Kind::kString ? m->text() : m->Write();
+    MESH_RETURN_IF_ERROR(net_->TxJson(s.Str("chain"), s.Str("user"), json));
+    const Json* type = m->kind() == Json::Kind::kObject ? m->Find("@type") : nullptr;
+    return absl::StrCat(type != nullptr ? type->text() : std::string("tx"), " signed by ",
+                        s.Str("user"), " accepted");
   }
   if (a == "bank_send") {
     const std::string chain = s.Str("chain");
     const std::string denom = s.Str("denom", net_->chain_spec(chain).denom.value());
     MESH_RETURN_IF_ERROR(net_->Tx(
-        chain, s.Str("user"), "bank/send",
-        absl::StrCat(R"({"to":)", Quote(net_->Address(chain, s.Str("recipient")).value()),
-                     R"(,"denom":)", Quote(denom), R"(,"amount":")", s.Amt("amount").ToString(),
-                     "\"}")));
+        chain, s.Str("user"),
+        node::BankSendMsg(net_->Address(chain, s.Str("user")),
+                          net_->Address(chain, s.Str("recipient")), Denom(denom),
+                          s.Amt("amount"))));
     return absl::StrCat("sent ", s.Amt("amount").ToString(), denom, " to ", s.Str("recipient"));
   }
   if (a == "edit_validator") {
@@ -709,7 +726,9 @@ absl::StatusOr<std::string> Runner::ConsumerDoubleVote(const Step& s) {
   const ValidatorAddress signer =
       net_->Valoper(consumer, s.Has("signer") ? s.Str("signer") : s.Str("validator"));
   const Ed25519PrivateKey key = Ed25519PrivateKey::FromSeed("consensus/" + signer.value());
-  std::string votes;
+  ::meshsec::v1::MsgSubmitConsumerDoubleVote msg;
+  msg.set_sender(net_->Address(provider, s.Str("user")).value());
+  msg.set_consumer(consumer);
   for (char b : {'\x01', '\x02'}) {
     provider::Vote v;
     v.type = provider::kVotePrecommit;
@@ -719,17 +738,18 @@ absl::StatusOr<std::string> Runner::ConsumerDoubleVote(const Step& s) {
     v.timestamp_seconds = static_cast<int64_t>(c.time_seconds());
     v.validator_address = provider::ConsensusAddress(staking::DefaultConsensusPubkey(val));
     v.signature = key.Sign(provider::VoteSignBytes(consumer, v));
-    absl::StrAppend(&votes, votes.empty() ? R"("vote_a":)" : R"(,"vote_b":)",
-                    R"({"type":2,"height":)", v.height, R"(,"round":0,"block_hash":")",
-                    ToHex(v.block_id.hash), R"(","part_total":1,"part_hash":")",
-                    ToHex(v.block_id.part_set_header.hash), R"(","timestamp_seconds":)",
-                    v.timestamp_seconds, R"(,"timestamp_nanos":0,"validator_address":")",
-                    ToHex(v.validator_address), R"(","validator_index":0,"signature":)",
-                    Quote(Base64Encode(v.signature)), "}");
+    ::tendermint::types::Vote* out = b == '\x01' ? msg.mutable_vote_a() : msg.mutable_vote_b();
+    out->set_type(static_cast<::tendermint::types::SignedMsgType>(v.type));
+    out->set_height(v.height);
+    out->set_round(v.round);
+    out->mutable_block_id()->set_hash(v.block_id.hash);
+    out->mutable_block_id()->mutable_part_set_header()->set_total(v.block_id.part_set_header.total);
+    out->mutable_block_id()->mutable_part_set_header()->set_hash(v.block_id.part_set_header.hash);
+    out->mutable_timestamp()->set_seconds(v.timestamp_seconds);
+    out->set_validator_address(v.validator_address);
+    out->set_signature(v.signature);
   }
-  const std::string body = absl::StrCat(R"({"consumer":)", Quote(consumer), ",", votes, "}");
-  MESH_RETURN_IF_ERROR(
-      net_->Tx(provider, s.Str("user"), "provider/submit_consumer_double_vote", body));
+  MESH_RETURN_IF_ERROR(net_->Tx(provider, s.Str("user"), node::PackMsg(msg)));
   return absl::StrCat("double vote of ", s.Str("validator"), " at ", consumer, " height ",
                       s.U64("height", c.height()), " accepted by ", provider);
 }

@@ -38,7 +38,7 @@ FieldType TypeOf(std::string_view key) {
   if (kU64s.contains(key)) return FieldType::kU64;
   if (key == "price" || key == "commission" || key == "ratio") return FieldType::kDec;
   if (key == "on" || key == "tombstone") return FieldType::kBool;
-  if (key == "expect_error" || key == "body") return FieldType::kAny;
+  if (key == "expect_error" || key == "msg") return FieldType::kAny;
   return FieldType::kString;
 }
 
@@ -72,7 +72,7 @@ const std::map<std::string, Def>& Actions() {
       {"downtime", {{"chain", "validator"}, {"height", "power"}, {}}},
       {"edit_validator",
        {{"chain", "validator"}, {"commission", "moniker", "identity", "website", "details"}, {}}},
-      {"tx", {{"chain", "user", "type"}, {"body"}, {}}},
+      {"tx", {{"chain", "user", "msg"}, {}, {}}},
       {"bank_send", {{"chain", "user", "recipient", "amount"}, {"denom"}, {}}},
       {"deliver", {{"from", "to"}, {"index"}, {}}},
       {"relay_acks", {{"from", "to"}, {"index"}, {}}},
@@ -436,9 +436,9 @@ absl::Status CheckStepValues(const Step& s, const std::string& where) {
   if (s.Has("ordering") && s.Str("ordering") != "ordered" && s.Str("ordering") != "unordered") {
     return Bad(where, "field `ordering`: `ordered` or `unordered`");
   }
-  if (const Json* b = s.args.Find("body");
+  if (const Json* b = s.args.Find("msg");
       b != nullptr && b->kind() != Json::Kind::kObject && b->kind() != Json::Kind::kString) {
-    return Bad(where, "field `body`: a JSON object or a string");
+    return Bad(where, "field `msg`: a JSON object (protobuf JSON with \"@type\") or a string");
   }
   if (s.query == "delegation" && s.Has("user") == s.Has("provider")) {
     return Bad(where, "give exactly one of `user` or `provider` (the provider's virtual account)");

@@ -408,10 +408,8 @@ TEST(ScenarioBadInput, UnknownKeysAndBadValuesUnderExpect) {
   e = ParseError(TwoChains(R"({"action":"open_channel","from":"juno","to":"osmo",
                               "version":"","ordering":"sideways"})"));
   EXPECT_NE(e.find("steps[0] (open_channel): field `ordering`"), std::string::npos) << e;
-  e = ParseError(TwoChains(R"({"action":"tx","chain":"osmo","user":"u","type":"bank/send",
-                              "body":[1]})"));
-  EXPECT_NE(e.find("steps[0] (tx): field `body`: a JSON object or a string"), std::string::npos)
-      << e;
+  e = ParseError(TwoChains(R"({"action":"tx","chain":"osmo","user":"u","msg":[1]})"));
+  EXPECT_NE(e.find("steps[0] (tx): field `msg`: a JSON object"), std::string::npos) << e;
 }
 
 TEST(ScenarioBadInput, AdvancePastTheLastRepresentableTimeIsAnErrorNotAWrap) {

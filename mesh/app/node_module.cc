@@ -6,15 +6,17 @@
 #include <string>
 #include <string_view>
 
-#include "core/crypto.h"
-#include "core/json.h"
+#include "absl/strings/str_cat.h"
 #include "core/status.h"
+#include "meshsec/v1/msgs.pb.h"
 #include "mesh/consumer/consumer.h"
 #include "mesh/app/shared_security.h"
 #include "mesh/consumer/price_feed.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/vault.h"
+#include "node/staking_msgs.h"
+#include "node/tx.h"
 
 namespace mesh::app {
 namespace {
@@ -27,181 +29,131 @@ using provider::ExternalStaking;
 using provider::LocalStaking;
 using provider::Vault;
 
-using Body = std::function<absl::Status(const Context&, const AccountAddress&, JsonFields&)>;
+namespace pb = ::meshsec::v1;
 
-// A message handler parsing a strict JSON object and handing it to `body`.
-node::MsgHandler Strict(std::string type, Body body) {
-  return [type = std::move(type), body = std::move(body)](
-             const Context& ctx, const AccountAddress& signer,
-             std::string_view text) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(Json json, Json::Parse(text));
-    MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(json, type));
-    MESH_RETURN_IF_ERROR(body(ctx, signer, f));
-    return f.Finish();
+// A message handler decoding `M` strictly, checking its signer field
+// (`signer_of(m)`) against the tx signer, and handing it to `body`.
+template <typename M, typename SignerOf, typename Body>
+node::MsgHandler Strict(SignerOf signer_of, Body body) {
+  return [signer_of, body](const Context& ctx, const AccountAddress& signer,
+                           std::string_view bytes) -> absl::Status {
+    M m;
+    MESH_RETURN_IF_ERROR(node::UnpackStrict(bytes, &m));
+    MESH_RETURN_IF_ERROR(node::RequireSigner("signer", signer_of(m), signer.value()));
+    return body(ctx, signer, m);
   };
 }
 
-absl::StatusOr<Amount> AmountField(JsonFields& f, std::string_view key) {
-  MESH_ASSIGN_OR_RETURN(std::string s, f.String(key));
-  return Amount::Parse(s);
+template <typename M>
+std::string UrlOf() {
+  return "/" + M::descriptor()->full_name();
 }
 
-absl::StatusOr<ValidatorAddress> ValidatorField(JsonFields& f) {
-  MESH_ASSIGN_OR_RETURN(std::string s, f.String("validator"));
-  return ValidatorAddress(s);
+// Registers `M` with the `sender` field as its signer.
+template <typename M, typename Body>
+void BySender(node::Chain& chain, Body body) {
+  chain.RegisterMsg(UrlOf<M>(), Strict<M>([](const M& m) { return m.sender(); }, body));
 }
-
-absl::StatusOr<ConsumerId> ConsumerField(JsonFields& f) {
-  MESH_ASSIGN_OR_RETURN(std::string s, f.String("consumer"));
-  return ConsumerId(s);
-}
-
-absl::StatusOr<ProviderId> ProviderField(JsonFields& f) {
-  MESH_ASSIGN_OR_RETURN(std::string s, f.String("provider"));
-  return ProviderId(s);
+template <typename M, typename Body>
+void ByAuthority(node::Chain& chain, Body body) {
+  chain.RegisterMsg(UrlOf<M>(), Strict<M>([](const M& m) { return m.authority(); }, body));
 }
 
 void InstallVaultMsgs(node::Chain& chain) {
-  chain.RegisterMsg("vault/bond", Strict("vault/bond", [](auto& ctx, auto& user, auto& f)
-                                             -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
+  BySender<pb::MsgVaultBond>(chain, [](auto& ctx, auto& user, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Amount amount, Amount::Parse(m.amount()));
     return Vault::Bond(ctx, user, amount);
-  }));
-  chain.RegisterMsg("vault/unbond", Strict("vault/unbond", [](auto& ctx, auto& user, auto& f)
-                                               -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
+  });
+  BySender<pb::MsgVaultUnbond>(chain, [](auto& ctx, auto& user, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Amount amount, Amount::Parse(m.amount()));
     return Vault::Unbond(ctx, user, amount);
-  }));
-  chain.RegisterMsg("vault/stake_local", Strict("vault/stake_local", [](auto& ctx, auto& user,
-                                                                        auto& f) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(ValidatorAddress v, ValidatorField(f));
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
-    return Vault::StakeLocal(ctx, user, amount, v);
-  }));
-  chain.RegisterMsg("vault/stake_remote", Strict("vault/stake_remote", [](auto& ctx, auto& user,
-                                                                          auto& f) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(ConsumerId c, ConsumerField(f));
-    MESH_ASSIGN_OR_RETURN(ValidatorAddress v, ValidatorField(f));
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
-    return Vault::StakeRemote(ctx, user, c, amount, v).status();
-  }));
+  });
+  BySender<pb::MsgVaultStakeLocal>(chain, [](auto& ctx, auto& user, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Amount amount, Amount::Parse(m.amount()));
+    return Vault::StakeLocal(ctx, user, amount, ValidatorAddress(m.validator()));
+  });
+  BySender<pb::MsgVaultStakeRemote>(chain, [](auto& ctx, auto& user, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Amount amount, Amount::Parse(m.amount()));
+    return Vault::StakeRemote(ctx, user, ConsumerId(m.consumer()), amount,
+                              ValidatorAddress(m.validator()))
+        .status();
+  });
 }
 
 void InstallLocalMsgs(node::Chain& chain) {
-  chain.RegisterMsg("local/unstake", Strict("local/unstake", [](auto& ctx, auto& user, auto& f)
-                                                -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(ValidatorAddress v, ValidatorField(f));
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
-    return LocalStaking::Unstake(ctx, user, v, amount);
-  }));
-  chain.RegisterMsg("local/withdraw_unbonded",
-                    Strict("local/withdraw_unbonded", [](auto& ctx, auto& user, auto&) {
-                      return LocalStaking::ReleaseUnbonded(ctx, user).status();
-                    }));
-  chain.RegisterMsg("local/withdraw_rewards",
-                    Strict("local/withdraw_rewards", [](auto& ctx, auto& user, auto&) {
-                      return LocalStaking::WithdrawRewards(ctx, user).status();
-                    }));
+  BySender<pb::MsgLocalUnstake>(chain, [](auto& ctx, auto& user, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Amount amount, Amount::Parse(m.amount()));
+    return LocalStaking::Unstake(ctx, user, ValidatorAddress(m.validator()), amount);
+  });
+  BySender<pb::MsgLocalWithdrawUnbonded>(chain, [](auto& ctx, auto& user, auto&) {
+    return LocalStaking::ReleaseUnbonded(ctx, user).status();
+  });
+  BySender<pb::MsgLocalWithdrawRewards>(chain, [](auto& ctx, auto& user, auto&) {
+    return LocalStaking::WithdrawRewards(ctx, user).status();
+  });
 }
 
 void InstallExternalMsgs(node::Chain& chain) {
-  chain.RegisterMsg("external/unstake", Strict("external/unstake", [](auto& ctx, auto& user,
-                                                                      auto& f) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(ConsumerId c, ConsumerField(f));
-    MESH_ASSIGN_OR_RETURN(ValidatorAddress v, ValidatorField(f));
-    MESH_ASSIGN_OR_RETURN(Amount amount, AmountField(f, "amount"));
-    return ExternalStaking::Unstake(ctx, c, user, v, amount).status();
-  }));
-  chain.RegisterMsg("external/withdraw_unbonded",
-                    Strict("external/withdraw_unbonded", [](auto& ctx, auto& user, auto& f)
-                               -> absl::Status {
-                      MESH_ASSIGN_OR_RETURN(ConsumerId c, ConsumerField(f));
-                      return ExternalStaking::WithdrawUnbonded(ctx, c, user).status();
-                    }));
-  chain.RegisterMsg("external/withdraw_rewards",
-                    Strict("external/withdraw_rewards", [](auto& ctx, auto& user, auto& f)
-                               -> absl::Status {
-                      MESH_ASSIGN_OR_RETURN(ConsumerId c, ConsumerField(f));
-                      MESH_ASSIGN_OR_RETURN(ValidatorAddress v, ValidatorField(f));
-                      MESH_ASSIGN_OR_RETURN(std::string to, f.String("remote_recipient"));
-                      return ExternalStaking::WithdrawRewards(ctx, c, user, v, to).status();
-                    }));
+  BySender<pb::MsgExternalUnstake>(chain, [](auto& ctx, auto& user, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Amount amount, Amount::Parse(m.amount()));
+    return ExternalStaking::Unstake(ctx, ConsumerId(m.consumer()), user,
+                                    ValidatorAddress(m.validator()), amount)
+        .status();
+  });
+  BySender<pb::MsgExternalWithdrawUnbonded>(chain, [](auto& ctx, auto& user, auto& m) {
+    return ExternalStaking::WithdrawUnbonded(ctx, ConsumerId(m.consumer()), user).status();
+  });
+  BySender<pb::MsgExternalWithdrawRewards>(chain, [](auto& ctx, auto& user, auto& m) {
+    return ExternalStaking::WithdrawRewards(ctx, ConsumerId(m.consumer()), user,
+                                            ValidatorAddress(m.validator()), m.remote_recipient())
+        .status();
+  });
 }
 
-absl::StatusOr<std::string> HexField(JsonFields& f, std::string_view key) {
-  MESH_ASSIGN_OR_RETURN(std::string s, f.String(key));
-  return FromHex(s);
-}
-
-// A CometBFT vote as the evidence message carries it (flat; bytes in hex,
-// the signature in base64).
-absl::StatusOr<provider::Vote> VoteField(JsonFields& outer, std::string_view key) {
-  MESH_ASSIGN_OR_RETURN(const Json* json, outer.Required(key));
-  MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(*json, "vote"));
-  provider::Vote v;
-  MESH_ASSIGN_OR_RETURN(uint64_t type, f.U64("type"));
-  MESH_ASSIGN_OR_RETURN(uint64_t height, f.U64("height"));
-  MESH_ASSIGN_OR_RETURN(uint64_t round, f.U64("round"));
-  MESH_ASSIGN_OR_RETURN(v.block_id.hash, HexField(f, "block_hash"));
-  MESH_ASSIGN_OR_RETURN(uint64_t total, f.U64("part_total"));
-  MESH_ASSIGN_OR_RETURN(v.block_id.part_set_header.hash, HexField(f, "part_hash"));
-  MESH_ASSIGN_OR_RETURN(uint64_t seconds, f.U64("timestamp_seconds"));
-  MESH_ASSIGN_OR_RETURN(uint64_t nanos, f.U64("timestamp_nanos"));
-  MESH_ASSIGN_OR_RETURN(v.validator_address, HexField(f, "validator_address"));
-  MESH_ASSIGN_OR_RETURN(uint64_t index, f.U64("validator_index"));
-  MESH_ASSIGN_OR_RETURN(std::string sig, f.String("signature"));
-  MESH_ASSIGN_OR_RETURN(v.signature, Base64Decode(sig));
-  MESH_RETURN_IF_ERROR(f.Finish());
-  if (type > 255 || height > INT64_MAX || round > INT32_MAX || total > UINT32_MAX ||
-      seconds > INT64_MAX || nanos > INT32_MAX || index > INT32_MAX) {
-    return absl::InvalidArgumentError("vote field out of range");
+// A CometBFT vote (tendermint.types.Vote) as provider::Vote; out-of-range
+// values are refused, never wrapped.
+absl::StatusOr<provider::Vote> VoteOf(const ::tendermint::types::Vote& in, std::string_view name) {
+  if (in.type() < 0 || in.type() > 255 || in.block_id().part_set_header().total() > UINT32_MAX ||
+      in.timestamp().nanos() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(name), ": field out of range"));
   }
-  v.type = static_cast<uint8_t>(type);
-  v.height = static_cast<int64_t>(height);
-  v.round = static_cast<int32_t>(round);
-  v.block_id.part_set_header.total = static_cast<uint32_t>(total);
-  v.timestamp_seconds = static_cast<int64_t>(seconds);
-  v.timestamp_nanos = static_cast<int32_t>(nanos);
-  v.validator_index = static_cast<int32_t>(index);
+  provider::Vote v;
+  v.type = static_cast<uint8_t>(in.type());
+  v.height = in.height();
+  v.round = in.round();
+  v.block_id.hash = in.block_id().hash();
+  v.block_id.part_set_header.total = in.block_id().part_set_header().total();
+  v.block_id.part_set_header.hash = in.block_id().part_set_header().hash();
+  v.timestamp_seconds = in.timestamp().seconds();
+  v.timestamp_nanos = in.timestamp().nanos();
+  v.validator_address = in.validator_address();
+  v.validator_index = in.validator_index();
+  v.signature = in.signature();
   return v;
 }
 
 void InstallSharedSecurityMsgs(node::Chain& chain) {
-  chain.RegisterMsg("provider/assign_consumer_key",
-                    Strict("provider/assign_consumer_key", [](auto& ctx, auto& signer, auto& f)
-                               -> absl::Status {
-                      MESH_ASSIGN_OR_RETURN(ConsumerId c, ConsumerField(f));
-                      MESH_ASSIGN_OR_RETURN(ValidatorAddress v, ValidatorField(f));
-                      MESH_ASSIGN_OR_RETURN(std::string key, f.String("key"));
-                      MESH_ASSIGN_OR_RETURN(std::string raw, Base64Decode(key));
-                      return AssignConsumerKey(ctx, signer, c, v, raw);
-                    }));
-  chain.RegisterMsg("provider/submit_consumer_double_vote",
-                    Strict("provider/submit_consumer_double_vote",
-                           [](auto& ctx, auto&, auto& f) -> absl::Status {
-                             MESH_ASSIGN_OR_RETURN(ConsumerId c, ConsumerField(f));
-                             provider::DoubleVoteEvidence e;
-                             MESH_ASSIGN_OR_RETURN(e.vote_a, VoteField(f, "vote_a"));
-                             MESH_ASSIGN_OR_RETURN(e.vote_b, VoteField(f, "vote_b"));
-                             return SubmitConsumerDoubleVote(ctx, c, e).status();
-                           }));
+  BySender<pb::MsgAssignConsumerKey>(chain, [](auto& ctx, auto& signer, auto& m) {
+    return AssignConsumerKey(ctx, signer, ConsumerId(m.consumer()), ValidatorAddress(m.validator()),
+                             m.key());
+  });
+  BySender<pb::MsgSubmitConsumerDoubleVote>(chain, [](auto& ctx, auto&, auto& m) -> absl::Status {
+    provider::DoubleVoteEvidence e;
+    MESH_ASSIGN_OR_RETURN(e.vote_a, VoteOf(m.vote_a(), "vote_a"));
+    MESH_ASSIGN_OR_RETURN(e.vote_b, VoteOf(m.vote_b(), "vote_b"));
+    return SubmitConsumerDoubleVote(ctx, ConsumerId(m.consumer()), e).status();
+  });
 }
 
 void InstallConsumerMsgs(node::Chain& chain) {
-  chain.RegisterMsg("consumer/set_price", Strict("consumer/set_price", [](auto& ctx, auto& who,
-                                                                          auto& f) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(ProviderId p, ProviderField(f));
-    MESH_ASSIGN_OR_RETURN(std::string text, f.String("price"));
-    MESH_ASSIGN_OR_RETURN(Dec price, Dec::Parse(text));
-    return PriceFeed::SetPrice(ctx, who, p, price);
-  }));
-  chain.RegisterMsg("consumer/set_max_cap", Strict("consumer/set_max_cap", [](auto& ctx, auto& who,
-                                                                              auto& f)
-                                                                               -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(ProviderId p, ProviderField(f));
-    MESH_ASSIGN_OR_RETURN(Amount cap, AmountField(f, "cap"));
-    return Consumer::SetMaxCap(ctx, who, p, cap);
-  }));
+  ByAuthority<pb::MsgConsumerSetPrice>(chain, [](auto& ctx, auto& who, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Dec price, Dec::Parse(m.price()));
+    return PriceFeed::SetPrice(ctx, who, ProviderId(m.provider()), price);
+  });
+  ByAuthority<pb::MsgConsumerSetMaxCap>(chain, [](auto& ctx, auto& who, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Amount cap, Amount::Parse(m.cap()));
+    return Consumer::SetMaxCap(ctx, who, ProviderId(m.provider()), cap);
+  });
 }
 
 }  // namespace

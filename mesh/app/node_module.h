@@ -1,34 +1,32 @@
 // Node integration of mesh security: signed-tx messages for the users'
 // actions and the end blockers that run the roles and send their packets.
 //
-// Provider messages (InstallProvider; JSON bodies, strict, amounts are u128
-// decimal strings, the signer is the user):
-//   "vault/bond"                 {"amount":"<u128>"}
-//   "vault/unbond"               {"amount":"<u128>"}
-//   "vault/stake_local"          {"validator":"<valoper>","amount":"<u128>"}
-//   "vault/stake_remote"         {"consumer":"<id>","validator":"<remote valoper>",
-//                                 "amount":"<u128>"}
-//   "local/unstake"              {"validator":"<valoper>","amount":"<u128>"}
-//   "local/withdraw_unbonded"    {}
-//   "local/withdraw_rewards"     {}
-//   "external/unstake"           {"consumer":"<id>","validator":"<remote valoper>",
-//                                 "amount":"<u128>"}
-//   "external/withdraw_unbonded" {"consumer":"<id>"}
-//   "external/withdraw_rewards"  {"consumer":"<id>","validator":"<remote valoper>",
-//                                 "remote_recipient":"<consumer-chain address>"}
-//   "provider/assign_consumer_key" {"consumer":"<id>","validator":"<provider valoper>",
-//                                 "key":"<base64 32-byte ed25519>"}  (signer: the
-//                                 validator's operator account; shared_security.h)
-//   "provider/submit_consumer_double_vote"
-//                                {"consumer":"<id>","vote_a":V,"vote_b":V} (any signer)
-//     V = {"type":1|2,"height":N,"round":N,"block_hash":"<hex>","part_total":N,
-//          "part_hash":"<hex>","timestamp_seconds":N,"timestamp_nanos":N,
-//          "validator_address":"<hex 20 bytes>","validator_index":N,
-//          "signature":"<base64>"}  (a nil vote: empty hashes, part_total 0)
-// Consumer messages (InstallConsumer; the signer must be the module
-// authority or, for prices, the provider's oracle):
-//   "consumer/set_price"         {"provider":"<id>","price":"<dec>"}
-//   "consumer/set_max_cap"       {"provider":"<id>","cap":"<u128>"}
+// Messages: the meshsec.v1 protobuf messages of proto/meshsec/v1/msgs.proto,
+// registered by type URL, decoded strictly (unknown fields are an error).
+// Each carries its signer (`sender`, or `authority` for the consumer's admin
+// messages), which must be the tx signer (PermissionDenied otherwise).
+// Amounts are u128 decimal strings, prices 18-place decimals.
+// Provider (InstallProvider):
+//   /meshsec.v1.MsgVaultBond                {sender, amount}
+//   /meshsec.v1.MsgVaultUnbond              {sender, amount}
+//   /meshsec.v1.MsgVaultStakeLocal          {sender, validator, amount}
+//   /meshsec.v1.MsgVaultStakeRemote         {sender, consumer, validator, amount}
+//   /meshsec.v1.MsgLocalUnstake             {sender, validator, amount}
+//   /meshsec.v1.MsgLocalWithdrawUnbonded    {sender}
+//   /meshsec.v1.MsgLocalWithdrawRewards     {sender}
+//   /meshsec.v1.MsgExternalUnstake          {sender, consumer, validator, amount}
+//   /meshsec.v1.MsgExternalWithdrawUnbonded {sender, consumer}
+//   /meshsec.v1.MsgExternalWithdrawRewards  {sender, consumer, validator,
+//                                            remote_recipient}
+//   /meshsec.v1.MsgAssignConsumerKey        {sender (the validator's operator),
+//                                            consumer, validator, key (32 bytes)}
+//   /meshsec.v1.MsgSubmitConsumerDoubleVote {sender (anyone), consumer,
+//                                            vote_a, vote_b: tendermint.types.Vote}
+//                                            (shared_security.h)
+// Consumer (InstallConsumer; the signer must be the module authority or, for
+// prices, the provider's oracle):
+//   /meshsec.v1.MsgConsumerSetPrice         {authority, provider, price}
+//   /meshsec.v1.MsgConsumerSetMaxCap        {authority, provider, cap}
 //
 // End blockers (added after whatever is installed before, so install the
 // staking module first): InstallConsumer adds Consumer::EndBlock then

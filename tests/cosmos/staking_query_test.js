@@ -333,7 +333,9 @@ async function otherServices() {
   const base = BaseAccount.decode(acc.account.value);
   eq(base.address, alice, "BaseAccount address");
   eq(base.sequence, 0n, "BaseAccount sequence (no tx signed yet)");
-  eq(base.accountNumber, 0n, "BaseAccount account_number");
+  // Accounts are numbered in creation order: genesis accounts first, in order.
+  eq(base.accountNumber, BigInt(genesis.accounts.findIndex((a) => a.address === alice)),
+     "BaseAccount account_number (genesis order)");
   // Alice's address with its first data character changed, checksum redone:
   // a well-formed address that never held anything nor signed.
   const d = dataOf(alice);

@@ -24,6 +24,10 @@
 #include "mesh/provider/vault.h"
 #include "node/staking_msgs.h"
 #include "node/tx.h"
+#include "cosmos/bank/v1beta1/tx.pb.h"
+#include "cosmos/slashing/v1beta1/tx.pb.h"
+#include "cosmos/staking/v1beta1/tx.pb.h"
+#include "meshsec/v1/msgs.pb.h"
 #include "staking/bank.h"
 
 namespace mesh::harness {
@@ -35,6 +39,7 @@ using provider::ConsumerId;
 using provider::ExternalStaking;
 using staking::Bank;
 using staking::Staking;
+namespace meshpb = ::meshsec::v1;
 
 constexpr char kRewardsFunder[] = "rewards-funder";
 const Amount kRewardsFunds(1000000000000000ULL);
@@ -281,78 +286,105 @@ Amount Network::slash_burned(const std::string& chain) const { return node(chain
 // ---------------------------------------------------------------- user actions
 
 absl::Status Network::Tx(const std::string& chain, const std::string& user,
-                         const std::string& type, const std::string& body) {
+                         const node::Msg& msg) {
   node::Chain& c = node(chain).app->chain();
   const PrivateKey key = Key(chain, user);
-  node::Tx tx;
-  tx.chain_id = chain;
-  tx.pubkey = key.PublicKey();
-  MESH_ASSIGN_OR_RETURN(tx.nonce, c.NextNonce(Address(chain, user)));
-  tx.msgs.push_back(node::Msg{type, body});
-  node::TxResult r = c.DeliverTx(node::SignTx(key, std::move(tx)));
-  if (r.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(r.code), type + ": " + r.log);
+  MESH_ASSIGN_OR_RETURN(staking::BaseAccount acc, c.GetAccount(Address(chain, user)));
+  node::TxSpec spec;
+  spec.chain_id = chain;
+  spec.account_number = acc.account_number;
+  spec.sequence = acc.sequence;
+  spec.msgs.push_back(msg);
+  absl::Status s = node::StatusOfResult(c.DeliverTx(node::SignTx(key, spec)));
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrCat(msg.type_url, ": ", s.message()));
+}
+
+absl::Status Network::TxJson(const std::string& chain, const std::string& user,
+                             std::string_view json) {
+  MESH_ASSIGN_OR_RETURN(node::Msg msg, node::MsgFromJson(json, Address(chain, user).value()));
+  return Tx(chain, user, msg);
 }
 
 absl::Status Network::Bond(const std::string& chain, const std::string& user, Amount amount) {
-  return Tx(chain, user, "vault/bond", absl::StrCat(R"({"amount":")", amount.ToString(), "\"}"));
+  meshpb::MsgVaultBond m;
+  m.set_sender(Address(chain, user).value());
+  m.set_amount(amount.ToString());
+  return Tx(chain, user, node::PackMsg(m));
 }
 
 absl::Status Network::Unbond(const std::string& chain, const std::string& user, Amount amount) {
-  return Tx(chain, user, "vault/unbond", absl::StrCat(R"({"amount":")", amount.ToString(), "\"}"));
+  meshpb::MsgVaultUnbond m;
+  m.set_sender(Address(chain, user).value());
+  m.set_amount(amount.ToString());
+  return Tx(chain, user, node::PackMsg(m));
 }
 
 absl::Status Network::StakeLocal(const std::string& chain, const std::string& user,
                                  const std::string& validator, Amount amount) {
-  return Tx(chain, user, "vault/stake_local",
-            absl::StrCat(R"({"validator":)", Quote(Valoper(chain, validator).value()),
-                         R"(,"amount":")", amount.ToString(), "\"}"));
+  meshpb::MsgVaultStakeLocal m;
+  m.set_sender(Address(chain, user).value());
+  m.set_validator(Valoper(chain, validator).value());
+  m.set_amount(amount.ToString());
+  return Tx(chain, user, node::PackMsg(m));
 }
 
 absl::Status Network::StakeRemote(const std::string& provider, const std::string& user,
                                   const std::string& consumer, const std::string& validator,
                                   Amount amount) {
-  return Tx(provider, user, "vault/stake_remote",
-            absl::StrCat(R"({"consumer":)", Quote(consumer), R"(,"validator":)",
-                         Quote(Valoper(consumer, validator).value()), R"(,"amount":")",
-                         amount.ToString(), "\"}"));
+  meshpb::MsgVaultStakeRemote m;
+  m.set_sender(Address(provider, user).value());
+  m.set_consumer(consumer);
+  m.set_validator(Valoper(consumer, validator).value());
+  m.set_amount(amount.ToString());
+  return Tx(provider, user, node::PackMsg(m));
 }
 
 absl::Status Network::UnstakeRemote(const std::string& provider, const std::string& user,
                                     const std::string& consumer, const std::string& validator,
                                     Amount amount) {
-  return Tx(provider, user, "external/unstake",
-            absl::StrCat(R"({"consumer":)", Quote(consumer), R"(,"validator":)",
-                         Quote(Valoper(consumer, validator).value()), R"(,"amount":")",
-                         amount.ToString(), "\"}"));
+  meshpb::MsgExternalUnstake m;
+  m.set_sender(Address(provider, user).value());
+  m.set_consumer(consumer);
+  m.set_validator(Valoper(consumer, validator).value());
+  m.set_amount(amount.ToString());
+  return Tx(provider, user, node::PackMsg(m));
 }
 
 absl::Status Network::WithdrawUnbonded(const std::string& provider, const std::string& user,
                                        const std::string& consumer) {
-  return Tx(provider, user, "external/withdraw_unbonded",
-            absl::StrCat(R"({"consumer":)", Quote(consumer), "}"));
+  meshpb::MsgExternalWithdrawUnbonded m;
+  m.set_sender(Address(provider, user).value());
+  m.set_consumer(consumer);
+  return Tx(provider, user, node::PackMsg(m));
 }
 
 absl::Status Network::WithdrawRewards(const std::string& provider, const std::string& user,
                                       const std::string& consumer, const std::string& validator) {
-  return Tx(provider, user, "external/withdraw_rewards",
-            absl::StrCat(R"({"consumer":)", Quote(consumer), R"(,"validator":)",
-                         Quote(Valoper(consumer, validator).value()), R"(,"remote_recipient":)",
-                         Quote(Address(consumer, user).value()), "}"));
+  meshpb::MsgExternalWithdrawRewards m;
+  m.set_sender(Address(provider, user).value());
+  m.set_consumer(consumer);
+  m.set_validator(Valoper(consumer, validator).value());
+  m.set_remote_recipient(Address(consumer, user).value());
+  return Tx(provider, user, node::PackMsg(m));
 }
 
 absl::Status Network::SetPrice(const std::string& consumer, const std::string& provider,
                                Dec price) {
-  return Tx(consumer, "oracle", "consumer/set_price",
-            absl::StrCat(R"({"provider":)", Quote(provider), R"(,"price":")", price.ToString(),
-                         "\"}"));
+  meshpb::MsgConsumerSetPrice m;
+  m.set_authority(Address(consumer, "oracle").value());
+  m.set_provider(provider);
+  m.set_price(price.ToString());
+  return Tx(consumer, "oracle", node::PackMsg(m));
 }
 
 absl::Status Network::SetMaxCap(const std::string& consumer, const std::string& provider,
                                 Amount cap) {
-  return Tx(consumer, "gov", "consumer/set_max_cap",
-            absl::StrCat(R"({"provider":)", Quote(provider), R"(,"cap":")", cap.ToString(),
-                         "\"}"));
+  meshpb::MsgConsumerSetMaxCap m;
+  m.set_authority(Address(consumer, "gov").value());
+  m.set_provider(provider);
+  m.set_cap(cap.ToString());
+  return Tx(consumer, "gov", node::PackMsg(m));
 }
 
 absl::Status Network::AllocateRewards(const std::string& chain, Amount amount) {
@@ -379,23 +411,25 @@ absl::Status Network::CreateValidator(const std::string& chain, const std::strin
   MESH_ASSIGN_OR_RETURN(Amount held, UserBalance(chain, op_user));
   if (held < self_bond) {
     MESH_ASSIGN_OR_RETURN(Amount top_up, self_bond.Sub(held));
-    MESH_RETURN_IF_ERROR(Tx(chain, kRewardsFunder, "bank/send",
-                            absl::StrCat(R"({"to":)", Quote(Address(chain, op_user).value()),
-                                         R"(,"denom":)", Quote(n.spec.denom.value()),
-                                         R"(,"amount":")", top_up.ToString(), "\"}")));
+    MESH_RETURN_IF_ERROR(Tx(chain, kRewardsFunder,
+                            node::BankSendMsg(Address(chain, kRewardsFunder), Address(chain, op_user),
+                                        n.spec.denom, top_up)));
   }
-  Json body = Json::Object();
-  body.Add("amount", Json::Str(self_bond.ToString()));
-  body.Add("commission", Json::Str(commission.ToString()));
-  if (!(description == staking::Description{})) {
-    Json d = Json::Object();
-    d.Add("moniker", Json::Str(description.moniker));
-    d.Add("identity", Json::Str(description.identity));
-    d.Add("website", Json::Str(description.website));
-    d.Add("details", Json::Str(description.details));
-    body.Add("description", std::move(d));
-  }
-  MESH_RETURN_IF_ERROR(Tx(chain, op_user, "staking/create_validator", body.Write()));
+  cosmos::staking::v1beta1::MsgCreateValidator m;
+  m.mutable_description()->set_moniker(description.moniker);
+  m.mutable_description()->set_identity(description.identity);
+  m.mutable_description()->set_website(description.website);
+  m.mutable_description()->set_details(description.details);
+  m.mutable_commission()->set_rate(node::SdkDecString(commission));
+  m.mutable_commission()->set_max_rate(node::SdkDecString(Dec::One()));
+  m.mutable_commission()->set_max_change_rate(node::SdkDecString(Dec::One()));
+  m.set_min_self_delegation("1");
+  m.set_delegator_address(Address(chain, op_user).value());
+  MESH_ASSIGN_OR_RETURN(ValidatorAddress valoper, node::ValoperOfAccount(Address(chain, op_user)));
+  m.set_validator_address(valoper.value());
+  m.mutable_value()->set_denom(n.spec.denom.value());
+  m.mutable_value()->set_amount(self_bond.ToString());
+  MESH_RETURN_IF_ERROR(Tx(chain, op_user, node::PackMsg(m)));
   n.spec.validators.push_back(ValidatorSpec{name, self_bond, commission});
   return absl::OkStatus();
 }
@@ -486,7 +520,9 @@ absl::Status Network::Jail(const std::string& chain, const std::string& validato
 }
 
 absl::Status Network::Unjail(const std::string& chain, const std::string& validator) {
-  return Tx(chain, "val/" + validator, "slashing/unjail", "{}");
+  cosmos::slashing::v1beta1::MsgUnjail m;
+  m.set_validator_addr(Valoper(chain, validator).value());
+  return Tx(chain, "val/" + validator, node::PackMsg(m));
 }
 
 absl::Status Network::Tombstone(const std::string& chain, const std::string& validator) {
@@ -684,21 +720,20 @@ absl::Status Network::EditValidator(const std::string& chain, const std::string&
 
 absl::Status Network::EditValidator(const std::string& chain, const std::string& validator,
                                     const staking::ValidatorEdit& edit) {
-  Json body = Json::Object();
+  cosmos::staking::v1beta1::MsgEditValidator m;
+  m.set_validator_address(Valoper(chain, validator).value());
   if (edit.commission_rate.has_value()) {
-    body.Add("commission", Json::Str(edit.commission_rate->ToString()));
+    m.set_commission_rate(node::SdkDecString(*edit.commission_rate));
   }
-  Json description = Json::Object();
-  bool any = false;
-  for (const auto& [key, field] :
-       {std::pair{"moniker", &edit.moniker}, std::pair{"identity", &edit.identity},
-        std::pair{"website", &edit.website}, std::pair{"details", &edit.details}}) {
-    if (!field->has_value()) continue;
-    description.Add(key, Json::Str(**field));
-    any = true;
-  }
-  if (any) body.Add("description", std::move(description));
-  return Tx(chain, "val/" + validator, "staking/edit_validator", body.Write());
+  cosmos::staking::v1beta1::Description* d = m.mutable_description();
+  auto text = [](const std::optional<std::string>& v) {
+    return v.has_value() ? *v : std::string("[do-not-modify]");
+  };
+  d->set_moniker(text(edit.moniker));
+  d->set_identity(text(edit.identity));
+  d->set_website(text(edit.website));
+  d->set_details(text(edit.details));
+  return Tx(chain, "val/" + validator, node::PackMsg(m));
 }
 
 absl::StatusOr<ibc::ChannelPair> Network::OpenChannel(const std::string& from,

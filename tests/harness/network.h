@@ -61,6 +61,7 @@
 #include "mesh/app/provider_app.h"
 #include "mesh/provider/types.h"
 #include "node/chain.h"
+#include "node/tx.h"
 #include "staking/staking.h"
 
 namespace mesh::harness {
@@ -159,9 +160,14 @@ class Network {
   PrivateKey Key(const std::string& chain, const std::string& user) const;
 
   // ---- user actions (signed txs in the current block) ----
-  // Signs and delivers one message; the error carries the tx log.
-  absl::Status Tx(const std::string& chain, const std::string& user, const std::string& type,
-                  const std::string& body);
+  // Signs (SIGN_MODE_DIRECT, the user's account number and sequence, no
+  // fee, node::kDefaultGasLimit) and delivers one message; the error is
+  // node::StatusOfResult of the result, its message prefixed by the type URL.
+  absl::Status Tx(const std::string& chain, const std::string& user, const node::Msg& msg);
+  // The same for a message in the protobuf JSON mapping with "@type"; an
+  // empty or missing signer field (sender, authority, from_address,
+  // delegator_address, ...) is filled with the user's address.
+  absl::Status TxJson(const std::string& chain, const std::string& user, std::string_view json);
   absl::Status Bond(const std::string& chain, const std::string& user, Amount amount);
   absl::Status Unbond(const std::string& chain, const std::string& user, Amount amount);
   absl::Status StakeLocal(const std::string& chain, const std::string& user,

@@ -244,7 +244,9 @@ def check_account(t, e, r):
     t.check(r.account.Unpack(acc), "Any unpacks as BaseAccount")
     t.eq(acc.address, e.keys["bob"], "address")
     t.eq(acc.sequence, 0, "sequence (nothing signed)")
-    t.eq(acc.account_number, 0, "account_number (not kept, docs/compatibility.md)")
+    # Genesis accounts are numbered in genesis order (docs/transactions.md).
+    order = [a["address"] for a in e.genesis["accounts"]]
+    t.eq(acc.account_number, order.index(e.keys["bob"]), "account_number (genesis order)")
 
 
 def check_latest_block(t, e, r):

@@ -415,19 +415,22 @@ func Demo(seed, prefix string) (DemoAccount, error) {
 	return a, e
 }
 
-// Msg is one message of a tx: its type and its JSON body text.
-type Msg struct {
-	Type string `json:"type"`
-	Body string `json:"body"`
-}
+// Msg is one message of a tx in the protobuf JSON mapping, with "@type"
+// (e.g. {"@type":"/meshsec.v1.MsgVaultBond","amount":"10"}).
+type Msg = json.RawMessage
 
-// SignTx signs a tx with the seed-derived demo key; returns wire bytes.
-func SignTx(seed, chainID string, nonce uint64, msgs []Msg) ([]byte, error) {
+// SignTx signs a Cosmos SDK tx (SIGN_MODE_DIRECT) with the seed-derived demo
+// key; returns the TxRaw bytes. accountNumber and sequence come from the
+// "auth/account" query; with a non-empty prefix, each message's empty signer
+// field (sender, authority, ...) is set to the key's address.
+func SignTx(seed, chainID, prefix string, accountNumber, sequence uint64, msgs []Msg) ([]byte, error) {
 	j, e := json.Marshal(struct {
-		ChainID string `json:"chain_id"`
-		Nonce   uint64 `json:"nonce"`
-		Msgs    []Msg  `json:"msgs"`
-	}{chainID, nonce, msgs})
+		ChainID       string `json:"chain_id"`
+		Bech32Prefix  string `json:"bech32_prefix,omitempty"`
+		AccountNumber uint64 `json:"account_number"`
+		Sequence      uint64 `json:"sequence"`
+		Msgs          []Msg  `json:"msgs"`
+	}{chainID, prefix, accountNumber, sequence, msgs})
 	if e != nil {
 		return nil, e
 	}

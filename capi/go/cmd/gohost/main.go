@@ -262,15 +262,19 @@ func main() {
 	must(err, "demo alice")
 	val0, err := meshsec.Demo(consumer+"/val0", consumer)
 	must(err, "demo val0")
-	var nonce struct {
-		Nonce uint64 `json:"nonce"`
+	var account struct {
+		AccountNumber uint64 `json:"account_number"`
+		Sequence      uint64 `json:"sequence"`
 	}
-	must(a.chain.Query("auth/nonce", map[string]string{"address": alice.Address}, &nonce), "nonce")
-	tx, err := meshsec.SignTx(provider+"/alice", provider, nonce.Nonce, []meshsec.Msg{
-		{Type: "vault/bond", Body: fmt.Sprintf(`{"amount":"%s"}`, stakeAmount)},
-		{Type: "vault/stake_remote", Body: fmt.Sprintf(
-			`{"consumer":"%s","validator":"%s","amount":"%s"}`, consumer, val0.Valoper, stakeAmount)},
-	})
+	must(a.chain.Query("auth/account", map[string]string{"address": alice.Address}, &account),
+		"account")
+	tx, err := meshsec.SignTx(provider+"/alice", provider, provider, account.AccountNumber,
+		account.Sequence, []meshsec.Msg{
+			meshsec.Msg(fmt.Sprintf(`{"@type":"/meshsec.v1.MsgVaultBond","amount":"%s"}`, stakeAmount)),
+			meshsec.Msg(fmt.Sprintf(
+				`{"@type":"/meshsec.v1.MsgVaultStakeRemote","consumer":"%s","validator":"%s","amount":"%s"}`,
+				consumer, val0.Valoper, stakeAmount)),
+		})
 	must(err, "sign tx")
 	before := len(b.inbox)
 	res := h.produce(a, [][]byte{tx}, nil)
