@@ -10,6 +10,7 @@
 // message), 2 usage error, 3 not found.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -25,6 +26,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -523,8 +525,12 @@ std::string QueryGroupHelp(const std::string& group) {
   for (const QueryCommand& c : mesh::client::QueryCommands()) {
     if (c.group != group) continue;
     std::string head = c.name + (c.usage.empty() ? "" : " " + c.usage);
-    if (head.size() < 44) head.resize(44, ' ');
-    absl::StrAppend(&out, "  ", head, " ", c.help, c.paginated ? " [paginated]" : "", "\n");
+    // A long head puts the help on the next line, in the same column.
+    head.resize(std::max<size_t>(44, head.size()), ' ');
+    const bool wrap = head.size() > 44;
+    if (wrap) head = absl::StrCat(absl::StripTrailingAsciiWhitespace(head), "\n", std::string(47, ' '));
+    absl::StrAppend(&out, "  ", head, wrap ? "" : " ", c.help, c.paginated ? " [paginated]" : "",
+                    "\n");
   }
   absl::StrAppend(&out, "\nQuery flags:\n", FlagHelp(kQueryFlags), "\n", GlobalFlagHelp(), kExitCodes);
   return out;
