@@ -6,6 +6,7 @@
 #include <grpcpp/impl/codegen/rpc_method.h>
 
 #include <chrono>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +19,8 @@
 #include "cosmos/crypto/ed25519/keys.pb.h"
 #include "cosmos/crypto/secp256k1/keys.pb.h"
 #include "cosmos/staking/v1beta1/query.grpc.pb.h"
+#include "meshsec/v1/mesh_query.grpc.pb.h"
+#include "meshsec/v1/query.grpc.pb.h"
 
 namespace mesh::client {
 namespace {
@@ -26,6 +29,8 @@ namespace bk = ::cosmos::bank::v1beta1;
 namespace au = ::cosmos::auth::v1beta1;
 namespace sk = ::cosmos::staking::v1beta1;
 namespace tm = ::cosmos::base::tendermint::v1beta1;
+namespace ms = ::meshsec::v1;
+using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
 // The Any payloads meshd returns, so that the JSON printer (generated pool)
@@ -87,14 +92,121 @@ const std::string& Arg(const QueryArgs& a, size_t i) {
   return i < a.args.size() ? a.args[i] : kEmpty;
 }
 
+// How a request field of a mesh query is given on the command line.
+enum class FieldKind {
+  kArg,        // required, positional only
+  kArgOrFlag,  // required, positional or --<field> (not both)
+  kFlag,       // optional, --<field> only
+};
+struct FieldArg {
+  const char* name;  // proto field name (a string field of the request)
+  FieldKind kind;
+};
+
+// Fills the PageRequest of `req` (meshsec.v1.MeshPageRequest, or the
+// key/limit-only meshsec.v1.PageRequest) from the flags, by field name.
+void SetPageFields(const PageFlags& p, Message* page) {
+  const auto* d = page->GetDescriptor();
+  const auto* r = page->GetReflection();
+  auto set_u64 = [&](const char* name, uint64_t v) {
+    if (const FieldDescriptor* f = d->FindFieldByName(name); f != nullptr) r->SetUInt64(page, f, v);
+  };
+  auto set_bool = [&](const char* name, bool v) {
+    if (const FieldDescriptor* f = d->FindFieldByName(name); f != nullptr) r->SetBool(page, f, v);
+  };
+  r->SetString(page, d->FindFieldByName("key"), p.key);
+  set_u64("limit", p.limit);
+  set_u64("offset", p.offset);
+  set_bool("count_total", p.count_total);
+  set_bool("reverse", p.reverse);
+}
+
+// A request builder that sets the string fields `specs` by name: positional
+// arguments fill the kArg / kArgOrFlag fields in order, flags the kArgOrFlag
+// / kFlag ones; then the pagination, if the request has one.
+template <typename Req>
+QueryCommand::BuildFn FieldBuild(std::vector<FieldArg> specs) {
+  return [specs](const QueryArgs& a) -> absl::StatusOr<std::unique_ptr<Message>> {
+    auto req = std::make_unique<Req>();
+    const auto* d = req->GetDescriptor();
+    const auto* r = req->GetReflection();
+    size_t next_arg = 0;
+    for (const FieldArg& s : specs) {
+      const FieldDescriptor* f = d->FindFieldByName(s.name);
+      if (f == nullptr || f->type() != FieldDescriptor::TYPE_STRING || f->is_repeated()) {
+        return absl::InternalError(absl::StrCat(d->full_name(), " has no string field ", s.name));
+      }
+      std::optional<std::string> value;
+      if (s.kind != FieldKind::kFlag && next_arg < a.args.size()) value = a.args[next_arg++];
+      if (s.kind != FieldKind::kArg) {
+        auto it = a.fields.find(s.name);
+        if (it != a.fields.end()) {
+          if (value.has_value()) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "give ", s.name, " as an argument or as --", s.name, ", not both"));
+          }
+          value = it->second;
+        }
+      }
+      if (!value.has_value() && s.kind != FieldKind::kFlag) {
+        return absl::InvalidArgumentError(absl::StrCat("missing ", s.name, " (argument",
+                                                       s.kind == FieldKind::kArgOrFlag
+                                                           ? absl::StrCat(" or --", s.name)
+                                                           : "",
+                                                       ")"));
+      }
+      if (value.has_value()) r->SetString(req.get(), f, *value);
+    }
+    if (const FieldDescriptor* page = d->FindFieldByName("pagination"); page != nullptr) {
+      SetPageFields(a.page, r->MutableMessage(req.get(), page));
+    }
+    return std::unique_ptr<Message>(std::move(req));
+  };
+}
+
+// A table entry of a meshsec.v1 query: arguments and flags from `specs`
+// (FieldBuild); paginated when the request has a `pagination` field.
+template <typename Req>
+void AddFields(std::vector<QueryCommand>& t, std::string group, std::string name,
+               std::string usage, std::string help, std::string method,
+               std::vector<FieldArg> specs, QueryCommand::CallFn call) {
+  const FieldDescriptor* page = Req::descriptor()->FindFieldByName("pagination");
+  QueryCommand c;
+  c.group = std::move(group);
+  c.name = std::move(name);
+  c.usage = std::move(usage);
+  c.help = std::move(help);
+  c.method = std::move(method);
+  c.paginated = page != nullptr;
+  c.build = FieldBuild<Req>(specs);
+  c.call = std::move(call);
+  for (const FieldArg& s : specs) {
+    if (s.kind == FieldKind::kArg) ++c.min_args;
+    if (s.kind != FieldKind::kFlag) ++c.max_args;
+    if (s.kind != FieldKind::kArg) c.fields.push_back(s.name);
+  }
+  c.page_key_limit_only =
+      page != nullptr && page->message_type()->FindFieldByName("offset") == nullptr;
+  t.push_back(std::move(c));
+}
+
 std::vector<QueryCommand> MakeTable() {
   std::vector<QueryCommand> t;
   auto add = [&t](std::string group, std::string name, std::string usage, std::string help,
                   std::string method, size_t min_args, size_t max_args, bool paginated,
                   QueryCommand::BuildFn build, QueryCommand::CallFn call) {
-    t.push_back(QueryCommand{std::move(group), std::move(name), std::move(usage), std::move(help),
-                             std::move(method), min_args, max_args, paginated, std::move(build),
-                             std::move(call)});
+    QueryCommand c;
+    c.group = std::move(group);
+    c.name = std::move(name);
+    c.usage = std::move(usage);
+    c.help = std::move(help);
+    c.method = std::move(method);
+    c.min_args = min_args;
+    c.max_args = max_args;
+    c.paginated = paginated;
+    c.build = std::move(build);
+    c.call = std::move(call);
+    t.push_back(std::move(c));
   };
   // ---- bank ----
   add("bank", "balance", "ADDRESS DENOM", "balance of one denom of an account",
@@ -234,6 +346,107 @@ std::vector<QueryCommand> MakeTable() {
       Build<tm::GetSyncingRequest>([](const QueryArgs&, tm::GetSyncingRequest*) {}),
       RawCall<tm::GetSyncingRequest, tm::GetSyncingResponse>(
           "/cosmos.base.tendermint.v1beta1.Service/GetSyncing"));
+  // ---- provider (meshsec.v1.ProviderQuery) ----
+  constexpr FieldKind kArg = FieldKind::kArg;
+  constexpr FieldKind kArgOrFlag = FieldKind::kArgOrFlag;
+  constexpr FieldKind kFlag = FieldKind::kFlag;
+  using PQ = ms::ProviderQuery::Stub;
+  const std::string pq = "/meshsec.v1.ProviderQuery/";
+  AddFields<ms::QueryVaultParamsRequest>(
+      t, "provider", "vault-params", "", "vault denom, local staking, total collateral, consumers",
+      pq + "VaultParams", {}, StubCall(&PQ::VaultParams));
+  AddFields<ms::QueryVaultAccountRequest>(
+      t, "provider", "vault-account", "USER", "one user's collateral, free, max lien, slashable",
+      pq + "VaultAccount", {{"user", kArgOrFlag}}, StubCall(&PQ::VaultAccount));
+  AddFields<ms::QueryVaultAccountsRequest>(t, "provider", "vault-accounts", "",
+                                           "every vault account", pq + "VaultAccounts", {},
+                                           StubCall(&PQ::VaultAccounts));
+  AddFields<ms::QueryVaultClaimsRequest>(
+      t, "provider", "vault-claims", "USER", "a user's liens (local, x/<consumer>)",
+      pq + "VaultClaims", {{"user", kArgOrFlag}}, StubCall(&PQ::VaultClaims));
+  AddFields<ms::QueryVaultPendingTxsRequest>(
+      t, "provider", "vault-pending-txs", "", "remote stakes reserved, waiting for their ack",
+      pq + "VaultPendingTxs", {}, StubCall(&PQ::VaultPendingTxs));
+  AddFields<ms::QueryLinksRequest>(t, "provider", "links", "", "every consumer link",
+                                   pq + "Links", {}, StubCall(&PQ::Links));
+  AddFields<ms::QueryLinkRequest>(
+      t, "provider", "link", "CONSUMER", "one consumer link (config, channel, outbox)",
+      pq + "Link", {{"consumer", kArgOrFlag}}, StubCall(&PQ::Link));
+  AddFields<ms::QueryExternalPendingTxsRequest>(
+      t, "provider", "external-pending-txs", "CONSUMER",
+      "external-staking txs waiting for the consumer's ack", pq + "ExternalPendingTxs",
+      {{"consumer", kArgOrFlag}}, StubCall(&PQ::ExternalPendingTxs));
+  AddFields<ms::QueryExternalStakesRequest>(
+      t, "provider", "external-stakes", "CONSUMER [--user USER] [--validator VALOPER]",
+      "stakes on a consumer (of one user and/or validator)", pq + "ExternalStakes",
+      {{"consumer", kArgOrFlag}, {"user", kFlag}, {"validator", kFlag}},
+      StubCall(&PQ::ExternalStakes));
+  AddFields<ms::QueryPendingRewardsRequest>(
+      t, "provider", "pending-rewards", "CONSUMER USER",
+      "rewards owed to a user on a consumer, per validator", pq + "PendingRewards",
+      {{"consumer", kArgOrFlag}, {"user", kArgOrFlag}}, StubCall(&PQ::PendingRewards));
+  AddFields<ms::QueryRemoteValidatorsRequest>(
+      t, "provider", "remote-validators", "CONSUMER",
+      "a consumer's validators (state, history, total stake)", pq + "RemoteValidators",
+      {{"consumer", kArgOrFlag}}, StubCall(&PQ::RemoteValidators));
+  AddFields<ms::QueryPacketsInFlightRequest>(
+      t, "provider", "packets-in-flight", "", "IBC packets sent, not acknowledged or timed out",
+      pq + "PacketsInFlight", {}, StubCall(&PQ::PacketsInFlight));
+  // ---- consumer (meshsec.v1.ConsumerQuery) ----
+  using CQ = ms::ConsumerQuery::Stub;
+  const std::string cq = "/meshsec.v1.ConsumerQuery/";
+  AddFields<ms::QueryConsumerParamsRequest>(
+      t, "consumer", "params", "", "authority, total max cap, epoch length, providers",
+      cq + "Params", {}, StubCall(&CQ::Params));
+  AddFields<ms::QueryProvidersRequest>(t, "consumer", "providers", "", "every provider record",
+                                       cq + "Providers", {}, StubCall(&CQ::Providers));
+  AddFields<ms::QueryProviderRequest>(
+      t, "consumer", "provider", "PROVIDER",
+      "one provider (price, discount, cap, minted, epoch, channel)", cq + "Provider",
+      {{"provider", kArgOrFlag}}, StubCall(&CQ::Provider));
+  AddFields<ms::QueryVirtualStakesRequest>(
+      t, "consumer", "virtual-stakes", "PROVIDER",
+      "a provider's virtual stake per validator", cq + "VirtualStakes",
+      {{"provider", kArgOrFlag}}, StubCall(&CQ::VirtualStakes));
+  AddFields<ms::QueryDelegationRecordsRequest>(
+      t, "consumer", "delegation-records", "PROVIDER [--validator VALOPER]",
+      "a provider's delegation records (of one validator)", cq + "DelegationRecords",
+      {{"provider", kArgOrFlag}, {"validator", kFlag}}, StubCall(&CQ::DelegationRecords));
+  AddFields<ms::QueryPacketsInFlightRequest>(
+      t, "consumer", "packets-in-flight", "", "IBC packets sent, not acknowledged or timed out",
+      cq + "PacketsInFlight", {}, StubCall(&CQ::PacketsInFlight));
+  // ---- mesh (meshsec.v1.Query: the node's own staking and bank shapes) ----
+  using MQ = ms::Query::Stub;
+  const std::string mq = "/meshsec.v1.Query/";
+  AddFields<ms::QueryValidatorRequest>(t, "mesh", "validator", "VALOPER_ADDRESS",
+                                       "one validator (engine fields)", mq + "Validator",
+                                       {{"validator_addr", kArg}}, StubCall(&MQ::Validator));
+  AddFields<ms::QueryValidatorsRequest>(
+      t, "mesh", "validators", "[--status BOND_STATUS_BONDED|...]",
+      "validators in operator-address order (of one bond status)", mq + "Validators",
+      {{"status", kFlag}}, StubCall(&MQ::Validators));
+  AddFields<ms::QueryDelegationRequest>(
+      t, "mesh", "delegation", "DELEGATOR VALOPER_ADDRESS", "one delegation", mq + "Delegation",
+      {{"delegator_addr", kArg}, {"validator_addr", kArg}}, StubCall(&MQ::Delegation));
+  AddFields<ms::QueryDelegatorDelegationsRequest>(
+      t, "mesh", "delegations", "DELEGATOR", "all delegations of a delegator",
+      mq + "DelegatorDelegations", {{"delegator_addr", kArg}},
+      StubCall(&MQ::DelegatorDelegations));
+  AddFields<ms::QueryValidatorDelegationsRequest>(
+      t, "mesh", "validator-delegations", "VALOPER_ADDRESS", "all delegations to a validator",
+      mq + "ValidatorDelegations", {{"validator_addr", kArg}},
+      StubCall(&MQ::ValidatorDelegations));
+  AddFields<ms::QueryUnbondingDelegationRequest>(
+      t, "mesh", "unbonding-delegation", "DELEGATOR VALOPER_ADDRESS",
+      "one unbonding delegation (all its entries)", mq + "UnbondingDelegation",
+      {{"delegator_addr", kArg}, {"validator_addr", kArg}}, StubCall(&MQ::UnbondingDelegation));
+  AddFields<ms::QueryBalanceRequest>(t, "mesh", "balance", "ADDRESS DENOM",
+                                     "balance of one denom (also module/<name> accounts)",
+                                     mq + "Balance", {{"address", kArg}, {"denom", kArg}},
+                                     StubCall(&MQ::Balance));
+  AddFields<ms::QueryAccountRequest>(t, "mesh", "account", "ADDRESS",
+                                     "an account's next tx nonce (sequence) and the height",
+                                     mq + "Account", {{"address", kArg}}, StubCall(&MQ::Account));
   return t;
 }
 
@@ -331,6 +544,9 @@ std::string QueryGroupSummary(const std::string& group) {
   if (group == "auth") return "accounts (cosmos.auth.v1beta1.Query)";
   if (group == "staking") return "validators, delegations, pool, params (cosmos.staking.v1beta1.Query)";
   if (group == "tendermint") return "node info, latest block, syncing (cosmos.base.tendermint.v1beta1.Service)";
+  if (group == "provider") return "vault, links, external stakes, rewards, remote validators (meshsec.v1.ProviderQuery)";
+  if (group == "consumer") return "providers, virtual stakes, delegation records (meshsec.v1.ConsumerQuery)";
+  if (group == "mesh") return "validators, delegations, balance, account nonce (meshsec.v1.Query)";
   return "";
 }
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,9 @@ struct PageFlags {
 
 struct QueryArgs {
   std::vector<std::string> args;  // positional arguments after the command name
+  // Request-field flags given (--user X): field name -> value. Only the
+  // names in the command's `fields` are looked at.
+  std::map<std::string, std::string> fields;
   PageFlags page;
 };
 
@@ -59,6 +63,14 @@ struct QueryCommand {
   bool paginated = false;
   BuildFn build;          // InvalidArgument = usage error
   CallFn call;
+  // String fields of the request that may be given as --<field> flags (the
+  // proto field names: "user", "consumer", ...). A field listed here and in
+  // `usage` as a positional may be given either way, not both; the builder
+  // refuses a missing required field (InvalidArgument).
+  std::vector<std::string> fields;
+  // The request's page is meshsec.v1.PageRequest {key, limit}: only --limit
+  // and --page-key apply.
+  bool page_key_limit_only = false;
 };
 
 const std::vector<QueryCommand>& QueryCommands();

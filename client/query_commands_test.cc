@@ -4,9 +4,13 @@
 
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cosmos/bank/v1beta1/query.pb.h"
 #include "cosmos/staking/v1beta1/query.pb.h"
+#include "meshsec/v1/mesh_query.pb.h"
+#include "meshsec/v1/query.pb.h"
 #include "gtest/gtest.h"
 
 namespace mesh::client {
@@ -26,7 +30,7 @@ TEST(QueryCommandsTest, TableIsConsistentWithTheProtos) {
     for (size_t i = 0; i < c.max_args; ++i) a.args.push_back("arg" + std::to_string(i));
     a.page.limit = 7;
     a.page.key = "k";
-    a.page.reverse = true;
+    a.page.reverse = !c.page_key_limit_only;
     auto req = c.build(a);
     ASSERT_TRUE(req.ok()) << req.status();
     const size_t slash = c.method.rfind('/');
@@ -41,7 +45,30 @@ TEST(QueryCommandsTest, TableIsConsistentWithTheProtos) {
     EXPECT_EQ(c.paginated, page_field != nullptr);
     if (page_field != nullptr) {
       const auto& page = (*req)->GetReflection()->GetMessage(**req, page_field);
-      EXPECT_EQ(page.ShortDebugString(), "key: \"k\" limit: 7 reverse: true");
+      EXPECT_EQ(page.ShortDebugString(), c.page_key_limit_only ? "key: \"k\" limit: 7"
+                                                               : "key: \"k\" limit: 7 reverse: true");
+      // key/limit-only pages are exactly meshsec.v1.PageRequest.
+      EXPECT_EQ(c.page_key_limit_only,
+                page.GetDescriptor()->FindFieldByName("offset") == nullptr);
+    } else {
+      EXPECT_FALSE(c.page_key_limit_only);
+    }
+    // Every request flag names a string field of the request, which the
+    // flag fills (alone, with the positional arguments left out).
+    for (const std::string& f : c.fields) {
+      const auto* field = (*req)->GetDescriptor()->FindFieldByName(f);
+      ASSERT_NE(field, nullptr) << f;
+      EXPECT_EQ(field->type(), google::protobuf::FieldDescriptor::TYPE_STRING) << f;
+    }
+    if (!c.fields.empty()) {
+      QueryArgs flags_only;
+      for (const std::string& f : c.fields) flags_only.fields[f] = "v-" + f;
+      auto freq = c.build(flags_only);
+      ASSERT_TRUE(freq.ok()) << freq.status();
+      for (const std::string& f : c.fields) {
+        const auto* field = (*freq)->GetDescriptor()->FindFieldByName(f);
+        EXPECT_EQ((*freq)->GetReflection()->GetString(**freq, field), "v-" + f);
+      }
     }
   }
   for (const char* want : {"bank balance", "bank balances", "bank total-supply", "auth account",
@@ -52,6 +79,117 @@ TEST(QueryCommandsTest, TableIsConsistentWithTheProtos) {
                            "tendermint node-info", "tendermint latest-block", "tendermint syncing"}) {
     EXPECT_EQ(names.count(want), 1u) << want;
   }
+}
+
+// Every RPC of the meshsec.v1 query services has exactly one entry, under
+// its kebab-case name.
+TEST(QueryCommandsTest, EveryMeshsecQueryRpcHasAnEntry) {
+  const std::vector<std::pair<std::string, std::string>> services = {
+      {"meshsec.v1.ProviderQuery", "provider"},
+      {"meshsec.v1.ConsumerQuery", "consumer"},
+      {"meshsec.v1.Query", "mesh"}};
+  size_t rpcs = 0;
+  for (const auto& [service_name, group] : services) {
+    const auto* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_name);
+    ASSERT_NE(service, nullptr) << service_name;
+    for (int i = 0; i < service->method_count(); ++i) {
+      const std::string full = "/" + service_name + "/" + service->method(i)->name();
+      int entries = 0;
+      for (const QueryCommand& c : QueryCommands()) {
+        if (c.method != full) continue;
+        ++entries;
+        EXPECT_EQ(c.group, group) << full;
+      }
+      EXPECT_EQ(entries, 1) << full;
+      ++rpcs;
+    }
+  }
+  EXPECT_EQ(rpcs, 12u + 6u + 8u);
+  // Names are the RPC names in kebab case (meshsec.v1.Query's delegator
+  // delegations keep the short name of `staking delegations`).
+  for (const char* want :
+       {"provider vault-params", "provider vault-account", "provider vault-accounts",
+        "provider vault-claims", "provider vault-pending-txs", "provider links", "provider link",
+        "provider external-pending-txs", "provider external-stakes", "provider pending-rewards",
+        "provider remote-validators", "provider packets-in-flight", "consumer params",
+        "consumer providers", "consumer provider", "consumer virtual-stakes",
+        "consumer delegation-records", "consumer packets-in-flight", "mesh validator",
+        "mesh validators", "mesh delegation", "mesh delegations", "mesh validator-delegations",
+        "mesh unbonding-delegation", "mesh balance", "mesh account"}) {
+    const std::string w = want;
+    const size_t sp = w.find(' ');
+    EXPECT_NE(FindQueryCommand(w.substr(0, sp), w.substr(sp + 1)), nullptr) << want;
+  }
+}
+
+// Request fields: positional arguments, the same fields as flags, optional
+// filters, and the usage errors (missing, given twice).
+TEST(QueryCommandsTest, MeshFieldsFromArgumentsAndFlags) {
+  const QueryCommand* stakes = FindQueryCommand("provider", "external-stakes");
+  ASSERT_NE(stakes, nullptr);
+  EXPECT_EQ(stakes->min_args, 0u);
+  EXPECT_EQ(stakes->max_args, 1u);
+  EXPECT_EQ(stakes->fields, (std::vector<std::string>{"consumer", "user", "validator"}));
+  QueryArgs a;
+  a.args = {"chainb"};
+  a.fields["validator"] = "chainbvaloper1x";
+  a.page.offset = 2;
+  a.page.count_total = true;
+  auto req = stakes->build(a);
+  ASSERT_TRUE(req.ok()) << req.status();
+  const auto& r = static_cast<const ::meshsec::v1::QueryExternalStakesRequest&>(**req);
+  EXPECT_EQ(r.consumer(), "chainb");
+  EXPECT_EQ(r.user(), "");
+  EXPECT_EQ(r.validator(), "chainbvaloper1x");
+  EXPECT_EQ(r.pagination().offset(), 2u);
+  EXPECT_TRUE(r.pagination().count_total());
+
+  a = QueryArgs();
+  a.fields = {{"consumer", "chainb"}, {"user", "chaina1u"}};
+  req = stakes->build(a);
+  ASSERT_TRUE(req.ok()) << req.status();
+  const auto& r2 = static_cast<const ::meshsec::v1::QueryExternalStakesRequest&>(**req);
+  EXPECT_EQ(r2.consumer() + "," + r2.user(), "chainb,chaina1u");
+
+  a = QueryArgs();  // no consumer at all
+  EXPECT_TRUE(absl::IsInvalidArgument(stakes->build(a).status()));
+  a.args = {"chainb"};
+  a.fields["consumer"] = "chainc";  // both ways
+  EXPECT_TRUE(absl::IsInvalidArgument(stakes->build(a).status()));
+
+  // Two positionals; the second may come as a flag.
+  const QueryCommand* rewards = FindQueryCommand("provider", "pending-rewards");
+  a = QueryArgs();
+  a.args = {"chainb"};
+  a.fields["user"] = "chaina1u";
+  req = rewards->build(a);
+  ASSERT_TRUE(req.ok()) << req.status();
+  const auto& pr = static_cast<const ::meshsec::v1::QueryPendingRewardsRequest&>(**req);
+  EXPECT_EQ(pr.consumer() + "," + pr.user(), "chainb,chaina1u");
+
+  // meshsec.v1.Query: positional only; Validators takes --status and a
+  // key/limit page.
+  const QueryCommand* vals = FindQueryCommand("mesh", "validators");
+  EXPECT_TRUE(vals->paginated);
+  EXPECT_TRUE(vals->page_key_limit_only);
+  a = QueryArgs();
+  a.fields["status"] = "BOND_STATUS_BONDED";
+  a.page.limit = 2;
+  req = vals->build(a);
+  ASSERT_TRUE(req.ok()) << req.status();
+  const auto& v = static_cast<const ::meshsec::v1::QueryValidatorsRequest&>(**req);
+  EXPECT_EQ(v.status(), "BOND_STATUS_BONDED");
+  EXPECT_EQ(v.pagination().limit(), 2u);
+  const QueryCommand* del = FindQueryCommand("mesh", "delegation");
+  EXPECT_EQ(del->min_args, 2u);
+  EXPECT_TRUE(del->fields.empty());
+  a = QueryArgs();
+  a.args = {"chaina1d", "chainavaloper1v"};
+  req = del->build(a);
+  ASSERT_TRUE(req.ok()) << req.status();
+  const auto& d = static_cast<const ::meshsec::v1::QueryDelegationRequest&>(**req);
+  EXPECT_EQ(d.delegator_addr() + "," + d.validator_addr(), "chaina1d,chainavaloper1v");
 }
 
 TEST(QueryCommandsTest, BuildersPutArgumentsInTheirFields) {

@@ -1,7 +1,7 @@
 // meshctl: the command-line client of meshd (docs/meshctl.md).
 //
 //   meshctl keys add|import|list|show|delete ...   local keys (BIP-39/32/44)
-//   meshctl query <group> <command> [args]          Cosmos gRPC queries
+//   meshctl query <group> <command> [args]          Cosmos and meshsec gRPC queries
 //
 // Commands are table entries: kKeysCommands below and the query table in
 // client/query_commands.cc. Flags are Abseil flags, written with dashes
@@ -10,6 +10,7 @@
 // message), 2 usage error, 3 not found.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -25,6 +26,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -60,6 +62,12 @@ ABSL_FLAG(uint64_t, offset, 0, "pagination: items to skip (not with --page-key)"
 ABSL_FLAG(std::string, page_key, "", "pagination: next_key of the previous page (base64)");
 ABSL_FLAG(bool, count_total, false, "pagination: count the total (offset paging only)");
 ABSL_FLAG(bool, reverse, false, "pagination: descending order");
+ABSL_FLAG(std::string, user, "", "mesh queries: the user (provider-chain account address)");
+ABSL_FLAG(std::string, consumer, "", "mesh queries: the consumer chain id");
+ABSL_FLAG(std::string, provider, "", "mesh queries: the provider chain id");
+ABSL_FLAG(std::string, validator, "", "mesh queries: the (consumer) validator operator address");
+ABSL_FLAG(std::string, status, "",
+          "query mesh validators: only this bond status (BOND_STATUS_BONDED, ...)");
 
 namespace {
 
@@ -84,6 +92,7 @@ const std::vector<std::string> kKeyringFlags = {"keyring_backend", "keyring_pass
 const std::vector<std::string> kQueryFlags = {"height"};
 const std::vector<std::string> kPageFlags = {"limit", "offset", "page_key", "count_total",
                                              "reverse"};
+const std::vector<std::string> kBasicPageFlags = {"limit", "page_key"};
 
 struct Invocation {
   std::vector<std::string> args;  // positional
@@ -115,7 +124,7 @@ const std::set<std::string>& KnownFlags() {
       "home", "keyring_backend", "keyring_passphrase_file", "node", "output", "height",
       "prefix", "timeout_ms", "recover", "account", "index", "hd_path", "words",
       "mnemonic_file", "yes", "address", "pubkey", "limit", "offset", "page_key",
-      "count_total", "reverse"};
+      "count_total", "reverse", "user", "consumer", "provider", "validator", "status"};
   return *known;
 }
 
@@ -499,7 +508,7 @@ std::string CodeName(grpc::StatusCode c) {
 
 std::string QueryHelp() {
   std::string out =
-      "meshctl query: query a node's Cosmos gRPC services (alias: q)\n\n"
+      "meshctl query: query a node's Cosmos and meshsec gRPC services (alias: q)\n\n"
       "Usage: meshctl query <group> <command> [args] [flags]\n\nGroups:\n";
   for (const std::string& g : mesh::client::QueryGroups()) {
     absl::StrAppend(&out, "  ", g, std::string(12 - g.size(), ' '),
@@ -516,19 +525,33 @@ std::string QueryGroupHelp(const std::string& group) {
   for (const QueryCommand& c : mesh::client::QueryCommands()) {
     if (c.group != group) continue;
     std::string head = c.name + (c.usage.empty() ? "" : " " + c.usage);
-    if (head.size() < 44) head.resize(44, ' ');
-    absl::StrAppend(&out, "  ", head, " ", c.help, c.paginated ? " [paginated]" : "", "\n");
+    // A long head puts the help on the next line, in the same column.
+    head.resize(std::max<size_t>(44, head.size()), ' ');
+    const bool wrap = head.size() > 44;
+    if (wrap) head = absl::StrCat(absl::StripTrailingAsciiWhitespace(head), "\n", std::string(47, ' '));
+    absl::StrAppend(&out, "  ", head, wrap ? "" : " ", c.help, c.paginated ? " [paginated]" : "",
+                    "\n");
   }
   absl::StrAppend(&out, "\nQuery flags:\n", FlagHelp(kQueryFlags), "\n", GlobalFlagHelp(), kExitCodes);
   return out;
 }
 
+const std::vector<std::string>& PageFlagsOf(const QueryCommand& c) {
+  static const std::vector<std::string> kNone;
+  if (!c.paginated) return kNone;
+  return c.page_key_limit_only ? kBasicPageFlags : kPageFlags;
+}
+
 std::string QueryCommandHelp(const QueryCommand& c) {
-  return absl::StrCat("meshctl query ", c.group, " ", c.name, ": ", c.help,
-                      "\n\nUsage: meshctl query ", c.group, " ", c.name,
-                      c.usage.empty() ? "" : " " + c.usage, " [flags]\ngRPC method: ", c.method,
-                      "\n\n", c.paginated ? "Pagination flags:\n" + FlagHelp(kPageFlags) + "\n" : "",
-                      "Query flags:\n", FlagHelp(kQueryFlags), "\n", GlobalFlagHelp(), kExitCodes);
+  return absl::StrCat(
+      "meshctl query ", c.group, " ", c.name, ": ", c.help, "\n\nUsage: meshctl query ", c.group,
+      " ", c.name, c.usage.empty() ? "" : " " + c.usage, " [flags]\ngRPC method: ", c.method,
+      "\n\n",
+      c.fields.empty() ? ""
+                       : "Request flags (a flag may stand for the argument of its name):\n" +
+                             FlagHelp(c.fields) + "\n",
+      c.paginated ? "Pagination flags:\n" + FlagHelp(PageFlagsOf(c)) + "\n" : "",
+      "Query flags:\n", FlagHelp(kQueryFlags), "\n", GlobalFlagHelp(), kExitCodes);
 }
 
 int RunQueryCommand(const QueryCommand& c, const Invocation& inv) {
@@ -540,11 +563,22 @@ int RunQueryCommand(const QueryCommand& c, const Invocation& inv) {
                  "meshctl " + where);
   }
   std::vector<std::string> allowed = kQueryFlags;
-  if (c.paginated) allowed.insert(allowed.end(), kPageFlags.begin(), kPageFlags.end());
+  const std::vector<std::string>& page_flags = PageFlagsOf(c);
+  allowed.insert(allowed.end(), page_flags.begin(), page_flags.end());
+  allowed.insert(allowed.end(), c.fields.begin(), c.fields.end());
   if (auto err = CheckFlags(inv, allowed, where)) return Usage(*err, "meshctl " + where);
   if (absl::GetFlag(FLAGS_height) < 0) return Usage("--height must be >= 0", "meshctl " + where);
   mesh::client::QueryArgs qa;
   qa.args.assign(inv.args.begin() + 3, inv.args.end());
+  for (const std::string& f : c.fields) {
+    if (inv.flags.count(f) == 0) continue;
+    std::string value;
+    if (const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(f); flag != nullptr) {
+      value = flag->CurrentValue();
+    }
+    if (value.empty()) return Usage("--" + Dashed(f) + " is empty", "meshctl " + where);
+    qa.fields[f] = value;
+  }
   qa.page.limit = absl::GetFlag(FLAGS_limit);
   qa.page.offset = absl::GetFlag(FLAGS_offset);
   qa.page.count_total = absl::GetFlag(FLAGS_count_total);
@@ -613,7 +647,8 @@ std::string TopHelp() {
       "meshctl: command-line client of meshd\n\n"
       "Usage:\n"
       "  meshctl keys <command> [args] [flags]          local keys (add, import, list, show, delete)\n"
-      "  meshctl query <group> <command> [args] [flags] gRPC queries (bank, auth, staking, tendermint)\n"
+      "  meshctl query <group> <command> [args] [flags] gRPC queries (bank, auth, staking, tendermint,\n"
+      "                                                 provider, consumer, mesh)\n"
       "  meshctl <anything> --help                      help for that group or command\n\n",
       GlobalFlagHelp(), kExitCodes);
 }
