@@ -5,13 +5,18 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "cosmos/bank/v1beta1/tx.pb.h"
 #include "cosmos/crypto/secp256k1/keys.pb.h"
+#include "cosmos/distribution/v1beta1/tx.pb.h"
+#include "cosmos/slashing/v1beta1/tx.pb.h"
+#include "cosmos/staking/v1beta1/tx.pb.h"
 #include "cosmos/tx/signing/v1beta1/signing.pb.h"
 #include "cosmos/tx/v1beta1/tx.pb.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
+#include "meshsec/v1/msgs.pb.h"
 
 namespace mesh::node {
 namespace {
@@ -181,8 +186,23 @@ Msg PackMsg(const pb::Message& msg) {
 
 namespace {
 
+// Touches one message of each file of tx messages so that the linker keeps
+// those files (and their descriptors reach the generated pool) in every
+// program using the JSON builder, even one that never names a message type.
+void LinkMessageFiles() {
+  static const bool linked = [] {
+    return ::cosmos::bank::v1beta1::MsgSend::descriptor() != nullptr &&
+           ::cosmos::staking::v1beta1::MsgDelegate::descriptor() != nullptr &&
+           ::cosmos::slashing::v1beta1::MsgUnjail::descriptor() != nullptr &&
+           ::cosmos::distribution::v1beta1::MsgWithdrawDelegatorReward::descriptor() != nullptr &&
+           ::meshsec::v1::MsgVaultBond::descriptor() != nullptr;
+  }();
+  (void)linked;
+}
+
 // A fresh message of the generated type named by `type_url` ("/pkg.Name").
 absl::StatusOr<std::unique_ptr<pb::Message>> NewOfType(std::string_view type_url) {
+  LinkMessageFiles();
   const std::string name(type_url.substr(type_url.rfind('/') + 1));
   const pb::Descriptor* desc = pb::DescriptorPool::generated_pool()->FindMessageTypeByName(name);
   if (desc == nullptr) {

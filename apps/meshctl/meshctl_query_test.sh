@@ -101,8 +101,8 @@ check "mesh account" "j['address'] == ALICE and j['sequence'] == '0' and int(j['
 ok
 
 # ---- the cross-stake ----
-rc "$SEND" "$A" chaina "$ALICE" "$ALICE_KEY" vault/bond '{"amount":"1000"}' \
-  vault/stake_remote "{\"consumer\":\"chainb\",\"validator\":\"$VAL\",\"amount\":\"1000\"}"
+rc "$SEND" "$A" chaina "$ALICE" "$ALICE_KEY" '{"@type":"/meshsec.v1.MsgVaultBond","amount":"1000"}' \
+  "{\"@type\":\"/meshsec.v1.MsgVaultStakeRemote\",\"consumer\":\"chainb\",\"validator\":\"$VAL\",\"amount\":\"1000\"}"
 [ "$RC" = 0 ] || fail "stake tx: $OUT $ERR"
 H=$(echo "$OUT" | sed -n 's/.*height=\([0-9]*\).*/\1/p')
 [ -n "$H" ] && [ "$H" -ge 2 ] || fail "stake tx height: $OUT"
