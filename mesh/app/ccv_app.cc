@@ -13,6 +13,8 @@
 #include "mesh/packets/packets.h"
 #include "mesh/provider/ccv.h"
 #include "node/staking_msgs.h"
+#include "staking/bank.h"
+#include "staking/staking.h"
 
 namespace mesh::app {
 namespace {
@@ -76,8 +78,12 @@ absl::StatusOr<std::string> HandleSlash(const Context& ctx, const ConsumerId& co
                             p.infraction == wire::Infraction::kDoubleSign};
   MESH_ASSIGN_OR_RETURN(provider::SlashDecision d, CcvProvider::OnSlashPacket(ctx, consumer, s));
   if (d.punish) {
+    MESH_ASSIGN_OR_RETURN(staking::Params params, staking::Staking::GetParams(ctx));
+    MESH_ASSIGN_OR_RETURN(Amount before, staking::Bank::Supply(ctx, params.bond_denom));
     MESH_RETURN_IF_ERROR(HandleConsumerDowntime(ctx, d.validator, d.infraction_height, d.power,
                                                 d.fraction, d.jail_s));
+    MESH_ASSIGN_OR_RETURN(Amount after, staking::Bank::Supply(ctx, params.bond_denom));
+    MESH_RETURN_IF_ERROR(CcvProvider::AddBurned(ctx, before.SaturatingSub(after)));
   }
   return wire::ResultAck(static_cast<uint8_t>(d.outcome));
 }

@@ -17,7 +17,8 @@ using staking::Staking;
 
 constexpr uint8_t kConfig = 0xB0;      // str consumer -> CcvConfig
 constexpr uint8_t kOptedIn = 0xB1;     // str consumer, str valoper -> ""
-constexpr uint8_t kVscId = 0xB2;       // () -> u64 current vscID (absent = 1)
+constexpr uint8_t kGlobal = 0xB2;      // u8 1 -> u64 current vscID (absent = 1);
+                                       // u8 2 -> amount burned by consumer slashes
 constexpr uint8_t kVscToH = 0xB3;      // u64 vscID -> u64 height
 constexpr uint8_t kSet = 0xB4;         // str consumer, str valoper -> bytes key, u64 power
 constexpr uint8_t kPending = 0xB5;     // str consumer, u64 vscID -> VscRecord
@@ -463,7 +464,7 @@ absl::Status CcvProvider::OptOut(const Context& ctx, const ConsumerId& consumer,
 // ---------------------------------------------------------------- blocks
 
 absl::StatusOr<uint64_t> CcvProvider::CurrentVscId(const Context& ctx) {
-  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(Encoder(kVscId).Take()));
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(Encoder(kGlobal).U8(1).Take()));
   if (!raw.has_value()) return uint64_t{1};
   Decoder d(*raw);
   return d.U64();
@@ -495,7 +496,7 @@ absl::Status CcvProvider::EndBlock(const Context& ctx) {
     MESH_RETURN_IF_ERROR(PutState(ctx, c, st));
   }
   if (!any_epoch) return absl::OkStatus();
-  return ctx.store().Put(Encoder(kVscId).Take(), Encoder().U64(vsc_id + 1).Take());
+  return ctx.store().Put(Encoder(kGlobal).U8(1).Take(), Encoder().U64(vsc_id + 1).Take());
 }
 
 absl::StatusOr<std::vector<VscRecord>> CcvProvider::Pending(const Context& ctx,
@@ -588,6 +589,20 @@ absl::StatusOr<SlashDecision> CcvProvider::OnSlashPacket(const Context& ctx,
   d.fraction = cfg->downtime_slash_fraction;
   d.jail_s = cfg->downtime_jail_s;
   return d;
+}
+
+absl::StatusOr<Amount> CcvProvider::Burned(const Context& ctx) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(Encoder(kGlobal).U8(2).Take()));
+  if (!raw.has_value()) return Amount(0);
+  Decoder d(*raw);
+  return d.Amt();
+}
+
+absl::Status CcvProvider::AddBurned(const Context& ctx, Amount amount) {
+  if (amount.IsZero()) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(Amount total, Burned(ctx));
+  MESH_ASSIGN_OR_RETURN(total, total.Add(amount));
+  return ctx.store().Put(Encoder(kGlobal).U8(2).Take(), Encoder().Amt(total).Take());
 }
 
 absl::Status CcvProvider::Stop(const Context& ctx, const ConsumerId& consumer) {

@@ -198,6 +198,9 @@ class CcvProvider {
   static absl::StatusOr<SlashDecision> OnSlashPacket(const Context& ctx,
                                                      const ConsumerId& consumer,
                                                      const ConsumerSlash& slash);
+  // Tokens burned by consumer-downtime slashes so far (supply accounting).
+  static absl::StatusOr<Amount> Burned(const Context& ctx);
+  static absl::Status AddBurned(const Context& ctx, Amount amount);
   // Error ack or timeout of a VSC: the consumer gets no more VSCs.
   static absl::Status Stop(const Context& ctx, const ConsumerId& consumer);
 };
