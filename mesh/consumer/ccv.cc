@@ -130,6 +130,12 @@ absl::StatusOr<Applied> CcvConsumer::EndBlock(const Context& ctx) {
   return out;
 }
 
+absl::StatusOr<bool> CcvConsumer::HasPendingUpdates(const Context& ctx) {
+  auto it = ctx.store().ScanPrefix(Encoder(kPendingUpd).Take());
+  MESH_RETURN_IF_ERROR(it->status());
+  return it->Valid();
+}
+
 absl::StatusOr<std::vector<Update>> CcvConsumer::CurrentSet(const Context& ctx) {
   MESH_ASSIGN_OR_RETURN(auto set, ReadPowers(ctx, kSet));
   std::vector<Update> out;

@@ -79,6 +79,8 @@ class CcvConsumer {
   // InvalidArgument for vscID 0 or a key that is not 32 bytes (error ack).
   static absl::Status OnVsc(const Context& ctx, const Vsc& vsc);
   static absl::StatusOr<Applied> EndBlock(const Context& ctx);
+  // True while updates received in this block wait for EndBlock.
+  static absl::StatusOr<bool> HasPendingUpdates(const Context& ctx);
   // The applied consensus set, ordered by key.
   static absl::StatusOr<std::vector<Update>> CurrentSet(const Context& ctx);
   // The vscID in force at `height` (0 before the first VSC).

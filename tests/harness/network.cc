@@ -141,6 +141,7 @@ app::GenesisDoc Network::GenesisOf(const Node& n) const {
   g.genesis_time_ns = spec_.genesis_time_ns;
   g.denom = cs.denom;
   g.staking = cs.staking;
+  g.liveness = cs.liveness;
   for (const auto& [user, funds] : cs.accounts) g.accounts.push_back({Address(cs.id, user), funds});
   g.accounts.push_back({Address(cs.id, kRewardsFunder), kRewardsFunds});
   for (const ValidatorSpec& v : cs.validators) {
@@ -722,6 +723,8 @@ absl::Status Network::CheckCcvLink(const LinkSpec& l) {
   MESH_ASSIGN_OR_RETURN(std::optional<consumer::ccv::State> st,
                         consumer::ccv::CcvConsumer::Get(ctx(l.consumer)));
   if (!quiet || !st.has_value() || !st->applied) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(bool waiting, consumer::ccv::CcvConsumer::HasPendingUpdates(ctx(l.consumer)));
+  if (waiting) return absl::OkStatus();  // received this block, applied at its end
   // No VSC lost: what the consumer applied is what the provider sent.
   using Powers = std::map<std::string, int64_t>;
   MESH_ASSIGN_OR_RETURN(Powers applied, ConsensusSet(l.consumer));

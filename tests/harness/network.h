@@ -90,6 +90,7 @@ struct ChainSpec {
   // Consumer role.
   uint64_t epoch_length = 10;
   Amount total_max_cap = Amount(1000000000000);
+  app::LivenessParams liveness;  // signed-blocks window (also of a provider-supplied set)
   // Empty: MemStore. Otherwise a fresh RocksDB at this path.
   std::string rocksdb_dir;
 };
