@@ -40,6 +40,42 @@ class Rng {
 
 const char* const kValidators[] = {"v0", "v1", "v2", "v3"};
 
+// The chains of the random mesh are "chain<letter>"; these two are
+// consumers of replicated / opt-in links only.
+constexpr char kReplicatedChain[] = "zrep";
+constexpr char kOptInChain[] = "zopt";
+
+void AddCcvChains(harness::NetworkSpec& spec) {
+  for (const char* id : {kReplicatedChain, kOptInChain}) {
+    harness::ChainSpec c;
+    c.id = id;
+    c.prefix = id;
+    c.denom = Denom(std::string("u") + id);
+    c.staking.power_reduction = 1;
+    c.validators = {{"n0", Amount(1000000), Dec::Zero()}};
+    c.accounts = {{"gov", Amount(1)}, {"oracle", Amount(1)}};
+    c.liveness.signed_blocks_window = 20;
+    spec.chains.push_back(std::move(c));
+  }
+  harness::LinkSpec rep;
+  rep.provider = "chaina";
+  rep.consumer = kReplicatedChain;
+  rep.mode = provider::LinkMode::kReplicated;
+  rep.blocks_per_epoch = 5;
+  rep.downtime_slash_fraction = Dec::FromRaw(Dec::kOne / 100);
+  rep.downtime_jail_s = 60;
+  spec.links.push_back(rep);
+  harness::LinkSpec opt;
+  opt.provider = "chainb";
+  opt.consumer = kOptInChain;
+  opt.mode = provider::LinkMode::kOptIn;
+  opt.blocks_per_epoch = 5;
+  opt.top_n = 0;
+  opt.validators_power_cap = 40;
+  opt.opted_in = {"v0", "v1", "v2"};
+  spec.links.push_back(opt);
+}
+
 harness::NetworkSpec MakeSpec(const RandomOptions& o) {
   harness::NetworkSpec spec;
   for (int i = 0; i < o.chains; ++i) {
@@ -71,6 +107,7 @@ harness::NetworkSpec MakeSpec(const RandomOptions& o) {
       spec.links.push_back(l);
     }
   }
+  if (o.link_modes) AddCcvChains(spec);
   return spec;
 }
 
@@ -84,6 +121,7 @@ class Sim {
   Sim(const RandomOptions& o, Network& net, RandomStats& stats, std::ostream& log)
       : o_(o), net_(net), stats_(stats), log_(log), rng_(o.seed) {
     for (const auto& c : MakeSpec(o).chains) {
+      if (c.id == kReplicatedChain || c.id == kOptInChain) continue;
       chains_.push_back(c.id);
       for (const char* v : kValidators) validators_[c.id].push_back(v);
     }
@@ -101,6 +139,7 @@ class Sim {
   absl::Status Relayer();
   absl::Status Evidence(const std::string& c, uint64_t roll);
   absl::Status JoinValidator();
+  absl::Status CcvAction();
   absl::Status Record(const std::string& what, absl::Status s);
   std::string OtherChain(const std::string& c) {
     std::string o;
@@ -313,9 +352,33 @@ absl::Status Sim::JoinValidator() {
   return s;
 }
 
+// Opt-ins / opt-outs on chainb's opt-in consumer, and chaina validators that
+// stop (or resume) signing on its replicated consumer.
+absl::Status Sim::CcvAction() {
+  const uint64_t roll = rng_.Below(100);
+  if (roll < 40) {
+    const std::string v = Val("chainb");
+    return Record(absl::StrCat("opt_in chainb/", v, " ", kOptInChain),
+                  net_.OptIn("chainb", v, kOptInChain));
+  }
+  if (roll < 70) {
+    const std::string v = Val("chainb");
+    return Record(absl::StrCat("opt_out chainb/", v, " ", kOptInChain),
+                  net_.OptOut("chainb", v, kOptInChain));
+  }
+  const std::string v = Val("chaina");
+  absl::StatusOr<std::string> key = net_.ConsensusKey("chaina", v);
+  if (!key.ok()) return Record(absl::StrCat("signing chaina/", v), key.status());
+  const bool on = roll >= 85;
+  net_.SetSigning(kReplicatedChain, *key, on);
+  return Record(absl::StrCat("signing chaina/", v, " on ", kReplicatedChain, on ? " on" : " off"),
+                absl::OkStatus());
+}
+
 absl::Status Sim::Block() {
   const int actions = static_cast<int>(rng_.Below(2 * static_cast<uint64_t>(o_.chains) + 1));
   for (int i = 0; i < actions; ++i) MESH_RETURN_IF_ERROR(Action());
+  if (o_.link_modes && rng_.OneIn(4)) MESH_RETURN_IF_ERROR(CcvAction());
   if (o_.misbehaviour && rng_.OneIn(40)) MESH_RETURN_IF_ERROR(JoinValidator());
   MESH_RETURN_IF_ERROR(Relayer());
   MESH_RETURN_IF_ERROR(net_.AdvanceBlock());
@@ -348,7 +411,8 @@ absl::Status RunRandom(const RandomOptions& o, std::ostream& log, RandomStats* s
                                        static_cast<uint64_t>(std::max(o.chains, 0)),
                                        static_cast<uint64_t>(std::max(o.users, 0)), checked));
   log << "random mode: seed " << o.seed << ", " << o.blocks << " blocks, " << o.chains
-      << " chains, " << o.users << " users per chain\n";
+      << " chains, " << o.users << " users per chain"
+      << (o.link_modes ? ", plus replicated and opt-in consumers" : "") << "\n";
   harness::NetworkSpec spec = MakeSpec(o);
   spec.link_agreement_tolerance =
       o.tolerance_set ? o.link_tolerance : std::optional<Amount>(Amount(0));
