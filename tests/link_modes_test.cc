@@ -120,6 +120,53 @@ TEST_F(LinkModesTest, ReplicatedConsumerRunsOnTheProviderBondedSet) {
   EXPECT_EQ(Set("neutron"), Bonded());
 }
 
+// What the consumer's application returns to consensus: nothing from the
+// provider before the first VSC; at the switch, power 0 for its native
+// validators and the provider's set; afterwards only the provider's changes.
+TEST_F(LinkModesTest, ConsumerEndBlockSwitchesConsensusToTheProvider) {
+  NetworkSpec spec;
+  spec.chains = {Hub(), Consumer("neutron")};
+  spec.links = {Ccv("neutron", LinkMode::kReplicated)};
+  Start(spec);
+  ASSERT_OK(net().AdvanceBlock());  // block 1: VSC sent by the hub, received in block 2
+  EXPECT_TRUE(net().LastUpdates("neutron").empty());
+  ASSERT_OK(net().AdvanceBlock());  // block 2 ends: the VSC is applied
+  Powers got;
+  for (const app::ConsensusUpdate& u : net().LastUpdates("neutron")) got[u.pub_key] = u.power;
+  EXPECT_EQ(got, (Powers{{Key("neutron", "n1"), 0},
+                         {Key("neutron", "n2"), 0},
+                         {Key("hub", "alice"), 40},
+                         {Key("hub", "bob"), 30},
+                         {Key("hub", "carol"), 20},
+                         {Key("hub", "dave"), 10}}));
+  // A native change on the consumer no longer reaches consensus.
+  ASSERT_OK(net().CreateValidator("neutron", "n3", Amount(50000), Dec::Zero()));
+  ASSERT_OK(net().AdvanceBlock());
+  EXPECT_TRUE(net().LastUpdates("neutron").empty());
+  EXPECT_EQ(Set("neutron"), Bonded());
+}
+
+TEST_F(LinkModesTest, HandshakeFollowsTheCcvRules) {
+  NetworkSpec spec;
+  spec.chains = {Hub(), Consumer("neutron")};
+  spec.links = {Ccv("neutron", LinkMode::kReplicated)};
+  Start(spec);
+  const PortId consumer_port(std::string(packets::ccv::kConsumerPort));
+  const PortId provider_port(std::string(packets::ccv::kProviderPort));
+  // A second CCV channel, an UNORDERED one, a wrong version, or a channel
+  // opened by the provider: all refused.
+  EXPECT_FALSE(net().OpenChannel("neutron", "hub", consumer_port, provider_port,
+                                 ibc::Order::kOrdered, "1").ok());
+  EXPECT_FALSE(net().OpenChannel("neutron", "hub", consumer_port, provider_port,
+                                 ibc::Order::kUnordered, "1").ok());
+  EXPECT_FALSE(net().OpenChannel("neutron", "hub", consumer_port, provider_port,
+                                 ibc::Order::kOrdered, "2").ok());
+  EXPECT_FALSE(net().OpenChannel("hub", "neutron", provider_port, consumer_port,
+                                 ibc::Order::kOrdered, "1").ok());
+  ASSERT_OK(net().AdvanceBlocks(2));
+  EXPECT_EQ(Set("neutron"), Bonded());
+}
+
 TEST_F(LinkModesTest, OneProviderMeshToOneChainReplicatedToAnother) {
   NetworkSpec spec;
   spec.chains = {Hub(), Consumer("juno"), Consumer("neutron")};

@@ -58,6 +58,7 @@ struct Network::Node {
   std::vector<LinkSpec> consumes;  // links where this chain is the consumer
   Amount genesis_supply;
   Amount slash_burned;
+  std::vector<app::ConsensusUpdate> last_updates;  // of the last EndBlock
 };
 
 Network::Network(NetworkSpec spec) : spec_(std::move(spec)) {}
@@ -216,8 +217,12 @@ absl::Status Network::OpenChannels() {
 
 absl::Status Network::EndAll() {
   for (auto& [id, n] : nodes_) {
-    absl::Status s = n->app->EndBlock().status();
-    if (!s.ok()) return absl::Status(s.code(), absl::StrCat(id, " EndBlock: ", s.message()));
+    absl::StatusOr<std::vector<app::ConsensusUpdate>> updates = n->app->EndBlock();
+    if (!updates.ok()) {
+      const absl::Status& s = updates.status();
+      return absl::Status(s.code(), absl::StrCat(id, " EndBlock: ", s.message()));
+    }
+    n->last_updates = *std::move(updates);
     MESH_RETURN_IF_ERROR(n->app->Commit().status());
   }
   return absl::OkStatus();
@@ -783,6 +788,10 @@ void Network::SetSigning(const std::string& chain, const std::string& pubkey, bo
   } else {
     absent_.insert(key);
   }
+}
+
+const std::vector<app::ConsensusUpdate>& Network::LastUpdates(const std::string& chain) const {
+  return node(chain).last_updates;
 }
 
 absl::StatusOr<std::string> Network::ConsensusKey(const std::string& chain,

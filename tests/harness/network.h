@@ -286,6 +286,8 @@ class Network {
   // From the next block on, `chain`'s last commits show the consensus key
   // `pubkey` as not signing (`signing` false) or signing again.
   void SetSigning(const std::string& chain, const std::string& pubkey, bool signing);
+  // The validator updates `chain`'s application returned at its last EndBlock.
+  const std::vector<app::ConsensusUpdate>& LastUpdates(const std::string& chain) const;
   // The consensus key of a validator (name) of `chain`.
   absl::StatusOr<std::string> ConsensusKey(const std::string& chain, const std::string& validator);
 
