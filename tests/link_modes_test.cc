@@ -236,6 +236,7 @@ TEST_F(LinkModesTest, DowntimeOnReplicatedConsumerJailsAndSlashesOnTheProvider) 
   // Slashed 10 % of its reported power 20 (x 1000 tokens): 2000 of 20000.
   EXPECT_EQ(v.tokens, Amount(18000));
   EXPECT_EQ(Must(CcvProvider::Burned(net().ctx("hub"))), Amount(2000));
+  EXPECT_EQ(Must(CcvProvider::Punishments(net().ctx("hub"))), 1u);
   EXPECT_EQ(v.jailed_until_ns, net().chain("hub").time_ns() + 1200 * kNanosPerSecond);
   // Other validators are untouched; the consumer jails no one natively.
   EXPECT_FALSE(Must(net().Validator("hub", "alice")).jailed);

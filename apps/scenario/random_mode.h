@@ -65,6 +65,13 @@ struct RandomStats {
   int blocks = 0;
   std::map<std::string, int> ok;        // action -> successes
   std::map<std::string, int> rejected;  // action -> deterministic rejections
+  // link_modes: jailings of chaina validators for downtime reported by its
+  // replicated consumer (slash packets), the tokens they burned (0: the link
+  // jails only), and the consumers' final consensus-set sizes.
+  Amount ccv_burned;
+  uint64_t ccv_jailings = 0;
+  size_t replicated_set = 0;
+  size_t opt_in_set = 0;
 };
 
 // Runs the simulation, logging to `log`. Returns the first failure, naming

@@ -677,6 +677,10 @@ TEST(RandomMode, MixedLinkModesHoldInvariants) {
   for (const char* kind : {"opt_in", "opt_out", "signing", "stake_remote"}) {
     EXPECT_GT(s.ok[kind], 0) << kind << "\n" << log.str();
   }
+  // Downtime on the replicated consumer jailed chaina's validators (the link
+  // jails only, the ICS default).
+  EXPECT_GT(s.ccv_jailings, 0u) << log.str();
+  EXPECT_EQ(s.ccv_burned, Amount(0));
 }
 
 TEST(RandomMode, RejectsBadChainCount) {

@@ -83,7 +83,7 @@ absl::StatusOr<std::string> HandleSlash(const Context& ctx, const ConsumerId& co
     MESH_RETURN_IF_ERROR(HandleConsumerDowntime(ctx, d.validator, d.infraction_height, d.power,
                                                 d.fraction, d.jail_s));
     MESH_ASSIGN_OR_RETURN(Amount after, staking::Bank::Supply(ctx, params.bond_denom));
-    MESH_RETURN_IF_ERROR(CcvProvider::AddBurned(ctx, before.SaturatingSub(after)));
+    MESH_RETURN_IF_ERROR(CcvProvider::RecordPunishment(ctx, before.SaturatingSub(after)));
   }
   return wire::ResultAck(static_cast<uint8_t>(d.outcome));
 }

@@ -18,7 +18,8 @@ using staking::Staking;
 constexpr uint8_t kConfig = 0xB0;      // str consumer -> CcvConfig
 constexpr uint8_t kOptedIn = 0xB1;     // str consumer, str valoper -> ""
 constexpr uint8_t kGlobal = 0xB2;      // u8 1 -> u64 current vscID (absent = 1);
-                                       // u8 2 -> amount burned by consumer slashes
+                                       // u8 2 -> amount burned by consumer slashes;
+                                       // u8 3 -> u64 consumer-downtime jailings
 constexpr uint8_t kVscToH = 0xB3;      // u64 vscID -> u64 height
 constexpr uint8_t kSet = 0xB4;         // str consumer, str valoper -> bytes key, u64 power
 constexpr uint8_t kPending = 0xB5;     // str consumer, u64 vscID -> VscRecord
@@ -598,10 +599,19 @@ absl::StatusOr<Amount> CcvProvider::Burned(const Context& ctx) {
   return d.Amt();
 }
 
-absl::Status CcvProvider::AddBurned(const Context& ctx, Amount amount) {
-  if (amount.IsZero()) return absl::OkStatus();
+absl::StatusOr<uint64_t> CcvProvider::Punishments(const Context& ctx) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(Encoder(kGlobal).U8(3).Take()));
+  if (!raw.has_value()) return uint64_t{0};
+  Decoder d(*raw);
+  return d.U64();
+}
+
+absl::Status CcvProvider::RecordPunishment(const Context& ctx, Amount burned) {
+  MESH_ASSIGN_OR_RETURN(uint64_t n, Punishments(ctx));
+  MESH_RETURN_IF_ERROR(ctx.store().Put(Encoder(kGlobal).U8(3).Take(), Encoder().U64(n + 1).Take()));
+  if (burned.IsZero()) return absl::OkStatus();
   MESH_ASSIGN_OR_RETURN(Amount total, Burned(ctx));
-  MESH_ASSIGN_OR_RETURN(total, total.Add(amount));
+  MESH_ASSIGN_OR_RETURN(total, total.Add(burned));
   return ctx.store().Put(Encoder(kGlobal).U8(2).Take(), Encoder().Amt(total).Take());
 }
 

@@ -198,9 +198,11 @@ class CcvProvider {
   static absl::StatusOr<SlashDecision> OnSlashPacket(const Context& ctx,
                                                      const ConsumerId& consumer,
                                                      const ConsumerSlash& slash);
-  // Tokens burned by consumer-downtime slashes so far (supply accounting).
+  // Consumer-downtime punishments so far (jailings) and the tokens they
+  // burned (supply accounting).
   static absl::StatusOr<Amount> Burned(const Context& ctx);
-  static absl::Status AddBurned(const Context& ctx, Amount amount);
+  static absl::StatusOr<uint64_t> Punishments(const Context& ctx);
+  static absl::Status RecordPunishment(const Context& ctx, Amount burned);
   // Error ack or timeout of a VSC: the consumer gets no more VSCs.
   static absl::Status Stop(const Context& ctx, const ConsumerId& consumer);
 };
