@@ -7,12 +7,15 @@
 #include "app/liveness.h"
 #include "core/crypto.h"
 #include "core/status.h"
+#include "mesh/app/ccv_app.h"
 #include "mesh/app/consumer_app.h"
 #include "mesh/app/native_slashing.h"
 #include "mesh/app/node_module.h"
 #include "mesh/app/provider_app.h"
+#include "mesh/consumer/ccv.h"
 #include "mesh/consumer/consumer.h"
 #include "mesh/consumer/price_feed.h"
+#include "mesh/provider/ccv.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/slash_throttle.h"
@@ -25,15 +28,42 @@
 namespace mesh::app {
 namespace {
 
+using consumer::ccv::CcvConsumer;
+using provider::LinkMode;
 using staking::Bank;
 using staking::Staking;
+
+bool HasCcvConsumerLink(const GenesisDoc& g) {
+  if (!g.provider.has_value()) return false;
+  for (const ConsumerLink& l : g.provider->consumers) {
+    if (l.mode != LinkMode::kMesh) return true;
+  }
+  return false;
+}
+
+const ProviderLink* CcvProviderLink(const GenesisDoc& g) {
+  if (!g.consumer.has_value()) return nullptr;
+  for (const ProviderLink& l : g.consumer->providers) {
+    if (l.mode != LinkMode::kMesh) return &l;
+  }
+  return nullptr;
+}
+
+// Liveness records of the provider-supplied consensus set are kept under
+// this name of the consensus address (never a bech32 operator address).
+ValidatorAddress CcvLivenessName(std::string_view address) {
+  return ValidatorAddress("ccv/" + ToHex(address));
+}
 
 }  // namespace
 
 struct Application::Roles {
   std::unique_ptr<ProviderApp> provider_app;
   std::unique_ptr<ConsumerApp> consumer_app;
+  std::unique_ptr<CcvProviderApp> ccv_provider_app;
+  std::unique_ptr<CcvConsumerApp> ccv_consumer_app;
   std::vector<staking::ValidatorUpdate> updates;  // of the last EndBlock
+  consumer::ccv::Applied ccv_applied;             // of the last EndBlock
 };
 
 Application::Application(GenesisDoc genesis, std::unique_ptr<node::Chain> chain)
@@ -75,6 +105,24 @@ absl::Status Application::Install() {
     roles_->provider_app = std::make_unique<ProviderApp>(host_.get());
     MESH_RETURN_IF_ERROR(host_->BindPort(roles_->provider_app->port(), roles_->provider_app.get()));
     InstallProvider(*chain_, *roles_->provider_app);
+  }
+  if (HasCcvConsumerLink(genesis_)) {
+    roles_->ccv_provider_app = std::make_unique<CcvProviderApp>(host_.get());
+    MESH_RETURN_IF_ERROR(
+        host_->BindPort(roles_->ccv_provider_app->port(), roles_->ccv_provider_app.get()));
+    InstallCcvProvider(*chain_, *roles_->ccv_provider_app);
+  }
+  if (CcvProviderLink(genesis_) != nullptr) {
+    roles_->ccv_consumer_app = std::make_unique<CcvConsumerApp>(host_.get());
+    MESH_RETURN_IF_ERROR(
+        host_->BindPort(roles_->ccv_consumer_app->port(), roles_->ccv_consumer_app.get()));
+    InstallCcvConsumer(*chain_, *roles_->ccv_consumer_app);
+    // Last: the provider's updates received in this block become the
+    // consensus set at its end.
+    chain_->AddEndBlocker([roles = roles_.get()](const Context& ctx) -> absl::Status {
+      MESH_ASSIGN_OR_RETURN(roles->ccv_applied, CcvConsumer::EndBlock(ctx));
+      return absl::OkStatus();
+    });
   }
   return absl::OkStatus();
 }
@@ -180,6 +228,10 @@ absl::Status Application::GenesisProvider(const Context& ctx) {
   MESH_RETURN_IF_ERROR(provider::SlashThrottle::SetParams(ctx, meter));
   for (const ConsumerLink& l : r.consumers) {
     const provider::ConsumerId c(l.consumer);
+    if (l.mode != LinkMode::kMesh) {
+      MESH_RETURN_IF_ERROR(provider::CcvProvider::Init(ctx, c, l.Ccv(), l.connection, l.opted_in));
+      continue;
+    }
     provider::ExternalConfig cfg{genesis_.denom, l.remote_denom, l.unbonding_period_s,
                                  l.slash_dsign, l.slash_offline, false};
     cfg.require_verified_evidence = l.require_verified_evidence;
@@ -199,6 +251,10 @@ absl::Status Application::GenesisConsumer(const Context& ctx) {
   mp.epoch_length = r.epoch_length;
   MESH_RETURN_IF_ERROR(consumer::Consumer::InitGenesis(ctx, mp));
   for (const ProviderLink& l : r.providers) {
+    if (l.mode != LinkMode::kMesh) {
+      MESH_RETURN_IF_ERROR(CcvConsumer::Init(ctx, l.provider, l.connection, l.retry_delay_s));
+      continue;
+    }
     const consumer::ProviderId p(l.provider);
     consumer::ProviderSetup setup{l.remote_denom, l.discount, l.oracle, l.price_ttl_s,
                                   l.max_retrieve};
@@ -245,6 +301,8 @@ absl::Status Application::ApplyFullParticipation() {
 
 absl::Status Application::ApplyVotes(const Context& ctx, const std::vector<VoteInfo>& votes) {
   if (votes.empty()) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(bool ccv, ProviderSuppliesSet(ctx));
+  if (ccv) return ApplyCcvVotes(ctx, votes);
   // Consensus address -> operator, once per block (ordered map: no hash
   // iteration in the state machine).
   std::map<std::string, ValidatorAddress> by_address;
@@ -267,15 +325,92 @@ absl::Status Application::ApplyVotes(const Context& ctx, const std::vector<VoteI
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> Application::ProviderSuppliesSet(const Context& ctx) const {
+  if (roles_->ccv_consumer_app == nullptr) return false;
+  MESH_ASSIGN_OR_RETURN(std::optional<consumer::ccv::State> st, CcvConsumer::Get(ctx));
+  return st.has_value() && st->applied;
+}
+
+// The provider-supplied set's liveness: a validator down on this chain is
+// reported to the provider (one outstanding request per address); this
+// chain neither slashes nor jails it (its stake is on the provider).
+absl::Status Application::ApplyCcvVotes(const Context& ctx, const std::vector<VoteInfo>& votes) {
+  MESH_ASSIGN_OR_RETURN(std::vector<consumer::ccv::Update> set, CcvConsumer::CurrentSet(ctx));
+  std::map<std::string, int64_t> power_of;
+  for (const consumer::ccv::Update& u : set) power_of[ConsensusAddress(u.pub_key)] = u.power;
+  for (const VoteInfo& vote : votes) {
+    auto found = power_of.find(vote.validator_address);
+    if (found == power_of.end()) continue;
+    const ValidatorAddress name = CcvLivenessName(vote.validator_address);
+    MESH_ASSIGN_OR_RETURN(bool down,
+                          Liveness::HandleVote(ctx, genesis_.liveness, name, vote.signed_last_block));
+    if (!down) continue;
+    const uint64_t h = ctx.height();
+    MESH_RETURN_IF_ERROR(
+        CcvConsumer::OnDowntime(ctx, vote.validator_address, found->second, h > 2 ? h - 2 : 0)
+            .status());
+    MESH_RETURN_IF_ERROR(Liveness::Reset(ctx, name));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<ConsensusUpdate>> Application::ConsensusValidators() const {
+  const Context ctx = chain_->QueryContext();
+  std::vector<ConsensusUpdate> out;
+  MESH_ASSIGN_OR_RETURN(bool ccv, ProviderSuppliesSet(ctx));
+  if (ccv) {
+    MESH_ASSIGN_OR_RETURN(std::vector<consumer::ccv::Update> set, CcvConsumer::CurrentSet(ctx));
+    for (const consumer::ccv::Update& u : set) out.push_back(ConsensusUpdate{u.pub_key, u.power});
+    return out;
+  }
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Validator> bonded, Staking::BondedValidators(ctx));
+  for (const staking::Validator& v : bonded) {
+    out.push_back(ConsensusUpdate{v.consensus_pubkey,
+                                  static_cast<int64_t>(v.ConsensusPower(params.power_reduction))});
+  }
+  return out;
+}
+
 node::TxResult Application::DeliverTx(const node::SignedTx& tx) { return chain_->DeliverTx(tx); }
 
 absl::StatusOr<std::vector<ConsensusUpdate>> Application::EndBlock() {
   roles_->updates.clear();
+  roles_->ccv_applied = {};
+  // The native set as consensus knew it, for the switch to the provider's.
+  std::vector<ConsensusUpdate> native_before;
+  if (roles_->ccv_consumer_app != nullptr) {
+    MESH_ASSIGN_OR_RETURN(bool ccv, ProviderSuppliesSet(chain_->QueryContext()));
+    if (!ccv) {
+      MESH_ASSIGN_OR_RETURN(native_before, ConsensusValidators());
+    }
+  }
   MESH_RETURN_IF_ERROR(chain_->EndBlock());
   std::vector<ConsensusUpdate> out;
-  for (const staking::ValidatorUpdate& u : roles_->updates) {
-    out.push_back(ConsensusUpdate{u.consensus_pubkey, static_cast<int64_t>(u.power)});
+  const consumer::ccv::Applied& applied = roles_->ccv_applied;
+  MESH_ASSIGN_OR_RETURN(bool ccv, ProviderSuppliesSet(chain_->QueryContext()));
+  if (!ccv) {
+    for (const staking::ValidatorUpdate& u : roles_->updates) {
+      out.push_back(ConsensusUpdate{u.consensus_pubkey, static_cast<int64_t>(u.power)});
+    }
+    return out;
   }
+  // From the first applied VSC on, consensus follows the provider: at the
+  // switch every native validator (as consensus last knew it, including
+  // this block's native changes) not in the provider's set is removed.
+  std::map<std::string, int64_t> updates;
+  if (applied.first) {
+    std::map<std::string, int64_t> native;
+    for (const ConsensusUpdate& u : native_before) native[u.pub_key] = u.power;
+    for (const staking::ValidatorUpdate& u : roles_->updates) {
+      native[u.consensus_pubkey] = static_cast<int64_t>(u.power);
+    }
+    for (const auto& [key, power] : native) {
+      if (power > 0) updates[key] = 0;
+    }
+  }
+  for (const consumer::ccv::Update& u : applied.updates) updates[u.pub_key] = u.power;
+  for (const auto& [key, power] : updates) out.push_back(ConsensusUpdate{key, power});
   return out;
 }
 
@@ -344,6 +479,15 @@ absl::StatusOr<ValidatorAddress> Application::ValidatorByConsensusAddress(
 
 absl::StatusOr<std::vector<VoteInfo>> Application::AllSignedVotes() const {
   const Context ctx = chain_->QueryContext();
+  MESH_ASSIGN_OR_RETURN(bool ccv, ProviderSuppliesSet(ctx));
+  if (ccv) {
+    MESH_ASSIGN_OR_RETURN(std::vector<ConsensusUpdate> set, ConsensusValidators());
+    std::vector<VoteInfo> out;
+    for (const ConsensusUpdate& u : set) {
+      out.push_back(VoteInfo{ConsensusAddress(u.pub_key), static_cast<uint64_t>(u.power), true});
+    }
+    return out;
+  }
   MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
   MESH_ASSIGN_OR_RETURN(std::vector<staking::Validator> bonded, Staking::BondedValidators(ctx));
   std::vector<VoteInfo> out;

@@ -12,7 +12,9 @@
 //   BeginBlock(BlockRequest)  height/time, last commit votes → liveness,
 //                             misbehaviour evidence → double-sign slashing
 //   DeliverTx(SignedTx)*      signed transactions
-//   EndBlock() → updates      validator-set changes with consensus keys
+//   EndBlock() → updates      validator-set changes with consensus keys (native
+//                             staking's, or on the consumer of a replicated /
+//                             opt-in link the provider's VSCs, from the first)
 //   Commit() → app hash       one atomic write batch
 // FinalizeBlock = BeginBlock + DeliverTx* + EndBlock, as ABCI 2.0 groups
 // them; it verifies the block's signatures on all cores while it applies
@@ -128,9 +130,14 @@ class Application {
   static std::string ConsensusAddress(std::string_view pubkey32);
   // The operator of the validator with this consensus address; NotFound.
   absl::StatusOr<ValidatorAddress> ValidatorByConsensusAddress(std::string_view address) const;
-  // The last commit a block producer reports when every bonded validator
-  // signed: one VoteInfo per bonded validator with its power.
+  // The last commit a block producer reports when every consensus
+  // validator signed: one VoteInfo per validator with its power.
   absl::StatusOr<std::vector<VoteInfo>> AllSignedVotes() const;
+  // The chain's consensus validator set (committed state): native staking's
+  // bonded validators, or — on a consumer of a replicated / opt-in link,
+  // once the provider's first VSC was applied — the provider-supplied set.
+  // Ordered by native order / key.
+  absl::StatusOr<std::vector<ConsensusUpdate>> ConsensusValidators() const;
 
   // ---- parts ----
   node::Chain& chain() { return *chain_; }
@@ -150,6 +157,9 @@ class Application {
   absl::Status GenesisProvider(const Context& ctx);
   absl::Status GenesisConsumer(const Context& ctx);
   absl::Status ApplyVotes(const Context& ctx, const std::vector<VoteInfo>& votes);
+  absl::Status ApplyCcvVotes(const Context& ctx, const std::vector<VoteInfo>& votes);
+  // True once the provider of a replicated / opt-in link sets consensus.
+  absl::StatusOr<bool> ProviderSuppliesSet(const Context& ctx) const;
   absl::Status NativeDoubleSign(const Context& ctx, const ValidatorAddress& v,
                                 int64_t infraction_height, uint64_t power);
   absl::Status NativeDowntime(const Context& ctx, const ValidatorAddress& v,

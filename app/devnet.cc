@@ -8,6 +8,8 @@
 #include "core/status.h"
 #include "mesh/app/consumer_app.h"
 #include "mesh/app/provider_app.h"
+#include "mesh/consumer/ccv.h"
+#include "mesh/packets/ccv.h"
 #include "node/grpc_server.h"
 
 namespace mesh::app {
@@ -60,15 +62,25 @@ ibc::Relayer& Devnet::relayer(const std::string& a, const std::string& b) {
 // The handshake needs both ends' blocks open at once: one block on every
 // chain, once, at first start (the channels are state, kept on restart).
 absl::Status Devnet::OpenChannels() {
-  std::vector<std::pair<std::string, std::string>> todo;  // (consumer, provider)
+  struct Todo {
+    std::string consumer, provider;
+    bool ccv;  // replicated / opt-in link: the ORDERED CCV channel
+  };
+  std::vector<Todo> todo;
   for (auto& [id, app] : apps_) {
     if (!app->is_consumer()) continue;
     for (const ProviderLink& l : app->genesis().consumer->providers) {
       if (!apps_.contains(l.provider)) continue;
+      if (l.mode != provider::LinkMode::kMesh) {
+        MESH_ASSIGN_OR_RETURN(std::optional<consumer::ccv::State> st,
+                              consumer::ccv::CcvConsumer::Get(app->QueryContext()));
+        if (!st.has_value() || st->channel.empty()) todo.push_back({id, l.provider, true});
+        continue;
+      }
       MESH_ASSIGN_OR_RETURN(std::optional<ChannelId> ch,
                             ConsumerApp::ChannelOf(app->QueryContext(),
                                                    consumer::ProviderId(l.provider)));
-      if (!ch.has_value()) todo.emplace_back(id, l.provider);
+      if (!ch.has_value()) todo.push_back({id, l.provider, false});
     }
   }
   if (todo.empty()) return absl::OkStatus();
@@ -78,11 +90,15 @@ absl::Status Devnet::OpenChannels() {
     MESH_ASSIGN_OR_RETURN(req.decided_last_commit, app->AllSignedVotes());
     MESH_RETURN_IF_ERROR(app->BeginBlock(req));
   }
-  for (const auto& [consumer_id, provider_id] : todo) {
+  for (const auto& [consumer_id, provider_id, ccv] : todo) {
     ibc::Relayer& r = relayer(consumer_id, provider_id);
     const ibc::Side side = consumer_id < provider_id ? ibc::Side::kA : ibc::Side::kB;
-    absl::StatusOr<ibc::ChannelPair> ch = r.OpenChannel(
-        side, PortId(kConsumerPort), PortId(kProviderPort), ibc::Order::kUnordered, "");
+    absl::StatusOr<ibc::ChannelPair> ch =
+        ccv ? r.OpenChannel(side, PortId(std::string(packets::ccv::kConsumerPort)),
+                            PortId(std::string(packets::ccv::kProviderPort)),
+                            ibc::Order::kOrdered, packets::ccv::kVersion)
+            : r.OpenChannel(side, PortId(kConsumerPort), PortId(kProviderPort),
+                            ibc::Order::kUnordered, "");
     if (!ch.ok()) {
       return absl::Status(ch.status().code(), absl::StrCat("opening ", provider_id, " -> ",
                                                            consumer_id, ": ", ch.status().message()));

@@ -117,12 +117,51 @@ absl::StatusOr<GenesisValidator> ValidatorOf(const Json& j) {
   return v;
 }
 
+absl::StatusOr<provider::LinkMode> ModeOf(JsonFields& f) {
+  if (f.Optional("mode") == nullptr) return provider::LinkMode::kMesh;
+  MESH_ASSIGN_OR_RETURN(std::string m, f.String("mode"));
+  absl::StatusOr<provider::LinkMode> mode = provider::ParseLinkMode(m);
+  if (!mode.ok()) return f.FieldError("mode", mode.status());
+  return *mode;
+}
+
+absl::StatusOr<std::vector<ValidatorAddress>> ValopersOf(JsonFields& f, std::string_view key) {
+  std::vector<ValidatorAddress> out;
+  if (f.Optional(key) == nullptr) return out;
+  MESH_ASSIGN_OR_RETURN(std::vector<std::string> list, f.StringList(key));
+  for (std::string& v : list) out.emplace_back(std::move(v));
+  return out;
+}
+
+absl::Status CcvFieldsOf(JsonFields& f, ConsumerLink& l) {
+  auto u64 = [](JsonFields& g, std::string_view k) { return g.U64(k); };
+  MESH_RETURN_IF_ERROR(Opt(f, "blocks_per_epoch", l.blocks_per_epoch, u64));
+  if (l.mode == provider::LinkMode::kOptIn) l.shaping.top_n = 0;
+  MESH_RETURN_IF_ERROR(Opt(f, "top_n", l.shaping.top_n, U32Of));
+  MESH_RETURN_IF_ERROR(Opt(f, "validators_power_cap", l.shaping.validators_power_cap, U32Of));
+  MESH_RETURN_IF_ERROR(Opt(f, "validator_set_cap", l.shaping.validator_set_cap, U32Of));
+  MESH_ASSIGN_OR_RETURN(l.shaping.allowlist, ValopersOf(f, "allowlist"));
+  MESH_ASSIGN_OR_RETURN(l.shaping.denylist, ValopersOf(f, "denylist"));
+  MESH_RETURN_IF_ERROR(Opt(f, "min_stake", l.shaping.min_stake, AmountOf));
+  MESH_ASSIGN_OR_RETURN(l.opted_in, ValopersOf(f, "opted_in"));
+  MESH_RETURN_IF_ERROR(Opt(f, "downtime_slash_fraction", l.downtime_slash_fraction, DecOf));
+  return Opt(f, "downtime_jail_s", l.downtime_jail_s, u64);
+}
+
 absl::StatusOr<ConsumerLink> ConsumerLinkOf(const Json& j) {
   MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(j, "consumer_link"));
   ConsumerLink l;
   MESH_ASSIGN_OR_RETURN(l.consumer, f.String("consumer"));
   MESH_ASSIGN_OR_RETURN(std::string conn, f.String("connection"));
   l.connection = ConnectionId(std::move(conn));
+  MESH_ASSIGN_OR_RETURN(l.mode, ModeOf(f));
+  if (l.mode != provider::LinkMode::kMesh) {
+    MESH_RETURN_IF_ERROR(CcvFieldsOf(f, l));
+    if (f.Optional("remote_denom") == nullptr) {
+      MESH_RETURN_IF_ERROR(f.Finish());
+      return l;
+    }
+  }
   MESH_ASSIGN_OR_RETURN(std::string rd, f.String("remote_denom"));
   l.remote_denom = Denom(std::move(rd));
   MESH_RETURN_IF_ERROR(Opt(f, "unbonding_period_s", l.unbonding_period_s,
@@ -142,6 +181,13 @@ absl::StatusOr<ProviderLink> ProviderLinkOf(const Json& j) {
   MESH_ASSIGN_OR_RETURN(l.provider, f.String("provider"));
   MESH_ASSIGN_OR_RETURN(std::string conn, f.String("connection"));
   l.connection = ConnectionId(std::move(conn));
+  MESH_ASSIGN_OR_RETURN(l.mode, ModeOf(f));
+  if (l.mode != provider::LinkMode::kMesh) {
+    MESH_RETURN_IF_ERROR(Opt(f, "retry_delay_s", l.retry_delay_s,
+                             [](JsonFields& g, std::string_view k) { return g.U64(k); }));
+    MESH_RETURN_IF_ERROR(f.Finish());
+    return l;
+  }
   MESH_ASSIGN_OR_RETURN(std::string rd, f.String("remote_denom"));
   l.remote_denom = Denom(std::move(rd));
   MESH_RETURN_IF_ERROR(Opt(f, "price", l.price, DecOf));
@@ -211,6 +257,26 @@ Json StakingJson(const staking::Params& p) {
   return j;
 }
 
+Json ValopersJ(const std::vector<ValidatorAddress>& list) {
+  Json a = Json::Array();
+  for (const ValidatorAddress& v : list) a.Push(StrJ(v.value()));
+  return a;
+}
+
+void AddCcvFields(const ConsumerLink& l, Json& o) {
+  o.Add("mode", StrJ(provider::LinkModeName(l.mode)));
+  o.Add("blocks_per_epoch", Json::U64(l.blocks_per_epoch));
+  o.Add("top_n", Json::U64(l.shaping.top_n));
+  o.Add("validators_power_cap", Json::U64(l.shaping.validators_power_cap));
+  o.Add("validator_set_cap", Json::U64(l.shaping.validator_set_cap));
+  o.Add("allowlist", ValopersJ(l.shaping.allowlist));
+  o.Add("denylist", ValopersJ(l.shaping.denylist));
+  o.Add("min_stake", AmtJ(l.shaping.min_stake));
+  o.Add("opted_in", ValopersJ(l.opted_in));
+  o.Add("downtime_slash_fraction", DecJ(l.downtime_slash_fraction));
+  o.Add("downtime_jail_s", Json::U64(l.downtime_jail_s));
+}
+
 Json ProviderJson(const ProviderRole& r) {
   Json j = Json::Object();
   j.Add("local_staking", Json::Bool(r.local_staking));
@@ -231,6 +297,7 @@ Json ProviderJson(const ProviderRole& r) {
     o.Add("slash_dsign", DecJ(l.slash_dsign));
     o.Add("slash_offline", DecJ(l.slash_offline));
     if (l.require_verified_evidence) o.Add("require_verified_evidence", Json::Bool(true));
+    if (l.mode != provider::LinkMode::kMesh) AddCcvFields(l, o);
     links.Push(std::move(o));
   }
   j.Add("consumers", std::move(links));
@@ -247,6 +314,12 @@ Json ConsumerJson(const ConsumerRole& r) {
     Json o = Json::Object();
     o.Add("provider", StrJ(l.provider));
     o.Add("connection", StrJ(l.connection.value()));
+    if (l.mode != provider::LinkMode::kMesh) {
+      o.Add("mode", StrJ(provider::LinkModeName(l.mode)));
+      o.Add("retry_delay_s", Json::U64(l.retry_delay_s));
+      links.Push(std::move(o));
+      continue;
+    }
     o.Add("remote_denom", StrJ(l.remote_denom.value()));
     o.Add("price", DecJ(l.price));
     o.Add("discount", DecJ(l.discount));
@@ -268,6 +341,16 @@ absl::Status CheckFraction(std::string_view what, Dec d) {
 }
 
 }  // namespace
+
+provider::CcvConfig ConsumerLink::Ccv() const {
+  provider::CcvConfig c;
+  c.mode = mode;
+  c.blocks_per_epoch = blocks_per_epoch;
+  c.shaping = shaping;
+  c.downtime_slash_fraction = downtime_slash_fraction;
+  c.downtime_jail_s = downtime_jail_s;
+  return c;
+}
 
 absl::StatusOr<GenesisDoc> GenesisDoc::FromJson(const Json& json) {
   MESH_ASSIGN_OR_RETURN(JsonFields f, JsonFields::Of(json, "genesis"));
@@ -397,14 +480,26 @@ absl::Status GenesisDoc::Validate() const {
       }
       MESH_RETURN_IF_ERROR(CheckFraction("consumer link slash_dsign", l.slash_dsign));
       MESH_RETURN_IF_ERROR(CheckFraction("consumer link slash_offline", l.slash_offline));
+      if (l.mode != provider::LinkMode::kMesh) {
+        absl::Status s = l.Ccv().Validate();
+        if (!s.ok()) {
+          return absl::InvalidArgumentError("genesis: consumer link '" + l.consumer + "': " +
+                                            std::string(s.message()));
+        }
+      }
     }
   }
   if (consumer.has_value()) {
     seen.clear();
+    int ccv_links = 0;
     for (const ProviderLink& l : consumer->providers) {
       if (l.provider.empty() || l.provider == chain_id || !seen.insert(l.provider).second) {
         return absl::InvalidArgumentError("genesis: bad or duplicate provider link '" +
                                           l.provider + "'");
+      }
+      if (l.mode != provider::LinkMode::kMesh && ++ccv_links > 1) {
+        return absl::InvalidArgumentError(
+            "genesis: at most one replicated / opt_in provider link (it sets the consensus set)");
       }
     }
   }

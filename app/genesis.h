@@ -23,6 +23,7 @@
 #include "core/dec.h"
 #include "core/ids.h"
 #include "core/json.h"
+#include "mesh/provider/ccv.h"
 #include "staking/staking.h"
 
 namespace mesh::app {
@@ -50,6 +51,17 @@ struct ConsumerLink {
   // Reported double-sign slashes wait for verified evidence
   // (provider::ExternalConfig::require_verified_evidence).
   bool require_verified_evidence = false;
+  // "mesh" (default: the fields above), or "replicated" / "opt_in": the
+  // provider supplies the consumer's consensus set (docs/shared-security.md;
+  // remote_denom is then optional and the mesh fields are unused).
+  provider::LinkMode mode = provider::LinkMode::kMesh;
+  uint64_t blocks_per_epoch = 600;
+  provider::PowerShaping shaping;           // replicated: top_n 100
+  std::vector<ValidatorAddress> opted_in;   // genesis opt-ins (valoper)
+  Dec downtime_slash_fraction;              // ICS default 0: jail only
+  uint64_t downtime_jail_s = 600;
+  // The CcvProvider configuration of a replicated / opt-in link.
+  provider::CcvConfig Ccv() const;
 };
 
 // This chain receives virtual stake from `provider` (consumer role).
@@ -63,6 +75,11 @@ struct ProviderLink {
   uint64_t price_ttl_s = 100ULL * 365 * 86400;
   uint32_t max_retrieve = 50;
   Amount max_cap;
+  // "mesh" (default) or "replicated" / "opt_in" (the same on this side: the
+  // provider's VSCs set this chain's consensus validators; at most one such
+  // link; remote_denom, oracle and max_cap are then optional and unused).
+  provider::LinkMode mode = provider::LinkMode::kMesh;
+  uint64_t retry_delay_s = 3600;    // slash-packet resend delay after a bounce
 };
 
 struct ProviderRole {

@@ -281,18 +281,24 @@ absl::Status Staking::HandleDoubleSign(const Context& ctx, const ValidatorAddres
 
 absl::Status Staking::HandleDowntime(const Context& ctx, const ValidatorAddress& val,
                                      int64_t infraction_height, uint64_t power) {
+  MESH_ASSIGN_OR_RETURN(Params p, GetParams(ctx));
+  return HandleDowntimeWith(ctx, val, infraction_height, power, p.slash_fraction_downtime,
+                            p.downtime_jail_duration_s);
+}
+
+absl::Status Staking::HandleDowntimeWith(const Context& ctx, const ValidatorAddress& val,
+                                         int64_t infraction_height, uint64_t power, Dec fraction,
+                                         uint64_t jail_duration_s) {
   MESH_RETURN_IF_ERROR(CheckEvidenceHeight(infraction_height));
   return Atomically(ctx, [&](const Context& c) -> absl::Status {
     MESH_ASSIGN_OR_RETURN(Validator v, internal::MustGetValidator(c, val));
     // Liveness faults do not stack: a jailed validator is out of the set.
     if (v.jailed || v.status == BondStatus::kUnbonded) return absl::OkStatus();
-    MESH_ASSIGN_OR_RETURN(Params p, GetParams(c));
     MESH_RETURN_IF_ERROR(
-        internal::SlashInternal(c, val, infraction_height, power, p.slash_fraction_downtime, false)
-            .status());
+        internal::SlashInternal(c, val, infraction_height, power, fraction, false).status());
     MESH_ASSIGN_OR_RETURN(Validator now, internal::MustGetValidator(c, val));
     if (!now.jailed) MESH_RETURN_IF_ERROR(internal::JailInternal(c, now));
-    now.jailed_until_ns = c.time_ns() + p.downtime_jail_duration_s * kNanosPerSecond;
+    now.jailed_until_ns = c.time_ns() + jail_duration_s * kNanosPerSecond;
     return internal::PutValidator(c, now);
   });
 }

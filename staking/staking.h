@@ -292,6 +292,11 @@ class Staking {
   // for an unknown validator. `power` as for HandleDoubleSign.
   static absl::Status HandleDowntime(const Context& ctx, const ValidatorAddress& val,
                                      int64_t infraction_height, uint64_t power);
+  // The same with an explicit fraction and jail duration (a consumer's
+  // downtime on a replicated / opt-in link; fraction 0 only jails).
+  static absl::Status HandleDowntimeWith(const Context& ctx, const ValidatorAddress& val,
+                                         int64_t infraction_height, uint64_t power, Dec fraction,
+                                         uint64_t jail_duration_s);
   // The consensus power `val` signed with at `height`: a change of its
   // consensus power (tokens while Bonded, or entering / leaving the set) made
   // in block h takes effect from height h + 1, so at the current height this

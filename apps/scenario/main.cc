@@ -4,7 +4,7 @@
 //   meshsec_scenario [--json] [--keep-going] [--data_dir DIR] FILE.json...
 //   meshsec_scenario --random [--seed N] [--blocks B] [--chains C] [--users U]
 //                    [--no-price-changes] [--no-misbehaviour] [--trace]
-//                    [--link_tolerance N|none] [--data_dir DIR]
+//                    [--link_tolerance N|none] [--link_modes] [--data_dir DIR]
 //
 // Flags are Abseil flags (`--flag=value` or `--flag value`; booleans also
 // `--noflag`); `--no-price-changes` / `--no-misbehaviour` / `--data-dir` /
@@ -45,6 +45,8 @@ ABSL_FLAG(uint64_t, blocks, 1000, "random mode: blocks to run (1..2147483647)");
 ABSL_FLAG(uint64_t, chains, 3, "random mode: chains in the full mesh (2..26)");
 ABSL_FLAG(uint64_t, users, 6, "random mode: users per chain (1..1000)");
 ABSL_FLAG(bool, price_changes, true, "random mode: random price updates (--noprice_changes)");
+ABSL_FLAG(bool, link_modes, false,
+          "random mode: add chains on replicated and opt-in links (--link_modes)");
 ABSL_FLAG(bool, misbehaviour, true,
           "random mode: jail/unjail/downtime/double sign and joining validators "
           "(--nomisbehaviour)");
@@ -60,7 +62,7 @@ constexpr char kUsage[] =
     "runs mesh-security scenario files, or a seeded random simulation.\n"
     "usage: meshsec_scenario [--json] [--keep_going] [--data_dir DIR] FILE.json...\n"
     "       meshsec_scenario --random [--seed N] [--blocks B] [--chains C] [--users U]\n"
-    "                        [--noprice_changes] [--nomisbehaviour] [--trace]\n"
+    "                        [--noprice_changes] [--nomisbehaviour] [--trace] [--link_modes]\n"
     "                        [--link_tolerance N|none] [--data_dir DIR]\n"
     "exit status: 0 passed (or --help), 1 a step or invariant failed, 2 usage or parse error";
 
@@ -141,6 +143,7 @@ int RunRandomMode() {
   o.data_dir = absl::GetFlag(FLAGS_data_dir);
   o.price_changes = absl::GetFlag(FLAGS_price_changes);
   o.misbehaviour = absl::GetFlag(FLAGS_misbehaviour);
+  o.link_modes = absl::GetFlag(FLAGS_link_modes);
   o.trace = absl::GetFlag(FLAGS_trace);
   absl::Status range = mesh::scenario::SetRandomCounts(
       absl::GetFlag(FLAGS_blocks), absl::GetFlag(FLAGS_chains), absl::GetFlag(FLAGS_users), o);

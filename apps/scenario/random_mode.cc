@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "apps/scenario/runner.h"
 #include "core/status.h"
+#include "mesh/provider/ccv.h"
 #include "staking/staking.h"
 #include "tests/harness/network.h"
 
@@ -39,6 +40,45 @@ class Rng {
 };
 
 const char* const kValidators[] = {"v0", "v1", "v2", "v3"};
+
+// The chains of the random mesh are "chain<letter>"; these two are
+// consumers of replicated / opt-in links only.
+constexpr char kReplicatedChain[] = "zrep";
+constexpr char kOptInChain[] = "zopt";
+
+void AddCcvChains(harness::NetworkSpec& spec) {
+  for (const char* id : {kReplicatedChain, kOptInChain}) {
+    harness::ChainSpec c;
+    c.id = id;
+    c.prefix = id;
+    c.denom = Denom(std::string("u") + id);
+    c.staking.power_reduction = 1;
+    c.validators = {{"n0", Amount(1000000), Dec::Zero()}};
+    c.accounts = {{"gov", Amount(1)}, {"oracle", Amount(1)}};
+    c.liveness.signed_blocks_window = 20;
+    spec.chains.push_back(std::move(c));
+  }
+  harness::LinkSpec rep;
+  rep.provider = "chaina";
+  rep.consumer = kReplicatedChain;
+  rep.mode = provider::LinkMode::kReplicated;
+  rep.blocks_per_epoch = 5;
+  // ICS default: downtime on a consumer jails only. A non-zero fraction on a
+  // chain that is also a mesh consumer is a known open issue (the mesh
+  // provider and consumer disagree after the slash; docs/shared-security.md).
+  rep.downtime_slash_fraction = Dec::Zero();
+  rep.downtime_jail_s = 60;
+  spec.links.push_back(rep);
+  harness::LinkSpec opt;
+  opt.provider = "chainb";
+  opt.consumer = kOptInChain;
+  opt.mode = provider::LinkMode::kOptIn;
+  opt.blocks_per_epoch = 5;
+  opt.top_n = 0;
+  opt.validators_power_cap = 40;
+  opt.opted_in = {"v0", "v1", "v2"};
+  spec.links.push_back(opt);
+}
 
 harness::NetworkSpec MakeSpec(const RandomOptions& o) {
   harness::NetworkSpec spec;
@@ -71,6 +111,7 @@ harness::NetworkSpec MakeSpec(const RandomOptions& o) {
       spec.links.push_back(l);
     }
   }
+  if (o.link_modes) AddCcvChains(spec);
   return spec;
 }
 
@@ -84,6 +125,7 @@ class Sim {
   Sim(const RandomOptions& o, Network& net, RandomStats& stats, std::ostream& log)
       : o_(o), net_(net), stats_(stats), log_(log), rng_(o.seed) {
     for (const auto& c : MakeSpec(o).chains) {
+      if (c.id == kReplicatedChain || c.id == kOptInChain) continue;
       chains_.push_back(c.id);
       for (const char* v : kValidators) validators_[c.id].push_back(v);
     }
@@ -101,6 +143,7 @@ class Sim {
   absl::Status Relayer();
   absl::Status Evidence(const std::string& c, uint64_t roll);
   absl::Status JoinValidator();
+  absl::Status CcvAction();
   absl::Status Record(const std::string& what, absl::Status s);
   std::string OtherChain(const std::string& c) {
     std::string o;
@@ -133,6 +176,7 @@ class Sim {
   std::vector<std::string> users_;
   std::deque<std::string> recent_;
   int relay_paused_ = 0;  // blocks left with auto-relay off
+  std::string silent_;    // link_modes: the chaina validator not signing on zrep
   // chain -> height -> validators bonded and unjailed at the end of that block.
   std::map<std::string, std::map<uint64_t, std::vector<std::string>>> signers_;
 };
@@ -313,9 +357,35 @@ absl::Status Sim::JoinValidator() {
   return s;
 }
 
+// Opt-ins / opt-outs on chainb's opt-in consumer, and chaina validators that
+// stop (or resume) signing on its replicated consumer.
+absl::Status Sim::CcvAction() {
+  const uint64_t roll = rng_.Below(100);
+  if (roll < 40) {
+    const std::string v = Val("chainb");
+    return Record(absl::StrCat("opt_in chainb/", v, " ", kOptInChain),
+                  net_.OptIn("chainb", v, kOptInChain));
+  }
+  if (roll < 70) {
+    const std::string v = Val("chainb");
+    return Record(absl::StrCat("opt_out chainb/", v, " ", kOptInChain),
+                  net_.OptOut("chainb", v, kOptInChain));
+  }
+  // One validator at a time stays silent (a live chain keeps > 2/3 signing).
+  const bool on = !silent_.empty();
+  const std::string v = on ? silent_ : Val("chaina");
+  absl::StatusOr<std::string> key = net_.ConsensusKey("chaina", v);
+  if (!key.ok()) return Record(absl::StrCat("signing chaina/", v), key.status());
+  net_.SetSigning(kReplicatedChain, *key, on);
+  silent_ = on ? "" : v;
+  return Record(absl::StrCat("signing chaina/", v, " on ", kReplicatedChain, on ? " on" : " off"),
+                absl::OkStatus());
+}
+
 absl::Status Sim::Block() {
   const int actions = static_cast<int>(rng_.Below(2 * static_cast<uint64_t>(o_.chains) + 1));
   for (int i = 0; i < actions; ++i) MESH_RETURN_IF_ERROR(Action());
+  if (o_.link_modes && rng_.OneIn(4)) MESH_RETURN_IF_ERROR(CcvAction());
   if (o_.misbehaviour && rng_.OneIn(40)) MESH_RETURN_IF_ERROR(JoinValidator());
   MESH_RETURN_IF_ERROR(Relayer());
   MESH_RETURN_IF_ERROR(net_.AdvanceBlock());
@@ -348,7 +418,8 @@ absl::Status RunRandom(const RandomOptions& o, std::ostream& log, RandomStats* s
                                        static_cast<uint64_t>(std::max(o.chains, 0)),
                                        static_cast<uint64_t>(std::max(o.users, 0)), checked));
   log << "random mode: seed " << o.seed << ", " << o.blocks << " blocks, " << o.chains
-      << " chains, " << o.users << " users per chain\n";
+      << " chains, " << o.users << " users per chain"
+      << (o.link_modes ? ", plus replicated and opt-in consumers" : "") << "\n";
   harness::NetworkSpec spec = MakeSpec(o);
   spec.link_agreement_tolerance =
       o.tolerance_set ? o.link_tolerance : std::optional<Amount>(Amount(0));
@@ -380,6 +451,17 @@ absl::Status RunRandom(const RandomOptions& o, std::ostream& log, RandomStats* s
     }
   }
   log << "PASSED: " << st.blocks << " blocks, every invariant held after every block\n";
+  if (o.link_modes) {
+    MESH_ASSIGN_OR_RETURN(st.ccv_burned, provider::CcvProvider::Burned(net->ctx("chaina")));
+    MESH_ASSIGN_OR_RETURN(st.ccv_jailings, provider::CcvProvider::Punishments(net->ctx("chaina")));
+    MESH_ASSIGN_OR_RETURN(auto rep, net->ConsensusSet(kReplicatedChain));
+    MESH_ASSIGN_OR_RETURN(auto opt, net->ConsensusSet(kOptInChain));
+    st.replicated_set = rep.size();
+    st.opt_in_set = opt.size();
+    log << "  link modes: " << st.ccv_jailings << " chaina validators jailed for downtime on "
+        << kReplicatedChain << " (burned " << st.ccv_burned.ToString() << "); consensus sets: " << kReplicatedChain
+        << " " << rep.size() << ", " << kOptInChain << " " << opt.size() << " validators\n";
+  }
   for (const auto& [kind, n] : st.ok) {
     log << "  " << kind << ": " << n << " ok, " << st.rejected[kind] << " rejected\n";
   }

@@ -1,5 +1,6 @@
 // Random mode: a seeded simulation of a full mesh of chains (every chain
-// provides to and consumes from every other one) with many users doing
+// provides to and consumes from every other one; with link_modes, two more
+// chains on replicated / opt-in links) with many users doing
 // random actions, random relayer misbehaviour and random validator
 // misbehaviour, block after block. After every block the harness checks its
 // invariants (supply per chain except injected slashes, vault invariants,
@@ -37,6 +38,13 @@ struct RandomOptions {
   // the chains (pushing the weakest out of the active set).
   bool misbehaviour = true;
   bool trace = false;         // log every action as it happens
+  // Adds two chains secured by replicated / opt-in links (docs/shared-security.md):
+  // "zrep" runs on chaina's validators (replicated), "zopt" on chainb's opted-in
+  // ones (top N 0, power cap 40 %). Random opt-ins / opt-outs and validators
+  // that stop signing on zrep (slash packets jail them on chaina); the
+  // invariants then also cover those links (every consumer validator backed
+  // on its provider, power caps hold, no VSC lost).
+  bool link_modes = false;
   // The harness's link agreement tolerance (provider excess over the
   // consumer's records on a quiet link). Unset: 0, exact agreement;
   // `link_tolerance` nullopt: unbounded (only "consumer never above").
@@ -57,6 +65,13 @@ struct RandomStats {
   int blocks = 0;
   std::map<std::string, int> ok;        // action -> successes
   std::map<std::string, int> rejected;  // action -> deterministic rejections
+  // link_modes: jailings of chaina validators for downtime reported by its
+  // replicated consumer (slash packets), the tokens they burned (0: the link
+  // jails only), and the consumers' final consensus-set sizes.
+  Amount ccv_burned;
+  uint64_t ccv_jailings = 0;
+  size_t replicated_set = 0;
+  size_t opt_in_set = 0;
 };
 
 // Runs the simulation, logging to `log`. Returns the first failure, naming

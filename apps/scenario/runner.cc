@@ -175,6 +175,7 @@ absl::StatusOr<std::string> Runner::Act(const Step& s) {
     return MisbehaveAct(s);
   }
   if (a == "create_validator" || a == "set_max_validators") return ValidatorSetAct(s);
+  if (a == "opt_in" || a == "opt_out" || a == "set_signing") return CcvAct(s);
   if (a == "tx" || a == "bank_send" || a == "deliver" || a == "relay_acks" ||
       a == "open_channel" || a == "edit_validator" || a == "inject_slash" ||
       a == "consumer_double_vote") {
@@ -821,8 +822,57 @@ absl::StatusOr<Fields> Runner::QueryEvents(const Step& s) {
                 {"valset", absl::StrJoin(valset, ",")}};
 }
 
+absl::StatusOr<std::string> Runner::CcvAct(const Step& s) {
+  const std::string chain = s.Str("chain");
+  const std::string val = s.Str("validator");
+  const std::string consumer = s.Str("consumer");
+  if (s.action == "opt_in") {
+    MESH_RETURN_IF_ERROR(net_->OptIn(chain, val, consumer));
+    return absl::StrCat(val, " opted in to ", consumer, "; it joins at the next epoch");
+  }
+  if (s.action == "opt_out") {
+    MESH_RETURN_IF_ERROR(net_->OptOut(chain, val, consumer));
+    return absl::StrCat(val, " opted out of ", consumer, "; it leaves at the next epoch");
+  }
+  const bool on = s.args.Find("on")->AsBool().value();
+  MESH_ASSIGN_OR_RETURN(std::string key, net_->ConsensusKey(chain, val));
+  net_->SetSigning(consumer, key, on);
+  return absl::StrCat(chain, "/", val, on ? " signs" : " stops signing", " on ", consumer);
+}
+
+// The consensus set by validator name ("<chain>/<name>:<power>", sorted),
+// and whether it equals the bonded set of `provider` (keys on `chain`).
+absl::StatusOr<Fields> Runner::QueryConsensusSet(const Step& s) {
+  const std::string chain = s.Str("chain");
+  MESH_ASSIGN_OR_RETURN(auto set, net_->ConsensusSet(chain));
+  std::map<std::string, std::string> name_of;
+  for (const std::string& id : net_->chain_ids()) {
+    for (const harness::ValidatorSpec& v : net_->chain_spec(id).validators) {
+      absl::StatusOr<std::string> key = net_->ConsensusKey(id, v.name);
+      if (key.ok()) name_of[*key] = id + "/" + v.name;
+    }
+  }
+  std::vector<std::string> names;
+  int64_t total = 0;
+  for (const auto& [key, power] : set) {
+    auto it = name_of.find(key);
+    names.push_back(absl::StrCat(it == name_of.end() ? ToHex(key) : it->second, ":", power));
+    total += power;
+  }
+  std::sort(names.begin(), names.end());
+  Fields out{{"validators", absl::StrJoin(names, " ")},
+             {"count", absl::StrCat(set.size())},
+             {"total", absl::StrCat(total)}};
+  if (s.Has("provider")) {
+    MESH_ASSIGN_OR_RETURN(auto bonded, net_->BondedSet(s.Str("provider"), chain));
+    out.push_back({"equals_bonded", BoolText(bonded == set)});
+  }
+  return out;
+}
+
 absl::StatusOr<Fields> Runner::QueryNew(const Step& s) {
   const std::string& q = s.query;
+  if (q == "consensus_set") return QueryConsensusSet(s);
   if (q == "last_ack") {
     if (!last_ack_.set) return Fields{{"result", "none"}, {"error", ""}, {"sequence", "0"}};
     return Fields{{"result", last_ack_.success ? "success" : "error"},

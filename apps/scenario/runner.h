@@ -107,6 +107,8 @@ class Runner {
   absl::Status AdvanceOne(uint64_t seconds);
   absl::StatusOr<std::vector<SentPacket>> AllPending();
   absl::StatusOr<std::string> NewAct(const Step& s);
+  absl::StatusOr<std::string> CcvAct(const Step& s);
+  absl::StatusOr<Fields> QueryConsensusSet(const Step& s);
   absl::StatusOr<std::string> InjectSlash(const Step& s);
   absl::StatusOr<std::string> ConsumerDoubleVote(const Step& s);
   absl::StatusOr<std::string> OpenChannel(const Step& s);

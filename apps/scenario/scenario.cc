@@ -96,6 +96,9 @@ const std::map<std::string, Def>& Actions() {
       {"duplicate", {{"from", "to"}, {"index"}, {}}},
       {"reorder", {{"from", "to"}, {}, {}}},
       {"check_invariants", {{}, {}, {}}},
+      {"opt_in", {{"chain", "validator", "consumer"}, {}, {}}},
+      {"opt_out", {{"chain", "validator", "consumer"}, {}, {}}},
+      {"set_signing", {{"chain", "validator", "consumer", "on"}, {}, {}}},
   };
   return *kDefs;
 }
@@ -142,6 +145,7 @@ const std::map<std::string, Def>& Queries() {
          "epoch_length", "total_max_cap"}}},
       {"targets", {{"consumer", "provider", "validator"}, {}, {"target", "bond_request"}}},
       {"validator_flags", {{"consumer", "validator"}, {}, {"inactive", "tombstoned"}}},
+      {"consensus_set", {{"chain"}, {"provider"}, {"validators", "count", "total", "equals_bonded"}}},
   };
   return *kDefs;
 }
@@ -308,9 +312,48 @@ absl::StatusOr<ChainSpec> ParseChain(const Json& v) {
   MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_meter_fraction", c.slash_meter_fraction, JsonDec));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_meter_period_s", c.slash_meter_period_s, ReadSeconds));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "epoch_length", c.epoch_length, ReadU64));
+  MESH_RETURN_IF_ERROR(
+      ReadOpt(f, "signed_blocks_window", c.liveness.signed_blocks_window, ReadU64));
+  MESH_RETURN_IF_ERROR(
+      ReadOpt(f, "min_signed_per_window", c.liveness.min_signed_per_window, JsonDec));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "total_max_cap", c.total_max_cap, JsonAmount));
   MESH_RETURN_IF_ERROR(f.Finish());
   return c;
+}
+
+absl::StatusOr<std::vector<std::string>> ReadNames(const Json& v) {
+  MESH_ASSIGN_OR_RETURN(const std::vector<Json>* items, v.AsArray());
+  std::vector<std::string> out;
+  for (const Json& i : *items) {
+    MESH_ASSIGN_OR_RETURN(std::string name, i.AsString());
+    out.push_back(std::move(name));
+  }
+  return out;
+}
+
+// The link mode and, for replicated / opt_in, its CCV parameters
+// (docs/shared-security.md).
+absl::Status ParseLinkMode(JsonFields& f, LinkSpec& l) {
+  if (const Json* m = f.Optional("mode")) {
+    MESH_ASSIGN_OR_RETURN(std::string mode, m->AsString());
+    absl::StatusOr<provider::LinkMode> parsed = provider::ParseLinkMode(mode);
+    if (!parsed.ok()) return f.FieldError("mode", parsed.status());
+    l.mode = *parsed;
+  }
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "blocks_per_epoch", l.blocks_per_epoch, ReadU64));
+  if (const Json* t = f.Optional("top_n")) {
+    absl::StatusOr<uint32_t> n = ReadU32(*t);
+    if (!n.ok()) return f.FieldError("top_n", n.status());
+    l.top_n = *n;
+  }
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "validators_power_cap", l.validators_power_cap, ReadU32));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "validator_set_cap", l.validator_set_cap, ReadU32));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "allowlist", l.allowlist, ReadNames));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "denylist", l.denylist, ReadNames));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "opted_in", l.opted_in, ReadNames));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "min_stake", l.min_stake, JsonAmount));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "downtime_slash_fraction", l.downtime_slash_fraction, JsonDec));
+  return ReadOpt(f, "downtime_jail_s", l.downtime_jail_s, ReadSeconds);
 }
 
 absl::StatusOr<LinkSpec> ParseLink(const Json& v) {
@@ -328,6 +371,7 @@ absl::StatusOr<LinkSpec> ParseLink(const Json& v) {
   MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_downtime", l.slash_offline, JsonDec));
   MESH_RETURN_IF_ERROR(
       ReadOpt(f, "require_verified_evidence", l.require_verified_evidence, ReadBool));
+  MESH_RETURN_IF_ERROR(ParseLinkMode(f, l));
   MESH_RETURN_IF_ERROR(f.Finish());
   return l;
 }

@@ -657,6 +657,30 @@ TEST(RandomMode, QuietRunHoldsInvariants) {
   EXPECT_GT(s.ok["stake_remote"], 0);
 }
 
+// Mesh links mixed with a replicated and an opt-in link: the invariants
+// then also cover the latter (consumer validators backed on the provider,
+// power caps, no VSC lost) while validators opt in and out and stop signing.
+TEST(RandomMode, MixedLinkModesHoldInvariants) {
+  RandomOptions o;
+  o.seed = 3;
+  o.blocks = 400;
+  o.chains = 3;
+  o.progress_every = 0;
+  o.link_modes = true;
+  std::ostringstream log;
+  RandomStats s;
+  absl::Status st = RunRandom(o, log, &s);
+  ASSERT_TRUE(st.ok()) << st << "\n" << log.str();
+  EXPECT_NE(log.str().find("plus replicated and opt-in consumers"), std::string::npos);
+  for (const char* kind : {"opt_in", "opt_out", "signing", "stake_remote"}) {
+    EXPECT_GT(s.ok[kind], 0) << kind << "\n" << log.str();
+  }
+  // Downtime on the replicated consumer jailed chaina's validators (the link
+  // jails only, the ICS default).
+  EXPECT_GT(s.ccv_jailings, 0u) << log.str();
+  EXPECT_EQ(s.ccv_burned, Amount(0));
+}
+
 TEST(RandomMode, RejectsBadChainCount) {
   RandomOptions o;
   o.chains = 1;

@@ -41,4 +41,13 @@ absl::Status HandleNativeDowntime(const Context& ctx, const ValidatorAddress& va
   });
 }
 
+absl::Status HandleConsumerDowntime(const Context& ctx, const ValidatorAddress& validator,
+                                    int64_t infraction_height, uint64_t power, Dec fraction,
+                                    uint64_t jail_duration_s) {
+  return SlashNatively(ctx, validator, [&](const Context& c) {
+    return Staking::HandleDowntimeWith(c, validator, infraction_height, power, fraction,
+                                       jail_duration_s);
+  });
+}
+
 }  // namespace mesh::app

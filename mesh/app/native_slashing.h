@@ -30,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "core/context.h"
+#include "core/dec.h"
 #include "core/ids.h"
 
 namespace mesh::app {
@@ -39,6 +40,13 @@ absl::Status HandleNativeDoubleSign(const Context& ctx, const ValidatorAddress& 
 
 absl::Status HandleNativeDowntime(const Context& ctx, const ValidatorAddress& validator,
                                   int64_t infraction_height, uint64_t power);
+
+// Downtime reported by a replicated / opt-in consumer (CcvProvider's
+// decision): the same three steps with the link's fraction (0: jail only)
+// and jail duration.
+absl::Status HandleConsumerDowntime(const Context& ctx, const ValidatorAddress& validator,
+                                    int64_t infraction_height, uint64_t power, Dec fraction,
+                                    uint64_t jail_duration_s);
 
 }  // namespace mesh::app
 

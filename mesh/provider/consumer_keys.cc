@@ -6,6 +6,7 @@
 #include "core/record.h"
 #include "core/status.h"
 #include "mesh/provider/canonical_vote.h"
+#include "mesh/provider/ccv.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/tables.h"
 #include "staking/staking.h"
@@ -33,6 +34,22 @@ absl::StatusOr<std::optional<staking::Validator>> ProviderKeyOwner(const Context
   return std::optional<staking::Validator>();
 }
 
+// How long a replaced key stays mapped on `consumer`: a mesh link's
+// unbonding period (FailedPrecondition once the link is closed); for a
+// replicated / opt-in link, the provider's own unbonding time (ADR-018:
+// provider unbonding alone bounds what a consumer can still report). NotFound
+// for a consumer with neither.
+absl::StatusOr<uint64_t> UnbondingPeriodOf(const Context& ctx, const ConsumerId& consumer) {
+  MESH_ASSIGN_OR_RETURN(std::optional<CcvConfig> ccv, CcvProvider::Config(ctx, consumer));
+  if (ccv.has_value()) {
+    MESH_ASSIGN_OR_RETURN(staking::Params params, staking::Staking::GetParams(ctx));
+    return params.unbonding_time_s;
+  }
+  MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, ExternalStaking::Config(ctx, consumer));
+  if (cfg.closed) return absl::FailedPreconditionError(kErrClosed);
+  return cfg.unbonding_period_s;
+}
+
 }  // namespace
 
 void KeyAssignment::Encode(Encoder& e) const {
@@ -50,8 +67,7 @@ absl::StatusOr<KeyAssignment> KeyAssignment::Decode(Decoder& d) {
 
 absl::Status ConsumerKeys::Assign(const Context& ctx, const ConsumerId& consumer,
                                   const ValidatorAddress& validator, std::string_view pubkey) {
-  MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, ExternalStaking::Config(ctx, consumer));
-  if (cfg.closed) return absl::FailedPreconditionError(kErrClosed);
+  MESH_ASSIGN_OR_RETURN(const uint64_t unbonding_period_s, UnbondingPeriodOf(ctx, consumer));
   MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> self,
                         staking::Staking::GetValidator(ctx, validator));
   if (!self.has_value()) return absl::NotFoundError("unknown validator: " + validator.value());
@@ -72,7 +88,7 @@ absl::Status ConsumerKeys::Assign(const Context& ctx, const ConsumerId& consumer
     MESH_ASSIGN_OR_RETURN(std::optional<KeyAssignment> old,
                           ByConsumerAddress(ctx, consumer, old_address));
     if (old.has_value()) {
-      old->prune_at_s = ctx.time_seconds() + cfg.unbonding_period_s;
+      old->prune_at_s = ctx.time_seconds() + unbonding_period_s;
       MESH_RETURN_IF_ERROR(PutRecord(ctx.store(), ReverseKey(consumer, old_address), *old));
       MESH_RETURN_IF_ERROR(
           ctx.store().Put(PruneKey(old->prune_at_s, consumer, old_address), ""));
@@ -149,6 +165,20 @@ absl::Status ConsumerKeys::Prune(const Context& ctx, uint64_t limit) {
     MESH_RETURN_IF_ERROR(ctx.store().Delete(key));
   }
   return absl::OkStatus();
+}
+
+std::string ConsensusAddressOf(std::string_view pubkey) { return ConsensusAddress(pubkey); }
+
+absl::StatusOr<std::string> ConsumerKeyOf(const Context& ctx, const ConsumerId& consumer,
+                                          const staking::Validator& validator) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> assigned,
+                        ConsumerKeys::Assigned(ctx, consumer, validator.operator_address));
+  return assigned.has_value() ? *assigned : validator.consensus_pubkey;
+}
+
+absl::StatusOr<std::optional<ValidatorAddress>> ProviderValidatorOf(
+    const Context& ctx, const ConsumerId& consumer, std::string_view consumer_address) {
+  return ConsumerKeys::ProviderValidatorFor(ctx, consumer, consumer_address);
 }
 
 }  // namespace mesh::provider

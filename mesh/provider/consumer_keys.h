@@ -43,6 +43,7 @@
 #include "core/context.h"
 #include "core/ids.h"
 #include "mesh/provider/types.h"
+#include "staking/staking.h"
 
 namespace mesh::provider {
 
@@ -88,6 +89,19 @@ class ConsumerKeys {
   // `limit` per call, oldest first by key order of the scan).
   static absl::Status Prune(const Context& ctx, uint64_t limit = 100);
 };
+
+// The interface of the replicated / opt-in link modes (ccv.h) to key
+// assignment:
+// CometBFT consensus address of an ed25519 key (the first 20 bytes of its
+// SHA-256; canonical_vote.h ConsensusAddress).
+std::string ConsensusAddressOf(std::string_view pubkey);
+// The 32-byte ed25519 key `validator` uses on `consumer` (ConsumerKeys::KeyOn).
+absl::StatusOr<std::string> ConsumerKeyOf(const Context& ctx, const ConsumerId& consumer,
+                                          const staking::Validator& validator);
+// The provider validator whose key on `consumer` has the consensus address
+// `consumer_address` (ConsumerKeys::ProviderValidatorFor); nullopt if none.
+absl::StatusOr<std::optional<ValidatorAddress>> ProviderValidatorOf(
+    const Context& ctx, const ConsumerId& consumer, std::string_view consumer_address);
 
 }  // namespace mesh::provider
 

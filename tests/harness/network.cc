@@ -12,12 +12,15 @@
 #include "core/status.h"
 #include "mesh/app/native_slashing.h"
 #include "mesh/app/node_module.h"
+#include "mesh/consumer/ccv.h"
 #include "mesh/consumer/consumer.h"
 #include "mesh/consumer/outbox.h"
 #include "mesh/consumer/price_feed.h"
 #include "mesh/consumer/virtual_staking.h"
+#include "mesh/packets/ccv.h"
 #include "mesh/packets/packets.h"
 #include "mesh/provider/consumer_evidence.h"
+#include "mesh/provider/consumer_keys.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/slash_throttle.h"
@@ -63,6 +66,7 @@ struct Network::Node {
   std::vector<LinkSpec> consumes;  // links where this chain is the consumer
   Amount genesis_supply;
   Amount slash_burned;
+  std::vector<app::ConsensusUpdate> last_updates;  // of the last EndBlock
 };
 
 Network::Network(NetworkSpec spec) : spec_(std::move(spec)) {}
@@ -148,11 +152,17 @@ app::GenesisDoc Network::GenesisOf(const Node& n) const {
   g.genesis_time_ns = spec_.genesis_time_ns;
   g.denom = cs.denom;
   g.staking = cs.staking;
+  g.liveness = cs.liveness;
   for (const auto& [user, funds] : cs.accounts) g.accounts.push_back({Address(cs.id, user), funds});
   g.accounts.push_back({Address(cs.id, kRewardsFunder), kRewardsFunds});
   for (const ValidatorSpec& v : cs.validators) {
     g.validators.push_back({Address(cs.id, "val/" + v.name), v.self_bond, v.commission, ""});
   }
+  auto valopers = [&](const std::vector<std::string>& names) {
+    std::vector<ValidatorAddress> out;
+    for (const std::string& name : names) out.push_back(Valoper(cs.id, name));
+    return out;
+  };
   if (!n.provides.empty()) {
     app::ProviderRole r;
     r.local_staking = cs.local_staking;
@@ -161,9 +171,22 @@ app::GenesisDoc Network::GenesisOf(const Node& n) const {
     r.slash_meter_fraction = cs.slash_meter_fraction;
     r.slash_meter_period_s = cs.slash_meter_period_s;
     for (const LinkSpec& l : n.provides) {
-      r.consumers.push_back({l.consumer, ExpectedConnection(cs.id, l.consumer),
+      app::ConsumerLink link{l.consumer, ExpectedConnection(cs.id, l.consumer),
                              node(l.consumer).spec.denom, l.unbonding_period_s, l.slash_dsign,
-                             l.slash_offline, l.require_verified_evidence});
+                             l.slash_offline};
+      link.require_verified_evidence = l.require_verified_evidence;
+      link.mode = l.mode;
+      link.blocks_per_epoch = l.blocks_per_epoch;
+      link.shaping.top_n = l.top_n.value_or(l.mode == provider::LinkMode::kOptIn ? 0 : 100);
+      link.shaping.validators_power_cap = l.validators_power_cap;
+      link.shaping.validator_set_cap = l.validator_set_cap;
+      link.shaping.allowlist = valopers(l.allowlist);
+      link.shaping.denylist = valopers(l.denylist);
+      link.shaping.min_stake = l.min_stake;
+      link.opted_in = valopers(l.opted_in);
+      link.downtime_slash_fraction = l.downtime_slash_fraction;
+      link.downtime_jail_s = l.downtime_jail_s;
+      r.consumers.push_back(std::move(link));
     }
     g.provider = std::move(r);
   }
@@ -173,9 +196,11 @@ app::GenesisDoc Network::GenesisOf(const Node& n) const {
     r.total_max_cap = cs.total_max_cap;
     r.epoch_length = cs.epoch_length;
     for (const LinkSpec& l : n.consumes) {
-      r.providers.push_back({l.provider, ExpectedConnection(cs.id, l.provider),
+      app::ProviderLink link{l.provider, ExpectedConnection(cs.id, l.provider),
                              node(l.provider).spec.denom, l.price, l.discount,
-                             Address(cs.id, "oracle"), l.price_ttl_s, l.max_retrieve, l.max_cap});
+                             Address(cs.id, "oracle"), l.price_ttl_s, l.max_retrieve, l.max_cap};
+      link.mode = l.mode;
+      r.providers.push_back(std::move(link));
     }
     g.consumer = std::move(r);
   }
@@ -185,9 +210,14 @@ app::GenesisDoc Network::GenesisOf(const Node& n) const {
 absl::Status Network::OpenChannels() {
   for (const LinkSpec& l : spec_.links) {
     ibc::Relayer& r = relayer(l.consumer, l.provider);
+    const bool ccv = l.mode != provider::LinkMode::kMesh;
     absl::StatusOr<ibc::ChannelPair> ch =
-        r.OpenChannel(SideOf(l.consumer, l.provider), PortId(app::kConsumerPort),
-                      PortId(app::kProviderPort), ibc::Order::kUnordered, "");
+        ccv ? r.OpenChannel(SideOf(l.consumer, l.provider),
+                            PortId(std::string(packets::ccv::kConsumerPort)),
+                            PortId(std::string(packets::ccv::kProviderPort)), ibc::Order::kOrdered,
+                            packets::ccv::kVersion)
+            : r.OpenChannel(SideOf(l.consumer, l.provider), PortId(app::kConsumerPort),
+                            PortId(app::kProviderPort), ibc::Order::kUnordered, "");
     if (!ch.ok()) {
       return absl::Status(ch.status().code(), absl::StrCat("opening ", l.provider, " -> ",
                                                            l.consumer, ": ", ch.status().message()));
@@ -200,8 +230,12 @@ absl::Status Network::OpenChannels() {
 
 absl::Status Network::EndAll() {
   for (auto& [id, n] : nodes_) {
-    absl::Status s = n->app->EndBlock().status();
-    if (!s.ok()) return absl::Status(s.code(), absl::StrCat(id, " EndBlock: ", s.message()));
+    absl::StatusOr<std::vector<app::ConsensusUpdate>> updates = n->app->EndBlock();
+    if (!updates.ok()) {
+      const absl::Status& s = updates.status();
+      return absl::Status(s.code(), absl::StrCat(id, " EndBlock: ", s.message()));
+    }
+    n->last_updates = *std::move(updates);
     MESH_RETURN_IF_ERROR(n->app->Commit().status());
   }
   return absl::OkStatus();
@@ -214,6 +248,9 @@ absl::Status Network::BeginAll(uint64_t seconds) {
     app::BlockRequest req;
     req.time_ns = n->app->chain().time_ns() + seconds * kNanosPerSecond;
     MESH_ASSIGN_OR_RETURN(req.decided_last_commit, n->app->AllSignedVotes());
+    for (app::VoteInfo& v : req.decided_last_commit) {
+      if (absent_.contains({id, v.validator_address})) v.signed_last_block = false;
+    }
     MESH_RETURN_IF_ERROR(n->app->BeginBlock(req));
   }
   return absl::OkStatus();
@@ -629,11 +666,16 @@ absl::Status Network::CheckChain(Node& n) {
   }
   Amount expected = n.genesis_supply;
   for (const LinkSpec& l : n.consumes) {
+    if (l.mode != provider::LinkMode::kMesh) continue;
     MESH_ASSIGN_OR_RETURN(consumer::ProviderState st, Consumer::GetState(c, ProviderId(l.provider)));
     MESH_ASSIGN_OR_RETURN(expected, expected.Add(st.minted));
     MESH_ASSIGN_OR_RETURN(expected, expected.Sub(st.burned));
   }
   MESH_ASSIGN_OR_RETURN(expected, expected.Sub(n.slash_burned));
+  if (!n.provides.empty()) {
+    MESH_ASSIGN_OR_RETURN(Amount ccv_burned, provider::CcvProvider::Burned(c));
+    MESH_ASSIGN_OR_RETURN(expected, expected.Sub(ccv_burned));
+  }
   if (supply != expected) {
     return absl::InternalError(absl::StrCat(id, ": supply ", supply.ToString(),
                                             " != genesis + minted - burned - slashed = ",
@@ -649,12 +691,18 @@ absl::StatusOr<bool> Network::LinkQuiet(const LinkSpec& l) {
   MESH_ASSIGN_OR_RETURN(std::vector<ibc::InFlight> packets, r.PendingPackets());
   MESH_ASSIGN_OR_RETURN(std::vector<ibc::InFlight> acks, r.PendingAcks());
   if (!packets.empty() || !acks.empty()) return false;
+  if (l.mode != provider::LinkMode::kMesh) {
+    MESH_ASSIGN_OR_RETURN(auto pending,
+                          provider::CcvProvider::Pending(ctx(l.provider), ConsumerId(l.consumer)));
+    return pending.empty();
+  }
   MESH_ASSIGN_OR_RETURN(auto out_p, ExternalStaking::Outbox(ctx(l.provider), ConsumerId(l.consumer)));
   MESH_ASSIGN_OR_RETURN(auto out_c, consumer::Outbox::Peek(ctx(l.consumer), ProviderId(l.provider)));
   return out_p.empty() && out_c.empty();
 }
 
 absl::Status Network::CheckLink(const LinkSpec& l) {
+  if (l.mode != provider::LinkMode::kMesh) return CheckCcvLink(l);
   MESH_ASSIGN_OR_RETURN(bool quiet, LinkQuiet(l));
   if (!quiet) return absl::OkStatus();
   const Context pc = ctx(l.provider);
@@ -707,6 +755,109 @@ absl::Status Network::CheckLink(const LinkSpec& l) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status Network::CheckCcvLink(const LinkSpec& l) {
+  const Context pc = ctx(l.provider);
+  const ConsumerId c(l.consumer);
+  MESH_ASSIGN_OR_RETURN(std::vector<provider::ConsumerValidator> sent,
+                        provider::CcvProvider::ConsumerSet(pc, c));
+  uint64_t total = 0;
+  for (const provider::ConsumerValidator& v : sent) total += v.power;
+  for (const provider::ConsumerValidator& v : sent) {
+    // Backed: a provider validator with stake behind every consumer validator.
+    MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> val,
+                          Staking::GetValidator(pc, v.validator));
+    if (!val.has_value() || val->tokens.IsZero()) {
+      return absl::InternalError(absl::StrCat(l.provider, "->", l.consumer, ": consumer validator ",
+                                              v.validator.value(), " has no stake on the provider"));
+    }
+    // The power cap holds whenever it is feasible (n * cap >= 100).
+    const uint32_t cap = l.validators_power_cap;
+    if (cap > 0 && cap < 100 && sent.size() * cap >= 100 &&
+        static_cast<unsigned __int128>(v.power) * 100 > static_cast<unsigned __int128>(total) * cap) {
+      return absl::InternalError(absl::StrCat(l.provider, "->", l.consumer, ": ",
+                                              v.validator.value(), " holds ", v.power, " of ", total,
+                                              " over the ", cap, "% cap"));
+    }
+  }
+  MESH_ASSIGN_OR_RETURN(bool quiet, LinkQuiet(l));
+  MESH_ASSIGN_OR_RETURN(std::optional<consumer::ccv::State> st,
+                        consumer::ccv::CcvConsumer::Get(ctx(l.consumer)));
+  if (!quiet || !st.has_value() || !st->applied) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(bool waiting, consumer::ccv::CcvConsumer::HasPendingUpdates(ctx(l.consumer)));
+  if (waiting) return absl::OkStatus();  // received this block, applied at its end
+  // No VSC lost: what the consumer applied is what the provider sent.
+  using Powers = std::map<std::string, int64_t>;
+  MESH_ASSIGN_OR_RETURN(Powers applied, ConsensusSet(l.consumer));
+  std::map<std::string, int64_t> expected;
+  for (const provider::ConsumerValidator& v : sent) {
+    expected[v.consumer_key] = static_cast<int64_t>(v.power);
+  }
+  if (applied != expected) {
+    return absl::InternalError(absl::StrCat(l.provider, "->", l.consumer, ": consumer set (",
+                                            applied.size(), " validators) != the provider's (",
+                                            expected.size(), ")"));
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- replicated / opt-in
+
+absl::StatusOr<std::map<std::string, int64_t>> Network::ConsensusSet(const std::string& chain) {
+  MESH_ASSIGN_OR_RETURN(std::vector<app::ConsensusUpdate> set,
+                        node(chain).app->ConsensusValidators());
+  std::map<std::string, int64_t> out;
+  for (const app::ConsensusUpdate& u : set) out[u.pub_key] = u.power;
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> Network::BondedSet(const std::string& provider_chain,
+                                                                  const std::string& consumer) {
+  const Context c = ctx(provider_chain);
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(c));
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Validator> bonded, Staking::BondedValidators(c));
+  std::map<std::string, int64_t> out;
+  for (const staking::Validator& v : bonded) {
+    if (v.jailed) continue;
+    MESH_ASSIGN_OR_RETURN(std::string key, provider::ConsumerKeyOf(c, ConsumerId(consumer), v));
+    out[key] = static_cast<int64_t>(v.ConsensusPower(params.power_reduction));
+  }
+  return out;
+}
+
+absl::Status Network::OptIn(const std::string& provider_chain, const std::string& validator,
+                            const std::string& consumer) {
+  ::meshsec::v1::MsgOptIn msg;
+  msg.set_sender(Address(provider_chain, "val/" + validator).value());
+  msg.set_consumer(consumer);
+  return Tx(provider_chain, "val/" + validator, node::PackMsg(msg));
+}
+
+absl::Status Network::OptOut(const std::string& provider_chain, const std::string& validator,
+                             const std::string& consumer) {
+  ::meshsec::v1::MsgOptOut msg;
+  msg.set_sender(Address(provider_chain, "val/" + validator).value());
+  msg.set_consumer(consumer);
+  return Tx(provider_chain, "val/" + validator, node::PackMsg(msg));
+}
+
+void Network::SetSigning(const std::string& chain, const std::string& pubkey, bool signing) {
+  const auto key = std::make_pair(chain, app::Application::ConsensusAddress(pubkey));
+  if (signing) {
+    absent_.erase(key);
+  } else {
+    absent_.insert(key);
+  }
+}
+
+const std::vector<app::ConsensusUpdate>& Network::LastUpdates(const std::string& chain) const {
+  return node(chain).last_updates;
+}
+
+absl::StatusOr<std::string> Network::ConsensusKey(const std::string& chain,
+                                                  const std::string& validator) {
+  return node(chain).app->ConsensusPubkey(Valoper(chain, validator));
 }
 
 // ================================================================

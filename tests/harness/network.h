@@ -30,7 +30,10 @@
 // validator's stake (Σ users' external stake == Σ the consumer's records'
 // provider-denom amounts, up to NetworkSpec::link_agreement_tolerance with
 // the consumer never above the provider) and no stake is mid-flight
-// (low == high).
+// (low == high). On a quiet replicated / opt-in link the consumer's
+// consensus set equals the set the provider last sent (no VSC lost) and
+// every consumer validator is a provider validator with stake (backed); with
+// a power cap, no validator holds more than the cap.
 //
 // Not thread-safe. Deterministic (names, keys and times are derived from
 // the spec).
@@ -42,6 +45,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -59,6 +63,7 @@
 #include "ibc/relayer.h"
 #include "mesh/app/consumer_app.h"
 #include "mesh/app/provider_app.h"
+#include "mesh/provider/ccv.h"
 #include "mesh/provider/types.h"
 #include "node/chain.h"
 #include "node/tx.h"
@@ -89,6 +94,7 @@ struct ChainSpec {
   // Consumer role.
   uint64_t epoch_length = 10;
   Amount total_max_cap = Amount(1000000000000);
+  app::LivenessParams liveness;  // signed-blocks window (also of a provider-supplied set)
   // Empty: MemStore. Otherwise a fresh RocksDB at this path.
   std::string rocksdb_dir;
   // If set, opens the chain's store instead (rocksdb_dir is ignored): a
@@ -109,6 +115,20 @@ struct LinkSpec {
   Dec slash_dsign = Dec::FromRaw(Dec::kOne / 10);
   Dec slash_offline = Dec::FromRaw(Dec::kOne / 100);
   bool require_verified_evidence = false;
+  // Link mode (docs/shared-security.md). For replicated / opt_in the
+  // provider supplies the consumer's consensus set over the CCV channel and
+  // the mesh fields above are unused.
+  provider::LinkMode mode = provider::LinkMode::kMesh;
+  uint64_t blocks_per_epoch = 10;
+  std::optional<uint32_t> top_n;          // default: replicated 100, opt_in 0
+  uint32_t validators_power_cap = 0;
+  uint32_t validator_set_cap = 0;
+  std::vector<std::string> allowlist;     // provider validator names
+  std::vector<std::string> denylist;
+  Amount min_stake;
+  std::vector<std::string> opted_in;      // genesis opt-ins (provider validator names)
+  Dec downtime_slash_fraction;
+  uint64_t downtime_jail_s = 600;
 };
 
 struct NetworkSpec {
@@ -264,6 +284,26 @@ class Network {
   absl::StatusOr<staking::Validator> Validator(const std::string& chain,
                                                const std::string& validator);
 
+  // ---- replicated / opt-in links ----
+  // The chain's consensus validator set: ed25519 key -> power.
+  absl::StatusOr<std::map<std::string, int64_t>> ConsensusSet(const std::string& chain);
+  // The provider's bonded validators as their keys on `consumer` -> power.
+  absl::StatusOr<std::map<std::string, int64_t>> BondedSet(const std::string& provider,
+                                                           const std::string& consumer);
+  // Signed MsgOptIn / MsgOptOut by the operator of `validator` (a
+  // validator name of `provider`).
+  absl::Status OptIn(const std::string& provider, const std::string& validator,
+                     const std::string& consumer);
+  absl::Status OptOut(const std::string& provider, const std::string& validator,
+                      const std::string& consumer);
+  // From the next block on, `chain`'s last commits show the consensus key
+  // `pubkey` as not signing (`signing` false) or signing again.
+  void SetSigning(const std::string& chain, const std::string& pubkey, bool signing);
+  // The validator updates `chain`'s application returned at its last EndBlock.
+  const std::vector<app::ConsensusUpdate>& LastUpdates(const std::string& chain) const;
+  // The consensus key of a validator (name) of `chain`.
+  absl::StatusOr<std::string> ConsensusKey(const std::string& chain, const std::string& validator);
+
   // ---- invariants ----
   absl::Status CheckInvariants();
   // Tokens burned by misbehaviour injected on `chain` so far.
@@ -314,6 +354,7 @@ class Network {
                                          std::optional<uint64_t> power);
   absl::Status CheckChain(Node& n);
   absl::Status CheckLink(const LinkSpec& link);
+  absl::Status CheckCcvLink(const LinkSpec& link);
   absl::StatusOr<bool> LinkQuiet(const LinkSpec& link);
 
   NetworkSpec spec_;
@@ -322,6 +363,7 @@ class Network {
   // harness names accounts by user on every call.
   mutable std::map<std::pair<std::string, std::string>, AccountAddress> addresses_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<ibc::Relayer>> relayers_;
+  std::set<std::pair<std::string, std::string>> absent_;  // (chain, consensus address)
 };
 
 }  // namespace mesh::harness

@@ -1,0 +1,121 @@
+// CcvConsumer: accumulation of VSCs per block (latest update per key),
+// application at end block, HtoVSC, outstanding-downtime flags and the
+// slash queue's send / ack / bounce / retry rules.
+#include "mesh/consumer/ccv.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace mesh::consumer::ccv {
+namespace {
+
+std::string K(char c) { return std::string(32, c); }
+
+class CcvConsumerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    block_.height = 5;
+    block_.time_ns = 1000ULL * kNanosPerSecond;
+    ASSERT_TRUE(CcvConsumer::Init(ctx(), "hub", ConnectionId("connection-0"), 60).ok());
+    State s = *CcvConsumer::Get(ctx()).value();
+    s.channel = ChannelId("channel-0");
+    ASSERT_TRUE(CcvConsumer::Put(ctx(), s).ok());
+  }
+  Context ctx() { return Context(&store_, &block_); }
+  void Next(uint64_t seconds = 5) {
+    block_.height++;
+    block_.time_ns += seconds * kNanosPerSecond;
+  }
+  MemStore store_;
+  BlockInfo block_;
+};
+
+TEST_F(CcvConsumerTest, AccumulatesLatestUpdatePerKeyAndAppliesAtEndBlock) {
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), Vsc{1, {{K('a'), 10}, {K('b'), 5}}, {}}).ok());
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), Vsc{2, {{K('a'), 7}, {K('c'), 3}}, {}}).ok());
+  Applied a = CcvConsumer::EndBlock(ctx()).value();
+  EXPECT_TRUE(a.first);
+  EXPECT_EQ(a.updates, (std::vector<Update>{{K('a'), 7}, {K('b'), 5}, {K('c'), 3}}));
+  EXPECT_EQ(CcvConsumer::CurrentSet(ctx()).value(), a.updates);
+  Next();
+  // Nothing received: nothing applied.
+  EXPECT_TRUE(CcvConsumer::EndBlock(ctx()).value().updates.empty());
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), Vsc{3, {{K('b'), 0}, {K('a'), 9}}, {}}).ok());
+  a = CcvConsumer::EndBlock(ctx()).value();
+  EXPECT_FALSE(a.first);
+  EXPECT_EQ(CcvConsumer::CurrentSet(ctx()).value(),
+            (std::vector<Update>{{K('a'), 9}, {K('c'), 3}}));
+}
+
+TEST_F(CcvConsumerTest, RejectsMalformedVsc) {
+  EXPECT_EQ(CcvConsumer::OnVsc(ctx(), Vsc{0, {}, {}}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CcvConsumer::OnVsc(ctx(), Vsc{1, {{"short", 1}}, {}}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CcvConsumer::OnVsc(ctx(), Vsc{1, {{K('a'), -1}}, {}}).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CcvConsumerTest, HeightToVscIdMapsFromTheNextBlock) {
+  EXPECT_EQ(CcvConsumer::VscIdAt(ctx(), 5).value(), 0u);
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), Vsc{4, {{K('a'), 1}}, {}}).ok());  // at 5
+  EXPECT_EQ(CcvConsumer::VscIdAt(ctx(), 5).value(), 0u);
+  EXPECT_EQ(CcvConsumer::VscIdAt(ctx(), 6).value(), 4u);
+  EXPECT_EQ(CcvConsumer::VscIdAt(ctx(), 50).value(), 4u);
+  block_.height = 20;
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), Vsc{7, {}, {}}).ok());
+  EXPECT_EQ(CcvConsumer::VscIdAt(ctx(), 20).value(), 4u);
+  EXPECT_EQ(CcvConsumer::VscIdAt(ctx(), 21).value(), 7u);
+}
+
+TEST_F(CcvConsumerTest, OneOutstandingRequestPerAddressUntilAcked) {
+  const std::string addr(20, 'v');
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), Vsc{2, {{K('a'), 1}}, {}}).ok());
+  Next();
+  EXPECT_TRUE(CcvConsumer::OnDowntime(ctx(), addr, 10, 6).value());
+  EXPECT_FALSE(CcvConsumer::OnDowntime(ctx(), addr, 10, 6).value());
+  std::vector<SlashRequest> q = CcvConsumer::Queue(ctx()).value();
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].vsc_id, 2u);
+  EXPECT_EQ(q[0].power, 10);
+  // A VSC acking the address clears the flag.
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), Vsc{3, {}, {addr}}).ok());
+  EXPECT_FALSE(CcvConsumer::Outstanding(ctx(), addr).value());
+  EXPECT_TRUE(CcvConsumer::OnDowntime(ctx(), addr, 10, 6).value());
+}
+
+TEST_F(CcvConsumerTest, NothingSentBeforeTheFirstVsc) {
+  EXPECT_TRUE(CcvConsumer::OnDowntime(ctx(), std::string(20, 'v'), 1, 3).value());
+  EXPECT_FALSE(CcvConsumer::NextToSend(ctx()).value().has_value());
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), Vsc{1, {}, {}}).ok());
+  EXPECT_TRUE(CcvConsumer::NextToSend(ctx()).value().has_value());
+}
+
+TEST_F(CcvConsumerTest, HeadWaitsForItsAckAndBouncesRetryAfterTheDelay) {
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), Vsc{1, {}, {}}).ok());
+  ASSERT_TRUE(CcvConsumer::OnDowntime(ctx(), std::string(20, 'x'), 1, 3).ok());
+  ASSERT_TRUE(CcvConsumer::OnDowntime(ctx(), std::string(20, 'y'), 2, 3).ok());
+  std::optional<SlashRequest> next = CcvConsumer::NextToSend(ctx()).value();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->address, std::string(20, 'x'));
+  ASSERT_TRUE(CcvConsumer::MarkSent(ctx()).ok());
+  EXPECT_FALSE(CcvConsumer::NextToSend(ctx()).value().has_value());  // waiting
+  ASSERT_TRUE(CcvConsumer::OnSlashResult(ctx(), 3).ok());            // bounced
+  Next(60);                                                           // not strictly after
+  EXPECT_FALSE(CcvConsumer::NextToSend(ctx()).value().has_value());
+  Next(1);
+  next = CcvConsumer::NextToSend(ctx()).value();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->address, std::string(20, 'x'));
+  ASSERT_TRUE(CcvConsumer::MarkSent(ctx()).ok());
+  ASSERT_TRUE(CcvConsumer::OnSlashResult(ctx(), 2).ok());  // handled: pop
+  next = CcvConsumer::NextToSend(ctx()).value();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->address, std::string(20, 'y'));
+  ASSERT_TRUE(CcvConsumer::Close(ctx()).ok());
+  EXPECT_FALSE(CcvConsumer::NextToSend(ctx()).value().has_value());
+}
+
+}  // namespace
+}  // namespace mesh::consumer::ccv

@@ -1,0 +1,212 @@
+// CcvProvider: the provider side of the replicated and opt-in (partial-set)
+// link modes (neighbours.md §2.2, §2.4, §2.9; docs/shared-security.md).
+//
+// For every consumer whose link is replicated or opt-in, the provider
+// decides the consumer's consensus validator set and sends its changes:
+//   * at each epoch boundary (height % blocks_per_epoch == 0), and at every
+//     block until the first set was queued (launch), it computes the next
+//     consumer set from the provider's bonded validators (ComputeNextSet:
+//     top N, opt-ins, allow/deny lists, min stake, set cap, power cap), with
+//     each validator's consumer key (ConsumerKeyOf), diffs it against the
+//     stored set and queues a VSC with the current vscID when the diff or the
+//     pending slash acks are non-empty; the vscID then increments once;
+//   * every end block, before that, records VSCtoH[current vscID] = h + 1.
+// Slash packets from a consumer (OnSlashPacket) are judged in ICS order and
+// return what to punish; the application layer does the punishment.
+// Unbonding follows ADR-018: no VSCMatured pausing, the provider unbonding
+// period alone bounds unbonding (VSCMatured packets are acknowledged and
+// ignored).
+//
+// State (docs/state-layout.md, 0xB0-0xB7). Stateless class; deterministic.
+#ifndef MESHSEC_MESH_PROVIDER_CCV_H_
+#define MESHSEC_MESH_PROVIDER_CCV_H_
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/amount.h"
+#include "core/context.h"
+#include "core/dec.h"
+#include "core/ids.h"
+#include "mesh/provider/types.h"
+
+namespace mesh::provider {
+
+enum class LinkMode : uint8_t { kMesh = 0, kReplicated = 1, kOptIn = 2 };
+const char* LinkModeName(LinkMode m);
+absl::StatusOr<LinkMode> ParseLinkMode(std::string_view s);
+
+// Power shaping of a consumer's set (ICS PowerShapingParameters).
+struct PowerShaping {
+  uint32_t top_n = 100;                 // 0 (pure opt-in) or [50, 100]
+  uint32_t validators_power_cap = 0;    // percent in [1, 100]; 0 = no cap
+  uint32_t validator_set_cap = 0;       // most validators; 0 = no cap
+  std::vector<ValidatorAddress> allowlist;  // non-empty: only these
+  std::vector<ValidatorAddress> denylist;   // never these (wins over the allowlist)
+  Amount min_stake;                     // bonded tokens below this are excluded
+  absl::Status Validate() const;
+};
+
+struct CcvConfig {
+  LinkMode mode = LinkMode::kReplicated;
+  uint64_t blocks_per_epoch = 600;
+  PowerShaping shaping;                 // replicated: top_n is forced to 100
+  Dec downtime_slash_fraction;          // ICS default 0
+  uint64_t downtime_jail_s = 600;
+  absl::Status Validate() const;
+};
+
+// ---- the set computation (pure) ----
+
+struct SetCandidate {
+  ValidatorAddress validator;
+  uint64_t power = 0;   // provider consensus power (bonded)
+  Amount tokens;        // bonded tokens (min_stake)
+};
+
+struct ShapedValidator {
+  ValidatorAddress validator;
+  uint64_t power = 0;   // power on the consumer after shaping
+  friend bool operator==(const ShapedValidator&, const ShapedValidator&) = default;
+};
+
+struct NextSet {
+  std::vector<ShapedValidator> validators;  // ordered by validator address
+  std::vector<ValidatorAddress> top_n;      // auto opted in (power >= min_power_top_n)
+  uint64_t min_power_top_n = 0;             // 0 when top_n == 0
+};
+
+// The smallest power P such that the validators with power >= P hold at
+// least top_n % of the total (sum * 100 >= total * top_n, accumulating
+// powers in descending order). 0 if top_n == 0 or the total is 0.
+uint64_t MinPowerInTopN(std::vector<uint64_t> powers, uint32_t top_n);
+
+// Caps every power at floor(total * cap / 100) (at least 1) and hands the
+// excess to the others by equal shares in descending power order without
+// lifting anyone over the cap; the integer remainder goes one unit at a time
+// in that order. If the cap cannot hold (n * cap < 100) every validator gets
+// max(1, floor(total / n)). cap 0 or >= 100 leaves the powers unchanged.
+// Input and output in descending (power, then address ascending) order.
+std::vector<ShapedValidator> CapPowers(std::vector<ShapedValidator> sorted, uint32_t cap);
+
+// The consumer set from the bonded candidates (any order), opt-ins and
+// shaping: eligible = (opted_in ∪ top N) ∩ allowlist (if any) \ denylist,
+// tokens >= min_stake, power > 0; then the set cap keeps the highest
+// powers (ties: address ascending); then the power cap.
+NextSet ComputeNextSet(const std::vector<SetCandidate>& candidates, const PowerShaping& shaping,
+                       const std::set<ValidatorAddress>& opted_in);
+
+// ---- the module ----
+
+struct ConsumerValidator {
+  ValidatorAddress validator;
+  std::string consumer_key;  // 32-byte ed25519 key on the consumer
+  uint64_t power = 0;
+  friend bool operator==(const ConsumerValidator&, const ConsumerValidator&) = default;
+};
+
+struct KeyPower {
+  std::string pub_key;
+  int64_t power = 0;
+  friend bool operator==(const KeyPower&, const KeyPower&) = default;
+};
+
+struct VscRecord {
+  uint64_t vsc_id = 0;
+  std::vector<KeyPower> updates;        // ordered by key
+  std::vector<std::string> slash_acks;  // raw consumer consensus addresses
+};
+
+struct ConsumerSlash {
+  std::string consumer_address;  // raw
+  int64_t power = 0;
+  uint64_t vsc_id = 0;
+  bool double_sign = false;
+};
+
+enum class SlashOutcome : uint8_t { kV1 = 1, kHandled = 2, kBounced = 3 };
+
+struct SlashDecision {
+  SlashOutcome outcome = SlashOutcome::kHandled;
+  bool punish = false;                 // jail (and slash) `validator`
+  ValidatorAddress validator;
+  int64_t infraction_height = 0;       // VSCtoH[vsc_id] (init height for 0)
+  uint64_t power = 0;
+  Dec fraction;
+  uint64_t jail_s = 0;
+};
+
+struct CcvConsumerState {
+  ConnectionId connection;   // provider-side connection of the consumer
+  ChannelId channel;         // empty until the handshake completed
+  uint64_t init_height = 0;  // channel establishment height (vscID 0)
+  bool launched = false;     // a first VSC was queued
+  bool stopped = false;      // error ack or timeout: no more VSCs
+};
+
+class CcvProvider {
+ public:
+  // Registers a replicated / opt-in consumer reachable over `connection`.
+  // FailedPrecondition if already registered; InvalidArgument for a bad
+  // config. `opted_in` are genesis opt-ins (validators of this chain).
+  static absl::Status Init(const Context& ctx, const ConsumerId& consumer, const CcvConfig& cfg,
+                           const ConnectionId& connection,
+                           const std::vector<ValidatorAddress>& opted_in);
+  static absl::StatusOr<std::optional<CcvConfig>> Config(const Context& ctx,
+                                                         const ConsumerId& consumer);
+  static absl::StatusOr<std::vector<ConsumerId>> Consumers(const Context& ctx);
+  static absl::StatusOr<CcvConsumerState> State(const Context& ctx, const ConsumerId& consumer);
+  static absl::Status PutState(const Context& ctx, const ConsumerId& consumer,
+                               const CcvConsumerState& s);
+
+  // ---- validator messages ----
+  // NotFound for an unknown consumer or validator; FailedPrecondition if the
+  // consumer stopped, the validator already opted in, or (opt-out) it is in
+  // the top N now (ErrCannotOptOutFromTopN) or not opted in.
+  static absl::Status OptIn(const Context& ctx, const ConsumerId& consumer,
+                            const ValidatorAddress& validator);
+  static absl::Status OptOut(const Context& ctx, const ConsumerId& consumer,
+                             const ValidatorAddress& validator);
+  static absl::StatusOr<std::set<ValidatorAddress>> OptedIn(const Context& ctx,
+                                                            const ConsumerId& consumer);
+
+  // ---- blocks ----
+  // VSCtoH, then for each running consumer at its epoch: compute, diff,
+  // queue. Run after native staking's end block.
+  static absl::Status EndBlock(const Context& ctx);
+  // Queued VSCs in vscID order, and their removal once sent.
+  static absl::StatusOr<std::vector<VscRecord>> Pending(const Context& ctx,
+                                                        const ConsumerId& consumer);
+  static absl::Status ClearPending(const Context& ctx, const ConsumerId& consumer);
+  // The set last queued for the consumer, by validator address.
+  static absl::StatusOr<std::vector<ConsumerValidator>> ConsumerSet(const Context& ctx,
+                                                                    const ConsumerId& consumer);
+  static absl::StatusOr<uint64_t> CurrentVscId(const Context& ctx);
+  static absl::StatusOr<std::optional<uint64_t>> VscHeight(const Context& ctx, uint64_t vsc_id);
+
+  // ---- packets ----
+  // ICS order: unknown vscID → InvalidArgument (error ack); double sign →
+  // kV1, nothing punished (evidence goes to the provider directly); not
+  // launched or not a current consumer validator → ack appended, kHandled;
+  // unknown / unbonded / tombstoned provider validator → dropped, kHandled;
+  // otherwise ack appended and, unless already jailed, punish.
+  static absl::StatusOr<SlashDecision> OnSlashPacket(const Context& ctx,
+                                                     const ConsumerId& consumer,
+                                                     const ConsumerSlash& slash);
+  // Consumer-downtime punishments so far (jailings) and the tokens they
+  // burned (supply accounting).
+  static absl::StatusOr<Amount> Burned(const Context& ctx);
+  static absl::StatusOr<uint64_t> Punishments(const Context& ctx);
+  static absl::Status RecordPunishment(const Context& ctx, Amount burned);
+  // Error ack or timeout of a VSC: the consumer gets no more VSCs.
+  static absl::Status Stop(const Context& ctx, const ConsumerId& consumer);
+};
+
+}  // namespace mesh::provider
+
+#endif  // MESHSEC_MESH_PROVIDER_CCV_H_

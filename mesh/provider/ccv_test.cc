@@ -1,0 +1,317 @@
+// CcvProvider: the consumer-set computation of the replicated / opt-in link
+// modes (top N, caps, allow/deny lists, min stake), opt-in messages, the VSC
+// queue with its vscIDs and VSCtoH, and slash-packet judgement.
+#include "mesh/provider/ccv.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "mesh/provider/consumer_keys.h"
+#include "staking/bank.h"
+#include "staking/staking.h"
+
+namespace mesh::provider {
+namespace {
+
+using staking::Bank;
+using staking::Staking;
+
+ValidatorAddress V(const char* s) { return ValidatorAddress(s); }
+SetCandidate C(const char* v, uint64_t power) { return SetCandidate{V(v), power, Amount(power)}; }
+ShapedValidator S(const char* v, uint64_t power) { return ShapedValidator{V(v), power}; }
+
+std::vector<uint64_t> Powers(const std::vector<ShapedValidator>& v) {
+  std::vector<uint64_t> out;
+  for (const ShapedValidator& s : v) out.push_back(s.power);
+  return out;
+}
+
+// ---------------------------------------------------------------- top N
+
+TEST(CcvSetTest, MinPowerInTopNAccumulatesDescending) {
+  // 40 + 30 = 70 of 100: top 50 and 70 stop at 30; top 71 needs 20.
+  EXPECT_EQ(MinPowerInTopN({10, 40, 20, 30}, 50), 30u);
+  EXPECT_EQ(MinPowerInTopN({10, 40, 20, 30}, 70), 30u);
+  EXPECT_EQ(MinPowerInTopN({10, 40, 20, 30}, 71), 20u);
+  EXPECT_EQ(MinPowerInTopN({10, 40, 20, 30}, 100), 10u);
+  EXPECT_EQ(MinPowerInTopN({10, 40, 20, 30}, 0), 0u);
+  EXPECT_EQ(MinPowerInTopN({}, 100), 0u);
+}
+
+TEST(CcvSetTest, ReplicatedTakesEveryBondedValidator) {
+  PowerShaping p;  // top_n 100
+  NextSet n = ComputeNextSet({C("a", 5), C("b", 3), C("c", 2)}, p, {});
+  EXPECT_EQ(n.validators, (std::vector<ShapedValidator>{S("a", 5), S("b", 3), S("c", 2)}));
+  EXPECT_EQ(n.top_n, (std::vector<ValidatorAddress>{V("a"), V("b"), V("c")}));
+  EXPECT_EQ(n.min_power_top_n, 2u);
+}
+
+TEST(CcvSetTest, TopNPlusOptIns) {
+  PowerShaping p;
+  p.top_n = 50;  // 40 + 30 >= 50: threshold 30
+  NextSet n = ComputeNextSet({C("a", 40), C("b", 30), C("c", 20), C("d", 10)}, p, {V("d")});
+  EXPECT_EQ(n.min_power_top_n, 30u);
+  EXPECT_EQ(n.top_n, (std::vector<ValidatorAddress>{V("a"), V("b")}));
+  EXPECT_EQ(n.validators, (std::vector<ShapedValidator>{S("a", 40), S("b", 30), S("d", 10)}));
+}
+
+TEST(CcvSetTest, PureOptInTakesOnlyOptedIn) {
+  PowerShaping p;
+  p.top_n = 0;
+  NextSet n = ComputeNextSet({C("a", 40), C("b", 30)}, p, {V("b")});
+  EXPECT_TRUE(n.top_n.empty());
+  EXPECT_EQ(n.validators, (std::vector<ShapedValidator>{S("b", 30)}));
+  EXPECT_TRUE(ComputeNextSet({C("a", 40)}, p, {}).validators.empty());
+}
+
+TEST(CcvSetTest, AllowlistDenylistDenyWins) {
+  PowerShaping p;
+  p.allowlist = {V("a"), V("b")};
+  p.denylist = {V("b"), V("c")};
+  NextSet n = ComputeNextSet({C("a", 4), C("b", 3), C("c", 2), C("d", 1)}, p, {});
+  EXPECT_EQ(n.validators, (std::vector<ShapedValidator>{S("a", 4)}));
+}
+
+TEST(CcvSetTest, MinStakeExcludesSmallValidators) {
+  PowerShaping p;
+  p.min_stake = Amount(3);
+  NextSet n = ComputeNextSet({C("a", 4), C("b", 3), C("c", 2)}, p, {});
+  EXPECT_EQ(n.validators, (std::vector<ShapedValidator>{S("a", 4), S("b", 3)}));
+}
+
+TEST(CcvSetTest, SetCapKeepsHighestPowersTiesByAddress) {
+  PowerShaping p;
+  p.validator_set_cap = 2;
+  NextSet n = ComputeNextSet({C("d", 5), C("a", 3), C("c", 3), C("b", 1)}, p, {});
+  EXPECT_EQ(n.validators, (std::vector<ShapedValidator>{S("a", 3), S("d", 5)}));
+}
+
+// ---------------------------------------------------------------- power cap
+
+TEST(CcvSetTest, PowerCapRedistributesExactly) {
+  // Total 100, cap 30 %: max 30. 40 → 30, excess 10 handed out in equal
+  // shares largest first: b stays 30 (at the cap), c gets 10/2 = 5, d the
+  // remaining 5.
+  std::vector<ShapedValidator> v = {S("a", 40), S("b", 30), S("c", 20), S("d", 10)};
+  EXPECT_EQ(Powers(CapPowers(v, 30)), (std::vector<uint64_t>{30, 30, 25, 15}));
+  // Total 100, cap 30: 60 → 30, excess 30 over three: 25 + 5, then 22 and 18.
+  v = {S("a", 60), S("b", 25), S("c", 10), S("d", 5)};
+  EXPECT_EQ(Powers(CapPowers(v, 30)), (std::vector<uint64_t>{30, 30, 22, 18}));
+  // Integer shares: total 10, cap 40 → max 4; 7 → 4 (excess 3);
+  // b gets floor(3 / 2) = 1, c the remaining 2. The total is kept.
+  v = {S("a", 7), S("b", 2), S("c", 1)};
+  EXPECT_EQ(Powers(CapPowers(v, 40)), (std::vector<uint64_t>{4, 3, 3}));
+}
+
+TEST(CcvSetTest, PowerCapInfeasibleGivesEqualPowers) {
+  // 3 validators cannot each stay under 20 %: everyone gets 100 / 3 = 33.
+  std::vector<ShapedValidator> v = {S("a", 60), S("b", 30), S("c", 10)};
+  EXPECT_EQ(Powers(CapPowers(v, 20)), (std::vector<uint64_t>{33, 33, 33}));
+  EXPECT_EQ(Powers(CapPowers(v, 0)), (std::vector<uint64_t>{60, 30, 10}));
+  EXPECT_EQ(Powers(CapPowers(v, 100)), (std::vector<uint64_t>{60, 30, 10}));
+}
+
+TEST(CcvSetTest, PowerCapHoldsInComputeNextSet) {
+  PowerShaping p;
+  p.validators_power_cap = 30;
+  NextSet n = ComputeNextSet({C("a", 40), C("b", 30), C("c", 20), C("d", 10)}, p, {});
+  EXPECT_EQ(n.validators,
+            (std::vector<ShapedValidator>{S("a", 30), S("b", 30), S("c", 25), S("d", 15)}));
+}
+
+TEST(CcvSetTest, ConfigValidation) {
+  CcvConfig c;
+  EXPECT_TRUE(c.Validate().ok());
+  c.shaping.top_n = 49;
+  EXPECT_FALSE(c.Validate().ok());  // replicated needs 100; and 49 is never valid
+  c.mode = LinkMode::kOptIn;
+  EXPECT_FALSE(c.Validate().ok());
+  c.shaping.top_n = 0;
+  EXPECT_TRUE(c.Validate().ok());
+  c.shaping.top_n = 50;
+  EXPECT_TRUE(c.Validate().ok());
+  c.shaping.validators_power_cap = 101;
+  EXPECT_FALSE(c.Validate().ok());
+  c.shaping.validators_power_cap = 0;
+  c.blocks_per_epoch = 0;
+  EXPECT_FALSE(c.Validate().ok());
+  EXPECT_FALSE(ParseLinkMode("ccv").ok());
+  EXPECT_EQ(*ParseLinkMode("opt_in"), LinkMode::kOptIn);
+}
+
+// ---------------------------------------------------------------- module
+
+class CcvProviderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    block_.height = 10;
+    block_.time_ns = 1000ULL * kNanosPerSecond;
+    staking::Params p;
+    p.power_reduction = 1;
+    ASSERT_TRUE(Staking::InitGenesis(ctx(), p).ok());
+    for (auto [v, power] : std::vector<std::pair<const char*, uint64_t>>{
+             {"a", 40}, {"b", 30}, {"c", 20}, {"d", 10}}) {
+      AddValidator(v, power);
+    }
+    ASSERT_TRUE(Staking::EndBlock(ctx()).ok());
+  }
+  Context ctx() { return Context(&store_, &block_); }
+  void AddValidator(const char* v, uint64_t power) {
+    const AccountAddress op(std::string("op/") + v);
+    ASSERT_TRUE(Bank::Mint(ctx(), op, Denom("stake"), Amount(power)).ok());
+    ASSERT_TRUE(Staking::CreateValidator(ctx(), V(v), op, Amount(power), Dec::Zero()).ok());
+  }
+  void Register(const CcvConfig& cfg, std::vector<ValidatorAddress> opted = {}) {
+    ASSERT_TRUE(CcvProvider::Init(ctx(), c_, cfg, ConnectionId("connection-0"), opted).ok());
+  }
+  void Block() {
+    ASSERT_TRUE(Staking::EndBlock(ctx()).ok());
+    absl::Status s = CcvProvider::EndBlock(ctx());
+    ASSERT_TRUE(s.ok()) << s;
+    block_.height++;
+  }
+  std::string Key(const char* v) {
+    return Staking::GetValidator(ctx(), V(v)).value()->consensus_pubkey;
+  }
+
+  MemStore store_;
+  BlockInfo block_;
+  ConsumerId c_{"neutron"};
+};
+
+TEST_F(CcvProviderTest, FirstVscCarriesTheWholeSetThenOnlyEpochDiffs) {
+  CcvConfig cfg;
+  cfg.blocks_per_epoch = 5;
+  Register(cfg);
+  Block();  // height 10: launch (not an epoch boundary, but nothing sent yet)
+  std::vector<VscRecord> p = CcvProvider::Pending(ctx(), c_).value();
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].vsc_id, 1u);
+  EXPECT_EQ(p[0].updates.size(), 4u);
+  EXPECT_EQ(CcvProvider::CurrentVscId(ctx()).value(), 2u);
+  EXPECT_EQ(CcvProvider::VscHeight(ctx(), 1).value(), std::optional<uint64_t>(11));
+  ASSERT_TRUE(CcvProvider::ClearPending(ctx(), c_).ok());
+  // A power change mid-epoch waits for height 15.
+  ASSERT_TRUE(Bank::Mint(ctx(), AccountAddress("op/d"), Denom("stake"), Amount(5)).ok());
+  ASSERT_TRUE(Staking::Delegate(ctx(), AccountAddress("op/d"), V("d"), Amount(5)).ok());
+  for (int i = 0; i < 4; ++i) Block();  // 11..14
+  EXPECT_TRUE(CcvProvider::Pending(ctx(), c_).value().empty());
+  EXPECT_EQ(CcvProvider::CurrentVscId(ctx()).value(), 2u);
+  Block();  // 15
+  p = CcvProvider::Pending(ctx(), c_).value();
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].vsc_id, 2u);
+  EXPECT_EQ(p[0].updates, (std::vector<KeyPower>{KeyPower{Key("d"), 15}}));
+  EXPECT_EQ(CcvProvider::VscHeight(ctx(), 2).value(), std::optional<uint64_t>(16));
+  // An epoch without changes queues nothing but still moves the vscID.
+  for (int i = 0; i < 5; ++i) Block();  // 16..20
+  EXPECT_EQ(CcvProvider::Pending(ctx(), c_).value().size(), 1u);
+  EXPECT_EQ(CcvProvider::CurrentVscId(ctx()).value(), 4u);
+}
+
+TEST_F(CcvProviderTest, OptInChainLaunchesOnlyWithAValidator) {
+  CcvConfig cfg;
+  cfg.mode = LinkMode::kOptIn;
+  cfg.shaping.top_n = 0;
+  cfg.blocks_per_epoch = 100;
+  Register(cfg);
+  Block();
+  EXPECT_TRUE(CcvProvider::Pending(ctx(), c_).value().empty());
+  EXPECT_FALSE(CcvProvider::State(ctx(), c_).value().launched);
+  ASSERT_TRUE(CcvProvider::OptIn(ctx(), c_, V("c")).ok());
+  EXPECT_EQ(CcvProvider::OptIn(ctx(), c_, V("c")).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CcvProvider::OptIn(ctx(), c_, V("zz")).code(), absl::StatusCode::kNotFound);
+  Block();
+  std::vector<VscRecord> p = CcvProvider::Pending(ctx(), c_).value();
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].updates, (std::vector<KeyPower>{KeyPower{Key("c"), 20}}));
+  // Pure opt-in: anyone may opt out.
+  EXPECT_TRUE(CcvProvider::OptOut(ctx(), c_, V("c")).ok());
+  EXPECT_EQ(CcvProvider::OptOut(ctx(), c_, V("c")).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(CcvProviderTest, OptOutRefusedInTopN) {
+  CcvConfig cfg;
+  cfg.mode = LinkMode::kOptIn;
+  cfg.shaping.top_n = 50;  // a (40) and b (30)
+  Register(cfg, {V("d")});
+  Block();
+  EXPECT_EQ(CcvProvider::OptedIn(ctx(), c_).value(),
+            (std::set<ValidatorAddress>{V("a"), V("b"), V("d")}));
+  absl::Status s = CcvProvider::OptOut(ctx(), c_, V("b"));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("top N"), std::string::npos);
+  EXPECT_TRUE(CcvProvider::OptOut(ctx(), c_, V("d")).ok());
+  std::vector<ConsumerValidator> set = CcvProvider::ConsumerSet(ctx(), c_).value();
+  ASSERT_EQ(set.size(), 3u);
+}
+
+TEST_F(CcvProviderTest, SlashPacketJudgement) {
+  CcvConfig cfg;
+  cfg.blocks_per_epoch = 5;
+  cfg.downtime_slash_fraction = Dec::FromRaw(Dec::kOne / 10);
+  cfg.downtime_jail_s = 1200;
+  Register(cfg);
+  Block();
+  const std::string addr_a = ConsensusAddressOf(Key("a"));
+  // Unknown vscID → error (error ack); vscID 0 needs the channel's init height.
+  EXPECT_EQ(CcvProvider::OnSlashPacket(ctx(), c_, {addr_a, 40, 99, false}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CcvProvider::OnSlashPacket(ctx(), c_, {addr_a, 40, 0, false}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CcvProvider::OnSlashPacket(ctx(), c_, {addr_a, 0, 1, false}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // Double sign: V1 result, nobody punished.
+  SlashDecision d = CcvProvider::OnSlashPacket(ctx(), c_, {addr_a, 40, 1, true}).value();
+  EXPECT_EQ(d.outcome, SlashOutcome::kV1);
+  EXPECT_FALSE(d.punish);
+  // Downtime of a consumer validator: punish at VSCtoH[1] = 11.
+  d = CcvProvider::OnSlashPacket(ctx(), c_, {addr_a, 40, 1, false}).value();
+  EXPECT_EQ(d.outcome, SlashOutcome::kHandled);
+  EXPECT_TRUE(d.punish);
+  EXPECT_EQ(d.validator, V("a"));
+  EXPECT_EQ(d.infraction_height, 11);
+  EXPECT_EQ(d.power, 40u);
+  EXPECT_EQ(d.fraction, cfg.downtime_slash_fraction);
+  EXPECT_EQ(d.jail_s, 1200u);
+  // An address outside the consumer set: acked, not punished.
+  d = CcvProvider::OnSlashPacket(ctx(), c_, {std::string(20, 'x'), 5, 1, false}).value();
+  EXPECT_FALSE(d.punish);
+  // Acks ride on the next VSC (at the epoch, height 15).
+  ASSERT_TRUE(CcvProvider::ClearPending(ctx(), c_).ok());
+  for (int i = 0; i < 5; ++i) Block();
+  std::vector<VscRecord> p = CcvProvider::Pending(ctx(), c_).value();
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_TRUE(p[0].updates.empty());
+  EXPECT_EQ(p[0].slash_acks, (std::vector<std::string>{addr_a, std::string(20, 'x')}));
+}
+
+TEST_F(CcvProviderTest, OnlyCurrentConsumerValidatorsArePunished) {
+  CcvConfig cfg;
+  cfg.mode = LinkMode::kOptIn;
+  cfg.shaping.top_n = 0;
+  Register(cfg, {V("a")});
+  Block();
+  // b is a provider validator but not on this consumer.
+  SlashDecision d =
+      CcvProvider::OnSlashPacket(ctx(), c_, {ConsensusAddressOf(Key("b")), 30, 1, false}).value();
+  EXPECT_FALSE(d.punish);
+  d = CcvProvider::OnSlashPacket(ctx(), c_, {ConsensusAddressOf(Key("a")), 40, 1, false}).value();
+  EXPECT_TRUE(d.punish);
+}
+
+TEST_F(CcvProviderTest, StoppedConsumerGetsNothing) {
+  CcvConfig cfg;
+  Register(cfg);
+  Block();
+  ASSERT_TRUE(CcvProvider::Stop(ctx(), c_).ok());
+  EXPECT_TRUE(CcvProvider::Pending(ctx(), c_).value().empty());
+  block_.height = 600;
+  Block();
+  EXPECT_TRUE(CcvProvider::Pending(ctx(), c_).value().empty());
+  EXPECT_EQ(CcvProvider::OptIn(ctx(), c_, V("a")).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace mesh::provider

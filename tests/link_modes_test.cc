@@ -1,0 +1,345 @@
+// Link modes across chains (docs/shared-security.md): replicated and opt-in
+// (partial-set) links beside mesh links, on the same engine. Two and three
+// chains in one process (tests/harness/network.h); the harness checks after
+// every block that a quiet replicated / opt-in link's consumer runs exactly
+// the set its provider last sent, that every consumer validator has stake on
+// the provider and that power caps hold.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "gtest/gtest.h"
+#include "mesh/consumer/ccv.h"
+#include "mesh/packets/ccv.h"
+#include "mesh/provider/ccv.h"
+#include "mesh/provider/consumer_keys.h"
+#include "staking/staking.h"
+#include "tests/harness/network.h"
+
+namespace mesh::harness {
+namespace {
+
+using consumer::ccv::CcvConsumer;
+using provider::CcvProvider;
+using provider::LinkMode;
+using Powers = std::map<std::string, int64_t>;
+
+template <typename T>
+T Must(absl::StatusOr<T> v) {
+  MESH_CHECK_OK(v.status());
+  return *std::move(v);
+}
+Dec D(const char* s) { return Must(Dec::Parse(s)); }
+
+#define ASSERT_OK(expr)                    \
+  do {                                     \
+    absl::Status s_ = (expr);              \
+    ASSERT_TRUE(s_.ok()) << s_.ToString(); \
+  } while (0)
+
+// Powers are tokens / 1000: alice 40, bob 30, carol 20, dave 10.
+ChainSpec Hub() {
+  ChainSpec c;
+  c.id = "hub";
+  c.prefix = "hub";
+  c.denom = Denom("uhub");
+  c.staking.power_reduction = 1000;
+  c.staking.unbonding_time_s = 3600;
+  c.validators = {{"alice", Amount(40000), Dec::Zero()},
+                  {"bob", Amount(30000), Dec::Zero()},
+                  {"carol", Amount(20000), Dec::Zero()},
+                  {"dave", Amount(10000), Dec::Zero()}};
+  c.accounts = {{"user", Amount(100000)}, {"gov", Amount(1)}};
+  return c;
+}
+
+ChainSpec Consumer(std::string id) {
+  ChainSpec c;
+  c.id = id;
+  c.prefix = id;
+  c.denom = Denom("u" + id);
+  c.staking.power_reduction = 1000;
+  c.validators = {{"n1", Amount(10000), Dec::Zero()}, {"n2", Amount(10000), Dec::Zero()}};
+  c.accounts = {{"user", Amount(100000)}, {"gov", Amount(1)}, {"oracle", Amount(1)}};
+  c.epoch_length = 2;
+  c.liveness.signed_blocks_window = 10;
+  c.liveness.min_signed_per_window = D("0.5");
+  return c;
+}
+
+LinkSpec Ccv(std::string consumer, LinkMode mode) {
+  LinkSpec l;
+  l.provider = "hub";
+  l.consumer = std::move(consumer);
+  l.mode = mode;
+  l.blocks_per_epoch = 5;
+  return l;
+}
+
+class LinkModesTest : public ::testing::Test {
+ protected:
+  void Start(NetworkSpec spec) { net_ = Must(Network::Create(std::move(spec))); }
+  Network& net() { return *net_; }
+  std::string Key(const std::string& chain, const std::string& v) {
+    return Must(net().ConsensusKey(chain, v));
+  }
+  Powers Set(const std::string& chain) { return Must(net().ConsensusSet(chain)); }
+  Powers Bonded() { return Must(net().BondedSet("hub", "neutron")); }
+  uint64_t HubHeight() { return net().chain("hub").height(); }
+  // Advances until the hub's open block is at `mod` modulo the epoch (5).
+  void AdvanceToHubPhase(uint64_t mod) {
+    while (HubHeight() % 5 != mod) ASSERT_OK(net().AdvanceBlock());
+  }
+  std::unique_ptr<Network> net_;
+};
+
+TEST_F(LinkModesTest, ReplicatedConsumerRunsOnTheProviderBondedSet) {
+  NetworkSpec spec;
+  spec.chains = {Hub(), Consumer("neutron")};
+  spec.links = {Ccv("neutron", LinkMode::kReplicated)};
+  Start(spec);
+  const Powers native = Set("neutron");
+  ASSERT_EQ(native.size(), 2u);
+  ASSERT_OK(net().AdvanceBlocks(2));  // VSC 1 sent at the end of block 1, applied in block 2
+  const Powers set = Set("neutron");
+  EXPECT_EQ(set, Bonded());
+  EXPECT_EQ(set, (Powers{{Key("hub", "alice"), 40},
+                         {Key("hub", "bob"), 30},
+                         {Key("hub", "carol"), 20},
+                         {Key("hub", "dave"), 10}}));
+  for (const auto& [key, power] : native) EXPECT_FALSE(set.contains(key));
+  // HtoVSC on the consumer / VSCtoH on the provider.
+  const Context cc = net().ctx("neutron");
+  EXPECT_EQ(Must(CcvConsumer::VscIdAt(cc, 2)), 0u);
+  EXPECT_EQ(Must(CcvConsumer::VscIdAt(cc, 3)), 1u);
+  EXPECT_EQ(Must(CcvProvider::VscHeight(net().ctx("hub"), 1)), std::optional<uint64_t>(2));
+  // The consumer's own native staking still runs but no longer sets consensus.
+  ASSERT_OK(net().AdvanceBlocks(5));
+  EXPECT_EQ(Set("neutron"), Bonded());
+}
+
+// What the consumer's application returns to consensus: nothing from the
+// provider before the first VSC; at the switch, power 0 for its native
+// validators and the provider's set; afterwards only the provider's changes.
+TEST_F(LinkModesTest, ConsumerEndBlockSwitchesConsensusToTheProvider) {
+  NetworkSpec spec;
+  spec.chains = {Hub(), Consumer("neutron")};
+  spec.links = {Ccv("neutron", LinkMode::kReplicated)};
+  Start(spec);
+  ASSERT_OK(net().AdvanceBlock());  // block 1: VSC sent by the hub, received in block 2
+  EXPECT_TRUE(net().LastUpdates("neutron").empty());
+  ASSERT_OK(net().AdvanceBlock());  // block 2 ends: the VSC is applied
+  Powers got;
+  for (const app::ConsensusUpdate& u : net().LastUpdates("neutron")) got[u.pub_key] = u.power;
+  EXPECT_EQ(got, (Powers{{Key("neutron", "n1"), 0},
+                         {Key("neutron", "n2"), 0},
+                         {Key("hub", "alice"), 40},
+                         {Key("hub", "bob"), 30},
+                         {Key("hub", "carol"), 20},
+                         {Key("hub", "dave"), 10}}));
+  // A native change on the consumer no longer reaches consensus.
+  ASSERT_OK(net().CreateValidator("neutron", "n3", Amount(50000), Dec::Zero()));
+  ASSERT_OK(net().AdvanceBlock());
+  EXPECT_TRUE(net().LastUpdates("neutron").empty());
+  EXPECT_EQ(Set("neutron"), Bonded());
+}
+
+TEST_F(LinkModesTest, HandshakeFollowsTheCcvRules) {
+  NetworkSpec spec;
+  spec.chains = {Hub(), Consumer("neutron")};
+  spec.links = {Ccv("neutron", LinkMode::kReplicated)};
+  Start(spec);
+  const PortId consumer_port(std::string(packets::ccv::kConsumerPort));
+  const PortId provider_port(std::string(packets::ccv::kProviderPort));
+  // A second CCV channel, an UNORDERED one, a wrong version, or a channel
+  // opened by the provider: all refused.
+  EXPECT_FALSE(net().OpenChannel("neutron", "hub", consumer_port, provider_port,
+                                 ibc::Order::kOrdered, "1").ok());
+  EXPECT_FALSE(net().OpenChannel("neutron", "hub", consumer_port, provider_port,
+                                 ibc::Order::kUnordered, "1").ok());
+  EXPECT_FALSE(net().OpenChannel("neutron", "hub", consumer_port, provider_port,
+                                 ibc::Order::kOrdered, "2").ok());
+  EXPECT_FALSE(net().OpenChannel("hub", "neutron", provider_port, consumer_port,
+                                 ibc::Order::kOrdered, "1").ok());
+  ASSERT_OK(net().AdvanceBlocks(2));
+  EXPECT_EQ(Set("neutron"), Bonded());
+}
+
+TEST_F(LinkModesTest, OneProviderMeshToOneChainReplicatedToAnother) {
+  NetworkSpec spec;
+  spec.chains = {Hub(), Consumer("juno"), Consumer("neutron")};
+  LinkSpec mesh;
+  mesh.provider = "hub";
+  mesh.consumer = "juno";
+  spec.links = {mesh, Ccv("neutron", LinkMode::kReplicated)};
+  Start(spec);
+  ASSERT_OK(net().AdvanceBlocks(2));  // juno's validators reach the hub
+  ASSERT_OK(net().Bond("hub", "user", Amount(5000)));
+  ASSERT_OK(net().StakeRemote("hub", "user", "juno", "n1", Amount(3000)));
+  ASSERT_OK(net().AdvanceBlocks(6));
+  // Mesh: juno holds the lent stake as virtual delegation; its consensus set
+  // is its own (native validators).
+  EXPECT_EQ(Must(net().BondRequest("juno", "hub", "n1")), Amount(3000));
+  EXPECT_EQ(Must(net().VirtualDelegation("juno", "hub", "n1")), Amount(3000));
+  const Powers juno = Set("juno");
+  EXPECT_TRUE(juno.contains(Key("juno", "n1")));
+  EXPECT_EQ(juno.at(Key("juno", "n1")), 13);  // 10000 own + 3000 virtual
+  // Replicated: neutron runs on the hub's validators.
+  EXPECT_EQ(Set("neutron"), Bonded());
+  EXPECT_FALSE(Set("neutron").contains(Key("neutron", "n1")));
+}
+
+TEST_F(LinkModesTest, ProviderSetChangesReachTheConsumerAtTheNextEpoch) {
+  NetworkSpec spec;
+  spec.chains = {Hub(), Consumer("neutron")};
+  spec.links = {Ccv("neutron", LinkMode::kReplicated)};
+  Start(spec);
+  ASSERT_OK(net().AdvanceBlocks(2));
+  AdvanceToHubPhase(1);
+  ASSERT_OK(net().CreateValidator("hub", "erin", Amount(50000), Dec::Zero()));
+  ASSERT_OK(net().AdvanceBlock());
+  EXPECT_FALSE(Set("neutron").contains(Key("hub", "erin")));  // mid-epoch: not yet
+  AdvanceToHubPhase(0);     // the epoch block is open
+  ASSERT_OK(net().AdvanceBlock());  // ...ends, VSC sent and received
+  ASSERT_OK(net().AdvanceBlock());  // ...applied
+  EXPECT_EQ(Set("neutron").at(Key("hub", "erin")), 50);
+  EXPECT_EQ(Set("neutron"), Bonded());
+  // A jailed provider validator leaves the consumer at the next epoch.
+  ASSERT_OK(net().Jail("hub", "bob"));
+  ASSERT_OK(net().AdvanceBlocks(7));
+  EXPECT_FALSE(Set("neutron").contains(Key("hub", "bob")));
+  EXPECT_EQ(Set("neutron"), Bonded());
+  EXPECT_EQ(Set("neutron").size(), 4u);
+}
+
+TEST_F(LinkModesTest, DowntimeOnReplicatedConsumerJailsAndSlashesOnTheProvider) {
+  NetworkSpec spec;
+  spec.chains = {Hub(), Consumer("neutron")};
+  LinkSpec l = Ccv("neutron", LinkMode::kReplicated);
+  l.downtime_slash_fraction = D("0.1");
+  l.downtime_jail_s = 1200;
+  spec.links = {l};
+  Start(spec);
+  ASSERT_OK(net().AdvanceBlocks(2));
+  const std::string carol = Key("hub", "carol");
+  const std::string carol_addr = provider::ConsensusAddressOf(carol);
+  net().SetSigning("neutron", carol, false);
+  int blocks = 0;
+  while (!Must(net().Validator("hub", "carol")).jailed && blocks < 40) {
+    ASSERT_OK(net().AdvanceBlock());
+    ++blocks;
+  }
+  const staking::Validator v = Must(net().Validator("hub", "carol"));
+  ASSERT_TRUE(v.jailed) << "carol not jailed after " << blocks << " blocks";
+  // Slashed 10 % of its reported power 20 (x 1000 tokens): 2000 of 20000.
+  EXPECT_EQ(v.tokens, Amount(18000));
+  EXPECT_EQ(Must(CcvProvider::Burned(net().ctx("hub"))), Amount(2000));
+  EXPECT_EQ(Must(CcvProvider::Punishments(net().ctx("hub"))), 1u);
+  EXPECT_EQ(v.jailed_until_ns, net().chain("hub").time_ns() + 1200 * kNanosPerSecond);
+  // Other validators are untouched; the consumer jails no one natively.
+  EXPECT_FALSE(Must(net().Validator("hub", "alice")).jailed);
+  EXPECT_FALSE(Must(net().Validator("neutron", "n1")).jailed);
+  // The next epoch removes carol from the consumer and acks the slash.
+  ASSERT_OK(net().AdvanceBlocks(7));
+  EXPECT_FALSE(Set("neutron").contains(carol));
+  EXPECT_EQ(Set("neutron"), Bonded());
+  EXPECT_FALSE(Must(CcvConsumer::Outstanding(net().ctx("neutron"), carol_addr)));
+  EXPECT_TRUE(Must(CcvConsumer::Queue(net().ctx("neutron"))).empty());
+  // Once back and unjailed, carol returns to the consumer.
+  net().SetSigning("neutron", carol, true);
+  ASSERT_OK(net().AdvanceTime(1300));
+  ASSERT_OK(net().Unjail("hub", "carol"));
+  ASSERT_OK(net().AdvanceBlocks(7));
+  EXPECT_EQ(Set("neutron").at(carol), 18);
+}
+
+TEST_F(LinkModesTest, OptInConsumerSetWithPowerCap) {
+  NetworkSpec spec;
+  spec.chains = {Hub(), Consumer("neutron")};
+  LinkSpec l = Ccv("neutron", LinkMode::kOptIn);
+  l.validators_power_cap = 30;
+  l.opted_in = {"alice", "bob", "carol"};
+  spec.links = {l};
+  Start(spec);
+  ASSERT_OK(net().AdvanceBlocks(2));
+  // Three validators cannot stay under 30 % each: equal powers, 90 / 3.
+  EXPECT_EQ(Set("neutron"), (Powers{{Key("hub", "alice"), 30},
+                                    {Key("hub", "bob"), 30},
+                                    {Key("hub", "carol"), 30}}));
+  // dave opts in: 40/30/20/10 capped at 30 → 30, 30, 25, 15.
+  ASSERT_OK(net().OptIn("hub", "dave", "neutron"));
+  ASSERT_OK(net().AdvanceBlocks(7));
+  EXPECT_EQ(Set("neutron"), (Powers{{Key("hub", "alice"), 30},
+                                    {Key("hub", "bob"), 30},
+                                    {Key("hub", "carol"), 25},
+                                    {Key("hub", "dave"), 15}}));
+  // Pure opt-in (top N 0): alice may leave; 30/20/10 is infeasible again → 20 each.
+  ASSERT_OK(net().OptOut("hub", "alice", "neutron"));
+  ASSERT_OK(net().AdvanceBlocks(7));
+  EXPECT_EQ(Set("neutron"), (Powers{{Key("hub", "bob"), 20},
+                                    {Key("hub", "carol"), 20},
+                                    {Key("hub", "dave"), 20}}));
+}
+
+TEST_F(LinkModesTest, TopNValidatorsCannotOptOutAndDenylistWins) {
+  NetworkSpec spec;
+  spec.chains = {Hub(), Consumer("neutron")};
+  LinkSpec l = Ccv("neutron", LinkMode::kOptIn);
+  l.top_n = 50;  // alice + bob hold 70 %
+  l.denylist = {"bob"};
+  spec.links = {l};
+  Start(spec);
+  ASSERT_OK(net().AdvanceBlocks(2));
+  // bob is in the top N but denylisted: only alice validates.
+  EXPECT_EQ(Set("neutron"), (Powers{{Key("hub", "alice"), 40}}));
+  absl::Status s = net().OptOut("hub", "alice", "neutron");
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("top N"), std::string::npos) << s;
+  ASSERT_OK(net().OptIn("hub", "dave", "neutron"));
+  ASSERT_OK(net().AdvanceBlocks(7));
+  EXPECT_EQ(Set("neutron"), (Powers{{Key("hub", "alice"), 40}, {Key("hub", "dave"), 10}}));
+  // dave is not in the top N: he may leave again.
+  ASSERT_OK(net().OptOut("hub", "dave", "neutron"));
+}
+
+TEST_F(LinkModesTest, MalformedVscGetsAnErrorAckAndStopsTheConsumer) {
+  NetworkSpec spec;
+  spec.chains = {Hub(), Consumer("neutron")};
+  spec.links = {Ccv("neutron", LinkMode::kReplicated)};
+  Start(spec);
+  ASSERT_OK(net().AdvanceBlocks(2));
+  const Powers before = Set("neutron");
+  const Context hc = net().ctx("hub");
+  const ChannelId ch = Must(CcvProvider::State(hc, provider::ConsumerId("neutron"))).channel;
+  ASSERT_TRUE(net()
+                  .host("hub")
+                  .SendPacket(hc, PortId(std::string(packets::ccv::kProviderPort)), ch,
+                              ibc::Timeout::AtTimeNs(hc.time_ns() + 3600 * kNanosPerSecond),
+                              R"({"validator_updates":[],"valset_update_id":"0"})")
+                  .ok());
+  ASSERT_OK(net().AdvanceBlock());
+  EXPECT_TRUE(Must(CcvProvider::State(net().ctx("hub"), provider::ConsumerId("neutron"))).stopped);
+  // No more VSCs: a new provider validator never reaches the consumer.
+  ASSERT_OK(net().CreateValidator("hub", "erin", Amount(50000), Dec::Zero()));
+  ASSERT_OK(net().AdvanceBlocks(8));
+  EXPECT_EQ(Set("neutron"), before);
+}
+
+TEST_F(LinkModesTest, GenesisRejectsBadLinkModes) {
+  NetworkSpec spec;
+  spec.chains = {Hub(), Consumer("neutron")};
+  LinkSpec l = Ccv("neutron", LinkMode::kOptIn);
+  l.top_n = 40;  // neither 0 nor in [50, 100]
+  spec.links = {l};
+  EXPECT_FALSE(Network::Create(spec).ok());
+  l.top_n.reset();
+  l.mode = LinkMode::kReplicated;
+  l.top_n = 90;  // replicated is top N 100
+  spec.links = {l};
+  EXPECT_FALSE(Network::Create(spec).ok());
+}
+
+}  // namespace
+}  // namespace mesh::harness
