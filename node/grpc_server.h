@@ -75,6 +75,10 @@ struct GrpcServerOptions {
   // arrives when every allowed thread is busy is not queued; it fails with
   // RESOURCE_EXHAUSTED ("Server Threadpool Exhausted").
   int max_threads = 0;
+  // The store of the tx index (cosmos.tx.v1beta1.Service GetTx;
+  // node/cosmos_tx_service.h), not consensus state. Not owned; must outlive
+  // the server. Null: an in-memory index, lost on restart.
+  DurableStore* tx_index = nullptr;
   // Registered on the same grpc::Server beside the node's services (e.g. a
   // benchmark's echo ceiling). Not owned; must outlive the server.
   std::vector<grpc::Service*> extra_services;
