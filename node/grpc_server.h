@@ -22,7 +22,10 @@
 // next one open (docs/grpc.md, Threading), or one of the last
 // options.kept_blocks blocks named by the request's x-cosmos-block-height
 // metadata (node/block_history.h; every query service). The server also
-// serves meshsec.v1.ProviderQuery / ConsumerQuery (node/mesh_query_service.h).
+// serves meshsec.v1.ProviderQuery / ConsumerQuery (node/mesh_query_service.h)
+// and cosmos.tx.v1beta1.Service (node/cosmos_tx_service.h: broadcasts through
+// the same queue; GetTx reads a tx index written when a block commits, kept
+// in options.tx_index).
 //
 // Thread safety: all public methods are thread-safe.
 #ifndef MESHSEC_NODE_GRPC_SERVER_H_

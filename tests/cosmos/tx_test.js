@@ -271,11 +271,16 @@ async function main() {
   }
   check(virtual !== undefined, "virtual delegation on chainb appears");
   if (virtual) {
+    // The consumer's virtual-staking account of provider chaina is a module
+    // account named by a plain string, not a bech32 address (G-21): it is
+    // read through ValidatorDelegations, which lists it as stored.
+    eq(virtual.delegation.delegatorAddress, `module/mesh_virtual/${genA.chain_id}`,
+       "chainb virtual delegator");
     eq(virtual.balance.amount, "270000", "chainb virtual delegation balance");
     eq(virtual.balance.denom, genB.denom, "chainb virtual delegation denom");
-    const again = await api.delegation("b", { delegatorAddr: virtual.delegation.delegatorAddress,
-                                              validatorAddr: valoperB });
-    eq(again.delegationResponse.balance.amount, "270000", "chainb Delegation query");
+    eq(virtual.delegation.shares, (270000n * 10n ** 18n).toString(), "chainb virtual shares");
+    const all = await api.validatorDelegations("b", valoperB);
+    eq(all.delegationResponses.length, 2, "chainb val0: self-bond + the virtual delegation");
   }
 
   console.log(`${passed} passed, ${failed} failed`);
