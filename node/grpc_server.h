@@ -127,6 +127,8 @@ class GrpcServer {
   // error (time going backwards, a block left open) nothing is dequeued and
   // the error is returned. An EndBlock/Commit error is an internal failure:
   // it is returned and the txs of that block are reported with code 13.
+  // Once committed, the block's txs are written to the tx index; a failed
+  // index write is returned too (the block stays committed).
   absl::StatusOr<ProducedBlock> ProduceBlock(uint64_t time_ns);
   size_t PendingTxCount() const;
 
