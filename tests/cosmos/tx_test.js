@@ -3,7 +3,11 @@
 // write: @cosmjs/proto-signing (HD wallet, SIGN_MODE_DIRECT SignDoc,
 // Registry), cosmjs-types codecs, @grpc/grpc-js transport.
 //
-//   node tx_test.js <chaina host:port> <chainb host:port> <devnet home>
+//   node tx_test.js <chaina host:port> <chainb host:port> <devnet home> [--after-restart]
+//
+// The run writes the txhashes and heights it saw to <home>/cosmjs_txs.json;
+// with --after-restart (the devnet stopped and started again on the same
+// home) it only checks that GetTx still finds each of them, unchanged.
 //
 // 1. A wallet from a fixed mnemonic; the devnet's alice (keys.json) funds it
 //    with a bank MsgSend signed here (as a user with a funded key would).
@@ -37,7 +41,7 @@ const authq = require("cosmjs-types/cosmos/auth/v1beta1/query");
 const bankq = require("cosmjs-types/cosmos/bank/v1beta1/query");
 const { BaseAccount } = require("cosmjs-types/cosmos/auth/v1beta1/auth");
 
-const [addrA, addrB, home] = process.argv.slice(2);
+const [addrA, addrB, home, mode] = process.argv.slice(2);
 if (!addrA || !addrB || !home) {
   console.error("usage: tx_test.js CHAINA_HOST:PORT CHAINB_HOST:PORT DEVNET_HOME");
   process.exit(2);
@@ -154,14 +158,20 @@ async function signTx(wallet, chainId, messages, gas, sequence, accountNumber, s
   return TxRaw.encode(TxRaw.fromPartial({ bodyBytes, authInfoBytes, signatures })).finish();
 }
 
-// Broadcasts SYNC, expects the check to pass, waits for the tx with GetTx.
-async function broadcastAndWait(chain, txBytes, what) {
+// Broadcasts SYNC and expects the check to pass (the tx is queued); returns
+// the txhash.
+async function broadcastSync(chain, txBytes, what) {
   const b = await api.broadcast(chain, { txBytes, mode: txs.BroadcastMode.BROADCAST_MODE_SYNC });
   eq(b.txResponse.code, 0, `${what}: CheckTx code (${b.txResponse.rawLog})`);
   eq(b.txResponse.txhash, toHex(sha256(txBytes)).toUpperCase(), `${what}: txhash`);
+  return b.txResponse.txhash;
+}
+
+// Waits for the tx with GetTx (NOT_FOUND until its block commits).
+async function waitTx(chain, hash, what) {
   for (let i = 0; i < 600; i++) {
     try {
-      return await api.getTx(chain, { hash: b.txResponse.txhash });
+      return await api.getTx(chain, { hash });
     } catch (e) {
       if (e.code !== grpc.status.NOT_FOUND) throw e;
     }
@@ -170,7 +180,25 @@ async function broadcastAndWait(chain, txBytes, what) {
   throw new Error(`${what}: not included`);
 }
 
+async function broadcastAndWait(chain, txBytes, what) {
+  return waitTx(chain, await broadcastSync(chain, txBytes, what), what);
+}
+
+// After a restart of meshd: the tx index still has every tx.
+async function afterRestart() {
+  const seen = readJson("cosmjs_txs.json");
+  eq(seen.length, 3, "txs recorded by the first run");
+  for (const t of seen) {
+    const g = await api.getTx("a", { hash: t.txhash });
+    eq(g.txResponse.txhash, t.txhash, `after restart: ${t.what} txhash`);
+    eq(g.txResponse.height.toString(), t.height, `after restart: ${t.what} height`);
+    eq(g.txResponse.code, 0, `after restart: ${t.what} code`);
+    eq(g.txResponse.gasUsed.toString(), t.gasUsed, `after restart: ${t.what} gas used`);
+  }
+}
+
 async function main() {
+  if (mode === "--after-restart") return afterRestart();
   const genA = readJson("chaina", "config", "genesis.json");
   const genB = readJson("chainb", "config", "genesis.json");
   const keysA = readJson("chaina", "config", "keys.json");
@@ -231,8 +259,10 @@ async function main() {
   };
   const tx2 = await signTx(wallet, genA.chain_id, [bond, stakeRemote], 400000, 1,
                            userAcc.accountNumber);
-  const [r1, r2] = await Promise.all([broadcastAndWait("a", tx1, "delegate"),
-                                      sleep(0).then(() => broadcastAndWait("a", tx2, "stake"))]);
+  const h1 = await broadcastSync("a", tx1, "delegate");
+  const h2 = await broadcastSync("a", tx2, "stake");
+  const r1 = await waitTx("a", h1, "delegate");
+  const r2 = await waitTx("a", h2, "stake");
   eq(r1.txResponse.code, 0, `delegate: DeliverTx code (${r1.txResponse.rawLog})`);
   eq(r2.txResponse.code, 0, `stake: DeliverTx code (${r2.txResponse.rawLog})`);
   eq(r1.txResponse.gasUsed, sim.gasInfo.gasUsed, "delivered gas = simulated gas");
@@ -250,6 +280,11 @@ async function main() {
     .map((a) => Buffer.from(a.value).toString());
   eq(show(actions), show(["/meshsec.v1.MsgVaultBond", "/meshsec.v1.MsgVaultStakeRemote"]),
      "message events");
+
+  fs.writeFileSync(path.join(home, "cosmjs_txs.json"), JSON.stringify(
+    [["fund", fund], ["delegate", r1], ["stake", r2]].map(([what, r]) => ({
+      what, txhash: r.txResponse.txhash, height: r.txResponse.height.toString(),
+      gasUsed: r.txResponse.gasUsed.toString() }))));
 
   // 3. Read back on chaina: the delegation, and what is left liquid.
   const d = await api.delegation("a", { delegatorAddr: user.address, validatorAddr: valoperA });
@@ -283,12 +318,13 @@ async function main() {
     eq(all.delegationResponses.length, 2, "chainb val0: self-bond + the virtual delegation");
   }
 
+}
+
+main().then(() => {
   console.log(`${passed} passed, ${failed} failed`);
   for (const c of Object.values(clients)) c.close();
   process.exit(failed === 0 ? 0 : 1);
-}
-
-main().catch((e) => {
+}).catch((e) => {
   console.log(`FAIL: ${e.stack || e}`);
   console.log(`${passed} passed, ${failed + 1} failed`);
   process.exit(1);
