@@ -162,6 +162,8 @@ absl::StatusOr<std::vector<std::string>> Devnet::Serve(const std::string& host, 
     opts.address = absl::StrCat(host, ":", base_port == 0 ? 0 : base_port + i);
     opts.kept_blocks = kept_blocks;
     opts.in_block = [this, chain_id = id](node::Chain&) { return InBlock(chain_id); };
+    auto index = tx_indexes_.find(id);
+    if (index != tx_indexes_.end()) opts.tx_index = index->second.get();
     MESH_ASSIGN_OR_RETURN(std::unique_ptr<node::GrpcServer> s,
                           node::GrpcServer::Start(&app->chain(), std::move(opts)));
     out.push_back(s->address());
@@ -169,6 +171,10 @@ absl::StatusOr<std::vector<std::string>> Devnet::Serve(const std::string& host, 
     ++i;
   }
   return out;
+}
+
+void Devnet::SetTxIndexStore(const std::string& chain_id, std::unique_ptr<DurableStore> store) {
+  tx_indexes_[chain_id] = std::move(store);
 }
 
 void Devnet::Queue(const std::string& chain_id, node::SignedTx tx) {

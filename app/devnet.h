@@ -69,6 +69,10 @@ class Devnet {
   // Starts one gRPC server per chain on `host`, ports base_port + i (0: any
   // free port), each keeping the last `kept_blocks` blocks for queries at a
   // height (node::GrpcServerOptions). Returns the addresses in chain order.
+  // Keeps `chain_id`'s tx index (cosmos.tx.v1beta1.Service GetTx; not
+  // consensus state) in `store` once served; call before Serve. Without it
+  // the index is in memory.
+  void SetTxIndexStore(const std::string& chain_id, std::unique_ptr<DurableStore> store);
   absl::StatusOr<std::vector<std::string>> Serve(const std::string& host, int base_port,
                                                  size_t kept_blocks = 100);
   absl::Status ProduceRound(uint64_t block_seconds);
@@ -97,6 +101,7 @@ class Devnet {
 
   std::map<std::string, std::unique_ptr<Application>> apps_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<ibc::Relayer>> relayers_;
+  std::map<std::string, std::unique_ptr<DurableStore>> tx_indexes_;  // outlive servers_
   std::map<std::string, std::unique_ptr<node::GrpcServer>> servers_;
   std::map<std::string, std::vector<node::SignedTx>> queued_;
   std::map<std::string, std::vector<node::TxResult>> results_;

@@ -220,7 +220,11 @@ TxResult Chain::RunTx(KvStore* parent, const BlockInfo& info, const SignedTx& tx
   Overlay ante(parent);
   GasStore ante_gas(&ante, &meter);
   const Context ctx(&ante_gas, &info);
-  meter.Consume(kTxSizeCostPerByte * tx.wire.size());
+  // A simulation without a signature is charged for the 64 signature bytes
+  // the signed tx will carry (as the SDK's simulate charges a placeholder
+  // signature), so its gas_used is what delivery will use.
+  const uint64_t simulated_sig = mode == Mode::kSimulate && tx.signature.empty() ? 64 : 0;
+  meter.Consume(kTxSizeCostPerByte * (tx.wire.size() + simulated_sig));
   if (meter.exceeded()) return out_of_gas();
   const AccountAddress signer(verdict != nullptr ? verdict->signer : AddressOf(tx.pubkey));
   absl::StatusOr<std::optional<staking::BaseAccount>> found = staking::Auth::Get(ctx, signer);

@@ -158,7 +158,7 @@ class Chain {
   // The SDK's simulate: runs `tx` on a discarded overlay over the current
   // state (open block included; a block at height + 1 when none is open).
   // An empty signature skips the signature check (its gas is still
-  // counted). gas_used and the result (events included) are those
+  // counted, and the tx-size gas counts the 64 signature bytes it lacks). gas_used and the result (events included) are those
   // DeliverTx would give now; nothing is written.
   TxResult SimulateTx(const SignedTx& tx) const;
   // The SDK's CheckTx for a mempool: decoding (by the caller), account,

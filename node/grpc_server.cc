@@ -28,6 +28,7 @@
 #if MESH_COSMOS_GRPC
 #include "node/cosmos_query_services.h"
 #include "node/cosmos_staking_service.h"
+#include "node/cosmos_tx_service.h"
 #endif
 #include "staking/bank.h"
 #include "staking/staking.h"
@@ -395,6 +396,15 @@ struct GrpcServer::Impl {
   std::unique_ptr<grpc::Service> cosmos_bank_service;
   std::unique_ptr<grpc::Service> cosmos_auth_service;
   std::unique_ptr<grpc::Service> cosmos_tendermint_service;
+#if MESH_COSMOS_GRPC
+  // cosmos.tx.v1beta1.Service and its index (node/cosmos_tx_service.h),
+  // written by Produce once a block commits.
+  std::unique_ptr<TxIndex> tx_index = std::make_unique<TxIndex>(options.tx_index);
+  std::unique_ptr<grpc::Service> cosmos_tx_service;
+  absl::Status IndexBlock(uint64_t height, const std::deque<PendingTx>& batch,
+                          const ProducedBlock& block);
+  TxServiceHooks CosmosTxHooks();
+#endif
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   std::string address;
@@ -507,6 +517,8 @@ absl::Status GrpcServer::Impl::Listen() {
   builder.RegisterService(cosmos_bank_service.get());
   builder.RegisterService(cosmos_auth_service.get());
   builder.RegisterService(cosmos_tendermint_service.get());
+  cosmos_tx_service = NewCosmosTxService(CosmosTxHooks());
+  builder.RegisterService(cosmos_tx_service.get());
 #endif
   mesh_query_services = NewMeshQueryServices(
       [this](grpc::ServerContext* call, const std::function<absl::Status(const Chain&)>& fn) {
@@ -521,6 +533,44 @@ absl::Status GrpcServer::Impl::Listen() {
   address = absl::StrCat(host, ":", port);
   return absl::OkStatus();
 }
+
+#if MESH_COSMOS_GRPC
+// cosmos.tx.v1beta1.Service goes through the same queue, check and BLOCK
+// wait as meshsec.v1.Tx/BroadcastTx; simulations run on the live chain.
+TxServiceHooks GrpcServer::Impl::CosmosTxHooks() {
+  TxServiceHooks hooks;
+  hooks.broadcast = [this](grpc::ServerContext* ctx, const std::string& bytes, bool wait,
+                           TxResult* result, uint64_t* height) {
+    pb::BroadcastTxRequest q;
+    q.set_signed_tx(bytes);
+    q.set_mode(wait ? pb::BROADCAST_MODE_BLOCK : pb::BROADCAST_MODE_SYNC);
+    pb::BroadcastTxResponse r;
+    grpc::Status s = Broadcast(ctx, q, &r);
+    result->code = r.code();
+    result->codespace = r.codespace();
+    result->log = r.log();
+    result->gas_wanted = r.gas_wanted();
+    result->gas_used = r.gas_used();
+    *height = r.height();
+    return s;
+  };
+  hooks.simulate = [this](const SignedTx& tx) {
+    std::lock_guard<std::mutex> lock(mu);
+    return chain->SimulateTx(tx);
+  };
+  hooks.index = tx_index.get();
+  return hooks;
+}
+
+absl::Status GrpcServer::Impl::IndexBlock(uint64_t height, const std::deque<PendingTx>& batch,
+                                          const ProducedBlock& block) {
+  std::vector<IndexedTx> txs;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    txs.push_back({&batch[i].tx, batch[i].txhash, &block.txs[i].result});
+  }
+  return tx_index->RecordBlock(height, chain->time_ns(), txs);
+}
+#endif
 
 grpc::Status GrpcServer::Impl::Query(grpc::ServerContext* call,
                                      const std::function<absl::Status(const Chain&)>& fn) {
@@ -686,6 +736,9 @@ absl::StatusOr<ProducedBlock> GrpcServer::Impl::Produce(uint64_t time_ns) {
   delivered.notify_all();
   PublishView();
   if (!finished.ok()) return finished;
+#if MESH_COSMOS_GRPC
+  MESH_RETURN_IF_ERROR(IndexBlock(out.height, batch, out));
+#endif
   return out;
 }
 

@@ -22,7 +22,10 @@
 // next one open (docs/grpc.md, Threading), or one of the last
 // options.kept_blocks blocks named by the request's x-cosmos-block-height
 // metadata (node/block_history.h; every query service). The server also
-// serves meshsec.v1.ProviderQuery / ConsumerQuery (node/mesh_query_service.h).
+// serves meshsec.v1.ProviderQuery / ConsumerQuery (node/mesh_query_service.h)
+// and cosmos.tx.v1beta1.Service (node/cosmos_tx_service.h: broadcasts through
+// the same queue; GetTx reads a tx index written when a block commits, kept
+// in options.tx_index).
 //
 // Thread safety: all public methods are thread-safe.
 #ifndef MESHSEC_NODE_GRPC_SERVER_H_
@@ -75,6 +78,10 @@ struct GrpcServerOptions {
   // arrives when every allowed thread is busy is not queued; it fails with
   // RESOURCE_EXHAUSTED ("Server Threadpool Exhausted").
   int max_threads = 0;
+  // The store of the tx index (cosmos.tx.v1beta1.Service GetTx;
+  // node/cosmos_tx_service.h), not consensus state. Not owned; must outlive
+  // the server. Null: an in-memory index, lost on restart.
+  DurableStore* tx_index = nullptr;
   // Registered on the same grpc::Server beside the node's services (e.g. a
   // benchmark's echo ceiling). Not owned; must outlive the server.
   std::vector<grpc::Service*> extra_services;
@@ -120,6 +127,8 @@ class GrpcServer {
   // error (time going backwards, a block left open) nothing is dequeued and
   // the error is returned. An EndBlock/Commit error is an internal failure:
   // it is returned and the txs of that block are reported with code 13.
+  // Once committed, the block's txs are written to the tx index; a failed
+  // index write is returned too (the block stays committed).
   absl::StatusOr<ProducedBlock> ProduceBlock(uint64_t time_ns);
   size_t PendingTxCount() const;
 

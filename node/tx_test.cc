@@ -275,10 +275,11 @@ TEST_F(TxChainTest, OutOfGasKeepsFeeAndSequenceLikeTheSdk) {
   TxResult sim = chain_->SimulateTx(probe);
   ASSERT_TRUE(sim.ok()) << sim.log;
   ExpectUnchanged();
-  // Without a signature: no check, 64 bytes less of tx size.
+  // Without a signature: no check, and the 64 signature bytes the signed tx
+  // will carry are charged as tx size: the same gas as the signed tx.
   TxResult unsigned_sim = chain_->SimulateTx(probe.WithSignature(""));
   ASSERT_TRUE(unsigned_sim.ok()) << unsigned_sim.log;
-  EXPECT_EQ(unsigned_sim.gas_used + 64 * kTxSizeCostPerByte, sim.gas_used);
+  EXPECT_EQ(unsigned_sim.gas_used, sim.gas_used);
   // Too little gas for the ante: nothing is kept.
   spec.gas_limit = 1000;
   TxResult r = chain_->DeliverTx(SignTx(alice_key_, spec));

@@ -165,6 +165,10 @@ int Start(const std::filesystem::path& home) {
   opts.address = address;
   opts.kept_blocks = static_cast<size_t>(std::max<int64_t>(1, absl::GetFlag(FLAGS_grpc_kept_blocks)));
   opts.in_block = [a](mesh::node::Chain&) { return a->ApplyFullParticipation(); };
+  // The tx index (GetTx): a store of its own, not consensus state.
+  auto tx_index = mesh::RocksDbStore::Open((home / "txindex").string());
+  if (!tx_index.ok()) return Fail(1, "start: tx index: " + std::string(tx_index.status().message()));
+  opts.tx_index = tx_index->get();
   auto server = mesh::node::GrpcServer::Start(&a->chain(), opts);
   if (!server.ok()) return Fail(1, "start: gRPC: " + std::string(server.status().message()));
   std::cout << "meshd: chain " << a->genesis().chain_id << " at height " << a->chain().height()
@@ -228,6 +232,11 @@ int RunDevnet(const std::filesystem::path& home) {
   }
   auto net = Devnet::Open(std::move(docs), std::move(stores));
   if (!net.ok()) return Fail(1, "devnet: " + std::string(net.status().message()));
+  for (const std::string& id : ids) {
+    auto tx_index = mesh::RocksDbStore::Open((home / id / "txindex").string());
+    if (!tx_index.ok()) return Fail(1, "devnet: tx index: " + std::string(tx_index.status().message()));
+    (*net)->SetTxIndexStore(id, *std::move(tx_index));
+  }
   auto addrs = (*net)->Serve(
       "127.0.0.1", absl::GetFlag(FLAGS_grpc_port),
       static_cast<size_t>(std::max<int64_t>(1, absl::GetFlag(FLAGS_grpc_kept_blocks))));
