@@ -139,11 +139,13 @@ absl::Status CreateValidator(const TxArgs& a, sk::MsgCreateValidator* m) {
     return absl::OkStatus();
   };
   MESH_RETURN_IF_ERROR(dec("commission_rate", "0.1", m->mutable_commission()->mutable_rate()));
-  MESH_RETURN_IF_ERROR(dec("commission_max_rate", "0.2", m->mutable_commission()->mutable_max_rate()));
   MESH_RETURN_IF_ERROR(
-      dec("commission_max_change_rate", "0.01", m->mutable_commission()->mutable_max_change_rate()));
-  absl::StatusOr<std::string> min_self = ParseIntAmount(
-      HasFlag(a, "min_self_delegation") ? Flag(a, "min_self_delegation") : "1", "--min-self-delegation");
+      dec("commission_max_rate", "0.2", m->mutable_commission()->mutable_max_rate()));
+  MESH_RETURN_IF_ERROR(dec("commission_max_change_rate", "0.01",
+                           m->mutable_commission()->mutable_max_change_rate()));
+  absl::StatusOr<std::string> min_self =
+      ParseIntAmount(HasFlag(a, "min_self_delegation") ? Flag(a, "min_self_delegation") : "1",
+                     "--min-self-delegation");
   if (!min_self.ok()) return min_self.status();
   m->set_min_self_delegation(*min_self);
   m->set_delegator_address(a.signer);
@@ -167,7 +169,8 @@ absl::Status EditValidator(const TxArgs& a, sk::MsgEditValidator* m) {
     any = true;
   }
   if (HasFlag(a, "min_self_delegation")) {
-    absl::StatusOr<std::string> v = ParseIntAmount(Flag(a, "min_self_delegation"), "--min-self-delegation");
+    absl::StatusOr<std::string> v =
+        ParseIntAmount(Flag(a, "min_self_delegation"), "--min-self-delegation");
     if (!v.ok()) return v.status();
     m->set_min_self_delegation(*v);
     any = true;
@@ -347,7 +350,8 @@ std::vector<TxCommand> MakeTable() {
       TypeUrl<sk::MsgCreateValidator>(), 0,
       Plus(Plus({"amount", "consensus_key"}, kDescriptionFlags), commission),
       One<sk::MsgCreateValidator>(CreateValidator));
-  add("staking", "edit-validator", "", "edit the --from validator's description, commission rate or min self-delegation",
+  add("staking", "edit-validator", "",
+      "edit the --from validator's description, commission rate or min self-delegation",
       TypeUrl<sk::MsgEditValidator>(), 0,
       Plus(kDescriptionFlags, {"commission_rate", "min_self_delegation"}),
       One<sk::MsgEditValidator>(EditValidator));
@@ -357,15 +361,15 @@ std::vector<TxCommand> MakeTable() {
       TypeUrl<sk::MsgUndelegate>(), 2, {}, One<sk::MsgUndelegate>(DelegateLike<sk::MsgUndelegate>));
   add("staking", "redelegate", "SRC_VALOPER DST_VALOPER AMOUNT", "move AMOUNT of a delegation",
       TypeUrl<sk::MsgBeginRedelegate>(), 3, {}, One<sk::MsgBeginRedelegate>(Redelegate));
-  add("distribution", "withdraw-rewards", "VALOPER", "withdraw the delegation rewards of a validator",
-      TypeUrl<ds::MsgWithdrawDelegatorReward>(), 1, {},
-      One<ds::MsgWithdrawDelegatorReward>(WithdrawReward));
+  add("distribution", "withdraw-rewards", "VALOPER",
+      "withdraw the delegation rewards of a validator", TypeUrl<ds::MsgWithdrawDelegatorReward>(),
+      1, {}, One<ds::MsgWithdrawDelegatorReward>(WithdrawReward));
   add("slashing", "unjail", "", "unjail the --from validator", TypeUrl<sl::MsgUnjail>(), 0, {},
       One<sl::MsgUnjail>(Unjail));
   add("vault", "bond", "AMOUNT", "bond AMOUNT of the vault denom as collateral",
       TypeUrl<ms::MsgVaultBond>(), 1, {}, One<ms::MsgVaultBond>(VaultBond));
-  add("vault", "unbond", "AMOUNT", "release AMOUNT of free collateral", TypeUrl<ms::MsgVaultUnbond>(),
-      1, {}, One<ms::MsgVaultUnbond>(VaultUnbond));
+  add("vault", "unbond", "AMOUNT", "release AMOUNT of free collateral",
+      TypeUrl<ms::MsgVaultUnbond>(), 1, {}, One<ms::MsgVaultUnbond>(VaultUnbond));
   add("vault", "stake-local", "VALOPER AMOUNT", "stake collateral with a validator of this chain",
       TypeUrl<ms::MsgVaultStakeLocal>(), 2, {},
       One<ms::MsgVaultStakeLocal>(LocalValAmount<ms::MsgVaultStakeLocal>));
@@ -394,8 +398,9 @@ std::vector<TxCommand> MakeTable() {
   add("consumer", "set-price", "PROVIDER PRICE",
       "price of the provider's collateral in native tokens (authority or oracle)",
       TypeUrl<ms::MsgConsumerSetPrice>(), 2, {}, One<ms::MsgConsumerSetPrice>(SetPrice));
-  add("consumer", "set-max-cap", "PROVIDER CAP", "maximum virtual stake from a provider (authority)",
-      TypeUrl<ms::MsgConsumerSetMaxCap>(), 2, {}, One<ms::MsgConsumerSetMaxCap>(SetMaxCap));
+  add("consumer", "set-max-cap", "PROVIDER CAP",
+      "maximum virtual stake from a provider (authority)", TypeUrl<ms::MsgConsumerSetMaxCap>(), 2,
+      {}, One<ms::MsgConsumerSetMaxCap>(SetMaxCap));
   add("provider", "assign-consumer-key", "CONSUMER VALOPER KEY",
       "assign an ed25519 consensus key (hex or base64) on a consumer",
       TypeUrl<ms::MsgAssignConsumerKey>(), 3, {}, One<ms::MsgAssignConsumerKey>(AssignConsumerKey));
@@ -517,14 +522,15 @@ absl::StatusOr<std::string> DecToSdkWire(const std::string& s) {
   return digits;
 }
 
-absl::Status CheckAddress(const std::string& addr, const std::string& hrp, const std::string& what) {
+absl::Status CheckAddress(const std::string& addr, const std::string& hrp,
+                          const std::string& what) {
   if (addr.empty()) return Bad(absl::StrCat(what, " address is empty"));
   absl::StatusOr<Bech32Decoded> d = Bech32Decode(addr);
   if (!d.ok()) {
     return Bad(absl::StrCat("invalid ", what, " address \"", addr, "\": ", d.status().message()));
   }
-  const bool ok = hrp.empty() ||
-                  (hrp == "*valoper" ? absl::EndsWith(d->hrp, "valoper") : d->hrp == hrp);
+  const bool ok =
+      hrp.empty() || (hrp == "*valoper" ? absl::EndsWith(d->hrp, "valoper") : d->hrp == hrp);
   if (!ok) {
     return Bad(absl::StrCat("invalid ", what, " address \"", addr, "\": expected prefix ",
                             hrp == "*valoper" ? "<chain>valoper" : std::string(hrp)));
@@ -592,10 +598,11 @@ absl::StatusOr<std::string> FetchChainId(const std::shared_ptr<grpc::Channel>& c
   tm::GetNodeInfoResponse resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(Deadline(timeout_ms));
-  grpc::Status s = grpc::internal::BlockingUnaryCall<tm::GetNodeInfoRequest, tm::GetNodeInfoResponse,
-                                                     google::protobuf::MessageLite,
-                                                     google::protobuf::MessageLite>(
-      channel.get(), m, &ctx, req, &resp);
+  grpc::Status s =
+      grpc::internal::BlockingUnaryCall<tm::GetNodeInfoRequest, tm::GetNodeInfoResponse,
+                                        google::protobuf::MessageLite,
+                                        google::protobuf::MessageLite>(channel.get(), m, &ctx, req,
+                                                                       &resp);
   if (!s.ok()) return RpcStatus(s, "GetNodeInfo");
   if (resp.node_info().network().empty()) {
     return absl::FailedPreconditionError("GetNodeInfo: the node reports no network (chain id)");

@@ -14,6 +14,8 @@
 #ifndef MESHSEC_CLIENT_TX_COMMANDS_H_
 #define MESHSEC_CLIENT_TX_COMMANDS_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -22,8 +24,6 @@
 #include <string_view>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "node/tx.h"
@@ -31,19 +31,19 @@
 namespace mesh::client {
 
 struct TxArgs {
-  std::vector<std::string> args;              // positional, after the command name
-  std::map<std::string, std::string> flags;   // command flags given: name -> value
-  std::vector<std::string> msg_json;          // --msg-json values, in order (tx raw)
-  std::string signer;                         // bech32 account address of --from
-  std::string prefix;                         // the chain's account prefix ("chaina")
+  std::vector<std::string> args;             // positional, after the command name
+  std::map<std::string, std::string> flags;  // command flags given: name -> value
+  std::vector<std::string> msg_json;         // --msg-json values, in order (tx raw)
+  std::string signer;                        // bech32 account address of --from
+  std::string prefix;                        // the chain's account prefix ("chaina")
 };
 
 struct TxCommand {
   using BuildFn = std::function<absl::StatusOr<std::vector<node::Msg>>(const TxArgs&)>;
-  std::string group;   // "vault"
-  std::string name;    // "bond"
-  std::string usage;   // "AMOUNT"
-  std::string help;    // one line
+  std::string group;     // "vault"
+  std::string name;      // "bond"
+  std::string usage;     // "AMOUNT"
+  std::string help;      // one line
   std::string msg_type;  // the type URL built ("" for tx raw: any)
   size_t min_args = 0;
   size_t max_args = 0;

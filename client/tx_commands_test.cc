@@ -1,16 +1,16 @@
 #include "client/tx_commands.h"
 
+#include <gtest/gtest.h>
+
 #include <set>
 #include <string>
 
-#include <gtest/gtest.h>
-
+#include "core/crypto.h"
 #include "cosmos/bank/v1beta1/tx.pb.h"
 #include "cosmos/crypto/ed25519/keys.pb.h"
 #include "cosmos/distribution/v1beta1/tx.pb.h"
 #include "cosmos/slashing/v1beta1/tx.pb.h"
 #include "cosmos/staking/v1beta1/tx.pb.h"
-#include "core/crypto.h"
 #include "meshsec/v1/msgs.pb.h"
 #include "node/tx.h"
 
@@ -73,8 +73,7 @@ void ExpectUsageError(const std::string& group, const std::string& name, const T
   absl::StatusOr<std::vector<node::Msg>> msgs = c.build(a);
   ASSERT_FALSE(msgs.ok()) << group << " " << name;
   EXPECT_TRUE(absl::IsInvalidArgument(msgs.status())) << msgs.status();
-  EXPECT_NE(std::string(msgs.status().message()).find(needle), std::string::npos)
-      << msgs.status();
+  EXPECT_NE(std::string(msgs.status().message()).find(needle), std::string::npos) << msgs.status();
 }
 
 template <typename M>
@@ -91,12 +90,12 @@ TEST(TxTableTest, EveryMessageOfTheChainHasACommand) {
     EXPECT_LE(c.min_args, c.max_args);
     if (!c.msg_type.empty()) EXPECT_TRUE(types.insert(c.msg_type).second) << c.msg_type;
   }
-  for (const char* t : {"/cosmos.bank.v1beta1.MsgSend", "/cosmos.staking.v1beta1.MsgCreateValidator",
-                        "/cosmos.staking.v1beta1.MsgEditValidator", "/cosmos.staking.v1beta1.MsgDelegate",
-                        "/cosmos.staking.v1beta1.MsgUndelegate",
-                        "/cosmos.staking.v1beta1.MsgBeginRedelegate",
-                        "/cosmos.distribution.v1beta1.MsgWithdrawDelegatorReward",
-                        "/cosmos.slashing.v1beta1.MsgUnjail"}) {
+  for (const char* t :
+       {"/cosmos.bank.v1beta1.MsgSend", "/cosmos.staking.v1beta1.MsgCreateValidator",
+        "/cosmos.staking.v1beta1.MsgEditValidator", "/cosmos.staking.v1beta1.MsgDelegate",
+        "/cosmos.staking.v1beta1.MsgUndelegate", "/cosmos.staking.v1beta1.MsgBeginRedelegate",
+        "/cosmos.distribution.v1beta1.MsgWithdrawDelegatorReward",
+        "/cosmos.slashing.v1beta1.MsgUnjail"}) {
     EXPECT_EQ(types.count(t), 1u) << t;
   }
   // Every meshsec.v1 message a user signs, except the evidence (tx raw).
@@ -126,20 +125,20 @@ TEST(TxBuilderTest, BankSend) {
   ExpectUsageError("bank", "send", Args({kOther, "1.5uchaina"}), "invalid coin");
   ExpectUsageError("bank", "send", Args({"chaina1bad", "5uchaina"}), "invalid recipient");
   ExpectUsageError("bank", "send", Args({kLocalVal, "5uchaina"}), "expected prefix chaina");
-  ExpectUsageError("bank", "send",
-                   Args({kOther, "340282366920938463463374607431768211456uchaina"}), "coin amount");
+  ExpectUsageError("bank", "send", Args({kOther, "340282366920938463463374607431768211456uchaina"}),
+                   "coin amount");
 }
 
 TEST(TxBuilderTest, CreateValidator) {
   const std::string key(32, '\x07');
-  sk::MsgCreateValidator m = BuildOne<sk::MsgCreateValidator>(
-      "staking", "create-validator",
-      Args({}, {{"amount", "1000000uchaina"},
-                {"consensus_key", ToHex(key)},
-                {"moniker", "m"},
-                {"website", "w"},
-                {"commission_rate", "0.05"},
-                {"min_self_delegation", "10"}}));
+  sk::MsgCreateValidator m =
+      BuildOne<sk::MsgCreateValidator>("staking", "create-validator",
+                                       Args({}, {{"amount", "1000000uchaina"},
+                                                 {"consensus_key", ToHex(key)},
+                                                 {"moniker", "m"},
+                                                 {"website", "w"},
+                                                 {"commission_rate", "0.05"},
+                                                 {"min_self_delegation", "10"}}));
   EXPECT_EQ(m.validator_address(), kSignerValoper);
   EXPECT_EQ(m.delegator_address(), kSigner);
   EXPECT_EQ(m.value().denom(), "uchaina");
@@ -159,11 +158,11 @@ TEST(TxBuilderTest, CreateValidator) {
                    "--amount is required");
   ExpectUsageError("staking", "create-validator",
                    Args({}, {{"amount", "5uchaina"}, {"consensus_key", "abcd"}}), "32 bytes");
-  ExpectUsageError("staking", "create-validator",
-                   Args({}, {{"amount", "5uchaina"},
-                             {"consensus_key", ToHex(key)},
-                             {"commission_rate", "0.1.2"}}),
-                   "--commission_rate");
+  ExpectUsageError(
+      "staking", "create-validator",
+      Args({},
+           {{"amount", "5uchaina"}, {"consensus_key", ToHex(key)}, {"commission_rate", "0.1.2"}}),
+      "--commission_rate");
 }
 
 TEST(TxBuilderTest, EditValidatorKeepsWhatIsNotGiven) {
@@ -175,8 +174,8 @@ TEST(TxBuilderTest, EditValidatorKeepsWhatIsNotGiven) {
   EXPECT_EQ(m.description().details(), "[do-not-modify]");
   EXPECT_EQ(m.commission_rate(), "200000000000000000");
   EXPECT_EQ(m.min_self_delegation(), "");
-  sk::MsgEditValidator only_rate =
-      BuildOne<sk::MsgEditValidator>("staking", "edit-validator", Args({}, {{"commission_rate", "1"}}));
+  sk::MsgEditValidator only_rate = BuildOne<sk::MsgEditValidator>(
+      "staking", "edit-validator", Args({}, {{"commission_rate", "1"}}));
   EXPECT_FALSE(only_rate.has_description());
   EXPECT_EQ(only_rate.commission_rate(), "1000000000000000000");
   ExpectUsageError("staking", "edit-validator", Args({}), "nothing to edit");
@@ -185,12 +184,14 @@ TEST(TxBuilderTest, EditValidatorKeepsWhatIsNotGiven) {
 }
 
 TEST(TxBuilderTest, DelegateUnbondRedelegate) {
-  sk::MsgDelegate d = BuildOne<sk::MsgDelegate>("staking", "delegate", Args({kLocalVal, "500uchaina"}));
+  sk::MsgDelegate d =
+      BuildOne<sk::MsgDelegate>("staking", "delegate", Args({kLocalVal, "500uchaina"}));
   EXPECT_EQ(d.delegator_address(), kSigner);
   EXPECT_EQ(d.validator_address(), kLocalVal);
   EXPECT_EQ(d.amount().denom(), "uchaina");
   EXPECT_EQ(d.amount().amount(), "500");
-  sk::MsgUndelegate u = BuildOne<sk::MsgUndelegate>("staking", "unbond", Args({kLocalVal, "7uchaina"}));
+  sk::MsgUndelegate u =
+      BuildOne<sk::MsgUndelegate>("staking", "unbond", Args({kLocalVal, "7uchaina"}));
   EXPECT_EQ(u.delegator_address(), kSigner);
   EXPECT_EQ(u.validator_address(), kLocalVal);
   EXPECT_EQ(u.amount().amount(), "7");
@@ -253,14 +254,14 @@ TEST(TxBuilderTest, LocalAndExternal) {
             kSigner);
   EXPECT_EQ(BuildOne<ms::MsgLocalWithdrawRewards>("local", "withdraw-rewards", Args({})).sender(),
             kSigner);
-  ms::MsgExternalUnstake e = BuildOne<ms::MsgExternalUnstake>(
-      "external", "unstake", Args({"chainb", kRemoteVal, "40"}));
+  ms::MsgExternalUnstake e =
+      BuildOne<ms::MsgExternalUnstake>("external", "unstake", Args({"chainb", kRemoteVal, "40"}));
   EXPECT_EQ(e.sender(), kSigner);
   EXPECT_EQ(e.consumer(), "chainb");
   EXPECT_EQ(e.validator(), kRemoteVal);
   EXPECT_EQ(e.amount(), "40");
-  ms::MsgExternalWithdrawUnbonded wu = BuildOne<ms::MsgExternalWithdrawUnbonded>(
-      "external", "withdraw-unbonded", Args({"chainb"}));
+  ms::MsgExternalWithdrawUnbonded wu =
+      BuildOne<ms::MsgExternalWithdrawUnbonded>("external", "withdraw-unbonded", Args({"chainb"}));
   EXPECT_EQ(wu.sender(), kSigner);
   EXPECT_EQ(wu.consumer(), "chainb");
   const std::string recipient = Addr("chainb", 5);
@@ -304,7 +305,8 @@ TEST(TxBuilderTest, ConsumerAdminAndKeyAssignment) {
   ExpectUsageError("consumer", "set-price", Args({"chaina", "0.0000000000000000001"}),
                    "invalid decimal");
   ExpectUsageError("consumer", "set-max-cap", Args({"chaina", "5.5"}), "invalid cap");
-  ExpectUsageError("provider", "assign-consumer-key", Args({"chainb", kLocalVal, "00"}), "32 bytes");
+  ExpectUsageError("provider", "assign-consumer-key", Args({"chainb", kLocalVal, "00"}),
+                   "32 bytes");
 }
 
 TEST(TxBuilderTest, RawFillsTheSignerAndKeepsOrder) {
@@ -334,9 +336,10 @@ TEST(TxBuilderTest, RawFillsTheSignerAndKeepsOrder) {
 
 TEST(TxParseTest, CoinsDecimalsKeys) {
   EXPECT_EQ(ParseCoin("0uatom")->amount, "0");
-  EXPECT_EQ(ParseCoin("12ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2")->denom,
-            "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2");
-  EXPECT_FALSE(ParseCoin("12ua").ok());   // denom too short
+  EXPECT_EQ(
+      ParseCoin("12ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2")->denom,
+      "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2");
+  EXPECT_FALSE(ParseCoin("12ua").ok());  // denom too short
   EXPECT_FALSE(ParseCoin("12 uatom").ok());
   EXPECT_FALSE(ParseCoin("12u$tom").ok());
   EXPECT_TRUE(ParseCoins("")->empty());

@@ -59,7 +59,7 @@ ABSL_FLAG(int64_t, index, 0, "keys add/import: BIP-44 address index");
 ABSL_FLAG(std::string, hd_path, "", "keys add/import: full HD path (overrides --account/--index)");
 ABSL_FLAG(int64_t, words, 24, "keys add: mnemonic length of a new key (12 or 24; also 15, 18, 21)");
 ABSL_FLAG(std::string, mnemonic_file, "", "keys import: read the mnemonic from this file");
-ABSL_FLAG(bool, yes, false, "keys delete: do not ask for confirmation");
+ABSL_FLAG(bool, yes, false, "keys delete, tx: do not ask for confirmation");
 ABSL_FLAG(bool, address, false, "keys show: print the address only");
 ABSL_FLAG(bool, pubkey, false, "keys show: print the public key only");
 ABSL_FLAG(uint64_t, limit, 0, "pagination: page size (0 = server default, 100, with the total)");
@@ -74,7 +74,8 @@ ABSL_FLAG(std::string, validator, "", "mesh queries: the (consumer) validator op
 ABSL_FLAG(std::string, status, "",
           "query mesh validators: only this bond status (BOND_STATUS_BONDED, ...)");
 ABSL_FLAG(std::string, from, "", "tx: the signing key's name in the keyring");
-ABSL_FLAG(std::string, chain_id, "", "tx: chain id to sign for (default: the node's GetNodeInfo network)");
+ABSL_FLAG(std::string, chain_id, "",
+          "tx: chain id to sign for (default: the node's GetNodeInfo network)");
 ABSL_FLAG(std::string, fees, "", "tx: fee coins, e.g. 500umesh (default: none)");
 ABSL_FLAG(uint64_t, gas, 0, "tx: gas limit (0 = 10000000)");
 ABSL_FLAG(std::string, memo, "", "tx: memo");
@@ -83,9 +84,11 @@ ABSL_FLAG(std::string, broadcast_mode, "block",
 ABSL_FLAG(bool, generate_only, false,
           "tx: print the unsigned tx (cosmos.tx.v1beta1.Tx JSON); no key or node needed");
 ABSL_FLAG(bool, dry_run, false, "tx: build and sign, print the signed tx, do not broadcast");
-ABSL_FLAG(int64_t, account_number, -1, "tx: account number (offline signing; default: from the node)");
+ABSL_FLAG(int64_t, account_number, -1,
+          "tx: account number (offline signing; default: from the node)");
 ABSL_FLAG(int64_t, sequence, -1, "tx: sequence (offline signing; default: from the node)");
-ABSL_FLAG(std::string, amount, "", "tx staking create-validator: self-delegation, e.g. 1000000umesh");
+ABSL_FLAG(std::string, amount, "",
+          "tx staking create-validator: self-delegation, e.g. 1000000umesh");
 ABSL_FLAG(std::string, consensus_key, "",
           "tx staking create-validator: ed25519 consensus public key (hex or base64, 32 bytes)");
 ABSL_FLAG(std::string, moniker, "", "tx staking create/edit-validator: moniker");
@@ -93,11 +96,14 @@ ABSL_FLAG(std::string, identity, "", "tx staking create/edit-validator: identity
 ABSL_FLAG(std::string, website, "", "tx staking create/edit-validator: website");
 ABSL_FLAG(std::string, security_contact, "", "tx staking create/edit-validator: security contact");
 ABSL_FLAG(std::string, details, "", "tx staking create/edit-validator: details");
-ABSL_FLAG(std::string, commission_rate, "", "tx staking create/edit-validator: commission rate (0.1)");
-ABSL_FLAG(std::string, commission_max_rate, "", "tx staking create-validator: max commission (0.2)");
+ABSL_FLAG(std::string, commission_rate, "",
+          "tx staking create/edit-validator: commission rate (0.1)");
+ABSL_FLAG(std::string, commission_max_rate, "",
+          "tx staking create-validator: max commission (0.2)");
 ABSL_FLAG(std::string, commission_max_change_rate, "",
           "tx staking create-validator: max daily change (0.01)");
-ABSL_FLAG(std::string, min_self_delegation, "", "tx staking create/edit-validator: minimum self-delegation (1)");
+ABSL_FLAG(std::string, min_self_delegation, "",
+          "tx staking create/edit-validator: minimum self-delegation (1)");
 ABSL_FLAG(std::string, msg_json, "",
           "tx raw: a message in the protobuf JSON mapping with \"@type\" (repeatable)");
 
@@ -708,9 +714,9 @@ int RunQuery(const Invocation& inv) {
 
 using mesh::client::TxCommand;
 
-const std::vector<std::string> kTxFlags = {"from", "chain_id", "fees", "gas", "memo",
-                                           "broadcast_mode", "generate_only", "dry_run", "yes",
-                                           "account_number", "sequence"};
+const std::vector<std::string> kTxFlags = {"from", "chain_id",       "fees",          "gas",
+                                           "memo", "broadcast_mode", "generate_only", "dry_run",
+                                           "yes",  "account_number", "sequence"};
 
 constexpr char kTxExitCodes[] =
     "Exit codes: 0 delivered with code 0 (sync: accepted); 1 rpc error, or the tx failed\n"
@@ -731,8 +737,8 @@ std::string TxHelp() {
       "meshctl tx: build, sign (SIGN_MODE_DIRECT) and broadcast a Cosmos SDK transaction\n\n"
       "Usage: meshctl tx <group> <command> [args] --from KEY [flags]\n\nGroups:\n";
   for (const std::string& g : mesh::client::TxGroups()) {
-    absl::StrAppend(&out, "  ", g, std::string(14 - g.size(), ' '),
-                    mesh::client::TxGroupSummary(g), "\n");
+    absl::StrAppend(&out, "  ", g, std::string(14 - g.size(), ' '), mesh::client::TxGroupSummary(g),
+                    "\n");
   }
   absl::StrAppend(&out, "\nTx flags:\n", FlagHelp(kTxFlags), "\nKeyring flags:\n",
                   FlagHelp(kKeyringFlags), "\n", GlobalFlagHelp(), kTxExitCodes);
@@ -762,9 +768,9 @@ std::string TxCommandHelp(const TxCommand& c) {
 }
 
 int RpcFail(const absl::Status& s) {
-  return Fail(kExitError, absl::StrCat("rpc error: code = ",
-                                       CodeName(static_cast<grpc::StatusCode>(s.code())),
-                                       " desc = ", s.message()));
+  return Fail(kExitError,
+              absl::StrCat("rpc error: code = ", CodeName(static_cast<grpc::StatusCode>(s.code())),
+                           " desc = ", s.message()));
 }
 
 // The signer: a key of the keyring (its address with the chain's prefix);
@@ -799,7 +805,8 @@ absl::StatusOr<Signer> ResolveSigner(const std::string& from) {
 absl::StatusOr<std::vector<mesh::node::FeeCoin>> FeesFromFlag() {
   absl::StatusOr<std::vector<mesh::client::Coin>> coins =
       mesh::client::ParseCoins(absl::GetFlag(FLAGS_fees));
-  if (!coins.ok()) return absl::InvalidArgumentError(absl::StrCat("--fees: ", coins.status().message()));
+  if (!coins.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--fees: ", coins.status().message()));
   std::vector<mesh::node::FeeCoin> out;
   for (const auto& c : *coins) {
     absl::StatusOr<mesh::Amount> a = mesh::Amount::Parse(c.amount);
@@ -829,7 +836,8 @@ int PrintTxResult(const mesh::client::BroadcastResult& r) {
 bool Confirm(const std::string& tx_json) {
   if (absl::GetFlag(FLAGS_yes) || !::isatty(STDIN_FILENO)) return true;
   std::cerr << tx_json << "\n";
-  absl::StatusOr<std::string> a = ReadStdinLine("confirm transaction before signing and broadcasting [y/N]: ");
+  absl::StatusOr<std::string> a =
+      ReadStdinLine("confirm transaction before signing and broadcasting [y/N]: ");
   return a.ok() && (*a == "y" || *a == "Y" || *a == "yes");
 }
 
@@ -840,7 +848,8 @@ int RunTxCommand(const TxCommand& c, const Invocation& inv, size_t first_arg) {
   std::string from = absl::GetFlag(FLAGS_from);
   const bool send = c.group == "bank" && c.name == "send";
   if (send && args.size() == c.max_args + 1) {
-    if (inv.flags.count("from")) return Usage("give the sender as FROM_KEY or --from, not both", hint);
+    if (inv.flags.count("from"))
+      return Usage("give the sender as FROM_KEY or --from, not both", hint);
     from = args.front();
     args.erase(args.begin());
   }
@@ -906,7 +915,8 @@ int RunTxCommand(const TxCommand& c, const Invocation& inv, size_t first_arg) {
   }
   const int64_t acc_flag = absl::GetFlag(FLAGS_account_number);
   const int64_t seq_flag = absl::GetFlag(FLAGS_sequence);
-  if (acc_flag < -1 || seq_flag < -1) return Usage("--account-number and --sequence must be >= 0", hint);
+  if (acc_flag < -1 || seq_flag < -1)
+    return Usage("--account-number and --sequence must be >= 0", hint);
   if (acc_flag >= 0 && seq_flag >= 0) {
     spec.account_number = static_cast<uint64_t>(acc_flag);
     spec.sequence = static_cast<uint64_t>(seq_flag);
@@ -986,7 +996,8 @@ int RunTx(const Invocation& inv) {
   }
   const TxCommand* c = mesh::client::FindTxCommand(group, inv.args[2]);
   if (c == nullptr) {
-    return Usage("tx " + group + ": unknown command \"" + inv.args[2] + "\"", "meshctl tx " + group);
+    return Usage("tx " + group + ": unknown command \"" + inv.args[2] + "\"",
+                 "meshctl tx " + group);
   }
   if (inv.help) {
     std::cout << TxCommandHelp(*c);
