@@ -3,7 +3,8 @@
 # `meshd devnet`; the devnet keys of config/keys.json imported with
 # `meshctl keys import-hex`; then, with meshctl only, a full cross-stake
 # (tx vault bond 2000, tx vault stake-remote 1000, the provider's external stake,
-# the consumer's virtual stake after the relay and the epoch), a delegate
+# the consumer's virtual stake after the relay and the epoch), an external
+# unstake, a local stake and unstake, a delegate
 # and unbond (tx staking), a bank send, tx raw, a consumer admin tx and an
 # edit-validator; a failing tx exits 1 with its code; a wrong sequence is
 # refused with code 32, and txs sent back to back take their sequences from
@@ -129,9 +130,27 @@ rc "$CTL" query provider external-stakes chainb --user "$ALICE" $QA
 check "external-stakes" "j['stakes'][0]['stake'] == {'low': '1000', 'high': '1000'}"
 ok
 
-# ---- tx staking: delegate and unbond on chaina ----
+# ---- tx external unstake, tx vault stake-local, tx local unstake ----
+rc "$CTL" tx external unstake chainb "$VAL" 100 --from alice $HA $QA
+txok "tx external unstake"
+for _ in $(seq 1 300); do
+  rc "$CTL" query provider external-stakes chainb --user "$ALICE" $QA
+  [ "$RC" = 0 ] && [ "$(echo "$OUT" | py "j['stakes'][0]['stake']['high']")" = 900 ] \
+    && [ "$(echo "$OUT" | py "len(j['stakes'][0]['unbonding'])")" = 1 ] && break
+  sleep 0.1
+done
+check "external-stakes after unstake" "j['stakes'][0]['stake'] == {'low': '900', 'high': '900'} and len(j['stakes'][0]['unbonding']) == 1"
 rc "$CTL" query mesh validators $QA
 VALA=$(echo "$OUT" | py "j['validators'][0]['operator_address']")
+rc "$CTL" tx vault stake-local "$VALA" 300 --from alice $HA $QA
+txok "tx vault stake-local"
+rc "$CTL" query provider vault-claims --user "$ALICE" $QA
+check "local claim" "len(j['claims']) == 2"
+rc "$CTL" tx local unstake "$VALA" 100 --from alice $HA $QA
+txok "tx local unstake"
+ok
+
+# ---- tx staking: delegate and unbond on chaina ----
 rc "$CTL" tx staking delegate "$VALA" 500uchaina --from alice $HA $QA
 txok "tx staking delegate"
 rc "$CTL" query staking delegation "$ALICE" "$VALA" $QA
