@@ -649,6 +649,20 @@ int64_t ExpectedSequence(const std::string& log) {
   return v;
 }
 
+BroadcastResult SignAndSend(const PrivateKey& key, node::TxSpec* spec, bool may_resign,
+                            const SendFn& send, std::string* note) {
+  BroadcastResult r = send(node::SignTx(key, *spec).Encode());
+  if (!may_resign || !r.rpc.ok() || r.code != 32 || r.codespace != "sdk") return r;
+  const int64_t expected = ExpectedSequence(r.log);
+  if (expected < 0 || static_cast<uint64_t>(expected) == spec->sequence) return r;
+  if (note != nullptr) {
+    *note = absl::StrCat("sequence ", spec->sequence, " refused (", r.log, "); signed again with ",
+                         expected);
+  }
+  spec->sequence = static_cast<uint64_t>(expected);
+  return send(node::SignTx(key, *spec).Encode());
+}
+
 namespace {
 
 void FillBody(const std::vector<node::Msg>& msgs, const std::string& memo, uint64_t timeout_height,

@@ -120,6 +120,15 @@ absl::StatusOr<AccountState> FetchAccount(const std::shared_ptr<grpc::Channel>& 
 // log (code 32), or -1.
 int64_t ExpectedSequence(const std::string& log);
 
+// Signs `spec` and sends it with `send` (Broadcast bound to a channel;
+// tests pass a fake). When the node refuses the sequence (codespace "sdk",
+// code 32) and `may_resign` (the sequence came from the node, not from
+// --sequence), signs once more with the sequence its log names and sends
+// again; `spec->sequence` is then that one and `*note` says so.
+using SendFn = std::function<BroadcastResult(const std::string& tx_raw)>;
+BroadcastResult SignAndSend(const PrivateKey& key, node::TxSpec* spec, bool may_resign,
+                            const SendFn& send, std::string* note);
+
 // The unsigned tx as the SDK's cosmos.tx.v1beta1.Tx JSON (body with the
 // messages, auth_info with the fee, no signer infos or signatures) — what
 // `--generate-only` prints.

@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "core/crypto.h"
 #include "cosmos/bank/v1beta1/tx.pb.h"
 #include "cosmos/crypto/ed25519/keys.pb.h"
@@ -383,6 +384,58 @@ TEST(TxJsonTest, UnsignedAndSignedForms) {
   EXPECT_NE(signed_json->find(R"("sequence":"4")"), std::string::npos);
   EXPECT_NE(signed_json->find("/cosmos.crypto.secp256k1.PubKey"), std::string::npos);
   EXPECT_EQ(signed_json->find(R"("signatures":[])"), std::string::npos);
+}
+
+TEST(TxSendTest, AStaleSequenceIsSignedAgainOnceWithTheExpectedOne) {
+  const PrivateKey key = PrivateKey::FromSeed("tx_commands_test");
+  node::TxSpec spec;
+  spec.chain_id = "chaina";
+  spec.account_number = 1;
+  spec.sequence = 3;
+  ms::MsgVaultBond b;
+  b.set_sender(kSigner);
+  b.set_amount("1");
+  spec.msgs.push_back(node::PackMsg(b));
+  // A node whose next sequence is 5: it refuses others with code 32.
+  std::vector<uint64_t> sent;
+  auto node = [&](const std::string& raw) {
+    absl::StatusOr<node::SignedTx> tx = node::SignedTx::Decode(raw);
+    EXPECT_TRUE(tx.ok());
+    sent.push_back(tx->sequence);
+    BroadcastResult r;
+    if (tx->sequence != 5) {
+      r.code = 32;
+      r.codespace = "sdk";
+      r.log = absl::StrCat("account sequence mismatch, expected 5, got ", tx->sequence,
+                           ": incorrect account sequence");
+    }
+    return r;
+  };
+  std::string note;
+  BroadcastResult r = SignAndSend(key, &spec, true, node, &note);
+  EXPECT_EQ(r.code, 0u);
+  EXPECT_EQ(sent, (std::vector<uint64_t>{3, 5}));
+  EXPECT_EQ(spec.sequence, 5u);
+  EXPECT_NE(note.find("signed again with 5"), std::string::npos);
+  // An explicit --sequence is never changed.
+  sent.clear();
+  note.clear();
+  spec.sequence = 9;
+  r = SignAndSend(key, &spec, false, node, &note);
+  EXPECT_EQ(r.code, 32u);
+  EXPECT_EQ(sent, (std::vector<uint64_t>{9}));
+  EXPECT_TRUE(note.empty());
+  // Another failure is not retried.
+  sent.clear();
+  auto broke = [&](const std::string&) {
+    sent.push_back(0);
+    BroadcastResult f;
+    f.code = 5;
+    f.codespace = "sdk";
+    return f;
+  };
+  EXPECT_EQ(SignAndSend(key, &spec, true, broke, &note).code, 5u);
+  EXPECT_EQ(sent.size(), 1u);
 }
 
 }  // namespace

@@ -936,7 +936,7 @@ int RunTxCommand(const TxCommand& c, const Invocation& inv, size_t first_arg) {
       std::string_view(reinterpret_cast<const char*>(priv->data()), priv->size()));
   if (!key.ok()) return StatusExit(key.status());
 
-  std::string raw = mesh::node::SignTx(*key, spec).Encode();
+  const std::string raw = mesh::node::SignTx(*key, spec).Encode();
   absl::StatusOr<std::string> signed_json = mesh::client::SignedTxJson(raw);
   if (!signed_json.ok()) return Fail(kExitError, std::string(signed_json.status().message()));
   if (absl::GetFlag(FLAGS_dry_run)) {
@@ -946,19 +946,16 @@ int RunTxCommand(const TxCommand& c, const Invocation& inv, size_t first_arg) {
   }
   if (!Confirm(*signed_json)) return Fail(kExitError, "canceled");
 
-  mesh::client::BroadcastResult r = mesh::client::Broadcast(channel, raw, mode, timeout);
   // A sequence taken from the node can be stale (a tx of the same account
-  // queued meanwhile): re-sign once with the one the node expects.
-  if (r.rpc.ok() && r.code == 32 && r.codespace == "sdk" && seq_flag < 0) {
-    const int64_t expected = mesh::client::ExpectedSequence(r.log);
-    if (expected >= 0 && static_cast<uint64_t>(expected) != spec.sequence) {
-      std::cerr << "meshctl: note: sequence " << spec.sequence << " refused (" << r.log
-                << "); signing again with " << expected << "\n";
-      spec.sequence = static_cast<uint64_t>(expected);
-      raw = mesh::node::SignTx(*key, spec).Encode();
-      r = mesh::client::Broadcast(channel, raw, mode, timeout);
-    }
-  }
+  // queued meanwhile): signed again once with the one the node expects.
+  std::string note;
+  mesh::client::BroadcastResult r = mesh::client::SignAndSend(
+      *key, &spec, seq_flag < 0,
+      [&](const std::string& tx_raw) {
+        return mesh::client::Broadcast(channel, tx_raw, mode, timeout);
+      },
+      &note);
+  if (!note.empty()) std::cerr << "meshctl: note: " << note << "\n";
   if (!r.rpc.ok()) {
     return Fail(kExitError, absl::StrCat("rpc error: code = ", CodeName(r.rpc.error_code()),
                                          " desc = ", r.rpc.error_message()));
