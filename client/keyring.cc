@@ -215,15 +215,32 @@ absl::StatusOr<KeyInfo> Keyring::Add(std::string_view name, std::string_view mne
       ExtendedKey key,
       DerivePath(std::string_view(reinterpret_cast<const char*>(seed.data()), seed.size()), hd_path));
   MESH_ASSIGN_OR_RETURN(std::vector<uint32_t> parsed, ParsePath(hd_path));
+  return Store(name, key.key, FormatPath(parsed));
+}
 
+absl::StatusOr<KeyInfo> Keyring::AddPrivateKey(std::string_view name, std::string_view key32) {
+  MESH_RETURN_IF_ERROR(ValidateKeyName(name));
+  if (fs::exists(FileOf(name))) {
+    return absl::AlreadyExistsError(absl::StrCat("key \"", std::string(name), "\" already exists"));
+  }
+  if (key32.size() != 32) return absl::InvalidArgumentError("a private key is 32 bytes");
+  absl::StatusOr<mesh::PrivateKey> pk = mesh::PrivateKey::FromBytes(key32);
+  if (!pk.ok()) return absl::InvalidArgumentError(absl::StrCat("invalid private key: ", pk.status().message()));
+  return Store(name, pk->bytes(), "");
+}
+
+absl::StatusOr<KeyInfo> Keyring::Store(std::string_view name, const std::array<uint8_t, 32>& priv,
+                                       const std::string& hd_path) {
+  MESH_ASSIGN_OR_RETURN(mesh::PrivateKey pk,
+                        mesh::PrivateKey::FromBytes(Bytes(priv)));
   Json j = Json::Object();
   j.Add("name", Json::Str(name));
   j.Add("type", Json::Str("local"));
   j.Add("algo", Json::Str("secp256k1"));
-  j.Add("hd_path", Json::Str(FormatPath(parsed)));
-  j.Add("pubkey", Json::Str(ToHex(key.PublicKey())));
+  j.Add("hd_path", Json::Str(hd_path));
+  j.Add("pubkey", Json::Str(ToHex(pk.PublicKey())));
   if (backend_ == KeyringBackend::kTest) {
-    j.Add("privkey", Json::Str(ToHex(Bytes(key.key))));
+    j.Add("privkey", Json::Str(ToHex(Bytes(priv))));
   } else {
     if (!passphrase_) return absl::InvalidArgumentError("the file backend needs a passphrase");
     MESH_ASSIGN_OR_RETURN(std::string pass, passphrase_());
@@ -234,7 +251,7 @@ absl::StatusOr<KeyInfo> Keyring::Add(std::string_view name, std::string_view mne
     MESH_ASSIGN_OR_RETURN(std::string salt, RandomBytes(kSaltSize));
     MESH_ASSIGN_OR_RETURN(std::string nonce, RandomBytes(kNonceSize));
     MESH_ASSIGN_OR_RETURN(std::string aes_key, ScryptKey(pass, salt));
-    MESH_ASSIGN_OR_RETURN(std::string sealed, Seal(aes_key, nonce, name, Bytes(key.key)));
+    MESH_ASSIGN_OR_RETURN(std::string sealed, Seal(aes_key, nonce, name, Bytes(priv)));
     Json c = Json::Object();
     c.Add("kdf", Json::Str("scrypt"));
     c.Add("n", Json::U64(kScryptN));

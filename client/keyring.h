@@ -55,6 +55,10 @@ class Keyring {
   // passphrase) and stores it under `name`.
   absl::StatusOr<KeyInfo> Add(std::string_view name, std::string_view mnemonic,
                               std::string_view hd_path, std::string_view bip39_passphrase = "");
+  // Stores a raw 32-byte secp256k1 private key under `name` (no mnemonic,
+  // empty hd_path): for devnet keys (config/keys.json) and other wallets'
+  // exports. InvalidArgument for a key out of range.
+  absl::StatusOr<KeyInfo> AddPrivateKey(std::string_view name, std::string_view key32);
   absl::StatusOr<KeyInfo> Show(std::string_view name) const;
   // All keys, by name.
   absl::StatusOr<std::vector<KeyInfo>> List() const;
@@ -66,6 +70,9 @@ class Keyring {
   std::filesystem::path FileOf(std::string_view name) const;
 
  private:
+  absl::StatusOr<KeyInfo> Store(std::string_view name, const std::array<uint8_t, 32>& priv,
+                                const std::string& hd_path);
+
   std::filesystem::path dir_;
   KeyringBackend backend_;
   PassphraseFn passphrase_;

@@ -81,6 +81,28 @@ TEST_F(KeyringTest, AddShowListDeleteRoundTrip) {
   EXPECT_EQ(kr.List()->size(), 1u);
 }
 
+TEST_F(KeyringTest, RawPrivateKeyImport) {
+  const PrivateKey pk = PrivateKey::FromSeed("chaina/alice");
+  const std::string raw(reinterpret_cast<const char*>(pk.bytes().data()), 32);
+  for (KeyringBackend b : {KeyringBackend::kTest, KeyringBackend::kFile}) {
+    Keyring kr(home_, b, [] { return absl::StatusOr<std::string>("a good passphrase"); });
+    absl::StatusOr<KeyInfo> k = kr.AddPrivateKey("alice", raw);
+    ASSERT_TRUE(k.ok()) << k.status();
+    EXPECT_EQ(k->hd_path, "");
+    EXPECT_EQ(k->pubkey, pk.PublicKey());
+    const Hash256 h = Sha256(pk.PublicKey());
+    const Hash160 a = Ripemd160(std::string_view(reinterpret_cast<const char*>(h.data()), 32));
+    EXPECT_EQ(k->address, std::string(reinterpret_cast<const char*>(a.data()), 20));
+    absl::StatusOr<std::array<uint8_t, 32>> back = kr.PrivateKey("alice");
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(*back, pk.bytes());
+    EXPECT_TRUE(absl::IsAlreadyExists(kr.AddPrivateKey("alice", raw).status()));
+    EXPECT_TRUE(absl::IsInvalidArgument(kr.AddPrivateKey("short", raw.substr(1)).status()));
+    EXPECT_TRUE(absl::IsInvalidArgument(kr.AddPrivateKey("zero", std::string(32, '\0')).status()));
+    EXPECT_TRUE(absl::IsInvalidArgument(kr.AddPrivateKey("-bad", raw).status()));
+  }
+}
+
 TEST_F(KeyringTest, FilesArePrivate) {
   Keyring kr(home_, KeyringBackend::kTest);
   ::umask(022);

@@ -2,12 +2,14 @@
 //
 //   meshctl keys add|import|list|show|delete ...   local keys (BIP-39/32/44)
 //   meshctl query <group> <command> [args]          Cosmos and meshsec gRPC queries
+//   meshctl tx <group> <command> [args] --from KEY  build, sign, broadcast a tx
 //
-// Commands are table entries: kKeysCommands below and the query table in
-// client/query_commands.cc. Flags are Abseil flags, written with dashes
+// Commands are table entries: kKeysCommands below, the query table in
+// client/query_commands.cc and the tx table in client/tx_commands.cc. Flags are Abseil flags, written with dashes
 // (--page-key); each command accepts the global flags plus its own.
 // Exit codes: 0 ok, 1 error (RPC errors print the gRPC status code and
-// message), 2 usage error, 3 not found.
+// message; a tx delivered with a non-zero code), 2 usage error, 3 not found
+// (queries and keys).
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,7 +37,10 @@
 #include "client/hd.h"
 #include "client/keyring.h"
 #include "client/query_commands.h"
+#include "client/tx_commands.h"
+#include "core/crypto.h"
 #include "core/json.h"
+#include "node/tx.h"
 
 ABSL_FLAG(std::string, home, "", "meshctl home directory (default: $HOME/.meshctl)");
 ABSL_FLAG(std::string, keyring_backend, "test", "keyring backend: test (clear) or file (encrypted)");
@@ -54,7 +59,7 @@ ABSL_FLAG(int64_t, index, 0, "keys add/import: BIP-44 address index");
 ABSL_FLAG(std::string, hd_path, "", "keys add/import: full HD path (overrides --account/--index)");
 ABSL_FLAG(int64_t, words, 24, "keys add: mnemonic length of a new key (12 or 24; also 15, 18, 21)");
 ABSL_FLAG(std::string, mnemonic_file, "", "keys import: read the mnemonic from this file");
-ABSL_FLAG(bool, yes, false, "keys delete: do not ask for confirmation");
+ABSL_FLAG(bool, yes, false, "keys delete, tx: do not ask for confirmation");
 ABSL_FLAG(bool, address, false, "keys show: print the address only");
 ABSL_FLAG(bool, pubkey, false, "keys show: print the public key only");
 ABSL_FLAG(uint64_t, limit, 0, "pagination: page size (0 = server default, 100, with the total)");
@@ -68,6 +73,39 @@ ABSL_FLAG(std::string, provider, "", "mesh queries: the provider chain id");
 ABSL_FLAG(std::string, validator, "", "mesh queries: the (consumer) validator operator address");
 ABSL_FLAG(std::string, status, "",
           "query mesh validators: only this bond status (BOND_STATUS_BONDED, ...)");
+ABSL_FLAG(std::string, from, "", "tx: the signing key's name in the keyring");
+ABSL_FLAG(std::string, chain_id, "",
+          "tx: chain id to sign for (default: the node's GetNodeInfo network)");
+ABSL_FLAG(std::string, fees, "", "tx: fee coins, e.g. 500umesh (default: none)");
+ABSL_FLAG(uint64_t, gas, 0, "tx: gas limit (0 = 10000000)");
+ABSL_FLAG(std::string, memo, "", "tx: memo");
+ABSL_FLAG(std::string, broadcast_mode, "block",
+          "tx: block (wait for the block that includes it) or sync (return once queued)");
+ABSL_FLAG(bool, generate_only, false,
+          "tx: print the unsigned tx (cosmos.tx.v1beta1.Tx JSON); no key or node needed");
+ABSL_FLAG(bool, dry_run, false, "tx: build and sign, print the signed tx, do not broadcast");
+ABSL_FLAG(int64_t, account_number, -1,
+          "tx: account number (offline signing; default: from the node)");
+ABSL_FLAG(int64_t, sequence, -1, "tx: sequence (offline signing; default: from the node)");
+ABSL_FLAG(std::string, amount, "",
+          "tx staking create-validator: self-delegation, e.g. 1000000umesh");
+ABSL_FLAG(std::string, consensus_key, "",
+          "tx staking create-validator: ed25519 consensus public key (hex or base64, 32 bytes)");
+ABSL_FLAG(std::string, moniker, "", "tx staking create/edit-validator: moniker");
+ABSL_FLAG(std::string, identity, "", "tx staking create/edit-validator: identity");
+ABSL_FLAG(std::string, website, "", "tx staking create/edit-validator: website");
+ABSL_FLAG(std::string, security_contact, "", "tx staking create/edit-validator: security contact");
+ABSL_FLAG(std::string, details, "", "tx staking create/edit-validator: details");
+ABSL_FLAG(std::string, commission_rate, "",
+          "tx staking create/edit-validator: commission rate (0.1)");
+ABSL_FLAG(std::string, commission_max_rate, "",
+          "tx staking create-validator: max commission (0.2)");
+ABSL_FLAG(std::string, commission_max_change_rate, "",
+          "tx staking create-validator: max daily change (0.01)");
+ABSL_FLAG(std::string, min_self_delegation, "",
+          "tx staking create/edit-validator: minimum self-delegation (1)");
+ABSL_FLAG(std::string, msg_json, "",
+          "tx raw: a message in the protobuf JSON mapping with \"@type\" (repeatable)");
 
 namespace {
 
@@ -97,6 +135,7 @@ const std::vector<std::string> kBasicPageFlags = {"limit", "page_key"};
 struct Invocation {
   std::vector<std::string> args;  // positional
   std::set<std::string> flags;    // flags given (underscore names)
+  std::vector<std::string> msg_json;  // every --msg-json, in order
   bool help = false;
 };
 
@@ -124,7 +163,11 @@ const std::set<std::string>& KnownFlags() {
       "home", "keyring_backend", "keyring_passphrase_file", "node", "output", "height",
       "prefix", "timeout_ms", "recover", "account", "index", "hd_path", "words",
       "mnemonic_file", "yes", "address", "pubkey", "limit", "offset", "page_key",
-      "count_total", "reverse", "user", "consumer", "provider", "validator", "status"};
+      "count_total", "reverse", "user", "consumer", "provider", "validator", "status",
+      "from", "chain_id", "fees", "gas", "memo", "broadcast_mode", "generate_only", "dry_run",
+      "account_number", "sequence", "amount", "consensus_key", "moniker", "identity", "website",
+      "security_contact", "details", "commission_rate", "commission_max_rate",
+      "commission_max_change_rate", "min_self_delegation", "msg_json"};
   return *known;
 }
 
@@ -175,6 +218,7 @@ std::optional<std::string> ParseArgs(int argc, char** argv, Invocation* inv) {
       return "invalid value \"" + *value + "\" for --" + Dashed(name) + ": " + err;
     }
     inv->flags.insert(name);
+    if (name == "msg_json") inv->msg_json.push_back(*value);
   }
   return std::nullopt;
 }
@@ -370,6 +414,28 @@ int KeysImport(const Invocation& inv) {
   return AddKey(inv.args[2], *m, false);
 }
 
+// Stores a raw private key (64 hex digits, e.g. a devnet key from
+// config/keys.json): no mnemonic, no HD path.
+int KeysImportHex(const Invocation& inv) {
+  const std::string& name = inv.args[2];
+  absl::StatusOr<std::string> bytes = mesh::FromHex(inv.args[3]);
+  if (!bytes.ok() || bytes->size() != 32) {
+    return Fail(kExitUsage, "keys import-hex: the key must be 64 hex digits (32 bytes)");
+  }
+  absl::StatusOr<Keyring> kr = OpenKeyring();
+  if (!kr.ok()) return StatusExit(kr.status());
+  absl::StatusOr<KeyInfo> info = kr->AddPrivateKey(name, *bytes);
+  if (!info.ok()) {
+    if (absl::IsAlreadyExists(info.status())) {
+      return Fail(kExitError, std::string(info.status().message()));
+    }
+    return StatusExit(info.status());
+  }
+  absl::StatusOr<Json> j = KeyJson(*info, AccountPrefix());
+  if (!j.ok()) return StatusExit(j.status());
+  return PrintJson(j->Write());
+}
+
 int KeysList(const Invocation&) {
   absl::StatusOr<Keyring> kr = OpenKeyring();
   if (!kr.ok()) return StatusExit(kr.status());
@@ -437,6 +503,8 @@ const std::vector<KeysCommand>& KeysCommands() {
        1, {"recover", "account", "index", "hd_path", "words"}, KeysAdd},
       {"import", "NAME", "store a key from a mnemonic in --mnemonic-file (or standard input)",
        1, {"mnemonic_file", "account", "index", "hd_path"}, KeysImport},
+      {"import-hex", "NAME HEX", "store a raw secp256k1 private key (64 hex digits; no mnemonic)",
+       2, {}, KeysImportHex},
       {"list", "", "list all keys", 0, {}, KeysList},
       {"show", "NAME", "show a key (or only --address / --pubkey)", 1, {"address", "pubkey"},
        KeysShow},
@@ -451,7 +519,7 @@ std::string KeysHelp() {
       "Usage: meshctl keys <command> [args] [flags]\n\nCommands:\n";
   for (const KeysCommand& c : KeysCommands()) {
     std::string head = c.name + (c.usage.empty() ? "" : " " + c.usage);
-    if (head.size() < 14) head.resize(14, ' ');
+    if (head.size() < 20) head.resize(20, ' ');
     absl::StrAppend(&out, "  ", head, " ", c.help, "\n");
   }
   absl::StrAppend(&out, "\nKeyring flags:\n", FlagHelp(kKeyringFlags), "\n", GlobalFlagHelp(),
@@ -642,13 +710,310 @@ int RunQuery(const Invocation& inv) {
   return RunQueryCommand(*c, inv);
 }
 
+// ---- tx ---------------------------------------------------------------------------
+
+using mesh::client::TxCommand;
+
+const std::vector<std::string> kTxFlags = {"from", "chain_id",       "fees",          "gas",
+                                           "memo", "broadcast_mode", "generate_only", "dry_run",
+                                           "yes",  "account_number", "sequence"};
+
+constexpr char kTxExitCodes[] =
+    "Exit codes: 0 delivered with code 0 (sync: accepted); 1 rpc error, or the tx failed\n"
+    "            (code, codespace and log on stderr); 2 usage error (bad argument, flag,\n"
+    "            amount, address or key name).\n";
+
+std::string TxName(const TxCommand& c) { return c.name.empty() ? c.group : c.group + " " + c.name; }
+
+std::string TxUsageLine(const TxCommand& c) {
+  std::string args = c.usage;
+  if (c.group == "bank" && c.name == "send") args = "[FROM_KEY] " + args;
+  return absl::StrCat("meshctl tx ", TxName(c), args.empty() ? "" : " " + args,
+                      c.group == "bank" && c.name == "send" ? "" : " --from KEY", " [flags]");
+}
+
+std::string TxHelp() {
+  std::string out =
+      "meshctl tx: build, sign (SIGN_MODE_DIRECT) and broadcast a Cosmos SDK transaction\n\n"
+      "Usage: meshctl tx <group> <command> [args] --from KEY [flags]\n\nGroups:\n";
+  for (const std::string& g : mesh::client::TxGroups()) {
+    absl::StrAppend(&out, "  ", g, std::string(14 - g.size(), ' '), mesh::client::TxGroupSummary(g),
+                    "\n");
+  }
+  absl::StrAppend(&out, "\nTx flags:\n", FlagHelp(kTxFlags), "\nKeyring flags:\n",
+                  FlagHelp(kKeyringFlags), "\n", GlobalFlagHelp(), kTxExitCodes);
+  return out;
+}
+
+std::string TxGroupHelp(const std::string& group) {
+  std::string out = absl::StrCat("meshctl tx ", group, ": ", mesh::client::TxGroupSummary(group),
+                                 "\n\nUsage: meshctl tx ", group,
+                                 " <command> [args] --from KEY [flags]\n\nCommands:\n");
+  for (const TxCommand& c : mesh::client::TxCommands()) {
+    if (c.group != group) continue;
+    std::string head = c.name + (c.usage.empty() ? "" : " " + c.usage);
+    head.resize(std::max<size_t>(40, head.size()), ' ');
+    absl::StrAppend(&out, "  ", head, " ", c.help, "\n");
+  }
+  absl::StrAppend(&out, "\nTx flags:\n", FlagHelp(kTxFlags), "\n", GlobalFlagHelp(), kTxExitCodes);
+  return out;
+}
+
+std::string TxCommandHelp(const TxCommand& c) {
+  return absl::StrCat("meshctl tx ", TxName(c), ": ", c.help, "\n\nUsage: ", TxUsageLine(c),
+                      "\nMessage: ", c.msg_type.empty() ? "(any)" : c.msg_type, "\n\n",
+                      c.flags.empty() ? "" : "Command flags:\n" + FlagHelp(c.flags) + "\n",
+                      "Tx flags:\n", FlagHelp(kTxFlags), "\nKeyring flags:\n",
+                      FlagHelp(kKeyringFlags), "\n", GlobalFlagHelp(), kTxExitCodes);
+}
+
+int RpcFail(const absl::Status& s) {
+  return Fail(kExitError,
+              absl::StrCat("rpc error: code = ", CodeName(static_cast<grpc::StatusCode>(s.code())),
+                           " desc = ", s.message()));
+}
+
+// The signer: a key of the keyring (its address with the chain's prefix);
+// with --generate-only, an account address is accepted too.
+struct Signer {
+  std::string address;
+  std::string prefix;
+  std::optional<KeyInfo> key;
+};
+
+absl::StatusOr<Signer> ResolveSigner(const std::string& from) {
+  Signer s;
+  if (absl::GetFlag(FLAGS_generate_only)) {
+    if (absl::StatusOr<mesh::Bech32Decoded> d = mesh::Bech32Decode(from); d.ok()) {
+      s.address = from;
+      s.prefix = d->hrp;
+      return s;
+    }
+  }
+  absl::StatusOr<Keyring> kr = OpenKeyring();
+  if (!kr.ok()) return kr.status();
+  absl::StatusOr<KeyInfo> k = kr->Show(from);
+  if (!k.ok()) return absl::InvalidArgumentError(std::string(k.status().message()));
+  s.prefix = AccountPrefix();
+  absl::StatusOr<std::string> a = k->Bech32(s.prefix);
+  if (!a.ok()) return a.status();
+  s.address = *a;
+  s.key = *std::move(k);
+  return s;
+}
+
+absl::StatusOr<std::vector<mesh::node::FeeCoin>> FeesFromFlag() {
+  absl::StatusOr<std::vector<mesh::client::Coin>> coins =
+      mesh::client::ParseCoins(absl::GetFlag(FLAGS_fees));
+  if (!coins.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--fees: ", coins.status().message()));
+  std::vector<mesh::node::FeeCoin> out;
+  for (const auto& c : *coins) {
+    absl::StatusOr<mesh::Amount> a = mesh::Amount::Parse(c.amount);
+    if (!a.ok()) return absl::InvalidArgumentError("--fees: " + std::string(a.status().message()));
+    out.push_back({c.denom, *a});
+  }
+  return out;
+}
+
+int PrintTxResult(const mesh::client::BroadcastResult& r) {
+  Json j = Json::Object();
+  j.Add("code", Json::U64(r.code));
+  j.Add("codespace", Json::Str(r.codespace));
+  j.Add("log", Json::Str(r.log));
+  j.Add("height", Json::Str(std::to_string(r.height)));
+  j.Add("txhash", Json::Str(r.txhash));
+  j.Add("gas_wanted", Json::Str(std::to_string(r.gas_wanted)));
+  j.Add("gas_used", Json::Str(std::to_string(r.gas_used)));
+  PrintJson(j.Write());
+  if (r.code == 0) return kExitOk;
+  return Fail(kExitError, absl::StrCat("tx failed: code = ", r.code, " codespace = ", r.codespace,
+                                       " log = ", r.log));
+}
+
+// Asks on a terminal unless --yes; never asks when standard input is not a
+// terminal (scripts).
+bool Confirm(const std::string& tx_json) {
+  if (absl::GetFlag(FLAGS_yes) || !::isatty(STDIN_FILENO)) return true;
+  std::cerr << tx_json << "\n";
+  absl::StatusOr<std::string> a =
+      ReadStdinLine("confirm transaction before signing and broadcasting [y/N]: ");
+  return a.ok() && (*a == "y" || *a == "Y" || *a == "yes");
+}
+
+int RunTxCommand(const TxCommand& c, const Invocation& inv, size_t first_arg) {
+  const std::string where = "tx " + TxName(c);
+  const std::string hint = "meshctl " + where;
+  std::vector<std::string> args(inv.args.begin() + first_arg, inv.args.end());
+  std::string from = absl::GetFlag(FLAGS_from);
+  const bool send = c.group == "bank" && c.name == "send";
+  if (send && args.size() == c.max_args + 1) {
+    if (inv.flags.count("from"))
+      return Usage("give the sender as FROM_KEY or --from, not both", hint);
+    from = args.front();
+    args.erase(args.begin());
+  }
+  if (args.size() < c.min_args || args.size() > c.max_args) {
+    return Usage(absl::StrCat(where, ": expected arguments ", c.usage.empty() ? "(none)" : c.usage,
+                              ", got ", args.size()),
+                 hint);
+  }
+  std::vector<std::string> allowed = kTxFlags;
+  allowed.insert(allowed.end(), c.flags.begin(), c.flags.end());
+  allowed.insert(allowed.end(), kKeyringFlags.begin(), kKeyringFlags.end());
+  if (auto err = CheckFlags(inv, allowed, where)) return Usage(*err, hint);
+  if (from.empty()) return Usage(where + ": --from is required", hint);
+  const std::string mode_flag = absl::GetFlag(FLAGS_broadcast_mode);
+  if (mode_flag != "block" && mode_flag != "sync") {
+    return Usage("--broadcast-mode must be block or sync", hint);
+  }
+  const auto mode = mode_flag == "block" ? mesh::client::BroadcastMode::kBlock
+                                         : mesh::client::BroadcastMode::kSync;
+  if (absl::GetFlag(FLAGS_generate_only) && absl::GetFlag(FLAGS_dry_run)) {
+    return Usage("--generate-only and --dry-run are exclusive", hint);
+  }
+  absl::StatusOr<std::vector<mesh::node::FeeCoin>> fees = FeesFromFlag();
+  if (!fees.ok()) return Usage(std::string(fees.status().message()), hint);
+
+  absl::StatusOr<Signer> signer = ResolveSigner(from);
+  if (!signer.ok()) {
+    return absl::IsInvalidArgument(signer.status())
+               ? Usage(std::string(signer.status().message()), hint)
+               : StatusExit(signer.status());
+  }
+  mesh::client::TxArgs ta;
+  ta.args = args;
+  ta.signer = signer->address;
+  ta.prefix = signer->prefix;
+  ta.msg_json = inv.msg_json;
+  for (const std::string& f : c.flags) {
+    if (inv.flags.count(f) == 0 || f == "msg_json") continue;
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(f);
+    ta.flags[f] = flag != nullptr ? flag->CurrentValue() : "";
+  }
+  absl::StatusOr<std::vector<mesh::node::Msg>> msgs = c.build(ta);
+  if (!msgs.ok()) return Usage(where + ": " + std::string(msgs.status().message()), hint);
+
+  mesh::node::TxSpec spec;
+  spec.msgs = *std::move(msgs);
+  spec.fee = *std::move(fees);
+  spec.gas_limit = absl::GetFlag(FLAGS_gas);
+  spec.memo = absl::GetFlag(FLAGS_memo);
+  if (absl::GetFlag(FLAGS_generate_only)) {
+    absl::StatusOr<std::string> json = mesh::client::UnsignedTxJson(spec);
+    if (!json.ok()) return Fail(kExitError, std::string(json.status().message()));
+    return PrintJson(*json);
+  }
+
+  const int timeout = static_cast<int>(absl::GetFlag(FLAGS_timeout_ms));
+  auto channel = NodeChannel();
+  spec.chain_id = absl::GetFlag(FLAGS_chain_id);
+  if (spec.chain_id.empty()) {
+    absl::StatusOr<std::string> id = mesh::client::FetchChainId(channel, timeout);
+    if (!id.ok()) return RpcFail(id.status());
+    spec.chain_id = *id;
+  }
+  const int64_t acc_flag = absl::GetFlag(FLAGS_account_number);
+  const int64_t seq_flag = absl::GetFlag(FLAGS_sequence);
+  if (acc_flag < -1 || seq_flag < -1)
+    return Usage("--account-number and --sequence must be >= 0", hint);
+  if (acc_flag >= 0 && seq_flag >= 0) {
+    spec.account_number = static_cast<uint64_t>(acc_flag);
+    spec.sequence = static_cast<uint64_t>(seq_flag);
+  } else {
+    absl::StatusOr<mesh::client::AccountState> acc =
+        mesh::client::FetchAccount(channel, signer->address, timeout);
+    if (!acc.ok()) return RpcFail(acc.status());
+    spec.account_number = acc_flag >= 0 ? static_cast<uint64_t>(acc_flag) : acc->account_number;
+    spec.sequence = seq_flag >= 0 ? static_cast<uint64_t>(seq_flag) : acc->sequence;
+  }
+
+  absl::StatusOr<Keyring> kr = OpenKeyring();
+  if (!kr.ok()) return StatusExit(kr.status());
+  absl::StatusOr<std::array<uint8_t, 32>> priv = kr->PrivateKey(signer->key->name);
+  if (!priv.ok()) return StatusExit(priv.status());
+  absl::StatusOr<mesh::PrivateKey> key = mesh::PrivateKey::FromBytes(
+      std::string_view(reinterpret_cast<const char*>(priv->data()), priv->size()));
+  if (!key.ok()) return StatusExit(key.status());
+
+  const std::string raw = mesh::node::SignTx(*key, spec).Encode();
+  absl::StatusOr<std::string> signed_json = mesh::client::SignedTxJson(raw);
+  if (!signed_json.ok()) return Fail(kExitError, std::string(signed_json.status().message()));
+  if (absl::GetFlag(FLAGS_dry_run)) {
+    std::cerr << "meshctl: dry run: chain " << spec.chain_id << ", account number "
+              << spec.account_number << ", sequence " << spec.sequence << "; not broadcast\n";
+    return PrintJson(*signed_json);
+  }
+  if (!Confirm(*signed_json)) return Fail(kExitError, "canceled");
+
+  // A sequence taken from the node can be stale (a tx of the same account
+  // queued meanwhile): signed again once with the one the node expects.
+  std::string note;
+  mesh::client::BroadcastResult r = mesh::client::SignAndSend(
+      *key, &spec, seq_flag < 0,
+      [&](const std::string& tx_raw) {
+        return mesh::client::Broadcast(channel, tx_raw, mode, timeout);
+      },
+      &note);
+  if (!note.empty()) std::cerr << "meshctl: note: " << note << "\n";
+  if (!r.rpc.ok()) {
+    return Fail(kExitError, absl::StrCat("rpc error: code = ", CodeName(r.rpc.error_code()),
+                                         " desc = ", r.rpc.error_message()));
+  }
+  return PrintTxResult(r);
+}
+
+int RunTx(const Invocation& inv) {
+  if (inv.args.size() < 2) {
+    if (inv.help) {
+      std::cout << TxHelp();
+      return kExitOk;
+    }
+    return Usage("tx: missing group", "meshctl tx");
+  }
+  const std::string& group = inv.args[1];
+  const auto groups = mesh::client::TxGroups();
+  if (std::find(groups.begin(), groups.end(), group) == groups.end()) {
+    return Usage("tx: unknown group \"" + group + "\"", "meshctl tx");
+  }
+  if (group == "raw") {
+    const TxCommand* c = mesh::client::FindTxCommand("raw", "");
+    if (inv.help) {
+      std::cout << TxCommandHelp(*c);
+      return kExitOk;
+    }
+    return RunTxCommand(*c, inv, 2);
+  }
+  if (inv.args.size() < 3) {
+    if (inv.help) {
+      std::cout << TxGroupHelp(group);
+      return kExitOk;
+    }
+    return Usage("tx " + group + ": missing command", "meshctl tx " + group);
+  }
+  const TxCommand* c = mesh::client::FindTxCommand(group, inv.args[2]);
+  if (c == nullptr) {
+    return Usage("tx " + group + ": unknown command \"" + inv.args[2] + "\"",
+                 "meshctl tx " + group);
+  }
+  if (inv.help) {
+    std::cout << TxCommandHelp(*c);
+    return kExitOk;
+  }
+  return RunTxCommand(*c, inv, 3);
+}
+
 std::string TopHelp() {
   return absl::StrCat(
       "meshctl: command-line client of meshd\n\n"
       "Usage:\n"
-      "  meshctl keys <command> [args] [flags]          local keys (add, import, list, show, delete)\n"
+      "  meshctl keys <command> [args] [flags]          local keys (add, import, import-hex, list,\n"
+      "                                                 show, delete)\n"
       "  meshctl query <group> <command> [args] [flags] gRPC queries (bank, auth, staking, tendermint,\n"
       "                                                 provider, consumer, mesh)\n"
+      "  meshctl tx <group> <command> [args] --from KEY transactions (bank, staking, distribution,\n"
+      "                                                 slashing, vault, local, external, consumer,\n"
+      "                                                 provider, raw)\n"
       "  meshctl <anything> --help                      help for that group or command\n\n",
       GlobalFlagHelp(), kExitCodes);
 }
@@ -668,5 +1033,6 @@ int main(int argc, char** argv) {
   const std::string& group = inv.args[0];
   if (group == "keys") return RunKeys(inv);
   if (group == "query" || group == "q") return RunQuery(inv);
+  if (group == "tx") return RunTx(inv);
   return Usage("unknown command \"" + group + "\"", "meshctl");
 }

@@ -2,15 +2,15 @@
 # meshctl mesh queries end to end (docs/meshctl.md): a two-chain `meshd
 # devnet` (chaina and chainb, each provider and consumer of the other);
 # chaina's alice bonds 1000 uchaina and stakes it on one of chainb's
-# validators (a tx sent by meshctl_e2e_tx); then every `query provider`,
+# validators (one tx of two messages, sent with `meshctl tx raw` signed by
+# alice's devnet key imported with `keys import-hex`); then every `query provider`,
 # `query consumer` and `query mesh` command is checked through meshctl, the
 # state while the stake was in flight with --height, and the exit codes
 # (3 for NOT_FOUND, 2 for usage errors). JSON output is read with python3.
-#   meshctl_query_test.sh <meshctl> <meshd> <meshctl_e2e_tx>
+#   meshctl_query_test.sh <meshctl> <meshd>
 set -euo pipefail
 CTL="$1"
 MESHD="$2"
-SEND="$3"
 T=$(mktemp -d)
 pid=""
 cleanup() {
@@ -101,10 +101,12 @@ check "mesh account" "j['address'] == ALICE and j['sequence'] == '0' and int(j['
 ok
 
 # ---- the cross-stake ----
-rc "$SEND" "$A" chaina "$ALICE" "$ALICE_KEY" '{"@type":"/meshsec.v1.MsgVaultBond","amount":"1000"}' \
-  "{\"@type\":\"/meshsec.v1.MsgVaultStakeRemote\",\"consumer\":\"chainb\",\"validator\":\"$VAL\",\"amount\":\"1000\"}"
+rc "$CTL" keys import-hex alice "$ALICE_KEY" --home "$T/keys" $QA
+[ "$RC" = 0 ] || fail "import alice: $OUT $ERR"
+rc "$CTL" tx raw --from alice --home "$T/keys" $QA --msg-json '{"@type":"/meshsec.v1.MsgVaultBond","amount":"1000"}' \
+  --msg-json "{\"@type\":\"/meshsec.v1.MsgVaultStakeRemote\",\"consumer\":\"chainb\",\"validator\":\"$VAL\",\"amount\":\"1000\"}"
 [ "$RC" = 0 ] || fail "stake tx: $OUT $ERR"
-H=$(echo "$OUT" | sed -n 's/.*height=\([0-9]*\).*/\1/p')
+H=$(echo "$OUT" | py "j['height']")
 [ -n "$H" ] && [ "$H" -ge 2 ] || fail "stake tx height: $OUT"
 ok
 
