@@ -1,4 +1,5 @@
 // Vault slashing and slash propagation (mesh-provider.md §4.3-4.4).
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -127,17 +128,20 @@ absl::Status Propagate(const Context& ctx, const AccountAddress& user, Amount ne
 absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
                       const ValidatorAddress& validator, const SlashInfo& item,
                       BurnAggregator& burns) {
-  MESH_ASSIGN_OR_RETURN(std::optional<Lien> lien,
-                        GetRecord<Lien>(ctx.store(), LienKey(item.user, slasher)));
-  if (!lien.has_value()) return absl::OkStatus();  // nothing pledged to this holder
+  // The user's liens are read once (one prefix scan); the slasher's is cut
+  // in that list, which then derives the user's usage as a re-read would.
+  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiens(ctx, item.user));
+  auto lien = std::find_if(liens.begin(), liens.end(),
+                           [&](const auto& entry) { return entry.first == slasher; });
+  if (lien == liens.end()) return absl::OkStatus();  // nothing pledged to this holder
   // A holder cannot take more than its lien; the reference also requires
   // lien.low >= slash and aborts otherwise (e.g. a stake still in flight).
-  const Amount slash = Min(item.slash, lien->amount.high());
+  const Amount slash = Min(item.slash, lien->second.amount.high());
   if (slash.IsZero()) return absl::OkStatus();
   MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, item.user));
-  lien->amount.SubClamped(slash);
-  MESH_RETURN_IF_ERROR(SaveLien(ctx, item.user, slasher, *lien));
-  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiens(ctx, item.user));
+  lien->second.amount.SubClamped(slash);
+  MESH_RETURN_IF_ERROR(SaveLien(ctx, item.user, slasher, lien->second));
+  if (lien->second.amount.IsZero()) liens.erase(lien);  // SaveLien deleted it
   MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
   // Free collateral measured with the old collateral (§4.3 step 6).
   const Amount free = info.collateral.SaturatingSub(d.used.high());
