@@ -24,6 +24,7 @@
 #include <chrono>
 #include <ctime>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -84,6 +85,17 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// With MESH_PERF_CTL=<fifo> (perf record --control fifo:<fifo> -D -1), the
+// profiler samples only the timed slash blocks.
+void PerfControl(const char* command) {
+  const char* fifo = std::getenv("MESH_PERF_CTL");
+  if (fifo == nullptr) return;
+  FILE* f = std::fopen(fifo, "w");
+  if (f == nullptr) return;
+  std::fputs(command, f);
+  std::fclose(f);
+}
+
 int PendingCount(Network& net, const std::string& from, const std::string& to) {
   absl::StatusOr<std::vector<ibc::InFlight>> p = net.Pending(from, to);
   MESH_CHECK_OK(p.status());
@@ -107,6 +119,7 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
     net.set_auto_relay(false);
     const uint64_t h = net.chain(kConsumer).height();
     MESH_CHECK_OK(net.Downtime(kConsumer, kSlashed, h - 1));
+    PerfControl("enable\n");
     const Times t0 = Now();
     MESH_CHECK_OK(net.AdvanceBlock());  // the consumer block with the slash
     const Times t1 = Now();
@@ -116,6 +129,7 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
     const Times t3 = Now();
     MESH_CHECK_OK(net.AdvanceBlock());  // and commits
     const Times t4 = Now();
+    PerfControl("disable\n");
     packets += PendingCount(net, kProvider, kConsumer);
     consumer_ms = t1.cpu_ms - t0.cpu_ms;
     provider_ms = t4.cpu_ms - t2.cpu_ms;

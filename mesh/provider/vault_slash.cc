@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/record.h"
 #include "core/status.h"
@@ -125,12 +126,44 @@ absl::Status Propagate(const Context& ctx, const AccountAddress& user, Amount ne
   return RouteBurns(ctx, user, cuts, slasher, validator, burns);
 }
 
+// Every holder a lien can have: local staking, and each consumer ever lent
+// to (Vault::StakeRemote records the consumer in the active-external table
+// with its first lien, and that table is never pruned), in key order.
+absl::StatusOr<std::vector<LienHolder>> PossibleHolders(const Context& ctx,
+                                                        const LienHolder& slasher) {
+  std::map<std::string, LienHolder> by_key;
+  by_key.emplace(LienHolder::Local().Key(), LienHolder::Local());
+  by_key.emplace(slasher.Key(), slasher);
+  MESH_ASSIGN_OR_RETURN(std::vector<ConsumerId> consumers, Vault::ActiveExternalStaking(ctx));
+  for (const ConsumerId& c : consumers) {
+    const LienHolder h = LienHolder::External(c);
+    by_key.emplace(h.Key(), h);
+  }
+  std::vector<LienHolder> out;
+  for (auto& [key, h] : by_key) out.push_back(std::move(h));
+  return out;
+}
+
+// The user's liens (as LoadLiens) by one point read per possible holder: a
+// slash of N users opens no store iterator per user, whose cost grows with
+// the store (every RocksDB iterator merges all memtables and L0 files).
+absl::StatusOr<LienList> LoadLiensOf(const Context& ctx, const AccountAddress& user,
+                                     const std::vector<LienHolder>& holders) {
+  LienList out;
+  for (const LienHolder& h : holders) {
+    MESH_ASSIGN_OR_RETURN(std::optional<Lien> lien, GetRecord<Lien>(ctx.store(), LienKey(user, h)));
+    if (lien.has_value()) out.emplace_back(h, *lien);
+  }
+  return out;
+}
+
 absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
+                      const std::vector<LienHolder>& holders,
                       const ValidatorAddress& validator, const SlashInfo& item,
                       BurnAggregator& burns) {
-  // The user's liens are read once (one prefix scan); the slasher's is cut
-  // in that list, which then derives the user's usage as a re-read would.
-  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiens(ctx, item.user));
+  // The user's liens are read once; the slasher's is cut in that list,
+  // which then derives the user's usage as a re-read would.
+  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiensOf(ctx, item.user, holders));
   auto lien = std::find_if(liens.begin(), liens.end(),
                            [&](const auto& entry) { return entry.first == slasher; });
   if (lien == liens.end()) return absl::OkStatus();  // nothing pledged to this holder
@@ -159,8 +192,9 @@ absl::Status Vault::Slash(const Context& ctx, const LienHolder& holder,
                           const ValidatorAddress& validator,
                           const std::vector<SlashInfo>& slashes) {
   BurnAggregator burns;
+  MESH_ASSIGN_OR_RETURN(std::vector<LienHolder> holders, PossibleHolders(ctx, holder));
   for (const SlashInfo& item : slashes) {
-    MESH_RETURN_IF_ERROR(SlashOne(ctx, holder, validator, item, burns));
+    MESH_RETURN_IF_ERROR(SlashOne(ctx, holder, holders, validator, item, burns));
   }
   return ExternalStaking::FlushBurns(ctx, burns);
 }
