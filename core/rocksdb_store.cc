@@ -160,9 +160,14 @@ RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, Options options)
     : db_(std::move(db)), options_(options) {}
 
 RocksDbStore::~RocksDbStore() {
-  // Close() flushes nothing extra (the WAL already holds every write) but
+  if (db_ == nullptr) return;
+  // The WAL already holds every write, so nothing durable depends on this
+  // flush; it empties the memtables into SST files so that the next Open
+  // replays no WAL: otherwise the reopened process rebuilds up to two full
+  // memtables in memory (docs/perf.md, "Slashing and memory"). Close()
   // reports background errors; a destructor has nowhere to send them.
-  if (db_ != nullptr) db_->Close().PermitUncheckedError();
+  db_->Flush(rocksdb::FlushOptions()).PermitUncheckedError();
+  db_->Close().PermitUncheckedError();
 }
 
 absl::StatusOr<std::optional<std::string>> RocksDbStore::Get(std::string_view key) const {

@@ -48,7 +48,7 @@ absl::Status QueueSlashForward(const Context& ctx, const ProviderId& p, const Va
 
 // Converts queued slashes in order while a valid price exists; converted
 // ones leave the queue and go into `packet`.
-absl::Status DrainSlashForwards(const Context& ctx, const ProviderId& p,
+absl::Status DrainSlashForwards(const Context& ctx, const ProviderId& p, SlashBatch& batch,
                                 ValsetUpdatePacket* packet) {
   std::vector<std::pair<std::string, ValidatorSlash>> queued;
   auto it = ctx.store().ScanPrefix(internal::ProviderPrefix(internal::kSlashForwardPrefix, p));
@@ -61,13 +61,11 @@ absl::Status DrainSlashForwards(const Context& ctx, const ProviderId& p,
     absl::StatusOr<Coin> remote = Converter::ToRemote(ctx, p, s.slash_amount);
     if (!remote.ok()) break;  // no valid price: wait, keep the order
     // At most the ratio of what the provider holds here (its SlashGuard
-    // bound), so both ends cut the same after a price drop.
-    MESH_ASSIGN_OR_RETURN(remote->amount, ProviderGuard::ClipForwardedSlash(
-                                              ctx, p, s.address, s.slash_ratio, remote->amount));
-    // C-19, C-28: the records lose exactly what the provider is told, by
-    // what each held at the infraction.
-    MESH_ASSIGN_OR_RETURN(Amount cut, VirtualStaking::CutRecordsRemote(
-                                          ctx, p, s.address, remote->amount, s.infraction_height));
+    // bound, ProviderGuard::ClipForwardedSlash), so both ends cut the same
+    // after a price drop. C-19, C-28: the records lose exactly what the
+    // provider is told, by what each held at the infraction.
+    MESH_ASSIGN_OR_RETURN(Amount cut, batch.CutRemote(s.address, remote->amount,
+                                                      s.infraction_height, s.slash_ratio));
     packet->slashed.push_back(SlashInfoPacket{s.address, s.infraction_height,
                                               s.infraction_time_s, s.power,
                                               Coin{remote->denom, cut},
@@ -82,22 +80,25 @@ absl::Status ForwardValidatorEvents(const Context& ctx, const ProviderId& p,
                                     const ValsetUpdate& update) {
   MESH_ASSIGN_OR_RETURN(ProviderState st, internal::LoadState(ctx, p));
   AccountAddress virt = VirtualStaking::VirtualAccount(p);
+  // Every record cut of this block goes through one batch: each slashed
+  // validator's records are read once and written once (SlashBatch).
+  SlashBatch batch(ctx, p);
   for (ValidatorSlash s : update.slashed) {
     MESH_ASSIGN_OR_RETURN(s.slash_amount,
                           ValidatorEvents::SlashShare(ctx, virt, s.address, s.slash_amount));
     if (!s.slash_amount.IsZero() && st.channel_open) {
-      MESH_RETURN_IF_ERROR(
-          VirtualStaking::ApplyForwardedSlash(ctx, p, s.address, s.slash_amount));
+      MESH_RETURN_IF_ERROR(batch.ApplyForwardedSlash(s.address, s.slash_amount));
     } else if (!s.slash_amount.IsZero()) {
-      MESH_RETURN_IF_ERROR(VirtualStaking::ApplySlash(ctx, p, s.address, s.slash_amount));
+      MESH_RETURN_IF_ERROR(batch.ApplySlash(s.address, s.slash_amount));
     }
     if (st.channel_open) MESH_RETURN_IF_ERROR(QueueSlashForward(ctx, p, s));
   }
-  if (!st.channel_open) return absl::OkStatus();
+  if (!st.channel_open) return batch.Flush();
   ValsetUpdatePacket packet{ctx.height(),        ctx.time_seconds(),      Addresses(update.additions),
                             update.removals,     Addresses(update.updated), update.jailed,
                             update.unjailed,     update.tombstoned,       {}};
-  MESH_RETURN_IF_ERROR(DrainSlashForwards(ctx, p, &packet));
+  MESH_RETURN_IF_ERROR(DrainSlashForwards(ctx, p, batch, &packet));
+  MESH_RETURN_IF_ERROR(batch.Flush());
   ValsetUpdatePacket empty{packet.height, packet.time_s, {}, {}, {}, {}, {}, {}, {}};
   if (packet == empty) return absl::OkStatus();
   return Outbox::Append(ctx, p, std::move(packet));

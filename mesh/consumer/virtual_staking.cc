@@ -75,18 +75,42 @@ absl::StatusOr<Amount> ChainUnbond(const Context& ctx, const ProviderId& p, Prov
   return returned;
 }
 
-// Lowers every record on `v` by the fraction cut / Σ local of the records:
-// local rounds down (records keep covering the request). The provider-denom
+using Entries = std::vector<SlashBatch::Entry>;
+
+absl::StatusOr<Entries> LoadEntries(const Context& ctx, const ProviderId& p,
+                                    const ValidatorAddress& v) {
+  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
+                        internal::Records(ctx, p, &v));
+  Entries out;
+  out.reserve(records.size());
+  for (auto& e : records) {
+    out.push_back(SlashBatch::Entry{std::move(e.delegator), std::move(e.record), false});
+  }
+  return out;
+}
+
+absl::Status SaveDirty(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                       Entries& records) {
+  for (SlashBatch::Entry& e : records) {
+    if (!e.dirty) continue;
+    MESH_RETURN_IF_ERROR(internal::SaveRecord(ctx, p, v, e.delegator, e.record));
+    e.dirty = false;
+  }
+  return absl::OkStatus();
+}
+
+// Lowers every record by the fraction cut / Σ local of the records: local
+// rounds down (records keep covering the request). The provider-denom
 // side: with `remote_cut` (a burn, or a forwarded slash: the provider-denom
 // amount the provider itself books) exactly that amount, split over the
 // records by their remote (SplitByWeight; cut may then be zero); without it
-// (an unforwarded slash) by the same fraction, rounded up.
-absl::Status ReduceRecords(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
-                           Amount cut, std::optional<Amount> remote_cut = std::nullopt) {
-  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
-                        internal::Records(ctx, p, &v));
+// (an unforwarded slash) by the same fraction, rounded up. Records that
+// change are marked dirty.
+absl::Status ReduceEntries(Entries& records, Amount cut,
+                           std::optional<Amount> remote_cut = std::nullopt) {
   Amount total;
   std::vector<Amount> remotes;
+  remotes.reserve(records.size());
   for (const auto& e : records) {
     MESH_ASSIGN_OR_RETURN(total, total.Add(e.record.local));
     remotes.push_back(e.record.remote);
@@ -110,11 +134,71 @@ absl::Status ReduceRecords(const Context& ctx, const ProviderId& p, const Valida
     } else {
       MESH_ASSIGN_OR_RETURN(rc, MulDiv(r.remote, cut, total, Rounding::kUp));
     }
-    r.local = r.local.SaturatingSub(local_cut);
-    r.remote = r.remote.SaturatingSub(rc);
-    MESH_RETURN_IF_ERROR(internal::SaveRecord(ctx, p, v, records[i].delegator, r));
+    const Amount local = r.local.SaturatingSub(local_cut);
+    const Amount remote = r.remote.SaturatingSub(rc);
+    if (local == r.local && remote == r.remote) continue;
+    r.local = local;
+    r.remote = remote;
+    records[i].dirty = true;
   }
   return absl::OkStatus();
+}
+
+// The records of `v` reduced as ReduceEntries says, in the store.
+absl::Status ReduceRecords(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                           Amount cut, std::optional<Amount> remote_cut = std::nullopt) {
+  MESH_ASSIGN_OR_RETURN(Entries records, LoadEntries(ctx, p, v));
+  MESH_RETURN_IF_ERROR(ReduceEntries(records, cut, remote_cut));
+  return SaveDirty(ctx, p, v, records);
+}
+
+// Cuts `remote` provider tokens from the records by what each held at the
+// infraction (see VirtualStaking::CutRecordsRemote), after clipping it to
+// ceil(ratio x Σ remote) when `clip_ratio` is given (ProviderGuard::
+// ClipForwardedSlash). Returns the total cut.
+absl::StatusOr<Amount> CutEntriesRemote(Entries& records, Amount remote,
+                                        uint64_t infraction_height,
+                                        std::optional<Dec> clip_ratio) {
+  if (clip_ratio.has_value()) {
+    Amount sum;
+    for (const auto& e : records) {
+      MESH_ASSIGN_OR_RETURN(sum, sum.Add(e.record.remote));
+    }
+    MESH_ASSIGN_OR_RETURN(Amount bound, MulCeil(sum, *clip_ratio));  // owed: round up
+    remote = Min(remote, bound);
+  }
+  // Each record's weight: what it held at the infraction, i.e. its remote
+  // less the stake packets received at or after the infraction height.
+  std::vector<Amount> held;
+  held.reserve(records.size());
+  for (const auto& e : records) {
+    // A record whose internal unstake is in flight is leaving: the provider
+    // force-unbonds it when the packet arrives, possibly before this slash,
+    // so it takes no share here (compatibility.md C-30); the validator totals
+    // still agree whichever arrives first (P-24 takes any shortfall from the
+    // others).
+    if (e.record.unstake_in_flight) {
+      held.push_back(Amount());
+      continue;
+    }
+    Amount later;
+    for (const RecordAddition& a : e.record.additions) {
+      if (a.height < infraction_height) continue;
+      MESH_ASSIGN_OR_RETURN(later, later.Add(a.remote));
+    }
+    held.push_back(e.record.remote.SaturatingSub(later));
+  }
+  MESH_ASSIGN_OR_RETURN(std::vector<Amount> parts, SplitByWeight(held, held, remote));
+  Amount total;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (parts[i].IsZero()) continue;
+    DelegationRecord& r = records[i].record;
+    r.remote = r.remote.SaturatingSub(parts[i]);
+    MESH_ASSIGN_OR_RETURN(r.slash_debt, r.slash_debt.Add(parts[i]));
+    MESH_ASSIGN_OR_RETURN(total, total.Add(parts[i]));
+    records[i].dirty = true;
+  }
+  return total;
 }
 
 // Σ remote of the records on `v`.
@@ -523,20 +607,16 @@ absl::StatusOr<ValidatorStatus> VirtualStaking::GetValidatorStatus(
 
 absl::Status VirtualStaking::ApplySlash(const Context& ctx, const ProviderId& provider,
                                         const ValidatorAddress& validator, Amount share) {
-  MESH_ASSIGN_OR_RETURN(ProviderState st, internal::LoadState(ctx, provider));
-  MESH_RETURN_IF_ERROR(SubtractSaturating(ctx, kBondRequestPrefix, provider, validator, share));
-  MESH_RETURN_IF_ERROR(SubtractSaturating(ctx, kBondedPrefix, provider, validator, share));
-  MESH_RETURN_IF_ERROR(ReduceRecords(ctx, provider, validator, share));
-  return SyncDelegated(ctx, provider, st);
+  SlashBatch batch(ctx, provider);
+  MESH_RETURN_IF_ERROR(batch.ApplySlash(validator, share));
+  return batch.Flush();
 }
 
 absl::Status VirtualStaking::ApplyForwardedSlash(const Context& ctx, const ProviderId& provider,
                                                  const ValidatorAddress& validator, Amount share) {
-  MESH_ASSIGN_OR_RETURN(ProviderState st, internal::LoadState(ctx, provider));
-  MESH_RETURN_IF_ERROR(SubtractSaturating(ctx, kBondRequestPrefix, provider, validator, share));
-  MESH_RETURN_IF_ERROR(SubtractSaturating(ctx, kBondedPrefix, provider, validator, share));
-  MESH_RETURN_IF_ERROR(ReduceRecords(ctx, provider, validator, share, Amount()));
-  return SyncDelegated(ctx, provider, st);
+  SlashBatch batch(ctx, provider);
+  MESH_RETURN_IF_ERROR(batch.ApplyForwardedSlash(validator, share));
+  return batch.Flush();
 }
 
 absl::StatusOr<Amount> VirtualStaking::CutRecordsRemote(const Context& ctx,
@@ -544,39 +624,55 @@ absl::StatusOr<Amount> VirtualStaking::CutRecordsRemote(const Context& ctx,
                                                         const ValidatorAddress& validator,
                                                         Amount remote,
                                                         uint64_t infraction_height) {
-  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
-                        internal::Records(ctx, provider, &validator));
-  // Each record's weight: what it held at the infraction, i.e. its remote
-  // less the stake packets received at or after the infraction height.
-  std::vector<Amount> held;
-  for (const auto& e : records) {
-    // A record whose internal unstake is in flight is leaving: the provider
-    // force-unbonds it when the packet arrives, possibly before this slash,
-    // so it takes no share here (compatibility.md C-30); the validator totals still agree
-    // whichever arrives first (P-24 takes any shortfall from the others).
-    if (e.record.unstake_in_flight) {
-      held.push_back(Amount());
-      continue;
-    }
-    Amount later;
-    for (const RecordAddition& a : e.record.additions) {
-      if (a.height < infraction_height) continue;
-      MESH_ASSIGN_OR_RETURN(later, later.Add(a.remote));
-    }
-    held.push_back(e.record.remote.SaturatingSub(later));
+  SlashBatch batch(ctx, provider);
+  MESH_ASSIGN_OR_RETURN(Amount cut, batch.CutRemote(validator, remote, infraction_height));
+  MESH_RETURN_IF_ERROR(batch.Flush());
+  return cut;
+}
+
+SlashBatch::SlashBatch(const Context& ctx, ProviderId provider)
+    : ctx_(ctx), provider_(std::move(provider)) {}
+
+absl::StatusOr<std::vector<SlashBatch::Entry>*> SlashBatch::Load(
+    const ValidatorAddress& validator) {
+  auto it = records_.find(validator);
+  if (it == records_.end()) {
+    MESH_ASSIGN_OR_RETURN(Entries loaded, LoadEntries(ctx_, provider_, validator));
+    it = records_.emplace(validator, std::move(loaded)).first;
   }
-  MESH_ASSIGN_OR_RETURN(std::vector<Amount> parts, SplitByWeight(held, held, remote));
-  Amount total;
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (parts[i].IsZero()) continue;
-    DelegationRecord& r = records[i].record;
-    r.remote = r.remote.SaturatingSub(parts[i]);
-    MESH_ASSIGN_OR_RETURN(r.slash_debt, r.slash_debt.Add(parts[i]));
-    MESH_ASSIGN_OR_RETURN(total, total.Add(parts[i]));
-    MESH_RETURN_IF_ERROR(
-        internal::SaveRecord(ctx, provider, validator, records[i].delegator, r));
+  return &it->second;
+}
+
+absl::Status SlashBatch::ApplySlash(const ValidatorAddress& validator, Amount share) {
+  MESH_ASSIGN_OR_RETURN(ProviderState st, internal::LoadState(ctx_, provider_));
+  MESH_RETURN_IF_ERROR(SubtractSaturating(ctx_, kBondRequestPrefix, provider_, validator, share));
+  MESH_RETURN_IF_ERROR(SubtractSaturating(ctx_, kBondedPrefix, provider_, validator, share));
+  MESH_ASSIGN_OR_RETURN(Entries * records, Load(validator));
+  MESH_RETURN_IF_ERROR(ReduceEntries(*records, share));
+  return SyncDelegated(ctx_, provider_, st);
+}
+
+absl::Status SlashBatch::ApplyForwardedSlash(const ValidatorAddress& validator, Amount share) {
+  MESH_ASSIGN_OR_RETURN(ProviderState st, internal::LoadState(ctx_, provider_));
+  MESH_RETURN_IF_ERROR(SubtractSaturating(ctx_, kBondRequestPrefix, provider_, validator, share));
+  MESH_RETURN_IF_ERROR(SubtractSaturating(ctx_, kBondedPrefix, provider_, validator, share));
+  MESH_ASSIGN_OR_RETURN(Entries * records, Load(validator));
+  MESH_RETURN_IF_ERROR(ReduceEntries(*records, share, Amount()));
+  return SyncDelegated(ctx_, provider_, st);
+}
+
+absl::StatusOr<Amount> SlashBatch::CutRemote(const ValidatorAddress& validator, Amount remote,
+                                             uint64_t infraction_height,
+                                             std::optional<Dec> clip_ratio) {
+  MESH_ASSIGN_OR_RETURN(Entries * records, Load(validator));
+  return CutEntriesRemote(*records, remote, infraction_height, clip_ratio);
+}
+
+absl::Status SlashBatch::Flush() {
+  for (auto& [validator, records] : records_) {
+    MESH_RETURN_IF_ERROR(SaveDirty(ctx_, provider_, validator, records));
   }
-  return total;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<EpochReport> VirtualStaking::HandleEpoch(const Context& ctx,

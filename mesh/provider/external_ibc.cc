@@ -381,7 +381,7 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
     MESH_ASSIGN_OR_RETURN(Amount unbond_cut, SlashUnbonds(s, ratio, cfg.unbonding_period_s,
                                                           e.infraction_time, ctx.time_ns(),
                                                           skip));
-    MESH_RETURN_IF_ERROR(SaveStake(ctx, c, users[i], e.validator, s));
+    MESH_RETURN_IF_ERROR(SaveIndexedStake(ctx, c, users[i], e.validator, s));
     MESH_ASSIGN_OR_RETURN(Amount cut, taken.Add(unbond_cut));
     if (!cut.IsZero()) slashes.push_back(SlashInfo{users[i], cut});
   }
@@ -704,7 +704,7 @@ absl::Status ExternalStaking::OnInternalUnstake(const Context& ctx, const Consum
     const Amount take = takes[i];
     if (take.IsZero()) continue;
     MESH_RETURN_IF_ERROR(ForceUnbond(stakes[i], d, take, ctx.time_ns()));
-    MESH_RETURN_IF_ERROR(SaveStake(ctx, consumer, users[i], validator, stakes[i]));
+    MESH_RETURN_IF_ERROR(SaveIndexedStake(ctx, consumer, users[i], validator, stakes[i]));
   }
   return SaveDist(ctx, consumer, validator, d);
 }
@@ -770,7 +770,7 @@ absl::Status ExternalStaking::HandleSlashing(const Context& ctx, const ConsumerI
     MESH_RETURN_IF_ERROR(CommittedDecrease(s, d, low_before.SaturatingSub(s.stake.low())));
     MESH_ASSIGN_OR_RETURN(Amount unbond_cut, SlashUnbonds(s, ratio, cfg.unbonding_period_s,
                                                           infraction_time, ctx.time_ns()));
-    MESH_RETURN_IF_ERROR(SaveStake(ctx, consumer, users[i], validator, s));
+    MESH_RETURN_IF_ERROR(SaveIndexedStake(ctx, consumer, users[i], validator, s));
     MESH_ASSIGN_OR_RETURN(Amount cut, bonded_cut.Add(unbond_cut));
     if (!cut.IsZero()) slashes.push_back(SlashInfo{users[i], cut});
   }

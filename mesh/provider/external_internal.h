@@ -20,6 +20,11 @@ absl::StatusOr<std::optional<Stake>> LoadStake(const Context& ctx, const Consume
 // Saves the stake and its (validator, user) index entry.
 absl::Status SaveStake(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
                        const ValidatorAddress& v, const Stake& stake);
+// Saves the stake only. REQUIRES: its index entry exists (the user came
+// from ValidatorUsers): a slash then writes one key per user, not two.
+absl::Status SaveIndexedStake(const Context& ctx, const ConsumerId& c,
+                              const AccountAddress& user, const ValidatorAddress& v,
+                              const Stake& stake);
 // All stake records of `user`, ascending by validator.
 absl::StatusOr<std::vector<std::pair<ValidatorAddress, Stake>>> UserStakes(
     const Context& ctx, const ConsumerId& c, const AccountAddress& user);

@@ -28,6 +28,12 @@ absl::Status SaveStake(const Context& ctx, const ConsumerId& c, const AccountAdd
                        const ValidatorAddress& v, const Stake& stake) {
   MESH_RETURN_IF_ERROR(ctx.store().Put(
       tables::Key(tables::kExtStakesByVal, c.value(), v.value(), user.value()), ""));
+  return SaveIndexedStake(ctx, c, user, v, stake);
+}
+
+absl::Status SaveIndexedStake(const Context& ctx, const ConsumerId& c,
+                              const AccountAddress& user, const ValidatorAddress& v,
+                              const Stake& stake) {
   return PutRecord(ctx.store(),
                    tables::Key(tables::kExtStakes, c.value(), user.value(), v.value()), stake);
 }

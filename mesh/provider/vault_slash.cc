@@ -1,7 +1,9 @@
 // Vault slashing and slash propagation (mesh-provider.md §4.3-4.4).
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/record.h"
 #include "core/status.h"
@@ -124,20 +126,55 @@ absl::Status Propagate(const Context& ctx, const AccountAddress& user, Amount ne
   return RouteBurns(ctx, user, cuts, slasher, validator, burns);
 }
 
+// Every holder a lien can have: local staking, and each consumer ever lent
+// to (Vault::StakeRemote records the consumer in the active-external table
+// with its first lien, and that table is never pruned), in key order.
+absl::StatusOr<std::vector<LienHolder>> PossibleHolders(const Context& ctx,
+                                                        const LienHolder& slasher) {
+  std::map<std::string, LienHolder> by_key;
+  by_key.emplace(LienHolder::Local().Key(), LienHolder::Local());
+  by_key.emplace(slasher.Key(), slasher);
+  MESH_ASSIGN_OR_RETURN(std::vector<ConsumerId> consumers, Vault::ActiveExternalStaking(ctx));
+  for (const ConsumerId& c : consumers) {
+    const LienHolder h = LienHolder::External(c);
+    by_key.emplace(h.Key(), h);
+  }
+  std::vector<LienHolder> out;
+  for (auto& [key, h] : by_key) out.push_back(std::move(h));
+  return out;
+}
+
+// The user's liens (as LoadLiens) by one point read per possible holder: a
+// slash of N users opens no store iterator per user, whose cost grows with
+// the store (every RocksDB iterator merges all memtables and L0 files).
+absl::StatusOr<LienList> LoadLiensOf(const Context& ctx, const AccountAddress& user,
+                                     const std::vector<LienHolder>& holders) {
+  LienList out;
+  for (const LienHolder& h : holders) {
+    MESH_ASSIGN_OR_RETURN(std::optional<Lien> lien, GetRecord<Lien>(ctx.store(), LienKey(user, h)));
+    if (lien.has_value()) out.emplace_back(h, *lien);
+  }
+  return out;
+}
+
 absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
+                      const std::vector<LienHolder>& holders,
                       const ValidatorAddress& validator, const SlashInfo& item,
                       BurnAggregator& burns) {
-  MESH_ASSIGN_OR_RETURN(std::optional<Lien> lien,
-                        GetRecord<Lien>(ctx.store(), LienKey(item.user, slasher)));
-  if (!lien.has_value()) return absl::OkStatus();  // nothing pledged to this holder
+  // The user's liens are read once; the slasher's is cut in that list,
+  // which then derives the user's usage as a re-read would.
+  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiensOf(ctx, item.user, holders));
+  auto lien = std::find_if(liens.begin(), liens.end(),
+                           [&](const auto& entry) { return entry.first == slasher; });
+  if (lien == liens.end()) return absl::OkStatus();  // nothing pledged to this holder
   // A holder cannot take more than its lien; the reference also requires
   // lien.low >= slash and aborts otherwise (e.g. a stake still in flight).
-  const Amount slash = Min(item.slash, lien->amount.high());
+  const Amount slash = Min(item.slash, lien->second.amount.high());
   if (slash.IsZero()) return absl::OkStatus();
   MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, item.user));
-  lien->amount.SubClamped(slash);
-  MESH_RETURN_IF_ERROR(SaveLien(ctx, item.user, slasher, *lien));
-  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiens(ctx, item.user));
+  lien->second.amount.SubClamped(slash);
+  MESH_RETURN_IF_ERROR(SaveLien(ctx, item.user, slasher, lien->second));
+  if (lien->second.amount.IsZero()) liens.erase(lien);  // SaveLien deleted it
   MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
   // Free collateral measured with the old collateral (§4.3 step 6).
   const Amount free = info.collateral.SaturatingSub(d.used.high());
@@ -155,8 +192,9 @@ absl::Status Vault::Slash(const Context& ctx, const LienHolder& holder,
                           const ValidatorAddress& validator,
                           const std::vector<SlashInfo>& slashes) {
   BurnAggregator burns;
+  MESH_ASSIGN_OR_RETURN(std::vector<LienHolder> holders, PossibleHolders(ctx, holder));
   for (const SlashInfo& item : slashes) {
-    MESH_RETURN_IF_ERROR(SlashOne(ctx, holder, validator, item, burns));
+    MESH_RETURN_IF_ERROR(SlashOne(ctx, holder, holders, validator, item, burns));
   }
   return ExternalStaking::FlushBurns(ctx, burns);
 }

@@ -292,6 +292,8 @@ std::vector<std::string> Network::chain_ids() const {
 }
 
 node::Chain& Network::chain(const std::string& id) { return node(id).app->chain(); }
+
+app::Application& Network::app(const std::string& id) { return *node(id).app; }
 ibc::Host& Network::host(const std::string& id) { return node(id).app->host(); }
 Context Network::ctx(const std::string& id) { return node(id).app->QueryContext(); }
 const ChainSpec& Network::chain_spec(const std::string& id) const { return node(id).spec; }

@@ -170,6 +170,9 @@ class Network {
   std::vector<std::string> chain_ids() const;
   const std::vector<LinkSpec>& links() const { return spec_.links; }
   node::Chain& chain(const std::string& id);
+  // The chain's application (its genesis document, for tools that reopen
+  // the chain's store without the harness).
+  app::Application& app(const std::string& id);
   ibc::Host& host(const std::string& id);
   // Read/write view of the chain's open block (for queries and for setup
   // shortcuts; writes bypass transactions).

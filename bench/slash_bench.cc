@@ -1,0 +1,187 @@
+// Slashing a consumer validator with N cross-delegators (issue 12).
+//
+//  BM_SlashCrossDelegators/users:N — a provider and a consumer chain, both
+//  on RocksDB, composed by the application layer through the multi-chain
+//  harness (tests/harness/network.h). N provider users each bond collateral
+//  and cross-stake it to one consumer validator (setup: direct module calls
+//  in the open block, packets relayed by the in-process relayer, one epoch
+//  bonding the virtual stake). Then one liveness slash of that validator:
+//    consumer_ms  the block that processes it on the consumer (slash share,
+//                 records cut, valset update with the slash queued; the
+//                 provider's idle block of the same round is included);
+//    provider_ms  relaying that packet and the provider block that applies
+//                 it (every user's stake and vault lien cut), split into
+//                 provider_apply_ms (packet received) and
+//                 provider_commit_ms (block ended and committed);
+//  Times are CPU time of the thread that runs both state machines (stable
+//  on a shared machine); *_wall_ms are the wall-clock times.
+//    packets      packets either chain sent because of the slash;
+//    users_per_s_consumer / users_per_s_provider = N / time.
+//  One slash per prepared network: Iterations(1), manual time = both sides.
+//  N = 10^2, 10^3, 10^4; 10^5 and 10^6 with MESH_BENCH_LARGE=1.
+//  After timing, the run checks that every user lost stake on the provider
+//  and that provider and consumer agree on the validator's total.
+#include <chrono>
+#include <ctime>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
+#include "core/amount.h"
+#include "core/crypto.h"
+#include "core/status.h"
+#include "mesh/consumer/consumer.h"
+#include "mesh/consumer/provider_guard.h"
+#include "mesh/consumer/virtual_staking.h"
+#include "mesh/provider/external_staking.h"
+#include "mesh/provider/vault.h"
+#include "staking/bank.h"
+#include "tests/harness/network.h"
+#include "bench/cross_delegators.h"
+
+namespace mesh::harness {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace bench;  // NOLINT(build/namespaces): the shared setup
+
+// The state machine runs on this thread (RocksDB's WAL and memtable writes
+// too; only its background flushes and compactions run elsewhere), so its
+// CPU time is the block's cost whatever else the machine runs; the wall
+// time is reported beside it.
+struct Times {
+  double cpu_ms = 0;
+  double wall_ms = 0;
+};
+
+Times Now() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  Times t;
+  t.cpu_ms = static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+  t.wall_ms = std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
+  return t;
+}
+
+class TempDir {
+ public:
+  explicit TempDir(const std::string& name)
+      : path_(std::filesystem::temp_directory_path() /
+              absl::StrCat("mesh_slash_", getpid(), "_", name)) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string Sub(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// With MESH_PERF_CTL=<fifo> (perf record --control fifo:<fifo> -D -1), the
+// profiler samples only the timed slash blocks.
+void PerfControl(const char* command) {
+  const char* fifo = std::getenv("MESH_PERF_CTL");
+  if (fifo == nullptr) return;
+  FILE* f = std::fopen(fifo, "w");
+  if (f == nullptr) return;
+  std::fputs(command, f);
+  std::fclose(f);
+}
+
+int PendingCount(Network& net, const std::string& from, const std::string& to) {
+  absl::StatusOr<std::vector<ibc::InFlight>> p = net.Pending(from, to);
+  MESH_CHECK_OK(p.status());
+  return static_cast<int>(p->size());
+}
+
+void BM_SlashCrossDelegators(benchmark::State& state) {
+  const int users = static_cast<int>(state.range(0));
+  TempDir dir(absl::StrCat("n", users));
+  absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(MakeSpec(dir.Sub("")));
+  MESH_CHECK_OK(created.status());
+  Network& net = **created;
+  Prepare(net, users);
+  const ValidatorAddress val = net.Valoper(kConsumer, kSlashed);
+  absl::StatusOr<Amount> before = consumer::VirtualStaking::BondRequest(
+      net.ctx(kConsumer), consumer::ProviderId(kProvider), val);
+  MESH_CHECK_OK(before.status());
+  double consumer_ms = 0, provider_ms = 0;
+  int packets = 0;
+  for (auto _ : state) {
+    net.set_auto_relay(false);
+    const uint64_t h = net.chain(kConsumer).height();
+    MESH_CHECK_OK(net.Downtime(kConsumer, kSlashed, h - 1));
+    PerfControl("enable\n");
+    const Times t0 = Now();
+    MESH_CHECK_OK(net.AdvanceBlock());  // the consumer block with the slash
+    const Times t1 = Now();
+    packets = PendingCount(net, kConsumer, kProvider);
+    const Times t2 = Now();
+    MESH_CHECK_OK(net.RelayAll().status());  // the provider applies it
+    const Times t3 = Now();
+    MESH_CHECK_OK(net.AdvanceBlock());  // and commits
+    const Times t4 = Now();
+    PerfControl("disable\n");
+    packets += PendingCount(net, kProvider, kConsumer);
+    consumer_ms = t1.cpu_ms - t0.cpu_ms;
+    provider_ms = t4.cpu_ms - t2.cpu_ms;
+    state.counters["consumer_wall_ms"] = t1.wall_ms - t0.wall_ms;
+    state.counters["provider_wall_ms"] = t4.wall_ms - t2.wall_ms;
+    state.counters["provider_apply_ms"] = t3.cpu_ms - t2.cpu_ms;
+    state.counters["provider_commit_ms"] = t4.cpu_ms - t3.cpu_ms;
+    state.SetIterationTime((consumer_ms + provider_ms) / 1000.0);
+    net.set_auto_relay(true);
+    MESH_CHECK_OK(net.AdvanceBlocks(2));
+  }
+  // The work landed: every user lost stake, and both ends agree.
+  Amount provider_total;
+  for (int i = 0; i < users; ++i) {
+    absl::StatusOr<provider::Stake> s = provider::ExternalStaking::GetStake(
+        net.ctx(kProvider), provider::ConsumerId(kConsumer), UserAddress(i), val);
+    MESH_CHECK_OK(s.status());
+    if (!(s->stake.high() < kStake)) {
+      state.SkipWithError(absl::StrCat("user ", i, " was not slashed").c_str());
+      return;
+    }
+    provider_total = *provider_total.Add(s->stake.high());
+  }
+  absl::StatusOr<Amount> consumer_total = consumer::ProviderGuard::HeldRemote(
+      net.ctx(kConsumer), consumer::ProviderId(kProvider), val);
+  MESH_CHECK_OK(consumer_total.status());
+  if (*consumer_total != provider_total) {
+    state.SkipWithError(absl::StrCat("provider holds ", provider_total.ToString(),
+                                     ", consumer records ", consumer_total->ToString())
+                            .c_str());
+    return;
+  }
+  state.counters["users"] = users;
+  state.counters["consumer_ms"] = consumer_ms;
+  state.counters["provider_ms"] = provider_ms;
+  state.counters["users_per_s_consumer"] = users / (consumer_ms / 1000.0);
+  state.counters["users_per_s_provider"] = users / (provider_ms / 1000.0);
+  state.counters["packets"] = packets;
+}
+
+bool Large() {
+  const char* v = std::getenv("MESH_BENCH_LARGE");
+  return v != nullptr && std::string(v) == "1";
+}
+
+const bool kRegistered = [] {
+  auto* b = benchmark::RegisterBenchmark("BM_SlashCrossDelegators", BM_SlashCrossDelegators);
+  b->ArgName("users")->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+  for (int n : {100, 1000, 10000}) b->Arg(n);
+  if (Large()) b->Arg(100000)->Arg(1000000);
+  return true;
+}();
+
+}  // namespace
+}  // namespace mesh::harness

@@ -1,0 +1,217 @@
+// SlashBatch (one pass over a slashed validator's records per block) against
+// an eager reference: the per-slash rules of docs/consumer.md applied one
+// slash at a time to an in-memory copy of the records, on randomized
+// stake / unstake / in-flight / slash sequences with fixed seeds. Every
+// record (remote, local, slash debt), every returned cut and the request of
+// every validator must be identical.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mesh/consumer/provider_guard.h"
+#include "mesh/consumer/test_fixture.h"
+
+namespace mesh::consumer::testing {
+namespace {
+
+// (validator, delegator) in store key order: names have equal lengths, so
+// the length-prefixed key order is the byte order.
+using Key = std::pair<std::string, std::string>;
+using Model = std::map<Key, DelegationRecord>;
+
+const std::vector<std::string> kValidators = {"va", "vb", "vc"};
+
+std::vector<Model::iterator> On(Model& m, const std::string& v) {
+  std::vector<Model::iterator> out;
+  for (auto it = m.begin(); it != m.end(); ++it) {
+    if (it->first.first == v) out.push_back(it);
+  }
+  return out;
+}
+
+// The eager rules, one slash at a time: ApplySlash / ApplyForwardedSlash
+// (local side by floor(local x cut / Σ local); remote side by the same
+// fraction rounded up, or by SplitByWeight of `remote_cut`).
+void RefReduce(Model& m, const std::string& v, Amount cut, std::optional<Amount> remote_cut) {
+  auto recs = On(m, v);
+  Amount total;
+  std::vector<Amount> remotes;
+  for (auto it : recs) {
+    total = Must(total.Add(it->second.local));
+    remotes.push_back(it->second.remote);
+  }
+  const bool remote_left = remote_cut.has_value() && !remote_cut->IsZero();
+  if ((total.IsZero() || cut.IsZero()) && !remote_left) return;
+  cut = Min(cut, total);
+  std::vector<Amount> parts;
+  if (remote_cut.has_value()) parts = Must(SplitByWeight(remotes, remotes, *remote_cut));
+  for (size_t i = 0; i < recs.size(); ++i) {
+    DelegationRecord& r = recs[i]->second;
+    const Amount lc =
+        total.IsZero() ? Amount() : Must(MulDiv(r.local, cut, total, Rounding::kDown));
+    const Amount rc = remote_cut.has_value()
+                          ? parts[i]
+                          : Must(MulDiv(r.remote, cut, total, Rounding::kUp));
+    r.local = r.local.SaturatingSub(lc);
+    r.remote = r.remote.SaturatingSub(rc);
+  }
+}
+
+// ClipForwardedSlash then CutRecordsRemote: held at the infraction = remote
+// less additions at or after it (0 with an internal unstake in flight).
+Amount RefCutRemote(Model& m, const std::string& v, Amount remote, uint64_t h,
+                    std::optional<Dec> ratio) {
+  auto recs = On(m, v);
+  if (ratio.has_value()) {
+    Amount sum;
+    for (auto it : recs) sum = Must(sum.Add(it->second.remote));
+    remote = Min(remote, Must(MulCeil(sum, *ratio)));
+  }
+  std::vector<Amount> held;
+  for (auto it : recs) {
+    const DelegationRecord& r = it->second;
+    Amount later;
+    for (const RecordAddition& a : r.additions) {
+      if (a.height >= h) later = Must(later.Add(a.remote));
+    }
+    held.push_back(r.unstake_in_flight ? Amount() : r.remote.SaturatingSub(later));
+  }
+  std::vector<Amount> parts = Must(SplitByWeight(held, held, remote));
+  Amount total;
+  for (size_t i = 0; i < recs.size(); ++i) {
+    DelegationRecord& r = recs[i]->second;
+    r.remote = r.remote.SaturatingSub(parts[i]);
+    r.slash_debt = Must(r.slash_debt.Add(parts[i]));
+    total = Must(total.Add(parts[i]));
+  }
+  return total;
+}
+
+class SlashBatchTest : public ConsumerTest {
+ protected:
+  Model Snapshot() {
+    Model m;
+    for (const auto& e : Must(internal::Records(ctx(), prov_))) {
+      m[{e.validator.value(), e.delegator.value()}] = e.record;
+    }
+    return m;
+  }
+
+  void ExpectSame(const Model& want, const std::string& where) {
+    const Model got = Snapshot();
+    ASSERT_EQ(got.size(), want.size()) << where;
+    for (const auto& [k, r] : want) {
+      auto it = got.find(k);
+      ASSERT_NE(it, got.end()) << where << " " << k.first << "/" << k.second;
+      EXPECT_EQ(it->second.remote, r.remote) << where << " " << k.first << "/" << k.second;
+      EXPECT_EQ(it->second.local, r.local) << where << " " << k.first << "/" << k.second;
+      EXPECT_EQ(it->second.slash_debt, r.slash_debt) << where << " " << k.first << "/" << k.second;
+    }
+  }
+
+  // One randomized run: `steps` operations; each slash block applies 1-4
+  // slashes through one SlashBatch and is checked against the reference.
+  void Run(uint64_t seed, int steps) {
+    std::mt19937_64 rng(seed);
+    auto pick = [&](uint64_t n) { return static_cast<uint64_t>(rng() % n); };
+    auto delegator = [&] { return AccountAddress("d" + std::to_string(10 + pick(12))); };
+    auto validator = [&] { return ValidatorAddress(kValidators[pick(kValidators.size())]); };
+    const std::optional<Dec> ratios[] = {std::nullopt, D("0.1"), D("0.05"), D("1")};
+    for (int step = 0; step < steps; ++step) {
+      const std::string where = "seed " + std::to_string(seed) + " step " + std::to_string(step);
+      const uint64_t op = pick(10);
+      if (op < 4) {  // a stake, in this block or the next
+        if (pick(2) == 0) NextBlock(5);
+        const Amount remote(1 + pick(1000));
+        const Amount local(pick(static_cast<uint64_t>(remote.raw()) + 1));
+        Must(VirtualStaking::AddStake(ctx(), prov_, delegator(), validator(), remote, local));
+      } else if (op < 6) {  // an unstake, possibly beyond the record
+        const AccountAddress d = delegator();
+        const ValidatorAddress v = validator();
+        auto rec = Must(VirtualStaking::GetRecord(ctx(), prov_, d, v));
+        const uint64_t have = rec.has_value() ? static_cast<uint64_t>(rec->remote.raw()) : 0;
+        Must(VirtualStaking::RemoveStake(ctx(), prov_, d, v, Amount(1 + pick(have + 60))));
+      } else if (op < 7) {  // an internal unstake goes in flight or comes back
+        const AccountAddress d = delegator();
+        const ValidatorAddress v = validator();
+        auto rec = Must(VirtualStaking::GetRecord(ctx(), prov_, d, v));
+        if (!rec.has_value()) continue;
+        rec->unstake_in_flight = !rec->unstake_in_flight;
+        Must(internal::SaveRecord(ctx(), prov_, v, d, *rec));
+      } else {  // a block of slashes
+        Model ref = Snapshot();
+        std::map<std::string, Amount> ref_requests;
+        for (const auto& v : kValidators) {
+          ref_requests[v] = Must(VirtualStaking::BondRequest(ctx(), prov_, V(v.c_str())));
+        }
+        SlashBatch batch(ctx(), prov_);
+        const uint64_t n = 1 + pick(4);
+        for (uint64_t i = 0; i < n; ++i) {
+          const ValidatorAddress v = validator();
+          const uint64_t kind = pick(3);
+          if (kind < 2) {
+            const Amount share(pick(400));
+            const bool forwarded = kind == 0;
+            if (forwarded) {
+              Must(batch.ApplyForwardedSlash(v, share));
+              RefReduce(ref, v.value(), share, Amount());
+            } else {
+              Must(batch.ApplySlash(v, share));
+              RefReduce(ref, v.value(), share, std::nullopt);
+            }
+            ref_requests[v.value()] = ref_requests[v.value()].SaturatingSub(share);
+          } else {
+            const Amount remote(pick(500));
+            const uint64_t h = block_.height - pick(12);
+            const std::optional<Dec> ratio = ratios[pick(4)];
+            const Amount got = Must(batch.CutRemote(v, remote, h, ratio));
+            EXPECT_EQ(got, RefCutRemote(ref, v.value(), remote, h, ratio)) << where;
+          }
+        }
+        Must(batch.Flush());
+        ExpectSame(ref, where);
+        for (const auto& v : kValidators) {
+          EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V(v.c_str()))),
+                    ref_requests[v])
+              << where << " " << v;
+        }
+        NextBlock(5);
+      }
+    }
+  }
+};
+
+TEST_F(SlashBatchTest, MatchesTheEagerRulesOnRandomSequences) {
+  for (uint64_t seed = 1; seed <= 40; ++seed) Run(seed, 300);
+}
+
+// The single-slash entry points are batches of one, and a batch defers its
+// record writes to Flush().
+TEST_F(SlashBatchTest, WritesRecordsOnlyAtFlush) {
+  Must(VirtualStaking::AddStake(ctx(), prov_, AccountAddress("d10"), V("va"), A(300), A(300)));
+  Must(VirtualStaking::AddStake(ctx(), prov_, AccountAddress("d11"), V("va"), A(100), A(100)));
+  NextBlock(5);
+  SlashBatch batch(ctx(), prov_);
+  Must(batch.ApplyForwardedSlash(V("va"), A(40)));
+  EXPECT_EQ(Must(batch.CutRemote(V("va"), A(40), block_.height, D("0.1"))), A(40));
+  auto before = Must(VirtualStaking::GetRecord(ctx(), prov_, AccountAddress("d10"), V("va")));
+  EXPECT_EQ(before->remote, A(300));  // not yet written
+  Must(batch.Flush());
+  auto d10 = Must(VirtualStaking::GetRecord(ctx(), prov_, AccountAddress("d10"), V("va")));
+  auto d11 = Must(VirtualStaking::GetRecord(ctx(), prov_, AccountAddress("d11"), V("va")));
+  EXPECT_EQ(d10->remote, A(270));
+  EXPECT_EQ(d10->local, A(270));
+  EXPECT_EQ(d10->slash_debt, A(30));
+  EXPECT_EQ(d11->remote, A(90));
+  EXPECT_EQ(d11->local, A(90));
+  EXPECT_EQ(d11->slash_debt, A(10));
+}
+
+}  // namespace
+}  // namespace mesh::consumer::testing
