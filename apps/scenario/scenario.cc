@@ -83,6 +83,11 @@ const std::map<std::string, Def>& Actions() {
         {"height", "time", "power", "amount", "ratio", "tombstone"},
         {}}},
       {"consumer_double_vote", {{"provider", "consumer", "validator", "user"}, {"height", "signer"}, {}}},
+      {"slash_proposal",
+       {{"provider", "consumer", "validator", "user", "infraction_height", "fraction", "deposit"},
+        {},
+        {}}},
+      {"gov_vote", {{"provider", "user", "proposal_id", "option"}, {}, {}}},
       {"create_validator",
        {{"chain", "validator", "self_bond"},
         {"commission", "moniker", "identity", "website", "details"},
@@ -134,6 +139,10 @@ const std::map<std::string, Def>& Queries() {
       {"delegation", {{"chain", "validator"}, {"user", "provider"}, {"shares", "tokens"}}},
       {"module_balance", {{"chain", "module"}, {"denom"}, {"amount"}}},
       {"unbonding_entries", {{"provider", "user", "consumer", "validator"}, {}, {"entries"}}},
+      {"proposal",
+       {{"provider", "proposal_id"},
+        {},
+        {"status", "yes", "no", "abstain", "no_with_veto", "slashed", "voting_end_s"}}},
       {"claims", {{"chain", "user"}, {}, {"claims"}}},
       {"consumer_config",
        {{"consumer", "provider"},
@@ -307,6 +316,8 @@ absl::StatusOr<ChainSpec> ParseChain(const Json& v) {
   MESH_RETURN_IF_ERROR(ReadOpt(f, "local_slash_downtime", c.local_slash_offline, JsonDec));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_meter_fraction", c.slash_meter_fraction, JsonDec));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_meter_period_s", c.slash_meter_period_s, ReadSeconds));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "gov_voting_period_s", c.gov_voting_period_s, ReadSeconds));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "gov_min_deposit", c.gov_min_deposit, JsonAmount));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "epoch_length", c.epoch_length, ReadU64));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "total_max_cap", c.total_max_cap, JsonAmount));
   MESH_RETURN_IF_ERROR(f.Finish());

@@ -13,6 +13,7 @@
 #include "mesh/app/shared_security.h"
 #include "mesh/consumer/price_feed.h"
 #include "mesh/provider/external_staking.h"
+#include "mesh/provider/governance.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/vault.h"
 
@@ -185,6 +186,26 @@ void InstallSharedSecurityMsgs(node::Chain& chain) {
                              MESH_ASSIGN_OR_RETURN(e.vote_b, VoteField(f, "vote_b"));
                              return SubmitConsumerDoubleVote(ctx, c, e).status();
                            }));
+  chain.RegisterMsg("provider/submit_slash_proposal",
+                    Strict("provider/submit_slash_proposal",
+                           [](auto& ctx, auto& signer, auto& f) -> absl::Status {
+                             provider::SlashProposalMsg m;
+                             MESH_ASSIGN_OR_RETURN(m.consumer, ConsumerField(f));
+                             MESH_ASSIGN_OR_RETURN(m.validator, f.String("validator"));
+                             MESH_ASSIGN_OR_RETURN(m.infraction_height,
+                                                   f.U64("infraction_height"));
+                             MESH_ASSIGN_OR_RETURN(std::string fraction, f.String("fraction"));
+                             MESH_ASSIGN_OR_RETURN(m.fraction, Dec::Parse(fraction));
+                             MESH_ASSIGN_OR_RETURN(m.deposit, AmountField(f, "deposit"));
+                             return provider::Governance::Submit(ctx, signer, m).status();
+                           }));
+  chain.RegisterMsg("provider/vote", Strict("provider/vote", [](auto& ctx, auto& voter, auto& f)
+                                                                 -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(uint64_t id, f.U64("proposal_id"));
+    MESH_ASSIGN_OR_RETURN(std::string option, f.String("option"));
+    MESH_ASSIGN_OR_RETURN(provider::VoteOption o, provider::ParseVoteOption(option));
+    return provider::Governance::Vote(ctx, voter, id, o);
+  }));
 }
 
 void InstallConsumerMsgs(node::Chain& chain) {

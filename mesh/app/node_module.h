@@ -25,6 +25,11 @@
 //          "part_hash":"<hex>","timestamp_seconds":N,"timestamp_nanos":N,
 //          "validator_address":"<hex 20 bytes>","validator_index":N,
 //          "signature":"<base64>"}  (a nil vote: empty hashes, part_total 0)
+//   "provider/submit_slash_proposal" {"consumer":"<id>","validator":"<consumer valoper or
+//                                 base64/hex consensus key>","infraction_height":N,
+//                                 "fraction":"<dec>","deposit":"<u128>"} (the signer
+//                                 deposits; provider/governance.h)
+//   "provider/vote"              {"proposal_id":N,"option":"yes|abstain|no|no_with_veto"}
 // Consumer messages (InstallConsumer; the signer must be the module
 // authority or, for prices, the provider's oracle):
 //   "consumer/set_price"         {"provider":"<id>","price":"<dec>"}

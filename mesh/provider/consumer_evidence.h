@@ -51,12 +51,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/amount.h"
 #include "core/context.h"
+#include "core/dec.h"
 #include "core/ids.h"
 #include "mesh/provider/canonical_vote.h"
 #include "mesh/provider/external_staking.h"
@@ -90,8 +93,24 @@ class ConsumerEvidence {
                                                 const DoubleVoteEvidence& evidence);
   static absl::StatusOr<EvidenceVerdict> Submit(const Context& ctx, const ConsumerId& consumer,
                                                 const DoubleVoteEvidence& evidence);
+  // The provider's own slash of a consumer validator (the path of verified
+  // evidence without a held report, also taken by a passed governance
+  // proposal): amount = floor(fraction × committed stake on the validator)
+  // through ExternalStaking::HandleSlashing (unbonds started after
+  // `infraction_time` lose `fraction`), Vault::Slash propagation, a burn of
+  // the bonded cut queued to the consumer, and a tombstone in the history at
+  // `tombstone_height`. Returns the bonded cut. Records nothing in 0x5F
+  // (RecordPunished does).
+  static absl::StatusOr<Amount> PunishConsumerValidator(const Context& ctx,
+                                                        const ConsumerId& consumer,
+                                                        const ValidatorAddress& validator,
+                                                        Dec fraction, uint64_t tombstone_height,
+                                                        uint64_t infraction_time);
+  static absl::Status RecordPunished(const Context& ctx, const ConsumerId& consumer,
+                                     const ValidatorAddress& validator, int64_t height,
+                                     uint64_t time_s);
   // Whether `validator` (consumer or provider valoper) was punished on
-  // evidence for `consumer`.
+  // evidence (or by a passed governance slash) for `consumer`.
   static absl::StatusOr<bool> Punished(const Context& ctx, const ConsumerId& consumer,
                                        const ValidatorAddress& validator);
   // A double-sign report held back by require_verified_evidence (called by
@@ -102,6 +121,12 @@ class ConsumerEvidence {
                                                               const ConsumerId& consumer,
                                                               const ValidatorAddress& validator);
 };
+
+// The consumer validator whose consensus key at `height` (the newest keyed
+// history entry at or below it, the validator Active or Tombstoned there)
+// has the 20-byte `address`, with that key; nullopt if none.
+absl::StatusOr<std::optional<std::pair<ValidatorAddress, std::string>>> ConsumerSignerAt(
+    const Context& ctx, const ConsumerId& consumer, std::string_view address, uint64_t height);
 
 // The raw 32-byte ed25519 key of a consensus key as a valset packet carries
 // it (base64, or 64 hex digits); nullopt for anything else (the reference
