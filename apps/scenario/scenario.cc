@@ -31,9 +31,10 @@ enum class FieldType { kString, kAmount, kDec, kU64, kBool, kAny };
 
 // The type of a step field, from its name.
 FieldType TypeOf(std::string_view key) {
-  static const std::set<std::string_view> kAmounts = {"amount", "cap", "self_bond"};
+  static const std::set<std::string_view> kAmounts = {"amount", "cap", "self_bond", "deposit"};
   static const std::set<std::string_view> kU64s = {"blocks", "seconds", "height", "index",
-                                                   "max_validators", "power", "time"};
+                                                   "max_validators", "power", "time",
+                                                   "infraction_height", "proposal_id"};
   if (kAmounts.contains(key)) return FieldType::kAmount;
   if (kU64s.contains(key)) return FieldType::kU64;
   if (key == "price" || key == "commission" || key == "ratio") return FieldType::kDec;
