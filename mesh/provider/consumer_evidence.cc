@@ -164,8 +164,17 @@ absl::StatusOr<EvidenceVerdict> ConsumerEvidence::Verify(const Context& ctx,
                                                          const DoubleVoteEvidence& evidence) {
   MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, ExternalStaking::Config(ctx, consumer));
   MESH_RETURN_IF_ERROR(CheckConflicting(evidence.vote_a, evidence.vote_b));
-  const int64_t t = evidence.vote_a.timestamp_seconds;
+  // Age by height when the provider knows the consumer's clock there (the
+  // signed timestamp is the offender's to choose); else by the timestamp.
   const uint64_t now = ctx.time_seconds();
+  MESH_ASSIGN_OR_RETURN(ConsumerTimeBound bound,
+                        ExternalStaking::ConsumerTimeAt(
+                            ctx, consumer, static_cast<uint64_t>(evidence.vote_a.height)));
+  int64_t t = evidence.vote_a.timestamp_seconds;
+  if (bound.known) {
+    t = bound.time_at_or_after.has_value() ? static_cast<int64_t>(*bound.time_at_or_after)
+                                           : static_cast<int64_t>(now);
+  }
   if (t < 0 || (static_cast<uint64_t>(t) < now &&
                 now - static_cast<uint64_t>(t) > cfg.unbonding_period_s)) {
     return absl::FailedPreconditionError(kErrEvidenceTooOld);

@@ -6,11 +6,16 @@
 //  1. the consumer is a configured link (NotFound);
 //  2. both votes pass Vote.ValidateBasic and conflict: same height, round,
 //     type and validator address, different BlockIDs (InvalidArgument);
-//  3. not too old: vote_a's signed timestamp is within the link's unbonding
-//     period of the block time (FailedPrecondition kErrEvidenceTooOld). ICS
-//     has no age limit; the provider keeps the consumer's key history and
-//     the old key assignments for exactly that period, and stake that
-//     unbonded since cannot be reached anyway;
+//  3. not too old: the consumer's time at the vote height is within the
+//     link's unbonding period of the block time (FailedPrecondition
+//     kErrEvidenceTooOld). That time is the one of the lowest height ≥ the
+//     vote height among the consumer's valset updates
+//     (ExternalStaking::ConsumerTimeAt; the block time there or later), or
+//     "now" for a height above every update; before the first update, the
+//     vote's own signed timestamp (which the offender chooses). ICS has no
+//     age limit; the provider keeps the consumer's key history and the old
+//     key assignments for exactly that period, and stake that unbonded
+//     since cannot be reached anyway;
 //  4. the signer: the 20-byte address is looked up (a) in the key
 //     assignments of that consumer (current or replaced and not yet pruned)
 //     → a provider validator; else (b) in the consumer's validator history

@@ -41,6 +41,9 @@ inline constexpr uint8_t kGovVotes = 0xE2;         // (u64 id, raw voter) -> u8 
 inline constexpr uint8_t kGovCount = 0xE3;         // () -> u64 last id
 inline constexpr uint8_t kGovVotingQueue = 0xE4;   // (u64 voting_end_s, u64 id) -> ""
 inline constexpr uint8_t kGovByInfraction = 0xE5;  // (consumer, valoper, u64 height) -> u64 id
+// Shared security, continued (same range).
+inline constexpr uint8_t kThrottleQueued = 0xE6;   // (consumer) -> u64 slashes queued
+inline constexpr uint8_t kConsumerTimes = 0xE7;    // (consumer, u64 height) -> u64 time_s
 // External staking, every key starts with the consumer id.
 inline constexpr uint8_t kExtConfig = 0x60;       // (consumer) -> ExternalConfig
 inline constexpr uint8_t kExtStakes = 0x61;       // (consumer, user, validator) -> Stake
