@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/kv.h"
 #include "core/status.h"
 #include "mesh/provider/canonical_vote.h"
 #include "mesh/provider/consumer_evidence.h"
@@ -200,7 +201,16 @@ absl::Status Finish(const Context& ctx, SlashProposal& p) {
         staking::Bank::Send(ctx, kGovModule, p.proposer, sp.bond_denom, p.deposit));
   }
   if (p.status == ProposalStatus::kPassed) {
-    MESH_ASSIGN_OR_RETURN(p.slashed, Execute(ctx, p));
+    // The end block must not fail on valid state: a slash the modules
+    // refuse is discarded whole (slashed stays 0); corrupt state still stops.
+    Overlay overlay(&ctx.store());
+    absl::StatusOr<Amount> cut = Execute(ctx.WithStore(&overlay), p);
+    if (cut.ok()) {
+      MESH_RETURN_IF_ERROR(overlay.Commit());
+      p.slashed = *cut;
+    } else if (absl::IsDataLoss(cut.status()) || absl::IsInternal(cut.status())) {
+      return cut.status();
+    }
   }
   // Votes are kept for queries only while voting; drop them.
   std::vector<std::string> keys;

@@ -56,7 +56,9 @@
 // infraction height began (≤ the true time: rounded toward more unbonds
 // reached). A proposal that passes after its validator was tombstoned or
 // punished in between slashes nothing (slashed = 0): one infraction, one
-// slash. Not metered by the slash meter (ICS does not meter evidence or
+// slash. A slash the modules refuse is discarded whole and the proposal
+// stays passed with slashed = 0 (the end block never fails on valid
+// state). Not metered by the slash meter (ICS does not meter evidence or
 // governance). Provider validators signing on a consumer through key
 // assignment are not targets here (they are reached natively).
 //

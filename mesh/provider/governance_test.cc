@@ -263,3 +263,32 @@ TEST_F(GovernanceTest, ConsensusKeyNamesTheValidator) {
 
 }  // namespace
 }  // namespace mesh::provider
+
+namespace mesh::provider {
+namespace {
+
+using namespace testing;  // NOLINT(build/namespaces)
+
+// A validator nobody on the provider stakes on: the proposal passes and
+// cuts nothing (floor(0.05 × 0) = 0), the validator is tombstoned; alice's
+// stake on another validator is untouched.
+TEST_F(GovernanceTest, ValidatorWithoutProviderStakeLosesNothing) {
+  const ValidatorAddress empty("junovaloper3");
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return RemoteValidators::Apply(c, kJuno, empty, RemoteValidators::Op::kAdd,
+                                                 100, h_.ctx().time_seconds() - 500, "k3");
+                }).ok());
+  absl::StatusOr<uint64_t> id = Propose("junovaloper3", 150);
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(Vote("op/val1", *id, VoteOption::kYes).ok());
+  ASSERT_TRUE(Vote("op/val2", *id, VoteOption::kYes).ok());
+  EndVoting();
+  EXPECT_EQ(Get(*id).status, ProposalStatus::kPassed);
+  EXPECT_EQ(Get(*id).slashed, A(0));
+  EXPECT_EQ(Stake(), A(1000));
+  EXPECT_EQ(*RemoteValidators::CurrentState(h_.ctx(), kJuno, empty), RemoteState::kTombstoned);
+  EXPECT_EQ(CarolOsmo(), A(10000000));
+}
+
+}  // namespace
+}  // namespace mesh::provider
