@@ -17,6 +17,7 @@
 #include "mesh/consumer/price_feed.h"
 #include "mesh/provider/ccv.h"
 #include "mesh/provider/external_staking.h"
+#include "mesh/provider/governance.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/slash_throttle.h"
 #include "mesh/provider/vault.h"
@@ -226,6 +227,10 @@ absl::Status Application::GenesisProvider(const Context& ctx) {
   meter.replenish_fraction = r.slash_meter_fraction;
   meter.replenish_period_s = r.slash_meter_period_s;
   MESH_RETURN_IF_ERROR(provider::SlashThrottle::SetParams(ctx, meter));
+  provider::GovParams gov;
+  gov.voting_period_s = r.gov_voting_period_s;
+  gov.min_deposit = r.gov_min_deposit;
+  MESH_RETURN_IF_ERROR(provider::Governance::SetParams(ctx, gov));
   for (const ConsumerLink& l : r.consumers) {
     const provider::ConsumerId c(l.consumer);
     if (l.mode != LinkMode::kMesh) {

@@ -213,6 +213,12 @@ absl::StatusOr<ProviderRole> ProviderRoleOf(const Json& j) {
   MESH_RETURN_IF_ERROR(Opt(f, "slash_meter_fraction", r.slash_meter_fraction, DecOf));
   MESH_RETURN_IF_ERROR(Opt(f, "slash_meter_period_s", r.slash_meter_period_s,
                            [](JsonFields& g, std::string_view k) { return g.U64(k); }));
+  MESH_RETURN_IF_ERROR(Opt(f, "gov_voting_period_s", r.gov_voting_period_s,
+                           [](JsonFields& g, std::string_view k) { return g.U64(k); }));
+  if (const Json* d = f.Optional("gov_min_deposit"); d != nullptr) {
+    MESH_ASSIGN_OR_RETURN(std::string text, d->AsString());
+    MESH_ASSIGN_OR_RETURN(r.gov_min_deposit, Amount::Parse(text));
+  }
   MESH_ASSIGN_OR_RETURN(std::vector<const Json*> links, ListOf(f, "consumers"));
   for (const Json* l : links) {
     MESH_ASSIGN_OR_RETURN(ConsumerLink link, ConsumerLinkOf(*l));
@@ -286,6 +292,11 @@ Json ProviderJson(const ProviderRole& r) {
       r.slash_meter_period_s != ProviderRole{}.slash_meter_period_s) {
     j.Add("slash_meter_fraction", DecJ(r.slash_meter_fraction));
     j.Add("slash_meter_period_s", Json::U64(r.slash_meter_period_s));
+  }
+  if (r.gov_voting_period_s != ProviderRole{}.gov_voting_period_s ||
+      r.gov_min_deposit != ProviderRole{}.gov_min_deposit) {
+    j.Add("gov_voting_period_s", Json::U64(r.gov_voting_period_s));
+    j.Add("gov_min_deposit", Json::Str(r.gov_min_deposit.ToString()));
   }
   Json links = Json::Array();
   for (const ConsumerLink& l : r.consumers) {
@@ -471,6 +482,9 @@ absl::Status GenesisDoc::Validate() const {
         CheckFraction("provider.slash_meter_fraction", provider->slash_meter_fraction));
     if (provider->slash_meter_period_s == 0) {
       return absl::InvalidArgumentError("provider.slash_meter_period_s must be positive");
+    }
+    if (provider->gov_voting_period_s == 0) {
+      return absl::InvalidArgumentError("provider.gov_voting_period_s must be positive");
     }
     seen.clear();
     for (const ConsumerLink& l : provider->consumers) {

@@ -89,6 +89,9 @@ struct ProviderRole {
   // Slash meter (provider::SlashThrottle; ICS defaults 5 % per hour).
   Dec slash_meter_fraction = Dec::FromRaw(Dec::kOne / 20);
   uint64_t slash_meter_period_s = 3600;
+  // Governance slashing (provider::Governance; SDK defaults 2 days, 10^7).
+  uint64_t gov_voting_period_s = 172800;
+  Amount gov_min_deposit = Amount(10000000);
   std::vector<ConsumerLink> consumers;
 };
 

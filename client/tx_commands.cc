@@ -314,6 +314,55 @@ absl::Status AssignConsumerKey(const TxArgs& a, ms::MsgAssignConsumerKey* m) {
   return absl::OkStatus();
 }
 
+// CONSUMER (opt-in, opt-out): the validator is the signer's own.
+template <typename M>
+absl::Status ConsumerOnly(const TxArgs& a, M* m) {
+  m->set_sender(a.signer);
+  MESH_RETURN_IF_ERROR(NonEmpty(Arg(a, 0), "consumer"));
+  m->set_consumer(Arg(a, 0));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> ParseU64Arg(const std::string& s, const char* what) {
+  uint64_t v = 0;
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos ||
+      !absl::SimpleAtoi(s, &v)) {
+    return Bad(absl::StrCat(what, " must be a decimal number: ", s));
+  }
+  return v;
+}
+
+absl::Status SlashProposal(const TxArgs& a, ms::MsgSubmitSlashProposal* m) {
+  m->set_sender(a.signer);
+  MESH_RETURN_IF_ERROR(NonEmpty(Arg(a, 0), "consumer"));
+  m->set_consumer(Arg(a, 0));
+  MESH_RETURN_IF_ERROR(NonEmpty(Arg(a, 1), "validator"));
+  m->set_validator(Arg(a, 1));
+  absl::StatusOr<uint64_t> h = ParseU64Arg(Arg(a, 2), "infraction height");
+  if (!h.ok()) return h.status();
+  m->set_infraction_height(*h);
+  absl::StatusOr<std::string> f = DecPoint18(Arg(a, 3));
+  if (!f.ok()) return Bad(absl::StrCat("fraction: ", f.status().message()));
+  m->set_fraction(*f);
+  absl::StatusOr<std::string> d = ParseIntAmount(Arg(a, 4), "deposit");
+  if (!d.ok()) return d.status();
+  m->set_deposit(*d);
+  return absl::OkStatus();
+}
+
+absl::Status VoteProposal(const TxArgs& a, ms::MsgVoteSlashProposal* m) {
+  m->set_sender(a.signer);
+  absl::StatusOr<uint64_t> id = ParseU64Arg(Arg(a, 0), "proposal id");
+  if (!id.ok()) return id.status();
+  m->set_proposal_id(*id);
+  const std::string& o = Arg(a, 1);
+  if (o != "yes" && o != "abstain" && o != "no" && o != "no_with_veto") {
+    return Bad("option must be yes, abstain, no or no_with_veto: " + o);
+  }
+  m->set_option(o);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Msgs> Raw(const TxArgs& a) {
   if (a.msg_json.empty()) return Bad("raw: give at least one --msg-json");
   Msgs out;
@@ -404,6 +453,19 @@ std::vector<TxCommand> MakeTable() {
   add("provider", "assign-consumer-key", "CONSUMER VALOPER KEY",
       "assign an ed25519 consensus key (hex or base64) on a consumer",
       TypeUrl<ms::MsgAssignConsumerKey>(), 3, {}, One<ms::MsgAssignConsumerKey>(AssignConsumerKey));
+  add("provider", "opt-in", "CONSUMER",
+      "the signer's validator opts in to an opt-in consumer (from the next epoch)",
+      TypeUrl<ms::MsgOptIn>(), 1, {}, One<ms::MsgOptIn>(ConsumerOnly<ms::MsgOptIn>));
+  add("provider", "opt-out", "CONSUMER",
+      "the signer's validator opts out of a consumer (refused in its top N)",
+      TypeUrl<ms::MsgOptOut>(), 1, {}, One<ms::MsgOptOut>(ConsumerOnly<ms::MsgOptOut>));
+  add("provider", "slash-proposal", "CONSUMER VALIDATOR INFRACTION_HEIGHT FRACTION DEPOSIT",
+      "governance slash of a consumer validator (the subset problem); deposit in the bond denom",
+      TypeUrl<ms::MsgSubmitSlashProposal>(), 5, {},
+      One<ms::MsgSubmitSlashProposal>(SlashProposal));
+  add("provider", "vote", "PROPOSAL_ID yes|abstain|no|no_with_veto",
+      "vote on a slash proposal (weighted by bonded stake at the tally)",
+      TypeUrl<ms::MsgVoteSlashProposal>(), 2, {}, One<ms::MsgVoteSlashProposal>(VoteProposal));
   TxCommand raw;
   raw.group = "raw";
   raw.name = "";

@@ -310,6 +310,31 @@ TEST(TxBuilderTest, ConsumerAdminAndKeyAssignment) {
                    "32 bytes");
 }
 
+TEST(TxBuilderTest, OptInOptOutAndSlashGovernance) {
+  ms::MsgOptIn in = BuildOne<ms::MsgOptIn>("provider", "opt-in", Args({"chainc"}));
+  EXPECT_EQ(in.sender(), kSigner);
+  EXPECT_EQ(in.consumer(), "chainc");
+  EXPECT_EQ(BuildOne<ms::MsgOptOut>("provider", "opt-out", Args({"chainc"})).consumer(), "chainc");
+  ms::MsgSubmitSlashProposal p = BuildOne<ms::MsgSubmitSlashProposal>(
+      "provider", "slash-proposal", Args({"chainb", "chainbvaloper1x", "42", "0.05", "10000000"}));
+  EXPECT_EQ(p.sender(), kSigner);
+  EXPECT_EQ(p.consumer(), "chainb");
+  EXPECT_EQ(p.validator(), "chainbvaloper1x");
+  EXPECT_EQ(p.infraction_height(), 42u);
+  EXPECT_EQ(p.fraction(), "0.050000000000000000");
+  EXPECT_EQ(p.deposit(), "10000000");
+  ms::MsgVoteSlashProposal v =
+      BuildOne<ms::MsgVoteSlashProposal>("provider", "vote", Args({"7", "no_with_veto"}));
+  EXPECT_EQ(v.sender(), kSigner);
+  EXPECT_EQ(v.proposal_id(), 7u);
+  EXPECT_EQ(v.option(), "no_with_veto");
+  ExpectUsageError("provider", "vote", Args({"7", "maybe"}), "option");
+  ExpectUsageError("provider", "vote", Args({"-1", "yes"}), "proposal id");
+  ExpectUsageError("provider", "slash-proposal",
+                   Args({"chainb", "v", "4x", "0.05", "10000000"}), "infraction height");
+  ExpectUsageError("provider", "opt-in", Args({""}), "consumer");
+}
+
 TEST(TxBuilderTest, RawFillsTheSignerAndKeepsOrder) {
   TxArgs a = Args({});
   a.msg_json = {R"({"@type":"/meshsec.v1.MsgVaultBond","amount":"10"})",

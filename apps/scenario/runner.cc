@@ -14,6 +14,7 @@
 #include "mesh/consumer/state.h"
 #include "mesh/consumer/virtual_staking.h"
 #include "mesh/packets/packets.h"
+#include "mesh/provider/governance.h"
 #include "mesh/provider/canonical_vote.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
@@ -178,7 +179,7 @@ absl::StatusOr<std::string> Runner::Act(const Step& s) {
   if (a == "opt_in" || a == "opt_out" || a == "set_signing") return CcvAct(s);
   if (a == "tx" || a == "bank_send" || a == "deliver" || a == "relay_acks" ||
       a == "open_channel" || a == "edit_validator" || a == "inject_slash" ||
-      a == "consumer_double_vote") {
+      a == "consumer_double_vote" || a == "slash_proposal" || a == "gov_vote") {
     return NewAct(s);
   }
   return UserAct(s);
@@ -602,6 +603,7 @@ void Runner::RecordAck(const ibc::InFlight& p, const ibc::RecvResult& got) {
 
 absl::StatusOr<std::string> Runner::NewAct(const Step& s) {
   const std::string& a = s.action;
+  if (a == "slash_proposal" || a == "gov_vote") return GovAct(s);
   if (a == "tx") {
     // One message in the protobuf JSON mapping with "@type" (docs/scenarios.md).
     const Json* m = s.args.Find("msg");
@@ -755,6 +757,32 @@ absl::StatusOr<std::string> Runner::ConsumerDoubleVote(const Step& s) {
                       s.U64("height", c.height()), " accepted by ", provider);
 }
 
+// Governance slashing: "slash_proposal" names the consumer validator by
+// name (its valoper on the consumer) and is signed by `user` (the
+// depositor); "gov_vote" is signed by `user` ("val/<name>" for a validator's
+// operator).
+absl::StatusOr<std::string> Runner::GovAct(const Step& s) {
+  const std::string provider = s.Str("provider");
+  if (s.action == "gov_vote") {
+    MESH_RETURN_IF_ERROR(net_->TxJson(
+        provider, s.Str("user"),
+        absl::StrCat(R"({"@type":"/meshsec.v1.MsgVoteSlashProposal","proposal_id":")",
+                     s.U64("proposal_id"), R"(","option":)", Quote(s.Str("option")), "}")));
+    return absl::StrCat(s.Str("user"), " voted ", s.Str("option"), " on proposal ",
+                        s.U64("proposal_id"));
+  }
+  const std::string consumer = s.Str("consumer");
+  const std::string val = net_->Valoper(consumer, s.Str("validator")).value();
+  const std::string body = absl::StrCat(
+      R"({"@type":"/meshsec.v1.MsgSubmitSlashProposal","consumer":)", Quote(consumer),
+      R"(,"validator":)", Quote(val), R"(,"infraction_height":")", s.U64("infraction_height"),
+      R"(","fraction":)", Quote(s.Str("fraction")), R"(,"deposit":)",
+      Quote(s.Amt("deposit").ToString()), "}");
+  MESH_RETURN_IF_ERROR(net_->TxJson(provider, s.Str("user"), body));
+  return absl::StrCat("slash proposal against ", s.Str("validator"), " on ", consumer,
+                      " submitted on ", provider);
+}
+
 // ---------------------------------------------------------------- new queries
 
 std::string Runner::ValidatorName(const std::string& chain, const ValidatorAddress& v) const {
@@ -873,6 +901,18 @@ absl::StatusOr<Fields> Runner::QueryConsensusSet(const Step& s) {
 absl::StatusOr<Fields> Runner::QueryNew(const Step& s) {
   const std::string& q = s.query;
   if (q == "consensus_set") return QueryConsensusSet(s);
+  if (q == "proposal") {
+    MESH_ASSIGN_OR_RETURN(provider::SlashProposal p,
+                          provider::Governance::Get(net_->ctx(s.Str("provider")),
+                                                    s.U64("proposal_id")));
+    return Fields{{"status", provider::ProposalStatusName(p.status)},
+                  {"yes", p.tally.yes.ToString()},
+                  {"no", p.tally.no.ToString()},
+                  {"abstain", p.tally.abstain.ToString()},
+                  {"no_with_veto", p.tally.no_with_veto.ToString()},
+                  {"slashed", p.slashed.ToString()},
+                  {"voting_end_s", absl::StrCat(p.voting_end_s)}};
+  }
   if (q == "last_ack") {
     if (!last_ack_.set) return Fields{{"result", "none"}, {"error", ""}, {"sequence", "0"}};
     return Fields{{"result", last_ack_.success ? "success" : "error"},

@@ -111,6 +111,7 @@ class Runner {
   absl::StatusOr<Fields> QueryConsensusSet(const Step& s);
   absl::StatusOr<std::string> InjectSlash(const Step& s);
   absl::StatusOr<std::string> ConsumerDoubleVote(const Step& s);
+  absl::StatusOr<std::string> GovAct(const Step& s);
   absl::StatusOr<std::string> OpenChannel(const Step& s);
   void RecordAck(const ibc::InFlight& p, const ibc::RecvResult& got);
   absl::StatusOr<Fields> QueryNew(const Step& s);

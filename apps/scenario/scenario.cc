@@ -31,9 +31,10 @@ enum class FieldType { kString, kAmount, kDec, kU64, kBool, kAny };
 
 // The type of a step field, from its name.
 FieldType TypeOf(std::string_view key) {
-  static const std::set<std::string_view> kAmounts = {"amount", "cap", "self_bond"};
+  static const std::set<std::string_view> kAmounts = {"amount", "cap", "self_bond", "deposit"};
   static const std::set<std::string_view> kU64s = {"blocks", "seconds", "height", "index",
-                                                   "max_validators", "power", "time"};
+                                                   "max_validators", "power", "time",
+                                                   "infraction_height", "proposal_id"};
   if (kAmounts.contains(key)) return FieldType::kAmount;
   if (kU64s.contains(key)) return FieldType::kU64;
   if (key == "price" || key == "commission" || key == "ratio") return FieldType::kDec;
@@ -83,6 +84,11 @@ const std::map<std::string, Def>& Actions() {
         {"height", "time", "power", "amount", "ratio", "tombstone"},
         {}}},
       {"consumer_double_vote", {{"provider", "consumer", "validator", "user"}, {"height", "signer"}, {}}},
+      {"slash_proposal",
+       {{"provider", "consumer", "validator", "user", "infraction_height", "fraction", "deposit"},
+        {},
+        {}}},
+      {"gov_vote", {{"provider", "user", "proposal_id", "option"}, {}, {}}},
       {"create_validator",
        {{"chain", "validator", "self_bond"},
         {"commission", "moniker", "identity", "website", "details"},
@@ -137,6 +143,10 @@ const std::map<std::string, Def>& Queries() {
       {"delegation", {{"chain", "validator"}, {"user", "provider"}, {"shares", "tokens"}}},
       {"module_balance", {{"chain", "module"}, {"denom"}, {"amount"}}},
       {"unbonding_entries", {{"provider", "user", "consumer", "validator"}, {}, {"entries"}}},
+      {"proposal",
+       {{"provider", "proposal_id"},
+        {},
+        {"status", "yes", "no", "abstain", "no_with_veto", "slashed", "voting_end_s"}}},
       {"claims", {{"chain", "user"}, {}, {"claims"}}},
       {"consumer_config",
        {{"consumer", "provider"},
@@ -311,6 +321,8 @@ absl::StatusOr<ChainSpec> ParseChain(const Json& v) {
   MESH_RETURN_IF_ERROR(ReadOpt(f, "local_slash_downtime", c.local_slash_offline, JsonDec));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_meter_fraction", c.slash_meter_fraction, JsonDec));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "slash_meter_period_s", c.slash_meter_period_s, ReadSeconds));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "gov_voting_period_s", c.gov_voting_period_s, ReadSeconds));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "gov_min_deposit", c.gov_min_deposit, JsonAmount));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "epoch_length", c.epoch_length, ReadU64));
   MESH_RETURN_IF_ERROR(
       ReadOpt(f, "signed_blocks_window", c.liveness.signed_blocks_window, ReadU64));

@@ -13,6 +13,7 @@
 #include "mesh/app/shared_security.h"
 #include "mesh/consumer/price_feed.h"
 #include "mesh/provider/external_staking.h"
+#include "mesh/provider/governance.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/vault.h"
 #include "node/staking_msgs.h"
@@ -142,6 +143,20 @@ void InstallSharedSecurityMsgs(node::Chain& chain) {
     MESH_ASSIGN_OR_RETURN(e.vote_a, VoteOf(m.vote_a(), "vote_a"));
     MESH_ASSIGN_OR_RETURN(e.vote_b, VoteOf(m.vote_b(), "vote_b"));
     return SubmitConsumerDoubleVote(ctx, ConsumerId(m.consumer()), e).status();
+  });
+  BySender<pb::MsgSubmitSlashProposal>(chain, [](auto& ctx, auto& signer, auto& m)
+                                                   -> absl::Status {
+    provider::SlashProposalMsg p;
+    p.consumer = ConsumerId(m.consumer());
+    p.validator = m.validator();
+    p.infraction_height = m.infraction_height();
+    MESH_ASSIGN_OR_RETURN(p.fraction, Dec::Parse(m.fraction()));
+    MESH_ASSIGN_OR_RETURN(p.deposit, Amount::Parse(m.deposit()));
+    return provider::Governance::Submit(ctx, signer, p).status();
+  });
+  BySender<pb::MsgVoteSlashProposal>(chain, [](auto& ctx, auto& voter, auto& m) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(provider::VoteOption o, provider::ParseVoteOption(m.option()));
+    return provider::Governance::Vote(ctx, voter, m.proposal_id(), o);
   });
 }
 

@@ -23,6 +23,10 @@
 //   /meshsec.v1.MsgSubmitConsumerDoubleVote {sender (anyone), consumer,
 //                                            vote_a, vote_b: tendermint.types.Vote}
 //                                            (shared_security.h)
+//   /meshsec.v1.MsgSubmitSlashProposal      {sender, consumer, validator,
+//                                            infraction_height, fraction, deposit}
+//   /meshsec.v1.MsgVoteSlashProposal        {sender, proposal_id, option}
+//                                            (provider/governance.h)
 // Consumer (InstallConsumer; the signer must be the module authority or, for
 // prices, the provider's oracle):
 //   /meshsec.v1.MsgConsumerSetPrice         {authority, provider, price}

@@ -13,6 +13,7 @@
 #include "mesh/app/tables.h"
 #include "mesh/packets/version.h"
 #include "mesh/provider/consumer_keys.h"
+#include "mesh/provider/governance.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/slash_guard.h"
 #include "mesh/provider/slash_throttle.h"
@@ -332,6 +333,8 @@ absl::Status ProviderApp::EndBlock(const Context& ctx) const {
   // and their burns leave with this block's packets.
   MESH_RETURN_IF_ERROR(provider::SlashThrottle::EndBlock(ctx));
   MESH_RETURN_IF_ERROR(provider::ConsumerKeys::Prune(ctx));
+  // Governance slashes take the evidence path; their burns leave below.
+  MESH_RETURN_IF_ERROR(provider::Governance::EndBlock(ctx).status());
   const std::string prefix = Encoder(tables::kProviderChannelOf).Take();
   std::vector<std::pair<ConsumerId, ChannelId>> channels;
   auto it = ctx.store().ScanPrefix(prefix);

@@ -63,8 +63,10 @@ std::optional<std::string> KeyAtHeight(const ValidatorHistory& h, uint64_t heigh
   return std::nullopt;
 }
 
+}  // namespace
+
 // Step 4 (b): the consumer validator whose key at `height` has `address`.
-absl::StatusOr<std::optional<std::pair<ValidatorAddress, std::string>>> ConsumerSigner(
+absl::StatusOr<std::optional<std::pair<ValidatorAddress, std::string>>> ConsumerSignerAt(
     const Context& ctx, const ConsumerId& c, std::string_view address, uint64_t height) {
   using Found = std::optional<std::pair<ValidatorAddress, std::string>>;
   const std::string prefix = tables::Prefix(tables::kExtValidators, c.value());
@@ -82,6 +84,8 @@ absl::StatusOr<std::optional<std::pair<ValidatorAddress, std::string>>> Consumer
   return Found();
 }
 
+namespace {
+
 absl::StatusOr<EvidenceVerdict> ResolveSigner(const Context& ctx, const ConsumerId& c,
                                               const Vote& vote) {
   EvidenceVerdict v;
@@ -97,7 +101,7 @@ absl::StatusOr<EvidenceVerdict> ResolveSigner(const Context& ctx, const Consumer
     return v;
   }
   MESH_ASSIGN_OR_RETURN(auto consumer_val,
-                        ConsumerSigner(ctx, c, address, static_cast<uint64_t>(vote.height)));
+                        ConsumerSignerAt(ctx, c, address, static_cast<uint64_t>(vote.height)));
   if (consumer_val.has_value()) {
     v.offender = Offender::kConsumerValidator;
     v.validator = consumer_val->first;
@@ -123,29 +127,27 @@ absl::Status VerifyVoteSignature(const ConsumerId& c, const std::string& pubkey,
   return absl::PermissionDeniedError(absl::StrCat(kErrBadVoteSignature, " (", std::string(which), ")"));
 }
 
-// The provider slashes a consumer validator on its own (no held report).
-absl::StatusOr<Amount> SlashConsumerValidator(const Context& ctx, const ConsumerId& c,
-                                              const ExternalConfig& cfg,
-                                              const EvidenceVerdict& v) {
-  MESH_ASSIGN_OR_RETURN(Distribution d, ext_internal::LoadDist(ctx, c, v.validator));
+}  // namespace
+
+absl::StatusOr<Amount> ConsumerEvidence::PunishConsumerValidator(
+    const Context& ctx, const ConsumerId& consumer, const ValidatorAddress& validator,
+    Dec fraction, uint64_t tombstone_height, uint64_t infraction_time) {
+  MESH_ASSIGN_OR_RETURN(Distribution d, ext_internal::LoadDist(ctx, consumer, validator));
   const Amount committed = d.total_stake;
   MESH_ASSIGN_OR_RETURN(Dec committed_dec, Dec::FromAmount(committed));
-  MESH_ASSIGN_OR_RETURN(Dec product, committed_dec.MulTruncate(cfg.slash_ratio_dsign));
+  MESH_ASSIGN_OR_RETURN(Dec product, committed_dec.MulTruncate(fraction));
   MESH_ASSIGN_OR_RETURN(Amount amount, product.TruncateAmount());  // slash: rounded down (SDK)
-  MESH_RETURN_IF_ERROR(ExternalStaking::HandleSlashing(ctx, c, v.validator, cfg.slash_ratio_dsign,
-                                                       amount, v.time_s));
+  MESH_RETURN_IF_ERROR(ExternalStaking::HandleSlashing(ctx, consumer, validator, fraction, amount,
+                                                       infraction_time));
   const Amount bonded_cut = Min(amount, committed);
   BurnAggregator burns;
-  burns[{c.value(), v.validator.value()}] = bonded_cut;
+  burns[{consumer.value(), validator.value()}] = bonded_cut;
   MESH_RETURN_IF_ERROR(ExternalStaking::FlushBurns(ctx, burns));
-  const uint64_t tomb_height = v.height > 1 ? static_cast<uint64_t>(v.height - 1) : 1;
-  MESH_RETURN_IF_ERROR(RemoteValidators::Apply(ctx, c, v.validator,
-                                               RemoteValidators::Op::kTombstone, tomb_height,
-                                               v.time_s));
+  MESH_RETURN_IF_ERROR(RemoteValidators::Apply(ctx, consumer, validator,
+                                               RemoteValidators::Op::kTombstone,
+                                               tombstone_height, infraction_time));
   return bonded_cut;
 }
-
-}  // namespace
 
 std::optional<std::string> DecodeConsensusKey(std::string_view text) {
   if (text.size() == 64) {
@@ -162,8 +164,17 @@ absl::StatusOr<EvidenceVerdict> ConsumerEvidence::Verify(const Context& ctx,
                                                          const DoubleVoteEvidence& evidence) {
   MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, ExternalStaking::Config(ctx, consumer));
   MESH_RETURN_IF_ERROR(CheckConflicting(evidence.vote_a, evidence.vote_b));
-  const int64_t t = evidence.vote_a.timestamp_seconds;
+  // Age by height when the provider knows the consumer's clock there (the
+  // signed timestamp is the offender's to choose); else by the timestamp.
   const uint64_t now = ctx.time_seconds();
+  MESH_ASSIGN_OR_RETURN(ConsumerTimeBound bound,
+                        ExternalStaking::ConsumerTimeAt(
+                            ctx, consumer, static_cast<uint64_t>(evidence.vote_a.height)));
+  int64_t t = evidence.vote_a.timestamp_seconds;
+  if (bound.known) {
+    t = bound.time_at_or_after.has_value() ? static_cast<int64_t>(*bound.time_at_or_after)
+                                           : static_cast<int64_t>(now);
+  }
   if (t < 0 || (static_cast<uint64_t>(t) < now &&
                 now - static_cast<uint64_t>(t) > cfg.unbonding_period_s)) {
     return absl::FailedPreconditionError(kErrEvidenceTooOld);
@@ -196,7 +207,10 @@ absl::StatusOr<EvidenceVerdict> ConsumerEvidence::Submit(const Context& ctx,
     MESH_ASSIGN_OR_RETURN(std::vector<RemoteSlash> held,
                           HeldReports(ctx, consumer, v.validator));
     if (held.empty()) {
-      MESH_ASSIGN_OR_RETURN(v.slashed, SlashConsumerValidator(ctx, consumer, cfg, v));
+      const uint64_t tomb_height = v.height > 1 ? static_cast<uint64_t>(v.height - 1) : 1;
+      MESH_ASSIGN_OR_RETURN(v.slashed,
+                            PunishConsumerValidator(ctx, consumer, v.validator,
+                                                    cfg.slash_ratio_dsign, tomb_height, v.time_s));
     } else {
       MESH_ASSIGN_OR_RETURN(Distribution before,
                             ext_internal::LoadDist(ctx, consumer, v.validator));
@@ -215,10 +229,16 @@ absl::StatusOr<EvidenceVerdict> ConsumerEvidence::Submit(const Context& ctx,
       for (const std::string& k : keys) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
     }
   }
-  Encoder rec;
-  rec.I64(v.height).U64(v.time_s).U64(ctx.height());
-  MESH_RETURN_IF_ERROR(ctx.store().Put(PunishedKey(consumer, v.validator), rec.Take()));
+  MESH_RETURN_IF_ERROR(RecordPunished(ctx, consumer, v.validator, v.height, v.time_s));
   return v;
+}
+
+absl::Status ConsumerEvidence::RecordPunished(const Context& ctx, const ConsumerId& consumer,
+                                              const ValidatorAddress& validator, int64_t height,
+                                              uint64_t time_s) {
+  Encoder rec;
+  rec.I64(height).U64(time_s).U64(ctx.height());
+  return ctx.store().Put(PunishedKey(consumer, validator), rec.Take());
 }
 
 absl::StatusOr<bool> ConsumerEvidence::Punished(const Context& ctx, const ConsumerId& consumer,

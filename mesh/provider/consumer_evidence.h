@@ -6,11 +6,16 @@
 //  1. the consumer is a configured link (NotFound);
 //  2. both votes pass Vote.ValidateBasic and conflict: same height, round,
 //     type and validator address, different BlockIDs (InvalidArgument);
-//  3. not too old: vote_a's signed timestamp is within the link's unbonding
-//     period of the block time (FailedPrecondition kErrEvidenceTooOld). ICS
-//     has no age limit; the provider keeps the consumer's key history and
-//     the old key assignments for exactly that period, and stake that
-//     unbonded since cannot be reached anyway;
+//  3. not too old: the consumer's time at the vote height is within the
+//     link's unbonding period of the block time (FailedPrecondition
+//     kErrEvidenceTooOld). That time is the one of the lowest height ≥ the
+//     vote height among the consumer's valset updates
+//     (ExternalStaking::ConsumerTimeAt; the block time there or later), or
+//     "now" for a height above every update; before the first update, the
+//     vote's own signed timestamp (which the offender chooses). ICS has no
+//     age limit; the provider keeps the consumer's key history and the old
+//     key assignments for exactly that period, and stake that unbonded
+//     since cannot be reached anyway;
 //  4. the signer: the 20-byte address is looked up (a) in the key
 //     assignments of that consumer (current or replaced and not yet pruned)
 //     → a provider validator; else (b) in the consumer's validator history
@@ -51,12 +56,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/amount.h"
 #include "core/context.h"
+#include "core/dec.h"
 #include "core/ids.h"
 #include "mesh/provider/canonical_vote.h"
 #include "mesh/provider/external_staking.h"
@@ -90,8 +98,24 @@ class ConsumerEvidence {
                                                 const DoubleVoteEvidence& evidence);
   static absl::StatusOr<EvidenceVerdict> Submit(const Context& ctx, const ConsumerId& consumer,
                                                 const DoubleVoteEvidence& evidence);
+  // The provider's own slash of a consumer validator (the path of verified
+  // evidence without a held report, also taken by a passed governance
+  // proposal): amount = floor(fraction × committed stake on the validator)
+  // through ExternalStaking::HandleSlashing (unbonds started after
+  // `infraction_time` lose `fraction`), Vault::Slash propagation, a burn of
+  // the bonded cut queued to the consumer, and a tombstone in the history at
+  // `tombstone_height`. Returns the bonded cut. Records nothing in 0x5F
+  // (RecordPunished does).
+  static absl::StatusOr<Amount> PunishConsumerValidator(const Context& ctx,
+                                                        const ConsumerId& consumer,
+                                                        const ValidatorAddress& validator,
+                                                        Dec fraction, uint64_t tombstone_height,
+                                                        uint64_t infraction_time);
+  static absl::Status RecordPunished(const Context& ctx, const ConsumerId& consumer,
+                                     const ValidatorAddress& validator, int64_t height,
+                                     uint64_t time_s);
   // Whether `validator` (consumer or provider valoper) was punished on
-  // evidence for `consumer`.
+  // evidence (or by a passed governance slash) for `consumer`.
   static absl::StatusOr<bool> Punished(const Context& ctx, const ConsumerId& consumer,
                                        const ValidatorAddress& validator);
   // A double-sign report held back by require_verified_evidence (called by
@@ -102,6 +126,12 @@ class ConsumerEvidence {
                                                               const ConsumerId& consumer,
                                                               const ValidatorAddress& validator);
 };
+
+// The consumer validator whose consensus key at `height` (the newest keyed
+// history entry at or below it, the validator Active or Tombstoned there)
+// has the 20-byte `address`, with that key; nullopt if none.
+absl::StatusOr<std::optional<std::pair<ValidatorAddress, std::string>>> ConsumerSignerAt(
+    const Context& ctx, const ConsumerId& consumer, std::string_view address, uint64_t height);
 
 // The raw 32-byte ed25519 key of a consensus key as a valset packet carries
 // it (base64, or 64 hex digits); nullopt for anything else (the reference

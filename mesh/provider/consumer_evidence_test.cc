@@ -244,3 +244,62 @@ TEST_F(VerifiedOnlyLinkTest, ReportedDoubleSignWaitsForEvidence) {
 
 }  // namespace
 }  // namespace mesh::provider
+
+namespace mesh::provider {
+namespace {
+
+using namespace testing;  // NOLINT(build/namespaces)
+
+// The evidence age is judged by the consumer's clock at the vote height,
+// learnt from its valset updates, not by the vote's signed timestamp: a
+// double vote backdated by two unbonding periods is refused only while the
+// provider knows nothing of the consumer's clock; once an update at height
+// 140 (time now − 50) is known, height 150 is newer than it: accepted, 10 %.
+TEST_F(ConsumerEvidenceTest, BackdatedVotesAreJudgedByTheConsumersHeightTimes) {
+  const int64_t back = static_cast<int64_t>(h_.ctx().time_seconds()) - 2 * 86400;
+  auto backdated = [&](char b) {
+    Vote v = Signed(b, kConsKey);
+    v.timestamp_seconds = back;
+    v.signature = kConsKey.Sign(VoteSignBytes("juno", v));
+    return v;
+  };
+  EXPECT_EQ(Submit({backdated('\x01'), backdated('\x02')}).status().message(),
+            kErrEvidenceTooOld);
+  ValsetUpdate u;
+  u.height = 140;
+  u.time = h_.ctx().time_seconds() - 50;
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return ExternalStaking::OnValsetUpdate(c, kJuno, u);
+                }).ok());
+  absl::StatusOr<EvidenceVerdict> v = SubmitSlash({backdated('\x01'), backdated('\x02')});
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->slashed, A(100));
+  EXPECT_EQ(Stake(), A(900));
+}
+
+// A vote at a height the consumer passed more than an unbonding period ago
+// (the update at height 160 is now 86,500 s old) is refused, however fresh
+// its signed timestamp; the old entry survives the pruning of the map as
+// the newest one older than the window.
+TEST_F(ConsumerEvidenceTest, VoteAtAnOldHeightIsRefusedWhateverItsTimestamp) {
+  ValsetUpdate u;
+  u.height = 160;
+  u.time = h_.ctx().time_seconds() - 100;
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return ExternalStaking::OnValsetUpdate(c, kJuno, u);
+                }).ok());
+  h_.AdvanceSeconds(86400);
+  u.height = 400;
+  u.time = h_.ctx().time_seconds() - 10;
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return ExternalStaking::OnValsetUpdate(c, kJuno, u);
+                }).ok());
+  EXPECT_EQ(ExternalStaking::ConsumerTimeAt(h_.ctx(), kJuno, 150)->time_at_or_after,
+            std::optional<uint64_t>(h_.ctx().time_seconds() - 86500));
+  EXPECT_EQ(Submit({Signed('\x01', kConsKey), Signed('\x02', kConsKey)}).status().message(),
+            kErrEvidenceTooOld);
+  EXPECT_EQ(Stake(), A(1000));
+}
+
+}  // namespace
+}  // namespace mesh::provider

@@ -612,6 +612,33 @@ absl::Status ExternalStaking::CloseChannel(const Context& ctx, const ConsumerId&
   return PutRecord(ctx.store(), tables::Key(tables::kExtConfig, consumer.value()), cfg);
 }
 
+namespace {
+
+// Table 0xE7: the update's (height, time); entries older than `cutoff` are
+// dropped except the newest of them (it still proves that lower heights
+// are older than the window).
+absl::Status RecordConsumerTime(const Context& ctx, const ConsumerId& consumer, uint64_t height,
+                                uint64_t time, uint64_t cutoff) {
+  const std::string prefix = tables::Prefix(tables::kConsumerTimes, consumer.value());
+  MESH_RETURN_IF_ERROR(
+      ctx.store().Put(Encoder().Raw(prefix).U64(height).Take(), Encoder().U64(time).Take()));
+  std::vector<std::string> old;
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder v(it->value());
+    MESH_ASSIGN_OR_RETURN(uint64_t t, v.U64());
+    if (t >= cutoff) break;
+    old.emplace_back(it->key());
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  it.reset();
+  if (!old.empty()) old.pop_back();  // keep the newest entry older than the window
+  for (const std::string& k : old) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ExternalStaking::OnValsetUpdate(const Context& ctx, const ConsumerId& consumer,
                                              const ValsetUpdate& update) {
   MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, Config(ctx, consumer));
@@ -650,7 +677,28 @@ absl::Status ExternalStaking::OnValsetUpdate(const Context& ctx, const ConsumerI
   for (const std::string& v : touched) {
     MESH_RETURN_IF_ERROR(RemoteValidators::DrainOlder(ctx, consumer, ValidatorAddress(v), cutoff));
   }
-  return absl::OkStatus();
+  return RecordConsumerTime(ctx, consumer, update.height, update.time, cutoff);
+}
+
+absl::StatusOr<ConsumerTimeBound> ExternalStaking::ConsumerTimeAt(const Context& ctx,
+                                                                  const ConsumerId& consumer,
+                                                                  uint64_t height) {
+  ConsumerTimeBound out;
+  const std::string prefix = tables::Prefix(tables::kConsumerTimes, consumer.value());
+  {
+    auto any = ctx.store().ScanPrefix(prefix);
+    out.known = any->Valid();
+    MESH_RETURN_IF_ERROR(any->status());
+  }
+  if (!out.known) return out;
+  auto it = ctx.store().Scan(Encoder().Raw(prefix).U64(height).Take(), PrefixEnd(prefix));
+  if (it->Valid()) {
+    Decoder v(it->value());
+    MESH_ASSIGN_OR_RETURN(uint64_t t, v.U64());
+    out.time_at_or_after = t;
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
 }
 
 namespace {

@@ -79,6 +79,18 @@ struct ValsetUpdate {
   std::vector<RemoteSlash> slashed;
 };
 
+// What the provider knows of a consumer's clock at a height, from the
+// (height, time) of the valset updates it received (table 0xE7; entries
+// older than the link's unbonding period are pruned, except the newest of
+// them). `known` is false before the first update; `time_at_or_after` is
+// the time of the lowest recorded height ≥ the height asked (an upper bound
+// of the block's time there), nullopt when the height is above every
+// recorded one (the block is newer than the last update).
+struct ConsumerTimeBound {
+  bool known = false;
+  std::optional<uint64_t> time_at_or_after;
+};
+
 struct StakeEntry {
   AccountAddress user;
   ValidatorAddress validator;
@@ -203,6 +215,9 @@ class ExternalStaking {
   // rest of its packet changes the history.
   static absl::StatusOr<bool> ReportedSlashApplies(const Context& ctx, const ConsumerId& consumer,
                                                    const RemoteSlash& slash);
+  static absl::StatusOr<ConsumerTimeBound> ConsumerTimeAt(const Context& ctx,
+                                                          const ConsumerId& consumer,
+                                                          uint64_t height);
   // The slashes waiting on `validator` for in-flight txs, in arrival order.
   static absl::StatusOr<std::vector<RemoteSlash>> WaitingSlashes(
       const Context& ctx, const ConsumerId& consumer, const ValidatorAddress& validator);

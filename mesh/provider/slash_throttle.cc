@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/record.h"
 #include "core/status.h"
 #include "mesh/provider/external_internal.h"
@@ -17,6 +18,15 @@ namespace {
 
 std::string StateKey() { return tables::Key(tables::kThrottle); }
 std::string SeqKey() { return tables::Key(tables::kThrottleSeq); }
+std::string CountKey(const ConsumerId& c) { return tables::Key(tables::kThrottleQueued, c.value()); }
+
+// Adds `delta` (+1 / −1, saturating at 0) to the consumer's queued count.
+absl::Status AddQueued(const Context& ctx, const ConsumerId& c, int delta) {
+  MESH_ASSIGN_OR_RETURN(uint64_t n, SlashThrottle::QueuedFor(ctx, c));
+  n = delta > 0 ? n + 1 : (n > 0 ? n - 1 : 0);
+  if (n == 0) return ctx.store().Delete(CountKey(c));
+  return ctx.store().Put(CountKey(c), Encoder().U64(n).Take());
+}
 
 std::string EncodeQueued(const ConsumerId& c, const RemoteSlash& s) {
   Encoder e;
@@ -95,6 +105,7 @@ absl::Status Handle(const Context& ctx, ThrottleState& s, const ConsumerId& c,
 void ThrottleState::Encode(Encoder& e) const {
   e.Decimal(params.replenish_fraction).U64(params.replenish_period_s).U32(params.max_per_block);
   e.Bool(started).I64(meter).U64(candidate_s);
+  e.U32(params.max_queued_per_consumer);
 }
 
 absl::StatusOr<ThrottleState> ThrottleState::Decode(Decoder& d) {
@@ -105,6 +116,9 @@ absl::StatusOr<ThrottleState> ThrottleState::Decode(Decoder& d) {
   MESH_ASSIGN_OR_RETURN(s.started, d.Bool());
   MESH_ASSIGN_OR_RETURN(s.meter, d.I64());
   MESH_ASSIGN_OR_RETURN(s.candidate_s, d.U64());
+  if (!d.AtEnd()) {
+    MESH_ASSIGN_OR_RETURN(s.params.max_queued_per_consumer, d.U32());
+  }
   return s;
 }
 
@@ -148,6 +162,9 @@ absl::Status SlashThrottle::SetParams(const Context& ctx, const ThrottleParams& 
   }
   if (params.max_per_block == 0) {
     return absl::InvalidArgumentError("slash throttle max_per_block must be positive");
+  }
+  if (params.max_queued_per_consumer == 0) {
+    return absl::InvalidArgumentError("slash throttle max_queued_per_consumer must be positive");
   }
   MESH_ASSIGN_OR_RETURN(ThrottleState s, State(ctx));
   s.params = params;
@@ -194,6 +211,12 @@ absl::StatusOr<bool> SlashThrottle::Submit(const Context& ctx, const ConsumerId&
     MESH_RETURN_IF_ERROR(Save(ctx, s));
     return true;
   }
+  MESH_ASSIGN_OR_RETURN(uint64_t queued, QueuedFor(ctx, consumer));
+  if (queued >= s.params.max_queued_per_consumer) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(kErrThrottleQueueFull, " (", queued, " waiting)"));
+  }
+  MESH_RETURN_IF_ERROR(AddQueued(ctx, consumer, +1));
   MESH_ASSIGN_OR_RETURN(uint64_t seq, ext_internal::NextCounter(ctx, SeqKey(), 1));
   MESH_RETURN_IF_ERROR(ctx.store().Put(tables::KeyU64(tables::kThrottleQueue, seq),
                                        EncodeQueued(consumer, slash)));
@@ -215,6 +238,7 @@ absl::Status SlashThrottle::EndBlock(const Context& ctx) {
     if (!head.has_value()) break;
     const QueuedSlash& q = *head;
     MESH_RETURN_IF_ERROR(ctx.store().Delete(tables::KeyU64(tables::kThrottleQueue, q.seq)));
+    MESH_RETURN_IF_ERROR(AddQueued(ctx, q.consumer, -1));
     MESH_RETURN_IF_ERROR(Handle(ctx, s, q.consumer, q.slash));
     ++handled;
   }
@@ -228,6 +252,15 @@ absl::StatusOr<bool> SlashThrottle::Waiting(const Context& ctx, const ConsumerId
     if (q.consumer == consumer && q.slash.validator == validator) return true;
   }
   return false;
+}
+
+absl::StatusOr<uint64_t> SlashThrottle::QueuedFor(const Context& ctx, const ConsumerId& consumer) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(CountKey(consumer)));
+  if (!raw.has_value()) return uint64_t{0};
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(uint64_t n, d.U64());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return n;
 }
 
 absl::StatusOr<std::vector<QueuedSlash>> SlashThrottle::Queue(const Context& ctx) {

@@ -35,7 +35,8 @@
 // handled is therefore at most (n + 1)·A + M, whatever the consumers send;
 // a steady attacker gets A per period (docs/shared-security.md, numbers).
 //
-// Stateless; state in tables 0x5A (meter and params), 0x5B / 0x5C (queue).
+// Stateless; state in tables 0x5A (meter and params), 0x5B / 0x5C (queue),
+// 0xE6 (entries queued per consumer).
 // Deterministic. Errors: InvalidArgument for bad params.
 #ifndef MESHSEC_MESH_PROVIDER_SLASH_THROTTLE_H_
 #define MESHSEC_MESH_PROVIDER_SLASH_THROTTLE_H_
@@ -60,7 +61,17 @@ struct ThrottleParams {
   // Most queued slashes handled in one end block (bounded work per block,
   // ICS #1001); zero-cost entries do not move the meter.
   uint32_t max_per_block = 100;
+  // Most slashes of one consumer waiting in the queue. A report beyond it
+  // fails its packet (ResourceExhausted kErrThrottleQueueFull → error ack;
+  // the consumer resends a refused valset update later, C-22), so the queue
+  // holds at most this many entries per consumer link and a consumer that
+  // floods it delays only its own reports. Stored after the other fields
+  // (absent in records written before it: the default).
+  uint32_t max_queued_per_consumer = 1000;
 };
+
+inline constexpr char kErrThrottleQueueFull[] =
+    "the slash meter's queue for this consumer is full; resend later";
 
 struct ThrottleState {
   ThrottleParams params;
@@ -88,7 +99,8 @@ void Replenish(ThrottleState& s, int64_t allowance, uint64_t now_s);
 
 class SlashThrottle {
  public:
-  // InvalidArgument unless fraction ∈ [0, 1], period > 0, max_per_block > 0.
+  // InvalidArgument unless fraction ∈ [0, 1], period > 0, max_per_block > 0,
+  // max_queued_per_consumer > 0.
   // Keeps the meter and the queue.
   static absl::Status SetParams(const Context& ctx, const ThrottleParams& params);
   // The stored state; defaults (not started) before the first use.
@@ -105,7 +117,9 @@ class SlashThrottle {
   // applies is handled now (ExternalStaking::HandleRemoteSlash,
   // meter −= cost) if nothing waits and the meter is ≥ 0, else queued and
   // handled the same way later. Returns true when handled now. Errors:
-  // those of the handler (the caller's packet then fails as a whole).
+  // those of the handler, and ResourceExhausted kErrThrottleQueueFull when
+  // the consumer already has max_queued_per_consumer slashes waiting (the
+  // caller's packet then fails as a whole).
   static absl::StatusOr<bool> Submit(const Context& ctx, const ConsumerId& consumer,
                                      const RemoteSlash& slash);
   // End of block: starts the meter on first use, replenishes, then handles
@@ -116,6 +130,8 @@ class SlashThrottle {
   // Whether a slash of `validator` from `consumer` waits in the queue.
   static absl::StatusOr<bool> Waiting(const Context& ctx, const ConsumerId& consumer,
                                       const ValidatorAddress& validator);
+  // How many slashes of `consumer` wait.
+  static absl::StatusOr<uint64_t> QueuedFor(const Context& ctx, const ConsumerId& consumer);
   // The waiting slashes, oldest first.
   static absl::StatusOr<std::vector<QueuedSlash>> Queue(const Context& ctx);
 };

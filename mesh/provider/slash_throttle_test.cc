@@ -267,3 +267,43 @@ TEST_F(SlashThrottleTest, RejectedPacketQueuesNothing) {
 
 }  // namespace
 }  // namespace mesh::provider
+
+namespace mesh::provider {
+namespace {
+
+using namespace testing;  // NOLINT(build/namespaces)
+
+// The queue holds at most max_queued_per_consumer (here 2) slashes of one
+// consumer: a third report fails its packet (error ack, the consumer resends
+// later) and changes nothing; once the queue drains it is accepted.
+TEST_F(SlashThrottleTest, QueueIsCappedPerConsumer) {
+  ThrottleParams p;
+  p.max_queued_per_consumer = 2;
+  ASSERT_TRUE(h_.Run([&](const Context& c) { return SlashThrottle::SetParams(c, p); }).ok());
+  Validator("v0", 60);
+  for (const char* v : {"v1", "v2", "v3"}) Validator(v, 10);
+  ASSERT_TRUE(Receive({Slash("v0", 60)}).ok());  // handled: 50 -> -10
+  ASSERT_TRUE(Receive({Slash("v1", 10)}).ok());
+  ASSERT_TRUE(Receive({Slash("v2", 10)}).ok());
+  EXPECT_EQ(*SlashThrottle::QueuedFor(h_.ctx(), kJuno), 2u);
+  absl::Status full = Receive({Slash("v3", 10)});
+  EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(full.message().find(kErrThrottleQueueFull), std::string::npos);
+  EXPECT_EQ(Queued(), (std::vector<std::string>{"v1", "v2"}));
+  EXPECT_EQ(StakeOf("v3"), A(10 * kPower));
+  h_.AdvanceSeconds(3600);
+  EndBlock();  // -10 + 50 = 40 -> v1 (30) -> v2 (20)
+  EXPECT_TRUE(Queued().empty());
+  EXPECT_EQ(*SlashThrottle::QueuedFor(h_.ctx(), kJuno), 0u);
+  ASSERT_TRUE(Receive({Slash("v3", 10)}).ok());  // resent: handled at once
+  EXPECT_EQ(Meter(), 10);
+  EXPECT_EQ(StakeOf("v3"), A(9 * kPower));
+  // The parameter survives a round trip; 0 is refused.
+  EXPECT_EQ(SlashThrottle::State(h_.ctx())->params.max_queued_per_consumer, 2u);
+  p.max_queued_per_consumer = 0;
+  EXPECT_EQ(h_.Run([&](const Context& c) { return SlashThrottle::SetParams(c, p); }).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace mesh::provider

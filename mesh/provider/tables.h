@@ -33,6 +33,17 @@ inline constexpr uint8_t kKeyByAddress = 0x5E;    // (consumer, consumer addr) -
 inline constexpr uint8_t kKeyPruneQueue = 0x56;   // (u64 prune_at_s, consumer, addr) -> ""
 inline constexpr uint8_t kHeldReports = 0x57;     // (consumer, valoper, u64 seq) -> RemoteSlash
 inline constexpr uint8_t kEvidencePunished = 0x5F;  // (consumer, validator) -> punishment
+// Governance slashing (docs/shared-security.md; allocated from the high
+// unused range, docs/state-layout.md).
+inline constexpr uint8_t kGovParams = 0xE0;        // () -> GovParams
+inline constexpr uint8_t kGovProposals = 0xE1;     // (u64 id) -> SlashProposal
+inline constexpr uint8_t kGovVotes = 0xE2;         // (u64 id, raw voter) -> u8 option
+inline constexpr uint8_t kGovCount = 0xE3;         // () -> u64 last id
+inline constexpr uint8_t kGovVotingQueue = 0xE4;   // (u64 voting_end_s, u64 id) -> ""
+inline constexpr uint8_t kGovByInfraction = 0xE5;  // (consumer, valoper, u64 height) -> u64 id
+// Shared security, continued (same range).
+inline constexpr uint8_t kThrottleQueued = 0xE6;   // (consumer) -> u64 slashes queued
+inline constexpr uint8_t kConsumerTimes = 0xE7;    // (consumer, u64 height) -> u64 time_s
 // External staking, every key starts with the consumer id.
 inline constexpr uint8_t kExtConfig = 0x60;       // (consumer) -> ExternalConfig
 inline constexpr uint8_t kExtStakes = 0x61;       // (consumer, user, validator) -> Stake

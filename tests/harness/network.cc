@@ -170,6 +170,8 @@ app::GenesisDoc Network::GenesisOf(const Node& n) const {
     r.local_slash_offline = cs.local_slash_offline;
     r.slash_meter_fraction = cs.slash_meter_fraction;
     r.slash_meter_period_s = cs.slash_meter_period_s;
+    r.gov_voting_period_s = cs.gov_voting_period_s;
+    r.gov_min_deposit = cs.gov_min_deposit;
     for (const LinkSpec& l : n.provides) {
       app::ConsumerLink link{l.consumer, ExpectedConnection(cs.id, l.consumer),
                              node(l.consumer).spec.denom, l.unbonding_period_s, l.slash_dsign,

@@ -91,6 +91,8 @@ struct ChainSpec {
   Dec local_slash_offline = Dec::FromRaw(Dec::kOne / 100);
   Dec slash_meter_fraction = Dec::FromRaw(Dec::kOne / 20);
   uint64_t slash_meter_period_s = 3600;
+  uint64_t gov_voting_period_s = 172800;
+  Amount gov_min_deposit = Amount(10000000);
   // Consumer role.
   uint64_t epoch_length = 10;
   Amount total_max_cap = Amount(1000000000000);

@@ -1,0 +1,180 @@
+// Governance: a minimal provider-side governance module for one kind of
+// proposal, the consumer-fault slash (neighbours.md §2.9, ICS ADR-022
+// `consumer-fault-resolution`; docs/shared-security.md "Governance
+// slashing"). It answers the subset problem: a colluding majority of a
+// consumer's validators can misbehave without an attributable equivocation,
+// so the provider's bonded stake votes on the fault and, if it passes,
+// slashes the offender exactly as verified evidence would.
+//
+// Submit(proposer, {consumer, validator, infraction_height, fraction, deposit}):
+//  - the consumer is a configured, open link (NotFound / FailedPrecondition);
+//  - `validator` names a consumer validator: its consumer valoper, or its
+//    consumer consensus key (32-byte ed25519, base64 or hex) resolved
+//    through the history to the validator that signed with it at the
+//    infraction height (NotFound kErrGovUnknownValidator);
+//  - 0 < fraction ≤ the link's slash_ratio_dsign (InvalidArgument);
+//  - the validator was Active in the consumer history at the infraction
+//    height (FailedPrecondition kErrGovNotValidatorAtHeight) and has been a
+//    consumer validator within the link's unbonding period before the block
+//    time (ICS #2242; FailedPrecondition kErrGovNotRecentValidator);
+//  - it is not tombstoned nor punished on evidence (kErrGovAlreadyPunished),
+//    and no proposal for the same (consumer, validator, infraction height)
+//    is voting or has passed (AlreadyExists kErrGovDuplicate; a rejected or
+//    vetoed one may be proposed again);
+//  - deposit in the bond denom ≥ min_deposit (InvalidArgument
+//    kErrGovDepositTooSmall), moved from the proposer to kGovModule (the
+//    bank's error if the proposer cannot pay).
+// Returns the proposal id (1, 2, ...). Voting ends at t + voting_period_s.
+//
+// Vote(voter, id, option): while the proposal is voting (FailedPrecondition
+// otherwise, NotFound for an unknown id); a later vote replaces the
+// earlier one. Anyone may vote; only bonded stake counts at the tally.
+//
+// Tally (Cosmos SDK x/gov v1, the rule of delegations and inheritance):
+// over the validators bonded at the end of voting, a voter's power is the
+// bonded tokens of its delegations, shares × tokens / delegator_shares
+// (Dec Mul then Quo, 18 places, the SDK's LegacyDec roundings); a validator
+// whose operator account voted also votes the shares of its delegators that
+// did not vote (a delegator's own vote overrides the inheritance for its
+// shares). Then, with T = the total bonded tokens and V = Σ voting power:
+//   V / T < quorum              → kRejectedQuorum (deposit refunded);
+//   V − abstain = 0             → kRejected (refunded);
+//   no_with_veto / V > veto     → kVetoed (deposit burned);
+//   yes / (V − abstain) > threshold → kPassed (refunded, slash applied);
+//   otherwise                   → kRejected (refunded).
+// SDK defaults: quorum 0.334, threshold 0.5, veto 0.334 (strict > as the
+// SDK; quorum is "<").
+//
+// On pass, the slash takes the verified-evidence path
+// (ConsumerEvidence::PunishConsumerValidator): amount =
+// floor(fraction × committed stake on the validator) through
+// ExternalStaking::HandleSlashing (unbonds started after the infraction
+// time lose the fraction too), Vault::Slash propagation to every other lien
+// of the users, a burn of the bonded cut to the consumer, tombstone in the
+// history at the infraction height, recorded as punished. The infraction
+// time is the consumer time at which the validator's state in force at the
+// infraction height began (≤ the true time: rounded toward more unbonds
+// reached). A proposal that passes after its validator was tombstoned or
+// punished in between slashes nothing (slashed = 0): one infraction, one
+// slash. A slash the modules refuse is discarded whole and the proposal
+// stays passed with slashed = 0 (the end block never fails on valid
+// state). Not metered by the slash meter (ICS does not meter evidence or
+// governance). Provider validators signing on a consumer through key
+// assignment are not targets here (they are reached natively).
+//
+// Stateless: tables 0xE0-0xE5 (docs/state-layout.md). Deterministic: no
+// hash-map iteration; proposals end in (voting_end, id) order.
+#ifndef MESHSEC_MESH_PROVIDER_GOVERNANCE_H_
+#define MESHSEC_MESH_PROVIDER_GOVERNANCE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/amount.h"
+#include "core/codec.h"
+#include "core/context.h"
+#include "core/dec.h"
+#include "core/ids.h"
+#include "mesh/provider/types.h"
+
+namespace mesh::provider {
+
+inline const AccountAddress kGovModule{"module/mesh_gov"};
+
+inline constexpr char kErrGovUnknownValidator[] =
+    "no validator of the consumer is known by that address or key";
+inline constexpr char kErrGovNotValidatorAtHeight[] =
+    "the validator was not in the consumer's set at the infraction height";
+inline constexpr char kErrGovNotRecentValidator[] =
+    "the validator has not been a consumer validator within the unbonding period";
+inline constexpr char kErrGovAlreadyPunished[] = "the validator is already tombstoned or punished";
+inline constexpr char kErrGovDuplicate[] =
+    "a proposal for this infraction is voting or has passed";
+inline constexpr char kErrGovDepositTooSmall[] = "deposit is below the minimum deposit";
+inline constexpr char kErrGovBadFraction[] =
+    "slash fraction must be positive and at most the link's double-sign fraction";
+inline constexpr char kErrGovNotVoting[] = "the proposal is not in its voting period";
+
+struct GovParams {
+  Amount min_deposit = Amount(10000000);          // SDK default 10,000,000 bond denom
+  uint64_t voting_period_s = 172800;              // SDK default 2 days
+  Dec quorum = Dec::FromRaw(Dec::kOne / 1000 * 334);     // 0.334
+  Dec threshold = Dec::FromRaw(Dec::kOne / 2);           // 0.5
+  Dec veto_threshold = Dec::FromRaw(Dec::kOne / 1000 * 334);  // 0.334
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<GovParams> Decode(Decoder& d);
+};
+
+enum class VoteOption : uint8_t { kYes = 1, kAbstain = 2, kNo = 3, kNoWithVeto = 4 };
+// "yes" | "abstain" | "no" | "no_with_veto".
+absl::StatusOr<VoteOption> ParseVoteOption(std::string_view s);
+
+enum class ProposalStatus : uint8_t {
+  kVoting = 1,
+  kPassed = 2,
+  kRejected = 3,
+  kRejectedQuorum = 4,
+  kVetoed = 5,
+};
+const char* ProposalStatusName(ProposalStatus s);
+
+struct SlashProposalMsg {
+  ConsumerId consumer;
+  std::string validator;  // consumer valoper, or consensus key (base64 / hex)
+  uint64_t infraction_height = 0;
+  Dec fraction;
+  Amount deposit;
+};
+
+struct TallyResult {
+  Amount yes, abstain, no, no_with_veto;  // truncated to whole tokens
+  Amount total_bonded;
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<TallyResult> Decode(Decoder& d);
+};
+
+struct SlashProposal {
+  uint64_t id = 0;
+  AccountAddress proposer;
+  ConsumerId consumer;
+  ValidatorAddress validator;  // consumer valoper (resolved)
+  uint64_t infraction_height = 0;
+  uint64_t infraction_time = 0;  // consumer clock (header comment)
+  Dec fraction;
+  Amount deposit;
+  uint64_t submit_time_s = 0;
+  uint64_t voting_end_s = 0;
+  ProposalStatus status = ProposalStatus::kVoting;
+  TallyResult tally;
+  Amount slashed;  // bonded stake cut on the provider, once passed
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<SlashProposal> Decode(Decoder& d);
+};
+
+class Governance {
+ public:
+  // InvalidArgument unless voting_period_s > 0 and the three fractions are
+  // in [0, 1].
+  static absl::Status SetParams(const Context& ctx, const GovParams& params);
+  // The stored params, defaults when never set.
+  static absl::StatusOr<GovParams> Params(const Context& ctx);
+
+  static absl::StatusOr<uint64_t> Submit(const Context& ctx, const AccountAddress& proposer,
+                                         const SlashProposalMsg& msg);
+  static absl::Status Vote(const Context& ctx, const AccountAddress& voter, uint64_t id,
+                           VoteOption option);
+  // Tallies every proposal whose voting period has ended (voting_end ≤ t)
+  // and applies the outcome (header comment). Returns the ids finished.
+  static absl::StatusOr<std::vector<uint64_t>> EndBlock(const Context& ctx);
+  // The current tally of a proposal (what EndBlock would count now).
+  static absl::StatusOr<TallyResult> Tally(const Context& ctx, uint64_t id);
+  static absl::StatusOr<SlashProposal> Get(const Context& ctx, uint64_t id);
+  static absl::StatusOr<std::vector<SlashProposal>> All(const Context& ctx);
+};
+
+}  // namespace mesh::provider
+
+#endif  // MESHSEC_MESH_PROVIDER_GOVERNANCE_H_

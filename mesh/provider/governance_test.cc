@@ -1,0 +1,294 @@
+// Governance: the consumer-fault slash proposal (neighbours.md §2.9,
+// ADR-022): a vote by bonded stake (Cosmos SDK tally, quorum 0.334,
+// threshold 0.5, veto 0.334), then the slash of verified evidence.
+//
+// Setup: three provider validators val1..val3 with 1,000,000 OSMO each
+// (total bonded 3,000,000); alice's 1,000 OSMO collateral is staked on the
+// consumer validator junovaloper1 of link "juno" (double-sign ratio 10 %,
+// unbonding 86,400 s); carol deposits the minimum 10,000,000 OSMO.
+#include "mesh/provider/governance.h"
+
+#include <string>
+
+#include "core/crypto.h"
+#include "core/json.h"
+#include "gtest/gtest.h"
+#include "mesh/provider/consumer_evidence.h"
+#include "mesh/provider/external_staking.h"
+#include "mesh/provider/remote_validators.h"
+#include "mesh/provider/test_util.h"
+#include "mesh/provider/vault.h"
+#include "staking/bank.h"
+#include "staking/staking.h"
+
+namespace mesh::provider {
+namespace {
+
+using namespace testing;  // NOLINT(build/namespaces)
+using Answer = ConsumerStub::Answer;
+
+const Denom kOsmo("OSMO");
+const ConsumerId kJuno("juno");
+const ValidatorAddress kJunoVal("junovaloper1");
+const ValidatorAddress kOldVal("junovaloper2");
+const Ed25519PrivateKey kConsKey = Ed25519PrivateKey::FromSeed("juno-consensus-1");
+const AccountAddress kCarol("carol");
+
+class GovernanceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    InitNativeStaking(h_, "OSMO", 86400, {"val1", "val2", "val3"});
+    ASSERT_TRUE(h_.Run([&](const Context& c) { return Vault::Init(c, kOsmo, std::nullopt); }).ok());
+    ExternalConfig cfg = ExtConfig("OSMO", "star", 86400, 10);
+    ASSERT_TRUE(h_.Run([&](const Context& c) { return ExternalStaking::Init(c, kJuno, cfg); }).ok());
+    const uint64_t now = h_.ctx().time_seconds();
+    ASSERT_TRUE(h_.Run([&](const Context& c) {
+                    return RemoteValidators::Apply(c, kJuno, kJunoVal, RemoteValidators::Op::kAdd,
+                                                   100, now - 1000,
+                                                   Base64Encode(kConsKey.PublicKey()));
+                  }).ok());
+    // A validator that left the consumer's set two unbonding periods ago.
+    ASSERT_TRUE(h_.Run([&](const Context& c) -> absl::Status {
+                    MESH_RETURN_IF_ERROR(RemoteValidators::Apply(
+                        c, kJuno, kOldVal, RemoteValidators::Op::kAdd, 10, now - 300000, "k"));
+                    return RemoteValidators::Apply(c, kJuno, kOldVal,
+                                                   RemoteValidators::Op::kRemove, 20,
+                                                   now - 172800);
+                  }).ok());
+    h_.Fund(Addr("alice"), kOsmo, A(1000));
+    ASSERT_TRUE(h_.Bond(Addr("alice"), A(1000)).ok());
+    absl::StatusOr<uint64_t> tx = h_.RunOr<uint64_t>([&](const Context& c) {
+      return Vault::StakeRemote(c, Addr("alice"), kJuno, A(1000), kJunoVal);
+    });
+    ASSERT_TRUE(tx.ok()) << tx.status();
+    ASSERT_TRUE(stub_.Reply(*tx, Answer::kAck).ok());
+    GovParams p;
+    p.voting_period_s = 3600;
+    ASSERT_TRUE(h_.Run([&](const Context& c) { return Governance::SetParams(c, p); }).ok());
+    h_.Fund(kCarol, kOsmo, A(10000000));
+  }
+
+  absl::StatusOr<uint64_t> Propose(const std::string& validator, uint64_t height,
+                                   const char* fraction = "0.05",
+                                   Amount deposit = A(10000000)) {
+    SlashProposalMsg m;
+    m.consumer = kJuno;
+    m.validator = validator;
+    m.infraction_height = height;
+    m.fraction = *Dec::Parse(fraction);
+    m.deposit = deposit;
+    return h_.RunOr<uint64_t>(
+        [&](const Context& c) { return Governance::Submit(c, kCarol, m); });
+  }
+  absl::Status Vote(const char* voter, uint64_t id, VoteOption o) {
+    return h_.Run(
+        [&](const Context& c) { return Governance::Vote(c, AccountAddress(voter), id, o); });
+  }
+  void EndVoting() {
+    h_.AdvanceSeconds(3600);
+    absl::Status s = h_.RunSlash(
+        [&](const Context& c) { return Governance::EndBlock(c).status(); });
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  Amount Stake() {
+    return (*ExternalStaking::Stakes(h_.ctx(), kJuno, Addr("alice"))).front().stake.stake.low();
+  }
+  SlashProposal Get(uint64_t id) { return *Governance::Get(h_.ctx(), id); }
+  Amount CarolOsmo() { return h_.Balance(kCarol, kOsmo); }
+
+  Harness h_;
+  ConsumerStub stub_{&h_, kJuno};
+};
+
+// 2,000,000 yes of 3,000,000 bonded (all voted): passes; 5 % of the 1,000
+// committed = 50 is cut: stake, lien and collateral 950, a burn of 50 to the
+// consumer, tombstoned and recorded punished; the deposit comes back.
+TEST_F(GovernanceTest, PassingProposalSlashesLikeEvidence) {
+  absl::StatusOr<uint64_t> id = Propose("junovaloper1", 150);
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(*id, 1u);
+  EXPECT_EQ(CarolOsmo(), A(0));
+  EXPECT_EQ(h_.Balance(kGovModule, kOsmo), A(10000000));
+  ASSERT_TRUE(Vote("op/val1", *id, VoteOption::kYes).ok());
+  ASSERT_TRUE(Vote("op/val2", *id, VoteOption::kYes).ok());
+  ASSERT_TRUE(Vote("op/val3", *id, VoteOption::kNo).ok());
+  EXPECT_EQ(Stake(), A(1000));
+  EndVoting();
+  const SlashProposal p = Get(*id);
+  EXPECT_EQ(p.status, ProposalStatus::kPassed);
+  EXPECT_EQ(p.tally.yes, A(2000000));
+  EXPECT_EQ(p.tally.no, A(1000000));
+  EXPECT_EQ(p.tally.total_bonded, A(3000000));
+  EXPECT_EQ(p.slashed, A(50));
+  EXPECT_EQ(Stake(), A(950));
+  EXPECT_EQ(h_.Account(Addr("alice")).bonded, A(950));
+  std::vector<OutboundPacket> burns = stub_.TakeBurns();
+  ASSERT_EQ(burns.size(), 1u);
+  EXPECT_EQ(burns[0].amount, A(50));
+  EXPECT_EQ(*RemoteValidators::CurrentState(h_.ctx(), kJuno, kJunoVal), RemoteState::kTombstoned);
+  EXPECT_TRUE(*ConsumerEvidence::Punished(h_.ctx(), kJuno, kJunoVal));
+  EXPECT_EQ(CarolOsmo(), A(10000000));
+  EXPECT_EQ(h_.Balance(kGovModule, kOsmo), A(0));
+  // Voting is over.
+  EXPECT_EQ(Vote("op/val1", *id, VoteOption::kNo).code(), absl::StatusCode::kFailedPrecondition);
+  // Any further proposal against the validator is refused (tombstone cap).
+  EXPECT_EQ(Propose("junovaloper1", 160).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// 1,000,000 of 3,000,000 voted: 0.333… < 0.334 → rejected for quorum, no
+// slash, deposit refunded.
+TEST_F(GovernanceTest, FailingQuorumSlashesNothingAndRefunds) {
+  absl::StatusOr<uint64_t> id = Propose("junovaloper1", 150);
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(Vote("op/val1", *id, VoteOption::kYes).ok());
+  ASSERT_TRUE(Vote("nobody", *id, VoteOption::kYes).ok());  // no stake, no power
+  EndVoting();
+  EXPECT_EQ(Get(*id).status, ProposalStatus::kRejectedQuorum);
+  EXPECT_EQ(Get(*id).tally.yes, A(1000000));
+  EXPECT_EQ(Stake(), A(1000));
+  EXPECT_TRUE(stub_.TakeBurns().empty());
+  EXPECT_EQ(CarolOsmo(), A(10000000));
+  EXPECT_EQ(*RemoteValidators::CurrentState(h_.ctx(), kJuno, kJunoVal), RemoteState::kActive);
+  // A rejected proposal may be made again.
+  EXPECT_TRUE(Propose("junovaloper1", 150).ok());
+}
+
+// dave delegates 500,000 to val1 and votes no_with_veto, overriding val1's
+// yes for his shares: yes 1,000,000, veto 500,000 + 1,000,000 (val2) of
+// 2,500,000 voted (bonded 3,500,000) → veto 0.6 > 0.334: vetoed, the
+// deposit is burned, nothing slashed.
+TEST_F(GovernanceTest, VetoedProposalBurnsTheDeposit) {
+  h_.Fund(AccountAddress("dave"), kOsmo, A(500000));
+  ASSERT_TRUE(h_.Run([](const Context& c) {
+                  return staking::Staking::Delegate(c, AccountAddress("dave"),
+                                                    ValidatorAddress("val1"), A(500000))
+                      .status();
+                }).ok());
+  EndBlock(h_);
+  const Amount supply = *staking::Bank::Supply(h_.ctx(), kOsmo);
+  absl::StatusOr<uint64_t> id = Propose("junovaloper1", 150);
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(Vote("op/val1", *id, VoteOption::kYes).ok());
+  ASSERT_TRUE(Vote("dave", *id, VoteOption::kNoWithVeto).ok());
+  ASSERT_TRUE(Vote("op/val2", *id, VoteOption::kNoWithVeto).ok());
+  absl::StatusOr<TallyResult> live = Governance::Tally(h_.ctx(), *id);
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->yes, A(1000000));
+  EXPECT_EQ(live->no_with_veto, A(1500000));
+  EXPECT_EQ(live->total_bonded, A(3500000));
+  EndVoting();
+  EXPECT_EQ(Get(*id).status, ProposalStatus::kVetoed);
+  EXPECT_EQ(Stake(), A(1000));
+  EXPECT_EQ(CarolOsmo(), A(0));
+  EXPECT_EQ(h_.Balance(kGovModule, kOsmo), A(0));
+  EXPECT_EQ(*staking::Bank::Supply(h_.ctx(), kOsmo), supply.SaturatingSub(A(10000000)));
+}
+
+// Yes 1,000,000 against no 1,000,000 and abstain 1,000,000: 0.5 is not
+// above the threshold → rejected, refunded.
+TEST_F(GovernanceTest, HalfYesIsRejected) {
+  absl::StatusOr<uint64_t> id = Propose("junovaloper1", 150);
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(Vote("op/val1", *id, VoteOption::kYes).ok());
+  ASSERT_TRUE(Vote("op/val2", *id, VoteOption::kNo).ok());
+  ASSERT_TRUE(Vote("op/val3", *id, VoteOption::kAbstain).ok());
+  EndVoting();
+  EXPECT_EQ(Get(*id).status, ProposalStatus::kRejected);
+  EXPECT_EQ(Stake(), A(1000));
+  EXPECT_EQ(CarolOsmo(), A(10000000));
+}
+
+// ICS #2242: junovaloper2 left the set 172,800 s ago (unbonding period
+// 86,400 s): refused, though it was Active at height 15. A height before a
+// validator joined is refused too. Nothing is taken from the proposer.
+TEST_F(GovernanceTest, NotRecentlyAValidatorIsRefused) {
+  absl::StatusOr<uint64_t> id = Propose("junovaloper2", 15);
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(id.status().message().find(kErrGovNotRecentValidator), std::string::npos);
+  id = Propose("junovaloper1", 50);
+  EXPECT_NE(id.status().message().find(kErrGovNotValidatorAtHeight), std::string::npos);
+  EXPECT_EQ(Propose("junovaloper9", 150).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(CarolOsmo(), A(10000000));
+}
+
+// One infraction, one slash: the same infraction again while voting is
+// refused; two proposals for different heights that both pass slash once
+// (the second finds the validator tombstoned: slashed 0).
+TEST_F(GovernanceTest, DoubleProposalSlashesOnce) {
+  absl::StatusOr<uint64_t> a = Propose("junovaloper1", 150);
+  ASSERT_TRUE(a.ok()) << a.status();
+  h_.Fund(kCarol, kOsmo, A(20000000));
+  EXPECT_EQ(Propose("junovaloper1", 150).status().code(), absl::StatusCode::kAlreadyExists);
+  absl::StatusOr<uint64_t> b = Propose("junovaloper1", 160);
+  ASSERT_TRUE(b.ok()) << b.status();
+  for (uint64_t id : {*a, *b}) {
+    ASSERT_TRUE(Vote("op/val1", id, VoteOption::kYes).ok());
+    ASSERT_TRUE(Vote("op/val2", id, VoteOption::kYes).ok());
+  }
+  EndVoting();
+  EXPECT_EQ(Get(*a).status, ProposalStatus::kPassed);
+  EXPECT_EQ(Get(*b).status, ProposalStatus::kPassed);
+  EXPECT_EQ(Get(*a).slashed, A(50));
+  EXPECT_EQ(Get(*b).slashed, A(0));
+  EXPECT_EQ(Stake(), A(950));
+  EXPECT_EQ(CarolOsmo(), A(30000000));
+}
+
+// Deposit below 10,000,000, a fraction above the link's 10 %, or zero:
+// refused, nothing moves.
+TEST_F(GovernanceTest, DepositTooSmallOrBadFractionIsRefused) {
+  absl::StatusOr<uint64_t> id = Propose("junovaloper1", 150, "0.05", A(9999999));
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(id.status().message().find(kErrGovDepositTooSmall), std::string::npos);
+  EXPECT_EQ(Propose("junovaloper1", 150, "0.11").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Propose("junovaloper1", 150, "0").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CarolOsmo(), A(10000000));
+  EXPECT_TRUE(Governance::All(h_.ctx())->empty());
+}
+
+// The validator may be named by its consumer consensus key; evidence for
+// the same validator after the governance slash is refused.
+TEST_F(GovernanceTest, ConsensusKeyNamesTheValidator) {
+  absl::StatusOr<uint64_t> id = Propose(Base64Encode(kConsKey.PublicKey()), 150, "0.1");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(Get(*id).validator, kJunoVal);
+  ASSERT_TRUE(Vote("op/val1", *id, VoteOption::kYes).ok());
+  ASSERT_TRUE(Vote("op/val2", *id, VoteOption::kYes).ok());
+  EndVoting();
+  EXPECT_EQ(Get(*id).slashed, A(100));
+  EXPECT_EQ(Stake(), A(900));
+}
+
+}  // namespace
+}  // namespace mesh::provider
+
+namespace mesh::provider {
+namespace {
+
+using namespace testing;  // NOLINT(build/namespaces)
+
+// A validator nobody on the provider stakes on: the proposal passes and
+// cuts nothing (floor(0.05 × 0) = 0), the validator is tombstoned; alice's
+// stake on another validator is untouched.
+TEST_F(GovernanceTest, ValidatorWithoutProviderStakeLosesNothing) {
+  const ValidatorAddress empty("junovaloper3");
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return RemoteValidators::Apply(c, kJuno, empty, RemoteValidators::Op::kAdd,
+                                                 100, h_.ctx().time_seconds() - 500, "k3");
+                }).ok());
+  absl::StatusOr<uint64_t> id = Propose("junovaloper3", 150);
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(Vote("op/val1", *id, VoteOption::kYes).ok());
+  ASSERT_TRUE(Vote("op/val2", *id, VoteOption::kYes).ok());
+  EndVoting();
+  EXPECT_EQ(Get(*id).status, ProposalStatus::kPassed);
+  EXPECT_EQ(Get(*id).slashed, A(0));
+  EXPECT_EQ(Stake(), A(1000));
+  EXPECT_EQ(*RemoteValidators::CurrentState(h_.ctx(), kJuno, empty), RemoteState::kTombstoned);
+  EXPECT_EQ(CarolOsmo(), A(10000000));
+}
+
+}  // namespace
+}  // namespace mesh::provider
