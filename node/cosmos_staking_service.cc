@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/crypto.h"
 #include "core/status.h"
@@ -46,8 +47,9 @@ absl::StatusOr<ParsedAddress> ParseAddress(const std::string& field, const std::
   if (!bytes.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": ", bytes.status().message()));
   }
-  MESH_ASSIGN_OR_RETURN(std::string canonical, AddressToBech32(hrp, *bytes));
-  return ParsedAddress{std::move(canonical), *std::move(bytes)};
+  // Decoding is strict (checksum, zero padding, lower-case prefix match), so
+  // the canonical encoding is the input lower-cased: no re-encoding.
+  return ParsedAddress{absl::AsciiStrToLower(s), *std::move(bytes)};
 }
 
 absl::StatusOr<AccountAddress> Delegator(const Chain& chain, const std::string& s) {

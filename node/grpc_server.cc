@@ -71,7 +71,9 @@ absl::StatusOr<std::string> Bech32Field(const std::string& field, const std::str
   if (!bytes.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": ", bytes.status().message()));
   }
-  return AddressToBech32(hrp, *bytes);
+  // Decoding is strict (checksum, zero padding, lower-case prefix match), so
+  // the canonical encoding is the input lower-cased: no re-encoding.
+  return absl::AsciiStrToLower(s);
 }
 
 absl::StatusOr<AccountAddress> AccountField(const Chain& chain, const std::string& field,
