@@ -23,6 +23,9 @@
 // options.kept_blocks blocks named by the request's x-cosmos-block-height
 // metadata (node/block_history.h; every query service). The server also
 // serves meshsec.v1.ProviderQuery / ConsumerQuery (node/mesh_query_service.h).
+// Every read-only query service is on gRPC's callback API: a query runs
+// inline on a gRPC event thread, with no thread per call (docs/grpc.md,
+// Threading); BroadcastTx stays synchronous.
 //
 // Thread safety: all public methods are thread-safe.
 #ifndef MESHSEC_NODE_GRPC_SERVER_H_
@@ -64,10 +67,10 @@ struct GrpcServerOptions {
   // fails the block like an EndBlock error.
   std::function<absl::Status(Chain&)> in_block;
 
-  // Thread model of the (synchronous) gRPC server; 0 keeps gRPC's default.
-  // Every service of the server, the extra ones included, runs under the
-  // same settings (bench/query_bench.cc measures the queries against an
-  // echo service registered through extra_services).
+  // Thread model of the synchronous part of the gRPC server (BroadcastTx,
+  // health, reflection, synchronous extra services); 0 keeps gRPC's
+  // default. The query services use gRPC's callback API (inline on gRPC's
+  // event threads, node/chain_query.h), which these settings do not touch.
   int num_cqs = 0;      // completion queues (gRPC default: one per core)
   int min_pollers = 0;  // polling threads per completion queue (default 1)
   int max_pollers = 0;  // (default 2)
@@ -76,7 +79,8 @@ struct GrpcServerOptions {
   // RESOURCE_EXHAUSTED ("Server Threadpool Exhausted").
   int max_threads = 0;
   // Registered on the same grpc::Server beside the node's services (e.g. a
-  // benchmark's echo ceiling). Not owned; must outlive the server.
+  // benchmark's echo ceiling; sync or callback). Not owned; must outlive
+  // the server.
   std::vector<grpc::Service*> extra_services;
 };
 
