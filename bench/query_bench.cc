@@ -141,13 +141,17 @@ grpc::ByteBuffer Serialize(const google::protobuf::Message& m) {
   return grpc::ByteBuffer(&slice, 1);
 }
 
-class EchoService final : public eb::Echo::Service {
-  grpc::Status Echo(grpc::ServerContext*, const eb::EchoRequest* q,
-                    eb::EchoResponse* r) override {
+// On gRPC's callback API, like the query services (node/chain_query.h): the
+// ceiling runs on the same server stack as the queries.
+class EchoService final : public eb::Echo::CallbackService {
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx, const eb::EchoRequest* q,
+                                 eb::EchoResponse* r) override {
     std::string* p = r->mutable_payload();
     *p = q->payload();
     p->resize(q->response_size(), 'e');
-    return grpc::Status::OK;
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
   }
 };
 

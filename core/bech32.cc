@@ -1,4 +1,5 @@
 // Bech32 (BIP-173) and the 5<->8 bit regrouping used by Cosmos addresses.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -20,37 +21,50 @@ constexpr size_t kMaxHrpLength = 83;
 // BIP-173 checksum constant (BIP-350 bech32m would use 0x2bc830a3).
 constexpr uint32_t kBech32Const = 1;
 
+// Charset index of each ASCII character (-1 outside the charset); built once
+// at compile time from kCharset.
+constexpr std::array<int8_t, 128> kCharsetIndex = [] {
+  std::array<int8_t, 128> t{};
+  for (int8_t& v : t) v = -1;
+  for (int i = 0; i < 32; ++i) t[static_cast<unsigned char>(kCharset[i])] = static_cast<int8_t>(i);
+  return t;
+}();
+
 // Value of a charset character, or -1. Expects a lower-case character.
 int CharsetIndex(char c) {
-  for (int i = 0; i < 32; ++i) {
-    if (kCharset[i] == c) return i;
-  }
-  return -1;
+  const auto u = static_cast<unsigned char>(c);
+  return u < 128 ? kCharsetIndex[u] : -1;
 }
 
-uint32_t PolyMod(const std::vector<uint8_t>& values) {
-  static constexpr uint32_t kGen[5] = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa,
-                                       0x3d4233dd, 0x2a1462b3};
-  uint32_t chk = 1;
-  for (uint8_t v : values) {
-    const uint32_t top = chk >> 25;
-    chk = ((chk & 0x1ffffff) << 5) ^ v;
+// BIP-173 checksum polynomial, fed one 5-bit value at a time.
+class PolyModState {
+ public:
+  void Feed(uint8_t v) {
+    static constexpr uint32_t kGen[5] = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd,
+                                         0x2a1462b3};
+    const uint32_t top = chk_ >> 25;
+    chk_ = ((chk_ & 0x1ffffff) << 5) ^ v;
     for (int i = 0; i < 5; ++i) {
-      if ((top >> i) & 1) chk ^= kGen[i];
+      if ((top >> i) & 1) chk_ ^= kGen[i];
     }
   }
-  return chk;
-}
+  uint32_t value() const { return chk_; }
 
-// hrp high bits, a zero, hrp low bits, then the data values.
-std::vector<uint8_t> ChecksumInput(std::string_view hrp, const std::vector<uint8_t>& values) {
-  std::vector<uint8_t> out;
-  out.reserve(hrp.size() * 2 + 1 + values.size() + kChecksumLength);
-  for (char c : hrp) out.push_back(static_cast<uint8_t>(static_cast<uint8_t>(c) >> 5));
-  out.push_back(0);
-  for (char c : hrp) out.push_back(static_cast<uint8_t>(static_cast<uint8_t>(c) & 31));
-  out.insert(out.end(), values.begin(), values.end());
-  return out;
+ private:
+  uint32_t chk_ = 1;
+};
+
+// PolyMod of the checksum input (hrp high bits, a zero, hrp low bits, then
+// the data values, then `zeros` zero values), without building it.
+uint32_t ChecksumPolyMod(std::string_view hrp, const std::vector<uint8_t>& values,
+                         size_t zeros) {
+  PolyModState p;
+  for (char c : hrp) p.Feed(static_cast<uint8_t>(static_cast<uint8_t>(c) >> 5));
+  p.Feed(0);
+  for (char c : hrp) p.Feed(static_cast<uint8_t>(static_cast<uint8_t>(c) & 31));
+  for (uint8_t v : values) p.Feed(v);
+  for (size_t i = 0; i < zeros; ++i) p.Feed(0);
+  return p.value();
 }
 
 absl::Status CheckHrp(std::string_view hrp) {
@@ -142,9 +156,7 @@ absl::StatusOr<std::string> Bech32EncodeValues(std::string_view hrp,
   for (uint8_t v : values5) {
     if (v >= 32) return absl::InvalidArgumentError("bech32: value does not fit in 5 bits");
   }
-  std::vector<uint8_t> input = ChecksumInput(hrp, values5);
-  input.resize(input.size() + kChecksumLength, 0);
-  const uint32_t mod = PolyMod(input) ^ kBech32Const;
+  const uint32_t mod = ChecksumPolyMod(hrp, values5, kChecksumLength) ^ kBech32Const;
   std::string out(hrp);
   out.push_back('1');
   for (uint8_t v : values5) out.push_back(kCharset[v]);
@@ -176,7 +188,7 @@ absl::StatusOr<Bech32DecodedValues> Bech32DecodeValues(std::string_view s) {
     }
     values.push_back(static_cast<uint8_t>(v));
   }
-  if (PolyMod(ChecksumInput(hrp, values)) != kBech32Const) {
+  if (ChecksumPolyMod(hrp, values, 0) != kBech32Const) {
     return absl::InvalidArgumentError("bech32: invalid checksum");
   }
   values.resize(values.size() - kChecksumLength);

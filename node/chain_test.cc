@@ -607,6 +607,47 @@ TEST(StateCacheTest, StaysWithinItsCapacityAndStaysCorrect) {
   }
 }
 
+// The default cache is sharded (one lock per shard) so that queries on one
+// committed view do not meet on a lock; readers on several threads get the
+// store's values, each key is read from the store once, and a small cache
+// keeps one shard and its bound.
+TEST(StateCacheTest, ShardedCacheServesConcurrentReadersExactly) {
+  auto store = std::make_unique<MemStore>();
+  constexpr int kKeys = 1000;
+  for (int i = 0; i < kKeys; ++i) {
+    ASSERT_TRUE(store->Put("key-" + std::to_string(i), "value-" + std::to_string(i)).ok());
+  }
+  StateCache cache(std::move(store));
+  EXPECT_EQ(cache.num_shards(), StateCache::kMaxShards);
+  EXPECT_EQ(StateCache(std::make_unique<MemStore>(), 1000).num_shards(), 1u);
+  constexpr int kThreads = 4;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < kThreads; ++t) {
+    readers.emplace_back([&cache, &wrong, t] {
+      for (int round = 0; round < 2; ++round) {
+        for (int j = 0; j < kKeys; ++j) {
+          int i = (j + t * 251) % kKeys;
+          absl::StatusOr<std::optional<std::string>> v = cache.Get("key-" + std::to_string(i));
+          if (!v.ok() || *v != "value-" + std::to_string(i)) ++wrong;
+        }
+      }
+    });
+  }
+  for (std::thread& r : readers) r.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(cache.misses(), static_cast<size_t>(kKeys));
+  EXPECT_EQ(cache.hits(), static_cast<size_t>(kKeys * (2 * kThreads - 1)));
+  // A batch lands in every shard it touches.
+  WriteBatch b;
+  for (int i = 0; i < kKeys; i += 7) b.Put("key-" + std::to_string(i), "new");
+  ASSERT_TRUE(cache.Write(b).ok());
+  for (int i = 0; i < kKeys; ++i) {
+    EXPECT_EQ(*cache.Get("key-" + std::to_string(i)),
+              i % 7 == 0 ? "new" : "value-" + std::to_string(i));
+  }
+}
+
 // A chain over the cache gives the same app hashes as the store read
 // directly: blocks that overwrite and delete keys read back exactly.
 TEST(StateCacheTest, ChainReadsItsOwnWritesAcrossBlocks) {

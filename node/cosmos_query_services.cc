@@ -11,7 +11,7 @@
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/impl/rpc_method.h>
 #include <grpcpp/impl/rpc_service_method.h>
-#include <grpcpp/support/method_handler.h>
+#include <grpcpp/impl/codegen/server_callback_handlers.h>
 
 #include "absl/strings/str_cat.h"
 #include "core/crypto.h"
@@ -164,24 +164,15 @@ absl::Status GetLatestBlock(const Chain& chain, const tm::GetLatestBlockRequest&
 
 // ---- the services ---------------------------------------------------------------
 
-// Runs `fn` on the committed view; a failed query returns no partial response.
-template <typename Req, typename Resp>
-grpc::Status Run(const ChainQueryFn& query, grpc::ServerContext* ctx,
-                 absl::Status (*fn)(const Chain&, const Req&, Resp*), const Req* q, Resp* r) {
-  grpc::Status s = query(ctx, [&](const Chain& chain) { return fn(chain, *q, r); });
-  if (!s.ok()) r->Clear();
-  return s;
-}
+using C = grpc::CallbackServerContext;
 
-using C = grpc::ServerContext;
-
-class CosmosBankQuery final : public bk::Query::Service {
+class CosmosBankQuery final : public bk::Query::CallbackService {
  public:
   explicit CosmosBankQuery(ChainQueryFn query) : query_(std::move(query)) {}
 #define MESH_BANK_METHOD(Name)                                                           \
-  grpc::Status Name(C* ctx, const bk::Query##Name##Request* q,                          \
-                    bk::Query##Name##Response* r) override {                             \
-    return Run(query_, ctx, ::mesh::node::Name, q, r);                                   \
+  grpc::ServerUnaryReactor* Name(C* ctx, const bk::Query##Name##Request* q,             \
+                                 bk::Query##Name##Response* r) override {                \
+    return RunUnaryQuery(query_, ctx, ::mesh::node::Name, q, r);                         \
   }
   MESH_BANK_METHOD(Balance)
   MESH_BANK_METHOD(AllBalances)
@@ -193,12 +184,12 @@ class CosmosBankQuery final : public bk::Query::Service {
   ChainQueryFn query_;
 };
 
-class CosmosAuthQuery final : public au::Query::Service {
+class CosmosAuthQuery final : public au::Query::CallbackService {
  public:
   explicit CosmosAuthQuery(ChainQueryFn query) : query_(std::move(query)) {}
-  grpc::Status Account(C* ctx, const au::QueryAccountRequest* q,
-                       au::QueryAccountResponse* r) override {
-    return Run(query_, ctx, AccountQuery, q, r);
+  grpc::ServerUnaryReactor* Account(C* ctx, const au::QueryAccountRequest* q,
+                                    au::QueryAccountResponse* r) override {
+    return RunUnaryQuery(query_, ctx, AccountQuery, q, r);
   }
 
  private:
@@ -207,9 +198,9 @@ class CosmosAuthQuery final : public au::Query::Service {
 
 // grpc_cpp_plugin cannot generate a service named "Service" (see
 // proto/CMakeLists.txt), so the methods are registered here as the generated
-// code would: full method name, unary handler over the generated messages.
-// Methods not registered (GetBlockByHeight, the validator sets, ABCIQuery)
-// answer UNIMPLEMENTED like any unknown method.
+// callback code would: full method name, a callback unary handler over the
+// generated messages. Methods not registered (GetBlockByHeight, the
+// validator sets, ABCIQuery) answer UNIMPLEMENTED like any unknown method.
 class CosmosTendermintService final : public grpc::Service {
  public:
   explicit CosmosTendermintService(ChainQueryFn query) : query_(std::move(query)) {
@@ -221,20 +212,19 @@ class CosmosTendermintService final : public grpc::Service {
  private:
   template <typename Req, typename Resp>
   void Add(const char* method, absl::Status (*fn)(const Chain&, const Req&, Resp*)) {
-    using Handler = grpc::internal::RpcMethodHandler<CosmosTendermintService, Req, Resp,
-                                                     google::protobuf::MessageLite,
-                                                     google::protobuf::MessageLite>;
     names_.push_back(absl::StrCat("/cosmos.base.tendermint.v1beta1.Service/", method));
     AddMethod(new grpc::internal::RpcServiceMethod(
-        names_.back().c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
-        new Handler(
-            [fn](CosmosTendermintService* self, C* ctx, const Req* q, Resp* r) {
-              return Run(self->query_, ctx, fn, q, r);
-            },
-            this)));
+        names_.back().c_str(), grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
+    MarkMethodCallback(
+        num_methods_++,
+        new grpc::internal::CallbackUnaryHandler<Req, Resp>(
+            [this, fn](C* ctx, const Req* q, Resp* r) {
+              return RunUnaryQuery(query_, ctx, fn, q, r);
+            }));
   }
 
   ChainQueryFn query_;
+  int num_methods_ = 0;
   std::deque<std::string> names_;  // stable storage for the method names
 };
 

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/crypto.h"
 #include "core/status.h"
@@ -46,8 +47,9 @@ absl::StatusOr<ParsedAddress> ParseAddress(const std::string& field, const std::
   if (!bytes.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": ", bytes.status().message()));
   }
-  MESH_ASSIGN_OR_RETURN(std::string canonical, AddressToBech32(hrp, *bytes));
-  return ParsedAddress{std::move(canonical), *std::move(bytes)};
+  // Decoding is strict (checksum, zero padding, lower-case prefix match), so
+  // the canonical encoding is the input lower-cased: no re-encoding.
+  return ParsedAddress{absl::AsciiStrToLower(s), *std::move(bytes)};
 }
 
 absl::StatusOr<AccountAddress> Delegator(const Chain& chain, const std::string& s) {
@@ -394,15 +396,15 @@ absl::Status Params(const Chain& chain, const sk::QueryParamsRequest&,
 
 // ---- the service ---------------------------------------------------------------
 
-class CosmosStakingQuery final : public sk::Query::Service {
+class CosmosStakingQuery final : public sk::Query::CallbackService {
  public:
   explicit CosmosStakingQuery(ChainQueryFn query) : query_(std::move(query)) {}
-  using C = grpc::ServerContext;
+  using C = grpc::CallbackServerContext;
 
 #define MESH_COSMOS_METHOD(Name)                                                         \
-  grpc::Status Name(C* ctx, const sk::Query##Name##Request* q,                          \
-                    sk::Query##Name##Response* r) override {                             \
-    return Run(ctx, ::mesh::node::Name, q, r);                                           \
+  grpc::ServerUnaryReactor* Name(C* ctx, const sk::Query##Name##Request* q,             \
+                                 sk::Query##Name##Response* r) override {                \
+    return RunUnaryQuery(query_, ctx, ::mesh::node::Name, q, r);                         \
   }
   MESH_COSMOS_METHOD(Validators)
   MESH_COSMOS_METHOD(Validator)
@@ -420,14 +422,6 @@ class CosmosStakingQuery final : public sk::Query::Service {
 #undef MESH_COSMOS_METHOD
 
  private:
-  // A failed query returns no partial response.
-  template <typename Req, typename Resp>
-  grpc::Status Run(C* ctx, absl::Status (*fn)(const Chain&, const Req&, Resp*), const Req* q,
-                   Resp* r) {
-    grpc::Status s = query_(ctx, [&](const Chain& chain) { return fn(chain, *q, r); });
-    if (!s.ok()) r->Clear();
-    return s;
-  }
   ChainQueryFn query_;
 };
 

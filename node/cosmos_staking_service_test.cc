@@ -6,15 +6,18 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/crypto.h"
 #include "core/status.h"
 #include "cosmos/crypto/ed25519/keys.pb.h"
 #include "cosmos/staking/v1beta1/query.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "node/block_history.h"
 #include "node/grpc_server.h"
 #include "node/staking_msgs.h"
 #include "staking/bank.h"
@@ -305,6 +308,74 @@ TEST_F(CosmosStakingTest, DelegationsAndUnbondings) {
   sk::QueryDelegationResponse bresp;
   grpc::ClientContext ctx2;
   EXPECT_EQ(stub_->Delegation(&ctx2, bad, &bresp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Addresses are canonicalised without re-encoding (the input lower-cased
+// after a strict decode): an upper-case address answers like the canonical
+// one; a mixed-case one or a broken checksum is INVALID_ARGUMENT.
+TEST_F(CosmosStakingTest, UpperCaseAddressesAnswerCanonically) {
+  sk::QueryDelegationRequest req;
+  req.set_delegator_addr(absl::AsciiStrToUpper(user_.account.value()));
+  req.set_validator_addr(absl::AsciiStrToUpper(vals_[1].valoper.value()));
+  sk::QueryDelegationResponse resp;
+  {
+    grpc::ClientContext ctx;
+    grpc::Status s = stub_->Delegation(&ctx, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  EXPECT_EQ(resp.delegation_response().delegation().delegator_address(), user_.account.value());
+  EXPECT_EQ(resp.delegation_response().delegation().validator_address(),
+            vals_[1].valoper.value());
+  EXPECT_EQ(resp.delegation_response().balance().amount(), "1500000");
+
+  std::string mixed = user_.account.value();
+  mixed.back() = static_cast<char>(absl::ascii_toupper(static_cast<unsigned char>(mixed.back())));
+  std::string broken = user_.account.value();
+  broken.back() = broken.back() == 'q' ? 'p' : 'q';
+  for (const std::string& bad : {mixed, broken}) {
+    if (bad == user_.account.value()) continue;  // a digit cannot change case
+    req.set_delegator_addr(bad);
+    req.set_validator_addr(vals_[1].valoper.value());
+    grpc::ClientContext ctx;
+    EXPECT_EQ(stub_->Delegation(&ctx, req, &resp).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT)
+        << bad;
+  }
+}
+
+// The query services run on gRPC's callback API: many concurrent calls all
+// answer (no thread per call), each with the served height header.
+TEST_F(CosmosStakingTest, ManyConcurrentCallsAnswerWithTheHeight) {
+  constexpr int kCalls = 200;
+  grpc::CompletionQueue cq;
+  struct Call {
+    grpc::ClientContext ctx;
+    sk::QueryDelegationResponse resp;
+    grpc::Status status;
+  };
+  std::vector<std::unique_ptr<Call>> calls;
+  sk::QueryDelegationRequest req;
+  req.set_delegator_addr(user_.account.value());
+  req.set_validator_addr(vals_[1].valoper.value());
+  for (int i = 0; i < kCalls; ++i) {
+    calls.push_back(std::make_unique<Call>());
+    Call* c = calls.back().get();
+    auto rpc = stub_->AsyncDelegation(&c->ctx, req, &cq);
+    rpc->Finish(&c->resp, &c->status, c);
+  }
+  for (int i = 0; i < kCalls; ++i) {
+    void* tag = nullptr;
+    bool ok = false;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    ASSERT_TRUE(ok);
+  }
+  for (const auto& c : calls) {
+    ASSERT_TRUE(c->status.ok()) << c->status.error_message();
+    EXPECT_EQ(c->resp.delegation_response().balance().amount(), "1500000");
+    auto h = c->ctx.GetServerInitialMetadata().find(kBlockHeightHeader);
+    ASSERT_NE(h, c->ctx.GetServerInitialMetadata().end());
+    EXPECT_EQ(std::string(h->second.data(), h->second.size()), "2");
+  }
 }
 
 TEST_F(CosmosStakingTest, DelegatorValidatorsAndValidatorUnbondings) {

@@ -24,6 +24,7 @@
 #include "meshsec/v1/query.grpc.pb.h"
 #include "meshsec/v1/tx.grpc.pb.h"
 #include "node/block_history.h"
+#include "node/chain_query.h"
 #include "node/mesh_query_service.h"
 #if MESH_COSMOS_GRPC
 #include "node/cosmos_query_services.h"
@@ -71,7 +72,9 @@ absl::StatusOr<std::string> Bech32Field(const std::string& field, const std::str
   if (!bytes.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": ", bytes.status().message()));
   }
-  return AddressToBech32(hrp, *bytes);
+  // Decoding is strict (checksum, zero padding, lower-case prefix match), so
+  // the canonical encoding is the input lower-cased: no re-encoding.
+  return absl::AsciiStrToLower(s);
 }
 
 absl::StatusOr<AccountAddress> AccountField(const Chain& chain, const std::string& field,
@@ -279,7 +282,7 @@ absl::Status QueryBalance(const Chain& chain, const pb::QueryBalanceRequest& req
 
 // ---- queries at a height (x-cosmos-block-height) ----------------------------
 
-absl::StatusOr<std::optional<uint64_t>> RequestedHeight(const grpc::ServerContext* call) {
+absl::StatusOr<std::optional<uint64_t>> RequestedHeight(const grpc::ServerContextBase* call) {
   if (call == nullptr) return std::optional<uint64_t>();
   const auto& md = call->client_metadata();
   auto it = md.find(kBlockHeightHeader);
@@ -287,13 +290,13 @@ absl::StatusOr<std::optional<uint64_t>> RequestedHeight(const grpc::ServerContex
   return ParseBlockHeight(std::string_view(it->second.data(), it->second.size()));
 }
 
-void SetServedHeight(grpc::ServerContext* call, uint64_t height) {
+void SetServedHeight(grpc::ServerContextBase* call, uint64_t height) {
   if (call != nullptr) call->AddInitialMetadata(kBlockHeightHeader, absl::StrCat(height));
 }
 
 // A query over the live chain (caller holds the chain mutex): the latest
 // committed height only.
-absl::Status LiveQuery(grpc::ServerContext* call, const Chain& chain,
+absl::Status LiveQuery(grpc::ServerContextBase* call, const Chain& chain,
                        const std::function<absl::Status()>& fn) {
   MESH_ASSIGN_OR_RETURN(std::optional<uint64_t> height, RequestedHeight(call));
   if (height.has_value() && *height != chain.height()) {
@@ -354,7 +357,7 @@ struct GrpcServer::Impl {
   absl::Status Listen();
   // Runs `fn` on the committed block `call` asks for (x-cosmos-block-height)
   // and sends the served height back in the same header.
-  grpc::Status Query(grpc::ServerContext* call,
+  grpc::Status Query(grpc::ServerContextBase* call,
                      const std::function<absl::Status(const Chain&)>& fn);
   absl::Status Account(const pb::QueryAccountRequest& req, pb::QueryAccountResponse* resp);
   absl::StatusOr<uint64_t> NextSequence(const AccountAddress& who) const;
@@ -415,56 +418,62 @@ struct GrpcServer::Impl {
   class TxService;
 };
 
-class GrpcServer::Impl::QueryService final : public pb::Query::Service {
+// Callback API (node/chain_query.h): each query runs inline on a gRPC event
+// thread over a committed view.
+class GrpcServer::Impl::QueryService final : public pb::Query::CallbackService {
  public:
-  explicit QueryService(Impl* impl) : impl_(impl) {}
+  explicit QueryService(Impl* impl)
+      : impl_(impl), query_([impl](grpc::ServerContextBase* call,
+                                   const std::function<absl::Status(const Chain&)>& fn) {
+          return impl->Query(call, fn);
+        }) {}
 
-  using C = grpc::ServerContext;
-  grpc::Status Validator(C* c, const pb::QueryValidatorRequest* q,
-                         pb::QueryValidatorResponse* r) override {
-    return Run(c, QueryValidator, q, r);
+  using C = grpc::CallbackServerContext;
+  using R = grpc::ServerUnaryReactor;
+  R* Validator(C* c, const pb::QueryValidatorRequest* q, pb::QueryValidatorResponse* r) override {
+    return RunUnaryQuery(query_, c, QueryValidator, q, r);
   }
-  grpc::Status Validators(C* c, const pb::QueryValidatorsRequest* q,
-                          pb::QueryValidatorsResponse* r) override {
-    return Run(c, QueryValidators, q, r);
+  R* Validators(C* c, const pb::QueryValidatorsRequest* q,
+                pb::QueryValidatorsResponse* r) override {
+    return RunUnaryQuery(query_, c, QueryValidators, q, r);
   }
-  grpc::Status Delegation(C* c, const pb::QueryDelegationRequest* q,
-                          pb::QueryDelegationResponse* r) override {
-    return Run(c, QueryDelegation, q, r);
+  R* Delegation(C* c, const pb::QueryDelegationRequest* q,
+                pb::QueryDelegationResponse* r) override {
+    return RunUnaryQuery(query_, c, QueryDelegation, q, r);
   }
-  grpc::Status DelegatorDelegations(C* c, const pb::QueryDelegatorDelegationsRequest* q,
-                                    pb::QueryDelegatorDelegationsResponse* r) override {
-    return Run(c, QueryDelegatorDelegations, q, r);
+  R* DelegatorDelegations(C* c, const pb::QueryDelegatorDelegationsRequest* q,
+                          pb::QueryDelegatorDelegationsResponse* r) override {
+    return RunUnaryQuery(query_, c, QueryDelegatorDelegations, q, r);
   }
-  grpc::Status ValidatorDelegations(C* c, const pb::QueryValidatorDelegationsRequest* q,
-                                    pb::QueryValidatorDelegationsResponse* r) override {
-    return Run(c, QueryValidatorDelegations, q, r);
+  R* ValidatorDelegations(C* c, const pb::QueryValidatorDelegationsRequest* q,
+                          pb::QueryValidatorDelegationsResponse* r) override {
+    return RunUnaryQuery(query_, c, QueryValidatorDelegations, q, r);
   }
-  grpc::Status UnbondingDelegation(C* c, const pb::QueryUnbondingDelegationRequest* q,
-                                   pb::QueryUnbondingDelegationResponse* r) override {
-    return Run(c, QueryUnbondingDelegation, q, r);
+  R* UnbondingDelegation(C* c, const pb::QueryUnbondingDelegationRequest* q,
+                         pb::QueryUnbondingDelegationResponse* r) override {
+    return RunUnaryQuery(query_, c, QueryUnbondingDelegation, q, r);
   }
-  grpc::Status Balance(C* c, const pb::QueryBalanceRequest* q,
-                       pb::QueryBalanceResponse* r) override {
-    return Run(c, QueryBalance, q, r);
+  R* Balance(C* c, const pb::QueryBalanceRequest* q, pb::QueryBalanceResponse* r) override {
+    return RunUnaryQuery(query_, c, QueryBalance, q, r);
   }
   // Account reads the live chain (pending nonces): only the latest height.
-  grpc::Status Account(C* c, const pb::QueryAccountRequest* q,
-                       pb::QueryAccountResponse* r) override {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    return ToGrpc(LiveQuery(c, *impl_->chain, [&] { return impl_->Account(*q, r); }));
+  // It takes the chain mutex for one lookup, so it may wait for a block
+  // being produced (never the other way round).
+  R* Account(C* c, const pb::QueryAccountRequest* q, pb::QueryAccountResponse* r) override {
+    grpc::Status s;
+    {
+      std::lock_guard<std::mutex> lock(impl_->mu);
+      s = ToGrpc(LiveQuery(c, *impl_->chain, [&] { return impl_->Account(*q, r); }));
+    }
+    if (!s.ok()) r->Clear();
+    R* reactor = c->DefaultReactor();
+    reactor->Finish(s);
+    return reactor;
   }
 
  private:
-  // A failed query returns no partial response.
-  template <typename Req, typename Resp>
-  grpc::Status Run(C* c, absl::Status (*fn)(const Chain&, const Req&, Resp*), const Req* q,
-                   Resp* r) {
-    grpc::Status s = impl_->Query(c, [&](const Chain& chain) { return fn(chain, *q, r); });
-    if (!s.ok()) r->Clear();
-    return s;
-  }
   Impl* impl_;
+  ChainQueryFn query_;
 };
 
 class GrpcServer::Impl::TxService final : public pb::Tx::Service {
@@ -505,7 +514,7 @@ absl::Status GrpcServer::Impl::Listen() {
     builder.SetResourceQuota(quota);
   }
 #if MESH_COSMOS_GRPC
-  ChainQueryFn cosmos_query = [this](grpc::ServerContext* call,
+  ChainQueryFn cosmos_query = [this](grpc::ServerContextBase* call,
                                      const std::function<absl::Status(const Chain&)>& fn) {
     return Query(call, fn);
   };
@@ -521,7 +530,7 @@ absl::Status GrpcServer::Impl::Listen() {
   builder.RegisterService(cosmos_tx_service.get());
 #endif
   mesh_query_services = NewMeshQueryServices(
-      [this](grpc::ServerContext* call, const std::function<absl::Status(const Chain&)>& fn) {
+      [this](grpc::ServerContextBase* call, const std::function<absl::Status(const Chain&)>& fn) {
         return Query(call, fn);
       });
   for (const auto& service : mesh_query_services) builder.RegisterService(service.get());
@@ -572,16 +581,18 @@ absl::Status GrpcServer::Impl::IndexBlock(uint64_t height, const std::deque<Pend
 }
 #endif
 
-grpc::Status GrpcServer::Impl::Query(grpc::ServerContext* call,
+grpc::Status GrpcServer::Impl::Query(grpc::ServerContextBase* call,
                                      const std::function<absl::Status(const Chain&)>& fn) {
-  if (history.Latest() == nullptr) {
+  absl::StatusOr<std::optional<uint64_t>> height = RequestedHeight(call);
+  if (!height.ok()) return ToGrpc(height.status());
+  // One history lookup per query (BlockHistory::At: Unavailable exactly
+  // while nothing is kept).
+  absl::StatusOr<std::shared_ptr<const Chain>> view = history.At(*height);
+  if (absl::IsUnavailable(view.status())) {
     // A store without snapshots: the live chain, latest height only.
     std::lock_guard<std::mutex> lock(mu);
     return ToGrpc(LiveQuery(call, *chain, [&] { return fn(*chain); }));
   }
-  absl::StatusOr<std::optional<uint64_t>> height = RequestedHeight(call);
-  if (!height.ok()) return ToGrpc(height.status());
-  absl::StatusOr<std::shared_ptr<const Chain>> view = history.At(*height);
   if (!view.ok()) return ToGrpc(view.status());
   SetServedHeight(call, (*view)->height());
   return ToGrpc(fn(**view));

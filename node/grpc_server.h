@@ -26,6 +26,9 @@
 // and cosmos.tx.v1beta1.Service (node/cosmos_tx_service.h: broadcasts through
 // the same queue; GetTx reads a tx index written when a block commits, kept
 // in options.tx_index).
+// Every read-only query service is on gRPC's callback API: a query runs
+// inline on a gRPC event thread, with no thread per call (docs/grpc.md,
+// Threading); BroadcastTx (meshsec.v1.Tx and cosmos.tx) stays synchronous.
 //
 // Thread safety: all public methods are thread-safe.
 #ifndef MESHSEC_NODE_GRPC_SERVER_H_
@@ -67,10 +70,10 @@ struct GrpcServerOptions {
   // fails the block like an EndBlock error.
   std::function<absl::Status(Chain&)> in_block;
 
-  // Thread model of the (synchronous) gRPC server; 0 keeps gRPC's default.
-  // Every service of the server, the extra ones included, runs under the
-  // same settings (bench/query_bench.cc measures the queries against an
-  // echo service registered through extra_services).
+  // Thread model of the synchronous part of the gRPC server (BroadcastTx,
+  // health, reflection, synchronous extra services); 0 keeps gRPC's
+  // default. The query services use gRPC's callback API (inline on gRPC's
+  // event threads, node/chain_query.h), which these settings do not touch.
   int num_cqs = 0;      // completion queues (gRPC default: one per core)
   int min_pollers = 0;  // polling threads per completion queue (default 1)
   int max_pollers = 0;  // (default 2)
@@ -83,7 +86,8 @@ struct GrpcServerOptions {
   // the server. Null: an in-memory index, lost on restart.
   DurableStore* tx_index = nullptr;
   // Registered on the same grpc::Server beside the node's services (e.g. a
-  // benchmark's echo ceiling). Not owned; must outlive the server.
+  // benchmark's echo ceiling; sync or callback). Not owned; must outlive
+  // the server.
   std::vector<grpc::Service*> extra_services;
 };
 

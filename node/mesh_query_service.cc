@@ -573,25 +573,15 @@ absl::Status DelegationRecords(const Chain& chain, const pb::QueryDelegationReco
 
 // ---- the services -------------------------------------------------------------
 
-// Runs `fn` on the block the call asks for; a failed query returns no
-// partial response.
-template <typename Req, typename Resp>
-grpc::Status Run(const ChainQueryFn& query, grpc::ServerContext* call,
-                 absl::Status (*fn)(const Chain&, const Req&, Resp*), const Req* q, Resp* r) {
-  grpc::Status s = query(call, [&](const Chain& chain) { return fn(chain, *q, r); });
-  if (!s.ok()) r->Clear();
-  return s;
-}
-
-using C = grpc::ServerContext;
+using C = grpc::CallbackServerContext;
 
 #define MESH_QUERY_METHOD(Name, Fn)                                                      \
-  grpc::Status Name(C* call, const pb::Query##Name##Request* q,                          \
-                    pb::Query##Name##Response* r) override {                             \
-    return Run(query_, call, ::mesh::node::Fn, q, r);                                    \
+  grpc::ServerUnaryReactor* Name(C* call, const pb::Query##Name##Request* q,             \
+                                 pb::Query##Name##Response* r) override {                \
+    return RunUnaryQuery(query_, call, ::mesh::node::Fn, q, r);                          \
   }
 
-class ProviderQueryService final : public pb::ProviderQuery::Service {
+class ProviderQueryService final : public pb::ProviderQuery::CallbackService {
  public:
   explicit ProviderQueryService(ChainQueryFn query) : query_(std::move(query)) {}
   MESH_QUERY_METHOD(VaultParams, VaultParams)
@@ -611,12 +601,12 @@ class ProviderQueryService final : public pb::ProviderQuery::Service {
   ChainQueryFn query_;
 };
 
-class ConsumerQueryService final : public pb::ConsumerQuery::Service {
+class ConsumerQueryService final : public pb::ConsumerQuery::CallbackService {
  public:
   explicit ConsumerQueryService(ChainQueryFn query) : query_(std::move(query)) {}
-  grpc::Status Params(C* call, const pb::QueryConsumerParamsRequest* q,
-                      pb::QueryConsumerParamsResponse* r) override {
-    return Run(query_, call, ::mesh::node::ConsumerParams, q, r);
+  grpc::ServerUnaryReactor* Params(C* call, const pb::QueryConsumerParamsRequest* q,
+                                   pb::QueryConsumerParamsResponse* r) override {
+    return RunUnaryQuery(query_, call, ::mesh::node::ConsumerParams, q, r);
   }
   MESH_QUERY_METHOD(Providers, Providers)
   MESH_QUERY_METHOD(Provider, Provider)

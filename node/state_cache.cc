@@ -1,7 +1,10 @@
 #include "node/state_cache.h"
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
+#include "absl/hash/hash.h"
 #include "core/status.h"
 
 namespace mesh::node {
@@ -12,46 +15,62 @@ constexpr size_t kEntryOverhead = 96;
 size_t EntryBytes(std::string_view key, const std::optional<std::string>& value) {
   return key.size() + (value.has_value() ? value->size() : 0) + kEntryOverhead;
 }
+
+size_t ShardCount(size_t capacity_bytes) {
+  return std::clamp<size_t>(capacity_bytes / StateCache::kMinShardBytes, 1, StateCache::kMaxShards);
+}
 }  // namespace
 
 StateCache::StateCache(std::unique_ptr<DurableStore> store, size_t capacity_bytes)
-    : store_(std::move(store)), capacity_bytes_(capacity_bytes) {}
+    : store_(std::move(store)),
+      num_shards_(ShardCount(capacity_bytes)),
+      shard_capacity_bytes_(capacity_bytes / num_shards_),
+      shards_(new Shard[num_shards_]) {}
 
-void StateCache::Remember(std::string_view key, std::optional<std::string> value) const {
-  auto it = entries_.find(absl::string_view(key.data(), key.size()));
-  if (it != entries_.end()) {
-    bytes_ -= EntryBytes(it->first, it->second);
-    bytes_ += EntryBytes(key, value);
+StateCache::Shard& StateCache::ShardOf(std::string_view key) const {
+  if (num_shards_ == 1) return shards_[0];
+  return shards_[absl::Hash<std::string_view>{}(key) % num_shards_];
+}
+
+void StateCache::Remember(Shard& shard, std::string_view key,
+                          std::optional<std::string> value) const {
+  auto it = shard.entries.find(absl::string_view(key.data(), key.size()));
+  if (it != shard.entries.end()) {
+    shard.bytes -= EntryBytes(it->first, it->second);
+    shard.bytes += EntryBytes(key, value);
     it->second = std::move(value);
     return;
   }
   const size_t add = EntryBytes(key, value);
-  if (bytes_ + add > capacity_bytes_) {
-    entries_.clear();
-    bytes_ = 0;
-    if (add > capacity_bytes_) return;
+  if (shard.bytes + add > shard_capacity_bytes_) {
+    shard.entries.clear();
+    shard.bytes = 0;
+    if (add > shard_capacity_bytes_) return;
   }
-  entries_.emplace(std::string(key), std::move(value));
-  bytes_ += add;
+  shard.entries.emplace(std::string(key), std::move(value));
+  shard.bytes += add;
 }
 
-void StateCache::Forget(std::string_view key) {
-  auto it = entries_.find(absl::string_view(key.data(), key.size()));
-  if (it == entries_.end()) return;
-  bytes_ -= EntryBytes(it->first, it->second);
-  entries_.erase(it);
+void StateCache::Forget(Shard& shard, std::string_view key) {
+  auto it = shard.entries.find(absl::string_view(key.data(), key.size()));
+  if (it == shard.entries.end()) return;
+  shard.bytes -= EntryBytes(it->first, it->second);
+  shard.entries.erase(it);
 }
 
 absl::StatusOr<std::optional<std::string>> StateCache::Get(std::string_view key) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = entries_.find(absl::string_view(key.data(), key.size()));
-  if (it != entries_.end()) {
-    ++hits_;
+  Shard& shard = ShardOf(key);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.entries.find(absl::string_view(key.data(), key.size()));
+  if (it != shard.entries.end()) {
+    ++shard.hits;
     return it->second;
   }
-  ++misses_;
+  ++shard.misses;
+  // The store is read under the shard's lock: a concurrent write of this key
+  // cannot slip between the read and Remember.
   MESH_ASSIGN_OR_RETURN(std::optional<std::string> value, store_->Get(key));
-  Remember(key, value);
+  Remember(shard, key, value);
   return value;
 }
 
@@ -61,51 +80,70 @@ std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string
 }
 
 absl::Status StateCache::Put(std::string_view key, std::string_view value) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Shard& shard = ShardOf(key);
+  std::lock_guard<std::mutex> lock(shard.mu);
   absl::Status s = store_->Put(key, value);
   if (s.ok()) {
-    Remember(key, std::string(value));
+    Remember(shard, key, std::string(value));
   } else {
-    Forget(key);  // unknown outcome: read the store next time
+    Forget(shard, key);  // unknown outcome: read the store next time
   }
   return s;
 }
 
 absl::Status StateCache::Delete(std::string_view key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Shard& shard = ShardOf(key);
+  std::lock_guard<std::mutex> lock(shard.mu);
   absl::Status s = store_->Delete(key);
   if (s.ok()) {
-    Remember(key, std::nullopt);
+    Remember(shard, key, std::nullopt);
   } else {
-    Forget(key);
+    Forget(shard, key);
   }
   return s;
 }
 
 absl::Status StateCache::Write(const WriteBatch& batch) {
-  std::lock_guard<std::mutex> lock(mu_);
+  // Every shard locked, in index order: readers see the batch whole or not.
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(num_shards_);
+  for (size_t i = 0; i < num_shards_; ++i) locks.emplace_back(shards_[i].mu);
   absl::Status s = store_->Write(batch);
   if (!s.ok()) {
     // The write is atomic, but its outcome is unknown on some I/O errors:
     // forget everything it touched.
-    for (const auto& [key, value] : batch.ops()) Forget(key);
+    for (const auto& [key, value] : batch.ops()) Forget(ShardOf(key), key);
     return s;
   }
-  for (const auto& [key, value] : batch.ops()) Remember(key, value);
+  for (const auto& [key, value] : batch.ops()) Remember(ShardOf(key), key, value);
   return absl::OkStatus();
 }
 
 size_t StateCache::cached_bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return bytes_;
+  size_t total = 0;
+  for (size_t i = 0; i < num_shards_; ++i) {
+    std::lock_guard<std::mutex> lock(shards_[i].mu);
+    total += shards_[i].bytes;
+  }
+  return total;
 }
+
 size_t StateCache::hits() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return hits_;
+  size_t total = 0;
+  for (size_t i = 0; i < num_shards_; ++i) {
+    std::lock_guard<std::mutex> lock(shards_[i].mu);
+    total += shards_[i].hits;
+  }
+  return total;
 }
+
 size_t StateCache::misses() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return misses_;
+  size_t total = 0;
+  for (size_t i = 0; i < num_shards_; ++i) {
+    std::lock_guard<std::mutex> lock(shards_[i].mu);
+    total += shards_[i].misses;
+  }
+  return total;
 }
 
 }  // namespace mesh::node

@@ -9,9 +9,15 @@
 // Get results — and therefore every result and the app hash — are exactly
 // those of the store alone. Scans go to the store (already current).
 //
-// Bounded: when the cached keys and values exceed `capacity_bytes`, the
-// cache is emptied and refills from the store. Thread-safe (one mutex);
-// Scan iterators follow the wrapped store's rules.
+// Sharded by key hash, one mutex per shard, so that concurrent readers (the
+// gRPC queries, all reading the same committed view of a block: a
+// Chain::CommittedView is a chain over a snapshot behind its own cache)
+// rarely meet on a lock. Bounded: when the cached keys and values of a
+// shard exceed its share of `capacity_bytes`, that shard is emptied and
+// refills from the store. A small capacity (below kMinShardBytes per shard)
+// gets fewer shards, down to one. Thread-safe; a Write updates the cache
+// with every shard locked, so no Get sees half a batch. Scan iterators
+// follow the wrapped store's rules.
 #ifndef MESHSEC_NODE_STATE_CACHE_H_
 #define MESHSEC_NODE_STATE_CACHE_H_
 
@@ -30,6 +36,8 @@ namespace mesh::node {
 class StateCache : public DurableStore {
  public:
   static constexpr size_t kDefaultCapacityBytes = size_t{64} << 20;
+  static constexpr size_t kMaxShards = 16;
+  static constexpr size_t kMinShardBytes = size_t{64} << 10;
 
   explicit StateCache(std::unique_ptr<DurableStore> store,
                       size_t capacity_bytes = kDefaultCapacityBytes);
@@ -51,19 +59,25 @@ class StateCache : public DurableStore {
   size_t cached_bytes() const;
   size_t hits() const;
   size_t misses() const;
+  size_t num_shards() const { return num_shards_; }
 
  private:
-  // Records key -> value (nullopt = absent). mu_ held.
-  void Remember(std::string_view key, std::optional<std::string> value) const;
-  void Forget(std::string_view key);  // mu_ held
+  struct Shard {
+    std::mutex mu;
+    absl::flat_hash_map<std::string, std::optional<std::string>> entries;  // guarded by mu
+    size_t bytes = 0;
+    size_t hits = 0;
+    size_t misses = 0;
+  };
+  Shard& ShardOf(std::string_view key) const;
+  // Records key -> value (nullopt = absent). shard.mu held.
+  void Remember(Shard& shard, std::string_view key, std::optional<std::string> value) const;
+  static void Forget(Shard& shard, std::string_view key);  // shard.mu held
 
   std::unique_ptr<DurableStore> store_;
-  const size_t capacity_bytes_;
-  mutable std::mutex mu_;
-  mutable absl::flat_hash_map<std::string, std::optional<std::string>> entries_;
-  mutable size_t bytes_ = 0;
-  mutable size_t hits_ = 0;
-  mutable size_t misses_ = 0;
+  const size_t num_shards_;
+  const size_t shard_capacity_bytes_;
+  const std::unique_ptr<Shard[]> shards_;
 };
 
 }  // namespace mesh::node
