@@ -9,12 +9,15 @@
 #include <memory>
 #include <string>
 
+#include "core/crypto.h"
 #include "core/status.h"
 #include "gtest/gtest.h"
 #include "mesh/consumer/ccv.h"
 #include "mesh/packets/ccv.h"
 #include "mesh/provider/ccv.h"
 #include "mesh/provider/consumer_keys.h"
+#include "meshsec/v1/msgs.pb.h"
+#include "node/tx.h"
 #include "staking/staking.h"
 #include "tests/harness/network.h"
 
@@ -212,6 +215,37 @@ TEST_F(LinkModesTest, ProviderSetChangesReachTheConsumerAtTheNextEpoch) {
   EXPECT_FALSE(Set("neutron").contains(Key("hub", "bob")));
   EXPECT_EQ(Set("neutron"), Bonded());
   EXPECT_EQ(Set("neutron").size(), 4u);
+}
+
+// Key assignment (docs/shared-security.md, part 2) feeds the replicated
+// link: after an epoch the consumer runs the assigned key instead of the
+// provider key, and the provider maps the consumer key back.
+TEST_F(LinkModesTest, AssignedConsumerKeyReplacesTheProviderKeyAtTheNextEpoch) {
+  NetworkSpec spec;
+  spec.chains = {Hub(), Consumer("neutron")};
+  spec.links = {Ccv("neutron", LinkMode::kReplicated)};
+  Start(spec);
+  ASSERT_OK(net().AdvanceBlocks(2));
+  const std::string assigned = Ed25519PrivateKey::FromSeed("alice-on-neutron").PublicKey();
+  ::meshsec::v1::MsgAssignConsumerKey m;
+  m.set_sender(net().Address("hub", "val/alice").value());
+  m.set_consumer("neutron");
+  m.set_validator(net().Valoper("hub", "alice").value());
+  m.set_key(assigned);
+  ASSERT_OK(net().Tx("hub", "val/alice", node::PackMsg(m)));
+  ASSERT_OK(net().AdvanceBlock());
+  EXPECT_TRUE(Set("neutron").contains(Key("hub", "alice")));  // until the next epoch
+  AdvanceToHubPhase(0);
+  ASSERT_OK(net().AdvanceBlock());  // the epoch ends: VSC sent and received
+  ASSERT_OK(net().AdvanceBlock());  // ...applied
+  const Powers set = Set("neutron");
+  EXPECT_EQ(set.at(assigned), 40);
+  EXPECT_FALSE(set.contains(Key("hub", "alice")));
+  EXPECT_EQ(set.size(), 4u);
+  EXPECT_EQ(set, Bonded());
+  EXPECT_EQ(Must(provider::ProviderValidatorOf(net().ctx("hub"), provider::ConsumerId("neutron"),
+                                               provider::ConsensusAddressOf(assigned))),
+            std::optional<ValidatorAddress>(net().Valoper("hub", "alice")));
 }
 
 TEST_F(LinkModesTest, DowntimeOnReplicatedConsumerJailsAndSlashesOnTheProvider) {
