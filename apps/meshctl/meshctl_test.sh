@@ -7,18 +7,8 @@
 set -euo pipefail
 CTL="$1"
 MESHD="$2"
-T=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$T"
-}
-trap cleanup EXIT
-passed=0
-fail() { echo "FAIL: $*"; echo "$passed passed, 1 failed"; exit 1; }
-ok() { passed=$((passed + 1)); }
-# rc CMD...: runs CMD, stores its exit code in $RC, stdout in $OUT, stderr in $ERR.
-rc() { set +e; "$@" >"$T/out" 2>"$T/err"; RC=$?; set -e; OUT=$(cat "$T/out"); ERR=$(cat "$T/err"); }
+# shellcheck source=e2e_lib.sh
+source "$(dirname "$0")/e2e_lib.sh"
 # py EXPR: evaluates a Python expression over j (stdin parsed as JSON) and g (the genesis).
 py() { python3 -c "import json,sys; j=json.load(sys.stdin); g=json.load(open('$T/home/config/genesis.json')); print($1)"; }
 ABANDON="abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"

@@ -14,16 +14,9 @@
 set -euo pipefail
 CTL="$1"
 MESHD="$2"
-T=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$T"
-}
-trap cleanup EXIT
-passed=0
-fail() { echo "FAIL: $*"; echo "$passed passed, 1 failed"; exit 1; }
-ok() { passed=$((passed + 1)); }
+# shellcheck source=e2e_lib.sh
+source "$(dirname "$0")/e2e_lib.sh"
+# Here stdin is always /dev/null, so no tx ever waits for a confirmation.
 rc() { set +e; "$@" >"$T/out" 2>"$T/err" </dev/null; RC=$?; set -e; OUT=$(cat "$T/out"); ERR=$(cat "$T/err"); }
 py() { ALICE="${ALICE:-}" VAL="${VAL:-}" python3 -c "import json,os,sys; j=json.load(sys.stdin); ALICE=os.environ['ALICE']; VAL=os.environ['VAL']; print($1)"; }
 check() {
