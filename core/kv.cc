@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/codec.h"
+#include "core/crypto.h"
 #include "core/status.h"
 
 namespace mesh {
@@ -176,6 +177,17 @@ void WriteBatch::SerializeTo(Encoder& e) const {
   for (const auto& [key, value] : ops_) {
     e.U8(value.has_value() ? 1 : 0).Bytes(key);
     if (value.has_value()) e.Bytes(*value);
+  }
+}
+
+void WriteBatch::HashTo(Sha256Hasher& h) const {
+  for (const auto& [key, value] : ops_) {
+    MESH_CHECK(key.size() <= 0xffffffffu);
+    h.U8(value.has_value() ? 1 : 0).U32(static_cast<uint32_t>(key.size())).Update(key);
+    if (value.has_value()) {
+      MESH_CHECK(value->size() <= 0xffffffffu);
+      h.U32(static_cast<uint32_t>(value->size())).Update(*value);
+    }
   }
 }
 

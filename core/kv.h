@@ -26,7 +26,8 @@
 
 namespace mesh {
 
-class Encoder;  // core/codec.h
+class Encoder;       // core/codec.h
+class Sha256Hasher;  // core/crypto.h
 
 // Iterates a key range. Usage:
 //   for (auto it = store.Scan(b, e); it->Valid(); it->Next()) { ... }
@@ -87,6 +88,8 @@ class WriteBatch {
   std::string Serialize() const;
   // The same bytes, appended to `e`.
   void SerializeTo(Encoder& e) const;
+  // The same bytes, fed to `h` (no copy of the batch is built).
+  void HashTo(Sha256Hasher& h) const;
 
  private:
   std::map<std::string, std::optional<std::string>, std::less<>> ops_;

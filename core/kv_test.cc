@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "core/codec.h"
+#include "core/crypto.h"
 #include "core/rocksdb_store.h"
 #include "core/store_conformance.h"
 #include "gtest/gtest.h"
@@ -95,6 +96,25 @@ TEST(WriteBatchTest, SerializeIsCanonicalKeyOrder) {
   EXPECT_EQ(a.Serialize(), b.Serialize());
   EXPECT_EQ(a.size(), 2u);
   EXPECT_EQ(WriteBatch().Serialize(), "");
+  a.Clear();
+  EXPECT_TRUE(a.empty());
+}
+
+// HashTo streams exactly the bytes of Serialize() (the app hash of a block
+// is defined over them, node/chain.h).
+TEST(WriteBatchTest, HashToHashesTheSerializedBytes) {
+  WriteBatch a;
+  a.Put("b", "xy");
+  a.Delete("a");
+  a.Put(std::string(5000, 'k'), std::string(70000, 'v'));  // beyond the hasher's buffer
+  for (int i = 0; i < 300; ++i) a.Put("key" + std::to_string(i), std::string(i, 'x'));
+  Sha256Hasher h;
+  h.Update("prefix");
+  a.HashTo(h);
+  EXPECT_EQ(h.Finish(), Sha256("prefix" + a.Serialize()));
+  Sha256Hasher empty;
+  WriteBatch().HashTo(empty);
+  EXPECT_EQ(empty.Finish(), Sha256(""));
   a.Clear();
   EXPECT_TRUE(a.empty());
 }
