@@ -222,6 +222,12 @@ class ReadOnly final : public DurableStore {
 
 }  // namespace
 
+absl::Status DurableStore::Consume(WriteBatch& batch) {
+  MESH_RETURN_IF_ERROR(Write(batch));
+  batch.Clear();
+  return absl::OkStatus();
+}
+
 std::unique_ptr<DurableStore> ReadOnlyStore(std::unique_ptr<DurableStore> inner) {
   return std::make_unique<ReadOnly>(std::move(inner));
 }
@@ -291,7 +297,7 @@ absl::Status Overlay::Commit() {
   // A durable parent gets the whole batch as one atomic write; another
   // overlay cannot fail half-way, so op-by-op is equally atomic there.
   if (auto* durable = dynamic_cast<DurableStore*>(parent_)) {
-    MESH_RETURN_IF_ERROR(durable->Write(batch_));
+    MESH_RETURN_IF_ERROR(durable->Consume(batch_));
   } else if (auto* overlay = dynamic_cast<Overlay*>(parent_)) {
     // The common case (a tx into its block): the ops move, nothing is copied.
     overlay->batch_.Absorb(std::move(batch_));

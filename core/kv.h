@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -79,6 +80,15 @@ class WriteBatch {
   void Clear() { ops_.clear(); }
   // Drops the op on `key`, if any (the batch then neither puts nor deletes it).
   void Erase(std::string_view key);
+  // Empties the batch, handing each op's key and value (nullopt = delete)
+  // to `sink` by move, in key order.
+  template <typename Sink>
+  void Drain(Sink&& sink) {
+    while (!ops_.empty()) {
+      auto node = ops_.extract(ops_.begin());
+      sink(std::move(node.key()), std::move(node.mapped()));
+    }
+  }
   // Moves every op of `other` into this batch (an op of `other` replaces
   // this batch's op on the same key) without copying keys or values;
   // `other` is left empty.
@@ -99,6 +109,12 @@ class WriteBatch {
 class DurableStore : public KvStore {
  public:
   virtual absl::Status Write(const WriteBatch& batch) = 0;
+  // Write(batch), after which the store may have taken the batch's keys
+  // and values by move: on success `batch` is left empty; on error it is
+  // unchanged (and so is the store, as for Write). The default writes and
+  // clears; a store that keeps copies of what it writes (node::StateCache)
+  // moves them instead of copying.
+  virtual absl::Status Consume(WriteBatch& batch);
   // A read-only view of the store's current contents that later writes to
   // the store do not change (RocksDB: a native snapshot; MemStore: a copy),
   // or nullptr when the store has none. Put/Delete/Write on the view fail

@@ -100,6 +100,27 @@ TEST(WriteBatchTest, SerializeIsCanonicalKeyOrder) {
   EXPECT_TRUE(a.empty());
 }
 
+TEST(WriteBatchTest, ConsumeWritesAndEmptiesTheBatch) {
+  MemStore store;
+  WriteBatch b;
+  b.Put("k", "v");
+  ASSERT_TRUE(store.Consume(b).ok());
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(*store.Get("k"), "v");
+  b.Put("x", "1");
+  b.Delete("k");
+  std::vector<std::pair<std::string, std::optional<std::string>>> drained;
+  b.Drain([&](std::string&& k, std::optional<std::string>&& v) {
+    drained.emplace_back(std::move(k), std::move(v));
+  });
+  EXPECT_TRUE(b.empty());
+  ASSERT_EQ(drained.size(), 2u);
+  EXPECT_EQ(drained[0].first, "k");
+  EXPECT_EQ(drained[0].second, std::nullopt);
+  EXPECT_EQ(drained[1].first, "x");
+  EXPECT_EQ(drained[1].second, "1");
+}
+
 // HashTo streams exactly the bytes of Serialize() (the app hash of a block
 // is defined over them, node/chain.h).
 TEST(WriteBatchTest, HashToHashesTheSerializedBytes) {

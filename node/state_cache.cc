@@ -35,6 +35,24 @@ void StateCache::Remember(std::string_view key, std::optional<std::string> value
   bytes_ += add;
 }
 
+void StateCache::Remember(std::string&& key, std::optional<std::string>&& value) const {
+  auto it = entries_.find(key);
+  if (it != entries_.end()) {
+    bytes_ -= EntryBytes(it->first, it->second);
+    bytes_ += EntryBytes(key, value);
+    it->second = std::move(value);
+    return;
+  }
+  const size_t add = EntryBytes(key, value);
+  if (bytes_ + add > capacity_bytes_) {
+    entries_.clear();
+    bytes_ = 0;
+    if (add > capacity_bytes_) return;
+  }
+  entries_.emplace(std::move(key), std::move(value));
+  bytes_ += add;
+}
+
 void StateCache::Forget(std::string_view key) {
   auto it = entries_.find(absl::string_view(key.data(), key.size()));
   if (it == entries_.end()) return;
@@ -92,6 +110,19 @@ absl::Status StateCache::Write(const WriteBatch& batch) {
     return s;
   }
   for (const auto& [key, value] : batch.ops()) Remember(key, value);
+  return absl::OkStatus();
+}
+
+absl::Status StateCache::Consume(WriteBatch& batch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::Status s = store_->Write(batch);
+  if (!s.ok()) {
+    for (const auto& [key, value] : batch.ops()) Forget(key);
+    return s;
+  }
+  batch.Drain([this](std::string&& key, std::optional<std::string>&& value) {
+    Remember(std::move(key), std::move(value));
+  });
   return absl::OkStatus();
 }
 

@@ -42,6 +42,8 @@ class StateCache : public DurableStore {
   // The store's atomic write; the cache learns the batch only once it is
   // durable (a failed write leaves both unchanged).
   absl::Status Write(const WriteBatch& batch) override;
+  // Write, then the batch's keys and values move into the cache (no copy).
+  absl::Status Consume(WriteBatch& batch) override;
   // The wrapped store's snapshot (the cache is bypassed: it is current).
   std::unique_ptr<DurableStore> Snapshot() const override { return store_->Snapshot(); }
 
@@ -55,6 +57,7 @@ class StateCache : public DurableStore {
  private:
   // Records key -> value (nullopt = absent). mu_ held.
   void Remember(std::string_view key, std::optional<std::string> value) const;
+  void Remember(std::string&& key, std::optional<std::string>&& value) const;
   void Forget(std::string_view key);  // mu_ held
 
   std::unique_ptr<DurableStore> store_;
