@@ -164,9 +164,9 @@ class Overlay : public KvStore {
   absl::Status Put(std::string_view key, std::string_view value) override;
   absl::Status Delete(std::string_view key) override;
 
-  // Applies the pending writes to the parent and clears them. A DurableStore
-  // parent receives them as one atomic Write. On error the parent is
-  // unchanged (durable parent) and the writes stay pending.
+  // Applies the pending writes to the parent and clears them: a DurableStore
+  // gets one atomic Consume (it may move them), an Overlay takes them by move.
+  // On error the parent is unchanged (durable parent), the writes stay pending.
   absl::Status Commit();
   // Drops the pending writes.
   void Discard() { batch_.Clear(); }
