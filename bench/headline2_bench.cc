@@ -65,6 +65,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -134,6 +135,7 @@ class RecordingStore : public DurableStore {
     return inner_->Write(batch);
   }
   void RecordNextWrite() { record_next_ = true; }
+  RocksDbStore* rocks() const { return inner_.get(); }
   const WriteBatch& recorded() const { return recorded_; }
 
  private:
@@ -167,6 +169,14 @@ struct XChain {
 
 std::string UserName(int i) { return absl::StrCat("user-", i); }
 
+// MESH_BENCH_ROCKS_STATS=1: the chains' stores keep RocksDB statistics and
+// each case reports read-path counters of its timed blocks (diagnosis; the
+// statistics cost a little, so ratios of such a run are not compared).
+bool RocksStats() {
+  const char* v = std::getenv("MESH_BENCH_ROCKS_STATS");
+  return v != nullptr && std::string(v) == "1";
+}
+
 ChainSpec MakeChain(const std::string& id, const std::string& denom, RecordingStore** slot,
                     const std::string& path) {
   ChainSpec c;
@@ -175,7 +185,9 @@ ChainSpec MakeChain(const std::string& id, const std::string& denom, RecordingSt
   c.denom = Denom(denom);
   c.staking.power_reduction = 1;
   c.open_store = [slot, path]() -> absl::StatusOr<std::unique_ptr<DurableStore>> {
-    MESH_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbStore> rocks, RocksDbStore::Open(path));
+    RocksDbStore::Options options;
+    options.statistics = RocksStats();
+    MESH_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbStore> rocks, RocksDbStore::Open(path, options));
     auto store = std::make_unique<RecordingStore>(std::move(rocks));
     *slot = store.get();
     return std::unique_ptr<DurableStore>(std::move(store));
@@ -272,6 +284,10 @@ std::unique_ptr<XChain> Build(int users) {
     MESH_CHECK_OK(x->net->AdvanceBlock());
   }
   MESH_CHECK_OK(x->net->AdvanceBlocks(2));  // the last acks committed
+  // The setup's writes are compacted now, not in the timed blocks (a
+  // long-running node has compacted its history long ago).
+  MESH_CHECK_OK(x->provider_store->rocks()->CompactAll());
+  MESH_CHECK_OK(x->consumer_store->rocks()->CompactAll());
   return x;
 }
 
@@ -403,6 +419,8 @@ void BM_Headline2_CrossChainStakes(benchmark::State& state) {
   const int block = static_cast<int>(state.range(1));
   XChain& x = NetworkWith(users);
   Clock::duration busy{};
+  const RocksDbStore::ReadStats p0 = x.provider_store->rocks()->read_stats();
+  const RocksDbStore::ReadStats c0 = x.consumer_store->rocks()->read_stats();
   for (auto _ : state) {
     state.PauseTiming();  // signing is the client's work
     const std::vector<node::SignedTx> txs = SignBlock(x, block);
@@ -412,6 +430,24 @@ void BM_Headline2_CrossChainStakes(benchmark::State& state) {
     busy += Clock::now() - t0;
   }
   const double rate = state.iterations() * block / Seconds(busy);
+  if (RocksStats()) {
+    const double n = static_cast<double>(state.iterations() * block);
+    for (const auto& [name, store, before] :
+         {std::tuple("p_", x.provider_store, p0), std::tuple("c_", x.consumer_store, c0)}) {
+      const RocksDbStore::ReadStats now = store->rocks()->read_stats();
+      const double hits = now.block_cache_hits - before.block_cache_hits;
+      const double misses = now.block_cache_misses - before.block_cache_misses;
+      const std::string p = name;
+      state.counters[p + "cache_hit_rate"] = hits + misses > 0 ? hits / (hits + misses) : 0;
+      state.counters[p + "cache_miss_per_stake"] = misses / n;
+      state.counters[p + "bloom_skip_per_stake"] = (now.bloom_useful - before.bloom_useful) / n;
+      state.counters[p + "mem_hit_per_stake"] = (now.memtable_hits - before.memtable_hits) / n;
+      state.counters[p + "sst_hit_per_stake"] =
+          (now.get_hits_l0 + now.get_hits_l1 + now.get_hits_l2_up - before.get_hits_l0 -
+           before.get_hits_l1 - before.get_hits_l2_up) / n;
+      state.counters[p + "compact_mb"] = (now.bytes_compacted - before.bytes_compacted) / 1e6;
+    }
+  }
   const double us = 1e6 / rate;
   state.SetItemsProcessed(state.iterations() * block);
   const double verify = VerifyRate(x, SignBlock(x, block, /*consume=*/false));

@@ -118,6 +118,65 @@ Hash256 Sha256(std::string_view data) {
   return Digest<32>(md, data);
 }
 
+Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new()) {
+  static const EVP_MD* const md = FetchedMd("SHA256");
+  MESH_CHECK(ctx_ != nullptr);
+  MESH_CHECK(EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), md, nullptr) == 1);
+}
+
+Sha256Hasher::~Sha256Hasher() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void Sha256Hasher::Flush() {
+  if (used_ == 0) return;
+  MESH_CHECK(EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), buf_, used_) == 1);
+  used_ = 0;
+}
+
+Sha256Hasher& Sha256Hasher::Update(std::string_view data) {
+  MESH_CHECK(!finished_);
+  if (used_ + data.size() <= kBufferBytes) {
+    std::memcpy(buf_ + used_, data.data(), data.size());
+    used_ += data.size();
+    return *this;
+  }
+  Flush();
+  if (data.size() >= kBufferBytes) {
+    MESH_CHECK(EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size()) == 1);
+  } else {
+    std::memcpy(buf_, data.data(), data.size());
+    used_ = data.size();
+  }
+  return *this;
+}
+
+Sha256Hasher& Sha256Hasher::U8(uint8_t v) {
+  const char c = static_cast<char>(v);
+  return Update(std::string_view(&c, 1));
+}
+
+Sha256Hasher& Sha256Hasher::U32(uint32_t v) {
+  char b[4];
+  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>(v >> (24 - 8 * i));
+  return Update(std::string_view(b, 4));
+}
+
+Sha256Hasher& Sha256Hasher::U64(uint64_t v) {
+  char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (56 - 8 * i));
+  return Update(std::string_view(b, 8));
+}
+
+Hash256 Sha256Hasher::Finish() {
+  MESH_CHECK(!finished_);
+  Flush();
+  finished_ = true;
+  Hash256 out;
+  unsigned int len = 0;
+  MESH_CHECK(EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out.data(), &len) == 1);
+  MESH_CHECK(len == out.size());
+  return out;
+}
+
 Hash160 Ripemd160(std::string_view data) {
   static const EVP_MD* const md = FetchedMd("RIPEMD160");
   return Digest<20>(md, data);

@@ -23,6 +23,33 @@ using Hash256 = std::array<uint8_t, 32>;
 using Hash160 = std::array<uint8_t, 20>;
 
 Hash256 Sha256(std::string_view data);
+
+// Incremental SHA-256: Update(a); Update(b); Finish() == Sha256(a + b).
+// Small updates are gathered in an internal buffer so hashing a stream of
+// short fields (a block's write batch, op by op) costs about as much as
+// hashing one contiguous string, without building that string.
+// Not copyable; Finish() once (later calls abort).
+class Sha256Hasher {
+ public:
+  Sha256Hasher();
+  ~Sha256Hasher();
+  Sha256Hasher(const Sha256Hasher&) = delete;
+  Sha256Hasher& operator=(const Sha256Hasher&) = delete;
+
+  Sha256Hasher& Update(std::string_view data);
+  Sha256Hasher& U8(uint8_t v);
+  Sha256Hasher& U32(uint32_t v);  // big-endian, as Encoder::U32
+  Sha256Hasher& U64(uint64_t v);  // big-endian, as Encoder::U64
+  Hash256 Finish();
+
+ private:
+  void Flush();
+  static constexpr size_t kBufferBytes = 4096;
+  void* ctx_;  // EVP_MD_CTX
+  size_t used_ = 0;
+  bool finished_ = false;
+  uint8_t buf_[kBufferBytes];
+};
 Hash160 Ripemd160(std::string_view data);
 std::string ToHex(std::string_view bytes);
 template <size_t N>

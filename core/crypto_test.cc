@@ -100,6 +100,27 @@ TEST(HashTest, Sha256StandardVectors) {
   }
 }
 
+TEST(HashTest, Sha256HasherMatchesOneShotForAnySplit) {
+  for (const HashVector& v : HashVectors()) {
+    Sha256Hasher whole;
+    EXPECT_EQ(ToHex(whole.Update(v.input).Finish()), v.sha256);
+  }
+  // Pieces of every size around the internal 4 KiB buffer, fed one by one.
+  std::string data;
+  for (int i = 0; i < 20000; ++i) data.push_back(static_cast<char>(i * 7 + i / 251));
+  for (size_t piece : {1u, 3u, 64u, 4095u, 4096u, 4097u, 9000u}) {
+    Sha256Hasher h;
+    for (size_t at = 0; at < data.size(); at += piece) {
+      h.Update(std::string_view(data).substr(at, piece));
+    }
+    EXPECT_EQ(h.Finish(), Sha256(data)) << "piece " << piece;
+  }
+  Sha256Hasher ints;
+  ints.U8(0xab).U32(0x01020304).U64(0x1122334455667788ULL);
+  EXPECT_EQ(ints.Finish(), Sha256(std::string("\xab\x01\x02\x03\x04\x11\x22\x33\x44\x55\x66\x77\x88", 13)));
+  EXPECT_EQ(Sha256Hasher().Finish(), Sha256(""));
+}
+
 TEST(HashTest, Ripemd160StandardVectors) {
   for (const HashVector& v : HashVectors()) {
     EXPECT_EQ(ToHex(Ripemd160(v.input)), v.ripemd160) << "length " << v.input.size();

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/codec.h"
+#include "core/crypto.h"
 #include "core/status.h"
 
 namespace mesh {
@@ -179,6 +180,17 @@ void WriteBatch::SerializeTo(Encoder& e) const {
   }
 }
 
+void WriteBatch::HashTo(Sha256Hasher& h) const {
+  for (const auto& [key, value] : ops_) {
+    MESH_CHECK(key.size() <= 0xffffffffu);
+    h.U8(value.has_value() ? 1 : 0).U32(static_cast<uint32_t>(key.size())).Update(key);
+    if (value.has_value()) {
+      MESH_CHECK(value->size() <= 0xffffffffu);
+      h.U32(static_cast<uint32_t>(value->size())).Update(*value);
+    }
+  }
+}
+
 std::string WriteBatch::Serialize() const {
   Encoder e;
   SerializeTo(e);
@@ -209,6 +221,12 @@ class ReadOnly final : public DurableStore {
 };
 
 }  // namespace
+
+absl::Status DurableStore::Consume(WriteBatch& batch) {
+  MESH_RETURN_IF_ERROR(Write(batch));
+  batch.Clear();
+  return absl::OkStatus();
+}
 
 std::unique_ptr<DurableStore> ReadOnlyStore(std::unique_ptr<DurableStore> inner) {
   return std::make_unique<ReadOnly>(std::move(inner));
@@ -279,7 +297,7 @@ absl::Status Overlay::Commit() {
   // A durable parent gets the whole batch as one atomic write; another
   // overlay cannot fail half-way, so op-by-op is equally atomic there.
   if (auto* durable = dynamic_cast<DurableStore*>(parent_)) {
-    MESH_RETURN_IF_ERROR(durable->Write(batch_));
+    MESH_RETURN_IF_ERROR(durable->Consume(batch_));
   } else if (auto* overlay = dynamic_cast<Overlay*>(parent_)) {
     // The common case (a tx into its block): the ops move, nothing is copied.
     overlay->batch_.Absorb(std::move(batch_));

@@ -20,13 +20,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace mesh {
 
-class Encoder;  // core/codec.h
+class Encoder;       // core/codec.h
+class Sha256Hasher;  // core/crypto.h
 
 // Iterates a key range. Usage:
 //   for (auto it = store.Scan(b, e); it->Valid(); it->Next()) { ... }
@@ -78,6 +80,15 @@ class WriteBatch {
   void Clear() { ops_.clear(); }
   // Drops the op on `key`, if any (the batch then neither puts nor deletes it).
   void Erase(std::string_view key);
+  // Empties the batch, handing each op's key and value (nullopt = delete)
+  // to `sink` by move, in key order.
+  template <typename Sink>
+  void Drain(Sink&& sink) {
+    while (!ops_.empty()) {
+      auto node = ops_.extract(ops_.begin());
+      sink(std::move(node.key()), std::move(node.mapped()));
+    }
+  }
   // Moves every op of `other` into this batch (an op of `other` replaces
   // this batch's op on the same key) without copying keys or values;
   // `other` is left empty.
@@ -87,6 +98,8 @@ class WriteBatch {
   std::string Serialize() const;
   // The same bytes, appended to `e`.
   void SerializeTo(Encoder& e) const;
+  // The same bytes, fed to `h` (no copy of the batch is built).
+  void HashTo(Sha256Hasher& h) const;
 
  private:
   std::map<std::string, std::optional<std::string>, std::less<>> ops_;
@@ -96,6 +109,12 @@ class WriteBatch {
 class DurableStore : public KvStore {
  public:
   virtual absl::Status Write(const WriteBatch& batch) = 0;
+  // Write(batch), after which the store may have taken the batch's keys
+  // and values by move: on success `batch` is left empty; on error it is
+  // unchanged (and so is the store, as for Write). The default writes and
+  // clears; a store that keeps copies of what it writes (node::StateCache)
+  // moves them instead of copying.
+  virtual absl::Status Consume(WriteBatch& batch);
   // A read-only view of the store's current contents that later writes to
   // the store do not change (RocksDB: a native snapshot; MemStore: a copy),
   // or nullptr when the store has none. Put/Delete/Write on the view fail
@@ -145,9 +164,9 @@ class Overlay : public KvStore {
   absl::Status Put(std::string_view key, std::string_view value) override;
   absl::Status Delete(std::string_view key) override;
 
-  // Applies the pending writes to the parent and clears them. A DurableStore
-  // parent receives them as one atomic Write. On error the parent is
-  // unchanged (durable parent) and the writes stay pending.
+  // Applies the pending writes to the parent and clears them: a DurableStore
+  // gets one atomic Consume (it may move them), an Overlay takes them by move.
+  // On error the parent is unchanged (durable parent), the writes stay pending.
   absl::Status Commit();
   // Drops the pending writes.
   void Discard() { batch_.Clear(); }

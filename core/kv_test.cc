@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "core/codec.h"
+#include "core/crypto.h"
 #include "core/rocksdb_store.h"
 #include "core/store_conformance.h"
 #include "gtest/gtest.h"
@@ -95,6 +96,46 @@ TEST(WriteBatchTest, SerializeIsCanonicalKeyOrder) {
   EXPECT_EQ(a.Serialize(), b.Serialize());
   EXPECT_EQ(a.size(), 2u);
   EXPECT_EQ(WriteBatch().Serialize(), "");
+  a.Clear();
+  EXPECT_TRUE(a.empty());
+}
+
+TEST(WriteBatchTest, ConsumeWritesAndEmptiesTheBatch) {
+  MemStore store;
+  WriteBatch b;
+  b.Put("k", "v");
+  ASSERT_TRUE(store.Consume(b).ok());
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(*store.Get("k"), "v");
+  b.Put("x", "1");
+  b.Delete("k");
+  std::vector<std::pair<std::string, std::optional<std::string>>> drained;
+  b.Drain([&](std::string&& k, std::optional<std::string>&& v) {
+    drained.emplace_back(std::move(k), std::move(v));
+  });
+  EXPECT_TRUE(b.empty());
+  ASSERT_EQ(drained.size(), 2u);
+  EXPECT_EQ(drained[0].first, "k");
+  EXPECT_EQ(drained[0].second, std::nullopt);
+  EXPECT_EQ(drained[1].first, "x");
+  EXPECT_EQ(drained[1].second, "1");
+}
+
+// HashTo streams exactly the bytes of Serialize() (the app hash of a block
+// is defined over them, node/chain.h).
+TEST(WriteBatchTest, HashToHashesTheSerializedBytes) {
+  WriteBatch a;
+  a.Put("b", "xy");
+  a.Delete("a");
+  a.Put(std::string(5000, 'k'), std::string(70000, 'v'));  // beyond the hasher's buffer
+  for (int i = 0; i < 300; ++i) a.Put("key" + std::to_string(i), std::string(i, 'x'));
+  Sha256Hasher h;
+  h.Update("prefix");
+  a.HashTo(h);
+  EXPECT_EQ(h.Finish(), Sha256("prefix" + a.Serialize()));
+  Sha256Hasher empty;
+  WriteBatch().HashTo(empty);
+  EXPECT_EQ(empty.Finish(), Sha256(""));
   a.Clear();
   EXPECT_TRUE(a.empty());
 }
@@ -280,6 +321,43 @@ TEST(RocksDbStoreTest, OpenMissingWithoutCreateFails) {
   o.create_if_missing = false;
   EXPECT_FALSE(RocksDbStore::Open(dir.path() + "/absent", o).ok());
   EXPECT_TRUE(RocksDbStore::Open(dir.path() + "/created").ok());
+}
+
+// CompactAll keeps every key (the benches call it between setup and
+// timing); with statistics on, reads from SST files are counted.
+TEST(RocksDbStoreTest, CompactAllKeepsDataAndStatisticsCountReads) {
+  testing_internal::TempDir dir;
+  RocksDbStore::Options o;
+  o.sync = false;
+  o.statistics = true;
+  auto db = RocksDbStore::Open(dir.path(), o);
+  ASSERT_TRUE(db.ok()) << db.status();
+  WriteBatch b;
+  for (int i = 0; i < 200; ++i) b.Put("key" + std::to_string(i), "value" + std::to_string(i));
+  ASSERT_TRUE((*db)->Write(b).ok());
+  ASSERT_TRUE((*db)->Delete("key7").ok());
+  ASSERT_TRUE((*db)->CompactAll().ok());
+  const RocksDbStore::ReadStats before = (*db)->read_stats();
+  EXPECT_EQ(*(*db)->Get("key3"), "value3");
+  EXPECT_EQ(*(*db)->Get("key7"), std::nullopt);
+  EXPECT_EQ(*(*db)->Get("key199"), "value199");
+  const RocksDbStore::ReadStats after = (*db)->read_stats();
+  // Flushed and compacted: the reads are answered by SST files, not the memtable.
+  EXPECT_EQ(after.memtable_hits, before.memtable_hits);
+  EXPECT_EQ(after.get_hits_l0 + after.get_hits_l1 + after.get_hits_l2_up -
+                (before.get_hits_l0 + before.get_hits_l1 + before.get_hits_l2_up),
+            2u);
+  EXPECT_GT(after.block_cache_hits + after.block_cache_misses, 0u);
+  int n = 0;
+  for (auto it = (*db)->Scan("", ""); it->Valid(); it->Next()) ++n;
+  EXPECT_EQ(n, 199);
+  // Without statistics every counter stays zero.
+  testing_internal::TempDir plain_dir;
+  auto plain = RocksDbStore::Open(plain_dir.path());
+  ASSERT_TRUE(plain.ok());
+  ASSERT_TRUE((*plain)->Put("a", "b").ok());
+  EXPECT_EQ(*(*plain)->Get("a"), "b");
+  EXPECT_EQ((*plain)->read_stats().memtable_hits, 0u);
 }
 
 TEST(RocksDbStoreTest, SecondOpenOfLockedDirFails) {

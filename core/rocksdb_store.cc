@@ -16,6 +16,7 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/options.h"
+#include "rocksdb/statistics.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
@@ -150,10 +151,35 @@ class RocksSnapshot final : public DurableStore {
 absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const std::string& path,
                                                                  Options options) {
   rocksdb::Options ro = Tuned(options);
+  if (options.statistics) ro.statistics = rocksdb::CreateDBStatistics();
   rocksdb::DB* raw = nullptr;
   MESH_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(ro, path, &raw), "open " + path));
-  return std::unique_ptr<RocksDbStore>(
+  std::unique_ptr<RocksDbStore> store(
       new RocksDbStore(std::unique_ptr<rocksdb::DB>(raw), options));
+  store->statistics_ = ro.statistics;
+  return store;
+}
+
+absl::Status RocksDbStore::CompactAll() {
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  MESH_RETURN_IF_ERROR(FromRocks(db_->Flush(rocksdb::FlushOptions()), "flush"));
+  return FromRocks(db_->CompactRange(co, nullptr, nullptr), "compact");
+}
+
+RocksDbStore::ReadStats RocksDbStore::read_stats() const {
+  ReadStats r;
+  if (statistics_ == nullptr) return r;
+  const rocksdb::Statistics& st = *statistics_;
+  r.block_cache_hits = st.getTickerCount(rocksdb::BLOCK_CACHE_HIT);
+  r.block_cache_misses = st.getTickerCount(rocksdb::BLOCK_CACHE_MISS);
+  r.bloom_useful = st.getTickerCount(rocksdb::BLOOM_FILTER_USEFUL);
+  r.memtable_hits = st.getTickerCount(rocksdb::MEMTABLE_HIT);
+  r.get_hits_l0 = st.getTickerCount(rocksdb::GET_HIT_L0);
+  r.get_hits_l1 = st.getTickerCount(rocksdb::GET_HIT_L1);
+  r.get_hits_l2_up = st.getTickerCount(rocksdb::GET_HIT_L2_AND_UP);
+  r.bytes_compacted = st.getTickerCount(rocksdb::COMPACT_WRITE_BYTES);
+  return r;
 }
 
 RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, Options options)

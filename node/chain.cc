@@ -436,12 +436,14 @@ absl::Status Chain::AbandonBlock() {
 // are unstaged again: the open block is as it was before the call.
 absl::StatusOr<Hash256> Chain::Commit() {
   if (!block_.has_value()) return absl::FailedPreconditionError("no open block");
-  Encoder h;
-  h.Raw(std::string_view(reinterpret_cast<const char*>(app_hash_.data()), app_hash_.size()))
+  // The bytes of the app-hash definition (node/chain.h) are streamed into
+  // the hasher op by op: the batch is never serialized into a string.
+  Sha256Hasher h;
+  h.Update(std::string_view(reinterpret_cast<const char*>(app_hash_.data()), app_hash_.size()))
       .U64(info_.height)
       .U64(info_.time_ns);
-  block_->pending().SerializeTo(h);
-  const Hash256 next = Sha256(h.data());
+  block_->pending().HashTo(h);
+  const Hash256 next = h.Finish();
   const std::string meta[3] = {MetaKey(kMetaHeight), MetaKey(kMetaTime), MetaKey(kMetaAppHash)};
   MESH_RETURN_IF_ERROR(block_->Put(meta[0], U64Bytes(info_.height)));
   MESH_RETURN_IF_ERROR(block_->Put(meta[1], U64Bytes(info_.time_ns)));

@@ -591,6 +591,41 @@ TEST(StateCacheTest, ReadsAreTheStoresValuesThroughWritesAndFailures) {
   EXPECT_EQ(n, 1);
 }
 
+// Consume (the block commit's path) writes like Write and moves the
+// batch's values into the cache; a failed one leaves batch, store and cache
+// as they were.
+TEST(StateCacheTest, ConsumeWritesMovesAndKeepsTheBatchOnFailure) {
+  auto owned = std::make_unique<FlakyStore>();
+  FlakyStore* store = owned.get();
+  ASSERT_TRUE(store->Put("a", "1").ok());
+  StateCache cache(std::move(owned));
+  EXPECT_EQ(*cache.Get("a"), "1");  // cached
+  WriteBatch batch;
+  batch.Put("b", std::string(100, 'v'));
+  batch.Delete("a");
+  ASSERT_TRUE(cache.Consume(batch).ok());
+  EXPECT_TRUE(batch.empty());
+  const size_t misses = cache.misses();
+  EXPECT_EQ(*cache.Get("a"), std::nullopt);
+  EXPECT_EQ(*cache.Get("b"), std::string(100, 'v'));
+  EXPECT_EQ(cache.misses(), misses);  // both served by the cache
+  EXPECT_EQ(*store->Get("b"), std::string(100, 'v'));
+  EXPECT_EQ(*store->Get("a"), std::nullopt);
+  store->fail = true;
+  WriteBatch bad;
+  bad.Put("b", "3");
+  bad.Put("c", "4");
+  EXPECT_FALSE(cache.Consume(bad).ok());
+  EXPECT_EQ(bad.size(), 2u);
+  EXPECT_EQ(*bad.ops().at("b"), "3");
+  EXPECT_EQ(*cache.Get("b"), std::string(100, 'v'));
+  EXPECT_EQ(*cache.Get("c"), std::nullopt);
+  store->fail = false;
+  ASSERT_TRUE(cache.Consume(bad).ok());
+  EXPECT_EQ(*cache.Get("b"), "3");
+  EXPECT_EQ(*store->Get("c"), "4");
+}
+
 TEST(StateCacheTest, StaysWithinItsCapacityAndStaysCorrect) {
   StateCache cache(std::make_unique<MemStore>(), /*capacity_bytes=*/1000);
   for (int round = 0; round < 3; ++round) {

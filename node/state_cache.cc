@@ -58,6 +58,25 @@ void StateCache::Forget(Shard& shard, std::string_view key) {
   shard.entries.erase(it);
 }
 
+void StateCache::Remember(Shard& shard, std::string&& key,
+                          std::optional<std::string>&& value) const {
+  auto it = shard.entries.find(key);
+  if (it != shard.entries.end()) {
+    shard.bytes -= EntryBytes(it->first, it->second);
+    shard.bytes += EntryBytes(key, value);
+    it->second = std::move(value);
+    return;
+  }
+  const size_t add = EntryBytes(key, value);
+  if (shard.bytes + add > shard_capacity_bytes_) {
+    shard.entries.clear();
+    shard.bytes = 0;
+    if (add > shard_capacity_bytes_) return;
+  }
+  shard.entries.emplace(std::move(key), std::move(value));
+  shard.bytes += add;
+}
+
 absl::StatusOr<std::optional<std::string>> StateCache::Get(std::string_view key) const {
   Shard& shard = ShardOf(key);
   std::lock_guard<std::mutex> lock(shard.mu);
@@ -116,6 +135,23 @@ absl::Status StateCache::Write(const WriteBatch& batch) {
     return s;
   }
   for (const auto& [key, value] : batch.ops()) Remember(ShardOf(key), key, value);
+  return absl::OkStatus();
+}
+
+absl::Status StateCache::Consume(WriteBatch& batch) {
+  // As Write: every shard locked, in index order.
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(num_shards_);
+  for (size_t i = 0; i < num_shards_; ++i) locks.emplace_back(shards_[i].mu);
+  absl::Status s = store_->Write(batch);
+  if (!s.ok()) {
+    for (const auto& [key, value] : batch.ops()) Forget(ShardOf(key), key);
+    return s;
+  }
+  batch.Drain([this](std::string&& key, std::optional<std::string>&& value) {
+    Shard& shard = ShardOf(key);
+    Remember(shard, std::move(key), std::move(value));
+  });
   return absl::OkStatus();
 }
 

@@ -50,6 +50,8 @@ class StateCache : public DurableStore {
   // The store's atomic write; the cache learns the batch only once it is
   // durable (a failed write leaves both unchanged).
   absl::Status Write(const WriteBatch& batch) override;
+  // Write, then the batch's keys and values move into the cache (no copy).
+  absl::Status Consume(WriteBatch& batch) override;
   // The wrapped store's snapshot (the cache is bypassed: it is current).
   std::unique_ptr<DurableStore> Snapshot() const override { return store_->Snapshot(); }
 
@@ -73,6 +75,7 @@ class StateCache : public DurableStore {
   // Records key -> value (nullopt = absent). shard.mu held.
   void Remember(Shard& shard, std::string_view key, std::optional<std::string> value) const;
   static void Forget(Shard& shard, std::string_view key);  // shard.mu held
+  void Remember(Shard& shard, std::string&& key, std::optional<std::string>&& value) const;
 
   std::unique_ptr<DurableStore> store_;
   const size_t num_shards_;
