@@ -70,6 +70,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "core/crypto.h"
 #include "core/kv.h"
@@ -85,6 +86,13 @@ namespace mesh::harness {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using benchutil::Seconds;
+using benchutil::RecordingStore;
+// A temp directory of this benchmark (bench_util.h).
+class TempDir : public benchutil::TempDir {
+ public:
+  explicit TempDir(const std::string& name) : benchutil::TempDir("headline2", name) {}
+};
 
 constexpr char kProvider[] = "osmo";
 constexpr char kConsumer[] = "juno";
@@ -95,54 +103,6 @@ const Amount kStake(1000);                // per stake_remote tx
 const Amount kCollateral(1ULL << 50);
 const Amount kUserFunds(1ULL << 52);
 
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-// A directory under the system temp dir, removed with its contents.
-class TempDir {
- public:
-  explicit TempDir(const std::string& name)
-      : path_(std::filesystem::temp_directory_path() /
-              absl::StrCat("mesh_headline2_", getpid(), "_", name)) {
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string Sub(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
-// Forwards to a RocksDbStore; keeps a copy of the next block write batch
-// when asked (outside timed regions only).
-class RecordingStore : public DurableStore {
- public:
-  explicit RecordingStore(std::unique_ptr<RocksDbStore> inner) : inner_(std::move(inner)) {}
-  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
-    return inner_->Get(key);
-  }
-  std::unique_ptr<KvIterator> Scan(std::string_view b, std::string_view e,
-                                   bool reverse) const override {
-    return inner_->Scan(b, e, reverse);
-  }
-  absl::Status Put(std::string_view k, std::string_view v) override { return inner_->Put(k, v); }
-  absl::Status Delete(std::string_view k) override { return inner_->Delete(k); }
-  absl::Status Write(const WriteBatch& batch) override {
-    if (record_next_) {
-      recorded_ = batch;
-      record_next_ = false;
-    }
-    return inner_->Write(batch);
-  }
-  void RecordNextWrite() { record_next_ = true; }
-  RocksDbStore* rocks() const { return inner_.get(); }
-  const WriteBatch& recorded() const { return recorded_; }
-
- private:
-  std::unique_ptr<RocksDbStore> inner_;
-  bool record_next_ = false;
-  WriteBatch recorded_;
-};
 
 struct User {
   PrivateKey key;
@@ -156,7 +116,7 @@ struct User {
 // and removed at exit (members destroyed in reverse order: the network
 // closes its stores before the directory goes).
 struct XChain {
-  explicit XChain(int users) : dir(absl::StrCat("users_", users)) {}
+  explicit XChain(int n_users) : dir(absl::StrCat("users_", n_users)) {}
   TempDir dir;
   RecordingStore* provider_store = nullptr;
   RecordingStore* consumer_store = nullptr;
@@ -263,7 +223,7 @@ std::unique_ptr<XChain> Build(int users) {
   x->stake_validator = x->net->Valoper(kConsumer, kConsumerValidator).value();
   x->users.reserve(users);
   for (int i = 0; i < users; ++i) {
-    User u{x->net->Key(kProvider, UserName(i))};
+    User u{x->net->Key(kProvider, UserName(i)), "", 0, 0, 0};
     u.address = x->net->Address(kProvider, UserName(i)).value();
     absl::StatusOr<staking::BaseAccount> acc =
         x->net->chain(kProvider).GetAccount(AccountAddress(u.address));

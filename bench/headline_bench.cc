@@ -42,6 +42,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "app/application.h"
+#include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "core/crypto.h"
 #include "core/kv.h"
@@ -57,6 +58,13 @@ namespace mesh::node {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using benchutil::Seconds;
+using benchutil::RecordingStore;
+// A temp directory of this benchmark (bench_util.h).
+class TempDir : public benchutil::TempDir {
+ public:
+  explicit TempDir(const std::string& name) : benchutil::TempDir("headline", name) {}
+};
 
 constexpr uint64_t kT0 = 1700000000ULL * kNanosPerSecond;
 constexpr uint64_t kBlockTime = 5 * kNanosPerSecond;
@@ -64,54 +72,6 @@ constexpr char kChainId[] = "headline-1";
 const Denom kStake("stake");
 constexpr double kCeilingSeconds = 0.2;  // each ceiling runs at least this long
 
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-// A directory under the system temp dir, removed with its contents.
-class TempDir {
- public:
-  explicit TempDir(const std::string& name)
-      : path_(std::filesystem::temp_directory_path() /
-              absl::StrCat("mesh_headline_", getpid(), "_", name)) {
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string Sub(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
-// Forwards to a RocksDbStore; keeps a copy of the next block write batch
-// when asked (outside timed regions only).
-class RecordingStore : public DurableStore {
- public:
-  explicit RecordingStore(std::unique_ptr<RocksDbStore> inner) : inner_(std::move(inner)) {}
-  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
-    return inner_->Get(key);
-  }
-  std::unique_ptr<KvIterator> Scan(std::string_view b, std::string_view e,
-                                   bool reverse) const override {
-    return inner_->Scan(b, e, reverse);
-  }
-  absl::Status Put(std::string_view k, std::string_view v) override { return inner_->Put(k, v); }
-  absl::Status Delete(std::string_view k) override { return inner_->Delete(k); }
-  absl::Status Write(const WriteBatch& batch) override {
-    if (record_next_) {
-      recorded_ = batch;
-      record_next_ = false;
-    }
-    return inner_->Write(batch);
-  }
-  void RecordNextWrite() { record_next_ = true; }
-  RocksDbStore* rocks() const { return inner_.get(); }
-  const WriteBatch& recorded() const { return recorded_; }
-
- private:
-  std::unique_ptr<RocksDbStore> inner_;
-  bool record_next_ = false;
-  WriteBatch recorded_;
-};
 
 struct Delegator {
   PrivateKey key;

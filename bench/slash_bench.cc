@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "core/amount.h"
 #include "core/crypto.h"
@@ -50,6 +51,11 @@ namespace mesh::harness {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// A temp directory of this benchmark (bench_util.h).
+class TempDir : public benchutil::TempDir {
+ public:
+  explicit TempDir(const std::string& name) : benchutil::TempDir("slash", name) {}
+};
 using namespace bench;  // NOLINT(build/namespaces): the shared setup
 
 // The state machine runs on this thread (RocksDB's WAL and memtable writes
@@ -69,21 +75,6 @@ Times Now() {
   t.wall_ms = std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
   return t;
 }
-
-class TempDir {
- public:
-  explicit TempDir(const std::string& name)
-      : path_(std::filesystem::temp_directory_path() /
-              absl::StrCat("mesh_slash_", getpid(), "_", name)) {
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string Sub(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // With MESH_PERF_CTL=<fifo> (perf record --control fifo:<fifo> -D -1), the
 // profiler samples only the timed slash blocks.

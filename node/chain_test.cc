@@ -65,7 +65,9 @@ uint64_t AccountNumberOf(const PrivateKey& key) {
 }
 
 std::unique_ptr<Chain> NewChain(std::unique_ptr<DurableStore> store) {
-  auto chain = Chain::Open(std::move(store), ChainConfig{"test-1", "mesh"});
+  ChainConfig config;
+  config.chain_id = "test-1";
+  auto chain = Chain::Open(std::move(store), config);
   EXPECT_TRUE(chain.ok()) << chain.status();
   RegisterTestModule(**chain);
   if ((*chain)->height() == 0 && (*chain)->app_hash() == Hash256{}) {

@@ -32,23 +32,36 @@ StateCache::Shard& StateCache::ShardOf(std::string_view key) const {
   return shards_[absl::Hash<std::string_view>{}(key) % num_shards_];
 }
 
-void StateCache::Remember(Shard& shard, std::string_view key,
-                          std::optional<std::string> value) const {
-  auto it = shard.entries.find(absl::string_view(key.data(), key.size()));
+// Records key -> value in `shard` (shard.mu held). `key` is a string_view
+// (copied into the map only when new) or a std::string&& (moved).
+template <typename Key>
+void StateCache::RememberIn(Shard& shard, Key&& key, std::optional<std::string>&& value) const {
+  const std::string_view k(key);
+  auto it = shard.entries.find(absl::string_view(k.data(), k.size()));
   if (it != shard.entries.end()) {
     shard.bytes -= EntryBytes(it->first, it->second);
-    shard.bytes += EntryBytes(key, value);
+    shard.bytes += EntryBytes(k, value);
     it->second = std::move(value);
     return;
   }
-  const size_t add = EntryBytes(key, value);
+  const size_t add = EntryBytes(k, value);
   if (shard.bytes + add > shard_capacity_bytes_) {
     shard.entries.clear();
     shard.bytes = 0;
     if (add > shard_capacity_bytes_) return;
   }
-  shard.entries.emplace(std::string(key), std::move(value));
+  shard.entries.emplace(std::string(std::forward<Key>(key)), std::move(value));
   shard.bytes += add;
+}
+
+void StateCache::Remember(Shard& shard, std::string_view key,
+                          std::optional<std::string> value) const {
+  RememberIn(shard, key, std::move(value));
+}
+
+void StateCache::Remember(Shard& shard, std::string&& key,
+                          std::optional<std::string>&& value) const {
+  RememberIn(shard, std::move(key), std::move(value));
 }
 
 void StateCache::Forget(Shard& shard, std::string_view key) {
@@ -56,25 +69,6 @@ void StateCache::Forget(Shard& shard, std::string_view key) {
   if (it == shard.entries.end()) return;
   shard.bytes -= EntryBytes(it->first, it->second);
   shard.entries.erase(it);
-}
-
-void StateCache::Remember(Shard& shard, std::string&& key,
-                          std::optional<std::string>&& value) const {
-  auto it = shard.entries.find(key);
-  if (it != shard.entries.end()) {
-    shard.bytes -= EntryBytes(it->first, it->second);
-    shard.bytes += EntryBytes(key, value);
-    it->second = std::move(value);
-    return;
-  }
-  const size_t add = EntryBytes(key, value);
-  if (shard.bytes + add > shard_capacity_bytes_) {
-    shard.entries.clear();
-    shard.bytes = 0;
-    if (add > shard_capacity_bytes_) return;
-  }
-  shard.entries.emplace(std::move(key), std::move(value));
-  shard.bytes += add;
 }
 
 absl::StatusOr<std::optional<std::string>> StateCache::Get(std::string_view key) const {

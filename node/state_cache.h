@@ -76,6 +76,8 @@ class StateCache : public DurableStore {
   void Remember(Shard& shard, std::string_view key, std::optional<std::string> value) const;
   static void Forget(Shard& shard, std::string_view key);  // shard.mu held
   void Remember(Shard& shard, std::string&& key, std::optional<std::string>&& value) const;
+  template <typename Key>
+  void RememberIn(Shard& shard, Key&& key, std::optional<std::string>&& value) const;
 
   std::unique_ptr<DurableStore> store_;
   const size_t num_shards_;

@@ -51,12 +51,6 @@ std::pair<std::string, std::string> PairKey(const std::string& a, const std::str
   return a < b ? std::make_pair(a, b) : std::make_pair(b, a);
 }
 
-std::string Quote(std::string_view s) {
-  std::string out;
-  WriteJsonString(s, out);
-  return out;
-}
-
 }  // namespace
 
 struct Network::Node {
@@ -173,9 +167,13 @@ app::GenesisDoc Network::GenesisOf(const Node& n) const {
     r.gov_voting_period_s = cs.gov_voting_period_s;
     r.gov_min_deposit = cs.gov_min_deposit;
     for (const LinkSpec& l : n.provides) {
-      app::ConsumerLink link{l.consumer, ExpectedConnection(cs.id, l.consumer),
-                             node(l.consumer).spec.denom, l.unbonding_period_s, l.slash_dsign,
-                             l.slash_offline};
+      app::ConsumerLink link;
+      link.consumer = l.consumer;
+      link.connection = ExpectedConnection(cs.id, l.consumer);
+      link.remote_denom = node(l.consumer).spec.denom;
+      link.unbonding_period_s = l.unbonding_period_s;
+      link.slash_dsign = l.slash_dsign;
+      link.slash_offline = l.slash_offline;
       link.require_verified_evidence = l.require_verified_evidence;
       link.mode = l.mode;
       link.blocks_per_epoch = l.blocks_per_epoch;
@@ -870,7 +868,9 @@ absl::StatusOr<std::string> Network::ConsensusKey(const std::string& chain,
 
 absl::Status Network::EditValidator(const std::string& chain, const std::string& validator,
                                     Dec commission) {
-  return EditValidator(chain, validator, staking::ValidatorEdit{.commission_rate = commission});
+  staking::ValidatorEdit edit;
+  edit.commission_rate = commission;
+  return EditValidator(chain, validator, edit);
 }
 
 absl::Status Network::EditValidator(const std::string& chain, const std::string& validator,
