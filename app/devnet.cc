@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "app/mesh_query_service.h"
 #include "core/crypto.h"
 #include "core/status.h"
 #include "mesh/app/consumer_app.h"
@@ -161,6 +162,7 @@ absl::StatusOr<std::vector<std::string>> Devnet::Serve(const std::string& host, 
     node::GrpcServerOptions opts;
     opts.address = absl::StrCat(host, ":", base_port == 0 ? 0 : base_port + i);
     opts.kept_blocks = kept_blocks;
+    opts.query_services = NewMeshQueryServices;
     opts.in_block = [this, chain_id = id](node::Chain&) { return InBlock(chain_id); };
     auto index = tx_indexes_.find(id);
     if (index != tx_indexes_.end()) opts.tx_index = index->second.get();

@@ -25,7 +25,6 @@
 #include "meshsec/v1/tx.grpc.pb.h"
 #include "node/block_history.h"
 #include "node/chain_query.h"
-#include "node/mesh_query_service.h"
 #if MESH_COSMOS_GRPC
 #include "node/cosmos_query_services.h"
 #include "node/cosmos_staking_service.h"
@@ -529,10 +528,11 @@ absl::Status GrpcServer::Impl::Listen() {
   cosmos_tx_service = NewCosmosTxService(CosmosTxHooks());
   builder.RegisterService(cosmos_tx_service.get());
 #endif
-  mesh_query_services = NewMeshQueryServices(
-      [this](grpc::ServerContextBase* call, const std::function<absl::Status(const Chain&)>& fn) {
-        return Query(call, fn);
-      });
+  if (options.query_services) {
+    mesh_query_services = options.query_services(
+        [this](grpc::ServerContextBase* call,
+               const std::function<absl::Status(const Chain&)>& fn) { return Query(call, fn); });
+  }
   for (const auto& service : mesh_query_services) builder.RegisterService(service.get());
   server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

@@ -22,7 +22,8 @@
 // next one open (docs/grpc.md, Threading), or one of the last
 // options.kept_blocks blocks named by the request's x-cosmos-block-height
 // metadata (node/block_history.h; every query service). The server also
-// serves meshsec.v1.ProviderQuery / ConsumerQuery (node/mesh_query_service.h)
+// serves what options.query_services adds (meshsec.v1.ProviderQuery /
+// ConsumerQuery from app/mesh_query_service.h)
 // and cosmos.tx.v1beta1.Service (node/cosmos_tx_service.h: broadcasts through
 // the same queue; GetTx reads a tx index written when a block commits, kept
 // in options.tx_index).
@@ -34,6 +35,8 @@
 #ifndef MESHSEC_NODE_GRPC_SERVER_H_
 #define MESHSEC_NODE_GRPC_SERVER_H_
 
+#include <grpcpp/impl/service_type.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -44,10 +47,7 @@
 #include "absl/status/statusor.h"
 #include "core/crypto.h"
 #include "node/chain.h"
-
-namespace grpc {
-class Service;
-}  // namespace grpc
+#include "node/chain_query.h"
 
 namespace mesh::node {
 
@@ -89,6 +89,11 @@ struct GrpcServerOptions {
   // benchmark's echo ceiling; sync or callback). Not owned; must outlive
   // the server.
   std::vector<grpc::Service*> extra_services;
+  // Query services the composition root adds (app/mesh_query_service.h:
+  // meshsec.v1.ProviderQuery / ConsumerQuery), built over this server's
+  // committed-view lookup (heights, x-cosmos-block-height) and registered
+  // beside the node's own. Empty: none.
+  std::function<std::vector<std::unique_ptr<grpc::Service>>(ChainQueryFn)> query_services;
 };
 
 // One tx delivered by ProduceBlock.

@@ -28,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "app/application.h"
 #include "app/devnet.h"
+#include "app/mesh_query_service.h"
 #include "core/crypto.h"
 #include "core/rocksdb_store.h"
 #include "core/status.h"
@@ -165,6 +166,7 @@ int Start(const std::filesystem::path& home) {
   opts.address = address;
   opts.kept_blocks = static_cast<size_t>(std::max<int64_t>(1, absl::GetFlag(FLAGS_grpc_kept_blocks)));
   opts.in_block = [a](mesh::node::Chain&) { return a->ApplyFullParticipation(); };
+  opts.query_services = mesh::app::NewMeshQueryServices;
   // The tx index (GetTx): a store of its own, not consensus state.
   auto tx_index = mesh::RocksDbStore::Open((home / "txindex").string());
   if (!tx_index.ok()) return Fail(1, "start: tx index: " + std::string(tx_index.status().message()));

@@ -46,6 +46,8 @@ EXPECTED = [
     "grpc.health.v1.Health",
     "meshsec.v1.Query",
     "meshsec.v1.Tx",
+    "meshsec.v1.ProviderQuery",
+    "meshsec.v1.ConsumerQuery",
     "grpc.reflection.v1alpha.ServerReflection",
 ]
 # Message symbols described the same way (grpcurl describe <message>).

@@ -19,8 +19,10 @@
 // Lists paginate as the Cosmos SDK's query.Paginate (node/pagination.h).
 // A chain without the role answers FAILED_PRECONDITION; an unknown consumer
 // or provider NOT_FOUND; a missing required field INVALID_ARGUMENT.
-#ifndef MESHSEC_NODE_MESH_QUERY_SERVICE_H_
-#define MESHSEC_NODE_MESH_QUERY_SERVICE_H_
+// The composition root registers them on a node's server through
+// node::GrpcServerOptions::query_services (Devnet::Serve, meshd start).
+#ifndef MESHSEC_APP_MESH_QUERY_SERVICE_H_
+#define MESHSEC_APP_MESH_QUERY_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 
@@ -29,11 +31,11 @@
 
 #include "node/chain_query.h"
 
-namespace mesh::node {
+namespace mesh::app {
 
 // The two services, ProviderQuery first, over `query`.
-std::vector<std::unique_ptr<grpc::Service>> NewMeshQueryServices(ChainQueryFn query);
+std::vector<std::unique_ptr<grpc::Service>> NewMeshQueryServices(node::ChainQueryFn query);
 
-}  // namespace mesh::node
+}  // namespace mesh::app
 
-#endif  // MESHSEC_NODE_MESH_QUERY_SERVICE_H_
+#endif  // MESHSEC_APP_MESH_QUERY_SERVICE_H_

@@ -1,4 +1,4 @@
-#include "node/mesh_query_service.h"
+#include "app/mesh_query_service.h"
 
 #include <algorithm>
 #include <map>
@@ -23,8 +23,10 @@
 #include "meshsec/v1/mesh_query.grpc.pb.h"
 #include "node/pagination.h"
 
-namespace mesh::node {
+namespace mesh::app {
 namespace {
+
+using namespace ::mesh::node;  // NOLINT(build/namespaces): the node types this service reads
 
 namespace pb = ::meshsec::v1;
 namespace pv = ::mesh::provider;
@@ -578,7 +580,7 @@ using C = grpc::CallbackServerContext;
 #define MESH_QUERY_METHOD(Name, Fn)                                                      \
   grpc::ServerUnaryReactor* Name(C* call, const pb::Query##Name##Request* q,             \
                                  pb::Query##Name##Response* r) override {                \
-    return RunUnaryQuery(query_, call, ::mesh::node::Fn, q, r);                          \
+    return RunUnaryQuery(query_, call, ::mesh::app::Fn, q, r);                           \
   }
 
 class ProviderQueryService final : public pb::ProviderQuery::CallbackService {
@@ -606,7 +608,7 @@ class ConsumerQueryService final : public pb::ConsumerQuery::CallbackService {
   explicit ConsumerQueryService(ChainQueryFn query) : query_(std::move(query)) {}
   grpc::ServerUnaryReactor* Params(C* call, const pb::QueryConsumerParamsRequest* q,
                                    pb::QueryConsumerParamsResponse* r) override {
-    return RunUnaryQuery(query_, call, ::mesh::node::ConsumerParams, q, r);
+    return RunUnaryQuery(query_, call, ::mesh::app::ConsumerParams, q, r);
   }
   MESH_QUERY_METHOD(Providers, Providers)
   MESH_QUERY_METHOD(Provider, Provider)
@@ -629,4 +631,4 @@ std::vector<std::unique_ptr<grpc::Service>> NewMeshQueryServices(ChainQueryFn qu
   return out;
 }
 
-}  // namespace mesh::node
+}  // namespace mesh::app

@@ -1,7 +1,7 @@
 // meshsec.v1.ProviderQuery / ConsumerQuery and queries at a height, over a
 // real two-chain devnet (app::Devnet: chaina and chainb, each provider and
 // consumer of the other) served on loopback gRPC.
-#include "node/mesh_query_service.h"
+#include "app/mesh_query_service.h"
 
 #include <grpcpp/grpcpp.h>
 
