@@ -1,23 +1,32 @@
 // Pieces shared by the RocksDB benchmarks (headline_bench, headline2_bench,
 // slash_bench): a self-removing temp directory, a store that records one
-// block's write batch (for the same-run write ceilings), and seconds of a
-// steady_clock duration. Benchmark code only; never linked into the engine.
+// block's write batch, the two same-run ceilings (signature verification on
+// all cores, RocksDB write-batch rate), and the setups shared by the cases of
+// one size. Benchmark code only; never linked into the engine.
 #ifndef MESHSEC_BENCH_BENCH_UTIL_H_
 #define MESHSEC_BENCH_BENCH_UTIL_H_
 
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
+#include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/kv.h"
+#include "core/crypto.h"
 #include "core/rocksdb_store.h"
+#include "core/status.h"
+#include "node/parallel_verify.h"
+#include "node/tx.h"
 
 namespace mesh::benchutil {
 
@@ -74,6 +83,65 @@ class RecordingStore : public DurableStore {
   bool record_next_ = false;
   WriteBatch recorded_;
 };
+
+// Each ceiling runs at least this long.
+inline constexpr double kCeilingSeconds = 0.2;
+
+// Signature checks per second of `txs` (each tx's SignBytes for `chain_id`
+// and its signer's account number in `account_of`, keyed by public key) on
+// every core of the shared worker pool; aborts if one fails.
+inline double VerifyRate(std::string_view chain_id,
+                         const std::map<std::string, uint64_t>& account_of,
+                         const std::vector<node::SignedTx>& txs) {
+  node::WorkerPool& pool = node::WorkerPool::Shared();
+  std::vector<uint8_t> ok(txs.size());
+  size_t done = 0;
+  const auto start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration elapsed{};
+  do {
+    pool.ParallelFor(txs.size(), [&](size_t i) {
+      const node::SignedTx& tx = txs[i];
+      ok[i] = VerifySignature(tx.pubkey, tx.SignBytes(chain_id, account_of.at(tx.pubkey)),
+                              tx.signature)
+                  .ok();
+    });
+    done += txs.size();
+    elapsed = std::chrono::steady_clock::now() - start;
+  } while (Seconds(elapsed) < kCeilingSeconds);
+  for (uint8_t v : ok) MESH_CHECK(v == 1);
+  return done / Seconds(elapsed);
+}
+
+// Seconds per RocksDbStore::Write of `batch` into a fresh store with the
+// default (same) options, under `dir`.
+inline double SecondsPerWrite(const WriteBatch& batch, const TempDir& dir) {
+  auto rocks = RocksDbStore::Open(dir.Sub("db"));
+  MESH_CHECK_OK(rocks.status());
+  size_t writes = 0;
+  const auto start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration elapsed{};
+  do {
+    MESH_CHECK_OK((*rocks)->Write(batch));
+    ++writes;
+    elapsed = std::chrono::steady_clock::now() - start;
+  } while (Seconds(elapsed) < kCeilingSeconds);
+  return Seconds(elapsed) / writes;
+}
+
+// One `T` per size, built by `build(n)` on first use and shared by every
+// case of that size. All of them are closed at exit — registered after the
+// first build, so before the destructors of RocksDB's own statics
+// constructed while opening (closing after them crashes).
+template <typename T, typename Build>
+T& SharedBySize(int n, Build build) {
+  static auto* all = new std::map<int, std::unique_ptr<T>>();
+  auto it = all->find(n);
+  if (it == all->end()) {
+    it = all->emplace(n, build(n)).first;
+    std::atexit([] { all->clear(); });
+  }
+  return *it->second;
+}
 
 }  // namespace mesh::benchutil
 

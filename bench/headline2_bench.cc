@@ -98,7 +98,6 @@ constexpr char kProvider[] = "osmo";
 constexpr char kConsumer[] = "juno";
 constexpr char kConsumerValidator[] = "cval";
 constexpr int kSetupBlock = 1000;         // users per setup block
-constexpr double kCeilingSeconds = 0.2;   // each ceiling runs at least this long
 const Amount kStake(1000);                // per stake_remote tx
 const Amount kCollateral(1ULL << 50);
 const Amount kUserFunds(1ULL << 52);
@@ -251,24 +250,8 @@ std::unique_ptr<XChain> Build(int users) {
   return x;
 }
 
-std::map<int, std::unique_ptr<XChain>>& Networks() {
-  static auto* nets = new std::map<int, std::unique_ptr<XChain>>();
-  return *nets;
-}
-
-// Closes the stores and removes their directories at exit — registered
-// after each Build, so it runs before the destructors of RocksDB's own
-// statics constructed while opening (closing after them crashes).
-void CloseNetworks() { Networks().clear(); }
-
-XChain& NetworkWith(int users) {
-  auto it = Networks().find(users);
-  if (it == Networks().end()) {
-    it = Networks().emplace(users, Build(users)).first;
-    std::atexit(CloseNetworks);
-  }
-  return *it->second;
-}
+// One pair of chains per user count, shared by the cases (bench_util.h).
+XChain& NetworkWith(int users) { return benchutil::SharedBySize<XChain>(users, Build); }
 
 // The next `block` stake_remote txs, from distinct users (round robin).
 // With `consume` false nonces and counts are not advanced (txs for the
@@ -294,41 +277,8 @@ void RunBlock(XChain& x, const std::vector<node::SignedTx>& txs) {
   MESH_CHECK_OK(x.net->AdvanceBlock());
 }
 
-double VerifyRate(const XChain& x, const std::vector<node::SignedTx>& txs) {
-  node::WorkerPool& pool = node::WorkerPool::Shared();
-  std::vector<uint8_t> ok(txs.size());
-  size_t done = 0;
-  const Clock::time_point start = Clock::now();
-  Clock::duration elapsed{};
-  do {
-    pool.ParallelFor(txs.size(), [&](size_t i) {
-      const node::SignedTx& tx = txs[i];
-      ok[i] = VerifySignature(tx.pubkey, tx.SignBytes(kProvider, x.account_of.at(tx.pubkey)),
-                              tx.signature)
-                  .ok();
-    });
-    done += txs.size();
-    elapsed = Clock::now() - start;
-  } while (Seconds(elapsed) < kCeilingSeconds);
-  for (uint8_t v : ok) MESH_CHECK(v == 1);
-  return done / Seconds(elapsed);
-}
-
-// Seconds per RocksDbStore::Write of `batch` into a fresh store with the
-// default (same) options.
 double SecondsPerWrite(const WriteBatch& batch, const std::string& name) {
-  TempDir dir(name);
-  auto rocks = RocksDbStore::Open(dir.Sub("db"));
-  MESH_CHECK_OK(rocks.status());
-  size_t writes = 0;
-  const Clock::time_point start = Clock::now();
-  Clock::duration elapsed{};
-  do {
-    MESH_CHECK_OK((*rocks)->Write(batch));
-    ++writes;
-    elapsed = Clock::now() - start;
-  } while (Seconds(elapsed) < kCeilingSeconds);
-  return Seconds(elapsed) / writes;
+  return benchutil::SecondsPerWrite(batch, TempDir(name));
 }
 
 // Cross-stakes per second the two chains' block commits allow: one more
@@ -410,7 +360,8 @@ void BM_Headline2_CrossChainStakes(benchmark::State& state) {
   }
   const double us = 1e6 / rate;
   state.SetItemsProcessed(state.iterations() * block);
-  const double verify = VerifyRate(x, SignBlock(x, block, /*consume=*/false));
+  const double verify =
+      benchutil::VerifyRate(kProvider, x.account_of, SignBlock(x, block, /*consume=*/false));
   const double write = WriteRate(x, block);
   const double ceiling = 1.0 / (1.0 / verify + 1.0 / write);
   state.counters["stakes_per_s"] = rate;

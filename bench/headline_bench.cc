@@ -70,7 +70,6 @@ constexpr uint64_t kT0 = 1700000000ULL * kNanosPerSecond;
 constexpr uint64_t kBlockTime = 5 * kNanosPerSecond;
 constexpr char kChainId[] = "headline-1";
 const Denom kStake("stake");
-constexpr double kCeilingSeconds = 0.2;  // each ceiling runs at least this long
 
 
 struct Delegator {
@@ -174,23 +173,9 @@ std::unique_ptr<HeadlineChain> Build(int users) {
   return c;
 }
 
-std::map<int, std::unique_ptr<HeadlineChain>>& Chains() {
-  static auto* chains = new std::map<int, std::unique_ptr<HeadlineChain>>();
-  return *chains;
-}
-
-// Closes the stores and removes their directories at exit — registered
-// after each Build, so it runs before the destructors of RocksDB's own
-// statics constructed while opening (closing after them crashes).
-void CloseChains() { Chains().clear(); }
-
+// One chain per delegator count, shared by the cases (bench_util.h).
 HeadlineChain& ChainWith(int users) {
-  auto it = Chains().find(users);
-  if (it == Chains().end()) {
-    it = Chains().emplace(users, Build(users)).first;
-    std::atexit(CloseChains);
-  }
-  return *it->second;
+  return benchutil::SharedBySize<HeadlineChain>(users, Build);
 }
 
 // The next `block` delegations, from distinct delegators (round robin),
@@ -216,42 +201,10 @@ std::vector<SignedTx> SignBlock(HeadlineChain& c, int block, bool consume = true
   return txs;
 }
 
-// Verifications per second of `txs` on every core.
-double VerifyRate(const HeadlineChain& c, const std::vector<SignedTx>& txs) {
-  WorkerPool& pool = WorkerPool::Shared();
-  std::vector<uint8_t> ok(txs.size());
-  size_t done = 0;
-  const Clock::time_point start = Clock::now();
-  Clock::duration elapsed{};
-  do {
-    pool.ParallelFor(txs.size(), [&](size_t i) {
-      const SignedTx& tx = txs[i];
-      ok[i] = VerifySignature(tx.pubkey, tx.SignBytes(kChainId, c.account_of.at(tx.pubkey)),
-                              tx.signature)
-                  .ok();
-    });
-    done += txs.size();
-    elapsed = Clock::now() - start;
-  } while (Seconds(elapsed) < kCeilingSeconds);
-  for (uint8_t v : ok) MESH_CHECK(v == 1);
-  return done / Seconds(elapsed);
-}
-
 // Block writes per second of `batch` into a fresh RocksDbStore with the
 // default (same) options.
 double BatchWriteRate(const WriteBatch& batch) {
-  TempDir dir("write_ceiling");
-  auto rocks = RocksDbStore::Open(dir.Sub("db"));
-  MESH_CHECK_OK(rocks.status());
-  size_t writes = 0;
-  const Clock::time_point start = Clock::now();
-  Clock::duration elapsed{};
-  do {
-    MESH_CHECK_OK((*rocks)->Write(batch));
-    ++writes;
-    elapsed = Clock::now() - start;
-  } while (Seconds(elapsed) < kCeilingSeconds);
-  return writes / Seconds(elapsed);
+  return 1.0 / benchutil::SecondsPerWrite(batch, TempDir("write_ceiling"));
 }
 
 // The write batch a block of `block` signed delegations commits (one extra,
@@ -281,7 +234,8 @@ void BM_Headline1_SignedDelegations(benchmark::State& state) {
   const double rate = state.iterations() * block / Seconds(busy);
   state.SetItemsProcessed(state.iterations() * block);
   // Ceilings, same process and run.
-  const double verify = VerifyRate(c, SignBlock(c, block, /*consume=*/false));
+  const double verify =
+      benchutil::VerifyRate(kChainId, c.account_of, SignBlock(c, block, /*consume=*/false));
   const double write = BatchWriteRate(RecordBlockBatch(c, block)) * block;
   const double ceiling = 1.0 / (1.0 / verify + 1.0 / write);
   state.counters["verify_per_s"] = verify;
