@@ -152,13 +152,7 @@ absl::Status GetSyncing(const Chain&, const tm::GetSyncingRequest&, tm::GetSynci
 
 absl::Status GetLatestBlock(const Chain& chain, const tm::GetLatestBlockRequest&,
                             tm::GetLatestBlockResponse* resp) {
-  ::tendermint::types::Header* h = resp->mutable_block()->mutable_header();
-  h->set_chain_id(chain.config().chain_id);
-  h->set_height(static_cast<int64_t>(chain.height()));
-  h->mutable_time()->set_seconds(static_cast<int64_t>(chain.time_ns() / kNanosPerSecond));
-  h->mutable_time()->set_nanos(static_cast<int32_t>(chain.time_ns() % kNanosPerSecond));
-  const Hash256& app_hash = chain.app_hash();
-  h->set_app_hash(std::string(reinterpret_cast<const char*>(app_hash.data()), app_hash.size()));
+  FillBlockHeader(chain, resp->mutable_block()->mutable_header());
   return absl::OkStatus();
 }
 
@@ -229,6 +223,15 @@ class CosmosTendermintService final : public grpc::Service {
 };
 
 }  // namespace
+
+void FillBlockHeader(const Chain& chain, ::tendermint::types::Header* h) {
+  h->set_chain_id(chain.config().chain_id);
+  h->set_height(static_cast<int64_t>(chain.height()));
+  h->mutable_time()->set_seconds(static_cast<int64_t>(chain.time_ns() / kNanosPerSecond));
+  h->mutable_time()->set_nanos(static_cast<int32_t>(chain.time_ns() % kNanosPerSecond));
+  const Hash256& app_hash = chain.app_hash();
+  h->set_app_hash(std::string(reinterpret_cast<const char*>(app_hash.data()), app_hash.size()));
+}
 
 std::unique_ptr<grpc::Service> NewCosmosBankQueryService(ChainQueryFn query) {
   return std::make_unique<CosmosBankQuery>(std::move(query));

@@ -26,12 +26,18 @@
 #include <memory>
 
 #include "node/cosmos_staking_service.h"
+#include "tendermint/types/types.pb.h"
 
 namespace mesh::node {
 
 std::unique_ptr<grpc::Service> NewCosmosBankQueryService(ChainQueryFn query);
 std::unique_ptr<grpc::Service> NewCosmosAuthQueryService(ChainQueryFn query);
 std::unique_ptr<grpc::Service> NewCosmosTendermintService(ChainQueryFn query);
+
+// The header GetLatestBlock answers for `chain`'s last committed block
+// (chain_id, height, time, app_hash after that block; G-9). The tx index
+// records it per block for cosmos.tx.v1beta1.Service/GetBlockWithTxs.
+void FillBlockHeader(const Chain& chain, ::tendermint::types::Header* header);
 
 // The application version meshd reports (GetNodeInfo application_version).
 inline constexpr char kMeshdAppName[] = "meshd";

@@ -20,15 +20,38 @@
 //                live state; an empty signature skips the signature check.
 //                GasInfo + Result{log, events}. A failing tx answers UNKNOWN
 //                "<log> With gas wanted: 'W' and gas used: 'U' " as the SDK.
-//   GetTxsEvent, GetBlockWithTxs: UNIMPLEMENTED (G-19).
+//   GetTxsEvent  the txs a CometBFT event query matches (`query`, SDK 0.50;
+//                or the deprecated `events`, joined with AND), see
+//                ParseTxQuery; ordered by (height, index in block), ASC or
+//                DESC (order_by); `page` (1-based, 0 = 1) of `limit` (0 =
+//                100, at most 100) txs; `total` = every match. txs and
+//                tx_responses as GetTx gives them. A bad query or a page past
+//                the last: INVALID_ARGUMENT.
+//   GetBlockWithTxs  the block at `height` (block_id empty, header as
+//                cosmos.base.tendermint GetLatestBlock builds it, data.txs =
+//                the TxRaw bytes) and its txs decoded in block order;
+//                pagination offset/limit (0 = 100)/reverse, total = the
+//                block's tx count. A height < 1 or above the latest:
+//                INVALID_ARGUMENT; a block the index never recorded:
+//                NOT_FOUND.
+//   TxDecode     TxRaw bytes -> Tx; TxEncode Tx -> TxRaw bytes (SDK >= 0.47).
+//   TxDecodeAmino, TxEncodeAmino: UNIMPLEMENTED (no amino codec; G-19).
+// Methods and fields newer than the pinned SDK protos (GetTxsEvent page,
+// limit, query, total; TxDecode/TxEncode) use the wire-identical messages of
+// proto/meshsec/v1/cosmos_tx_compat.proto.
+//
+// Every delivered tx's TxResponse carries `logs`: one ABCIMessageLog per
+// message (msg_index, the message's `message` event) when the tx succeeded,
+// as SDK < 0.50 (G-20).
 //
 // The txhash of a tx is the upper-case hex SHA-256 of its TxRaw bytes (as
 // CometBFT computes it).
 //
-// TxIndex: txhash -> the tx's TxResponse, written by the server when a block
-// commits, in a store of its own that is not consensus state (no app hash
-// covers it; docs/state-layout.md "Tx index"): meshd keeps it in
-// <home>/txindex (devnet: <home>/<chain>/txindex; a separate RocksDB), so it survives a restart.
+// TxIndex: txhash -> the tx's TxResponse, the per-block tx list and an event
+// index, written by the server when a block commits, in a store of its own
+// that is not consensus state (no app hash covers it; docs/state-layout.md
+// "Tx index"): meshd keeps it in <home>/txindex (devnet:
+// <home>/<chain>/txindex; a separate RocksDB), so it survives a restart.
 #ifndef MESHSEC_NODE_COSMOS_TX_SERVICE_H_
 #define MESHSEC_NODE_COSMOS_TX_SERVICE_H_
 
@@ -47,6 +70,8 @@
 #include "core/kv.h"
 #include "node/chain.h"
 #include "node/tx.h"
+#include "tendermint/types/block.pb.h"
+#include "tendermint/types/types.pb.h"
 
 namespace mesh::node {
 
@@ -57,7 +82,29 @@ struct IndexedTx {
   const TxResult* result = nullptr;
 };
 
-// The tx index (see above). Thread-safe: Get may run on query threads while
+// One condition of a CometBFT tx query: `key op value`. Keys: `tx.height`
+// (a number; every operator), `tx.hash` (=), or an event attribute
+// `type.attr` (=, compared as a string).
+struct TxQueryCondition {
+  enum class Op { kEq, kLt, kLe, kGt, kGe };
+  std::string key;
+  Op op = Op::kEq;
+  std::string value;  // unquoted
+};
+
+// Parses CometBFT's query syntax, restricted to what the index answers:
+// conditions `key=value` joined by AND (any case), value 'quoted' or a bare
+// number; `<`, `<=`, `>`, `>=` only on tx.height. CONTAINS, EXISTS, OR,
+// TIME/DATE values and anything else: InvalidArgument naming the problem.
+absl::StatusOr<std::vector<TxQueryCondition>> ParseTxQuery(std::string_view query);
+
+// A page of matches: txhashes in the requested order, and the match count.
+struct TxSearchResult {
+  std::vector<std::string> txhashes;
+  uint64_t total = 0;
+};
+
+// The tx index (see above). Thread-safe: reads may run on query threads while
 // RecordBlock runs on the block producer's.
 class TxIndex {
  public:
@@ -65,12 +112,26 @@ class TxIndex {
   // store of its own when `store` is null (lost on restart).
   explicit TxIndex(DurableStore* store);
 
-  // Records the txs of committed block `height` (block time `time_ns`) in one
-  // atomic write. Key "tx/" + txhash; value: a serialized
-  // cosmos.base.abci.v1beta1.TxResponse (tx as an Any of cosmos.tx.v1beta1.Tx).
-  absl::Status RecordBlock(uint64_t height, uint64_t time_ns, const std::vector<IndexedTx>& txs);
+  // Records committed block `header.height()` (FillBlockHeader of the chain
+  // after its commit) and its delivered txs, in one atomic write. Keys:
+  //   "tx/" + txhash -> a serialized cosmos.base.abci.v1beta1.TxResponse
+  //                     (tx as an Any of cosmos.tx.v1beta1.Tx);
+  //   "blk/" + height (8 bytes BE) -> a serialized tendermint.types.Block
+  //                     (header, data.txs = the TxRaw bytes in block order);
+  //   "pos/" + height (8 BE) + index (4 BE) -> txhash;
+  //   "ev/" + type.attr + "=" + value + "\0" + height (8 BE) + index (4 BE)
+  //                     -> txhash, for every attribute of every event.
+  absl::Status RecordBlock(const ::tendermint::types::Header& header,
+                           const std::vector<IndexedTx>& txs);
   // The serialized TxResponse of `txhash` (upper-case hex), or nullopt.
   absl::StatusOr<std::optional<std::string>> Get(std::string_view txhash) const;
+  // The block recorded at `height`, or nullopt.
+  absl::StatusOr<std::optional<::tendermint::types::Block>> GetBlock(uint64_t height) const;
+  // The txs matching every condition, ordered by (height, index) ascending
+  // (descending with `desc`); page `page` (1-based) of `limit` (> 0).
+  // A page past the last (page 1 always exists): InvalidArgument.
+  absl::StatusOr<TxSearchResult> Search(const std::vector<TxQueryCondition>& conditions,
+                                        bool desc, uint64_t page, uint64_t limit) const;
 
  private:
   std::unique_ptr<DurableStore> owned_;
@@ -89,6 +150,8 @@ struct TxServiceHooks {
       broadcast;
   // Chain::SimulateTx on the live chain (the server serializes access).
   std::function<TxResult(const SignedTx& tx)> simulate;
+  // The latest committed height (GetBlockWithTxs bounds its request by it).
+  std::function<uint64_t()> latest_height;
   const TxIndex* index = nullptr;  // not owned
 };
 

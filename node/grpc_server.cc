@@ -567,6 +567,10 @@ TxServiceHooks GrpcServer::Impl::CosmosTxHooks() {
     std::lock_guard<std::mutex> lock(mu);
     return chain->SimulateTx(tx);
   };
+  hooks.latest_height = [this] {
+    std::lock_guard<std::mutex> lock(mu);
+    return chain->height();
+  };
   hooks.index = tx_index.get();
   return hooks;
 }
@@ -577,7 +581,13 @@ absl::Status GrpcServer::Impl::IndexBlock(uint64_t height, const std::deque<Pend
   for (size_t i = 0; i < batch.size(); ++i) {
     txs.push_back({&batch[i].tx, batch[i].txhash, &block.txs[i].result});
   }
-  return tx_index->RecordBlock(height, chain->time_ns(), txs);
+  ::tendermint::types::Header header;
+  FillBlockHeader(*chain, &header);
+  if (static_cast<uint64_t>(header.height()) != height) {
+    return absl::InternalError(absl::StrCat("indexing block ", height, " at chain height ",
+                                            header.height()));
+  }
+  return tx_index->RecordBlock(header, txs);
 }
 #endif
 
