@@ -606,8 +606,10 @@ absl::StatusOr<std::vector<TxQueryCondition>> ParseTxQuery(std::string_view q) {
     const size_t before_space = i;
     skip_space();
     if (i == q.size()) return out;
-    if (i == before_space || q.size() - i < 4 || !absl::EqualsIgnoreCase(std::string(q.substr(i, 3)), "AND") ||
-        !absl::ascii_isspace(static_cast<unsigned char>(q[i + 3]))) {
+    const bool is_and = absl::EqualsIgnoreCase(std::string(q.substr(i, 3)), "AND") &&
+                        (i + 3 == q.size() ||
+                         absl::ascii_isspace(static_cast<unsigned char>(q[i + 3])));
+    if (i == before_space || !is_and) {
       return QueryError(q, i, "expected AND between conditions (OR is not supported)");
     }
     i += 3;
