@@ -115,7 +115,8 @@ absl::StatusOr<txpb::Tx> TxFromRaw(const std::string& bytes) {
   txpb::Tx tx;
   if (!raw.ParseFromString(bytes) || !tx.mutable_body()->ParseFromString(raw.body_bytes()) ||
       !tx.mutable_auth_info()->ParseFromString(raw.auth_info_bytes())) {
-    return absl::InvalidArgumentError("tx parse error: the bytes are not a cosmos.tx.v1beta1.TxRaw");
+    return absl::InvalidArgumentError(
+        "tx parse error: the bytes are not a cosmos.tx.v1beta1.TxRaw");
   }
   for (const std::string& sig : raw.signatures()) tx.add_signatures(sig);
   return tx;
@@ -261,8 +262,9 @@ class CosmosTxService final : public grpc::Service {
     if (query.empty()) {
       for (const std::string& e : q.events()) {
         if (std::count(e.begin(), e.end(), '=') != 1) {
-          return Invalid(absl::StrCat("invalid event; event ", e,
-                                      " should be of the format: {eventType}.{eventAttribute}={value}"));
+          return Invalid(
+              absl::StrCat("invalid event; event ", e,
+                           " should be of the format: {eventType}.{eventAttribute}={value}"));
         }
       }
       query = absl::StrJoin(q.events(), " AND ");
@@ -285,8 +287,9 @@ class CosmosTxService final : public grpc::Service {
     const bool desc = q.order_by() == txpb::ORDER_BY_DESC;
     absl::StatusOr<TxSearchResult> found = hooks_.index->Search(*conditions, desc, page, limit);
     if (!found.ok()) {
-      return grpc::Status(absl::IsInvalidArgument(found.status()) ? grpc::StatusCode::INVALID_ARGUMENT
-                                                                  : grpc::StatusCode::INTERNAL,
+      return grpc::Status(absl::IsInvalidArgument(found.status())
+                              ? grpc::StatusCode::INVALID_ARGUMENT
+                              : grpc::StatusCode::INTERNAL,
                           std::string(found.status().message()));
     }
     for (const std::string& hash : found->txhashes) {
@@ -315,7 +318,8 @@ class CosmosTxService final : public grpc::Service {
                                   latest, ": invalid height"));
     }
     const uint64_t height = static_cast<uint64_t>(q.height());
-    absl::StatusOr<std::optional<::tendermint::types::Block>> block = hooks_.index->GetBlock(height);
+    absl::StatusOr<std::optional<::tendermint::types::Block>> block =
+        hooks_.index->GetBlock(height);
     if (!block.ok()) {
       return grpc::Status(grpc::StatusCode::INTERNAL, std::string(block.status().message()));
     }
@@ -593,7 +597,8 @@ absl::StatusOr<std::vector<TxQueryCondition>> ParseTxQuery(std::string_view q) {
       i = close + 1;
     } else {
       const size_t value_start = i;
-      while (i < q.size() && (absl::ascii_isdigit(static_cast<unsigned char>(q[i])) || q[i] == '.')) {
+      while (i < q.size() &&
+             (absl::ascii_isdigit(static_cast<unsigned char>(q[i])) || q[i] == '.')) {
         ++i;
       }
       c.value = std::string(q.substr(value_start, i - value_start));

@@ -704,7 +704,8 @@ TEST_F(CosmosTxServiceTest, ReflectionDescribesTheService) {
     std::vector<grpc::Slice> slices;
     (void)response.Dump(&slices);
     std::string out;
-    for (const grpc::Slice& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    for (const grpc::Slice& s : slices)
+      out.append(reinterpret_cast<const char*>(s.begin()), s.size());
     if (request[0] == '\x3a') {
       EXPECT_NE(out.find("cosmos.tx.v1beta1.Service"), std::string::npos);
     } else {
