@@ -197,6 +197,28 @@ async function afterRestart() {
   }
 }
 
+// GetTxsEvent (SDK 0.50 `query`) finds the user's two txs, in order, with a
+// log per message (G-19, G-20); GetBlockWithTxs lists the delegate tx.
+async function checkTxsEvent(user, r1, r2) {
+  const search = (r) => call("a", TX, "GetTxsEvent", txs.GetTxsEventRequest,
+                             txs.GetTxsEventResponse, r);
+  const found = await search({ query: `message.sender='${user}'`, page: 1n, limit: 10n });
+  eq(show(found.txResponses.map((t) => t.txhash)),
+     show([r1.txResponse.txhash, r2.txResponse.txhash]), "GetTxsEvent: the sender's txs");
+  eq(found.total, 2n, "GetTxsEvent total");
+  eq(found.txs[1].body.messages[0].typeUrl, "/meshsec.v1.MsgVaultBond", "GetTxsEvent tx decoded");
+  eq(show(found.txResponses[1].logs.map((l) => l.msgIndex)), show([0, 1]), "stake tx logs");
+  const desc = await search({ query: `message.sender='${user}' AND tx.height>0`, limit: 1n,
+                              orderBy: txs.OrderBy.ORDER_BY_DESC });
+  eq(show(desc.txResponses.map((t) => t.txhash)), show([r2.txResponse.txhash]),
+     "GetTxsEvent DESC limit 1");
+  const block = await call("a", TX, "GetBlockWithTxs", txs.GetBlockWithTxsRequest,
+                           txs.GetBlockWithTxsResponse, { height: r1.txResponse.height });
+  check(block.block.data.txs.some((t) => toHex(sha256(t)).toUpperCase() === r1.txResponse.txhash),
+        "GetBlockWithTxs: the delegate tx in its block");
+  eq(block.txs.length, block.block.data.txs.length, "GetBlockWithTxs: every tx decoded");
+}
+
 async function main() {
   if (mode === "--after-restart") return afterRestart();
   const genA = readJson("chaina", "config", "genesis.json");
@@ -285,6 +307,7 @@ async function main() {
     [["fund", fund], ["delegate", r1], ["stake", r2]].map(([what, r]) => ({
       what, txhash: r.txResponse.txhash, height: r.txResponse.height.toString(),
       gasUsed: r.txResponse.gasUsed.toString() }))));
+  await checkTxsEvent(user.address, r1, r2);
 
   // 3. Read back on chaina: the delegation, and what is left liquid.
   const d = await api.delegation("a", { delegatorAddr: user.address, validatorAddr: valoperA });
