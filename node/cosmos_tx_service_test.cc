@@ -327,6 +327,30 @@ TEST_F(CosmosTxServiceTest, BlockModeWaitsForTheDeliveringBlock) {
   EXPECT_EQ(g.tx_response().raw_log(), b.tx_response().raw_log());
 }
 
+TEST_F(CosmosTxServiceTest, BlockModeReplyCarriesTheDeliveredEventsAndLogs) {
+  grpc::Status st;
+  txpb::BroadcastTxResponse b;
+  std::thread client([&] { b = Broadcast(SendTx(30, 0), txpb::BROADCAST_MODE_BLOCK, &st); });
+  while (server_->PendingTxCount() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(server_->ProduceBlock(kT0 + 5 * kNanosPerSecond).ok());
+  client.join();
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(b.tx_response().code(), 0u) << b.tx_response().raw_log();
+  // The same events and logs GetTx answers from the index.
+  txpb::GetTxResponse g = GetTx(b.tx_response().txhash(), &st);
+  ASSERT_TRUE(st.ok());
+  ASSERT_GT(g.tx_response().events_size(), 0);
+  EXPECT_EQ(b.tx_response().events_size(), g.tx_response().events_size());
+  for (int i = 0; i < g.tx_response().events_size(); ++i) {
+    EXPECT_EQ(b.tx_response().events(i).SerializeAsString(),
+              g.tx_response().events(i).SerializeAsString());
+  }
+  ASSERT_EQ(b.tx_response().logs_size(), 1);
+  EXPECT_EQ(b.tx_response().logs(0).SerializeAsString(),
+            g.tx_response().logs(0).SerializeAsString());
+  EXPECT_EQ(b.tx_response().gas_used(), g.tx_response().gas_used());
+}
+
 TEST_F(CosmosTxServiceTest, GetTxRejectsMalformedAndUnknownHashes) {
   grpc::Status st;
   GetTx("", &st);

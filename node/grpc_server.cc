@@ -362,10 +362,13 @@ struct GrpcServer::Impl {
   absl::StatusOr<uint64_t> NextSequence(const AccountAddress& who) const;
   // Chain::CheckTx with the signer's queued txs counted; fills *out when OK.
   TxResult CheckTx(std::string_view bytes, std::string txhash, PendingTx* out) const;
+  // With BLOCK mode and a non-null `delivered_result`, it also receives the
+  // whole DeliverTx result (events included).
   grpc::Status Broadcast(grpc::ServerContext* ctx, const pb::BroadcastTxRequest& req,
-                         pb::BroadcastTxResponse* resp);
+                         pb::BroadcastTxResponse* resp, TxResult* delivered_result = nullptr);
   grpc::Status AwaitDelivery(grpc::ServerContext* ctx, std::unique_lock<std::mutex>& lock,
-                             uint64_t id, pb::BroadcastTxResponse* resp);
+                             uint64_t id, pb::BroadcastTxResponse* resp,
+                             TxResult* delivered_result);
   absl::StatusOr<ProducedBlock> Produce(uint64_t time_ns);
   // Publishes chain->CommittedView() for queries (null when the store has
   // no snapshots). mu held, no block open.
@@ -554,7 +557,13 @@ TxServiceHooks GrpcServer::Impl::CosmosTxHooks() {
     q.set_signed_tx(bytes);
     q.set_mode(wait ? pb::BROADCAST_MODE_BLOCK : pb::BROADCAST_MODE_SYNC);
     pb::BroadcastTxResponse r;
-    grpc::Status s = Broadcast(ctx, q, &r);
+    TxResult delivered;
+    grpc::Status s = Broadcast(ctx, q, &r, wait ? &delivered : nullptr);
+    if (s.ok() && wait && r.height() > 0) {
+      *result = std::move(delivered);  // events and all, for the BLOCK reply
+      *height = r.height();
+      return s;
+    }
     result->code = r.code();
     result->codespace = r.codespace();
     result->log = r.log();
@@ -655,7 +664,8 @@ TxResult GrpcServer::Impl::CheckTx(std::string_view bytes, std::string txhash,
 
 grpc::Status GrpcServer::Impl::Broadcast(grpc::ServerContext* ctx,
                                          const pb::BroadcastTxRequest& req,
-                                         pb::BroadcastTxResponse* resp) {
+                                         pb::BroadcastTxResponse* resp,
+                                         TxResult* delivered_result) {
   if (req.signed_tx().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "signed_tx is empty");
   }
@@ -686,12 +696,13 @@ grpc::Status GrpcServer::Impl::Broadcast(grpc::ServerContext* ctx,
   queue.push_back(std::move(checked));
   if (req.mode() != pb::BROADCAST_MODE_BLOCK) return grpc::Status::OK;
   waiting.insert(id);
-  return AwaitDelivery(ctx, lock, id, resp);
+  return AwaitDelivery(ctx, lock, id, resp, delivered_result);
 }
 
 grpc::Status GrpcServer::Impl::AwaitDelivery(grpc::ServerContext* ctx,
                                              std::unique_lock<std::mutex>& lock, uint64_t id,
-                                             pb::BroadcastTxResponse* resp) {
+                                             pb::BroadcastTxResponse* resp,
+                                             TxResult* delivered_result) {
   while (true) {
     auto it = outcomes.find(id);
     if (it != outcomes.end()) {
@@ -701,6 +712,7 @@ grpc::Status GrpcServer::Impl::AwaitDelivery(grpc::ServerContext* ctx,
       resp->set_gas_wanted(it->second.result.gas_wanted);
       resp->set_gas_used(it->second.result.gas_used);
       resp->set_height(it->second.height);
+      if (delivered_result != nullptr) *delivered_result = std::move(it->second.result);
       outcomes.erase(it);
       return grpc::Status::OK;
     }
