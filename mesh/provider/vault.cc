@@ -94,19 +94,31 @@ absl::Status AddLien(const Context& ctx, const AccountAddress& user, const LienH
                      Dec slashable, Amount amount, bool remote) {
   MESH_RETURN_IF_ERROR(RequirePositive(amount));
   MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, user));
-  MESH_ASSIGN_OR_RETURN(std::optional<Lien> found,
-                        GetRecord<Lien>(ctx.store(), LienKey(user, holder)));
-  Lien lien = found.value_or(Lien{AmountRange(), slashable});
+  // The user's liens are read once (one scan, which also yields the
+  // holder's); the holder's is updated in that list, which then derives the
+  // usage exactly as a re-read after saving would.
+  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiens(ctx, user));
+  auto entry = std::find_if(liens.begin(), liens.end(),
+                            [&](const auto& e) { return e.first == holder; });
+  if (entry == liens.end()) {
+    // Keep the list in holder-key order, as LoadLiens returns it.
+    const std::string key = holder.Key();
+    entry = std::find_if(liens.begin(), liens.end(),
+                         [&](const auto& e) { return key < e.first.Key(); });
+    entry = liens.emplace(entry, holder, Lien{AmountRange(), slashable});
+  }
+  Lien& lien = entry->second;
   absl::Status s = remote ? lien.amount.PrepareAdd(amount, info.collateral)
                           : lien.amount.Add(amount, info.collateral);
   if (!s.ok()) return absl::FailedPreconditionError(kErrInsufficientBalance);
   MESH_RETURN_IF_ERROR(SaveLien(ctx, user, holder, lien));
-  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiens(ctx, user));
+  if (lien.amount.IsZero()) liens.erase(entry);  // SaveLien deleted it
   MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
   if (info.collateral < d.used.high()) {
     return absl::FailedPreconditionError(kErrInsufficientBalance);
   }
-  return SaveUser(ctx, user, info);
+  // The user record itself is unchanged: not rewritten.
+  return absl::OkStatus();
 }
 
 absl::StatusOr<VaultTx> LoadTx(const Context& ctx, const LienHolder& holder, uint64_t tx_id) {
@@ -205,8 +217,10 @@ absl::StatusOr<uint64_t> Vault::StakeRemote(const Context& ctx, const AccountAdd
   MESH_RETURN_IF_ERROR(ctx.store().Put(count_key, Encoder().U64(tx_id).Take()));
   VaultTx tx{tx_id, amount, ext.slash_ratio_dsign, user, holder};
   MESH_RETURN_IF_ERROR(PutRecord(ctx.store(), tables::KeyU64(tables::kVaultTxs, tx_id), tx));
-  MESH_RETURN_IF_ERROR(
-      ctx.store().Put(tables::Key(tables::kActiveExternal, consumer.value()), ""));
+  // Written once per consumer (never removed); later stakes only read it.
+  const std::string active_key = tables::Key(tables::kActiveExternal, consumer.value());
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> active, ctx.store().Get(active_key));
+  if (!active.has_value()) MESH_RETURN_IF_ERROR(ctx.store().Put(active_key, ""));
   MESH_RETURN_IF_ERROR(
       ExternalStaking::ReceiveVirtualStake(ctx, consumer, user, amount, tx_id, validator));
   return tx_id;
