@@ -21,7 +21,9 @@ absl::StatusOr<std::optional<Stake>> LoadStake(const Context& ctx, const Consume
 absl::Status SaveStake(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
                        const ValidatorAddress& v, const Stake& stake);
 // Saves the stake only. REQUIRES: its index entry exists (the user came
-// from ValidatorUsers): a slash then writes one key per user, not two.
+// from ValidatorUsers, or LoadStake found the record: a stake record is
+// only ever created by SaveStake and neither is ever deleted): a slash, an
+// ack or a later stake then writes one key per user, not two.
 absl::Status SaveIndexedStake(const Context& ctx, const ConsumerId& c,
                               const AccountAddress& user, const ValidatorAddress& v,
                               const Stake& stake);

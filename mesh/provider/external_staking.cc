@@ -234,7 +234,11 @@ absl::Status ExternalStaking::ReceiveVirtualStake(const Context& ctx, const Cons
   MESH_ASSIGN_OR_RETURN(std::optional<Stake> found, LoadStake(ctx, consumer, user, validator));
   Stake stake = found.value_or(Stake{});
   MESH_RETURN_IF_ERROR(stake.stake.PrepareAdd(amount));
-  MESH_RETURN_IF_ERROR(SaveStake(ctx, consumer, user, validator, stake));
+  // A stake record is never deleted and was saved with its index entry, so
+  // only a first stake writes the index (no unchanged key rewritten).
+  MESH_RETURN_IF_ERROR(found.has_value()
+                           ? SaveIndexedStake(ctx, consumer, user, validator, stake)
+                           : SaveStake(ctx, consumer, user, validator, stake));
   MESH_RETURN_IF_ERROR(SaveTx(
       ctx, consumer, ExternalTx{ExternalTx::Kind::kStake, tx_id, amount, user, validator}));
   OutboundPacket p;

@@ -1,7 +1,11 @@
 #include "mesh/provider/vault.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/record.h"
@@ -87,6 +91,71 @@ AccountInfo MakeAccount(const Denom& denom, Amount collateral, const Derived& d)
   return info;
 }
 
+// The consumers of the active-external table (0x53) as kept in one record
+// (0x6F, ascending), or nullopt when the record was never written (a state
+// from before it: callers then scan).
+absl::StatusOr<std::optional<std::vector<ConsumerId>>> ActiveList(const Context& ctx) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                        ctx.store().Get(tables::Key(tables::kActiveExternalList)));
+  if (!raw.has_value()) return std::optional<std::vector<ConsumerId>>();
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(uint32_t n, d.U32());
+  std::vector<ConsumerId> out;
+  out.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    MESH_ASSIGN_OR_RETURN(std::string c, d.Str());
+    out.emplace_back(std::move(c));
+  }
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return std::optional<std::vector<ConsumerId>>(std::move(out));
+}
+
+// Records `consumer` in the active-external table and its one-record list
+// (both never pruned). The list is built from the table when it is missing.
+absl::Status MarkActive(const Context& ctx, const ConsumerId& consumer) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::vector<ConsumerId>> list, ActiveList(ctx));
+  // A consumer in the list is in the table too (the list is built from it).
+  if (list.has_value() && std::find(list->begin(), list->end(), consumer) != list->end()) {
+    return absl::OkStatus();
+  }
+  const std::string key = tables::Key(tables::kActiveExternal, consumer.value());
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> active, ctx.store().Get(key));
+  if (!active.has_value()) MESH_RETURN_IF_ERROR(ctx.store().Put(key, ""));
+  MESH_ASSIGN_OR_RETURN(std::vector<ConsumerId> all, Vault::ActiveExternalStaking(ctx));
+  Encoder e;
+  e.U32(static_cast<uint32_t>(all.size()));
+  for (const ConsumerId& c : all) e.Str(c.value());
+  return ctx.store().Put(tables::Key(tables::kActiveExternalList), e.Take());
+}
+
+// The user's liens, ascending by holder key, as LoadLiens returns them, but
+// by one point read per possible holder (local, and each consumer ever lent
+// to: a lien is only ever created by AddLien, for the local holder or for a
+// consumer StakeRemote then marks active in the same tx), so a stake opens
+// no store iterator (each RocksDB iterator merges every memtable and L0
+// file, and its cost grows with the store). Scans when the list record is
+// missing.
+absl::StatusOr<LienList> LoadLiensByHolder(const Context& ctx, const AccountAddress& user,
+                                           const LienHolder& adding) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::vector<ConsumerId>> consumers, ActiveList(ctx));
+  if (!consumers.has_value()) return LoadLiens(ctx, user);
+  std::map<std::string, LienHolder> holders;
+  holders.emplace(LienHolder::Local().Key(), LienHolder::Local());
+  holders.emplace(adding.Key(), adding);
+  for (ConsumerId& c : *consumers) {
+    LienHolder h = LienHolder::External(std::move(c));
+    std::string k = h.Key();
+    holders.emplace(std::move(k), std::move(h));
+  }
+  LienList out;
+  for (auto& [key, h] : holders) {
+    MESH_ASSIGN_OR_RETURN(std::optional<Lien> lien,
+                          GetRecord<Lien>(ctx.store(), LienKey(user, h)));
+    if (lien.has_value()) out.emplace_back(std::move(h), *lien);
+  }
+  return out;
+}
+
 // Adds `amount` to the (user, holder) lien -- both ends for local stakes,
 // only the high end for remote ones -- and checks the worst case against the
 // collateral (mesh-provider.md §2.1.5 steps 2-6).
@@ -94,19 +163,31 @@ absl::Status AddLien(const Context& ctx, const AccountAddress& user, const LienH
                      Dec slashable, Amount amount, bool remote) {
   MESH_RETURN_IF_ERROR(RequirePositive(amount));
   MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, user));
-  MESH_ASSIGN_OR_RETURN(std::optional<Lien> found,
-                        GetRecord<Lien>(ctx.store(), LienKey(user, holder)));
-  Lien lien = found.value_or(Lien{AmountRange(), slashable});
+  // The user's liens are read once (point reads, which also yield the
+  // holder's); the holder's is updated in that list, which then derives the
+  // usage exactly as a re-read after saving would.
+  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiensByHolder(ctx, user, holder));
+  auto entry = std::find_if(liens.begin(), liens.end(),
+                            [&](const auto& e) { return e.first == holder; });
+  if (entry == liens.end()) {
+    // Keep the list in holder-key order, as LoadLiens returns it.
+    const std::string key = holder.Key();
+    entry = std::find_if(liens.begin(), liens.end(),
+                         [&](const auto& e) { return key < e.first.Key(); });
+    entry = liens.emplace(entry, holder, Lien{AmountRange(), slashable});
+  }
+  Lien& lien = entry->second;
   absl::Status s = remote ? lien.amount.PrepareAdd(amount, info.collateral)
                           : lien.amount.Add(amount, info.collateral);
   if (!s.ok()) return absl::FailedPreconditionError(kErrInsufficientBalance);
   MESH_RETURN_IF_ERROR(SaveLien(ctx, user, holder, lien));
-  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiens(ctx, user));
+  if (lien.amount.IsZero()) liens.erase(entry);  // SaveLien deleted it
   MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
   if (info.collateral < d.used.high()) {
     return absl::FailedPreconditionError(kErrInsufficientBalance);
   }
-  return SaveUser(ctx, user, info);
+  // The user record itself is unchanged: not rewritten.
+  return absl::OkStatus();
 }
 
 absl::StatusOr<VaultTx> LoadTx(const Context& ctx, const LienHolder& holder, uint64_t tx_id) {
@@ -205,8 +286,8 @@ absl::StatusOr<uint64_t> Vault::StakeRemote(const Context& ctx, const AccountAdd
   MESH_RETURN_IF_ERROR(ctx.store().Put(count_key, Encoder().U64(tx_id).Take()));
   VaultTx tx{tx_id, amount, ext.slash_ratio_dsign, user, holder};
   MESH_RETURN_IF_ERROR(PutRecord(ctx.store(), tables::KeyU64(tables::kVaultTxs, tx_id), tx));
-  MESH_RETURN_IF_ERROR(
-      ctx.store().Put(tables::Key(tables::kActiveExternal, consumer.value()), ""));
+  // Written once per consumer (never removed); later stakes only read it.
+  MESH_RETURN_IF_ERROR(MarkActive(ctx, consumer));
   MESH_RETURN_IF_ERROR(
       ExternalStaking::ReceiveVirtualStake(ctx, consumer, user, amount, tx_id, validator));
   return tx_id;

@@ -1,10 +1,15 @@
 // Vault multitest scenarios (mesh-provider.md §8.1) with their exact numbers.
 #include "mesh/provider/vault.h"
 
+#include <set>
+
+#include "core/codec.h"
+#include "core/kv.h"
 #include "gtest/gtest.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/remote_validators.h"
+#include "mesh/provider/tables.h"
 #include "mesh/provider/test_util.h"
 
 namespace mesh::provider {
@@ -238,6 +243,79 @@ TEST_F(VaultTest, StakeCross) {
     return ExternalStaking::Unstake(c, cs1_.id(), Addr("owner"), Val("user1"), A(300));
   });
   EXPECT_EQ(bad.status().message(), "Not enough tokens staked, up to 0 can be unbond");
+}
+
+// A repeated stake writes only what changes: no unchanged user record
+// (0x52), stake index entry (0x62), active-external entry (0x53) or
+// consumer list (0x6F), and the lien check reads the user's liens by point
+// reads (the list record names every consumer ever lent to).
+TEST_F(VaultTest, RepeatedStakeRemoteWritesOnlyWhatChanges) {
+  h_.Fund(kUser1, kOsmo, A(1000));
+  InitNativeStaking(h_, "OSMO", 60, {"validator"});
+  Setup(100, 100);  // remote liens 100 % slashable, local ones 10 %
+  AddConsumer(cs2_, 100, 100);
+  Activate(cs1_, "validator");
+  Activate(cs2_, "validator");
+  ASSERT_TRUE(h_.Bond(kUser1, A(1000)).ok());
+  ASSERT_TRUE(StakeLocal(kUser1, 100).ok());
+  StakeRemotely(cs1_, kUser1, 100);
+  StakeRemotely(cs2_, kUser1, 200);
+  EXPECT_EQ(Vault::ActiveExternalStaking(h_.ctx()).value(),
+            (std::vector<ConsumerId>{cs1_.id(), cs2_.id()}));
+
+  Context base = h_.ctx();
+  Overlay tx(&base.store());
+  const Context c = base.WithStore(&tx);
+  ASSERT_TRUE(Vault::StakeRemote(c, kUser1, cs1_.id(), A(50), Val("validator")).ok());
+  std::set<uint8_t> tables_written;
+  for (const auto& [key, value] : tx.pending().ops()) {
+    tables_written.insert(static_cast<uint8_t>(key[0]));
+  }
+  EXPECT_EQ(tables_written.count(tables::kUsers), 0u);
+  EXPECT_EQ(tables_written.count(tables::kExtStakesByVal), 0u);
+  EXPECT_EQ(tables_written.count(tables::kActiveExternal), 0u);
+  EXPECT_EQ(tables_written.count(tables::kActiveExternalList), 0u);
+  EXPECT_EQ(tables_written.count(tables::kLiens), 1u);
+  EXPECT_EQ(tables_written.count(tables::kExtStakes), 1u);
+  // Every lien counts in the check of the next stake: slashable 10 (local
+  // 100 at 10 %) + 150 (cs1 up to 150) + 200 (cs2), so 640 more fit in the
+  // collateral of 1000 and 641 do not (without either of the first two
+  // liens 641 would fit).
+  {
+    Overlay failing(&tx);  // discarded, as a failed message's writes are
+    EXPECT_EQ(Vault::StakeRemote(base.WithStore(&failing), kUser1, cs2_.id(), A(641),
+                                 Val("validator"))
+                  .status()
+                  .message(),
+              kErrInsufficientBalance);
+  }
+  absl::StatusOr<uint64_t> fits = Vault::StakeRemote(c, kUser1, cs2_.id(), A(640), Val("validator"));
+  ASSERT_TRUE(fits.ok()) << fits.status();
+  ASSERT_TRUE(tx.Commit().ok());
+  ExpectClaims(kUser1, {{"local", R(100)}, {"x/cs1", R(100, 150)}, {"x/cs2", R(200, 840)}});
+}
+
+// A state written before the consumer list record (0x6F) existed: the lien
+// check scans instead, and the next stake writes the list from the table.
+TEST_F(VaultTest, StakeRemoteRebuildsMissingConsumerList) {
+  h_.Fund(kUser1, kOsmo, A(1000));
+  Setup(100, 100);  // remote liens 100 % slashable
+  AddConsumer(cs2_, 100, 100);
+  Activate(cs1_, "validator");
+  Activate(cs2_, "validator");
+  ASSERT_TRUE(h_.Bond(kUser1, A(1000)).ok());
+  StakeRemotely(cs1_, kUser1, 300);
+  ASSERT_TRUE(h_.Run([](const Context& c) {
+                  return c.store().Delete(tables::Key(tables::kActiveExternalList));
+                }).ok());
+  // The scan still sees the cs1 lien: 700 left, not 1000.
+  EXPECT_EQ(StakeRemote(cs2_, kUser1, 701).status().message(), kErrInsufficientBalance);
+  StakeRemotely(cs2_, kUser1, 700);
+  std::optional<std::string> list =
+      h_.ctx().store().Get(tables::Key(tables::kActiveExternalList)).value();
+  ASSERT_TRUE(list.has_value());
+  EXPECT_EQ(*list, Encoder().U32(2).Str("cs1").Str("cs2").Take());
+  ExpectClaims(kUser1, {{"x/cs1", R(300)}, {"x/cs2", R(700)}});
 }
 
 TEST_F(VaultTest, StakeCrossTxs) {
