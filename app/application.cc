@@ -254,6 +254,9 @@ absl::Status Application::GenesisConsumer(const Context& ctx) {
   mp.authority = r.authority;
   mp.total_max_cap = r.total_max_cap;
   mp.epoch_length = r.epoch_length;
+  // The virtual-staking accounts are module addresses under the chain's own
+  // account prefix (Cosmos SDK address.Module; docs/consumer.md).
+  mp.account_prefix = genesis_.bech32_prefix;
   MESH_RETURN_IF_ERROR(consumer::Consumer::InitGenesis(ctx, mp));
   for (const ProviderLink& l : r.providers) {
     if (l.mode != LinkMode::kMesh) {

@@ -484,7 +484,8 @@ absl::Status FillProvider(const Context& ctx, const cs::ProviderId& p, pb::Provi
     // The validity rule of PriceFeed::Price at the served block's time.
     pp->set_valid(cs::PriceFeed::Price(ctx, p).ok());
   }
-  out->set_virtual_account(cs::VirtualStaking::VirtualAccount(p).value());
+  MESH_ASSIGN_OR_RETURN(AccountAddress virt, cs::VirtualStaking::VirtualAccount(ctx, p));
+  out->set_virtual_account(virt.value());
   MESH_ASSIGN_OR_RETURN(std::optional<ConnectionId> conn, app::ConsumerApp::ConnectionOf(ctx, p));
   if (conn.has_value()) out->set_connection_id(conn->value());
   MESH_ASSIGN_OR_RETURN(std::optional<ChannelId> channel, app::ConsumerApp::ChannelOf(ctx, p));

@@ -357,6 +357,15 @@ absl::StatusOr<std::string> AddressToBech32(std::string_view hrp, std::string_vi
   return Bech32Encode(hrp, addr_bytes);
 }
 
+std::string ModuleAddressBytes(std::string_view name) {
+  const Hash256 h = Sha256(name);
+  return std::string(reinterpret_cast<const char*>(h.data()), 20);
+}
+
+absl::StatusOr<std::string> ModuleAddress(std::string_view hrp, std::string_view name) {
+  return AddressToBech32(hrp, ModuleAddressBytes(name));
+}
+
 absl::StatusOr<std::string> AddressFromBech32(std::string_view expected_hrp,
                                               std::string_view addr) {
   MESH_ASSIGN_OR_RETURN(Bech32Decoded d, Bech32Decode(addr));

@@ -161,6 +161,11 @@ std::string ValoperAddressOf(std::string_view prefix, std::string_view pubkey33)
 // Bech32 of raw address bytes under `hrp` (e.g. "cosmos", "cosmosvaloper").
 // InvalidArgument on a bad hrp or a result longer than kBech32MaxLength.
 absl::StatusOr<std::string> AddressToBech32(std::string_view hrp, std::string_view addr_bytes);
+// The Cosmos SDK module account address of module `name`
+// (authtypes.NewModuleAddress: the first 20 bytes of SHA-256(name)) and its
+// bech32 under `hrp`. InvalidArgument on a bad hrp.
+std::string ModuleAddressBytes(std::string_view name);
+absl::StatusOr<std::string> ModuleAddress(std::string_view hrp, std::string_view name);
 // Raw address bytes of `addr` if it is valid bech32 with exactly hrp
 // `expected_hrp` (compared in lower case) and a 1..255-byte payload (the
 // Cosmos SDK VerifyAddressFormat bound); InvalidArgument otherwise.

@@ -470,6 +470,21 @@ TEST(Bech32Test, EncodeLimits) {
   EXPECT_EQ(Bech32EncodeValues("a", {32}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// The Cosmos SDK's module account addresses (authtypes.NewModuleAddress):
+// the well-known cosmoshub addresses of the fee collector and gov modules.
+TEST(Bech32Test, ModuleAddressIsSha256PrefixOfTheName) {
+  const Hash256 gov_hash = Sha256("gov");
+  EXPECT_EQ(ModuleAddressBytes("gov"),
+            std::string(reinterpret_cast<const char*>(gov_hash.data()), 20));
+  absl::StatusOr<std::string> fee = ModuleAddress("cosmos", "fee_collector");
+  ASSERT_TRUE(fee.ok()) << fee.status();
+  EXPECT_EQ(*fee, "cosmos17xpfvakm2amg962yls6f84z3kell8c5lserqta");
+  absl::StatusOr<std::string> gov = ModuleAddress("cosmos", "gov");
+  ASSERT_TRUE(gov.ok()) << gov.status();
+  EXPECT_EQ(*gov, "cosmos10d07y265gmmuvt4z0w9aw880jnsr700j6zn9kn");
+  EXPECT_EQ(ModuleAddress("Cosmos", "gov").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(Bech32Test, DecodeRejectsBadPadding) {
   // 8 bytes = 64 bits -> 13 values with 1 padding bit. Set it: non-zero padding.
   absl::StatusOr<std::vector<uint8_t>> v = ConvertBits(std::vector<uint8_t>(8, 0xff), 8, 5, true);

@@ -150,9 +150,7 @@ absl::StatusOr<staking::BaseAccount> Chain::GetAccount(const AccountAddress& who
 }
 
 AccountAddress Chain::FeeCollector() const {
-  const Hash256 h = Sha256("fee_collector");
-  absl::StatusOr<std::string> a = Bech32Encode(
-      config_.bech32_prefix, std::string(reinterpret_cast<const char*>(h.data()), 20));
+  absl::StatusOr<std::string> a = ModuleAddress(config_.bech32_prefix, "fee_collector");
   MESH_CHECK_OK(a.status());
   return AccountAddress(*a);
 }

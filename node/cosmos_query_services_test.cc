@@ -350,5 +350,33 @@ TEST_F(CosmosQueryServicesTest, HealthCheckIsServing) {
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));
 }
 
+// HealthCheckRequest{service = name} (field 1, length-delimited).
+std::string HealthRequest(const std::string& name) {
+  return std::string("\x0a", 1) + static_cast<char>(name.size()) + name;
+}
+
+// Every service the server registered answers SERVING by its full name (as
+// grpc-health-probe -service and Cosmos tooling ask); a name it does not
+// serve is NOT_FOUND.
+TEST_F(CosmosQueryServicesTest, HealthCheckServesEveryRegisteredServiceByName) {
+  for (const char* name : {"cosmos.staking.v1beta1.Query", "cosmos.bank.v1beta1.Query",
+                           "cosmos.auth.v1beta1.Query", "cosmos.base.tendermint.v1beta1.Service",
+                           "cosmos.tx.v1beta1.Service", "meshsec.v1.Query", "meshsec.v1.Tx",
+                           "grpc.health.v1.Health"}) {
+    std::string bytes;
+    grpc::Status st =
+        RawCall(channel_, "/grpc.health.v1.Health/Check", HealthRequest(name), &bytes);
+    ASSERT_TRUE(st.ok()) << name << ": " << st.error_message();
+    EXPECT_EQ(bytes, std::string("\x08\x01", 2)) << name;
+  }
+  for (const char* name : {"cosmos.staking.v1beta1.Nope", "meshsec.v1", "Query"}) {
+    std::string bytes;
+    EXPECT_EQ(RawCall(channel_, "/grpc.health.v1.Health/Check", HealthRequest(name), &bytes)
+                  .error_code(),
+              grpc::StatusCode::NOT_FOUND)
+        << name;
+  }
+}
+
 }  // namespace
 }  // namespace mesh::node

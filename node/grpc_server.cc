@@ -1,7 +1,10 @@
 #include "node/grpc_server.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
+#include <grpcpp/impl/server_initializer.h>
 
 #include <algorithm>
 #include <chrono>
@@ -333,6 +336,37 @@ class ReflectionOption : public grpc::ServerBuilderOption {
   bool enable_;
 };
 
+// ---- health ---------------------------------------------------------------
+
+// Copies the names of the services the server registered (the same list
+// reflection reports) once BuildAndStart has registered them all.
+class ServiceListPlugin : public grpc::ServerBuilderPlugin {
+ public:
+  explicit ServiceListPlugin(std::vector<std::string>* out) : out_(out) {}
+  std::string name() override { return "meshsec_service_list"; }
+  void InitServer(grpc::ServerInitializer*) override {}
+  void Finish(grpc::ServerInitializer* si) override {
+    const std::vector<std::string>* names = si->GetServiceList();
+    if (names != nullptr) *out_ = *names;
+  }
+  void ChangeArguments(const std::string&, void*) override {}
+
+ private:
+  std::vector<std::string>* out_;
+};
+
+class ServiceListOption : public grpc::ServerBuilderOption {
+ public:
+  explicit ServiceListOption(std::vector<std::string>* out) : out_(out) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->push_back(std::make_unique<ServiceListPlugin>(out_));
+  }
+
+ private:
+  std::vector<std::string>* out_;
+};
+
 struct PendingTx {
   uint64_t id = 0;
   SignedTx tx;
@@ -414,6 +448,8 @@ struct GrpcServer::Impl {
   int port = 0;
   std::string address;
   bool reflection = false;
+  // Every service registered on `server` (fully qualified names).
+  std::vector<std::string> service_names;
   std::once_flag stop_once;
 
   class QueryService;
@@ -495,10 +531,12 @@ absl::Status GrpcServer::Impl::Listen() {
   tx_service = std::make_unique<TxService>(this);
   reflection = options.enable_reflection && ReflectionAvailable();
   // grpc.health.v1.Health: grpc++'s default service answers SERVING for ""
-  // and for every registered service while the server runs.
+  // while the server runs; every registered service name is marked SERVING
+  // below (unknown names: NOT_FOUND).
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.SetOption(std::make_unique<ReflectionOption>(reflection));
+  builder.SetOption(std::make_unique<ServiceListOption>(&service_names));
   builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(query_service.get());
   builder.RegisterService(tx_service.get());
@@ -540,6 +578,9 @@ absl::Status GrpcServer::Impl::Listen() {
   server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError("cannot listen on " + options.address);
+  }
+  if (grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService()) {
+    for (const std::string& name : service_names) health->SetServingStatus(name, true);
   }
   std::string host = options.address.substr(0, options.address.rfind(':'));
   address = absl::StrCat(host, ":", port);

@@ -14,8 +14,37 @@ MESHD="$2"
 # shellcheck source=e2e_lib.sh
 source "$(dirname "$0")/e2e_lib.sh"
 # py EXPR: a Python expression over j (stdin parsed as JSON), with the
-# shell variables ALICE and VAL as Python names.
-py() { ALICE="${ALICE:-}" VAL="${VAL:-}" python3 -c "import json,os,sys; j=json.load(sys.stdin); ALICE=os.environ['ALICE']; VAL=os.environ['VAL']; print($1)"; }
+# shell variables ALICE, VAL and VIRT as Python names.
+py() { ALICE="${ALICE:-}" VAL="${VAL:-}" VIRT="${VIRT:-}" python3 -c "import json,os,sys; j=json.load(sys.stdin); ALICE=os.environ['ALICE']; VAL=os.environ['VAL']; VIRT=os.environ['VIRT']; print($1)"; }
+# module_address HRP NAME: the Cosmos SDK module account address of NAME
+# (bech32 of SHA-256(NAME)[:20], BIP-173), computed here, not by meshsec.
+module_address() {
+  python3 - "$1" "$2" <<'PY'
+import hashlib, sys
+hrp, name = sys.argv[1], sys.argv[2]
+CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+def polymod(values):
+    gen = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3]
+    chk = 1
+    for v in values:
+        top = chk >> 25
+        chk = (chk & 0x1ffffff) << 5 ^ v
+        for i in range(5):
+            chk ^= gen[i] if (top >> i) & 1 else 0
+    return chk
+data, acc, bits = [], 0, 0
+for b in hashlib.sha256(name.encode()).digest()[:20]:
+    acc, bits = acc << 8 | b, bits + 8
+    while bits >= 5:
+        bits -= 5
+        data.append(acc >> bits & 31)
+if bits:
+    data.append(acc << (5 - bits) & 31)
+expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+mod = polymod(expanded + data + [0] * 6) ^ 1
+print(hrp + "1" + "".join(CHARSET[d] for d in data + [mod >> 5 * (5 - i) & 31 for i in range(6)]))
+PY
+}
 # check DESCRIPTION EXPR: the last command succeeded and EXPR holds over its output.
 check() {
   [ "$RC" = 0 ] || fail "$1: exit $RC: $ERR"
@@ -70,6 +99,10 @@ QB="--node $B --output json"
 key() { python3 -c "import json; print(next(k['$3'] for k in json.load(open('$T/dev/$1/config/keys.json')) if k['name'] == '$2'))"; }
 ALICE=$(key chaina alice address)
 ALICE_KEY=$(key chaina alice private_key_hex)
+# chainb's virtual-staking account for provider chaina: the module account
+# "mesh_virtual/chaina" under chainb's prefix (docs/consumer.md, G-21).
+VIRT=$(module_address chainb mesh_virtual/chaina)
+[ "$VIRT" = "chainb13kyz24u5lz9marq4qkytw9ghmje65y93rht5hc" ] || fail "module address: $VIRT"
 sleep 0.3
 
 # Before the stake: the links and the remote validator set.
@@ -107,7 +140,7 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 rc "$CTL" query consumer provider chaina $QB
-check "consumer provider" "j['provider']['provider'] == 'chaina' and j['provider']['remote_denom'] == 'uchaina' and j['provider']['discount'] == '0.100000000000000000' and j['provider']['price_adjustment'] == '0.900000000000000000' and j['provider']['total_delegated'] == '900' and j['provider']['minted'] == '900' and j['provider']['burned'] == '0' and j['provider']['price']['native_per_foreign'] == '1.000000000000000000' and j['provider']['price']['valid'] and j['provider']['channel_open'] and j['provider']['has_max_cap'] and j['provider']['connection_id'] == 'connection-0'"
+check "consumer provider" "j['provider']['provider'] == 'chaina' and j['provider']['remote_denom'] == 'uchaina' and j['provider']['discount'] == '0.100000000000000000' and j['provider']['price_adjustment'] == '0.900000000000000000' and j['provider']['total_delegated'] == '900' and j['provider']['minted'] == '900' and j['provider']['burned'] == '0' and j['provider']['price']['native_per_foreign'] == '1.000000000000000000' and j['provider']['price']['valid'] and j['provider']['channel_open'] and j['provider']['has_max_cap'] and j['provider']['connection_id'] == 'connection-0' and j['provider']['virtual_account'] == VIRT"
 rc "$CTL" query consumer provider --provider chaina $QB
 check "consumer provider --provider" "j['provider']['minted'] == '900'"
 rc "$CTL" query consumer providers $QB
@@ -195,10 +228,17 @@ check "mesh validators page 2" "len(j['validators']) == 1 and j['pagination']['n
 rc "$CTL" query mesh validator "$VAL" $QB
 check "mesh validator" "j['validator']['operator_address'] == VAL"
 # The consumer's virtual stake is a delegation of the provider's module
-# account; the validator's own bond is the other one.
+# account (a bech32 module address); the validator's own bond is the other one.
 rc "$CTL" query mesh validator-delegations "$VAL" $QB
-check "mesh validator-delegations" "sorted((d['delegation']['delegator_address'], d['balance']['amount']) for d in j['delegation_responses'] if d['delegation']['delegator_address'].startswith('module/')) == [('module/mesh_virtual/chaina', '900')] and len(j['delegation_responses']) == 2"
-SELF=$(echo "$OUT" | py "[d['delegation']['delegator_address'] for d in j['delegation_responses'] if not d['delegation']['delegator_address'].startswith('module/')][0]")
+check "mesh validator-delegations" "[(d['delegation']['delegator_address'], d['balance']['amount']) for d in j['delegation_responses'] if d['delegation']['delegator_address'] == VIRT] == [(VIRT, '900')] and len(j['delegation_responses']) == 2"
+SELF=$(echo "$OUT" | py "[d['delegation']['delegator_address'] for d in j['delegation_responses'] if d['delegation']['delegator_address'] != VIRT][0]")
+# The Cosmos staking queries that take a delegator address accept it.
+rc "$CTL" query staking delegation "$VIRT" "$VAL" $QB
+check "staking delegation of the virtual account" "j['delegation_response']['delegation']['delegator_address'] == VIRT and j['delegation_response']['balance'] == {'denom': 'uchainb', 'amount': '900'}"
+rc "$CTL" query staking delegations "$VIRT" $QB
+check "staking delegations of the virtual account" "[(d['delegation']['validator_address'], d['balance']['amount']) for d in j['delegation_responses']] == [(VAL, '900')]"
+rc "$CTL" query mesh delegation "$VIRT" "$VAL" $QB
+check "mesh delegation of the virtual account" "j['delegation_response']['balance'] == {'denom': 'uchainb', 'amount': '900'}"
 rc "$CTL" query mesh delegation "$SELF" "$VAL" $QB
 check "mesh delegation" "j['delegation_response']['balance'] == {'denom': 'uchainb', 'amount': '10000000000'}"
 rc "$CTL" query mesh delegations "$SELF" $QB

@@ -946,9 +946,13 @@ absl::StatusOr<Fields> Runner::QueryNew(const Step& s) {
   const std::string chain = s.Str("chain");
   const Context c = net_->ctx(chain);
   if (q == "delegation") {
-    const AccountAddress who =
-        s.Has("user") ? net_->Address(chain, s.Str("user"))
-                      : consumer::VirtualStaking::VirtualAccount(consumer::ProviderId(s.Str("provider")));
+    AccountAddress who;
+    if (s.Has("user")) {
+      who = net_->Address(chain, s.Str("user"));
+    } else {
+      MESH_ASSIGN_OR_RETURN(who, consumer::VirtualStaking::VirtualAccount(
+                                     c, consumer::ProviderId(s.Str("provider"))));
+    }
     const ValidatorAddress v = net_->Valoper(chain, s.Str("validator"));
     MESH_ASSIGN_OR_RETURN(std::optional<staking::Delegation> d,
                           staking::Staking::GetDelegation(c, who, v));

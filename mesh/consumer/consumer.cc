@@ -79,7 +79,7 @@ absl::Status DrainSlashForwards(const Context& ctx, const ProviderId& p, SlashBa
 absl::Status ForwardValidatorEvents(const Context& ctx, const ProviderId& p,
                                     const ValsetUpdate& update) {
   MESH_ASSIGN_OR_RETURN(ProviderState st, internal::LoadState(ctx, p));
-  AccountAddress virt = VirtualStaking::VirtualAccount(p);
+  MESH_ASSIGN_OR_RETURN(AccountAddress virt, VirtualStaking::VirtualAccount(ctx, p));
   // Every record cut of this block goes through one batch: each slashed
   // validator's records are read once and written once (SlashBatch).
   SlashBatch batch(ctx, p);
@@ -121,6 +121,14 @@ absl::StatusOr<EpochOutcome> RunEpoch(const Context& ctx, const ProviderId& p,
 
 absl::Status Consumer::InitGenesis(const Context& ctx, const ModuleParams& params) {
   if (params.epoch_length == 0) return absl::InvalidArgumentError("epoch length must be > 0");
+  // Every virtual account is 20 bytes under this prefix: one check covers
+  // all providers.
+  absl::Status prefix =
+      VirtualStaking::VirtualAccountFor(params.account_prefix, ProviderId("")).status();
+  if (!prefix.ok()) {
+    return absl::InvalidArgumentError("invalid account prefix \"" + params.account_prefix +
+                                      "\": " + std::string(prefix.message()));
+  }
   return PutRecord(ctx.store(), Encoder(internal::kParamsPrefix).data(), params);
 }
 

@@ -62,7 +62,8 @@ struct EndBlockReport {
 
 class Consumer {
  public:
-  // InvalidArgument for epoch_length 0.
+  // InvalidArgument for epoch_length 0 or an account_prefix bech32 cannot
+  // use.
   static absl::Status InitGenesis(const Context& ctx, const ModuleParams& params);
   static absl::StatusOr<ModuleParams> GetParams(const Context& ctx);
 

@@ -35,7 +35,7 @@ AccountAddress Rewards::ReserveAccount(const ProviderId& provider) {
 
 absl::StatusOr<Amount> Rewards::Collect(const Context& ctx, const ProviderId& provider,
                                         const ValidatorAddress& validator) {
-  AccountAddress virt = VirtualStaking::VirtualAccount(provider);
+  MESH_ASSIGN_OR_RETURN(AccountAddress virt, VirtualStaking::VirtualAccount(ctx, provider));
   MESH_ASSIGN_OR_RETURN(std::optional<staking::Delegation> del,
                         Staking::GetDelegation(ctx, virt, validator));
   if (!del.has_value()) return Amount::Zero();

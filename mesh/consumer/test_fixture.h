@@ -112,7 +112,7 @@ class ConsumerTest : public ::testing::Test {
   // the cap after a non-zero-cap epoch; each request (never negative: Amount)
   // is covered by the delegators' records, so unstakes can always release it.
   void ExpectInvariants(bool after_capped_epoch) {
-    AccountAddress virt = VirtualStaking::VirtualAccount(prov_);
+    AccountAddress virt = Must(VirtualStaking::VirtualAccount(ctx(), prov_));
     EXPECT_EQ(Must(staking::Bank::Balance(ctx(), virt, kStake)), A(0));
     ProviderState st = Must(Consumer::GetState(ctx(), prov_));
     Amount actual;

@@ -110,7 +110,7 @@ absl::StatusOr<DistributeBatchPacket> GetDistribute(Decoder& d) {
 }  // namespace
 
 void ModuleParams::Encode(Encoder& e) const {
-  e.Str(authority.value()).Amt(total_max_cap).U64(epoch_length);
+  e.Str(authority.value()).Amt(total_max_cap).U64(epoch_length).Str(account_prefix);
 }
 
 absl::StatusOr<ModuleParams> ModuleParams::Decode(Decoder& d) {
@@ -119,6 +119,7 @@ absl::StatusOr<ModuleParams> ModuleParams::Decode(Decoder& d) {
   p.authority = AccountAddress(std::move(auth));
   MESH_ASSIGN_OR_RETURN(p.total_max_cap, d.Amt());
   MESH_ASSIGN_OR_RETURN(p.epoch_length, d.U64());
+  MESH_ASSIGN_OR_RETURN(p.account_prefix, d.Str());
   return p;
 }
 

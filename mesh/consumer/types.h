@@ -38,6 +38,10 @@ struct ModuleParams {
   AccountAddress authority{"module/gov"};        // may register providers, set caps
   Amount total_max_cap = Amount(10000000000);     // Σ caps of all providers
   uint64_t epoch_length = 1000;                   // blocks between epochs
+  // The chain's bech32 account prefix (app genesis bech32_prefix): the
+  // virtual-staking accounts are module addresses under it
+  // (VirtualStaking::VirtualAccount). Lower-case letters and digits.
+  std::string account_prefix = "mesh";
   void Encode(Encoder& e) const;
   static absl::StatusOr<ModuleParams> Decode(Decoder& d);
 };

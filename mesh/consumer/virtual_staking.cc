@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/crypto.h"
 #include "core/status.h"
 #include "mesh/consumer/burn.h"
 #include "mesh/consumer/outbox.h"
@@ -43,7 +44,7 @@ absl::StatusOr<Amount> ChainBond(const Context& ctx, const ProviderId& p, Provid
   Amount bond = Min(amount, st.max_cap.SaturatingSub(st.total_delegated));
   if (bond.IsZero()) return bond;
   MESH_RETURN_IF_ERROR(Rewards::Collect(ctx, p, v).status());
-  AccountAddress virt = VirtualStaking::VirtualAccount(p);
+  MESH_ASSIGN_OR_RETURN(AccountAddress virt, VirtualStaking::VirtualAccount(ctx, p));
   MESH_ASSIGN_OR_RETURN(Denom denom, internal::LocalDenom(ctx));
   MESH_RETURN_IF_ERROR(Bank::Mint(ctx, virt, denom, bond));
   MESH_RETURN_IF_ERROR(Staking::Delegate(ctx, virt, v, bond).status());
@@ -57,7 +58,7 @@ absl::StatusOr<Amount> ChainBond(const Context& ctx, const ProviderId& p, Provid
 // no-op, as in the reference module. Returns the tokens burned.
 absl::StatusOr<Amount> ChainUnbond(const Context& ctx, const ProviderId& p, ProviderState& st,
                                    const ValidatorAddress& v, Amount amount, bool all) {
-  AccountAddress virt = VirtualStaking::VirtualAccount(p);
+  MESH_ASSIGN_OR_RETURN(AccountAddress virt, VirtualStaking::VirtualAccount(ctx, p));
   MESH_ASSIGN_OR_RETURN(std::optional<staking::Delegation> del,
                         Staking::GetDelegation(ctx, virt, v));
   if (!del.has_value() || (amount.IsZero() && !all)) return Amount::Zero();
@@ -367,8 +368,20 @@ absl::Status ZeroCapEpoch(const Context& ctx, const ProviderId& p, EpochReport* 
 
 }  // namespace
 
-AccountAddress VirtualStaking::VirtualAccount(const ProviderId& provider) {
-  return AccountAddress("module/mesh_virtual/" + provider.value());
+std::string VirtualStaking::VirtualModuleName(const ProviderId& provider) {
+  return "mesh_virtual/" + provider.value();
+}
+
+absl::StatusOr<AccountAddress> VirtualStaking::VirtualAccountFor(std::string_view prefix,
+                                                                 const ProviderId& provider) {
+  MESH_ASSIGN_OR_RETURN(std::string a, ModuleAddress(prefix, VirtualModuleName(provider)));
+  return AccountAddress(std::move(a));
+}
+
+absl::StatusOr<AccountAddress> VirtualStaking::VirtualAccount(const Context& ctx,
+                                                              const ProviderId& provider) {
+  MESH_ASSIGN_OR_RETURN(ModuleParams params, internal::LoadParams(ctx));
+  return VirtualAccountFor(params.account_prefix, provider);
 }
 
 absl::Status VirtualStaking::AddStake(const Context& ctx, const ProviderId& provider,
@@ -474,9 +487,10 @@ absl::StatusOr<Amount> BurnImpl(const Context& ctx, const ProviderId& provider,
     MESH_ASSIGN_OR_RETURN(Amount request, internal::GetAmount(ctx, kBondRequestPrefix, provider, v));
     if (!request.IsZero()) bonds.emplace_back(v, request);
   }
-  auto insufficient = absl::FailedPreconditionError(
-      "Virtual staking " + VirtualStaking::VirtualAccount(provider).value() +
-      " has not enough delegated funds: " + local.ToString());
+  MESH_ASSIGN_OR_RETURN(AccountAddress virt, VirtualStaking::VirtualAccount(ctx, provider));
+  auto insufficient = absl::FailedPreconditionError("Virtual staking " + virt.value() +
+                                                    " has not enough delegated funds: " +
+                                                    local.ToString());
   BurnResult result;
   if (!bonds.empty()) {
     MESH_ASSIGN_OR_RETURN(result, DistributeBurn(bonds, local));
@@ -564,7 +578,7 @@ absl::StatusOr<std::vector<VirtualStaking::RecordOf>> VirtualStaking::AllRecords
 absl::StatusOr<Amount> VirtualStaking::ActualDelegation(const Context& ctx,
                                                         const ProviderId& provider,
                                                         const ValidatorAddress& validator) {
-  AccountAddress virt = VirtualAccount(provider);
+  MESH_ASSIGN_OR_RETURN(AccountAddress virt, VirtualAccount(ctx, provider));
   MESH_ASSIGN_OR_RETURN(std::optional<staking::Delegation> del,
                         Staking::GetDelegation(ctx, virt, validator));
   if (!del.has_value()) return Amount::Zero();
@@ -573,7 +587,7 @@ absl::StatusOr<Amount> VirtualStaking::ActualDelegation(const Context& ctx,
 
 absl::StatusOr<std::map<ValidatorAddress, Amount>> VirtualStaking::ActualDelegations(
     const Context& ctx, const ProviderId& provider) {
-  AccountAddress virt = VirtualAccount(provider);
+  MESH_ASSIGN_OR_RETURN(AccountAddress virt, VirtualAccount(ctx, provider));
   MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> dels,
                         Staking::DelegatorDelegations(ctx, virt));
   std::map<ValidatorAddress, Amount> out;

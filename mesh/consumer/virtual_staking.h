@@ -1,7 +1,8 @@
 // VirtualStaking: the virtual stake of each provider on this chain
 // (mesh-consumer-ibc.md §3; mesh-chain-module.md §1.3-1.7).
 //
-// Per provider P there is one virtual account (VirtualAccount(P)) that holds
+// Per provider P there is one virtual account (VirtualAccount(ctx, P): a
+// bech32 module account address, "mesh_virtual/<P>" hashed) that holds
 // native delegations of minted tokens. Requests from the provider change
 // only the *requested* amount per validator (bond_requests) and the
 // per-(delegator, validator) records; the native delegations follow at the
@@ -30,6 +31,8 @@
 
 #include <map>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -55,8 +58,20 @@ struct EpochReport {
 
 class VirtualStaking {
  public:
-  // The account holding provider P's virtual delegations.
-  static AccountAddress VirtualAccount(const ProviderId& provider);
+  // The module name of provider P's virtual-staking account:
+  // "mesh_virtual/<P>" (P = the provider's chain id).
+  static std::string VirtualModuleName(const ProviderId& provider);
+  // That module's account address under bech32 prefix `prefix`, derived as
+  // the Cosmos SDK derives module addresses (authtypes.NewModuleAddress):
+  // bech32(prefix, SHA-256(VirtualModuleName(P))[:20]). InvalidArgument
+  // for a prefix bech32 cannot use.
+  static absl::StatusOr<AccountAddress> VirtualAccountFor(std::string_view prefix,
+                                                          const ProviderId& provider);
+  // The account holding provider P's virtual delegations on this chain:
+  // VirtualAccountFor(params.account_prefix, P). FailedPrecondition before
+  // InitGenesis.
+  static absl::StatusOr<AccountAddress> VirtualAccount(const Context& ctx,
+                                                       const ProviderId& provider);
 
   // ---- Requests (already converted to local tokens) ----
 

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/crypto.h"
+
 #include "mesh/consumer/test_fixture.h"
 
 namespace mesh::consumer::testing {
@@ -131,9 +133,57 @@ TEST_F(VirtualStakingTest, C9UnbondedValidatorsBurnFailsAndChangesNothing) {
   absl::Status s = VirtualStaking::Burn(ctx(), prov_, {V("val1"), V("val2")}, A(20)).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.message(),
-            "Virtual staking module/mesh_virtual/prov has not enough delegated funds: 20");
+            "Virtual staking mesh1h5uq8p0mdwntw2mshy5efvy2da2suqp2p5238n has not enough delegated "
+            "funds: 20");
   EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V("val1"))), A(5));
   EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V("val2"))), A(10));
+}
+
+// G-21: the virtual account is the Cosmos SDK module address of
+// "mesh_virtual/<provider>" (SHA-256(name)[:20]) in bech32 under the chain's
+// account prefix (consumer params), so the Cosmos staking queries that take
+// a delegator address accept it. The literal was computed independently.
+TEST_F(VirtualStakingTest, VirtualAccountIsTheBech32ModuleAddress) {
+  EXPECT_EQ(VirtualStaking::VirtualModuleName(prov_), "mesh_virtual/prov");
+  const AccountAddress virt = Must(VirtualStaking::VirtualAccount(ctx(), prov_));
+  EXPECT_EQ(virt.value(), "mesh1h5uq8p0mdwntw2mshy5efvy2da2suqp2p5238n");
+  Bech32Decoded d = Must(Bech32Decode(virt.value()));
+  EXPECT_EQ(d.hrp, "mesh");
+  const Hash256 h = Sha256("mesh_virtual/prov");
+  EXPECT_EQ(d.data, std::string(reinterpret_cast<const char*>(h.data()), 20));
+  // Another provider, another account; the native delegation is held there.
+  EXPECT_NE(Must(VirtualStaking::VirtualAccount(ctx(), ProviderId("prov2"))), virt);
+  TwoValidators();
+  SetCap(10);
+  Bond("val1", 5);
+  Epoch();
+  EXPECT_EQ(Must(staking::Staking::DelegationTokens(ctx(), virt, V("val1"))), A(5));
+}
+
+TEST_F(VirtualStakingTest, VirtualAccountFollowsTheChainPrefix) {
+  MemStore other;
+  Context c(&other, &block_);
+  ModuleParams mp;
+  mp.authority = kGov;
+  mp.account_prefix = "osmo";
+  Must(Consumer::InitGenesis(c, mp));
+  EXPECT_EQ(Must(Consumer::GetParams(c)).account_prefix, "osmo");
+  EXPECT_EQ(Must(VirtualStaking::VirtualAccount(c, prov_)).value(),
+            "osmo1h5uq8p0mdwntw2mshy5efvy2da2suqp2r84k56");
+  EXPECT_EQ(Must(VirtualStaking::VirtualAccountFor("osmo", prov_)).value(),
+            "osmo1h5uq8p0mdwntw2mshy5efvy2da2suqp2r84k56");
+  // A prefix bech32 cannot use is refused at genesis, not at the first bond.
+  for (const char* bad : {"", "Osmo", "os mo"}) {
+    MemStore s;
+    mp.account_prefix = bad;
+    EXPECT_EQ(Consumer::InitGenesis(Context(&s, &block_), mp).code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  // Before genesis there is no prefix, hence no account.
+  MemStore empty;
+  EXPECT_EQ(VirtualStaking::VirtualAccount(Context(&empty, &block_), prov_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(VirtualStakingTest, C10ValidatorJailUnjail) {

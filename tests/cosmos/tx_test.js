@@ -17,7 +17,10 @@
 //    broadcast SYNC to cosmos.tx.v1beta1.Service and awaited with GetTx.
 // 3. Read back with cosmos.staking.v1beta1.Query: the delegation on chaina;
 //    on chainb the virtual-stake delegation the cross-stake produced after
-//    the relay and the consumer's epoch: 300000 * price 1 * (1 - 0.1) = 270000.
+//    the relay and the consumer's epoch: 300000 * price 1 * (1 - 0.1) = 270000,
+//    through ValidatorDelegations and, by the consumer's virtual-staking
+//    module address (derived here: bech32 of SHA-256(name)[:20]), Delegation
+//    and DelegatorDelegations.
 // Prints "N passed, 0 failed"; exits 1 on any failure.
 "use strict";
 
@@ -29,7 +32,8 @@ const {
   encodePubkey,
 } = require("@cosmjs/proto-signing");
 const { encodeSecp256k1Pubkey } = require("@cosmjs/amino");
-const { fromHex, toHex } = require("@cosmjs/encoding");
+const { createHash } = require("crypto");
+const { fromHex, toHex, toBech32 } = require("@cosmjs/encoding");
 const { sha256 } = require("@cosmjs/crypto");
 const { BinaryWriter, BinaryReader } = require("cosmjs-types/binary");
 const { TxRaw } = require("cosmjs-types/cosmos/tx/v1beta1/tx");
@@ -110,6 +114,9 @@ const api = {
                              stakingq.QueryDelegationResponse, r),
   validators: (c) => call(c, STAKING, "Validators", stakingq.QueryValidatorsRequest,
                           stakingq.QueryValidatorsResponse, { status: "" }),
+  delegatorDelegations: (c, delegatorAddr) =>
+    call(c, STAKING, "DelegatorDelegations", stakingq.QueryDelegatorDelegationsRequest,
+         stakingq.QueryDelegatorDelegationsResponse, { delegatorAddr }),
   validatorDelegations: (c, validatorAddr) =>
     call(c, STAKING, "ValidatorDelegations", stakingq.QueryValidatorDelegationsRequest,
          stakingq.QueryValidatorDelegationsResponse, { validatorAddr }),
@@ -328,18 +335,35 @@ async function main() {
     if (!virtual) await sleep(50);
   }
   check(virtual !== undefined, "virtual delegation on chainb appears");
+  // The consumer's virtual-staking account of provider chaina is the module
+  // account "mesh_virtual/<provider chain id>": address = the first 20 bytes
+  // of SHA-256(name) (Cosmos SDK address.Module), bech32 under chainb's
+  // account prefix (G-21). Derived here, not asked from the server.
+  const moduleName = `mesh_virtual/${genA.chain_id}`;
+  const virtualAddr = toBech32(
+    genB.bech32_prefix, createHash("sha256").update(moduleName).digest().subarray(0, 20));
   if (virtual) {
-    // The consumer's virtual-staking account of provider chaina is a module
-    // account named by a plain string, not a bech32 address (G-21): it is
-    // read through ValidatorDelegations, which lists it as stored.
-    eq(virtual.delegation.delegatorAddress, `module/mesh_virtual/${genA.chain_id}`,
-       "chainb virtual delegator");
+    eq(virtual.delegation.delegatorAddress, virtualAddr, "chainb virtual delegator");
     eq(virtual.balance.amount, "270000", "chainb virtual delegation balance");
     eq(virtual.balance.denom, genB.denom, "chainb virtual delegation denom");
     eq(virtual.delegation.shares, (270000n * 10n ** 18n).toString(), "chainb virtual shares");
     const all = await api.validatorDelegations("b", valoperB);
     eq(all.delegationResponses.length, 2, "chainb val0: self-bond + the virtual delegation");
   }
+  // The queries that take a delegator address accept the module address.
+  const vd = await api.delegation("b", { delegatorAddr: virtualAddr, validatorAddr: valoperB });
+  eq(vd.delegationResponse.delegation.delegatorAddress, virtualAddr, "Delegation: delegator");
+  eq(vd.delegationResponse.delegation.validatorAddress, valoperB, "Delegation: validator");
+  eq(vd.delegationResponse.balance.amount, "270000", "Delegation: virtual delegation balance");
+  eq(vd.delegationResponse.balance.denom, genB.denom, "Delegation: virtual delegation denom");
+  const dd = await api.delegatorDelegations("b", virtualAddr);
+  eq(dd.delegationResponses.length, 1, "DelegatorDelegations: one virtual delegation");
+  if (dd.delegationResponses.length === 1) {
+    eq(dd.delegationResponses[0].delegation.validatorAddress, valoperB,
+       "DelegatorDelegations: validator");
+    eq(dd.delegationResponses[0].balance.amount, "270000", "DelegatorDelegations: balance");
+  }
+  eq(dd.pagination.total, 1n, "DelegatorDelegations: pagination total");
 
 }
 

@@ -364,7 +364,10 @@ CALLS = [
     # grpc.health.v1.Health
     Call("health server", "health", "Check", lambda e: health_pb2.HealthCheckRequest(),
          eq_check(lambda r: r.status, lambda e: health_pb2.HealthCheckResponse.SERVING, "SERVING")),
-    # grpc++'s default health service knows only the server as a whole ("").
+    # Every registered service answers SERVING by name; other names NOT_FOUND.
+    Call("health named service", "health", "Check",
+         lambda e: health_pb2.HealthCheckRequest(service="cosmos.staking.v1beta1.Query"),
+         eq_check(lambda r: r.status, lambda e: health_pb2.HealthCheckResponse.SERVING, "SERVING")),
     Call("health unknown service", "health", "Check",
          lambda e: health_pb2.HealthCheckRequest(service="no.such.Service"), code=Code.NOT_FOUND),
     # meshsec.v1.Query
