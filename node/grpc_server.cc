@@ -598,10 +598,10 @@ TxServiceHooks GrpcServer::Impl::CosmosTxHooks() {
     q.set_signed_tx(bytes);
     q.set_mode(wait ? pb::BROADCAST_MODE_BLOCK : pb::BROADCAST_MODE_SYNC);
     pb::BroadcastTxResponse r;
-    TxResult delivered;
-    grpc::Status s = Broadcast(ctx, q, &r, wait ? &delivered : nullptr);
+    TxResult delivered_result;
+    grpc::Status s = Broadcast(ctx, q, &r, wait ? &delivered_result : nullptr);
     if (s.ok() && wait && r.height() > 0) {
-      *result = std::move(delivered);  // events and all, for the BLOCK reply
+      *result = std::move(delivered_result);  // events and all, for the BLOCK reply
       *height = r.height();
       return s;
     }
