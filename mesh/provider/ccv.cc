@@ -50,6 +50,8 @@ std::string EncodeConfig(const CcvConfig& c) {
   EncodeList(e, c.shaping.allowlist);
   EncodeList(e, c.shaping.denylist);
   e.Amt(c.shaping.min_stake).Decimal(c.downtime_slash_fraction).U64(c.downtime_jail_s);
+  EncodeList(e, c.shaping.prioritylist);
+  e.Bool(c.shaping.allow_inactive_vals);
   return e.Take();
 }
 
@@ -67,6 +69,10 @@ absl::StatusOr<CcvConfig> DecodeConfig(std::string_view raw) {
   MESH_ASSIGN_OR_RETURN(c.shaping.min_stake, d.Amt());
   MESH_ASSIGN_OR_RETURN(c.downtime_slash_fraction, d.Decimal());
   MESH_ASSIGN_OR_RETURN(c.downtime_jail_s, d.U64());
+  if (!d.AtEnd()) {  // absent in records written before the priority list
+    MESH_ASSIGN_OR_RETURN(c.shaping.prioritylist, DecodeList(d));
+    MESH_ASSIGN_OR_RETURN(c.shaping.allow_inactive_vals, d.Bool());
+  }
   MESH_RETURN_IF_ERROR(d.Finish());
   return c;
 }
@@ -110,6 +116,20 @@ bool Contains(const std::vector<ValidatorAddress>& list, const ValidatorAddress&
   return std::find(list.begin(), list.end(), v) != list.end();
 }
 
+// The `cap` validators the set cap keeps: those on the priority list first,
+// then the rest, each group by descending power (ties: address ascending).
+std::vector<ShapedValidator> KeepPrioritized(std::vector<ShapedValidator> v,
+                                             const std::vector<ValidatorAddress>& priority,
+                                             size_t cap) {
+  std::sort(v.begin(), v.end(), [&](const ShapedValidator& a, const ShapedValidator& b) {
+    const bool pa = Contains(priority, a.validator), pb = Contains(priority, b.validator);
+    if (pa != pb) return pa;
+    return ByPower(a, b);
+  });
+  if (v.size() > cap) v.resize(cap);
+  return v;
+}
+
 absl::StatusOr<std::vector<SetCandidate>> BondedCandidates(const Context& ctx) {
   MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
   MESH_ASSIGN_OR_RETURN(std::vector<staking::Validator> bonded, Staking::BondedValidators(ctx));
@@ -118,6 +138,23 @@ absl::StatusOr<std::vector<SetCandidate>> BondedCandidates(const Context& ctx) {
     if (v.jailed) continue;
     out.push_back(SetCandidate{v.operator_address, v.ConsensusPower(params.power_reduction),
                                v.tokens});
+  }
+  return out;
+}
+
+// The candidates of a consumer set: the active (Bonded) unjailed validators
+// and, with `include_inactive`, the unjailed, untombstoned ones ranked below
+// the active set with their token power (PowerShaping::allow_inactive_vals).
+absl::StatusOr<std::vector<SetCandidate>> ShapingCandidates(const Context& ctx,
+                                                            bool include_inactive) {
+  if (!include_inactive) return BondedCandidates(ctx);
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Validator> all, Staking::AllValidators(ctx));
+  std::vector<SetCandidate> out;
+  for (const staking::Validator& v : all) {
+    if (v.jailed || v.tombstoned) continue;
+    out.push_back(SetCandidate{v.operator_address, v.PotentialPower(params.power_reduction),
+                               v.tokens, v.status == staking::BondStatus::kBonded});
   }
   return out;
 }
@@ -184,7 +221,8 @@ absl::Status QueueVsc(const Context& ctx, const ConsumerId& c, const VscRecord& 
 // One consumer at its epoch: opt in the top N, compute, diff, queue.
 absl::StatusOr<bool> RunEpoch(const Context& ctx, const ConsumerId& c, const CcvConfig& cfg,
                               CcvConsumerState& st, uint64_t vsc_id) {
-  MESH_ASSIGN_OR_RETURN(std::vector<SetCandidate> candidates, BondedCandidates(ctx));
+  MESH_ASSIGN_OR_RETURN(std::vector<SetCandidate> candidates,
+                        ShapingCandidates(ctx, cfg.shaping.allow_inactive_vals));
   MESH_ASSIGN_OR_RETURN(std::set<ValidatorAddress> opted, CcvProvider::OptedIn(ctx, c));
   NextSet next = ComputeNextSet(candidates, cfg.shaping, opted);
   for (const ValidatorAddress& v : next.top_n) {
@@ -311,24 +349,29 @@ NextSet ComputeNextSet(const std::vector<SetCandidate>& candidates, const PowerS
                        const std::set<ValidatorAddress>& opted_in) {
   NextSet out;
   std::vector<uint64_t> powers;
-  for (const SetCandidate& c : candidates) powers.push_back(c.power);
+  for (const SetCandidate& c : candidates) {
+    if (c.active) powers.push_back(c.power);
+  }
   out.min_power_top_n = MinPowerInTopN(powers, shaping.top_n);
   std::vector<ShapedValidator> eligible;
   std::map<ValidatorAddress, const SetCandidate*> by_address;
   for (const SetCandidate& c : candidates) by_address[c.validator] = &c;
   for (const auto& [addr, c] : by_address) {
-    const bool top = shaping.top_n > 0 && c->power > 0 && c->power >= out.min_power_top_n;
+    const bool top =
+        c->active && shaping.top_n > 0 && c->power > 0 && c->power >= out.min_power_top_n;
     if (top) out.top_n.push_back(addr);
     if (!top && !opted_in.contains(addr)) continue;
+    if (!c->active && !shaping.allow_inactive_vals) continue;
     if (!shaping.allowlist.empty() && !Contains(shaping.allowlist, addr)) continue;
     if (Contains(shaping.denylist, addr)) continue;
     if (c->tokens < shaping.min_stake || c->power == 0) continue;
     eligible.push_back(ShapedValidator{addr, c->power});
   }
-  std::sort(eligible.begin(), eligible.end(), ByPower);
   if (shaping.validator_set_cap > 0 && eligible.size() > shaping.validator_set_cap) {
-    eligible.resize(shaping.validator_set_cap);
+    eligible = KeepPrioritized(std::move(eligible), shaping.prioritylist,
+                               shaping.validator_set_cap);
   }
+  std::sort(eligible.begin(), eligible.end(), ByPower);
   eligible = CapPowers(std::move(eligible), shaping.validators_power_cap);
   std::sort(eligible.begin(), eligible.end(),
             [](const ShapedValidator& a, const ShapedValidator& b) { return a.validator < b.validator; });

@@ -49,6 +49,15 @@ struct PowerShaping {
   std::vector<ValidatorAddress> allowlist;  // non-empty: only these
   std::vector<ValidatorAddress> denylist;   // never these (wins over the allowlist)
   Amount min_stake;                     // bonded tokens below this are excluded
+  // Kept first by validator_set_cap (then by power); no effect on the powers.
+  std::vector<ValidatorAddress> prioritylist;
+  // false (ICS default): only validators in the provider's active set (status
+  // Bonded, the top staking max_validators) are eligible. true: also the
+  // unjailed, untombstoned validators ranked below the active set (this
+  // engine's stand-in for ICS's bonded-but-inactive validators, status
+  // Unbonding / Unbonded here) with their token power; they never count
+  // towards the top N (docs/shared-security.md, compatibility.md L-11).
+  bool allow_inactive_vals = false;
   absl::Status Validate() const;
 };
 
@@ -67,6 +76,7 @@ struct SetCandidate {
   ValidatorAddress validator;
   uint64_t power = 0;   // provider consensus power (bonded)
   Amount tokens;        // bonded tokens (min_stake)
+  bool active = true;   // in the provider's active set (status Bonded)
 };
 
 struct ShapedValidator {
@@ -94,10 +104,12 @@ uint64_t MinPowerInTopN(std::vector<uint64_t> powers, uint32_t top_n);
 // Input and output in descending (power, then address ascending) order.
 std::vector<ShapedValidator> CapPowers(std::vector<ShapedValidator> sorted, uint32_t cap);
 
-// The consumer set from the bonded candidates (any order), opt-ins and
-// shaping: eligible = (opted_in ∪ top N) ∩ allowlist (if any) \ denylist,
-// tokens >= min_stake, power > 0; then the set cap keeps the highest
-// powers (ties: address ascending); then the power cap.
+// The consumer set from the candidates (any order), opt-ins and shaping:
+// top N over the active candidates only; eligible = (opted_in ∪ top N) ∩
+// allowlist (if any) \ denylist, tokens >= min_stake, power > 0, active
+// unless allow_inactive_vals; then the set cap keeps the prioritylist
+// members first, then the highest powers (ties: address ascending); then the
+// power cap.
 NextSet ComputeNextSet(const std::vector<SetCandidate>& candidates, const PowerShaping& shaping,
                        const std::set<ValidatorAddress>& opted_in);
 

@@ -87,6 +87,55 @@ TEST(CcvSetTest, SetCapKeepsHighestPowersTiesByAddress) {
   EXPECT_EQ(n.validators, (std::vector<ShapedValidator>{S("a", 3), S("d", 5)}));
 }
 
+TEST(CcvSetTest, PriorityListIsKeptFirstByTheSetCap) {
+  PowerShaping p;
+  p.validator_set_cap = 2;
+  const std::vector<SetCandidate> c = {C("a", 40), C("b", 30), C("c", 20), C("d", 10)};
+  // Without a list: the two highest powers.
+  EXPECT_EQ(ComputeNextSet(c, p, {}).validators,
+            (std::vector<ShapedValidator>{S("a", 40), S("b", 30)}));
+  // d is prioritized: d, then the highest of the rest (a).
+  p.prioritylist = {V("d")};
+  EXPECT_EQ(ComputeNextSet(c, p, {}).validators,
+            (std::vector<ShapedValidator>{S("a", 40), S("d", 10)}));
+  // Three prioritized for two seats: the two highest of them (c 20, d 10).
+  p.prioritylist = {V("d"), V("c"), V("b")};
+  EXPECT_EQ(ComputeNextSet(c, p, {}).validators,
+            (std::vector<ShapedValidator>{S("b", 30), S("c", 20)}));
+  // The list does not change powers and is ignored without a set cap; the
+  // power cap is applied after the set cap: c 20 + d 10 at 60 % → max 18;
+  // c capped at 18, d takes the 2 (20 + 10 = 30 kept).
+  p.prioritylist = {V("d"), V("c")};
+  p.validators_power_cap = 60;
+  EXPECT_EQ(ComputeNextSet(c, p, {}).validators,
+            (std::vector<ShapedValidator>{S("c", 18), S("d", 12)}));
+  p.validator_set_cap = 0;
+  p.validators_power_cap = 0;
+  EXPECT_EQ(ComputeNextSet(c, p, {}).validators.size(), 4u);
+}
+
+TEST(CcvSetTest, InactiveValidatorsOnlyWithAllowInactiveVals) {
+  // a, b active (the provider's bonded set); e ranked below it (inactive).
+  std::vector<SetCandidate> c = {C("a", 40), C("b", 30), C("e", 5)};
+  c[2].active = false;
+  PowerShaping p;  // top N 100: over the active powers only (threshold 30)
+  NextSet n = ComputeNextSet(c, p, {V("e")});
+  EXPECT_EQ(n.min_power_top_n, 30u);
+  EXPECT_EQ(n.top_n, (std::vector<ValidatorAddress>{V("a"), V("b")}));
+  EXPECT_EQ(n.validators, (std::vector<ShapedValidator>{S("a", 40), S("b", 30)}));
+  p.allow_inactive_vals = true;
+  // Not opted in: an inactive validator is never in the top N.
+  n = ComputeNextSet(c, p, {});
+  EXPECT_EQ(n.top_n, (std::vector<ValidatorAddress>{V("a"), V("b")}));
+  EXPECT_EQ(n.validators, (std::vector<ShapedValidator>{S("a", 40), S("b", 30)}));
+  // Opted in: eligible with its token power.
+  n = ComputeNextSet(c, p, {V("e")});
+  EXPECT_EQ(n.validators, (std::vector<ShapedValidator>{S("a", 40), S("b", 30), S("e", 5)}));
+  // The other filters still apply.
+  p.denylist = {V("e")};
+  EXPECT_EQ(ComputeNextSet(c, p, {V("e")}).validators.size(), 2u);
+}
+
 // ---------------------------------------------------------------- power cap
 
 TEST(CcvSetTest, PowerCapRedistributesExactly) {
@@ -299,6 +348,30 @@ TEST_F(CcvProviderTest, OnlyCurrentConsumerValidatorsArePunished) {
   EXPECT_FALSE(d.punish);
   d = CcvProvider::OnSlashPacket(ctx(), c_, {ConsensusAddressOf(Key("a")), 40, 1, false}).value();
   EXPECT_TRUE(d.punish);
+}
+
+TEST_F(CcvProviderTest, AllowInactiveValsAddsValidatorsBelowTheActiveSet) {
+  // max_validators 4: e (5) ranks fifth and stays out of the active set.
+  staking::Params sp = Staking::GetParams(ctx()).value();
+  sp.max_validators = 4;
+  ASSERT_TRUE(Staking::SetParams(ctx(), sp).ok());
+  AddValidator("e", 5);
+  ASSERT_TRUE(Staking::EndBlock(ctx()).ok());
+  ASSERT_NE(Staking::GetValidator(ctx(), V("e")).value()->status, staking::BondStatus::kBonded);
+  CcvConfig cfg;
+  cfg.mode = LinkMode::kOptIn;
+  cfg.shaping.top_n = 0;
+  Register(cfg, {V("a"), V("e")});
+  ConsumerId other("stride");
+  cfg.shaping.allow_inactive_vals = true;
+  ASSERT_TRUE(CcvProvider::Init(ctx(), other, cfg, ConnectionId("connection-1"), {V("a"), V("e")})
+                  .ok());
+  EXPECT_TRUE(CcvProvider::Config(ctx(), other).value()->shaping.allow_inactive_vals);
+  Block();
+  EXPECT_EQ(CcvProvider::ConsumerSet(ctx(), c_).value(),
+            (std::vector<ConsumerValidator>{{V("a"), Key("a"), 40}}));
+  EXPECT_EQ(CcvProvider::ConsumerSet(ctx(), other).value(),
+            (std::vector<ConsumerValidator>{{V("a"), Key("a"), 40}, {V("e"), Key("e"), 5}}));
 }
 
 TEST_F(CcvProviderTest, StoppedConsumerGetsNothing) {
