@@ -25,6 +25,8 @@ constexpr uint8_t kSet = 0xB4;         // str consumer, str valoper -> bytes key
 constexpr uint8_t kPending = 0xB5;     // str consumer, u64 vscID -> VscRecord
 constexpr uint8_t kSlashAcks = 0xB6;   // str consumer, bytes address -> ""
 constexpr uint8_t kState = 0xB7;       // str consumer -> CcvConsumerState
+constexpr uint8_t kRemovals = 0xE8;    // u64 remove_at_s, str consumer -> ""
+constexpr uint8_t kPendingInfraction = 0xE9;  // str consumer -> u64 effective_s, dec, u64
 
 std::string Key(uint8_t t, const ConsumerId& c) { return Encoder(t).Str(c.value()).Take(); }
 
@@ -246,6 +248,67 @@ absl::StatusOr<bool> RunEpoch(const Context& ctx, const ConsumerId& c, const Ccv
   st.launched = true;
   MESH_RETURN_IF_ERROR(QueueVsc(ctx, c, r));
   return true;
+}
+
+// ---- governance and removal (separate from the epoch code above)
+
+absl::Status DeletePrefix(const Context& ctx, const std::string& prefix) {
+  std::vector<std::string> keys;
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) keys.emplace_back(it->key());
+  MESH_RETURN_IF_ERROR(it->status());
+  it.reset();
+  for (const std::string& k : keys) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> ProviderUnbondingSeconds(const Context& ctx) {
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  return params.unbonding_time_s;
+}
+
+std::string RemovalKey(uint64_t at_s, const ConsumerId& c) {
+  return Encoder(kRemovals).U64(at_s).Str(c.value()).Take();
+}
+
+// The stopped consumer goes at t + the provider's unbonding time.
+absl::Status ScheduleRemoval(const Context& ctx, const ConsumerId& c) {
+  MESH_ASSIGN_OR_RETURN(uint64_t period, ProviderUnbondingSeconds(ctx));
+  return ctx.store().Put(RemovalKey(ctx.time_seconds() + period, c), "");
+}
+
+struct DueEntry {
+  std::string key;
+  ConsumerId consumer;
+};
+
+// The removal entries whose time came, in (time, consumer) order.
+absl::StatusOr<std::vector<DueEntry>> DueRemovals(const Context& ctx) {
+  std::vector<DueEntry> out;
+  const std::string prefix = Encoder(kRemovals).Take();
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder d(it->key().substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(uint64_t at, d.U64());
+    if (at > ctx.time_seconds()) break;
+    MESH_ASSIGN_OR_RETURN(std::string c, d.Str());
+    out.push_back(DueEntry{std::string(it->key()), ConsumerId(std::move(c))});
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+absl::StatusOr<std::vector<ConsumerId>> WithPendingInfraction(const Context& ctx) {
+  std::vector<ConsumerId> out;
+  const std::string prefix = Encoder(kPendingInfraction).Take();
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder d(it->key().substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(std::string c, d.Str());
+    out.emplace_back(std::move(c));
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
 }
 
 }  // namespace
@@ -524,6 +587,7 @@ absl::StatusOr<std::optional<uint64_t>> CcvProvider::VscHeight(const Context& ct
 }
 
 absl::Status CcvProvider::EndBlock(const Context& ctx) {
+  MESH_RETURN_IF_ERROR(ApplyDue(ctx));
   MESH_ASSIGN_OR_RETURN(std::vector<ConsumerId> consumers, Consumers(ctx));
   if (consumers.empty()) return absl::OkStatus();
   MESH_ASSIGN_OR_RETURN(uint64_t vsc_id, CurrentVscId(ctx));
@@ -660,9 +724,150 @@ absl::Status CcvProvider::RecordPunishment(const Context& ctx, Amount burned) {
 
 absl::Status CcvProvider::Stop(const Context& ctx, const ConsumerId& consumer) {
   MESH_ASSIGN_OR_RETURN(CcvConsumerState st, State(ctx, consumer));
+  const bool first = !st.stopped;
   st.stopped = true;
   MESH_RETURN_IF_ERROR(PutState(ctx, consumer, st));
-  return ClearPending(ctx, consumer);
+  MESH_RETURN_IF_ERROR(ClearPending(ctx, consumer));
+  if (!first) return absl::OkStatus();
+  return ScheduleRemoval(ctx, consumer);
+}
+
+// ---------------------------------------------------------------- governance
+
+void LinkUpdate::Encode(Encoder& e) const {
+  e.Bool(shaping.has_value());
+  if (shaping.has_value()) {
+    e.U32(shaping->top_n).U32(shaping->validators_power_cap).U32(shaping->validator_set_cap);
+    EncodeList(e, shaping->allowlist);
+    EncodeList(e, shaping->denylist);
+    EncodeList(e, shaping->prioritylist);
+    e.Amt(shaping->min_stake).Bool(shaping->allow_inactive_vals);
+  }
+  e.Bool(infraction.has_value());
+  if (infraction.has_value()) {
+    e.Decimal(infraction->downtime_slash_fraction).U64(infraction->downtime_jail_s);
+  }
+}
+
+absl::StatusOr<LinkUpdate> LinkUpdate::Decode(Decoder& d) {
+  LinkUpdate u;
+  MESH_ASSIGN_OR_RETURN(bool has_shaping, d.Bool());
+  if (has_shaping) {
+    PowerShaping s;
+    MESH_ASSIGN_OR_RETURN(s.top_n, d.U32());
+    MESH_ASSIGN_OR_RETURN(s.validators_power_cap, d.U32());
+    MESH_ASSIGN_OR_RETURN(s.validator_set_cap, d.U32());
+    MESH_ASSIGN_OR_RETURN(s.allowlist, DecodeList(d));
+    MESH_ASSIGN_OR_RETURN(s.denylist, DecodeList(d));
+    MESH_ASSIGN_OR_RETURN(s.prioritylist, DecodeList(d));
+    MESH_ASSIGN_OR_RETURN(s.min_stake, d.Amt());
+    MESH_ASSIGN_OR_RETURN(s.allow_inactive_vals, d.Bool());
+    u.shaping = std::move(s);
+  }
+  MESH_ASSIGN_OR_RETURN(bool has_infraction, d.Bool());
+  if (has_infraction) {
+    LinkUpdate::Infraction i;
+    MESH_ASSIGN_OR_RETURN(i.downtime_slash_fraction, d.Decimal());
+    MESH_ASSIGN_OR_RETURN(i.downtime_jail_s, d.U64());
+    u.infraction = i;
+  }
+  return u;
+}
+
+absl::Status CcvProvider::ValidateUpdate(const Context& ctx, const ConsumerId& consumer,
+                                         const LinkUpdate& update) {
+  MESH_ASSIGN_OR_RETURN(std::optional<CcvConfig> cfg, Config(ctx, consumer));
+  if (!cfg.has_value()) return absl::NotFoundError("ccv: unknown consumer " + consumer.value());
+  MESH_ASSIGN_OR_RETURN(CcvConsumerState st, State(ctx, consumer));
+  if (st.stopped) return absl::FailedPreconditionError("ccv: consumer " + consumer.value() + " stopped");
+  if (!update.shaping.has_value() && !update.infraction.has_value()) {
+    return absl::InvalidArgumentError("ccv: the update changes nothing");
+  }
+  if (update.shaping.has_value()) cfg->shaping = *update.shaping;
+  if (update.infraction.has_value()) {
+    cfg->downtime_slash_fraction = update.infraction->downtime_slash_fraction;
+    cfg->downtime_jail_s = update.infraction->downtime_jail_s;
+  }
+  return cfg->Validate();
+}
+
+absl::Status CcvProvider::ApplyUpdate(const Context& ctx, const ConsumerId& consumer,
+                                      const LinkUpdate& update) {
+  MESH_RETURN_IF_ERROR(ValidateUpdate(ctx, consumer, update));
+  if (update.shaping.has_value()) {
+    MESH_ASSIGN_OR_RETURN(std::optional<CcvConfig> cfg, Config(ctx, consumer));
+    cfg->shaping = *update.shaping;
+    MESH_RETURN_IF_ERROR(ctx.store().Put(Key(kConfig, consumer), EncodeConfig(*cfg)));
+  }
+  if (update.infraction.has_value()) {
+    MESH_ASSIGN_OR_RETURN(uint64_t period, ProviderUnbondingSeconds(ctx));
+    MESH_RETURN_IF_ERROR(ctx.store().Put(
+        Key(kPendingInfraction, consumer),
+        Encoder()
+            .U64(ctx.time_seconds() + period)
+            .Decimal(update.infraction->downtime_slash_fraction)
+            .U64(update.infraction->downtime_jail_s)
+            .Take()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<PendingInfraction>> CcvProvider::PendingInfractionOf(
+    const Context& ctx, const ConsumerId& consumer) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                        ctx.store().Get(Key(kPendingInfraction, consumer)));
+  if (!raw.has_value()) return std::optional<PendingInfraction>();
+  Decoder d(*raw);
+  PendingInfraction p;
+  MESH_ASSIGN_OR_RETURN(p.effective_s, d.U64());
+  MESH_ASSIGN_OR_RETURN(p.params.downtime_slash_fraction, d.Decimal());
+  MESH_ASSIGN_OR_RETURN(p.params.downtime_jail_s, d.U64());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return std::optional<PendingInfraction>(p);
+}
+
+absl::StatusOr<std::optional<uint64_t>> CcvProvider::RemovalTime(const Context& ctx,
+                                                                 const ConsumerId& consumer) {
+  const std::string prefix = Encoder(kRemovals).Take();
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder d(it->key().substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(uint64_t at, d.U64());
+    MESH_ASSIGN_OR_RETURN(std::string c, d.Str());
+    if (c == consumer.value()) return std::optional<uint64_t>(at);
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return std::optional<uint64_t>();
+}
+
+absl::Status CcvProvider::Remove(const Context& ctx, const ConsumerId& consumer) {
+  MESH_ASSIGN_OR_RETURN(std::optional<CcvConfig> cfg, Config(ctx, consumer));
+  if (!cfg.has_value()) return absl::NotFoundError("ccv: unknown consumer " + consumer.value());
+  MESH_ASSIGN_OR_RETURN(std::optional<uint64_t> at, RemovalTime(ctx, consumer));
+  if (at.has_value()) MESH_RETURN_IF_ERROR(ctx.store().Delete(RemovalKey(*at, consumer)));
+  for (uint8_t table : {kOptedIn, kSet, kPending, kSlashAcks}) {
+    MESH_RETURN_IF_ERROR(DeletePrefix(ctx, Key(table, consumer)));
+  }
+  for (uint8_t table : {kConfig, kState, kPendingInfraction}) {
+    MESH_RETURN_IF_ERROR(ctx.store().Delete(Key(table, consumer)));
+  }
+  return ConsumerKeys::RemoveConsumer(ctx, consumer);
+}
+
+absl::Status CcvProvider::ApplyDue(const Context& ctx) {
+  MESH_ASSIGN_OR_RETURN(std::vector<ConsumerId> pending, WithPendingInfraction(ctx));
+  for (const ConsumerId& c : pending) {
+    MESH_ASSIGN_OR_RETURN(std::optional<PendingInfraction> p, PendingInfractionOf(ctx, c));
+    if (p->effective_s > ctx.time_seconds()) continue;
+    MESH_ASSIGN_OR_RETURN(std::optional<CcvConfig> cfg, Config(ctx, c));
+    cfg->downtime_slash_fraction = p->params.downtime_slash_fraction;
+    cfg->downtime_jail_s = p->params.downtime_jail_s;
+    MESH_RETURN_IF_ERROR(ctx.store().Put(Key(kConfig, c), EncodeConfig(*cfg)));
+    MESH_RETURN_IF_ERROR(ctx.store().Delete(Key(kPendingInfraction, c)));
+  }
+  MESH_ASSIGN_OR_RETURN(std::vector<DueEntry> due, DueRemovals(ctx));
+  for (const DueEntry& e : due) MESH_RETURN_IF_ERROR(Remove(ctx, e.consumer));
+  return absl::OkStatus();
 }
 
 }  // namespace mesh::provider

@@ -30,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/amount.h"
+#include "core/codec.h"
 #include "core/context.h"
 #include "core/dec.h"
 #include "core/ids.h"
@@ -141,6 +142,30 @@ struct ConsumerSlash {
   bool double_sign = false;
 };
 
+// ---- governance of link parameters and removal ----
+
+// A change of a link's parameters (ICS MsgUpdateConsumer with its
+// PowerShapingParameters / InfractionParameters; absent = unchanged). The
+// link's mode and epoch length never change.
+struct LinkUpdate {
+  std::optional<PowerShaping> shaping;    // effective at the next epoch
+  struct Infraction {
+    Dec downtime_slash_fraction;
+    uint64_t downtime_jail_s = 0;
+    friend bool operator==(const Infraction&, const Infraction&) = default;
+  };
+  std::optional<Infraction> infraction;   // effective one unbonding period later (ADR-020)
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<LinkUpdate> Decode(Decoder& d);
+};
+
+// Infraction parameters waiting for their time (ADR-020).
+struct PendingInfraction {
+  uint64_t effective_s = 0;
+  LinkUpdate::Infraction params;
+  friend bool operator==(const PendingInfraction&, const PendingInfraction&) = default;
+};
+
 enum class SlashOutcome : uint8_t { kV1 = 1, kHandled = 2, kBounced = 3 };
 
 struct SlashDecision {
@@ -215,8 +240,41 @@ class CcvProvider {
   static absl::StatusOr<Amount> Burned(const Context& ctx);
   static absl::StatusOr<uint64_t> Punishments(const Context& ctx);
   static absl::Status RecordPunishment(const Context& ctx, Amount burned);
-  // Error ack or timeout of a VSC: the consumer gets no more VSCs.
+  // Error ack or timeout of a VSC: the consumer gets no more VSCs, and its
+  // state is removed one provider unbonding period later (ICS
+  // StopAndPrepareForConsumerRemoval). A second stop keeps the first
+  // removal time.
   static absl::Status Stop(const Context& ctx, const ConsumerId& consumer);
+
+  // ---- governance (docs/shared-security.md "Governing a link") ----
+  // Checks an update against the link: NotFound for an unknown consumer,
+  // FailedPrecondition once stopped, InvalidArgument if it changes nothing
+  // or the resulting config is invalid (CcvConfig::Validate: a replicated
+  // link keeps top_n 100; fraction in [0, 1]).
+  static absl::Status ValidateUpdate(const Context& ctx, const ConsumerId& consumer,
+                                     const LinkUpdate& update);
+  // ValidateUpdate, then: power shaping stored at once (read only at the
+  // epoch boundary: the next VSC follows it; opt-out's top-N check uses
+  // it at once); infraction parameters stored as pending, effective at
+  // t + the provider's unbonding time (a later update replaces a pending
+  // one and restarts its wait).
+  static absl::Status ApplyUpdate(const Context& ctx, const ConsumerId& consumer,
+                                  const LinkUpdate& update);
+  static absl::StatusOr<std::optional<PendingInfraction>> PendingInfractionOf(
+      const Context& ctx, const ConsumerId& consumer);
+  // When the stopped consumer's state goes (nullopt while running).
+  static absl::StatusOr<std::optional<uint64_t>> RemovalTime(const Context& ctx,
+                                                             const ConsumerId& consumer);
+  // Deletes every table of the consumer: config, state, opt-ins, set,
+  // pending VSCs and slash acks, the pending infraction update, its
+  // removal entry and its key assignments (current and kept for pruning:
+  // after an unbonding period nothing can refer to them). VSCtoH is
+  // provider-wide and stays. NotFound for an unknown consumer.
+  static absl::Status Remove(const Context& ctx, const ConsumerId& consumer);
+  // Start of the end block: infraction parameters whose time came are put
+  // in force; stopped consumers whose removal time came are removed
+  // (time order, then consumer id).
+  static absl::Status ApplyDue(const Context& ctx);
 };
 
 }  // namespace mesh::provider
