@@ -27,6 +27,7 @@ constexpr uint8_t kSlashAcks = 0xB6;   // str consumer, bytes address -> ""
 constexpr uint8_t kState = 0xB7;       // str consumer -> CcvConsumerState
 constexpr uint8_t kRemovals = 0xE8;    // u64 remove_at_s, str consumer -> ""
 constexpr uint8_t kPendingInfraction = 0xE9;  // str consumer -> u64 effective_s, dec, u64
+constexpr uint8_t kPendingShaping = 0xEA;     // str consumer -> LinkUpdate (shaping only)
 
 std::string Key(uint8_t t, const ConsumerId& c) { return Encoder(t).Str(c.value()).Take(); }
 
@@ -309,6 +310,19 @@ absl::StatusOr<std::vector<ConsumerId>> WithPendingInfraction(const Context& ctx
   }
   MESH_RETURN_IF_ERROR(it->status());
   return out;
+}
+
+// A power-shaping update waiting for the consumer's next set computation
+// goes into its config (and `cfg`) now.
+absl::Status TakePendingShaping(const Context& ctx, const ConsumerId& c, CcvConfig& cfg) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(Key(kPendingShaping, c)));
+  if (!raw.has_value()) return absl::OkStatus();
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(LinkUpdate u, LinkUpdate::Decode(d));
+  MESH_RETURN_IF_ERROR(d.Finish());
+  if (u.shaping.has_value()) cfg.shaping = *u.shaping;
+  MESH_RETURN_IF_ERROR(ctx.store().Put(Key(kConfig, c), EncodeConfig(cfg)));
+  return ctx.store().Delete(Key(kPendingShaping, c));
 }
 
 }  // namespace
@@ -599,6 +613,7 @@ absl::Status CcvProvider::EndBlock(const Context& ctx) {
     MESH_ASSIGN_OR_RETURN(CcvConsumerState st, State(ctx, c));
     if (st.stopped) continue;
     if (st.launched && ctx.height() % cfg->blocks_per_epoch != 0) continue;
+    MESH_RETURN_IF_ERROR(TakePendingShaping(ctx, c, *cfg));
     MESH_ASSIGN_OR_RETURN(bool ran, RunEpoch(ctx, c, *cfg, st, vsc_id));
     any_epoch = any_epoch || ran;
     MESH_RETURN_IF_ERROR(PutState(ctx, c, st));
@@ -795,9 +810,11 @@ absl::Status CcvProvider::ApplyUpdate(const Context& ctx, const ConsumerId& cons
                                       const LinkUpdate& update) {
   MESH_RETURN_IF_ERROR(ValidateUpdate(ctx, consumer, update));
   if (update.shaping.has_value()) {
-    MESH_ASSIGN_OR_RETURN(std::optional<CcvConfig> cfg, Config(ctx, consumer));
-    cfg->shaping = *update.shaping;
-    MESH_RETURN_IF_ERROR(ctx.store().Put(Key(kConfig, consumer), EncodeConfig(*cfg)));
+    LinkUpdate only;
+    only.shaping = update.shaping;
+    Encoder e;
+    only.Encode(e);
+    MESH_RETURN_IF_ERROR(ctx.store().Put(Key(kPendingShaping, consumer), e.Take()));
   }
   if (update.infraction.has_value()) {
     MESH_ASSIGN_OR_RETURN(uint64_t period, ProviderUnbondingSeconds(ctx));
@@ -826,6 +843,17 @@ absl::StatusOr<std::optional<PendingInfraction>> CcvProvider::PendingInfractionO
   return std::optional<PendingInfraction>(p);
 }
 
+absl::StatusOr<std::optional<PowerShaping>> CcvProvider::PendingShapingOf(
+    const Context& ctx, const ConsumerId& consumer) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                        ctx.store().Get(Key(kPendingShaping, consumer)));
+  if (!raw.has_value()) return std::optional<PowerShaping>();
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(LinkUpdate u, LinkUpdate::Decode(d));
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return u.shaping;
+}
+
 absl::StatusOr<std::optional<uint64_t>> CcvProvider::RemovalTime(const Context& ctx,
                                                                  const ConsumerId& consumer) {
   const std::string prefix = Encoder(kRemovals).Take();
@@ -848,7 +876,7 @@ absl::Status CcvProvider::Remove(const Context& ctx, const ConsumerId& consumer)
   for (uint8_t table : {kOptedIn, kSet, kPending, kSlashAcks}) {
     MESH_RETURN_IF_ERROR(DeletePrefix(ctx, Key(table, consumer)));
   }
-  for (uint8_t table : {kConfig, kState, kPendingInfraction}) {
+  for (uint8_t table : {kConfig, kState, kPendingInfraction, kPendingShaping}) {
     MESH_RETURN_IF_ERROR(ctx.store().Delete(Key(table, consumer)));
   }
   return ConsumerKeys::RemoveConsumer(ctx, consumer);

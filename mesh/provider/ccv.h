@@ -253,15 +253,18 @@ class CcvProvider {
   // link keeps top_n 100; fraction in [0, 1]).
   static absl::Status ValidateUpdate(const Context& ctx, const ConsumerId& consumer,
                                      const LinkUpdate& update);
-  // ValidateUpdate, then: power shaping stored at once (read only at the
-  // epoch boundary: the next VSC follows it; opt-out's top-N check uses
-  // it at once); infraction parameters stored as pending, effective at
-  // t + the provider's unbonding time (a later update replaces a pending
-  // one and restarts its wait).
+  // ValidateUpdate, then: power shaping stored as pending and put in the
+  // config by the consumer's next set computation (its next epoch), so the
+  // config always describes the set last computed; infraction parameters
+  // stored as pending, effective at t + the provider's unbonding time. A
+  // later update replaces a pending one (an infraction one restarts its
+  // wait).
   static absl::Status ApplyUpdate(const Context& ctx, const ConsumerId& consumer,
                                   const LinkUpdate& update);
   static absl::StatusOr<std::optional<PendingInfraction>> PendingInfractionOf(
       const Context& ctx, const ConsumerId& consumer);
+  static absl::StatusOr<std::optional<PowerShaping>> PendingShapingOf(const Context& ctx,
+                                                                      const ConsumerId& consumer);
   // When the stopped consumer's state goes (nullopt while running).
   static absl::StatusOr<std::optional<uint64_t>> RemovalTime(const Context& ctx,
                                                              const ConsumerId& consumer);

@@ -403,14 +403,19 @@ TEST_F(CcvProviderTest, UpdatedShapingAppliesAtTheNextEpochInfractionAfterUnbond
   u.shaping->validators_power_cap = 30;
   u.infraction = LinkUpdate::Infraction{Dec::FromRaw(Dec::kOne / 10), 1200};
   ASSERT_TRUE(CcvProvider::ApplyUpdate(ctx(), c_, u).ok());
-  EXPECT_EQ(CcvProvider::Config(ctx(), c_).value()->shaping.validators_power_cap, 30u);
+  // The shaping waits for the next set computation.
+  EXPECT_EQ(CcvProvider::Config(ctx(), c_).value()->shaping.validators_power_cap, 0u);
+  EXPECT_EQ(CcvProvider::PendingShapingOf(ctx(), c_).value()->validators_power_cap, 30u);
   // Infraction parameters wait one provider unbonding period.
   EXPECT_EQ(CcvProvider::PendingInfractionOf(ctx(), c_).value(),
             (std::optional<PendingInfraction>(PendingInfraction{1000 + kUnbondingS, *u.infraction})));
   EXPECT_EQ(CcvProvider::Config(ctx(), c_).value()->downtime_slash_fraction, Dec::Zero());
   for (int i = 0; i < 4; ++i) Block();  // 11..14: mid-epoch, nothing sent
   EXPECT_TRUE(CcvProvider::Pending(ctx(), c_).value().empty());
+  EXPECT_EQ(CcvProvider::Config(ctx(), c_).value()->shaping.validators_power_cap, 0u);
   Block();  // 15: the epoch sends the capped powers 30, 30, 25, 15
+  EXPECT_EQ(CcvProvider::Config(ctx(), c_).value()->shaping.validators_power_cap, 30u);
+  EXPECT_FALSE(CcvProvider::PendingShapingOf(ctx(), c_).value().has_value());
   std::vector<VscRecord> p = CcvProvider::Pending(ctx(), c_).value();
   ASSERT_EQ(p.size(), 1u);
   EXPECT_EQ(p[0].updates.size(), 3u);  // a 40 → 30, c 20 → 25, d 10 → 15 (b stays 30)
@@ -488,6 +493,7 @@ TEST_F(CcvProviderTest, StoppedConsumerIsRemovedOneUnbondingPeriodLater) {
   Block();
   ASSERT_TRUE(CcvProvider::OnSlashPacket(ctx(), c_, {std::string(20, 'x'), 5, 1, false}).ok());
   LinkUpdate u;
+  u.shaping = cfg.shaping;
   u.infraction = LinkUpdate::Infraction{Dec::Zero(), 60};
   ASSERT_TRUE(CcvProvider::ApplyUpdate(ctx(), c_, u).ok());
   EXPECT_FALSE(KeysMentioning(store_, "neutron").empty());

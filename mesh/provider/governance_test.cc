@@ -338,6 +338,9 @@ TEST_F(LinkProposalTest, PassedUpdateSetsShapingAndSchedulesInfraction) {
   EXPECT_EQ(p.kind, ProposalKind::kLinkUpdate);
   EXPECT_TRUE(p.applied);
   EXPECT_EQ(p.tally.yes, A(2000000));
+  // Pending until neutron's next set computation (CcvProvider's end block).
+  EXPECT_EQ(Config().shaping.validators_power_cap, 0u);
+  ASSERT_TRUE(h_.Run([](const Context& c) { return CcvProvider::EndBlock(c); }).ok());
   EXPECT_EQ(Config().shaping.validators_power_cap, 50u);
   EXPECT_EQ(Config().shaping.prioritylist, std::vector<ValidatorAddress>{ValidatorAddress("val2")});
   EXPECT_EQ(Config().downtime_slash_fraction, Dec::Zero());
@@ -360,6 +363,7 @@ TEST_F(LinkProposalTest, RejectedUpdateChangesNothing) {
   EXPECT_EQ(Get(*id).status, ProposalStatus::kRejectedQuorum);
   EXPECT_FALSE(Get(*id).applied);
   EXPECT_EQ(Config().shaping.validators_power_cap, 0u);
+  EXPECT_FALSE(CcvProvider::PendingShapingOf(h_.ctx(), kNeutron)->has_value());
   EXPECT_FALSE(CcvProvider::PendingInfractionOf(h_.ctx(), kNeutron)->has_value());
   EXPECT_EQ(CarolOsmo(), A(10000000));
 }
