@@ -142,6 +142,10 @@ absl::Status CcvFieldsOf(JsonFields& f, ConsumerLink& l) {
   MESH_RETURN_IF_ERROR(Opt(f, "validator_set_cap", l.shaping.validator_set_cap, U32Of));
   MESH_ASSIGN_OR_RETURN(l.shaping.allowlist, ValopersOf(f, "allowlist"));
   MESH_ASSIGN_OR_RETURN(l.shaping.denylist, ValopersOf(f, "denylist"));
+  MESH_ASSIGN_OR_RETURN(l.shaping.prioritylist, ValopersOf(f, "prioritylist"));
+  if (const Json* b = f.Optional("allow_inactive_vals")) {
+    MESH_ASSIGN_OR_RETURN(l.shaping.allow_inactive_vals, b->AsBool());
+  }
   MESH_RETURN_IF_ERROR(Opt(f, "min_stake", l.shaping.min_stake, AmountOf));
   MESH_ASSIGN_OR_RETURN(l.opted_in, ValopersOf(f, "opted_in"));
   MESH_RETURN_IF_ERROR(Opt(f, "downtime_slash_fraction", l.downtime_slash_fraction, DecOf));
@@ -277,6 +281,8 @@ void AddCcvFields(const ConsumerLink& l, Json& o) {
   o.Add("validator_set_cap", Json::U64(l.shaping.validator_set_cap));
   o.Add("allowlist", ValopersJ(l.shaping.allowlist));
   o.Add("denylist", ValopersJ(l.shaping.denylist));
+  o.Add("prioritylist", ValopersJ(l.shaping.prioritylist));
+  o.Add("allow_inactive_vals", Json::Bool(l.shaping.allow_inactive_vals));
   o.Add("min_stake", AmtJ(l.shaping.min_stake));
   o.Add("opted_in", ValopersJ(l.opted_in));
   o.Add("downtime_slash_fraction", DecJ(l.downtime_slash_fraction));

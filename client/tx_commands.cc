@@ -350,6 +350,90 @@ absl::Status SlashProposal(const TxArgs& a, ms::MsgSubmitSlashProposal* m) {
   return absl::OkStatus();
 }
 
+const std::vector<std::string> kShapingFlags = {
+    "top_n",    "validators_power_cap", "validator_set_cap", "allowlist",
+    "denylist", "prioritylist",         "min_stake",         "allow_inactive_vals"};
+const std::vector<std::string> kInfractionFlags = {"downtime_slash_fraction", "downtime_jail_s"};
+
+absl::Status U32Flag(const TxArgs& a, const char* name, uint32_t* out) {
+  if (!HasFlag(a, name)) return absl::OkStatus();
+  absl::StatusOr<uint64_t> v = ParseU64Arg(Flag(a, name), name);
+  if (!v.ok()) return v.status();
+  if (*v > UINT32_MAX) return Bad(absl::StrCat(name, ": too large"));
+  *out = static_cast<uint32_t>(*v);
+  return absl::OkStatus();
+}
+
+// A comma-separated valoper list flag.
+void ListFlag(const TxArgs& a, const char* name,
+              ::google::protobuf::RepeatedPtrField<std::string>* out) {
+  if (!HasFlag(a, name)) return;
+  for (absl::string_view v : absl::StrSplit(Flag(a, name), ',', absl::SkipEmpty())) {
+    out->Add(std::string(v));
+  }
+}
+
+// The whole power-shaping block (flags not given: 0 / empty / false).
+absl::Status FillShaping(const TxArgs& a, ms::LinkPowerShaping* s) {
+  uint32_t top_n = 0, power_cap = 0, set_cap = 0;
+  MESH_RETURN_IF_ERROR(U32Flag(a, "top_n", &top_n));
+  MESH_RETURN_IF_ERROR(U32Flag(a, "validators_power_cap", &power_cap));
+  MESH_RETURN_IF_ERROR(U32Flag(a, "validator_set_cap", &set_cap));
+  s->set_top_n(top_n);
+  s->set_validators_power_cap(power_cap);
+  s->set_validator_set_cap(set_cap);
+  ListFlag(a, "allowlist", s->mutable_allowlist());
+  ListFlag(a, "denylist", s->mutable_denylist());
+  ListFlag(a, "prioritylist", s->mutable_prioritylist());
+  if (HasFlag(a, "min_stake")) {
+    absl::StatusOr<std::string> v = ParseIntAmount(Flag(a, "min_stake"), "min_stake");
+    if (!v.ok()) return v.status();
+    s->set_min_stake(*v);
+  }
+  if (HasFlag(a, "allow_inactive_vals")) {
+    const std::string v = Flag(a, "allow_inactive_vals");
+    if (v != "true" && v != "false") return Bad("allow_inactive_vals must be true or false");
+    s->set_allow_inactive_vals(v == "true");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LinkUpdateProposal(const TxArgs& a, ms::MsgSubmitLinkUpdateProposal* m) {
+  m->set_sender(a.signer);
+  MESH_RETURN_IF_ERROR(NonEmpty(Arg(a, 0), "consumer"));
+  m->set_consumer(Arg(a, 0));
+  absl::StatusOr<std::string> d = ParseIntAmount(Arg(a, 1), "deposit");
+  if (!d.ok()) return d.status();
+  m->set_deposit(*d);
+  bool shaping = false, infraction = false;
+  for (const std::string& f : kShapingFlags) shaping = shaping || HasFlag(a, f);
+  for (const std::string& f : kInfractionFlags) infraction = infraction || HasFlag(a, f);
+  if (!shaping && !infraction) return Bad("give power-shaping or infraction flags to change");
+  if (shaping) MESH_RETURN_IF_ERROR(FillShaping(a, m->mutable_power_shaping()));
+  if (infraction) {
+    if (!HasFlag(a, "downtime_slash_fraction") || !HasFlag(a, "downtime_jail_s")) {
+      return Bad("infraction: give both --downtime-slash-fraction and --downtime-jail-s");
+    }
+    absl::StatusOr<std::string> f = DecPoint18(Flag(a, "downtime_slash_fraction"));
+    if (!f.ok()) return Bad(absl::StrCat("downtime_slash_fraction: ", f.status().message()));
+    absl::StatusOr<uint64_t> j = ParseU64Arg(Flag(a, "downtime_jail_s"), "downtime_jail_s");
+    if (!j.ok()) return j.status();
+    m->mutable_infraction()->set_downtime_slash_fraction(*f);
+    m->mutable_infraction()->set_downtime_jail_s(*j);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemovalProposal(const TxArgs& a, ms::MsgSubmitConsumerRemovalProposal* m) {
+  m->set_sender(a.signer);
+  MESH_RETURN_IF_ERROR(NonEmpty(Arg(a, 0), "consumer"));
+  m->set_consumer(Arg(a, 0));
+  absl::StatusOr<std::string> d = ParseIntAmount(Arg(a, 1), "deposit");
+  if (!d.ok()) return d.status();
+  m->set_deposit(*d);
+  return absl::OkStatus();
+}
+
 absl::Status VoteProposal(const TxArgs& a, ms::MsgVoteSlashProposal* m) {
   m->set_sender(a.signer);
   absl::StatusOr<uint64_t> id = ParseU64Arg(Arg(a, 0), "proposal id");
@@ -463,8 +547,18 @@ std::vector<TxCommand> MakeTable() {
       "governance slash of a consumer validator (the subset problem); deposit in the bond denom",
       TypeUrl<ms::MsgSubmitSlashProposal>(), 5, {},
       One<ms::MsgSubmitSlashProposal>(SlashProposal));
+  add("provider", "link-update-proposal", "CONSUMER DEPOSIT",
+      "governance update of a replicated / opt-in link: power shaping (whole block; from the "
+      "next epoch) and/or infraction parameters (one unbonding period later)",
+      TypeUrl<ms::MsgSubmitLinkUpdateProposal>(), 2, Plus(kShapingFlags, kInfractionFlags),
+      One<ms::MsgSubmitLinkUpdateProposal>(LinkUpdateProposal));
+  add("provider", "consumer-removal-proposal", "CONSUMER DEPOSIT",
+      "governance removal of a replicated / opt-in consumer (stopped at once, state removed one "
+      "unbonding period later)",
+      TypeUrl<ms::MsgSubmitConsumerRemovalProposal>(), 2, {},
+      One<ms::MsgSubmitConsumerRemovalProposal>(RemovalProposal));
   add("provider", "vote", "PROPOSAL_ID yes|abstain|no|no_with_veto",
-      "vote on a slash proposal (weighted by bonded stake at the tally)",
+      "vote on a slash or link proposal (weighted by bonded stake at the tally)",
       TypeUrl<ms::MsgVoteSlashProposal>(), 2, {}, One<ms::MsgVoteSlashProposal>(VoteProposal));
   TxCommand raw;
   raw.group = "raw";

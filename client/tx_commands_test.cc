@@ -99,9 +99,11 @@ TEST(TxTableTest, EveryMessageOfTheChainHasACommand) {
         "/cosmos.slashing.v1beta1.MsgUnjail"}) {
     EXPECT_EQ(types.count(t), 1u) << t;
   }
-  // Every meshsec.v1 message a user signs, except the evidence (tx raw).
+  // Every meshsec.v1 message a user signs (Msg*; the others are parts of
+  // one, as LinkPowerShaping), except the evidence (tx raw).
   const auto* file = ms::MsgVaultBond::descriptor()->file();
   for (int i = 0; i < file->message_type_count(); ++i) {
+    if (std::string(file->message_type(i)->name()).rfind("Msg", 0) != 0) continue;
     const std::string t = "/" + std::string(file->message_type(i)->full_name());
     if (t == "/meshsec.v1.MsgSubmitConsumerDoubleVote") continue;
     EXPECT_EQ(types.count(t), 1u) << t;
@@ -461,6 +463,41 @@ TEST(TxSendTest, AStaleSequenceIsSignedAgainOnceWithTheExpectedOne) {
   };
   EXPECT_EQ(SignAndSend(key, &spec, true, broke, &note).code, 5u);
   EXPECT_EQ(sent.size(), 1u);
+}
+
+TEST(TxBuilderTest, LinkProposals) {
+  ms::MsgSubmitLinkUpdateProposal u = BuildOne<ms::MsgSubmitLinkUpdateProposal>(
+      "provider", "link-update-proposal",
+      Args({"chainb", "10000000"}, {{"validators_power_cap", "30"},
+                                    {"prioritylist", "chainavaloper1a,chainavaloper1b"},
+                                    {"allow_inactive_vals", "true"},
+                                    {"downtime_slash_fraction", "0.01"},
+                                    {"downtime_jail_s", "1200"}}));
+  EXPECT_EQ(u.sender(), kSigner);
+  EXPECT_EQ(u.consumer(), "chainb");
+  EXPECT_EQ(u.deposit(), "10000000");
+  ASSERT_TRUE(u.has_power_shaping());
+  EXPECT_EQ(u.power_shaping().top_n(), 0u);
+  EXPECT_EQ(u.power_shaping().validators_power_cap(), 30u);
+  ASSERT_EQ(u.power_shaping().prioritylist_size(), 2);
+  EXPECT_EQ(u.power_shaping().prioritylist(1), "chainavaloper1b");
+  EXPECT_TRUE(u.power_shaping().allow_inactive_vals());
+  ASSERT_TRUE(u.has_infraction());
+  EXPECT_EQ(u.infraction().downtime_slash_fraction(), "0.010000000000000000");
+  EXPECT_EQ(u.infraction().downtime_jail_s(), 1200u);
+  // Infraction only: no power-shaping block.
+  ms::MsgSubmitLinkUpdateProposal i = BuildOne<ms::MsgSubmitLinkUpdateProposal>(
+      "provider", "link-update-proposal",
+      Args({"chainb", "10000000"}, {{"downtime_slash_fraction", "0"}, {"downtime_jail_s", "60"}}));
+  EXPECT_FALSE(i.has_power_shaping());
+  ExpectUsageError("provider", "link-update-proposal", Args({"chainb", "10000000"}),
+                   "power-shaping or infraction");
+  ExpectUsageError("provider", "link-update-proposal",
+                   Args({"chainb", "10000000"}, {{"downtime_jail_s", "60"}}), "both");
+  ms::MsgSubmitConsumerRemovalProposal r = BuildOne<ms::MsgSubmitConsumerRemovalProposal>(
+      "provider", "consumer-removal-proposal", Args({"chainb", "10000000"}));
+  EXPECT_EQ(r.consumer(), "chainb");
+  EXPECT_EQ(r.deposit(), "10000000");
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "mesh/consumer/state.h"
 #include "mesh/consumer/virtual_staking.h"
 #include "mesh/packets/packets.h"
+#include "mesh/provider/ccv.h"
 #include "mesh/provider/governance.h"
 #include "mesh/provider/canonical_vote.h"
 #include "mesh/provider/external_staking.h"
@@ -898,6 +899,45 @@ absl::StatusOr<Fields> Runner::QueryConsensusSet(const Step& s) {
   return out;
 }
 
+// A replicated / opt-in consumer as its provider holds it (docs/scenarios.md):
+// "registered" false once removed; "state_keys" counts every key of the
+// provider's store that names the consumer (0 after removal).
+absl::StatusOr<Fields> Runner::QueryCcvConsumer(const Step& s) {
+  const Context c = net_->ctx(s.Str("provider"));
+  const provider::ConsumerId consumer(s.Str("consumer"));
+  uint64_t state_keys = 0;
+  auto it = c.store().ScanPrefix("");
+  for (; it->Valid(); it->Next()) {
+    if (it->key().find(consumer.value()) != std::string_view::npos) ++state_keys;
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  it.reset();
+  MESH_ASSIGN_OR_RETURN(std::optional<provider::CcvConfig> cfg,
+                        provider::CcvProvider::Config(c, consumer));
+  if (!cfg.has_value()) {
+    return Fields{{"registered", "false"}, {"state_keys", absl::StrCat(state_keys)}};
+  }
+  MESH_ASSIGN_OR_RETURN(provider::CcvConsumerState st, provider::CcvProvider::State(c, consumer));
+  MESH_ASSIGN_OR_RETURN(std::optional<uint64_t> removal,
+                        provider::CcvProvider::RemovalTime(c, consumer));
+  MESH_ASSIGN_OR_RETURN(auto set, provider::CcvProvider::ConsumerSet(c, consumer));
+  MESH_ASSIGN_OR_RETURN(auto opted, provider::CcvProvider::OptedIn(c, consumer));
+  MESH_ASSIGN_OR_RETURN(std::optional<provider::PendingInfraction> pending,
+                        provider::CcvProvider::PendingInfractionOf(c, consumer));
+  return Fields{{"registered", "true"},
+                {"stopped", BoolText(st.stopped)},
+                {"removal_s", removal.has_value() ? absl::StrCat(*removal) : "none"},
+                {"set_size", absl::StrCat(set.size())},
+                {"opted_in", absl::StrCat(opted.size())},
+                {"validators_power_cap", absl::StrCat(cfg->shaping.validators_power_cap)},
+                {"top_n", absl::StrCat(cfg->shaping.top_n)},
+                {"downtime_slash_fraction", cfg->downtime_slash_fraction.ToString()},
+                {"downtime_jail_s", absl::StrCat(cfg->downtime_jail_s)},
+                {"pending_infraction_s",
+                 pending.has_value() ? absl::StrCat(pending->effective_s) : "none"},
+                {"state_keys", absl::StrCat(state_keys)}};
+}
+
 absl::StatusOr<Fields> Runner::QueryNew(const Step& s) {
   const std::string& q = s.query;
   if (q == "consensus_set") return QueryConsensusSet(s);
@@ -911,8 +951,11 @@ absl::StatusOr<Fields> Runner::QueryNew(const Step& s) {
                   {"abstain", p.tally.abstain.ToString()},
                   {"no_with_veto", p.tally.no_with_veto.ToString()},
                   {"slashed", p.slashed.ToString()},
-                  {"voting_end_s", absl::StrCat(p.voting_end_s)}};
+                  {"voting_end_s", absl::StrCat(p.voting_end_s)},
+                  {"kind", provider::ProposalKindName(p.kind)},
+                  {"applied", BoolText(p.applied)}};
   }
+  if (q == "ccv_consumer") return QueryCcvConsumer(s);
   if (q == "last_ack") {
     if (!last_ack_.set) return Fields{{"result", "none"}, {"error", ""}, {"sequence", "0"}};
     return Fields{{"result", last_ack_.success ? "success" : "error"},

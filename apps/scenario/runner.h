@@ -115,6 +115,7 @@ class Runner {
   absl::StatusOr<std::string> OpenChannel(const Step& s);
   void RecordAck(const ibc::InFlight& p, const ibc::RecvResult& got);
   absl::StatusOr<Fields> QueryNew(const Step& s);
+  absl::StatusOr<Fields> QueryCcvConsumer(const Step& s);
   absl::StatusOr<Fields> QueryEvents(const Step& s);
   absl::StatusOr<Fields> PendingTxs(const Step& s);
   absl::StatusOr<Fields> QueryConsumerExtra(const Step& s);

@@ -146,7 +146,14 @@ const std::map<std::string, Def>& Queries() {
       {"proposal",
        {{"provider", "proposal_id"},
         {},
-        {"status", "yes", "no", "abstain", "no_with_veto", "slashed", "voting_end_s"}}},
+        {"status", "yes", "no", "abstain", "no_with_veto", "slashed", "voting_end_s", "kind",
+         "applied"}}},
+      {"ccv_consumer",
+       {{"provider", "consumer"},
+        {},
+        {"registered", "stopped", "removal_s", "set_size", "opted_in", "validators_power_cap",
+         "top_n", "downtime_slash_fraction", "downtime_jail_s", "pending_infraction_s",
+         "state_keys"}}},
       {"claims", {{"chain", "user"}, {}, {"claims"}}},
       {"consumer_config",
        {{"consumer", "provider"},
@@ -362,6 +369,8 @@ absl::Status ParseLinkMode(JsonFields& f, LinkSpec& l) {
   MESH_RETURN_IF_ERROR(ReadOpt(f, "validator_set_cap", l.validator_set_cap, ReadU32));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "allowlist", l.allowlist, ReadNames));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "denylist", l.denylist, ReadNames));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "prioritylist", l.prioritylist, ReadNames));
+  MESH_RETURN_IF_ERROR(ReadOpt(f, "allow_inactive_vals", l.allow_inactive_vals, ReadBool));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "opted_in", l.opted_in, ReadNames));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "min_stake", l.min_stake, JsonAmount));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "downtime_slash_fraction", l.downtime_slash_fraction, JsonDec));

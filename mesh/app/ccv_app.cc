@@ -156,8 +156,9 @@ absl::Status CcvProviderApp::OnChanClose(const Context& ctx, const ibc::ChannelI
   if (step == ibc::CloseStep::kInit) {
     return absl::FailedPreconditionError("a CCV channel cannot be closed by users");
   }
-  MESH_ASSIGN_OR_RETURN(ConsumerId c, RequireConsumer(ctx, ch.channel));
-  return CcvProvider::Stop(ctx, c);
+  MESH_ASSIGN_OR_RETURN(std::optional<ConsumerId> c, ConsumerOfChannel(ctx, ch.channel));
+  if (!c.has_value()) return absl::OkStatus();  // removed since
+  return CcvProvider::Stop(ctx, *c);
 }
 
 absl::StatusOr<std::string> CcvProviderApp::OnRecvPacket(const Context& ctx,
@@ -171,15 +172,18 @@ absl::StatusOr<std::string> CcvProviderApp::OnRecvPacket(const Context& ctx,
 
 absl::Status CcvProviderApp::OnAcknowledgement(const Context& ctx, const ibc::Packet& packet,
                                                std::string_view ack) {
-  MESH_ASSIGN_OR_RETURN(ConsumerId c, RequireConsumer(ctx, packet.source_channel));
+  // A consumer removed since the VSC was sent: nothing is left to stop.
+  MESH_ASSIGN_OR_RETURN(std::optional<ConsumerId> c, ConsumerOfChannel(ctx, packet.source_channel));
+  if (!c.has_value()) return absl::OkStatus();
   absl::StatusOr<packets::Ack> a = packets::Ack::Decode(ack);
   if (a.ok() && a->ok()) return absl::OkStatus();
-  return CcvProvider::Stop(ctx, c);
+  return CcvProvider::Stop(ctx, *c);
 }
 
 absl::Status CcvProviderApp::OnTimeout(const Context& ctx, const ibc::Packet& packet) {
-  MESH_ASSIGN_OR_RETURN(ConsumerId c, RequireConsumer(ctx, packet.source_channel));
-  return CcvProvider::Stop(ctx, c);
+  MESH_ASSIGN_OR_RETURN(std::optional<ConsumerId> c, ConsumerOfChannel(ctx, packet.source_channel));
+  if (!c.has_value()) return absl::OkStatus();  // removed since
+  return CcvProvider::Stop(ctx, *c);
 }
 
 absl::Status CcvProviderApp::EndBlock(const Context& ctx) const {

@@ -14,7 +14,9 @@
 // of every consumer whose channel is OPEN (timeout: block time + 4 weeks).
 // A slash packet is judged by CcvProvider::OnSlashPacket and punished
 // through HandleConsumerDowntime; the ack carries the one-byte result. An
-// error ack or a timeout of a VSC stops the consumer.
+// error ack or a timeout of a VSC stops the consumer (CcvProvider::Stop: its
+// state is removed one provider unbonding period later); acks, timeouts and
+// closes on the channel of a consumer removed since are ignored.
 // Consumer: a VSC goes to CcvConsumer::OnVsc (ack 0x01); EndBlock sends the
 // head of the slash queue when allowed; a slash ack's result byte goes to
 // CcvConsumer::OnSlashResult; an error ack or a timeout stops sending.

@@ -160,6 +160,63 @@ void InstallSharedSecurityMsgs(node::Chain& chain) {
   });
 }
 
+absl::StatusOr<std::vector<ValidatorAddress>> Valopers(
+    const ::google::protobuf::RepeatedPtrField<std::string>& in) {
+  std::vector<ValidatorAddress> out;
+  for (const std::string& v : in) {
+    if (v.empty()) return absl::InvalidArgumentError("empty validator in a list");
+    out.emplace_back(v);
+  }
+  return out;
+}
+
+absl::StatusOr<provider::LinkUpdate> LinkUpdateOf(const pb::MsgSubmitLinkUpdateProposal& m) {
+  provider::LinkUpdate u;
+  if (m.has_power_shaping()) {
+    const pb::LinkPowerShaping& in = m.power_shaping();
+    provider::PowerShaping s;
+    s.top_n = in.top_n();
+    s.validators_power_cap = in.validators_power_cap();
+    s.validator_set_cap = in.validator_set_cap();
+    MESH_ASSIGN_OR_RETURN(s.allowlist, Valopers(in.allowlist()));
+    MESH_ASSIGN_OR_RETURN(s.denylist, Valopers(in.denylist()));
+    MESH_ASSIGN_OR_RETURN(s.prioritylist, Valopers(in.prioritylist()));
+    if (!in.min_stake().empty()) {
+      MESH_ASSIGN_OR_RETURN(s.min_stake, Amount::Parse(in.min_stake()));
+    }
+    s.allow_inactive_vals = in.allow_inactive_vals();
+    u.shaping = std::move(s);
+  }
+  if (m.has_infraction()) {
+    provider::LinkUpdate::Infraction i;
+    MESH_ASSIGN_OR_RETURN(i.downtime_slash_fraction,
+                          Dec::Parse(m.infraction().downtime_slash_fraction()));
+    i.downtime_jail_s = m.infraction().downtime_jail_s();
+    u.infraction = i;
+  }
+  return u;
+}
+
+void InstallLinkGovernanceMsgs(node::Chain& chain) {
+  BySender<pb::MsgSubmitLinkUpdateProposal>(chain, [](auto& ctx, auto& signer, auto& m)
+                                                        -> absl::Status {
+    provider::LinkProposalMsg p;
+    p.consumer = ConsumerId(m.consumer());
+    p.kind = provider::ProposalKind::kLinkUpdate;
+    MESH_ASSIGN_OR_RETURN(p.update, LinkUpdateOf(m));
+    MESH_ASSIGN_OR_RETURN(p.deposit, Amount::Parse(m.deposit()));
+    return provider::Governance::SubmitLink(ctx, signer, p).status();
+  });
+  BySender<pb::MsgSubmitConsumerRemovalProposal>(chain, [](auto& ctx, auto& signer, auto& m)
+                                                             -> absl::Status {
+    provider::LinkProposalMsg p;
+    p.consumer = ConsumerId(m.consumer());
+    p.kind = provider::ProposalKind::kConsumerRemoval;
+    MESH_ASSIGN_OR_RETURN(p.deposit, Amount::Parse(m.deposit()));
+    return provider::Governance::SubmitLink(ctx, signer, p).status();
+  });
+}
+
 void InstallConsumerMsgs(node::Chain& chain) {
   ByAuthority<pb::MsgConsumerSetPrice>(chain, [](auto& ctx, auto& who, auto& m) -> absl::Status {
     MESH_ASSIGN_OR_RETURN(Dec price, Dec::Parse(m.price()));
@@ -178,6 +235,7 @@ void InstallProvider(node::Chain& chain, const ProviderApp& app) {
   InstallLocalMsgs(chain);
   InstallExternalMsgs(chain);
   InstallSharedSecurityMsgs(chain);
+  InstallLinkGovernanceMsgs(chain);
   chain.AddEndBlocker([&app](const Context& ctx) { return app.EndBlock(ctx); });
 }
 

@@ -27,6 +27,9 @@
 //                                            infraction_height, fraction, deposit}
 //   /meshsec.v1.MsgVoteSlashProposal        {sender, proposal_id, option}
 //                                            (provider/governance.h)
+//   /meshsec.v1.MsgSubmitLinkUpdateProposal {sender, consumer, deposit, power_shaping?, infraction?}
+//   /meshsec.v1.MsgSubmitConsumerRemovalProposal {sender, consumer, deposit}
+//     (provider governance of replicated / opt-in links; provider::Governance::SubmitLink)
 // Consumer (InstallConsumer; the signer must be the module authority or, for
 // prices, the provider's oracle):
 //   /meshsec.v1.MsgConsumerSetPrice         {authority, provider, price}

@@ -25,6 +25,9 @@ constexpr uint8_t kSet = 0xB4;         // str consumer, str valoper -> bytes key
 constexpr uint8_t kPending = 0xB5;     // str consumer, u64 vscID -> VscRecord
 constexpr uint8_t kSlashAcks = 0xB6;   // str consumer, bytes address -> ""
 constexpr uint8_t kState = 0xB7;       // str consumer -> CcvConsumerState
+constexpr uint8_t kRemovals = 0xE8;    // u64 remove_at_s, str consumer -> ""
+constexpr uint8_t kPendingInfraction = 0xE9;  // str consumer -> u64 effective_s, dec, u64
+constexpr uint8_t kPendingShaping = 0xEA;     // str consumer -> LinkUpdate (shaping only)
 
 std::string Key(uint8_t t, const ConsumerId& c) { return Encoder(t).Str(c.value()).Take(); }
 
@@ -50,6 +53,8 @@ std::string EncodeConfig(const CcvConfig& c) {
   EncodeList(e, c.shaping.allowlist);
   EncodeList(e, c.shaping.denylist);
   e.Amt(c.shaping.min_stake).Decimal(c.downtime_slash_fraction).U64(c.downtime_jail_s);
+  EncodeList(e, c.shaping.prioritylist);
+  e.Bool(c.shaping.allow_inactive_vals);
   return e.Take();
 }
 
@@ -67,6 +72,10 @@ absl::StatusOr<CcvConfig> DecodeConfig(std::string_view raw) {
   MESH_ASSIGN_OR_RETURN(c.shaping.min_stake, d.Amt());
   MESH_ASSIGN_OR_RETURN(c.downtime_slash_fraction, d.Decimal());
   MESH_ASSIGN_OR_RETURN(c.downtime_jail_s, d.U64());
+  if (!d.AtEnd()) {  // absent in records written before the priority list
+    MESH_ASSIGN_OR_RETURN(c.shaping.prioritylist, DecodeList(d));
+    MESH_ASSIGN_OR_RETURN(c.shaping.allow_inactive_vals, d.Bool());
+  }
   MESH_RETURN_IF_ERROR(d.Finish());
   return c;
 }
@@ -110,6 +119,20 @@ bool Contains(const std::vector<ValidatorAddress>& list, const ValidatorAddress&
   return std::find(list.begin(), list.end(), v) != list.end();
 }
 
+// The `cap` validators the set cap keeps: those on the priority list first,
+// then the rest, each group by descending power (ties: address ascending).
+std::vector<ShapedValidator> KeepPrioritized(std::vector<ShapedValidator> v,
+                                             const std::vector<ValidatorAddress>& priority,
+                                             size_t cap) {
+  std::sort(v.begin(), v.end(), [&](const ShapedValidator& a, const ShapedValidator& b) {
+    const bool pa = Contains(priority, a.validator), pb = Contains(priority, b.validator);
+    if (pa != pb) return pa;
+    return ByPower(a, b);
+  });
+  if (v.size() > cap) v.resize(cap);
+  return v;
+}
+
 absl::StatusOr<std::vector<SetCandidate>> BondedCandidates(const Context& ctx) {
   MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
   MESH_ASSIGN_OR_RETURN(std::vector<staking::Validator> bonded, Staking::BondedValidators(ctx));
@@ -118,6 +141,23 @@ absl::StatusOr<std::vector<SetCandidate>> BondedCandidates(const Context& ctx) {
     if (v.jailed) continue;
     out.push_back(SetCandidate{v.operator_address, v.ConsensusPower(params.power_reduction),
                                v.tokens});
+  }
+  return out;
+}
+
+// The candidates of a consumer set: the active (Bonded) unjailed validators
+// and, with `include_inactive`, the unjailed, untombstoned ones ranked below
+// the active set with their token power (PowerShaping::allow_inactive_vals).
+absl::StatusOr<std::vector<SetCandidate>> ShapingCandidates(const Context& ctx,
+                                                            bool include_inactive) {
+  if (!include_inactive) return BondedCandidates(ctx);
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Validator> all, Staking::AllValidators(ctx));
+  std::vector<SetCandidate> out;
+  for (const staking::Validator& v : all) {
+    if (v.jailed || v.tombstoned) continue;
+    out.push_back(SetCandidate{v.operator_address, v.PotentialPower(params.power_reduction),
+                               v.tokens, v.status == staking::BondStatus::kBonded});
   }
   return out;
 }
@@ -184,7 +224,8 @@ absl::Status QueueVsc(const Context& ctx, const ConsumerId& c, const VscRecord& 
 // One consumer at its epoch: opt in the top N, compute, diff, queue.
 absl::StatusOr<bool> RunEpoch(const Context& ctx, const ConsumerId& c, const CcvConfig& cfg,
                               CcvConsumerState& st, uint64_t vsc_id) {
-  MESH_ASSIGN_OR_RETURN(std::vector<SetCandidate> candidates, BondedCandidates(ctx));
+  MESH_ASSIGN_OR_RETURN(std::vector<SetCandidate> candidates,
+                        ShapingCandidates(ctx, cfg.shaping.allow_inactive_vals));
   MESH_ASSIGN_OR_RETURN(std::set<ValidatorAddress> opted, CcvProvider::OptedIn(ctx, c));
   NextSet next = ComputeNextSet(candidates, cfg.shaping, opted);
   for (const ValidatorAddress& v : next.top_n) {
@@ -208,6 +249,80 @@ absl::StatusOr<bool> RunEpoch(const Context& ctx, const ConsumerId& c, const Ccv
   st.launched = true;
   MESH_RETURN_IF_ERROR(QueueVsc(ctx, c, r));
   return true;
+}
+
+// ---- governance and removal (separate from the epoch code above)
+
+absl::Status DeletePrefix(const Context& ctx, const std::string& prefix) {
+  std::vector<std::string> keys;
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) keys.emplace_back(it->key());
+  MESH_RETURN_IF_ERROR(it->status());
+  it.reset();
+  for (const std::string& k : keys) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> ProviderUnbondingSeconds(const Context& ctx) {
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  return params.unbonding_time_s;
+}
+
+std::string RemovalKey(uint64_t at_s, const ConsumerId& c) {
+  return Encoder(kRemovals).U64(at_s).Str(c.value()).Take();
+}
+
+// The stopped consumer goes at t + the provider's unbonding time.
+absl::Status ScheduleRemoval(const Context& ctx, const ConsumerId& c) {
+  MESH_ASSIGN_OR_RETURN(uint64_t period, ProviderUnbondingSeconds(ctx));
+  return ctx.store().Put(RemovalKey(ctx.time_seconds() + period, c), "");
+}
+
+struct DueEntry {
+  std::string key;
+  ConsumerId consumer;
+};
+
+// The removal entries whose time came, in (time, consumer) order.
+absl::StatusOr<std::vector<DueEntry>> DueRemovals(const Context& ctx) {
+  std::vector<DueEntry> out;
+  const std::string prefix = Encoder(kRemovals).Take();
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder d(it->key().substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(uint64_t at, d.U64());
+    if (at > ctx.time_seconds()) break;
+    MESH_ASSIGN_OR_RETURN(std::string c, d.Str());
+    out.push_back(DueEntry{std::string(it->key()), ConsumerId(std::move(c))});
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+absl::StatusOr<std::vector<ConsumerId>> WithPendingInfraction(const Context& ctx) {
+  std::vector<ConsumerId> out;
+  const std::string prefix = Encoder(kPendingInfraction).Take();
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder d(it->key().substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(std::string c, d.Str());
+    out.emplace_back(std::move(c));
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+// A power-shaping update waiting for the consumer's next set computation
+// goes into its config (and `cfg`) now.
+absl::Status TakePendingShaping(const Context& ctx, const ConsumerId& c, CcvConfig& cfg) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(Key(kPendingShaping, c)));
+  if (!raw.has_value()) return absl::OkStatus();
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(LinkUpdate u, LinkUpdate::Decode(d));
+  MESH_RETURN_IF_ERROR(d.Finish());
+  if (u.shaping.has_value()) cfg.shaping = *u.shaping;
+  MESH_RETURN_IF_ERROR(ctx.store().Put(Key(kConfig, c), EncodeConfig(cfg)));
+  return ctx.store().Delete(Key(kPendingShaping, c));
 }
 
 }  // namespace
@@ -311,24 +426,29 @@ NextSet ComputeNextSet(const std::vector<SetCandidate>& candidates, const PowerS
                        const std::set<ValidatorAddress>& opted_in) {
   NextSet out;
   std::vector<uint64_t> powers;
-  for (const SetCandidate& c : candidates) powers.push_back(c.power);
+  for (const SetCandidate& c : candidates) {
+    if (c.active) powers.push_back(c.power);
+  }
   out.min_power_top_n = MinPowerInTopN(powers, shaping.top_n);
   std::vector<ShapedValidator> eligible;
   std::map<ValidatorAddress, const SetCandidate*> by_address;
   for (const SetCandidate& c : candidates) by_address[c.validator] = &c;
   for (const auto& [addr, c] : by_address) {
-    const bool top = shaping.top_n > 0 && c->power > 0 && c->power >= out.min_power_top_n;
+    const bool top =
+        c->active && shaping.top_n > 0 && c->power > 0 && c->power >= out.min_power_top_n;
     if (top) out.top_n.push_back(addr);
     if (!top && !opted_in.contains(addr)) continue;
+    if (!c->active && !shaping.allow_inactive_vals) continue;
     if (!shaping.allowlist.empty() && !Contains(shaping.allowlist, addr)) continue;
     if (Contains(shaping.denylist, addr)) continue;
     if (c->tokens < shaping.min_stake || c->power == 0) continue;
     eligible.push_back(ShapedValidator{addr, c->power});
   }
-  std::sort(eligible.begin(), eligible.end(), ByPower);
   if (shaping.validator_set_cap > 0 && eligible.size() > shaping.validator_set_cap) {
-    eligible.resize(shaping.validator_set_cap);
+    eligible = KeepPrioritized(std::move(eligible), shaping.prioritylist,
+                               shaping.validator_set_cap);
   }
+  std::sort(eligible.begin(), eligible.end(), ByPower);
   eligible = CapPowers(std::move(eligible), shaping.validators_power_cap);
   std::sort(eligible.begin(), eligible.end(),
             [](const ShapedValidator& a, const ShapedValidator& b) { return a.validator < b.validator; });
@@ -481,6 +601,7 @@ absl::StatusOr<std::optional<uint64_t>> CcvProvider::VscHeight(const Context& ct
 }
 
 absl::Status CcvProvider::EndBlock(const Context& ctx) {
+  MESH_RETURN_IF_ERROR(ApplyDue(ctx));
   MESH_ASSIGN_OR_RETURN(std::vector<ConsumerId> consumers, Consumers(ctx));
   if (consumers.empty()) return absl::OkStatus();
   MESH_ASSIGN_OR_RETURN(uint64_t vsc_id, CurrentVscId(ctx));
@@ -492,6 +613,7 @@ absl::Status CcvProvider::EndBlock(const Context& ctx) {
     MESH_ASSIGN_OR_RETURN(CcvConsumerState st, State(ctx, c));
     if (st.stopped) continue;
     if (st.launched && ctx.height() % cfg->blocks_per_epoch != 0) continue;
+    MESH_RETURN_IF_ERROR(TakePendingShaping(ctx, c, *cfg));
     MESH_ASSIGN_OR_RETURN(bool ran, RunEpoch(ctx, c, *cfg, st, vsc_id));
     any_epoch = any_epoch || ran;
     MESH_RETURN_IF_ERROR(PutState(ctx, c, st));
@@ -617,9 +739,163 @@ absl::Status CcvProvider::RecordPunishment(const Context& ctx, Amount burned) {
 
 absl::Status CcvProvider::Stop(const Context& ctx, const ConsumerId& consumer) {
   MESH_ASSIGN_OR_RETURN(CcvConsumerState st, State(ctx, consumer));
+  const bool first = !st.stopped;
   st.stopped = true;
   MESH_RETURN_IF_ERROR(PutState(ctx, consumer, st));
-  return ClearPending(ctx, consumer);
+  MESH_RETURN_IF_ERROR(ClearPending(ctx, consumer));
+  if (!first) return absl::OkStatus();
+  return ScheduleRemoval(ctx, consumer);
+}
+
+// ---------------------------------------------------------------- governance
+
+void LinkUpdate::Encode(Encoder& e) const {
+  e.Bool(shaping.has_value());
+  if (shaping.has_value()) {
+    e.U32(shaping->top_n).U32(shaping->validators_power_cap).U32(shaping->validator_set_cap);
+    EncodeList(e, shaping->allowlist);
+    EncodeList(e, shaping->denylist);
+    EncodeList(e, shaping->prioritylist);
+    e.Amt(shaping->min_stake).Bool(shaping->allow_inactive_vals);
+  }
+  e.Bool(infraction.has_value());
+  if (infraction.has_value()) {
+    e.Decimal(infraction->downtime_slash_fraction).U64(infraction->downtime_jail_s);
+  }
+}
+
+absl::StatusOr<LinkUpdate> LinkUpdate::Decode(Decoder& d) {
+  LinkUpdate u;
+  MESH_ASSIGN_OR_RETURN(bool has_shaping, d.Bool());
+  if (has_shaping) {
+    PowerShaping s;
+    MESH_ASSIGN_OR_RETURN(s.top_n, d.U32());
+    MESH_ASSIGN_OR_RETURN(s.validators_power_cap, d.U32());
+    MESH_ASSIGN_OR_RETURN(s.validator_set_cap, d.U32());
+    MESH_ASSIGN_OR_RETURN(s.allowlist, DecodeList(d));
+    MESH_ASSIGN_OR_RETURN(s.denylist, DecodeList(d));
+    MESH_ASSIGN_OR_RETURN(s.prioritylist, DecodeList(d));
+    MESH_ASSIGN_OR_RETURN(s.min_stake, d.Amt());
+    MESH_ASSIGN_OR_RETURN(s.allow_inactive_vals, d.Bool());
+    u.shaping = std::move(s);
+  }
+  MESH_ASSIGN_OR_RETURN(bool has_infraction, d.Bool());
+  if (has_infraction) {
+    LinkUpdate::Infraction i;
+    MESH_ASSIGN_OR_RETURN(i.downtime_slash_fraction, d.Decimal());
+    MESH_ASSIGN_OR_RETURN(i.downtime_jail_s, d.U64());
+    u.infraction = i;
+  }
+  return u;
+}
+
+absl::Status CcvProvider::ValidateUpdate(const Context& ctx, const ConsumerId& consumer,
+                                         const LinkUpdate& update) {
+  MESH_ASSIGN_OR_RETURN(std::optional<CcvConfig> cfg, Config(ctx, consumer));
+  if (!cfg.has_value()) return absl::NotFoundError("ccv: unknown consumer " + consumer.value());
+  MESH_ASSIGN_OR_RETURN(CcvConsumerState st, State(ctx, consumer));
+  if (st.stopped) return absl::FailedPreconditionError("ccv: consumer " + consumer.value() + " stopped");
+  if (!update.shaping.has_value() && !update.infraction.has_value()) {
+    return absl::InvalidArgumentError("ccv: the update changes nothing");
+  }
+  if (update.shaping.has_value()) cfg->shaping = *update.shaping;
+  if (update.infraction.has_value()) {
+    cfg->downtime_slash_fraction = update.infraction->downtime_slash_fraction;
+    cfg->downtime_jail_s = update.infraction->downtime_jail_s;
+  }
+  return cfg->Validate();
+}
+
+absl::Status CcvProvider::ApplyUpdate(const Context& ctx, const ConsumerId& consumer,
+                                      const LinkUpdate& update) {
+  MESH_RETURN_IF_ERROR(ValidateUpdate(ctx, consumer, update));
+  if (update.shaping.has_value()) {
+    LinkUpdate only;
+    only.shaping = update.shaping;
+    Encoder e;
+    only.Encode(e);
+    MESH_RETURN_IF_ERROR(ctx.store().Put(Key(kPendingShaping, consumer), e.Take()));
+  }
+  if (update.infraction.has_value()) {
+    MESH_ASSIGN_OR_RETURN(uint64_t period, ProviderUnbondingSeconds(ctx));
+    MESH_RETURN_IF_ERROR(ctx.store().Put(
+        Key(kPendingInfraction, consumer),
+        Encoder()
+            .U64(ctx.time_seconds() + period)
+            .Decimal(update.infraction->downtime_slash_fraction)
+            .U64(update.infraction->downtime_jail_s)
+            .Take()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<PendingInfraction>> CcvProvider::PendingInfractionOf(
+    const Context& ctx, const ConsumerId& consumer) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                        ctx.store().Get(Key(kPendingInfraction, consumer)));
+  if (!raw.has_value()) return std::optional<PendingInfraction>();
+  Decoder d(*raw);
+  PendingInfraction p;
+  MESH_ASSIGN_OR_RETURN(p.effective_s, d.U64());
+  MESH_ASSIGN_OR_RETURN(p.params.downtime_slash_fraction, d.Decimal());
+  MESH_ASSIGN_OR_RETURN(p.params.downtime_jail_s, d.U64());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return std::optional<PendingInfraction>(p);
+}
+
+absl::StatusOr<std::optional<PowerShaping>> CcvProvider::PendingShapingOf(
+    const Context& ctx, const ConsumerId& consumer) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                        ctx.store().Get(Key(kPendingShaping, consumer)));
+  if (!raw.has_value()) return std::optional<PowerShaping>();
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(LinkUpdate u, LinkUpdate::Decode(d));
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return u.shaping;
+}
+
+absl::StatusOr<std::optional<uint64_t>> CcvProvider::RemovalTime(const Context& ctx,
+                                                                 const ConsumerId& consumer) {
+  const std::string prefix = Encoder(kRemovals).Take();
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder d(it->key().substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(uint64_t at, d.U64());
+    MESH_ASSIGN_OR_RETURN(std::string c, d.Str());
+    if (c == consumer.value()) return std::optional<uint64_t>(at);
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return std::optional<uint64_t>();
+}
+
+absl::Status CcvProvider::Remove(const Context& ctx, const ConsumerId& consumer) {
+  MESH_ASSIGN_OR_RETURN(std::optional<CcvConfig> cfg, Config(ctx, consumer));
+  if (!cfg.has_value()) return absl::NotFoundError("ccv: unknown consumer " + consumer.value());
+  MESH_ASSIGN_OR_RETURN(std::optional<uint64_t> at, RemovalTime(ctx, consumer));
+  if (at.has_value()) MESH_RETURN_IF_ERROR(ctx.store().Delete(RemovalKey(*at, consumer)));
+  for (uint8_t table : {kOptedIn, kSet, kPending, kSlashAcks}) {
+    MESH_RETURN_IF_ERROR(DeletePrefix(ctx, Key(table, consumer)));
+  }
+  for (uint8_t table : {kConfig, kState, kPendingInfraction, kPendingShaping}) {
+    MESH_RETURN_IF_ERROR(ctx.store().Delete(Key(table, consumer)));
+  }
+  return ConsumerKeys::RemoveConsumer(ctx, consumer);
+}
+
+absl::Status CcvProvider::ApplyDue(const Context& ctx) {
+  MESH_ASSIGN_OR_RETURN(std::vector<ConsumerId> pending, WithPendingInfraction(ctx));
+  for (const ConsumerId& c : pending) {
+    MESH_ASSIGN_OR_RETURN(std::optional<PendingInfraction> p, PendingInfractionOf(ctx, c));
+    if (p->effective_s > ctx.time_seconds()) continue;
+    MESH_ASSIGN_OR_RETURN(std::optional<CcvConfig> cfg, Config(ctx, c));
+    cfg->downtime_slash_fraction = p->params.downtime_slash_fraction;
+    cfg->downtime_jail_s = p->params.downtime_jail_s;
+    MESH_RETURN_IF_ERROR(ctx.store().Put(Key(kConfig, c), EncodeConfig(*cfg)));
+    MESH_RETURN_IF_ERROR(ctx.store().Delete(Key(kPendingInfraction, c)));
+  }
+  MESH_ASSIGN_OR_RETURN(std::vector<DueEntry> due, DueRemovals(ctx));
+  for (const DueEntry& e : due) MESH_RETURN_IF_ERROR(Remove(ctx, e.consumer));
+  return absl::OkStatus();
 }
 
 }  // namespace mesh::provider

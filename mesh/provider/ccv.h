@@ -30,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/amount.h"
+#include "core/codec.h"
 #include "core/context.h"
 #include "core/dec.h"
 #include "core/ids.h"
@@ -49,6 +50,15 @@ struct PowerShaping {
   std::vector<ValidatorAddress> allowlist;  // non-empty: only these
   std::vector<ValidatorAddress> denylist;   // never these (wins over the allowlist)
   Amount min_stake;                     // bonded tokens below this are excluded
+  // Kept first by validator_set_cap (then by power); no effect on the powers.
+  std::vector<ValidatorAddress> prioritylist;
+  // false (ICS default): only validators in the provider's active set (status
+  // Bonded, the top staking max_validators) are eligible. true: also the
+  // unjailed, untombstoned validators ranked below the active set (this
+  // engine's stand-in for ICS's bonded-but-inactive validators, status
+  // Unbonding / Unbonded here) with their token power; they never count
+  // towards the top N (docs/shared-security.md, compatibility.md L-11).
+  bool allow_inactive_vals = false;
   absl::Status Validate() const;
 };
 
@@ -67,6 +77,7 @@ struct SetCandidate {
   ValidatorAddress validator;
   uint64_t power = 0;   // provider consensus power (bonded)
   Amount tokens;        // bonded tokens (min_stake)
+  bool active = true;   // in the provider's active set (status Bonded)
 };
 
 struct ShapedValidator {
@@ -94,10 +105,12 @@ uint64_t MinPowerInTopN(std::vector<uint64_t> powers, uint32_t top_n);
 // Input and output in descending (power, then address ascending) order.
 std::vector<ShapedValidator> CapPowers(std::vector<ShapedValidator> sorted, uint32_t cap);
 
-// The consumer set from the bonded candidates (any order), opt-ins and
-// shaping: eligible = (opted_in ∪ top N) ∩ allowlist (if any) \ denylist,
-// tokens >= min_stake, power > 0; then the set cap keeps the highest
-// powers (ties: address ascending); then the power cap.
+// The consumer set from the candidates (any order), opt-ins and shaping:
+// top N over the active candidates only; eligible = (opted_in ∪ top N) ∩
+// allowlist (if any) \ denylist, tokens >= min_stake, power > 0, active
+// unless allow_inactive_vals; then the set cap keeps the prioritylist
+// members first, then the highest powers (ties: address ascending); then the
+// power cap.
 NextSet ComputeNextSet(const std::vector<SetCandidate>& candidates, const PowerShaping& shaping,
                        const std::set<ValidatorAddress>& opted_in);
 
@@ -127,6 +140,30 @@ struct ConsumerSlash {
   int64_t power = 0;
   uint64_t vsc_id = 0;
   bool double_sign = false;
+};
+
+// ---- governance of link parameters and removal ----
+
+// A change of a link's parameters (ICS MsgUpdateConsumer with its
+// PowerShapingParameters / InfractionParameters; absent = unchanged). The
+// link's mode and epoch length never change.
+struct LinkUpdate {
+  std::optional<PowerShaping> shaping;    // effective at the next epoch
+  struct Infraction {
+    Dec downtime_slash_fraction;
+    uint64_t downtime_jail_s = 0;
+    friend bool operator==(const Infraction&, const Infraction&) = default;
+  };
+  std::optional<Infraction> infraction;   // effective one unbonding period later (ADR-020)
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<LinkUpdate> Decode(Decoder& d);
+};
+
+// Infraction parameters waiting for their time (ADR-020).
+struct PendingInfraction {
+  uint64_t effective_s = 0;
+  LinkUpdate::Infraction params;
+  friend bool operator==(const PendingInfraction&, const PendingInfraction&) = default;
 };
 
 enum class SlashOutcome : uint8_t { kV1 = 1, kHandled = 2, kBounced = 3 };
@@ -203,8 +240,44 @@ class CcvProvider {
   static absl::StatusOr<Amount> Burned(const Context& ctx);
   static absl::StatusOr<uint64_t> Punishments(const Context& ctx);
   static absl::Status RecordPunishment(const Context& ctx, Amount burned);
-  // Error ack or timeout of a VSC: the consumer gets no more VSCs.
+  // Error ack or timeout of a VSC: the consumer gets no more VSCs, and its
+  // state is removed one provider unbonding period later (ICS
+  // StopAndPrepareForConsumerRemoval). A second stop keeps the first
+  // removal time.
   static absl::Status Stop(const Context& ctx, const ConsumerId& consumer);
+
+  // ---- governance (docs/shared-security.md "Governing a link") ----
+  // Checks an update against the link: NotFound for an unknown consumer,
+  // FailedPrecondition once stopped, InvalidArgument if it changes nothing
+  // or the resulting config is invalid (CcvConfig::Validate: a replicated
+  // link keeps top_n 100; fraction in [0, 1]).
+  static absl::Status ValidateUpdate(const Context& ctx, const ConsumerId& consumer,
+                                     const LinkUpdate& update);
+  // ValidateUpdate, then: power shaping stored as pending and put in the
+  // config by the consumer's next set computation (its next epoch), so the
+  // config always describes the set last computed; infraction parameters
+  // stored as pending, effective at t + the provider's unbonding time. A
+  // later update replaces a pending one (an infraction one restarts its
+  // wait).
+  static absl::Status ApplyUpdate(const Context& ctx, const ConsumerId& consumer,
+                                  const LinkUpdate& update);
+  static absl::StatusOr<std::optional<PendingInfraction>> PendingInfractionOf(
+      const Context& ctx, const ConsumerId& consumer);
+  static absl::StatusOr<std::optional<PowerShaping>> PendingShapingOf(const Context& ctx,
+                                                                      const ConsumerId& consumer);
+  // When the stopped consumer's state goes (nullopt while running).
+  static absl::StatusOr<std::optional<uint64_t>> RemovalTime(const Context& ctx,
+                                                             const ConsumerId& consumer);
+  // Deletes every table of the consumer: config, state, opt-ins, set,
+  // pending VSCs and slash acks, the pending infraction update, its
+  // removal entry and its key assignments (current and kept for pruning:
+  // after an unbonding period nothing can refer to them). VSCtoH is
+  // provider-wide and stays. NotFound for an unknown consumer.
+  static absl::Status Remove(const Context& ctx, const ConsumerId& consumer);
+  // Start of the end block: infraction parameters whose time came are put
+  // in force; stopped consumers whose removal time came are removed
+  // (time order, then consumer id).
+  static absl::Status ApplyDue(const Context& ctx);
 };
 
 }  // namespace mesh::provider

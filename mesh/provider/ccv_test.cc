@@ -87,6 +87,55 @@ TEST(CcvSetTest, SetCapKeepsHighestPowersTiesByAddress) {
   EXPECT_EQ(n.validators, (std::vector<ShapedValidator>{S("a", 3), S("d", 5)}));
 }
 
+TEST(CcvSetTest, PriorityListIsKeptFirstByTheSetCap) {
+  PowerShaping p;
+  p.validator_set_cap = 2;
+  const std::vector<SetCandidate> c = {C("a", 40), C("b", 30), C("c", 20), C("d", 10)};
+  // Without a list: the two highest powers.
+  EXPECT_EQ(ComputeNextSet(c, p, {}).validators,
+            (std::vector<ShapedValidator>{S("a", 40), S("b", 30)}));
+  // d is prioritized: d, then the highest of the rest (a).
+  p.prioritylist = {V("d")};
+  EXPECT_EQ(ComputeNextSet(c, p, {}).validators,
+            (std::vector<ShapedValidator>{S("a", 40), S("d", 10)}));
+  // Three prioritized for two seats: the two highest of them (c 20, d 10).
+  p.prioritylist = {V("d"), V("c"), V("b")};
+  EXPECT_EQ(ComputeNextSet(c, p, {}).validators,
+            (std::vector<ShapedValidator>{S("b", 30), S("c", 20)}));
+  // The list does not change powers and is ignored without a set cap; the
+  // power cap is applied after the set cap: c 20 + d 10 at 60 % → max 18;
+  // c capped at 18, d takes the 2 (20 + 10 = 30 kept).
+  p.prioritylist = {V("d"), V("c")};
+  p.validators_power_cap = 60;
+  EXPECT_EQ(ComputeNextSet(c, p, {}).validators,
+            (std::vector<ShapedValidator>{S("c", 18), S("d", 12)}));
+  p.validator_set_cap = 0;
+  p.validators_power_cap = 0;
+  EXPECT_EQ(ComputeNextSet(c, p, {}).validators.size(), 4u);
+}
+
+TEST(CcvSetTest, InactiveValidatorsOnlyWithAllowInactiveVals) {
+  // a, b active (the provider's bonded set); e ranked below it (inactive).
+  std::vector<SetCandidate> c = {C("a", 40), C("b", 30), C("e", 5)};
+  c[2].active = false;
+  PowerShaping p;  // top N 100: over the active powers only (threshold 30)
+  NextSet n = ComputeNextSet(c, p, {V("e")});
+  EXPECT_EQ(n.min_power_top_n, 30u);
+  EXPECT_EQ(n.top_n, (std::vector<ValidatorAddress>{V("a"), V("b")}));
+  EXPECT_EQ(n.validators, (std::vector<ShapedValidator>{S("a", 40), S("b", 30)}));
+  p.allow_inactive_vals = true;
+  // Not opted in: an inactive validator is never in the top N.
+  n = ComputeNextSet(c, p, {});
+  EXPECT_EQ(n.top_n, (std::vector<ValidatorAddress>{V("a"), V("b")}));
+  EXPECT_EQ(n.validators, (std::vector<ShapedValidator>{S("a", 40), S("b", 30)}));
+  // Opted in: eligible with its token power.
+  n = ComputeNextSet(c, p, {V("e")});
+  EXPECT_EQ(n.validators, (std::vector<ShapedValidator>{S("a", 40), S("b", 30), S("e", 5)}));
+  // The other filters still apply.
+  p.denylist = {V("e")};
+  EXPECT_EQ(ComputeNextSet(c, p, {V("e")}).validators.size(), 2u);
+}
+
 // ---------------------------------------------------------------- power cap
 
 TEST(CcvSetTest, PowerCapRedistributesExactly) {
@@ -301,6 +350,30 @@ TEST_F(CcvProviderTest, OnlyCurrentConsumerValidatorsArePunished) {
   EXPECT_TRUE(d.punish);
 }
 
+TEST_F(CcvProviderTest, AllowInactiveValsAddsValidatorsBelowTheActiveSet) {
+  // max_validators 4: e (5) ranks fifth and stays out of the active set.
+  staking::Params sp = Staking::GetParams(ctx()).value();
+  sp.max_validators = 4;
+  ASSERT_TRUE(Staking::SetParams(ctx(), sp).ok());
+  AddValidator("e", 5);
+  ASSERT_TRUE(Staking::EndBlock(ctx()).ok());
+  ASSERT_NE(Staking::GetValidator(ctx(), V("e")).value()->status, staking::BondStatus::kBonded);
+  CcvConfig cfg;
+  cfg.mode = LinkMode::kOptIn;
+  cfg.shaping.top_n = 0;
+  Register(cfg, {V("a"), V("e")});
+  ConsumerId other("stride");
+  cfg.shaping.allow_inactive_vals = true;
+  ASSERT_TRUE(CcvProvider::Init(ctx(), other, cfg, ConnectionId("connection-1"), {V("a"), V("e")})
+                  .ok());
+  EXPECT_TRUE(CcvProvider::Config(ctx(), other).value()->shaping.allow_inactive_vals);
+  Block();
+  EXPECT_EQ(CcvProvider::ConsumerSet(ctx(), c_).value(),
+            (std::vector<ConsumerValidator>{{V("a"), Key("a"), 40}}));
+  EXPECT_EQ(CcvProvider::ConsumerSet(ctx(), other).value(),
+            (std::vector<ConsumerValidator>{{V("a"), Key("a"), 40}, {V("e"), Key("e"), 5}}));
+}
+
 TEST_F(CcvProviderTest, StoppedConsumerGetsNothing) {
   CcvConfig cfg;
   Register(cfg);
@@ -311,6 +384,142 @@ TEST_F(CcvProviderTest, StoppedConsumerGetsNothing) {
   Block();
   EXPECT_TRUE(CcvProvider::Pending(ctx(), c_).value().empty());
   EXPECT_EQ(CcvProvider::OptIn(ctx(), c_, V("a")).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// ---------------------------------------------------------------- governance, removal
+
+constexpr uint64_t kUnbondingS = 1814400;  // staking default (21 days)
+
+TEST_F(CcvProviderTest, UpdatedShapingAppliesAtTheNextEpochInfractionAfterUnbonding) {
+  CcvConfig cfg;
+  cfg.mode = LinkMode::kOptIn;
+  cfg.shaping.top_n = 0;
+  cfg.blocks_per_epoch = 5;
+  Register(cfg, {V("a"), V("b"), V("c"), V("d")});
+  Block();  // 10: launch with 40/30/20/10
+  ASSERT_TRUE(CcvProvider::ClearPending(ctx(), c_).ok());
+  LinkUpdate u;
+  u.shaping = cfg.shaping;
+  u.shaping->validators_power_cap = 30;
+  u.infraction = LinkUpdate::Infraction{Dec::FromRaw(Dec::kOne / 10), 1200};
+  ASSERT_TRUE(CcvProvider::ApplyUpdate(ctx(), c_, u).ok());
+  // The shaping waits for the next set computation.
+  EXPECT_EQ(CcvProvider::Config(ctx(), c_).value()->shaping.validators_power_cap, 0u);
+  EXPECT_EQ(CcvProvider::PendingShapingOf(ctx(), c_).value()->validators_power_cap, 30u);
+  // Infraction parameters wait one provider unbonding period.
+  EXPECT_EQ(CcvProvider::PendingInfractionOf(ctx(), c_).value(),
+            (std::optional<PendingInfraction>(PendingInfraction{1000 + kUnbondingS, *u.infraction})));
+  EXPECT_EQ(CcvProvider::Config(ctx(), c_).value()->downtime_slash_fraction, Dec::Zero());
+  for (int i = 0; i < 4; ++i) Block();  // 11..14: mid-epoch, nothing sent
+  EXPECT_TRUE(CcvProvider::Pending(ctx(), c_).value().empty());
+  EXPECT_EQ(CcvProvider::Config(ctx(), c_).value()->shaping.validators_power_cap, 0u);
+  Block();  // 15: the epoch sends the capped powers 30, 30, 25, 15
+  EXPECT_EQ(CcvProvider::Config(ctx(), c_).value()->shaping.validators_power_cap, 30u);
+  EXPECT_FALSE(CcvProvider::PendingShapingOf(ctx(), c_).value().has_value());
+  std::vector<VscRecord> p = CcvProvider::Pending(ctx(), c_).value();
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].updates.size(), 3u);  // a 40 → 30, c 20 → 25, d 10 → 15 (b stays 30)
+  EXPECT_EQ(CcvProvider::ConsumerSet(ctx(), c_).value(),
+            (std::vector<ConsumerValidator>{{V("a"), Key("a"), 30},
+                                            {V("b"), Key("b"), 30},
+                                            {V("c"), Key("c"), 25},
+                                            {V("d"), Key("d"), 15}}));
+  const std::string addr_a = ConsensusAddressOf(Key("a"));
+  EXPECT_EQ(CcvProvider::OnSlashPacket(ctx(), c_, {addr_a, 30, 1, false}).value().fraction,
+            Dec::Zero());
+  block_.time_ns = (1000 + kUnbondingS - 1) * kNanosPerSecond;
+  Block();
+  EXPECT_EQ(CcvProvider::Config(ctx(), c_).value()->downtime_jail_s, 600u);
+  block_.time_ns = (1000 + kUnbondingS) * kNanosPerSecond;
+  Block();
+  EXPECT_EQ(CcvProvider::Config(ctx(), c_).value()->downtime_slash_fraction, u.infraction->downtime_slash_fraction);
+  EXPECT_EQ(CcvProvider::Config(ctx(), c_).value()->downtime_jail_s, 1200u);
+  EXPECT_FALSE(CcvProvider::PendingInfractionOf(ctx(), c_).value().has_value());
+  SlashDecision d = CcvProvider::OnSlashPacket(ctx(), c_, {ConsensusAddressOf(Key("b")), 30, 1, false}).value();
+  EXPECT_TRUE(d.punish);
+  EXPECT_EQ(d.fraction, u.infraction->downtime_slash_fraction);
+  EXPECT_EQ(d.jail_s, 1200u);
+}
+
+TEST_F(CcvProviderTest, UpdateRefusals) {
+  Register(CcvConfig{});  // replicated
+  LinkUpdate u;
+  EXPECT_EQ(CcvProvider::ApplyUpdate(ctx(), c_, u).code(), absl::StatusCode::kInvalidArgument);
+  u.shaping = PowerShaping{};
+  u.shaping->top_n = 50;  // a replicated link keeps top N 100
+  EXPECT_EQ(CcvProvider::ApplyUpdate(ctx(), c_, u).code(), absl::StatusCode::kInvalidArgument);
+  u.shaping->top_n = 100;
+  u.infraction = LinkUpdate::Infraction{Dec::FromRaw(Dec::kOne * 2), 0};
+  EXPECT_EQ(CcvProvider::ApplyUpdate(ctx(), c_, u).code(), absl::StatusCode::kInvalidArgument);
+  u.infraction.reset();
+  EXPECT_EQ(CcvProvider::ApplyUpdate(ctx(), ConsumerId("nope"), u).code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(CcvProvider::Stop(ctx(), c_).ok());
+  EXPECT_EQ(CcvProvider::ApplyUpdate(ctx(), c_, u).code(), absl::StatusCode::kFailedPrecondition);
+  // An update round-trips through its encoding.
+  u.shaping->prioritylist = {V("a")};
+  u.infraction = LinkUpdate::Infraction{Dec::FromRaw(Dec::kOne / 100), 60};
+  Encoder e;
+  u.Encode(e);
+  const std::string raw = e.Take();
+  Decoder d(raw);
+  LinkUpdate back = LinkUpdate::Decode(d).value();
+  EXPECT_TRUE(d.AtEnd());
+  EXPECT_EQ(back.shaping->prioritylist, u.shaping->prioritylist);
+  EXPECT_EQ(back.infraction, u.infraction);
+}
+
+// Every key of the store that mentions `needle`.
+std::vector<std::string> KeysMentioning(MemStore& store, const std::string& needle) {
+  std::vector<std::string> out;
+  auto it = store.ScanPrefix("");
+  for (; it->Valid(); it->Next()) {
+    if (it->key().find(needle) != std::string_view::npos) out.emplace_back(it->key());
+  }
+  return out;
+}
+
+TEST_F(CcvProviderTest, StoppedConsumerIsRemovedOneUnbondingPeriodLater) {
+  CcvConfig cfg;
+  cfg.mode = LinkMode::kOptIn;
+  cfg.shaping.top_n = 0;
+  Register(cfg, {V("a"), V("b")});
+  const ConsumerId other("stride");
+  ASSERT_TRUE(CcvProvider::Init(ctx(), other, cfg, ConnectionId("connection-1"), {V("a")}).ok());
+  // a assigns a key, then replaces it: the old mapping is kept for pruning.
+  ASSERT_TRUE(ConsumerKeys::Assign(ctx(), c_, V("a"), std::string(32, 'k')).ok());
+  ASSERT_TRUE(ConsumerKeys::Assign(ctx(), c_, V("a"), std::string(32, 'm')).ok());
+  ASSERT_TRUE(ConsumerKeys::Assign(ctx(), other, V("a"), std::string(32, 'k')).ok());
+  Block();
+  ASSERT_TRUE(CcvProvider::OnSlashPacket(ctx(), c_, {std::string(20, 'x'), 5, 1, false}).ok());
+  LinkUpdate u;
+  u.shaping = cfg.shaping;
+  u.infraction = LinkUpdate::Infraction{Dec::Zero(), 60};
+  ASSERT_TRUE(CcvProvider::ApplyUpdate(ctx(), c_, u).ok());
+  EXPECT_FALSE(KeysMentioning(store_, "neutron").empty());
+  ASSERT_TRUE(CcvProvider::Stop(ctx(), c_).ok());
+  EXPECT_EQ(CcvProvider::RemovalTime(ctx(), c_).value(), std::optional<uint64_t>(1000 + kUnbondingS));
+  block_.time_ns = 2000 * kNanosPerSecond;
+  ASSERT_TRUE(CcvProvider::Stop(ctx(), c_).ok());  // a second stop keeps the first time
+  EXPECT_EQ(CcvProvider::RemovalTime(ctx(), c_).value(), std::optional<uint64_t>(1000 + kUnbondingS));
+  block_.time_ns = (1000 + kUnbondingS - 1) * kNanosPerSecond;
+  Block();
+  EXPECT_TRUE(CcvProvider::Config(ctx(), c_).value().has_value());
+  block_.time_ns = (1000 + kUnbondingS) * kNanosPerSecond;
+  Block();
+  // Nothing of neutron is left: config, state, opt-ins, set, VSC queue,
+  // slash acks, the pending infraction update, the removal entry and the
+  // key assignments (current and kept for pruning).
+  EXPECT_EQ(KeysMentioning(store_, "neutron"), std::vector<std::string>{});
+  EXPECT_FALSE(CcvProvider::Config(ctx(), c_).value().has_value());
+  EXPECT_EQ(CcvProvider::State(ctx(), c_).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(CcvProvider::Consumers(ctx()).value(), std::vector<ConsumerId>{other});
+  EXPECT_FALSE(ConsumerKeys::Assigned(ctx(), c_, V("a")).value().has_value());
+  // stride is untouched: its set and a's key there.
+  EXPECT_EQ(CcvProvider::ConsumerSet(ctx(), other).value().size(), 1u);
+  EXPECT_EQ(ConsumerKeys::Assigned(ctx(), other, V("a")).value(),
+            std::optional<std::string>(std::string(32, 'k')));
+  EXPECT_EQ(CcvProvider::Remove(ctx(), c_).code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

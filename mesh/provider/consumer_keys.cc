@@ -167,6 +167,28 @@ absl::Status ConsumerKeys::Prune(const Context& ctx, uint64_t limit) {
   return absl::OkStatus();
 }
 
+absl::Status ConsumerKeys::RemoveConsumer(const Context& ctx, const ConsumerId& consumer) {
+  std::vector<std::string> keys;
+  for (uint8_t table : {tables::kKeyByValidator, tables::kKeyByAddress}) {
+    auto it = ctx.store().ScanPrefix(Encoder(table).Str(consumer.value()).Take());
+    for (; it->Valid(); it->Next()) keys.emplace_back(it->key());
+    MESH_RETURN_IF_ERROR(it->status());
+  }
+  const std::string prefix = Encoder(tables::kKeyPruneQueue).Take();
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder d(it->key().substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(uint64_t at, d.U64());
+    (void)at;
+    MESH_ASSIGN_OR_RETURN(std::string c, d.Str());
+    if (c == consumer.value()) keys.emplace_back(it->key());
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  it.reset();
+  for (const std::string& k : keys) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
+  return absl::OkStatus();
+}
+
 std::string ConsensusAddressOf(std::string_view pubkey) { return ConsensusAddress(pubkey); }
 
 absl::StatusOr<std::string> ConsumerKeyOf(const Context& ctx, const ConsumerId& consumer,

@@ -88,6 +88,10 @@ class ConsumerKeys {
   // Removes every replaced mapping whose prune time has come (at most
   // `limit` per call, oldest first by key order of the scan).
   static absl::Status Prune(const Context& ctx, uint64_t limit = 100);
+  // Deletes every assignment of `consumer`, current or kept for pruning, and
+  // its prune-queue entries (the consumer is removed: nothing can refer to
+  // them any more).
+  static absl::Status RemoveConsumer(const Context& ctx, const ConsumerId& consumer);
 };
 
 // The interface of the replicated / opt-in link modes (ccv.h) to key

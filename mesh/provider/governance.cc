@@ -188,6 +188,14 @@ absl::StatusOr<Amount> Execute(const Context& ctx, const SlashProposal& p) {
   return cut;
 }
 
+// A passed link proposal's effect (header comment).
+absl::Status ExecuteLink(const Context& ctx, const SlashProposal& p) {
+  if (p.kind == ProposalKind::kLinkUpdate) return CcvProvider::ApplyUpdate(ctx, p.consumer, p.update);
+  MESH_ASSIGN_OR_RETURN(CcvConsumerState st, CcvProvider::State(ctx, p.consumer));
+  if (st.stopped) return absl::FailedPreconditionError("ccv: consumer already stopped");
+  return CcvProvider::Stop(ctx, p.consumer);
+}
+
 absl::Status Finish(const Context& ctx, SlashProposal& p) {
   MESH_ASSIGN_OR_RETURN(GovParams params, Governance::Params(ctx));
   MESH_ASSIGN_OR_RETURN(DecTally t, Count(ctx, p.id));
@@ -200,7 +208,16 @@ absl::Status Finish(const Context& ctx, SlashProposal& p) {
     MESH_RETURN_IF_ERROR(
         staking::Bank::Send(ctx, kGovModule, p.proposer, sp.bond_denom, p.deposit));
   }
-  if (p.status == ProposalStatus::kPassed) {
+  if (p.status == ProposalStatus::kPassed && p.kind != ProposalKind::kSlash) {
+    Overlay overlay(&ctx.store());
+    absl::Status s = ExecuteLink(ctx.WithStore(&overlay), p);
+    if (s.ok()) {
+      MESH_RETURN_IF_ERROR(overlay.Commit());
+      p.applied = true;
+    } else if (absl::IsDataLoss(s) || absl::IsInternal(s)) {
+      return s;
+    }
+  } else if (p.status == ProposalStatus::kPassed) {
     // The end block must not fail on valid state: a slash the modules
     // refuse is discarded whole (slashed stays 0); corrupt state still stops.
     Overlay overlay(&ctx.store());
@@ -261,6 +278,9 @@ void SlashProposal::Encode(Encoder& e) const {
   e.U64(submit_time_s).U64(voting_end_s).U8(static_cast<uint8_t>(status));
   tally.Encode(e);
   e.Amt(slashed);
+  e.U8(static_cast<uint8_t>(kind));
+  update.Encode(e);
+  e.Bool(applied);
 }
 
 absl::StatusOr<SlashProposal> SlashProposal::Decode(Decoder& d) {
@@ -283,6 +303,12 @@ absl::StatusOr<SlashProposal> SlashProposal::Decode(Decoder& d) {
   p.status = static_cast<ProposalStatus>(status);
   MESH_ASSIGN_OR_RETURN(p.tally, TallyResult::Decode(d));
   MESH_ASSIGN_OR_RETURN(p.slashed, d.Amt());
+  if (d.AtEnd()) return p;  // written before link proposals: a slash
+  MESH_ASSIGN_OR_RETURN(uint8_t kind, d.U8());
+  if (kind < 1 || kind > 3) return absl::DataLossError("bad proposal kind");
+  p.kind = static_cast<ProposalKind>(kind);
+  MESH_ASSIGN_OR_RETURN(p.update, LinkUpdate::Decode(d));
+  MESH_ASSIGN_OR_RETURN(p.applied, d.Bool());
   return p;
 }
 
@@ -293,6 +319,15 @@ absl::StatusOr<VoteOption> ParseVoteOption(std::string_view s) {
   if (s == "no_with_veto") return VoteOption::kNoWithVeto;
   return absl::InvalidArgumentError(
       absl::StrCat("vote option must be yes, abstain, no or no_with_veto, not ", std::string(s)));
+}
+
+const char* ProposalKindName(ProposalKind k) {
+  switch (k) {
+    case ProposalKind::kSlash: return "slash";
+    case ProposalKind::kLinkUpdate: return "link_update";
+    case ProposalKind::kConsumerRemoval: return "consumer_removal";
+  }
+  return "unknown";
 }
 
 const char* ProposalStatusName(ProposalStatus s) {
@@ -385,6 +420,44 @@ absl::StatusOr<uint64_t> Governance::Submit(const Context& ctx, const AccountAdd
   MESH_RETURN_IF_ERROR(Put(ctx, p));
   MESH_RETURN_IF_ERROR(ctx.store().Put(QueueKey(p.voting_end_s, id), ""));
   MESH_RETURN_IF_ERROR(ctx.store().Put(infraction, Encoder().U64(id).Take()));
+  return id;
+}
+
+absl::StatusOr<uint64_t> Governance::SubmitLink(const Context& ctx,
+                                                const AccountAddress& proposer,
+                                                const LinkProposalMsg& msg) {
+  if (msg.kind == ProposalKind::kLinkUpdate) {
+    MESH_RETURN_IF_ERROR(CcvProvider::ValidateUpdate(ctx, msg.consumer, msg.update));
+  } else if (msg.kind == ProposalKind::kConsumerRemoval) {
+    MESH_ASSIGN_OR_RETURN(std::optional<CcvConfig> cfg, CcvProvider::Config(ctx, msg.consumer));
+    if (!cfg.has_value()) {
+      return absl::NotFoundError("ccv: unknown consumer " + msg.consumer.value());
+    }
+    MESH_ASSIGN_OR_RETURN(CcvConsumerState st, CcvProvider::State(ctx, msg.consumer));
+    if (st.stopped) return absl::FailedPreconditionError("ccv: consumer already stopped");
+  } else {
+    return absl::InvalidArgumentError("not a link proposal");
+  }
+  MESH_ASSIGN_OR_RETURN(GovParams params, Params(ctx));
+  if (msg.deposit < params.min_deposit) {
+    return absl::InvalidArgumentError(absl::StrCat(kErrGovDepositTooSmall, " (",
+                                                   params.min_deposit.ToString(), ")"));
+  }
+  MESH_ASSIGN_OR_RETURN(staking::Params sp, staking::Staking::GetParams(ctx));
+  MESH_RETURN_IF_ERROR(staking::Bank::Send(ctx, proposer, kGovModule, sp.bond_denom, msg.deposit));
+  MESH_ASSIGN_OR_RETURN(uint64_t id,
+                        ext_internal::NextCounter(ctx, tables::Key(tables::kGovCount), 1));
+  SlashProposal p;
+  p.id = id;
+  p.proposer = proposer;
+  p.consumer = msg.consumer;
+  p.kind = msg.kind;
+  if (msg.kind == ProposalKind::kLinkUpdate) p.update = msg.update;
+  p.deposit = msg.deposit;
+  p.submit_time_s = ctx.time_seconds();
+  p.voting_end_s = p.submit_time_s + params.voting_period_s;
+  MESH_RETURN_IF_ERROR(Put(ctx, p));
+  MESH_RETURN_IF_ERROR(ctx.store().Put(QueueKey(p.voting_end_s, id), ""));
   return id;
 }
 

@@ -62,6 +62,17 @@
 // governance). Provider validators signing on a consumer through key
 // assignment are not targets here (they are reached natively).
 //
+// Link proposals (SubmitLink; docs/shared-security.md "Governing a link"):
+// the same deposit, vote and tally for a replicated / opt-in link's
+// parameters (kLinkUpdate: CcvProvider::ApplyUpdate on pass — power shaping
+// from the next epoch, infraction parameters one provider unbonding period
+// later, ADR-020) or its removal (kConsumerRemoval: CcvProvider::Stop on
+// pass — no more VSCs, state removed one unbonding period later). Refused
+// at submission as CcvProvider::ValidateUpdate refuses (NotFound unknown
+// consumer, FailedPrecondition stopped, InvalidArgument bad update), or
+// for a deposit below min_deposit. An update that no longer applies at the
+// tally (the consumer stopped meanwhile) is discarded whole.
+//
 // Stateless: tables 0xE0-0xE5 (docs/state-layout.md). Deterministic: no
 // hash-map iteration; proposals end in (voting_end, id) order.
 #ifndef MESHSEC_MESH_PROVIDER_GOVERNANCE_H_
@@ -78,6 +89,7 @@
 #include "core/context.h"
 #include "core/dec.h"
 #include "core/ids.h"
+#include "mesh/provider/ccv.h"
 #include "mesh/provider/types.h"
 
 namespace mesh::provider {
@@ -121,6 +133,16 @@ enum class ProposalStatus : uint8_t {
 };
 const char* ProposalStatusName(ProposalStatus s);
 
+enum class ProposalKind : uint8_t { kSlash = 1, kLinkUpdate = 2, kConsumerRemoval = 3 };
+const char* ProposalKindName(ProposalKind k);
+
+struct LinkProposalMsg {
+  ConsumerId consumer;
+  ProposalKind kind = ProposalKind::kLinkUpdate;  // kLinkUpdate or kConsumerRemoval
+  LinkUpdate update;                              // kLinkUpdate only
+  Amount deposit;
+};
+
 struct SlashProposalMsg {
   ConsumerId consumer;
   std::string validator;  // consumer valoper, or consensus key (base64 / hex)
@@ -150,6 +172,11 @@ struct SlashProposal {
   ProposalStatus status = ProposalStatus::kVoting;
   TallyResult tally;
   Amount slashed;  // bonded stake cut on the provider, once passed
+  // kSlash uses the fields above; a link proposal names `consumer` and, for
+  // kLinkUpdate, carries `update` (validator and infraction fields empty).
+  ProposalKind kind = ProposalKind::kSlash;
+  LinkUpdate update;
+  bool applied = false;  // a passed link proposal took effect
   void Encode(Encoder& e) const;
   static absl::StatusOr<SlashProposal> Decode(Decoder& d);
 };
@@ -164,6 +191,9 @@ class Governance {
 
   static absl::StatusOr<uint64_t> Submit(const Context& ctx, const AccountAddress& proposer,
                                          const SlashProposalMsg& msg);
+  // A link proposal (header comment); returns its id.
+  static absl::StatusOr<uint64_t> SubmitLink(const Context& ctx, const AccountAddress& proposer,
+                                             const LinkProposalMsg& msg);
   static absl::Status Vote(const Context& ctx, const AccountAddress& voter, uint64_t id,
                            VoteOption option);
   // Tallies every proposal whose voting period has ended (voting_end ≤ t)

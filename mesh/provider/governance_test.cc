@@ -290,5 +290,126 @@ TEST_F(GovernanceTest, ValidatorWithoutProviderStakeLosesNothing) {
   EXPECT_EQ(CarolOsmo(), A(10000000));
 }
 
+// ---------------------------------------------------------------- link proposals
+
+// An opt-in link "neutron" (top N 0, jail only) next to the mesh link.
+class LinkProposalTest : public GovernanceTest {
+ protected:
+  void SetUp() override {
+    GovernanceTest::SetUp();
+    CcvConfig cfg;
+    cfg.mode = LinkMode::kOptIn;
+    cfg.shaping.top_n = 0;
+    ASSERT_TRUE(h_.Run([&](const Context& c) {
+                    return CcvProvider::Init(c, kNeutron, cfg, ConnectionId("connection-9"), {});
+                  }).ok());
+  }
+  absl::StatusOr<uint64_t> ProposeLink(const LinkProposalMsg& m) {
+    return h_.RunOr<uint64_t>([&](const Context& c) { return Governance::SubmitLink(c, kCarol, m); });
+  }
+  LinkProposalMsg CapUpdate() {
+    LinkProposalMsg m;
+    m.consumer = kNeutron;
+    m.update.shaping = PowerShaping{};
+    m.update.shaping->top_n = 0;
+    m.update.shaping->validators_power_cap = 50;
+    m.update.shaping->prioritylist = {ValidatorAddress("val2")};
+    m.update.infraction = LinkUpdate::Infraction{*Dec::Parse("0.1"), 1200};
+    m.deposit = A(10000000);
+    return m;
+  }
+  CcvConfig Config() { return *CcvProvider::Config(h_.ctx(), kNeutron).value(); }
+  const ConsumerId kNeutron{"neutron"};
+};
+
+// 2,000,000 yes of 3,000,000: passes; the power shaping is in force at once
+// (the next epoch follows it), the infraction parameters from
+// t + 86,400 s (the provider's unbonding time); the deposit comes back.
+TEST_F(LinkProposalTest, PassedUpdateSetsShapingAndSchedulesInfraction) {
+  absl::StatusOr<uint64_t> id = ProposeLink(CapUpdate());
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(CarolOsmo(), A(0));
+  ASSERT_TRUE(Vote("op/val1", *id, VoteOption::kYes).ok());
+  ASSERT_TRUE(Vote("op/val2", *id, VoteOption::kYes).ok());
+  EXPECT_EQ(Config().shaping.validators_power_cap, 0u);  // not before the tally
+  EndVoting();
+  const SlashProposal p = Get(*id);
+  EXPECT_EQ(p.status, ProposalStatus::kPassed);
+  EXPECT_EQ(p.kind, ProposalKind::kLinkUpdate);
+  EXPECT_TRUE(p.applied);
+  EXPECT_EQ(p.tally.yes, A(2000000));
+  // Pending until neutron's next set computation (CcvProvider's end block).
+  EXPECT_EQ(Config().shaping.validators_power_cap, 0u);
+  ASSERT_TRUE(h_.Run([](const Context& c) { return CcvProvider::EndBlock(c); }).ok());
+  EXPECT_EQ(Config().shaping.validators_power_cap, 50u);
+  EXPECT_EQ(Config().shaping.prioritylist, std::vector<ValidatorAddress>{ValidatorAddress("val2")});
+  EXPECT_EQ(Config().downtime_slash_fraction, Dec::Zero());
+  std::optional<PendingInfraction> pending = *CcvProvider::PendingInfractionOf(h_.ctx(), kNeutron);
+  ASSERT_TRUE(pending.has_value());
+  EXPECT_EQ(pending->effective_s, h_.ctx().time_seconds() + 86400);
+  EXPECT_EQ(pending->params.downtime_jail_s, 1200u);
+  EXPECT_EQ(CarolOsmo(), A(10000000));
+  h_.AdvanceSeconds(86400);
+  ASSERT_TRUE(h_.Run([](const Context& c) { return CcvProvider::ApplyDue(c); }).ok());
+  EXPECT_EQ(Config().downtime_slash_fraction, *Dec::Parse("0.1"));
+  EXPECT_EQ(Config().downtime_jail_s, 1200u);
+}
+
+TEST_F(LinkProposalTest, RejectedUpdateChangesNothing) {
+  absl::StatusOr<uint64_t> id = ProposeLink(CapUpdate());
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(Vote("op/val1", *id, VoteOption::kYes).ok());  // 1/3 < quorum 0.334
+  EndVoting();
+  EXPECT_EQ(Get(*id).status, ProposalStatus::kRejectedQuorum);
+  EXPECT_FALSE(Get(*id).applied);
+  EXPECT_EQ(Config().shaping.validators_power_cap, 0u);
+  EXPECT_FALSE(CcvProvider::PendingShapingOf(h_.ctx(), kNeutron)->has_value());
+  EXPECT_FALSE(CcvProvider::PendingInfractionOf(h_.ctx(), kNeutron)->has_value());
+  EXPECT_EQ(CarolOsmo(), A(10000000));
+}
+
+TEST_F(LinkProposalTest, RemovalStopsNowAndRemovesAfterTheUnbondingTime) {
+  LinkProposalMsg m;
+  m.consumer = kNeutron;
+  m.kind = ProposalKind::kConsumerRemoval;
+  m.deposit = A(10000000);
+  absl::StatusOr<uint64_t> id = ProposeLink(m);
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(Vote("op/val1", *id, VoteOption::kYes).ok());
+  ASSERT_TRUE(Vote("op/val3", *id, VoteOption::kYes).ok());
+  EndVoting();
+  EXPECT_EQ(Get(*id).status, ProposalStatus::kPassed);
+  EXPECT_TRUE(Get(*id).applied);
+  EXPECT_TRUE(CcvProvider::State(h_.ctx(), kNeutron)->stopped);
+  const uint64_t removal = h_.ctx().time_seconds() + 86400;
+  EXPECT_EQ(*CcvProvider::RemovalTime(h_.ctx(), kNeutron), std::optional<uint64_t>(removal));
+  // A second removal or an update of a stopped consumer is refused.
+  EXPECT_EQ(ProposeLink(m).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ProposeLink(CapUpdate()).status().code(), absl::StatusCode::kFailedPrecondition);
+  h_.AdvanceSeconds(86400);
+  ASSERT_TRUE(h_.Run([](const Context& c) { return CcvProvider::ApplyDue(c); }).ok());
+  EXPECT_FALSE(CcvProvider::Config(h_.ctx(), kNeutron)->has_value());
+  EXPECT_EQ(*CcvProvider::Consumers(h_.ctx()), std::vector<ConsumerId>{});
+}
+
+TEST_F(LinkProposalTest, Refusals) {
+  LinkProposalMsg m = CapUpdate();
+  m.consumer = ConsumerId("nope");
+  EXPECT_EQ(ProposeLink(m).status().code(), absl::StatusCode::kNotFound);
+  m = CapUpdate();
+  m.update.shaping->top_n = 49;
+  EXPECT_EQ(ProposeLink(m).status().code(), absl::StatusCode::kInvalidArgument);
+  m = CapUpdate();
+  m.update = LinkUpdate{};
+  EXPECT_EQ(ProposeLink(m).status().code(), absl::StatusCode::kInvalidArgument);
+  m = CapUpdate();
+  m.deposit = A(9999999);
+  EXPECT_EQ(ProposeLink(m).status().code(), absl::StatusCode::kInvalidArgument);
+  m = CapUpdate();
+  m.consumer = kJuno;  // a mesh link has no CCV parameters
+  EXPECT_EQ(ProposeLink(m).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(CarolOsmo(), A(10000000));  // nothing taken
+}
+
 }  // namespace
 }  // namespace mesh::provider

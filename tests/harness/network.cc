@@ -182,6 +182,8 @@ app::GenesisDoc Network::GenesisOf(const Node& n) const {
       link.shaping.validator_set_cap = l.validator_set_cap;
       link.shaping.allowlist = valopers(l.allowlist);
       link.shaping.denylist = valopers(l.denylist);
+      link.shaping.prioritylist = valopers(l.prioritylist);
+      link.shaping.allow_inactive_vals = l.allow_inactive_vals;
       link.shaping.min_stake = l.min_stake;
       link.opted_in = valopers(l.opted_in);
       link.downtime_slash_fraction = l.downtime_slash_fraction;
@@ -764,6 +766,12 @@ absl::Status Network::CheckCcvLink(const LinkSpec& l) {
   const ConsumerId c(l.consumer);
   MESH_ASSIGN_OR_RETURN(std::vector<provider::ConsumerValidator> sent,
                         provider::CcvProvider::ConsumerSet(pc, c));
+  // The link's parameters as the provider holds them now (governance may
+  // have changed them since genesis; a removed consumer has none).
+  MESH_ASSIGN_OR_RETURN(std::optional<provider::CcvConfig> cfg,
+                        provider::CcvProvider::Config(pc, c));
+  if (!cfg.has_value()) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(provider::CcvConsumerState pst, provider::CcvProvider::State(pc, c));
   uint64_t total = 0;
   for (const provider::ConsumerValidator& v : sent) total += v.power;
   for (const provider::ConsumerValidator& v : sent) {
@@ -775,7 +783,7 @@ absl::Status Network::CheckCcvLink(const LinkSpec& l) {
                                               v.validator.value(), " has no stake on the provider"));
     }
     // The power cap holds whenever it is feasible (n * cap >= 100).
-    const uint32_t cap = l.validators_power_cap;
+    const uint32_t cap = cfg->shaping.validators_power_cap;
     if (cap > 0 && cap < 100 && sent.size() * cap >= 100 &&
         static_cast<unsigned __int128>(v.power) * 100 > static_cast<unsigned __int128>(total) * cap) {
       return absl::InternalError(absl::StrCat(l.provider, "->", l.consumer, ": ",
@@ -783,6 +791,7 @@ absl::Status Network::CheckCcvLink(const LinkSpec& l) {
                                               " over the ", cap, "% cap"));
     }
   }
+  if (pst.stopped) return absl::OkStatus();  // no more VSCs: the consumer keeps its last set
   MESH_ASSIGN_OR_RETURN(bool quiet, LinkQuiet(l));
   MESH_ASSIGN_OR_RETURN(std::optional<consumer::ccv::State> st,
                         consumer::ccv::CcvConsumer::Get(ctx(l.consumer)));

@@ -127,6 +127,8 @@ struct LinkSpec {
   uint32_t validator_set_cap = 0;
   std::vector<std::string> allowlist;     // provider validator names
   std::vector<std::string> denylist;
+  std::vector<std::string> prioritylist;  // kept first by validator_set_cap
+  bool allow_inactive_vals = false;
   Amount min_stake;
   std::vector<std::string> opted_in;      // genesis opt-ins (provider validator names)
   Dec downtime_slash_fraction;
