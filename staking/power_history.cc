@@ -91,4 +91,30 @@ absl::StatusOr<uint64_t> Staking::PowerAtHeight(const Context& ctx, const Valida
   return rec.has_value() ? rec->power : 0;
 }
 
+absl::StatusOr<std::optional<uint64_t>> Staking::LastHeightWithPower(const Context& ctx,
+                                                                     const ValidatorAddress& val,
+                                                                     uint64_t height) {
+  // Records from the one in effect at `height` down; `upper` is the highest
+  // height the current record covers.
+  const std::string prefix = internal::PowerHistoryPrefix(val);
+  auto it = ctx.store().Scan(internal::PowerHistoryKey(val, height), PrefixEnd(prefix));
+  uint64_t upper = height;
+  std::optional<uint64_t> out;
+  for (; it->Valid(); it->Next()) {
+    Decoder k(it->key().substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(uint64_t inverted, k.U64());
+    Decoder v(it->value());
+    MESH_ASSIGN_OR_RETURN(uint64_t power, v.U64());
+    if (power > 0) {
+      out = upper;
+      break;
+    }
+    const uint64_t effective = internal::kU64Max - inverted;
+    if (effective == 0) break;
+    upper = effective - 1;
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
 }  // namespace mesh::staking

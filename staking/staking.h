@@ -306,6 +306,12 @@ class Staking {
   // (the evidence age limit), the latest one while the validator exists.
   static absl::StatusOr<uint64_t> PowerAtHeight(const Context& ctx, const ValidatorAddress& val,
                                                 uint64_t height);
+  // The greatest h <= `height` at which `val` had consensus power
+  // (PowerAtHeight(h) > 0), or nullopt if it had none at any height the kept
+  // history covers. One scan of its power history.
+  static absl::StatusOr<std::optional<uint64_t>> LastHeightWithPower(const Context& ctx,
+                                                                     const ValidatorAddress& val,
+                                                                     uint64_t height);
 
   // End of block: active-set selection (top max_validators by power, ties by
   // operator address), then matured validators, unbonding and redelegation

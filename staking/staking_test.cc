@@ -719,6 +719,14 @@ TEST_F(StakingTest, PastInfractionIsSlashedWithThePowerAtThatHeight) {
   EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 6)), 2u);
   EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 7)), 0u);
   EXPECT_EQ(Must(Staking::PowerAtHeight(ctx(), v, 2)), 1u);
+  // The last height with power at or before a given one.
+  EndBlock();
+  EXPECT_EQ(Must(Staking::LastHeightWithPower(ctx(), v, 9)), std::optional<uint64_t>(6));
+  EXPECT_EQ(Must(Staking::LastHeightWithPower(ctx(), v, 7)), std::optional<uint64_t>(6));
+  EXPECT_EQ(Must(Staking::LastHeightWithPower(ctx(), v, 6)), std::optional<uint64_t>(6));
+  EXPECT_EQ(Must(Staking::LastHeightWithPower(ctx(), v, 3)), std::optional<uint64_t>(3));
+  EXPECT_EQ(Must(Staking::LastHeightWithPower(ctx(), v, 1)), std::nullopt);
+  EXPECT_EQ(Must(Staking::LastHeightWithPower(ctx(), ValidatorAddress("x"), 9)), std::nullopt);
   ExpectInvariants();
 }
 

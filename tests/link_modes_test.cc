@@ -289,6 +289,67 @@ TEST_F(LinkModesTest, DowntimeOnReplicatedConsumerJailsAndSlashesOnTheProvider) 
   EXPECT_EQ(Set("neutron").at(carol), 18);
 }
 
+// A replicated consumer's downtime slash lands, through VSCtoH, on a provider
+// height at which the validator was jailed natively (jailed in the block right
+// after the VSC was sent, unjailed before the delayed slash packet arrives).
+// The provider chain is also a mesh consumer of osmo: its mesh role reports
+// the slash of the lent stake to osmo, and both ends must cut the same.
+TEST_F(LinkModesTest, ReplicatedDowntimeSlashAtAJailedHeightKeepsTheMeshLinkInAgreement) {
+  NetworkSpec spec;
+  ChainSpec osmo = Consumer("osmo");
+  spec.chains = {Hub(), Consumer("neutron"), osmo};
+  LinkSpec rep = Ccv("neutron", LinkMode::kReplicated);
+  rep.downtime_slash_fraction = D("0.01");
+  rep.downtime_jail_s = 60;
+  LinkSpec mesh;
+  mesh.provider = "osmo";
+  mesh.consumer = "hub";
+  spec.links = {rep, mesh};
+  Start(spec);
+  ASSERT_OK(net().AdvanceBlocks(2));
+  ASSERT_OK(net().Bond("osmo", "user", Amount(5000)));
+  ASSERT_OK(net().StakeRemote("osmo", "user", "hub", "carol", Amount(3000)));
+  ASSERT_OK(net().AdvanceBlocks(12));  // the hub's mesh epoch delegates the lent stake
+  ASSERT_EQ(Must(net().VirtualDelegation("hub", "osmo", "carol")), Amount(3000));
+  const std::string carol = Key("hub", "carol");
+  // A new validator makes the hub send a VSC at the end of the epoch's last
+  // block B; VSCtoH of that VSC is B + 1, and carol is jailed natively in
+  // block B + 1.
+  AdvanceToHubPhase(1);
+  ASSERT_OK(net().CreateValidator("hub", "erin", Amount(5000), Dec::Zero()));
+  ASSERT_OK(net().AdvanceBlock());
+  AdvanceToHubPhase(1);
+  const uint64_t jailed_at = HubHeight();
+  ASSERT_OK(net().Jail("hub", "carol"));
+  ASSERT_OK(net().AdvanceBlocks(2));  // neutron has received that VSC
+  net().SetSigning("neutron", carol, false);
+  net().set_auto_relay(false);
+  ASSERT_OK(net().AdvanceBlocks(12));
+  // neutron reports carol down with the vscID of that VSC: the hub will
+  // slash her at the height she was jailed in.
+  const auto queue = Must(CcvConsumer::Queue(net().ctx("neutron")));
+  ASSERT_EQ(queue.size(), 1u);
+  ASSERT_EQ(Must(CcvProvider::VscHeight(net().ctx("hub"), queue[0].vsc_id)),
+            std::optional<uint64_t>(jailed_at));
+  // carol is unjailed on the hub and back in its bonded set before the
+  // packet arrives; the hub sends her to neutron again.
+  ASSERT_OK(net().Unjail("hub", "carol"));
+  ASSERT_OK(net().AdvanceBlocks(6));
+  ASSERT_FALSE(Must(net().Validator("hub", "carol")).jailed);
+  net().SetSigning("neutron", carol, true);
+  net().set_auto_relay(true);
+  ASSERT_EQ(Must(net().Validator("hub", "carol")).tokens, Amount(23000));  // 20000 + 3000 lent
+  // Before the fix the hub's mesh role cut the lent stake by 1 % and reported
+  // the slash at the jailed height, where osmo's history of carol says
+  // jailed: osmo dropped it (provider 3000, consumer 2970). The harness
+  // checks the osmo → hub agreement after every block.
+  ASSERT_OK(net().AdvanceBlocks(20));
+  EXPECT_EQ(Must(CcvProvider::Punishments(net().ctx("hub"))), 1u);
+  EXPECT_EQ(Must(net().Validator("hub", "carol")).tokens, Amount(22770));  // 1 % of 23 power
+  EXPECT_EQ(Must(net().VirtualDelegation("hub", "osmo", "carol")), Amount(2970));
+  EXPECT_EQ(Must(net().ExternalStake("osmo", "user", "hub", "carol")).stake.low(), Amount(2970));
+}
+
 TEST_F(LinkModesTest, OptInConsumerSetWithPowerCap) {
   NetworkSpec spec;
   spec.chains = {Hub(), Consumer("neutron")};

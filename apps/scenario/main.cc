@@ -5,6 +5,7 @@
 //   meshsec_scenario --random [--seed N] [--blocks B] [--chains C] [--users U]
 //                    [--no-price-changes] [--no-misbehaviour] [--trace]
 //                    [--link_tolerance N|none] [--link_modes] [--data_dir DIR]
+//                    [--ccv_downtime_fraction F]
 //
 // Flags are Abseil flags (`--flag=value` or `--flag value`; booleans also
 // `--noflag`); `--no-price-changes` / `--no-misbehaviour` / `--data-dir` /
@@ -47,6 +48,9 @@ ABSL_FLAG(uint64_t, users, 6, "random mode: users per chain (1..1000)");
 ABSL_FLAG(bool, price_changes, true, "random mode: random price updates (--noprice_changes)");
 ABSL_FLAG(bool, link_modes, false,
           "random mode: add chains on replicated and opt-in links (--link_modes)");
+ABSL_FLAG(std::string, ccv_downtime_fraction, "0",
+          "random mode with --link_modes: the replicated link's downtime_slash_fraction "
+          "(0, the ICS default: jail only)");
 ABSL_FLAG(bool, misbehaviour, true,
           "random mode: jail/unjail/downtime/double sign and joining validators "
           "(--nomisbehaviour)");
@@ -63,6 +67,7 @@ constexpr char kUsage[] =
     "usage: meshsec_scenario [--json] [--keep_going] [--data_dir DIR] FILE.json...\n"
     "       meshsec_scenario --random [--seed N] [--blocks B] [--chains C] [--users U]\n"
     "                        [--noprice_changes] [--nomisbehaviour] [--trace] [--link_modes]\n"
+    "                        [--ccv_downtime_fraction F]\n"
     "                        [--link_tolerance N|none] [--data_dir DIR]\n"
     "exit status: 0 passed (or --help), 1 a step or invariant failed, 2 usage or parse error";
 
@@ -148,6 +153,11 @@ int RunRandomMode() {
   absl::Status range = mesh::scenario::SetRandomCounts(
       absl::GetFlag(FLAGS_blocks), absl::GetFlag(FLAGS_chains), absl::GetFlag(FLAGS_users), o);
   if (!range.ok()) return Usage(std::string(range.message()));
+  absl::StatusOr<mesh::Dec> fraction = mesh::Dec::Parse(absl::GetFlag(FLAGS_ccv_downtime_fraction));
+  if (!fraction.ok() || fraction->IsNegative() || mesh::Dec::One() < *fraction) {
+    return Usage("--ccv_downtime_fraction must be a decimal in [0, 1]");
+  }
+  o.ccv_downtime_slash_fraction = *fraction;
   const std::string tol = absl::GetFlag(FLAGS_link_tolerance);
   if (!tol.empty()) {
     o.tolerance_set = true;

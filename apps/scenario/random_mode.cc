@@ -46,7 +46,7 @@ const char* const kValidators[] = {"v0", "v1", "v2", "v3"};
 constexpr char kReplicatedChain[] = "zrep";
 constexpr char kOptInChain[] = "zopt";
 
-void AddCcvChains(harness::NetworkSpec& spec) {
+void AddCcvChains(const RandomOptions& o, harness::NetworkSpec& spec) {
   for (const char* id : {kReplicatedChain, kOptInChain}) {
     harness::ChainSpec c;
     c.id = id;
@@ -63,10 +63,7 @@ void AddCcvChains(harness::NetworkSpec& spec) {
   rep.consumer = kReplicatedChain;
   rep.mode = provider::LinkMode::kReplicated;
   rep.blocks_per_epoch = 5;
-  // ICS default: downtime on a consumer jails only. A non-zero fraction on a
-  // chain that is also a mesh consumer is a known open issue (the mesh
-  // provider and consumer disagree after the slash; docs/shared-security.md).
-  rep.downtime_slash_fraction = Dec::Zero();
+  rep.downtime_slash_fraction = o.ccv_downtime_slash_fraction;
   rep.downtime_jail_s = 60;
   spec.links.push_back(rep);
   harness::LinkSpec opt;
@@ -111,7 +108,7 @@ harness::NetworkSpec MakeSpec(const RandomOptions& o) {
       spec.links.push_back(l);
     }
   }
-  if (o.link_modes) AddCcvChains(spec);
+  if (o.link_modes) AddCcvChains(o, spec);
   return spec;
 }
 

@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "core/amount.h"
+#include "core/dec.h"
 
 namespace mesh::scenario {
 
@@ -45,6 +46,10 @@ struct RandomOptions {
   // invariants then also cover those links (every consumer validator backed
   // on its provider, power caps hold, no VSC lost).
   bool link_modes = false;
+  // link_modes: the replicated link's `downtime_slash_fraction` (chaina's
+  // validators lose this share of their stake, not only jailed, when zrep
+  // reports them down). The ICS default is 0 (jail only).
+  Dec ccv_downtime_slash_fraction;
   // The harness's link agreement tolerance (provider excess over the
   // consumer's records on a quiet link). Unset: 0, exact agreement;
   // `link_tolerance` nullopt: unbounded (only "consumer never above").

@@ -681,6 +681,29 @@ TEST(RandomMode, MixedLinkModesHoldInvariants) {
   EXPECT_EQ(s.ccv_burned, Amount(0));
 }
 
+// A replicated link that also slashes for downtime (1 %) on a provider
+// that is a mesh consumer of the other chains: every mesh link stays in
+// exact agreement after the lent stake on chaina's validators is cut by the
+// replicated consumer's slash packets (issue 13; the slash at a height where
+// the validator was jailed: LinkModesTest.ReplicatedDowntimeSlashAtAJailedHeight...).
+TEST(RandomMode, ReplicatedDowntimeSlashesKeepMeshLinksInAgreement) {
+  for (uint64_t seed : {10, 11}) {
+    RandomOptions o;
+    o.seed = seed;
+    o.blocks = 800;
+    o.chains = 3;
+    o.progress_every = 0;
+    o.link_modes = true;
+    o.ccv_downtime_slash_fraction = Dec::FromRaw(Dec::kOne / 100);
+    std::ostringstream log;
+    RandomStats s;
+    absl::Status st = RunRandom(o, log, &s);
+    ASSERT_TRUE(st.ok()) << st << "\n" << log.str();
+    EXPECT_GT(s.ccv_jailings, 0u) << "seed " << seed;
+    EXPECT_GT(s.ccv_burned, Amount(0)) << "seed " << seed;
+  }
+}
+
 TEST(RandomMode, RejectsBadChainCount) {
   RandomOptions o;
   o.chains = 1;

@@ -63,7 +63,10 @@ absl::StatusOr<ValidatorSlash> SlashOf(const Context& ctx, const ValidatorEvent&
   s.address = ev.validator;
   s.height = ctx.height();
   s.time_s = ctx.time_seconds();
-  s.infraction_height = ev.infraction_height < 0 ? 0 : static_cast<uint64_t>(ev.infraction_height);
+  const uint64_t infraction =
+      ev.infraction_height < 0 ? 0 : static_cast<uint64_t>(ev.infraction_height);
+  MESH_ASSIGN_OR_RETURN(s.infraction_height,
+                        ValidatorEvents::ReportedInfractionHeight(ctx, ev.validator, infraction));
   MESH_ASSIGN_OR_RETURN(s.infraction_time_s, ValidatorEvents::BlockTime(ctx, s.infraction_height));
   s.power = ev.power;
   s.slash_amount = ev.amount;
@@ -129,6 +132,17 @@ absl::StatusOr<ValsetUpdate> ValidatorEvents::Build(const Context& ctx,
     MESH_RETURN_IF_ERROR(AddToReport(ctx, op, *ev, &out));
   }
   return out;
+}
+
+absl::StatusOr<uint64_t> ValidatorEvents::ReportedInfractionHeight(const Context& ctx,
+                                                                  const ValidatorAddress& v,
+                                                                  uint64_t infraction_height) {
+  // Active at h in the providers' history <=> in the set at the end of
+  // block h <=> consensus power at h + 1.
+  MESH_ASSIGN_OR_RETURN(std::optional<uint64_t> last,
+                        Staking::LastHeightWithPower(ctx, v, infraction_height + 1));
+  if (!last.has_value() || *last == 0) return infraction_height;
+  return *last - 1;
 }
 
 absl::StatusOr<ValsetUpdate> ValidatorEvents::Capture(const Context& ctx) {

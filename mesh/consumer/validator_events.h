@@ -46,6 +46,20 @@ class ValidatorEvents {
   static absl::StatusOr<Amount> SlashShare(const Context& ctx, const AccountAddress& delegator,
                                            const ValidatorAddress& validator, Amount total);
 
+  // The infraction height a slash of `v` at `infraction_height` is reported
+  // with (and the records are cut by). Providers judge a slash by the
+  // validator's state at that height in the history this chain reported:
+  // Active from the block that bonded it up to the block that jailed or
+  // removed it, which is where its consensus power from the next height on
+  // is positive. If it had none at `infraction_height` + 1 (jailed or
+  // removed in that block, or out of the set then: a replicated consumer's
+  // slash packet mapped through VSCtoH can name such a height), the last
+  // earlier height at which it was Active; unchanged if it was Active there
+  // or no such height is in the kept power history.
+  static absl::StatusOr<uint64_t> ReportedInfractionHeight(const Context& ctx,
+                                                           const ValidatorAddress& v,
+                                                           uint64_t infraction_height);
+
   // Remembers this block's time for later infraction times, and forgets
   // times older than the staking unbonding period.
   static absl::Status RecordBlockTime(const Context& ctx);

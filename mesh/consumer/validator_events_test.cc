@@ -98,6 +98,52 @@ TEST_F(ValidatorEventsTest, SlashFieldsAreNotSwappedAndIdenticalSlashesStay) {
   EXPECT_EQ(u.slashed[1], got);
 }
 
+// A slash is reported (and the records cut) at a height where the providers'
+// history has the validator Active: that history dates a jail or a removal
+// from the block it happened in, while the validator signed that block. A
+// replicated consumer's slash packet, mapped through VSCtoH, can name such a
+// height, or one while the validator was out of the set (issue 13: the mesh
+// provider dropped the slash its consumer had cut).
+TEST_F(ValidatorEventsTest, SlashAtAHeightTheValidatorWasNotActiveIsReportedAtItsLastActiveOne) {
+  using staking::Staking;
+  ValidatorAddress v = CreateValidator("val", 100);  // h100
+  auto next = [&] {
+    Must(Staking::EndBlock(ctx()).status());
+    Must(ValidatorEvents::RecordBlockTime(ctx()));
+    NextBlock(5);
+  };
+  next();  // bonded at the end of h100: Active from h100, signs from h101
+  for (int i = 0; i < 3; ++i) next();
+  ASSERT_EQ(block_.height, 104u);
+  Must(Staking::Jail(ctx(), v));  // jailed in h104: signs h104, out from h105
+  for (int i = 0; i < 3; ++i) next();
+  ASSERT_EQ(block_.height, 107u);
+  Must(Staking::Unjail(ctx(), v));  // back at the end of h107: Active from h107
+  for (int i = 0; i < 3; ++i) next();
+  auto reported = [&](uint64_t h) {
+    return Must(ValidatorEvents::ReportedInfractionHeight(ctx(), v, h));
+  };
+  EXPECT_EQ(reported(100), 100u);
+  EXPECT_EQ(reported(103), 103u);
+  EXPECT_EQ(reported(104), 103u);  // the block it was jailed in
+  EXPECT_EQ(reported(106), 103u);  // out of the set
+  EXPECT_EQ(reported(107), 107u);
+  EXPECT_EQ(reported(109), 109u);
+  EXPECT_EQ(reported(99), 99u);    // before any power: unchanged
+  EXPECT_EQ(Must(ValidatorEvents::ReportedInfractionHeight(ctx(), V("nobody"), 104)), 104u);
+  // The report carries that height and its block time.
+  staking::ValidatorEvent s = Ev(Kind::kSlashed, "val");
+  s.infraction_height = 105;
+  s.power = 100;
+  s.amount = A(1);
+  s.fraction = D("0.01");
+  ValsetUpdate u = Must(ValidatorEvents::Build(ctx(), {s}));
+  ASSERT_EQ(u.slashed.size(), 1u);
+  EXPECT_EQ(u.slashed[0].infraction_height, 103u);
+  EXPECT_EQ(u.slashed[0].infraction_time_s, Must(ValidatorEvents::BlockTime(ctx(), 103)));
+  EXPECT_NE(u.slashed[0].infraction_time_s, 0u);
+}
+
 // Block times are pruned from the bottom after the unbonding time; the
 // pruning scan starts at the floor (0x7F) past the heights pruned before,
 // so a record planted below it is never read.
