@@ -160,16 +160,15 @@ absl::Status CcvOptIns(const Chain& chain, const pb::QueryCcvOptInsRequest& req,
 
 // ---- key assignment ----------------------------------------------------------
 
-// Any consumer link of this provider (mesh, replicated or opt-in).
+// Any configured consumer link of this provider (mesh, replicated or
+// opt-in), staked on or not.
 absl::Status RequireAnyConsumer(const Context& ctx, const std::string& consumer) {
   MESH_RETURN_IF_ERROR(Required("consumer", consumer));
   MESH_RETURN_IF_ERROR(RequireProvider(ctx).status());
   const pv::ConsumerId c(consumer);
   MESH_ASSIGN_OR_RETURN(std::optional<pv::CcvConfig> ccv, pv::CcvProvider::Config(ctx, c));
   if (ccv.has_value()) return absl::OkStatus();
-  MESH_ASSIGN_OR_RETURN(std::vector<pv::ConsumerId> mesh, pv::Vault::ActiveExternalStaking(ctx));
-  if (std::find(mesh.begin(), mesh.end(), c) != mesh.end()) return absl::OkStatus();
-  return absl::NotFoundError("unknown consumer " + consumer);
+  return pv::ExternalStaking::Config(ctx, c).status();  // NotFound: unknown consumer
 }
 
 absl::Status KeyAssignments(const Chain& chain, const pb::QueryKeyAssignmentsRequest& req,
@@ -338,11 +337,9 @@ absl::Status WaitingSlashes(const Chain& chain, const pb::QueryWaitingSlashesReq
   Context ctx = chain.QueryContext();
   MESH_RETURN_IF_ERROR(Required("consumer", req.consumer()));
   MESH_RETURN_IF_ERROR(RequireProvider(ctx).status());
-  MESH_ASSIGN_OR_RETURN(std::vector<pv::ConsumerId> mesh, pv::Vault::ActiveExternalStaking(ctx));
   const pv::ConsumerId c(req.consumer());
-  if (std::find(mesh.begin(), mesh.end(), c) == mesh.end()) {
-    return absl::NotFoundError("unknown consumer " + req.consumer());
-  }
+  // Any configured mesh link, staked on or not; NotFound otherwise.
+  MESH_RETURN_IF_ERROR(pv::ExternalStaking::Config(ctx, c).status());
   using W = pv::ExternalStaking::WaitingSlash;
   MESH_ASSIGN_OR_RETURN(std::vector<W> all, pv::ExternalStaking::AllWaitingSlashes(ctx, c));
   return FillPage(

@@ -70,7 +70,10 @@ ABSL_FLAG(bool, reverse, false, "pagination: descending order");
 ABSL_FLAG(std::string, user, "", "mesh queries: the user (provider-chain account address)");
 ABSL_FLAG(std::string, consumer, "", "mesh queries: the consumer chain id");
 ABSL_FLAG(std::string, provider, "", "mesh queries: the provider chain id");
-ABSL_FLAG(std::string, validator, "", "mesh queries: the (consumer) validator operator address");
+ABSL_FLAG(std::string, validator, "", "mesh queries: the validator operator address");
+ABSL_FLAG(std::string, consumer_address, "",
+          "shared-security queries: a consumer consensus address (hex, 20 bytes)");
+ABSL_FLAG(std::string, id, "", "shared-security queries: the slash proposal id");
 ABSL_FLAG(std::string, status, "",
           "query mesh validators: only this bond status (BOND_STATUS_BONDED, ...)");
 ABSL_FLAG(std::string, from, "", "tx: the signing key's name in the keyring");
@@ -164,6 +167,7 @@ const std::set<std::string>& KnownFlags() {
       "prefix", "timeout_ms", "recover", "account", "index", "hd_path", "words",
       "mnemonic_file", "yes", "address", "pubkey", "limit", "offset", "page_key",
       "count_total", "reverse", "user", "consumer", "provider", "validator", "status",
+      "consumer_address", "id",
       "from", "chain_id", "fees", "gas", "memo", "broadcast_mode", "generate_only", "dry_run",
       "account_number", "sequence", "amount", "consensus_key", "moniker", "identity", "website",
       "security_contact", "details", "commission_rate", "commission_max_rate",
