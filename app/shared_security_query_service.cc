@@ -1,9 +1,9 @@
 // meshsec.v1.SharedSecurityQuery (proto/meshsec/v1/mesh_query.proto; user
 // guide in docs/grpc.md): the replicated / opt-in link modes on both ends,
-// consumer key assignment, governance slash proposals, the slash meter and
-// the mesh slashes waiting for acks, read through the modules' public read
-// functions on one committed block. Lists paginate as the SDK
-// (node/pagination.h).
+// consumer key assignment, governance slash proposals, the slash meter, the
+// mesh slashes waiting for acks and the punishments on consumer evidence,
+// read through the modules' public read functions on one committed block.
+// Lists paginate as the SDK (node/pagination.h).
 #include <algorithm>
 #include <optional>
 #include <set>
@@ -17,6 +17,7 @@
 #include "core/status.h"
 #include "mesh/consumer/ccv.h"
 #include "mesh/provider/ccv.h"
+#include "mesh/provider/consumer_evidence.h"
 #include "mesh/provider/consumer_keys.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/governance.h"
@@ -352,6 +353,25 @@ absl::Status WaitingSlashes(const Chain& chain, const pb::QueryWaitingSlashesReq
       });
 }
 
+absl::Status EvidencePunishments(const Chain& chain,
+                                 const pb::QueryEvidencePunishmentsRequest& req,
+                                 pb::QueryEvidencePunishmentsResponse* resp) {
+  Context ctx = chain.QueryContext();
+  MESH_RETURN_IF_ERROR(RequireAnyConsumer(ctx, req.consumer()));
+  using P = pv::ConsumerEvidence::Punishment;
+  MESH_ASSIGN_OR_RETURN(std::vector<P> all,
+                        pv::ConsumerEvidence::Punishments(ctx, pv::ConsumerId(req.consumer())));
+  return FillPage(
+      all, [](const P& p) { return p.validator.value(); }, req, resp, [&](const P& p) {
+        pb::EvidencePunishment* out = resp->add_punishments();
+        out->set_validator(p.validator.value());
+        out->set_infraction_height(p.height);
+        SetTime(p.time_s * kNanosPerSecond, out->mutable_infraction_time());
+        out->set_provider_height(p.provider_height);
+        return absl::OkStatus();
+      });
+}
+
 // ---- the consumer end ------------------------------------------------------------
 
 absl::Status ConsumerCcvState(const Chain& chain, const pb::QueryConsumerCcvStateRequest&,
@@ -443,6 +463,7 @@ class SharedSecurityQueryService final : public pb::SharedSecurityQuery::Callbac
   MESH_QUERY_METHOD(SlashMeter)
   MESH_QUERY_METHOD(ThrottledSlashes)
   MESH_QUERY_METHOD(WaitingSlashes)
+  MESH_QUERY_METHOD(EvidencePunishments)
   MESH_QUERY_METHOD(ConsumerCcvState)
   MESH_QUERY_METHOD(ConsumerCcvValidators)
   MESH_QUERY_METHOD(ConsumerCcvSlashRequests)

@@ -4,7 +4,7 @@
 // a key assignment (chainc), a double sign on chainb whose report reaches
 // chaina while a stake on the validator is in flight (a slash waiting for
 // its ack, table 0x6A) and after the meter ran dry (a throttled slash), and
-// a slash proposal with a vote.
+// a slash proposal with two votes that passes (a punishment record).
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -105,7 +105,7 @@ class SharedSecurityQueryTest : public ::testing::Test {
     app::ProviderRole& pa = *docs[0].provider;
     pa.slash_meter_fraction = Dec::Zero();  // allowance 1 (the minimum)
     pa.slash_meter_period_s = 1000000;
-    pa.gov_voting_period_s = 3600;
+    pa.gov_voting_period_s = 30;  // ends at chaina's block 16
     pa.gov_min_deposit = Amount(1000);
     for (app::ConsumerLink& l : pa.consumers) {
       if (l.consumer != "chainc") continue;
@@ -144,7 +144,8 @@ class SharedSecurityQueryTest : public ::testing::Test {
     for (const TxResult& r : net_->last_results("chaina")) ASSERT_TRUE(r.ok()) << r.log;
     for (int i = 0; i < 6; ++i) ASSERT_OK(net_->ProduceRound(kBlockSeconds));
 
-    // A slash proposal against chainb's val2 with one vote (val0's bond).
+    // A slash proposal against chainb's val2 with two votes (val0's and
+    // val1's bonds).
     pb::MsgSubmitSlashProposal prop;
     prop.set_sender(Key("chaina", "alice").value());
     prop.set_consumer("chainb");
@@ -161,6 +162,8 @@ class SharedSecurityQueryTest : public ::testing::Test {
     vote.set_proposal_id(1);
     vote.set_option("yes");
     net_->Queue("chaina", Sign(*net_, "chaina", "val0", {PackMsg(vote)}));
+    vote.set_sender(Key("chaina", "val1").value());
+    net_->Queue("chaina", Sign(*net_, "chaina", "val1", {PackMsg(vote)}));
     ASSERT_OK(net_->ProduceRound(kBlockSeconds));
     for (const TxResult& r : net_->last_results("chaina")) ASSERT_TRUE(r.ok()) << r.log;
 
@@ -465,10 +468,11 @@ TEST_F(SharedSecurityQueryTest, SlashProposalWithItsVote) {
   EXPECT_EQ(p.fraction(), "0.050000000000000000");
   EXPECT_EQ(p.deposit(), "1000");
   EXPECT_EQ(p.submit_time().seconds(), 1700000046);  // chaina's block 10
-  EXPECT_EQ(p.voting_end_time().seconds(), 1700000046 + 3600);
+  EXPECT_EQ(p.voting_end_time().seconds(), 1700000046 + 30);
   EXPECT_EQ(p.status(), "voting");
-  // The live tally: val0's operator voted yes with its 10^10 self-bond.
-  EXPECT_EQ(p.tally().yes(), "10000000000");
+  // The live tally: val0's and val1's operators voted yes with their 10^10
+  // self-bonds.
+  EXPECT_EQ(p.tally().yes(), "20000000000");
   EXPECT_EQ(p.tally().abstain(), "0");
   EXPECT_EQ(p.tally().no(), "0");
   EXPECT_EQ(p.tally().no_with_veto(), "0");
@@ -485,6 +489,33 @@ TEST_F(SharedSecurityQueryTest, SlashProposalWithItsVote) {
   one.set_id(0);
   EXPECT_EQ(Call(a_.get(), &Stub::SlashProposal, one, &got).error_code(),
             grpc::INVALID_ARGUMENT);
+
+  // No punishment yet; the vote ends at chaina's block 16 (t = 76 s) and
+  // passes (2/3 voted, all yes): val2 is recorded as punished, with nothing
+  // to cut (no stake on it).
+  pb::QueryEvidencePunishmentsRequest ereq;
+  ereq.set_consumer("chainb");
+  pb::QueryEvidencePunishmentsResponse pun;
+  ASSERT_TRUE(Call(a_.get(), &Stub::EvidencePunishments, ereq, &pun).ok());
+  EXPECT_EQ(pun.punishments_size(), 0);
+  for (int i = 0; i < 3; ++i) ASSERT_OK(net_->ProduceRound(kBlockSeconds));
+  one.set_id(1);
+  ASSERT_TRUE(Call(a_.get(), &Stub::SlashProposal, one, &got).ok());
+  EXPECT_EQ(got.proposal().status(), "passed");
+  EXPECT_EQ(got.proposal().tally().yes(), "20000000000");
+  EXPECT_EQ(got.proposal().tally().no(), "0");
+  EXPECT_EQ(got.proposal().tally().total_bonded(), "30000000000");
+  EXPECT_EQ(got.proposal().slashed(), "0");
+  ASSERT_TRUE(Call(a_.get(), &Stub::EvidencePunishments, ereq, &pun).ok());
+  ASSERT_EQ(pun.punishments_size(), 1);
+  EXPECT_EQ(pun.pagination().total(), 1u);
+  EXPECT_EQ(pun.punishments(0).validator(), Val("chainb", "val2").value());
+  EXPECT_EQ(pun.punishments(0).infraction_height(), 8);
+  EXPECT_EQ(pun.punishments(0).infraction_time().seconds(), 1700000001);
+  EXPECT_EQ(pun.punishments(0).provider_height(), 16u);
+  ereq.set_consumer("nochain");
+  EXPECT_EQ(Call(a_.get(), &Stub::EvidencePunishments, ereq, &pun).error_code(),
+            grpc::NOT_FOUND);
 }
 
 }  // namespace

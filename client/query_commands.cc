@@ -476,6 +476,10 @@ std::vector<QueryCommand> MakeTable() {
       t, ss, "waiting-slashes", "CONSUMER",
       "reported slashes waiting for stake / unstake acks (mesh link)", sq + "WaitingSlashes",
       {{"consumer", kArgOrFlag}}, StubCall(&SQ::WaitingSlashes));
+  AddFields<ms::QueryEvidencePunishmentsRequest>(
+      t, ss, "evidence-punishments", "CONSUMER",
+      "validators punished on consumer evidence or by a passed slash proposal",
+      sq + "EvidencePunishments", {{"consumer", kArgOrFlag}}, StubCall(&SQ::EvidencePunishments));
   AddFields<ms::QueryConsumerCcvStateRequest>(
       t, ss, "consumer-ccv-state", "", "this chain's end of a replicated / opt-in link",
       sq + "ConsumerCcvState", {}, StubCall(&SQ::ConsumerCcvState));

@@ -115,7 +115,7 @@ TEST(QueryCommandsTest, EveryMeshsecQueryRpcHasAnEntry) {
       ++rpcs;
     }
   }
-  EXPECT_EQ(rpcs, 12u + 6u + 16u + 8u);
+  EXPECT_EQ(rpcs, 12u + 6u + 17u + 8u);
   // Names are the RPC names in kebab case (meshsec.v1.Query's delegator
   // delegations keep the short name of `staking delegations`).
   for (const char* want :
@@ -134,6 +134,7 @@ TEST(QueryCommandsTest, EveryMeshsecQueryRpcHasAnEntry) {
         "shared-security validator-by-consumer-address", "shared-security slash-proposals",
         "shared-security slash-proposal", "shared-security slash-meter",
         "shared-security throttled-slashes", "shared-security waiting-slashes",
+        "shared-security evidence-punishments",
         "shared-security consumer-ccv-state", "shared-security consumer-ccv-validators",
         "shared-security consumer-ccv-slash-requests"}) {
     const std::string w = want;

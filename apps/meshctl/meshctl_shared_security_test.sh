@@ -25,7 +25,7 @@ check() {
 rc "$CTL" query shared-security --help
 for c in ccv-consumers ccv-consumer ccv-consumer-set ccv-pending-vscs ccv-opt-ins key-assignments \
          validator-consumer-key validator-by-consumer-address slash-proposals slash-proposal \
-         slash-meter throttled-slashes waiting-slashes consumer-ccv-state \
+         slash-meter throttled-slashes waiting-slashes evidence-punishments consumer-ccv-state \
          consumer-ccv-validators consumer-ccv-slash-requests; do
   grep -q "^  $c " <<<"$OUT" || fail "shared-security help lacks $c: $OUT"
 done
@@ -68,6 +68,8 @@ rc "$CTL" query shared-security throttled-slashes $QA
 check "throttled-slashes" "j['slashes'] == [] and j['pagination']['total'] == '0'"
 rc "$CTL" query shared-security waiting-slashes chainb $QA
 check "waiting-slashes" "j['slashes'] == [] and j['pagination']['total'] == '0'"
+rc "$CTL" query shared-security evidence-punishments --consumer chainb $QA
+check "evidence-punishments" "j['punishments'] == [] and j['pagination']['total'] == '0'"
 ok
 
 # No replicated / opt-in link: empty lists, no CCV state; unknown consumers
