@@ -582,8 +582,11 @@ std::string QueryHelp() {
   std::string out =
       "meshctl query: query a node's Cosmos and meshsec gRPC services (alias: q)\n\n"
       "Usage: meshctl query <group> <command> [args] [flags]\n\nGroups:\n";
+  // Summaries in one column, two spaces after the longest group name.
+  size_t width = 0;
+  for (const std::string& g : mesh::client::QueryGroups()) width = std::max(width, g.size() + 2);
   for (const std::string& g : mesh::client::QueryGroups()) {
-    absl::StrAppend(&out, "  ", g, std::string(12 - g.size(), ' '),
+    absl::StrAppend(&out, "  ", g, std::string(width - g.size(), ' '),
                     mesh::client::QueryGroupSummary(g), "\n");
   }
   absl::StrAppend(&out, "\nQuery flags:\n", FlagHelp(kQueryFlags), "\n", GlobalFlagHelp(), kExitCodes);

@@ -22,6 +22,8 @@ check() {
 }
 
 # ---- help and usage errors (no node needed) ----
+rc "$CTL" query --help
+[ "$RC" = 0 ] && grep -q "^  shared-security  link modes" <<<"$OUT" || fail "query help: $RC $OUT $ERR"
 rc "$CTL" query shared-security --help
 for c in ccv-consumers ccv-consumer ccv-consumer-set ccv-pending-vscs ccv-opt-ins key-assignments \
          validator-consumer-key validator-by-consumer-address slash-proposals slash-proposal \
