@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "app/mesh_query_internal.h"
 #include "core/codec.h"
 #include "core/status.h"
 #include "ibc/state.h"
@@ -32,60 +33,16 @@ namespace pb = ::meshsec::v1;
 namespace pv = ::mesh::provider;
 namespace cs = ::mesh::consumer;
 
-// The engine's read functions page by at most 30 entries; the queries read
-// whole lists through them and paginate those (node/pagination.h).
-constexpr uint64_t kReadBatch = 30;
+using namespace ::mesh::app::mq;  // NOLINT(build/namespaces): the shared query helpers
 
 // ---- formatting -------------------------------------------------------------
-
-std::string DecText(Dec d) { return cs::Dec18String(d); }
-
-void SetTime(uint64_t ns, google::protobuf::Timestamp* t) {
-  t->set_seconds(static_cast<int64_t>(ns / kNanosPerSecond));
-  t->set_nanos(static_cast<int32_t>(ns % kNanosPerSecond));
-}
 
 void SetRange(const pv::AmountRange& r, pb::AmountRange* out) {
   out->set_low(r.low().ToString());
   out->set_high(r.high().ToString());
 }
 
-// Page keys: big-endian ids sort numerically; '\0' separates the fields of
-// a composite key (addresses and ids never contain it).
-std::string IdKey(uint64_t id) { return Encoder().U64(id).Take(); }
-std::string PairKey(std::string_view a, std::string_view b) {
-  std::string key(a);
-  key.push_back('\0');
-  key.append(b);
-  return key;
-}
-
-absl::Status Required(const char* field, const std::string& value) {
-  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " is empty"));
-  return absl::OkStatus();
-}
-
-// Fills `out` with the page of `items` (keyed by key_of) `req` asks for.
-template <typename T, typename KeyFn, typename Req, typename Resp, typename FillFn>
-absl::Status FillPage(const std::vector<T>& items, KeyFn key_of, const Req& req, Resp* resp,
-                      FillFn fill) {
-  MESH_ASSIGN_OR_RETURN(std::vector<size_t> page,
-                        page::Paginate(items, key_of, req.pagination(), resp->mutable_pagination()));
-  for (size_t i : page) {
-    MESH_RETURN_IF_ERROR(fill(items[i]));
-  }
-  return absl::OkStatus();
-}
-
 // ---- provider ---------------------------------------------------------------
-
-absl::StatusOr<pv::VaultConfig> RequireProvider(const Context& ctx) {
-  absl::StatusOr<pv::VaultConfig> cfg = pv::Vault::Config(ctx);
-  if (absl::IsNotFound(cfg.status())) {
-    return absl::FailedPreconditionError("this chain has no provider role");
-  }
-  return cfg;
-}
 
 absl::StatusOr<pv::ExternalConfig> RequireConsumerLink(const Context& ctx,
                                                        const std::string& consumer) {
@@ -628,7 +585,8 @@ class ConsumerQueryService final : public pb::ConsumerQuery::CallbackService {
 std::vector<std::unique_ptr<grpc::Service>> NewMeshQueryServices(ChainQueryFn query) {
   std::vector<std::unique_ptr<grpc::Service>> out;
   out.push_back(std::make_unique<ProviderQueryService>(query));
-  out.push_back(std::make_unique<ConsumerQueryService>(std::move(query)));
+  out.push_back(std::make_unique<ConsumerQueryService>(query));
+  out.push_back(mq::NewSharedSecurityQueryService(std::move(query)));
   return out;
 }
 

@@ -1,4 +1,5 @@
-// meshsec.v1.ProviderQuery and meshsec.v1.ConsumerQuery
+// meshsec.v1.ProviderQuery, meshsec.v1.ConsumerQuery and
+// meshsec.v1.SharedSecurityQuery
 // (proto/meshsec/v1/mesh_query.proto; user guide in docs/grpc.md "Mesh
 // queries"): every piece of mesh-security state of a node, read through the
 // modules' public read functions on one committed block.
@@ -15,6 +16,11 @@
 // discount, state with max cap and epoch, price with validity, channel),
 // virtual stakes per validator (bond request, epoch target, actual
 // delegation, pending rewards) and the delegation records.
+// SharedSecurityQuery: the replicated / opt-in links on both ends (consumers
+// with mode, power shaping and state, the set last sent, pending VSCs,
+// opt-ins; the consumer's CCV state, set and slash packets), consumer key
+// assignments both ways, governance slash proposals with their tally, the
+// slash meter and its queue, and the mesh slashes waiting for acks (0x6A).
 //
 // Lists paginate as the Cosmos SDK's query.Paginate (node/pagination.h).
 // A chain without the role answers FAILED_PRECONDITION; an unknown consumer
@@ -33,7 +39,8 @@
 
 namespace mesh::app {
 
-// The two services, ProviderQuery first, over `query`.
+// The three services, ProviderQuery, ConsumerQuery, SharedSecurityQuery
+// (shared_security_query_service.cc), over `query`.
 std::vector<std::unique_ptr<grpc::Service>> NewMeshQueryServices(node::ChainQueryFn query);
 
 }  // namespace mesh::app

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "core/json.h"
 #include "cosmos/auth/v1beta1/auth.pb.h"
 #include "cosmos/auth/v1beta1/query.grpc.pb.h"
@@ -133,8 +134,10 @@ QueryCommand::BuildFn FieldBuild(std::vector<FieldArg> specs) {
     size_t next_arg = 0;
     for (const FieldArg& s : specs) {
       const FieldDescriptor* f = d->FindFieldByName(s.name);
-      if (f == nullptr || f->type() != FieldDescriptor::TYPE_STRING || f->is_repeated()) {
-        return absl::InternalError(absl::StrCat(d->full_name(), " has no string field ", s.name));
+      if (f == nullptr || f->is_repeated() ||
+          (f->type() != FieldDescriptor::TYPE_STRING && f->type() != FieldDescriptor::TYPE_UINT64)) {
+        return absl::InternalError(
+            absl::StrCat(d->full_name(), " has no string or uint64 field ", s.name));
       }
       std::optional<std::string> value;
       if (s.kind != FieldKind::kFlag && next_arg < a.args.size()) value = a.args[next_arg++];
@@ -155,7 +158,16 @@ QueryCommand::BuildFn FieldBuild(std::vector<FieldArg> specs) {
                                                            : "",
                                                        ")"));
       }
-      if (value.has_value()) r->SetString(req.get(), f, *value);
+      if (value.has_value() && f->type() == FieldDescriptor::TYPE_UINT64) {
+        uint64_t n = 0;
+        if (!absl::SimpleAtoi(*value, &n)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(s.name, " must be a non-negative integer, got '", *value, "'"));
+        }
+        r->SetUInt64(req.get(), f, n);
+      } else if (value.has_value()) {
+        r->SetString(req.get(), f, *value);
+      }
     }
     if (const FieldDescriptor* page = d->FindFieldByName("pagination"); page != nullptr) {
       SetPageFields(a.page, r->MutableMessage(req.get(), page));
@@ -415,6 +427,68 @@ std::vector<QueryCommand> MakeTable() {
   AddFields<ms::QueryPacketsInFlightRequest>(
       t, "consumer", "packets-in-flight", "", "IBC packets sent, not acknowledged or timed out",
       cq + "PacketsInFlight", {}, StubCall(&CQ::PacketsInFlight));
+  // ---- shared-security (meshsec.v1.SharedSecurityQuery) ----
+  using SQ = ms::SharedSecurityQuery::Stub;
+  const std::string sq = "/meshsec.v1.SharedSecurityQuery/";
+  const std::string ss = "shared-security";
+  AddFields<ms::QueryCcvConsumersRequest>(
+      t, ss, "ccv-consumers", "", "replicated / opt-in consumers (mode, power shaping, state)",
+      sq + "CcvConsumers", {}, StubCall(&SQ::CcvConsumers));
+  AddFields<ms::QueryCcvConsumerRequest>(
+      t, ss, "ccv-consumer", "CONSUMER", "one replicated / opt-in consumer", sq + "CcvConsumer",
+      {{"consumer", kArgOrFlag}}, StubCall(&SQ::CcvConsumer));
+  AddFields<ms::QueryCcvConsumerSetRequest>(
+      t, ss, "ccv-consumer-set", "CONSUMER",
+      "the validator set last sent to a consumer (consumer keys, powers)", sq + "CcvConsumerSet",
+      {{"consumer", kArgOrFlag}}, StubCall(&SQ::CcvConsumerSet));
+  AddFields<ms::QueryCcvPendingVscsRequest>(
+      t, ss, "ccv-pending-vscs", "CONSUMER", "validator-set changes queued, not yet sent",
+      sq + "CcvPendingVscs", {{"consumer", kArgOrFlag}}, StubCall(&SQ::CcvPendingVscs));
+  AddFields<ms::QueryCcvOptInsRequest>(
+      t, ss, "ccv-opt-ins", "CONSUMER", "validators opted in to a consumer", sq + "CcvOptIns",
+      {{"consumer", kArgOrFlag}}, StubCall(&SQ::CcvOptIns));
+  AddFields<ms::QueryKeyAssignmentsRequest>(
+      t, ss, "key-assignments", "CONSUMER",
+      "consumer address -> provider validator (current and awaiting pruning)",
+      sq + "KeyAssignments", {{"consumer", kArgOrFlag}}, StubCall(&SQ::KeyAssignments));
+  AddFields<ms::QueryValidatorConsumerKeyRequest>(
+      t, ss, "validator-consumer-key", "CONSUMER VALOPER_ADDRESS",
+      "the key a provider validator uses on a consumer", sq + "ValidatorConsumerKey",
+      {{"consumer", kArgOrFlag}, {"validator", kArgOrFlag}}, StubCall(&SQ::ValidatorConsumerKey));
+  AddFields<ms::QueryValidatorByConsumerAddressRequest>(
+      t, ss, "validator-by-consumer-address", "CONSUMER HEX_ADDRESS",
+      "the provider validator signing with a consumer consensus address",
+      sq + "ValidatorByConsumerAddress", {{"consumer", kArgOrFlag}, {"consumer_address", kArgOrFlag}},
+      StubCall(&SQ::ValidatorByConsumerAddress));
+  AddFields<ms::QuerySlashProposalsRequest>(
+      t, ss, "slash-proposals", "", "governance slash proposals (status, tally)",
+      sq + "SlashProposals", {}, StubCall(&SQ::SlashProposals));
+  AddFields<ms::QuerySlashProposalRequest>(
+      t, ss, "slash-proposal", "ID", "one governance slash proposal", sq + "SlashProposal",
+      {{"id", kArgOrFlag}}, StubCall(&SQ::SlashProposal));
+  AddFields<ms::QuerySlashMeterRequest>(
+      t, ss, "slash-meter", "", "slash meter, allowance, next replenish time, queue size",
+      sq + "SlashMeter", {}, StubCall(&SQ::SlashMeter));
+  AddFields<ms::QueryThrottledSlashesRequest>(
+      t, ss, "throttled-slashes", "", "reported slashes waiting in the slash meter's queue",
+      sq + "ThrottledSlashes", {}, StubCall(&SQ::ThrottledSlashes));
+  AddFields<ms::QueryWaitingSlashesRequest>(
+      t, ss, "waiting-slashes", "CONSUMER",
+      "reported slashes waiting for stake / unstake acks (mesh link)", sq + "WaitingSlashes",
+      {{"consumer", kArgOrFlag}}, StubCall(&SQ::WaitingSlashes));
+  AddFields<ms::QueryEvidencePunishmentsRequest>(
+      t, ss, "evidence-punishments", "CONSUMER",
+      "validators punished on consumer evidence or by a passed slash proposal",
+      sq + "EvidencePunishments", {{"consumer", kArgOrFlag}}, StubCall(&SQ::EvidencePunishments));
+  AddFields<ms::QueryConsumerCcvStateRequest>(
+      t, ss, "consumer-ccv-state", "", "this chain's end of a replicated / opt-in link",
+      sq + "ConsumerCcvState", {}, StubCall(&SQ::ConsumerCcvState));
+  AddFields<ms::QueryConsumerCcvValidatorsRequest>(
+      t, ss, "consumer-ccv-validators", "", "the consensus set received from the provider",
+      sq + "ConsumerCcvValidators", {}, StubCall(&SQ::ConsumerCcvValidators));
+  AddFields<ms::QueryConsumerCcvSlashRequestsRequest>(
+      t, ss, "consumer-ccv-slash-requests", "", "downtime slash packets queued for the provider",
+      sq + "ConsumerCcvSlashRequests", {}, StubCall(&SQ::ConsumerCcvSlashRequests));
   // ---- mesh (meshsec.v1.Query: the node's own staking and bank shapes) ----
   using MQ = ms::Query::Stub;
   const std::string mq = "/meshsec.v1.Query/";
@@ -546,6 +620,7 @@ std::string QueryGroupSummary(const std::string& group) {
   if (group == "tendermint") return "node info, latest block, syncing (cosmos.base.tendermint.v1beta1.Service)";
   if (group == "provider") return "vault, links, external stakes, rewards, remote validators (meshsec.v1.ProviderQuery)";
   if (group == "consumer") return "providers, virtual stakes, delegation records (meshsec.v1.ConsumerQuery)";
+  if (group == "shared-security") return "link modes, key assignment, slash proposals, slash meter (meshsec.v1.SharedSecurityQuery)";
   if (group == "mesh") return "validators, delegations, balance, account nonce (meshsec.v1.Query)";
   return "";
 }

@@ -63,7 +63,7 @@ struct QueryCommand {
   bool paginated = false;
   BuildFn build;          // InvalidArgument = usage error
   CallFn call;
-  // String fields of the request that may be given as --<field> flags (the
+  // String (or uint64) fields of the request that may be given as --<field> flags (the
   // proto field names: "user", "consumer", ...). A field listed here and in
   // `usage` as a positional may be given either way, not both; the builder
   // refuses a missing required field (InvalidArgument).

@@ -27,7 +27,8 @@ TEST(QueryCommandsTest, TableIsConsistentWithTheProtos) {
     EXPECT_LE(c.min_args, c.max_args);
     ASSERT_TRUE(c.build && c.call);
     QueryArgs a;
-    for (size_t i = 0; i < c.max_args; ++i) a.args.push_back("arg" + std::to_string(i));
+    // Digits: also a valid uint64 field (slash-proposal ID).
+    for (size_t i = 0; i < c.max_args; ++i) a.args.push_back(std::to_string(100 + i));
     a.page.limit = 7;
     a.page.key = "k";
     a.page.reverse = !c.page_key_limit_only;
@@ -53,21 +54,29 @@ TEST(QueryCommandsTest, TableIsConsistentWithTheProtos) {
     } else {
       EXPECT_FALSE(c.page_key_limit_only);
     }
-    // Every request flag names a string field of the request, which the
-    // flag fills (alone, with the positional arguments left out).
+    // Every request flag names a string (or uint64) field of the request,
+    // which the flag fills (alone, with the positional arguments left out).
+    using FD = google::protobuf::FieldDescriptor;
     for (const std::string& f : c.fields) {
       const auto* field = (*req)->GetDescriptor()->FindFieldByName(f);
       ASSERT_NE(field, nullptr) << f;
-      EXPECT_EQ(field->type(), google::protobuf::FieldDescriptor::TYPE_STRING) << f;
+      EXPECT_TRUE(field->type() == FD::TYPE_STRING || field->type() == FD::TYPE_UINT64) << f;
     }
     if (!c.fields.empty()) {
       QueryArgs flags_only;
-      for (const std::string& f : c.fields) flags_only.fields[f] = "v-" + f;
+      for (const std::string& f : c.fields) {
+        const bool u64 = (*req)->GetDescriptor()->FindFieldByName(f)->type() == FD::TYPE_UINT64;
+        flags_only.fields[f] = u64 ? "42" : "v-" + f;
+      }
       auto freq = c.build(flags_only);
       ASSERT_TRUE(freq.ok()) << freq.status();
       for (const std::string& f : c.fields) {
         const auto* field = (*freq)->GetDescriptor()->FindFieldByName(f);
-        EXPECT_EQ((*freq)->GetReflection()->GetString(**freq, field), "v-" + f);
+        if (field->type() == FD::TYPE_UINT64) {
+          EXPECT_EQ((*freq)->GetReflection()->GetUInt64(**freq, field), 42u);
+        } else {
+          EXPECT_EQ((*freq)->GetReflection()->GetString(**freq, field), "v-" + f);
+        }
       }
     }
   }
@@ -87,6 +96,7 @@ TEST(QueryCommandsTest, EveryMeshsecQueryRpcHasAnEntry) {
   const std::vector<std::pair<std::string, std::string>> services = {
       {"meshsec.v1.ProviderQuery", "provider"},
       {"meshsec.v1.ConsumerQuery", "consumer"},
+      {"meshsec.v1.SharedSecurityQuery", "shared-security"},
       {"meshsec.v1.Query", "mesh"}};
   size_t rpcs = 0;
   for (const auto& [service_name, group] : services) {
@@ -105,7 +115,7 @@ TEST(QueryCommandsTest, EveryMeshsecQueryRpcHasAnEntry) {
       ++rpcs;
     }
   }
-  EXPECT_EQ(rpcs, 12u + 6u + 8u);
+  EXPECT_EQ(rpcs, 12u + 6u + 17u + 8u);
   // Names are the RPC names in kebab case (meshsec.v1.Query's delegator
   // delegations keep the short name of `staking delegations`).
   for (const char* want :
@@ -116,7 +126,17 @@ TEST(QueryCommandsTest, EveryMeshsecQueryRpcHasAnEntry) {
         "consumer providers", "consumer provider", "consumer virtual-stakes",
         "consumer delegation-records", "consumer packets-in-flight", "mesh validator",
         "mesh validators", "mesh delegation", "mesh delegations", "mesh validator-delegations",
-        "mesh unbonding-delegation", "mesh balance", "mesh account"}) {
+        "mesh unbonding-delegation", "mesh balance", "mesh account",
+        "shared-security ccv-consumers", "shared-security ccv-consumer",
+        "shared-security ccv-consumer-set", "shared-security ccv-pending-vscs",
+        "shared-security ccv-opt-ins", "shared-security key-assignments",
+        "shared-security validator-consumer-key",
+        "shared-security validator-by-consumer-address", "shared-security slash-proposals",
+        "shared-security slash-proposal", "shared-security slash-meter",
+        "shared-security throttled-slashes", "shared-security waiting-slashes",
+        "shared-security evidence-punishments",
+        "shared-security consumer-ccv-state", "shared-security consumer-ccv-validators",
+        "shared-security consumer-ccv-slash-requests"}) {
     const std::string w = want;
     const size_t sp = w.find(' ');
     EXPECT_NE(FindQueryCommand(w.substr(0, sp), w.substr(sp + 1)), nullptr) << want;
@@ -190,6 +210,25 @@ TEST(QueryCommandsTest, MeshFieldsFromArgumentsAndFlags) {
   ASSERT_TRUE(req.ok()) << req.status();
   const auto& d = static_cast<const ::meshsec::v1::QueryDelegationRequest&>(**req);
   EXPECT_EQ(d.delegator_addr() + "," + d.validator_addr(), "chaina1d,chainavaloper1v");
+
+  // A uint64 field (the proposal id): digits only.
+  const QueryCommand* prop = FindQueryCommand("shared-security", "slash-proposal");
+  ASSERT_NE(prop, nullptr);
+  EXPECT_FALSE(prop->paginated);
+  a = QueryArgs();
+  a.args = {"7"};
+  req = prop->build(a);
+  ASSERT_TRUE(req.ok()) << req.status();
+  EXPECT_EQ(static_cast<const ::meshsec::v1::QuerySlashProposalRequest&>(**req).id(), 7u);
+  a.args = {"seven"};
+  EXPECT_TRUE(absl::IsInvalidArgument(prop->build(a).status()));
+  a.args = {"-1"};
+  EXPECT_TRUE(absl::IsInvalidArgument(prop->build(a).status()));
+  a = QueryArgs();
+  a.fields["id"] = "12";
+  req = prop->build(a);
+  ASSERT_TRUE(req.ok()) << req.status();
+  EXPECT_EQ(static_cast<const ::meshsec::v1::QuerySlashProposalRequest&>(**req).id(), 12u);
 }
 
 TEST(QueryCommandsTest, BuildersPutArgumentsInTheirFields) {

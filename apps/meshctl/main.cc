@@ -70,7 +70,10 @@ ABSL_FLAG(bool, reverse, false, "pagination: descending order");
 ABSL_FLAG(std::string, user, "", "mesh queries: the user (provider-chain account address)");
 ABSL_FLAG(std::string, consumer, "", "mesh queries: the consumer chain id");
 ABSL_FLAG(std::string, provider, "", "mesh queries: the provider chain id");
-ABSL_FLAG(std::string, validator, "", "mesh queries: the (consumer) validator operator address");
+ABSL_FLAG(std::string, validator, "", "mesh queries: the validator operator address");
+ABSL_FLAG(std::string, consumer_address, "",
+          "shared-security queries: a consumer consensus address (hex, 20 bytes)");
+ABSL_FLAG(std::string, id, "", "shared-security queries: the slash proposal id");
 ABSL_FLAG(std::string, status, "",
           "query mesh validators: only this bond status (BOND_STATUS_BONDED, ...)");
 ABSL_FLAG(std::string, from, "", "tx: the signing key's name in the keyring");
@@ -164,6 +167,7 @@ const std::set<std::string>& KnownFlags() {
       "prefix", "timeout_ms", "recover", "account", "index", "hd_path", "words",
       "mnemonic_file", "yes", "address", "pubkey", "limit", "offset", "page_key",
       "count_total", "reverse", "user", "consumer", "provider", "validator", "status",
+      "consumer_address", "id",
       "from", "chain_id", "fees", "gas", "memo", "broadcast_mode", "generate_only", "dry_run",
       "account_number", "sequence", "amount", "consensus_key", "moniker", "identity", "website",
       "security_contact", "details", "commission_rate", "commission_max_rate",
@@ -578,8 +582,11 @@ std::string QueryHelp() {
   std::string out =
       "meshctl query: query a node's Cosmos and meshsec gRPC services (alias: q)\n\n"
       "Usage: meshctl query <group> <command> [args] [flags]\n\nGroups:\n";
+  // Summaries in one column, two spaces after the longest group name.
+  size_t width = 0;
+  for (const std::string& g : mesh::client::QueryGroups()) width = std::max(width, g.size() + 2);
   for (const std::string& g : mesh::client::QueryGroups()) {
-    absl::StrAppend(&out, "  ", g, std::string(12 - g.size(), ' '),
+    absl::StrAppend(&out, "  ", g, std::string(width - g.size(), ' '),
                     mesh::client::QueryGroupSummary(g), "\n");
   }
   absl::StrAppend(&out, "\nQuery flags:\n", FlagHelp(kQueryFlags), "\n", GlobalFlagHelp(), kExitCodes);

@@ -248,6 +248,25 @@ absl::StatusOr<bool> ConsumerEvidence::Punished(const Context& ctx, const Consum
   return rec.has_value();
 }
 
+absl::StatusOr<std::vector<ConsumerEvidence::Punishment>> ConsumerEvidence::Punishments(
+    const Context& ctx, const ConsumerId& consumer) {
+  const std::string prefix = tables::Prefix(tables::kEvidencePunished, consumer.value());
+  std::vector<Punishment> out;
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Punishment p;
+    p.validator = ValidatorAddress(std::string(it->key().substr(prefix.size())));
+    Decoder d(it->value());
+    MESH_ASSIGN_OR_RETURN(p.height, d.I64());
+    MESH_ASSIGN_OR_RETURN(p.time_s, d.U64());
+    MESH_ASSIGN_OR_RETURN(p.provider_height, d.U64());
+    MESH_RETURN_IF_ERROR(d.Finish());
+    out.push_back(std::move(p));
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
 absl::Status ConsumerEvidence::HoldReport(const Context& ctx, const ConsumerId& consumer,
                                           const RemoteSlash& slash) {
   MESH_ASSIGN_OR_RETURN(uint64_t seq, ext_internal::NextCounter(

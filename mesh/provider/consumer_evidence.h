@@ -118,6 +118,17 @@ class ConsumerEvidence {
   // evidence (or by a passed governance slash) for `consumer`.
   static absl::StatusOr<bool> Punished(const Context& ctx, const ConsumerId& consumer,
                                        const ValidatorAddress& validator);
+  // One record of table 0x5F: a validator punished on evidence (or by a
+  // passed governance slash) for a consumer.
+  struct Punishment {
+    ValidatorAddress validator;     // consumer or provider valoper
+    int64_t height = 0;             // infraction height (consumer)
+    uint64_t time_s = 0;            // infraction time
+    uint64_t provider_height = 0;   // the provider block that recorded it
+  };
+  // Every punishment recorded for `consumer`, by validator address.
+  static absl::StatusOr<std::vector<Punishment>> Punishments(const Context& ctx,
+                                                             const ConsumerId& consumer);
   // A double-sign report held back by require_verified_evidence (called by
   // ExternalStaking::OnValsetUpdate).
   static absl::Status HoldReport(const Context& ctx, const ConsumerId& consumer,

@@ -101,6 +101,14 @@ TEST_F(ConsumerEvidenceTest, GenuineEvidenceSlashesTombstonesAndBurns) {
   EXPECT_EQ(burns[0].validators, std::vector<ValidatorAddress>{kJunoVal});
   EXPECT_EQ(*RemoteValidators::CurrentState(h_.ctx(), kJuno, kJunoVal), RemoteState::kTombstoned);
   EXPECT_TRUE(*ConsumerEvidence::Punished(h_.ctx(), kJuno, kJunoVal));
+  // The record as the gRPC EvidencePunishments query lists it.
+  std::vector<ConsumerEvidence::Punishment> recs =
+      ConsumerEvidence::Punishments(h_.ctx(), kJuno).value();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].validator, kJunoVal);
+  EXPECT_EQ(recs[0].height, v->height);
+  EXPECT_EQ(recs[0].time_s, v->time_s);
+  EXPECT_EQ(recs[0].provider_height, h_.ctx().height());
   // Tombstone cap: the same or any other double sign is refused.
   EXPECT_EQ(Submit({Signed('\x01', kConsKey), Signed('\x03', kConsKey)}).status().code(),
             absl::StatusCode::kFailedPrecondition);

@@ -1,6 +1,7 @@
 #include "mesh/provider/consumer_keys.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/record.h"
@@ -117,6 +118,21 @@ absl::StatusOr<std::string> ConsumerKeys::KeyOn(const Context& ctx, const Consum
 absl::StatusOr<std::optional<KeyAssignment>> ConsumerKeys::ByConsumerAddress(
     const Context& ctx, const ConsumerId& consumer, std::string_view address) {
   return GetRecord<KeyAssignment>(ctx.store(), ReverseKey(consumer, address));
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, KeyAssignment>>> ConsumerKeys::Assignments(
+    const Context& ctx, const ConsumerId& consumer) {
+  const std::string prefix = tables::Prefix(tables::kKeyByAddress, consumer.value());
+  std::vector<std::pair<std::string, KeyAssignment>> out;
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder d(it->value());
+    MESH_ASSIGN_OR_RETURN(KeyAssignment k, KeyAssignment::Decode(d));
+    MESH_RETURN_IF_ERROR(d.Finish());
+    out.emplace_back(std::string(it->key().substr(prefix.size())), std::move(k));
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
 }
 
 absl::StatusOr<std::optional<ValidatorAddress>> ConsumerKeys::ProviderValidatorFor(

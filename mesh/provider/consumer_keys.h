@@ -36,6 +36,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -80,6 +82,10 @@ class ConsumerKeys {
   // for pruning), if any.
   static absl::StatusOr<std::optional<KeyAssignment>> ByConsumerAddress(
       const Context& ctx, const ConsumerId& consumer, std::string_view address);
+  // Every mapping of `consumer` (current and kept for pruning), by
+  // consumer address bytes ascending: (address, assignment).
+  static absl::StatusOr<std::vector<std::pair<std::string, KeyAssignment>>> Assignments(
+      const Context& ctx, const ConsumerId& consumer);
   // The provider validator signing with `address` on `consumer`: the
   // reverse mapping, else the provider validator whose own consensus key
   // has that address and has no assignment on `consumer`; nullopt if none.

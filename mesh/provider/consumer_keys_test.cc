@@ -2,6 +2,8 @@
 // (neighbours.md §2.6) and pruning after the unbonding period.
 #include "mesh/provider/consumer_keys.h"
 
+#include <algorithm>
+#include <map>
 #include <string>
 
 #include "core/crypto.h"
@@ -103,6 +105,33 @@ TEST_F(ConsumerKeysTest, ReplacedKeyIsKeptForTheUnbondingPeriodThenPruned) {
   EXPECT_EQ(Signer(kJuno, Key("b")), kVal1);  // the current one stays
   EXPECT_TRUE(Assign(kJuno, kVal2, Key("a")).ok());
   EXPECT_EQ(Signer(kJuno, Key("a")), kVal2);
+}
+
+// Assignments lists every mapping of one consumer (current and replaced),
+// by consumer address, and only that consumer's.
+TEST_F(ConsumerKeysTest, AssignmentsListsTheMappingsOfOneConsumer) {
+  EXPECT_TRUE(ConsumerKeys::Assignments(h_.ctx(), kJuno)->empty());
+  ASSERT_TRUE(Assign(kJuno, kVal1, Key("a")).ok());
+  const uint64_t t0 = h_.ctx().time_seconds();
+  ASSERT_TRUE(Assign(kJuno, kVal1, Key("b")).ok());
+  ASSERT_TRUE(Assign(kJuno, kVal2, Key("c")).ok());
+  ASSERT_TRUE(Assign(kStars, kVal2, Key("d")).ok());
+  auto all = ConsumerKeys::Assignments(h_.ctx(), kJuno);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 3u);
+  std::map<std::string, KeyAssignment> by_address(all->begin(), all->end());
+  ASSERT_EQ(by_address.size(), 3u);
+  EXPECT_TRUE(std::is_sorted(all->begin(), all->end(),
+                             [](const auto& x, const auto& y) { return x.first < y.first; }));
+  const KeyAssignment& a = by_address[ConsensusAddress(Key("a"))];
+  EXPECT_EQ(a.provider_validator, kVal1);
+  EXPECT_EQ(a.pubkey, Key("a"));
+  EXPECT_EQ(a.prune_at_s, t0 + 1000);  // replaced, kept for the unbonding period
+  EXPECT_EQ(by_address[ConsensusAddress(Key("b"))].prune_at_s, 0u);
+  EXPECT_EQ(by_address[ConsensusAddress(Key("c"))].provider_validator, kVal2);
+  auto stars = ConsumerKeys::Assignments(h_.ctx(), kStars);
+  ASSERT_EQ(stars->size(), 1u);
+  EXPECT_EQ(stars->at(0).first, ConsensusAddress(Key("d")));
 }
 
 }  // namespace

@@ -235,28 +235,34 @@ std::string EncodeWaiting(const Waiting& w) {
   return e.Take();
 }
 
+absl::StatusOr<Waiting> DecodeWaiting(std::string_view key, std::string_view value,
+                                      const ValidatorAddress& v) {
+  Decoder d(value);
+  Waiting w;
+  w.key = std::string(key);
+  w.slash.validator = v;
+  MESH_ASSIGN_OR_RETURN(w.slash.infraction_height, d.U64());
+  MESH_ASSIGN_OR_RETURN(w.slash.infraction_time, d.U64());
+  MESH_ASSIGN_OR_RETURN(w.slash.power, d.U64());
+  MESH_ASSIGN_OR_RETURN(w.slash.amount, d.Amt());
+  MESH_ASSIGN_OR_RETURN(w.slash.slash_ratio, d.Str());
+  MESH_ASSIGN_OR_RETURN(w.slash.update_height, d.U64());
+  MESH_ASSIGN_OR_RETURN(uint32_t n, d.U32());
+  for (uint32_t i = 0; i < n; ++i) {
+    MESH_ASSIGN_OR_RETURN(uint64_t id, d.U64());
+    w.awaited.push_back(id);
+  }
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return w;
+}
+
 absl::StatusOr<std::vector<Waiting>> LoadWaiting(const Context& ctx, const ConsumerId& c,
                                                  const ValidatorAddress& v) {
   std::vector<Waiting> out;
   auto it = ctx.store().ScanPrefix(tables::Prefix(tables::kExtWaitingSlashes, c.value(),
                                                   v.value()));
   for (; it->Valid(); it->Next()) {
-    Decoder d(it->value());
-    Waiting w;
-    w.key = std::string(it->key());
-    w.slash.validator = v;
-    MESH_ASSIGN_OR_RETURN(w.slash.infraction_height, d.U64());
-    MESH_ASSIGN_OR_RETURN(w.slash.infraction_time, d.U64());
-    MESH_ASSIGN_OR_RETURN(w.slash.power, d.U64());
-    MESH_ASSIGN_OR_RETURN(w.slash.amount, d.Amt());
-    MESH_ASSIGN_OR_RETURN(w.slash.slash_ratio, d.Str());
-    MESH_ASSIGN_OR_RETURN(w.slash.update_height, d.U64());
-    MESH_ASSIGN_OR_RETURN(uint32_t n, d.U32());
-    for (uint32_t i = 0; i < n; ++i) {
-      MESH_ASSIGN_OR_RETURN(uint64_t id, d.U64());
-      w.awaited.push_back(id);
-    }
-    MESH_RETURN_IF_ERROR(d.Finish());
+    MESH_ASSIGN_OR_RETURN(Waiting w, DecodeWaiting(it->key(), it->value(), v));
     out.push_back(std::move(w));
   }
   MESH_RETURN_IF_ERROR(it->status());
@@ -454,6 +460,24 @@ absl::StatusOr<bool> ExternalStaking::ReportedSlashApplies(const Context& ctx,
 absl::Status ExternalStaking::ApplyReportedSlash(const Context& ctx, const ConsumerId& consumer,
                                                 const RemoteSlash& slash) {
   return ApplySlashEntry(ctx, consumer, slash);
+}
+
+absl::StatusOr<std::vector<ExternalStaking::WaitingSlash>> ExternalStaking::AllWaitingSlashes(
+    const Context& ctx, const ConsumerId& consumer) {
+  const std::string prefix = tables::Prefix(tables::kExtWaitingSlashes, consumer.value());
+  std::vector<WaitingSlash> out;
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder k(it->key().substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(std::string validator, k.Str());
+    MESH_ASSIGN_OR_RETURN(uint64_t seq, k.U64());
+    MESH_RETURN_IF_ERROR(k.Finish());
+    MESH_ASSIGN_OR_RETURN(Waiting w,
+                          DecodeWaiting(it->key(), it->value(), ValidatorAddress(validator)));
+    out.push_back(WaitingSlash{seq, std::move(w.slash), std::move(w.awaited)});
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
 }
 
 absl::StatusOr<std::vector<RemoteSlash>> ExternalStaking::WaitingSlashes(

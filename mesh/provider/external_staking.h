@@ -218,6 +218,16 @@ class ExternalStaking {
   static absl::StatusOr<ConsumerTimeBound> ConsumerTimeAt(const Context& ctx,
                                                           const ConsumerId& consumer,
                                                           uint64_t height);
+  // A slash waiting for in-flight txs (table 0x6A): its position and the
+  // ids of the stake / unstake txs it still waits on.
+  struct WaitingSlash {
+    uint64_t seq = 0;
+    RemoteSlash slash;
+    std::vector<uint64_t> awaited;
+  };
+  // Every slash of `consumer` waiting for in-flight txs, by (validator, seq).
+  static absl::StatusOr<std::vector<WaitingSlash>> AllWaitingSlashes(const Context& ctx,
+                                                                     const ConsumerId& consumer);
   // The slashes waiting on `validator` for in-flight txs, in arrival order.
   static absl::StatusOr<std::vector<RemoteSlash>> WaitingSlashes(
       const Context& ctx, const ConsumerId& consumer, const ValidatorAddress& validator);

@@ -775,9 +775,19 @@ TEST_F(HeldAtInfractionTest, UnstakeInFlightThenErrorAckKeepsTheSlashedStake) {
   const uint64_t tx = Unstake(e, 400);
   ASSERT_TRUE(ReportSlash(e, 40).ok());
   EXPECT_EQ(Waiting(e), 1u);  // did the consumer process the unstake first?
+  // The consumer-wide list (what the gRPC WaitingSlashes query reads).
+  std::vector<ExternalStaking::WaitingSlash> all =
+      ExternalStaking::AllWaitingSlashes(h_.ctx(), e.id()).value();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].slash.validator, Val("v1"));
+  EXPECT_EQ(all[0].slash.amount, A(40));
+  EXPECT_EQ(all[0].awaited, std::vector<uint64_t>{tx});
+  EXPECT_GE(all[0].seq, 1u);
+  EXPECT_TRUE(ExternalStaking::AllWaitingSlashes(h_.ctx(), ConsumerId("other")).value().empty());
   EXPECT_EQ(StakeOf(e, "v1"), R(0, 400));
   ASSERT_TRUE(UnstakeAck(e, tx, false, std::nullopt).ok());
   EXPECT_EQ(Waiting(e), 0u);
+  EXPECT_TRUE(ExternalStaking::AllWaitingSlashes(h_.ctx(), e.id()).value().empty());
   EXPECT_EQ(StakeOf(e, "v1"), R(360));
   EXPECT_EQ(h_.Account(kUser).bonded, A(960));
 }

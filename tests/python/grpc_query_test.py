@@ -14,6 +14,7 @@ a request built from the chain's Env, and either a check function or the
 expected gRPC error code). A new service: one line in STUBS.
 """
 import dataclasses
+import hashlib
 import json
 import os
 import sys
@@ -41,6 +42,8 @@ from cosmos.staking.v1beta1 import query_pb2_grpc as st_g  # noqa: E402
 from cosmos.staking.v1beta1 import staking_pb2  # noqa: E402
 from grpc.health.v1 import health_pb2  # noqa: E402
 from grpc.health.v1 import health_pb2_grpc  # noqa: E402
+from meshsec.v1 import mesh_query_pb2 as mq  # noqa: E402
+from meshsec.v1 import mesh_query_pb2_grpc as mq_g  # noqa: E402
 from meshsec.v1 import query_pb2 as mesh_q  # noqa: E402
 from meshsec.v1 import query_pb2_grpc as mesh_g  # noqa: E402
 from meshsec.v1 import types_pb2 as mesh_t  # noqa: E402
@@ -57,6 +60,7 @@ STUBS = {
     "tendermint": tm_g.ServiceStub,
     "health": health_pb2_grpc.HealthStub,
     "mesh": mesh_g.QueryStub,
+    "shared": mq_g.SharedSecurityQueryStub,
 }
 
 # ---- bech32 (BIP-173): the same address bytes under another prefix -------
@@ -297,6 +301,50 @@ def eq_check(extract, expected, what):
     return lambda t, e, r: t.eq(extract(r), expected(e), what)
 
 
+def other_chain(e):
+    """The chain's one mesh consumer in the two-chain devnet."""
+    return e.genesis["provider"]["consumers"][0]["consumer"]
+
+
+def total_power(e):
+    reduction = int(e.genesis.get("staking", {}).get("power_reduction", 10**6))
+    return sum(int(g["self_bond"]) for g in e.validators) // reduction
+
+
+def check_slash_meter(t, e, r):
+    # Devnet genesis: the ICS defaults (5 % per hour), the meter full.
+    power = total_power(e)
+    t.eq(power, 30000, "3 validators of 10^10 at 10^6 per power")
+    t.eq((r.replenish_fraction, r.replenish_period_seconds, r.max_per_block,
+          r.max_queued_per_consumer), ("0.050000000000000000", 3600, 100, 1000), "params")
+    t.eq((r.started, r.meter, r.allowance, r.total_power, r.queued),
+         (True, power * 5 // 100, power * 5 // 100, power, 0), "meter full, nothing queued")
+    t.check(r.HasField("next_replenish_time"), "next replenish time once started")
+
+
+def val0_consensus_key(e):
+    v = e.call("staking", "Validator", st_q.QueryValidatorRequest(validator_addr=e.val(0)[1]))
+    pk = ed25519.PubKey()
+    v.validator.consensus_pubkey.Unpack(pk)
+    return pk.key
+
+
+def hex_address(pubkey):
+    return hashlib.sha256(pubkey).digest()[:20].hex().upper()
+
+
+def check_val0_consumer_key(t, e, r):
+    key = val0_consensus_key(e)
+    t.eq((r.consumer_key, r.consumer_address, r.assigned), (key, hex_address(key), False),
+         "val0 signs on the consumer with its own key")
+
+
+def empty(field):
+    """A check that a list is empty and the page total 0."""
+    return lambda t, e, r: t.eq((len(getattr(r, field)), r.pagination.total), (0, 0),
+                                f"{field}: empty")
+
+
 # ---- the calls ------------------------------------------------------------------
 CALLS = [
     # cosmos.staking.v1beta1.Query
@@ -399,6 +447,52 @@ CALLS = [
          lambda e: mesh_q.QueryAccountRequest(address=e.keys["alice"]),
          eq_check(lambda r: (r.address, r.sequence), lambda e: (e.keys["alice"], 0),
                   "address, next sequence")),
+    # meshsec.v1.SharedSecurityQuery: the devnet has mesh links only, so the
+    # replicated / opt-in lists are empty (not errors); the meter is at genesis.
+    Call("slash meter", "shared", "SlashMeter", lambda e: mq.QuerySlashMeterRequest(),
+         check_slash_meter),
+    Call("throttled slashes", "shared", "ThrottledSlashes",
+         lambda e: mq.QueryThrottledSlashesRequest(), empty("slashes")),
+    Call("waiting slashes", "shared", "WaitingSlashes",
+         lambda e: mq.QueryWaitingSlashesRequest(consumer=other_chain(e)), empty("slashes")),
+    Call("waiting slashes unknown consumer", "shared", "WaitingSlashes",
+         lambda e: mq.QueryWaitingSlashesRequest(consumer="nochain"), code=Code.NOT_FOUND),
+    Call("evidence punishments", "shared", "EvidencePunishments",
+         lambda e: mq.QueryEvidencePunishmentsRequest(consumer=other_chain(e)),
+         empty("punishments")),
+    Call("ccv consumers", "shared", "CcvConsumers", lambda e: mq.QueryCcvConsumersRequest(),
+         empty("consumers")),
+    Call("ccv consumer of a mesh link", "shared", "CcvConsumer",
+         lambda e: mq.QueryCcvConsumerRequest(consumer=other_chain(e)), code=Code.NOT_FOUND),
+    Call("key assignments", "shared", "KeyAssignments",
+         lambda e: mq.QueryKeyAssignmentsRequest(consumer=other_chain(e)), empty("assignments")),
+    Call("validator consumer key", "shared", "ValidatorConsumerKey",
+         lambda e: mq.QueryValidatorConsumerKeyRequest(consumer=other_chain(e),
+                                                       validator=e.val(0)[1]),
+         check_val0_consumer_key),
+    Call("validator by consumer address", "shared", "ValidatorByConsumerAddress",
+         lambda e: mq.QueryValidatorByConsumerAddressRequest(
+             consumer=other_chain(e), consumer_address=hex_address(val0_consensus_key(e))),
+         eq_check(lambda r: (r.validator, r.assigned, r.current),
+                  lambda e: (e.val(0)[1], False, True), "val0 by its own key")),
+    Call("validator by bad address", "shared", "ValidatorByConsumerAddress",
+         lambda e: mq.QueryValidatorByConsumerAddressRequest(consumer=other_chain(e),
+                                                             consumer_address="abc"),
+         code=Code.INVALID_ARGUMENT),
+    Call("slash proposals", "shared", "SlashProposals", lambda e: mq.QuerySlashProposalsRequest(),
+         empty("proposals")),
+    Call("slash proposal unknown", "shared", "SlashProposal",
+         lambda e: mq.QuerySlashProposalRequest(id=1), code=Code.NOT_FOUND),
+    Call("slash proposal id 0", "shared", "SlashProposal",
+         lambda e: mq.QuerySlashProposalRequest(), code=Code.INVALID_ARGUMENT),
+    Call("consumer ccv state", "shared", "ConsumerCcvState",
+         lambda e: mq.QueryConsumerCcvStateRequest(),
+         eq_check(lambda r: (r.has_link, r.provider, r.validators, r.slash_requests),
+                  lambda e: (False, "", 0, 0), "no replicated / opt-in provider")),
+    Call("consumer ccv validators", "shared", "ConsumerCcvValidators",
+         lambda e: mq.QueryConsumerCcvValidatorsRequest(), empty("validators")),
+    Call("consumer ccv slash requests", "shared", "ConsumerCcvSlashRequests",
+         lambda e: mq.QueryConsumerCcvSlashRequestsRequest(), empty("requests")),
 ]
 
 

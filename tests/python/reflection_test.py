@@ -48,6 +48,7 @@ EXPECTED = [
     "meshsec.v1.Tx",
     "meshsec.v1.ProviderQuery",
     "meshsec.v1.ConsumerQuery",
+    "meshsec.v1.SharedSecurityQuery",
     "grpc.reflection.v1alpha.ServerReflection",
 ]
 # Message symbols described the same way (grpcurl describe <message>).
