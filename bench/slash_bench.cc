@@ -16,7 +16,10 @@
 //  Times are CPU time of the thread that runs both state machines (stable
 //  on a shared machine); *_wall_ms are the wall-clock times.
 //    packets      packets either chain sent because of the slash;
-//    users_per_s_consumer / users_per_s_provider = N / time.
+//    users_per_s_consumer / users_per_s_provider = N / time;
+//    setup_cpu_s / setup_wall_s  building the N cross-delegations (thread
+//                 CPU / wall): the setup, not the slash, bounds how large
+//                 an N a run can afford.
 //  One slash per prepared network: Iterations(1), manual time = both sides.
 //  N = 10^2, 10^3, 10^4; 10^5 and 10^6 with MESH_BENCH_LARGE=1.
 //  After timing, the run checks that every user lost stake on the provider
@@ -99,7 +102,9 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
   absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(MakeSpec(dir.Sub("")));
   MESH_CHECK_OK(created.status());
   Network& net = **created;
+  const Times s0 = Now();
   Prepare(net, users);
+  const Times s1 = Now();
   const ValidatorAddress val = net.Valoper(kConsumer, kSlashed);
   absl::StatusOr<Amount> before = consumer::VirtualStaking::BondRequest(
       net.ctx(kConsumer), consumer::ProviderId(kProvider), val);
@@ -159,6 +164,9 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
   state.counters["users_per_s_consumer"] = users / (consumer_ms / 1000.0);
   state.counters["users_per_s_provider"] = users / (provider_ms / 1000.0);
   state.counters["packets"] = packets;
+  // What the setup cost (it dominates a run at large N: plan 10^6 with it).
+  state.counters["setup_cpu_s"] = (s1.cpu_ms - s0.cpu_ms) / 1000.0;
+  state.counters["setup_wall_s"] = (s1.wall_ms - s0.wall_ms) / 1000.0;
 }
 
 bool Large() {
