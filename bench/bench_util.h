@@ -74,6 +74,7 @@ class RecordingStore : public DurableStore {
     }
     return inner_->Write(batch);
   }
+  bool ConcurrentReads() const override { return inner_->ConcurrentReads(); }
   void RecordNextWrite() { record_next_ = true; }
   const WriteBatch& recorded() const { return recorded_; }
   RocksDbStore* rocks() const { return inner_.get(); }

@@ -212,6 +212,7 @@ class ReadOnly final : public DurableStore {
   absl::Status Put(std::string_view, std::string_view) override { return Refuse(); }
   absl::Status Delete(std::string_view) override { return Refuse(); }
   absl::Status Write(const WriteBatch&) override { return Refuse(); }
+  bool ConcurrentReads() const override { return inner_->ConcurrentReads(); }
 
  private:
   static absl::Status Refuse() {

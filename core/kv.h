@@ -123,6 +123,12 @@ class DurableStore : public KvStore {
   // (the writing thread, or under the writer's lock). The view may then be
   // read from any number of threads while the store is written.
   virtual std::unique_ptr<DurableStore> Snapshot() const { return nullptr; }
+  // True when Get may be called from several threads at once while nothing
+  // writes the store (RocksDB, MemStore). A block producer then reads the
+  // signers' committed accounts on its verification threads
+  // (node::Chain::DeliverTxs). Default false: reads only on the calling
+  // thread (e.g. a host's callbacks).
+  virtual bool ConcurrentReads() const { return false; }
 };
 
 // A read-only DurableStore over `inner` (reads forwarded; Put, Delete and
@@ -141,6 +147,7 @@ class MemStore : public DurableStore {
   absl::Status Write(const WriteBatch& batch) override;
   // A copy of the map (O(size)), read-only.
   std::unique_ptr<DurableStore> Snapshot() const override;
+  bool ConcurrentReads() const override { return true; }  // const std::map reads
   size_t size() const { return data_.size(); }
 
  private:

@@ -66,6 +66,7 @@ class RocksDbStore : public DurableStore {
   // A RocksDB snapshot (DB::GetSnapshot), released when the view is
   // destroyed. REQUIRES: the view does not outlive this store.
   std::unique_ptr<DurableStore> Snapshot() const override;
+  bool ConcurrentReads() const override { return true; }  // DB::Get is thread-safe
   // Compacts the whole key range to the last level now (blocking). The
   // engine never calls it; benchmarks do after their setup so that the
   // compaction of the setup's writes does not run during timed blocks.

@@ -248,7 +248,8 @@ TxResult Chain::RunTx(KvStore* parent, const BlockInfo& info, const SignedTx& tx
                                  config_.fee_denom + ": insufficient fee"));
     }
   }
-  const AccountAddress collector = FeeCollector();
+  // Derived (SHA-256 + bech32) only when a fee is paid.
+  const AccountAddress collector = tx.fee.empty() ? AccountAddress() : FeeCollector();
   for (const FeeCoin& c : tx.fee) {
     absl::Status paid = staking::Bank::Send(ctx, signer, collector, Denom(c.denom), c.amount);
     if (meter.exceeded()) return out_of_gas();
@@ -384,6 +385,29 @@ std::vector<TxResult> Chain::DeliverTxs(const std::vector<const SignedTx*>& txs,
     out.assign(txs.size(), ResultOf(absl::FailedPreconditionError("no open block")));
     return out;
   }
+  const VerifyParams params{config_.chain_id, config_.bech32_prefix};
+  auto deliver = [&](size_t i, const TxVerdict& verdict) {
+    out.push_back(DeliverTx(*txs[i], verdict));
+  };
+  if (store_->ConcurrentReads()) {
+    // The signers' committed account numbers, read on the verification
+    // threads (nothing writes the store while the block is open). An
+    // account created or renumbered in this block is re-verified inline
+    // (RunTx compares the verdict's number), so results are those of
+    // reading the open block.
+    BlockInfo info = info_;
+    DurableStore* committed = store_.get();
+    DeliverVerified(
+        txs,
+        [committed, &info](const std::string& signer) -> std::optional<uint64_t> {
+          absl::StatusOr<std::optional<staking::BaseAccount>> acc =
+              staking::Auth::Get(Context(committed, &info), AccountAddress(signer));
+          if (!acc.ok() || !acc->has_value()) return std::nullopt;
+          return (*acc)->account_number;
+        },
+        params, deliver, pool);
+    return out;
+  }
   // The signers' account numbers before the first tx (serial reads).
   std::vector<std::optional<uint64_t>> numbers(txs.size());
   const Context ctx(&*block_, &info_);
@@ -392,10 +416,7 @@ std::vector<TxResult> Chain::DeliverTxs(const std::vector<const SignedTx*>& txs,
         staking::Auth::Get(ctx, AccountAddress(AddressOf(txs[i]->pubkey)));
     if (acc.ok() && acc->has_value()) numbers[i] = (*acc)->account_number;
   }
-  DeliverVerified(
-      txs, numbers, VerifyParams{config_.chain_id, config_.bech32_prefix},
-      [&](size_t i, const TxVerdict& verdict) { out.push_back(DeliverTx(*txs[i], verdict)); },
-      pool);
+  DeliverVerified(txs, numbers, params, deliver, pool);
   return out;
 }
 

@@ -460,13 +460,22 @@ TEST(ParallelVerifyTest, VerdictIsTheInlineCheck) {
   EXPECT_EQ(unknown.signer, v.signer);
 }
 
+// A MemStore that refuses concurrent reads (like a host's callbacks).
+class SerialReadStore : public MemStore {
+ public:
+  bool ConcurrentReads() const override { return false; }
+};
+
 // A block of 40 txs from 8 signers, with a forged signature in the middle,
 // a malformed public key, a tx for another chain, a replayed nonce and an
 // unknown message: delivered one by one with inline verification on one
 // chain and with DeliverTxs (signatures on 4 threads first) on another, the
 // results (codes and logs), the state and the app hash are identical; the
-// forged tx fails exactly as before and the txs after it apply.
-TEST(ParallelVerifyTest, PreVerifiedBlockMatchesSequentialDelivery) {
+// forged tx fails exactly as before and the txs after it apply. With
+// `concurrent_reads` the parallel chain's store allows reads from several
+// threads, so the signers' account numbers are read on the verification
+// threads from the committed state; without, serially before them.
+void ExpectPreVerifiedBlockMatchesSequentialDelivery(bool concurrent_reads) {
   std::vector<PrivateKey> keys;
   for (int i = 0; i < 8; ++i) keys.push_back(PrivateKey::FromSeed("signer-" + std::to_string(i)));
   std::vector<uint64_t> nonce(keys.size(), 0);
@@ -498,7 +507,9 @@ TEST(ParallelVerifyTest, PreVerifiedBlockMatchesSequentialDelivery) {
   }
 
   auto seq = NewChain(std::make_unique<MemStore>());
-  auto par = NewChain(std::make_unique<MemStore>());
+  auto par = NewChain(concurrent_reads ? std::make_unique<MemStore>()
+                                       : std::make_unique<SerialReadStore>());
+  ASSERT_EQ(par->DeliverTxs(std::vector<SignedTx>{}).size(), 0u);
   ASSERT_TRUE(seq->BeginBlock(kT0).ok());
   ASSERT_TRUE(par->BeginBlock(kT0).ok());
   std::vector<TxResult> expected;
@@ -534,6 +545,39 @@ TEST(ParallelVerifyTest, PreVerifiedBlockMatchesSequentialDelivery) {
     EXPECT_EQ(Read(*seq, addr), Read(*par, addr)) << addr;
     EXPECT_EQ(SequenceOf(*seq, k), SequenceOf(*par, k));
   }
+}
+
+TEST(ParallelVerifyTest, PreVerifiedBlockMatchesSequentialDelivery) {
+  ExpectPreVerifiedBlockMatchesSequentialDelivery(/*concurrent_reads=*/true);
+}
+
+TEST(ParallelVerifyTest, PreVerifiedBlockMatchesSequentialDeliveryWithSerialReads) {
+  ExpectPreVerifiedBlockMatchesSequentialDelivery(/*concurrent_reads=*/false);
+}
+
+// The account-number lookup variant: the lookup sees the derived signer,
+// and its verdict is VerifyTx's with that number.
+TEST(ParallelVerifyTest, VerdictWithLookedUpNumberIsTheInlineCheck) {
+  PrivateKey alice = PrivateKey::FromSeed("alice");
+  SignedTx good = MakeTx(alice, 0, "test/put", "x");
+  const VerifyParams params{"test-1", "mesh"};
+  std::string asked;
+  TxVerdict v = VerifyTxWithLookup(good, params, [&](const std::string& signer) {
+    asked = signer;
+    return std::optional<uint64_t>(0);
+  });
+  EXPECT_EQ(asked, AccountAddressOf("mesh", alice.PublicKey()));
+  EXPECT_EQ(v.signer, asked);
+  EXPECT_TRUE(v.checked);
+  EXPECT_TRUE(v.signature.ok());
+  TxVerdict other =
+      VerifyTxWithLookup(good, params, [](const std::string&) { return std::optional<uint64_t>(1); });
+  EXPECT_EQ(other.signature, VerifyTx(good, params, 1).signature);
+  EXPECT_FALSE(other.signature.ok());
+  TxVerdict unknown =
+      VerifyTxWithLookup(good, params, [](const std::string&) { return std::optional<uint64_t>(); });
+  EXPECT_FALSE(unknown.checked);
+  EXPECT_EQ(unknown.signer, asked);
 }
 
 TEST(ParallelVerifyTest, DeliverTxsNeedsAnOpenBlock) {

@@ -20,6 +20,20 @@ TxVerdict VerifyTx(const SignedTx& stx, const VerifyParams& params,
   return v;
 }
 
+TxVerdict VerifyTxWithLookup(const SignedTx& stx, const VerifyParams& params,
+                             const AccountNumberFn& number_of) {
+  TxVerdict v;
+  v.signer = AccountAddressOf(params.prefix, stx.pubkey);
+  const std::optional<uint64_t> number = number_of(v.signer);
+  if (number.has_value()) {
+    v.checked = true;
+    v.account_number = *number;
+    v.signature =
+        VerifySignature(stx.pubkey, stx.SignBytes(params.chain_id, *number), stx.signature);
+  }
+  return v;
+}
+
 WorkerPool::WorkerPool(unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
@@ -150,6 +164,17 @@ void DeliverVerified(const std::vector<const SignedTx*>& txs,
   if (pool == nullptr) pool = &WorkerPool::Shared();
   pool->ParallelForOrdered(
       txs.size(), [&](size_t i) { verdicts[i] = VerifyTx(*txs[i], params, account_numbers[i]); },
+      [&](size_t i) { deliver(i, verdicts[i]); });
+}
+
+void DeliverVerified(const std::vector<const SignedTx*>& txs, const AccountNumberFn& number_of,
+                     const VerifyParams& params,
+                     const std::function<void(size_t, const TxVerdict&)>& deliver,
+                     WorkerPool* pool) {
+  std::vector<TxVerdict> verdicts(txs.size());
+  if (pool == nullptr) pool = &WorkerPool::Shared();
+  pool->ParallelForOrdered(
+      txs.size(), [&](size_t i) { verdicts[i] = VerifyTxWithLookup(*txs[i], params, number_of); },
       [&](size_t i) { deliver(i, verdicts[i]); });
 }
 

@@ -58,6 +58,16 @@ struct VerifyParams {
 TxVerdict VerifyTx(const SignedTx& tx, const VerifyParams& params,
                    std::optional<uint64_t> account_number);
 
+// The account number of a signer (its bech32 address), or nullopt when it
+// is unknown; called concurrently from the pool's threads.
+using AccountNumberFn = std::function<std::optional<uint64_t>(const std::string& signer)>;
+
+// The verdict of `tx` with the signer's account number from
+// number_of(signer), the signer derived first: the same verdict as
+// VerifyTx(tx, params, number_of(signer)).
+TxVerdict VerifyTxWithLookup(const SignedTx& tx, const VerifyParams& params,
+                             const AccountNumberFn& number_of);
+
 // A small fixed pool of worker threads for data-parallel loops. The thread
 // calling ParallelFor works too, so a pool of `threads` runs `threads`
 // loops at once (threads - 1 workers). ParallelFor calls from several
@@ -120,6 +130,13 @@ std::vector<TxVerdict> PreVerify(const std::vector<const SignedTx*>& txs,
 // calls are exactly those of delivering after PreVerify.
 void DeliverVerified(const std::vector<const SignedTx*>& txs,
                      const std::vector<std::optional<uint64_t>>& account_numbers,
+                     const VerifyParams& params,
+                     const std::function<void(size_t, const TxVerdict&)>& deliver,
+                     WorkerPool* pool = nullptr);
+// The same, with each signer's account number looked up by `number_of` on
+// the pool's threads (so the lookups run in parallel with the signature
+// checks, not before them). `number_of` must be thread-safe.
+void DeliverVerified(const std::vector<const SignedTx*>& txs, const AccountNumberFn& number_of,
                      const VerifyParams& params,
                      const std::function<void(size_t, const TxVerdict&)>& deliver,
                      WorkerPool* pool = nullptr);

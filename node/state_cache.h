@@ -54,6 +54,8 @@ class StateCache : public DurableStore {
   absl::Status Consume(WriteBatch& batch) override;
   // The wrapped store's snapshot (the cache is bypassed: it is current).
   std::unique_ptr<DurableStore> Snapshot() const override { return store_->Snapshot(); }
+  // The cache's Get locks its shard; the store's reads decide.
+  bool ConcurrentReads() const override { return store_->ConcurrentReads(); }
 
   // The wrapped store, for reads only: a write that bypasses the cache
   // would leave it stale.
