@@ -135,7 +135,15 @@ absl::Status Devnet::InBlock(const std::string& id) {
 absl::Status Devnet::ProduceBlock(const std::string& id, uint64_t time_ns) {
   Application& a = *apps_.at(id);
   auto server = servers_.find(id);
-  if (server != servers_.end()) return server->second->ProduceBlock(time_ns).status();
+  if (server != servers_.end()) {
+    if (!queued_[id].empty()) {
+      // A served chain takes txs over gRPC only: refuse rather than drop them.
+      return absl::FailedPreconditionError(absl::StrCat(
+          queued_[id].size(), " tx(s) queued with Devnet::Queue for ", id,
+          ", which is served: broadcast them over gRPC, or queue them before Serve"));
+    }
+    return server->second->ProduceBlock(time_ns).status();
+  }
   MESH_RETURN_IF_ERROR(a.chain().BeginBlock(time_ns));
   MESH_RETURN_IF_ERROR(InBlock(id));
   std::vector<node::SignedTx> txs;

@@ -76,8 +76,9 @@ class Devnet {
   absl::StatusOr<std::vector<std::string>> Serve(const std::string& host, int base_port,
                                                  size_t kept_blocks = 100);
   absl::Status ProduceRound(uint64_t block_seconds);
-  // Queues a signed tx for the chain's next block (without gRPC; with it,
-  // clients broadcast through the server instead).
+  // Queues a signed tx for the chain's next block. Not while the chain is
+  // served: then clients broadcast through the server, and a block produced
+  // with txs queued here fails (FailedPrecondition) instead of dropping them.
   void Queue(const std::string& chain_id, node::SignedTx tx);
   // Results of the txs delivered by the chain's last block, in order.
   const std::vector<node::TxResult>& last_results(const std::string& chain_id) {

@@ -55,6 +55,17 @@ absl::StatusOr<pv::CcvConfig> RequireCcvConsumer(const Context& ctx, const std::
   return *std::move(cfg);
 }
 
+void FillPowerShaping(const pv::PowerShaping& shaping, pb::PowerShaping* ps) {
+  ps->set_top_n(shaping.top_n);
+  ps->set_validators_power_cap(shaping.validators_power_cap);
+  ps->set_validator_set_cap(shaping.validator_set_cap);
+  for (const ValidatorAddress& v : shaping.allowlist) ps->add_allowlist(v.value());
+  for (const ValidatorAddress& v : shaping.denylist) ps->add_denylist(v.value());
+  ps->set_min_stake(shaping.min_stake.ToString());
+  for (const ValidatorAddress& v : shaping.prioritylist) ps->add_prioritylist(v.value());
+  ps->set_allow_inactive_vals(shaping.allow_inactive_vals);
+}
+
 absl::Status FillCcvConsumer(const Context& ctx, const pv::ConsumerId& consumer,
                              pb::CcvConsumerInfo* out) {
   MESH_ASSIGN_OR_RETURN(std::optional<pv::CcvConfig> cfg, pv::CcvProvider::Config(ctx, consumer));
@@ -67,13 +78,22 @@ absl::Status FillCcvConsumer(const Context& ctx, const pv::ConsumerId& consumer,
   out->set_consumer(consumer.value());
   out->set_mode(pv::LinkModeName(cfg->mode));
   out->set_blocks_per_epoch(cfg->blocks_per_epoch);
-  pb::PowerShaping* ps = out->mutable_power_shaping();
-  ps->set_top_n(cfg->shaping.top_n);
-  ps->set_validators_power_cap(cfg->shaping.validators_power_cap);
-  ps->set_validator_set_cap(cfg->shaping.validator_set_cap);
-  for (const ValidatorAddress& v : cfg->shaping.allowlist) ps->add_allowlist(v.value());
-  for (const ValidatorAddress& v : cfg->shaping.denylist) ps->add_denylist(v.value());
-  ps->set_min_stake(cfg->shaping.min_stake.ToString());
+  FillPowerShaping(cfg->shaping, out->mutable_power_shaping());
+  MESH_ASSIGN_OR_RETURN(std::optional<pv::PowerShaping> pending_shaping,
+                        pv::CcvProvider::PendingShapingOf(ctx, consumer));
+  if (pending_shaping.has_value()) {
+    FillPowerShaping(*pending_shaping, out->mutable_pending_power_shaping());
+  }
+  MESH_ASSIGN_OR_RETURN(std::optional<pv::PendingInfraction> pending_infraction,
+                        pv::CcvProvider::PendingInfractionOf(ctx, consumer));
+  if (pending_infraction.has_value()) {
+    out->set_pending_downtime_slash_fraction(
+        DecText(pending_infraction->params.downtime_slash_fraction));
+    out->set_pending_downtime_jail_seconds(pending_infraction->params.downtime_jail_s);
+    out->set_pending_infraction_time(pending_infraction->effective_s);
+  }
+  MESH_ASSIGN_OR_RETURN(std::optional<uint64_t> removal, pv::CcvProvider::RemovalTime(ctx, consumer));
+  out->set_removal_time(removal.value_or(0));
   out->set_downtime_slash_fraction(DecText(cfg->downtime_slash_fraction));
   out->set_downtime_jail_seconds(cfg->downtime_jail_s);
   out->set_connection_id(st.connection.value());

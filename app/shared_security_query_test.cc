@@ -518,5 +518,87 @@ TEST_F(SharedSecurityQueryTest, SlashProposalWithItsVote) {
             grpc::NOT_FOUND);
 }
 
+// A link-update proposal on chainc: while it waits, the consumer shows the
+// pending infraction parameters and their time; the power shaping (priority
+// list, allow_inactive_vals) is in force from the consumer's next epoch.
+TEST_F(SharedSecurityQueryTest, LinkUpdateProposalShowsPendingParameters) {
+  pb::QueryCcvConsumerRequest one;
+  one.set_consumer("chainc");
+  pb::QueryCcvConsumerResponse got;
+  ASSERT_TRUE(Call(a_.get(), &Stub::CcvConsumer, one, &got).ok());
+  EXPECT_FALSE(got.consumer().has_pending_power_shaping());
+  EXPECT_EQ(got.consumer().pending_downtime_slash_fraction(), "");
+  EXPECT_EQ(got.consumer().pending_infraction_time(), 0u);
+  EXPECT_EQ(got.consumer().removal_time(), 0u);
+  EXPECT_EQ(got.consumer().power_shaping().prioritylist_size(), 0);
+  EXPECT_FALSE(got.consumer().power_shaping().allow_inactive_vals());
+
+  // The txs go in with the servers stopped (a served chain takes txs only
+  // over gRPC), and the servers come back for each query.
+  net_->StopServing();
+  auto serve = [&] {
+    auto addrs = net_->Serve("127.0.0.1", 0, 4);
+    ASSERT_TRUE(addrs.ok()) << addrs.status();
+    a_ = pb::SharedSecurityQuery::NewStub(
+        grpc::CreateChannel(addrs->at(0), grpc::InsecureChannelCredentials()));
+  };
+  const std::string val1 = Val("chaina", "val1").value();
+  pb::MsgSubmitLinkUpdateProposal prop;
+  prop.set_sender(Key("chaina", "alice").value());
+  prop.set_consumer("chainc");
+  prop.set_deposit("1000");
+  prop.mutable_power_shaping()->set_validator_set_cap(1);
+  prop.mutable_power_shaping()->add_prioritylist(val1);
+  prop.mutable_power_shaping()->set_allow_inactive_vals(true);
+  prop.mutable_infraction()->set_downtime_slash_fraction("0.010000000000000000");
+  prop.mutable_infraction()->set_downtime_jail_s(1200);
+  net_->Queue("chaina", Sign(*net_, "chaina", "alice", {PackMsg(prop)}));
+  ASSERT_OK(net_->ProduceRound(kBlockSeconds));
+  ASSERT_EQ(net_->last_results("chaina").size(), 1u);
+  ASSERT_TRUE(net_->last_results("chaina")[0].ok()) << net_->last_results("chaina")[0].log;
+  pb::MsgVoteSlashProposal vote;
+  vote.set_sender(Key("chaina", "val0").value());
+  vote.set_proposal_id(2);  // after the fixture's slash proposal
+  vote.set_option("yes");
+  net_->Queue("chaina", Sign(*net_, "chaina", "val0", {PackMsg(vote)}));
+  vote.set_sender(Key("chaina", "val1").value());
+  net_->Queue("chaina", Sign(*net_, "chaina", "val1", {PackMsg(vote)}));
+  ASSERT_OK(net_->ProduceRound(kBlockSeconds));
+  ASSERT_EQ(net_->last_results("chaina").size(), 2u);
+  for (const TxResult& r : net_->last_results("chaina")) ASSERT_TRUE(r.ok()) << r.log;
+
+  // The vote ends 30 s after the submission; then the infraction parameters
+  // wait for their time, one provider unbonding period after the pass.
+  serve();
+  ASSERT_TRUE(Call(a_.get(), &Stub::CcvConsumer, one, &got).ok());
+  EXPECT_EQ(got.consumer().pending_infraction_time(), 0u);  // still voting
+  int rounds = 0;
+  while (got.consumer().pending_infraction_time() == 0 && ++rounds < 20) {
+    ASSERT_OK(net_->ProduceRound(kBlockSeconds));
+    ASSERT_TRUE(Call(a_.get(), &Stub::CcvConsumer, one, &got).ok());
+  }
+  ASSERT_LT(rounds, 20) << "the link update never passed";
+  const uint64_t now_s = net_->app("chaina").chain().time_ns() / kNanosPerSecond;
+  EXPECT_EQ(got.consumer().pending_downtime_slash_fraction(), "0.010000000000000000");
+  EXPECT_EQ(got.consumer().pending_downtime_jail_seconds(), 1200u);
+  EXPECT_GT(got.consumer().pending_infraction_time(), now_s + 1000);
+  EXPECT_EQ(got.consumer().downtime_slash_fraction(), "0.000000000000000000");  // not yet
+  EXPECT_EQ(got.consumer().downtime_jail_seconds(), 600u);
+
+  // The shaping is in force once the consumer's next epoch computed its set.
+  rounds = 0;
+  while (got.consumer().power_shaping().prioritylist_size() == 0 && ++rounds < 10) {
+    ASSERT_OK(net_->ProduceRound(kBlockSeconds));
+    ASSERT_TRUE(Call(a_.get(), &Stub::CcvConsumer, one, &got).ok());
+  }
+  ASSERT_LT(rounds, 10) << "the power shaping never came into force";
+  EXPECT_FALSE(got.consumer().has_pending_power_shaping());
+  ASSERT_EQ(got.consumer().power_shaping().prioritylist_size(), 1);
+  EXPECT_EQ(got.consumer().power_shaping().prioritylist(0), val1);
+  EXPECT_TRUE(got.consumer().power_shaping().allow_inactive_vals());
+  EXPECT_EQ(got.consumer().power_shaping().validator_set_cap(), 1u);
+  EXPECT_EQ(got.consumer().validators(), 1u);  // the cap keeps the prioritized val1
+}
+
 }  // namespace
 }  // namespace mesh::node

@@ -1,5 +1,6 @@
 #include "client/query_commands.h"
 
+#include <google/protobuf/unknown_field_set.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/type_resolver_util.h>
 #include <grpcpp/impl/codegen/client_unary_call.h>
@@ -20,6 +21,8 @@
 #include "cosmos/crypto/ed25519/keys.pb.h"
 #include "cosmos/crypto/secp256k1/keys.pb.h"
 #include "cosmos/staking/v1beta1/query.grpc.pb.h"
+#include "cosmos/tx/v1beta1/service.pb.h"
+#include "meshsec/v1/cosmos_tx_compat.pb.h"
 #include "meshsec/v1/mesh_query.grpc.pb.h"
 #include "meshsec/v1/query.grpc.pb.h"
 
@@ -31,6 +34,8 @@ namespace au = ::cosmos::auth::v1beta1;
 namespace sk = ::cosmos::staking::v1beta1;
 namespace tm = ::cosmos::base::tendermint::v1beta1;
 namespace ms = ::meshsec::v1;
+namespace txs = ::cosmos::tx::v1beta1;
+namespace compat = ::meshsec::v1::cosmos_compat;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
@@ -202,6 +207,51 @@ void AddFields(std::vector<QueryCommand>& t, std::string group, std::string name
   t.push_back(std::move(c));
 }
 
+// `query tx search`: the SDK 0.50 GetTxsEvent request (query, page, limit;
+// meshsec/v1/cosmos_tx_compat.proto, wire-identical) from the arguments and
+// the offset-paging flags: --limit is the page size, --offset a multiple of
+// it, --reverse the descending order.
+absl::StatusOr<std::unique_ptr<Message>> BuildTxSearch(const QueryArgs& a) {
+  auto r = std::make_unique<compat::GetTxsEventRequest>();
+  r->set_query(Arg(a, 0));
+  if (r->query().empty()) return absl::InvalidArgumentError("the query is empty");
+  if (!a.page.key.empty()) {
+    return absl::InvalidArgumentError("tx search pages by --offset and --limit, not --page-key");
+  }
+  const uint64_t limit = a.page.limit == 0 ? 100 : a.page.limit;
+  if (a.page.offset % limit != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--offset (", a.page.offset, ") must be a multiple of the page size (", limit,
+                     ")"));
+  }
+  r->set_limit(limit);
+  r->set_page(a.page.offset / limit + 1);
+  r->set_order_by(a.page.reverse ? txs::ORDER_BY_DESC : txs::ORDER_BY_ASC);
+  return std::unique_ptr<Message>(std::move(r));
+}
+
+// The answer read as the pinned SDK's GetTxsEventResponse (fields 1 and 2
+// are the same bytes as Tx and TxResponse messages), so the output shows the
+// txs decoded; the 0.50 `total` (field 4, unknown to the pinned proto) goes
+// into pagination.total.
+RpcResult CallTxSearch(const Message& req, const std::shared_ptr<grpc::Channel>& channel,
+                       grpc::ClientContext* ctx) {
+  RpcResult res = RawCall<compat::GetTxsEventRequest, txs::GetTxsEventResponse>(
+      "/cosmos.tx.v1beta1.Service/GetTxsEvent")(req, channel, ctx);
+  if (!res.status.ok()) return res;
+  auto* r = static_cast<txs::GetTxsEventResponse*>(res.response.get());
+  google::protobuf::UnknownFieldSet* unknown =
+      r->GetReflection()->MutableUnknownFields(r);
+  for (int i = 0; i < unknown->field_count(); ++i) {
+    const google::protobuf::UnknownField& f = unknown->field(i);
+    if (f.number() == 4 && f.type() == google::protobuf::UnknownField::TYPE_VARINT) {
+      r->mutable_pagination()->set_total(f.varint());
+    }
+  }
+  unknown->Clear();
+  return res;
+}
+
 std::vector<QueryCommand> MakeTable() {
   std::vector<QueryCommand> t;
   auto add = [&t](std::string group, std::string name, std::string usage, std::string help,
@@ -358,6 +408,32 @@ std::vector<QueryCommand> MakeTable() {
       Build<tm::GetSyncingRequest>([](const QueryArgs&, tm::GetSyncingRequest*) {}),
       RawCall<tm::GetSyncingRequest, tm::GetSyncingResponse>(
           "/cosmos.base.tendermint.v1beta1.Service/GetSyncing"));
+  // ---- tx (cosmos.tx.v1beta1.Service) ----
+  add("tx", "get", "HASH", "a tx and its result by hash (64 hex digits)",
+      "/cosmos.tx.v1beta1.Service/GetTx", 1, 1, false,
+      Build<txs::GetTxRequest>([](const QueryArgs& a, txs::GetTxRequest* r) {
+        r->set_hash(Arg(a, 0));
+      }),
+      RawCall<txs::GetTxRequest, txs::GetTxResponse>("/cosmos.tx.v1beta1.Service/GetTx"));
+  add("tx", "search", "QUERY",
+      "txs matching events, e.g. \"message.sender='mesh1...' AND tx.height>=5\" "
+      "(pages: --limit, --offset, --reverse)",
+      "/cosmos.tx.v1beta1.Service/GetTxsEvent", 1, 1, true, BuildTxSearch, CallTxSearch);
+  add("tx", "block", "HEIGHT", "a block's header and its txs in order",
+      "/cosmos.tx.v1beta1.Service/GetBlockWithTxs", 1, 1, true,
+      [](const QueryArgs& a) -> absl::StatusOr<std::unique_ptr<Message>> {
+        auto r = std::make_unique<txs::GetBlockWithTxsRequest>();
+        int64_t h = 0;
+        if (!absl::SimpleAtoi(Arg(a, 0), &h) || h <= 0) {
+          return absl::InvalidArgumentError("HEIGHT must be a positive integer, got \"" +
+                                            Arg(a, 0) + "\"");
+        }
+        r->set_height(h);
+        SetPage(a.page, r->mutable_pagination());
+        return std::unique_ptr<Message>(std::move(r));
+      },
+      RawCall<txs::GetBlockWithTxsRequest, txs::GetBlockWithTxsResponse>(
+          "/cosmos.tx.v1beta1.Service/GetBlockWithTxs"));
   // ---- provider (meshsec.v1.ProviderQuery) ----
   constexpr FieldKind kArg = FieldKind::kArg;
   constexpr FieldKind kArgOrFlag = FieldKind::kArgOrFlag;
@@ -617,6 +693,7 @@ std::string QueryGroupSummary(const std::string& group) {
   if (group == "bank") return "balances and supply (cosmos.bank.v1beta1.Query)";
   if (group == "auth") return "accounts (cosmos.auth.v1beta1.Query)";
   if (group == "staking") return "validators, delegations, pool, params (cosmos.staking.v1beta1.Query)";
+  if (group == "tx") return "txs by hash, by events, by block (cosmos.tx.v1beta1.Service)";
   if (group == "tendermint") return "node info, latest block, syncing (cosmos.base.tendermint.v1beta1.Service)";
   if (group == "provider") return "vault, links, external stakes, rewards, remote validators (meshsec.v1.ProviderQuery)";
   if (group == "consumer") return "providers, virtual stakes, delegation records (meshsec.v1.ConsumerQuery)";

@@ -102,9 +102,11 @@ void FillValidator(const staking::Validator& v, sk::Validator* out) {
   out->set_min_self_delegation(v.min_self_delegation.ToString());
 }
 
-absl::Status FillDelegation(const Context& ctx, const staking::Delegation& d, const Denom& denom,
-                            sk::DelegationResponse* out) {
-  MESH_ASSIGN_OR_RETURN(Amount tokens, Staking::DelegationTokens(ctx, d.delegator, d.validator));
+// `v` is d's validator (read once per query: Staking::DelegationTokens
+// over the records in hand reads neither again).
+absl::Status FillDelegation(const staking::Validator& v, const staking::Delegation& d,
+                            const Denom& denom, sk::DelegationResponse* out) {
+  MESH_ASSIGN_OR_RETURN(Amount tokens, Staking::DelegationTokens(v, d));
   sk::Delegation* del = out->mutable_delegation();
   del->set_delegator_address(d.delegator.value());
   del->set_validator_address(d.validator.value());
@@ -163,13 +165,25 @@ absl::Status Validator(const Chain& chain, const sk::QueryValidatorRequest& req,
   return absl::OkStatus();
 }
 
+// The validator a delegation points to (as Staking::DelegationTokens reads it).
+absl::StatusOr<staking::Validator> DelegatedValidator(const Context& ctx,
+                                                      const ValidatorAddress& val) {
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> v, Staking::GetValidator(ctx, val));
+  if (!v.has_value()) return absl::NotFoundError("validator not found: " + val.value());
+  return *std::move(v);
+}
+
 template <typename Resp>
 absl::Status DelegationPage(const Context& ctx, const std::vector<staking::Delegation>& all,
                             const std::vector<size_t>& page, Resp* resp) {
   MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  std::optional<staking::Validator> v;  // the last one read (pages often share it)
   for (size_t i : page) {
+    if (!v.has_value() || v->operator_address != all[i].validator) {
+      MESH_ASSIGN_OR_RETURN(v, DelegatedValidator(ctx, all[i].validator));
+    }
     MESH_RETURN_IF_ERROR(
-        FillDelegation(ctx, all[i], params.bond_denom, resp->add_delegation_responses()));
+        FillDelegation(*v, all[i], params.bond_denom, resp->add_delegation_responses()));
   }
   return absl::OkStatus();
 }
@@ -211,8 +225,9 @@ absl::Status Delegation(const Chain& chain, const sk::QueryDelegationRequest& re
     return absl::NotFoundError(absl::StrCat("delegation with delegator ", del.value(),
                                             " not found for validator ", val.value()));
   }
+  MESH_ASSIGN_OR_RETURN(staking::Validator v, DelegatedValidator(ctx, val));
   MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
-  return FillDelegation(ctx, *d, params.bond_denom, resp->mutable_delegation_response());
+  return FillDelegation(v, *d, params.bond_denom, resp->mutable_delegation_response());
 }
 
 absl::Status UnbondingDelegation(const Chain& chain, const sk::QueryUnbondingDelegationRequest& req,

@@ -202,7 +202,11 @@ absl::StatusOr<Amount> Staking::DelegationTokens(const Context& ctx,
   MESH_ASSIGN_OR_RETURN(Validator v, internal::MustGetValidator(ctx, val));
   MESH_ASSIGN_OR_RETURN(std::optional<Delegation> d, internal::FindDelegation(ctx, delegator, val));
   if (!d.has_value()) return Amount::Zero();
-  MESH_ASSIGN_OR_RETURN(Dec tokens, internal::TokensFromShares(v, d->shares));
+  return DelegationTokens(v, *d);
+}
+
+absl::StatusOr<Amount> Staking::DelegationTokens(const Validator& v, const Delegation& d) {
+  MESH_ASSIGN_OR_RETURN(Dec tokens, internal::TokensFromShares(v, d.shares));
   return tokens.TruncateAmount();
 }
 

@@ -351,6 +351,9 @@ class Staking {
   static absl::StatusOr<Amount> DelegationTokens(const Context& ctx,
                                                  const AccountAddress& delegator,
                                                  const ValidatorAddress& val);
+  // The same for a delegation `d` to `v`, both already read (no store
+  // access; for queries that have them).
+  static absl::StatusOr<Amount> DelegationTokens(const Validator& v, const Delegation& d);
   static absl::StatusOr<std::optional<UnbondingDelegation>> GetUnbondingDelegation(
       const Context& ctx, const AccountAddress& delegator, const ValidatorAddress& val);
   static absl::StatusOr<std::vector<UnbondingDelegation>> DelegatorUnbondingDelegations(

@@ -219,6 +219,25 @@ rc "$CTL" tx distribution withdraw-rewards "$VALA" --from alice $HA $QA
 txok "tx distribution withdraw-rewards"
 rc "$CTL" tx slashing unjail --from val0 $HA $QA
 [ "$RC" = 1 ] && grep -q "tx failed: code" <<<"$ERR" || fail "unjail a validator not jailed: $RC $OUT $ERR"
+# ---- the tx queries: by hash, by events, by block ----
+rc "$CTL" tx vault bond 3 --from alice $HA $QA
+txok "tx vault bond 3"
+HASH=$(echo "$OUT" | py "j['txhash']")
+HT=$(echo "$OUT" | py "j['height']")
+rc "$CTL" query tx get "$HASH" $QA
+check "query tx get" "j['tx_response']['txhash'] == '$HASH' and j['tx_response']['height'] == '$HT' and j['tx']['body']['messages'] == [{'@type': '/meshsec.v1.MsgVaultBond', 'sender': ALICE, 'amount': '3'}]"
+rc "$CTL" query tx search "message.sender='$ALICE' AND message.action='/meshsec.v1.MsgVaultBond'" $QA
+check "query tx search" "len(j['tx_responses']) >= 2 and j['tx_responses'][-1]['txhash'] == '$HASH' and int(j['pagination']['total']) == len(j['tx_responses']) and all(t['body']['messages'][0]['@type'] == '/meshsec.v1.MsgVaultBond' for t in j['txs'])"
+rc "$CTL" query tx search "message.sender='$ALICE'" --limit 1 --reverse $QA
+check "query tx search, newest first" "len(j['tx_responses']) == 1 and j['tx_responses'][0]['txhash'] == '$HASH'"
+rc "$CTL" query tx search "message.sender='$ALICE'" --limit 2 --offset 3 $QA
+[ "$RC" = 2 ] || fail "tx search with an offset not a multiple of the limit: $RC $OUT $ERR"
+rc "$CTL" query tx block "$HT" $QA
+check "query tx block" "j['block']['header']['height'] == '$HT' and {'@type': '/meshsec.v1.MsgVaultBond', 'sender': ALICE, 'amount': '3'} in [m for t in j['txs'] for m in t['body']['messages']]"
+rc "$CTL" query tx get "$(printf 'AB%.0s' $(seq 32))" $QA
+[ "$RC" = 3 ] || fail "tx get of an unknown hash: expected exit 3, got $RC ($ERR)"
+ok
+
 # The text form.
 rc "$CTL" tx vault unbond 1 --from alice $HA --node "$A"
 [ "$RC" = 0 ] && grep -q "^code: 0$" <<<"$OUT" && grep -q "^txhash: " <<<"$OUT" || fail "text output: $OUT"
