@@ -112,5 +112,29 @@ TEST_F(UnbondingHoldTest, JournalOffWritesNothing) {
   EXPECT_EQ(Balance("d"), A(kMillion));
 }
 
+// Held past its completion, an entry stays slashable ("mature and not on
+// hold", neighbours.md §1.5).
+TEST_F(UnbondingHoldTest, HeldMatureEntryStaysSlashable) {
+  ValidatorAddress v = CreateVal("a", 10 * kMillion);
+  DelegateFunded("d", v, 3 * kMillion);
+  EndBlock();
+  const uint64_t h = block_.height;
+  Must(UnbondingHolds::SetJournal(ctx(), true));
+  uint64_t completion = Must(Staking::Undelegate(ctx(), AccountAddress("d"), v, A(kMillion)));
+  Must(UnbondingHolds::TakeStarted(ctx()).status());  // keeps the journal's hold
+  block_.time_ns = completion;
+  EndBlock();
+  // Infraction at h (the undelegation's height), 10 % of power 12: the held
+  // entry pays 10 % of its 1,000,000.
+  Must(Staking::Slash(ctx(), v, static_cast<int64_t>(h), 12, D("0.1")).status());
+  auto ubd = Must(Staking::GetUnbondingDelegation(ctx(), AccountAddress("d"), v));
+  ASSERT_TRUE(ubd.has_value());
+  EXPECT_EQ(ubd->entries[0].balance, A(900000));
+  Must(UnbondingHolds::Release(ctx(), UndelegationOpId(AccountAddress("d"), v, h, completion)));
+  EndBlock();
+  EXPECT_EQ(Balance("d"), A(900000));
+  ExpectInvariants();
+}
+
 }  // namespace
 }  // namespace mesh::staking::testing
