@@ -86,18 +86,29 @@ absl::StatusOr<uint64_t> ReleaseBound(const Context& ctx, const ConsumerId& c,
 }
 
 // Releases up to `budget` holds of `c` with vscID <= bound; returns how many.
+// Reads only the records it releases (plus one).
 absl::StatusOr<size_t> ReleaseUpTo(const Context& ctx, const ConsumerId& c, uint64_t bound,
                                    size_t budget) {
-  MESH_ASSIGN_OR_RETURN(std::vector<CcvProvider::HoldRecord> holds, CcvProvider::Holds(ctx, c));
-  size_t n = 0;
-  for (const CcvProvider::HoldRecord& h : holds) {
-    if (n == budget || h.vsc_id > bound) break;
+  std::vector<CcvProvider::HoldRecord> due;
+  const std::string prefix = HoldsPrefix(c);
+  {
+    auto it = ctx.store().ScanPrefix(prefix);
+    for (; it->Valid() && due.size() < budget; it->Next()) {
+      Decoder d(it->key().substr(prefix.size()));
+      CcvProvider::HoldRecord h;
+      MESH_ASSIGN_OR_RETURN(h.vsc_id, d.U64());
+      if (h.vsc_id > bound) break;
+      MESH_ASSIGN_OR_RETURN(h.op, d.Bytes());
+      due.push_back(std::move(h));
+    }
+    MESH_RETURN_IF_ERROR(it->status());
+  }
+  for (const CcvProvider::HoldRecord& h : due) {
     MESH_RETURN_IF_ERROR(
         ctx.store().Delete(Encoder(kHolds).Str(c.value()).U64(h.vsc_id).Bytes(h.op).Take()));
     MESH_RETURN_IF_ERROR(UnbondingHolds::Release(ctx, h.op));
-    ++n;
   }
-  return n;
+  return due.size();
 }
 
 }  // namespace
