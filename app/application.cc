@@ -261,6 +261,10 @@ absl::Status Application::GenesisConsumer(const Context& ctx) {
   for (const ProviderLink& l : r.providers) {
     if (l.mode != LinkMode::kMesh) {
       MESH_RETURN_IF_ERROR(CcvConsumer::Init(ctx, l.provider, l.connection, l.retry_delay_s));
+      if (l.unbonding_waits_for_maturity) {
+        MESH_ASSIGN_OR_RETURN(staking::Params sp, staking::Staking::GetParams(ctx));
+        MESH_RETURN_IF_ERROR(CcvConsumer::EnableMaturity(ctx, sp.unbonding_time_s));
+      }
       continue;
     }
     const consumer::ProviderId p(l.provider);

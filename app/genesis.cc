@@ -149,6 +149,9 @@ absl::Status CcvFieldsOf(JsonFields& f, ConsumerLink& l) {
   MESH_RETURN_IF_ERROR(Opt(f, "min_stake", l.shaping.min_stake, AmountOf));
   MESH_ASSIGN_OR_RETURN(l.opted_in, ValopersOf(f, "opted_in"));
   MESH_RETURN_IF_ERROR(Opt(f, "downtime_slash_fraction", l.downtime_slash_fraction, DecOf));
+  if (const Json* b = f.Optional("unbonding_waits_for_maturity")) {
+    MESH_ASSIGN_OR_RETURN(l.unbonding_waits_for_maturity, b->AsBool());
+  }
   return Opt(f, "downtime_jail_s", l.downtime_jail_s, u64);
 }
 
@@ -189,6 +192,9 @@ absl::StatusOr<ProviderLink> ProviderLinkOf(const Json& j) {
   if (l.mode != provider::LinkMode::kMesh) {
     MESH_RETURN_IF_ERROR(Opt(f, "retry_delay_s", l.retry_delay_s,
                              [](JsonFields& g, std::string_view k) { return g.U64(k); }));
+    if (const Json* b = f.Optional("unbonding_waits_for_maturity")) {
+      MESH_ASSIGN_OR_RETURN(l.unbonding_waits_for_maturity, b->AsBool());
+    }
     MESH_RETURN_IF_ERROR(f.Finish());
     return l;
   }
@@ -287,6 +293,7 @@ void AddCcvFields(const ConsumerLink& l, Json& o) {
   o.Add("opted_in", ValopersJ(l.opted_in));
   o.Add("downtime_slash_fraction", DecJ(l.downtime_slash_fraction));
   o.Add("downtime_jail_s", Json::U64(l.downtime_jail_s));
+  if (l.unbonding_waits_for_maturity) o.Add("unbonding_waits_for_maturity", Json::Bool(true));
 }
 
 Json ProviderJson(const ProviderRole& r) {
@@ -334,6 +341,7 @@ Json ConsumerJson(const ConsumerRole& r) {
     if (l.mode != provider::LinkMode::kMesh) {
       o.Add("mode", StrJ(provider::LinkModeName(l.mode)));
       o.Add("retry_delay_s", Json::U64(l.retry_delay_s));
+      if (l.unbonding_waits_for_maturity) o.Add("unbonding_waits_for_maturity", Json::Bool(true));
       links.Push(std::move(o));
       continue;
     }
@@ -366,6 +374,7 @@ provider::CcvConfig ConsumerLink::Ccv() const {
   c.shaping = shaping;
   c.downtime_slash_fraction = downtime_slash_fraction;
   c.downtime_jail_s = downtime_jail_s;
+  c.unbonding_waits_for_maturity = unbonding_waits_for_maturity;
   return c;
 }
 

@@ -60,6 +60,9 @@ struct ConsumerLink {
   std::vector<ValidatorAddress> opted_in;   // genesis opt-ins (valoper)
   Dec downtime_slash_fraction;              // ICS default 0: jail only
   uint64_t downtime_jail_s = 600;
+  // Provider unbondings wait for the consumer's VSCMatured (ICS v1-v4;
+  // default false: ADR-018, docs/shared-security.md).
+  bool unbonding_waits_for_maturity = false;
   // The CcvProvider configuration of a replicated / opt-in link.
   provider::CcvConfig Ccv() const;
 };
@@ -80,6 +83,9 @@ struct ProviderLink {
   // link; remote_denom, oracle and max_cap are then optional and unused).
   provider::LinkMode mode = provider::LinkMode::kMesh;
   uint64_t retry_delay_s = 3600;    // slash-packet resend delay after a bounce
+  // Send VSCMatured once each VSC is one staking unbonding period of this
+  // chain old (must match the provider's link; docs/shared-security.md).
+  bool unbonding_waits_for_maturity = false;
 };
 
 struct ProviderRole {

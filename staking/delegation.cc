@@ -8,6 +8,7 @@
 #include "core/record.h"
 #include "staking/bank.h"
 #include "staking/internal.h"
+#include "staking/unbonding_hold.h"
 
 namespace mesh::staking {
 namespace internal {
@@ -58,6 +59,8 @@ absl::Status AddUbdEntry(const Context& ctx, const AccountAddress& del, const Va
     ubd.entries.push_back(UnbondingEntry{ctx.height(), completion_ns, amount, amount});
     MESH_RETURN_IF_ERROR(ctx.store().Put(UbdQueueKey(completion_ns, del, val), ""));
   }
+  MESH_RETURN_IF_ERROR(
+      RecordStartedOp(ctx, UndelegationOpId(del, val, ctx.height(), completion_ns)));
   return PutUbd(ctx, ubd);
 }
 
@@ -81,6 +84,8 @@ absl::Status AddRedEntry(const Context& ctx, const AccountAddress& del, const Va
   Redelegation red = found.value_or(Redelegation{del, src, dst, {}});
   red.entries.push_back(entry);
   MESH_RETURN_IF_ERROR(ctx.store().Put(RedQueueKey(entry.completion_time_ns, del, src, dst), ""));
+  MESH_RETURN_IF_ERROR(RecordStartedOp(
+      ctx, RedelegationOpId(del, src, dst, entry.creation_height, entry.completion_time_ns)));
   return PutRed(ctx, red);
 }
 

@@ -9,6 +9,7 @@
 #include "core/record.h"
 #include "staking/bank.h"
 #include "staking/internal.h"
+#include "staking/unbonding_hold.h"
 
 namespace mesh::staking {
 namespace internal {
@@ -48,6 +49,8 @@ absl::Status BeginUnbondingValidator(const Context& ctx, const Params& p, Valida
   MESH_RETURN_IF_ERROR(PutValidator(ctx, v));
   MESH_RETURN_IF_ERROR(ctx.store().Put(
       ValQueueKey(v.unbonding_time_ns, v.unbonding_height, v.operator_address), ""));
+  MESH_RETURN_IF_ERROR(RecordStartedOp(
+      ctx, ValidatorUnbondingOpId(v.operator_address, v.unbonding_height, v.unbonding_time_ns)));
   return EmitSimple(ctx, ValidatorEvent::Kind::kBeginUnbonding, v.operator_address);
 }
 
@@ -109,6 +112,10 @@ absl::Status UnbondMatureValidators(const Context& ctx) {
     MESH_ASSIGN_OR_RETURN(uint64_t height, k.U64());
     MESH_ASSIGN_OR_RETURN(std::string addr, k.Str());
     if (height > ctx.height()) continue;
+    // On hold: the queue entry stays and is looked at again next block.
+    MESH_ASSIGN_OR_RETURN(
+        bool held, OnHold(ctx, ValidatorUnbondingOpId(ValidatorAddress(addr), height, time_ns)));
+    if (held) continue;
     MESH_RETURN_IF_ERROR(ctx.store().Delete(kv.key));
     MESH_ASSIGN_OR_RETURN(std::optional<Validator> v, FindValidator(ctx, ValidatorAddress(addr)));
     if (!v.has_value() || v->status != BondStatus::kUnbonding) continue;
@@ -123,32 +130,59 @@ absl::Status UnbondMatureValidators(const Context& ctx) {
   return absl::OkStatus();
 }
 
-absl::Status CompleteUnbonding(const Context& ctx, const Params& p, const AccountAddress& del,
-                               const ValidatorAddress& val) {
+// Pays out the mature entries that are not on hold; returns whether a mature
+// entry is on hold (its queue entry must stay).
+absl::StatusOr<bool> CompleteUnbonding(const Context& ctx, const Params& p,
+                                       const AccountAddress& del, const ValidatorAddress& val) {
   MESH_ASSIGN_OR_RETURN(std::optional<UnbondingDelegation> ubd, FindUbd(ctx, del, val));
-  if (!ubd.has_value()) return absl::OkStatus();
+  if (!ubd.has_value()) return false;
   std::vector<UnbondingEntry> kept;
+  bool any_held = false;
   for (const UnbondingEntry& e : ubd->entries) {
     if (e.completion_time_ns > ctx.time_ns()) {
       kept.push_back(e);
       continue;
     }
+    MESH_ASSIGN_OR_RETURN(
+        bool held, OnHold(ctx, UndelegationOpId(del, val, e.creation_height, e.completion_time_ns)));
+    if (held) {
+      kept.push_back(e);
+      any_held = true;
+      continue;
+    }
     MESH_RETURN_IF_ERROR(Bank::Send(ctx, kNotBondedPool, del, p.bond_denom, e.balance));
   }
+  if (kept.size() == ubd->entries.size()) return any_held;  // nothing completed
   ubd->entries = std::move(kept);
-  return PutUbd(ctx, *ubd);
+  MESH_RETURN_IF_ERROR(PutUbd(ctx, *ubd));
+  return any_held;
 }
 
-absl::Status CompleteRedelegation(const Context& ctx, const AccountAddress& del,
-                                  const ValidatorAddress& src, const ValidatorAddress& dst) {
+// Deletes the mature entries that are not on hold; returns whether a mature
+// entry is on hold (its queue entry must stay).
+absl::StatusOr<bool> CompleteRedelegation(const Context& ctx, const AccountAddress& del,
+                                          const ValidatorAddress& src,
+                                          const ValidatorAddress& dst) {
   MESH_ASSIGN_OR_RETURN(std::optional<Redelegation> red, FindRed(ctx, del, src, dst));
-  if (!red.has_value()) return absl::OkStatus();
+  if (!red.has_value()) return false;
   std::vector<RedelegationEntry> kept;
+  bool any_held = false;
   for (const RedelegationEntry& e : red->entries) {
-    if (e.completion_time_ns > ctx.time_ns()) kept.push_back(e);
+    if (e.completion_time_ns > ctx.time_ns()) {
+      kept.push_back(e);
+      continue;
+    }
+    MESH_ASSIGN_OR_RETURN(bool held, OnHold(ctx, RedelegationOpId(del, src, dst, e.creation_height,
+                                                                  e.completion_time_ns)));
+    if (held) {
+      kept.push_back(e);
+      any_held = true;
+    }
   }
+  if (kept.size() == red->entries.size()) return any_held;  // nothing completed
   red->entries = std::move(kept);
-  return PutRed(ctx, *red);
+  MESH_RETURN_IF_ERROR(PutRed(ctx, *red));
+  return any_held;
 }
 
 absl::Status DequeueMature(const Context& ctx, const Params& p) {
@@ -159,8 +193,9 @@ absl::Status DequeueMature(const Context& ctx, const Params& p) {
     Decoder k(std::string_view(kv.key).substr(9));
     MESH_ASSIGN_OR_RETURN(std::string del, k.Str());
     MESH_ASSIGN_OR_RETURN(std::string val, k.Str());
-    MESH_RETURN_IF_ERROR(ctx.store().Delete(kv.key));
-    MESH_RETURN_IF_ERROR(CompleteUnbonding(ctx, p, AccountAddress(del), ValidatorAddress(val)));
+    MESH_ASSIGN_OR_RETURN(bool held,
+                          CompleteUnbonding(ctx, p, AccountAddress(del), ValidatorAddress(val)));
+    if (!held) MESH_RETURN_IF_ERROR(ctx.store().Delete(kv.key));
   }
   std::string red_end = PrefixEnd(Encoder(kRedQueuePrefix).U64(ctx.time_ns()).Take());
   MESH_ASSIGN_OR_RETURN(auto reds,
@@ -170,9 +205,10 @@ absl::Status DequeueMature(const Context& ctx, const Params& p) {
     MESH_ASSIGN_OR_RETURN(std::string del, k.Str());
     MESH_ASSIGN_OR_RETURN(std::string src, k.Str());
     MESH_ASSIGN_OR_RETURN(std::string dst, k.Str());
-    MESH_RETURN_IF_ERROR(ctx.store().Delete(kv.key));
-    MESH_RETURN_IF_ERROR(CompleteRedelegation(ctx, AccountAddress(del), ValidatorAddress(src),
-                                              ValidatorAddress(dst)));
+    MESH_ASSIGN_OR_RETURN(bool held, CompleteRedelegation(ctx, AccountAddress(del),
+                                                          ValidatorAddress(src),
+                                                          ValidatorAddress(dst)));
+    if (!held) MESH_RETURN_IF_ERROR(ctx.store().Delete(kv.key));
   }
   return absl::OkStatus();
 }

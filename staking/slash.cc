@@ -6,17 +6,22 @@
 #include "core/record.h"
 #include "staking/bank.h"
 #include "staking/internal.h"
+#include "staking/unbonding_hold.h"
 
 namespace mesh::staking {
 namespace internal {
 namespace {
 
 // An entry contributes to the infraction if it was created at or after the
-// infraction height and is not mature yet (maturity = completion <= t).
-bool Slashable(const Context& ctx, uint64_t creation_height, uint64_t completion_ns,
-               int64_t infraction_height) {
+// infraction height and is not mature yet (maturity = completion <= t), or is
+// mature but on hold (staking/unbonding_hold.h: "mature and not on hold").
+// `op` is the entry's unbonding operation id.
+absl::StatusOr<bool> Slashable(const Context& ctx, uint64_t creation_height,
+                               uint64_t completion_ns, int64_t infraction_height,
+                               const std::string& op) {
   if (static_cast<int64_t>(creation_height) < infraction_height) return false;
-  return completion_ns > ctx.time_ns();
+  if (completion_ns > ctx.time_ns()) return true;
+  return OnHold(ctx, op);
 }
 
 // Takes up to `want` tokens from the delegator's slashable unbonding entries
@@ -30,7 +35,11 @@ absl::StatusOr<Amount> TakeFromUbd(const Context& ctx, const AccountAddress& del
   Amount taken;
   for (UnbondingEntry& e : ubd->entries) {
     if (want.IsZero()) break;
-    if (!Slashable(ctx, e.creation_height, e.completion_time_ns, infraction_height)) continue;
+    MESH_ASSIGN_OR_RETURN(bool slashable,
+                          Slashable(ctx, e.creation_height, e.completion_time_ns, infraction_height,
+                                    UndelegationOpId(del, val, e.creation_height,
+                                                     e.completion_time_ns)));
+    if (!slashable) continue;
     Amount cut = Min(want, e.balance);
     e.balance = e.balance.SaturatingSub(cut);
     want = want.SaturatingSub(cut);
@@ -46,7 +55,12 @@ absl::StatusOr<Amount> SlashUbd(const Context& ctx, const Params& p, UnbondingDe
                                 int64_t infraction_height, Dec factor) {
   Amount counted, burned;
   for (UnbondingEntry& e : ubd.entries) {
-    if (!Slashable(ctx, e.creation_height, e.completion_time_ns, infraction_height)) continue;
+    MESH_ASSIGN_OR_RETURN(
+        bool slashable,
+        Slashable(ctx, e.creation_height, e.completion_time_ns, infraction_height,
+                  UndelegationOpId(ubd.delegator, ubd.validator, e.creation_height,
+                                   e.completion_time_ns)));
+    if (!slashable) continue;
     MESH_ASSIGN_OR_RETURN(Amount slash, MulFloor(e.initial_balance, factor));
     MESH_ASSIGN_OR_RETURN(counted, counted.Add(slash));
     Amount cut = Min(slash, e.balance);
@@ -87,7 +101,12 @@ absl::StatusOr<Amount> SlashRed(const Context& ctx, const Params& p, Redelegatio
                                 int64_t infraction_height, Dec factor) {
   Amount counted;
   for (const RedelegationEntry& e : red.entries) {
-    if (!Slashable(ctx, e.creation_height, e.completion_time_ns, infraction_height)) continue;
+    MESH_ASSIGN_OR_RETURN(
+        bool slashable,
+        Slashable(ctx, e.creation_height, e.completion_time_ns, infraction_height,
+                  RedelegationOpId(red.delegator, red.src, red.dst, e.creation_height,
+                                   e.completion_time_ns)));
+    if (!slashable) continue;
     MESH_ASSIGN_OR_RETURN(Amount slash, MulFloor(e.initial_balance, factor));
     MESH_ASSIGN_OR_RETURN(counted, counted.Add(slash));
     MESH_ASSIGN_OR_RETURN(Amount from_ubd,

@@ -372,6 +372,8 @@ absl::Status ParseLinkMode(JsonFields& f, LinkSpec& l) {
   MESH_RETURN_IF_ERROR(ReadOpt(f, "prioritylist", l.prioritylist, ReadNames));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "allow_inactive_vals", l.allow_inactive_vals, ReadBool));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "opted_in", l.opted_in, ReadNames));
+  MESH_RETURN_IF_ERROR(
+      ReadOpt(f, "unbonding_waits_for_maturity", l.unbonding_waits_for_maturity, ReadBool));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "min_stake", l.min_stake, JsonAmount));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "downtime_slash_fraction", l.downtime_slash_fraction, JsonDec));
   return ReadOpt(f, "downtime_jail_s", l.downtime_jail_s, ReadSeconds);

@@ -112,6 +112,11 @@ node::MsgHandler OptHandler(OptFn fn) {
   };
 }
 
+bool IsVscMatured(const ibc::Packet& packet) {
+  absl::StatusOr<wire::ConsumerPacket> p = wire::DecodeConsumerPacket(packet.data);
+  return p.ok() && std::holds_alternative<wire::VscMaturedPacket>(*p);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- provider
@@ -166,7 +171,9 @@ absl::StatusOr<std::string> CcvProviderApp::OnRecvPacket(const Context& ctx,
   MESH_ASSIGN_OR_RETURN(ConsumerId c, RequireConsumer(ctx, packet.destination_channel));
   MESH_ASSIGN_OR_RETURN(wire::ConsumerPacket p, wire::DecodeConsumerPacket(packet.data));
   if (const auto* slash = std::get_if<wire::SlashPacket>(&p)) return HandleSlash(ctx, c, *slash);
-  // VSCMatured (ADR-018): acknowledged, ignored.
+  // VSCMatured: ignored unless the link has unbonding_waits_for_maturity.
+  MESH_RETURN_IF_ERROR(
+      CcvProvider::OnVscMatured(ctx, c, std::get<wire::VscMaturedPacket>(p).valset_update_id));
   return wire::ResultAck(static_cast<uint8_t>(wire::SlashResult::kV1));
 }
 
@@ -187,7 +194,10 @@ absl::Status CcvProviderApp::OnTimeout(const Context& ctx, const ibc::Packet& pa
 }
 
 absl::Status CcvProviderApp::EndBlock(const Context& ctx) const {
+  // Holds go under the vscID before EndBlock increments it; releases after.
+  MESH_RETURN_IF_ERROR(CcvProvider::HoldStartedUnbondings(ctx));
   MESH_RETURN_IF_ERROR(CcvProvider::EndBlock(ctx));
+  MESH_RETURN_IF_ERROR(CcvProvider::ReleaseMaturedHolds(ctx));
   MESH_ASSIGN_OR_RETURN(std::vector<ConsumerId> all, CcvProvider::Consumers(ctx));
   for (const ConsumerId& c : all) {
     MESH_ASSIGN_OR_RETURN(CcvConsumerState st, CcvProvider::State(ctx, c));
@@ -277,9 +287,10 @@ absl::StatusOr<std::string> CcvConsumerApp::OnRecvPacket(const Context& ctx,
   return wire::ResultAck(static_cast<uint8_t>(wire::kVscResult));
 }
 
-absl::Status CcvConsumerApp::OnAcknowledgement(const Context& ctx, const ibc::Packet&,
+absl::Status CcvConsumerApp::OnAcknowledgement(const Context& ctx, const ibc::Packet& packet,
                                                std::string_view ack) {
   absl::StatusOr<uint8_t> result = wire::DecodeResultAck(ack);
+  if (IsVscMatured(packet)) return result.ok() ? absl::OkStatus() : CcvConsumer::Close(ctx);
   // An error ack (or a result we cannot read) ends the link: ICS closes the
   // channel; this consumer stops sending and keeps its queue.
   if (!result.ok()) return CcvConsumer::Close(ctx);
@@ -290,7 +301,25 @@ absl::Status CcvConsumerApp::OnTimeout(const Context& ctx, const ibc::Packet&) {
   return CcvConsumer::Close(ctx);
 }
 
+absl::Status CcvConsumerApp::SendMatured(const Context& ctx) const {
+  MESH_ASSIGN_OR_RETURN(std::optional<consumer::ccv::State> st, CcvConsumer::Get(ctx));
+  if (!st.has_value() || st->channel.empty()) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(std::optional<ibc::ChannelEnd> end,
+                        ibc::GetChannel(ctx.store(), port_, st->channel));
+  if (!end.has_value() || end->state != ibc::ChannelState::kOpen) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(std::vector<uint64_t> ids, CcvConsumer::TakeMatured(ctx));
+  for (uint64_t id : ids) {
+    const ibc::Timeout timeout =
+        ibc::Timeout::AtTimeNs(ctx.time_ns() + kCcvTimeoutSeconds * kNanosPerSecond);
+    MESH_RETURN_IF_ERROR(host_->SendPacket(ctx, port_, st->channel, timeout,
+                                           wire::EncodeConsumerPacket(wire::VscMaturedPacket{id}))
+                             .status());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CcvConsumerApp::EndBlock(const Context& ctx) const {
+  MESH_RETURN_IF_ERROR(SendMatured(ctx));  // only while no slash request is queued
   MESH_ASSIGN_OR_RETURN(std::optional<consumer::ccv::SlashRequest> next,
                         CcvConsumer::NextToSend(ctx));
   if (!next.has_value()) return absl::OkStatus();

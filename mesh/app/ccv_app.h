@@ -18,7 +18,9 @@
 // state is removed one provider unbonding period later); acks, timeouts and
 // closes on the channel of a consumer removed since are ignored.
 // Consumer: a VSC goes to CcvConsumer::OnVsc (ack 0x01); EndBlock sends the
-// head of the slash queue when allowed; a slash ack's result byte goes to
+// matured vscIDs as VSCMatured (unbonding_waits_for_maturity only; the
+// provider then releases the unbondings held for them) and the head of the
+// slash queue when allowed; a VSCMatured ack is ignored (error: stop); a slash ack's result byte goes to
 // CcvConsumer::OnSlashResult; an error ack or a timeout stops sending.
 //
 // Malformed packets get an error ack. Signed-tx messages (provider):
@@ -93,6 +95,9 @@ class CcvConsumerApp : public ibc::Application {
   absl::Status OnTimeout(const Context& ctx, const ibc::Packet& packet) override;
 
  private:
+  // unbonding_waits_for_maturity: the matured vscIDs as VSCMatured packets.
+  absl::Status SendMatured(const Context& ctx) const;
+
   ibc::Host* host_;
   PortId port_;
 };

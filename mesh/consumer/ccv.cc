@@ -16,6 +16,16 @@ constexpr uint8_t kPendingUpd = 0xBA; // bytes key -> i64 power (this block's VS
 constexpr uint8_t kSet = 0xBB;        // bytes key -> i64 power (consensus set)
 constexpr uint8_t kOutstanding = 0xBC;// bytes address -> ""
 constexpr uint8_t kSlashQueue = 0xBD; // u64 seq -> bytes address, i64 power, u64 vscID
+constexpr uint8_t kMaturityPeriod = 0xBE;  // () -> u64 unbonding_s (absent: off)
+constexpr uint8_t kMaturing = 0xBF;        // u64 maturity_ns, u64 vscID -> ""
+
+// Option on: the VSC just received matures one consumer unbonding period on.
+absl::Status RecordMaturity(const Context& ctx, uint64_t vsc_id) {
+  MESH_ASSIGN_OR_RETURN(std::optional<uint64_t> period, CcvConsumer::MaturityPeriod(ctx));
+  if (!period.has_value()) return absl::OkStatus();
+  const uint64_t at = ctx.time_ns() + *period * kNanosPerSecond;
+  return ctx.store().Put(Encoder(kMaturing).U64(at).U64(vsc_id).Take(), "");
+}
 
 std::string StateKey() { return Encoder(kState).Take(); }
 
@@ -105,6 +115,7 @@ absl::Status CcvConsumer::OnVsc(const Context& ctx, const Vsc& vsc) {
     MESH_RETURN_IF_ERROR(ctx.store().Delete(Encoder(kOutstanding).Bytes(a).Take()));
   }
   st.received_vsc = true;
+  MESH_RETURN_IF_ERROR(RecordMaturity(ctx, vsc.vsc_id));
   return Put(ctx, st);
 }
 
@@ -231,6 +242,53 @@ absl::Status CcvConsumer::Close(const Context& ctx) {
   st.closed = true;
   st.waiting = false;
   return Put(ctx, st);
+}
+
+// ---------------------------------------------------------------- maturity
+
+absl::Status CcvConsumer::EnableMaturity(const Context& ctx, uint64_t unbonding_s) {
+  MESH_RETURN_IF_ERROR(MustGet(ctx).status());
+  if (unbonding_s == 0) return absl::InvalidArgumentError("ccv: unbonding period must be > 0");
+  return ctx.store().Put(Encoder(kMaturityPeriod).Take(), Encoder().U64(unbonding_s).Take());
+}
+
+absl::StatusOr<std::optional<uint64_t>> CcvConsumer::MaturityPeriod(const Context& ctx) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                        ctx.store().Get(Encoder(kMaturityPeriod).Take()));
+  if (!raw.has_value()) return std::optional<uint64_t>();
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(uint64_t s, d.U64());
+  return std::optional<uint64_t>(s);
+}
+
+absl::StatusOr<std::vector<CcvConsumer::Maturing>> CcvConsumer::Maturities(const Context& ctx) {
+  std::vector<Maturing> out;
+  const std::string prefix = Encoder(kMaturing).Take();
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder d(it->key().substr(prefix.size()));
+    Maturing m;
+    MESH_ASSIGN_OR_RETURN(m.maturity_ns, d.U64());
+    MESH_ASSIGN_OR_RETURN(m.vsc_id, d.U64());
+    out.push_back(m);
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+absl::StatusOr<std::vector<uint64_t>> CcvConsumer::TakeMatured(const Context& ctx) {
+  std::vector<uint64_t> out;
+  MESH_ASSIGN_OR_RETURN(std::optional<State> st, Get(ctx));
+  if (!st.has_value() || st->closed) return out;
+  MESH_ASSIGN_OR_RETURN(std::vector<SlashRequest> q, Queue(ctx));
+  if (!q.empty()) return out;  // a VSCMatured never overtakes a slash packet
+  MESH_ASSIGN_OR_RETURN(std::vector<Maturing> all, Maturities(ctx));
+  for (const Maturing& m : all) {
+    if (m.maturity_ns > ctx.time_ns()) break;
+    MESH_RETURN_IF_ERROR(ctx.store().Delete(Encoder(kMaturing).U64(m.maturity_ns).U64(m.vsc_id).Take()));
+    out.push_back(m.vsc_id);
+  }
+  return out;
 }
 
 }  // namespace mesh::consumer::ccv

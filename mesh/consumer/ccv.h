@@ -13,10 +13,15 @@
 //   * the slash queue is FIFO; nothing is sent before the first VSC; the
 //     head is sent and kept until its ack: Handled / V1 pops it, Bounced
 //     allows a resend once retry_delay_s passed.
+// With unbonding_waits_for_maturity (EnableMaturity, neighbours.md §2.3),
+// every VSC received matures at its receive time + the consumer's unbonding
+// period, and matured ids go back to the provider as VSCMatured packets, in
+// (maturity, id) order, never while a slash request is queued or awaits its
+// ack (ICS v4: a VSCMatured does not overtake a slash packet).
 // HtoVSC stores only the heights where the id changed; a lookup takes the
 // entry at or below the height (the same answer as ICS's per-block copy).
 //
-// State (docs/state-layout.md, 0xB8-0xBD). Stateless class; deterministic.
+// State (docs/state-layout.md, 0xB8-0xBF). Stateless class; deterministic.
 #ifndef MESHSEC_MESH_CONSUMER_CCV_H_
 #define MESHSEC_MESH_CONSUMER_CCV_H_
 
@@ -100,6 +105,22 @@ class CcvConsumer {
   // result: 1 (V1) / 2 (handled) pop the head; 3 (bounced) keeps it.
   static absl::Status OnSlashResult(const Context& ctx, uint8_t result);
   static absl::Status Close(const Context& ctx);
+
+  // ---- unbonding waits for maturity ----
+  // Genesis: VSCs received from now on mature `unbonding_s` after receipt.
+  static absl::Status EnableMaturity(const Context& ctx, uint64_t unbonding_s);
+  // nullopt when off (ADR-018 default).
+  static absl::StatusOr<std::optional<uint64_t>> MaturityPeriod(const Context& ctx);
+  struct Maturing {
+    uint64_t maturity_ns = 0;
+    uint64_t vsc_id = 0;
+    friend bool operator==(const Maturing&, const Maturing&) = default;
+  };
+  // Received VSCs not yet reported, in (maturity, id) order.
+  static absl::StatusOr<std::vector<Maturing>> Maturities(const Context& ctx);
+  // The ids matured by the block time, removed, in order; none while a slash
+  // request is queued (sent or not) or the link is closed.
+  static absl::StatusOr<std::vector<uint64_t>> TakeMatured(const Context& ctx);
 };
 
 }  // namespace mesh::consumer::ccv

@@ -117,5 +117,44 @@ TEST_F(CcvConsumerTest, HeadWaitsForItsAckAndBouncesRetryAfterTheDelay) {
   EXPECT_FALSE(CcvConsumer::NextToSend(ctx()).value().has_value());
 }
 
+// ---------------------------------------------------------------- maturity
+
+TEST_F(CcvConsumerTest, MaturityOffRecordsNothing) {
+  EXPECT_EQ(CcvConsumer::MaturityPeriod(ctx()).value(), std::nullopt);
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), Vsc{1, {}, {}}).ok());
+  EXPECT_TRUE(CcvConsumer::Maturities(ctx()).value().empty());
+  Next(1000000);
+  EXPECT_TRUE(CcvConsumer::TakeMatured(ctx()).value().empty());
+}
+
+TEST_F(CcvConsumerTest, EachVscMaturesOneUnbondingPeriodAfterReceipt) {
+  ASSERT_TRUE(CcvConsumer::EnableMaturity(ctx(), 100).ok());
+  EXPECT_EQ(CcvConsumer::EnableMaturity(ctx(), 0).code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), Vsc{1, {}, {}}).ok());  // t = 1000 s
+  Next(5);
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), Vsc{3, {}, {}}).ok());  // t = 1005 s
+  const uint64_t s = kNanosPerSecond;
+  EXPECT_EQ(CcvConsumer::Maturities(ctx()).value(),
+            (std::vector<CcvConsumer::Maturing>{{1100 * s, 1}, {1105 * s, 3}}));
+  block_.time_ns = 1100 * s - 1;
+  EXPECT_TRUE(CcvConsumer::TakeMatured(ctx()).value().empty());
+  block_.time_ns = 1100 * s;
+  EXPECT_EQ(CcvConsumer::TakeMatured(ctx()).value(), std::vector<uint64_t>{1});
+  EXPECT_TRUE(CcvConsumer::TakeMatured(ctx()).value().empty());  // sent once
+  // A queued slash request holds VSCMatured back until its ack.
+  ASSERT_TRUE(CcvConsumer::OnDowntime(ctx(), std::string(20, 'x'), 1, 6).value());
+  block_.time_ns = 1200 * s;
+  EXPECT_TRUE(CcvConsumer::TakeMatured(ctx()).value().empty());
+  ASSERT_TRUE(CcvConsumer::MarkSent(ctx()).ok());
+  EXPECT_TRUE(CcvConsumer::TakeMatured(ctx()).value().empty());
+  ASSERT_TRUE(CcvConsumer::OnSlashResult(ctx(), 2).ok());
+  EXPECT_EQ(CcvConsumer::TakeMatured(ctx()).value(), std::vector<uint64_t>{3});
+  // A closed link sends nothing more.
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), Vsc{4, {}, {}}).ok());
+  ASSERT_TRUE(CcvConsumer::Close(ctx()).ok());
+  block_.time_ns = 2000 * s;
+  EXPECT_TRUE(CcvConsumer::TakeMatured(ctx()).value().empty());
+}
+
 }  // namespace
 }  // namespace mesh::consumer::ccv

@@ -55,6 +55,8 @@ std::string EncodeConfig(const CcvConfig& c) {
   e.Amt(c.shaping.min_stake).Decimal(c.downtime_slash_fraction).U64(c.downtime_jail_s);
   EncodeList(e, c.shaping.prioritylist);
   e.Bool(c.shaping.allow_inactive_vals);
+  // Written only when set, so configs without the option keep their bytes.
+  if (c.unbonding_waits_for_maturity) e.Bool(true);
   return e.Take();
 }
 
@@ -75,6 +77,9 @@ absl::StatusOr<CcvConfig> DecodeConfig(std::string_view raw) {
   if (!d.AtEnd()) {  // absent in records written before the priority list
     MESH_ASSIGN_OR_RETURN(c.shaping.prioritylist, DecodeList(d));
     MESH_ASSIGN_OR_RETURN(c.shaping.allow_inactive_vals, d.Bool());
+  }
+  if (!d.AtEnd()) {  // written only when set
+    MESH_ASSIGN_OR_RETURN(c.unbonding_waits_for_maturity, d.Bool());
   }
   MESH_RETURN_IF_ERROR(d.Finish());
   return c;
@@ -245,7 +250,9 @@ absl::StatusOr<bool> RunEpoch(const Context& ctx, const ConsumerId& c, const Ccv
   r.updates = Diff(old_set, new_set);
   MESH_ASSIGN_OR_RETURN(r.slash_acks, TakeSlashAcks(ctx, c));
   MESH_RETURN_IF_ERROR(PutSet(ctx, c, new_set));
-  if (r.updates.empty() && r.slash_acks.empty()) return true;
+  // Unbondings held for this consumer since its last VSC need one to mature.
+  MESH_ASSIGN_OR_RETURN(bool hold_vsc, CcvProvider::TakeHoldVsc(ctx, c));
+  if (r.updates.empty() && r.slash_acks.empty() && !hold_vsc) return true;
   st.launched = true;
   MESH_RETURN_IF_ERROR(QueueVsc(ctx, c, r));
   return true;

@@ -13,11 +13,14 @@
 //   * every end block, before that, records VSCtoH[current vscID] = h + 1.
 // Slash packets from a consumer (OnSlashPacket) are judged in ICS order and
 // return what to punish; the application layer does the punishment.
-// Unbonding follows ADR-018: no VSCMatured pausing, the provider unbonding
-// period alone bounds unbonding (VSCMatured packets are acknowledged and
-// ignored).
+// Unbonding follows ADR-018 by default: no VSCMatured pausing, the provider
+// unbonding period alone bounds unbonding (VSCMatured packets are
+// acknowledged and ignored). A link with unbonding_waits_for_maturity
+// restores the ICS v1-v4 rule instead (neighbours.md §2.3; "Unbonding waits
+// for maturity" below and docs/shared-security.md).
 //
-// State (docs/state-layout.md, 0xB0-0xB7). Stateless class; deterministic.
+// State (docs/state-layout.md, 0xB0-0xB7, 0xE8-0xEA, 0xEB-0xEC). Stateless
+// class; deterministic.
 #ifndef MESHSEC_MESH_PROVIDER_CCV_H_
 #define MESHSEC_MESH_PROVIDER_CCV_H_
 
@@ -68,6 +71,10 @@ struct CcvConfig {
   PowerShaping shaping;                 // replicated: top_n is forced to 100
   Dec downtime_slash_fraction;          // ICS default 0
   uint64_t downtime_jail_s = 600;
+  // false (ADR-018, default): the provider ignores VSCMatured. true: every
+  // provider unbonding started while this consumer runs waits for the
+  // consumer's VSCMatured (ICS v1-v4). Fixed at genesis like the mode.
+  bool unbonding_waits_for_maturity = false;
   absl::Status Validate() const;
 };
 
@@ -278,6 +285,45 @@ class CcvProvider {
   // in force; stopped consumers whose removal time came are removed
   // (time order, then consumer id).
   static absl::Status ApplyDue(const Context& ctx);
+
+  // ---- unbonding waits for maturity (mesh/provider/ccv_maturity.cc) ----
+  // Only links with unbonding_waits_for_maturity take part; without such a
+  // link these write nothing. A "holding" consumer has the option, launched
+  // and is not stopped.
+  //
+  // Before EndBlock: every unbonding operation staking started since the
+  // last call (staking::UnbondingHolds journal) is put on hold under
+  // (consumer, current vscID) for every holding consumer, which is also
+  // marked to get a VSC at its next epoch even with no validator change (so
+  // an id >= the hold's always reaches it); then the journal's own hold is
+  // released.
+  static absl::Status HoldStartedUnbondings(const Context& ctx);
+  // After EndBlock: releases, in (consumer, vscID, operation) order and at
+  // most kMaxHoldReleasesPerBlock per block (the rest the next blocks), the
+  // holds of each consumer with vscID <= the highest id it reported mature,
+  // and every hold of a stopped or removed consumer. Then turns staking's
+  // journal on iff a holding consumer exists. A released operation completes
+  // at the first staking end block at or after its own completion time with
+  // no hold left (the next block's at the earliest).
+  static absl::Status ReleaseMaturedHolds(const Context& ctx);
+  // A VSCMatured packet. Option off: ignored (ADR-018). On: InvalidArgument
+  // for vscID 0 or an id not yet assigned (>= the current vscID); otherwise
+  // the consumer's matured id becomes max(stored, vsc_id).
+  static absl::Status OnVscMatured(const Context& ctx, const ConsumerId& consumer,
+                                   uint64_t vsc_id);
+  static absl::StatusOr<uint64_t> MaturedVscId(const Context& ctx, const ConsumerId& consumer);
+  // The consumer's hold records, in (vscID, operation) order.
+  struct HoldRecord {
+    uint64_t vsc_id = 0;
+    std::string op;  // staking unbonding operation id
+    friend bool operator==(const HoldRecord&, const HoldRecord&) = default;
+  };
+  static absl::StatusOr<std::vector<HoldRecord>> Holds(const Context& ctx,
+                                                       const ConsumerId& consumer);
+  // Read and cleared by the consumer's set computation (RunEpoch): a VSC is
+  // queued even when the diff and the slash acks are empty.
+  static absl::StatusOr<bool> TakeHoldVsc(const Context& ctx, const ConsumerId& consumer);
+  static constexpr size_t kMaxHoldReleasesPerBlock = 1000;
 };
 
 }  // namespace mesh::provider

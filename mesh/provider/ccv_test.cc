@@ -10,6 +10,7 @@
 #include "mesh/provider/consumer_keys.h"
 #include "staking/bank.h"
 #include "staking/staking.h"
+#include "staking/unbonding_hold.h"
 
 namespace mesh::provider {
 namespace {
@@ -520,6 +521,143 @@ TEST_F(CcvProviderTest, StoppedConsumerIsRemovedOneUnbondingPeriodLater) {
   EXPECT_EQ(ConsumerKeys::Assigned(ctx(), other, V("a")).value(),
             std::optional<std::string>(std::string(32, 'k')));
   EXPECT_EQ(CcvProvider::Remove(ctx(), c_).code(), absl::StatusCode::kNotFound);
+}
+
+// ---------------------------------------------------------------- unbonding waits for maturity
+
+// Blocks as the application runs them: staking, holds, CCV, releases; 5 s each.
+class CcvMaturityTest : public CcvProviderTest {
+ protected:
+  void AppBlock() {
+    ASSERT_TRUE(Staking::EndBlock(ctx()).ok());
+    absl::Status s = CcvProvider::HoldStartedUnbondings(ctx());
+    if (s.ok()) s = CcvProvider::EndBlock(ctx());
+    if (s.ok()) s = CcvProvider::ReleaseMaturedHolds(ctx());
+    ASSERT_TRUE(s.ok()) << s;
+    block_.height++;
+    block_.time_ns += 5 * kNanosPerSecond;
+  }
+  // Launches neutron (VSC 1 at height 10), then at height 11 a's operator
+  // undelegates 10 and x delegates 10 to a (no power change). Returns the
+  // undelegation's completion time.
+  uint64_t LaunchAndUndelegate(bool option) {
+    CcvConfig cfg;
+    cfg.blocks_per_epoch = 5;
+    cfg.unbonding_waits_for_maturity = option;
+    Register(cfg);
+    AppBlock();  // height 10: launch, vscID -> 2
+    uint64_t completion =
+        Staking::Undelegate(ctx(), AccountAddress("op/a"), V("a"), Amount(10)).value();
+    EXPECT_TRUE(Bank::Mint(ctx(), AccountAddress("x"), Denom("stake"), Amount(10)).ok());
+    EXPECT_TRUE(Staking::Delegate(ctx(), AccountAddress("x"), V("a"), Amount(10)).ok());
+    op_ = staking::UndelegationOpId(AccountAddress("op/a"), V("a"), 11, completion);
+    AppBlock();  // height 11
+    return completion;
+  }
+  Amount Paid() { return Bank::Balance(ctx(), AccountAddress("op/a"), Denom("stake")).value(); }
+
+  std::string op_;
+};
+
+TEST_F(CcvMaturityTest, UndelegationWaitsForVscMaturedThenCompletesAtTheNextEndBlock) {
+  const uint64_t completion = LaunchAndUndelegate(true);
+  EXPECT_EQ(CcvProvider::Holds(ctx(), c_).value(),
+            (std::vector<CcvProvider::HoldRecord>{{2, op_}}));
+  EXPECT_EQ(staking::UnbondingHolds::Count(ctx(), op_).value(), 1u);
+  ASSERT_TRUE(CcvProvider::ClearPending(ctx(), c_).ok());
+  for (int i = 0; i < 4; ++i) AppBlock();  // 12..15: the epoch owes neutron a VSC
+  std::vector<VscRecord> p = CcvProvider::Pending(ctx(), c_).value();
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].vsc_id, 2u);
+  EXPECT_TRUE(p[0].updates.empty());  // queued for the hold alone
+  // T = completion: due but held; T + 5 s, T + 10 s: still held.
+  block_.time_ns = completion;
+  for (int i = 0; i < 3; ++i) AppBlock();
+  EXPECT_EQ(Paid(), Amount(0));
+  EXPECT_TRUE(Staking::GetUnbondingDelegation(ctx(), AccountAddress("op/a"), V("a"))
+                  .value()
+                  .has_value());
+  // VSCMatured{1} does not cover vscID 2.
+  ASSERT_TRUE(CcvProvider::OnVscMatured(ctx(), c_, 1).ok());
+  AppBlock();
+  AppBlock();
+  EXPECT_EQ(Paid(), Amount(0));
+  // T' = T + 25 s: VSCMatured{2}. The release follows this block's staking
+  // end block, so the payout is the next block's.
+  EXPECT_EQ(block_.time_ns, completion + 25 * kNanosPerSecond);
+  ASSERT_TRUE(CcvProvider::OnVscMatured(ctx(), c_, 2).ok());
+  EXPECT_EQ(CcvProvider::MaturedVscId(ctx(), c_).value(), 2u);
+  AppBlock();
+  EXPECT_EQ(Paid(), Amount(0));
+  EXPECT_TRUE(CcvProvider::Holds(ctx(), c_).value().empty());
+  EXPECT_EQ(staking::UnbondingHolds::Count(ctx(), op_).value(), 0u);
+  AppBlock();  // T + 30 s
+  EXPECT_EQ(Paid(), Amount(10));
+  EXPECT_FALSE(Staking::GetUnbondingDelegation(ctx(), AccountAddress("op/a"), V("a"))
+                   .value()
+                   .has_value());
+}
+
+TEST_F(CcvMaturityTest, StopReleasesTheHolds) {
+  const uint64_t completion = LaunchAndUndelegate(true);
+  block_.time_ns = completion;
+  AppBlock();
+  EXPECT_EQ(Paid(), Amount(0));
+  ASSERT_TRUE(CcvProvider::Stop(ctx(), c_).ok());  // error ack / timeout
+  AppBlock();  // released after staking's end block
+  EXPECT_EQ(Paid(), Amount(0));
+  EXPECT_TRUE(CcvProvider::Holds(ctx(), c_).value().empty());
+  EXPECT_FALSE(staking::UnbondingHolds::JournalOn(ctx()).value());
+  AppBlock();
+  EXPECT_EQ(Paid(), Amount(10));
+  // Later unbondings are not held.
+  ASSERT_TRUE(Staking::Undelegate(ctx(), AccountAddress("op/a"), V("a"), Amount(1)).ok());
+  AppBlock();
+  EXPECT_TRUE(CcvProvider::Holds(ctx(), c_).value().empty());
+}
+
+TEST_F(CcvMaturityTest, OptionOffChangesNothing) {
+  const uint64_t completion = LaunchAndUndelegate(false);
+  EXPECT_TRUE(CcvProvider::Holds(ctx(), c_).value().empty());
+  ASSERT_TRUE(CcvProvider::OnVscMatured(ctx(), c_, 1).ok());  // ignored (ADR-018)
+  EXPECT_EQ(CcvProvider::MaturedVscId(ctx(), c_).value(), 0u);
+  for (uint8_t t : {0x38, 0x39, 0x3A, 0xEB, 0xEC}) {
+    auto it = store_.ScanPrefix(std::string(1, static_cast<char>(t)));
+    EXPECT_FALSE(it->Valid()) << int(t);
+  }
+  block_.time_ns = completion - 1;
+  AppBlock();
+  EXPECT_EQ(Paid(), Amount(0));
+  block_.time_ns = completion;
+  AppBlock();
+  EXPECT_EQ(Paid(), Amount(10));
+  // The config without the option keeps its old encoding.
+  EXPECT_FALSE(CcvProvider::Config(ctx(), c_).value()->unbonding_waits_for_maturity);
+}
+
+TEST_F(CcvMaturityTest, VscMaturedRefusals) {
+  LaunchAndUndelegate(true);
+  EXPECT_TRUE(CcvProvider::Config(ctx(), c_).value()->unbonding_waits_for_maturity);
+  EXPECT_EQ(CcvProvider::OnVscMatured(ctx(), c_, 0).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CcvProvider::OnVscMatured(ctx(), c_, 2).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CcvProvider::OnVscMatured(ctx(), ConsumerId("x"), 1).code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(CcvProvider::OnVscMatured(ctx(), c_, 1).ok());
+  EXPECT_EQ(CcvProvider::MaturedVscId(ctx(), c_).value(), 1u);
+}
+
+TEST_F(CcvMaturityTest, RemovedConsumerReleasesAndIsForgotten) {
+  const uint64_t completion = LaunchAndUndelegate(true);
+  ASSERT_TRUE(CcvProvider::Remove(ctx(), c_).ok());
+  block_.time_ns = completion;
+  AppBlock();
+  EXPECT_EQ(Paid(), Amount(0));
+  AppBlock();
+  EXPECT_EQ(Paid(), Amount(10));
+  for (uint8_t t : {0x38, 0x39, 0x3A, 0xEB, 0xEC}) {
+    auto it = store_.ScanPrefix(std::string(1, static_cast<char>(t)));
+    EXPECT_FALSE(it->Valid()) << int(t);
+  }
 }
 
 }  // namespace

@@ -188,6 +188,7 @@ app::GenesisDoc Network::GenesisOf(const Node& n) const {
       link.opted_in = valopers(l.opted_in);
       link.downtime_slash_fraction = l.downtime_slash_fraction;
       link.downtime_jail_s = l.downtime_jail_s;
+      link.unbonding_waits_for_maturity = l.unbonding_waits_for_maturity;
       r.consumers.push_back(std::move(link));
     }
     g.provider = std::move(r);
@@ -202,6 +203,7 @@ app::GenesisDoc Network::GenesisOf(const Node& n) const {
                              node(l.provider).spec.denom, l.price, l.discount,
                              Address(cs.id, "oracle"), l.price_ttl_s, l.max_retrieve, l.max_cap};
       link.mode = l.mode;
+      link.unbonding_waits_for_maturity = l.unbonding_waits_for_maturity;
       r.providers.push_back(std::move(link));
     }
     g.consumer = std::move(r);

@@ -133,6 +133,8 @@ struct LinkSpec {
   std::vector<std::string> opted_in;      // genesis opt-ins (provider validator names)
   Dec downtime_slash_fraction;
   uint64_t downtime_jail_s = 600;
+  // Both sides: provider unbondings wait for the consumer's VSCMatured.
+  bool unbonding_waits_for_maturity = false;
 };
 
 struct NetworkSpec {
