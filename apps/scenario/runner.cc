@@ -775,14 +775,16 @@ absl::StatusOr<std::string> Runner::GovAct(const Step& s) {
   }
   const std::string consumer = s.Str("consumer");
   if (s.action == "assign_consumer_key") {
-    // The provider validator's operator assigns the key of `key_seed`.
-    const std::string val = net_->Valoper(provider, s.Str("validator")).value();
+    // The provider validator's operator (on `chain`) assigns the key of
+    // `key_seed` on `consumer`.
+    const std::string chain = s.Str("chain");
+    const std::string val = net_->Valoper(chain, s.Str("validator")).value();
     const std::string key = Base64Encode(Ed25519PrivateKey::FromSeed(s.Str("key_seed")).PublicKey());
     MESH_RETURN_IF_ERROR(net_->TxJson(
-        provider, "val/" + s.Str("validator"),
+        chain, "val/" + s.Str("validator"),
         absl::StrCat(R"({"@type":"/meshsec.v1.MsgAssignConsumerKey","consumer":)", Quote(consumer),
                      R"(,"validator":)", Quote(val), R"(,"key":)", Quote(key), "}")));
-    return absl::StrCat(s.Str("validator"), " on ", provider, " assigned the key of seed ",
+    return absl::StrCat(s.Str("validator"), " on ", chain, " assigned the key of seed ",
                         s.Str("key_seed"), " on ", consumer);
   }
   // The target: a consumer validator by name, a provider validator by name,

@@ -25,6 +25,9 @@ namespace {
 
 std::string ProposalKey(uint64_t id) { return tables::KeyU64(tables::kGovProposals, id); }
 
+// Under the counter's prefix: the total burned by native governance slashes.
+std::string NativeBurnedKey() { return Encoder(tables::kGovCount).U8(1).Take(); }
+
 std::string VotePrefix(uint64_t id) { return Encoder(tables::kGovVotes).U64(id).Take(); }
 
 std::string QueueKey(uint64_t end_s, uint64_t id) {
@@ -220,7 +223,14 @@ absl::StatusOr<Amount> ExecuteNative(const Context& ctx, const SlashProposal& p,
   if (!v.has_value() || v->tombstoned) return Amount::Zero();
   NativeSlashOrder order{p.id,     p.consumer, p.validator, p.infraction_height,
                          p.fraction, !p.jail_only};
+  MESH_ASSIGN_OR_RETURN(staking::Params sp, staking::Staking::GetParams(ctx));
+  MESH_ASSIGN_OR_RETURN(Amount supply_before, staking::Bank::Supply(ctx, sp.bond_denom));
   MESH_ASSIGN_OR_RETURN(Amount burned, slasher(ctx, order));
+  // Everything the slash burned (the validator, unbondings, redelegations).
+  MESH_ASSIGN_OR_RETURN(Amount supply_after, staking::Bank::Supply(ctx, sp.bond_denom));
+  MESH_ASSIGN_OR_RETURN(Amount total, Governance::NativeBurned(ctx));
+  MESH_ASSIGN_OR_RETURN(total, total.Add(supply_before.SaturatingSub(supply_after)));
+  MESH_RETURN_IF_ERROR(ctx.store().Put(NativeBurnedKey(), Encoder().Amt(total).Take()));
   if (!p.jail_only) {
     MESH_RETURN_IF_ERROR(ConsumerEvidence::RecordPunished(
         ctx, p.consumer, p.validator, static_cast<int64_t>(p.infraction_height),
@@ -605,6 +615,15 @@ absl::StatusOr<TallyResult> Governance::Tally(const Context& ctx, uint64_t id) {
   if (p.status != ProposalStatus::kVoting) return p.tally;
   MESH_ASSIGN_OR_RETURN(DecTally t, Count(ctx, id));
   return ToResult(t);
+}
+
+absl::StatusOr<Amount> Governance::NativeBurned(const Context& ctx) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(NativeBurnedKey()));
+  if (!raw.has_value()) return Amount::Zero();
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(Amount a, d.Amt());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return a;
 }
 
 absl::StatusOr<SlashProposal> Governance::Get(const Context& ctx, uint64_t id) {

@@ -262,6 +262,9 @@ class Governance {
   static absl::StatusOr<TallyResult> Tally(const Context& ctx, uint64_t id);
   static absl::StatusOr<SlashProposal> Get(const Context& ctx, uint64_t id);
   static absl::StatusOr<std::vector<SlashProposal>> All(const Context& ctx);
+  // Total of the bond denom burned by passed slashes of provider validators
+  // (supply before − after each native slash; for supply accounting).
+  static absl::StatusOr<Amount> NativeBurned(const Context& ctx);
 
  private:
   // Submit's provider-validator path (header comment) for the resolved `val`.
