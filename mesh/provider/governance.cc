@@ -231,7 +231,9 @@ absl::StatusOr<Amount> ExecuteNative(const Context& ctx, const SlashProposal& p,
   MESH_ASSIGN_OR_RETURN(Amount total, Governance::NativeBurned(ctx));
   MESH_ASSIGN_OR_RETURN(total, total.Add(supply_before.SaturatingSub(supply_after)));
   MESH_RETURN_IF_ERROR(ctx.store().Put(NativeBurnedKey(), Encoder().Amt(total).Take()));
-  if (!p.jail_only) {
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> now,
+                        staking::Staking::GetValidator(ctx, p.validator));
+  if (now.has_value() && now->tombstoned) {  // not when the native handler ignored it
     MESH_RETURN_IF_ERROR(ConsumerEvidence::RecordPunished(
         ctx, p.consumer, p.validator, static_cast<int64_t>(p.infraction_height),
         ctx.time_seconds()));

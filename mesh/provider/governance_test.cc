@@ -485,6 +485,7 @@ TEST_F(ProviderValidatorSlashTest, AssignedKeyOnReplicatedLinkSlashesTheProvider
   EXPECT_TRUE(orders_[0].tombstone);
   EXPECT_EQ(Val("val2").tokens, A(900000));
   EXPECT_TRUE(Val("val2").tombstoned);
+  EXPECT_EQ(*Governance::NativeBurned(h_.ctx()), A(100000));  // the supply fell by it
   EXPECT_TRUE(*ConsumerEvidence::Punished(h_.ctx(), kNeutron, ValidatorAddress("val2")));
   EXPECT_EQ(CarolOsmo(), A(10000000));
   EXPECT_EQ(ProposeOn(kNeutron, "val2", kHeight).status().code(),
