@@ -347,6 +347,11 @@ absl::Status SlashProposal(const TxArgs& a, ms::MsgSubmitSlashProposal* m) {
   absl::StatusOr<std::string> d = ParseIntAmount(Arg(a, 4), "deposit");
   if (!d.ok()) return d.status();
   m->set_deposit(*d);
+  if (HasFlag(a, "jail_only")) {
+    const std::string v = Flag(a, "jail_only");
+    if (v != "true" && v != "false") return Bad("jail_only must be true or false");
+    m->set_jail_only(v == "true");
+  }
   return absl::OkStatus();
 }
 
@@ -544,8 +549,11 @@ std::vector<TxCommand> MakeTable() {
       "the signer's validator opts out of a consumer (refused in its top N)",
       TypeUrl<ms::MsgOptOut>(), 1, {}, One<ms::MsgOptOut>(ConsumerOnly<ms::MsgOptOut>));
   add("provider", "slash-proposal", "CONSUMER VALIDATOR INFRACTION_HEIGHT FRACTION DEPOSIT",
-      "governance slash of a consumer validator (the subset problem); deposit in the bond denom",
-      TypeUrl<ms::MsgSubmitSlashProposal>(), 5, {},
+      "governance slash of a consumer validator (the subset problem); deposit in the bond denom; "
+      "on a replicated / opt-in link VALIDATOR is a provider valoper or the consumer key / "
+      "address it signs with, INFRACTION_HEIGHT a provider height, --jail-only true jails "
+      "instead of tombstoning",
+      TypeUrl<ms::MsgSubmitSlashProposal>(), 5, {"jail_only"},
       One<ms::MsgSubmitSlashProposal>(SlashProposal));
   add("provider", "link-update-proposal", "CONSUMER DEPOSIT",
       "governance update of a replicated / opt-in link: power shaping (whole block; from the "

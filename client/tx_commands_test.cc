@@ -325,6 +325,14 @@ TEST(TxBuilderTest, OptInOptOutAndSlashGovernance) {
   EXPECT_EQ(p.infraction_height(), 42u);
   EXPECT_EQ(p.fraction(), "0.050000000000000000");
   EXPECT_EQ(p.deposit(), "10000000");
+  EXPECT_FALSE(p.jail_only());
+  ms::MsgSubmitSlashProposal j = BuildOne<ms::MsgSubmitSlashProposal>(
+      "provider", "slash-proposal", Args({"chainb", "chainavaloper1a", "42", "0.5", "10000000"},
+                                         {{"jail_only", "true"}}));
+  EXPECT_TRUE(j.jail_only());
+  ExpectUsageError("provider", "slash-proposal",
+                   Args({"chainb", "v", "42", "0.5", "10000000"}, {{"jail_only", "yes"}}),
+                   "jail_only");
   ms::MsgVoteSlashProposal v =
       BuildOne<ms::MsgVoteSlashProposal>("provider", "vote", Args({"7", "no_with_veto"}));
   EXPECT_EQ(v.sender(), kSigner);

@@ -180,7 +180,8 @@ absl::StatusOr<std::string> Runner::Act(const Step& s) {
   if (a == "opt_in" || a == "opt_out" || a == "set_signing") return CcvAct(s);
   if (a == "tx" || a == "bank_send" || a == "deliver" || a == "relay_acks" ||
       a == "open_channel" || a == "edit_validator" || a == "inject_slash" ||
-      a == "consumer_double_vote" || a == "slash_proposal" || a == "gov_vote") {
+      a == "consumer_double_vote" || a == "slash_proposal" || a == "gov_vote" ||
+      a == "assign_consumer_key") {
     return NewAct(s);
   }
   return UserAct(s);
@@ -604,7 +605,7 @@ void Runner::RecordAck(const ibc::InFlight& p, const ibc::RecvResult& got) {
 
 absl::StatusOr<std::string> Runner::NewAct(const Step& s) {
   const std::string& a = s.action;
-  if (a == "slash_proposal" || a == "gov_vote") return GovAct(s);
+  if (a == "slash_proposal" || a == "gov_vote" || a == "assign_consumer_key") return GovAct(s);
   if (a == "tx") {
     // One message in the protobuf JSON mapping with "@type" (docs/scenarios.md).
     const Json* m = s.args.Find("msg");
@@ -773,15 +774,42 @@ absl::StatusOr<std::string> Runner::GovAct(const Step& s) {
                         s.U64("proposal_id"));
   }
   const std::string consumer = s.Str("consumer");
-  const std::string val = net_->Valoper(consumer, s.Str("validator")).value();
+  if (s.action == "assign_consumer_key") {
+    // The provider validator's operator (on `chain`) assigns the key of
+    // `key_seed` on `consumer`.
+    const std::string chain = s.Str("chain");
+    const std::string val = net_->Valoper(chain, s.Str("validator")).value();
+    const std::string key = Base64Encode(Ed25519PrivateKey::FromSeed(s.Str("key_seed")).PublicKey());
+    MESH_RETURN_IF_ERROR(net_->TxJson(
+        chain, "val/" + s.Str("validator"),
+        absl::StrCat(R"({"@type":"/meshsec.v1.MsgAssignConsumerKey","consumer":)", Quote(consumer),
+                     R"(,"validator":)", Quote(val), R"(,"key":)", Quote(key), "}")));
+    return absl::StrCat(s.Str("validator"), " on ", chain, " assigned the key of seed ",
+                        s.Str("key_seed"), " on ", consumer);
+  }
+  // The target: a consumer validator by name, a provider validator by name,
+  // or the consumer key of a seed (as assign_consumer_key makes it).
+  std::string val;
+  std::string named;
+  if (s.Has("key_seed")) {
+    val = Base64Encode(Ed25519PrivateKey::FromSeed(s.Str("key_seed")).PublicKey());
+    named = "the key of seed " + s.Str("key_seed");
+  } else if (s.Has("provider_validator")) {
+    val = net_->Valoper(provider, s.Str("provider_validator")).value();
+    named = provider + "'s " + s.Str("provider_validator");
+  } else {
+    val = net_->Valoper(consumer, s.Str("validator")).value();
+    named = s.Str("validator");
+  }
+  const bool jail_only = s.Has("jail_only") && s.args.Find("jail_only")->AsBool().value();
   const std::string body = absl::StrCat(
       R"({"@type":"/meshsec.v1.MsgSubmitSlashProposal","consumer":)", Quote(consumer),
       R"(,"validator":)", Quote(val), R"(,"infraction_height":")", s.U64("infraction_height"),
       R"(","fraction":)", Quote(s.Str("fraction")), R"(,"deposit":)",
-      Quote(s.Amt("deposit").ToString()), "}");
+      Quote(s.Amt("deposit").ToString()), jail_only ? R"(,"jail_only":true})" : "}");
   MESH_RETURN_IF_ERROR(net_->TxJson(provider, s.Str("user"), body));
-  return absl::StrCat("slash proposal against ", s.Str("validator"), " on ", consumer,
-                      " submitted on ", provider);
+  return absl::StrCat("slash proposal against ", named, " on ", consumer, " submitted on ",
+                      provider);
 }
 
 // ---------------------------------------------------------------- new queries
@@ -953,7 +981,10 @@ absl::StatusOr<Fields> Runner::QueryNew(const Step& s) {
                   {"slashed", p.slashed.ToString()},
                   {"voting_end_s", absl::StrCat(p.voting_end_s)},
                   {"kind", provider::ProposalKindName(p.kind)},
-                  {"applied", BoolText(p.applied)}};
+                  {"applied", BoolText(p.applied)},
+                  {"native", BoolText(p.native)},
+                  {"validator", p.native ? ValidatorName(s.Str("provider"), p.validator)
+                                         : p.validator.value()}};
   }
   if (q == "ccv_consumer") return QueryCcvConsumer(s);
   if (q == "last_ack") {

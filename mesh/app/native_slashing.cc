@@ -1,6 +1,7 @@
 #include "mesh/app/native_slashing.h"
 
 #include <functional>
+#include <optional>
 
 #include "core/kv.h"
 #include "core/status.h"
@@ -48,6 +49,29 @@ absl::Status HandleConsumerDowntime(const Context& ctx, const ValidatorAddress& 
     return Staking::HandleDowntimeWith(c, validator, infraction_height, power, fraction,
                                        jail_duration_s);
   });
+}
+
+absl::StatusOr<Amount> HandleGovernanceSlash(const Context& ctx,
+                                             const provider::NativeSlashOrder& order) {
+  const ValidatorAddress& val = order.validator;
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> v, Staking::GetValidator(ctx, val));
+  if (!v.has_value() || v->tombstoned || v->status == staking::BondStatus::kUnbonded) {
+    return Amount::Zero();
+  }
+  MESH_ASSIGN_OR_RETURN(uint64_t power, Staking::PowerAtHeight(ctx, val, order.infraction_height));
+  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
+  const int64_t height = static_cast<int64_t>(order.infraction_height);
+  Amount burned;
+  MESH_RETURN_IF_ERROR(SlashNatively(ctx, val, [&](const Context& c) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(burned, Staking::Slash(c, val, height, power, order.fraction,
+                                                 order.tombstone));
+    if (order.tombstone) return Staking::Tombstone(c, val);
+    if (v->jailed) return absl::OkStatus();
+    // Fraction 0: jail only, for the downtime jail duration.
+    return Staking::HandleDowntimeWith(c, val, height, power, Dec::Zero(),
+                                       params.downtime_jail_duration_s);
+  }));
+  return burned;
 }
 
 }  // namespace mesh::app

@@ -29,6 +29,9 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/amount.h"
+#include "mesh/provider/governance.h"
 #include "core/context.h"
 #include "core/dec.h"
 #include "core/ids.h"
@@ -47,6 +50,16 @@ absl::Status HandleNativeDowntime(const Context& ctx, const ValidatorAddress& va
 absl::Status HandleConsumerDowntime(const Context& ctx, const ValidatorAddress& validator,
                                     int64_t infraction_height, uint64_t power, Dec fraction,
                                     uint64_t jail_duration_s);
+
+// A passed governance slash of a provider validator
+// (provider::Governance::EndBlock's NativeSlasher): the same three steps —
+// staking slash of `order.fraction` at `order.infraction_height` with the
+// validator's power there (PowerAtHeight), then tombstone (jailed forever)
+// or, for a jail-only order, jail for the staking downtime_jail_duration
+// unless already jailed. A tombstoned or unbonded validator is ignored (0).
+// Returns the tokens burned from the validator.
+absl::StatusOr<Amount> HandleGovernanceSlash(const Context& ctx,
+                                             const provider::NativeSlashOrder& order);
 
 }  // namespace mesh::app
 

@@ -125,5 +125,49 @@ TEST_F(NativeSlashingTest, RejectedEvidenceChangesNothing) {
   EXPECT_EQ(LocalLien(), A(1000));
 }
 
+// A passed governance slash (tombstone): 20 % at the height before the
+// local stake (power 1,000,000): 200,000 burned, 1,001,000 -> 801,000; the
+// local staker's delegation floor(1000 x 801,000 / 1,001,000) = 800.
+TEST_F(NativeSlashingTest, GovernanceSlashTombstonesAndSettlesLocalStakers) {
+  const uint64_t before = block_.height;
+  StakeLocally(1000);
+  provider::NativeSlashOrder o{1, provider::ConsumerId("neutron"), kVal, before, D("0.2"), true};
+  EXPECT_EQ(Must(HandleGovernanceSlash(ctx(), o)), A(200000));
+  staking::Validator v = *Must(Staking::GetValidator(ctx(), kVal));
+  EXPECT_EQ(v.tokens, A(801000));
+  EXPECT_TRUE(v.jailed);
+  EXPECT_TRUE(v.tombstoned);
+  EXPECT_EQ(Delegation(), A(800));
+  EXPECT_EQ(LocalLien(), A(800));
+  EXPECT_EQ(Must(Vault::Account(ctx(), kUser)).bonded, A(800));
+  // Tombstoned: a second order slashes nothing.
+  EXPECT_EQ(Must(HandleGovernanceSlash(ctx(), o)), A(0));
+  EXPECT_EQ(Must(Staking::GetValidator(ctx(), kVal))->tokens, A(801000));
+  Must(Vault::CheckInvariants(ctx()));
+  Must(Staking::CheckInvariants(ctx()));
+}
+
+// jail_only: slashed and jailed for the downtime jail duration (SDK default
+// 600 s), not tombstoned; an already jailed validator is slashed again but
+// its jail end stays.
+TEST_F(NativeSlashingTest, GovernanceJailOnlyJailsForTheDowntimeDuration) {
+  StakeLocally(1000);
+  provider::NativeSlashOrder o{2, provider::ConsumerId("neutron"), kVal, block_.height,
+                               D("0.1"), false};
+  EXPECT_EQ(Must(HandleGovernanceSlash(ctx(), o)), A(100100));
+  staking::Validator v = *Must(Staking::GetValidator(ctx(), kVal));
+  EXPECT_EQ(v.tokens, A(900900));
+  EXPECT_TRUE(v.jailed);
+  EXPECT_FALSE(v.tombstoned);
+  const staking::Params p = Must(Staking::GetParams(ctx()));
+  EXPECT_EQ(v.jailed_until_ns, block_.time_ns + p.downtime_jail_duration_s * kNanosPerSecond);
+  EXPECT_EQ(Delegation(), A(900));
+  EXPECT_EQ(LocalLien(), A(900));
+  Next();
+  EXPECT_EQ(Must(HandleGovernanceSlash(ctx(), o)), A(100100));  // the power then
+  EXPECT_EQ(Must(Staking::GetValidator(ctx(), kVal))->jailed_until_ns, v.jailed_until_ns);
+  Must(Vault::CheckInvariants(ctx()));
+}
+
 }  // namespace
 }  // namespace mesh::app

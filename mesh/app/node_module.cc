@@ -152,6 +152,7 @@ void InstallSharedSecurityMsgs(node::Chain& chain) {
     p.infraction_height = m.infraction_height();
     MESH_ASSIGN_OR_RETURN(p.fraction, Dec::Parse(m.fraction()));
     MESH_ASSIGN_OR_RETURN(p.deposit, Amount::Parse(m.deposit()));
+    p.jail_only = m.jail_only();
     return provider::Governance::Submit(ctx, signer, p).status();
   });
   BySender<pb::MsgVoteSlashProposal>(chain, [](auto& ctx, auto& voter, auto& m) -> absl::Status {

@@ -24,7 +24,8 @@
 //                                            vote_a, vote_b: tendermint.types.Vote}
 //                                            (shared_security.h)
 //   /meshsec.v1.MsgSubmitSlashProposal      {sender, consumer, validator,
-//                                            infraction_height, fraction, deposit}
+//                                            infraction_height, fraction, deposit,
+//                                            jail_only (provider validators)}
 //   /meshsec.v1.MsgVoteSlashProposal        {sender, proposal_id, option}
 //                                            (provider/governance.h)
 //   /meshsec.v1.MsgSubmitLinkUpdateProposal {sender, consumer, deposit, power_shaping?, infraction?}

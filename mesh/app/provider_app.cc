@@ -10,6 +10,7 @@
 #include "core/crypto.h"
 #include "core/status.h"
 #include "ibc/state.h"
+#include "mesh/app/native_slashing.h"
 #include "mesh/app/tables.h"
 #include "mesh/packets/version.h"
 #include "mesh/provider/consumer_keys.h"
@@ -333,8 +334,9 @@ absl::Status ProviderApp::EndBlock(const Context& ctx) const {
   // and their burns leave with this block's packets.
   MESH_RETURN_IF_ERROR(provider::SlashThrottle::EndBlock(ctx));
   MESH_RETURN_IF_ERROR(provider::ConsumerKeys::Prune(ctx));
-  // Governance slashes take the evidence path; their burns leave below.
-  MESH_RETURN_IF_ERROR(provider::Governance::EndBlock(ctx).status());
+  // Governance slashes take the evidence path (their burns leave below),
+  // or the native slash path for a provider validator.
+  MESH_RETURN_IF_ERROR(provider::Governance::EndBlock(ctx, HandleGovernanceSlash).status());
   const std::string prefix = Encoder(tables::kProviderChannelOf).Take();
   std::vector<std::pair<ConsumerId, ChannelId>> channels;
   auto it = ctx.store().ScanPrefix(prefix);

@@ -10,7 +10,9 @@
 #include "core/kv.h"
 #include "core/status.h"
 #include "mesh/provider/canonical_vote.h"
+#include "core/crypto.h"
 #include "mesh/provider/consumer_evidence.h"
+#include "mesh/provider/consumer_keys.h"
 #include "mesh/provider/external_internal.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/remote_validators.h"
@@ -22,6 +24,9 @@ namespace mesh::provider {
 namespace {
 
 std::string ProposalKey(uint64_t id) { return tables::KeyU64(tables::kGovProposals, id); }
+
+// Under the counter's prefix: the total burned by native governance slashes.
+std::string NativeBurnedKey() { return Encoder(tables::kGovCount).U8(1).Take(); }
 
 std::string VotePrefix(uint64_t id) { return Encoder(tables::kGovVotes).U64(id).Take(); }
 
@@ -57,6 +62,26 @@ absl::StatusOr<ValidatorAddress> ResolveTarget(const Context& ctx, const Consume
     if (found.has_value()) return found->first;
   }
   return absl::NotFoundError(absl::StrCat(kErrGovUnknownValidator, ": ", target));
+}
+
+// The provider validator a proposal names on `c` (header comment): its
+// valoper, or the consensus key / address it signs with there; nullopt if
+// none.
+absl::StatusOr<std::optional<ValidatorAddress>> ResolveProvider(const Context& ctx,
+                                                                const ConsumerId& c,
+                                                                const std::string& target) {
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> v,
+                        staking::Staking::GetValidator(ctx, ValidatorAddress(target)));
+  if (v.has_value()) return std::optional<ValidatorAddress>(v->operator_address);
+  std::optional<std::string> address;
+  if (std::optional<std::string> key = DecodeConsensusKey(target)) {
+    address = ConsensusAddressOf(*key);
+  } else if (target.size() == 40) {
+    absl::StatusOr<std::string> raw = FromHex(target);
+    if (raw.ok() && raw->size() == 20) address = *raw;
+  }
+  if (!address.has_value()) return std::optional<ValidatorAddress>();
+  return ProviderValidatorOf(ctx, c, *address);
 }
 
 // Whether an Active span of the history reaches into [cutoff, now]: the
@@ -188,6 +213,34 @@ absl::StatusOr<Amount> Execute(const Context& ctx, const SlashProposal& p) {
   return cut;
 }
 
+// A passed slash of a provider validator, through the application's
+// native slash path (header comment).
+absl::StatusOr<Amount> ExecuteNative(const Context& ctx, const SlashProposal& p,
+                                     const NativeSlasher& slasher) {
+  if (!slasher) return absl::FailedPreconditionError("no native slash path");
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> v,
+                        staking::Staking::GetValidator(ctx, p.validator));
+  if (!v.has_value() || v->tombstoned) return Amount::Zero();
+  NativeSlashOrder order{p.id,     p.consumer, p.validator, p.infraction_height,
+                         p.fraction, !p.jail_only};
+  MESH_ASSIGN_OR_RETURN(staking::Params sp, staking::Staking::GetParams(ctx));
+  MESH_ASSIGN_OR_RETURN(Amount supply_before, staking::Bank::Supply(ctx, sp.bond_denom));
+  MESH_ASSIGN_OR_RETURN(Amount burned, slasher(ctx, order));
+  // Everything the slash burned (the validator, unbondings, redelegations).
+  MESH_ASSIGN_OR_RETURN(Amount supply_after, staking::Bank::Supply(ctx, sp.bond_denom));
+  MESH_ASSIGN_OR_RETURN(Amount total, Governance::NativeBurned(ctx));
+  MESH_ASSIGN_OR_RETURN(total, total.Add(supply_before.SaturatingSub(supply_after)));
+  MESH_RETURN_IF_ERROR(ctx.store().Put(NativeBurnedKey(), Encoder().Amt(total).Take()));
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> now,
+                        staking::Staking::GetValidator(ctx, p.validator));
+  if (now.has_value() && now->tombstoned) {  // not when the native handler ignored it
+    MESH_RETURN_IF_ERROR(ConsumerEvidence::RecordPunished(
+        ctx, p.consumer, p.validator, static_cast<int64_t>(p.infraction_height),
+        ctx.time_seconds()));
+  }
+  return burned;
+}
+
 // A passed link proposal's effect (header comment).
 absl::Status ExecuteLink(const Context& ctx, const SlashProposal& p) {
   if (p.kind == ProposalKind::kLinkUpdate) return CcvProvider::ApplyUpdate(ctx, p.consumer, p.update);
@@ -196,7 +249,7 @@ absl::Status ExecuteLink(const Context& ctx, const SlashProposal& p) {
   return CcvProvider::Stop(ctx, p.consumer);
 }
 
-absl::Status Finish(const Context& ctx, SlashProposal& p) {
+absl::Status Finish(const Context& ctx, SlashProposal& p, const NativeSlasher& slasher) {
   MESH_ASSIGN_OR_RETURN(GovParams params, Governance::Params(ctx));
   MESH_ASSIGN_OR_RETURN(DecTally t, Count(ctx, p.id));
   MESH_ASSIGN_OR_RETURN(p.tally, ToResult(t));
@@ -221,7 +274,8 @@ absl::Status Finish(const Context& ctx, SlashProposal& p) {
     // The end block must not fail on valid state: a slash the modules
     // refuse is discarded whole (slashed stays 0); corrupt state still stops.
     Overlay overlay(&ctx.store());
-    absl::StatusOr<Amount> cut = Execute(ctx.WithStore(&overlay), p);
+    const Context c = ctx.WithStore(&overlay);
+    absl::StatusOr<Amount> cut = p.native ? ExecuteNative(c, p, slasher) : Execute(c, p);
     if (cut.ok()) {
       MESH_RETURN_IF_ERROR(overlay.Commit());
       p.slashed = *cut;
@@ -281,6 +335,7 @@ void SlashProposal::Encode(Encoder& e) const {
   e.U8(static_cast<uint8_t>(kind));
   update.Encode(e);
   e.Bool(applied);
+  e.Bool(native).Bool(jail_only);
 }
 
 absl::StatusOr<SlashProposal> SlashProposal::Decode(Decoder& d) {
@@ -309,6 +364,9 @@ absl::StatusOr<SlashProposal> SlashProposal::Decode(Decoder& d) {
   p.kind = static_cast<ProposalKind>(kind);
   MESH_ASSIGN_OR_RETURN(p.update, LinkUpdate::Decode(d));
   MESH_ASSIGN_OR_RETURN(p.applied, d.Bool());
+  if (d.AtEnd()) return p;  // written before provider-validator slashes
+  MESH_ASSIGN_OR_RETURN(p.native, d.Bool());
+  MESH_ASSIGN_OR_RETURN(p.jail_only, d.Bool());
   return p;
 }
 
@@ -367,13 +425,32 @@ absl::StatusOr<GovParams> Governance::Params(const Context& ctx) {
 
 absl::StatusOr<uint64_t> Governance::Submit(const Context& ctx, const AccountAddress& proposer,
                                             const SlashProposalMsg& msg) {
+  MESH_ASSIGN_OR_RETURN(std::optional<CcvConfig> ccv, CcvProvider::Config(ctx, msg.consumer));
+  if (ccv.has_value()) {
+    MESH_ASSIGN_OR_RETURN(CcvConsumerState st, CcvProvider::State(ctx, msg.consumer));
+    if (st.stopped) return absl::FailedPreconditionError("ccv: consumer already stopped");
+    MESH_ASSIGN_OR_RETURN(std::optional<ValidatorAddress> val,
+                          ResolveProvider(ctx, msg.consumer, msg.validator));
+    if (!val.has_value()) {
+      return absl::NotFoundError(absl::StrCat(kErrGovUnknownValidator, ": ", msg.validator));
+    }
+    return SubmitNative(ctx, proposer, msg, *val);
+  }
   MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, ExternalStaking::Config(ctx, msg.consumer));
   if (cfg.closed) return absl::FailedPreconditionError(kErrClosed);
   if (!msg.fraction.IsPositive() || msg.fraction > cfg.slash_ratio_dsign) {
     return absl::InvalidArgumentError(kErrGovBadFraction);
   }
-  MESH_ASSIGN_OR_RETURN(ValidatorAddress val, ResolveTarget(ctx, msg.consumer, msg.validator,
-                                                            msg.infraction_height));
+  absl::StatusOr<ValidatorAddress> resolved =
+      ResolveTarget(ctx, msg.consumer, msg.validator, msg.infraction_height);
+  if (absl::IsNotFound(resolved.status())) {
+    // Not a consumer validator: a provider validator signing there?
+    MESH_ASSIGN_OR_RETURN(std::optional<ValidatorAddress> native,
+                          ResolveProvider(ctx, msg.consumer, msg.validator));
+    if (native.has_value()) return SubmitNative(ctx, proposer, msg, *native);
+  }
+  MESH_ASSIGN_OR_RETURN(ValidatorAddress val, std::move(resolved));
+  if (msg.jail_only) return absl::InvalidArgumentError(kErrGovJailOnlyMesh);
   MESH_ASSIGN_OR_RETURN(ValidatorHistory h, RemoteValidators::Get(ctx, msg.consumer, val));
   if (history::Current(h) == RemoteState::kTombstoned) {
     return absl::FailedPreconditionError(kErrGovAlreadyPunished);
@@ -387,7 +464,47 @@ absl::StatusOr<uint64_t> Governance::Submit(const Context& ctx, const AccountAdd
   const uint64_t now = ctx.time_seconds();
   const uint64_t cutoff = now > cfg.unbonding_period_s ? now - cfg.unbonding_period_s : 0;
   if (!ActiveSince(h, cutoff)) return absl::FailedPreconditionError(kErrGovNotRecentValidator);
-  const std::string infraction = InfractionKey(msg.consumer, val, msg.infraction_height);
+  SlashProposal p;
+  p.consumer = msg.consumer;
+  p.validator = val;
+  p.infraction_height = msg.infraction_height;
+  p.infraction_time = at->start_time;  // rounded down: more unbonds reached
+  return Open(ctx, proposer, msg, std::move(p));
+}
+
+absl::StatusOr<uint64_t> Governance::SubmitNative(const Context& ctx,
+                                                  const AccountAddress& proposer,
+                                                  const SlashProposalMsg& msg,
+                                                  const ValidatorAddress& val) {
+  if (!msg.fraction.IsPositive() || msg.fraction > Dec::One()) {
+    return absl::InvalidArgumentError(kErrGovBadNativeFraction);
+  }
+  if (msg.infraction_height == 0 || msg.infraction_height > ctx.height()) {
+    return absl::InvalidArgumentError(absl::StrCat(kErrGovBadHeight, " (current ", ctx.height(),
+                                                   ")"));
+  }
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> v,
+                        staking::Staking::GetValidator(ctx, val));
+  if (!v.has_value()) {
+    return absl::NotFoundError(absl::StrCat(kErrGovUnknownValidator, ": ", msg.validator));
+  }
+  MESH_ASSIGN_OR_RETURN(bool punished, ConsumerEvidence::Punished(ctx, msg.consumer, val));
+  if (v->tombstoned || punished) return absl::FailedPreconditionError(kErrGovAlreadyPunished);
+  MESH_ASSIGN_OR_RETURN(uint64_t power,
+                        staking::Staking::PowerAtHeight(ctx, val, msg.infraction_height));
+  if (power == 0) return absl::FailedPreconditionError(kErrGovNoPowerAtHeight);
+  SlashProposal p;
+  p.consumer = msg.consumer;
+  p.validator = val;
+  p.infraction_height = msg.infraction_height;
+  p.native = true;
+  p.jail_only = msg.jail_only;
+  return Open(ctx, proposer, msg, std::move(p));
+}
+
+absl::StatusOr<uint64_t> Governance::Open(const Context& ctx, const AccountAddress& proposer,
+                                          const SlashProposalMsg& msg, SlashProposal p) {
+  const std::string infraction = InfractionKey(msg.consumer, p.validator, p.infraction_height);
   MESH_ASSIGN_OR_RETURN(std::optional<std::string> earlier, ctx.store().Get(infraction));
   if (earlier.has_value()) {
     Decoder d(*earlier);
@@ -406,13 +523,9 @@ absl::StatusOr<uint64_t> Governance::Submit(const Context& ctx, const AccountAdd
   MESH_RETURN_IF_ERROR(staking::Bank::Send(ctx, proposer, kGovModule, sp.bond_denom, msg.deposit));
   MESH_ASSIGN_OR_RETURN(uint64_t id,
                         ext_internal::NextCounter(ctx, tables::Key(tables::kGovCount), 1));
-  SlashProposal p;
+  const uint64_t now = ctx.time_seconds();
   p.id = id;
   p.proposer = proposer;
-  p.consumer = msg.consumer;
-  p.validator = val;
-  p.infraction_height = msg.infraction_height;
-  p.infraction_time = at->start_time;  // rounded down: more unbonds reached
   p.fraction = msg.fraction;
   p.deposit = msg.deposit;
   p.submit_time_s = now;
@@ -474,7 +587,8 @@ absl::Status Governance::Vote(const Context& ctx, const AccountAddress& voter, u
                          std::string(1, static_cast<char>(option)));
 }
 
-absl::StatusOr<std::vector<uint64_t>> Governance::EndBlock(const Context& ctx) {
+absl::StatusOr<std::vector<uint64_t>> Governance::EndBlock(const Context& ctx,
+                                                           const NativeSlasher& slasher) {
   const uint64_t now = ctx.time_seconds();
   std::vector<std::pair<std::string, uint64_t>> due;
   const std::string prefix = tables::Key(tables::kGovVotingQueue);
@@ -492,7 +606,7 @@ absl::StatusOr<std::vector<uint64_t>> Governance::EndBlock(const Context& ctx) {
   for (const auto& [key, id] : due) {
     MESH_RETURN_IF_ERROR(ctx.store().Delete(key));
     MESH_ASSIGN_OR_RETURN(SlashProposal p, Get(ctx, id));
-    MESH_RETURN_IF_ERROR(Finish(ctx, p));
+    MESH_RETURN_IF_ERROR(Finish(ctx, p, slasher));
     done.push_back(id);
   }
   return done;
@@ -503,6 +617,15 @@ absl::StatusOr<TallyResult> Governance::Tally(const Context& ctx, uint64_t id) {
   if (p.status != ProposalStatus::kVoting) return p.tally;
   MESH_ASSIGN_OR_RETURN(DecTally t, Count(ctx, id));
   return ToResult(t);
+}
+
+absl::StatusOr<Amount> Governance::NativeBurned(const Context& ctx) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(NativeBurnedKey()));
+  if (!raw.has_value()) return Amount::Zero();
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(Amount a, d.Amt());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return a;
 }
 
 absl::StatusOr<SlashProposal> Governance::Get(const Context& ctx, uint64_t id) {

@@ -59,8 +59,37 @@
 // slash. A slash the modules refuse is discarded whole and the proposal
 // stays passed with slashed = 0 (the end block never fails on valid
 // state). Not metered by the slash meter (ICS does not meter evidence or
-// governance). Provider validators signing on a consumer through key
-// assignment are not targets here (they are reached natively).
+// governance).
+//
+// Provider validators (docs/shared-security.md "Governance slashing of a
+// provider validator"). On a replicated / opt-in link (CcvProvider::Config)
+// the consumer's validators ARE provider validators, and on a mesh link a
+// provider validator may sign with an assigned key; there `validator`
+// names a provider validator: its provider valoper, or the consensus key
+// (32-byte ed25519, base64 or hex) or 20-byte consensus address (40 hex
+// digits) it signs with on that consumer, mapped back through key
+// assignment (ProviderValidatorOf; a mesh link tries its consumer
+// validators first). Submit then checks instead of the mesh rules:
+//  - the link is not stopped (FailedPrecondition) / not closed;
+//  - 0 < fraction ≤ 1 (InvalidArgument kErrGovBadNativeFraction; a mesh
+//    link keeps its double-sign bound);
+//  - the infraction height is a provider height, 1 ≤ h ≤ the current height
+//    (InvalidArgument kErrGovBadHeight): the provider cannot map a consumer
+//    height without a VSC packet naming it;
+//  - the validator had consensus power at that height (FailedPrecondition
+//    kErrGovNoPowerAtHeight) and is not tombstoned nor punished for this
+//    consumer (FailedPrecondition kErrGovAlreadyPunished);
+//  - duplicates and deposit as above.
+// On pass the module cannot slash natively itself: it hands a
+// NativeSlashOrder to the NativeSlasher its caller passes to EndBlock (the
+// application's native slash path, mesh/app/native_slashing.h
+// HandleGovernanceSlash: staking slash of floor(fraction × power ×
+// power_reduction) at the infraction height, then tombstone — or, with
+// `jail_only`, jail for the staking downtime jail duration — and the local
+// stakers settled, which propagates to every mesh consumer of this chain).
+// `slashed` is the tokens burned from the validator; a tombstoned validator
+// is recorded punished for the consumer. No slasher, or a validator
+// tombstoned meanwhile: nothing is slashed (slashed = 0), as above.
 //
 // Link proposals (SubmitLink; docs/shared-security.md "Governing a link"):
 // the same deposit, vote and tally for a replicated / opt-in link's
@@ -79,6 +108,7 @@
 #define MESHSEC_MESH_PROVIDER_GOVERNANCE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -109,6 +139,14 @@ inline constexpr char kErrGovDepositTooSmall[] = "deposit is below the minimum d
 inline constexpr char kErrGovBadFraction[] =
     "slash fraction must be positive and at most the link's double-sign fraction";
 inline constexpr char kErrGovNotVoting[] = "the proposal is not in its voting period";
+inline constexpr char kErrGovBadNativeFraction[] =
+    "slash fraction of a provider validator must be in (0, 1]";
+inline constexpr char kErrGovBadHeight[] =
+    "infraction height of a provider validator must be a past provider height";
+inline constexpr char kErrGovNoPowerAtHeight[] =
+    "the provider validator had no consensus power at the infraction height";
+inline constexpr char kErrGovJailOnlyMesh[] =
+    "jail_only applies to provider validators only";
 
 struct GovParams {
   Amount min_deposit = Amount(10000000);          // SDK default 10,000,000 bond denom
@@ -145,11 +183,26 @@ struct LinkProposalMsg {
 
 struct SlashProposalMsg {
   ConsumerId consumer;
-  std::string validator;  // consumer valoper, or consensus key (base64 / hex)
+  std::string validator;  // consumer / provider valoper, consensus key or address
   uint64_t infraction_height = 0;
   Dec fraction;
   Amount deposit;
+  bool jail_only = false;  // provider validator: jail instead of tombstone
 };
+
+// A passed proposal's slash of a provider validator, for the application.
+struct NativeSlashOrder {
+  uint64_t proposal_id = 0;
+  ConsumerId consumer;
+  ValidatorAddress validator;  // provider valoper
+  uint64_t infraction_height = 0;  // provider height
+  Dec fraction;
+  bool tombstone = true;
+};
+// Slashes natively; returns the tokens burned from the validator (0 if the
+// native handler ignores it). A refusal discards the slash (header comment).
+using NativeSlasher =
+    std::function<absl::StatusOr<Amount>(const Context&, const NativeSlashOrder&)>;
 
 struct TallyResult {
   Amount yes, abstain, no, no_with_veto;  // truncated to whole tokens
@@ -177,6 +230,10 @@ struct SlashProposal {
   ProposalKind kind = ProposalKind::kSlash;
   LinkUpdate update;
   bool applied = false;  // a passed link proposal took effect
+  // kSlash of a provider validator (`validator` is its provider valoper and
+  // infraction_height a provider height); jail instead of tombstone.
+  bool native = false;
+  bool jail_only = false;
   void Encode(Encoder& e) const;
   static absl::StatusOr<SlashProposal> Decode(Decoder& d);
 };
@@ -197,12 +254,26 @@ class Governance {
   static absl::Status Vote(const Context& ctx, const AccountAddress& voter, uint64_t id,
                            VoteOption option);
   // Tallies every proposal whose voting period has ended (voting_end ≤ t)
-  // and applies the outcome (header comment). Returns the ids finished.
-  static absl::StatusOr<std::vector<uint64_t>> EndBlock(const Context& ctx);
+  // and applies the outcome (header comment); a passed slash of a provider
+  // validator goes to `slasher`. Returns the ids finished.
+  static absl::StatusOr<std::vector<uint64_t>> EndBlock(const Context& ctx,
+                                                        const NativeSlasher& slasher = {});
   // The current tally of a proposal (what EndBlock would count now).
   static absl::StatusOr<TallyResult> Tally(const Context& ctx, uint64_t id);
   static absl::StatusOr<SlashProposal> Get(const Context& ctx, uint64_t id);
   static absl::StatusOr<std::vector<SlashProposal>> All(const Context& ctx);
+  // Total of the bond denom burned by passed slashes of provider validators
+  // (supply before − after each native slash; for supply accounting).
+  static absl::StatusOr<Amount> NativeBurned(const Context& ctx);
+
+ private:
+  // Submit's provider-validator path (header comment) for the resolved `val`.
+  static absl::StatusOr<uint64_t> SubmitNative(const Context& ctx, const AccountAddress& proposer,
+                                               const SlashProposalMsg& msg,
+                                               const ValidatorAddress& val);
+  // Duplicate and deposit checks, then records `p` (voting from now).
+  static absl::StatusOr<uint64_t> Open(const Context& ctx, const AccountAddress& proposer,
+                                       const SlashProposalMsg& msg, SlashProposal p);
 };
 
 }  // namespace mesh::provider

@@ -14,6 +14,7 @@
 #include "core/json.h"
 #include "gtest/gtest.h"
 #include "mesh/provider/consumer_evidence.h"
+#include "mesh/provider/consumer_keys.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/remote_validators.h"
 #include "mesh/provider/test_util.h"
@@ -84,10 +85,10 @@ class GovernanceTest : public ::testing::Test {
     return h_.Run(
         [&](const Context& c) { return Governance::Vote(c, AccountAddress(voter), id, o); });
   }
-  void EndVoting() {
+  void EndVoting(const NativeSlasher& slasher = {}) {
     h_.AdvanceSeconds(3600);
     absl::Status s = h_.RunSlash(
-        [&](const Context& c) { return Governance::EndBlock(c).status(); });
+        [&](const Context& c) { return Governance::EndBlock(c, slasher).status(); });
     ASSERT_TRUE(s.ok()) << s;
   }
   Amount Stake() {
@@ -409,6 +410,190 @@ TEST_F(LinkProposalTest, Refusals) {
   m.consumer = kJuno;  // a mesh link has no CCV parameters
   EXPECT_EQ(ProposeLink(m).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(CarolOsmo(), A(10000000));  // nothing taken
+}
+
+// ------------------------------------------------- provider validators
+
+// Slash proposals against provider validators: on the opt-in link neutron
+// val2 signs with an assigned key; a block later (height 12346) each of
+// val1..val3 has power 1 (10^6 tokens). The slasher stands in for the
+// application's native path (mesh/app HandleGovernanceSlash): staking slash
+// at the order's height, then tombstone or jail.
+class ProviderValidatorSlashTest : public LinkProposalTest {
+ protected:
+  void SetUp() override {
+    LinkProposalTest::SetUp();
+    h_.AdvanceSeconds(5);
+    ASSERT_TRUE(h_.Run([&](const Context& c) {
+                    return ConsumerKeys::Assign(c, kNeutron, ValidatorAddress("val2"),
+                                                kVal2Key.PublicKey());
+                  }).ok());
+    slasher_ = [this](const Context& c, const NativeSlashOrder& o) -> absl::StatusOr<Amount> {
+      orders_.push_back(o);
+      MESH_ASSIGN_OR_RETURN(uint64_t power, staking::Staking::PowerAtHeight(
+                                                c, o.validator, o.infraction_height));
+      MESH_ASSIGN_OR_RETURN(Amount burned,
+                            staking::Staking::Slash(c, o.validator,
+                                                    static_cast<int64_t>(o.infraction_height),
+                                                    power, o.fraction, o.tombstone));
+      if (o.tombstone) MESH_RETURN_IF_ERROR(staking::Staking::Tombstone(c, o.validator));
+      return burned;
+    };
+  }
+  absl::StatusOr<uint64_t> ProposeOn(const ConsumerId& consumer, const std::string& validator,
+                                     uint64_t height, const char* fraction = "0.1",
+                                     bool jail_only = false) {
+    SlashProposalMsg m;
+    m.consumer = consumer;
+    m.validator = validator;
+    m.infraction_height = height;
+    m.fraction = *Dec::Parse(fraction);
+    m.deposit = A(10000000);
+    m.jail_only = jail_only;
+    return h_.RunOr<uint64_t>([&](const Context& c) { return Governance::Submit(c, kCarol, m); });
+  }
+  staking::Validator Val(const char* v) {
+    return *staking::Staking::GetValidator(h_.ctx(), ValidatorAddress(v)).value();
+  }
+  const Ed25519PrivateKey kVal2Key = Ed25519PrivateKey::FromSeed("val2-on-neutron");
+  const uint64_t kHeight = 12346;
+  NativeSlasher slasher_;
+  std::vector<NativeSlashOrder> orders_;
+};
+
+// The assigned key maps back to val2; 2 of 3 vote yes: passed, val2 is
+// slashed floor(0.1 x 1,000,000) = 100,000 at height 12346 and tombstoned,
+// recorded punished on neutron; a second proposal is refused.
+TEST_F(ProviderValidatorSlashTest, AssignedKeyOnReplicatedLinkSlashesTheProviderValidator) {
+  absl::StatusOr<uint64_t> id =
+      ProposeOn(kNeutron, Base64Encode(kVal2Key.PublicKey()), kHeight);
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_TRUE(Get(*id).native);
+  EXPECT_EQ(Get(*id).validator, ValidatorAddress("val2"));
+  ASSERT_TRUE(Vote("op/val1", *id, VoteOption::kYes).ok());
+  ASSERT_TRUE(Vote("op/val3", *id, VoteOption::kYes).ok());
+  EndVoting(slasher_);
+  const SlashProposal p = Get(*id);
+  EXPECT_EQ(p.status, ProposalStatus::kPassed);
+  EXPECT_EQ(p.tally.yes, A(2000000));
+  EXPECT_EQ(p.slashed, A(100000));
+  ASSERT_EQ(orders_.size(), 1u);
+  EXPECT_EQ(orders_[0].proposal_id, *id);
+  EXPECT_EQ(orders_[0].consumer, kNeutron);
+  EXPECT_EQ(orders_[0].infraction_height, kHeight);
+  EXPECT_EQ(orders_[0].fraction, *Dec::Parse("0.1"));
+  EXPECT_TRUE(orders_[0].tombstone);
+  EXPECT_EQ(Val("val2").tokens, A(900000));
+  EXPECT_TRUE(Val("val2").tombstoned);
+  EXPECT_EQ(*Governance::NativeBurned(h_.ctx()), A(100000));  // the supply fell by it
+  EXPECT_TRUE(*ConsumerEvidence::Punished(h_.ctx(), kNeutron, ValidatorAddress("val2")));
+  EXPECT_EQ(CarolOsmo(), A(10000000));
+  EXPECT_EQ(ProposeOn(kNeutron, "val2", kHeight).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// A provider valoper names the validator directly, the 20-byte consensus
+// address (hex) of the assigned key names val2; jail_only jails without a
+// tombstone.
+TEST_F(ProviderValidatorSlashTest, ValoperOrAddressAndJailOnly) {
+  absl::StatusOr<uint64_t> by_address =
+      ProposeOn(kNeutron, ToHex(ConsensusAddressOf(kVal2Key.PublicKey())), kHeight);
+  ASSERT_TRUE(by_address.ok()) << by_address.status();
+  EXPECT_EQ(Get(*by_address).validator, ValidatorAddress("val2"));
+  h_.Fund(kCarol, kOsmo, A(10000000));
+  absl::StatusOr<uint64_t> id = ProposeOn(kNeutron, "val3", kHeight, "0.5", /*jail_only=*/true);
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_TRUE(Get(*id).jail_only);
+  ASSERT_TRUE(Vote("op/val1", *id, VoteOption::kYes).ok());
+  ASSERT_TRUE(Vote("op/val2", *id, VoteOption::kYes).ok());
+  EndVoting(slasher_);
+  EXPECT_EQ(Get(*id).status, ProposalStatus::kPassed);
+  EXPECT_EQ(Get(*id).slashed, A(500000));
+  ASSERT_EQ(orders_.size(), 1u);  // the proposal by address had no votes
+  EXPECT_FALSE(orders_[0].tombstone);
+  EXPECT_FALSE(Val("val3").tombstoned);
+  EXPECT_FALSE(*ConsumerEvidence::Punished(h_.ctx(), kNeutron, ValidatorAddress("val3")));
+  EXPECT_EQ(Get(*by_address).status, ProposalStatus::kRejectedQuorum);
+  EXPECT_FALSE(Val("val2").tombstoned);
+}
+
+TEST_F(ProviderValidatorSlashTest, Refusals) {
+  const std::string key = Base64Encode(kVal2Key.PublicKey());
+  EXPECT_EQ(ProposeOn(ConsumerId("nope"), key, kHeight).status().code(),
+            absl::StatusCode::kNotFound);
+  const std::string stranger =
+      Base64Encode(Ed25519PrivateKey::FromSeed("nobody").PublicKey());
+  absl::Status unknown = ProposeOn(kNeutron, stranger, kHeight).status();
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(unknown.message().find(kErrGovUnknownValidator), std::string::npos);
+  EXPECT_EQ(ProposeOn(kNeutron, "valX", kHeight).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ProposeOn(kNeutron, key, kHeight, "0").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ProposeOn(kNeutron, key, kHeight, "1.5").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ProposeOn(kNeutron, key, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ProposeOn(kNeutron, key, kHeight + 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::Status no_power = ProposeOn(kNeutron, key, kHeight - 1).status();
+  EXPECT_EQ(no_power.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(no_power.message().find(kErrGovNoPowerAtHeight), std::string::npos);
+  ASSERT_TRUE(h_.Run([](const Context& c) {
+                  return staking::Staking::Tombstone(c, ValidatorAddress("val3"));
+                }).ok());
+  absl::Status tomb = ProposeOn(kNeutron, "val3", kHeight).status();
+  EXPECT_EQ(tomb.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(tomb.message().find(kErrGovAlreadyPunished), std::string::npos);
+  // jail_only is for provider validators only.
+  EXPECT_EQ(ProposeOn(kJuno, "junovaloper1", 150, "0.05", true).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CarolOsmo(), A(10000000));  // nothing taken
+  EXPECT_TRUE(Governance::All(h_.ctx())->empty());
+}
+
+// Without the application's slasher a passed proposal slashes nothing
+// (the end block does not fail); a validator tombstoned while the vote ran
+// is not slashed again.
+TEST_F(ProviderValidatorSlashTest, NoSlasherOrTombstonedMeanwhileSlashesNothing) {
+  absl::StatusOr<uint64_t> a = ProposeOn(kNeutron, "val2", kHeight);
+  h_.Fund(kCarol, kOsmo, A(10000000));
+  absl::StatusOr<uint64_t> b = ProposeOn(kNeutron, "val1", kHeight);
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (uint64_t id : {*a, *b}) {
+    ASSERT_TRUE(Vote("op/val2", id, VoteOption::kYes).ok());
+    ASSERT_TRUE(Vote("op/val3", id, VoteOption::kYes).ok());
+  }
+  ASSERT_TRUE(h_.Run([](const Context& c) {
+                  return staking::Staking::Tombstone(c, ValidatorAddress("val1"));
+                }).ok());
+  h_.AdvanceSeconds(3600);
+  ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                  return Governance::EndBlock(c).status();
+                }).ok());
+  EXPECT_EQ(Get(*a).status, ProposalStatus::kPassed);
+  EXPECT_EQ(Get(*a).slashed, A(0));
+  EXPECT_EQ(Val("val2").tokens, A(1000000));
+  EXPECT_FALSE(Val("val2").tombstoned);
+  EXPECT_EQ(Get(*b).status, ProposalStatus::kPassed);
+  EXPECT_EQ(Get(*b).slashed, A(0));
+  EXPECT_TRUE(orders_.empty());
+}
+
+// On a mesh link a key that no consumer validator signs with but that a
+// provider validator assigned there names that provider validator.
+TEST_F(ProviderValidatorSlashTest, AssignedKeyOnMeshLinkNamesTheProviderValidator) {
+  const Ed25519PrivateKey k = Ed25519PrivateKey::FromSeed("val1-on-juno");
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return ConsumerKeys::Assign(c, kJuno, ValidatorAddress("val1"), k.PublicKey());
+                }).ok());
+  absl::StatusOr<uint64_t> id = ProposeOn(kJuno, Base64Encode(k.PublicKey()), kHeight, "0.05");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_TRUE(Get(*id).native);
+  EXPECT_EQ(Get(*id).validator, ValidatorAddress("val1"));
+  // The consumer validator path is unchanged.
+  h_.Fund(kCarol, kOsmo, A(10000000));
+  absl::StatusOr<uint64_t> mesh = ProposeOn(kJuno, "junovaloper1", 150, "0.05");
+  ASSERT_TRUE(mesh.ok()) << mesh.status();
+  EXPECT_FALSE(Get(*mesh).native);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "mesh/provider/consumer_evidence.h"
 #include "mesh/provider/consumer_keys.h"
 #include "mesh/provider/external_staking.h"
+#include "mesh/provider/governance.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/slash_throttle.h"
 #include "mesh/provider/vault.h"
@@ -681,6 +682,8 @@ absl::Status Network::CheckChain(Node& n) {
   if (!n.provides.empty()) {
     MESH_ASSIGN_OR_RETURN(Amount ccv_burned, provider::CcvProvider::Burned(c));
     MESH_ASSIGN_OR_RETURN(expected, expected.Sub(ccv_burned));
+    MESH_ASSIGN_OR_RETURN(Amount gov_burned, provider::Governance::NativeBurned(c));
+    MESH_ASSIGN_OR_RETURN(expected, expected.Sub(gov_burned));
   }
   if (supply != expected) {
     return absl::InternalError(absl::StrCat(id, ": supply ", supply.ToString(),
