@@ -707,7 +707,7 @@ TEST(RandomMode, ReplicatedDowntimeSlashesKeepMeshLinksInAgreement) {
 // Issue 13: with link modes the replicated / opt-in links' slash packets
 // drain the slash meters, so mesh slash reports wait in the queue for up to
 // an hour; handled after the lenders had unstaked, a lender's share used to
-// be lost and the provider stayed above the consumer (P-36). Each seed runs
+// be lost and the provider stayed above the consumer (P-43). Each seed runs
 // just past the block where it failed: 4 (856, chainb->chaina, 103 / 62),
 // 15 (1607, chainc->chaina, 6 / 0), 12 (2998, chainc->chainb, 509 / 0).
 TEST(RandomMode, QueuedMeshSlashesKeepLinksInAgreement) {

@@ -399,7 +399,7 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
   // validator's other records, C-20 — or the unbond it would come from was
   // withdrawn or forgotten, as for a slash handled long after it was
   // reported, e.g. from the slash meter's queue) comes from the committed
-  // stake the others have left, so the validator totals still agree (P-36).
+  // stake the others have left, so the validator totals still agree (P-43).
   if (!shortfall.IsZero()) {
     std::vector<Amount> rest_low;
     for (const Stake& s : stakes) rest_low.push_back(s.stake.low());

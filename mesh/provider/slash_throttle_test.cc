@@ -252,7 +252,7 @@ TEST_F(SlashThrottleTest, InternalUnstakeWaitsForAQueuedSlashOfItsValidator) {
   EXPECT_EQ(StakeOf("vb"), A(0));
 }
 
-// P-36 (random seeds 4, 12, 15 with link modes): a slash handled from the
+// P-43 (random seeds 4, 12, 15 with link modes): a slash handled from the
 // queue long after the consumer cut. alice 500 and bob 400 on vb; the
 // consumer cut 90 (alice 50, bob 40) and its report waits behind va's.
 // Meanwhile bob unstakes 400 (the consumer takes 360 from his record and
