@@ -369,7 +369,10 @@ TEST_F(MeshTest, QueuedSlashAfterTheLendersUnstakedKeepsTheLinkInAgreement) {
   ASSERT_OK(net_->UnstakeRemote("osmo", "user2", "juno", "alice", A(80)));
   ASSERT_OK(net_->AdvanceBlock());
   EXPECT_EQ(Stake("juno", "alice", "user2").stake.high(), A(0));
-  ASSERT_OK(net_->AdvanceTime(3600));  // -10 + 30 = 20: the report is handled
+  // One meter period later (the block after the time jump ends past the
+  // candidate): -10 + 30 = 20, and the report is handled.
+  ASSERT_OK(net_->AdvanceTime(3600));
+  ASSERT_OK(net_->AdvanceBlock());
   EXPECT_TRUE(Must(provider::SlashThrottle::Queue(net_->ctx("osmo"))).empty());
   EXPECT_EQ(Stake("juno", "alice", "user").stake.high(), A(820));  // was 900
   ASSERT_OK(net_->AdvanceBlocks(2));
