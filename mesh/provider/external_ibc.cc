@@ -349,6 +349,29 @@ Amount TakeFromLaterUnbonds(Stake& s, Amount cut, const RemoteSlash& e,
   return cut.SaturatingSub(rest);
 }
 
+// A share its user no longer has on the validator (its stake left after the
+// consumer cut — the consumer then took that unstake from the validator's
+// other records, C-20 — or the unbond it would come from was withdrawn or
+// forgotten, as for a slash handled long after it was reported, e.g. from
+// the slash meter's queue) is taken from the committed stake the users have
+// left, by that stake, so the validator totals still agree (P-43). Adds each
+// cut to `taken`; returns what nobody's committed stake covered.
+absl::StatusOr<Amount> CoverFromOthers(std::vector<Stake>& stakes, Distribution& d,
+                                       Amount shortfall, std::vector<Amount>& taken) {
+  if (shortfall.IsZero()) return shortfall;
+  std::vector<Amount> rest_low;
+  for (const Stake& s : stakes) rest_low.push_back(s.stake.low());
+  MESH_ASSIGN_OR_RETURN(std::vector<Amount> extra, SplitByWeight(rest_low, rest_low, shortfall));
+  for (size_t i = 0; i < stakes.size(); ++i) {
+    if (extra[i].IsZero()) continue;
+    stakes[i].stake.SubClamped(extra[i]);
+    MESH_RETURN_IF_ERROR(CommittedDecrease(stakes[i], d, extra[i]));
+    MESH_ASSIGN_OR_RETURN(taken[i], taken[i].Add(extra[i]));
+    shortfall = shortfall.SaturatingSub(extra[i]);
+  }
+  return shortfall;
+}
+
 // Applies a slash whose in-flight txs have all resolved (P-33).
 absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const RemoteSlash& e) {
   MESH_ASSIGN_OR_RETURN(Dec ratio, SlashRatio(e));
@@ -394,27 +417,9 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
     short_by[i] = cuts[i].SaturatingSub(taken[i]);
     MESH_ASSIGN_OR_RETURN(shortfall, shortfall.Add(short_by[i]));
   }
-  // 2. A share its user no longer has on the validator (its stake left
-  // after the consumer cut — the consumer then took that unstake from the
-  // validator's other records, C-20 — or the unbond it would come from was
-  // withdrawn or forgotten, as for a slash handled long after it was
-  // reported, e.g. from the slash meter's queue) comes from the committed
-  // stake the others have left, so the validator totals still agree (P-43).
-  if (!shortfall.IsZero()) {
-    std::vector<Amount> rest_low;
-    for (const Stake& s : stakes) rest_low.push_back(s.stake.low());
-    MESH_ASSIGN_OR_RETURN(std::vector<Amount> extra,
-                          SplitByWeight(rest_low, rest_low, shortfall));
-    Amount covered;
-    for (size_t i = 0; i < users.size(); ++i) {
-      if (extra[i].IsZero()) continue;
-      stakes[i].stake.SubClamped(extra[i]);
-      MESH_RETURN_IF_ERROR(CommittedDecrease(stakes[i], d, extra[i]));
-      MESH_ASSIGN_OR_RETURN(taken[i], taken[i].Add(extra[i]));
-      MESH_ASSIGN_OR_RETURN(covered, covered.Add(extra[i]));
-    }
-    shortfall = shortfall.SaturatingSub(covered);
-  }
+  // 2. A share its user no longer has on the validator comes from the
+  // committed stake the others have left (P-43).
+  MESH_ASSIGN_OR_RETURN(shortfall, CoverFromOthers(stakes, d, shortfall, taken));
   // 3. What nobody's committed stake covers comes from the unbonds of the
   // short users' unstakes the consumer processed after the update.
   std::vector<SlashInfo> slashes;
