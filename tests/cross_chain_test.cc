@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status.h"
 #include "gtest/gtest.h"
+#include "mesh/provider/slash_throttle.h"
 #include "mesh/app/consumer_app.h"
 #include "mesh/consumer/consumer.h"
 #include "mesh/consumer/virtual_staking.h"
@@ -332,6 +333,50 @@ TEST_F(TwoChainTest, DoubleSignTombstonesSlashesAndAutoUnbonds) {
   ASSERT_OK(net_->WithdrawUnbonded("osmo", "user", "juno"));
   EXPECT_EQ(Account().max_lien.high(), A(0));
   ASSERT_OK(net_->Unbond("osmo", "user", rest));
+}
+
+// P-43 (random seeds 4, 12, 15 with link modes): osmo's slash meter
+// (allowance 30 power) is drained by a slash of juno's bob, so the report of
+// alice's downtime waits in the queue. The consumer cut its records at once:
+// user 1000 -> 900, user2 800 -> 720. While the report waits user2 unstakes
+// 800 (juno takes 720 from his record and 80 of slash debt) and then his
+// last 80, which juno, his record being empty, takes from user's record
+// (900 -> 820). One meter period later the provider handles the report:
+// user2's share of 80 is no longer on the validator; it used to come out of
+// his unbond, leaving user at 900 on osmo, 80 above juno. The harness checks
+// the agreement after every block.
+TEST_F(MeshTest, QueuedSlashAfterTheLendersUnstakedKeepsTheLinkInAgreement) {
+  NetworkSpec spec = TwoChains();
+  spec.chains[0].slash_meter_fraction = D("0.000015");  // 2,000,000 power -> 30
+  Start(spec);
+  ASSERT_OK(net_->Bond("osmo", "user", A(2000)));
+  ASSERT_OK(net_->Bond("osmo", "user2", A(2000)));
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "alice", A(1000)));
+  ASSERT_OK(net_->StakeRemote("osmo", "user2", "juno", "alice", A(800)));
+  ASSERT_OK(net_->StakeRemote("osmo", "user", "juno", "bob", A(40)));
+  ASSERT_OK(net_->AdvanceBlock());
+  Epoch();
+  ASSERT_OK(net_->Downtime("juno", "bob", net_->chain("juno").height()));
+  ASSERT_OK(net_->AdvanceBlock());  // handled: the meter is 30 - 40 = -10
+  EXPECT_EQ(Must(provider::SlashThrottle::State(net_->ctx("osmo"))).meter, -10);
+  ASSERT_OK(net_->Downtime("juno", "alice", net_->chain("juno").height()));
+  ASSERT_OK(net_->AdvanceBlock());
+  ASSERT_EQ(Must(provider::SlashThrottle::Queue(net_->ctx("osmo"))).size(), 1u);
+  EXPECT_EQ(Stake("juno", "alice", "user").stake.high(), A(1000));
+  ASSERT_OK(net_->UnstakeRemote("osmo", "user2", "juno", "alice", A(800)));
+  ASSERT_OK(net_->AdvanceBlock());
+  EXPECT_EQ(Stake("juno", "alice", "user2").stake.high(), A(80));
+  ASSERT_OK(net_->UnstakeRemote("osmo", "user2", "juno", "alice", A(80)));
+  ASSERT_OK(net_->AdvanceBlock());
+  EXPECT_EQ(Stake("juno", "alice", "user2").stake.high(), A(0));
+  // One meter period later (the block after the time jump ends past the
+  // candidate): -10 + 30 = 20, and the report is handled.
+  ASSERT_OK(net_->AdvanceTime(3600));
+  ASSERT_OK(net_->AdvanceBlock());
+  EXPECT_TRUE(Must(provider::SlashThrottle::Queue(net_->ctx("osmo"))).empty());
+  EXPECT_EQ(Stake("juno", "alice", "user").stake.high(), A(820));  // was 900
+  ASSERT_OK(net_->AdvanceBlocks(2));
+  ASSERT_OK(net_->CheckInvariants());
 }
 
 // neighbours.md §5.5: two pieces of evidence for the same validator in one

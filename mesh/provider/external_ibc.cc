@@ -315,19 +315,25 @@ absl::StatusOr<Held> HeldAtSlash(const Stake& s, Amount pending_stake, const Rem
   return h;
 }
 
-// Takes `cut` from `s`: committed stake, then the unstake in flight, then
-// the unbonds of unstakes the consumer processed after the update. Returns
-// what it could take; `skip` gets the unbonds so cut.
-absl::StatusOr<Amount> TakeShare(Stake& s, Distribution& d, Amount cut, const Held& h,
-                                 const RemoteSlash& e, std::set<uint64_t>& skip) {
+// Takes up to `cut` from `s`'s stake range: committed stake, then the
+// unstake in flight. Returns what it took (every unit of it lowers the
+// range's high end, i.e. the provider's figure for the validator).
+absl::StatusOr<Amount> TakeFromStake(Stake& s, Distribution& d, Amount cut, const Held& h) {
   const Amount from_low = Min(cut, s.stake.low());
   s.stake.SubClamped(from_low);
   MESH_RETURN_IF_ERROR(CommittedDecrease(s, d, from_low));
-  Amount rest = cut.SaturatingSub(from_low);
-  const Amount from_flight = Min(rest, h.in_flight_unstake);
+  const Amount from_flight = Min(cut.SaturatingSub(from_low), h.in_flight_unstake);
   s.stake.CommitSubClamped(from_flight);
   MESH_RETURN_IF_ERROR(CommittedDecrease(s, d, from_flight));
-  rest = rest.SaturatingSub(from_flight);
+  return from_low.Add(from_flight);
+}
+
+// Takes up to `cut` from the unbonds of `s`'s unstakes the consumer
+// processed after the update; `skip` gets the unbonds so cut. Returns what
+// it took.
+Amount TakeFromLaterUnbonds(Stake& s, Amount cut, const RemoteSlash& e,
+                            std::set<uint64_t>& skip) {
+  Amount rest = cut;
   for (auto c = s.recent.rbegin(); c != s.recent.rend(); ++c) {
     if (!c->unstake || c->consumer_height <= e.update_height) continue;
     skip.insert(c->release_at_ns);
@@ -341,6 +347,29 @@ absl::StatusOr<Amount> TakeShare(Stake& s, Distribution& d, Amount cut, const He
     }
   }
   return cut.SaturatingSub(rest);
+}
+
+// A share its user no longer has on the validator (its stake left after the
+// consumer cut — the consumer then took that unstake from the validator's
+// other records, C-20 — or the unbond it would come from was withdrawn or
+// forgotten, as for a slash handled long after it was reported, e.g. from
+// the slash meter's queue) is taken from the committed stake the users have
+// left, by that stake, so the validator totals still agree (P-43). Adds each
+// cut to `taken`; returns what nobody's committed stake covered.
+absl::StatusOr<Amount> CoverFromOthers(std::vector<Stake>& stakes, Distribution& d,
+                                       Amount shortfall, std::vector<Amount>& taken) {
+  if (shortfall.IsZero()) return shortfall;
+  std::vector<Amount> rest_low;
+  for (const Stake& s : stakes) rest_low.push_back(s.stake.low());
+  MESH_ASSIGN_OR_RETURN(std::vector<Amount> extra, SplitByWeight(rest_low, rest_low, shortfall));
+  for (size_t i = 0; i < stakes.size(); ++i) {
+    if (extra[i].IsZero()) continue;
+    stakes[i].stake.SubClamped(extra[i]);
+    MESH_RETURN_IF_ERROR(CommittedDecrease(stakes[i], d, extra[i]));
+    MESH_ASSIGN_OR_RETURN(taken[i], taken[i].Add(extra[i]));
+    shortfall = shortfall.SaturatingSub(extra[i]);
+  }
+  return shortfall;
 }
 
 // Applies a slash whose in-flight txs have all resolved (P-33).
@@ -379,16 +408,38 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
     }
   }
   MESH_ASSIGN_OR_RETURN(Distribution d, LoadDist(ctx, c, e.validator));
+  // 1. Each share from its user's stake range.
+  std::vector<Amount> taken(users.size());
+  std::vector<Amount> short_by(users.size());
+  Amount shortfall;
+  for (size_t i = 0; i < users.size(); ++i) {
+    MESH_ASSIGN_OR_RETURN(taken[i], TakeFromStake(stakes[i], d, cuts[i], held[i]));
+    short_by[i] = cuts[i].SaturatingSub(taken[i]);
+    MESH_ASSIGN_OR_RETURN(shortfall, shortfall.Add(short_by[i]));
+  }
+  // 2. A share its user no longer has on the validator comes from the
+  // committed stake the others have left (P-43).
+  MESH_ASSIGN_OR_RETURN(shortfall, CoverFromOthers(stakes, d, shortfall, taken));
+  // 3. What nobody's committed stake covers comes from the unbonds of the
+  // short users' unstakes the consumer processed after the update.
   std::vector<SlashInfo> slashes;
   for (size_t i = 0; i < users.size(); ++i) {
     Stake& s = stakes[i];
     std::set<uint64_t> skip;
-    MESH_ASSIGN_OR_RETURN(Amount taken, TakeShare(s, d, cuts[i], held[i], e, skip));
+    if (!shortfall.IsZero() && !short_by[i].IsZero()) {
+      const Amount t = TakeFromLaterUnbonds(s, Min(shortfall, short_by[i]), e, skip);
+      shortfall = shortfall.SaturatingSub(t);
+      MESH_ASSIGN_OR_RETURN(taken[i], taken[i].Add(t));
+    } else {
+      for (const AckedChange& ch : s.recent) {
+        if (ch.unstake && ch.consumer_height > e.update_height) skip.insert(ch.release_at_ns);
+      }
+    }
     MESH_ASSIGN_OR_RETURN(Amount unbond_cut, SlashUnbonds(s, ratio, cfg.unbonding_period_s,
                                                           e.infraction_time, ctx.time_ns(),
                                                           skip));
     MESH_RETURN_IF_ERROR(SaveIndexedStake(ctx, c, users[i], e.validator, s));
-    MESH_ASSIGN_OR_RETURN(Amount cut, taken.Add(unbond_cut));
+    MESH_ASSIGN_OR_RETURN(Amount cut, taken[i].Add(unbond_cut));
     if (!cut.IsZero()) slashes.push_back(SlashInfo{users[i], cut});
   }
   MESH_RETURN_IF_ERROR(SaveDist(ctx, c, e.validator, d));

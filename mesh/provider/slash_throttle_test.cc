@@ -252,6 +252,62 @@ TEST_F(SlashThrottleTest, InternalUnstakeWaitsForAQueuedSlashOfItsValidator) {
   EXPECT_EQ(StakeOf("vb"), A(0));
 }
 
+// P-43 (random seeds 4, 12, 15 with link modes): a slash handled from the
+// queue long after the consumer cut. alice 500 and bob 400 on vb; the
+// consumer cut 90 (alice 50, bob 40) and its report waits behind va's.
+// Meanwhile bob unstakes 400 (the consumer takes 360 from his record and
+// absorbs his 40 of slash debt) and then his last 40, which the consumer, his
+// record being empty, takes from alice's record (C-20): the consumer holds
+// alice 410, bob 0. When the slash is handled bob has nothing left on vb;
+// his 40 used to come out of his unbond, leaving alice at 450 on the
+// provider (40 above the consumer). Now it comes from the committed stake
+// left on the validator, as on the consumer.
+TEST_F(SlashThrottleTest, QueuedSlashShareOfAUserGoneFromTheValidatorComesFromTheOthers) {
+  Validator("va", 60);
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return RemoteValidators::Apply(c, kJuno, Val("vb"), RemoteValidators::Op::kAdd,
+                                                 100, 1000, "pk");
+                }).ok());
+  for (const auto& [who, amount] : {std::pair{"alice", 500}, std::pair{"bob", 400}}) {
+    h_.Fund(Addr(who), kOsmo, A(amount));
+    ASSERT_TRUE(h_.Bond(Addr(who), A(amount)).ok());
+    absl::StatusOr<uint64_t> tx = h_.RunOr<uint64_t>([&](const Context& c) {
+      return Vault::StakeRemote(c, Addr(who), kJuno, A(amount), Val("vb"));
+    });
+    ASSERT_TRUE(tx.ok()) << tx.status();
+    ASSERT_TRUE(stub_.Reply(*tx, Answer::kAck).ok());
+  }
+  ASSERT_TRUE(Receive({Slash("va", 60), RemoteSlash{Val("vb"), 150, 1500, 0, A(90), "0.1"}}).ok());
+  ASSERT_EQ(Queued(), std::vector<std::string>{"vb"});
+  auto unstake = [&](u128 amount, AckReceipt receipt) {
+    absl::StatusOr<uint64_t> tx = h_.RunOr<uint64_t>([&](const Context& c) {
+      return ExternalStaking::Unstake(c, kJuno, Addr("bob"), Val("vb"), A(amount));
+    });
+    ASSERT_TRUE(tx.ok()) << tx.status();
+    ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                    return ExternalStaking::OnUnstakeAck(c, kJuno, *tx, true, receipt);
+                  }).ok());
+  };
+  unstake(400, AckReceipt{205, A(40)});
+  unstake(40, AckReceipt{210, A(0)});
+  auto stake = [&](const char* who) {
+    return ExternalStaking::GetStake(h_.ctx(), kJuno, Addr(who), Val("vb")).value();
+  };
+  ASSERT_EQ(stake("bob").stake.high(), A(0));
+  h_.AdvanceSeconds(3600);
+  EndBlock();
+  EXPECT_TRUE(Queued().empty());
+  EXPECT_EQ(stake("alice").stake.low(), A(410));  // was 450
+  EXPECT_EQ(stake("alice").stake.high(), A(410));
+  Amount unbonding;
+  for (const PendingUnbond& u : stake("bob").pending_unbonds) {
+    unbonding = unbonding.Add(u.amount).value();
+  }
+  EXPECT_EQ(unbonding, A(400));  // was 360: his 40 came out of it
+  EXPECT_EQ(h_.Account(Addr("alice")).bonded, A(410));
+  EXPECT_EQ(h_.Account(Addr("bob")).bonded, A(400));
+}
+
 // A rejected packet (bad ratio) leaves neither a queued entry nor a meter
 // change behind (the whole overlay is discarded).
 TEST_F(SlashThrottleTest, RejectedPacketQueuesNothing) {
