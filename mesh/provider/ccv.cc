@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/codec.h"
 #include "core/status.h"
+#include "mesh/provider/ccv_internal.h"
 #include "mesh/provider/consumer_keys.h"
 #include "staking/staking.h"
 
@@ -307,16 +308,7 @@ absl::StatusOr<std::vector<DueEntry>> DueRemovals(const Context& ctx) {
 }
 
 absl::StatusOr<std::vector<ConsumerId>> WithPendingInfraction(const Context& ctx) {
-  std::vector<ConsumerId> out;
-  const std::string prefix = Encoder(kPendingInfraction).Take();
-  auto it = ctx.store().ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) {
-    Decoder d(it->key().substr(prefix.size()));
-    MESH_ASSIGN_OR_RETURN(std::string c, d.Str());
-    out.emplace_back(std::move(c));
-  }
-  MESH_RETURN_IF_ERROR(it->status());
-  return out;
+  return ccv_internal::ConsumersKeyedUnder(ctx, kPendingInfraction);
 }
 
 // A power-shaping update waiting for the consumer's next set computation
@@ -496,16 +488,7 @@ absl::StatusOr<std::optional<CcvConfig>> CcvProvider::Config(const Context& ctx,
 }
 
 absl::StatusOr<std::vector<ConsumerId>> CcvProvider::Consumers(const Context& ctx) {
-  const std::string prefix = Encoder(kConfig).Take();
-  std::vector<ConsumerId> out;
-  auto it = ctx.store().ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) {
-    Decoder d(it->key().substr(prefix.size()));
-    MESH_ASSIGN_OR_RETURN(std::string c, d.Str());
-    out.emplace_back(std::move(c));
-  }
-  MESH_RETURN_IF_ERROR(it->status());
-  return out;
+  return ccv_internal::ConsumersKeyedUnder(ctx, kConfig);
 }
 
 absl::StatusOr<CcvConsumerState> CcvProvider::State(const Context& ctx, const ConsumerId& consumer) {
@@ -904,5 +887,22 @@ absl::Status CcvProvider::ApplyDue(const Context& ctx) {
   for (const DueEntry& e : due) MESH_RETURN_IF_ERROR(Remove(ctx, e.consumer));
   return absl::OkStatus();
 }
+
+namespace ccv_internal {
+
+absl::StatusOr<std::vector<ConsumerId>> ConsumersKeyedUnder(const Context& ctx, uint8_t table) {
+  std::vector<ConsumerId> out;
+  const std::string prefix = Encoder(table).Take();
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    Decoder d(it->key().substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(std::string c, d.Str());
+    out.emplace_back(std::move(c));
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+}  // namespace ccv_internal
 
 }  // namespace mesh::provider

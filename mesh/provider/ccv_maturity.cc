@@ -11,6 +11,7 @@
 #include "core/codec.h"
 #include "core/status.h"
 #include "mesh/provider/ccv.h"
+#include "mesh/provider/ccv_internal.h"
 #include "staking/unbonding_hold.h"
 
 namespace mesh::provider {
@@ -62,16 +63,7 @@ absl::StatusOr<std::vector<ConsumerId>> HoldingConsumers(const Context& ctx) {
 // Consumers with a maturity record (the only ones that can have holds),
 // including removed ones.
 absl::StatusOr<std::vector<ConsumerId>> TrackedConsumers(const Context& ctx) {
-  std::vector<ConsumerId> out;
-  const std::string prefix = Encoder(kMaturity).Take();
-  auto it = ctx.store().ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) {
-    Decoder d(it->key().substr(prefix.size()));
-    MESH_ASSIGN_OR_RETURN(std::string c, d.Str());
-    out.emplace_back(std::move(c));
-  }
-  MESH_RETURN_IF_ERROR(it->status());
-  return out;
+  return ccv_internal::ConsumersKeyedUnder(ctx, kMaturity);
 }
 
 // The highest vscID whose holds may go: everything once the consumer
