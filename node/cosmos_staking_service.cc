@@ -91,7 +91,11 @@ void FillValidator(const staking::Validator& v, sk::Validator* out) {
   out->set_status(static_cast<sk::BondStatus>(v.status));
   out->set_tokens(v.tokens.ToString());
   out->set_delegator_shares(LegacyDecWire(v.delegator_shares));
-  out->mutable_description();  // non-nullable in the SDK: always present
+  sk::Description* d = out->mutable_description();  // non-nullable in the SDK: always present
+  d->set_moniker(v.description.moniker);
+  d->set_identity(v.description.identity);
+  d->set_website(v.description.website);
+  d->set_details(v.description.details);
   out->set_unbonding_height(static_cast<int64_t>(v.unbonding_height));
   SetTime(v.unbonding_time_ns, out->mutable_unbonding_time());
   sk::Commission* c = out->mutable_commission();

@@ -106,6 +106,8 @@ class CosmosStakingTest : public ::testing::Test {
     for (int i = 0; i < kValidators; ++i) {
       std::string body = absl::StrCat(
           R"({"@type":"/cosmos.staking.v1beta1.MsgCreateValidator","commission":{"rate":"0.1"},)",
+          R"("description":{"moniker":"val-)", i, R"(","identity":"ID)", i,
+          R"(","website":"https://val)", i, R"(.example","details":"validator )", i, R"("},)",
           R"("validator_address":")", vals_[i].valoper.value(),
           R"(","value":{"denom":"stake","amount":")", 10000000 * (i + 1), R"("}})");
       MESH_RETURN_IF_ERROR(Deliver(chain, vals_[i], "staking/create_validator", body));
@@ -171,7 +173,12 @@ TEST_F(CosmosStakingTest, ValidatorCarriesTheSdkEncoding) {
   EXPECT_EQ(v.delegator_shares(), "21500000000000000000000000");
   EXPECT_EQ(v.commission().commission_rates().rate(), "100000000000000000");
   EXPECT_EQ(v.commission().commission_rates().max_rate(), "1000000000000000000");
-  EXPECT_TRUE(v.has_description());
+  ASSERT_TRUE(v.has_description());
+  EXPECT_EQ(v.description().moniker(), "val-1");
+  EXPECT_EQ(v.description().identity(), "ID1");
+  EXPECT_EQ(v.description().website(), "https://val1.example");
+  EXPECT_EQ(v.description().details(), "validator 1");
+  EXPECT_EQ(v.description().security_contact(), "");  // not kept (G-2)
   EXPECT_TRUE(v.has_unbonding_time());
   EXPECT_EQ(v.min_self_delegation(), "1");
   EXPECT_EQ(v.consensus_pubkey().type_url(), "/cosmos.crypto.ed25519.PubKey");

@@ -211,8 +211,9 @@ rc "$CTL" tx consumer set-max-cap chaina 5000000 --from alice $HA --node "$B" --
 [ "$RC" = 1 ] || fail "set-max-cap by a stranger: $RC $OUT $ERR"
 rc "$CTL" tx staking edit-validator --moniker renamed --from val0 $HA $QA
 txok "tx staking edit-validator"
-# (the staking queries do not carry descriptions yet: the edit is checked
-# by its result, and refused for an account that is not a validator)
+rc "$CTL" query staking validators $QA
+check "edited moniker" "[v['description']['moniker'] for v in j['validators']].count('renamed') == 1"
+# (and refused for an account that is not a validator)
 rc "$CTL" tx staking edit-validator --moniker renamed --from alice $HA $QA
 [ "$RC" = 1 ] && grep -q "tx failed: code" <<<"$ERR" || fail "edit-validator by alice: $RC $OUT $ERR"
 rc "$CTL" tx distribution withdraw-rewards "$VALA" --from alice $HA $QA
