@@ -94,6 +94,7 @@ absl::Status FillCcvConsumer(const Context& ctx, const pv::ConsumerId& consumer,
   }
   MESH_ASSIGN_OR_RETURN(std::optional<uint64_t> removal, pv::CcvProvider::RemovalTime(ctx, consumer));
   out->set_removal_time(removal.value_or(0));
+  out->set_unbonding_waits_for_maturity(cfg->unbonding_waits_for_maturity);
   out->set_downtime_slash_fraction(DecText(cfg->downtime_slash_fraction));
   out->set_downtime_jail_seconds(cfg->downtime_jail_s);
   out->set_connection_id(st.connection.value());
@@ -283,6 +284,10 @@ absl::Status FillProposal(const Context& ctx, const pv::SlashProposal& p,
     FillTally(p.tally, out->mutable_tally());
   }
   out->set_slashed(p.slashed.ToString());
+  out->set_kind(pv::ProposalKindName(p.kind));
+  out->set_native(p.native);
+  out->set_jail_only(p.jail_only);
+  out->set_applied(p.applied);
   return absl::OkStatus();
 }
 

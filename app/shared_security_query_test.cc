@@ -478,6 +478,10 @@ TEST_F(SharedSecurityQueryTest, SlashProposalWithItsVote) {
   EXPECT_EQ(p.tally().no_with_veto(), "0");
   EXPECT_EQ(p.tally().total_bonded(), "30000000000");
   EXPECT_EQ(p.slashed(), "0");
+  EXPECT_EQ(p.kind(), "slash");
+  EXPECT_FALSE(p.native());  // a consumer validator of the mesh link
+  EXPECT_FALSE(p.jail_only());
+  EXPECT_FALSE(p.applied());
 
   pb::QuerySlashProposalRequest one;
   one.set_id(1);
@@ -598,6 +602,17 @@ TEST_F(SharedSecurityQueryTest, LinkUpdateProposalShowsPendingParameters) {
   EXPECT_TRUE(got.consumer().power_shaping().allow_inactive_vals());
   EXPECT_EQ(got.consumer().power_shaping().validator_set_cap(), 1u);
   EXPECT_EQ(got.consumer().validators(), 1u);  // the cap keeps the prioritized val1
+  EXPECT_FALSE(got.consumer().unbonding_waits_for_maturity());
+
+  // The proposal itself, listed with the slash proposals.
+  pb::QuerySlashProposalRequest pq;
+  pq.set_id(2);
+  pb::QuerySlashProposalResponse pr;
+  ASSERT_TRUE(Call(a_.get(), &Stub::SlashProposal, pq, &pr).ok());
+  EXPECT_EQ(pr.proposal().kind(), "link_update");
+  EXPECT_EQ(pr.proposal().consumer(), "chainc");
+  EXPECT_EQ(pr.proposal().status(), "passed");
+  EXPECT_TRUE(pr.proposal().applied());
 }
 
 }  // namespace
