@@ -646,6 +646,77 @@ TEST_F(CcvMaturityTest, VscMaturedRefusals) {
   EXPECT_EQ(CcvProvider::MaturedVscId(ctx(), c_).value(), 1u);
 }
 
+// One VSCMatured covering kMaxHoldReleasesPerBlock + 1 held undelegations:
+// the first end block after it releases exactly the cap, in operation order,
+// the next the last one; each is paid at the staking end block after its
+// release.
+TEST_F(CcvMaturityTest, OneVscMaturedReleasesAtMostTheCapPerBlock) {
+  const size_t cap = CcvProvider::kMaxHoldReleasesPerBlock;
+  ASSERT_EQ(cap, 1000u);
+  const size_t n = cap + 1;
+  CcvConfig cfg;
+  cfg.blocks_per_epoch = 5;
+  cfg.unbonding_waits_for_maturity = true;
+  Register(cfg);
+  AppBlock();  // height 10: launch, vscID -> 2
+  // Height 11: n delegators (fixed-width names, so op ids sort as the names)
+  // each delegate 1 to a and undelegate it.
+  std::vector<AccountAddress> dels;
+  std::vector<std::string> ops;
+  uint64_t completion = 0;
+  for (size_t i = 0; i < n; ++i) {
+    std::string num = std::to_string(i);
+    AccountAddress d("d" + std::string(4 - num.size(), '0') + num);
+    ASSERT_TRUE(Bank::Mint(ctx(), d, Denom("stake"), Amount(1)).ok());
+    ASSERT_TRUE(Staking::Delegate(ctx(), d, V("a"), Amount(1)).ok());
+    absl::StatusOr<uint64_t> c = Staking::Undelegate(ctx(), d, V("a"), Amount(1));
+    ASSERT_TRUE(c.ok()) << c.status();
+    completion = *c;
+    ops.push_back(staking::UndelegationOpId(d, V("a"), 11, completion));
+    dels.push_back(std::move(d));
+  }
+  AppBlock();  // height 11
+  std::vector<CcvProvider::HoldRecord> held = CcvProvider::Holds(ctx(), c_).value();
+  ASSERT_EQ(held.size(), n);
+  for (size_t i = 0; i < n; ++i) EXPECT_EQ(held[i], (CcvProvider::HoldRecord{2, ops[i]}));
+  auto paid_count = [&] {
+    size_t paid = 0;
+    for (const AccountAddress& d : dels) {
+      Amount b = Bank::Balance(ctx(), d, Denom("stake")).value();
+      EXPECT_TRUE(b == Amount(0) || b == Amount(1));
+      if (b == Amount(1)) ++paid;
+    }
+    return paid;
+  };
+  auto paid = [&](size_t i) {
+    return Bank::Balance(ctx(), dels[i], Denom("stake")).value() == Amount(1);
+  };
+  for (int i = 0; i < 4; ++i) AppBlock();  // 12..15: VSC 2 queued
+  block_.time_ns = completion;  // T: all due, all held
+  AppBlock();
+  EXPECT_EQ(paid_count(), 0u);
+  ASSERT_TRUE(CcvProvider::OnVscMatured(ctx(), c_, 2).ok());  // at T + 5 s
+  AppBlock();  // T + 5 s: the first `cap` holds go after staking's end block
+  EXPECT_EQ(paid_count(), 0u);
+  held = CcvProvider::Holds(ctx(), c_).value();
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0], (CcvProvider::HoldRecord{2, ops[cap]}));
+  EXPECT_EQ(staking::UnbondingHolds::Count(ctx(), ops[cap - 1]).value(), 0u);
+  EXPECT_EQ(staking::UnbondingHolds::Count(ctx(), ops[cap]).value(), 1u);
+  EXPECT_EQ(block_.time_ns, completion + 10 * kNanosPerSecond);
+  AppBlock();  // T + 10 s: the first `cap` are paid; the last hold goes
+  EXPECT_EQ(paid_count(), cap);
+  EXPECT_TRUE(paid(0));
+  EXPECT_TRUE(paid(cap - 1));
+  EXPECT_FALSE(paid(cap));
+  EXPECT_TRUE(CcvProvider::Holds(ctx(), c_).value().empty());
+  EXPECT_EQ(staking::UnbondingHolds::Count(ctx(), ops[cap]).value(), 0u);
+  AppBlock();  // T + 15 s: the last is paid
+  EXPECT_EQ(paid_count(), n);
+  EXPECT_TRUE(paid(cap));
+  EXPECT_FALSE(Staking::GetUnbondingDelegation(ctx(), dels[cap], V("a")).value().has_value());
+}
+
 TEST_F(CcvMaturityTest, RemovedConsumerReleasesAndIsForgotten) {
   const uint64_t completion = LaunchAndUndelegate(true);
   ASSERT_TRUE(CcvProvider::Remove(ctx(), c_).ok());
