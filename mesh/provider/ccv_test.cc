@@ -717,6 +717,28 @@ TEST_F(CcvMaturityTest, OneVscMaturedReleasesAtMostTheCapPerBlock) {
   EXPECT_FALSE(Staking::GetUnbondingDelegation(ctx(), dels[cap], V("a")).value().has_value());
 }
 
+// Provider on, consumer off (an undetected mismatch, shared-security.md):
+// VSCs keep being delivered and acked but no VSCMatured comes, so the hold
+// outlives its completion time by any number of epochs; only removal frees it.
+TEST_F(CcvMaturityTest, NoVscMaturedHoldsUntilRemoval) {
+  const uint64_t completion = LaunchAndUndelegate(true);
+  block_.time_ns = completion;
+  for (int i = 0; i < 50; ++i) {  // ten epochs, every VSC acked
+    AppBlock();
+    ASSERT_TRUE(CcvProvider::ClearPending(ctx(), c_).ok());
+  }
+  EXPECT_FALSE(CcvProvider::State(ctx(), c_).value().stopped);
+  EXPECT_EQ(CcvProvider::MaturedVscId(ctx(), c_).value(), 0u);
+  EXPECT_EQ(CcvProvider::Holds(ctx(), c_).value(),
+            (std::vector<CcvProvider::HoldRecord>{{2, op_}}));
+  EXPECT_EQ(Paid(), Amount(0));
+  ASSERT_TRUE(CcvProvider::Remove(ctx(), c_).ok());
+  AppBlock();  // released after staking's end block
+  EXPECT_EQ(Paid(), Amount(0));
+  AppBlock();
+  EXPECT_EQ(Paid(), Amount(10));
+}
+
 TEST_F(CcvMaturityTest, RemovedConsumerReleasesAndIsForgotten) {
   const uint64_t completion = LaunchAndUndelegate(true);
   ASSERT_TRUE(CcvProvider::Remove(ctx(), c_).ok());
