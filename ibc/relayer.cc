@@ -55,6 +55,29 @@ absl::Status Relayer::CloseChannel(Side side, const PortId& port, const ChannelI
                                                     end->counterparty_channel);
 }
 
+absl::StatusOr<int> Relayer::RelayCloses() {
+  int closed = 0;
+  for (Side side : {Side::kA, Side::kB}) {
+    const Side other = Other(side);
+    MESH_ASSIGN_OR_RETURN(auto ends, ListChannels(ContextOf(side).store()));
+    for (const auto& [pc, end] : ends) {
+      if (end.connection != connection(side) || end.state != ChannelState::kClosed) continue;
+      MESH_ASSIGN_OR_RETURN(std::optional<ChannelEnd> cp,
+                            GetChannel(ContextOf(other).store(), end.counterparty_port,
+                                       end.counterparty_channel));
+      if (!cp.has_value() || cp->state == ChannelState::kClosed) continue;
+      // A refusal (the application keeps its end open) is left as it is.
+      if (ends_[Index(other)]
+              .host->ChanCloseConfirm(ContextOf(other), end.counterparty_port,
+                                      end.counterparty_channel)
+              .ok()) {
+        ++closed;
+      }
+    }
+  }
+  return closed;
+}
+
 // ---------------------------------------------------------------- queries
 
 absl::StatusOr<std::vector<InFlight>> Relayer::Unsettled(Side from) const {

@@ -96,6 +96,12 @@ class Relayer {
                                           std::string_view version);
   // CloseInit on `side`, then CloseConfirm on the other side.
   absl::Status CloseChannel(Side side, const PortId& port, const ChannelId& channel);
+  // Relays closes an application made itself: for every channel end on this
+  // relayer's connection that is CLOSED while its counterparty end is still
+  // open, CloseConfirm on the other side (side A's ends first, in key
+  // order). A refused confirm leaves that end as it is. Returns how many
+  // ends were closed.
+  absl::StatusOr<int> RelayCloses();
 
   // Packets on this relayer's connection not yet received by the destination.
   absl::StatusOr<std::vector<InFlight>> PendingPackets() const;

@@ -340,6 +340,21 @@ TEST_F(RelayerTest, CloseChannelAndTimeoutOnClose) {
   EXPECT_TRUE(ListUnsettledPackets(a_.store)->empty());
 }
 
+TEST_F(RelayerTest, RelayClosesConfirmsACloseTheApplicationMade) {
+  Open();
+  // Nothing closed: nothing to relay.
+  EXPECT_EQ(*relayer_->RelayCloses(), 0);
+  // A closes its end itself (as the CCV provider does for a stopped consumer).
+  ASSERT_TRUE(a_.host.ChanCloseInit(a_.ctx(), kPort, ch_.a).ok());
+  EXPECT_EQ((*GetChannel(b_.store, kPort, ch_.b))->state, ChannelState::kOpen);
+  absl::StatusOr<int> closed = relayer_->RelayCloses();
+  ASSERT_TRUE(closed.ok()) << closed.status();
+  EXPECT_EQ(*closed, 1);
+  EXPECT_EQ(app_b_.events.back(), "close-confirm");
+  EXPECT_EQ((*GetChannel(b_.store, kPort, ch_.b))->state, ChannelState::kClosed);
+  EXPECT_EQ(*relayer_->RelayCloses(), 0);  // both CLOSED: done
+}
+
 TEST_F(RelayerTest, ApplicationCanRefuseClose) {
   Open();
   app_a_.refuse_close = true;

@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/crypto.h"
 #include "core/status.h"
+#include "ibc/state.h"
 #include "gtest/gtest.h"
 #include "mesh/consumer/ccv.h"
 #include "mesh/packets/ccv.h"
@@ -420,6 +422,78 @@ TEST_F(LinkModesTest, MalformedVscGetsAnErrorAckAndStopsTheConsumer) {
   ASSERT_OK(net().CreateValidator("hub", "erin", Amount(50000), Dec::Zero()));
   ASSERT_OK(net().AdvanceBlocks(8));
   EXPECT_EQ(Set("neutron"), before);
+}
+
+// ICS closes a stopped consumer's channel: a passed removal proposal makes
+// the provider CloseInit its end at its next end block, and the relayer's
+// CloseConfirm closes the consumer's end (which stops sending there).
+TEST_F(LinkModesTest, RemovalProposalClosesTheCcvChannelOnBothEnds) {
+  NetworkSpec spec;
+  ChainSpec hub = Hub();
+  hub.gov_voting_period_s = 100;
+  hub.gov_min_deposit = Amount(1000);
+  spec.chains = {hub, Consumer("neutron")};
+  spec.links = {Ccv("neutron", LinkMode::kReplicated)};
+  Start(spec);
+  ASSERT_OK(net().AdvanceBlocks(2));
+  const PortId provider_port(std::string(packets::ccv::kProviderPort));
+  const PortId consumer_port(std::string(packets::ccv::kConsumerPort));
+  const ChannelId ch = Must(CcvProvider::State(net().ctx("hub"), provider::ConsumerId("neutron"))).channel;
+  auto state = [&](const std::string& chain, const PortId& port, const ChannelId& id) {
+    std::optional<ibc::ChannelEnd> end = Must(ibc::GetChannel(net().ctx(chain).store(), port, id));
+    EXPECT_TRUE(end.has_value());
+    return end.has_value() ? end->state : ibc::ChannelState::kInit;
+  };
+  const ibc::ChannelEnd hub_end =
+      *Must(ibc::GetChannel(net().ctx("hub").store(), provider_port, ch));
+  ASSERT_EQ(hub_end.state, ibc::ChannelState::kOpen);
+  ASSERT_EQ(state("neutron", consumer_port, hub_end.counterparty_channel),
+            ibc::ChannelState::kOpen);
+  ASSERT_OK(net().TxJson(
+      "hub", "user",
+      R"({"@type":"/meshsec.v1.MsgSubmitConsumerRemovalProposal","consumer":"neutron","deposit":"1000"})"));
+  for (const char* v : {"val/alice", "val/bob"}) {
+    ASSERT_OK(net().TxJson(
+        "hub", v, R"({"@type":"/meshsec.v1.MsgVoteSlashProposal","proposal_id":"1","option":"yes"})"));
+  }
+  // Still open while the proposal is being voted on.
+  ASSERT_OK(net().AdvanceBlock());
+  EXPECT_EQ(state("hub", provider_port, ch), ibc::ChannelState::kOpen);
+  ASSERT_OK(net().AdvanceTime(100));
+  ASSERT_OK(net().AdvanceBlocks(2));
+  EXPECT_TRUE(Must(CcvProvider::State(net().ctx("hub"), provider::ConsumerId("neutron"))).stopped);
+  EXPECT_EQ(state("hub", provider_port, ch), ibc::ChannelState::kClosed);
+  EXPECT_EQ(state("neutron", consumer_port, hub_end.counterparty_channel),
+            ibc::ChannelState::kClosed);
+  // Later blocks run with the closed channel (no close retried, no error).
+  ASSERT_OK(net().AdvanceBlocks(3));
+}
+
+// An error ack on a VSC stops the consumer; its channel is still open and
+// the provider closes it (both ends CLOSED once relayed).
+TEST_F(LinkModesTest, ErrorAckStopsTheConsumerAndClosesTheCcvChannel) {
+  NetworkSpec spec;
+  spec.chains = {Hub(), Consumer("neutron")};
+  spec.links = {Ccv("neutron", LinkMode::kReplicated)};
+  Start(spec);
+  ASSERT_OK(net().AdvanceBlocks(2));
+  const Context hc = net().ctx("hub");
+  const PortId provider_port(std::string(packets::ccv::kProviderPort));
+  const ChannelId ch = Must(CcvProvider::State(hc, provider::ConsumerId("neutron"))).channel;
+  ASSERT_TRUE(net()
+                  .host("hub")
+                  .SendPacket(hc, provider_port, ch,
+                              ibc::Timeout::AtTimeNs(hc.time_ns() + 3600 * kNanosPerSecond),
+                              R"({"validator_updates":[],"valset_update_id":"0"})")
+                  .ok());
+  ASSERT_OK(net().AdvanceBlocks(3));
+  const ibc::ChannelEnd end = *Must(ibc::GetChannel(net().ctx("hub").store(), provider_port, ch));
+  EXPECT_EQ(end.state, ibc::ChannelState::kClosed);
+  const std::optional<ibc::ChannelEnd> cp =
+      Must(ibc::GetChannel(net().ctx("neutron").store(), end.counterparty_port,
+                           end.counterparty_channel));
+  ASSERT_TRUE(cp.has_value());
+  EXPECT_EQ(cp->state, ibc::ChannelState::kClosed);
 }
 
 TEST_F(LinkModesTest, GenesisRejectsBadLinkModes) {

@@ -158,10 +158,15 @@ absl::Status CcvProviderApp::OnChanOpenConfirm(const Context& ctx, const ibc::Ch
 
 absl::Status CcvProviderApp::OnChanClose(const Context& ctx, const ibc::ChannelInfo& ch,
                                          ibc::CloseStep step) {
-  if (step == ibc::CloseStep::kInit) {
-    return absl::FailedPreconditionError("a CCV channel cannot be closed by users");
-  }
   MESH_ASSIGN_OR_RETURN(std::optional<ConsumerId> c, ConsumerOfChannel(ctx, ch.channel));
+  if (step == ibc::CloseStep::kInit) {
+    // Only the provider's own close of a stopped consumer's channel
+    // (CloseStopped) gets through: a running link cannot be closed by users.
+    if (!c.has_value()) return absl::FailedPreconditionError("not a CCV channel");
+    MESH_ASSIGN_OR_RETURN(CcvConsumerState st, CcvProvider::State(ctx, *c));
+    if (!st.stopped) return absl::FailedPreconditionError("a CCV channel cannot be closed by users");
+    return absl::OkStatus();
+  }
   if (!c.has_value()) return absl::OkStatus();  // removed since
   return CcvProvider::Stop(ctx, *c);
 }
@@ -201,7 +206,11 @@ absl::Status CcvProviderApp::EndBlock(const Context& ctx) const {
   MESH_ASSIGN_OR_RETURN(std::vector<ConsumerId> all, CcvProvider::Consumers(ctx));
   for (const ConsumerId& c : all) {
     MESH_ASSIGN_OR_RETURN(CcvConsumerState st, CcvProvider::State(ctx, c));
-    if (st.stopped || st.channel.empty()) continue;  // pending VSCs wait for the channel
+    if (st.stopped) {
+      MESH_RETURN_IF_ERROR(CloseStopped(ctx, st.channel));
+      continue;
+    }
+    if (st.channel.empty()) continue;  // pending VSCs wait for the channel
     MESH_ASSIGN_OR_RETURN(std::optional<ibc::ChannelEnd> end,
                           ibc::GetChannel(ctx.store(), port_, st.channel));
     if (!end.has_value() || end->state != ibc::ChannelState::kOpen) continue;
@@ -220,6 +229,21 @@ absl::Status CcvProviderApp::EndBlock(const Context& ctx) const {
     }
     MESH_RETURN_IF_ERROR(CcvProvider::ClearPending(ctx, c));
   }
+  return absl::OkStatus();
+}
+
+absl::Status CcvProviderApp::CloseStopped(const Context& ctx, const ChannelId& channel) const {
+  if (channel.empty()) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(std::optional<ibc::ChannelEnd> end,
+                        ibc::GetChannel(ctx.store(), port_, channel));
+  // Already CLOSED (a timeout on the ORDERED channel, or the consumer's
+  // close): nothing to do.
+  if (!end.has_value() || end->state != ibc::ChannelState::kOpen) return absl::OkStatus();
+  // ICS closes the channel of a stopped consumer. The host applies the close
+  // atomically or not at all; a refusal must not fail the end block, so it is
+  // ignored here and retried at the next end block while the end is OPEN.
+  absl::Status closed = host_->ChanCloseInit(ctx, port_, channel);
+  (void)closed;
   return absl::OkStatus();
 }
 

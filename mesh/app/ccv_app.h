@@ -7,8 +7,12 @@
 // the consumer OpenTry/OpenConfirm. Both check the ordering, the
 // counterparty port, the version and that the connection is the one the
 // link was registered with, and allow one channel per link, ever. Users
-// cannot close the channel (CloseInit refused); the counterparty's close
-// stops the link (provider: no more VSCs; consumer: no more slash packets).
+// cannot close a running link's channel (CloseInit refused); the
+// counterparty's close stops the link (provider: no more VSCs; consumer: no
+// more slash packets). The provider closes the channel of a stopped
+// consumer itself (ICS): its EndBlock runs CloseInit on the end while it is
+// OPEN (error ack, removal proposal; after a timeout the ORDERED channel is
+// already CLOSED); the relayer's CloseConfirm then closes the consumer end.
 //
 // Provider: EndBlock runs CcvProvider::EndBlock and sends every queued VSC
 // of every consumer whose channel is OPEN (timeout: block time + 4 weeks).
@@ -69,6 +73,10 @@ class CcvProviderApp : public ibc::Application {
   absl::Status OnTimeout(const Context& ctx, const ibc::Packet& packet) override;
 
  private:
+  // CloseInit of a stopped consumer's channel while its end is OPEN (ICS
+  // closes it); a refusal is ignored (retried next end block), never an error.
+  absl::Status CloseStopped(const Context& ctx, const ChannelId& channel) const;
+
   ibc::Host* host_;
   PortId port_;
 };

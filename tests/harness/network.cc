@@ -509,6 +509,9 @@ absl::StatusOr<ibc::RelayStats> Network::RelayAll() {
                                                             pair.second, ": ", s.status().message()));
       }
       progress += s->received + s->acknowledged + s->timed_out;
+      // Closes an application made itself (a stopped CCV consumer's channel).
+      MESH_ASSIGN_OR_RETURN(int closed, r->RelayCloses());
+      progress += closed;
       total.received += s->received;
       total.acknowledged += s->acknowledged;
       total.timed_out += s->timed_out;

@@ -223,7 +223,8 @@ class Network {
   ibc::Relayer& relayer(const std::string& a, const std::string& b);
   // The side of `chain` on relayer(chain, other).
   ibc::Side SideOf(const std::string& chain, const std::string& other) const;
-  // Relays everything pending between every pair until quiet.
+  // Relays everything pending between every pair until quiet, closes made
+  // by an application included (ibc::Relayer::RelayCloses).
   absl::StatusOr<ibc::RelayStats> RelayAll();
   // Packets sent by `from` to `to`, not yet received.
   absl::StatusOr<std::vector<ibc::InFlight>> Pending(const std::string& from,
