@@ -264,7 +264,10 @@ absl::Status SenderOnly(const TxArgs& a, M* m) {
   return absl::OkStatus();
 }
 
-absl::Status ExternalWithdrawUnbonded(const TxArgs& a, ms::MsgExternalWithdrawUnbonded* m) {
+// CONSUMER (external withdraw-unbonded; opt-in, opt-out: the validator is
+// the signer's own).
+template <typename M>
+absl::Status ConsumerOnly(const TxArgs& a, M* m) {
   m->set_sender(a.signer);
   MESH_RETURN_IF_ERROR(NonEmpty(Arg(a, 0), "consumer"));
   m->set_consumer(Arg(a, 0));
@@ -314,14 +317,6 @@ absl::Status AssignConsumerKey(const TxArgs& a, ms::MsgAssignConsumerKey* m) {
   return absl::OkStatus();
 }
 
-// CONSUMER (opt-in, opt-out): the validator is the signer's own.
-template <typename M>
-absl::Status ConsumerOnly(const TxArgs& a, M* m) {
-  m->set_sender(a.signer);
-  MESH_RETURN_IF_ERROR(NonEmpty(Arg(a, 0), "consumer"));
-  m->set_consumer(Arg(a, 0));
-  return absl::OkStatus();
-}
 
 absl::StatusOr<uint64_t> ParseU64Arg(const std::string& s, const char* what) {
   uint64_t v = 0;
@@ -529,7 +524,7 @@ std::vector<TxCommand> MakeTable() {
       One<ms::MsgExternalUnstake>(RemoteValAmount<ms::MsgExternalUnstake>));
   add("external", "withdraw-unbonded", "CONSUMER", "release matured unbondings of one consumer",
       TypeUrl<ms::MsgExternalWithdrawUnbonded>(), 1, {},
-      One<ms::MsgExternalWithdrawUnbonded>(ExternalWithdrawUnbonded));
+      One<ms::MsgExternalWithdrawUnbonded>(ConsumerOnly<ms::MsgExternalWithdrawUnbonded>));
   add("external", "withdraw-rewards", "CONSUMER VALOPER REMOTE_RECIPIENT",
       "send rewards to an address on the consumer chain", TypeUrl<ms::MsgExternalWithdrawRewards>(),
       3, {}, One<ms::MsgExternalWithdrawRewards>(ExternalWithdrawRewards));

@@ -22,6 +22,7 @@
 #include "cosmos/base/tendermint/v1beta1/query.pb.h"
 #include "gtest/gtest.h"
 #include "node/grpc_server.h"
+#include "node/grpc_test_util.h"
 #include "node/staking_msgs.h"
 #include "staking/bank.h"
 #include "staking/staking.h"
@@ -36,46 +37,12 @@ namespace tm = ::cosmos::base::tendermint::v1beta1;
 constexpr char kChainId[] = "query-1";
 constexpr char kTm[] = "/cosmos.base.tendermint.v1beta1.Service/";
 
-// One unary call by full method name over raw bytes (no generated stub):
-// grpc.health.v1 has none here, and grpc_cpp_plugin cannot generate the
-// tendermint "Service". Returns the status; `response` gets the bytes.
-grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                     const std::string& request, std::string* response) {
-  grpc::GenericStub stub(channel);
-  grpc::Slice slice(request);
-  grpc::ByteBuffer req(&slice, 1);
-  grpc::ByteBuffer resp;
-  grpc::ClientContext ctx;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  grpc::Status status;
-  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &req, &resp, [&](grpc::Status s) {
-    std::lock_guard<std::mutex> l(mu);
-    status = s;
-    done = true;
-    cv.notify_one();
-  });
-  std::unique_lock<std::mutex> l(mu);
-  cv.wait(l, [&] { return done; });
-  response->clear();
-  if (!status.ok()) return status;
-  std::vector<grpc::Slice> slices;
-  if (!resp.Dump(&slices).ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "dump");
-  for (const auto& s : slices) response->append(reinterpret_cast<const char*>(s.begin()), s.size());
-  return status;
-}
 
 // A tendermint Service method with the generated messages.
 template <typename Resp>
 grpc::Status TmCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
                     const google::protobuf::Message& req, Resp* resp) {
-  std::string bytes;
-  grpc::Status s = RawCall(channel, kTm + method, req.SerializeAsString(), &bytes);
-  if (s.ok() && !resp->ParseFromString(bytes)) {
-    return grpc::Status(grpc::StatusCode::DATA_LOSS, "cannot parse " + method);
-  }
-  return s;
+  return test_util::MessageCall(channel, kTm + method, req, resp);
 }
 constexpr uint64_t kT0 = 1700000000ULL * kNanosPerSecond;
 constexpr uint64_t kBlock = 5 * kNanosPerSecond + 250;
@@ -345,7 +312,7 @@ TEST_F(CosmosQueryServicesTest, UnservedMethodsAreUnimplemented) {
 // (1)} = bytes 08 01.
 TEST_F(CosmosQueryServicesTest, HealthCheckIsServing) {
   std::string bytes;
-  grpc::Status st = RawCall(channel_, "/grpc.health.v1.Health/Check", "", &bytes);
+  grpc::Status st = test_util::RawCall(channel_, "/grpc.health.v1.Health/Check", "", &bytes);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));
 }
@@ -365,13 +332,13 @@ TEST_F(CosmosQueryServicesTest, HealthCheckServesEveryRegisteredServiceByName) {
                            "grpc.health.v1.Health"}) {
     std::string bytes;
     grpc::Status st =
-        RawCall(channel_, "/grpc.health.v1.Health/Check", HealthRequest(name), &bytes);
+        test_util::RawCall(channel_, "/grpc.health.v1.Health/Check", HealthRequest(name), &bytes);
     ASSERT_TRUE(st.ok()) << name << ": " << st.error_message();
     EXPECT_EQ(bytes, std::string("\x08\x01", 2)) << name;
   }
   for (const char* name : {"cosmos.staking.v1beta1.Nope", "meshsec.v1", "Query"}) {
     std::string bytes;
-    EXPECT_EQ(RawCall(channel_, "/grpc.health.v1.Health/Check", HealthRequest(name), &bytes)
+    EXPECT_EQ(test_util::RawCall(channel_, "/grpc.health.v1.Health/Check", HealthRequest(name), &bytes)
                   .error_code(),
               grpc::StatusCode::NOT_FOUND)
         << name;

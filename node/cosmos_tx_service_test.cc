@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "meshsec/v1/cosmos_tx_compat.pb.h"
 #include "node/grpc_server.h"
+#include "node/grpc_test_util.h"
 #include "node/staking_msgs.h"
 #include "staking/bank.h"
 #include "staking/staking.h"
@@ -37,43 +38,10 @@ constexpr char kChainId[] = "txsvc-1";
 constexpr char kSvc[] = "/cosmos.tx.v1beta1.Service/";
 constexpr uint64_t kT0 = 1700000000ULL * kNanosPerSecond;  // 2023-11-14T22:13:20Z
 
-grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                     const std::string& request, std::string* response) {
-  grpc::GenericStub stub(channel);
-  grpc::Slice slice(request);
-  grpc::ByteBuffer req(&slice, 1);
-  grpc::ByteBuffer resp;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  grpc::Status status;
-  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &req, &resp, [&](grpc::Status s) {
-    std::lock_guard<std::mutex> l(mu);
-    status = s;
-    done = true;
-    cv.notify_one();
-  });
-  std::unique_lock<std::mutex> l(mu);
-  cv.wait(l, [&] { return done; });
-  response->clear();
-  if (!status.ok()) return status;
-  std::vector<grpc::Slice> slices;
-  if (!resp.Dump(&slices).ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "dump");
-  for (const auto& s : slices) response->append(reinterpret_cast<const char*>(s.begin()), s.size());
-  return status;
-}
-
 template <typename Resp>
 grpc::Status Call(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
                   const google::protobuf::Message& req, Resp* resp) {
-  std::string bytes;
-  grpc::Status s = RawCall(channel, kSvc + method, req.SerializeAsString(), &bytes);
-  if (s.ok() && !resp->ParseFromString(bytes)) {
-    return grpc::Status(grpc::StatusCode::DATA_LOSS, "cannot parse " + method);
-  }
-  return s;
+  return test_util::MessageCall(channel, kSvc + method, req, resp);
 }
 
 // Genesis: alice holds 1000 stake. The server's tx index lives in
@@ -693,7 +661,7 @@ TEST_F(CosmosTxServiceTest, TxDecodeAndTxEncodeRoundTrip) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   // The amino forms are not served.
   std::string out;
-  st = RawCall(channel_, std::string(kSvc) + "TxDecodeAmino", "", &out);
+  st = test_util::RawCall(channel_, std::string(kSvc) + "TxDecodeAmino", "", &out);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 

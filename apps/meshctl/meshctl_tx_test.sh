@@ -62,19 +62,7 @@ rc "$CTL" tx staking delegate chainavaloper1x 5 --from $ADDR --generate-only --n
 ok
 
 # ---- a two-chain devnet ----
-"$MESHD" devnet --home "$T/dev" --chains 2 --grpc-port 0 --block-interval-ms 100 >"$T/meshd.log" 2>&1 &
-pid=$!
-A=""
-B=""
-for _ in $(seq 1 300); do
-  A=$(grep -o "chaina at height [0-9]*, gRPC on 127.0.0.1:[0-9]*" "$T/meshd.log" 2>/dev/null | awk '{print $7}' || true)
-  B=$(grep -o "chainb at height [0-9]*, gRPC on 127.0.0.1:[0-9]*" "$T/meshd.log" 2>/dev/null | awk '{print $7}' || true)
-  [ -n "$A" ] && [ -n "$B" ] && break
-  kill -0 "$pid" 2>/dev/null || fail "meshd devnet exited: $(cat "$T/meshd.log")"
-  sleep 0.1
-done
-[ -n "$A" ] && [ -n "$B" ] || fail "meshd devnet printed no gRPC addresses: $(cat "$T/meshd.log")"
-key() { python3 -c "import json; print(next(k['$3'] for k in json.load(open('$T/dev/$1/config/keys.json')) if k['name'] == '$2'))"; }
+start_devnet "$MESHD"
 ALICE=$(key chaina alice address)
 BOB=$(key chaina bob address)
 QA="--node $A --output json"

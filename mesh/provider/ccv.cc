@@ -324,6 +324,16 @@ absl::Status TakePendingShaping(const Context& ctx, const ConsumerId& c, CcvConf
   return ctx.store().Delete(Key(kPendingShaping, c));
 }
 
+// The config of a known consumer that is not stopped: NotFound for an
+// unknown one, FailedPrecondition for a stopped one.
+absl::StatusOr<CcvConfig> RunningConfig(const Context& ctx, const ConsumerId& consumer) {
+  MESH_ASSIGN_OR_RETURN(std::optional<CcvConfig> cfg, CcvProvider::Config(ctx, consumer));
+  if (!cfg.has_value()) return absl::NotFoundError("ccv: unknown consumer " + consumer.value());
+  MESH_ASSIGN_OR_RETURN(CcvConsumerState st, CcvProvider::State(ctx, consumer));
+  if (st.stopped) return absl::FailedPreconditionError("ccv: consumer " + consumer.value() + " stopped");
+  return *std::move(cfg);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- config
@@ -538,10 +548,7 @@ absl::StatusOr<std::set<ValidatorAddress>> CcvProvider::OptedIn(const Context& c
 
 absl::Status CcvProvider::OptIn(const Context& ctx, const ConsumerId& consumer,
                                 const ValidatorAddress& validator) {
-  MESH_ASSIGN_OR_RETURN(std::optional<CcvConfig> cfg, Config(ctx, consumer));
-  if (!cfg.has_value()) return absl::NotFoundError("ccv: unknown consumer " + consumer.value());
-  MESH_ASSIGN_OR_RETURN(CcvConsumerState st, State(ctx, consumer));
-  if (st.stopped) return absl::FailedPreconditionError("ccv: consumer " + consumer.value() + " stopped");
+  MESH_RETURN_IF_ERROR(RunningConfig(ctx, consumer).status());
   MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> v, Staking::GetValidator(ctx, validator));
   if (!v.has_value()) return absl::NotFoundError("ccv: no validator " + validator.value());
   const std::string key = Encoder(kOptedIn).Str(consumer.value()).Str(validator.value()).Take();
@@ -781,19 +788,16 @@ absl::StatusOr<LinkUpdate> LinkUpdate::Decode(Decoder& d) {
 
 absl::Status CcvProvider::ValidateUpdate(const Context& ctx, const ConsumerId& consumer,
                                          const LinkUpdate& update) {
-  MESH_ASSIGN_OR_RETURN(std::optional<CcvConfig> cfg, Config(ctx, consumer));
-  if (!cfg.has_value()) return absl::NotFoundError("ccv: unknown consumer " + consumer.value());
-  MESH_ASSIGN_OR_RETURN(CcvConsumerState st, State(ctx, consumer));
-  if (st.stopped) return absl::FailedPreconditionError("ccv: consumer " + consumer.value() + " stopped");
+  MESH_ASSIGN_OR_RETURN(CcvConfig cfg, RunningConfig(ctx, consumer));
   if (!update.shaping.has_value() && !update.infraction.has_value()) {
     return absl::InvalidArgumentError("ccv: the update changes nothing");
   }
-  if (update.shaping.has_value()) cfg->shaping = *update.shaping;
+  if (update.shaping.has_value()) cfg.shaping = *update.shaping;
   if (update.infraction.has_value()) {
-    cfg->downtime_slash_fraction = update.infraction->downtime_slash_fraction;
-    cfg->downtime_jail_s = update.infraction->downtime_jail_s;
+    cfg.downtime_slash_fraction = update.infraction->downtime_slash_fraction;
+    cfg.downtime_jail_s = update.infraction->downtime_jail_s;
   }
-  return cfg->Validate();
+  return cfg.Validate();
 }
 
 absl::Status CcvProvider::ApplyUpdate(const Context& ctx, const ConsumerId& consumer,
