@@ -17,6 +17,7 @@
 #include "mesh/provider/ccv.h"
 #include "mesh/provider/governance.h"
 #include "mesh/provider/canonical_vote.h"
+#include "mesh/provider/consumer_keys.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/remote_validators.h"
@@ -779,11 +780,13 @@ absl::StatusOr<std::string> Runner::GovAct(const Step& s) {
     // `key_seed` on `consumer`.
     const std::string chain = s.Str("chain");
     const std::string val = net_->Valoper(chain, s.Str("validator")).value();
-    const std::string key = Base64Encode(Ed25519PrivateKey::FromSeed(s.Str("key_seed")).PublicKey());
+    const std::string raw = Ed25519PrivateKey::FromSeed(s.Str("key_seed")).PublicKey();
+    const std::string key = Base64Encode(raw);
     MESH_RETURN_IF_ERROR(net_->TxJson(
         chain, "val/" + s.Str("validator"),
         absl::StrCat(R"({"@type":"/meshsec.v1.MsgAssignConsumerKey","consumer":)", Quote(consumer),
                      R"(,"validator":)", Quote(val), R"(,"key":)", Quote(key), "}")));
+    key_names_[{consumer, raw}] = absl::StrCat(chain, "/", s.Str("validator"), "@", s.Str("key_seed"));
     return absl::StrCat(s.Str("validator"), " on ", chain, " assigned the key of seed ",
                         s.Str("key_seed"), " on ", consumer);
   }
@@ -892,9 +895,22 @@ absl::StatusOr<std::string> Runner::CcvAct(const Step& s) {
     return absl::StrCat(val, " opted out of ", consumer, "; it leaves at the next epoch");
   }
   const bool on = s.args.Find("on")->AsBool().value();
+  // The key the validator signs with on `consumer`: its assigned consumer
+  // key when `chain` provides to `consumer` and it assigned one, else its
+  // own consensus key.
   MESH_ASSIGN_OR_RETURN(std::string key, net_->ConsensusKey(chain, val));
+  for (const harness::LinkSpec& l : net_->links()) {
+    if (l.provider != chain || l.consumer != consumer) continue;
+    MESH_ASSIGN_OR_RETURN(std::optional<std::string> assigned,
+                          provider::ConsumerKeys::Assigned(net_->ctx(chain),
+                                                           provider::ConsumerId(consumer),
+                                                           net_->Valoper(chain, val)));
+    if (assigned.has_value()) key = *assigned;
+  }
   net_->SetSigning(consumer, key, on);
-  return absl::StrCat(chain, "/", val, on ? " signs" : " stops signing", " on ", consumer);
+  const std::string* named = KeyName(consumer, key);
+  return absl::StrCat(named != nullptr ? *named : chain + "/" + val,
+                      on ? " signs" : " stops signing", " on ", consumer);
 }
 
 // The consensus set by validator name ("<chain>/<name>:<power>", sorted),
@@ -908,6 +924,9 @@ absl::StatusOr<Fields> Runner::QueryConsensusSet(const Step& s) {
       absl::StatusOr<std::string> key = net_->ConsensusKey(id, v.name);
       if (key.ok()) name_of[*key] = id + "/" + v.name;
     }
+  }
+  for (const auto& [at, name] : key_names_) {
+    if (at.first == chain) name_of[at.second] = name;
   }
   std::vector<std::string> names;
   int64_t total = 0;
@@ -925,6 +944,39 @@ absl::StatusOr<Fields> Runner::QueryConsensusSet(const Step& s) {
     out.push_back({"equals_bonded", BoolText(bonded == set)});
   }
   return out;
+}
+
+const std::string* Runner::KeyName(const std::string& consumer, const std::string& key) const {
+  auto it = key_names_.find({consumer, key});
+  return it == key_names_.end() ? nullptr : &it->second;
+}
+
+// The key assignments `provider` holds for `consumer` (docs/scenarios.md):
+// current ones as "<provider>/<validator>@<seed>", replaced ones kept for
+// pruning with ":<prune_at_s>"; keys no step assigned print in hex.
+absl::StatusOr<Fields> Runner::QueryKeyAssignments(const Step& s) {
+  const std::string provider = s.Str("provider");
+  const std::string consumer = s.Str("consumer");
+  MESH_ASSIGN_OR_RETURN(auto all, provider::ConsumerKeys::Assignments(
+                                      net_->ctx(provider), provider::ConsumerId(consumer)));
+  std::vector<std::string> current;
+  std::vector<std::string> replaced;
+  for (const auto& [address, a] : all) {
+    const std::string* named = KeyName(consumer, a.pubkey);
+    std::string name = named != nullptr
+                           ? *named
+                           : absl::StrCat(ValidatorName(provider, a.provider_validator), "@",
+                                          ToHex(a.pubkey));
+    if (a.prune_at_s == 0) {
+      current.push_back(std::move(name));
+    } else {
+      replaced.push_back(absl::StrCat(name, ":", a.prune_at_s));
+    }
+  }
+  std::sort(current.begin(), current.end());
+  std::sort(replaced.begin(), replaced.end());
+  return Fields{{"current", absl::StrJoin(current, ",")},
+                {"replaced", absl::StrJoin(replaced, ",")}};
 }
 
 // A replicated / opt-in consumer as its provider holds it (docs/scenarios.md):
@@ -987,6 +1039,7 @@ absl::StatusOr<Fields> Runner::QueryNew(const Step& s) {
                                          : p.validator.value()}};
   }
   if (q == "ccv_consumer") return QueryCcvConsumer(s);
+  if (q == "key_assignments") return QueryKeyAssignments(s);
   if (q == "last_ack") {
     if (!last_ack_.set) return Fields{{"result", "none"}, {"error", ""}, {"sequence", "0"}};
     return Fields{{"result", last_ack_.success ? "success" : "error"},

@@ -125,6 +125,7 @@ class Runner {
   absl::StatusOr<Fields> QueryExternal(const Step& s);
   absl::StatusOr<Fields> QueryConsumer(const Step& s);
   absl::StatusOr<Fields> QueryChain(const Step& s);
+  absl::StatusOr<Fields> QueryKeyAssignments(const Step& s);
 
   std::unique_ptr<harness::Network> net_;
   bool auto_relay_;  // the network's auto-relay setting (restored after a timeout step)
@@ -135,6 +136,12 @@ class Runner {
   // during the last block that ended (`events`).
   std::vector<SentPacket> pending_at_begin_;
   std::vector<SentPacket> sent_last_block_;
+  // Consumer keys assigned by `assign_consumer_key` steps that succeeded:
+  // (consumer, raw 32-byte key) -> "<provider>/<validator>@<key_seed>" (how
+  // the consensus_set and key_assignments queries name them).
+  std::map<std::pair<std::string, std::string>, std::string> key_names_;
+  // The name of `key` on `consumer` if a step assigned it, else nullptr.
+  const std::string* KeyName(const std::string& consumer, const std::string& key) const;
 };
 
 // Builds the network and runs every step, stopping at the first failure

@@ -164,6 +164,7 @@ const std::map<std::string, Def>& Queries() {
       {"targets", {{"consumer", "provider", "validator"}, {}, {"target", "bond_request"}}},
       {"validator_flags", {{"consumer", "validator"}, {}, {"inactive", "tombstoned"}}},
       {"consensus_set", {{"chain"}, {"provider"}, {"validators", "count", "total", "equals_bonded"}}},
+      {"key_assignments", {{"provider", "consumer"}, {}, {"current", "replaced"}}},
   };
   return *kDefs;
 }
