@@ -320,7 +320,7 @@ Json ProviderJson(const ProviderRole& r) {
     o.Add("unbonding_period_s", Json::U64(l.unbonding_period_s));
     o.Add("slash_dsign", DecJ(l.slash_dsign));
     o.Add("slash_offline", DecJ(l.slash_offline));
-    if (l.require_verified_evidence) o.Add("require_verified_evidence", Json::Bool(true));
+    o.Add("require_verified_evidence", Json::Bool(l.require_verified_evidence));
     if (l.mode != provider::LinkMode::kMesh) AddCcvFields(l, o);
     links.Push(std::move(o));
   }

@@ -49,8 +49,10 @@ struct ConsumerLink {
   Dec slash_dsign = Dec::FromRaw(Dec::kOne / 10);
   Dec slash_offline = Dec::FromRaw(Dec::kOne / 100);
   // Reported double-sign slashes wait for verified evidence
-  // (provider::ExternalConfig::require_verified_evidence).
-  bool require_verified_evidence = false;
+  // (provider::ExternalConfig::require_verified_evidence). On by default: a
+  // consumer's word alone never slashes a double sign (compatibility.md
+  // P-38); false gives the reference's behaviour.
+  bool require_verified_evidence = true;
   // "mesh" (default: the fields above), or "replicated" / "opt_in": the
   // provider supplies the consumer's consensus set (docs/shared-security.md;
   // remote_denom is then optional and the mesh fields are unused).

@@ -319,8 +319,13 @@ TEST_F(TwoChainTest, DowntimeSlashCrossSlashesAndPropagatesToLocalStake) {
 TEST_F(TwoChainTest, DoubleSignTombstonesSlashesAndAutoUnbonds) {
   StakeCommitted(A(1000), A(1000));
   Epoch();
-  ASSERT_OK(net_->DoubleSign("juno", "alice", net_->chain("juno").height()));
+  const uint64_t h = net_->chain("juno").height();
+  ASSERT_OK(net_->DoubleSign("juno", "alice", h));
   ASSERT_OK(net_->AdvanceBlock());
+  // The report is held until verified evidence (P-38, the default); a
+  // watcher's two conflicting votes apply it with juno's amounts.
+  EXPECT_EQ(Stake().stake.high(), A(1000));
+  ASSERT_OK(net_->SubmitConsumerDoubleVote("osmo", "juno", "alice", "user", h, "alice"));
   provider::Stake s = Stake();
   EXPECT_EQ(s.stake.high(), A(752));
   EXPECT_EQ(Account().bonded, s.stake.high());
@@ -389,6 +394,10 @@ TEST_F(TwoChainTest, RepeatedEvidenceSlashesOnce) {
   ASSERT_OK(net_->DoubleSign("juno", "alice", h));
   ASSERT_OK(net_->Downtime("juno", "alice", h));
   ASSERT_OK(net_->AdvanceBlocks(2));
+  EXPECT_EQ(Stake().stake.high(), A(1000));  // held for evidence (P-38)
+  ASSERT_OK(net_->SubmitConsumerDoubleVote("osmo", "juno", "alice", "user", h, "alice"));
+  EXPECT_FALSE(net_->SubmitConsumerDoubleVote("osmo", "juno", "alice", "user", h, "alice").ok());
+  ASSERT_OK(net_->AdvanceBlock());
   EXPECT_EQ(Stake().stake.high(), A(752));
   EXPECT_EQ(Account().bonded, A(752));
 }
@@ -594,7 +603,14 @@ NetworkSpec TenPercentChains() {
 
 class InFlightSlashTest : public MeshTest {
  protected:
-  void SetUp() override { Start(TenPercentChains()); }
+  // Reported double signs are applied on juno's word (the reference's
+  // behaviour, P-38): these cases test the slash's timing against packets
+  // in flight.
+  void SetUp() override {
+    NetworkSpec spec = TenPercentChains();
+    for (LinkSpec& l : spec.links) l.require_verified_evidence = false;
+    Start(std::move(spec));
+  }
   // The consumer's record (provider denom) of `user` on alice.
   Amount Remote(const std::string& user) {
     auto rec = Must(consumer::VirtualStaking::GetRecord(
@@ -996,7 +1012,13 @@ TEST_F(MeshTest, ThreeChainFullMesh) {
   // juno's alice double-signs: 25% of each 500 ujuno virtual delegation is
   // 125 ujuno = 500 uosmo/ustars; osmo and stars cut their user's juno stake
   // and collateral to 1500, and burn 500 on the user's other consumer.
-  ASSERT_OK(net_->DoubleSign("juno", "alice", net_->chain("juno").height()));
+  const uint64_t h = net_->chain("juno").height();
+  ASSERT_OK(net_->DoubleSign("juno", "alice", h));
+  ASSERT_OK(net_->AdvanceBlock());  // the report reaches osmo and stars: held (P-38)
+  for (const char* p : {"osmo", "stars"}) {
+    EXPECT_EQ(Must(net_->ExternalStake(p, "user", "juno", "alice")).stake.high(), A(2000)) << p;
+    ASSERT_OK(net_->SubmitConsumerDoubleVote(p, "juno", "alice", "user", h, "alice"));
+  }
   ASSERT_OK(net_->AdvanceBlocks(3));
   for (const char* p : {"osmo", "stars"}) {
     const std::string other = std::string(p) == "osmo" ? "stars" : "osmo";

@@ -12,6 +12,7 @@
 #include "apps/scenario/runner.h"
 #include "core/status.h"
 #include "mesh/provider/ccv.h"
+#include "mesh/provider/consumer_evidence.h"
 #include "staking/staking.h"
 #include "tests/harness/network.h"
 
@@ -141,6 +142,7 @@ class Sim {
   absl::Status Evidence(const std::string& c, uint64_t roll);
   absl::Status JoinValidator();
   absl::Status CcvAction();
+  absl::Status Watcher();
   absl::Status Record(const std::string& what, absl::Status s);
   std::string OtherChain(const std::string& c) {
     std::string o;
@@ -354,6 +356,30 @@ absl::Status Sim::JoinValidator() {
   return s;
 }
 
+// An honest watcher: a double sign a consumer reported on a link with
+// require_verified_evidence (the default) is held by the provider until
+// verified evidence arrives (docs/shared-security.md, P-38). Now and then
+// a user of the provider submits the two conflicting votes of one held
+// report, signed with the validator's own consensus key, so held reports
+// are applied after a random delay.
+absl::Status Sim::Watcher() {
+  for (const harness::LinkSpec& l : net_.links()) {
+    if (l.mode != provider::LinkMode::kMesh || !l.require_verified_evidence) continue;
+    for (const std::string& v : validators_[l.consumer]) {
+      MESH_ASSIGN_OR_RETURN(std::vector<provider::RemoteSlash> held,
+                            provider::ConsumerEvidence::HeldReports(
+                                net_.ctx(l.provider), provider::ConsumerId(l.consumer),
+                                net_.Valoper(l.consumer, v)));
+      if (held.empty() || !rng_.OneIn(3)) continue;
+      const uint64_t at = held.front().infraction_height;
+      MESH_RETURN_IF_ERROR(Record(
+          absl::StrCat("evidence ", l.provider, " <- ", l.consumer, "/", v, " @", at),
+          net_.SubmitConsumerDoubleVote(l.provider, l.consumer, v, rng_.Pick(users_), at, v)));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Opt-ins / opt-outs on chainb's opt-in consumer, and chaina validators that
 // stop (or resume) signing on its replicated consumer.
 absl::Status Sim::CcvAction() {
@@ -384,6 +410,7 @@ absl::Status Sim::Block() {
   for (int i = 0; i < actions; ++i) MESH_RETURN_IF_ERROR(Action());
   if (o_.link_modes && rng_.OneIn(4)) MESH_RETURN_IF_ERROR(CcvAction());
   if (o_.misbehaviour && rng_.OneIn(40)) MESH_RETURN_IF_ERROR(JoinValidator());
+  if (o_.misbehaviour) MESH_RETURN_IF_ERROR(Watcher());
   MESH_RETURN_IF_ERROR(Relayer());
   MESH_RETURN_IF_ERROR(net_.AdvanceBlock());
   return RecordSigners();

@@ -727,37 +727,12 @@ absl::StatusOr<std::string> Runner::InjectSlash(const Step& s) {
 absl::StatusOr<std::string> Runner::ConsumerDoubleVote(const Step& s) {
   const std::string consumer = s.Str("consumer");
   const std::string provider = s.Str("provider");
-  const Context c = net_->ctx(consumer);
-  const ValidatorAddress val = net_->Valoper(consumer, s.Str("validator"));
-  const ValidatorAddress signer =
-      net_->Valoper(consumer, s.Has("signer") ? s.Str("signer") : s.Str("validator"));
-  const Ed25519PrivateKey key = Ed25519PrivateKey::FromSeed("consensus/" + signer.value());
-  ::meshsec::v1::MsgSubmitConsumerDoubleVote msg;
-  msg.set_sender(net_->Address(provider, s.Str("user")).value());
-  msg.set_consumer(consumer);
-  for (char b : {'\x01', '\x02'}) {
-    provider::Vote v;
-    v.type = provider::kVotePrecommit;
-    v.height = static_cast<int64_t>(s.U64("height", c.height()));
-    v.block_id.hash = std::string(32, b);
-    v.block_id.part_set_header = provider::PartSetHeader{1, std::string(32, b)};
-    v.timestamp_seconds = static_cast<int64_t>(c.time_seconds());
-    v.validator_address = provider::ConsensusAddress(staking::DefaultConsensusPubkey(val));
-    v.signature = key.Sign(provider::VoteSignBytes(consumer, v));
-    ::tendermint::types::Vote* out = b == '\x01' ? msg.mutable_vote_a() : msg.mutable_vote_b();
-    out->set_type(static_cast<::tendermint::types::SignedMsgType>(v.type));
-    out->set_height(v.height);
-    out->set_round(v.round);
-    out->mutable_block_id()->set_hash(v.block_id.hash);
-    out->mutable_block_id()->mutable_part_set_header()->set_total(v.block_id.part_set_header.total);
-    out->mutable_block_id()->mutable_part_set_header()->set_hash(v.block_id.part_set_header.hash);
-    out->mutable_timestamp()->set_seconds(v.timestamp_seconds);
-    out->set_validator_address(v.validator_address);
-    out->set_signature(v.signature);
-  }
-  MESH_RETURN_IF_ERROR(net_->Tx(provider, s.Str("user"), node::PackMsg(msg)));
-  return absl::StrCat("double vote of ", s.Str("validator"), " at ", consumer, " height ",
-                      s.U64("height", c.height()), " accepted by ", provider);
+  const uint64_t height = s.U64("height", net_->ctx(consumer).height());
+  MESH_RETURN_IF_ERROR(net_->SubmitConsumerDoubleVote(
+      provider, consumer, s.Str("validator"), s.Str("user"), height,
+      s.Has("signer") ? s.Str("signer") : s.Str("validator")));
+  return absl::StrCat("double vote of ", s.Str("validator"), " at ", consumer, " height ", height,
+                      " accepted by ", provider);
 }
 
 // Governance slashing: "slash_proposal" names the consumer validator by

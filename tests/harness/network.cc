@@ -19,6 +19,7 @@
 #include "mesh/consumer/virtual_staking.h"
 #include "mesh/packets/ccv.h"
 #include "mesh/packets/packets.h"
+#include "mesh/provider/canonical_vote.h"
 #include "mesh/provider/consumer_evidence.h"
 #include "mesh/provider/consumer_keys.h"
 #include "mesh/provider/external_staking.h"
@@ -872,6 +873,41 @@ void Network::SetSigning(const std::string& chain, const std::string& pubkey, bo
 
 const std::vector<app::ConsensusUpdate>& Network::LastUpdates(const std::string& chain) const {
   return node(chain).last_updates;
+}
+
+absl::Status Network::SubmitConsumerDoubleVote(const std::string& provider,
+                                               const std::string& consumer,
+                                               const std::string& validator,
+                                               const std::string& user, uint64_t height,
+                                               const std::string& signer) {
+  const Context c = ctx(consumer);
+  const ValidatorAddress val = Valoper(consumer, validator);
+  const Ed25519PrivateKey key =
+      Ed25519PrivateKey::FromSeed("consensus/" + Valoper(consumer, signer).value());
+  ::meshsec::v1::MsgSubmitConsumerDoubleVote msg;
+  msg.set_sender(Address(provider, user).value());
+  msg.set_consumer(consumer);
+  for (char b : {'\x01', '\x02'}) {
+    provider::Vote v;
+    v.type = provider::kVotePrecommit;
+    v.height = static_cast<int64_t>(height);
+    v.block_id.hash = std::string(32, b);
+    v.block_id.part_set_header = provider::PartSetHeader{1, std::string(32, b)};
+    v.timestamp_seconds = static_cast<int64_t>(c.time_seconds());
+    v.validator_address = provider::ConsensusAddress(staking::DefaultConsensusPubkey(val));
+    v.signature = key.Sign(provider::VoteSignBytes(consumer, v));
+    ::tendermint::types::Vote* out = b == '\x01' ? msg.mutable_vote_a() : msg.mutable_vote_b();
+    out->set_type(static_cast<::tendermint::types::SignedMsgType>(v.type));
+    out->set_height(v.height);
+    out->set_round(v.round);
+    out->mutable_block_id()->set_hash(v.block_id.hash);
+    out->mutable_block_id()->mutable_part_set_header()->set_total(v.block_id.part_set_header.total);
+    out->mutable_block_id()->mutable_part_set_header()->set_hash(v.block_id.part_set_header.hash);
+    out->mutable_timestamp()->set_seconds(v.timestamp_seconds);
+    out->set_validator_address(v.validator_address);
+    out->set_signature(v.signature);
+  }
+  return Tx(provider, user, node::PackMsg(msg));
 }
 
 absl::StatusOr<std::string> Network::ConsensusKey(const std::string& chain,

@@ -116,7 +116,7 @@ struct LinkSpec {
   uint64_t unbonding_period_s = 1000;
   Dec slash_dsign = Dec::FromRaw(Dec::kOne / 10);
   Dec slash_offline = Dec::FromRaw(Dec::kOne / 100);
-  bool require_verified_evidence = false;
+  bool require_verified_evidence = true;  // app::GenesisLink's default (P-38)
   // Link mode (docs/shared-security.md). For replicated / opt_in the
   // provider supplies the consumer's consensus set over the CCV channel and
   // the mesh fields above are unused.
@@ -272,6 +272,15 @@ class Network {
   absl::Status DoubleSign(const std::string& chain, const std::string& validator,
                           uint64_t infraction_height,
                           std::optional<uint64_t> power = std::nullopt);
+  // Verified evidence of a consumer validator's double sign, as a watcher
+  // submits it: two precommits of `validator` (a name on `consumer`) for
+  // different blocks at `height`, signed with the default consensus key of
+  // `signer` (a validator name on `consumer`; another validator's name
+  // forges the evidence) at `consumer`'s current block time, sent by `user`
+  // on `provider` as /meshsec.v1.MsgSubmitConsumerDoubleVote.
+  absl::Status SubmitConsumerDoubleVote(const std::string& provider, const std::string& consumer,
+                                        const std::string& validator, const std::string& user,
+                                        uint64_t height, const std::string& signer);
   // Liveness fault at `infraction_height` (slash, jail), the same way
   // through app::HandleNativeDowntime.
   absl::Status Downtime(const std::string& chain, const std::string& validator,

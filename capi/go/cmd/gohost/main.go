@@ -12,6 +12,7 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -93,9 +94,33 @@ func (h *host) other(id string) *node {
 	return nil
 }
 
+// onConsumersWord turns off require_verified_evidence on every provider
+// link of a genesis document: this host has no watcher submitting the
+// double-vote evidence, so the consumer's double-sign report is applied on
+// its word (the reference's behaviour, docs/compatibility.md P-38).
+func onConsumersWord(g []byte) []byte {
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(g))
+	dec.UseNumber() // keeps 64-bit integers (times in ns) exact
+	must(dec.Decode(&doc), "genesis json")
+	if p, ok := doc["provider"].(map[string]any); ok {
+		if links, ok := p["consumers"].([]any); ok {
+			for _, l := range links {
+				if m, ok := l.(map[string]any); ok {
+					m["require_verified_evidence"] = false
+				}
+			}
+		}
+	}
+	out, err := json.Marshal(doc)
+	must(err, "genesis json")
+	return out
+}
+
 func openNode(id string) *node {
 	g, err := meshsec.DevnetGenesis([]string{provider, consumer}, id, genesisTime)
 	must(err, "devnet genesis "+id)
+	g = onConsumersWord(g)
 	n := &node{id: id, store: meshsec.NewMapStore(), timeNs: genesisTime}
 	n.chain, err = meshsec.Open(g, n.store)
 	must(err, "open "+id)
