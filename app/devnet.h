@@ -59,6 +59,16 @@ class Devnet {
   static GenesisDoc MeshGenesis(const std::vector<std::string>& chain_ids,
                                 const std::string& chain_id, uint64_t genesis_time_ns);
   static std::vector<DemoKey> DemoKeys(const std::string& chain_id, const std::string& prefix);
+  // Makes the link `provider` -> `consumer` of a set of MeshGenesis
+  // documents (`docs`, one per chain) a replicated or opt-in link
+  // (docs/shared-security.md) on both ends, with epochs of 10 blocks:
+  // replicated runs on all of the provider's bonded validators (top N
+  // 100 %); opt_in is pure opt-in (top N 0) with every genesis validator of
+  // the provider opted in, so the consumer starts with a non-empty set.
+  // InvalidArgument for an unknown chain or link, mode kMesh, or a consumer
+  // that already has a replicated / opt-in link (at most one).
+  static absl::Status SetLinkMode(std::vector<GenesisDoc>& docs, const std::string& provider,
+                                  const std::string& consumer, provider::LinkMode mode);
 
   // Opens every chain (InitChain on empty stores), joins them with relayers
   // and opens the links' channels that are not open yet.

@@ -9,6 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "app/devnet.h"
 #include "core/crypto.h"
+#include "core/status.h"
+#include "mesh/provider/ccv.h"
+#include "node/staking_msgs.h"
 
 namespace mesh::app {
 namespace {
@@ -83,9 +86,60 @@ GenesisDoc Devnet::MeshGenesis(const std::vector<std::string>& chain_ids,
                                   Dec::FromRaw(Dec::kOne / 10), keys.at("oracle"),
                                   100ULL * 365 * 86400, 50, Amount(kDemoFunds)});
   }
+  // Room for every provider's max cap (a consumer refuses caps summing to
+  // more than its total).
+  consumer.total_max_cap = Amount(kDemoFunds * consumer.providers.size());
   if (!provider.consumers.empty()) g.provider = std::move(provider);
   if (!consumer.providers.empty()) g.consumer = std::move(consumer);
   return g;
+}
+
+absl::Status Devnet::SetLinkMode(std::vector<GenesisDoc>& docs, const std::string& provider,
+                                 const std::string& consumer, provider::LinkMode mode) {
+  if (mode == provider::LinkMode::kMesh) {
+    return absl::InvalidArgumentError("link mode: only replicated or opt_in can be set");
+  }
+  GenesisDoc* p = nullptr;
+  GenesisDoc* c = nullptr;
+  for (GenesisDoc& d : docs) {
+    if (d.chain_id == provider) p = &d;
+    if (d.chain_id == consumer) c = &d;
+  }
+  if (p == nullptr || c == nullptr || p == c || !p->provider.has_value() ||
+      !c->consumer.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("link mode: no link ", provider, " -> ", consumer, " in the devnet"));
+  }
+  ConsumerLink* out = nullptr;
+  for (ConsumerLink& l : p->provider->consumers) {
+    if (l.consumer == consumer) out = &l;
+  }
+  ProviderLink* in = nullptr;
+  for (ProviderLink& l : c->consumer->providers) {
+    if (l.provider == provider) in = &l;
+    if (l.mode != provider::LinkMode::kMesh && l.provider != provider) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("link mode: ", consumer, " already has a ",
+                       provider::LinkModeName(l.mode), " link (from ", l.provider,
+                       "); a consumer has at most one"));
+    }
+  }
+  if (out == nullptr || in == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("link mode: no link ", provider, " -> ", consumer, " in the devnet"));
+  }
+  out->mode = mode;
+  out->blocks_per_epoch = 10;
+  out->shaping.top_n = mode == provider::LinkMode::kReplicated ? 100 : 0;
+  out->opted_in.clear();
+  if (mode == provider::LinkMode::kOptIn) {
+    for (const GenesisValidator& v : p->validators) {
+      MESH_ASSIGN_OR_RETURN(ValidatorAddress valoper, node::ValoperOfAccount(v.operator_account));
+      out->opted_in.push_back(std::move(valoper));
+    }
+  }
+  in->mode = mode;
+  return absl::OkStatus();
 }
 
 }  // namespace mesh::app

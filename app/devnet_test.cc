@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/crypto.h"
+#include "core/kv.h"
 #include "core/rocksdb_store.h"
 #include "gtest/gtest.h"
 #include "mesh/provider/external_staking.h"
@@ -127,6 +128,45 @@ TEST(DevnetTest, ServesGrpcWhileProducingBlocks) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(resp.balance().amount(), "1000000000000");
   (*net)->StopServing();
+}
+
+// A three-chain devnet where chaina runs chainc's consensus (replicated),
+// the other five links staying mesh: chainc's consensus set becomes
+// chaina's three validators with their powers. Also the 3-chain MeshGenesis itself (each consumer has room for
+// two providers' max caps).
+TEST(DevnetTest, ThreeChainsWithAReplicatedLink) {
+  const std::vector<std::string> ids = {"chaina", "chainb", "chainc"};
+  std::vector<GenesisDoc> docs;
+  std::vector<std::unique_ptr<DurableStore>> stores;
+  for (const std::string& id : ids) {
+    docs.push_back(Devnet::MeshGenesis(ids, id, kGenesis));
+    stores.push_back(std::make_unique<MemStore>());
+  }
+  ASSERT_TRUE(Devnet::SetLinkMode(docs, "chaina", "chainc", provider::LinkMode::kReplicated).ok());
+  // At most one replicated / opt-in link per consumer; no mesh "mode"; no
+  // such link.
+  EXPECT_EQ(Devnet::SetLinkMode(docs, "chainb", "chainc", provider::LinkMode::kOptIn).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Devnet::SetLinkMode(docs, "chainb", "chaina", provider::LinkMode::kMesh).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Devnet::SetLinkMode(docs, "chaina", "chaind", provider::LinkMode::kOptIn).code(),
+            absl::StatusCode::kInvalidArgument);
+  auto net = Devnet::Open(std::move(docs), std::move(stores));
+  ASSERT_TRUE(net.ok()) << net.status();
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE((*net)->ProduceRound(5).ok());
+  auto a = (*net)->app("chaina").ConsensusValidators();
+  auto c = (*net)->app("chainc").ConsensusValidators();
+  ASSERT_TRUE(a.ok() && c.ok());
+  std::map<std::string, int64_t> want;
+  for (const ConsensusUpdate& u : *a) want[u.pub_key] = u.power;
+  std::map<std::string, int64_t> got;
+  for (const ConsensusUpdate& u : *c) got[u.pub_key] = u.power;
+  EXPECT_EQ(want.size(), 3u);
+  EXPECT_EQ(got, want);
+  // chainb keeps its own validators (mesh links only).
+  auto b = (*net)->app("chainb").ConsensusValidators();
+  ASSERT_TRUE(b.ok());
+  for (const ConsensusUpdate& u : *b) EXPECT_FALSE(want.contains(u.pub_key));
 }
 
 }  // namespace

@@ -95,8 +95,6 @@ class SharedSecurityQueryTest : public ::testing::Test {
     std::vector<std::unique_ptr<DurableStore>> stores;
     for (const std::string& id : kIds) {
       docs.push_back(Devnet::MeshGenesis(kIds, id, kGenesis));
-      // Two providers' max caps (MeshGenesis sizes the total for one).
-      docs.back().consumer->total_max_cap = Amount(2000000000000ULL);
       stores.push_back(std::make_unique<MemStore>());
     }
     // chaina: a meter of one unit that never refills during the test,

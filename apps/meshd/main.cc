@@ -5,7 +5,7 @@
 //                [--max-blocks N] [--grpc-kept-blocks 100]
 //   meshd export --home DIR [--out FILE]
 //   meshd devnet --home DIR --chains 2|3 [--grpc-port 9090] [--block-interval-ms 1000]
-//                [--max-blocks N]
+//                [--max-blocks N] [--link-modes chaina:chainc:replicated,...]
 //
 // Everything a chain is made of comes from app::Application; this file only
 // reads files, flags and signals and drives blocks on a timer (the one
@@ -26,12 +26,14 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "app/application.h"
 #include "app/devnet.h"
 #include "app/mesh_query_service.h"
 #include "core/crypto.h"
 #include "core/rocksdb_store.h"
 #include "core/status.h"
+#include "mesh/provider/ccv.h"
 #include "glog/logging.h"
 #include "node/grpc_server.h"
 
@@ -45,6 +47,10 @@ ABSL_FLAG(int64_t, grpc_kept_blocks, 100,
           "start/devnet: committed blocks kept for queries at a height (x-cosmos-block-height)");
 ABSL_FLAG(int64_t, max_blocks, 0, "stop after this many blocks (0 = run until SIGINT/SIGTERM)");
 ABSL_FLAG(int, chains, 2, "devnet: number of chains (2 or 3)");
+ABSL_FLAG(std::vector<std::string>, link_modes, {},
+          "devnet: links made replicated or opt-in when the devnet home is created, as "
+          "provider:consumer:mode (mode replicated or opt_in; a consumer has at most one), "
+          "comma-separated; e.g. chaina:chainc:replicated");
 ABSL_FLAG(std::string, out, "", "export: output file (default: standard output)");
 
 namespace {
@@ -59,7 +65,8 @@ constexpr char kUsage[] =
     "  meshd start  --home DIR [--grpc-address HOST:PORT] [--block-interval-ms MS] [--max-blocks N]\n"
     "               [--grpc-kept-blocks N]\n"
     "  meshd export --home DIR [--out FILE]\n"
-    "  meshd devnet --home DIR --chains 2|3 [--grpc-port PORT] [--block-interval-ms MS] [--max-blocks N]\n\n"
+    "  meshd devnet --home DIR --chains 2|3 [--grpc-port PORT] [--block-interval-ms MS] [--max-blocks N]\n"
+    "               [--link-modes PROVIDER:CONSUMER:MODE,...]\n\n"
     "Exit codes: 0 ok, 1 runtime failure, 2 usage error.";
 
 std::atomic<bool> g_stop{false};
@@ -207,6 +214,46 @@ int Export(const std::filesystem::path& home) {
   return s.ok() ? 0 : Fail(1, std::string(s.message()));
 }
 
+// Writes every chain's genesis.json and keys.json under `home` when none
+// exists yet: full-mesh devnet genesis, with the --link-modes links made
+// replicated / opt-in. With existing genesis files nothing is written, and
+// --link-modes is refused (it would be silently ignored).
+absl::Status CreateDevnetGenesis(const std::filesystem::path& home,
+                                 const std::vector<std::string>& ids) {
+  const std::vector<std::string> modes = absl::GetFlag(FLAGS_link_modes);
+  bool any = false;
+  for (const std::string& id : ids) {
+    any = any || std::filesystem::exists(home / id / "config" / "genesis.json");
+  }
+  if (any) {
+    if (modes.empty()) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        "--link-modes applies only when the devnet home is created; this home already has "
+        "genesis files (edit their link \"mode\" fields, or start from an empty --home)");
+  }
+  std::vector<GenesisDoc> docs;
+  const uint64_t genesis_time = NowNs();
+  for (const std::string& id : ids) docs.push_back(Devnet::MeshGenesis(ids, id, genesis_time));
+  for (const std::string& m : modes) {
+    std::vector<std::string> parts = absl::StrSplit(m, ':');
+    if (parts.size() != 3) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--link-modes: expected provider:consumer:mode, got \"", m, "\""));
+    }
+    absl::StatusOr<mesh::provider::LinkMode> mode = mesh::provider::ParseLinkMode(parts[2]);
+    if (!mode.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--link-modes: ", mode.status().message()));
+    }
+    MESH_RETURN_IF_ERROR(Devnet::SetLinkMode(docs, parts[0], parts[1], *mode));
+  }
+  for (const GenesisDoc& g : docs) {
+    const auto dir = home / g.chain_id;
+    MESH_RETURN_IF_ERROR(WriteFile(dir / "config" / "genesis.json", g.ToJson().Write()));
+    MESH_RETURN_IF_ERROR(WriteFile(dir / "config" / "keys.json", KeysJson(g.chain_id, g.bech32_prefix)));
+  }
+  return absl::OkStatus();
+}
+
 int RunDevnet(const std::filesystem::path& home) {
   const int n = absl::GetFlag(FLAGS_chains);
   if (n < 2 || n > 3) return Fail(2, "devnet: --chains must be 2 or 3");
@@ -214,16 +261,11 @@ int RunDevnet(const std::filesystem::path& home) {
   for (int i = 0; i < n; ++i) ids.push_back(std::string("chain") + static_cast<char>('a' + i));
   std::vector<GenesisDoc> docs;
   std::vector<std::unique_ptr<mesh::DurableStore>> stores;
-  const uint64_t genesis_time = NowNs();
+  absl::Status created = CreateDevnetGenesis(home, ids);
+  if (!created.ok()) return Fail(created.code() == absl::StatusCode::kInvalidArgument ? 2 : 1,
+                                 "devnet: " + std::string(created.message()));
   for (const std::string& id : ids) {
     const auto dir = home / id;
-    const auto genesis_path = dir / "config" / "genesis.json";
-    if (!std::filesystem::exists(genesis_path)) {
-      GenesisDoc g = Devnet::MeshGenesis(ids, id, genesis_time);
-      absl::Status s = WriteFile(genesis_path, g.ToJson().Write());
-      if (s.ok()) s = WriteFile(dir / "config" / "keys.json", KeysJson(id, g.bech32_prefix));
-      if (!s.ok()) return Fail(1, std::string(s.message()));
-    }
     auto g = LoadGenesis(dir);
     if (!g.ok()) return Fail(1, "devnet: " + id + ": " + std::string(g.status().message()));
     std::filesystem::create_directories(dir / "data");

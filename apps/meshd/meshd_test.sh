@@ -53,4 +53,18 @@ out=$("$MESHD" devnet --home "$T/dev" --chains 2 --grpc-port 0 --block-interval-
 echo "$out" | grep -q "chaina at height 5" || fail "devnet restart did not resume at height 5: $out"
 set +e; "$MESHD" devnet --home "$T/dev" --chains 7 >/dev/null 2>&1; rc=$?; set -e
 [ "$rc" = 2 ] || fail "--chains 7 should exit 2, got $rc"
+
+# devnet of three chains with a replicated link: written into the genesis
+# files of both ends; refused on a home that already has genesis files and
+# for a malformed or impossible link.
+out=$("$MESHD" devnet --home "$T/dev3" --chains 3 --grpc-port 0 --block-interval-ms 20 --max-blocks 3 \
+      --link-modes chaina:chainc:replicated 2>&1)
+echo "$out" | grep -q "chainc at height" || fail "devnet --chains 3 --link-modes: $out"
+grep -q '"mode":"replicated"' "$T/dev3/chaina/config/genesis.json" || fail "chaina's link to chainc is not replicated"
+grep -q '"mode":"replicated"' "$T/dev3/chainc/config/genesis.json" || fail "chainc's link from chaina is not replicated"
+for bad in "chaina:chainc:replicated" "chaina-chainc" "chaina:chainc:sideways"; do
+  home="$T/dev3"; [ "$bad" = "chaina:chainc:replicated" ] || home="$T/dev-bad"
+  set +e; out=$("$MESHD" devnet --home "$home" --chains 3 --grpc-port 0 --max-blocks 1 --link-modes "$bad" 2>&1); rc=$?; set -e
+  [ "$rc" = 2 ] || fail "--link-modes $bad on $home should exit 2, got $rc: $out"
+done
 echo "meshd lifecycle: 1 passed, 0 failed"
