@@ -86,7 +86,9 @@ struct ProviderLink {
   provider::LinkMode mode = provider::LinkMode::kMesh;
   uint64_t retry_delay_s = 3600;    // slash-packet resend delay after a bounce
   // Send VSCMatured once each VSC is one staking unbonding period of this
-  // chain old (must match the provider's link; docs/shared-security.md).
+  // chain old. The provider's VSCs carry its own setting and win (true turns
+  // this on at the first such VSC); this value applies to VSCs without it
+  // (docs/shared-security.md, compatibility.md L-13).
   bool unbonding_waits_for_maturity = false;
 };
 

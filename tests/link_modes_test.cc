@@ -19,7 +19,9 @@
 #include "mesh/provider/ccv.h"
 #include "mesh/provider/consumer_keys.h"
 #include "meshsec/v1/msgs.pb.h"
+#include "node/staking_msgs.h"
 #include "node/tx.h"
+#include "staking/bank.h"
 #include "staking/staking.h"
 #include "tests/harness/network.h"
 
@@ -217,6 +219,55 @@ TEST_F(LinkModesTest, ProviderSetChangesReachTheConsumerAtTheNextEpoch) {
   EXPECT_FALSE(Set("neutron").contains(Key("hub", "bob")));
   EXPECT_EQ(Set("neutron"), Bonded());
   EXPECT_EQ(Set("neutron").size(), 4u);
+}
+
+// L-13: the ends agree by construction. The provider has
+// unbonding_waits_for_maturity, the consumer's genesis does not: the
+// provider's VSCs carry the setting, the consumer follows it (maturity with
+// its own unbonding period, 7,200 s) and sends VSCMatured, so a hub
+// undelegation (due after hub's 3,600 s) is held past its completion and
+// paid once the VSC covering it matured on neutron — not held until removal,
+// as when the consumer followed only its own setting.
+TEST_F(LinkModesTest, ConsumerFollowsTheProvidersMaturityOption) {
+  NetworkSpec spec;
+  ChainSpec neutron = Consumer("neutron");
+  neutron.staking.unbonding_time_s = 7200;
+  spec.chains = {Hub(), neutron};
+  LinkSpec link = Ccv("neutron", LinkMode::kReplicated);
+  link.unbonding_waits_for_maturity = true;
+  link.consumer_unbonding_waits_for_maturity = false;
+  spec.links = {link};
+  Start(spec);
+  const provider::ConsumerId c("neutron");
+  EXPECT_EQ(Must(CcvConsumer::MaturityPeriod(net().ctx("neutron"))), std::nullopt);  // genesis: off
+  ASSERT_OK(net().AdvanceBlocks(2));
+  // The first VSC asked for maturity: on, with neutron's unbonding period.
+  EXPECT_EQ(Must(CcvConsumer::MaturityPeriod(net().ctx("neutron"))), std::optional<uint64_t>(7200));
+  EXPECT_FALSE(Must(CcvConsumer::Maturities(net().ctx("neutron"))).empty());
+  const AccountAddress user = net().Address("hub", "user");
+  const ValidatorAddress bob = net().Valoper("hub", "bob");
+  auto balance = [&] {
+    return Must(staking::Bank::Balance(net().ctx("hub"), user, Denom("uhub")));
+  };
+  ASSERT_OK(net().Tx("hub", "user", node::DelegateMsg(user, bob, Denom("uhub"), Amount(5000))));
+  ASSERT_OK(net().AdvanceBlock());
+  ASSERT_OK(net().Tx("hub", "user", node::UndelegateMsg(user, bob, Denom("uhub"), Amount(3000))));
+  ASSERT_OK(net().AdvanceBlock());
+  EXPECT_EQ(balance(), Amount(95000));
+  ASSERT_FALSE(Must(CcvProvider::Holds(net().ctx("hub"), c)).empty());
+  ASSERT_OK(net().AdvanceBlocks(6));  // the next epoch's VSC reaches neutron
+  // Past hub's unbonding period: held (neutron has not matured it yet).
+  ASSERT_OK(net().AdvanceTime(3700));
+  ASSERT_OK(net().AdvanceBlocks(3));
+  EXPECT_EQ(balance(), Amount(95000));
+  EXPECT_FALSE(Must(CcvProvider::Holds(net().ctx("hub"), c)).empty());
+  // Past neutron's: VSCMatured came back, the hold is released and paid.
+  ASSERT_OK(net().AdvanceTime(3600));
+  ASSERT_OK(net().AdvanceBlocks(4));
+  EXPECT_GT(Must(CcvProvider::MaturedVscId(net().ctx("hub"), c)), 1u);
+  EXPECT_TRUE(Must(CcvProvider::Holds(net().ctx("hub"), c)).empty());
+  EXPECT_EQ(balance(), Amount(98000));
+  EXPECT_FALSE(Must(CcvProvider::State(net().ctx("hub"), c)).stopped);
 }
 
 // Key assignment (docs/shared-security.md, part 2) feeds the replicated
@@ -466,6 +517,39 @@ TEST_F(LinkModesTest, RemovalProposalClosesTheCcvChannelOnBothEnds) {
   EXPECT_EQ(state("neutron", consumer_port, hub_end.counterparty_channel),
             ibc::ChannelState::kClosed);
   // Later blocks run with the closed channel (no close retried, no error).
+  ASSERT_OK(net().AdvanceBlocks(3));
+}
+
+// A consumer stopped and removed in the same block (unbonding time 0): the
+// provider's end block closes the channel before it deletes the consumer, so
+// both ends are CLOSED once relayed. Staking refuses a zero unbonding period,
+// so the stop is written into the hub's open block as if made one unbonding
+// period (3,600 s) earlier: its removal is due at this block's end block, the
+// one that first sees the consumer stopped — as with a period of 0.
+TEST_F(LinkModesTest, StopAndRemovalInOneBlockClosesTheCcvChannelOnBothEnds) {
+  NetworkSpec spec;
+  spec.chains = {Hub(), Consumer("neutron")};
+  spec.links = {Ccv("neutron", LinkMode::kReplicated)};
+  Start(spec);
+  ASSERT_OK(net().AdvanceBlocks(2));
+  const provider::ConsumerId neutron("neutron");
+  const PortId provider_port(std::string(packets::ccv::kProviderPort));
+  const Context hc = net().ctx("hub");
+  const ChannelId ch = Must(CcvProvider::State(hc, neutron)).channel;
+  const ibc::ChannelEnd hub_end = *Must(ibc::GetChannel(hc.store(), provider_port, ch));
+  ASSERT_EQ(hub_end.state, ibc::ChannelState::kOpen);
+  const BlockInfo earlier{hc.block().chain_id, hc.height(), hc.time_ns() - 3600 * kNanosPerSecond};
+  ASSERT_OK(CcvProvider::Stop(Context(&hc.store(), &earlier), neutron));
+  EXPECT_EQ(Must(CcvProvider::RemovalTime(hc, neutron)), hc.time_seconds());
+  ASSERT_OK(net().AdvanceBlock());
+  EXPECT_EQ(Must(CcvProvider::Config(net().ctx("hub"), neutron)), std::nullopt);  // removed
+  const ibc::ChannelEnd closed = *Must(ibc::GetChannel(net().ctx("hub").store(), provider_port, ch));
+  EXPECT_EQ(closed.state, ibc::ChannelState::kClosed);
+  const std::optional<ibc::ChannelEnd> cp = Must(ibc::GetChannel(
+      net().ctx("neutron").store(), hub_end.counterparty_port, hub_end.counterparty_channel));
+  ASSERT_TRUE(cp.has_value());
+  EXPECT_EQ(cp->state, ibc::ChannelState::kClosed);
+  EXPECT_TRUE(Must(CcvConsumer::Get(net().ctx("neutron")))->closed);
   ASSERT_OK(net().AdvanceBlocks(3));
 }
 

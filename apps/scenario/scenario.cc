@@ -376,6 +376,11 @@ absl::Status ParseLinkMode(JsonFields& f, LinkSpec& l) {
   MESH_RETURN_IF_ERROR(ReadOpt(f, "opted_in", l.opted_in, ReadNames));
   MESH_RETURN_IF_ERROR(
       ReadOpt(f, "unbonding_waits_for_maturity", l.unbonding_waits_for_maturity, ReadBool));
+  if (const Json* b = f.Optional("consumer_unbonding_waits_for_maturity")) {
+    absl::StatusOr<bool> v = ReadBool(*b);
+    if (!v.ok()) return f.FieldError("consumer_unbonding_waits_for_maturity", v.status());
+    l.consumer_unbonding_waits_for_maturity = *v;
+  }
   MESH_RETURN_IF_ERROR(ReadOpt(f, "min_stake", l.min_stake, JsonAmount));
   MESH_RETURN_IF_ERROR(ReadOpt(f, "downtime_slash_fraction", l.downtime_slash_fraction, JsonDec));
   return ReadOpt(f, "downtime_jail_s", l.downtime_jail_s, ReadSeconds);

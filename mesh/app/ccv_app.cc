@@ -199,21 +199,27 @@ absl::Status CcvProviderApp::OnTimeout(const Context& ctx, const ibc::Packet& pa
 }
 
 absl::Status CcvProviderApp::EndBlock(const Context& ctx) const {
+  // Stopped consumers' channels are closed first: CcvProvider::EndBlock
+  // deletes a consumer whose removal time came, possibly in the block of its
+  // stop, and its channel must not outlive it OPEN.
+  MESH_ASSIGN_OR_RETURN(std::vector<ConsumerId> all, CcvProvider::Consumers(ctx));
+  for (const ConsumerId& c : all) {
+    MESH_ASSIGN_OR_RETURN(CcvConsumerState st, CcvProvider::State(ctx, c));
+    if (st.stopped) MESH_RETURN_IF_ERROR(CloseStopped(ctx, st.channel));
+  }
   // Holds go under the vscID before EndBlock increments it; releases after.
   MESH_RETURN_IF_ERROR(CcvProvider::HoldStartedUnbondings(ctx));
   MESH_RETURN_IF_ERROR(CcvProvider::EndBlock(ctx));
   MESH_RETURN_IF_ERROR(CcvProvider::ReleaseMaturedHolds(ctx));
-  MESH_ASSIGN_OR_RETURN(std::vector<ConsumerId> all, CcvProvider::Consumers(ctx));
+  MESH_ASSIGN_OR_RETURN(all, CcvProvider::Consumers(ctx));
   for (const ConsumerId& c : all) {
     MESH_ASSIGN_OR_RETURN(CcvConsumerState st, CcvProvider::State(ctx, c));
-    if (st.stopped) {
-      MESH_RETURN_IF_ERROR(CloseStopped(ctx, st.channel));
-      continue;
-    }
+    if (st.stopped) continue;
     if (st.channel.empty()) continue;  // pending VSCs wait for the channel
     MESH_ASSIGN_OR_RETURN(std::optional<ibc::ChannelEnd> end,
                           ibc::GetChannel(ctx.store(), port_, st.channel));
     if (!end.has_value() || end->state != ibc::ChannelState::kOpen) continue;
+    MESH_ASSIGN_OR_RETURN(std::optional<provider::CcvConfig> cfg, CcvProvider::Config(ctx, c));
     MESH_ASSIGN_OR_RETURN(std::vector<provider::VscRecord> pending, CcvProvider::Pending(ctx, c));
     for (const provider::VscRecord& r : pending) {
       wire::VscPacket p;
@@ -222,6 +228,9 @@ absl::Status CcvProviderApp::EndBlock(const Context& ctx) const {
         p.validator_updates.push_back(wire::ValidatorUpdate{u.pub_key, u.power});
       }
       p.slash_acks = r.slash_acks;
+      // L-13: the consumer follows the provider's option (only sent when on,
+      // so the packets of other links keep their bytes).
+      if (cfg.has_value() && cfg->unbonding_waits_for_maturity) p.unbonding_waits_for_maturity = true;
       const ibc::Timeout timeout =
           ibc::Timeout::AtTimeNs(ctx.time_ns() + kCcvTimeoutSeconds * kNanosPerSecond);
       MESH_RETURN_IF_ERROR(
@@ -307,6 +316,7 @@ absl::StatusOr<std::string> CcvConsumerApp::OnRecvPacket(const Context& ctx,
     v.updates.push_back(consumer::ccv::Update{u.pub_key, u.power});
   }
   v.slash_acks = p.slash_acks;
+  v.waits_for_maturity = p.unbonding_waits_for_maturity;
   MESH_RETURN_IF_ERROR(CcvConsumer::OnVsc(ctx, v));
   return wire::ResultAck(static_cast<uint8_t>(wire::kVscResult));
 }

@@ -12,7 +12,9 @@
 // more slash packets). The provider closes the channel of a stopped
 // consumer itself (ICS): its EndBlock runs CloseInit on the end while it is
 // OPEN (error ack, removal proposal; after a timeout the ORDERED channel is
-// already CLOSED); the relayer's CloseConfirm then closes the consumer end.
+// already CLOSED), first thing, so before a removal due in the same block
+// deletes the consumer; the relayer's CloseConfirm then closes the consumer
+// end.
 //
 // Provider: EndBlock runs CcvProvider::EndBlock and sends every queued VSC
 // of every consumer whose channel is OPEN (timeout: block time + 4 weeks).

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/codec.h"
 #include "core/status.h"
+#include "staking/staking.h"
 
 namespace mesh::consumer::ccv {
 namespace {
@@ -19,12 +20,21 @@ constexpr uint8_t kSlashQueue = 0xBD; // u64 seq -> bytes address, i64 power, u6
 constexpr uint8_t kMaturityPeriod = 0xBE;  // () -> u64 unbonding_s (absent: off)
 constexpr uint8_t kMaturing = 0xBF;        // u64 maturity_ns, u64 vscID -> ""
 
-// Option on: the VSC just received matures one consumer unbonding period on.
-absl::Status RecordMaturity(const Context& ctx, uint64_t vsc_id) {
+// The VSC just received matures one consumer unbonding period on, when the
+// provider asks for it (turning the option on for good if genesis did not,
+// with the chain's staking unbonding time) or, without the field, when the
+// consumer's own setting is on.
+absl::Status RecordMaturity(const Context& ctx, const Vsc& vsc) {
   MESH_ASSIGN_OR_RETURN(std::optional<uint64_t> period, CcvConsumer::MaturityPeriod(ctx));
+  if (vsc.waits_for_maturity == false) return absl::OkStatus();
+  if (vsc.waits_for_maturity == true && !period.has_value()) {
+    MESH_ASSIGN_OR_RETURN(staking::Params params, staking::Staking::GetParams(ctx));
+    MESH_RETURN_IF_ERROR(CcvConsumer::EnableMaturity(ctx, params.unbonding_time_s));
+    period = params.unbonding_time_s;
+  }
   if (!period.has_value()) return absl::OkStatus();
   const uint64_t at = ctx.time_ns() + *period * kNanosPerSecond;
-  return ctx.store().Put(Encoder(kMaturing).U64(at).U64(vsc_id).Take(), "");
+  return ctx.store().Put(Encoder(kMaturing).U64(at).U64(vsc.vsc_id).Take(), "");
 }
 
 std::string StateKey() { return Encoder(kState).Take(); }
@@ -115,7 +125,7 @@ absl::Status CcvConsumer::OnVsc(const Context& ctx, const Vsc& vsc) {
     MESH_RETURN_IF_ERROR(ctx.store().Delete(Encoder(kOutstanding).Bytes(a).Take()));
   }
   st.received_vsc = true;
-  MESH_RETURN_IF_ERROR(RecordMaturity(ctx, vsc.vsc_id));
+  MESH_RETURN_IF_ERROR(RecordMaturity(ctx, vsc));
   return Put(ctx, st);
 }
 

@@ -17,7 +17,12 @@
 // every VSC received matures at its receive time + the consumer's unbonding
 // period, and matured ids go back to the provider as VSCMatured packets, in
 // (maturity, id) order, never while a slash request is queued or awaits its
-// ack (ICS v4: a VSCMatured does not overtake a slash packet).
+// ack (ICS v4: a VSCMatured does not overtake a slash packet). The provider
+// decides (L-13): a VSC carrying waits_for_maturity = true turns maturity on
+// for the link's life if the consumer's genesis did not (period: the
+// consumer chain's staking unbonding time then) and is recorded; one
+// carrying false is not recorded; one without the field follows the
+// consumer's own setting (older providers).
 // HtoVSC stores only the heights where the id changed; a lookup takes the
 // entry at or below the height (the same answer as ICS's per-block copy).
 //
@@ -47,6 +52,9 @@ struct Vsc {
   uint64_t vsc_id = 0;
   std::vector<Update> updates;
   std::vector<std::string> slash_acks;  // raw consensus addresses
+  // The provider's unbonding_waits_for_maturity as carried by the packet
+  // (nullopt: not carried; the consumer's own genesis setting applies).
+  std::optional<bool> waits_for_maturity;
 };
 
 struct SlashRequest {
@@ -82,6 +90,7 @@ class CcvConsumer {
   static absl::Status Put(const Context& ctx, const State& s);
 
   // InvalidArgument for vscID 0 or a key that is not 32 bytes (error ack).
+  // Records the VSC's maturity as the header says.
   static absl::Status OnVsc(const Context& ctx, const Vsc& vsc);
   static absl::StatusOr<Applied> EndBlock(const Context& ctx);
   // True while updates received in this block wait for EndBlock.
@@ -107,9 +116,10 @@ class CcvConsumer {
   static absl::Status Close(const Context& ctx);
 
   // ---- unbonding waits for maturity ----
-  // Genesis: VSCs received from now on mature `unbonding_s` after receipt.
+  // Genesis (or the first VSC asking for it): VSCs received from now on
+  // mature `unbonding_s` after receipt.
   static absl::Status EnableMaturity(const Context& ctx, uint64_t unbonding_s);
-  // nullopt when off (ADR-018 default).
+  // nullopt when off (ADR-018 default) and no VSC asked for it yet.
   static absl::StatusOr<std::optional<uint64_t>> MaturityPeriod(const Context& ctx);
   struct Maturing {
     uint64_t maturity_ns = 0;

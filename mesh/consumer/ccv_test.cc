@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "staking/staking.h"
 
 namespace mesh::consumer::ccv {
 namespace {
@@ -154,6 +155,42 @@ TEST_F(CcvConsumerTest, EachVscMaturesOneUnbondingPeriodAfterReceipt) {
   ASSERT_TRUE(CcvConsumer::Close(ctx()).ok());
   block_.time_ns = 2000 * s;
   EXPECT_TRUE(CcvConsumer::TakeMatured(ctx()).value().empty());
+}
+
+// L-13: the provider's setting, carried by its VSCs, wins over the
+// consumer's genesis. true turns maturity on for the link's life (period:
+// the chain's staking unbonding time); false records nothing; a VSC without
+// the field follows what the consumer has (older providers).
+TEST_F(CcvConsumerTest, ProviderRequestTurnsMaturityOnWithoutTheGenesisSetting) {
+  const uint64_t s = kNanosPerSecond;
+  const uint64_t period = staking::Staking::GetParams(ctx()).value().unbonding_time_s;
+  ASSERT_GT(period, 0u);
+  Vsc old{1, {}, {}};  // no field, genesis off: nothing recorded (as before)
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), old).ok());
+  EXPECT_TRUE(CcvConsumer::Maturities(ctx()).value().empty());
+  Next(5);
+  Vsc asks{2, {}, {}, true};
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), asks).ok());  // t = 1005 s
+  EXPECT_EQ(CcvConsumer::MaturityPeriod(ctx()).value(), std::optional<uint64_t>(period));
+  Next(5);
+  Vsc no_field{3, {}, {}};  // on for good now
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), no_field).ok());  // t = 1010 s
+  Next(5);
+  Vsc says_off{4, {}, {}, false};
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), says_off).ok());
+  EXPECT_EQ(CcvConsumer::Maturities(ctx()).value(),
+            (std::vector<CcvConsumer::Maturing>{{(1005 + period) * s, 2}, {(1010 + period) * s, 3}}));
+  block_.time_ns = (1010 + period) * s;
+  EXPECT_EQ(CcvConsumer::TakeMatured(ctx()).value(), (std::vector<uint64_t>{2, 3}));
+}
+
+TEST_F(CcvConsumerTest, GenesisPeriodIsKeptWhenTheProviderAsks) {
+  ASSERT_TRUE(CcvConsumer::EnableMaturity(ctx(), 100).ok());
+  Vsc asks{1, {}, {}, true};
+  ASSERT_TRUE(CcvConsumer::OnVsc(ctx(), asks).ok());
+  EXPECT_EQ(CcvConsumer::MaturityPeriod(ctx()).value(), std::optional<uint64_t>(100));
+  EXPECT_EQ(CcvConsumer::Maturities(ctx()).value(),
+            (std::vector<CcvConsumer::Maturing>{{1100 * kNanosPerSecond, 1}}));
 }
 
 }  // namespace

@@ -124,6 +124,9 @@ std::string EncodeVsc(const VscPacket& p) {
   j.Add("validator_updates", std::move(updates));
   j.Add("valset_update_id", Json::Str(absl::StrCat(p.valset_update_id)));
   j.Add("slash_acks", std::move(acks));
+  if (p.unbonding_waits_for_maturity.has_value()) {
+    j.Add("unbonding_waits_for_maturity", Json::Bool(*p.unbonding_waits_for_maturity));
+  }
   return j.Write();
 }
 
@@ -147,6 +150,11 @@ absl::StatusOr<VscPacket> DecodeVsc(std::string_view bytes) {
       if (!raw.ok()) return f.FieldError("slash_acks", raw.status());
       p.slash_acks.push_back(*std::move(raw));
     }
+  }
+  if (const Json* w = f.Optional("unbonding_waits_for_maturity")) {
+    absl::StatusOr<bool> b = w->AsBool();
+    if (!b.ok()) return f.FieldError("unbonding_waits_for_maturity", b.status());
+    p.unbonding_waits_for_maturity = *b;
   }
   MESH_RETURN_IF_ERROR(f.Finish());
   return p;

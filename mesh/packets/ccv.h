@@ -4,7 +4,8 @@
 //
 // Provider → consumer: ValidatorSetChangePacketData
 //   {"validator_updates":[{"pub_key":{"ed25519":"<base64 32 bytes>"},"power":"<int64>"}...],
-//    "valset_update_id":"<u64>","slash_acks":["<hex consensus address>"...]}
+//    "valset_update_id":"<u64>","slash_acks":["<hex consensus address>"...],
+//    "unbonding_waits_for_maturity":<bool>}   (optional; this engine only)
 // Consumer → provider: ConsumerPacketData
 //   {"type":"CONSUMER_PACKET_TYPE_SLASH","slashPacketData":{"validator":{"address":
 //    "<base64 20 bytes>","power":"<int64>"},"valset_update_id":"<u64>",
@@ -20,6 +21,7 @@
 #define MESHSEC_MESH_PACKETS_CCV_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -45,6 +47,12 @@ struct VscPacket {
   std::vector<ValidatorUpdate> validator_updates;
   uint64_t valset_update_id = 0;
   std::vector<std::string> slash_acks;  // raw 20-byte consumer consensus addresses
+  // The provider's unbonding_waits_for_maturity (L-13), so both ends agree.
+  // Absent (nullopt; ICS packets and this engine's before the field) keeps
+  // the old meaning: the consumer follows its own genesis setting. Encoded
+  // only when set; a provider sets it (true) only on links with the option,
+  // so the packets of other links are byte for byte as before.
+  std::optional<bool> unbonding_waits_for_maturity;
   friend bool operator==(const VscPacket&, const VscPacket&) = default;
 };
 

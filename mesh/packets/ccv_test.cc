@@ -33,6 +33,37 @@ TEST(CcvWireTest, VscRejectsMalformed) {
   EXPECT_TRUE(DecodeVsc(R"({"validator_updates":[],"valset_update_id":"1"})").ok());
 }
 
+// L-13: the provider's unbonding_waits_for_maturity travels in the VSC,
+// encoded only when set; a packet without it (ICS, or this engine's before
+// the field) decodes with the field absent, and its bytes are unchanged.
+TEST(CcvWireTest, VscMaturityFieldIsOptional) {
+  VscPacket p{{{std::string(32, '\x01'), 10}}, 7, {}};
+  const std::string old_bytes = EncodeVsc(p);
+  EXPECT_EQ(old_bytes.find("unbonding_waits_for_maturity"), std::string::npos);
+  EXPECT_EQ(old_bytes,
+            R"({"validator_updates":[{"pub_key":{"ed25519":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="},"power":"10"}],"valset_update_id":"7","slash_acks":[]})");
+  EXPECT_EQ(DecodeVsc(old_bytes).value().unbonding_waits_for_maturity, std::nullopt);
+  // An old packet without slash_acks either.
+  absl::StatusOr<VscPacket> bare = DecodeVsc(R"({"validator_updates":[],"valset_update_id":"3"})");
+  ASSERT_TRUE(bare.ok()) << bare.status();
+  EXPECT_EQ(bare->unbonding_waits_for_maturity, std::nullopt);
+  for (const bool on : {true, false}) {
+    p.unbonding_waits_for_maturity = on;
+    const std::string bytes = EncodeVsc(p);
+    EXPECT_NE(bytes.find(on ? R"("unbonding_waits_for_maturity":true)"
+                            : R"("unbonding_waits_for_maturity":false)"),
+              std::string::npos);
+    EXPECT_EQ(DecodeVsc(bytes).value(), p);
+  }
+  // Strict: a non-boolean value is refused (error ack).
+  EXPECT_FALSE(DecodeVsc(
+                   R"({"validator_updates":[],"valset_update_id":"1","unbonding_waits_for_maturity":"true"})")
+                   .ok());
+  EXPECT_FALSE(DecodeVsc(
+                   R"({"validator_updates":[],"valset_update_id":"1","unbonding_waits_for_maturity":1})")
+                   .ok());
+}
+
 TEST(CcvWireTest, SlashRoundTripAndValidation) {
   SlashPacket s{std::string(20, 'z'), 25, 3, Infraction::kDowntime};
   EXPECT_EQ(std::get<SlashPacket>(DecodeConsumerPacket(EncodeConsumerPacket(s)).value()), s);

@@ -717,9 +717,12 @@ TEST_F(CcvMaturityTest, OneVscMaturedReleasesAtMostTheCapPerBlock) {
   EXPECT_FALSE(Staking::GetUnbondingDelegation(ctx(), dels[cap], V("a")).value().has_value());
 }
 
-// Provider on, consumer off (an undetected mismatch, shared-security.md):
-// VSCs keep being delivered and acked but no VSCMatured comes, so the hold
-// outlives its completion time by any number of epochs; only removal frees it.
+// A consumer that acks every VSC but never sends VSCMatured (one that
+// ignores the VSC's unbonding_waits_for_maturity field — an older or faulty
+// consumer — or a relayer that does not relay VSCMatured; a consumer of this
+// engine follows the field, LinkModesTest.ConsumerFollowsTheProvidersMaturityOption):
+// the hold outlives its completion time by any number of epochs; only
+// removal frees it.
 TEST_F(CcvMaturityTest, NoVscMaturedHoldsUntilRemoval) {
   const uint64_t completion = LaunchAndUndelegate(true);
   block_.time_ns = completion;

@@ -12,6 +12,14 @@ namespace {
 
 bool IsTombstoned(const ValidatorHistory& h) { return Current(h) == RemoteState::kTombstoned; }
 
+// A tombstone absorbs every event at or after its height; an event below it
+// (a reordered update that arrives after the tombstone) still enters the
+// history behind it, so a slash of an infraction there is judged by the same
+// history as with the updates in order (P-44; the reference drops it).
+bool Absorbed(const ValidatorHistory& h, uint64_t height) {
+  return IsTombstoned(h) && height >= h.entries.front().start_height;
+}
+
 // Inserts before every entry of lower or equal height (the newest of equal
 // heights is current), then drops consecutive exact duplicates.
 void InsertUnique(ValidatorHistory& h, ValState e) {
@@ -22,7 +30,7 @@ void InsertUnique(ValidatorHistory& h, ValState e) {
 }
 
 void CopyWithState(ValidatorHistory& h, uint64_t height, uint64_t time, RemoteState state) {
-  if (h.entries.empty() || IsTombstoned(h)) return;
+  if (h.entries.empty() || Absorbed(h, height)) return;
   std::optional<ValState> old = AtHeight(h, height);
   if (!old.has_value()) return;
   InsertUnique(h, ValState{old->pub_key, height, time, state});
@@ -47,12 +55,12 @@ bool ActiveAtHeight(const ValidatorHistory& h, uint64_t height) {
 }
 
 void Add(ValidatorHistory& h, std::string pub_key, uint64_t height, uint64_t time) {
-  if (IsTombstoned(h)) return;
+  if (Absorbed(h, height)) return;
   InsertUnique(h, ValState{std::move(pub_key), height, time, RemoteState::kActive});
 }
 
 void Update(ValidatorHistory& h, std::string pub_key, uint64_t height, uint64_t time) {
-  if (h.entries.empty() || IsTombstoned(h)) return;
+  if (h.entries.empty() || Absorbed(h, height)) return;
   std::optional<ValState> old = AtHeight(h, height);
   if (!old.has_value()) return;
   InsertUnique(h, ValState{std::move(pub_key), height, time, old->state});

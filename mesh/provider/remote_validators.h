@@ -4,8 +4,12 @@
 // Per validator a list of ValState sorted by start_height descending; entry 0
 // is the current state. add/update/remove/jail insert an entry at the event's
 // consumer height; tombstone is absorbing and drops history at or after its
-// height. Among entries of equal height the one applied last is current
-// (docs/compatibility.md: the reference keeps the first).
+// height: an event at or after that height is a no-op, while one below it
+// (a reordered update arriving after the tombstone) still enters the history
+// behind the tombstone, so every order of arrival gives the same history
+// (P-44; the reference ignores every event after a tombstone). Among entries
+// of equal height the one applied last is current (docs/compatibility.md:
+// the reference keeps the first).
 //
 // The pure functions work on a ValidatorHistory; RemoteValidators stores one
 // history per (consumer, valoper) in ctx.store(). Deterministic, stateless.

@@ -137,6 +137,33 @@ TEST_F(RemoteValidatorsTest, TombstoneDrainsLaterEvents) {
   EXPECT_EQ(At("bob", 500), (VS{"", 199, 2344, kTomb}));
 }
 
+// P-44: an event below a tombstone's height that arrives after it (a
+// reordered update) enters the history behind the tombstone, as it would
+// have in order; events at or after the tombstone's height stay no-ops.
+TEST_F(RemoteValidatorsTest, EventBelowATombstoneStillEntersTheHistory) {
+  Do("bob", Op::kAdd, 100, 1000, "pk");
+  Do("bob", Op::kJail, 120, 1200);
+  Do("bob", Op::kTombstone, 160, 1600);
+  Do("bob", Op::kAdd, 140, 1400, "pk");
+  Do("bob", Op::kUpdate, 145, 1450, "pk2");
+  Do("bob", Op::kAdd, 160, 1600, "pk3");
+  Do("bob", Op::kJail, 170, 1700);
+  EXPECT_EQ(State("bob"), kTomb);
+  EXPECT_EQ(At("bob", 130), (VS{"pk", 120, 1200, RemoteState::kJailed}));
+  EXPECT_EQ(At("bob", 140), (VS{"pk", 140, 1400, kActive}));
+  EXPECT_EQ(At("bob", 150), (VS{"pk2", 145, 1450, kActive}));
+  EXPECT_EQ(At("bob", 160), (VS{"", 160, 1600, kTomb}));
+  EXPECT_EQ(Entries("bob"), 5u);
+  // The same history as in order.
+  Do("carl", Op::kAdd, 100, 1000, "pk");
+  Do("carl", Op::kJail, 120, 1200);
+  Do("carl", Op::kAdd, 140, 1400, "pk");
+  Do("carl", Op::kUpdate, 145, 1450, "pk2");
+  Do("carl", Op::kTombstone, 160, 1600);
+  EXPECT_EQ(RemoteValidators::Get(h_.ctx(), c_, Val("carl")).value().entries,
+            RemoteValidators::Get(h_.ctx(), c_, Val("bob")).value().entries);
+}
+
 TEST_F(RemoteValidatorsTest, DrainOlderWorks) {
   Do("alice", Op::kAdd, 100, 1234, "pk");
   Do("alice", Op::kRemove, 200, 2345);

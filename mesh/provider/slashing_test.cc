@@ -115,6 +115,9 @@ class SlashingTest : public ::testing::Test {
     return out;
   }
 
+  // LateReAdditionBelowATombstone... (below).
+  void SlashBeforeATombstoneWithTheReAddition(bool reordered);
+
   Harness h_;
   std::map<std::string, ConsumerStub> consumers_;
 };
@@ -633,6 +636,64 @@ TEST_F(SlashingTest, DeferredSlashWaitsForTheHistoryItNeeds) {
   // Applied once: a further update of v1 changes nothing.
   ASSERT_TRUE(update(170, [&](ValsetUpdate& u) { u.updated = {{Val("v1"), "pk3"}}; }).ok());
   EXPECT_EQ(h_.Account(kUser).bonded, A(900));
+}
+
+// Random seed 9's candidate order (P-44): v1 jailed at 120 and re-added at
+// 140 (unjailed), double-signs at 150 and is tombstoned at 160. The
+// consumer cut at 150. In order, the slash is judged against a history that
+// shows v1 active at 150 and applied. Reordered, the relayer delivers the
+// update of 160 (slash and tombstone) before the one of 140: the slash is
+// deferred (v1 jailed at 150 in the history the provider has), and the late
+// re-addition, below the tombstone's height, must still enter the history so
+// the deferred slash is applied (before the fix it was a no-op after the
+// tombstone and the slash was dropped with the window: provider 1000,
+// consumer 900).
+void SlashingTest::SlashBeforeATombstoneWithTheReAddition(bool reordered) {
+  ConsumerStub& e = Consumer("e1", 10);
+  FundAndBond(kUser, 1000);
+  const uint64_t now_s = h_.ctx().time_seconds();
+  auto update = [&](uint64_t height, const std::function<void(ValsetUpdate&)>& fill) {
+    return Update(e, height, now_s, fill);
+  };
+  auto re_add = [&] {
+    return update(140, [&](ValsetUpdate& u) { u.additions = {{Val("v1"), "pk"}}; });
+  };
+  ASSERT_TRUE(update(100, [&](ValsetUpdate& u) { u.additions = {{Val("v1"), "pk"}}; }).ok());
+  StakeRemotely(e, "v1", 1000);
+  ASSERT_TRUE(update(120, [&](ValsetUpdate& u) { u.jailed = {Val("v1")}; }).ok());
+  if (!reordered) {
+    ASSERT_TRUE(re_add().ok());
+  }
+  ASSERT_TRUE(update(160, [&](ValsetUpdate& u) {
+                u.slashed = {RemoteSlash{Val("v1"), 150, now_s, 10, A(100), "0.1"}};
+                u.tombstoned = {Val("v1")};
+              }).ok());
+  if (reordered) {
+    EXPECT_EQ(h_.Account(kUser).bonded, A(1000));  // deferred: jailed at 150 so far
+    ASSERT_TRUE(re_add().ok());
+  }
+  EXPECT_EQ(h_.Account(kUser).bonded, A(900));
+  EXPECT_EQ(RemoteValidators::CurrentState(h_.ctx(), e.id(), Val("v1")).value(),
+            RemoteState::kTombstoned);
+  const ValidatorHistory hist = RemoteValidators::Get(h_.ctx(), e.id(), Val("v1")).value();
+  EXPECT_TRUE(history::ActiveAtHeight(hist, 150));
+  EXPECT_FALSE(history::ActiveAtHeight(hist, 130));
+  EXPECT_FALSE(history::ActiveAtHeight(hist, 160));
+  // Nothing at or after the tombstone's height enters the history, and the
+  // slash is not applied twice.
+  ASSERT_TRUE(update(170, [&](ValsetUpdate& u) { u.additions = {{Val("v1"), "pk"}}; }).ok());
+  ASSERT_TRUE(update(160, [&](ValsetUpdate& u) { u.additions = {{Val("v1"), "pk"}}; }).ok());
+  ASSERT_TRUE(re_add().ok());
+  EXPECT_EQ(RemoteValidators::Get(h_.ctx(), e.id(), Val("v1")).value().entries, hist.entries);
+  EXPECT_EQ(h_.Account(kUser).bonded, A(900));
+}
+
+TEST_F(SlashingTest, SlashBeforeATombstoneAppliesWithUpdatesInOrder) {
+  SlashBeforeATombstoneWithTheReAddition(false);
+}
+
+TEST_F(SlashingTest, LateReAdditionBelowATombstoneStillAppliesTheDeferredSlash) {
+  SlashBeforeATombstoneWithTheReAddition(true);
 }
 
 // A deferred slash waits one unbonding period (100 s here) for the history

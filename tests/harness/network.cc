@@ -205,7 +205,8 @@ app::GenesisDoc Network::GenesisOf(const Node& n) const {
                              node(l.provider).spec.denom, l.price, l.discount,
                              Address(cs.id, "oracle"), l.price_ttl_s, l.max_retrieve, l.max_cap};
       link.mode = l.mode;
-      link.unbonding_waits_for_maturity = l.unbonding_waits_for_maturity;
+      link.unbonding_waits_for_maturity =
+          l.consumer_unbonding_waits_for_maturity.value_or(l.unbonding_waits_for_maturity);
       r.providers.push_back(std::move(link));
     }
     g.consumer = std::move(r);

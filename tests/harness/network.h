@@ -135,6 +135,9 @@ struct LinkSpec {
   uint64_t downtime_jail_s = 600;
   // Both sides: provider unbondings wait for the consumer's VSCMatured.
   bool unbonding_waits_for_maturity = false;
+  // The consumer's genesis setting when it differs from the provider's
+  // (nullopt: the same); the consumer follows the provider's VSCs anyway.
+  std::optional<bool> consumer_unbonding_waits_for_maturity;
 };
 
 struct NetworkSpec {
