@@ -11,6 +11,7 @@
 #include "mesh/provider/external_internal.h"
 #include "mesh/provider/remote_validators.h"
 #include "mesh/provider/rewards.h"
+#include "mesh/provider/slash_throttle.h"
 #include "mesh/provider/tables.h"
 #include "mesh/provider/vault.h"
 
@@ -177,6 +178,17 @@ absl::StatusOr<Amount> BurnFromStakes(const Context& ctx, const ConsumerId& c,
   return burned;
 }
 
+// Whether the matured unbonds of `v` are held: a slash of it reported by
+// the consumer waits in the slash meter's queue and may still cut them
+// (P-44). Not on a closed link (its queued slashes are dropped).
+absl::StatusOr<bool> UnbondsHeld(const Context& ctx, const ConsumerId& c,
+                                 const ValidatorAddress& v) {
+  MESH_ASSIGN_OR_RETURN(bool waits, SlashThrottle::Waiting(ctx, c, v));
+  if (!waits) return false;
+  MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, ExternalStaking::Config(ctx, c));
+  return !cfg.closed;
+}
+
 // Takes `amount` from the user's pending unbonds, latest entries first (they
 // are already unbonded on the consumer, so no packet).
 absl::Status BurnFromUnbonds(const Context& ctx, const ConsumerId& c,
@@ -294,6 +306,8 @@ absl::StatusOr<uint64_t> ExternalStaking::Unstake(const Context& ctx, const Cons
                                                   Amount amount) {
   MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, OpenConfig(ctx, consumer));
   if (amount.IsZero()) return absl::InvalidArgumentError("amount must be positive");
+  MESH_ASSIGN_OR_RETURN(bool slash_waits, SlashThrottle::Waiting(ctx, consumer, validator));
+  if (slash_waits) return absl::FailedPreconditionError(kErrUnstakeSlashWaits);
   MESH_ASSIGN_OR_RETURN(std::optional<Stake> found, LoadStake(ctx, consumer, user, validator));
   Stake stake = found.value_or(Stake{});
   if (stake.stake.low() < amount) {
@@ -331,6 +345,9 @@ absl::StatusOr<Amount> ExternalStaking::WithdrawUnbonded(const Context& ctx,
       }
     }
     if (released.IsZero()) continue;
+    // Held while a slash of the validator waits in the slash meter (P-44).
+    MESH_ASSIGN_OR_RETURN(bool held, UnbondsHeld(ctx, consumer, v));
+    if (held) continue;
     std::erase_if(s.pending_unbonds,
                   [&](const PendingUnbond& u) { return u.release_at_ns <= ctx.time_ns(); });
     MESH_RETURN_IF_ERROR(SaveStake(ctx, consumer, user, v, s));
@@ -339,6 +356,23 @@ absl::StatusOr<Amount> ExternalStaking::WithdrawUnbonded(const Context& ctx,
   if (total.IsZero()) return total;
   MESH_RETURN_IF_ERROR(Vault::Release(ctx, LienHolder::External(consumer), user, total));
   return total;
+}
+
+absl::StatusOr<std::vector<ExternalStaking::HeldUnbond>> ExternalStaking::HeldUnbonds(
+    const Context& ctx, const ConsumerId& consumer, const AccountAddress& user) {
+  MESH_ASSIGN_OR_RETURN(auto stakes, UserStakes(ctx, consumer, user));
+  std::vector<HeldUnbond> out;
+  for (const auto& [v, s] : stakes) {
+    std::vector<PendingUnbond> matured;
+    for (const PendingUnbond& u : s.pending_unbonds) {
+      if (u.release_at_ns <= ctx.time_ns()) matured.push_back(u);
+    }
+    if (matured.empty()) continue;
+    MESH_ASSIGN_OR_RETURN(bool held, UnbondsHeld(ctx, consumer, v));
+    if (!held) continue;
+    for (const PendingUnbond& u : matured) out.push_back(HeldUnbond{v, u, kHeldBySlashInMeter});
+  }
+  return out;
 }
 
 absl::StatusOr<uint64_t> ExternalStaking::WithdrawRewards(const Context& ctx,
