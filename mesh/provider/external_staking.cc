@@ -306,13 +306,20 @@ absl::StatusOr<uint64_t> ExternalStaking::Unstake(const Context& ctx, const Cons
                                                   Amount amount) {
   MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, OpenConfig(ctx, consumer));
   if (amount.IsZero()) return absl::InvalidArgumentError("amount must be positive");
-  MESH_ASSIGN_OR_RETURN(bool slash_waits, SlashThrottle::Waiting(ctx, consumer, validator));
-  if (slash_waits) return absl::FailedPreconditionError(kErrUnstakeSlashWaits);
   MESH_ASSIGN_OR_RETURN(std::optional<Stake> found, LoadStake(ctx, consumer, user, validator));
   Stake stake = found.value_or(Stake{});
   if (stake.stake.low() < amount) {
     return absl::FailedPreconditionError(absl::StrCat(
         "Not enough tokens staked, up to ", stake.stake.low().ToString(), " can be unbond"));
+  }
+  // While slashes of the validator wait in the slash meter, the stake keeps
+  // what may be the user's share of them (P-44).
+  MESH_ASSIGN_OR_RETURN(Amount owed, SlashThrottle::QueuedAmount(ctx, consumer, validator));
+  const Amount reserve = Min(owed, stake.stake.low());
+  if (stake.stake.low().SaturatingSub(reserve) < amount) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(kErrUnstakeSlashWaits, ": up to ",
+                     stake.stake.low().SaturatingSub(reserve).ToString(), " can be unstaked"));
   }
   MESH_RETURN_IF_ERROR(stake.stake.PrepareSub(amount));
   MESH_RETURN_IF_ERROR(SaveStake(ctx, consumer, user, validator, stake));

@@ -45,7 +45,7 @@ inline constexpr char kErrSlashWaitsInMeter[] =
     "a slash of this validator waits in the slash meter; resend later";
 inline constexpr char kErrUnstakeSlashWaits[] =
     "a slash of this validator reported by the consumer waits in the slash meter; "
-    "unstake after it is handled";
+    "the stake keeps its amount until it is handled";
 inline constexpr char kHeldBySlashInMeter[] =
     "held: a slash of this validator reported by the consumer waits in the slash meter";
 
@@ -131,12 +131,15 @@ class ExternalStaking {
   static absl::Status FlushBurns(const Context& ctx, const BurnAggregator& burns);
 
   // --- User operations.
-  // Requires stake.low >= amount > 0; returns the tx id. FailedPrecondition
-  // kErrUnstakeSlashWaits while a slash of `validator` reported by `consumer`
-  // waits in the slash meter's queue: the consumer has already cut the
-  // user's record by his share, so the rest of his stake here still owes it
-  // (the consumer would take an unstake of it from the validator's other
-  // records, C-20, and the others would pay his share; P-44).
+  // Requires stake.low >= amount > 0; returns the tx id. While slashes of
+  // `validator` reported by `consumer` wait in the slash meter's queue, the
+  // stake keeps reserve = min(stake.low, Σ their amounts) and an unstake
+  // above stake.low − reserve fails with FailedPrecondition
+  // kErrUnstakeSlashWaits (": up to X can be unstaked"): the consumer has
+  // already cut the user's record by his share (never above a slash's
+  // amount), so that part of his stake here still owes it — the consumer
+  // would take an unstake of it from the validator's other records (C-20)
+  // and the others would pay his share (P-44).
   static absl::StatusOr<uint64_t> Unstake(const Context& ctx, const ConsumerId& consumer,
                                           const AccountAddress& user,
                                           const ValidatorAddress& validator, Amount amount);

@@ -39,12 +39,41 @@ absl::Status AddToCount(const Context& ctx, const std::string& key, int delta) {
   return ctx.store().Put(key, Encoder().U64(n).Take());
 }
 
-// Adds `delta` (+1 / −1, saturating at 0) to the consumer's queued count and
-// to that of (consumer, validator).
-absl::Status AddQueued(const Context& ctx, const ConsumerId& c, const ValidatorAddress& v,
+// The (consumer, validator) record of table 0x6D: slashes waiting and the
+// sum of their amounts.
+struct ValQueued {
+  uint64_t count = 0;
+  Amount amount;
+};
+
+absl::StatusOr<ValQueued> ReadValQueued(const Context& ctx, const ConsumerId& c,
+                                        const ValidatorAddress& v) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(ValCountKey(c, v)));
+  ValQueued q;
+  if (!raw.has_value()) return q;
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(q.count, d.U64());
+  MESH_ASSIGN_OR_RETURN(q.amount, d.Amt());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return q;
+}
+
+// Adds (`delta` = +1) or removes (−1, saturating at 0) `slash` in the
+// consumer's queued count and in the (consumer, validator) record.
+absl::Status AddQueued(const Context& ctx, const ConsumerId& c, const RemoteSlash& slash,
                        int delta) {
   MESH_RETURN_IF_ERROR(AddToCount(ctx, CountKey(c), delta));
-  return AddToCount(ctx, ValCountKey(c, v), delta);
+  MESH_ASSIGN_OR_RETURN(ValQueued q, ReadValQueued(ctx, c, slash.validator));
+  if (delta > 0) {
+    ++q.count;
+    MESH_ASSIGN_OR_RETURN(q.amount, q.amount.Add(slash.amount));
+  } else {
+    q.count = q.count > 0 ? q.count - 1 : 0;
+    q.amount = q.amount.SaturatingSub(slash.amount);
+  }
+  const std::string key = ValCountKey(c, slash.validator);
+  if (q.count == 0) return ctx.store().Delete(key);
+  return ctx.store().Put(key, Encoder().U64(q.count).Amt(q.amount).Take());
 }
 
 std::string EncodeQueued(const ConsumerId& c, const RemoteSlash& s) {
@@ -239,7 +268,7 @@ absl::StatusOr<bool> SlashThrottle::Submit(const Context& ctx, const ConsumerId&
     return absl::ResourceExhaustedError(
         absl::StrCat(kErrThrottleQueueFull, " (", queued, " waiting)"));
   }
-  MESH_RETURN_IF_ERROR(AddQueued(ctx, consumer, slash.validator, +1));
+  MESH_RETURN_IF_ERROR(AddQueued(ctx, consumer, slash, +1));
   MESH_ASSIGN_OR_RETURN(uint64_t seq, ext_internal::NextCounter(ctx, SeqKey(), 1));
   RemoteSlash queued_slash = slash;
   if (queued_slash.received_at_ns == 0) queued_slash.received_at_ns = ctx.time_ns();
@@ -263,7 +292,7 @@ absl::Status SlashThrottle::EndBlock(const Context& ctx) {
     if (!head.has_value()) break;
     const QueuedSlash& q = *head;
     MESH_RETURN_IF_ERROR(ctx.store().Delete(tables::KeyU64(tables::kThrottleQueue, q.seq)));
-    MESH_RETURN_IF_ERROR(AddQueued(ctx, q.consumer, q.slash.validator, -1));
+    MESH_RETURN_IF_ERROR(AddQueued(ctx, q.consumer, q.slash, -1));
     MESH_RETURN_IF_ERROR(Handle(ctx, s, q.consumer, q.slash));
     ++handled;
   }
@@ -272,8 +301,14 @@ absl::Status SlashThrottle::EndBlock(const Context& ctx) {
 
 absl::StatusOr<bool> SlashThrottle::Waiting(const Context& ctx, const ConsumerId& consumer,
                                             const ValidatorAddress& validator) {
-  MESH_ASSIGN_OR_RETURN(uint64_t n, ReadCount(ctx, ValCountKey(consumer, validator)));
-  return n > 0;
+  MESH_ASSIGN_OR_RETURN(ValQueued q, ReadValQueued(ctx, consumer, validator));
+  return q.count > 0;
+}
+
+absl::StatusOr<Amount> SlashThrottle::QueuedAmount(const Context& ctx, const ConsumerId& consumer,
+                                                   const ValidatorAddress& validator) {
+  MESH_ASSIGN_OR_RETURN(ValQueued q, ReadValQueued(ctx, consumer, validator));
+  return q.amount;
 }
 
 absl::StatusOr<uint64_t> SlashThrottle::QueuedFor(const Context& ctx, const ConsumerId& consumer) {

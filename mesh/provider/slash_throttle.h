@@ -36,7 +36,9 @@
 // a steady attacker gets A per period (docs/shared-security.md, numbers).
 //
 // While a slash of validator V reported by consumer C waits, the external
-// staking for C refuses a user's unstake of V, holds V's matured unbonds and
+// staking for C keeps each user's committed stake on V at or above
+// min(stake, Σ amount of those slashes) — an unstake below it is refused —
+// holds V's matured unbonds and
 // keeps the acked changes its weights read (ExternalStaking, P-44): the
 // consumer cut its records at once, so a lender could otherwise leave with
 // the share it owes and the validator's other lenders would pay it.
@@ -137,6 +139,10 @@ class SlashThrottle {
   // point read of table 0x6D).
   static absl::StatusOr<bool> Waiting(const Context& ctx, const ConsumerId& consumer,
                                       const ValidatorAddress& validator);
+  // Σ amount of the slashes of `validator` from `consumer` that wait (0 when
+  // none; the same point read): no lender's share of them exceeds it.
+  static absl::StatusOr<Amount> QueuedAmount(const Context& ctx, const ConsumerId& consumer,
+                                             const ValidatorAddress& validator);
   // How many slashes of `consumer` wait.
   static absl::StatusOr<uint64_t> QueuedFor(const Context& ctx, const ConsumerId& consumer);
   // The waiting slashes, oldest first.

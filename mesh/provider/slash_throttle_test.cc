@@ -317,9 +317,10 @@ TEST_F(SlashThrottleTest, QueuedSlashShareOfAUserGoneFromTheValidatorComesFromTh
 // unbond 360, 40 left here) and carol's unstake of 100 before it (not in
 // the cut; her unbond started after the infraction, so it loses 10 %, §4.2).
 // The report waits two replenish periods (va's 110 power), longer than the
-// unbonding period (100,000 s): bob's unstake of his last 40 is refused, the
-// matured unbonds are held, and when the slash is handled bob pays his 40,
-// alice her 50 and nothing more, carol's unbond loses 10; then they are
+// unbonding period (100,000 s). Meanwhile each stake on vb keeps min(stake,
+// 90): bob's unstake of his last 40 is refused, alice may unstake 410 of her
+// 500; the matured unbonds are held. When the slash is handled bob pays his
+// 40, alice her 50 and nothing more, carol's unbond loses 10; then they are
 // released. Before: bob unstaked the 40 (the consumer took it from alice,
 // C-20: alice paid 90) and carol withdrew 100.
 TEST_F(SlashThrottleTest, LenderWhoUnstakesWhileASlashWaitsStillPaysHisShare) {
@@ -373,11 +374,17 @@ TEST_F(SlashThrottleTest, LenderWhoUnstakesWhileASlashWaitsStillPaysHisShare) {
       return ExternalStaking::WithdrawUnbonded(c, kJuno, Addr(who));
     });
   };
+  // Each stake on vb keeps min(stake, 90) while the slash of 90 waits.
   ASSERT_EQ(stake("bob").stake.low(), A(40));
   absl::StatusOr<uint64_t> escape = unstake("bob", 40);
   EXPECT_EQ(escape.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(escape.status().message(), kErrUnstakeSlashWaits);
-  EXPECT_EQ(unstake("alice", 1).status().message(), kErrUnstakeSlashWaits);
+  EXPECT_EQ(escape.status().message(),
+            std::string(kErrUnstakeSlashWaits) + ": up to 0 can be unstaked");
+  EXPECT_EQ(unstake("alice", 411).status().message(),
+            std::string(kErrUnstakeSlashWaits) + ": up to 410 can be unstaked");
+  absl::StatusOr<uint64_t> alice_tx = unstake("alice", 410);
+  ASSERT_TRUE(alice_tx.ok()) << alice_tx.status();
+  ASSERT_TRUE(ack(*alice_tx, AckReceipt{210, A(0)}).ok());  // the consumer: 450 -> 40
   h_.AdvanceSeconds(3600);
   EndBlock();
   EXPECT_EQ(Meter(), -10);
@@ -386,6 +393,7 @@ TEST_F(SlashThrottleTest, LenderWhoUnstakesWhileASlashWaitsStillPaysHisShare) {
   ASSERT_EQ(Queued(), std::vector<std::string>{"vb"});
   EXPECT_EQ(*withdraw("bob"), A(0));
   EXPECT_EQ(*withdraw("carol"), A(0));
+  EXPECT_EQ(*withdraw("alice"), A(0));
   EXPECT_EQ(unbonding("bob"), A(360));
   EXPECT_EQ(unbonding("carol"), A(100));
   auto held = ExternalStaking::HeldUnbonds(h_.ctx(), kJuno, Addr("carol"));
@@ -397,8 +405,9 @@ TEST_F(SlashThrottleTest, LenderWhoUnstakesWhileASlashWaitsStillPaysHisShare) {
   h_.AdvanceSeconds(300000);
   EndBlock();  // -10 + 50 = 40: vb handled
   EXPECT_TRUE(Queued().empty());
-  EXPECT_EQ(stake("alice").stake.low(), A(450));  // her own 50, no more
-  EXPECT_EQ(stake("alice").stake.high(), A(450));
+  EXPECT_EQ(stake("alice").stake.low(), A(40));  // her own 50, no more
+  EXPECT_EQ(stake("alice").stake.high(), A(40));
+  EXPECT_EQ(unbonding("alice"), A(410));
   EXPECT_EQ(stake("bob").stake.high(), A(0));     // his 40
   EXPECT_EQ(unbonding("bob"), A(360));
   EXPECT_EQ(unbonding("carol"), A(90));           // 10 % of an unbond after the infraction
@@ -408,7 +417,8 @@ TEST_F(SlashThrottleTest, LenderWhoUnstakesWhileASlashWaitsStillPaysHisShare) {
   EXPECT_TRUE(ExternalStaking::HeldUnbonds(h_.ctx(), kJuno, Addr("carol"))->empty());
   EXPECT_EQ(*withdraw("bob"), A(360));
   EXPECT_EQ(*withdraw("carol"), A(90));
-  EXPECT_TRUE(unstake("alice", 450).ok());
+  EXPECT_EQ(*withdraw("alice"), A(410));
+  EXPECT_TRUE(unstake("alice", 40).ok());
 }
 
 // A rejected packet (bad ratio) leaves neither a queued entry nor a meter
