@@ -340,16 +340,17 @@ TEST_F(TwoChainTest, DoubleSignTombstonesSlashesAndAutoUnbonds) {
   ASSERT_OK(net_->Unbond("osmo", "user", rest));
 }
 
-// P-43 (random seeds 4, 12, 15 with link modes): osmo's slash meter
-// (allowance 30 power) is drained by a slash of juno's bob, so the report of
-// alice's downtime waits in the queue. The consumer cut its records at once:
-// user 1000 -> 900, user2 800 -> 720. While the report waits user2 unstakes
-// 800 (juno takes 720 from his record and 80 of slash debt) and then his
-// last 80, which juno, his record being empty, takes from user's record
-// (900 -> 820). One meter period later the provider handles the report:
-// user2's share of 80 is no longer on the validator; it used to come out of
-// his unbond, leaving user at 900 on osmo, 80 above juno. The harness checks
-// the agreement after every block.
+// P-43 / P-45 (random seeds 4, 12, 15 with link modes; issue 13): osmo's
+// slash meter (allowance 30 power) is drained by a slash of juno's bob, so
+// the report of alice's downtime waits in the queue. The consumer cut its
+// records at once: user 1000 -> 900, user2 800 -> 720. While the report
+// waits, user2's stake on osmo keeps min(800, 180): his unstake of 800 is
+// refused, one of 620 goes through (juno: 720 -> 100). Before P-45 he
+// unstaked 800 and then his last 80, which juno took from user's record:
+// user paid user2's share and ended at 820. One meter period later the
+// provider handles the report: user 900 and user2 100 on both ends; then
+// user2 unstakes his 100. The harness checks the agreement after every
+// block.
 TEST_F(MeshTest, QueuedSlashAfterTheLendersUnstakedKeepsTheLinkInAgreement) {
   NetworkSpec spec = TwoChains();
   spec.chains[0].slash_meter_fraction = D("0.000015");  // 2,000,000 power -> 30
@@ -368,19 +369,25 @@ TEST_F(MeshTest, QueuedSlashAfterTheLendersUnstakedKeepsTheLinkInAgreement) {
   ASSERT_OK(net_->AdvanceBlock());
   ASSERT_EQ(Must(provider::SlashThrottle::Queue(net_->ctx("osmo"))).size(), 1u);
   EXPECT_EQ(Stake("juno", "alice", "user").stake.high(), A(1000));
-  ASSERT_OK(net_->UnstakeRemote("osmo", "user2", "juno", "alice", A(800)));
+  // user2's stake keeps min(800, 180) while the slash of 180 waits.
+  absl::Status refused = net_->UnstakeRemote("osmo", "user2", "juno", "alice", A(800));
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_NE(std::string(refused.message()).find("up to 620 can be unstaked"), std::string::npos)
+      << refused;
+  ASSERT_OK(net_->UnstakeRemote("osmo", "user2", "juno", "alice", A(620)));
   ASSERT_OK(net_->AdvanceBlock());
-  EXPECT_EQ(Stake("juno", "alice", "user2").stake.high(), A(80));
-  ASSERT_OK(net_->UnstakeRemote("osmo", "user2", "juno", "alice", A(80)));
-  ASSERT_OK(net_->AdvanceBlock());
-  EXPECT_EQ(Stake("juno", "alice", "user2").stake.high(), A(0));
+  EXPECT_EQ(Stake("juno", "alice", "user2").stake.high(), A(180));
   // One meter period later (the block after the time jump ends past the
   // candidate): -10 + 30 = 20, and the report is handled.
   ASSERT_OK(net_->AdvanceTime(3600));
   ASSERT_OK(net_->AdvanceBlock());
   EXPECT_TRUE(Must(provider::SlashThrottle::Queue(net_->ctx("osmo"))).empty());
-  EXPECT_EQ(Stake("juno", "alice", "user").stake.high(), A(820));  // was 900
+  EXPECT_EQ(Stake("juno", "alice", "user").stake.high(), A(900));   // was 820
+  EXPECT_EQ(Stake("juno", "alice", "user2").stake.high(), A(100));  // his own 80
+  ASSERT_OK(net_->UnstakeRemote("osmo", "user2", "juno", "alice", A(100)));
   ASSERT_OK(net_->AdvanceBlocks(2));
+  EXPECT_EQ(Stake("juno", "alice", "user").stake.high(), A(900));
+  EXPECT_EQ(Stake("juno", "alice", "user2").stake.high(), A(0));
   ASSERT_OK(net_->CheckInvariants());
 }
 

@@ -232,6 +232,7 @@ std::string EncodeWaiting(const Waiting& w) {
   e.Amt(w.slash.amount).Str(w.slash.slash_ratio).U64(w.slash.update_height);
   e.U32(static_cast<uint32_t>(w.awaited.size()));
   for (uint64_t id : w.awaited) e.U64(id);
+  e.U64(w.slash.received_at_ns);
   return e.Take();
 }
 
@@ -251,6 +252,9 @@ absl::StatusOr<Waiting> DecodeWaiting(std::string_view key, std::string_view val
   for (uint32_t i = 0; i < n; ++i) {
     MESH_ASSIGN_OR_RETURN(uint64_t id, d.U64());
     w.awaited.push_back(id);
+  }
+  if (!d.AtEnd()) {  // absent in entries written before it: 0 (= now)
+    MESH_ASSIGN_OR_RETURN(w.slash.received_at_ns, d.U64());
   }
   MESH_RETURN_IF_ERROR(d.Finish());
   return w;
@@ -422,6 +426,11 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
   MESH_ASSIGN_OR_RETURN(shortfall, CoverFromOthers(stakes, d, shortfall, taken));
   // 3. What nobody's committed stake covers comes from the unbonds of the
   // short users' unstakes the consumer processed after the update.
+  // Unbonds count as matured by the time the report arrived: those that
+  // matured while it waited in the slash meter were held (P-45).
+  const uint64_t matured_by = e.received_at_ns != 0 && e.received_at_ns < ctx.time_ns()
+                                  ? e.received_at_ns
+                                  : ctx.time_ns();
   std::vector<SlashInfo> slashes;
   for (size_t i = 0; i < users.size(); ++i) {
     Stake& s = stakes[i];
@@ -436,8 +445,7 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
       }
     }
     MESH_ASSIGN_OR_RETURN(Amount unbond_cut, SlashUnbonds(s, ratio, cfg.unbonding_period_s,
-                                                          e.infraction_time, ctx.time_ns(),
-                                                          skip));
+                                                          e.infraction_time, matured_by, skip));
     MESH_RETURN_IF_ERROR(SaveIndexedStake(ctx, c, users[i], e.validator, s));
     MESH_ASSIGN_OR_RETURN(Amount cut, taken[i].Add(unbond_cut));
     if (!cut.IsZero()) slashes.push_back(SlashInfo{users[i], cut});
@@ -477,6 +485,15 @@ void PruneRecent(Stake& s, uint64_t period_s, uint64_t now_ns) {
   std::erase_if(s.recent, [&](const AckedChange& c) {
     return c.acked_at_ns + period_s * kNanosPerSecond < now_ns;
   });
+}
+
+// PruneRecent, except while a slash of `v` waits in the slash meter: its
+// weights (P-33) read these changes however long it waits (P-45).
+absl::Status MaybePruneRecent(const Context& ctx, const ConsumerId& c, const ValidatorAddress& v,
+                              Stake& s, const ExternalConfig& cfg) {
+  MESH_ASSIGN_OR_RETURN(bool waits, SlashThrottle::Waiting(ctx, c, v));
+  if (!waits) PruneRecent(s, cfg.unbonding_period_s, ctx.time_ns());
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -557,7 +574,7 @@ absl::Status ExternalStaking::OnStakeAck(const Context& ctx, const ConsumerId& c
     MESH_ASSIGN_OR_RETURN(d.total_stake, d.total_stake.Add(gained));
     MESH_RETURN_IF_ERROR(Vault::CommitTx(ctx, holder, tx_id));
     MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, Config(ctx, consumer));
-    PruneRecent(stake, cfg.unbonding_period_s, ctx.time_ns());
+    MESH_RETURN_IF_ERROR(MaybePruneRecent(ctx, consumer, tx->validator, stake, cfg));
     if (receipt.has_value() && !gained.IsZero()) {
       stake.recent.push_back(AckedChange{false, receipt->height, ctx.time_ns(), gained, 0});
     }
@@ -607,7 +624,7 @@ absl::Status ExternalStaking::OnUnstakeAck(const Context& ctx, const ConsumerId&
         MESH_ASSIGN_OR_RETURN(removed, removed.Add(extra));
       }
     }
-    PruneRecent(stake, cfg.unbonding_period_s, ctx.time_ns());
+    MESH_RETURN_IF_ERROR(MaybePruneRecent(ctx, consumer, tx->validator, stake, cfg));
     if (!removed.IsZero()) {
       MESH_ASSIGN_OR_RETURN(uint64_t release_at, UnbondReleaseTime(ctx, consumer, tx->validator,
                                                                    cfg.unbonding_period_s));

@@ -11,6 +11,7 @@
 #include "mesh/provider/external_internal.h"
 #include "mesh/provider/remote_validators.h"
 #include "mesh/provider/rewards.h"
+#include "mesh/provider/slash_throttle.h"
 #include "mesh/provider/tables.h"
 #include "mesh/provider/vault.h"
 
@@ -177,6 +178,17 @@ absl::StatusOr<Amount> BurnFromStakes(const Context& ctx, const ConsumerId& c,
   return burned;
 }
 
+// Whether the matured unbonds of `v` are held: a slash of it reported by
+// the consumer waits in the slash meter's queue and may still cut them
+// (P-45). Not on a closed link (its queued slashes are dropped).
+absl::StatusOr<bool> UnbondsHeld(const Context& ctx, const ConsumerId& c,
+                                 const ValidatorAddress& v) {
+  MESH_ASSIGN_OR_RETURN(bool waits, SlashThrottle::Waiting(ctx, c, v));
+  if (!waits) return false;
+  MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, ExternalStaking::Config(ctx, c));
+  return !cfg.closed;
+}
+
 // Takes `amount` from the user's pending unbonds, latest entries first (they
 // are already unbonded on the consumer, so no packet).
 absl::Status BurnFromUnbonds(const Context& ctx, const ConsumerId& c,
@@ -300,6 +312,15 @@ absl::StatusOr<uint64_t> ExternalStaking::Unstake(const Context& ctx, const Cons
     return absl::FailedPreconditionError(absl::StrCat(
         "Not enough tokens staked, up to ", stake.stake.low().ToString(), " can be unbond"));
   }
+  // While slashes of the validator wait in the slash meter, the stake keeps
+  // what may be the user's share of them (P-45).
+  MESH_ASSIGN_OR_RETURN(Amount owed, SlashThrottle::QueuedAmount(ctx, consumer, validator));
+  const Amount reserve = Min(owed, stake.stake.low());
+  if (stake.stake.low().SaturatingSub(reserve) < amount) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(kErrUnstakeSlashWaits, ": up to ",
+                     stake.stake.low().SaturatingSub(reserve).ToString(), " can be unstaked"));
+  }
   MESH_RETURN_IF_ERROR(stake.stake.PrepareSub(amount));
   MESH_RETURN_IF_ERROR(SaveStake(ctx, consumer, user, validator, stake));
   MESH_ASSIGN_OR_RETURN(uint64_t id, NextOwnTxId(ctx, consumer));
@@ -331,6 +352,9 @@ absl::StatusOr<Amount> ExternalStaking::WithdrawUnbonded(const Context& ctx,
       }
     }
     if (released.IsZero()) continue;
+    // Held while a slash of the validator waits in the slash meter (P-45).
+    MESH_ASSIGN_OR_RETURN(bool held, UnbondsHeld(ctx, consumer, v));
+    if (held) continue;
     std::erase_if(s.pending_unbonds,
                   [&](const PendingUnbond& u) { return u.release_at_ns <= ctx.time_ns(); });
     MESH_RETURN_IF_ERROR(SaveStake(ctx, consumer, user, v, s));
@@ -339,6 +363,23 @@ absl::StatusOr<Amount> ExternalStaking::WithdrawUnbonded(const Context& ctx,
   if (total.IsZero()) return total;
   MESH_RETURN_IF_ERROR(Vault::Release(ctx, LienHolder::External(consumer), user, total));
   return total;
+}
+
+absl::StatusOr<std::vector<ExternalStaking::HeldUnbond>> ExternalStaking::HeldUnbonds(
+    const Context& ctx, const ConsumerId& consumer, const AccountAddress& user) {
+  MESH_ASSIGN_OR_RETURN(auto stakes, UserStakes(ctx, consumer, user));
+  std::vector<HeldUnbond> out;
+  for (const auto& [v, s] : stakes) {
+    std::vector<PendingUnbond> matured;
+    for (const PendingUnbond& u : s.pending_unbonds) {
+      if (u.release_at_ns <= ctx.time_ns()) matured.push_back(u);
+    }
+    if (matured.empty()) continue;
+    MESH_ASSIGN_OR_RETURN(bool held, UnbondsHeld(ctx, consumer, v));
+    if (!held) continue;
+    for (const PendingUnbond& u : matured) out.push_back(HeldUnbond{v, u, kHeldBySlashInMeter});
+  }
+  return out;
 }
 
 absl::StatusOr<uint64_t> ExternalStaking::WithdrawRewards(const Context& ctx,

@@ -43,6 +43,11 @@ inline constexpr char kErrNoRewards[] = "No staking rewards to be withdrawn";
 inline constexpr char kErrClosed[] = "the channel to the consumer is closed";
 inline constexpr char kErrSlashWaitsInMeter[] =
     "a slash of this validator waits in the slash meter; resend later";
+inline constexpr char kErrUnstakeSlashWaits[] =
+    "a slash of this validator reported by the consumer waits in the slash meter; "
+    "the stake keeps its amount until it is handled";
+inline constexpr char kHeldBySlashInMeter[] =
+    "held: a slash of this validator reported by the consumer waits in the slash meter";
 
 // Burn amounts collected during one vault slash, per (consumer, validator).
 using BurnAggregator = std::map<std::pair<std::string, std::string>, Amount>;
@@ -56,6 +61,11 @@ struct RemoteSlash {
   Amount amount;                 // already in provider denom
   std::string slash_ratio;       // decimal string
   uint64_t update_height = 0;    // consumer height of the update carrying it
+  // Provider time (ns) the report arrived, set when it waits in the slash
+  // meter's queue; 0 = now. Unbonds of the validator that mature while it
+  // waits are held (ExternalStaking::HeldUnbonds) and stay slashable as if
+  // it had been handled on arrival.
+  uint64_t received_at_ns = 0;
 };
 
 // The consumer's receipt in a success ack of `stake` / `unstake`
@@ -121,13 +131,36 @@ class ExternalStaking {
   static absl::Status FlushBurns(const Context& ctx, const BurnAggregator& burns);
 
   // --- User operations.
-  // Requires stake.low >= amount > 0; returns the tx id.
+  // Requires stake.low >= amount > 0; returns the tx id. While slashes of
+  // `validator` reported by `consumer` wait in the slash meter's queue, the
+  // stake keeps reserve = min(stake.low, Σ their amounts) and an unstake
+  // above stake.low − reserve fails with FailedPrecondition
+  // kErrUnstakeSlashWaits (": up to X can be unstaked"): the consumer has
+  // already cut the user's record by his share (never above a slash's
+  // amount), so that part of his stake here still owes it — the consumer
+  // would take an unstake of it from the validator's other records (C-20)
+  // and the others would pay his share (P-45).
   static absl::StatusOr<uint64_t> Unstake(const Context& ctx, const ConsumerId& consumer,
                                           const AccountAddress& user,
                                           const ValidatorAddress& validator, Amount amount);
-  // Releases every matured unbond of the user and the matching lien amount.
+  // Releases every matured unbond of the user and the matching lien amount,
+  // except those of a validator of which a slash reported by `consumer`
+  // waits in the slash meter's queue: they stay pending (HeldUnbonds) until
+  // every such slash is handled and may still be cut by it (P-45); the next
+  // withdraw after that releases them. One point read per validator with a
+  // matured unbond.
   static absl::StatusOr<Amount> WithdrawUnbonded(const Context& ctx, const ConsumerId& consumer,
                                                  const AccountAddress& user);
+  // A matured unbond that WithdrawUnbonded holds back, with the reason.
+  struct HeldUnbond {
+    ValidatorAddress validator;
+    PendingUnbond unbond;
+    std::string reason;  // kHeldBySlashInMeter
+  };
+  // The user's matured unbonds held now, ascending by validator.
+  static absl::StatusOr<std::vector<HeldUnbond>> HeldUnbonds(const Context& ctx,
+                                                             const ConsumerId& consumer,
+                                                             const AccountAddress& user);
   // Reserves the pending reward and queues `transfer_rewards`; returns the tx
   // id. FailedPrecondition "No staking rewards to be withdrawn" when zero.
   static absl::StatusOr<uint64_t> WithdrawRewards(const Context& ctx, const ConsumerId& consumer,

@@ -19,19 +19,68 @@ namespace {
 std::string StateKey() { return tables::Key(tables::kThrottle); }
 std::string SeqKey() { return tables::Key(tables::kThrottleSeq); }
 std::string CountKey(const ConsumerId& c) { return tables::Key(tables::kThrottleQueued, c.value()); }
+std::string ValCountKey(const ConsumerId& c, const ValidatorAddress& v) {
+  return tables::Key(tables::kThrottleQueuedByVal, c.value(), v.value());
+}
 
-// Adds `delta` (+1 / −1, saturating at 0) to the consumer's queued count.
-absl::Status AddQueued(const Context& ctx, const ConsumerId& c, int delta) {
-  MESH_ASSIGN_OR_RETURN(uint64_t n, SlashThrottle::QueuedFor(ctx, c));
+absl::StatusOr<uint64_t> ReadCount(const Context& ctx, const std::string& key) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(key));
+  if (!raw.has_value()) return uint64_t{0};
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(uint64_t n, d.U64());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return n;
+}
+
+absl::Status AddToCount(const Context& ctx, const std::string& key, int delta) {
+  MESH_ASSIGN_OR_RETURN(uint64_t n, ReadCount(ctx, key));
   n = delta > 0 ? n + 1 : (n > 0 ? n - 1 : 0);
-  if (n == 0) return ctx.store().Delete(CountKey(c));
-  return ctx.store().Put(CountKey(c), Encoder().U64(n).Take());
+  if (n == 0) return ctx.store().Delete(key);
+  return ctx.store().Put(key, Encoder().U64(n).Take());
+}
+
+// The (consumer, validator) record of table 0x6D: slashes waiting and the
+// sum of their amounts.
+struct ValQueued {
+  uint64_t count = 0;
+  Amount amount;
+};
+
+absl::StatusOr<ValQueued> ReadValQueued(const Context& ctx, const ConsumerId& c,
+                                        const ValidatorAddress& v) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(ValCountKey(c, v)));
+  ValQueued q;
+  if (!raw.has_value()) return q;
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(q.count, d.U64());
+  MESH_ASSIGN_OR_RETURN(q.amount, d.Amt());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return q;
+}
+
+// Adds (`delta` = +1) or removes (−1, saturating at 0) `slash` in the
+// consumer's queued count and in the (consumer, validator) record.
+absl::Status AddQueued(const Context& ctx, const ConsumerId& c, const RemoteSlash& slash,
+                       int delta) {
+  MESH_RETURN_IF_ERROR(AddToCount(ctx, CountKey(c), delta));
+  MESH_ASSIGN_OR_RETURN(ValQueued q, ReadValQueued(ctx, c, slash.validator));
+  if (delta > 0) {
+    ++q.count;
+    MESH_ASSIGN_OR_RETURN(q.amount, q.amount.Add(slash.amount));
+  } else {
+    q.count = q.count > 0 ? q.count - 1 : 0;
+    q.amount = q.amount.SaturatingSub(slash.amount);
+  }
+  const std::string key = ValCountKey(c, slash.validator);
+  if (q.count == 0) return ctx.store().Delete(key);
+  return ctx.store().Put(key, Encoder().U64(q.count).Amt(q.amount).Take());
 }
 
 std::string EncodeQueued(const ConsumerId& c, const RemoteSlash& s) {
   Encoder e;
   e.Str(c.value()).Str(s.validator.value()).U64(s.infraction_height).U64(s.infraction_time);
   e.U64(s.power).Amt(s.amount).Str(s.slash_ratio).U64(s.update_height);
+  e.U64(s.received_at_ns);
   return e.Take();
 }
 
@@ -49,6 +98,9 @@ absl::StatusOr<QueuedSlash> DecodeQueued(uint64_t seq, std::string_view bytes) {
   MESH_ASSIGN_OR_RETURN(q.slash.amount, d.Amt());
   MESH_ASSIGN_OR_RETURN(q.slash.slash_ratio, d.Str());
   MESH_ASSIGN_OR_RETURN(q.slash.update_height, d.U64());
+  if (!d.AtEnd()) {  // absent in entries queued before it: 0 (= now)
+    MESH_ASSIGN_OR_RETURN(q.slash.received_at_ns, d.U64());
+  }
   MESH_RETURN_IF_ERROR(d.Finish());
   return q;
 }
@@ -216,10 +268,12 @@ absl::StatusOr<bool> SlashThrottle::Submit(const Context& ctx, const ConsumerId&
     return absl::ResourceExhaustedError(
         absl::StrCat(kErrThrottleQueueFull, " (", queued, " waiting)"));
   }
-  MESH_RETURN_IF_ERROR(AddQueued(ctx, consumer, +1));
+  MESH_RETURN_IF_ERROR(AddQueued(ctx, consumer, slash, +1));
   MESH_ASSIGN_OR_RETURN(uint64_t seq, ext_internal::NextCounter(ctx, SeqKey(), 1));
+  RemoteSlash queued_slash = slash;
+  if (queued_slash.received_at_ns == 0) queued_slash.received_at_ns = ctx.time_ns();
   MESH_RETURN_IF_ERROR(ctx.store().Put(tables::KeyU64(tables::kThrottleQueue, seq),
-                                       EncodeQueued(consumer, slash)));
+                                       EncodeQueued(consumer, queued_slash)));
   MESH_RETURN_IF_ERROR(Save(ctx, s));
   return false;
 }
@@ -238,7 +292,7 @@ absl::Status SlashThrottle::EndBlock(const Context& ctx) {
     if (!head.has_value()) break;
     const QueuedSlash& q = *head;
     MESH_RETURN_IF_ERROR(ctx.store().Delete(tables::KeyU64(tables::kThrottleQueue, q.seq)));
-    MESH_RETURN_IF_ERROR(AddQueued(ctx, q.consumer, -1));
+    MESH_RETURN_IF_ERROR(AddQueued(ctx, q.consumer, q.slash, -1));
     MESH_RETURN_IF_ERROR(Handle(ctx, s, q.consumer, q.slash));
     ++handled;
   }
@@ -247,20 +301,18 @@ absl::Status SlashThrottle::EndBlock(const Context& ctx) {
 
 absl::StatusOr<bool> SlashThrottle::Waiting(const Context& ctx, const ConsumerId& consumer,
                                             const ValidatorAddress& validator) {
-  MESH_ASSIGN_OR_RETURN(std::vector<QueuedSlash> queue, Queue(ctx));
-  for (const QueuedSlash& q : queue) {
-    if (q.consumer == consumer && q.slash.validator == validator) return true;
-  }
-  return false;
+  MESH_ASSIGN_OR_RETURN(ValQueued q, ReadValQueued(ctx, consumer, validator));
+  return q.count > 0;
+}
+
+absl::StatusOr<Amount> SlashThrottle::QueuedAmount(const Context& ctx, const ConsumerId& consumer,
+                                                   const ValidatorAddress& validator) {
+  MESH_ASSIGN_OR_RETURN(ValQueued q, ReadValQueued(ctx, consumer, validator));
+  return q.amount;
 }
 
 absl::StatusOr<uint64_t> SlashThrottle::QueuedFor(const Context& ctx, const ConsumerId& consumer) {
-  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(CountKey(consumer)));
-  if (!raw.has_value()) return uint64_t{0};
-  Decoder d(*raw);
-  MESH_ASSIGN_OR_RETURN(uint64_t n, d.U64());
-  MESH_RETURN_IF_ERROR(d.Finish());
-  return n;
+  return ReadCount(ctx, CountKey(consumer));
 }
 
 absl::StatusOr<std::vector<QueuedSlash>> SlashThrottle::Queue(const Context& ctx) {

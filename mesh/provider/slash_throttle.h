@@ -35,8 +35,16 @@
 // handled is therefore at most (n + 1)·A + M, whatever the consumers send;
 // a steady attacker gets A per period (docs/shared-security.md, numbers).
 //
+// While a slash of validator V reported by consumer C waits, the external
+// staking for C keeps each user's committed stake on V at or above
+// min(stake, Σ amount of those slashes) — an unstake below it is refused —
+// holds V's matured unbonds and
+// keeps the acked changes its weights read (ExternalStaking, P-45): the
+// consumer cut its records at once, so a lender could otherwise leave with
+// the share it owes and the validator's other lenders would pay it.
+//
 // Stateless; state in tables 0x5A (meter and params), 0x5B / 0x5C (queue),
-// 0xE6 (entries queued per consumer).
+// 0xE6 (entries queued per consumer), 0x6D (per consumer and validator).
 // Deterministic. Errors: InvalidArgument for bad params.
 #ifndef MESHSEC_MESH_PROVIDER_SLASH_THROTTLE_H_
 #define MESHSEC_MESH_PROVIDER_SLASH_THROTTLE_H_
@@ -127,9 +135,14 @@ class SlashThrottle {
   // max_per_block). A queued slash whose consumer link is gone or closed is
   // dropped (there is nothing left to cut).
   static absl::Status EndBlock(const Context& ctx);
-  // Whether a slash of `validator` from `consumer` waits in the queue.
+  // Whether a slash of `validator` from `consumer` waits in the queue (one
+  // point read of table 0x6D).
   static absl::StatusOr<bool> Waiting(const Context& ctx, const ConsumerId& consumer,
                                       const ValidatorAddress& validator);
+  // Σ amount of the slashes of `validator` from `consumer` that wait (0 when
+  // none; the same point read): no lender's share of them exceeds it.
+  static absl::StatusOr<Amount> QueuedAmount(const Context& ctx, const ConsumerId& consumer,
+                                             const ValidatorAddress& validator);
   // How many slashes of `consumer` wait.
   static absl::StatusOr<uint64_t> QueuedFor(const Context& ctx, const ConsumerId& consumer);
   // The waiting slashes, oldest first.

@@ -277,8 +277,6 @@ TEST_F(SlashThrottleTest, QueuedSlashShareOfAUserGoneFromTheValidatorComesFromTh
     ASSERT_TRUE(tx.ok()) << tx.status();
     ASSERT_TRUE(stub_.Reply(*tx, Answer::kAck).ok());
   }
-  ASSERT_TRUE(Receive({Slash("va", 60), RemoteSlash{Val("vb"), 150, 1500, 0, A(90), "0.1"}}).ok());
-  ASSERT_EQ(Queued(), std::vector<std::string>{"vb"});
   auto unstake = [&](u128 amount, AckReceipt receipt) {
     absl::StatusOr<uint64_t> tx = h_.RunOr<uint64_t>([&](const Context& c) {
       return ExternalStaking::Unstake(c, kJuno, Addr("bob"), Val("vb"), A(amount));
@@ -290,6 +288,10 @@ TEST_F(SlashThrottleTest, QueuedSlashShareOfAUserGoneFromTheValidatorComesFromTh
   };
   unstake(400, AckReceipt{205, A(40)});
   unstake(40, AckReceipt{210, A(0)});
+  // The acks came before the report (relayer order): nothing here knew of
+  // the slash when bob unstaked his last 40 (P-45 refuses it once it waits).
+  ASSERT_TRUE(Receive({Slash("va", 60), RemoteSlash{Val("vb"), 150, 1500, 0, A(90), "0.1"}}).ok());
+  ASSERT_EQ(Queued(), std::vector<std::string>{"vb"});
   auto stake = [&](const char* who) {
     return ExternalStaking::GetStake(h_.ctx(), kJuno, Addr(who), Val("vb")).value();
   };
@@ -306,6 +308,117 @@ TEST_F(SlashThrottleTest, QueuedSlashShareOfAUserGoneFromTheValidatorComesFromTh
   EXPECT_EQ(unbonding, A(400));  // was 360: his 40 came out of it
   EXPECT_EQ(h_.Account(Addr("alice")).bonded, A(410));
   EXPECT_EQ(h_.Account(Addr("bob")).bonded, A(400));
+}
+
+// P-45 (issue 13): while vb's slash waits in the meter, a lender cannot
+// leave with the share he owes. alice 500, bob 400, carol 100 on vb; the
+// consumer cut 90 at height 200 (alice 50, bob 40). Before the report
+// arrived, bob's unstake of 400 was processed after the cut (absorbed 40:
+// unbond 360, 40 left here) and carol's unstake of 100 before it (not in
+// the cut; her unbond started after the infraction, so it loses 10 %, §4.2).
+// The report waits two replenish periods (va's 110 power), longer than the
+// unbonding period (100,000 s). Meanwhile each stake on vb keeps min(stake,
+// 90): bob's unstake of his last 40 is refused, alice may unstake 410 of her
+// 500; the matured unbonds are held. When the slash is handled bob pays his
+// 40, alice her 50 and nothing more, carol's unbond loses 10; then they are
+// released. Before: bob unstaked the 40 (the consumer took it from alice,
+// C-20: alice paid 90) and carol withdrew 100.
+TEST_F(SlashThrottleTest, LenderWhoUnstakesWhileASlashWaitsStillPaysHisShare) {
+  ThrottleParams p;
+  p.replenish_period_s = 300000;
+  ASSERT_TRUE(h_.Run([&](const Context& c) { return SlashThrottle::SetParams(c, p); }).ok());
+  Validator("va", 110);
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return RemoteValidators::Apply(c, kJuno, Val("vb"), RemoteValidators::Op::kAdd,
+                                                 100, 1000, "pk");
+                }).ok());
+  for (const auto& [who, amount] :
+       {std::pair{"alice", 500}, std::pair{"bob", 400}, std::pair{"carol", 100}}) {
+    h_.Fund(Addr(who), kOsmo, A(amount));
+    ASSERT_TRUE(h_.Bond(Addr(who), A(amount)).ok());
+    absl::StatusOr<uint64_t> tx = h_.RunOr<uint64_t>([&](const Context& c) {
+      return Vault::StakeRemote(c, Addr(who), kJuno, A(amount), Val("vb"));
+    });
+    ASSERT_TRUE(tx.ok()) << tx.status();
+    ASSERT_TRUE(stub_.Reply(*tx, Answer::kAck).ok());
+  }
+  auto unstake = [&](const char* who, u128 amount) {
+    return h_.RunOr<uint64_t>([&](const Context& c) {
+      return ExternalStaking::Unstake(c, kJuno, Addr(who), Val("vb"), A(amount));
+    });
+  };
+  auto ack = [&](uint64_t tx, AckReceipt receipt) {
+    return h_.RunSlash([&](const Context& c) {
+      return ExternalStaking::OnUnstakeAck(c, kJuno, tx, true, receipt);
+    });
+  };
+  absl::StatusOr<uint64_t> bob_tx = unstake("bob", 400);
+  absl::StatusOr<uint64_t> carol_tx = unstake("carol", 100);
+  ASSERT_TRUE(bob_tx.ok() && carol_tx.ok());
+  ASSERT_TRUE(ack(*bob_tx, AckReceipt{205, A(40)}).ok());
+  ASSERT_TRUE(ack(*carol_tx, AckReceipt{180, A(0)}).ok());
+  RemoteSlash vb{Val("vb"), 150, 1500, 0, A(90), "0.1", 200};
+  ASSERT_TRUE(Receive({Slash("va", 110), vb}).ok());
+  ASSERT_EQ(Queued(), std::vector<std::string>{"vb"});
+  EXPECT_EQ(Meter(), -60);
+  auto stake = [&](const char* who) {
+    return ExternalStaking::GetStake(h_.ctx(), kJuno, Addr(who), Val("vb")).value();
+  };
+  auto unbonding = [&](const char* who) {
+    Amount sum;
+    for (const PendingUnbond& u : stake(who).pending_unbonds) sum = sum.Add(u.amount).value();
+    return sum;
+  };
+  auto withdraw = [&](const char* who) {
+    return h_.RunOr<Amount>([&](const Context& c) {
+      return ExternalStaking::WithdrawUnbonded(c, kJuno, Addr(who));
+    });
+  };
+  // Each stake on vb keeps min(stake, 90) while the slash of 90 waits.
+  ASSERT_EQ(stake("bob").stake.low(), A(40));
+  absl::StatusOr<uint64_t> escape = unstake("bob", 40);
+  EXPECT_EQ(escape.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(escape.status().message(),
+            std::string(kErrUnstakeSlashWaits) + ": up to 0 can be unstaked");
+  EXPECT_EQ(unstake("alice", 411).status().message(),
+            std::string(kErrUnstakeSlashWaits) + ": up to 410 can be unstaked");
+  absl::StatusOr<uint64_t> alice_tx = unstake("alice", 410);
+  ASSERT_TRUE(alice_tx.ok()) << alice_tx.status();
+  ASSERT_TRUE(ack(*alice_tx, AckReceipt{210, A(0)}).ok());  // the consumer: 450 -> 40
+  h_.AdvanceSeconds(3600);
+  EndBlock();
+  EXPECT_EQ(Meter(), -10);
+  h_.AdvanceSeconds(100001);  // both unbonds have matured: held
+  EndBlock();
+  ASSERT_EQ(Queued(), std::vector<std::string>{"vb"});
+  EXPECT_EQ(*withdraw("bob"), A(0));
+  EXPECT_EQ(*withdraw("carol"), A(0));
+  EXPECT_EQ(*withdraw("alice"), A(0));
+  EXPECT_EQ(unbonding("bob"), A(360));
+  EXPECT_EQ(unbonding("carol"), A(100));
+  auto held = ExternalStaking::HeldUnbonds(h_.ctx(), kJuno, Addr("carol"));
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_EQ((*held)[0].validator, Val("vb"));
+  EXPECT_EQ((*held)[0].unbond.amount, A(100));
+  EXPECT_EQ((*held)[0].reason, kHeldBySlashInMeter);
+  h_.AdvanceSeconds(300000);
+  EndBlock();  // -10 + 50 = 40: vb handled
+  EXPECT_TRUE(Queued().empty());
+  EXPECT_EQ(stake("alice").stake.low(), A(40));  // her own 50, no more
+  EXPECT_EQ(stake("alice").stake.high(), A(40));
+  EXPECT_EQ(unbonding("alice"), A(410));
+  EXPECT_EQ(stake("bob").stake.high(), A(0));     // his 40
+  EXPECT_EQ(unbonding("bob"), A(360));
+  EXPECT_EQ(unbonding("carol"), A(90));           // 10 % of an unbond after the infraction
+  EXPECT_EQ(h_.Account(Addr("alice")).bonded, A(450));
+  EXPECT_EQ(h_.Account(Addr("bob")).bonded, A(360));
+  EXPECT_EQ(h_.Account(Addr("carol")).bonded, A(90));
+  EXPECT_TRUE(ExternalStaking::HeldUnbonds(h_.ctx(), kJuno, Addr("carol"))->empty());
+  EXPECT_EQ(*withdraw("bob"), A(360));
+  EXPECT_EQ(*withdraw("carol"), A(90));
+  EXPECT_EQ(*withdraw("alice"), A(410));
+  EXPECT_TRUE(unstake("alice", 40).ok());
 }
 
 // A rejected packet (bad ratio) leaves neither a queued entry nor a meter
