@@ -162,8 +162,13 @@ absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
                       const ValidatorAddress& validator, const SlashInfo& item,
                       BurnAggregator& burns) {
   // The user's liens are read once; the slasher's is cut in that list,
-  // which then derives the user's usage as a re-read would.
-  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiensOf(ctx, item.user, holders));
+  // which then derives the user's usage as a re-read would. Only the
+  // holders the user record lists are read (every possible one for a record
+  // from before that list).
+  MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, item.user));
+  MESH_ASSIGN_OR_RETURN(LienList liens, info.holders.has_value()
+                                            ? LoadRecordedLiens(ctx, item.user, info)
+                                            : LoadLiensOf(ctx, item.user, holders));
   auto lien = std::find_if(liens.begin(), liens.end(),
                            [&](const auto& entry) { return entry.first == slasher; });
   if (lien == liens.end()) return absl::OkStatus();  // nothing pledged to this holder
@@ -171,7 +176,6 @@ absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
   // lien.low >= slash and aborts otherwise (e.g. a stake still in flight).
   const Amount slash = Min(item.slash, lien->second.amount.high());
   if (slash.IsZero()) return absl::OkStatus();
-  MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, item.user));
   lien->second.amount.SubClamped(slash);
   MESH_RETURN_IF_ERROR(SaveLien(ctx, item.user, slasher, lien->second));
   if (lien->second.amount.IsZero()) liens.erase(lien);  // SaveLien deleted it
