@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/record.h"
@@ -109,10 +110,12 @@ absl::Status RouteBurns(const Context& ctx, const AccountAddress& user, const Cu
 }
 
 // Reduces the user's other liens after collateral fell to `new_collateral`.
-absl::Status Propagate(const Context& ctx, const AccountAddress& user, Amount new_collateral,
-                       const LienHolder& slasher, const ValidatorAddress& validator,
-                       BurnAggregator& burns) {
-  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiens(ctx, user));
+// `liens`: the user's liens as stored now (SlashOne's list after its cut:
+// no re-read). Only the liens cut are written (a lien changes exactly when
+// it gets a cut).
+absl::Status Propagate(const Context& ctx, const AccountAddress& user, LienList liens,
+                       Amount new_collateral, const LienHolder& slasher,
+                       const ValidatorAddress& validator, BurnAggregator& burns) {
   MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
   Cuts cuts;
   if (d.max_lien.high() < d.total_slashable.high()) {
@@ -121,6 +124,7 @@ absl::Status Propagate(const Context& ctx, const AccountAddress& user, Amount ne
   // Case A, and after case B the guarantee max_lien <= collateral.
   MESH_RETURN_IF_ERROR(ClipLiens(liens, new_collateral, cuts));
   for (const auto& [holder, lien] : liens) {
+    if (!cuts.contains(holder.Key())) continue;  // unchanged: not rewritten
     MESH_RETURN_IF_ERROR(SaveLien(ctx, user, holder, lien));
   }
   return RouteBurns(ctx, user, cuts, slasher, validator, burns);
@@ -184,7 +188,8 @@ absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
   const Amount free = info.collateral.SaturatingSub(d.used.high());
   const Amount new_collateral = info.collateral.SaturatingSub(slash);
   if (free < slash) {
-    MESH_RETURN_IF_ERROR(Propagate(ctx, item.user, new_collateral, slasher, validator, burns));
+    MESH_RETURN_IF_ERROR(
+        Propagate(ctx, item.user, std::move(liens), new_collateral, slasher, validator, burns));
   }
   info.collateral = new_collateral;
   return SaveUser(ctx, item.user, info);
