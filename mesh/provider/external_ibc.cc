@@ -372,9 +372,9 @@ absl::StatusOr<Amount> CoverFromOthers(std::vector<Stake>& stakes, Distribution&
   return shortfall;
 }
 
-// Applies a slash whose in-flight txs have all resolved (P-33). `flight`:
-// the txs in flight on the validator when the caller has just read them
-// (nullptr: read here).
+// Applies a slash whose in-flight txs have all resolved (P-33).
+// `known_flight`: the txs in flight on the validator, when the caller has
+// just listed them (nullptr: listed here).
 absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const RemoteSlash& e,
                               const InFlight* known_flight = nullptr) {
   MESH_ASSIGN_OR_RETURN(Dec ratio, SlashRatio(e));
