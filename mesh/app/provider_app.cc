@@ -112,6 +112,8 @@ absl::Status HandleConsumerPacket(const Context& ctx, const ConsumerId& consumer
             // A consumer is trusted for slashes only as far as the link
             // allows (docs/security.md): refused or clipped first.
             provider::ValsetUpdate u = ToValsetUpdate(p);
+            // The stakes the guard reads go on to the slashes applied now.
+            provider::SlashReadScope one_read;
             MESH_ASSIGN_OR_RETURN(auto burns, BurnsInFlight(ctx, consumer));
             MESH_RETURN_IF_ERROR(provider::SlashGuard::Check(ctx, consumer, u, burns).status());
             return ExternalStaking::OnValsetUpdate(ctx, consumer, u);

@@ -377,17 +377,29 @@ absl::StatusOr<Amount> CoverFromOthers(std::vector<Stake>& stakes, Distribution&
 }
 
 // Applies a slash whose in-flight txs have all resolved (P-33).
-absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const RemoteSlash& e) {
+// `known_flight`: the txs in flight on the validator, when the caller has
+// just listed them (nullptr: listed here).
+absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const RemoteSlash& e,
+                              const InFlight* known_flight = nullptr) {
   MESH_ASSIGN_OR_RETURN(Dec ratio, SlashRatio(e));
   MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, ExternalStaking::Config(ctx, c));
-  MESH_ASSIGN_OR_RETURN(std::vector<AccountAddress> users, ValidatorUsers(ctx, c, e.validator));
-  MESH_ASSIGN_OR_RETURN(InFlight flight, InFlightOn(ctx, c, e.validator));
+  // Inside a SlashReadScope, the stakes SlashGuard::Check read for this
+  // packet (unchanged since): one pass over the users.
+  MESH_ASSIGN_OR_RETURN(ValidatorStakes read,
+                        ReadValidatorStakes(ctx, c, e.validator, /*keep=*/false));
+  const std::vector<AccountAddress>& users = read.users;
+  InFlight read_flight;
+  if (known_flight == nullptr) {
+    MESH_ASSIGN_OR_RETURN(read_flight, InFlightOn(ctx, c, e.validator));
+  }
+  const InFlight& flight = known_flight != nullptr ? *known_flight : read_flight;
   std::vector<Stake> stakes;
+  stakes.reserve(users.size());
   std::vector<Held> held;
   std::vector<Amount> weights;
-  for (const AccountAddress& u : users) {
-    MESH_ASSIGN_OR_RETURN(std::optional<Stake> s, LoadStake(ctx, c, u, e.validator));
-    stakes.push_back(*std::move(s));
+  for (size_t i = 0; i < users.size(); ++i) {
+    const AccountAddress& u = users[i];
+    stakes.push_back(*std::move(read.stakes[i]));
     auto p = flight.stake_by_user.find(u.value());
     const Amount pending = p == flight.stake_by_user.end() ? Amount() : p->second;
     MESH_ASSIGN_OR_RETURN(Held h, HeldAtSlash(stakes.back(), pending, e));
@@ -504,7 +516,7 @@ absl::Status ExternalStaking::HandleRemoteSlash(const Context& ctx, const Consum
   MESH_ASSIGN_OR_RETURN(InFlight flight, InFlightOn(ctx, consumer, slash.validator));
   MESH_ASSIGN_OR_RETURN(std::vector<Waiting> queue,
                         LoadWaiting(ctx, consumer, slash.validator));
-  if (flight.ids.empty() && queue.empty()) return ApplyRemoteSlash(ctx, consumer, slash);
+  if (flight.ids.empty() && queue.empty()) return ApplyRemoteSlash(ctx, consumer, slash, &flight);
   // Whether the consumer had these txs when it cut is told by their acks.
   MESH_ASSIGN_OR_RETURN(uint64_t seq,
                         NextCounter(ctx, tables::Key(tables::kExtWaitingSeq, consumer.value()),

@@ -27,6 +27,18 @@ absl::Status SaveStake(const Context& ctx, const ConsumerId& c, const AccountAdd
 absl::Status SaveIndexedStake(const Context& ctx, const ConsumerId& c,
                               const AccountAddress& user, const ValidatorAddress& v,
                               const Stake& stake);
+// Every user with a stake record on `v` (ascending) and that record, read
+// in one pass (the index, then a point read per user).
+struct ValidatorStakes {
+  std::vector<AccountAddress> users;
+  std::vector<std::optional<Stake>> stakes;  // stakes[i] of users[i]
+};
+// Reads them, or, inside a SlashReadScope, takes the copy kept by an earlier
+// ReadValidatorStakes(keep = true) on the same store with no stake written
+// since (SaveStake / SaveIndexedStake drop every kept copy).
+// `keep`: inside a scope, keep a copy for the next reader.
+absl::StatusOr<ValidatorStakes> ReadValidatorStakes(const Context& ctx, const ConsumerId& c,
+                                                    const ValidatorAddress& v, bool keep);
 // All stake records of `user`, ascending by validator.
 absl::StatusOr<std::vector<std::pair<ValidatorAddress, Stake>>> UserStakes(
     const Context& ctx, const ConsumerId& c, const AccountAddress& user);

@@ -3,6 +3,9 @@
 #include "mesh/provider/external_staking.h"
 
 #include <algorithm>
+#include <map>
+#include <string>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "core/record.h"
@@ -17,6 +20,21 @@
 
 namespace mesh::provider {
 namespace ext_internal {
+namespace {
+
+// What a SlashReadScope keeps: per (store, consumer, validator), the stakes
+// as read. Ordered map: nothing here is iterated for results anyway.
+struct KeptStakes {
+  std::map<std::tuple<const KvStore*, std::string, std::string>, ValidatorStakes> by_validator;
+};
+thread_local KeptStakes* kept_stakes = nullptr;
+
+// A stake record is about to change: no kept copy may be handed out.
+void DropKeptStakes() {
+  if (kept_stakes != nullptr) kept_stakes->by_validator.clear();
+}
+
+}  // namespace
 
 absl::StatusOr<std::optional<Stake>> LoadStake(const Context& ctx, const ConsumerId& c,
                                                const AccountAddress& user,
@@ -27,6 +45,7 @@ absl::StatusOr<std::optional<Stake>> LoadStake(const Context& ctx, const Consume
 
 absl::Status SaveStake(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
                        const ValidatorAddress& v, const Stake& stake) {
+  DropKeptStakes();
   MESH_RETURN_IF_ERROR(ctx.store().Put(
       tables::Key(tables::kExtStakesByVal, c.value(), v.value(), user.value()), ""));
   return SaveIndexedStake(ctx, c, user, v, stake);
@@ -35,8 +54,33 @@ absl::Status SaveStake(const Context& ctx, const ConsumerId& c, const AccountAdd
 absl::Status SaveIndexedStake(const Context& ctx, const ConsumerId& c,
                               const AccountAddress& user, const ValidatorAddress& v,
                               const Stake& stake) {
+  DropKeptStakes();
   return PutRecord(ctx.store(),
                    tables::Key(tables::kExtStakes, c.value(), user.value(), v.value()), stake);
+}
+
+absl::StatusOr<ValidatorStakes> ReadValidatorStakes(const Context& ctx, const ConsumerId& c,
+                                                    const ValidatorAddress& v, bool keep) {
+  if (kept_stakes != nullptr) {
+    auto found = kept_stakes->by_validator.find({&ctx.store(), c.value(), v.value()});
+    if (found != kept_stakes->by_validator.end()) {
+      if (keep) return found->second;
+      ValidatorStakes out = std::move(found->second);
+      kept_stakes->by_validator.erase(found);
+      return out;
+    }
+  }
+  ValidatorStakes out;
+  MESH_ASSIGN_OR_RETURN(out.users, ValidatorUsers(ctx, c, v));
+  out.stakes.reserve(out.users.size());
+  for (const AccountAddress& u : out.users) {
+    MESH_ASSIGN_OR_RETURN(std::optional<Stake> s, LoadStake(ctx, c, u, v));
+    out.stakes.push_back(std::move(s));
+  }
+  if (keep && kept_stakes != nullptr) {
+    kept_stakes->by_validator[{&ctx.store(), c.value(), v.value()}] = out;
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<std::pair<ValidatorAddress, Stake>>> UserStakes(
@@ -121,6 +165,15 @@ absl::Status CommittedDecrease(Stake& s, Distribution& d, Amount low_drop) {
 }  // namespace ext_internal
 
 using namespace ext_internal;  // NOLINT(build/namespaces): this file's helpers
+
+SlashReadScope::SlashReadScope() : owner_(kept_stakes == nullptr) {
+  if (owner_) kept_stakes = new KeptStakes();
+}
+SlashReadScope::~SlashReadScope() {
+  if (!owner_) return;
+  delete kept_stakes;
+  kept_stakes = nullptr;
+}
 
 namespace {
 

@@ -107,6 +107,27 @@ struct StakeEntry {
   Stake stake;
 };
 
+// Inside one consumer packet's handling: the stakes of a validator's users
+// that SlashGuard::Check reads for its bound are kept and handed to the
+// slash of that validator applied in the same packet (ApplyRemoteSlash), so
+// a slash reads each user's stake once instead of twice. A copy is used only
+// on the store it was read from, once, and only while no stake record was
+// written since (every stake write drops the kept copies): a reader gets
+// exactly what a store read would return. Open it around the guard and the
+// valset update on the same Context; a scope opened inside another is inert
+// (the outer one keeps). The state machine is single-threaded; the scope is
+// per thread.
+class SlashReadScope {
+ public:
+  SlashReadScope();
+  ~SlashReadScope();
+  SlashReadScope(const SlashReadScope&) = delete;
+  SlashReadScope& operator=(const SlashReadScope&) = delete;
+
+ private:
+  bool owner_;
+};
+
 class ExternalStaking {
  public:
   // InvalidArgument for a ratio above 1, an empty or reserved consumer id.

@@ -36,12 +36,12 @@ absl::StatusOr<Dec> ParseRatio(const std::string& text) {
 absl::StatusOr<Amount> SlashGuard::Bound(const Context& ctx, const ConsumerId& consumer,
                                          const ValidatorAddress& validator, Dec ratio,
                                          Amount extra) {
-  MESH_ASSIGN_OR_RETURN(std::vector<AccountAddress> users,
-                        ext_internal::ValidatorUsers(ctx, consumer, validator));
+  // Kept for the slash of the same packet inside a SlashReadScope.
+  MESH_ASSIGN_OR_RETURN(ext_internal::ValidatorStakes read,
+                        ext_internal::ReadValidatorStakes(ctx, consumer, validator,
+                                                          /*keep=*/true));
   Amount held = extra;
-  for (const AccountAddress& u : users) {
-    MESH_ASSIGN_OR_RETURN(std::optional<Stake> s,
-                          ext_internal::LoadStake(ctx, consumer, u, validator));
+  for (const std::optional<Stake>& s : read.stakes) {
     if (!s.has_value()) continue;
     MESH_ASSIGN_OR_RETURN(held, held.Add(s->stake.high()));
     // Stake the consumer unbonded (an unstake, a zero-cap internal unstake)

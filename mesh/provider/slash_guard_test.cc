@@ -4,6 +4,8 @@
 #include "mesh/provider/slash_guard.h"
 
 #include "gtest/gtest.h"
+#include "core/record.h"
+#include "mesh/provider/external_internal.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/remote_validators.h"
 #include "mesh/provider/tables.h"
@@ -175,6 +177,69 @@ TEST_F(SlashGuardTest, NothingHeldBoundsToZero) {
   ASSERT_TRUE(clips.ok());
   EXPECT_EQ(u.slashed[0].amount, A(0));
   EXPECT_EQ(SlashGuard::Bound(h_.ctx(), kJuno, Val("v1"), Pct(10)).value(), A(0));
+}
+
+// Inside a SlashReadScope the stakes the guard read for its bound are handed
+// to the next reader on the same store, once, and never after a stake write.
+TEST_F(SlashGuardTest, ScopeHandsTheGuardsStakeReadsOnOnce) {
+  Stake("alice", 1000);
+  Stake("bob", 500);
+  const std::string alice_key =
+      tables::Key(tables::kExtStakes, kJuno.value(), Addr("alice").value(), "v1");
+  auto read = [&](bool keep) {
+    return ext_internal::ReadValidatorStakes(h_.ctx(), kJuno, Val("v1"), keep).value();
+  };
+  auto put_alice = [&](u128 amount) {
+    provider::Stake s = ExternalStaking::GetStake(h_.ctx(), kJuno, Addr("alice"), Val("v1")).value();
+    s.stake = R(amount);
+    ASSERT_TRUE(PutRecord(h_.ctx().store(), alice_key, s).ok());  // behind the scope's back
+  };
+  {
+    SlashReadScope scope;
+    ValsetUpdate u = WithSlash("v1", 100, "0.01");
+    ASSERT_TRUE(Check(u).ok());
+    EXPECT_EQ(u.slashed[0].amount, A(15));  // ceil(0.01 × 1500)
+    put_alice(700);
+    ext_internal::ValidatorStakes kept = read(/*keep=*/false);  // the guard's read, not the store
+    ASSERT_EQ(kept.users.size(), 2u);
+    EXPECT_EQ(kept.users[0], Addr("alice"));
+    EXPECT_EQ(kept.stakes[0]->stake, R(1000));
+    EXPECT_EQ(kept.stakes[1]->stake, R(500));
+    EXPECT_EQ(read(false).stakes[0]->stake, R(700));  // handed on once only
+    // A stake write drops what is kept.
+    ASSERT_TRUE(Check(u).ok());
+    provider::Stake bob = *read(/*keep=*/true).stakes[1];
+    bob.stake = R(400);
+    ASSERT_TRUE(ext_internal::SaveIndexedStake(h_.ctx(), kJuno, Addr("bob"), Val("v1"), bob).ok());
+    put_alice(600);
+    ext_internal::ValidatorStakes after = read(false);
+    EXPECT_EQ(after.stakes[0]->stake, R(600));
+    EXPECT_EQ(after.stakes[1]->stake, R(400));
+  }
+  // Outside a scope nothing is kept.
+  ValsetUpdate u = WithSlash("v1", 100, "0.01");
+  ASSERT_TRUE(Check(u).ok());
+  EXPECT_EQ(u.slashed[0].amount, A(10));  // ceil(0.01 × 1000)
+  put_alice(300);
+  EXPECT_EQ(read(false).stakes[0]->stake, R(300));
+}
+
+// The guard and the slash in one scope on one store (as the provider app
+// runs a valset update): the same cuts as with two reads. Two slashes of
+// one validator in one packet: the second sees the first's cuts.
+TEST_F(SlashGuardTest, SlashInScopeCutsAsWithTwoReads) {
+  Stake("alice", 1000);
+  Stake("bob", 500);
+  ValsetUpdate u = WithSlash("v1", 15, "0.01");
+  u.slashed.push_back(RemoteSlash{Val("v1"), 151, 1510, 10, A(9), "0.01"});
+  ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                  SlashReadScope scope;
+                  MESH_RETURN_IF_ERROR(SlashGuard::Check(c, kJuno, u).status());
+                  return ExternalStaking::OnValsetUpdate(c, kJuno, u);
+                }).ok());
+  // 15 by weight 1000 : 500 → 10 and 5; then 9 by 990 : 495 → 6 and 3.
+  EXPECT_EQ(ExternalStaking::GetStake(h_.ctx(), kJuno, Addr("alice"), Val("v1"))->stake, R(984));
+  EXPECT_EQ(ExternalStaking::GetStake(h_.ctx(), kJuno, Addr("bob"), Val("v1"))->stake, R(492));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 
+#include "core/status.h"
 #include "gtest/gtest.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
@@ -11,6 +12,7 @@
 #include "mesh/provider/tables.h"
 #include "mesh/provider/test_util.h"
 #include "mesh/provider/vault.h"
+#include "mesh/provider/vault_internal.h"
 
 namespace mesh::provider {
 namespace {
@@ -215,6 +217,38 @@ TEST_F(SlashingTest, DocScenario4SeveralLienHolders) {
   EXPECT_EQ(Burns(e2), (Burned{{"w1", 50}, {"w2", 50}}));
   EXPECT_TRUE(Burns(e1).empty());
   EXPECT_EQ(LocalDelegations(), (Burned{{kLocalVal, 600}}));
+}
+
+// The propagation of scenario 4 works on the liens the slash already read
+// (no second read) and writes only the liens it cut: the local lien, not
+// cut, is not rewritten; the slasher's and the clipped one are.
+TEST_F(SlashingTest, PropagationWritesOnlyTheLiensItCuts) {
+  ConsumerStub& e1 = Consumer("e1", 10);
+  ConsumerStub& e2 = Consumer("e2", 10);
+  FundAndBond(kUser, 1000);
+  StakeLocal(600);
+  StakeRemotely(e1, "v1", 400);
+  StakeRemotely(e1, "v2", 300);
+  StakeRemotely(e2, "w1", 500);
+  StakeRemotely(e2, "w2", 400);
+  Dec ratio = ExternalStaking::Config(h_.ctx(), e1.id()).value().slash_ratio_dsign;
+  ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                  Overlay tx(&c.store());  // this slash's writes alone
+                  MESH_RETURN_IF_ERROR(ExternalStaking::HandleSlashing(
+                      c.WithStore(&tx), e1.id(), Val("v1"), ratio, A(200), 0));
+                  const auto& ops = tx.pending().ops();
+                  EXPECT_FALSE(ops.contains(vault_internal::LienKey(kUser, LienHolder::Local())));
+                  EXPECT_TRUE(
+                      ops.contains(vault_internal::LienKey(kUser, LienHolder::External(e1.id()))));
+                  EXPECT_TRUE(
+                      ops.contains(vault_internal::LienKey(kUser, LienHolder::External(e2.id()))));
+                  return tx.Commit();
+                }).ok());
+  EXPECT_EQ(h_.Account(kUser).bonded, A(800));
+  EXPECT_EQ(Lien(LienHolder::Local()), R(600));
+  EXPECT_EQ(Lien(e1), R(500));
+  EXPECT_EQ(Lien(e2), R(800));
+  EXPECT_EQ(Burns(e2), (Burned{{"w1", 50}, {"w2", 50}}));
 }
 
 // Docs scenario 5 (no numbers in the doc): cross ratio (80%) well above the

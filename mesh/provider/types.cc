@@ -72,10 +72,24 @@ absl::StatusOr<Lien> Lien::Decode(Decoder& d) {
   return l;
 }
 
-void UserInfo::Encode(Encoder& e) const { e.Amt(collateral); }
+void UserInfo::Encode(Encoder& e) const {
+  e.Amt(collateral);
+  if (!holders.has_value()) return;  // as read: not recorded yet
+  e.U32(static_cast<uint32_t>(holders->size()));
+  for (const std::string& h : *holders) e.Str(h);
+}
 absl::StatusOr<UserInfo> UserInfo::Decode(Decoder& d) {
   UserInfo u;
   MESH_ASSIGN_OR_RETURN(u.collateral, d.Amt());
+  if (d.AtEnd()) {
+    u.holders.reset();  // written before the holders were recorded
+    return u;
+  }
+  MESH_ASSIGN_OR_RETURN(uint32_t n, d.U32());
+  for (uint32_t i = 0; i < n; ++i) {
+    MESH_ASSIGN_OR_RETURN(std::string h, d.Str());
+    u.holders->push_back(std::move(h));
+  }
   return u;
 }
 

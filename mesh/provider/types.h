@@ -7,6 +7,7 @@
 #define MESHSEC_MESH_PROVIDER_TYPES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,12 @@ struct Lien {
 // liens (Vault::Account), never stored (docs/compatibility.md).
 struct UserInfo {
   Amount collateral;
+  // The holders (LienHolder::Key, ascending) the user ever had a lien
+  // toward: a superset of its liens' holders, so its liens are read by one
+  // point read each and none is missed. nullopt: not recorded (a record from
+  // before the field): a reader tries every possible holder instead. A user
+  // without a record has no lien (a lien needs collateral): known, empty.
+  std::optional<std::vector<std::string>> holders = std::vector<std::string>();
   void Encode(Encoder& e) const;
   static absl::StatusOr<UserInfo> Decode(Decoder& d);
 };

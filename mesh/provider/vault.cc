@@ -37,6 +37,17 @@ absl::Status SaveUser(const Context& ctx, const AccountAddress& user, const User
   return PutRecord(ctx.store(), tables::Key(tables::kUsers, user.value()), info);
 }
 
+absl::StatusOr<LienList> LoadRecordedLiens(const Context& ctx, const AccountAddress& user,
+                                           const UserInfo& info) {
+  LienList out;
+  for (const std::string& key : *info.holders) {
+    MESH_ASSIGN_OR_RETURN(LienHolder h, LienHolder::FromKey(key));
+    MESH_ASSIGN_OR_RETURN(std::optional<Lien> lien, GetRecord<Lien>(ctx.store(), LienKey(user, h)));
+    if (lien.has_value()) out.emplace_back(std::move(h), *lien);
+  }
+  return out;
+}
+
 absl::StatusOr<LienList> LoadLiens(const Context& ctx, const AccountAddress& user) {
   LienList out;
   const std::string prefix = tables::Prefix(tables::kLiens, user.value());
@@ -165,13 +176,28 @@ absl::Status AddLien(const Context& ctx, const AccountAddress& user, const LienH
   MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, user));
   // The user's liens are read once (point reads, which also yield the
   // holder's); the holder's is updated in that list, which then derives the
-  // usage exactly as a re-read after saving would.
-  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiensByHolder(ctx, user, holder));
+  // usage exactly as a re-read after saving would. The holders recorded in
+  // the user record say which liens can exist (no read of an absent one);
+  // a record from before them: every possible holder, then recorded.
+  const bool recorded = info.holders.has_value();
+  MESH_ASSIGN_OR_RETURN(LienList liens, recorded ? LoadRecordedLiens(ctx, user, info)
+                                                 : LoadLiensByHolder(ctx, user, holder));
+  bool user_changed = false;
+  if (!recorded) {
+    info.holders.emplace();
+    for (const auto& [h, lien] : liens) info.holders->push_back(h.Key());
+    user_changed = true;
+  }
   auto entry = std::find_if(liens.begin(), liens.end(),
                             [&](const auto& e) { return e.first == holder; });
   if (entry == liens.end()) {
     // Keep the list in holder-key order, as LoadLiens returns it.
     const std::string key = holder.Key();
+    auto at = std::lower_bound(info.holders->begin(), info.holders->end(), key);
+    if (at == info.holders->end() || *at != key) {
+      info.holders->insert(at, key);
+      user_changed = true;
+    }
     entry = std::find_if(liens.begin(), liens.end(),
                          [&](const auto& e) { return key < e.first.Key(); });
     entry = liens.emplace(entry, holder, Lien{AmountRange(), slashable});
@@ -186,8 +212,8 @@ absl::Status AddLien(const Context& ctx, const AccountAddress& user, const LienH
   if (info.collateral < d.used.high()) {
     return absl::FailedPreconditionError(kErrInsufficientBalance);
   }
-  // The user record itself is unchanged: not rewritten.
-  return absl::OkStatus();
+  // The user record is rewritten only for a holder new to it.
+  return user_changed ? SaveUser(ctx, user, info) : absl::OkStatus();
 }
 
 absl::StatusOr<VaultTx> LoadTx(const Context& ctx, const LienHolder& holder, uint64_t tx_id) {

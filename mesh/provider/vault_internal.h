@@ -27,6 +27,11 @@ absl::StatusOr<UserInfo> LoadUser(const Context& ctx, const AccountAddress& user
 absl::Status SaveUser(const Context& ctx, const AccountAddress& user, const UserInfo& info);
 // The user's liens ascending by holder key.
 absl::StatusOr<LienList> LoadLiens(const Context& ctx, const AccountAddress& user);
+// The user's liens ascending by holder key, as LoadLiens returns them, by
+// one point read per holder in `info.holders` (recorded: a superset of the
+// liens' holders). REQUIRES: info.holders has a value.
+absl::StatusOr<LienList> LoadRecordedLiens(const Context& ctx, const AccountAddress& user,
+                                           const UserInfo& info);
 // Saves the lien, or deletes it when its high end is zero.
 absl::Status SaveLien(const Context& ctx, const AccountAddress& user, const LienHolder& holder,
                       const Lien& lien);

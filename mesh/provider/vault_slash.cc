@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/record.h"
@@ -109,10 +110,12 @@ absl::Status RouteBurns(const Context& ctx, const AccountAddress& user, const Cu
 }
 
 // Reduces the user's other liens after collateral fell to `new_collateral`.
-absl::Status Propagate(const Context& ctx, const AccountAddress& user, Amount new_collateral,
-                       const LienHolder& slasher, const ValidatorAddress& validator,
-                       BurnAggregator& burns) {
-  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiens(ctx, user));
+// `liens`: the user's liens as stored now (SlashOne's list after its cut:
+// no re-read). Only the liens cut are written (a lien changes exactly when
+// it gets a cut).
+absl::Status Propagate(const Context& ctx, const AccountAddress& user, LienList liens,
+                       Amount new_collateral, const LienHolder& slasher,
+                       const ValidatorAddress& validator, BurnAggregator& burns) {
   MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
   Cuts cuts;
   if (d.max_lien.high() < d.total_slashable.high()) {
@@ -121,6 +124,7 @@ absl::Status Propagate(const Context& ctx, const AccountAddress& user, Amount ne
   // Case A, and after case B the guarantee max_lien <= collateral.
   MESH_RETURN_IF_ERROR(ClipLiens(liens, new_collateral, cuts));
   for (const auto& [holder, lien] : liens) {
+    if (!cuts.contains(holder.Key())) continue;  // unchanged: not rewritten
     MESH_RETURN_IF_ERROR(SaveLien(ctx, user, holder, lien));
   }
   return RouteBurns(ctx, user, cuts, slasher, validator, burns);
@@ -162,8 +166,13 @@ absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
                       const ValidatorAddress& validator, const SlashInfo& item,
                       BurnAggregator& burns) {
   // The user's liens are read once; the slasher's is cut in that list,
-  // which then derives the user's usage as a re-read would.
-  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiensOf(ctx, item.user, holders));
+  // which then derives the user's usage as a re-read would. Only the
+  // holders the user record lists are read (every possible one for a record
+  // from before that list).
+  MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, item.user));
+  MESH_ASSIGN_OR_RETURN(LienList liens, info.holders.has_value()
+                                            ? LoadRecordedLiens(ctx, item.user, info)
+                                            : LoadLiensOf(ctx, item.user, holders));
   auto lien = std::find_if(liens.begin(), liens.end(),
                            [&](const auto& entry) { return entry.first == slasher; });
   if (lien == liens.end()) return absl::OkStatus();  // nothing pledged to this holder
@@ -171,7 +180,6 @@ absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
   // lien.low >= slash and aborts otherwise (e.g. a stake still in flight).
   const Amount slash = Min(item.slash, lien->second.amount.high());
   if (slash.IsZero()) return absl::OkStatus();
-  MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, item.user));
   lien->second.amount.SubClamped(slash);
   MESH_RETURN_IF_ERROR(SaveLien(ctx, item.user, slasher, lien->second));
   if (lien->second.amount.IsZero()) liens.erase(lien);  // SaveLien deleted it
@@ -180,7 +188,8 @@ absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
   const Amount free = info.collateral.SaturatingSub(d.used.high());
   const Amount new_collateral = info.collateral.SaturatingSub(slash);
   if (free < slash) {
-    MESH_RETURN_IF_ERROR(Propagate(ctx, item.user, new_collateral, slasher, validator, burns));
+    MESH_RETURN_IF_ERROR(
+        Propagate(ctx, item.user, std::move(liens), new_collateral, slasher, validator, burns));
   }
   info.collateral = new_collateral;
   return SaveUser(ctx, item.user, info);

@@ -318,6 +318,70 @@ TEST_F(VaultTest, StakeRemoteRebuildsMissingConsumerList) {
   ExpectClaims(kUser1, {{"x/cs1", R(300)}, {"x/cs2", R(700)}});
 }
 
+// The user record lists the holders the user ever had a lien toward, so a
+// stake or a slash reads only those liens; it is rewritten only when a
+// holder is new to it.
+TEST_F(VaultTest, UserRecordListsItsLienHolders) {
+  h_.Fund(kUser1, kOsmo, A(1000));
+  InitNativeStaking(h_, "OSMO", 60, {"validator"});
+  Setup(100, 100);
+  AddConsumer(cs2_, 100, 100);
+  Activate(cs1_, "validator");
+  Activate(cs2_, "validator");
+  ASSERT_TRUE(h_.Bond(kUser1, A(1000)).ok());
+  auto user_record = [&] {
+    return h_.ctx().store().Get(tables::Key(tables::kUsers, kUser1.value())).value().value();
+  };
+  EXPECT_EQ(user_record(), Encoder().Amt(A(1000)).U32(0).Take());
+  StakeRemotely(cs2_, kUser1, 100);
+  ASSERT_TRUE(StakeLocal(kUser1, 100).ok());
+  StakeRemotely(cs1_, kUser1, 100);
+  EXPECT_EQ(user_record(),
+            Encoder().Amt(A(1000)).U32(3).Str("local").Str("x/cs1").Str("x/cs2").Take());
+  // A lien released to zero is gone, its holder stays listed (a superset).
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return Vault::Release(c, LienHolder::External(cs2_.id()), kUser1, A(100));
+                }).ok());
+  ExpectClaims(kUser1, {{"local", R(100)}, {"x/cs1", R(100)}});
+  EXPECT_EQ(user_record(),
+            Encoder().Amt(A(1000)).U32(3).Str("local").Str("x/cs1").Str("x/cs2").Take());
+  StakeRemotely(cs2_, kUser1, 50);
+  ExpectClaims(kUser1, {{"local", R(100)}, {"x/cs1", R(100)}, {"x/cs2", R(50)}});
+}
+
+// A user record from before the holder list (collateral only): a stake
+// reads every possible holder's lien, then records the list; a slash of
+// such a record reads every possible holder too.
+TEST_F(VaultTest, UserRecordWithoutHolderListKeepsWorking) {
+  h_.Fund(kUser1, kOsmo, A(1000));
+  Setup(100, 100);  // remote liens 100 % slashable
+  AddConsumer(cs2_, 100, 100);
+  Activate(cs1_, "validator");
+  Activate(cs2_, "validator");
+  ASSERT_TRUE(h_.Bond(kUser1, A(1000)).ok());
+  StakeRemotely(cs1_, kUser1, 300);
+  const std::string key = tables::Key(tables::kUsers, kUser1.value());
+  auto make_old = [&] {
+    ASSERT_TRUE(h_.Run([&](const Context& c) {
+                    return c.store().Put(key, Encoder().Amt(A(1000)).Take());
+                  }).ok());
+  };
+  make_old();
+  EXPECT_EQ(StakeRemote(cs2_, kUser1, 701).status().message(), kErrInsufficientBalance);
+  StakeRemotely(cs2_, kUser1, 700);
+  EXPECT_EQ(h_.ctx().store().Get(key).value().value(),
+            Encoder().Amt(A(1000)).U32(2).Str("x/cs1").Str("x/cs2").Take());
+  make_old();
+  ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                  return Vault::Slash(c, LienHolder::External(cs1_.id()), Val("validator"),
+                                      {SlashInfo{kUser1, A(100)}});
+                }).ok());
+  // Collateral 900 for liens 200 + 700: no propagation; the record keeps
+  // its old form (slashes only lower the collateral).
+  ExpectClaims(kUser1, {{"x/cs1", R(200)}, {"x/cs2", R(700)}});
+  EXPECT_EQ(h_.ctx().store().Get(key).value().value(), Encoder().Amt(A(900)).Take());
+}
+
 TEST_F(VaultTest, StakeCrossTxs) {
   h_.Fund(kUser1, kOsmo, A(300));
   h_.Fund(kUser2, kOsmo, A(500));
