@@ -35,18 +35,12 @@ uint64_t ShardHash(std::string_view key) {
   return h ^ (h >> 29);
 }
 
-// dst = src, reusing dst's buffer unless it is much larger than needed.
-void AssignKeeping(std::string& dst, std::string_view src) {
-  if (dst.capacity() > 2 * src.size() + 64) {
-    std::string(src).swap(dst);
-  } else {
-    dst.assign(src.data(), src.size());
-  }
-}
-void AssignKeeping(std::string& dst, std::string&& src) { dst = std::move(src); }
-
-absl::string_view View(const std::string& s) { return absl::string_view(s.data(), s.size()); }
 absl::string_view View(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+std::optional<std::string_view> ViewOf(const std::optional<std::string>& value) {
+  if (!value.has_value()) return std::nullopt;
+  return std::string_view(*value);
+}
 
 }  // namespace
 
@@ -63,8 +57,8 @@ StateCache::Shard& StateCache::ShardOf(std::string_view key) const {
 
 void StateCache::Drop(Shard& shard, uint32_t i) {
   Slot& slot = shard.slots[i];
-  shard.index.erase(View(slot.key));
-  shard.bytes -= EntryBytes(slot.key.size(), slot.value.size());
+  shard.index.erase(View(slot.key()));
+  shard.bytes -= EntryBytes(slot.key_size, slot.data.size() - slot.key_size);
   slot.live = false;
   slot.referenced = false;
   shard.free.push_back(i);
@@ -72,7 +66,7 @@ void StateCache::Drop(Shard& shard, uint32_t i) {
 
 bool StateCache::MakeRoom(Shard& shard, size_t need) const {
   if (need > shard_capacity_bytes_) return false;
-  // Each pass clears a mark or evicts, so two turns of the ring suffice.
+  // Each step clears a mark or evicts, so two turns of the ring suffice.
   while (shard.bytes + need > shard_capacity_bytes_) {
     if (shard.hand >= shard.slots.size()) shard.hand = 0;
     const uint32_t i = static_cast<uint32_t>(shard.hand++);
@@ -88,39 +82,33 @@ bool StateCache::MakeRoom(Shard& shard, size_t need) const {
   return true;
 }
 
-// Records key -> value in `shard` (shard.mu held). `key` is a string_view
-// (copied into a slot only when new) or a std::string&& (moved); `value` a
-// const optional& (copied into the slot's buffer) or an optional&& (moved).
-template <typename Key, typename Value>
-void StateCache::RememberIn(Shard& shard, Key&& key, Value&& value) const {
-  const std::string_view k(key);
-  const size_t value_size = value.has_value() ? value->size() : 0;
-  auto it = shard.index.find(View(k));
+// Records key -> value in `shard` (shard.mu held): in place when the key is
+// cached and its slot's buffer holds the new value, else in a free or
+// evicted slot (the index views a live slot's bytes: they never move under
+// it).
+void StateCache::Remember(Shard& shard, std::string_view key,
+                          std::optional<std::string_view> value) const {
+  const size_t size = key.size() + (value.has_value() ? value->size() : 0);
+  const size_t now = EntryBytes(key.size(), size - key.size());
+  bool referenced = false;
+  auto it = shard.index.find(View(key));
   if (it != shard.index.end()) {
-    Slot& slot = shard.slots[it->second];
-    const size_t old = EntryBytes(slot.key.size(), slot.value.size());
-    const size_t now = EntryBytes(k.size(), value_size);
-    if (now > old) {
-      // Grows: the entry itself must not be evicted to make room for it.
+    const uint32_t i = it->second;
+    Slot& slot = shard.slots[i];
+    const size_t old = EntryBytes(slot.key_size, slot.data.size() - slot.key_size);
+    const size_t cap = slot.data.capacity();
+    if (shard.bytes - old + now <= shard_capacity_bytes_ && size <= cap && cap <= 2 * size + 64) {
+      slot.data.resize(key.size());
+      if (value.has_value()) slot.data.append(value->data(), value->size());
+      slot.present = value.has_value();
       slot.referenced = true;
-      if (shard.bytes - old + now > shard_capacity_bytes_) {
-        Drop(shard, it->second);
-        if (!MakeRoom(shard, now)) return;
-        return RememberIn(shard, std::forward<Key>(key), std::forward<Value>(value));
-      }
+      shard.bytes = shard.bytes - old + now;
+      return;
     }
-    if (value.has_value()) {
-      AssignKeeping(slot.value, std::forward<Value>(value).value());
-    } else {
-      AssignKeeping(slot.value, std::string_view());
-    }
-    slot.present = value.has_value();
-    slot.referenced = true;
-    shard.bytes = shard.bytes - old + now;
-    return;
+    Drop(shard, i);  // placed again below (it must not evict itself)
+    referenced = true;
   }
-  const size_t add = EntryBytes(k.size(), value_size);
-  if (!MakeRoom(shard, add)) return;
+  if (!MakeRoom(shard, now)) return;
   uint32_t i;
   if (!shard.free.empty()) {
     i = shard.free.back();
@@ -130,27 +118,16 @@ void StateCache::RememberIn(Shard& shard, Key&& key, Value&& value) const {
     shard.slots.emplace_back();
   }
   Slot& slot = shard.slots[i];
-  AssignKeeping(slot.key, std::forward<Key>(key));
-  if (value.has_value()) {
-    AssignKeeping(slot.value, std::forward<Value>(value).value());
-  } else {
-    AssignKeeping(slot.value, std::string_view());
-  }
+  if (slot.data.capacity() > 2 * size + 64) std::string().swap(slot.data);
+  slot.data.reserve(size);
+  slot.data.assign(key.data(), key.size());
+  if (value.has_value()) slot.data.append(value->data(), value->size());
+  slot.key_size = static_cast<uint32_t>(key.size());
   slot.live = true;
   slot.present = value.has_value();
-  slot.referenced = false;
-  shard.index.emplace(View(slot.key), i);
-  shard.bytes += add;
-}
-
-void StateCache::Remember(Shard& shard, std::string_view key,
-                          const std::optional<std::string>& value) const {
-  RememberIn(shard, key, value);
-}
-
-void StateCache::Remember(Shard& shard, std::string&& key,
-                          std::optional<std::string>&& value) const {
-  RememberIn(shard, std::move(key), std::move(value));
+  slot.referenced = referenced;
+  shard.index.emplace(View(slot.key()), i);
+  shard.bytes += now;
 }
 
 void StateCache::Forget(Shard& shard, std::string_view key) {
@@ -168,13 +145,13 @@ absl::StatusOr<std::optional<std::string>> StateCache::Get(std::string_view key)
     Slot& slot = shard.slots[it->second];
     slot.referenced = true;
     if (!slot.present) return std::nullopt;
-    return std::optional<std::string>(slot.value);
+    return std::optional<std::string>(std::string(slot.value()));
   }
   ++shard.misses;
   // The store is read under the shard's lock: a concurrent write of this key
   // cannot slip between the read and Remember.
   MESH_ASSIGN_OR_RETURN(std::optional<std::string> value, store_->Get(key));
-  Remember(shard, key, value);
+  Remember(shard, key, ViewOf(value));
   return value;
 }
 
@@ -188,7 +165,7 @@ absl::Status StateCache::Put(std::string_view key, std::string_view value) {
   std::lock_guard<std::mutex> lock(shard.mu);
   absl::Status s = store_->Put(key, value);
   if (s.ok()) {
-    Remember(shard, key, std::optional<std::string>(std::string(value)));
+    Remember(shard, key, value);
   } else {
     Forget(shard, key);  // unknown outcome: read the store next time
   }
@@ -200,7 +177,7 @@ absl::Status StateCache::Delete(std::string_view key) {
   std::lock_guard<std::mutex> lock(shard.mu);
   absl::Status s = store_->Delete(key);
   if (s.ok()) {
-    Remember(shard, key, std::optional<std::string>());
+    Remember(shard, key, std::nullopt);
   } else {
     Forget(shard, key);
   }
@@ -219,7 +196,7 @@ absl::Status StateCache::Write(const WriteBatch& batch) {
     for (const auto& [key, value] : batch.ops()) Forget(ShardOf(key), key);
     return s;
   }
-  for (const auto& [key, value] : batch.ops()) Remember(ShardOf(key), key, value);
+  for (const auto& [key, value] : batch.ops()) Remember(ShardOf(key), key, ViewOf(value));
   return absl::OkStatus();
 }
 
@@ -234,8 +211,7 @@ absl::Status StateCache::Consume(WriteBatch& batch) {
     return s;
   }
   batch.Drain([this](std::string&& key, std::optional<std::string>&& value) {
-    Shard& shard = ShardOf(key);
-    Remember(shard, std::move(key), std::move(value));
+    Remember(ShardOf(key), key, ViewOf(value));
   });
   return absl::OkStatus();
 }

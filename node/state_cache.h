@@ -21,14 +21,14 @@
 // its entries in a ring of slots and a hand. A Get that hits, or a write of
 // a cached key, marks the entry referenced. To make room for a new entry
 // the hand sweeps the ring: a referenced entry loses its mark and stays, an
-// unmarked one is evicted. The new entry takes the evicted slot, whose key
-// and value strings keep their buffers (no allocation when the new key and
-// value fit in them), and the shard's hash table keeps its capacity: a
+// unmarked one is evicted. The new entry takes the evicted slot, whose one
+// buffer (key and value bytes together) is kept: no allocation when the new
+// key and value fit in it. The shard's hash table keeps its capacity: a
 // shard is never emptied whole. cached_bytes() — Σ (key size + value size +
 // kEntryOverhead) over the cached entries — never exceeds the capacity
-// (kEntryOverhead covers the slot, its hash-table slot and allocator
-// headers). A slot's kept buffers are at most 2 × the size of what it holds
-// + 64 bytes (larger ones are released when reused).
+// (kEntryOverhead covers the slot, its hash-table slot and the allocator's
+// header). A slot's kept buffer is at most 2 × the size of what it holds
+// + 64 bytes (a larger one is released when the slot is rewritten).
 //
 // Deterministic: the shard of a key is a fixed function of its bytes (not
 // the process-seeded absl::Hash), and the eviction order depends only on
@@ -59,8 +59,10 @@ class StateCache : public DurableStore {
   static constexpr size_t kDefaultCapacityBytes = size_t{128} << 20;
   static constexpr size_t kMaxShards = 16;
   static constexpr size_t kMinShardBytes = size_t{64} << 10;
-  // Bytes counted per entry on top of its key and value.
-  static constexpr size_t kEntryOverhead = 128;
+  // Bytes counted per entry on top of its key and value: the slot (40 B),
+  // its hash-table slot at 7/8 load (≈ 28 B with the control byte), the
+  // buffer's allocator header and rounding (≈ 24 B).
+  static constexpr size_t kEntryOverhead = 96;
 
   explicit StateCache(std::unique_ptr<DurableStore> store,
                       size_t capacity_bytes = kDefaultCapacityBytes);
@@ -73,7 +75,8 @@ class StateCache : public DurableStore {
   // The store's atomic write; the cache learns the batch only once it is
   // durable (a failed write leaves both unchanged).
   absl::Status Write(const WriteBatch& batch) override;
-  // Write, then the batch's keys and values move into the cache (no copy).
+  // Write, then the batch is emptied as its keys and values enter the cache
+  // (copied into the slots' kept buffers: no allocation when they fit).
   absl::Status Consume(WriteBatch& batch) override;
   // The wrapped store's snapshot (the cache is bypassed: it is current).
   std::unique_ptr<DurableStore> Snapshot() const override { return store_->Snapshot(); }
@@ -94,12 +97,16 @@ class StateCache : public DurableStore {
   bool Contains(std::string_view key) const;
 
  private:
+  // One cached entry: key and value bytes in one buffer (one allocation,
+  // kept when the slot is reused).
   struct Slot {
-    std::string key;
-    std::string value;
-    bool live = false;        // holds a cached key (else free, buffers kept)
+    std::string data;  // key bytes, then value bytes
+    uint32_t key_size = 0;
+    bool live = false;        // holds a cached key (else free, buffer kept)
     bool present = false;     // the store has the key (value is its value)
     bool referenced = false;  // CLOCK mark: used since the hand last passed
+    std::string_view key() const { return std::string_view(data).substr(0, key_size); }
+    std::string_view value() const { return std::string_view(data).substr(key_size); }
   };
   struct Shard {
     std::mutex mu;
@@ -116,10 +123,7 @@ class StateCache : public DurableStore {
   };
   Shard& ShardOf(std::string_view key) const;
   // Records key -> value (nullopt = absent). shard.mu held.
-  void Remember(Shard& shard, std::string_view key, const std::optional<std::string>& value) const;
-  void Remember(Shard& shard, std::string&& key, std::optional<std::string>&& value) const;
-  template <typename Key, typename Value>
-  void RememberIn(Shard& shard, Key&& key, Value&& value) const;
+  void Remember(Shard& shard, std::string_view key, std::optional<std::string_view> value) const;
   // Evicts (CLOCK) until `need` more bytes fit; false if they never can.
   bool MakeRoom(Shard& shard, size_t need) const;
   static void Drop(Shard& shard, uint32_t slot);             // shard.mu held
