@@ -20,9 +20,9 @@
 //    setup_cpu_s / setup_wall_s  building the N cross-delegations (thread
 //                 CPU / wall): the setup, not the slash, bounds how large
 //                 an N a run can afford;
-//    provider_cache_*  the provider's state cache (node/state_cache.h):
-//                 hit rate and evictions during the provider's part, bytes
-//                 (MiB) and entries cached after it.
+//    provider_cache_*, consumer_cache_*  the chains' state caches
+//                 (node/state_cache.h): hit rate, misses and evictions during
+//                 the chain's part, bytes (MiB) and entries cached after it.
 //  One slash per prepared network: Iterations(1), manual time = both sides.
 //  N = 10^2, 10^3, 10^4; 10^5 and 10^6 with MESH_BENCH_LARGE=1.
 //  After timing, the run checks that every user lost stake on the provider
@@ -101,9 +101,9 @@ int PendingCount(Network& net, const std::string& from, const std::string& to) {
   return static_cast<int>(p->size());
 }
 
-// The provider chain's state cache (node/state_cache.h).
-const node::StateCache& ProviderCache(Network& net) {
-  const auto* cache = dynamic_cast<const node::StateCache*>(net.chain(kProvider).durable());
+// A chain's state cache (node/state_cache.h).
+const node::StateCache& CacheOf(Network& net, const std::string& chain) {
+  const auto* cache = dynamic_cast<const node::StateCache*>(net.chain(chain).durable());
   MESH_CHECK(cache != nullptr);
   return *cache;
 }
@@ -127,12 +127,22 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
     net.set_auto_relay(false);
     const uint64_t h = net.chain(kConsumer).height();
     MESH_CHECK_OK(net.Downtime(kConsumer, kSlashed, h - 1));
+    const node::StateCache& ccache = CacheOf(net, kConsumer);
+    const size_t chits0 = ccache.hits(), cmisses0 = ccache.misses(), cev0 = ccache.evictions();
     PerfControl("enable\n");
     const Times t0 = Now();
     MESH_CHECK_OK(net.AdvanceBlock());  // the consumer block with the slash
     const Times t1 = Now();
+    {
+      const size_t hits = ccache.hits() - chits0, misses = ccache.misses() - cmisses0;
+      state.counters["consumer_cache_hit_rate"] =
+          static_cast<double>(hits) / static_cast<double>(std::max<size_t>(1, hits + misses));
+      state.counters["consumer_cache_misses"] = static_cast<double>(misses);
+      state.counters["consumer_cache_evictions"] = static_cast<double>(ccache.evictions() - cev0);
+      state.counters["consumer_cache_mib"] = static_cast<double>(ccache.cached_bytes()) / (1 << 20);
+    }
     packets = PendingCount(net, kConsumer, kProvider);
-    const node::StateCache& cache = ProviderCache(net);
+    const node::StateCache& cache = CacheOf(net, kProvider);
     const size_t hits0 = cache.hits(), misses0 = cache.misses(), ev0 = cache.evictions();
     const Times t2 = Now();
     MESH_CHECK_OK(net.RelayAll().status());  // the provider applies it
@@ -144,6 +154,7 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
     state.counters["provider_cache_hit_rate"] =
         static_cast<double>(hits) / static_cast<double>(std::max<size_t>(1, hits + misses));
     state.counters["provider_cache_evictions"] = static_cast<double>(cache.evictions() - ev0);
+    state.counters["provider_cache_misses"] = static_cast<double>(misses);
     state.counters["provider_cache_mib"] = static_cast<double>(cache.cached_bytes()) / (1 << 20);
     state.counters["provider_cache_entries"] = static_cast<double>(cache.cached_entries());
     packets += PendingCount(net, kProvider, kConsumer);
