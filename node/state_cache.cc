@@ -31,8 +31,14 @@ uint64_t ShardHash(std::string_view key) {
   }
   uint64_t w = 0;
   std::memcpy(&w, key.data() + i, key.size() - i);
-  h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-  return h ^ (h >> 29);
+  // MurmurHash3's finaliser: every bit of h reaches the low bits (the
+  // shard is h % shards).
+  h ^= w;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 33);
 }
 
 absl::string_view View(std::string_view s) { return absl::string_view(s.data(), s.size()); }
