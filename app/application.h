@@ -88,8 +88,11 @@ class Application {
   // Builds the chain over `store` (a fresh store starts at height 0; an
   // existing one resumes at its last committed block). Registers every
   // module, message and hook and binds the mesh ports on the IBC host.
+  // `state_cache_bytes`: the chain's state-cache bound (0: its default;
+  // node::ChainConfig::state_cache_bytes).
   static absl::StatusOr<std::unique_ptr<Application>> Open(GenesisDoc genesis,
-                                                           std::unique_ptr<DurableStore> store);
+                                                           std::unique_ptr<DurableStore> store,
+                                                           size_t state_cache_bytes = 0);
   ~Application();
   Application(const Application&) = delete;
   Application& operator=(const Application&) = delete;

@@ -19,11 +19,15 @@
 //    users_per_s_consumer / users_per_s_provider = N / time;
 //    setup_cpu_s / setup_wall_s  building the N cross-delegations (thread
 //                 CPU / wall): the setup, not the slash, bounds how large
-//                 an N a run can afford.
+//                 an N a run can afford;
+//    provider_cache_*, consumer_cache_*  the chains' state caches
+//                 (node/state_cache.h): hit rate, misses and evictions during
+//                 the chain's part, bytes (MiB) and entries cached after it.
 //  One slash per prepared network: Iterations(1), manual time = both sides.
 //  N = 10^2, 10^3, 10^4; 10^5 and 10^6 with MESH_BENCH_LARGE=1.
 //  After timing, the run checks that every user lost stake on the provider
 //  and that provider and consumer agree on the validator's total.
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <cstdint>
@@ -46,6 +50,7 @@
 #include "mesh/consumer/virtual_staking.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/vault.h"
+#include "node/state_cache.h"
 #include "staking/bank.h"
 #include "tests/harness/network.h"
 #include "bench/cross_delegators.h"
@@ -96,6 +101,13 @@ int PendingCount(Network& net, const std::string& from, const std::string& to) {
   return static_cast<int>(p->size());
 }
 
+// A chain's state cache (node/state_cache.h).
+const node::StateCache& CacheOf(Network& net, const std::string& chain) {
+  const auto* cache = dynamic_cast<const node::StateCache*>(net.chain(chain).durable());
+  MESH_CHECK(cache != nullptr);
+  return *cache;
+}
+
 void BM_SlashCrossDelegators(benchmark::State& state) {
   const int users = static_cast<int>(state.range(0));
   TempDir dir(absl::StrCat("n", users));
@@ -115,17 +127,36 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
     net.set_auto_relay(false);
     const uint64_t h = net.chain(kConsumer).height();
     MESH_CHECK_OK(net.Downtime(kConsumer, kSlashed, h - 1));
+    const node::StateCache& ccache = CacheOf(net, kConsumer);
+    const size_t chits0 = ccache.hits(), cmisses0 = ccache.misses(), cev0 = ccache.evictions();
     PerfControl("enable\n");
     const Times t0 = Now();
     MESH_CHECK_OK(net.AdvanceBlock());  // the consumer block with the slash
     const Times t1 = Now();
+    {
+      const size_t hits = ccache.hits() - chits0, misses = ccache.misses() - cmisses0;
+      state.counters["consumer_cache_hit_rate"] =
+          static_cast<double>(hits) / static_cast<double>(std::max<size_t>(1, hits + misses));
+      state.counters["consumer_cache_misses"] = static_cast<double>(misses);
+      state.counters["consumer_cache_evictions"] = static_cast<double>(ccache.evictions() - cev0);
+      state.counters["consumer_cache_mib"] = static_cast<double>(ccache.cached_bytes()) / (1 << 20);
+    }
     packets = PendingCount(net, kConsumer, kProvider);
+    const node::StateCache& cache = CacheOf(net, kProvider);
+    const size_t hits0 = cache.hits(), misses0 = cache.misses(), ev0 = cache.evictions();
     const Times t2 = Now();
     MESH_CHECK_OK(net.RelayAll().status());  // the provider applies it
     const Times t3 = Now();
     MESH_CHECK_OK(net.AdvanceBlock());  // and commits
     const Times t4 = Now();
     PerfControl("disable\n");
+    const size_t hits = cache.hits() - hits0, misses = cache.misses() - misses0;
+    state.counters["provider_cache_hit_rate"] =
+        static_cast<double>(hits) / static_cast<double>(std::max<size_t>(1, hits + misses));
+    state.counters["provider_cache_evictions"] = static_cast<double>(cache.evictions() - ev0);
+    state.counters["provider_cache_misses"] = static_cast<double>(misses);
+    state.counters["provider_cache_mib"] = static_cast<double>(cache.cached_bytes()) / (1 << 20);
+    state.counters["provider_cache_entries"] = static_cast<double>(cache.cached_entries());
     packets += PendingCount(net, kProvider, kConsumer);
     consumer_ms = t1.cpu_ms - t0.cpu_ms;
     provider_ms = t4.cpu_ms - t2.cpu_ms;

@@ -93,7 +93,11 @@ absl::Status StatusOfResult(const TxResult& r) {
 }
 
 Chain::Chain(std::unique_ptr<DurableStore> store, ChainConfig config)
-    : store_(std::make_unique<StateCache>(std::move(store))), config_(std::move(config)) {
+    : store_(std::make_unique<StateCache>(std::move(store),
+                                          config.state_cache_bytes != 0
+                                              ? config.state_cache_bytes
+                                              : StateCache::kDefaultCapacityBytes)),
+      config_(std::move(config)) {
   info_.chain_id = config_.chain_id;
 }
 

@@ -62,6 +62,9 @@ struct ChainConfig {
   // at least ceil(min_gas_price * gas_limit) of fee_denom. Zero: no minimum.
   std::string fee_denom;
   Dec min_gas_price = Dec::Zero();
+  // Bound of the chain's state cache (node/state_cache.h) in bytes; 0: its
+  // default (StateCache::kDefaultCapacityBytes). Never changes a result.
+  size_t state_cache_bytes = 0;
 };
 
 // Codespaces of TxResult.

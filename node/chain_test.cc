@@ -688,6 +688,120 @@ TEST(StateCacheTest, StaysWithinItsCapacityAndStaysCorrect) {
   }
 }
 
+// Eviction is gradual, CLOCK (second chance): a full cache makes room for a
+// new key by evicting the first unmarked entry at the hand; an entry read
+// since the hand last passed loses its mark and stays once.
+TEST(StateCacheTest, EvictsInClockOrderGivingReadEntriesASecondChance) {
+  constexpr size_t kEntry = 2 + 2 + StateCache::kEntryOverhead;  // "kN" -> "vN"
+  StateCache cache(std::make_unique<MemStore>(), /*capacity_bytes=*/3 * kEntry);
+  ASSERT_EQ(cache.num_shards(), 1u);
+  auto put = [&cache](const std::string& k) {
+    WriteBatch b;
+    b.Put(k, "v" + k.substr(1));
+    ASSERT_TRUE(cache.Write(b).ok());
+  };
+  put("k1");
+  put("k2");
+  put("k3");
+  EXPECT_EQ(cache.cached_bytes(), 3 * kEntry);
+  EXPECT_EQ(*cache.Get("k1"), "v1");  // a hit: k1 marked
+  put("k4");                          // the hand clears k1, evicts k2
+  EXPECT_TRUE(cache.Contains("k1"));
+  EXPECT_FALSE(cache.Contains("k2"));
+  EXPECT_TRUE(cache.Contains("k3"));
+  EXPECT_TRUE(cache.Contains("k4"));
+  put("k5");  // evicts k3 (the next unmarked one), not the whole cache
+  EXPECT_TRUE(cache.Contains("k1"));
+  EXPECT_FALSE(cache.Contains("k3"));
+  put("k6");  // the hand wraps to k1, whose mark is spent
+  EXPECT_FALSE(cache.Contains("k1"));
+  EXPECT_TRUE(cache.Contains("k4"));
+  EXPECT_TRUE(cache.Contains("k5"));
+  EXPECT_TRUE(cache.Contains("k6"));
+  EXPECT_EQ(cache.cached_entries(), 3u);
+  EXPECT_EQ(cache.evictions(), 3u);
+  EXPECT_EQ(cache.cached_bytes(), 3 * kEntry);
+  // Evicted keys read the store's value again (and are cached again).
+  const size_t misses = cache.misses();
+  EXPECT_EQ(*cache.Get("k2"), "v2");
+  EXPECT_EQ(*cache.Get("k1"), "v1");
+  EXPECT_EQ(cache.misses(), misses + 2);
+  EXPECT_TRUE(cache.Contains("k1"));
+  EXPECT_TRUE(cache.Contains("k2"));
+}
+
+// Under a random mix of reads, writes, deletes and growing or shrinking
+// values (deterministic sequence), every read is the store's value, the
+// bound is never exceeded, and a full cache stays nearly full (it evicts
+// only what the new entry needs: no whole-shard clear).
+TEST(StateCacheTest, RandomOpsNeverExceedTheBoundAndReadTheStoresValues) {
+  for (size_t capacity : {size_t{3000}, size_t{40000}, size_t{2} << 20}) {
+    auto owned = std::make_unique<MemStore>();
+    MemStore* store = owned.get();
+    StateCache cache(std::move(owned), capacity);
+    const size_t bound = cache.capacity_bytes();
+    EXPECT_LE(bound, capacity);
+    constexpr size_t kMaxEntry = 8 + 300 + StateCache::kEntryOverhead;
+    uint64_t x = 12345;
+    auto next = [&x](uint64_t n) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      return (x >> 33) % n;
+    };
+    bool was_full = false;
+    for (int op = 0; op < 20000; ++op) {
+      const std::string key = "key-" + std::to_string(next(capacity / 40));
+      const uint64_t kind = next(10);
+      if (kind < 6) {
+        absl::StatusOr<std::optional<std::string>> got = cache.Get(key);
+        ASSERT_TRUE(got.ok());
+        ASSERT_EQ(*got, *store->Get(key)) << key;
+      } else if (kind < 9) {
+        WriteBatch b;
+        b.Put(key, std::string(next(300), static_cast<char>('a' + op % 26)));
+        if (kind == 8) b.Delete("key-" + std::to_string(next(capacity / 40)));
+        if (op % 2 == 0) {
+          ASSERT_TRUE(cache.Write(b).ok());
+        } else {
+          ASSERT_TRUE(cache.Consume(b).ok());
+        }
+      } else {
+        ASSERT_TRUE(cache.Delete(key).ok());
+      }
+      const size_t bytes = cache.cached_bytes();
+      ASSERT_LE(bytes, bound);
+      if (was_full && capacity <= 40000) {
+        // What fills the shard stays: eviction frees about one entry at a
+        // time (only overwrites with smaller values and deletes shrink it).
+        ASSERT_GE(bytes, bound / 2) << "op " << op;
+      }
+      if (bytes + kMaxEntry >= bound) was_full = true;
+    }
+    if (capacity <= 40000) {
+      EXPECT_TRUE(was_full);
+      EXPECT_GT(cache.evictions(), 0u);
+    }
+    for (int i = 0; i < static_cast<int>(capacity / 40); ++i) {
+      const std::string key = "key-" + std::to_string(i);
+      ASSERT_EQ(*cache.Get(key), *store->Get(key)) << key;
+    }
+  }
+}
+
+// A value that grows past what its shard can hold is dropped, not kept
+// stale; an entry larger than the bound is never cached.
+TEST(StateCacheTest, OversizedValuesAreReadFromTheStore) {
+  StateCache cache(std::make_unique<MemStore>(), /*capacity_bytes=*/1000);
+  ASSERT_TRUE(cache.Put("a", "small").ok());
+  EXPECT_TRUE(cache.Contains("a"));
+  ASSERT_TRUE(cache.Put("a", std::string(2000, 'x')).ok());
+  EXPECT_FALSE(cache.Contains("a"));
+  EXPECT_EQ(*cache.Get("a"), std::string(2000, 'x'));
+  EXPECT_LE(cache.cached_bytes(), 1000u);
+  ASSERT_TRUE(cache.Put("a", "small again").ok());
+  EXPECT_EQ(*cache.Get("a"), "small again");
+  EXPECT_TRUE(cache.Contains("a"));
+}
+
 // The default cache is sharded (one lock per shard) so that queries on one
 // committed view do not meet on a lock; readers on several threads get the
 // store's values, each key is read from the store once, and a small cache

@@ -1,24 +1,53 @@
 #include "node/state_cache.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 #include <vector>
 
-#include "absl/hash/hash.h"
 #include "core/status.h"
 
 namespace mesh::node {
 namespace {
-// Rough per-entry bookkeeping cost (node, hash slot, string headers).
-constexpr size_t kEntryOverhead = 96;
 
-size_t EntryBytes(std::string_view key, const std::optional<std::string>& value) {
-  return key.size() + (value.has_value() ? value->size() : 0) + kEntryOverhead;
+size_t EntryBytes(size_t key_size, size_t value_size) {
+  return key_size + value_size + StateCache::kEntryOverhead;
 }
 
 size_t ShardCount(size_t capacity_bytes) {
   return std::clamp<size_t>(capacity_bytes / StateCache::kMinShardBytes, 1, StateCache::kMaxShards);
 }
+
+// A fixed 64-bit hash of the key's bytes (absl::Hash is seeded per process):
+// the same key lands in the same shard in every run.
+uint64_t ShardHash(std::string_view key) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ key.size();
+  size_t i = 0;
+  for (; i + 8 <= key.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, key.data() + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, key.data() + i, key.size() - i);
+  // MurmurHash3's finaliser: every bit of h reaches the low bits (the
+  // shard is h % shards).
+  h ^= w;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 33);
+}
+
+absl::string_view View(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+std::optional<std::string_view> ViewOf(const std::optional<std::string>& value) {
+  if (!value.has_value()) return std::nullopt;
+  return std::string_view(*value);
+}
+
 }  // namespace
 
 StateCache::StateCache(std::unique_ptr<DurableStore> store, size_t capacity_bytes)
@@ -29,61 +58,106 @@ StateCache::StateCache(std::unique_ptr<DurableStore> store, size_t capacity_byte
 
 StateCache::Shard& StateCache::ShardOf(std::string_view key) const {
   if (num_shards_ == 1) return shards_[0];
-  return shards_[absl::Hash<std::string_view>{}(key) % num_shards_];
+  return shards_[ShardHash(key) % num_shards_];
 }
 
-// Records key -> value in `shard` (shard.mu held). `key` is a string_view
-// (copied into the map only when new) or a std::string&& (moved).
-template <typename Key>
-void StateCache::RememberIn(Shard& shard, Key&& key, std::optional<std::string>&& value) const {
-  const std::string_view k(key);
-  auto it = shard.entries.find(absl::string_view(k.data(), k.size()));
-  if (it != shard.entries.end()) {
-    shard.bytes -= EntryBytes(it->first, it->second);
-    shard.bytes += EntryBytes(k, value);
-    it->second = std::move(value);
-    return;
-  }
-  const size_t add = EntryBytes(k, value);
-  if (shard.bytes + add > shard_capacity_bytes_) {
-    shard.entries.clear();
-    shard.bytes = 0;
-    if (add > shard_capacity_bytes_) return;
-  }
-  shard.entries.emplace(std::string(std::forward<Key>(key)), std::move(value));
-  shard.bytes += add;
+void StateCache::Drop(Shard& shard, uint32_t i) {
+  Slot& slot = shard.slots[i];
+  shard.index.erase(View(slot.key()));
+  shard.bytes -= EntryBytes(slot.key_size, slot.data.size() - slot.key_size);
+  slot.live = false;
+  slot.referenced = false;
+  shard.free.push_back(i);
 }
 
+bool StateCache::MakeRoom(Shard& shard, size_t need) const {
+  if (need > shard_capacity_bytes_) return false;
+  // Each step clears a mark or evicts, so two turns of the ring suffice.
+  while (shard.bytes + need > shard_capacity_bytes_) {
+    if (shard.hand >= shard.slots.size()) shard.hand = 0;
+    const uint32_t i = static_cast<uint32_t>(shard.hand++);
+    Slot& slot = shard.slots[i];
+    if (!slot.live) continue;
+    if (slot.referenced) {
+      slot.referenced = false;
+    } else {
+      Drop(shard, i);
+      ++shard.evictions;
+    }
+  }
+  return true;
+}
+
+// Records key -> value in `shard` (shard.mu held): in place when the key is
+// cached and its slot's buffer holds the new value, else in a free or
+// evicted slot (the index views a live slot's bytes: they never move under
+// it).
 void StateCache::Remember(Shard& shard, std::string_view key,
-                          std::optional<std::string> value) const {
-  RememberIn(shard, key, std::move(value));
-}
-
-void StateCache::Remember(Shard& shard, std::string&& key,
-                          std::optional<std::string>&& value) const {
-  RememberIn(shard, std::move(key), std::move(value));
+                          std::optional<std::string_view> value) const {
+  const size_t size = key.size() + (value.has_value() ? value->size() : 0);
+  const size_t now = EntryBytes(key.size(), size - key.size());
+  bool referenced = false;
+  auto it = shard.index.find(View(key));
+  if (it != shard.index.end()) {
+    const uint32_t i = it->second;
+    Slot& slot = shard.slots[i];
+    const size_t old = EntryBytes(slot.key_size, slot.data.size() - slot.key_size);
+    const size_t cap = slot.data.capacity();
+    if (shard.bytes - old + now <= shard_capacity_bytes_ && size <= cap && cap <= 2 * size + 64) {
+      slot.data.resize(key.size());
+      if (value.has_value()) slot.data.append(value->data(), value->size());
+      slot.present = value.has_value();
+      slot.referenced = true;
+      shard.bytes = shard.bytes - old + now;
+      return;
+    }
+    Drop(shard, i);  // placed again below (it must not evict itself)
+    referenced = true;
+  }
+  if (!MakeRoom(shard, now)) return;
+  uint32_t i;
+  if (!shard.free.empty()) {
+    i = shard.free.back();
+    shard.free.pop_back();
+  } else {
+    i = static_cast<uint32_t>(shard.slots.size());
+    shard.slots.emplace_back();
+  }
+  Slot& slot = shard.slots[i];
+  if (slot.data.capacity() > 2 * size + 64) std::string().swap(slot.data);
+  slot.data.reserve(size);
+  slot.data.assign(key.data(), key.size());
+  if (value.has_value()) slot.data.append(value->data(), value->size());
+  slot.key_size = static_cast<uint32_t>(key.size());
+  slot.live = true;
+  slot.present = value.has_value();
+  slot.referenced = referenced;
+  shard.index.emplace(View(slot.key()), i);
+  shard.bytes += now;
 }
 
 void StateCache::Forget(Shard& shard, std::string_view key) {
-  auto it = shard.entries.find(absl::string_view(key.data(), key.size()));
-  if (it == shard.entries.end()) return;
-  shard.bytes -= EntryBytes(it->first, it->second);
-  shard.entries.erase(it);
+  auto it = shard.index.find(View(key));
+  if (it == shard.index.end()) return;
+  Drop(shard, it->second);
 }
 
 absl::StatusOr<std::optional<std::string>> StateCache::Get(std::string_view key) const {
   Shard& shard = ShardOf(key);
   std::lock_guard<std::mutex> lock(shard.mu);
-  auto it = shard.entries.find(absl::string_view(key.data(), key.size()));
-  if (it != shard.entries.end()) {
+  auto it = shard.index.find(View(key));
+  if (it != shard.index.end()) {
     ++shard.hits;
-    return it->second;
+    Slot& slot = shard.slots[it->second];
+    slot.referenced = true;
+    if (!slot.present) return std::nullopt;
+    return std::optional<std::string>(std::string(slot.value()));
   }
   ++shard.misses;
   // The store is read under the shard's lock: a concurrent write of this key
   // cannot slip between the read and Remember.
   MESH_ASSIGN_OR_RETURN(std::optional<std::string> value, store_->Get(key));
-  Remember(shard, key, value);
+  Remember(shard, key, ViewOf(value));
   return value;
 }
 
@@ -97,7 +171,7 @@ absl::Status StateCache::Put(std::string_view key, std::string_view value) {
   std::lock_guard<std::mutex> lock(shard.mu);
   absl::Status s = store_->Put(key, value);
   if (s.ok()) {
-    Remember(shard, key, std::string(value));
+    Remember(shard, key, value);
   } else {
     Forget(shard, key);  // unknown outcome: read the store next time
   }
@@ -128,7 +202,7 @@ absl::Status StateCache::Write(const WriteBatch& batch) {
     for (const auto& [key, value] : batch.ops()) Forget(ShardOf(key), key);
     return s;
   }
-  for (const auto& [key, value] : batch.ops()) Remember(ShardOf(key), key, value);
+  for (const auto& [key, value] : batch.ops()) Remember(ShardOf(key), key, ViewOf(value));
   return absl::OkStatus();
 }
 
@@ -143,37 +217,43 @@ absl::Status StateCache::Consume(WriteBatch& batch) {
     return s;
   }
   batch.Drain([this](std::string&& key, std::optional<std::string>&& value) {
-    Shard& shard = ShardOf(key);
-    Remember(shard, std::move(key), std::move(value));
+    Remember(ShardOf(key), key, ViewOf(value));
   });
   return absl::OkStatus();
 }
 
+bool StateCache::Contains(std::string_view key) const {
+  Shard& shard = ShardOf(key);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  return shard.index.contains(View(key));
+}
+
+namespace {
+template <typename Shards, typename Field>
+size_t SumOver(const Shards& shards, size_t n, Field field) {
+  size_t total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    std::lock_guard<std::mutex> lock(shards[i].mu);
+    total += field(shards[i]);
+  }
+  return total;
+}
+}  // namespace
+
 size_t StateCache::cached_bytes() const {
-  size_t total = 0;
-  for (size_t i = 0; i < num_shards_; ++i) {
-    std::lock_guard<std::mutex> lock(shards_[i].mu);
-    total += shards_[i].bytes;
-  }
-  return total;
+  return SumOver(shards_, num_shards_, [](const Shard& s) { return s.bytes; });
 }
-
+size_t StateCache::cached_entries() const {
+  return SumOver(shards_, num_shards_, [](const Shard& s) { return s.index.size(); });
+}
 size_t StateCache::hits() const {
-  size_t total = 0;
-  for (size_t i = 0; i < num_shards_; ++i) {
-    std::lock_guard<std::mutex> lock(shards_[i].mu);
-    total += shards_[i].hits;
-  }
-  return total;
+  return SumOver(shards_, num_shards_, [](const Shard& s) { return s.hits; });
 }
-
 size_t StateCache::misses() const {
-  size_t total = 0;
-  for (size_t i = 0; i < num_shards_; ++i) {
-    std::lock_guard<std::mutex> lock(shards_[i].mu);
-    total += shards_[i].misses;
-  }
-  return total;
+  return SumOver(shards_, num_shards_, [](const Shard& s) { return s.misses; });
+}
+size_t StateCache::evictions() const {
+  return SumOver(shards_, num_shards_, [](const Shard& s) { return s.evictions; });
 }
 
 }  // namespace mesh::node

@@ -12,32 +12,57 @@
 // Sharded by key hash, one mutex per shard, so that concurrent readers (the
 // gRPC queries, all reading the same committed view of a block: a
 // Chain::CommittedView is a chain over a snapshot behind its own cache)
-// rarely meet on a lock. Bounded: when the cached keys and values of a
-// shard exceed its share of `capacity_bytes`, that shard is emptied and
-// refills from the store. A small capacity (below kMinShardBytes per shard)
+// rarely meet on a lock. A small capacity (below kMinShardBytes per shard)
 // gets fewer shards, down to one. Thread-safe; a Write updates the cache
 // with every shard locked, so no Get sees half a batch. Scan iterators
 // follow the wrapped store's rules.
+//
+// Bounded, evicting gradually (CLOCK, i.e. second chance): a shard keeps
+// its entries in a ring of slots and a hand. A Get that hits, or a write of
+// a cached key, marks the entry referenced. To make room for a new entry
+// the hand sweeps the ring: a referenced entry loses its mark and stays, an
+// unmarked one is evicted. The new entry takes the evicted slot, whose one
+// buffer (key and value bytes together) is kept: no allocation when the new
+// key and value fit in it. The shard's hash table keeps its capacity: a
+// shard is never emptied whole. cached_bytes() — Σ (key size + value size +
+// kEntryOverhead) over the cached entries — never exceeds the capacity
+// (kEntryOverhead covers the slot, its hash-table slot and the allocator's
+// header). A slot's kept buffer is at most 2 × the size of what it holds
+// + 64 bytes (a larger one is released when the slot is rewritten).
+//
+// Deterministic: the shard of a key is a fixed function of its bytes (not
+// the process-seeded absl::Hash), and the eviction order depends only on
+// the sequence of calls per shard. It never changes a result either way.
 #ifndef MESHSEC_NODE_STATE_CACHE_H_
 #define MESHSEC_NODE_STATE_CACHE_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "core/kv.h"
 
 namespace mesh::node {
 
 class StateCache : public DurableStore {
  public:
-  static constexpr size_t kDefaultCapacityBytes = size_t{64} << 20;
+  // Per chain. Sized to hold the working set of 10^5 users (docs/perf.md,
+  // "State cache: gradual eviction"); a bound, not an allocation.
+  static constexpr size_t kDefaultCapacityBytes = size_t{128} << 20;
   static constexpr size_t kMaxShards = 16;
   static constexpr size_t kMinShardBytes = size_t{64} << 10;
+  // Bytes counted per entry on top of its key and value: the slot (40 B),
+  // its hash-table slot at 7/8 load (≈ 28 B with the control byte), the
+  // buffer's allocator header and rounding (≈ 24 B).
+  static constexpr size_t kEntryOverhead = 96;
 
   explicit StateCache(std::unique_ptr<DurableStore> store,
                       size_t capacity_bytes = kDefaultCapacityBytes);
@@ -50,7 +75,8 @@ class StateCache : public DurableStore {
   // The store's atomic write; the cache learns the batch only once it is
   // durable (a failed write leaves both unchanged).
   absl::Status Write(const WriteBatch& batch) override;
-  // Write, then the batch's keys and values move into the cache (no copy).
+  // Write, then the batch is emptied as its keys and values enter the cache
+  // (copied into the slots' kept buffers: no allocation when they fit).
   absl::Status Consume(WriteBatch& batch) override;
   // The wrapped store's snapshot (the cache is bypassed: it is current).
   std::unique_ptr<DurableStore> Snapshot() const override { return store_->Snapshot(); }
@@ -60,26 +86,48 @@ class StateCache : public DurableStore {
   // The wrapped store, for reads only: a write that bypasses the cache
   // would leave it stale.
   DurableStore* store() const { return store_.get(); }
+  size_t capacity_bytes() const { return shard_capacity_bytes_ * num_shards_; }
   size_t cached_bytes() const;
+  size_t cached_entries() const;
   size_t hits() const;
   size_t misses() const;
+  size_t evictions() const;
   size_t num_shards() const { return num_shards_; }
+  // Whether `key` is cached now (no store read, no reference mark): for tests.
+  bool Contains(std::string_view key) const;
 
  private:
+  // One cached entry: key and value bytes in one buffer (one allocation,
+  // kept when the slot is reused).
+  struct Slot {
+    std::string data;  // key bytes, then value bytes
+    uint32_t key_size = 0;
+    bool live = false;        // holds a cached key (else free, buffer kept)
+    bool present = false;     // the store has the key (value is its value)
+    bool referenced = false;  // CLOCK mark: used since the hand last passed
+    std::string_view key() const { return std::string_view(data).substr(0, key_size); }
+    std::string_view value() const { return std::string_view(data).substr(key_size); }
+  };
   struct Shard {
     std::mutex mu;
-    absl::flat_hash_map<std::string, std::optional<std::string>> entries;  // guarded by mu
+    // Everything below guarded by mu. `slots` is a deque so that a slot's
+    // key bytes (viewed by `index`) never move while it is live.
+    std::deque<Slot> slots;
+    absl::flat_hash_map<absl::string_view, uint32_t> index;  // key -> slot
+    std::vector<uint32_t> free;                               // free slots
+    size_t hand = 0;
     size_t bytes = 0;
     size_t hits = 0;
     size_t misses = 0;
+    size_t evictions = 0;
   };
   Shard& ShardOf(std::string_view key) const;
   // Records key -> value (nullopt = absent). shard.mu held.
-  void Remember(Shard& shard, std::string_view key, std::optional<std::string> value) const;
-  static void Forget(Shard& shard, std::string_view key);  // shard.mu held
-  void Remember(Shard& shard, std::string&& key, std::optional<std::string>&& value) const;
-  template <typename Key>
-  void RememberIn(Shard& shard, Key&& key, std::optional<std::string>&& value) const;
+  void Remember(Shard& shard, std::string_view key, std::optional<std::string_view> value) const;
+  // Evicts (CLOCK) until `need` more bytes fit; false if they never can.
+  bool MakeRoom(Shard& shard, size_t need) const;
+  static void Drop(Shard& shard, uint32_t slot);             // shard.mu held
+  static void Forget(Shard& shard, std::string_view key);   // shard.mu held
 
   std::unique_ptr<DurableStore> store_;
   const size_t num_shards_;

@@ -2,7 +2,7 @@
 //
 //   meshd init   --home DIR --chain-id ID [--overwrite]
 //   meshd start  --home DIR [--grpc-address 127.0.0.1:9090] [--block-interval-ms 1000]
-//                [--max-blocks N] [--grpc-kept-blocks 100]
+//                [--max-blocks N] [--grpc-kept-blocks 100] [--state-cache-mb 128]
 //   meshd export --home DIR [--out FILE]
 //   meshd devnet --home DIR --chains 2|3 [--grpc-port 9090] [--block-interval-ms 1000]
 //                [--max-blocks N] [--link-modes chaina:chainc:replicated,...]
@@ -46,6 +46,8 @@ ABSL_FLAG(int64_t, block_interval_ms, 1000, "time between blocks");
 ABSL_FLAG(int64_t, grpc_kept_blocks, 100,
           "start/devnet: committed blocks kept for queries at a height (x-cosmos-block-height)");
 ABSL_FLAG(int64_t, max_blocks, 0, "stop after this many blocks (0 = run until SIGINT/SIGTERM)");
+ABSL_FLAG(int64_t, state_cache_mb, 0,
+          "start/export: the chain's state-cache bound in MiB (0 = the engine's default, 128)");
 ABSL_FLAG(int, chains, 2, "devnet: number of chains (2 or 3)");
 ABSL_FLAG(std::vector<std::string>, link_modes, {},
           "devnet: links made replicated or opt-in when the devnet home is created, as "
@@ -63,7 +65,7 @@ constexpr char kUsage[] =
     "meshd: the meshsec daemon\n\n"
     "  meshd init   --home DIR --chain-id ID [--overwrite]\n"
     "  meshd start  --home DIR [--grpc-address HOST:PORT] [--block-interval-ms MS] [--max-blocks N]\n"
-    "               [--grpc-kept-blocks N]\n"
+    "               [--grpc-kept-blocks N] [--state-cache-mb MB]\n"
     "  meshd export --home DIR [--out FILE]\n"
     "  meshd devnet --home DIR --chains 2|3 [--grpc-port PORT] [--block-interval-ms MS] [--max-blocks N]\n"
     "               [--link-modes PROVIDER:CONSUMER:MODE,...]\n\n"
@@ -148,7 +150,9 @@ absl::StatusOr<std::unique_ptr<Application>> OpenApp(const std::filesystem::path
   MESH_ASSIGN_OR_RETURN(GenesisDoc g, LoadGenesis(home));
   std::filesystem::create_directories(home / "data");
   MESH_ASSIGN_OR_RETURN(auto store, mesh::RocksDbStore::Open((home / "data").string()));
-  MESH_ASSIGN_OR_RETURN(auto app, Application::Open(std::move(g), std::move(store)));
+  const int64_t cache_mb = std::max<int64_t>(0, absl::GetFlag(FLAGS_state_cache_mb));
+  MESH_ASSIGN_OR_RETURN(auto app, Application::Open(std::move(g), std::move(store),
+                                                    static_cast<size_t>(cache_mb) << 20));
   MESH_RETURN_IF_ERROR(app->InitChain());
   return app;
 }
