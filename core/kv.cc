@@ -144,6 +144,14 @@ class OverlayIterator : public KvIterator {
 
 }  // namespace
 
+absl::Status KvStore::Apply(WriteBatch& batch) {
+  for (const auto& [key, value] : batch.ops()) {
+    MESH_RETURN_IF_ERROR(value.has_value() ? Put(key, *value) : Delete(key));
+  }
+  batch.Clear();
+  return absl::OkStatus();
+}
+
 std::unique_ptr<KvIterator> KvReader::ScanPrefix(std::string_view prefix, bool reverse) const {
   return Scan(prefix, PrefixEnd(prefix), reverse);
 }
@@ -153,12 +161,27 @@ absl::StatusOr<bool> KvReader::Has(std::string_view key) const {
   return v.has_value();
 }
 
+// A key already in the batch is updated in place (no new key string).
 void WriteBatch::Put(std::string_view key, std::string_view value) {
-  ops_.insert_or_assign(std::string(key), std::optional<std::string>(std::string(value)));
+  auto it = ops_.lower_bound(key);
+  if (it != ops_.end() && it->first == key) {
+    if (it->second.has_value()) {
+      it->second->assign(value);
+    } else {
+      it->second.emplace(value);
+    }
+    return;
+  }
+  ops_.emplace_hint(it, std::string(key), std::optional<std::string>(std::in_place, value));
 }
 
 void WriteBatch::Delete(std::string_view key) {
-  ops_.insert_or_assign(std::string(key), std::optional<std::string>());
+  auto it = ops_.lower_bound(key);
+  if (it != ops_.end() && it->first == key) {
+    it->second.reset();
+    return;
+  }
+  ops_.emplace_hint(it, std::string(key), std::optional<std::string>());
 }
 
 void WriteBatch::Erase(std::string_view key) {
@@ -294,18 +317,20 @@ absl::Status Overlay::Delete(std::string_view key) {
   return absl::OkStatus();
 }
 
+absl::Status Overlay::Apply(WriteBatch& batch) {
+  batch_.Absorb(std::move(batch));
+  return absl::OkStatus();
+}
+
 absl::Status Overlay::Commit() {
   // A durable parent gets the whole batch as one atomic write; another
-  // overlay cannot fail half-way, so op-by-op is equally atomic there.
+  // overlay cannot fail half-way, so op-by-op is equally atomic there. The
+  // common case (a tx into its block, a module's atomic section into its tx)
+  // moves the ops: nothing is copied.
   if (auto* durable = dynamic_cast<DurableStore*>(parent_)) {
     MESH_RETURN_IF_ERROR(durable->Consume(batch_));
-  } else if (auto* overlay = dynamic_cast<Overlay*>(parent_)) {
-    // The common case (a tx into its block): the ops move, nothing is copied.
-    overlay->batch_.Absorb(std::move(batch_));
   } else {
-    for (const auto& [key, value] : batch_.ops()) {
-      MESH_RETURN_IF_ERROR(value.has_value() ? parent_->Put(key, *value) : parent_->Delete(key));
-    }
+    MESH_RETURN_IF_ERROR(parent_->Apply(batch_));
   }
   batch_.Clear();
   return absl::OkStatus();

@@ -29,6 +29,7 @@ namespace mesh {
 
 class Encoder;       // core/codec.h
 class Sha256Hasher;  // core/crypto.h
+class WriteBatch;
 
 // Iterates a key range. Usage:
 //   for (auto it = store.Scan(b, e); it->Valid(); it->Next()) { ... }
@@ -65,6 +66,12 @@ class KvStore : public KvReader {
  public:
   virtual absl::Status Put(std::string_view key, std::string_view value) = 0;
   virtual absl::Status Delete(std::string_view key) = 0;
+  // Applies the ops of `batch` in key order, as Put/Delete would one by one,
+  // and leaves `batch` empty; the store may take keys and values by move
+  // (an Overlay does: nothing is copied). On error `batch` is unchanged and
+  // the store may hold a prefix of its ops (callers discard it). The default
+  // is op by op.
+  virtual absl::Status Apply(WriteBatch& batch);
 };
 
 // An ordered set of puts and deletes (nullopt = delete), applied atomically.
@@ -170,10 +177,13 @@ class Overlay : public KvStore {
                                    bool reverse = false) const override;
   absl::Status Put(std::string_view key, std::string_view value) override;
   absl::Status Delete(std::string_view key) override;
+  // Takes `batch`'s ops by move into the pending writes (never fails).
+  absl::Status Apply(WriteBatch& batch) override;
 
   // Applies the pending writes to the parent and clears them: a DurableStore
-  // gets one atomic Consume (it may move them), an Overlay takes them by move.
-  // On error the parent is unchanged (durable parent), the writes stay pending.
+  // gets one atomic Consume (it may move them), any other parent its Apply
+  // (an Overlay, or a store over one, takes them by move). On error the
+  // parent is unchanged (durable parent), the writes stay pending.
   absl::Status Commit();
   // Drops the pending writes.
   void Discard() { batch_.Clear(); }

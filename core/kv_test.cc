@@ -199,6 +199,72 @@ TEST(WriteBatchTest, AbsorbMovesOpsAndTheNewerOpWins) {
   EXPECT_EQ(e.data(), std::string(1, '\x07') + a.Serialize());
 }
 
+TEST(WriteBatchTest, PutAndDeleteOnAKeyInTheBatchReplaceItsOp) {
+  WriteBatch b;
+  b.Put("k", "a much longer first value than the second");
+  b.Put("k", "v2");
+  b.Delete("d");
+  b.Put("d", "back");
+  b.Put("x", "gone");
+  b.Delete("x");
+  WriteBatch expected;
+  expected.Put("d", "back");
+  expected.Put("k", "v2");
+  expected.Delete("x");
+  EXPECT_EQ(b.size(), 3u);
+  EXPECT_EQ(b.Serialize(), expected.Serialize());
+}
+
+// A parent that is neither an overlay nor durable, with the default Apply.
+class ForwardingStore : public KvStore {
+ public:
+  explicit ForwardingStore(KvStore* inner) : inner_(inner) {}
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
+    return inner_->Get(key);
+  }
+  std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
+                                   bool reverse) const override {
+    return inner_->Scan(begin, end, reverse);
+  }
+  absl::Status Put(std::string_view key, std::string_view value) override {
+    ++puts;
+    return inner_->Put(key, value);
+  }
+  absl::Status Delete(std::string_view key) override {
+    ++deletes;
+    return inner_->Delete(key);
+  }
+  int puts = 0;
+  int deletes = 0;
+
+ private:
+  KvStore* inner_;
+};
+
+TEST(OverlayTest, CommitIntoAnotherStoreGoesOpByOpThroughItsApply) {
+  MemStore base;
+  ASSERT_TRUE(base.Put("gone", "x").ok());
+  Overlay block(&base);
+  ForwardingStore fwd(&block);
+  Overlay inner(&fwd);
+  ASSERT_TRUE(inner.Put("a", "1").ok());
+  ASSERT_TRUE(inner.Put("b", "2").ok());
+  ASSERT_TRUE(inner.Delete("gone").ok());
+  ASSERT_TRUE(inner.Commit().ok());
+  EXPECT_TRUE(inner.pending().empty());
+  EXPECT_EQ(fwd.puts, 2);
+  EXPECT_EQ(fwd.deletes, 1);
+  EXPECT_EQ(*block.Get("a"), "1");
+  EXPECT_EQ(*block.Get("gone"), std::nullopt);
+  // Overlay::Apply takes a batch by move.
+  WriteBatch batch;
+  batch.Put("c", "3");
+  ASSERT_TRUE(block.Apply(batch).ok());
+  EXPECT_TRUE(batch.empty());
+  EXPECT_EQ(*block.Get("c"), "3");
+  EXPECT_EQ(block.pending().size(), 4u);
+}
+
 TEST(OverlayTest, CommitIntoOverlayParentMovesEveryOp) {
   MemStore base;
   ASSERT_TRUE(base.Put("gone", "x").ok());

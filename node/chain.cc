@@ -302,8 +302,11 @@ TxResult Chain::RunTx(KvStore* parent, const BlockInfo& info, const SignedTx& tx
   if (mode == Mode::kCheck) {
     return finish(std::move(result));
   }
-  // Messages, in their own overlay: discarded on failure, ante kept.
-  Overlay msgs(&ante);
+  // The ante's effects (fee, sequence) stay whatever the messages do: they
+  // go to the parent now, and the messages run in their own overlay over it
+  // (one level less for every read of theirs), discarded on failure.
+  if (absl::Status s = ante.Commit(); !s.ok()) return finish(ResultOf(s));
+  Overlay msgs(parent);
   GasStore msgs_gas(&msgs, &meter);
   const Context mctx(&msgs_gas, &info);
   absl::Status run = absl::OkStatus();
@@ -323,7 +326,6 @@ TxResult Chain::RunTx(KvStore* parent, const BlockInfo& info, const SignedTx& tx
     msgs.Discard();
     TxResult oog = out_of_gas();
     oog.events = std::move(result.events);
-    if (absl::Status s = ante.Commit(); !s.ok()) return finish(ResultOf(s));
     return oog;
   }
   if (!run.ok()) {
@@ -331,7 +333,6 @@ TxResult Chain::RunTx(KvStore* parent, const BlockInfo& info, const SignedTx& tx
     TxResult failed = unknown ? SdkError(kSdkUnknownRequest, std::string(run.message()))
                               : ResultOf(run);
     failed.events = std::move(result.events);
-    if (absl::Status s = ante.Commit(); !s.ok()) return finish(ResultOf(s));
     return finish(std::move(failed));
   }
   for (const Msg& m : tx.msgs) {
@@ -340,7 +341,6 @@ TxResult Chain::RunTx(KvStore* parent, const BlockInfo& info, const SignedTx& tx
         {{"action", m.type_url}, {"sender", signer.value()}, {"module", ModuleOf(m.type_url)}}});
   }
   if (absl::Status s = msgs.Commit(); !s.ok()) return finish(ResultOf(s));
-  if (absl::Status s = ante.Commit(); !s.ok()) return finish(ResultOf(s));
   return finish(std::move(result));
 }
 

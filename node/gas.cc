@@ -3,6 +3,8 @@
 #include <string>
 #include <utility>
 
+#include "core/status.h"
+
 namespace mesh::node {
 namespace {
 
@@ -70,6 +72,22 @@ absl::Status GasStore::Delete(std::string_view key) {
   meter_->Consume(kDeleteCost);
   if (meter_->exceeded()) return OutOfGas(*meter_);
   return inner_->Delete(key);
+}
+
+absl::Status GasStore::Apply(WriteBatch& batch) {
+  for (auto it = batch.ops().begin(); it != batch.ops().end(); ++it) {
+    const auto& [key, value] = *it;
+    meter_->Consume(value.has_value()
+                        ? kWriteCostFlat + kWriteCostPerByte * (key.size() + value->size())
+                        : kDeleteCost);
+    if (!meter_->exceeded()) continue;
+    for (auto done = batch.ops().begin(); done != it; ++done) {
+      MESH_RETURN_IF_ERROR(done->second.has_value() ? inner_->Put(done->first, *done->second)
+                                                    : inner_->Delete(done->first));
+    }
+    return OutOfGas(*meter_);
+  }
+  return inner_->Apply(batch);
 }
 
 }  // namespace mesh::node

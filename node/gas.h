@@ -52,6 +52,10 @@ class GasStore : public KvStore {
                                    bool reverse = false) const override;
   absl::Status Put(std::string_view key, std::string_view value) override;
   absl::Status Delete(std::string_view key) override;
+  // Charges each op as Put/Delete would, in key order, then hands the batch
+  // to the inner store's Apply (an Overlay takes it by move). Out of gas at
+  // op i: ops before i reach the inner store, as with Put/Delete one by one.
+  absl::Status Apply(WriteBatch& batch) override;
 
  private:
   KvStore* inner_;

@@ -122,6 +122,49 @@ TEST(TxGoldenTest, MsgDelegateAnyAndJsonBuilderAgree) {
   EXPECT_FALSE(MsgFromJson(R"({"@type":"/no.such.Msg"})").ok());
 }
 
+// A module's atomic section commits through the tx's GasStore with Apply:
+// the same charges as its ops one by one, the ops moved into the overlay.
+TEST(GasStoreTest, ApplyChargesEachOpLikePutAndDelete) {
+  MemStore base;
+  Overlay one_by_one(&base);
+  GasMeter m1(1000000);
+  GasStore g1(&one_by_one, &m1);
+  ASSERT_TRUE(g1.Put("a", "1").ok());
+  ASSERT_TRUE(g1.Delete("b").ok());
+  ASSERT_TRUE(g1.Put("c", "333").ok());
+  Overlay applied(&base);
+  GasMeter m2(1000000);
+  GasStore g2(&applied, &m2);
+  WriteBatch batch;
+  batch.Put("a", "1");
+  batch.Delete("b");
+  batch.Put("c", "333");
+  ASSERT_TRUE(g2.Apply(batch).ok());
+  EXPECT_TRUE(batch.empty());
+  EXPECT_EQ(m2.used(), m1.used());
+  EXPECT_EQ(m2.used(), (kWriteCostFlat + 2 * kWriteCostPerByte) + kDeleteCost +
+                           (kWriteCostFlat + 4 * kWriteCostPerByte));
+  EXPECT_EQ(applied.pending().Serialize(), one_by_one.pending().Serialize());
+}
+
+TEST(GasStoreTest, ApplyOutOfGasStopsAtTheOpThatExceedsTheLimit) {
+  MemStore base;
+  Overlay inner(&base);
+  const uint64_t first = kWriteCostFlat + 2 * kWriteCostPerByte;
+  GasMeter meter(first + 500);
+  GasStore gas(&inner, &meter);
+  WriteBatch batch;
+  batch.Put("a", "1");
+  batch.Put("b", "2");
+  batch.Put("c", "3");
+  absl::Status s = gas.Apply(batch);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(meter.used(), 2 * first);  // charged up to the failing op, as Put would
+  EXPECT_EQ(batch.size(), 3u);         // unchanged on error
+  EXPECT_EQ(inner.pending().size(), 1u);  // the op before it reached the store
+  EXPECT_EQ(*inner.Get("a"), "1");
+}
+
 TEST(TxDecodeTest, MultiSignerUnknownFieldsAndGarbageAreDecodeErrors) {
   const PrivateKey key = PrivateKey::FromSeed("golden");
   TxSpec spec;
@@ -337,6 +380,25 @@ TEST_F(TxChainTest, MessageSignerUnknownFieldsAndFailuresKeepMeshsecCodes) {
   r = chain_->DeliverTx(SignTx(alice_key_, Spec(5000)));
   EXPECT_EQ(r.code, static_cast<uint32_t>(absl::StatusCode::kFailedPrecondition)) << r.log;
   EXPECT_EQ(Balance(alice_), Amount(1000));
+}
+
+// The ante's effects reach the block before the messages run; a failing
+// later message still discards what an earlier one wrote, and only that.
+TEST_F(TxChainTest, FailedSecondMessageDiscardsTheFirstAndKeepsTheAnte) {
+  TxSpec spec = Spec(100, 10);
+  spec.msgs.push_back(BankSendMsg(alice_, bob_, Denom("stake"), Amount(5000)));
+  TxResult r = chain_->DeliverTx(SignTx(alice_key_, spec));
+  EXPECT_EQ(r.code, static_cast<uint32_t>(absl::StatusCode::kFailedPrecondition)) << r.log;
+  EXPECT_EQ(Balance(alice_), Amount(990));
+  EXPECT_EQ(Balance(bob_), Amount(0));
+  EXPECT_EQ(Balance(chain_->FeeCollector()), Amount(10));
+  EXPECT_EQ(Sequence(), 1u);
+  // The next tx sees the fee and the sequence, and nothing of the send.
+  r = chain_->DeliverTx(SignTx(alice_key_, Spec(90, 10)));
+  ASSERT_TRUE(r.ok()) << r.log;
+  EXPECT_EQ(Balance(alice_), Amount(890));
+  EXPECT_EQ(Balance(bob_), Amount(90));
+  EXPECT_EQ(Sequence(), 2u);
 }
 
 }  // namespace

@@ -3,8 +3,11 @@
 // created. A delegation remembers the period it started in and its stake
 // then; its reward is stake x (cumulative(end) - cumulative(start)), with the
 // stake reduced by every slash in between. Cost per withdrawal is
-// O(slashes since the delegation started), independent of the delegators.
+// O(slashes since the delegation started), independent of the delegators;
+// the current-rewards record names the period of the validator's last slash
+// event, so a withdrawal with none since its start reads no slash events.
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,14 +46,23 @@ struct DecCoins {
 struct CurrentRewards {
   uint64_t period = 1;
   DecCoins rewards;
+  // The period of the validator's last slash event (0: none). nullopt in a
+  // record written before the field existed (docs/state-layout.md, 0x31):
+  // IncrementPeriod then finds it from the slash events and writes it.
+  std::optional<uint64_t> last_slash_period;
   void Encode(Encoder& e) const {
     e.U64(period);
     rewards.Encode(e);
+    if (last_slash_period.has_value()) e.U64(*last_slash_period);
   }
   static absl::StatusOr<CurrentRewards> Decode(Decoder& d) {
     CurrentRewards out;
     MESH_ASSIGN_OR_RETURN(out.period, d.U64());
     MESH_ASSIGN_OR_RETURN(out.rewards, DecCoins::Decode(d));
+    if (!d.AtEnd()) {
+      MESH_ASSIGN_OR_RETURN(uint64_t last, d.U64());
+      out.last_slash_period = last;
+    }
     return out;
   }
 };
@@ -134,12 +146,37 @@ absl::Status DropRef(const Context& ctx, const ValidatorAddress& val, uint64_t p
   return PutRecord(ctx.store(), key, h);
 }
 
+// The period of the validator's last recorded slash event, 0 if none (one
+// reverse step over its slash events; only for a record without the field).
+absl::StatusOr<uint64_t> ScanLastSlashPeriod(const Context& ctx, const ValidatorAddress& val) {
+  const std::string prefix = ValPrefix(kSlashEventPrefix, val);
+  auto it = ctx.store().ScanPrefix(prefix, /*reverse=*/true);
+  if (!it->Valid()) {
+    MESH_RETURN_IF_ERROR(it->status());
+    return uint64_t{0};
+  }
+  Decoder k(it->key().substr(prefix.size()));
+  return k.U64();
+}
+
+struct EndedPeriod {
+  uint64_t period = 0;       // the period just ended
+  uint64_t last_slash = 0;   // the validator's last slash-event period, 0 if none
+};
+
 // Ends the current period: cumulative(P) = cumulative(P-1) + rewards/tokens
 // (truncated). With zero tokens the period's rewards are left in the
-// distribution pool as dust. Returns the ended period P.
-absl::StatusOr<uint64_t> IncrementPeriod(const Context& ctx, const Validator& v) {
+// distribution pool as dust. Returns the ended period P; `slashing` records
+// P as the validator's last slash-event period (the caller writes the event).
+absl::StatusOr<EndedPeriod> IncrementPeriod(const Context& ctx, const Validator& v,
+                                            bool slashing = false) {
   const ValidatorAddress& val = v.operator_address;
   MESH_ASSIGN_OR_RETURN(auto cur, MustGet<CurrentRewards>(ctx, CurrentKey(val), "rewards"));
+  if (slashing) {
+    cur.last_slash_period = cur.period;
+  } else if (!cur.last_slash_period.has_value()) {
+    MESH_ASSIGN_OR_RETURN(cur.last_slash_period, ScanLastSlashPeriod(ctx, val));
+  }
   MESH_ASSIGN_OR_RETURN(auto prev, MustGet<HistoricalRewards>(ctx, HistKey(val, cur.period - 1),
                                                               "historical rewards"));
   DecCoins cumulative = prev.cumulative;
@@ -153,8 +190,9 @@ absl::StatusOr<uint64_t> IncrementPeriod(const Context& ctx, const Validator& v)
   MESH_RETURN_IF_ERROR(DropRef(ctx, val, cur.period - 1));
   MESH_RETURN_IF_ERROR(
       PutRecord(ctx.store(), HistKey(val, cur.period), HistoricalRewards{cumulative, 1}));
-  MESH_RETURN_IF_ERROR(PutRecord(ctx.store(), CurrentKey(val), CurrentRewards{cur.period + 1, {}}));
-  return cur.period;
+  MESH_RETURN_IF_ERROR(PutRecord(ctx.store(), CurrentKey(val),
+                                 CurrentRewards{cur.period + 1, {}, cur.last_slash_period}));
+  return EndedPeriod{cur.period, *cur.last_slash_period};
 }
 
 // stake x (cumulative(end) - cumulative(start)), truncated per denom.
@@ -173,15 +211,21 @@ absl::Status AddRewardsBetween(const Context& ctx, const ValidatorAddress& val, 
   return absl::OkStatus();
 }
 
+// `ending` is the period just ended; the validator's slash events lie at or
+// before `last_slash`, so none is read when it is not after the start.
 absl::StatusOr<DecCoins> CalculateRewards(const Context& ctx, const Validator& v,
                                           const Delegation& d, const StartingInfo& start,
-                                          uint64_t ending) {
+                                          const EndedPeriod& ending_period) {
   const ValidatorAddress& val = v.operator_address;
+  const uint64_t ending = ending_period.period;
   DecCoins rewards;
   Dec stake = start.stake;
   uint64_t period = start.previous_period;
-  MESH_ASSIGN_OR_RETURN(auto slashes, CollectRange(ctx.store(), SlashKey(val, period + 1),
-                                                   SlashKey(val, ending + 1)));
+  std::vector<KeyValue> slashes;
+  if (ending_period.last_slash > period) {
+    MESH_ASSIGN_OR_RETURN(slashes, CollectRange(ctx.store(), SlashKey(val, period + 1),
+                                                SlashKey(val, ending + 1)));
+  }
   for (const KeyValue& kv : slashes) {
     Decoder k(std::string_view(kv.key).substr(ValPrefix(kSlashEventPrefix, val).size()));
     MESH_ASSIGN_OR_RETURN(uint64_t slash_period, k.U64());
@@ -218,7 +262,7 @@ absl::StatusOr<std::vector<std::pair<Denom, Amount>>> WithdrawInternal(const Con
                                                                        const Delegation& d) {
   std::string key = StartKey(v.operator_address, d.delegator);
   MESH_ASSIGN_OR_RETURN(auto start, MustGet<StartingInfo>(ctx, key, "delegator starting info"));
-  MESH_ASSIGN_OR_RETURN(uint64_t ending, IncrementPeriod(ctx, v));
+  MESH_ASSIGN_OR_RETURN(EndedPeriod ending, IncrementPeriod(ctx, v));
   MESH_ASSIGN_OR_RETURN(DecCoins rewards, CalculateRewards(ctx, v, d, start, ending));
   MESH_RETURN_IF_ERROR(DropRef(ctx, v.operator_address, start.previous_period));
   MESH_RETURN_IF_ERROR(ctx.store().Delete(key));
@@ -254,7 +298,7 @@ absl::Status AllocateToValidator(const Context& ctx, const Validator& v, const D
 
 absl::Status InitValidatorRewards(const Context& ctx, const ValidatorAddress& val) {
   MESH_RETURN_IF_ERROR(PutRecord(ctx.store(), HistKey(val, 0), HistoricalRewards{{}, 1}));
-  return PutRecord(ctx.store(), CurrentKey(val), CurrentRewards{1, {}});
+  return PutRecord(ctx.store(), CurrentKey(val), CurrentRewards{1, {}, uint64_t{0}});
 }
 
 absl::Status OnDelegationCreating(const Context& ctx, const Validator& v) {
@@ -281,7 +325,8 @@ absl::Status OnDelegationRemoved(const Context& ctx, const ValidatorAddress& val
 }
 
 absl::Status OnValidatorSlashed(const Context& ctx, const Validator& v, Dec fraction) {
-  MESH_ASSIGN_OR_RETURN(uint64_t period, IncrementPeriod(ctx, v));
+  MESH_ASSIGN_OR_RETURN(EndedPeriod ended, IncrementPeriod(ctx, v, /*slashing=*/true));
+  const uint64_t period = ended.period;
   MESH_RETURN_IF_ERROR(AddRef(ctx, v.operator_address, period));
   return PutRecord(ctx.store(), SlashKey(v.operator_address, period), SlashEventRecord{fraction});
 }

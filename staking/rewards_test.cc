@@ -1,9 +1,12 @@
 // F1 rewards: allocation by power, commission, withdrawal, slashes.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
+#include "core/codec.h"
 #include "staking/auth.h"
+#include "staking/internal.h"
 #include "staking/test_util.h"
 
 namespace mesh::staking::testing {
@@ -129,6 +132,85 @@ TEST_F(RewardsTest, AllocationCostDoesNotDependOnDelegators) {
   // Same number of keys touched for a (51 delegators) and b (1 delegator):
   // per validator the current-rewards record and the commission record.
   EXPECT_EQ(writes(1000), 2u + 2u * 2u);
+}
+
+// Forwards to `inner` and counts the scans over the slash-event table.
+class SlashScanCounter : public KvStore {
+ public:
+  explicit SlashScanCounter(KvStore* inner) : inner_(inner) {}
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
+    return inner_->Get(key);
+  }
+  std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
+                                   bool reverse) const override {
+    if (!begin.empty() && static_cast<uint8_t>(begin[0]) == internal::kSlashEventPrefix) {
+      ++scans;
+    }
+    return inner_->Scan(begin, end, reverse);
+  }
+  absl::Status Put(std::string_view key, std::string_view value) override {
+    return inner_->Put(key, value);
+  }
+  absl::Status Delete(std::string_view key) override { return inner_->Delete(key); }
+  mutable int scans = 0;
+
+ private:
+  KvStore* inner_;
+};
+
+std::string CurrentRewardsKey(const ValidatorAddress& v) {
+  return Encoder(internal::kCurrentRewardsPrefix).Str(v.value()).Take();
+}
+
+TEST_F(RewardsTest, WithdrawalReadsSlashEventsOnlyWhenOneFollowsItsStart) {
+  ValidatorAddress a = CreateVal("a", 2 * kMillion);
+  DelegateFunded("d", a, 2 * kMillion);
+  EndBlock();
+  SlashScanCounter counter(&store_);
+  auto withdraw = [&]() {
+    auto paid = Must(Staking::WithdrawRewards(ctx().WithStore(&counter), AccountAddress("d"), a));
+    return paid.empty() ? A(0) : paid[0].second;
+  };
+  Allocate(400);
+  EXPECT_EQ(withdraw(), A(200));
+  EXPECT_EQ(counter.scans, 0);  // no slash event at all
+  Allocate(400);
+  EXPECT_EQ(Must(Staking::Slash(ctx(), a, block_.height, 4, D("0.5"))), A(2 * kMillion));
+  Allocate(100);
+  EXPECT_EQ(withdraw(), A(200 + 50));  // the slash halves the stake after the first 400
+  EXPECT_EQ(counter.scans, 1);
+  Allocate(100);
+  EXPECT_EQ(withdraw(), A(50));  // started after the slash: nothing to read
+  EXPECT_EQ(counter.scans, 1);
+  EXPECT_EQ(Withdraw("op/a", a), A(200 + 200 + 50 + 50));
+  EXPECT_EQ(FeeBalance(kDistributionPool), A(0));
+  ExpectInvariants();
+}
+
+// A current-rewards record written before it named the last slash period
+// (a state from an older version): the first period change finds the slash
+// events and records the period, and the reward is the same.
+TEST_F(RewardsTest, RecordWithoutLastSlashPeriodFindsItFromTheSlashEvents) {
+  ValidatorAddress a = CreateVal("a", 2 * kMillion);
+  DelegateFunded("d", a, 2 * kMillion);
+  EndBlock();
+  Allocate(400);
+  EXPECT_EQ(Must(Staking::Slash(ctx(), a, block_.height, 4, D("0.5"))), A(2 * kMillion));
+  Allocate(100);
+  const std::string key = CurrentRewardsKey(a);
+  const std::string current = *Must(store_.Get(key));
+  Decoder tail(std::string_view(current).substr(current.size() - 8));
+  const uint64_t slash_period = Must(tail.U64());
+  EXPECT_GT(slash_period, 0u);
+  Must(store_.Put(key, current.substr(0, current.size() - 8)));  // the old layout
+  // Without the slash: 1,000,000 x 1.5e-4 = 150; with it 200 + 50.
+  EXPECT_EQ(Withdraw("d", a), A(250));
+  const std::string after = *Must(store_.Get(key));
+  Decoder again(std::string_view(after).substr(after.size() - 8));
+  EXPECT_EQ(Must(again.U64()), slash_period);
+  EXPECT_EQ(Withdraw("op/a", a), A(250));
+  EXPECT_EQ(FeeBalance(kDistributionPool), A(0));
+  ExpectInvariants();
 }
 
 }  // namespace
