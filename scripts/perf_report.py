@@ -203,7 +203,7 @@ def passes(h, row):
     env = dict(row.get("args", {}))
     env.update({k: v for k, v in row.items() if isinstance(v, float)})
     try:
-        return bool(eval(h.target, {"__builtins__": {}}, env))  # table-owned expressions only
+        return bool(eval(h.target, {"__builtins__": {}, "min": min, "max": max}, env))  # table-owned expressions only
     except Exception:
         return None
 
