@@ -120,6 +120,23 @@ class SlashThrottleTest : public ::testing::Test {
     u.slashed = slashes;
     return h_.RunSlash([&](const Context& c) { return ExternalStaking::OnValsetUpdate(c, kJuno, u); });
   }
+  // Adds the consumer validator vb (at consumer height 100) and lets each
+  // lender bond and cross-stake `amount` on it, acked.
+  void LendOnVb(std::initializer_list<std::pair<const char*, int>> lenders) {
+    ASSERT_TRUE(h_.Run([&](const Context& c) {
+                    return RemoteValidators::Apply(c, kJuno, Val("vb"),
+                                                   RemoteValidators::Op::kAdd, 100, 1000, "pk");
+                  }).ok());
+    for (const auto& [who, amount] : lenders) {
+      h_.Fund(Addr(who), kOsmo, A(amount));
+      ASSERT_TRUE(h_.Bond(Addr(who), A(amount)).ok());
+      absl::StatusOr<uint64_t> tx = h_.RunOr<uint64_t>([&](const Context& c) {
+        return Vault::StakeRemote(c, Addr(who), kJuno, A(amount), Val("vb"));
+      });
+      ASSERT_TRUE(tx.ok()) << tx.status();
+      ASSERT_TRUE(stub_.Reply(*tx, Answer::kAck).ok());
+    }
+  }
   void EndBlock() {
     ASSERT_TRUE(h_.RunSlash([](const Context& c) { return SlashThrottle::EndBlock(c); }).ok());
   }
@@ -264,19 +281,7 @@ TEST_F(SlashThrottleTest, InternalUnstakeWaitsForAQueuedSlashOfItsValidator) {
 // left on the validator, as on the consumer.
 TEST_F(SlashThrottleTest, QueuedSlashShareOfAUserGoneFromTheValidatorComesFromTheOthers) {
   Validator("va", 60);
-  ASSERT_TRUE(h_.Run([&](const Context& c) {
-                  return RemoteValidators::Apply(c, kJuno, Val("vb"), RemoteValidators::Op::kAdd,
-                                                 100, 1000, "pk");
-                }).ok());
-  for (const auto& [who, amount] : {std::pair{"alice", 500}, std::pair{"bob", 400}}) {
-    h_.Fund(Addr(who), kOsmo, A(amount));
-    ASSERT_TRUE(h_.Bond(Addr(who), A(amount)).ok());
-    absl::StatusOr<uint64_t> tx = h_.RunOr<uint64_t>([&](const Context& c) {
-      return Vault::StakeRemote(c, Addr(who), kJuno, A(amount), Val("vb"));
-    });
-    ASSERT_TRUE(tx.ok()) << tx.status();
-    ASSERT_TRUE(stub_.Reply(*tx, Answer::kAck).ok());
-  }
+  LendOnVb({{"alice", 500}, {"bob", 400}});
   auto unstake = [&](u128 amount, AckReceipt receipt) {
     absl::StatusOr<uint64_t> tx = h_.RunOr<uint64_t>([&](const Context& c) {
       return ExternalStaking::Unstake(c, kJuno, Addr("bob"), Val("vb"), A(amount));
@@ -328,20 +333,7 @@ TEST_F(SlashThrottleTest, LenderWhoUnstakesWhileASlashWaitsStillPaysHisShare) {
   p.replenish_period_s = 300000;
   ASSERT_TRUE(h_.Run([&](const Context& c) { return SlashThrottle::SetParams(c, p); }).ok());
   Validator("va", 110);
-  ASSERT_TRUE(h_.Run([&](const Context& c) {
-                  return RemoteValidators::Apply(c, kJuno, Val("vb"), RemoteValidators::Op::kAdd,
-                                                 100, 1000, "pk");
-                }).ok());
-  for (const auto& [who, amount] :
-       {std::pair{"alice", 500}, std::pair{"bob", 400}, std::pair{"carol", 100}}) {
-    h_.Fund(Addr(who), kOsmo, A(amount));
-    ASSERT_TRUE(h_.Bond(Addr(who), A(amount)).ok());
-    absl::StatusOr<uint64_t> tx = h_.RunOr<uint64_t>([&](const Context& c) {
-      return Vault::StakeRemote(c, Addr(who), kJuno, A(amount), Val("vb"));
-    });
-    ASSERT_TRUE(tx.ok()) << tx.status();
-    ASSERT_TRUE(stub_.Reply(*tx, Answer::kAck).ok());
-  }
+  LendOnVb({{"alice", 500}, {"bob", 400}, {"carol", 100}});
   auto unstake = [&](const char* who, u128 amount) {
     return h_.RunOr<uint64_t>([&](const Context& c) {
       return ExternalStaking::Unstake(c, kJuno, Addr(who), Val("vb"), A(amount));

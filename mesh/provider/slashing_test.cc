@@ -42,6 +42,20 @@ class SlashingTest : public ::testing::Test {
     }
     return it->second;
   }
+  // Docs scenario 4's stakes on 1000 bonded: 600 local, and two 10 %
+  // holders with two validators each (e1: v1 400, v2 300; e2: w1 500,
+  // w2 400).
+  std::pair<ConsumerStub&, ConsumerStub&> Scenario4() {
+    ConsumerStub& e1 = Consumer("e1", 10);
+    ConsumerStub& e2 = Consumer("e2", 10);
+    FundAndBond(kUser, 1000);
+    StakeLocal(600);
+    StakeRemotely(e1, "v1", 400);
+    StakeRemotely(e1, "v2", 300);
+    StakeRemotely(e2, "w1", 500);
+    StakeRemotely(e2, "w2", 400);
+    return {e1, e2};
+  }
   void Activate(ConsumerStub& cs, const char* v) {
     ASSERT_TRUE(h_.Run([&](const Context& c) {
                     return RemoteValidators::Apply(c, cs.id(), Val(v),
@@ -192,14 +206,7 @@ TEST_F(SlashingTest, DocScenario3SlashAboveFreeCollateral) {
 // two validators each; the other holder's lien is clipped and its burn is
 // spread over the user's validators there.
 TEST_F(SlashingTest, DocScenario4SeveralLienHolders) {
-  ConsumerStub& e1 = Consumer("e1", 10);
-  ConsumerStub& e2 = Consumer("e2", 10);
-  FundAndBond(kUser, 1000);
-  StakeLocal(600);
-  StakeRemotely(e1, "v1", 400);
-  StakeRemotely(e1, "v2", 300);
-  StakeRemotely(e2, "w1", 500);
-  StakeRemotely(e2, "w2", 400);
+  auto [e1, e2] = Scenario4();
   EXPECT_EQ(h_.Account(kUser).total_slashable, R(220));
   EXPECT_EQ(h_.Account(kUser).free, R(100));
   ASSERT_TRUE(Slash(e1, "v1", 200).ok());  // 50% of v1
@@ -223,14 +230,7 @@ TEST_F(SlashingTest, DocScenario4SeveralLienHolders) {
 // (no second read) and writes only the liens it cut: the local lien, not
 // cut, is not rewritten; the slasher's and the clipped one are.
 TEST_F(SlashingTest, PropagationWritesOnlyTheLiensItCuts) {
-  ConsumerStub& e1 = Consumer("e1", 10);
-  ConsumerStub& e2 = Consumer("e2", 10);
-  FundAndBond(kUser, 1000);
-  StakeLocal(600);
-  StakeRemotely(e1, "v1", 400);
-  StakeRemotely(e1, "v2", 300);
-  StakeRemotely(e2, "w1", 500);
-  StakeRemotely(e2, "w2", 400);
+  auto [e1, e2] = Scenario4();
   Dec ratio = ExternalStaking::Config(h_.ctx(), e1.id()).value().slash_ratio_dsign;
   ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
                   Overlay tx(&c.store());  // this slash's writes alone
