@@ -54,6 +54,10 @@ echo "$out" | grep -q "chaina at height 5" || fail "devnet restart did not resum
 set +e; "$MESHD" devnet --home "$T/dev" --chains 7 >/dev/null 2>&1; rc=$?; set -e
 [ "$rc" = 2 ] || fail "--chains 7 should exit 2, got $rc"
 
+# the README's main job: a three-chain mesh devnet (scripts/run.sh).
+out=$("$MESHD" devnet --home "$T/dev3mesh" --chains 3 --grpc-port 0 --block-interval-ms 20 --max-blocks 3 2>&1)
+echo "$out" | grep -q "chainc at height" || fail "devnet --chains 3: $out"
+
 # devnet of three chains with a replicated link: written into the genesis
 # files of both ends; refused on a home that already has genesis files and
 # for a malformed or impossible link.
