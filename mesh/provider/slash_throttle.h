@@ -143,6 +143,18 @@ class SlashThrottle {
   // none; the same point read): no lender's share of them exceeds it.
   static absl::StatusOr<Amount> QueuedAmount(const Context& ctx, const ConsumerId& consumer,
                                              const ValidatorAddress& validator);
+  // What `stake` (a user's stake on `validator` at `consumer`) keeps while
+  // slashes of the validator from the consumer wait (P-45), at most its
+  // committed stake: over each waiting slash, his share by the P-33 weights
+  // rounded up, ceil(amount × w / (W − A)) + 1, where w bounds his weight
+  // (ExternalStaking::SlashWeightBound), W is the slash's weight total
+  // stored when it was queued and A the amounts of the slashes of the
+  // validator queued before it (their handling lowers the weights by at
+  // most that); the + 1 is SplitByWeight's remainder unit; never above the
+  // slash's amount. A slash queued before W was stored keeps its whole
+  // amount (the coarse rule). One point read; no stake scan.
+  static absl::StatusOr<Amount> Reserve(const Context& ctx, const ConsumerId& consumer,
+                                        const ValidatorAddress& validator, const Stake& stake);
   // How many slashes of `consumer` wait.
   static absl::StatusOr<uint64_t> QueuedFor(const Context& ctx, const ConsumerId& consumer);
   // The waiting slashes, oldest first.
