@@ -154,7 +154,8 @@ class ExternalStaking {
   // --- User operations.
   // Requires stake.low >= amount > 0; returns the tx id. While slashes of
   // `validator` reported by `consumer` wait in the slash meter's queue, the
-  // stake keeps reserve = min(stake.low, Σ their amounts) and an unstake
+  // stake keeps reserve = SlashThrottle::Reserve (the user's share of each,
+  // rounded up, + 1; at most stake.low) and an unstake
   // above stake.low − reserve fails with FailedPrecondition
   // kErrUnstakeSlashWaits (": up to X can be unstaked"): the consumer has
   // already cut the user's record by his share (never above a slash's
