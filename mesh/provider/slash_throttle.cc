@@ -377,8 +377,8 @@ absl::StatusOr<Amount> SlashThrottle::Reserve(const Context& ctx, const Consumer
     e.update_height = w.update_height;
     MESH_ASSIGN_OR_RETURN(Amount weight, ExternalStaking::SlashWeightBound(stake, e));
     const Amount total = w.weight_total.SaturatingSub(before);
-    Amount share = w.amount;
-    if (!total.IsZero()) {
+    Amount share = w.amount;  // his weight covers the (lowered) total: all of it
+    if (weight < total) {
       MESH_ASSIGN_OR_RETURN(Amount part, MulDiv(w.amount, weight, total, Rounding::kUp));
       // + 1: SplitByWeight gives a remainder unit to some users.
       MESH_ASSIGN_OR_RETURN(Amount rounded, part.Add(Amount(1)));
