@@ -344,13 +344,15 @@ TEST_F(TwoChainTest, DoubleSignTombstonesSlashesAndAutoUnbonds) {
 // slash meter (allowance 30 power) is drained by a slash of juno's bob, so
 // the report of alice's downtime waits in the queue. The consumer cut its
 // records at once: user 1000 -> 900, user2 800 -> 720. While the report
-// waits, user2's stake on osmo keeps min(800, 180): his unstake of 800 is
-// refused, one of 620 goes through (juno: 720 -> 100). Before P-45 he
-// unstaked 800 and then his last 80, which juno took from user's record:
-// user paid user2's share and ended at 820. One meter period later the
-// provider handles the report: user 900 and user2 100 on both ends; then
-// user2 unstakes his 100. The harness checks the agreement after every
-// block.
+// waits, user2's stake on osmo keeps his share of the 180 by the weights
+// stored when it was queued, rounded up, + 1: ceil(180 × 800 / 1800) + 1 =
+// 81, so his unstake of 720 is refused and one of 719 goes through (juno:
+// 720 -> 1; the coarse reserve, min(800, 180), let only 620 through).
+// Before P-45 he unstaked 800 and then his last 80, which juno took from
+// user's record: user paid user2's share and ended at 820. One meter period
+// later the provider handles the report: user2 pays his own 80 from the 81
+// he kept: user 900 and user2 1 on both ends; then user2 unstakes his 1.
+// The harness checks the agreement after every block.
 TEST_F(MeshTest, QueuedSlashAfterTheLendersUnstakedKeepsTheLinkInAgreement) {
   NetworkSpec spec = TwoChains();
   spec.chains[0].slash_meter_fraction = D("0.000015");  // 2,000,000 power -> 30
@@ -369,22 +371,22 @@ TEST_F(MeshTest, QueuedSlashAfterTheLendersUnstakedKeepsTheLinkInAgreement) {
   ASSERT_OK(net_->AdvanceBlock());
   ASSERT_EQ(Must(provider::SlashThrottle::Queue(net_->ctx("osmo"))).size(), 1u);
   EXPECT_EQ(Stake("juno", "alice", "user").stake.high(), A(1000));
-  // user2's stake keeps min(800, 180) while the slash of 180 waits.
-  absl::Status refused = net_->UnstakeRemote("osmo", "user2", "juno", "alice", A(800));
+  // user2's stake keeps his share of the 180 (80) + 1 while the slash waits.
+  absl::Status refused = net_->UnstakeRemote("osmo", "user2", "juno", "alice", A(720));
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
-  EXPECT_NE(std::string(refused.message()).find("up to 620 can be unstaked"), std::string::npos)
+  EXPECT_NE(std::string(refused.message()).find("up to 719 can be unstaked"), std::string::npos)
       << refused;
-  ASSERT_OK(net_->UnstakeRemote("osmo", "user2", "juno", "alice", A(620)));
+  ASSERT_OK(net_->UnstakeRemote("osmo", "user2", "juno", "alice", A(719)));
   ASSERT_OK(net_->AdvanceBlock());
-  EXPECT_EQ(Stake("juno", "alice", "user2").stake.high(), A(180));
+  EXPECT_EQ(Stake("juno", "alice", "user2").stake.high(), A(81));
   // One meter period later (the block after the time jump ends past the
   // candidate): -10 + 30 = 20, and the report is handled.
   ASSERT_OK(net_->AdvanceTime(3600));
   ASSERT_OK(net_->AdvanceBlock());
   EXPECT_TRUE(Must(provider::SlashThrottle::Queue(net_->ctx("osmo"))).empty());
   EXPECT_EQ(Stake("juno", "alice", "user").stake.high(), A(900));   // was 820
-  EXPECT_EQ(Stake("juno", "alice", "user2").stake.high(), A(100));  // his own 80
-  ASSERT_OK(net_->UnstakeRemote("osmo", "user2", "juno", "alice", A(100)));
+  EXPECT_EQ(Stake("juno", "alice", "user2").stake.high(), A(1));  // paid his own 80
+  ASSERT_OK(net_->UnstakeRemote("osmo", "user2", "juno", "alice", A(1)));
   ASSERT_OK(net_->AdvanceBlocks(2));
   EXPECT_EQ(Stake("juno", "alice", "user").stake.high(), A(900));
   EXPECT_EQ(Stake("juno", "alice", "user2").stake.high(), A(0));

@@ -530,6 +530,30 @@ absl::Status ExternalStaking::HandleRemoteSlash(const Context& ctx, const Consum
                          EncodeWaiting(w));
 }
 
+absl::StatusOr<Amount> ExternalStaking::SlashWeightTotal(const Context& ctx,
+                                                         const ConsumerId& consumer,
+                                                         const RemoteSlash& slash) {
+  MESH_ASSIGN_OR_RETURN(ext_internal::ValidatorStakes read,
+                        ReadValidatorStakes(ctx, consumer, slash.validator, /*keep=*/true));
+  MESH_ASSIGN_OR_RETURN(InFlight flight, InFlightOn(ctx, consumer, slash.validator));
+  Amount total;
+  for (size_t i = 0; i < read.users.size(); ++i) {
+    if (!read.stakes[i].has_value()) continue;
+    auto p = flight.stake_by_user.find(read.users[i].value());
+    const Amount pending = p == flight.stake_by_user.end() ? Amount() : p->second;
+    MESH_ASSIGN_OR_RETURN(Held h, HeldAtSlash(*read.stakes[i], pending, slash));
+    MESH_ASSIGN_OR_RETURN(total, total.Add(h.weight));
+  }
+  return total;
+}
+
+absl::StatusOr<Amount> ExternalStaking::SlashWeightBound(const Stake& stake,
+                                                         const RemoteSlash& slash) {
+  // A stake in flight counted as held: never below the weight.
+  MESH_ASSIGN_OR_RETURN(Held h, HeldAtSlash(stake, Amount(), slash));
+  return h.weight;
+}
+
 absl::StatusOr<bool> ExternalStaking::ReportedSlashApplies(const Context& ctx,
                                                           const ConsumerId& consumer,
                                                           const RemoteSlash& slash) {

@@ -367,8 +367,7 @@ absl::StatusOr<uint64_t> ExternalStaking::Unstake(const Context& ctx, const Cons
   }
   // While slashes of the validator wait in the slash meter, the stake keeps
   // what may be the user's share of them (P-45).
-  MESH_ASSIGN_OR_RETURN(Amount owed, SlashThrottle::QueuedAmount(ctx, consumer, validator));
-  const Amount reserve = Min(owed, stake.stake.low());
+  MESH_ASSIGN_OR_RETURN(Amount reserve, SlashThrottle::Reserve(ctx, consumer, validator, stake));
   if (stake.stake.low().SaturatingSub(reserve) < amount) {
     return absl::FailedPreconditionError(
         absl::StrCat(kErrUnstakeSlashWaits, ": up to ",

@@ -154,7 +154,8 @@ class ExternalStaking {
   // --- User operations.
   // Requires stake.low >= amount > 0; returns the tx id. While slashes of
   // `validator` reported by `consumer` wait in the slash meter's queue, the
-  // stake keeps reserve = min(stake.low, Σ their amounts) and an unstake
+  // stake keeps reserve = SlashThrottle::Reserve (the user's share of each,
+  // rounded up, + 1; at most stake.low) and an unstake
   // above stake.low − reserve fails with FailedPrecondition
   // kErrUnstakeSlashWaits (": up to X can be unstaked"): the consumer has
   // already cut the user's record by his share (never above a slash's
@@ -269,6 +270,20 @@ class ExternalStaking {
   // rest of its packet changes the history.
   static absl::StatusOr<bool> ReportedSlashApplies(const Context& ctx, const ConsumerId& consumer,
                                                    const RemoteSlash& slash);
+  // Σ over the validator's users of the P-33 weight HandleRemoteSlash
+  // would give each for `slash` now (what the consumer held at the
+  // infraction). One pass over the validator's stakes and the consumer's
+  // txs, as the slash's own handling does; the slash meter stores it when
+  // it queues the slash (P-45).
+  static absl::StatusOr<Amount> SlashWeightTotal(const Context& ctx, const ConsumerId& consumer,
+                                                 const RemoteSlash& slash);
+  // An upper bound of `stake`'s P-33 weight for `slash`: the weight with
+  // any stake in flight counted as held. The user's later changes do not
+  // raise his weight above it: an unstake moves from the committed stake to
+  // the unstake in flight, then (acked after the update) to an acked change
+  // that still counts; a stake acked at or after the infraction height is
+  // taken off again. Only a slash or burn of his stake lowers it.
+  static absl::StatusOr<Amount> SlashWeightBound(const Stake& stake, const RemoteSlash& slash);
   static absl::StatusOr<ConsumerTimeBound> ConsumerTimeAt(const Context& ctx,
                                                           const ConsumerId& consumer,
                                                           uint64_t height);

@@ -39,11 +39,24 @@ absl::Status AddToCount(const Context& ctx, const std::string& key, int delta) {
   return ctx.store().Put(key, Encoder().U64(n).Take());
 }
 
-// The (consumer, validator) record of table 0x6D: slashes waiting and the
-// sum of their amounts.
+// One waiting slash in the (consumer, validator) record of table 0x6D,
+// with the weight total of its users when it was queued (P-45).
+struct WeightedQueued {
+  uint64_t seq = 0;
+  Amount amount;
+  Amount weight_total;
+  uint64_t infraction_height = 0;
+  uint64_t update_height = 0;
+};
+
+// The (consumer, validator) record of table 0x6D: slashes waiting, the sum
+// of their amounts, then (absent in records written before it) those queued
+// with a weight total, oldest first. A slash counted but not listed was
+// queued before the list: only its amount is known (the coarse reserve).
 struct ValQueued {
   uint64_t count = 0;
   Amount amount;
+  std::vector<WeightedQueued> weighted;
 };
 
 absl::StatusOr<ValQueued> ReadValQueued(const Context& ctx, const ConsumerId& c,
@@ -54,26 +67,53 @@ absl::StatusOr<ValQueued> ReadValQueued(const Context& ctx, const ConsumerId& c,
   Decoder d(*raw);
   MESH_ASSIGN_OR_RETURN(q.count, d.U64());
   MESH_ASSIGN_OR_RETURN(q.amount, d.Amt());
+  if (!d.AtEnd()) {
+    MESH_ASSIGN_OR_RETURN(uint64_t n, d.U64());
+    if (n > q.count) return absl::DataLossError("table 0x6D: more weighted slashes than waiting");
+    for (uint64_t i = 0; i < n; ++i) {
+      WeightedQueued w;
+      MESH_ASSIGN_OR_RETURN(w.seq, d.U64());
+      MESH_ASSIGN_OR_RETURN(w.amount, d.Amt());
+      MESH_ASSIGN_OR_RETURN(w.weight_total, d.Amt());
+      MESH_ASSIGN_OR_RETURN(w.infraction_height, d.U64());
+      MESH_ASSIGN_OR_RETURN(w.update_height, d.U64());
+      q.weighted.push_back(w);
+    }
+  }
   MESH_RETURN_IF_ERROR(d.Finish());
   return q;
 }
 
-// Adds (`delta` = +1) or removes (−1, saturating at 0) `slash` in the
+std::string EncodeValQueued(const ValQueued& q) {
+  Encoder e;
+  e.U64(q.count).Amt(q.amount).U64(static_cast<uint64_t>(q.weighted.size()));
+  for (const WeightedQueued& w : q.weighted) {
+    e.U64(w.seq).Amt(w.amount).Amt(w.weight_total).U64(w.infraction_height).U64(w.update_height);
+  }
+  return e.Take();
+}
+
+// Adds (`weight_total` set: the slash queued as `seq`) or removes (nullopt:
+// the slash `seq` leaves the queue; counts saturate at 0) `slash` in the
 // consumer's queued count and in the (consumer, validator) record.
 absl::Status AddQueued(const Context& ctx, const ConsumerId& c, const RemoteSlash& slash,
-                       int delta) {
+                       uint64_t seq, std::optional<Amount> weight_total) {
+  const int delta = weight_total.has_value() ? +1 : -1;
   MESH_RETURN_IF_ERROR(AddToCount(ctx, CountKey(c), delta));
   MESH_ASSIGN_OR_RETURN(ValQueued q, ReadValQueued(ctx, c, slash.validator));
-  if (delta > 0) {
+  if (weight_total.has_value()) {
     ++q.count;
     MESH_ASSIGN_OR_RETURN(q.amount, q.amount.Add(slash.amount));
+    q.weighted.push_back(WeightedQueued{seq, slash.amount, *weight_total,
+                                        slash.infraction_height, slash.update_height});
   } else {
     q.count = q.count > 0 ? q.count - 1 : 0;
     q.amount = q.amount.SaturatingSub(slash.amount);
+    std::erase_if(q.weighted, [&](const WeightedQueued& w) { return w.seq == seq; });
   }
   const std::string key = ValCountKey(c, slash.validator);
   if (q.count == 0) return ctx.store().Delete(key);
-  return ctx.store().Put(key, Encoder().U64(q.count).Amt(q.amount).Take());
+  return ctx.store().Put(key, EncodeValQueued(q));
 }
 
 std::string EncodeQueued(const ConsumerId& c, const RemoteSlash& s) {
@@ -268,8 +308,12 @@ absl::StatusOr<bool> SlashThrottle::Submit(const Context& ctx, const ConsumerId&
     return absl::ResourceExhaustedError(
         absl::StrCat(kErrThrottleQueueFull, " (", queued, " waiting)"));
   }
-  MESH_RETURN_IF_ERROR(AddQueued(ctx, consumer, slash, +1));
   MESH_ASSIGN_OR_RETURN(uint64_t seq, ext_internal::NextCounter(ctx, SeqKey(), 1));
+  // Once, as the slash's handling computes it: the reserve of each user's
+  // stake on the validator reads it (P-45).
+  MESH_ASSIGN_OR_RETURN(Amount weight_total,
+                        ExternalStaking::SlashWeightTotal(ctx, consumer, slash));
+  MESH_RETURN_IF_ERROR(AddQueued(ctx, consumer, slash, seq, weight_total));
   RemoteSlash queued_slash = slash;
   if (queued_slash.received_at_ns == 0) queued_slash.received_at_ns = ctx.time_ns();
   MESH_RETURN_IF_ERROR(ctx.store().Put(tables::KeyU64(tables::kThrottleQueue, seq),
@@ -292,7 +336,7 @@ absl::Status SlashThrottle::EndBlock(const Context& ctx) {
     if (!head.has_value()) break;
     const QueuedSlash& q = *head;
     MESH_RETURN_IF_ERROR(ctx.store().Delete(tables::KeyU64(tables::kThrottleQueue, q.seq)));
-    MESH_RETURN_IF_ERROR(AddQueued(ctx, q.consumer, q.slash, -1));
+    MESH_RETURN_IF_ERROR(AddQueued(ctx, q.consumer, q.slash, q.seq, std::nullopt));
     MESH_RETURN_IF_ERROR(Handle(ctx, s, q.consumer, q.slash));
     ++handled;
   }
@@ -309,6 +353,41 @@ absl::StatusOr<Amount> SlashThrottle::QueuedAmount(const Context& ctx, const Con
                                                    const ValidatorAddress& validator) {
   MESH_ASSIGN_OR_RETURN(ValQueued q, ReadValQueued(ctx, consumer, validator));
   return q.amount;
+}
+
+absl::StatusOr<Amount> SlashThrottle::Reserve(const Context& ctx, const ConsumerId& consumer,
+                                              const ValidatorAddress& validator,
+                                              const Stake& stake) {
+  MESH_ASSIGN_OR_RETURN(ValQueued q, ReadValQueued(ctx, consumer, validator));
+  if (q.count == 0) return Amount();
+  // Slashes queued without a weight total (before it was stored) are older
+  // than every listed one: each keeps its whole amount.
+  Amount listed;
+  for (const WeightedQueued& w : q.weighted) {
+    MESH_ASSIGN_OR_RETURN(listed, listed.Add(w.amount));
+  }
+  Amount reserve = q.amount.SaturatingSub(listed);
+  // What the slashes handled before it may take off its weight total.
+  Amount before = reserve;
+  for (const WeightedQueued& w : q.weighted) {
+    RemoteSlash e;
+    e.validator = validator;
+    e.amount = w.amount;
+    e.infraction_height = w.infraction_height;
+    e.update_height = w.update_height;
+    MESH_ASSIGN_OR_RETURN(Amount weight, ExternalStaking::SlashWeightBound(stake, e));
+    const Amount total = w.weight_total.SaturatingSub(before);
+    Amount share = w.amount;  // his weight covers the (lowered) total: all of it
+    if (weight < total) {
+      MESH_ASSIGN_OR_RETURN(Amount part, MulDiv(w.amount, weight, total, Rounding::kUp));
+      // + 1: SplitByWeight gives a remainder unit to some users.
+      MESH_ASSIGN_OR_RETURN(Amount rounded, part.Add(Amount(1)));
+      share = Min(w.amount, rounded);
+    }
+    MESH_ASSIGN_OR_RETURN(reserve, reserve.Add(share));
+    MESH_ASSIGN_OR_RETURN(before, before.Add(w.amount));
+  }
+  return Min(reserve, stake.stake.low());
 }
 
 absl::StatusOr<uint64_t> SlashThrottle::QueuedFor(const Context& ctx, const ConsumerId& consumer) {

@@ -36,9 +36,9 @@
 // a steady attacker gets A per period (docs/shared-security.md, numbers).
 //
 // While a slash of validator V reported by consumer C waits, the external
-// staking for C keeps each user's committed stake on V at or above
-// min(stake, Σ amount of those slashes) — an unstake below it is refused —
-// holds V's matured unbonds and
+// staking for C keeps each user's committed stake on V at or above his
+// share of those slashes (Reserve: by the weight total stored when each was
+// queued) — an unstake below it is refused — holds V's matured unbonds and
 // keeps the acked changes its weights read (ExternalStaking, P-45): the
 // consumer cut its records at once, so a lender could otherwise leave with
 // the share it owes and the validator's other lenders would pay it.
@@ -141,8 +141,22 @@ class SlashThrottle {
                                       const ValidatorAddress& validator);
   // Σ amount of the slashes of `validator` from `consumer` that wait (0 when
   // none; the same point read): no lender's share of them exceeds it.
+  // Unstake keeps Reserve (below), at most this.
   static absl::StatusOr<Amount> QueuedAmount(const Context& ctx, const ConsumerId& consumer,
                                              const ValidatorAddress& validator);
+  // What `stake` (a user's stake on `validator` at `consumer`) keeps while
+  // slashes of the validator from the consumer wait (P-45), at most its
+  // committed stake: over each waiting slash, his share by the P-33 weights
+  // rounded up, ceil(amount × w / (W − A)) + 1, where w bounds his weight
+  // (ExternalStaking::SlashWeightBound), W is the slash's weight total
+  // stored when it was queued and A the amounts of the slashes of the
+  // validator queued before it (their handling lowers the weights by at
+  // most that); the + 1 is SplitByWeight's remainder unit; never above the
+  // slash's amount. A slash queued before W was stored keeps its whole
+  // amount (the coarse rule). One point read and no stake scan; work linear
+  // in the slashes of the validator waiting (≤ max_queued_per_consumer).
+  static absl::StatusOr<Amount> Reserve(const Context& ctx, const ConsumerId& consumer,
+                                        const ValidatorAddress& validator, const Stake& stake);
   // How many slashes of `consumer` wait.
   static absl::StatusOr<uint64_t> QueuedFor(const Context& ctx, const ConsumerId& consumer);
   // The waiting slashes, oldest first.

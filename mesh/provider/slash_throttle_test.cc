@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/remote_validators.h"
+#include "mesh/provider/tables.h"
 #include "mesh/provider/test_util.h"
 #include "mesh/provider/vault.h"
 #include "staking/bank.h"
@@ -322,12 +323,16 @@ TEST_F(SlashThrottleTest, QueuedSlashShareOfAUserGoneFromTheValidatorComesFromTh
 // unbond 360, 40 left here) and carol's unstake of 100 before it (not in
 // the cut; her unbond started after the infraction, so it loses 10 %, §4.2).
 // The report waits two replenish periods (va's 110 power), longer than the
-// unbonding period (100,000 s). Meanwhile each stake on vb keeps min(stake,
-// 90): bob's unstake of his last 40 is refused, alice may unstake 410 of her
-// 500; the matured unbonds are held. When the slash is handled bob pays his
-// 40, alice her 50 and nothing more, carol's unbond loses 10; then they are
-// released. Before: bob unstaked the 40 (the consumer took it from alice,
-// C-20: alice paid 90) and carol withdrew 100.
+// unbonding period (100,000 s). Meanwhile each stake on vb keeps the user's
+// share of the 90 by the weights stored when it was queued (alice 500, bob
+// 400 of the 360 + 40 he held, carol 0: W = 900), rounded up, + 1: bob's
+// unstake of his last 40 is refused (ceil(90 × 400 / 900) + 1 = 41 ≥ 40),
+// alice may unstake 449 of her 500 (she keeps 50 + 1); the matured unbonds
+// are held. When the slash is handled bob pays his 40, alice her 50 and
+// nothing more (1 left), carol's unbond loses 10; then they are released.
+// Before: bob unstaked the 40 (the consumer took it from alice, C-20: alice
+// paid 90) and carol withdrew 100; with the coarse reserve (each stake kept
+// min(stake, 90)) alice could unstake only 410.
 TEST_F(SlashThrottleTest, LenderWhoUnstakesWhileASlashWaitsStillPaysHisShare) {
   ThrottleParams p;
   p.replenish_period_s = 300000;
@@ -366,17 +371,17 @@ TEST_F(SlashThrottleTest, LenderWhoUnstakesWhileASlashWaitsStillPaysHisShare) {
       return ExternalStaking::WithdrawUnbonded(c, kJuno, Addr(who));
     });
   };
-  // Each stake on vb keeps min(stake, 90) while the slash of 90 waits.
+  // Each stake on vb keeps its share of the 90 (+ 1) while the slash waits.
   ASSERT_EQ(stake("bob").stake.low(), A(40));
   absl::StatusOr<uint64_t> escape = unstake("bob", 40);
   EXPECT_EQ(escape.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(escape.status().message(),
             std::string(kErrUnstakeSlashWaits) + ": up to 0 can be unstaked");
-  EXPECT_EQ(unstake("alice", 411).status().message(),
-            std::string(kErrUnstakeSlashWaits) + ": up to 410 can be unstaked");
-  absl::StatusOr<uint64_t> alice_tx = unstake("alice", 410);
+  EXPECT_EQ(unstake("alice", 450).status().message(),
+            std::string(kErrUnstakeSlashWaits) + ": up to 449 can be unstaked");
+  absl::StatusOr<uint64_t> alice_tx = unstake("alice", 449);
   ASSERT_TRUE(alice_tx.ok()) << alice_tx.status();
-  ASSERT_TRUE(ack(*alice_tx, AckReceipt{210, A(0)}).ok());  // the consumer: 450 -> 40
+  ASSERT_TRUE(ack(*alice_tx, AckReceipt{210, A(0)}).ok());  // the consumer: 450 -> 1
   h_.AdvanceSeconds(3600);
   EndBlock();
   EXPECT_EQ(Meter(), -10);
@@ -397,9 +402,9 @@ TEST_F(SlashThrottleTest, LenderWhoUnstakesWhileASlashWaitsStillPaysHisShare) {
   h_.AdvanceSeconds(300000);
   EndBlock();  // -10 + 50 = 40: vb handled
   EXPECT_TRUE(Queued().empty());
-  EXPECT_EQ(stake("alice").stake.low(), A(40));  // her own 50, no more
-  EXPECT_EQ(stake("alice").stake.high(), A(40));
-  EXPECT_EQ(unbonding("alice"), A(410));
+  EXPECT_EQ(stake("alice").stake.low(), A(1));  // her own 50, no more
+  EXPECT_EQ(stake("alice").stake.high(), A(1));
+  EXPECT_EQ(unbonding("alice"), A(449));
   EXPECT_EQ(stake("bob").stake.high(), A(0));     // his 40
   EXPECT_EQ(unbonding("bob"), A(360));
   EXPECT_EQ(unbonding("carol"), A(90));           // 10 % of an unbond after the infraction
@@ -409,8 +414,147 @@ TEST_F(SlashThrottleTest, LenderWhoUnstakesWhileASlashWaitsStillPaysHisShare) {
   EXPECT_TRUE(ExternalStaking::HeldUnbonds(h_.ctx(), kJuno, Addr("carol"))->empty());
   EXPECT_EQ(*withdraw("bob"), A(360));
   EXPECT_EQ(*withdraw("carol"), A(90));
-  EXPECT_EQ(*withdraw("alice"), A(410));
-  EXPECT_TRUE(unstake("alice", 40).ok());
+  EXPECT_EQ(*withdraw("alice"), A(449));
+  EXPECT_TRUE(unstake("alice", 1).ok());
+}
+
+// P-45, the per-user reserve: alice, bob and carol lend 300 each on vb; the
+// consumer cut 100 (SplitByWeight: 34, 33, 33 — the remainder unit to
+// alice). While the report waits (W = 900 stored when it was queued), each
+// stake keeps ceil(100 × 300 / 900) + 1 = 35, so each may unstake 265 of his
+// 300 (coarse rule: 200). When the slash is handled each pays exactly his
+// share from the 35 he kept: alice 34 (1 left), bob and carol 33 (2 left).
+TEST_F(SlashThrottleTest, LenderMayUnstakeAllButHisShareWhileASlashWaits) {
+  Validator("va", 110);
+  LendOnVb({{"alice", 300}, {"bob", 300}, {"carol", 300}});
+  RemoteSlash vb{Val("vb"), 150, 1500, 0, A(100), "0.1", 200};
+  ASSERT_TRUE(Receive({Slash("va", 110), vb}).ok());
+  ASSERT_EQ(Queued(), std::vector<std::string>{"vb"});
+  auto stake = [&](const char* who) {
+    return ExternalStaking::GetStake(h_.ctx(), kJuno, Addr(who), Val("vb")).value();
+  };
+  auto unstake = [&](const char* who, u128 amount) {
+    return h_.RunOr<uint64_t>([&](const Context& c) {
+      return ExternalStaking::Unstake(c, kJuno, Addr(who), Val("vb"), A(amount));
+    });
+  };
+  EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), stake("alice")), A(35));
+  for (const char* who : {"alice", "bob", "carol"}) {
+    EXPECT_EQ(unstake(who, 266).status().message(),
+              std::string(kErrUnstakeSlashWaits) + ": up to 265 can be unstaked");
+    absl::StatusOr<uint64_t> tx = unstake(who, 265);
+    ASSERT_TRUE(tx.ok()) << who << ": " << tx.status();
+    ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                    return ExternalStaking::OnUnstakeAck(c, kJuno, *tx, true,
+                                                         AckReceipt{210, A(0)});
+                  }).ok());
+    // His weight is what he held at the infraction: the unstake (acked
+    // after the update) does not lower it, so the reserve stays.
+    EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), stake(who)), A(35));
+    EXPECT_EQ(stake(who).stake.low(), A(35));
+  }
+  h_.AdvanceSeconds(3600);
+  EndBlock();  // -60 + 50 = -10
+  ASSERT_EQ(Queued(), std::vector<std::string>{"vb"});
+  h_.AdvanceSeconds(3600);
+  EndBlock();  // 40: vb handled
+  EXPECT_TRUE(Queued().empty());
+  EXPECT_EQ(stake("alice").stake.high(), A(1));  // paid 34
+  EXPECT_EQ(stake("bob").stake.high(), A(2));    // paid 33
+  EXPECT_EQ(stake("carol").stake.high(), A(2));  // paid 33
+  EXPECT_EQ(h_.Account(Addr("alice")).bonded, A(266));
+  EXPECT_EQ(h_.Account(Addr("bob")).bonded, A(267));
+  EXPECT_EQ(h_.Account(Addr("carol")).bonded, A(267));
+  EXPECT_EQ(ExternalStaking::GetDistribution(h_.ctx(), kJuno, Val("vb"))->total_stake, A(5));
+  EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), stake("alice")), A(0));
+}
+
+// Two slashes of vb wait: the second one's weight total (900, stored when it
+// was queued) is read less the first one's amount (its handling lowers the
+// weights by at most that): alice keeps ceil(90 × 500 / 900) + 1 = 51 for
+// the first and ceil(45 × 500 / (900 − 90)) + 1 = 29 for the second, 80 of
+// her 500; bob 41 + 24 = 65 of his 400. Handled, she pays 50 and 25, he 40
+// and 20 (the second split over 450 / 360), each from what he kept.
+TEST_F(SlashThrottleTest, TwoWaitingSlashesOfAValidatorReserveBothShares) {
+  Validator("va", 110);
+  LendOnVb({{"alice", 500}, {"bob", 400}});
+  RemoteSlash first{Val("vb"), 150, 1500, 0, A(90), "0.1", 200};
+  RemoteSlash second{Val("vb"), 160, 1600, 0, A(45), "0.05", 200};
+  ASSERT_TRUE(Receive({Slash("va", 110), first, second}).ok());
+  ASSERT_EQ(Queued(), (std::vector<std::string>{"vb", "vb"}));
+  auto stake = [&](const char* who) {
+    return ExternalStaking::GetStake(h_.ctx(), kJuno, Addr(who), Val("vb")).value();
+  };
+  auto unstake = [&](const char* who, u128 amount) {
+    return h_.RunOr<uint64_t>([&](const Context& c) {
+      return ExternalStaking::Unstake(c, kJuno, Addr(who), Val("vb"), A(amount));
+    });
+  };
+  EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), stake("alice")), A(80));
+  EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), stake("bob")), A(65));
+  EXPECT_EQ(unstake("alice", 421).status().message(),
+            std::string(kErrUnstakeSlashWaits) + ": up to 420 can be unstaked");
+  for (const auto& [who, amount] : {std::pair{"alice", 420}, std::pair{"bob", 335}}) {
+    absl::StatusOr<uint64_t> tx = unstake(who, amount);
+    ASSERT_TRUE(tx.ok()) << who << ": " << tx.status();
+    ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                    return ExternalStaking::OnUnstakeAck(c, kJuno, *tx, true,
+                                                         AckReceipt{210, A(0)});
+                  }).ok());
+  }
+  for (int i = 0; i < 3 && !Queued().empty(); ++i) {
+    h_.AdvanceSeconds(3600);
+    EndBlock();
+  }
+  EXPECT_TRUE(Queued().empty());
+  EXPECT_EQ(stake("alice").stake.high(), A(5));  // 80 - 50 - 25
+  EXPECT_EQ(stake("bob").stake.high(), A(5));    // 65 - 40 - 20
+  EXPECT_EQ(h_.Account(Addr("alice")).bonded, A(425));
+  EXPECT_EQ(h_.Account(Addr("bob")).bonded, A(340));
+}
+
+// A (consumer, validator) record of table 0x6D written before the weight
+// totals were stored (count and amount only) keeps the coarse rule: each
+// stake keeps min(stake, Σ amounts). alice 500, bob 400, cut 90 waits:
+// alice may unstake 410, bob 310; handled, alice pays 50 and bob 40, and
+// the record is gone.
+TEST_F(SlashThrottleTest, OldQueuedRecordWithoutWeightsKeepsTheCoarseReserve) {
+  Validator("va", 110);
+  LendOnVb({{"alice", 500}, {"bob", 400}});
+  RemoteSlash vb{Val("vb"), 150, 1500, 0, A(90), "0.1", 200};
+  ASSERT_TRUE(Receive({Slash("va", 110), vb}).ok());
+  ASSERT_EQ(Queued(), std::vector<std::string>{"vb"});
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return c.store().Put(
+                      tables::Key(tables::kThrottleQueuedByVal, kJuno.value(), "vb"),
+                      Encoder().U64(1).Amt(A(90)).Take());
+                }).ok());
+  auto stake = [&](const char* who) {
+    return ExternalStaking::GetStake(h_.ctx(), kJuno, Addr(who), Val("vb")).value();
+  };
+  auto unstake = [&](const char* who, u128 amount) {
+    return h_.RunOr<uint64_t>([&](const Context& c) {
+      return ExternalStaking::Unstake(c, kJuno, Addr(who), Val("vb"), A(amount));
+    });
+  };
+  EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), stake("alice")), A(90));
+  EXPECT_EQ(unstake("alice", 411).status().message(),
+            std::string(kErrUnstakeSlashWaits) + ": up to 410 can be unstaked");
+  EXPECT_EQ(unstake("bob", 311).status().message(),
+            std::string(kErrUnstakeSlashWaits) + ": up to 310 can be unstaked");
+  absl::StatusOr<uint64_t> tx = unstake("alice", 410);
+  ASSERT_TRUE(tx.ok()) << tx.status();
+  ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                  return ExternalStaking::OnUnstakeAck(c, kJuno, *tx, true, AckReceipt{210, A(0)});
+                }).ok());
+  h_.AdvanceSeconds(3600);
+  EndBlock();
+  h_.AdvanceSeconds(3600);
+  EndBlock();
+  EXPECT_TRUE(Queued().empty());
+  EXPECT_FALSE(*SlashThrottle::Waiting(h_.ctx(), kJuno, Val("vb")));
+  EXPECT_EQ(stake("alice").stake.high(), A(40));
+  EXPECT_EQ(stake("bob").stake.high(), A(360));
 }
 
 // A rejected packet (bad ratio) leaves neither a queued entry nor a meter
