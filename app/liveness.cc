@@ -82,13 +82,7 @@ absl::StatusOr<bool> Liveness::HandleVote(const Context& ctx, const LivenessPara
 
 absl::Status Liveness::Reset(const Context& ctx, const ValidatorAddress& v) {
   MESH_RETURN_IF_ERROR(ctx.store().Delete(InfoKey(v)));
-  std::vector<std::string> keys;
-  auto it = ctx.store().ScanPrefix(MissedPrefix(v));
-  for (; it->Valid(); it->Next()) keys.emplace_back(it->key());
-  MESH_RETURN_IF_ERROR(it->status());
-  it.reset();
-  for (const std::string& k : keys) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
-  return absl::OkStatus();
+  return ctx.store().DeletePrefix(MissedPrefix(v));
 }
 
 }  // namespace mesh::app

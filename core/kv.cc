@@ -156,6 +156,16 @@ std::unique_ptr<KvIterator> KvReader::ScanPrefix(std::string_view prefix, bool r
   return Scan(prefix, PrefixEnd(prefix), reverse);
 }
 
+absl::Status KvStore::DeletePrefix(std::string_view prefix) {
+  std::vector<std::string> keys;
+  auto it = ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) keys.emplace_back(it->key());
+  MESH_RETURN_IF_ERROR(it->status());
+  it.reset();
+  for (const std::string& k : keys) MESH_RETURN_IF_ERROR(Delete(k));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> KvReader::Has(std::string_view key) const {
   MESH_ASSIGN_OR_RETURN(std::optional<std::string> v, Get(key));
   return v.has_value();

@@ -66,6 +66,9 @@ class KvStore : public KvReader {
  public:
   virtual absl::Status Put(std::string_view key, std::string_view value) = 0;
   virtual absl::Status Delete(std::string_view key) = 0;
+  // Convenience: deletes every key starting with `prefix` (all of them are
+  // listed first, then deleted one by one with Delete).
+  absl::Status DeletePrefix(std::string_view prefix);
   // Applies the ops of `batch` in key order, as Put/Delete would one by one,
   // and leaves `batch` empty; the store may take keys and values by move
   // (an Overlay does: nothing is copied). On error `batch` is unchanged and

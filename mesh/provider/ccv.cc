@@ -1,6 +1,7 @@
 #include "mesh/provider/ccv.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <utility>
 
@@ -190,13 +191,7 @@ absl::StatusOr<std::vector<std::string>> TakeSlashAcks(const Context& ctx, const
 
 absl::Status PutSet(const Context& ctx, const ConsumerId& c,
                     const std::vector<ConsumerValidator>& set) {
-  const std::string prefix = Key(kSet, c);
-  std::vector<std::string> keys;
-  auto it = ctx.store().ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) keys.emplace_back(it->key());
-  MESH_RETURN_IF_ERROR(it->status());
-  it.reset();
-  for (const std::string& k : keys) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
+  MESH_RETURN_IF_ERROR(ctx.store().DeletePrefix(Key(kSet, c)));
   for (const ConsumerValidator& v : set) {
     MESH_RETURN_IF_ERROR(ctx.store().Put(Encoder(kSet).Str(c.value()).Str(v.validator.value()).Take(),
                                          Encoder().Bytes(v.consumer_key).U64(v.power).Take()));
@@ -260,16 +255,6 @@ absl::StatusOr<bool> RunEpoch(const Context& ctx, const ConsumerId& c, const Ccv
 }
 
 // ---- governance and removal (separate from the epoch code above)
-
-absl::Status DeletePrefix(const Context& ctx, const std::string& prefix) {
-  std::vector<std::string> keys;
-  auto it = ctx.store().ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) keys.emplace_back(it->key());
-  MESH_RETURN_IF_ERROR(it->status());
-  it.reset();
-  for (const std::string& k : keys) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
-  return absl::OkStatus();
-}
 
 absl::StatusOr<uint64_t> ProviderUnbondingSeconds(const Context& ctx) {
   MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
@@ -534,16 +519,10 @@ absl::Status CcvProvider::PutState(const Context& ctx, const ConsumerId& consume
 
 absl::StatusOr<std::set<ValidatorAddress>> CcvProvider::OptedIn(const Context& ctx,
                                                                 const ConsumerId& consumer) {
-  const std::string prefix = Key(kOptedIn, consumer);
-  std::set<ValidatorAddress> out;
-  auto it = ctx.store().ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) {
-    Decoder d(it->key().substr(prefix.size()));
-    MESH_ASSIGN_OR_RETURN(std::string v, d.Str());
-    out.emplace(std::move(v));
-  }
-  MESH_RETURN_IF_ERROR(it->status());
-  return out;
+  MESH_ASSIGN_OR_RETURN(std::vector<std::string> vals,
+                        ccv_internal::StrsKeyedUnder(ctx, Key(kOptedIn, consumer)));
+  return std::set<ValidatorAddress>(std::make_move_iterator(vals.begin()),
+                                    std::make_move_iterator(vals.end()));
 }
 
 absl::Status CcvProvider::OptIn(const Context& ctx, const ConsumerId& consumer,
@@ -632,13 +611,7 @@ absl::StatusOr<std::vector<VscRecord>> CcvProvider::Pending(const Context& ctx,
 }
 
 absl::Status CcvProvider::ClearPending(const Context& ctx, const ConsumerId& consumer) {
-  std::vector<std::string> keys;
-  auto it = ctx.store().ScanPrefix(Key(kPending, consumer));
-  for (; it->Valid(); it->Next()) keys.emplace_back(it->key());
-  MESH_RETURN_IF_ERROR(it->status());
-  it.reset();
-  for (const std::string& k : keys) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
-  return absl::OkStatus();
+  return ctx.store().DeletePrefix(Key(kPending, consumer));
 }
 
 absl::StatusOr<std::vector<ConsumerValidator>> CcvProvider::ConsumerSet(const Context& ctx,
@@ -868,7 +841,7 @@ absl::Status CcvProvider::Remove(const Context& ctx, const ConsumerId& consumer)
   MESH_ASSIGN_OR_RETURN(std::optional<uint64_t> at, RemovalTime(ctx, consumer));
   if (at.has_value()) MESH_RETURN_IF_ERROR(ctx.store().Delete(RemovalKey(*at, consumer)));
   for (uint8_t table : {kOptedIn, kSet, kPending, kSlashAcks}) {
-    MESH_RETURN_IF_ERROR(DeletePrefix(ctx, Key(table, consumer)));
+    MESH_RETURN_IF_ERROR(ctx.store().DeletePrefix(Key(table, consumer)));
   }
   for (uint8_t table : {kConfig, kState, kPendingInfraction, kPendingShaping}) {
     MESH_RETURN_IF_ERROR(ctx.store().Delete(Key(table, consumer)));
@@ -894,17 +867,23 @@ absl::Status CcvProvider::ApplyDue(const Context& ctx) {
 
 namespace ccv_internal {
 
-absl::StatusOr<std::vector<ConsumerId>> ConsumersKeyedUnder(const Context& ctx, uint8_t table) {
-  std::vector<ConsumerId> out;
-  const std::string prefix = Encoder(table).Take();
+absl::StatusOr<std::vector<std::string>> StrsKeyedUnder(const Context& ctx,
+                                                        const std::string& prefix) {
+  std::vector<std::string> out;
   auto it = ctx.store().ScanPrefix(prefix);
   for (; it->Valid(); it->Next()) {
     Decoder d(it->key().substr(prefix.size()));
-    MESH_ASSIGN_OR_RETURN(std::string c, d.Str());
-    out.emplace_back(std::move(c));
+    MESH_ASSIGN_OR_RETURN(std::string v, d.Str());
+    out.push_back(std::move(v));
   }
   MESH_RETURN_IF_ERROR(it->status());
   return out;
+}
+
+absl::StatusOr<std::vector<ConsumerId>> ConsumersKeyedUnder(const Context& ctx, uint8_t table) {
+  MESH_ASSIGN_OR_RETURN(std::vector<std::string> ids, StrsKeyedUnder(ctx, Encoder(table).Take()));
+  return std::vector<ConsumerId>(std::make_move_iterator(ids.begin()),
+                                 std::make_move_iterator(ids.end()));
 }
 
 }  // namespace ccv_internal

@@ -4,6 +4,7 @@
 #define MESHSEC_MESH_PROVIDER_CCV_INTERNAL_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -11,6 +12,11 @@
 #include "mesh/provider/ccv.h"
 
 namespace mesh::provider::ccv_internal {
+
+// The leading Str of every key under `prefix` (the key after it), in key
+// order.
+absl::StatusOr<std::vector<std::string>> StrsKeyedUnder(const Context& ctx,
+                                                        const std::string& prefix);
 
 // The consumer ids of table `table` whose keys are `table ‖ Str(consumer)
 // ‖ ...`, one per key, in key order (a table with one key per consumer

@@ -220,13 +220,7 @@ absl::StatusOr<EvidenceVerdict> ConsumerEvidence::Submit(const Context& ctx,
       MESH_ASSIGN_OR_RETURN(Distribution after,
                             ext_internal::LoadDist(ctx, consumer, v.validator));
       v.slashed = before.total_stake.SaturatingSub(after.total_stake);
-      const std::string prefix = HeldPrefix(consumer, v.validator);
-      std::vector<std::string> keys;
-      auto it = ctx.store().ScanPrefix(prefix);
-      for (; it->Valid(); it->Next()) keys.emplace_back(it->key());
-      MESH_RETURN_IF_ERROR(it->status());
-      it.reset();
-      for (const std::string& k : keys) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
+      MESH_RETURN_IF_ERROR(ctx.store().DeletePrefix(HeldPrefix(consumer, v.validator)));
     }
   }
   MESH_RETURN_IF_ERROR(RecordPunished(ctx, consumer, v.validator, v.height, v.time_s));

@@ -44,6 +44,29 @@ absl::Status Put(const Context& ctx, const SlashProposal& p) {
   return ctx.store().Put(ProposalKey(p.id), e.Take());
 }
 
+// The end of every submission: `deposit` (at least the minimum) moves from
+// `proposer` to the governance module, and `p` gets the next id, its
+// proposer, deposit and voting period, and is stored and queued for the end
+// of its vote. Returns the id.
+absl::StatusOr<uint64_t> Enqueue(const Context& ctx, const AccountAddress& proposer,
+                                 Amount deposit, SlashProposal& p) {
+  MESH_ASSIGN_OR_RETURN(GovParams params, Governance::Params(ctx));
+  if (deposit < params.min_deposit) {
+    return absl::InvalidArgumentError(absl::StrCat(kErrGovDepositTooSmall, " (",
+                                                   params.min_deposit.ToString(), ")"));
+  }
+  MESH_ASSIGN_OR_RETURN(staking::Params sp, staking::Staking::GetParams(ctx));
+  MESH_RETURN_IF_ERROR(staking::Bank::Send(ctx, proposer, kGovModule, sp.bond_denom, deposit));
+  MESH_ASSIGN_OR_RETURN(p.id, ext_internal::NextCounter(ctx, tables::Key(tables::kGovCount), 1));
+  p.proposer = proposer;
+  p.deposit = deposit;
+  p.submit_time_s = ctx.time_seconds();
+  p.voting_end_s = p.submit_time_s + params.voting_period_s;
+  MESH_RETURN_IF_ERROR(Put(ctx, p));
+  MESH_RETURN_IF_ERROR(ctx.store().Put(QueueKey(p.voting_end_s, p.id), ""));
+  return p.id;
+}
+
 absl::Status CheckFraction(std::string_view name, Dec d) {
   if (d.IsNegative() || d > Dec::One()) {
     return absl::InvalidArgumentError(absl::StrCat(std::string(name), " must be in [0, 1]"));
@@ -284,12 +307,7 @@ absl::Status Finish(const Context& ctx, SlashProposal& p, const NativeSlasher& s
     }
   }
   // Votes are kept for queries only while voting; drop them.
-  std::vector<std::string> keys;
-  auto it = ctx.store().ScanPrefix(VotePrefix(p.id));
-  for (; it->Valid(); it->Next()) keys.emplace_back(it->key());
-  MESH_RETURN_IF_ERROR(it->status());
-  it.reset();
-  for (const std::string& k : keys) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
+  MESH_RETURN_IF_ERROR(ctx.store().DeletePrefix(VotePrefix(p.id)));
   return Put(ctx, p);
 }
 
@@ -514,24 +532,8 @@ absl::StatusOr<uint64_t> Governance::Open(const Context& ctx, const AccountAddre
       return absl::AlreadyExistsError(absl::StrCat(kErrGovDuplicate, " (proposal ", e.id, ")"));
     }
   }
-  MESH_ASSIGN_OR_RETURN(GovParams params, Params(ctx));
-  if (msg.deposit < params.min_deposit) {
-    return absl::InvalidArgumentError(absl::StrCat(kErrGovDepositTooSmall, " (",
-                                                   params.min_deposit.ToString(), ")"));
-  }
-  MESH_ASSIGN_OR_RETURN(staking::Params sp, staking::Staking::GetParams(ctx));
-  MESH_RETURN_IF_ERROR(staking::Bank::Send(ctx, proposer, kGovModule, sp.bond_denom, msg.deposit));
-  MESH_ASSIGN_OR_RETURN(uint64_t id,
-                        ext_internal::NextCounter(ctx, tables::Key(tables::kGovCount), 1));
-  const uint64_t now = ctx.time_seconds();
-  p.id = id;
-  p.proposer = proposer;
   p.fraction = msg.fraction;
-  p.deposit = msg.deposit;
-  p.submit_time_s = now;
-  p.voting_end_s = now + params.voting_period_s;
-  MESH_RETURN_IF_ERROR(Put(ctx, p));
-  MESH_RETURN_IF_ERROR(ctx.store().Put(QueueKey(p.voting_end_s, id), ""));
+  MESH_ASSIGN_OR_RETURN(uint64_t id, Enqueue(ctx, proposer, msg.deposit, p));
   MESH_RETURN_IF_ERROR(ctx.store().Put(infraction, Encoder().U64(id).Take()));
   return id;
 }
@@ -551,27 +553,11 @@ absl::StatusOr<uint64_t> Governance::SubmitLink(const Context& ctx,
   } else {
     return absl::InvalidArgumentError("not a link proposal");
   }
-  MESH_ASSIGN_OR_RETURN(GovParams params, Params(ctx));
-  if (msg.deposit < params.min_deposit) {
-    return absl::InvalidArgumentError(absl::StrCat(kErrGovDepositTooSmall, " (",
-                                                   params.min_deposit.ToString(), ")"));
-  }
-  MESH_ASSIGN_OR_RETURN(staking::Params sp, staking::Staking::GetParams(ctx));
-  MESH_RETURN_IF_ERROR(staking::Bank::Send(ctx, proposer, kGovModule, sp.bond_denom, msg.deposit));
-  MESH_ASSIGN_OR_RETURN(uint64_t id,
-                        ext_internal::NextCounter(ctx, tables::Key(tables::kGovCount), 1));
   SlashProposal p;
-  p.id = id;
-  p.proposer = proposer;
   p.consumer = msg.consumer;
   p.kind = msg.kind;
   if (msg.kind == ProposalKind::kLinkUpdate) p.update = msg.update;
-  p.deposit = msg.deposit;
-  p.submit_time_s = ctx.time_seconds();
-  p.voting_end_s = p.submit_time_s + params.voting_period_s;
-  MESH_RETURN_IF_ERROR(Put(ctx, p));
-  MESH_RETURN_IF_ERROR(ctx.store().Put(QueueKey(p.voting_end_s, id), ""));
-  return id;
+  return Enqueue(ctx, proposer, msg.deposit, p);
 }
 
 absl::Status Governance::Vote(const Context& ctx, const AccountAddress& voter, uint64_t id,
