@@ -424,6 +424,39 @@ TEST(WorkerPoolTest, OrderedConsumesInOrderEachAfterItsItem) {
   }
 }
 
+TEST(WorkerPoolTest, OrderedCallerComputesOnlyTheLastItems) {
+  // The workers take items from the front and the caller, while it waits,
+  // from the back: whatever the scheduling, the caller's items are a suffix
+  // of the range, so its own work never delays the items consumed next.
+  WorkerPool pool(2);
+  for (int round = 0; round < 20; ++round) {
+    const size_t n = 200;
+    const std::thread::id caller = std::this_thread::get_id();
+    std::vector<uint8_t> by_caller(n, 0);
+    std::vector<int> order;
+    pool.ParallelForOrdered(
+        n,
+        [&](size_t i) {
+          by_caller[i] = std::this_thread::get_id() == caller;
+          // A little work, so that the caller finds items in progress.
+          volatile uint64_t x = 0;
+          for (int k = 0; k < 2000; ++k) x = x + k;
+        },
+        [&](size_t i) { order.push_back(static_cast<int>(i)); });
+    ASSERT_EQ(order.size(), n);
+    size_t first_by_caller = n;
+    for (size_t i = 0; i < n; ++i) {
+      if (by_caller[i] != 0) {
+        first_by_caller = i;
+        break;
+      }
+    }
+    for (size_t i = first_by_caller; i < n; ++i) {
+      EXPECT_EQ(by_caller[i], 1) << "round " << round << " item " << i;
+    }
+  }
+}
+
 TEST(WorkerPoolTest, ConcurrentCallersAreSerialised) {
   WorkerPool pool(3);
   std::atomic<int> total{0};

@@ -53,15 +53,41 @@ WorkerPool& WorkerPool::Shared() {
   return *pool;
 }
 
+namespace {
+constexpr uint64_t Pack(uint64_t front, uint64_t back) { return front | (back << 32); }
+constexpr size_t FrontOf(uint64_t range) { return static_cast<size_t>(range & 0xffffffffu); }
+constexpr size_t BackOf(uint64_t range) { return static_cast<size_t>(range >> 32); }
+constexpr size_t kMaxRoundItems = 0xffffffffu;
+}  // namespace
+
+std::optional<size_t> WorkerPool::ClaimFront() {
+  uint64_t range = range_.load(std::memory_order_relaxed);
+  while (FrontOf(range) < BackOf(range)) {
+    if (range_.compare_exchange_weak(range, Pack(FrontOf(range) + 1, BackOf(range)))) {
+      return FrontOf(range);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<size_t> WorkerPool::ClaimBack() {
+  uint64_t range = range_.load(std::memory_order_relaxed);
+  while (FrontOf(range) < BackOf(range)) {
+    if (range_.compare_exchange_weak(range, Pack(FrontOf(range), BackOf(range) - 1))) {
+      return BackOf(range) - 1;
+    }
+  }
+  return std::nullopt;
+}
+
 void WorkerPool::RunItems() {
-  // fn_, n_ and done_ are stable for the whole round (set before the round
+  // fn_ and done_ are stable for the whole round (set before the round
   // starts, cleared only after every worker has checked out).
   const std::function<void(size_t)>& fn = *fn_;
-  const size_t n = n_;
   std::atomic<uint8_t>* done = done_;
-  for (size_t i = next_.fetch_add(1); i < n; i = next_.fetch_add(1)) {
-    fn(i);
-    if (done != nullptr) done[i].store(1, std::memory_order_release);
+  for (std::optional<size_t> i = ClaimFront(); i.has_value(); i = ClaimFront()) {
+    fn(*i);
+    if (done != nullptr) done[*i].store(1, std::memory_order_release);
   }
 }
 
@@ -86,8 +112,7 @@ void WorkerPool::StartRound(size_t n, const std::function<void(size_t)>* fn) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     fn_ = fn;
-    n_ = n;
-    next_.store(0);
+    range_.store(Pack(0, n));
     busy_ = static_cast<unsigned>(workers_.size());
     ++generation_;
   }
@@ -98,13 +123,13 @@ void WorkerPool::FinishRound() {
   std::unique_lock<std::mutex> lock(mu_);
   done_cv_.wait(lock, [&] { return busy_ == 0; });
   fn_ = nullptr;
-  n_ = 0;
   done_ = nullptr;
 }
 
 void WorkerPool::ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
   if (n == 0) return;
-  if (workers_.empty() || n == 1) {
+  // A round counts its items in 32 bits; a larger n runs on this thread.
+  if (workers_.empty() || n == 1 || n > kMaxRoundItems) {
     for (size_t i = 0; i < n; ++i) fn(i);
     return;
   }
@@ -117,7 +142,8 @@ void WorkerPool::ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
 void WorkerPool::ParallelForOrdered(size_t n, const std::function<void(size_t)>& fn,
                                     const std::function<void(size_t)>& consume) {
   if (n == 0) return;
-  if (workers_.empty() || n == 1) {
+  // A round counts its items in 32 bits; a larger n runs on this thread.
+  if (workers_.empty() || n == 1 || n > kMaxRoundItems) {
     for (size_t i = 0; i < n; ++i) {
       fn(i);
       consume(i);
@@ -130,12 +156,14 @@ void WorkerPool::ParallelForOrdered(size_t n, const std::function<void(size_t)>&
   StartRound(n, &fn);
   for (size_t i = 0; i < n; ++i) {
     while (done[i].load(std::memory_order_acquire) == 0) {
-      // Item i is being computed by a worker: compute a later one meanwhile,
-      // or wait briefly when none is left.
-      const size_t j = next_.fetch_add(1);
-      if (j < n) {
-        fn(j);
-        done[j].store(1, std::memory_order_release);
+      // Item i is being computed by a worker. Meanwhile this thread computes
+      // an item from the far end of the range: the workers take items from
+      // the front, so they keep feeding the consume calls, and this thread's
+      // own items are the ones needed last. When none is left, wait.
+      const std::optional<size_t> j = ClaimBack();
+      if (j.has_value()) {
+        fn(*j);
+        done[*j].store(1, std::memory_order_release);
       } else {
         std::this_thread::yield();
       }

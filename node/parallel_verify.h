@@ -86,8 +86,10 @@ class WorkerPool {
   // Pipelined: fn(i) for every i in [0, n) spread over the pool as above,
   // and consume(i) on the calling thread for i = 0, 1, ..., n-1 in that
   // order, each as soon as fn(i) has returned — so consuming item i overlaps
-  // with computing the later ones. While fn(i) is still running elsewhere,
-  // the caller computes unclaimed items itself. Returns when every fn and
+  // with computing the later ones. The workers take items from the front;
+  // while fn(i) is still running elsewhere, the caller computes items from
+  // the back (the ones consumed last), so its own work delays the serial
+  // consume calls as little as possible. Returns when every fn and
   // consume call is done. Neither fn nor consume may call into this pool.
   void ParallelForOrdered(size_t n, const std::function<void(size_t)>& fn,
                           const std::function<void(size_t)>& consume);
@@ -99,6 +101,9 @@ class WorkerPool {
  private:
   void WorkerLoop();
   void RunItems();
+  // Claims the first / last unclaimed item of the current round, if any.
+  std::optional<size_t> ClaimFront();
+  std::optional<size_t> ClaimBack();
   // Starts a round over [0, n) on the workers (call_mu_ held).
   void StartRound(size_t n, const std::function<void(size_t)>* fn);
   // Waits for every worker to leave the round (call_mu_ held).
@@ -109,8 +114,9 @@ class WorkerPool {
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
   const std::function<void(size_t)>* fn_ = nullptr;  // guarded by mu_
-  size_t n_ = 0;                                      // guarded by mu_
-  std::atomic<size_t> next_{0};
+  // The unclaimed items of the round, [front, back): front in the low 32
+  // bits, back in the high 32 bits, claimed by compare-and-swap.
+  std::atomic<uint64_t> range_{0};
   std::atomic<uint8_t>* done_ = nullptr;  // per item: fn returned; null = not tracked
   unsigned busy_ = 0;        // workers still in the current round; mu_
   uint64_t generation_ = 0;  // bumped per round; mu_
