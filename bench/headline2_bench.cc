@@ -283,13 +283,39 @@ double SecondsPerWrite(const WriteBatch& batch, const std::string& name) {
 
 // Cross-stakes per second the two chains' block commits allow: one more
 // steady-state block (untimed) records both batches.
-double WriteRate(XChain& x, int block) {
+// Also counts, per stake, the keys and bytes (keys + values) the two
+// batches hold.
+double WriteRate(benchmark::State& state, XChain& x, int block) {
   const std::vector<node::SignedTx> txs = SignBlock(x, block);
   x.provider_store->RecordNextWrite();
   x.consumer_store->RecordNextWrite();
   RunBlock(x, txs);
-  const double t = SecondsPerWrite(x.provider_store->recorded(), "provider_ceiling") +
-                   SecondsPerWrite(x.consumer_store->recorded(), "consumer_ceiling");
+  const WriteBatch& provider = x.provider_store->recorded();
+  const WriteBatch& consumer = x.consumer_store->recorded();
+  const auto bytes = [](const WriteBatch& b) {
+    size_t n = 0;
+    for (const auto& [key, value] : b.ops()) n += key.size() + (value ? value->size() : 0);
+    return static_cast<double>(n);
+  };
+  if (std::getenv("DUMP_BATCH") != nullptr) {
+    for (const WriteBatch* b : {&provider, &consumer}) {
+      std::map<std::string, std::pair<size_t, size_t>> by;
+      for (const auto& [key, value] : b->ops()) {
+        std::string p = key.substr(0, std::min<size_t>(key.size(), 12));
+        for (char& ch : p) if (ch < 32 || ch > 126) ch = '.';
+        p = p.substr(0, 6);
+        by[p].first++;
+        by[p].second += key.size() + (value ? value->size() : 0);
+      }
+      for (const auto& [p, c] : by) fprintf(stderr, "%s %-8s n=%zu bytes=%zu\n", b == &provider ? "P" : "C", p.c_str(), c.first, c.second);
+    }
+  }
+  state.counters["provider_keys_per_stake"] = static_cast<double>(provider.size()) / block;
+  state.counters["consumer_keys_per_stake"] = static_cast<double>(consumer.size()) / block;
+  state.counters["provider_bytes_per_stake"] = bytes(provider) / block;
+  state.counters["consumer_bytes_per_stake"] = bytes(consumer) / block;
+  const double t = SecondsPerWrite(provider, "provider_ceiling") +
+                   SecondsPerWrite(consumer, "consumer_ceiling");
   return block / t;
 }
 
@@ -362,7 +388,7 @@ void BM_Headline2_CrossChainStakes(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * block);
   const double verify =
       benchutil::VerifyRate(kProvider, x.account_of, SignBlock(x, block, /*consume=*/false));
-  const double write = WriteRate(x, block);
+  const double write = WriteRate(state, x, block);
   const double ceiling = 1.0 / (1.0 / verify + 1.0 / write);
   state.counters["stakes_per_s"] = rate;
   state.counters["us_per_stake"] = us;

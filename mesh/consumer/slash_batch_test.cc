@@ -97,7 +97,7 @@ class SlashBatchTest : public ConsumerTest {
  protected:
   Model Snapshot() {
     Model m;
-    for (const auto& e : Must(internal::Records(ctx(), prov_))) {
+    for (const auto& e : Must(VirtualStaking::AllRecords(ctx(), prov_))) {
       m[{e.validator.value(), e.delegator.value()}] = e.record;
     }
     return m;
@@ -193,6 +193,63 @@ TEST_F(SlashBatchTest, MatchesTheEagerRulesOnRandomSequences) {
 
 // The single-slash entry points are batches of one, and a batch defers its
 // record writes to Flush().
+// A record's stake packets are kept one key per height (table 0x80), not in
+// the record: however often its delegator stakes, the record's value keeps
+// its size, the additions past the unbonding time are deleted, and a slash
+// still leaves out exactly what came at or after its infraction.
+TEST_F(SlashBatchTest, RecordAdditionsLiveOutsideTheRecordAndExpire) {
+  const AccountAddress alice("alice"), bob("bob");
+  const ValidatorAddress v(kValidators[0]);
+  const uint64_t unbonding = Must(staking::Staking::GetParams(ctx())).unbonding_time_s;
+  const std::string record_key =
+      Encoder(internal::kRecordPrefix).Str(prov_.value()).Str(v.value()).Str("alice").Take();
+  const std::string additions =
+      Encoder(internal::kRecordAdditionPrefix).Str(prov_.value()).Str(v.value()).Str("alice").Take();
+  auto count_additions = [&] {
+    size_t n = 0;
+    for (auto it = store_.ScanPrefix(additions); it->Valid(); it->Next()) ++n;
+    return n;
+  };
+  Must(VirtualStaking::AddStake(ctx(), prov_, bob, v, A(1000), A(500)));
+  size_t first_size = 0;
+  const uint64_t start = block_.height;
+  for (int i = 0; i < 200; ++i) {
+    NextBlock(5);
+    Must(VirtualStaking::AddStake(ctx(), prov_, alice, v, A(10), A(5)));
+    if (i == 0) first_size = Must(store_.Get(record_key))->size();
+  }
+  // Two stakes in one block make one key.
+  Must(VirtualStaking::AddStake(ctx(), prov_, alice, v, A(10), A(5)));
+  EXPECT_EQ(Must(store_.Get(record_key))->size(), first_size);
+  EXPECT_EQ(count_additions(), 200u);
+  const DelegationRecord pub = *Must(VirtualStaking::GetRecord(ctx(), prov_, alice, v));
+  ASSERT_EQ(pub.additions.size(), 200u);
+  EXPECT_EQ(pub.additions.front().height, start + 1);
+  EXPECT_EQ(pub.additions.back().remote, A(20));
+  EXPECT_EQ(pub.remote, A(2010));
+  // Infraction 10 blocks before the last: alice held 2010 - 11 × 10 - 10 =
+  // 1890, bob 1000; a cut of 289 splits 189 / 100 (SplitByWeight).
+  const Amount cut = Must(VirtualStaking::CutRecordsRemote(ctx(), prov_, v, A(289),
+                                                           block_.height - 10));
+  EXPECT_EQ(cut, A(289));
+  EXPECT_EQ(Must(VirtualStaking::GetRecord(ctx(), prov_, alice, v))->remote, A(2010 - 189));
+  EXPECT_EQ(Must(VirtualStaking::GetRecord(ctx(), prov_, bob, v))->remote, A(900));
+  // Past the unbonding time, the next stake forgets every older addition.
+  NextBlock(unbonding + 1);
+  Must(VirtualStaking::AddStake(ctx(), prov_, alice, v, A(7), A(3)));
+  EXPECT_EQ(count_additions(), 1u);
+  EXPECT_EQ(Must(VirtualStaking::GetRecord(ctx(), prov_, alice, v))->additions,
+            (std::vector<RecordAddition>{{block_.height, block_.time_ns / kNanosPerSecond, A(7)}}));
+  // A record read back the old way (its list inline, no table range) still
+  // counts its list.
+  DelegationRecord legacy;
+  legacy.remote = A(50);
+  legacy.additions = {{block_.height, 1, A(30)}};
+  EXPECT_EQ(Must(internal::RemoteAddedSince(ctx(), prov_, v, bob, legacy, block_.height)), A(30));
+  EXPECT_EQ(Must(internal::RemoteAddedSince(ctx(), prov_, v, bob, legacy, block_.height + 1)),
+            A(0));
+}
+
 TEST_F(SlashBatchTest, WritesRecordsOnlyAtFlush) {
   Must(VirtualStaking::AddStake(ctx(), prov_, AccountAddress("d10"), V("va"), A(300), A(300)));
   Must(VirtualStaking::AddStake(ctx(), prov_, AccountAddress("d11"), V("va"), A(100), A(100)));

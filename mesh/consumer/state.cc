@@ -1,5 +1,6 @@
 #include "mesh/consumer/state.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,6 +20,43 @@ std::string ValidatorKey(uint8_t table, const ProviderId& p, const ValidatorAddr
 
 std::string RecordKey(const ProviderId& p, const ValidatorAddress& v, const AccountAddress& d) {
   return Encoder(kRecordPrefix).Str(p.value()).Str(v.value()).Str(d.value()).Take();
+}
+
+// The additions of record (p, v, d): AdditionPrefix ‖ u64 height.
+std::string AdditionPrefix(const ProviderId& p, const ValidatorAddress& v,
+                           const AccountAddress& d) {
+  return Encoder(kRecordAdditionPrefix).Str(p.value()).Str(v.value()).Str(d.value()).Take();
+}
+
+std::string AdditionValue(const RecordAddition& a) {
+  return Encoder().U64(a.time_s).Amt(a.remote).Take();
+}
+
+// The addition stored under `key` (whose last 8 bytes are its height).
+absl::StatusOr<RecordAddition> DecodeAddition(std::string_view key, std::string_view value) {
+  RecordAddition a;
+  if (key.size() < 8) return absl::DataLossError("record addition key too short");
+  Decoder h(key.substr(key.size() - 8));
+  MESH_ASSIGN_OR_RETURN(a.height, h.U64());
+  Decoder d(value);
+  MESH_ASSIGN_OR_RETURN(a.time_s, d.U64());
+  MESH_ASSIGN_OR_RETURN(a.remote, d.Amt());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return a;
+}
+
+// Calls fn(addition) for the table additions of the record from height
+// `from` up, in height order, while fn returns true.
+template <typename Fn>
+absl::Status ForEachAddition(const Context& ctx, const std::string& prefix, uint64_t from,
+                             Fn&& fn) {
+  auto it = ctx.store().Scan(Encoder().Raw(prefix).U64(from).Take(), PrefixEnd(prefix));
+  for (; it->Valid(); it->Next()) {
+    MESH_ASSIGN_OR_RETURN(RecordAddition a, DecodeAddition(it->key(), it->value()));
+    MESH_ASSIGN_OR_RETURN(bool more, fn(a));
+    if (!more) break;
+  }
+  return it->status();
 }
 
 absl::StatusOr<Amount> DecodeAmount(std::string_view raw) {
@@ -138,7 +176,77 @@ absl::Status SaveRecord(const Context& ctx, const ProviderId& p, const Validator
 
 absl::Status DeleteRecord(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
                           const AccountAddress& d) {
+  MESH_RETURN_IF_ERROR(ctx.store().DeletePrefix(AdditionPrefix(p, v, d)));
   return ctx.store().Delete(RecordKey(p, v, d));
+}
+
+absl::Status AddRecordAddition(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                               const AccountAddress& d, DelegationRecord& r,
+                               const RecordAddition& a, uint64_t forget_before_s) {
+  const std::string prefix = AdditionPrefix(p, v, d);
+  // Forget from the oldest up (heights and times rise together); the scan
+  // starts at the first live height, never at keys deleted before.
+  if (r.additions_last != 0) {
+    std::optional<uint64_t> first;
+    std::vector<std::string> forgotten;
+    MESH_RETURN_IF_ERROR(ForEachAddition(
+        ctx, prefix, r.additions_first,
+        [&](const RecordAddition& old) -> absl::StatusOr<bool> {
+          if (old.time_s >= forget_before_s) {
+            first = old.height;
+            return false;
+          }
+          forgotten.push_back(Encoder().Raw(prefix).U64(old.height).Take());
+          return true;
+        }));
+    for (const std::string& k : forgotten) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
+    if (first.has_value()) {
+      r.additions_first = *first;
+    } else {
+      r.additions_first = r.additions_last = 0;
+    }
+  }
+  RecordAddition stored = a;
+  const std::string key = Encoder().Raw(prefix).U64(a.height).Take();
+  if (r.additions_last == a.height && a.height != 0) {
+    MESH_ASSIGN_OR_RETURN(std::optional<std::string> old, ctx.store().Get(key));
+    if (old.has_value()) {
+      MESH_ASSIGN_OR_RETURN(RecordAddition prev, DecodeAddition(key, *old));
+      MESH_ASSIGN_OR_RETURN(stored.remote, prev.remote.Add(a.remote));
+    }
+  }
+  MESH_RETURN_IF_ERROR(ctx.store().Put(key, AdditionValue(stored)));
+  if (r.additions_last == 0) r.additions_first = a.height;
+  r.additions_last = a.height;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Amount> RemoteAddedSince(const Context& ctx, const ProviderId& p,
+                                        const ValidatorAddress& v, const AccountAddress& d,
+                                        const DelegationRecord& r, uint64_t height) {
+  Amount later;
+  for (const RecordAddition& a : r.additions) {
+    if (a.height < height) continue;
+    MESH_ASSIGN_OR_RETURN(later, later.Add(a.remote));
+  }
+  if (r.additions_last == 0 || r.additions_last < height) return later;
+  MESH_RETURN_IF_ERROR(ForEachAddition(ctx, AdditionPrefix(p, v, d),
+                                       std::max(height, r.additions_first),
+                                       [&](const RecordAddition& a) -> absl::StatusOr<bool> {
+                                         MESH_ASSIGN_OR_RETURN(later, later.Add(a.remote));
+                                         return true;
+                                       }));
+  return later;
+}
+
+absl::Status FillAdditions(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                           const AccountAddress& d, DelegationRecord& r) {
+  if (r.additions_last == 0) return absl::OkStatus();
+  return ForEachAddition(ctx, AdditionPrefix(p, v, d), r.additions_first,
+                         [&](const RecordAddition& a) -> absl::StatusOr<bool> {
+                           r.additions.push_back(a);
+                           return true;
+                         });
 }
 
 absl::StatusOr<std::vector<RecordEntry>> Records(const Context& ctx, const ProviderId& p,

@@ -37,6 +37,7 @@ inline constexpr uint8_t kSlashForwardSeqPrefix = 0x7C; // P -> u64 next seq
 inline constexpr uint8_t kBlockTimePrefix = 0x7D;       // height -> u64 time_s
 inline constexpr uint8_t kOutboxFloorPrefix = 0x7E;     // P -> u64: outbox seqs >= it
 inline constexpr uint8_t kBlockTimeFloorPrefix = 0x7F;  // -> u64: block-time heights >= it
+inline constexpr uint8_t kRecordAdditionPrefix = 0x80;  // P, V, D, u64 height -> RecordAddition
 
 using AmountMap = std::map<ValidatorAddress, Amount>;
 
@@ -72,8 +73,28 @@ absl::StatusOr<std::optional<DelegationRecord>> LoadRecord(const Context& ctx,
                                                           const AccountAddress& d);
 absl::Status SaveRecord(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
                        const AccountAddress& d, const DelegationRecord& r);
+// Deletes the record and its additions.
 absl::Status DeleteRecord(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
                           const AccountAddress& d);
+// A record's stake packets (RecordAddition) live in table 0x80, one key per
+// consumer height, so a stake writes one small key instead of rewriting a
+// list that grows with the delegator's history; the record keeps the first
+// and last heights of that range (DelegationRecord::additions_first/_last).
+// Adds `a` to the record's range (merged with an addition of the same
+// height), first forgetting the additions received before `forget_before_s`
+// (consumer time); updates r's heights (the caller saves r).
+absl::Status AddRecordAddition(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                               const AccountAddress& d, DelegationRecord& r,
+                               const RecordAddition& a, uint64_t forget_before_s);
+// Σ remote of the record's additions received at or after `height` (its
+// table range and any list it still holds inline, from before the table):
+// no store read when the record's last addition is older.
+absl::StatusOr<Amount> RemoteAddedSince(const Context& ctx, const ProviderId& p,
+                                        const ValidatorAddress& v, const AccountAddress& d,
+                                        const DelegationRecord& r, uint64_t height);
+// r.additions filled with every addition of the record, oldest first.
+absl::Status FillAdditions(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                           const AccountAddress& d, DelegationRecord& r);
 // Records of provider p (of validator v only, when given), in key order:
 // validator, then delegator.
 absl::StatusOr<std::vector<RecordEntry>> Records(const Context& ctx, const ProviderId& p,

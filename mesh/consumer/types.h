@@ -100,10 +100,17 @@ struct DelegationRecord {
   Amount remote;
   Amount local;
   bool unstake_in_flight = false;  // an InternalUnstake packet awaits its ack
-  std::vector<RecordAddition> additions;  // recent stake packets, oldest first
+  // Recent stake packets, oldest first. They are stored in table 0x80 (one
+  // key per height, internal::AddRecordAddition); VirtualStaking::GetRecord
+  // and AllRecords fill this list from it. Inside the module it holds only
+  // what a record written before that table kept inline.
+  std::vector<RecordAddition> additions;
   // Provider-denom cut by forwarded slashes that an unstake sent before the
   // provider applied the slash may still ask for (docs/consumer.md, C-28).
   Amount slash_debt;
+  // Heights of the first and last addition in table 0x80 (0: none).
+  uint64_t additions_first = 0;
+  uint64_t additions_last = 0;
   void Encode(Encoder& e) const;
   static absl::StatusOr<DelegationRecord> Decode(Decoder& d);
 };

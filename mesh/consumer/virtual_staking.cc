@@ -157,8 +157,9 @@ absl::Status ReduceRecords(const Context& ctx, const ProviderId& p, const Valida
 // infraction (see VirtualStaking::CutRecordsRemote), after clipping it to
 // ceil(ratio x Σ remote) when `clip_ratio` is given (ProviderGuard::
 // ClipForwardedSlash). Returns the total cut.
-absl::StatusOr<Amount> CutEntriesRemote(Entries& records, Amount remote,
-                                        uint64_t infraction_height,
+absl::StatusOr<Amount> CutEntriesRemote(const Context& ctx, const ProviderId& p,
+                                        const ValidatorAddress& v, Entries& records,
+                                        Amount remote, uint64_t infraction_height,
                                         std::optional<Dec> clip_ratio) {
   if (clip_ratio.has_value()) {
     Amount sum;
@@ -182,11 +183,8 @@ absl::StatusOr<Amount> CutEntriesRemote(Entries& records, Amount remote,
       held.push_back(Amount());
       continue;
     }
-    Amount later;
-    for (const RecordAddition& a : e.record.additions) {
-      if (a.height < infraction_height) continue;
-      MESH_ASSIGN_OR_RETURN(later, later.Add(a.remote));
-    }
+    MESH_ASSIGN_OR_RETURN(
+        Amount later, internal::RemoteAddedSince(ctx, p, v, e.delegator, e.record, infraction_height));
     held.push_back(e.record.remote.SaturatingSub(later));
   }
   MESH_ASSIGN_OR_RETURN(std::vector<Amount> parts, SplitByWeight(held, held, remote));
@@ -401,10 +399,11 @@ absl::Status VirtualStaking::AddStake(const Context& ctx, const ProviderId& prov
   // than that can still be reported (evidence expires with it).
   MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
   const uint64_t now_s = ctx.time_seconds();
-  std::erase_if(r.additions, [&](const RecordAddition& a) {
-    return a.time_s + params.unbonding_time_s < now_s;
-  });
-  r.additions.push_back(RecordAddition{ctx.height(), now_s, remote});
+  const uint64_t forget_before_s = now_s > params.unbonding_time_s ? now_s - params.unbonding_time_s : 0;
+  std::erase_if(r.additions, [&](const RecordAddition& a) { return a.time_s < forget_before_s; });
+  MESH_RETURN_IF_ERROR(internal::AddRecordAddition(ctx, provider, validator, delegator, r,
+                                                   RecordAddition{ctx.height(), now_s, remote},
+                                                   forget_before_s));
   MESH_RETURN_IF_ERROR(internal::SetAmount(ctx, kBondRequestPrefix, provider, validator, request));
   return internal::SaveRecord(ctx, provider, validator, delegator, r);
 }
@@ -558,7 +557,12 @@ absl::StatusOr<ValidatorAmounts> VirtualStaking::GetAllStake(const Context& ctx,
 absl::StatusOr<std::optional<DelegationRecord>> VirtualStaking::GetRecord(
     const Context& ctx, const ProviderId& provider, const AccountAddress& delegator,
     const ValidatorAddress& validator) {
-  return internal::LoadRecord(ctx, provider, validator, delegator);
+  MESH_ASSIGN_OR_RETURN(std::optional<DelegationRecord> r,
+                        internal::LoadRecord(ctx, provider, validator, delegator));
+  if (r.has_value()) {
+    MESH_RETURN_IF_ERROR(internal::FillAdditions(ctx, provider, validator, delegator, *r));
+  }
+  return r;
 }
 
 absl::StatusOr<std::vector<VirtualStaking::RecordOf>> VirtualStaking::AllRecords(
@@ -570,6 +574,7 @@ absl::StatusOr<std::vector<VirtualStaking::RecordOf>> VirtualStaking::AllRecords
   std::vector<RecordOf> out;
   out.reserve(entries.size());
   for (internal::RecordEntry& e : entries) {
+    MESH_RETURN_IF_ERROR(internal::FillAdditions(ctx, provider, e.validator, e.delegator, e.record));
     out.push_back({std::move(e.validator), std::move(e.delegator), std::move(e.record)});
   }
   return out;
@@ -679,7 +684,8 @@ absl::StatusOr<Amount> SlashBatch::CutRemote(const ValidatorAddress& validator, 
                                              uint64_t infraction_height,
                                              std::optional<Dec> clip_ratio) {
   MESH_ASSIGN_OR_RETURN(Entries * records, Load(validator));
-  return CutEntriesRemote(*records, remote, infraction_height, clip_ratio);
+  return CutEntriesRemote(ctx_, provider_, validator, *records, remote, infraction_height,
+                          clip_ratio);
 }
 
 absl::Status SlashBatch::Flush() {
