@@ -297,19 +297,6 @@ double WriteRate(benchmark::State& state, XChain& x, int block) {
     for (const auto& [key, value] : b.ops()) n += key.size() + (value ? value->size() : 0);
     return static_cast<double>(n);
   };
-  if (std::getenv("DUMP_BATCH") != nullptr) {
-    for (const WriteBatch* b : {&provider, &consumer}) {
-      std::map<std::string, std::pair<size_t, size_t>> by;
-      for (const auto& [key, value] : b->ops()) {
-        std::string p = key.substr(0, std::min<size_t>(key.size(), 12));
-        for (char& ch : p) if (ch < 32 || ch > 126) ch = '.';
-        p = p.substr(0, 6);
-        by[p].first++;
-        by[p].second += key.size() + (value ? value->size() : 0);
-      }
-      for (const auto& [p, c] : by) fprintf(stderr, "%s %-8s n=%zu bytes=%zu\n", b == &provider ? "P" : "C", p.c_str(), c.first, c.second);
-    }
-  }
   state.counters["provider_keys_per_stake"] = static_cast<double>(provider.size()) / block;
   state.counters["consumer_keys_per_stake"] = static_cast<double>(consumer.size()) / block;
   state.counters["provider_bytes_per_stake"] = bytes(provider) / block;

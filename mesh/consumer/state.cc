@@ -186,14 +186,14 @@ absl::Status AddRecordAddition(const Context& ctx, const ProviderId& p, const Va
   const std::string prefix = AdditionPrefix(p, v, d);
   // Forget from the oldest up (heights and times rise together); the scan
   // starts at the first live height, never at keys deleted before.
-  if (r.additions_last != 0) {
-    std::optional<uint64_t> first;
+  if (r.additions_last != 0 && r.additions_first_time_s < forget_before_s) {
+    std::optional<RecordAddition> first;
     std::vector<std::string> forgotten;
     MESH_RETURN_IF_ERROR(ForEachAddition(
         ctx, prefix, r.additions_first,
         [&](const RecordAddition& old) -> absl::StatusOr<bool> {
           if (old.time_s >= forget_before_s) {
-            first = old.height;
+            first = old;
             return false;
           }
           forgotten.push_back(Encoder().Raw(prefix).U64(old.height).Take());
@@ -201,9 +201,10 @@ absl::Status AddRecordAddition(const Context& ctx, const ProviderId& p, const Va
         }));
     for (const std::string& k : forgotten) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
     if (first.has_value()) {
-      r.additions_first = *first;
+      r.additions_first = first->height;
+      r.additions_first_time_s = first->time_s;
     } else {
-      r.additions_first = r.additions_last = 0;
+      r.additions_first = r.additions_last = r.additions_first_time_s = 0;
     }
   }
   RecordAddition stored = a;
@@ -216,7 +217,10 @@ absl::Status AddRecordAddition(const Context& ctx, const ProviderId& p, const Va
     }
   }
   MESH_RETURN_IF_ERROR(ctx.store().Put(key, AdditionValue(stored)));
-  if (r.additions_last == 0) r.additions_first = a.height;
+  if (r.additions_last == 0) {
+    r.additions_first = a.height;
+    r.additions_first_time_s = a.time_s;
+  }
   r.additions_last = a.height;
   return absl::OkStatus();
 }

@@ -302,19 +302,20 @@ struct Held {
   Amount weight;
   Amount in_flight_unstake;  // of the range: unstakes not acked yet
 };
-absl::StatusOr<Held> HeldAtSlash(const Stake& s, Amount pending_stake, const RemoteSlash& e) {
+absl::StatusOr<Held> HeldAtSlash(const Context& ctx, const ConsumerId& c,
+                                 const AccountAddress& user, const Stake& s,
+                                 Amount pending_stake, const RemoteSlash& e) {
   Held h;
   const Amount spread = s.stake.high().SaturatingSub(s.stake.low());
   h.in_flight_unstake = spread.SaturatingSub(pending_stake);
   MESH_ASSIGN_OR_RETURN(Amount held, s.stake.low().Add(h.in_flight_unstake));
-  Amount later;
-  for (const AckedChange& c : s.recent) {
-    if (c.unstake && c.consumer_height > e.update_height) {
-      MESH_ASSIGN_OR_RETURN(held, held.Add(c.amount));
-    } else if (!c.unstake && c.consumer_height >= e.infraction_height) {
-      MESH_ASSIGN_OR_RETURN(later, later.Add(c.amount));
+  for (const AckedChange& ch : s.recent) {
+    if (ch.unstake && ch.consumer_height > e.update_height) {
+      MESH_ASSIGN_OR_RETURN(held, held.Add(ch.amount));
     }
   }
+  MESH_ASSIGN_OR_RETURN(Amount later, AckedStakeSince(ctx, c, user, e.validator, s,
+                                                      e.infraction_height));
   h.weight = held.SaturatingSub(later);
   return h;
 }
@@ -402,7 +403,7 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
     stakes.push_back(*std::move(read.stakes[i]));
     auto p = flight.stake_by_user.find(u.value());
     const Amount pending = p == flight.stake_by_user.end() ? Amount() : p->second;
-    MESH_ASSIGN_OR_RETURN(Held h, HeldAtSlash(stakes.back(), pending, e));
+    MESH_ASSIGN_OR_RETURN(Held h, HeldAtSlash(ctx, c, u, stakes.back(), pending, e));
     held.push_back(h);
     weights.push_back(h.weight);
   }
@@ -501,11 +502,14 @@ void PruneRecent(Stake& s, uint64_t period_s, uint64_t now_ns) {
 
 // PruneRecent, except while a slash of `v` waits in the slash meter: its
 // weights (P-33) read these changes however long it waits (P-45).
-absl::Status MaybePruneRecent(const Context& ctx, const ConsumerId& c, const ValidatorAddress& v,
-                              Stake& s, const ExternalConfig& cfg) {
+absl::Status MaybePruneRecent(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
+                              const ValidatorAddress& v, Stake& s, const ExternalConfig& cfg) {
   MESH_ASSIGN_OR_RETURN(bool waits, SlashThrottle::Waiting(ctx, c, v));
-  if (!waits) PruneRecent(s, cfg.unbonding_period_s, ctx.time_ns());
-  return absl::OkStatus();
+  if (waits) return absl::OkStatus();
+  PruneRecent(s, cfg.unbonding_period_s, ctx.time_ns());
+  const uint64_t period_ns = cfg.unbonding_period_s * kNanosPerSecond;
+  return ForgetAckedStakes(ctx, c, user, v, s,
+                           ctx.time_ns() > period_ns ? ctx.time_ns() - period_ns : 0);
 }
 
 }  // namespace
@@ -541,16 +545,20 @@ absl::StatusOr<Amount> ExternalStaking::SlashWeightTotal(const Context& ctx,
     if (!read.stakes[i].has_value()) continue;
     auto p = flight.stake_by_user.find(read.users[i].value());
     const Amount pending = p == flight.stake_by_user.end() ? Amount() : p->second;
-    MESH_ASSIGN_OR_RETURN(Held h, HeldAtSlash(*read.stakes[i], pending, slash));
+    MESH_ASSIGN_OR_RETURN(Held h,
+                          HeldAtSlash(ctx, consumer, read.users[i], *read.stakes[i], pending, slash));
     MESH_ASSIGN_OR_RETURN(total, total.Add(h.weight));
   }
   return total;
 }
 
-absl::StatusOr<Amount> ExternalStaking::SlashWeightBound(const Stake& stake,
+absl::StatusOr<Amount> ExternalStaking::SlashWeightBound(const Context& ctx,
+                                                         const ConsumerId& consumer,
+                                                         const AccountAddress& user,
+                                                         const Stake& stake,
                                                          const RemoteSlash& slash) {
   // A stake in flight counted as held: never below the weight.
-  MESH_ASSIGN_OR_RETURN(Held h, HeldAtSlash(stake, Amount(), slash));
+  MESH_ASSIGN_OR_RETURN(Held h, HeldAtSlash(ctx, consumer, user, stake, Amount(), slash));
   return h.weight;
 }
 
@@ -610,9 +618,10 @@ absl::Status ExternalStaking::OnStakeAck(const Context& ctx, const ConsumerId& c
     MESH_ASSIGN_OR_RETURN(d.total_stake, d.total_stake.Add(gained));
     MESH_RETURN_IF_ERROR(Vault::CommitTx(ctx, holder, tx_id));
     MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, Config(ctx, consumer));
-    MESH_RETURN_IF_ERROR(MaybePruneRecent(ctx, consumer, tx->validator, stake, cfg));
+    MESH_RETURN_IF_ERROR(MaybePruneRecent(ctx, consumer, tx->user, tx->validator, stake, cfg));
     if (receipt.has_value() && !gained.IsZero()) {
-      stake.recent.push_back(AckedChange{false, receipt->height, ctx.time_ns(), gained, 0});
+      MESH_RETURN_IF_ERROR(AddAckedStake(ctx, consumer, tx->user, tx->validator, stake,
+                                         receipt->height, ctx.time_ns(), gained));
     }
   } else {
     stake.stake.RollbackAddClamped(tx->amount);
@@ -660,7 +669,7 @@ absl::Status ExternalStaking::OnUnstakeAck(const Context& ctx, const ConsumerId&
         MESH_ASSIGN_OR_RETURN(removed, removed.Add(extra));
       }
     }
-    MESH_RETURN_IF_ERROR(MaybePruneRecent(ctx, consumer, tx->validator, stake, cfg));
+    MESH_RETURN_IF_ERROR(MaybePruneRecent(ctx, consumer, tx->user, tx->validator, stake, cfg));
     if (!removed.IsZero()) {
       MESH_ASSIGN_OR_RETURN(uint64_t release_at, UnbondReleaseTime(ctx, consumer, tx->validator,
                                                                    cfg.unbonding_period_s));

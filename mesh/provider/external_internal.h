@@ -27,6 +27,30 @@ absl::Status SaveStake(const Context& ctx, const ConsumerId& c, const AccountAdd
 absl::Status SaveIndexedStake(const Context& ctx, const ConsumerId& c,
                               const AccountAddress& user, const ValidatorAddress& v,
                               const Stake& stake);
+// The stakes of a Stake that the consumer acknowledged with its receive
+// height (P-33) live in table 0x6E, one key per consumer height (u64
+// acked_at_ns, amount; stakes acked for one height merged), so an ack
+// writes one small key instead of rewriting a list that grows with the
+// user's history; the Stake keeps the first and last heights of that range
+// (Stake::acked_stakes_first / _last). Unstakes stay in Stake::recent (they
+// are cut in place by slashes, P-43), as do stakes acked before the table.
+// Adds a stake acked for `consumer_height` (updates s's heights; the
+// caller saves s).
+absl::Status AddAckedStake(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
+                           const ValidatorAddress& v, Stake& s, uint64_t consumer_height,
+                           uint64_t acked_at_ns, Amount amount);
+// Deletes the acked stakes acked before `forget_before_ns`, from the lowest
+// height up to the first one acked later (acks of one channel come in
+// height order; one acked out of order is kept a little longer).
+absl::Status ForgetAckedStakes(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
+                               const ValidatorAddress& v, Stake& s, uint64_t forget_before_ns);
+// Σ amount of the stakes acked for consumer heights at or after `height`:
+// the table's range (no store read when its last height is lower) and the
+// stakes still in s.recent.
+absl::StatusOr<Amount> AckedStakeSince(const Context& ctx, const ConsumerId& c,
+                                       const AccountAddress& user, const ValidatorAddress& v,
+                                       const Stake& s, uint64_t height);
+
 // Every user with a stake record on `v` (ascending) and that record, read
 // in one pass (the index, then a point read per user).
 struct ValidatorStakes {

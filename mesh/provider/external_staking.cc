@@ -6,8 +6,10 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/codec.h"
 #include "core/record.h"
 #include "core/status.h"
 #include "mesh/provider/burn.h"
@@ -57,6 +59,115 @@ absl::Status SaveIndexedStake(const Context& ctx, const ConsumerId& c,
   DropKeptStakes();
   return PutRecord(ctx.store(),
                    tables::Key(tables::kExtStakes, c.value(), user.value(), v.value()), stake);
+}
+
+namespace {
+
+std::string AckedStakesPrefix(const ConsumerId& c, const AccountAddress& user,
+                              const ValidatorAddress& v) {
+  return Encoder(tables::kExtAckedStakes).Str(c.value()).Str(user.value()).Str(v.value()).Take();
+}
+
+struct AckedStake {
+  uint64_t height = 0;
+  uint64_t acked_at_ns = 0;
+  Amount amount;
+};
+
+absl::StatusOr<AckedStake> DecodeAckedStake(std::string_view key, std::string_view value) {
+  if (key.size() < 8) return absl::DataLossError("acked stake key too short");
+  AckedStake a;
+  Decoder h(key.substr(key.size() - 8));
+  MESH_ASSIGN_OR_RETURN(a.height, h.U64());
+  Decoder d(value);
+  MESH_ASSIGN_OR_RETURN(a.acked_at_ns, d.U64());
+  MESH_ASSIGN_OR_RETURN(a.amount, d.Amt());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return a;
+}
+
+// fn(acked stake) for the range's keys from `from` up, while fn returns true.
+template <typename Fn>
+absl::Status ForEachAckedStake(const Context& ctx, const std::string& prefix, uint64_t from,
+                               Fn&& fn) {
+  auto it = ctx.store().Scan(Encoder().Raw(prefix).U64(from).Take(), PrefixEnd(prefix));
+  for (; it->Valid(); it->Next()) {
+    MESH_ASSIGN_OR_RETURN(AckedStake a, DecodeAckedStake(it->key(), it->value()));
+    MESH_ASSIGN_OR_RETURN(bool more, fn(a));
+    if (!more) break;
+  }
+  return it->status();
+}
+
+}  // namespace
+
+absl::Status AddAckedStake(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
+                           const ValidatorAddress& v, Stake& s, uint64_t consumer_height,
+                           uint64_t acked_at_ns, Amount amount) {
+  const std::string key =
+      Encoder().Raw(AckedStakesPrefix(c, user, v)).U64(consumer_height).Take();
+  const bool any = s.acked_stakes_last != 0;
+  if (any && consumer_height >= s.acked_stakes_first && consumer_height <= s.acked_stakes_last) {
+    MESH_ASSIGN_OR_RETURN(std::optional<std::string> old, ctx.store().Get(key));
+    if (old.has_value()) {
+      MESH_ASSIGN_OR_RETURN(AckedStake prev, DecodeAckedStake(key, *old));
+      MESH_ASSIGN_OR_RETURN(amount, prev.amount.Add(amount));
+      acked_at_ns = std::max(acked_at_ns, prev.acked_at_ns);
+    }
+  }
+  MESH_RETURN_IF_ERROR(ctx.store().Put(key, Encoder().U64(acked_at_ns).Amt(amount).Take()));
+  if (!any || consumer_height <= s.acked_stakes_first) {
+    s.acked_stakes_first = consumer_height;
+    s.acked_stakes_first_at_ns = acked_at_ns;
+  }
+  if (!any || consumer_height > s.acked_stakes_last) s.acked_stakes_last = consumer_height;
+  return absl::OkStatus();
+}
+
+absl::Status ForgetAckedStakes(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
+                               const ValidatorAddress& v, Stake& s, uint64_t forget_before_ns) {
+  if (s.acked_stakes_last == 0 || s.acked_stakes_first_at_ns >= forget_before_ns) {
+    return absl::OkStatus();
+  }
+  const std::string prefix = AckedStakesPrefix(c, user, v);
+  std::optional<AckedStake> first;
+  std::vector<std::string> forgotten;
+  MESH_RETURN_IF_ERROR(ForEachAckedStake(ctx, prefix, s.acked_stakes_first,
+                                         [&](const AckedStake& a) -> absl::StatusOr<bool> {
+                                           if (a.acked_at_ns >= forget_before_ns) {
+                                             first = a;
+                                             return false;
+                                           }
+                                           forgotten.push_back(
+                                               Encoder().Raw(prefix).U64(a.height).Take());
+                                           return true;
+                                         }));
+  for (const std::string& k : forgotten) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
+  if (first.has_value()) {
+    s.acked_stakes_first = first->height;
+    s.acked_stakes_first_at_ns = first->acked_at_ns;
+  } else {
+    s.acked_stakes_first = s.acked_stakes_last = s.acked_stakes_first_at_ns = 0;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Amount> AckedStakeSince(const Context& ctx, const ConsumerId& c,
+                                       const AccountAddress& user, const ValidatorAddress& v,
+                                       const Stake& s, uint64_t height) {
+  Amount later;
+  for (const AckedChange& ch : s.recent) {
+    if (ch.unstake || ch.consumer_height < height) continue;
+    MESH_ASSIGN_OR_RETURN(later, later.Add(ch.amount));
+  }
+  if (s.acked_stakes_last == 0 || s.acked_stakes_last < height) return later;
+  MESH_RETURN_IF_ERROR(ForEachAckedStake(ctx, AckedStakesPrefix(c, user, v),
+                                         std::max(height, s.acked_stakes_first),
+                                         [&](const AckedStake& a) -> absl::StatusOr<bool> {
+                                           MESH_ASSIGN_OR_RETURN(later, later.Add(a.amount));
+                                           return true;
+                                         }));
+  return later;
 }
 
 absl::StatusOr<ValidatorStakes> ReadValidatorStakes(const Context& ctx, const ConsumerId& c,
@@ -367,7 +478,7 @@ absl::StatusOr<uint64_t> ExternalStaking::Unstake(const Context& ctx, const Cons
   }
   // While slashes of the validator wait in the slash meter, the stake keeps
   // what may be the user's share of them (P-45).
-  MESH_ASSIGN_OR_RETURN(Amount reserve, SlashThrottle::Reserve(ctx, consumer, validator, stake));
+  MESH_ASSIGN_OR_RETURN(Amount reserve, SlashThrottle::Reserve(ctx, consumer, validator, user, stake));
   if (stake.stake.low().SaturatingSub(reserve) < amount) {
     return absl::FailedPreconditionError(
         absl::StrCat(kErrUnstakeSlashWaits, ": up to ",

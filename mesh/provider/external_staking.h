@@ -283,7 +283,9 @@ class ExternalStaking {
   // the unstake in flight, then (acked after the update) to an acked change
   // that still counts; a stake acked at or after the infraction height is
   // taken off again. Only a slash or burn of his stake lowers it.
-  static absl::StatusOr<Amount> SlashWeightBound(const Stake& stake, const RemoteSlash& slash);
+  static absl::StatusOr<Amount> SlashWeightBound(const Context& ctx, const ConsumerId& consumer,
+                                                 const AccountAddress& user, const Stake& stake,
+                                                 const RemoteSlash& slash);
   static absl::StatusOr<ConsumerTimeBound> ConsumerTimeAt(const Context& ctx,
                                                           const ConsumerId& consumer,
                                                           uint64_t height);

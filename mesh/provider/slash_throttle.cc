@@ -357,7 +357,7 @@ absl::StatusOr<Amount> SlashThrottle::QueuedAmount(const Context& ctx, const Con
 
 absl::StatusOr<Amount> SlashThrottle::Reserve(const Context& ctx, const ConsumerId& consumer,
                                               const ValidatorAddress& validator,
-                                              const Stake& stake) {
+                                              const AccountAddress& user, const Stake& stake) {
   MESH_ASSIGN_OR_RETURN(ValQueued q, ReadValQueued(ctx, consumer, validator));
   if (q.count == 0) return Amount();
   // Slashes queued without a weight total (before it was stored) are older
@@ -375,7 +375,7 @@ absl::StatusOr<Amount> SlashThrottle::Reserve(const Context& ctx, const Consumer
     e.amount = w.amount;
     e.infraction_height = w.infraction_height;
     e.update_height = w.update_height;
-    MESH_ASSIGN_OR_RETURN(Amount weight, ExternalStaking::SlashWeightBound(stake, e));
+    MESH_ASSIGN_OR_RETURN(Amount weight, ExternalStaking::SlashWeightBound(ctx, consumer, user, stake, e));
     const Amount total = w.weight_total.SaturatingSub(before);
     Amount share = w.amount;  // his weight covers the (lowered) total: all of it
     if (weight < total) {

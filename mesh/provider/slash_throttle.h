@@ -156,7 +156,8 @@ class SlashThrottle {
   // amount (the coarse rule). One point read and no stake scan; work linear
   // in the slashes of the validator waiting (≤ max_queued_per_consumer).
   static absl::StatusOr<Amount> Reserve(const Context& ctx, const ConsumerId& consumer,
-                                        const ValidatorAddress& validator, const Stake& stake);
+                                        const ValidatorAddress& validator,
+                                        const AccountAddress& user, const Stake& stake);
   // How many slashes of `consumer` wait.
   static absl::StatusOr<uint64_t> QueuedFor(const Context& ctx, const ConsumerId& consumer);
   // The waiting slashes, oldest first.

@@ -438,7 +438,7 @@ TEST_F(SlashThrottleTest, LenderMayUnstakeAllButHisShareWhileASlashWaits) {
       return ExternalStaking::Unstake(c, kJuno, Addr(who), Val("vb"), A(amount));
     });
   };
-  EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), stake("alice")), A(35));
+  EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), Addr("alice"), stake("alice")), A(35));
   for (const char* who : {"alice", "bob", "carol"}) {
     EXPECT_EQ(unstake(who, 266).status().message(),
               std::string(kErrUnstakeSlashWaits) + ": up to 265 can be unstaked");
@@ -450,7 +450,7 @@ TEST_F(SlashThrottleTest, LenderMayUnstakeAllButHisShareWhileASlashWaits) {
                   }).ok());
     // His weight is what he held at the infraction: the unstake (acked
     // after the update) does not lower it, so the reserve stays.
-    EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), stake(who)), A(35));
+    EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), Addr(who), stake(who)), A(35));
     EXPECT_EQ(stake(who).stake.low(), A(35));
   }
   h_.AdvanceSeconds(3600);
@@ -466,7 +466,7 @@ TEST_F(SlashThrottleTest, LenderMayUnstakeAllButHisShareWhileASlashWaits) {
   EXPECT_EQ(h_.Account(Addr("bob")).bonded, A(267));
   EXPECT_EQ(h_.Account(Addr("carol")).bonded, A(267));
   EXPECT_EQ(ExternalStaking::GetDistribution(h_.ctx(), kJuno, Val("vb"))->total_stake, A(5));
-  EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), stake("alice")), A(0));
+  EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), Addr("alice"), stake("alice")), A(0));
 }
 
 // Two slashes of vb wait: the second one's weight total (900, stored when it
@@ -490,8 +490,8 @@ TEST_F(SlashThrottleTest, TwoWaitingSlashesOfAValidatorReserveBothShares) {
       return ExternalStaking::Unstake(c, kJuno, Addr(who), Val("vb"), A(amount));
     });
   };
-  EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), stake("alice")), A(80));
-  EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), stake("bob")), A(65));
+  EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), Addr("alice"), stake("alice")), A(80));
+  EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), Addr("bob"), stake("bob")), A(65));
   EXPECT_EQ(unstake("alice", 421).status().message(),
             std::string(kErrUnstakeSlashWaits) + ": up to 420 can be unstaked");
   for (const auto& [who, amount] : {std::pair{"alice", 420}, std::pair{"bob", 335}}) {
@@ -537,7 +537,7 @@ TEST_F(SlashThrottleTest, OldQueuedRecordWithoutWeightsKeepsTheCoarseReserve) {
       return ExternalStaking::Unstake(c, kJuno, Addr(who), Val("vb"), A(amount));
     });
   };
-  EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), stake("alice")), A(90));
+  EXPECT_EQ(*SlashThrottle::Reserve(h_.ctx(), kJuno, Val("vb"), Addr("alice"), stake("alice")), A(90));
   EXPECT_EQ(unstake("alice", 411).status().message(),
             std::string(kErrUnstakeSlashWaits) + ": up to 410 can be unstaked");
   EXPECT_EQ(unstake("bob", 311).status().message(),

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 
+#include "core/codec.h"
 #include "core/status.h"
 #include "gtest/gtest.h"
 #include "mesh/provider/external_staking.h"
@@ -989,6 +990,49 @@ TEST_F(HeldAtInfractionTest, StakeReceivedAfterTheInfractionIsNotCut) {
   EXPECT_EQ(StakeOf(e, "v1", alice), R(450));
   EXPECT_EQ(StakeOf(e, "v1", bob), R(300));
   EXPECT_EQ(StakeOf(e, "v1", carol), R(200));
+}
+
+// Stakes acked with a receipt are kept one key per consumer height (table
+// 0x6E), not in the Stake: however often a user stakes, his Stake record
+// keeps its size, the acked stakes past the unbonding period are deleted,
+// and a slash still leaves out exactly what the consumer received at or
+// after its infraction (height 250 here).
+TEST_F(HeldAtInfractionTest, AckedStakesLiveOutsideTheStakeAndExpire) {
+  ConsumerStub& e = Consumer("e1", 10);
+  const AccountAddress alice("alice"), bob("bob");
+  FundAndBond(alice, 10000);
+  FundAndBond(bob, 10000);
+  StakeRemotely(e, "v1", 500, alice);
+  const std::string stake_key =
+      tables::Key(tables::kExtStakes, e.id().value(), bob.value(), Val("v1").value());
+  const std::string acked_prefix = Encoder(tables::kExtAckedStakes)
+                                       .Str(e.id().value())
+                                       .Str(bob.value())
+                                       .Str(Val("v1").value())
+                                       .Take();
+  auto count_acked = [&] {
+    size_t n = 0;
+    for (auto it = h_.ctx().store().ScanPrefix(acked_prefix); it->Valid(); it->Next()) ++n;
+    return n;
+  };
+  size_t first_size = 0;
+  for (uint64_t height = 201; height <= 300; ++height) {
+    const uint64_t tx = StakeRemote(e, "v1", 10, bob).value();
+    ASSERT_TRUE(StakeAck(e, tx, AckReceipt{height, A(0)}).ok());
+    if (height == 201) first_size = h_.ctx().store().Get(stake_key).value()->size();
+  }
+  EXPECT_EQ(h_.ctx().store().Get(stake_key).value()->size(), first_size);
+  EXPECT_EQ(count_acked(), 100u);
+  // Held at 250: alice 500, bob 49 × 10 = 490; a cut of 99 splits 50 / 49.
+  ASSERT_TRUE(ReportSlash(e, 99).ok());
+  EXPECT_EQ(StakeOf(e, "v1", alice), R(450));
+  EXPECT_EQ(StakeOf(e, "v1", bob), R(951));
+  // Past the unbonding period, the next ack forgets every older one.
+  h_.AdvanceSeconds(ExternalStaking::Config(h_.ctx(), e.id()).value().unbonding_period_s + 1);
+  const uint64_t tx = StakeRemote(e, "v1", 10, bob).value();
+  ASSERT_TRUE(StakeAck(e, tx, AckReceipt{400, A(0)}).ok());
+  EXPECT_EQ(count_acked(), 1u);
+  EXPECT_EQ(StakeOf(e, "v1", bob), R(961));
 }
 
 // A reference consumer acks `{}` (no receipt): the stake counts as held

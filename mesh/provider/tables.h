@@ -59,6 +59,7 @@ inline constexpr uint8_t kExtWaitingSlashes = 0x6A;   // (consumer, valoper, u64
 inline constexpr uint8_t kExtWaitingSeq = 0x6B;       // (consumer) -> u64 last seq
 inline constexpr uint8_t kExtOutboxFloor = 0x6C;      // (consumer) -> u64: outbox seqs >= it
 inline constexpr uint8_t kThrottleQueuedByVal = 0x6D; // (consumer, valoper) -> u64 slashes queued
+inline constexpr uint8_t kExtAckedStakes = 0x6E;  // (consumer, user, valoper, u64 height) -> acked stake
 inline constexpr uint8_t kActiveExternalList = 0x6F;  // () -> u32 n, n x str consumer (0x53's keys)
 
 // Keys: leading string fields are length-prefixed (so they can be scanned as

@@ -141,7 +141,17 @@ struct Stake {
   U256 points_alignment = NeutralAlignment();  // real value + (2^255 - 1)
   Amount withdrawn_funds;
   Amount withdrawing;  // rewards in flight to the consumer (reserved)
-  std::vector<AckedChange> recent;  // acked with a consumer height, oldest first
+  // Unstakes acked with a consumer height, oldest first (and stakes acked
+  // before table 0x6E; later stakes are kept there, ext_internal::
+  // AddAckedStake).
+  std::vector<AckedChange> recent;
+  // Consumer heights of the first and last acked stake in table 0x6E (0:
+  // none).
+  uint64_t acked_stakes_first = 0;
+  uint64_t acked_stakes_last = 0;
+  // When the first was acked: an ack scans the table to forget acked
+  // stakes only once that one is old enough.
+  uint64_t acked_stakes_first_at_ns = 0;
   void Encode(Encoder& e) const;
   static absl::StatusOr<Stake> Decode(Decoder& d);
   friend bool operator==(const Stake&, const Stake&) = default;
