@@ -234,7 +234,15 @@ TEST_F(SlashBatchTest, RecordAdditionsLiveOutsideTheRecordAndExpire) {
   EXPECT_EQ(cut, A(289));
   EXPECT_EQ(Must(VirtualStaking::GetRecord(ctx(), prov_, alice, v))->remote, A(2010 - 189));
   EXPECT_EQ(Must(VirtualStaking::GetRecord(ctx(), prov_, bob, v))->remote, A(900));
-  // Past the unbonding time, the next stake forgets every older addition.
+  // Past the unbonding time, a stake forgets the older additions once the
+  // first is an eighth of it past due (one scan per grace period), and a
+  // single expired one at once.
+  NextBlock(unbonding + 1);
+  Must(VirtualStaking::AddStake(ctx(), prov_, alice, v, A(7), A(3)));
+  EXPECT_EQ(count_additions(), 201u);
+  NextBlock(unbonding / 8);
+  Must(VirtualStaking::AddStake(ctx(), prov_, alice, v, A(7), A(3)));
+  EXPECT_EQ(count_additions(), 2u);  // the previous one (an eighth ago) is not due
   NextBlock(unbonding + 1);
   Must(VirtualStaking::AddStake(ctx(), prov_, alice, v, A(7), A(3)));
   EXPECT_EQ(count_additions(), 1u);

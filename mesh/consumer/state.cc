@@ -182,11 +182,19 @@ absl::Status DeleteRecord(const Context& ctx, const ProviderId& p, const Validat
 
 absl::Status AddRecordAddition(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
                                const AccountAddress& d, DelegationRecord& r,
-                               const RecordAddition& a, uint64_t forget_before_s) {
+                               const RecordAddition& a, uint64_t forget_before_s,
+                               uint64_t grace_s) {
   const std::string prefix = AdditionPrefix(p, v, d);
   // Forget from the oldest up (heights and times rise together); the scan
-  // starts at the first live height, never at keys deleted before.
-  if (r.additions_last != 0 && r.additions_first_time_s < forget_before_s) {
+  // starts at the first live height, never at keys deleted before. A single
+  // addition is forgotten by its key alone; several only once the first is
+  // `grace_s` past due, so a delegator who stakes often pays one scan per
+  // grace period, not one per stake.
+  if (r.additions_last != 0 && r.additions_first == r.additions_last &&
+      r.additions_first_time_s < forget_before_s) {
+    MESH_RETURN_IF_ERROR(ctx.store().Delete(Encoder().Raw(prefix).U64(r.additions_first).Take()));
+    r.additions_first = r.additions_last = r.additions_first_time_s = 0;
+  } else if (r.additions_last != 0 && r.additions_first_time_s + grace_s < forget_before_s) {
     std::optional<RecordAddition> first;
     std::vector<std::string> forgotten;
     MESH_RETURN_IF_ERROR(ForEachAddition(

@@ -82,10 +82,12 @@ absl::Status DeleteRecord(const Context& ctx, const ProviderId& p, const Validat
 // and last heights of that range (DelegationRecord::additions_first/_last).
 // Adds `a` to the record's range (merged with an addition of the same
 // height), first forgetting the additions received before `forget_before_s`
+// (all of them once the first is `grace_s` past that; a single one at once)
 // (consumer time); updates r's heights (the caller saves r).
 absl::Status AddRecordAddition(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
                                const AccountAddress& d, DelegationRecord& r,
-                               const RecordAddition& a, uint64_t forget_before_s);
+                               const RecordAddition& a, uint64_t forget_before_s,
+                               uint64_t grace_s);
 // Σ remote of the record's additions received at or after `height` (its
 // table range and any list it still holds inline, from before the table):
 // no store read when the record's last addition is older.

@@ -403,7 +403,8 @@ absl::Status VirtualStaking::AddStake(const Context& ctx, const ProviderId& prov
   std::erase_if(r.additions, [&](const RecordAddition& a) { return a.time_s < forget_before_s; });
   MESH_RETURN_IF_ERROR(internal::AddRecordAddition(ctx, provider, validator, delegator, r,
                                                    RecordAddition{ctx.height(), now_s, remote},
-                                                   forget_before_s));
+                                                   forget_before_s,
+                                                   params.unbonding_time_s / 8));
   MESH_RETURN_IF_ERROR(internal::SetAmount(ctx, kBondRequestPrefix, provider, validator, request));
   return internal::SaveRecord(ctx, provider, validator, delegator, r);
 }

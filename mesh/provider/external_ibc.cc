@@ -509,7 +509,8 @@ absl::Status MaybePruneRecent(const Context& ctx, const ConsumerId& c, const Acc
   PruneRecent(s, cfg.unbonding_period_s, ctx.time_ns());
   const uint64_t period_ns = cfg.unbonding_period_s * kNanosPerSecond;
   return ForgetAckedStakes(ctx, c, user, v, s,
-                           ctx.time_ns() > period_ns ? ctx.time_ns() - period_ns : 0);
+                           ctx.time_ns() > period_ns ? ctx.time_ns() - period_ns : 0,
+                           period_ns / 8);
 }
 
 }  // namespace

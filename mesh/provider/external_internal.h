@@ -41,9 +41,14 @@ absl::Status AddAckedStake(const Context& ctx, const ConsumerId& c, const Accoun
                            uint64_t acked_at_ns, Amount amount);
 // Deletes the acked stakes acked before `forget_before_ns`, from the lowest
 // height up to the first one acked later (acks of one channel come in
-// height order; one acked out of order is kept a little longer).
+// height order; one acked out of order is kept a little longer). A single
+// one goes at once, by its key; several only once the first is `grace_ns`
+// past due, so a user who stakes often pays one scan per grace period, not
+// one per ack. Keeping an expired one changes no weight: no infraction that
+// old can be reported.
 absl::Status ForgetAckedStakes(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
-                               const ValidatorAddress& v, Stake& s, uint64_t forget_before_ns);
+                               const ValidatorAddress& v, Stake& s, uint64_t forget_before_ns,
+                               uint64_t grace_ns);
 // Σ amount of the stakes acked for consumer heights at or after `height`:
 // the table's range (no store read when its last height is lower) and the
 // stakes still in s.recent.

@@ -125,11 +125,19 @@ absl::Status AddAckedStake(const Context& ctx, const ConsumerId& c, const Accoun
 }
 
 absl::Status ForgetAckedStakes(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
-                               const ValidatorAddress& v, Stake& s, uint64_t forget_before_ns) {
+                               const ValidatorAddress& v, Stake& s, uint64_t forget_before_ns,
+                               uint64_t grace_ns) {
   if (s.acked_stakes_last == 0 || s.acked_stakes_first_at_ns >= forget_before_ns) {
     return absl::OkStatus();
   }
   const std::string prefix = AckedStakesPrefix(c, user, v);
+  if (s.acked_stakes_first == s.acked_stakes_last) {  // a single one: by its key
+    MESH_RETURN_IF_ERROR(
+        ctx.store().Delete(Encoder().Raw(prefix).U64(s.acked_stakes_first).Take()));
+    s.acked_stakes_first = s.acked_stakes_last = s.acked_stakes_first_at_ns = 0;
+    return absl::OkStatus();
+  }
+  if (s.acked_stakes_first_at_ns + grace_ns >= forget_before_ns) return absl::OkStatus();
   std::optional<AckedStake> first;
   std::vector<std::string> forgotten;
   MESH_RETURN_IF_ERROR(ForEachAckedStake(ctx, prefix, s.acked_stakes_first,

@@ -1027,12 +1027,25 @@ TEST_F(HeldAtInfractionTest, AckedStakesLiveOutsideTheStakeAndExpire) {
   ASSERT_TRUE(ReportSlash(e, 99).ok());
   EXPECT_EQ(StakeOf(e, "v1", alice), R(450));
   EXPECT_EQ(StakeOf(e, "v1", bob), R(951));
-  // Past the unbonding period, the next ack forgets every older one.
-  h_.AdvanceSeconds(ExternalStaking::Config(h_.ctx(), e.id()).value().unbonding_period_s + 1);
-  const uint64_t tx = StakeRemote(e, "v1", 10, bob).value();
-  ASSERT_TRUE(StakeAck(e, tx, AckReceipt{400, A(0)}).ok());
+  // Past the unbonding period, an ack forgets the older ones once the first
+  // is an eighth of the period past due (one scan per grace period), and a
+  // single expired one at once.
+  const uint64_t period = ExternalStaking::Config(h_.ctx(), e.id()).value().unbonding_period_s;
+  uint64_t height = 400;
+  auto stake_and_ack = [&] {
+    const uint64_t tx = StakeRemote(e, "v1", 10, bob).value();
+    ASSERT_TRUE(StakeAck(e, tx, AckReceipt{height++, A(0)}).ok());
+  };
+  h_.AdvanceSeconds(period + 1);
+  stake_and_ack();
+  EXPECT_EQ(count_acked(), 101u);
+  h_.AdvanceSeconds(period / 8 + 1);
+  stake_and_ack();
+  EXPECT_EQ(count_acked(), 2u);  // the previous one (an eighth ago) is not due
+  h_.AdvanceSeconds(period + 1);
+  stake_and_ack();
   EXPECT_EQ(count_acked(), 1u);
-  EXPECT_EQ(StakeOf(e, "v1", bob), R(961));
+  EXPECT_EQ(StakeOf(e, "v1", bob), R(981));
 }
 
 // A reference consumer acks `{}` (no receipt): the stake counts as held
