@@ -215,6 +215,18 @@ absl::Status AddRecordAddition(const Context& ctx, const ProviderId& p, const Va
       r.additions_first = r.additions_last = r.additions_first_time_s = 0;
     }
   }
+  // A delegator who stakes seldom keeps his few additions inline (no key
+  // of his own); the table takes the rest once the list is full.
+  if (r.additions_last == 0) {
+    if (!r.additions.empty() && r.additions.back().height == a.height) {
+      MESH_ASSIGN_OR_RETURN(r.additions.back().remote, r.additions.back().remote.Add(a.remote));
+      return absl::OkStatus();
+    }
+    if (r.additions.size() < kInlineRecordAdditions) {
+      r.additions.push_back(a);
+      return absl::OkStatus();
+    }
+  }
   RecordAddition stored = a;
   const std::string key = Encoder().Raw(prefix).U64(a.height).Take();
   if (r.additions_last == a.height && a.height != 0) {

@@ -7,6 +7,7 @@
 #ifndef MESHSEC_MESH_CONSUMER_STATE_H_
 #define MESHSEC_MESH_CONSUMER_STATE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -76,12 +77,16 @@ absl::Status SaveRecord(const Context& ctx, const ProviderId& p, const Validator
 // Deletes the record and its additions.
 absl::Status DeleteRecord(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
                           const AccountAddress& d);
-// A record's stake packets (RecordAddition) live in table 0x80, one key per
-// consumer height, so a stake writes one small key instead of rewriting a
-// list that grows with the delegator's history; the record keeps the first
-// and last heights of that range (DelegationRecord::additions_first/_last).
+// A record's stake packets (RecordAddition): the first
+// kInlineRecordAdditions live in the record; beyond them, in table 0x80, one
+// key per consumer height, so a stake writes one small key instead of
+// rewriting a list that grows with the delegator's history; the record keeps
+// the first and last heights of that range (DelegationRecord::
+// additions_first/_last). The inline ones are always the older.
+inline constexpr size_t kInlineRecordAdditions = 4;
 // Adds `a` to the record's range (merged with an addition of the same
-// height), first forgetting the additions received before `forget_before_s`
+// height, inline while the table range is empty and the list has room),
+// first forgetting the table's additions received before `forget_before_s`
 // (all of them once the first is `grace_s` past that; a single one at once)
 // (consumer time); updates r's heights (the caller saves r).
 absl::Status AddRecordAddition(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,

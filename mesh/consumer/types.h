@@ -100,10 +100,10 @@ struct DelegationRecord {
   Amount remote;
   Amount local;
   bool unstake_in_flight = false;  // an InternalUnstake packet awaits its ack
-  // Recent stake packets, oldest first. They are stored in table 0x80 (one
-  // key per height, internal::AddRecordAddition); VirtualStaking::GetRecord
-  // and AllRecords fill this list from it. Inside the module it holds only
-  // what a record written before that table kept inline.
+  // Recent stake packets, oldest first. The record stores up to four inline;
+  // the rest are in table 0x80 (one key per height, internal::
+  // AddRecordAddition), which VirtualStaking::GetRecord and AllRecords
+  // append to this list. Inside the module it holds the inline ones only.
   std::vector<RecordAddition> additions;
   // Provider-denom cut by forwarded slashes that an unstake sent before the
   // provider applied the slash may still ask for (docs/consumer.md, C-28).

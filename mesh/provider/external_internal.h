@@ -3,6 +3,7 @@
 #ifndef MESHSEC_MESH_PROVIDER_EXTERNAL_INTERNAL_H_
 #define MESHSEC_MESH_PROVIDER_EXTERNAL_INTERNAL_H_
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,12 +29,14 @@ absl::Status SaveIndexedStake(const Context& ctx, const ConsumerId& c,
                               const AccountAddress& user, const ValidatorAddress& v,
                               const Stake& stake);
 // The stakes of a Stake that the consumer acknowledged with its receive
-// height (P-33) live in table 0x6E, one key per consumer height (u64
-// acked_at_ns, amount; stakes acked for one height merged), so an ack
-// writes one small key instead of rewriting a list that grows with the
-// user's history; the Stake keeps the first and last heights of that range
-// (Stake::acked_stakes_first / _last). Unstakes stay in Stake::recent (they
-// are cut in place by slashes, P-43), as do stakes acked before the table.
+// height (P-33): the first kInlineAckedStakes stay in Stake::recent; beyond
+// them, in table 0x6E, one key per consumer height (u64 acked_at_ns,
+// amount; stakes acked for one height merged), so an ack writes one small
+// key instead of rewriting a list that grows with the user's history; the
+// Stake keeps the first and last heights of that range (Stake::
+// acked_stakes_first / _last). Unstakes stay in Stake::recent (they are cut
+// in place by slashes, P-43).
+inline constexpr size_t kInlineAckedStakes = 4;
 // Adds a stake acked for `consumer_height` (updates s's heights; the
 // caller saves s).
 absl::Status AddAckedStake(const Context& ctx, const ConsumerId& c, const AccountAddress& user,

@@ -104,9 +104,19 @@ absl::Status ForEachAckedStake(const Context& ctx, const std::string& prefix, ui
 absl::Status AddAckedStake(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
                            const ValidatorAddress& v, Stake& s, uint64_t consumer_height,
                            uint64_t acked_at_ns, Amount amount) {
+  const bool any = s.acked_stakes_last != 0;
+  // A user who stakes seldom keeps his few acked stakes inline (no key of
+  // his own); the table takes the rest once they fill the list.
+  if (!any) {
+    const size_t inline_stakes = static_cast<size_t>(std::count_if(
+        s.recent.begin(), s.recent.end(), [](const AckedChange& ch) { return !ch.unstake; }));
+    if (inline_stakes < kInlineAckedStakes) {
+      s.recent.push_back(AckedChange{false, consumer_height, acked_at_ns, amount, 0});
+      return absl::OkStatus();
+    }
+  }
   const std::string key =
       Encoder().Raw(AckedStakesPrefix(c, user, v)).U64(consumer_height).Take();
-  const bool any = s.acked_stakes_last != 0;
   if (any && consumer_height >= s.acked_stakes_first && consumer_height <= s.acked_stakes_last) {
     MESH_ASSIGN_OR_RETURN(std::optional<std::string> old, ctx.store().Get(key));
     if (old.has_value()) {

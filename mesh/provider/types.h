@@ -141,9 +141,8 @@ struct Stake {
   U256 points_alignment = NeutralAlignment();  // real value + (2^255 - 1)
   Amount withdrawn_funds;
   Amount withdrawing;  // rewards in flight to the consumer (reserved)
-  // Unstakes acked with a consumer height, oldest first (and stakes acked
-  // before table 0x6E; later stakes are kept there, ext_internal::
-  // AddAckedStake).
+  // Changes acked with a consumer height, oldest first: unstakes, and up to
+  // four stakes (the rest are in table 0x6E, ext_internal::AddAckedStake).
   std::vector<AckedChange> recent;
   // Consumer heights of the first and last acked stake in table 0x6E (0:
   // none).
