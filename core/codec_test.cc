@@ -202,5 +202,27 @@ TEST(RecordTest, RoundTripFallbackAndTrailingBytes) {
   EXPECT_EQ(GetRecord<Point>(store, "short").status().code(), absl::StatusCode::kDataLoss);
 }
 
+TEST(RecordTest, ForEachU64KeyedScansFromAndStops) {
+  MemStore store;
+  const std::string prefix = Encoder(0x42).Str("p").Take();
+  for (uint64_t n : {3, 7, 9, 300}) {
+    ASSERT_TRUE(store.Put(Encoder().Raw(prefix).U64(n).Take(), std::to_string(n)).ok());
+  }
+  ASSERT_TRUE(store.Put(Encoder(0x42).Str("q").U64(5).Take(), "other prefix").ok());
+  std::vector<uint64_t> seen;
+  auto collect = [&](uint64_t n, std::string_view v) -> absl::StatusOr<bool> {
+    EXPECT_EQ(v, std::to_string(n));
+    seen.push_back(n);
+    return n < 9;
+  };
+  ASSERT_TRUE(ForEachU64Keyed(store, prefix, 4, collect).ok());
+  EXPECT_EQ(seen, (std::vector<uint64_t>{7, 9}));  // from 4 up; stops after 9
+  seen.clear();
+  ASSERT_TRUE(ForEachU64Keyed(store, prefix, 10, collect).ok());
+  EXPECT_EQ(seen, (std::vector<uint64_t>{300}));
+  ASSERT_TRUE(store.Put(prefix + "short", "x").ok());
+  EXPECT_EQ(ForEachU64Keyed(store, prefix, 301, collect).code(), absl::StatusCode::kDataLoss);
+}
+
 }  // namespace
 }  // namespace mesh

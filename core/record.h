@@ -8,6 +8,7 @@
 #ifndef MESHSEC_CORE_RECORD_H_
 #define MESHSEC_CORE_RECORD_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,24 @@ absl::StatusOr<T> GetRecordOr(const KvReader& store, std::string_view key, T fal
 template <typename T>
 absl::Status PutRecord(KvStore& store, std::string_view key, const T& value) {
   return store.Put(key, EncodeRecord(value));
+}
+
+// For the keys `prefix ‖ u64 n` with n >= from, in ascending n: calls
+// fn(n, value), which returns StatusOr<bool> (false stops the scan). The
+// scan starts at `from`, so keys deleted below it are never walked.
+template <typename Fn>
+absl::Status ForEachU64Keyed(const KvReader& store, std::string_view prefix, uint64_t from,
+                             Fn&& fn) {
+  auto it = store.Scan(Encoder().Raw(prefix).U64(from).Take(), PrefixEnd(prefix));
+  for (; it->Valid(); it->Next()) {
+    const std::string_view key = it->key();
+    if (key.size() != prefix.size() + 8) return absl::DataLossError("u64-keyed entry: bad key");
+    Decoder n(key.substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(uint64_t number, n.U64());
+    MESH_ASSIGN_OR_RETURN(bool more, fn(number, it->value()));
+    if (!more) break;
+  }
+  return it->status();
 }
 
 }  // namespace mesh

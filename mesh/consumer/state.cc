@@ -32,12 +32,10 @@ std::string AdditionValue(const RecordAddition& a) {
   return Encoder().U64(a.time_s).Amt(a.remote).Take();
 }
 
-// The addition stored under `key` (whose last 8 bytes are its height).
-absl::StatusOr<RecordAddition> DecodeAddition(std::string_view key, std::string_view value) {
+// The addition of `height` stored as `value`.
+absl::StatusOr<RecordAddition> DecodeAddition(uint64_t height, std::string_view value) {
   RecordAddition a;
-  if (key.size() < 8) return absl::DataLossError("record addition key too short");
-  Decoder h(key.substr(key.size() - 8));
-  MESH_ASSIGN_OR_RETURN(a.height, h.U64());
+  a.height = height;
   Decoder d(value);
   MESH_ASSIGN_OR_RETURN(a.time_s, d.U64());
   MESH_ASSIGN_OR_RETURN(a.remote, d.Amt());
@@ -50,13 +48,11 @@ absl::StatusOr<RecordAddition> DecodeAddition(std::string_view key, std::string_
 template <typename Fn>
 absl::Status ForEachAddition(const Context& ctx, const std::string& prefix, uint64_t from,
                              Fn&& fn) {
-  auto it = ctx.store().Scan(Encoder().Raw(prefix).U64(from).Take(), PrefixEnd(prefix));
-  for (; it->Valid(); it->Next()) {
-    MESH_ASSIGN_OR_RETURN(RecordAddition a, DecodeAddition(it->key(), it->value()));
-    MESH_ASSIGN_OR_RETURN(bool more, fn(a));
-    if (!more) break;
-  }
-  return it->status();
+  return ForEachU64Keyed(ctx.store(), prefix, from,
+                         [&](uint64_t height, std::string_view value) -> absl::StatusOr<bool> {
+                           MESH_ASSIGN_OR_RETURN(RecordAddition a, DecodeAddition(height, value));
+                           return fn(a);
+                         });
 }
 
 absl::StatusOr<Amount> DecodeAmount(std::string_view raw) {
@@ -232,7 +228,7 @@ absl::Status AddRecordAddition(const Context& ctx, const ProviderId& p, const Va
   if (r.additions_last == a.height && a.height != 0) {
     MESH_ASSIGN_OR_RETURN(std::optional<std::string> old, ctx.store().Get(key));
     if (old.has_value()) {
-      MESH_ASSIGN_OR_RETURN(RecordAddition prev, DecodeAddition(key, *old));
+      MESH_ASSIGN_OR_RETURN(RecordAddition prev, DecodeAddition(a.height, *old));
       MESH_ASSIGN_OR_RETURN(stored.remote, prev.remote.Add(a.remote));
     }
   }

@@ -74,11 +74,9 @@ struct AckedStake {
   Amount amount;
 };
 
-absl::StatusOr<AckedStake> DecodeAckedStake(std::string_view key, std::string_view value) {
-  if (key.size() < 8) return absl::DataLossError("acked stake key too short");
+absl::StatusOr<AckedStake> DecodeAckedStake(uint64_t height, std::string_view value) {
   AckedStake a;
-  Decoder h(key.substr(key.size() - 8));
-  MESH_ASSIGN_OR_RETURN(a.height, h.U64());
+  a.height = height;
   Decoder d(value);
   MESH_ASSIGN_OR_RETURN(a.acked_at_ns, d.U64());
   MESH_ASSIGN_OR_RETURN(a.amount, d.Amt());
@@ -90,13 +88,11 @@ absl::StatusOr<AckedStake> DecodeAckedStake(std::string_view key, std::string_vi
 template <typename Fn>
 absl::Status ForEachAckedStake(const Context& ctx, const std::string& prefix, uint64_t from,
                                Fn&& fn) {
-  auto it = ctx.store().Scan(Encoder().Raw(prefix).U64(from).Take(), PrefixEnd(prefix));
-  for (; it->Valid(); it->Next()) {
-    MESH_ASSIGN_OR_RETURN(AckedStake a, DecodeAckedStake(it->key(), it->value()));
-    MESH_ASSIGN_OR_RETURN(bool more, fn(a));
-    if (!more) break;
-  }
-  return it->status();
+  return ForEachU64Keyed(ctx.store(), prefix, from,
+                         [&](uint64_t height, std::string_view value) -> absl::StatusOr<bool> {
+                           MESH_ASSIGN_OR_RETURN(AckedStake a, DecodeAckedStake(height, value));
+                           return fn(a);
+                         });
 }
 
 }  // namespace
@@ -120,7 +116,7 @@ absl::Status AddAckedStake(const Context& ctx, const ConsumerId& c, const Accoun
   if (any && consumer_height >= s.acked_stakes_first && consumer_height <= s.acked_stakes_last) {
     MESH_ASSIGN_OR_RETURN(std::optional<std::string> old, ctx.store().Get(key));
     if (old.has_value()) {
-      MESH_ASSIGN_OR_RETURN(AckedStake prev, DecodeAckedStake(key, *old));
+      MESH_ASSIGN_OR_RETURN(AckedStake prev, DecodeAckedStake(consumer_height, *old));
       MESH_ASSIGN_OR_RETURN(amount, prev.amount.Add(amount));
       acked_at_ns = std::max(acked_at_ns, prev.acked_at_ns);
     }
