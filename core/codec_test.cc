@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/amount_log.h"
 #include "core/kv.h"
 #include "core/record.h"
 #include "gtest/gtest.h"
@@ -222,6 +223,45 @@ TEST(RecordTest, ForEachU64KeyedScansFromAndStops) {
   EXPECT_EQ(seen, (std::vector<uint64_t>{300}));
   ASSERT_TRUE(store.Put(prefix + "short", "x").ok());
   EXPECT_EQ(ForEachU64Keyed(store, prefix, 301, collect).code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(AmountLogTest, AddsMergesSumsAndForgets) {
+  MemStore store;
+  const std::string prefix = Encoder(0x43).Str("owner").Take();
+  AmountLogRange range;
+  auto count = [&] {
+    size_t n = 0;
+    for (auto it = store.ScanPrefix(prefix); it->Valid(); it->Next()) ++n;
+    return n;
+  };
+  ASSERT_TRUE(AmountLogAdd(store, prefix, range, 10, 100, Amount(5)).ok());
+  ASSERT_TRUE(AmountLogAdd(store, prefix, range, 10, 101, Amount(7)).ok());  // same position
+  ASSERT_TRUE(AmountLogAdd(store, prefix, range, 12, 120, Amount(1)).ok());
+  EXPECT_EQ(range, (AmountLogRange{10, 12, 101}));
+  EXPECT_EQ(count(), 2u);
+  EXPECT_EQ(*AmountLogSumSince(store, prefix, range, 10), Amount(13));
+  EXPECT_EQ(*AmountLogSumSince(store, prefix, range, 11), Amount(1));
+  EXPECT_EQ(*AmountLogSumSince(store, prefix, range, 13), Amount(0));
+  // Two entries: forgotten only once the first is `grace` past due.
+  ASSERT_TRUE(AmountLogForget(store, prefix, range, 110, 20).ok());
+  EXPECT_EQ(count(), 2u);
+  ASSERT_TRUE(AmountLogForget(store, prefix, range, 117, 15).ok());
+  EXPECT_EQ(count(), 1u);
+  EXPECT_EQ(range, (AmountLogRange{12, 12, 120}));
+  // A single one at once.
+  ASSERT_TRUE(AmountLogForget(store, prefix, range, 121, 1000).ok());
+  EXPECT_EQ(count(), 0u);
+  EXPECT_TRUE(range.empty());
+  // The range as a record's trailing fields: absent when empty.
+  Encoder e;
+  range.EncodeTrailing(e);
+  EXPECT_TRUE(e.data().empty());
+  const AmountLogRange full{3, 9, 77};
+  full.EncodeTrailing(e);
+  Decoder d(e.data());
+  AmountLogRange back;
+  ASSERT_TRUE(back.DecodeTrailing(d).ok());
+  EXPECT_EQ(back, full);
 }
 
 }  // namespace

@@ -60,21 +60,14 @@ constexpr size_t BackOf(uint64_t range) { return static_cast<size_t>(range >> 32
 constexpr size_t kMaxRoundItems = 0xffffffffu;
 }  // namespace
 
-std::optional<size_t> WorkerPool::ClaimFront() {
+std::optional<size_t> WorkerPool::Claim(bool from_back) {
   uint64_t range = range_.load(std::memory_order_relaxed);
   while (FrontOf(range) < BackOf(range)) {
-    if (range_.compare_exchange_weak(range, Pack(FrontOf(range) + 1, BackOf(range)))) {
-      return FrontOf(range);
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<size_t> WorkerPool::ClaimBack() {
-  uint64_t range = range_.load(std::memory_order_relaxed);
-  while (FrontOf(range) < BackOf(range)) {
-    if (range_.compare_exchange_weak(range, Pack(FrontOf(range), BackOf(range) - 1))) {
-      return BackOf(range) - 1;
+    const size_t front = FrontOf(range);
+    const size_t back = BackOf(range);
+    if (range_.compare_exchange_weak(range,
+                                     from_back ? Pack(front, back - 1) : Pack(front + 1, back))) {
+      return from_back ? back - 1 : front;
     }
   }
   return std::nullopt;
@@ -85,7 +78,7 @@ void WorkerPool::RunItems() {
   // starts, cleared only after every worker has checked out).
   const std::function<void(size_t)>& fn = *fn_;
   std::atomic<uint8_t>* done = done_;
-  for (std::optional<size_t> i = ClaimFront(); i.has_value(); i = ClaimFront()) {
+  for (std::optional<size_t> i = Claim(false); i.has_value(); i = Claim(false)) {
     fn(*i);
     if (done != nullptr) done[*i].store(1, std::memory_order_release);
   }
@@ -160,7 +153,7 @@ void WorkerPool::ParallelForOrdered(size_t n, const std::function<void(size_t)>&
       // an item from the far end of the range: the workers take items from
       // the front, so they keep feeding the consume calls, and this thread's
       // own items are the ones needed last. When none is left, wait.
-      const std::optional<size_t> j = ClaimBack();
+      const std::optional<size_t> j = Claim(/*from_back=*/true);
       if (j.has_value()) {
         fn(*j);
         done[*j].store(1, std::memory_order_release);

@@ -101,9 +101,9 @@ class WorkerPool {
  private:
   void WorkerLoop();
   void RunItems();
-  // Claims the first / last unclaimed item of the current round, if any.
-  std::optional<size_t> ClaimFront();
-  std::optional<size_t> ClaimBack();
+  // Claims the first (last, from_back) unclaimed item of the current
+  // round, if any.
+  std::optional<size_t> Claim(bool from_back);
   // Starts a round over [0, n) on the workers (call_mu_ held).
   void StartRound(size_t n, const std::function<void(size_t)>* fn);
   // Waits for every worker to leave the round (call_mu_ held).

@@ -28,33 +28,6 @@ std::string AdditionPrefix(const ProviderId& p, const ValidatorAddress& v,
   return Encoder(kRecordAdditionPrefix).Str(p.value()).Str(v.value()).Str(d.value()).Take();
 }
 
-std::string AdditionValue(const RecordAddition& a) {
-  return Encoder().U64(a.time_s).Amt(a.remote).Take();
-}
-
-// The addition of `height` stored as `value`.
-absl::StatusOr<RecordAddition> DecodeAddition(uint64_t height, std::string_view value) {
-  RecordAddition a;
-  a.height = height;
-  Decoder d(value);
-  MESH_ASSIGN_OR_RETURN(a.time_s, d.U64());
-  MESH_ASSIGN_OR_RETURN(a.remote, d.Amt());
-  MESH_RETURN_IF_ERROR(d.Finish());
-  return a;
-}
-
-// Calls fn(addition) for the table additions of the record from height
-// `from` up, in height order, while fn returns true.
-template <typename Fn>
-absl::Status ForEachAddition(const Context& ctx, const std::string& prefix, uint64_t from,
-                             Fn&& fn) {
-  return ForEachU64Keyed(ctx.store(), prefix, from,
-                         [&](uint64_t height, std::string_view value) -> absl::StatusOr<bool> {
-                           MESH_ASSIGN_OR_RETURN(RecordAddition a, DecodeAddition(height, value));
-                           return fn(a);
-                         });
-}
-
 absl::StatusOr<Amount> DecodeAmount(std::string_view raw) {
   Decoder d(raw);
   MESH_ASSIGN_OR_RETURN(Amount a, d.Amt());
@@ -178,42 +151,15 @@ absl::Status DeleteRecord(const Context& ctx, const ProviderId& p, const Validat
 
 absl::Status AddRecordAddition(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
                                const AccountAddress& d, DelegationRecord& r,
-                               const RecordAddition& a, uint64_t forget_before_s,
-                               uint64_t grace_s) {
+                               const RecordAddition& a, uint64_t period_s) {
+  const uint64_t forget_before_s = a.time_s > period_s ? a.time_s - period_s : 0;
+  std::erase_if(r.additions, [&](const RecordAddition& old) { return old.time_s < forget_before_s; });
   const std::string prefix = AdditionPrefix(p, v, d);
-  // Forget from the oldest up (heights and times rise together); the scan
-  // starts at the first live height, never at keys deleted before. A single
-  // addition is forgotten by its key alone; several only once the first is
-  // `grace_s` past due, so a delegator who stakes often pays one scan per
-  // grace period, not one per stake.
-  if (r.additions_last != 0 && r.additions_first == r.additions_last &&
-      r.additions_first_time_s < forget_before_s) {
-    MESH_RETURN_IF_ERROR(ctx.store().Delete(Encoder().Raw(prefix).U64(r.additions_first).Take()));
-    r.additions_first = r.additions_last = r.additions_first_time_s = 0;
-  } else if (r.additions_last != 0 && r.additions_first_time_s + grace_s < forget_before_s) {
-    std::optional<RecordAddition> first;
-    std::vector<std::string> forgotten;
-    MESH_RETURN_IF_ERROR(ForEachAddition(
-        ctx, prefix, r.additions_first,
-        [&](const RecordAddition& old) -> absl::StatusOr<bool> {
-          if (old.time_s >= forget_before_s) {
-            first = old;
-            return false;
-          }
-          forgotten.push_back(Encoder().Raw(prefix).U64(old.height).Take());
-          return true;
-        }));
-    for (const std::string& k : forgotten) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
-    if (first.has_value()) {
-      r.additions_first = first->height;
-      r.additions_first_time_s = first->time_s;
-    } else {
-      r.additions_first = r.additions_last = r.additions_first_time_s = 0;
-    }
-  }
+  MESH_RETURN_IF_ERROR(
+      AmountLogForget(ctx.store(), prefix, r.additions_log, forget_before_s, period_s / 8));
   // A delegator who stakes seldom keeps his few additions inline (no key
   // of his own); the table takes the rest once the list is full.
-  if (r.additions_last == 0) {
+  if (r.additions_log.empty()) {
     if (!r.additions.empty() && r.additions.back().height == a.height) {
       MESH_ASSIGN_OR_RETURN(r.additions.back().remote, r.additions.back().remote.Add(a.remote));
       return absl::OkStatus();
@@ -223,50 +169,27 @@ absl::Status AddRecordAddition(const Context& ctx, const ProviderId& p, const Va
       return absl::OkStatus();
     }
   }
-  RecordAddition stored = a;
-  const std::string key = Encoder().Raw(prefix).U64(a.height).Take();
-  if (r.additions_last == a.height && a.height != 0) {
-    MESH_ASSIGN_OR_RETURN(std::optional<std::string> old, ctx.store().Get(key));
-    if (old.has_value()) {
-      MESH_ASSIGN_OR_RETURN(RecordAddition prev, DecodeAddition(a.height, *old));
-      MESH_ASSIGN_OR_RETURN(stored.remote, prev.remote.Add(a.remote));
-    }
-  }
-  MESH_RETURN_IF_ERROR(ctx.store().Put(key, AdditionValue(stored)));
-  if (r.additions_last == 0) {
-    r.additions_first = a.height;
-    r.additions_first_time_s = a.time_s;
-  }
-  r.additions_last = a.height;
-  return absl::OkStatus();
+  return AmountLogAdd(ctx.store(), prefix, r.additions_log, a.height, a.time_s, a.remote);
 }
 
 absl::StatusOr<Amount> RemoteAddedSince(const Context& ctx, const ProviderId& p,
                                         const ValidatorAddress& v, const AccountAddress& d,
                                         const DelegationRecord& r, uint64_t height) {
-  Amount later;
+  MESH_ASSIGN_OR_RETURN(Amount later, AmountLogSumSince(ctx.store(), AdditionPrefix(p, v, d),
+                                                        r.additions_log, height));
   for (const RecordAddition& a : r.additions) {
     if (a.height < height) continue;
     MESH_ASSIGN_OR_RETURN(later, later.Add(a.remote));
   }
-  if (r.additions_last == 0 || r.additions_last < height) return later;
-  MESH_RETURN_IF_ERROR(ForEachAddition(ctx, AdditionPrefix(p, v, d),
-                                       std::max(height, r.additions_first),
-                                       [&](const RecordAddition& a) -> absl::StatusOr<bool> {
-                                         MESH_ASSIGN_OR_RETURN(later, later.Add(a.remote));
-                                         return true;
-                                       }));
   return later;
 }
 
 absl::Status FillAdditions(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
                            const AccountAddress& d, DelegationRecord& r) {
-  if (r.additions_last == 0) return absl::OkStatus();
-  return ForEachAddition(ctx, AdditionPrefix(p, v, d), r.additions_first,
-                         [&](const RecordAddition& a) -> absl::StatusOr<bool> {
-                           r.additions.push_back(a);
-                           return true;
-                         });
+  return AmountLogForEach(ctx.store(), AdditionPrefix(p, v, d), r.additions_log,
+                          [&](const AmountLogEntry& a) {
+                            r.additions.push_back(RecordAddition{a.position, a.time, a.amount});
+                          });
 }
 
 absl::StatusOr<std::vector<RecordEntry>> Records(const Context& ctx, const ProviderId& p,

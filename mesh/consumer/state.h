@@ -78,24 +78,20 @@ absl::Status SaveRecord(const Context& ctx, const ProviderId& p, const Validator
 absl::Status DeleteRecord(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
                           const AccountAddress& d);
 // A record's stake packets (RecordAddition): the first
-// kInlineRecordAdditions live in the record; beyond them, in table 0x80, one
-// key per consumer height, so a stake writes one small key instead of
-// rewriting a list that grows with the delegator's history; the record keeps
-// the first and last heights of that range (DelegationRecord::
-// additions_first/_last). The inline ones are always the older.
+// kInlineRecordAdditions live in the record; beyond them, an AmountLog
+// (core/amount_log.h) in table 0x80, one key per consumer height, whose
+// range the record keeps (DelegationRecord::additions_log). The inline ones
+// are always the older.
 inline constexpr size_t kInlineRecordAdditions = 4;
-// Adds `a` to the record's range (merged with an addition of the same
-// height, inline while the table range is empty and the list has room),
-// first forgetting the table's additions received before `forget_before_s`
-// (all of them once the first is `grace_s` past that; a single one at once)
-// (consumer time); updates r's heights (the caller saves r).
+// Remembers `a` for `period_s` (the unbonding time: no infraction older than
+// that can still be reported), first forgetting the additions received more
+// than `period_s` before it (the log's with a grace of period_s / 8); merged
+// with an addition of the same height. The caller saves r.
 absl::Status AddRecordAddition(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
                                const AccountAddress& d, DelegationRecord& r,
-                               const RecordAddition& a, uint64_t forget_before_s,
-                               uint64_t grace_s);
-// Σ remote of the record's additions received at or after `height` (its
-// table range and any list it still holds inline, from before the table):
-// no store read when the record's last addition is older.
+                               const RecordAddition& a, uint64_t period_s);
+// Σ remote of the record's additions received at or after `height`, inline
+// and in the log (no store read when the log ends below it).
 absl::StatusOr<Amount> RemoteAddedSince(const Context& ctx, const ProviderId& p,
                                         const ValidatorAddress& v, const AccountAddress& d,
                                         const DelegationRecord& r, uint64_t height);

@@ -172,7 +172,7 @@ void DelegationRecord::Encode(Encoder& e) const {
   e.U32(static_cast<uint32_t>(additions.size()));
   for (const RecordAddition& a : additions) e.U64(a.height).U64(a.time_s).Amt(a.remote);
   e.Amt(slash_debt);
-  if (additions_last != 0) e.U64(additions_first).U64(additions_last).U64(additions_first_time_s);
+  additions_log.EncodeTrailing(e);
 }
 
 absl::StatusOr<DelegationRecord> DelegationRecord::Decode(Decoder& d) {
@@ -189,11 +189,7 @@ absl::StatusOr<DelegationRecord> DelegationRecord::Decode(Decoder& d) {
     r.additions.push_back(a);
   }
   MESH_ASSIGN_OR_RETURN(r.slash_debt, d.Amt());
-  if (!d.AtEnd()) {  // absent in a record without table-0x80 additions
-    MESH_ASSIGN_OR_RETURN(r.additions_first, d.U64());
-    MESH_ASSIGN_OR_RETURN(r.additions_last, d.U64());
-    MESH_ASSIGN_OR_RETURN(r.additions_first_time_s, d.U64());
-  }
+  MESH_RETURN_IF_ERROR(r.additions_log.DecodeTrailing(d));
   return r;
 }
 

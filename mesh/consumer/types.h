@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/amount.h"
+#include "core/amount_log.h"
 #include "core/codec.h"
 #include "core/dec.h"
 #include "core/ids.h"
@@ -108,12 +109,9 @@ struct DelegationRecord {
   // Provider-denom cut by forwarded slashes that an unstake sent before the
   // provider applied the slash may still ask for (docs/consumer.md, C-28).
   Amount slash_debt;
-  // Heights of the first and last addition in table 0x80 (0: none), and
-  // the time the first was received (a stake scans the table to forget
-  // additions only once that one is old enough).
-  uint64_t additions_first = 0;
-  uint64_t additions_last = 0;
-  uint64_t additions_first_time_s = 0;
+  // The range of the additions in table 0x80 (positions: consumer heights;
+  // times: consumer seconds).
+  AmountLogRange additions_log;
   void Encode(Encoder& e) const;
   static absl::StatusOr<DelegationRecord> Decode(Decoder& d);
 };

@@ -398,13 +398,9 @@ absl::Status VirtualStaking::AddStake(const Context& ctx, const ProviderId& prov
   // The addition is remembered for the unbonding time: no infraction older
   // than that can still be reported (evidence expires with it).
   MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
-  const uint64_t now_s = ctx.time_seconds();
-  const uint64_t forget_before_s = now_s > params.unbonding_time_s ? now_s - params.unbonding_time_s : 0;
-  std::erase_if(r.additions, [&](const RecordAddition& a) { return a.time_s < forget_before_s; });
-  MESH_RETURN_IF_ERROR(internal::AddRecordAddition(ctx, provider, validator, delegator, r,
-                                                   RecordAddition{ctx.height(), now_s, remote},
-                                                   forget_before_s,
-                                                   params.unbonding_time_s / 8));
+  MESH_RETURN_IF_ERROR(internal::AddRecordAddition(
+      ctx, provider, validator, delegator, r,
+      RecordAddition{ctx.height(), ctx.time_seconds(), remote}, params.unbonding_time_s));
   MESH_RETURN_IF_ERROR(internal::SetAmount(ctx, kBondRequestPrefix, provider, validator, request));
   return internal::SaveRecord(ctx, provider, validator, delegator, r);
 }

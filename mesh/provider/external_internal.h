@@ -30,31 +30,22 @@ absl::Status SaveIndexedStake(const Context& ctx, const ConsumerId& c,
                               const Stake& stake);
 // The stakes of a Stake that the consumer acknowledged with its receive
 // height (P-33): the first kInlineAckedStakes stay in Stake::recent; beyond
-// them, in table 0x6E, one key per consumer height (u64 acked_at_ns,
-// amount; stakes acked for one height merged), so an ack writes one small
-// key instead of rewriting a list that grows with the user's history; the
-// Stake keeps the first and last heights of that range (Stake::
-// acked_stakes_first / _last). Unstakes stay in Stake::recent (they are cut
-// in place by slashes, P-43).
+// them, an AmountLog (core/amount_log.h) in table 0x6E, one key per consumer
+// height, whose range the Stake keeps (Stake::acked_stakes_log). Unstakes
+// stay in Stake::recent (they are cut in place by slashes, P-43).
 inline constexpr size_t kInlineAckedStakes = 4;
-// Adds a stake acked for `consumer_height` (updates s's heights; the
-// caller saves s).
+// Adds a stake acked for `consumer_height` (the caller saves s).
 absl::Status AddAckedStake(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
                            const ValidatorAddress& v, Stake& s, uint64_t consumer_height,
                            uint64_t acked_at_ns, Amount amount);
-// Deletes the acked stakes acked before `forget_before_ns`, from the lowest
-// height up to the first one acked later (acks of one channel come in
-// height order; one acked out of order is kept a little longer). A single
-// one goes at once, by its key; several only once the first is `grace_ns`
-// past due, so a user who stakes often pays one scan per grace period, not
-// one per ack. Keeping an expired one changes no weight: no infraction that
-// old can be reported.
+// AmountLogForget of the log's stakes acked before `forget_before_ns`.
+// Keeping an expired one longer changes no weight: no infraction that old
+// can be reported.
 absl::Status ForgetAckedStakes(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
                                const ValidatorAddress& v, Stake& s, uint64_t forget_before_ns,
                                uint64_t grace_ns);
-// Σ amount of the stakes acked for consumer heights at or after `height`:
-// the table's range (no store read when its last height is lower) and the
-// stakes still in s.recent.
+// Σ amount of the stakes acked for consumer heights at or after `height`,
+// inline and in the log (no store read when the log ends below it).
 absl::StatusOr<Amount> AckedStakeSince(const Context& ctx, const ConsumerId& c,
                                        const AccountAddress& user, const ValidatorAddress& v,
                                        const Stake& s, uint64_t height);

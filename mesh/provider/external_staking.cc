@@ -68,42 +68,14 @@ std::string AckedStakesPrefix(const ConsumerId& c, const AccountAddress& user,
   return Encoder(tables::kExtAckedStakes).Str(c.value()).Str(user.value()).Str(v.value()).Take();
 }
 
-struct AckedStake {
-  uint64_t height = 0;
-  uint64_t acked_at_ns = 0;
-  Amount amount;
-};
-
-absl::StatusOr<AckedStake> DecodeAckedStake(uint64_t height, std::string_view value) {
-  AckedStake a;
-  a.height = height;
-  Decoder d(value);
-  MESH_ASSIGN_OR_RETURN(a.acked_at_ns, d.U64());
-  MESH_ASSIGN_OR_RETURN(a.amount, d.Amt());
-  MESH_RETURN_IF_ERROR(d.Finish());
-  return a;
-}
-
-// fn(acked stake) for the range's keys from `from` up, while fn returns true.
-template <typename Fn>
-absl::Status ForEachAckedStake(const Context& ctx, const std::string& prefix, uint64_t from,
-                               Fn&& fn) {
-  return ForEachU64Keyed(ctx.store(), prefix, from,
-                         [&](uint64_t height, std::string_view value) -> absl::StatusOr<bool> {
-                           MESH_ASSIGN_OR_RETURN(AckedStake a, DecodeAckedStake(height, value));
-                           return fn(a);
-                         });
-}
-
 }  // namespace
 
 absl::Status AddAckedStake(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
                            const ValidatorAddress& v, Stake& s, uint64_t consumer_height,
                            uint64_t acked_at_ns, Amount amount) {
-  const bool any = s.acked_stakes_last != 0;
   // A user who stakes seldom keeps his few acked stakes inline (no key of
-  // his own); the table takes the rest once they fill the list.
-  if (!any) {
+  // his own); the log takes the rest once they fill the list.
+  if (s.acked_stakes_log.empty()) {
     const size_t inline_stakes = static_cast<size_t>(std::count_if(
         s.recent.begin(), s.recent.end(), [](const AckedChange& ch) { return !ch.unstake; }));
     if (inline_stakes < kInlineAckedStakes) {
@@ -111,76 +83,26 @@ absl::Status AddAckedStake(const Context& ctx, const ConsumerId& c, const Accoun
       return absl::OkStatus();
     }
   }
-  const std::string key =
-      Encoder().Raw(AckedStakesPrefix(c, user, v)).U64(consumer_height).Take();
-  if (any && consumer_height >= s.acked_stakes_first && consumer_height <= s.acked_stakes_last) {
-    MESH_ASSIGN_OR_RETURN(std::optional<std::string> old, ctx.store().Get(key));
-    if (old.has_value()) {
-      MESH_ASSIGN_OR_RETURN(AckedStake prev, DecodeAckedStake(consumer_height, *old));
-      MESH_ASSIGN_OR_RETURN(amount, prev.amount.Add(amount));
-      acked_at_ns = std::max(acked_at_ns, prev.acked_at_ns);
-    }
-  }
-  MESH_RETURN_IF_ERROR(ctx.store().Put(key, Encoder().U64(acked_at_ns).Amt(amount).Take()));
-  if (!any || consumer_height <= s.acked_stakes_first) {
-    s.acked_stakes_first = consumer_height;
-    s.acked_stakes_first_at_ns = acked_at_ns;
-  }
-  if (!any || consumer_height > s.acked_stakes_last) s.acked_stakes_last = consumer_height;
-  return absl::OkStatus();
+  return AmountLogAdd(ctx.store(), AckedStakesPrefix(c, user, v), s.acked_stakes_log,
+                      consumer_height, acked_at_ns, amount);
 }
 
 absl::Status ForgetAckedStakes(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
                                const ValidatorAddress& v, Stake& s, uint64_t forget_before_ns,
                                uint64_t grace_ns) {
-  if (s.acked_stakes_last == 0 || s.acked_stakes_first_at_ns >= forget_before_ns) {
-    return absl::OkStatus();
-  }
-  const std::string prefix = AckedStakesPrefix(c, user, v);
-  if (s.acked_stakes_first == s.acked_stakes_last) {  // a single one: by its key
-    MESH_RETURN_IF_ERROR(
-        ctx.store().Delete(Encoder().Raw(prefix).U64(s.acked_stakes_first).Take()));
-    s.acked_stakes_first = s.acked_stakes_last = s.acked_stakes_first_at_ns = 0;
-    return absl::OkStatus();
-  }
-  if (s.acked_stakes_first_at_ns + grace_ns >= forget_before_ns) return absl::OkStatus();
-  std::optional<AckedStake> first;
-  std::vector<std::string> forgotten;
-  MESH_RETURN_IF_ERROR(ForEachAckedStake(ctx, prefix, s.acked_stakes_first,
-                                         [&](const AckedStake& a) -> absl::StatusOr<bool> {
-                                           if (a.acked_at_ns >= forget_before_ns) {
-                                             first = a;
-                                             return false;
-                                           }
-                                           forgotten.push_back(
-                                               Encoder().Raw(prefix).U64(a.height).Take());
-                                           return true;
-                                         }));
-  for (const std::string& k : forgotten) MESH_RETURN_IF_ERROR(ctx.store().Delete(k));
-  if (first.has_value()) {
-    s.acked_stakes_first = first->height;
-    s.acked_stakes_first_at_ns = first->acked_at_ns;
-  } else {
-    s.acked_stakes_first = s.acked_stakes_last = s.acked_stakes_first_at_ns = 0;
-  }
-  return absl::OkStatus();
+  return AmountLogForget(ctx.store(), AckedStakesPrefix(c, user, v), s.acked_stakes_log,
+                         forget_before_ns, grace_ns);
 }
 
 absl::StatusOr<Amount> AckedStakeSince(const Context& ctx, const ConsumerId& c,
                                        const AccountAddress& user, const ValidatorAddress& v,
                                        const Stake& s, uint64_t height) {
-  Amount later;
+  MESH_ASSIGN_OR_RETURN(Amount later, AmountLogSumSince(ctx.store(), AckedStakesPrefix(c, user, v),
+                                                        s.acked_stakes_log, height));
   for (const AckedChange& ch : s.recent) {
     if (ch.unstake || ch.consumer_height < height) continue;
     MESH_ASSIGN_OR_RETURN(later, later.Add(ch.amount));
   }
-  if (s.acked_stakes_last == 0 || s.acked_stakes_last < height) return later;
-  MESH_RETURN_IF_ERROR(ForEachAckedStake(ctx, AckedStakesPrefix(c, user, v),
-                                         std::max(height, s.acked_stakes_first),
-                                         [&](const AckedStake& a) -> absl::StatusOr<bool> {
-                                           MESH_ASSIGN_OR_RETURN(later, later.Add(a.amount));
-                                           return true;
-                                         }));
   return later;
 }
 

@@ -158,9 +158,7 @@ void Stake::Encode(Encoder& e) const {
     e.Bool(c.unstake).U64(c.consumer_height).U64(c.acked_at_ns).Amt(c.amount).U64(
         c.release_at_ns);
   }
-  if (acked_stakes_last != 0) {
-    e.U64(acked_stakes_first).U64(acked_stakes_last).U64(acked_stakes_first_at_ns);
-  }
+  acked_stakes_log.EncodeTrailing(e);
 }
 absl::StatusOr<Stake> Stake::Decode(Decoder& d) {
   Stake s;
@@ -185,11 +183,7 @@ absl::StatusOr<Stake> Stake::Decode(Decoder& d) {
     MESH_ASSIGN_OR_RETURN(c.release_at_ns, d.U64());
     s.recent.push_back(c);
   }
-  if (!d.AtEnd()) {  // absent in a stake without table-0x6E acked stakes
-    MESH_ASSIGN_OR_RETURN(s.acked_stakes_first, d.U64());
-    MESH_ASSIGN_OR_RETURN(s.acked_stakes_last, d.U64());
-    MESH_ASSIGN_OR_RETURN(s.acked_stakes_first_at_ns, d.U64());
-  }
+  MESH_RETURN_IF_ERROR(s.acked_stakes_log.DecodeTrailing(d));
   return s;
 }
 

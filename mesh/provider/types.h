@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/amount.h"
+#include "core/amount_log.h"
 #include "core/codec.h"
 #include "core/dec.h"
 #include "core/ids.h"
@@ -144,13 +145,9 @@ struct Stake {
   // Changes acked with a consumer height, oldest first: unstakes, and up to
   // four stakes (the rest are in table 0x6E, ext_internal::AddAckedStake).
   std::vector<AckedChange> recent;
-  // Consumer heights of the first and last acked stake in table 0x6E (0:
-  // none).
-  uint64_t acked_stakes_first = 0;
-  uint64_t acked_stakes_last = 0;
-  // When the first was acked: an ack scans the table to forget acked
-  // stakes only once that one is old enough.
-  uint64_t acked_stakes_first_at_ns = 0;
+  // The range of the acked stakes in table 0x6E (positions: consumer
+  // heights; times: provider ns of the ack).
+  AmountLogRange acked_stakes_log;
   void Encode(Encoder& e) const;
   static absl::StatusOr<Stake> Decode(Decoder& d);
   friend bool operator==(const Stake&, const Stake&) = default;
