@@ -76,11 +76,13 @@ Application::Application(GenesisDoc genesis, std::unique_ptr<node::Chain> chain)
 Application::~Application() = default;
 
 absl::StatusOr<std::unique_ptr<Application>> Application::Open(
-    GenesisDoc genesis, std::unique_ptr<DurableStore> store, size_t state_cache_bytes) {
+    GenesisDoc genesis, std::unique_ptr<DurableStore> store, size_t state_cache_bytes,
+    bool pipelined_commit) {
   MESH_RETURN_IF_ERROR(genesis.Validate());
   genesis.staking.bond_denom = genesis.denom;
   node::ChainConfig config{genesis.chain_id, genesis.bech32_prefix};
   config.state_cache_bytes = state_cache_bytes;
+  config.pipelined_commit = pipelined_commit;
   MESH_ASSIGN_OR_RETURN(std::unique_ptr<node::Chain> chain,
                         node::Chain::Open(std::move(store), std::move(config)));
   std::unique_ptr<Application> app(new Application(std::move(genesis), std::move(chain)));

@@ -89,10 +89,14 @@ class Application {
   // existing one resumes at its last committed block). Registers every
   // module, message and hook and binds the mesh ports on the IBC host.
   // `state_cache_bytes`: the chain's state-cache bound (0: its default;
-  // node::ChainConfig::state_cache_bytes).
+  // node::ChainConfig::state_cache_bytes). `pipelined_commit`: block
+  // commits written while the next block runs, on a store that allows it
+  // (node::ChainConfig::pipelined_commit; Commit is then durable once the
+  // next Commit or Flush returns).
   static absl::StatusOr<std::unique_ptr<Application>> Open(GenesisDoc genesis,
                                                            std::unique_ptr<DurableStore> store,
-                                                           size_t state_cache_bytes = 0);
+                                                           size_t state_cache_bytes = 0,
+                                                           bool pipelined_commit = true);
   ~Application();
   Application(const Application&) = delete;
   Application& operator=(const Application&) = delete;
@@ -117,6 +121,8 @@ class Application {
   node::TxResult DeliverTx(const node::SignedTx& tx);
   absl::StatusOr<std::vector<ConsensusUpdate>> EndBlock();
   absl::StatusOr<Hash256> Commit();
+  // Waits until every committed block is on disk (node::Chain::Flush).
+  absl::Status Flush() { return chain_->Flush(); }
   absl::StatusOr<BlockResponse> FinalizeBlock(const BlockRequest& req,
                                               const std::vector<node::SignedTx>& txs);
 

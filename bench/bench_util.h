@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,23 +68,45 @@ class RecordingStore : public DurableStore {
   }
   absl::Status Put(std::string_view k, std::string_view v) override { return inner_->Put(k, v); }
   absl::Status Delete(std::string_view k) override { return inner_->Delete(k); }
+  // On the chain's writer thread when its commits are pipelined: the
+  // recording is guarded, and read after the chain's Flush.
   absl::Status Write(const WriteBatch& batch) override {
-    if (record_next_) {
-      recorded_ = batch;
-      record_next_ = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (record_next_) {
+        recorded_ = batch;
+        record_next_ = false;
+      }
     }
     return inner_->Write(batch);
   }
   bool ConcurrentReads() const override { return inner_->ConcurrentReads(); }
-  void RecordNextWrite() { record_next_ = true; }
-  const WriteBatch& recorded() const { return recorded_; }
+  bool ReadsDuringWrite() const override { return inner_->ReadsDuringWrite(); }
+  void RecordNextWrite() {
+    std::lock_guard<std::mutex> lock(mu_);
+    record_next_ = true;
+  }
+  // REQUIRES: the chain was flushed (node::Chain::Flush) since the write.
+  WriteBatch recorded() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return recorded_;
+  }
   RocksDbStore* rocks() const { return inner_.get(); }
 
  private:
+  mutable std::mutex mu_;
   std::unique_ptr<RocksDbStore> inner_;
   bool record_next_ = false;
   WriteBatch recorded_;
 };
+
+// Blocks of txs are signed this many at a time, untimed (the clients'
+// work), so that consecutive timed blocks run back to back as on a live
+// chain: a block's commit is written while the next block runs
+// (node/pipelined_store.h). Before each signing pause the blocks committed
+// so far are made durable inside the timed region, so no write overlaps
+// untimed work; a run's last write is timed the same way.
+inline constexpr int64_t kBlocksSignedAhead = 8;
 
 // Each ceiling runs at least this long.
 inline constexpr double kCeilingSeconds = 0.2;

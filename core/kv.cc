@@ -311,10 +311,16 @@ absl::StatusOr<std::optional<std::string>> Overlay::Get(std::string_view key) co
   return parent_->Get(key);
 }
 
+std::unique_ptr<KvIterator> ScanWithBatch(const WriteBatch& batch,
+                                          std::unique_ptr<KvIterator> parent,
+                                          std::string_view begin, std::string_view end,
+                                          bool reverse) {
+  return std::make_unique<OverlayIterator>(batch.ops(), std::move(parent), begin, end, reverse);
+}
+
 std::unique_ptr<KvIterator> Overlay::Scan(std::string_view begin, std::string_view end,
                                           bool reverse) const {
-  return std::make_unique<OverlayIterator>(batch_.ops(), parent_->Scan(begin, end, reverse), begin,
-                                           end, reverse);
+  return ScanWithBatch(batch_, parent_->Scan(begin, end, reverse), begin, end, reverse);
 }
 
 absl::Status Overlay::Put(std::string_view key, std::string_view value) {

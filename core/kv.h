@@ -139,7 +139,21 @@ class DurableStore : public KvStore {
   // (node::Chain::DeliverTxs). Default false: reads only on the calling
   // thread (e.g. a host's callbacks).
   virtual bool ConcurrentReads() const { return false; }
+  // True when Get and Scan may run on other threads while one thread's
+  // Write is in progress, each read seeing the store before or after the
+  // whole write (RocksDB). A chain then hands its block commits to a writer
+  // thread (node/pipelined_store.h). Default false (MemStore: a std::map).
+  virtual bool ReadsDuringWrite() const { return false; }
 };
+
+// An iterator over [begin, end) of `parent` with `batch`'s ops applied on
+// top (a put wins over the parent's value, a delete hides the key), in the
+// requested direction: what Scan would see after the batch were written.
+// `batch` must stay alive and unchanged while the iterator is.
+std::unique_ptr<KvIterator> ScanWithBatch(const WriteBatch& batch,
+                                          std::unique_ptr<KvIterator> parent,
+                                          std::string_view begin, std::string_view end,
+                                          bool reverse);
 
 // A read-only DurableStore over `inner` (reads forwarded; Put, Delete and
 // Write fail with FailedPrecondition). Const reads are as thread-safe as

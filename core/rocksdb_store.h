@@ -67,6 +67,8 @@ class RocksDbStore : public DurableStore {
   // destroyed. REQUIRES: the view does not outlive this store.
   std::unique_ptr<DurableStore> Snapshot() const override;
   bool ConcurrentReads() const override { return true; }  // DB::Get is thread-safe
+  // A write is atomic to readers (sequence numbers); DB is thread-safe.
+  bool ReadsDuringWrite() const override { return true; }
   // Compacts the whole key range to the last level now (blocking). The
   // engine never calls it; benchmarks do after their setup so that the
   // compaction of the setup's writes does not run during timed blocks.

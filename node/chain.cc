@@ -92,13 +92,21 @@ absl::Status StatusOfResult(const TxResult& r) {
   return absl::Status(code, r.codespace + " code " + std::to_string(r.code) + ": " + r.log);
 }
 
-Chain::Chain(std::unique_ptr<DurableStore> store, ChainConfig config)
-    : store_(std::make_unique<StateCache>(std::move(store),
-                                          config.state_cache_bytes != 0
-                                              ? config.state_cache_bytes
-                                              : StateCache::kDefaultCapacityBytes)),
-      config_(std::move(config)) {
+Chain::Chain(std::unique_ptr<DurableStore> store, ChainConfig config) : config_(std::move(config)) {
+  if (config_.pipelined_commit && store->ReadsDuringWrite()) {
+    auto pipeline = std::make_unique<PipelinedStore>(std::move(store));
+    pipeline_ = pipeline.get();
+    store = std::move(pipeline);
+  }
+  store_ = std::make_unique<StateCache>(std::move(store), config_.state_cache_bytes != 0
+                                                              ? config_.state_cache_bytes
+                                                              : StateCache::kDefaultCapacityBytes);
   info_.chain_id = config_.chain_id;
+}
+
+absl::Status Chain::Flush() {
+  if (pipeline_ == nullptr) return absl::OkStatus();
+  return pipeline_->Flush();
 }
 
 absl::StatusOr<std::unique_ptr<Chain>> Chain::Open(std::unique_ptr<DurableStore> store,

@@ -50,6 +50,7 @@
 #include "core/dec.h"
 #include "core/kv.h"
 #include "node/parallel_verify.h"
+#include "node/pipelined_store.h"
 #include "node/tx.h"
 #include "staking/auth.h"
 
@@ -65,6 +66,12 @@ struct ChainConfig {
   // Bound of the chain's state cache (node/state_cache.h) in bytes; 0: its
   // default (StateCache::kDefaultCapacityBytes). Never changes a result.
   size_t state_cache_bytes = 0;
+  // Block commits are written on a writer thread while the next block runs
+  // (node/pipelined_store.h), when the store allows reads during a write
+  // (DurableStore::ReadsDuringWrite: RocksDB). Never changes a result;
+  // Commit returns before the block is on disk, which it is once the next
+  // Commit or Flush returns. False: every Commit is durable on return.
+  bool pipelined_commit = true;
 };
 
 // Codespaces of TxResult.
@@ -174,8 +181,16 @@ class Chain {
   // Drops the open block and everything written in it (nothing reached the
   // durable store). FailedPrecondition when no block is open.
   absl::Status AbandonBlock();
-  // Commits the block; returns the new app hash.
+  // Commits the block; returns the new app hash. With a pipelined commit
+  // (ChainConfig::pipelined_commit) the block is queued for the writer and
+  // durable once the next Commit or Flush returns OK; the error of a failed
+  // write is returned by the next Commit and Flush (the chain cannot go on).
   absl::StatusOr<Hash256> Commit();
+  // Waits until every committed block is durable (no-op without a
+  // pipelined commit); the error of a failed write otherwise.
+  absl::Status Flush();
+  // Whether commits are pipelined on this chain's store.
+  bool pipelined() const { return pipeline_ != nullptr; }
 
   // Runs `fn` in its own overlay over the open block; merged iff fn returns
   // OK. FailedPrecondition when no block is open.
@@ -221,6 +236,7 @@ class Chain {
   KvStore* top() const;
 
   std::unique_ptr<DurableStore> store_;
+  PipelinedStore* pipeline_ = nullptr;  // under store_'s cache, when pipelined
   ChainConfig config_;
   BlockInfo info_;
   Hash256 app_hash_{};

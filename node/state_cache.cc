@@ -207,18 +207,19 @@ absl::Status StateCache::Write(const WriteBatch& batch) {
 }
 
 absl::Status StateCache::Consume(WriteBatch& batch) {
-  // As Write: every shard locked, in index order.
+  // As Write: every shard locked, in index order. The cache takes copies
+  // first, then the store takes the batch by move (a PipelinedStore queues
+  // it: no copy is made, and its memory is freed on the writer thread).
   std::vector<std::unique_lock<std::mutex>> locks;
   locks.reserve(num_shards_);
   for (size_t i = 0; i < num_shards_; ++i) locks.emplace_back(shards_[i].mu);
-  absl::Status s = store_->Write(batch);
+  for (const auto& [key, value] : batch.ops()) Remember(ShardOf(key), key, ViewOf(value));
+  absl::Status s = store_->Consume(batch);
   if (!s.ok()) {
+    // `batch` is unchanged on error; its outcome may be unknown.
     for (const auto& [key, value] : batch.ops()) Forget(ShardOf(key), key);
     return s;
   }
-  batch.Drain([this](std::string&& key, std::optional<std::string>&& value) {
-    Remember(ShardOf(key), key, ViewOf(value));
-  });
   return absl::OkStatus();
 }
 

@@ -48,6 +48,10 @@ ABSL_FLAG(int64_t, grpc_kept_blocks, 100,
 ABSL_FLAG(int64_t, max_blocks, 0, "stop after this many blocks (0 = run until SIGINT/SIGTERM)");
 ABSL_FLAG(int64_t, state_cache_mb, 0,
           "start/export: the chain's state-cache bound in MiB (0 = the engine's default, 128)");
+ABSL_FLAG(bool, pipelined_commit, true,
+          "start: write each block's commit while the next block runs (a crash loses at most "
+          "the last block, which consensus replays); false: every commit is on disk when it "
+          "returns");
 ABSL_FLAG(int, chains, 2, "devnet: number of chains (2 or 3)");
 ABSL_FLAG(std::vector<std::string>, link_modes, {},
           "devnet: links made replicated or opt-in when the devnet home is created, as "
@@ -152,7 +156,8 @@ absl::StatusOr<std::unique_ptr<Application>> OpenApp(const std::filesystem::path
   MESH_ASSIGN_OR_RETURN(auto store, mesh::RocksDbStore::Open((home / "data").string()));
   const int64_t cache_mb = std::max<int64_t>(0, absl::GetFlag(FLAGS_state_cache_mb));
   MESH_ASSIGN_OR_RETURN(auto app, Application::Open(std::move(g), std::move(store),
-                                                    static_cast<size_t>(cache_mb) << 20));
+                                                    static_cast<size_t>(cache_mb) << 20,
+                                                    absl::GetFlag(FLAGS_pipelined_commit)));
   MESH_RETURN_IF_ERROR(app->InitChain());
   return app;
 }

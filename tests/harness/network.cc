@@ -105,7 +105,9 @@ absl::Status Network::Build() {
     } else {
       MESH_ASSIGN_OR_RETURN(store, RocksDbStore::Open(n->spec.rocksdb_dir));
     }
-    MESH_ASSIGN_OR_RETURN(n->app, app::Application::Open(GenesisOf(*n), std::move(store)));
+    MESH_ASSIGN_OR_RETURN(n->app, app::Application::Open(GenesisOf(*n), std::move(store),
+                                                              /*state_cache_bytes=*/0,
+                                                              n->spec.pipelined_commit));
   }
   for (auto a = nodes_.begin(); a != nodes_.end(); ++a) {
     for (auto b = std::next(a); b != nodes_.end(); ++b) {

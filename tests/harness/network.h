@@ -102,6 +102,8 @@ struct ChainSpec {
   // If set, opens the chain's store instead (rocksdb_dir is ignored): a
   // benchmark wraps its RocksDB store to record block write batches.
   std::function<absl::StatusOr<std::unique_ptr<DurableStore>>()> open_store;
+  // node::ChainConfig::pipelined_commit (RocksDB stores only).
+  bool pipelined_commit = true;
 };
 
 // `provider` lends stake to `consumer`.

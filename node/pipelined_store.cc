@@ -1,0 +1,179 @@
+#include "node/pipelined_store.h"
+
+#include <utility>
+
+#include "core/status.h"
+
+namespace mesh::node {
+namespace {
+
+// Keeps a batch alive for as long as an iterator over it runs.
+class BatchIterator final : public KvIterator {
+ public:
+  BatchIterator(std::shared_ptr<const WriteBatch> batch, std::unique_ptr<KvIterator> parent,
+                std::string_view begin, std::string_view end, bool reverse)
+      : batch_(std::move(batch)),
+        merged_(ScanWithBatch(*batch_, std::move(parent), begin, end, reverse)) {}
+  bool Valid() const override { return merged_->Valid(); }
+  void Next() override { merged_->Next(); }
+  std::string_view key() const override { return merged_->key(); }
+  std::string_view value() const override { return merged_->value(); }
+  absl::Status status() const override { return merged_->status(); }
+
+ private:
+  std::shared_ptr<const WriteBatch> batch_;
+  std::unique_ptr<KvIterator> merged_;
+};
+
+std::optional<std::optional<std::string>> FindIn(const WriteBatch* batch, std::string_view key) {
+  if (batch == nullptr) return std::nullopt;
+  auto it = batch->ops().find(key);
+  if (it == batch->ops().end()) return std::nullopt;
+  return it->second;
+}
+
+// A read-only view: a snapshot of the wrapped store with the batch that was
+// in flight when it was taken on top.
+class SnapshotWithBatch final : public DurableStore {
+ public:
+  SnapshotWithBatch(std::unique_ptr<DurableStore> snapshot,
+                    std::shared_ptr<const WriteBatch> batch)
+      : snapshot_(std::move(snapshot)), batch_(std::move(batch)) {}
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
+    if (auto found = FindIn(batch_.get(), key)) return *std::move(found);
+    return snapshot_->Get(key);
+  }
+  std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
+                                   bool reverse) const override {
+    return std::make_unique<BatchIterator>(batch_, snapshot_->Scan(begin, end, reverse), begin,
+                                           end, reverse);
+  }
+  absl::Status Put(std::string_view, std::string_view) override { return Refuse(); }
+  absl::Status Delete(std::string_view) override { return Refuse(); }
+  absl::Status Write(const WriteBatch&) override { return Refuse(); }
+  bool ConcurrentReads() const override { return snapshot_->ConcurrentReads(); }
+
+ private:
+  static absl::Status Refuse() {
+    return absl::FailedPreconditionError("write to a read-only store snapshot");
+  }
+  std::unique_ptr<DurableStore> snapshot_;
+  std::shared_ptr<const WriteBatch> batch_;
+};
+
+}  // namespace
+
+PipelinedStore::PipelinedStore(std::unique_ptr<DurableStore> store)
+    : store_(std::move(store)), writer_([this] { WriterLoop(); }) {}
+
+PipelinedStore::~PipelinedStore() {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    WaitIdle(lock).IgnoreError();
+    stop_ = true;
+  }
+  cv_.notify_all();
+  writer_.join();
+}
+
+void PipelinedStore::WriterLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] {
+      return stop_ || (in_flight_ != nullptr && !writing_ && failed_.ok());
+    });
+    if (stop_) return;
+    writing_ = true;
+    std::shared_ptr<const WriteBatch> batch = in_flight_;
+    lock.unlock();
+    absl::Status s = store_->Write(*batch);
+    lock.lock();
+    writing_ = false;
+    ++writes_;
+    if (s.ok()) {
+      in_flight_.reset();
+    } else {
+      // Kept in flight: reads still see the state the chain committed, and
+      // every later write returns this error.
+      failed_ = absl::Status(s.code(), "the write of a committed block failed: " +
+                                           std::string(s.message()));
+    }
+    lock.unlock();
+    cv_.notify_all();
+    batch.reset();  // the batch's memory is freed here, off the chain's thread
+    lock.lock();
+  }
+}
+
+absl::Status PipelinedStore::WaitIdle(std::unique_lock<std::mutex>& lock) {
+  cv_.wait(lock, [this] { return !failed_.ok() || in_flight_ == nullptr; });
+  return failed_;
+}
+
+std::shared_ptr<const WriteBatch> PipelinedStore::InFlight() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return in_flight_;
+}
+
+absl::StatusOr<std::optional<std::string>> PipelinedStore::Get(std::string_view key) const {
+  // The batch is looked up first: while it is in flight the store may or
+  // may not have it yet; once it is gone the store has it.
+  const std::shared_ptr<const WriteBatch> batch = InFlight();
+  if (auto found = FindIn(batch.get(), key)) return *std::move(found);
+  return store_->Get(key);
+}
+
+std::unique_ptr<KvIterator> PipelinedStore::Scan(std::string_view begin, std::string_view end,
+                                                 bool reverse) const {
+  std::shared_ptr<const WriteBatch> batch = InFlight();
+  // Created after the batch was taken: the store's iterator sees it or not,
+  // and the batch on top gives the same entries either way.
+  std::unique_ptr<KvIterator> it = store_->Scan(begin, end, reverse);
+  if (batch == nullptr) return it;
+  return std::make_unique<BatchIterator>(std::move(batch), std::move(it), begin, end, reverse);
+}
+
+std::unique_ptr<DurableStore> PipelinedStore::Snapshot() const {
+  std::shared_ptr<const WriteBatch> batch = InFlight();
+  std::unique_ptr<DurableStore> snapshot = store_->Snapshot();
+  if (snapshot == nullptr || batch == nullptr) return snapshot;
+  return std::make_unique<SnapshotWithBatch>(std::move(snapshot), std::move(batch));
+}
+
+absl::Status PipelinedStore::Put(std::string_view key, std::string_view value) {
+  MESH_RETURN_IF_ERROR(Flush());
+  return store_->Put(key, value);
+}
+
+absl::Status PipelinedStore::Delete(std::string_view key) {
+  MESH_RETURN_IF_ERROR(Flush());
+  return store_->Delete(key);
+}
+
+absl::Status PipelinedStore::Write(const WriteBatch& batch) {
+  MESH_RETURN_IF_ERROR(Flush());
+  return store_->Write(batch);
+}
+
+absl::Status PipelinedStore::Consume(WriteBatch& batch) {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    MESH_RETURN_IF_ERROR(WaitIdle(lock));
+    in_flight_ = std::make_shared<const WriteBatch>(std::move(batch));
+  }
+  batch.Clear();  // a moved-from batch is valid; make it empty
+  cv_.notify_all();
+  return absl::OkStatus();
+}
+
+absl::Status PipelinedStore::Flush() {
+  std::unique_lock<std::mutex> lock(mu_);
+  return WaitIdle(lock);
+}
+
+uint64_t PipelinedStore::writes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return writes_;
+}
+
+}  // namespace mesh::node
