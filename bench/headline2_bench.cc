@@ -13,9 +13,10 @@
 //     the chains carry the history of U cross-chain delegations.
 //     Each iteration is one block on both chains in steady state:
 //       - B signed "vault/stake_remote" txs from B distinct users (round
-//         robin), signed beforehand (untimed, as a client would), applied
-//         in the provider's block by Chain::DeliverTxs (signatures on all
-//         cores, then the txs in order);
+//         robin), signed beforehand (untimed, as a client would; eight
+//         blocks at a time, benchutil::kBlocksSignedAhead), applied in the
+//         provider's block by Chain::DeliverTxs (signatures on all cores,
+//         then the txs in order);
 //       - both blocks end and commit (provider: the B stakes' packets are
 //         sent; consumer: its epoch, every block here, bonds what it was
 //         asked in that block);
@@ -25,9 +26,15 @@
 //         the next iteration's block commits.
 //     So every iteration carries B stakes through every stage (pipelined by
 //     one block, as on a live network); wall clock of the whole iteration.
+//     Each chain's commit is written while the work after it runs
+//     (node/pipelined_store.h); before each signing pause, and at the end,
+//     both chains' Flush (every block on disk) is timed too.
 //     Counters:
 //       stakes_per_s   B × iterations / time,
 //       us_per_stake   its inverse in µs,
+//       provider_reads_per_stake, consumer_reads_per_stake
+//                      point reads per stake that reach each chain's state
+//                      cache (below the tx and block overlays),
 //     and, measured after the timed loop in the same process:
 //       verify_per_s   VerifySignature of B such txs' sign bytes, spread
 //                      over every core (node::WorkerPool::Shared()),
@@ -80,6 +87,7 @@
 #include "meshsec/v1/msgs.pb.h"
 #include "node/chain.h"
 #include "node/parallel_verify.h"
+#include "node/state_cache.h"
 #include "node/tx.h"
 #include "tests/harness/network.h"
 
@@ -358,6 +366,13 @@ void BM_Headline2_CrossChainStakes(benchmark::State& state) {
   };
   std::deque<std::vector<node::SignedTx>> ahead;  // benchutil::kBlocksSignedAhead
   int64_t done = 0;
+  // Point reads that reach each chain's state cache (below the overlays).
+  const auto reads = [&](const char* chain) {
+    auto* cache = dynamic_cast<const node::StateCache*>(x.net->chain(chain).durable());
+    MESH_CHECK(cache != nullptr);
+    return static_cast<double>(cache->hits() + cache->misses());
+  };
+  const double provider_reads0 = reads(kProvider), consumer_reads0 = reads(kConsumer);
   for (auto _ : state) {
     if (ahead.empty()) {
       timed(flush);
@@ -373,6 +388,9 @@ void BM_Headline2_CrossChainStakes(benchmark::State& state) {
   }
   timed(flush);
   MESH_CHECK(ahead.empty());
+  const double stakes = static_cast<double>(done * block);
+  state.counters["provider_reads_per_stake"] = (reads(kProvider) - provider_reads0) / stakes;
+  state.counters["consumer_reads_per_stake"] = (reads(kConsumer) - consumer_reads0) / stakes;
   const double rate = state.iterations() * block / Seconds(busy);
   if (RocksStats()) {
     const double n = static_cast<double>(state.iterations() * block);

@@ -8,8 +8,13 @@
 //     validator and U delegators that already delegate to it. Each iteration
 //     is one block of B signed "staking/delegate" txs from B distinct
 //     delegators (round robin), signed beforehand (untimed, as a client
-//     would): FinalizeBlock (signatures on all cores, then the txs in order)
-//     + Commit, timed on the wall clock. items_per_second = delegations/s.
+//     would; eight blocks at a time, benchutil::kBlocksSignedAhead): the
+//     consensus inputs, FinalizeBlock (signatures on all cores, then the txs
+//     in order) + Commit, timed on the wall clock. Blocks run back to back
+//     between signing pauses, so a block's commit is written while the next
+//     block runs (node/pipelined_store.h); before each pause, and at the
+//     end, the chain's Flush (every block on disk) is timed too.
+//     items_per_second = delegations/s.
 //     After the timed loop the same case measures its ceilings:
 //       verify_per_s  VerifySignature of B such txs' sign bytes, spread over
 //                     every core (node::WorkerPool::Shared()),

@@ -202,6 +202,8 @@ int Start(const std::filesystem::path& home) {
               << ShortHash(block->app_hash);
   }
   (*server)->Shutdown();
+  // The last block's pipelined write (--pipelined_commit) reaches the disk.
+  if (absl::Status s = a->Flush(); !s.ok()) return Fail(1, "stop: " + std::string(s.message()));
   std::cout << "meshd: stopped at height " << a->chain().height() << std::endl;
   return 0;
 }
@@ -316,6 +318,11 @@ int RunDevnet(const std::filesystem::path& home) {
     LOG(INFO) << line << " in_flight " << (in_flight.ok() ? *in_flight : 0);
   }
   (*net)->StopServing();
+  for (const std::string& id : ids) {
+    if (absl::Status s = (*net)->app(id).Flush(); !s.ok()) {
+      return Fail(1, "devnet: " + id + ": " + std::string(s.message()));
+    }
+  }
   std::cout << "meshd devnet: stopped" << std::endl;
   return 0;
 }
