@@ -51,7 +51,11 @@ inline constexpr uint8_t kSlashEventPrefix = 0x34;
 inline constexpr uint8_t kCommissionPrefix = 0x35;
 inline constexpr uint8_t kPowerHistoryPrefix = 0x36;
 inline constexpr uint8_t kPowerPruneQueuePrefix = 0x37;
-// Allocated from the top of the range down (0x36.. grow upwards).
+// u64: the number of power-index entries (absent in a store written before
+// it: counted by the next end block).
+inline constexpr uint8_t kPowerIndexCountKey = 0x3B;
+// 0x38-0x3A: staking/unbonding_hold.cc. Allocated from the top of the range
+// down (0x36.. grow upwards).
 inline constexpr uint8_t kConsensusKeyPrefix = 0x3F;
 
 // Double-sign jail end: 9999-12-31T23:59:59Z (SDK DoubleSignJailEndTime).
@@ -102,8 +106,13 @@ absl::StatusOr<Validator> MustGetValidator(const Context& ctx, const ValidatorAd
 // Whether the validator is in the power index (a candidate for the active
 // set): neither jailed nor tombstoned.
 inline bool Indexed(const Validator& v) { return !v.jailed && !v.tombstoned; }
-// Writes the validator and keeps the power index (Indexed validators only)
-// and the power history in step.
+// The number of power-index entries; nullopt in a store written before the
+// count was kept (CountPowerIndex then writes it).
+absl::StatusOr<std::optional<uint64_t>> PowerIndexCount(const Context& ctx);
+// Counts the power-index entries (a full scan) and stores the count.
+absl::StatusOr<uint64_t> CountPowerIndex(const Context& ctx);
+// Writes the validator and keeps the power index (Indexed validators only),
+// its entry count and the power history in step.
 absl::Status PutValidator(const Context& ctx, const Validator& v);
 // Deletes the validator, its index entries and its distribution state.
 absl::Status RemoveValidator(const Context& ctx, const Validator& v);

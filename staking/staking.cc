@@ -119,6 +119,10 @@ absl::Status CheckPowerIndex(const Context& ctx, const Params& p,
   std::string prefix(1, static_cast<char>(internal::kPowerIndexPrefix));
   MESH_ASSIGN_OR_RETURN(auto kvs, CollectPrefix(ctx.store(), prefix));
   if (kvs.size() != expected) return Broken("stale power index entries");
+  MESH_ASSIGN_OR_RETURN(std::optional<uint64_t> count, internal::PowerIndexCount(ctx));
+  if (count.has_value() && *count != expected) {
+    return Broken(absl::StrCat("power index count ", *count, " but ", expected, " entries"));
+  }
   return absl::OkStatus();
 }
 

@@ -513,6 +513,56 @@ TEST_F(StakingTest, ActiveSetSelectionByPowerThenAddress) {
   ExpectInvariants();
 }
 
+// The power index keeps its entry count (0x3B) through creation, power
+// changes, jailing, unjailing and removal (ExpectInvariants compares it
+// with the entries); the active-set scan stops after that many entries, so
+// an entry beyond them is not walked (on RocksDB: the index's deleted keys);
+// a store without the count (written before it) is counted by the next end
+// block, with the same selection.
+TEST_F(StakingTest, PowerIndexCountIsKeptAndBoundsTheActiveSetScan) {
+  Init(Params{});
+  const std::string count_key(1, '\x3B');
+  const auto count = [&] {
+    auto raw = store_.Get(count_key);
+    EXPECT_TRUE(raw.ok());
+    if (!raw->has_value()) return std::optional<uint64_t>();
+    Decoder d(**raw);
+    return std::optional<uint64_t>(d.U64().value());
+  };
+  ValidatorAddress a = CreateVal("a", 10 * kMillion);
+  ValidatorAddress b = CreateVal("b", 5 * kMillion);
+  EXPECT_EQ(count(), std::nullopt);  // counted by the first end block
+  ASSERT_EQ(EndBlock().size(), 2u);
+  EXPECT_EQ(count(), 2u);
+  ValidatorAddress c = CreateVal("c", 7 * kMillion);
+  DelegateFunded("d", a, 2 * kMillion);  // a's entry moves: still one
+  EXPECT_EQ(count(), 3u);
+  ExpectInvariants();
+  Must(Staking::Jail(ctx(), b));
+  EXPECT_EQ(count(), 2u);
+  ExpectInvariants();
+  EndBlock();
+  // An entry the count does not cover (below every validator) is never
+  // reached: a validator named only there does not join the set.
+  ASSERT_TRUE(store_.Put(std::string(1, '\x22') + Encoder().U64(~uint64_t{0} - 1)
+                             .Str("ghost").Take(), "").ok());
+  std::vector<ValidatorAddress> bonded;
+  for (const Validator& v : Must(Staking::BondedValidators(ctx()))) {
+    bonded.push_back(v.operator_address);
+  }
+  EXPECT_EQ(bonded, (std::vector<ValidatorAddress>{a, c}));
+  EXPECT_TRUE(EndBlock().empty());  // the ghost entry is not looked at
+  ASSERT_TRUE(store_.Delete(std::string(1, '\x22') + Encoder().U64(~uint64_t{0} - 1)
+                                .Str("ghost").Take()).ok());
+  // A store without the count: the end block counts the entries again.
+  ASSERT_TRUE(store_.Delete(count_key).ok());
+  Must(Staking::Unjail(ctx(), b));
+  EXPECT_EQ(count(), std::nullopt);  // an absent count stays absent
+  ASSERT_EQ(EndBlock().size(), 1u);  // b returns
+  EXPECT_EQ(count(), 3u);
+  ExpectInvariants();
+}
+
 TEST_F(StakingTest, UnjailRules) {
   ValidatorAddress v = CreateVal("a", 2 * kMillion);
   EndBlock();

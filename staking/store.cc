@@ -18,7 +18,40 @@ absl::Status DeletePowerIndex(const Context& ctx, const Params& p, const Validat
   return ctx.store().Delete(PowerIndexKey(v.PotentialPower(p.power_reduction), v.operator_address));
 }
 
+std::string PowerIndexCountKey() { return std::string(1, static_cast<char>(kPowerIndexCountKey)); }
+
+// Adds `delta` to a kept count (an absent one stays absent: the next end
+// block counts the entries).
+absl::Status AdjustPowerIndexCount(const Context& ctx, int delta) {
+  if (delta == 0) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(std::optional<uint64_t> count, PowerIndexCount(ctx));
+  if (!count.has_value()) return absl::OkStatus();
+  if (delta < 0 && *count == 0) {
+    return absl::InternalError("staking: power index count below zero");
+  }
+  return ctx.store().Put(PowerIndexCountKey(),
+                         Encoder().U64(delta < 0 ? *count - 1 : *count + 1).Take());
+}
+
 }  // namespace
+
+absl::StatusOr<std::optional<uint64_t>> PowerIndexCount(const Context& ctx) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(PowerIndexCountKey()));
+  if (!raw.has_value()) return std::optional<uint64_t>();
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(uint64_t count, d.U64());
+  return std::optional<uint64_t>(count);
+}
+
+absl::StatusOr<uint64_t> CountPowerIndex(const Context& ctx) {
+  uint64_t count = 0;
+  auto it = ctx.store().ScanPrefix(std::string(1, static_cast<char>(kPowerIndexPrefix)));
+  for (; it->Valid(); it->Next()) ++count;
+  MESH_RETURN_IF_ERROR(it->status());
+  it.reset();
+  MESH_RETURN_IF_ERROR(ctx.store().Put(PowerIndexCountKey(), Encoder().U64(count).Take()));
+  return count;
+}
 
 absl::StatusOr<std::vector<KeyValue>> CollectRange(const KvReader& store, std::string_view begin,
                                                    std::string_view end) {
@@ -50,10 +83,17 @@ absl::StatusOr<Validator> MustGetValidator(const Context& ctx, const ValidatorAd
 absl::Status PutValidator(const Context& ctx, const Validator& v) {
   MESH_ASSIGN_OR_RETURN(Params p, Staking::GetParams(ctx));
   MESH_ASSIGN_OR_RETURN(std::optional<Validator> old, FindValidator(ctx, v.operator_address));
-  if (old.has_value()) MESH_RETURN_IF_ERROR(DeletePowerIndex(ctx, p, *old));
-  if (Indexed(v)) {
-    MESH_RETURN_IF_ERROR(ctx.store().Put(
-        PowerIndexKey(v.PotentialPower(p.power_reduction), v.operator_address), ""));
+  const bool was_indexed = old.has_value() && Indexed(*old);
+  const uint64_t potential = v.PotentialPower(p.power_reduction);
+  // An entry that stays as it is is not rewritten (a new version of the
+  // same key would only lengthen the store's scans of the index).
+  if (!was_indexed || !Indexed(v) || old->PotentialPower(p.power_reduction) != potential) {
+    if (old.has_value()) MESH_RETURN_IF_ERROR(DeletePowerIndex(ctx, p, *old));
+    if (Indexed(v)) {
+      MESH_RETURN_IF_ERROR(ctx.store().Put(PowerIndexKey(potential, v.operator_address), ""));
+    }
+    MESH_RETURN_IF_ERROR(
+        AdjustPowerIndexCount(ctx, (Indexed(v) ? 1 : 0) - (was_indexed ? 1 : 0)));
   }
   const uint64_t old_power = old.has_value() ? old->ConsensusPower(p.power_reduction) : 0;
   const uint64_t new_power = v.ConsensusPower(p.power_reduction);
@@ -66,6 +106,7 @@ absl::Status PutValidator(const Context& ctx, const Validator& v) {
 absl::Status RemoveValidator(const Context& ctx, const Validator& v) {
   MESH_ASSIGN_OR_RETURN(Params p, Staking::GetParams(ctx));
   MESH_RETURN_IF_ERROR(DeletePowerIndex(ctx, p, v));
+  MESH_RETURN_IF_ERROR(AdjustPowerIndexCount(ctx, Indexed(v) ? -1 : 0));
   MESH_RETURN_IF_ERROR(ctx.store().Delete(LastPowerKey(v.operator_address)));
   MESH_RETURN_IF_ERROR(RemoveValidatorRewards(ctx, v.operator_address));
   MESH_RETURN_IF_ERROR(RetirePowerHistory(ctx, p, v.operator_address));
