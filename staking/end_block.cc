@@ -71,13 +71,16 @@ absl::StatusOr<std::vector<ValidatorAddress>> SelectActiveSet(const Context& ctx
   uint64_t seen = 0;
   std::string prefix(1, static_cast<char>(kPowerIndexPrefix));
   auto it = ctx.store().ScanPrefix(prefix);
-  for (; seen < *count && it->Valid() && out.size() < p.max_validators; it->Next()) {
+  // The checks come before each step: the step past the last entry is the
+  // one that would walk the deleted keys.
+  while (seen < *count && out.size() < p.max_validators && it->Valid()) {
     ++seen;
     Decoder k(it->key().substr(1));
     MESH_ASSIGN_OR_RETURN(uint64_t inverted, k.U64());
     if (inverted == ~uint64_t{0}) break;  // power 0: no one below can bond either
     MESH_ASSIGN_OR_RETURN(std::string val, k.Str());
     out.emplace_back(std::move(val));
+    if (seen < *count && out.size() < p.max_validators) it->Next();
   }
   MESH_RETURN_IF_ERROR(it->status());
   return out;
