@@ -107,32 +107,44 @@ absl::StatusOr<bool> Relayer::Received(const InFlight& p) const {
   return HasReceipt(dest, pk.destination_port, pk.destination_channel, pk.sequence);
 }
 
-absl::StatusOr<std::vector<InFlight>> Relayer::PendingPackets() const {
+absl::StatusOr<std::vector<InFlight>> Relayer::UnsettledBothSides() const {
+  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> out, Unsettled(Side::kA));
+  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> b, Unsettled(Side::kB));
+  for (InFlight& p : b) out.push_back(std::move(p));
+  return out;
+}
+
+absl::StatusOr<std::vector<InFlight>> Relayer::NotReceived(
+    const std::vector<InFlight>& sent) const {
   std::vector<InFlight> out;
-  for (Side s : {Side::kA, Side::kB}) {
-    MESH_ASSIGN_OR_RETURN(std::vector<InFlight> sent, Unsettled(s));
-    for (InFlight& p : sent) {
-      MESH_ASSIGN_OR_RETURN(bool received, Received(p));
-      if (!received) out.push_back(std::move(p));
-    }
+  for (const InFlight& p : sent) {
+    MESH_ASSIGN_OR_RETURN(bool received, Received(p));
+    if (!received) out.push_back(p);
   }
   return out;
 }
 
-absl::StatusOr<std::vector<InFlight>> Relayer::PendingAcks() const {
+absl::StatusOr<std::vector<InFlight>> Relayer::WithAcks(const std::vector<InFlight>& sent) const {
   std::vector<InFlight> out;
-  for (Side s : {Side::kA, Side::kB}) {
-    MESH_ASSIGN_OR_RETURN(std::vector<InFlight> sent, Unsettled(s));
-    const KvReader& dest = ContextOf(Other(s)).store();
-    for (InFlight& p : sent) {
-      const Packet& pk = p.packet;
-      MESH_ASSIGN_OR_RETURN(std::optional<std::string> ack,
-                            GetAcknowledgement(dest, pk.destination_port,
-                                               pk.destination_channel, pk.sequence));
-      if (ack.has_value()) out.push_back(std::move(p));
-    }
+  for (const InFlight& p : sent) {
+    const Packet& pk = p.packet;
+    MESH_ASSIGN_OR_RETURN(std::optional<std::string> ack,
+                          GetAcknowledgement(ContextOf(Other(p.from)).store(),
+                                             pk.destination_port, pk.destination_channel,
+                                             pk.sequence));
+    if (ack.has_value()) out.push_back(p);
   }
   return out;
+}
+
+absl::StatusOr<std::vector<InFlight>> Relayer::PendingPackets() const {
+  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> sent, UnsettledBothSides());
+  return NotReceived(sent);
+}
+
+absl::StatusOr<std::vector<InFlight>> Relayer::PendingAcks() const {
+  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> sent, UnsettledBothSides());
+  return WithAcks(sent);
 }
 
 // ---------------------------------------------------------------- single steps
@@ -225,9 +237,15 @@ absl::StatusOr<Relayer::Action> Relayer::Classify(const InFlight& p) const {
   return Action::kDeliver;
 }
 
+// One listing of the unsettled packets serves the round's deliveries and
+// its acks: a delivery or a timeout settles no packet of the listing but
+// its own (a timed-out packet has no ack), and a packet sent by a callback
+// during the round has no ack yet, so the acks found are those
+// PendingAcks() would find after the deliveries.
 absl::StatusOr<bool> Relayer::RelayRound(RelayStats& stats) {
   bool progress = false;
-  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> pending, PendingPackets());
+  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> sent, UnsettledBothSides());
+  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> pending, NotReceived(sent));
   for (const InFlight& p : pending) {
     MESH_ASSIGN_OR_RETURN(Action action, Classify(p));
     if (action == Action::kDeliver) {
@@ -240,7 +258,7 @@ absl::StatusOr<bool> Relayer::RelayRound(RelayStats& stats) {
       progress = true;
     }
   }
-  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> acks, PendingAcks());
+  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> acks, WithAcks(sent));
   for (const InFlight& p : acks) {
     MESH_RETURN_IF_ERROR(RelayAck(p).status());
     ++stats.acknowledged;
@@ -251,7 +269,8 @@ absl::StatusOr<bool> Relayer::RelayRound(RelayStats& stats) {
 
 absl::StatusOr<RelayStats> Relayer::RelayInto(Side s) {
   RelayStats stats;
-  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> pending, PendingPackets());
+  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> sent, UnsettledBothSides());  // as RelayRound
+  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> pending, NotReceived(sent));
   for (const InFlight& p : pending) {
     MESH_ASSIGN_OR_RETURN(Action action, Classify(p));
     if (action == Action::kDeliver && p.from != s) {
@@ -262,7 +281,7 @@ absl::StatusOr<RelayStats> Relayer::RelayInto(Side s) {
       ++stats.timed_out;
     }
   }
-  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> acks, PendingAcks());
+  MESH_ASSIGN_OR_RETURN(std::vector<InFlight> acks, WithAcks(sent));
   for (const InFlight& p : acks) {
     if (p.from != s) continue;
     MESH_RETURN_IF_ERROR(RelayAck(p).status());

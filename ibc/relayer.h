@@ -157,6 +157,12 @@ class Relayer {
   static int Index(Side s) { return static_cast<int>(s); }
   Context ContextOf(Side s) const { return ends_[Index(s)].context(); }
   absl::StatusOr<std::vector<InFlight>> Unsettled(Side from) const;
+  // Side A's unsettled packets, then side B's.
+  absl::StatusOr<std::vector<InFlight>> UnsettledBothSides() const;
+  // Those of `sent` the destination has not received.
+  absl::StatusOr<std::vector<InFlight>> NotReceived(const std::vector<InFlight>& sent) const;
+  // Those of `sent` whose ack the destination has written.
+  absl::StatusOr<std::vector<InFlight>> WithAcks(const std::vector<InFlight>& sent) const;
   absl::StatusOr<bool> Received(const InFlight& p) const;
   absl::StatusOr<Action> Classify(const InFlight& p) const;
   absl::StatusOr<bool> RelayRound(RelayStats& stats);
