@@ -21,7 +21,8 @@ Devnet::~Devnet() {
 }
 
 absl::StatusOr<std::unique_ptr<Devnet>> Devnet::Open(
-    std::vector<GenesisDoc> genesis, std::vector<std::unique_ptr<DurableStore>> stores) {
+    std::vector<GenesisDoc> genesis, std::vector<std::unique_ptr<DurableStore>> stores,
+    bool pipelined_commit) {
   if (genesis.size() != stores.size() || genesis.empty()) {
     return absl::InvalidArgumentError("devnet: one store per genesis document, at least one");
   }
@@ -29,7 +30,8 @@ absl::StatusOr<std::unique_ptr<Devnet>> Devnet::Open(
   for (size_t i = 0; i < genesis.size(); ++i) {
     const std::string id = genesis[i].chain_id;
     MESH_ASSIGN_OR_RETURN(std::unique_ptr<Application> app,
-                          Application::Open(std::move(genesis[i]), std::move(stores[i])));
+                          Application::Open(std::move(genesis[i]), std::move(stores[i]),
+                                            /*state_cache_bytes=*/0, pipelined_commit));
     if (!net->apps_.emplace(id, std::move(app)).second) {
       return absl::InvalidArgumentError("devnet: duplicate chain id " + id);
     }

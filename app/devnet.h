@@ -71,9 +71,12 @@ class Devnet {
                                   const std::string& consumer, provider::LinkMode mode);
 
   // Opens every chain (InitChain on empty stores), joins them with relayers
-  // and opens the links' channels that are not open yet.
+  // and opens the links' channels that are not open yet. `pipelined_commit`:
+  // Application::Open's (off by default: the devnet produces its own blocks,
+  // and no consensus engine would replay one lost in a crash).
   static absl::StatusOr<std::unique_ptr<Devnet>> Open(
-      std::vector<GenesisDoc> genesis, std::vector<std::unique_ptr<DurableStore>> stores);
+      std::vector<GenesisDoc> genesis, std::vector<std::unique_ptr<DurableStore>> stores,
+      bool pipelined_commit = false);
   ~Devnet();
 
   // Starts one gRPC server per chain on `host`, ports base_port + i (0: any

@@ -7,13 +7,16 @@
 namespace mesh::node {
 namespace {
 
-// Keeps a batch alive for as long as an iterator over it runs.
+// An iterator over `parent` with `batch` (if any) on top; `keep` owns
+// whatever the two read (the batch, a snapshot) while the iterator runs.
 class BatchIterator final : public KvIterator {
  public:
-  BatchIterator(std::shared_ptr<const WriteBatch> batch, std::unique_ptr<KvIterator> parent,
-                std::string_view begin, std::string_view end, bool reverse)
-      : batch_(std::move(batch)),
-        merged_(ScanWithBatch(*batch_, std::move(parent), begin, end, reverse)) {}
+  BatchIterator(std::shared_ptr<const void> keep, const WriteBatch* batch,
+                std::unique_ptr<KvIterator> parent, std::string_view begin, std::string_view end,
+                bool reverse)
+      : keep_(std::move(keep)),
+        merged_(batch == nullptr ? std::move(parent)
+                                 : ScanWithBatch(*batch, std::move(parent), begin, end, reverse)) {}
   bool Valid() const override { return merged_->Valid(); }
   void Next() override { merged_->Next(); }
   std::string_view key() const override { return merged_->key(); }
@@ -21,7 +24,7 @@ class BatchIterator final : public KvIterator {
   absl::Status status() const override { return merged_->status(); }
 
  private:
-  std::shared_ptr<const WriteBatch> batch_;
+  std::shared_ptr<const void> keep_;
   std::unique_ptr<KvIterator> merged_;
 };
 
@@ -32,33 +35,67 @@ std::optional<std::optional<std::string>> FindIn(const WriteBatch* batch, std::s
   return it->second;
 }
 
+}  // namespace
+
+// What a snapshot view reads: a snapshot of the wrapped store and the batch
+// that was in flight when the view was taken (null once the view has moved
+// to a snapshot taken after that batch's write, which holds it).
+struct PipelinedStore::ViewState {
+  std::shared_ptr<DurableStore> snapshot;
+  std::shared_ptr<const WriteBatch> batch;
+};
+
+// Shared by a view and the store's list of views to move: the writer swaps
+// the state once the batch is written, so kept views (the gRPC server keeps
+// one per recent block) do not hold every block's batch in memory.
+class PipelinedStore::ViewCore {
+ public:
+  explicit ViewCore(std::shared_ptr<const ViewState> state) : state_(std::move(state)) {}
+  std::shared_ptr<const ViewState> Load() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return state_;
+  }
+  void Set(std::shared_ptr<const ViewState> state) {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_ = std::move(state);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const ViewState> state_;
+};
+
+namespace {
+
 // A read-only view: a snapshot of the wrapped store with the batch that was
-// in flight when it was taken on top.
+// in flight when it was taken on top (until the writer moves it, above).
 class SnapshotWithBatch final : public DurableStore {
  public:
-  SnapshotWithBatch(std::unique_ptr<DurableStore> snapshot,
-                    std::shared_ptr<const WriteBatch> batch)
-      : snapshot_(std::move(snapshot)), batch_(std::move(batch)) {}
+  using Core = std::shared_ptr<PipelinedStore::ViewCore>;
+  explicit SnapshotWithBatch(Core core) : core_(std::move(core)) {}
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
-    if (auto found = FindIn(batch_.get(), key)) return *std::move(found);
-    return snapshot_->Get(key);
+    const auto state = core_->Load();
+    if (auto found = FindIn(state->batch.get(), key)) return *std::move(found);
+    return state->snapshot->Get(key);
   }
   std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
                                    bool reverse) const override {
-    return std::make_unique<BatchIterator>(batch_, snapshot_->Scan(begin, end, reverse), begin,
-                                           end, reverse);
+    auto state = core_->Load();
+    std::unique_ptr<KvIterator> it = state->snapshot->Scan(begin, end, reverse);
+    const WriteBatch* batch = state->batch.get();
+    return std::make_unique<BatchIterator>(std::move(state), batch, std::move(it), begin, end,
+                                           reverse);
   }
   absl::Status Put(std::string_view, std::string_view) override { return Refuse(); }
   absl::Status Delete(std::string_view) override { return Refuse(); }
   absl::Status Write(const WriteBatch&) override { return Refuse(); }
-  bool ConcurrentReads() const override { return snapshot_->ConcurrentReads(); }
+  bool ConcurrentReads() const override { return core_->Load()->snapshot->ConcurrentReads(); }
 
  private:
   static absl::Status Refuse() {
     return absl::FailedPreconditionError("write to a read-only store snapshot");
   }
-  std::unique_ptr<DurableStore> snapshot_;
-  std::shared_ptr<const WriteBatch> batch_;
+  Core core_;
 };
 
 }  // namespace
@@ -91,6 +128,22 @@ void PipelinedStore::WriterLoop() {
     writing_ = false;
     ++writes_;
     if (s.ok()) {
+      // Views taken while the batch was in flight move to a snapshot taken
+      // now: the store holds exactly their snapshot plus the batch (no write
+      // can start while in_flight_ is set). Done before the batch is marked
+      // written, so after Flush no view holds it. (Lock order: mu_, then a
+      // view's own mutex; a view's readers take only the latter.)
+      std::shared_ptr<const ViewState> moved;
+      for (const std::weak_ptr<ViewCore>& weak : pinned_) {
+        std::shared_ptr<ViewCore> view = weak.lock();
+        if (view == nullptr) continue;
+        if (moved == nullptr) {
+          moved = std::make_shared<const ViewState>(ViewState{store_->Snapshot(), nullptr});
+        }
+        view->Set(moved);
+        ++moved_views_;
+      }
+      pinned_.clear();
       in_flight_.reset();
     } else {
       // Kept in flight: reads still see the state the chain committed, and
@@ -130,14 +183,20 @@ std::unique_ptr<KvIterator> PipelinedStore::Scan(std::string_view begin, std::st
   // and the batch on top gives the same entries either way.
   std::unique_ptr<KvIterator> it = store_->Scan(begin, end, reverse);
   if (batch == nullptr) return it;
-  return std::make_unique<BatchIterator>(std::move(batch), std::move(it), begin, end, reverse);
+  const WriteBatch* raw = batch.get();
+  return std::make_unique<BatchIterator>(std::move(batch), raw, std::move(it), begin, end, reverse);
 }
 
 std::unique_ptr<DurableStore> PipelinedStore::Snapshot() const {
-  std::shared_ptr<const WriteBatch> batch = InFlight();
+  std::lock_guard<std::mutex> lock(mu_);
   std::unique_ptr<DurableStore> snapshot = store_->Snapshot();
-  if (snapshot == nullptr || batch == nullptr) return snapshot;
-  return std::make_unique<SnapshotWithBatch>(std::move(snapshot), std::move(batch));
+  if (snapshot == nullptr || in_flight_ == nullptr) return snapshot;
+  // Registered under mu_: the writer moves every view registered before it
+  // marks the batch written (below), and none is registered after.
+  auto core = std::make_shared<ViewCore>(std::make_shared<const ViewState>(
+      ViewState{std::shared_ptr<DurableStore>(std::move(snapshot)), in_flight_}));
+  pinned_.push_back(core);
+  return std::make_unique<SnapshotWithBatch>(std::move(core));
 }
 
 absl::Status PipelinedStore::Put(std::string_view key, std::string_view value) {
@@ -174,6 +233,11 @@ absl::Status PipelinedStore::Flush() {
 uint64_t PipelinedStore::writes() const {
   std::lock_guard<std::mutex> lock(mu_);
   return writes_;
+}
+
+uint64_t PipelinedStore::moved_views() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return moved_views_;
 }
 
 }  // namespace mesh::node

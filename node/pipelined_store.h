@@ -8,7 +8,9 @@
 // Until that write has finished, the batch stays visible to every read
 // through this store: Get looks in it first, Scan merges it over the
 // store's iterator, and Snapshot returns the store's snapshot with the
-// batch on top. So every read — and every result and app hash — is exactly
+// batch on top (once the batch is written, the writer moves such a view to a
+// snapshot taken right after the write, so a kept view does not keep the
+// batch in memory). So every read — and every result and app hash — is exactly
 // what it would be had the write been synchronous.
 //
 // One write in flight at a time: Consume, Write, Put, Delete, Flush and the
@@ -36,6 +38,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -69,6 +72,12 @@ class PipelinedStore : public DurableStore {
   absl::Status Flush();
   // Batches written by the writer thread so far (tests, diagnosis).
   uint64_t writes() const;
+  // Snapshot views moved off their batch so far (tests, diagnosis).
+  uint64_t moved_views() const;
+
+  // A snapshot view's shared state (pipelined_store.cc).
+  struct ViewState;
+  class ViewCore;
 
  private:
   // The batch in flight (nullptr when none), shared with readers.
@@ -86,6 +95,10 @@ class PipelinedStore : public DurableStore {
   bool stop_ = false;
   absl::Status failed_;   // the first failed write (kept: the chain halts)
   uint64_t writes_ = 0;
+  // Views taken while the batch in flight was (they read it on top of their
+  // snapshot); moved to a later snapshot once it is written.
+  mutable std::vector<std::weak_ptr<ViewCore>> pinned_;
+  uint64_t moved_views_ = 0;
   std::thread writer_;    // last: started once everything above exists
 };
 

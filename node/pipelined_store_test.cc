@@ -160,6 +160,53 @@ TEST(PipelinedStoreTest, ReadsSeeTheBatchInFlightAsIfWritten) {
   EXPECT_EQ(Value(*view, "a"), "1");
 }
 
+// A view taken while a batch is in flight reads it on top of its snapshot;
+// once the batch is written the view is moved to a snapshot taken right
+// after the write (so a kept view does not hold the batch), and reads the
+// same: an iterator opened before the move finishes on what it started on,
+// and later writes do not reach the view.
+TEST(PipelinedStoreTest, ViewTakenInFlightMovesOffItsBatchOnceWritten) {
+  auto owned = std::make_unique<GatedStore>();
+  GatedStore* gate = owned.get();
+  ASSERT_TRUE(gate->Put("a", "1").ok());
+  PipelinedStore store(std::move(owned));
+  WriteBatch batch;
+  batch.Put("a", "2");
+  batch.Put("b", "3");
+  ASSERT_TRUE(store.Consume(batch).ok());
+  gate->AwaitWriter();
+  std::unique_ptr<DurableStore> view = store.Snapshot();
+  ASSERT_NE(view, nullptr);
+  std::unique_ptr<KvIterator> early = view->Scan("", "");
+  ASSERT_TRUE(early->Valid());
+  EXPECT_EQ(early->key(), "a");
+  EXPECT_EQ(early->value(), "2");
+  EXPECT_EQ(store.moved_views(), 0u);
+  gate->Open();
+  ASSERT_TRUE(store.Flush().ok());
+  EXPECT_EQ(store.moved_views(), 1u);
+  early->Next();
+  ASSERT_TRUE(early->Valid());
+  EXPECT_EQ(early->key(), "b");
+  EXPECT_EQ(early->value(), "3");
+  early->Next();
+  EXPECT_FALSE(early->Valid());
+  early.reset();
+  EXPECT_EQ(Value(*view, "a"), "2");
+  EXPECT_EQ(Value(*view, "b"), "3");
+  EXPECT_EQ(Keys(*view), (std::vector<std::string>{"a", "b"}));
+  WriteBatch later;
+  later.Put("a", "9");
+  later.Delete("b");
+  ASSERT_TRUE(store.Consume(later).ok());
+  gate->Open();
+  ASSERT_TRUE(store.Flush().ok());
+  EXPECT_EQ(store.moved_views(), 1u);  // no view was taken during that write
+  EXPECT_EQ(Value(*view, "a"), "2");
+  EXPECT_EQ(Value(*view, "b"), "3");
+  EXPECT_EQ(Value(store, "a"), "9");
+}
+
 // One write in flight at a time: the next Consume waits for the previous
 // write, then queues its own; the writes reach the store in order.
 TEST(PipelinedStoreTest, NextConsumeWaitsForThePreviousWrite) {

@@ -48,10 +48,11 @@ ABSL_FLAG(int64_t, grpc_kept_blocks, 100,
 ABSL_FLAG(int64_t, max_blocks, 0, "stop after this many blocks (0 = run until SIGINT/SIGTERM)");
 ABSL_FLAG(int64_t, state_cache_mb, 0,
           "start/export: the chain's state-cache bound in MiB (0 = the engine's default, 128)");
-ABSL_FLAG(bool, pipelined_commit, true,
-          "start: write each block's commit while the next block runs (a crash loses at most "
-          "the last block, which consensus replays); false: every commit is on disk when it "
-          "returns");
+ABSL_FLAG(bool, pipelined_commit, false,
+          "start/devnet: write each block's commit while the next block runs; a crash can then "
+          "lose the last block produced, which this node (its own block producer, no consensus "
+          "engine to replay it) would not get back. Default false: a block is on disk before it "
+          "is announced");
 ABSL_FLAG(int, chains, 2, "devnet: number of chains (2 or 3)");
 ABSL_FLAG(std::vector<std::string>, link_modes, {},
           "devnet: links made replicated or opt-in when the devnet home is created, as "
@@ -285,7 +286,8 @@ int RunDevnet(const std::filesystem::path& home) {
     docs.push_back(*std::move(g));
     stores.push_back(*std::move(store));
   }
-  auto net = Devnet::Open(std::move(docs), std::move(stores));
+  auto net = Devnet::Open(std::move(docs), std::move(stores),
+                          absl::GetFlag(FLAGS_pipelined_commit));
   if (!net.ok()) return Fail(1, "devnet: " + std::string(net.status().message()));
   for (const std::string& id : ids) {
     auto tx_index = mesh::RocksDbStore::Open((home / id / "txindex").string());
