@@ -95,12 +95,6 @@ std::string PosBytes(uint64_t height, uint32_t index) {
 
 std::string HeightBytes(uint64_t height) { return PosBytes(height, 0).substr(0, 8); }
 
-uint64_t HeightOfPos(std::string_view pos) {
-  uint64_t h = 0;
-  for (int i = 0; i < 8; ++i) h = (h << 8) | static_cast<uint8_t>(pos[i]);
-  return h;
-}
-
 std::string EventKeyPrefix(std::string_view composite_key, std::string_view value) {
   std::string out = absl::StrCat(kEventKeyPrefix, std::string(composite_key), "=");
   out.append(value);
