@@ -1,10 +1,12 @@
 #include "node/pipelined_store.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/codec.h"
@@ -257,6 +259,83 @@ TEST(PipelinedStoreTest, FailedWriteHaltsLaterWritesAndStaysVisible) {
   EXPECT_EQ(store.Put("x", "y").code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(store.Write(two).code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(store.writes(), 1u);
+}
+
+// Readers on other threads take snapshots and read while 300 batches are
+// written through a RocksDB store: every snapshot is one whole block (block
+// h writes "h" = h, adds "k<h>" and deletes "k<h-2>"), at least the last
+// one queued when it was taken (in flight or not), before and after the
+// writer moves it off its batch.
+TEST(PipelinedStoreTest, ConcurrentSnapshotsAreWholeBlocksOnRocksDb) {
+  const std::string dir = ::testing::TempDir() + "/pipelined_concurrent_test";
+  std::filesystem::remove_all(dir);
+  auto rocks = RocksDbStore::Open(dir);
+  ASSERT_TRUE(rocks.ok()) << rocks.status();
+  PipelinedStore store(std::move(*rocks));
+  const auto k = [](uint64_t h) { return Encoder(0x01).U64(h).Take(); };
+  // The block a view shows, or a description of what is wrong with it.
+  const auto check = [&](const KvReader& r) -> std::string {
+    auto raw = r.Get("h");
+    if (!raw.ok()) return raw.status().ToString();
+    if (!raw->has_value()) return "";
+    const uint64_t h = std::stoull(**raw);
+    std::vector<uint64_t> keys;
+    for (auto it = r.ScanPrefix(Encoder(0x01).Take()); it->Valid(); it->Next()) {
+      Decoder d(it->key().substr(1));
+      keys.push_back(d.U64().value());
+    }
+    std::vector<uint64_t> want;
+    for (uint64_t i = h >= 1 ? h - 1 : 0; i <= h; ++i) {
+      if (i >= 1) want.push_back(i);
+    }
+    if (keys != want) return "block " + std::to_string(h) + " shows a wrong key set";
+    return "";
+  };
+  std::atomic<bool> done{false};
+  std::atomic<int> views{0};
+  std::atomic<uint64_t> queued{0};  // the last block Consume returned for
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&, t] {
+      std::vector<std::unique_ptr<DurableStore>> kept;
+      while (!done.load() && errors[t].empty()) {
+        const uint64_t least = queued.load();
+        std::unique_ptr<DurableStore> view = store.Snapshot();
+        errors[t] = check(*view);
+        auto shown = view->Get("h");
+        const uint64_t h = shown.ok() && shown->has_value() ? std::stoull(**shown) : 0;
+        if (errors[t].empty() && h < least) {
+          errors[t] = "snapshot shows block " + std::to_string(h) + " after block " +
+                      std::to_string(least) + " was queued";
+        }
+        kept.push_back(std::move(view));
+        if (kept.size() > 8) {  // re-read an older view (possibly moved since)
+          if (errors[t].empty()) errors[t] = check(*kept.front());
+          kept.erase(kept.begin());
+        }
+        ++views;
+      }
+    });
+  }
+  for (uint64_t h = 1; h <= 300; ++h) {
+    WriteBatch b;
+    b.Put("h", std::to_string(h));
+    b.Put(k(h), "v");
+    if (h >= 3) b.Delete(k(h - 2));
+    for (int i = 0; i < 50; ++i) b.Put(Encoder(0x02).U64(h).U64(i).Take(), std::string(100, 'x'));
+    ASSERT_TRUE(store.Consume(b).ok());
+    queued = h;
+  }
+  ASSERT_TRUE(store.Flush().ok());
+  done = true;
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(errors[0], "");
+  EXPECT_EQ(errors[1], "");
+  EXPECT_GT(views.load(), 0);
+  EXPECT_EQ(check(store), "");
+  EXPECT_EQ(Value(store, "h"), "300");
+  std::filesystem::remove_all(dir);
 }
 
 constexpr uint64_t kT0 = 1700000000ULL * kNanosPerSecond;
