@@ -8,9 +8,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
 #include "core/kv.h"
 #include "core/crypto.h"
 #include "core/rocksdb_store.h"
@@ -107,6 +110,33 @@ class RecordingStore : public DurableStore {
 // so far are made durable inside the timed region, so no write overlaps
 // untimed work; a run's last write is timed the same way.
 inline constexpr int64_t kBlocksSignedAhead = 8;
+
+// The timed loop that does so, one block per iteration: `sign()` returns a
+// block's txs (untimed), `run(txs)` applies and commits it, `flush()` waits
+// until every committed block is on disk, and `timed(work)` runs `work`
+// and adds its time to the case's. Returns the blocks run.
+template <typename Sign, typename Run, typename Flush, typename Timed>
+int64_t RunBlocksSignedAhead(benchmark::State& state, const Sign& sign, const Run& run,
+                             const Flush& flush, const Timed& timed) {
+  std::deque<std::vector<node::SignedTx>> ahead;
+  int64_t done = 0;
+  for (auto _ : state) {
+    if (ahead.empty()) {
+      timed(flush);
+      state.PauseTiming();  // signing is the clients' work
+      const int64_t n = std::min(kBlocksSignedAhead, state.max_iterations - done);
+      for (int64_t k = 0; k < n; ++k) ahead.push_back(sign());
+      state.ResumeTiming();
+    }
+    const std::vector<node::SignedTx> txs = std::move(ahead.front());
+    ahead.pop_front();
+    timed([&] { run(txs); });
+    ++done;
+  }
+  timed(flush);
+  MESH_CHECK(ahead.empty());
+  return done;
+}
 
 // Each ceiling runs at least this long.
 inline constexpr double kCeilingSeconds = 0.2;

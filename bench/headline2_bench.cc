@@ -65,7 +65,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <deque>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -364,8 +363,6 @@ void BM_Headline2_CrossChainStakes(benchmark::State& state) {
     MESH_CHECK_OK(x.net->app(kProvider).Flush());
     MESH_CHECK_OK(x.net->app(kConsumer).Flush());
   };
-  std::deque<std::vector<node::SignedTx>> ahead;  // benchutil::kBlocksSignedAhead
-  int64_t done = 0;
   // Point reads that reach each chain's state cache (below the overlays).
   const auto reads = [&](const char* chain) {
     auto* cache = dynamic_cast<const node::StateCache*>(x.net->chain(chain).durable());
@@ -373,21 +370,9 @@ void BM_Headline2_CrossChainStakes(benchmark::State& state) {
     return static_cast<double>(cache->hits() + cache->misses());
   };
   const double provider_reads0 = reads(kProvider), consumer_reads0 = reads(kConsumer);
-  for (auto _ : state) {
-    if (ahead.empty()) {
-      timed(flush);
-      state.PauseTiming();  // signing is the clients' work
-      const int64_t n = std::min(benchutil::kBlocksSignedAhead, state.max_iterations - done);
-      for (int64_t k = 0; k < n; ++k) ahead.push_back(SignBlock(x, block));
-      state.ResumeTiming();
-    }
-    const std::vector<node::SignedTx> txs = std::move(ahead.front());
-    ahead.pop_front();
-    timed([&] { RunBlock(x, txs); });
-    ++done;
-  }
-  timed(flush);
-  MESH_CHECK(ahead.empty());
+  const int64_t done = benchutil::RunBlocksSignedAhead(
+      state, [&] { return SignBlock(x, block); },
+      [&](const std::vector<node::SignedTx>& txs) { RunBlock(x, txs); }, flush, timed);
   const double stakes = static_cast<double>(done * block);
   state.counters["provider_reads_per_stake"] = (reads(kProvider) - provider_reads0) / stakes;
   state.counters["consumer_reads_per_stake"] = (reads(kConsumer) - consumer_reads0) / stakes;

@@ -43,7 +43,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -255,23 +254,10 @@ void BM_Headline1_SignedDelegations(benchmark::State& state) {
     busy += Clock::now() - t0;
     cpu += ProcessCpuSeconds() - cpu0;
   };
-  std::deque<std::vector<SignedTx>> ahead;  // signed blocks (benchutil::kBlocksSignedAhead)
-  int64_t done = 0;
-  for (auto _ : state) {
-    if (ahead.empty()) {
-      timed([&] { MESH_CHECK_OK(c.app->Flush()); });
-      state.PauseTiming();  // signing is the clients' work
-      const int64_t n = std::min(benchutil::kBlocksSignedAhead, state.max_iterations - done);
-      for (int64_t k = 0; k < n; ++k) ahead.push_back(SignBlock(c, block));
-      state.ResumeTiming();
-    }
-    const std::vector<SignedTx> txs = std::move(ahead.front());
-    ahead.pop_front();
-    timed([&] { CommitBlock(c, NextRequest(c), txs); });
-    ++done;
-  }
-  timed([&] { MESH_CHECK_OK(c.app->Flush()); });
-  MESH_CHECK(ahead.empty());
+  benchutil::RunBlocksSignedAhead(
+      state, [&] { return SignBlock(c, block); },
+      [&](const std::vector<SignedTx>& txs) { CommitBlock(c, NextRequest(c), txs); },
+      [&] { MESH_CHECK_OK(c.app->Flush()); }, timed);
   const double rate = state.iterations() * block / Seconds(busy);
   state.SetItemsProcessed(state.iterations() * block);
   state.counters["cpu_us_per_tx"] = 1e6 * cpu / (state.iterations() * block);

@@ -7,6 +7,7 @@
 #include "core/record.h"
 #include "core/status.h"
 #include "node/gas.h"
+#include "node/pipelined_store.h"
 #include "node/state_cache.h"
 #include "staking/bank.h"
 

@@ -50,7 +50,6 @@
 #include "core/dec.h"
 #include "core/kv.h"
 #include "node/parallel_verify.h"
-#include "node/pipelined_store.h"
 #include "node/tx.h"
 #include "staking/auth.h"
 
@@ -126,6 +125,8 @@ using MsgHandler =
     std::function<absl::Status(const Context& ctx, const AccountAddress& signer,
                                std::string_view body)>;
 using Blocker = std::function<absl::Status(const Context& ctx)>;
+
+class PipelinedStore;  // node/pipelined_store.h
 
 class Chain {
  public:

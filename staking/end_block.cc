@@ -69,18 +69,19 @@ absl::StatusOr<std::vector<ValidatorAddress>> SelectActiveSet(const Context& ctx
     count = counted;
   }
   uint64_t seen = 0;
+  const auto wanted = [&] { return seen < *count && out.size() < p.max_validators; };
   std::string prefix(1, static_cast<char>(kPowerIndexPrefix));
   auto it = ctx.store().ScanPrefix(prefix);
-  // The checks come before each step: the step past the last entry is the
-  // one that would walk the deleted keys.
-  while (seen < *count && out.size() < p.max_validators && it->Valid()) {
+  // Checked before each step: the step past the last entry is the one that
+  // would walk the deleted keys.
+  while (wanted() && it->Valid()) {
     ++seen;
     Decoder k(it->key().substr(1));
     MESH_ASSIGN_OR_RETURN(uint64_t inverted, k.U64());
     if (inverted == ~uint64_t{0}) break;  // power 0: no one below can bond either
     MESH_ASSIGN_OR_RETURN(std::string val, k.Str());
     out.emplace_back(std::move(val));
-    if (seen < *count && out.size() < p.max_validators) it->Next();
+    if (wanted()) it->Next();
   }
   MESH_RETURN_IF_ERROR(it->status());
   return out;
