@@ -30,6 +30,8 @@ constexpr std::array<int8_t, 128> kCharsetIndex = [] {
   return t;
 }();
 
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 // Value of a charset character, or -1. Expects a lower-case character.
 int CharsetIndex(char c) {
   const auto u = static_cast<unsigned char>(c);
@@ -80,28 +82,6 @@ absl::Status CheckHrp(std::string_view hrp) {
     }
   }
   return absl::OkStatus();
-}
-
-// Rejects characters outside 33..126 and mixed case; returns the lower-cased
-// string.
-absl::StatusOr<std::string> LowerCaseChecked(std::string_view s) {
-  bool lower = false;
-  bool upper = false;
-  std::string out(s);
-  for (char& c : out) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 33 || u > 126) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bech32: invalid character 0x", absl::Hex(u)));
-    }
-    if (c >= 'a' && c <= 'z') lower = true;
-    if (c >= 'A' && c <= 'Z') {
-      upper = true;
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  if (lower && upper) return absl::InvalidArgumentError("bech32: mixed-case string");
-  return out;
 }
 
 std::vector<uint8_t> BytesOf(std::string_view s) {
@@ -166,33 +146,84 @@ absl::StatusOr<std::string> Bech32EncodeValues(std::string_view hrp,
   return out;
 }
 
-absl::StatusOr<Bech32DecodedValues> Bech32DecodeValues(std::string_view s) {
+absl::Status Bech32DecodeRaw(std::string_view s, Bech32Raw* out) {
   if (s.size() > kBech32MaxLength) {
     return absl::InvalidArgumentError(
         absl::StrCat("bech32: string has ", s.size(), " characters, limit is 90"));
   }
-  MESH_ASSIGN_OR_RETURN(const std::string lower, LowerCaseChecked(s));
-  const size_t sep = lower.rfind('1');
-  if (sep == std::string::npos) return absl::InvalidArgumentError("bech32: missing separator '1'");
-  const std::string_view hrp = std::string_view(lower).substr(0, sep);
-  MESH_RETURN_IF_ERROR(CheckHrp(hrp));
-  const std::string_view rest = std::string_view(lower).substr(sep + 1);
-  if (rest.size() < kChecksumLength) return absl::InvalidArgumentError("bech32: checksum too short");
-  std::vector<uint8_t> values;
-  values.reserve(rest.size());
-  for (char c : rest) {
-    const int v = CharsetIndex(c);
-    if (v < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("bech32: invalid data character '", 
-                                                     std::string(1, c), "'"));
+  // The checks of LowerCaseChecked, without the lower-cased copy.
+  bool lower = false;
+  bool upper = false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 33 || u > 126) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bech32: invalid character 0x", absl::Hex(u)));
     }
-    values.push_back(static_cast<uint8_t>(v));
+    if (c >= 'a' && c <= 'z') lower = true;
+    if (c >= 'A' && c <= 'Z') upper = true;
   }
-  if (ChecksumPolyMod(hrp, values, 0) != kBech32Const) {
-    return absl::InvalidArgumentError("bech32: invalid checksum");
+  if (lower && upper) return absl::InvalidArgumentError("bech32: mixed-case string");
+  const size_t sep = s.rfind('1');
+  if (sep == std::string_view::npos) {
+    return absl::InvalidArgumentError("bech32: missing separator '1'");
   }
-  values.resize(values.size() - kChecksumLength);
-  return Bech32DecodedValues{std::string(hrp), std::move(values)};
+  const std::string_view hrp = s.substr(0, sep);
+  MESH_RETURN_IF_ERROR(CheckHrp(hrp));
+  const std::string_view rest = s.substr(sep + 1);
+  if (rest.size() < kChecksumLength) return absl::InvalidArgumentError("bech32: checksum too short");
+  PolyModState p;
+  for (char c : hrp) p.Feed(static_cast<uint8_t>(static_cast<uint8_t>(Lower(c)) >> 5));
+  p.Feed(0);
+  for (char c : hrp) p.Feed(static_cast<uint8_t>(static_cast<uint8_t>(Lower(c)) & 31));
+  size_t n = 0;
+  for (char c : rest) {
+    const int v = CharsetIndex(Lower(c));
+    if (v < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bech32: invalid data character '", std::string(1, Lower(c)), "'"));
+    }
+    p.Feed(static_cast<uint8_t>(v));
+    out->values[n++] = static_cast<uint8_t>(v);
+  }
+  if (p.value() != kBech32Const) return absl::InvalidArgumentError("bech32: invalid checksum");
+  out->hrp = hrp;
+  out->count = n - kChecksumLength;
+  return absl::OkStatus();
+}
+
+absl::Status Bech32Raw::AppendBytes(std::string* out) const {
+  // ConvertBits(values, 5, 8, /*pad=*/false) into `out`: the values are
+  // already < 32.
+  uint32_t acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < count; ++i) {
+    acc = ((acc << 5) | values[i]) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out->push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  if (bits >= 5) return absl::InvalidArgumentError("convert bits: excess padding");
+  if (((acc << (8 - bits)) & 0xff) != 0) {
+    return absl::InvalidArgumentError("convert bits: non-zero padding");
+  }
+  return absl::OkStatus();
+}
+
+std::string Bech32Raw::LowerHrp() const {
+  std::string out(hrp);
+  for (char& c : out) c = Lower(c);
+  return out;
+}
+
+absl::StatusOr<Bech32DecodedValues> Bech32DecodeValues(std::string_view s) {
+  Bech32Raw raw;
+  MESH_RETURN_IF_ERROR(Bech32DecodeRaw(s, &raw));
+  return Bech32DecodedValues{raw.LowerHrp(),
+                             std::vector<uint8_t>(raw.values.begin(),
+                                                  raw.values.begin() + raw.count)};
 }
 
 absl::StatusOr<std::string> Bech32Encode(std::string_view hrp, std::string_view data) {
@@ -201,9 +232,12 @@ absl::StatusOr<std::string> Bech32Encode(std::string_view hrp, std::string_view 
 }
 
 absl::StatusOr<Bech32Decoded> Bech32Decode(std::string_view s) {
-  MESH_ASSIGN_OR_RETURN(Bech32DecodedValues raw, Bech32DecodeValues(s));
-  MESH_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes, ConvertBits(raw.values5, 5, 8, false));
-  return Bech32Decoded{std::move(raw.hrp), std::string(bytes.begin(), bytes.end())};
+  Bech32Raw raw;
+  MESH_RETURN_IF_ERROR(Bech32DecodeRaw(s, &raw));
+  Bech32Decoded out{raw.LowerHrp(), {}};
+  out.data.reserve(raw.count * 5 / 8);
+  MESH_RETURN_IF_ERROR(raw.AppendBytes(&out.data));
+  return out;
 }
 
 }  // namespace mesh

@@ -368,20 +368,27 @@ absl::StatusOr<std::string> ModuleAddress(std::string_view hrp, std::string_view
 
 absl::StatusOr<std::string> AddressFromBech32(std::string_view expected_hrp,
                                               std::string_view addr) {
-  MESH_ASSIGN_OR_RETURN(Bech32Decoded d, Bech32Decode(addr));
-  std::string want(expected_hrp);
-  for (char& c : want) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  Bech32Raw raw;  // no allocation but the result's (a query decodes two per call)
+  MESH_RETURN_IF_ERROR(Bech32DecodeRaw(addr, &raw));
+  std::string data;  // regrouped first: its errors come before the prefix's, as Bech32Decode's
+  data.reserve(raw.count * 5 / 8);
+  MESH_RETURN_IF_ERROR(raw.AppendBytes(&data));
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  bool same = raw.hrp.size() == expected_hrp.size();
+  for (size_t i = 0; same && i < raw.hrp.size(); ++i) {
+    same = lower(raw.hrp[i]) == lower(expected_hrp[i]);
   }
-  if (d.hrp != want) {
+  if (!same) {
+    std::string want(expected_hrp);
+    for (char& c : want) c = lower(c);
     return absl::InvalidArgumentError(
-        absl::StrCat("address prefix is '", d.hrp, "', expected '", want, "'"));
+        absl::StrCat("address prefix is '", raw.LowerHrp(), "', expected '", want, "'"));
   }
-  if (d.data.empty() || d.data.size() > 255) {
+  if (data.empty() || data.size() > 255) {
     return absl::InvalidArgumentError(
-        absl::StrCat("address must have 1..255 bytes, got ", d.data.size()));
+        absl::StrCat("address must have 1..255 bytes, got ", data.size()));
   }
-  return std::move(d.data);
+  return data;
 }
 
 }  // namespace mesh

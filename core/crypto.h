@@ -142,6 +142,20 @@ struct Bech32DecodedValues {
   std::vector<uint8_t> values5;
 };
 absl::StatusOr<Bech32DecodedValues> Bech32DecodeValues(std::string_view s);
+// Bech32DecodeValues without allocating (the same checks and errors): `hrp`
+// views the input as written (either case), `values[0, count)` are the 5-bit
+// values, checksum excluded. Valid while the input is.
+struct Bech32Raw {
+  std::string_view hrp;
+  size_t count = 0;
+  std::array<uint8_t, kBech32MaxLength> values;
+  // The hrp in lower case.
+  std::string LowerHrp() const;
+  // Appends the values regrouped into bytes (ConvertBits(values, 5, 8,
+  // false), the same errors).
+  absl::Status AppendBytes(std::string* out) const;
+};
+absl::Status Bech32DecodeRaw(std::string_view s, Bech32Raw* out);
 // Regroups `in` (values of `from_bits` bits) into values of `to_bits` bits,
 // big-endian bit order. With `pad`, a final partial group is zero-padded;
 // without, leftover bits must be fewer than `from_bits` and all zero.

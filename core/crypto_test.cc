@@ -453,6 +453,97 @@ TEST(Bech32Test, ByteRoundTripAllLengths) {
   }
 }
 
+// AddressFromBech32 decodes without allocating (Bech32DecodeRaw). Against a
+// plain model of BIP-173 (lower-cased copy, expanded checksum input,
+// ConvertBits), on valid addresses and every single-character mutation, case
+// change and truncation of them: the same bytes, or the same error.
+absl::StatusOr<std::string> ModelAddressFromBech32(std::string_view hrp_want, std::string s) {
+  const std::string charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+  if (s.size() > 90) return absl::InvalidArgumentError("length");
+  bool lo = false, up = false;
+  for (char& c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 33 || u > 126) return absl::InvalidArgumentError("char");
+    lo |= std::islower(u) != 0;
+    up |= std::isupper(u) != 0;
+    c = static_cast<char>(std::tolower(u));
+  }
+  if (lo && up) return absl::InvalidArgumentError("mixed");
+  const size_t sep = s.rfind('1');
+  if (sep == std::string::npos || sep == 0 || sep > 83 || s.size() - sep - 1 < 6) {
+    return absl::InvalidArgumentError("shape");
+  }
+  std::vector<uint8_t> in;
+  for (char c : s.substr(0, sep)) in.push_back(static_cast<uint8_t>(c) >> 5);
+  in.push_back(0);
+  for (char c : s.substr(0, sep)) in.push_back(static_cast<uint8_t>(c) & 31);
+  std::vector<uint8_t> values;
+  for (char c : s.substr(sep + 1)) {
+    const size_t v = charset.find(c);
+    if (v == std::string::npos) return absl::InvalidArgumentError("data char");
+    values.push_back(static_cast<uint8_t>(v));
+    in.push_back(static_cast<uint8_t>(v));
+  }
+  uint32_t chk = 1;
+  const uint32_t gen[5] = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3};
+  for (uint8_t v : in) {
+    const uint32_t top = chk >> 25;
+    chk = ((chk & 0x1ffffff) << 5) ^ v;
+    for (int i = 0; i < 5; ++i) chk ^= ((top >> i) & 1) ? gen[i] : 0;
+  }
+  if (chk != 1) return absl::InvalidArgumentError("checksum");
+  values.resize(values.size() - 6);
+  absl::StatusOr<std::vector<uint8_t>> bytes = ConvertBits(values, 5, 8, false);
+  if (!bytes.ok()) return bytes.status();
+  std::string want(hrp_want);
+  for (char& c : want) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (s.substr(0, sep) != want) return absl::InvalidArgumentError("prefix");
+  if (bytes->empty() || bytes->size() > 255) return absl::InvalidArgumentError("size");
+  return std::string(bytes->begin(), bytes->end());
+}
+
+TEST(Bech32Test, AddressFromBech32MatchesAPlainModel) {
+  std::vector<std::string> inputs;
+  for (const std::string hrp : {"mesh", "meshvaloper", "a"}) {
+    for (size_t n : {0, 1, 20, 32, 49}) {
+      std::string data;
+      for (size_t i = 0; i < n; ++i) data.push_back(static_cast<char>(i * 91 + n));
+      absl::StatusOr<std::string> enc = Bech32Encode(hrp, data);
+      if (!enc.ok()) continue;
+      const std::string a = *enc;
+      inputs.push_back(a);
+      std::string upper = a;
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      inputs.push_back(upper);
+      for (size_t i = 0; i < a.size(); ++i) {
+        for (char c : {'q', 'p', 'Q', '1', 'b', '~', ' '}) {
+          std::string m = a;
+          m[i] = c;
+          inputs.push_back(m);
+        }
+        inputs.push_back(a.substr(0, i));
+        inputs.push_back(a.substr(0, i) + a.substr(i + 1));
+      }
+    }
+  }
+  int valid = 0;
+  for (const std::string& s : inputs) {
+    for (std::string_view hrp : {"mesh", "MESH", "meshvaloper", "a", "b"}) {
+      absl::StatusOr<std::string> got = AddressFromBech32(hrp, s);
+      absl::StatusOr<std::string> want = ModelAddressFromBech32(hrp, s);
+      ASSERT_EQ(got.ok(), want.ok()) << s << " under " << hrp << ": " << got.status() << " / "
+                                     << want.status();
+      if (got.ok()) {
+        EXPECT_EQ(*got, *want) << s;
+        ++valid;
+      } else {
+        EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument) << s;
+      }
+    }
+  }
+  EXPECT_GT(valid, 20);  // valid cases were covered, not only failures
+}
+
 TEST(Bech32Test, EncodeLimits) {
   // "mesh" + "1" + 6 checksum leaves 79 data characters: 49 bytes -> 79 values.
   EXPECT_TRUE(Bech32Encode("mesh", std::string(49, 'a')).ok());
