@@ -27,6 +27,8 @@
 //       qps, p50_us, p99_us           the query
 //       echo_qps, echo_p50_us, echo_p99_us   the ceiling
 //       ratio                         qps / echo_qps (target >= 0.80)
+//       cpu_us_per_query, cpu_us_per_echo   process CPU per call (client,
+//                                     server and the producer's share)
 //       blocks_per_s                  blocks produced during the query windows
 //       txs_per_block                 txs they carried (the feeder's rate)
 //       blocks_per_s_idle             the same, producer alone (before the cases)
@@ -161,11 +163,13 @@ struct WindowResult {
   uint64_t calls = 0;
   uint64_t errors = 0;
   double seconds = 0;
+  double cpu_seconds = 0;  // the whole process's (server, client, producer)
   std::vector<double> latency_us;
   void Add(WindowResult&& o) {
     calls += o.calls;
     errors += o.errors;
     seconds += o.seconds;
+    cpu_seconds += o.cpu_seconds;
     latency_us.insert(latency_us.end(), o.latency_us.begin(), o.latency_us.end());
   }
 };
@@ -204,6 +208,7 @@ class LoadClient {
   WindowResult Run(const std::string& method, const std::vector<grpc::ByteBuffer>& requests,
                    int inflight, double seconds) {
     const Clock::time_point start = Clock::now();
+    const double cpu_start = ProcessCpuSeconds();
     const Clock::time_point deadline =
         start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
     std::vector<WindowResult> parts(cqs_.size());
@@ -217,6 +222,7 @@ class LoadClient {
     WindowResult out;
     for (WindowResult& p : parts) out.Add(std::move(p));
     out.seconds = Seconds(Clock::now() - start);
+    out.cpu_seconds = ProcessCpuSeconds() - cpu_start;
     return out;
   }
 
@@ -615,6 +621,10 @@ void BM_Headline3_Query(benchmark::State& state) {
   state.counters["echo_p50_us"] = Percentile(echo.latency_us, 0.50);
   state.counters["echo_p99_us"] = Percentile(echo.latency_us, 0.99);
   state.counters["ratio"] = qps / echo_qps;
+  // CPU of the whole process per call (both ends of the call, and the
+  // block producer's share): where a ratio below 1 comes from.
+  state.counters["cpu_us_per_query"] = 1e6 * query.cpu_seconds / static_cast<double>(query.calls);
+  state.counters["cpu_us_per_echo"] = 1e6 * echo.cpu_seconds / static_cast<double>(echo.calls);
   state.counters["blocks_per_s"] = blocks.blocks_per_s;
   state.counters["produce_ms_p50"] = blocks.produce_ms_p50;
   state.counters["produce_ms_max"] = blocks.produce_ms_max;

@@ -38,17 +38,25 @@ int CharsetIndex(char c) {
   return u < 128 ? kCharsetIndex[u] : -1;
 }
 
-// BIP-173 checksum polynomial, fed one 5-bit value at a time.
+// BIP-173 checksum polynomial, fed one 5-bit value at a time. The generator
+// terms of the 5 bits shifted out are XORed together in advance: one table
+// lookup per value instead of five conditional XORs.
+constexpr std::array<uint32_t, 32> kGenTable = [] {
+  constexpr uint32_t kGen[5] = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3};
+  std::array<uint32_t, 32> t{};
+  for (uint32_t top = 0; top < 32; ++top) {
+    for (int i = 0; i < 5; ++i) {
+      if ((top >> i) & 1) t[top] ^= kGen[i];
+    }
+  }
+  return t;
+}();
+
 class PolyModState {
  public:
   void Feed(uint8_t v) {
-    static constexpr uint32_t kGen[5] = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd,
-                                         0x2a1462b3};
     const uint32_t top = chk_ >> 25;
-    chk_ = ((chk_ & 0x1ffffff) << 5) ^ v;
-    for (int i = 0; i < 5; ++i) {
-      if ((top >> i) & 1) chk_ ^= kGen[i];
-    }
+    chk_ = (((chk_ & 0x1ffffff) << 5) ^ v) ^ kGenTable[top];
   }
   uint32_t value() const { return chk_; }
 

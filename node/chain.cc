@@ -99,9 +99,11 @@ Chain::Chain(std::unique_ptr<DurableStore> store, ChainConfig config) : config_(
     pipeline_ = pipeline.get();
     store = std::move(pipeline);
   }
-  store_ = std::make_unique<StateCache>(std::move(store), config_.state_cache_bytes != 0
-                                                              ? config_.state_cache_bytes
-                                                              : StateCache::kDefaultCapacityBytes);
+  auto cache = std::make_unique<StateCache>(std::move(store), config_.state_cache_bytes != 0
+                                                                ? config_.state_cache_bytes
+                                                                : StateCache::kDefaultCapacityBytes);
+  cache_ = cache.get();
+  store_ = std::move(cache);
   info_.chain_id = config_.chain_id;
 }
 
@@ -130,9 +132,15 @@ absl::Status Chain::LoadMeta() {
 }
 
 absl::StatusOr<std::unique_ptr<Chain>> Chain::CommittedView() const {
+  return CommittedView(nullptr);
+}
+
+absl::StatusOr<std::unique_ptr<Chain>> Chain::CommittedView(
+    const std::shared_ptr<const Chain>& previous) const {
   std::unique_ptr<DurableStore> snapshot = store_->Snapshot();
   if (snapshot == nullptr) return absl::UnimplementedError("the store has no snapshots");
   std::unique_ptr<Chain> view(new Chain(std::move(snapshot), config_));
+  cache_->LinkView(*view->cache_, previous, previous ? previous->cache_ : nullptr);
   MESH_RETURN_IF_ERROR(view->LoadMeta());
   return view;
 }

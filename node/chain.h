@@ -127,6 +127,7 @@ using MsgHandler =
 using Blocker = std::function<absl::Status(const Context& ctx)>;
 
 class PipelinedStore;  // node/pipelined_store.h
+class StateCache;      // node/state_cache.h
 
 class Chain {
  public:
@@ -205,6 +206,12 @@ class Chain {
   // concurrently. The view is independent of this chain: its const methods
   // may be called from any threads while this chain produces blocks.
   absl::StatusOr<std::unique_ptr<Chain>> CommittedView() const;
+  // The same, its state cache linked to `previous`'s when that is the view
+  // this chain opened last (StateCache::LinkView): a read of a record
+  // `previous` holds and no block since has written is answered from
+  // memory. Results are those of CommittedView().
+  absl::StatusOr<std::unique_ptr<Chain>> CommittedView(
+      const std::shared_ptr<const Chain>& previous) const;
 
   // View of the current state (open block included). For reads only: with no
   // block open it reads the durable store directly.
@@ -236,7 +243,8 @@ class Chain {
                  const TxVerdict* verdict, Mode mode, uint64_t pending) const;
   KvStore* top() const;
 
-  std::unique_ptr<DurableStore> store_;
+  std::unique_ptr<DurableStore> store_;  // a StateCache: `cache_`
+  StateCache* cache_ = nullptr;
   PipelinedStore* pipeline_ = nullptr;  // under store_'s cache, when pipelined
   ChainConfig config_;
   BlockInfo info_;

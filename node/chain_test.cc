@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <random>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -890,6 +892,203 @@ TEST(StateCacheTest, ChainReadsItsOwnWritesAcrossBlocks) {
     EXPECT_EQ(Read(*chain, addr), "v" + std::to_string(h));
     EXPECT_EQ(SequenceOf(*chain, alice), h + 1);
   }
+}
+
+// ---- committed views linked to the previous one (StateCache::LinkView)
+
+// A store counting its point reads (a view's snapshot reads).
+class CountingSnapshot : public DurableStore {
+ public:
+  CountingSnapshot(std::unique_ptr<DurableStore> inner, std::atomic<int>* reads)
+      : inner_(std::move(inner)), reads_(reads) {}
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
+    ++*reads_;
+    return inner_->Get(key);
+  }
+  std::unique_ptr<KvIterator> Scan(std::string_view b, std::string_view e,
+                                   bool reverse) const override {
+    return inner_->Scan(b, e, reverse);
+  }
+  absl::Status Put(std::string_view, std::string_view) override {
+    return absl::FailedPreconditionError("read-only");
+  }
+  absl::Status Delete(std::string_view) override {
+    return absl::FailedPreconditionError("read-only");
+  }
+  absl::Status Write(const WriteBatch&) override {
+    return absl::FailedPreconditionError("read-only");
+  }
+
+ private:
+  std::unique_ptr<DurableStore> inner_;
+  std::atomic<int>* reads_;
+};
+
+// Random blocks of puts and deletes (through Write, Consume, Put and Delete)
+// over 40 keys; after each, a view linked to the previous one reads random
+// keys: every read is the snapshot's value, the link answers some of them,
+// and a key the block wrote is never answered from the link.
+TEST(StateCacheTest, LinkedViewsReadExactlyTheirSnapshot) {
+  auto owned = std::make_unique<MemStore>();
+  MemStore* store = owned.get();
+  StateCache live(std::move(owned));
+  std::mt19937 rng(7);
+  auto key = [](int k) { return "k" + std::to_string(k); };
+  std::atomic<int> snapshot_reads{0};
+  std::shared_ptr<const StateCache> previous;
+  size_t linked = 0;
+  for (int block = 0; block < 60; ++block) {
+    std::set<std::string> written;
+    const int op = block % 4;
+    WriteBatch batch;
+    for (int i = 0; i < 5; ++i) {
+      const std::string k = key(static_cast<int>(rng() % 40));
+      written.insert(k);
+      const bool del = rng() % 3 == 0;
+      const std::string v = "v" + std::to_string(block) + "_" + std::to_string(i);
+      if (op == 2) {
+        ASSERT_TRUE((del ? live.Delete(k) : live.Put(k, v)).ok());
+      } else if (del) {
+        batch.Delete(k);
+      } else {
+        batch.Put(k, v);
+      }
+    }
+    if (op == 0) ASSERT_TRUE(live.Write(batch).ok());
+    if (op == 1 || op == 3) ASSERT_TRUE(live.Consume(batch).ok());
+    auto view = std::make_shared<StateCache>(
+        std::make_unique<CountingSnapshot>(live.Snapshot(), &snapshot_reads));
+    live.LinkView(*view, previous, previous.get());
+    const size_t linked_before = view->linked_hits();
+    for (int r = 0; r < 30; ++r) {
+      const std::string k = key(static_cast<int>(rng() % 40));
+      const bool was_cached = view->Contains(k);
+      const size_t hits = view->linked_hits();
+      const int reads = snapshot_reads;
+      absl::StatusOr<std::optional<std::string>> got = view->Get(k);
+      ASSERT_TRUE(got.ok());
+      ASSERT_EQ(*got, *store->Get(k)) << "block " << block << " key " << k;
+      if (!was_cached && view->linked_hits() > hits) {
+        EXPECT_FALSE(written.contains(k)) << "a key the block wrote came from the link";
+        EXPECT_EQ(snapshot_reads, reads);  // answered from memory
+      }
+    }
+    // Scans of random ranges (some repeated, some new): the snapshot's entries.
+    for (int r = 0; r < 8; ++r) {
+      int a = static_cast<int>(rng() % 12);
+      std::string begin = key(a), end = r % 4 == 3 ? std::string() : key(a + 1 + rng() % 3);
+      const bool reverse = r % 2 == 1;
+      std::vector<std::pair<std::string, std::string>> got, want;
+      for (auto it = view->Scan(begin, end, reverse); it->Valid(); it->Next()) {
+        got.emplace_back(it->key(), it->value());
+      }
+      for (auto it = store->Scan(begin, end, reverse); it->Valid(); it->Next()) {
+        want.emplace_back(it->key(), it->value());
+      }
+      ASSERT_EQ(got, want) << "block " << block << " scan [" << begin << ", " << end << ")";
+    }
+    linked += view->linked_hits() - linked_before;
+    previous = view;
+  }
+  EXPECT_GT(linked, 200u);  // the link answered a good part of the reads
+  EXPECT_GT(previous->scan_hits(), 0u);
+}
+
+// A view's scan longer than kMaxCachedScanEntries reads the rest from the
+// snapshot as it goes (and is not kept); a short one is kept.
+TEST(StateCacheTest, ViewScansLongerThanTheBoundAreReadThrough) {
+  StateCache live(std::make_unique<MemStore>());
+  WriteBatch batch;
+  const size_t n = StateCache::kMaxCachedScanEntries + 50;
+  for (size_t i = 0; i < n; ++i) {
+    char k[16];
+    std::snprintf(k, sizeof(k), "k%06zu", i);
+    batch.Put(k, "v" + std::to_string(i));
+  }
+  ASSERT_TRUE(live.Write(batch).ok());
+  auto view = std::make_shared<StateCache>(live.Snapshot());
+  live.LinkView(*view, nullptr, nullptr);
+  for (int pass = 0; pass < 2; ++pass) {
+    size_t count = 0;
+    std::string last;
+    for (auto it = view->Scan("k", "l"); it->Valid(); it->Next()) {
+      EXPECT_LT(last, std::string(it->key()));
+      last = std::string(it->key());
+      ++count;
+    }
+    EXPECT_EQ(count, n);
+  }
+  EXPECT_EQ(view->scan_hits(), 0u);  // too long to keep
+  for (int pass = 0; pass < 2; ++pass) {
+    size_t count = 0;
+    for (auto it = view->Scan("k000010", "k000020", true); it->Valid(); it->Next()) ++count;
+    EXPECT_EQ(count, 10u);
+  }
+  EXPECT_EQ(view->scan_hits(), 1u);
+}
+
+TEST(StateCacheTest, OnlyTheViewOpenedJustBeforeIsLinkedAndOnlyTheNewestKeepsItsLink) {
+  StateCache live(std::make_unique<MemStore>());
+  ASSERT_TRUE(live.Put("a", "1").ok());
+  auto first = std::make_shared<StateCache>(live.Snapshot());
+  live.LinkView(*first, nullptr, nullptr);
+  ASSERT_EQ(*first->Get("a"), "1");  // now held by `first`
+  auto second = std::make_shared<StateCache>(live.Snapshot());
+  live.LinkView(*second, first, first.get());
+  ASSERT_EQ(*second->Get("a"), "1");
+  EXPECT_EQ(second->linked_hits(), 1u);
+  // A third view linked to `first` (not the last view opened) starts cold.
+  auto third = std::make_shared<StateCache>(live.Snapshot());
+  live.LinkView(*third, first, first.get());
+  ASSERT_EQ(*third->Get("a"), "1");
+  EXPECT_EQ(third->linked_hits(), 0u);
+  // Opening `third` dropped `second`'s link: `first` is no longer kept by it.
+  std::weak_ptr<const StateCache> first_alive = first;
+  first.reset();
+  ASSERT_EQ(*second->Get("b"), std::nullopt);
+  EXPECT_TRUE(first_alive.expired() || second->linked_hits() == 1u);
+  // A view of another chain's cache is never a link.
+  StateCache other(std::make_unique<MemStore>());
+  auto foreign = std::make_shared<StateCache>(other.Snapshot());
+  other.LinkView(*foreign, nullptr, nullptr);
+  ASSERT_TRUE(foreign->Get("a").ok());
+  auto fourth = std::make_shared<StateCache>(live.Snapshot());
+  live.LinkView(*fourth, foreign, foreign.get());
+  ASSERT_EQ(*fourth->Get("a"), "1");
+  EXPECT_EQ(fourth->linked_hits(), 0u);
+}
+
+// Through Chain::CommittedView(previous) on RocksDB: views of consecutive
+// blocks read the committed values, and the later one reads an unchanged
+// record from its link.
+TEST(ChainTest, LinkedCommittedViewsReadTheirBlocks) {
+  std::string dir = ::testing::TempDir() + "/chain_test_linked_view";
+  std::filesystem::remove_all(dir);
+  PrivateKey alice = PrivateKey::FromSeed("alice");
+  PrivateKey bob = PrivateKey::FromSeed("signer-0");
+  auto chain = NewChain(std::move(*RocksDbStore::Open(dir)));
+  const std::string a = chain->AddressOf(alice.PublicKey());
+  const std::string b = chain->AddressOf(bob.PublicKey());
+  std::shared_ptr<const Chain> previous;
+  for (uint64_t h = 0; h < 6; ++h) {
+    ASSERT_TRUE(chain->BeginBlock(kT0 + h).ok());
+    ASSERT_TRUE(chain->DeliverTx(MakeTx(alice, h, "test/put", "a" + std::to_string(h))).ok());
+    if (h == 0) ASSERT_TRUE(chain->DeliverTx(MakeTx(bob, 0, "test/put", "b0")).ok());
+    ASSERT_TRUE(chain->Commit().ok());
+    auto view = chain->CommittedView(previous);
+    ASSERT_TRUE(view.ok()) << view.status();
+    EXPECT_EQ((*view)->height(), h + 1);
+    EXPECT_EQ(Read(**view, a), "a" + std::to_string(h));
+    EXPECT_EQ(Read(**view, b), "b0");
+    EXPECT_EQ((*view)->GetAccount(AccountAddress(a))->sequence, h + 1);
+    // Bob's record was written in block 1 only: from block 2 on, the link.
+    const auto* cache = static_cast<const StateCache*>((*view)->durable());
+    EXPECT_EQ(cache->linked_hits() > 0, h > 0) << h;
+    previous = std::move(*view);
+  }
+  previous.reset();
+  chain.reset();
+  std::filesystem::remove_all(dir);
 }
 
 // The app hash definition (docs/architecture.md) computed by hand; and a

@@ -659,7 +659,9 @@ grpc::Status GrpcServer::Impl::Query(grpc::ServerContextBase* call,
 }
 
 void GrpcServer::Impl::PublishView() {
-  absl::StatusOr<std::unique_ptr<Chain>> v = chain->CommittedView();
+  // Linked to the latest view: records it read and this block did not
+  // write are not read from the snapshot again.
+  absl::StatusOr<std::unique_ptr<Chain>> v = chain->CommittedView(history.Latest());
   std::shared_ptr<const Chain> next;
   if (v.ok()) next = std::move(*v);
   history.Add(std::move(next));

@@ -154,6 +154,10 @@ absl::StatusOr<std::optional<std::string>> StateCache::Get(std::string_view key)
     return std::optional<std::string>(std::string(slot.value()));
   }
   ++shard.misses;
+  if (std::optional<std::optional<std::string>> linked = FromLink(key)) {
+    Remember(shard, key, ViewOf(*linked));
+    return *std::move(linked);
+  }
   // The store is read under the shard's lock: a concurrent write of this key
   // cannot slip between the read and Remember.
   MESH_ASSIGN_OR_RETURN(std::optional<std::string> value, store_->Get(key));
@@ -161,12 +165,124 @@ absl::StatusOr<std::optional<std::string>> StateCache::Get(std::string_view key)
   return value;
 }
 
+namespace {
+
+// Over a kept scan result (shared: the view's cache may drop it meanwhile).
+class KeptScanIterator : public KvIterator {
+ public:
+  explicit KeptScanIterator(
+      std::shared_ptr<const std::vector<std::pair<std::string, std::string>>> kvs)
+      : kvs_(std::move(kvs)) {}
+  bool Valid() const override { return i_ < kvs_->size(); }
+  void Next() override { ++i_; }
+  std::string_view key() const override { return (*kvs_)[i_].first; }
+  std::string_view value() const override { return (*kvs_)[i_].second; }
+  absl::Status status() const override { return absl::OkStatus(); }
+
+ private:
+  std::shared_ptr<const std::vector<std::pair<std::string, std::string>>> kvs_;
+  size_t i_ = 0;
+};
+
+// The entries read ahead from `rest`, then `rest` itself (a scan too long to
+// keep).
+class ReadAheadIterator : public KvIterator {
+ public:
+  ReadAheadIterator(std::vector<std::pair<std::string, std::string>> head,
+                    std::unique_ptr<KvIterator> rest)
+      : head_(std::move(head)), rest_(std::move(rest)) {}
+  bool Valid() const override { return i_ < head_.size() || rest_->Valid(); }
+  void Next() override {
+    if (i_ < head_.size()) {
+      ++i_;
+    } else {
+      rest_->Next();
+    }
+  }
+  std::string_view key() const override {
+    return i_ < head_.size() ? std::string_view(head_[i_].first) : rest_->key();
+  }
+  std::string_view value() const override {
+    return i_ < head_.size() ? std::string_view(head_[i_].second) : rest_->value();
+  }
+  absl::Status status() const override { return rest_->status(); }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> head_;
+  std::unique_ptr<KvIterator> rest_;
+  size_t i_ = 0;
+};
+
+size_t ScanBytes(const std::vector<std::pair<std::string, std::string>>& kvs) {
+  size_t n = 64;
+  for (const auto& [k, v] : kvs) n += k.size() + v.size() + 64;
+  return n;
+}
+
+}  // namespace
+
 std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string_view end,
                                              bool reverse) const {
-  return store_->Scan(begin, end, reverse);
+  // The chain's own cache: scans read the store (it is current). A view's
+  // store is a snapshot: its scans never change, and are kept.
+  if (view_number_ == 0) return store_->Scan(begin, end, reverse);
+  const std::string scan_key = ScanKey(begin, end, reverse);
+  if (std::shared_ptr<const ScanResult> kept = CachedScan(scan_key)) {
+    scan_hits_.fetch_add(1, std::memory_order_relaxed);
+    return std::make_unique<KeptScanIterator>(std::move(kept));
+  }
+  if (std::shared_ptr<const Link> link = CurrentLink();
+      link != nullptr && !link->WrittenIn(begin, end)) {
+    if (std::shared_ptr<const ScanResult> kept = link->cache->CachedScan(scan_key)) {
+      scan_hits_.fetch_add(1, std::memory_order_relaxed);
+      KeepScan(scan_key, kept);
+      return std::make_unique<KeptScanIterator>(std::move(kept));
+    }
+  }
+  std::unique_ptr<KvIterator> it = store_->Scan(begin, end, reverse);
+  ScanResult head;
+  for (; it->Valid() && head.size() < kMaxCachedScanEntries; it->Next()) {
+    head.emplace_back(std::string(it->key()), std::string(it->value()));
+  }
+  if (it->Valid() || !it->status().ok()) {
+    return std::make_unique<ReadAheadIterator>(std::move(head), std::move(it));
+  }
+  auto result = std::make_shared<const ScanResult>(std::move(head));
+  KeepScan(scan_key, result);
+  return std::make_unique<KeptScanIterator>(std::move(result));
+}
+
+std::string StateCache::ScanKey(std::string_view begin, std::string_view end, bool reverse) {
+  std::string k(1, reverse ? 'r' : 'f');
+  const uint32_t n = static_cast<uint32_t>(begin.size());
+  k.append(reinterpret_cast<const char*>(&n), sizeof(n));
+  k.append(begin);
+  k.append(end);
+  return k;
+}
+
+std::shared_ptr<const StateCache::ScanResult> StateCache::CachedScan(
+    const std::string& scan_key) const {
+  std::lock_guard<std::mutex> lock(scan_mu_);
+  auto it = scans_.find(scan_key);
+  return it == scans_.end() ? nullptr : it->second;
+}
+
+void StateCache::KeepScan(const std::string& scan_key,
+                          std::shared_ptr<const ScanResult> result) const {
+  const size_t bytes = ScanBytes(*result) + scan_key.size();
+  const size_t budget = capacity_bytes() / 8;
+  if (bytes > budget) return;
+  std::lock_guard<std::mutex> lock(scan_mu_);
+  if (scan_bytes_ + bytes > budget) {
+    scans_.clear();
+    scan_bytes_ = 0;
+  }
+  if (scans_.emplace(scan_key, std::move(result)).second) scan_bytes_ += bytes;
 }
 
 absl::Status StateCache::Put(std::string_view key, std::string_view value) {
+  LogWrite(key);
   Shard& shard = ShardOf(key);
   std::lock_guard<std::mutex> lock(shard.mu);
   absl::Status s = store_->Put(key, value);
@@ -179,6 +295,7 @@ absl::Status StateCache::Put(std::string_view key, std::string_view value) {
 }
 
 absl::Status StateCache::Delete(std::string_view key) {
+  LogWrite(key);
   Shard& shard = ShardOf(key);
   std::lock_guard<std::mutex> lock(shard.mu);
   absl::Status s = store_->Delete(key);
@@ -191,6 +308,7 @@ absl::Status StateCache::Delete(std::string_view key) {
 }
 
 absl::Status StateCache::Write(const WriteBatch& batch) {
+  LogWrites(batch);
   // Every shard locked, in index order: readers see the batch whole or not.
   std::vector<std::unique_lock<std::mutex>> locks;
   locks.reserve(num_shards_);
@@ -207,6 +325,7 @@ absl::Status StateCache::Write(const WriteBatch& batch) {
 }
 
 absl::Status StateCache::Consume(WriteBatch& batch) {
+  LogWrites(batch);
   // As Write: every shard locked, in index order. The cache takes copies
   // first, then the store takes the batch by move (a PipelinedStore queues
   // it: no copy is made, and its memory is freed on the writer thread).
@@ -228,6 +347,103 @@ bool StateCache::Contains(std::string_view key) const {
   std::lock_guard<std::mutex> lock(shard.mu);
   return shard.index.contains(View(key));
 }
+
+// ---- committed views ---------------------------------------------------------
+
+// Logged before the write is tried: a failed write's keys count as written
+// (their outcome is unknown), which is the safe side.
+void StateCache::LogWrite(std::string_view key) {
+  std::lock_guard<std::mutex> lock(log_mu_);
+  if (!logging_ || log_overflow_) return;
+  if (log_.size() >= kMaxLoggedWrites || log_bytes_ + key.size() > kMaxLoggedBytes) {
+    log_overflow_ = true;
+    std::vector<std::string>().swap(log_);
+    log_bytes_ = 0;
+    return;
+  }
+  log_.emplace_back(key);
+  log_bytes_ += key.size();
+}
+
+void StateCache::LogWrites(const WriteBatch& batch) {
+  for (const auto& [key, value] : batch.ops()) LogWrite(key);
+}
+
+bool StateCache::Link::Written(std::string_view key) const {
+  return std::binary_search(written.begin(), written.end(), key,
+                            [](std::string_view a, std::string_view b) { return a < b; });
+}
+
+// A written key in [begin, end) (end "" = unbounded).
+bool StateCache::Link::WrittenIn(std::string_view begin, std::string_view end) const {
+  auto it = std::lower_bound(written.begin(), written.end(), begin,
+                             [](std::string_view a, std::string_view b) { return a < b; });
+  return it != written.end() && (end.empty() || std::string_view(*it) < end);
+}
+
+std::shared_ptr<const StateCache::Link> StateCache::CurrentLink() const {
+  std::lock_guard<std::mutex> lock(link_mu_);
+  return link_;
+}
+
+void StateCache::LinkView(StateCache& view, std::shared_ptr<const void> owner,
+                          const StateCache* previous) {
+  std::vector<std::string> written;
+  bool whole;
+  uint64_t number;
+  {
+    std::lock_guard<std::mutex> lock(log_mu_);
+    number = ++views_opened_;
+    written.swap(log_);
+    log_bytes_ = 0;
+    whole = logging_ && !log_overflow_;
+    logging_ = true;
+    log_overflow_ = false;
+  }
+  view.origin_ = this;
+  view.view_number_ = number;
+  if (previous == nullptr || previous->origin_ != this || previous->view_number_ + 1 != number ||
+      !whole) {
+    return;
+  }
+  auto link = std::make_shared<Link>();
+  link->owner = std::move(owner);
+  link->cache = previous;
+  std::sort(written.begin(), written.end());
+  written.erase(std::unique(written.begin(), written.end()), written.end());
+  link->written = std::move(written);
+  {
+    std::lock_guard<std::mutex> lock(view.link_mu_);
+    view.link_ = std::move(link);
+  }
+  // Only the newest view keeps a link: `previous` lets go of its own.
+  std::lock_guard<std::mutex> lock(previous->link_mu_);
+  const_cast<StateCache*>(previous)->link_.reset();
+}
+
+std::optional<std::optional<std::string>> StateCache::Cached(std::string_view key) const {
+  Shard& shard = ShardOf(key);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.index.find(View(key));
+  if (it == shard.index.end()) return std::nullopt;
+  const Slot& slot = shard.slots[it->second];
+  if (!slot.present) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(slot.value()));
+}
+
+// Called with this cache's shard lock of `key` held; takes the linked
+// cache's shard lock (a different cache: a view never links to one that
+// links back).
+std::optional<std::optional<std::string>> StateCache::FromLink(std::string_view key) const {
+  std::shared_ptr<const Link> link = CurrentLink();
+  if (link == nullptr || link->Written(key)) return std::nullopt;
+  std::optional<std::optional<std::string>> found = link->cache->Cached(key);
+  if (found.has_value()) linked_hits_.fetch_add(1, std::memory_order_relaxed);
+  return found;
+}
+
+size_t StateCache::linked_hits() const { return linked_hits_.load(std::memory_order_relaxed); }
+size_t StateCache::scan_hits() const { return scan_hits_.load(std::memory_order_relaxed); }
 
 namespace {
 template <typename Shards, typename Field>

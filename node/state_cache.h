@@ -33,9 +33,26 @@
 // Deterministic: the shard of a key is a fixed function of its bytes (not
 // the process-seeded absl::Hash), and the eviction order depends only on
 // the sequence of calls per shard. It never changes a result either way.
+//
+// Committed views (Chain::CommittedView; the gRPC server opens one per
+// block): a view's cache starts empty, so every query of a new block would
+// read the snapshot again for records the previous block's view already
+// held. LinkView links a new view's cache to the cache of the view opened
+// just before it on the same chain: a miss in the new view first looks in
+// that cache, for a key not written through this (the chain's) cache since
+// the earlier view was opened, and copies what it finds. A view also keeps
+// the results of its scans (ranges of at most kMaxCachedScanEntries
+// entries; a longer scan reads the snapshot as it goes), and takes a
+// scan result from the linked view when no key in the range was written
+// since. The written keys are logged (copies, from the first LinkView on;
+// a log longer than kMaxLoggedWrites keys or kMaxLoggedBytes bytes is
+// dropped and the next view starts cold). Only the newest view keeps its
+// link (opening the next one drops it), so views never form a chain in
+// memory.
 #ifndef MESHSEC_NODE_STATE_CACHE_H_
 #define MESHSEC_NODE_STATE_CACHE_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -96,6 +113,24 @@ class StateCache : public DurableStore {
   // Whether `key` is cached now (no store read, no reference mark): for tests.
   bool Contains(std::string_view key) const;
 
+  // `view` is a new cache over this cache's Snapshot(), taken just now (no
+  // write in between); `previous` is the cache of the view this cache was
+  // given last (null for none), kept alive by `owner`. Links `view` to
+  // `previous` when it is that view and the write log is whole (see the
+  // class comment); otherwise `view` starts cold. Starts the write log.
+  // Call it where no write to this cache can run concurrently.
+  void LinkView(StateCache& view, std::shared_ptr<const void> owner,
+                const StateCache* previous);
+  // Misses answered from the linked earlier view (counted in misses() too).
+  size_t linked_hits() const;
+  // Scans answered from this view's kept results or the linked view's.
+  size_t scan_hits() const;
+  // Bounds of the write log between two views (beyond them the next view
+  // starts cold) and of a view's kept scan results.
+  static constexpr size_t kMaxLoggedWrites = size_t{1} << 20;
+  static constexpr size_t kMaxLoggedBytes = size_t{64} << 20;
+  static constexpr size_t kMaxCachedScanEntries = 256;
+
  private:
   // One cached entry: key and value bytes in one buffer (one allocation,
   // kept when the slot is reused).
@@ -128,11 +163,52 @@ class StateCache : public DurableStore {
   bool MakeRoom(Shard& shard, size_t need) const;
   static void Drop(Shard& shard, uint32_t slot);             // shard.mu held
   static void Forget(Shard& shard, std::string_view key);   // shard.mu held
+  // The view link (LinkView).
+  struct Link {
+    std::shared_ptr<const void> owner;  // keeps `cache` alive
+    const StateCache* cache = nullptr;
+    std::vector<std::string> written;  // keys written since `cache`'s view, sorted, unique
+    bool Written(std::string_view key) const;
+    bool WrittenIn(std::string_view begin, std::string_view end) const;
+  };
+  using ScanResult = std::vector<std::pair<std::string, std::string>>;
+  static std::string ScanKey(std::string_view begin, std::string_view end, bool reverse);
+  std::shared_ptr<const ScanResult> CachedScan(const std::string& scan_key) const;
+  void KeepScan(const std::string& scan_key, std::shared_ptr<const ScanResult> result) const;
+  std::shared_ptr<const Link> CurrentLink() const;
+  // `key`'s entry in this cache's shards only (nullopt: not cached); no
+  // store read, no reference mark.
+  std::optional<std::optional<std::string>> Cached(std::string_view key) const;
+  // What the linked view holds for `key` (nullopt: nothing usable).
+  std::optional<std::optional<std::string>> FromLink(std::string_view key) const;
+  // Adds the keys to the write log, if it runs.
+  void LogWrites(const WriteBatch& batch);
+  void LogWrite(std::string_view key);
 
   std::unique_ptr<DurableStore> store_;
   const size_t num_shards_;
   const size_t shard_capacity_bytes_;
   const std::unique_ptr<Shard[]> shards_;
+
+  // The chain's side of LinkView: the write log since the last view.
+  mutable std::mutex log_mu_;
+  bool logging_ = false;         // guarded by log_mu_
+  bool log_overflow_ = false;    // guarded by log_mu_
+  std::vector<std::string> log_;  // guarded by log_mu_
+  size_t log_bytes_ = 0;           // guarded by log_mu_
+  uint64_t views_opened_ = 0;    // guarded by log_mu_
+  // A view's side: which chain cache opened it, as its n-th view.
+  const StateCache* origin_ = nullptr;
+  uint64_t view_number_ = 0;
+  mutable std::mutex link_mu_;
+  std::shared_ptr<const Link> link_;  // guarded by link_mu_
+  mutable std::atomic<size_t> linked_hits_{0};
+  // A view's kept scan results, by ScanKey; emptied whole when over
+  // capacity / 8 bytes.
+  mutable std::mutex scan_mu_;
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const ScanResult>> scans_;
+  mutable size_t scan_bytes_ = 0;
+  mutable std::atomic<size_t> scan_hits_{0};
 };
 
 }  // namespace mesh::node
