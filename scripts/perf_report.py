@@ -62,7 +62,7 @@ HEADLINES = [
              "qps", "echo_qps", "ratio", "queries/s",
              "ratio >= 0.80 and (inflight != 64 or p99_us < 5000) and errors == 0",
              "≥ 0.80; p99 < 5 ms at 64",
-             ["p50_us", "p99_us", "echo_p50_us", "echo_p99_us", "blocks_per_s",
+             ["p50_us", "p99_us", "echo_p50_us", "echo_p99_us", "cpu_us_per_query", "cpu_us_per_echo", "blocks_per_s",
               "blocks_per_s_idle", "produce_ms_p50", "produce_ms_p50_idle", "produce_ms_max"],
              [plot("h3_latency.png", "Headline 3: query latency vs calls in flight", "inflight",
                    ["p50_us", "p99_us", "echo_p99_us"], series="method",
