@@ -13,7 +13,13 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <google/protobuf/arena.h>
+#include <grpcpp/support/message_allocator.h>
+
+#include <cstddef>
 #include <functional>
+#include <mutex>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "node/chain.h"
@@ -38,6 +44,79 @@ grpc::ServerUnaryReactor* RunUnaryQuery(const ChainQueryFn& query,
   reactor->Finish(s);
   return reactor;
 }
+
+// The request and response of each call of one callback method on a
+// protobuf Arena whose first block is part of a pooled holder: the strings
+// and sub-messages a query builds come from that block (no malloc per
+// field, everything dropped at once), and a finished call's holder is reset
+// and reused. Register with the generated SetMessageAllocatorFor_<Method>;
+// it must outlive the server (a service member does). Thread-safe.
+template <typename Req, typename Resp>
+class ArenaMessages final : public grpc::MessageAllocator<Req, Resp> {
+ public:
+  static constexpr size_t kBlockBytes = 4096;  // a query's messages fit (more: the arena grows)
+  static constexpr size_t kMaxPooled = 256;
+
+  ArenaMessages() = default;
+  ArenaMessages(const ArenaMessages&) = delete;
+  ArenaMessages& operator=(const ArenaMessages&) = delete;
+  ~ArenaMessages() override {
+    for (Holder* h : pool_) delete h;
+  }
+
+  grpc::MessageHolder<Req, Resp>* AllocateMessages() override {
+    Holder* h = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!pool_.empty()) {
+        h = pool_.back();
+        pool_.pop_back();
+      }
+    }
+    if (h == nullptr) h = new Holder(this);
+    h->Start();
+    return h;
+  }
+
+ private:
+  class Holder final : public grpc::MessageHolder<Req, Resp> {
+   public:
+    explicit Holder(ArenaMessages* owner) : owner_(owner), arena_(Options(block_)) {}
+    void Start() {
+      this->set_request(google::protobuf::Arena::CreateMessage<Req>(&arena_));
+      this->set_response(google::protobuf::Arena::CreateMessage<Resp>(&arena_));
+    }
+    void Release() override {
+      arena_.Reset();  // keeps the first block
+      owner_->Recycle(this);
+    }
+
+   private:
+    static google::protobuf::ArenaOptions Options(char* block) {
+      google::protobuf::ArenaOptions o;
+      o.initial_block = block;
+      o.initial_block_size = kBlockBytes;
+      return o;
+    }
+    ArenaMessages* owner_;
+    alignas(16) char block_[kBlockBytes];
+    google::protobuf::Arena arena_;  // after block_: built over it
+  };
+
+  void Recycle(Holder* h) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (pool_.size() < kMaxPooled) {
+        pool_.push_back(h);
+        return;
+      }
+    }
+    delete h;
+  }
+
+  std::mutex mu_;
+  std::vector<Holder*> pool_;  // guarded by mu_
+};
 
 }  // namespace mesh::node
 

@@ -160,27 +160,38 @@ absl::Status GetLatestBlock(const Chain& chain, const tm::GetLatestBlockRequest&
 
 using C = grpc::CallbackServerContext;
 
+#define MESH_BANK_METHODS(X) X(Balance) X(AllBalances) X(TotalSupply) X(SupplyOf)
+
+// Messages on pooled arenas (ArenaMessages), as the staking queries'.
 class CosmosBankQuery final : public bk::Query::CallbackService {
  public:
-  explicit CosmosBankQuery(ChainQueryFn query) : query_(std::move(query)) {}
+  explicit CosmosBankQuery(ChainQueryFn query) : query_(std::move(query)) {
+#define MESH_BANK_ALLOCATOR(Name) SetMessageAllocatorFor_##Name(&Name##_messages_);
+    MESH_BANK_METHODS(MESH_BANK_ALLOCATOR)
+#undef MESH_BANK_ALLOCATOR
+  }
 #define MESH_BANK_METHOD(Name)                                                           \
   grpc::ServerUnaryReactor* Name(C* ctx, const bk::Query##Name##Request* q,             \
                                  bk::Query##Name##Response* r) override {                \
     return RunUnaryQuery(query_, ctx, ::mesh::node::Name, q, r);                         \
   }
-  MESH_BANK_METHOD(Balance)
-  MESH_BANK_METHOD(AllBalances)
-  MESH_BANK_METHOD(TotalSupply)
-  MESH_BANK_METHOD(SupplyOf)
+  MESH_BANK_METHODS(MESH_BANK_METHOD)
 #undef MESH_BANK_METHOD
 
  private:
   ChainQueryFn query_;
+#define MESH_BANK_MESSAGES(Name) \
+  ArenaMessages<bk::Query##Name##Request, bk::Query##Name##Response> Name##_messages_;
+  MESH_BANK_METHODS(MESH_BANK_MESSAGES)
+#undef MESH_BANK_MESSAGES
 };
+#undef MESH_BANK_METHODS
 
 class CosmosAuthQuery final : public au::Query::CallbackService {
  public:
-  explicit CosmosAuthQuery(ChainQueryFn query) : query_(std::move(query)) {}
+  explicit CosmosAuthQuery(ChainQueryFn query) : query_(std::move(query)) {
+    SetMessageAllocatorFor_Account(&messages_);
+  }
   grpc::ServerUnaryReactor* Account(C* ctx, const au::QueryAccountRequest* q,
                                     au::QueryAccountResponse* r) override {
     return RunUnaryQuery(query_, ctx, AccountQuery, q, r);
@@ -188,6 +199,7 @@ class CosmosAuthQuery final : public au::Query::CallbackService {
 
  private:
   ChainQueryFn query_;
+  ArenaMessages<au::QueryAccountRequest, au::QueryAccountResponse> messages_;
 };
 
 // grpc_cpp_plugin cannot generate a service named "Service" (see

@@ -415,34 +415,46 @@ absl::Status Params(const Chain& chain, const sk::QueryParamsRequest&,
 
 // ---- the service ---------------------------------------------------------------
 
+#define MESH_COSMOS_METHODS(X)                                                          \
+  X(Validators)                                                                         \
+  X(Validator)                                                                          \
+  X(ValidatorDelegations)                                                               \
+  X(ValidatorUnbondingDelegations)                                                      \
+  X(Delegation)                                                                         \
+  X(UnbondingDelegation)                                                                \
+  X(DelegatorDelegations)                                                               \
+  X(DelegatorUnbondingDelegations)                                                      \
+  X(DelegatorValidators)                                                                \
+  X(DelegatorValidator)                                                                 \
+  X(Redelegations)                                                                      \
+  X(Pool)                                                                               \
+  X(Params)
+
+// Every method's messages on a pooled arena (ArenaMessages).
 class CosmosStakingQuery final : public sk::Query::CallbackService {
  public:
-  explicit CosmosStakingQuery(ChainQueryFn query) : query_(std::move(query)) {}
+  explicit CosmosStakingQuery(ChainQueryFn query) : query_(std::move(query)) {
+#define MESH_COSMOS_ALLOCATOR(Name) SetMessageAllocatorFor_##Name(&Name##_messages_);
+    MESH_COSMOS_METHODS(MESH_COSMOS_ALLOCATOR)
+#undef MESH_COSMOS_ALLOCATOR
+  }
   using C = grpc::CallbackServerContext;
-
 #define MESH_COSMOS_METHOD(Name)                                                         \
   grpc::ServerUnaryReactor* Name(C* ctx, const sk::Query##Name##Request* q,             \
                                  sk::Query##Name##Response* r) override {                \
     return RunUnaryQuery(query_, ctx, ::mesh::node::Name, q, r);                         \
   }
-  MESH_COSMOS_METHOD(Validators)
-  MESH_COSMOS_METHOD(Validator)
-  MESH_COSMOS_METHOD(ValidatorDelegations)
-  MESH_COSMOS_METHOD(ValidatorUnbondingDelegations)
-  MESH_COSMOS_METHOD(Delegation)
-  MESH_COSMOS_METHOD(UnbondingDelegation)
-  MESH_COSMOS_METHOD(DelegatorDelegations)
-  MESH_COSMOS_METHOD(DelegatorUnbondingDelegations)
-  MESH_COSMOS_METHOD(DelegatorValidators)
-  MESH_COSMOS_METHOD(DelegatorValidator)
-  MESH_COSMOS_METHOD(Redelegations)
-  MESH_COSMOS_METHOD(Pool)
-  MESH_COSMOS_METHOD(Params)
+  MESH_COSMOS_METHODS(MESH_COSMOS_METHOD)
 #undef MESH_COSMOS_METHOD
 
  private:
   ChainQueryFn query_;
+#define MESH_COSMOS_MESSAGES(Name) \
+  ArenaMessages<sk::Query##Name##Request, sk::Query##Name##Response> Name##_messages_;
+  MESH_COSMOS_METHODS(MESH_COSMOS_MESSAGES)
+#undef MESH_COSMOS_MESSAGES
 };
+#undef MESH_COSMOS_METHODS
 
 }  // namespace
 

@@ -6,6 +6,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "cosmos/staking/v1beta1/query.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "node/block_history.h"
+#include "node/chain_query.h"
 #include "node/grpc_server.h"
 #include "node/staking_msgs.h"
 #include "staking/bank.h"
@@ -25,6 +28,59 @@
 
 namespace mesh::node {
 namespace {
+
+// ArenaMessages (node/chain_query.h): a released holder comes back with
+// fresh, empty messages on its reset arena, also after the arena outgrew its
+// first block; concurrent callers each get their own holder.
+TEST(ArenaMessagesTest, HoldersAreReusedWithFreshMessages) {
+  using Req = ::cosmos::staking::v1beta1::QueryDelegatorDelegationsRequest;
+  using Resp = ::cosmos::staking::v1beta1::QueryDelegatorDelegationsResponse;
+  constexpr size_t kBlock = ArenaMessages<Req, Resp>::kBlockBytes;
+  ArenaMessages<Req, Resp> messages;
+  grpc::MessageHolder<Req, Resp>* a = messages.AllocateMessages();
+  ASSERT_NE(a->request()->GetArena(), nullptr);
+  EXPECT_EQ(a->request()->GetArena(), a->response()->GetArena());
+  a->request()->set_delegator_addr("d");
+  for (int i = 0; i < 200; ++i) {  // sub-messages from the arena: it outgrows its first block
+    a->response()->add_delegation_responses()->mutable_balance()->set_amount("12345");
+  }
+  EXPECT_GT(a->request()->GetArena()->SpaceAllocated(), kBlock);
+  grpc::MessageHolder<Req, Resp>* b = messages.AllocateMessages();
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(b->request()->delegator_addr().empty());
+  a->Release();
+  grpc::MessageHolder<Req, Resp>* again = messages.AllocateMessages();
+  EXPECT_EQ(again, a);  // the pooled holder
+  EXPECT_TRUE(again->request()->delegator_addr().empty());
+  EXPECT_EQ(again->response()->delegation_responses_size(), 0);
+  // Its arena was reset: back to the first block (the grown blocks freed).
+  EXPECT_LE(again->request()->GetArena()->SpaceAllocated(), kBlock);
+  again->request()->set_delegator_addr("v");
+  EXPECT_EQ(again->request()->delegator_addr(), "v");
+  again->Release();
+  b->Release();
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 2000; ++i) {
+        grpc::MessageHolder<Req, Resp>* h = messages.AllocateMessages();
+        const std::string mine = absl::StrCat(t, "-", i);
+        if (!h->request()->delegator_addr().empty()) ++bad;
+        h->request()->set_delegator_addr(mine);
+        h->response()->add_delegation_responses()->mutable_balance()->set_denom(mine);
+        if (h->request()->delegator_addr() != mine ||
+            h->response()->delegation_responses_size() != 1 ||
+            h->response()->delegation_responses(0).balance().denom() != mine) {
+          ++bad;
+        }
+        h->Release();
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(bad.load(), 0);
+}
 
 namespace sk = ::cosmos::staking::v1beta1;
 
