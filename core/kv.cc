@@ -318,6 +318,58 @@ std::unique_ptr<KvIterator> ScanWithBatch(const WriteBatch& batch,
   return std::make_unique<OverlayIterator>(batch.ops(), std::move(parent), begin, end, reverse);
 }
 
+namespace {
+
+class ListIter final : public KvIterator {
+ public:
+  explicit ListIter(std::shared_ptr<const KvList> kvs) : kvs_(std::move(kvs)) {}
+  bool Valid() const override { return i_ < kvs_->size(); }
+  void Next() override { ++i_; }
+  std::string_view key() const override { return (*kvs_)[i_].first; }
+  std::string_view value() const override { return (*kvs_)[i_].second; }
+  absl::Status status() const override { return absl::OkStatus(); }
+
+ private:
+  std::shared_ptr<const KvList> kvs_;
+  size_t i_ = 0;
+};
+
+class ReadAheadIter final : public KvIterator {
+ public:
+  ReadAheadIter(KvList head, std::unique_ptr<KvIterator> rest)
+      : head_(std::move(head)), rest_(std::move(rest)) {}
+  bool Valid() const override { return i_ < head_.size() || rest_->Valid(); }
+  void Next() override {
+    if (i_ < head_.size()) {
+      ++i_;
+    } else {
+      rest_->Next();
+    }
+  }
+  std::string_view key() const override {
+    return i_ < head_.size() ? std::string_view(head_[i_].first) : rest_->key();
+  }
+  std::string_view value() const override {
+    return i_ < head_.size() ? std::string_view(head_[i_].second) : rest_->value();
+  }
+  absl::Status status() const override { return rest_->status(); }
+
+ private:
+  KvList head_;
+  std::unique_ptr<KvIterator> rest_;
+  size_t i_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<KvIterator> ListIterator(std::shared_ptr<const KvList> entries) {
+  return std::make_unique<ListIter>(std::move(entries));
+}
+
+std::unique_ptr<KvIterator> ReadAheadIterator(KvList head, std::unique_ptr<KvIterator> rest) {
+  return std::make_unique<ReadAheadIter>(std::move(head), std::move(rest));
+}
+
 std::unique_ptr<KvIterator> Overlay::Scan(std::string_view begin, std::string_view end,
                                           bool reverse) const {
   return ScanWithBatch(batch_, parent_->Scan(begin, end, reverse), begin, end, reverse);

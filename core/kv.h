@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -154,6 +155,14 @@ std::unique_ptr<KvIterator> ScanWithBatch(const WriteBatch& batch,
                                           std::unique_ptr<KvIterator> parent,
                                           std::string_view begin, std::string_view end,
                                           bool reverse);
+
+// Entries in scan order (key, value).
+using KvList = std::vector<std::pair<std::string, std::string>>;
+// An iterator over `entries` (shared: they stay alive while it does).
+std::unique_ptr<KvIterator> ListIterator(std::shared_ptr<const KvList> entries);
+// `head` (the first entries of a scan, already read from `rest`), then what
+// `rest` yields from where it stands; status() is `rest`'s.
+std::unique_ptr<KvIterator> ReadAheadIterator(KvList head, std::unique_ptr<KvIterator> rest);
 
 // A read-only DurableStore over `inner` (reads forwarded; Put, Delete and
 // Write fail with FailedPrecondition). Const reads are as thread-safe as

@@ -334,6 +334,38 @@ class FailingScanStore : public MemStore {
   }
 };
 
+// ListIterator walks its shared list; ReadAheadIterator yields the head,
+// then the rest of the scan it was read from, and reports that scan's error.
+TEST(KvIteratorTest, ListAndReadAheadIterators) {
+  auto list = std::make_shared<const KvList>(KvList{{"a", "1"}, {"b", "2"}});
+  std::vector<std::string> seen;
+  for (auto it = ListIterator(list); it->Valid(); it->Next()) {
+    seen.push_back(std::string(it->key()) + "=" + std::string(it->value()));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"a=1", "b=2"}));
+  MemStore store;
+  for (const char* k : {"k1", "k2", "k3", "k4"}) ASSERT_TRUE(store.Put(k, k).ok());
+  auto rest = store.Scan("k", "l");
+  KvList head;
+  for (; rest->Valid() && head.size() < 2; rest->Next()) {
+    head.emplace_back(std::string(rest->key()), std::string(rest->value()));
+  }
+  seen.clear();
+  auto it = ReadAheadIterator(std::move(head), std::move(rest));
+  for (; it->Valid(); it->Next()) seen.emplace_back(it->key());
+  EXPECT_TRUE(it->status().ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"k1", "k2", "k3", "k4"}));
+  auto failing = ReadAheadIterator(KvList{{"0", "x"}}, std::make_unique<FailingIterator>());
+  ASSERT_TRUE(failing->Valid());
+  EXPECT_EQ(failing->key(), "0");
+  failing->Next();
+  ASSERT_TRUE(failing->Valid());
+  EXPECT_EQ(failing->key(), "a");
+  failing->Next();
+  EXPECT_FALSE(failing->Valid());
+  EXPECT_FALSE(failing->status().ok());
+}
+
 TEST(OverlayTest, MergedIteratorStopsOnParentError) {
   FailingScanStore parent;
   Overlay ov(&parent);

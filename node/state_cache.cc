@@ -167,53 +167,7 @@ absl::StatusOr<std::optional<std::string>> StateCache::Get(std::string_view key)
 
 namespace {
 
-// Over a kept scan result (shared: the view's cache may drop it meanwhile).
-class KeptScanIterator : public KvIterator {
- public:
-  explicit KeptScanIterator(
-      std::shared_ptr<const std::vector<std::pair<std::string, std::string>>> kvs)
-      : kvs_(std::move(kvs)) {}
-  bool Valid() const override { return i_ < kvs_->size(); }
-  void Next() override { ++i_; }
-  std::string_view key() const override { return (*kvs_)[i_].first; }
-  std::string_view value() const override { return (*kvs_)[i_].second; }
-  absl::Status status() const override { return absl::OkStatus(); }
-
- private:
-  std::shared_ptr<const std::vector<std::pair<std::string, std::string>>> kvs_;
-  size_t i_ = 0;
-};
-
-// The entries read ahead from `rest`, then `rest` itself (a scan too long to
-// keep).
-class ReadAheadIterator : public KvIterator {
- public:
-  ReadAheadIterator(std::vector<std::pair<std::string, std::string>> head,
-                    std::unique_ptr<KvIterator> rest)
-      : head_(std::move(head)), rest_(std::move(rest)) {}
-  bool Valid() const override { return i_ < head_.size() || rest_->Valid(); }
-  void Next() override {
-    if (i_ < head_.size()) {
-      ++i_;
-    } else {
-      rest_->Next();
-    }
-  }
-  std::string_view key() const override {
-    return i_ < head_.size() ? std::string_view(head_[i_].first) : rest_->key();
-  }
-  std::string_view value() const override {
-    return i_ < head_.size() ? std::string_view(head_[i_].second) : rest_->value();
-  }
-  absl::Status status() const override { return rest_->status(); }
-
- private:
-  std::vector<std::pair<std::string, std::string>> head_;
-  std::unique_ptr<KvIterator> rest_;
-  size_t i_ = 0;
-};
-
-size_t ScanBytes(const std::vector<std::pair<std::string, std::string>>& kvs) {
+size_t ScanBytes(const KvList& kvs) {
   size_t n = 64;
   for (const auto& [k, v] : kvs) n += k.size() + v.size() + 64;
   return n;
@@ -229,14 +183,14 @@ std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string
   const std::string scan_key = ScanKey(begin, end, reverse);
   if (std::shared_ptr<const ScanResult> kept = CachedScan(scan_key)) {
     scan_hits_.fetch_add(1, std::memory_order_relaxed);
-    return std::make_unique<KeptScanIterator>(std::move(kept));
+    return ListIterator(std::move(kept));
   }
   if (std::shared_ptr<const Link> link = CurrentLink();
       link != nullptr && !link->WrittenIn(begin, end)) {
     if (std::shared_ptr<const ScanResult> kept = link->cache->CachedScan(scan_key)) {
       scan_hits_.fetch_add(1, std::memory_order_relaxed);
       KeepScan(scan_key, kept);
-      return std::make_unique<KeptScanIterator>(std::move(kept));
+      return ListIterator(std::move(kept));
     }
   }
   std::unique_ptr<KvIterator> it = store_->Scan(begin, end, reverse);
@@ -245,11 +199,11 @@ std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string
     head.emplace_back(std::string(it->key()), std::string(it->value()));
   }
   if (it->Valid() || !it->status().ok()) {
-    return std::make_unique<ReadAheadIterator>(std::move(head), std::move(it));
+    return ReadAheadIterator(std::move(head), std::move(it));
   }
   auto result = std::make_shared<const ScanResult>(std::move(head));
   KeepScan(scan_key, result);
-  return std::make_unique<KeptScanIterator>(std::move(result));
+  return ListIterator(std::move(result));
 }
 
 std::string StateCache::ScanKey(std::string_view begin, std::string_view end, bool reverse) {

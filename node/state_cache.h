@@ -171,7 +171,7 @@ class StateCache : public DurableStore {
     bool Written(std::string_view key) const;
     bool WrittenIn(std::string_view begin, std::string_view end) const;
   };
-  using ScanResult = std::vector<std::pair<std::string, std::string>>;
+  using ScanResult = KvList;
   static std::string ScanKey(std::string_view begin, std::string_view end, bool reverse);
   std::shared_ptr<const ScanResult> CachedScan(const std::string& scan_key) const;
   void KeepScan(const std::string& scan_key, std::shared_ptr<const ScanResult> result) const;
