@@ -927,7 +927,8 @@ class CountingSnapshot : public DurableStore {
 // Random blocks of puts and deletes (through Write, Consume, Put and Delete)
 // over 40 keys; after each, a view linked to the previous one reads random
 // keys: every read is the snapshot's value, the link answers some of them,
-// and a key the block wrote is never answered from the link.
+// and a key the block wrote is never answered from the link. Every third
+// view is never read, so the next one answers from the view before it.
 TEST(StateCacheTest, LinkedViewsReadExactlyTheirSnapshot) {
   auto owned = std::make_unique<MemStore>();
   MemStore* store = owned.get();
@@ -960,7 +961,9 @@ TEST(StateCacheTest, LinkedViewsReadExactlyTheirSnapshot) {
         std::make_unique<CountingSnapshot>(live.Snapshot(), &snapshot_reads));
     live.LinkView(*view, previous, previous.get());
     const size_t linked_before = view->linked_hits();
-    for (int r = 0; r < 30; ++r) {
+    // Every third view is never read: the next one reaches past it.
+    const bool unread = block % 3 == 1;
+    for (int r = 0; r < (unread ? 0 : 30); ++r) {
       const std::string k = key(static_cast<int>(rng() % 40));
       const bool was_cached = view->Contains(k);
       const size_t hits = view->linked_hits();
@@ -974,7 +977,7 @@ TEST(StateCacheTest, LinkedViewsReadExactlyTheirSnapshot) {
       }
     }
     // Scans of random ranges (some repeated, some new): the snapshot's entries.
-    for (int r = 0; r < 8; ++r) {
+    for (int r = 0; r < (unread ? 0 : 8); ++r) {
       int a = static_cast<int>(rng() % 12);
       std::string begin = key(a), end = r % 4 == 3 ? std::string() : key(a + 1 + rng() % 3);
       const bool reverse = r % 2 == 1;
@@ -1056,6 +1059,43 @@ TEST(StateCacheTest, OnlyTheViewOpenedJustBeforeIsLinkedAndOnlyTheNewestKeepsIts
   live.LinkView(*fourth, foreign, foreign.get());
   ASSERT_EQ(*fourth->Get("a"), "1");
   EXPECT_EQ(fourth->linked_hits(), 0u);
+}
+
+// A view nobody read does not cut the chain: the next view reads what the
+// view before it held, unless a block since wrote the key; at most
+// kMaxLinks views back.
+TEST(StateCacheTest, UnreadViewsArePassedOver) {
+  StateCache live(std::make_unique<MemStore>());
+  ASSERT_TRUE(live.Put("a", "1").ok());
+  ASSERT_TRUE(live.Put("b", "2").ok());
+  auto first = std::make_shared<StateCache>(live.Snapshot());
+  live.LinkView(*first, nullptr, nullptr);
+  ASSERT_EQ(*first->Get("a"), "1");
+  ASSERT_EQ(*first->Get("b"), "2");
+  ASSERT_TRUE(live.Put("b", "3").ok());  // written after `first`
+  std::shared_ptr<StateCache> last = first;
+  for (size_t i = 1; i < StateCache::kMaxLinks; ++i) {  // unread views
+    auto next = std::make_shared<StateCache>(live.Snapshot());
+    live.LinkView(*next, last, last.get());
+    last = next;
+  }
+  auto reader = std::make_shared<StateCache>(live.Snapshot());
+  live.LinkView(*reader, last, last.get());
+  EXPECT_EQ(*reader->Get("a"), "1");
+  EXPECT_EQ(reader->linked_hits(), 1u);  // from `first`, kMaxLinks views back
+  EXPECT_EQ(*reader->Get("b"), "3");     // written since: from the snapshot
+  EXPECT_EQ(reader->linked_hits(), 1u);
+  // kMaxLinks unread views after `reader`: it is out of reach.
+  last = reader;
+  for (size_t i = 0; i < StateCache::kMaxLinks; ++i) {
+    auto next = std::make_shared<StateCache>(live.Snapshot());
+    live.LinkView(*next, last, last.get());
+    last = next;
+  }
+  auto late = std::make_shared<StateCache>(live.Snapshot());
+  live.LinkView(*late, last, last.get());
+  EXPECT_EQ(*late->Get("a"), "1");
+  EXPECT_EQ(late->linked_hits(), 0u);
 }
 
 // Through Chain::CommittedView(previous) on RocksDB: views of consecutive

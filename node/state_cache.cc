@@ -185,12 +185,14 @@ std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string
     scan_hits_.fetch_add(1, std::memory_order_relaxed);
     return ListIterator(std::move(kept));
   }
-  if (std::shared_ptr<const Link> link = CurrentLink();
-      link != nullptr && !link->WrittenIn(begin, end)) {
-    if (std::shared_ptr<const ScanResult> kept = link->cache->CachedScan(scan_key)) {
-      scan_hits_.fetch_add(1, std::memory_order_relaxed);
-      KeepScan(scan_key, kept);
-      return ListIterator(std::move(kept));
+  if (std::shared_ptr<const Links> links = CurrentLinks()) {
+    for (const Link& link : *links) {
+      if (link.WrittenIn(begin, end)) continue;
+      if (std::shared_ptr<const ScanResult> kept = link.cache->CachedScan(scan_key)) {
+        scan_hits_.fetch_add(1, std::memory_order_relaxed);
+        KeepScan(scan_key, kept);
+        return ListIterator(std::move(kept));
+      }
     }
   }
   std::unique_ptr<KvIterator> it = store_->Scan(begin, end, reverse);
@@ -324,20 +326,26 @@ void StateCache::LogWrites(const WriteBatch& batch) {
 }
 
 bool StateCache::Link::Written(std::string_view key) const {
-  return std::binary_search(written.begin(), written.end(), key,
-                            [](std::string_view a, std::string_view b) { return a < b; });
+  auto less = [](std::string_view a, std::string_view b) { return a < b; };
+  for (const BlockWrites& w : written) {
+    if (std::binary_search(w->begin(), w->end(), key, less)) return true;
+  }
+  return false;
 }
 
 // A written key in [begin, end) (end "" = unbounded).
 bool StateCache::Link::WrittenIn(std::string_view begin, std::string_view end) const {
-  auto it = std::lower_bound(written.begin(), written.end(), begin,
-                             [](std::string_view a, std::string_view b) { return a < b; });
-  return it != written.end() && (end.empty() || std::string_view(*it) < end);
+  auto less = [](std::string_view a, std::string_view b) { return a < b; };
+  for (const BlockWrites& w : written) {
+    auto it = std::lower_bound(w->begin(), w->end(), begin, less);
+    if (it != w->end() && (end.empty() || std::string_view(*it) < end)) return true;
+  }
+  return false;
 }
 
-std::shared_ptr<const StateCache::Link> StateCache::CurrentLink() const {
+std::shared_ptr<const StateCache::Links> StateCache::CurrentLinks() const {
   std::lock_guard<std::mutex> lock(link_mu_);
-  return link_;
+  return links_;
 }
 
 void StateCache::LinkView(StateCache& view, std::shared_ptr<const void> owner,
@@ -360,19 +368,28 @@ void StateCache::LinkView(StateCache& view, std::shared_ptr<const void> owner,
       !whole) {
     return;
   }
-  auto link = std::make_shared<Link>();
-  link->owner = std::move(owner);
-  link->cache = previous;
   std::sort(written.begin(), written.end());
   written.erase(std::unique(written.begin(), written.end()), written.end());
-  link->written = std::move(written);
+  auto block = std::make_shared<const std::vector<std::string>>(std::move(written));
+  auto links = std::make_shared<Links>();
+  links->push_back(Link{std::move(owner), previous, {block}});
+  // The views `previous` was linked to, with this block's writes added: a
+  // view nobody read (its cache empty) does not cut the chain.
+  if (std::shared_ptr<const Links> older = previous->CurrentLinks()) {
+    for (const Link& l : *older) {
+      if (links->size() >= kMaxLinks) break;
+      Link next = l;
+      next.written.push_back(block);
+      links->push_back(std::move(next));
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(view.link_mu_);
-    view.link_ = std::move(link);
+    view.links_ = std::move(links);
   }
-  // Only the newest view keeps a link: `previous` lets go of its own.
+  // Only the newest view keeps links: `previous` lets go of its own.
   std::lock_guard<std::mutex> lock(previous->link_mu_);
-  const_cast<StateCache*>(previous)->link_.reset();
+  const_cast<StateCache*>(previous)->links_.reset();
 }
 
 std::optional<std::optional<std::string>> StateCache::Cached(std::string_view key) const {
@@ -386,14 +403,19 @@ std::optional<std::optional<std::string>> StateCache::Cached(std::string_view ke
 }
 
 // Called with this cache's shard lock of `key` held; takes the linked
-// cache's shard lock (a different cache: a view never links to one that
-// links back).
+// caches' shard locks (older views: a view never links to a newer one).
 std::optional<std::optional<std::string>> StateCache::FromLink(std::string_view key) const {
-  std::shared_ptr<const Link> link = CurrentLink();
-  if (link == nullptr || link->Written(key)) return std::nullopt;
-  std::optional<std::optional<std::string>> found = link->cache->Cached(key);
-  if (found.has_value()) linked_hits_.fetch_add(1, std::memory_order_relaxed);
-  return found;
+  std::shared_ptr<const Links> links = CurrentLinks();
+  if (links == nullptr) return std::nullopt;
+  for (const Link& link : *links) {
+    if (link.Written(key)) continue;
+    std::optional<std::optional<std::string>> found = link.cache->Cached(key);
+    if (found.has_value()) {
+      linked_hits_.fetch_add(1, std::memory_order_relaxed);
+      return found;
+    }
+  }
+  return std::nullopt;
 }
 
 size_t StateCache::linked_hits() const { return linked_hits_.load(std::memory_order_relaxed); }

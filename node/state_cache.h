@@ -38,17 +38,18 @@
 // block): a view's cache starts empty, so every query of a new block would
 // read the snapshot again for records the previous block's view already
 // held. LinkView links a new view's cache to the cache of the view opened
-// just before it on the same chain: a miss in the new view first looks in
-// that cache, for a key not written through this (the chain's) cache since
-// the earlier view was opened, and copies what it finds. A view also keeps
+// just before it on the same chain (and to up to kMaxLinks - 1 views that
+// one was linked to): a miss in the new view first looks in those caches,
+// newest first, for a key not written through this (the chain's) cache
+// since that earlier view was opened, and copies what it finds. A view also keeps
 // the results of its scans (ranges of at most kMaxCachedScanEntries
 // entries; a longer scan reads the snapshot as it goes), and takes a
 // scan result from the linked view when no key in the range was written
 // since. The written keys are logged (copies, from the first LinkView on;
 // a log longer than kMaxLoggedWrites keys or kMaxLoggedBytes bytes is
 // dropped and the next view starts cold). Only the newest view keeps its
-// link (opening the next one drops it), so views never form a chain in
-// memory.
+// links (opening the next one drops them), so at most kMaxLinks earlier
+// views are kept alive by links.
 #ifndef MESHSEC_NODE_STATE_CACHE_H_
 #define MESHSEC_NODE_STATE_CACHE_H_
 
@@ -130,6 +131,9 @@ class StateCache : public DurableStore {
   static constexpr size_t kMaxLoggedWrites = size_t{1} << 20;
   static constexpr size_t kMaxLoggedBytes = size_t{64} << 20;
   static constexpr size_t kMaxCachedScanEntries = 256;
+  // Earlier views a new view is linked to (the previous one, and those it
+  // was linked to): a view nobody read is passed over.
+  static constexpr size_t kMaxLinks = 4;
 
  private:
   // One cached entry: key and value bytes in one buffer (one allocation,
@@ -163,19 +167,22 @@ class StateCache : public DurableStore {
   bool MakeRoom(Shard& shard, size_t need) const;
   static void Drop(Shard& shard, uint32_t slot);             // shard.mu held
   static void Forget(Shard& shard, std::string_view key);   // shard.mu held
-  // The view link (LinkView).
+  // The view links (LinkView): earlier views, newest first, each with the
+  // keys written since it (one sorted list per block, shared between links).
+  using BlockWrites = std::shared_ptr<const std::vector<std::string>>;
   struct Link {
     std::shared_ptr<const void> owner;  // keeps `cache` alive
     const StateCache* cache = nullptr;
-    std::vector<std::string> written;  // keys written since `cache`'s view, sorted, unique
+    std::vector<BlockWrites> written;   // the blocks since `cache`'s view
     bool Written(std::string_view key) const;
     bool WrittenIn(std::string_view begin, std::string_view end) const;
   };
+  using Links = std::vector<Link>;
   using ScanResult = KvList;
   static std::string ScanKey(std::string_view begin, std::string_view end, bool reverse);
   std::shared_ptr<const ScanResult> CachedScan(const std::string& scan_key) const;
   void KeepScan(const std::string& scan_key, std::shared_ptr<const ScanResult> result) const;
-  std::shared_ptr<const Link> CurrentLink() const;
+  std::shared_ptr<const Links> CurrentLinks() const;
   // `key`'s entry in this cache's shards only (nullopt: not cached); no
   // store read, no reference mark.
   std::optional<std::optional<std::string>> Cached(std::string_view key) const;
@@ -201,7 +208,7 @@ class StateCache : public DurableStore {
   const StateCache* origin_ = nullptr;
   uint64_t view_number_ = 0;
   mutable std::mutex link_mu_;
-  std::shared_ptr<const Link> link_;  // guarded by link_mu_
+  std::shared_ptr<const Links> links_;  // guarded by link_mu_
   mutable std::atomic<size_t> linked_hits_{0};
   // A view's kept scan results, by ScanKey; emptied whole when over
   // capacity / 8 bytes.
