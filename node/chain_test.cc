@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <chrono>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -1096,6 +1098,85 @@ TEST(StateCacheTest, UnreadViewsArePassedOver) {
   live.LinkView(*late, last, last.get());
   EXPECT_EQ(*late->Get("a"), "1");
   EXPECT_EQ(late->linked_hits(), 0u);
+}
+
+// Views linked while reader threads query the newest and older ones (as the
+// gRPC server's event threads do while blocks commit): every read and scan of
+// a view is its snapshot's.
+TEST(StateCacheTest, LinkedViewsUnderConcurrentReaders) {
+  auto owned = std::make_unique<MemStore>();
+  StateCache live(std::move(owned));
+  auto key = [](int k) {
+    char b[8];
+    std::snprintf(b, sizeof(b), "k%03d", k);
+    return std::string(b);
+  };
+  for (int k = 0; k < 200; ++k) ASSERT_TRUE(live.Put(key(k), "v0").ok());
+  std::mutex mu;
+  std::vector<std::shared_ptr<StateCache>> views;  // guarded by mu; newest last
+  std::atomic<bool> done{false};
+  std::atomic<int> wrong{0};
+  std::atomic<size_t> reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&, t] {
+      std::mt19937 rng(100 + t);
+      while (!done) {
+        std::shared_ptr<StateCache> v;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          if (views.empty()) continue;
+          const size_t back = std::min<size_t>(views.size() - 1, rng() % 3 == 0 ? rng() % 4 : 0);
+          v = views[views.size() - 1 - back];
+        }
+        for (int r = 0; r < 20; ++r) {
+          const std::string k = key(static_cast<int>(rng() % 200));
+          absl::StatusOr<std::optional<std::string>> got = v->Get(k);
+          if (!got.ok() || *got != *v->store()->Get(k)) ++wrong;
+          ++reads;
+        }
+        const int a = static_cast<int>(rng() % 190);
+        KvList got, want;
+        for (auto it = v->Scan(key(a), key(a + 5)); it->Valid(); it->Next()) {
+          got.emplace_back(it->key(), it->value());
+        }
+        for (auto it = v->store()->Scan(key(a), key(a + 5)); it->Valid(); it->Next()) {
+          want.emplace_back(it->key(), it->value());
+        }
+        if (got != want) ++wrong;
+      }
+    });
+  }
+  std::mt19937 rng(9);
+  std::shared_ptr<StateCache> previous;
+  for (int block = 1; block <= 150; ++block) {
+    WriteBatch batch;
+    for (int i = 0; i < 6; ++i) {
+      const std::string k = key(static_cast<int>(rng() % 200));
+      if (rng() % 4 == 0) {
+        batch.Delete(k);
+      } else {
+        batch.Put(k, "v" + std::to_string(block));
+      }
+    }
+    ASSERT_TRUE(live.Consume(batch).ok());
+    auto view = std::make_shared<StateCache>(live.Snapshot());
+    live.LinkView(*view, previous, previous.get());
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      views.push_back(view);
+      if (views.size() > 8) views.erase(views.begin());
+    }
+    previous = view;
+    std::this_thread::sleep_for(std::chrono::microseconds(300));
+  }
+  done = true;
+  for (std::thread& r : readers) r.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(reads.load(), 1000u);
+  size_t linked = 0;
+  for (const auto& v : views) linked += v->linked_hits();
+  EXPECT_GT(linked, 0u);
 }
 
 // Through Chain::CommittedView(previous) on RocksDB: views of consecutive
