@@ -1075,27 +1075,22 @@ TEST(StateCacheTest, UnreadViewsArePassedOver) {
   ASSERT_EQ(*first->Get("a"), "1");
   ASSERT_EQ(*first->Get("b"), "2");
   ASSERT_TRUE(live.Put("b", "3").ok());  // written after `first`
-  std::shared_ptr<StateCache> last = first;
-  for (size_t i = 1; i < StateCache::kMaxLinks; ++i) {  // unread views
-    auto next = std::make_shared<StateCache>(live.Snapshot());
-    live.LinkView(*next, last, last.get());
-    last = next;
-  }
-  auto reader = std::make_shared<StateCache>(live.Snapshot());
-  live.LinkView(*reader, last, last.get());
+  // `n` views after `from`, then the view that reads: linked to the last one.
+  auto after = [&live](std::shared_ptr<StateCache> from, size_t n) {
+    for (size_t i = 0; i <= n; ++i) {
+      auto next = std::make_shared<StateCache>(live.Snapshot());
+      live.LinkView(*next, from, from.get());
+      from = next;
+    }
+    return from;
+  };
+  auto reader = after(first, StateCache::kMaxLinks - 1);  // unread views in between
   EXPECT_EQ(*reader->Get("a"), "1");
   EXPECT_EQ(reader->linked_hits(), 1u);  // from `first`, kMaxLinks views back
   EXPECT_EQ(*reader->Get("b"), "3");     // written since: from the snapshot
   EXPECT_EQ(reader->linked_hits(), 1u);
   // kMaxLinks unread views after `reader`: it is out of reach.
-  last = reader;
-  for (size_t i = 0; i < StateCache::kMaxLinks; ++i) {
-    auto next = std::make_shared<StateCache>(live.Snapshot());
-    live.LinkView(*next, last, last.get());
-    last = next;
-  }
-  auto late = std::make_shared<StateCache>(live.Snapshot());
-  live.LinkView(*late, last, last.get());
+  auto late = after(reader, StateCache::kMaxLinks);
   EXPECT_EQ(*late->Get("a"), "1");
   EXPECT_EQ(late->linked_hits(), 0u);
 }
