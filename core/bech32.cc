@@ -96,17 +96,17 @@ std::vector<uint8_t> BytesOf(std::string_view s) {
   return std::vector<uint8_t>(s.begin(), s.end());
 }
 
-}  // namespace
-
-absl::StatusOr<std::vector<uint8_t>> ConvertBits(const std::vector<uint8_t>& in, int from_bits,
-                                                 int to_bits, bool pad) {
+// ConvertBits over values [first, last), each output value handed to `push`
+// (a vector or a string, without a copy of the result).
+template <typename Push>
+absl::Status Regroup(const uint8_t* first, const uint8_t* last, int from_bits, int to_bits,
+                     bool pad, Push push) {
   MESH_CHECK(from_bits >= 1 && from_bits <= 8 && to_bits >= 1 && to_bits <= 8);
   const uint32_t max_out = (1u << to_bits) - 1;
   uint32_t acc = 0;
   int bits = 0;
-  std::vector<uint8_t> out;
-  out.reserve(in.size() * static_cast<size_t>(from_bits) / static_cast<size_t>(to_bits) + 1);
-  for (uint8_t v : in) {
+  for (const uint8_t* p = first; p != last; ++p) {
+    const uint8_t v = *p;
     if ((v >> from_bits) != 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("convert bits: value ", v, " does not fit in ", from_bits, " bits"));
@@ -115,16 +115,27 @@ absl::StatusOr<std::vector<uint8_t>> ConvertBits(const std::vector<uint8_t>& in,
     bits += from_bits;
     while (bits >= to_bits) {
       bits -= to_bits;
-      out.push_back(static_cast<uint8_t>((acc >> bits) & max_out));
+      push(static_cast<uint8_t>((acc >> bits) & max_out));
     }
   }
   if (pad) {
-    if (bits > 0) out.push_back(static_cast<uint8_t>((acc << (to_bits - bits)) & max_out));
+    if (bits > 0) push(static_cast<uint8_t>((acc << (to_bits - bits)) & max_out));
   } else if (bits >= from_bits) {
     return absl::InvalidArgumentError("convert bits: excess padding");
   } else if (((acc << (to_bits - bits)) & max_out) != 0) {
     return absl::InvalidArgumentError("convert bits: non-zero padding");
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<uint8_t>> ConvertBits(const std::vector<uint8_t>& in, int from_bits,
+                                                 int to_bits, bool pad) {
+  std::vector<uint8_t> out;
+  out.reserve(in.size() * static_cast<size_t>(from_bits) / static_cast<size_t>(to_bits) + 1);
+  MESH_RETURN_IF_ERROR(Regroup(in.data(), in.data() + in.size(), from_bits, to_bits, pad,
+                               [&out](uint8_t v) { out.push_back(v); }));
   return out;
 }
 
@@ -201,23 +212,9 @@ absl::Status Bech32DecodeRaw(std::string_view s, Bech32Raw* out) {
 }
 
 absl::Status Bech32Raw::AppendBytes(std::string* out) const {
-  // ConvertBits(values, 5, 8, /*pad=*/false) into `out`: the values are
-  // already < 32.
-  uint32_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < count; ++i) {
-    acc = ((acc << 5) | values[i]) & 0xffff;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  if (bits >= 5) return absl::InvalidArgumentError("convert bits: excess padding");
-  if (((acc << (8 - bits)) & 0xff) != 0) {
-    return absl::InvalidArgumentError("convert bits: non-zero padding");
-  }
-  return absl::OkStatus();
+  out->reserve(out->size() + count * 5 / 8);
+  return Regroup(values.data(), values.data() + count, 5, 8, /*pad=*/false,
+                 [out](uint8_t v) { out->push_back(static_cast<char>(v)); });
 }
 
 std::string Bech32Raw::LowerHrp() const {
@@ -243,7 +240,6 @@ absl::StatusOr<Bech32Decoded> Bech32Decode(std::string_view s) {
   Bech32Raw raw;
   MESH_RETURN_IF_ERROR(Bech32DecodeRaw(s, &raw));
   Bech32Decoded out{raw.LowerHrp(), {}};
-  out.data.reserve(raw.count * 5 / 8);
   MESH_RETURN_IF_ERROR(raw.AppendBytes(&out.data));
   return out;
 }

@@ -16,6 +16,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/status.h"
 
@@ -368,27 +370,18 @@ absl::StatusOr<std::string> ModuleAddress(std::string_view hrp, std::string_view
 
 absl::StatusOr<std::string> AddressFromBech32(std::string_view expected_hrp,
                                               std::string_view addr) {
-  Bech32Raw raw;  // no allocation but the result's (a query decodes two per call)
-  MESH_RETURN_IF_ERROR(Bech32DecodeRaw(addr, &raw));
-  std::string data;  // regrouped first: its errors come before the prefix's, as Bech32Decode's
-  data.reserve(raw.count * 5 / 8);
-  MESH_RETURN_IF_ERROR(raw.AppendBytes(&data));
-  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  bool same = raw.hrp.size() == expected_hrp.size();
-  for (size_t i = 0; same && i < raw.hrp.size(); ++i) {
-    same = lower(raw.hrp[i]) == lower(expected_hrp[i]);
+  // Bech32Decode allocates only the result (a short hrp fits in the string).
+  MESH_ASSIGN_OR_RETURN(Bech32Decoded d, Bech32Decode(addr));
+  const absl::string_view want(expected_hrp.data(), expected_hrp.size());
+  if (!absl::EqualsIgnoreCase(d.hrp, want)) {
+    return absl::InvalidArgumentError(absl::StrCat("address prefix is '", d.hrp, "', expected '",
+                                                   absl::AsciiStrToLower(want), "'"));
   }
-  if (!same) {
-    std::string want(expected_hrp);
-    for (char& c : want) c = lower(c);
+  if (d.data.empty() || d.data.size() > 255) {
     return absl::InvalidArgumentError(
-        absl::StrCat("address prefix is '", raw.LowerHrp(), "', expected '", want, "'"));
+        absl::StrCat("address must have 1..255 bytes, got ", d.data.size()));
   }
-  if (data.empty() || data.size() > 255) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("address must have 1..255 bytes, got ", data.size()));
-  }
-  return data;
+  return std::move(d.data);
 }
 
 }  // namespace mesh

@@ -132,15 +132,20 @@ absl::Status Chain::LoadMeta() {
 }
 
 absl::StatusOr<std::unique_ptr<Chain>> Chain::CommittedView() const {
-  return CommittedView(nullptr);
+  return OpenView(nullptr, /*keep_log=*/false);
 }
 
 absl::StatusOr<std::unique_ptr<Chain>> Chain::CommittedView(
     const std::shared_ptr<const Chain>& previous) const {
+  return OpenView(previous, /*keep_log=*/true);
+}
+
+absl::StatusOr<std::unique_ptr<Chain>> Chain::OpenView(const std::shared_ptr<const Chain>& previous,
+                                                       bool keep_log) const {
   std::unique_ptr<DurableStore> snapshot = store_->Snapshot();
   if (snapshot == nullptr) return absl::UnimplementedError("the store has no snapshots");
   std::unique_ptr<Chain> view(new Chain(std::move(snapshot), config_));
-  cache_->LinkView(*view->cache_, previous, previous ? previous->cache_ : nullptr);
+  cache_->LinkView(*view->cache_, previous, previous ? previous->cache_ : nullptr, keep_log);
   MESH_RETURN_IF_ERROR(view->LoadMeta());
   return view;
 }

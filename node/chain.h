@@ -242,6 +242,10 @@ class Chain {
   TxResult RunTx(KvStore* parent, const BlockInfo& info, const SignedTx& tx,
                  const TxVerdict* verdict, Mode mode, uint64_t pending) const;
   KvStore* top() const;
+  // CommittedView's body; `keep_log` (StateCache::LinkView) only for a
+  // caller that links the next view to this one.
+  absl::StatusOr<std::unique_ptr<Chain>> OpenView(const std::shared_ptr<const Chain>& previous,
+                                                  bool keep_log) const;
 
   std::unique_ptr<DurableStore> store_;  // a StateCache: `cache_`
   StateCache* cache_ = nullptr;

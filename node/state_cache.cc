@@ -181,14 +181,14 @@ std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string
   // store is a snapshot: its scans never change, and are kept.
   if (view_number_ == 0) return store_->Scan(begin, end, reverse);
   const std::string scan_key = ScanKey(begin, end, reverse);
-  if (std::shared_ptr<const ScanResult> kept = CachedScan(scan_key)) {
+  if (std::shared_ptr<const KvList> kept = CachedScan(scan_key)) {
     scan_hits_.fetch_add(1, std::memory_order_relaxed);
     return ListIterator(std::move(kept));
   }
   if (std::shared_ptr<const Links> links = CurrentLinks()) {
     for (const Link& link : *links) {
       if (link.WrittenIn(begin, end)) continue;
-      if (std::shared_ptr<const ScanResult> kept = link.cache->CachedScan(scan_key)) {
+      if (std::shared_ptr<const KvList> kept = link.cache->CachedScan(scan_key)) {
         scan_hits_.fetch_add(1, std::memory_order_relaxed);
         KeepScan(scan_key, kept);
         return ListIterator(std::move(kept));
@@ -196,14 +196,14 @@ std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string
     }
   }
   std::unique_ptr<KvIterator> it = store_->Scan(begin, end, reverse);
-  ScanResult head;
+  KvList head;
   for (; it->Valid() && head.size() < kMaxCachedScanEntries; it->Next()) {
     head.emplace_back(std::string(it->key()), std::string(it->value()));
   }
   if (it->Valid() || !it->status().ok()) {
     return ReadAheadIterator(std::move(head), std::move(it));
   }
-  auto result = std::make_shared<const ScanResult>(std::move(head));
+  auto result = std::make_shared<const KvList>(std::move(head));
   KeepScan(scan_key, result);
   return ListIterator(std::move(result));
 }
@@ -217,7 +217,7 @@ std::string StateCache::ScanKey(std::string_view begin, std::string_view end, bo
   return k;
 }
 
-std::shared_ptr<const StateCache::ScanResult> StateCache::CachedScan(
+std::shared_ptr<const KvList> StateCache::CachedScan(
     const std::string& scan_key) const {
   std::lock_guard<std::mutex> lock(scan_mu_);
   auto it = scans_.find(scan_key);
@@ -225,7 +225,7 @@ std::shared_ptr<const StateCache::ScanResult> StateCache::CachedScan(
 }
 
 void StateCache::KeepScan(const std::string& scan_key,
-                          std::shared_ptr<const ScanResult> result) const {
+                          std::shared_ptr<const KvList> result) const {
   const size_t bytes = ScanBytes(*result) + scan_key.size();
   const size_t budget = capacity_bytes() / 8;
   if (bytes > budget) return;
@@ -307,9 +307,8 @@ bool StateCache::Contains(std::string_view key) const {
 // ---- committed views ---------------------------------------------------------
 
 // Logged before the write is tried: a failed write's keys count as written
-// (their outcome is unknown), which is the safe side.
-void StateCache::LogWrite(std::string_view key) {
-  std::lock_guard<std::mutex> lock(log_mu_);
+// (their outcome is unknown), which is the safe side. log_mu_ held.
+void StateCache::LogLocked(std::string_view key) {
   if (!logging_ || log_overflow_) return;
   if (log_.size() >= kMaxLoggedWrites || log_bytes_ + key.size() > kMaxLoggedBytes) {
     log_overflow_ = true;
@@ -321,8 +320,16 @@ void StateCache::LogWrite(std::string_view key) {
   log_bytes_ += key.size();
 }
 
+void StateCache::LogWrite(std::string_view key) {
+  std::lock_guard<std::mutex> lock(log_mu_);
+  LogLocked(key);
+}
+
+// One lock per batch (the block commit's path).
 void StateCache::LogWrites(const WriteBatch& batch) {
-  for (const auto& [key, value] : batch.ops()) LogWrite(key);
+  std::lock_guard<std::mutex> lock(log_mu_);
+  if (!logging_) return;
+  for (const auto& [key, value] : batch.ops()) LogLocked(key);
 }
 
 bool StateCache::Link::Written(std::string_view key) const {
@@ -349,7 +356,7 @@ std::shared_ptr<const StateCache::Links> StateCache::CurrentLinks() const {
 }
 
 void StateCache::LinkView(StateCache& view, std::shared_ptr<const void> owner,
-                          const StateCache* previous) {
+                          const StateCache* previous, bool keep_log) {
   std::vector<std::string> written;
   bool whole;
   uint64_t number;
@@ -359,7 +366,7 @@ void StateCache::LinkView(StateCache& view, std::shared_ptr<const void> owner,
     written.swap(log_);
     log_bytes_ = 0;
     whole = logging_ && !log_overflow_;
-    logging_ = true;
+    logging_ = logging_ || keep_log;
     log_overflow_ = false;
   }
   view.origin_ = this;

@@ -118,10 +118,12 @@ class StateCache : public DurableStore {
   // write in between); `previous` is the cache of the view this cache was
   // given last (null for none), kept alive by `owner`. Links `view` to
   // `previous` when it is that view and the write log is whole (see the
-  // class comment); otherwise `view` starts cold. Starts the write log.
+  // class comment); otherwise `view` starts cold. With `keep_log` the write
+  // log runs from now on (so that the next view can be linked to `view`);
+  // without, a chain whose views are never linked logs nothing.
   // Call it where no write to this cache can run concurrently.
   void LinkView(StateCache& view, std::shared_ptr<const void> owner,
-                const StateCache* previous);
+                const StateCache* previous, bool keep_log = true);
   // Misses answered from the linked earlier view (counted in misses() too).
   size_t linked_hits() const;
   // Scans answered from this view's kept results or the linked view's.
@@ -178,10 +180,9 @@ class StateCache : public DurableStore {
     bool WrittenIn(std::string_view begin, std::string_view end) const;
   };
   using Links = std::vector<Link>;
-  using ScanResult = KvList;
   static std::string ScanKey(std::string_view begin, std::string_view end, bool reverse);
-  std::shared_ptr<const ScanResult> CachedScan(const std::string& scan_key) const;
-  void KeepScan(const std::string& scan_key, std::shared_ptr<const ScanResult> result) const;
+  std::shared_ptr<const KvList> CachedScan(const std::string& scan_key) const;
+  void KeepScan(const std::string& scan_key, std::shared_ptr<const KvList> result) const;
   std::shared_ptr<const Links> CurrentLinks() const;
   // `key`'s entry in this cache's shards only (nullopt: not cached); no
   // store read, no reference mark.
@@ -191,6 +192,7 @@ class StateCache : public DurableStore {
   // Adds the keys to the write log, if it runs.
   void LogWrites(const WriteBatch& batch);
   void LogWrite(std::string_view key);
+  void LogLocked(std::string_view key);  // log_mu_ held
 
   std::unique_ptr<DurableStore> store_;
   const size_t num_shards_;
@@ -213,7 +215,7 @@ class StateCache : public DurableStore {
   // A view's kept scan results, by ScanKey; emptied whole when over
   // capacity / 8 bytes.
   mutable std::mutex scan_mu_;
-  mutable absl::flat_hash_map<std::string, std::shared_ptr<const ScanResult>> scans_;
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const KvList>> scans_;
   mutable size_t scan_bytes_ = 0;
   mutable std::atomic<size_t> scan_hits_{0};
 };
