@@ -132,9 +132,13 @@ absl::StatusOr<U256> Decoder::Big() {
 }
 
 absl::StatusOr<std::string> Decoder::Bytes() {
-  MESH_ASSIGN_OR_RETURN(uint32_t n, U32());
-  MESH_ASSIGN_OR_RETURN(std::string_view b, Take(n));
+  MESH_ASSIGN_OR_RETURN(std::string_view b, BytesView());
   return std::string(b);
+}
+
+absl::StatusOr<std::string_view> Decoder::BytesView() {
+  MESH_ASSIGN_OR_RETURN(uint32_t n, U32());
+  return Take(n);
 }
 
 std::string_view Decoder::Rest() {

@@ -77,6 +77,8 @@ class Decoder {
   absl::StatusOr<U256> Big();
   absl::StatusOr<std::string> Bytes();
   absl::StatusOr<std::string> Str() { return Bytes(); }
+  // A Bytes / Str field as a view into the input (no copy).
+  absl::StatusOr<std::string_view> BytesView();
   // The remaining bytes (for a trailing Raw field).
   std::string_view Rest();
 

@@ -66,12 +66,14 @@ absl::StatusOr<ValidatorAddress> Valoper(const Chain& chain, const std::string& 
 
 // The SDK store-key component of an address: length byte + address bytes
 // (address.MustLengthPrefix). Falls back to the string for non-bech32 ids.
+// (Decoded in place, into the key itself: pages sort every record by it.)
 std::string AddressKey(const std::string& bech32) {
-  size_t sep = bech32.rfind('1');
-  if (sep != std::string::npos && sep > 0) {
-    absl::StatusOr<std::string> bytes = AddressFromBech32(bech32.substr(0, sep), bech32);
-    if (bytes.ok() && bytes->size() < 256) {
-      return std::string(1, static_cast<char>(bytes->size())) + *bytes;
+  Bech32Raw raw;
+  if (Bech32DecodeRaw(bech32, &raw).ok()) {
+    std::string key(1, '\0');
+    if (raw.AppendBytes(&key).ok() && key.size() > 1 && key.size() <= 256) {
+      key[0] = static_cast<char>(key.size() - 1);
+      return key;
     }
   }
   return bech32;
@@ -106,11 +108,11 @@ void FillValidator(const staking::Validator& v, sk::Validator* out) {
   out->set_min_self_delegation(v.min_self_delegation.ToString());
 }
 
-// `v` is d's validator (read once per query: Staking::DelegationTokens
+// `rate` is d's validator's (read once per query: Staking::DelegationTokens
 // over the records in hand reads neither again).
-absl::Status FillDelegation(const staking::Validator& v, const staking::Delegation& d,
+absl::Status FillDelegation(const staking::ShareRate& rate, const staking::Delegation& d,
                             const Denom& denom, sk::DelegationResponse* out) {
-  MESH_ASSIGN_OR_RETURN(Amount tokens, Staking::DelegationTokens(v, d));
+  MESH_ASSIGN_OR_RETURN(Amount tokens, Staking::DelegationTokens(rate, d));
   sk::Delegation* del = out->mutable_delegation();
   del->set_delegator_address(d.delegator.value());
   del->set_validator_address(d.validator.value());
@@ -169,25 +171,28 @@ absl::Status Validator(const Chain& chain, const sk::QueryValidatorRequest& req,
   return absl::OkStatus();
 }
 
-// The validator a delegation points to (as Staking::DelegationTokens reads it).
-absl::StatusOr<staking::Validator> DelegatedValidator(const Context& ctx,
+// The share rate of the validator a delegation points to (as
+// Staking::DelegationTokens reads it).
+absl::StatusOr<staking::ShareRate> DelegatedShareRate(const Context& ctx,
                                                       const ValidatorAddress& val) {
-  MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> v, Staking::GetValidator(ctx, val));
-  if (!v.has_value()) return absl::NotFoundError("validator not found: " + val.value());
-  return *std::move(v);
+  MESH_ASSIGN_OR_RETURN(std::optional<staking::ShareRate> r, Staking::GetShareRate(ctx, val));
+  if (!r.has_value()) return absl::NotFoundError("validator not found: " + val.value());
+  return *r;
 }
 
 template <typename Resp>
 absl::Status DelegationPage(const Context& ctx, const std::vector<staking::Delegation>& all,
                             const std::vector<size_t>& page, Resp* resp) {
   MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
-  std::optional<staking::Validator> v;  // the last one read (pages often share it)
+  const ValidatorAddress* last = nullptr;  // the last validator read (pages often share it)
+  staking::ShareRate rate;
   for (size_t i : page) {
-    if (!v.has_value() || v->operator_address != all[i].validator) {
-      MESH_ASSIGN_OR_RETURN(v, DelegatedValidator(ctx, all[i].validator));
+    if (last == nullptr || *last != all[i].validator) {
+      MESH_ASSIGN_OR_RETURN(rate, DelegatedShareRate(ctx, all[i].validator));
+      last = &all[i].validator;
     }
     MESH_RETURN_IF_ERROR(
-        FillDelegation(*v, all[i], params.bond_denom, resp->add_delegation_responses()));
+        FillDelegation(rate, all[i], params.bond_denom, resp->add_delegation_responses()));
   }
   return absl::OkStatus();
 }
@@ -229,9 +234,9 @@ absl::Status Delegation(const Chain& chain, const sk::QueryDelegationRequest& re
     return absl::NotFoundError(absl::StrCat("delegation with delegator ", del.value(),
                                             " not found for validator ", val.value()));
   }
-  MESH_ASSIGN_OR_RETURN(staking::Validator v, DelegatedValidator(ctx, val));
+  MESH_ASSIGN_OR_RETURN(staking::ShareRate rate, DelegatedShareRate(ctx, val));
   MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
-  return FillDelegation(v, *d, params.bond_denom, resp->mutable_delegation_response());
+  return FillDelegation(rate, *d, params.bond_denom, resp->mutable_delegation_response());
 }
 
 absl::Status UnbondingDelegation(const Chain& chain, const sk::QueryUnbondingDelegationRequest& req,

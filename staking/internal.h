@@ -150,7 +150,10 @@ absl::Status MoveNotBondedToBonded(const Context& ctx, const Params& p, Amount a
 // trunc(S * amt / T) at 18 decimals; FailedPrecondition if T == 0.
 absl::StatusOr<Dec> SharesFromTokens(const Validator& v, Amount amt);
 // LegacyDec Quo of (s * T) by S: half-even at 18 decimals. Zero if S == 0.
-absl::StatusOr<Dec> TokensFromShares(const Validator& v, Dec s);
+absl::StatusOr<Dec> TokensFromShares(const ShareRate& rate, Dec s);
+inline absl::StatusOr<Dec> TokensFromShares(const Validator& v, Dec s) {
+  return TokensFromShares(v.share_rate(), s);
+}
 // QuoTruncate variant: trunc(s * T / S) at 18 decimals.
 absl::StatusOr<Dec> TokensFromSharesTruncated(const Validator& v, Dec s);
 // Issues shares for `amount` (1:1 when the validator has no shares), adds

@@ -81,17 +81,44 @@ absl::Status Description::Validate() const {
   return check("details", details, kMaxDetailsLength);
 }
 
-absl::StatusOr<Validator> Validator::Decode(Decoder& d) {
-  Validator v;
-  MESH_ASSIGN_OR_RETURN(std::string op, d.Str());
-  v.operator_address = ValidatorAddress(std::move(op));
-  MESH_ASSIGN_OR_RETURN(std::string acct, d.Str());
-  v.operator_account = AccountAddress(std::move(acct));
+namespace {
+
+// A validator record's head: the two addresses (views into the record),
+// status, tokens and shares, in Encode's order.
+struct ValidatorHead {
+  std::string_view operator_address;
+  std::string_view operator_account;
+  BondStatus status = BondStatus::kUnbonded;
+  ShareRate rate;
+};
+
+absl::StatusOr<ValidatorHead> DecodeHead(Decoder& d) {
+  ValidatorHead h;
+  MESH_ASSIGN_OR_RETURN(h.operator_address, d.BytesView());
+  MESH_ASSIGN_OR_RETURN(h.operator_account, d.BytesView());
   MESH_ASSIGN_OR_RETURN(uint8_t status, d.U8());
   if (status < 1 || status > 3) return absl::DataLossError("staking: bad validator status");
-  v.status = static_cast<BondStatus>(status);
-  MESH_ASSIGN_OR_RETURN(v.tokens, d.Amt());
-  MESH_ASSIGN_OR_RETURN(v.delegator_shares, d.Decimal());
+  h.status = static_cast<BondStatus>(status);
+  MESH_ASSIGN_OR_RETURN(h.rate.tokens, d.Amt());
+  MESH_ASSIGN_OR_RETURN(h.rate.delegator_shares, d.Decimal());
+  return h;
+}
+
+}  // namespace
+
+absl::StatusOr<ShareRate> Validator::DecodeShareRate(Decoder& d) {
+  MESH_ASSIGN_OR_RETURN(ValidatorHead h, DecodeHead(d));
+  return h.rate;
+}
+
+absl::StatusOr<Validator> Validator::Decode(Decoder& d) {
+  Validator v;
+  MESH_ASSIGN_OR_RETURN(ValidatorHead h, DecodeHead(d));
+  v.operator_address = ValidatorAddress(std::string(h.operator_address));
+  v.operator_account = AccountAddress(std::string(h.operator_account));
+  v.status = h.status;
+  v.tokens = h.rate.tokens;
+  v.delegator_shares = h.rate.delegator_shares;
   MESH_ASSIGN_OR_RETURN(v.jailed, d.Bool());
   MESH_ASSIGN_OR_RETURN(v.tombstoned, d.Bool());
   MESH_ASSIGN_OR_RETURN(v.jailed_until_ns, d.U64());

@@ -55,11 +55,11 @@ absl::StatusOr<Dec> SharesFromTokens(const Validator& v, Amount amt) {
   return Dec::FromRaw(static_cast<i128>(raw));
 }
 
-absl::StatusOr<Dec> TokensFromShares(const Validator& v, Dec s) {
-  if (v.delegator_shares.IsZero()) return Dec::Zero();
+absl::StatusOr<Dec> TokensFromShares(const ShareRate& rate, Dec s) {
+  if (rate.delegator_shares.IsZero()) return Dec::Zero();
   if (s.IsNegative()) return absl::InvalidArgumentError("staking: negative shares");
-  U256 a = U256::MulU128(static_cast<u128>(s.raw()), v.tokens.raw());
-  return QuoWide(a, static_cast<u128>(v.delegator_shares.raw()), /*half_even=*/true);
+  U256 a = U256::MulU128(static_cast<u128>(s.raw()), rate.tokens.raw());
+  return QuoWide(a, static_cast<u128>(rate.delegator_shares.raw()), /*half_even=*/true);
 }
 
 absl::StatusOr<Dec> TokensFromSharesTruncated(const Validator& v, Dec s) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,12 +43,14 @@ absl::Status ValidateParams(const Params& p) {
 
 template <typename T>
 absl::StatusOr<std::vector<T>> LoadAll(const Context& ctx, std::string_view prefix) {
+  // Decoded straight from the scan: no copy of the keys and values.
   std::vector<T> out;
-  MESH_ASSIGN_OR_RETURN(auto kvs, CollectPrefix(ctx.store(), prefix));
-  for (const KeyValue& kv : kvs) {
-    MESH_ASSIGN_OR_RETURN(T v, DecodeRecord<T>(kv.value));
+  std::unique_ptr<KvIterator> it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    MESH_ASSIGN_OR_RETURN(T v, DecodeRecord<T>(it->value()));
     out.push_back(std::move(v));
   }
+  MESH_RETURN_IF_ERROR(it->status());
   return out;
 }
 
@@ -206,12 +209,22 @@ absl::StatusOr<Amount> Staking::DelegationTokens(const Context& ctx,
   MESH_ASSIGN_OR_RETURN(Validator v, internal::MustGetValidator(ctx, val));
   MESH_ASSIGN_OR_RETURN(std::optional<Delegation> d, internal::FindDelegation(ctx, delegator, val));
   if (!d.has_value()) return Amount::Zero();
-  return DelegationTokens(v, *d);
+  return DelegationTokens(v.share_rate(), *d);
 }
 
-absl::StatusOr<Amount> Staking::DelegationTokens(const Validator& v, const Delegation& d) {
-  MESH_ASSIGN_OR_RETURN(Dec tokens, internal::TokensFromShares(v, d.shares));
+absl::StatusOr<Amount> Staking::DelegationTokens(const ShareRate& rate, const Delegation& d) {
+  MESH_ASSIGN_OR_RETURN(Dec tokens, internal::TokensFromShares(rate, d.shares));
   return tokens.TruncateAmount();
+}
+
+absl::StatusOr<std::optional<ShareRate>> Staking::GetShareRate(const Context& ctx,
+                                                               const ValidatorAddress& val) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                        ctx.store().Get(internal::ValidatorKey(val)));
+  if (!raw.has_value()) return std::optional<ShareRate>();
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(ShareRate rate, Validator::DecodeShareRate(d));
+  return std::optional<ShareRate>(rate);
 }
 
 absl::StatusOr<std::optional<UnbondingDelegation>> Staking::GetUnbondingDelegation(

@@ -80,6 +80,12 @@ struct ValidatorEdit {
   std::optional<std::string> details;
 };
 
+// What a validator's delegation shares are worth: tokens / delegator_shares.
+struct ShareRate {
+  Amount tokens;
+  Dec delegator_shares;
+};
+
 struct Validator {
   ValidatorAddress operator_address;
   AccountAddress operator_account;  // the self-delegator
@@ -104,8 +110,12 @@ struct Validator {
   // key, SDK "potential consensus power"). Saturates at 2^64-1.
   uint64_t PotentialPower(uint64_t power_reduction) const;
   bool IsBonded() const { return status == BondStatus::kBonded; }
+  ShareRate share_rate() const { return ShareRate{tokens, delegator_shares}; }
   void Encode(Encoder& e) const;
   static absl::StatusOr<Validator> Decode(Decoder& d);
+  // The record's leading fields, through delegator_shares (the addresses
+  // are skipped, not copied); Decode reads them the same way.
+  static absl::StatusOr<ShareRate> DecodeShareRate(Decoder& d);
 };
 
 struct Delegation {
@@ -351,9 +361,13 @@ class Staking {
   static absl::StatusOr<Amount> DelegationTokens(const Context& ctx,
                                                  const AccountAddress& delegator,
                                                  const ValidatorAddress& val);
-  // The same for a delegation `d` to `v`, both already read (no store
-  // access; for queries that have them).
-  static absl::StatusOr<Amount> DelegationTokens(const Validator& v, const Delegation& d);
+  // The same for a delegation `d` to a validator of share rate `rate`,
+  // both already read (no store access; for queries that have them).
+  static absl::StatusOr<Amount> DelegationTokens(const ShareRate& rate, const Delegation& d);
+  // `val`'s share rate, decoding only the head of its record (queries that
+  // value delegations need nothing else of the validator).
+  static absl::StatusOr<std::optional<ShareRate>> GetShareRate(const Context& ctx,
+                                                               const ValidatorAddress& val);
   static absl::StatusOr<std::optional<UnbondingDelegation>> GetUnbondingDelegation(
       const Context& ctx, const AccountAddress& delegator, const ValidatorAddress& val);
   static absl::StatusOr<std::vector<UnbondingDelegation>> DelegatorUnbondingDelegations(

@@ -686,6 +686,48 @@ TEST(ValidatorCodecTest, DescriptionIsOptionalAtTheEndOfTheRecord) {
   EXPECT_TRUE(d.AtEnd());
 }
 
+// The share rate read from the record's head is the one the whole record
+// decodes to, and values a delegation as the whole validator does; a
+// truncated head is DataLoss, like the full decode.
+TEST_F(StakingTest, ShareRateIsTheHeadOfTheValidatorRecord) {
+  ValidatorAddress v = CreateVal("a", 10 * kMillion);
+  Fund("d", kMillion);
+  Must(Staking::Delegate(ctx(), AccountAddress("d"), v, A(333333)));
+  EndBlock();
+  EndBlock();
+  // 5 % of power 10 (10^7): 9833333 tokens for 10333333 shares.
+  Must(Staking::HandleDoubleSign(ctx(), v, block_.height - 1, 10));
+  const Validator full = Val(v);
+  const ShareRate rate = Must(Staking::GetShareRate(ctx(), v)).value();
+  EXPECT_EQ(rate.tokens, full.tokens);
+  EXPECT_EQ(rate.delegator_shares, full.delegator_shares);
+  EXPECT_NE(full.tokens.ToString(), full.delegator_shares.TruncateAmount()->ToString());
+  const Delegation d = Must(Staking::GetDelegation(ctx(), AccountAddress("d"), v)).value();
+  EXPECT_EQ(Must(Staking::DelegationTokens(rate, d)),
+            Must(Staking::DelegationTokens(ctx(), AccountAddress("d"), v)));
+  EXPECT_EQ(Must(Staking::DelegationTokens(rate, d)), A(317203));  // 333333 × 9833333 / 10333333 = 317203.98
+  EXPECT_FALSE(Must(Staking::GetShareRate(ctx(), ValidatorAddress("val/none"))).has_value());
+
+  Validator w = full;
+  w.description = {"moniker", "identity", "website", "details"};
+  Encoder e;
+  w.Encode(e);
+  for (size_t cut = 0; cut <= e.data().size(); ++cut) {
+    const std::string head = e.data().substr(0, cut);
+    Decoder dh(head);
+    Decoder df(head);
+    absl::StatusOr<ShareRate> r = Validator::DecodeShareRate(dh);
+    absl::StatusOr<Validator> f = Validator::Decode(df);
+    if (f.ok()) {
+      ASSERT_TRUE(r.ok()) << cut;
+      EXPECT_EQ(r->tokens, f->tokens);
+      EXPECT_EQ(r->delegator_shares, f->delegator_shares);
+    } else if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kDataLoss) << cut;
+    }
+  }
+}
+
 TEST_F(StakingTest, DoubleSignSlashesJailsTombstonesOnce) {
   ValidatorAddress v = CreateVal("a", 10 * kMillion);
   EndBlock();
