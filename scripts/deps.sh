@@ -16,6 +16,7 @@ PACKAGES=(
   libbenchmark-dev
   librapidcheck-dev
   libgoogle-glog-dev
+  libtcmalloc-minimal4
   golang-go
   gnuplot-nox
 )
