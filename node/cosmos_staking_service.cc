@@ -1,10 +1,13 @@
 #include "node/cosmos_staking_service.h"
 
 #include <algorithm>
+#include <array>
 #include <optional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/crypto.h"
@@ -67,7 +70,7 @@ absl::StatusOr<ValidatorAddress> Valoper(const Chain& chain, const std::string& 
 // The SDK store-key component of an address: length byte + address bytes
 // (address.MustLengthPrefix). Falls back to the string for non-bech32 ids.
 // (Decoded in place, into the key itself: pages sort every record by it.)
-std::string AddressKey(const std::string& bech32) {
+std::string DecodeAddressKey(const std::string& bech32) {
   Bech32Raw raw;
   if (Bech32DecodeRaw(bech32, &raw).ok()) {
     std::string key(1, '\0');
@@ -77,6 +80,24 @@ std::string AddressKey(const std::string& bech32) {
     }
   }
   return bech32;
+}
+
+// DecodeAddressKey, remembered per thread for the addresses seen last
+// (direct-mapped): a delegator's pages sort the same few validators again
+// and again, as the SDK's own bech32 address caches assume. A pure
+// function's memo: never stale.
+std::string AddressKey(const std::string& bech32) {
+  struct Slot {
+    std::string bech32;
+    std::string key;
+  };
+  thread_local std::array<Slot, 256> memo;
+  Slot& slot = memo[absl::Hash<std::string_view>{}(bech32) % memo.size()];
+  if (slot.bech32 != bech32 || slot.key.empty()) {
+    slot.key = DecodeAddressKey(bech32);
+    slot.bech32 = bech32;
+  }
+  return slot.key;
 }
 
 // ---- state -> SDK messages ---------------------------------------------------
