@@ -93,7 +93,7 @@ std::string AddressKey(const std::string& bech32) {
   };
   thread_local std::array<Slot, 256> memo;
   Slot& slot = memo[absl::Hash<std::string_view>{}(bech32) % memo.size()];
-  if (slot.bech32 != bech32 || slot.key.empty()) {
+  if (slot.bech32 != bech32) {  // (an empty slot holds "" for "")
     slot.key = DecodeAddressKey(bech32);
     slot.bech32 = bech32;
   }
@@ -192,15 +192,6 @@ absl::Status Validator(const Chain& chain, const sk::QueryValidatorRequest& req,
   return absl::OkStatus();
 }
 
-// The share rate of the validator a delegation points to (as
-// Staking::DelegationTokens reads it).
-absl::StatusOr<staking::ShareRate> DelegatedShareRate(const Context& ctx,
-                                                      const ValidatorAddress& val) {
-  MESH_ASSIGN_OR_RETURN(std::optional<staking::ShareRate> r, Staking::GetShareRate(ctx, val));
-  if (!r.has_value()) return absl::NotFoundError("validator not found: " + val.value());
-  return *r;
-}
-
 template <typename Resp>
 absl::Status DelegationPage(const Context& ctx, const std::vector<staking::Delegation>& all,
                             const std::vector<size_t>& page, Resp* resp) {
@@ -209,7 +200,7 @@ absl::Status DelegationPage(const Context& ctx, const std::vector<staking::Deleg
   staking::ShareRate rate;
   for (size_t i : page) {
     if (last == nullptr || *last != all[i].validator) {
-      MESH_ASSIGN_OR_RETURN(rate, DelegatedShareRate(ctx, all[i].validator));
+      MESH_ASSIGN_OR_RETURN(rate, Staking::GetShareRate(ctx, all[i].validator));
       last = &all[i].validator;
     }
     MESH_RETURN_IF_ERROR(
@@ -255,7 +246,7 @@ absl::Status Delegation(const Chain& chain, const sk::QueryDelegationRequest& re
     return absl::NotFoundError(absl::StrCat("delegation with delegator ", del.value(),
                                             " not found for validator ", val.value()));
   }
-  MESH_ASSIGN_OR_RETURN(staking::ShareRate rate, DelegatedShareRate(ctx, val));
+  MESH_ASSIGN_OR_RETURN(staking::ShareRate rate, Staking::GetShareRate(ctx, val));
   MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
   return FillDelegation(rate, *d, params.bond_denom, resp->mutable_delegation_response());
 }

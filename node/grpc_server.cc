@@ -142,10 +142,8 @@ void FillValidator(const staking::Validator& v, const staking::Params& params, p
 
 absl::Status FillDelegation(const Context& ctx, const staking::Delegation& d, const Denom& denom,
                             pb::DelegationResponse* out) {
-  MESH_ASSIGN_OR_RETURN(std::optional<staking::ShareRate> rate,
-                        Staking::GetShareRate(ctx, d.validator));
-  if (!rate.has_value()) return absl::NotFoundError("validator not found: " + d.validator.value());
-  MESH_ASSIGN_OR_RETURN(Amount tokens, Staking::DelegationTokens(*rate, d));
+  MESH_ASSIGN_OR_RETURN(staking::ShareRate rate, Staking::GetShareRate(ctx, d.validator));
+  MESH_ASSIGN_OR_RETURN(Amount tokens, Staking::DelegationTokens(rate, d));
   pb::Delegation* del = out->mutable_delegation();
   del->set_delegator_address(d.delegator.value());
   del->set_validator_address(d.validator.value());

@@ -217,14 +217,12 @@ absl::StatusOr<Amount> Staking::DelegationTokens(const ShareRate& rate, const De
   return tokens.TruncateAmount();
 }
 
-absl::StatusOr<std::optional<ShareRate>> Staking::GetShareRate(const Context& ctx,
-                                                               const ValidatorAddress& val) {
+absl::StatusOr<ShareRate> Staking::GetShareRate(const Context& ctx, const ValidatorAddress& val) {
   MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw,
                         ctx.store().Get(internal::ValidatorKey(val)));
-  if (!raw.has_value()) return std::optional<ShareRate>();
+  if (!raw.has_value()) return absl::NotFoundError("validator not found: " + val.value());
   Decoder d(*raw);
-  MESH_ASSIGN_OR_RETURN(ShareRate rate, Validator::DecodeShareRate(d));
-  return std::optional<ShareRate>(rate);
+  return Validator::DecodeShareRate(d);
 }
 
 absl::StatusOr<std::optional<UnbondingDelegation>> Staking::GetUnbondingDelegation(

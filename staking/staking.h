@@ -365,9 +365,9 @@ class Staking {
   // both already read (no store access; for queries that have them).
   static absl::StatusOr<Amount> DelegationTokens(const ShareRate& rate, const Delegation& d);
   // `val`'s share rate, decoding only the head of its record (queries that
-  // value delegations need nothing else of the validator).
-  static absl::StatusOr<std::optional<ShareRate>> GetShareRate(const Context& ctx,
-                                                               const ValidatorAddress& val);
+  // value delegations need nothing else of the validator). NotFound: no
+  // such validator.
+  static absl::StatusOr<ShareRate> GetShareRate(const Context& ctx, const ValidatorAddress& val);
   static absl::StatusOr<std::optional<UnbondingDelegation>> GetUnbondingDelegation(
       const Context& ctx, const AccountAddress& delegator, const ValidatorAddress& val);
   static absl::StatusOr<std::vector<UnbondingDelegation>> DelegatorUnbondingDelegations(

@@ -698,7 +698,7 @@ TEST_F(StakingTest, ShareRateIsTheHeadOfTheValidatorRecord) {
   // 5 % of power 10 (10^7): 9833333 tokens for 10333333 shares.
   Must(Staking::HandleDoubleSign(ctx(), v, block_.height - 1, 10));
   const Validator full = Val(v);
-  const ShareRate rate = Must(Staking::GetShareRate(ctx(), v)).value();
+  const ShareRate rate = Must(Staking::GetShareRate(ctx(), v));
   EXPECT_EQ(rate.tokens, full.tokens);
   EXPECT_EQ(rate.delegator_shares, full.delegator_shares);
   EXPECT_NE(full.tokens.ToString(), full.delegator_shares.TruncateAmount()->ToString());
@@ -706,7 +706,8 @@ TEST_F(StakingTest, ShareRateIsTheHeadOfTheValidatorRecord) {
   EXPECT_EQ(Must(Staking::DelegationTokens(rate, d)),
             Must(Staking::DelegationTokens(ctx(), AccountAddress("d"), v)));
   EXPECT_EQ(Must(Staking::DelegationTokens(rate, d)), A(317203));  // 333333 × 9833333 / 10333333 = 317203.98
-  EXPECT_FALSE(Must(Staking::GetShareRate(ctx(), ValidatorAddress("val/none"))).has_value());
+  EXPECT_EQ(Staking::GetShareRate(ctx(), ValidatorAddress("val/none")).status().code(),
+            StatusCode::kNotFound);
 
   Validator w = full;
   w.description = {"moniker", "identity", "website", "details"};
