@@ -69,17 +69,10 @@ absl::StatusOr<ValidatorAddress> Valoper(const Chain& chain, const std::string& 
 
 // The SDK store-key component of an address: length byte + address bytes
 // (address.MustLengthPrefix). Falls back to the string for non-bech32 ids.
-// (Decoded in place, into the key itself: pages sort every record by it.)
 std::string DecodeAddressKey(const std::string& bech32) {
-  Bech32Raw raw;
-  if (Bech32DecodeRaw(bech32, &raw).ok()) {
-    std::string key(1, '\0');
-    if (raw.AppendBytes(&key).ok() && key.size() > 1 && key.size() <= 256) {
-      key[0] = static_cast<char>(key.size() - 1);
-      return key;
-    }
-  }
-  return bech32;
+  absl::StatusOr<Bech32Decoded> d = Bech32Decode(bech32);
+  if (!d.ok() || d->data.empty() || d->data.size() > 255) return bech32;
+  return std::string(1, static_cast<char>(d->data.size())) + d->data;
 }
 
 // DecodeAddressKey, remembered per thread for the addresses seen last
