@@ -125,13 +125,22 @@ absl::StatusOr<Amount> MulDiv(Amount a, Amount b, Amount c, Rounding r) {
   return Amount(*v);
 }
 
+// In chunks of 19 digits: at most two 128-bit divisions (a library call
+// each), then 64-bit ones, which the compiler turns into multiplications.
 std::string U128ToDecimalString(u128 v) {
+  constexpr uint64_t kChunk = 10000000000000000000ULL;  // 10^19
   char buf[40];
   int pos = 40;
+  while (v > ~uint64_t{0}) {
+    uint64_t low = static_cast<uint64_t>(v % kChunk);
+    v /= kChunk;
+    for (int i = 0; i < 19; ++i, low /= 10) buf[--pos] = static_cast<char>('0' + low % 10);
+  }
+  uint64_t rest = static_cast<uint64_t>(v);
   do {
-    buf[--pos] = static_cast<char>('0' + static_cast<int>(v % 10));
-    v /= 10;
-  } while (v != 0);
+    buf[--pos] = static_cast<char>('0' + rest % 10);
+    rest /= 10;
+  } while (rest != 0);
   return std::string(buf + pos, buf + 40);
 }
 

@@ -86,6 +86,35 @@ TEST(AmountTest, ToStringIsCanonical) {
   EXPECT_EQ(U128ToDecimalString(u128{1} << 64), "18446744073709551616");
 }
 
+// Digits of `v` one division by 10 at a time: the plain definition the
+// chunked U128ToDecimalString must agree with.
+std::string DigitByDigit(u128 v) {
+  std::string out;
+  do {
+    out.insert(out.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+    v /= 10;
+  } while (v != 0);
+  return out;
+}
+
+TEST(AmountTest, DecimalStringAgreesDigitByDigitAcrossChunkBorders) {
+  std::vector<u128> values = {0, 9, 10, ~uint64_t{0}, u128{~uint64_t{0}} + 1, ~u128{0}};
+  u128 p = 1;
+  for (int i = 0; i <= 38; ++i, p *= 10) {  // every power of ten, and its neighbours
+    values.push_back(p - 1);
+    values.push_back(p);
+    values.push_back(p + 1);
+  }
+  u128 x = 0x9e3779b97f4a7c15ULL;
+  for (int i = 0; i < 2000; ++i) {  // a fixed pseudo-random walk over all widths
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    values.push_back(x >> (i % 128));
+  }
+  for (u128 v : values) EXPECT_EQ(U128ToDecimalString(v), DigitByDigit(v));
+  EXPECT_EQ(U128ToDecimalString(u128{10000000000000000000ULL} * 10000000000000000000ULL),
+            "100000000000000000000000000000000000000");
+}
+
 TEST(AmountTest, ParseAcceptsCanonicalForm) {
   EXPECT_EQ(Unwrap(Amount::Parse("0")), A(0));
   EXPECT_EQ(Unwrap(Amount::Parse("1000")), A(1000));
