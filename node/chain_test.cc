@@ -1095,6 +1095,53 @@ TEST(StateCacheTest, UnreadViewsArePassedOver) {
   EXPECT_EQ(late->linked_hits(), 0u);
 }
 
+// A view starts with the scan results of the view before it that were used
+// in the last kScanCarryViews views and whose range no block since wrote
+// (StateCache::CarryScans): beyond the reach of the links, and not once
+// written or unused for longer.
+TEST(StateCacheTest, ScanResultsCarryForwardWhileUnwrittenAndRecentlyUsed) {
+  static_assert(StateCache::kMaxLinks + 2 < StateCache::kScanCarryViews);
+  StateCache live(std::make_unique<MemStore>());
+  ASSERT_TRUE(live.Put("p/a", "1").ok());
+  ASSERT_TRUE(live.Put("q/a", "2").ok());
+  auto first = std::make_shared<StateCache>(live.Snapshot());
+  live.LinkView(*first, nullptr, nullptr);
+  auto count = [](const StateCache& view, std::string_view begin, std::string_view end) {
+    size_t n = 0;
+    for (auto it = view.Scan(begin, end); it->Valid(); it->Next()) ++n;
+    return n;
+  };
+  ASSERT_EQ(count(*first, "p/", "p0"), 1u);
+  ASSERT_EQ(count(*first, "q/", "q0"), 1u);
+  ASSERT_TRUE(live.Put("q/b", "3").ok());  // in q's range, after `first`
+  // `n` unread views after `from`, then the view that reads.
+  auto after = [&live](std::shared_ptr<StateCache> from, size_t n) {
+    for (size_t i = 0; i <= n; ++i) {
+      auto next = std::make_shared<StateCache>(live.Snapshot());
+      live.LinkView(*next, from, from.get());
+      from = next;
+    }
+    return from;
+  };
+  auto reader = after(first, StateCache::kMaxLinks + 1);  // `first` is out of the links' reach
+  EXPECT_EQ(count(*reader, "p/", "p0"), 1u);
+  EXPECT_EQ(reader->scan_hits(), 1u);  // carried from `first`
+  EXPECT_EQ(count(*reader, "q/", "q0"), 2u);  // written since: read from the snapshot
+  EXPECT_EQ(reader->scan_hits(), 1u);
+  // Unused for kScanCarryViews views it is no longer carried (and the views
+  // that still carried it are out of the links' reach too).
+  auto late = after(reader, StateCache::kScanCarryViews + StateCache::kMaxLinks);
+  EXPECT_EQ(count(*late, "p/", "p0"), 1u);
+  EXPECT_EQ(late->scan_hits(), 0u);
+  // Written in the last block: a carried result is dropped at once.
+  ASSERT_EQ(count(*late, "q/", "q0"), 2u);
+  ASSERT_TRUE(live.Put("q/c", "4").ok());
+  auto next = after(late, 0);
+  EXPECT_EQ(count(*next, "q/", "q0"), 3u);
+  EXPECT_EQ(count(*next, "p/", "p0"), 1u);
+  EXPECT_EQ(next->scan_hits(), 1u);  // p carried, q read again
+}
+
 // Views linked while reader threads query the newest and older ones (as the
 // gRPC server's event threads do while blocks commit): every read and scan of
 // a view is its snapshot's.

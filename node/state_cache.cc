@@ -221,7 +221,9 @@ std::shared_ptr<const KvList> StateCache::CachedScan(
     const std::string& scan_key) const {
   std::lock_guard<std::mutex> lock(scan_mu_);
   auto it = scans_.find(scan_key);
-  return it == scans_.end() ? nullptr : it->second;
+  if (it == scans_.end()) return nullptr;
+  it->second.last_used = view_number_;
+  return it->second.result;
 }
 
 void StateCache::KeepScan(const std::string& scan_key,
@@ -234,7 +236,34 @@ void StateCache::KeepScan(const std::string& scan_key,
     scans_.clear();
     scan_bytes_ = 0;
   }
-  if (scans_.emplace(scan_key, std::move(result)).second) scan_bytes_ += bytes;
+  if (scans_.try_emplace(scan_key, KeptScan{std::move(result), bytes, view_number_}).second) {
+    scan_bytes_ += bytes;
+  }
+}
+
+// `block` is sorted. The new view is not published yet: only this view's
+// lock is contended (by its last queries), for one pass over its results.
+void StateCache::CarryScans(const std::vector<std::string>& block, StateCache& view) const {
+  auto less = [](std::string_view a, std::string_view b) { return a < b; };
+  // Whether `block` writes a key in the range of `scan_key` (ScanKey's
+  // layout: direction, begin's size, begin, end; end "" = unbounded).
+  auto touched = [&](std::string_view scan_key) {
+    uint32_t n = 0;
+    std::memcpy(&n, scan_key.data() + 1, sizeof(n));
+    const std::string_view begin = scan_key.substr(1 + sizeof(n), n);
+    const std::string_view end = scan_key.substr(1 + sizeof(n) + n);
+    auto it = std::lower_bound(block.begin(), block.end(), begin, less);
+    return it != block.end() && (end.empty() || std::string_view(*it) < end);
+  };
+  const size_t budget = view.capacity_bytes() / 8;
+  std::lock_guard<std::mutex> lock(scan_mu_);
+  std::lock_guard<std::mutex> view_lock(view.scan_mu_);
+  for (const auto& [scan_key, kept] : scans_) {
+    if (view.scans_.size() >= kMaxCarriedScans) break;
+    if (kept.last_used + kScanCarryViews < view.view_number_) continue;
+    if (view.scan_bytes_ + kept.bytes > budget || touched(scan_key)) continue;
+    if (view.scans_.try_emplace(scan_key, kept).second) view.scan_bytes_ += kept.bytes;
+  }
 }
 
 absl::Status StateCache::Put(std::string_view key, std::string_view value) {
@@ -394,6 +423,7 @@ void StateCache::LinkView(StateCache& view, std::shared_ptr<const void> owner,
     std::lock_guard<std::mutex> lock(view.link_mu_);
     view.links_ = std::move(links);
   }
+  previous->CarryScans(*block, view);
   // Only the newest view keeps links: `previous` lets go of its own.
   std::lock_guard<std::mutex> lock(previous->link_mu_);
   const_cast<StateCache*>(previous)->links_.reset();

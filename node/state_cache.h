@@ -45,7 +45,9 @@
 // the results of its scans (ranges of at most kMaxCachedScanEntries
 // entries; a longer scan reads the snapshot as it goes), and takes a
 // scan result from the linked view when no key in the range was written
-// since. The written keys are logged (copies, from the first LinkView on;
+// since. LinkView also hands the previous view's recently used scan results
+// that the block did not touch to the new view (CarryScans): a range read
+// every few blocks is not read from a snapshot again while it is unchanged. The written keys are logged (copies, from the first LinkView on;
 // a log longer than kMaxLoggedWrites keys or kMaxLoggedBytes bytes is
 // dropped and the next view starts cold). Only the newest view keeps its
 // links (opening the next one drops them), so at most kMaxLinks earlier
@@ -133,6 +135,11 @@ class StateCache : public DurableStore {
   static constexpr size_t kMaxLoggedWrites = size_t{1} << 20;
   static constexpr size_t kMaxLoggedBytes = size_t{64} << 20;
   static constexpr size_t kMaxCachedScanEntries = 256;
+  // Scan results a new view starts with (LinkView): those of the view
+  // before it that were used in the last kScanCarryViews views and whose
+  // range the block in between did not write, at most kMaxCarriedScans.
+  static constexpr uint64_t kScanCarryViews = 8;
+  static constexpr size_t kMaxCarriedScans = 4096;
   // Earlier views a new view is linked to (the previous one, and those it
   // was linked to): a view nobody read is passed over.
   static constexpr size_t kMaxLinks = 4;
@@ -181,8 +188,18 @@ class StateCache : public DurableStore {
   };
   using Links = std::vector<Link>;
   static std::string ScanKey(std::string_view begin, std::string_view end, bool reverse);
+  // A kept scan result: the entries, their bytes as counted against the
+  // budget, and the number of the last view that used it.
+  struct KeptScan {
+    std::shared_ptr<const KvList> result;
+    size_t bytes = 0;
+    uint64_t last_used = 0;
+  };
   std::shared_ptr<const KvList> CachedScan(const std::string& scan_key) const;
   void KeepScan(const std::string& scan_key, std::shared_ptr<const KvList> result) const;
+  // Copies into `view` the results of this (the previous) view that still
+  // hold after `block`'s writes (LinkView).
+  void CarryScans(const std::vector<std::string>& block, StateCache& view) const;
   std::shared_ptr<const Links> CurrentLinks() const;
   // `key`'s entry in this cache's shards only (nullopt: not cached); no
   // store read, no reference mark.
@@ -215,7 +232,7 @@ class StateCache : public DurableStore {
   // A view's kept scan results, by ScanKey; emptied whole when over
   // capacity / 8 bytes.
   mutable std::mutex scan_mu_;
-  mutable absl::flat_hash_map<std::string, std::shared_ptr<const KvList>> scans_;
+  mutable absl::flat_hash_map<std::string, KeptScan> scans_;
   mutable size_t scan_bytes_ = 0;
   mutable std::atomic<size_t> scan_hits_{0};
 };
