@@ -1,5 +1,6 @@
 #include "node/chain.h"
 
+#include <atomic>
 #include <utility>
 
 #include "core/codec.h"
@@ -145,6 +146,8 @@ absl::StatusOr<std::unique_ptr<Chain>> Chain::OpenView(const std::shared_ptr<con
   std::unique_ptr<DurableStore> snapshot = store_->Snapshot();
   if (snapshot == nullptr) return absl::UnimplementedError("the store has no snapshots");
   std::unique_ptr<Chain> view(new Chain(std::move(snapshot), config_));
+  static std::atomic<uint64_t> views_opened{0};
+  view->view_serial_ = views_opened.fetch_add(1, std::memory_order_relaxed) + 1;
   cache_->LinkView(*view->cache_, previous, previous ? previous->cache_ : nullptr, keep_log);
   MESH_RETURN_IF_ERROR(view->LoadMeta());
   return view;

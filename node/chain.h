@@ -213,6 +213,11 @@ class Chain {
   absl::StatusOr<std::unique_ptr<Chain>> CommittedView(
       const std::shared_ptr<const Chain>& previous) const;
 
+  // A committed view's serial number: unique in the process, never reused,
+  // so a pure function of a view's state may be remembered under it. Zero
+  // for a chain that is not a view (its state changes).
+  uint64_t view_serial() const { return view_serial_; }
+
   // View of the current state (open block included). For reads only: with no
   // block open it reads the durable store directly.
   Context QueryContext() const;
@@ -254,6 +259,7 @@ class Chain {
   BlockInfo info_;
   Hash256 app_hash_{};
   std::optional<Overlay> block_;
+  uint64_t view_serial_ = 0;
   std::map<std::string, MsgHandler> handlers_;
   std::vector<Blocker> begin_blockers_;
   std::vector<Blocker> end_blockers_;

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -37,34 +38,68 @@ void SetTime(uint64_t ns, google::protobuf::Timestamp* t) {
 
 // ---- request fields ---------------------------------------------------------
 
-// Canonical bech32 of `s` under `hrp` and its address bytes.
-struct ParsedAddress {
-  std::string bech32;
-  std::string bytes;
+// A per-thread direct-mapped memo of a pure function of an address string
+// (and the prefix it is read under): wallets and explorers ask about the
+// same few accounts and validators call after call, as the SDK's own bech32
+// address caches assume. Never stale; a slot holds the last input that
+// hashed to it.
+template <typename V, size_t kSlots>
+class AddressMemo {
+ public:
+  // The remembered value for (hrp, input), or null.
+  const V* Find(std::string_view hrp, std::string_view input) {
+    const Slot& slot = SlotOf(input);
+    return slot.set && slot.input == input && slot.hrp == hrp ? &slot.value : nullptr;
+  }
+  const V& Keep(std::string_view hrp, std::string_view input, V value) {
+    Slot& slot = SlotOf(input);
+    slot.hrp = hrp;
+    slot.input = input;
+    slot.value = std::move(value);
+    slot.set = true;
+    return slot.value;
+  }
+
+ private:
+  struct Slot {
+    std::string hrp;
+    std::string input;
+    V value{};
+    bool set = false;
+  };
+  Slot& SlotOf(std::string_view input) {
+    return slots_[absl::Hash<std::string_view>{}(input) % slots_.size()];
+  }
+  std::array<Slot, kSlots> slots_;
 };
 
-absl::StatusOr<ParsedAddress> ParseAddress(const std::string& field, const std::string& hrp,
-                                           const std::string& s) {
+// The canonical bech32 of `s` (an address under `hrp`): decoding is strict
+// (checksum, zero padding, lower-case prefix match), so it is the input
+// lower-cased, with no re-encoding. Remembered per thread when valid, for
+// as many accounts as a busy explorer polls (about 0.5 MB per thread).
+absl::StatusOr<std::string> CanonicalAddress(const std::string& field, const std::string& hrp,
+                                             const std::string& s) {
+  thread_local AddressMemo<std::string, 4096> memo;
+  if (const std::string* known = memo.Find(hrp, s)) return *known;
   if (s.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " cannot be empty"));
   absl::StatusOr<std::string> bytes = AddressFromBech32(hrp, s);
   if (!bytes.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": ", bytes.status().message()));
   }
-  // Decoding is strict (checksum, zero padding, lower-case prefix match), so
-  // the canonical encoding is the input lower-cased: no re-encoding.
-  return ParsedAddress{absl::AsciiStrToLower(s), *std::move(bytes)};
+  return memo.Keep(hrp, s, absl::AsciiStrToLower(s));
 }
 
 absl::StatusOr<AccountAddress> Delegator(const Chain& chain, const std::string& s) {
-  MESH_ASSIGN_OR_RETURN(ParsedAddress a,
-                        ParseAddress("delegator address", chain.config().bech32_prefix, s));
-  return AccountAddress(a.bech32);
+  MESH_ASSIGN_OR_RETURN(std::string a,
+                        CanonicalAddress("delegator address", chain.config().bech32_prefix, s));
+  return AccountAddress(std::move(a));
 }
 
 absl::StatusOr<ValidatorAddress> Valoper(const Chain& chain, const std::string& s) {
-  MESH_ASSIGN_OR_RETURN(ParsedAddress a, ParseAddress("validator address",
-                                                      chain.config().bech32_prefix + "valoper", s));
-  return ValidatorAddress(a.bech32);
+  thread_local std::string hrp;  // the prefix + "valoper", without an allocation per call
+  hrp.assign(chain.config().bech32_prefix).append("valoper");
+  MESH_ASSIGN_OR_RETURN(std::string a, CanonicalAddress("validator address", hrp, s));
+  return ValidatorAddress(std::move(a));
 }
 
 // The SDK store-key component of an address: length byte + address bytes
@@ -75,22 +110,12 @@ std::string DecodeAddressKey(const std::string& bech32) {
   return std::string(1, static_cast<char>(d->data.size())) + d->data;
 }
 
-// DecodeAddressKey, remembered per thread for the addresses seen last
-// (direct-mapped): a delegator's pages sort the same few validators again
-// and again, as the SDK's own bech32 address caches assume. A pure
-// function's memo: never stale.
+// DecodeAddressKey, remembered per thread (AddressMemo): a delegator's
+// pages sort the same few validators again and again.
 std::string AddressKey(const std::string& bech32) {
-  struct Slot {
-    std::string bech32;
-    std::string key;
-  };
-  thread_local std::array<Slot, 256> memo;
-  Slot& slot = memo[absl::Hash<std::string_view>{}(bech32) % memo.size()];
-  if (slot.bech32 != bech32) {  // (an empty slot holds "" for "")
-    slot.key = DecodeAddressKey(bech32);
-    slot.bech32 = bech32;
-  }
-  return slot.key;
+  thread_local AddressMemo<std::string, 256> memo;
+  if (const std::string* known = memo.Find("", bech32)) return *known;
+  return memo.Keep("", bech32, DecodeAddressKey(bech32));
 }
 
 // ---- state -> SDK messages ---------------------------------------------------
@@ -185,19 +210,63 @@ absl::Status Validator(const Chain& chain, const sk::QueryValidatorRequest& req,
   return absl::OkStatus();
 }
 
-template <typename Resp>
-absl::Status DelegationPage(const Context& ctx, const std::vector<staking::Delegation>& all,
-                            const std::vector<size_t>& page, Resp* resp) {
-  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
-  const ValidatorAddress* last = nullptr;  // the last validator read (pages often share it)
-  staking::ShareRate rate;
-  for (size_t i : page) {
-    if (last == nullptr || *last != all[i].validator) {
-      MESH_ASSIGN_OR_RETURN(rate, Staking::GetShareRate(ctx, all[i].validator));
-      last = &all[i].validator;
+// What delegations are valued with: the bond denom and the validators'
+// share rates. A committed view never changes, so each thread keeps them
+// for the last view it read (Chain::view_serial: never reused); the live
+// chain (serial 0) is read every time.
+class Valuation {
+ public:
+  explicit Valuation(const Chain& chain) : ctx_(chain.QueryContext()) {
+    if (chain.view_serial() == 0) return;
+    thread_local Memo memo;
+    if (memo.serial != chain.view_serial()) {
+      memo.serial = chain.view_serial();
+      memo.denom.reset();
+      memo.rates.clear();
     }
-    MESH_RETURN_IF_ERROR(
-        FillDelegation(rate, all[i], params.bond_denom, resp->add_delegation_responses()));
+    memo_ = &memo;
+  }
+  const Context& ctx() const { return ctx_; }
+
+  absl::StatusOr<Denom> BondDenom() {
+    if (memo_ != nullptr && memo_->denom.has_value()) return *memo_->denom;
+    MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx_));
+    if (memo_ != nullptr) memo_->denom = params.bond_denom;
+    return std::move(params.bond_denom);
+  }
+
+  absl::StatusOr<staking::ShareRate> Rate(const ValidatorAddress& val) {
+    if (memo_ != nullptr) {
+      auto it = memo_->rates.find(val.value());
+      if (it != memo_->rates.end()) return it->second;
+    }
+    MESH_ASSIGN_OR_RETURN(staking::ShareRate rate, Staking::GetShareRate(ctx_, val));
+    if (memo_ != nullptr) {
+      if (memo_->rates.size() >= kMaxRates) memo_->rates.clear();
+      memo_->rates.emplace(val.value(), rate);
+    }
+    return rate;
+  }
+
+ private:
+  static constexpr size_t kMaxRates = 1024;
+  struct Memo {
+    uint64_t serial = 0;
+    std::optional<Denom> denom;
+    absl::flat_hash_map<std::string, staking::ShareRate> rates;
+  };
+  Context ctx_;
+  Memo* memo_ = nullptr;
+};
+
+template <typename Resp>
+absl::Status DelegationPage(Valuation& value, const std::vector<staking::Delegation>& all,
+                            const std::vector<size_t>& page, Resp* resp) {
+  if (page.empty()) return absl::OkStatus();
+  MESH_ASSIGN_OR_RETURN(Denom denom, value.BondDenom());
+  for (size_t i : page) {
+    MESH_ASSIGN_OR_RETURN(staking::ShareRate rate, value.Rate(all[i].validator));
+    MESH_RETURN_IF_ERROR(FillDelegation(rate, all[i], denom, resp->add_delegation_responses()));
   }
   return absl::OkStatus();
 }
@@ -206,42 +275,42 @@ absl::Status ValidatorDelegations(const Chain& chain,
                                   const sk::QueryValidatorDelegationsRequest& req,
                                   sk::QueryValidatorDelegationsResponse* resp) {
   MESH_ASSIGN_OR_RETURN(ValidatorAddress val, Valoper(chain, req.validator_addr()));
-  Context ctx = chain.QueryContext();
+  Valuation value(chain);
   MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> all,
-                        Staking::ValidatorDelegations(ctx, val));
+                        Staking::ValidatorDelegations(value.ctx(), val));
   auto key = [](const staking::Delegation& d) { return AddressKey(d.delegator.value()); };
   MESH_ASSIGN_OR_RETURN(std::vector<size_t> page,
                         Paginate(all, key, req.pagination(), resp->mutable_pagination()));
-  return DelegationPage(ctx, all, page, resp);
+  return DelegationPage(value, all, page, resp);
 }
 
 absl::Status DelegatorDelegations(const Chain& chain,
                                   const sk::QueryDelegatorDelegationsRequest& req,
                                   sk::QueryDelegatorDelegationsResponse* resp) {
   MESH_ASSIGN_OR_RETURN(AccountAddress del, Delegator(chain, req.delegator_addr()));
-  Context ctx = chain.QueryContext();
+  Valuation value(chain);
   MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> all,
-                        Staking::DelegatorDelegations(ctx, del));
+                        Staking::DelegatorDelegations(value.ctx(), del));
   auto key = [](const staking::Delegation& d) { return AddressKey(d.validator.value()); };
   MESH_ASSIGN_OR_RETURN(std::vector<size_t> page,
                         Paginate(all, key, req.pagination(), resp->mutable_pagination()));
-  return DelegationPage(ctx, all, page, resp);
+  return DelegationPage(value, all, page, resp);
 }
 
 absl::Status Delegation(const Chain& chain, const sk::QueryDelegationRequest& req,
                         sk::QueryDelegationResponse* resp) {
   MESH_ASSIGN_OR_RETURN(AccountAddress del, Delegator(chain, req.delegator_addr()));
   MESH_ASSIGN_OR_RETURN(ValidatorAddress val, Valoper(chain, req.validator_addr()));
-  Context ctx = chain.QueryContext();
+  Valuation value(chain);
   MESH_ASSIGN_OR_RETURN(std::optional<staking::Delegation> d,
-                        Staking::GetDelegation(ctx, del, val));
+                        Staking::GetDelegation(value.ctx(), del, val));
   if (!d.has_value()) {
     return absl::NotFoundError(absl::StrCat("delegation with delegator ", del.value(),
                                             " not found for validator ", val.value()));
   }
-  MESH_ASSIGN_OR_RETURN(staking::ShareRate rate, Staking::GetShareRate(ctx, val));
-  MESH_ASSIGN_OR_RETURN(staking::Params params, Staking::GetParams(ctx));
-  return FillDelegation(rate, *d, params.bond_denom, resp->mutable_delegation_response());
+  MESH_ASSIGN_OR_RETURN(staking::ShareRate rate, value.Rate(val));
+  MESH_ASSIGN_OR_RETURN(Denom denom, value.BondDenom());
+  return FillDelegation(rate, *d, denom, resp->mutable_delegation_response());
 }
 
 absl::Status UnbondingDelegation(const Chain& chain, const sk::QueryUnbondingDelegationRequest& req,

@@ -438,6 +438,59 @@ TEST_F(CosmosStakingTest, DelegationsAndUnbondings) {
   EXPECT_EQ(stub_->Delegation(&ctx2, bad, &bresp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// A thread keeps the bond denom and the share rates of the last committed
+// view it read (one per block; never stale): a slash is valued at once, at
+// the new height, and the block before it still with its own rate, however
+// the heights alternate.
+TEST_F(CosmosStakingTest, BalancesFollowTheShareRateOfEachHeight) {
+  auto balances = [&](std::optional<uint64_t> height) {
+    std::vector<std::string> out;
+    for (int i = 0; i < 4; ++i) {
+      sk::QueryDelegatorDelegationsRequest dreq;
+      dreq.set_delegator_addr(user_.account.value());
+      sk::QueryDelegatorDelegationsResponse dresp;
+      grpc::ClientContext dctx;
+      if (height.has_value()) dctx.AddMetadata(kBlockHeightHeader, absl::StrCat(*height));
+      EXPECT_TRUE(stub_->DelegatorDelegations(&dctx, dreq, &dresp).ok());
+      out.push_back(dresp.delegation_responses_size() == 1
+                        ? dresp.delegation_responses(0).balance().amount()
+                        : "none");
+      sk::QueryDelegationRequest req;
+      req.set_delegator_addr(user_.account.value());
+      req.set_validator_addr(vals_[1].valoper.value());
+      sk::QueryDelegationResponse resp;
+      grpc::ClientContext ctx;
+      if (height.has_value()) ctx.AddMetadata(kBlockHeightHeader, absl::StrCat(*height));
+      EXPECT_TRUE(stub_->Delegation(&ctx, req, &resp).ok());
+      out.push_back(resp.delegation_response().balance().amount());
+    }
+    return out;
+  };
+  const std::vector<std::string> before(8, "1500000");
+  ASSERT_EQ(balances(std::nullopt), before);
+  // val-1: 20 000 000 self-bonded + the user's 1 500 000, power 21. A 10 %
+  // slash at the current height burns 21 * 10^6 * 0.1 = 2 100 000 (the
+  // user's unbonding began earlier: untouched); the user's 1 500 000 of
+  // 21 500 000 shares are then worth trunc(1 500 000 * 19 400 000 / 21 500 000).
+  ASSERT_TRUE(server_
+                  ->WithChain([&](Chain& chain) -> absl::Status {
+                    MESH_RETURN_IF_ERROR(chain.BeginBlock(kT0 + 3 * kBlock));
+                    MESH_RETURN_IF_ERROR(chain.RunAtomic([&](const Context& ctx) {
+                      return staking::Staking::Slash(ctx, vals_[1].valoper, 3, 21,
+                                                     Dec::FromRaw(Dec::kOne / 10))
+                          .status();
+                    }));
+                    MESH_RETURN_IF_ERROR(chain.EndBlock());
+                    return chain.Commit().status();
+                  })
+                  .ok());
+  const std::vector<std::string> after(8, "1353488");
+  EXPECT_EQ(balances(std::nullopt), after);
+  EXPECT_EQ(balances(2), before);
+  EXPECT_EQ(balances(3), after);
+  EXPECT_EQ(balances(2), before);
+}
+
 // Addresses are canonicalised without re-encoding (the input lower-cased
 // after a strict decode): an upper-case address answers like the canonical
 // one; a mixed-case one or a broken checksum is INVALID_ARGUMENT.
