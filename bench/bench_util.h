@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
@@ -33,6 +34,18 @@
 #include "node/tx.h"
 
 namespace mesh::benchutil {
+
+// With MESH_PERF_CTL=<fifo> (perf record --control fifo:<fifo> -D -1), a
+// benchmark has the profiler sample only its timed work: "enable\n" before
+// it, "disable\n" after.
+inline void PerfControl(const char* command) {
+  const char* fifo = std::getenv("MESH_PERF_CTL");
+  if (fifo == nullptr) return;
+  FILE* f = std::fopen(fifo, "w");
+  if (f == nullptr) return;
+  std::fputs(command, f);
+  std::fclose(f);
+}
 
 inline double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();

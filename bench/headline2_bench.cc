@@ -59,6 +59,9 @@
 //     high == what it staked) and the consumer's bond request equals the
 //     total; the run fails otherwise.
 //
+// MESH_PERF_CTL=<fifo> has perf sample only the timed blocks (the signing
+// pauses and the setup are left out; benchutil::PerfControl).
+//
 // U = 10^3 is registered by default; U = 10^5 (setup of a few minutes) only
 // when the environment sets MESH_BENCH_LARGE=1, so the CI smoke pass
 // (--benchmark_min_time=0.01s) stays short.
@@ -355,9 +358,11 @@ void BM_Headline2_CrossChainStakes(benchmark::State& state) {
   const RocksDbStore::ReadStats p0 = x.provider_store->rocks()->read_stats();
   const RocksDbStore::ReadStats c0 = x.consumer_store->rocks()->read_stats();
   const auto timed = [&](const auto& work) {
+    benchutil::PerfControl("enable\n");
     const Clock::time_point t0 = Clock::now();
     work();
     busy += Clock::now() - t0;
+    benchutil::PerfControl("disable\n");
   };
   const auto flush = [&] {
     MESH_CHECK_OK(x.net->app(kProvider).Flush());

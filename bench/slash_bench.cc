@@ -84,17 +84,6 @@ Times Now() {
   return t;
 }
 
-// With MESH_PERF_CTL=<fifo> (perf record --control fifo:<fifo> -D -1), the
-// profiler samples only the timed slash blocks.
-void PerfControl(const char* command) {
-  const char* fifo = std::getenv("MESH_PERF_CTL");
-  if (fifo == nullptr) return;
-  FILE* f = std::fopen(fifo, "w");
-  if (f == nullptr) return;
-  std::fputs(command, f);
-  std::fclose(f);
-}
-
 int PendingCount(Network& net, const std::string& from, const std::string& to) {
   absl::StatusOr<std::vector<ibc::InFlight>> p = net.Pending(from, to);
   MESH_CHECK_OK(p.status());
@@ -129,7 +118,7 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
     MESH_CHECK_OK(net.Downtime(kConsumer, kSlashed, h - 1));
     const node::StateCache& ccache = CacheOf(net, kConsumer);
     const size_t chits0 = ccache.hits(), cmisses0 = ccache.misses(), cev0 = ccache.evictions();
-    PerfControl("enable\n");
+    benchutil::PerfControl("enable\n");  // the timed slash blocks only
     const Times t0 = Now();
     MESH_CHECK_OK(net.AdvanceBlock());  // the consumer block with the slash
     const Times t1 = Now();
@@ -149,7 +138,7 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
     const Times t3 = Now();
     MESH_CHECK_OK(net.AdvanceBlock());  // and commits
     const Times t4 = Now();
-    PerfControl("disable\n");
+    benchutil::PerfControl("disable\n");
     const size_t hits = cache.hits() - hits0, misses = cache.misses() - misses0;
     state.counters["provider_cache_hit_rate"] =
         static_cast<double>(hits) / static_cast<double>(std::max<size_t>(1, hits + misses));
