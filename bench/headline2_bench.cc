@@ -35,6 +35,8 @@
 //       provider_reads_per_stake, consumer_reads_per_stake
 //                      point reads per stake that reach each chain's state
 //                      cache (below the tx and block overlays),
+//       provider_misses_per_stake, consumer_misses_per_stake
+//                      those the cache did not hold (read from RocksDB),
 //     and, measured after the timed loop in the same process:
 //       verify_per_s   VerifySignature of B such txs' sign bytes, spread
 //                      over every core (node::WorkerPool::Shared()),
@@ -374,13 +376,21 @@ void BM_Headline2_CrossChainStakes(benchmark::State& state) {
     MESH_CHECK(cache != nullptr);
     return static_cast<double>(cache->hits() + cache->misses());
   };
+  // Those of them the state cache missed (read from RocksDB).
+  const auto misses = [&](const char* chain) {
+    auto* cache = dynamic_cast<const node::StateCache*>(x.net->chain(chain).durable());
+    return static_cast<double>(cache->misses());
+  };
   const double provider_reads0 = reads(kProvider), consumer_reads0 = reads(kConsumer);
+  const double provider_misses0 = misses(kProvider), consumer_misses0 = misses(kConsumer);
   const int64_t done = benchutil::RunBlocksSignedAhead(
       state, [&] { return SignBlock(x, block); },
       [&](const std::vector<node::SignedTx>& txs) { RunBlock(x, txs); }, flush, timed);
   const double stakes = static_cast<double>(done * block);
   state.counters["provider_reads_per_stake"] = (reads(kProvider) - provider_reads0) / stakes;
   state.counters["consumer_reads_per_stake"] = (reads(kConsumer) - consumer_reads0) / stakes;
+  state.counters["provider_misses_per_stake"] = (misses(kProvider) - provider_misses0) / stakes;
+  state.counters["consumer_misses_per_stake"] = (misses(kConsumer) - consumer_misses0) / stakes;
   const double rate = state.iterations() * block / Seconds(busy);
   if (RocksStats()) {
     const double n = static_cast<double>(state.iterations() * block);

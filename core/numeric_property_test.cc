@@ -396,6 +396,19 @@ RC_GTEST_PROP(NumericU256, MulU128AndDivModU128MatchModel, ()) {
   RC_ASSERT(r == NatToU128(mr));
 }
 
+// A numerator below 2^128 takes DivModU128's one-division path.
+RC_GTEST_PROP(NumericU256, DivModU128OfA128BitNumeratorMatchesModel, ()) {
+  const u128 n = DrawU128(), d = DrawU128();
+  RC_PRE(d != 0);
+  U256 q;
+  u128 r = 0;
+  RC_ASSERT(U256::DivModU128(U256::FromU128(n), d, &q, &r).ok());
+  Nat mq, mr;
+  DivMod(NatFromU128(n), NatFromU128(d), &mq, &mr);
+  RC_ASSERT(q == NatToU256(mq));
+  RC_ASSERT(r == NatToU128(mr));
+}
+
 RC_GTEST_PROP(NumericU256, StringsMatchModelAndRoundTrip, ()) {
   const U256 a = DrawU256();
   const std::string s = a.ToString();

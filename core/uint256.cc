@@ -215,6 +215,11 @@ absl::StatusOr<U256> U256::Rem(const U256& o) const {
 
 absl::Status U256::DivModU128(const U256& n, u128 d, U256* q, u128* r) {
   if (d == 0) return DivByZero();
+  if (n.hi() == 0) {  // one 128-bit division (a share valuation's first step, mostly)
+    *q = U256::FromU128(n.lo() / d);
+    *r = n.lo() % d;
+    return absl::OkStatus();
+  }
   U256 rem;
   DivModImpl(n, U256::FromU128(d), q, &rem);
   *r = rem.lo();
