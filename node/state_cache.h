@@ -74,9 +74,11 @@ namespace mesh::node {
 
 class StateCache : public DurableStore {
  public:
-  // Per chain. Sized to hold the working set of 10^5 users (docs/perf.md,
-  // "State cache: gradual eviction"); a bound, not an allocation.
-  static constexpr size_t kDefaultCapacityBytes = size_t{128} << 20;
+  // Per chain. Sized to hold the working set of 10^5 active users (docs/
+  // perf.md, "State cache: gradual eviction" and "the state cache's bound":
+  // a provider user's records take 1.5-2 kB counted); a bound, not an
+  // allocation. Full, it is 201 B per user at 10^6.
+  static constexpr size_t kDefaultCapacityBytes = size_t{192} << 20;
   static constexpr size_t kMaxShards = 16;
   static constexpr size_t kMinShardBytes = size_t{64} << 10;
   // Bytes counted per entry on top of its key and value: the slot (40 B),

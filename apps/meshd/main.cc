@@ -2,7 +2,7 @@
 //
 //   meshd init   --home DIR --chain-id ID [--overwrite]
 //   meshd start  --home DIR [--grpc-address 127.0.0.1:9090] [--block-interval-ms 1000]
-//                [--max-blocks N] [--grpc-kept-blocks 100] [--state-cache-mb 128]
+//                [--max-blocks N] [--grpc-kept-blocks 100] [--state-cache-mb 192]
 //   meshd export --home DIR [--out FILE]
 //   meshd devnet --home DIR --chains 2|3 [--grpc-port 9090] [--block-interval-ms 1000]
 //                [--max-blocks N] [--link-modes chaina:chainc:replicated,...]
@@ -47,7 +47,7 @@ ABSL_FLAG(int64_t, grpc_kept_blocks, 100,
           "start/devnet: committed blocks kept for queries at a height (x-cosmos-block-height)");
 ABSL_FLAG(int64_t, max_blocks, 0, "stop after this many blocks (0 = run until SIGINT/SIGTERM)");
 ABSL_FLAG(int64_t, state_cache_mb, 0,
-          "start/export: the chain's state-cache bound in MiB (0 = the engine's default, 128)");
+          "start/export: the chain's state-cache bound in MiB (0 = the engine's default, 192)");
 ABSL_FLAG(bool, pipelined_commit, false,
           "start/devnet: write each block's commit while the next block runs; a crash can then "
           "lose the last block produced, which this node (its own block producer, no consensus "
