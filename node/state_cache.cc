@@ -181,17 +181,18 @@ std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string
   // store is a snapshot: its scans never change, and are kept.
   if (view_number_ == 0) return store_->Scan(begin, end, reverse);
   const std::string scan_key = ScanKey(begin, end, reverse);
-  if (std::shared_ptr<const KvList> kept = CachedScan(scan_key)) {
+  if (KeptScanPtr kept = CachedScan(scan_key)) {
     scan_hits_.fetch_add(1, std::memory_order_relaxed);
-    return ListIterator(std::move(kept));
+    return ListIterator(kept->result);
   }
   if (std::shared_ptr<const Links> links = CurrentLinks()) {
     for (const Link& link : *links) {
       if (link.WrittenIn(begin, end)) continue;
-      if (std::shared_ptr<const KvList> kept = link.cache->CachedScan(scan_key)) {
+      if (KeptScanPtr kept = link.cache->CachedScan(scan_key)) {
         scan_hits_.fetch_add(1, std::memory_order_relaxed);
-        KeepScan(scan_key, kept);
-        return ListIterator(std::move(kept));
+        std::shared_ptr<const KvList> result = kept->result;
+        KeepScan(std::move(kept));
+        return ListIterator(std::move(result));
       }
     }
   }
@@ -204,7 +205,11 @@ std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string
     return ReadAheadIterator(std::move(head), std::move(it));
   }
   auto result = std::make_shared<const KvList>(std::move(head));
-  KeepScan(scan_key, result);
+  auto kept = std::make_shared<KeptScan>();
+  kept->bytes = ScanBytes(*result) + scan_key.size();
+  kept->key = scan_key;
+  kept->result = result;
+  KeepScan(std::move(kept));
   return ListIterator(std::move(result));
 }
 
@@ -217,28 +222,34 @@ std::string StateCache::ScanKey(std::string_view begin, std::string_view end, bo
   return k;
 }
 
-std::shared_ptr<const KvList> StateCache::CachedScan(
-    const std::string& scan_key) const {
+StateCache::KeptScanPtr StateCache::CachedScan(std::string_view scan_key) const {
   std::lock_guard<std::mutex> lock(scan_mu_);
-  auto it = scans_.find(scan_key);
+  auto it = scans_.find(View(scan_key));
   if (it == scans_.end()) return nullptr;
-  it->second.last_used = view_number_;
-  return it->second.result;
+  // The newest user wins (a carried entry is shared by several views).
+  uint64_t seen = it->second->last_used.load(std::memory_order_relaxed);
+  while (seen < view_number_ &&
+         !it->second->last_used.compare_exchange_weak(seen, view_number_,
+                                                      std::memory_order_relaxed)) {
+  }
+  return it->second;
 }
 
-void StateCache::KeepScan(const std::string& scan_key,
-                          std::shared_ptr<const KvList> result) const {
-  const size_t bytes = ScanBytes(*result) + scan_key.size();
+void StateCache::KeepScan(KeptScanPtr kept) const {
   const size_t budget = capacity_bytes() / 8;
-  if (bytes > budget) return;
+  if (kept->bytes > budget) return;
+  uint64_t seen = kept->last_used.load(std::memory_order_relaxed);
+  while (seen < view_number_ &&
+         !kept->last_used.compare_exchange_weak(seen, view_number_, std::memory_order_relaxed)) {
+  }
   std::lock_guard<std::mutex> lock(scan_mu_);
-  if (scan_bytes_ + bytes > budget) {
+  if (scan_bytes_ + kept->bytes > budget) {
     scans_.clear();
     scan_bytes_ = 0;
   }
-  if (scans_.try_emplace(scan_key, KeptScan{std::move(result), bytes, view_number_}).second) {
-    scan_bytes_ += bytes;
-  }
+  const size_t bytes = kept->bytes;
+  const absl::string_view key = View(kept->key);
+  if (scans_.try_emplace(key, std::move(kept)).second) scan_bytes_ += bytes;
 }
 
 // `block` is sorted. The new view is not published yet: only this view's
@@ -247,7 +258,8 @@ void StateCache::CarryScans(const std::vector<std::string>& block, StateCache& v
   auto less = [](std::string_view a, std::string_view b) { return a < b; };
   // Whether `block` writes a key in the range of `scan_key` (ScanKey's
   // layout: direction, begin's size, begin, end; end "" = unbounded).
-  auto touched = [&](std::string_view scan_key) {
+  auto touched = [&](absl::string_view key) {
+    const std::string_view scan_key(key.data(), key.size());
     uint32_t n = 0;
     std::memcpy(&n, scan_key.data() + 1, sizeof(n));
     const std::string_view begin = scan_key.substr(1 + sizeof(n), n);
@@ -258,11 +270,14 @@ void StateCache::CarryScans(const std::vector<std::string>& block, StateCache& v
   const size_t budget = view.capacity_bytes() / 8;
   std::lock_guard<std::mutex> lock(scan_mu_);
   std::lock_guard<std::mutex> view_lock(view.scan_mu_);
+  view.scans_.reserve(std::min(scans_.size(), kMaxCarriedScans));
   for (const auto& [scan_key, kept] : scans_) {
     if (view.scans_.size() >= kMaxCarriedScans) break;
-    if (kept.last_used + kScanCarryViews < view.view_number_) continue;
-    if (view.scan_bytes_ + kept.bytes > budget || touched(scan_key)) continue;
-    if (view.scans_.try_emplace(scan_key, kept).second) view.scan_bytes_ += kept.bytes;
+    if (kept->last_used.load(std::memory_order_relaxed) + kScanCarryViews < view.view_number_) {
+      continue;
+    }
+    if (view.scan_bytes_ + kept->bytes > budget || touched(scan_key)) continue;
+    if (view.scans_.try_emplace(scan_key, kept).second) view.scan_bytes_ += kept->bytes;
   }
 }
 

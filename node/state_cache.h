@@ -190,15 +190,18 @@ class StateCache : public DurableStore {
   };
   using Links = std::vector<Link>;
   static std::string ScanKey(std::string_view begin, std::string_view end, bool reverse);
-  // A kept scan result: the entries, their bytes as counted against the
-  // budget, and the number of the last view that used it.
+  // A kept scan result: its ScanKey, the entries, their bytes as counted
+  // against the budget, and the number of the newest view that used it.
+  // Shared by the views it is carried to (the map's key views `key`).
   struct KeptScan {
+    std::string key;
     std::shared_ptr<const KvList> result;
     size_t bytes = 0;
-    uint64_t last_used = 0;
+    mutable std::atomic<uint64_t> last_used{0};
   };
-  std::shared_ptr<const KvList> CachedScan(const std::string& scan_key) const;
-  void KeepScan(const std::string& scan_key, std::shared_ptr<const KvList> result) const;
+  using KeptScanPtr = std::shared_ptr<const KeptScan>;
+  KeptScanPtr CachedScan(std::string_view scan_key) const;
+  void KeepScan(KeptScanPtr kept) const;
   // Copies into `view` the results of this (the previous) view that still
   // hold after `block`'s writes (LinkView).
   void CarryScans(const std::vector<std::string>& block, StateCache& view) const;
@@ -234,7 +237,7 @@ class StateCache : public DurableStore {
   // A view's kept scan results, by ScanKey; emptied whole when over
   // capacity / 8 bytes.
   mutable std::mutex scan_mu_;
-  mutable absl::flat_hash_map<std::string, KeptScan> scans_;
+  mutable absl::flat_hash_map<absl::string_view, KeptScanPtr> scans_;
   mutable size_t scan_bytes_ = 0;
   mutable std::atomic<size_t> scan_hits_{0};
 };
