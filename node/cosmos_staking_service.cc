@@ -264,8 +264,13 @@ absl::Status DelegationPage(Valuation& value, const std::vector<staking::Delegat
                             const std::vector<size_t>& page, Resp* resp) {
   if (page.empty()) return absl::OkStatus();
   MESH_ASSIGN_OR_RETURN(Denom denom, value.BondDenom());
+  const ValidatorAddress* last = nullptr;  // the last validator valued (pages often share it)
+  staking::ShareRate rate;
   for (size_t i : page) {
-    MESH_ASSIGN_OR_RETURN(staking::ShareRate rate, value.Rate(all[i].validator));
+    if (last == nullptr || *last != all[i].validator) {
+      MESH_ASSIGN_OR_RETURN(rate, value.Rate(all[i].validator));
+      last = &all[i].validator;
+    }
     MESH_RETURN_IF_ERROR(FillDelegation(rate, all[i], denom, resp->add_delegation_responses()));
   }
   return absl::OkStatus();

@@ -167,6 +167,14 @@ absl::StatusOr<std::optional<std::string>> StateCache::Get(std::string_view key)
 
 namespace {
 
+// `a` = max(a, v): a kept scan result shared by several views records the
+// newest view that used it.
+void RaiseTo(std::atomic<uint64_t>& a, uint64_t v) {
+  uint64_t seen = a.load(std::memory_order_relaxed);
+  while (seen < v && !a.compare_exchange_weak(seen, v, std::memory_order_relaxed)) {
+  }
+}
+
 size_t ScanBytes(const KvList& kvs) {
   size_t n = 64;
   for (const auto& [k, v] : kvs) n += k.size() + v.size() + 64;
@@ -226,22 +234,14 @@ StateCache::KeptScanPtr StateCache::CachedScan(std::string_view scan_key) const 
   std::lock_guard<std::mutex> lock(scan_mu_);
   auto it = scans_.find(View(scan_key));
   if (it == scans_.end()) return nullptr;
-  // The newest user wins (a carried entry is shared by several views).
-  uint64_t seen = it->second->last_used.load(std::memory_order_relaxed);
-  while (seen < view_number_ &&
-         !it->second->last_used.compare_exchange_weak(seen, view_number_,
-                                                      std::memory_order_relaxed)) {
-  }
+  RaiseTo(it->second->last_used, view_number_);
   return it->second;
 }
 
 void StateCache::KeepScan(KeptScanPtr kept) const {
   const size_t budget = capacity_bytes() / 8;
   if (kept->bytes > budget) return;
-  uint64_t seen = kept->last_used.load(std::memory_order_relaxed);
-  while (seen < view_number_ &&
-         !kept->last_used.compare_exchange_weak(seen, view_number_, std::memory_order_relaxed)) {
-  }
+  RaiseTo(kept->last_used, view_number_);
   std::lock_guard<std::mutex> lock(scan_mu_);
   if (scan_bytes_ + kept->bytes > budget) {
     scans_.clear();

@@ -47,8 +47,9 @@
 // scan result from the linked view when no key in the range was written
 // since. LinkView also hands the previous view's recently used scan results
 // that the block did not touch to the new view (CarryScans): a range read
-// every few blocks is not read from a snapshot again while it is unchanged. The written keys are logged (copies, from the first LinkView on;
-// a log longer than kMaxLoggedWrites keys or kMaxLoggedBytes bytes is
+// every few blocks is not read from a snapshot again while it is
+// unchanged. The written keys are logged (copies, from the first LinkView
+// on; a log longer than kMaxLoggedWrites keys or kMaxLoggedBytes bytes is
 // dropped and the next view starts cold). Only the newest view keeps its
 // links (opening the next one drops them), so at most kMaxLinks earlier
 // views are kept alive by links.
