@@ -1063,6 +1063,18 @@ TEST(StateCacheTest, OnlyTheViewOpenedJustBeforeIsLinkedAndOnlyTheNewestKeepsIts
   EXPECT_EQ(fourth->linked_hits(), 0u);
 }
 
+// `n` unread views of `live` opened after `from`, then the view that reads
+// (each linked to the one before it); returns the last.
+std::shared_ptr<StateCache> ViewsAfter(StateCache& live, std::shared_ptr<StateCache> from,
+                                       size_t n) {
+  for (size_t i = 0; i <= n; ++i) {
+    auto next = std::make_shared<StateCache>(live.Snapshot());
+    live.LinkView(*next, from, from.get());
+    from = next;
+  }
+  return from;
+}
+
 // A view nobody read does not cut the chain: the next view reads what the
 // view before it held, unless a block since wrote the key; at most
 // kMaxLinks views back.
@@ -1075,22 +1087,13 @@ TEST(StateCacheTest, UnreadViewsArePassedOver) {
   ASSERT_EQ(*first->Get("a"), "1");
   ASSERT_EQ(*first->Get("b"), "2");
   ASSERT_TRUE(live.Put("b", "3").ok());  // written after `first`
-  // `n` views after `from`, then the view that reads: linked to the last one.
-  auto after = [&live](std::shared_ptr<StateCache> from, size_t n) {
-    for (size_t i = 0; i <= n; ++i) {
-      auto next = std::make_shared<StateCache>(live.Snapshot());
-      live.LinkView(*next, from, from.get());
-      from = next;
-    }
-    return from;
-  };
-  auto reader = after(first, StateCache::kMaxLinks - 1);  // unread views in between
+  auto reader = ViewsAfter(live, first, StateCache::kMaxLinks - 1);  // unread views in between
   EXPECT_EQ(*reader->Get("a"), "1");
   EXPECT_EQ(reader->linked_hits(), 1u);  // from `first`, kMaxLinks views back
   EXPECT_EQ(*reader->Get("b"), "3");     // written since: from the snapshot
   EXPECT_EQ(reader->linked_hits(), 1u);
   // kMaxLinks unread views after `reader`: it is out of reach.
-  auto late = after(reader, StateCache::kMaxLinks);
+  auto late = ViewsAfter(live, reader, StateCache::kMaxLinks);
   EXPECT_EQ(*late->Get("a"), "1");
   EXPECT_EQ(late->linked_hits(), 0u);
 }
@@ -1114,29 +1117,21 @@ TEST(StateCacheTest, ScanResultsCarryForwardWhileUnwrittenAndRecentlyUsed) {
   ASSERT_EQ(count(*first, "p/", "p0"), 1u);
   ASSERT_EQ(count(*first, "q/", "q0"), 1u);
   ASSERT_TRUE(live.Put("q/b", "3").ok());  // in q's range, after `first`
-  // `n` unread views after `from`, then the view that reads.
-  auto after = [&live](std::shared_ptr<StateCache> from, size_t n) {
-    for (size_t i = 0; i <= n; ++i) {
-      auto next = std::make_shared<StateCache>(live.Snapshot());
-      live.LinkView(*next, from, from.get());
-      from = next;
-    }
-    return from;
-  };
-  auto reader = after(first, StateCache::kMaxLinks + 1);  // `first` is out of the links' reach
+  // `first` is out of the links' reach:
+  auto reader = ViewsAfter(live, first, StateCache::kMaxLinks + 1);
   EXPECT_EQ(count(*reader, "p/", "p0"), 1u);
   EXPECT_EQ(reader->scan_hits(), 1u);  // carried from `first`
   EXPECT_EQ(count(*reader, "q/", "q0"), 2u);  // written since: read from the snapshot
   EXPECT_EQ(reader->scan_hits(), 1u);
   // Unused for kScanCarryViews views it is no longer carried (and the views
   // that still carried it are out of the links' reach too).
-  auto late = after(reader, StateCache::kScanCarryViews + StateCache::kMaxLinks);
+  auto late = ViewsAfter(live, reader, StateCache::kScanCarryViews + StateCache::kMaxLinks);
   EXPECT_EQ(count(*late, "p/", "p0"), 1u);
   EXPECT_EQ(late->scan_hits(), 0u);
   // Written in the last block: a carried result is dropped at once.
   ASSERT_EQ(count(*late, "q/", "q0"), 2u);
   ASSERT_TRUE(live.Put("q/c", "4").ok());
-  auto next = after(late, 0);
+  auto next = ViewsAfter(live, late, 0);
   EXPECT_EQ(count(*next, "q/", "q0"), 3u);
   EXPECT_EQ(count(*next, "p/", "p0"), 1u);
   EXPECT_EQ(next->scan_hits(), 1u);  // p carried, q read again
