@@ -16,6 +16,7 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/options.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/statistics.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
@@ -97,6 +98,13 @@ rocksdb::Options Tuned(const RocksDbStore::Options& options) {
   // no fresh page-cache pages). Recovery stays point-in-time (the default
   // mode, which RocksDB keeps compatible with recycling).
   ro.recycle_log_file_num = 4;
+  // A block's batch is written in key order (the block overlay is sorted):
+  // each memtable insert starts from where the last one of the same table
+  // (first key byte) went, instead of from the top of the skip list. The
+  // hint needs the single-writer memtable path, which is what a chain has
+  // (one write per block).
+  ro.allow_concurrent_memtable_write = false;
+  ro.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1));
   // Point lookups (most reads of the state machine) first ask the memtable's
   // bloom filter, then each SST's.
   ro.memtable_whole_key_filtering = true;
