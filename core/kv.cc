@@ -199,10 +199,16 @@ void WriteBatch::Erase(std::string_view key) {
   if (it != ops_.end()) ops_.erase(it);
 }
 
+// `other` is sorted, so each of its keys is tried right after the one
+// before it: a hint that is exact (constant time) whenever this batch has
+// no key in between, as when a tx's or a packet's writes join their block.
 void WriteBatch::Absorb(WriteBatch&& other) {
+  auto hint = ops_.end();
   while (!other.ops_.empty()) {
-    auto result = ops_.insert(other.ops_.extract(other.ops_.begin()));
-    if (!result.inserted) result.position->second = std::move(result.node.mapped());
+    auto node = other.ops_.extract(other.ops_.begin());
+    auto at = ops_.insert(hint, std::move(node));  // `node` is left as it was if the key is here
+    if (!node.empty()) at->second = std::move(node.mapped());
+    hint = std::next(at);
   }
 }
 
