@@ -377,20 +377,23 @@ void BM_Headline2_CrossChainStakes(benchmark::State& state) {
     return static_cast<double>(cache->hits() + cache->misses());
   };
   // Those of them the state cache missed (read from RocksDB).
-  const auto misses = [&](const char* chain) {
+  const auto cache_misses = [&](const char* chain) {
     auto* cache = dynamic_cast<const node::StateCache*>(x.net->chain(chain).durable());
     return static_cast<double>(cache->misses());
   };
   const double provider_reads0 = reads(kProvider), consumer_reads0 = reads(kConsumer);
-  const double provider_misses0 = misses(kProvider), consumer_misses0 = misses(kConsumer);
+  const double provider_misses0 = cache_misses(kProvider),
+               consumer_misses0 = cache_misses(kConsumer);
   const int64_t done = benchutil::RunBlocksSignedAhead(
       state, [&] { return SignBlock(x, block); },
       [&](const std::vector<node::SignedTx>& txs) { RunBlock(x, txs); }, flush, timed);
   const double stakes = static_cast<double>(done * block);
   state.counters["provider_reads_per_stake"] = (reads(kProvider) - provider_reads0) / stakes;
   state.counters["consumer_reads_per_stake"] = (reads(kConsumer) - consumer_reads0) / stakes;
-  state.counters["provider_misses_per_stake"] = (misses(kProvider) - provider_misses0) / stakes;
-  state.counters["consumer_misses_per_stake"] = (misses(kConsumer) - consumer_misses0) / stakes;
+  state.counters["provider_misses_per_stake"] =
+      (cache_misses(kProvider) - provider_misses0) / stakes;
+  state.counters["consumer_misses_per_stake"] =
+      (cache_misses(kConsumer) - consumer_misses0) / stakes;
   const double rate = state.iterations() * block / Seconds(busy);
   if (RocksStats()) {
     const double n = static_cast<double>(state.iterations() * block);

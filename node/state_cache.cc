@@ -175,6 +175,13 @@ void RaiseTo(std::atomic<uint64_t>& a, uint64_t v) {
   }
 }
 
+// Whether the sorted `keys` hold one in [begin, end) (end "" = unbounded).
+bool AnyIn(const std::vector<std::string>& keys, std::string_view begin, std::string_view end) {
+  auto less = [](std::string_view a, std::string_view b) { return a < b; };
+  auto it = std::lower_bound(keys.begin(), keys.end(), begin, less);
+  return it != keys.end() && (end.empty() || std::string_view(*it) < end);
+}
+
 size_t ScanBytes(const KvList& kvs) {
   size_t n = 64;
   for (const auto& [k, v] : kvs) n += k.size() + v.size() + 64;
@@ -230,6 +237,12 @@ std::string StateCache::ScanKey(std::string_view begin, std::string_view end, bo
   return k;
 }
 
+std::pair<std::string_view, std::string_view> StateCache::ScanRange(std::string_view scan_key) {
+  uint32_t n = 0;
+  std::memcpy(&n, scan_key.data() + 1, sizeof(n));
+  return {scan_key.substr(1 + sizeof(n), n), scan_key.substr(1 + sizeof(n) + n)};
+}
+
 StateCache::KeptScanPtr StateCache::CachedScan(std::string_view scan_key) const {
   std::lock_guard<std::mutex> lock(scan_mu_);
   auto it = scans_.find(View(scan_key));
@@ -255,18 +268,6 @@ void StateCache::KeepScan(KeptScanPtr kept) const {
 // `block` is sorted. The new view is not published yet: only this view's
 // lock is contended (by its last queries), for one pass over its results.
 void StateCache::CarryScans(const std::vector<std::string>& block, StateCache& view) const {
-  auto less = [](std::string_view a, std::string_view b) { return a < b; };
-  // Whether `block` writes a key in the range of `scan_key` (ScanKey's
-  // layout: direction, begin's size, begin, end; end "" = unbounded).
-  auto touched = [&](absl::string_view key) {
-    const std::string_view scan_key(key.data(), key.size());
-    uint32_t n = 0;
-    std::memcpy(&n, scan_key.data() + 1, sizeof(n));
-    const std::string_view begin = scan_key.substr(1 + sizeof(n), n);
-    const std::string_view end = scan_key.substr(1 + sizeof(n) + n);
-    auto it = std::lower_bound(block.begin(), block.end(), begin, less);
-    return it != block.end() && (end.empty() || std::string_view(*it) < end);
-  };
   const size_t budget = view.capacity_bytes() / 8;
   std::lock_guard<std::mutex> lock(scan_mu_);
   std::lock_guard<std::mutex> view_lock(view.scan_mu_);
@@ -276,7 +277,9 @@ void StateCache::CarryScans(const std::vector<std::string>& block, StateCache& v
     if (kept->last_used.load(std::memory_order_relaxed) + kScanCarryViews < view.view_number_) {
       continue;
     }
-    if (view.scan_bytes_ + kept->bytes > budget || touched(scan_key)) continue;
+    if (view.scan_bytes_ + kept->bytes > budget) continue;
+    const auto [begin, end] = ScanRange(kept->key);
+    if (AnyIn(block, begin, end)) continue;  // the block wrote in the range
     if (view.scans_.try_emplace(scan_key, kept).second) view.scan_bytes_ += kept->bytes;
   }
 }
@@ -386,10 +389,8 @@ bool StateCache::Link::Written(std::string_view key) const {
 
 // A written key in [begin, end) (end "" = unbounded).
 bool StateCache::Link::WrittenIn(std::string_view begin, std::string_view end) const {
-  auto less = [](std::string_view a, std::string_view b) { return a < b; };
   for (const BlockWrites& w : written) {
-    auto it = std::lower_bound(w->begin(), w->end(), begin, less);
-    if (it != w->end() && (end.empty() || std::string_view(*it) < end)) return true;
+    if (AnyIn(*w, begin, end)) return true;
   }
   return false;
 }

@@ -65,6 +65,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -191,6 +192,8 @@ class StateCache : public DurableStore {
   };
   using Links = std::vector<Link>;
   static std::string ScanKey(std::string_view begin, std::string_view end, bool reverse);
+  // ScanKey's range back: [begin, end) (views into `scan_key`).
+  static std::pair<std::string_view, std::string_view> ScanRange(std::string_view scan_key);
   // A kept scan result: its ScanKey, the entries, their bytes as counted
   // against the budget, and the number of the newest view that used it.
   // Shared by the views it is carried to (the map's key views `key`).
