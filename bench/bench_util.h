@@ -96,6 +96,18 @@ class RecordingStore : public DurableStore {
     }
     return inner_->Write(batch);
   }
+  // A synchronous commit (no PipelinedStore) hands its batch over here: the
+  // recorded batch is taken by move, so recording adds no copy to a timed
+  // commit (the batch is freed later, when the recording is replaced).
+  absl::Status Consume(WriteBatch& batch) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!record_next_) return inner_->Consume(batch);
+    MESH_RETURN_IF_ERROR(inner_->Write(batch));
+    recorded_ = std::move(batch);
+    batch.Clear();
+    record_next_ = false;
+    return absl::OkStatus();
+  }
   bool ConcurrentReads() const override { return inner_->ConcurrentReads(); }
   bool ReadsDuringWrite() const override { return inner_->ReadsDuringWrite(); }
   void RecordNextWrite() {

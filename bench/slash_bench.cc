@@ -17,6 +17,11 @@
 //  on a shared machine); *_wall_ms are the wall-clock times.
 //    packets      packets either chain sent because of the slash;
 //    users_per_s_consumer / users_per_s_provider = N / time;
+//    ceiling_users_per_s_*  the chain's same-run ceiling: N / the wall
+//                 time of writing that chain's slash block batch alone into
+//                 a fresh RocksDB store with the same options (as Headline
+//                 2's write ceiling); ratio_* = users_per_s_* / ceiling;
+//    *_keys_per_user, *_bytes_per_user  what that batch holds per user;
 //    setup_cpu_s / setup_wall_s  building the N cross-delegations (thread
 //                 CPU / wall): the setup, not the slash, bounds how large
 //                 an N a run can afford;
@@ -100,7 +105,21 @@ const node::StateCache& CacheOf(Network& net, const std::string& chain) {
 void BM_SlashCrossDelegators(benchmark::State& state) {
   const int users = static_cast<int>(state.range(0));
   TempDir dir(absl::StrCat("n", users));
-  absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(MakeSpec(dir.Sub("")));
+  NetworkSpec spec = MakeSpec(dir.Sub(""));
+  using benchutil::RecordingStore;
+  RecordingStore* stores[2] = {nullptr, nullptr};
+  for (int i = 0; i < 2; ++i) {
+    ChainSpec& c = spec.chains[i];
+    RecordingStore** slot = &stores[i];
+    const std::string path = c.rocksdb_dir;
+    c.open_store = [slot, path]() -> absl::StatusOr<std::unique_ptr<DurableStore>> {
+      MESH_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbStore> rocks, RocksDbStore::Open(path));
+      auto store = std::make_unique<RecordingStore>(std::move(rocks));
+      *slot = store.get();
+      return std::unique_ptr<DurableStore>(std::move(store));
+    };
+  }
+  absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(spec);
   MESH_CHECK_OK(created.status());
   Network& net = **created;
   const Times s0 = Now();
@@ -119,6 +138,7 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
     const node::StateCache& ccache = CacheOf(net, kConsumer);
     const size_t chits0 = ccache.hits(), cmisses0 = ccache.misses(), cev0 = ccache.evictions();
     benchutil::PerfControl("enable\n");  // the timed slash blocks only
+    stores[1]->RecordNextWrite();
     const Times t0 = Now();
     MESH_CHECK_OK(net.AdvanceBlock());  // the consumer block with the slash
     const Times t1 = Now();
@@ -135,6 +155,7 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
     const size_t hits0 = cache.hits(), misses0 = cache.misses(), ev0 = cache.evictions();
     const Times t2 = Now();
     MESH_CHECK_OK(net.RelayAll().status());  // the provider applies it
+    stores[0]->RecordNextWrite();
     const Times t3 = Now();
     MESH_CHECK_OK(net.AdvanceBlock());  // and commits
     const Times t4 = Now();
@@ -147,15 +168,39 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
     state.counters["provider_cache_mib"] = static_cast<double>(cache.cached_bytes()) / (1 << 20);
     state.counters["provider_cache_entries"] = static_cast<double>(cache.cached_entries());
     packets += PendingCount(net, kProvider, kConsumer);
-    consumer_ms = t1.cpu_ms - t0.cpu_ms;
-    provider_ms = t4.cpu_ms - t2.cpu_ms;
+    // The recorded batches were taken by move (RecordingStore::Consume), so
+    // the timed commits did not free them: freeing a copy is timed here and
+    // added to each chain's commit.
+    double free_ms[2] = {0, 0};
+    for (int i = 0; i < 2; ++i) {
+      WriteBatch copy = stores[i]->recorded();
+      const Times c0 = Now();
+      copy.Clear();
+      free_ms[i] = Now().cpu_ms - c0.cpu_ms;
+    }
+    consumer_ms = t1.cpu_ms - t0.cpu_ms + free_ms[1];
+    provider_ms = t4.cpu_ms - t2.cpu_ms + free_ms[0];
     state.counters["consumer_wall_ms"] = t1.wall_ms - t0.wall_ms;
     state.counters["provider_wall_ms"] = t4.wall_ms - t2.wall_ms;
     state.counters["provider_apply_ms"] = t3.cpu_ms - t2.cpu_ms;
-    state.counters["provider_commit_ms"] = t4.cpu_ms - t3.cpu_ms;
+    state.counters["provider_commit_ms"] = t4.cpu_ms - t3.cpu_ms + free_ms[0];
     state.SetIterationTime((consumer_ms + provider_ms) / 1000.0);
     net.set_auto_relay(true);
     MESH_CHECK_OK(net.AdvanceBlocks(2));
+  }
+  // Each chain's ceiling: its slash block's batch written into a fresh
+  // store with the same options (bench_util.h, as Headline 2's), as users
+  // per second.
+  double ceiling[2] = {0, 0};
+  for (int i = 0; i < 2; ++i) {
+    const char* side = i == 0 ? "provider" : "consumer";
+    const WriteBatch& batch = stores[i]->recorded();
+    size_t bytes = 0;
+    for (const auto& [key, value] : batch.ops()) bytes += key.size() + (value ? value->size() : 0);
+    state.counters[absl::StrCat(side, "_keys_per_user")] =
+        static_cast<double>(batch.size()) / users;
+    state.counters[absl::StrCat(side, "_bytes_per_user")] = static_cast<double>(bytes) / users;
+    ceiling[i] = users / benchutil::SecondsPerWrite(batch, TempDir(absl::StrCat(side, "_ceiling")));
   }
   // The work landed: every user lost stake, and both ends agree.
   Amount provider_total;
@@ -183,6 +228,10 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
   state.counters["provider_ms"] = provider_ms;
   state.counters["users_per_s_consumer"] = users / (consumer_ms / 1000.0);
   state.counters["users_per_s_provider"] = users / (provider_ms / 1000.0);
+  state.counters["ceiling_users_per_s_consumer"] = ceiling[1];
+  state.counters["ceiling_users_per_s_provider"] = ceiling[0];
+  state.counters["ratio_consumer"] = users / (consumer_ms / 1000.0) / ceiling[1];
+  state.counters["ratio_provider"] = users / (provider_ms / 1000.0) / ceiling[0];
   state.counters["packets"] = packets;
   // What the setup cost (it dominates a run at large N: plan 10^6 with it).
   state.counters["setup_cpu_s"] = (s1.cpu_ms - s0.cpu_ms) / 1000.0;
