@@ -16,7 +16,7 @@ PACKAGES=(
   libbenchmark-dev
   librapidcheck-dev
   libgoogle-glog-dev
-  libtcmalloc-minimal4
+  libtcmalloc-minimal4 libgoogle-perftools-dev
   golang-go
   gnuplot-nox
 )
