@@ -238,6 +238,11 @@ def table(h, rows):
     return out
 
 
+def quote(text):
+    """Text for a single-quoted gnuplot string (a quote is doubled)."""
+    return text.replace("'", "''")
+
+
 def gnuplot_plot(h, p, rows, png_dir):
     rows = [r for r in rows if "error" not in r]
     x = p.x
@@ -273,16 +278,16 @@ def gnuplot_plot(h, p, rows, png_dir):
             dash = 2 if ("ceiling" in y or y.startswith("echo")) else 1
             colour = gi * len(p.ys) + p.ys.index(y) + 1
             plots.append(f"'-' using 1:2 with linespoints lc {colour} dt {dash} "
-                         f"pt {gi * 2 + 5} title '{label.replace('_', ' ')}'")
+                         f"pt {gi * 2 + 5} title '{quote(label.replace('_', ' '))}'")
     if not plots:
         return None
     out = os.path.join(png_dir, p.file)
     script = [
         "set terminal pngcairo size 900,540 font 'sans,10'",
         f"set output '{out}'",
-        f"set title '{p.title}'",
-        f"set xlabel '{p.xlabel}'",
-        f"set ylabel '{p.ylabel}'",
+        f"set title '{quote(p.title)}'",
+        f"set xlabel '{quote(p.xlabel)}'",
+        f"set ylabel '{quote(p.ylabel)}'",
         "set key below",
         "set grid",
         "set xtics (" + ", ".join(f'"{v}" {v}' for v in sorted({r["args"][x] for r in rows}))
@@ -291,7 +296,7 @@ def gnuplot_plot(h, p, rows, png_dir):
     if p.hline:
         script.append(f"set arrow from graph 0, first {p.hline[0]} to graph 1, first {p.hline[0]} "
                       "nohead lc rgb 'red' dt 3")
-        script.append(f"set label '{p.hline[1]}' at graph 0.02, first {p.hline[0] * 1.1} "
+        script.append(f"set label '{quote(p.hline[1])}' at graph 0.02, first {p.hline[0] * 1.1} "
                       "tc rgb 'red'")
     if p.logx:
         script.append("set logscale x")
