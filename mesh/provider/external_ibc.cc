@@ -538,8 +538,9 @@ absl::Status ExternalStaking::HandleRemoteSlash(const Context& ctx, const Consum
 absl::StatusOr<Amount> ExternalStaking::SlashWeightTotal(const Context& ctx,
                                                          const ConsumerId& consumer,
                                                          const RemoteSlash& slash) {
-  MESH_ASSIGN_OR_RETURN(ext_internal::ValidatorStakes read,
-                        ReadValidatorStakes(ctx, consumer, slash.validator, /*keep=*/true));
+  MESH_ASSIGN_OR_RETURN(std::shared_ptr<const ext_internal::ValidatorStakes> view,
+                        ViewValidatorStakes(ctx, consumer, slash.validator));
+  const ext_internal::ValidatorStakes& read = *view;
   MESH_ASSIGN_OR_RETURN(InFlight flight, InFlightOn(ctx, consumer, slash.validator));
   Amount total;
   for (size_t i = 0; i < read.users.size(); ++i) {

@@ -4,6 +4,7 @@
 #define MESHSEC_MESH_PROVIDER_EXTERNAL_INTERNAL_H_
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,12 +57,19 @@ struct ValidatorStakes {
   std::vector<AccountAddress> users;
   std::vector<std::optional<Stake>> stakes;  // stakes[i] of users[i]
 };
-// Reads them, or, inside a SlashReadScope, takes the copy kept by an earlier
-// ReadValidatorStakes(keep = true) on the same store with no stake written
-// since (SaveStake / SaveIndexedStake drop every kept copy).
-// `keep`: inside a scope, keep a copy for the next reader.
+// Reads them, or, inside a SlashReadScope, takes what an earlier
+// ViewValidatorStakes or ReadValidatorStakes(keep = true) on the same store
+// kept, with no stake written since (SaveStake / SaveIndexedStake drop
+// everything kept). Without `keep` the kept read is handed over (by move
+// when no view of it is alive) and not kept any more; with `keep` the
+// caller gets a copy and the read stays kept for the next reader.
 absl::StatusOr<ValidatorStakes> ReadValidatorStakes(const Context& ctx, const ConsumerId& c,
                                                     const ValidatorAddress& v, bool keep);
+// The same read for a reader that changes nothing (the slash guard's bound,
+// a slash's weight total): inside a scope it is kept and shared, never
+// copied; outside, read for this caller alone.
+absl::StatusOr<std::shared_ptr<const ValidatorStakes>> ViewValidatorStakes(
+    const Context& ctx, const ConsumerId& c, const ValidatorAddress& v);
 // All stake records of `user`, ascending by validator.
 absl::StatusOr<std::vector<std::pair<ValidatorAddress, Stake>>> UserStakes(
     const Context& ctx, const ConsumerId& c, const AccountAddress& user);

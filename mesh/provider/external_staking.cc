@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -26,8 +27,11 @@ namespace {
 
 // What a SlashReadScope keeps: per (store, consumer, validator), the stakes
 // as read. Ordered map: nothing here is iterated for results anyway.
+// Shared, not copied: at 10^6 users a copy of one validator's stakes was a
+// tenth of a slash (docs/perf.md).
 struct KeptStakes {
-  std::map<std::tuple<const KvStore*, std::string, std::string>, ValidatorStakes> by_validator;
+  std::map<std::tuple<const KvStore*, std::string, std::string>, std::shared_ptr<ValidatorStakes>>
+      by_validator;
 };
 thread_local KeptStakes* kept_stakes = nullptr;
 
@@ -106,17 +110,10 @@ absl::StatusOr<Amount> AckedStakeSince(const Context& ctx, const ConsumerId& c,
   return later;
 }
 
-absl::StatusOr<ValidatorStakes> ReadValidatorStakes(const Context& ctx, const ConsumerId& c,
-                                                    const ValidatorAddress& v, bool keep) {
-  if (kept_stakes != nullptr) {
-    auto found = kept_stakes->by_validator.find({&ctx.store(), c.value(), v.value()});
-    if (found != kept_stakes->by_validator.end()) {
-      if (keep) return found->second;
-      ValidatorStakes out = std::move(found->second);
-      kept_stakes->by_validator.erase(found);
-      return out;
-    }
-  }
+namespace {
+
+absl::StatusOr<ValidatorStakes> ReadFromStore(const Context& ctx, const ConsumerId& c,
+                                              const ValidatorAddress& v) {
   ValidatorStakes out;
   MESH_ASSIGN_OR_RETURN(out.users, ValidatorUsers(ctx, c, v));
   out.stakes.reserve(out.users.size());
@@ -124,10 +121,43 @@ absl::StatusOr<ValidatorStakes> ReadValidatorStakes(const Context& ctx, const Co
     MESH_ASSIGN_OR_RETURN(std::optional<Stake> s, LoadStake(ctx, c, u, v));
     out.stakes.push_back(std::move(s));
   }
-  if (keep && kept_stakes != nullptr) {
-    kept_stakes->by_validator[{&ctx.store(), c.value(), v.value()}] = out;
-  }
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const ValidatorStakes>> ViewValidatorStakes(
+    const Context& ctx, const ConsumerId& c, const ValidatorAddress& v) {
+  if (kept_stakes == nullptr) {
+    MESH_ASSIGN_OR_RETURN(ValidatorStakes read, ReadFromStore(ctx, c, v));
+    return std::make_shared<const ValidatorStakes>(std::move(read));
+  }
+  auto key = std::make_tuple(&ctx.store(), c.value(), v.value());
+  auto found = kept_stakes->by_validator.find(key);
+  if (found == kept_stakes->by_validator.end()) {
+    MESH_ASSIGN_OR_RETURN(ValidatorStakes read, ReadFromStore(ctx, c, v));
+    found = kept_stakes->by_validator
+                .emplace(std::move(key), std::make_shared<ValidatorStakes>(std::move(read)))
+                .first;
+  }
+  return std::shared_ptr<const ValidatorStakes>(found->second);
+}
+
+absl::StatusOr<ValidatorStakes> ReadValidatorStakes(const Context& ctx, const ConsumerId& c,
+                                                    const ValidatorAddress& v, bool keep) {
+  if (kept_stakes == nullptr) return ReadFromStore(ctx, c, v);
+  if (keep) {
+    MESH_ASSIGN_OR_RETURN(std::shared_ptr<const ValidatorStakes> view,
+                          ViewValidatorStakes(ctx, c, v));
+    return *view;
+  }
+  auto found = kept_stakes->by_validator.find({&ctx.store(), c.value(), v.value()});
+  if (found == kept_stakes->by_validator.end()) return ReadFromStore(ctx, c, v);
+  std::shared_ptr<ValidatorStakes> kept = std::move(found->second);
+  kept_stakes->by_validator.erase(found);
+  // Nobody else holds it (a view handed out earlier is gone): taken by move.
+  if (kept.use_count() == 1) return std::move(*kept);
+  return *kept;
 }
 
 absl::StatusOr<std::vector<std::pair<ValidatorAddress, Stake>>> UserStakes(

@@ -37,11 +37,10 @@ absl::StatusOr<Amount> SlashGuard::Bound(const Context& ctx, const ConsumerId& c
                                          const ValidatorAddress& validator, Dec ratio,
                                          Amount extra) {
   // Kept for the slash of the same packet inside a SlashReadScope.
-  MESH_ASSIGN_OR_RETURN(ext_internal::ValidatorStakes read,
-                        ext_internal::ReadValidatorStakes(ctx, consumer, validator,
-                                                          /*keep=*/true));
+  MESH_ASSIGN_OR_RETURN(std::shared_ptr<const ext_internal::ValidatorStakes> read,
+                        ext_internal::ViewValidatorStakes(ctx, consumer, validator));
   Amount held = extra;
-  for (const std::optional<Stake>& s : read.stakes) {
+  for (const std::optional<Stake>& s : read->stakes) {
     if (!s.has_value()) continue;
     MESH_ASSIGN_OR_RETURN(held, held.Add(s->stake.high()));
     // Stake the consumer unbonded (an unstake, a zero-cap internal unstake)

@@ -224,6 +224,46 @@ TEST_F(SlashGuardTest, ScopeHandsTheGuardsStakeReadsOnOnce) {
   EXPECT_EQ(read(false).stakes[0]->stake, R(300));
 }
 
+// The guard's read is shared, not copied: views in one scope are one read,
+// and the slash that takes it over gets the same vectors (moved).
+TEST_F(SlashGuardTest, ScopeSharesTheGuardsReadWithoutCopies) {
+  Stake("alice", 1000);
+  Stake("bob", 500);
+  {
+    SlashReadScope scope;
+    std::shared_ptr<const ext_internal::ValidatorStakes> first =
+        ext_internal::ViewValidatorStakes(h_.ctx(), kJuno, Val("v1")).value();
+    std::shared_ptr<const ext_internal::ValidatorStakes> second =
+        ext_internal::ViewValidatorStakes(h_.ctx(), kJuno, Val("v1")).value();
+    EXPECT_EQ(first.get(), second.get());
+    ASSERT_EQ(first->stakes.size(), 2u);
+    const void* users = first->users.data();
+    const void* stakes = first->stakes.data();
+    // Taken while a view is alive: a copy (the view stays as it was).
+    ext_internal::ValidatorStakes copied =
+        ext_internal::ReadValidatorStakes(h_.ctx(), kJuno, Val("v1"), /*keep=*/false).value();
+    EXPECT_NE(static_cast<const void*>(copied.users.data()), users);
+    EXPECT_EQ(first->users.size(), 2u);
+    // Kept again, then taken once every view is gone: moved.
+    first = ext_internal::ViewValidatorStakes(h_.ctx(), kJuno, Val("v1")).value();
+    users = first->users.data();
+    stakes = first->stakes.data();
+    first.reset();
+    second.reset();
+    ext_internal::ValidatorStakes moved =
+        ext_internal::ReadValidatorStakes(h_.ctx(), kJuno, Val("v1"), /*keep=*/false).value();
+    EXPECT_EQ(static_cast<const void*>(moved.users.data()), users);
+    EXPECT_EQ(static_cast<const void*>(moved.stakes.data()), stakes);
+    EXPECT_EQ(moved.stakes[0]->stake, R(1000));
+  }
+  // Outside a scope each view is its own read.
+  std::shared_ptr<const ext_internal::ValidatorStakes> a =
+      ext_internal::ViewValidatorStakes(h_.ctx(), kJuno, Val("v1")).value();
+  std::shared_ptr<const ext_internal::ValidatorStakes> b =
+      ext_internal::ViewValidatorStakes(h_.ctx(), kJuno, Val("v1")).value();
+  EXPECT_NE(a.get(), b.get());
+}
+
 // The guard and the slash in one scope on one store (as the provider app
 // runs a valset update): the same cuts as with two reads. Two slashes of
 // one validator in one packet: the second sees the first's cuts.
