@@ -194,19 +194,30 @@ absl::Status FillAdditions(const Context& ctx, const ProviderId& p, const Valida
 
 absl::StatusOr<std::vector<RecordEntry>> Records(const Context& ctx, const ProviderId& p,
                                                  const ValidatorAddress* v) {
+  std::vector<RecordEntry> out;
+  MESH_RETURN_IF_ERROR(ForEachRecord(
+      ctx, p, v, [&](ValidatorAddress val, AccountAddress del, DelegationRecord r) {
+        out.push_back(RecordEntry{std::move(val), std::move(del), std::move(r)});
+        return absl::OkStatus();
+      }));
+  return out;
+}
+
+absl::Status ForEachRecord(
+    const Context& ctx, const ProviderId& p, const ValidatorAddress* v,
+    const std::function<absl::Status(ValidatorAddress, AccountAddress, DelegationRecord)>& visit) {
   std::string base = ProviderPrefix(kRecordPrefix, p);
   std::string prefix = v == nullptr ? base : Encoder().Raw(base).Str(v->value()).Take();
-  std::vector<RecordEntry> out;
   auto it = ctx.store().ScanPrefix(prefix);
   for (; it->Valid(); it->Next()) {
     Decoder d(it->key().substr(base.size()));
     MESH_ASSIGN_OR_RETURN(std::string val, d.Str());
     MESH_ASSIGN_OR_RETURN(std::string del, d.Str());
     MESH_ASSIGN_OR_RETURN(DelegationRecord r, DecodeRecord<DelegationRecord>(it->value()));
-    out.push_back(RecordEntry{ValidatorAddress(std::move(val)), AccountAddress(std::move(del)), r});
+    MESH_RETURN_IF_ERROR(
+        visit(ValidatorAddress(std::move(val)), AccountAddress(std::move(del)), std::move(r)));
   }
-  MESH_RETURN_IF_ERROR(it->status());
-  return out;
+  return it->status();
 }
 
 absl::StatusOr<ValidatorStatus> GetStatus(const Context& ctx, const ValidatorAddress& v) {

@@ -102,6 +102,12 @@ absl::Status FillAdditions(const Context& ctx, const ProviderId& p, const Valida
 // validator, then delegator.
 absl::StatusOr<std::vector<RecordEntry>> Records(const Context& ctx, const ProviderId& p,
                                                  const ValidatorAddress* v = nullptr);
+// The same records, each handed to `visit(validator, delegator, record)`
+// (record by value: the visitor may keep it) as it is decoded; stops at the
+// first error `visit` returns.
+absl::Status ForEachRecord(
+    const Context& ctx, const ProviderId& p, const ValidatorAddress* v,
+    const std::function<absl::Status(ValidatorAddress, AccountAddress, DelegationRecord)>& visit);
 
 absl::StatusOr<ValidatorStatus> GetStatus(const Context& ctx, const ValidatorAddress& v);
 absl::Status PutStatus(const Context& ctx, const ValidatorAddress& v, const ValidatorStatus& s);

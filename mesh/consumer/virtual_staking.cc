@@ -80,13 +80,13 @@ using Entries = std::vector<SlashBatch::Entry>;
 
 absl::StatusOr<Entries> LoadEntries(const Context& ctx, const ProviderId& p,
                                     const ValidatorAddress& v) {
-  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
-                        internal::Records(ctx, p, &v));
+  // Straight from the scan: a validator's records are materialised once.
   Entries out;
-  out.reserve(records.size());
-  for (auto& e : records) {
-    out.push_back(SlashBatch::Entry{std::move(e.delegator), std::move(e.record), false});
-  }
+  MESH_RETURN_IF_ERROR(internal::ForEachRecord(
+      ctx, p, &v, [&](ValidatorAddress, AccountAddress delegator, DelegationRecord record) {
+        out.push_back(SlashBatch::Entry{std::move(delegator), std::move(record), false});
+        return absl::OkStatus();
+      }));
   return out;
 }
 
