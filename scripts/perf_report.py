@@ -152,7 +152,8 @@ def parse_args(name):
     """'BM_X/users:1000/block:10/real_time' -> {'users': 1000, 'block': 10}; bare /N -> arg0."""
     args = OrderedDict()
     for i, part in enumerate(name.split("/")[1:]):
-        if part in ("real_time", "manual_time") or part.startswith(("min_time", "repeats")):
+        if part in ("real_time", "manual_time") or part.startswith(("min_time", "repeats",
+                                                                      "iterations:")):
             continue
         m = re.fullmatch(r"([A-Za-z_]\w*):(-?\d+)", part)
         if m:
