@@ -22,6 +22,7 @@
 //                 a fresh RocksDB store with the same options (as Headline
 //                 2's write ceiling); ratio_* = users_per_s_* / ceiling;
 //    *_keys_per_user, *_bytes_per_user  what that batch holds per user;
+//  MESH_BENCH_PREFAULT_MB=M: a diagnostic, see PrefaultHeap.
 //    setup_cpu_s / setup_wall_s  building the N cross-delegations (thread
 //                 CPU / wall): the setup, not the slash, bounds how large
 //                 an N a run can afford;
@@ -102,6 +103,23 @@ const node::StateCache& CacheOf(Network& net, const std::string& chain) {
   return *cache;
 }
 
+// MESH_BENCH_PREFAULT_MB=M (a diagnostic, off by default): before the timed
+// blocks, M MiB are allocated, every page written, and freed. The programs'
+// allocator keeps freed memory (apps/allocator/keep_freed_memory.cc), so
+// the slash blocks then reuse pages this process already touched: the run
+// shows what the slash costs without first page touches, which on this VM
+// are a fresh host allocation each (docs/perf.md).
+void PrefaultHeap() {
+  const char* v = std::getenv("MESH_BENCH_PREFAULT_MB");
+  if (v == nullptr) return;
+  const long mb = std::strtol(v, nullptr, 10);
+  std::vector<std::unique_ptr<char[]>> chunks;
+  for (long i = 0; i < mb; ++i) {
+    chunks.emplace_back(new char[1 << 20]);
+    for (size_t off = 0; off < (1 << 20); off += 4096) chunks.back()[off] = 1;
+  }
+}
+
 void BM_SlashCrossDelegators(benchmark::State& state) {
   const int users = static_cast<int>(state.range(0));
   TempDir dir(absl::StrCat("n", users));
@@ -125,6 +143,7 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
   const Times s0 = Now();
   Prepare(net, users);
   const Times s1 = Now();
+  PrefaultHeap();
   const ValidatorAddress val = net.Valoper(kConsumer, kSlashed);
   absl::StatusOr<Amount> before = consumer::VirtualStaking::BondRequest(
       net.ctx(kConsumer), consumer::ProviderId(kProvider), val);
