@@ -16,7 +16,8 @@ PACKAGES=(
   libbenchmark-dev
   librapidcheck-dev
   libgoogle-glog-dev
-  libtcmalloc-minimal4 libgoogle-perftools-dev
+  libtcmalloc-minimal4
+  libgoogle-perftools-dev
   golang-go
   gnuplot-nox
 )
