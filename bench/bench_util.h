@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -127,6 +128,19 @@ class RecordingStore : public DurableStore {
   bool record_next_ = false;
   WriteBatch recorded_;
 };
+
+// A ChainSpec::open_store (tests/harness/network.h): a RecordingStore over
+// RocksDB at `path`, opened with `options`; `*slot` points at it once open.
+inline std::function<absl::StatusOr<std::unique_ptr<DurableStore>>()> OpenRecordingStore(
+    std::string path, RecordingStore** slot, RocksDbStore::Options options = {}) {
+  return [path = std::move(path), slot,
+          options]() -> absl::StatusOr<std::unique_ptr<DurableStore>> {
+    MESH_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbStore> rocks, RocksDbStore::Open(path, options));
+    auto store = std::make_unique<RecordingStore>(std::move(rocks));
+    *slot = store.get();
+    return std::unique_ptr<DurableStore>(std::move(store));
+  };
+}
 
 // Blocks of txs are signed this many at a time, untimed (the clients'
 // work), so that consecutive timed blocks run back to back as on a live

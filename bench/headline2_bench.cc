@@ -156,14 +156,9 @@ ChainSpec MakeChain(const std::string& id, const std::string& denom, RecordingSt
   c.prefix = id;
   c.denom = Denom(denom);
   c.staking.power_reduction = 1;
-  c.open_store = [slot, path]() -> absl::StatusOr<std::unique_ptr<DurableStore>> {
-    RocksDbStore::Options options;
-    options.statistics = RocksStats();
-    MESH_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbStore> rocks, RocksDbStore::Open(path, options));
-    auto store = std::make_unique<RecordingStore>(std::move(rocks));
-    *slot = store.get();
-    return std::unique_ptr<DurableStore>(std::move(store));
-  };
+  RocksDbStore::Options options;
+  options.statistics = RocksStats();
+  c.open_store = benchutil::OpenRecordingStore(path, slot, options);
   return c;
 }
 

@@ -128,14 +128,7 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
   RecordingStore* stores[2] = {nullptr, nullptr};
   for (int i = 0; i < 2; ++i) {
     ChainSpec& c = spec.chains[i];
-    RecordingStore** slot = &stores[i];
-    const std::string path = c.rocksdb_dir;
-    c.open_store = [slot, path]() -> absl::StatusOr<std::unique_ptr<DurableStore>> {
-      MESH_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbStore> rocks, RocksDbStore::Open(path));
-      auto store = std::make_unique<RecordingStore>(std::move(rocks));
-      *slot = store.get();
-      return std::unique_ptr<DurableStore>(std::move(store));
-    };
+    c.open_store = benchutil::OpenRecordingStore(c.rocksdb_dir, &stores[i]);
   }
   absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(spec);
   MESH_CHECK_OK(created.status());

@@ -387,7 +387,7 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
   // Inside a SlashReadScope, the stakes SlashGuard::Check read for this
   // packet (unchanged since): one pass over the users.
   MESH_ASSIGN_OR_RETURN(ValidatorStakes read,
-                        ReadValidatorStakes(ctx, c, e.validator, /*keep=*/false));
+                        ReadValidatorStakes(ctx, c, e.validator));
   const std::vector<AccountAddress>& users = read.users;
   InFlight read_flight;
   if (known_flight == nullptr) {

@@ -58,13 +58,11 @@ struct ValidatorStakes {
   std::vector<std::optional<Stake>> stakes;  // stakes[i] of users[i]
 };
 // Reads them, or, inside a SlashReadScope, takes what an earlier
-// ViewValidatorStakes or ReadValidatorStakes(keep = true) on the same store
-// kept, with no stake written since (SaveStake / SaveIndexedStake drop
-// everything kept). Without `keep` the kept read is handed over (by move
-// when no view of it is alive) and not kept any more; with `keep` the
-// caller gets a copy and the read stays kept for the next reader.
+// ViewValidatorStakes on the same store kept, with no stake written since
+// (SaveStake / SaveIndexedStake drop everything kept): handed over (by move
+// when no view of it is alive) and not kept any more.
 absl::StatusOr<ValidatorStakes> ReadValidatorStakes(const Context& ctx, const ConsumerId& c,
-                                                    const ValidatorAddress& v, bool keep);
+                                                    const ValidatorAddress& v);
 // The same read for a reader that changes nothing (the slash guard's bound,
 // a slash's weight total): inside a scope it is kept and shared, never
 // copied; outside, read for this caller alone.

@@ -144,13 +144,8 @@ absl::StatusOr<std::shared_ptr<const ValidatorStakes>> ViewValidatorStakes(
 }
 
 absl::StatusOr<ValidatorStakes> ReadValidatorStakes(const Context& ctx, const ConsumerId& c,
-                                                    const ValidatorAddress& v, bool keep) {
+                                                    const ValidatorAddress& v) {
   if (kept_stakes == nullptr) return ReadFromStore(ctx, c, v);
-  if (keep) {
-    MESH_ASSIGN_OR_RETURN(std::shared_ptr<const ValidatorStakes> view,
-                          ViewValidatorStakes(ctx, c, v));
-    return *view;
-  }
   auto found = kept_stakes->by_validator.find({&ctx.store(), c.value(), v.value()});
   if (found == kept_stakes->by_validator.end()) return ReadFromStore(ctx, c, v);
   std::shared_ptr<ValidatorStakes> kept = std::move(found->second);

@@ -186,9 +186,9 @@ TEST_F(SlashGuardTest, ScopeHandsTheGuardsStakeReadsOnOnce) {
   Stake("bob", 500);
   const std::string alice_key =
       tables::Key(tables::kExtStakes, kJuno.value(), Addr("alice").value(), "v1");
-  auto read = [&](bool keep) {
-    return ext_internal::ReadValidatorStakes(h_.ctx(), kJuno, Val("v1"), keep).value();
-  };
+  auto read = [&] { return ext_internal::ReadValidatorStakes(h_.ctx(), kJuno, Val("v1")).value(); };
+  // What the guard keeps, as it keeps it (the scope hands it to the next read).
+  auto keep = [&] { return ext_internal::ViewValidatorStakes(h_.ctx(), kJuno, Val("v1")).value(); };
   auto put_alice = [&](u128 amount) {
     provider::Stake s = ExternalStaking::GetStake(h_.ctx(), kJuno, Addr("alice"), Val("v1")).value();
     s.stake = R(amount);
@@ -200,19 +200,19 @@ TEST_F(SlashGuardTest, ScopeHandsTheGuardsStakeReadsOnOnce) {
     ASSERT_TRUE(Check(u).ok());
     EXPECT_EQ(u.slashed[0].amount, A(15));  // ceil(0.01 × 1500)
     put_alice(700);
-    ext_internal::ValidatorStakes kept = read(/*keep=*/false);  // the guard's read, not the store
+    ext_internal::ValidatorStakes kept = read();  // the guard's read, not the store
     ASSERT_EQ(kept.users.size(), 2u);
     EXPECT_EQ(kept.users[0], Addr("alice"));
     EXPECT_EQ(kept.stakes[0]->stake, R(1000));
     EXPECT_EQ(kept.stakes[1]->stake, R(500));
-    EXPECT_EQ(read(false).stakes[0]->stake, R(700));  // handed on once only
+    EXPECT_EQ(read().stakes[0]->stake, R(700));  // handed on once only
     // A stake write drops what is kept.
     ASSERT_TRUE(Check(u).ok());
-    provider::Stake bob = *read(/*keep=*/true).stakes[1];
+    provider::Stake bob = *keep()->stakes[1];
     bob.stake = R(400);
     ASSERT_TRUE(ext_internal::SaveIndexedStake(h_.ctx(), kJuno, Addr("bob"), Val("v1"), bob).ok());
     put_alice(600);
-    ext_internal::ValidatorStakes after = read(false);
+    ext_internal::ValidatorStakes after = read();
     EXPECT_EQ(after.stakes[0]->stake, R(600));
     EXPECT_EQ(after.stakes[1]->stake, R(400));
   }
@@ -221,7 +221,7 @@ TEST_F(SlashGuardTest, ScopeHandsTheGuardsStakeReadsOnOnce) {
   ASSERT_TRUE(Check(u).ok());
   EXPECT_EQ(u.slashed[0].amount, A(10));  // ceil(0.01 × 1000)
   put_alice(300);
-  EXPECT_EQ(read(false).stakes[0]->stake, R(300));
+  EXPECT_EQ(read().stakes[0]->stake, R(300));
 }
 
 // The guard's read is shared, not copied: views in one scope are one read,
@@ -241,7 +241,7 @@ TEST_F(SlashGuardTest, ScopeSharesTheGuardsReadWithoutCopies) {
     const void* stakes = first->stakes.data();
     // Taken while a view is alive: a copy (the view stays as it was).
     ext_internal::ValidatorStakes copied =
-        ext_internal::ReadValidatorStakes(h_.ctx(), kJuno, Val("v1"), /*keep=*/false).value();
+        ext_internal::ReadValidatorStakes(h_.ctx(), kJuno, Val("v1")).value();
     EXPECT_NE(static_cast<const void*>(copied.users.data()), users);
     EXPECT_EQ(first->users.size(), 2u);
     // Kept again, then taken once every view is gone: moved.
@@ -251,7 +251,7 @@ TEST_F(SlashGuardTest, ScopeSharesTheGuardsReadWithoutCopies) {
     first.reset();
     second.reset();
     ext_internal::ValidatorStakes moved =
-        ext_internal::ReadValidatorStakes(h_.ctx(), kJuno, Val("v1"), /*keep=*/false).value();
+        ext_internal::ReadValidatorStakes(h_.ctx(), kJuno, Val("v1")).value();
     EXPECT_EQ(static_cast<const void*>(moved.users.data()), users);
     EXPECT_EQ(static_cast<const void*>(moved.stakes.data()), stakes);
     EXPECT_EQ(moved.stakes[0]->stake, R(1000));
