@@ -1,5 +1,6 @@
 #include "core/kv.h"
 
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -171,6 +172,74 @@ absl::StatusOr<bool> KvReader::Has(std::string_view key) const {
   return v.has_value();
 }
 
+uint64_t FixedKeyHash(std::string_view key) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ key.size();
+  size_t i = 0;
+  for (; i + 8 <= key.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, key.data() + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, key.data() + i, key.size() - i);
+  // MurmurHash3's finaliser: every bit of h reaches every other.
+  h ^= w;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 33);
+}
+
+namespace {
+
+// Two bit positions of a key in a filter of `words` 64-bit words (a power
+// of two), from the two halves of its hash.
+std::pair<uint64_t, uint64_t> FilterBits(std::string_view key, size_t words) {
+  const uint64_t h = FixedKeyHash(key);
+  const uint64_t mask = words * 64 - 1;
+  return {h & mask, (h >> 32) & mask};
+}
+
+void SetBit(std::vector<uint64_t>& f, uint64_t bit) { f[bit >> 6] |= uint64_t{1} << (bit & 63); }
+bool TestBit(const std::vector<uint64_t>& f, uint64_t bit) {
+  return (f[bit >> 6] >> (bit & 63)) & 1;
+}
+
+}  // namespace
+
+bool WriteBatch::MayContain(std::string_view key) const {
+  if (filter_.empty()) return true;
+  const auto [a, b] = FilterBits(key, filter_.size());
+  return TestBit(filter_, a) && TestBit(filter_, b);
+}
+
+void WriteBatch::RebuildFilter() {
+  size_t words = 1;
+  while (words * 64 < 16 * ops_.size()) words *= 2;
+  filter_.assign(words, 0);
+  for (const auto& [key, value] : ops_) {
+    const auto [a, b] = FilterBits(key, words);
+    SetBit(filter_, a);
+    SetBit(filter_, b);
+  }
+}
+
+void WriteBatch::Noted(std::string_view key) {
+  if (filter_.empty()) {
+    if (ops_.size() >= kFilterFrom) RebuildFilter();
+    return;
+  }
+  if (ops_.size() * 8 > filter_.size() * 64) {
+    RebuildFilter();
+    return;
+  }
+  const auto [a, b] = FilterBits(key, filter_.size());
+  SetBit(filter_, a);
+  SetBit(filter_, b);
+}
+
 // A key already in the batch is updated in place (no new key string).
 void WriteBatch::Put(std::string_view key, std::string_view value) {
   auto it = ops_.lower_bound(key);
@@ -183,6 +252,7 @@ void WriteBatch::Put(std::string_view key, std::string_view value) {
     return;
   }
   ops_.emplace_hint(it, std::string(key), std::optional<std::string>(std::in_place, value));
+  Noted(key);
 }
 
 void WriteBatch::Delete(std::string_view key) {
@@ -192,6 +262,7 @@ void WriteBatch::Delete(std::string_view key) {
     return;
   }
   ops_.emplace_hint(it, std::string(key), std::optional<std::string>());
+  Noted(key);
 }
 
 void WriteBatch::Erase(std::string_view key) {
@@ -207,9 +278,14 @@ void WriteBatch::Absorb(WriteBatch&& other) {
   while (!other.ops_.empty()) {
     auto node = other.ops_.extract(other.ops_.begin());
     auto at = ops_.insert(hint, std::move(node));  // `node` is left as it was if the key is here
-    if (!node.empty()) at->second = std::move(node.mapped());
+    if (!node.empty()) {
+      at->second = std::move(node.mapped());
+    } else {
+      Noted(at->first);
+    }
     hint = std::next(at);
   }
+  other.filter_.clear();
 }
 
 void WriteBatch::SerializeTo(Encoder& e) const {
@@ -312,8 +388,10 @@ absl::Status MemStore::Write(const WriteBatch& batch) {
 }
 
 absl::StatusOr<std::optional<std::string>> Overlay::Get(std::string_view key) const {
-  auto it = batch_.ops().find(key);
-  if (it != batch_.ops().end()) return it->second;
+  if (batch_.MayContain(key)) {
+    auto it = batch_.ops().find(key);
+    if (it != batch_.ops().end()) return it->second;
+  }
   return parent_->Get(key);
 }
 

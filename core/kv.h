@@ -88,13 +88,26 @@ class WriteBatch {
   }
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
-  void Clear() { ops_.clear(); }
+  void Clear() {
+    ops_.clear();
+    filter_.clear();
+  }
+  // False when the batch certainly holds no op on `key`; true when it may.
+  // A large batch (a block's) keeps a Bloom filter of its keys, so that a
+  // read that misses it — most reads of a block — costs a hash instead of a
+  // walk down the ordered map; a small one always answers true.
+  bool MayContain(std::string_view key) const;
+  // The filter starts at kFilterFrom keys, at about 16 bits a key, and is
+  // rebuilt twice as large when the batch passes 8 bits a key (a few per
+  // cent of misses then walk the map anyway). Erased keys stay in it.
+  static constexpr size_t kFilterFrom = 64;
   // Drops the op on `key`, if any (the batch then neither puts nor deletes it).
   void Erase(std::string_view key);
   // Empties the batch, handing each op's key and value (nullopt = delete)
   // to `sink` by move, in key order.
   template <typename Sink>
   void Drain(Sink&& sink) {
+    filter_.clear();
     while (!ops_.empty()) {
       auto node = ops_.extract(ops_.begin());
       sink(std::move(node.key()), std::move(node.mapped()));
@@ -113,8 +126,16 @@ class WriteBatch {
   void HashTo(Sha256Hasher& h) const;
 
  private:
+  void Noted(std::string_view key);  // after a key was added to ops_
+  void RebuildFilter();
+
   std::map<std::string, std::optional<std::string>, std::less<>> ops_;
+  std::vector<uint64_t> filter_;  // empty: no filter (small batch)
 };
+
+// A fixed 64-bit hash of a key's bytes (not seeded per process, unlike
+// absl::Hash): the same key hashes alike in every run.
+uint64_t FixedKeyHash(std::string_view key);
 
 // A store that can apply a WriteBatch atomically (memory, RocksDB).
 class DurableStore : public KvStore {

@@ -8,6 +8,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -209,6 +211,72 @@ TEST(WriteBatchTest, AbsorbEqualsOpByOpOverInterleavedKeys) {
     EXPECT_TRUE(b.empty());
     EXPECT_EQ(a.Serialize(), expected.Serialize()) << "round " << round;
   }
+}
+
+// A block-sized batch keeps a filter of its keys: never a false "no" for
+// a key it holds, through Put, Delete, Absorb (into a batch with and
+// without a filter), Erase, Clear and Drain, and an overlay's reads are
+// those of a plain map model; and it does filter (most absent keys answer
+// "no"), so a read that misses the batch skips the map.
+TEST(WriteBatchTest, LargeBatchesFilterTheirKeysWithoutFalseNegatives) {
+  uint64_t x = 777;
+  auto next = [&x] { return x = x * 6364136223846793005ULL + 1442695040888963407ULL; };
+  MemStore parent;
+  ASSERT_TRUE(parent.Put("k100", "parent").ok());
+  Overlay block(&parent);
+  std::map<std::string, std::optional<std::string>> model;
+  auto check_all = [&](const WriteBatch& b) {
+    for (const auto& [k, v] : b.ops()) ASSERT_TRUE(b.MayContain(k)) << k;
+  };
+  for (int round = 0; round < 40; ++round) {
+    WriteBatch tx;  // a tx's writes: below the filter's size until late rounds
+    const int n = round < 30 ? 20 : 400;
+    for (int i = 0; i < n; ++i) {
+      const std::string k = "k" + std::to_string(next() % 20000);
+      if (next() % 5 == 0) {
+        tx.Delete(k);
+        model[k] = std::nullopt;
+      } else {
+        tx.Put(k, "v" + std::to_string(round) + "." + std::to_string(i));
+        model[k] = "v" + std::to_string(round) + "." + std::to_string(i);
+      }
+    }
+    check_all(tx);
+    ASSERT_TRUE(block.Apply(tx).ok());
+    check_all(block.pending());
+    if (round % 10 == 9) {  // an erased key is gone from the batch (the filter may keep it)
+      const std::string k = block.pending().ops().begin()->first;
+      block.Unstage(k);
+      model.erase(k);
+    }
+  }
+  ASSERT_GT(block.pending().size(), WriteBatch::kFilterFrom);
+  for (int i = 0; i < 20000; ++i) {
+    const std::string k = "k" + std::to_string(i);
+    auto want = model.find(k);
+    std::optional<std::string> expected =
+        want != model.end() ? want->second
+                            : (k == "k100" ? std::optional<std::string>("parent") : std::nullopt);
+    ASSERT_EQ(*block.Get(k), expected) << k;
+  }
+  int maybe = 0;
+  for (int i = 0; i < 10000; ++i) maybe += block.pending().MayContain("absent" + std::to_string(i));
+  EXPECT_LT(maybe, 1000);  // about 1-5 % with 8-16 bits a key
+  // A copy filters alike; Clear and Drain drop the filter with the keys.
+  WriteBatch copy = block.pending();
+  check_all(copy);
+  copy.Clear();
+  EXPECT_TRUE(copy.empty());
+  copy.Put("after-clear", "1");
+  EXPECT_TRUE(copy.MayContain("after-clear"));
+  WriteBatch drained = block.pending();
+  drained.Drain([](std::string, std::optional<std::string>) {});
+  drained.Put("after-drain", "1");
+  EXPECT_TRUE(drained.MayContain("after-drain"));
+  // Small batches answer "maybe" for everything.
+  WriteBatch small;
+  small.Put("a", "1");
+  EXPECT_TRUE(small.MayContain("zzz"));
 }
 
 TEST(WriteBatchTest, AbsorbMovesOpsAndTheNewerOpWins) {

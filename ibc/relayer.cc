@@ -1,6 +1,8 @@
 #include "ibc/relayer.h"
 
 #include <algorithm>
+#include <deque>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -80,25 +82,56 @@ absl::StatusOr<int> Relayer::RelayCloses() {
 
 // ---------------------------------------------------------------- queries
 
+namespace {
+
+// The channel ends one listing reads, each read once (a listing writes
+// nothing, and a chain has few channels; every packet of a block names the
+// same one).
+class ChannelMemo {
+ public:
+  explicit ChannelMemo(const KvReader& store) : store_(store) {}
+  absl::StatusOr<const std::optional<ChannelEnd>*> Get(const PortId& port,
+                                                       const ChannelId& channel) {
+    for (const Entry& e : ends_) {
+      if (e.port == port && e.channel == channel) return &e.end;
+    }
+    MESH_ASSIGN_OR_RETURN(std::optional<ChannelEnd> end, GetChannel(store_, port, channel));
+    ends_.push_back(Entry{port, channel, std::move(end)});
+    return &ends_.back().end;
+  }
+
+ private:
+  struct Entry {
+    PortId port;
+    ChannelId channel;
+    std::optional<ChannelEnd> end;
+  };
+  const KvReader& store_;
+  std::deque<Entry> ends_;  // stable addresses
+};
+
+}  // namespace
+
 absl::StatusOr<std::vector<InFlight>> Relayer::Unsettled(Side from) const {
   const KvReader& store = ContextOf(from).store();
   MESH_ASSIGN_OR_RETURN(std::vector<Packet> packets, ListUnsettledPackets(store));
   std::vector<InFlight> out;
+  ChannelMemo channels(store);
   for (Packet& p : packets) {
-    MESH_ASSIGN_OR_RETURN(std::optional<ChannelEnd> end,
-                          GetChannel(store, p.source_port, p.source_channel));
-    if (!end.has_value() || end->connection != connection(from)) continue;
+    MESH_ASSIGN_OR_RETURN(const std::optional<ChannelEnd>* end,
+                          channels.Get(p.source_port, p.source_channel));
+    if (!end->has_value() || (*end)->connection != connection(from)) continue;
     out.push_back(InFlight{from, std::move(p)});
   }
   return out;
 }
 
-absl::StatusOr<bool> Relayer::Received(const InFlight& p) const {
-  const KvReader& dest = ContextOf(Other(p.from)).store();
-  const Packet& pk = p.packet;
-  MESH_ASSIGN_OR_RETURN(std::optional<ChannelEnd> end,
-                        GetChannel(dest, pk.destination_port, pk.destination_channel));
-  if (end.has_value() && end->order == Order::kOrdered) {
+namespace {
+
+absl::StatusOr<bool> Received(const KvReader& dest, ChannelMemo& channels, const Packet& pk) {
+  MESH_ASSIGN_OR_RETURN(const std::optional<ChannelEnd>* end,
+                        channels.Get(pk.destination_port, pk.destination_channel));
+  if (end->has_value() && (*end)->order == Order::kOrdered) {
     MESH_ASSIGN_OR_RETURN(uint64_t next, GetSeqCounter(dest, kNextSeqRecvTable,
                                                        pk.destination_port,
                                                        pk.destination_channel));
@@ -106,6 +139,8 @@ absl::StatusOr<bool> Relayer::Received(const InFlight& p) const {
   }
   return HasReceipt(dest, pk.destination_port, pk.destination_channel, pk.sequence);
 }
+
+}  // namespace
 
 absl::StatusOr<std::vector<InFlight>> Relayer::UnsettledBothSides() const {
   MESH_ASSIGN_OR_RETURN(std::vector<InFlight> out, Unsettled(Side::kA));
@@ -117,8 +152,12 @@ absl::StatusOr<std::vector<InFlight>> Relayer::UnsettledBothSides() const {
 absl::StatusOr<std::vector<InFlight>> Relayer::NotReceived(
     const std::vector<InFlight>& sent) const {
   std::vector<InFlight> out;
+  ChannelMemo channels[2] = {ChannelMemo(ContextOf(Side::kA).store()),
+                             ChannelMemo(ContextOf(Side::kB).store())};
   for (const InFlight& p : sent) {
-    MESH_ASSIGN_OR_RETURN(bool received, Received(p));
+    const Side to = Other(p.from);
+    MESH_ASSIGN_OR_RETURN(bool received,
+                          Received(ContextOf(to).store(), channels[Index(to)], p.packet));
     if (!received) out.push_back(p);
   }
   return out;

@@ -163,7 +163,6 @@ class Relayer {
   absl::StatusOr<std::vector<InFlight>> NotReceived(const std::vector<InFlight>& sent) const;
   // Those of `sent` whose ack the destination has written.
   absl::StatusOr<std::vector<InFlight>> WithAcks(const std::vector<InFlight>& sent) const;
-  absl::StatusOr<bool> Received(const InFlight& p) const;
   absl::StatusOr<Action> Classify(const InFlight& p) const;
   absl::StatusOr<bool> RelayRound(RelayStats& stats);
 

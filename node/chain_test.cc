@@ -689,9 +689,14 @@ TEST(StateCacheTest, ConsumeWritesMovesAndKeepsTheBatchOnFailure) {
   ASSERT_TRUE(cache.Consume(batch).ok());
   EXPECT_TRUE(batch.empty());
   const size_t misses = cache.misses();
-  EXPECT_EQ(*cache.Get("a"), std::nullopt);
   EXPECT_EQ(*cache.Get("b"), std::string(100, 'v'));
-  EXPECT_EQ(cache.misses(), misses);  // both served by the cache
+  EXPECT_EQ(cache.misses(), misses);  // served by the cache
+  // A deleted key's entry is dropped, not kept as a cached absence: its
+  // read goes to the store (and the absence is cached from then on).
+  EXPECT_FALSE(cache.Contains("a"));
+  EXPECT_EQ(*cache.Get("a"), std::nullopt);
+  EXPECT_EQ(cache.misses(), misses + 1);
+  EXPECT_TRUE(cache.Contains("a"));
   EXPECT_EQ(*store->Get("b"), std::string(100, 'v'));
   EXPECT_EQ(*store->Get("a"), std::nullopt);
   store->fail = true;

@@ -29,7 +29,7 @@ class BatchIterator final : public KvIterator {
 };
 
 std::optional<std::optional<std::string>> FindIn(const WriteBatch* batch, std::string_view key) {
-  if (batch == nullptr) return std::nullopt;
+  if (batch == nullptr || !batch->MayContain(key)) return std::nullopt;
   auto it = batch->ops().find(key);
   if (it == batch->ops().end()) return std::nullopt;
   return it->second;

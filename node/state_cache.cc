@@ -18,29 +18,6 @@ size_t ShardCount(size_t capacity_bytes) {
   return std::clamp<size_t>(capacity_bytes / StateCache::kMinShardBytes, 1, StateCache::kMaxShards);
 }
 
-// A fixed 64-bit hash of the key's bytes (absl::Hash is seeded per process):
-// the same key lands in the same shard in every run.
-uint64_t ShardHash(std::string_view key) {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ key.size();
-  size_t i = 0;
-  for (; i + 8 <= key.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, key.data() + i, 8);
-    h = (h ^ w) * 0xff51afd7ed558ccdull;
-    h ^= h >> 32;
-  }
-  uint64_t w = 0;
-  std::memcpy(&w, key.data() + i, key.size() - i);
-  // MurmurHash3's finaliser: every bit of h reaches the low bits (the
-  // shard is h % shards).
-  h ^= w;
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  return h ^ (h >> 33);
-}
-
 absl::string_view View(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 std::optional<std::string_view> ViewOf(const std::optional<std::string>& value) {
@@ -58,12 +35,18 @@ StateCache::StateCache(std::unique_ptr<DurableStore> store, size_t capacity_byte
 
 StateCache::Shard& StateCache::ShardOf(std::string_view key) const {
   if (num_shards_ == 1) return shards_[0];
-  return shards_[ShardHash(key) % num_shards_];
+  // FixedKeyHash (core/kv.h), not the process-seeded absl::Hash: the same key
+  // lands in the same shard in every run.
+  return shards_[FixedKeyHash(key) % num_shards_];
 }
 
 void StateCache::Drop(Shard& shard, uint32_t i) {
+  shard.index.erase(View(shard.slots[i].key()));
+  Release(shard, i);
+}
+
+void StateCache::Release(Shard& shard, uint32_t i) {
   Slot& slot = shard.slots[i];
-  shard.index.erase(View(slot.key()));
   shard.bytes -= EntryBytes(slot.key_size, slot.data.size() - slot.key_size);
   slot.live = false;
   slot.referenced = false;
@@ -136,10 +119,41 @@ void StateCache::Remember(Shard& shard, std::string_view key,
   shard.bytes += now;
 }
 
+// A block's batch is mostly keys the cache has not seen lately, so each
+// step waits on memory (the shard's hash table, then the slot): the table
+// group of the key kPrefetchAhead ops later is requested before this one is
+// placed. A deleted key's entry is dropped rather than kept as a cached
+// absence: the keys a block deletes (acknowledged packets, settled pending
+// records, sent outbox entries) are not read again, and an absence kept for
+// each would fill the cache and cost an eviction later. A read of one goes
+// to the store, whose answer is then cached as usual. Every shard locked.
+void StateCache::RememberBatch(const WriteBatch& batch) const {
+  constexpr int kPrefetchAhead = 8;
+  auto ahead = batch.ops().begin();
+  const auto end = batch.ops().end();
+  for (int i = 0; i < kPrefetchAhead && ahead != end; ++i, ++ahead) {
+    ShardOf(ahead->first).index.prefetch(View(ahead->first));
+  }
+  for (const auto& [key, value] : batch.ops()) {
+    if (ahead != end) {
+      ShardOf(ahead->first).index.prefetch(View(ahead->first));
+      ++ahead;
+    }
+    Shard& shard = ShardOf(key);
+    if (value.has_value()) {
+      Remember(shard, key, std::string_view(*value));
+    } else {
+      Forget(shard, key);
+    }
+  }
+}
+
 void StateCache::Forget(Shard& shard, std::string_view key) {
   auto it = shard.index.find(View(key));
   if (it == shard.index.end()) return;
-  Drop(shard, it->second);
+  const uint32_t i = it->second;
+  shard.index.erase(it);
+  Release(shard, i);
 }
 
 absl::StatusOr<std::optional<std::string>> StateCache::Get(std::string_view key) const {
@@ -302,11 +316,9 @@ absl::Status StateCache::Delete(std::string_view key) {
   Shard& shard = ShardOf(key);
   std::lock_guard<std::mutex> lock(shard.mu);
   absl::Status s = store_->Delete(key);
-  if (s.ok()) {
-    Remember(shard, key, std::nullopt);
-  } else {
-    Forget(shard, key);
-  }
+  // Either way the entry goes: a deleted key is rarely read again (see
+  // RememberBatch), and on failure its outcome is unknown.
+  Forget(shard, key);
   return s;
 }
 
@@ -323,7 +335,7 @@ absl::Status StateCache::Write(const WriteBatch& batch) {
     for (const auto& [key, value] : batch.ops()) Forget(ShardOf(key), key);
     return s;
   }
-  for (const auto& [key, value] : batch.ops()) Remember(ShardOf(key), key, ViewOf(value));
+  RememberBatch(batch);
   return absl::OkStatus();
 }
 
@@ -335,7 +347,7 @@ absl::Status StateCache::Consume(WriteBatch& batch) {
   std::vector<std::unique_lock<std::mutex>> locks;
   locks.reserve(num_shards_);
   for (size_t i = 0; i < num_shards_; ++i) locks.emplace_back(shards_[i].mu);
-  for (const auto& [key, value] : batch.ops()) Remember(ShardOf(key), key, ViewOf(value));
+  RememberBatch(batch);
   absl::Status s = store_->Consume(batch);
   if (!s.ok()) {
     // `batch` is unchanged on error; its outcome may be unknown.

@@ -176,9 +176,14 @@ class StateCache : public DurableStore {
   Shard& ShardOf(std::string_view key) const;
   // Records key -> value (nullopt = absent). shard.mu held.
   void Remember(Shard& shard, std::string_view key, std::optional<std::string_view> value) const;
+  // A written batch's keys and values (deleted keys dropped). Every shard
+  // locked.
+  void RememberBatch(const WriteBatch& batch) const;
   // Evicts (CLOCK) until `need` more bytes fit; false if they never can.
   bool MakeRoom(Shard& shard, size_t need) const;
   static void Drop(Shard& shard, uint32_t slot);             // shard.mu held
+  // Frees a slot whose index entry is already erased. shard.mu held.
+  static void Release(Shard& shard, uint32_t slot);
   static void Forget(Shard& shard, std::string_view key);   // shard.mu held
   // The view links (LinkView): earlier views, newest first, each with the
   // keys written since it (one sorted list per block, shared between links).
