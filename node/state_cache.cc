@@ -128,18 +128,22 @@ void StateCache::Remember(Shard& shard, std::string_view key,
 // each would fill the cache and cost an eviction later. A read of one goes
 // to the store, whose answer is then cached as usual. Every shard locked.
 void StateCache::RememberBatch(const WriteBatch& batch) const {
-  constexpr int kPrefetchAhead = 8;
+  constexpr size_t kPrefetchAhead = 8;
+  Shard* shard_of[kPrefetchAhead];  // ring: the shards of the ops prefetched
   auto ahead = batch.ops().begin();
   const auto end = batch.ops().end();
-  for (int i = 0; i < kPrefetchAhead && ahead != end; ++i, ++ahead) {
-    ShardOf(ahead->first).index.prefetch(View(ahead->first));
-  }
+  size_t n = 0;  // ops prefetched so far
+  auto prefetch = [&] {
+    Shard& shard = ShardOf(ahead->first);
+    shard.index.prefetch(View(ahead->first));
+    shard_of[n++ % kPrefetchAhead] = &shard;
+    ++ahead;
+  };
+  while (n < kPrefetchAhead && ahead != end) prefetch();
+  size_t i = 0;
   for (const auto& [key, value] : batch.ops()) {
-    if (ahead != end) {
-      ShardOf(ahead->first).index.prefetch(View(ahead->first));
-      ++ahead;
-    }
-    Shard& shard = ShardOf(key);
+    Shard& shard = *shard_of[i++ % kPrefetchAhead];
+    if (ahead != end) prefetch();  // reuses the slot just read
     if (value.has_value()) {
       Remember(shard, key, std::string_view(*value));
     } else {
