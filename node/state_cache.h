@@ -14,8 +14,11 @@
 // Chain::CommittedView is a chain over a snapshot behind its own cache)
 // rarely meet on a lock. A small capacity (below kMinShardBytes per shard)
 // gets fewer shards, down to one. Thread-safe; a Write updates the cache
-// with every shard locked, so no Get sees half a batch. Scan iterators
-// follow the wrapped store's rules.
+// with every shard locked, so no Get sees half a batch. A written key is
+// cached with its new value; a deleted one is dropped (its next read asks
+// the store: the keys a block deletes are seldom read again, and keeping
+// their absence would only fill the cache). Scan iterators follow the
+// wrapped store's rules.
 //
 // Bounded, evicting gradually (CLOCK, i.e. second chance): a shard keeps
 // its entries in a ring of slots and a hand. A Get that hits, or a write of
