@@ -11,10 +11,14 @@
 // atomically with DurableStore::Write.
 //
 // Thread safety: none of these types is thread-safe; a chain's state machine
-// is single-threaded. Deterministic: no hashing, iteration in key order.
+// is single-threaded. Deterministic: iteration in key order; the one hash
+// (FixedKeyHash, a large batch's key filter) is fixed and never decides a
+// result, only whether a lookup may skip the batch.
 #ifndef MESHSEC_CORE_KV_H_
 #define MESHSEC_CORE_KV_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
