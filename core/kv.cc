@@ -202,9 +202,14 @@ std::pair<uint64_t, uint64_t> FilterBits(std::string_view key, size_t words) {
   return {h & mask, (h >> 32) & mask};
 }
 
-void SetBit(std::vector<uint64_t>& f, uint64_t bit) { f[bit >> 6] |= uint64_t{1} << (bit & 63); }
 bool TestBit(const std::vector<uint64_t>& f, uint64_t bit) {
   return (f[bit >> 6] >> (bit & 63)) & 1;
+}
+
+void AddToFilter(std::vector<uint64_t>& f, std::string_view key) {
+  const auto [a, b] = FilterBits(key, f.size());
+  f[a >> 6] |= uint64_t{1} << (a & 63);
+  f[b >> 6] |= uint64_t{1} << (b & 63);
 }
 
 }  // namespace
@@ -219,11 +224,7 @@ void WriteBatch::RebuildFilter() {
   size_t words = 1;
   while (words * 64 < 16 * ops_.size()) words *= 2;
   filter_.assign(words, 0);
-  for (const auto& [key, value] : ops_) {
-    const auto [a, b] = FilterBits(key, words);
-    SetBit(filter_, a);
-    SetBit(filter_, b);
-  }
+  for (const auto& [key, value] : ops_) AddToFilter(filter_, key);
 }
 
 void WriteBatch::Noted(std::string_view key) {
@@ -235,9 +236,7 @@ void WriteBatch::Noted(std::string_view key) {
     RebuildFilter();
     return;
   }
-  const auto [a, b] = FilterBits(key, filter_.size());
-  SetBit(filter_, a);
-  SetBit(filter_, b);
+  AddToFilter(filter_, key);
 }
 
 // A key already in the batch is updated in place (no new key string).

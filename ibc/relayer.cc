@@ -90,6 +90,7 @@ namespace {
 class ChannelMemo {
  public:
   explicit ChannelMemo(const KvReader& store) : store_(store) {}
+  const KvReader& store() const { return store_; }
   absl::StatusOr<const std::optional<ChannelEnd>*> Get(const PortId& port,
                                                        const ChannelId& channel) {
     for (const Entry& e : ends_) {
@@ -110,6 +111,19 @@ class ChannelMemo {
   std::deque<Entry> ends_;  // stable addresses
 };
 
+// Whether the chain `dest` reads has received `pk`.
+absl::StatusOr<bool> Received(ChannelMemo& dest, const Packet& pk) {
+  MESH_ASSIGN_OR_RETURN(const std::optional<ChannelEnd>* end,
+                        dest.Get(pk.destination_port, pk.destination_channel));
+  if (end->has_value() && (*end)->order == Order::kOrdered) {
+    MESH_ASSIGN_OR_RETURN(uint64_t next,
+                          GetSeqCounter(dest.store(), kNextSeqRecvTable, pk.destination_port,
+                                        pk.destination_channel));
+    return next > pk.sequence;
+  }
+  return HasReceipt(dest.store(), pk.destination_port, pk.destination_channel, pk.sequence);
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<InFlight>> Relayer::Unsettled(Side from) const {
@@ -126,22 +140,6 @@ absl::StatusOr<std::vector<InFlight>> Relayer::Unsettled(Side from) const {
   return out;
 }
 
-namespace {
-
-absl::StatusOr<bool> Received(const KvReader& dest, ChannelMemo& channels, const Packet& pk) {
-  MESH_ASSIGN_OR_RETURN(const std::optional<ChannelEnd>* end,
-                        channels.Get(pk.destination_port, pk.destination_channel));
-  if (end->has_value() && (*end)->order == Order::kOrdered) {
-    MESH_ASSIGN_OR_RETURN(uint64_t next, GetSeqCounter(dest, kNextSeqRecvTable,
-                                                       pk.destination_port,
-                                                       pk.destination_channel));
-    return next > pk.sequence;
-  }
-  return HasReceipt(dest, pk.destination_port, pk.destination_channel, pk.sequence);
-}
-
-}  // namespace
-
 absl::StatusOr<std::vector<InFlight>> Relayer::UnsettledBothSides() const {
   MESH_ASSIGN_OR_RETURN(std::vector<InFlight> out, Unsettled(Side::kA));
   MESH_ASSIGN_OR_RETURN(std::vector<InFlight> b, Unsettled(Side::kB));
@@ -155,9 +153,7 @@ absl::StatusOr<std::vector<InFlight>> Relayer::NotReceived(
   ChannelMemo channels[2] = {ChannelMemo(ContextOf(Side::kA).store()),
                              ChannelMemo(ContextOf(Side::kB).store())};
   for (const InFlight& p : sent) {
-    const Side to = Other(p.from);
-    MESH_ASSIGN_OR_RETURN(bool received,
-                          Received(ContextOf(to).store(), channels[Index(to)], p.packet));
+    MESH_ASSIGN_OR_RETURN(bool received, Received(channels[Index(Other(p.from))], p.packet));
     if (!received) out.push_back(p);
   }
   return out;

@@ -122,11 +122,9 @@ void StateCache::Remember(Shard& shard, std::string_view key,
 // A block's batch is mostly keys the cache has not seen lately, so each
 // step waits on memory (the shard's hash table, then the slot): the table
 // group of the key kPrefetchAhead ops later is requested before this one is
-// placed. A deleted key's entry is dropped rather than kept as a cached
-// absence: the keys a block deletes (acknowledged packets, settled pending
-// records, sent outbox entries) are not read again, and an absence kept for
-// each would fill the cache and cost an eviction later. A read of one goes
-// to the store, whose answer is then cached as usual. Every shard locked.
+// placed. Deleted keys are dropped (class comment: the keys a block deletes
+// — acknowledged packets, settled pending records, sent outbox entries —
+// are not read again). Every shard locked.
 void StateCache::RememberBatch(const WriteBatch& batch) const {
   constexpr size_t kPrefetchAhead = 8;
   Shard* shard_of[kPrefetchAhead];  // ring: the shards of the ops prefetched
