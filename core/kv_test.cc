@@ -15,9 +15,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "core/codec.h"
 #include "core/crypto.h"
 #include "core/rocksdb_store.h"
+#include "core/status.h"
 #include "core/store_conformance.h"
 #include "gtest/gtest.h"
 
@@ -564,6 +566,40 @@ TEST(RocksDbStoreTest, CompactAllKeepsDataAndStatisticsCountReads) {
   ASSERT_TRUE((*plain)->Put("a", "b").ok());
   EXPECT_EQ(*(*plain)->Get("a"), "b");
   EXPECT_EQ((*plain)->read_stats().memtable_hits, 0u);
+}
+
+// Options::write_buffer_bytes bounds the memtable that takes writes: once
+// it is full the next write goes to a fresh one (the full one is flushed in
+// the background), and nothing written is lost on the way.
+TEST(RocksDbStoreTest, WriteBufferBytesBoundsTheActiveMemtable) {
+  const auto fill = [](RocksDbStore& db) {
+    const std::string value(4096, 'v');
+    for (int block = 0; block < 32; ++block) {  // 32 blocks of 64 x 4 KiB: 8 MiB in all
+      WriteBatch b;
+      for (int i = 0; i < 64; ++i) b.Put(absl::StrCat("key", block, "/", i), value);
+      MESH_CHECK_OK(db.Write(b));
+    }
+  };
+  testing_internal::TempDir small_dir;
+  RocksDbStore::Options small;
+  small.sync = false;
+  small.write_buffer_bytes = size_t{1} << 20;
+  auto db = RocksDbStore::Open(small_dir.path(), small);
+  ASSERT_TRUE(db.ok()) << db.status();
+  fill(**db);
+  EXPECT_LT((*db)->active_memtable_bytes(), uint64_t{3} << 19);  // < 1.5 MiB
+  int n = 0;
+  for (auto it = (*db)->Scan("", ""); it->Valid(); it->Next()) ++n;
+  EXPECT_EQ(n, 32 * 64);
+  EXPECT_EQ((*(*db)->Get("key31/63"))->size(), 4096u);
+  // A buffer larger than all of it keeps all of it in one memtable.
+  testing_internal::TempDir large_dir;
+  RocksDbStore::Options large = small;
+  large.write_buffer_bytes = size_t{64} << 20;
+  auto big = RocksDbStore::Open(large_dir.path(), large);
+  ASSERT_TRUE(big.ok()) << big.status();
+  fill(**big);
+  EXPECT_GT((*big)->active_memtable_bytes(), uint64_t{8} << 20);
 }
 
 TEST(RocksDbStoreTest, SecondOpenOfLockedDirFails) {

@@ -104,6 +104,7 @@ rocksdb::Options Tuned(const RocksDbStore::Options& options) {
   // hint needs the single-writer memtable path, which is what a chain has
   // (one write per block).
   ro.allow_concurrent_memtable_write = false;
+  ro.write_buffer_size = options.write_buffer_bytes;
   ro.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1));
   // Point lookups (most reads of the state machine) first ask the memtable's
   // bloom filter, then each SST's.
@@ -193,6 +194,12 @@ RocksDbStore::ReadStats RocksDbStore::read_stats() const {
   r.get_hits_l2_up = st.getTickerCount(rocksdb::GET_HIT_L2_AND_UP);
   r.bytes_compacted = st.getTickerCount(rocksdb::COMPACT_WRITE_BYTES);
   return r;
+}
+
+uint64_t RocksDbStore::active_memtable_bytes() const {
+  uint64_t bytes = 0;
+  MESH_CHECK(db_->GetIntProperty("rocksdb.cur-size-active-mem-table", &bytes));
+  return bytes;
 }
 
 RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, Options options)

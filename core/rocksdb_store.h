@@ -36,6 +36,13 @@ class RocksDbStore : public DurableStore {
     bool sync = true;  // fsync each Write (block commit); also single Put/Delete
     size_t block_cache_bytes = size_t{128} << 20;
     int bloom_bits_per_key = 10;  // 0 = no bloom filter
+    // The memtable's size before it is switched and flushed (RocksDB's
+    // write_buffer_size; its default is 64 MiB). A chain writes one batch
+    // per block into it, each key inserted into a skip list: at 64 MiB the
+    // list outgrows the CPU caches, and a block's inserts were most of its
+    // writer thread's time (docs/perf.md, "This stop: a smaller memtable").
+    // A single batch larger than this still goes into one memtable.
+    size_t write_buffer_bytes = size_t{8} << 20;
     // Keep RocksDB's ticker statistics (small overhead; diagnosis only).
     bool statistics = false;
   };
@@ -74,6 +81,11 @@ class RocksDbStore : public DurableStore {
   // compaction of the setup's writes does not run during timed blocks.
   absl::Status CompactAll();
   ReadStats read_stats() const;
+  // Bytes in the memtable that takes writes now (RocksDB's
+  // "rocksdb.cur-size-active-mem-table"): at most about
+  // Options::write_buffer_bytes plus the last batch, as the memtable is
+  // switched for a fresh one once full.
+  uint64_t active_memtable_bytes() const;
 
  private:
   RocksDbStore(std::unique_ptr<rocksdb::DB> db, Options options);
