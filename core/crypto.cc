@@ -257,9 +257,10 @@ std::string PrivateKey::Sign(std::string_view message) const {
   return std::string(reinterpret_cast<const char*>(out), sizeof(out));
 }
 
-absl::Status VerifySignature(std::string_view pubkey33, std::string_view message,
-                             std::string_view sig64) {
-  MESH_ASSIGN_OR_RETURN(const secp256k1_pubkey pk, ParsePublicKey(pubkey33));
+namespace {
+
+absl::Status VerifyParsed(const secp256k1_pubkey& pk, std::string_view message,
+                          std::string_view sig64) {
   MESH_ASSIGN_OR_RETURN(const secp256k1_ecdsa_signature sig, ParseSignature(sig64));
   // Cosmos rejects s > n/2 (malleated signatures): check explicitly rather
   // than relying only on secp256k1_ecdsa_verify doing the same.
@@ -271,6 +272,28 @@ absl::Status VerifySignature(std::string_view pubkey33, std::string_view message
     return absl::PermissionDeniedError("signature does not verify");
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status VerifySignature(std::string_view pubkey33, std::string_view message,
+                             std::string_view sig64) {
+  MESH_ASSIGN_OR_RETURN(const secp256k1_pubkey pk, ParsePublicKey(pubkey33));
+  return VerifyParsed(pk, message, sig64);
+}
+
+absl::StatusOr<ParsedPublicKey> ParsedPublicKey::Parse(std::string_view pubkey33) {
+  MESH_ASSIGN_OR_RETURN(const secp256k1_pubkey pk, ParsePublicKey(pubkey33));
+  static_assert(sizeof(pk.data) == sizeof(ParsedPublicKey::point_));
+  ParsedPublicKey out;
+  std::memcpy(out.point_.data(), pk.data, sizeof(pk.data));
+  return out;
+}
+
+absl::Status ParsedPublicKey::Verify(std::string_view message, std::string_view sig64) const {
+  secp256k1_pubkey pk;
+  std::memcpy(pk.data, point_.data(), sizeof(pk.data));
+  return VerifyParsed(pk, message, sig64);
 }
 
 absl::StatusOr<Ed25519PrivateKey> Ed25519PrivateKey::FromBytes(std::string_view bytes32) {

@@ -277,6 +277,31 @@ TEST(SignatureTest, ZeroSignatureParsesButDoesNotVerify) {
             absl::StatusCode::kPermissionDenied);
 }
 
+// A key parsed once verifies as VerifySignature does, status for status:
+// good, tampered, high-S and malformed signatures; malformed keys fail to
+// parse with VerifySignature's own error.
+TEST(SignatureTest, ParsedPublicKeyVerifiesAsVerifySignature) {
+  const PrivateKey k = PrivateKey::FromSeed("validator-1");
+  const std::string pub = k.PublicKey();
+  absl::StatusOr<ParsedPublicKey> parsed = ParsedPublicKey::Parse(pub);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  const std::string sig = k.Sign("vote");
+  const std::string high = sig.substr(0, 32) + NegateModOrder(sig.substr(32));
+  for (const std::string& s : {sig, high, sig.substr(0, 63), std::string(64, '\0'),
+                               PrivateKey::FromSeed("other").Sign("vote")}) {
+    for (const char* m : {"vote", "veto"}) {
+      EXPECT_EQ(parsed->Verify(m, s), VerifySignature(pub, m, s));
+    }
+  }
+  EXPECT_TRUE(parsed->Verify("vote", sig).ok());
+  for (const std::string& bad : {pub.substr(0, 32), pub + "x", std::string(),
+                                 "\x02" + std::string(32, '\xff')}) {
+    absl::StatusOr<ParsedPublicKey> p = ParsedPublicKey::Parse(bad);
+    ASSERT_FALSE(p.ok());
+    EXPECT_EQ(p.status(), VerifySignature(bad, "vote", sig));
+  }
+}
+
 // ---------------------------------------------------------------- ed25519
 
 struct Ed25519Vector {

@@ -106,6 +106,7 @@ Chain::Chain(std::unique_ptr<DurableStore> store, ChainConfig config) : config_(
   cache_ = cache.get();
   store_ = std::move(cache);
   info_.chain_id = config_.chain_id;
+  signers_ = std::make_unique<SignerCache>(config_.bech32_prefix);
 }
 
 absl::Status Chain::Flush() {
@@ -304,8 +305,9 @@ TxResult Chain::RunTx(KvStore* parent, const BlockInfo& info, const SignedTx& tx
         verdict->account_number == acc.account_number) {
       sig = verdict->signature;
     } else {
-      sig = VerifySignature(tx.pubkey, tx.SignBytes(config_.chain_id, acc.account_number),
-                            tx.signature);
+      sig = VerifyTx(tx, VerifyParams{config_.chain_id, config_.bech32_prefix, signers_.get()},
+                     acc.account_number)
+                .signature;
     }
     if (!sig.ok()) {
       return finish(SdkError(kSdkUnauthorized,
@@ -414,7 +416,7 @@ std::vector<TxResult> Chain::DeliverTxs(const std::vector<const SignedTx*>& txs,
     out.assign(txs.size(), ResultOf(absl::FailedPreconditionError("no open block")));
     return out;
   }
-  const VerifyParams params{config_.chain_id, config_.bech32_prefix};
+  const VerifyParams params{config_.chain_id, config_.bech32_prefix, signers_.get()};
   auto deliver = [&](size_t i, const TxVerdict& verdict) {
     out.push_back(DeliverTx(*txs[i], verdict));
   };

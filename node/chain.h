@@ -256,6 +256,8 @@ class Chain {
   StateCache* cache_ = nullptr;
   PipelinedStore* pipeline_ = nullptr;  // under store_'s cache, when pipelined
   ChainConfig config_;
+  // Signers' parsed keys and addresses, shared by the verification threads.
+  std::unique_ptr<SignerCache> signers_;
   BlockInfo info_;
   Hash256 app_hash_{};
   std::optional<Overlay> block_;

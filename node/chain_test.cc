@@ -16,6 +16,7 @@
 #include "core/status.h"
 #include "gtest/gtest.h"
 #include "node/parallel_verify.h"
+#include "node/signer_cache.h"
 #include "node/state_cache.h"
 #include "node/staking_msgs.h"
 #include "cosmos/crypto/ed25519/keys.pb.h"
@@ -615,6 +616,83 @@ TEST(ParallelVerifyTest, VerdictWithLookedUpNumberIsTheInlineCheck) {
       VerifyTxWithLookup(good, params, [](const std::string&) { return std::optional<uint64_t>(); });
   EXPECT_FALSE(unknown.checked);
   EXPECT_EQ(unknown.signer, asked);
+}
+
+// Verdicts through the signer cache are the verdicts without it: on a
+// miss, on a hit, for a wrong account number, and for public keys that do
+// not parse (not kept). The cache counts its hits and stays bounded.
+TEST(SignerCacheTest, VerdictsAreThoseWithoutTheCache) {
+  SignerCache cache("mesh");
+  const VerifyParams plain{"test-1", "mesh"};
+  const VerifyParams cached{"test-1", "mesh", &cache};
+  const auto same = [](const TxVerdict& a, const TxVerdict& b) {
+    EXPECT_EQ(a.signer, b.signer);
+    EXPECT_EQ(a.checked, b.checked);
+    EXPECT_EQ(a.account_number, b.account_number);
+    EXPECT_EQ(a.signature, b.signature);
+  };
+  SignedTx good = MakeTx(PrivateKey::FromSeed("alice"), 0, "test/put", "x");
+  for (int round = 0; round < 2; ++round) {  // a miss, then a hit
+    same(VerifyTx(good, cached, 0), VerifyTx(good, plain, 0));
+    same(VerifyTx(good, cached, 7), VerifyTx(good, plain, 7));
+    same(VerifyTx(good, cached, std::nullopt), VerifyTx(good, plain, std::nullopt));
+  }
+  EXPECT_TRUE(VerifyTx(good, cached, 0).signature.ok());
+  EXPECT_FALSE(VerifyTx(good, cached, 7).signature.ok());
+  EXPECT_EQ(cache.misses(), 1u);
+  EXPECT_GE(cache.hits(), 5u);
+  // Keys that do not parse: the same InvalidArgument as VerifySignature's.
+  for (std::string bad : {std::string(33, '\xff'), std::string("\x02\x01", 2),
+                          std::string(1, '\x04') + std::string(32, '\x01')}) {
+    if (bad[0] == '\xff') bad[0] = '\x02';  // x >= p: not a point
+    SignedTx tx = good;
+    tx.pubkey = bad;
+    const TxVerdict v = VerifyTx(tx, cached, 0);
+    same(v, VerifyTx(tx, plain, 0));
+    EXPECT_EQ(v.signature.code(), absl::StatusCode::kInvalidArgument) << v.signature;
+    same(VerifyTx(tx, cached, 0), v);
+  }
+  EXPECT_EQ(cache.size(), 1u);
+  // Bounded: 16 shards of one signer each.
+  SignerCache small("mesh", 16);
+  for (int i = 0; i < 200; ++i) {
+    const std::string key = PrivateKey::FromSeed("k" + std::to_string(i)).PublicKey();
+    absl::StatusOr<SignerCache::Signer> s = small.Get(key);
+    ASSERT_TRUE(s.ok()) << s.status();
+    EXPECT_EQ(s->address, AccountAddressOf("mesh", key));
+    EXPECT_LE(small.size(), 16u);
+  }
+  EXPECT_EQ(small.misses(), 200u);
+}
+
+// The verification threads share one cache: every thread's verdicts are
+// the uncached ones.
+TEST(SignerCacheTest, SharedByThreads) {
+  SignerCache cache("mesh", 64);
+  std::vector<SignedTx> txs;
+  for (int i = 0; i < 40; ++i) {
+    txs.push_back(MakeTx(PrivateKey::FromSeed("s" + std::to_string(i)), 0, "test/put", "x"));
+  }
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 3; ++round) {
+        for (size_t i = 0; i < txs.size(); ++i) {
+          const uint64_t number = 1000 + i % 2;  // signed for 1000: half verify
+          const TxVerdict a = VerifyTx(txs[i], {"test-1", "mesh", &cache}, number);
+          const TxVerdict b = VerifyTx(txs[i], {"test-1", "mesh"}, number);
+          if (a.signer != b.signer || a.signature != b.signature ||
+              a.signature.ok() != (number == 1000)) {
+            wrong.fetch_add(1);
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(cache.hits(), 0u);
 }
 
 TEST(ParallelVerifyTest, DeliverTxsNeedsAnOpenBlock) {

@@ -4,34 +4,59 @@
 #include <utility>
 
 #include "core/crypto.h"
+#include "core/status.h"
 
 namespace mesh::node {
 
-TxVerdict VerifyTx(const SignedTx& stx, const VerifyParams& params,
-                   std::optional<uint64_t> account_number) {
+namespace {
+
+// The verdict's signer, and the verdict of `stx` for `account_number` (if
+// any): through the signer cache when there is one, which returns what the
+// pure derivation and VerifySignature would (an unparsable key's error is
+// VerifySignature's first).
+TxVerdict Verdict(const SignedTx& stx, const VerifyParams& params,
+                  const std::function<std::optional<uint64_t>(const std::string&)>& number_of) {
   TxVerdict v;
-  v.signer = AccountAddressOf(params.prefix, stx.pubkey);
-  if (account_number.has_value()) {
-    v.checked = true;
-    v.account_number = *account_number;
-    v.signature = VerifySignature(stx.pubkey, stx.SignBytes(params.chain_id, *account_number),
-                                  stx.signature);
+  std::optional<ParsedPublicKey> key;
+  absl::Status parsed;
+  if (params.signers != nullptr) {
+    MESH_CHECK(params.signers->prefix() == params.prefix);
+    absl::StatusOr<SignerCache::Signer> signer = params.signers->Get(stx.pubkey);
+    if (signer.ok()) {
+      v.signer = std::move(signer->address);
+      key = signer->key;
+    } else {
+      v.signer = AccountAddressOf(params.prefix, stx.pubkey);
+      parsed = signer.status();
+    }
+  } else {
+    v.signer = AccountAddressOf(params.prefix, stx.pubkey);
+  }
+  const std::optional<uint64_t> number = number_of(v.signer);
+  if (!number.has_value()) return v;
+  v.checked = true;
+  v.account_number = *number;
+  const std::string sign_bytes = stx.SignBytes(params.chain_id, *number);
+  if (key.has_value()) {
+    v.signature = key->Verify(sign_bytes, stx.signature);
+  } else if (!parsed.ok()) {
+    v.signature = parsed;
+  } else {
+    v.signature = VerifySignature(stx.pubkey, sign_bytes, stx.signature);
   }
   return v;
 }
 
+}  // namespace
+
+TxVerdict VerifyTx(const SignedTx& stx, const VerifyParams& params,
+                   std::optional<uint64_t> account_number) {
+  return Verdict(stx, params, [&](const std::string&) { return account_number; });
+}
+
 TxVerdict VerifyTxWithLookup(const SignedTx& stx, const VerifyParams& params,
                              const AccountNumberFn& number_of) {
-  TxVerdict v;
-  v.signer = AccountAddressOf(params.prefix, stx.pubkey);
-  const std::optional<uint64_t> number = number_of(v.signer);
-  if (number.has_value()) {
-    v.checked = true;
-    v.account_number = *number;
-    v.signature =
-        VerifySignature(stx.pubkey, stx.SignBytes(params.chain_id, *number), stx.signature);
-  }
-  return v;
+  return Verdict(stx, params, number_of);
 }
 
 WorkerPool::WorkerPool(unsigned threads) {

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "node/signer_cache.h"
 #include "node/tx.h"
 
 namespace mesh::node {
@@ -52,6 +53,9 @@ struct TxVerdict {
 struct VerifyParams {
   std::string_view chain_id;
   std::string_view prefix;
+  // The chain's signers already parsed (nullptr: none). Verdicts are the
+  // same with or without it. REQUIRES: signers->prefix() == prefix.
+  SignerCache* signers = nullptr;
 };
 
 // Pure: the verdict of `tx`.
