@@ -33,31 +33,27 @@ absl::StatusOr<SignerCache::Signer> SignerCache::Get(std::string_view pubkey33) 
   return signer;
 }
 
-uint64_t SignerCache::hits() const {
+// Each shard's figure, read under its lock, summed.
+template <typename Of>
+uint64_t SignerCache::Sum(Of of) const {
   uint64_t n = 0;
   for (const Shard& s : shards_) {
     std::lock_guard<std::mutex> lock(s.mu);
-    n += s.hits;
+    n += of(s);
   }
   return n;
+}
+
+uint64_t SignerCache::hits() const {
+  return Sum([](const Shard& s) { return s.hits; });
 }
 
 uint64_t SignerCache::misses() const {
-  uint64_t n = 0;
-  for (const Shard& s : shards_) {
-    std::lock_guard<std::mutex> lock(s.mu);
-    n += s.misses;
-  }
-  return n;
+  return Sum([](const Shard& s) { return s.misses; });
 }
 
 size_t SignerCache::size() const {
-  size_t n = 0;
-  for (const Shard& s : shards_) {
-    std::lock_guard<std::mutex> lock(s.mu);
-    n += s.signers.size();
-  }
-  return n;
+  return Sum([](const Shard& s) { return s.signers.size(); });
 }
 
 }  // namespace mesh::node

@@ -61,6 +61,9 @@ class SignerCache {
     uint64_t hits = 0;
     uint64_t misses = 0;
   };
+  template <typename Of>
+  uint64_t Sum(Of of) const;
+
   const std::string prefix_;
   const size_t per_shard_;
   std::array<Shard, kShards> shards_;
