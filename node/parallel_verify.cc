@@ -15,7 +15,7 @@ namespace {
 // pure derivation and VerifySignature would (an unparsable key's error is
 // VerifySignature's first).
 TxVerdict Verdict(const SignedTx& stx, const VerifyParams& params,
-                  const std::function<std::optional<uint64_t>(const std::string&)>& number_of) {
+                  const AccountNumberFn& number_of) {
   TxVerdict v;
   std::optional<ParsedPublicKey> key;
   absl::Status parsed;
