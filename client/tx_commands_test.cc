@@ -89,7 +89,9 @@ TEST(TxTableTest, EveryMessageOfTheChainHasACommand) {
     EXPECT_TRUE(c.build) << c.group << " " << c.name;
     EXPECT_FALSE(TxGroupSummary(c.group).empty()) << c.group;
     EXPECT_LE(c.min_args, c.max_args);
-    if (!c.msg_type.empty()) EXPECT_TRUE(types.insert(c.msg_type).second) << c.msg_type;
+    if (!c.msg_type.empty()) {
+      EXPECT_TRUE(types.insert(c.msg_type).second) << c.msg_type;
+    }
   }
   for (const char* t :
        {"/cosmos.bank.v1beta1.MsgSend", "/cosmos.staking.v1beta1.MsgCreateValidator",

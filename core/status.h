@@ -22,11 +22,15 @@
 #define MESH_STATUS_CONCAT_(a, b) MESH_STATUS_CONCAT_INNER_(a, b)
 
 // Evaluates `expr` (an absl::Status) and returns it from the enclosing
-// function if it is not OK.
-#define MESH_RETURN_IF_ERROR(expr)                    \
-  do {                                                \
-    ::absl::Status mesh_status_ = (expr);             \
-    if (!mesh_status_.ok()) return mesh_status_;      \
+// function if it is not OK. The temporary is named by line, so a use inside
+// a lambda inside another use's `expr` shadows nothing.
+#define MESH_RETURN_IF_ERROR(expr) \
+  MESH_RETURN_IF_ERROR_IMPL_(MESH_STATUS_CONCAT_(mesh_status_, __LINE__), expr)
+
+#define MESH_RETURN_IF_ERROR_IMPL_(tmp, expr) \
+  do {                                        \
+    ::absl::Status tmp = (expr);              \
+    if (!tmp.ok()) return tmp;                \
   } while (0)
 
 // `lhs` = value of `rexpr` (an absl::StatusOr<T>), or returns its status.

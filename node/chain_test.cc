@@ -1040,8 +1040,12 @@ TEST(StateCacheTest, LinkedViewsReadExactlyTheirSnapshot) {
         batch.Put(k, v);
       }
     }
-    if (op == 0) ASSERT_TRUE(live.Write(batch).ok());
-    if (op == 1 || op == 3) ASSERT_TRUE(live.Consume(batch).ok());
+    if (op == 0) {
+      ASSERT_TRUE(live.Write(batch).ok());
+    }
+    if (op == 1 || op == 3) {
+      ASSERT_TRUE(live.Consume(batch).ok());
+    }
     auto view = std::make_shared<StateCache>(
         std::make_unique<CountingSnapshot>(live.Snapshot(), &snapshot_reads));
     live.LinkView(*view, previous, previous.get());
@@ -1314,7 +1318,9 @@ TEST(ChainTest, LinkedCommittedViewsReadTheirBlocks) {
   for (uint64_t h = 0; h < 6; ++h) {
     ASSERT_TRUE(chain->BeginBlock(kT0 + h).ok());
     ASSERT_TRUE(chain->DeliverTx(MakeTx(alice, h, "test/put", "a" + std::to_string(h))).ok());
-    if (h == 0) ASSERT_TRUE(chain->DeliverTx(MakeTx(bob, 0, "test/put", "b0")).ok());
+    if (h == 0) {
+      ASSERT_TRUE(chain->DeliverTx(MakeTx(bob, 0, "test/put", "b0")).ok());
+    }
     ASSERT_TRUE(chain->Commit().ok());
     auto view = chain->CommittedView(previous);
     ASSERT_TRUE(view.ok()) << view.status();

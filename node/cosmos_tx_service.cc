@@ -233,7 +233,12 @@ class CosmosTxService final : public grpc::Service {
 
   grpc::Status Simulate(C*, const txpb::SimulateRequest& q, txpb::SimulateResponse* r) {
     std::string bytes = q.tx_bytes();
+    // The deprecated `tx` field is still what older clients send: accepted
+    // knowingly, as the SDK does.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
     if (bytes.empty() && q.has_tx()) bytes = TxRawOf(q.tx());
+#pragma GCC diagnostic pop
     if (bytes.empty()) return Invalid("empty txBytes is not allowed");
     absl::StatusOr<SignedTx> tx = SignedTx::Decode(bytes);
     if (!tx.ok()) return Invalid(std::string(tx.status().message()));

@@ -344,13 +344,17 @@ TEST_F(CosmosTxServiceTest, SimulateGivesTheDeliveredGasWithoutASignatureAndWrit
   EXPECT_EQ(Balance(bob_), "0");
   EXPECT_EQ(chain_->GetAccount(alice_)->sequence, 0u);
 
-  // The deprecated `tx` field works the same.
+  // The deprecated `tx` field works the same (used knowingly).
   txpb::SimulateRequest by_tx;
   txpb::TxRaw raw;
   ASSERT_TRUE(raw.ParseFromString(req.tx_bytes()));
-  ASSERT_TRUE(by_tx.mutable_tx()->mutable_body()->ParseFromString(raw.body_bytes()));
-  ASSERT_TRUE(by_tx.mutable_tx()->mutable_auth_info()->ParseFromString(raw.auth_info_bytes()));
-  by_tx.mutable_tx()->add_signatures("");
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  txpb::Tx* legacy = by_tx.mutable_tx();
+#pragma GCC diagnostic pop
+  ASSERT_TRUE(legacy->mutable_body()->ParseFromString(raw.body_bytes()));
+  ASSERT_TRUE(legacy->mutable_auth_info()->ParseFromString(raw.auth_info_bytes()));
+  legacy->add_signatures("");
   txpb::SimulateResponse sim2;
   ASSERT_TRUE(Call(channel_, "Simulate", by_tx, &sim2).ok());
   EXPECT_EQ(sim2.gas_info().gas_used(), sim.gas_info().gas_used());

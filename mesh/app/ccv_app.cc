@@ -90,11 +90,6 @@ absl::StatusOr<std::string> HandleSlash(const Context& ctx, const ConsumerId& co
   return wire::ResultAck(static_cast<uint8_t>(d.outcome));
 }
 
-absl::StatusOr<ConsumerId> ConsumerField(JsonFields& f) {
-  MESH_ASSIGN_OR_RETURN(std::string s, f.String("consumer"));
-  return ConsumerId(std::move(s));
-}
-
 using OptFn = absl::Status (*)(const Context&, const ConsumerId&, const ValidatorAddress&);
 
 // A handler of MsgOptIn / MsgOptOut: strict decoding, `sender` must be the

@@ -112,7 +112,8 @@ class SlashThrottleTest : public ::testing::Test {
   }
   // 10 % of the validator's stake, reported at infraction height 150.
   static RemoteSlash Slash(const std::string& v, u128 power) {
-    return RemoteSlash{Val(v.c_str()), 150, 1500, power, A(power * kPower / 10), "0.1"};
+    return RemoteSlash{Val(v.c_str()), 150, 1500, static_cast<uint64_t>(power),
+                       A(power * kPower / 10), "0.1"};
   }
   absl::Status Receive(const std::vector<RemoteSlash>& slashes) {
     ValsetUpdate u;
