@@ -10,40 +10,30 @@ namespace mesh::node {
 
 namespace {
 
-// The verdict's signer, and the verdict of `stx` for `account_number` (if
-// any): through the signer cache when there is one, which returns what the
-// pure derivation and VerifySignature would (an unparsable key's error is
-// VerifySignature's first).
+// The verdict's signer, and the verdict of `stx` for its account number
+// (if any): through the signer cache when there is one and the key parses.
+// A key that does not parse takes the uncached path, whose VerifySignature
+// reports the same parse error.
 TxVerdict Verdict(const SignedTx& stx, const VerifyParams& params,
                   const AccountNumberFn& number_of) {
   TxVerdict v;
   std::optional<ParsedPublicKey> key;
-  absl::Status parsed;
   if (params.signers != nullptr) {
     MESH_CHECK(params.signers->prefix() == params.prefix);
     absl::StatusOr<SignerCache::Signer> signer = params.signers->Get(stx.pubkey);
     if (signer.ok()) {
       v.signer = std::move(signer->address);
       key = signer->key;
-    } else {
-      v.signer = AccountAddressOf(params.prefix, stx.pubkey);
-      parsed = signer.status();
     }
-  } else {
-    v.signer = AccountAddressOf(params.prefix, stx.pubkey);
   }
+  if (!key.has_value()) v.signer = AccountAddressOf(params.prefix, stx.pubkey);
   const std::optional<uint64_t> number = number_of(v.signer);
   if (!number.has_value()) return v;
   v.checked = true;
   v.account_number = *number;
   const std::string sign_bytes = stx.SignBytes(params.chain_id, *number);
-  if (key.has_value()) {
-    v.signature = key->Verify(sign_bytes, stx.signature);
-  } else if (!parsed.ok()) {
-    v.signature = parsed;
-  } else {
-    v.signature = VerifySignature(stx.pubkey, sign_bytes, stx.signature);
-  }
+  v.signature = key.has_value() ? key->Verify(sign_bytes, stx.signature)
+                                : VerifySignature(stx.pubkey, sign_bytes, stx.signature);
   return v;
 }
 
