@@ -399,10 +399,16 @@ RC_GTEST_PROP(NumericU256, MulU128AndDivModU128MatchModel, ()) {
 // A numerator below 2^128 takes DivModU128's one-division path.
 RC_GTEST_PROP(NumericU256, DivModU128OfA128BitNumeratorMatchesModel, ()) {
   const u128 n = DrawU128(), d = DrawU128();
-  RC_PRE(d != 0);
   U256 q;
   u128 r = 0;
-  RC_ASSERT(U256::DivModU128(U256::FromU128(n), d, &q, &r).ok());
+  const absl::Status st = U256::DivModU128(U256::FromU128(n), d, &q, &r);
+  // A zero divisor is drawn often: checked, not discarded (discards made
+  // RapidCheck give up on some seeds).
+  if (d == 0) {
+    RC_ASSERT(st.code() == absl::StatusCode::kInvalidArgument);
+    return;
+  }
+  RC_ASSERT(st.ok());
   Nat mq, mr;
   DivMod(NatFromU128(n), NatFromU128(d), &mq, &mr);
   RC_ASSERT(q == NatToU256(mq));
