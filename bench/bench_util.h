@@ -6,6 +6,7 @@
 #ifndef MESHSEC_BENCH_BENCH_UTIL_H_
 #define MESHSEC_BENCH_BENCH_UTIL_H_
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -142,6 +143,14 @@ inline std::function<absl::StatusOr<std::unique_ptr<DurableStore>>()> OpenRecord
   };
 }
 
+// CPU seconds used by this process so far (every thread, RocksDB's too).
+inline double ProcessCpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return sec(ru.ru_utime) + sec(ru.ru_stime);
+}
+
 // Blocks of txs are signed this many at a time, untimed (the clients'
 // work), so that consecutive timed blocks run back to back as on a live
 // chain: a block's commit is written while the next block runs
@@ -151,25 +160,41 @@ inline std::function<absl::StatusOr<std::unique_ptr<DurableStore>>()> OpenRecord
 inline constexpr int64_t kBlocksSignedAhead = 8;
 
 // The timed loop that does so, one block per iteration: `sign()` returns a
-// block's txs (untimed), `run(txs)` applies and commits it, `flush()` waits
-// until every committed block is on disk, and `timed(work)` runs `work`
-// and adds its time to the case's. Returns the blocks run.
+// block's txs (untimed), `run(txs, next)` applies and commits it, `next`
+// being the following block's txs when they are signed already (null
+// before a signing pause: a node verifies a block ahead only while the
+// current one runs, node::Chain::VerifyAhead, so none of that work falls in
+// the untimed pause), `flush()` waits until every committed block is on
+// disk, and `timed(work)` runs `work` and adds its time to the case's.
+// Returns the blocks run.
+using SignedBlock = std::shared_ptr<const std::vector<node::SignedTx>>;
+
+// Whether the headlines hand each next block to node::Chain::VerifyAhead
+// (default yes; MESH_BENCH_VERIFY_AHEAD=0 turns it off, to compare).
+inline bool VerifyAheadOn() {
+  const char* v = std::getenv("MESH_BENCH_VERIFY_AHEAD");
+  return v == nullptr || std::string_view(v) != "0";
+}
+
 template <typename Sign, typename Run, typename Flush, typename Timed>
 int64_t RunBlocksSignedAhead(benchmark::State& state, const Sign& sign, const Run& run,
                              const Flush& flush, const Timed& timed) {
-  std::deque<std::vector<node::SignedTx>> ahead;
+  std::deque<SignedBlock> ahead;
   int64_t done = 0;
   for (auto _ : state) {
     if (ahead.empty()) {
       timed(flush);
       state.PauseTiming();  // signing is the clients' work
       const int64_t n = std::min(kBlocksSignedAhead, state.max_iterations - done);
-      for (int64_t k = 0; k < n; ++k) ahead.push_back(sign());
+      for (int64_t k = 0; k < n; ++k) {
+        ahead.push_back(std::make_shared<const std::vector<node::SignedTx>>(sign()));
+      }
       state.ResumeTiming();
     }
-    const std::vector<node::SignedTx> txs = std::move(ahead.front());
+    const SignedBlock txs = std::move(ahead.front());
     ahead.pop_front();
-    timed([&] { run(txs); });
+    const SignedBlock next = ahead.empty() ? nullptr : ahead.front();
+    timed([&] { run(*txs, next); });
     ++done;
   }
   timed(flush);

@@ -279,9 +279,12 @@ std::vector<node::SignedTx> SignBlock(XChain& x, int block, bool consume = true)
 }
 
 // One steady-state block: the txs applied, both chains committed, the
-// packets and acks relayed into the next blocks.
-void RunBlock(XChain& x, const std::vector<node::SignedTx>& txs) {
+// packets and acks relayed into the next blocks. The next block's txs, when
+// known, are verified meanwhile on the provider's VerifyAhead thread.
+void RunBlock(XChain& x, const std::vector<node::SignedTx>& txs,
+              const benchutil::SignedBlock& next = nullptr) {
   Deliver(x, txs);
+  if (next != nullptr && benchutil::VerifyAheadOn()) x.net->chain(kProvider).VerifyAhead(next);
   MESH_CHECK_OK(x.net->AdvanceBlock());
 }
 
@@ -354,10 +357,13 @@ void BM_Headline2_CrossChainStakes(benchmark::State& state) {
   Clock::duration busy{};
   const RocksDbStore::ReadStats p0 = x.provider_store->rocks()->read_stats();
   const RocksDbStore::ReadStats c0 = x.consumer_store->rocks()->read_stats();
+  double cpu = 0;  // process CPU seconds in the timed blocks (every thread)
   const auto timed = [&](const auto& work) {
     benchutil::PerfControl("enable\n");
     const Clock::time_point t0 = Clock::now();
+    const double cpu0 = benchutil::ProcessCpuSeconds();
     work();
+    cpu += benchutil::ProcessCpuSeconds() - cpu0;
     busy += Clock::now() - t0;
     benchutil::PerfControl("disable\n");
   };
@@ -377,13 +383,22 @@ void BM_Headline2_CrossChainStakes(benchmark::State& state) {
     return static_cast<double>(cache->misses());
   };
   const double provider_reads0 = reads(kProvider), consumer_reads0 = reads(kConsumer);
+  const node::VerdictCache& verdicts = x.net->chain(kProvider).verdicts();
+  const double ahead0 = static_cast<double>(verdicts.hits());
   const double provider_misses0 = cache_misses(kProvider),
                consumer_misses0 = cache_misses(kConsumer);
   const int64_t done = benchutil::RunBlocksSignedAhead(
       state, [&] { return SignBlock(x, block); },
-      [&](const std::vector<node::SignedTx>& txs) { RunBlock(x, txs); }, flush, timed);
+      [&](const std::vector<node::SignedTx>& txs, const benchutil::SignedBlock& next) {
+        RunBlock(x, txs, next);
+      },
+      flush, timed);
   const double stakes = static_cast<double>(done * block);
   state.counters["provider_reads_per_stake"] = (reads(kProvider) - provider_reads0) / stakes;
+  // Stakes whose signature VerifyAhead had checked before their block.
+  // Cores busy on average in the timed blocks (process CPU / wall time).
+  state.counters["cpu_cores"] = cpu / Seconds(busy);
+  state.counters["verified_ahead"] = (static_cast<double>(verdicts.hits()) - ahead0) / stakes;
   state.counters["consumer_reads_per_stake"] = (reads(kConsumer) - consumer_reads0) / stakes;
   state.counters["provider_misses_per_stake"] =
       (cache_misses(kProvider) - provider_misses0) / stakes;

@@ -107,6 +107,7 @@ Chain::Chain(std::unique_ptr<DurableStore> store, ChainConfig config) : config_(
   store_ = std::move(cache);
   info_.chain_id = config_.chain_id;
   signers_ = std::make_unique<SignerCache>(config_.bech32_prefix);
+  verdicts_ = std::make_unique<VerdictCache>();
 }
 
 absl::Status Chain::Flush() {
@@ -217,6 +218,12 @@ absl::Status Chain::RunBlockers(const std::vector<Blocker>& blockers) {
 // The ante checks in the SDK's order, then the messages (class comment).
 TxResult Chain::RunTx(KvStore* parent, const BlockInfo& info, const SignedTx& tx,
                       const TxVerdict* verdict, Mode mode, uint64_t pending) const {
+  // A delivered tx whose signature was verified before its block.
+  std::optional<TxVerdict> ahead;
+  if (verdict == nullptr && mode == Mode::kDeliver) {
+    ahead = verdicts_->Take(tx);
+    if (ahead.has_value()) verdict = &*ahead;
+  }
   GasMeter meter(tx.gas_limit);
   auto finish = [&](TxResult r) {
     r.gas_wanted = tx.gas_limit;
@@ -305,9 +312,12 @@ TxResult Chain::RunTx(KvStore* parent, const BlockInfo& info, const SignedTx& tx
         verdict->account_number == acc.account_number) {
       sig = verdict->signature;
     } else {
-      sig = VerifyTx(tx, VerifyParams{config_.chain_id, config_.bech32_prefix, signers_.get()},
-                     acc.account_number)
-                .signature;
+      TxVerdict inline_verdict =
+          VerifyTx(tx, VerifyParams{config_.chain_id, config_.bech32_prefix, signers_.get()},
+                   acc.account_number);
+      sig = inline_verdict.signature;
+      // Kept for the tx's delivery (a mempool's txs are checked first).
+      if (mode == Mode::kCheck) verdicts_->Put(tx, std::move(inline_verdict));
     }
     if (!sig.ok()) {
       return finish(SdkError(kSdkUnauthorized,
@@ -416,7 +426,10 @@ std::vector<TxResult> Chain::DeliverTxs(const std::vector<const SignedTx*>& txs,
     out.assign(txs.size(), ResultOf(absl::FailedPreconditionError("no open block")));
     return out;
   }
-  const VerifyParams params{config_.chain_id, config_.bech32_prefix, signers_.get()};
+  // What VerifyAhead has not verified yet is verified here, on all cores.
+  if (ahead_ != nullptr) ahead_->Cancel();
+  const VerifyParams params{config_.chain_id, config_.bech32_prefix, signers_.get(),
+                            verdicts_.get()};
   auto deliver = [&](size_t i, const TxVerdict& verdict) {
     out.push_back(DeliverTx(*txs[i], verdict));
   };
@@ -449,6 +462,26 @@ std::vector<TxResult> Chain::DeliverTxs(const std::vector<const SignedTx*>& txs,
   }
   DeliverVerified(txs, numbers, params, deliver, pool);
   return out;
+}
+
+void Chain::VerifyAhead(std::shared_ptr<const std::vector<SignedTx>> txs) {
+  if (!store_->ConcurrentReads()) return;
+  if (ahead_ == nullptr) {
+    // The committed account numbers, read on the verifier's thread through
+    // the state cache (thread-safe; a commit is seen whole or not at all).
+    DurableStore* committed = store_.get();
+    ahead_ = std::make_unique<AheadVerifier>(
+        VerifyParams{config_.chain_id, config_.bech32_prefix, signers_.get()},
+        [committed](const std::string& signer) -> std::optional<uint64_t> {
+          const BlockInfo info;
+          absl::StatusOr<std::optional<staking::BaseAccount>> acc =
+              staking::Auth::Get(Context(committed, &info), AccountAddress(signer));
+          if (!acc.ok() || !acc->has_value()) return std::nullopt;
+          return (*acc)->account_number;
+        },
+        verdicts_.get());
+  }
+  ahead_->Submit(std::move(txs));
 }
 
 absl::Status Chain::RunAtomic(const std::function<absl::Status(const Context&)>& fn) {

@@ -51,6 +51,7 @@
 #include "core/kv.h"
 #include "node/parallel_verify.h"
 #include "node/tx.h"
+#include "node/verify_ahead.h"
 #include "staking/auth.h"
 
 namespace mesh::node {
@@ -179,6 +180,27 @@ class Chain {
   // signature; no message runs, nothing is written. Code 0 when the tx may
   // be queued.
   TxResult CheckTx(const SignedTx& tx, uint64_t pending = 0) const;
+  // Starts verifying `txs` — a block's, known before it is delivered: a
+  // proposal during its consensus round, the next block of a producer — on
+  // a thread of the chain's own (node/verify_ahead.h), against the signers'
+  // committed account numbers, and returns at once. DeliverTxs and
+  // DeliverTx then take those verdicts instead of verifying the txs again,
+  // as they do the verdicts of CheckTx. Results are identical either way
+  // (RunTx verifies again a verdict whose account number is not the
+  // signer's at apply time). DeliverTxs first stops the verification of
+  // what is left (it verifies that on all cores itself), so call this after
+  // the current block's txs are delivered. A no-op on a store that does
+  // not allow reads from other threads (DurableStore::ConcurrentReads).
+  void VerifyAhead(std::shared_ptr<const std::vector<SignedTx>> txs);
+  // Verdicts computed before delivery (by CheckTx and VerifyAhead).
+  const VerdictCache& verdicts() const { return *verdicts_; }
+  // Waits until VerifyAhead has verified every tx handed to it (tests,
+  // benchmarks).
+  void AwaitVerifiedAhead() {
+    if (ahead_ != nullptr) ahead_->Wait();
+  }
+  // Txs VerifyAhead has verified so far.
+  uint64_t verified_ahead() const { return ahead_ == nullptr ? 0 : ahead_->verified(); }
   absl::Status EndBlock();
   // Drops the open block and everything written in it (nothing reached the
   // durable store). FailedPrecondition when no block is open.
@@ -258,6 +280,8 @@ class Chain {
   ChainConfig config_;
   // Signers' parsed keys and addresses, shared by the verification threads.
   std::unique_ptr<SignerCache> signers_;
+  // Signatures verified before delivery (CheckTx, VerifyAhead).
+  std::unique_ptr<VerdictCache> verdicts_;
   BlockInfo info_;
   Hash256 app_hash_{};
   std::optional<Overlay> block_;
@@ -265,6 +289,9 @@ class Chain {
   std::map<std::string, MsgHandler> handlers_;
   std::vector<Blocker> begin_blockers_;
   std::vector<Blocker> end_blockers_;
+  // VerifyAhead's thread, started on first use. Last: it reads store_ and
+  // uses signers_ and verdicts_, so it stops before they are destroyed.
+  std::unique_ptr<AheadVerifier> ahead_;
 };
 
 }  // namespace mesh::node

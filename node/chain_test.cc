@@ -22,6 +22,7 @@
 #include "cosmos/crypto/ed25519/keys.pb.h"
 #include "cosmos/staking/v1beta1/tx.pb.h"
 #include "node/tx.h"
+#include "node/verify_ahead.h"
 #include "staking/auth.h"
 #include "staking/bank.h"
 #include "staking/staking.h"
@@ -513,7 +514,11 @@ class SerialReadStore : public MemStore {
 // `concurrent_reads` the parallel chain's store allows reads from several
 // threads, so the signers' account numbers are read on the verification
 // threads from the committed state; without, serially before them.
-void ExpectPreVerifiedBlockMatchesSequentialDelivery(bool concurrent_reads) {
+// With `ahead` the parallel chain verifies the block first with
+// VerifyAhead (node/verify_ahead.h), and DeliverTxs takes those verdicts: the
+// results are the same, and every tx with a verdict to keep (a known
+// signer, a signature that verifies) was not verified again.
+void ExpectPreVerifiedBlockMatchesSequentialDelivery(bool concurrent_reads, bool ahead = false) {
   std::vector<PrivateKey> keys;
   for (int i = 0; i < 8; ++i) keys.push_back(PrivateKey::FromSeed("signer-" + std::to_string(i)));
   std::vector<uint64_t> nonce(keys.size(), 0);
@@ -553,7 +558,17 @@ void ExpectPreVerifiedBlockMatchesSequentialDelivery(bool concurrent_reads) {
   std::vector<TxResult> expected;
   for (const SignedTx& tx : txs) expected.push_back(seq->DeliverTx(tx));
   WorkerPool pool(4);
+  if (ahead) {
+    par->VerifyAhead(std::make_shared<const std::vector<SignedTx>>(txs));
+    par->AwaitVerifiedAhead();
+    EXPECT_EQ(par->verified_ahead(), txs.size());
+    // Not kept: the forged tx, the malformed key, the other chain's tx
+    // (their signatures fail) and the newcomer's (no account yet).
+    EXPECT_EQ(par->verdicts().size(), txs.size() - 4);
+  }
   std::vector<TxResult> got = par->DeliverTxs(txs, &pool);
+  EXPECT_EQ(par->verdicts().hits(), ahead ? txs.size() - 4 : 0);
+  EXPECT_EQ(par->verdicts().size(), 0u);
   ASSERT_EQ(got.size(), expected.size());
   for (size_t i = 0; i < txs.size(); ++i) {
     EXPECT_EQ(got[i].code, expected[i].code) << i;
@@ -591,6 +606,120 @@ TEST(ParallelVerifyTest, PreVerifiedBlockMatchesSequentialDelivery) {
 
 TEST(ParallelVerifyTest, PreVerifiedBlockMatchesSequentialDeliveryWithSerialReads) {
   ExpectPreVerifiedBlockMatchesSequentialDelivery(/*concurrent_reads=*/false);
+}
+
+TEST(VerifyAheadTest, BlockVerifiedAheadMatchesSequentialDelivery) {
+  ExpectPreVerifiedBlockMatchesSequentialDelivery(/*concurrent_reads=*/true, /*ahead=*/true);
+}
+
+// A store without reads from other threads: VerifyAhead does nothing, and
+// delivery verifies as before.
+TEST(VerifyAheadTest, NothingIsVerifiedAheadOnAStoreWithSerialReads) {
+  auto chain = NewChain(std::make_unique<SerialReadStore>());
+  const PrivateKey alice = PrivateKey::FromSeed("alice");
+  chain->VerifyAhead(std::make_shared<const std::vector<SignedTx>>(
+      std::vector<SignedTx>{MakeTx(alice, 0, "test/put", "x")}));
+  chain->AwaitVerifiedAhead();
+  EXPECT_EQ(chain->verified_ahead(), 0u);
+  EXPECT_EQ(chain->verdicts().size(), 0u);
+}
+
+// CheckTx keeps the verdict of a tx it accepts; the tx's delivery takes it
+// (one verification for both), with the result and app hash of a chain
+// that never saw CheckTx. A tx CheckTx refuses leaves nothing.
+TEST(VerifyAheadTest, CheckTxVerdictIsTakenByDelivery) {
+  const PrivateKey alice = PrivateKey::FromSeed("alice");
+  const SignedTx tx = MakeTx(alice, 0, "test/put", "checked");
+  const SignedTx bad = MakeTx(alice, 0, "test/put", "other chain", "other-1");
+  auto checked = NewChain(std::make_unique<MemStore>());
+  auto plain = NewChain(std::make_unique<MemStore>());
+  EXPECT_TRUE(checked->CheckTx(tx).ok());
+  EXPECT_EQ(checked->CheckTx(bad).code, kSdkUnauthorized);
+  EXPECT_EQ(checked->verdicts().size(), 1u);
+  for (Chain* c : {checked.get(), plain.get()}) {
+    ASSERT_TRUE(c->BeginBlock(kT0).ok());
+    const TxResult r = c->DeliverTx(tx);
+    EXPECT_TRUE(r.ok()) << r.log;
+    ASSERT_TRUE(c->EndBlock().ok());
+  }
+  EXPECT_EQ(checked->verdicts().hits(), 1u);
+  EXPECT_EQ(checked->verdicts().size(), 0u);
+  EXPECT_EQ(plain->verdicts().hits(), 0u);
+  auto h1 = checked->Commit();
+  auto h2 = plain->Commit();
+  ASSERT_TRUE(h1.ok() && h2.ok());
+  EXPECT_EQ(*h1, *h2);
+  EXPECT_EQ(Read(*checked, checked->AddressOf(alice.PublicKey())), "checked");
+}
+
+// A verdict for another account number than the signer's at apply time is
+// not trusted (a verdict taken from the cache is handed to RunTx as this
+// one): the tx is verified again, so a tx signed for a wrong account number
+// fails even when its verdict says the signature verified.
+TEST(VerifyAheadTest, VerdictForAnotherAccountNumberIsVerifiedAgain) {
+  const PrivateKey alice = PrivateKey::FromSeed("alice");  // account number 0
+  TxSpec spec;
+  spec.chain_id = "test-1";
+  spec.account_number = 7;  // not alice's
+  spec.msgs.push_back(Msg{"test/put", "wrong number"});
+  const SignedTx tx = SignTx(alice, spec);
+  auto chain = NewChain(std::make_unique<MemStore>());
+  ASSERT_TRUE(chain->BeginBlock(kT0).ok());
+  const TxResult r = chain->DeliverTx(
+      tx, TxVerdict{chain->AddressOf(alice.PublicKey()), true, 7, absl::OkStatus()});
+  EXPECT_EQ(r.code, kSdkUnauthorized) << r.log;
+  EXPECT_EQ(SequenceOf(*chain, alice), 0u);
+}
+
+TEST(VerdictCacheTest, KeepsVerifiedVerdictsOnceWithinItsBound) {
+  const PrivateKey alice = PrivateKey::FromSeed("alice");
+  std::vector<SignedTx> txs;
+  for (int i = 0; i < 5; ++i) txs.push_back(MakeTx(alice, i, "test/put", std::to_string(i)));
+  VerdictCache cache(3);
+  const TxVerdict ok{"addr", true, 0, absl::OkStatus()};
+  cache.Put(txs[0], TxVerdict{"addr", false, 0, absl::OkStatus()});  // not checked
+  cache.Put(txs[0], TxVerdict{"addr", true, 0, absl::InvalidArgumentError("bad")});
+  EXPECT_EQ(cache.size(), 0u);
+  cache.Put(txs[0], ok);
+  std::optional<TxVerdict> got = cache.Take(txs[0]);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->signer, "addr");
+  EXPECT_TRUE(got->checked);
+  EXPECT_FALSE(cache.Take(txs[0]).has_value());  // taken once
+  EXPECT_FALSE(cache.Take(txs[1]).has_value());
+  // The same body under another signature is another tx.
+  cache.Put(txs[1], ok);
+  EXPECT_FALSE(cache.Take(Tampered(txs[2], txs[1])).has_value());
+  EXPECT_TRUE(cache.Take(txs[1]).has_value());
+  for (int i = 0; i < 3; ++i) cache.Put(txs[i], ok);
+  EXPECT_EQ(cache.size(), 3u);
+  cache.Put(txs[3], ok);  // full: emptied, then refilled
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_TRUE(cache.Take(txs[3]).has_value());
+  EXPECT_EQ(cache.hits(), 3u);
+  EXPECT_EQ(cache.misses(), 3u);
+}
+
+// Cancel drops the txs not verified yet; those verified keep their
+// verdicts, and a later Submit is verified in full.
+TEST(VerifyAheadTest, CancelStopsWhatIsLeftAndTheVerifierGoesOn) {
+  std::vector<SignedTx> txs;
+  for (int i = 0; i < 200; ++i) {
+    txs.push_back(MakeTx(PrivateKey::FromSeed("signer-" + std::to_string(i % 8)), i / 8,
+                         "test/put", std::to_string(i)));
+  }
+  auto shared = std::make_shared<const std::vector<SignedTx>>(txs);
+  VerdictCache cache;
+  AheadVerifier verifier(VerifyParams{"test-1", "mesh", nullptr},
+                         [](const std::string&) -> std::optional<uint64_t> { return 0; },
+                         &cache);
+  verifier.Submit(shared);
+  verifier.Cancel();
+  const uint64_t first = verifier.verified();
+  EXPECT_LE(first, txs.size());
+  verifier.Submit(shared);
+  verifier.Wait();
+  EXPECT_EQ(verifier.verified(), first + txs.size());
 }
 
 // The account-number lookup variant: the lookup sees the derived signer,

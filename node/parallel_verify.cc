@@ -5,6 +5,7 @@
 
 #include "core/crypto.h"
 #include "core/status.h"
+#include "node/verify_ahead.h"
 
 namespace mesh::node {
 
@@ -191,6 +192,19 @@ std::vector<TxVerdict> PreVerify(const std::vector<const SignedTx*>& txs,
   return out;
 }
 
+namespace {
+
+// The verdict of `tx` computed before its block, if params.verdicts has one.
+bool TakeAhead(const SignedTx& tx, const VerifyParams& params, TxVerdict& out) {
+  if (params.verdicts == nullptr) return false;
+  std::optional<TxVerdict> v = params.verdicts->Take(tx);
+  if (!v.has_value()) return false;
+  out = *std::move(v);
+  return true;
+}
+
+}  // namespace
+
 void DeliverVerified(const std::vector<const SignedTx*>& txs,
                      const std::vector<std::optional<uint64_t>>& account_numbers,
                      const VerifyParams& params,
@@ -199,7 +213,12 @@ void DeliverVerified(const std::vector<const SignedTx*>& txs,
   std::vector<TxVerdict> verdicts(txs.size());
   if (pool == nullptr) pool = &WorkerPool::Shared();
   pool->ParallelForOrdered(
-      txs.size(), [&](size_t i) { verdicts[i] = VerifyTx(*txs[i], params, account_numbers[i]); },
+      txs.size(),
+      [&](size_t i) {
+        if (!TakeAhead(*txs[i], params, verdicts[i])) {
+          verdicts[i] = VerifyTx(*txs[i], params, account_numbers[i]);
+        }
+      },
       [&](size_t i) { deliver(i, verdicts[i]); });
 }
 
@@ -210,7 +229,12 @@ void DeliverVerified(const std::vector<const SignedTx*>& txs, const AccountNumbe
   std::vector<TxVerdict> verdicts(txs.size());
   if (pool == nullptr) pool = &WorkerPool::Shared();
   pool->ParallelForOrdered(
-      txs.size(), [&](size_t i) { verdicts[i] = VerifyTxWithLookup(*txs[i], params, number_of); },
+      txs.size(),
+      [&](size_t i) {
+        if (!TakeAhead(*txs[i], params, verdicts[i])) {
+          verdicts[i] = VerifyTxWithLookup(*txs[i], params, number_of);
+        }
+      },
       [&](size_t i) { deliver(i, verdicts[i]); });
 }
 

@@ -37,6 +37,8 @@
 
 namespace mesh::node {
 
+class VerdictCache;  // node/verify_ahead.h
+
 // The stateless checks of one signed tx.
 struct TxVerdict {
   // The signer's bech32 account address (from the tx's public key).
@@ -56,6 +58,11 @@ struct VerifyParams {
   // The chain's signers already parsed (nullptr: none). Verdicts are the
   // same with or without it. REQUIRES: signers->prefix() == prefix.
   SignerCache* signers = nullptr;
+  // Verdicts computed before the block (nullptr: none): DeliverVerified
+  // takes a tx's verdict from here instead of verifying it. Results are
+  // the same (RunTx verifies again when the verdict's account number is
+  // not the signer's at apply time). VerifyTx never reads it.
+  VerdictCache* verdicts = nullptr;
 };
 
 // Pure: the verdict of `tx`.
