@@ -195,9 +195,8 @@ uint64_t FixedKeyHash(std::string_view key) {
 namespace {
 
 // Two bit positions of a key in a filter of `words` 64-bit words (a power
-// of two), from the two halves of its hash.
-std::pair<uint64_t, uint64_t> FilterBits(std::string_view key, size_t words) {
-  const uint64_t h = FixedKeyHash(key);
+// of two), from the two halves of its hash (FixedKeyHash).
+std::pair<uint64_t, uint64_t> FilterBits(uint64_t h, size_t words) {
   const uint64_t mask = words * 64 - 1;
   return {h & mask, (h >> 32) & mask};
 }
@@ -206,8 +205,8 @@ bool TestBit(const std::vector<uint64_t>& f, uint64_t bit) {
   return (f[bit >> 6] >> (bit & 63)) & 1;
 }
 
-void AddToFilter(std::vector<uint64_t>& f, std::string_view key) {
-  const auto [a, b] = FilterBits(key, f.size());
+void AddToFilter(std::vector<uint64_t>& f, uint64_t hash) {
+  const auto [a, b] = FilterBits(hash, f.size());
   f[a >> 6] |= uint64_t{1} << (a & 63);
   f[b >> 6] |= uint64_t{1} << (b & 63);
 }
@@ -216,15 +215,40 @@ void AddToFilter(std::vector<uint64_t>& f, std::string_view key) {
 
 bool WriteBatch::MayContain(std::string_view key) const {
   if (filter_.empty()) return true;
-  const auto [a, b] = FilterBits(key, filter_.size());
+  const auto [a, b] = FilterBits(FixedKeyHash(key), filter_.size());
   return TestBit(filter_, a) && TestBit(filter_, b);
 }
 
+WriteBatch& WriteBatch::operator=(const WriteBatch& other) {
+  if (this == &other) return *this;
+  ops_ = other.ops_;
+  filter_ = other.filter_;
+  hashes_ = other.hashes_;
+  hints_used_ = 0;
+  return *this;
+}
+
+WriteBatch& WriteBatch::operator=(WriteBatch&& other) noexcept {
+  if (this == &other) return *this;
+  ops_ = std::move(other.ops_);
+  filter_ = std::move(other.filter_);
+  hashes_ = std::move(other.hashes_);
+  hints_used_ = 0;
+  other.Clear();
+  return *this;
+}
+
+// The filter is sized for 16 bits a key and filled from the keys' hashes,
+// each computed once (when the filter starts, or when its key is noted).
 void WriteBatch::RebuildFilter() {
+  if (hashes_.empty()) {
+    hashes_.reserve(ops_.size() * 2);
+    for (const auto& [key, value] : ops_) hashes_.push_back(FixedKeyHash(key));
+  }
   size_t words = 1;
   while (words * 64 < 16 * ops_.size()) words *= 2;
   filter_.assign(words, 0);
-  for (const auto& [key, value] : ops_) AddToFilter(filter_, key);
+  for (uint64_t h : hashes_) AddToFilter(filter_, h);
 }
 
 void WriteBatch::Noted(std::string_view key) {
@@ -232,41 +256,91 @@ void WriteBatch::Noted(std::string_view key) {
     if (ops_.size() >= kFilterFrom) RebuildFilter();
     return;
   }
+  hashes_.push_back(FixedKeyHash(key));
   if (ops_.size() * 8 > filter_.size() * 64) {
     RebuildFilter();
     return;
   }
-  AddToFilter(filter_, key);
+  AddToFilter(filter_, hashes_.back());
+}
+
+WriteBatch::Ops::iterator WriteBatch::Seek(std::string_view key, int* hint) {
+  for (size_t i = 0; i < hints_used_; ++i) {
+    const Ops::iterator at = hints_[i];
+    const int order = std::string_view(at->first).compare(key);
+    if (order == 0) {
+      *hint = static_cast<int>(i);
+      return at;
+    }
+    if (order < 0) {
+      const Ops::iterator next = std::next(at);
+      if (next == ops_.end() || std::string_view(next->first).compare(key) >= 0) {
+        *hint = static_cast<int>(i);
+        return next;
+      }
+    }
+  }
+  *hint = -1;
+  return ops_.lower_bound(key);
+}
+
+void WriteBatch::Wrote(Ops::iterator at, int hint) {
+  if (hint >= 0) {
+    hints_[hint] = at;
+  } else if (hints_used_ < kWriteHints) {
+    hints_[hints_used_++] = at;
+  } else {
+    hints_[next_hint_] = at;
+    next_hint_ = (next_hint_ + 1) % kWriteHints;
+  }
 }
 
 // A key already in the batch is updated in place (no new key string).
 void WriteBatch::Put(std::string_view key, std::string_view value) {
-  auto it = ops_.lower_bound(key);
+  int hint = -1;
+  auto it = Seek(key, &hint);
   if (it != ops_.end() && it->first == key) {
     if (it->second.has_value()) {
       it->second->assign(value);
     } else {
       it->second.emplace(value);
     }
-    return;
+  } else {
+    it = ops_.emplace_hint(it, std::string(key), std::optional<std::string>(std::in_place, value));
+    Noted(key);
   }
-  ops_.emplace_hint(it, std::string(key), std::optional<std::string>(std::in_place, value));
-  Noted(key);
+  Wrote(it, hint);
+}
+
+void WriteBatch::PutOwned(std::string key, std::string value) {
+  int hint = -1;
+  auto it = Seek(key, &hint);
+  if (it != ops_.end() && it->first == key) {
+    it->second = std::move(value);
+  } else {
+    it = ops_.emplace_hint(it, std::move(key), std::optional<std::string>(std::move(value)));
+    Noted(it->first);
+  }
+  Wrote(it, hint);
 }
 
 void WriteBatch::Delete(std::string_view key) {
-  auto it = ops_.lower_bound(key);
+  int hint = -1;
+  auto it = Seek(key, &hint);
   if (it != ops_.end() && it->first == key) {
     it->second.reset();
-    return;
+  } else {
+    it = ops_.emplace_hint(it, std::string(key), std::optional<std::string>());
+    Noted(key);
   }
-  ops_.emplace_hint(it, std::string(key), std::optional<std::string>());
-  Noted(key);
+  Wrote(it, hint);
 }
 
 void WriteBatch::Erase(std::string_view key) {
   auto it = ops_.find(key);
-  if (it != ops_.end()) ops_.erase(it);
+  if (it == ops_.end()) return;
+  hints_used_ = 0;  // one of them may be `it`
+  ops_.erase(it);
 }
 
 // `other` is sorted, so each of its keys is tried right after the one
@@ -284,7 +358,7 @@ void WriteBatch::Absorb(WriteBatch&& other) {
     }
     hint = std::next(at);
   }
-  other.filter_.clear();
+  other.Clear();
 }
 
 void WriteBatch::SerializeTo(Encoder& e) const {
@@ -460,6 +534,11 @@ std::unique_ptr<KvIterator> Overlay::Scan(std::string_view begin, std::string_vi
 
 absl::Status Overlay::Put(std::string_view key, std::string_view value) {
   batch_.Put(key, value);
+  return absl::OkStatus();
+}
+
+absl::Status Overlay::PutOwned(std::string key, std::string value) {
+  batch_.PutOwned(std::move(key), std::move(value));
   return absl::OkStatus();
 }
 

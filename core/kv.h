@@ -70,6 +70,11 @@ class KvReader {
 class KvStore : public KvReader {
  public:
   virtual absl::Status Put(std::string_view key, std::string_view value) = 0;
+  // Put, the key and value strings handed over (a store that keeps them,
+  // an Overlay, takes them by move instead of copying). The default is Put.
+  virtual absl::Status PutOwned(std::string key, std::string value) {
+    return Put(key, value);
+  }
   virtual absl::Status Delete(std::string_view key) = 0;
   // Convenience: deletes every key starting with `prefix` (all of them are
   // listed first, then deleted one by one with Delete).
@@ -85,16 +90,33 @@ class KvStore : public KvReader {
 // An ordered set of puts and deletes (nullopt = delete), applied atomically.
 class WriteBatch {
  public:
-  void Put(std::string_view key, std::string_view value);
-  void Delete(std::string_view key);
-  const std::map<std::string, std::optional<std::string>, std::less<>>& ops() const {
-    return ops_;
+  using Ops = std::map<std::string, std::optional<std::string>, std::less<>>;
+
+  WriteBatch() = default;
+  // Copies and moves carry the ops and the filter; the write positions
+  // remembered for the next ops start afresh.
+  WriteBatch(const WriteBatch& other) : ops_(other.ops_), filter_(other.filter_),
+                                        hashes_(other.hashes_) {}
+  WriteBatch(WriteBatch&& other) noexcept
+      : ops_(std::move(other.ops_)), filter_(std::move(other.filter_)),
+        hashes_(std::move(other.hashes_)) {
+    other.Clear();
   }
+  WriteBatch& operator=(const WriteBatch& other);
+  WriteBatch& operator=(WriteBatch&& other) noexcept;
+
+  void Put(std::string_view key, std::string_view value);
+  // The same, the key and value strings taken by move (no copy).
+  void PutOwned(std::string key, std::string value);
+  void Delete(std::string_view key);
+  const Ops& ops() const { return ops_; }
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
   void Clear() {
     ops_.clear();
     filter_.clear();
+    hashes_.clear();
+    hints_used_ = 0;
   }
   // False when the batch certainly holds no op on `key`; true when it may.
   // A large batch (a block's) keeps a Bloom filter of its keys, so that a
@@ -112,6 +134,8 @@ class WriteBatch {
   template <typename Sink>
   void Drain(Sink&& sink) {
     filter_.clear();
+    hashes_.clear();
+    hints_used_ = 0;
     while (!ops_.empty()) {
       auto node = ops_.extract(ops_.begin());
       sink(std::move(node.key()), std::move(node.mapped()));
@@ -129,12 +153,31 @@ class WriteBatch {
   // The same bytes, fed to `h` (no copy of the batch is built).
   void HashTo(Sha256Hasher& h) const;
 
+  // Ops are found from the last few write positions: kWriteHints of them.
+  static constexpr size_t kWriteHints = 4;
+
  private:
   void Noted(std::string_view key);  // after a key was added to ops_
   void RebuildFilter();
+  // ops_.lower_bound(key), in constant time when `key` goes right after one
+  // of the positions last written (a block writes each table's keys mostly
+  // in ascending order, several tables interleaved); `*hint` is the index
+  // of the position that matched, or -1.
+  Ops::iterator Seek(std::string_view key, int* hint);
+  // Remembers `at` as a write position, in place of position `hint` when it
+  // matched, else of the oldest.
+  void Wrote(Ops::iterator at, int hint);
 
-  std::map<std::string, std::optional<std::string>, std::less<>> ops_;
+  Ops ops_;
   std::vector<uint64_t> filter_;  // empty: no filter (small batch)
+  // FixedKeyHash of each key noted since the filter started (the filter is
+  // rebuilt from them, not from the keys), erased keys' included.
+  std::vector<uint64_t> hashes_;
+  // Recent write positions (elements of ops_; forgotten when any op is
+  // erased): hints_[0, hints_used_).
+  Ops::iterator hints_[kWriteHints];
+  size_t hints_used_ = 0;
+  size_t next_hint_ = 0;  // the slot replaced when no position matched
 };
 
 // A fixed 64-bit hash of a key's bytes (not seeded per process, unlike
@@ -227,6 +270,7 @@ class Overlay : public KvStore {
   std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
                                    bool reverse = false) const override;
   absl::Status Put(std::string_view key, std::string_view value) override;
+  absl::Status PutOwned(std::string key, std::string value) override;
   absl::Status Delete(std::string_view key) override;
   // Takes `batch`'s ops by move into the pending writes (never fails).
   absl::Status Apply(WriteBatch& batch) override;

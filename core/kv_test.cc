@@ -215,6 +215,112 @@ TEST(WriteBatchTest, AbsorbEqualsOpByOpOverInterleavedKeys) {
   }
 }
 
+// Put, PutOwned and Delete find their place from the last write positions
+// (WriteBatch::kWriteHints of them): the batch is the same as a plain map
+// model whatever the keys' order — several tables written in ascending
+// order, interleaved (the hints' case), keys at random, repeats — and
+// through Erase, copies, moves and Absorb, which forget the positions.
+TEST(WriteBatchTest, WritesFromRecentPositionsEqualAMapModel) {
+  uint64_t x = 4242;
+  auto next = [&x] { return x = x * 6364136223846793005ULL + 1442695040888963407ULL; };
+  for (int round = 0; round < 30; ++round) {
+    WriteBatch b;
+    std::map<std::string, std::optional<std::string>> model;
+    uint64_t cursor[6] = {0, 0, 0, 0, 0, 0};  // one ascending stream per table
+    std::string last[6];                      // each table's last key written
+    for (int i = 0; i < 600; ++i) {
+      const int table = static_cast<int>(next() % 6);
+      std::string k;
+      switch (next() % 4) {
+        case 0:  // at random
+          k = std::string(1, static_cast<char>('a' + table)) + std::to_string(next() % 500);
+          break;
+        case 1: {  // a key written before: at random, or the one right after
+                   // (or at) the table's last write, where its position points
+          if (model.empty()) {
+            k = "a0";
+          } else if (next() % 2 == 0) {
+            k = std::next(model.begin(), next() % model.size())->first;
+          } else {
+            auto at = next() % 2 == 0 ? model.upper_bound(last[table]) : model.find(last[table]);
+            k = at != model.end() ? at->first : model.begin()->first;
+          }
+          break;
+        }
+        default:  // the table's next key, ascending (with gaps)
+          cursor[table] += 1 + next() % 3;
+          k = std::string(1, static_cast<char>('a' + table)) + std::to_string(1000 + cursor[table]);
+      }
+      const std::string v = "v" + std::to_string(i);
+      last[table] = k;
+      switch (next() % 6) {
+        case 0:
+          b.Delete(k);
+          model[k] = std::nullopt;
+          break;
+        case 1:
+          b.PutOwned(k, v);
+          model[k] = v;
+          break;
+        case 2:
+          if (next() % 8 == 0) {  // forgets the positions
+            b.Erase(k);
+            model.erase(k);
+            break;
+          }
+          [[fallthrough]];
+        default:
+          b.Put(k, v);
+          model[k] = v;
+      }
+      if (i % 150 == 149) {  // copies and moves carry the ops, not the positions
+        WriteBatch copy = b;
+        WriteBatch moved = std::move(b);
+        EXPECT_TRUE(b.empty());
+        b = (i % 300 == 299) ? std::move(moved) : copy;
+        WriteBatch tail;
+        tail.Put("z" + std::to_string(i), "absorbed");
+        model["z" + std::to_string(i)] = "absorbed";
+        b.Absorb(std::move(tail));
+        tail.Put("z-after", "reused");  // the emptied batch is usable
+        EXPECT_EQ(tail.size(), 1u);
+      }
+    }
+    ASSERT_EQ(b.size(), model.size()) << "round " << round;
+    auto it = b.ops().begin();
+    for (const auto& [k, v] : model) {
+      ASSERT_EQ(it->first, k) << "round " << round;
+      ASSERT_EQ(it->second, v) << k;
+      ASSERT_TRUE(b.MayContain(k)) << k;
+      ++it;
+    }
+  }
+}
+
+// The position cases one by one: a key equal to a remembered position, the
+// existing key right after one (updated, not inserted again), a new key
+// between a position and the next key, and a key before every position.
+TEST(WriteBatchTest, WritePositionCases) {
+  WriteBatch b;
+  b.Put("k2", "old");
+  b.Put("x", "1");   // the position k2 is followed: now x
+  b.Put("k1", "1");  // before x: a second position, k1
+  b.Put("k2", "new");       // right after k1, and present: updated in place
+  b.Put("k15", "between");  // after k1, before k2: inserted there
+  b.Delete("k15");          // at a position: the same op, now a delete
+  b.PutOwned("a", "first");  // before every position
+  b.Put("x", "2");           // equal to a position
+  EXPECT_EQ(b.Serialize(), [] {
+    WriteBatch want;  // the same ops, written in key order
+    want.Put("a", "first");
+    want.Put("k1", "1");
+    want.Delete("k15");
+    want.Put("k2", "new");
+    want.Put("x", "2");
+    return want.Serialize();
+  }());
+}
+
 // A block-sized batch keeps a filter of its keys: never a false "no" for
 // a key it holds, through Put, Delete, Absorb (into a batch with and
 // without a filter), Erase, Clear and Drain, and an overlay's reads are

@@ -53,7 +53,7 @@ absl::StatusOr<T> GetRecordOr(const KvReader& store, std::string_view key, T fal
 
 template <typename T>
 absl::Status PutRecord(KvStore& store, std::string_view key, const T& value) {
-  return store.Put(key, EncodeRecord(value));
+  return store.PutOwned(std::string(key), EncodeRecord(value));
 }
 
 // For the keys `prefix ‖ u64 n` with n >= from, in ascending n: calls

@@ -68,6 +68,12 @@ absl::Status GasStore::Put(std::string_view key, std::string_view value) {
   return inner_->Put(key, value);
 }
 
+absl::Status GasStore::PutOwned(std::string key, std::string value) {
+  meter_->Consume(kWriteCostFlat + kWriteCostPerByte * (key.size() + value.size()));
+  if (meter_->exceeded()) return OutOfGas(*meter_);
+  return inner_->PutOwned(std::move(key), std::move(value));
+}
+
 absl::Status GasStore::Delete(std::string_view key) {
   meter_->Consume(kDeleteCost);
   if (meter_->exceeded()) return OutOfGas(*meter_);

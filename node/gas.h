@@ -51,6 +51,8 @@ class GasStore : public KvStore {
   std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
                                    bool reverse = false) const override;
   absl::Status Put(std::string_view key, std::string_view value) override;
+  // Charged as Put; the strings go on to the inner store's PutOwned.
+  absl::Status PutOwned(std::string key, std::string value) override;
   absl::Status Delete(std::string_view key) override;
   // Charges each op as Put/Delete would, in key order, then hands the batch
   // to the inner store's Apply (an Overlay takes it by move). Out of gas at

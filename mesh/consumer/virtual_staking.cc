@@ -76,7 +76,7 @@ absl::StatusOr<Amount> ChainUnbond(const Context& ctx, const ProviderId& p, Prov
   return returned;
 }
 
-using Entries = std::vector<SlashBatch::Entry>;
+using Entries = SlashBatch::Entries;
 
 absl::StatusOr<Entries> LoadEntries(const Context& ctx, const ProviderId& p,
                                     const ValidatorAddress& v) {
@@ -649,7 +649,7 @@ absl::StatusOr<Amount> VirtualStaking::CutRecordsRemote(const Context& ctx,
 SlashBatch::SlashBatch(const Context& ctx, ProviderId provider)
     : ctx_(ctx), provider_(std::move(provider)) {}
 
-absl::StatusOr<std::vector<SlashBatch::Entry>*> SlashBatch::Load(
+absl::StatusOr<SlashBatch::Entries*> SlashBatch::Load(
     const ValidatorAddress& validator) {
   auto it = records_.find(validator);
   if (it == records_.end()) {

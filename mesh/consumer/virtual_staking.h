@@ -29,6 +29,7 @@
 #ifndef MESHSEC_MESH_CONSUMER_VIRTUAL_STAKING_H_
 #define MESHSEC_MESH_CONSUMER_VIRTUAL_STAKING_H_
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -229,13 +230,16 @@ class SlashBatch {
     DelegationRecord record;
     bool dirty = false;
   };
+  // A validator's records, in key order (a deque: loading 10^5 records
+  // appends without moving those already loaded).
+  using Entries = std::deque<Entry>;
 
  private:
-  absl::StatusOr<std::vector<Entry>*> Load(const ValidatorAddress& validator);
+  absl::StatusOr<Entries*> Load(const ValidatorAddress& validator);
 
   const Context ctx_;
   const ProviderId provider_;
-  std::map<ValidatorAddress, std::vector<Entry>> records_;
+  std::map<ValidatorAddress, Entries> records_;
 };
 
 }  // namespace mesh::consumer
