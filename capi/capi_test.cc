@@ -220,8 +220,8 @@ TEST(CapiTest, StoreCallbackErrorIsPropagated) {
   EXPECT_EQ(info.data, nullptr);
 }
 
-TEST(CapiTest, BadRequestsAreCodesAndMessages) {
-  Chain c;
+// `c` opened on chaina's genesis, its connection registered, initialised.
+void OpenInitialized(Chain& c) {
   std::string msg;
   ASSERT_EQ(c.Open(Genesis("chaina"), &msg), 0) << msg;
   char* err = nullptr;
@@ -229,6 +229,13 @@ TEST(CapiTest, BadRequestsAreCodesAndMessages) {
   ASSERT_EQ(meshsec_ibc_register_connection(c.chain, "connection-0", &out, &err), 0);
   Take(out);
   ASSERT_EQ(meshsec_chain_init(c.chain, &err), 0) << Msg(err);
+}
+
+TEST(CapiTest, BadRequestsAreCodesAndMessages) {
+  Chain c;
+  ASSERT_NO_FATAL_FAILURE(OpenInitialized(c));
+  char* err = nullptr;
+  meshsec_buf out{};
 
   EXPECT_EQ(meshsec_query(c.chain, "no/such", "{}", 2, &out, &err), 5);
   EXPECT_THAT(Msg(err), HasSubstr("unknown query path"));
@@ -265,6 +272,46 @@ TEST(CapiTest, BadRequestsAreCodesAndMessages) {
   EXPECT_EQ(Take(out).size(), 32u);
   ASSERT_EQ(meshsec_query(c.chain, "chain/info", nullptr, 0, &out, &err), 0) << Msg(err);
   EXPECT_THAT(Take(out), HasSubstr(R"("height":1)"));
+}
+
+// meshsec_check_tx: a mempool's check of TxRaw bytes, with no block open;
+// nothing is written (the same tx checks again, and is then delivered).
+TEST(CapiTest, CheckTxChecksWithoutWriting) {
+  Chain c;
+  ASSERT_NO_FATAL_FAILURE(OpenInitialized(c));
+  char* err = nullptr;
+  meshsec_buf out{};
+  auto sign = [&](uint64_t sequence) {
+    const std::string tx_json =
+        R"({"chain_id":"chaina","bech32_prefix":"chaina","account_number":)" +
+        AccountNumber(c.chain, "chaina/alice") + R"(,"sequence":)" + std::to_string(sequence) +
+        R"(,"msgs":[{"@type":"/meshsec.v1.MsgVaultBond","amount":"1000"}]})";
+    EXPECT_EQ(meshsec_sign_tx("chaina/alice", tx_json.data(), tx_json.size(), &out, &err), 0)
+        << Msg(err);
+    return Take(out);
+  };
+  auto check = [&](const std::string& tx) {
+    EXPECT_EQ(meshsec_check_tx(c.chain, reinterpret_cast<const uint8_t*>(tx.data()), tx.size(),
+                               &out, &err),
+              0)
+        << Msg(err);
+    return Take(out);
+  };
+  const std::string tx = sign(0);
+  EXPECT_THAT(check(tx), HasSubstr(R"({"code":0,)"));
+  EXPECT_THAT(check(tx), HasSubstr(R"({"code":0,)"));  // nothing consumed
+  EXPECT_THAT(check(sign(3)), HasSubstr(R"({"code":32,)"));  // sequence 0 expected
+  EXPECT_THAT(check("x"), HasSubstr(R"({"code":2,)"));       // does not decode
+  EXPECT_EQ(meshsec_check_tx(nullptr, nullptr, 0, &out, &err), 3);
+  meshsec_free(err);
+  err = nullptr;
+  const std::string block = R"({"time_ns":1000000001000000000,"all_signed":true})";
+  ASSERT_EQ(meshsec_begin_block(c.chain, block.data(), block.size(), &err), 0) << Msg(err);
+  ASSERT_EQ(meshsec_deliver_tx(c.chain, reinterpret_cast<const uint8_t*>(tx.data()), tx.size(),
+                               &out, &err),
+            0);
+  EXPECT_THAT(Take(out), HasSubstr(R"({"code":0,)"));
+  EXPECT_THAT(check(tx), HasSubstr(R"({"code":32,)"));  // delivered: its sequence is used
 }
 
 TEST(CapiTest, SignedTxMovesFundsAndReopenResumes) {

@@ -631,17 +631,35 @@ int meshsec_begin_block(meshsec_chain* chain, const char* request_json, size_t r
   });
 }
 
-int meshsec_deliver_tx(meshsec_chain* chain, const uint8_t* tx, size_t tx_len,
-                       meshsec_buf* result_json, char** err) {
+namespace {
+
+// meshsec_check_tx / meshsec_deliver_tx: the TxRaw bytes checked (`deliver`
+// false: no open block needed, nothing written) or delivered in the open
+// block; the result as JSON.
+int TxEntry(meshsec_chain* chain, const uint8_t* tx, size_t tx_len, meshsec_buf* result_json,
+            char** err, bool deliver) {
   ClearBuf(result_json);
   return Guard(err, [&]() -> absl::Status {
-    MESH_RETURN_IF_ERROR(RequireOpenBlock(chain));
+    MESH_RETURN_IF_ERROR(deliver ? RequireOpenBlock(chain) : RequireChain(chain));
     if (tx == nullptr) return Null("tx");
     if (result_json == nullptr) return Null("result_json");
-    const node::TxResult r = chain->app->chain().DeliverTxBytes(
-        std::string_view(reinterpret_cast<const char*>(tx), tx_len));
+    const std::string_view bytes(reinterpret_cast<const char*>(tx), tx_len);
+    const node::TxResult r = deliver ? chain->app->chain().DeliverTxBytes(bytes)
+                                     : chain->app->chain().CheckTxBytes(bytes);
     return SetBuf(result_json, TxResultJson(r).Write());
   });
+}
+
+}  // namespace
+
+int meshsec_deliver_tx(meshsec_chain* chain, const uint8_t* tx, size_t tx_len,
+                       meshsec_buf* result_json, char** err) {
+  return TxEntry(chain, tx, tx_len, result_json, err, /*deliver=*/true);
+}
+
+int meshsec_check_tx(meshsec_chain* chain, const uint8_t* tx, size_t tx_len,
+                     meshsec_buf* result_json, char** err) {
+  return TxEntry(chain, tx, tx_len, result_json, err, /*deliver=*/false);
 }
 
 int meshsec_end_block(meshsec_chain* chain, meshsec_buf* updates_json, char** err) {

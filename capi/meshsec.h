@@ -125,6 +125,14 @@ MESHSEC_API int meshsec_begin_block(meshsec_chain* chain, const char* request_js
  * (codespace "sdk" for tx-level failures, docs/transactions.md). */
 MESHSEC_API int meshsec_deliver_tx(meshsec_chain* chain, const uint8_t* tx, size_t tx_len,
                                    meshsec_buf* result_json, char** err);
+/* The SDK's CheckTx for a mempool (TxRaw bytes): decoding, account, fee,
+ * sequence and signature against the current state; nothing is written.
+ * Returns 0 when the tx was checked; *result as meshsec_deliver_tx's (code 0:
+ * the tx may enter the mempool). The signature verdict of an accepted tx is
+ * kept (by the tx's bytes, bounded): its meshsec_deliver_tx does not verify
+ * it again. Needs no open block. */
+MESHSEC_API int meshsec_check_tx(meshsec_chain* chain, const uint8_t* tx, size_t tx_len,
+                                 meshsec_buf* result_json, char** err);
 /* *updates = [{"pub_key":"<base64 ed25519>","power":N}, ...]. */
 MESHSEC_API int meshsec_end_block(meshsec_chain* chain, meshsec_buf* updates_json, char** err);
 /* Writes the block through the store callbacks; *app_hash = 32 bytes. */

@@ -392,6 +392,12 @@ TxResult Chain::DeliverTxBytes(std::string_view tx_bytes) {
   return DeliverTx(*tx);
 }
 
+TxResult Chain::CheckTxBytes(std::string_view tx_bytes) const {
+  absl::StatusOr<SignedTx> tx = SignedTx::Decode(tx_bytes);
+  if (!tx.ok()) return SdkError(kSdkTxDecode, std::string(tx.status().message()));
+  return CheckTx(*tx);
+}
+
 TxResult Chain::DeliverTx(const SignedTx& tx, const TxVerdict& verdict) {
   if (!block_.has_value()) return ResultOf(absl::FailedPreconditionError("no open block"));
   return RunTx(&*block_, info_, tx, &verdict, Mode::kDeliver, 0);

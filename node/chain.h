@@ -180,6 +180,9 @@ class Chain {
   // signature; no message runs, nothing is written. Code 0 when the tx may
   // be queued.
   TxResult CheckTx(const SignedTx& tx, uint64_t pending = 0) const;
+  // CheckTx of TxRaw bytes; a tx that does not decode gets code 2 (as
+  // DeliverTxBytes).
+  TxResult CheckTxBytes(std::string_view tx_bytes) const;
   // Starts verifying `txs` — a block's, known before it is delivered: a
   // proposal during its consensus round, the next block of a producer — on
   // a thread of the chain's own (node/verify_ahead.h), against the signers'

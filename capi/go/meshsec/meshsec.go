@@ -175,12 +175,29 @@ func (c *Chain) BeginBlock(req interface{}) error {
 
 // DeliverTx delivers signed tx bytes.
 func (c *Chain) DeliverTx(tx []byte) (TxResult, error) {
+	return runTx(tx, func(p *C.uint8_t, n C.size_t, out *C.meshsec_buf, err **C.char) C.int {
+		return C.meshsec_deliver_tx(c.c, p, n, out, err)
+	})
+}
+
+// CheckTx checks a signed tx (TxRaw bytes) for a mempool without writing
+// anything; code 0 means it may be queued. The signature verdict of an
+// accepted tx is kept, so its DeliverTx does not verify it again.
+func (c *Chain) CheckTx(tx []byte) (TxResult, error) {
+	return runTx(tx, func(p *C.uint8_t, n C.size_t, out *C.meshsec_buf, err **C.char) C.int {
+		return C.meshsec_check_tx(c.c, p, n, out, err)
+	})
+}
+
+// runTx hands tx bytes to `call` (a tx entry point of the C ABI) and
+// decodes the result it returns.
+func runTx(tx []byte, call func(*C.uint8_t, C.size_t, *C.meshsec_buf, **C.char) C.int) (TxResult, error) {
 	p, n := cbuf(tx)
 	defer C.free(unsafe.Pointer(p))
 	var out C.meshsec_buf
 	var err *C.char
 	var r TxResult
-	if e := status(C.meshsec_deliver_tx(c.c, (*C.uint8_t)(unsafe.Pointer(p)), n, &out, &err), err); e != nil {
+	if e := status(call((*C.uint8_t)(unsafe.Pointer(p)), n, &out, &err), err); e != nil {
 		return r, e
 	}
 	e := json.Unmarshal(takeBuf(out), &r)

@@ -170,6 +170,14 @@ func (h *host) produce(n *node, txs [][]byte, mis []misbehavior) []meshsec.TxRes
 	n.acks = nil
 	var results []meshsec.TxResult
 	for _, tx := range txs {
+		// As a node's mempool does: the tx is checked when it arrives (its
+		// signature verdict is kept), then delivered in the block.
+		c, err := n.chain.CheckTx(tx)
+		must(err, "check tx on "+n.id)
+		if c.Code != 0 {
+			fmt.Fprintf(os.Stderr, "gohost: check tx on %s: code %d %s\n", n.id, c.Code, c.Log)
+			os.Exit(1)
+		}
 		r, err := n.chain.DeliverTx(tx)
 		must(err, "deliver tx on "+n.id)
 		results = append(results, r)
