@@ -32,6 +32,11 @@
 //                            what the engine spends above it is its own
 //                            apply and commit work (the write ceiling is
 //                            mostly fsync wait, not CPU).
+//   BM_BlockVerifiedAhead/ahead:A/block:1000
+//     One block of 1000 such delegations (U = 10^3), FinalizeBlock + Commit
+//     + Flush timed, its txs verified before it (A = 1, Chain::VerifyAhead,
+//     waited for untimed: a proposal verified during its consensus round)
+//     or not (A = 0): what verifying ahead takes off a block's latency.
 //   BM_Secp256k1VerifyAllCores/block:B, BM_RocksDbWriteBatch/block:B
 //     the two ceilings as benchmarks of their own (U = 10^3).
 //
@@ -279,6 +284,33 @@ void BM_Headline1_SignedDelegations(benchmark::State& state) {
   state.counters["cores"] = WorkerPool::Shared().threads();
 }
 
+// One block of B signed delegations, FinalizeBlock + Commit + Flush timed,
+// after its txs were verified ahead (ahead = 1: Chain::VerifyAhead, waited
+// for untimed, as a proposal is verified during its consensus round) or not
+// (ahead = 0: every signature checked inside FinalizeBlock, on all cores).
+void BM_BlockVerifiedAhead(benchmark::State& state) {
+  const bool ahead = state.range(0) != 0;
+  const int block = static_cast<int>(state.range(1));
+  HeadlineChain& c = ChainWith(1000);
+  const double hits0 = static_cast<double>(c.app->chain().verdicts().hits());
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto txs = std::make_shared<const std::vector<SignedTx>>(SignBlock(c, block));
+    if (ahead) {
+      c.app->chain().VerifyAhead(txs);
+      c.app->chain().AwaitVerifiedAhead();
+    }
+    const app::BlockRequest req = NextRequest(c);
+    state.ResumeTiming();
+    CommitBlock(c, req, *txs);
+    MESH_CHECK_OK(c.app->Flush());
+  }
+  const double n = static_cast<double>(state.iterations() * block);
+  state.SetItemsProcessed(state.iterations() * block);
+  state.counters["verified_ahead"] =
+      (static_cast<double>(c.app->chain().verdicts().hits()) - hits0) / n;
+}
+
 void BM_Secp256k1VerifyAllCores(benchmark::State& state) {
   const int block = static_cast<int>(state.range(0));
   HeadlineChain& c = ChainWith(1000);
@@ -321,6 +353,13 @@ int Register() {
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
     }
+  }
+  for (int64_t ahead : {0, 1}) {
+    benchmark::RegisterBenchmark("BM_BlockVerifiedAhead", BM_BlockVerifiedAhead)
+        ->Args({ahead, 1000})
+        ->ArgNames({"ahead", "block"})
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
   }
   for (int64_t b : {10, 100, 1000}) {
     benchmark::RegisterBenchmark("BM_Secp256k1VerifyAllCores", BM_Secp256k1VerifyAllCores)

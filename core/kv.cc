@@ -347,6 +347,10 @@ void WriteBatch::Erase(std::string_view key) {
 // before it: a hint that is exact (constant time) whenever this batch has
 // no key in between, as when a tx's or a packet's writes join their block.
 void WriteBatch::Absorb(WriteBatch&& other) {
+  if (ops_.empty()) {  // nothing to merge with: take `other` whole
+    *this = std::move(other);
+    return;
+  }
   auto hint = ops_.end();
   while (!other.ops_.empty()) {
     auto node = other.ops_.extract(other.ops_.begin());

@@ -143,7 +143,8 @@ class WriteBatch {
   }
   // Moves every op of `other` into this batch (an op of `other` replaces
   // this batch's op on the same key) without copying keys or values;
-  // `other` is left empty.
+  // `other` is left empty. Into an empty batch, `other`'s ops and filter
+  // change hands at once (a tx's nested overlays commit so).
   void Absorb(WriteBatch&& other);
   // Canonical bytes of the batch (for state hashing): for each op in key
   // order, u8 kind (1 put, 0 delete), bytes key, [bytes value].

@@ -321,6 +321,30 @@ TEST(WriteBatchTest, WritePositionCases) {
   }());
 }
 
+// Absorbed into an empty batch, a batch's ops and filter change hands
+// whole; the emptied batch is reusable, and the receiver goes on merging.
+TEST(WriteBatchTest, AbsorbIntoAnEmptyBatchTakesTheOpsWhole) {
+  WriteBatch big;
+  for (int i = 0; i < 300; ++i) {
+    if (i % 7 == 0) {
+      big.Delete("k" + std::to_string(i));
+    } else {
+      big.Put("k" + std::to_string(i), "v" + std::to_string(i));
+    }
+  }
+  const std::string expected = big.Serialize();
+  WriteBatch empty;
+  empty.Absorb(std::move(big));
+  EXPECT_TRUE(big.empty());
+  EXPECT_EQ(empty.Serialize(), expected);
+  for (const auto& [k, v] : empty.ops()) EXPECT_TRUE(empty.MayContain(k)) << k;
+  big.Put("again", "1");
+  EXPECT_EQ(big.size(), 1u);
+  empty.Absorb(std::move(big));  // not empty now: merged
+  EXPECT_EQ(empty.size(), 301u);
+  EXPECT_EQ(*empty.ops().at("again"), "1");
+}
+
 // A block-sized batch keeps a filter of its keys: never a false "no" for
 // a key it holds, through Put, Delete, Absorb (into a batch with and
 // without a filter), Erase, Clear and Drain, and an overlay's reads are
