@@ -344,23 +344,41 @@ void WriteBatch::Erase(std::string_view key) {
 }
 
 // `other` is sorted, so each of its keys is tried right after the one
-// before it: a hint that is exact (constant time) whenever this batch has
-// no key in between, as when a tx's or a packet's writes join their block.
+// before it: exact (constant time) whenever this batch has no key in
+// between, as when a tx's or a packet's writes join their block; else from
+// the batch's write positions (the same records, or the next of a table,
+// tx after tx), and only then by a descent of the tree.
 void WriteBatch::Absorb(WriteBatch&& other) {
   if (ops_.empty()) {  // nothing to merge with: take `other` whole
     *this = std::move(other);
     return;
   }
-  auto hint = ops_.end();
+  Ops::iterator after = ops_.end();  // right after the op absorbed last
+  bool first = true;
   while (!other.ops_.empty()) {
     auto node = other.ops_.extract(other.ops_.begin());
-    auto at = ops_.insert(hint, std::move(node));  // `node` is left as it was if the key is here
-    if (!node.empty()) {
-      at->second = std::move(node.mapped());
+    // lower_bound(key): `after` when nothing lies between the op absorbed
+    // last and this one, else from the write positions.
+    int hint = -1;
+    bool sought = false;  // found from the write positions (then one of them)
+    Ops::iterator pos;
+    if (!first && (after == ops_.end() || !(after->first < node.key()))) {
+      pos = after;
     } else {
+      pos = Seek(node.key(), &hint);
+      sought = true;
+    }
+    first = false;
+    Ops::iterator at;
+    if (pos != ops_.end() && pos->first == node.key()) {
+      pos->second = std::move(node.mapped());
+      at = pos;
+    } else {
+      at = ops_.insert(pos, std::move(node));
       Noted(at->first);
     }
-    hint = std::next(at);
+    if (sought) Wrote(at, hint);
+    after = std::next(at);
   }
   other.Clear();
 }
