@@ -333,6 +333,30 @@ TEST_F(GrpcServerTest, BroadcastDelegateProduceBlockQueryDelegation) {
   EXPECT_EQ(BalanceOf(bob.account.value()), "97300000");
 }
 
+// A broadcast tx's signature is verified once: the mempool's CheckTx keeps
+// its verdict, and the block that delivers the tx takes it
+// (node/verify_ahead.h).
+TEST_F(GrpcServerTest, BroadcastTxSignatureIsVerifiedOnceForItsBlock) {
+  Actor& bob = users_[1];
+  pb::BroadcastTxResponse r = Broadcast(
+      MakeTx(bob, Sequence(bob), "staking/delegate", DelegateBody(vals_[4].valoper, 1000)));
+  ASSERT_EQ(r.code(), 0u) << r.log();
+  ASSERT_TRUE(server_->WithChain([](Chain& c) {
+                EXPECT_EQ(c.verdicts().size(), 1u);
+                EXPECT_EQ(c.verdicts().hits(), 0u);
+                return absl::OkStatus();
+              }).ok());
+  absl::StatusOr<ProducedBlock> block = server_->ProduceBlock(kT0 + 2 * kBlock);
+  ASSERT_TRUE(block.ok()) << block.status();
+  ASSERT_EQ(block->txs.size(), 1u);
+  EXPECT_TRUE(block->txs[0].result.ok()) << block->txs[0].result.log;
+  ASSERT_TRUE(server_->WithChain([](Chain& c) {
+                EXPECT_EQ(c.verdicts().hits(), 1u);
+                EXPECT_EQ(c.verdicts().size(), 0u);
+                return absl::OkStatus();
+              }).ok());
+}
+
 TEST_F(GrpcServerTest, BadTxsReturnNonZeroCodesAndAreNotQueued) {
   Actor& carol = users_[2];
   std::string body = DelegateBody(vals_[0].valoper, 1);
