@@ -295,45 +295,51 @@ void WriteBatch::Wrote(Ops::iterator at, int hint) {
   }
 }
 
-// A key already in the batch is updated in place (no new key string).
-void WriteBatch::Put(std::string_view key, std::string_view value) {
+template <typename Update, typename Insert>
+void WriteBatch::Write(std::string_view key, Update&& update, Insert&& insert) {
   int hint = -1;
   auto it = Seek(key, &hint);
   if (it != ops_.end() && it->first == key) {
-    if (it->second.has_value()) {
-      it->second->assign(value);
-    } else {
-      it->second.emplace(value);
-    }
+    update(it->second);
   } else {
-    it = ops_.emplace_hint(it, std::string(key), std::optional<std::string>(std::in_place, value));
-    Noted(key);
-  }
-  Wrote(it, hint);
-}
-
-void WriteBatch::PutOwned(std::string key, std::string value) {
-  int hint = -1;
-  auto it = Seek(key, &hint);
-  if (it != ops_.end() && it->first == key) {
-    it->second = std::move(value);
-  } else {
-    it = ops_.emplace_hint(it, std::move(key), std::optional<std::string>(std::move(value)));
+    it = insert(it);
     Noted(it->first);
   }
   Wrote(it, hint);
 }
 
+// A key already in the batch is updated in place (no new key string).
+void WriteBatch::Put(std::string_view key, std::string_view value) {
+  Write(
+      key,
+      [&](std::optional<std::string>& op) {
+        if (op.has_value()) {
+          op->assign(value);
+        } else {
+          op.emplace(value);
+        }
+      },
+      [&](Ops::iterator at) {
+        return ops_.emplace_hint(at, std::string(key),
+                                 std::optional<std::string>(std::in_place, value));
+      });
+}
+
+void WriteBatch::PutOwned(std::string key, std::string value) {
+  const std::string_view k = key;
+  Write(
+      k, [&](std::optional<std::string>& op) { op = std::move(value); },
+      [&](Ops::iterator at) {
+        return ops_.emplace_hint(at, std::move(key), std::optional<std::string>(std::move(value)));
+      });
+}
+
 void WriteBatch::Delete(std::string_view key) {
-  int hint = -1;
-  auto it = Seek(key, &hint);
-  if (it != ops_.end() && it->first == key) {
-    it->second.reset();
-  } else {
-    it = ops_.emplace_hint(it, std::string(key), std::optional<std::string>());
-    Noted(key);
-  }
-  Wrote(it, hint);
+  Write(
+      key, [](std::optional<std::string>& op) { op.reset(); },
+      [&](Ops::iterator at) {
+        return ops_.emplace_hint(at, std::string(key), std::optional<std::string>());
+      });
 }
 
 void WriteBatch::Erase(std::string_view key) {

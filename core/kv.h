@@ -168,6 +168,10 @@ class WriteBatch {
   // Remembers `at` as a write position, in place of position `hint` when it
   // matched, else of the oldest.
   void Wrote(Ops::iterator at, int hint);
+  // The op on `key`: update(op) when the batch has one, else insert(at)
+  // adds it with at = where Seek found its place as the hint, and returns it.
+  template <typename Update, typename Insert>
+  void Write(std::string_view key, Update&& update, Insert&& insert);
 
   Ops ops_;
   std::vector<uint64_t> filter_;  // empty: no filter (small batch)

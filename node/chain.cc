@@ -24,6 +24,19 @@ constexpr uint8_t kMetaAppHash = 3;
 
 std::string MetaKey(uint8_t field) { return Encoder(kMetaPrefix).U8(field).Take(); }
 
+// The signers' account numbers as `committed` holds them (nullopt: no
+// account), for verification threads: `committed` must allow concurrent
+// reads (the chain's state cache over such a store).
+AccountNumberFn CommittedAccountNumbers(DurableStore* committed) {
+  return [committed](const std::string& signer) -> std::optional<uint64_t> {
+    const BlockInfo info;  // an account read needs no block
+    absl::StatusOr<std::optional<staking::BaseAccount>> acc =
+        staking::Auth::Get(Context(committed, &info), AccountAddress(signer));
+    if (!acc.ok() || !acc->has_value()) return std::nullopt;
+    return (*acc)->account_number;
+  };
+}
+
 absl::StatusOr<uint64_t> ReadU64(const KvReader& s, std::string_view key) {
   MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, s.Get(key));
   if (!raw.has_value()) return uint64_t{0};
@@ -218,12 +231,6 @@ absl::Status Chain::RunBlockers(const std::vector<Blocker>& blockers) {
 // The ante checks in the SDK's order, then the messages (class comment).
 TxResult Chain::RunTx(KvStore* parent, const BlockInfo& info, const SignedTx& tx,
                       const TxVerdict* verdict, Mode mode, uint64_t pending) const {
-  // A delivered tx whose signature was verified before its block.
-  std::optional<TxVerdict> ahead;
-  if (verdict == nullptr && mode == Mode::kDeliver) {
-    ahead = verdicts_->Take(tx);
-    if (ahead.has_value()) verdict = &*ahead;
-  }
   GasMeter meter(tx.gas_limit);
   auto finish = [&](TxResult r) {
     r.gas_wanted = tx.gas_limit;
@@ -383,7 +390,9 @@ TxResult Chain::RunTx(KvStore* parent, const BlockInfo& info, const SignedTx& tx
 
 TxResult Chain::DeliverTx(const SignedTx& tx) {
   if (!block_.has_value()) return ResultOf(absl::FailedPreconditionError("no open block"));
-  return RunTx(&*block_, info_, tx, nullptr, Mode::kDeliver, 0);
+  // The verdict of a tx verified before its block (CheckTx, VerifyAhead).
+  const std::optional<TxVerdict> ahead = verdicts_->Take(tx);
+  return RunTx(&*block_, info_, tx, ahead.has_value() ? &*ahead : nullptr, Mode::kDeliver, 0);
 }
 
 TxResult Chain::DeliverTxBytes(std::string_view tx_bytes) {
@@ -445,17 +454,7 @@ std::vector<TxResult> Chain::DeliverTxs(const std::vector<const SignedTx*>& txs,
     // account created or renumbered in this block is re-verified inline
     // (RunTx compares the verdict's number), so results are those of
     // reading the open block.
-    BlockInfo info = info_;
-    DurableStore* committed = store_.get();
-    DeliverVerified(
-        txs,
-        [committed, &info](const std::string& signer) -> std::optional<uint64_t> {
-          absl::StatusOr<std::optional<staking::BaseAccount>> acc =
-              staking::Auth::Get(Context(committed, &info), AccountAddress(signer));
-          if (!acc.ok() || !acc->has_value()) return std::nullopt;
-          return (*acc)->account_number;
-        },
-        params, deliver, pool);
+    DeliverVerified(txs, CommittedAccountNumbers(store_.get()), params, deliver, pool);
     return out;
   }
   // The signers' account numbers before the first tx (serial reads).
@@ -475,17 +474,9 @@ void Chain::VerifyAhead(std::shared_ptr<const std::vector<SignedTx>> txs) {
   if (ahead_ == nullptr) {
     // The committed account numbers, read on the verifier's thread through
     // the state cache (thread-safe; a commit is seen whole or not at all).
-    DurableStore* committed = store_.get();
     ahead_ = std::make_unique<AheadVerifier>(
         VerifyParams{config_.chain_id, config_.bech32_prefix, signers_.get()},
-        [committed](const std::string& signer) -> std::optional<uint64_t> {
-          const BlockInfo info;
-          absl::StatusOr<std::optional<staking::BaseAccount>> acc =
-              staking::Auth::Get(Context(committed, &info), AccountAddress(signer));
-          if (!acc.ok() || !acc->has_value()) return std::nullopt;
-          return (*acc)->account_number;
-        },
-        verdicts_.get());
+        CommittedAccountNumbers(store_.get()), verdicts_.get());
   }
   ahead_->Submit(std::move(txs));
 }
