@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/codec.h"
 #include "core/crypto.h"
 #include "core/json.h"
@@ -970,13 +971,62 @@ TEST(StateCacheTest, EvictsInClockOrderGivingReadEntriesASecondChance) {
   EXPECT_EQ(cache.cached_entries(), 3u);
   EXPECT_EQ(cache.evictions(), 3u);
   EXPECT_EQ(cache.cached_bytes(), 3 * kEntry);
-  // Evicted keys read the store's value again (and are cached again).
+  // Evicted keys read the store's value again (and are cached again, up to
+  // the flood guard: half the capacity, here one entry, between writes).
   const size_t misses = cache.misses();
   EXPECT_EQ(*cache.Get("k2"), "v2");
   EXPECT_EQ(*cache.Get("k1"), "v1");
   EXPECT_EQ(cache.misses(), misses + 2);
-  EXPECT_TRUE(cache.Contains("k1"));
   EXPECT_TRUE(cache.Contains("k2"));
+  EXPECT_FALSE(cache.Contains("k1"));
+  put("k7");  // a write restarts the count
+  EXPECT_EQ(*cache.Get("k1"), "v1");
+  EXPECT_TRUE(cache.Contains("k1"));
+}
+
+// A block that reads or writes more than the cache holds does not evict
+// what was cached before it: between two batch writes a shard admits new
+// entries of at most half its capacity, and a batch larger than half the
+// capacity updates only the keys already cached. Every read is still the
+// store's value.
+TEST(StateCacheTest, FloodGuardKeepsABlockLargerThanTheCacheFromEvictingIt) {
+  constexpr size_t kEntry = 3 + 3 + StateCache::kEntryOverhead;  // "aNN" -> "vNN"
+  auto owned = std::make_unique<MemStore>();
+  MemStore* store = owned.get();
+  StateCache cache(std::move(owned), /*capacity_bytes=*/40 * kEntry);
+  ASSERT_EQ(cache.num_shards(), 1u);
+  auto key = [](char table, int i) { return absl::StrCat(std::string(1, table), i + 10); };
+  auto val = [](char tag, int i) { return absl::StrCat(std::string(1, tag), i + 10); };
+  WriteBatch small;
+  for (int i = 0; i < 10; ++i) small.Put(key('a', i), val('v', i));
+  ASSERT_TRUE(cache.Write(small).ok());
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(store->Put(key('b', i), val('w', i)).ok());
+  // A scan-like read of 100 keys: the first 20 (half of 40 entries) are kept.
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(*cache.Get(key('b', i)), val('w', i));
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(cache.Contains(key('b', i)), i < 20) << i;
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(cache.Contains(key('a', i))) << i;
+  EXPECT_EQ(cache.evictions(), 0u);
+  EXPECT_EQ(cache.cached_entries(), 30u);
+  // A batch of 30 entries (over half the capacity): the cached keys it
+  // writes are updated, the new ones stay out, nothing is evicted.
+  WriteBatch flood;
+  for (int i = 0; i < 25; ++i) flood.Put(key('c', i), val('x', i));
+  for (int i = 0; i < 5; ++i) flood.Put(key('a', i), val('y', i));
+  ASSERT_TRUE(cache.Write(flood).ok());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(cache.Contains(key('a', i)));
+    EXPECT_EQ(*cache.Get(key('a', i)), val('y', i));
+  }
+  for (int i = 0; i < 25; ++i) EXPECT_FALSE(cache.Contains(key('c', i))) << i;
+  EXPECT_EQ(cache.evictions(), 0u);
+  EXPECT_EQ(*cache.Get(key('c', 3)), val('x', 3));  // read from the store, then kept
+  EXPECT_TRUE(cache.Contains(key('c', 3)));
+  // The next small batch is admitted whole.
+  WriteBatch next;
+  next.Put(key('d', 0), val('z', 0));
+  ASSERT_TRUE(cache.Write(next).ok());
+  EXPECT_TRUE(cache.Contains(key('d', 0)));
+  EXPECT_LE(cache.cached_bytes(), cache.capacity_bytes());
 }
 
 // Under a random mix of reads, writes, deletes and growing or shrinking

@@ -76,7 +76,7 @@ bool StateCache::MakeRoom(Shard& shard, size_t need) const {
 // evicted slot (the index views a live slot's bytes: they never move under
 // it).
 void StateCache::Remember(Shard& shard, std::string_view key,
-                          std::optional<std::string_view> value) const {
+                          std::optional<std::string_view> value, bool admit_new) const {
   const size_t size = key.size() + (value.has_value() ? value->size() : 0);
   const size_t now = EntryBytes(key.size(), size - key.size());
   bool referenced = false;
@@ -97,7 +97,11 @@ void StateCache::Remember(Shard& shard, std::string_view key,
     Drop(shard, i);  // placed again below (it must not evict itself)
     referenced = true;
   }
+  // The flood guard (class comment): beyond it the key stays out (a key
+  // dropped just above is then simply not cached).
+  if (!admit_new || shard.admitted + now > shard_capacity_bytes_ / 2) return;
   if (!MakeRoom(shard, now)) return;
+  shard.admitted += now;
   uint32_t i;
   if (!shard.free.empty()) {
     i = shard.free.back();
@@ -126,6 +130,13 @@ void StateCache::Remember(Shard& shard, std::string_view key,
 // — acknowledged packets, settled pending records, sent outbox entries —
 // are not read again). Every shard locked.
 void StateCache::RememberBatch(const WriteBatch& batch) const {
+  size_t batch_bytes = 0;
+  for (const auto& [key, value] : batch.ops()) {
+    if (value.has_value()) batch_bytes += EntryBytes(key.size(), value->size());
+  }
+  const bool admit_new = batch_bytes <= capacity_bytes() / 2;
+  // The block's reads no longer count: its own writes are admitted.
+  for (size_t s = 0; s < num_shards_; ++s) shards_[s].admitted = 0;
   constexpr size_t kPrefetchAhead = 8;
   Shard* shard_of[kPrefetchAhead];  // ring: the shards of the ops prefetched
   auto ahead = batch.ops().begin();
@@ -143,11 +154,12 @@ void StateCache::RememberBatch(const WriteBatch& batch) const {
     Shard& shard = *shard_of[i++ % kPrefetchAhead];
     if (ahead != end) prefetch();  // reuses the slot just read
     if (value.has_value()) {
-      Remember(shard, key, std::string_view(*value));
+      Remember(shard, key, std::string_view(*value), admit_new);
     } else {
       Forget(shard, key);
     }
   }
+  for (size_t s = 0; s < num_shards_; ++s) shards_[s].admitted = 0;  // the next block's count
 }
 
 void StateCache::Forget(Shard& shard, std::string_view key) {

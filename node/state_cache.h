@@ -33,6 +33,16 @@
 // header). A slot's kept buffer is at most 2 × the size of what it holds
 // + 64 bytes (a larger one is released when the slot is rewritten).
 //
+// Flood guard: a block that reads or writes more than the cache holds (a
+// slash of 10^6 cross-delegators reads and rewrites three records each)
+// would otherwise evict everything for entries it never reads again, paying
+// an eviction per key. Between two batch writes (Write, Consume: a block
+// commit) a shard admits new entries (read misses, written keys not cached)
+// of at most half its capacity; beyond that a miss is answered from the
+// store without being kept. A batch whose entries would take more than half
+// the capacity updates only the keys already cached (in place, or dropped
+// when the new value does not fit there). Results never change either way.
+//
 // Deterministic: the shard of a key is a fixed function of its bytes (not
 // the process-seeded absl::Hash), and the eviction order depends only on
 // the sequence of calls per shard. It never changes a result either way.
@@ -175,11 +185,16 @@ class StateCache : public DurableStore {
     size_t hits = 0;
     size_t misses = 0;
     size_t evictions = 0;
+    size_t admitted = 0;  // new entries' bytes since the last batch write
   };
   Shard& ShardOf(std::string_view key) const;
-  // Records key -> value (nullopt = absent). shard.mu held.
-  void Remember(Shard& shard, std::string_view key, std::optional<std::string_view> value) const;
-  // A written batch's keys and values (deleted keys dropped). Every shard
+  // Records key -> value (nullopt = absent). A key not cached yet is
+  // admitted only when `admit_new` and within the shard's flood guard (class
+  // comment). shard.mu held.
+  void Remember(Shard& shard, std::string_view key, std::optional<std::string_view> value,
+                bool admit_new = true) const;
+  // A written batch's keys and values (deleted keys dropped; the flood guard
+  // applied), then every shard's admission count restarts. Every shard
   // locked.
   void RememberBatch(const WriteBatch& batch) const;
   // Evicts (CLOCK) until `need` more bytes fit; false if they never can.
