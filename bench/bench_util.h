@@ -80,6 +80,10 @@ class RecordingStore : public DurableStore {
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
     return inner_->Get(key);
   }
+  absl::Status GetMany(std::span<const std::string> keys,
+                       std::vector<std::optional<std::string>>* out) const override {
+    return inner_->GetMany(keys, out);
+  }
   std::unique_ptr<KvIterator> Scan(std::string_view b, std::string_view e,
                                    bool reverse) const override {
     return inner_->Scan(b, e, reverse);

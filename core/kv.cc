@@ -172,6 +172,17 @@ absl::StatusOr<bool> KvReader::Has(std::string_view key) const {
   return v.has_value();
 }
 
+absl::Status KvReader::GetMany(std::span<const std::string> keys,
+                               std::vector<std::optional<std::string>>* out) const {
+  out->clear();
+  out->reserve(keys.size());
+  for (const std::string& key : keys) {
+    MESH_ASSIGN_OR_RETURN(std::optional<std::string> value, Get(key));
+    out->push_back(std::move(value));
+  }
+  return absl::OkStatus();
+}
+
 uint64_t FixedKeyHash(std::string_view key) {
   uint64_t h = 0x9e3779b97f4a7c15ull ^ key.size();
   size_t i = 0;
@@ -421,6 +432,10 @@ class ReadOnly final : public DurableStore {
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
     return inner_->Get(key);
   }
+  absl::Status GetMany(std::span<const std::string> keys,
+                       std::vector<std::optional<std::string>>* out) const override {
+    return inner_->GetMany(keys, out);
+  }
   std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
                                    bool reverse) const override {
     return inner_->Scan(begin, end, reverse);
@@ -494,6 +509,39 @@ absl::StatusOr<std::optional<std::string>> Overlay::Get(std::string_view key) co
     if (it != batch_.ops().end()) return it->second;
   }
   return parent_->Get(key);
+}
+
+absl::Status GetManyWithBatch(const WriteBatch* batch, const KvReader& parent,
+                              std::span<const std::string> keys,
+                              std::vector<std::optional<std::string>>* out) {
+  if (batch == nullptr || batch->empty()) return parent.GetMany(keys, out);
+  std::vector<size_t> rest;  // positions the batch does not answer
+  rest.reserve(keys.size());
+  out->assign(keys.size(), std::nullopt);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (batch->MayContain(keys[i])) {
+      auto it = batch->ops().find(keys[i]);
+      if (it != batch->ops().end()) {
+        (*out)[i] = it->second;
+        continue;
+      }
+    }
+    rest.push_back(i);
+  }
+  if (rest.empty()) return absl::OkStatus();
+  if (rest.size() == keys.size()) return parent.GetMany(keys, out);
+  std::vector<std::string> asked;
+  asked.reserve(rest.size());
+  for (size_t i : rest) asked.push_back(keys[i]);
+  std::vector<std::optional<std::string>> got;
+  MESH_RETURN_IF_ERROR(parent.GetMany(asked, &got));
+  for (size_t j = 0; j < rest.size(); ++j) (*out)[rest[j]] = std::move(got[j]);
+  return absl::OkStatus();
+}
+
+absl::Status Overlay::GetMany(std::span<const std::string> keys,
+                              std::vector<std::optional<std::string>>* out) const {
+  return GetManyWithBatch(&batch_, *parent_, keys, out);
 }
 
 std::unique_ptr<KvIterator> ScanWithBatch(const WriteBatch& batch,

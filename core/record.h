@@ -10,8 +10,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/codec.h"
@@ -41,6 +43,26 @@ absl::StatusOr<std::optional<T>> GetRecord(const KvReader& store, std::string_vi
   if (!raw.has_value()) return std::optional<T>();
   MESH_ASSIGN_OR_RETURN(T value, DecodeRecord<T>(*raw));
   return std::optional<T>(std::move(value));
+}
+
+// GetRecord of each of `keys` through one KvReader::GetMany; (*out)[i] is
+// keys[i]'s record (nullopt when absent).
+template <typename T>
+absl::Status GetRecords(const KvReader& store, std::span<const std::string> keys,
+                        std::vector<std::optional<T>>* out) {
+  std::vector<std::optional<std::string>> raw;
+  MESH_RETURN_IF_ERROR(store.GetMany(keys, &raw));
+  out->clear();
+  out->reserve(raw.size());
+  for (std::optional<std::string>& bytes : raw) {
+    if (!bytes.has_value()) {
+      out->emplace_back();
+      continue;
+    }
+    MESH_ASSIGN_OR_RETURN(T value, DecodeRecord<T>(*bytes));
+    out->emplace_back(std::move(value));
+  }
+  return absl::OkStatus();
 }
 
 // Like GetRecord, but an absent record is `fallback`.

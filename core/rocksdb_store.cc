@@ -130,6 +130,30 @@ rocksdb::Options Tuned(const RocksDbStore::Options& options) {
   return ro;
 }
 
+// GetMany through one MultiGet with `ro`: results as Get's (absent =
+// nullopt; the first failed key's error).
+absl::Status MultiGet(rocksdb::DB* db, const rocksdb::ReadOptions& ro,
+                      std::span<const std::string> keys,
+                      std::vector<std::optional<std::string>>* out) {
+  const size_t n = keys.size();
+  out->assign(n, std::nullopt);
+  if (n == 0) return absl::OkStatus();
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(n);
+  for (const std::string& k : keys) slices.push_back(ToSlice(k));
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  const bool sorted = std::is_sorted(keys.begin(), keys.end());
+  db->MultiGet(ro, db->DefaultColumnFamily(), n, slices.data(), values.data(), statuses.data(),
+               sorted);
+  for (size_t i = 0; i < n; ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    MESH_RETURN_IF_ERROR(FromRocks(statuses[i], "get"));
+    (*out)[i].emplace(values[i].data(), values[i].size());
+  }
+  return absl::OkStatus();
+}
+
 // A pinned RocksDB snapshot; reads as RocksDbStore's with ro.snapshot set.
 class RocksSnapshot final : public DurableStore {
  public:
@@ -143,6 +167,12 @@ class RocksSnapshot final : public DurableStore {
     if (s.IsNotFound()) return std::optional<std::string>();
     MESH_RETURN_IF_ERROR(FromRocks(s, "get"));
     return std::optional<std::string>(std::move(value));
+  }
+  absl::Status GetMany(std::span<const std::string> keys,
+                       std::vector<std::optional<std::string>>* out) const override {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap_;
+    return MultiGet(db_, ro, keys, out);
   }
   std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
                                    bool reverse) const override {
@@ -222,6 +252,11 @@ absl::StatusOr<std::optional<std::string>> RocksDbStore::Get(std::string_view ke
   if (s.IsNotFound()) return std::optional<std::string>();
   MESH_RETURN_IF_ERROR(FromRocks(s, "get"));
   return std::optional<std::string>(std::move(value));
+}
+
+absl::Status RocksDbStore::GetMany(std::span<const std::string> keys,
+                                   std::vector<std::optional<std::string>>* out) const {
+  return MultiGet(db_.get(), rocksdb::ReadOptions(), keys, out);
 }
 
 std::unique_ptr<KvIterator> RocksDbStore::Scan(std::string_view begin, std::string_view end,

@@ -65,6 +65,9 @@ class RocksDbStore : public DurableStore {
   ~RocksDbStore() override;
 
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override;
+  // One batched RocksDB MultiGet (shared index, filter and block lookups).
+  absl::Status GetMany(std::span<const std::string> keys,
+                       std::vector<std::optional<std::string>>* out) const override;
   std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
                                    bool reverse = false) const override;
   absl::Status Put(std::string_view key, std::string_view value) override;

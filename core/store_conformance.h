@@ -319,11 +319,55 @@ TYPED_TEST_P(StoreConformanceTest, OverlayCommitMerges) {
   EXPECT_EQ(this->Scan("", "", true), testing_internal::Reversed(want));
 }
 
+// GetMany answers as one Get per key: keys spread over the layers, some
+// overwritten or deleted above, absent ones, in ascending order, shuffled
+// with repeats, through an overlay with its own writes, and none at all.
+TYPED_TEST_P(StoreConformanceTest, GetManyEqualsGets) {
+  std::vector<std::string> written;
+  for (int i = 0; i < 300; ++i) written.push_back("k" + std::to_string(1000 + 2 * i));
+  this->Fill(written);
+  ASSERT_TRUE(this->harness_.Flush().ok());
+  this->Put("k1000", "over");
+  ASSERT_TRUE(this->store().Delete("k1010").ok());
+  this->Put("k1001", "new");
+  this->Put("k1003", "");
+  std::vector<std::string> ascending;
+  for (int i = 0; i < 610; ++i) ascending.push_back("k" + std::to_string(995 + i));
+  std::vector<std::string> shuffled;
+  for (size_t i = 0; i < ascending.size(); ++i) shuffled.push_back(ascending[(i * 7919) % 610]);
+  shuffled.push_back("k1000");
+  shuffled.push_back("k1010");
+  shuffled.push_back("k1000");
+  Overlay top(&this->store());
+  ASSERT_TRUE(top.Put("k1002", "top").ok());
+  ASSERT_TRUE(top.Delete("k1004").ok());
+  for (const KvReader* reader : {static_cast<const KvReader*>(&this->store()),
+                                 static_cast<const KvReader*>(&top)}) {
+    for (const std::vector<std::string>* keys : {&ascending, &shuffled, &written}) {
+      std::vector<std::optional<std::string>> got{std::string("stale")};
+      ASSERT_TRUE(reader->GetMany(*keys, &got).ok());
+      ASSERT_EQ(got.size(), keys->size());
+      for (size_t i = 0; i < keys->size(); ++i) {
+        auto want = reader->Get((*keys)[i]);
+        ASSERT_TRUE(want.ok());
+        EXPECT_EQ(got[i], *want) << (*keys)[i];
+      }
+    }
+    std::vector<std::optional<std::string>> none{std::string("stale")};
+    ASSERT_TRUE(reader->GetMany({}, &none).ok());
+    EXPECT_TRUE(none.empty());
+  }
+  std::vector<std::optional<std::string>> got;
+  ASSERT_TRUE(top.GetMany(std::vector<std::string>{"k1002", "k1004", "k1001", "k1003"}, &got).ok());
+  EXPECT_EQ(got, (std::vector<std::optional<std::string>>{"top", std::nullopt, "new", ""}));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreConformanceTest, GetPutOverwriteDelete, EmptyValueIsPresent,
                             BinaryKeysOrderUnsigned, ScanBounds, PrefixScans,
                             DeletesAndOverwritesAcrossLayers, IteratorEndIsStable,
                             WriteBatchAppliesAllOps, PersistsAcrossReopen,
-                            OverlayDiscardLeavesStoreUnchanged, OverlayCommitMerges);
+                            OverlayDiscardLeavesStoreUnchanged, OverlayCommitMerges,
+                            GetManyEqualsGets);
 
 // ---- Harnesses for the engine's own stores ----
 

@@ -78,6 +78,11 @@ class SnapshotWithBatch final : public DurableStore {
     if (auto found = FindIn(state->batch.get(), key)) return *std::move(found);
     return state->snapshot->Get(key);
   }
+  absl::Status GetMany(std::span<const std::string> keys,
+                       std::vector<std::optional<std::string>>* out) const override {
+    const auto state = core_->Load();
+    return GetManyWithBatch(state->batch.get(), *state->snapshot, keys, out);
+  }
   std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
                                    bool reverse) const override {
     auto state = core_->Load();
@@ -174,6 +179,12 @@ absl::StatusOr<std::optional<std::string>> PipelinedStore::Get(std::string_view 
   const std::shared_ptr<const WriteBatch> batch = InFlight();
   if (auto found = FindIn(batch.get(), key)) return *std::move(found);
   return store_->Get(key);
+}
+
+absl::Status PipelinedStore::GetMany(std::span<const std::string> keys,
+                                     std::vector<std::optional<std::string>>* out) const {
+  const std::shared_ptr<const WriteBatch> batch = InFlight();  // as Get
+  return GetManyWithBatch(batch.get(), *store_, keys, out);
 }
 
 std::unique_ptr<KvIterator> PipelinedStore::Scan(std::string_view begin, std::string_view end,

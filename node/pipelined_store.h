@@ -54,6 +54,9 @@ class PipelinedStore : public DurableStore {
   PipelinedStore& operator=(const PipelinedStore&) = delete;
 
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override;
+  // The batch in flight answers its keys, the store's GetMany the rest.
+  absl::Status GetMany(std::span<const std::string> keys,
+                       std::vector<std::optional<std::string>>* out) const override;
   std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
                                    bool reverse = false) const override;
   // These wait for the write in flight, then write synchronously.

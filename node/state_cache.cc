@@ -193,6 +193,50 @@ absl::StatusOr<std::optional<std::string>> StateCache::Get(std::string_view key)
   return value;
 }
 
+absl::Status StateCache::GetMany(std::span<const std::string> keys,
+                                 std::vector<std::optional<std::string>>* out) const {
+  out->assign(keys.size(), std::nullopt);
+  // Every shard locked, in index order (as Write): no write can slip between
+  // the store's read of a missed key and its entry.
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(num_shards_);
+  for (size_t i = 0; i < num_shards_; ++i) locks.emplace_back(shards_[i].mu);
+  std::vector<size_t> missed;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    Shard& shard = ShardOf(keys[i]);
+    auto it = shard.index.find(View(keys[i]));
+    if (it != shard.index.end()) {
+      ++shard.hits;
+      Slot& slot = shard.slots[it->second];
+      slot.referenced = true;
+      if (slot.present) (*out)[i].emplace(slot.value());
+      continue;
+    }
+    ++shard.misses;
+    if (std::optional<std::optional<std::string>> linked = FromLink(keys[i])) {
+      Remember(shard, keys[i], ViewOf(*linked));
+      (*out)[i] = *std::move(linked);
+      continue;
+    }
+    missed.push_back(i);
+  }
+  if (missed.empty()) return absl::OkStatus();
+  std::vector<std::string> asked;
+  if (missed.size() < keys.size()) {
+    asked.reserve(missed.size());
+    for (size_t i : missed) asked.push_back(keys[i]);
+  }
+  std::vector<std::optional<std::string>> got;
+  MESH_RETURN_IF_ERROR(store_->GetMany(
+      missed.size() < keys.size() ? std::span<const std::string>(asked) : keys, &got));
+  for (size_t j = 0; j < missed.size(); ++j) {
+    const std::string& key = keys[missed[j]];
+    Remember(ShardOf(key), key, ViewOf(got[j]));
+    (*out)[missed[j]] = std::move(got[j]);
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 
 // `a` = max(a, v): a kept scan result shared by several views records the

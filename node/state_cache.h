@@ -105,6 +105,11 @@ class StateCache : public DurableStore {
                       size_t capacity_bytes = kDefaultCapacityBytes);
 
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override;
+  // Cached keys answered here, the misses read by one GetMany of the store
+  // (RocksDB: a MultiGet) and kept as a Get's would be. Every shard is
+  // locked meanwhile, as for a write (callers read in chunks).
+  absl::Status GetMany(std::span<const std::string> keys,
+                       std::vector<std::optional<std::string>>* out) const override;
   std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
                                    bool reverse = false) const override;
   absl::Status Put(std::string_view key, std::string_view value) override;

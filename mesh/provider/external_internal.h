@@ -52,7 +52,7 @@ absl::StatusOr<Amount> AckedStakeSince(const Context& ctx, const ConsumerId& c,
                                        const Stake& s, uint64_t height);
 
 // Every user with a stake record on `v` (ascending) and that record, read
-// in one pass (the index, then a point read per user).
+// in one pass (the index, then batched point reads, kGetManyChunk at a time).
 struct ValidatorStakes {
   std::vector<AccountAddress> users;
   std::vector<std::optional<Stake>> stakes;  // stakes[i] of users[i]

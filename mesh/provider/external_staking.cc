@@ -117,9 +117,18 @@ absl::StatusOr<ValidatorStakes> ReadFromStore(const Context& ctx, const Consumer
   ValidatorStakes out;
   MESH_ASSIGN_OR_RETURN(out.users, ValidatorUsers(ctx, c, v));
   out.stakes.reserve(out.users.size());
-  for (const AccountAddress& u : out.users) {
-    MESH_ASSIGN_OR_RETURN(std::optional<Stake> s, LoadStake(ctx, c, u, v));
-    out.stakes.push_back(std::move(s));
+  // Batched point reads (KvReader::GetMany: one RocksDB MultiGet per chunk
+  // for what no cache holds), in ascending key order.
+  std::vector<std::string> keys;
+  std::vector<std::optional<Stake>> chunk;
+  for (size_t from = 0; from < out.users.size(); from += kGetManyChunk) {
+    const size_t to = std::min(out.users.size(), from + kGetManyChunk);
+    keys.clear();
+    for (size_t i = from; i < to; ++i) {
+      keys.push_back(tables::Key(tables::kExtStakes, c.value(), out.users[i].value(), v.value()));
+    }
+    MESH_RETURN_IF_ERROR(GetRecords<Stake>(ctx.store(), keys, &chunk));
+    for (std::optional<Stake>& s : chunk) out.stakes.push_back(std::move(s));
   }
   return out;
 }

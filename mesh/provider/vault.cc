@@ -28,13 +28,14 @@ std::string LienKey(const AccountAddress& user, const LienHolder& holder) {
   return tables::Key(tables::kLiens, user.value(), holder.Key());
 }
 
+std::string UserKey(const AccountAddress& user) { return tables::Key(tables::kUsers, user.value()); }
+
 absl::StatusOr<UserInfo> LoadUser(const Context& ctx, const AccountAddress& user) {
-  return GetRecordOr<UserInfo>(ctx.store(), tables::Key(tables::kUsers, user.value()),
-                               UserInfo{});
+  return GetRecordOr<UserInfo>(ctx.store(), UserKey(user), UserInfo{});
 }
 
 absl::Status SaveUser(const Context& ctx, const AccountAddress& user, const UserInfo& info) {
-  return PutRecord(ctx.store(), tables::Key(tables::kUsers, user.value()), info);
+  return PutRecord(ctx.store(), UserKey(user), info);
 }
 
 absl::StatusOr<LienList> LoadRecordedLiens(const Context& ctx, const AccountAddress& user,

@@ -23,6 +23,7 @@ struct Derived {
 };
 
 std::string LienKey(const AccountAddress& user, const LienHolder& holder);
+std::string UserKey(const AccountAddress& user);
 absl::StatusOr<UserInfo> LoadUser(const Context& ctx, const AccountAddress& user);
 absl::Status SaveUser(const Context& ctx, const AccountAddress& user, const UserInfo& info);
 // The user's liens ascending by holder key.

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -148,31 +150,62 @@ absl::StatusOr<std::vector<LienHolder>> PossibleHolders(const Context& ctx,
   return out;
 }
 
-// The user's liens (as LoadLiens) by one point read per possible holder: a
-// slash of N users opens no store iterator per user, whose cost grows with
-// the store (every RocksDB iterator merges all memtables and L0 files).
-absl::StatusOr<LienList> LoadLiensOf(const Context& ctx, const AccountAddress& user,
-                                     const std::vector<LienHolder>& holders) {
-  LienList out;
-  for (const LienHolder& h : holders) {
-    MESH_ASSIGN_OR_RETURN(std::optional<Lien> lien, GetRecord<Lien>(ctx.store(), LienKey(user, h)));
-    if (lien.has_value()) out.emplace_back(h, *lien);
+// What a slash reads of one user: the user record and the user's liens (as
+// LoadLiens returns them).
+struct UserRecords {
+  UserInfo info;
+  LienList liens;
+};
+
+// The records of the users of `items`, read by two batched reads
+// (KvReader::GetMany: the user records, then the liens they list). A slash
+// of N users opens no store iterator per user, whose cost grows with the
+// store (every RocksDB iterator merges all memtables and L0 files). Only the
+// holders a user record lists are read; every possible one for a record
+// from before that list.
+absl::StatusOr<std::vector<UserRecords>> ReadUsers(const Context& ctx,
+                                                   const std::vector<LienHolder>& holders,
+                                                   std::span<const SlashInfo> items) {
+  std::vector<std::string> keys;
+  keys.reserve(items.size());
+  for (const SlashInfo& item : items) keys.push_back(UserKey(item.user));
+  std::vector<std::optional<UserInfo>> infos;
+  MESH_RETURN_IF_ERROR(GetRecords<UserInfo>(ctx.store(), keys, &infos));
+  std::vector<UserRecords> out(items.size());
+  std::vector<std::pair<size_t, LienHolder>> asked;  // (item, holder) of each lien key
+  keys.clear();
+  for (size_t i = 0; i < items.size(); ++i) {
+    out[i].info = infos[i].has_value() ? *std::move(infos[i]) : UserInfo{};
+    auto ask = [&](LienHolder h) {
+      keys.push_back(LienKey(items[i].user, h));
+      asked.emplace_back(i, std::move(h));
+    };
+    if (out[i].info.holders.has_value()) {
+      for (const std::string& key : *out[i].info.holders) {
+        MESH_ASSIGN_OR_RETURN(LienHolder h, LienHolder::FromKey(key));
+        ask(std::move(h));
+      }
+    } else {
+      for (const LienHolder& h : holders) ask(h);
+    }
+  }
+  std::vector<std::optional<Lien>> liens;
+  MESH_RETURN_IF_ERROR(GetRecords<Lien>(ctx.store(), keys, &liens));
+  for (size_t j = 0; j < asked.size(); ++j) {
+    if (!liens[j].has_value()) continue;
+    out[asked[j].first].liens.emplace_back(std::move(asked[j].second), *liens[j]);
   }
   return out;
 }
 
+// `user` = `item`'s records as ReadUsers read them: the user's liens are read
+// once; the slasher's is cut in that list, which then derives the user's
+// usage as a re-read would.
 absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
-                      const std::vector<LienHolder>& holders,
                       const ValidatorAddress& validator, const SlashInfo& item,
-                      BurnAggregator& burns) {
-  // The user's liens are read once; the slasher's is cut in that list,
-  // which then derives the user's usage as a re-read would. Only the
-  // holders the user record lists are read (every possible one for a record
-  // from before that list).
-  MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, item.user));
-  MESH_ASSIGN_OR_RETURN(LienList liens, info.holders.has_value()
-                                            ? LoadRecordedLiens(ctx, item.user, info)
-                                            : LoadLiensOf(ctx, item.user, holders));
+                      UserRecords user, BurnAggregator& burns) {
+  UserInfo& info = user.info;
+  LienList& liens = user.liens;
   auto lien = std::find_if(liens.begin(), liens.end(),
                            [&](const auto& entry) { return entry.first == slasher; });
   if (lien == liens.end()) return absl::OkStatus();  // nothing pledged to this holder
@@ -202,8 +235,25 @@ absl::Status Vault::Slash(const Context& ctx, const LienHolder& holder,
                           const std::vector<SlashInfo>& slashes) {
   BurnAggregator burns;
   MESH_ASSIGN_OR_RETURN(std::vector<LienHolder> holders, PossibleHolders(ctx, holder));
-  for (const SlashInfo& item : slashes) {
-    MESH_RETURN_IF_ERROR(SlashOne(ctx, holder, holders, validator, item, burns));
+  // The users' records are read a chunk at a time, before the chunk is
+  // slashed. A user's slash writes only that user's vault records (its
+  // burns go to the holders' stakes), so each read is still current when
+  // its user is slashed; a chunk ends before a user it already holds.
+  std::set<std::string_view> in_chunk;
+  size_t from = 0;
+  while (from < slashes.size()) {
+    size_t to = from;
+    in_chunk.clear();
+    while (to < slashes.size() && to - from < kGetManyChunk &&
+           in_chunk.insert(slashes[to].user.value()).second) {
+      ++to;
+    }
+    const std::span<const SlashInfo> chunk(slashes.data() + from, to - from);
+    MESH_ASSIGN_OR_RETURN(std::vector<UserRecords> read, ReadUsers(ctx, holders, chunk));
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      MESH_RETURN_IF_ERROR(SlashOne(ctx, holder, validator, chunk[i], std::move(read[i]), burns));
+    }
+    from = to;
   }
   return ExternalStaking::FlushBurns(ctx, burns);
 }
