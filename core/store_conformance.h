@@ -338,11 +338,11 @@ TYPED_TEST_P(StoreConformanceTest, GetManyEqualsGets) {
   shuffled.push_back("k1000");
   shuffled.push_back("k1010");
   shuffled.push_back("k1000");
-  Overlay top(&this->store());
-  ASSERT_TRUE(top.Put("k1002", "top").ok());
-  ASSERT_TRUE(top.Delete("k1004").ok());
+  Overlay above(&this->store());
+  ASSERT_TRUE(above.Put("k1002", "top").ok());
+  ASSERT_TRUE(above.Delete("k1004").ok());
   for (const KvReader* reader : {static_cast<const KvReader*>(&this->store()),
-                                 static_cast<const KvReader*>(&top)}) {
+                                 static_cast<const KvReader*>(&above)}) {
     for (const std::vector<std::string>* keys : {&ascending, &shuffled, &written}) {
       std::vector<std::optional<std::string>> got{std::string("stale")};
       ASSERT_TRUE(reader->GetMany(*keys, &got).ok());
@@ -358,7 +358,7 @@ TYPED_TEST_P(StoreConformanceTest, GetManyEqualsGets) {
     EXPECT_TRUE(none.empty());
   }
   std::vector<std::optional<std::string>> got;
-  ASSERT_TRUE(top.GetMany(std::vector<std::string>{"k1002", "k1004", "k1001", "k1003"}, &got).ok());
+  ASSERT_TRUE(above.GetMany(std::vector<std::string>{"k1002", "k1004", "k1001", "k1003"}, &got).ok());
   EXPECT_EQ(got, (std::vector<std::optional<std::string>>{"top", std::nullopt, "new", ""}));
 }
 
