@@ -511,6 +511,23 @@ absl::StatusOr<std::optional<std::string>> Overlay::Get(std::string_view key) co
   return parent_->Get(key);
 }
 
+absl::Status GetManyAt(const KvReader& store, std::span<const std::string> keys,
+                       std::span<const size_t> positions,
+                       std::vector<std::optional<std::string>>* out) {
+  if (positions.empty()) return absl::OkStatus();
+  std::vector<std::optional<std::string>> got;
+  if (positions.size() == keys.size()) {  // every key: asked as they are
+    MESH_RETURN_IF_ERROR(store.GetMany(keys, &got));
+  } else {
+    std::vector<std::string> asked;
+    asked.reserve(positions.size());
+    for (size_t p : positions) asked.push_back(keys[p]);
+    MESH_RETURN_IF_ERROR(store.GetMany(asked, &got));
+  }
+  for (size_t j = 0; j < positions.size(); ++j) (*out)[positions[j]] = std::move(got[j]);
+  return absl::OkStatus();
+}
+
 absl::Status GetManyWithBatch(const WriteBatch* batch, const KvReader& parent,
                               std::span<const std::string> keys,
                               std::vector<std::optional<std::string>>* out) {
@@ -528,15 +545,7 @@ absl::Status GetManyWithBatch(const WriteBatch* batch, const KvReader& parent,
     }
     rest.push_back(i);
   }
-  if (rest.empty()) return absl::OkStatus();
-  if (rest.size() == keys.size()) return parent.GetMany(keys, out);
-  std::vector<std::string> asked;
-  asked.reserve(rest.size());
-  for (size_t i : rest) asked.push_back(keys[i]);
-  std::vector<std::optional<std::string>> got;
-  MESH_RETURN_IF_ERROR(parent.GetMany(asked, &got));
-  for (size_t j = 0; j < rest.size(); ++j) (*out)[rest[j]] = std::move(got[j]);
-  return absl::OkStatus();
+  return GetManyAt(parent, keys, rest, out);
 }
 
 absl::Status Overlay::GetMany(std::span<const std::string> keys,

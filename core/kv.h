@@ -242,6 +242,12 @@ std::unique_ptr<KvIterator> ScanWithBatch(const WriteBatch& batch,
                                           std::string_view begin, std::string_view end,
                                           bool reverse);
 
+// (*out)[p] = store.Get(keys[p]) for each p of `positions` (ascending,
+// each < keys.size(), `out` already sized), through one store.GetMany.
+absl::Status GetManyAt(const KvReader& store, std::span<const std::string> keys,
+                       std::span<const size_t> positions,
+                       std::vector<std::optional<std::string>>* out);
+
 // GetMany of `keys` with `batch`'s ops (may be null) over `parent`: a put
 // answers its value, a delete absence; the other keys go to
 // parent.GetMany in one call.

@@ -220,20 +220,8 @@ absl::Status StateCache::GetMany(std::span<const std::string> keys,
     }
     missed.push_back(i);
   }
-  if (missed.empty()) return absl::OkStatus();
-  std::vector<std::string> asked;
-  if (missed.size() < keys.size()) {
-    asked.reserve(missed.size());
-    for (size_t i : missed) asked.push_back(keys[i]);
-  }
-  std::vector<std::optional<std::string>> got;
-  MESH_RETURN_IF_ERROR(store_->GetMany(
-      missed.size() < keys.size() ? std::span<const std::string>(asked) : keys, &got));
-  for (size_t j = 0; j < missed.size(); ++j) {
-    const std::string& key = keys[missed[j]];
-    Remember(ShardOf(key), key, ViewOf(got[j]));
-    (*out)[missed[j]] = std::move(got[j]);
-  }
+  MESH_RETURN_IF_ERROR(GetManyAt(*store_, keys, missed, out));
+  for (size_t p : missed) Remember(ShardOf(keys[p]), keys[p], ViewOf((*out)[p]));
   return absl::OkStatus();
 }
 

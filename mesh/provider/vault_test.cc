@@ -382,6 +382,34 @@ TEST_F(VaultTest, UserRecordWithoutHolderListKeepsWorking) {
   EXPECT_EQ(h_.ctx().store().Get(key).value().value(), Encoder().Amt(A(900)).Take());
 }
 
+// A slash reads its users' records a chunk at a time before slashing them;
+// a user listed twice is slashed twice, the second time from what the first
+// wrote (its chunk ends before the repeat).
+TEST_F(VaultTest, SlashListingAUserTwiceActsAsTwoSlashes) {
+  h_.Fund(kUser1, kOsmo, A(1000));
+  h_.Fund(kUser2, kOsmo, A(1000));
+  Setup(100, 100);  // remote liens 100 % slashable
+  Activate(cs1_, "validator");
+  ASSERT_TRUE(h_.Bond(kUser1, A(1000)).ok());
+  ASSERT_TRUE(h_.Bond(kUser2, A(1000)).ok());
+  StakeRemotely(cs1_, kUser1, 300);
+  StakeRemotely(cs1_, kUser2, 300);
+  ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                  return Vault::Slash(c, LienHolder::External(cs1_.id()), Val("validator"),
+                                      {SlashInfo{kUser1, A(100)}, SlashInfo{kUser2, A(50)},
+                                       SlashInfo{kUser1, A(60)}});
+                }).ok());
+  ExpectClaims(kUser1, {{"x/cs1", R(140)}});
+  ExpectClaims(kUser2, {{"x/cs1", R(250)}});
+  const auto collateral = [&](const AccountAddress& u) {
+    return Decoder(h_.ctx().store().Get(tables::Key(tables::kUsers, u.value())).value().value())
+        .Amt()
+        .value();
+  };
+  EXPECT_EQ(collateral(kUser1), A(840));
+  EXPECT_EQ(collateral(kUser2), A(950));
+}
+
 TEST_F(VaultTest, StakeCrossTxs) {
   h_.Fund(kUser1, kOsmo, A(300));
   h_.Fund(kUser2, kOsmo, A(500));
