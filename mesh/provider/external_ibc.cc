@@ -398,6 +398,8 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
   stakes.reserve(users.size());
   std::vector<Held> held;
   std::vector<Amount> weights;
+  held.reserve(users.size());
+  weights.reserve(users.size());
   for (size_t i = 0; i < users.size(); ++i) {
     const AccountAddress& u = users[i];
     stakes.push_back(*std::move(read.stakes[i]));
@@ -413,6 +415,7 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
   // from the committed stake left, so the validator totals still agree.
   Amount given;
   std::vector<Amount> left;
+  left.reserve(users.size());
   for (size_t i = 0; i < users.size(); ++i) {
     MESH_ASSIGN_OR_RETURN(given, given.Add(cuts[i]));
     left.push_back(stakes[i].stake.low().SaturatingSub(cuts[i]));
@@ -445,6 +448,7 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
                                   ? e.received_at_ns
                                   : ctx.time_ns();
   std::vector<SlashInfo> slashes;
+  slashes.reserve(users.size());
   for (size_t i = 0; i < users.size(); ++i) {
     Stake& s = stakes[i];
     std::set<uint64_t> skip;
@@ -962,6 +966,7 @@ absl::Status ExternalStaking::HandleSlashing(const Context& ctx, const ConsumerI
                         SplitByWeight(committed, committed, Min(slash_amount, committed_total)));
   MESH_ASSIGN_OR_RETURN(Distribution d, LoadDist(ctx, consumer, validator));
   std::vector<SlashInfo> slashes;
+  slashes.reserve(users.size());
   for (size_t i = 0; i < users.size(); ++i) {
     Stake& s = stakes[i];
     const Amount bonded_cut = bonded_cuts[i];

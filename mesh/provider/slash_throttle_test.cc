@@ -145,7 +145,11 @@ class SlashThrottleTest : public ::testing::Test {
   int64_t Meter() { return SlashThrottle::State(h_.ctx())->meter; }
   std::vector<std::string> Queued() {
     std::vector<std::string> out;
-    for (const QueuedSlash& q : *SlashThrottle::Queue(h_.ctx())) {
+    // Held here: a range-for over *Queue(...) would outlive the StatusOr.
+    const auto queue = SlashThrottle::Queue(h_.ctx());
+    EXPECT_TRUE(queue.ok()) << queue.status();
+    if (!queue.ok()) return out;
+    for (const QueuedSlash& q : *queue) {
       out.push_back(q.slash.validator.value());
     }
     return out;
