@@ -230,6 +230,12 @@ bool WriteBatch::MayContain(std::string_view key) const {
   return TestBit(filter_, a) && TestBit(filter_, b);
 }
 
+const std::optional<std::string>* WriteBatch::Find(std::string_view key) const {
+  if (!MayContain(key)) return nullptr;
+  auto it = ops_.find(key);
+  return it == ops_.end() ? nullptr : &it->second;
+}
+
 WriteBatch& WriteBatch::operator=(const WriteBatch& other) {
   if (this == &other) return *this;
   ops_ = other.ops_;
@@ -504,10 +510,7 @@ absl::Status MemStore::Write(const WriteBatch& batch) {
 }
 
 absl::StatusOr<std::optional<std::string>> Overlay::Get(std::string_view key) const {
-  if (batch_.MayContain(key)) {
-    auto it = batch_.ops().find(key);
-    if (it != batch_.ops().end()) return it->second;
-  }
+  if (const std::optional<std::string>* op = batch_.Find(key)) return *op;
   return parent_->Get(key);
 }
 
@@ -536,14 +539,11 @@ absl::Status GetManyWithBatch(const WriteBatch* batch, const KvReader& parent,
   rest.reserve(keys.size());
   out->assign(keys.size(), std::nullopt);
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (batch->MayContain(keys[i])) {
-      auto it = batch->ops().find(keys[i]);
-      if (it != batch->ops().end()) {
-        (*out)[i] = it->second;
-        continue;
-      }
+    if (const std::optional<std::string>* op = batch->Find(keys[i])) {
+      (*out)[i] = *op;
+    } else {
+      rest.push_back(i);
     }
-    rest.push_back(i);
   }
   return GetManyAt(parent, keys, rest, out);
 }

@@ -136,6 +136,9 @@ class WriteBatch {
   // read that misses it — most reads of a block — costs a hash instead of a
   // walk down the ordered map; a small one always answers true.
   bool MayContain(std::string_view key) const;
+  // The op on `key` (a put's value, nullopt for a delete), or null when the
+  // batch has none; the filter answers most misses.
+  const std::optional<std::string>* Find(std::string_view key) const;
   // The filter starts at kFilterFrom keys, at about 16 bits a key, and is
   // rebuilt twice as large when the batch passes 8 bits a key (a few per
   // cent of misses then walk the map anyway). Erased keys stay in it.

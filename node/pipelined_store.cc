@@ -28,11 +28,9 @@ class BatchIterator final : public KvIterator {
   std::unique_ptr<KvIterator> merged_;
 };
 
-std::optional<std::optional<std::string>> FindIn(const WriteBatch* batch, std::string_view key) {
-  if (batch == nullptr || !batch->MayContain(key)) return std::nullopt;
-  auto it = batch->ops().find(key);
-  if (it == batch->ops().end()) return std::nullopt;
-  return it->second;
+// The op on `key` in `batch` (may be null), or null.
+const std::optional<std::string>* FindIn(const WriteBatch* batch, std::string_view key) {
+  return batch == nullptr ? nullptr : batch->Find(key);
 }
 
 }  // namespace
@@ -75,7 +73,7 @@ class SnapshotWithBatch final : public DurableStore {
   explicit SnapshotWithBatch(Core core) : core_(std::move(core)) {}
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
     const auto state = core_->Load();
-    if (auto found = FindIn(state->batch.get(), key)) return *std::move(found);
+    if (const auto* op = FindIn(state->batch.get(), key)) return *op;
     return state->snapshot->Get(key);
   }
   absl::Status GetMany(std::span<const std::string> keys,
@@ -177,7 +175,7 @@ absl::StatusOr<std::optional<std::string>> PipelinedStore::Get(std::string_view 
   // The batch is looked up first: while it is in flight the store may or
   // may not have it yet; once it is gone the store has it.
   const std::shared_ptr<const WriteBatch> batch = InFlight();
-  if (auto found = FindIn(batch.get(), key)) return *std::move(found);
+  if (const auto* op = FindIn(batch.get(), key)) return *op;
   return store_->Get(key);
 }
 

@@ -170,21 +170,27 @@ void StateCache::Forget(Shard& shard, std::string_view key) {
   Release(shard, i);
 }
 
-absl::StatusOr<std::optional<std::string>> StateCache::Get(std::string_view key) const {
-  Shard& shard = ShardOf(key);
-  std::lock_guard<std::mutex> lock(shard.mu);
+std::optional<std::optional<std::string>> StateCache::Lookup(Shard& shard,
+                                                             std::string_view key) const {
   auto it = shard.index.find(View(key));
   if (it != shard.index.end()) {
     ++shard.hits;
     Slot& slot = shard.slots[it->second];
     slot.referenced = true;
-    if (!slot.present) return std::nullopt;
+    if (!slot.present) return std::optional<std::string>();
     return std::optional<std::string>(std::string(slot.value()));
   }
   ++shard.misses;
-  if (std::optional<std::optional<std::string>> linked = FromLink(key)) {
-    Remember(shard, key, ViewOf(*linked));
-    return *std::move(linked);
+  std::optional<std::optional<std::string>> linked = FromLink(key);
+  if (linked.has_value()) Remember(shard, key, ViewOf(*linked));
+  return linked;
+}
+
+absl::StatusOr<std::optional<std::string>> StateCache::Get(std::string_view key) const {
+  Shard& shard = ShardOf(key);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  if (std::optional<std::optional<std::string>> found = Lookup(shard, key)) {
+    return *std::move(found);
   }
   // The store is read under the shard's lock: a concurrent write of this key
   // cannot slip between the read and Remember.
@@ -203,22 +209,11 @@ absl::Status StateCache::GetMany(std::span<const std::string> keys,
   for (size_t i = 0; i < num_shards_; ++i) locks.emplace_back(shards_[i].mu);
   std::vector<size_t> missed;
   for (size_t i = 0; i < keys.size(); ++i) {
-    Shard& shard = ShardOf(keys[i]);
-    auto it = shard.index.find(View(keys[i]));
-    if (it != shard.index.end()) {
-      ++shard.hits;
-      Slot& slot = shard.slots[it->second];
-      slot.referenced = true;
-      if (slot.present) (*out)[i].emplace(slot.value());
-      continue;
+    if (std::optional<std::optional<std::string>> found = Lookup(ShardOf(keys[i]), keys[i])) {
+      (*out)[i] = *std::move(found);
+    } else {
+      missed.push_back(i);
     }
-    ++shard.misses;
-    if (std::optional<std::optional<std::string>> linked = FromLink(keys[i])) {
-      Remember(shard, keys[i], ViewOf(*linked));
-      (*out)[i] = *std::move(linked);
-      continue;
-    }
-    missed.push_back(i);
   }
   MESH_RETURN_IF_ERROR(GetManyAt(*store_, keys, missed, out));
   for (size_t p : missed) Remember(ShardOf(keys[p]), keys[p], ViewOf((*out)[p]));

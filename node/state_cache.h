@@ -193,6 +193,10 @@ class StateCache : public DurableStore {
     size_t admitted = 0;  // new entries' bytes since the last batch write
   };
   Shard& ShardOf(std::string_view key) const;
+  // `key`'s value from this cache (a hit, marked referenced) or from a
+  // linked view (then kept here), counting the hit or miss; nullopt when
+  // neither has it. shard.mu held.
+  std::optional<std::optional<std::string>> Lookup(Shard& shard, std::string_view key) const;
   // Records key -> value (nullopt = absent). A key not cached yet is
   // admitted only when `admit_new` and within the shard's flood guard (class
   // comment). shard.mu held.

@@ -2,9 +2,9 @@
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -228,6 +228,18 @@ absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
   return SaveUser(ctx, item.user, info);
 }
 
+// Whether no user comes twice in `slashes`: at once for a list in ascending
+// order (a validator's stakes, as the callers build it), else by sorting.
+bool DistinctUsers(const std::vector<SlashInfo>& slashes) {
+  auto not_before = [](const SlashInfo& a, const SlashInfo& b) { return !(a.user < b.user); };
+  if (std::adjacent_find(slashes.begin(), slashes.end(), not_before) == slashes.end()) return true;
+  std::vector<std::string_view> users;
+  users.reserve(slashes.size());
+  for (const SlashInfo& item : slashes) users.push_back(item.user.value());
+  std::sort(users.begin(), users.end());
+  return std::adjacent_find(users.begin(), users.end()) == users.end();
+}
+
 }  // namespace
 
 absl::Status Vault::Slash(const Context& ctx, const LienHolder& holder,
@@ -238,22 +250,17 @@ absl::Status Vault::Slash(const Context& ctx, const LienHolder& holder,
   // The users' records are read a chunk at a time, before the chunk is
   // slashed. A user's slash writes only that user's vault records (its
   // burns go to the holders' stakes), so each read is still current when
-  // its user is slashed; a chunk ends before a user it already holds.
-  std::set<std::string_view> in_chunk;
-  size_t from = 0;
-  while (from < slashes.size()) {
-    size_t to = from;
-    in_chunk.clear();
-    while (to < slashes.size() && to - from < kGetManyChunk &&
-           in_chunk.insert(slashes[to].user.value()).second) {
-      ++to;
-    }
-    const std::span<const SlashInfo> chunk(slashes.data() + from, to - from);
+  // its user is slashed, provided no user comes twice: a list of distinct
+  // users is read kGetManyChunk users at a time, any other one user at a
+  // time.
+  const size_t chunk_size = DistinctUsers(slashes) ? kGetManyChunk : 1;
+  for (size_t from = 0; from < slashes.size(); from += chunk_size) {
+    const std::span<const SlashInfo> chunk(slashes.data() + from,
+                                           std::min(chunk_size, slashes.size() - from));
     MESH_ASSIGN_OR_RETURN(std::vector<UserRecords> read, ReadUsers(ctx, holders, chunk));
     for (size_t i = 0; i < chunk.size(); ++i) {
       MESH_RETURN_IF_ERROR(SlashOne(ctx, holder, validator, chunk[i], std::move(read[i]), burns));
     }
-    from = to;
   }
   return ExternalStaking::FlushBurns(ctx, burns);
 }

@@ -384,7 +384,7 @@ TEST_F(VaultTest, UserRecordWithoutHolderListKeepsWorking) {
 
 // A slash reads its users' records a chunk at a time before slashing them;
 // a user listed twice is slashed twice, the second time from what the first
-// wrote (its chunk ends before the repeat).
+// wrote (a list with a repeated user is read one user at a time).
 TEST_F(VaultTest, SlashListingAUserTwiceActsAsTwoSlashes) {
   h_.Fund(kUser1, kOsmo, A(1000));
   h_.Fund(kUser2, kOsmo, A(1000));
