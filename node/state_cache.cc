@@ -25,6 +25,47 @@ std::optional<std::string_view> ViewOf(const std::optional<std::string>& value) 
   return std::string_view(*value);
 }
 
+// The first `count` entries of a shared list.
+class ListPrefixIter final : public KvIterator {
+ public:
+  ListPrefixIter(std::shared_ptr<const KvList> kvs, size_t count)
+      : kvs_(std::move(kvs)), count_(count) {}
+  bool Valid() const override { return i_ < count_; }
+  void Next() override { ++i_; }
+  std::string_view key() const override { return (*kvs_)[i_].first; }
+  std::string_view value() const override { return (*kvs_)[i_].second; }
+  absl::Status status() const override { return absl::OkStatus(); }
+
+ private:
+  std::shared_ptr<const KvList> kvs_;
+  size_t count_;
+  size_t i_ = 0;
+};
+
+// What `it` yields below `end` ("" = all of it).
+class UpToIter final : public KvIterator {
+ public:
+  UpToIter(std::unique_ptr<KvIterator> it, std::string end)
+      : it_(std::move(it)), end_(std::move(end)) {}
+  bool Valid() const override { return it_->Valid() && (end_.empty() || it_->key() < end_); }
+  void Next() override { it_->Next(); }
+  std::string_view key() const override { return it_->key(); }
+  std::string_view value() const override { return it_->value(); }
+  absl::Status status() const override { return it_->status(); }
+
+ private:
+  std::unique_ptr<KvIterator> it_;
+  std::string end_;
+};
+
+// The end of the keys that start with `prefix` ("" = unbounded).
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
 }  // namespace
 
 StateCache::StateCache(std::unique_ptr<DurableStore> store, size_t capacity_bytes)
@@ -247,9 +288,13 @@ size_t ScanBytes(const KvList& kvs) {
 
 std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string_view end,
                                              bool reverse) const {
-  // The chain's own cache: scans read the store (it is current). A view's
-  // store is a snapshot: its scans never change, and are kept.
-  if (view_number_ == 0) return store_->Scan(begin, end, reverse);
+  // The chain's own cache keeps forward scans until a write reaches them
+  // (OwnScan). A view's store is a snapshot: its scans never change, and
+  // are kept.
+  if (view_number_ == 0) {
+    if (reverse) return store_->Scan(begin, end, reverse);
+    return OwnScan(begin, end);
+  }
   const std::string scan_key = ScanKey(begin, end, reverse);
   if (KeptScanPtr kept = CachedScan(scan_key)) {
     scan_hits_.fetch_add(1, std::memory_order_relaxed);
@@ -281,6 +326,103 @@ std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string
   kept->result = result;
   KeepScan(std::move(kept));
   return ListIterator(std::move(result));
+}
+
+std::unique_ptr<KvIterator> StateCache::OwnScan(std::string_view begin,
+                                                std::string_view end) const {
+  uint64_t writes = 0;
+  {
+    std::lock_guard<std::mutex> lock(scan_mu_);
+    writes = own_writes_;
+    auto kept = own_scans_.find(begin);
+    if (kept != own_scans_.end() &&
+        (kept->second.covered_end.empty() || (!end.empty() && end <= kept->second.covered_end))) {
+      kept->second.used = own_writes_;
+      scan_hits_.fetch_add(1, std::memory_order_relaxed);
+      const KvList& r = *kept->second.result;
+      auto below = [](const KvList::value_type& kv, std::string_view e) { return kv.first < e; };
+      const size_t count =
+          end.empty() ? r.size()
+                      : static_cast<size_t>(std::lower_bound(r.begin(), r.end(), end, below) -
+                                            r.begin());
+      return std::make_unique<ListPrefixIter>(kept->second.result, count);
+    }
+  }
+  // A scan from a prefix to a point inside it reads on to the prefix's next
+  // key: the kept range then ends there.
+  const bool reach = !begin.empty() && end.size() > begin.size() && end.starts_with(begin);
+  const std::string bound = reach ? PrefixEnd(begin) : std::string(end);
+  std::unique_ptr<KvIterator> it = store_->Scan(begin, bound, false);
+  KvList head;
+  std::string covered = bound;
+  for (; it->Valid(); it->Next()) {
+    if (reach && it->key() >= end) {
+      covered = std::string(it->key());
+      break;
+    }
+    if (head.size() == kMaxCachedScanEntries) break;
+    head.emplace_back(std::string(it->key()), std::string(it->value()));
+  }
+  if (!it->status().ok() || (it->Valid() && covered == bound)) {
+    // Too long to keep (or failed: the error is the iterator's).
+    return ReadAheadIterator(std::move(head),
+                             std::make_unique<UpToIter>(std::move(it), std::string(end)));
+  }
+  auto result = std::make_shared<const KvList>(std::move(head));
+  const size_t bytes = ScanBytes(*result) + begin.size() + covered.size();
+  const size_t budget = capacity_bytes() / 8;
+  std::lock_guard<std::mutex> lock(scan_mu_);
+  if (own_writes_ != writes || bytes > budget) return ListIterator(std::move(result));
+  auto same = own_scans_.find(begin);
+  if (same != own_scans_.end()) {
+    scan_bytes_ -= same->second.bytes;
+    own_scans_.erase(same);
+  }
+  if (own_scans_.size() >= kMaxOwnScans || scan_bytes_ + bytes > budget) {
+    // Full: the results not read since the last write go.
+    for (auto k = own_scans_.begin(); k != own_scans_.end();) {
+      if (k->second.used < own_writes_) {
+        scan_bytes_ -= k->second.bytes;
+        k = own_scans_.erase(k);
+      } else {
+        ++k;
+      }
+    }
+    if (own_scans_.size() >= kMaxOwnScans || scan_bytes_ + bytes > budget) {
+      return ListIterator(std::move(result));
+    }
+  }
+  own_scans_.emplace(std::string(begin), OwnKept{std::move(covered), result, bytes, own_writes_});
+  scan_bytes_ += bytes;
+  return ListIterator(std::move(result));
+}
+
+void StateCache::DropOwnScans(const WriteBatch::Ops& keys) const {
+  std::lock_guard<std::mutex> lock(scan_mu_);
+  ++own_writes_;
+  for (auto k = own_scans_.begin(); k != own_scans_.end();) {
+    auto w = keys.lower_bound(std::string_view(k->first));
+    if (w != keys.end() && (k->second.covered_end.empty() || w->first < k->second.covered_end)) {
+      scan_bytes_ -= k->second.bytes;
+      k = own_scans_.erase(k);
+    } else {
+      ++k;
+    }
+  }
+}
+
+void StateCache::DropOwnScans(std::string_view key) const {
+  std::lock_guard<std::mutex> lock(scan_mu_);
+  ++own_writes_;
+  const auto last = own_scans_.upper_bound(key);  // the ranges that start at or below it
+  for (auto k = own_scans_.begin(); k != last;) {
+    if (k->second.covered_end.empty() || key < k->second.covered_end) {
+      scan_bytes_ -= k->second.bytes;
+      k = own_scans_.erase(k);
+    } else {
+      ++k;
+    }
+  }
 }
 
 std::string StateCache::ScanKey(std::string_view begin, std::string_view end, bool reverse) {
@@ -341,6 +483,7 @@ void StateCache::CarryScans(const std::vector<std::string>& block, StateCache& v
 
 absl::Status StateCache::Put(std::string_view key, std::string_view value) {
   LogWrite(key);
+  DropOwnScans(key);
   Shard& shard = ShardOf(key);
   std::lock_guard<std::mutex> lock(shard.mu);
   absl::Status s = store_->Put(key, value);
@@ -354,6 +497,7 @@ absl::Status StateCache::Put(std::string_view key, std::string_view value) {
 
 absl::Status StateCache::Delete(std::string_view key) {
   LogWrite(key);
+  DropOwnScans(key);
   Shard& shard = ShardOf(key);
   std::lock_guard<std::mutex> lock(shard.mu);
   absl::Status s = store_->Delete(key);
@@ -365,6 +509,7 @@ absl::Status StateCache::Delete(std::string_view key) {
 
 absl::Status StateCache::Write(const WriteBatch& batch) {
   LogWrites(batch);
+  DropOwnScans(batch.ops());
   // Every shard locked, in index order: readers see the batch whole or not.
   std::vector<std::unique_lock<std::mutex>> locks;
   locks.reserve(num_shards_);
@@ -382,6 +527,7 @@ absl::Status StateCache::Write(const WriteBatch& batch) {
 
 absl::Status StateCache::Consume(WriteBatch& batch) {
   LogWrites(batch);
+  DropOwnScans(batch.ops());
   // As Write: every shard locked, in index order. The cache takes copies
   // first, then the store takes the batch by move (a PipelinedStore queues
   // it: no copy is made, and its memory is freed on the writer thread).

@@ -17,8 +17,23 @@
 // with every shard locked, so no Get sees half a batch. A written key is
 // cached with its new value; a deleted one is dropped (its next read asks
 // the store: the keys a block deletes are seldom read again, and keeping
-// their absence would only fill the cache). Scan iterators follow the
-// wrapped store's rules.
+// their absence would only fill the cache).
+//
+// Scans of the chain's own cache: a block reads the same small ranges
+// again and again (the validator set, the unbonding queues up to now, the
+// channels, a channel's unsettled packets), and on RocksDB every scan opens
+// an iterator that merges each memtable and level. The cache keeps the
+// result of a forward scan of at most kMaxCachedScanEntries entries (at
+// most kMaxOwnScans results, one per start key) until a write reaches its
+// range; a scan with the same start and an end within the kept range is
+// answered from it. The kept range reaches past the scan's end when the
+// scan runs from a prefix to a point inside it ([P, P + x): an unbonding
+// queue up to the block's time): up to the prefix's next key after the
+// end, so that the next block's scan up to its own time is answered too
+// while nothing at or below that key was written. Every write (Put,
+// Delete, Write, Consume) first drops the kept results whose range holds
+// one of its keys; a scan that raced a write is not kept. Reverse scans,
+// and scans longer than the bound, read the store.
 //
 // Bounded, evicting gradually (CLOCK, i.e. second chance): a shard keeps
 // its entries in a ring of slots and a hand. A Get that hits, or a write of
@@ -73,6 +88,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -150,13 +167,16 @@ class StateCache : public DurableStore {
                 const StateCache* previous, bool keep_log = true);
   // Misses answered from the linked earlier view (counted in misses() too).
   size_t linked_hits() const;
-  // Scans answered from this view's kept results or the linked view's.
+  // Scans answered from kept results: a view's own or its linked view's,
+  // and for the chain's own cache its kept results (class comment).
   size_t scan_hits() const;
   // Bounds of the write log between two views (beyond them the next view
   // starts cold) and of a view's kept scan results.
   static constexpr size_t kMaxLoggedWrites = size_t{1} << 20;
   static constexpr size_t kMaxLoggedBytes = size_t{64} << 20;
   static constexpr size_t kMaxCachedScanEntries = 256;
+  // Scan results the chain's own cache keeps (class comment).
+  static constexpr size_t kMaxOwnScans = 256;
   // Scan results a new view starts with (LinkView): those of the view
   // before it that were used in the last kScanCarryViews views and whose
   // range the block in between did not write, at most kMaxCarriedScans.
@@ -242,6 +262,12 @@ class StateCache : public DurableStore {
   // hold after `block`'s writes (LinkView).
   void CarryScans(const std::vector<std::string>& block, StateCache& view) const;
   std::shared_ptr<const Links> CurrentLinks() const;
+  // The chain's own cache's scans (view_number_ == 0; class comment).
+  std::unique_ptr<KvIterator> OwnScan(std::string_view begin, std::string_view end) const;
+  // Drops the kept results a write of `keys` (sorted) or of `key` reaches;
+  // called before the write.
+  void DropOwnScans(const WriteBatch::Ops& keys) const;
+  void DropOwnScans(std::string_view key) const;
   // `key`'s entry in this cache's shards only (nullopt: not cached); no
   // store read, no reference mark.
   std::optional<std::optional<std::string>> Cached(std::string_view key) const;
@@ -276,6 +302,18 @@ class StateCache : public DurableStore {
   mutable absl::flat_hash_map<absl::string_view, KeptScanPtr> scans_;
   mutable size_t scan_bytes_ = 0;
   mutable std::atomic<size_t> scan_hits_{0};
+  // The chain's own kept scans by start key: entries of the store in
+  // [start, covered_end) ("" = unbounded). Guarded by scan_mu_, as is
+  // own_writes_ (writes begun; a scan is kept only if none began while it
+  // read the store).
+  struct OwnKept {
+    std::string covered_end;
+    std::shared_ptr<const KvList> result;
+    size_t bytes = 0;
+    uint64_t used = 0;  // own_writes_ when last read
+  };
+  mutable std::map<std::string, OwnKept, std::less<>> own_scans_;
+  mutable uint64_t own_writes_ = 0;
 };
 
 }  // namespace mesh::node

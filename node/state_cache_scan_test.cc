@@ -1,0 +1,235 @@
+// The chain's own state cache keeps scan results until a write reaches
+// their range (node/state_cache.h, class comment: "Scans of the chain's own
+// cache").
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/kv.h"
+#include "gtest/gtest.h"
+#include "node/state_cache.h"
+
+namespace mesh::node {
+namespace {
+
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
+// A MemStore counting the scans that reach it.
+class CountingStore : public DurableStore {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
+    return inner_.Get(key);
+  }
+  std::unique_ptr<KvIterator> Scan(std::string_view b, std::string_view e,
+                                   bool reverse) const override {
+    ++scans_;
+    return inner_.Scan(b, e, reverse);
+  }
+  absl::Status Put(std::string_view k, std::string_view v) override { return inner_.Put(k, v); }
+  absl::Status Delete(std::string_view k) override { return inner_.Delete(k); }
+  absl::Status Write(const WriteBatch& batch) override { return inner_.Write(batch); }
+  std::unique_ptr<DurableStore> Snapshot() const override { return inner_.Snapshot(); }
+  bool ConcurrentReads() const override { return true; }
+  int scans() const { return scans_; }
+  const MemStore& inner() const { return inner_; }
+
+ private:
+  MemStore inner_;
+  mutable int scans_ = 0;
+};
+
+Entries Read(const KvReader& s, std::string_view b, std::string_view e, bool reverse = false) {
+  Entries out;
+  std::unique_ptr<KvIterator> it = s.Scan(b, e, reverse);
+  for (; it->Valid(); it->Next())
+    out.emplace_back(std::string(it->key()), std::string(it->value()));
+  EXPECT_TRUE(it->status().ok());
+  return out;
+}
+
+struct Fixture {
+  Fixture() {
+    auto owned = std::make_unique<CountingStore>();
+    store = owned.get();
+    cache = std::make_unique<StateCache>(std::move(owned));
+  }
+  void Put(std::string k, std::string v) {
+    WriteBatch b;
+    b.Put(k, v);
+    ASSERT_TRUE(cache->Consume(b).ok());
+  }
+  CountingStore* store = nullptr;
+  std::unique_ptr<StateCache> cache;
+};
+
+TEST(StateCacheOwnScanTest, KeptUntilAWriteReachesTheRange) {
+  Fixture f;
+  f.Put("a1", "1");
+  f.Put("a2", "2");
+  f.Put("b1", "3");
+  const Entries a = {{"a1", "1"}, {"a2", "2"}};
+  EXPECT_EQ(Read(*f.cache, "a", "b"), a);
+  EXPECT_EQ(Read(*f.cache, "a", "b"), a);
+  EXPECT_EQ(f.store->scans(), 1);
+  EXPECT_EQ(f.cache->scan_hits(), 1u);
+  // Writes outside [a, b) leave it kept, through every write path.
+  f.Put("b2", "4");
+  ASSERT_TRUE(f.cache->Put("c", "5").ok());
+  ASSERT_TRUE(f.cache->Delete("b1").ok());
+  WriteBatch outside;
+  outside.Put("0", "x");
+  ASSERT_TRUE(f.cache->Write(outside).ok());
+  EXPECT_EQ(Read(*f.cache, "a", "b"), a);
+  EXPECT_EQ(f.store->scans(), 1);
+  // A shorter end with the same start is answered from it.
+  EXPECT_EQ(Read(*f.cache, "a", "a2"), Entries({{"a1", "1"}}));
+  EXPECT_EQ(f.store->scans(), 1);
+  // Each write path that reaches the range drops it.
+  f.Put("a3", "6");
+  EXPECT_EQ(Read(*f.cache, "a", "b"), Entries({{"a1", "1"}, {"a2", "2"}, {"a3", "6"}}));
+  EXPECT_EQ(f.store->scans(), 2);
+  ASSERT_TRUE(f.cache->Delete("a1").ok());
+  EXPECT_EQ(Read(*f.cache, "a", "b"), Entries({{"a2", "2"}, {"a3", "6"}}));
+  EXPECT_EQ(f.store->scans(), 3);
+  ASSERT_TRUE(f.cache->Put("a2", "7").ok());
+  EXPECT_EQ(Read(*f.cache, "a", "b"), Entries({{"a2", "7"}, {"a3", "6"}}));
+  EXPECT_EQ(f.store->scans(), 4);
+  WriteBatch inside;
+  inside.Delete("a3");
+  ASSERT_TRUE(f.cache->Write(inside).ok());
+  EXPECT_EQ(Read(*f.cache, "a", "b"), Entries({{"a2", "7"}}));
+  EXPECT_EQ(f.store->scans(), 5);
+  // A longer end than the kept range reads the store; reverse scans always do.
+  EXPECT_EQ(Read(*f.cache, "a", "c"), Entries({{"a2", "7"}, {"b2", "4"}}));
+  EXPECT_EQ(f.store->scans(), 6);
+  EXPECT_EQ(Read(*f.cache, "a", "c", true), Entries({{"b2", "4"}, {"a2", "7"}}));
+  EXPECT_EQ(Read(*f.cache, "a", "c", true), Entries({{"b2", "4"}, {"a2", "7"}}));
+  EXPECT_EQ(f.store->scans(), 8);
+}
+
+// A scan from a prefix up to a point inside it (a queue up to the block's
+// time) keeps the range up to the prefix's next key: a later scan up to a
+// later point is answered while no key at or below that one was written.
+TEST(StateCacheOwnScanTest, QueueScanUpToNowReachesTheNextKey) {
+  Fixture f;
+  f.Put("q05", "a");
+  f.Put("q20", "b");
+  f.Put("r00", "c");
+  EXPECT_EQ(Read(*f.cache, "q", "q10"), Entries({{"q05", "a"}}));
+  EXPECT_EQ(f.store->scans(), 1);
+  EXPECT_EQ(Read(*f.cache, "q", "q15"), Entries({{"q05", "a"}}));
+  EXPECT_EQ(Read(*f.cache, "q", "q20"), Entries({{"q05", "a"}}));
+  EXPECT_EQ(Read(*f.cache, "q", "q1"), Entries({{"q05", "a"}}));
+  EXPECT_EQ(Read(*f.cache, "q", "q0"), Entries());
+  EXPECT_EQ(f.store->scans(), 1);
+  // Past the next key: the store is read, and the range now reaches the
+  // prefix's end (no later key in it).
+  EXPECT_EQ(Read(*f.cache, "q", "q25"), Entries({{"q05", "a"}, {"q20", "b"}}));
+  EXPECT_EQ(f.store->scans(), 2);
+  EXPECT_EQ(Read(*f.cache, "q", "q99"), Entries({{"q05", "a"}, {"q20", "b"}}));
+  EXPECT_EQ(f.store->scans(), 2);
+  // A key added later in the prefix (beyond the scans' ends) drops it.
+  f.Put("q50", "d");
+  EXPECT_EQ(Read(*f.cache, "q", "q99"), Entries({{"q05", "a"}, {"q20", "b"}, {"q50", "d"}}));
+  EXPECT_EQ(f.store->scans(), 3);
+  // The range kept by that scan reaches the prefix's end: an earlier end is
+  // answered from it, until a key within it is written.
+  EXPECT_EQ(Read(*f.cache, "q", "q10"), Entries({{"q05", "a"}}));
+  EXPECT_EQ(f.store->scans(), 3);
+  f.Put("q12", "e");
+  EXPECT_EQ(Read(*f.cache, "q", "q15"), Entries({{"q05", "a"}, {"q12", "e"}}));
+  EXPECT_EQ(f.store->scans(), 4);
+  // A key written between a scan's end and the next key drops it too.
+  EXPECT_EQ(Read(*f.cache, "q", "q13"), Entries({{"q05", "a"}, {"q12", "e"}}));
+  EXPECT_EQ(f.store->scans(), 4);
+  f.Put("q14", "f");
+  EXPECT_EQ(Read(*f.cache, "q", "q13"), Entries({{"q05", "a"}, {"q12", "e"}}));
+  EXPECT_EQ(f.store->scans(), 5);
+}
+
+// A scan longer than kMaxCachedScanEntries is read through from the store
+// each time (never kept), and still ends at its end.
+TEST(StateCacheOwnScanTest, LongScansAreReadThrough) {
+  Fixture f;
+  WriteBatch batch;
+  const size_t n = StateCache::kMaxCachedScanEntries + 10;
+  for (size_t i = 0; i < n + 5; ++i) {
+    char k[16];
+    std::snprintf(k, sizeof(k), "k%06zu", i);
+    batch.Put(k, "v");
+  }
+  ASSERT_TRUE(f.cache->Consume(batch).ok());
+  char end[16];
+  std::snprintf(end, sizeof(end), "k%06zu", n);
+  for (int pass = 0; pass < 2; ++pass) {
+    EXPECT_EQ(Read(*f.cache, "k", end).size(), n);  // up to a point inside "k"
+    EXPECT_EQ(Read(*f.cache, "k", "l").size(), n + 5);
+  }
+  EXPECT_EQ(f.store->scans(), 4);
+  EXPECT_EQ(f.cache->scan_hits(), 0u);
+}
+
+// Random writes (every path) and random forward and reverse scans over a
+// small key space with prefixes: every scan equals the store's, and some
+// are answered from kept results.
+TEST(StateCacheOwnScanTest, RandomScansReadTheStoresEntries) {
+  Fixture f;
+  uint64_t x = 99;
+  auto next = [&x](uint64_t n) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return (x >> 33) % n;
+  };
+  auto key = [&] {
+    return std::string(1, static_cast<char>('a' + next(3))) + std::to_string(next(30));
+  };
+  for (int op = 0; op < 20000; ++op) {
+    const uint64_t kind = next(10);
+    if (kind < 4) {
+      auto table = [&] { return std::string(1, static_cast<char>('a' + next(3))); };
+      std::string b, e;
+      switch (next(5)) {
+        case 0:  // a prefix up to a point inside it
+          b = table();
+          e = b + std::to_string(next(30));
+          break;
+        case 1:  // a whole prefix
+          b = table();
+          e = std::string(1, static_cast<char>(b[0] + 1));
+          break;
+        case 2:  // from a key on
+          b = key();
+          break;
+        case 3:
+          b = key();
+          e = key();
+          break;
+        default:  // from the start
+          e = key();
+          break;
+      }
+      const bool reverse = next(4) == 0;
+      ASSERT_EQ(Read(*f.cache, b, e, reverse), Read(f.store->inner(), b, e, reverse))
+          << "op " << op << " [" << b << ", " << e << ")";
+    } else if (kind < 7) {
+      WriteBatch batch;
+      for (uint64_t i = 0, n = 1 + next(3); i < n; ++i) {
+        if (next(3) == 0) {
+          batch.Delete(key());
+        } else {
+          batch.Put(key(), std::to_string(op));
+        }
+      }
+      ASSERT_TRUE((op % 2 == 0 ? f.cache->Consume(batch) : f.cache->Write(batch)).ok());
+    } else if (kind < 9) {
+      ASSERT_TRUE(f.cache->Put(key(), std::to_string(op)).ok());
+    } else {
+      ASSERT_TRUE(f.cache->Delete(key()).ok());
+    }
+  }
+  EXPECT_GT(f.cache->scan_hits(), 200u);
+}
+
+}  // namespace
+}  // namespace mesh::node
