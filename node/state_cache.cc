@@ -397,17 +397,66 @@ std::unique_ptr<KvIterator> StateCache::OwnScan(std::string_view begin,
   return ListIterator(std::move(result));
 }
 
-void StateCache::DropOwnScans(const WriteBatch::Ops& keys) const {
+void StateCache::BumpOwnWrites() const {
+  std::lock_guard<std::mutex> lock(scan_mu_);
+  ++own_writes_;
+}
+
+void StateCache::DropOwnScans(const WriteBatch::Ops& ops) const {
   std::lock_guard<std::mutex> lock(scan_mu_);
   ++own_writes_;
   for (auto k = own_scans_.begin(); k != own_scans_.end();) {
-    auto w = keys.lower_bound(std::string_view(k->first));
-    if (w != keys.end() && (k->second.covered_end.empty() || w->first < k->second.covered_end)) {
+    auto w = ops.lower_bound(std::string_view(k->first));
+    if (w != ops.end() && (k->second.covered_end.empty() || w->first < k->second.covered_end)) {
       scan_bytes_ -= k->second.bytes;
       k = own_scans_.erase(k);
     } else {
       ++k;
     }
+  }
+}
+
+void StateCache::MergeIntoOwnScans(const WriteBatch::Ops& ops) const {
+  const size_t budget = capacity_bytes() / 8;
+  std::lock_guard<std::mutex> lock(scan_mu_);
+  ++own_writes_;
+  for (auto k = own_scans_.begin(); k != own_scans_.end();) {
+    OwnKept& kept = k->second;
+    auto w = ops.lower_bound(std::string_view(k->first));
+    auto in_range = [&] {
+      return w != ops.end() && (kept.covered_end.empty() || w->first < kept.covered_end);
+    };
+    if (!in_range()) {
+      ++k;
+      continue;
+    }
+    // A new list (iterators may still read the old one): the kept entries
+    // with the batch's ops in the range applied, in key order.
+    const KvList& old = *kept.result;
+    KvList merged;
+    merged.reserve(old.size() + 4);
+    size_t i = 0;
+    bool too_long = false;
+    for (; in_range() && !too_long; ++w) {
+      for (; i < old.size() && old[i].first < w->first; ++i) merged.push_back(old[i]);
+      if (i < old.size() && old[i].first == w->first) ++i;  // rewritten or deleted
+      if (w->second.has_value()) merged.emplace_back(w->first, *w->second);
+      too_long = merged.size() > kMaxCachedScanEntries;
+    }
+    for (; i < old.size() && !too_long; ++i) {
+      merged.push_back(old[i]);
+      too_long = merged.size() > kMaxCachedScanEntries;
+    }
+    const size_t bytes = ScanBytes(merged) + k->first.size() + kept.covered_end.size();
+    scan_bytes_ -= kept.bytes;
+    if (too_long || scan_bytes_ + bytes > budget) {
+      k = own_scans_.erase(k);
+      continue;
+    }
+    kept.result = std::make_shared<const KvList>(std::move(merged));
+    kept.bytes = bytes;
+    scan_bytes_ += bytes;
+    ++k;
   }
 }
 
@@ -487,6 +536,7 @@ absl::Status StateCache::Put(std::string_view key, std::string_view value) {
   Shard& shard = ShardOf(key);
   std::lock_guard<std::mutex> lock(shard.mu);
   absl::Status s = store_->Put(key, value);
+  BumpOwnWrites();  // a scan that read the store meanwhile is not kept
   if (s.ok()) {
     Remember(shard, key, value);
   } else {
@@ -501,6 +551,7 @@ absl::Status StateCache::Delete(std::string_view key) {
   Shard& shard = ShardOf(key);
   std::lock_guard<std::mutex> lock(shard.mu);
   absl::Status s = store_->Delete(key);
+  BumpOwnWrites();
   // Either way the entry goes: a deleted key is rarely read again (see
   // RememberBatch), and on failure its outcome is unknown.
   Forget(shard, key);
@@ -509,7 +560,7 @@ absl::Status StateCache::Delete(std::string_view key) {
 
 absl::Status StateCache::Write(const WriteBatch& batch) {
   LogWrites(batch);
-  DropOwnScans(batch.ops());
+  BumpOwnWrites();  // a scan that reads the store meanwhile is not kept
   // Every shard locked, in index order: readers see the batch whole or not.
   std::vector<std::unique_lock<std::mutex>> locks;
   locks.reserve(num_shards_);
@@ -519,15 +570,16 @@ absl::Status StateCache::Write(const WriteBatch& batch) {
     // The write is atomic, but its outcome is unknown on some I/O errors:
     // forget everything it touched.
     for (const auto& [key, value] : batch.ops()) Forget(ShardOf(key), key);
+    DropOwnScans(batch.ops());
     return s;
   }
   RememberBatch(batch);
+  MergeIntoOwnScans(batch.ops());
   return absl::OkStatus();
 }
 
 absl::Status StateCache::Consume(WriteBatch& batch) {
   LogWrites(batch);
-  DropOwnScans(batch.ops());
   // As Write: every shard locked, in index order. The cache takes copies
   // first, then the store takes the batch by move (a PipelinedStore queues
   // it: no copy is made, and its memory is freed on the writer thread).
@@ -535,10 +587,13 @@ absl::Status StateCache::Consume(WriteBatch& batch) {
   locks.reserve(num_shards_);
   for (size_t i = 0; i < num_shards_; ++i) locks.emplace_back(shards_[i].mu);
   RememberBatch(batch);
+  MergeIntoOwnScans(batch.ops());
   absl::Status s = store_->Consume(batch);
+  BumpOwnWrites();  // a scan that read the store meanwhile is not kept
   if (!s.ok()) {
     // `batch` is unchanged on error; its outcome may be unknown.
     for (const auto& [key, value] : batch.ops()) Forget(ShardOf(key), key);
+    DropOwnScans(batch.ops());
     return s;
   }
   return absl::OkStatus();

@@ -29,11 +29,13 @@
 // answered from it. The kept range reaches past the scan's end when the
 // scan runs from a prefix to a point inside it ([P, P + x): an unbonding
 // queue up to the block's time): up to the prefix's next key after the
-// end, so that the next block's scan up to its own time is answered too
-// while nothing at or below that key was written. Every write (Put,
-// Delete, Write, Consume) first drops the kept results whose range holds
-// one of its keys; a scan that raced a write is not kept. Reverse scans,
-// and scans longer than the bound, read the store.
+// end, so that the next block's scan up to its own time is answered too.
+// A batch write (Write, Consume: a block commit) applies its puts and
+// deletes to the kept results whose range it reaches, so a range the
+// blocks keep rewriting (the validators) is still answered from memory; a
+// Put or Delete, or a failed write, drops them. A scan that raced a write
+// is not kept. Reverse scans, and scans longer than the bound, read the
+// store.
 //
 // Bounded, evicting gradually (CLOCK, i.e. second chance): a shard keeps
 // its entries in a ring of slots and a hand. A Get that hits, or a write of
@@ -264,9 +266,14 @@ class StateCache : public DurableStore {
   std::shared_ptr<const Links> CurrentLinks() const;
   // The chain's own cache's scans (view_number_ == 0; class comment).
   std::unique_ptr<KvIterator> OwnScan(std::string_view begin, std::string_view end) const;
-  // Drops the kept results a write of `keys` (sorted) or of `key` reaches;
-  // called before the write.
-  void DropOwnScans(const WriteBatch::Ops& keys) const;
+  // Every write counts as begun before it reaches the store and again once
+  // it did (a scan that read the store in between is not kept). A written
+  // batch's ops are merged into the kept results whose range they reach
+  // (a result that grows past kMaxCachedScanEntries, or over the budget, is
+  // dropped); a Put or Delete, or a failed write, drops them.
+  void BumpOwnWrites() const;
+  void MergeIntoOwnScans(const WriteBatch::Ops& ops) const;
+  void DropOwnScans(const WriteBatch::Ops& ops) const;
   void DropOwnScans(std::string_view key) const;
   // `key`'s entry in this cache's shards only (nullopt: not cached); no
   // store read, no reference mark.

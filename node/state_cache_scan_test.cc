@@ -29,11 +29,15 @@ class CountingStore : public DurableStore {
   }
   absl::Status Put(std::string_view k, std::string_view v) override { return inner_.Put(k, v); }
   absl::Status Delete(std::string_view k) override { return inner_.Delete(k); }
-  absl::Status Write(const WriteBatch& batch) override { return inner_.Write(batch); }
+  absl::Status Write(const WriteBatch& batch) override {
+    if (fail_writes) return absl::UnavailableError("write failed");
+    return inner_.Write(batch);
+  }
   std::unique_ptr<DurableStore> Snapshot() const override { return inner_.Snapshot(); }
   bool ConcurrentReads() const override { return true; }
   int scans() const { return scans_; }
   const MemStore& inner() const { return inner_; }
+  bool fail_writes = false;
 
  private:
   MemStore inner_;
@@ -64,7 +68,7 @@ struct Fixture {
   std::unique_ptr<StateCache> cache;
 };
 
-TEST(StateCacheOwnScanTest, KeptUntilAWriteReachesTheRange) {
+TEST(StateCacheOwnScanTest, KeptCurrentThroughBatchWritesAndDroppedByOtherWrites) {
   Fixture f;
   f.Put("a1", "1");
   f.Put("a2", "2");
@@ -74,7 +78,7 @@ TEST(StateCacheOwnScanTest, KeptUntilAWriteReachesTheRange) {
   EXPECT_EQ(Read(*f.cache, "a", "b"), a);
   EXPECT_EQ(f.store->scans(), 1);
   EXPECT_EQ(f.cache->scan_hits(), 1u);
-  // Writes outside [a, b) leave it kept, through every write path.
+  // Writes outside [a, b), through every path, leave it as it is.
   f.Put("b2", "4");
   ASSERT_TRUE(f.cache->Put("c", "5").ok());
   ASSERT_TRUE(f.cache->Delete("b1").ok());
@@ -86,32 +90,45 @@ TEST(StateCacheOwnScanTest, KeptUntilAWriteReachesTheRange) {
   // A shorter end with the same start is answered from it.
   EXPECT_EQ(Read(*f.cache, "a", "a2"), Entries({{"a1", "1"}}));
   EXPECT_EQ(f.store->scans(), 1);
-  // Each write path that reaches the range drops it.
+  // Batch writes into the range (Consume, Write) are applied to it.
   f.Put("a3", "6");
   EXPECT_EQ(Read(*f.cache, "a", "b"), Entries({{"a1", "1"}, {"a2", "2"}, {"a3", "6"}}));
-  EXPECT_EQ(f.store->scans(), 2);
-  ASSERT_TRUE(f.cache->Delete("a1").ok());
-  EXPECT_EQ(Read(*f.cache, "a", "b"), Entries({{"a2", "2"}, {"a3", "6"}}));
-  EXPECT_EQ(f.store->scans(), 3);
-  ASSERT_TRUE(f.cache->Put("a2", "7").ok());
-  EXPECT_EQ(Read(*f.cache, "a", "b"), Entries({{"a2", "7"}, {"a3", "6"}}));
-  EXPECT_EQ(f.store->scans(), 4);
   WriteBatch inside;
-  inside.Delete("a3");
+  inside.Delete("a1");
+  inside.Put("a2", "7");
+  inside.Put("a0", "8");
+  inside.Delete("a9");  // absent: nothing to remove
   ASSERT_TRUE(f.cache->Write(inside).ok());
-  EXPECT_EQ(Read(*f.cache, "a", "b"), Entries({{"a2", "7"}}));
-  EXPECT_EQ(f.store->scans(), 5);
+  EXPECT_EQ(Read(*f.cache, "a", "b"), Entries({{"a0", "8"}, {"a2", "7"}, {"a3", "6"}}));
+  EXPECT_EQ(f.store->scans(), 1);
+  // A Put or Delete into it drops it.
+  ASSERT_TRUE(f.cache->Put("a2", "9").ok());
+  EXPECT_EQ(Read(*f.cache, "a", "b"), Entries({{"a0", "8"}, {"a2", "9"}, {"a3", "6"}}));
+  EXPECT_EQ(f.store->scans(), 2);
+  ASSERT_TRUE(f.cache->Delete("a3").ok());
+  EXPECT_EQ(Read(*f.cache, "a", "b"), Entries({{"a0", "8"}, {"a2", "9"}}));
+  EXPECT_EQ(f.store->scans(), 3);
+  // So does a failed batch write (Write or Consume) into it.
+  for (int consume = 0; consume < 2; ++consume) {
+    f.store->fail_writes = true;
+    WriteBatch failed;
+    failed.Put("a5", "10");
+    EXPECT_FALSE((consume ? f.cache->Consume(failed) : f.cache->Write(failed)).ok());
+    f.store->fail_writes = false;
+    EXPECT_EQ(Read(*f.cache, "a", "b"), Entries({{"a0", "8"}, {"a2", "9"}}));
+    EXPECT_EQ(f.store->scans(), 4 + consume);
+  }
   // A longer end than the kept range reads the store; reverse scans always do.
-  EXPECT_EQ(Read(*f.cache, "a", "c"), Entries({{"a2", "7"}, {"b2", "4"}}));
+  EXPECT_EQ(Read(*f.cache, "a", "c"), Entries({{"a0", "8"}, {"a2", "9"}, {"b2", "4"}}));
   EXPECT_EQ(f.store->scans(), 6);
-  EXPECT_EQ(Read(*f.cache, "a", "c", true), Entries({{"b2", "4"}, {"a2", "7"}}));
-  EXPECT_EQ(Read(*f.cache, "a", "c", true), Entries({{"b2", "4"}, {"a2", "7"}}));
+  EXPECT_EQ(Read(*f.cache, "a", "c", true), Entries({{"b2", "4"}, {"a2", "9"}, {"a0", "8"}}));
+  EXPECT_EQ(Read(*f.cache, "a", "c", true), Entries({{"b2", "4"}, {"a2", "9"}, {"a0", "8"}}));
   EXPECT_EQ(f.store->scans(), 8);
 }
 
 // A scan from a prefix up to a point inside it (a queue up to the block's
 // time) keeps the range up to the prefix's next key: a later scan up to a
-// later point is answered while no key at or below that one was written.
+// later point is answered from it.
 TEST(StateCacheOwnScanTest, QueueScanUpToNowReachesTheNextKey) {
   Fixture f;
   f.Put("q05", "a");
@@ -129,24 +146,43 @@ TEST(StateCacheOwnScanTest, QueueScanUpToNowReachesTheNextKey) {
   EXPECT_EQ(Read(*f.cache, "q", "q25"), Entries({{"q05", "a"}, {"q20", "b"}}));
   EXPECT_EQ(f.store->scans(), 2);
   EXPECT_EQ(Read(*f.cache, "q", "q99"), Entries({{"q05", "a"}, {"q20", "b"}}));
-  EXPECT_EQ(f.store->scans(), 2);
-  // A key added later in the prefix (beyond the scans' ends) drops it.
+  // Keys a block adds anywhere in the kept range are applied to it.
   f.Put("q50", "d");
-  EXPECT_EQ(Read(*f.cache, "q", "q99"), Entries({{"q05", "a"}, {"q20", "b"}, {"q50", "d"}}));
-  EXPECT_EQ(f.store->scans(), 3);
-  // The range kept by that scan reaches the prefix's end: an earlier end is
-  // answered from it, until a key within it is written.
-  EXPECT_EQ(Read(*f.cache, "q", "q10"), Entries({{"q05", "a"}}));
-  EXPECT_EQ(f.store->scans(), 3);
   f.Put("q12", "e");
+  EXPECT_EQ(Read(*f.cache, "q", "q99"),
+            Entries({{"q05", "a"}, {"q12", "e"}, {"q20", "b"}, {"q50", "d"}}));
   EXPECT_EQ(Read(*f.cache, "q", "q15"), Entries({{"q05", "a"}, {"q12", "e"}}));
-  EXPECT_EQ(f.store->scans(), 4);
-  // A key written between a scan's end and the next key drops it too.
-  EXPECT_EQ(Read(*f.cache, "q", "q13"), Entries({{"q05", "a"}, {"q12", "e"}}));
-  EXPECT_EQ(f.store->scans(), 4);
-  f.Put("q14", "f");
-  EXPECT_EQ(Read(*f.cache, "q", "q13"), Entries({{"q05", "a"}, {"q12", "e"}}));
-  EXPECT_EQ(f.store->scans(), 5);
+  EXPECT_EQ(f.store->scans(), 2);
+  // A range kept up to the next key takes a key added between the scan's
+  // end and that key.
+  ASSERT_TRUE(f.cache->Put("q13", "f").ok());  // drops the kept range
+  EXPECT_EQ(Read(*f.cache, "q", "q125"), Entries({{"q05", "a"}, {"q12", "e"}}));
+  EXPECT_EQ(f.store->scans(), 3);
+  f.Put("q126", "g");
+  EXPECT_EQ(Read(*f.cache, "q", "q125"), Entries({{"q05", "a"}, {"q12", "e"}}));
+  EXPECT_EQ(Read(*f.cache, "q", "q13"), Entries({{"q05", "a"}, {"q12", "e"}, {"q126", "g"}}));
+  EXPECT_EQ(f.store->scans(), 3);
+}
+
+// A kept result that a batch grows past kMaxCachedScanEntries is dropped;
+// the scan then reads the store through.
+TEST(StateCacheOwnScanTest, ResultGrownPastTheBoundIsDropped) {
+  Fixture f;
+  auto key = [](size_t i) {
+    char k[16];
+    std::snprintf(k, sizeof(k), "k%06zu", i);
+    return std::string(k);
+  };
+  WriteBatch batch;
+  for (size_t i = 0; i < StateCache::kMaxCachedScanEntries; ++i) batch.Put(key(2 * i), "v");
+  ASSERT_TRUE(f.cache->Consume(batch).ok());
+  EXPECT_EQ(Read(*f.cache, "k", "l").size(), StateCache::kMaxCachedScanEntries);
+  EXPECT_EQ(Read(*f.cache, "k", "l").size(), StateCache::kMaxCachedScanEntries);
+  EXPECT_EQ(f.store->scans(), 1);
+  f.Put(key(1), "w");
+  EXPECT_EQ(Read(*f.cache, "k", "l").size(), StateCache::kMaxCachedScanEntries + 1);
+  EXPECT_EQ(Read(*f.cache, "k", "l").size(), StateCache::kMaxCachedScanEntries + 1);
+  EXPECT_EQ(f.store->scans(), 3);
 }
 
 // A scan longer than kMaxCachedScanEntries is read through from the store
