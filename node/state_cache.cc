@@ -164,12 +164,35 @@ void StateCache::Remember(Shard& shard, std::string_view key,
   shard.bytes += now;
 }
 
-// A block's batch is mostly keys the cache has not seen lately, so each
-// step waits on memory (the shard's hash table, then the slot): the table
-// group of the key kPrefetchAhead ops later is requested before this one is
-// placed. Deleted keys are dropped (class comment: the keys a block deletes
-// — acknowledged packets, settled pending records, sent outbox entries —
-// are not read again). Every shard locked.
+// A block's batch, or the keys a slash reads in one GetMany, are mostly keys
+// the CPU has not seen lately, so each step waits on memory (the shard's
+// hash table, then the slot): the table group of the key kPrefetchAhead
+// keys later is requested before this one is handled.
+template <typename It, typename KeyOf, typename Fn>
+void StateCache::ForEachPrefetched(It first, It last, KeyOf key_of, Fn fn) const {
+  constexpr size_t kPrefetchAhead = 8;
+  Shard* shard_of[kPrefetchAhead];  // ring: the shards of the keys prefetched
+  It ahead = first;
+  size_t n = 0;  // keys prefetched so far
+  auto prefetch = [&] {
+    const std::string_view key = key_of(*ahead);
+    Shard& shard = ShardOf(key);
+    shard.index.prefetch(View(key));
+    shard_of[n++ % kPrefetchAhead] = &shard;
+    ++ahead;
+  };
+  while (n < kPrefetchAhead && ahead != last) prefetch();
+  size_t i = 0;
+  for (It it = first; it != last; ++it) {
+    Shard& shard = *shard_of[i++ % kPrefetchAhead];
+    if (ahead != last) prefetch();  // reuses the slot just read
+    fn(shard, *it);
+  }
+}
+
+// Deleted keys are dropped (class comment: the keys a block deletes —
+// acknowledged packets, settled pending records, sent outbox entries — are
+// not read again). Every shard locked.
 void StateCache::RememberBatch(const WriteBatch& batch) const {
   size_t batch_bytes = 0;
   for (const auto& [key, value] : batch.ops()) {
@@ -178,28 +201,16 @@ void StateCache::RememberBatch(const WriteBatch& batch) const {
   const bool admit_new = batch_bytes <= capacity_bytes() / 2;
   // The block's reads no longer count: its own writes are admitted.
   for (size_t s = 0; s < num_shards_; ++s) shards_[s].admitted = 0;
-  constexpr size_t kPrefetchAhead = 8;
-  Shard* shard_of[kPrefetchAhead];  // ring: the shards of the ops prefetched
-  auto ahead = batch.ops().begin();
-  const auto end = batch.ops().end();
-  size_t n = 0;  // ops prefetched so far
-  auto prefetch = [&] {
-    Shard& shard = ShardOf(ahead->first);
-    shard.index.prefetch(View(ahead->first));
-    shard_of[n++ % kPrefetchAhead] = &shard;
-    ++ahead;
-  };
-  while (n < kPrefetchAhead && ahead != end) prefetch();
-  size_t i = 0;
-  for (const auto& [key, value] : batch.ops()) {
-    Shard& shard = *shard_of[i++ % kPrefetchAhead];
-    if (ahead != end) prefetch();  // reuses the slot just read
-    if (value.has_value()) {
-      Remember(shard, key, std::string_view(*value), admit_new);
-    } else {
-      Forget(shard, key);
-    }
-  }
+  ForEachPrefetched(
+      batch.ops().begin(), batch.ops().end(),
+      [](const WriteBatch::Ops::value_type& op) { return std::string_view(op.first); },
+      [&](Shard& shard, const WriteBatch::Ops::value_type& op) {
+        if (op.second.has_value()) {
+          Remember(shard, op.first, std::string_view(*op.second), admit_new);
+        } else {
+          Forget(shard, op.first);
+        }
+      });
   for (size_t s = 0; s < num_shards_; ++s) shards_[s].admitted = 0;  // the next block's count
 }
 
@@ -249,13 +260,17 @@ absl::Status StateCache::GetMany(std::span<const std::string> keys,
   locks.reserve(num_shards_);
   for (size_t i = 0; i < num_shards_; ++i) locks.emplace_back(shards_[i].mu);
   std::vector<size_t> missed;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (std::optional<std::optional<std::string>> found = Lookup(ShardOf(keys[i]), keys[i])) {
-      (*out)[i] = *std::move(found);
-    } else {
-      missed.push_back(i);
-    }
-  }
+  size_t i = 0;
+  ForEachPrefetched(
+      keys.begin(), keys.end(), [](const std::string& key) { return std::string_view(key); },
+      [&](Shard& shard, const std::string& key) {
+        if (std::optional<std::optional<std::string>> found = Lookup(shard, key)) {
+          (*out)[i] = *std::move(found);
+        } else {
+          missed.push_back(i);
+        }
+        ++i;
+      });
   MESH_RETURN_IF_ERROR(GetManyAt(*store_, keys, missed, out));
   for (size_t p : missed) Remember(ShardOf(keys[p]), keys[p], ViewOf((*out)[p]));
   return absl::OkStatus();

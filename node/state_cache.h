@@ -228,6 +228,12 @@ class StateCache : public DurableStore {
   // applied), then every shard's admission count restarts. Every shard
   // locked.
   void RememberBatch(const WriteBatch& batch) const;
+  // fn(shard of the key, element) for each element of [first, last) in
+  // order, the hash-table slots of the next few keys (key_of(element))
+  // already asked for: a block's keys are mostly cold in the CPU's caches.
+  // The caller holds every shard's lock.
+  template <typename It, typename KeyOf, typename Fn>
+  void ForEachPrefetched(It first, It last, KeyOf key_of, Fn fn) const;
   // Evicts (CLOCK) until `need` more bytes fit; false if they never can.
   bool MakeRoom(Shard& shard, size_t need) const;
   static void Drop(Shard& shard, uint32_t slot);             // shard.mu held
