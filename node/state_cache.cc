@@ -445,6 +445,20 @@ void StateCache::MergeIntoOwnScans(const WriteBatch::Ops& ops) const {
       ++k;
       continue;
     }
+    // A range the batch writes much of (a channel's sent packets: a block's
+    // new ones and its acknowledged ones) is read again from the store:
+    // rebuilding it costs more than that read.
+    size_t in = 0;
+    for (auto c = w; in <= kMaxMergedOps && c != ops.end() &&
+                     (kept.covered_end.empty() || c->first < kept.covered_end);
+         ++c) {
+      ++in;
+    }
+    if (in > kMaxMergedOps) {
+      scan_bytes_ -= kept.bytes;
+      k = own_scans_.erase(k);
+      continue;
+    }
     // A new list (iterators may still read the old one): the kept entries
     // with the batch's ops in the range applied, in key order.
     const KvList& old = *kept.result;

@@ -31,9 +31,10 @@
 // queue up to the block's time): up to the prefix's next key after the
 // end, so that the next block's scan up to its own time is answered too.
 // A batch write (Write, Consume: a block commit) applies its puts and
-// deletes to the kept results whose range it reaches, so a range the
-// blocks keep rewriting (the validators) is still answered from memory; a
-// Put or Delete, or a failed write, drops them. A scan that raced a write
+// deletes to the kept results whose range it reaches (at most
+// kMaxMergedOps of them; a range it writes more of is dropped), so a range
+// the blocks keep rewriting a little of (the validators) is still answered
+// from memory; a Put or Delete, or a failed write, drops them. A scan that raced a write
 // is not kept. Reverse scans, and scans longer than the bound, read the
 // store.
 //
@@ -177,8 +178,10 @@ class StateCache : public DurableStore {
   static constexpr size_t kMaxLoggedWrites = size_t{1} << 20;
   static constexpr size_t kMaxLoggedBytes = size_t{64} << 20;
   static constexpr size_t kMaxCachedScanEntries = 256;
-  // Scan results the chain's own cache keeps (class comment).
+  // Scan results the chain's own cache keeps, and the most ops of one
+  // batch applied to one of them (beyond, it is dropped; class comment).
   static constexpr size_t kMaxOwnScans = 256;
+  static constexpr size_t kMaxMergedOps = 16;
   // Scan results a new view starts with (LinkView): those of the view
   // before it that were used in the last kScanCarryViews views and whose
   // range the block in between did not write, at most kMaxCarriedScans.
@@ -275,8 +278,9 @@ class StateCache : public DurableStore {
   // Every write counts as begun before it reaches the store and again once
   // it did (a scan that read the store in between is not kept). A written
   // batch's ops are merged into the kept results whose range they reach
-  // (a result that grows past kMaxCachedScanEntries, or over the budget, is
-  // dropped); a Put or Delete, or a failed write, drops them.
+  // (a result that grows past kMaxCachedScanEntries, one the batch writes
+  // more than kMaxMergedOps keys of, or one over the budget, is dropped); a
+  // Put or Delete, or a failed write, drops them.
   void BumpOwnWrites() const;
   void MergeIntoOwnScans(const WriteBatch::Ops& ops) const;
   void DropOwnScans(const WriteBatch::Ops& ops) const;

@@ -185,6 +185,29 @@ TEST(StateCacheOwnScanTest, ResultGrownPastTheBoundIsDropped) {
   EXPECT_EQ(f.store->scans(), 3);
 }
 
+// A batch writing more than kMaxMergedOps keys of a kept range drops it (a
+// channel's sent packets: rebuilding the list costs more than reading it);
+// up to that many are applied.
+TEST(StateCacheOwnScanTest, RangeABatchWritesMuchOfIsReadAgain) {
+  Fixture f;
+  auto batch_of = [](size_t from, size_t n) {
+    WriteBatch b;
+    for (size_t i = from; i < from + n; ++i) b.Put("p" + std::to_string(100 + i), "v");
+    return b;
+  };
+  WriteBatch first = batch_of(0, 4);
+  ASSERT_TRUE(f.cache->Consume(first).ok());
+  EXPECT_EQ(Read(*f.cache, "p", "q").size(), 4u);
+  WriteBatch small = batch_of(4, StateCache::kMaxMergedOps);
+  ASSERT_TRUE(f.cache->Consume(small).ok());
+  EXPECT_EQ(Read(*f.cache, "p", "q").size(), 4 + StateCache::kMaxMergedOps);
+  EXPECT_EQ(f.store->scans(), 1);
+  WriteBatch large = batch_of(100, StateCache::kMaxMergedOps + 1);
+  ASSERT_TRUE(f.cache->Consume(large).ok());
+  EXPECT_EQ(Read(*f.cache, "p", "q").size(), 4 + 2 * StateCache::kMaxMergedOps + 1);
+  EXPECT_EQ(f.store->scans(), 2);
+}
+
 // A scan longer than kMaxCachedScanEntries is read through from the store
 // each time (never kept), and still ends at its end.
 TEST(StateCacheOwnScanTest, LongScansAreReadThrough) {
