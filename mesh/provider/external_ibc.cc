@@ -27,9 +27,9 @@ namespace {
 // closed, which already resolved every pending tx.
 absl::StatusOr<std::optional<ExternalTx>> AckedTx(const Context& ctx, const ConsumerId& c,
                                                   uint64_t id, ExternalTx::Kind kind) {
-  MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, ExternalStaking::Config(ctx, c));
   MESH_ASSIGN_OR_RETURN(std::optional<ExternalTx> tx, LoadTx(ctx, c, id));
   if (!tx.has_value()) {
+    MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, ExternalStaking::Config(ctx, c));
     if (cfg.closed) return tx;
     return absl::NotFoundError(absl::StrCat("tx ", id, " not found"));
   }

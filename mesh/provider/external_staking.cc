@@ -367,10 +367,11 @@ absl::StatusOr<ExternalConfig> ExternalStaking::Config(const Context& ctx,
 }
 
 absl::Status ExternalStaking::ReceiveVirtualStake(const Context& ctx, const ConsumerId& consumer,
+                                                  const ExternalConfig& cfg,
                                                   const AccountAddress& user, Amount amount,
                                                   uint64_t tx_id,
                                                   const ValidatorAddress& validator) {
-  MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, OpenConfig(ctx, consumer));
+  if (cfg.closed) return absl::FailedPreconditionError(kErrClosed);
   MESH_ASSIGN_OR_RETURN(RemoteState state,
                         RemoteValidators::CurrentState(ctx, consumer, validator));
   if (state != RemoteState::kActive) {

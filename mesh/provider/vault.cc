@@ -316,7 +316,7 @@ absl::StatusOr<uint64_t> Vault::StakeRemote(const Context& ctx, const AccountAdd
   // Written once per consumer (never removed); later stakes only read it.
   MESH_RETURN_IF_ERROR(MarkActive(ctx, consumer));
   MESH_RETURN_IF_ERROR(
-      ExternalStaking::ReceiveVirtualStake(ctx, consumer, user, amount, tx_id, validator));
+      ExternalStaking::ReceiveVirtualStake(ctx, consumer, ext, user, amount, tx_id, validator));
   return tx_id;
 }
 
