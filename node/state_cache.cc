@@ -363,6 +363,13 @@ std::unique_ptr<KvIterator> StateCache::OwnScan(std::string_view begin,
       return std::make_unique<ListPrefixIter>(kept->second.result, count);
     }
   }
+  {
+    // Kept from the second scan from `begin` on: a range read once (a
+    // validator's power at some height) is not copied for nothing.
+    std::lock_guard<std::mutex> lock(scan_mu_);
+    if (own_seen_.size() >= kMaxOwnSeen) own_seen_.clear();
+    if (own_seen_.emplace(begin).second) return store_->Scan(begin, end, false);
+  }
   // A scan from a prefix to a point inside it reads on to the prefix's next
   // key: the kept range then ends there.
   const bool reach = !begin.empty() && end.size() > begin.size() && end.starts_with(begin);

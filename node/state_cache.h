@@ -24,9 +24,10 @@
 // channels, a channel's unsettled packets), and on RocksDB every scan opens
 // an iterator that merges each memtable and level. The cache keeps the
 // result of a forward scan of at most kMaxCachedScanEntries entries (at
-// most kMaxOwnScans results, one per start key) until a write reaches its
-// range; a scan with the same start and an end within the kept range is
-// answered from it. The kept range reaches past the scan's end when the
+// most kMaxOwnScans results, one per start key; from the second scan from
+// that key on, so that a range read once is not copied) until a write
+// reaches its range; a scan with the same start and an end within the
+// kept range is answered from it. The kept range reaches past the scan's end when the
 // scan runs from a prefix to a point inside it ([P, P + x): an unbonding
 // queue up to the block's time): up to the prefix's next key after the
 // end, so that the next block's scan up to its own time is answered too.
@@ -102,6 +103,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
 #include "core/kv.h"
 
@@ -182,6 +184,7 @@ class StateCache : public DurableStore {
   // batch applied to one of them (beyond, it is dropped; class comment).
   static constexpr size_t kMaxOwnScans = 256;
   static constexpr size_t kMaxMergedOps = 16;
+  static constexpr size_t kMaxOwnSeen = 4096;
   // Scan results a new view starts with (LinkView): those of the view
   // before it that were used in the last kScanCarryViews views and whose
   // range the block in between did not write, at most kMaxCarriedScans.
@@ -330,6 +333,9 @@ class StateCache : public DurableStore {
     uint64_t used = 0;  // own_writes_ when last read
   };
   mutable std::map<std::string, OwnKept, std::less<>> own_scans_;
+  // Start keys scanned once (not kept yet); emptied when it reaches
+  // kMaxOwnSeen.
+  mutable absl::flat_hash_set<std::string> own_seen_;
   mutable uint64_t own_writes_ = 0;
 };
 
