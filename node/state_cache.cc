@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/codec.h"
 #include "core/status.h"
 
 namespace mesh::node {
@@ -23,47 +24,6 @@ absl::string_view View(std::string_view s) { return absl::string_view(s.data(), 
 std::optional<std::string_view> ViewOf(const std::optional<std::string>& value) {
   if (!value.has_value()) return std::nullopt;
   return std::string_view(*value);
-}
-
-// The first `count` entries of a shared list.
-class ListPrefixIter final : public KvIterator {
- public:
-  ListPrefixIter(std::shared_ptr<const KvList> kvs, size_t count)
-      : kvs_(std::move(kvs)), count_(count) {}
-  bool Valid() const override { return i_ < count_; }
-  void Next() override { ++i_; }
-  std::string_view key() const override { return (*kvs_)[i_].first; }
-  std::string_view value() const override { return (*kvs_)[i_].second; }
-  absl::Status status() const override { return absl::OkStatus(); }
-
- private:
-  std::shared_ptr<const KvList> kvs_;
-  size_t count_;
-  size_t i_ = 0;
-};
-
-// What `it` yields below `end` ("" = all of it).
-class UpToIter final : public KvIterator {
- public:
-  UpToIter(std::unique_ptr<KvIterator> it, std::string end)
-      : it_(std::move(it)), end_(std::move(end)) {}
-  bool Valid() const override { return it_->Valid() && (end_.empty() || it_->key() < end_); }
-  void Next() override { it_->Next(); }
-  std::string_view key() const override { return it_->key(); }
-  std::string_view value() const override { return it_->value(); }
-  absl::Status status() const override { return it_->status(); }
-
- private:
-  std::unique_ptr<KvIterator> it_;
-  std::string end_;
-};
-
-// The end of the keys that start with `prefix` ("" = unbounded).
-std::string PrefixEnd(std::string_view prefix) {
-  std::string end(prefix);
-  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
-  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
-  return end;
 }
 
 }  // namespace
@@ -354,13 +314,14 @@ std::unique_ptr<KvIterator> StateCache::OwnScan(std::string_view begin,
         (kept->second.covered_end.empty() || (!end.empty() && end <= kept->second.covered_end))) {
       kept->second.used = own_writes_;
       scan_hits_.fetch_add(1, std::memory_order_relaxed);
-      const KvList& r = *kept->second.result;
+      std::shared_ptr<const KvList> result = kept->second.result;
       auto below = [](const KvList::value_type& kv, std::string_view e) { return kv.first < e; };
-      const size_t count =
-          end.empty() ? r.size()
-                      : static_cast<size_t>(std::lower_bound(r.begin(), r.end(), end, below) -
-                                            r.begin());
-      return std::make_unique<ListPrefixIter>(kept->second.result, count);
+      const auto stop =
+          end.empty() ? result->end() : std::lower_bound(result->begin(), result->end(), end, below);
+      // Entries at or past `end` (the kept range reaches further) are left
+      // out in a copy of the rest.
+      if (stop != result->end()) result = std::make_shared<const KvList>(result->begin(), stop);
+      return ListIterator(std::move(result));
     }
   }
   {
@@ -385,10 +346,13 @@ std::unique_ptr<KvIterator> StateCache::OwnScan(std::string_view begin,
     if (head.size() == kMaxCachedScanEntries) break;
     head.emplace_back(std::string(it->key()), std::string(it->value()));
   }
-  if (!it->status().ok() || (it->Valid() && covered == bound)) {
-    // Too long to keep (or failed: the error is the iterator's).
-    return ReadAheadIterator(std::move(head),
-                             std::make_unique<UpToIter>(std::move(it), std::string(end)));
+  if (!it->status().ok()) return ReadAheadIterator(std::move(head), std::move(it));  // its error
+  if (it->Valid() && covered == bound) {
+    // Too long to keep: the rest is read as it goes, up to `end` (`it`
+    // reaches further when `reach`; the entry it stands at is below `end`).
+    if (!reach) return ReadAheadIterator(std::move(head), std::move(it));
+    const std::string from(it->key());
+    return ReadAheadIterator(std::move(head), store_->Scan(from, end, false));
   }
   auto result = std::make_shared<const KvList>(std::move(head));
   const size_t bytes = ScanBytes(*result) + begin.size() + covered.size();
