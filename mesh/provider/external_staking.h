@@ -136,11 +136,11 @@ class ExternalStaking {
   static absl::StatusOr<ExternalConfig> Config(const Context& ctx, const ConsumerId& consumer);
 
   // --- Called by the vault.
-  // Requires the link open (`config`: the consumer's Config, as the vault
+  // Requires the link open (`cfg`: the consumer's Config, as the vault
   // just read it) and the validator Active; stake.high += amount; records
   // the tx under the vault's `tx_id` and queues a `stake` packet.
   static absl::Status ReceiveVirtualStake(const Context& ctx, const ConsumerId& consumer,
-                                          const ExternalConfig& config,
+                                          const ExternalConfig& cfg,
                                           const AccountAddress& user, Amount amount,
                                           uint64_t tx_id, const ValidatorAddress& validator);
   // Slash propagation: removes `amount` from the user's stakes (on
