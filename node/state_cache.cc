@@ -154,11 +154,14 @@ void StateCache::ForEachPrefetched(It first, It last, KeyOf key_of, Fn fn) const
 // acknowledged packets, settled pending records, sent outbox entries — are
 // not read again). Every shard locked.
 void StateCache::RememberBatch(const WriteBatch& batch) const {
+  // Summed only until it passes the guard's half (a slash's batch of
+  // millions of ops is not walked once more for it).
+  const size_t half = capacity_bytes() / 2;
   size_t batch_bytes = 0;
-  for (const auto& [key, value] : batch.ops()) {
-    if (value.has_value()) batch_bytes += EntryBytes(key.size(), value->size());
+  for (auto op = batch.ops().begin(); op != batch.ops().end() && batch_bytes <= half; ++op) {
+    if (op->second.has_value()) batch_bytes += EntryBytes(op->first.size(), op->second->size());
   }
-  const bool admit_new = batch_bytes <= capacity_bytes() / 2;
+  const bool admit_new = batch_bytes <= half;
   // The block's reads no longer count: its own writes are admitted.
   for (size_t s = 0; s < num_shards_; ++s) shards_[s].admitted = 0;
   ForEachPrefetched(
@@ -359,20 +362,11 @@ std::unique_ptr<KvIterator> StateCache::OwnScan(std::string_view begin,
   const size_t budget = capacity_bytes() / 8;
   std::lock_guard<std::mutex> lock(scan_mu_);
   if (own_writes_ != writes || bytes > budget) return ListIterator(std::move(result));
-  auto same = own_scans_.find(begin);
-  if (same != own_scans_.end()) {
-    scan_bytes_ -= same->second.bytes;
-    own_scans_.erase(same);
-  }
+  if (auto same = own_scans_.find(begin); same != own_scans_.end()) EraseOwn(same);
   if (own_scans_.size() >= kMaxOwnScans || scan_bytes_ + bytes > budget) {
     // Full: the results not read since the last write go.
     for (auto k = own_scans_.begin(); k != own_scans_.end();) {
-      if (k->second.used < own_writes_) {
-        scan_bytes_ -= k->second.bytes;
-        k = own_scans_.erase(k);
-      } else {
-        ++k;
-      }
+      k = k->second.used < own_writes_ ? EraseOwn(k) : std::next(k);
     }
     if (own_scans_.size() >= kMaxOwnScans || scan_bytes_ + bytes > budget) {
       return ListIterator(std::move(result));
@@ -388,17 +382,17 @@ void StateCache::BumpOwnWrites() const {
   ++own_writes_;
 }
 
+StateCache::OwnScans::iterator StateCache::EraseOwn(OwnScans::iterator k) const {
+  scan_bytes_ -= k->second.bytes;
+  return own_scans_.erase(k);
+}
+
 void StateCache::DropOwnScans(const WriteBatch::Ops& ops) const {
   std::lock_guard<std::mutex> lock(scan_mu_);
   ++own_writes_;
   for (auto k = own_scans_.begin(); k != own_scans_.end();) {
     auto w = ops.lower_bound(std::string_view(k->first));
-    if (w != ops.end() && (k->second.covered_end.empty() || w->first < k->second.covered_end)) {
-      scan_bytes_ -= k->second.bytes;
-      k = own_scans_.erase(k);
-    } else {
-      ++k;
-    }
+    k = w != ops.end() && Covers(k->second, w->first) ? EraseOwn(k) : std::next(k);
   }
 }
 
@@ -408,11 +402,11 @@ void StateCache::MergeIntoOwnScans(const WriteBatch::Ops& ops) const {
   ++own_writes_;
   for (auto k = own_scans_.begin(); k != own_scans_.end();) {
     OwnKept& kept = k->second;
-    auto w = ops.lower_bound(std::string_view(k->first));
-    auto in_range = [&] {
-      return w != ops.end() && (kept.covered_end.empty() || w->first < kept.covered_end);
+    const auto first = ops.lower_bound(std::string_view(k->first));
+    auto in_range = [&](WriteBatch::Ops::const_iterator w) {
+      return w != ops.end() && Covers(kept, w->first);
     };
-    if (!in_range()) {
+    if (!in_range(first)) {
       ++k;
       continue;
     }
@@ -420,14 +414,9 @@ void StateCache::MergeIntoOwnScans(const WriteBatch::Ops& ops) const {
     // new ones and its acknowledged ones) is read again from the store:
     // rebuilding it costs more than that read.
     size_t in = 0;
-    for (auto c = w; in <= kMaxMergedOps && c != ops.end() &&
-                     (kept.covered_end.empty() || c->first < kept.covered_end);
-         ++c) {
-      ++in;
-    }
+    for (auto w = first; in <= kMaxMergedOps && in_range(w); ++w) ++in;
     if (in > kMaxMergedOps) {
-      scan_bytes_ -= kept.bytes;
-      k = own_scans_.erase(k);
+      k = EraseOwn(k);
       continue;
     }
     // A new list (iterators may still read the old one): the kept entries
@@ -437,7 +426,7 @@ void StateCache::MergeIntoOwnScans(const WriteBatch::Ops& ops) const {
     merged.reserve(old.size() + 4);
     size_t i = 0;
     bool too_long = false;
-    for (; in_range() && !too_long; ++w) {
+    for (auto w = first; in_range(w) && !too_long; ++w) {
       for (; i < old.size() && old[i].first < w->first; ++i) merged.push_back(old[i]);
       if (i < old.size() && old[i].first == w->first) ++i;  // rewritten or deleted
       if (w->second.has_value()) merged.emplace_back(w->first, *w->second);
@@ -448,14 +437,13 @@ void StateCache::MergeIntoOwnScans(const WriteBatch::Ops& ops) const {
       too_long = merged.size() > kMaxCachedScanEntries;
     }
     const size_t bytes = ScanBytes(merged) + k->first.size() + kept.covered_end.size();
-    scan_bytes_ -= kept.bytes;
-    if (too_long || scan_bytes_ + bytes > budget) {
-      k = own_scans_.erase(k);
+    if (too_long || scan_bytes_ - kept.bytes + bytes > budget) {
+      k = EraseOwn(k);
       continue;
     }
+    scan_bytes_ = scan_bytes_ - kept.bytes + bytes;
     kept.result = std::make_shared<const KvList>(std::move(merged));
     kept.bytes = bytes;
-    scan_bytes_ += bytes;
     ++k;
   }
 }
@@ -465,12 +453,7 @@ void StateCache::DropOwnScans(std::string_view key) const {
   ++own_writes_;
   const auto last = own_scans_.upper_bound(key);  // the ranges that start at or below it
   for (auto k = own_scans_.begin(); k != last;) {
-    if (k->second.covered_end.empty() || key < k->second.covered_end) {
-      scan_bytes_ -= k->second.bytes;
-      k = own_scans_.erase(k);
-    } else {
-      ++k;
-    }
+    k = Covers(k->second, key) ? EraseOwn(k) : std::next(k);
   }
 }
 

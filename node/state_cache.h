@@ -332,7 +332,14 @@ class StateCache : public DurableStore {
     size_t bytes = 0;
     uint64_t used = 0;  // own_writes_ when last read
   };
-  mutable std::map<std::string, OwnKept, std::less<>> own_scans_;
+  using OwnScans = std::map<std::string, OwnKept, std::less<>>;
+  // Whether `key` (at or after the start) lies in `kept`'s range.
+  static bool Covers(const OwnKept& kept, std::string_view key) {
+    return kept.covered_end.empty() || key < kept.covered_end;
+  }
+  // Erases a kept result and its bytes (scan_mu_ held); the next one.
+  OwnScans::iterator EraseOwn(OwnScans::iterator k) const;
+  mutable OwnScans own_scans_;
   // Start keys scanned once (not kept yet); emptied when it reaches
   // kMaxOwnSeen.
   mutable absl::flat_hash_set<std::string> own_seen_;

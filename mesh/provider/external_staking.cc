@@ -40,13 +40,17 @@ void DropKeptStakes() {
   if (kept_stakes != nullptr) kept_stakes->by_validator.clear();
 }
 
+// The key of `user`'s stake record on `v`.
+std::string StakeKey(const ConsumerId& c, const AccountAddress& user, const ValidatorAddress& v) {
+  return tables::Key(tables::kExtStakes, c.value(), user.value(), v.value());
+}
+
 }  // namespace
 
 absl::StatusOr<std::optional<Stake>> LoadStake(const Context& ctx, const ConsumerId& c,
                                                const AccountAddress& user,
                                                const ValidatorAddress& v) {
-  return GetRecord<Stake>(ctx.store(),
-                          tables::Key(tables::kExtStakes, c.value(), user.value(), v.value()));
+  return GetRecord<Stake>(ctx.store(), StakeKey(c, user, v));
 }
 
 absl::Status SaveStake(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
@@ -61,8 +65,7 @@ absl::Status SaveIndexedStake(const Context& ctx, const ConsumerId& c,
                               const AccountAddress& user, const ValidatorAddress& v,
                               const Stake& stake) {
   DropKeptStakes();
-  return PutRecord(ctx.store(),
-                   tables::Key(tables::kExtStakes, c.value(), user.value(), v.value()), stake);
+  return PutRecord(ctx.store(), StakeKey(c, user, v), stake);
 }
 
 namespace {
@@ -125,7 +128,7 @@ absl::StatusOr<ValidatorStakes> ReadFromStore(const Context& ctx, const Consumer
     const size_t to = std::min(out.users.size(), from + kGetManyChunk);
     keys.clear();
     for (size_t i = from; i < to; ++i) {
-      keys.push_back(tables::Key(tables::kExtStakes, c.value(), out.users[i].value(), v.value()));
+      keys.push_back(StakeKey(c, out.users[i], v));
     }
     MESH_RETURN_IF_ERROR(GetRecords<Stake>(ctx.store(), keys, &chunk));
     for (std::optional<Stake>& s : chunk) out.stakes.push_back(std::move(s));
