@@ -1,6 +1,7 @@
 #include "node/chain.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <chrono>
 #include <mutex>
@@ -701,8 +702,9 @@ TEST(VerdictCacheTest, KeepsVerifiedVerdictsOnceWithinItsBound) {
   EXPECT_EQ(cache.misses(), 3u);
 }
 
-// Cancel drops the txs not verified yet; those verified keep their
-// verdicts, and a later Submit is verified in full.
+// Cancel drops the txs not begun yet (without waiting for the one being
+// verified); those verified keep their verdicts, and a later Submit is
+// verified in full.
 TEST(VerifyAheadTest, CancelStopsWhatIsLeftAndTheVerifierGoesOn) {
   std::vector<SignedTx> txs;
   for (int i = 0; i < 200; ++i) {
@@ -716,11 +718,51 @@ TEST(VerifyAheadTest, CancelStopsWhatIsLeftAndTheVerifierGoesOn) {
                          &cache);
   verifier.Submit(shared);
   verifier.Cancel();
+  verifier.Wait();  // the tx that was being verified, if any, is done
   const uint64_t first = verifier.verified();
   EXPECT_LE(first, txs.size());
   verifier.Submit(shared);
   verifier.Wait();
   EXPECT_EQ(verifier.verified(), first + txs.size());
+}
+
+// Cancel does not wait for the tx being verified: a block that starts
+// while the helper thread is mid-verification goes on at once (the helper's
+// verdict still lands in the cache afterwards).
+TEST(VerifyAheadTest, CancelDoesNotWaitForTheTxBeingVerified) {
+  const PrivateKey signer = PrivateKey::FromSeed("signer");
+  std::vector<SignedTx> txs;
+  for (int i = 0; i < 4; ++i) txs.push_back(MakeTx(signer, i, "test/put", std::to_string(i)));
+  auto shared = std::make_shared<const std::vector<SignedTx>>(txs);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool inside = false, release = false;
+  VerdictCache cache;
+  AheadVerifier verifier(VerifyParams{"test-1", "mesh", nullptr},
+                         [&](const std::string&) -> std::optional<uint64_t> {
+                           std::unique_lock<std::mutex> lock(mu);
+                           inside = true;
+                           cv.notify_all();
+                           cv.wait(lock, [&] { return release; });
+                           return AccountNumberOf(signer);
+                         },
+                         &cache);
+  verifier.Submit(shared);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return inside; });  // the first tx is being verified
+  }
+  verifier.Cancel();  // returns while that verification is blocked
+  EXPECT_EQ(verifier.verified(), 0u);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  verifier.Wait();
+  EXPECT_EQ(verifier.verified(), 1u);  // the one begun; the rest were dropped
+  EXPECT_TRUE(cache.Take(txs[0]).has_value());
+  EXPECT_FALSE(cache.Take(txs[1]).has_value());
 }
 
 // The account-number lookup variant: the lookup sees the derived signer,

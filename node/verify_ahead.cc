@@ -61,9 +61,8 @@ void AheadVerifier::Submit(std::shared_ptr<const std::vector<SignedTx>> txs) {
 }
 
 void AheadVerifier::Cancel() {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   jobs_.clear();
-  idle_cv_.wait(lock, [this] { return !busy_; });
 }
 
 void AheadVerifier::Wait() {
@@ -87,7 +86,7 @@ void AheadVerifier::Loop() {
     verified_.fetch_add(1, std::memory_order_relaxed);
     lock.lock();
     busy_ = false;
-    idle_cv_.notify_all();  // Cancel and Wait (cheap when none waits)
+    idle_cv_.notify_all();  // Wait (cheap when none waits)
   }
 }
 

@@ -80,7 +80,7 @@ class VerdictCache {
 
 // Verifies the txs handed to it on a thread of its own, one at a time in
 // the order given, and puts each verdict in a VerdictCache. Submit returns
-// at once; Cancel drops what is not done yet. Thread-safe.
+// at once; Cancel drops what is not begun yet. Thread-safe.
 class AheadVerifier {
  public:
   // `params.verdicts` must be null (this is what fills the cache);
@@ -92,8 +92,11 @@ class AheadVerifier {
 
   // Queues `txs` to be verified after those queued before.
   void Submit(std::shared_ptr<const std::vector<SignedTx>> txs);
-  // Drops every queued tx not verified yet and waits for the one being
-  // verified, if any: on return the thread is idle.
+  // Drops every queued tx not begun yet. The one being verified, if any, is
+  // not waited for: its verdict lands in the cache when done, and the block
+  // that cancelled verifies it itself if it gets there first (at most one
+  // signature checked twice, instead of the block's thread asleep until this
+  // one, descheduled on a busy machine, finishes).
   void Cancel();
   // Waits until every queued tx is verified (tests, diagnosis).
   void Wait();
@@ -108,7 +111,7 @@ class AheadVerifier {
   VerdictCache* const cache_;
   std::mutex mu_;
   std::condition_variable work_cv_;  // a job queued, or stop_
-  std::condition_variable idle_cv_;  // busy_ went false
+  std::condition_variable idle_cv_;  // busy_ went false (Wait)
   struct Job {
     std::shared_ptr<const std::vector<SignedTx>> txs;
     size_t next = 0;  // the first tx not taken yet
