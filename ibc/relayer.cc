@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <deque>
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/status.h"
@@ -111,17 +113,17 @@ class ChannelMemo {
   std::deque<Entry> ends_;  // stable addresses
 };
 
-// Whether the chain `dest` reads has received `pk`.
-absl::StatusOr<bool> Received(ChannelMemo& dest, const Packet& pk) {
+// Whether the chain `dest` reads has received `pk`: on an ordered channel,
+// its next receive sequence is past it (nullopt on an unordered channel,
+// whose receipt the caller reads).
+absl::StatusOr<std::optional<bool>> ReceivedInOrder(ChannelMemo& dest, const Packet& pk) {
   MESH_ASSIGN_OR_RETURN(const std::optional<ChannelEnd>* end,
                         dest.Get(pk.destination_port, pk.destination_channel));
-  if (end->has_value() && (*end)->order == Order::kOrdered) {
-    MESH_ASSIGN_OR_RETURN(uint64_t next,
-                          GetSeqCounter(dest.store(), kNextSeqRecvTable, pk.destination_port,
-                                        pk.destination_channel));
-    return next > pk.sequence;
-  }
-  return HasReceipt(dest.store(), pk.destination_port, pk.destination_channel, pk.sequence);
+  if (!end->has_value() || (*end)->order != Order::kOrdered) return std::optional<bool>();
+  MESH_ASSIGN_OR_RETURN(uint64_t next, GetSeqCounter(dest.store(), kNextSeqRecvTable,
+                                                     pk.destination_port,
+                                                     pk.destination_channel));
+  return std::optional<bool>(next > pk.sequence);
 }
 
 }  // namespace
@@ -149,12 +151,35 @@ absl::StatusOr<std::vector<InFlight>> Relayer::UnsettledBothSides() const {
 
 absl::StatusOr<std::vector<InFlight>> Relayer::NotReceived(
     const std::vector<InFlight>& sent) const {
-  std::vector<InFlight> out;
   ChannelMemo channels[2] = {ChannelMemo(ContextOf(Side::kA).store()),
                              ChannelMemo(ContextOf(Side::kB).store())};
-  for (const InFlight& p : sent) {
-    MESH_ASSIGN_OR_RETURN(bool received, Received(channels[Index(Other(p.from))], p.packet));
-    if (!received) out.push_back(p);
+  // The receipts of unordered channels are read in one GetMany per
+  // destination: a round's packets are mostly new, so most are reads of
+  // absent keys, which a batch answers in one pass through the store.
+  std::vector<char> received(sent.size(), 0);
+  std::vector<std::string> receipts[2];
+  std::vector<size_t> of[2];  // receipts[d][j] is that of sent[of[d][j]]
+  for (size_t i = 0; i < sent.size(); ++i) {
+    const Packet& pk = sent[i].packet;
+    const int dest = Index(Other(sent[i].from));
+    MESH_ASSIGN_OR_RETURN(std::optional<bool> in_order, ReceivedInOrder(channels[dest], pk));
+    if (in_order.has_value()) {
+      received[i] = *in_order;
+      continue;
+    }
+    receipts[dest].push_back(
+        PacketKey(kReceiptTable, pk.destination_port, pk.destination_channel, pk.sequence));
+    of[dest].push_back(i);
+  }
+  for (int dest = 0; dest < 2; ++dest) {
+    if (receipts[dest].empty()) continue;
+    std::vector<std::optional<std::string>> found;
+    MESH_RETURN_IF_ERROR(channels[dest].store().GetMany(receipts[dest], &found));
+    for (size_t j = 0; j < found.size(); ++j) received[of[dest][j]] = found[j].has_value();
+  }
+  std::vector<InFlight> out;
+  for (size_t i = 0; i < sent.size(); ++i) {
+    if (!received[i]) out.push_back(sent[i]);
   }
   return out;
 }

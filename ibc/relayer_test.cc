@@ -208,6 +208,41 @@ TEST_F(RelayerTest, ReversedRelayWithEverythingExpiredDeliversNothing) {
   EXPECT_TRUE(relayer_->PendingPackets()->empty());
 }
 
+// PendingPackets reads the receipts of a round in one batch per destination:
+// what it lists is exactly the packets not received, both directions, in
+// order; on an ordered channel a packet below the next receive sequence is
+// received.
+TEST_F(RelayerTest, PendingPacketsAreExactlyThoseNotReceived) {
+  Open();
+  for (const char* d : {"a1", "a2", "a3"}) SendFromA(d);
+  for (const char* d : {"b1", "b2"}) {
+    ASSERT_TRUE(b_.host.SendPacket(b_.ctx(), kPort, ch_.b, Timeout::AtHeight(10000), d).ok());
+  }
+  std::vector<InFlight> all = *relayer_->PendingPackets();
+  ASSERT_EQ(all.size(), 5u);
+  ASSERT_EQ(relayer_->RelayPacket(all[1])->outcome, Outcome::kApplied);  // a2
+  ASSERT_EQ(relayer_->RelayPacket(all[3])->outcome, Outcome::kApplied);  // b1
+  std::vector<std::string> left;
+  for (const InFlight& p : *relayer_->PendingPackets()) left.push_back(p.packet.data);
+  EXPECT_EQ(left, (std::vector<std::string>{"a1", "a3", "b2"}));
+  ASSERT_EQ(relayer_->RelayPacket(all[0])->outcome, Outcome::kApplied);
+  ASSERT_EQ(relayer_->RelayPacket(all[2])->outcome, Outcome::kApplied);
+  ASSERT_EQ(relayer_->RelayPacket(all[4])->outcome, Outcome::kApplied);
+  EXPECT_TRUE(relayer_->PendingPackets()->empty());
+}
+
+TEST_F(RelayerTest, PendingOnAnOrderedChannelFollowsTheReceiveSequence) {
+  Open(Order::kOrdered);
+  SendFromA("1");
+  SendFromA("2");
+  ASSERT_EQ(relayer_->RelayPacket(Pending(0))->outcome, Outcome::kApplied);
+  std::vector<InFlight> left = *relayer_->PendingPackets();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].packet.data, "2");
+  ASSERT_EQ(relayer_->RelayPacket(left[0])->outcome, Outcome::kApplied);
+  EXPECT_TRUE(relayer_->PendingPackets()->empty());
+}
+
 TEST_F(RelayerTest, OrderedRefusesOutOfOrderDeliveryAndAcks) {
   Open(Order::kOrdered);
   SendFromA("1");

@@ -8,7 +8,11 @@
 #   MESH_BENCH_LARGE=1 scripts/bench.sh     adds the 10^5-user cases (a few minutes of setup)
 #
 # Environment: BENCH_BUILD_DIR (default build-bench: RelWithDebInfo, ninja, ccache),
-# BENCH_MIN_TIME (seconds per case, default 1; smoke 0.01), JOBS (default: nproc).
+# BENCH_MIN_TIME (seconds per case, default 1; smoke 0.01), JOBS (default: nproc),
+# BENCH_REPETITIONS (runs of each case, default: the headline's own in HEADLINES, 3 for the
+# headlines and 1 for the slash, whose cases build their users anew; smoke 1). The tables show
+# the median of the runs and the ratio's range: this shared 2-core machine drifts by a fifth from
+# minute to minute, and one slow patch no longer decides a cell.
 # The set of benchmarks, their tables, targets and plots: HEADLINES in scripts/perf_report.py
 # (one entry per benchmark). Results: $BENCH_BUILD_DIR/results/<date>-<commit>.json; a full run
 # also copies it to docs/perf/results.json.
@@ -19,7 +23,7 @@ SMOKE=0
 for arg in "$@"; do
   case "$arg" in
     --smoke) SMOKE=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -67,7 +71,9 @@ LINEBUF=""
 command -v stdbuf >/dev/null 2>&1 && LINEBUF="stdbuf -oL"
 i=1
 for run in "${RUNS[@]}"; do
-  IFS=$'\t' read -r key binary filter title <<<"$run"
+  IFS=$'\t' read -r key binary filter reps title <<<"$run"
+  if [ "$SMOKE" = 1 ]; then reps=1; fi
+  reps="${BENCH_REPETITIONS:-$reps}"
   i=$((i + 1))
   bin="$BUILD_DIR/bench/$binary"
   if [ ! -x "$bin" ]; then
@@ -78,12 +84,14 @@ for run in "${RUNS[@]}"; do
     echo "[$i/$TOTAL] $title … not in this build ($filter)"
     continue
   fi
-  echo "[$i/$TOTAL] $title … ($binary $filter)"
+  echo "[$i/$TOTAL] $title … ($binary $filter, $reps run(s) of each case)"
   set +e
   # Line-buffered so that each case shows as soon as it ends.
   $LINEBUF "$bin" --benchmark_filter="$filter" --benchmark_min_time="$MIN_TIME" \
+    --benchmark_repetitions="$reps" \
     --benchmark_out="$OUT/$key.json" --benchmark_out_format=json 2>&1 | tee "$OUT/$key.log" | \
-    grep --line-buffered -E '^BM_|ERROR' | sed -u -E 's/ +/ /g; s/^/    /' | cut -c1-150
+    grep --line-buffered -E '^BM_|ERROR' | grep --line-buffered -vE '_(mean|stddev|cv) ' | \
+    sed -u -E 's/ +/ /g; s/^/    /' | cut -c1-150
   status=${PIPESTATUS[0]}
   set -e
   if [ "$status" -ne 0 ]; then

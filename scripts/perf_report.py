@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The headline benchmark set and the docs/perf.md generator (used by scripts/bench.sh).
 
-  perf_report.py runs                       one line per benchmark run: key binary filter title
+  perf_report.py runs                       one line per benchmark run: key binary filter
+                                            repetitions title
   perf_report.py merge OUT.json DIR         DIR/<key>.json (Google Benchmark JSON) + machine info
   perf_report.py report RESULTS.json MD PNG_DIR
                                             rewrites the generated part of MD, plots into PNG_DIR
@@ -25,7 +26,8 @@ from collections import OrderedDict, namedtuple
 Plot = namedtuple("Plot", "file title x ys series xlabel ylabel logx logy hline")
 Headline = namedtuple(
     "Headline",
-    "key binary filter title figure ceiling ratio unit target target_text extra plots")
+    "key binary filter title figure ceiling ratio unit target target_text extra plots repetitions",
+    defaults=(3,))
 
 
 def plot(file, title, x, ys, series=None, xlabel=None, ylabel="", logx=True, logy=False,
@@ -89,7 +91,9 @@ HEADLINES = [
                    "users", ["users_per_s_provider", "ceiling_users_per_s_provider",
                              "users_per_s_consumer", "ceiling_users_per_s_consumer"],
                    xlabel="N cross-delegators", ylabel="users / s", logy=True,
-                   hline=(500000, "target: 500 000 users/s"))]),
+                   hline=(500000, "target: 500 000 users/s"))],
+             # Each case builds its N users anew (minutes at 10^6) and times one slash.
+             repetitions=1),
 ]
 
 METHOD_NAMES = {"h3": {"method": {0: "Delegation", 1: "DelegatorDelegations"}}}
@@ -99,7 +103,7 @@ METHOD_NAMES = {"h3": {"method": {0: "Delegation", 1: "DelegatorDelegations"}}}
 
 def cmd_runs():
     for h in HEADLINES:
-        print(h.key, h.binary, h.filter, h.title.split(":")[0], sep="\t")
+        print(h.key, h.binary, h.filter, h.repetitions, h.title.split(":")[0], sep="\t")
 
 
 def sh(cmd):
@@ -165,17 +169,30 @@ def parse_args(name):
 
 
 def rows_of(run):
-    """Median rows when repetitions were run, else the iteration rows; counters flattened."""
+    """Median rows when repetitions were run, else the iteration rows; counters flattened.
+
+    A median row also gets, per counter, the list of the repetitions' values (`reps`: counter ->
+    values in run order), so that tables can show the spread beside the median."""
     benches = run.get("benchmarks", [])
     medians = [b for b in benches if b.get("aggregate_name") == "median"]
-    chosen = medians or [b for b in benches if b.get("run_type", "iteration") == "iteration"]
+    iterations = [b for b in benches if b.get("run_type", "iteration") == "iteration"]
+    chosen = medians or iterations
+    reps = {}
+    if medians:
+        for b in iterations:
+            if b.get("error_occurred"):
+                continue
+            per = reps.setdefault(b.get("run_name", b["name"]), {})
+            for k, v in b.items():
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    per.setdefault(k, []).append(float(v))
     rows = []
     for b in chosen:
         if b.get("error_occurred"):
             rows.append(dict(name=b.get("run_name", b["name"]), error=b.get("error_message", "")))
             continue
         name = b.get("run_name", b["name"])
-        row = dict(name=name, args=parse_args(name))
+        row = dict(name=name, args=parse_args(name), reps=reps.get(name, {}))
         for k, v in b.items():
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 row[k] = float(v)
@@ -219,6 +236,31 @@ def passes(h, row):
         return None
 
 
+def ratio_cell(row, key):
+    """The ratio in bold; with repetitions, the median and the lowest and highest of them."""
+    if key not in row:
+        return "—"
+    cell = f"**{row[key]:.2f}**"
+    values = row.get("reps", {}).get(key, [])
+    if len(values) > 1:
+        cell += f" ({min(values):.2f}–{max(values):.2f})"
+    return cell
+
+
+def with_cost_vs_1k(h, rows):
+    """Headline 2's per-stake cost at each size over the 10^3 one at the same block size, from
+    the rows shown (medians when repeated; the benchmark's own counter compares single runs)."""
+    if h.key != "h2":
+        return rows
+    base = {r["args"].get("block"): r["us_per_stake"] for r in rows
+            if r.get("args", {}).get("users") == 1000 and "us_per_stake" in r}
+    for r in rows:
+        b = base.get(r.get("args", {}).get("block"))
+        if r.get("args", {}).get("users", 1000) != 1000 and b and "us_per_stake" in r:
+            r["cost_vs_1k"] = r["us_per_stake"] / b
+    return rows
+
+
 def table(h, rows):
     cols = ["case", f"{h.unit}", "ceiling" if h.ceiling else None, "ratio" if h.ratio else None,
             "target", "pass"] + h.extra
@@ -233,7 +275,7 @@ def table(h, rows):
         if h.ceiling:
             cells.append(fmt(r.get(h.ceiling)))
         if h.ratio:
-            cells.append(f"**{r[h.ratio]:.2f}**" if h.ratio in r else "—")
+            cells.append(ratio_cell(r, h.ratio))
         cells += [h.target_text, {True: "pass", False: "**fail**", None: "?"}[ok]]
         cells += [fmt(r.get(c)) for c in h.extra]
         out.append("| " + " | ".join(cells) + " |")
@@ -346,13 +388,16 @@ def cmd_report(results, md_path, png_dir):
         body.append(f"## {h.title}")
         body.append("")
         run = merged["runs"].get(h.key)
-        rows = rows_of(run) if run else []
+        rows = with_cost_vs_1k(h, rows_of(run)) if run else []
         if not rows:
             body.append(f"Not measured in this run (`{h.binary} --benchmark_filter='{h.filter}'`"
                         " matched no benchmark in this build).")
             body.append("")
             continue
-        body.append(f"`{h.binary} --benchmark_filter='{h.filter}'`; pass means `{h.target}`.")
+        repeated = any(len(r.get("reps", {}).get(h.ratio or h.figure, [])) > 1 for r in rows)
+        body.append(f"`{h.binary} --benchmark_filter='{h.filter}'`; pass means `{h.target}`."
+                    + (" Each case ran several times in a row: figures are the medians of the"
+                       " runs, the ratio's lowest and highest beside it." if repeated else ""))
         body.append("")
         body += table(h, rows)
         body.append("")
