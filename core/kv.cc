@@ -241,7 +241,7 @@ WriteBatch& WriteBatch::operator=(const WriteBatch& other) {
   ops_ = other.ops_;
   filter_ = other.filter_;
   hashes_ = other.hashes_;
-  hints_used_ = 0;
+  ForgetHints();
   return *this;
 }
 
@@ -250,7 +250,7 @@ WriteBatch& WriteBatch::operator=(WriteBatch&& other) noexcept {
   ops_ = std::move(other.ops_);
   filter_ = std::move(other.filter_);
   hashes_ = std::move(other.hashes_);
-  hints_used_ = 0;
+  ForgetHints();
   other.Clear();
   return *this;
 }
@@ -281,20 +281,39 @@ void WriteBatch::Noted(std::string_view key) {
   AddToFilter(filter_, hashes_.back());
 }
 
+std::optional<WriteBatch::Ops::iterator> WriteBatch::PlaceAfter(Ops::iterator at,
+                                                                 std::string_view key) {
+  const int order = std::string_view(at->first).compare(key);
+  if (order == 0) return at;
+  if (order < 0) {
+    const Ops::iterator next = std::next(at);
+    if (next == ops_.end() || std::string_view(next->first).compare(key) >= 0) return next;
+  }
+  return std::nullopt;
+}
+
+namespace {
+uint8_t TableOf(std::string_view key) {
+  return key.empty() ? 0 : static_cast<uint8_t>(key[0]);
+}
+bool TestValid(const std::array<uint64_t, 4>& valid, uint8_t t) {
+  return (valid[t >> 6] >> (t & 63)) & 1;
+}
+}  // namespace
+
 WriteBatch::Ops::iterator WriteBatch::Seek(std::string_view key, int* hint) {
-  for (size_t i = 0; i < hints_used_; ++i) {
-    const Ops::iterator at = hints_[i];
-    const int order = std::string_view(at->first).compare(key);
-    if (order == 0) {
-      *hint = static_cast<int>(i);
-      return at;
+  if (tables_ != nullptr) {
+    const uint8_t t = TableOf(key);
+    *hint = t;
+    if (TestValid(tables_->valid, t)) {
+      if (std::optional<Ops::iterator> at = PlaceAfter(tables_->at[t], key)) return *at;
     }
-    if (order < 0) {
-      const Ops::iterator next = std::next(at);
-      if (next == ops_.end() || std::string_view(next->first).compare(key) >= 0) {
-        *hint = static_cast<int>(i);
-        return next;
-      }
+    return ops_.lower_bound(key);
+  }
+  for (size_t i = 0; i < hints_used_; ++i) {
+    if (std::optional<Ops::iterator> at = PlaceAfter(hints_[i], key)) {
+      *hint = static_cast<int>(i);
+      return *at;
     }
   }
   *hint = -1;
@@ -302,6 +321,15 @@ WriteBatch::Ops::iterator WriteBatch::Seek(std::string_view key, int* hint) {
 }
 
 void WriteBatch::Wrote(Ops::iterator at, int hint) {
+  if (tables_ == nullptr && ops_.size() >= kTableHintsFrom) {
+    tables_ = std::make_unique<TableHints>();
+  }
+  if (tables_ != nullptr) {
+    const uint8_t t = TableOf(at->first);
+    tables_->at[t] = at;
+    tables_->valid[t >> 6] |= uint64_t{1} << (t & 63);
+    return;
+  }
   if (hint >= 0) {
     hints_[hint] = at;
   } else if (hints_used_ < kWriteHints) {
@@ -362,7 +390,7 @@ void WriteBatch::Delete(std::string_view key) {
 void WriteBatch::Erase(std::string_view key) {
   auto it = ops_.find(key);
   if (it == ops_.end()) return;
-  hints_used_ = 0;  // one of them may be `it`
+  ForgetHints();  // one of them may be `it`
   ops_.erase(it);
 }
 

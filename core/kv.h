@@ -17,6 +17,7 @@
 #ifndef MESHSEC_CORE_KV_H_
 #define MESHSEC_CORE_KV_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -129,7 +130,7 @@ class WriteBatch {
     ops_.clear();
     filter_.clear();
     hashes_.clear();
-    hints_used_ = 0;
+    ForgetHints();
   }
   // False when the batch certainly holds no op on `key`; true when it may.
   // A large batch (a block's) keeps a Bloom filter of its keys, so that a
@@ -151,7 +152,7 @@ class WriteBatch {
   void Drain(Sink&& sink) {
     filter_.clear();
     hashes_.clear();
-    hints_used_ = 0;
+    ForgetHints();
     while (!ops_.empty()) {
       auto node = ops_.extract(ops_.begin());
       sink(std::move(node.key()), std::move(node.mapped()));
@@ -170,8 +171,11 @@ class WriteBatch {
   // The same bytes, fed to `h` (no copy of the batch is built).
   void HashTo(Sha256Hasher& h) const;
 
-  // Ops are found from the last few write positions: kWriteHints of them.
+  // Ops are found from the last few write positions: kWriteHints of them;
+  // from kTableHintsFrom ops on (a block's batch), from the last write
+  // position in each table (first key byte) instead.
   static constexpr size_t kWriteHints = 4;
+  static constexpr size_t kTableHintsFrom = 64;
 
  private:
   void Noted(std::string_view key);  // after a key was added to ops_
@@ -180,10 +184,26 @@ class WriteBatch {
   // of the positions last written (a block writes each table's keys mostly
   // in ascending order, several tables interleaved); `*hint` is the index
   // of the position that matched, or -1.
+  //
+  // A small batch (a tx's) tries its kWriteHints last positions. A large one
+  // (a block's: thousands of ops over about ten tables) keeps one position
+  // per table and tries only that of `key`'s table: a key of a table
+  // written in order (sequence numbers, ids) lands right after it; a key of
+  // a table written at random (by address) costs one comparison before the
+  // descent, where trying every recent position cost up to eight.
   Ops::iterator Seek(std::string_view key, int* hint);
   // Remembers `at` as a write position, in place of position `hint` when it
-  // matched, else of the oldest.
+  // matched, else of the oldest (a large batch: as its table's position).
   void Wrote(Ops::iterator at, int hint);
+  // Forgets every write position (an op was erased, or the ops changed
+  // hands).
+  void ForgetHints() {
+    hints_used_ = 0;
+    if (tables_ != nullptr) tables_->valid.fill(0);
+  }
+  // `at` when it is `key`'s place: at->first == key, or at->first < key and
+  // the next op's key is not below it (then the next); else nullopt.
+  std::optional<Ops::iterator> PlaceAfter(Ops::iterator at, std::string_view key);
   // The op on `key`: update(op) when the batch has one, else insert(at)
   // adds it with at = where Seek found its place as the hint, and returns it.
   template <typename Update, typename Insert>
@@ -199,6 +219,13 @@ class WriteBatch {
   Ops::iterator hints_[kWriteHints];
   size_t hints_used_ = 0;
   size_t next_hint_ = 0;  // the slot replaced when no position matched
+  // The last write position of each table (valid bit set), once the batch
+  // has kTableHintsFrom ops; not copied or moved with the ops.
+  struct TableHints {
+    std::array<Ops::iterator, 256> at;
+    std::array<uint64_t, 4> valid{};
+  };
+  std::unique_ptr<TableHints> tables_;
 };
 
 // A fixed 64-bit hash of a key's bytes (not seeded per process, unlike

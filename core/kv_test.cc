@@ -216,10 +216,12 @@ TEST(WriteBatchTest, AbsorbEqualsOpByOpOverInterleavedKeys) {
 }
 
 // Put, PutOwned and Delete find their place from the last write positions
-// (WriteBatch::kWriteHints of them): the batch is the same as a plain map
-// model whatever the keys' order — several tables written in ascending
-// order, interleaved (the hints' case), keys at random, repeats — and
-// through Erase, copies, moves and Absorb, which forget the positions.
+// (WriteBatch::kWriteHints of them; from kTableHintsFrom ops on, each
+// table's last one): the batch is the same as a plain map model whatever
+// the keys' order — several tables written in ascending order, interleaved
+// (the hints' case), keys at random, repeats — and through Erase, copies,
+// moves and Absorb, which forget the positions. Each round passes from the
+// first kind of positions to the second.
 TEST(WriteBatchTest, WritesFromRecentPositionsEqualAMapModel) {
   uint64_t x = 4242;
   auto next = [&x] { return x = x * 6364136223846793005ULL + 1442695040888963407ULL; };
@@ -319,6 +321,45 @@ TEST(WriteBatchTest, WritePositionCases) {
     want.Put("x", "2");
     return want.Serialize();
   }());
+}
+
+// A large batch's per-table positions, case by case: a key at its table's
+// position, the existing key right after it, a new key between, a key
+// before the table's position (found by the descent), a table never
+// written, the empty key, and an erase (which forgets every position).
+TEST(WriteBatchTest, TablePositionCases) {
+  WriteBatch b;
+  std::map<std::string, std::optional<std::string>> model;
+  auto put = [&](const std::string& k, const std::string& v) {
+    b.Put(k, v);
+    model[k] = v;
+  };
+  for (int i = 0; i < static_cast<int>(WriteBatch::kTableHintsFrom) + 8; ++i) {
+    put(std::string(1, static_cast<char>('a' + i % 4)) + std::to_string(100 + 2 * i), "x");
+  }
+  const std::string last = "d" + std::to_string(100 + 2 * 71);  // the table d's position
+  put(last, "same");                                             // at the position
+  put("d" + std::to_string(100 + 2 * 71 + 1), "between");        // after it, before nothing
+  put("d" + std::to_string(100 + 2 * 71 + 1), "again");          // at the new position
+  put("d105", "before");                                         // before it: descent
+  put("d107", "after-descent");                                  // right after d105
+  put("q1", "new table");
+  put("", "empty key");
+  b.Delete("a100");
+  model["a100"] = std::nullopt;
+  b.Erase("b101");  // never written: nothing to erase
+  b.Erase("d105");
+  model.erase("d105");
+  put("d106", "after erase");
+  b.PutOwned("d1", "owned");
+  model["d1"] = "owned";
+  ASSERT_EQ(b.size(), model.size());
+  auto it = b.ops().begin();
+  for (const auto& [k, v] : model) {
+    ASSERT_EQ(it->first, k);
+    ASSERT_EQ(it->second, v) << k;
+    ++it;
+  }
 }
 
 // Absorbed into an empty batch, a batch's ops and filter change hands

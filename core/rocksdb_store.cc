@@ -111,6 +111,17 @@ rocksdb::Options Tuned(const RocksDbStore::Options& options) {
   ro.memtable_whole_key_filtering = true;
   ro.memtable_prefix_bloom_size_ratio = 0.02;
   ro.level_compaction_dynamic_level_bytes = true;
+  // L0 and the level L0 is compacted into are written uncompressed, the
+  // levels below as RocksDB's default (Snappy when built in). Most of a
+  // block's keys are rewritten soon after (a packet's commitment and record,
+  // a pending tx: deleted a block or two later), so L0 and its compaction
+  // are where the write churn is: compressing it cost ~a fifth of the
+  // background threads' CPU at 10^5 users (docs/perf.md), on a machine
+  // where those threads share the cores with the state machine. With dynamic
+  // level sizes, entry 1 is that level (the "base level"), whichever it is.
+  ro.compression_per_level.assign(static_cast<size_t>(ro.num_levels), ro.compression);
+  ro.compression_per_level[0] = rocksdb::kNoCompression;
+  ro.compression_per_level[1] = rocksdb::kNoCompression;
   rocksdb::BlockBasedTableOptions table;
   // 4 shards, not RocksDB's default 64: a shard holds 1/shards of the cache
   // and an index or filter block larger than its shard is evicted as soon as
