@@ -183,7 +183,7 @@ class WriteBatch {
   // ops_.lower_bound(key), in constant time when `key` goes right after one
   // of the positions last written (a block writes each table's keys mostly
   // in ascending order, several tables interleaved); `*hint` is the index
-  // of the position that matched, or -1.
+  // of the position that matched, or -1 (a large batch: `key`'s table).
   //
   // A small batch (a tx's) tries its kWriteHints last positions. A large one
   // (a block's: thousands of ops over about ten tables) keeps one position

@@ -223,7 +223,8 @@ TEST_F(RelayerTest, PendingPacketsAreExactlyThoseNotReceived) {
   ASSERT_EQ(relayer_->RelayPacket(all[1])->outcome, Outcome::kApplied);  // a2
   ASSERT_EQ(relayer_->RelayPacket(all[3])->outcome, Outcome::kApplied);  // b1
   std::vector<std::string> left;
-  for (const InFlight& p : *relayer_->PendingPackets()) left.push_back(p.packet.data);
+  const std::vector<InFlight> pending = *relayer_->PendingPackets();
+  for (const InFlight& p : pending) left.push_back(p.packet.data);
   EXPECT_EQ(left, (std::vector<std::string>{"a1", "a3", "b2"}));
   ASSERT_EQ(relayer_->RelayPacket(all[0])->outcome, Outcome::kApplied);
   ASSERT_EQ(relayer_->RelayPacket(all[2])->outcome, Outcome::kApplied);
