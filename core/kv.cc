@@ -216,6 +216,11 @@ bool TestBit(const std::vector<uint64_t>& f, uint64_t bit) {
   return (f[bit >> 6] >> (bit & 63)) & 1;
 }
 
+// The table of a key: its first byte (0 for the empty key).
+uint8_t TableOf(std::string_view key) {
+  return key.empty() ? 0 : static_cast<uint8_t>(key[0]);
+}
+
 void AddToFilter(std::vector<uint64_t>& f, uint64_t hash) {
   const auto [a, b] = FilterBits(hash, f.size());
   f[a >> 6] |= uint64_t{1} << (a & 63);
@@ -292,21 +297,11 @@ std::optional<WriteBatch::Ops::iterator> WriteBatch::PlaceAfter(Ops::iterator at
   return std::nullopt;
 }
 
-namespace {
-uint8_t TableOf(std::string_view key) {
-  return key.empty() ? 0 : static_cast<uint8_t>(key[0]);
-}
-bool TestValid(const std::array<uint64_t, 4>& valid, uint8_t t) {
-  return (valid[t >> 6] >> (t & 63)) & 1;
-}
-}  // namespace
-
 WriteBatch::Ops::iterator WriteBatch::Seek(std::string_view key, int* hint) {
+  *hint = -1;
   if (tables_ != nullptr) {
-    const uint8_t t = TableOf(key);
-    *hint = t;
-    if (TestValid(tables_->valid, t)) {
-      if (std::optional<Ops::iterator> at = PlaceAfter(tables_->at[t], key)) return *at;
+    if (const std::optional<Ops::iterator>& last = (*tables_)[TableOf(key)]) {
+      if (std::optional<Ops::iterator> at = PlaceAfter(*last, key)) return *at;
     }
     return ops_.lower_bound(key);
   }
@@ -316,7 +311,6 @@ WriteBatch::Ops::iterator WriteBatch::Seek(std::string_view key, int* hint) {
       return *at;
     }
   }
-  *hint = -1;
   return ops_.lower_bound(key);
 }
 
@@ -325,9 +319,7 @@ void WriteBatch::Wrote(Ops::iterator at, int hint) {
     tables_ = std::make_unique<TableHints>();
   }
   if (tables_ != nullptr) {
-    const uint8_t t = TableOf(at->first);
-    tables_->at[t] = at;
-    tables_->valid[t >> 6] |= uint64_t{1} << (t & 63);
+    (*tables_)[TableOf(at->first)] = at;
     return;
   }
   if (hint >= 0) {

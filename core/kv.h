@@ -183,7 +183,7 @@ class WriteBatch {
   // ops_.lower_bound(key), in constant time when `key` goes right after one
   // of the positions last written (a block writes each table's keys mostly
   // in ascending order, several tables interleaved); `*hint` is the index
-  // of the position that matched, or -1 (a large batch: `key`'s table).
+  // of the position that matched, or -1.
   //
   // A small batch (a tx's) tries its kWriteHints last positions. A large one
   // (a block's: thousands of ops over about ten tables) keeps one position
@@ -199,7 +199,7 @@ class WriteBatch {
   // hands).
   void ForgetHints() {
     hints_used_ = 0;
-    if (tables_ != nullptr) tables_->valid.fill(0);
+    if (tables_ != nullptr) tables_->fill(std::nullopt);
   }
   // `at` when it is `key`'s place: at->first == key, or at->first < key and
   // the next op's key is not below it (then the next); else nullopt.
@@ -219,12 +219,9 @@ class WriteBatch {
   Ops::iterator hints_[kWriteHints];
   size_t hints_used_ = 0;
   size_t next_hint_ = 0;  // the slot replaced when no position matched
-  // The last write position of each table (valid bit set), once the batch
+  // The last write position of each table (first key byte), once the batch
   // has kTableHintsFrom ops; not copied or moved with the ops.
-  struct TableHints {
-    std::array<Ops::iterator, 256> at;
-    std::array<uint64_t, 4> valid{};
-  };
+  using TableHints = std::array<std::optional<Ops::iterator>, 256>;
   std::unique_ptr<TableHints> tables_;
 };
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Tests of scripts/perf_report.py on small Google Benchmark JSON documents (CTest:
 perf_report_test). Run: python3 scripts/perf_report_test.py"""
+import json
 import os
 import sys
 import tempfile
@@ -72,7 +73,6 @@ class RowsTest(unittest.TestCase):
                       aggregate(name, "median", ratio=0.6, stakes_per_s=1.0,
                                 us_per_stake=1.0)]}}}
         with tempfile.TemporaryDirectory() as d:
-            import json
             results = os.path.join(d, "results.json")
             with open(results, "w") as f:
                 json.dump(merged, f)
