@@ -13,12 +13,13 @@ namespace {
 constexpr uint64_t kI64SignFlip = uint64_t{1} << 63;
 constexpr u128 kI128SignFlip = u128{1} << 127;
 
-// Appends the `n` low-order bytes of `v`, most significant first.
+// Appends the `n` low-order bytes of `v`, most significant first: built on
+// the stack and appended once (one capacity check, not one per byte).
 template <typename T>
 void PutBigEndian(std::string& out, T v, int n) {
-  for (int i = n - 1; i >= 0; --i) {
-    out.push_back(static_cast<char>(static_cast<uint8_t>(v >> (8 * i))));
-  }
+  char b[sizeof(T)];
+  for (int i = 0; i < n; ++i) b[i] = static_cast<char>(static_cast<uint8_t>(v >> (8 * (n - 1 - i))));
+  out.append(b, static_cast<size_t>(n));
 }
 
 template <typename T>

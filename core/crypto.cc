@@ -235,13 +235,14 @@ PrivateKey PrivateKey::FromSeed(std::string_view seed) {
   return PrivateKey(k);
 }
 
-std::string PrivateKey::PublicKey() const {
+// REQUIRES: `k` passed secp256k1_ec_seckey_verify (FromBytes, FromSeed).
+PrivateKey::PrivateKey(const std::array<uint8_t, 32>& k) : key_(k) {
   secp256k1_pubkey pk;
   MESH_CHECK(secp256k1_ec_pubkey_create(Secp(), &pk, key_.data()) == 1);
-  uint8_t out[33];
-  size_t len = sizeof(out);
-  MESH_CHECK(secp256k1_ec_pubkey_serialize(Secp(), out, &len, &pk, SECP256K1_EC_COMPRESSED) == 1);
-  return std::string(reinterpret_cast<const char*>(out), len);
+  size_t len = public_key_.size();
+  MESH_CHECK(secp256k1_ec_pubkey_serialize(Secp(), public_key_.data(), &len, &pk,
+                                           SECP256K1_EC_COMPRESSED) == 1 &&
+             len == public_key_.size());
 }
 
 std::string PrivateKey::Sign(std::string_view message) const {

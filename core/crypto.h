@@ -66,15 +66,19 @@ class PrivateKey {
   // valid). For devnets and tests only.
   static PrivateKey FromSeed(std::string_view seed);
 
-  // 33-byte compressed public key.
-  std::string PublicKey() const;
+  // 33-byte compressed public key (derived once, when the key is made: a
+  // signer signing many txs does not pay the point multiplication again).
+  std::string PublicKey() const {
+    return std::string(reinterpret_cast<const char*>(public_key_.data()), public_key_.size());
+  }
   // 64-byte r||s, low-S, over SHA-256(message).
   std::string Sign(std::string_view message) const;
   const std::array<uint8_t, 32>& bytes() const { return key_; }
 
  private:
-  explicit PrivateKey(const std::array<uint8_t, 32>& k) : key_(k) {}
+  explicit PrivateKey(const std::array<uint8_t, 32>& k);
   std::array<uint8_t, 32> key_{};
+  std::array<uint8_t, 33> public_key_{};
 };
 
 // OK iff `sig64` is a valid low-S signature of SHA-256(message) by `pubkey33`.
