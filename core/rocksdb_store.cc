@@ -251,7 +251,7 @@ RocksDbStore::~RocksDbStore() {
   // The WAL already holds every write, so nothing durable depends on this
   // flush; it empties the memtables into SST files so that the next Open
   // replays no WAL: otherwise the reopened process rebuilds up to two full
-  // memtables in memory (docs/perf.md, "Slashing and memory"). Close()
+  // memtables in memory (docs/perf-history.md, "Slashing and memory"). Close()
   // reports background errors; a destructor has nowhere to send them.
   db_->Flush(rocksdb::FlushOptions()).PermitUncheckedError();
   db_->Close().PermitUncheckedError();

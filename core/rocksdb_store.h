@@ -40,7 +40,7 @@ class RocksDbStore : public DurableStore {
     // write_buffer_size; its default is 64 MiB). A chain writes one batch
     // per block into it, each key inserted into a skip list: at 64 MiB the
     // list outgrows the CPU caches, and a block's inserts were most of its
-    // writer thread's time (docs/perf.md, "This stop: a smaller memtable").
+    // writer thread's time (docs/perf-history.md, "Earlier stop: a smaller memtable").
     // A single batch larger than this still goes into one memtable.
     size_t write_buffer_bytes = size_t{8} << 20;
     // Keep RocksDB's ticker statistics (small overhead; diagnosis only).

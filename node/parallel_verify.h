@@ -1,5 +1,5 @@
 // Parallel pre-verification of a block's signed txs (docs/architecture.md,
-// "Blocks and txs").
+// "Layers": the `node/` row).
 //
 // The costly part of a tx's checks — the secp256k1 signature over its
 // SignDoc and the signer's account address derived from its public key — is

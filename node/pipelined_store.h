@@ -1,6 +1,6 @@
 // PipelinedStore: block commits written on a writer thread, so that the
 // durable write of block N overlaps the execution of block N + 1
-// (docs/perf.md, "Pipelined commit").
+// (docs/perf-history.md, "1. Pipelined commit").
 //
 // A chain's Commit hands its block's batch to Consume, which returns as
 // soon as the batch is queued: the writer thread then applies it to the

@@ -112,7 +112,8 @@ namespace mesh::node {
 class StateCache : public DurableStore {
  public:
   // Per chain. Sized to hold the working set of 10^5 active users (docs/
-  // perf.md, "State cache: gradual eviction" and "the state cache's bound":
+  // perf-history.md, "State cache: gradual eviction", and "Earlier stop: scan
+  // results kept across blocks, per-view valuation, the state cache's bound":
   // a provider user's records take 1.5-2 kB counted); a bound, not an
   // allocation. Full, it is 201 B per user at 10^6.
   static constexpr size_t kDefaultCapacityBytes = size_t{192} << 20;

@@ -1,5 +1,5 @@
-// Signatures verified before their block (docs/architecture.md, "Blocks and
-// txs").
+// Signatures verified before their block (docs/architecture.md, "Layers":
+// the `node/` row).
 //
 // A node knows most of a block's txs before the block is delivered: each
 // came through its mempool's CheckTx, and a proposal's txs are known for the

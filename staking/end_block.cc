@@ -62,7 +62,7 @@ absl::StatusOr<std::vector<ValidatorAddress>> SelectActiveSet(const Context& ctx
   // The scan stops after the last entry: on RocksDB every entry this index
   // lost since the last compaction (a validator's power changes, its old
   // key is deleted) lies after it, and walking them cost more than the
-  // rest of the end block (docs/perf.md, "Per-block costs").
+  // rest of the end block (docs/perf-history.md, "2. Per-block scans over deleted keys").
   MESH_ASSIGN_OR_RETURN(std::optional<uint64_t> count, PowerIndexCount(ctx));
   if (!count.has_value()) {
     MESH_ASSIGN_OR_RETURN(uint64_t counted, CountPowerIndex(ctx));

@@ -200,7 +200,7 @@ class VirtualStaking {
 // Flush(). Each method does exactly what the VirtualStaking method of the
 // same name does (same arithmetic, same order, same results), so a block
 // with k slashes of a validator holding N records costs one scan and at
-// most N writes instead of 3k scans and 2kN writes (docs/perf.md,
+// most N writes instead of 3k scans and 2kN writes (docs/perf-history.md,
 // "Slashing and memory"). The per-validator amounts (requests, bonded,
 // delegated total) are written through at once. Nothing else may read or
 // write the provider's records between the first call and Flush().
