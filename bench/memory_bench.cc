@@ -1,7 +1,11 @@
 // Resident memory per cross-delegation (issue 12), measured in a process
 // that opens the state without the test harness.
 //
-//   memory_bench [--users N] [--dir D] [--max_bytes B]
+//   memory_bench [--users N] [--dir D] [--max_bytes B] [--benchmark_... flags]
+//
+// A Google Benchmark binary (BM_MemoryPerCrossDelegation/users:N, one
+// iteration per N), so that scripts/bench.sh runs it with the headlines and
+// docs/perf.md tabulates it; the flags it reads itself are listed at Main.
 //
 // 1. Builds two states on RocksDB with the multi-chain harness (the same
 //    setup as BM_SlashCrossDelegators, bench/cross_delegators.h): an empty
@@ -17,10 +21,12 @@
 //    /proc/self/status.
 // 3. Reports (full - empty) / N as bytes per cross-delegation, for VmRSS
 //    and VmHWM. With --max_bytes, exits 1 when the VmHWM figure exceeds it.
-// N defaults to 10^6 with MESH_BENCH_LARGE=1, else 2000 (a smoke run whose
-// per-delegation figure is dominated by noise).
+// N = 2000 (a smoke size whose per-delegation figure is dominated by
+// noise), and 10^5 and 10^6 with MESH_BENCH_LARGE=1.
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -34,6 +40,7 @@
 #include "absl/strings/str_cat.h"
 #include "app/application.h"
 #include "app/genesis.h"
+#include "benchmark/benchmark.h"
 #include "bench/cross_delegators.h"
 #include "core/rocksdb_store.h"
 #include "core/status.h"
@@ -160,41 +167,104 @@ Memory RunChild(const std::string& self, const fs::path& dir) {
   return m;
 }
 
+// One case: builds the empty pair and the pair with N cross-delegations,
+// measures each in a child process, and reports (full - empty) / N.
+struct Result {
+  Memory base, full;
+  double rss_per_user = 0, hwm_per_user = 0, build_s = 0;
+};
+
+Result Measure(const std::string& self, const fs::path& dir, int users) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Build(dir / "empty", 0);
+  Build(dir / "full", users);
+  Result r;
+  r.build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.base = RunChild(self, dir / "empty");
+  r.full = RunChild(self, dir / "full");
+  fs::remove_all(dir);
+  r.rss_per_user = 1024.0 * static_cast<double>(r.full.rss_kb - r.base.rss_kb) / users;
+  r.hwm_per_user = 1024.0 * static_cast<double>(r.full.hwm_kb - r.base.hwm_kb) / users;
+  return r;
+}
+
+// Set by Main before the cases run.
+std::string g_self;
+fs::path g_dir;
+double g_worst_hwm = 0;  // the largest VmHWM figure of the cases run
+
+// BM_MemoryPerCrossDelegation/users:N (scripts/bench.sh runs it as the
+// memory headline). Counters: bytes_per_cross_delegation_hwm (the figure
+// the target bounds: 256 B), bytes_per_cross_delegation_rss, the empty and
+// full states' VmHWM in MiB, and the seconds the two states took to build.
+// The time reported is the build's (manual time); the figure is memory.
+void BM_MemoryPerCrossDelegation(benchmark::State& state) {
+  const int users = static_cast<int>(state.range(0));
+  Result r;
+  for (auto _ : state) {
+    r = Measure(g_self, g_dir / absl::StrCat("n", users), users);
+    state.SetIterationTime(r.build_s);
+  }
+  std::cout << "users: " << users << "\n"
+            << "empty state opened: VmRSS " << r.base.rss_kb << " kB, VmHWM " << r.base.hwm_kb
+            << " kB\n"
+            << "full state opened:  VmRSS " << r.full.rss_kb << " kB, VmHWM " << r.full.hwm_kb
+            << " kB\n"
+            << "bytes_per_cross_delegation_rss: " << r.rss_per_user << "\n"
+            << "bytes_per_cross_delegation_hwm: " << r.hwm_per_user << std::endl;
+  g_worst_hwm = std::max(g_worst_hwm, r.hwm_per_user);
+  state.counters["users"] = users;
+  state.counters["bytes_per_cross_delegation_hwm"] = r.hwm_per_user;
+  state.counters["bytes_per_cross_delegation_rss"] = r.rss_per_user;
+  state.counters["empty_hwm_mib"] = static_cast<double>(r.base.hwm_kb) / 1024.0;
+  state.counters["full_hwm_mib"] = static_cast<double>(r.full.hwm_kb) / 1024.0;
+  state.counters["build_s"] = r.build_s;
+}
+
+// memory_bench [--users N] [--dir D] [--max_bytes B] [Google Benchmark flags]
+//   --users N      only N cross-delegations (default: 2000, a smoke size
+//                  whose figure is mostly noise; with MESH_BENCH_LARGE=1
+//                  also 10^5 and 10^6)
+//   --max_bytes B  exit 1 when a case's VmHWM figure exceeds B
 int Main(int argc, char** argv) {
+  std::vector<int> sizes = {2000};
   const char* large = std::getenv("MESH_BENCH_LARGE");
-  int users = large != nullptr && std::string(large) == "1" ? 1000000 : 2000;
-  fs::path dir = fs::temp_directory_path() / absl::StrCat("mesh_memory_", getpid());
+  if (large != nullptr && std::string(large) == "1") sizes = {2000, 100000, 1000000};
+  g_dir = fs::temp_directory_path() / absl::StrCat("mesh_memory_", getpid());
   double max_bytes = -1;
+  std::vector<char*> rest = {argv[0]};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--open" && i + 1 < argc) return OpenAndMeasure(argv[++i]);
-    if (a == "--users" && i + 1 < argc) users = std::atoi(argv[++i]);
-    else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
-    else if (a == "--max_bytes" && i + 1 < argc) max_bytes = std::atof(argv[++i]);
-    else {
-      std::cerr << "usage: memory_bench [--users N] [--dir D] [--max_bytes B]\n";
+    if (a == "--users" && i + 1 < argc) {
+      sizes = {std::atoi(argv[++i])};
+    } else if (a == "--dir" && i + 1 < argc) {
+      g_dir = argv[++i];
+    } else if (a == "--max_bytes" && i + 1 < argc) {
+      max_bytes = std::atof(argv[++i]);
+    } else if (a.rfind("--benchmark_", 0) == 0) {
+      rest.push_back(argv[i]);
+    } else {
+      std::cerr << "usage: memory_bench [--users N] [--dir D] [--max_bytes B] "
+                   "[--benchmark_... flags]\n";
       return 2;
     }
   }
-  MESH_CHECK(users > 0);
-  const std::string self = fs::read_symlink("/proc/self/exe").string();
-  std::cout << "building the empty state and " << users << " cross-delegations under " << dir
-            << std::endl;
-  Build(dir / "empty", 0);
-  Build(dir / "full", users);
-  const Memory base = RunChild(self, dir / "empty");
-  const Memory full = RunChild(self, dir / "full");
-  fs::remove_all(dir);
-  const double rss = 1024.0 * static_cast<double>(full.rss_kb - base.rss_kb) / users;
-  const double hwm = 1024.0 * static_cast<double>(full.hwm_kb - base.hwm_kb) / users;
-  std::cout << "users: " << users << "\n"
-            << "empty state opened: VmRSS " << base.rss_kb << " kB, VmHWM " << base.hwm_kb
-            << " kB\n"
-            << "full state opened:  VmRSS " << full.rss_kb << " kB, VmHWM " << full.hwm_kb
-            << " kB\n"
-            << "bytes_per_cross_delegation_rss: " << rss << "\n"
-            << "bytes_per_cross_delegation_hwm: " << hwm << std::endl;
-  if (max_bytes >= 0 && hwm > max_bytes) {
+  for (int n : sizes) {
+    if (n <= 0) {
+      std::cerr << "memory_bench: --users must be positive\n";
+      return 2;
+    }
+  }
+  g_self = fs::read_symlink("/proc/self/exe").string();
+  auto* b = benchmark::RegisterBenchmark("BM_MemoryPerCrossDelegation", BM_MemoryPerCrossDelegation);
+  b->ArgName("users")->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
+  for (int n : sizes) b->Arg(n);
+  int bargc = static_cast<int>(rest.size());
+  benchmark::Initialize(&bargc, rest.data());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  if (max_bytes >= 0 && g_worst_hwm > max_bytes) {
     std::cerr << "over the bound of " << max_bytes << " bytes per cross-delegation\n";
     return 1;
   }

@@ -94,6 +94,19 @@ HEADLINES = [
                    hline=(500000, "target: 500 000 users/s"))],
              # Each case builds its N users anew (minutes at 10^6) and times one slash.
              repetitions=1),
+    Headline("memory", "memory_bench", "^BM_MemoryPerCrossDelegation/",
+             "Memory: resident bytes per cross-delegation of a process that opens the state",
+             "bytes_per_cross_delegation_hwm", None, None, "bytes per cross-delegation (VmHWM)",
+             # N = 2000 is the smoke size: the process's own noise over few users, not judged.
+             "users < 10000 or bytes_per_cross_delegation_hwm <= 256",
+             "≤ 256 B (judged from N = 10⁴)",
+             ["bytes_per_cross_delegation_rss", "empty_hwm_mib", "full_hwm_mib", "build_s"],
+             [plot("memory_vs_n.png", "Resident bytes per cross-delegation vs N", "users",
+                   ["bytes_per_cross_delegation_hwm", "bytes_per_cross_delegation_rss"],
+                   xlabel="N cross-delegations", ylabel="bytes / cross-delegation", logy=True,
+                   hline=(256, "target: 256 B"))],
+             # Each case builds its states anew; the figure is memory, not a rate.
+             repetitions=1),
 ]
 
 METHOD_NAMES = {"h3": {"method": {0: "Delegation", 1: "DelegatorDelegations"}}}
