@@ -52,6 +52,13 @@ class Encoder {
   // Appends raw bytes with no length prefix (only as the last key field).
   Encoder& Raw(std::string_view v);
 
+  // Capacity for `n` bytes in all (a caller that knows the encoding's size
+  // saves the string's regrowths).
+  Encoder& Reserve(size_t n) {
+    out_.reserve(n);
+    return *this;
+  }
+
   const std::string& data() const { return out_; }
   std::string Take() { return std::move(out_); }
 

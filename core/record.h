@@ -8,6 +8,7 @@
 #ifndef MESHSEC_CORE_RECORD_H_
 #define MESHSEC_CORE_RECORD_H_
 
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -76,6 +77,13 @@ absl::StatusOr<T> GetRecordOr(const KvReader& store, std::string_view key, T fal
 template <typename T>
 absl::Status PutRecord(KvStore& store, std::string_view key, const T& value) {
   return store.PutOwned(std::string(key), EncodeRecord(value));
+}
+// A key built for this write (a std::string rvalue) is handed over, not
+// copied.
+template <typename T, typename K>
+  requires std::same_as<K, std::string>
+absl::Status PutRecord(KvStore& store, K&& key, const T& value) {
+  return store.PutOwned(std::move(key), EncodeRecord(value));
 }
 
 // For the keys `prefix ‖ u64 n` with n >= from, in ascending n: calls
