@@ -98,7 +98,7 @@ HEADLINES = [
              "Memory: resident bytes per cross-delegation of a process that opens the state",
              "bytes_per_cross_delegation_hwm", None, None, "bytes per cross-delegation (VmHWM)",
              # N = 2000 is the smoke size: the process's own noise over few users, not judged.
-             "users < 10000 or bytes_per_cross_delegation_hwm <= 256",
+             "None if users < 10000 else bytes_per_cross_delegation_hwm <= 256",
              "≤ 256 B (judged from N = 10⁴)",
              ["bytes_per_cross_delegation_rss", "empty_hwm_mib", "full_hwm_mib", "build_s"],
              [plot("memory_vs_n.png", "Resident bytes per cross-delegation vs N", "users",
@@ -240,13 +240,19 @@ def label_args(h, args):
     return ", ".join(parts)
 
 
+NOT_JUDGED = "not judged"
+
+
 def passes(h, row):
+    """True or False; NOT_JUDGED when the target expression gives None (a case the target does
+    not cover, e.g. a smoke size); None when it cannot be evaluated (a counter is missing)."""
     env = dict(row.get("args", {}))
     env.update({k: v for k, v in row.items() if isinstance(v, float)})
     try:
-        return bool(eval(h.target, {"__builtins__": {}, "min": min, "max": max}, env))  # table-owned expressions only
+        v = eval(h.target, {"__builtins__": {}, "min": min, "max": max}, env)  # table-owned expressions only
     except Exception:
         return None
+    return NOT_JUDGED if v is None else bool(v)
 
 
 def ratio_cell(row, key):
@@ -289,7 +295,7 @@ def table(h, rows):
             cells.append(fmt(r.get(h.ceiling)))
         if h.ratio:
             cells.append(ratio_cell(r, h.ratio))
-        cells += [h.target_text, {True: "pass", False: "**fail**", None: "?"}[ok]]
+        cells += [h.target_text, {True: "pass", False: "**fail**", None: "?", NOT_JUDGED: NOT_JUDGED}[ok]]
         cells += [fmt(r.get(c)) for c in h.extra]
         out.append("| " + " | ".join(cells) + " |")
     return out

@@ -52,6 +52,19 @@ class RowsTest(unittest.TestCase):
         self.assertEqual(perf_report.ratio_cell(rows[0], "ratio"), "**0.63** (0.52–0.66)")
         self.assertTrue(perf_report.passes(H2, rows[0]))
 
+    def test_the_memory_target_judges_from_ten_thousand_users(self):
+        mem = next(h for h in perf_report.HEADLINES if h.key == "memory")
+        def row(users, hwm):
+            return dict(name=f"BM_MemoryPerCrossDelegation/users:{users}", args={"users": users},
+                        bytes_per_cross_delegation_hwm=hwm)
+        self.assertEqual(perf_report.passes(mem, row(2000, 1874.0)), perf_report.NOT_JUDGED)
+        self.assertTrue(perf_report.passes(mem, row(1000000, 24.5)))
+        self.assertFalse(perf_report.passes(mem, row(1000000, 257.0)))
+        self.assertIsNone(perf_report.passes(mem, dict(name="x", args={"users": 100000})))
+        table = "\n".join(perf_report.table(mem, [row(2000, 1874.0), row(1000000, 300.0)]))
+        self.assertIn("| not judged |", table)
+        self.assertIn("| **fail** |", table)
+
     def test_cost_vs_1k_compares_the_rows_shown_at_the_same_block_size(self):
         rows = [dict(name="a", args={"users": 1000, "block": 10}, us_per_stake=100.0),
                 dict(name="b", args={"users": 1000, "block": 100}, us_per_stake=80.0),
