@@ -264,6 +264,7 @@ int Main(int argc, char** argv) {
   benchmark::Initialize(&bargc, rest.data());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  fs::remove_all(g_dir);  // each case removed its own states; this is their parent
   if (max_bytes >= 0 && g_worst_hwm > max_bytes) {
     std::cerr << "over the bound of " << max_bytes << " bytes per cross-delegation\n";
     return 1;

@@ -13,13 +13,16 @@ namespace {
 constexpr uint64_t kI64SignFlip = uint64_t{1} << 63;
 constexpr u128 kI128SignFlip = u128{1} << 127;
 
-// Appends the `n` low-order bytes of `v`, most significant first: built on
-// the stack and appended once (one capacity check, not one per byte).
+// Appends the sizeof(T) bytes of `v`, most significant first: built on the
+// stack and appended once (one capacity check, not one per byte).
 template <typename T>
-void PutBigEndian(std::string& out, T v, int n) {
-  char b[sizeof(T)];
-  for (int i = 0; i < n; ++i) b[i] = static_cast<char>(static_cast<uint8_t>(v >> (8 * (n - 1 - i))));
-  out.append(b, static_cast<size_t>(n));
+void PutBigEndian(std::string& out, T v) {
+  constexpr int n = sizeof(T);
+  char b[n];
+  for (int i = 0; i < n; ++i) {
+    b[i] = static_cast<char>(static_cast<uint8_t>(v >> (8 * (n - 1 - i))));
+  }
+  out.append(b, n);
 }
 
 template <typename T>
@@ -37,12 +40,12 @@ Encoder& Encoder::U8(uint8_t v) {
 }
 
 Encoder& Encoder::U32(uint32_t v) {
-  PutBigEndian(out_, v, 4);
+  PutBigEndian(out_, v);
   return *this;
 }
 
 Encoder& Encoder::U64(uint64_t v) {
-  PutBigEndian(out_, v, 8);
+  PutBigEndian(out_, v);
   return *this;
 }
 
@@ -51,18 +54,18 @@ Encoder& Encoder::I64(int64_t v) { return U64(static_cast<uint64_t>(v) ^ kI64Sig
 Encoder& Encoder::Bool(bool v) { return U8(v ? 1 : 0); }
 
 Encoder& Encoder::Amt(Amount v) {
-  PutBigEndian(out_, v.raw(), 16);
+  PutBigEndian(out_, v.raw());
   return *this;
 }
 
 Encoder& Encoder::Decimal(Dec v) {
-  PutBigEndian(out_, static_cast<u128>(v.raw()) ^ kI128SignFlip, 16);
+  PutBigEndian(out_, static_cast<u128>(v.raw()) ^ kI128SignFlip);
   return *this;
 }
 
 Encoder& Encoder::Big(const U256& v) {
-  PutBigEndian(out_, v.hi(), 16);
-  PutBigEndian(out_, v.lo(), 16);
+  PutBigEndian(out_, v.hi());
+  PutBigEndian(out_, v.lo());
   return *this;
 }
 
