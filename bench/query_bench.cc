@@ -12,6 +12,7 @@
 //     thread settings (GrpcServerOptions), a trivial unary Echo service
 //     (bench/proto/bench_echo.proto) answering a payload of the query's
 //     response size to a request of the query's request size.
+//     One server at a time (ServerWith stops the previous size's).
 //     Block production, all the time the server runs: a feeder thread signs
 //     "staking/delegate" txs and broadcasts them over gRPC
 //     (meshsec.v1.Tx/BroadcastTx, SYNC) at 400 txs/s; the producer thread
