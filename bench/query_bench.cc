@@ -509,8 +509,13 @@ class QueryServer {
   double settle_seconds_ = 0;
 };
 
+void CloseServers();
+// The running server, by its number of users (at most one: ServerWith).
 std::map<int, std::unique_ptr<QueryServer>>& Servers() {
-  static auto* servers = new std::map<int, std::unique_ptr<QueryServer>>();
+  static auto* servers = [] {
+    std::atexit(CloseServers);
+    return new std::map<int, std::unique_ptr<QueryServer>>();
+  }();
   return *servers;
 }
 void CloseServers() { Servers().clear(); }
@@ -526,7 +531,6 @@ QueryServer& ServerWith(int users) {
   if (it == Servers().end()) {
     Servers().clear();
     it = Servers().emplace(users, std::make_unique<QueryServer>(users)).first;
-    std::atexit(CloseServers);
   }
   return *it->second;
 }

@@ -116,7 +116,7 @@ rocksdb::Options Tuned(const RocksDbStore::Options& options) {
   // block's keys are rewritten soon after (a packet's commitment and record,
   // a pending tx: deleted a block or two later), so L0 and its compaction
   // are where the write churn is: compressing it cost ~a fifth of the
-  // background threads' CPU at 10^5 users (docs/perf.md), on a machine
+  // background threads' CPU at 10^5 users (docs/perf-history.md), on a machine
   // where those threads share the cores with the state machine. With dynamic
   // level sizes, entry 1 is that level (the "base level"), whichever it is.
   ro.compression_per_level.assign(static_cast<size_t>(ro.num_levels), ro.compression);

@@ -10,7 +10,7 @@
 # Environment: BENCH_BUILD_DIR (default build-bench: RelWithDebInfo, ninja, ccache),
 # BENCH_MIN_TIME (seconds per case, default 1; smoke 0.01), JOBS (default: nproc),
 # BENCH_REPETITIONS (runs of each case, default: the headline's own in HEADLINES, 3 for the
-# headlines and 1 for the slash, whose cases build their users anew; smoke 1). The tables show
+# headlines and 1 for the slash and memory, whose cases build their users anew; smoke 1). The tables show
 # the median of the runs and the ratio's range: this shared 2-core machine drifts by a fifth from
 # minute to minute, and one slow patch no longer decides a cell.
 # The set of benchmarks, their tables, targets and plots: HEADLINES in scripts/perf_report.py
