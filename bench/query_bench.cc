@@ -509,13 +509,9 @@ class QueryServer {
   double settle_seconds_ = 0;
 };
 
-void CloseServers();
 // The running server, by its number of users (at most one: ServerWith).
 std::map<int, std::unique_ptr<QueryServer>>& Servers() {
-  static auto* servers = [] {
-    std::atexit(CloseServers);
-    return new std::map<int, std::unique_ptr<QueryServer>>();
-  }();
+  static auto* servers = new std::map<int, std::unique_ptr<QueryServer>>();
   return *servers;
 }
 void CloseServers() { Servers().clear(); }
@@ -531,6 +527,10 @@ QueryServer& ServerWith(int users) {
   if (it == Servers().end()) {
     Servers().clear();
     it = Servers().emplace(users, std::make_unique<QueryServer>(users)).first;
+    // Registered after the server exists, so that it runs before the
+    // destructors of gRPC's statics that the server's construction made (a
+    // hook registered earlier runs after them and crashes).
+    std::atexit(CloseServers);
   }
   return *it->second;
 }
