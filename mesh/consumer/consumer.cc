@@ -81,7 +81,7 @@ absl::Status ForwardValidatorEvents(const Context& ctx, const ProviderId& p,
   MESH_ASSIGN_OR_RETURN(ProviderState st, internal::LoadState(ctx, p));
   MESH_ASSIGN_OR_RETURN(AccountAddress virt, VirtualStaking::VirtualAccount(ctx, p));
   // Every record cut of this block goes through one batch: each slashed
-  // validator's records are read once and written once (SlashBatch).
+  // validator's records are read once (SlashBatch).
   SlashBatch batch(ctx, p);
   for (ValidatorSlash s : update.slashed) {
     MESH_ASSIGN_OR_RETURN(s.slash_amount,
@@ -93,12 +93,11 @@ absl::Status ForwardValidatorEvents(const Context& ctx, const ProviderId& p,
     }
     if (st.channel_open) MESH_RETURN_IF_ERROR(QueueSlashForward(ctx, p, s));
   }
-  if (!st.channel_open) return batch.Flush();
+  if (!st.channel_open) return absl::OkStatus();
   ValsetUpdatePacket packet{ctx.height(),        ctx.time_seconds(),      Addresses(update.additions),
                             update.removals,     Addresses(update.updated), update.jailed,
                             update.unjailed,     update.tombstoned,       {}};
   MESH_RETURN_IF_ERROR(DrainSlashForwards(ctx, p, batch, &packet));
-  MESH_RETURN_IF_ERROR(batch.Flush());
   ValsetUpdatePacket empty{packet.height, packet.time_s, {}, {}, {}, {}, {}, {}, {}};
   if (packet == empty) return absl::OkStatus();
   return Outbox::Append(ctx, p, std::move(packet));

@@ -6,6 +6,7 @@
 // every validator must be identical.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/record.h"
 #include "mesh/consumer/provider_guard.h"
 #include "mesh/consumer/test_fixture.h"
 
@@ -174,7 +176,6 @@ class SlashBatchTest : public ConsumerTest {
             EXPECT_EQ(got, RefCutRemote(ref, v.value(), remote, h, ratio)) << where;
           }
         }
-        Must(batch.Flush());
         ExpectSame(ref, where);
         for (const auto& v : kValidators) {
           EXPECT_EQ(Must(VirtualStaking::BondRequest(ctx(), prov_, V(v.c_str()))),
@@ -191,8 +192,6 @@ TEST_F(SlashBatchTest, MatchesTheEagerRulesOnRandomSequences) {
   for (uint64_t seed = 1; seed <= 40; ++seed) Run(seed, 300);
 }
 
-// The single-slash entry points are batches of one, and a batch defers its
-// record writes to Flush().
 // A record's stake packets beyond the first four are kept one key per height
 // (table 0x80), not in the record: however often its delegator stakes, the
 // record's value stops growing, the additions past the unbonding time are deleted, and a slash
@@ -258,24 +257,121 @@ TEST_F(SlashBatchTest, RecordAdditionsLiveOutsideTheRecordAndExpire) {
             A(0));
 }
 
-TEST_F(SlashBatchTest, WritesRecordsOnlyAtFlush) {
-  Must(VirtualStaking::AddStake(ctx(), prov_, AccountAddress("d10"), V("va"), A(300), A(300)));
-  Must(VirtualStaking::AddStake(ctx(), prov_, AccountAddress("d11"), V("va"), A(100), A(100)));
+// A slash writes one RecordSlash and its seq, not the records it cuts: the
+// stored records keep their bytes, and every read applies the slash.
+TEST_F(SlashBatchTest, ASlashWritesOneRecordSlashNotTheRecords) {
+  const AccountAddress d10("d10"), d11("d11");
+  Must(VirtualStaking::AddStake(ctx(), prov_, d10, V("va"), A(300), A(300)));
+  Must(VirtualStaking::AddStake(ctx(), prov_, d11, V("va"), A(100), A(100)));
   NextBlock(5);
+  auto raw = [&](const AccountAddress& d) {
+    return Must(ctx().store().Get(
+        Encoder(internal::kRecordPrefix).Str(prov_.value()).Str("va").Str(d.value()).Take()));
+  };
+  const auto raw10 = raw(d10), raw11 = raw(d11);
+  ASSERT_TRUE(raw10.has_value());
   SlashBatch batch(ctx(), prov_);
   Must(batch.ApplyForwardedSlash(V("va"), A(40)));
   EXPECT_EQ(Must(batch.CutRemote(V("va"), A(40), block_.height, D("0.1"))), A(40));
-  auto before = Must(VirtualStaking::GetRecord(ctx(), prov_, AccountAddress("d10"), V("va")));
-  EXPECT_EQ(before->remote, A(300));  // not yet written
-  Must(batch.Flush());
-  auto d10 = Must(VirtualStaking::GetRecord(ctx(), prov_, AccountAddress("d10"), V("va")));
-  auto d11 = Must(VirtualStaking::GetRecord(ctx(), prov_, AccountAddress("d11"), V("va")));
-  EXPECT_EQ(d10->remote, A(270));
-  EXPECT_EQ(d10->local, A(270));
-  EXPECT_EQ(d10->slash_debt, A(30));
-  EXPECT_EQ(d11->remote, A(90));
-  EXPECT_EQ(d11->local, A(90));
-  EXPECT_EQ(d11->slash_debt, A(10));
+  EXPECT_EQ(raw(d10), raw10);
+  EXPECT_EQ(raw(d11), raw11);
+  EXPECT_EQ(Must(internal::LastRecordSlash(ctx(), prov_, V("va"))), 2u);
+  EXPECT_EQ(Must(internal::LastRecordSlash(ctx(), prov_, V("vb"))), 0u);
+  auto r10 = Must(VirtualStaking::GetRecord(ctx(), prov_, d10, V("va")));
+  auto r11 = Must(VirtualStaking::GetRecord(ctx(), prov_, d11, V("va")));
+  EXPECT_EQ(r10->remote, A(270));
+  EXPECT_EQ(r10->local, A(270));
+  EXPECT_EQ(r10->slash_debt, A(30));
+  EXPECT_EQ(r11->remote, A(90));
+  EXPECT_EQ(r11->local, A(90));
+  EXPECT_EQ(r11->slash_debt, A(10));
+  // A record written after the slashes is stamped with them: it is not cut.
+  Must(VirtualStaking::AddStake(ctx(), prov_, AccountAddress("d12"), V("va"), A(50), A(50)));
+  auto r12 = Must(VirtualStaking::GetRecord(ctx(), prov_, AccountAddress("d12"), V("va")));
+  EXPECT_EQ(r12->remote, A(50));
+  EXPECT_EQ(r12->slash_seq, std::optional<uint64_t>(2));
+  // A record saved after a read keeps what the slashes left, and reads the
+  // same afterwards (the slashes are not applied twice).
+  Must(VirtualStaking::AddStake(ctx(), prov_, d10, V("va"), A(10), A(10)));
+  r10 = Must(VirtualStaking::GetRecord(ctx(), prov_, d10, V("va")));
+  EXPECT_EQ(r10->remote, A(280));
+  EXPECT_EQ(r10->slash_debt, A(30));
+  // Closing the channel drops the slashes with the records.
+  Must(VirtualStaking::CloseChannel(ctx(), prov_));
+  EXPECT_EQ(Must(internal::LastRecordSlash(ctx(), prov_, V("va"))), 0u);
+}
+
+// PlanSplit and each record's part reproduce SplitByWeight exactly, for
+// every remainder tail (none, up to a record, all), on random weights and
+// totals (below, at and above Σ weights), with delegators of unequal
+// lengths in key order.
+TEST_F(SlashBatchTest, PlannedSplitEqualsSplitByWeight) {
+  std::mt19937_64 rng(7);
+  std::map<RecordSlash::Tail, int> tails;
+  for (int round = 0; round < 3000; ++round) {
+    const size_t n = 1 + rng() % 9;
+    std::vector<std::string> names;
+    for (size_t i = 0; i < n; ++i) names.push_back(std::string(1 + rng() % 3, 'a') + std::to_string(i));
+    // Key order: length first, then bytes.
+    std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+      return a.size() != b.size() ? a.size() < b.size() : a < b;
+    });
+    std::vector<AccountAddress> delegators;
+    std::vector<Amount> weights;
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; ++i) {
+      delegators.emplace_back(names[i]);
+      const uint64_t w = rng() % 4 == 0 ? 0 : rng() % 50;
+      weights.emplace_back(w);
+      sum += w;
+    }
+    std::vector<const AccountAddress*> keys;
+    for (const auto& d : delegators) keys.push_back(&d);
+    const Amount total(rng() % (sum + 20));
+    RecordSlash s;
+    s.kind = RecordSlash::Kind::kCutRemote;
+    Must(internal::PlanSplit(s, total, weights, keys));
+    ++tails[s.tail];
+    const std::vector<Amount> want = Must(SplitByWeight(weights, weights, total));
+    for (size_t i = 0; i < n; ++i) {
+      DelegationRecord r;
+      r.remote = Amount(1000);
+      Amount part;
+      Must(internal::ApplyRecordSlash(ctx(), prov_, V("va"), delegators[i], s, r, weights[i],
+                                      &part));
+      EXPECT_EQ(part, want[i]) << "round " << round << " record " << i;
+      EXPECT_EQ(r.remote, Amount(1000 - static_cast<uint64_t>(want[i].raw())));
+    }
+  }
+  EXPECT_GT(tails[RecordSlash::Tail::kNone], 0);
+  EXPECT_GT(tails[RecordSlash::Tail::kUpTo], 0);
+  EXPECT_GT(tails[RecordSlash::Tail::kAll], 0);
+}
+
+// Encoding: a record with a slash seq and no additions log round-trips, and
+// a record stored before the field reads as seq 0.
+TEST_F(SlashBatchTest, RecordSlashSeqRoundTrips) {
+  DelegationRecord r;
+  r.remote = A(5);
+  r.slash_seq = 3;
+  auto back = Must(DecodeRecord<DelegationRecord>(EncodeRecord(r)));
+  EXPECT_EQ(back.slash_seq, std::optional<uint64_t>(3));
+  EXPECT_TRUE(back.additions_log.empty());
+  r.additions_log = AmountLogRange{4, 9, 100};
+  back = Must(DecodeRecord<DelegationRecord>(EncodeRecord(r)));
+  EXPECT_EQ(back.slash_seq, std::optional<uint64_t>(3));
+  EXPECT_EQ(back.additions_log, r.additions_log);
+  r.slash_seq.reset();
+  back = Must(DecodeRecord<DelegationRecord>(EncodeRecord(r)));
+  EXPECT_EQ(back.slash_seq, std::optional<uint64_t>(0));
+  RecordSlash slash;
+  slash.kind = RecordSlash::Kind::kCutRemote;
+  slash.tail = RecordSlash::Tail::kUpTo;
+  slash.tail_key = "d11";
+  slash.tail_extra = A(2);
+  slash.split_total = A(9);
+  slash.weight_sum = A(30);
+  EXPECT_EQ(Must(DecodeRecord<RecordSlash>(EncodeRecord(slash))), slash);
 }
 
 }  // namespace

@@ -40,6 +40,84 @@ std::string AdditionPrefix(const ProviderId& p, const ValidatorAddress& v,
   return DelegatorKey(kRecordAdditionPrefix, p, v, d);
 }
 
+// (P, V) ‖ u64 seq -> RecordSlash.
+std::string RecordSlashPrefix(const ProviderId& p, const ValidatorAddress& v) {
+  return ValidatorKey(kRecordSlashPrefix, p, v);
+}
+
+// Key order of two delegators under one (P, V): a length-prefixed field
+// orders by length first, then bytes.
+int CompareDelegators(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+  return a.compare(b) < 0 ? -1 : (a == b ? 0 : 1);
+}
+
+// A record's part of the split of `s` for weight `w` (RecordSlash comment).
+absl::StatusOr<Amount> SplitPart(const RecordSlash& s, const AccountAddress& d, Amount w) {
+  if (s.weight_sum.IsZero()) return Amount();
+  MESH_ASSIGN_OR_RETURN(Amount share, MulDiv(s.split_total, w, s.weight_sum, Rounding::kDown));
+  const Amount part = Min(share, w);
+  switch (s.tail) {
+    case RecordSlash::Tail::kNone:
+      return part;
+    case RecordSlash::Tail::kAll:
+      return w;
+    case RecordSlash::Tail::kUpTo: {
+      const int order = CompareDelegators(d.value(), s.tail_key);
+      if (order < 0) return w;
+      if (order > 0) return part;
+      return Min(w, Amount(part.raw() + s.tail_extra.raw()));  // tail_extra <= w - part
+    }
+  }
+  return absl::DataLossError("RecordSlash: unknown tail");
+}
+
+// The slashes of (p, v) after seq `after`, oldest first.
+using SlashList = std::vector<std::pair<uint64_t, RecordSlash>>;
+absl::StatusOr<SlashList> SlashesAfter(const Context& ctx, const ProviderId& p,
+                                       const ValidatorAddress& v, uint64_t after) {
+  SlashList out;
+  MESH_RETURN_IF_ERROR(ForEachU64Keyed(
+      ctx.store(), RecordSlashPrefix(p, v), after + 1,
+      [&](uint64_t seq, std::string_view value) -> absl::StatusOr<bool> {
+        MESH_ASSIGN_OR_RETURN(RecordSlash s, DecodeRecord<RecordSlash>(value));
+        out.emplace_back(seq, std::move(s));
+        return true;
+      }));
+  return out;
+}
+
+// Brings record (p, v, d) up to slash `last`: applies the slashes after its
+// own seq, in order. `cache`: the slashes of (p, v) read so far (from
+// `cache_from` on), shared by the records of one validator. Returns how
+// many it applied.
+struct SlashCache {
+  uint64_t from = UINT64_MAX;  // the list holds the slashes after `from`
+  SlashList list;
+};
+absl::StatusOr<uint64_t> Settle(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                                const AccountAddress& d, DelegationRecord& r, uint64_t last,
+                                SlashCache& cache) {
+  const uint64_t seq = r.slash_seq.value_or(0);
+  r.slash_seq = std::max(seq, last);
+  if (seq >= last) return 0;
+  if (cache.from > seq) {
+    MESH_ASSIGN_OR_RETURN(cache.list, SlashesAfter(ctx, p, v, seq));
+    cache.from = seq;
+  }
+  uint64_t applied = 0;
+  for (const auto& [n, s] : cache.list) {
+    if (n <= seq) continue;
+    if (n > last) break;
+    MESH_RETURN_IF_ERROR(ApplyRecordSlash(ctx, p, v, d, s, r));
+    ++applied;
+  }
+  if (applied != last - seq) {
+    return absl::DataLossError("consumer: a record slash of " + v.value() + " is missing");
+  }
+  return applied;
+}
+
 absl::StatusOr<Amount> DecodeAmount(std::string_view raw) {
   Decoder d(raw);
   MESH_ASSIGN_OR_RETURN(Amount a, d.Amt());
@@ -147,12 +225,21 @@ absl::StatusOr<std::optional<DelegationRecord>> LoadRecord(const Context& ctx,
                                                           const ProviderId& p,
                                                           const ValidatorAddress& v,
                                                           const AccountAddress& d) {
-  return mesh::GetRecord<DelegationRecord>(ctx.store(), RecordKey(p, v, d));
+  MESH_ASSIGN_OR_RETURN(std::optional<DelegationRecord> r,
+                        mesh::GetRecord<DelegationRecord>(ctx.store(), RecordKey(p, v, d)));
+  if (!r.has_value()) return r;
+  MESH_ASSIGN_OR_RETURN(uint64_t last, LastRecordSlash(ctx, p, v));
+  SlashCache cache;
+  MESH_RETURN_IF_ERROR(Settle(ctx, p, v, d, *r, last, cache).status());
+  return r;
 }
 
 absl::Status SaveRecord(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
                        const AccountAddress& d, const DelegationRecord& r) {
-  return mesh::PutRecord(ctx.store(), RecordKey(p, v, d), r);
+  if (r.slash_seq.has_value()) return mesh::PutRecord(ctx.store(), RecordKey(p, v, d), r);
+  DelegationRecord stamped = r;  // a new record: no earlier slash concerns it
+  MESH_ASSIGN_OR_RETURN(stamped.slash_seq, LastRecordSlash(ctx, p, v));
+  return mesh::PutRecord(ctx.store(), RecordKey(p, v, d), stamped);
 }
 
 absl::Status DeleteRecord(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
@@ -217,19 +304,142 @@ absl::StatusOr<std::vector<RecordEntry>> Records(const Context& ctx, const Provi
 
 absl::Status ForEachRecord(
     const Context& ctx, const ProviderId& p, const ValidatorAddress* v,
-    const std::function<absl::Status(ValidatorAddress, AccountAddress, DelegationRecord)>& visit) {
+    const std::function<absl::Status(ValidatorAddress, AccountAddress, DelegationRecord)>& visit,
+    std::vector<size_t>* behind) {
   std::string base = ProviderPrefix(kRecordPrefix, p);
   std::string prefix = v == nullptr ? base : Encoder().Raw(base).Str(v->value()).Take();
+  // The current validator's last slash and the slashes read for it.
+  std::optional<ValidatorAddress> current;
+  uint64_t last = 0;
+  SlashCache cache;
+  size_t index = 0;
   auto it = ctx.store().ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) {
+  for (; it->Valid(); it->Next(), ++index) {
     Decoder d(it->key().substr(base.size()));
     MESH_ASSIGN_OR_RETURN(std::string val, d.Str());
     MESH_ASSIGN_OR_RETURN(std::string del, d.Str());
     MESH_ASSIGN_OR_RETURN(DelegationRecord r, DecodeRecord<DelegationRecord>(it->value()));
-    MESH_RETURN_IF_ERROR(
-        visit(ValidatorAddress(std::move(val)), AccountAddress(std::move(del)), std::move(r)));
+    ValidatorAddress validator(std::move(val));
+    AccountAddress delegator(std::move(del));
+    if (!current.has_value() || *current != validator) {
+      MESH_ASSIGN_OR_RETURN(last, LastRecordSlash(ctx, p, validator));
+      cache = SlashCache{};
+      current = validator;
+    }
+    MESH_ASSIGN_OR_RETURN(uint64_t applied, Settle(ctx, p, validator, delegator, r, last, cache));
+    if (behind != nullptr && applied > kRecordSlashesBehind) behind->push_back(index);
+    MESH_RETURN_IF_ERROR(visit(std::move(validator), std::move(delegator), std::move(r)));
   }
   return it->status();
+}
+
+absl::StatusOr<uint64_t> LastRecordSlash(const Context& ctx, const ProviderId& p,
+                                         const ValidatorAddress& v) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                        ctx.store().Get(ValidatorKey(kRecordSlashSeqPrefix, p, v)));
+  if (!raw.has_value()) return uint64_t{0};
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(uint64_t seq, d.U64());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return seq;
+}
+
+absl::Status AppendRecordSlash(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                               const RecordSlash& s) {
+  MESH_ASSIGN_OR_RETURN(uint64_t last, LastRecordSlash(ctx, p, v));
+  const uint64_t seq = last + 1;
+  MESH_RETURN_IF_ERROR(
+      mesh::PutRecord(ctx.store(), Encoder().Raw(RecordSlashPrefix(p, v)).U64(seq).Take(), s));
+  return ctx.store().Put(ValidatorKey(kRecordSlashSeqPrefix, p, v), Encoder().U64(seq).Take());
+}
+
+absl::Status ApplyRecordSlash(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                              const AccountAddress& d, const RecordSlash& s, DelegationRecord& r,
+                              std::optional<Amount> weight, Amount* remote_part) {
+  Amount part;
+  switch (s.kind) {
+    case RecordSlash::Kind::kReduce: {
+      Amount local_cut;
+      if (!s.total.IsZero()) {
+        MESH_ASSIGN_OR_RETURN(local_cut, MulDiv(r.local, s.cut, s.total, Rounding::kDown));
+      }
+      switch (s.remote_rule) {
+        case RecordSlash::RemoteRule::kNone:
+          break;
+        case RecordSlash::RemoteRule::kFraction:
+          if (!s.total.IsZero()) {
+            MESH_ASSIGN_OR_RETURN(part, MulDiv(r.remote, s.cut, s.total, Rounding::kUp));
+          }
+          break;
+        case RecordSlash::RemoteRule::kSplit:
+          MESH_ASSIGN_OR_RETURN(part, SplitPart(s, d, weight.value_or(r.remote)));
+          break;
+      }
+      r.local = r.local.SaturatingSub(local_cut);
+      r.remote = r.remote.SaturatingSub(part);
+      break;
+    }
+    case RecordSlash::Kind::kCutRemote: {
+      Amount held;
+      if (weight.has_value()) {
+        held = *weight;
+      } else if (!r.unstake_in_flight) {
+        MESH_ASSIGN_OR_RETURN(Amount later, RemoteAddedSince(ctx, p, v, d, r, s.infraction_height));
+        held = r.remote.SaturatingSub(later);
+      }
+      MESH_ASSIGN_OR_RETURN(part, SplitPart(s, d, held));
+      r.remote = r.remote.SaturatingSub(part);
+      MESH_ASSIGN_OR_RETURN(r.slash_debt, r.slash_debt.Add(part));
+      break;
+    }
+  }
+  if (remote_part != nullptr) *remote_part = part;
+  return absl::OkStatus();
+}
+
+absl::Status PlanSplit(RecordSlash& s, Amount total, const std::vector<Amount>& weights,
+                       const std::vector<const AccountAddress*>& delegators) {
+  if (weights.size() != delegators.size()) {
+    return absl::InvalidArgumentError("PlanSplit: weights and delegators differ in length");
+  }
+  Amount sum;
+  for (const Amount& w : weights) {
+    MESH_ASSIGN_OR_RETURN(sum, sum.Add(w));
+  }
+  s.split_total = total;
+  s.weight_sum = sum;
+  s.tail = RecordSlash::Tail::kNone;
+  s.tail_key.clear();
+  s.tail_extra = Amount();
+  if (sum.IsZero()) return absl::OkStatus();
+  // SplitByWeight's two passes: the floored shares, then the remainder to
+  // the records in order, each up to its weight.
+  std::vector<Amount> room(weights.size());
+  Amount left = total;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    MESH_ASSIGN_OR_RETURN(Amount share, MulDiv(total, weights[i], sum, Rounding::kDown));
+    const Amount part = Min(share, weights[i]);
+    room[i] = weights[i].SaturatingSub(part);
+    left = left.SaturatingSub(part);
+  }
+  if (left.IsZero()) return absl::OkStatus();
+  for (size_t i = 0; i < weights.size(); ++i) {
+    if (room[i].IsZero()) continue;
+    if (left <= room[i]) {
+      s.tail = RecordSlash::Tail::kUpTo;
+      s.tail_key = delegators[i]->value();
+      s.tail_extra = left;
+      return absl::OkStatus();
+    }
+    left = left.SaturatingSub(room[i]);
+  }
+  s.tail = RecordSlash::Tail::kAll;
+  return absl::OkStatus();
+}
+
+absl::Status DeleteRecordSlashes(const Context& ctx, const ProviderId& p) {
+  MESH_RETURN_IF_ERROR(ctx.store().DeletePrefix(ProviderPrefix(kRecordSlashPrefix, p)));
+  return ctx.store().DeletePrefix(ProviderPrefix(kRecordSlashSeqPrefix, p));
 }
 
 absl::StatusOr<ValidatorStatus> GetStatus(const Context& ctx, const ValidatorAddress& v) {

@@ -39,6 +39,8 @@ inline constexpr uint8_t kBlockTimePrefix = 0x7D;       // height -> u64 time_s
 inline constexpr uint8_t kOutboxFloorPrefix = 0x7E;     // P -> u64: outbox seqs >= it
 inline constexpr uint8_t kBlockTimeFloorPrefix = 0x7F;  // -> u64: block-time heights >= it
 inline constexpr uint8_t kRecordAdditionPrefix = 0x80;  // P, V, D, u64 height -> RecordAddition
+inline constexpr uint8_t kRecordSlashPrefix = 0x81;     // P, V, u64 seq -> RecordSlash
+inline constexpr uint8_t kRecordSlashSeqPrefix = 0x82;  // P, V -> u64 last RecordSlash seq
 
 using AmountMap = std::map<ValidatorAddress, Amount>;
 
@@ -63,6 +65,13 @@ absl::Status SetAmount(const Context& ctx, uint8_t table, const ProviderId& p,
 absl::StatusOr<AmountMap> AllAmounts(const Context& ctx, uint8_t table, const ProviderId& p);
 absl::Status ClearAmounts(const Context& ctx, uint8_t table, const ProviderId& p);
 
+// Records and their slashes. A slash of a validator's records is stored as
+// one RecordSlash (seq 1, 2, ... per (P, V)); a record remembers the last
+// one it reflects (DelegationRecord::slash_seq). LoadRecord and
+// ForEachRecord return every record with the later slashes applied, in
+// order (ApplyRecordSlash), so each reader sees what cutting every record
+// at once would have stored; SaveRecord stores what it is given (a new
+// record stamped with the latest seq). docs/consumer.md, "Record slashes".
 struct RecordEntry {
   ValidatorAddress validator;
   AccountAddress delegator;
@@ -104,10 +113,39 @@ absl::StatusOr<std::vector<RecordEntry>> Records(const Context& ctx, const Provi
                                                  const ValidatorAddress* v = nullptr);
 // The same records, each handed to `visit(validator, delegator, record)`
 // (record by value: the visitor may keep it) as it is decoded; stops at the
-// first error `visit` returns.
+// first error `visit` returns. `behind`, when given: the positions (in visit
+// order) of the records that were more than kRecordSlashesBehind slashes
+// behind, which the caller may save to spare later reads the replay.
+inline constexpr uint64_t kRecordSlashesBehind = 8;
 absl::Status ForEachRecord(
     const Context& ctx, const ProviderId& p, const ValidatorAddress* v,
-    const std::function<absl::Status(ValidatorAddress, AccountAddress, DelegationRecord)>& visit);
+    const std::function<absl::Status(ValidatorAddress, AccountAddress, DelegationRecord)>& visit,
+    std::vector<size_t>* behind = nullptr);
+
+// The seq of the last RecordSlash of (p, v); 0 before the first.
+absl::StatusOr<uint64_t> LastRecordSlash(const Context& ctx, const ProviderId& p,
+                                         const ValidatorAddress& v);
+// Stores `s` as the next RecordSlash of (p, v). The caller has applied it
+// to every record of (p, v) it keeps in memory (ApplyRecordSlash).
+absl::Status AppendRecordSlash(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                               const RecordSlash& s);
+// Cuts record (p, v, d) by `s`. `weight`: the record's weight in the split,
+// when the caller has it (else the record's remote, or for kCutRemote what
+// it held at the infraction, read as RemoteAddedSince does). `remote_part`:
+// set to the provider-denom amount cut.
+absl::Status ApplyRecordSlash(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                              const AccountAddress& d, const RecordSlash& s, DelegationRecord& r,
+                              std::optional<Amount> weight = std::nullopt,
+                              Amount* remote_part = nullptr);
+// Sets s.split_total = `total`, s.weight_sum = Σ weights and the remainder's
+// tail, for the records `delegators` (in key order) with these weights:
+// afterwards each record's part (ApplyRecordSlash) is exactly
+// SplitByWeight(weights, weights, total)[i].
+absl::Status PlanSplit(RecordSlash& s, Amount total, const std::vector<Amount>& weights,
+                       const std::vector<const AccountAddress*>& delegators);
+// Deletes every RecordSlash of provider p and its seq counters (with its
+// records, CloseChannel).
+absl::Status DeleteRecordSlashes(const Context& ctx, const ProviderId& p);
 
 absl::StatusOr<ValidatorStatus> GetStatus(const Context& ctx, const ValidatorAddress& v);
 absl::Status PutStatus(const Context& ctx, const ValidatorAddress& v, const ValidatorStatus& s);

@@ -172,7 +172,13 @@ void DelegationRecord::Encode(Encoder& e) const {
   e.U32(static_cast<uint32_t>(additions.size()));
   for (const RecordAddition& a : additions) e.U64(a.height).U64(a.time_s).Amt(a.remote);
   e.Amt(slash_debt);
-  additions_log.EncodeTrailing(e);
+  if (slash_seq.value_or(0) == 0) {
+    additions_log.EncodeTrailing(e);
+    return;
+  }
+  // The log's three fields are then written even when empty (last = 0).
+  e.U64(additions_log.first).U64(additions_log.last).U64(additions_log.first_time);
+  e.U64(*slash_seq);
 }
 
 absl::StatusOr<DelegationRecord> DelegationRecord::Decode(Decoder& d) {
@@ -190,7 +196,39 @@ absl::StatusOr<DelegationRecord> DelegationRecord::Decode(Decoder& d) {
   }
   MESH_ASSIGN_OR_RETURN(r.slash_debt, d.Amt());
   MESH_RETURN_IF_ERROR(r.additions_log.DecodeTrailing(d));
+  uint64_t seq = 0;
+  if (!d.AtEnd()) {
+    MESH_ASSIGN_OR_RETURN(seq, d.U64());
+  }
+  r.slash_seq = seq;
   return r;
+}
+
+void RecordSlash::Encode(Encoder& e) const {
+  e.U8(static_cast<uint8_t>(kind)).Amt(cut).Amt(total).U8(static_cast<uint8_t>(remote_rule));
+  e.U64(infraction_height).Amt(split_total).Amt(weight_sum).U8(static_cast<uint8_t>(tail));
+  e.Str(tail_key).Amt(tail_extra);
+}
+
+absl::StatusOr<RecordSlash> RecordSlash::Decode(Decoder& d) {
+  RecordSlash s;
+  MESH_ASSIGN_OR_RETURN(uint8_t kind, d.U8());
+  if (kind != 1 && kind != 2) return absl::DataLossError("RecordSlash: unknown kind");
+  s.kind = static_cast<Kind>(kind);
+  MESH_ASSIGN_OR_RETURN(s.cut, d.Amt());
+  MESH_ASSIGN_OR_RETURN(s.total, d.Amt());
+  MESH_ASSIGN_OR_RETURN(uint8_t rule, d.U8());
+  if (rule > 2) return absl::DataLossError("RecordSlash: unknown remote rule");
+  s.remote_rule = static_cast<RemoteRule>(rule);
+  MESH_ASSIGN_OR_RETURN(s.infraction_height, d.U64());
+  MESH_ASSIGN_OR_RETURN(s.split_total, d.Amt());
+  MESH_ASSIGN_OR_RETURN(s.weight_sum, d.Amt());
+  MESH_ASSIGN_OR_RETURN(uint8_t tail, d.U8());
+  if (tail > 2) return absl::DataLossError("RecordSlash: unknown tail");
+  s.tail = static_cast<Tail>(tail);
+  MESH_ASSIGN_OR_RETURN(s.tail_key, d.Str());
+  MESH_ASSIGN_OR_RETURN(s.tail_extra, d.Amt());
+  return s;
 }
 
 void ValidatorStatus::Encode(Encoder& e) const { e.Bool(inactive).Bool(tombstoned); }

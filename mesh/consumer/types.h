@@ -11,6 +11,7 @@
 #define MESHSEC_MESH_CONSUMER_TYPES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -112,8 +113,54 @@ struct DelegationRecord {
   // The range of the additions in table 0x80 (positions: consumer heights;
   // times: consumer seconds).
   AmountLogRange additions_log;
+  // The last of its validator's record slashes (RecordSlash, table 0x81)
+  // this record reflects. A slash writes one RecordSlash, not the records
+  // it cuts: every read applies the ones after it (internal::LoadRecord).
+  // nullopt: a record not read from the store (a new one), which no earlier
+  // slash concerns; internal::SaveRecord stamps it with the latest. A
+  // record stored before the field reads as 0.
+  std::optional<uint64_t> slash_seq;
   void Encode(Encoder& e) const;
   static absl::StatusOr<DelegationRecord> Decode(Decoder& d);
+};
+
+// One slash's cut of the records of one (provider, validator), as its own
+// record: applied to a record when the record is next read, with the same
+// result as cutting every record at once (docs/consumer.md, "Record
+// slashes"). A split of `split_total` by weights (each record's remote, or
+// what it held at the infraction) gives each record
+// min(floor(split_total x weight / weight_sum), weight), and the remainder
+// in key order up to each record's weight (SplitByWeight): every record
+// before `tail_key` is filled to its weight, the record at it gets
+// `tail_extra`, the rest nothing.
+struct RecordSlash {
+  enum class Kind : uint8_t {
+    // local -= floor(local x cut / total); remote by `remote_rule`.
+    kReduce = 1,
+    // The forwarded slash's provider-denom cut: a split by what each record
+    // held at `infraction_height` (nothing with an unstake in flight); the
+    // part is added to the slash debt.
+    kCutRemote = 2,
+  };
+  enum class RemoteRule : uint8_t {
+    kNone = 0,
+    kFraction = 1,  // ceil(remote x cut / total)
+    kSplit = 2,     // a split by remote
+  };
+  enum class Tail : uint8_t { kNone = 0, kAll = 1, kUpTo = 2 };
+  Kind kind = Kind::kReduce;
+  Amount cut;
+  Amount total;
+  RemoteRule remote_rule = RemoteRule::kNone;
+  uint64_t infraction_height = 0;
+  Amount split_total;
+  Amount weight_sum;
+  Tail tail = Tail::kNone;
+  std::string tail_key;  // a delegator address (kUpTo)
+  Amount tail_extra;     // kUpTo
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<RecordSlash> Decode(Decoder& d);
+  friend bool operator==(const RecordSlash&, const RecordSlash&) = default;
 };
 
 // The consumer's view of a validator (reference virtual-staking `inactive`).

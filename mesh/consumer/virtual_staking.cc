@@ -78,26 +78,51 @@ absl::StatusOr<Amount> ChainUnbond(const Context& ctx, const ProviderId& p, Prov
 
 using Entries = SlashBatch::Entries;
 
+// The records of (p, v), each with every slash applied (internal::
+// ForEachRecord). A record more than kRecordSlashesBehind slashes behind
+// is saved as read, so that a validator slashed again and again does not
+// make each read replay all its slashes.
 absl::StatusOr<Entries> LoadEntries(const Context& ctx, const ProviderId& p,
                                     const ValidatorAddress& v) {
   // Straight from the scan: a validator's records are materialised once.
   Entries out;
+  std::vector<size_t> behind;
   MESH_RETURN_IF_ERROR(internal::ForEachRecord(
-      ctx, p, &v, [&](ValidatorAddress, AccountAddress delegator, DelegationRecord record) {
-        out.push_back(SlashBatch::Entry{std::move(delegator), std::move(record), false});
+      ctx, p, &v,
+      [&](ValidatorAddress, AccountAddress delegator, DelegationRecord record) {
+        out.push_back(SlashBatch::Entry{std::move(delegator), std::move(record)});
         return absl::OkStatus();
-      }));
+      },
+      &behind));
+  for (size_t i : behind) {
+    MESH_RETURN_IF_ERROR(internal::SaveRecord(ctx, p, v, out[i].delegator, out[i].record));
+  }
   return out;
 }
 
-absl::Status SaveDirty(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
-                       Entries& records) {
-  for (SlashBatch::Entry& e : records) {
-    if (!e.dirty) continue;
-    MESH_RETURN_IF_ERROR(internal::SaveRecord(ctx, p, v, e.delegator, e.record));
-    e.dirty = false;
+// Stores `slash` as the next slash of (p, v) and applies it to `records`
+// (all of them, as LoadEntries read them) with the weights the caller
+// planned it with. Returns the provider-denom total cut.
+absl::StatusOr<Amount> Apply(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                             Entries& records, const RecordSlash& slash,
+                             const std::vector<Amount>& weights) {
+  MESH_RETURN_IF_ERROR(internal::AppendRecordSlash(ctx, p, v, slash));
+  Amount total;
+  for (size_t i = 0; i < records.size(); ++i) {
+    Amount part;
+    MESH_RETURN_IF_ERROR(internal::ApplyRecordSlash(ctx, p, v, records[i].delegator, slash,
+                                                    records[i].record, weights[i], &part));
+    MESH_ASSIGN_OR_RETURN(total, total.Add(part));
   }
-  return absl::OkStatus();
+  return total;
+}
+
+// The delegators of `records`, in their order.
+std::vector<const AccountAddress*> Delegators(const Entries& records) {
+  std::vector<const AccountAddress*> out;
+  out.reserve(records.size());
+  for (const auto& e : records) out.push_back(&e.delegator);
+  return out;
 }
 
 // Lowers every record by the fraction cut / Σ local of the records: local
@@ -105,9 +130,10 @@ absl::Status SaveDirty(const Context& ctx, const ProviderId& p, const ValidatorA
 // side: with `remote_cut` (a burn, or a forwarded slash: the provider-denom
 // amount the provider itself books) exactly that amount, split over the
 // records by their remote (SplitByWeight; cut may then be zero); without it
-// (an unforwarded slash) by the same fraction, rounded up. Records that
-// change are marked dirty.
-absl::Status ReduceEntries(Entries& records, Amount cut,
+// (an unforwarded slash) by the same fraction, rounded up. Stored as one
+// RecordSlash of kind kReduce.
+absl::Status ReduceEntries(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
+                           Entries& records, Amount cut,
                            std::optional<Amount> remote_cut = std::nullopt) {
   Amount total;
   std::vector<Amount> remotes;
@@ -118,45 +144,31 @@ absl::Status ReduceEntries(Entries& records, Amount cut,
   }
   bool remote_left = remote_cut.has_value() && !remote_cut->IsZero();
   if ((total.IsZero() || cut.IsZero()) && !remote_left) return absl::OkStatus();
-  cut = Min(cut, total);
-  std::vector<Amount> remote_parts;
-  if (remote_cut.has_value()) {
-    MESH_ASSIGN_OR_RETURN(remote_parts, SplitByWeight(remotes, remotes, *remote_cut));
+  RecordSlash slash;
+  slash.kind = RecordSlash::Kind::kReduce;
+  slash.cut = Min(cut, total);
+  slash.total = total;
+  if (!remote_cut.has_value()) {
+    slash.remote_rule = RecordSlash::RemoteRule::kFraction;
+  } else if (remote_left) {
+    slash.remote_rule = RecordSlash::RemoteRule::kSplit;
+    MESH_RETURN_IF_ERROR(internal::PlanSplit(slash, *remote_cut, remotes, Delegators(records)));
   }
-  for (size_t i = 0; i < records.size(); ++i) {
-    DelegationRecord& r = records[i].record;
-    Amount local_cut;
-    if (!total.IsZero()) {
-      MESH_ASSIGN_OR_RETURN(local_cut, MulDiv(r.local, cut, total, Rounding::kDown));
-    }
-    Amount rc;
-    if (remote_cut.has_value()) {
-      rc = remote_parts[i];
-    } else {
-      MESH_ASSIGN_OR_RETURN(rc, MulDiv(r.remote, cut, total, Rounding::kUp));
-    }
-    const Amount local = r.local.SaturatingSub(local_cut);
-    const Amount remote = r.remote.SaturatingSub(rc);
-    if (local == r.local && remote == r.remote) continue;
-    r.local = local;
-    r.remote = remote;
-    records[i].dirty = true;
-  }
-  return absl::OkStatus();
+  return Apply(ctx, p, v, records, slash, remotes).status();
 }
 
-// The records of `v` reduced as ReduceEntries says, in the store.
+// The records of `v` reduced as ReduceEntries says.
 absl::Status ReduceRecords(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
                            Amount cut, std::optional<Amount> remote_cut = std::nullopt) {
   MESH_ASSIGN_OR_RETURN(Entries records, LoadEntries(ctx, p, v));
-  MESH_RETURN_IF_ERROR(ReduceEntries(records, cut, remote_cut));
-  return SaveDirty(ctx, p, v, records);
+  return ReduceEntries(ctx, p, v, records, cut, remote_cut);
 }
 
 // Cuts `remote` provider tokens from the records by what each held at the
 // infraction (see VirtualStaking::CutRecordsRemote), after clipping it to
 // ceil(ratio x Σ remote) when `clip_ratio` is given (ProviderGuard::
-// ClipForwardedSlash). Returns the total cut.
+// ClipForwardedSlash). Stored as one RecordSlash of kind kCutRemote.
+// Returns the total cut.
 absl::StatusOr<Amount> CutEntriesRemote(const Context& ctx, const ProviderId& p,
                                         const ValidatorAddress& v, Entries& records,
                                         Amount remote, uint64_t infraction_height,
@@ -187,17 +199,12 @@ absl::StatusOr<Amount> CutEntriesRemote(const Context& ctx, const ProviderId& p,
         Amount later, internal::RemoteAddedSince(ctx, p, v, e.delegator, e.record, infraction_height));
     held.push_back(e.record.remote.SaturatingSub(later));
   }
-  MESH_ASSIGN_OR_RETURN(std::vector<Amount> parts, SplitByWeight(held, held, remote));
-  Amount total;
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (parts[i].IsZero()) continue;
-    DelegationRecord& r = records[i].record;
-    r.remote = r.remote.SaturatingSub(parts[i]);
-    MESH_ASSIGN_OR_RETURN(r.slash_debt, r.slash_debt.Add(parts[i]));
-    MESH_ASSIGN_OR_RETURN(total, total.Add(parts[i]));
-    records[i].dirty = true;
-  }
-  return total;
+  RecordSlash slash;
+  slash.kind = RecordSlash::Kind::kCutRemote;
+  slash.infraction_height = infraction_height;
+  MESH_RETURN_IF_ERROR(internal::PlanSplit(slash, remote, held, Delegators(records)));
+  if (slash.weight_sum.IsZero()) return Amount();  // nothing held: no record is cut
+  return Apply(ctx, p, v, records, slash, held);
 }
 
 // Σ remote of the records on `v`.
@@ -623,16 +630,12 @@ absl::StatusOr<ValidatorStatus> VirtualStaking::GetValidatorStatus(
 
 absl::Status VirtualStaking::ApplySlash(const Context& ctx, const ProviderId& provider,
                                         const ValidatorAddress& validator, Amount share) {
-  SlashBatch batch(ctx, provider);
-  MESH_RETURN_IF_ERROR(batch.ApplySlash(validator, share));
-  return batch.Flush();
+  return SlashBatch(ctx, provider).ApplySlash(validator, share);
 }
 
 absl::Status VirtualStaking::ApplyForwardedSlash(const Context& ctx, const ProviderId& provider,
                                                  const ValidatorAddress& validator, Amount share) {
-  SlashBatch batch(ctx, provider);
-  MESH_RETURN_IF_ERROR(batch.ApplyForwardedSlash(validator, share));
-  return batch.Flush();
+  return SlashBatch(ctx, provider).ApplyForwardedSlash(validator, share);
 }
 
 absl::StatusOr<Amount> VirtualStaking::CutRecordsRemote(const Context& ctx,
@@ -640,10 +643,7 @@ absl::StatusOr<Amount> VirtualStaking::CutRecordsRemote(const Context& ctx,
                                                         const ValidatorAddress& validator,
                                                         Amount remote,
                                                         uint64_t infraction_height) {
-  SlashBatch batch(ctx, provider);
-  MESH_ASSIGN_OR_RETURN(Amount cut, batch.CutRemote(validator, remote, infraction_height));
-  MESH_RETURN_IF_ERROR(batch.Flush());
-  return cut;
+  return SlashBatch(ctx, provider).CutRemote(validator, remote, infraction_height);
 }
 
 SlashBatch::SlashBatch(const Context& ctx, ProviderId provider)
@@ -664,7 +664,7 @@ absl::Status SlashBatch::ApplySlash(const ValidatorAddress& validator, Amount sh
   MESH_RETURN_IF_ERROR(SubtractSaturating(ctx_, kBondRequestPrefix, provider_, validator, share));
   MESH_RETURN_IF_ERROR(SubtractSaturating(ctx_, kBondedPrefix, provider_, validator, share));
   MESH_ASSIGN_OR_RETURN(Entries * records, Load(validator));
-  MESH_RETURN_IF_ERROR(ReduceEntries(*records, share));
+  MESH_RETURN_IF_ERROR(ReduceEntries(ctx_, provider_, validator, *records, share));
   return SyncDelegated(ctx_, provider_, st);
 }
 
@@ -673,7 +673,7 @@ absl::Status SlashBatch::ApplyForwardedSlash(const ValidatorAddress& validator, 
   MESH_RETURN_IF_ERROR(SubtractSaturating(ctx_, kBondRequestPrefix, provider_, validator, share));
   MESH_RETURN_IF_ERROR(SubtractSaturating(ctx_, kBondedPrefix, provider_, validator, share));
   MESH_ASSIGN_OR_RETURN(Entries * records, Load(validator));
-  MESH_RETURN_IF_ERROR(ReduceEntries(*records, share, Amount()));
+  MESH_RETURN_IF_ERROR(ReduceEntries(ctx_, provider_, validator, *records, share, Amount()));
   return SyncDelegated(ctx_, provider_, st);
 }
 
@@ -683,13 +683,6 @@ absl::StatusOr<Amount> SlashBatch::CutRemote(const ValidatorAddress& validator, 
   MESH_ASSIGN_OR_RETURN(Entries * records, Load(validator));
   return CutEntriesRemote(ctx_, provider_, validator, *records, remote, infraction_height,
                           clip_ratio);
-}
-
-absl::Status SlashBatch::Flush() {
-  for (auto& [validator, records] : records_) {
-    MESH_RETURN_IF_ERROR(SaveDirty(ctx_, provider_, validator, records));
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<EpochReport> VirtualStaking::HandleEpoch(const Context& ctx,
@@ -758,6 +751,7 @@ absl::Status VirtualStaking::CloseChannel(const Context& ctx, const ProviderId& 
   for (const auto& e : records) {
     MESH_RETURN_IF_ERROR(internal::DeleteRecord(ctx, provider, e.validator, e.delegator));
   }
+  MESH_RETURN_IF_ERROR(internal::DeleteRecordSlashes(ctx, provider));
   MESH_RETURN_IF_ERROR(internal::ClearAmounts(ctx, kBondRequestPrefix, provider));
   MESH_RETURN_IF_ERROR(internal::ClearAmounts(ctx, kBondedPrefix, provider));
   MESH_ASSIGN_OR_RETURN(ProviderState st, internal::LoadState(ctx, provider));

@@ -194,17 +194,17 @@ class VirtualStaking {
   static absl::Status CloseChannel(const Context& ctx, const ProviderId& provider);
 };
 
-// The slashes of one block for one provider, applied to the records of each
-// slashed validator in memory: the records of a validator are read once
-// (on its first slash) and written once, only those that changed, by
-// Flush(). Each method does exactly what the VirtualStaking method of the
-// same name does (same arithmetic, same order, same results), so a block
-// with k slashes of a validator holding N records costs one scan and at
-// most N writes instead of 3k scans and 2kN writes (docs/perf-history.md,
-// "Slashing and memory"). The per-validator amounts (requests, bonded,
-// delegated total) are written through at once. Nothing else may read or
-// write the provider's records between the first call and Flush().
-// Abandoning a batch without Flush() loses its record changes.
+// The slashes of one block for one provider. The records of each slashed
+// validator are read once (on its first slash) and kept in memory; each
+// slash is stored as one RecordSlash (internal::AppendRecordSlash), which
+// cuts the records when they are next read, and applied to the copies kept
+// here. Each method does exactly what the VirtualStaking method of the same
+// name does (same arithmetic, same order, same results), so a block with k
+// slashes of a validator holding N records costs one scan and k small
+// writes instead of 3k scans and 2kN writes (docs/consumer.md, "Record
+// slashes"). The per-validator amounts (requests, bonded, delegated total)
+// are written through at once. Nothing else may write the provider's
+// records while the batch is in use.
 class SlashBatch {
  public:
   SlashBatch(const Context& ctx, ProviderId provider);
@@ -221,14 +221,10 @@ class SlashBatch {
   absl::StatusOr<Amount> CutRemote(const ValidatorAddress& validator, Amount remote,
                                    uint64_t infraction_height,
                                    std::optional<Dec> clip_ratio = std::nullopt);
-  // Writes the changed records.
-  absl::Status Flush();
-
   // One record as the batch holds it.
   struct Entry {
     AccountAddress delegator;
     DelegationRecord record;
-    bool dirty = false;
   };
   // A validator's records, in key order (a deque: loading 10^5 records
   // appends without moving those already loaded).
