@@ -250,6 +250,26 @@ inline double SecondsPerWrite(const WriteBatch& batch, const TempDir& dir) {
   return Seconds(elapsed) / writes;
 }
 
+// Seconds per forward scan of [begin, end) of `store`, every key and value
+// read (their bytes summed), repeated for kCeilingSeconds. `*entries`: the
+// keys one scan found.
+inline double SecondsPerScan(const KvReader& store, std::string_view begin, std::string_view end,
+                             size_t* entries) {
+  size_t scans = 0, bytes = 0;
+  const auto start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration elapsed{};
+  do {
+    auto it = store.Scan(begin, end);
+    *entries = 0;
+    for (; it->Valid(); it->Next(), ++*entries) bytes += it->key().size() + it->value().size();
+    MESH_CHECK_OK(it->status());
+    ++scans;
+    elapsed = std::chrono::steady_clock::now() - start;
+  } while (Seconds(elapsed) < kCeilingSeconds);
+  benchmark::DoNotOptimize(bytes);
+  return Seconds(elapsed) / scans;
+}
+
 // One `T` per size, built by `build(n)` on first use and shared by every
 // case of that size. All of them are closed at exit — registered after the
 // first build, so before the destructors of RocksDB's own statics
