@@ -1,9 +1,10 @@
-// SlashBatch (one pass over a slashed validator's records per block) against
-// an eager reference: the per-slash rules of docs/consumer.md applied one
-// slash at a time to an in-memory copy of the records, on randomized
-// stake / unstake / in-flight / slash sequences with fixed seeds. Every
-// record (remote, local, slash debt), every returned cut and the request of
-// every validator must be identical.
+// SlashBatch (one pass over a slashed validator's records per block, each
+// slash stored as one record slash) against an eager reference: the
+// per-slash rules of docs/consumer.md applied one slash at a time to an
+// in-memory copy of the records, on randomized stake / unstake / in-flight
+// / slash sequences with fixed seeds; unstakes against the same rules on
+// every record of the validator. Every record (remote, local, slash debt),
+// every returned cut and the request of every validator must be identical.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -95,6 +96,40 @@ Amount RefCutRemote(Model& m, const std::string& v, Amount remote, uint64_t h,
   return total;
 }
 
+// RemoveStake's rule on every record of the validator: the own record's
+// slash debt covers what it lacks (C-28), then SplitOneFirst (own record
+// first, the rest by remote), each record losing its local share. Returns
+// (released local, absorbed).
+std::pair<Amount, Amount> RefRemoveStake(Model& m, const std::string& v, const std::string& d,
+                                         Amount remote) {
+  auto recs = On(m, v);
+  std::vector<Amount> remotes;
+  std::optional<size_t> own;
+  Amount absorbed;
+  for (size_t i = 0; i < recs.size(); ++i) {
+    if (recs[i]->first.second == d) own = i;
+  }
+  if (own.has_value()) {
+    DelegationRecord& r = recs[*own]->second;
+    absorbed = Min(remote.SaturatingSub(r.remote), r.slash_debt);
+    r.slash_debt = r.slash_debt.SaturatingSub(absorbed);
+    remote = remote.SaturatingSub(absorbed);
+  }
+  for (auto it : recs) remotes.push_back(it->second.remote);
+  const std::vector<Amount> cuts = Must(SplitOneFirst(remotes, own, remote));
+  Amount release;
+  for (size_t i = 0; i < recs.size(); ++i) {
+    if (cuts[i].IsZero() && i != own) continue;
+    DelegationRecord& r = recs[i]->second;
+    const Amount local =
+        cuts[i] >= r.remote ? r.local : Must(MulDiv(r.local, cuts[i], r.remote, Rounding::kDown));
+    release = Must(release.Add(local));
+    r.local = r.local.SaturatingSub(local);
+    r.remote = r.remote.SaturatingSub(cuts[i]);
+  }
+  return {release, absorbed};
+}
+
 class SlashBatchTest : public ConsumerTest {
  protected:
   Model Snapshot() {
@@ -138,7 +173,16 @@ class SlashBatchTest : public ConsumerTest {
         const ValidatorAddress v = validator();
         auto rec = Must(VirtualStaking::GetRecord(ctx(), prov_, d, v));
         const uint64_t have = rec.has_value() ? static_cast<uint64_t>(rec->remote.raw()) : 0;
-        Must(VirtualStaking::RemoveStake(ctx(), prov_, d, v, Amount(1 + pick(have + 60))));
+        const Amount amount(1 + pick(have + 60));
+        Model ref = Snapshot();
+        const Amount request = Must(VirtualStaking::BondRequest(ctx(), prov_, v));
+        const auto [release, absorbed] = RefRemoveStake(ref, v.value(), d.value(), amount);
+        Amount got_absorbed;
+        const Amount freed =
+            Must(VirtualStaking::RemoveStake(ctx(), prov_, d, v, amount, &got_absorbed));
+        EXPECT_EQ(freed, Min(release, request)) << where;
+        EXPECT_EQ(got_absorbed, absorbed) << where;
+        ExpectSame(ref, where);
       } else if (op < 7) {  // an internal unstake goes in flight or comes back
         const AccountAddress d = delegator();
         const ValidatorAddress v = validator();

@@ -427,41 +427,58 @@ absl::StatusOr<Amount> VirtualStaking::RemoveStake(const Context& ctx, const Pro
                                                    const AccountAddress& delegator,
                                                    const ValidatorAddress& validator,
                                                    Amount remote, Amount* absorbed) {
-  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
-                        internal::Records(ctx, provider, &validator));
   if (absorbed != nullptr) *absorbed = Amount();
-  // The delegator's own record first; the shortfall (burns name no delegator,
-  // so a record can hold less than the provider's stake; C-20) from the other
-  // records on the validator in proportion to their remote.
-  std::vector<Amount> remotes;
-  std::optional<size_t> own;
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (records[i].delegator == delegator) own = i;
-    remotes.push_back(records[i].record.remote);
-  }
+  // Each record loses `cut` of its remote and its local share of it.
+  Amount release;
+  auto take = [&](const AccountAddress& d, DelegationRecord& r, Amount cut) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(Amount local, LocalShare(r, cut));
+    MESH_ASSIGN_OR_RETURN(release, release.Add(local));
+    r.local = r.local.SaturatingSub(local);
+    r.remote = r.remote.SaturatingSub(cut);
+    return internal::SaveRecord(ctx, provider, validator, d, r);
+  };
   // What the own record lacks because a forwarded slash already cut it (the
   // provider sent this unstake before it applied that slash) is not taken
   // from the others: the provider takes that cut from this unstake (C-28).
-  if (own.has_value()) {
-    DelegationRecord& r = records[*own].record;
+  auto cover_debt = [&](DelegationRecord& r) {
     const Amount shortfall = remote.SaturatingSub(r.remote);
     const Amount covered = Min(shortfall, r.slash_debt);
     r.slash_debt = r.slash_debt.SaturatingSub(covered);
     remote = remote.SaturatingSub(covered);
     if (absorbed != nullptr) *absorbed = covered;
+  };
+  // The delegator's own record first. When it covers the unstake, no other
+  // record is read (the validator may have 10^5).
+  MESH_ASSIGN_OR_RETURN(std::optional<DelegationRecord> mine,
+                        internal::LoadRecord(ctx, provider, validator, delegator));
+  bool done = false;
+  if (mine.has_value()) {
+    cover_debt(*mine);
+    if (remote <= mine->remote) {
+      MESH_RETURN_IF_ERROR(take(delegator, *mine, remote));
+      done = true;
+    }
   }
-  MESH_ASSIGN_OR_RETURN(std::vector<Amount> cuts, SplitOneFirst(remotes, own, remote));
-  Amount release;
-  for (size_t i = 0; i < records.size(); ++i) {
-    DelegationRecord& r = records[i].record;
-    const Amount cut = cuts[i];
-    if (cut.IsZero() && i != own) continue;
-    MESH_ASSIGN_OR_RETURN(Amount local, LocalShare(r, cut));
-    MESH_ASSIGN_OR_RETURN(release, release.Add(local));
-    r.local = r.local.SaturatingSub(local);
-    r.remote = r.remote.SaturatingSub(cut);
-    MESH_RETURN_IF_ERROR(
-        internal::SaveRecord(ctx, provider, validator, records[i].delegator, r));
+  if (!done) {
+    // The shortfall (burns name no delegator, so a record can hold less than
+    // the provider's stake; C-20) from the other records on the validator in
+    // proportion to their remote.
+    MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
+                          internal::Records(ctx, provider, &validator));
+    std::vector<Amount> remotes;
+    std::optional<size_t> own;
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (records[i].delegator == delegator && mine.has_value()) {
+        own = i;
+        records[i].record = *mine;  // its debt already covered
+      }
+      remotes.push_back(records[i].record.remote);
+    }
+    MESH_ASSIGN_OR_RETURN(std::vector<Amount> cuts, SplitOneFirst(remotes, own, remote));
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (cuts[i].IsZero() && i != own) continue;
+      MESH_RETURN_IF_ERROR(take(records[i].delegator, records[i].record, cuts[i]));
+    }
   }
   MESH_ASSIGN_OR_RETURN(Amount request,
                         internal::GetAmount(ctx, kBondRequestPrefix, provider, validator));
