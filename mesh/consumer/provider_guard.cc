@@ -28,12 +28,19 @@ absl::Status ProviderGuard::CheckStake(const StakeRequest& req) {
 
 absl::Status ProviderGuard::CheckUnstake(const Context& ctx, const ProviderId& provider,
                                          const UnstakeRequest& req) {
-  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
-                        internal::Records(ctx, provider, &req.validator));
   // What is held, plus what a forwarded slash cut from the delegator's own
   // record while this unstake was in flight: the provider takes that cut
   // from the unstake (C-28), so an unstake of the whole pre-slash stake is
-  // honest (C-29).
+  // honest (C-29). The own record alone decides when it covers the unstake
+  // (the others only add to what is held): no other record is read.
+  MESH_ASSIGN_OR_RETURN(std::optional<DelegationRecord> own,
+                        internal::LoadRecord(ctx, provider, req.validator, req.delegator));
+  if (own.has_value()) {
+    MESH_ASSIGN_OR_RETURN(Amount covered, own->remote.Add(own->slash_debt));
+    if (req.unstake.amount <= covered) return absl::OkStatus();
+  }
+  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records,
+                        internal::Records(ctx, provider, &req.validator));
   Amount held;
   for (const auto& e : records) {
     MESH_ASSIGN_OR_RETURN(held, held.Add(e.record.remote));
