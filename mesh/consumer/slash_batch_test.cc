@@ -345,6 +345,34 @@ TEST_F(SlashBatchTest, ASlashWritesOneRecordSlashNotTheRecords) {
   EXPECT_EQ(Must(internal::LastRecordSlash(ctx(), prov_, V("va"))), 0u);
 }
 
+// A record left untouched while its validator is slashed again and again
+// is saved once a slash finds it more than kRecordSlashesBehind behind:
+// later reads replay only the slashes since, and read the same amounts as
+// the eager rules.
+TEST_F(SlashBatchTest, ARecordFarBehindIsSavedWhenASlashReadsIt) {
+  const AccountAddress d10("d10"), d11("d11");
+  Must(VirtualStaking::AddStake(ctx(), prov_, d10, V("va"), A(3000), A(3000)));
+  Must(VirtualStaking::AddStake(ctx(), prov_, d11, V("va"), A(1000), A(700)));
+  NextBlock(5);
+  Model ref = Snapshot();
+  auto stored_seq = [&](const AccountAddress& d) {
+    auto raw = Must(ctx().store().Get(
+        Encoder(internal::kRecordPrefix).Str(prov_.value()).Str("va").Str(d.value()).Take()));
+    return Must(DecodeRecord<DelegationRecord>(*raw)).slash_seq.value_or(0);
+  };
+  const uint64_t slashes = internal::kRecordSlashesBehind + 2;
+  for (uint64_t k = 1; k <= slashes; ++k) {
+    Must(VirtualStaking::ApplySlash(ctx(), prov_, V("va"), A(7)));
+    RefReduce(ref, "va", A(7), std::nullopt);
+    // Until a load finds them more than kRecordSlashesBehind behind, the
+    // records stay as staked.
+    EXPECT_EQ(stored_seq(d10), k <= internal::kRecordSlashesBehind + 1 ? 0u : k - 1) << k;
+  }
+  EXPECT_EQ(Must(internal::LastRecordSlash(ctx(), prov_, V("va"))), slashes);
+  EXPECT_EQ(stored_seq(d11), slashes - 1);
+  ExpectSame(ref, "after the slashes");
+}
+
 // PlanSplit and each record's part reproduce SplitByWeight exactly, for
 // every remainder tail (none, up to a record, all), on random weights and
 // totals (below, at and above Σ weights), with delegators of unequal

@@ -87,14 +87,15 @@ absl::StatusOr<SlashList> SlashesAfter(const Context& ctx, const ProviderId& p,
   return out;
 }
 
-// Brings record (p, v, d) up to slash `last`: applies the slashes after its
-// own seq, in order. `cache`: the slashes of (p, v) read so far (from
-// `cache_from` on), shared by the records of one validator. Returns how
-// many it applied.
+// The slashes of one (p, v) read so far, shared by its records' Settle.
 struct SlashCache {
   uint64_t from = UINT64_MAX;  // the list holds the slashes after `from`
   SlashList list;
 };
+
+// Brings record (p, v, d) up to slash `last`: applies the slashes after its
+// own seq, in order. Returns how many it applied.
+
 absl::StatusOr<uint64_t> Settle(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
                                 const AccountAddress& d, DelegationRecord& r, uint64_t last,
                                 SlashCache& cache) {
@@ -344,13 +345,15 @@ absl::StatusOr<uint64_t> LastRecordSlash(const Context& ctx, const ProviderId& p
   return seq;
 }
 
-absl::Status AppendRecordSlash(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
-                               const RecordSlash& s) {
+absl::StatusOr<uint64_t> AppendRecordSlash(const Context& ctx, const ProviderId& p,
+                                           const ValidatorAddress& v, const RecordSlash& s) {
   MESH_ASSIGN_OR_RETURN(uint64_t last, LastRecordSlash(ctx, p, v));
   const uint64_t seq = last + 1;
   MESH_RETURN_IF_ERROR(
       mesh::PutRecord(ctx.store(), Encoder().Raw(RecordSlashPrefix(p, v)).U64(seq).Take(), s));
-  return ctx.store().Put(ValidatorKey(kRecordSlashSeqPrefix, p, v), Encoder().U64(seq).Take());
+  MESH_RETURN_IF_ERROR(
+      ctx.store().Put(ValidatorKey(kRecordSlashSeqPrefix, p, v), Encoder().U64(seq).Take()));
+  return seq;
 }
 
 absl::Status ApplyRecordSlash(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,

@@ -106,12 +106,13 @@ absl::StatusOr<Entries> LoadEntries(const Context& ctx, const ProviderId& p,
 absl::StatusOr<Amount> Apply(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
                              Entries& records, const RecordSlash& slash,
                              const std::vector<Amount>& weights) {
-  MESH_RETURN_IF_ERROR(internal::AppendRecordSlash(ctx, p, v, slash));
+  MESH_ASSIGN_OR_RETURN(uint64_t seq, internal::AppendRecordSlash(ctx, p, v, slash));
   Amount total;
   for (size_t i = 0; i < records.size(); ++i) {
     Amount part;
     MESH_RETURN_IF_ERROR(internal::ApplyRecordSlash(ctx, p, v, records[i].delegator, slash,
                                                     records[i].record, weights[i], &part));
+    records[i].record.slash_seq = seq;
     MESH_ASSIGN_OR_RETURN(total, total.Add(part));
   }
   return total;
