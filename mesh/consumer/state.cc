@@ -66,7 +66,8 @@ absl::StatusOr<Amount> SplitPart(const RecordSlash& s, const AccountAddress& d, 
       const int order = CompareDelegators(d.value(), s.tail_key);
       if (order < 0) return w;
       if (order > 0) return part;
-      return Min(w, Amount(part.raw() + s.tail_extra.raw()));  // tail_extra <= w - part
+      MESH_ASSIGN_OR_RETURN(Amount filled, part.Add(s.tail_extra));  // planned <= w
+      return Min(w, filled);
     }
   }
   return absl::DataLossError("RecordSlash: unknown tail");

@@ -145,6 +145,7 @@ absl::Status ReduceEntries(const Context& ctx, const ProviderId& p, const Valida
   }
   bool remote_left = remote_cut.has_value() && !remote_cut->IsZero();
   if ((total.IsZero() || cut.IsZero()) && !remote_left) return absl::OkStatus();
+  if (records.empty()) return absl::OkStatus();  // nothing to cut
   RecordSlash slash;
   slash.kind = RecordSlash::Kind::kReduce;
   slash.cut = Min(cut, total);
