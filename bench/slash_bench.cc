@@ -57,6 +57,7 @@
 #include "core/codec.h"
 #include "core/crypto.h"
 #include "core/status.h"
+#include "ibc/relayer.h"
 #include "mesh/consumer/consumer.h"
 #include "mesh/consumer/provider_guard.h"
 #include "mesh/consumer/state.h"
@@ -270,6 +271,55 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
   state.counters["setup_wall_s"] = (s1.wall_ms - s0.wall_ms) / 1000.0;
 }
 
+// BM_UnstakeAmongCrossDelegators/users:N — the same N cross-delegators on
+// one consumer validator; 100 of them unstake a little in one provider
+// block, and the relay that delivers those packets (the consumer's check
+// and unstake of each, then the provider's acks) is timed: thread CPU µs
+// per unstake (`us_per_unstake`). An unstake that its delegator's own
+// record covers reads that record only, so the figure does not grow with
+// N (before, each unstake read all N records twice).
+void BM_UnstakeAmongCrossDelegators(benchmark::State& state) {
+  const int users = static_cast<int>(state.range(0));
+  constexpr int kUnstakes = 100;
+  TempDir dir(absl::StrCat("u", users));
+  absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(MakeSpec(dir.Sub("")));
+  MESH_CHECK_OK(created.status());
+  Network& net = **created;
+  Prepare(net, users);
+  const ValidatorAddress val = net.Valoper(kConsumer, kSlashed);
+  double cpu_ms = 0;
+  int received = 0;
+  for (auto _ : state) {
+    net.set_auto_relay(false);
+    const Context ctx = net.ctx(kProvider);
+    for (int j = 0; j < kUnstakes; ++j) {
+      MESH_CHECK_OK(provider::ExternalStaking::Unstake(ctx, provider::ConsumerId(kConsumer),
+                                                       UserAddress(j * (users / kUnstakes)), val,
+                                                       Amount(10))
+                        .status());
+    }
+    MESH_CHECK_OK(net.AdvanceBlock());  // the provider's block sends the packets
+    benchutil::PerfControl("enable\n");
+    const Times t0 = Now();
+    absl::StatusOr<ibc::RelayStats> stats = net.RelayAll();
+    const Times t1 = Now();
+    benchutil::PerfControl("disable\n");
+    MESH_CHECK_OK(stats.status());
+    received += stats->received;
+    cpu_ms += t1.cpu_ms - t0.cpu_ms;
+    state.SetIterationTime((t1.cpu_ms - t0.cpu_ms) / 1000.0);
+    net.set_auto_relay(true);
+    MESH_CHECK_OK(net.AdvanceBlocks(2));
+  }
+  if (received != kUnstakes * static_cast<int>(state.iterations())) {
+    state.SkipWithError(absl::StrCat(received, " packets delivered").c_str());
+    return;
+  }
+  state.counters["users"] = users;
+  state.counters["us_per_unstake"] =
+      cpu_ms * 1000.0 / (kUnstakes * static_cast<double>(state.iterations()));
+}
+
 bool Large() {
   const char* v = std::getenv("MESH_BENCH_LARGE");
   return v != nullptr && std::string(v) == "1";
@@ -280,6 +330,11 @@ const bool kRegistered = [] {
   b->ArgName("users")->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
   for (int n : {100, 1000, 10000}) b->Arg(n);
   if (Large()) b->Arg(100000)->Arg(1000000);
+  auto* u = benchmark::RegisterBenchmark("BM_UnstakeAmongCrossDelegators",
+                                         BM_UnstakeAmongCrossDelegators);
+  u->ArgName("users")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+  for (int n : {1000, 10000}) u->Arg(n);
+  if (Large()) u->Arg(100000);
   return true;
 }();
 
