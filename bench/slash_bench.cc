@@ -320,6 +320,42 @@ void BM_UnstakeAmongCrossDelegators(benchmark::State& state) {
       cpu_ms * 1000.0 / (kUnstakes * static_cast<double>(state.iterations()));
 }
 
+// BM_InternalUnstakeAmongCrossDelegators/users:N — the provider's side of
+// a zero-cap epoch: 100 of the N cross-delegators' InternalUnstake packets
+// handled in one block (ExternalStaking::OnInternalUnstake, called as the
+// packet handler does), timed: thread CPU µs per packet
+// (`us_per_internal_unstake`). Covered by the delegator's own stake, a
+// packet reads that stake only, so the figure does not grow with N.
+void BM_InternalUnstakeAmongCrossDelegators(benchmark::State& state) {
+  const int users = static_cast<int>(state.range(0));
+  constexpr int kUnstakes = 100;
+  TempDir dir(absl::StrCat("i", users));
+  absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(MakeSpec(dir.Sub("")));
+  MESH_CHECK_OK(created.status());
+  Network& net = **created;
+  Prepare(net, users);
+  const ValidatorAddress val = net.Valoper(kConsumer, kSlashed);
+  double cpu_ms = 0;
+  for (auto _ : state) {
+    const Context ctx = net.ctx(kProvider);
+    benchutil::PerfControl("enable\n");
+    const Times t0 = Now();
+    for (int j = 0; j < kUnstakes; ++j) {
+      MESH_CHECK_OK(provider::ExternalStaking::OnInternalUnstake(
+          ctx, provider::ConsumerId(kConsumer), UserAddress(j * (users / kUnstakes)), val,
+          Amount(10)));
+    }
+    const Times t1 = Now();
+    benchutil::PerfControl("disable\n");
+    cpu_ms += t1.cpu_ms - t0.cpu_ms;
+    state.SetIterationTime((t1.cpu_ms - t0.cpu_ms) / 1000.0);
+    MESH_CHECK_OK(net.AdvanceBlock());
+  }
+  state.counters["users"] = users;
+  state.counters["us_per_internal_unstake"] =
+      cpu_ms * 1000.0 / (kUnstakes * static_cast<double>(state.iterations()));
+}
+
 bool Large() {
   const char* v = std::getenv("MESH_BENCH_LARGE");
   return v != nullptr && std::string(v) == "1";
@@ -335,6 +371,11 @@ const bool kRegistered = [] {
   u->ArgName("users")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
   for (int n : {1000, 10000}) u->Arg(n);
   if (Large()) u->Arg(100000);
+  auto* iu = benchmark::RegisterBenchmark("BM_InternalUnstakeAmongCrossDelegators",
+                                          BM_InternalUnstakeAmongCrossDelegators);
+  iu->ArgName("users")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+  for (int n : {1000, 10000}) iu->Arg(n);
+  if (Large()) iu->Arg(100000);
   return true;
 }();
 

@@ -877,6 +877,30 @@ absl::Status ExternalStaking::OnInternalUnstake(const Context& ctx, const Consum
   // meter: the unstake must come after it, as it did on the consumer.
   MESH_ASSIGN_OR_RETURN(bool waiting, SlashThrottle::Waiting(ctx, consumer, validator));
   if (waiting) return absl::FailedPreconditionError(kErrSlashWaitsInMeter);
+  // Part of the delegator's share still in flight (its ack not processed
+  // yet): refuse, so the consumer sends the unstake again later (as the
+  // reference does).
+  auto in_flight = [&](const AmountRange& r) -> absl::Status {
+    if (r.low() < Min(amount, r.high())) {
+      return absl::FailedPreconditionError(
+          "internal unstake: the delegator's stake is still in flight");
+    }
+    return absl::OkStatus();
+  };
+  // The delegator's own stake first: when it covers the amount, no other
+  // stake of the validator is read (it may have 10^5).
+  MESH_ASSIGN_OR_RETURN(std::optional<Stake> mine, LoadStake(ctx, consumer, delegator, validator));
+  if (mine.has_value()) {
+    MESH_RETURN_IF_ERROR(in_flight(mine->stake));
+    if (amount <= mine->stake.high()) {
+      MESH_ASSIGN_OR_RETURN(Distribution d, LoadDist(ctx, consumer, validator));
+      if (!amount.IsZero()) {
+        MESH_RETURN_IF_ERROR(ForceUnbond(*mine, d, amount, ctx.time_ns()));
+        MESH_RETURN_IF_ERROR(SaveIndexedStake(ctx, consumer, delegator, validator, *mine));
+      }
+      return SaveDist(ctx, consumer, validator, d);
+    }
+  }
   MESH_ASSIGN_OR_RETURN(std::vector<AccountAddress> users,
                         ValidatorUsers(ctx, consumer, validator));
   std::vector<Stake> stakes;
@@ -888,13 +912,7 @@ absl::Status ExternalStaking::OnInternalUnstake(const Context& ctx, const Consum
     const AmountRange& r = stakes.back().stake;
     if (users[i] == delegator) {
       own = i;
-      // Part of its share still in flight (its ack not processed yet):
-      // refuse, so the consumer sends the unstake again later (as the
-      // reference does).
-      if (r.low() < Min(amount, r.high())) {
-        return absl::FailedPreconditionError(
-            "internal unstake: the delegator's stake is still in flight");
-      }
+      MESH_RETURN_IF_ERROR(in_flight(r));
     }
     caps.push_back(users[i] == delegator ? r.high() : r.low());
   }

@@ -586,6 +586,42 @@ TEST_F(ExternalStakingTest, InternalUnstakeShortfallComesFromTheOtherStakes) {
   EXPECT_EQ(Claim(kUser2), A(170));
 }
 
+// An internal unstake that the delegator's own stake covers takes nothing
+// from the others (and reads none of them); one that reaches into the
+// delegator's stake still in flight is refused, whichever way it is read.
+TEST_F(ExternalStakingTest, InternalUnstakeCoveredByItsOwnStakeLeavesTheOthers) {
+  Activate("v1");
+  FundAndBond(kUser1, 300);
+  FundAndBond(kUser2, 300);
+  Stake(kUser1, "v1", 100);
+  Stake(kUser2, "v1", 200);
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return ExternalStaking::OnInternalUnstake(c, id(), kUser1, Val("v1"), A(60));
+                }).ok());
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(40));
+  EXPECT_EQ(StakeOf(kUser2, "v1"), R(200));
+  // 50 more of user1 in flight: [40, 90].
+  ASSERT_TRUE(h_.RunOr<uint64_t>([&](const Context& c) {
+                  return Vault::StakeRemote(c, kUser1, id(), A(50), Val("v1"));
+                }).ok());
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(40, 90));
+  for (u128 amount : {50, 200}) {  // within the high end, and beyond it
+    absl::Status st = h_.Run([&](const Context& c) {
+      return ExternalStaking::OnInternalUnstake(c, id(), kUser1, Val("v1"), A(amount));
+    });
+    EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << A(amount).ToString();
+    EXPECT_EQ(st.message(), "internal unstake: the delegator's stake is still in flight");
+  }
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(40, 90));
+  EXPECT_EQ(StakeOf(kUser2, "v1"), R(200));
+  // Up to the committed part is fine.
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return ExternalStaking::OnInternalUnstake(c, id(), kUser1, Val("v1"), A(40));
+                }).ok());
+  EXPECT_EQ(StakeOf(kUser1, "v1"), R(0, 50));
+  EXPECT_EQ(StakeOf(kUser2, "v1"), R(200));
+}
+
 // Deviation: matured unbonds are all released even when the list is not
 // sorted by release time (an immediate release appended after a longer one);
 // the reference binary-searches and can release immature entries or miss
