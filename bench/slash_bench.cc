@@ -356,6 +356,50 @@ void BM_InternalUnstakeAmongCrossDelegators(benchmark::State& state) {
       cpu_ms * 1000.0 / (kUnstakes * static_cast<double>(state.iterations()));
 }
 
+// BM_ZeroCapEpochAmongCrossDelegators/users:N — the same N cross-delegators,
+// then the provider's max cap set to 0: each zero-cap epoch sends
+// max_retrieve (50) internal unstakes, relayed and acked. One epoch's
+// blocks on both chains are timed (thread CPU, `ms_per_epoch`): the
+// consumer reads its records only up to the last one it sends, so the
+// figure does not grow with N (before, each epoch read all N).
+void BM_ZeroCapEpochAmongCrossDelegators(benchmark::State& state) {
+  const int users = static_cast<int>(state.range(0));
+  TempDir dir(absl::StrCat("z", users));
+  NetworkSpec spec = MakeSpec(dir.Sub(""));
+  absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(spec);
+  MESH_CHECK_OK(created.status());
+  Network& net = **created;
+  Prepare(net, users);
+  MESH_CHECK_OK(net.SetMaxCap(kConsumer, kProvider, Amount(0)));
+  MESH_CHECK_OK(net.AdvanceBlocks(spec.chains[1].epoch_length));  // the first zero-cap epoch
+  auto records = [&] {
+    absl::StatusOr<std::vector<consumer::VirtualStaking::RecordOf>> all =
+        consumer::VirtualStaking::AllRecords(net.ctx(kConsumer), consumer::ProviderId(kProvider),
+                                             std::nullopt);
+    MESH_CHECK_OK(all.status());
+    return static_cast<double>(all->size());
+  };
+  const double before = records();
+  double cpu_ms = 0;
+  for (auto _ : state) {
+    benchutil::PerfControl("enable\n");
+    const Times t0 = Now();
+    MESH_CHECK_OK(net.AdvanceBlocks(spec.chains[1].epoch_length));
+    const Times t1 = Now();
+    benchutil::PerfControl("disable\n");
+    cpu_ms += t1.cpu_ms - t0.cpu_ms;
+    state.SetIterationTime((t1.cpu_ms - t0.cpu_ms) / 1000.0);
+  }
+  const double left_per_epoch = (before - records()) / static_cast<double>(state.iterations());
+  if (left_per_epoch <= 0) {
+    state.SkipWithError("no record left through the zero-cap epochs");
+    return;
+  }
+  state.counters["users"] = users;
+  state.counters["ms_per_epoch"] = cpu_ms / static_cast<double>(state.iterations());
+  state.counters["records_left_per_epoch"] = left_per_epoch;
+}
+
 bool Large() {
   const char* v = std::getenv("MESH_BENCH_LARGE");
   return v != nullptr && std::string(v) == "1";
@@ -376,6 +420,11 @@ const bool kRegistered = [] {
   iu->ArgName("users")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
   for (int n : {1000, 10000}) iu->Arg(n);
   if (Large()) iu->Arg(100000);
+  auto* z = benchmark::RegisterBenchmark("BM_ZeroCapEpochAmongCrossDelegators",
+                                         BM_ZeroCapEpochAmongCrossDelegators);
+  z->ArgName("users")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+  for (int n : {1000, 10000}) z->Arg(n);
+  if (Large()) z->Arg(100000);
   return true;
 }();
 

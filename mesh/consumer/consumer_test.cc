@@ -7,6 +7,7 @@
 
 #include <optional>
 
+#include "absl/strings/str_cat.h"
 #include "mesh/consumer/outbox.h"
 #include "mesh/consumer/rewards.h"
 #include "mesh/consumer/state.h"
@@ -194,6 +195,35 @@ TEST_F(ConsumerFlowTest, ZeroCapUnstakesThroughTheProvider) {
   ExpectInvariants(false);
   // A second success ack (or one for an unknown record) is a no-op.
   EXPECT_TRUE(Consumer::OnAcknowledgement(ctx(), prov_, out[0], true).ok());
+}
+
+// A zero-cap epoch sends max_retrieve (50) internal unstakes: the first
+// records in key order that are neither in flight nor empty. The next epoch
+// sends the rest, never one still in flight.
+TEST_F(ConsumerFlowTest, ZeroCapSendsTheFirstMaxRetrieveRecordsInKeyOrder) {
+  Start();
+  auto name = [](int i) { return AccountAddress(absl::StrCat("d", i < 10 ? "0" : "", i)); };
+  for (int i = 0; i < 55; ++i) {
+    const Amount amount(i == 2 ? 0 : 10);
+    Must(VirtualStaking::AddStake(ctx(), prov_, name(i), V("val1"), amount, amount));
+  }
+  DelegationRecord r = *Must(internal::LoadRecord(ctx(), prov_, V("val1"), name(1)));
+  r.unstake_in_flight = true;
+  Must(internal::SaveRecord(ctx(), prov_, V("val1"), name(1), r));
+  SetCap(0);
+  std::vector<AccountAddress> want;
+  for (int i = 0; i < 55; ++i) {
+    if (i != 1 && i != 2) want.push_back(name(i));
+  }
+  EpochReport first = Epoch();
+  ASSERT_EQ(first.internal_unstakes.size(), 50u);
+  for (size_t k = 0; k < 50; ++k) EXPECT_EQ(first.internal_unstakes[k].delegator, want[k]) << k;
+  EpochReport second = Epoch();
+  ASSERT_EQ(second.internal_unstakes.size(), 3u);
+  for (size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(second.internal_unstakes[k].delegator, want[50 + k]) << k;
+  }
+  EXPECT_TRUE(Epoch().internal_unstakes.empty());
 }
 
 // Regression (zero-cap race, examples/10_zero_cap_restake_race.json): the

@@ -308,6 +308,20 @@ absl::Status ForEachRecord(
     const Context& ctx, const ProviderId& p, const ValidatorAddress* v,
     const std::function<absl::Status(ValidatorAddress, AccountAddress, DelegationRecord)>& visit,
     std::vector<size_t>* behind) {
+  return ForEachRecordWhile(
+      ctx, p, v,
+      [&](ValidatorAddress val, AccountAddress del, DelegationRecord r) -> absl::StatusOr<bool> {
+        MESH_RETURN_IF_ERROR(visit(std::move(val), std::move(del), std::move(r)));
+        return true;
+      },
+      behind);
+}
+
+absl::Status ForEachRecordWhile(
+    const Context& ctx, const ProviderId& p, const ValidatorAddress* v,
+    const std::function<absl::StatusOr<bool>(ValidatorAddress, AccountAddress,
+                                             DelegationRecord)>& visit,
+    std::vector<size_t>* behind) {
   std::string base = ProviderPrefix(kRecordPrefix, p);
   std::string prefix = v == nullptr ? base : Encoder().Raw(base).Str(v->value()).Take();
   // The current validator's last slash and the slashes read for it.
@@ -330,7 +344,9 @@ absl::Status ForEachRecord(
     }
     MESH_ASSIGN_OR_RETURN(uint64_t applied, Settle(ctx, p, validator, delegator, r, last, cache));
     if (behind != nullptr && applied > kRecordSlashesBehind) behind->push_back(index);
-    MESH_RETURN_IF_ERROR(visit(std::move(validator), std::move(delegator), std::move(r)));
+    MESH_ASSIGN_OR_RETURN(bool more,
+                          visit(std::move(validator), std::move(delegator), std::move(r)));
+    if (!more) return absl::OkStatus();
   }
   return it->status();
 }

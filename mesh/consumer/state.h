@@ -121,6 +121,13 @@ absl::Status ForEachRecord(
     const Context& ctx, const ProviderId& p, const ValidatorAddress* v,
     const std::function<absl::Status(ValidatorAddress, AccountAddress, DelegationRecord)>& visit,
     std::vector<size_t>* behind = nullptr);
+// The same, stopping (OK) where `visit` returns false: the records after it
+// are not read.
+absl::Status ForEachRecordWhile(
+    const Context& ctx, const ProviderId& p, const ValidatorAddress* v,
+    const std::function<absl::StatusOr<bool>(ValidatorAddress, AccountAddress,
+                                             DelegationRecord)>& visit,
+    std::vector<size_t>* behind = nullptr);
 
 // The seq of the last RecordSlash of (p, v); 0 before the first.
 absl::StatusOr<uint64_t> LastRecordSlash(const Context& ctx, const ProviderId& p,

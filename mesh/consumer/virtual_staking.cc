@@ -345,20 +345,26 @@ absl::Status ZeroCapEpoch(const Context& ctx, const ProviderId& p, EpochReport* 
   MESH_ASSIGN_OR_RETURN(ProviderConfig cfg, internal::LoadConfig(ctx, p));
   MESH_ASSIGN_OR_RETURN(ProviderState st, internal::LoadState(ctx, p));
   MESH_ASSIGN_OR_RETURN(Denom denom, internal::LocalDenom(ctx));
-  MESH_ASSIGN_OR_RETURN(std::vector<internal::RecordEntry> records, internal::Records(ctx, p));
-  uint32_t sent = 0;
+  // The first max_retrieve records in key order not in flight and not
+  // empty: the scan stops at the last of them (the records behind it wait
+  // for the next epochs; those sent are deleted when their acks come back).
+  std::vector<internal::RecordEntry> records;
+  if (st.channel_open && cfg.max_retrieve > 0) {
+    MESH_RETURN_IF_ERROR(internal::ForEachRecordWhile(
+        ctx, p, nullptr,
+        [&](ValidatorAddress v, AccountAddress d, DelegationRecord r) -> absl::StatusOr<bool> {
+          if (r.unstake_in_flight || (r.local.IsZero() && r.remote.IsZero())) return true;
+          records.push_back(internal::RecordEntry{std::move(v), std::move(d), std::move(r)});
+          return records.size() < cfg.max_retrieve;
+        }));
+  }
   for (auto& e : records) {
-    if (!st.channel_open || sent >= cfg.max_retrieve) break;
-    if (e.record.unstake_in_flight || (e.record.local.IsZero() && e.record.remote.IsZero())) {
-      continue;
-    }
     InternalUnstakePacket pkt{e.delegator, e.validator, Coin{denom, e.record.local},
                               Coin{cfg.remote_denom, e.record.remote}};
     MESH_RETURN_IF_ERROR(Outbox::Append(ctx, p, pkt));
     report->internal_unstakes.push_back(std::move(pkt));
     e.record.unstake_in_flight = true;
     MESH_RETURN_IF_ERROR(internal::SaveRecord(ctx, p, e.validator, e.delegator, e.record));
-    ++sent;
   }
   MESH_ASSIGN_OR_RETURN(AmountMap requests, internal::AllAmounts(ctx, kBondRequestPrefix, p));
   MESH_ASSIGN_OR_RETURN(AmountMap actual, VirtualStaking::ActualDelegations(ctx, p));
