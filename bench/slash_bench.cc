@@ -400,6 +400,40 @@ void BM_ZeroCapEpochAmongCrossDelegators(benchmark::State& state) {
   state.counters["records_left_per_epoch"] = left_per_epoch;
 }
 
+// BM_BurnAmongCrossDelegators/users:N — a burn packet on the consumer (what
+// the provider sends when a slash elsewhere propagates to this link's
+// liens) naming the validator of the same N cross-delegators, handled as
+// the packet handler does (Consumer::HandleBurn), timed: thread CPU ms per
+// burn (`ms_per_burn`). The burn must read the N records (its split needs
+// them): once, not once for the check, once for the split's caps and once
+// for the cut as before.
+void BM_BurnAmongCrossDelegators(benchmark::State& state) {
+  const int users = static_cast<int>(state.range(0));
+  TempDir dir(absl::StrCat("b", users));
+  absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(MakeSpec(dir.Sub("")));
+  MESH_CHECK_OK(created.status());
+  Network& net = **created;
+  Prepare(net, users);
+  const ValidatorAddress val = net.Valoper(kConsumer, kSlashed);
+  double cpu_ms = 0;
+  for (auto _ : state) {
+    const Context ctx = net.ctx(kConsumer);
+    benchutil::PerfControl("enable\n");
+    const Times t0 = Now();
+    absl::StatusOr<Amount> burned = consumer::Consumer::HandleBurn(
+        ctx, consumer::ProviderId(kProvider),
+        consumer::BurnRequest{{val}, consumer::Coin{Denom("uosmo"), Amount(users)}});
+    const Times t1 = Now();
+    benchutil::PerfControl("disable\n");
+    MESH_CHECK_OK(burned.status());
+    cpu_ms += t1.cpu_ms - t0.cpu_ms;
+    state.SetIterationTime((t1.cpu_ms - t0.cpu_ms) / 1000.0);
+    MESH_CHECK_OK(net.AdvanceBlock());
+  }
+  state.counters["users"] = users;
+  state.counters["ms_per_burn"] = cpu_ms / static_cast<double>(state.iterations());
+}
+
 bool Large() {
   const char* v = std::getenv("MESH_BENCH_LARGE");
   return v != nullptr && std::string(v) == "1";
@@ -425,6 +459,11 @@ const bool kRegistered = [] {
   z->ArgName("users")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
   for (int n : {1000, 10000}) z->Arg(n);
   if (Large()) z->Arg(100000);
+  auto* bu = benchmark::RegisterBenchmark("BM_BurnAmongCrossDelegators",
+                                          BM_BurnAmongCrossDelegators);
+  bu->ArgName("users")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+  for (int n : {1000, 10000}) bu->Arg(n);
+  if (Large()) bu->Arg(100000);
   return true;
 }();
 

@@ -21,6 +21,18 @@ absl::StatusOr<Amount> ProviderGuard::HeldRemote(const Context& ctx, const Provi
   return sum;
 }
 
+absl::StatusOr<bool> ProviderGuard::HoldsAny(const Context& ctx, const ProviderId& provider,
+                                              const ValidatorAddress& validator) {
+  bool any = false;
+  MESH_RETURN_IF_ERROR(internal::ForEachRecordWhile(
+      ctx, provider, &validator,
+      [&](ValidatorAddress, AccountAddress, DelegationRecord r) -> absl::StatusOr<bool> {
+        any = !r.remote.IsZero();
+        return !any;
+      }));
+  return any;
+}
+
 absl::Status ProviderGuard::CheckStake(const StakeRequest& req) {
   if (req.delegator.empty()) return absl::InvalidArgumentError(kErrEmptyDelegator);
   return absl::OkStatus();
@@ -58,19 +70,21 @@ absl::Status ProviderGuard::CheckBurn(const Context& ctx, const ProviderId& prov
                                       const BurnRequest& req) {
   if (req.validators.empty()) return absl::InvalidArgumentError("burn names no validator");
   if (req.burn.amount.IsZero()) return absl::InvalidArgumentError("burn of 0");
-  Amount held;
+  // Whether anything is held on the named validators: each one's records
+  // are read up to the first that holds remote.
+  bool held = false;
   std::set<ValidatorAddress> seen;
   for (const ValidatorAddress& v : req.validators) {
     if (!seen.insert(v).second) continue;
-    MESH_ASSIGN_OR_RETURN(Amount here, HeldRemote(ctx, provider, v));
+    MESH_ASSIGN_OR_RETURN(bool here, HoldsAny(ctx, provider, v));
     MESH_ASSIGN_OR_RETURN(std::optional<staking::Validator> val,
                           staking::Staking::GetValidator(ctx, v));
-    if (!val.has_value() && here.IsZero()) {
+    if (!val.has_value() && !here) {
       return absl::NotFoundError("burn names unknown validator " + v.value());
     }
-    MESH_ASSIGN_OR_RETURN(held, held.Add(here));
+    held = held || here;
   }
-  if (!held.IsZero()) return absl::OkStatus();
+  if (held) return absl::OkStatus();
   return absl::FailedPreconditionError("burn of " + req.burn.amount.ToString() +
                                        " on validators where this provider holds nothing");
 }

@@ -53,6 +53,10 @@ class ProviderGuard {
   // Σ remote of the provider's records on `validator`.
   static absl::StatusOr<Amount> HeldRemote(const Context& ctx, const ProviderId& provider,
                                            const ValidatorAddress& validator);
+  // Whether a record of the provider on `validator` holds any remote (the
+  // records are read up to the first that does).
+  static absl::StatusOr<bool> HoldsAny(const Context& ctx, const ProviderId& provider,
+                                       const ValidatorAddress& validator);
   // min(amount, ceil(ratio × HeldRemote)): what a forwarded slash reports.
   static absl::StatusOr<Amount> ClipForwardedSlash(const Context& ctx, const ProviderId& provider,
                                                    const ValidatorAddress& validator, Dec ratio,

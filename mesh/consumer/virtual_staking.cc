@@ -159,13 +159,6 @@ absl::Status ReduceEntries(const Context& ctx, const ProviderId& p, const Valida
   return Apply(ctx, p, v, records, slash, remotes).status();
 }
 
-// The records of `v` reduced as ReduceEntries says.
-absl::Status ReduceRecords(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
-                           Amount cut, std::optional<Amount> remote_cut = std::nullopt) {
-  MESH_ASSIGN_OR_RETURN(Entries records, LoadEntries(ctx, p, v));
-  return ReduceEntries(ctx, p, v, records, cut, remote_cut);
-}
-
 // Cuts `remote` provider tokens from the records by what each held at the
 // infraction (see VirtualStaking::CutRecordsRemote), after clipping it to
 // ceil(ratio x Σ remote) when `clip_ratio` is given (ProviderGuard::
@@ -209,23 +202,21 @@ absl::StatusOr<Amount> CutEntriesRemote(const Context& ctx, const ProviderId& p,
   return Apply(ctx, p, v, records, slash, held);
 }
 
-// Σ remote of the records on `v`.
-absl::StatusOr<Amount> RecordsRemote(const Context& ctx, const ProviderId& p,
-                                     const ValidatorAddress& v) {
-  return ProviderGuard::HeldRemote(ctx, p, v);
-}
-
 // Provider-denom share of each listed validator's burn: `remote` split in
-// proportion to the local burns (SplitByWeight, capped by the records; a
-// validator with records but no local burn can still take the remainder).
+// proportion to the local burns (SplitByWeight, capped by the records'
+// remote, `records[v]`; a validator with records but no local burn can still
+// take the remainder).
 absl::StatusOr<std::map<ValidatorAddress, Amount>> SplitRemoteBurn(
-    const Context& ctx, const ProviderId& p, const std::vector<ValidatorAddress>& validators,
-    const BurnResult& result, Amount remote) {
+    const std::vector<ValidatorAddress>& validators,
+    const std::map<ValidatorAddress, Entries>& records, const BurnResult& result, Amount remote) {
   std::vector<Amount> weights, caps;
   for (const ValidatorAddress& v : validators) {
     auto it = result.per_validator.find(v);
     weights.push_back(it == result.per_validator.end() ? Amount() : it->second);
-    MESH_ASSIGN_OR_RETURN(Amount cap, RecordsRemote(ctx, p, v));
+    Amount cap;
+    for (const auto& e : records.at(v)) {
+      MESH_ASSIGN_OR_RETURN(cap, cap.Add(e.record.remote));
+    }
     caps.push_back(cap);
   }
   MESH_ASSIGN_OR_RETURN(std::vector<Amount> parts, SplitByWeight(weights, caps, remote));
@@ -498,7 +489,7 @@ absl::StatusOr<Amount> VirtualStaking::RemoveStake(const Context& ctx, const Pro
 
 namespace {
 
-// Burn with or without the provider-denom amount (see Burn / ReduceRecords).
+// Burn with or without the provider-denom amount (see Burn / ReduceEntries).
 // Without it (the reference's burn) a shortfall is an error and changes
 // nothing; with it (a burn packet: the provider has already cut its stakes
 // and will not undo that) the burn never fails for a shortfall: it burns
@@ -527,9 +518,15 @@ absl::StatusOr<Amount> BurnImpl(const Context& ctx, const ProviderId& provider,
     if (!remote.has_value()) return insufficient;
     MESH_RETURN_IF_ERROR(TopUpBurn(bonds, local, result));
   }
+  // Each validator's records, read once: they bound the remote split and
+  // take the cut.
+  std::map<ValidatorAddress, Entries> records;
+  for (const ValidatorAddress& v : distinct) {
+    MESH_ASSIGN_OR_RETURN(records[v], LoadEntries(ctx, provider, v));
+  }
   std::map<ValidatorAddress, Amount> remote_cuts;
   if (remote.has_value()) {
-    MESH_ASSIGN_OR_RETURN(remote_cuts, SplitRemoteBurn(ctx, provider, distinct, result, *remote));
+    MESH_ASSIGN_OR_RETURN(remote_cuts, SplitRemoteBurn(distinct, records, result, *remote));
   }
   for (const ValidatorAddress& v : distinct) {
     auto it = result.per_validator.find(v);
@@ -542,7 +539,7 @@ absl::StatusOr<Amount> BurnImpl(const Context& ctx, const ProviderId& provider,
     }
     std::optional<Amount> remote_cut;
     if (remote.has_value()) remote_cut = remote_cuts[v];
-    MESH_RETURN_IF_ERROR(ReduceRecords(ctx, provider, v, b, remote_cut));
+    MESH_RETURN_IF_ERROR(ReduceEntries(ctx, provider, v, records[v], b, remote_cut));
   }
   return result.burned;
 }
