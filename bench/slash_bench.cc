@@ -48,6 +48,7 @@
 #include <memory>
 #include <string>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -271,6 +272,36 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
   state.counters["setup_wall_s"] = (s1.wall_ms - s0.wall_ms) / 1000.0;
 }
 
+// Runs `fn` as a timed part (the profiler's window, MESH_PERF_CTL) and
+// returns the thread CPU ms it took.
+template <typename Fn>
+double TimedCpuMs(Fn fn) {
+  benchutil::PerfControl("enable\n");
+  const Times t0 = Now();
+  fn();
+  const Times t1 = Now();
+  benchutil::PerfControl("disable\n");
+  return t1.cpu_ms - t0.cpu_ms;
+}
+
+// N users cross-staked on one consumer validator (Prepare), both chains on
+// RocksDB in a temporary directory named after `tag` and N: the setup of
+// the per-operation benchmarks below.
+struct CrossDelegators {
+  CrossDelegators(const std::string& tag, int users)
+      : dir(absl::StrCat(tag, users)), spec(MakeSpec(dir.Sub(""))) {
+    absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(spec);
+    MESH_CHECK_OK(created.status());
+    net = *std::move(created);
+    Prepare(*net, users);
+    val = net->Valoper(kConsumer, kSlashed);
+  }
+  TempDir dir;  // outlives the network (members are destroyed in reverse)
+  NetworkSpec spec;
+  std::unique_ptr<Network> net;
+  ValidatorAddress val;
+};
+
 // BM_UnstakeAmongCrossDelegators/users:N — the same N cross-delegators on
 // one consumer validator; 100 of them unstake a little in one provider
 // block, and the relay that delivers those packets (the consumer's check
@@ -281,12 +312,9 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
 void BM_UnstakeAmongCrossDelegators(benchmark::State& state) {
   const int users = static_cast<int>(state.range(0));
   constexpr int kUnstakes = 100;
-  TempDir dir(absl::StrCat("u", users));
-  absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(MakeSpec(dir.Sub("")));
-  MESH_CHECK_OK(created.status());
-  Network& net = **created;
-  Prepare(net, users);
-  const ValidatorAddress val = net.Valoper(kConsumer, kSlashed);
+  CrossDelegators setup("u", users);
+  Network& net = *setup.net;
+  const ValidatorAddress& val = setup.val;
   double cpu_ms = 0;
   int received = 0;
   for (auto _ : state) {
@@ -299,15 +327,12 @@ void BM_UnstakeAmongCrossDelegators(benchmark::State& state) {
                         .status());
     }
     MESH_CHECK_OK(net.AdvanceBlock());  // the provider's block sends the packets
-    benchutil::PerfControl("enable\n");
-    const Times t0 = Now();
-    absl::StatusOr<ibc::RelayStats> stats = net.RelayAll();
-    const Times t1 = Now();
-    benchutil::PerfControl("disable\n");
+    absl::StatusOr<ibc::RelayStats> stats;
+    const double ms = TimedCpuMs([&] { stats = net.RelayAll(); });
     MESH_CHECK_OK(stats.status());
     received += stats->received;
-    cpu_ms += t1.cpu_ms - t0.cpu_ms;
-    state.SetIterationTime((t1.cpu_ms - t0.cpu_ms) / 1000.0);
+    cpu_ms += ms;
+    state.SetIterationTime(ms / 1000.0);
     net.set_auto_relay(true);
     MESH_CHECK_OK(net.AdvanceBlocks(2));
   }
@@ -329,26 +354,21 @@ void BM_UnstakeAmongCrossDelegators(benchmark::State& state) {
 void BM_InternalUnstakeAmongCrossDelegators(benchmark::State& state) {
   const int users = static_cast<int>(state.range(0));
   constexpr int kUnstakes = 100;
-  TempDir dir(absl::StrCat("i", users));
-  absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(MakeSpec(dir.Sub("")));
-  MESH_CHECK_OK(created.status());
-  Network& net = **created;
-  Prepare(net, users);
-  const ValidatorAddress val = net.Valoper(kConsumer, kSlashed);
+  CrossDelegators setup("i", users);
+  Network& net = *setup.net;
+  const ValidatorAddress& val = setup.val;
   double cpu_ms = 0;
   for (auto _ : state) {
     const Context ctx = net.ctx(kProvider);
-    benchutil::PerfControl("enable\n");
-    const Times t0 = Now();
-    for (int j = 0; j < kUnstakes; ++j) {
-      MESH_CHECK_OK(provider::ExternalStaking::OnInternalUnstake(
-          ctx, provider::ConsumerId(kConsumer), UserAddress(j * (users / kUnstakes)), val,
-          Amount(10)));
-    }
-    const Times t1 = Now();
-    benchutil::PerfControl("disable\n");
-    cpu_ms += t1.cpu_ms - t0.cpu_ms;
-    state.SetIterationTime((t1.cpu_ms - t0.cpu_ms) / 1000.0);
+    const double ms = TimedCpuMs([&] {
+      for (int j = 0; j < kUnstakes; ++j) {
+        MESH_CHECK_OK(provider::ExternalStaking::OnInternalUnstake(
+            ctx, provider::ConsumerId(kConsumer), UserAddress(j * (users / kUnstakes)), val,
+            Amount(10)));
+      }
+    });
+    cpu_ms += ms;
+    state.SetIterationTime(ms / 1000.0);
     MESH_CHECK_OK(net.AdvanceBlock());
   }
   state.counters["users"] = users;
@@ -364,12 +384,9 @@ void BM_InternalUnstakeAmongCrossDelegators(benchmark::State& state) {
 // figure does not grow with N (before, each epoch read all N).
 void BM_ZeroCapEpochAmongCrossDelegators(benchmark::State& state) {
   const int users = static_cast<int>(state.range(0));
-  TempDir dir(absl::StrCat("z", users));
-  NetworkSpec spec = MakeSpec(dir.Sub(""));
-  absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(spec);
-  MESH_CHECK_OK(created.status());
-  Network& net = **created;
-  Prepare(net, users);
+  CrossDelegators setup("z", users);
+  Network& net = *setup.net;
+  const NetworkSpec& spec = setup.spec;
   MESH_CHECK_OK(net.SetMaxCap(kConsumer, kProvider, Amount(0)));
   MESH_CHECK_OK(net.AdvanceBlocks(spec.chains[1].epoch_length));  // the first zero-cap epoch
   auto records = [&] {
@@ -382,13 +399,10 @@ void BM_ZeroCapEpochAmongCrossDelegators(benchmark::State& state) {
   const double before = records();
   double cpu_ms = 0;
   for (auto _ : state) {
-    benchutil::PerfControl("enable\n");
-    const Times t0 = Now();
-    MESH_CHECK_OK(net.AdvanceBlocks(spec.chains[1].epoch_length));
-    const Times t1 = Now();
-    benchutil::PerfControl("disable\n");
-    cpu_ms += t1.cpu_ms - t0.cpu_ms;
-    state.SetIterationTime((t1.cpu_ms - t0.cpu_ms) / 1000.0);
+    const double ms =
+        TimedCpuMs([&] { MESH_CHECK_OK(net.AdvanceBlocks(spec.chains[1].epoch_length)); });
+    cpu_ms += ms;
+    state.SetIterationTime(ms / 1000.0);
   }
   const double left_per_epoch = (before - records()) / static_cast<double>(state.iterations());
   if (left_per_epoch <= 0) {
@@ -409,25 +423,21 @@ void BM_ZeroCapEpochAmongCrossDelegators(benchmark::State& state) {
 // for the cut as before.
 void BM_BurnAmongCrossDelegators(benchmark::State& state) {
   const int users = static_cast<int>(state.range(0));
-  TempDir dir(absl::StrCat("b", users));
-  absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(MakeSpec(dir.Sub("")));
-  MESH_CHECK_OK(created.status());
-  Network& net = **created;
-  Prepare(net, users);
-  const ValidatorAddress val = net.Valoper(kConsumer, kSlashed);
+  CrossDelegators setup("b", users);
+  Network& net = *setup.net;
+  const ValidatorAddress& val = setup.val;
   double cpu_ms = 0;
   for (auto _ : state) {
     const Context ctx = net.ctx(kConsumer);
-    benchutil::PerfControl("enable\n");
-    const Times t0 = Now();
-    absl::StatusOr<Amount> burned = consumer::Consumer::HandleBurn(
-        ctx, consumer::ProviderId(kProvider),
-        consumer::BurnRequest{{val}, consumer::Coin{Denom("uosmo"), Amount(users)}});
-    const Times t1 = Now();
-    benchutil::PerfControl("disable\n");
+    absl::StatusOr<Amount> burned;
+    const double ms = TimedCpuMs([&] {
+      burned = consumer::Consumer::HandleBurn(
+          ctx, consumer::ProviderId(kProvider),
+          consumer::BurnRequest{{val}, consumer::Coin{Denom("uosmo"), Amount(users)}});
+    });
     MESH_CHECK_OK(burned.status());
-    cpu_ms += t1.cpu_ms - t0.cpu_ms;
-    state.SetIterationTime((t1.cpu_ms - t0.cpu_ms) / 1000.0);
+    cpu_ms += ms;
+    state.SetIterationTime(ms / 1000.0);
     MESH_CHECK_OK(net.AdvanceBlock());
   }
   state.counters["users"] = users;
@@ -444,26 +454,20 @@ const bool kRegistered = [] {
   b->ArgName("users")->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
   for (int n : {100, 1000, 10000}) b->Arg(n);
   if (Large()) b->Arg(100000)->Arg(1000000);
-  auto* u = benchmark::RegisterBenchmark("BM_UnstakeAmongCrossDelegators",
-                                         BM_UnstakeAmongCrossDelegators);
-  u->ArgName("users")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
-  for (int n : {1000, 10000}) u->Arg(n);
-  if (Large()) u->Arg(100000);
-  auto* iu = benchmark::RegisterBenchmark("BM_InternalUnstakeAmongCrossDelegators",
-                                          BM_InternalUnstakeAmongCrossDelegators);
-  iu->ArgName("users")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
-  for (int n : {1000, 10000}) iu->Arg(n);
-  if (Large()) iu->Arg(100000);
-  auto* z = benchmark::RegisterBenchmark("BM_ZeroCapEpochAmongCrossDelegators",
-                                         BM_ZeroCapEpochAmongCrossDelegators);
-  z->ArgName("users")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
-  for (int n : {1000, 10000}) z->Arg(n);
-  if (Large()) z->Arg(100000);
-  auto* bu = benchmark::RegisterBenchmark("BM_BurnAmongCrossDelegators",
-                                          BM_BurnAmongCrossDelegators);
-  bu->ArgName("users")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
-  for (int n : {1000, 10000}) bu->Arg(n);
-  if (Large()) bu->Arg(100000);
+  // The per-operation cases: three iterations each at N = 10^3, 10^4, and
+  // 10^5 with MESH_BENCH_LARGE=1.
+  const std::pair<const char*, void (*)(benchmark::State&)> per_operation[] = {
+      {"BM_UnstakeAmongCrossDelegators", BM_UnstakeAmongCrossDelegators},
+      {"BM_InternalUnstakeAmongCrossDelegators", BM_InternalUnstakeAmongCrossDelegators},
+      {"BM_ZeroCapEpochAmongCrossDelegators", BM_ZeroCapEpochAmongCrossDelegators},
+      {"BM_BurnAmongCrossDelegators", BM_BurnAmongCrossDelegators},
+  };
+  for (const auto& [name, fn] : per_operation) {
+    auto* c = benchmark::RegisterBenchmark(name, fn);
+    c->ArgName("users")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+    for (int n : {1000, 10000}) c->Arg(n);
+    if (Large()) c->Arg(100000);
+  }
   return true;
 }();
 

@@ -59,6 +59,14 @@ class ExternalStakingTest : public ::testing::Test {
     ASSERT_TRUE(tx.ok()) << tx.status();
     ASSERT_TRUE(cs_.Reply(*tx, Answer::kAck).ok());
   }
+  // user1 and user2 bond 300 each and stake 100 and 200 on v1.
+  void TwoStakersOnV1() {
+    Activate("v1");
+    FundAndBond(kUser1, 300);
+    FundAndBond(kUser2, 300);
+    Stake(kUser1, "v1", 100);
+    Stake(kUser2, "v1", 200);
+  }
   void WithdrawUnbonded(const AccountAddress& u) {
     ASSERT_TRUE(h_.RunOr<Amount>([&](const Context& c) {
                     return ExternalStaking::WithdrawUnbonded(c, id(), u);
@@ -572,11 +580,7 @@ TEST_F(ExternalStakingTest, InternalUnstakeReleasesImmediately) {
 // unstake takes the excess from user2, so the validator's total drops by
 // exactly what the consumer unbonded.
 TEST_F(ExternalStakingTest, InternalUnstakeShortfallComesFromTheOtherStakes) {
-  Activate("v1");
-  FundAndBond(kUser1, 300);
-  FundAndBond(kUser2, 300);
-  Stake(kUser1, "v1", 100);
-  Stake(kUser2, "v1", 200);
+  TwoStakersOnV1();
   ASSERT_TRUE(h_.Run([&](const Context& c) {
                   return ExternalStaking::OnInternalUnstake(c, id(), kUser1, Val("v1"), A(130));
                 }).ok());
@@ -590,11 +594,7 @@ TEST_F(ExternalStakingTest, InternalUnstakeShortfallComesFromTheOtherStakes) {
 // from the others (and reads none of them); one that reaches into the
 // delegator's stake still in flight is refused, whichever way it is read.
 TEST_F(ExternalStakingTest, InternalUnstakeCoveredByItsOwnStakeLeavesTheOthers) {
-  Activate("v1");
-  FundAndBond(kUser1, 300);
-  FundAndBond(kUser2, 300);
-  Stake(kUser1, "v1", 100);
-  Stake(kUser2, "v1", 200);
+  TwoStakersOnV1();
   ASSERT_TRUE(h_.Run([&](const Context& c) {
                   return ExternalStaking::OnInternalUnstake(c, id(), kUser1, Val("v1"), A(60));
                 }).ok());
