@@ -383,7 +383,9 @@ TEST_F(SlashBatchTest, PlannedSplitEqualsSplitByWeight) {
   for (int round = 0; round < 3000; ++round) {
     const size_t n = 1 + rng() % 9;
     std::vector<std::string> names;
-    for (size_t i = 0; i < n; ++i) names.push_back(std::string(1 + rng() % 3, 'a') + std::to_string(i));
+    for (size_t i = 0; i < n; ++i) {
+      names.push_back(std::string(1 + rng() % 3, 'a') + std::to_string(i));
+    }
     // Key order: length first, then bytes.
     std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
       return a.size() != b.size() ? a.size() < b.size() : a < b;

@@ -135,8 +135,8 @@ absl::StatusOr<uint64_t> LastRecordSlash(const Context& ctx, const ProviderId& p
 // Stores `s` as the next RecordSlash of (p, v) and returns its seq. The
 // caller applies it to every record of (p, v) it keeps in memory
 // (ApplyRecordSlash) and sets their slash_seq to it.
-absl::StatusOr<uint64_t> AppendRecordSlash(const Context& ctx, const ProviderId& p, const ValidatorAddress& v,
-                               const RecordSlash& s);
+absl::StatusOr<uint64_t> AppendRecordSlash(const Context& ctx, const ProviderId& p,
+                                           const ValidatorAddress& v, const RecordSlash& s);
 // Cuts record (p, v, d) by `s`. `weight`: the record's weight in the split,
 // when the caller has it (else the record's remote, or for kCutRemote what
 // it held at the infraction, read as RemoteAddedSince does). `remote_part`:

@@ -129,10 +129,11 @@ struct DelegationRecord {
 // result as cutting every record at once (docs/consumer.md, "Record
 // slashes"). A split of `split_total` by weights (each record's remote, or
 // what it held at the infraction) gives each record
-// min(floor(split_total x weight / weight_sum), weight), and the remainder
+// min(floor(split_total x weight / weight_sum), weight), then the remainder
 // in key order up to each record's weight (SplitByWeight): every record
-// before `tail_key` is filled to its weight, the record at it gets
-// `tail_extra`, the rest nothing.
+// before `tail_key` gets its whole weight, the record at it its share plus
+// `tail_extra`, the records after it their share alone (kAll: every record
+// its whole weight; kNone: every record its share).
 struct RecordSlash {
   enum class Kind : uint8_t {
     // local -= floor(local x cut / total); remote by `remote_rule`.
