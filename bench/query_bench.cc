@@ -54,7 +54,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -509,12 +508,16 @@ class QueryServer {
   double settle_seconds_ = 0;
 };
 
-// The running server, by its number of users (at most one: ServerWith).
-std::map<int, std::unique_ptr<QueryServer>>& Servers() {
-  static auto* servers = new std::map<int, std::unique_ptr<QueryServer>>();
-  return *servers;
+// The running server and its number of users (at most one: ServerWith).
+struct RunningServer {
+  int users = 0;
+  std::unique_ptr<QueryServer> server;
+};
+RunningServer& Running() {
+  static auto* running = new RunningServer();
+  return *running;
 }
-void CloseServers() { Servers().clear(); }
+void CloseServers() { Running().server.reset(); }
 
 // The server of `users` delegators; any other is stopped first. A server's
 // producer and feeder threads run for as long as it lives: kept alive, the
@@ -523,16 +526,17 @@ void CloseServers() { Servers().clear(); }
 // The cases are registered with every 10^3 case before the 10^5 ones, so
 // each size is built once.
 QueryServer& ServerWith(int users) {
-  auto it = Servers().find(users);
-  if (it == Servers().end()) {
-    Servers().clear();
-    it = Servers().emplace(users, std::make_unique<QueryServer>(users)).first;
+  RunningServer& running = Running();
+  if (running.server == nullptr || running.users != users) {
+    running.server.reset();
+    running.server = std::make_unique<QueryServer>(users);
+    running.users = users;
     // Registered after the server exists, so that it runs before the
     // destructors of gRPC's statics that the server's construction made (a
     // hook registered earlier runs after them and crashes).
     std::atexit(CloseServers);
   }
-  return *it->second;
+  return *running.server;
 }
 
 // kDistinctRequests requests of `method`, spread over every user, each

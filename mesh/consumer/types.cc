@@ -107,6 +107,15 @@ absl::StatusOr<DistributeBatchPacket> GetDistribute(Decoder& d) {
   return p;
 }
 
+
+// A one-byte enum field of a RecordSlash, `lo` to `hi`; DataLoss naming
+// `what` otherwise.
+template <typename E>
+absl::StatusOr<E> SlashEnum(Decoder& d, uint8_t lo, uint8_t hi, const char* what) {
+  MESH_ASSIGN_OR_RETURN(uint8_t v, d.U8());
+  if (v < lo || v > hi) return absl::DataLossError(std::string("RecordSlash: unknown ") + what);
+  return static_cast<E>(v);
+}
 }  // namespace
 
 void ModuleParams::Encode(Encoder& e) const {
@@ -212,20 +221,14 @@ void RecordSlash::Encode(Encoder& e) const {
 
 absl::StatusOr<RecordSlash> RecordSlash::Decode(Decoder& d) {
   RecordSlash s;
-  MESH_ASSIGN_OR_RETURN(uint8_t kind, d.U8());
-  if (kind != 1 && kind != 2) return absl::DataLossError("RecordSlash: unknown kind");
-  s.kind = static_cast<Kind>(kind);
+  MESH_ASSIGN_OR_RETURN(s.kind, SlashEnum<Kind>(d, 1, 2, "kind"));
   MESH_ASSIGN_OR_RETURN(s.cut, d.Amt());
   MESH_ASSIGN_OR_RETURN(s.total, d.Amt());
-  MESH_ASSIGN_OR_RETURN(uint8_t rule, d.U8());
-  if (rule > 2) return absl::DataLossError("RecordSlash: unknown remote rule");
-  s.remote_rule = static_cast<RemoteRule>(rule);
+  MESH_ASSIGN_OR_RETURN(s.remote_rule, SlashEnum<RemoteRule>(d, 0, 2, "remote rule"));
   MESH_ASSIGN_OR_RETURN(s.infraction_height, d.U64());
   MESH_ASSIGN_OR_RETURN(s.split_total, d.Amt());
   MESH_ASSIGN_OR_RETURN(s.weight_sum, d.Amt());
-  MESH_ASSIGN_OR_RETURN(uint8_t tail, d.U8());
-  if (tail > 2) return absl::DataLossError("RecordSlash: unknown tail");
-  s.tail = static_cast<Tail>(tail);
+  MESH_ASSIGN_OR_RETURN(s.tail, SlashEnum<Tail>(d, 0, 2, "tail"));
   MESH_ASSIGN_OR_RETURN(s.tail_key, d.Str());
   MESH_ASSIGN_OR_RETURN(s.tail_extra, d.Amt());
   return s;

@@ -436,29 +436,23 @@ absl::StatusOr<Amount> VirtualStaking::RemoveStake(const Context& ctx, const Pro
     r.remote = r.remote.SaturatingSub(cut);
     return internal::SaveRecord(ctx, provider, validator, d, r);
   };
-  // What the own record lacks because a forwarded slash already cut it (the
-  // provider sent this unstake before it applied that slash) is not taken
-  // from the others: the provider takes that cut from this unstake (C-28).
-  auto cover_debt = [&](DelegationRecord& r) {
-    const Amount shortfall = remote.SaturatingSub(r.remote);
-    const Amount covered = Min(shortfall, r.slash_debt);
-    r.slash_debt = r.slash_debt.SaturatingSub(covered);
-    remote = remote.SaturatingSub(covered);
-    if (absorbed != nullptr) *absorbed = covered;
-  };
   // The delegator's own record first. When it covers the unstake, no other
   // record is read (the validator may have 10^5).
   MESH_ASSIGN_OR_RETURN(std::optional<DelegationRecord> mine,
                         internal::LoadRecord(ctx, provider, validator, delegator));
-  bool done = false;
   if (mine.has_value()) {
-    cover_debt(*mine);
-    if (remote <= mine->remote) {
-      MESH_RETURN_IF_ERROR(take(delegator, *mine, remote));
-      done = true;
-    }
+    // What the own record lacks because a forwarded slash already cut it
+    // (the provider sent this unstake before it applied that slash) is not
+    // taken from the others: the provider takes that cut from this unstake
+    // (C-28).
+    const Amount covered = Min(remote.SaturatingSub(mine->remote), mine->slash_debt);
+    mine->slash_debt = mine->slash_debt.SaturatingSub(covered);
+    remote = remote.SaturatingSub(covered);
+    if (absorbed != nullptr) *absorbed = covered;
   }
-  if (!done) {
+  if (mine.has_value() && remote <= mine->remote) {
+    MESH_RETURN_IF_ERROR(take(delegator, *mine, remote));
+  } else {
     // The shortfall (burns name no delegator, so a record can hold less than
     // the provider's stake; C-20) from the other records on the validator in
     // proportion to their remote.
