@@ -22,6 +22,8 @@
 //     N calls always in flight, a new call started as soon as one ends).
 //     M = 0: cosmos.staking.v1beta1.Query/Delegation (delegator, validator)
 //     M = 1: .../DelegatorDelegations, pagination limit 2 (first page of 4).
+//     M = 2: .../ValidatorDelegations, pagination limit 10 from a user's key
+//            (a page of a validator's U delegators, anywhere in the list).
 //     Each iteration runs a window of alternating 0.1-s slices of echo load
 //     (untimed) and query load (timed), after a warm-up slice of each, so that
 //     both see the same machine load and block production. Counters:
@@ -92,9 +94,11 @@ constexpr int kTxsPerBlock = 20;
 constexpr auto kBlockPeriod = std::chrono::milliseconds(50);
 constexpr int kProducerSigners = 1000;  // users 0..999 sign the producer's txs
 constexpr int kDistinctRequests = 1024;
+constexpr int kValidatorPage = 10;  // delegations per ValidatorDelegations page
 constexpr double kSlice = 0.1;  // seconds of one echo or query slice
 const char* const kMethods[] = {"/cosmos.staking.v1beta1.Query/Delegation",
-                                "/cosmos.staking.v1beta1.Query/DelegatorDelegations"};
+                                "/cosmos.staking.v1beta1.Query/DelegatorDelegations",
+                                "/cosmos.staking.v1beta1.Query/ValidatorDelegations"};
 constexpr char kEchoMethod[] = "/meshsec.bench.Echo/Echo";
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -567,6 +571,24 @@ std::vector<grpc::ByteBuffer> MakeRequests(const QueryServer& server, int method
       }
       *request_size = req.ByteSizeLong();
       out.push_back(Serialize(req));
+    } else if (method == 2) {
+      // A page of a validator's delegators that starts at user u's (as an
+      // explorer's "next page" does: the list has every user).
+      sk::QueryValidatorDelegationsRequest req;
+      req.set_validator_addr(vals[i % vals.size()].value());
+      req.mutable_pagination()->set_key(AddressOrderKey(users[u].account.value()));
+      req.mutable_pagination()->set_limit(kValidatorPage);
+      sk::QueryValidatorDelegationsResponse resp;
+      if (i == 0) s = stub->ValidatorDelegations(&ctx, req, &resp);
+      MESH_CHECK(s.ok());
+      if (i == 0) {
+        MESH_CHECK(resp.delegation_responses_size() >= 1);
+        MESH_CHECK(resp.delegation_responses(0).delegation().delegator_address() ==
+                   users[u].account.value());
+        resp_size = resp.ByteSizeLong();
+      }
+      *request_size = req.ByteSizeLong();
+      out.push_back(Serialize(req));
     } else {
       sk::QueryDelegatorDelegationsRequest req;
       req.set_delegator_addr(users[u].account.value());
@@ -664,7 +686,7 @@ int Register() {
   const char* large = std::getenv("MESH_BENCH_LARGE");
   if (large != nullptr && std::string(large) == "1") users.push_back(100000);
   for (int64_t u : users) {
-    for (int64_t method : {0, 1}) {
+    for (int64_t method : {0, 1, 2}) {
       for (int64_t inflight : {1, 16, 64}) {
         benchmark::RegisterBenchmark("BM_Headline3_Query", BM_Headline3_Query)
             ->Args({method, inflight, u})

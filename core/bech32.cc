@@ -244,4 +244,15 @@ absl::StatusOr<Bech32Decoded> Bech32Decode(std::string_view s) {
   return out;
 }
 
+std::string AddressOrderKey(std::string_view address) {
+  Bech32Raw raw;
+  std::string bytes;
+  if (!Bech32DecodeRaw(address, &raw).ok() || !raw.AppendBytes(&bytes).ok() || bytes.empty() ||
+      bytes.size() > 255) {
+    return std::string(address);
+  }
+  bytes.insert(bytes.begin(), static_cast<char>(bytes.size()));
+  return bytes;
+}
+
 }  // namespace mesh

@@ -155,6 +155,13 @@ struct Bech32Decoded {
 };
 absl::StatusOr<Bech32Decoded> Bech32Decode(std::string_view s);
 
+// The Cosmos SDK's store-key component of an address
+// (address.MustLengthPrefix): one length byte, then the bytes a bech32
+// address decodes to. A string that is not bech32 with 1..255 data bytes
+// (a module id, say) is its own key. A list keyed by address in the SDK
+// (a validator's delegations) is in the order of these keys.
+std::string AddressOrderKey(std::string_view address);
+
 // Lower level: bech32 over 5-bit values (each < 32), checksum excluded. Used
 // for payloads that are not whole bytes (e.g. a segwit version prefix).
 absl::StatusOr<std::string> Bech32EncodeValues(std::string_view hrp,

@@ -102,20 +102,13 @@ absl::StatusOr<ValidatorAddress> Valoper(const Chain& chain, const std::string& 
   return ValidatorAddress(std::move(a));
 }
 
-// The SDK store-key component of an address: length byte + address bytes
-// (address.MustLengthPrefix). Falls back to the string for non-bech32 ids.
-std::string DecodeAddressKey(const std::string& bech32) {
-  absl::StatusOr<Bech32Decoded> d = Bech32Decode(bech32);
-  if (!d.ok() || d->data.empty() || d->data.size() > 255) return bech32;
-  return std::string(1, static_cast<char>(d->data.size())) + d->data;
-}
-
-// DecodeAddressKey, remembered per thread (AddressMemo): a delegator's
+// AddressOrderKey (the SDK's store-key component of an address, by which
+// its lists are ordered), remembered per thread (AddressMemo): a delegator's
 // pages sort the same few validators again and again.
 std::string AddressKey(const std::string& bech32) {
   thread_local AddressMemo<std::string, 256> memo;
   if (const std::string* known = memo.Find("", bech32)) return *known;
-  return memo.Keep("", bech32, DecodeAddressKey(bech32));
+  return memo.Keep("", bech32, AddressOrderKey(bech32));
 }
 
 // ---- state -> SDK messages ---------------------------------------------------

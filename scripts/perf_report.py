@@ -109,7 +109,8 @@ HEADLINES = [
              repetitions=1),
 ]
 
-METHOD_NAMES = {"h3": {"method": {0: "Delegation", 1: "DelegatorDelegations"}}}
+METHOD_NAMES = {"h3": {"method": {0: "Delegation", 1: "DelegatorDelegations",
+                                   2: "ValidatorDelegations"}}}
 
 
 # ---- runs and merge --------------------------------------------------------------------------
