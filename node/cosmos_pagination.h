@@ -10,6 +10,7 @@ namespace mesh::node::cosmos_page {
 
 using page::kDefaultLimit;
 using page::Paginate;
+using page::PaginateOrdered;
 
 }  // namespace mesh::node::cosmos_page
 

@@ -23,6 +23,7 @@ namespace mesh::node {
 namespace {
 
 using cosmos_page::Paginate;
+using cosmos_page::PaginateOrdered;
 
 namespace sk = ::cosmos::staking::v1beta1;
 namespace qpb = ::cosmos::base::query::v1beta1;
@@ -269,17 +270,51 @@ absl::Status DelegationPage(Valuation& value, const std::vector<staking::Delegat
   return absl::OkStatus();
 }
 
+// The records of a page of a validator's delegators (or unbonders), read
+// in the committed view the page was listed in; `find` is the staking
+// lookup (InternalError for an entry of the index without its record).
+template <typename T, typename Find>
+absl::StatusOr<std::vector<T>> PageRecords(const Context& ctx, const ValidatorAddress& val,
+                                           const std::vector<AccountAddress>& dels, Find find) {
+  std::vector<T> out;
+  out.reserve(dels.size());
+  for (const AccountAddress& del : dels) {
+    MESH_ASSIGN_OR_RETURN(std::optional<T> t, find(ctx, del, val));
+    if (!t.has_value()) return absl::InternalError("a by-validator index entry without its record");
+    out.push_back(*std::move(t));
+  }
+  return out;
+}
+
+// A page of `val`'s delegators (or unbonders: `visit` is
+// Staking::VisitValidatorUnbonders), read from the by-validator index: it
+// costs the page, not the validator's list.
+absl::StatusOr<std::vector<AccountAddress>> DelegatorPage(
+    const Context& ctx, const ValidatorAddress& val, const qpb::PageRequest& req,
+    qpb::PageResponse* resp,
+    absl::Status (*visit)(const Context&, const ValidatorAddress&, std::string_view, bool,
+                          Staking::IndexVisitor)) {
+  return PaginateOrdered<AccountAddress>(
+      req, resp, [&](std::string_view from, bool reverse, const auto& on_entry) {
+        return visit(ctx, val, from, reverse, on_entry);
+      });
+}
+
 absl::Status ValidatorDelegations(const Chain& chain,
                                   const sk::QueryValidatorDelegationsRequest& req,
                                   sk::QueryValidatorDelegationsResponse* resp) {
   MESH_ASSIGN_OR_RETURN(ValidatorAddress val, Valoper(chain, req.validator_addr()));
   Valuation value(chain);
-  MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> all,
-                        Staking::ValidatorDelegations(value.ctx(), val));
-  auto key = [](const staking::Delegation& d) { return AddressKey(d.delegator.value()); };
-  MESH_ASSIGN_OR_RETURN(std::vector<size_t> page,
-                        Paginate(all, key, req.pagination(), resp->mutable_pagination()));
-  return DelegationPage(value, all, page, resp);
+  MESH_ASSIGN_OR_RETURN(std::vector<AccountAddress> dels,
+                        DelegatorPage(value.ctx(), val, req.pagination(),
+                                      resp->mutable_pagination(),
+                                      &Staking::VisitValidatorDelegators));
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> page,
+                        PageRecords<staking::Delegation>(value.ctx(), val, dels,
+                                                         &Staking::GetDelegation));
+  std::vector<size_t> all(page.size());
+  for (size_t i = 0; i < page.size(); ++i) all[i] = i;
+  return DelegationPage(value, page, all, resp);
 }
 
 absl::Status DelegatorDelegations(const Chain& chain,
@@ -342,12 +377,16 @@ absl::Status ValidatorUnbondingDelegations(const Chain& chain,
                                            const sk::QueryValidatorUnbondingDelegationsRequest& req,
                                            sk::QueryValidatorUnbondingDelegationsResponse* resp) {
   MESH_ASSIGN_OR_RETURN(ValidatorAddress val, Valoper(chain, req.validator_addr()));
-  MESH_ASSIGN_OR_RETURN(std::vector<staking::UnbondingDelegation> all,
-                        Staking::ValidatorUnbondingDelegations(chain.QueryContext(), val));
-  auto key = [](const staking::UnbondingDelegation& u) { return AddressKey(u.delegator.value()); };
-  MESH_ASSIGN_OR_RETURN(std::vector<size_t> page,
-                        Paginate(all, key, req.pagination(), resp->mutable_pagination()));
-  for (size_t i : page) FillUnbonding(all[i], resp->add_unbonding_responses());
+  Context ctx = chain.QueryContext();
+  MESH_ASSIGN_OR_RETURN(std::vector<AccountAddress> dels,
+                        DelegatorPage(ctx, val, req.pagination(), resp->mutable_pagination(),
+                                      &Staking::VisitValidatorUnbonders));
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::UnbondingDelegation> page,
+                        PageRecords<staking::UnbondingDelegation>(
+                            ctx, val, dels, &Staking::GetUnbondingDelegation));
+  for (const staking::UnbondingDelegation& u : page) {
+    FillUnbonding(u, resp->add_unbonding_responses());
+  }
   return absl::OkStatus();
 }
 

@@ -311,7 +311,9 @@ TEST_F(CosmosStakingTest, ValidatorsPaginateLikeTheSdk) {
 // Pages list records in the SDK's store-key order (length-prefixed address
 // bytes), not in the order of their bech32 strings; with more addresses than
 // the per-thread memo of those keys has slots (slots shared and replaced),
-// walked twice (the second walk reads what the first left in the memo).
+// walked twice (the second walk reads what the first left in the memo); and
+// backwards, from an offset, and the unbonding delegations too. Each page is
+// read from the by-validator index (Staking::VisitValidatorDelegators).
 TEST_F(CosmosStakingTest, PagesFollowTheAddressBytesWithManyAddresses) {
   constexpr int kDelegators = 600;
   const ValidatorAddress val = vals_[2].valoper;
@@ -327,6 +329,10 @@ TEST_F(CosmosStakingTest, PagesFollowTheAddressBytesWithManyAddresses) {
                         MESH_RETURN_IF_ERROR(
                             staking::Staking::Delegate(ctx, AccountAddress(a), val, Amount(100))
                                 .status());
+                        if (i % 3 == 0) {  // a third also unbond some
+                          MESH_RETURN_IF_ERROR(staking::Staking::Undelegate(
+                              ctx, AccountAddress(a), val, Amount(40)).status());
+                        }
                       }
                       return absl::OkStatus();
                     }));
@@ -371,6 +377,56 @@ TEST_F(CosmosStakingTest, PagesFollowTheAddressBytesWithManyAddresses) {
     } while (!page.key().empty());
     EXPECT_EQ(walked, by_bytes) << "pass " << pass;
   }
+  // Backwards from the end, then from a key; an offset; the total counted.
+  ::cosmos::base::query::v1beta1::PageRequest rev;
+  rev.set_reverse(true);
+  rev.set_limit(5);
+  sk::QueryValidatorDelegationsResponse r = page_of(rev);
+  ASSERT_EQ(r.delegation_responses_size(), 5);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(r.delegation_responses(i).delegation().delegator_address(),
+              by_bytes[by_bytes.size() - 1 - i]);
+  }
+  rev.set_key(r.pagination().next_key());
+  r = page_of(rev);
+  ASSERT_EQ(r.delegation_responses_size(), 5);
+  EXPECT_EQ(r.delegation_responses(0).delegation().delegator_address(),
+            by_bytes[by_bytes.size() - 6]);
+  ::cosmos::base::query::v1beta1::PageRequest off;
+  off.set_offset(300);
+  off.set_limit(3);
+  off.set_count_total(true);
+  r = page_of(off);
+  ASSERT_EQ(r.delegation_responses_size(), 3);
+  EXPECT_EQ(r.delegation_responses(0).delegation().delegator_address(), by_bytes[300]);
+  EXPECT_EQ(r.pagination().total(), by_bytes.size());
+
+  // The unbonding delegations from the validator page in the same order.
+  std::vector<std::string> unbonding;
+  for (const std::string& a : by_bytes) {
+    for (int i = 0; i < kDelegators; i += 3) {
+      if (a == ModuleAddress("mesh", absl::StrCat("delegator-", i)).value()) unbonding.push_back(a);
+    }
+  }
+  ASSERT_EQ(unbonding.size(), (kDelegators + 2u) / 3);
+  ::cosmos::base::query::v1beta1::PageRequest upage;
+  upage.set_limit(9);
+  std::vector<std::string> walked;
+  do {
+    sk::QueryValidatorUnbondingDelegationsRequest req;
+    req.set_validator_addr(val.value());
+    *req.mutable_pagination() = upage;
+    sk::QueryValidatorUnbondingDelegationsResponse resp;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->ValidatorUnbondingDelegations(&ctx, req, &resp).ok());
+    for (const sk::UnbondingDelegation& u : resp.unbonding_responses()) {
+      EXPECT_EQ(u.entries(0).balance(), "40");
+      walked.push_back(u.delegator_address());
+    }
+    ASSERT_LE(walked.size(), unbonding.size()) << "the walk loops";
+    upage.set_key(resp.pagination().next_key());
+  } while (!upage.key().empty());
+  EXPECT_EQ(walked, unbonding);
 }
 
 TEST_F(CosmosStakingTest, DelegationsAndUnbondings) {

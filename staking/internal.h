@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -69,6 +70,15 @@ std::string DelegationKey(const AccountAddress& del, const ValidatorAddress& val
 std::string DelegationByValKey(const ValidatorAddress& val, const AccountAddress& del);
 std::string UbdKey(const AccountAddress& del, const ValidatorAddress& val);
 std::string UbdByValKey(const ValidatorAddress& val, const AccountAddress& del);
+// The rest of a by-validator index key (0x25, 0x27) after `prefix ‖ str(val)`:
+// str(AddressOrderKey(delegator)) str(delegator). The order key puts a
+// validator's delegators in the SDK's order (by address bytes), so a page
+// of them is a range of the index.
+struct ByValEntry {
+  std::string order_key;
+  AccountAddress delegator;
+};
+absl::StatusOr<ByValEntry> DecodeByValEntry(std::string_view rest);
 std::string UbdQueueKey(uint64_t time_ns, const AccountAddress& del, const ValidatorAddress& val);
 std::string RedKey(const AccountAddress& del, const ValidatorAddress& src,
                    const ValidatorAddress& dst);

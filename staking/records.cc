@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/codec.h"
+#include "core/crypto.h"
 #include "core/status.h"
 #include "staking/internal.h"
 #include "staking/staking.h"
@@ -246,7 +247,11 @@ std::string DelegationKey(const AccountAddress& del, const ValidatorAddress& val
 }
 
 std::string DelegationByValKey(const ValidatorAddress& val, const AccountAddress& del) {
-  return Encoder(kDelegationByValPrefix).Str(val.value()).Str(del.value()).Take();
+  return Encoder(kDelegationByValPrefix)
+      .Str(val.value())
+      .Str(AddressOrderKey(del.value()))
+      .Str(del.value())
+      .Take();
 }
 
 std::string UbdKey(const AccountAddress& del, const ValidatorAddress& val) {
@@ -254,7 +259,20 @@ std::string UbdKey(const AccountAddress& del, const ValidatorAddress& val) {
 }
 
 std::string UbdByValKey(const ValidatorAddress& val, const AccountAddress& del) {
-  return Encoder(kUbdByValPrefix).Str(val.value()).Str(del.value()).Take();
+  return Encoder(kUbdByValPrefix)
+      .Str(val.value())
+      .Str(AddressOrderKey(del.value()))
+      .Str(del.value())
+      .Take();
+}
+
+absl::StatusOr<ByValEntry> DecodeByValEntry(std::string_view rest) {
+  Decoder k(rest);
+  ByValEntry e;
+  MESH_ASSIGN_OR_RETURN(e.order_key, k.Str());
+  MESH_ASSIGN_OR_RETURN(std::string del, k.Str());
+  e.delegator = AccountAddress(std::move(del));
+  return e;
 }
 
 std::string UbdQueueKey(uint64_t time_ns, const AccountAddress& del, const ValidatorAddress& val) {

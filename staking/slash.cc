@@ -124,14 +124,10 @@ absl::StatusOr<Amount> SlashEntries(const Context& ctx, const Params& p,
                                     const ValidatorAddress& val, int64_t infraction_height,
                                     Dec factor) {
   Amount counted;
-  std::string ubd_prefix = Encoder(kUbdByValPrefix).Str(val.value()).Take();
-  MESH_ASSIGN_OR_RETURN(auto ubds, CollectPrefix(ctx.store(), ubd_prefix));
-  for (const KeyValue& kv : ubds) {
-    Decoder k(std::string_view(kv.key).substr(ubd_prefix.size()));
-    MESH_ASSIGN_OR_RETURN(std::string del, k.Str());
-    MESH_ASSIGN_OR_RETURN(auto ubd, FindUbd(ctx, AccountAddress(del), val));
-    if (!ubd.has_value()) return absl::InternalError("staking: dangling ubd index");
-    MESH_ASSIGN_OR_RETURN(Amount c, SlashUbd(ctx, p, *ubd, infraction_height, factor));
+  MESH_ASSIGN_OR_RETURN(std::vector<UnbondingDelegation> ubds,
+                        Staking::ValidatorUnbondingDelegations(ctx, val));
+  for (const UnbondingDelegation& ubd : ubds) {
+    MESH_ASSIGN_OR_RETURN(Amount c, SlashUbd(ctx, p, ubd, infraction_height, factor));
     MESH_ASSIGN_OR_RETURN(counted, counted.Add(c));
   }
   std::string red_prefix = Encoder(kRedBySrcPrefix).Str(val.value()).Take();

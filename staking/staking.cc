@@ -188,19 +188,65 @@ absl::StatusOr<std::vector<Delegation>> Staking::DelegatorDelegations(
                              Encoder(internal::kDelegationPrefix).Str(delegator.value()).Take());
 }
 
+namespace {
+
+// Visits the by-validator index `table` (0x25 or 0x27) of `val` in key order
+// (ascending order keys, or descending with `reverse`) from `from` (see
+// Staking::VisitValidatorDelegators).
+absl::Status VisitByVal(const Context& ctx, uint8_t table, const ValidatorAddress& val,
+                        std::string_view from, bool reverse, Staking::IndexVisitor visit) {
+  const std::string prefix = Encoder(table).Str(val.value()).Take();
+  std::string begin = prefix;
+  std::string end = PrefixEnd(prefix);
+  if (!from.empty() && !reverse) begin = Encoder().Raw(prefix).Str(from).Take();
+  if (!from.empty() && reverse) end = PrefixEnd(Encoder().Raw(prefix).Str(from).Take());
+  auto it = ctx.store().Scan(begin, end, reverse);
+  for (; it->Valid(); it->Next()) {
+    MESH_ASSIGN_OR_RETURN(internal::ByValEntry e,
+                          internal::DecodeByValEntry(it->key().substr(prefix.size())));
+    MESH_ASSIGN_OR_RETURN(bool more, visit(e.order_key, e.delegator));
+    if (!more) break;
+  }
+  return it->status();
+}
+
+// Every entry of `val`'s by-validator index `table`, each looked up by
+// `find` (the record it indexes; InternalError names a dangling entry).
+template <typename T, typename Find>
+absl::StatusOr<std::vector<T>> LoadByVal(const Context& ctx, uint8_t table,
+                                         const ValidatorAddress& val, Find find) {
+  std::vector<T> out;
+  MESH_RETURN_IF_ERROR(VisitByVal(
+      ctx, table, val, "", false,
+      [&](std::string_view, const AccountAddress& del) -> absl::StatusOr<bool> {
+        MESH_ASSIGN_OR_RETURN(std::optional<T> t, find(ctx, del, val));
+        if (!t.has_value()) {
+          return absl::InternalError("staking: dangling by-validator index entry");
+        }
+        out.push_back(*std::move(t));
+        return true;
+      }));
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<Delegation>> Staking::ValidatorDelegations(const Context& ctx,
                                                                       const ValidatorAddress& val) {
-  std::string prefix = Encoder(internal::kDelegationByValPrefix).Str(val.value()).Take();
-  MESH_ASSIGN_OR_RETURN(auto kvs, CollectPrefix(ctx.store(), prefix));
-  std::vector<Delegation> out;
-  for (const KeyValue& kv : kvs) {
-    Decoder k(std::string_view(kv.key).substr(prefix.size()));
-    MESH_ASSIGN_OR_RETURN(std::string del, k.Str());
-    MESH_ASSIGN_OR_RETURN(auto d, internal::FindDelegation(ctx, AccountAddress(del), val));
-    if (!d.has_value()) return absl::InternalError("staking: dangling delegation index");
-    out.push_back(*std::move(d));
-  }
-  return out;
+  return LoadByVal<Delegation>(ctx, internal::kDelegationByValPrefix, val,
+                               internal::FindDelegation);
+}
+
+absl::Status Staking::VisitValidatorDelegators(const Context& ctx, const ValidatorAddress& val,
+                                               std::string_view from, bool reverse,
+                                               IndexVisitor visit) {
+  return VisitByVal(ctx, internal::kDelegationByValPrefix, val, from, reverse, visit);
+}
+
+absl::Status Staking::VisitValidatorUnbonders(const Context& ctx, const ValidatorAddress& val,
+                                              std::string_view from, bool reverse,
+                                              IndexVisitor visit) {
+  return VisitByVal(ctx, internal::kUbdByValPrefix, val, from, reverse, visit);
 }
 
 absl::StatusOr<Amount> Staking::DelegationTokens(const Context& ctx,
@@ -243,17 +289,7 @@ absl::StatusOr<std::vector<Redelegation>> Staking::DelegatorRedelegations(
 
 absl::StatusOr<std::vector<UnbondingDelegation>> Staking::ValidatorUnbondingDelegations(
     const Context& ctx, const ValidatorAddress& val) {
-  std::string prefix = Encoder(internal::kUbdByValPrefix).Str(val.value()).Take();
-  MESH_ASSIGN_OR_RETURN(auto kvs, CollectPrefix(ctx.store(), prefix));
-  std::vector<UnbondingDelegation> out;
-  for (const KeyValue& kv : kvs) {
-    Decoder k(std::string_view(kv.key).substr(prefix.size()));
-    MESH_ASSIGN_OR_RETURN(std::string del, k.Str());
-    MESH_ASSIGN_OR_RETURN(auto ubd, internal::FindUbd(ctx, AccountAddress(del), val));
-    if (!ubd.has_value()) return absl::InternalError("staking: dangling ubd index");
-    out.push_back(*std::move(ubd));
-  }
-  return out;
+  return LoadByVal<UnbondingDelegation>(ctx, internal::kUbdByValPrefix, val, internal::FindUbd);
 }
 
 absl::StatusOr<std::vector<Redelegation>> Staking::RedelegationsFrom(const Context& ctx,

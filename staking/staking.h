@@ -24,9 +24,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "core/amount.h"
 #include "core/codec.h"
@@ -355,8 +357,23 @@ class Staking {
                                                                  const ValidatorAddress& val);
   static absl::StatusOr<std::vector<Delegation>> DelegatorDelegations(
       const Context& ctx, const AccountAddress& delegator);
+  // `val`'s delegations in the SDK's order: by the delegator's
+  // AddressOrderKey (core/crypto.h), i.e. by address bytes.
   static absl::StatusOr<std::vector<Delegation>> ValidatorDelegations(const Context& ctx,
                                                                       const ValidatorAddress& val);
+  // Called with (order key, delegator) of each entry of a by-validator
+  // index; returns whether to go on.
+  using IndexVisitor =
+      absl::FunctionRef<absl::StatusOr<bool>(std::string_view order_key,
+                                             const AccountAddress& delegator)>;
+  // Visits `val`'s delegators in ValidatorDelegations' order, from the first
+  // whose order key is >= `from` (with `reverse`: in descending order, from
+  // the last whose order key is <= `from`; "" = from the start, or the end),
+  // until `visit` returns false. Reads the index only (one key per
+  // delegator, no record): a page of a long list costs the page.
+  static absl::Status VisitValidatorDelegators(const Context& ctx, const ValidatorAddress& val,
+                                               std::string_view from, bool reverse,
+                                               IndexVisitor visit);
   // Tokens of a delegation: shares * tokens / delegator_shares, truncated.
   static absl::StatusOr<Amount> DelegationTokens(const Context& ctx,
                                                  const AccountAddress& delegator,
@@ -374,10 +391,15 @@ class Staking {
       const Context& ctx, const AccountAddress& delegator);
   static absl::StatusOr<std::vector<Redelegation>> DelegatorRedelegations(
       const Context& ctx, const AccountAddress& delegator);
-  // Unbonding delegations from `val`, ordered by delegator (SDK
+  // Unbonding delegations from `val`, in the SDK's order (by the
+  // delegator's address bytes, as ValidatorDelegations;
   // GetUnbondingDelegationsFromValidator).
   static absl::StatusOr<std::vector<UnbondingDelegation>> ValidatorUnbondingDelegations(
       const Context& ctx, const ValidatorAddress& val);
+  // VisitValidatorDelegators over the delegators unbonding from `val`.
+  static absl::Status VisitValidatorUnbonders(const Context& ctx, const ValidatorAddress& val,
+                                              std::string_view from, bool reverse,
+                                              IndexVisitor visit);
   // Redelegations whose source is `src`, ordered by (delegator, dst) (SDK
   // GetRedelegationsFromSrcValidator).
   static absl::StatusOr<std::vector<Redelegation>> RedelegationsFrom(const Context& ctx,
