@@ -1340,6 +1340,77 @@ TEST(StateCacheTest, ViewScansLongerThanTheBoundAreReadThrough) {
   EXPECT_EQ(view->scan_hits(), 1u);
 }
 
+// A snapshot counting the entries its iterators step over.
+class SteppedSnapshot : public DurableStore {
+ public:
+  explicit SteppedSnapshot(std::unique_ptr<DurableStore> inner) : inner_(std::move(inner)) {}
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
+    return inner_->Get(key);
+  }
+  std::unique_ptr<KvIterator> Scan(std::string_view b, std::string_view e,
+                                   bool reverse) const override {
+    class Counting : public KvIterator {
+     public:
+      Counting(std::unique_ptr<KvIterator> it, size_t* steps) : it_(std::move(it)), steps_(steps) {}
+      bool Valid() const override { return it_->Valid(); }
+      void Next() override {
+        ++*steps_;
+        it_->Next();
+      }
+      std::string_view key() const override { return it_->key(); }
+      std::string_view value() const override { return it_->value(); }
+      absl::Status status() const override { return it_->status(); }
+
+     private:
+      std::unique_ptr<KvIterator> it_;
+      size_t* steps_;
+    };
+    return std::make_unique<Counting>(inner_->Scan(b, e, reverse), &steps);
+  }
+  absl::Status Put(std::string_view k, std::string_view v) override { return inner_->Put(k, v); }
+  absl::Status Delete(std::string_view k) override { return inner_->Delete(k); }
+  absl::Status Write(const WriteBatch& batch) override { return inner_->Write(batch); }
+  mutable size_t steps = 0;
+
+ private:
+  std::unique_ptr<DurableStore> inner_;
+};
+
+// A view's scan is read from the snapshot as the caller goes: a caller that
+// stops after a few entries (a page of a long index) steps over those only,
+// and nothing is kept; a range read to its end within the bound is kept.
+TEST(StateCacheTest, ViewScansReadOnlyWhatTheCallerReads) {
+  StateCache live(std::make_unique<MemStore>());
+  WriteBatch batch;
+  for (size_t i = 0; i < 100; ++i) {
+    char k[16];
+    std::snprintf(k, sizeof(k), "k%06zu", i);
+    batch.Put(k, "v");
+  }
+  ASSERT_TRUE(live.Write(batch).ok());
+  auto owned = std::make_unique<SteppedSnapshot>(live.Snapshot());
+  SteppedSnapshot* snapshot = owned.get();
+  auto view = std::make_shared<StateCache>(std::move(owned));
+  {
+    auto it = view->Scan("k000050", "l");
+    for (int i = 0; i < 3; ++i, it->Next()) ASSERT_TRUE(it->Valid());
+    EXPECT_EQ(it->key(), "k000053");
+  }
+  EXPECT_EQ(snapshot->steps, 3u);
+  {
+    size_t count = 0;
+    for (auto it = view->Scan("k000050", "l"); it->Valid(); it->Next()) ++count;
+    EXPECT_EQ(count, 50u);
+  }
+  EXPECT_EQ(view->scan_hits(), 0u);  // the first, stopped early, was not kept
+  EXPECT_EQ(snapshot->steps, 3u + 50u);
+  size_t count = 0;
+  for (auto it = view->Scan("k000050", "l"); it->Valid(); it->Next()) ++count;
+  EXPECT_EQ(count, 50u);
+  EXPECT_EQ(view->scan_hits(), 1u);  // the one read to its end was
+  EXPECT_EQ(snapshot->steps, 3u + 50u);
+}
+
 TEST(StateCacheTest, OnlyTheViewOpenedJustBeforeIsLinkedAndOnlyTheNewestKeepsItsLink) {
   StateCache live(std::make_unique<MemStore>());
   ASSERT_TRUE(live.Put("a", "1").ok());

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -25,6 +29,47 @@ std::optional<std::string_view> ViewOf(const std::optional<std::string>& value) 
   if (!value.has_value()) return std::nullopt;
   return std::string_view(*value);
 }
+
+// A view's scan of the snapshot, read as the caller goes: the entries read
+// are collected while there are at most `max` of them, and handed to `keep`
+// once the range is read to its end. A caller that stops early (a page of
+// a long index) reads no entry past where it stopped.
+class KeepAtEndIterator : public KvIterator {
+ public:
+  KeepAtEndIterator(std::unique_ptr<KvIterator> it, size_t max,
+                    std::function<void(KvList)> keep)
+      : it_(std::move(it)), max_(max), keep_(std::move(keep)) {
+    KeepIfDone();
+  }
+  bool Valid() const override { return it_->Valid(); }
+  void Next() override {
+    if (collecting_) {
+      if (entries_.size() < max_) {
+        entries_.emplace_back(std::string(it_->key()), std::string(it_->value()));
+      } else {
+        collecting_ = false;
+        entries_.clear();
+      }
+    }
+    it_->Next();
+    KeepIfDone();
+  }
+  std::string_view key() const override { return it_->key(); }
+  std::string_view value() const override { return it_->value(); }
+  absl::Status status() const override { return it_->status(); }
+
+ private:
+  void KeepIfDone() {
+    if (!collecting_ || it_->Valid() || !it_->status().ok()) return;
+    collecting_ = false;
+    keep_(std::move(entries_));
+  }
+  std::unique_ptr<KvIterator> it_;
+  const size_t max_;
+  std::function<void(KvList)> keep_;
+  KvList entries_;
+  bool collecting_ = true;
+};
 
 }  // namespace
 
@@ -273,7 +318,7 @@ std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string
     if (reverse) return store_->Scan(begin, end, reverse);
     return OwnScan(begin, end);
   }
-  const std::string scan_key = ScanKey(begin, end, reverse);
+  std::string scan_key = ScanKey(begin, end, reverse);
   if (KeptScanPtr kept = CachedScan(scan_key)) {
     scan_hits_.fetch_add(1, std::memory_order_relaxed);
     return ListIterator(kept->result);
@@ -289,21 +334,17 @@ std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string
       }
     }
   }
-  std::unique_ptr<KvIterator> it = store_->Scan(begin, end, reverse);
-  KvList head;
-  for (; it->Valid() && head.size() < kMaxCachedScanEntries; it->Next()) {
-    head.emplace_back(std::string(it->key()), std::string(it->value()));
-  }
-  if (it->Valid() || !it->status().ok()) {
-    return ReadAheadIterator(std::move(head), std::move(it));
-  }
-  auto result = std::make_shared<const KvList>(std::move(head));
-  auto kept = std::make_shared<KeptScan>();
-  kept->bytes = ScanBytes(*result) + scan_key.size();
-  kept->key = scan_key;
-  kept->result = result;
-  KeepScan(std::move(kept));
-  return ListIterator(std::move(result));
+  // Read as the caller goes; a range read to its end within
+  // kMaxCachedScanEntries entries is kept.
+  return std::make_unique<KeepAtEndIterator>(
+      store_->Scan(begin, end, reverse), kMaxCachedScanEntries,
+      [this, scan_key = std::move(scan_key)](KvList entries) {
+        auto kept = std::make_shared<KeptScan>();
+        kept->result = std::make_shared<const KvList>(std::move(entries));
+        kept->bytes = ScanBytes(*kept->result) + scan_key.size();
+        kept->key = scan_key;
+        KeepScan(std::move(kept));
+      });
 }
 
 std::unique_ptr<KvIterator> StateCache::OwnScan(std::string_view begin,
