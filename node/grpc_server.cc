@@ -236,17 +236,40 @@ absl::Status QueryDelegatorDelegations(const Chain& chain,
   return FillDelegationPage(ctx, all, range, resp);
 }
 
+// Read from the by-validator index (Staking::VisitValidatorDelegators):
+// the page's records only, and the index's keys for the total. The page
+// key is the delegator's AddressOrderKey (the index's order).
 absl::Status QueryValidatorDelegations(const Chain& chain,
                                        const pb::QueryValidatorDelegationsRequest& req,
                                        pb::QueryValidatorDelegationsResponse* resp) {
   MESH_ASSIGN_OR_RETURN(ValidatorAddress val,
                         ValoperField(chain, "validator_addr", req.validator_addr()));
   Context ctx = chain.QueryContext();
-  MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> all,
-                        Staking::ValidatorDelegations(ctx, val));
-  auto key = [](const staking::Delegation& d) -> const std::string& { return d.delegator.value(); };
-  auto range = Paginate(all, key, req.pagination(), resp->mutable_pagination());
-  return FillDelegationPage(ctx, all, range, resp);
+  const pb::PageRequest& page = req.pagination();
+  const uint64_t limit =
+      page.limit() == 0 ? kDefaultPageLimit : std::min(page.limit(), kMaxPageLimit);
+  std::vector<staking::Delegation> found;
+  MESH_RETURN_IF_ERROR(Staking::VisitValidatorDelegators(
+      ctx, val, page.key(), false,
+      [&](std::string_view key, const AccountAddress& del) -> absl::StatusOr<bool> {
+        if (found.size() == limit) {
+          resp->mutable_pagination()->set_next_key(std::string(key));
+          return false;
+        }
+        MESH_ASSIGN_OR_RETURN(std::optional<staking::Delegation> d,
+                              Staking::GetDelegation(ctx, del, val));
+        if (!d.has_value()) return absl::InternalError("a delegation index entry without record");
+        found.push_back(*std::move(d));
+        return true;
+      }));
+  uint64_t total = 0;
+  MESH_RETURN_IF_ERROR(Staking::VisitValidatorDelegators(
+      ctx, val, "", false, [&](std::string_view, const AccountAddress&) -> absl::StatusOr<bool> {
+        ++total;
+        return true;
+      }));
+  resp->mutable_pagination()->set_total(total);
+  return FillDelegationPage(ctx, found, {0, found.size()}, resp);
 }
 
 absl::Status QueryUnbondingDelegation(const Chain& chain,

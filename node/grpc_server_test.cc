@@ -275,8 +275,11 @@ TEST_F(GrpcServerTest, DelegationsPaginateAcrossPages) {
   EXPECT_EQ(amounts, expected);
 }
 
+// Pages are read from the by-validator index: in the order of the
+// delegators' AddressOrderKey (address bytes), with the total of all pages.
 TEST_F(GrpcServerTest, ValidatorDelegationsPaginateAcrossPages) {
   std::set<std::string> delegators;
+  std::vector<std::string> order_keys;
   std::string key;
   std::vector<int> sizes;
   do {
@@ -288,11 +291,19 @@ TEST_F(GrpcServerTest, ValidatorDelegationsPaginateAcrossPages) {
     grpc::ClientContext ctx;
     ASSERT_TRUE(query_->ValidatorDelegations(&ctx, req, &resp).ok());
     sizes.push_back(resp.delegation_responses_size());
+    if (!key.empty()) {  // the next key is the order key of the page's first
+      ASSERT_GT(resp.delegation_responses_size(), 0);
+      EXPECT_EQ(key,
+                AddressOrderKey(resp.delegation_responses(0).delegation().delegator_address()));
+    }
     for (const auto& d : resp.delegation_responses()) {
       delegators.insert(d.delegation().delegator_address());
+      order_keys.push_back(AddressOrderKey(d.delegation().delegator_address()));
     }
+    EXPECT_EQ(resp.pagination().total(), 5u);
     key = resp.pagination().next_key();
   } while (!key.empty());
+  EXPECT_TRUE(std::is_sorted(order_keys.begin(), order_keys.end()));
   EXPECT_EQ(sizes, (std::vector<int>{2, 2, 1}));  // self-delegation + 4 users
   EXPECT_EQ(delegators.size(), 5u);
   EXPECT_TRUE(delegators.count(vals_[2].account.value()));

@@ -270,6 +270,11 @@ absl::StatusOr<ByValEntry> DecodeByValEntry(std::string_view rest) {
   Decoder k(rest);
   ByValEntry e;
   MESH_ASSIGN_OR_RETURN(e.order_key, k.Str());
+  if (k.AtEnd()) {
+    return absl::FailedPreconditionError(
+        "staking: a by-validator index entry of an earlier layout (without the order key; "
+        "state from an earlier build must be regenerated, docs/staking.md)");
+  }
   MESH_ASSIGN_OR_RETURN(std::string del, k.Str());
   e.delegator = AccountAddress(std::move(del));
   return e;

@@ -2,6 +2,10 @@
 // (neighbours.md §1.3-§1.6, §1.9-§1.10).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "core/codec.h"
 #include "core/crypto.h"
 #include "staking/internal.h"
@@ -959,6 +963,55 @@ TEST_F(StakingTest, ValidateUnbondAmountAndQueries) {
   EXPECT_EQ(Must(Staking::AllValidators(ctx())).size(), 2u);
   EXPECT_EQ(Must(Staking::DelegationTokens(ctx(), AccountAddress("d"), w)), A(200));
 }
+
+// The by-validator index is in the order of the delegators' AddressOrderKey
+// (address bytes, not bech32 text): VisitValidatorDelegators starts at a key
+// (inclusive, either way), walks down with `reverse` and stops when told.
+TEST_F(StakingTest, ValidatorDelegatorsAreVisitedInAddressOrderFromAKey) {
+  ValidatorAddress v = CreateVal("a", 1000);
+  std::vector<std::string> keys = {AddressOrderKey("op/a")};
+  for (int i = 0; i < 12; ++i) {
+    const std::string del = ModuleAddress("mesh", "delegator-" + std::to_string(i)).value();
+    DelegateFunded(del, v, 10);
+    keys.push_back(AddressOrderKey(del));
+  }
+  // Encoded (length first) order: the 21-byte address keys, then "op/a".
+  std::sort(keys.begin(), keys.end(), [](const std::string& x, const std::string& y) {
+    return Encoder().Str(x).Take() < Encoder().Str(y).Take();
+  });
+  auto walk = [&](std::string_view from, bool reverse, size_t stop_after) {
+    std::vector<std::string> got;
+    EXPECT_TRUE(Staking::VisitValidatorDelegators(
+                    ctx(), v, from, reverse,
+                    [&](std::string_view key, const AccountAddress& del) -> absl::StatusOr<bool> {
+                      EXPECT_EQ(key, AddressOrderKey(del.value()));
+                      got.emplace_back(key);
+                      return got.size() < stop_after;
+                    })
+                    .ok());
+    return got;
+  };
+  EXPECT_EQ(walk("", false, 100), keys);
+  EXPECT_EQ(walk("", true, 100), std::vector<std::string>(keys.rbegin(), keys.rend()));
+  EXPECT_EQ(walk(keys[4], false, 3), std::vector<std::string>(keys.begin() + 4, keys.begin() + 7));
+  EXPECT_EQ(walk(keys[4], true, 100),
+            std::vector<std::string>(keys.rend() - 5, keys.rend()));  // 4, 3, 2, 1, 0
+  // ValidatorDelegations lists them in the same order.
+  std::vector<std::string> listed;
+  for (const Delegation& d : Must(Staking::ValidatorDelegations(ctx(), v))) {
+    listed.push_back(AddressOrderKey(d.delegator.value()));
+  }
+  EXPECT_EQ(listed, keys);
+  // An index entry of the earlier layout (no order key) is refused, not misread.
+  ASSERT_TRUE(ctx().store().Put(Encoder(internal::kDelegationByValPrefix)
+                                    .Str(v.value())
+                                    .Str("op/old")
+                                    .Take(), "")
+                  .ok());
+  EXPECT_EQ(Staking::ValidatorDelegations(ctx(), v).status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
 
 }  // namespace
 }  // namespace mesh::staking::testing
