@@ -67,6 +67,21 @@ absl::Status FillPage(const std::vector<T>& items, KeyFn key_of, const Req& req,
   return absl::OkStatus();
 }
 
+// Fills `resp` with the page `req` asks for of a list read in key order
+// from the store: `walk(from, reverse, visit)` hands `visit(key, item)` the
+// list's entries from a page key (node::page::PaginateOrdered); `fill`
+// then reads each item of the page. A page of a long list costs the page.
+template <typename Item, typename Req, typename Resp, typename Walk, typename FillFn>
+absl::Status FillOrderedPage(const Req& req, Resp* resp, Walk walk, FillFn fill) {
+  MESH_ASSIGN_OR_RETURN(std::vector<Item> page,
+                        node::page::PaginateOrdered<Item>(req.pagination(),
+                                                          resp->mutable_pagination(), walk));
+  for (const Item& item : page) {
+    MESH_RETURN_IF_ERROR(fill(item));
+  }
+  return absl::OkStatus();
+}
+
 // The vault config; FailedPrecondition on a chain without the provider role.
 inline absl::StatusOr<provider::VaultConfig> RequireProvider(const Context& ctx) {
   absl::StatusOr<provider::VaultConfig> cfg = provider::Vault::Config(ctx);

@@ -94,17 +94,16 @@ absl::Status VaultAccounts(const Chain& chain, const pb::QueryVaultAccountsReque
                            pb::QueryVaultAccountsResponse* resp) {
   Context ctx = chain.QueryContext();
   MESH_RETURN_IF_ERROR(RequireProvider(ctx).status());
-  std::vector<std::pair<AccountAddress, pv::AccountInfo>> all;
-  std::optional<AccountAddress> after;
-  while (true) {
-    MESH_ASSIGN_OR_RETURN(auto batch, pv::Vault::AllAccounts(ctx, false, after, kReadBatch));
-    if (batch.empty()) break;
-    after = batch.back().first;
-    for (auto& e : batch) all.push_back(std::move(e));
-  }
-  return FillPage(
-      all, [](const auto& e) { return e.first.value(); }, req, resp, [&](const auto& e) {
-        FillAccount(e.first, e.second, resp->add_accounts());
+  return FillOrderedPage<AccountAddress>(
+      req, resp,
+      [&](std::string_view from, bool reverse, const auto& visit) {
+        return pv::Vault::VisitUsers(ctx, from, reverse, [&](const AccountAddress& user) {
+          return visit(user.value(), user);
+        });
+      },
+      [&](const AccountAddress& user) -> absl::Status {
+        MESH_ASSIGN_OR_RETURN(pv::AccountInfo info, pv::Vault::Account(ctx, user));
+        FillAccount(user, info, resp->add_accounts());
         return absl::OkStatus();
       });
 }
@@ -255,14 +254,55 @@ absl::Status ExternalStakes(const Chain& chain, const pb::QueryExternalStakesReq
   Context ctx = chain.QueryContext();
   MESH_RETURN_IF_ERROR(RequireConsumerLink(ctx, req.consumer()).status());
   const pv::ConsumerId consumer(req.consumer());
-  std::vector<pv::StakeEntry> all;
-  if (!req.validator().empty()) {
-    MESH_ASSIGN_OR_RETURN(all, pv::ExternalStaking::ValidatorStakes(
-                                   ctx, consumer, ValidatorAddress(req.validator())));
-    if (!req.user().empty()) {
-      std::erase_if(all, [&](const pv::StakeEntry& e) { return e.user.value() != req.user(); });
+  auto fill = [&](const AccountAddress& user, const ValidatorAddress& validator) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(pv::Stake stake,
+                          pv::ExternalStaking::GetStake(ctx, consumer, user, validator));
+    pb::ExternalStake* out = resp->add_stakes();
+    out->set_consumer(consumer.value());
+    out->set_user(user.value());
+    out->set_validator(validator.value());
+    SetRange(stake.stake, out->mutable_stake());
+    for (const pv::PendingUnbond& u : stake.pending_unbonds) {
+      pb::UnbondingEntry* pu = out->add_unbonding();
+      pu->set_amount(u.amount.ToString());
+      SetTime(u.release_at_ns, pu->mutable_release_time());
     }
-  } else if (!req.user().empty()) {
+    out->set_withdrawn_rewards(stake.withdrawn_funds.ToString());
+    out->set_withdrawing_rewards(stake.withdrawing.ToString());
+    MESH_ASSIGN_OR_RETURN(Amount owed,
+                          pv::ExternalStaking::PendingRewards(ctx, consumer, user, validator));
+    out->set_pending_rewards(owed.ToString());
+    return absl::OkStatus();
+  };
+  using Key = std::pair<AccountAddress, ValidatorAddress>;
+  auto fill_key = [&](const Key& k) { return fill(k.first, k.second); };
+  if (!req.validator().empty()) {
+    const ValidatorAddress validator(req.validator());
+    if (!req.user().empty()) {
+      // One stake at most: a list of it, paged as any other.
+      std::vector<Key> one;
+      MESH_RETURN_IF_ERROR(pv::ExternalStaking::VisitValidatorUsers(
+          ctx, consumer, validator, req.user(), false,
+          [&](const AccountAddress& user) -> absl::StatusOr<bool> {
+            if (user.value() == req.user()) one.emplace_back(user, validator);
+            return false;
+          }));
+      return FillPage(
+          one, [](const Key& k) { return PairKey(k.first.value(), k.second.value()); }, req, resp,
+          fill_key);
+    }
+    // A validator's stakers, from the validator's index: by user.
+    return FillOrderedPage<AccountAddress>(
+        req, resp,
+        [&](std::string_view from, bool reverse, const auto& visit) {
+          return pv::ExternalStaking::VisitValidatorUsers(
+              ctx, consumer, validator, from, reverse,
+              [&](const AccountAddress& user) { return visit(user.value(), user); });
+        },
+        [&](const AccountAddress& user) { return fill(user, validator); });
+  }
+  if (!req.user().empty()) {
+    std::vector<pv::StakeEntry> all;
     std::optional<ValidatorAddress> after;
     while (true) {
       MESH_ASSIGN_OR_RETURN(std::vector<pv::StakeEntry> batch,
@@ -272,31 +312,21 @@ absl::Status ExternalStakes(const Chain& chain, const pb::QueryExternalStakesReq
       after = batch.back().validator;
       for (pv::StakeEntry& e : batch) all.push_back(std::move(e));
     }
-  } else {
-    MESH_ASSIGN_OR_RETURN(all, pv::ExternalStaking::AllStakes(ctx, consumer));
+    return FillPage(
+        all, [](const pv::StakeEntry& e) { return PairKey(e.user.value(), e.validator.value()); },
+        req, resp, [&](const pv::StakeEntry& e) { return fill(e.user, e.validator); });
   }
-  const bool by_validator = !req.validator().empty() && req.user().empty();
-  auto key = [&](const pv::StakeEntry& e) {
-    return by_validator ? e.user.value() : PairKey(e.user.value(), e.validator.value());
-  };
-  return FillPage(all, key, req, resp, [&](const pv::StakeEntry& e) -> absl::Status {
-    pb::ExternalStake* out = resp->add_stakes();
-    out->set_consumer(consumer.value());
-    out->set_user(e.user.value());
-    out->set_validator(e.validator.value());
-    SetRange(e.stake.stake, out->mutable_stake());
-    for (const pv::PendingUnbond& u : e.stake.pending_unbonds) {
-      pb::UnbondingEntry* pu = out->add_unbonding();
-      pu->set_amount(u.amount.ToString());
-      SetTime(u.release_at_ns, pu->mutable_release_time());
-    }
-    out->set_withdrawn_rewards(e.stake.withdrawn_funds.ToString());
-    out->set_withdrawing_rewards(e.stake.withdrawing.ToString());
-    MESH_ASSIGN_OR_RETURN(Amount owed,
-                          pv::ExternalStaking::PendingRewards(ctx, consumer, e.user, e.validator));
-    out->set_pending_rewards(owed.ToString());
-    return absl::OkStatus();
-  });
+  // Every stake of the consumer, in store order (opaque page keys).
+  return FillOrderedPage<Key>(
+      req, resp,
+      [&](std::string_view from, bool reverse, const auto& visit) {
+        return pv::ExternalStaking::VisitStakeKeys(
+            ctx, consumer, from, reverse,
+            [&](std::string_view key, const AccountAddress& user, const ValidatorAddress& v) {
+              return visit(key, Key(user, v));
+            });
+      },
+      fill_key);
 }
 
 absl::Status PendingRewards(const Chain& chain, const pb::QueryPendingRewardsRequest& req,
@@ -506,29 +536,38 @@ absl::Status DelegationRecords(const Chain& chain, const pb::QueryDelegationReco
                                pb::QueryDelegationRecordsResponse* resp) {
   Context ctx = chain.QueryContext();
   MESH_RETURN_IF_ERROR(RequireProviderLink(ctx, req.provider()));
+  const cs::ProviderId provider(req.provider());
   std::optional<ValidatorAddress> only;
   if (!req.validator().empty()) only = ValidatorAddress(req.validator());
-  MESH_ASSIGN_OR_RETURN(std::vector<cs::VirtualStaking::RecordOf> all,
-                        cs::VirtualStaking::AllRecords(ctx, cs::ProviderId(req.provider()), only));
-  auto key = [](const cs::VirtualStaking::RecordOf& r) {
-    return PairKey(r.validator.value(), r.delegator.value());
-  };
-  return FillPage(all, key, req, resp, [&](const cs::VirtualStaking::RecordOf& r) {
-    pb::DelegationRecord* out = resp->add_records();
-    out->set_validator(r.validator.value());
-    out->set_delegator(r.delegator.value());
-    out->set_remote(r.record.remote.ToString());
-    out->set_local(r.record.local.ToString());
-    out->set_unstake_in_flight(r.record.unstake_in_flight);
-    out->set_slash_debt(r.record.slash_debt.ToString());
-    for (const cs::RecordAddition& a : r.record.additions) {
-      pb::RecordAddition* pa = out->add_additions();
-      pa->set_height(a.height);
-      SetTime(a.time_s * kNanosPerSecond, pa->mutable_time());
-      pa->set_remote(a.remote.ToString());
-    }
-    return absl::OkStatus();
-  });
+  using Key = std::pair<ValidatorAddress, AccountAddress>;
+  return FillOrderedPage<Key>(
+      req, resp,
+      [&](std::string_view from, bool reverse, const auto& visit) {
+        return cs::VirtualStaking::VisitRecordKeys(
+            ctx, provider, only, from, reverse,
+            [&](std::string_view key, const ValidatorAddress& v, const AccountAddress& d) {
+              return visit(key, Key(v, d));
+            });
+      },
+      [&](const Key& k) -> absl::Status {
+        MESH_ASSIGN_OR_RETURN(std::optional<cs::DelegationRecord> r,
+                              cs::VirtualStaking::GetRecord(ctx, provider, k.second, k.first));
+        if (!r.has_value()) return absl::InternalError("a listed delegation record is missing");
+        pb::DelegationRecord* out = resp->add_records();
+        out->set_validator(k.first.value());
+        out->set_delegator(k.second.value());
+        out->set_remote(r->remote.ToString());
+        out->set_local(r->local.ToString());
+        out->set_unstake_in_flight(r->unstake_in_flight);
+        out->set_slash_debt(r->slash_debt.ToString());
+        for (const cs::RecordAddition& a : r->additions) {
+          pb::RecordAddition* pa = out->add_additions();
+          pa->set_height(a.height);
+          SetTime(a.time_s * kNanosPerSecond, pa->mutable_time());
+          pa->set_remote(a.remote.ToString());
+        }
+        return absl::OkStatus();
+      });
 }
 
 // ---- the services -------------------------------------------------------------

@@ -157,6 +157,29 @@ std::unique_ptr<KvIterator> KvReader::ScanPrefix(std::string_view prefix, bool r
   return Scan(prefix, PrefixEnd(prefix), reverse);
 }
 
+absl::Status VisitFrom(
+    const KvReader& store, std::string_view prefix, std::string_view from, bool reverse,
+    absl::FunctionRef<absl::StatusOr<bool>(std::string_view suffix, std::string_view value)>
+        visit) {
+  std::string begin(prefix);
+  std::string end = PrefixEnd(prefix);
+  if (!from.empty()) {
+    std::string at = std::string(prefix).append(from);
+    if (reverse) {
+      end = std::move(at);
+      end.push_back('\0');  // the least key above prefix + from
+    } else {
+      begin = std::move(at);
+    }
+  }
+  auto it = store.Scan(begin, end, reverse);
+  for (; it->Valid(); it->Next()) {
+    MESH_ASSIGN_OR_RETURN(bool more, visit(it->key().substr(prefix.size()), it->value()));
+    if (!more) break;
+  }
+  return it->status();
+}
+
 absl::Status KvStore::DeletePrefix(std::string_view prefix) {
   std::vector<std::string> keys;
   auto it = ScanPrefix(prefix);

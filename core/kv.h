@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
@@ -76,6 +77,17 @@ class KvReader {
   virtual absl::Status GetMany(std::span<const std::string> keys,
                                std::vector<std::optional<std::string>>* out) const;
 };
+
+// Visits the entries whose keys start with `prefix`, in key order, from the
+// key prefix + `from`: ascending from the first key >= it, or with
+// `reverse` descending from the last key <= it ("" = from the first entry,
+// or the last). `visit(suffix, value)` gets each key without `prefix` and
+// returns whether to go on. For a page of a list kept in key order (the
+// page key is the suffix): it reads the page, not the list.
+absl::Status VisitFrom(
+    const KvReader& store, std::string_view prefix, std::string_view from, bool reverse,
+    absl::FunctionRef<absl::StatusOr<bool>(std::string_view suffix, std::string_view value)>
+        visit);
 
 // Keys per GetMany call in a bulk read (a slash's): a chunk bounds the
 // memory in flight and the time a node::StateCache stays locked.

@@ -73,6 +73,38 @@ void ExpectSnapshotIsFrozen(DurableStore& store) {
   EXPECT_EQ(*store.Get("x"), std::nullopt);
 }
 
+// VisitFrom: the entries under a prefix from a key, either way, exactly
+// (a raw last field: "abc" and "abcd" are two keys, the second above the
+// first), stopping when told; nothing outside the prefix.
+TEST(VisitFromTest, WalksFromAKeyEitherWayAndStops) {
+  MemStore store;
+  for (const char* k : {"a/abc", "a/abcd", "a/b", "a/c", "a0", "Z"}) {
+    ASSERT_TRUE(store.Put(k, std::string("v") + k).ok());
+  }
+  auto walk = [&](std::string_view from, bool reverse, size_t stop_after = 100) {
+    std::vector<std::string> got;
+    EXPECT_TRUE(VisitFrom(store, "a/", from, reverse,
+                          [&](std::string_view suffix, std::string_view value)
+                              -> absl::StatusOr<bool> {
+                            EXPECT_EQ(value, "va/" + std::string(suffix));
+                            got.emplace_back(suffix);
+                            return got.size() < stop_after;
+                          })
+                    .ok());
+    return got;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(walk("", false), (V{"abc", "abcd", "b", "c"}));
+  EXPECT_EQ(walk("", true), (V{"c", "b", "abcd", "abc"}));
+  EXPECT_EQ(walk("abc", false), (V{"abc", "abcd", "b", "c"}));
+  EXPECT_EQ(walk("abc", true), (V{"abc"}));  // "abcd" is above "abc"
+  EXPECT_EQ(walk("abca", true), (V{"abc"}));
+  EXPECT_EQ(walk("abd", false), (V{"b", "c"}));
+  EXPECT_EQ(walk("bb", true), (V{"b", "abcd", "abc"}));
+  EXPECT_EQ(walk("d", false), V{});
+  EXPECT_EQ(walk("abc", false, 2), (V{"abc", "abcd"}));
+}
+
 TEST(SnapshotTest, MemStoreSnapshotIsFrozen) {
   MemStore mem;
   ExpectSnapshotIsFrozen(mem);

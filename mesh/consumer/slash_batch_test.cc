@@ -448,5 +448,67 @@ TEST_F(SlashBatchTest, RecordSlashSeqRoundTrips) {
   EXPECT_EQ(Must(DecodeRecord<RecordSlash>(EncodeRecord(slash))), slash);
 }
 
+// The delegation records list of the queries, read a page at a time: the
+// keys from VisitRecordKeys (all of the provider's, or one validator's,
+// from a page key, either way) and each record by GetRecord give the list
+// AllRecords gives, records settled with the record slashes they missed.
+TEST_F(SlashBatchTest, RecordKeysFromAPageKeyListTheSettledRecords) {
+  Run(7, 300);  // stakes, unstakes and slashes over three validators
+  const auto all = Must(VirtualStaking::AllRecords(ctx(), prov_));
+  ASSERT_GT(all.size(), 6u);
+  std::vector<std::string> keys;
+  size_t i = 0;
+  ASSERT_TRUE(VirtualStaking::VisitRecordKeys(
+                  ctx(), prov_, std::nullopt, "", false,
+                  [&](std::string_view key, const ValidatorAddress& v,
+                      const AccountAddress& d) -> absl::StatusOr<bool> {
+                    keys.emplace_back(key);
+                    EXPECT_LT(i, all.size());
+                    if (i >= all.size()) return false;
+                    EXPECT_EQ(v, all[i].validator);
+                    EXPECT_EQ(d, all[i].delegator);
+                    const auto r = Must(VirtualStaking::GetRecord(ctx(), prov_, d, v));
+                    EXPECT_TRUE(r.has_value());
+                    if (r.has_value()) {
+                      EXPECT_EQ(r->remote, all[i].record.remote);
+                      EXPECT_EQ(r->local, all[i].record.local);
+                      EXPECT_EQ(r->slash_debt, all[i].record.slash_debt);
+                    }
+                    ++i;
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(i, all.size());
+  // Backwards from the fourth key: the first four, last first.
+  std::vector<std::string> back;
+  ASSERT_TRUE(VirtualStaking::VisitRecordKeys(
+                  ctx(), prov_, std::nullopt, keys[3], true,
+                  [&](std::string_view key, const ValidatorAddress&,
+                      const AccountAddress&) -> absl::StatusOr<bool> {
+                    back.emplace_back(key);
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(back, (std::vector<std::string>{keys[3], keys[2], keys[1], keys[0]}));
+  // One validator's, from its second delegator on.
+  const ValidatorAddress vb("vb");
+  std::vector<std::string> of_vb;
+  for (const auto& e : all) {
+    if (e.validator == vb) of_vb.push_back(e.delegator.value());
+  }
+  ASSERT_GT(of_vb.size(), 2u);
+  std::vector<std::string> got;
+  ASSERT_TRUE(VirtualStaking::VisitRecordKeys(
+                  ctx(), prov_, vb, Encoder().Str(of_vb[1]).Take(), false,
+                  [&](std::string_view, const ValidatorAddress& v,
+                      const AccountAddress& d) -> absl::StatusOr<bool> {
+                    EXPECT_EQ(v, vb);
+                    got.push_back(d.value());
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(got, std::vector<std::string>(of_vb.begin() + 1, of_vb.end()));
+}
+
 }  // namespace
 }  // namespace mesh::consumer::testing

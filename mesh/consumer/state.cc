@@ -304,6 +304,29 @@ absl::StatusOr<std::vector<RecordEntry>> Records(const Context& ctx, const Provi
   return out;
 }
 
+absl::Status VisitRecordKeys(
+    const Context& ctx, const ProviderId& p, const ValidatorAddress* v, std::string_view from,
+    bool reverse,
+    absl::FunctionRef<absl::StatusOr<bool>(std::string_view key, const ValidatorAddress& val,
+                                           const AccountAddress& del)>
+        visit) {
+  const std::string base = ProviderPrefix(kRecordPrefix, p);
+  const std::string prefix = v == nullptr ? base : Encoder().Raw(base).Str(v->value()).Take();
+  return VisitFrom(ctx.store(), prefix, from, reverse,
+                   [&](std::string_view key, std::string_view) -> absl::StatusOr<bool> {
+                     Decoder k(key);
+                     ValidatorAddress val;
+                     if (v == nullptr) {
+                       MESH_ASSIGN_OR_RETURN(std::string s, k.Str());
+                       val = ValidatorAddress(std::move(s));
+                     } else {
+                       val = *v;
+                     }
+                     MESH_ASSIGN_OR_RETURN(std::string del, k.Str());
+                     return visit(key, val, AccountAddress(std::move(del)));
+                   });
+}
+
 absl::Status ForEachRecord(
     const Context& ctx, const ProviderId& p, const ValidatorAddress* v,
     const std::function<absl::Status(ValidatorAddress, AccountAddress, DelegationRecord)>& visit,

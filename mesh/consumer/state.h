@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -111,6 +112,15 @@ absl::Status FillAdditions(const Context& ctx, const ProviderId& p, const Valida
 // validator, then delegator.
 absl::StatusOr<std::vector<RecordEntry>> Records(const Context& ctx, const ProviderId& p,
                                                  const ValidatorAddress* v = nullptr);
+// The keys of those records from the page key `from` (core/kv.h VisitFrom,
+// over the records of p, or of p's validator v: `key` is the rest of the
+// store key), until `visit` returns false. Reads no record.
+absl::Status VisitRecordKeys(
+    const Context& ctx, const ProviderId& p, const ValidatorAddress* v, std::string_view from,
+    bool reverse,
+    absl::FunctionRef<absl::StatusOr<bool>(std::string_view key, const ValidatorAddress& val,
+                                           const AccountAddress& del)>
+        visit);
 // The same records, each handed to `visit(validator, delegator, record)`
 // (record by value: the visitor may keep it) as it is decoded; stops at the
 // first error `visit` returns. `behind`, when given: the positions (in visit

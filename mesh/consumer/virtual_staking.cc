@@ -585,6 +585,16 @@ absl::StatusOr<std::optional<DelegationRecord>> VirtualStaking::GetRecord(
   return r;
 }
 
+absl::Status VirtualStaking::VisitRecordKeys(
+    const Context& ctx, const ProviderId& provider,
+    const std::optional<ValidatorAddress>& validator, std::string_view from, bool reverse,
+    absl::FunctionRef<absl::StatusOr<bool>(std::string_view key, const ValidatorAddress&,
+                                           const AccountAddress&)>
+        visit) {
+  return internal::VisitRecordKeys(ctx, provider, validator.has_value() ? &*validator : nullptr,
+                                   from, reverse, visit);
+}
+
 absl::StatusOr<std::vector<VirtualStaking::RecordOf>> VirtualStaking::AllRecords(
     const Context& ctx, const ProviderId& provider,
     const std::optional<ValidatorAddress>& validator) {

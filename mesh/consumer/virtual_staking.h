@@ -37,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "core/amount.h"
 #include "core/context.h"
@@ -141,6 +142,17 @@ class VirtualStaking {
   static absl::StatusOr<std::vector<RecordOf>> AllRecords(
       const Context& ctx, const ProviderId& provider,
       const std::optional<ValidatorAddress>& validator = std::nullopt);
+  // A page of that list: the (validator, delegator) of each record from
+  // the page key `from` (core/kv.h VisitFrom: ascending from the first key
+  // >= `from`, or descending from the last <= it; "" = the start, or the
+  // end; `key` is opaque) until `visit` returns false. Reads no record:
+  // GetRecord reads those of the page.
+  static absl::Status VisitRecordKeys(
+      const Context& ctx, const ProviderId& provider,
+      const std::optional<ValidatorAddress>& validator, std::string_view from, bool reverse,
+      absl::FunctionRef<absl::StatusOr<bool>(std::string_view key, const ValidatorAddress&,
+                                             const AccountAddress&)>
+          visit);
   // Tokens of the virtual account's native delegation (0 if none).
   static absl::StatusOr<Amount> ActualDelegation(const Context& ctx, const ProviderId& provider,
                                                  const ValidatorAddress& validator);

@@ -629,32 +629,30 @@ absl::StatusOr<std::vector<StakeEntry>> ExternalStaking::Stakes(
   return out;
 }
 
-absl::StatusOr<std::vector<StakeEntry>> ExternalStaking::AllStakes(const Context& ctx,
-                                                                   const ConsumerId& consumer) {
-  std::vector<StakeEntry> out;
-  const std::string prefix = tables::Prefix(tables::kExtStakes, consumer.value());
-  auto it = ctx.store().ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) {
-    Decoder key(std::string_view(it->key()).substr(prefix.size()));
-    MESH_ASSIGN_OR_RETURN(std::string user, key.Str());
-    ValidatorAddress validator{std::string(key.Rest())};
-    MESH_ASSIGN_OR_RETURN(Stake s, DecodeRecord<Stake>(it->value()));
-    out.push_back(StakeEntry{AccountAddress(std::move(user)), std::move(validator), std::move(s)});
-  }
-  MESH_RETURN_IF_ERROR(it->status());
-  return out;
+absl::Status ExternalStaking::VisitValidatorUsers(
+    const Context& ctx, const ConsumerId& consumer, const ValidatorAddress& validator,
+    std::string_view from, bool reverse,
+    absl::FunctionRef<absl::StatusOr<bool>(const AccountAddress& user)> visit) {
+  return VisitFrom(ctx.store(),
+                   tables::Prefix(tables::kExtStakesByVal, consumer.value(), validator.value()),
+                   from, reverse,
+                   [&](std::string_view user, std::string_view) -> absl::StatusOr<bool> {
+                     return visit(AccountAddress(std::string(user)));
+                   });
 }
 
-absl::StatusOr<std::vector<StakeEntry>> ExternalStaking::ValidatorStakes(
-    const Context& ctx, const ConsumerId& consumer, const ValidatorAddress& validator) {
-  MESH_ASSIGN_OR_RETURN(std::vector<AccountAddress> users,
-                        ValidatorUsers(ctx, consumer, validator));
-  std::vector<StakeEntry> out;
-  for (AccountAddress& u : users) {
-    MESH_ASSIGN_OR_RETURN(Stake s, GetStake(ctx, consumer, u, validator));
-    out.push_back(StakeEntry{std::move(u), validator, std::move(s)});
-  }
-  return out;
+absl::Status ExternalStaking::VisitStakeKeys(
+    const Context& ctx, const ConsumerId& consumer, std::string_view from, bool reverse,
+    absl::FunctionRef<absl::StatusOr<bool>(std::string_view key, const AccountAddress& user,
+                                           const ValidatorAddress& validator)>
+        visit) {
+  return VisitFrom(ctx.store(), tables::Prefix(tables::kExtStakes, consumer.value()), from,
+                   reverse, [&](std::string_view key, std::string_view) -> absl::StatusOr<bool> {
+                     Decoder d(key);
+                     MESH_ASSIGN_OR_RETURN(std::string user, d.Str());
+                     return visit(key, AccountAddress(std::move(user)),
+                                  ValidatorAddress(std::string(d.Rest())));
+                   });
 }
 
 absl::StatusOr<Amount> ExternalStaking::PendingRewards(const Context& ctx,

@@ -22,9 +22,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/amount.h"
@@ -321,13 +323,23 @@ class ExternalStaking {
       const Context& ctx, const ConsumerId& consumer, const AccountAddress& user,
       const std::optional<ValidatorAddress>& start_after = std::nullopt,
       std::optional<uint64_t> limit = std::nullopt);
-  // Every stake of the consumer, ascending by (user, validator); for
-  // queries.
-  static absl::StatusOr<std::vector<StakeEntry>> AllStakes(const Context& ctx,
-                                                           const ConsumerId& consumer);
-  // The stakes on one validator, ascending by user; for queries.
-  static absl::StatusOr<std::vector<StakeEntry>> ValidatorStakes(
-      const Context& ctx, const ConsumerId& consumer, const ValidatorAddress& validator);
+  // Lists of stakes for queries, read from the store from a page key
+  // (core/kv.h VisitFrom: ascending from the first key >= `from`, or
+  // descending from the last <= it; "" = the start, or the end), until
+  // `visit` returns false; keys only, no stake is read (GetStake reads a
+  // page's).
+  // The users staking on `validator`, by user; the page key is the user.
+  static absl::Status VisitValidatorUsers(
+      const Context& ctx, const ConsumerId& consumer, const ValidatorAddress& validator,
+      std::string_view from, bool reverse,
+      absl::FunctionRef<absl::StatusOr<bool>(const AccountAddress& user)> visit);
+  // Every (user, validator) with a stake, in store order (by user, then
+  // validator, users compared by length first); the page key is opaque.
+  static absl::Status VisitStakeKeys(
+      const Context& ctx, const ConsumerId& consumer, std::string_view from, bool reverse,
+      absl::FunctionRef<absl::StatusOr<bool>(std::string_view key, const AccountAddress& user,
+                                             const ValidatorAddress& validator)>
+          visit);
   static absl::StatusOr<Amount> PendingRewards(const Context& ctx, const ConsumerId& consumer,
                                                const AccountAddress& user,
                                                const ValidatorAddress& validator);

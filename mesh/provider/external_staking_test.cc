@@ -670,5 +670,61 @@ TEST_F(ExternalStakingTest, CloseChannelResolvesInFlightTxs) {
   EXPECT_EQ(Unstake(kUser1, "v1", 1).status().message(), kErrClosed);
 }
 
+// The stake lists of the queries read from a page key: a validator's
+// stakers by user (the page key), every stake in store order (by user
+// length, user, then validator), both ways, stopping when told.
+TEST_F(ExternalStakingTest, StakeListsAreVisitedFromAPageKey) {
+  Activate("v1");
+  Activate("v2");
+  const std::vector<std::string> users = {"u1", "u10", "u2", "w"};
+  for (const std::string& u : users) {
+    FundAndBond(AccountAddress(u), 100);
+    Stake(AccountAddress(u), "v1", 10);
+  }
+  Stake(AccountAddress("u2"), "v2", 10);
+  auto stakers = [&](std::string_view from, bool reverse, size_t stop_after = 100) {
+    std::vector<std::string> got;
+    EXPECT_TRUE(ExternalStaking::VisitValidatorUsers(
+                    h_.ctx(), id(), Val("v1"), from, reverse,
+                    [&](const AccountAddress& u) -> absl::StatusOr<bool> {
+                      got.push_back(u.value());
+                      return got.size() < stop_after;
+                    })
+                    .ok());
+    return got;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(stakers("", false), users);
+  EXPECT_EQ(stakers("u10", false, 2), (V{"u10", "u2"}));
+  EXPECT_EQ(stakers("u10", true), (V{"u10", "u1"}));
+  EXPECT_EQ(stakers("u11", true), (V{"u10", "u1"}));
+  EXPECT_EQ(stakers("", true, 1), (V{"w"}));
+
+  std::vector<std::string> keys;
+  V all;
+  ASSERT_TRUE(ExternalStaking::VisitStakeKeys(
+                  h_.ctx(), id(), "", false,
+                  [&](std::string_view key, const AccountAddress& u,
+                      const ValidatorAddress& v) -> absl::StatusOr<bool> {
+                    keys.emplace_back(key);
+                    all.push_back(u.value() + "/" + v.value());
+                    return true;
+                  })
+                  .ok());
+  const std::string v1 = Val("v1").value(), v2 = Val("v2").value();
+  EXPECT_EQ(all, (V{"w/" + v1, "u1/" + v1, "u2/" + v1, "u2/" + v2, "u10/" + v1}));
+  EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+  V from_third;
+  ASSERT_TRUE(ExternalStaking::VisitStakeKeys(
+                  h_.ctx(), id(), keys[2], true,
+                  [&](std::string_view, const AccountAddress& u,
+                      const ValidatorAddress&) -> absl::StatusOr<bool> {
+                    from_third.push_back(u.value());
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(from_third, (V{"u2", "u1", "w"}));
+}
+
 }  // namespace
 }  // namespace mesh::provider

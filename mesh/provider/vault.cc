@@ -394,6 +394,15 @@ absl::StatusOr<std::vector<std::pair<AccountAddress, AccountInfo>>> Vault::AllAc
   return out;
 }
 
+absl::Status Vault::VisitUsers(
+    const Context& ctx, std::string_view from, bool reverse,
+    absl::FunctionRef<absl::StatusOr<bool>(const AccountAddress& user)> visit) {
+  return VisitFrom(ctx.store(), tables::Key(tables::kUsers), from, reverse,
+                   [&](std::string_view user, std::string_view) -> absl::StatusOr<bool> {
+                     return visit(AccountAddress(std::string(user)));
+                   });
+}
+
 absl::StatusOr<std::vector<ConsumerId>> Vault::ActiveExternalStaking(const Context& ctx) {
   const std::string prefix = tables::Key(tables::kActiveExternal);
   std::vector<ConsumerId> out;

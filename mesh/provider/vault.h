@@ -28,8 +28,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/amount.h"
@@ -129,6 +131,14 @@ class Vault {
       const Context& ctx, bool with_collateral,
       const std::optional<AccountAddress>& start_after = std::nullopt,
       std::optional<uint64_t> limit = std::nullopt);
+  // The users with a vault record, in AllAccounts' order (by address), read
+  // from the store from `from` (core/kv.h VisitFrom: ascending from the
+  // first user >= `from`, or descending from the last <= it; "" = the
+  // start, or the end) until `visit` returns false: a page of the list
+  // reads the page. Reads no account.
+  static absl::Status VisitUsers(
+      const Context& ctx, std::string_view from, bool reverse,
+      absl::FunctionRef<absl::StatusOr<bool>(const AccountAddress& user)> visit);
   static absl::StatusOr<std::vector<ConsumerId>> ActiveExternalStaking(const Context& ctx);
   static absl::StatusOr<VaultTx> PendingTx(const Context& ctx, uint64_t tx_id);
   // Descending by id; start_after is an exclusive upper bound.

@@ -570,5 +570,35 @@ TEST_F(VaultTest, ZeroAmountsRejected) {
   EXPECT_TRUE(cs1_.Collect().empty());
 }
 
+// The users of the vault accounts list, read from a page key (the user):
+// the same order as AllAccounts, either way, stopping when told.
+TEST_F(VaultTest, UsersAreVisitedFromAPageKey) {
+  Setup(0, 100);
+  for (int i = 0; i < 12; ++i) {
+    AccountAddress u("u" + std::to_string(100 + i));
+    h_.Fund(u, kOsmo, A(1));
+    ASSERT_TRUE(h_.Bond(u, A(1)).ok());
+  }
+  auto walk = [&](std::string_view from, bool reverse, size_t stop_after = 100) {
+    std::vector<std::string> got;
+    EXPECT_TRUE(Vault::VisitUsers(h_.ctx(), from, reverse,
+                                  [&](const AccountAddress& u) -> absl::StatusOr<bool> {
+                                    got.push_back(u.value());
+                                    return got.size() < stop_after;
+                                  })
+                    .ok());
+    return got;
+  };
+  std::vector<std::string> listed;
+  const auto accounts = Vault::AllAccounts(h_.ctx(), false, std::nullopt, 30).value();
+  for (const auto& [u, info] : accounts) listed.push_back(u.value());
+  EXPECT_EQ(walk("", false), listed);
+  using V = std::vector<std::string>;
+  EXPECT_EQ(walk("u105", false, 3), (V{"u105", "u106", "u107"}));
+  EXPECT_EQ(walk("u1055", false, 1), (V{"u106"}));
+  EXPECT_EQ(walk("u102", true), (V{"u102", "u101", "u100"}));
+  EXPECT_EQ(walk("", true, 2), (V{"u111", "u110"}));
+}
+
 }  // namespace
 }  // namespace mesh::provider
