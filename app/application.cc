@@ -85,6 +85,9 @@ absl::StatusOr<std::unique_ptr<Application>> Application::Open(
   config.pipelined_commit = pipelined_commit;
   MESH_ASSIGN_OR_RETURN(std::unique_ptr<node::Chain> chain,
                         node::Chain::Open(std::move(store), std::move(config)));
+  // A store written by an earlier build with another layout is refused
+  // here, not by the first block or query that reads it.
+  MESH_RETURN_IF_ERROR(Staking::CheckStoredLayout(chain->QueryContext()));
   std::unique_ptr<Application> app(new Application(std::move(genesis), std::move(chain)));
   MESH_RETURN_IF_ERROR(app->Install());
   return app;

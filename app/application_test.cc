@@ -4,6 +4,7 @@
 #include <string>
 
 #include "app/liveness.h"
+#include "core/codec.h"
 #include "core/crypto.h"
 #include "core/rocksdb_store.h"
 #include "gmock/gmock.h"
@@ -222,6 +223,34 @@ TEST(ApplicationTest, RestartResumesFromTheLastCommittedBlock) {
   EXPECT_EQ((*app)->chain().app_hash(), hash);
   ASSERT_TRUE(Block(**app, 5).ok());
   EXPECT_EQ((*app)->chain().height(), 5u);
+}
+
+// A store holding a staking index entry of an earlier layout (a
+// by-validator delegation entry without the delegator's order key) is
+// refused when it is opened, with a message that says what to do.
+TEST(ApplicationTest, OpeningAStoreOfAnEarlierLayoutIsRefused) {
+  const std::string dir = ::testing::TempDir() + "/app_old_layout";
+  std::filesystem::remove_all(dir);
+  {
+    auto store = RocksDbStore::Open(dir);
+    ASSERT_TRUE(store.ok());
+    auto app = Application::Open(SingleChain(), *std::move(store));
+    ASSERT_TRUE(app.ok());
+    ASSERT_TRUE((*app)->InitChain().ok());
+  }
+  {
+    auto store = RocksDbStore::Open(dir);
+    ASSERT_TRUE(store.ok());
+    WriteBatch old;
+    old.Put(Encoder(0x25).Str("valoper").Str("delegator").Take(), "");
+    ASSERT_TRUE((*store)->Write(old).ok());
+  }
+  auto store = RocksDbStore::Open(dir);
+  ASSERT_TRUE(store.ok());
+  auto app = Application::Open(SingleChain(), *std::move(store));
+  ASSERT_FALSE(app.ok());
+  EXPECT_EQ(app.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(app.status().message().find("regenerated"), std::string::npos) << app.status();
 }
 
 }  // namespace

@@ -231,6 +231,20 @@ absl::StatusOr<std::vector<T>> LoadByVal(const Context& ctx, uint8_t table,
 
 }  // namespace
 
+absl::Status Staking::CheckStoredLayout(const Context& ctx) {
+  for (const uint8_t table : {internal::kDelegationByValPrefix, internal::kUbdByValPrefix}) {
+    auto it = ctx.store().ScanPrefix(std::string(1, static_cast<char>(table)));
+    if (!it->Valid()) {
+      MESH_RETURN_IF_ERROR(it->status());
+      continue;
+    }
+    Decoder key(it->key().substr(1));
+    MESH_RETURN_IF_ERROR(key.Str().status());  // the validator
+    MESH_RETURN_IF_ERROR(internal::DecodeByValEntry(key.Rest()).status());
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<Delegation>> Staking::ValidatorDelegations(const Context& ctx,
                                                                       const ValidatorAddress& val) {
   return LoadByVal<Delegation>(ctx, internal::kDelegationByValPrefix, val,

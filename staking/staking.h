@@ -203,6 +203,11 @@ class Staking {
   // params are stored, GetParams returns the defaults.
   static absl::Status InitGenesis(const Context& ctx, const Params& params);
   static absl::StatusOr<Params> GetParams(const Context& ctx);
+  // OK unless the store holds staking records of an earlier layout this
+  // build does not read: FailedPrecondition (a by-validator index entry
+  // without its order key, docs/staking.md). Reads the first entry of each
+  // index; the application checks it when it opens a store.
+  static absl::Status CheckStoredLayout(const Context& ctx);
   static absl::Status SetParams(const Context& ctx, const Params& params);
 
   // Creates a validator (Unbonded, not jailed) and self-delegates
