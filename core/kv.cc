@@ -1,6 +1,7 @@
 #include "core/kv.h"
 
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -653,6 +654,51 @@ std::unique_ptr<KvIterator> ListIterator(std::shared_ptr<const KvList> entries) 
 
 std::unique_ptr<KvIterator> ReadAheadIterator(KvList head, std::unique_ptr<KvIterator> rest) {
   return std::make_unique<ReadAheadIter>(std::move(head), std::move(rest));
+}
+
+namespace {
+class CollectingIter final : public KvIterator {
+ public:
+  CollectingIter(std::unique_ptr<KvIterator> it, size_t max,
+                    std::function<void(KvList)> keep)
+      : it_(std::move(it)), max_(max), keep_(std::move(keep)) {
+    KeepIfDone();
+  }
+  bool Valid() const override { return it_->Valid(); }
+  void Next() override {
+    if (collecting_) {
+      if (entries_.size() < max_) {
+        entries_.emplace_back(std::string(it_->key()), std::string(it_->value()));
+      } else {
+        collecting_ = false;
+        entries_.clear();
+      }
+    }
+    it_->Next();
+    KeepIfDone();
+  }
+  std::string_view key() const override { return it_->key(); }
+  std::string_view value() const override { return it_->value(); }
+  absl::Status status() const override { return it_->status(); }
+
+ private:
+  void KeepIfDone() {
+    if (!collecting_ || it_->Valid() || !it_->status().ok()) return;
+    collecting_ = false;
+    keep_(std::move(entries_));
+  }
+  std::unique_ptr<KvIterator> it_;
+  const size_t max_;
+  std::function<void(KvList)> keep_;
+  KvList entries_;
+  bool collecting_ = true;
+};
+
+}  // namespace
+
+std::unique_ptr<KvIterator> CollectingIterator(std::unique_ptr<KvIterator> it, size_t max,
+                                               std::function<void(KvList)> keep) {
+  return std::make_unique<CollectingIter>(std::move(it), max, std::move(keep));
 }
 
 std::unique_ptr<KvIterator> Overlay::Scan(std::string_view begin, std::string_view end,

@@ -20,6 +20,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -301,6 +302,12 @@ std::unique_ptr<KvIterator> ListIterator(std::shared_ptr<const KvList> entries);
 // `head` (the first entries of a scan, already read from `rest`), then what
 // `rest` yields from where it stands; status() is `rest`'s.
 std::unique_ptr<KvIterator> ReadAheadIterator(KvList head, std::unique_ptr<KvIterator> rest);
+// `it` as it goes, collecting the entries read while there are at most
+// `max` of them; once `it` is read to its end (without error) with at most
+// `max` entries, they are handed to `keep`. A caller that stops early reads
+// no entry past where it stopped, and nothing is handed over.
+std::unique_ptr<KvIterator> CollectingIterator(std::unique_ptr<KvIterator> it, size_t max,
+                                               std::function<void(KvList)> keep);
 
 // A read-only DurableStore over `inner` (reads forwarded; Put, Delete and
 // Write fail with FailedPrecondition). Const reads are as thread-safe as

@@ -105,6 +105,29 @@ TEST(VisitFromTest, WalksFromAKeyEitherWayAndStops) {
   EXPECT_EQ(walk("abc", false, 2), (V{"abc", "abcd"}));
 }
 
+// CollectingIterator hands over what was read only when the range was read
+// to its end within the bound.
+TEST(CollectingIteratorTest, HandsOverAWholeShortRangeOnly) {
+  MemStore store;
+  for (const char* k : {"a", "b", "c"}) ASSERT_TRUE(store.Put(k, "v").ok());
+  for (size_t max : {2, 3}) {
+    for (size_t read : {1, 3}) {
+      std::optional<KvList> kept;
+      auto it = CollectingIterator(store.Scan("", ""), max,
+                                   [&](KvList entries) { kept = std::move(entries); });
+      for (size_t i = 0; i < read; ++i, it->Next()) ASSERT_TRUE(it->Valid());
+      const bool whole = read == 3 && max >= 3;
+      ASSERT_EQ(kept.has_value(), whole) << "max " << max << " read " << read;
+      if (whole) EXPECT_EQ(kept->size(), 3u);
+    }
+  }
+  std::optional<KvList> empty;
+  auto none = CollectingIterator(store.Scan("x", "y"), 2, [&](KvList e) { empty = std::move(e); });
+  EXPECT_FALSE(none->Valid());
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_TRUE(empty->empty());
+}
+
 TEST(SnapshotTest, MemStoreSnapshotIsFrozen) {
   MemStore mem;
   ExpectSnapshotIsFrozen(mem);

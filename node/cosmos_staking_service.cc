@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <numeric>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -312,9 +313,9 @@ absl::Status ValidatorDelegations(const Chain& chain,
   MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> page,
                         PageRecords<staking::Delegation>(value.ctx(), val, dels,
                                                          &Staking::GetDelegation));
-  std::vector<size_t> all(page.size());
-  for (size_t i = 0; i < page.size(); ++i) all[i] = i;
-  return DelegationPage(value, page, all, resp);
+  std::vector<size_t> in_order(page.size());
+  std::iota(in_order.begin(), in_order.end(), size_t{0});
+  return DelegationPage(value, page, in_order, resp);
 }
 
 absl::Status DelegatorDelegations(const Chain& chain,

@@ -1,11 +1,11 @@
 // SDK-style pagination (cosmos-sdk types/query.Paginate) over an in-memory
 // list (Paginate) or a source read in key order, such as a store index
 // (PaginateOrdered): key or offset (never both), limit 0 = the SDK's
-// default limit with the total counted, count_total, reverse. Generic over the page messages
-// (anything with the accessors of cosmos.base.query.v1beta1.PageRequest /
-// PageResponse: key, offset, limit, count_total, reverse / set_next_key,
-// set_total), so the Cosmos services and the meshsec.v1 mesh queries share
-// one implementation.
+// default limit with the total counted, count_total, reverse. Generic over
+// the page messages (anything with the accessors of
+// cosmos.base.query.v1beta1.PageRequest / PageResponse: key, offset, limit,
+// count_total, reverse / set_next_key, set_total), so the Cosmos services
+// and the meshsec.v1 mesh queries share one implementation.
 #ifndef MESHSEC_NODE_PAGINATION_H_
 #define MESHSEC_NODE_PAGINATION_H_
 
@@ -23,8 +23,6 @@ namespace mesh::node::page {
 
 inline constexpr uint64_t kDefaultLimit = 100;  // SDK query.DefaultLimit
 
-// Sorts `items` by key and returns the indices of the requested page, in
-// page order; fills `resp`.
 // The request's limit (0: kDefaultLimit) and whether the total is counted
 // (with a key never; limit 0 counts it, as the SDK does). InvalidArgument
 // for a key and an offset both.
@@ -38,6 +36,8 @@ absl::StatusOr<std::pair<uint64_t, bool>> PageLimits(const PageRequest& req) {
   return std::make_pair(req.limit(), req.key().empty() && req.count_total());
 }
 
+// Sorts `items` by key and returns the indices of the requested page, in
+// page order; fills `resp`.
 template <typename T, typename KeyFn, typename PageRequest, typename PageResponse>
 absl::StatusOr<std::vector<size_t>> Paginate(const std::vector<T>& items, KeyFn key_of,
                                              const PageRequest& req, PageResponse* resp) {

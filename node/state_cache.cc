@@ -30,47 +30,6 @@ std::optional<std::string_view> ViewOf(const std::optional<std::string>& value) 
   return std::string_view(*value);
 }
 
-// A view's scan of the snapshot, read as the caller goes: the entries read
-// are collected while there are at most `max` of them, and handed to `keep`
-// once the range is read to its end. A caller that stops early (a page of
-// a long index) reads no entry past where it stopped.
-class KeepAtEndIterator : public KvIterator {
- public:
-  KeepAtEndIterator(std::unique_ptr<KvIterator> it, size_t max,
-                    std::function<void(KvList)> keep)
-      : it_(std::move(it)), max_(max), keep_(std::move(keep)) {
-    KeepIfDone();
-  }
-  bool Valid() const override { return it_->Valid(); }
-  void Next() override {
-    if (collecting_) {
-      if (entries_.size() < max_) {
-        entries_.emplace_back(std::string(it_->key()), std::string(it_->value()));
-      } else {
-        collecting_ = false;
-        entries_.clear();
-      }
-    }
-    it_->Next();
-    KeepIfDone();
-  }
-  std::string_view key() const override { return it_->key(); }
-  std::string_view value() const override { return it_->value(); }
-  absl::Status status() const override { return it_->status(); }
-
- private:
-  void KeepIfDone() {
-    if (!collecting_ || it_->Valid() || !it_->status().ok()) return;
-    collecting_ = false;
-    keep_(std::move(entries_));
-  }
-  std::unique_ptr<KvIterator> it_;
-  const size_t max_;
-  std::function<void(KvList)> keep_;
-  KvList entries_;
-  bool collecting_ = true;
-};
-
 }  // namespace
 
 StateCache::StateCache(std::unique_ptr<DurableStore> store, size_t capacity_bytes)
@@ -336,7 +295,7 @@ std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string
   }
   // Read as the caller goes; a range read to its end within
   // kMaxCachedScanEntries entries is kept.
-  return std::make_unique<KeepAtEndIterator>(
+  return CollectingIterator(
       store_->Scan(begin, end, reverse), kMaxCachedScanEntries,
       [this, scan_key = std::move(scan_key)](KvList entries) {
         auto kept = std::make_shared<KeptScan>();

@@ -73,9 +73,10 @@
 // just before it on the same chain (and to up to kMaxLinks - 1 views that
 // one was linked to): a miss in the new view first looks in those caches,
 // newest first, for a key not written through this (the chain's) cache
-// since that earlier view was opened, and copies what it finds. A view also keeps
-// the results of its scans (ranges of at most kMaxCachedScanEntries
-// entries; a longer scan reads the snapshot as it goes), and takes a
+// since that earlier view was opened, and copies what it finds. A view reads
+// a scan from its snapshot as the caller goes (a page of a long index reads
+// the page), keeps the result of a scan read to its end within
+// kMaxCachedScanEntries entries, and takes a
 // scan result from the linked view when no key in the range was written
 // since. LinkView also hands the previous view's recently used scan results
 // that the block did not touch to the new view (CarryScans): a range read
