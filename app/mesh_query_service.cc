@@ -254,9 +254,8 @@ absl::Status ExternalStakes(const Chain& chain, const pb::QueryExternalStakesReq
   Context ctx = chain.QueryContext();
   MESH_RETURN_IF_ERROR(RequireConsumerLink(ctx, req.consumer()).status());
   const pv::ConsumerId consumer(req.consumer());
-  auto fill = [&](const AccountAddress& user, const ValidatorAddress& validator) -> absl::Status {
-    MESH_ASSIGN_OR_RETURN(pv::Stake stake,
-                          pv::ExternalStaking::GetStake(ctx, consumer, user, validator));
+  auto fill_stake = [&](const AccountAddress& user, const ValidatorAddress& validator,
+                        const pv::Stake& stake) -> absl::Status {
     pb::ExternalStake* out = resp->add_stakes();
     out->set_consumer(consumer.value());
     out->set_user(user.value());
@@ -273,6 +272,12 @@ absl::Status ExternalStakes(const Chain& chain, const pb::QueryExternalStakesReq
                           pv::ExternalStaking::PendingRewards(ctx, consumer, user, validator));
     out->set_pending_rewards(owed.ToString());
     return absl::OkStatus();
+  };
+  // A stake of a page read from a list of keys.
+  auto fill = [&](const AccountAddress& user, const ValidatorAddress& validator) -> absl::Status {
+    MESH_ASSIGN_OR_RETURN(pv::Stake stake,
+                          pv::ExternalStaking::GetStake(ctx, consumer, user, validator));
+    return fill_stake(user, validator, stake);
   };
   using Key = std::pair<AccountAddress, ValidatorAddress>;
   auto fill_key = [&](const Key& k) { return fill(k.first, k.second); };
@@ -314,7 +319,8 @@ absl::Status ExternalStakes(const Chain& chain, const pb::QueryExternalStakesReq
     }
     return FillPage(
         all, [](const pv::StakeEntry& e) { return PairKey(e.user.value(), e.validator.value()); },
-        req, resp, [&](const pv::StakeEntry& e) { return fill(e.user, e.validator); });
+        req, resp,
+        [&](const pv::StakeEntry& e) { return fill_stake(e.user, e.validator, e.stake); });
   }
   // Every stake of the consumer, in store order (opaque page keys).
   return FillOrderedPage<Key>(
