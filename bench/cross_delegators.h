@@ -9,8 +9,12 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "bench/bench_util.h"
 #include "core/amount.h"
 #include "core/crypto.h"
 #include "core/status.h"
@@ -95,6 +99,24 @@ inline void Prepare(Network& net, int users) {
   }
   MESH_CHECK_OK(net.AdvanceBlocks(4));  // an epoch bonds the virtual stake
 }
+
+// N users cross-staked on one consumer validator (Prepare), both chains on
+// RocksDB in a temporary directory of benchmark `bench` named after `tag`
+// and N: the setup of the per-operation and list benchmarks.
+struct CrossDelegators {
+  CrossDelegators(const std::string& bench, const std::string& tag, int users)
+      : dir(bench, absl::StrCat(tag, users)), spec(MakeSpec(dir.Sub(""))) {
+    absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(spec);
+    MESH_CHECK_OK(created.status());
+    net = *std::move(created);
+    Prepare(*net, users);
+    val = net->Valoper(kConsumer, kSlashed);
+  }
+  benchutil::TempDir dir;  // outlives the network (members are destroyed in reverse)
+  NetworkSpec spec;
+  std::unique_ptr<Network> net;
+  ValidatorAddress val;
+};
 
 }  // namespace mesh::harness::bench
 

@@ -26,7 +26,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "app/mesh_query_service.h"
-#include "bench/bench_util.h"
 #include "bench/cross_delegators.h"
 #include "benchmark/benchmark.h"
 #include "core/status.h"
@@ -69,22 +68,14 @@ class ListServer {
   std::shared_ptr<grpc::Channel> channel_;
 };
 
+// The cross-delegators and each chain's services over them.
 struct Setup {
   explicit Setup(int users)
-      : dir("listq", absl::StrCat("n", users)), spec(MakeSpec(dir.Sub(""))) {
-    absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(spec);
-    MESH_CHECK_OK(created.status());
-    net = *std::move(created);
-    Prepare(*net, users);
-    val = net->Valoper(kConsumer, kSlashed);
-    provider = std::make_unique<ListServer>(net->chain(kProvider));
-    consumer = std::make_unique<ListServer>(net->chain(kConsumer));
-  }
-  benchutil::TempDir dir;  // outlives the network
-  NetworkSpec spec;
-  std::unique_ptr<Network> net;
-  ValidatorAddress val;
-  std::unique_ptr<ListServer> provider, consumer;
+      : state("listq", "n", users),
+        provider(state.net->chain(kProvider)),
+        consumer(state.net->chain(kConsumer)) {}
+  CrossDelegators state;
+  ListServer provider, consumer;
 };
 
 // One page of list `list` from `key` (limit 10): its size and next key.
@@ -98,26 +89,26 @@ std::pair<int, std::string> Page(const Setup& s, int list, const std::string& ke
     pb::QueryVaultAccountsRequest req;
     *req.mutable_pagination() = page;
     pb::QueryVaultAccountsResponse resp;
-    status = pb::ProviderQuery::NewStub(s.provider->channel())->VaultAccounts(&ctx, req, &resp);
+    status = pb::ProviderQuery::NewStub(s.provider.channel())->VaultAccounts(&ctx, req, &resp);
     MESH_CHECK(status.ok());
     return {resp.accounts_size(), resp.pagination().next_key()};
   }
   if (list == 1 || list == 2) {
     pb::QueryExternalStakesRequest req;
     req.set_consumer(kConsumer);
-    if (list == 1) req.set_validator(s.val.value());
+    if (list == 1) req.set_validator(s.state.val.value());
     *req.mutable_pagination() = page;
     pb::QueryExternalStakesResponse resp;
-    status = pb::ProviderQuery::NewStub(s.provider->channel())->ExternalStakes(&ctx, req, &resp);
+    status = pb::ProviderQuery::NewStub(s.provider.channel())->ExternalStakes(&ctx, req, &resp);
     MESH_CHECK(status.ok());
     return {resp.stakes_size(), resp.pagination().next_key()};
   }
   pb::QueryDelegationRecordsRequest req;
   req.set_provider(kProvider);
-  req.set_validator(s.val.value());
+  req.set_validator(s.state.val.value());
   *req.mutable_pagination() = page;
   pb::QueryDelegationRecordsResponse resp;
-  status = pb::ConsumerQuery::NewStub(s.consumer->channel())->DelegationRecords(&ctx, req, &resp);
+  status = pb::ConsumerQuery::NewStub(s.consumer.channel())->DelegationRecords(&ctx, req, &resp);
   MESH_CHECK(status.ok());
   return {resp.records_size(), resp.pagination().next_key()};
 }

@@ -284,24 +284,6 @@ double TimedCpuMs(Fn fn) {
   return t1.cpu_ms - t0.cpu_ms;
 }
 
-// N users cross-staked on one consumer validator (Prepare), both chains on
-// RocksDB in a temporary directory named after `tag` and N: the setup of
-// the per-operation benchmarks below.
-struct CrossDelegators {
-  CrossDelegators(const std::string& tag, int users)
-      : dir(absl::StrCat(tag, users)), spec(MakeSpec(dir.Sub(""))) {
-    absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(spec);
-    MESH_CHECK_OK(created.status());
-    net = *std::move(created);
-    Prepare(*net, users);
-    val = net->Valoper(kConsumer, kSlashed);
-  }
-  TempDir dir;  // outlives the network (members are destroyed in reverse)
-  NetworkSpec spec;
-  std::unique_ptr<Network> net;
-  ValidatorAddress val;
-};
-
 // BM_UnstakeAmongCrossDelegators/users:N — the same N cross-delegators on
 // one consumer validator; 100 of them unstake a little in one provider
 // block, and the relay that delivers those packets (the consumer's check
@@ -312,7 +294,7 @@ struct CrossDelegators {
 void BM_UnstakeAmongCrossDelegators(benchmark::State& state) {
   const int users = static_cast<int>(state.range(0));
   constexpr int kUnstakes = 100;
-  CrossDelegators setup("u", users);
+  CrossDelegators setup("slash", "u", users);
   Network& net = *setup.net;
   const ValidatorAddress& val = setup.val;
   double cpu_ms = 0;
@@ -354,7 +336,7 @@ void BM_UnstakeAmongCrossDelegators(benchmark::State& state) {
 void BM_InternalUnstakeAmongCrossDelegators(benchmark::State& state) {
   const int users = static_cast<int>(state.range(0));
   constexpr int kUnstakes = 100;
-  CrossDelegators setup("i", users);
+  CrossDelegators setup("slash", "i", users);
   Network& net = *setup.net;
   const ValidatorAddress& val = setup.val;
   double cpu_ms = 0;
@@ -384,7 +366,7 @@ void BM_InternalUnstakeAmongCrossDelegators(benchmark::State& state) {
 // figure does not grow with N (before, each epoch read all N).
 void BM_ZeroCapEpochAmongCrossDelegators(benchmark::State& state) {
   const int users = static_cast<int>(state.range(0));
-  CrossDelegators setup("z", users);
+  CrossDelegators setup("slash", "z", users);
   Network& net = *setup.net;
   const NetworkSpec& spec = setup.spec;
   MESH_CHECK_OK(net.SetMaxCap(kConsumer, kProvider, Amount(0)));
@@ -423,7 +405,7 @@ void BM_ZeroCapEpochAmongCrossDelegators(benchmark::State& state) {
 // for the cut as before.
 void BM_BurnAmongCrossDelegators(benchmark::State& state) {
   const int users = static_cast<int>(state.range(0));
-  CrossDelegators setup("b", users);
+  CrossDelegators setup("slash", "b", users);
   Network& net = *setup.net;
   const ValidatorAddress& val = setup.val;
   double cpu_ms = 0;
