@@ -1,5 +1,8 @@
 #include "core/codec.h"
 
+#include <bit>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -13,23 +16,44 @@ namespace {
 constexpr uint64_t kI64SignFlip = uint64_t{1} << 63;
 constexpr u128 kI128SignFlip = u128{1} << 127;
 
+// Big-endian (most significant byte first) words: a byte swap and one
+// copy, not a loop of shifts (a 128-bit shift per byte showed in slash
+// profiles). The host is little-endian (checked below); u128 is two u64s.
+static_assert(std::endian::native == std::endian::little, "codec assumes a little-endian host");
+
+inline uint32_t SwapBytes(uint32_t v) { return __builtin_bswap32(v); }
+inline uint64_t SwapBytes(uint64_t v) { return __builtin_bswap64(v); }
+
 // Appends the sizeof(T) bytes of `v`, most significant first: built on the
 // stack and appended once (one capacity check, not one per byte).
 template <typename T>
 void PutBigEndian(std::string& out, T v) {
-  constexpr int n = sizeof(T);
-  char b[n];
-  for (int i = 0; i < n; ++i) {
-    b[i] = static_cast<char>(static_cast<uint8_t>(v >> (8 * (n - 1 - i))));
+  char b[sizeof(T)];
+  if constexpr (sizeof(T) == 16) {
+    const uint64_t hi = SwapBytes(static_cast<uint64_t>(v >> 64));
+    const uint64_t lo = SwapBytes(static_cast<uint64_t>(v));
+    std::memcpy(b, &hi, 8);
+    std::memcpy(b + 8, &lo, 8);
+  } else {
+    const T swapped = SwapBytes(v);
+    std::memcpy(b, &swapped, sizeof(T));
   }
-  out.append(b, n);
+  out.append(b, sizeof(T));
 }
 
+// The value of exactly sizeof(T) big-endian bytes (the callers Take them).
 template <typename T>
 T GetBigEndian(std::string_view bytes) {
-  T v = 0;
-  for (char c : bytes) v = static_cast<T>((v << 8) | static_cast<uint8_t>(c));
-  return v;
+  if constexpr (sizeof(T) == 16) {
+    uint64_t hi, lo;
+    std::memcpy(&hi, bytes.data(), 8);
+    std::memcpy(&lo, bytes.data() + 8, 8);
+    return (static_cast<T>(SwapBytes(hi)) << 64) | static_cast<T>(SwapBytes(lo));
+  } else {
+    T v;
+    std::memcpy(&v, bytes.data(), sizeof(T));
+    return SwapBytes(v);
+  }
 }
 
 }  // namespace

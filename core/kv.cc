@@ -420,6 +420,23 @@ void WriteBatch::Absorb(WriteBatch&& other) {
     *this = std::move(other);
     return;
   }
+  if (ops_.size() * kAbsorbSwapRatio < other.ops_.size()) {
+    // A few ops absorbing many (a packet's receipt and ack bookkeeping
+    // absorbing its callback's writes, a slash's 10^5 users): `other` is
+    // taken whole and this batch's ops are moved into it, each kept only
+    // where `other` has no op on its key. Moving every op of `other` node
+    // by node cost a rebalancing insert each.
+    WriteBatch older = std::move(*this);
+    *this = std::move(other);
+    while (!older.ops_.empty()) {
+      auto node = older.ops_.extract(older.ops_.begin());
+      const Ops::iterator pos = ops_.lower_bound(node.key());
+      if (pos != ops_.end() && pos->first == node.key()) continue;  // the newer op stays
+      const Ops::iterator at = ops_.insert(pos, std::move(node));
+      Noted(at->first);
+    }
+    return;
+  }
   Ops::iterator after = ops_.end();  // right after the op absorbed last
   bool first = true;
   while (!other.ops_.empty()) {

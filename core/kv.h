@@ -175,7 +175,11 @@ class WriteBatch {
   // this batch's op on the same key) without copying keys or values;
   // `other` is left empty. Into an empty batch, `other`'s ops and filter
   // change hands at once (a tx's nested overlays commit so).
+  // When `other` holds more than kAbsorbSwapRatio times this batch's ops,
+  // `other`'s ops and filter are taken whole and this batch's ops moved
+  // into them instead.
   void Absorb(WriteBatch&& other);
+  static constexpr size_t kAbsorbSwapRatio = 4;
   // Canonical bytes of the batch (for state hashing): for each op in key
   // order, u8 kind (1 put, 0 delete), bytes key, [bytes value].
   std::string Serialize() const;

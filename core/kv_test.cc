@@ -232,15 +232,24 @@ class RecordingStore : public DurableStore {
 
 // Absorb inserts each key right after the one before it when it can: the
 // result is the same as op-by-op whatever the two batches' keys interleave.
+// Rounds vary the sizes so that a small batch absorbs a large one
+// (WriteBatch::kAbsorbSwapRatio: the large one's ops are taken whole and
+// the small one's moved in, where the large one has no op on the key) as
+// well as batches of a size; the large ones pass the filter's size, and
+// the merged filter answers "may contain" for every key.
 TEST(WriteBatchTest, AbsorbEqualsOpByOpOverInterleavedKeys) {
   uint64_t x = 12345;
   auto next = [&x] { return x = x * 6364136223846793005ULL + 1442695040888963407ULL; };
-  for (int round = 0; round < 50; ++round) {
+  int swapped = 0;
+  for (int round = 0; round < 120; ++round) {
+    const int na = round % 4 == 0 ? 3 : round % 4 == 1 ? 300 : 40;
+    const int nb = round % 3 == 0 ? 300 : round % 3 == 1 ? 2 : 40;
+    const uint64_t space = round % 5 == 0 ? 60 : 1000;
     WriteBatch a;
     WriteBatch b;
     WriteBatch expected;
-    for (int i = 0; i < 40; ++i) {  // keys drawn from a small space: overlaps and gaps
-      const std::string k = "k" + std::to_string(next() % 60);
+    for (int i = 0; i < na; ++i) {  // keys drawn from one space: overlaps and gaps
+      const std::string k = "k" + std::to_string(next() % space);
       if (next() % 4 == 0) {
         a.Delete(k);
         expected.Delete(k);
@@ -249,8 +258,8 @@ TEST(WriteBatchTest, AbsorbEqualsOpByOpOverInterleavedKeys) {
         expected.Put(k, "a" + std::to_string(i));
       }
     }
-    for (int i = 0; i < 40; ++i) {
-      const std::string k = "k" + std::to_string(next() % 60);
+    for (int i = 0; i < nb; ++i) {
+      const std::string k = "k" + std::to_string(next() % space);
       if (next() % 4 == 0) {
         b.Delete(k);
       } else {
@@ -264,10 +273,19 @@ TEST(WriteBatchTest, AbsorbEqualsOpByOpOverInterleavedKeys) {
         expected.Delete(k);
       }
     }
+    if (a.size() * WriteBatch::kAbsorbSwapRatio < b.size()) ++swapped;
     a.Absorb(std::move(b));
     EXPECT_TRUE(b.empty());
     EXPECT_EQ(a.Serialize(), expected.Serialize()) << "round " << round;
+    for (const auto& [k, v] : a.ops()) ASSERT_TRUE(a.MayContain(k)) << "round " << round << " " << k;
+    // The merged batch goes on taking writes (positions and filter intact).
+    a.Put("k0", "after");
+    expected.Put("k0", "after");
+    a.Delete("k999999");
+    expected.Delete("k999999");
+    EXPECT_EQ(a.Serialize(), expected.Serialize()) << "round " << round;
   }
+  EXPECT_GE(swapped, 20);  // the swap path ran
 }
 
 // Put, PutOwned and Delete find their place from the last write positions
