@@ -1,6 +1,13 @@
-// The programs' tcmalloc keeps the memory they free (keep_freed_memory.cc).
+// The programs' tcmalloc keeps the memory they free, and marks the memory
+// it takes for transparent huge pages (keep_freed_memory.cc).
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -55,6 +62,46 @@ TEST(AllocatorTest, ProgramsKeepTheMemoryTheyFree) {
   m->SetMemoryReleaseRate(10);
   EXPECT_GT(ReleasedByChurn(), 0u);
   m->SetMemoryReleaseRate(0);
+#endif
+}
+
+#ifdef MESH_KEEPS_FREED_MEMORY
+// The VmFlags of the mapping of this process that holds `p` (/proc/self/smaps),
+// or "" when none does.
+std::string VmFlagsAt(const void* p) {
+  const uintptr_t at = reinterpret_cast<uintptr_t>(p);
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    uintptr_t begin = 0, end = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (head >> std::hex >> begin >> dash >> end && dash == '-') {
+      inside = begin <= at && at < end;
+      continue;
+    }
+    if (inside && line.rfind("VmFlags:", 0) == 0) return line;
+  }
+  return "";
+}
+#endif
+
+TEST(AllocatorTest, TheHeapItTakesIsMarkedForHugePages) {
+#ifndef MESH_KEEPS_FREED_MEMORY
+  GTEST_SKIP() << "built without tcmalloc or its extension header (libgoogle-perftools-dev)";
+#else
+  const char* huge = std::getenv("MESH_HUGE_PAGES");
+  if (huge != nullptr && std::strcmp(huge, "0") == 0) GTEST_SKIP() << "MESH_HUGE_PAGES=0";
+  if (!std::filesystem::exists("/sys/kernel/mm/transparent_hugepage/enabled")) {
+    GTEST_SKIP() << "the kernel has no transparent huge pages";
+  }
+  // More than the heap holds yet: the allocator takes it from the system.
+  std::unique_ptr<char[]> big(new char[size_t{96} << 20]);
+  big[0] = 1;
+  const std::string flags = VmFlagsAt(big.get());
+  ASSERT_FALSE(flags.empty()) << "no mapping holds the allocation";
+  EXPECT_NE(flags.find(" hg"), std::string::npos) << flags;
 #endif
 }
 
