@@ -97,9 +97,12 @@ TEST(AllocatorTest, TheHeapItTakesIsMarkedForHugePages) {
     GTEST_SKIP() << "the kernel has no transparent huge pages";
   }
   // More than the heap holds yet: the allocator takes it from the system.
-  std::unique_ptr<char[]> big(new char[size_t{96} << 20]);
-  big[0] = 1;
-  const std::string flags = VmFlagsAt(big.get());
+  // (Its start may lie in free heap taken before, which the new memory
+  // extends: its last byte is in memory taken now.)
+  constexpr size_t kBytes = size_t{96} << 20;
+  std::unique_ptr<char[]> big(new char[kBytes]);
+  big[kBytes - 1] = 1;
+  const std::string flags = VmFlagsAt(big.get() + kBytes - 1);
   ASSERT_FALSE(flags.empty()) << "no mapping holds the allocation";
   EXPECT_NE(flags.find(" hg"), std::string::npos) << flags;
 #endif
