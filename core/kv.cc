@@ -676,8 +676,7 @@ std::unique_ptr<KvIterator> ReadAheadIterator(KvList head, std::unique_ptr<KvIte
 namespace {
 class CollectingIter final : public KvIterator {
  public:
-  CollectingIter(std::unique_ptr<KvIterator> it, size_t max,
-                    std::function<void(KvList)> keep)
+  CollectingIter(std::unique_ptr<KvIterator> it, size_t max, std::function<void(KvList)> keep)
       : it_(std::move(it)), max_(max), keep_(std::move(keep)) {
     KeepIfDone();
   }

@@ -38,6 +38,14 @@ class VaultTest : public ::testing::Test {
                                                  ExtConfig("OSMO", "star", period, slash_percent));
                   }).ok());
   }
+  // `n` users "u100", "u101", ... each funded with and bonding 1.
+  void BondUsers(int n) {
+    for (int i = 0; i < n; ++i) {
+      AccountAddress u("u" + std::to_string(100 + i));
+      h_.Fund(u, kOsmo, A(1));
+      ASSERT_TRUE(h_.Bond(u, A(1)).ok());
+    }
+  }
   void Activate(const ConsumerStub& cs, const char* v) {
     ASSERT_TRUE(h_.Run([&](const Context& c) {
                     return RemoteValidators::Apply(c, cs.id(), Val(v),
@@ -539,11 +547,7 @@ TEST_F(VaultTest, AllUsersFetching) {
 // so a page is at least 30 long).
 TEST_F(VaultTest, PaginationClampsToThirty) {
   Setup(0, 100);
-  for (int i = 0; i < 40; ++i) {
-    AccountAddress u("u" + std::to_string(100 + i));
-    h_.Fund(u, kOsmo, A(1));
-    ASSERT_TRUE(h_.Bond(u, A(1)).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(BondUsers(40));
   EXPECT_EQ(Vault::AllAccounts(h_.ctx(), false).value().size(), 10u);
   EXPECT_EQ(Vault::AllAccounts(h_.ctx(), false, std::nullopt, 5).value().size(), 5u);
   EXPECT_EQ(Vault::AllAccounts(h_.ctx(), false, std::nullopt, 100).value().size(), 30u);
@@ -574,11 +578,7 @@ TEST_F(VaultTest, ZeroAmountsRejected) {
 // the same order as AllAccounts, either way, stopping when told.
 TEST_F(VaultTest, UsersAreVisitedFromAPageKey) {
   Setup(0, 100);
-  for (int i = 0; i < 12; ++i) {
-    AccountAddress u("u" + std::to_string(100 + i));
-    h_.Fund(u, kOsmo, A(1));
-    ASSERT_TRUE(h_.Bond(u, A(1)).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(BondUsers(12));
   auto walk = [&](std::string_view from, bool reverse, size_t stop_after = 100) {
     std::vector<std::string> got;
     EXPECT_TRUE(Vault::VisitUsers(h_.ctx(), from, reverse,
