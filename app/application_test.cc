@@ -225,32 +225,37 @@ TEST(ApplicationTest, RestartResumesFromTheLastCommittedBlock) {
   EXPECT_EQ((*app)->chain().height(), 5u);
 }
 
-// A store holding a staking index entry of an earlier layout (a
-// by-validator delegation entry without the delegator's order key) is
-// refused when it is opened, with a message that says what to do.
+// A store holding a record of an earlier layout -- a staking by-validator
+// delegation entry without the delegator's order key, or a vault lien
+// apart from its user record (0x51) -- is refused when it is opened, with a
+// message that says what to do.
 TEST(ApplicationTest, OpeningAStoreOfAnEarlierLayoutIsRefused) {
-  const std::string dir = ::testing::TempDir() + "/app_old_layout";
-  std::filesystem::remove_all(dir);
-  {
+  const std::string old_index = Encoder(0x25).Str("valoper").Str("delegator").Take();
+  const std::string old_lien = Encoder(0x51).Str("user").Raw("local").Take();
+  for (const std::string& old_key : {old_index, old_lien}) {
+    const std::string dir = ::testing::TempDir() + "/app_old_layout";
+    std::filesystem::remove_all(dir);
+    {
+      auto store = RocksDbStore::Open(dir);
+      ASSERT_TRUE(store.ok());
+      auto app = Application::Open(SingleChain(), *std::move(store));
+      ASSERT_TRUE(app.ok());
+      ASSERT_TRUE((*app)->InitChain().ok());
+    }
+    {
+      auto store = RocksDbStore::Open(dir);
+      ASSERT_TRUE(store.ok());
+      WriteBatch old;
+      old.Put(old_key, "");
+      ASSERT_TRUE((*store)->Write(old).ok());
+    }
     auto store = RocksDbStore::Open(dir);
     ASSERT_TRUE(store.ok());
     auto app = Application::Open(SingleChain(), *std::move(store));
-    ASSERT_TRUE(app.ok());
-    ASSERT_TRUE((*app)->InitChain().ok());
+    ASSERT_FALSE(app.ok());
+    EXPECT_EQ(app.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(app.status().message().find("regenerated"), std::string::npos) << app.status();
   }
-  {
-    auto store = RocksDbStore::Open(dir);
-    ASSERT_TRUE(store.ok());
-    WriteBatch old;
-    old.Put(Encoder(0x25).Str("valoper").Str("delegator").Take(), "");
-    ASSERT_TRUE((*store)->Write(old).ok());
-  }
-  auto store = RocksDbStore::Open(dir);
-  ASSERT_TRUE(store.ok());
-  auto app = Application::Open(SingleChain(), *std::move(store));
-  ASSERT_FALSE(app.ok());
-  EXPECT_EQ(app.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(app.status().message().find("regenerated"), std::string::npos) << app.status();
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/codec.h"
+#include "core/record.h"
 #include "core/status.h"
 #include "gtest/gtest.h"
 #include "mesh/provider/external_staking.h"
@@ -228,9 +229,9 @@ TEST_F(SlashingTest, DocScenario4SeveralLienHolders) {
 }
 
 // The propagation of scenario 4 works on the liens the slash already read
-// (no second read) and writes only the liens it cut: the local lien, not
-// cut, is not rewritten; the slasher's and the clipped one are.
-TEST_F(SlashingTest, PropagationWritesOnlyTheLiensItCuts) {
+// (no second read) and writes the user's vault record once: collateral and
+// every lien in one key, the local lien unchanged in it, no other vault key.
+TEST_F(SlashingTest, PropagationWritesTheUserRecordOnce) {
   auto [e1, e2] = Scenario4();
   Dec ratio = ExternalStaking::Config(h_.ctx(), e1.id()).value().slash_ratio_dsign;
   ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
@@ -238,11 +239,22 @@ TEST_F(SlashingTest, PropagationWritesOnlyTheLiensItCuts) {
                   MESH_RETURN_IF_ERROR(ExternalStaking::HandleSlashing(
                       c.WithStore(&tx), e1.id(), Val("v1"), ratio, A(200), 0));
                   const auto& ops = tx.pending().ops();
-                  EXPECT_FALSE(ops.contains(vault_internal::LienKey(kUser, LienHolder::Local())));
-                  EXPECT_TRUE(
-                      ops.contains(vault_internal::LienKey(kUser, LienHolder::External(e1.id()))));
-                  EXPECT_TRUE(
-                      ops.contains(vault_internal::LienKey(kUser, LienHolder::External(e2.id()))));
+                  size_t vault_keys = 0;
+                  for (const auto& [key, value] : ops) {
+                    const auto table = static_cast<uint8_t>(key[0]);
+                    EXPECT_NE(table, tables::kRetiredLiens);
+                    EXPECT_NE(table, tables::kRetiredUsers);
+                    if (table == tables::kUsers) ++vault_keys;
+                  }
+                  EXPECT_EQ(vault_keys, 1u);
+                  auto user = ops.find(vault_internal::UserKey(kUser));
+                  EXPECT_TRUE(user != ops.end() && user->second.has_value());
+                  if (user == ops.end() || !user->second.has_value()) return tx.Commit();
+                  absl::StatusOr<UserInfo> info = DecodeRecord<UserInfo>(*user->second);
+                  EXPECT_TRUE(info.ok()) << info.status();
+                  if (!info.ok()) return tx.Commit();
+                  EXPECT_EQ(info->collateral, A(800));
+                  EXPECT_EQ(info->liens.size(), 3u);
                   return tx.Commit();
                 }).ok());
   EXPECT_EQ(h_.Account(kUser).bonded, A(800));

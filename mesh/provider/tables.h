@@ -15,8 +15,10 @@ namespace mesh::provider::tables {
 
 // Vault.
 inline constexpr uint8_t kVaultConfig = 0x50;     // () -> VaultConfig
-inline constexpr uint8_t kLiens = 0x51;           // (user, holder key) -> Lien
-inline constexpr uint8_t kUsers = 0x52;           // (user) -> UserInfo
+// 0x51 (liens) and 0x52 (users): an earlier layout, whose liens were
+// records of their own; Vault::CheckStoredLayout refuses a store with them.
+inline constexpr uint8_t kRetiredLiens = 0x51;
+inline constexpr uint8_t kRetiredUsers = 0x52;
 inline constexpr uint8_t kActiveExternal = 0x53;  // (consumer) -> ""
 inline constexpr uint8_t kVaultTxCount = 0x54;    // () -> u64
 inline constexpr uint8_t kVaultTxs = 0x55;        // (u64 id) -> VaultTx
@@ -44,6 +46,8 @@ inline constexpr uint8_t kGovByInfraction = 0xE5;  // (consumer, valoper, u64 he
 // Shared security, continued (same range).
 inline constexpr uint8_t kThrottleQueued = 0xE6;   // (consumer) -> u64 slashes queued
 inline constexpr uint8_t kConsumerTimes = 0xE7;    // (consumer, u64 height) -> u64 time_s
+// Vault, continued (same range): a user's collateral with its liens.
+inline constexpr uint8_t kUsers = 0xED;            // (user) -> UserInfo
 // External staking, every key starts with the consumer id.
 inline constexpr uint8_t kExtConfig = 0x60;       // (consumer) -> ExternalConfig
 inline constexpr uint8_t kExtStakes = 0x61;       // (consumer, user, validator) -> Stake

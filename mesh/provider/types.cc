@@ -73,22 +73,25 @@ absl::StatusOr<Lien> Lien::Decode(Decoder& d) {
 }
 
 void UserInfo::Encode(Encoder& e) const {
-  e.Amt(collateral);
-  if (!holders.has_value()) return;  // as read: not recorded yet
-  e.U32(static_cast<uint32_t>(holders->size()));
-  for (const std::string& h : *holders) e.Str(h);
+  e.Amt(collateral).U32(static_cast<uint32_t>(liens.size()));
+  for (const auto& [holder, lien] : liens) {
+    e.Str(holder.Key());
+    lien.Encode(e);
+  }
 }
 absl::StatusOr<UserInfo> UserInfo::Decode(Decoder& d) {
   UserInfo u;
   MESH_ASSIGN_OR_RETURN(u.collateral, d.Amt());
-  if (d.AtEnd()) {
-    u.holders.reset();  // written before the holders were recorded
-    return u;
-  }
   MESH_ASSIGN_OR_RETURN(uint32_t n, d.U32());
+  std::string last;
   for (uint32_t i = 0; i < n; ++i) {
-    MESH_ASSIGN_OR_RETURN(std::string h, d.Str());
-    u.holders->push_back(std::move(h));
+    MESH_ASSIGN_OR_RETURN(std::string key, d.Str());
+    if (i > 0 && key <= last) return absl::DataLossError("user liens out of holder order");
+    MESH_ASSIGN_OR_RETURN(LienHolder holder, LienHolder::FromKey(key));
+    MESH_ASSIGN_OR_RETURN(Lien lien, Lien::Decode(d));
+    if (lien.amount.IsZero()) return absl::DataLossError("empty lien in a user record");
+    last = std::move(key);
+    u.liens.emplace_back(std::move(holder), lien);
   }
   return u;
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -56,17 +57,17 @@ struct Lien {
   static absl::StatusOr<Lien> Decode(Decoder& d);
 };
 
-// Per-user vault record. Max lien and total slashable are derived from the
-// liens (Vault::Account), never stored (docs/compatibility.md).
+// Per-user vault record: the collateral and every lien on it, in one
+// record (a stake, a slash, an unstake read and write one key per user).
+// Max lien and total slashable are derived from the liens (Vault::Account),
+// never stored (docs/compatibility.md).
 struct UserInfo {
   Amount collateral;
-  // The holders (LienHolder::Key, ascending) the user ever had a lien
-  // toward: a superset of its liens' holders, so its liens are read by one
-  // point read each and none is missed. nullopt: not recorded (a record from
-  // before the field): a reader tries every possible holder instead. A user
-  // without a record has no lien (a lien needs collateral): known, empty.
-  std::optional<std::vector<std::string>> holders = std::vector<std::string>();
+  // Ascending by holder key (LienHolder::Key: local first, then consumers
+  // by id), one per holder, none empty (an emptied lien is dropped).
+  std::vector<std::pair<LienHolder, Lien>> liens;
   void Encode(Encoder& e) const;
+  // DataLoss for holders out of order, repeated, or an empty lien.
   static absl::StatusOr<UserInfo> Decode(Decoder& d);
 };
 

@@ -1,7 +1,6 @@
 #include "mesh/provider/vault.h"
 
 #include <algorithm>
-#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,10 +23,6 @@ uint64_t PageLimit(std::optional<uint64_t> limit) {
 
 namespace vault_internal {
 
-std::string LienKey(const AccountAddress& user, const LienHolder& holder) {
-  return tables::Key(tables::kLiens, user.value(), holder.Key());
-}
-
 std::string UserKey(const AccountAddress& user) { return tables::Key(tables::kUsers, user.value()); }
 
 absl::StatusOr<UserInfo> LoadUser(const Context& ctx, const AccountAddress& user) {
@@ -38,35 +33,30 @@ absl::Status SaveUser(const Context& ctx, const AccountAddress& user, const User
   return PutRecord(ctx.store(), UserKey(user), info);
 }
 
-absl::StatusOr<LienList> LoadRecordedLiens(const Context& ctx, const AccountAddress& user,
-                                           const UserInfo& info) {
-  LienList out;
-  for (const std::string& key : *info.holders) {
-    MESH_ASSIGN_OR_RETURN(LienHolder h, LienHolder::FromKey(key));
-    MESH_ASSIGN_OR_RETURN(std::optional<Lien> lien, GetRecord<Lien>(ctx.store(), LienKey(user, h)));
-    if (lien.has_value()) out.emplace_back(std::move(h), *lien);
+const Lien* FindLien(const LienList& liens, const LienHolder& holder) {
+  for (const auto& [h, lien] : liens) {
+    if (h == holder) return &lien;
   }
-  return out;
+  return nullptr;
 }
 
-absl::StatusOr<LienList> LoadLiens(const Context& ctx, const AccountAddress& user) {
-  LienList out;
-  const std::string prefix = tables::Prefix(tables::kLiens, user.value());
-  auto it = ctx.store().ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) {
-    MESH_ASSIGN_OR_RETURN(LienHolder holder, LienHolder::FromKey(it->key().substr(prefix.size())));
-    MESH_ASSIGN_OR_RETURN(Lien lien, DecodeRecord<Lien>(it->value()));
-    out.emplace_back(std::move(holder), lien);
-  }
-  MESH_RETURN_IF_ERROR(it->status());
-  return out;
+Lien* FindLien(LienList& liens, const LienHolder& holder) {
+  return const_cast<Lien*>(FindLien(std::as_const(liens), holder));
 }
 
-absl::Status SaveLien(const Context& ctx, const AccountAddress& user, const LienHolder& holder,
-                      const Lien& lien) {
+void SetLien(LienList& liens, const LienHolder& holder, const Lien& lien) {
+  const std::string key = holder.Key();
+  auto at = std::find_if(liens.begin(), liens.end(),
+                         [&](const auto& e) { return !(e.first.Key() < key); });
+  const bool found = at != liens.end() && at->first == holder;
   // Empty liens are removed (also after slashes, docs/compatibility.md).
-  if (lien.amount.IsZero()) return ctx.store().Delete(LienKey(user, holder));
-  return PutRecord(ctx.store(), LienKey(user, holder), lien);
+  if (lien.amount.IsZero()) {
+    if (found) liens.erase(at);
+  } else if (found) {
+    at->second = lien;
+  } else {
+    liens.emplace(at, holder, lien);
+  }
 }
 
 absl::StatusOr<Derived> Derive(const LienList& liens) {
@@ -140,81 +130,25 @@ absl::Status MarkActive(const Context& ctx, const ConsumerId& consumer) {
   return ctx.store().Put(tables::Key(tables::kActiveExternalList), e.Take());
 }
 
-// The user's liens, ascending by holder key, as LoadLiens returns them, but
-// by one point read per possible holder (local, and each consumer ever lent
-// to: a lien is only ever created by AddLien, for the local holder or for a
-// consumer StakeRemote then marks active in the same tx), so a stake opens
-// no store iterator (each RocksDB iterator merges every memtable and L0
-// file, and its cost grows with the store). Scans when the list record is
-// missing.
-absl::StatusOr<LienList> LoadLiensByHolder(const Context& ctx, const AccountAddress& user,
-                                           const LienHolder& adding) {
-  MESH_ASSIGN_OR_RETURN(std::optional<std::vector<ConsumerId>> consumers, ActiveList(ctx));
-  if (!consumers.has_value()) return LoadLiens(ctx, user);
-  std::map<std::string, LienHolder> holders;
-  holders.emplace(LienHolder::Local().Key(), LienHolder::Local());
-  holders.emplace(adding.Key(), adding);
-  for (ConsumerId& c : *consumers) {
-    LienHolder h = LienHolder::External(std::move(c));
-    std::string k = h.Key();
-    holders.emplace(std::move(k), std::move(h));
-  }
-  LienList out;
-  for (auto& [key, h] : holders) {
-    MESH_ASSIGN_OR_RETURN(std::optional<Lien> lien,
-                          GetRecord<Lien>(ctx.store(), LienKey(user, h)));
-    if (lien.has_value()) out.emplace_back(std::move(h), *lien);
-  }
-  return out;
-}
-
 // Adds `amount` to the (user, holder) lien -- both ends for local stakes,
 // only the high end for remote ones -- and checks the worst case against the
-// collateral (mesh-provider.md §2.1.5 steps 2-6).
+// collateral (mesh-provider.md §2.1.5 steps 2-6). One read and one write of
+// the user's record, which holds every lien the check counts.
 absl::Status AddLien(const Context& ctx, const AccountAddress& user, const LienHolder& holder,
                      Dec slashable, Amount amount, bool remote) {
   MESH_RETURN_IF_ERROR(RequirePositive(amount));
   MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, user));
-  // The user's liens are read once (point reads, which also yield the
-  // holder's); the holder's is updated in that list, which then derives the
-  // usage exactly as a re-read after saving would. The holders recorded in
-  // the user record say which liens can exist (no read of an absent one);
-  // a record from before them: every possible holder, then recorded.
-  const bool recorded = info.holders.has_value();
-  MESH_ASSIGN_OR_RETURN(LienList liens, recorded ? LoadRecordedLiens(ctx, user, info)
-                                                 : LoadLiensByHolder(ctx, user, holder));
-  bool user_changed = false;
-  if (!recorded) {
-    info.holders.emplace();
-    for (const auto& [h, lien] : liens) info.holders->push_back(h.Key());
-    user_changed = true;
-  }
-  auto entry = std::find_if(liens.begin(), liens.end(),
-                            [&](const auto& e) { return e.first == holder; });
-  if (entry == liens.end()) {
-    // Keep the list in holder-key order, as LoadLiens returns it.
-    const std::string key = holder.Key();
-    auto at = std::lower_bound(info.holders->begin(), info.holders->end(), key);
-    if (at == info.holders->end() || *at != key) {
-      info.holders->insert(at, key);
-      user_changed = true;
-    }
-    entry = std::find_if(liens.begin(), liens.end(),
-                         [&](const auto& e) { return key < e.first.Key(); });
-    entry = liens.emplace(entry, holder, Lien{AmountRange(), slashable});
-  }
-  Lien& lien = entry->second;
+  const Lien* found = FindLien(info.liens, holder);
+  Lien lien = found != nullptr ? *found : Lien{AmountRange(), slashable};
   absl::Status s = remote ? lien.amount.PrepareAdd(amount, info.collateral)
                           : lien.amount.Add(amount, info.collateral);
   if (!s.ok()) return absl::FailedPreconditionError(kErrInsufficientBalance);
-  MESH_RETURN_IF_ERROR(SaveLien(ctx, user, holder, lien));
-  if (lien.amount.IsZero()) liens.erase(entry);  // SaveLien deleted it
-  MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
+  SetLien(info.liens, holder, lien);
+  MESH_ASSIGN_OR_RETURN(Derived d, Derive(info.liens));
   if (info.collateral < d.used.high()) {
     return absl::FailedPreconditionError(kErrInsufficientBalance);
   }
-  // The user record is rewritten only for a holder new to it.
-  return user_changed ? SaveUser(ctx, user, info) : absl::OkStatus();
+  return SaveUser(ctx, user, info);
 }
 
 absl::StatusOr<VaultTx> LoadTx(const Context& ctx, const LienHolder& holder, uint64_t tx_id) {
@@ -232,11 +166,12 @@ absl::StatusOr<VaultTx> LoadTx(const Context& ctx, const LienHolder& holder, uin
 template <typename Fn>
 absl::Status ResolveTx(const Context& ctx, const LienHolder& holder, uint64_t tx_id, Fn fn) {
   MESH_ASSIGN_OR_RETURN(VaultTx tx, LoadTx(ctx, holder, tx_id));
-  MESH_ASSIGN_OR_RETURN(std::optional<Lien> lien,
-                        GetRecord<Lien>(ctx.store(), LienKey(tx.user, holder)));
-  if (lien.has_value()) {
-    fn(lien->amount, tx.amount);
-    MESH_RETURN_IF_ERROR(SaveLien(ctx, tx.user, holder, *lien));
+  MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, tx.user));
+  if (const Lien* found = FindLien(info.liens, holder); found != nullptr) {
+    Lien lien = *found;
+    fn(lien.amount, tx.amount);
+    SetLien(info.liens, holder, lien);
+    MESH_RETURN_IF_ERROR(SaveUser(ctx, tx.user, info));
   }
   return ctx.store().Delete(tables::KeyU64(tables::kVaultTxs, tx_id));
 }
@@ -332,26 +267,27 @@ absl::Status Vault::RollbackTx(const Context& ctx, const LienHolder& holder, uin
 
 absl::Status Vault::Release(const Context& ctx, const LienHolder& holder,
                             const AccountAddress& owner, Amount amount) {
-  MESH_ASSIGN_OR_RETURN(std::optional<Lien> lien,
-                        GetRecord<Lien>(ctx.store(), LienKey(owner, holder)));
-  if (!lien.has_value()) return absl::NotFoundError(kErrUnknownLienholder);
-  if (!lien->amount.Sub(amount).ok()) return absl::FailedPreconditionError(kErrInsufficientLien);
-  return SaveLien(ctx, owner, holder, *lien);
+  MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, owner));
+  const Lien* found = FindLien(info.liens, holder);
+  if (found == nullptr) return absl::NotFoundError(kErrUnknownLienholder);
+  Lien lien = *found;
+  if (!lien.amount.Sub(amount).ok()) return absl::FailedPreconditionError(kErrInsufficientLien);
+  SetLien(info.liens, holder, lien);
+  return SaveUser(ctx, owner, info);
 }
 
 absl::StatusOr<AccountInfo> Vault::Account(const Context& ctx, const AccountAddress& user) {
   MESH_ASSIGN_OR_RETURN(VaultConfig cfg, Config(ctx));
   MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, user));
-  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiens(ctx, user));
-  MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
+  MESH_ASSIGN_OR_RETURN(Derived d, Derive(info.liens));
   return MakeAccount(cfg.denom, info.collateral, d);
 }
 
 absl::StatusOr<Lien> Vault::GetClaim(const Context& ctx, const AccountAddress& user,
                                      const LienHolder& holder) {
-  MESH_ASSIGN_OR_RETURN(std::optional<Lien> lien,
-                        GetRecord<Lien>(ctx.store(), LienKey(user, holder)));
-  if (!lien.has_value()) return absl::NotFoundError(kErrNoClaim);
+  MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, user));
+  const Lien* lien = FindLien(info.liens, holder);
+  if (lien == nullptr) return absl::NotFoundError(kErrNoClaim);
   return *lien;
 }
 
@@ -359,10 +295,10 @@ absl::StatusOr<std::vector<Claim>> Vault::AccountClaims(const Context& ctx,
                                                         const AccountAddress& user,
                                                         const std::optional<LienHolder>& start_after,
                                                         std::optional<uint64_t> limit) {
-  MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiens(ctx, user));
+  MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, user));
   std::vector<Claim> out;
   const uint64_t max = PageLimit(limit);
-  for (const auto& [holder, lien] : liens) {
+  for (const auto& [holder, lien] : info.liens) {
     if (start_after.has_value() && holder.Key() <= start_after->Key()) continue;
     if (out.size() >= max) break;
     out.push_back(Claim{holder, lien.amount});
@@ -437,22 +373,30 @@ absl::StatusOr<std::vector<VaultTx>> Vault::AllPendingTxsDesc(const Context& ctx
 
 absl::Status Vault::CheckInvariants(const Context& ctx) {
   const std::string prefix = tables::Key(tables::kUsers);
-  std::vector<std::pair<AccountAddress, Amount>> users;
   auto it = ctx.store().ScanPrefix(prefix);
   for (; it->Valid(); it->Next()) {
     MESH_ASSIGN_OR_RETURN(UserInfo info, DecodeRecord<UserInfo>(it->value()));
-    users.emplace_back(AccountAddress(it->key().substr(prefix.size())), info.collateral);
-  }
-  MESH_RETURN_IF_ERROR(it->status());
-  it.reset();
-  for (const auto& [user, collateral] : users) {
-    MESH_ASSIGN_OR_RETURN(LienList liens, LoadLiens(ctx, user));
-    MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
-    if (collateral < d.max_lien.high() || collateral < d.total_slashable.high()) {
+    MESH_ASSIGN_OR_RETURN(Derived d, Derive(info.liens));
+    if (info.collateral < d.max_lien.high() || info.collateral < d.total_slashable.high()) {
       return absl::InternalError(absl::StrCat(
-          "vault invariant broken for ", user.value(), ": collateral ", collateral.ToString(),
-          " max_lien ", d.max_lien.ToString(), " slashable ", d.total_slashable.ToString()));
+          "vault invariant broken for ", std::string(it->key().substr(prefix.size())),
+          ": collateral ",
+          info.collateral.ToString(), " max_lien ", d.max_lien.ToString(), " slashable ",
+          d.total_slashable.ToString()));
     }
+  }
+  return it->status();
+}
+
+absl::Status Vault::CheckStoredLayout(const Context& ctx) {
+  for (const uint8_t table : {tables::kRetiredLiens, tables::kRetiredUsers}) {
+    auto it = ctx.store().ScanPrefix(tables::Key(table));
+    if (it->Valid()) {
+      return absl::FailedPreconditionError(
+          "vault: a record of an earlier layout (a lien apart from its user record; state "
+          "from an earlier build must be regenerated, docs/provider.md)");
+    }
+    MESH_RETURN_IF_ERROR(it->status());
   }
   return absl::OkStatus();
 }

@@ -150,6 +150,10 @@ class Vault {
   static absl::Status CheckInvariants(const Context& ctx);
   // Sum of all users' collateral.
   static absl::StatusOr<Amount> TotalCollateral(const Context& ctx);
+  // FailedPrecondition for a store written by an earlier build whose liens
+  // were records apart from their user's (tables 0x51, 0x52): their state
+  // would not be read (Application::Open calls it).
+  static absl::Status CheckStoredLayout(const Context& ctx);
 };
 
 }  // namespace mesh::provider

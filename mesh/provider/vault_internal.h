@@ -22,20 +22,16 @@ struct Derived {
   AmountRange used;  // max_range(max_lien, total_slashable)
 };
 
-std::string LienKey(const AccountAddress& user, const LienHolder& holder);
 std::string UserKey(const AccountAddress& user);
+// The user's record (collateral and liens); empty for a user without one.
 absl::StatusOr<UserInfo> LoadUser(const Context& ctx, const AccountAddress& user);
 absl::Status SaveUser(const Context& ctx, const AccountAddress& user, const UserInfo& info);
-// The user's liens ascending by holder key.
-absl::StatusOr<LienList> LoadLiens(const Context& ctx, const AccountAddress& user);
-// The user's liens ascending by holder key, as LoadLiens returns them, by
-// one point read per holder in `info.holders` (recorded: a superset of the
-// liens' holders). REQUIRES: info.holders has a value.
-absl::StatusOr<LienList> LoadRecordedLiens(const Context& ctx, const AccountAddress& user,
-                                           const UserInfo& info);
-// Saves the lien, or deletes it when its high end is zero.
-absl::Status SaveLien(const Context& ctx, const AccountAddress& user, const LienHolder& holder,
-                      const Lien& lien);
+// The user's lien toward `holder`, or null.
+Lien* FindLien(LienList& liens, const LienHolder& holder);
+const Lien* FindLien(const LienList& liens, const LienHolder& holder);
+// Sets the lien toward `holder` in `liens` (kept in holder-key order), or
+// removes it when its high end is zero (docs/compatibility.md).
+void SetLien(LienList& liens, const LienHolder& holder, const Lien& lien);
 absl::StatusOr<Derived> Derive(const LienList& liens);
 
 }  // namespace mesh::provider::vault_internal

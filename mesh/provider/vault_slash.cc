@@ -111,121 +111,64 @@ absl::Status RouteBurns(const Context& ctx, const AccountAddress& user, const Cu
   return absl::OkStatus();
 }
 
-// Reduces the user's other liens after collateral fell to `new_collateral`.
-// `liens`: the user's liens as stored now (SlashOne's list after its cut:
-// no re-read). Only the liens cut are written (a lien changes exactly when
-// it gets a cut).
-absl::Status Propagate(const Context& ctx, const AccountAddress& user, LienList liens,
-                       Amount new_collateral, const LienHolder& slasher,
-                       const ValidatorAddress& validator, BurnAggregator& burns) {
+// Reduces the user's other liens after collateral fell to `new_collateral`:
+// `liens` (the user's, after SlashOne's cut) in place, and what each holder
+// lost into `cuts`.
+absl::Status Propagate(LienList& liens, Amount new_collateral, Cuts& cuts) {
   MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
-  Cuts cuts;
   if (d.max_lien.high() < d.total_slashable.high()) {
     MESH_RETURN_IF_ERROR(CutProportionally(liens, new_collateral, cuts));
   }
   // Case A, and after case B the guarantee max_lien <= collateral.
   MESH_RETURN_IF_ERROR(ClipLiens(liens, new_collateral, cuts));
-  for (const auto& [holder, lien] : liens) {
-    if (!cuts.contains(holder.Key())) continue;  // unchanged: not rewritten
-    MESH_RETURN_IF_ERROR(SaveLien(ctx, user, holder, lien));
-  }
-  return RouteBurns(ctx, user, cuts, slasher, validator, burns);
+  // Emptied liens are removed (docs/compatibility.md).
+  std::erase_if(liens, [](const auto& entry) { return entry.second.amount.IsZero(); });
+  return absl::OkStatus();
 }
 
-// Every holder a lien can have: local staking, and each consumer ever lent
-// to (Vault::StakeRemote records the consumer in the active-external table
-// with its first lien, and that table is never pruned), in key order.
-absl::StatusOr<std::vector<LienHolder>> PossibleHolders(const Context& ctx,
-                                                        const LienHolder& slasher) {
-  std::map<std::string, LienHolder> by_key;
-  by_key.emplace(LienHolder::Local().Key(), LienHolder::Local());
-  by_key.emplace(slasher.Key(), slasher);
-  MESH_ASSIGN_OR_RETURN(std::vector<ConsumerId> consumers, Vault::ActiveExternalStaking(ctx));
-  for (const ConsumerId& c : consumers) {
-    const LienHolder h = LienHolder::External(c);
-    by_key.emplace(h.Key(), h);
-  }
-  std::vector<LienHolder> out;
-  for (auto& [key, h] : by_key) out.push_back(std::move(h));
-  return out;
-}
-
-// What a slash reads of one user: the user record and the user's liens (as
-// LoadLiens returns them).
-struct UserRecords {
-  UserInfo info;
-  LienList liens;
-};
-
-// The records of the users of `items`, read by two batched reads
-// (KvReader::GetMany: the user records, then the liens they list). A slash
-// of N users opens no store iterator per user, whose cost grows with the
-// store (every RocksDB iterator merges all memtables and L0 files). Only the
-// holders a user record lists are read; every possible one for a record
-// from before that list.
-absl::StatusOr<std::vector<UserRecords>> ReadUsers(const Context& ctx,
-                                                   const std::vector<LienHolder>& holders,
-                                                   std::span<const SlashInfo> items) {
+// The user records of `items`, read by one batched read (KvReader::GetMany):
+// each holds the user's collateral and every lien, so a slash of N users
+// reads N keys and opens no store iterator.
+absl::StatusOr<std::vector<UserInfo>> ReadUsers(const Context& ctx,
+                                                std::span<const SlashInfo> items) {
   std::vector<std::string> keys;
   keys.reserve(items.size());
   for (const SlashInfo& item : items) keys.push_back(UserKey(item.user));
   std::vector<std::optional<UserInfo>> infos;
   MESH_RETURN_IF_ERROR(GetRecords<UserInfo>(ctx.store(), keys, &infos));
-  std::vector<UserRecords> out(items.size());
-  std::vector<std::pair<size_t, LienHolder>> asked;  // (item, holder) of each lien key
-  keys.clear();
+  std::vector<UserInfo> out(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
-    out[i].info = infos[i].has_value() ? *std::move(infos[i]) : UserInfo{};
-    auto ask = [&](LienHolder h) {
-      keys.push_back(LienKey(items[i].user, h));
-      asked.emplace_back(i, std::move(h));
-    };
-    if (out[i].info.holders.has_value()) {
-      for (const std::string& key : *out[i].info.holders) {
-        MESH_ASSIGN_OR_RETURN(LienHolder h, LienHolder::FromKey(key));
-        ask(std::move(h));
-      }
-    } else {
-      for (const LienHolder& h : holders) ask(h);
-    }
-  }
-  std::vector<std::optional<Lien>> liens;
-  MESH_RETURN_IF_ERROR(GetRecords<Lien>(ctx.store(), keys, &liens));
-  for (size_t j = 0; j < asked.size(); ++j) {
-    if (!liens[j].has_value()) continue;
-    out[asked[j].first].liens.emplace_back(std::move(asked[j].second), *liens[j]);
+    if (infos[i].has_value()) out[i] = *std::move(infos[i]);
   }
   return out;
 }
 
-// `user` = `item`'s records as ReadUsers read them: the user's liens are read
-// once; the slasher's is cut in that list, which then derives the user's
-// usage as a re-read would.
+// `info` = `item`'s user record as ReadUsers read it: the slasher's lien is
+// cut in its list, which then derives the user's usage as a re-read would;
+// the record is written once.
 absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
-                      const ValidatorAddress& validator, const SlashInfo& item,
-                      UserRecords user, BurnAggregator& burns) {
-  UserInfo& info = user.info;
-  LienList& liens = user.liens;
-  auto lien = std::find_if(liens.begin(), liens.end(),
-                           [&](const auto& entry) { return entry.first == slasher; });
-  if (lien == liens.end()) return absl::OkStatus();  // nothing pledged to this holder
+                      const ValidatorAddress& validator, const SlashInfo& item, UserInfo info,
+                      BurnAggregator& burns) {
+  LienList& liens = info.liens;
+  Lien* lien = FindLien(liens, slasher);
+  if (lien == nullptr) return absl::OkStatus();  // nothing pledged to this holder
   // A holder cannot take more than its lien; the reference also requires
   // lien.low >= slash and aborts otherwise (e.g. a stake still in flight).
-  const Amount slash = Min(item.slash, lien->second.amount.high());
+  const Amount slash = Min(item.slash, lien->amount.high());
   if (slash.IsZero()) return absl::OkStatus();
-  lien->second.amount.SubClamped(slash);
-  MESH_RETURN_IF_ERROR(SaveLien(ctx, item.user, slasher, lien->second));
-  if (lien->second.amount.IsZero()) liens.erase(lien);  // SaveLien deleted it
+  Lien cut = *lien;
+  cut.amount.SubClamped(slash);
+  SetLien(liens, slasher, cut);
   MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
   // Free collateral measured with the old collateral (§4.3 step 6).
   const Amount free = info.collateral.SaturatingSub(d.used.high());
   const Amount new_collateral = info.collateral.SaturatingSub(slash);
-  if (free < slash) {
-    MESH_RETURN_IF_ERROR(
-        Propagate(ctx, item.user, std::move(liens), new_collateral, slasher, validator, burns));
-  }
+  Cuts cuts;
+  if (free < slash) MESH_RETURN_IF_ERROR(Propagate(liens, new_collateral, cuts));
   info.collateral = new_collateral;
-  return SaveUser(ctx, item.user, info);
+  MESH_RETURN_IF_ERROR(SaveUser(ctx, item.user, info));
+  // The burns change the holders' stakes, not the vault record just written.
+  return RouteBurns(ctx, item.user, cuts, slasher, validator, burns);
 }
 
 // Whether no user comes twice in `slashes`: at once for a list in ascending
@@ -246,7 +189,6 @@ absl::Status Vault::Slash(const Context& ctx, const LienHolder& holder,
                           const ValidatorAddress& validator,
                           const std::vector<SlashInfo>& slashes) {
   BurnAggregator burns;
-  MESH_ASSIGN_OR_RETURN(std::vector<LienHolder> holders, PossibleHolders(ctx, holder));
   // The users' records are read a chunk at a time, before the chunk is
   // slashed. A user's slash writes only that user's vault records (its
   // burns go to the holders' stakes), so each read is still current when
@@ -257,7 +199,7 @@ absl::Status Vault::Slash(const Context& ctx, const LienHolder& holder,
   for (size_t from = 0; from < slashes.size(); from += chunk_size) {
     const std::span<const SlashInfo> chunk(slashes.data() + from,
                                            std::min(chunk_size, slashes.size() - from));
-    MESH_ASSIGN_OR_RETURN(std::vector<UserRecords> read, ReadUsers(ctx, holders, chunk));
+    MESH_ASSIGN_OR_RETURN(std::vector<UserInfo> read, ReadUsers(ctx, chunk));
     for (size_t i = 0; i < chunk.size(); ++i) {
       MESH_RETURN_IF_ERROR(SlashOne(ctx, holder, validator, chunk[i], std::move(read[i]), burns));
     }

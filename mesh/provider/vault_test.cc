@@ -5,6 +5,7 @@
 
 #include "core/codec.h"
 #include "core/kv.h"
+#include "core/record.h"
 #include "gtest/gtest.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
@@ -253,10 +254,10 @@ TEST_F(VaultTest, StakeCross) {
   EXPECT_EQ(bad.status().message(), "Not enough tokens staked, up to 0 can be unbond");
 }
 
-// A repeated stake writes only what changes: no unchanged user record
-// (0x52), stake index entry (0x62), active-external entry (0x53) or
-// consumer list (0x6F), and the lien check reads the user's liens by point
-// reads (the list record names every consumer ever lent to).
+// A repeated stake writes only what changes: the user record (its liens
+// are in it) and the stake, no unchanged stake index entry (0x62),
+// active-external entry (0x53) or consumer list (0x6F); the lien check
+// counts every lien of the user record it read.
 TEST_F(VaultTest, RepeatedStakeRemoteWritesOnlyWhatChanges) {
   h_.Fund(kUser1, kOsmo, A(1000));
   InitNativeStaking(h_, "OSMO", 60, {"validator"});
@@ -279,11 +280,12 @@ TEST_F(VaultTest, RepeatedStakeRemoteWritesOnlyWhatChanges) {
   for (const auto& [key, value] : tx.pending().ops()) {
     tables_written.insert(static_cast<uint8_t>(key[0]));
   }
-  EXPECT_EQ(tables_written.count(tables::kUsers), 0u);
+  EXPECT_EQ(tables_written.count(tables::kUsers), 1u);
   EXPECT_EQ(tables_written.count(tables::kExtStakesByVal), 0u);
   EXPECT_EQ(tables_written.count(tables::kActiveExternal), 0u);
   EXPECT_EQ(tables_written.count(tables::kActiveExternalList), 0u);
-  EXPECT_EQ(tables_written.count(tables::kLiens), 1u);
+  EXPECT_EQ(tables_written.count(tables::kRetiredLiens), 0u);
+  EXPECT_EQ(tables_written.count(tables::kRetiredUsers), 0u);
   EXPECT_EQ(tables_written.count(tables::kExtStakes), 1u);
   // Every lien counts in the check of the next stake: slashable 10 (local
   // 100 at 10 %) + 150 (cs1 up to 150) + 200 (cs2), so 640 more fit in the
@@ -303,8 +305,9 @@ TEST_F(VaultTest, RepeatedStakeRemoteWritesOnlyWhatChanges) {
   ExpectClaims(kUser1, {{"local", R(100)}, {"x/cs1", R(100, 150)}, {"x/cs2", R(200, 840)}});
 }
 
-// A state written before the consumer list record (0x6F) existed: the lien
-// check scans instead, and the next stake writes the list from the table.
+// A state written before the consumer list record (0x6F) existed: the next
+// stake writes the list from the table (0x53), and its lien check still
+// counts the liens toward the consumers of the table.
 TEST_F(VaultTest, StakeRemoteRebuildsMissingConsumerList) {
   h_.Fund(kUser1, kOsmo, A(1000));
   Setup(100, 100);  // remote liens 100 % slashable
@@ -316,7 +319,7 @@ TEST_F(VaultTest, StakeRemoteRebuildsMissingConsumerList) {
   ASSERT_TRUE(h_.Run([](const Context& c) {
                   return c.store().Delete(tables::Key(tables::kActiveExternalList));
                 }).ok());
-  // The scan still sees the cs1 lien: 700 left, not 1000.
+  // The cs1 lien still counts: 700 left, not 1000.
   EXPECT_EQ(StakeRemote(cs2_, kUser1, 701).status().message(), kErrInsufficientBalance);
   StakeRemotely(cs2_, kUser1, 700);
   std::optional<std::string> list =
@@ -326,13 +329,13 @@ TEST_F(VaultTest, StakeRemoteRebuildsMissingConsumerList) {
   ExpectClaims(kUser1, {{"x/cs1", R(300)}, {"x/cs2", R(700)}});
 }
 
-// The user record lists the holders the user ever had a lien toward, so a
-// stake or a slash reads only those liens; it is rewritten only when a
-// holder is new to it.
-TEST_F(VaultTest, UserRecordListsItsLienHolders) {
+// The user record holds the collateral and every lien (ascending by holder
+// key, none empty): a stake, a release or a slash reads and writes that one
+// key.
+TEST_F(VaultTest, UserRecordHoldsItsLiens) {
   h_.Fund(kUser1, kOsmo, A(1000));
   InitNativeStaking(h_, "OSMO", 60, {"validator"});
-  Setup(100, 100);
+  Setup(100, 100);  // remote liens 100 % slashable, local ones 10 %
   AddConsumer(cs2_, 100, 100);
   Activate(cs1_, "validator");
   Activate(cs2_, "validator");
@@ -344,50 +347,67 @@ TEST_F(VaultTest, UserRecordListsItsLienHolders) {
   StakeRemotely(cs2_, kUser1, 100);
   ASSERT_TRUE(StakeLocal(kUser1, 100).ok());
   StakeRemotely(cs1_, kUser1, 100);
-  EXPECT_EQ(user_record(),
-            Encoder().Amt(A(1000)).U32(3).Str("local").Str("x/cs1").Str("x/cs2").Take());
-  // A lien released to zero is gone, its holder stays listed (a superset).
+  const Dec full = Pct(100);
+  const Dec tenth = Pct(10);
+  auto lien = [](Encoder& e, std::string_view key, uint64_t low, uint64_t high, Dec slashable) {
+    e.Str(key).Amt(A(low)).Amt(A(high)).Decimal(slashable);
+  };
+  Encoder three;
+  three.Amt(A(1000)).U32(3);
+  lien(three, "local", 100, 100, tenth);
+  lien(three, "x/cs1", 100, 100, full);
+  lien(three, "x/cs2", 100, 100, full);
+  EXPECT_EQ(user_record(), three.Take());
+  // A lien released to zero leaves the record.
   ASSERT_TRUE(h_.Run([&](const Context& c) {
                   return Vault::Release(c, LienHolder::External(cs2_.id()), kUser1, A(100));
                 }).ok());
   ExpectClaims(kUser1, {{"local", R(100)}, {"x/cs1", R(100)}});
-  EXPECT_EQ(user_record(),
-            Encoder().Amt(A(1000)).U32(3).Str("local").Str("x/cs1").Str("x/cs2").Take());
+  Encoder two;
+  two.Amt(A(1000)).U32(2);
+  lien(two, "local", 100, 100, tenth);
+  lien(two, "x/cs1", 100, 100, full);
+  EXPECT_EQ(user_record(), two.Take());
   StakeRemotely(cs2_, kUser1, 50);
   ExpectClaims(kUser1, {{"local", R(100)}, {"x/cs1", R(100)}, {"x/cs2", R(50)}});
 }
 
-// A user record from before the holder list (collateral only): a stake
-// reads every possible holder's lien, then records the list; a slash of
-// such a record reads every possible holder too.
-TEST_F(VaultTest, UserRecordWithoutHolderListKeepsWorking) {
-  h_.Fund(kUser1, kOsmo, A(1000));
-  Setup(100, 100);  // remote liens 100 % slashable
-  AddConsumer(cs2_, 100, 100);
-  Activate(cs1_, "validator");
-  Activate(cs2_, "validator");
-  ASSERT_TRUE(h_.Bond(kUser1, A(1000)).ok());
-  StakeRemotely(cs1_, kUser1, 300);
-  const std::string key = tables::Key(tables::kUsers, kUser1.value());
-  auto make_old = [&] {
-    ASSERT_TRUE(h_.Run([&](const Context& c) {
-                    return c.store().Put(key, Encoder().Amt(A(1000)).Take());
-                  }).ok());
+// A user record is read back only in the form it is written in: holders
+// ascending and distinct, no empty lien; anything else is DataLoss.
+TEST_F(VaultTest, MalformedUserRecordsAreRefused) {
+  auto decode = [](const std::string& bytes) { return DecodeRecord<UserInfo>(bytes).status(); };
+  auto record = [](std::vector<std::pair<std::string, uint64_t>> liens) {
+    Encoder e;
+    e.Amt(A(1000)).U32(static_cast<uint32_t>(liens.size()));
+    for (const auto& [key, amount] : liens) {
+      e.Str(key).Amt(A(amount)).Amt(A(amount)).Decimal(Pct(100));
+    }
+    return e.Take();
   };
-  make_old();
-  EXPECT_EQ(StakeRemote(cs2_, kUser1, 701).status().message(), kErrInsufficientBalance);
-  StakeRemotely(cs2_, kUser1, 700);
-  EXPECT_EQ(h_.ctx().store().Get(key).value().value(),
-            Encoder().Amt(A(1000)).U32(2).Str("x/cs1").Str("x/cs2").Take());
-  make_old();
-  ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
-                  return Vault::Slash(c, LienHolder::External(cs1_.id()), Val("validator"),
-                                      {SlashInfo{kUser1, A(100)}});
-                }).ok());
-  // Collateral 900 for liens 200 + 700: no propagation; the record keeps
-  // its old form (slashes only lower the collateral).
-  ExpectClaims(kUser1, {{"x/cs1", R(200)}, {"x/cs2", R(700)}});
-  EXPECT_EQ(h_.ctx().store().Get(key).value().value(), Encoder().Amt(A(900)).Take());
+  EXPECT_TRUE(decode(record({{"local", 5}, {"x/a", 5}, {"x/b", 5}})).ok());
+  EXPECT_EQ(decode(record({{"x/b", 5}, {"x/a", 5}})).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(decode(record({{"x/a", 5}, {"x/a", 5}})).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(decode(record({{"x/a", 0}})).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(decode(record({{"bogus", 5}})).code(), absl::StatusCode::kDataLoss);
+  // The earlier layout's record (collateral, then holder keys alone).
+  EXPECT_EQ(decode(Encoder().Amt(A(1000)).U32(1).Str("x/a").Take()).code(),
+            absl::StatusCode::kDataLoss);
+}
+
+// A store of the earlier layout (liens in 0x51, users in 0x52) is refused,
+// not misread as a vault without users.
+TEST_F(VaultTest, AStoreOfTheEarlierLayoutIsRefused) {
+  Setup(100, 100);
+  EXPECT_TRUE(Vault::CheckStoredLayout(h_.ctx()).ok());
+  for (const uint8_t table : {tables::kRetiredLiens, tables::kRetiredUsers}) {
+    const std::string key = tables::Key(table, kUser1.value());
+    ASSERT_TRUE(h_.Run([&](const Context& c) { return c.store().Put(key, "x"); }).ok());
+    const absl::Status s = Vault::CheckStoredLayout(h_.ctx());
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_NE(s.message().find("earlier layout"), std::string_view::npos) << s;
+    ASSERT_TRUE(h_.Run([&](const Context& c) { return c.store().Delete(key); }).ok());
+  }
+  EXPECT_TRUE(Vault::CheckStoredLayout(h_.ctx()).ok());
 }
 
 // A slash reads its users' records a chunk at a time before slashing them;
