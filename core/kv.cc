@@ -676,9 +676,16 @@ std::unique_ptr<KvIterator> ReadAheadIterator(KvList head, std::unique_ptr<KvIte
 namespace {
 class CollectingIter final : public KvIterator {
  public:
-  CollectingIter(std::unique_ptr<KvIterator> it, size_t max, std::function<void(KvList)> keep)
-      : it_(std::move(it)), max_(max), keep_(std::move(keep)) {
+  CollectingIter(std::unique_ptr<KvIterator> it, size_t max,
+                 std::function<void(KvList, bool)> keep, bool partial)
+      : it_(std::move(it)), max_(max), keep_(std::move(keep)), partial_(partial) {
     KeepIfDone();
+  }
+  ~CollectingIter() override {
+    if (!partial_ || !collecting_ || !it_->Valid() || !it_->status().ok()) return;
+    if (entries_.size() >= max_) return;
+    entries_.emplace_back(std::string(it_->key()), std::string(it_->value()));
+    keep_(std::move(entries_), false);
   }
   bool Valid() const override { return it_->Valid(); }
   void Next() override {
@@ -701,11 +708,12 @@ class CollectingIter final : public KvIterator {
   void KeepIfDone() {
     if (!collecting_ || it_->Valid() || !it_->status().ok()) return;
     collecting_ = false;
-    keep_(std::move(entries_));
+    keep_(std::move(entries_), true);
   }
   std::unique_ptr<KvIterator> it_;
   const size_t max_;
-  std::function<void(KvList)> keep_;
+  std::function<void(KvList, bool)> keep_;
+  const bool partial_;
   KvList entries_;
   bool collecting_ = true;
 };
@@ -713,8 +721,9 @@ class CollectingIter final : public KvIterator {
 }  // namespace
 
 std::unique_ptr<KvIterator> CollectingIterator(std::unique_ptr<KvIterator> it, size_t max,
-                                               std::function<void(KvList)> keep) {
-  return std::make_unique<CollectingIter>(std::move(it), max, std::move(keep));
+                                               std::function<void(KvList, bool)> keep,
+                                               bool partial) {
+  return std::make_unique<CollectingIter>(std::move(it), max, std::move(keep), partial);
 }
 
 std::unique_ptr<KvIterator> Overlay::Scan(std::string_view begin, std::string_view end,

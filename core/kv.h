@@ -308,10 +308,15 @@ std::unique_ptr<KvIterator> ListIterator(std::shared_ptr<const KvList> entries);
 std::unique_ptr<KvIterator> ReadAheadIterator(KvList head, std::unique_ptr<KvIterator> rest);
 // `it` as it goes, collecting the entries read while there are at most
 // `max` of them; once `it` is read to its end (without error) with at most
-// `max` entries, they are handed to `keep`. A caller that stops early reads
-// no entry past where it stopped, and nothing is handed over.
+// `max` entries, they are handed to `keep` (complete = true). A caller that
+// stops early reads no entry past where it stopped. With `partial`, what it
+// read is handed over too, when the iterator is destroyed on a valid entry
+// (without error) with at most `max` entries counting that one: the entries
+// up to and including it (complete = false), i.e. every entry of the range
+// from its start through that entry's key in scan order.
 std::unique_ptr<KvIterator> CollectingIterator(std::unique_ptr<KvIterator> it, size_t max,
-                                               std::function<void(KvList)> keep);
+                                               std::function<void(KvList, bool complete)> keep,
+                                               bool partial = false);
 
 // A read-only DurableStore over `inner` (reads forwarded; Put, Delete and
 // Write fail with FailedPrecondition). Const reads are as thread-safe as

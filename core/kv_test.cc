@@ -106,23 +106,50 @@ TEST(VisitFromTest, WalksFromAKeyEitherWayAndStops) {
 }
 
 // CollectingIterator hands over what was read only when the range was read
-// to its end within the bound.
+// to its end within the bound (without `partial`), and a partial read up to
+// and including the entry the caller stopped on (with it).
 TEST(CollectingIteratorTest, HandsOverAWholeShortRangeOnly) {
   MemStore store;
   for (const char* k : {"a", "b", "c"}) ASSERT_TRUE(store.Put(k, "v").ok());
-  for (size_t max : {2, 3}) {
-    for (size_t read : {1, 3}) {
-      std::optional<KvList> kept;
-      auto it = CollectingIterator(store.Scan("", ""), max,
-                                   [&](KvList entries) { kept = std::move(entries); });
-      for (size_t i = 0; i < read; ++i, it->Next()) ASSERT_TRUE(it->Valid());
-      const bool whole = read == 3 && max >= 3;
-      ASSERT_EQ(kept.has_value(), whole) << "max " << max << " read " << read;
-      if (whole) EXPECT_EQ(kept->size(), 3u);
+  for (bool partial : {false, true}) {
+    for (size_t max : {2, 3}) {
+      for (size_t read : {0, 1, 2, 3}) {
+        std::optional<KvList> kept;
+        bool complete = false;
+        {
+          auto it = CollectingIterator(
+              store.Scan("", ""), max,
+              [&](KvList entries, bool whole) {
+                ASSERT_FALSE(kept.has_value());  // handed over once
+                kept = std::move(entries);
+                complete = whole;
+              },
+              partial);
+          for (size_t i = 0; i < read; ++i, it->Next()) ASSERT_TRUE(it->Valid());
+          const bool whole = read == 3 && max >= 3;
+          ASSERT_EQ(kept.has_value(), whole) << "max " << max << " read " << read;
+          if (whole) {
+            EXPECT_TRUE(complete);
+            EXPECT_EQ(kept->size(), 3u);
+          }
+        }
+        // Destroyed: a partial read within the bound (counting the entry it
+        // stopped on) is handed over with `partial`.
+        const bool early = partial && read < 3 && read + 1 <= max;
+        if (read == 3 && max >= 3) continue;
+        ASSERT_EQ(kept.has_value(), early) << "partial " << partial << " max " << max
+                                           << " read " << read;
+        if (!early) continue;
+        EXPECT_FALSE(complete);
+        KvList want;
+        for (size_t i = 0; i <= read; ++i) want.emplace_back(std::string(1, 'a' + i), "v");
+        EXPECT_EQ(*kept, want);
+      }
     }
   }
   std::optional<KvList> empty;
-  auto none = CollectingIterator(store.Scan("x", "y"), 2, [&](KvList e) { empty = std::move(e); });
+  auto none = CollectingIterator(store.Scan("x", "y"), 2,
+                                 [&](KvList e, bool) { empty = std::move(e); });
   EXPECT_FALSE(none->Valid());
   ASSERT_TRUE(empty.has_value());
   EXPECT_TRUE(empty->empty());

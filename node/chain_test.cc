@@ -1291,12 +1291,17 @@ TEST(StateCacheTest, LinkedViewsReadExactlyTheirSnapshot) {
       int a = static_cast<int>(rng() % 12);
       std::string begin = key(a), end = r % 4 == 3 ? std::string() : key(a + 1 + rng() % 3);
       const bool reverse = r % 2 == 1;
+      // Some callers stop early (kept as far as read: later scans of the
+      // range read that part from memory and the rest from the snapshot).
+      const size_t stop = rng() % 3 == 0 ? rng() % 4 : SIZE_MAX;
       std::vector<std::pair<std::string, std::string>> got, want;
       for (auto it = view->Scan(begin, end, reverse); it->Valid(); it->Next()) {
         got.emplace_back(it->key(), it->value());
+        if (got.size() > stop) break;
       }
       for (auto it = store->Scan(begin, end, reverse); it->Valid(); it->Next()) {
         want.emplace_back(it->key(), it->value());
+        if (want.size() > stop) break;
       }
       ASSERT_EQ(got, want) << "block " << block << " scan [" << begin << ", " << end << ")";
     }
@@ -1377,38 +1382,66 @@ class SteppedSnapshot : public DurableStore {
 };
 
 // A view's scan is read from the snapshot as the caller goes: a caller that
-// stops after a few entries (a page of a long index) steps over those only,
-// and nothing is kept; a range read to its end within the bound is kept.
+// stops after a few entries (a page of a long index) steps over those only.
+// What it read is kept, through the entry it stopped on: the same scan
+// again reads those from memory and, past them, the rest from the snapshot
+// (kept in turn, whole once read to its end within the bound).
 TEST(StateCacheTest, ViewScansReadOnlyWhatTheCallerReads) {
   StateCache live(std::make_unique<MemStore>());
   WriteBatch batch;
   for (size_t i = 0; i < 100; ++i) {
     char k[16];
     std::snprintf(k, sizeof(k), "k%06zu", i);
-    batch.Put(k, "v");
+    batch.Put(k, "v" + std::to_string(i));
   }
   ASSERT_TRUE(live.Write(batch).ok());
   auto owned = std::make_unique<SteppedSnapshot>(live.Snapshot());
   SteppedSnapshot* snapshot = owned.get();
   auto view = std::make_shared<StateCache>(std::move(owned));
-  {
+  live.LinkView(*view, nullptr, nullptr);
+  auto read = [&](size_t n) {
+    std::vector<std::string> keys;
     auto it = view->Scan("k000050", "l");
-    for (int i = 0; i < 3; ++i, it->Next()) ASSERT_TRUE(it->Valid());
-    EXPECT_EQ(it->key(), "k000053");
-  }
+    for (; it->Valid() && keys.size() < n; it->Next()) {
+      keys.emplace_back(it->key());
+      EXPECT_EQ(it->value(), "v" + std::to_string(50 + keys.size() - 1));
+    }
+    if (it->Valid()) keys.emplace_back(it->key());  // where it stopped
+    return keys;
+  };
+  auto want = [](size_t from, size_t n) {
+    std::vector<std::string> keys;
+    for (size_t i = from; i < from + n && i < 100; ++i) {
+      char k[16];
+      std::snprintf(k, sizeof(k), "k%06zu", i);
+      keys.emplace_back(k);
+    }
+    return keys;
+  };
+  EXPECT_EQ(read(3), want(50, 4));  // 3 read, stopped on the 4th
   EXPECT_EQ(snapshot->steps, 3u);
-  {
-    size_t count = 0;
-    for (auto it = view->Scan("k000050", "l"); it->Valid(); it->Next()) ++count;
-    EXPECT_EQ(count, 50u);
+  EXPECT_EQ(view->scan_hits(), 0u);
+  EXPECT_EQ(read(3), want(50, 4));  // from memory: no snapshot step
+  EXPECT_EQ(read(2), want(50, 3));
+  EXPECT_EQ(snapshot->steps, 3u);
+  EXPECT_EQ(view->scan_hits(), 2u);
+  EXPECT_EQ(read(10), want(50, 11));  // 4 from memory, 7 from the snapshot
+  EXPECT_EQ(snapshot->steps, 3u + 6u);
+  EXPECT_EQ(read(10), want(50, 11));  // the longer read was kept
+  EXPECT_EQ(snapshot->steps, 3u + 6u);
+  EXPECT_EQ(read(100), want(50, 50));  // to the end: 39 steps more
+  EXPECT_EQ(snapshot->steps, 3u + 6u + 39u);
+  EXPECT_EQ(read(100), want(50, 50));  // kept whole
+  EXPECT_EQ(read(3), want(50, 4));
+  EXPECT_EQ(snapshot->steps, 3u + 6u + 39u);
+  EXPECT_EQ(view->scan_hits(), 7u);
+  // A reverse scan stopped early is not kept (it reads the snapshot again).
+  for (int pass = 0; pass < 2; ++pass) {
+    auto it = view->Scan("k000010", "k000020", true);
+    ASSERT_TRUE(it->Valid());
+    EXPECT_EQ(it->key(), "k000019");
   }
-  EXPECT_EQ(view->scan_hits(), 0u);  // the first, stopped early, was not kept
-  EXPECT_EQ(snapshot->steps, 3u + 50u);
-  size_t count = 0;
-  for (auto it = view->Scan("k000050", "l"); it->Valid(); it->Next()) ++count;
-  EXPECT_EQ(count, 50u);
-  EXPECT_EQ(view->scan_hits(), 1u);  // the one read to its end was
-  EXPECT_EQ(snapshot->steps, 3u + 50u);
+  EXPECT_EQ(view->scan_hits(), 7u);
 }
 
 TEST(StateCacheTest, OnlyTheViewOpenedJustBeforeIsLinkedAndOnlyTheNewestKeepsItsLink) {
@@ -1516,6 +1549,46 @@ TEST(StateCacheTest, ScanResultsCarryForwardWhileUnwrittenAndRecentlyUsed) {
   EXPECT_EQ(next->scan_hits(), 1u);  // p carried, q read again
 }
 
+// A partial result held by one view serves the next (linked, or carried
+// beyond the links) unless a block since wrote in the part it holds; a
+// write past that part leaves it, and the rest is read from the new view's
+// snapshot.
+TEST(StateCacheTest, PartialViewScansCarryWhileTheirPartIsUnwritten) {
+  StateCache live(std::make_unique<MemStore>());
+  for (const char* k : {"p/a", "p/b", "p/c", "p/d", "q/a", "q/b", "q/c"}) {
+    ASSERT_TRUE(live.Put(k, "1").ok());
+  }
+  auto first = std::make_shared<StateCache>(live.Snapshot());
+  live.LinkView(*first, nullptr, nullptr);
+  auto page = [](const StateCache& view, size_t n, const std::string& table = "p") {
+    std::vector<std::string> keys;
+    auto it = view.Scan(table + "/", table + "0");
+    for (; it->Valid() && keys.size() < n; it->Next()) keys.emplace_back(it->key());
+    return keys;
+  };
+  using V = std::vector<std::string>;
+  ASSERT_EQ(page(*first, 1), (V{"p/a"}));  // keeps [p/a, p/b]
+  ASSERT_TRUE(live.Put("p/c2", "2").ok());  // past the part kept
+  auto second = ViewsAfter(live, first, 0);
+  EXPECT_EQ(page(*second, 2), (V{"p/a", "p/b"}));
+  EXPECT_EQ(second->scan_hits(), 1u);  // from `first`
+  // The rest comes from this view's snapshot (p/c2 is in it).
+  EXPECT_EQ(page(*second, 10), (V{"p/a", "p/b", "p/c", "p/c2", "p/d"}));
+  EXPECT_EQ(second->scan_hits(), 2u);
+  // Carried beyond the links' reach while its part is unwritten.
+  ASSERT_EQ(page(*second, 1), (V{"p/a"}));
+  auto far = ViewsAfter(live, second, StateCache::kMaxLinks + 1);
+  EXPECT_EQ(page(*far, 10), (V{"p/a", "p/b", "p/c", "p/c2", "p/d"}));
+  EXPECT_EQ(far->scan_hits(), 1u);
+  // A write inside the part it holds: read from the snapshot again.
+  auto third = ViewsAfter(live, far, 0);
+  ASSERT_EQ(page(*third, 1, "q"), (V{"q/a"}));  // keeps [q/a, q/b]
+  ASSERT_TRUE(live.Put("q/aa", "3").ok());
+  auto fourth = ViewsAfter(live, third, 0);
+  EXPECT_EQ(page(*fourth, 3, "q"), (V{"q/a", "q/aa", "q/b"}));
+  EXPECT_EQ(fourth->scan_hits(), 0u);
+}
+
 // Views linked while reader threads query the newest and older ones (as the
 // gRPC server's event threads do while blocks commit): every read and scan of
 // a view is its snapshot's.
@@ -1552,12 +1625,15 @@ TEST(StateCacheTest, LinkedViewsUnderConcurrentReaders) {
           ++reads;
         }
         const int a = static_cast<int>(rng() % 190);
+        const size_t stop = rng() % 2 == 0 ? rng() % 3 : SIZE_MAX;  // some stop early
         KvList got, want;
         for (auto it = v->Scan(key(a), key(a + 5)); it->Valid(); it->Next()) {
           got.emplace_back(it->key(), it->value());
+          if (got.size() > stop) break;
         }
         for (auto it = v->store()->Scan(key(a), key(a + 5)); it->Valid(); it->Next()) {
           want.emplace_back(it->key(), it->value());
+          if (want.size() > stop) break;
         }
         if (got != want) ++wrong;
       }

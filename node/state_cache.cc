@@ -280,30 +280,96 @@ std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string
   std::string scan_key = ScanKey(begin, end, reverse);
   if (KeptScanPtr kept = CachedScan(scan_key)) {
     scan_hits_.fetch_add(1, std::memory_order_relaxed);
-    return ListIterator(kept->result);
+    return FromKept(std::move(kept));
   }
   if (std::shared_ptr<const Links> links = CurrentLinks()) {
     for (const Link& link : *links) {
-      if (link.WrittenIn(begin, end)) continue;
-      if (KeptScanPtr kept = link.cache->CachedScan(scan_key)) {
-        scan_hits_.fetch_add(1, std::memory_order_relaxed);
-        std::shared_ptr<const KvList> result = kept->result;
-        KeepScan(std::move(kept));
-        return ListIterator(std::move(result));
-      }
+      KeptScanPtr kept = link.cache->CachedScan(scan_key);
+      // Taken when no key of the part it holds was written since.
+      if (kept == nullptr || link.WrittenIn(begin, CoveredEnd(*kept))) continue;
+      scan_hits_.fetch_add(1, std::memory_order_relaxed);
+      KeepScan(kept);
+      return FromKept(std::move(kept));
     }
   }
-  // Read as the caller goes; a range read to its end within
-  // kMaxCachedScanEntries entries is kept.
+  // Read as the caller goes; a range read to its end, or (forward) as far
+  // as the caller read, within kMaxCachedScanEntries entries is kept.
+  return Collecting(std::move(scan_key), begin, end, reverse, nullptr);
+}
+
+namespace {
+
+// A kept partial scan's entries, then -- opened only when the caller reads
+// past them -- the rest of the range (`open`).
+class KeptThenRest final : public KvIterator {
+ public:
+  KeptThenRest(std::shared_ptr<const KvList> head,
+               std::function<std::unique_ptr<KvIterator>()> open)
+      : head_(std::move(head)), open_(std::move(open)) {
+    if (head_->empty()) rest_ = open_();
+  }
+  bool Valid() const override { return i_ < head_->size() || rest_->Valid(); }
+  void Next() override {
+    if (i_ < head_->size()) {
+      if (++i_ == head_->size()) rest_ = open_();
+      return;
+    }
+    rest_->Next();
+  }
+  std::string_view key() const override {
+    return i_ < head_->size() ? std::string_view((*head_)[i_].first) : rest_->key();
+  }
+  std::string_view value() const override {
+    return i_ < head_->size() ? std::string_view((*head_)[i_].second) : rest_->value();
+  }
+  absl::Status status() const override {
+    return rest_ == nullptr ? absl::OkStatus() : rest_->status();
+  }
+
+ private:
+  std::shared_ptr<const KvList> head_;
+  std::function<std::unique_ptr<KvIterator>()> open_;
+  std::unique_ptr<KvIterator> rest_;
+  size_t i_ = 0;
+};
+
+}  // namespace
+
+std::string_view StateCache::CoveredEnd(const KeptScan& kept) {
+  return kept.covered_end.empty() ? ScanRange(kept.key).second
+                                  : std::string_view(kept.covered_end);
+}
+
+std::unique_ptr<KvIterator> StateCache::FromKept(KeptScanPtr kept) const {
+  if (kept->covered_end.empty()) return ListIterator(kept->result);
+  std::shared_ptr<const KvList> head = kept->result;
+  return std::make_unique<KeptThenRest>(head, [this, kept = std::move(kept), head] {
+    return Collecting(kept->key, kept->covered_end, ScanRange(kept->key).second, false, head);
+  });
+}
+
+std::unique_ptr<KvIterator> StateCache::Collecting(std::string scan_key, std::string_view begin,
+                                                   std::string_view end, bool reverse,
+                                                   std::shared_ptr<const KvList> head) const {
+  const size_t before = head == nullptr ? 0 : head->size();
+  if (before >= kMaxCachedScanEntries) return store_->Scan(begin, end, reverse);
   return CollectingIterator(
-      store_->Scan(begin, end, reverse), kMaxCachedScanEntries,
-      [this, scan_key = std::move(scan_key)](KvList entries) {
+      store_->Scan(begin, end, reverse), kMaxCachedScanEntries - before,
+      [this, scan_key = std::move(scan_key), head = std::move(head)](KvList entries,
+                                                                      bool complete) {
         auto kept = std::make_shared<KeptScan>();
+        if (head != nullptr) entries.insert(entries.begin(), head->begin(), head->end());
+        if (!complete) {
+          // Every entry up to the last one read: [begin, last key + "\0").
+          kept->covered_end = entries.back().first;
+          kept->covered_end.push_back('\0');
+        }
         kept->result = std::make_shared<const KvList>(std::move(entries));
-        kept->bytes = ScanBytes(*kept->result) + scan_key.size();
+        kept->bytes = ScanBytes(*kept->result) + scan_key.size() + kept->covered_end.size();
         kept->key = scan_key;
         KeepScan(std::move(kept));
-      });
+      },
+      /*partial=*/!reverse);
 }
 
 std::unique_ptr<KvIterator> StateCache::OwnScan(std::string_view begin,
@@ -490,6 +556,13 @@ void StateCache::KeepScan(KeptScanPtr kept) const {
     scan_bytes_ = 0;
   }
   const size_t bytes = kept->bytes;
+  auto it = scans_.find(View(kept->key));
+  if (it != scans_.end()) {
+    // A whole result stays; a partial one gives way to what read further.
+    if (it->second->covered_end.empty() || it->second == kept) return;
+    scan_bytes_ -= it->second->bytes;
+    scans_.erase(it);
+  }
   const absl::string_view key = View(kept->key);
   if (scans_.try_emplace(key, std::move(kept)).second) scan_bytes_ += bytes;
 }
@@ -507,8 +580,8 @@ void StateCache::CarryScans(const std::vector<std::string>& block, StateCache& v
       continue;
     }
     if (view.scan_bytes_ + kept->bytes > budget) continue;
-    const auto [begin, end] = ScanRange(kept->key);
-    if (AnyIn(block, begin, end)) continue;  // the block wrote in the range
+    // The block wrote in the part of the range the result holds.
+    if (AnyIn(block, ScanRange(kept->key).first, CoveredEnd(*kept))) continue;
     if (view.scans_.try_emplace(scan_key, kept).second) view.scan_bytes_ += kept->bytes;
   }
 }

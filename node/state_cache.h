@@ -75,13 +75,16 @@
 // newest first, for a key not written through this (the chain's) cache
 // since that earlier view was opened, and copies what it finds. A view reads
 // a scan from its snapshot as the caller goes (a page of a long index reads
-// the page), keeps the result of a scan read to its end within
-// kMaxCachedScanEntries entries, and takes a
-// scan result from the linked view when no key in the range was written
-// since. LinkView also hands the previous view's recently used scan results
-// that the block did not touch to the new view (CarryScans): a range read
-// every few blocks is not read from a snapshot again while it is
-// unchanged. The written keys are logged (copies, from the first LinkView
+// the page) and keeps, within kMaxCachedScanEntries entries, the result of
+// a scan read to its end, or of a forward scan as far as the caller read
+// (through the entry it stopped on: a page and its next key). The same scan
+// again reads a partial result from memory and, only past it, the rest from
+// the snapshot (then kept as read). A view takes a scan result from the
+// linked view when no key in the part of the range it holds was written
+// since. LinkView also hands the previous view's recently used scan
+// results whose part the block did not touch to the new view (CarryScans):
+// a range read every few blocks is not read from a snapshot again while it
+// is unchanged. The written keys are logged (copies, from the first LinkView
 // on; a log longer than kMaxLoggedWrites keys or kMaxLoggedBytes bytes is
 // dropped and the next view starts cold). Only the newest view keeps its
 // links (opening the next one drops them), so at most kMaxLinks earlier
@@ -265,15 +268,33 @@ class StateCache : public DurableStore {
   // A kept scan result: its ScanKey, the entries, their bytes as counted
   // against the budget, and the number of the newest view that used it.
   // Shared by the views it is carried to (the map's key views `key`).
+  // A forward scan the caller stopped early is kept too, as far as it
+  // read: `covered_end` is then the end of the part its entries are all of
+  // ([begin, covered_end): just past the last entry); "" for a whole range.
   struct KeptScan {
     std::string key;
     std::shared_ptr<const KvList> result;
+    std::string covered_end;
     size_t bytes = 0;
     mutable std::atomic<uint64_t> last_used{0};
   };
   using KeptScanPtr = std::shared_ptr<const KeptScan>;
   KeptScanPtr CachedScan(std::string_view scan_key) const;
+  // Keeps `kept`, in place of a partial result of the same scan (never of a
+  // whole one).
   void KeepScan(KeptScanPtr kept) const;
+  // The end of the part of its scan's range `kept` holds all entries of.
+  static std::string_view CoveredEnd(const KeptScan& kept);
+  // Kept (or carried) entries of scan `scan_key` as an iterator: a whole
+  // result as a list; a partial one as its entries, then the rest of the
+  // range read from the store (and kept as the scan then reads it).
+  std::unique_ptr<KvIterator> FromKept(KeptScanPtr kept) const;
+  // A store scan as the caller goes, kept (KeepScan) once read to its end or,
+  // forward, where the caller stops, within kMaxCachedScanEntries entries
+  // after `head` (entries of the same scan already kept).
+  std::unique_ptr<KvIterator> Collecting(std::string scan_key, std::string_view begin,
+                                         std::string_view end, bool reverse,
+                                         std::shared_ptr<const KvList> head) const;
   // Copies into `view` the results of this (the previous) view that still
   // hold after `block`'s writes (LinkView).
   void CarryScans(const std::vector<std::string>& block, StateCache& view) const;
