@@ -663,7 +663,46 @@ class ReadAheadIter final : public KvIterator {
   size_t i_ = 0;
 };
 
+// `head`'s entries, then the iterator `open` makes once the caller reads
+// past them.
+class ListThenIter final : public KvIterator {
+ public:
+  ListThenIter(std::shared_ptr<const KvList> head,
+               std::function<std::unique_ptr<KvIterator>()> open)
+      : head_(std::move(head)), open_(std::move(open)) {
+    if (head_->empty()) rest_ = open_();
+  }
+  bool Valid() const override { return i_ < head_->size() || rest_->Valid(); }
+  void Next() override {
+    if (i_ < head_->size()) {
+      if (++i_ == head_->size()) rest_ = open_();
+      return;
+    }
+    rest_->Next();
+  }
+  std::string_view key() const override {
+    return i_ < head_->size() ? std::string_view((*head_)[i_].first) : rest_->key();
+  }
+  std::string_view value() const override {
+    return i_ < head_->size() ? std::string_view((*head_)[i_].second) : rest_->value();
+  }
+  absl::Status status() const override {
+    return rest_ == nullptr ? absl::OkStatus() : rest_->status();
+  }
+
+ private:
+  std::shared_ptr<const KvList> head_;
+  std::function<std::unique_ptr<KvIterator>()> open_;
+  std::unique_ptr<KvIterator> rest_;
+  size_t i_ = 0;
+};
+
 }  // namespace
+
+std::unique_ptr<KvIterator> ListThenIterator(std::shared_ptr<const KvList> head,
+                                             std::function<std::unique_ptr<KvIterator>()> open) {
+  return std::make_unique<ListThenIter>(std::move(head), std::move(open));
+}
 
 std::unique_ptr<KvIterator> ListIterator(std::shared_ptr<const KvList> entries) {
   return std::make_unique<ListIter>(std::move(entries));

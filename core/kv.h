@@ -303,6 +303,11 @@ absl::Status GetManyWithBatch(const WriteBatch* batch, const KvReader& parent,
 using KvList = std::vector<std::pair<std::string, std::string>>;
 // An iterator over `entries` (shared: they stay alive while it does).
 std::unique_ptr<KvIterator> ListIterator(std::shared_ptr<const KvList> entries);
+// `head`'s entries, then those of the iterator `open` makes: called only
+// when the caller reads past the head (at once for an empty head), so a
+// caller that stops within the head opens nothing; status() is OK until then.
+std::unique_ptr<KvIterator> ListThenIterator(std::shared_ptr<const KvList> head,
+                                             std::function<std::unique_ptr<KvIterator>()> open);
 // `head` (the first entries of a scan, already read from `rest`), then what
 // `rest` yields from where it stands; status() is `rest`'s.
 std::unique_ptr<KvIterator> ReadAheadIterator(KvList head, std::unique_ptr<KvIterator> rest);

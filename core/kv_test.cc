@@ -715,6 +715,48 @@ class FailingScanStore : public MemStore {
   }
 };
 
+// ListThenIterator yields its head, and opens the rest only when the caller
+// reads past it (at once for an empty head); the rest's error is reported.
+TEST(KvIteratorTest, ListThenIteratorOpensTheRestOnlyPastTheHead) {
+  MemStore store;
+  for (const char* k : {"k3", "k4"}) ASSERT_TRUE(store.Put(k, k).ok());
+  auto head = std::make_shared<const KvList>(KvList{{"k1", "1"}, {"k2", "2"}});
+  int opened = 0;
+  auto open = [&] {
+    ++opened;
+    return store.Scan("k3", "l");
+  };
+  {
+    auto it = ListThenIterator(head, open);
+    ASSERT_TRUE(it->Valid());
+    EXPECT_EQ(it->key(), "k1");
+    it->Next();
+    EXPECT_EQ(it->key(), "k2");
+    EXPECT_EQ(it->value(), "2");
+    EXPECT_TRUE(it->status().ok());
+  }
+  EXPECT_EQ(opened, 0);  // stopped within the head
+  std::vector<std::string> seen;
+  for (auto it = ListThenIterator(head, open); it->Valid(); it->Next()) {
+    seen.push_back(std::string(it->key()) + "=" + std::string(it->value()));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"k1=1", "k2=2", "k3=k3", "k4=k4"}));
+  EXPECT_EQ(opened, 1);
+  seen.clear();
+  auto empty = std::make_shared<const KvList>();
+  for (auto it = ListThenIterator(empty, open); it->Valid(); it->Next()) seen.emplace_back(it->key());
+  EXPECT_EQ(seen, (std::vector<std::string>{"k3", "k4"}));
+  EXPECT_EQ(opened, 2);
+  auto failing = ListThenIterator(head, [] { return std::make_unique<FailingIterator>(); });
+  failing->Next();
+  failing->Next();  // into the rest: "a", then its error
+  ASSERT_TRUE(failing->Valid());
+  EXPECT_EQ(failing->key(), "a");
+  failing->Next();
+  EXPECT_FALSE(failing->Valid());
+  EXPECT_EQ(failing->status().code(), absl::StatusCode::kInternal);
+}
+
 // ListIterator walks its shared list; ReadAheadIterator yields the head,
 // then the rest of the scan it was read from, and reports that scan's error.
 TEST(KvIteratorTest, ListAndReadAheadIterators) {

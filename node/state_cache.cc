@@ -297,44 +297,6 @@ std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string
   return Collecting(std::move(scan_key), begin, end, reverse, nullptr);
 }
 
-namespace {
-
-// A kept partial scan's entries, then -- opened only when the caller reads
-// past them -- the rest of the range (`open`).
-class KeptThenRest final : public KvIterator {
- public:
-  KeptThenRest(std::shared_ptr<const KvList> head,
-               std::function<std::unique_ptr<KvIterator>()> open)
-      : head_(std::move(head)), open_(std::move(open)) {
-    if (head_->empty()) rest_ = open_();
-  }
-  bool Valid() const override { return i_ < head_->size() || rest_->Valid(); }
-  void Next() override {
-    if (i_ < head_->size()) {
-      if (++i_ == head_->size()) rest_ = open_();
-      return;
-    }
-    rest_->Next();
-  }
-  std::string_view key() const override {
-    return i_ < head_->size() ? std::string_view((*head_)[i_].first) : rest_->key();
-  }
-  std::string_view value() const override {
-    return i_ < head_->size() ? std::string_view((*head_)[i_].second) : rest_->value();
-  }
-  absl::Status status() const override {
-    return rest_ == nullptr ? absl::OkStatus() : rest_->status();
-  }
-
- private:
-  std::shared_ptr<const KvList> head_;
-  std::function<std::unique_ptr<KvIterator>()> open_;
-  std::unique_ptr<KvIterator> rest_;
-  size_t i_ = 0;
-};
-
-}  // namespace
-
 std::string_view StateCache::CoveredEnd(const KeptScan& kept) {
   return kept.covered_end.empty() ? ScanRange(kept.key).second
                                   : std::string_view(kept.covered_end);
@@ -343,7 +305,7 @@ std::string_view StateCache::CoveredEnd(const KeptScan& kept) {
 std::unique_ptr<KvIterator> StateCache::FromKept(KeptScanPtr kept) const {
   if (kept->covered_end.empty()) return ListIterator(kept->result);
   std::shared_ptr<const KvList> head = kept->result;
-  return std::make_unique<KeptThenRest>(head, [this, kept = std::move(kept), head] {
+  return ListThenIterator(head, [this, kept = std::move(kept), head] {
     return Collecting(kept->key, kept->covered_end, ScanRange(kept->key).second, false, head);
   });
 }
