@@ -305,8 +305,9 @@ std::string_view StateCache::CoveredEnd(const KeptScan& kept) {
 std::unique_ptr<KvIterator> StateCache::FromKept(KeptScanPtr kept) const {
   if (kept->covered_end.empty()) return ListIterator(kept->result);
   std::shared_ptr<const KvList> head = kept->result;
-  return ListThenIterator(head, [this, kept = std::move(kept), head] {
-    return Collecting(kept->key, kept->covered_end, ScanRange(kept->key).second, false, head);
+  return ListThenIterator(std::move(head), [this, kept = std::move(kept)] {
+    return Collecting(kept->key, kept->covered_end, ScanRange(kept->key).second, false,
+                      kept->result);
   });
 }
 

@@ -57,6 +57,9 @@ struct Lien {
   static absl::StatusOr<Lien> Decode(Decoder& d);
 };
 
+// A user's liens, one per holder.
+using LienList = std::vector<std::pair<LienHolder, Lien>>;
+
 // Per-user vault record: the collateral and every lien on it, in one
 // record (a stake, a slash, an unstake read and write one key per user).
 // Max lien and total slashable are derived from the liens (Vault::Account),
@@ -65,7 +68,7 @@ struct UserInfo {
   Amount collateral;
   // Ascending by holder key (LienHolder::Key: local first, then consumers
   // by id), one per holder, none empty (an emptied lien is dropped).
-  std::vector<std::pair<LienHolder, Lien>> liens;
+  LienList liens;
   void Encode(Encoder& e) const;
   // DataLoss for holders out of order, repeated, or an empty lien.
   static absl::StatusOr<UserInfo> Decode(Decoder& d);

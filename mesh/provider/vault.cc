@@ -40,10 +40,6 @@ const Lien* FindLien(const LienList& liens, const LienHolder& holder) {
   return nullptr;
 }
 
-Lien* FindLien(LienList& liens, const LienHolder& holder) {
-  return const_cast<Lien*>(FindLien(std::as_const(liens), holder));
-}
-
 void SetLien(LienList& liens, const LienHolder& holder, const Lien& lien) {
   const std::string key = holder.Key();
   auto at = std::find_if(liens.begin(), liens.end(),

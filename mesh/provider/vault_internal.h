@@ -14,8 +14,6 @@
 
 namespace mesh::provider::vault_internal {
 
-using LienList = std::vector<std::pair<LienHolder, Lien>>;
-
 struct Derived {
   AmountRange max_lien;
   AmountRange total_slashable;
@@ -27,7 +25,6 @@ std::string UserKey(const AccountAddress& user);
 absl::StatusOr<UserInfo> LoadUser(const Context& ctx, const AccountAddress& user);
 absl::Status SaveUser(const Context& ctx, const AccountAddress& user, const UserInfo& info);
 // The user's lien toward `holder`, or null.
-Lien* FindLien(LienList& liens, const LienHolder& holder);
 const Lien* FindLien(const LienList& liens, const LienHolder& holder);
 // Sets the lien toward `holder` in `liens` (kept in holder-key order), or
 // removes it when its high end is zero (docs/compatibility.md).

@@ -150,7 +150,7 @@ absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
                       const ValidatorAddress& validator, const SlashInfo& item, UserInfo info,
                       BurnAggregator& burns) {
   LienList& liens = info.liens;
-  Lien* lien = FindLien(liens, slasher);
+  const Lien* lien = FindLien(liens, slasher);
   if (lien == nullptr) return absl::OkStatus();  // nothing pledged to this holder
   // A holder cannot take more than its lien; the reference also requires
   // lien.low >= slash and aborts otherwise (e.g. a stake still in flight).
