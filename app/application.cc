@@ -89,6 +89,7 @@ absl::StatusOr<std::unique_ptr<Application>> Application::Open(
   // here, not by the first block or query that reads it.
   MESH_RETURN_IF_ERROR(Staking::CheckStoredLayout(chain->QueryContext()));
   MESH_RETURN_IF_ERROR(provider::Vault::CheckStoredLayout(chain->QueryContext()));
+  MESH_RETURN_IF_ERROR(provider::ExternalStaking::CheckStoredLayout(chain->QueryContext()));
   std::unique_ptr<Application> app(new Application(std::move(genesis), std::move(chain)));
   MESH_RETURN_IF_ERROR(app->Install());
   return app;

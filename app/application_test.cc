@@ -232,7 +232,8 @@ TEST(ApplicationTest, RestartResumesFromTheLastCommittedBlock) {
 TEST(ApplicationTest, OpeningAStoreOfAnEarlierLayoutIsRefused) {
   const std::string old_index = Encoder(0x25).Str("valoper").Str("delegator").Take();
   const std::string old_lien = Encoder(0x51).Str("user").Raw("local").Take();
-  for (const std::string& old_key : {old_index, old_lien}) {
+  const std::string old_stake = Encoder(0x61).Str("consumer").Str("user").Raw("valoper").Take();
+  for (const std::string& old_key : {old_index, old_lien, old_stake}) {
     const std::string dir = ::testing::TempDir() + "/app_old_layout";
     std::filesystem::remove_all(dir);
     {

@@ -743,7 +743,7 @@ absl::Status ExternalStaking::CloseChannel(const Context& ctx, const ConsumerId&
   if (cfg.closed) return absl::OkStatus();
   MESH_RETURN_IF_ERROR(RollbackAll(ctx, consumer));
   // Every stake (now all committed values) becomes an immediate unbond.
-  const std::string prefix = tables::Prefix(tables::kExtStakes, consumer.value());
+  const std::string prefix = tables::Prefix(tables::kExtStakesByUser, consumer.value());
   std::vector<std::pair<AccountAddress, ValidatorAddress>> keys;
   auto it = ctx.store().ScanPrefix(prefix);
   for (; it->Valid(); it->Next()) {
@@ -901,14 +901,13 @@ absl::Status ExternalStaking::OnInternalUnstake(const Context& ctx, const Consum
       return SaveDist(ctx, consumer, validator, d);
     }
   }
-  MESH_ASSIGN_OR_RETURN(std::vector<AccountAddress> users,
-                        ValidatorUsers(ctx, consumer, validator));
+  MESH_ASSIGN_OR_RETURN(ValidatorStakes read, ReadValidatorStakes(ctx, consumer, validator));
+  const std::vector<AccountAddress>& users = read.users;
   std::vector<Stake> stakes;
   std::vector<Amount> caps;  // the delegator's whole stake, the others' committed
   std::optional<size_t> own;
   for (size_t i = 0; i < users.size(); ++i) {
-    MESH_ASSIGN_OR_RETURN(std::optional<Stake> s, LoadStake(ctx, consumer, users[i], validator));
-    stakes.push_back(*std::move(s));
+    stakes.push_back(*std::move(read.stakes[i]));
     const AmountRange& r = stakes.back().stake;
     if (users[i] == delegator) {
       own = i;
@@ -961,13 +960,11 @@ absl::Status ExternalStaking::HandleSlashing(const Context& ctx, const ConsumerI
                                              const ValidatorAddress& validator, Dec ratio,
                                              Amount slash_amount, uint64_t infraction_time) {
   MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, Config(ctx, consumer));
-  MESH_ASSIGN_OR_RETURN(std::vector<AccountAddress> users,
-                        ValidatorUsers(ctx, consumer, validator));
+  MESH_ASSIGN_OR_RETURN(ValidatorStakes read, ReadValidatorStakes(ctx, consumer, validator));
+  const std::vector<AccountAddress>& users = read.users;
   std::vector<Stake> stakes;
-  for (const AccountAddress& u : users) {
-    MESH_ASSIGN_OR_RETURN(std::optional<Stake> s, LoadStake(ctx, consumer, u, validator));
-    stakes.push_back(*std::move(s));
-  }
+  stakes.reserve(users.size());
+  for (std::optional<Stake>& s : read.stakes) stakes.push_back(*std::move(s));
   // The bonded cut is exactly min(slash_amount, Σ committed), apportioned
   // over the users in proportion to their committed stake (the range's low
   // end; SplitByWeight: floor, the units left by the floors to the first

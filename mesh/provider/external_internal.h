@@ -19,11 +19,12 @@ namespace mesh::provider::ext_internal {
 absl::StatusOr<std::optional<Stake>> LoadStake(const Context& ctx, const ConsumerId& c,
                                                const AccountAddress& user,
                                                const ValidatorAddress& v);
-// Saves the stake and its (validator, user) index entry.
+// Saves the stake and its by-user index entry ((user, validator); the
+// records themselves are ordered by validator, then user).
 absl::Status SaveStake(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
                        const ValidatorAddress& v, const Stake& stake);
 // Saves the stake only. REQUIRES: its index entry exists (the user came
-// from ValidatorUsers, or LoadStake found the record: a stake record is
+// from a ValidatorStakes read, or LoadStake found the record: a stake record is
 // only ever created by SaveStake and neither is ever deleted): a slash, an
 // ack or a later stake then writes one key per user, not two.
 absl::Status SaveIndexedStake(const Context& ctx, const ConsumerId& c,
@@ -52,7 +53,7 @@ absl::StatusOr<Amount> AckedStakeSince(const Context& ctx, const ConsumerId& c,
                                        const Stake& s, uint64_t height);
 
 // Every user with a stake record on `v` (ascending) and that record, read
-// in one pass (the index, then batched point reads, kGetManyChunk at a time).
+// by one scan of the validator's records (every stakes[i] is present).
 struct ValidatorStakes {
   std::vector<AccountAddress> users;
   std::vector<std::optional<Stake>> stakes;  // stakes[i] of users[i]
@@ -71,10 +72,6 @@ absl::StatusOr<std::shared_ptr<const ValidatorStakes>> ViewValidatorStakes(
 // All stake records of `user`, ascending by validator.
 absl::StatusOr<std::vector<std::pair<ValidatorAddress, Stake>>> UserStakes(
     const Context& ctx, const ConsumerId& c, const AccountAddress& user);
-// Every user with a stake record on `v`, ascending by user.
-absl::StatusOr<std::vector<AccountAddress>> ValidatorUsers(const Context& ctx,
-                                                           const ConsumerId& c,
-                                                           const ValidatorAddress& v);
 absl::StatusOr<Distribution> LoadDist(const Context& ctx, const ConsumerId& c,
                                       const ValidatorAddress& v);
 absl::Status SaveDist(const Context& ctx, const ConsumerId& c, const ValidatorAddress& v,

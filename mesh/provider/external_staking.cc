@@ -40,9 +40,9 @@ void DropKeptStakes() {
   if (kept_stakes != nullptr) kept_stakes->by_validator.clear();
 }
 
-// The key of `user`'s stake record on `v`.
+// The key of `user`'s stake record on `v`: by validator, then user.
 std::string StakeKey(const ConsumerId& c, const AccountAddress& user, const ValidatorAddress& v) {
-  return tables::Key(tables::kExtStakes, c.value(), user.value(), v.value());
+  return tables::Key(tables::kExtStakes, c.value(), v.value(), user.value());
 }
 
 }  // namespace
@@ -57,7 +57,7 @@ absl::Status SaveStake(const Context& ctx, const ConsumerId& c, const AccountAdd
                        const ValidatorAddress& v, const Stake& stake) {
   DropKeptStakes();
   MESH_RETURN_IF_ERROR(ctx.store().Put(
-      tables::Key(tables::kExtStakesByVal, c.value(), v.value(), user.value()), ""));
+      tables::Key(tables::kExtStakesByUser, c.value(), user.value(), v.value()), ""));
   return SaveIndexedStake(ctx, c, user, v, stake);
 }
 
@@ -117,22 +117,16 @@ namespace {
 
 absl::StatusOr<ValidatorStakes> ReadFromStore(const Context& ctx, const ConsumerId& c,
                                               const ValidatorAddress& v) {
+  // The records are ordered by validator, then user: one scan, no index.
   ValidatorStakes out;
-  MESH_ASSIGN_OR_RETURN(out.users, ValidatorUsers(ctx, c, v));
-  out.stakes.reserve(out.users.size());
-  // Batched point reads (KvReader::GetMany: one RocksDB MultiGet per chunk
-  // for what no cache holds), in ascending key order.
-  std::vector<std::string> keys;
-  std::vector<std::optional<Stake>> chunk;
-  for (size_t from = 0; from < out.users.size(); from += kGetManyChunk) {
-    const size_t to = std::min(out.users.size(), from + kGetManyChunk);
-    keys.clear();
-    for (size_t i = from; i < to; ++i) {
-      keys.push_back(StakeKey(c, out.users[i], v));
-    }
-    MESH_RETURN_IF_ERROR(GetRecords<Stake>(ctx.store(), keys, &chunk));
-    for (std::optional<Stake>& s : chunk) out.stakes.push_back(std::move(s));
+  const std::string prefix = tables::Prefix(tables::kExtStakes, c.value(), v.value());
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) {
+    MESH_ASSIGN_OR_RETURN(Stake s, DecodeRecord<Stake>(it->value()));
+    out.users.emplace_back(it->key().substr(prefix.size()));
+    out.stakes.emplace_back(std::move(s));
   }
+  MESH_RETURN_IF_ERROR(it->status());
   return out;
 }
 
@@ -169,25 +163,26 @@ absl::StatusOr<ValidatorStakes> ReadValidatorStakes(const Context& ctx, const Co
 
 absl::StatusOr<std::vector<std::pair<ValidatorAddress, Stake>>> UserStakes(
     const Context& ctx, const ConsumerId& c, const AccountAddress& user) {
+  // The user's validators from the index, then their records (one batched read).
+  std::vector<ValidatorAddress> validators;
+  const std::string prefix = tables::Prefix(tables::kExtStakesByUser, c.value(), user.value());
+  auto it = ctx.store().ScanPrefix(prefix);
+  for (; it->Valid(); it->Next()) validators.emplace_back(it->key().substr(prefix.size()));
+  MESH_RETURN_IF_ERROR(it->status());
+  it.reset();
+  std::vector<std::string> keys;
+  keys.reserve(validators.size());
+  for (const ValidatorAddress& v : validators) keys.push_back(StakeKey(c, user, v));
+  std::vector<std::optional<Stake>> stakes;
+  MESH_RETURN_IF_ERROR(GetRecords<Stake>(ctx.store(), keys, &stakes));
   std::vector<std::pair<ValidatorAddress, Stake>> out;
-  const std::string prefix = tables::Prefix(tables::kExtStakes, c.value(), user.value());
-  auto it = ctx.store().ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) {
-    MESH_ASSIGN_OR_RETURN(Stake s, DecodeRecord<Stake>(it->value()));
-    out.emplace_back(ValidatorAddress(it->key().substr(prefix.size())), std::move(s));
+  out.reserve(validators.size());
+  for (size_t i = 0; i < validators.size(); ++i) {
+    if (!stakes[i].has_value()) {
+      return absl::InternalError("external staking: a by-user index entry without its stake");
+    }
+    out.emplace_back(std::move(validators[i]), *std::move(stakes[i]));
   }
-  MESH_RETURN_IF_ERROR(it->status());
-  return out;
-}
-
-absl::StatusOr<std::vector<AccountAddress>> ValidatorUsers(const Context& ctx,
-                                                           const ConsumerId& c,
-                                                           const ValidatorAddress& v) {
-  std::vector<AccountAddress> out;
-  const std::string prefix = tables::Prefix(tables::kExtStakesByVal, c.value(), v.value());
-  auto it = ctx.store().ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) out.emplace_back(it->key().substr(prefix.size()));
-  MESH_RETURN_IF_ERROR(it->status());
   return out;
 }
 
@@ -629,12 +624,19 @@ absl::StatusOr<std::vector<StakeEntry>> ExternalStaking::Stakes(
   return out;
 }
 
+absl::Status ExternalStaking::CheckStoredLayout(const Context& ctx) {
+  return tables::RefuseRetired(
+      ctx.store(), {tables::kRetiredExtStakes, tables::kRetiredExtStakesByVal},
+      "external staking: a stake record of an earlier layout (ordered by user; state from an "
+      "earlier build must be regenerated, docs/provider.md)");
+}
+
 absl::Status ExternalStaking::VisitValidatorUsers(
     const Context& ctx, const ConsumerId& consumer, const ValidatorAddress& validator,
     std::string_view from, bool reverse,
     absl::FunctionRef<absl::StatusOr<bool>(const AccountAddress& user)> visit) {
   return VisitFrom(ctx.store(),
-                   tables::Prefix(tables::kExtStakesByVal, consumer.value(), validator.value()),
+                   tables::Prefix(tables::kExtStakes, consumer.value(), validator.value()),
                    from, reverse,
                    [&](std::string_view user, std::string_view) -> absl::StatusOr<bool> {
                      return visit(AccountAddress(std::string(user)));
@@ -646,7 +648,7 @@ absl::Status ExternalStaking::VisitStakeKeys(
     absl::FunctionRef<absl::StatusOr<bool>(std::string_view key, const AccountAddress& user,
                                            const ValidatorAddress& validator)>
         visit) {
-  return VisitFrom(ctx.store(), tables::Prefix(tables::kExtStakes, consumer.value()), from,
+  return VisitFrom(ctx.store(), tables::Prefix(tables::kExtStakesByUser, consumer.value()), from,
                    reverse, [&](std::string_view key, std::string_view) -> absl::StatusOr<bool> {
                      Decoder d(key);
                      MESH_ASSIGN_OR_RETURN(std::string user, d.Str());

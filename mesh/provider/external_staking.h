@@ -224,6 +224,10 @@ class ExternalStaking {
   // unstakes and reward transfers dropped), moves every stake to an
   // immediately releasable unbond and refuses further packets.
   static absl::Status CloseChannel(const Context& ctx, const ConsumerId& consumer);
+  // FailedPrecondition for a store written by an earlier build whose stake
+  // records were ordered by user (tables 0x61, 0x62): their state would not
+  // be read (Application::Open calls it).
+  static absl::Status CheckStoredLayout(const Context& ctx);
 
   // --- Consumer packets.
   static absl::Status OnValsetUpdate(const Context& ctx, const ConsumerId& consumer,

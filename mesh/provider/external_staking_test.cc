@@ -4,6 +4,7 @@
 
 #include "core/codec.h"
 #include "gtest/gtest.h"
+#include "mesh/provider/external_internal.h"
 #include "mesh/provider/remote_validators.h"
 #include "mesh/provider/tables.h"
 #include "mesh/provider/test_util.h"
@@ -724,6 +725,75 @@ TEST_F(ExternalStakingTest, StakeListsAreVisitedFromAPageKey) {
                   })
                   .ok());
   EXPECT_EQ(from_third, (V{"u2", "u1", "w"}));
+}
+
+
+// The stake records are ordered by validator, then user (a slash reads its
+// validator's by one scan of 0xEE), and the by-user index (0xEF) has one
+// entry per record: a user's stakes are listed through it, ascending by
+// validator, each with its record.
+TEST_F(ExternalStakingTest, StakesAreOrderedByValidatorAndIndexedByUser) {
+  Activate("v1");
+  Activate("v2");
+  FundAndBond(kUser1, 300);
+  FundAndBond(kUser2, 300);
+  Stake(kUser2, "v2", 30);
+  Stake(kUser1, "v2", 20);
+  Stake(kUser2, "v1", 10);
+  auto keys_of = [&](uint8_t table) {
+    std::vector<std::string> out;
+    const std::string prefix = tables::Prefix(table, id().value());
+    for (auto it = h_.ctx().store().ScanPrefix(prefix); it->Valid(); it->Next()) {
+      out.emplace_back(it->key().substr(prefix.size()));
+    }
+    return out;
+  };
+  const std::string v1 = Val("v1").value(), v2 = Val("v2").value();
+  auto field_then_raw = [](const std::string& a, const std::string& b) {
+    return Encoder().Str(a).Raw(b).Take();
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(keys_of(tables::kExtStakes),
+            (V{field_then_raw(v1, kUser2.value()), field_then_raw(v2, kUser1.value()),
+               field_then_raw(v2, kUser2.value())}));
+  EXPECT_EQ(keys_of(tables::kExtStakesByUser),
+            (V{field_then_raw(kUser1.value(), v2), field_then_raw(kUser2.value(), v1),
+               field_then_raw(kUser2.value(), v2)}));
+  const ext_internal::ValidatorStakes on_v2 =
+      ext_internal::ReadValidatorStakes(h_.ctx(), id(), Val("v2")).value();
+  ASSERT_EQ(on_v2.users, (std::vector<AccountAddress>{kUser1, kUser2}));
+  EXPECT_EQ(on_v2.stakes[0]->stake, R(20));
+  EXPECT_EQ(on_v2.stakes[1]->stake, R(30));
+  const std::vector<StakeEntry> user2 = ExternalStaking::Stakes(h_.ctx(), id(), kUser2).value();
+  ASSERT_EQ(user2.size(), 2u);
+  EXPECT_EQ(user2[0].validator, Val("v1"));
+  EXPECT_EQ(user2[0].stake.stake, R(10));
+  EXPECT_EQ(user2[1].validator, Val("v2"));
+  EXPECT_EQ(user2[1].stake.stake, R(30));
+  // An index entry without its record is reported, not skipped.
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return c.store().Put(
+                      tables::Key(tables::kExtStakesByUser, id().value(), kUser1.value(),
+                                  Val("v3").value()),
+                      "");
+                }).ok());
+  const absl::Status broken = ExternalStaking::Stakes(h_.ctx(), id(), kUser1).status();
+  EXPECT_EQ(broken.code(), absl::StatusCode::kInternal) << broken;
+}
+
+// A store of the earlier layout (stakes ordered by user in 0x61, their
+// by-validator index in 0x62) is refused, not misread as one without stakes.
+TEST_F(ExternalStakingTest, AStoreOfTheEarlierLayoutIsRefused) {
+  EXPECT_TRUE(ExternalStaking::CheckStoredLayout(h_.ctx()).ok());
+  for (const uint8_t table : {tables::kRetiredExtStakes, tables::kRetiredExtStakesByVal}) {
+    const std::string key = tables::Key(table, id().value(), kUser1.value(), "v1");
+    ASSERT_TRUE(h_.Run([&](const Context& c) { return c.store().Put(key, "x"); }).ok());
+    const absl::Status s = ExternalStaking::CheckStoredLayout(h_.ctx());
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_NE(s.message().find("earlier layout"), std::string_view::npos) << s;
+    ASSERT_TRUE(h_.Run([&](const Context& c) { return c.store().Delete(key); }).ok());
+  }
+  EXPECT_TRUE(ExternalStaking::CheckStoredLayout(h_.ctx()).ok());
 }
 
 }  // namespace

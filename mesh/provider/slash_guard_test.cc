@@ -185,7 +185,7 @@ TEST_F(SlashGuardTest, ScopeHandsTheGuardsStakeReadsOnOnce) {
   Stake("alice", 1000);
   Stake("bob", 500);
   const std::string alice_key =
-      tables::Key(tables::kExtStakes, kJuno.value(), Addr("alice").value(), "v1");
+      tables::Key(tables::kExtStakes, kJuno.value(), "v1", Addr("alice").value());
   auto read = [&] { return ext_internal::ReadValidatorStakes(h_.ctx(), kJuno, Val("v1")).value(); };
   // What the guard keeps, as it keeps it (the scope hands it to the next read).
   auto keep = [&] { return ext_internal::ViewValidatorStakes(h_.ctx(), kJuno, Val("v1")).value(); };

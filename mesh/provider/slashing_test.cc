@@ -1016,7 +1016,7 @@ TEST_F(HeldAtInfractionTest, AckedStakesLiveOutsideTheStakeAndExpire) {
   FundAndBond(bob, 10000);
   StakeRemotely(e, "v1", 500, alice);
   const std::string stake_key =
-      tables::Key(tables::kExtStakes, e.id().value(), bob.value(), Val("v1").value());
+      tables::Key(tables::kExtStakes, e.id().value(), Val("v1").value(), bob.value());
   const std::string acked_prefix = Encoder(tables::kExtAckedStakes)
                                        .Str(e.id().value())
                                        .Str(bob.value())

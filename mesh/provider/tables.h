@@ -6,10 +6,13 @@
 #define MESHSEC_MESH_PROVIDER_TABLES_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "core/codec.h"
+#include "core/kv.h"
 
 namespace mesh::provider::tables {
 
@@ -48,10 +51,17 @@ inline constexpr uint8_t kThrottleQueued = 0xE6;   // (consumer) -> u64 slashes 
 inline constexpr uint8_t kConsumerTimes = 0xE7;    // (consumer, u64 height) -> u64 time_s
 // Vault, continued (same range): a user's collateral with its liens.
 inline constexpr uint8_t kUsers = 0xED;            // (user) -> UserInfo
+// External staking, continued (same range): the stakes ordered by validator,
+// so that a slash reads a validator's stakes by one scan; a user's own
+// stakes through the index.
+inline constexpr uint8_t kExtStakes = 0xEE;        // (consumer, validator, user) -> Stake
+inline constexpr uint8_t kExtStakesByUser = 0xEF;  // (consumer, user, validator) -> ""
 // External staking, every key starts with the consumer id.
 inline constexpr uint8_t kExtConfig = 0x60;       // (consumer) -> ExternalConfig
-inline constexpr uint8_t kExtStakes = 0x61;       // (consumer, user, validator) -> Stake
-inline constexpr uint8_t kExtStakesByVal = 0x62;  // (consumer, validator, user) -> ""
+// 0x61 (stakes by user) and 0x62 (their by-validator index): an earlier
+// layout; ExternalStaking::CheckStoredLayout refuses a store with them.
+inline constexpr uint8_t kRetiredExtStakes = 0x61;
+inline constexpr uint8_t kRetiredExtStakesByVal = 0x62;
 inline constexpr uint8_t kExtDistribution = 0x63; // (consumer, validator) -> Distribution
 inline constexpr uint8_t kExtTxCount = 0x64;      // (consumer) -> u64
 inline constexpr uint8_t kExtTxs = 0x65;          // (consumer, u64 id) -> ExternalTx
@@ -96,6 +106,18 @@ inline std::string Prefix(uint8_t table, std::string_view a, std::string_view b)
 inline std::string After(std::string key) {
   key.push_back('\0');
   return key;
+}
+
+// FailedPrecondition(`message`) when `store` holds a key of any of the
+// `retired` tables (an earlier layout whose state would not be read).
+inline absl::Status RefuseRetired(const KvReader& store, std::initializer_list<uint8_t> retired,
+                                  const char* message) {
+  for (const uint8_t table : retired) {
+    auto it = store.ScanPrefix(Key(table));
+    if (it->Valid()) return absl::FailedPreconditionError(message);
+    if (absl::Status s = it->status(); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace mesh::provider::tables

@@ -385,16 +385,10 @@ absl::Status Vault::CheckInvariants(const Context& ctx) {
 }
 
 absl::Status Vault::CheckStoredLayout(const Context& ctx) {
-  for (const uint8_t table : {tables::kRetiredLiens, tables::kRetiredUsers}) {
-    auto it = ctx.store().ScanPrefix(tables::Key(table));
-    if (it->Valid()) {
-      return absl::FailedPreconditionError(
-          "vault: a record of an earlier layout (a lien apart from its user record; state "
-          "from an earlier build must be regenerated, docs/provider.md)");
-    }
-    MESH_RETURN_IF_ERROR(it->status());
-  }
-  return absl::OkStatus();
+  return tables::RefuseRetired(
+      ctx.store(), {tables::kRetiredLiens, tables::kRetiredUsers},
+      "vault: a record of an earlier layout (a lien apart from its user record; state from an "
+      "earlier build must be regenerated, docs/provider.md)");
 }
 
 absl::StatusOr<Amount> Vault::TotalCollateral(const Context& ctx) {

@@ -255,7 +255,7 @@ TEST_F(VaultTest, StakeCross) {
 }
 
 // A repeated stake writes only what changes: the user record (its liens
-// are in it) and the stake, no unchanged stake index entry (0x62),
+// are in it) and the stake, no unchanged stake index entry (0xEF),
 // active-external entry (0x53) or consumer list (0x6F); the lien check
 // counts every lien of the user record it read.
 TEST_F(VaultTest, RepeatedStakeRemoteWritesOnlyWhatChanges) {
@@ -281,7 +281,9 @@ TEST_F(VaultTest, RepeatedStakeRemoteWritesOnlyWhatChanges) {
     tables_written.insert(static_cast<uint8_t>(key[0]));
   }
   EXPECT_EQ(tables_written.count(tables::kUsers), 1u);
-  EXPECT_EQ(tables_written.count(tables::kExtStakesByVal), 0u);
+  EXPECT_EQ(tables_written.count(tables::kExtStakesByUser), 0u);
+  EXPECT_EQ(tables_written.count(tables::kRetiredExtStakes), 0u);
+  EXPECT_EQ(tables_written.count(tables::kRetiredExtStakesByVal), 0u);
   EXPECT_EQ(tables_written.count(tables::kActiveExternal), 0u);
   EXPECT_EQ(tables_written.count(tables::kActiveExternalList), 0u);
   EXPECT_EQ(tables_written.count(tables::kRetiredLiens), 0u);
