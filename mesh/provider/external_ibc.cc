@@ -394,18 +394,17 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
     MESH_ASSIGN_OR_RETURN(read_flight, InFlightOn(ctx, c, e.validator));
   }
   const InFlight& flight = known_flight != nullptr ? *known_flight : read_flight;
-  std::vector<Stake> stakes;
-  stakes.reserve(users.size());
+  // The stakes are cut where they were read (no copy of 10^6 records).
+  std::vector<Stake>& stakes = read.stakes;
   std::vector<Held> held;
   std::vector<Amount> weights;
   held.reserve(users.size());
   weights.reserve(users.size());
   for (size_t i = 0; i < users.size(); ++i) {
     const AccountAddress& u = users[i];
-    stakes.push_back(*std::move(read.stakes[i]));
     auto p = flight.stake_by_user.find(u.value());
     const Amount pending = p == flight.stake_by_user.end() ? Amount() : p->second;
-    MESH_ASSIGN_OR_RETURN(Held h, HeldAtSlash(ctx, c, u, stakes.back(), pending, e));
+    MESH_ASSIGN_OR_RETURN(Held h, HeldAtSlash(ctx, c, u, stakes[i], pending, e));
     held.push_back(h);
     weights.push_back(h.weight);
   }
@@ -548,11 +547,10 @@ absl::StatusOr<Amount> ExternalStaking::SlashWeightTotal(const Context& ctx,
   MESH_ASSIGN_OR_RETURN(InFlight flight, InFlightOn(ctx, consumer, slash.validator));
   Amount total;
   for (size_t i = 0; i < read.users.size(); ++i) {
-    if (!read.stakes[i].has_value()) continue;
     auto p = flight.stake_by_user.find(read.users[i].value());
     const Amount pending = p == flight.stake_by_user.end() ? Amount() : p->second;
     MESH_ASSIGN_OR_RETURN(Held h,
-                          HeldAtSlash(ctx, consumer, read.users[i], *read.stakes[i], pending, slash));
+                          HeldAtSlash(ctx, consumer, read.users[i], read.stakes[i], pending, slash));
     MESH_ASSIGN_OR_RETURN(total, total.Add(h.weight));
   }
   return total;
@@ -903,12 +901,11 @@ absl::Status ExternalStaking::OnInternalUnstake(const Context& ctx, const Consum
   }
   MESH_ASSIGN_OR_RETURN(ValidatorStakes read, ReadValidatorStakes(ctx, consumer, validator));
   const std::vector<AccountAddress>& users = read.users;
-  std::vector<Stake> stakes;
+  std::vector<Stake>& stakes = read.stakes;
   std::vector<Amount> caps;  // the delegator's whole stake, the others' committed
   std::optional<size_t> own;
   for (size_t i = 0; i < users.size(); ++i) {
-    stakes.push_back(*std::move(read.stakes[i]));
-    const AmountRange& r = stakes.back().stake;
+    const AmountRange& r = stakes[i].stake;
     if (users[i] == delegator) {
       own = i;
       MESH_RETURN_IF_ERROR(in_flight(r));
@@ -962,9 +959,7 @@ absl::Status ExternalStaking::HandleSlashing(const Context& ctx, const ConsumerI
   MESH_ASSIGN_OR_RETURN(ExternalConfig cfg, Config(ctx, consumer));
   MESH_ASSIGN_OR_RETURN(ValidatorStakes read, ReadValidatorStakes(ctx, consumer, validator));
   const std::vector<AccountAddress>& users = read.users;
-  std::vector<Stake> stakes;
-  stakes.reserve(users.size());
-  for (std::optional<Stake>& s : read.stakes) stakes.push_back(*std::move(s));
+  std::vector<Stake>& stakes = read.stakes;
   // The bonded cut is exactly min(slash_amount, Σ committed), apportioned
   // over the users in proportion to their committed stake (the range's low
   // end; SplitByWeight: floor, the units left by the floors to the first

@@ -53,10 +53,10 @@ absl::StatusOr<Amount> AckedStakeSince(const Context& ctx, const ConsumerId& c,
                                        const Stake& s, uint64_t height);
 
 // Every user with a stake record on `v` (ascending) and that record, read
-// by one scan of the validator's records (every stakes[i] is present).
+// by one scan of the validator's records.
 struct ValidatorStakes {
   std::vector<AccountAddress> users;
-  std::vector<std::optional<Stake>> stakes;  // stakes[i] of users[i]
+  std::vector<Stake> stakes;  // stakes[i] of users[i]
 };
 // Reads them, or, inside a SlashReadScope, takes what an earlier
 // ViewValidatorStakes on the same store kept, with no stake written since

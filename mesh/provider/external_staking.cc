@@ -124,7 +124,7 @@ absl::StatusOr<ValidatorStakes> ReadFromStore(const Context& ctx, const Consumer
   for (; it->Valid(); it->Next()) {
     MESH_ASSIGN_OR_RETURN(Stake s, DecodeRecord<Stake>(it->value()));
     out.users.emplace_back(it->key().substr(prefix.size()));
-    out.stakes.emplace_back(std::move(s));
+    out.stakes.push_back(std::move(s));
   }
   MESH_RETURN_IF_ERROR(it->status());
   return out;

@@ -762,8 +762,8 @@ TEST_F(ExternalStakingTest, StakesAreOrderedByValidatorAndIndexedByUser) {
   const ext_internal::ValidatorStakes on_v2 =
       ext_internal::ReadValidatorStakes(h_.ctx(), id(), Val("v2")).value();
   ASSERT_EQ(on_v2.users, (std::vector<AccountAddress>{kUser1, kUser2}));
-  EXPECT_EQ(on_v2.stakes[0]->stake, R(20));
-  EXPECT_EQ(on_v2.stakes[1]->stake, R(30));
+  EXPECT_EQ(on_v2.stakes[0].stake, R(20));
+  EXPECT_EQ(on_v2.stakes[1].stake, R(30));
   const std::vector<StakeEntry> user2 = ExternalStaking::Stakes(h_.ctx(), id(), kUser2).value();
   ASSERT_EQ(user2.size(), 2u);
   EXPECT_EQ(user2[0].validator, Val("v1"));

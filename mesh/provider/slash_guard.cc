@@ -40,14 +40,13 @@ absl::StatusOr<Amount> SlashGuard::Bound(const Context& ctx, const ConsumerId& c
   MESH_ASSIGN_OR_RETURN(std::shared_ptr<const ext_internal::ValidatorStakes> read,
                         ext_internal::ViewValidatorStakes(ctx, consumer, validator));
   Amount held = extra;
-  for (const std::optional<Stake>& s : read->stakes) {
-    if (!s.has_value()) continue;
-    MESH_ASSIGN_OR_RETURN(held, held.Add(s->stake.high()));
+  for (const Stake& s : read->stakes) {
+    MESH_ASSIGN_OR_RETURN(held, held.Add(s.stake.high()));
     // Stake the consumer unbonded (an unstake, a zero-cap internal unstake)
     // and the user has not withdrawn: the consumer held it until then, and
     // a slash for an earlier infraction may arrive after the unbond (a
     // reordered delivery; P-35).
-    for (const PendingUnbond& pu : s->pending_unbonds) {
+    for (const PendingUnbond& pu : s.pending_unbonds) {
       MESH_ASSIGN_OR_RETURN(held, held.Add(pu.amount));
     }
   }

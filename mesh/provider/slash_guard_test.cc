@@ -203,25 +203,25 @@ TEST_F(SlashGuardTest, ScopeHandsTheGuardsStakeReadsOnOnce) {
     ext_internal::ValidatorStakes kept = read();  // the guard's read, not the store
     ASSERT_EQ(kept.users.size(), 2u);
     EXPECT_EQ(kept.users[0], Addr("alice"));
-    EXPECT_EQ(kept.stakes[0]->stake, R(1000));
-    EXPECT_EQ(kept.stakes[1]->stake, R(500));
-    EXPECT_EQ(read().stakes[0]->stake, R(700));  // handed on once only
+    EXPECT_EQ(kept.stakes[0].stake, R(1000));
+    EXPECT_EQ(kept.stakes[1].stake, R(500));
+    EXPECT_EQ(read().stakes[0].stake, R(700));  // handed on once only
     // A stake write drops what is kept.
     ASSERT_TRUE(Check(u).ok());
-    provider::Stake bob = *keep()->stakes[1];
+    provider::Stake bob = keep()->stakes[1];
     bob.stake = R(400);
     ASSERT_TRUE(ext_internal::SaveIndexedStake(h_.ctx(), kJuno, Addr("bob"), Val("v1"), bob).ok());
     put_alice(600);
     ext_internal::ValidatorStakes after = read();
-    EXPECT_EQ(after.stakes[0]->stake, R(600));
-    EXPECT_EQ(after.stakes[1]->stake, R(400));
+    EXPECT_EQ(after.stakes[0].stake, R(600));
+    EXPECT_EQ(after.stakes[1].stake, R(400));
   }
   // Outside a scope nothing is kept.
   ValsetUpdate u = WithSlash("v1", 100, "0.01");
   ASSERT_TRUE(Check(u).ok());
   EXPECT_EQ(u.slashed[0].amount, A(10));  // ceil(0.01 × 1000)
   put_alice(300);
-  EXPECT_EQ(read().stakes[0]->stake, R(300));
+  EXPECT_EQ(read().stakes[0].stake, R(300));
 }
 
 // The guard's read is shared, not copied: views in one scope are one read,
@@ -254,7 +254,7 @@ TEST_F(SlashGuardTest, ScopeSharesTheGuardsReadWithoutCopies) {
         ext_internal::ReadValidatorStakes(h_.ctx(), kJuno, Val("v1")).value();
     EXPECT_EQ(static_cast<const void*>(moved.users.data()), users);
     EXPECT_EQ(static_cast<const void*>(moved.stakes.data()), stakes);
-    EXPECT_EQ(moved.stakes[0]->stake, R(1000));
+    EXPECT_EQ(moved.stakes[0].stake, R(1000));
   }
   // Outside a scope each view is its own read.
   std::shared_ptr<const ext_internal::ValidatorStakes> a =
