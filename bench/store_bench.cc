@@ -3,6 +3,7 @@
 // block's writes (1000 puts) committed into each store.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -145,6 +146,44 @@ void BM_OverlayCommit_RocksDb(benchmark::State& state) {
   CommitBlocks(state, *store);
 }
 BENCHMARK(BM_OverlayCommit_RocksDb)->Args({1000, 0})->Args({1000, 1});
+
+// A long scan, as a slash reads a validator's 10^5 stakes: range(0) keys of
+// 200 bytes under one prefix, written as a chain writes them (blocks of
+// 20000 keys, range(1) times over: a stake's record is written when it is
+// sent and again when it is acknowledged), then the whole prefix scanned,
+// a fresh iterator per scan. range(2) = 1 compacts the store first (every
+// key once, in the last level), the baseline of the others.
+void BM_LongScan_RocksDb(benchmark::State& state) {
+  const uint64_t keys = static_cast<uint64_t>(state.range(0));
+  const std::string name = "longscan";
+  std::filesystem::remove_all(Shared().dir() / name);
+  std::unique_ptr<RocksDbStore> store = Shared().OpenRocks(name);
+  const std::string value(200, 's');
+  constexpr uint64_t kBlock = 20000;
+  for (int64_t round = 0; round < state.range(1); ++round) {
+    for (uint64_t from = 0; from < keys; from += kBlock) {
+      WriteBatch batch;
+      for (uint64_t i = from; i < std::min(keys, from + kBlock); ++i) batch.Put(Key(i), value);
+      MESH_CHECK_OK(store->Write(batch));
+    }
+  }
+  if (state.range(2) == 1) MESH_CHECK_OK(store->CompactAll());
+  for (auto _ : state) {
+    uint64_t n = 0;
+    for (auto it = store->ScanPrefix(Encoder(0x70).Take()); it->Valid(); it->Next()) {
+      benchmark::DoNotOptimize(it->value().data());
+      ++n;
+    }
+    if (n != keys) state.SkipWithError("short scan");
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(keys));
+}
+BENCHMARK(BM_LongScan_RocksDb)
+    ->ArgNames({"keys", "writes", "compacted"})
+    ->Args({100000, 1, 1})
+    ->Args({100000, 1, 0})
+    ->Args({100000, 2, 0})
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace mesh
