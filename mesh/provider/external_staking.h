@@ -330,7 +330,7 @@ class ExternalStaking {
   // Lists of stakes for queries, read from the store from a page key
   // (core/kv.h VisitFrom: ascending from the first key >= `from`, or
   // descending from the last <= it; "" = the start, or the end), until
-  // `visit` returns false; keys only, no stake is read (GetStake reads a
+  // `visit` returns false; keys only, no stake is decoded (GetStake reads a
   // page's).
   // The users staking on `validator`, by user; the page key is the user.
   static absl::Status VisitValidatorUsers(

@@ -1,4 +1,4 @@
-// Store tables of the provider role (prefixes 0x50-0x6F; grammar in
+// Store tables of the provider role (prefixes 0x50-0x6F, and some of 0xE0-0xEF; grammar in
 // docs/provider.md). Keys are a one-byte table prefix followed by fields
 // encoded with core/codec.h, so a prefix of the fields is a byte prefix of
 // the key and scans are ordered by those fields.
