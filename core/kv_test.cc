@@ -881,6 +881,72 @@ TEST(RocksDbStoreTest, CompactAllKeepsDataAndStatisticsCountReads) {
   EXPECT_EQ((*plain)->read_stats().memtable_hits, 0u);
 }
 
+// GetMany of many ascending keys walks one iterator (docs/perf-history.md,
+// "Stop: external stakes ordered by validator"): every answer is Get's, for
+// keys next to each other, keys with absent ones between, keys far apart
+// (Seeks, then the rest by MultiGet), across the memtable, SST files, keys
+// deleted or overwritten since, a bound at the table's last key, and in a
+// snapshot taken before later writes.
+TEST(RocksDbStoreTest, GetManyOfAscendingKeysEqualsGets) {
+  testing_internal::TempDir dir;
+  RocksDbStore::Options o;
+  o.sync = false;
+  auto db = RocksDbStore::Open(dir.path(), o);
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto key = [](int i) { return Encoder(0x70).U64(static_cast<uint64_t>(i)).Take(); };
+  WriteBatch b;
+  for (int i = 0; i < 6000; i += 2) b.Put(key(i), "v" + std::to_string(i));
+  b.Put(Encoder(0x71).Take(), "next table");
+  ASSERT_TRUE((*db)->Write(b).ok());
+  ASSERT_TRUE((*db)->CompactAll().ok());
+  WriteBatch later;  // in the memtable, above the SST files
+  for (int i = 0; i < 6000; i += 14) later.Put(key(i), "w" + std::to_string(i));
+  for (int i = 4; i < 6000; i += 22) later.Delete(key(i));
+  later.Put(key(3), "odd");
+  ASSERT_TRUE((*db)->Write(later).ok());
+  std::unique_ptr<DurableStore> snapshot = (*db)->Snapshot();
+  WriteBatch after_snapshot;
+  for (int i = 0; i < 6000; i += 6) after_snapshot.Put(key(i), "x");
+  ASSERT_TRUE((*db)->Write(after_snapshot).ok());
+  auto ascending = [&](int from, int to, int stride) {
+    std::vector<std::string> keys;
+    for (int i = from; i < to; i += stride) keys.push_back(key(i));
+    return keys;
+  };
+  const std::vector<std::vector<std::string>> lists = {
+      ascending(0, 6000, 2),     // every stored key
+      ascending(1, 3000, 1),     // present and absent alternating
+      ascending(0, 6000, 40),    // far apart: Seeks, then MultiGet for the rest
+      ascending(5800, 6200, 1),  // past the last key of the table
+      ascending(100, 240, 1),    // below the walk's size: MultiGet
+  };
+  for (const KvReader* reader : {static_cast<const KvReader*>(db->get()),
+                                 static_cast<const KvReader*>(snapshot.get())}) {
+    for (const std::vector<std::string>& keys : lists) {
+      std::vector<std::optional<std::string>> got{std::string("stale")};
+      ASSERT_TRUE(reader->GetMany(keys, &got).ok());
+      ASSERT_EQ(got.size(), keys.size());
+      size_t present = 0;
+      for (size_t i = 0; i < keys.size(); ++i) {
+        absl::StatusOr<std::optional<std::string>> want = reader->Get(keys[i]);
+        ASSERT_TRUE(want.ok());
+        EXPECT_EQ(got[i], *want) << i;
+        present += want->has_value() ? 1 : 0;
+      }
+      EXPECT_GT(present, 0u);
+    }
+  }
+  std::vector<std::optional<std::string>> got;
+  ASSERT_TRUE((*db)->GetMany(ascending(0, 300, 1), &got).ok());
+  EXPECT_EQ(got[0], "x");
+  EXPECT_EQ(got[3], "odd");
+  EXPECT_EQ(got[4], std::nullopt);  // deleted
+  EXPECT_EQ(got[14], "w14");
+  ASSERT_TRUE(snapshot->GetMany(ascending(0, 300, 1), &got).ok());
+  EXPECT_EQ(got[0], "w0");
+  EXPECT_EQ(got[2], "v2");
+}
+
 // Options::write_buffer_bytes bounds the memtable that takes writes: once
 // it is full the next write goes to a fresh one (the full one is flushed in
 // the background), and nothing written is lost on the way.

@@ -165,6 +165,67 @@ absl::Status MultiGet(rocksdb::DB* db, const rocksdb::ReadOptions& ro,
   return absl::OkStatus();
 }
 
+// GetMany of many keys in strictly ascending order (a slash's user records,
+// kGetManyChunk at a time) walks one iterator instead: Next from one key to
+// the next, Seek over a longer gap. Neighbouring keys share data blocks, and
+// a cold MultiGet searches an SST's index block and then its data block for
+// every key (most of a 10^6-user slash's reads; docs/perf-history.md, "Stop:
+// external stakes ordered by validator"). A walk that steps over more
+// entries than it finds (keys far apart in the store) answers the rest
+// with MultiGet.
+constexpr size_t kWalkMinKeys = 128;
+constexpr int kWalkMaxSteps = 8;       // Nexts toward a key before a Seek
+constexpr size_t kWalkSparseRatio = 4;  // entries stepped over per key asked
+
+bool StrictlyAscending(std::span<const std::string> keys) {
+  return std::adjacent_find(keys.begin(), keys.end(), [](const std::string& a,
+                                                          const std::string& b) {
+           return !(a < b);
+         }) == keys.end();
+}
+
+absl::Status WalkGet(rocksdb::DB* db, rocksdb::ReadOptions ro, std::span<const std::string> keys,
+                     std::vector<std::optional<std::string>>* out) {
+  const size_t n = keys.size();
+  out->assign(n, std::nullopt);
+  const std::string upper = keys.back() + std::string(1, '\0');  // just past the last key
+  const rocksdb::Slice lower_slice = ToSlice(keys.front()), upper_slice = ToSlice(upper);
+  ro.iterate_lower_bound = &lower_slice;
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
+  it->Seek(lower_slice);
+  size_t stepped = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const rocksdb::Slice key = ToSlice(keys[i]);
+    for (int steps = 0; it->Valid() && it->key().compare(key) < 0; ++steps) {
+      if (steps == kWalkMaxSteps) {
+        it->Seek(key);
+        break;
+      }
+      it->Next();
+      ++stepped;
+    }
+    MESH_RETURN_IF_ERROR(FromRocks(it->status(), "get"));
+    if (it->Valid() && it->key() == key) (*out)[i].emplace(it->value().data(), it->value().size());
+    if (i + 1 < n && i + 1 >= kWalkMinKeys / 2 && stepped > kWalkSparseRatio * (i + 1)) {
+      // Sparse: the rest by MultiGet.
+      std::vector<std::optional<std::string>> rest;
+      MESH_RETURN_IF_ERROR(MultiGet(db, ro, keys.subspan(i + 1), &rest));
+      for (size_t j = 0; j < rest.size(); ++j) (*out)[i + 1 + j] = std::move(rest[j]);
+      return absl::OkStatus();
+    }
+  }
+  return absl::OkStatus();
+}
+
+// GetMany's choice between the two (results are the same either way).
+absl::Status ReadMany(rocksdb::DB* db, const rocksdb::ReadOptions& ro,
+                      std::span<const std::string> keys,
+                      std::vector<std::optional<std::string>>* out) {
+  if (keys.size() >= kWalkMinKeys && StrictlyAscending(keys)) return WalkGet(db, ro, keys, out);
+  return MultiGet(db, ro, keys, out);
+}
+
 // A pinned RocksDB snapshot; reads as RocksDbStore's with ro.snapshot set.
 class RocksSnapshot final : public DurableStore {
  public:
@@ -183,7 +244,7 @@ class RocksSnapshot final : public DurableStore {
                        std::vector<std::optional<std::string>>* out) const override {
     rocksdb::ReadOptions ro;
     ro.snapshot = snap_;
-    return MultiGet(db_, ro, keys, out);
+    return ReadMany(db_, ro, keys, out);
   }
   std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
                                    bool reverse) const override {
@@ -267,7 +328,7 @@ absl::StatusOr<std::optional<std::string>> RocksDbStore::Get(std::string_view ke
 
 absl::Status RocksDbStore::GetMany(std::span<const std::string> keys,
                                    std::vector<std::optional<std::string>>* out) const {
-  return MultiGet(db_.get(), rocksdb::ReadOptions(), keys, out);
+  return ReadMany(db_.get(), rocksdb::ReadOptions(), keys, out);
 }
 
 std::unique_ptr<KvIterator> RocksDbStore::Scan(std::string_view begin, std::string_view end,
