@@ -170,9 +170,9 @@ absl::Status MultiGet(rocksdb::DB* db, const rocksdb::ReadOptions& ro,
 // the next, Seek over a longer gap. Neighbouring keys share data blocks, and
 // a cold MultiGet searches an SST's index block and then its data block for
 // every key (most of a 10^6-user slash's reads; docs/perf-history.md, "Stop:
-// external stakes ordered by validator"). A walk that steps over more
-// entries than it finds (keys far apart in the store) answers the rest
-// with MultiGet.
+// external stakes ordered by validator"). A walk that has stepped over more
+// than kWalkSparseRatio entries per key asked (keys far apart in the store)
+// answers the rest with MultiGet. Answers are Get's either way.
 constexpr size_t kWalkMinKeys = 128;
 constexpr int kWalkMaxSteps = 8;       // Nexts toward a key before a Seek
 constexpr size_t kWalkSparseRatio = 4;  // entries stepped over per key asked
