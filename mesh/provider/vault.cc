@@ -376,9 +376,8 @@ absl::Status Vault::CheckInvariants(const Context& ctx) {
     if (info.collateral < d.max_lien.high() || info.collateral < d.total_slashable.high()) {
       return absl::InternalError(absl::StrCat(
           "vault invariant broken for ", std::string(it->key().substr(prefix.size())),
-          ": collateral ",
-          info.collateral.ToString(), " max_lien ", d.max_lien.ToString(), " slashable ",
-          d.total_slashable.ToString()));
+          ": collateral ", info.collateral.ToString(), " max_lien ", d.max_lien.ToString(),
+          " slashable ", d.total_slashable.ToString()));
     }
   }
   return it->status();
