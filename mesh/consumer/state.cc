@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "core/codec.h"
 #include "core/record.h"
+#include "core/split_plan.h"
 #include "core/status.h"
 #include "staking/staking.h"
 
@@ -52,25 +54,20 @@ int CompareDelegators(std::string_view a, std::string_view b) {
   return a.compare(b) < 0 ? -1 : (a == b ? 0 : 1);
 }
 
-// A record's part of the split of `s` for weight `w` (RecordSlash comment).
+static_assert(static_cast<int>(RecordSlash::Tail::kNone) == static_cast<int>(SplitTail::kNone) &&
+              static_cast<int>(RecordSlash::Tail::kAll) == static_cast<int>(SplitTail::kAll) &&
+              static_cast<int>(RecordSlash::Tail::kUpTo) == static_cast<int>(SplitTail::kUpTo));
+
+// A record's part of the split of `s` for weight `w` (RecordSlash comment;
+// core/split_plan.h).
 absl::StatusOr<Amount> SplitPart(const RecordSlash& s, const AccountAddress& d, Amount w) {
-  if (s.weight_sum.IsZero()) return Amount();
-  MESH_ASSIGN_OR_RETURN(Amount share, MulDiv(s.split_total, w, s.weight_sum, Rounding::kDown));
-  const Amount part = Min(share, w);
-  switch (s.tail) {
-    case RecordSlash::Tail::kNone:
-      return part;
-    case RecordSlash::Tail::kAll:
-      return w;
-    case RecordSlash::Tail::kUpTo: {
-      const int order = CompareDelegators(d.value(), s.tail_key);
-      if (order < 0) return w;
-      if (order > 0) return part;
-      MESH_ASSIGN_OR_RETURN(Amount filled, part.Add(s.tail_extra));  // planned <= w
-      return Min(w, filled);
-    }
-  }
-  return absl::DataLossError("RecordSlash: unknown tail");
+  SplitPlan plan;
+  plan.total = s.split_total;
+  plan.weight_sum = s.weight_sum;
+  plan.tail = static_cast<SplitTail>(s.tail);
+  plan.tail_extra = s.tail_extra;
+  if (s.tail == RecordSlash::Tail::kUpTo) plan.tail_key = s.tail_key;
+  return mesh::SplitPart(plan, d.value(), w, CompareDelegators);
 }
 
 // The slashes of (p, v) after seq `after`, oldest first.
@@ -442,41 +439,15 @@ absl::Status ApplyRecordSlash(const Context& ctx, const ProviderId& p, const Val
 
 absl::Status PlanSplit(RecordSlash& s, Amount total, const std::vector<Amount>& weights,
                        const std::vector<const AccountAddress*>& delegators) {
-  if (weights.size() != delegators.size()) {
-    return absl::InvalidArgumentError("PlanSplit: weights and delegators differ in length");
-  }
-  Amount sum;
-  for (const Amount& w : weights) {
-    MESH_ASSIGN_OR_RETURN(sum, sum.Add(w));
-  }
-  s.split_total = total;
-  s.weight_sum = sum;
-  s.tail = RecordSlash::Tail::kNone;
-  s.tail_key.clear();
-  s.tail_extra = Amount();
-  if (sum.IsZero()) return absl::OkStatus();
-  // SplitByWeight's two passes: the floored shares, then the remainder to
-  // the records in order, each up to its weight.
-  std::vector<Amount> room(weights.size());
-  Amount left = total;
-  for (size_t i = 0; i < weights.size(); ++i) {
-    MESH_ASSIGN_OR_RETURN(Amount share, MulDiv(total, weights[i], sum, Rounding::kDown));
-    const Amount part = Min(share, weights[i]);
-    room[i] = weights[i].SaturatingSub(part);
-    left = left.SaturatingSub(part);
-  }
-  if (left.IsZero()) return absl::OkStatus();
-  for (size_t i = 0; i < weights.size(); ++i) {
-    if (room[i].IsZero()) continue;
-    if (left <= room[i]) {
-      s.tail = RecordSlash::Tail::kUpTo;
-      s.tail_key = delegators[i]->value();
-      s.tail_extra = left;
-      return absl::OkStatus();
-    }
-    left = left.SaturatingSub(room[i]);
-  }
-  s.tail = RecordSlash::Tail::kAll;
+  std::vector<std::string_view> keys;
+  keys.reserve(delegators.size());
+  for (const AccountAddress* d : delegators) keys.push_back(d->value());
+  MESH_ASSIGN_OR_RETURN(SplitPlan plan, mesh::PlanSplit(total, weights, keys));
+  s.split_total = plan.total;
+  s.weight_sum = plan.weight_sum;
+  s.tail = static_cast<RecordSlash::Tail>(plan.tail);
+  s.tail_key = std::move(plan.tail_key);
+  s.tail_extra = plan.tail_extra;
   return absl::OkStatus();
 }
 

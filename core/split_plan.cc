@@ -1,0 +1,69 @@
+#include "core/split_plan.h"
+
+#include "core/status.h"
+
+namespace mesh {
+
+int ByteOrder(std::string_view a, std::string_view b) {
+  const int c = a.compare(b);
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+absl::StatusOr<SplitPlan> PlanSplit(Amount total, const std::vector<Amount>& weights,
+                                    const std::vector<std::string_view>& keys) {
+  if (weights.size() != keys.size()) {
+    return absl::InvalidArgumentError("PlanSplit: weights and keys differ in length");
+  }
+  SplitPlan plan;
+  plan.total = total;
+  for (const Amount& w : weights) {
+    MESH_ASSIGN_OR_RETURN(plan.weight_sum, plan.weight_sum.Add(w));
+  }
+  if (plan.weight_sum.IsZero()) return plan;
+  // SplitByWeight's two passes: the floored parts, then the remainder to the
+  // entries in order, each up to its weight.
+  std::vector<Amount> room(weights.size());
+  Amount left = total;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    MESH_ASSIGN_OR_RETURN(Amount share, MulDiv(total, weights[i], plan.weight_sum, Rounding::kDown));
+    const Amount part = Min(share, weights[i]);
+    room[i] = weights[i].SaturatingSub(part);
+    left = left.SaturatingSub(part);
+  }
+  if (left.IsZero()) return plan;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    if (room[i].IsZero()) continue;
+    if (left <= room[i]) {
+      plan.tail = SplitTail::kUpTo;
+      plan.tail_key = std::string(keys[i]);
+      plan.tail_extra = left;
+      return plan;
+    }
+    left = left.SaturatingSub(room[i]);
+  }
+  plan.tail = SplitTail::kAll;
+  return plan;
+}
+
+absl::StatusOr<Amount> SplitPart(const SplitPlan& plan, std::string_view key, Amount weight,
+                                 KeyOrder order) {
+  if (plan.weight_sum.IsZero()) return Amount();
+  MESH_ASSIGN_OR_RETURN(Amount share, MulDiv(plan.total, weight, plan.weight_sum, Rounding::kDown));
+  const Amount part = Min(share, weight);
+  switch (plan.tail) {
+    case SplitTail::kNone:
+      return part;
+    case SplitTail::kAll:
+      return weight;
+    case SplitTail::kUpTo: {
+      const int at = order(key, plan.tail_key);
+      if (at < 0) return weight;
+      if (at > 0) return part;
+      MESH_ASSIGN_OR_RETURN(Amount filled, part.Add(plan.tail_extra));  // planned <= weight
+      return Min(weight, filled);
+    }
+  }
+  return absl::DataLossError("SplitPlan: unknown tail");
+}
+
+}  // namespace mesh
