@@ -27,6 +27,13 @@
 //                 RocksDB store, plus writing its batch likewise;
 //                 ratio_* = users_per_s_* / ceiling;
 //    *_keys_per_user, *_bytes_per_user  what that batch holds per user;
+//    read_floor_users_per_s_provider  what the provider's slash could reach
+//                 with today's exact per-user rules if it stored its cuts per
+//                 validator (as the consumer's record slashes): N / the wall
+//                 time of one scan of the validator's stakes plus one of the
+//                 vault's user records in the provider's RocksDB store,
+//                 compacted (read_floor_uncompacted_*: before compacting,
+//                 with the slash's second version of each record);
 //  MESH_BENCH_PREFAULT_MB=M: a diagnostic, see PrefaultHeap.
 //    setup_cpu_s / setup_wall_s  building the N cross-delegations (thread
 //                 CPU / wall): the setup, not the slash, bounds how large
@@ -64,6 +71,7 @@
 #include "mesh/consumer/state.h"
 #include "mesh/consumer/virtual_staking.h"
 #include "mesh/provider/external_staking.h"
+#include "mesh/provider/tables.h"
 #include "mesh/provider/vault.h"
 #include "node/state_cache.h"
 #include "staking/bank.h"
@@ -235,6 +243,33 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
       }
     }
     ceiling[i] = users / seconds;
+  }
+  // What the provider's slash could reach if it wrote only per validator,
+  // as the consumer's record slashes do, with today's exact per-user rules
+  // (docs/perf-history.md, "An exact deferred slash on the provider"): it
+  // would still read every user's stake (the split's weights and
+  // remainder) and vault record (whether the cut must propagate over the
+  // user's other liens). One scan of each table in the provider's RocksDB
+  // store, as users per second: as the slash left it (each record written
+  // twice since the last compaction), then compacted (once, as a slash that
+  // did not rewrite them would find them).
+  for (const bool compacted : {false, true}) {
+    if (compacted) MESH_CHECK_OK(stores[0]->rocks()->CompactAll());
+    const std::string stakes =
+        provider::tables::Prefix(provider::tables::kExtStakes, kConsumer, val.value());
+    const std::string vault = Encoder(provider::tables::kUsers).Take();
+    size_t stakes_read = 0, records_read = 0;
+    const double seconds =
+        benchutil::SecondsPerScan(*stores[0], stakes, PrefixEnd(stakes), &stakes_read) +
+        benchutil::SecondsPerScan(*stores[0], vault, PrefixEnd(vault), &records_read);
+    if (stakes_read != static_cast<size_t>(users) || records_read < static_cast<size_t>(users)) {
+      state.SkipWithError(absl::StrCat("the reads found ", stakes_read, " stakes and ",
+                                       records_read, " vault records")
+                              .c_str());
+      return;
+    }
+    state.counters[compacted ? "read_floor_users_per_s_provider"
+                             : "read_floor_uncompacted_users_per_s_provider"] = users / seconds;
   }
   // The work landed: every user lost stake, and both ends agree.
   Amount provider_total;

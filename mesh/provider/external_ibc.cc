@@ -377,6 +377,38 @@ absl::StatusOr<Amount> CoverFromOthers(std::vector<Stake>& stakes, Distribution&
   return shortfall;
 }
 
+}  // namespace
+
+absl::Status ext_internal::CatchUp(const Context& ctx, const ConsumerId& c,
+                                   const AccountAddress& user, const ValidatorAddress& v,
+                                   const StakeSlashes& slashes, Stake& s) {
+  for (const auto& [seq, slash] : slashes) {
+    if (seq <= s.slash_seq) continue;
+    // The stake is as it was when the slash was applied (every write of it
+    // since would have caught up first): its weight is what it was then,
+    // with nothing in flight (the slash left only such stakes to this).
+    RemoteSlash e;
+    e.validator = v;
+    e.infraction_height = slash.infraction_height;
+    e.update_height = slash.update_height;
+    MESH_ASSIGN_OR_RETURN(Held h, HeldAtSlash(ctx, c, user, s, Amount(), e));
+    MESH_ASSIGN_OR_RETURN(Amount part, SplitPart(slash.split, user.value(), h.weight));
+    Distribution d;  // only its points per stake (the total was cut with the slash)
+    d.points_per_stake = slash.points_per_stake;
+    MESH_ASSIGN_OR_RETURN(Amount taken, TakeFromStake(s, d, part, h));
+    if (taken != part) {
+      return absl::InternalError(absl::StrCat("external staking: stake slash ", seq, " of ",
+                                              v.value(), " cuts ", part.ToString(), " from ",
+                                              user.value(), ", whose stake covers ",
+                                              taken.ToString()));
+    }
+    s.slash_seq = seq;
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
 // Applies a slash whose in-flight txs have all resolved (P-33).
 // `known_flight`: the txs in flight on the validator, when the caller has
 // just listed them (nullptr: listed here).
@@ -409,6 +441,17 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
     weights.push_back(h.weight);
   }
   MESH_ASSIGN_OR_RETURN(std::vector<Amount> cuts, SplitByWeight(weights, weights, e.amount));
+  // A stake whose whole cut is its share, taken from committed stake, with
+  // nothing in flight and no unbond, is left to a stake slash (applied when
+  // it is next read, ext_internal::CatchUp) instead of being written here.
+  std::vector<bool> deferrable(users.size());
+  for (size_t i = 0; i < users.size(); ++i) {
+    const Stake& s = stakes[i];
+    deferrable[i] = !flight.stake_by_user.contains(users[i].value()) &&
+                    s.stake.high() == s.stake.low() && s.pending_unbonds.empty() &&
+                    cuts[i] <= s.stake.low() &&
+                    read.stored_seq[i] + kMaxStakeSlashesBehind > read.last_slash;
+  }
   // The consumer cut exactly e.amount; should its per-user view have
   // drifted from this one (burns name no delegator, C-20), the rest comes
   // from the committed stake left, so the validator totals still agree.
@@ -419,7 +462,8 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
     MESH_ASSIGN_OR_RETURN(given, given.Add(cuts[i]));
     left.push_back(stakes[i].stake.low().SaturatingSub(cuts[i]));
   }
-  if (given < e.amount) {
+  const bool drifted = given < e.amount;
+  if (drifted) {
     MESH_ASSIGN_OR_RETURN(std::vector<Amount> extra,
                           SplitByWeight(left, left, e.amount.SaturatingSub(given)));
     for (size_t i = 0; i < users.size(); ++i) {
@@ -436,6 +480,9 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
     short_by[i] = cuts[i].SaturatingSub(taken[i]);
     MESH_ASSIGN_OR_RETURN(shortfall, shortfall.Add(short_by[i]));
   }
+  // Stakes are left to a stake slash only when every cut is the split's
+  // share alone: no drift, and no share the others must cover.
+  const bool deferring = !drifted && shortfall.IsZero();
   // 2. A share its user no longer has on the validator comes from the
   // committed stake the others have left (P-43).
   MESH_ASSIGN_OR_RETURN(shortfall, CoverFromOthers(stakes, d, shortfall, taken));
@@ -446,6 +493,29 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
   const uint64_t matured_by = e.received_at_ns != 0 && e.received_at_ns < ctx.time_ns()
                                   ? e.received_at_ns
                                   : ctx.time_ns();
+  // The stake slash: its plan gives each deferred stake exactly its cut
+  // (checked here, stake by stake: one that would differ is written).
+  uint64_t stamp = read.last_slash;
+  size_t deferred = 0;
+  if (deferring) {
+    std::vector<std::string_view> keys;
+    keys.reserve(users.size());
+    for (const AccountAddress& u : users) keys.push_back(u.value());
+    StakeSlash slash;
+    slash.infraction_height = e.infraction_height;
+    slash.update_height = e.update_height;
+    slash.points_per_stake = d.points_per_stake;
+    MESH_ASSIGN_OR_RETURN(slash.split, PlanSplit(e.amount, weights, keys));
+    for (size_t i = 0; i < users.size(); ++i) {
+      if (!deferrable[i]) continue;
+      MESH_ASSIGN_OR_RETURN(Amount part, SplitPart(slash.split, users[i].value(), weights[i]));
+      deferrable[i] = part == cuts[i] && taken[i] == cuts[i];
+      if (deferrable[i]) ++deferred;
+    }
+    if (deferred > 0) {
+      MESH_ASSIGN_OR_RETURN(stamp, SaveStakeSlash(ctx, c, e.validator, slash));
+    }
+  }
   std::vector<SlashInfo> slashes;
   slashes.reserve(users.size());
   for (size_t i = 0; i < users.size(); ++i) {
@@ -462,7 +532,10 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
     }
     MESH_ASSIGN_OR_RETURN(Amount unbond_cut, SlashUnbonds(s, ratio, cfg.unbonding_period_s,
                                                           e.infraction_time, matured_by, skip));
-    MESH_RETURN_IF_ERROR(SaveIndexedStake(ctx, c, users[i], e.validator, s));
+    if (deferred == 0 || !deferrable[i]) {
+      s.slash_seq = stamp;
+      MESH_RETURN_IF_ERROR(SaveIndexedStake(ctx, c, users[i], e.validator, s));
+    }
     MESH_ASSIGN_OR_RETURN(Amount cut, taken[i].Add(unbond_cut));
     if (!cut.IsZero()) slashes.push_back(SlashInfo{users[i], cut});
   }

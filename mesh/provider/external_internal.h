@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -52,11 +53,36 @@ absl::StatusOr<Amount> AckedStakeSince(const Context& ctx, const ConsumerId& c,
                                        const AccountAddress& user, const ValidatorAddress& v,
                                        const Stake& s, uint64_t height);
 
+// Stake slashes (types.h, StakeSlash): stored once per validator, applied
+// to each stake when it is read. Every read below returns stakes that
+// reflect them all; a write keeps the stamp of what it read (SaveStake
+// stamps a new stake with the latest).
+using StakeSlashes = std::vector<std::pair<uint64_t, StakeSlash>>;
+// The seq of the latest stake slash of (c, v); 0 if none.
+absl::StatusOr<uint64_t> LastStakeSlash(const Context& ctx, const ConsumerId& c,
+                                        const ValidatorAddress& v);
+// The stake slashes of (c, v) after seq `after`, oldest first.
+absl::StatusOr<StakeSlashes> StakeSlashesAfter(const Context& ctx, const ConsumerId& c,
+                                               const ValidatorAddress& v, uint64_t after);
+// Stores `slash` as the next stake slash of (c, v) and returns its seq.
+absl::StatusOr<uint64_t> SaveStakeSlash(const Context& ctx, const ConsumerId& c,
+                                        const ValidatorAddress& v, const StakeSlash& slash);
+// Applies to `s`, `user`'s stake on `v`, the slashes of `slashes` after
+// s.slash_seq, in order: each cuts exactly what the slash cut the stakes it
+// wrote by (external_ibc.cc, with the slash).
+absl::Status CatchUp(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
+                     const ValidatorAddress& v, const StakeSlashes& slashes, Stake& s);
+// A stake this many stake slashes behind is written by the next slash that
+// reads it, so a read never replays more.
+inline constexpr uint64_t kMaxStakeSlashesBehind = 8;
+
 // Every user with a stake record on `v` (ascending) and that record, read
 // by one scan of the validator's records.
 struct ValidatorStakes {
   std::vector<AccountAddress> users;
-  std::vector<Stake> stakes;  // stakes[i] of users[i]
+  std::vector<Stake> stakes;  // stakes[i] of users[i], every stake slash applied
+  std::vector<uint64_t> stored_seq;  // stakes[i]'s stamp as stored
+  uint64_t last_slash = 0;           // the latest stake slash of `v`
 };
 // Reads them, or, inside a SlashReadScope, takes what an earlier
 // ViewValidatorStakes on the same store kept, with no stake written since

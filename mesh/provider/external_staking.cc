@@ -45,12 +45,74 @@ std::string StakeKey(const ConsumerId& c, const AccountAddress& user, const Vali
   return tables::Key(tables::kExtStakes, c.value(), v.value(), user.value());
 }
 
+std::string StakeSlashSeqKey(const ConsumerId& c, const ValidatorAddress& v) {
+  return tables::Key(tables::kExtStakeSlashSeq, c.value(), v.value());
+}
+
+// Brings `s` (read with its stamp) up to `last`, the latest stake slash of
+// `v`; `slashes` holds those after `*from` (read here when `s` is further
+// behind, so a scan of many stakes reads the list once).
+absl::Status CatchUpFrom(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
+                         const ValidatorAddress& v, uint64_t last, StakeSlashes& slashes,
+                         uint64_t& from, Stake& s) {
+  if (s.slash_seq >= last) return absl::OkStatus();
+  if (s.slash_seq < from) {
+    MESH_ASSIGN_OR_RETURN(slashes, StakeSlashesAfter(ctx, c, v, s.slash_seq));
+    from = s.slash_seq;
+  }
+  return CatchUp(ctx, c, user, v, slashes, s);
+}
+
 }  // namespace
+
+absl::StatusOr<uint64_t> LastStakeSlash(const Context& ctx, const ConsumerId& c,
+                                        const ValidatorAddress& v) {
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(StakeSlashSeqKey(c, v)));
+  if (!raw.has_value()) return uint64_t{0};
+  Decoder d(*raw);
+  MESH_ASSIGN_OR_RETURN(uint64_t last, d.U64());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return last;
+}
+
+absl::StatusOr<StakeSlashes> StakeSlashesAfter(const Context& ctx, const ConsumerId& c,
+                                               const ValidatorAddress& v, uint64_t after) {
+  StakeSlashes out;
+  const std::string prefix = tables::Prefix(tables::kExtStakeSlashes, c.value(), v.value());
+  auto it = ctx.store().Scan(Encoder().Raw(prefix).U64(after + 1).Take(), PrefixEnd(prefix));
+  for (; it->Valid(); it->Next()) {
+    Decoder key(it->key().substr(prefix.size()));
+    MESH_ASSIGN_OR_RETURN(uint64_t seq, key.U64());
+    MESH_ASSIGN_OR_RETURN(StakeSlash slash, DecodeRecord<StakeSlash>(it->value()));
+    out.emplace_back(seq, std::move(slash));
+  }
+  MESH_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+absl::StatusOr<uint64_t> SaveStakeSlash(const Context& ctx, const ConsumerId& c,
+                                        const ValidatorAddress& v, const StakeSlash& slash) {
+  DropKeptStakes();  // a kept stake of v no longer reflects every slash
+  MESH_ASSIGN_OR_RETURN(uint64_t last, LastStakeSlash(ctx, c, v));
+  const uint64_t seq = last + 1;
+  MESH_RETURN_IF_ERROR(PutRecord(
+      ctx.store(),
+      Encoder().Raw(tables::Prefix(tables::kExtStakeSlashes, c.value(), v.value())).U64(seq).Take(),
+      slash));
+  MESH_RETURN_IF_ERROR(ctx.store().Put(StakeSlashSeqKey(c, v), Encoder().U64(seq).Take()));
+  return seq;
+}
 
 absl::StatusOr<std::optional<Stake>> LoadStake(const Context& ctx, const ConsumerId& c,
                                                const AccountAddress& user,
                                                const ValidatorAddress& v) {
-  return GetRecord<Stake>(ctx.store(), StakeKey(c, user, v));
+  MESH_ASSIGN_OR_RETURN(std::optional<Stake> s, GetRecord<Stake>(ctx.store(), StakeKey(c, user, v)));
+  if (!s.has_value()) return s;
+  MESH_ASSIGN_OR_RETURN(uint64_t last, LastStakeSlash(ctx, c, v));
+  StakeSlashes slashes;
+  uint64_t from = UINT64_MAX;
+  MESH_RETURN_IF_ERROR(CatchUpFrom(ctx, c, user, v, last, slashes, from, *s));
+  return s;
 }
 
 absl::Status SaveStake(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
@@ -58,7 +120,10 @@ absl::Status SaveStake(const Context& ctx, const ConsumerId& c, const AccountAdd
   DropKeptStakes();
   MESH_RETURN_IF_ERROR(ctx.store().Put(
       tables::Key(tables::kExtStakesByUser, c.value(), user.value(), v.value()), ""));
-  return SaveIndexedStake(ctx, c, user, v, stake);
+  // A new stake reflects every slash stored before it (none concerns it).
+  Stake stamped = stake;
+  MESH_ASSIGN_OR_RETURN(stamped.slash_seq, LastStakeSlash(ctx, c, v));
+  return SaveIndexedStake(ctx, c, user, v, stamped);
 }
 
 absl::Status SaveIndexedStake(const Context& ctx, const ConsumerId& c,
@@ -119,11 +184,17 @@ absl::StatusOr<ValidatorStakes> ReadFromStore(const Context& ctx, const Consumer
                                               const ValidatorAddress& v) {
   // The records are ordered by validator, then user: one scan, no index.
   ValidatorStakes out;
+  MESH_ASSIGN_OR_RETURN(out.last_slash, LastStakeSlash(ctx, c, v));
+  StakeSlashes slashes;
+  uint64_t from = UINT64_MAX;
   const std::string prefix = tables::Prefix(tables::kExtStakes, c.value(), v.value());
   auto it = ctx.store().ScanPrefix(prefix);
   for (; it->Valid(); it->Next()) {
     MESH_ASSIGN_OR_RETURN(Stake s, DecodeRecord<Stake>(it->value()));
     out.users.emplace_back(it->key().substr(prefix.size()));
+    out.stored_seq.push_back(s.slash_seq);
+    MESH_RETURN_IF_ERROR(
+        CatchUpFrom(ctx, c, out.users.back(), v, out.last_slash, slashes, from, s));
     out.stakes.push_back(std::move(s));
   }
   MESH_RETURN_IF_ERROR(it->status());
@@ -181,6 +252,11 @@ absl::StatusOr<std::vector<std::pair<ValidatorAddress, Stake>>> UserStakes(
     if (!stakes[i].has_value()) {
       return absl::InternalError("external staking: a by-user index entry without its stake");
     }
+    MESH_ASSIGN_OR_RETURN(uint64_t last, LastStakeSlash(ctx, c, validators[i]));
+    StakeSlashes slashes;
+    uint64_t from = UINT64_MAX;
+    MESH_RETURN_IF_ERROR(
+        CatchUpFrom(ctx, c, user, validators[i], last, slashes, from, *stakes[i]));
     out.emplace_back(std::move(validators[i]), *std::move(stakes[i]));
   }
   return out;
@@ -626,9 +702,10 @@ absl::StatusOr<std::vector<StakeEntry>> ExternalStaking::Stakes(
 
 absl::Status ExternalStaking::CheckStoredLayout(const Context& ctx) {
   return tables::RefuseRetired(
-      ctx.store(), {tables::kRetiredExtStakes, tables::kRetiredExtStakesByVal},
-      "external staking: a stake record of an earlier layout (ordered by user; state from an "
-      "earlier build must be regenerated, docs/provider.md)");
+      ctx.store(),
+      {tables::kRetiredExtStakes, tables::kRetiredExtStakesByVal, tables::kRetiredUnstampedStakes},
+      "external staking: a stake record of an earlier layout (ordered by user, or without the "
+      "stake-slash stamp; state from an earlier build must be regenerated, docs/provider.md)");
 }
 
 absl::Status ExternalStaking::VisitValidatorUsers(

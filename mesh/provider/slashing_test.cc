@@ -11,6 +11,7 @@
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/remote_validators.h"
+#include "mesh/provider/rewards.h"
 #include "mesh/provider/tables.h"
 #include "mesh/provider/test_util.h"
 #include "mesh/provider/vault.h"
@@ -1002,6 +1003,102 @@ TEST_F(HeldAtInfractionTest, StakeReceivedAfterTheInfractionIsNotCut) {
   EXPECT_EQ(StakeOf(e, "v1", alice), R(450));
   EXPECT_EQ(StakeOf(e, "v1", bob), R(300));
   EXPECT_EQ(StakeOf(e, "v1", carol), R(200));
+}
+
+// Stake slashes (docs/provider.md): a slash writes only the stakes it cannot
+// leave to a stake slash (here carol's, who has an unbond); every other
+// stake reads exactly as if the slash had written it, reward alignment
+// included, through each read, across two slashes and after a later write
+// of its own.
+TEST_F(HeldAtInfractionTest, PlainStakesAreCutByAStakeSlashWhenNextRead) {
+  ConsumerStub& e = Consumer("e1", 10);
+  const AccountAddress alice("alice"), bob("bob"), carol("carol"), dave("dave");
+  const std::vector<AccountAddress> users = {alice, bob, carol, dave};
+  const u128 staked[] = {500, 300, 200, 7};
+  for (size_t i = 0; i < users.size(); ++i) {
+    FundAndBond(users[i], 1000);
+    StakeRemotely(e, "v1", staked[i], users[i]);
+  }
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return ExternalStaking::OnDistribute(c, e.id(), Val("v1"), Denom("star"),
+                                                       A(1007));
+                }).ok());
+  const uint64_t unstake = Unstake(e, 50, carol);
+  ASSERT_TRUE(UnstakeAck(e, unstake, true, AckReceipt{200, A(0)}).ok());
+  auto stake_of = [&](const AccountAddress& u) {
+    return ExternalStaking::GetStake(h_.ctx(), e.id(), u, Val("v1")).value();
+  };
+  auto reward_of = [&](const AccountAddress& u) {
+    return ExternalStaking::PendingRewards(h_.ctx(), e.id(), u, Val("v1")).value();
+  };
+  // What the slash would write into a plain stake: its share off both ends,
+  // the alignment keeping what it had earned.
+  auto eagerly_cut = [&](Stake s, u128 cut) {
+    const Distribution d = ExternalStaking::GetDistribution(h_.ctx(), e.id(), Val("v1")).value();
+    s.stake.SubClamped(A(cut));
+    EXPECT_TRUE(StakeDecreased(s, A(cut), d.points_per_stake).ok());
+    return s;
+  };
+  // Reports a slash of `amount` and returns the keys it wrote, by table.
+  auto slash = [&](u128 amount) {
+    std::map<uint8_t, size_t> written;
+    const uint64_t now_s = h_.ctx().time_seconds();
+    ValsetUpdate u;
+    u.height = 300;
+    u.time = now_s;
+    u.slashed = {RemoteSlash{Val("v1"), 250, now_s, 10, A(amount), "0.1"}};
+    EXPECT_TRUE(h_.RunSlash([&](const Context& c) {
+                    Overlay tx(&c.store());  // this slash's writes alone
+                    MESH_RETURN_IF_ERROR(ExternalStaking::OnValsetUpdate(c.WithStore(&tx), e.id(), u));
+                    for (const auto& [key, value] : tx.pending().ops()) {
+                      ++written[static_cast<uint8_t>(key[0])];
+                    }
+                    return tx.Commit();
+                  }).ok());
+    return written;
+  };
+
+  // Weights 500, 300, 150 (carol's unstake was processed before the
+  // update), 7: a cut of 60 floors to 31, 18, 9, 0, and the 2 units left go
+  // to alice.
+  std::vector<Stake> before;
+  for (const AccountAddress& u : users) before.push_back(stake_of(u));
+  const Amount alice_reward = reward_of(alice);
+  std::map<uint8_t, size_t> written = slash(60);
+  EXPECT_EQ(written[tables::kExtStakes], 1u);  // carol's
+  EXPECT_EQ(written[tables::kExtStakeSlashes], 1u);
+  EXPECT_EQ(written[tables::kUsers], 3u);  // dave's share is 0
+  EXPECT_EQ(stake_of(alice), eagerly_cut(before[0], 33));
+  EXPECT_EQ(stake_of(bob), eagerly_cut(before[1], 18));
+  EXPECT_EQ(stake_of(carol).stake, R(141));
+  EXPECT_EQ(stake_of(dave), before[3]);
+  EXPECT_EQ(reward_of(alice), alice_reward);
+  EXPECT_EQ(h_.Account(alice).bonded, A(1000 - 33));
+  // The user's own listing reads the same stake.
+  const std::vector<StakeEntry> listed =
+      ExternalStaking::Stakes(h_.ctx(), e.id(), alice, std::nullopt, std::nullopt).value();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].stake, stake_of(alice));
+
+  // A second slash reads the cut stakes (weights 467, 282, 141, 7: 20, 12,
+  // 6, 0 and 2 left, to alice) and leaves alice and bob two behind.
+  before = {stake_of(alice), stake_of(bob), stake_of(carol), stake_of(dave)};
+  written = slash(40);
+  EXPECT_EQ(written[tables::kExtStakes], 1u);
+  EXPECT_EQ(written[tables::kExtStakeSlashes], 1u);
+  EXPECT_EQ(stake_of(alice), eagerly_cut(before[0], 22));
+  EXPECT_EQ(stake_of(bob), eagerly_cut(before[1], 12));
+  EXPECT_EQ(stake_of(carol).stake, R(135));
+  EXPECT_EQ(stake_of(dave), before[3]);
+  EXPECT_EQ(h_.Account(bob).bonded, A(1000 - 18 - 12));
+
+  // Bob's own unstake writes his stake, caught up and stamped: it reads the
+  // same before and after, less the unstake.
+  Stake expected = stake_of(bob);
+  Unstake(e, 10, bob);
+  ASSERT_TRUE(expected.stake.PrepareSub(A(10)).ok());
+  EXPECT_EQ(stake_of(bob), expected);
+  EXPECT_TRUE(Vault::CheckInvariants(h_.ctx()).ok());
 }
 
 // Stakes acked with a receipt beyond the first four are kept one key per

@@ -51,11 +51,19 @@ inline constexpr uint8_t kThrottleQueued = 0xE6;   // (consumer) -> u64 slashes 
 inline constexpr uint8_t kConsumerTimes = 0xE7;    // (consumer, u64 height) -> u64 time_s
 // Vault, continued (same range): a user's collateral with its liens.
 inline constexpr uint8_t kUsers = 0xED;            // (user) -> UserInfo
-// External staking, continued (same range): the stakes ordered by validator,
-// so that a slash reads a validator's stakes by one scan; a user's own
-// stakes through the index.
-inline constexpr uint8_t kExtStakes = 0xEE;        // (consumer, validator, user) -> Stake
+// External staking, continued (same range): the stakes' by-user index.
+// 0xEE (the stakes ordered by validator, without the stake-slash stamp): an
+// earlier layout; ExternalStaking::CheckStoredLayout refuses a store with it.
+inline constexpr uint8_t kRetiredUnstampedStakes = 0xEE;
 inline constexpr uint8_t kExtStakesByUser = 0xEF;  // (consumer, user, validator) -> ""
+// External staking, continued (from 0xF0): the stakes ordered by validator,
+// so that a slash reads a validator's stakes by one scan (a user's own
+// stakes through the index), and the slashes stored once per validator
+// that a stake reflects from its next read on (docs/provider.md, "Stake
+// slashes").
+inline constexpr uint8_t kExtStakes = 0xF0;        // (consumer, validator, user) -> Stake
+inline constexpr uint8_t kExtStakeSlashes = 0xF1;  // (consumer, validator, u64 seq) -> StakeSlash
+inline constexpr uint8_t kExtStakeSlashSeq = 0xF2;  // (consumer, validator) -> u64 last seq
 // External staking, every key starts with the consumer id.
 inline constexpr uint8_t kExtConfig = 0x60;       // (consumer) -> ExternalConfig
 // 0x61 (stakes by user) and 0x62 (their by-validator index): an earlier

@@ -161,6 +161,7 @@ void Stake::Encode(Encoder& e) const {
     e.Bool(c.unstake).U64(c.consumer_height).U64(c.acked_at_ns).Amt(c.amount).U64(
         c.release_at_ns);
   }
+  e.U64(slash_seq);
   acked_stakes_log.EncodeTrailing(e);
 }
 absl::StatusOr<Stake> Stake::Decode(Decoder& d) {
@@ -186,7 +187,28 @@ absl::StatusOr<Stake> Stake::Decode(Decoder& d) {
     MESH_ASSIGN_OR_RETURN(c.release_at_ns, d.U64());
     s.recent.push_back(c);
   }
+  MESH_ASSIGN_OR_RETURN(s.slash_seq, d.U64());
   MESH_RETURN_IF_ERROR(s.acked_stakes_log.DecodeTrailing(d));
+  return s;
+}
+
+void StakeSlash::Encode(Encoder& e) const {
+  e.U64(infraction_height).U64(update_height).Big(points_per_stake);
+  e.Amt(split.total).Amt(split.weight_sum).U8(static_cast<uint8_t>(split.tail));
+  e.Str(split.tail_key).Amt(split.tail_extra);
+}
+absl::StatusOr<StakeSlash> StakeSlash::Decode(Decoder& d) {
+  StakeSlash s;
+  MESH_ASSIGN_OR_RETURN(s.infraction_height, d.U64());
+  MESH_ASSIGN_OR_RETURN(s.update_height, d.U64());
+  MESH_ASSIGN_OR_RETURN(s.points_per_stake, d.Big());
+  MESH_ASSIGN_OR_RETURN(s.split.total, d.Amt());
+  MESH_ASSIGN_OR_RETURN(s.split.weight_sum, d.Amt());
+  MESH_ASSIGN_OR_RETURN(uint8_t tail, d.U8());
+  if (tail > static_cast<uint8_t>(SplitTail::kUpTo)) return absl::DataLossError("bad split tail");
+  s.split.tail = static_cast<SplitTail>(tail);
+  MESH_ASSIGN_OR_RETURN(s.split.tail_key, d.Str());
+  MESH_ASSIGN_OR_RETURN(s.split.tail_extra, d.Amt());
   return s;
 }
 

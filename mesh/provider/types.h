@@ -18,6 +18,7 @@
 #include "core/codec.h"
 #include "core/dec.h"
 #include "core/ids.h"
+#include "core/split_plan.h"
 #include "core/uint256.h"
 #include "mesh/provider/value_range.h"
 
@@ -152,9 +153,37 @@ struct Stake {
   // The range of the acked stakes in table 0x6E (positions: consumer
   // heights; times: provider ns of the ack).
   AmountLogRange acked_stakes_log;
+  // The last stake slash of its validator (table 0xF1) this record
+  // reflects: the later ones are applied when it is read
+  // (ext_internal::LoadStake). Bookkeeping, not state: == ignores it.
+  uint64_t slash_seq = 0;
   void Encode(Encoder& e) const;
   static absl::StatusOr<Stake> Decode(Decoder& d);
-  friend bool operator==(const Stake&, const Stake&) = default;
+  friend bool operator==(const Stake& a, const Stake& b) {
+    return a.stake == b.stake && a.pending_unbonds == b.pending_unbonds &&
+           a.points_alignment == b.points_alignment && a.withdrawn_funds == b.withdrawn_funds &&
+           a.withdrawing == b.withdrawing && a.recent == b.recent &&
+           a.acked_stakes_log == b.acked_stakes_log;
+  }
+};
+
+// One remote slash of a validator's stakes, stored once (table 0xF1, seq 1,
+// 2, ... per (consumer, validator)) instead of rewriting every stake it
+// cuts: a stake that has not reflected it yet (Stake::slash_seq) is cut when
+// next read, by exactly what the slash would have cut then
+// (docs/provider.md, "Stake slashes"). Only stakes whose whole cut is their
+// share of the split, taken from committed stake, are left to it; the
+// slash writes the others itself, stamped with its seq.
+struct StakeSlash {
+  // A stake's weight: what it held at the infraction (external_ibc.cc,
+  // HeldAtSlash: committed stake, plus unstakes the consumer processed after
+  // the update, less stakes acked for the infraction height or later).
+  uint64_t infraction_height = 0;
+  uint64_t update_height = 0;
+  U256 points_per_stake;  // the validator's, for the stake's reward alignment
+  SplitPlan split;        // of the slash over every stake's weight, users in byte order
+  void Encode(Encoder& e) const;
+  static absl::StatusOr<StakeSlash> Decode(Decoder& d);
 };
 
 // Reward accounting of one remote validator (mesh-provider.md §5.1).
