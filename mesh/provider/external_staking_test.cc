@@ -785,7 +785,8 @@ TEST_F(ExternalStakingTest, StakesAreOrderedByValidatorAndIndexedByUser) {
 // by-validator index in 0x62) is refused, not misread as one without stakes.
 TEST_F(ExternalStakingTest, AStoreOfTheEarlierLayoutIsRefused) {
   EXPECT_TRUE(ExternalStaking::CheckStoredLayout(h_.ctx()).ok());
-  for (const uint8_t table : {tables::kRetiredExtStakes, tables::kRetiredExtStakesByVal}) {
+  for (const uint8_t table : {tables::kRetiredExtStakes, tables::kRetiredExtStakesByVal,
+                              tables::kRetiredUnstampedStakes}) {
     const std::string key = tables::Key(table, id().value(), kUser1.value(), "v1");
     ASSERT_TRUE(h_.Run([&](const Context& c) { return c.store().Put(key, "x"); }).ok());
     const absl::Status s = ExternalStaking::CheckStoredLayout(h_.ctx());
