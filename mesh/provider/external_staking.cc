@@ -78,15 +78,13 @@ absl::StatusOr<uint64_t> LastStakeSlash(const Context& ctx, const ConsumerId& c,
 absl::StatusOr<StakeSlashes> StakeSlashesAfter(const Context& ctx, const ConsumerId& c,
                                                const ValidatorAddress& v, uint64_t after) {
   StakeSlashes out;
-  const std::string prefix = tables::Prefix(tables::kExtStakeSlashes, c.value(), v.value());
-  auto it = ctx.store().Scan(Encoder().Raw(prefix).U64(after + 1).Take(), PrefixEnd(prefix));
-  for (; it->Valid(); it->Next()) {
-    Decoder key(it->key().substr(prefix.size()));
-    MESH_ASSIGN_OR_RETURN(uint64_t seq, key.U64());
-    MESH_ASSIGN_OR_RETURN(StakeSlash slash, DecodeRecord<StakeSlash>(it->value()));
-    out.emplace_back(seq, std::move(slash));
-  }
-  MESH_RETURN_IF_ERROR(it->status());
+  MESH_RETURN_IF_ERROR(ForEachU64Keyed(
+      ctx.store(), tables::Prefix(tables::kExtStakeSlashes, c.value(), v.value()), after + 1,
+      [&](uint64_t seq, std::string_view value) -> absl::StatusOr<bool> {
+        MESH_ASSIGN_OR_RETURN(StakeSlash slash, DecodeRecord<StakeSlash>(value));
+        out.emplace_back(seq, std::move(slash));
+        return true;
+      }));
   return out;
 }
 
