@@ -20,8 +20,9 @@ namespace mesh::provider::ext_internal {
 absl::StatusOr<std::optional<Stake>> LoadStake(const Context& ctx, const ConsumerId& c,
                                                const AccountAddress& user,
                                                const ValidatorAddress& v);
-// Saves the stake and its by-user index entry ((user, validator); the
-// records themselves are ordered by validator, then user).
+// Saves the stake, stamped with the latest stake slash of `v`, and its
+// by-user index entry ((user, validator); the records themselves are
+// ordered by validator, then user).
 absl::Status SaveStake(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
                        const ValidatorAddress& v, const Stake& stake);
 // Saves the stake only. REQUIRES: its index entry exists (the user came

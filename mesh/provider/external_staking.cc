@@ -50,8 +50,8 @@ std::string StakeSlashSeqKey(const ConsumerId& c, const ValidatorAddress& v) {
 }
 
 // Brings `s` (read with its stamp) up to `last`, the latest stake slash of
-// `v`; `slashes` holds those after `*from` (read here when `s` is further
-// behind, so a scan of many stakes reads the list once).
+// `v`; `slashes` holds those after `from` (read again here only when `s` is
+// further behind, so a scan of many stakes reads the list once).
 absl::Status CatchUpFrom(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
                          const ValidatorAddress& v, uint64_t last, StakeSlashes& slashes,
                          uint64_t& from, Stake& s) {
@@ -118,7 +118,8 @@ absl::Status SaveStake(const Context& ctx, const ConsumerId& c, const AccountAdd
   DropKeptStakes();
   MESH_RETURN_IF_ERROR(ctx.store().Put(
       tables::Key(tables::kExtStakesByUser, c.value(), user.value(), v.value()), ""));
-  // A new stake reflects every slash stored before it (none concerns it).
+  // The stake reflects every stake slash stored so far: a new one is
+  // concerned by none, a loaded one was caught up by its read.
   Stake stamped = stake;
   MESH_ASSIGN_OR_RETURN(stamped.slash_seq, LastStakeSlash(ctx, c, v));
   return SaveIndexedStake(ctx, c, user, v, stamped);

@@ -3,7 +3,9 @@
 // with txs in flight followed by commit or rollback, and the deviations.
 #include <functional>
 #include <map>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/codec.h"
 #include "core/record.h"
 #include "core/status.h"
@@ -873,6 +875,37 @@ class HeldAtInfractionTest : public SlashingTest {
   size_t Waiting(ConsumerStub& e) {
     return ExternalStaking::WaitingSlashes(h_.ctx(), e.id(), Val("v1")).value().size();
   }
+  Stake StakeOn(ConsumerStub& e, const AccountAddress& u, const char* v = "v1") {
+    return ExternalStaking::GetStake(h_.ctx(), e.id(), u, Val(v)).value();
+  }
+  // What a slash writes into a plain stake (stake slashes, docs/provider.md):
+  // its share off both ends, the alignment keeping what it had earned.
+  Stake EagerlyCut(ConsumerStub& e, Stake s, Amount cut) {
+    const Distribution d = ExternalStaking::GetDistribution(h_.ctx(), e.id(), Val("v1")).value();
+    s.stake.SubClamped(cut);
+    EXPECT_TRUE(StakeDecreased(s, cut, d.points_per_stake).ok());
+    return s;
+  }
+  // Reports a slash of v1 by `amount` as ReportSlash does and returns the
+  // keys it wrote, by table.
+  std::map<uint8_t, size_t> SlashCountingWrites(ConsumerStub& e, u128 amount) {
+    std::map<uint8_t, size_t> written;
+    const uint64_t now_s = h_.ctx().time_seconds();
+    ValsetUpdate u;
+    u.height = 300;
+    u.time = now_s;
+    u.slashed = {RemoteSlash{Val("v1"), 250, now_s, 10, A(amount), "0.1"}};
+    EXPECT_TRUE(h_.RunSlash([&](const Context& c) {
+                    Overlay tx(&c.store());  // this slash's writes alone
+                    MESH_RETURN_IF_ERROR(
+                        ExternalStaking::OnValsetUpdate(c.WithStore(&tx), e.id(), u));
+                    for (const auto& [key, value] : tx.pending().ops()) {
+                      ++written[static_cast<uint8_t>(key[0])];
+                    }
+                    return tx.Commit();
+                  }).ok());
+    return written;
+  }
 };
 
 // Issue 9, unstake in flight: 400 committed, unstake 400 not yet delivered,
@@ -1025,80 +1058,126 @@ TEST_F(HeldAtInfractionTest, PlainStakesAreCutByAStakeSlashWhenNextRead) {
                 }).ok());
   const uint64_t unstake = Unstake(e, 50, carol);
   ASSERT_TRUE(UnstakeAck(e, unstake, true, AckReceipt{200, A(0)}).ok());
-  auto stake_of = [&](const AccountAddress& u) {
-    return ExternalStaking::GetStake(h_.ctx(), e.id(), u, Val("v1")).value();
-  };
   auto reward_of = [&](const AccountAddress& u) {
     return ExternalStaking::PendingRewards(h_.ctx(), e.id(), u, Val("v1")).value();
-  };
-  // What the slash would write into a plain stake: its share off both ends,
-  // the alignment keeping what it had earned.
-  auto eagerly_cut = [&](Stake s, u128 cut) {
-    const Distribution d = ExternalStaking::GetDistribution(h_.ctx(), e.id(), Val("v1")).value();
-    s.stake.SubClamped(A(cut));
-    EXPECT_TRUE(StakeDecreased(s, A(cut), d.points_per_stake).ok());
-    return s;
-  };
-  // Reports a slash of `amount` and returns the keys it wrote, by table.
-  auto slash = [&](u128 amount) {
-    std::map<uint8_t, size_t> written;
-    const uint64_t now_s = h_.ctx().time_seconds();
-    ValsetUpdate u;
-    u.height = 300;
-    u.time = now_s;
-    u.slashed = {RemoteSlash{Val("v1"), 250, now_s, 10, A(amount), "0.1"}};
-    EXPECT_TRUE(h_.RunSlash([&](const Context& c) {
-                    Overlay tx(&c.store());  // this slash's writes alone
-                    MESH_RETURN_IF_ERROR(ExternalStaking::OnValsetUpdate(c.WithStore(&tx), e.id(), u));
-                    for (const auto& [key, value] : tx.pending().ops()) {
-                      ++written[static_cast<uint8_t>(key[0])];
-                    }
-                    return tx.Commit();
-                  }).ok());
-    return written;
   };
 
   // Weights 500, 300, 150 (carol's unstake was processed before the
   // update), 7: a cut of 60 floors to 31, 18, 9, 0, and the 2 units left go
   // to alice.
   std::vector<Stake> before;
-  for (const AccountAddress& u : users) before.push_back(stake_of(u));
+  for (const AccountAddress& u : users) before.push_back(StakeOn(e, u));
   const Amount alice_reward = reward_of(alice);
-  std::map<uint8_t, size_t> written = slash(60);
+  std::map<uint8_t, size_t> written = SlashCountingWrites(e, 60);
   EXPECT_EQ(written[tables::kExtStakes], 1u);  // carol's
   EXPECT_EQ(written[tables::kExtStakeSlashes], 1u);
   EXPECT_EQ(written[tables::kUsers], 3u);  // dave's share is 0
-  EXPECT_EQ(stake_of(alice), eagerly_cut(before[0], 33));
-  EXPECT_EQ(stake_of(bob), eagerly_cut(before[1], 18));
-  EXPECT_EQ(stake_of(carol).stake, R(141));
-  EXPECT_EQ(stake_of(dave), before[3]);
+  EXPECT_EQ(StakeOn(e, alice), EagerlyCut(e, before[0], A(33)));
+  EXPECT_EQ(StakeOn(e, bob), EagerlyCut(e, before[1], A(18)));
+  EXPECT_EQ(StakeOn(e, carol).stake, R(141));
+  EXPECT_EQ(StakeOn(e, dave), before[3]);
   EXPECT_EQ(reward_of(alice), alice_reward);
   EXPECT_EQ(h_.Account(alice).bonded, A(1000 - 33));
   // The user's own listing reads the same stake.
   const std::vector<StakeEntry> listed =
       ExternalStaking::Stakes(h_.ctx(), e.id(), alice, std::nullopt, std::nullopt).value();
   ASSERT_EQ(listed.size(), 1u);
-  EXPECT_EQ(listed[0].stake, stake_of(alice));
+  EXPECT_EQ(listed[0].stake, StakeOn(e, alice));
 
   // A second slash reads the cut stakes (weights 467, 282, 141, 7: 20, 12,
   // 6, 0 and 2 left, to alice) and leaves alice and bob two behind.
-  before = {stake_of(alice), stake_of(bob), stake_of(carol), stake_of(dave)};
-  written = slash(40);
+  before = {StakeOn(e, alice), StakeOn(e, bob), StakeOn(e, carol), StakeOn(e, dave)};
+  written = SlashCountingWrites(e, 40);
   EXPECT_EQ(written[tables::kExtStakes], 1u);
   EXPECT_EQ(written[tables::kExtStakeSlashes], 1u);
-  EXPECT_EQ(stake_of(alice), eagerly_cut(before[0], 22));
-  EXPECT_EQ(stake_of(bob), eagerly_cut(before[1], 12));
-  EXPECT_EQ(stake_of(carol).stake, R(135));
-  EXPECT_EQ(stake_of(dave), before[3]);
+  EXPECT_EQ(StakeOn(e, alice), EagerlyCut(e, before[0], A(22)));
+  EXPECT_EQ(StakeOn(e, bob), EagerlyCut(e, before[1], A(12)));
+  EXPECT_EQ(StakeOn(e, carol).stake, R(135));
+  EXPECT_EQ(StakeOn(e, dave), before[3]);
   EXPECT_EQ(h_.Account(bob).bonded, A(1000 - 18 - 12));
 
   // Bob's own unstake writes his stake, caught up and stamped: it reads the
   // same before and after, less the unstake.
-  Stake expected = stake_of(bob);
+  Stake expected = StakeOn(e, bob);
   Unstake(e, 10, bob);
   ASSERT_TRUE(expected.stake.PrepareSub(A(10)).ok());
-  EXPECT_EQ(stake_of(bob), expected);
+  EXPECT_EQ(StakeOn(e, bob), expected);
   EXPECT_TRUE(Vault::CheckInvariants(h_.ctx()).ok());
+}
+
+// Stake slashes against the eager rule on seeded random sequences: stakes,
+// unstakes (each acked before the next slash, so it leaves an unbond and the
+// stake is written by the slash), rewards and slashes of v1, some users
+// also staked on v2. After each slash every stake on v1 must equal its
+// pre-slash record cut by SplitByWeight over the committed stakes (what the
+// slash would have written), and each user's collateral must have fallen by
+// exactly its cut.
+TEST_F(HeldAtInfractionTest, StakeSlashesMatchTheEagerCutOnRandomSequences) {
+  ConsumerStub& e = Consumer("e1", 10);
+  uint64_t state = 12345;
+  auto next = [&](uint64_t bound) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return (state >> 33) % bound;
+  };
+  std::vector<AccountAddress> users;
+  for (int i = 0; i < 12; ++i) {
+    users.emplace_back(std::string("user") + static_cast<char>('a' + i));
+    FundAndBond(users.back(), 100000);
+    StakeRemotely(e, "v1", 100 + next(900), users.back());
+    if (i % 3 == 0) StakeRemotely(e, "v2", 50 + next(200), users.back());
+  }
+  size_t slashes = 0, left_to_stake_slashes = 0;
+  for (int step = 0; step < 60; ++step) {
+    const AccountAddress& who = users[next(users.size())];
+    switch (next(5)) {
+      case 0:
+      case 1: {  // a slash of v1
+        std::vector<Stake> before;
+        std::vector<Amount> lows;
+        Amount total;
+        for (const AccountAddress& u : users) {
+          before.push_back(StakeOn(e, u));
+          lows.push_back(before.back().stake.low());
+          total = total.Add(lows.back()).value();
+        }
+        std::vector<Amount> bonded;
+        for (const AccountAddress& u : users) bonded.push_back(h_.Account(u).bonded);
+        const u128 amount = 1 + next(static_cast<uint64_t>(total.raw() / 20));
+        const std::vector<Amount> cuts = SplitByWeight(lows, lows, A(amount)).value();
+        std::map<uint8_t, size_t> written = SlashCountingWrites(e, amount);
+        ++slashes;
+        if (written[tables::kExtStakes] < users.size()) ++left_to_stake_slashes;
+        for (size_t i = 0; i < users.size(); ++i) {
+          EXPECT_EQ(StakeOn(e, users[i]).stake, EagerlyCut(e, before[i], cuts[i]).stake)
+              << "step " << step << " user " << i;
+          EXPECT_EQ(StakeOn(e, users[i]), EagerlyCut(e, before[i], cuts[i]))
+              << "step " << step << " user " << i;
+          EXPECT_EQ(h_.Account(users[i]).bonded, bonded[i].SaturatingSub(cuts[i]))
+              << "step " << step << " user " << i;
+        }
+        break;
+      }
+      case 2: {  // an unstake, acked at once: an unbond
+        const Amount low = StakeOn(e, who).stake.low();
+        if (low.raw() < 3) break;
+        const uint64_t tx = Unstake(e, 1 + next(static_cast<uint64_t>(low.raw() / 3)), who);
+        ASSERT_TRUE(UnstakeAck(e, tx, true, AckReceipt{200, A(0)}).ok());
+        break;
+      }
+      case 3:  // more stake, on v1 or v2
+        StakeRemotely(e, next(4) == 0 ? "v2" : "v1", 1 + next(300), who);
+        break;
+      case 4:  // rewards on v1
+        ASSERT_TRUE(h_.Run([&](const Context& c) {
+                        return ExternalStaking::OnDistribute(c, e.id(), Val("v1"),
+                                                             Denom("star"), A(1 + next(5000)));
+                      }).ok());
+        break;
+    }
+    ASSERT_TRUE(Vault::CheckInvariants(h_.ctx()).ok()) << "step " << step;
+  }
+  EXPECT_GT(slashes, 10u);
+  EXPECT_GT(left_to_stake_slashes, 5u);  // the sequence did exercise stake slashes
 }
 
 // Stakes acked with a receipt beyond the first four are kept one key per
