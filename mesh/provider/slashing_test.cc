@@ -5,7 +5,6 @@
 #include <map>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "core/codec.h"
 #include "core/record.h"
 #include "core/status.h"
