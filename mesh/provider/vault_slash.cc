@@ -156,15 +156,21 @@ absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
   // lien.low >= slash and aborts otherwise (e.g. a stake still in flight).
   const Amount slash = Min(item.slash, lien->amount.high());
   if (slash.IsZero()) return absl::OkStatus();
+  // With the slasher's lien alone, and within the collateral, the free
+  // collateral after its cut (C − (L − slash)) always covers the slash: no
+  // propagation, and nothing to derive (most users of a large slash).
+  const bool alone = liens.size() == 1 && lien->amount.high() <= info.collateral;
   Lien cut = *lien;
   cut.amount.SubClamped(slash);
   SetLien(liens, slasher, cut);
-  MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
-  // Free collateral measured with the old collateral (§4.3 step 6).
-  const Amount free = info.collateral.SaturatingSub(d.used.high());
   const Amount new_collateral = info.collateral.SaturatingSub(slash);
   Cuts cuts;
-  if (free < slash) MESH_RETURN_IF_ERROR(Propagate(liens, new_collateral, cuts));
+  if (!alone) {
+    MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
+    // Free collateral measured with the old collateral (§4.3 step 6).
+    const Amount free = info.collateral.SaturatingSub(d.used.high());
+    if (free < slash) MESH_RETURN_IF_ERROR(Propagate(liens, new_collateral, cuts));
+  }
   info.collateral = new_collateral;
   MESH_RETURN_IF_ERROR(SaveUser(ctx, item.user, info));
   // The burns change the holders' stakes, not the vault record just written.
