@@ -33,7 +33,7 @@
 //                 time of one scan of the validator's stakes plus one of the
 //                 vault's user records in the provider's RocksDB store,
 //                 compacted (read_floor_uncompacted_*: before compacting,
-//                 with the slash's second version of each record);
+//                 with every version the setup and the slash left);
 //  MESH_BENCH_PREFAULT_MB=M: a diagnostic, see PrefaultHeap.
 //    setup_cpu_s / setup_wall_s  building the N cross-delegations (thread
 //                 CPU / wall): the setup, not the slash, bounds how large
@@ -250,9 +250,9 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
   // would still read every user's stake (the split's weights and
   // remainder) and vault record (whether the cut must propagate over the
   // user's other liens). One scan of each table in the provider's RocksDB
-  // store, as users per second: as the slash left it (each record written
-  // twice since the last compaction), then compacted (once, as a slash that
-  // did not rewrite them would find them).
+  // store, as users per second: as the slash left it (the setup's and the
+  // slash's writes not yet compacted), then compacted (one version of each
+  // record).
   for (const bool compacted : {false, true}) {
     if (compacted) MESH_CHECK_OK(stores[0]->rocks()->CompactAll());
     const std::string stakes =

@@ -69,8 +69,8 @@ absl::StatusOr<StakeSlashes> StakeSlashesAfter(const Context& ctx, const Consume
 absl::StatusOr<uint64_t> SaveStakeSlash(const Context& ctx, const ConsumerId& c,
                                         const ValidatorAddress& v, const StakeSlash& slash);
 // Applies to `s`, `user`'s stake on `v`, the slashes of `slashes` after
-// s.slash_seq, in order: each cuts exactly what the slash cut the stakes it
-// wrote by (external_ibc.cc, with the slash).
+// s.slash_seq, in order: each cuts the stake by exactly what that slash
+// would have cut it by had it written it (external_ibc.cc, with the slash).
 absl::Status CatchUp(const Context& ctx, const ConsumerId& c, const AccountAddress& user,
                      const ValidatorAddress& v, const StakeSlashes& slashes, Stake& s);
 // A stake this many stake slashes behind is written by the next slash that

@@ -58,9 +58,9 @@ inline constexpr uint8_t kRetiredUnstampedStakes = 0xEE;
 inline constexpr uint8_t kExtStakesByUser = 0xEF;  // (consumer, user, validator) -> ""
 // External staking, continued (from 0xF0): the stakes ordered by validator,
 // so that a slash reads a validator's stakes by one scan (a user's own
-// stakes through the index), and the slashes stored once per validator
-// that a stake reflects from its next read on (docs/provider.md, "Stake
-// slashes").
+// stakes through the index), and the stake slashes: a slash stored once
+// per validator, applied to each stake when it is next read
+// (docs/provider.md, "Stake slashes").
 inline constexpr uint8_t kExtStakes = 0xF0;        // (consumer, validator, user) -> Stake
 inline constexpr uint8_t kExtStakeSlashes = 0xF1;  // (consumer, validator, u64 seq) -> StakeSlash
 inline constexpr uint8_t kExtStakeSlashSeq = 0xF2;  // (consumer, validator) -> u64 last seq
