@@ -47,19 +47,26 @@ absl::StatusOr<SplitPlan> PlanSplit(Amount total, const std::vector<Amount>& wei
 
 absl::StatusOr<Amount> SplitPart(const SplitPlan& plan, std::string_view key, Amount weight,
                                  KeyOrder order) {
-  if (plan.weight_sum.IsZero()) return Amount();
-  MESH_ASSIGN_OR_RETURN(Amount share, MulDiv(plan.total, weight, plan.weight_sum, Rounding::kDown));
+  return SplitPart(plan.total, plan.weight_sum, plan.tail, plan.tail_key, plan.tail_extra, key,
+                   weight, order);
+}
+
+absl::StatusOr<Amount> SplitPart(Amount total, Amount weight_sum, SplitTail tail,
+                                 std::string_view tail_key, Amount tail_extra,
+                                 std::string_view key, Amount weight, KeyOrder order) {
+  if (weight_sum.IsZero()) return Amount();
+  MESH_ASSIGN_OR_RETURN(Amount share, MulDiv(total, weight, weight_sum, Rounding::kDown));
   const Amount part = Min(share, weight);
-  switch (plan.tail) {
+  switch (tail) {
     case SplitTail::kNone:
       return part;
     case SplitTail::kAll:
       return weight;
     case SplitTail::kUpTo: {
-      const int at = order(key, plan.tail_key);
+      const int at = order(key, tail_key);
       if (at < 0) return weight;
       if (at > 0) return part;
-      MESH_ASSIGN_OR_RETURN(Amount filled, part.Add(plan.tail_extra));  // planned <= weight
+      MESH_ASSIGN_OR_RETURN(Amount filled, part.Add(tail_extra));  // planned <= weight
       return Min(weight, filled);
     }
   }

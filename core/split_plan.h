@@ -51,6 +51,11 @@ absl::StatusOr<SplitPlan> PlanSplit(Amount total, const std::vector<Amount>& wei
 // gave it when the plan was made.
 absl::StatusOr<Amount> SplitPart(const SplitPlan& plan, std::string_view key, Amount weight,
                                  KeyOrder order = ByteOrder);
+// The same for a plan whose fields a record keeps as its own (the
+// consumer's RecordSlash), read in place.
+absl::StatusOr<Amount> SplitPart(Amount total, Amount weight_sum, SplitTail tail,
+                                 std::string_view tail_key, Amount tail_extra,
+                                 std::string_view key, Amount weight, KeyOrder order);
 
 }  // namespace mesh
 

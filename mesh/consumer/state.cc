@@ -61,13 +61,8 @@ static_assert(static_cast<int>(RecordSlash::Tail::kNone) == static_cast<int>(Spl
 // A record's part of the split of `s` for weight `w` (RecordSlash comment;
 // core/split_plan.h).
 absl::StatusOr<Amount> SplitPart(const RecordSlash& s, const AccountAddress& d, Amount w) {
-  SplitPlan plan;
-  plan.total = s.split_total;
-  plan.weight_sum = s.weight_sum;
-  plan.tail = static_cast<SplitTail>(s.tail);
-  plan.tail_extra = s.tail_extra;
-  if (s.tail == RecordSlash::Tail::kUpTo) plan.tail_key = s.tail_key;
-  return mesh::SplitPart(plan, d.value(), w, CompareDelegators);
+  return mesh::SplitPart(s.split_total, s.weight_sum, static_cast<SplitTail>(s.tail), s.tail_key,
+                         s.tail_extra, d.value(), w, CompareDelegators);
 }
 
 // The slashes of (p, v) after seq `after`, oldest first.

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/context.h"
@@ -233,6 +234,23 @@ inline void InitNativeStaking(Harness& h, const char* denom, uint64_t unbonding_
 inline void EndBlock(Harness& h) {
   absl::Status s = h.Run([](const Context& c) { return staking::Staking::EndBlock(c).status(); });
   ASSERT_TRUE(s.ok()) << s;
+}
+
+// A store of an earlier layout is refused, not misread: for each key of
+// `old_keys` in turn (one per retired table), `check` (a CheckStoredLayout)
+// fails with FailedPrecondition naming the earlier layout while the key is
+// stored, and passes again once it is deleted.
+inline void ExpectEarlierLayoutRefused(Harness& h, const std::vector<std::string>& old_keys,
+                                       const std::function<absl::Status()>& check) {
+  EXPECT_TRUE(check().ok());
+  for (const std::string& key : old_keys) {
+    ASSERT_TRUE(h.Run([&](const Context& c) { return c.store().Put(key, "x"); }).ok());
+    const absl::Status s = check();
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_NE(s.message().find("earlier layout"), std::string_view::npos) << s;
+    ASSERT_TRUE(h.Run([&](const Context& c) { return c.store().Delete(key); }).ok());
+  }
+  EXPECT_TRUE(check().ok());
 }
 
 }  // namespace mesh::provider::testing

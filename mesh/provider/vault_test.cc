@@ -400,16 +400,10 @@ TEST_F(VaultTest, MalformedUserRecordsAreRefused) {
 // not misread as a vault without users.
 TEST_F(VaultTest, AStoreOfTheEarlierLayoutIsRefused) {
   Setup(100, 100);
-  EXPECT_TRUE(Vault::CheckStoredLayout(h_.ctx()).ok());
-  for (const uint8_t table : {tables::kRetiredLiens, tables::kRetiredUsers}) {
-    const std::string key = tables::Key(table, kUser1.value());
-    ASSERT_TRUE(h_.Run([&](const Context& c) { return c.store().Put(key, "x"); }).ok());
-    const absl::Status s = Vault::CheckStoredLayout(h_.ctx());
-    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
-    EXPECT_NE(s.message().find("earlier layout"), std::string_view::npos) << s;
-    ASSERT_TRUE(h_.Run([&](const Context& c) { return c.store().Delete(key); }).ok());
-  }
-  EXPECT_TRUE(Vault::CheckStoredLayout(h_.ctx()).ok());
+  ExpectEarlierLayoutRefused(h_,
+                             {tables::Key(tables::kRetiredLiens, kUser1.value()),
+                              tables::Key(tables::kRetiredUsers, kUser1.value())},
+                             [&] { return Vault::CheckStoredLayout(h_.ctx()); });
 }
 
 // A slash reads its users' records a chunk at a time before slashing them;
