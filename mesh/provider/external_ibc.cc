@@ -402,6 +402,8 @@ absl::Status ext_internal::CatchUp(const Context& ctx, const ConsumerId& c,
                                               user.value(), ", whose stake covers ",
                                               taken.ToString()));
     }
+    // The user's vault record takes the same cut when it is next read.
+    MESH_ASSIGN_OR_RETURN(s.vault_cut, s.vault_cut.Add(part));
     s.slash_seq = seq;
   }
   return absl::OkStatus();
@@ -506,8 +508,16 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
     slash.update_height = e.update_height;
     slash.points_per_stake = d.points_per_stake;
     MESH_ASSIGN_OR_RETURN(slash.split, PlanSplit(e.amount, weights, keys));
+    // The stake's cut is left to its read only with the vault's (the user's
+    // record takes it when next read): the cuts a read applies are owed to
+    // the vault in full (Stake::vault_cut).
+    MESH_ASSIGN_OR_RETURN(std::vector<bool> vault_defers,
+                          Vault::LeavesCutsToReads(ctx, LienHolder::External(c), users));
     for (size_t i = 0; i < users.size(); ++i) {
-      if (!deferrable[i]) continue;
+      if (!deferrable[i] || !vault_defers[i]) {
+        deferrable[i] = false;
+        continue;
+      }
       MESH_ASSIGN_OR_RETURN(Amount part, SplitPart(slash.split, users[i].value(), weights[i]));
       deferrable[i] = part == cuts[i] && taken[i] == cuts[i];
       if (deferrable[i]) ++deferred;
@@ -532,10 +542,9 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
     }
     MESH_ASSIGN_OR_RETURN(Amount unbond_cut, SlashUnbonds(s, ratio, cfg.unbonding_period_s,
                                                           e.infraction_time, matured_by, skip));
-    if (deferred == 0 || !deferrable[i]) {
-      s.slash_seq = stamp;
-      MESH_RETURN_IF_ERROR(SaveIndexedStake(ctx, c, users[i], e.validator, s));
-    }
+    if (deferred > 0 && deferrable[i]) continue;  // its stake and vault cuts wait for reads
+    s.slash_seq = stamp;
+    MESH_RETURN_IF_ERROR(SaveIndexedStake(ctx, c, users[i], e.validator, s));
     MESH_ASSIGN_OR_RETURN(Amount cut, taken[i].Add(unbond_cut));
     if (!cut.IsZero()) slashes.push_back(SlashInfo{users[i], cut});
   }

@@ -67,12 +67,7 @@ absl::Status CatchUpFrom(const Context& ctx, const ConsumerId& c, const AccountA
 
 absl::StatusOr<uint64_t> LastStakeSlash(const Context& ctx, const ConsumerId& c,
                                         const ValidatorAddress& v) {
-  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(StakeSlashSeqKey(c, v)));
-  if (!raw.has_value()) return uint64_t{0};
-  Decoder d(*raw);
-  MESH_ASSIGN_OR_RETURN(uint64_t last, d.U64());
-  MESH_RETURN_IF_ERROR(d.Finish());
-  return last;
+  return tables::CounterOrZero(ctx.store(), StakeSlashSeqKey(c, v));
 }
 
 absl::StatusOr<StakeSlashes> StakeSlashesAfter(const Context& ctx, const ConsumerId& c,
@@ -98,6 +93,10 @@ absl::StatusOr<uint64_t> SaveStakeSlash(const Context& ctx, const ConsumerId& c,
       Encoder().Raw(tables::Prefix(tables::kExtStakeSlashes, c.value(), v.value())).U64(seq).Take(),
       slash));
   MESH_RETURN_IF_ERROR(ctx.store().Put(StakeSlashSeqKey(c, v), Encoder().U64(seq).Take()));
+  // Every stake it leaves is a user's whose vault record leaves the cut to
+  // its next read too (external_ibc.cc): the vault learns it from the count.
+  MESH_RETURN_IF_ERROR(
+      NextCounter(ctx, tables::Key(tables::kExtDeferringSlashes, c.value()), 1).status());
   return seq;
 }
 
@@ -296,6 +295,7 @@ absl::StatusOr<uint64_t> NextCounter(const Context& ctx, const std::string& key,
   MESH_RETURN_IF_ERROR(ctx.store().Put(key, Encoder().U64(next).Take()));
   return next;
 }
+
 
 
 absl::StatusOr<uint64_t> NextOwnTxId(const Context& ctx, const ConsumerId& c) {
@@ -679,6 +679,22 @@ absl::StatusOr<std::vector<OutboundPacket>> ExternalStaking::DrainOutbox(
   return out;
 }
 
+absl::StatusOr<uint64_t> ExternalStaking::DeferringSlashes(const Context& ctx,
+                                                          const ConsumerId& consumer) {
+  return tables::CounterOrZero(ctx.store(),
+                               tables::Key(tables::kExtDeferringSlashes, consumer.value()));
+}
+
+absl::StatusOr<Amount> ExternalStaking::VaultCut(const Context& ctx, const ConsumerId& consumer,
+                                                 const AccountAddress& user) {
+  MESH_ASSIGN_OR_RETURN(auto stakes, UserStakes(ctx, consumer, user));
+  Amount total;
+  for (const auto& [v, s] : stakes) {
+    MESH_ASSIGN_OR_RETURN(total, total.Add(s.vault_cut));
+  }
+  return total;
+}
+
 absl::StatusOr<Stake> ExternalStaking::GetStake(const Context& ctx, const ConsumerId& consumer,
                                                 const AccountAddress& user,
                                                 const ValidatorAddress& validator) {
@@ -702,9 +718,11 @@ absl::StatusOr<std::vector<StakeEntry>> ExternalStaking::Stakes(
 absl::Status ExternalStaking::CheckStoredLayout(const Context& ctx) {
   return tables::RefuseRetired(
       ctx.store(),
-      {tables::kRetiredExtStakes, tables::kRetiredExtStakesByVal, tables::kRetiredUnstampedStakes},
+      {tables::kRetiredExtStakes, tables::kRetiredExtStakesByVal, tables::kRetiredUnstampedStakes,
+       tables::kRetiredUncountedStakes},
       "external staking: a stake record of an earlier layout (ordered by user, or without the "
-      "stake-slash stamp; state from an earlier build must be regenerated, docs/provider.md)");
+      "stake-slash stamp or the vault's deferred cut; state from an earlier build must be "
+      "regenerated, docs/provider.md)");
 }
 
 absl::Status ExternalStaking::VisitValidatorUsers(

@@ -154,6 +154,14 @@ class ExternalStaking {
                                        BurnAggregator& burns);
   // Queues one `burn` packet per aggregated (consumer, validator).
   static absl::Status FlushBurns(const Context& ctx, const BurnAggregator& burns);
+  // Deferred vault cuts (docs/provider.md): how many stake slashes of
+  // `consumer` left a cut of their users' vault records to their next read
+  // (0 if none); and the sum of Stake::vault_cut over `user`'s stakes on
+  // `consumer`, every stake slash applied: what those cuts took, in total,
+  // since the user first staked there.
+  static absl::StatusOr<uint64_t> DeferringSlashes(const Context& ctx, const ConsumerId& consumer);
+  static absl::StatusOr<Amount> VaultCut(const Context& ctx, const ConsumerId& consumer,
+                                         const AccountAddress& user);
 
   // --- User operations.
   // Requires stake.low >= amount > 0; returns the tx id. While slashes of
@@ -225,7 +233,8 @@ class ExternalStaking {
   // immediately releasable unbond and refuses further packets.
   static absl::Status CloseChannel(const Context& ctx, const ConsumerId& consumer);
   // FailedPrecondition for a store written by an earlier build whose stake
-  // records were ordered by user (tables 0x61, 0x62): their state would not
+  // records were ordered by user (tables 0x61, 0x62), lacked the stake-slash
+  // stamp (0xEE) or the vault's deferred cut (0xF0): their state would not
   // be read (Application::Open calls it).
   static absl::Status CheckStoredLayout(const Context& ctx);
 

@@ -782,12 +782,13 @@ TEST_F(ExternalStakingTest, StakesAreOrderedByValidatorAndIndexedByUser) {
 }
 
 // A store of an earlier layout (stakes ordered by user in 0x61, their
-// by-validator index in 0x62; stakes without the stake-slash stamp in 0xEE)
-// is refused, not misread as one without stakes.
+// by-validator index in 0x62; stakes without the stake-slash stamp in 0xEE,
+// or without the vault's deferred cut in 0xF0) is refused, not misread as
+// one without stakes.
 TEST_F(ExternalStakingTest, AStoreOfTheEarlierLayoutIsRefused) {
   std::vector<std::string> old_keys;
   for (const uint8_t table : {tables::kRetiredExtStakes, tables::kRetiredExtStakesByVal,
-                              tables::kRetiredUnstampedStakes}) {
+                              tables::kRetiredUnstampedStakes, tables::kRetiredUncountedStakes}) {
     old_keys.push_back(tables::Key(table, id().value(), kUser1.value(), "v1"));
   }
   ExpectEarlierLayoutRefused(h_, old_keys,

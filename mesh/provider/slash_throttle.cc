@@ -24,12 +24,7 @@ std::string ValCountKey(const ConsumerId& c, const ValidatorAddress& v) {
 }
 
 absl::StatusOr<uint64_t> ReadCount(const Context& ctx, const std::string& key) {
-  MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(key));
-  if (!raw.has_value()) return uint64_t{0};
-  Decoder d(*raw);
-  MESH_ASSIGN_OR_RETURN(uint64_t n, d.U64());
-  MESH_RETURN_IF_ERROR(d.Finish());
-  return n;
+  return tables::CounterOrZero(ctx.store(), key);
 }
 
 absl::Status AddToCount(const Context& ctx, const std::string& key, int delta) {

@@ -1,6 +1,7 @@
 // Slashing and slash propagation (mesh-provider.md §4): the worked doc
 // scenarios, our own numbers for the three described without them, slashes
 // with txs in flight followed by commit or rollback, and the deviations.
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <vector>
@@ -874,6 +875,13 @@ class HeldAtInfractionTest : public SlashingTest {
   size_t Waiting(ConsumerStub& e) {
     return ExternalStaking::WaitingSlashes(h_.ctx(), e.id(), Val("v1")).value().size();
   }
+  // `u`'s vault record as stored (a read settles it, Vault::Account).
+  UserInfo StoredUser(const AccountAddress& u) {
+    const std::optional<std::string> raw =
+        h_.ctx().store().Get(tables::Key(tables::kUsers, u.value())).value();
+    EXPECT_TRUE(raw.has_value());
+    return DecodeRecord<UserInfo>(raw.value_or("")).value();
+  }
   Stake StakeOn(ConsumerStub& e, const AccountAddress& u, const char* v = "v1") {
     return ExternalStaking::GetStake(h_.ctx(), e.id(), u, Val(v)).value();
   }
@@ -1070,7 +1078,10 @@ TEST_F(HeldAtInfractionTest, PlainStakesAreCutByAStakeSlashWhenNextRead) {
   std::map<uint8_t, size_t> written = SlashCountingWrites(e, 60);
   EXPECT_EQ(written[tables::kExtStakes], 1u);  // carol's
   EXPECT_EQ(written[tables::kExtStakeSlashes], 1u);
-  EXPECT_EQ(written[tables::kUsers], 3u);  // dave's share is 0
+  // Carol's vault record: alice's and bob's take their cuts when next read
+  // (docs/provider.md, "Deferred vault cuts"); dave's share is 0.
+  EXPECT_EQ(written[tables::kUsers], 1u);
+  EXPECT_EQ(StoredUser(alice).collateral, A(1000));
   EXPECT_EQ(StakeOn(e, alice), EagerlyCut(e, before[0], A(33)));
   EXPECT_EQ(StakeOn(e, bob), EagerlyCut(e, before[1], A(18)));
   EXPECT_EQ(StakeOn(e, carol).stake, R(141));
@@ -1102,6 +1113,65 @@ TEST_F(HeldAtInfractionTest, PlainStakesAreCutByAStakeSlashWhenNextRead) {
   ASSERT_TRUE(expected.stake.PrepareSub(A(10)).ok());
   EXPECT_EQ(StakeOn(e, bob), expected);
   EXPECT_TRUE(Vault::CheckInvariants(h_.ctx()).ok());
+
+  // Bob's record, still uncut as stored, takes both cuts (18 + 12) with
+  // his next vault operation, which writes it settled: the lien records
+  // what it absorbed, and a further read takes nothing more.
+  EXPECT_EQ(StoredUser(bob).collateral, A(1000));
+  FundAndBond(bob, 5);
+  const UserInfo settled = StoredUser(bob);
+  EXPECT_EQ(settled.collateral, A(1000 - 30 + 5));
+  ASSERT_EQ(settled.liens.size(), 1u);
+  EXPECT_EQ(settled.liens[0].second.amount, R(300 - 30));
+  EXPECT_EQ(settled.liens[0].second.absorbed, A(30));
+  EXPECT_EQ(settled.liens[0].second.settled_at, 2u);
+  EXPECT_EQ(h_.Account(bob).bonded, A(1000 - 30 + 5));
+  EXPECT_EQ(h_.Account(alice).bonded, A(1000 - 33 - 22));
+  EXPECT_EQ(Vault::TotalCollateral(h_.ctx()).value(),
+            A(4000 - 55 - 30 - (1000 - h_.Account(carol).bonded.raw()) + 5));
+}
+
+// Deferred vault cuts (docs/provider.md): a lien released to zero leaves
+// the record, having absorbed every cut its stakes took; a new lien on the
+// same consumer absorbs them too when it is created, so an earlier cut is
+// never taken twice.
+TEST_F(HeldAtInfractionTest, ANewLienAbsorbsTheCutsTakenBeforeIt) {
+  ConsumerStub& e = Consumer("e1", 10);
+  const AccountAddress alice("alice"), bob("bob");
+  FundAndBond(alice, 1000);
+  FundAndBond(bob, 1000);
+  StakeRemotely(e, "v1", 100, alice);
+  StakeRemotely(e, "v1", 300, bob);
+  // 40 by 100 : 300 = 10 + 30: no stake and no vault record written.
+  std::map<uint8_t, size_t> written = SlashCountingWrites(e, 40);
+  EXPECT_EQ(written[tables::kExtStakes], 0u);
+  EXPECT_EQ(written[tables::kUsers], 0u);
+  EXPECT_EQ(h_.Account(alice).bonded, A(990));
+  EXPECT_EQ(StoredUser(alice).collateral, A(1000));
+  // Alice unstakes her 90 (processed by the consumer before the update)
+  // and withdraws it once matured: the release reads her record settled
+  // (lien 90), and the lien released to zero leaves it.
+  const uint64_t tx = Unstake(e, 90, alice);
+  ASSERT_TRUE(UnstakeAck(e, tx, true, AckReceipt{290, A(0)}).ok());
+  h_.AdvanceSeconds(101);
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return ExternalStaking::WithdrawUnbonded(c, e.id(), alice).status();
+                }).ok());
+  EXPECT_TRUE(StoredUser(alice).liens.empty());
+  EXPECT_EQ(StoredUser(alice).collateral, A(990));
+  // Her new lien absorbs the 10 her stake took before it.
+  StakeRemotely(e, "v1", 50, alice);
+  ASSERT_EQ(StoredUser(alice).liens.size(), 1u);
+  EXPECT_EQ(StoredUser(alice).liens[0].second.absorbed, A(10));
+  EXPECT_EQ(h_.Account(alice).bonded, A(990));
+  // 32 by 50 : 270 = 5 + 27, again left to reads: only the new cut is
+  // taken from her collateral.
+  written = SlashCountingWrites(e, 32);
+  EXPECT_EQ(written[tables::kUsers], 0u);
+  EXPECT_EQ(StakeOn(e, alice).stake, R(45));
+  EXPECT_EQ(h_.Account(alice).bonded, A(985));
+  EXPECT_EQ(h_.Account(bob).bonded, A(1000 - 30 - 27));
+  EXPECT_TRUE(Vault::CheckInvariants(h_.ctx()).ok());
 }
 
 // Stake slashes against the eager rule on seeded random sequences: stakes,
@@ -1125,10 +1195,19 @@ TEST_F(HeldAtInfractionTest, StakeSlashesMatchTheEagerCutOnRandomSequences) {
     StakeRemotely(e, "v1", 100 + next(900), users.back());
     if (i % 3 == 0) StakeRemotely(e, "v2", 50 + next(200), users.back());
   }
-  size_t slashes = 0, left_to_stake_slashes = 0;
-  for (int step = 0; step < 60; ++step) {
+  // A user with a local lien too is never left a vault cut (it could
+  // propagate); one who gains it later has his pending cuts settled first.
+  auto stake_local = [&](const AccountAddress& u, u128 amount) {
+    absl::Status s =
+        h_.Run([&](const Context& c) { return Vault::StakeLocal(c, u, A(amount), Val(kLocalVal)); });
+    ASSERT_TRUE(s.ok()) << s;
+  };
+  stake_local(users[1], 40);
+  stake_local(users[5], 25);
+  size_t slashes = 0, left_to_stake_slashes = 0, left_to_vault_reads = 0;
+  for (int step = 0; step < 80; ++step) {
     const AccountAddress& who = users[next(users.size())];
-    switch (next(5)) {
+    switch (next(6)) {
       case 0:
       case 1: {  // a slash of v1
         std::vector<Stake> before;
@@ -1146,6 +1225,9 @@ TEST_F(HeldAtInfractionTest, StakeSlashesMatchTheEagerCutOnRandomSequences) {
         std::map<uint8_t, size_t> written = SlashCountingWrites(e, amount);
         ++slashes;
         if (written[tables::kExtStakes] < users.size()) ++left_to_stake_slashes;
+        const size_t cut_users = static_cast<size_t>(
+            std::count_if(cuts.begin(), cuts.end(), [](Amount a) { return !a.IsZero(); }));
+        if (written[tables::kUsers] < cut_users) ++left_to_vault_reads;
         for (size_t i = 0; i < users.size(); ++i) {
           EXPECT_EQ(StakeOn(e, users[i]).stake, EagerlyCut(e, before[i], cuts[i]).stake)
               << "step " << step << " user " << i;
@@ -1172,11 +1254,23 @@ TEST_F(HeldAtInfractionTest, StakeSlashesMatchTheEagerCutOnRandomSequences) {
                                                              Denom("star"), A(1 + next(5000)));
                       }).ok());
         break;
+      case 5: {  // a vault operation: it writes the user's record settled
+        const Amount bonded = h_.Account(who).bonded;
+        if (next(3) == 0) {
+          stake_local(who, 1 + next(20));
+        } else {
+          FundAndBond(who, 1 + next(100));
+        }
+        EXPECT_EQ(StoredUser(who).collateral, h_.Account(who).bonded) << "step " << step;
+        EXPECT_GE(h_.Account(who).bonded, bonded) << "step " << step;
+        break;
+      }
     }
     ASSERT_TRUE(Vault::CheckInvariants(h_.ctx()).ok()) << "step " << step;
   }
   EXPECT_GT(slashes, 10u);
   EXPECT_GT(left_to_stake_slashes, 5u);  // the sequence did exercise stake slashes
+  EXPECT_GT(left_to_vault_reads, 5u);    // and deferred vault cuts
 }
 
 // Stakes acked with a receipt beyond the first four are kept one key per

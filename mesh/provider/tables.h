@@ -1,4 +1,4 @@
-// Store tables of the provider role (prefixes 0x50-0x6F, and some of 0xE0-0xEF; grammar in
+// Store tables of the provider role (prefixes 0x50-0x6F, and some of 0xE0-0xF5; grammar in
 // docs/provider.md). Keys are a one-byte table prefix followed by fields
 // encoded with core/codec.h, so a prefix of the fields is a byte prefix of
 // the key and scans are ordered by those fields.
@@ -7,10 +7,12 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "core/codec.h"
 #include "core/kv.h"
 
@@ -49,8 +51,10 @@ inline constexpr uint8_t kGovByInfraction = 0xE5;  // (consumer, valoper, u64 he
 // Shared security, continued (same range).
 inline constexpr uint8_t kThrottleQueued = 0xE6;   // (consumer) -> u64 slashes queued
 inline constexpr uint8_t kConsumerTimes = 0xE7;    // (consumer, u64 height) -> u64 time_s
-// Vault, continued (same range): a user's collateral with its liens.
-inline constexpr uint8_t kUsers = 0xED;            // (user) -> UserInfo
+// Vault, continued (same range). 0xED (the users' records without the
+// deferred-cut accounting of their external liens): an earlier layout;
+// Vault::CheckStoredLayout refuses a store with it (the users are in 0xF4).
+inline constexpr uint8_t kRetiredUnsettledUsers = 0xED;
 // External staking, continued (same range): the stakes' by-user index.
 // 0xEE (the stakes ordered by validator, without the stake-slash stamp): an
 // earlier layout; ExternalStaking::CheckStoredLayout refuses a store with it.
@@ -61,9 +65,18 @@ inline constexpr uint8_t kExtStakesByUser = 0xEF;  // (consumer, user, validator
 // stakes through the index), and the stake slashes: a slash stored once
 // per validator, applied to each stake when it is next read
 // (docs/provider.md, "Stake slashes").
-inline constexpr uint8_t kExtStakes = 0xF0;        // (consumer, validator, user) -> Stake
+// 0xF0 (the stakes without the vault's deferred cut): an earlier layout;
+// ExternalStaking::CheckStoredLayout refuses a store with it.
+inline constexpr uint8_t kRetiredUncountedStakes = 0xF0;
 inline constexpr uint8_t kExtStakeSlashes = 0xF1;  // (consumer, validator, u64 seq) -> StakeSlash
 inline constexpr uint8_t kExtStakeSlashSeq = 0xF2;  // (consumer, validator) -> u64 last seq
+inline constexpr uint8_t kExtStakes = 0xF3;        // (consumer, validator, user) -> Stake
+// Vault (from 0xF4): a user's collateral with its liens; and, per
+// consumer, how many stake slashes left their users' vault cuts to be
+// settled when the records are next read (docs/provider.md, "Deferred
+// vault cuts").
+inline constexpr uint8_t kUsers = 0xF4;            // (user) -> UserInfo
+inline constexpr uint8_t kExtDeferringSlashes = 0xF5;  // (consumer) -> u64 count
 // External staking, every key starts with the consumer id.
 inline constexpr uint8_t kExtConfig = 0x60;       // (consumer) -> ExternalConfig
 // 0x61 (stakes by user) and 0x62 (their by-validator index): an earlier
@@ -126,6 +139,19 @@ inline absl::Status RefuseRetired(const KvReader& store, std::initializer_list<u
     if (absl::Status s = it->status(); !s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+// The u64 counter at `key` (a table's count or last seq), or 0 when it was
+// never written.
+inline absl::StatusOr<uint64_t> CounterOrZero(const KvReader& store, const std::string& key) {
+  absl::StatusOr<std::optional<std::string>> raw = store.Get(key);
+  if (!raw.ok()) return raw.status();
+  if (!raw->has_value()) return uint64_t{0};
+  Decoder d(**raw);
+  absl::StatusOr<uint64_t> value = d.U64();
+  if (!value.ok()) return value.status();
+  if (absl::Status s = d.Finish(); !s.ok()) return s;
+  return *value;
 }
 
 }  // namespace mesh::provider::tables

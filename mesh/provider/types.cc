@@ -63,12 +63,14 @@ absl::StatusOr<VaultConfig> VaultConfig::Decode(Decoder& d) {
 
 void Lien::Encode(Encoder& e) const {
   EncodeRange(e, amount);
-  e.Decimal(slashable);
+  e.Decimal(slashable).Amt(absorbed).U64(settled_at);
 }
 absl::StatusOr<Lien> Lien::Decode(Decoder& d) {
   Lien l;
   MESH_ASSIGN_OR_RETURN(l.amount, DecodeRange(d));
   MESH_ASSIGN_OR_RETURN(l.slashable, d.Decimal());
+  MESH_ASSIGN_OR_RETURN(l.absorbed, d.Amt());
+  MESH_ASSIGN_OR_RETURN(l.settled_at, d.U64());
   return l;
 }
 
@@ -161,7 +163,7 @@ void Stake::Encode(Encoder& e) const {
     e.Bool(c.unstake).U64(c.consumer_height).U64(c.acked_at_ns).Amt(c.amount).U64(
         c.release_at_ns);
   }
-  e.U64(slash_seq);
+  e.U64(slash_seq).Amt(vault_cut);
   acked_stakes_log.EncodeTrailing(e);
 }
 absl::StatusOr<Stake> Stake::Decode(Decoder& d) {
@@ -188,6 +190,7 @@ absl::StatusOr<Stake> Stake::Decode(Decoder& d) {
     s.recent.push_back(c);
   }
   MESH_ASSIGN_OR_RETURN(s.slash_seq, d.U64());
+  MESH_ASSIGN_OR_RETURN(s.vault_cut, d.Amt());
   MESH_RETURN_IF_ERROR(s.acked_stakes_log.DecodeTrailing(d));
   return s;
 }

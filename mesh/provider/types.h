@@ -54,6 +54,12 @@ struct VaultConfig {
 struct Lien {
   AmountRange amount;
   Dec slashable;  // fixed when the lien is created
+  // External liens only (docs/provider.md, "Deferred vault cuts"): the sum
+  // of the holder's stakes' Stake::vault_cut this lien has taken, and the
+  // holder's count of deferring stake slashes when it was taken (at or
+  // above the current count, nothing is left to take).
+  Amount absorbed;
+  uint64_t settled_at = 0;
   void Encode(Encoder& e) const;
   static absl::StatusOr<Lien> Decode(Decoder& d);
 };
@@ -157,6 +163,11 @@ struct Stake {
   // reflects: the later ones are applied when it is read
   // (ext_internal::LoadStake). Bookkeeping, not state: == ignores it.
   uint64_t slash_seq = 0;
+  // Every cut the stake slashes it caught up on took from it, in total:
+  // the vault takes them from the user's collateral and lien when it next
+  // reads the user's record (Lien::absorbed; docs/provider.md, "Deferred
+  // vault cuts"). Bookkeeping between the stake and the vault: == ignores it.
+  Amount vault_cut;
   void Encode(Encoder& e) const;
   static absl::StatusOr<Stake> Decode(Decoder& d);
   friend bool operator==(const Stake& a, const Stake& b) {

@@ -25,8 +25,45 @@ namespace vault_internal {
 
 std::string UserKey(const AccountAddress& user) { return tables::Key(tables::kUsers, user.value()); }
 
+absl::Status Settle(const Context& ctx, const AccountAddress& user, UserInfo& info) {
+  for (auto& [holder, lien] : info.liens) {
+    if (holder.local) continue;
+    MESH_ASSIGN_OR_RETURN(uint64_t count,
+                          ExternalStaking::DeferringSlashes(ctx, holder.consumer));
+    if (lien.settled_at >= count) continue;
+    MESH_ASSIGN_OR_RETURN(Amount total, ExternalStaking::VaultCut(ctx, holder.consumer, user));
+    if (total < lien.absorbed) {
+      return absl::InternalError(absl::StrCat("vault: ", user.value(), "'s stakes on ",
+                                              holder.consumer.value(), " took ", total.ToString(),
+                                              ", less than the lien absorbed ",
+                                              lien.absorbed.ToString()));
+    }
+    const Amount owed = total.SaturatingSub(lien.absorbed);
+    lien.absorbed = total;
+    lien.settled_at = count;
+    if (owed.IsZero()) continue;
+    // Only a lien alone within the collateral is left its cuts (the slash
+    // checks it, Vault::LeavesCutsToReads): there they add up, and the
+    // slash would have cut as much from the lien and the collateral.
+    if (info.liens.size() != 1) {
+      return absl::InternalError(absl::StrCat("vault: ", user.value(), " owes a deferred cut of ",
+                                              owed.ToString(), " with ", info.liens.size(),
+                                              " liens"));
+    }
+    const Amount cut = Min(owed, lien.amount.high());
+    lien.amount.SubClamped(cut);
+    info.collateral = info.collateral.SaturatingSub(cut);
+  }
+  // A lien cut to zero leaves the record (as after a slash).
+  std::erase_if(info.liens, [](const auto& entry) { return entry.second.amount.IsZero(); });
+  return absl::OkStatus();
+}
+
 absl::StatusOr<UserInfo> LoadUser(const Context& ctx, const AccountAddress& user) {
-  return GetRecordOr<UserInfo>(ctx.store(), UserKey(user), UserInfo{});
+  MESH_ASSIGN_OR_RETURN(UserInfo info,
+                        GetRecordOr<UserInfo>(ctx.store(), UserKey(user), UserInfo{}));
+  MESH_RETURN_IF_ERROR(Settle(ctx, user, info));
+  return info;
 }
 
 absl::Status SaveUser(const Context& ctx, const AccountAddress& user, const UserInfo& info) {
@@ -136,6 +173,14 @@ absl::Status AddLien(const Context& ctx, const AccountAddress& user, const LienH
   MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, user));
   const Lien* found = FindLien(info.liens, holder);
   Lien lien = found != nullptr ? *found : Lien{AmountRange(), slashable};
+  if (found == nullptr && !holder.local) {
+    // A new lien absorbs what the user's stakes there took before it (a
+    // lien cut to zero left the record with all of it absorbed).
+    MESH_ASSIGN_OR_RETURN(lien.settled_at, ExternalStaking::DeferringSlashes(ctx, holder.consumer));
+    if (lien.settled_at > 0) {
+      MESH_ASSIGN_OR_RETURN(lien.absorbed, ExternalStaking::VaultCut(ctx, holder.consumer, user));
+    }
+  }
   absl::Status s = remote ? lien.amount.PrepareAdd(amount, info.collateral)
                           : lien.amount.Add(amount, info.collateral);
   if (!s.ok()) return absl::FailedPreconditionError(kErrInsufficientBalance);
@@ -311,9 +356,11 @@ absl::StatusOr<std::vector<std::pair<AccountAddress, AccountInfo>>> Vault::AllAc
   std::vector<AccountAddress> users;
   auto it = ctx.store().Scan(begin, PrefixEnd(prefix));
   for (; it->Valid(); it->Next()) {
+    AccountAddress user(std::string(it->key().substr(prefix.size())));
     MESH_ASSIGN_OR_RETURN(UserInfo info, DecodeRecord<UserInfo>(it->value()));
+    MESH_RETURN_IF_ERROR(Settle(ctx, user, info));
     if (with_collateral && info.collateral.IsZero()) continue;
-    users.emplace_back(it->key().substr(prefix.size()));
+    users.push_back(std::move(user));
     if (users.size() >= PageLimit(limit)) break;
   }
   MESH_RETURN_IF_ERROR(it->status());
@@ -371,11 +418,13 @@ absl::Status Vault::CheckInvariants(const Context& ctx) {
   const std::string prefix = tables::Key(tables::kUsers);
   auto it = ctx.store().ScanPrefix(prefix);
   for (; it->Valid(); it->Next()) {
+    const AccountAddress user(std::string(it->key().substr(prefix.size())));
     MESH_ASSIGN_OR_RETURN(UserInfo info, DecodeRecord<UserInfo>(it->value()));
+    MESH_RETURN_IF_ERROR(Settle(ctx, user, info));
     MESH_ASSIGN_OR_RETURN(Derived d, Derive(info.liens));
     if (info.collateral < d.max_lien.high() || info.collateral < d.total_slashable.high()) {
       return absl::InternalError(absl::StrCat(
-          "vault invariant broken for ", std::string(it->key().substr(prefix.size())),
+          "vault invariant broken for ", user.value(),
           ": collateral ", info.collateral.ToString(), " max_lien ", d.max_lien.ToString(),
           " slashable ", d.total_slashable.ToString()));
     }
@@ -385,16 +434,20 @@ absl::Status Vault::CheckInvariants(const Context& ctx) {
 
 absl::Status Vault::CheckStoredLayout(const Context& ctx) {
   return tables::RefuseRetired(
-      ctx.store(), {tables::kRetiredLiens, tables::kRetiredUsers},
-      "vault: a record of an earlier layout (a lien apart from its user record; state from an "
-      "earlier build must be regenerated, docs/provider.md)");
+      ctx.store(), {tables::kRetiredLiens, tables::kRetiredUsers, tables::kRetiredUnsettledUsers},
+      "vault: a record of an earlier layout (a lien apart from its user record, or without the "
+      "deferred cuts' accounting; state from an earlier build must be regenerated, "
+      "docs/provider.md)");
 }
 
 absl::StatusOr<Amount> Vault::TotalCollateral(const Context& ctx) {
   Amount total;
-  auto it = ctx.store().ScanPrefix(tables::Key(tables::kUsers));
+  const std::string prefix = tables::Key(tables::kUsers);
+  auto it = ctx.store().ScanPrefix(prefix);
   for (; it->Valid(); it->Next()) {
     MESH_ASSIGN_OR_RETURN(UserInfo info, DecodeRecord<UserInfo>(it->value()));
+    MESH_RETURN_IF_ERROR(
+        Settle(ctx, AccountAddress(std::string(it->key().substr(prefix.size()))), info));
     MESH_ASSIGN_OR_RETURN(total, total.Add(info.collateral));
   }
   MESH_RETURN_IF_ERROR(it->status());

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -117,6 +118,13 @@ class Vault {
   static absl::Status Slash(const Context& ctx, const LienHolder& holder,
                             const ValidatorAddress& validator,
                             const std::vector<SlashInfo>& slashes);
+  // Whether a cut of `holder`'s lien could be left to each user's next read
+  // instead (docs/provider.md, "Deferred vault cuts"): the user's record
+  // holds that lien alone, within the collateral, so no cut of it can
+  // propagate and later cuts add up. Reads the records as stored (one
+  // batched read per chunk of users); writes nothing.
+  static absl::StatusOr<std::vector<bool>> LeavesCutsToReads(
+      const Context& ctx, const LienHolder& holder, std::span<const AccountAddress> users);
 
   // Queries.
   static absl::StatusOr<AccountInfo> Account(const Context& ctx, const AccountAddress& user);
@@ -151,8 +159,9 @@ class Vault {
   // Sum of all users' collateral.
   static absl::StatusOr<Amount> TotalCollateral(const Context& ctx);
   // FailedPrecondition for a store written by an earlier build whose liens
-  // were records apart from their user's (tables 0x51, 0x52): their state
-  // would not be read (Application::Open calls it).
+  // were records apart from their user's (tables 0x51, 0x52), or whose user
+  // records lacked the deferred cuts' accounting (0xED): their state would
+  // not be read (Application::Open calls it).
   static absl::Status CheckStoredLayout(const Context& ctx);
 };
 

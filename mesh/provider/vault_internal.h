@@ -21,7 +21,14 @@ struct Derived {
 };
 
 std::string UserKey(const AccountAddress& user);
-// The user's record (collateral and liens); empty for a user without one.
+// Takes from `info`, `user`'s record as stored, the cuts that stake slashes
+// left to it (docs/provider.md, "Deferred vault cuts"): per external lien
+// whose holder counts a deferring slash since the lien was settled, what
+// the user's stakes there took beyond what the lien absorbed comes off the
+// lien and the collateral, as the slash would have cut them. Only reads.
+absl::Status Settle(const Context& ctx, const AccountAddress& user, UserInfo& info);
+// The user's record (collateral and liens), settled; empty for a user
+// without one. The slash alone reads records as stored (vault_slash.cc).
 absl::StatusOr<UserInfo> LoadUser(const Context& ctx, const AccountAddress& user);
 absl::Status SaveUser(const Context& ctx, const AccountAddress& user, const UserInfo& info);
 // The user's lien toward `holder`, or null.

@@ -129,11 +129,15 @@ absl::Status Propagate(LienList& liens, Amount new_collateral, Cuts& cuts) {
 // The user records of `items`, read by one batched read (KvReader::GetMany):
 // each holds the user's collateral and every lien, so a slash of N users
 // reads N keys and opens no store iterator.
-absl::StatusOr<std::vector<UserInfo>> ReadUsers(const Context& ctx,
-                                                std::span<const SlashInfo> items) {
+// The records are read as stored: a cut left to a read (Vault::
+// LeavesCutsToReads) is on a lien alone within the collateral, where the
+// slash's cut and the pending ones add up in any order.
+template <typename T, typename UserOf>
+absl::StatusOr<std::vector<UserInfo>> ReadUsers(const Context& ctx, std::span<const T> items,
+                                                UserOf user_of) {
   std::vector<std::string> keys;
   keys.reserve(items.size());
-  for (const SlashInfo& item : items) keys.push_back(UserKey(item.user));
+  for (const T& item : items) keys.push_back(UserKey(user_of(item)));
   std::vector<std::optional<UserInfo>> infos;
   MESH_RETURN_IF_ERROR(GetRecords<UserInfo>(ctx.store(), keys, &infos));
   std::vector<UserInfo> out(items.size());
@@ -142,6 +146,9 @@ absl::StatusOr<std::vector<UserInfo>> ReadUsers(const Context& ctx,
   }
   return out;
 }
+
+const AccountAddress& UserOfSlash(const SlashInfo& item) { return item.user; }
+const AccountAddress& Itself(const AccountAddress& user) { return user; }
 
 // `info` = `item`'s user record as ReadUsers read it: the slasher's lien is
 // cut in its list, which then derives the user's usage as a re-read would;
@@ -205,12 +212,29 @@ absl::Status Vault::Slash(const Context& ctx, const LienHolder& holder,
   for (size_t from = 0; from < slashes.size(); from += chunk_size) {
     const std::span<const SlashInfo> chunk(slashes.data() + from,
                                            std::min(chunk_size, slashes.size() - from));
-    MESH_ASSIGN_OR_RETURN(std::vector<UserInfo> read, ReadUsers(ctx, chunk));
+    MESH_ASSIGN_OR_RETURN(std::vector<UserInfo> read, ReadUsers(ctx, chunk, UserOfSlash));
     for (size_t i = 0; i < chunk.size(); ++i) {
       MESH_RETURN_IF_ERROR(SlashOne(ctx, holder, validator, chunk[i], std::move(read[i]), burns));
     }
   }
   return ExternalStaking::FlushBurns(ctx, burns);
+}
+
+absl::StatusOr<std::vector<bool>> Vault::LeavesCutsToReads(const Context& ctx,
+                                                           const LienHolder& holder,
+                                                           std::span<const AccountAddress> users) {
+  std::vector<bool> out;
+  out.reserve(users.size());
+  for (size_t from = 0; from < users.size(); from += kGetManyChunk) {
+    const std::span<const AccountAddress> chunk =
+        users.subspan(from, std::min(kGetManyChunk, users.size() - from));
+    MESH_ASSIGN_OR_RETURN(std::vector<UserInfo> read, ReadUsers(ctx, chunk, Itself));
+    for (const UserInfo& info : read) {
+      out.push_back(info.liens.size() == 1 && info.liens[0].first == holder &&
+                    info.liens[0].second.amount.high() <= info.collateral);
+    }
+  }
+  return out;
 }
 
 }  // namespace mesh::provider
