@@ -167,8 +167,13 @@ absl::Status ForgetAckedStakes(const Context& ctx, const ConsumerId& c, const Ac
 absl::StatusOr<Amount> AckedStakeSince(const Context& ctx, const ConsumerId& c,
                                        const AccountAddress& user, const ValidatorAddress& v,
                                        const Stake& s, uint64_t height) {
-  MESH_ASSIGN_OR_RETURN(Amount later, AmountLogSumSince(ctx.store(), AckedStakesPrefix(c, user, v),
-                                                        s.acked_stakes_log, height));
+  Amount later;
+  // The log's key prefix is built only when the log holds a later stake
+  // (a slash asks this of every stake it reads).
+  if (!s.acked_stakes_log.empty() && s.acked_stakes_log.last >= height) {
+    MESH_ASSIGN_OR_RETURN(later, AmountLogSumSince(ctx.store(), AckedStakesPrefix(c, user, v),
+                                                   s.acked_stakes_log, height));
+  }
   for (const AckedChange& ch : s.recent) {
     if (ch.unstake || ch.consumer_height < height) continue;
     MESH_ASSIGN_OR_RETURN(later, later.Add(ch.amount));

@@ -98,6 +98,18 @@ absl::StatusOr<UserInfo> UserInfo::Decode(Decoder& d) {
   return u;
 }
 
+absl::StatusOr<bool> UserInfo::HoldsLienAlone(std::string_view bytes,
+                                              std::string_view holder_key) {
+  Decoder d(bytes);
+  MESH_ASSIGN_OR_RETURN(Amount collateral, d.Amt());
+  MESH_ASSIGN_OR_RETURN(uint32_t n, d.U32());
+  if (n != 1) return false;
+  MESH_ASSIGN_OR_RETURN(std::string_view key, d.BytesView());
+  if (key != holder_key) return false;
+  MESH_ASSIGN_OR_RETURN(AmountRange amount, DecodeRange(d));
+  return amount.high() <= collateral;
+}
+
 void VaultTx::Encode(Encoder& e) const {
   e.U64(id).Amt(amount).Decimal(slashable).Str(user.value()).Str(holder.Key());
 }

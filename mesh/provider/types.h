@@ -79,6 +79,10 @@ struct UserInfo {
   void Encode(Encoder& e) const;
   // DataLoss for holders out of order, repeated, or an empty lien.
   static absl::StatusOr<UserInfo> Decode(Decoder& d);
+  // Whether the encoded record `bytes` holds one lien, toward the holder of
+  // key `holder_key`, within the collateral: read from its first fields,
+  // without decoding the record (a slash asks it of every user).
+  static absl::StatusOr<bool> HoldsLienAlone(std::string_view bytes, std::string_view holder_key);
 };
 
 // A remote stake in flight, as recorded by the vault (`in_flight_staking`).

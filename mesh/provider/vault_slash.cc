@@ -132,12 +132,11 @@ absl::Status Propagate(LienList& liens, Amount new_collateral, Cuts& cuts) {
 // The records are read as stored: a cut left to a read (Vault::
 // LeavesCutsToReads) is on a lien alone within the collateral, where the
 // slash's cut and the pending ones add up in any order.
-template <typename T, typename UserOf>
-absl::StatusOr<std::vector<UserInfo>> ReadUsers(const Context& ctx, std::span<const T> items,
-                                                UserOf user_of) {
+absl::StatusOr<std::vector<UserInfo>> ReadUsers(const Context& ctx,
+                                                std::span<const SlashInfo> items) {
   std::vector<std::string> keys;
   keys.reserve(items.size());
-  for (const T& item : items) keys.push_back(UserKey(user_of(item)));
+  for (const SlashInfo& item : items) keys.push_back(UserKey(item.user));
   std::vector<std::optional<UserInfo>> infos;
   MESH_RETURN_IF_ERROR(GetRecords<UserInfo>(ctx.store(), keys, &infos));
   std::vector<UserInfo> out(items.size());
@@ -147,8 +146,6 @@ absl::StatusOr<std::vector<UserInfo>> ReadUsers(const Context& ctx, std::span<co
   return out;
 }
 
-const AccountAddress& UserOfSlash(const SlashInfo& item) { return item.user; }
-const AccountAddress& Itself(const AccountAddress& user) { return user; }
 
 // `info` = `item`'s user record as ReadUsers read it: the slasher's lien is
 // cut in its list, which then derives the user's usage as a re-read would;
@@ -212,7 +209,7 @@ absl::Status Vault::Slash(const Context& ctx, const LienHolder& holder,
   for (size_t from = 0; from < slashes.size(); from += chunk_size) {
     const std::span<const SlashInfo> chunk(slashes.data() + from,
                                            std::min(chunk_size, slashes.size() - from));
-    MESH_ASSIGN_OR_RETURN(std::vector<UserInfo> read, ReadUsers(ctx, chunk, UserOfSlash));
+    MESH_ASSIGN_OR_RETURN(std::vector<UserInfo> read, ReadUsers(ctx, chunk));
     for (size_t i = 0; i < chunk.size(); ++i) {
       MESH_RETURN_IF_ERROR(SlashOne(ctx, holder, validator, chunk[i], std::move(read[i]), burns));
     }
@@ -223,15 +220,22 @@ absl::Status Vault::Slash(const Context& ctx, const LienHolder& holder,
 absl::StatusOr<std::vector<bool>> Vault::LeavesCutsToReads(const Context& ctx,
                                                            const LienHolder& holder,
                                                            std::span<const AccountAddress> users) {
+  const std::string holder_key = holder.Key();
   std::vector<bool> out;
   out.reserve(users.size());
+  std::vector<std::string> keys;
+  std::vector<std::optional<std::string>> records;
   for (size_t from = 0; from < users.size(); from += kGetManyChunk) {
-    const std::span<const AccountAddress> chunk =
-        users.subspan(from, std::min(kGetManyChunk, users.size() - from));
-    MESH_ASSIGN_OR_RETURN(std::vector<UserInfo> read, ReadUsers(ctx, chunk, Itself));
-    for (const UserInfo& info : read) {
-      out.push_back(info.liens.size() == 1 && info.liens[0].first == holder &&
-                    info.liens[0].second.amount.high() <= info.collateral);
+    const size_t n = std::min(kGetManyChunk, users.size() - from);
+    keys.clear();
+    for (size_t i = from; i < from + n; ++i) keys.push_back(UserKey(users[i]));
+    MESH_RETURN_IF_ERROR(ctx.store().GetMany(keys, &records));
+    for (const std::optional<std::string>& record : records) {
+      bool alone = false;
+      if (record.has_value()) {
+        MESH_ASSIGN_OR_RETURN(alone, UserInfo::HoldsLienAlone(*record, holder_key));
+      }
+      out.push_back(alone);
     }
   }
   return out;
