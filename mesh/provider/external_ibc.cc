@@ -449,7 +449,10 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
   std::vector<bool> deferrable(users.size());
   for (size_t i = 0; i < users.size(); ++i) {
     const Stake& s = stakes[i];
-    deferrable[i] = !flight.stake_by_user.contains(users[i].value()) &&
+    // The stake's cut is left to its read only with the vault's (the user's
+    // record takes it when next read, docs/provider.md, "Deferred vault
+    // cuts"): so only for a user whose record holds this lien alone.
+    deferrable[i] = !s.shared && !flight.stake_by_user.contains(users[i].value()) &&
                     s.stake.high() == s.stake.low() && s.pending_unbonds.empty() &&
                     cuts[i] <= s.stake.low() &&
                     read.stored_seq[i] + kMaxStakeSlashesBehind > read.last_slash;
@@ -508,16 +511,8 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
     slash.update_height = e.update_height;
     slash.points_per_stake = d.points_per_stake;
     MESH_ASSIGN_OR_RETURN(slash.split, PlanSplit(e.amount, weights, keys));
-    // The stake's cut is left to its read only with the vault's (the user's
-    // record takes it when next read): the cuts a read applies are owed to
-    // the vault in full (Stake::vault_cut).
-    MESH_ASSIGN_OR_RETURN(std::vector<bool> vault_defers,
-                          Vault::LeavesCutsToReads(ctx, LienHolder::External(c), users));
     for (size_t i = 0; i < users.size(); ++i) {
-      if (!deferrable[i] || !vault_defers[i]) {
-        deferrable[i] = false;
-        continue;
-      }
+      if (!deferrable[i]) continue;
       MESH_ASSIGN_OR_RETURN(Amount part, SplitPart(slash.split, users[i].value(), weights[i]));
       deferrable[i] = part == cuts[i] && taken[i] == cuts[i];
       if (deferrable[i]) ++deferred;

@@ -448,7 +448,8 @@ absl::Status ExternalStaking::ReceiveVirtualStake(const Context& ctx, const Cons
                                                   const ExternalConfig& cfg,
                                                   const AccountAddress& user, Amount amount,
                                                   uint64_t tx_id,
-                                                  const ValidatorAddress& validator) {
+                                                  const ValidatorAddress& validator,
+                                                  bool shared) {
   if (cfg.closed) return absl::FailedPreconditionError(kErrClosed);
   MESH_ASSIGN_OR_RETURN(RemoteState state,
                         RemoteValidators::CurrentState(ctx, consumer, validator));
@@ -459,6 +460,7 @@ absl::Status ExternalStaking::ReceiveVirtualStake(const Context& ctx, const Cons
   MESH_ASSIGN_OR_RETURN(std::optional<Stake> found, LoadStake(ctx, consumer, user, validator));
   Stake stake = found.value_or(Stake{});
   MESH_RETURN_IF_ERROR(stake.stake.PrepareAdd(amount));
+  stake.shared = stake.shared || shared;
   // A stake record is never deleted and was saved with its index entry, so
   // only a first stake writes the index (no unchanged key rewritten).
   MESH_RETURN_IF_ERROR(found.has_value()
@@ -474,6 +476,17 @@ absl::Status ExternalStaking::ReceiveVirtualStake(const Context& ctx, const Cons
   p.amount = amount;
   p.denom = cfg.denom;
   return Enqueue(ctx, consumer, std::move(p));
+}
+
+absl::Status ExternalStaking::MarkShared(const Context& ctx, const ConsumerId& consumer,
+                                         const AccountAddress& user) {
+  MESH_ASSIGN_OR_RETURN(auto stakes, UserStakes(ctx, consumer, user));
+  for (auto& [v, s] : stakes) {
+    if (s.shared) continue;
+    s.shared = true;
+    MESH_RETURN_IF_ERROR(SaveIndexedStake(ctx, consumer, user, v, s));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ExternalStaking::BurnVirtualStake(const Context& ctx, const ConsumerId& consumer,

@@ -140,11 +140,17 @@ class ExternalStaking {
   // --- Called by the vault.
   // Requires the link open (`cfg`: the consumer's Config, as the vault
   // just read it) and the validator Active; stake.high += amount; records
-  // the tx under the vault's `tx_id` and queues a `stake` packet.
+  // the tx under the vault's `tx_id` and queues a `stake` packet. `shared`:
+  // the user's vault record holds another lien too (Stake::shared).
   static absl::Status ReceiveVirtualStake(const Context& ctx, const ConsumerId& consumer,
                                           const ExternalConfig& cfg,
                                           const AccountAddress& user, Amount amount,
-                                          uint64_t tx_id, const ValidatorAddress& validator);
+                                          uint64_t tx_id, const ValidatorAddress& validator,
+                                          bool shared);
+  // Marks every stake of `user` on `consumer` shared (Stake::shared): the
+  // user's vault record gained a second lien.
+  static absl::Status MarkShared(const Context& ctx, const ConsumerId& consumer,
+                                 const AccountAddress& user);
   // Slash propagation: removes `amount` from the user's stakes (on
   // `validator` or spread over all), then from pending unbonds if the stakes
   // do not cover it; the consumer-facing part is added to `burns`.

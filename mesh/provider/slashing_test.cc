@@ -1188,20 +1188,22 @@ TEST_F(HeldAtInfractionTest, StakeSlashesMatchTheEagerCutOnRandomSequences) {
     state = state * 6364136223846793005ull + 1442695040888963407ull;
     return (state >> 33) % bound;
   };
-  std::vector<AccountAddress> users;
-  for (int i = 0; i < 12; ++i) {
-    users.emplace_back(std::string("user") + static_cast<char>('a' + i));
-    FundAndBond(users.back(), 100000);
-    StakeRemotely(e, "v1", 100 + next(900), users.back());
-    if (i % 3 == 0) StakeRemotely(e, "v2", 50 + next(200), users.back());
-  }
   // A user with a local lien too is never left a vault cut (it could
-  // propagate); one who gains it later has his pending cuts settled first.
+  // propagate): userj has one before his first stake, userb and userf gain
+  // one later (their pending cuts settled first).
   auto stake_local = [&](const AccountAddress& u, u128 amount) {
     absl::Status s =
         h_.Run([&](const Context& c) { return Vault::StakeLocal(c, u, A(amount), Val(kLocalVal)); });
     ASSERT_TRUE(s.ok()) << s;
   };
+  std::vector<AccountAddress> users;
+  for (int i = 0; i < 12; ++i) {
+    users.emplace_back(std::string("user") + static_cast<char>('a' + i));
+    FundAndBond(users.back(), 100000);
+    if (i == 9) stake_local(users.back(), 30);
+    StakeRemotely(e, "v1", 100 + next(900), users.back());
+    if (i % 3 == 0) StakeRemotely(e, "v2", 50 + next(200), users.back());
+  }
   stake_local(users[1], 40);
   stake_local(users[5], 25);
   size_t slashes = 0, left_to_stake_slashes = 0, left_to_vault_reads = 0;

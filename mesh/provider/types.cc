@@ -98,18 +98,6 @@ absl::StatusOr<UserInfo> UserInfo::Decode(Decoder& d) {
   return u;
 }
 
-absl::StatusOr<bool> UserInfo::HoldsLienAlone(std::string_view bytes,
-                                              std::string_view holder_key) {
-  Decoder d(bytes);
-  MESH_ASSIGN_OR_RETURN(Amount collateral, d.Amt());
-  MESH_ASSIGN_OR_RETURN(uint32_t n, d.U32());
-  if (n != 1) return false;
-  MESH_ASSIGN_OR_RETURN(std::string_view key, d.BytesView());
-  if (key != holder_key) return false;
-  MESH_ASSIGN_OR_RETURN(AmountRange amount, DecodeRange(d));
-  return amount.high() <= collateral;
-}
-
 void VaultTx::Encode(Encoder& e) const {
   e.U64(id).Amt(amount).Decimal(slashable).Str(user.value()).Str(holder.Key());
 }
@@ -175,7 +163,7 @@ void Stake::Encode(Encoder& e) const {
     e.Bool(c.unstake).U64(c.consumer_height).U64(c.acked_at_ns).Amt(c.amount).U64(
         c.release_at_ns);
   }
-  e.U64(slash_seq).Amt(vault_cut);
+  e.U64(slash_seq).Amt(vault_cut).Bool(shared);
   acked_stakes_log.EncodeTrailing(e);
 }
 absl::StatusOr<Stake> Stake::Decode(Decoder& d) {
@@ -203,6 +191,7 @@ absl::StatusOr<Stake> Stake::Decode(Decoder& d) {
   }
   MESH_ASSIGN_OR_RETURN(s.slash_seq, d.U64());
   MESH_ASSIGN_OR_RETURN(s.vault_cut, d.Amt());
+  MESH_ASSIGN_OR_RETURN(s.shared, d.Bool());
   MESH_RETURN_IF_ERROR(s.acked_stakes_log.DecodeTrailing(d));
   return s;
 }

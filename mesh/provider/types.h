@@ -79,10 +79,6 @@ struct UserInfo {
   void Encode(Encoder& e) const;
   // DataLoss for holders out of order, repeated, or an empty lien.
   static absl::StatusOr<UserInfo> Decode(Decoder& d);
-  // Whether the encoded record `bytes` holds one lien, toward the holder of
-  // key `holder_key`, within the collateral: read from its first fields,
-  // without decoding the record (a slash asks it of every user).
-  static absl::StatusOr<bool> HoldsLienAlone(std::string_view bytes, std::string_view holder_key);
 };
 
 // A remote stake in flight, as recorded by the vault (`in_flight_staking`).
@@ -172,6 +168,11 @@ struct Stake {
   // reads the user's record (Lien::absorbed; docs/provider.md, "Deferred
   // vault cuts"). Bookkeeping between the stake and the vault: == ignores it.
   Amount vault_cut;
+  // Set when the user's vault record may hold a lien other than this
+  // consumer's (the vault marks every stake of the user when a record gains
+  // a second lien; never cleared): such a stake's cut is never left to its
+  // read, since the vault's could propagate. Bookkeeping: == ignores it.
+  bool shared = false;
   void Encode(Encoder& e) const;
   static absl::StatusOr<Stake> Decode(Decoder& d);
   friend bool operator==(const Stake& a, const Stake& b) {

@@ -42,9 +42,9 @@ absl::Status Settle(const Context& ctx, const AccountAddress& user, UserInfo& in
     lien.absorbed = total;
     lien.settled_at = count;
     if (owed.IsZero()) continue;
-    // Only a lien alone within the collateral is left its cuts (the slash
-    // checks it, Vault::LeavesCutsToReads): there they add up, and the
-    // slash would have cut as much from the lien and the collateral.
+    // Only a lien alone within the collateral is left its cuts (a second
+    // lien marks the stakes shared, Stake::shared): there they add up, and
+    // the slash would have cut as much from the lien and the collateral.
     if (info.liens.size() != 1) {
       return absl::InternalError(absl::StrCat("vault: ", user.value(), " owes a deferred cut of ",
                                               owed.ToString(), " with ", info.liens.size(),
@@ -166,9 +166,12 @@ absl::Status MarkActive(const Context& ctx, const ConsumerId& consumer) {
 // Adds `amount` to the (user, holder) lien -- both ends for local stakes,
 // only the high end for remote ones -- and checks the worst case against the
 // collateral (mesh-provider.md §2.1.5 steps 2-6). One read and one write of
-// the user's record, which holds every lien the check counts.
-absl::Status AddLien(const Context& ctx, const AccountAddress& user, const LienHolder& holder,
-                     Dec slashable, Amount amount, bool remote) {
+// the user's record, which holds every lien the check counts. Returns
+// whether the record now holds more than one lien. A record that gains its
+// second lien (or a further one) has its external liens' stakes marked
+// shared, so no slash leaves their cuts to reads any more (Stake::shared).
+absl::StatusOr<bool> AddLien(const Context& ctx, const AccountAddress& user,
+                             const LienHolder& holder, Dec slashable, Amount amount, bool remote) {
   MESH_RETURN_IF_ERROR(RequirePositive(amount));
   MESH_ASSIGN_OR_RETURN(UserInfo info, LoadUser(ctx, user));
   const Lien* found = FindLien(info.liens, holder);
@@ -189,7 +192,14 @@ absl::Status AddLien(const Context& ctx, const AccountAddress& user, const LienH
   if (info.collateral < d.used.high()) {
     return absl::FailedPreconditionError(kErrInsufficientBalance);
   }
-  return SaveUser(ctx, user, info);
+  const bool shared = info.liens.size() > 1;
+  if (found == nullptr && shared) {
+    for (const auto& [h, l] : info.liens) {
+      if (!h.local) MESH_RETURN_IF_ERROR(ExternalStaking::MarkShared(ctx, h.consumer, user));
+    }
+  }
+  MESH_RETURN_IF_ERROR(SaveUser(ctx, user, info));
+  return shared;
 }
 
 absl::StatusOr<VaultTx> LoadTx(const Context& ctx, const LienHolder& holder, uint64_t tx_id) {
@@ -266,7 +276,8 @@ absl::Status Vault::StakeLocal(const Context& ctx, const AccountAddress& user, A
   MESH_ASSIGN_OR_RETURN(VaultConfig cfg, Config(ctx));
   if (!cfg.local_staking) return absl::FailedPreconditionError(kErrNoLocalStaking);
   MESH_RETURN_IF_ERROR(
-      AddLien(ctx, user, LienHolder::Local(), cfg.local_max_slash, amount, /*remote=*/false));
+      AddLien(ctx, user, LienHolder::Local(), cfg.local_max_slash, amount, /*remote=*/false)
+          .status());
   MESH_RETURN_IF_ERROR(staking::Bank::Send(ctx, kVaultAccount, LocalStaking::ProxyAccount(user),
                                            cfg.denom, amount));
   return LocalStaking::ReceiveStake(ctx, user, amount, validator);
@@ -277,7 +288,8 @@ absl::StatusOr<uint64_t> Vault::StakeRemote(const Context& ctx, const AccountAdd
                                             const ValidatorAddress& validator) {
   MESH_ASSIGN_OR_RETURN(ExternalConfig ext, ExternalStaking::Config(ctx, consumer));
   const LienHolder holder = LienHolder::External(consumer);
-  MESH_RETURN_IF_ERROR(AddLien(ctx, user, holder, ext.slash_ratio_dsign, amount, true));
+  MESH_ASSIGN_OR_RETURN(bool shared,
+                        AddLien(ctx, user, holder, ext.slash_ratio_dsign, amount, true));
   const std::string count_key = tables::Key(tables::kVaultTxCount);
   MESH_ASSIGN_OR_RETURN(std::optional<std::string> raw, ctx.store().Get(count_key));
   uint64_t tx_id = 1;
@@ -292,7 +304,8 @@ absl::StatusOr<uint64_t> Vault::StakeRemote(const Context& ctx, const AccountAdd
   // Written once per consumer (never removed); later stakes only read it.
   MESH_RETURN_IF_ERROR(MarkActive(ctx, consumer));
   MESH_RETURN_IF_ERROR(
-      ExternalStaking::ReceiveVirtualStake(ctx, consumer, ext, user, amount, tx_id, validator));
+      ExternalStaking::ReceiveVirtualStake(ctx, consumer, ext, user, amount, tx_id, validator,
+                                           shared));
   return tx_id;
 }
 

@@ -27,7 +27,6 @@
 
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -118,13 +117,6 @@ class Vault {
   static absl::Status Slash(const Context& ctx, const LienHolder& holder,
                             const ValidatorAddress& validator,
                             const std::vector<SlashInfo>& slashes);
-  // Whether a cut of `holder`'s lien could be left to each user's next read
-  // instead (docs/provider.md, "Deferred vault cuts"): the user's record
-  // holds that lien alone, within the collateral, so no cut of it can
-  // propagate and later cuts add up. Reads the records as stored (one
-  // batched read per chunk of users); writes nothing.
-  static absl::StatusOr<std::vector<bool>> LeavesCutsToReads(
-      const Context& ctx, const LienHolder& holder, std::span<const AccountAddress> users);
 
   // Queries.
   static absl::StatusOr<AccountInfo> Account(const Context& ctx, const AccountAddress& user);

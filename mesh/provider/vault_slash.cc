@@ -129,9 +129,9 @@ absl::Status Propagate(LienList& liens, Amount new_collateral, Cuts& cuts) {
 // The user records of `items`, read by one batched read (KvReader::GetMany):
 // each holds the user's collateral and every lien, so a slash of N users
 // reads N keys and opens no store iterator.
-// The records are read as stored: a cut left to a read (Vault::
-// LeavesCutsToReads) is on a lien alone within the collateral, where the
-// slash's cut and the pending ones add up in any order.
+// The records are read as stored: a cut left to a read (docs/provider.md,
+// "Deferred vault cuts") is on a lien alone within the collateral, where
+// the slash's cut and the pending ones add up in any order.
 absl::StatusOr<std::vector<UserInfo>> ReadUsers(const Context& ctx,
                                                 std::span<const SlashInfo> items) {
   std::vector<std::string> keys;
@@ -215,30 +215,6 @@ absl::Status Vault::Slash(const Context& ctx, const LienHolder& holder,
     }
   }
   return ExternalStaking::FlushBurns(ctx, burns);
-}
-
-absl::StatusOr<std::vector<bool>> Vault::LeavesCutsToReads(const Context& ctx,
-                                                           const LienHolder& holder,
-                                                           std::span<const AccountAddress> users) {
-  const std::string holder_key = holder.Key();
-  std::vector<bool> out;
-  out.reserve(users.size());
-  std::vector<std::string> keys;
-  std::vector<std::optional<std::string>> records;
-  for (size_t from = 0; from < users.size(); from += kGetManyChunk) {
-    const size_t n = std::min(kGetManyChunk, users.size() - from);
-    keys.clear();
-    for (size_t i = from; i < from + n; ++i) keys.push_back(UserKey(users[i]));
-    MESH_RETURN_IF_ERROR(ctx.store().GetMany(keys, &records));
-    for (const std::optional<std::string>& record : records) {
-      bool alone = false;
-      if (record.has_value()) {
-        MESH_ASSIGN_OR_RETURN(alone, UserInfo::HoldsLienAlone(*record, holder_key));
-      }
-      out.push_back(alone);
-    }
-  }
-  return out;
 }
 
 }  // namespace mesh::provider
