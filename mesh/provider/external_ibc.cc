@@ -282,6 +282,8 @@ struct InFlight {
 absl::StatusOr<InFlight> InFlightOn(const Context& ctx, const ConsumerId& c,
                                     const ValidatorAddress& v) {
   InFlight out;
+  MESH_ASSIGN_OR_RETURN(uint64_t counted, TxsInFlight(ctx, c, v));
+  if (counted == 0) return out;
   auto it = ctx.store().ScanPrefix(tables::Prefix(tables::kExtTxs, c.value()));
   for (; it->Valid(); it->Next()) {
     MESH_ASSIGN_OR_RETURN(ExternalTx tx, DecodeRecord<ExternalTx>(it->value()));
@@ -293,6 +295,10 @@ absl::StatusOr<InFlight> InFlightOn(const Context& ctx, const ConsumerId& c,
     }
   }
   MESH_RETURN_IF_ERROR(it->status());
+  if (out.ids.size() != counted) {
+    return absl::InternalError(absl::StrCat("external staking: ", counted, " txs counted in flight on ",
+                                            v.value(), ", ", out.ids.size(), " found"));
+  }
   return out;
 }
 
@@ -713,7 +719,7 @@ absl::Status ExternalStaking::OnStakeAck(const Context& ctx, const ConsumerId& c
   MESH_RETURN_IF_ERROR(found.has_value()
                            ? SaveIndexedStake(ctx, consumer, tx->user, tx->validator, stake)
                            : SaveStake(ctx, consumer, tx->user, tx->validator, stake));
-  MESH_RETURN_IF_ERROR(DeleteTx(ctx, consumer, tx_id));
+  MESH_RETURN_IF_ERROR(DeleteTx(ctx, consumer, *tx));
   return ResolveWaiting(ctx, consumer, tx->validator, tx_id);
 }
 
@@ -768,7 +774,7 @@ absl::Status ExternalStaking::OnUnstakeAck(const Context& ctx, const ConsumerId&
   MESH_RETURN_IF_ERROR(found.has_value()
                            ? SaveIndexedStake(ctx, consumer, tx->user, tx->validator, stake)
                            : SaveStake(ctx, consumer, tx->user, tx->validator, stake));
-  MESH_RETURN_IF_ERROR(DeleteTx(ctx, consumer, tx_id));
+  MESH_RETURN_IF_ERROR(DeleteTx(ctx, consumer, *tx));
   return ResolveWaiting(ctx, consumer, tx->validator, tx_id);
 }
 
@@ -787,7 +793,7 @@ absl::Status ExternalStaking::OnTransferRewardsAck(const Context& ctx, const Con
   MESH_RETURN_IF_ERROR(found.has_value()
                            ? SaveIndexedStake(ctx, consumer, tx->user, tx->validator, stake)
                            : SaveStake(ctx, consumer, tx->user, tx->validator, stake));
-  return DeleteTx(ctx, consumer, tx_id);
+  return DeleteTx(ctx, consumer, *tx);
 }
 
 absl::Status ExternalStaking::OnBurnAck(const Context& ctx, const ConsumerId& consumer,

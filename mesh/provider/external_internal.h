@@ -105,8 +105,15 @@ absl::Status SaveDist(const Context& ctx, const ConsumerId& c, const ValidatorAd
                       const Distribution& d);
 absl::StatusOr<std::optional<ExternalTx>> LoadTx(const Context& ctx, const ConsumerId& c,
                                                  uint64_t id);
+// Records a new tx, and deletes a resolved one. A stake or unstake is also
+// counted per (consumer, validator) while it lives (table 0xF6): a slash
+// finds nothing in flight on its validator without scanning the txs,
+// whose deleted keys RocksDB walks until compacted.
 absl::Status SaveTx(const Context& ctx, const ConsumerId& c, const ExternalTx& tx);
-absl::Status DeleteTx(const Context& ctx, const ConsumerId& c, uint64_t id);
+absl::Status DeleteTx(const Context& ctx, const ConsumerId& c, const ExternalTx& tx);
+// The stakes and unstakes in flight on `v` (0 when none).
+absl::StatusOr<uint64_t> TxsInFlight(const Context& ctx, const ConsumerId& c,
+                                     const ValidatorAddress& v);
 // Increments the u64 counter at `key` (first value `first`) and returns it.
 absl::StatusOr<uint64_t> NextCounter(const Context& ctx, const std::string& key, uint64_t first);
 absl::StatusOr<uint64_t> NextOwnTxId(const Context& ctx, const ConsumerId& c);

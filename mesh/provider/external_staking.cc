@@ -281,12 +281,40 @@ absl::StatusOr<std::optional<ExternalTx>> LoadTx(const Context& ctx, const Consu
   return GetRecord<ExternalTx>(ctx.store(), tables::KeyU64(tables::kExtTxs, c.value(), id));
 }
 
+namespace {
+
+std::string InFlightKey(const ConsumerId& c, const ValidatorAddress& v) {
+  return tables::Key(tables::kExtTxsInFlight, c.value(), v.value());
+}
+
+bool CountedInFlight(const ExternalTx& tx) { return tx.kind != ExternalTx::Kind::kTransferRewards; }
+
+}  // namespace
+
 absl::Status SaveTx(const Context& ctx, const ConsumerId& c, const ExternalTx& tx) {
+  if (CountedInFlight(tx)) {
+    MESH_RETURN_IF_ERROR(NextCounter(ctx, InFlightKey(c, tx.validator), 1).status());
+  }
   return PutRecord(ctx.store(), tables::KeyU64(tables::kExtTxs, c.value(), tx.id), tx);
 }
 
-absl::Status DeleteTx(const Context& ctx, const ConsumerId& c, uint64_t id) {
-  return ctx.store().Delete(tables::KeyU64(tables::kExtTxs, c.value(), id));
+absl::Status DeleteTx(const Context& ctx, const ConsumerId& c, const ExternalTx& tx) {
+  if (CountedInFlight(tx)) {
+    const std::string key = InFlightKey(c, tx.validator);
+    MESH_ASSIGN_OR_RETURN(uint64_t n, tables::CounterOrZero(ctx.store(), key));
+    if (n == 0) {
+      return absl::InternalError(absl::StrCat("external staking: tx ", tx.id, " on ",
+                                              tx.validator.value(), " was not counted in flight"));
+    }
+    MESH_RETURN_IF_ERROR(n == 1 ? ctx.store().Delete(key)
+                                : ctx.store().Put(key, Encoder().U64(n - 1).Take()));
+  }
+  return ctx.store().Delete(tables::KeyU64(tables::kExtTxs, c.value(), tx.id));
+}
+
+absl::StatusOr<uint64_t> TxsInFlight(const Context& ctx, const ConsumerId& c,
+                                     const ValidatorAddress& v) {
+  return tables::CounterOrZero(ctx.store(), InFlightKey(c, v));
 }
 
 absl::StatusOr<uint64_t> NextCounter(const Context& ctx, const std::string& key, uint64_t first) {

@@ -781,6 +781,50 @@ TEST_F(ExternalStakingTest, StakesAreOrderedByValidatorAndIndexedByUser) {
   EXPECT_EQ(broken.code(), absl::StatusCode::kInternal) << broken;
 }
 
+// The stakes and unstakes in flight on a validator are counted (table
+// 0xF6), whatever resolves them (ack, error ack, timeout); rewards in
+// flight are not; the count leaves the store at zero. A slash of a
+// validator with none reads no tx.
+TEST_F(ExternalStakingTest, TxsInFlightAreCountedPerValidator) {
+  Activate("v1");
+  Activate("v2");
+  FundAndBond(kUser1, 1000);
+  auto in_flight = [&](const char* v) {
+    return ext_internal::TxsInFlight(h_.ctx(), id(), Val(v)).value();
+  };
+  auto stake = [&](const char* v, u128 amount) {
+    absl::StatusOr<uint64_t> tx = h_.RunOr<uint64_t>([&](const Context& c) {
+      return Vault::StakeRemote(c, kUser1, id(), A(amount), Val(v));
+    });
+    EXPECT_TRUE(tx.ok()) << tx.status();
+    return tx.value_or(0);
+  };
+  const uint64_t a = stake("v1", 100);
+  const uint64_t b = stake("v1", 50);
+  const uint64_t c = stake("v2", 70);
+  EXPECT_EQ(in_flight("v1"), 2u);
+  EXPECT_EQ(in_flight("v2"), 1u);
+  ASSERT_TRUE(cs_.Reply(a, Answer::kAck).ok());
+  ASSERT_TRUE(cs_.Reply(b, Answer::kError).ok());
+  EXPECT_EQ(in_flight("v1"), 0u);
+  EXPECT_FALSE(h_.ctx()
+                   .store()
+                   .Get(tables::Key(tables::kExtTxsInFlight, id().value(), Val("v1").value()))
+                   .value()
+                   .has_value());
+  ASSERT_TRUE(cs_.Reply(c, Answer::kTimeout).ok());
+  EXPECT_EQ(in_flight("v2"), 0u);
+  const uint64_t u = Unstake(kUser1, "v1", 30).value();
+  EXPECT_EQ(in_flight("v1"), 1u);
+  ASSERT_TRUE(cs_.Reply(u, Answer::kAck).ok());
+  EXPECT_EQ(in_flight("v1"), 0u);
+  ASSERT_TRUE(Distribute("v1", 1000).ok());
+  const uint64_t r = WithdrawRewards(kUser1, "v1", "remote").value();
+  EXPECT_EQ(in_flight("v1"), 0u);
+  ASSERT_TRUE(cs_.Reply(r, Answer::kAck).ok());
+  EXPECT_EQ(in_flight("v1"), 0u);
+}
+
 // A store of an earlier layout (stakes ordered by user in 0x61, their
 // by-validator index in 0x62; stakes without the stake-slash stamp in 0xEE,
 // or without the vault's deferred cut in 0xF0) is refused, not misread as
