@@ -1,5 +1,6 @@
 #include "mesh/provider/types.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "core/status.h"
@@ -170,6 +171,7 @@ absl::StatusOr<Stake> Stake::Decode(Decoder& d) {
   Stake s;
   MESH_ASSIGN_OR_RETURN(s.stake, DecodeRange(d));
   MESH_ASSIGN_OR_RETURN(uint32_t n, d.U32());
+  s.pending_unbonds.reserve(std::min<uint32_t>(n, 16));
   for (uint32_t i = 0; i < n; ++i) {
     PendingUnbond u;
     MESH_ASSIGN_OR_RETURN(u.amount, d.Amt());
@@ -180,6 +182,9 @@ absl::StatusOr<Stake> Stake::Decode(Decoder& d) {
   MESH_ASSIGN_OR_RETURN(s.withdrawn_funds, d.Amt());
   MESH_ASSIGN_OR_RETURN(s.withdrawing, d.Amt());
   MESH_ASSIGN_OR_RETURN(uint32_t m, d.U32());
+  // Reserved up to a bound a malformed count cannot inflate (a slash
+  // decodes 10^6 of these).
+  s.recent.reserve(std::min<uint32_t>(m, 16));
   for (uint32_t i = 0; i < m; ++i) {
     AckedChange c;
     MESH_ASSIGN_OR_RETURN(c.unstake, d.Bool());
