@@ -87,7 +87,7 @@ HEADLINES = [
                    ["consumer_ms", "provider_ms"], xlabel="N cross-delegators",
                    ylabel="CPU ms per slash", logy=True),
               plot("slash_rate_vs_n.png",
-                   "Slashing: users/s vs N (ceilings: provider batch written; consumer records read)",
+                   "Slashing: users/s vs N (ceilings: each chain's records read + its batch written)",
                    "users", ["users_per_s_provider", "ceiling_users_per_s_provider",
                              "users_per_s_consumer", "ceiling_users_per_s_consumer"],
                    xlabel="N cross-delegators", ylabel="users / s", logy=True,

@@ -296,8 +296,9 @@ absl::StatusOr<InFlight> InFlightOn(const Context& ctx, const ConsumerId& c,
   }
   MESH_RETURN_IF_ERROR(it->status());
   if (out.ids.size() != counted) {
-    return absl::InternalError(absl::StrCat("external staking: ", counted, " txs counted in flight on ",
-                                            v.value(), ", ", out.ids.size(), " found"));
+    return absl::InternalError(absl::StrCat("external staking: ", counted,
+                                            " txs counted in flight on ", v.value(), ", ",
+                                            out.ids.size(), " found"));
   }
   return out;
 }

@@ -329,8 +329,6 @@ absl::StatusOr<uint64_t> NextCounter(const Context& ctx, const std::string& key,
   return next;
 }
 
-
-
 absl::StatusOr<uint64_t> NextOwnTxId(const Context& ctx, const ConsumerId& c) {
   return NextCounter(ctx, tables::Key(tables::kExtTxCount, c.value()), kFirstOwnTxId);
 }

@@ -1192,8 +1192,8 @@ TEST_F(HeldAtInfractionTest, StakeSlashesMatchTheEagerCutOnRandomSequences) {
   // propagate): userj has one before his first stake, userb and userf gain
   // one later (their pending cuts settled first).
   auto stake_local = [&](const AccountAddress& u, u128 amount) {
-    absl::Status s =
-        h_.Run([&](const Context& c) { return Vault::StakeLocal(c, u, A(amount), Val(kLocalVal)); });
+    absl::Status s = h_.Run(
+        [&](const Context& c) { return Vault::StakeLocal(c, u, A(amount), Val(kLocalVal)); });
     ASSERT_TRUE(s.ok()) << s;
   };
   std::vector<AccountAddress> users;
