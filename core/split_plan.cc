@@ -10,7 +10,8 @@ int ByteOrder(std::string_view a, std::string_view b) {
 }
 
 absl::StatusOr<SplitPlan> PlanSplit(Amount total, const std::vector<Amount>& weights,
-                                    const std::vector<std::string_view>& keys) {
+                                    const std::vector<std::string_view>& keys,
+                                    std::vector<Amount>* parts) {
   if (weights.size() != keys.size()) {
     return absl::InvalidArgumentError("PlanSplit: weights and keys differ in length");
   }
@@ -19,27 +20,31 @@ absl::StatusOr<SplitPlan> PlanSplit(Amount total, const std::vector<Amount>& wei
   for (const Amount& w : weights) {
     MESH_ASSIGN_OR_RETURN(plan.weight_sum, plan.weight_sum.Add(w));
   }
+  std::vector<Amount> floored(weights.size());
+  std::vector<Amount>& out = parts != nullptr ? *parts : floored;
+  out.assign(weights.size(), Amount());
   if (plan.weight_sum.IsZero()) return plan;
   // SplitByWeight's two passes: the floored parts, then the remainder to the
   // entries in order, each up to its weight.
-  std::vector<Amount> room(weights.size());
   Amount left = total;
   for (size_t i = 0; i < weights.size(); ++i) {
     MESH_ASSIGN_OR_RETURN(Amount share, MulDiv(total, weights[i], plan.weight_sum, Rounding::kDown));
-    const Amount part = Min(share, weights[i]);
-    room[i] = weights[i].SaturatingSub(part);
-    left = left.SaturatingSub(part);
+    out[i] = Min(share, weights[i]);
+    left = left.SaturatingSub(out[i]);
   }
   if (left.IsZero()) return plan;
   for (size_t i = 0; i < weights.size(); ++i) {
-    if (room[i].IsZero()) continue;
-    if (left <= room[i]) {
+    const Amount room = weights[i].SaturatingSub(out[i]);
+    if (room.IsZero()) continue;
+    if (left <= room) {
       plan.tail = SplitTail::kUpTo;
       plan.tail_key = std::string(keys[i]);
       plan.tail_extra = left;
+      MESH_ASSIGN_OR_RETURN(out[i], out[i].Add(left));
       return plan;
     }
-    left = left.SaturatingSub(room[i]);
+    out[i] = weights[i];
+    left = left.SaturatingSub(room);
   }
   plan.tail = SplitTail::kAll;
   return plan;

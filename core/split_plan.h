@@ -43,9 +43,12 @@ using KeyOrder = int (*)(std::string_view a, std::string_view b);
 int ByteOrder(std::string_view a, std::string_view b);
 
 // Plans SplitByWeight(weights, weights, total) over entries whose keys are
-// `keys` (ascending in the order later given to SplitPart).
+// `keys` (ascending in the order later given to SplitPart). With `parts`,
+// also gives every entry's part, SplitByWeight's result, from the same pass
+// (a slash that plans its split needs both).
 absl::StatusOr<SplitPlan> PlanSplit(Amount total, const std::vector<Amount>& weights,
-                                    const std::vector<std::string_view>& keys);
+                                    const std::vector<std::string_view>& keys,
+                                    std::vector<Amount>* parts = nullptr);
 
 // The part of the entry with `key` and `weight`: exactly what SplitByWeight
 // gave it when the plan was made.

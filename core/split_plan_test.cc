@@ -47,11 +47,14 @@ void ExpectPartsEqualSplitByWeight(KeyOrder order, uint64_t seed) {
     }
     const Amount total(rng.Next(4) == 0 ? rng.Next(400) : rng.Next(60));
     std::vector<std::string_view> views(keys.begin(), keys.end());
-    absl::StatusOr<SplitPlan> plan = PlanSplit(total, weights, views);
+    std::vector<Amount> planned;
+    absl::StatusOr<SplitPlan> plan = PlanSplit(total, weights, views, &planned);
     ASSERT_TRUE(plan.ok()) << plan.status();
     ++tails[static_cast<int>(plan->tail)];
     absl::StatusOr<std::vector<Amount>> parts = SplitByWeight(weights, weights, total);
     ASSERT_TRUE(parts.ok());
+    // The parts the plan gave with it, too.
+    EXPECT_EQ(planned, *parts) << "round " << round;
     for (size_t i = 0; i < keys.size(); ++i) {
       absl::StatusOr<Amount> part = SplitPart(*plan, keys[i], weights[i], order);
       ASSERT_TRUE(part.ok());

@@ -449,7 +449,12 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
     held.push_back(h);
     weights.push_back(h.weight);
   }
-  MESH_ASSIGN_OR_RETURN(std::vector<Amount> cuts, SplitByWeight(weights, weights, e.amount));
+  // The split (SplitByWeight's) and its plan, for the stake slash, in one pass.
+  std::vector<std::string_view> keys;
+  keys.reserve(users.size());
+  for (const AccountAddress& u : users) keys.push_back(u.value());
+  std::vector<Amount> cuts;
+  MESH_ASSIGN_OR_RETURN(SplitPlan plan, PlanSplit(e.amount, weights, keys, &cuts));
   // A stake whose whole cut is its share, taken from committed stake, with
   // nothing in flight and no unbond, is left to a stake slash (applied when
   // it is next read, ext_internal::CatchUp) instead of being written here.
@@ -506,22 +511,19 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
                                   ? e.received_at_ns
                                   : ctx.time_ns();
   // The stake slash: its plan gives each deferred stake exactly its cut
-  // (checked here, stake by stake: one that would differ is written).
+  // (SplitPart gives what PlanSplit gave, core/split_plan.h); a stake whose
+  // cut did not come whole from its committed stake is written.
   uint64_t stamp = read.last_slash;
   size_t deferred = 0;
   if (deferring) {
-    std::vector<std::string_view> keys;
-    keys.reserve(users.size());
-    for (const AccountAddress& u : users) keys.push_back(u.value());
     StakeSlash slash;
     slash.infraction_height = e.infraction_height;
     slash.update_height = e.update_height;
     slash.points_per_stake = d.points_per_stake;
-    MESH_ASSIGN_OR_RETURN(slash.split, PlanSplit(e.amount, weights, keys));
+    slash.split = std::move(plan);
     for (size_t i = 0; i < users.size(); ++i) {
       if (!deferrable[i]) continue;
-      MESH_ASSIGN_OR_RETURN(Amount part, SplitPart(slash.split, users[i].value(), weights[i]));
-      deferrable[i] = part == cuts[i] && taken[i] == cuts[i];
+      deferrable[i] = taken[i] == cuts[i];
       if (deferrable[i]) ++deferred;
     }
     if (deferred > 0) {
