@@ -29,7 +29,9 @@
 //                 slashes", "Deferred vault cuts") but reads every user's
 //                 stake (the split's weights and remainder; whether the cut
 //                 may wait): one scan of the validator's stakes, in its
-//                 store as the slash left it;
+//                 store as the slash left it. Both scans run after the
+//                 slash, so they find the blocks the slash read in the
+//                 block cache, where the slash read them cold;
 //                 ratio_* = users_per_s_* / ceiling;
 //    *_keys_per_user, *_bytes_per_user  what that batch holds per user;
 //    read_floor_users_per_s_provider  the provider's reads alone: N / the

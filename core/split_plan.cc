@@ -20,7 +20,7 @@ absl::StatusOr<SplitPlan> PlanSplit(Amount total, const std::vector<Amount>& wei
   for (const Amount& w : weights) {
     MESH_ASSIGN_OR_RETURN(plan.weight_sum, plan.weight_sum.Add(w));
   }
-  std::vector<Amount> floored(weights.size());
+  std::vector<Amount> floored;
   std::vector<Amount>& out = parts != nullptr ? *parts : floored;
   out.assign(weights.size(), Amount());
   if (plan.weight_sum.IsZero()) return plan;

@@ -18,8 +18,9 @@
 // RollbackTx and Slash never fail on valid state: they clamp instead of
 // aborting when a slash has moved the range in between.
 //
-// Stateless: all state in ctx.store() (tables 0x50-0x55); tokens move with
-// staking::Bank between the user and kVaultAccount. Deterministic.
+// Stateless: all state in ctx.store() (tables 0x50-0x55, the users in 0xF4);
+// tokens move with staking::Bank between the user and kVaultAccount.
+// Deterministic.
 // Rejections: InvalidArgument (zero amount), NotFound, FailedPrecondition
 // (insufficient collateral or claims, local staking disabled).
 #ifndef MESHSEC_MESH_PROVIDER_VAULT_H_
