@@ -293,21 +293,20 @@ bool CountedInFlight(const ExternalTx& tx) { return tx.kind != ExternalTx::Kind:
 
 absl::Status SaveTx(const Context& ctx, const ConsumerId& c, const ExternalTx& tx) {
   if (CountedInFlight(tx)) {
-    MESH_RETURN_IF_ERROR(NextCounter(ctx, InFlightKey(c, tx.validator), 1).status());
+    MESH_RETURN_IF_ERROR(tables::StepCounter(ctx.store(), InFlightKey(c, tx.validator), true)
+                             .status());
   }
   return PutRecord(ctx.store(), tables::KeyU64(tables::kExtTxs, c.value(), tx.id), tx);
 }
 
 absl::Status DeleteTx(const Context& ctx, const ConsumerId& c, const ExternalTx& tx) {
   if (CountedInFlight(tx)) {
-    const std::string key = InFlightKey(c, tx.validator);
-    MESH_ASSIGN_OR_RETURN(uint64_t n, tables::CounterOrZero(ctx.store(), key));
-    if (n == 0) {
+    MESH_ASSIGN_OR_RETURN(uint64_t before,
+                          tables::StepCounter(ctx.store(), InFlightKey(c, tx.validator), false));
+    if (before == 0) {
       return absl::InternalError(absl::StrCat("external staking: tx ", tx.id, " on ",
                                               tx.validator.value(), " was not counted in flight"));
     }
-    MESH_RETURN_IF_ERROR(n == 1 ? ctx.store().Delete(key)
-                                : ctx.store().Put(key, Encoder().U64(n - 1).Take()));
   }
   return ctx.store().Delete(tables::KeyU64(tables::kExtTxs, c.value(), tx.id));
 }

@@ -28,10 +28,7 @@ absl::StatusOr<uint64_t> ReadCount(const Context& ctx, const std::string& key) {
 }
 
 absl::Status AddToCount(const Context& ctx, const std::string& key, int delta) {
-  MESH_ASSIGN_OR_RETURN(uint64_t n, ReadCount(ctx, key));
-  n = delta > 0 ? n + 1 : (n > 0 ? n - 1 : 0);
-  if (n == 0) return ctx.store().Delete(key);
-  return ctx.store().Put(key, Encoder().U64(n).Take());
+  return tables::StepCounter(ctx.store(), key, delta > 0).status();
 }
 
 // One waiting slash in the (consumer, validator) record of table 0x6D,

@@ -157,6 +157,17 @@ inline absl::StatusOr<uint64_t> CounterOrZero(const KvReader& store, const std::
   return *value;
 }
 
+// Adds one to (`up`) or takes one from the u64 counter at `key` (absent =
+// 0, never below 0), deleting the key at 0. Returns the count before.
+inline absl::StatusOr<uint64_t> StepCounter(KvStore& store, const std::string& key, bool up) {
+  absl::StatusOr<uint64_t> before = CounterOrZero(store, key);
+  if (!before.ok()) return before.status();
+  const uint64_t after = up ? *before + 1 : (*before > 0 ? *before - 1 : 0);
+  absl::Status s = after == 0 ? store.Delete(key) : store.Put(key, Encoder().U64(after).Take());
+  if (!s.ok()) return s;
+  return *before;
+}
+
 }  // namespace mesh::provider::tables
 
 #endif  // MESHSEC_MESH_PROVIDER_TABLES_H_

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "core/record.h"
 #include "core/status.h"
@@ -124,6 +126,23 @@ AccountInfo MakeAccount(const Denom& denom, Amount collateral, const Derived& d)
   info.max_lien = d.max_lien;
   info.total_slashable = d.total_slashable;
   return info;
+}
+
+// Visits the users' records in key order from `begin` (a key of the users
+// table), each settled as a read of it would be, until `visit` returns false.
+absl::Status ForEachSettledUser(
+    const Context& ctx, std::string_view begin,
+    absl::FunctionRef<absl::StatusOr<bool>(AccountAddress user, const UserInfo& info)> visit) {
+  const std::string prefix = tables::Key(tables::kUsers);
+  auto it = ctx.store().Scan(begin, PrefixEnd(prefix));
+  for (; it->Valid(); it->Next()) {
+    AccountAddress user(std::string(it->key().substr(prefix.size())));
+    MESH_ASSIGN_OR_RETURN(UserInfo info, DecodeRecord<UserInfo>(it->value()));
+    MESH_RETURN_IF_ERROR(Settle(ctx, user, info));
+    MESH_ASSIGN_OR_RETURN(bool more, visit(std::move(user), info));
+    if (!more) break;
+  }
+  return it->status();
 }
 
 // The consumers of the active-external table (0x53) as kept in one record
@@ -363,26 +382,21 @@ absl::StatusOr<std::vector<Claim>> Vault::AccountClaims(const Context& ctx,
 absl::StatusOr<std::vector<std::pair<AccountAddress, AccountInfo>>> Vault::AllAccounts(
     const Context& ctx, bool with_collateral, const std::optional<AccountAddress>& start_after,
     std::optional<uint64_t> limit) {
-  const std::string prefix = tables::Key(tables::kUsers);
-  std::string begin =
-      start_after ? tables::After(tables::Key(tables::kUsers, start_after->value())) : prefix;
-  std::vector<AccountAddress> users;
-  auto it = ctx.store().Scan(begin, PrefixEnd(prefix));
-  for (; it->Valid(); it->Next()) {
-    AccountAddress user(std::string(it->key().substr(prefix.size())));
-    MESH_ASSIGN_OR_RETURN(UserInfo info, DecodeRecord<UserInfo>(it->value()));
-    MESH_RETURN_IF_ERROR(Settle(ctx, user, info));
-    if (with_collateral && info.collateral.IsZero()) continue;
-    users.push_back(std::move(user));
-    if (users.size() >= PageLimit(limit)) break;
-  }
-  MESH_RETURN_IF_ERROR(it->status());
-  it.reset();
+  const std::string begin = start_after
+                                ? tables::After(tables::Key(tables::kUsers, start_after->value()))
+                                : tables::Key(tables::kUsers);
+  std::optional<VaultConfig> cfg;  // read with the first account listed
   std::vector<std::pair<AccountAddress, AccountInfo>> out;
-  for (AccountAddress& u : users) {
-    MESH_ASSIGN_OR_RETURN(AccountInfo info, Account(ctx, u));
-    out.emplace_back(std::move(u), info);
-  }
+  MESH_RETURN_IF_ERROR(ForEachSettledUser(
+      ctx, begin, [&](AccountAddress user, const UserInfo& info) -> absl::StatusOr<bool> {
+        if (with_collateral && info.collateral.IsZero()) return true;
+        if (!cfg.has_value()) {
+          MESH_ASSIGN_OR_RETURN(cfg, Config(ctx));
+        }
+        MESH_ASSIGN_OR_RETURN(Derived d, Derive(info.liens));
+        out.emplace_back(std::move(user), MakeAccount(cfg->denom, info.collateral, d));
+        return out.size() < PageLimit(limit);
+      }));
   return out;
 }
 
@@ -428,21 +442,18 @@ absl::StatusOr<std::vector<VaultTx>> Vault::AllPendingTxsDesc(const Context& ctx
 }
 
 absl::Status Vault::CheckInvariants(const Context& ctx) {
-  const std::string prefix = tables::Key(tables::kUsers);
-  auto it = ctx.store().ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) {
-    const AccountAddress user(std::string(it->key().substr(prefix.size())));
-    MESH_ASSIGN_OR_RETURN(UserInfo info, DecodeRecord<UserInfo>(it->value()));
-    MESH_RETURN_IF_ERROR(Settle(ctx, user, info));
-    MESH_ASSIGN_OR_RETURN(Derived d, Derive(info.liens));
-    if (info.collateral < d.max_lien.high() || info.collateral < d.total_slashable.high()) {
-      return absl::InternalError(absl::StrCat(
-          "vault invariant broken for ", user.value(),
-          ": collateral ", info.collateral.ToString(), " max_lien ", d.max_lien.ToString(),
-          " slashable ", d.total_slashable.ToString()));
-    }
-  }
-  return it->status();
+  return ForEachSettledUser(
+      ctx, tables::Key(tables::kUsers),
+      [&](AccountAddress user, const UserInfo& info) -> absl::StatusOr<bool> {
+        MESH_ASSIGN_OR_RETURN(Derived d, Derive(info.liens));
+        if (info.collateral < d.max_lien.high() || info.collateral < d.total_slashable.high()) {
+          return absl::InternalError(absl::StrCat(
+              "vault invariant broken for ", user.value(), ": collateral ",
+              info.collateral.ToString(), " max_lien ", d.max_lien.ToString(), " slashable ",
+              d.total_slashable.ToString()));
+        }
+        return true;
+      });
 }
 
 absl::Status Vault::CheckStoredLayout(const Context& ctx) {
@@ -455,15 +466,12 @@ absl::Status Vault::CheckStoredLayout(const Context& ctx) {
 
 absl::StatusOr<Amount> Vault::TotalCollateral(const Context& ctx) {
   Amount total;
-  const std::string prefix = tables::Key(tables::kUsers);
-  auto it = ctx.store().ScanPrefix(prefix);
-  for (; it->Valid(); it->Next()) {
-    MESH_ASSIGN_OR_RETURN(UserInfo info, DecodeRecord<UserInfo>(it->value()));
-    MESH_RETURN_IF_ERROR(
-        Settle(ctx, AccountAddress(std::string(it->key().substr(prefix.size()))), info));
-    MESH_ASSIGN_OR_RETURN(total, total.Add(info.collateral));
-  }
-  MESH_RETURN_IF_ERROR(it->status());
+  MESH_RETURN_IF_ERROR(ForEachSettledUser(
+      ctx, tables::Key(tables::kUsers),
+      [&](AccountAddress, const UserInfo& info) -> absl::StatusOr<bool> {
+        MESH_ASSIGN_OR_RETURN(total, total.Add(info.collateral));
+        return true;
+      }));
   return total;
 }
 
