@@ -470,6 +470,47 @@ void BM_BurnAmongCrossDelegators(benchmark::State& state) {
   state.counters["ms_per_burn"] = cpu_ms / static_cast<double>(state.iterations());
 }
 
+// BM_IdleRound/users:N — what a block costs when it carries nothing: N
+// cross-delegators set up as for the slash, then rounds of one empty block
+// on each chain (Network::AdvanceBlock: begin, end, commit, a relay of
+// nothing), timed: thread CPU µs per round (`us_per_round`) and per block
+// (`us_per_block`, half a round), and the keys an idle block writes on
+// each chain (`provider_keys_per_block`, `consumer_keys_per_block`). It is
+// the fixed part of the slash figures at small N: each side's part
+// includes a round's commits.
+void BM_IdleRound(benchmark::State& state) {
+  const int users = static_cast<int>(state.range(0));
+  constexpr int kRounds = 200;
+  TempDir dir(absl::StrCat("idle", users));
+  NetworkSpec spec = MakeSpec(dir.Sub(""));
+  benchutil::RecordingStore* stores[2] = {nullptr, nullptr};
+  for (int i = 0; i < 2; ++i) {
+    ChainSpec& c = spec.chains[i];
+    c.open_store = benchutil::OpenRecordingStore(c.rocksdb_dir, &stores[i]);
+  }
+  absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(spec);
+  MESH_CHECK_OK(created.status());
+  Network& net = **created;
+  Prepare(net, users);
+  MESH_CHECK_OK(net.AdvanceBlocks(10));  // past the setup's epochs and acks
+  double cpu_ms = 0;
+  for (auto _ : state) {
+    const double ms = TimedCpuMs([&] {
+      for (int i = 0; i < kRounds; ++i) MESH_CHECK_OK(net.AdvanceBlock());
+    });
+    cpu_ms += ms;
+    state.SetIterationTime(ms / 1000.0);
+  }
+  for (benchutil::RecordingStore* store : stores) store->RecordNextWrite();
+  MESH_CHECK_OK(net.AdvanceBlock());
+  const double rounds = kRounds * static_cast<double>(state.iterations());
+  state.counters["users"] = users;
+  state.counters["us_per_round"] = cpu_ms * 1000.0 / rounds;
+  state.counters["us_per_block"] = cpu_ms * 1000.0 / rounds / 2;
+  state.counters["provider_keys_per_block"] = static_cast<double>(stores[0]->recorded().size());
+  state.counters["consumer_keys_per_block"] = static_cast<double>(stores[1]->recorded().size());
+}
+
 bool Large() {
   const char* v = std::getenv("MESH_BENCH_LARGE");
   return v != nullptr && std::string(v) == "1";
@@ -494,6 +535,10 @@ const bool kRegistered = [] {
     for (int n : {1000, 10000}) c->Arg(n);
     if (Large()) c->Arg(100000);
   }
+  // The fixed cost of a block round, beside the slash's smallest N.
+  auto* idle = benchmark::RegisterBenchmark("BM_IdleRound", BM_IdleRound);
+  idle->ArgName("users")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+  idle->Arg(100)->Arg(10000);
   return true;
 }();
 

@@ -362,6 +362,11 @@ std::unique_ptr<KvIterator> StateCache::OwnScan(std::string_view begin,
     std::lock_guard<std::mutex> lock(scan_mu_);
     if (own_seen_.size() >= kMaxOwnSeen) own_seen_.clear();
     if (own_seen_.emplace(begin).second) return store_->Scan(begin, end, false);
+    if (auto long_range = own_long_.find(absl::string_view(begin.data(), begin.size()));
+        long_range != own_long_.end()) {
+      if (--long_range->second > 0) return store_->Scan(begin, end, false);
+      own_long_.erase(long_range);
+    }
   }
   // A scan from a prefix to a point inside it reads on to the prefix's next
   // key: the kept range then ends there.
@@ -381,7 +386,13 @@ std::unique_ptr<KvIterator> StateCache::OwnScan(std::string_view begin,
   if (!it->status().ok()) return ReadAheadIterator(std::move(head), std::move(it));  // its error
   if (it->Valid() && covered == bound) {
     // Too long to keep: the rest is read as it goes, up to `end` (`it`
-    // reaches further when `reach`; the entry it stands at is below `end`).
+    // reaches further when `reach`; the entry it stands at is below `end`),
+    // and so are the next scans from `begin` for a while.
+    {
+      std::lock_guard<std::mutex> lock(scan_mu_);
+      if (own_long_.size() >= kMaxOwnSeen) own_long_.clear();
+      own_long_.insert_or_assign(std::string(begin), kLongScanReadThroughs);
+    }
     if (!reach) return ReadAheadIterator(std::move(head), std::move(it));
     const std::string from(it->key());
     return ReadAheadIterator(std::move(head), store_->Scan(from, end, false));

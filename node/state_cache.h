@@ -26,7 +26,11 @@
 // result of a forward scan of at most kMaxCachedScanEntries entries (at
 // most kMaxOwnScans results, one per start key; from the second scan from
 // that key on, so that a range read once is not copied) until a write
-// reaches its range; a scan with the same start and an end within the
+// reaches its range. A range found longer is read through, as its caller
+// goes, by the next kLongScanReadThroughs scans from the same start key
+// (a block that reads the head of a long range, such as the oldest of a
+// window of block times, does not read the bound's entries ahead each
+// time); a scan with the same start and an end within the
 // kept range is answered from it. The kept range reaches past the scan's end when the
 // scan runs from a prefix to a point inside it ([P, P + x): an unbonding
 // queue up to the block's time): up to the prefix's next key after the
@@ -190,6 +194,9 @@ class StateCache : public DurableStore {
   static constexpr size_t kMaxOwnScans = 256;
   static constexpr size_t kMaxMergedOps = 16;
   static constexpr size_t kMaxOwnSeen = 4096;
+  // A start key whose range was found longer than kMaxCachedScanEntries is
+  // read through (no read-ahead) by this many scans, then tried again.
+  static constexpr uint32_t kLongScanReadThroughs = 64;
   // Scan results a new view starts with (LinkView): those of the view
   // before it that were used in the last kScanCarryViews views and whose
   // range the block in between did not write, at most kMaxCarriedScans.
@@ -366,6 +373,10 @@ class StateCache : public DurableStore {
   // Start keys scanned once (not kept yet); emptied when it reaches
   // kMaxOwnSeen.
   mutable absl::flat_hash_set<std::string> own_seen_;
+  // Start keys whose range was too long to keep, with the scans from them
+  // still to read through (kLongScanReadThroughs); emptied when it reaches
+  // kMaxOwnSeen.
+  mutable absl::flat_hash_map<std::string, uint32_t> own_long_;
   mutable uint64_t own_writes_ = 0;
 };
 

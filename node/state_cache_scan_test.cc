@@ -25,7 +25,7 @@ class CountingStore : public DurableStore {
   std::unique_ptr<KvIterator> Scan(std::string_view b, std::string_view e,
                                    bool reverse) const override {
     ++scans_;
-    return inner_.Scan(b, e, reverse);
+    return std::make_unique<Stepping>(inner_.Scan(b, e, reverse), &steps_);
   }
   absl::Status Put(std::string_view k, std::string_view v) override { return inner_.Put(k, v); }
   absl::Status Delete(std::string_view k) override { return inner_.Delete(k); }
@@ -36,12 +36,32 @@ class CountingStore : public DurableStore {
   std::unique_ptr<DurableStore> Snapshot() const override { return inner_.Snapshot(); }
   bool ConcurrentReads() const override { return true; }
   int scans() const { return scans_; }
+  // Entries the store's iterators stepped past (Next).
+  int steps() const { return steps_; }
   const MemStore& inner() const { return inner_; }
   bool fail_writes = false;
 
  private:
+  // Counts its Next calls.
+  class Stepping : public KvIterator {
+   public:
+    Stepping(std::unique_ptr<KvIterator> it, int* steps) : it_(std::move(it)), steps_(steps) {}
+    bool Valid() const override { return it_->Valid(); }
+    void Next() override {
+      ++*steps_;
+      it_->Next();
+    }
+    std::string_view key() const override { return it_->key(); }
+    std::string_view value() const override { return it_->value(); }
+    absl::Status status() const override { return it_->status(); }
+
+   private:
+    std::unique_ptr<KvIterator> it_;
+    int* steps_;
+  };
   MemStore inner_;
   mutable int scans_ = 0;
+  mutable int steps_ = 0;
 };
 
 Entries Read(const KvReader& s, std::string_view b, std::string_view e, bool reverse = false) {
@@ -242,11 +262,56 @@ TEST(StateCacheOwnScanTest, LongScansAreReadThrough) {
     EXPECT_EQ(Read(*f.cache, "k", end).size(), n);  // up to a point inside "k"
     EXPECT_EQ(Read(*f.cache, "k", "l").size(), n + 5);
   }
-  // Four scans, and one more for the second scan up to a point inside "k":
-  // it read on past its end (to keep the range) and, the range being too
-  // long, reads the rest from where it stood up to its end.
-  EXPECT_EQ(f.store->scans(), 5);
+  // Four scans: the second read ahead to keep the range and, finding it too
+  // long, read the rest from where it stood; the next two read through.
+  EXPECT_EQ(f.store->scans(), 4);
   EXPECT_EQ(f.cache->scan_hits(), 0u);
+}
+
+// A block that reads the head of a long range and stops (the consumer's
+// oldest block time) reads the bound's entries ahead once, finds the range
+// too long to keep, and then reads only what it reads, until after
+// kLongScanReadThroughs scans it tries to keep the range again (kept now
+// that it is short).
+TEST(StateCacheOwnScanTest, ARangeFoundTooLongIsReadThroughForAWhile) {
+  Fixture f;
+  WriteBatch batch;
+  const size_t n = StateCache::kMaxCachedScanEntries + 10;
+  for (size_t i = 0; i < n; ++i) {
+    char k[16];
+    std::snprintf(k, sizeof(k), "k%06zu", i);
+    batch.Put(k, "v");
+  }
+  ASSERT_TRUE(f.cache->Consume(batch).ok());
+  auto head = [&] {
+    std::unique_ptr<KvIterator> it = f.cache->Scan("k", "l");
+    EXPECT_TRUE(it->Valid());
+    EXPECT_EQ(it->key(), "k000000");
+  };
+  head();  // the first scan from "k" reads through
+  EXPECT_EQ(f.store->steps(), 0);
+  head();  // the second reads ahead to keep the range and finds it too long
+  EXPECT_EQ(f.store->steps(), static_cast<int>(StateCache::kMaxCachedScanEntries));
+  const int ahead = f.store->steps();
+  for (uint32_t i = 1; i < StateCache::kLongScanReadThroughs; ++i) {
+    head();
+    f.Put("x", "y");  // a write outside the range
+  }
+  EXPECT_EQ(f.store->steps(), ahead);  // read through: no entry stepped past
+  // Shortened to fewer than the bound's entries (read through, an untimed
+  // write), the range is kept at the next try.
+  WriteBatch prune;
+  for (size_t i = 0; i < 20; ++i) {
+    char k[16];
+    std::snprintf(k, sizeof(k), "k%06zu", i);
+    prune.Delete(k);
+  }
+  ASSERT_TRUE(f.cache->Consume(prune).ok());
+  EXPECT_EQ(Read(*f.cache, "k", "l").size(), n - 20);  // tried again: kept
+  const int scans = f.store->scans();
+  EXPECT_EQ(Read(*f.cache, "k", "l").size(), n - 20);
+  EXPECT_EQ(f.store->scans(), scans);
+  EXPECT_EQ(f.cache->scan_hits(), 1u);
 }
 
 // Random writes (every path) and random forward and reverse scans over a
