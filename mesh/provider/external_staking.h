@@ -14,7 +14,7 @@
 // (unstake, transfer rewards) count from 2^63. Burns carry no tx id.
 //
 // Stateless: state in ctx.store() under its tables of mesh/provider/tables.h
-// (0x60-0x6E, 0xEF-0xF3, 0xF5, 0xF6), keyed by consumer.
+// (0x60-0x6E, 0xEF-0xF3, 0xF5-0xF7), keyed by consumer.
 // Deterministic. Rejections: InvalidArgument, NotFound, FailedPrecondition.
 #ifndef MESHSEC_MESH_PROVIDER_EXTERNAL_STAKING_H_
 #define MESHSEC_MESH_PROVIDER_EXTERNAL_STAKING_H_

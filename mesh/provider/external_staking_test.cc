@@ -825,6 +825,44 @@ TEST_F(ExternalStakingTest, TxsInFlightAreCountedPerValidator) {
   EXPECT_EQ(in_flight("v1"), 0u);
 }
 
+// Each validator counts its stake records (table 0xF7): one per user who
+// ever staked on it, whatever became of the stake (rolled back, unstaked),
+// and a validator's read of them is sized by that count.
+TEST_F(ExternalStakingTest, StakeRecordsAreCountedPerValidator) {
+  Activate("v1");
+  Activate("v2");
+  FundAndBond(kUser1, 1000);
+  FundAndBond(kUser2, 1000);
+  auto count = [&](const char* v) {
+    return tables::CounterOrZero(h_.ctx().store(), tables::Key(tables::kExtStakeRecords,
+                                                               id().value(), Val(v).value()))
+        .value();
+  };
+  auto stake = [&](const AccountAddress& user, const char* v, u128 amount) {
+    absl::StatusOr<uint64_t> tx = h_.RunOr<uint64_t>([&](const Context& c) {
+      return Vault::StakeRemote(c, user, id(), A(amount), Val(v));
+    });
+    EXPECT_TRUE(tx.ok()) << tx.status();
+    return tx.value_or(0);
+  };
+  EXPECT_EQ(count("v1"), 0u);
+  const uint64_t a = stake(kUser1, "v1", 100);
+  EXPECT_EQ(count("v1"), 1u);
+  ASSERT_TRUE(cs_.Reply(a, Answer::kAck).ok());
+  ASSERT_TRUE(cs_.Reply(stake(kUser1, "v1", 50), Answer::kAck).ok());  // the same record
+  ASSERT_TRUE(cs_.Reply(stake(kUser2, "v1", 70), Answer::kError).ok());  // rolled back, kept
+  ASSERT_TRUE(cs_.Reply(stake(kUser2, "v2", 70), Answer::kTimeout).ok());
+  ASSERT_TRUE(cs_.Reply(Unstake(kUser1, "v1", 150).value(), Answer::kAck).ok());
+  EXPECT_EQ(count("v1"), 2u);
+  EXPECT_EQ(count("v2"), 1u);
+  for (const char* v : {"v1", "v2"}) {
+    const ext_internal::ValidatorStakes read =
+        ext_internal::ReadValidatorStakes(h_.ctx(), id(), Val(v)).value();
+    EXPECT_EQ(read.users.size(), count(v)) << v;
+    EXPECT_EQ(read.stakes.capacity(), count(v)) << v;
+  }
+}
+
 // A store of an earlier layout (stakes ordered by user in 0x61, their
 // by-validator index in 0x62; stakes without the stake-slash stamp in 0xEE,
 // or without the vault's deferred cut in 0xF0) is refused, not misread as

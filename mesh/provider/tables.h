@@ -1,4 +1,4 @@
-// Store tables of the provider role (prefixes 0x50-0x6F, and some of 0xE0-0xF6; grammar in
+// Store tables of the provider role (prefixes 0x50-0x6F, and some of 0xE0-0xF7; grammar in
 // docs/provider.md). Keys are a one-byte table prefix followed by fields
 // encoded with core/codec.h, so a prefix of the fields is a byte prefix of
 // the key and scans are ordered by those fields.
@@ -80,6 +80,9 @@ inline constexpr uint8_t kExtDeferringSlashes = 0xF5;  // (consumer) -> u64 coun
 // External staking: the stakes and unstakes in flight per validator, so a
 // slash with none skips the scan of the txs (ext_internal::SaveTx).
 inline constexpr uint8_t kExtTxsInFlight = 0xF6;   // (consumer, valoper) -> u64 count
+// External staking: the stake records per validator (0xF3 entries, never
+// deleted), so a slash's read of them is sized before it starts.
+inline constexpr uint8_t kExtStakeRecords = 0xF7;  // (consumer, valoper) -> u64 count
 // External staking, every key starts with the consumer id.
 inline constexpr uint8_t kExtConfig = 0x60;       // (consumer) -> ExternalConfig
 // 0x61 (stakes by user) and 0x62 (their by-validator index): an earlier
