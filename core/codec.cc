@@ -41,21 +41,6 @@ void PutBigEndian(std::string& out, T v) {
   out.append(b, sizeof(T));
 }
 
-// The value of exactly sizeof(T) big-endian bytes (the callers Take them).
-template <typename T>
-T GetBigEndian(std::string_view bytes) {
-  if constexpr (sizeof(T) == 16) {
-    uint64_t hi, lo;
-    std::memcpy(&hi, bytes.data(), 8);
-    std::memcpy(&lo, bytes.data() + 8, 8);
-    return (static_cast<T>(SwapBytes(hi)) << 64) | static_cast<T>(SwapBytes(lo));
-  } else {
-    T v;
-    std::memcpy(&v, bytes.data(), sizeof(T));
-    return SwapBytes(v);
-  }
-}
-
 }  // namespace
 
 Encoder& Encoder::U8(uint8_t v) {
@@ -107,29 +92,20 @@ Encoder& Encoder::Raw(std::string_view v) {
   return *this;
 }
 
+absl::Status Decoder::Truncated(size_t n) const {
+  return absl::DataLossError(
+      absl::StrCat("codec: truncated input: need ", n, " bytes, have ", in_.size()));
+}
+
+absl::Status Decoder::InvalidBool(uint8_t b) {
+  return absl::DataLossError(absl::StrCat("codec: invalid bool byte ", static_cast<int>(b)));
+}
+
 absl::StatusOr<std::string_view> Decoder::Take(size_t n) {
-  if (in_.size() < n) {
-    return absl::DataLossError(
-        absl::StrCat("codec: truncated input: need ", n, " bytes, have ", in_.size()));
-  }
+  if (in_.size() < n) return Truncated(n);
   std::string_view head = in_.substr(0, n);
   in_.remove_prefix(n);
   return head;
-}
-
-absl::StatusOr<uint8_t> Decoder::U8() {
-  MESH_ASSIGN_OR_RETURN(std::string_view b, Take(1));
-  return static_cast<uint8_t>(b[0]);
-}
-
-absl::StatusOr<uint32_t> Decoder::U32() {
-  MESH_ASSIGN_OR_RETURN(std::string_view b, Take(4));
-  return GetBigEndian<uint32_t>(b);
-}
-
-absl::StatusOr<uint64_t> Decoder::U64() {
-  MESH_ASSIGN_OR_RETURN(std::string_view b, Take(8));
-  return GetBigEndian<uint64_t>(b);
 }
 
 absl::StatusOr<int64_t> Decoder::I64() {
@@ -137,26 +113,9 @@ absl::StatusOr<int64_t> Decoder::I64() {
   return static_cast<int64_t>(u ^ kI64SignFlip);
 }
 
-absl::StatusOr<bool> Decoder::Bool() {
-  MESH_ASSIGN_OR_RETURN(uint8_t b, U8());
-  if (b > 1)
-    return absl::DataLossError(absl::StrCat("codec: invalid bool byte ", static_cast<int>(b)));
-  return b == 1;
-}
-
-absl::StatusOr<Amount> Decoder::Amt() {
-  MESH_ASSIGN_OR_RETURN(std::string_view b, Take(16));
-  return Amount(GetBigEndian<u128>(b));
-}
-
 absl::StatusOr<Dec> Decoder::Decimal() {
   MESH_ASSIGN_OR_RETURN(std::string_view b, Take(16));
-  return Dec::FromRaw(static_cast<i128>(GetBigEndian<u128>(b) ^ kI128SignFlip));
-}
-
-absl::StatusOr<U256> Decoder::Big() {
-  MESH_ASSIGN_OR_RETURN(std::string_view b, Take(32));
-  return U256(GetBigEndian<u128>(b.substr(0, 16)), GetBigEndian<u128>(b.substr(16)));
+  return Dec::FromRaw(static_cast<i128>(Load128(b.data()) ^ kI128SignFlip));
 }
 
 absl::StatusOr<std::string> Decoder::Bytes() {

@@ -23,6 +23,7 @@
 #define MESHSEC_CORE_CODEC_H_
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -74,14 +75,47 @@ class Decoder {
  public:
   explicit Decoder(std::string_view in) : in_(in) {}
 
-  absl::StatusOr<uint8_t> U8();
-  absl::StatusOr<uint32_t> U32();
-  absl::StatusOr<uint64_t> U64();
+  // The fixed-width fields are read inline (a slash decodes every stake
+  // of a validator, a dozen fields each); only their errors are out of line.
+  absl::StatusOr<uint8_t> U8() {
+    if (in_.empty()) [[unlikely]] return Truncated(1);
+    const auto v = static_cast<uint8_t>(in_[0]);
+    in_.remove_prefix(1);
+    return v;
+  }
+  absl::StatusOr<uint32_t> U32() {
+    if (in_.size() < 4) [[unlikely]] return Truncated(4);
+    const uint32_t v = Load<uint32_t>(in_.data());
+    in_.remove_prefix(4);
+    return v;
+  }
+  absl::StatusOr<uint64_t> U64() {
+    if (in_.size() < 8) [[unlikely]] return Truncated(8);
+    const uint64_t v = Load<uint64_t>(in_.data());
+    in_.remove_prefix(8);
+    return v;
+  }
   absl::StatusOr<int64_t> I64();
-  absl::StatusOr<bool> Bool();
-  absl::StatusOr<Amount> Amt();
+  absl::StatusOr<bool> Bool() {
+    if (in_.empty()) [[unlikely]] return Truncated(1);
+    const auto b = static_cast<uint8_t>(in_[0]);
+    if (b > 1) [[unlikely]] return InvalidBool(b);
+    in_.remove_prefix(1);
+    return b == 1;
+  }
+  absl::StatusOr<Amount> Amt() {
+    if (in_.size() < 16) [[unlikely]] return Truncated(16);
+    const Amount v(Load128(in_.data()));
+    in_.remove_prefix(16);
+    return v;
+  }
   absl::StatusOr<Dec> Decimal();
-  absl::StatusOr<U256> Big();
+  absl::StatusOr<U256> Big() {
+    if (in_.size() < 32) [[unlikely]] return Truncated(32);
+    const U256 v(Load128(in_.data()), Load128(in_.data() + 16));
+    in_.remove_prefix(32);
+    return v;
+  }
   absl::StatusOr<std::string> Bytes();
   absl::StatusOr<std::string> Str() { return Bytes(); }
   // A Bytes / Str field as a view into the input (no copy).
@@ -95,6 +129,24 @@ class Decoder {
 
  private:
   absl::StatusOr<std::string_view> Take(size_t n);
+  // DataLoss: a field of `n` bytes past the end; a bool byte above 1.
+  absl::Status Truncated(size_t n) const;
+  static absl::Status InvalidBool(uint8_t b);
+  // The big-endian value at `p` (sizeof(T) bytes; the host is
+  // little-endian, checked in codec.cc).
+  template <typename T>
+  static T Load(const char* p) {
+    T v;
+    std::memcpy(&v, p, sizeof(T));
+    if constexpr (sizeof(T) == 4) {
+      return __builtin_bswap32(v);
+    } else {
+      return __builtin_bswap64(v);
+    }
+  }
+  static u128 Load128(const char* p) {
+    return (static_cast<u128>(Load<uint64_t>(p)) << 64) | Load<uint64_t>(p + 8);
+  }
   std::string_view in_;
 };
 

@@ -584,9 +584,11 @@ absl::Status ResolveWaiting(const Context& ctx, const ConsumerId& c, const Valid
 
 // Forgets the acked changes older than the unbonding period.
 void PruneRecent(Stake& s, uint64_t period_s, uint64_t now_ns) {
-  std::erase_if(s.recent, [&](const AckedChange& c) {
-    return c.acked_at_ns + period_s * kNanosPerSecond < now_ns;
-  });
+  s.recent.erase(std::remove_if(s.recent.begin(), s.recent.end(),
+                                [&](const AckedChange& c) {
+                                  return c.acked_at_ns + period_s * kNanosPerSecond < now_ns;
+                                }),
+                 s.recent.end());
 }
 
 // PruneRecent, except while a slash of `v` waits in the slash meter: its

@@ -768,7 +768,8 @@ absl::StatusOr<Stake> ExternalStaking::GetStake(const Context& ctx, const Consum
                                                 const AccountAddress& user,
                                                 const ValidatorAddress& validator) {
   MESH_ASSIGN_OR_RETURN(std::optional<Stake> s, LoadStake(ctx, consumer, user, validator));
-  return s.value_or(Stake{});
+  if (!s.has_value()) return Stake();
+  return *std::move(s);
 }
 
 absl::StatusOr<std::vector<StakeEntry>> ExternalStaking::Stakes(

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "core/amount.h"
 #include "core/amount_log.h"
@@ -155,7 +156,10 @@ struct Stake {
   Amount withdrawing;  // rewards in flight to the consumer (reserved)
   // Changes acked with a consumer height, oldest first: unstakes, and up to
   // four stakes (the rest are in table 0x6E, ext_internal::AddAckedStake).
-  std::vector<AckedChange> recent;
+  // Inline up to one (most stakes hold their last ack alone): a slash
+  // decodes every stake of a validator, and a heap list each cost an
+  // allocation and a free per stake.
+  absl::InlinedVector<AckedChange, 1> recent;
   // The range of the acked stakes in table 0x6E (positions: consumer
   // heights; times: provider ns of the ack).
   AmountLogRange acked_stakes_log;
