@@ -618,6 +618,14 @@ std::unique_ptr<KvIterator> ScanWithBatch(const WriteBatch& batch,
                                           std::unique_ptr<KvIterator> parent,
                                           std::string_view begin, std::string_view end,
                                           bool reverse) {
+  // No op in the range (and the batch stays unchanged while the iterator
+  // lives): the parent's entries are the merge. A long scan through nested
+  // overlays (a packet's, its block's) then steps the store's iterator
+  // alone.
+  const auto first = batch.ops().lower_bound(begin);
+  if (first == batch.ops().end() || (!end.empty() && std::string_view(first->first) >= end)) {
+    return parent;
+  }
   return std::make_unique<OverlayIterator>(batch.ops(), std::move(parent), begin, end, reverse);
 }
 

@@ -280,7 +280,8 @@ class DurableStore : public KvStore {
 // An iterator over [begin, end) of `parent` with `batch`'s ops applied on
 // top (a put wins over the parent's value, a delete hides the key), in the
 // requested direction: what Scan would see after the batch were written.
-// `batch` must stay alive and unchanged while the iterator is.
+// `batch` must stay alive and unchanged while the iterator is. With no op
+// of `batch` in the range, `parent` itself.
 std::unique_ptr<KvIterator> ScanWithBatch(const WriteBatch& batch,
                                           std::unique_ptr<KvIterator> parent,
                                           std::string_view begin, std::string_view end,
