@@ -219,12 +219,14 @@ absl::StatusOr<ValidatorStakes> ReadFromStore(const Context& ctx, const Consumer
   const std::string prefix = tables::Prefix(tables::kExtStakes, c.value(), v.value());
   auto it = ctx.store().ScanPrefix(prefix);
   for (; it->Valid(); it->Next()) {
-    MESH_ASSIGN_OR_RETURN(Stake s, DecodeRecord<Stake>(it->value()));
+    Stake& s = out.stakes.emplace_back();  // decoded in its place
+    Decoder d(it->value());
+    MESH_RETURN_IF_ERROR(Stake::DecodeInto(d, s));
+    MESH_RETURN_IF_ERROR(d.Finish());
     out.users.emplace_back(it->key().substr(prefix.size()));
     out.stored_seq.push_back(s.slash_seq);
     MESH_RETURN_IF_ERROR(
         CatchUpFrom(ctx, c, out.users.back(), v, out.last_slash, slashes, from, s));
-    out.stakes.push_back(std::move(s));
   }
   MESH_RETURN_IF_ERROR(it->status());
   return out;

@@ -169,6 +169,10 @@ void Stake::Encode(Encoder& e) const {
 }
 absl::StatusOr<Stake> Stake::Decode(Decoder& d) {
   Stake s;
+  MESH_RETURN_IF_ERROR(DecodeInto(d, s));
+  return s;
+}
+absl::Status Stake::DecodeInto(Decoder& d, Stake& s) {
   MESH_ASSIGN_OR_RETURN(s.stake, DecodeRange(d));
   MESH_ASSIGN_OR_RETURN(uint32_t n, d.U32());
   s.pending_unbonds.reserve(std::min<uint32_t>(n, 16));
@@ -197,8 +201,7 @@ absl::StatusOr<Stake> Stake::Decode(Decoder& d) {
   MESH_ASSIGN_OR_RETURN(s.slash_seq, d.U64());
   MESH_ASSIGN_OR_RETURN(s.vault_cut, d.Amt());
   MESH_ASSIGN_OR_RETURN(s.shared, d.Bool());
-  MESH_RETURN_IF_ERROR(s.acked_stakes_log.DecodeTrailing(d));
-  return s;
+  return s.acked_stakes_log.DecodeTrailing(d);
 }
 
 void StakeSlash::Encode(Encoder& e) const {

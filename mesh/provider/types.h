@@ -179,6 +179,9 @@ struct Stake {
   bool shared = false;
   void Encode(Encoder& e) const;
   static absl::StatusOr<Stake> Decode(Decoder& d);
+  // Decode into `s`, a new Stake (a validator's read decodes each stake in
+  // its place in the list).
+  static absl::Status DecodeInto(Decoder& d, Stake& s);
   friend bool operator==(const Stake& a, const Stake& b) {
     return a.stake == b.stake && a.pending_unbonds == b.pending_unbonds &&
            a.points_alignment == b.points_alignment && a.withdrawn_funds == b.withdrawn_funds &&
