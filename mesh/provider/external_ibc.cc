@@ -770,7 +770,7 @@ absl::Status ExternalStaking::OnUnstakeAck(const Context& ctx, const ConsumerId&
       MESH_RETURN_IF_ERROR(SaveDist(ctx, consumer, tx->validator, d));
       if (receipt.has_value()) {
         stake.recent.push_back(
-            AckedChange{true, receipt->height, ctx.time_ns(), removed, release_at});
+            AckedChange{removed, receipt->height, ctx.time_ns(), release_at, true});
       }
     }
   } else {

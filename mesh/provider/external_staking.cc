@@ -166,7 +166,7 @@ absl::Status AddAckedStake(const Context& ctx, const ConsumerId& c, const Accoun
     const size_t inline_stakes = static_cast<size_t>(std::count_if(
         s.recent.begin(), s.recent.end(), [](const AckedChange& ch) { return !ch.unstake; }));
     if (inline_stakes < kInlineAckedStakes) {
-      s.recent.push_back(AckedChange{false, consumer_height, acked_at_ns, amount, 0});
+      s.recent.push_back(AckedChange{amount, consumer_height, acked_at_ns, 0, false});
       return absl::OkStatus();
     }
   }

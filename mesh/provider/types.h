@@ -138,28 +138,37 @@ U256 NeutralAlignment();
 // A stake or unstake of a Stake that the consumer acknowledged with its
 // receive height (packets::ReceiptAck), kept for the unbonding period so a
 // slash can be apportioned by what the consumer held (docs/provider.md).
+// (The amount first and the flag last: 48 bytes, not 64 with the padding
+// around a leading flag.)
 struct AckedChange {
-  bool unstake = false;
+  Amount amount;              // stake: committed; unstake: moved to the unbond
   uint64_t consumer_height = 0;
   uint64_t acked_at_ns = 0;   // provider time of the ack (pruning)
-  Amount amount;              // stake: committed; unstake: moved to the unbond
   uint64_t release_at_ns = 0; // unstake: release time of its pending unbond
+  bool unstake = false;
   friend bool operator==(const AckedChange&, const AckedChange&) = default;
 };
 
-// A user's virtual stake on one remote validator.
+// A user's virtual stake on one remote validator. (The 16-byte fields
+// first: a slash holds every stake of a validator in memory, and padding
+// between fields of mixed alignment cost 16 bytes a stake.)
 struct Stake {
   AmountRange stake;
-  std::vector<PendingUnbond> pending_unbonds;
   U256 points_alignment = NeutralAlignment();  // real value + (2^255 - 1)
   Amount withdrawn_funds;
   Amount withdrawing;  // rewards in flight to the consumer (reserved)
+  // Every cut the stake slashes it caught up on took from it, in total:
+  // the vault takes them from the user's collateral and lien when it next
+  // reads the user's record (Lien::absorbed; docs/provider.md, "Deferred
+  // vault cuts"). Bookkeeping between the stake and the vault: == ignores it.
+  Amount vault_cut;
   // Changes acked with a consumer height, oldest first: unstakes, and up to
   // four stakes (the rest are in table 0x6E, ext_internal::AddAckedStake).
   // Inline up to one (most stakes hold their last ack alone): a slash
   // decodes every stake of a validator, and a heap list each cost an
   // allocation and a free per stake.
   absl::InlinedVector<AckedChange, 1> recent;
+  std::vector<PendingUnbond> pending_unbonds;
   // The range of the acked stakes in table 0x6E (positions: consumer
   // heights; times: provider ns of the ack).
   AmountLogRange acked_stakes_log;
@@ -167,11 +176,6 @@ struct Stake {
   // reflects: the later ones are applied when it is read
   // (ext_internal::LoadStake). Bookkeeping, not state: == ignores it.
   uint64_t slash_seq = 0;
-  // Every cut the stake slashes it caught up on took from it, in total:
-  // the vault takes them from the user's collateral and lien when it next
-  // reads the user's record (Lien::absorbed; docs/provider.md, "Deferred
-  // vault cuts"). Bookkeeping between the stake and the vault: == ignores it.
-  Amount vault_cut;
   // Set when the user's vault record may hold a lien other than this
   // consumer's (the vault marks every stake of the user when a record gains
   // a second lien; never cleared): such a stake's cut is never left to its
