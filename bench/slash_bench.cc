@@ -141,19 +141,28 @@ void PrefaultHeap() {
   }
 }
 
-void BM_SlashCrossDelegators(benchmark::State& state) {
-  const int users = static_cast<int>(state.range(0));
-  TempDir dir(absl::StrCat("n", users));
+// The provider and the consumer (MakeSpec) on RocksDB under `dir`, each
+// chain's store recording its next write on request into `stores`
+// (provider first).
+std::unique_ptr<Network> RecordedNetwork(const TempDir& dir,
+                                         benchutil::RecordingStore* stores[2]) {
   NetworkSpec spec = MakeSpec(dir.Sub(""));
-  using benchutil::RecordingStore;
-  RecordingStore* stores[2] = {nullptr, nullptr};
   for (int i = 0; i < 2; ++i) {
     ChainSpec& c = spec.chains[i];
     c.open_store = benchutil::OpenRecordingStore(c.rocksdb_dir, &stores[i]);
   }
   absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(spec);
   MESH_CHECK_OK(created.status());
-  Network& net = **created;
+  return *std::move(created);
+}
+
+void BM_SlashCrossDelegators(benchmark::State& state) {
+  const int users = static_cast<int>(state.range(0));
+  TempDir dir(absl::StrCat("n", users));
+  using benchutil::RecordingStore;
+  RecordingStore* stores[2] = {nullptr, nullptr};
+  const std::unique_ptr<Network> network = RecordedNetwork(dir, stores);
+  Network& net = *network;
   const Times s0 = Now();
   Prepare(net, users);
   const Times s1 = Now();
@@ -482,15 +491,9 @@ void BM_IdleRound(benchmark::State& state) {
   const int users = static_cast<int>(state.range(0));
   constexpr int kRounds = 200;
   TempDir dir(absl::StrCat("idle", users));
-  NetworkSpec spec = MakeSpec(dir.Sub(""));
   benchutil::RecordingStore* stores[2] = {nullptr, nullptr};
-  for (int i = 0; i < 2; ++i) {
-    ChainSpec& c = spec.chains[i];
-    c.open_store = benchutil::OpenRecordingStore(c.rocksdb_dir, &stores[i]);
-  }
-  absl::StatusOr<std::unique_ptr<Network>> created = Network::Create(spec);
-  MESH_CHECK_OK(created.status());
-  Network& net = **created;
+  const std::unique_ptr<Network> network = RecordedNetwork(dir, stores);
+  Network& net = *network;
   Prepare(net, users);
   MESH_CHECK_OK(net.AdvanceBlocks(10));  // past the setup's epochs and acks
   double cpu_ms = 0;

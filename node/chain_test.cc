@@ -21,6 +21,7 @@
 #include "node/signer_cache.h"
 #include "node/state_cache.h"
 #include "node/staking_msgs.h"
+#include "node/stepping_iterator.h"
 #include "cosmos/crypto/ed25519/keys.pb.h"
 #include "cosmos/staking/v1beta1/tx.pb.h"
 #include "node/tx.h"
@@ -1354,23 +1355,7 @@ class SteppedSnapshot : public DurableStore {
   }
   std::unique_ptr<KvIterator> Scan(std::string_view b, std::string_view e,
                                    bool reverse) const override {
-    class Counting : public KvIterator {
-     public:
-      Counting(std::unique_ptr<KvIterator> it, size_t* steps) : it_(std::move(it)), steps_(steps) {}
-      bool Valid() const override { return it_->Valid(); }
-      void Next() override {
-        ++*steps_;
-        it_->Next();
-      }
-      std::string_view key() const override { return it_->key(); }
-      std::string_view value() const override { return it_->value(); }
-      absl::Status status() const override { return it_->status(); }
-
-     private:
-      std::unique_ptr<KvIterator> it_;
-      size_t* steps_;
-    };
-    return std::make_unique<Counting>(inner_->Scan(b, e, reverse), &steps);
+    return std::make_unique<SteppingIterator<size_t>>(inner_->Scan(b, e, reverse), &steps);
   }
   absl::Status Put(std::string_view k, std::string_view v) override { return inner_->Put(k, v); }
   absl::Status Delete(std::string_view k) override { return inner_->Delete(k); }

@@ -10,6 +10,7 @@
 #include "core/kv.h"
 #include "gtest/gtest.h"
 #include "node/state_cache.h"
+#include "node/stepping_iterator.h"
 
 namespace mesh::node {
 namespace {
@@ -25,7 +26,7 @@ class CountingStore : public DurableStore {
   std::unique_ptr<KvIterator> Scan(std::string_view b, std::string_view e,
                                    bool reverse) const override {
     ++scans_;
-    return std::make_unique<Stepping>(inner_.Scan(b, e, reverse), &steps_);
+    return std::make_unique<SteppingIterator<int>>(inner_.Scan(b, e, reverse), &steps_);
   }
   absl::Status Put(std::string_view k, std::string_view v) override { return inner_.Put(k, v); }
   absl::Status Delete(std::string_view k) override { return inner_.Delete(k); }
@@ -42,23 +43,6 @@ class CountingStore : public DurableStore {
   bool fail_writes = false;
 
  private:
-  // Counts its Next calls.
-  class Stepping : public KvIterator {
-   public:
-    Stepping(std::unique_ptr<KvIterator> it, int* steps) : it_(std::move(it)), steps_(steps) {}
-    bool Valid() const override { return it_->Valid(); }
-    void Next() override {
-      ++*steps_;
-      it_->Next();
-    }
-    std::string_view key() const override { return it_->key(); }
-    std::string_view value() const override { return it_->value(); }
-    absl::Status status() const override { return it_->status(); }
-
-   private:
-    std::unique_ptr<KvIterator> it_;
-    int* steps_;
-  };
   MemStore inner_;
   mutable int scans_ = 0;
   mutable int steps_ = 0;
