@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "core/kv.h"
+#include "core/stepping_iterator.h"
 #include "gtest/gtest.h"
 #include "node/state_cache.h"
-#include "node/stepping_iterator.h"
 
 namespace mesh::node {
 namespace {

@@ -1,7 +1,7 @@
 // For tests: an iterator that counts the entries it steps past (Next), to
 // show how much of a store a read walked.
-#ifndef MESHSEC_NODE_STEPPING_ITERATOR_H_
-#define MESHSEC_NODE_STEPPING_ITERATOR_H_
+#ifndef MESHSEC_CORE_STEPPING_ITERATOR_H_
+#define MESHSEC_CORE_STEPPING_ITERATOR_H_
 
 #include <memory>
 #include <string_view>
@@ -9,7 +9,7 @@
 
 #include "core/kv.h"
 
-namespace mesh::node {
+namespace mesh {
 
 // Wraps `it`; adds one to *steps per Next.
 template <typename Count>
@@ -31,6 +31,6 @@ class SteppingIterator : public KvIterator {
   Count* steps_;
 };
 
-}  // namespace mesh::node
+}  // namespace mesh
 
-#endif  // MESHSEC_NODE_STEPPING_ITERATOR_H_
+#endif  // MESHSEC_CORE_STEPPING_ITERATOR_H_
