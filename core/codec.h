@@ -136,6 +136,7 @@ class Decoder {
   // little-endian, checked in codec.cc).
   template <typename T>
   static T Load(const char* p) {
+    static_assert(sizeof(T) == 4 || sizeof(T) == 8);
     T v;
     std::memcpy(&v, p, sizeof(T));
     if constexpr (sizeof(T) == 4) {

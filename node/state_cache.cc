@@ -361,12 +361,13 @@ std::unique_ptr<KvIterator> StateCache::OwnScan(std::string_view begin,
     // validator's power at some height) is not copied for nothing.
     std::lock_guard<std::mutex> lock(scan_mu_);
     if (own_seen_.size() >= kMaxOwnSeen) own_seen_.clear();
-    if (own_seen_.emplace(begin).second) return store_->Scan(begin, end, false);
-    if (auto long_range = own_long_.find(absl::string_view(begin.data(), begin.size()));
-        long_range != own_long_.end()) {
-      if (--long_range->second > 0) return store_->Scan(begin, end, false);
-      own_long_.erase(long_range);
+    auto seen = own_seen_.find(absl::string_view(begin.data(), begin.size()));
+    if (seen == own_seen_.end()) {
+      own_seen_.emplace(std::string(begin), 0);
+      return store_->Scan(begin, end, false);
     }
+    // A range found too long: read through until the count runs out.
+    if (seen->second > 0 && --seen->second > 0) return store_->Scan(begin, end, false);
   }
   // A scan from a prefix to a point inside it reads on to the prefix's next
   // key: the kept range then ends there.
@@ -390,8 +391,8 @@ std::unique_ptr<KvIterator> StateCache::OwnScan(std::string_view begin,
     // and so are the next scans from `begin` for a while.
     {
       std::lock_guard<std::mutex> lock(scan_mu_);
-      if (own_long_.size() >= kMaxOwnSeen) own_long_.clear();
-      own_long_.insert_or_assign(std::string(begin), kLongScanReadThroughs);
+      if (own_seen_.size() >= kMaxOwnSeen) own_seen_.clear();
+      own_seen_.insert_or_assign(std::string(begin), kLongScanReadThroughs);
     }
     if (!reach) return ReadAheadIterator(std::move(head), std::move(it));
     const std::string from(it->key());

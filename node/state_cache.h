@@ -111,7 +111,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
 #include "core/kv.h"
 
@@ -370,13 +369,10 @@ class StateCache : public DurableStore {
   // Erases a kept result and its bytes (scan_mu_ held); the next one.
   OwnScans::iterator EraseOwn(OwnScans::iterator k) const;
   mutable OwnScans own_scans_;
-  // Start keys scanned once (not kept yet); emptied when it reaches
-  // kMaxOwnSeen.
-  mutable absl::flat_hash_set<std::string> own_seen_;
-  // Start keys whose range was too long to keep, with the scans from them
-  // still to read through (kLongScanReadThroughs); emptied when it reaches
-  // kMaxOwnSeen.
-  mutable absl::flat_hash_map<std::string, uint32_t> own_long_;
+  // Start keys scanned before, each with the scans from it still to read
+  // through (0, or up to kLongScanReadThroughs for a range found too long to
+  // keep); emptied when it reaches kMaxOwnSeen.
+  mutable absl::flat_hash_map<std::string, uint32_t> own_seen_;
   mutable uint64_t own_writes_ = 0;
 };
 
