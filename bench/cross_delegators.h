@@ -79,18 +79,30 @@ inline AccountAddress UserAddress(int i) {
   return AccountAddress(*a);
 }
 
-// `users` users cross-staked kStake each on kSlashed, acked, and the
-// virtual stake bonded on the consumer by an epoch.
-inline void Prepare(Network& net, int users) {
+// What each user bonds, and stakes locally from the same collateral
+// besides its kStake on kSlashed (zero: a lone lien).
+struct UserShape {
+  Amount collateral = kCollateral;
+  Amount local;
+};
+
+// `users` users cross-staked kStake each on kSlashed (and `shape.local` on
+// the provider's validator first), acked, and the virtual stake bonded on
+// the consumer by an epoch.
+inline void Prepare(Network& net, int users, const UserShape& shape = {}) {
   MESH_CHECK_OK(net.AdvanceBlock());  // the consumer's valset reaches the provider
   const ValidatorAddress val = net.Valoper(kConsumer, kSlashed);
+  const ValidatorAddress local = net.Valoper(kProvider, "pval");
   const Denom denom("uosmo");
   for (int start = 0; start < users; start += kUsersPerBlock) {
     const Context ctx = net.ctx(kProvider);
     for (int i = start; i < std::min(users, start + kUsersPerBlock); ++i) {
       const AccountAddress u = UserAddress(i);
-      MESH_CHECK_OK(staking::Bank::Mint(ctx, u, denom, kCollateral));
-      MESH_CHECK_OK(provider::Vault::Bond(ctx, u, kCollateral));
+      MESH_CHECK_OK(staking::Bank::Mint(ctx, u, denom, shape.collateral));
+      MESH_CHECK_OK(provider::Vault::Bond(ctx, u, shape.collateral));
+      if (!shape.local.IsZero()) {
+        MESH_CHECK_OK(provider::Vault::StakeLocal(ctx, u, shape.local, local));
+      }
       MESH_CHECK_OK(
           provider::Vault::StakeRemote(ctx, u, provider::ConsumerId(kConsumer), kStake, val)
               .status());

@@ -47,6 +47,16 @@
 //                 the chain's part, bytes (MiB) and entries cached after it.
 //  One slash per prepared network: Iterations(1), manual time = both sides.
 //  N = 10^2, 10^3, 10^4; 10^5 and 10^6 with MESH_BENCH_LARGE=1.
+//
+//  BM_SlashSharedCollateral/users:N/propagating:P — the same slash, with
+//  every user's collateral also backing a local stake of the same size on
+//  the provider's validator (the usual mesh-security user: one collateral,
+//  several liens). P = 0: twice the stake bonded, so the cut fits what is
+//  left and waits for the record's next read (docs/provider.md, "Deferred
+//  vault cuts"). P = 1: the stake bonded once for both, so every cut clips
+//  the local lien and burns local stake in the slash's block. The same
+//  counters and checks (and each local lien at most the collateral left).
+//  N = 10^3, 10^4; 10^5 with MESH_BENCH_LARGE=1.
 //  After timing, the run checks that every user lost stake on the provider
 //  and that provider and consumer agree on the validator's total.
 #include <algorithm>
@@ -156,15 +166,15 @@ std::unique_ptr<Network> RecordedNetwork(const TempDir& dir,
   return *std::move(created);
 }
 
-void BM_SlashCrossDelegators(benchmark::State& state) {
-  const int users = static_cast<int>(state.range(0));
+// One slash of kSlashed among `users` users of `shape` (cross_delegators.h).
+void SlashCase(benchmark::State& state, int users, const UserShape& shape) {
   TempDir dir(absl::StrCat("n", users));
   using benchutil::RecordingStore;
   RecordingStore* stores[2] = {nullptr, nullptr};
   const std::unique_ptr<Network> network = RecordedNetwork(dir, stores);
   Network& net = *network;
   const Times s0 = Now();
-  Prepare(net, users);
+  Prepare(net, users, shape);
   const Times s1 = Now();
   PrefaultHeap();
   const ValidatorAddress val = net.Valoper(kConsumer, kSlashed);
@@ -294,11 +304,23 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
     absl::StatusOr<provider::AccountInfo> account =
         provider::Vault::Account(net.ctx(kProvider), UserAddress(i));
     MESH_CHECK_OK(account.status());
-    if (account->bonded != kCollateral.SaturatingSub(kStake.SaturatingSub(s->stake.high()))) {
+    const Amount cut = kStake.SaturatingSub(s->stake.high());
+    if (account->bonded != shape.collateral.SaturatingSub(cut)) {
       state.SkipWithError(absl::StrCat("user ", i, "'s collateral ", account->bonded.ToString(),
                                        " was not cut as the stake")
                               .c_str());
       return;
+    }
+    if (!shape.local.IsZero()) {  // a local lien above the collateral left was clipped
+      absl::StatusOr<provider::Lien> claim = provider::Vault::GetClaim(
+          net.ctx(kProvider), UserAddress(i), provider::LienHolder::Local());
+      MESH_CHECK_OK(claim.status());
+      if (claim->amount.high() != Min(shape.local, account->bonded)) {
+        state.SkipWithError(absl::StrCat("user ", i, "'s local lien ",
+                                         claim->amount.high().ToString(), " is not clipped")
+                                .c_str());
+        return;
+      }
     }
   }
   absl::StatusOr<Amount> consumer_total = consumer::ProviderGuard::HeldRemote(
@@ -323,6 +345,21 @@ void BM_SlashCrossDelegators(benchmark::State& state) {
   // What the setup cost (it dominates a run at large N: plan 10^6 with it).
   state.counters["setup_cpu_s"] = (s1.cpu_ms - s0.cpu_ms) / 1000.0;
   state.counters["setup_wall_s"] = (s1.wall_ms - s0.wall_ms) / 1000.0;
+}
+
+void BM_SlashCrossDelegators(benchmark::State& state) {
+  SlashCase(state, static_cast<int>(state.range(0)), UserShape{});
+}
+
+// Every user's collateral also backs a local stake of kStake on the
+// provider's validator. propagating:0 — 2 × kStake bonded: the cut fits
+// the collateral left, so it waits for the record's next read as a lone
+// lien's does. propagating:1 — kStake bonded for both stakes: every cut
+// clips the local lien, burning local stake in the slash's block.
+void BM_SlashSharedCollateral(benchmark::State& state) {
+  const bool propagating = state.range(1) != 0;
+  const UserShape shape{propagating ? kStake : kCollateral, kStake};
+  SlashCase(state, static_cast<int>(state.range(0)), shape);
 }
 
 // Runs `fn` as a timed part (the profiler's window, MESH_PERF_CTL) and
@@ -524,6 +561,11 @@ const bool kRegistered = [] {
   b->ArgName("users")->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
   for (int n : {100, 1000, 10000}) b->Arg(n);
   if (Large()) b->Arg(100000)->Arg(1000000);
+  auto* shared = benchmark::RegisterBenchmark("BM_SlashSharedCollateral", BM_SlashSharedCollateral);
+  shared->ArgNames({"users", "propagating"})->Iterations(1)->UseManualTime();
+  shared->Unit(benchmark::kMillisecond);
+  for (int n : {1000, 10000}) shared->Args({n, 0})->Args({n, 1});
+  if (Large()) shared->Args({100000, 0})->Args({100000, 1});
   // The per-operation cases: three iterations each at N = 10^3, 10^4, and
   // 10^5 with MESH_BENCH_LARGE=1.
   const std::pair<const char*, void (*)(benchmark::State&)> per_operation[] = {

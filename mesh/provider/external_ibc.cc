@@ -458,13 +458,14 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
   // A stake whose whole cut is its share, taken from committed stake, with
   // nothing in flight and no unbond, is left to a stake slash (applied when
   // it is next read, ext_internal::CatchUp) instead of being written here.
+  // The stake's cut is left to its read only with the vault's (the user's
+  // record takes it when next read, docs/provider.md, "Deferred vault
+  // cuts"): at once for a user whose record holds this lien alone (the
+  // stake is not marked shared), and otherwise as the vault finds below.
   std::vector<bool> deferrable(users.size());
   for (size_t i = 0; i < users.size(); ++i) {
     const Stake& s = stakes[i];
-    // The stake's cut is left to its read only with the vault's (the user's
-    // record takes it when next read, docs/provider.md, "Deferred vault
-    // cuts"): so only for a user whose record holds this lien alone.
-    deferrable[i] = !s.shared && !flight.stake_by_user.contains(users[i].value()) &&
+    deferrable[i] = !flight.stake_by_user.contains(users[i].value()) &&
                     s.stake.high() == s.stake.low() && s.pending_unbonds.empty() &&
                     cuts[i] <= s.stake.low() &&
                     read.stored_seq[i] + kMaxStakeSlashesBehind > read.last_slash;
@@ -521,9 +522,24 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
     slash.update_height = e.update_height;
     slash.points_per_stake = d.points_per_stake;
     slash.split = std::move(plan);
+    // A user whose record holds several liens: the vault decides whether
+    // the cut can wait (it owes none yet, and this one cannot propagate).
+    std::vector<size_t> ask;
+    std::vector<SlashInfo> asked;
     for (size_t i = 0; i < users.size(); ++i) {
       if (!deferrable[i]) continue;
       deferrable[i] = taken[i] == cuts[i];
+      if (deferrable[i] && stakes[i].shared) {
+        ask.push_back(i);
+        asked.push_back(SlashInfo{users[i], cuts[i]});
+      }
+    }
+    if (!ask.empty()) {
+      MESH_ASSIGN_OR_RETURN(std::vector<bool> can_wait,
+                            Vault::CutsCanWait(ctx, LienHolder::External(c), asked));
+      for (size_t k = 0; k < ask.size(); ++k) deferrable[ask[k]] = can_wait[k];
+    }
+    for (size_t i = 0; i < users.size(); ++i) {
       if (deferrable[i]) ++deferred;
     }
     if (deferred > 0) {

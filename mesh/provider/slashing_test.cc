@@ -1174,6 +1174,93 @@ TEST_F(HeldAtInfractionTest, ANewLienAbsorbsTheCutsTakenBeforeIt) {
   EXPECT_TRUE(Vault::CheckInvariants(h_.ctx()).ok());
 }
 
+// Deferred vault cuts with shared collateral (docs/provider.md): a user
+// whose record holds a local lien too is left its cut when the record owes
+// none yet and the cut cannot propagate (nora: 2000 bonded, 1000 local,
+// 1000 remote); one whose cut propagates (pia: 1000 bonded for both) is cut
+// in the slash's block, local lien clipped. A local slash settles the
+// pending cut before its own, and a remote slash that finds a cut still
+// owed takes it eagerly too.
+TEST_F(HeldAtInfractionTest, SharedCollateralCutsWaitUnlessTheyPropagate) {
+  ConsumerStub& e = Consumer("e1", 10);
+  const AccountAddress luke("luke"), nora("nora"), pia("pia");
+  auto stake_local = [&](const AccountAddress& u, u128 amount) {
+    absl::Status s = h_.Run(
+        [&](const Context& c) { return Vault::StakeLocal(c, u, A(amount), Val(kLocalVal)); });
+    ASSERT_TRUE(s.ok()) << s;
+  };
+  FundAndBond(luke, 1000);
+  FundAndBond(nora, 2000);
+  FundAndBond(pia, 1000);
+  StakeRemotely(e, "v1", 500, luke);
+  stake_local(nora, 1000);
+  StakeRemotely(e, "v1", 1000, nora);
+  stake_local(pia, 1000);
+  StakeRemotely(e, "v1", 1000, pia);
+  const LienHolder local = LienHolder::Local();
+
+  // 250 by 500 : 1000 : 1000 = 50 + 100 + 100. Nora's usage after her cut
+  // (1000 local) fits 1900: her stake and record wait. Pia's local lien of
+  // 1000 would exceed her 900: her record is written, the local lien
+  // clipped to 900 (100 burned from her local stake).
+  std::map<uint8_t, size_t> written = SlashCountingWrites(e, 250);
+  EXPECT_EQ(written[tables::kExtStakes], 1u);  // pia's
+  EXPECT_EQ(written[tables::kUsers], 1u);      // pia's
+  EXPECT_EQ(StoredUser(nora).collateral, A(2000));
+  EXPECT_EQ(StoredUser(pia).collateral, A(900));
+  EXPECT_EQ(h_.Account(nora).bonded, A(1900));
+  EXPECT_EQ(Lien(e, nora), R(900));
+  EXPECT_EQ(Lien(local, nora), R(1000));
+  EXPECT_EQ(h_.Account(pia).bonded, A(900));
+  EXPECT_EQ(Lien(e, pia), R(900));
+  EXPECT_EQ(Lien(local, pia), R(900));
+  EXPECT_EQ(h_.Account(luke).bonded, A(950));
+  EXPECT_EQ(StakeOn(e, nora).stake, R(900));
+  EXPECT_EQ(StakeOn(e, pia).stake, R(900));
+  ASSERT_TRUE(Vault::CheckInvariants(h_.ctx()).ok());
+
+  // A local slash (10 %: nora's 1000, pia's 900) reads nora's record
+  // settled first: 1900 − 100, written with the remote cut absorbed. Pia's
+  // 810 clips her remote lien of 900 (90 burned on e1).
+  ASSERT_TRUE(h_.RunSlash([&](const Context& c) {
+                  return LocalStaking::Jailing(c, {}, {Val(kLocalVal)});
+                }).ok());
+  const UserInfo settled = StoredUser(nora);
+  EXPECT_EQ(settled.collateral, A(1800));
+  EXPECT_EQ(Lien(local, nora), R(900));
+  EXPECT_EQ(Lien(e, nora), R(900));
+  for (const auto& [holder, lien] : settled.liens) {
+    if (holder.local) continue;
+    EXPECT_EQ(lien.absorbed, A(100));
+    EXPECT_EQ(lien.settled_at, 1u);
+  }
+  EXPECT_EQ(h_.Account(pia).bonded, A(810));
+  EXPECT_EQ(Lien(e, pia), R(810));
+  EXPECT_EQ(StakeOn(e, pia).stake, R(810));
+  ASSERT_TRUE(Vault::CheckInvariants(h_.ctx()).ok());
+
+  // 216 by 450 : 900 : 810 = 45 + 90 + 81: nora's record (settled, 1800)
+  // waits again; pia's (810 both ways) propagates.
+  written = SlashCountingWrites(e, 216);
+  EXPECT_EQ(written[tables::kUsers], 1u);
+  EXPECT_EQ(StoredUser(nora).collateral, A(1800));
+  EXPECT_EQ(h_.Account(nora).bonded, A(1710));
+  EXPECT_EQ(h_.Account(pia).bonded, A(729));
+  EXPECT_EQ(Lien(local, pia), R(729));
+
+  // Another slash while nora's record still owes 90: her cut is taken in
+  // the slash's block, after the one owed (43 by 405 : 810 : 729 floors to
+  // 8 + 17 + 16, and luke, first, takes the 2 units left).
+  written = SlashCountingWrites(e, 43);
+  EXPECT_EQ(written[tables::kUsers], 2u);  // nora's and pia's
+  EXPECT_EQ(StoredUser(nora).collateral, A(1710 - 17));
+  EXPECT_EQ(h_.Account(nora).bonded, A(1710 - 17));
+  EXPECT_EQ(Lien(e, nora), R(810 - 17));
+  EXPECT_EQ(Lien(local, nora), R(900));
+  EXPECT_EQ(h_.Account(luke).bonded, A(950 - 45 - 10));
+  EXPECT_TRUE(Vault::CheckInvariants(h_.ctx()).ok());
+}
+
 // Stake slashes against the eager rule on seeded random sequences: stakes,
 // unstakes (each acked before the next slash, so it leaves an unbond and the
 // stake is written by the slash), rewards and slashes of v1, some users
@@ -1188,9 +1275,8 @@ TEST_F(HeldAtInfractionTest, StakeSlashesMatchTheEagerCutOnRandomSequences) {
     state = state * 6364136223846793005ull + 1442695040888963407ull;
     return (state >> 33) % bound;
   };
-  // A user with a local lien too is never left a vault cut (it could
-  // propagate): userj has one before his first stake, userb and userf gain
-  // one later (their pending cuts settled first).
+  // Users with a local lien too: userj has one before his first stake,
+  // userb and userf gain one later (their pending cuts settled first).
   auto stake_local = [&](const AccountAddress& u, u128 amount) {
     absl::Status s = h_.Run(
         [&](const Context& c) { return Vault::StakeLocal(c, u, A(amount), Val(kLocalVal)); });
@@ -1206,9 +1292,25 @@ TEST_F(HeldAtInfractionTest, StakeSlashesMatchTheEagerCutOnRandomSequences) {
   }
   stake_local(users[1], 40);
   stake_local(users[5], 25);
-  size_t slashes = 0, left_to_stake_slashes = 0, left_to_vault_reads = 0;
+  // Two users whose collateral backs a local lien too, never chosen for
+  // the other steps: usertight's every cut propagates (the local lien of
+  // 1000 is clipped to the collateral left), userroomy's never does (300
+  // local, 400 remote on 1000), so its cut waits whenever its record owes
+  // none.
+  const size_t chosen = users.size();
+  const AccountAddress tight("usertight"), roomy("userroomy");
+  FundAndBond(tight, 1000);
+  stake_local(tight, 1000);
+  StakeRemotely(e, "v1", 300, tight);
+  FundAndBond(roomy, 1000);
+  stake_local(roomy, 300);
+  StakeRemotely(e, "v1", 400, roomy);
+  users.push_back(tight);
+  users.push_back(roomy);
+  const LienHolder local = LienHolder::Local();
+  size_t slashes = 0, left_to_stake_slashes = 0, left_to_vault_reads = 0, roomy_waited = 0;
   for (int step = 0; step < 80; ++step) {
-    const AccountAddress& who = users[next(users.size())];
+    const AccountAddress& who = users[next(chosen)];
     switch (next(6)) {
       case 0:
       case 1: {  // a slash of v1
@@ -1221,7 +1323,12 @@ TEST_F(HeldAtInfractionTest, StakeSlashesMatchTheEagerCutOnRandomSequences) {
           total = total.Add(lows.back()).value();
         }
         std::vector<Amount> bonded;
-        for (const AccountAddress& u : users) bonded.push_back(h_.Account(u).bonded);
+        std::vector<AmountRange> local_liens;
+        for (const AccountAddress& u : users) {
+          bonded.push_back(h_.Account(u).bonded);
+          local_liens.push_back(Lien(local, u));
+        }
+        const Amount roomy_stored = StoredUser(roomy).collateral;
         const u128 amount = 1 + next(static_cast<uint64_t>(total.raw() / 20));
         const std::vector<Amount> cuts = SplitByWeight(lows, lows, A(amount)).value();
         std::map<uint8_t, size_t> written = SlashCountingWrites(e, amount);
@@ -1237,6 +1344,17 @@ TEST_F(HeldAtInfractionTest, StakeSlashesMatchTheEagerCutOnRandomSequences) {
               << "step " << step << " user " << i;
           EXPECT_EQ(h_.Account(users[i]).bonded, bonded[i].SaturatingSub(cuts[i]))
               << "step " << step << " user " << i;
+          // The ratios add up to 20 %: a cut propagates only by clipping
+          // the local lien to the collateral left (case A).
+          const Amount left = bonded[i].SaturatingSub(cuts[i]);
+          EXPECT_EQ(Lien(local, users[i]).high(), Min(local_liens[i].high(), left))
+              << "step " << step << " user " << i;
+        }
+        const size_t r = users.size() - 1;
+        if (!cuts[r].IsZero() && StoredUser(roomy).collateral == roomy_stored) ++roomy_waited;
+        if (!cuts[r - 1].IsZero()) {
+          EXPECT_EQ(StoredUser(tight).collateral, bonded[r - 1].SaturatingSub(cuts[r - 1]))
+              << "step " << step;
         }
         break;
       }
@@ -1273,6 +1391,8 @@ TEST_F(HeldAtInfractionTest, StakeSlashesMatchTheEagerCutOnRandomSequences) {
   EXPECT_GT(slashes, 10u);
   EXPECT_GT(left_to_stake_slashes, 5u);  // the sequence did exercise stake slashes
   EXPECT_GT(left_to_vault_reads, 5u);    // and deferred vault cuts
+  EXPECT_GT(roomy_waited, 3u);           // with shared collateral too
+  EXPECT_LT(Lien(local, tight).high(), A(1000));  // and cuts that propagated
 }
 
 // Stakes acked with a receipt beyond the first four are kept one key per

@@ -28,6 +28,7 @@ namespace vault_internal {
 std::string UserKey(const AccountAddress& user) { return tables::Key(tables::kUsers, user.value()); }
 
 absl::Status Settle(const Context& ctx, const AccountAddress& user, UserInfo& info) {
+  bool owed_any = false;
   for (auto& [holder, lien] : info.liens) {
     if (holder.local) continue;
     MESH_ASSIGN_OR_RETURN(uint64_t count,
@@ -44,17 +45,23 @@ absl::Status Settle(const Context& ctx, const AccountAddress& user, UserInfo& in
     lien.absorbed = total;
     lien.settled_at = count;
     if (owed.IsZero()) continue;
-    // Only a lien alone within the collateral is left its cuts (a second
-    // lien marks the stakes shared, Stake::shared): there they add up, and
-    // the slash would have cut as much from the lien and the collateral.
-    if (info.liens.size() != 1) {
-      return absl::InternalError(absl::StrCat("vault: ", user.value(), " owes a deferred cut of ",
-                                              owed.ToString(), " with ", info.liens.size(),
-                                              " liens"));
-    }
+    // A cut is left to the record only where it cannot propagate: a lien
+    // alone within the collateral (its cuts add up in any order), or, with
+    // several liens, one cut that leaves the usage within the collateral
+    // (Vault::CutsCanWait). Either way the slash would have cut exactly this
+    // much from the lien and the collateral, and nothing more.
     const Amount cut = Min(owed, lien.amount.high());
     lien.amount.SubClamped(cut);
     info.collateral = info.collateral.SaturatingSub(cut);
+    owed_any = true;
+  }
+  if (owed_any && info.liens.size() > 1) {
+    MESH_ASSIGN_OR_RETURN(Derived d, Derive(info.liens));
+    if (info.collateral < d.used.high()) {
+      return absl::InternalError(absl::StrCat(
+          "vault: ", user.value(), "'s deferred cuts leave a usage of ",
+          d.used.high().ToString(), " above the collateral ", info.collateral.ToString()));
+    }
   }
   // A lien cut to zero leaves the record (as after a slash).
   std::erase_if(info.liens, [](const auto& entry) { return entry.second.amount.IsZero(); });

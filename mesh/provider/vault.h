@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -118,6 +119,15 @@ class Vault {
   static absl::Status Slash(const Context& ctx, const LienHolder& holder,
                             const ValidatorAddress& validator,
                             const std::vector<SlashInfo>& slashes);
+  // For each of `cuts` (distinct users, the `holder`'s cut of each), whether
+  // it may be left to the user's record, taken when the record is next read
+  // (docs/provider.md, "Deferred vault cuts"): the record owes no cut yet
+  // (each external lien settled at its consumer's count of stake slashes)
+  // and this one would not propagate: once cut from the holder's lien and
+  // the collateral, the user's usage still fits the collateral. Only reads.
+  static absl::StatusOr<std::vector<bool>> CutsCanWait(const Context& ctx,
+                                                       const LienHolder& holder,
+                                                       std::span<const SlashInfo> cuts);
 
   // Queries.
   static absl::StatusOr<AccountInfo> Account(const Context& ctx, const AccountAddress& user);

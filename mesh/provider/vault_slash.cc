@@ -126,14 +126,11 @@ absl::Status Propagate(LienList& liens, Amount new_collateral, Cuts& cuts) {
   return absl::OkStatus();
 }
 
-// The user records of `items`, read by one batched read (KvReader::GetMany):
-// each holds the user's collateral and every lien, so a slash of N users
-// reads N keys and opens no store iterator.
-// The records are read as stored: a cut left to a read (docs/provider.md,
-// "Deferred vault cuts") is on a lien alone within the collateral, where
-// the slash's cut and the pending ones add up in any order.
-absl::StatusOr<std::vector<UserInfo>> ReadUsers(const Context& ctx,
-                                                std::span<const SlashInfo> items) {
+// The user records of `items` as stored, read by one batched read
+// (KvReader::GetMany): each holds the user's collateral and every lien, so
+// a slash of N users reads N keys and opens no store iterator.
+absl::StatusOr<std::vector<UserInfo>> ReadStoredUsers(const Context& ctx,
+                                                      std::span<const SlashInfo> items) {
   std::vector<std::string> keys;
   keys.reserve(items.size());
   for (const SlashInfo& item : items) keys.push_back(UserKey(item.user));
@@ -146,6 +143,31 @@ absl::StatusOr<std::vector<UserInfo>> ReadUsers(const Context& ctx,
   return out;
 }
 
+// ReadStoredUsers, each record of several liens settled (docs/provider.md,
+// "Deferred vault cuts"): its pending cut is taken before this slash's, in
+// the order the slashes came. A lone lien's record is left as stored: its
+// pending cuts and this one add up in any order.
+absl::StatusOr<std::vector<UserInfo>> ReadUsers(const Context& ctx,
+                                                std::span<const SlashInfo> items) {
+  MESH_ASSIGN_OR_RETURN(std::vector<UserInfo> out, ReadStoredUsers(ctx, items));
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (out[i].liens.size() > 1) MESH_RETURN_IF_ERROR(Settle(ctx, items[i].user, out[i]));
+  }
+  return out;
+}
+
+// The plain cut of `slash` from `holder`'s lien (which `info` holds) and
+// the collateral, as SlashOne cuts before it looks at propagation: whether
+// the record's usage still fits the collateral after it (then SlashOne
+// propagates nothing).
+absl::StatusOr<bool> CutFits(const LienHolder& holder, Amount slash, UserInfo info) {
+  Lien after = *FindLien(info.liens, holder);
+  const Amount cut = Min(slash, after.amount.high());
+  after.amount.SubClamped(cut);
+  SetLien(info.liens, holder, after);
+  MESH_ASSIGN_OR_RETURN(Derived d, Derive(info.liens));
+  return d.used.high() <= info.collateral.SaturatingSub(cut);
+}
 
 // `info` = `item`'s user record as ReadUsers read it: the slasher's lien is
 // cut in its list, which then derives the user's usage as a re-read would;
@@ -194,6 +216,46 @@ bool DistinctUsers(const std::vector<SlashInfo>& slashes) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::vector<bool>> Vault::CutsCanWait(const Context& ctx,
+                                                     const LienHolder& holder,
+                                                     std::span<const SlashInfo> cuts) {
+  std::vector<bool> out;
+  out.reserve(cuts.size());
+  std::map<std::string, uint64_t> counts;  // per consumer: its stake slashes so far
+  for (size_t from = 0; from < cuts.size(); from += kGetManyChunk) {
+    const std::span<const SlashInfo> chunk =
+        cuts.subspan(from, std::min(kGetManyChunk, cuts.size() - from));
+    MESH_ASSIGN_OR_RETURN(std::vector<UserInfo> read, ReadStoredUsers(ctx, chunk));
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      const UserInfo& info = read[i];
+      const Lien* own = FindLien(info.liens, holder);
+      // No lien: nothing to cut. The holder's lien alone within the
+      // collateral: its cuts add up in any order (as SlashOne's `alone`).
+      if (own == nullptr ||
+          (info.liens.size() == 1 && own->amount.high() <= info.collateral)) {
+        out.push_back(true);
+        continue;
+      }
+      bool owes = false;
+      for (const auto& [h, lien] : info.liens) {
+        if (h.local) continue;
+        auto [it, fresh] = counts.try_emplace(h.consumer.value(), 0);
+        if (fresh) {
+          MESH_ASSIGN_OR_RETURN(it->second, ExternalStaking::DeferringSlashes(ctx, h.consumer));
+        }
+        owes = owes || lien.settled_at < it->second;
+      }
+      if (owes) {
+        out.push_back(false);
+        continue;
+      }
+      MESH_ASSIGN_OR_RETURN(bool fits, CutFits(holder, chunk[i].slash, info));
+      out.push_back(fits);
+    }
+  }
+  return out;
+}
 
 absl::Status Vault::Slash(const Context& ctx, const LienHolder& holder,
                           const ValidatorAddress& validator,
