@@ -1292,13 +1292,18 @@ TEST_F(HeldAtInfractionTest, StakeSlashesMatchTheEagerCutOnRandomSequences) {
   }
   stake_local(users[1], 40);
   stake_local(users[5], 25);
-  // Two users whose collateral backs a local lien too, never chosen for
+  // Three users whose collateral backs a local lien too, never chosen for
   // the other steps: usertight's every cut propagates (the local lien of
-  // 1000 is clipped to the collateral left), userroomy's never does (300
+  // 1000 is clipped to the collateral left); userroomy's never does (300
   // local, 400 remote on 1000), so its cut waits whenever its record owes
-  // none.
+  // none; usermid's (1000 local, 1000 remote on 1500) waits while what is
+  // left covers the larger lien, though not the two added up.
   const size_t chosen = users.size();
-  const AccountAddress tight("usertight"), roomy("userroomy");
+  const AccountAddress tight("usertight"), roomy("userroomy"), mid("usermid");
+  FundAndBond(mid, 1500);
+  stake_local(mid, 1000);
+  StakeRemotely(e, "v1", 1000, mid);
+  users.push_back(mid);
   FundAndBond(tight, 1000);
   stake_local(tight, 1000);
   StakeRemotely(e, "v1", 300, tight);
@@ -1308,7 +1313,8 @@ TEST_F(HeldAtInfractionTest, StakeSlashesMatchTheEagerCutOnRandomSequences) {
   users.push_back(tight);
   users.push_back(roomy);
   const LienHolder local = LienHolder::Local();
-  size_t slashes = 0, left_to_stake_slashes = 0, left_to_vault_reads = 0, roomy_waited = 0;
+  size_t slashes = 0, left_to_stake_slashes = 0, left_to_vault_reads = 0, roomy_waited = 0,
+         mid_waited = 0;
   for (int step = 0; step < 80; ++step) {
     const AccountAddress& who = users[next(chosen)];
     switch (next(6)) {
@@ -1329,6 +1335,7 @@ TEST_F(HeldAtInfractionTest, StakeSlashesMatchTheEagerCutOnRandomSequences) {
           local_liens.push_back(Lien(local, u));
         }
         const Amount roomy_stored = StoredUser(roomy).collateral;
+        const Amount mid_stored = StoredUser(mid).collateral;
         const u128 amount = 1 + next(static_cast<uint64_t>(total.raw() / 20));
         const std::vector<Amount> cuts = SplitByWeight(lows, lows, A(amount)).value();
         std::map<uint8_t, size_t> written = SlashCountingWrites(e, amount);
@@ -1352,6 +1359,7 @@ TEST_F(HeldAtInfractionTest, StakeSlashesMatchTheEagerCutOnRandomSequences) {
         }
         const size_t r = users.size() - 1;
         if (!cuts[r].IsZero() && StoredUser(roomy).collateral == roomy_stored) ++roomy_waited;
+        if (!cuts[chosen].IsZero() && StoredUser(mid).collateral == mid_stored) ++mid_waited;
         if (!cuts[r - 1].IsZero()) {
           EXPECT_EQ(StoredUser(tight).collateral, bonded[r - 1].SaturatingSub(cuts[r - 1]))
               << "step " << step;
@@ -1392,6 +1400,7 @@ TEST_F(HeldAtInfractionTest, StakeSlashesMatchTheEagerCutOnRandomSequences) {
   EXPECT_GT(left_to_stake_slashes, 5u);  // the sequence did exercise stake slashes
   EXPECT_GT(left_to_vault_reads, 5u);    // and deferred vault cuts
   EXPECT_GT(roomy_waited, 3u);           // with shared collateral too
+  EXPECT_GT(mid_waited, 0u);
   EXPECT_LT(Lien(local, tight).high(), A(1000));  // and cuts that propagated
 }
 

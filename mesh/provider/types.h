@@ -178,8 +178,9 @@ struct Stake {
   uint64_t slash_seq = 0;
   // Set when the user's vault record may hold a lien other than this
   // consumer's (the vault marks every stake of the user when a record gains
-  // a second lien; never cleared): such a stake's cut is never left to its
-  // read, since the vault's could propagate. Bookkeeping: == ignores it.
+  // a second lien; never cleared): a slash leaves such a stake's cut to its
+  // read only when the vault finds that the record's cut can wait
+  // (Vault::CutsCanWait: it could propagate). Bookkeeping: == ignores it.
   bool shared = false;
   void Encode(Encoder& e) const;
   static absl::StatusOr<Stake> Decode(Decoder& d);

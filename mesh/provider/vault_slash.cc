@@ -165,8 +165,21 @@ absl::StatusOr<bool> CutFits(const LienHolder& holder, Amount slash, UserInfo in
   const Amount cut = Min(slash, after.amount.high());
   after.amount.SubClamped(cut);
   SetLien(info.liens, holder, after);
+  const Amount left = info.collateral.SaturatingSub(cut);
+  // The liens' high ends adding up within what is left bound both parts of
+  // the usage (the largest lien, and the slashable total: every ratio is at
+  // most 1), with no ratio to multiply.
+  Amount sum;
+  bool within = true;
+  for (const auto& [h, lien] : info.liens) {
+    absl::StatusOr<Amount> next = sum.Add(lien.amount.high());
+    within = within && next.ok() && lien.slashable <= Dec::One();
+    if (!within) break;
+    sum = *next;
+  }
+  if (within && sum <= left) return true;
   MESH_ASSIGN_OR_RETURN(Derived d, Derive(info.liens));
-  return d.used.high() <= info.collateral.SaturatingSub(cut);
+  return d.used.high() <= left;
 }
 
 // `info` = `item`'s user record as ReadUsers read it: the slasher's lien is
