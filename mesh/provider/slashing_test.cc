@@ -1261,6 +1261,46 @@ TEST_F(HeldAtInfractionTest, SharedCollateralCutsWaitUnlessTheyPropagate) {
   EXPECT_TRUE(Vault::CheckInvariants(h_.ctx()).ok());
 }
 
+// Vault::CutsCanWait on its own, with cuts larger than a slash report of
+// 10 % makes: a cut waits only if the usage, with that cut taken from the
+// holder's lien alone, fits the collateral left.
+TEST_F(HeldAtInfractionTest, TheVaultLetsACutWaitOnlyWhereItCannotPropagate) {
+  ConsumerStub& e = Consumer("e1", 10);
+  const AccountAddress ivy("ivy"), jon("jon"), kai("kai");
+  for (const auto& [u, bonded] : {std::pair{ivy, 1000}, std::pair{jon, 2000},
+                                  std::pair{kai, 1000}}) {
+    FundAndBond(u, bonded);
+  }
+  for (const AccountAddress& u : {ivy, jon}) {
+    ASSERT_TRUE(h_.Run([&](const Context& c) {
+                    return Vault::StakeLocal(c, u, A(1000), Val(kLocalVal));
+                  }).ok());
+    StakeRemotely(e, "v1", 600, u);
+  }
+  StakeRemotely(e, "v1", 600, kai);  // a lone lien
+  auto can_wait = [&](const AccountAddress& u, u128 cut) -> bool {
+    const std::vector<SlashInfo> cuts = {SlashInfo{u, A(cut)}};
+    const std::vector<bool> out =
+        Vault::CutsCanWait(h_.ctx(), LienHolder::External(e.id()), cuts).value();
+    EXPECT_EQ(out.size(), 1u);
+    return !out.empty() && out[0];
+  };
+  // Ivy: 1000 local on 1000 bonded. Any cut leaves less than the local lien.
+  EXPECT_FALSE(can_wait(ivy, 1));
+  EXPECT_FALSE(can_wait(ivy, 600));  // the remote lien emptied: 1000 local on 400
+  // Jon: 2000 bonded. 1000 local and 600 − c remote fit 2000 − c for any c.
+  EXPECT_TRUE(can_wait(jon, 1));
+  EXPECT_TRUE(can_wait(jon, 600));
+  EXPECT_TRUE(can_wait(jon, 5000));  // taken as the lien's 600, as SlashOne takes it
+  // Kai's lien alone, and a user with no lien with this holder.
+  EXPECT_TRUE(can_wait(kai, 600));
+  EXPECT_TRUE(can_wait(AccountAddress("nobody"), 5));
+  // Once a slash left Jon's record a cut, no other cut of his waits.
+  ASSERT_TRUE(ReportSlash(e, 100).ok());
+  EXPECT_EQ(StoredUser(jon).collateral, A(2000));
+  EXPECT_FALSE(can_wait(jon, 1));
+}
+
 // Stake slashes against the eager rule on seeded random sequences: stakes,
 // unstakes (each acked before the next slash, so it leaves an unbond and the
 // stake is written by the slash), rewards and slashes of v1, some users

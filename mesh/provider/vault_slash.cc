@@ -1,5 +1,6 @@
 // Vault slashing and slash propagation (mesh-provider.md §4.3-4.4).
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -160,11 +161,8 @@ absl::StatusOr<std::vector<UserInfo>> ReadUsers(const Context& ctx,
 // the collateral, as SlashOne cuts before it looks at propagation: whether
 // the record's usage still fits the collateral after it (then SlashOne
 // propagates nothing).
-absl::StatusOr<bool> CutFits(const LienHolder& holder, Amount slash, UserInfo info) {
-  Lien after = *FindLien(info.liens, holder);
-  const Amount cut = Min(slash, after.amount.high());
-  after.amount.SubClamped(cut);
-  SetLien(info.liens, holder, after);
+absl::StatusOr<bool> CutFits(const LienHolder& holder, Amount slash, const UserInfo& info) {
+  const Amount cut = Min(slash, FindLien(info.liens, holder)->amount.high());
   const Amount left = info.collateral.SaturatingSub(cut);
   // The liens' high ends adding up within what is left bound both parts of
   // the usage (the largest lien, and the slashable total: every ratio is at
@@ -172,13 +170,18 @@ absl::StatusOr<bool> CutFits(const LienHolder& holder, Amount slash, UserInfo in
   Amount sum;
   bool within = true;
   for (const auto& [h, lien] : info.liens) {
-    absl::StatusOr<Amount> next = sum.Add(lien.amount.high());
+    const Amount high = h == holder ? lien.amount.high().SaturatingSub(cut) : lien.amount.high();
+    absl::StatusOr<Amount> next = sum.Add(high);
     within = within && next.ok() && lien.slashable <= Dec::One();
     if (!within) break;
     sum = *next;
   }
   if (within && sum <= left) return true;
-  MESH_ASSIGN_OR_RETURN(Derived d, Derive(info.liens));
+  LienList liens = info.liens;
+  Lien after = *FindLien(liens, holder);
+  after.amount.SubClamped(cut);
+  SetLien(liens, holder, after);
+  MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
   return d.used.high() <= left;
 }
 
@@ -235,7 +238,8 @@ absl::StatusOr<std::vector<bool>> Vault::CutsCanWait(const Context& ctx,
                                                      std::span<const SlashInfo> cuts) {
   std::vector<bool> out;
   out.reserve(cuts.size());
-  std::map<std::string, uint64_t> counts;  // per consumer: its stake slashes so far
+  // Per consumer: its stake slashes so far.
+  std::map<std::string, uint64_t, std::less<>> counts;
   for (size_t from = 0; from < cuts.size(); from += kGetManyChunk) {
     const std::span<const SlashInfo> chunk =
         cuts.subspan(from, std::min(kGetManyChunk, cuts.size() - from));
@@ -253,9 +257,11 @@ absl::StatusOr<std::vector<bool>> Vault::CutsCanWait(const Context& ctx,
       bool owes = false;
       for (const auto& [h, lien] : info.liens) {
         if (h.local) continue;
-        auto [it, fresh] = counts.try_emplace(h.consumer.value(), 0);
-        if (fresh) {
-          MESH_ASSIGN_OR_RETURN(it->second, ExternalStaking::DeferringSlashes(ctx, h.consumer));
+        auto it = counts.find(h.consumer.value());
+        if (it == counts.end()) {
+          MESH_ASSIGN_OR_RETURN(uint64_t count,
+                                ExternalStaking::DeferringSlashes(ctx, h.consumer));
+          it = counts.emplace(h.consumer.value(), count).first;
         }
         owes = owes || lien.settled_at < it->second;
       }
