@@ -226,20 +226,23 @@ TEST(ApplicationTest, RestartResumesFromTheLastCommittedBlock) {
 }
 
 // A store holding a record of an earlier layout -- a staking by-validator
-// delegation entry without the delegator's order key, a vault lien apart
+// delegation entry without the delegator's order key or without the
+// delegation's shares, a vault lien apart
 // from its user record (0x51), a user record without the deferred cuts'
 // accounting (0xED), a stake ordered by user (0x61), one without the
 // stake-slash stamp (0xEE) or one without the vault's deferred cut (0xF0)
 // -- is refused when it is opened, with a message that says what to do.
 TEST(ApplicationTest, OpeningAStoreOfAnEarlierLayoutIsRefused) {
   const std::string old_index = Encoder(0x25).Str("valoper").Str("delegator").Take();
+  // Ordered, but without the delegation's shares (an empty value).
+  const std::string no_shares = Encoder(0x25).Str("valoper").Str("order").Str("delegator").Take();
   const std::string old_lien = Encoder(0x51).Str("user").Raw("local").Take();
   const std::string unsettled = Encoder(0xED).Raw("user").Take();
   const std::string old_stake = Encoder(0x61).Str("consumer").Str("user").Raw("valoper").Take();
   const std::string unstamped = Encoder(0xEE).Str("consumer").Str("valoper").Raw("user").Take();
   const std::string uncounted = Encoder(0xF0).Str("consumer").Str("valoper").Raw("user").Take();
   for (const std::string& old_key :
-       {old_index, old_lien, unsettled, old_stake, unstamped, uncounted}) {
+       {old_index, no_shares, old_lien, unsettled, old_stake, unstamped, uncounted}) {
     const std::string dir = ::testing::TempDir() + "/app_old_layout";
     std::filesystem::remove_all(dir);
     {

@@ -301,18 +301,30 @@ absl::StatusOr<std::vector<AccountAddress>> DelegatorPage(
       });
 }
 
+// A page of `val`'s delegations, read from the by-validator index alone
+// (its entries hold the shares, Staking::VisitValidatorDelegations).
 absl::Status ValidatorDelegations(const Chain& chain,
                                   const sk::QueryValidatorDelegationsRequest& req,
                                   sk::QueryValidatorDelegationsResponse* resp) {
   MESH_ASSIGN_OR_RETURN(ValidatorAddress val, Valoper(chain, req.validator_addr()));
   Valuation value(chain);
-  MESH_ASSIGN_OR_RETURN(std::vector<AccountAddress> dels,
-                        DelegatorPage(value.ctx(), val, req.pagination(),
-                                      resp->mutable_pagination(),
-                                      &Staking::VisitValidatorDelegators));
-  MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> page,
-                        PageRecords<staking::Delegation>(value.ctx(), val, dels,
-                                                         &Staking::GetDelegation));
+  using Entry = std::pair<AccountAddress, Dec>;
+  MESH_ASSIGN_OR_RETURN(
+      std::vector<Entry> entries,
+      PaginateOrdered<Entry>(
+          req.pagination(), resp->mutable_pagination(),
+          [&](std::string_view from, bool reverse, const auto& on_entry) {
+            return Staking::VisitValidatorDelegations(
+                value.ctx(), val, from, reverse,
+                [&](std::string_view key, const AccountAddress& del, Dec shares) {
+                  return on_entry(key, Entry(del, shares));
+                });
+          }));
+  std::vector<staking::Delegation> page;
+  page.reserve(entries.size());
+  for (auto& [del, shares] : entries) {
+    page.push_back(staking::Delegation{std::move(del), val, shares});
+  }
   std::vector<size_t> in_order(page.size());
   std::iota(in_order.begin(), in_order.end(), size_t{0});
   return DelegationPage(value, page, in_order, resp);

@@ -236,9 +236,9 @@ absl::Status QueryDelegatorDelegations(const Chain& chain,
   return FillDelegationPage(ctx, all, range, resp);
 }
 
-// Read from the by-validator index (Staking::VisitValidatorDelegators):
-// the page's records only, and the index's keys for the total. The page
-// key is the delegator's AddressOrderKey (the index's order).
+// Read from the by-validator index alone (Staking::VisitValidatorDelegations:
+// its entries hold the shares), and the index's keys for the total. The
+// page key is the delegator's AddressOrderKey (the index's order).
 absl::Status QueryValidatorDelegations(const Chain& chain,
                                        const pb::QueryValidatorDelegationsRequest& req,
                                        pb::QueryValidatorDelegationsResponse* resp) {
@@ -249,17 +249,14 @@ absl::Status QueryValidatorDelegations(const Chain& chain,
   const uint64_t limit =
       page.limit() == 0 ? kDefaultPageLimit : std::min(page.limit(), kMaxPageLimit);
   std::vector<staking::Delegation> found;
-  MESH_RETURN_IF_ERROR(Staking::VisitValidatorDelegators(
+  MESH_RETURN_IF_ERROR(Staking::VisitValidatorDelegations(
       ctx, val, page.key(), false,
-      [&](std::string_view key, const AccountAddress& del) -> absl::StatusOr<bool> {
+      [&](std::string_view key, const AccountAddress& del, Dec shares) -> absl::StatusOr<bool> {
         if (found.size() == limit) {
           resp->mutable_pagination()->set_next_key(std::string(key));
           return false;
         }
-        MESH_ASSIGN_OR_RETURN(std::optional<staking::Delegation> d,
-                              Staking::GetDelegation(ctx, del, val));
-        if (!d.has_value()) return absl::InternalError("a delegation index entry without record");
-        found.push_back(*std::move(d));
+        found.push_back(staking::Delegation{del, val, shares});
         return true;
       }));
   uint64_t total = 0;

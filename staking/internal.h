@@ -79,6 +79,12 @@ struct ByValEntry {
   AccountAddress delegator;
 };
 absl::StatusOr<ByValEntry> DecodeByValEntry(std::string_view rest);
+// The value of a delegation's by-validator entry (0x25): its shares, as
+// the record holds them (PutDelegation writes both), so a page of a
+// validator's delegations is read from the index alone. (0x27's entries
+// are empty.)
+std::string EncodeByValShares(Dec shares);
+absl::StatusOr<Dec> DecodeByValShares(std::string_view value);
 std::string UbdQueueKey(uint64_t time_ns, const AccountAddress& del, const ValidatorAddress& val);
 std::string RedKey(const AccountAddress& del, const ValidatorAddress& src,
                    const ValidatorAddress& dst);

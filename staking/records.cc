@@ -266,6 +266,20 @@ std::string UbdByValKey(const ValidatorAddress& val, const AccountAddress& del) 
       .Take();
 }
 
+std::string EncodeByValShares(Dec shares) { return Encoder().Decimal(shares).Take(); }
+
+absl::StatusOr<Dec> DecodeByValShares(std::string_view value) {
+  if (value.empty()) {
+    return absl::FailedPreconditionError(
+        "staking: a by-validator delegation entry of an earlier layout (without the shares; "
+        "state from an earlier build must be regenerated, docs/staking.md)");
+  }
+  Decoder d(value);
+  MESH_ASSIGN_OR_RETURN(Dec shares, d.Decimal());
+  MESH_RETURN_IF_ERROR(d.Finish());
+  return shares;
+}
+
 absl::StatusOr<ByValEntry> DecodeByValEntry(std::string_view rest) {
   Decoder k(rest);
   ByValEntry e;

@@ -192,9 +192,10 @@ namespace {
 
 // Visits the by-validator index `table` (0x25 or 0x27) of `val` in key order
 // (ascending order keys, or descending with `reverse`) from `from` (see
-// Staking::VisitValidatorDelegators).
-absl::Status VisitByVal(const Context& ctx, uint8_t table, const ValidatorAddress& val,
-                        std::string_view from, bool reverse, Staking::IndexVisitor visit) {
+// Staking::VisitValidatorDelegators): `visit(entry, value)`.
+template <typename Visit>
+absl::Status ScanByVal(const Context& ctx, uint8_t table, const ValidatorAddress& val,
+                       std::string_view from, bool reverse, Visit visit) {
   const std::string prefix = Encoder(table).Str(val.value()).Take();
   std::string begin = prefix;
   std::string end = PrefixEnd(prefix);
@@ -204,10 +205,18 @@ absl::Status VisitByVal(const Context& ctx, uint8_t table, const ValidatorAddres
   for (; it->Valid(); it->Next()) {
     MESH_ASSIGN_OR_RETURN(internal::ByValEntry e,
                           internal::DecodeByValEntry(it->key().substr(prefix.size())));
-    MESH_ASSIGN_OR_RETURN(bool more, visit(e.order_key, e.delegator));
+    MESH_ASSIGN_OR_RETURN(bool more, visit(e, it->value()));
     if (!more) break;
   }
   return it->status();
+}
+
+absl::Status VisitByVal(const Context& ctx, uint8_t table, const ValidatorAddress& val,
+                        std::string_view from, bool reverse, Staking::IndexVisitor visit) {
+  return ScanByVal(ctx, table, val, from, reverse,
+                   [&](const internal::ByValEntry& e, std::string_view) {
+                     return visit(e.order_key, e.delegator);
+                   });
 }
 
 // Every entry of `val`'s by-validator index `table`, each looked up by
@@ -241,14 +250,34 @@ absl::Status Staking::CheckStoredLayout(const Context& ctx) {
     Decoder key(it->key().substr(1));
     MESH_RETURN_IF_ERROR(key.Str().status());  // the validator
     MESH_RETURN_IF_ERROR(internal::DecodeByValEntry(key.Rest()).status());
+    if (table == internal::kDelegationByValPrefix) {
+      MESH_RETURN_IF_ERROR(internal::DecodeByValShares(it->value()).status());
+    }
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<Delegation>> Staking::ValidatorDelegations(const Context& ctx,
                                                                       const ValidatorAddress& val) {
-  return LoadByVal<Delegation>(ctx, internal::kDelegationByValPrefix, val,
-                               internal::FindDelegation);
+  std::vector<Delegation> out;
+  MESH_RETURN_IF_ERROR(VisitValidatorDelegations(
+      ctx, val, "", false,
+      [&](std::string_view, const AccountAddress& del, Dec shares) -> absl::StatusOr<bool> {
+        out.push_back(Delegation{del, val, shares});
+        return true;
+      }));
+  return out;
+}
+
+absl::Status Staking::VisitValidatorDelegations(const Context& ctx, const ValidatorAddress& val,
+                                                std::string_view from, bool reverse,
+                                                DelegationVisitor visit) {
+  return ScanByVal(ctx, internal::kDelegationByValPrefix, val, from, reverse,
+                   [&](const internal::ByValEntry& e,
+                       std::string_view value) -> absl::StatusOr<bool> {
+                     MESH_ASSIGN_OR_RETURN(Dec shares, internal::DecodeByValShares(value));
+                     return visit(e.order_key, e.delegator, shares);
+                   });
 }
 
 absl::Status Staking::VisitValidatorDelegators(const Context& ctx, const ValidatorAddress& val,

@@ -363,7 +363,8 @@ class Staking {
   static absl::StatusOr<std::vector<Delegation>> DelegatorDelegations(
       const Context& ctx, const AccountAddress& delegator);
   // `val`'s delegations in the SDK's order: by the delegator's
-  // AddressOrderKey (core/crypto.h), i.e. by address bytes.
+  // AddressOrderKey (core/crypto.h), i.e. by address bytes; read from the
+  // by-validator index (VisitValidatorDelegations).
   static absl::StatusOr<std::vector<Delegation>> ValidatorDelegations(const Context& ctx,
                                                                       const ValidatorAddress& val);
   // Called with (order key, delegator) of each entry of a by-validator
@@ -379,6 +380,16 @@ class Staking {
   static absl::Status VisitValidatorDelegators(const Context& ctx, const ValidatorAddress& val,
                                                std::string_view from, bool reverse,
                                                IndexVisitor visit);
+  // Called with (order key, delegator, shares) of each of a validator's
+  // delegations; returns whether to go on.
+  using DelegationVisitor = absl::FunctionRef<absl::StatusOr<bool>(
+      std::string_view order_key, const AccountAddress& delegator, Dec shares)>;
+  // VisitValidatorDelegators with each delegation's shares, which its
+  // index entry holds (written with the record): a page of a validator's
+  // delegations is read from the index alone, no record read.
+  static absl::Status VisitValidatorDelegations(const Context& ctx, const ValidatorAddress& val,
+                                                std::string_view from, bool reverse,
+                                                DelegationVisitor visit);
   // Tokens of a delegation: shares * tokens / delegator_shares, truncated.
   static absl::StatusOr<Amount> DelegationTokens(const Context& ctx,
                                                  const AccountAddress& delegator,

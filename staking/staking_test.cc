@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -1010,6 +1011,67 @@ TEST_F(StakingTest, ValidatorDelegatorsAreVisitedInAddressOrderFromAKey) {
                   .ok());
   EXPECT_EQ(Staking::ValidatorDelegations(ctx(), v).status().code(),
             StatusCode::kFailedPrecondition);
+}
+
+// A delegation's by-validator entry holds its shares (written with the
+// record), so a validator's delegations are read from the index alone: the
+// entry follows every change of the record and leaves with it. An entry
+// without shares (an earlier layout) is refused on read and on open.
+TEST_F(StakingTest, DelegationIndexEntriesCarryTheShares) {
+  ValidatorAddress v = CreateVal("a", 1000);
+  const AccountAddress d1(ModuleAddress("mesh", "delegator-1").value());
+  const AccountAddress d2(ModuleAddress("mesh", "delegator-2").value());
+  DelegateFunded(d1.value(), v, 100);
+  DelegateFunded(d2.value(), v, 40);
+  auto indexed = [&] {
+    std::map<std::string, Dec> out;
+    EXPECT_TRUE(Staking::VisitValidatorDelegations(
+                    ctx(), v, "", false,
+                    [&](std::string_view, const AccountAddress& del,
+                        Dec shares) -> absl::StatusOr<bool> {
+                      out[del.value()] = shares;
+                      return true;
+                    })
+                    .ok());
+    return out;
+  };
+  auto recorded = [&] {
+    std::map<std::string, Dec> out;
+    for (const AccountAddress& del : {AccountAddress("op/a"), d1, d2}) {
+      std::optional<Delegation> d = Must(Staking::GetDelegation(ctx(), del, v));
+      if (d.has_value()) out[del.value()] = d->shares;
+    }
+    return out;
+  };
+  EXPECT_EQ(indexed(), recorded());
+  EXPECT_EQ(indexed().size(), 3u);
+  DelegateFunded(d1.value(), v, 25);  // more shares
+  ASSERT_TRUE(Staking::Undelegate(ctx(), d2, v, A(15)).ok());  // fewer
+  EXPECT_EQ(indexed(), recorded());
+  EXPECT_EQ(indexed()[d1.value()], Must(Dec::FromAmount(A(125))));
+  ASSERT_TRUE(Staking::Undelegate(ctx(), d2, v, A(25)).ok());  // all: the entry leaves
+  EXPECT_EQ(indexed(), recorded());
+  EXPECT_EQ(indexed().count(d2.value()), 0u);
+  // ValidatorDelegations, from the index, lists what the records hold.
+  for (const Delegation& d : Must(Staking::ValidatorDelegations(ctx(), v))) {
+    EXPECT_EQ(d.shares, recorded()[d.delegator.value()]);
+    EXPECT_EQ(d.validator, v);
+  }
+  EXPECT_TRUE(Staking::CheckStoredLayout(ctx()).ok());
+  // The first entry of the index (the one the check on open reads) without
+  // its shares.
+  AccountAddress first("");
+  ASSERT_TRUE(Staking::VisitValidatorDelegators(
+                  ctx(), v, "", false,
+                  [&](std::string_view, const AccountAddress& del) -> absl::StatusOr<bool> {
+                    first = del;
+                    return false;
+                  })
+                  .ok());
+  ASSERT_TRUE(ctx().store().Put(internal::DelegationByValKey(v, first), "").ok());
+  EXPECT_EQ(Staking::ValidatorDelegations(ctx(), v).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Staking::CheckStoredLayout(ctx()).code(), StatusCode::kFailedPrecondition);
 }
 
 

@@ -121,7 +121,8 @@ absl::StatusOr<std::optional<Delegation>> FindDelegation(const Context& ctx,
 }
 
 absl::Status PutDelegation(const Context& ctx, const Delegation& d) {
-  MESH_RETURN_IF_ERROR(ctx.store().Put(DelegationByValKey(d.validator, d.delegator), ""));
+  MESH_RETURN_IF_ERROR(
+      ctx.store().Put(DelegationByValKey(d.validator, d.delegator), EncodeByValShares(d.shares)));
   return PutRecord(ctx.store(), DelegationKey(d.delegator, d.validator), d);
 }
 
