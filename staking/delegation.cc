@@ -126,7 +126,8 @@ absl::StatusOr<Dec> DelegateInternal(const Context& ctx, const Params& p, const 
 
 absl::StatusOr<Amount> UnbondInternal(const Context& ctx, const Params& p,
                                       const AccountAddress& del, const ValidatorAddress& val,
-                                      Dec shares) {
+                                      Dec shares,
+                                      std::vector<std::pair<Denom, Amount>>* rewards_paid) {
   if (!shares.IsPositive()) return absl::InvalidArgumentError("shares must be positive");
   MESH_ASSIGN_OR_RETURN(Validator v, MustGetValidator(ctx, val));
   MESH_ASSIGN_OR_RETURN(std::optional<Delegation> d, FindDelegation(ctx, del, val));
@@ -136,7 +137,7 @@ absl::StatusOr<Amount> UnbondInternal(const Context& ctx, const Params& p,
   if (d->shares < shares) {
     return absl::FailedPreconditionError("not enough delegation shares");
   }
-  MESH_RETURN_IF_ERROR(OnDelegationModifying(ctx, v, *d));
+  MESH_RETURN_IF_ERROR(OnDelegationModifying(ctx, v, *d, rewards_paid));
   MESH_ASSIGN_OR_RETURN(d->shares, d->shares.Sub(shares));
   if (del == v.operator_account && !v.jailed) {
     MESH_ASSIGN_OR_RETURN(Dec self, TokensFromShares(v, d->shares));
@@ -266,7 +267,8 @@ absl::StatusOr<Dec> Staking::ValidateUnbondAmount(const Context& ctx,
 
 absl::StatusOr<uint64_t> Staking::Undelegate(const Context& ctx, const AccountAddress& delegator,
                                              const ValidatorAddress& val, Amount amount,
-                                             Amount* tokens) {
+                                             Amount* tokens,
+                                             std::vector<std::pair<Denom, Amount>>* rewards_paid) {
   return Atomically(ctx, [&](const Context& c) -> absl::StatusOr<uint64_t> {
     MESH_ASSIGN_OR_RETURN(Params p, GetParams(c));
     MESH_ASSIGN_OR_RETURN(Dec shares, internal::UnbondShares(c, delegator, val, amount));
@@ -277,7 +279,8 @@ absl::StatusOr<uint64_t> Staking::Undelegate(const Context& ctx, const AccountAd
     if (ubd.has_value() && ubd->entries.size() >= p.max_entries) {
       return absl::FailedPreconditionError("too many unbonding delegation entries");
     }
-    MESH_ASSIGN_OR_RETURN(Amount returned, internal::UnbondInternal(c, p, delegator, val, shares));
+    MESH_ASSIGN_OR_RETURN(Amount returned,
+                          internal::UnbondInternal(c, p, delegator, val, shares, rewards_paid));
     if (v.IsBonded()) MESH_RETURN_IF_ERROR(internal::MoveBondedToNotBonded(c, p, returned));
     uint64_t completion = c.time_ns() + p.unbonding_time_s * kNanosPerSecond;
     MESH_RETURN_IF_ERROR(internal::AddUbdEntry(c, delegator, val, completion, returned));

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -188,9 +189,12 @@ absl::StatusOr<Dec> DelegateInternal(const Context& ctx, const Params& p, const 
                                      bool token_src_bonded);
 // SDK Unbond: removes shares, may jail (MinSelfDelegation) or delete the
 // validator, returns tokens (which stay in the pool; callers move them).
+// `rewards_paid` (optional) receives what the delegator's pending rewards
+// paid it (OnDelegationModifying).
 absl::StatusOr<Amount> UnbondInternal(const Context& ctx, const Params& p,
                                       const AccountAddress& del, const ValidatorAddress& val,
-                                      Dec shares);
+                                      Dec shares,
+                                      std::vector<std::pair<Denom, Amount>>* rewards_paid = nullptr);
 absl::Status JailInternal(const Context& ctx, Validator& v);
 
 // ---- Power history (power_history.cc) ----
@@ -208,8 +212,10 @@ absl::Status PrunePowerHistory(const Context& ctx);
 absl::Status InitValidatorRewards(const Context& ctx, const ValidatorAddress& val);
 // Ends the current period (before a delegation is created).
 absl::Status OnDelegationCreating(const Context& ctx, const Validator& v);
-// Pays pending rewards (before a delegation's shares change).
-absl::Status OnDelegationModifying(const Context& ctx, const Validator& v, const Delegation& d);
+// Pays pending rewards (before a delegation's shares change); what it paid
+// the delegator, per denom, in *paid when given.
+absl::Status OnDelegationModifying(const Context& ctx, const Validator& v, const Delegation& d,
+                                   std::vector<std::pair<Denom, Amount>>* paid = nullptr);
 // Starts a new reward interval for the (changed) delegation.
 absl::Status OnDelegationModified(const Context& ctx, const Validator& v, const Delegation& d);
 absl::Status OnDelegationRemoved(const Context& ctx, const ValidatorAddress& val,

@@ -305,8 +305,11 @@ absl::Status OnDelegationCreating(const Context& ctx, const Validator& v) {
   return IncrementPeriod(ctx, v).status();
 }
 
-absl::Status OnDelegationModifying(const Context& ctx, const Validator& v, const Delegation& d) {
-  return WithdrawInternal(ctx, v, d).status();
+absl::Status OnDelegationModifying(const Context& ctx, const Validator& v, const Delegation& d,
+                                   std::vector<std::pair<Denom, Amount>>* paid) {
+  MESH_ASSIGN_OR_RETURN(auto out, WithdrawInternal(ctx, v, d));
+  if (paid != nullptr) *paid = std::move(out);
+  return absl::OkStatus();
 }
 
 absl::Status OnDelegationModified(const Context& ctx, const Validator& v, const Delegation& d) {

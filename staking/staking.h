@@ -249,10 +249,13 @@ class Staking {
                                       const ValidatorAddress& val, Amount amount);
   // Undelegates by token amount (ValidateUnbondAmount + Unbond) into an
   // unbonding entry maturing at t + unbonding_time. Returns the entry's
-  // completion time (ns); the tokens moved into the entry are in *tokens.
-  static absl::StatusOr<uint64_t> Undelegate(const Context& ctx, const AccountAddress& delegator,
-                                             const ValidatorAddress& val, Amount amount,
-                                             Amount* tokens = nullptr);
+  // completion time (ns); the tokens moved into the entry are in *tokens,
+  // and the pending rewards the change paid the delegator (per denom, none
+  // zero) in *rewards_paid.
+  static absl::StatusOr<uint64_t> Undelegate(
+      const Context& ctx, const AccountAddress& delegator, const ValidatorAddress& val,
+      Amount amount, Amount* tokens = nullptr,
+      std::vector<std::pair<Denom, Amount>>* rewards_paid = nullptr);
   // Undelegates `shares` and pays the tokens to the delegator at once (the
   // mesh consumer's "instant undelegate"). Returns the tokens paid:
   // TruncateInt(TokensFromShares(shares)), or every remaining token for the

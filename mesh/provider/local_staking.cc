@@ -191,7 +191,7 @@ absl::Status LocalStaking::ReceiveStake(const Context& ctx, const AccountAddress
 
 absl::Status LocalStaking::BurnStake(const Context& ctx, const AccountAddress& user,
                                      Amount amount, const std::optional<ValidatorAddress>& validator) {
-  MESH_ASSIGN_OR_RETURN(LocalStakingConfig cfg, Config(ctx));
+  MESH_RETURN_IF_ERROR(Config(ctx).status());
   MESH_ASSIGN_OR_RETURN(LocalUser u, LoadExisting(ctx, user));
   MESH_ASSIGN_OR_RETURN(auto dels, Delegations(ctx, user));
   std::vector<std::pair<ValidatorAddress, Amount>> candidates;
@@ -204,11 +204,16 @@ absl::Status LocalStaking::BurnStake(const Context& ctx, const AccountAddress& u
     MESH_ASSIGN_OR_RETURN(BurnSplit split, DistributeBurn(available, amount));
     for (size_t i = 0; i < candidates.size(); ++i) {
       if (split.per_entry[i].IsZero()) continue;
-      MESH_RETURN_IF_ERROR(WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() {
-        return NothingIn(Staking::Undelegate(ctx, ProxyAccount(user), candidates[i].first,
-                                             split.per_entry[i])
-                             .status());
-      }));
+      // The undelegation credits the proxy with nothing but the rewards it
+      // pays: those go on to the user, as WithRewardSweep would find them
+      // (without reading the proxy's balances before and after).
+      Balances rewards;
+      MESH_RETURN_IF_ERROR(Staking::Undelegate(ctx, ProxyAccount(user), candidates[i].first,
+                                               split.per_entry[i], nullptr, &rewards)
+                               .status());
+      for (const auto& [denom, paid] : rewards) {
+        MESH_RETURN_IF_ERROR(Bank::Send(ctx, ProxyAccount(user), user, denom, paid));
+      }
     }
   }
   // The whole amount is withheld from future releases, including any part

@@ -212,6 +212,35 @@ TEST_F(LocalStakingTest, WithdrawingRewards) {
   EXPECT_EQ(ProxyBalance(), A(0));
 }
 
+// A burn changes the proxy's delegations, which pays their pending rewards
+// to the proxy: they go on to the user at once, so the proxy's liquid
+// balance stays pure principal (0 here) and every reward reaches the user
+// (exactly what WithdrawRewards would have paid).
+TEST_F(LocalStakingTest, BurningForwardsThePendingRewardsToTheUser) {
+  Setup({"validator1", "validator2"}, {"validator1", "validator2"});
+  const AccountAddress payer("rewards-source");
+  h_.Fund(payer, kUosmo, A(1000000));
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return Staking::AllocateRewards(c, payer, kUosmo, A(1000000));
+                }).ok());
+  // What a withdrawal would pay now, seen on a copy of the state.
+  Amount pending;
+  {
+    Overlay probe(&h_.ctx().store());
+    const Context c = h_.ctx().WithStore(&probe);
+    const Amount before = staking::Bank::Balance(c, kUser1, kUosmo).value();
+    ASSERT_TRUE(LocalStaking::WithdrawRewards(c, kUser1).ok());
+    pending = staking::Bank::Balance(c, kUser1, kUosmo).value().SaturatingSub(before);
+  }
+  ASSERT_FALSE(pending.IsZero());
+  const Amount user_before = h_.Balance(kUser1, kUosmo);
+  ASSERT_TRUE(Burn(15, std::nullopt).ok());
+  EXPECT_EQ(Delegation("validator1"), 92u);
+  EXPECT_EQ(Delegation("validator2"), 93u);
+  EXPECT_EQ(ProxyBalance(), A(0));
+  EXPECT_EQ(h_.Balance(kUser1, kUosmo), user_before.Add(pending).value());
+}
+
 // Deviation: a burn larger than the delegations does not fail; the shortfall
 // is withheld from the unbonding tokens (the reference fails the whole slash
 // with InsufficientDelegations).
