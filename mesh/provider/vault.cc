@@ -56,11 +56,12 @@ absl::Status Settle(const Context& ctx, const AccountAddress& user, UserInfo& in
     owed_any = true;
   }
   if (owed_any && info.liens.size() > 1) {
-    MESH_ASSIGN_OR_RETURN(Derived d, Derive(info.liens));
-    if (info.collateral < d.used.high()) {
-      return absl::InternalError(absl::StrCat(
-          "vault: ", user.value(), "'s deferred cuts leave a usage of ",
-          d.used.high().ToString(), " above the collateral ", info.collateral.ToString()));
+    MESH_ASSIGN_OR_RETURN(bool within, UsageWithin(info.liens, info.collateral));
+    if (!within) {
+      return absl::InternalError(absl::StrCat("vault: ", user.value(),
+                                              "'s deferred cuts leave a usage above the "
+                                              "collateral ",
+                                              info.collateral.ToString()));
     }
   }
   // A lien cut to zero leaves the record (as after a slash).
@@ -110,6 +111,24 @@ absl::StatusOr<Derived> Derive(const LienList& liens) {
   }
   d.used = AmountRange::MaxRange(d.max_lien, d.total_slashable);
   return d;
+}
+
+absl::StatusOr<bool> UsageWithin(const LienList& liens, Amount limit) {
+  Amount sum;
+  bool summed = true;
+  for (const auto& [holder, lien] : liens) {
+    absl::StatusOr<Amount> next = sum.Add(lien.amount.high());
+    summed = next.ok() && lien.slashable <= Dec::One();
+    if (!summed) break;
+    sum = *next;
+  }
+  if (summed && sum <= limit) return true;
+  MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
+  return d.used.high() <= limit;
+}
+
+bool LoneLienWithin(const UserInfo& info, const Lien& lien) {
+  return info.liens.size() == 1 && lien.amount.high() <= info.collateral;
 }
 
 }  // namespace vault_internal

@@ -37,6 +37,14 @@ const Lien* FindLien(const LienList& liens, const LienHolder& holder);
 // removes it when its high end is zero (docs/compatibility.md).
 void SetLien(LienList& liens, const LienHolder& holder, const Lien& lien);
 absl::StatusOr<Derived> Derive(const LienList& liens);
+// Whether the usage of `liens` (Derived::used, high end) is at most `limit`.
+// Liens whose high ends add up within it need no ratio multiplied: both
+// parts of the usage (the largest lien, and the slashable total, every
+// ratio being at most 1) are at most that sum.
+absl::StatusOr<bool> UsageWithin(const LienList& liens, Amount limit);
+// Whether `lien` (held by `info`) is its only lien, within the collateral:
+// its cuts never propagate and add up in any order.
+bool LoneLienWithin(const UserInfo& info, const Lien& lien);
 
 }  // namespace mesh::provider::vault_internal
 

@@ -157,32 +157,21 @@ absl::StatusOr<std::vector<UserInfo>> ReadUsers(const Context& ctx,
   return out;
 }
 
-// The plain cut of `slash` from `holder`'s lien (which `info` holds) and
-// the collateral, as SlashOne cuts before it looks at propagation: whether
-// the record's usage still fits the collateral after it (then SlashOne
-// propagates nothing).
-absl::StatusOr<bool> CutFits(const LienHolder& holder, Amount slash, const UserInfo& info) {
-  const Amount cut = Min(slash, FindLien(info.liens, holder)->amount.high());
-  const Amount left = info.collateral.SaturatingSub(cut);
-  // The liens' high ends adding up within what is left bound both parts of
-  // the usage (the largest lien, and the slashable total: every ratio is at
-  // most 1), with no ratio to multiply.
-  Amount sum;
-  bool within = true;
-  for (const auto& [h, lien] : info.liens) {
-    const Amount high = h == holder ? lien.amount.high().SaturatingSub(cut) : lien.amount.high();
-    absl::StatusOr<Amount> next = sum.Add(high);
-    within = within && next.ok() && lien.slashable <= Dec::One();
-    if (!within) break;
-    sum = *next;
-  }
-  if (within && sum <= left) return true;
-  LienList liens = info.liens;
-  Lien after = *FindLien(liens, holder);
-  after.amount.SubClamped(cut);
-  SetLien(liens, holder, after);
-  MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
-  return d.used.high() <= left;
+// Takes the plain cut of `slash` from `holder`'s lien `lien` in `liens`
+// (at most the lien: a holder cannot take more) and returns it.
+Amount CutLien(LienList& liens, const LienHolder& holder, Lien lien, Amount slash) {
+  const Amount cut = Min(slash, lien.amount.high());
+  lien.amount.SubClamped(cut);
+  SetLien(liens, holder, lien);
+  return cut;
+}
+
+// Whether the usage of `liens` (the slasher's lien already cut by `cut`)
+// leaves `cut` free in `collateral`, the collateral before the cut (§4.3
+// step 6): then the cut propagates nothing.
+absl::StatusOr<bool> CutCovered(const LienList& liens, Amount collateral, Amount cut) {
+  if (collateral < cut) return false;
+  return UsageWithin(liens, collateral.SaturatingSub(cut));
 }
 
 // `info` = `item`'s user record as ReadUsers read it: the slasher's lien is
@@ -201,17 +190,13 @@ absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
   // With the slasher's lien alone, and within the collateral, the free
   // collateral after its cut (C − (L − slash)) always covers the slash: no
   // propagation, and nothing to derive (most users of a large slash).
-  const bool alone = liens.size() == 1 && lien->amount.high() <= info.collateral;
-  Lien cut = *lien;
-  cut.amount.SubClamped(slash);
-  SetLien(liens, slasher, cut);
+  const bool alone = LoneLienWithin(info, *lien);
+  CutLien(liens, slasher, *lien, slash);
   const Amount new_collateral = info.collateral.SaturatingSub(slash);
   Cuts cuts;
   if (!alone) {
-    MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
-    // Free collateral measured with the old collateral (§4.3 step 6).
-    const Amount free = info.collateral.SaturatingSub(d.used.high());
-    if (free < slash) MESH_RETURN_IF_ERROR(Propagate(liens, new_collateral, cuts));
+    MESH_ASSIGN_OR_RETURN(bool covered, CutCovered(liens, info.collateral, slash));
+    if (!covered) MESH_RETURN_IF_ERROR(Propagate(liens, new_collateral, cuts));
   }
   info.collateral = new_collateral;
   MESH_RETURN_IF_ERROR(SaveUser(ctx, item.user, info));
@@ -249,8 +234,7 @@ absl::StatusOr<std::vector<bool>> Vault::CutsCanWait(const Context& ctx,
       const Lien* own = FindLien(info.liens, holder);
       // No lien: nothing to cut. The holder's lien alone within the
       // collateral: its cuts add up in any order (as SlashOne's `alone`).
-      if (own == nullptr ||
-          (info.liens.size() == 1 && own->amount.high() <= info.collateral)) {
+      if (own == nullptr || LoneLienWithin(info, *own)) {
         out.push_back(true);
         continue;
       }
@@ -269,8 +253,11 @@ absl::StatusOr<std::vector<bool>> Vault::CutsCanWait(const Context& ctx,
         out.push_back(false);
         continue;
       }
-      MESH_ASSIGN_OR_RETURN(bool fits, CutFits(holder, chunk[i].slash, info));
-      out.push_back(fits);
+      // As SlashOne would cut it.
+      LienList liens = info.liens;
+      const Amount cut = CutLien(liens, holder, *own, chunk[i].slash);
+      MESH_ASSIGN_OR_RETURN(bool covered, CutCovered(liens, info.collateral, cut));
+      out.push_back(covered);
     }
   }
   return out;
