@@ -159,6 +159,14 @@ absl::StatusOr<uint64_t> ScanLastSlashPeriod(const Context& ctx, const Validator
   return k.U64();
 }
 
+// Whether `coins` holds nothing to share (every denom at zero).
+bool NoRewards(const DecCoins& coins) {
+  for (const auto& [denom, amount] : coins.by_denom) {
+    if (!amount.IsZero()) return false;
+  }
+  return true;
+}
+
 struct EndedPeriod {
   uint64_t period = 0;       // the period just ended
   uint64_t last_slash = 0;   // the validator's last slash-event period, 0 if none
@@ -172,6 +180,14 @@ absl::StatusOr<EndedPeriod> IncrementPeriod(const Context& ctx, const Validator&
                                             bool slashing = false) {
   const ValidatorAddress& val = v.operator_address;
   MESH_ASSIGN_OR_RETURN(auto cur, MustGet<CurrentRewards>(ctx, CurrentKey(val), "rewards"));
+  // A period without rewards is left open (docs/compatibility.md, S-1): its
+  // cumulative would be the previous period's, so whoever starts now starts
+  // at that one, and the rewards it pays are the same. A delegation's change
+  // writes no period of its own unless rewards came since the last one; a
+  // slash always ends the period (its event is keyed by it).
+  if (!slashing && cur.last_slash_period.has_value() && NoRewards(cur.rewards)) {
+    return EndedPeriod{cur.period - 1, *cur.last_slash_period};
+  }
   if (slashing) {
     cur.last_slash_period = cur.period;
   } else if (!cur.last_slash_period.has_value()) {

@@ -213,5 +213,50 @@ TEST_F(RewardsTest, RecordWithoutLastSlashPeriodFindsItFromTheSlashEvents) {
   ExpectInvariants();
 }
 
+// docs/compatibility.md S-1: a period that saw no rewards is not ended by a
+// delegation change (the SDK ends one per change): changes in a row share
+// one historical record, and every reward is what ending each period pays.
+TEST_F(RewardsTest, ChangesWithoutRewardsBetweenThemEndNoPeriod) {
+  ValidatorAddress a = CreateVal("a", 2 * kMillion);
+  DelegateFunded("d0", a, 2 * kMillion);
+  EndBlock();
+  auto records = [&]() {
+    const std::string prefix = Encoder(internal::kHistoricalRewardsPrefix).Str(a.value()).Take();
+    return Must(internal::CollectPrefix(store_, prefix)).size();
+  };
+  auto period = [&]() {
+    const std::string record = *Must(store_.Get(CurrentRewardsKey(a)));
+    Decoder d(record);
+    return Must(d.U64());
+  };
+  Allocate(400);  // 200 to each of op/a and d0
+  const uint64_t rewarded = period();
+  DelegateFunded("d1", a, 2 * kMillion);  // ends the rewarded period
+  EXPECT_EQ(period(), rewarded + 1);
+  const size_t held = records();
+  // Three more changes, no rewards between them: no period ends.
+  DelegateFunded("d2", a, 2 * kMillion);
+  DelegateFunded("d1", a, 2 * kMillion);
+  Must(Staking::Undelegate(ctx(), AccountAddress("d2"), a, A(kMillion)));
+  EXPECT_EQ(period(), rewarded + 1);
+  EXPECT_EQ(records(), held);
+  // op/a 2, d0 2, d1 4, d2 1 (million): 900 shares 200 / 200 / 400 / 100.
+  Allocate(900);
+  EXPECT_EQ(Withdraw("d0", a), A(200 + 200));
+  EXPECT_EQ(Withdraw("d1", a), A(400));
+  EXPECT_EQ(Withdraw("d2", a), A(100));
+  EXPECT_EQ(period(), rewarded + 2);  // the first withdrawal ended the rewarded one
+  // A slash always ends the period, rewards or not.
+  EXPECT_EQ(Must(Staking::Slash(ctx(), a, block_.height, 9, D("0.5"))), A(4500000));
+  EXPECT_EQ(period(), rewarded + 3);
+  Allocate(450);  // stakes halved to 1 / 1 / 2 / 0.5 million (op/a, d0, d1, d2): 100 per million
+  EXPECT_EQ(Withdraw("d1", a), A(200));
+  EXPECT_EQ(Withdraw("d2", a), A(50));
+  EXPECT_EQ(Withdraw("d0", a), A(100));
+  EXPECT_EQ(Withdraw("op/a", a), A(200 + 200 + 100));
+  EXPECT_EQ(FeeBalance(kDistributionPool), A(0));
+  ExpectInvariants();
+}
+
 }  // namespace
 }  // namespace mesh::staking::testing
