@@ -16,19 +16,35 @@ namespace {
 
 // SharesFromTokens for `amount` of the delegation, capped at its shares
 // (SDK ValidateUnbondAmount).
-absl::StatusOr<Dec> UnbondShares(const Context& ctx, const AccountAddress& del,
-                                 const ValidatorAddress& val, Amount amount) {
+// The validator and the delegation an unbond of `amount` changes, as stored.
+struct UnbondRecords {
+  Validator v;
+  Delegation d;
+};
+absl::StatusOr<UnbondRecords> ReadUnbondRecords(const Context& ctx, const AccountAddress& del,
+                                                const ValidatorAddress& val, Amount amount) {
   if (amount.IsZero()) return absl::InvalidArgumentError("amount must be positive");
   MESH_ASSIGN_OR_RETURN(Validator v, MustGetValidator(ctx, val));
   MESH_ASSIGN_OR_RETURN(std::optional<Delegation> d, FindDelegation(ctx, del, val));
   if (!d.has_value()) {
     return absl::NotFoundError("no delegation from " + del.value() + " to " + val.value());
   }
-  MESH_ASSIGN_OR_RETURN(Dec shares, SharesFromTokens(v, amount));
+  return UnbondRecords{std::move(v), *std::move(d)};
+}
+
+// The shares worth `amount` of `r.d`.
+absl::StatusOr<Dec> SharesToUnbond(const UnbondRecords& r, Amount amount) {
+  MESH_ASSIGN_OR_RETURN(Dec shares, SharesFromTokens(r.v, amount));
   // SharesFromTokensTruncated yields the same digits, so one comparison
   // stands for both of the SDK's checks.
-  if (shares > d->shares) return absl::InvalidArgumentError("invalid shares amount");
+  if (shares > r.d.shares) return absl::InvalidArgumentError("invalid shares amount");
   return shares;
+}
+
+absl::StatusOr<Dec> UnbondShares(const Context& ctx, const AccountAddress& del,
+                                 const ValidatorAddress& val, Amount amount) {
+  MESH_ASSIGN_OR_RETURN(UnbondRecords r, ReadUnbondRecords(ctx, del, val, amount));
+  return SharesToUnbond(r, amount);
 }
 
 absl::StatusOr<bool> HasReceivingRedelegation(const Context& ctx, const AccountAddress& del,
@@ -42,9 +58,10 @@ absl::StatusOr<bool> HasReceivingRedelegation(const Context& ctx, const AccountA
 
 // Adds an entry, merging with one of the same creation height and completion
 // time (SDK PR #12967); a merged entry needs no new queue key.
+// `found`: the pair's unbonding record as stored.
 absl::Status AddUbdEntry(const Context& ctx, const AccountAddress& del, const ValidatorAddress& val,
-                         uint64_t completion_ns, Amount amount) {
-  MESH_ASSIGN_OR_RETURN(std::optional<UnbondingDelegation> found, FindUbd(ctx, del, val));
+                         uint64_t completion_ns, Amount amount,
+                         std::optional<UnbondingDelegation> found) {
   UnbondingDelegation ubd = found.value_or(UnbondingDelegation{del, val, {}});
   bool merged = false;
   for (UnbondingEntry& e : ubd.entries) {
@@ -95,6 +112,7 @@ absl::StatusOr<Dec> DelegateInternal(const Context& ctx, const Params& p, const 
                                      const ValidatorAddress& val, Amount amount, bool from_account,
                                      bool token_src_bonded) {
   MESH_ASSIGN_OR_RETURN(Validator v, MustGetValidator(ctx, val));
+  const StoredPower stored = PowerOf(p, v);
   if (v.tokens.IsZero() && v.delegator_shares.IsPositive()) {
     return absl::FailedPreconditionError("invalid delegator share exchange rate: validator " +
                                          val.value() + " has shares but no tokens");
@@ -118,7 +136,7 @@ absl::StatusOr<Dec> DelegateInternal(const Context& ctx, const Params& p, const 
   }
   Delegation d = found.value_or(Delegation{del, val, Dec::Zero()});
   MESH_ASSIGN_OR_RETURN(d.shares, d.shares.Add(shares));
-  MESH_RETURN_IF_ERROR(PutValidator(ctx, v));
+  MESH_RETURN_IF_ERROR(PutValidator(ctx, p, v, stored));
   MESH_RETURN_IF_ERROR(PutDelegation(ctx, d));
   MESH_RETURN_IF_ERROR(OnDelegationModified(ctx, v, d));
   return shares;
@@ -134,29 +152,42 @@ absl::StatusOr<Amount> UnbondInternal(const Context& ctx, const Params& p,
   if (!d.has_value()) {
     return absl::NotFoundError("no delegation from " + del.value() + " to " + val.value());
   }
-  if (d->shares < shares) {
+  return UnbondLoaded(ctx, p, v, *std::move(d), shares, rewards_paid);
+}
+
+absl::StatusOr<Amount> UnbondLoaded(const Context& ctx, const Params& p, Validator& v,
+                                    Delegation d, Dec shares,
+                                    std::vector<std::pair<Denom, Amount>>* rewards_paid) {
+  if (!shares.IsPositive()) return absl::InvalidArgumentError("shares must be positive");
+  if (d.shares < shares) {
     return absl::FailedPreconditionError("not enough delegation shares");
   }
-  MESH_RETURN_IF_ERROR(OnDelegationModifying(ctx, v, *d, rewards_paid));
-  MESH_ASSIGN_OR_RETURN(d->shares, d->shares.Sub(shares));
+  const AccountAddress& del = d.delegator;
+  const ValidatorAddress& val = v.operator_address;
+  StoredPower stored = PowerOf(p, v);
+  MESH_RETURN_IF_ERROR(OnDelegationModifying(ctx, v, d, rewards_paid));
+  MESH_ASSIGN_OR_RETURN(d.shares, d.shares.Sub(shares));
   if (del == v.operator_account && !v.jailed) {
-    MESH_ASSIGN_OR_RETURN(Dec self, TokensFromShares(v, d->shares));
+    MESH_ASSIGN_OR_RETURN(Dec self, TokensFromShares(v, d.shares));
     MESH_ASSIGN_OR_RETURN(Amount self_tokens, self.TruncateAmount());
-    if (self_tokens < v.min_self_delegation) MESH_RETURN_IF_ERROR(JailInternal(ctx, v));
+    if (self_tokens < v.min_self_delegation) {
+      MESH_RETURN_IF_ERROR(JailInternal(ctx, v));  // writes v
+      stored = PowerOf(p, v);
+    }
   }
-  if (d->shares.IsZero()) {
+  if (d.shares.IsZero()) {
     MESH_RETURN_IF_ERROR(DeleteDelegation(ctx, del, val));
     MESH_RETURN_IF_ERROR(OnDelegationRemoved(ctx, val, del));
   } else {
-    MESH_RETURN_IF_ERROR(PutDelegation(ctx, *d));
+    MESH_RETURN_IF_ERROR(PutDelegation(ctx, d));
   }
   MESH_ASSIGN_OR_RETURN(Amount tokens, RemoveDelShares(v, shares));
   if (v.delegator_shares.IsZero() && v.status == BondStatus::kUnbonded) {
     MESH_RETURN_IF_ERROR(RemoveValidator(ctx, v));
   } else {
-    MESH_RETURN_IF_ERROR(PutValidator(ctx, v));
+    MESH_RETURN_IF_ERROR(PutValidator(ctx, p, v, stored));
   }
-  if (!d->shares.IsZero()) MESH_RETURN_IF_ERROR(OnDelegationModified(ctx, v, *d));
+  if (!d.shares.IsZero()) MESH_RETURN_IF_ERROR(OnDelegationModified(ctx, v, d));
   return tokens;
 }
 
@@ -271,19 +302,24 @@ absl::StatusOr<uint64_t> Staking::Undelegate(const Context& ctx, const AccountAd
                                              std::vector<std::pair<Denom, Amount>>* rewards_paid) {
   return Atomically(ctx, [&](const Context& c) -> absl::StatusOr<uint64_t> {
     MESH_ASSIGN_OR_RETURN(Params p, GetParams(c));
-    MESH_ASSIGN_OR_RETURN(Dec shares, internal::UnbondShares(c, delegator, val, amount));
-    MESH_ASSIGN_OR_RETURN(Validator v, internal::MustGetValidator(c, val));
+    // Each record is read once: the validator, the delegation and the
+    // unbonding record go from here through the unbond.
+    MESH_ASSIGN_OR_RETURN(internal::UnbondRecords r,
+                          internal::ReadUnbondRecords(c, delegator, val, amount));
+    MESH_ASSIGN_OR_RETURN(Dec shares, internal::SharesToUnbond(r, amount));
+    const bool bonded = r.v.IsBonded();
     // Checked before any merge, so a mergeable 8th entry is still rejected.
     MESH_ASSIGN_OR_RETURN(std::optional<UnbondingDelegation> ubd,
                           internal::FindUbd(c, delegator, val));
     if (ubd.has_value() && ubd->entries.size() >= p.max_entries) {
       return absl::FailedPreconditionError("too many unbonding delegation entries");
     }
-    MESH_ASSIGN_OR_RETURN(Amount returned,
-                          internal::UnbondInternal(c, p, delegator, val, shares, rewards_paid));
-    if (v.IsBonded()) MESH_RETURN_IF_ERROR(internal::MoveBondedToNotBonded(c, p, returned));
+    MESH_ASSIGN_OR_RETURN(Amount returned, internal::UnbondLoaded(c, p, r.v, std::move(r.d),
+                                                                  shares, rewards_paid));
+    if (bonded) MESH_RETURN_IF_ERROR(internal::MoveBondedToNotBonded(c, p, returned));
     uint64_t completion = c.time_ns() + p.unbonding_time_s * kNanosPerSecond;
-    MESH_RETURN_IF_ERROR(internal::AddUbdEntry(c, delegator, val, completion, returned));
+    MESH_RETURN_IF_ERROR(
+        internal::AddUbdEntry(c, delegator, val, completion, returned, std::move(ubd)));
     if (tokens != nullptr) *tokens = returned;
     return completion;
   });

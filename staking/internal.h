@@ -131,6 +131,18 @@ absl::StatusOr<uint64_t> CountPowerIndex(const Context& ctx);
 // Writes the validator and keeps the power index (Indexed validators only),
 // its entry count and the power history in step.
 absl::Status PutValidator(const Context& ctx, const Validator& v);
+// What PutValidator compares a validator's new version with: the stored
+// version's power-index entry and consensus power.
+struct StoredPower {
+  bool indexed = false;
+  uint64_t potential = 0;
+  uint64_t consensus = 0;
+};
+StoredPower PowerOf(const Params& p, const Validator& v);
+// PutValidator for a caller that holds the stored version's StoredPower
+// (read in this context and not written since): it is not read again.
+absl::Status PutValidator(const Context& ctx, const Params& p, const Validator& v,
+                          const StoredPower& stored);
 // Deletes the validator, its index entries and its distribution state.
 absl::Status RemoveValidator(const Context& ctx, const Validator& v);
 
@@ -195,6 +207,11 @@ absl::StatusOr<Amount> UnbondInternal(const Context& ctx, const Params& p,
                                       const AccountAddress& del, const ValidatorAddress& val,
                                       Dec shares,
                                       std::vector<std::pair<Denom, Amount>>* rewards_paid = nullptr);
+// UnbondInternal on the records in hand: `v` and `d` as stored (read in
+// this context and not written since); `v` ends as written.
+absl::StatusOr<Amount> UnbondLoaded(const Context& ctx, const Params& p, Validator& v,
+                                    Delegation d, Dec shares,
+                                    std::vector<std::pair<Denom, Amount>>* rewards_paid);
 absl::Status JailInternal(const Context& ctx, Validator& v);
 
 // ---- Power history (power_history.cc) ----

@@ -80,24 +80,34 @@ absl::StatusOr<Validator> MustGetValidator(const Context& ctx, const ValidatorAd
   return *std::move(v);
 }
 
+StoredPower PowerOf(const Params& p, const Validator& v) {
+  return StoredPower{Indexed(v), v.PotentialPower(p.power_reduction),
+                     v.ConsensusPower(p.power_reduction)};
+}
+
 absl::Status PutValidator(const Context& ctx, const Validator& v) {
   MESH_ASSIGN_OR_RETURN(Params p, Staking::GetParams(ctx));
   MESH_ASSIGN_OR_RETURN(std::optional<Validator> old, FindValidator(ctx, v.operator_address));
-  const bool was_indexed = old.has_value() && Indexed(*old);
+  return PutValidator(ctx, p, v, old.has_value() ? PowerOf(p, *old) : StoredPower{});
+}
+
+absl::Status PutValidator(const Context& ctx, const Params& p, const Validator& v,
+                          const StoredPower& stored) {
   const uint64_t potential = v.PotentialPower(p.power_reduction);
   // An entry that stays as it is is not rewritten (a new version of the
   // same key would only lengthen the store's scans of the index).
-  if (!was_indexed || !Indexed(v) || old->PotentialPower(p.power_reduction) != potential) {
-    if (old.has_value()) MESH_RETURN_IF_ERROR(DeletePowerIndex(ctx, p, *old));
+  if (!stored.indexed || !Indexed(v) || stored.potential != potential) {
+    if (stored.indexed) {
+      MESH_RETURN_IF_ERROR(ctx.store().Delete(PowerIndexKey(stored.potential, v.operator_address)));
+    }
     if (Indexed(v)) {
       MESH_RETURN_IF_ERROR(ctx.store().Put(PowerIndexKey(potential, v.operator_address), ""));
     }
     MESH_RETURN_IF_ERROR(
-        AdjustPowerIndexCount(ctx, (Indexed(v) ? 1 : 0) - (was_indexed ? 1 : 0)));
+        AdjustPowerIndexCount(ctx, (Indexed(v) ? 1 : 0) - (stored.indexed ? 1 : 0)));
   }
-  const uint64_t old_power = old.has_value() ? old->ConsensusPower(p.power_reduction) : 0;
   const uint64_t new_power = v.ConsensusPower(p.power_reduction);
-  if (old_power != new_power) {
+  if (stored.consensus != new_power) {
     MESH_RETURN_IF_ERROR(RecordPowerChange(ctx, p, v.operator_address, new_power));
   }
   return PutRecord(ctx.store(), ValidatorKey(v.operator_address), v);
