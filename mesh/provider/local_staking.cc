@@ -1,7 +1,10 @@
 #include "mesh/provider/local_staking.h"
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/record.h"
@@ -37,6 +40,72 @@ absl::StatusOr<LocalUser> LoadExisting(const Context& ctx, const AccountAddress&
     return absl::NotFoundError(absl::StrCat("Missing proxy contract for ", user.value()));
   }
   return *u;
+}
+
+// (validator, tokens) of the proxy's delegations among `candidates`
+// (ascending as their keys), skipping any that no longer exists.
+absl::StatusOr<std::vector<std::pair<ValidatorAddress, Amount>>> DelegationsAmong(
+    const Context& ctx, const AccountAddress& proxy,
+    const std::vector<ValidatorAddress>& candidates) {
+  std::vector<std::pair<ValidatorAddress, Amount>> out;
+  for (const ValidatorAddress& v : candidates) {
+    MESH_ASSIGN_OR_RETURN(std::optional<staking::Delegation> d,
+                          Staking::GetDelegation(ctx, proxy, v));
+    if (!d.has_value()) continue;
+    MESH_ASSIGN_OR_RETURN(staking::ShareRate rate, Staking::GetShareRate(ctx, v));
+    MESH_ASSIGN_OR_RETURN(Amount tokens, Staking::DelegationTokens(rate, *d));
+    out.emplace_back(v, tokens);
+  }
+  return out;
+}
+
+// The user's delegations: from the record's list (point reads), or, for a
+// record from before the list, a scan of the proxy's delegations.
+absl::StatusOr<std::vector<std::pair<ValidatorAddress, Amount>>> DelegationsOf(
+    const Context& ctx, const AccountAddress& user, const LocalUser& u) {
+  const AccountAddress proxy = LocalStaking::ProxyAccount(user);
+  if (u.validators.has_value()) return DelegationsAmong(ctx, proxy, *u.validators);
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> dels,
+                        Staking::DelegatorDelegations(ctx, proxy));
+  std::vector<ValidatorAddress> all;
+  for (staking::Delegation& d : dels) all.push_back(std::move(d.validator));
+  return DelegationsAmong(ctx, proxy, all);
+}
+
+// Brings u's list of validators up to date after an operation that may
+// have started or ended the proxy's delegations to `touched`; whether the
+// list changed.
+absl::StatusOr<bool> TrackValidators(const Context& ctx, const AccountAddress& user,
+                                     LocalUser& u,
+                                     const std::vector<const ValidatorAddress*>& touched) {
+  const AccountAddress proxy = LocalStaking::ProxyAccount(user);
+  if (!u.validators.has_value()) {  // a record from before the list: all of them
+    MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> dels,
+                          Staking::DelegatorDelegations(ctx, proxy));
+    u.validators.emplace();
+    for (staking::Delegation& d : dels) u.validators->push_back(std::move(d.validator));
+    return true;
+  }
+  std::vector<ValidatorAddress>& list = *u.validators;
+  bool changed = false;
+  for (const ValidatorAddress* v : touched) {
+    MESH_ASSIGN_OR_RETURN(std::optional<staking::Delegation> d,
+                          Staking::GetDelegation(ctx, proxy, *v));
+    auto at = std::lower_bound(list.begin(), list.end(), *v, LocalUser::KeyOrder);
+    const bool listed = at != list.end() && *at == *v;
+    if (d.has_value() && !listed) list.insert(at, *v);
+    if (!d.has_value() && listed) list.erase(at);
+    changed = changed || d.has_value() != listed;
+  }
+  return changed;
+}
+
+// TrackValidators, and the record written if the list changed.
+absl::Status KeepTracked(const Context& ctx, const AccountAddress& user, LocalUser& u,
+                         const std::vector<const ValidatorAddress*>& touched) {
+  MESH_ASSIGN_OR_RETURN(bool changed, TrackValidators(ctx, user, u, touched));
+  if (!changed) return absl::OkStatus();
+  return PutRecord(ctx.store(), UserKey(user), u);
 }
 
 using Balances = std::vector<std::pair<Denom, Amount>>;
@@ -183,17 +252,18 @@ absl::Status LocalStaking::ReceiveStake(const Context& ctx, const AccountAddress
   MESH_ASSIGN_OR_RETURN(LocalStakingConfig cfg, Config(ctx));
   MESH_ASSIGN_OR_RETURN(LocalUser u,
                         GetRecordOr<LocalUser>(ctx.store(), UserKey(user), LocalUser{}));
-  MESH_RETURN_IF_ERROR(PutRecord(ctx.store(), UserKey(user), u));
-  return WithRewardSweep(ctx, user, cfg.denom, amount, [&]() {
+  MESH_RETURN_IF_ERROR(WithRewardSweep(ctx, user, cfg.denom, amount, [&]() {
     return NothingIn(Staking::Delegate(ctx, ProxyAccount(user), validator, amount).status());
-  });
+  }));
+  MESH_RETURN_IF_ERROR(TrackValidators(ctx, user, u, {&validator}).status());
+  return PutRecord(ctx.store(), UserKey(user), u);
 }
 
 absl::Status LocalStaking::BurnStake(const Context& ctx, const AccountAddress& user,
                                      Amount amount, const std::optional<ValidatorAddress>& validator) {
   MESH_RETURN_IF_ERROR(Config(ctx).status());
   MESH_ASSIGN_OR_RETURN(LocalUser u, LoadExisting(ctx, user));
-  MESH_ASSIGN_OR_RETURN(auto dels, Delegations(ctx, user));
+  MESH_ASSIGN_OR_RETURN(auto dels, DelegationsOf(ctx, user, u));
   std::vector<std::pair<ValidatorAddress, Amount>> candidates;
   for (auto& d : dels) {
     if (!validator.has_value() || d.first == *validator) candidates.push_back(d);
@@ -219,6 +289,12 @@ absl::Status LocalStaking::BurnStake(const Context& ctx, const AccountAddress& u
   // The whole amount is withheld from future releases, including any part
   // that was already unbonding rather than delegated.
   MESH_ASSIGN_OR_RETURN(u.burned, u.burned.Add(amount));
+  // Every listed validator (one that native staking ended is dropped too).
+  const std::vector<ValidatorAddress> listed =
+      u.validators.value_or(std::vector<ValidatorAddress>());
+  std::vector<const ValidatorAddress*> touched;
+  for (const ValidatorAddress& v : listed) touched.push_back(&v);
+  MESH_RETURN_IF_ERROR(TrackValidators(ctx, user, u, touched).status());
   return PutRecord(ctx.store(), UserKey(user), u);
 }
 
@@ -226,19 +302,22 @@ absl::Status LocalStaking::Unstake(const Context& ctx, const AccountAddress& use
                                    const ValidatorAddress& validator, Amount amount) {
   if (amount.IsZero()) return absl::InvalidArgumentError("amount must be positive");
   MESH_ASSIGN_OR_RETURN(LocalStakingConfig cfg, Config(ctx));
-  MESH_RETURN_IF_ERROR(LoadExisting(ctx, user).status());
+  MESH_ASSIGN_OR_RETURN(LocalUser u, LoadExisting(ctx, user));
   MESH_ASSIGN_OR_RETURN(bool immediate, UnbondsImmediately(ctx, validator));
   const AccountAddress proxy = ProxyAccount(user);
   if (immediate) {
-    return WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() -> absl::StatusOr<Amount> {
-      MESH_ASSIGN_OR_RETURN(Dec shares,
-                            Staking::ValidateUnbondAmount(ctx, proxy, validator, amount));
-      return Staking::InstantUndelegate(ctx, proxy, validator, shares);
-    });
+    MESH_RETURN_IF_ERROR(
+        WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() -> absl::StatusOr<Amount> {
+          MESH_ASSIGN_OR_RETURN(Dec shares,
+                                Staking::ValidateUnbondAmount(ctx, proxy, validator, amount));
+          return Staking::InstantUndelegate(ctx, proxy, validator, shares);
+        }));
+  } else {
+    MESH_RETURN_IF_ERROR(WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() {
+      return NothingIn(Staking::Undelegate(ctx, proxy, validator, amount).status());
+    }));
   }
-  return WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() {
-    return NothingIn(Staking::Undelegate(ctx, proxy, validator, amount).status());
-  });
+  return KeepTracked(ctx, user, u, {&validator});
 }
 
 absl::Status LocalStaking::Restake(const Context& ctx, const AccountAddress& user,
@@ -246,10 +325,11 @@ absl::Status LocalStaking::Restake(const Context& ctx, const AccountAddress& use
                                    Amount amount) {
   if (amount.IsZero()) return absl::InvalidArgumentError("amount must be positive");
   MESH_ASSIGN_OR_RETURN(LocalStakingConfig cfg, Config(ctx));
-  MESH_RETURN_IF_ERROR(LoadExisting(ctx, user).status());
-  return WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() {
+  MESH_ASSIGN_OR_RETURN(LocalUser u, LoadExisting(ctx, user));
+  MESH_RETURN_IF_ERROR(WithRewardSweep(ctx, user, cfg.denom, Amount(), [&]() {
     return NothingIn(Staking::BeginRedelegate(ctx, ProxyAccount(user), src, dst, amount).status());
-  });
+  }));
+  return KeepTracked(ctx, user, u, {&src, &dst});
 }
 
 absl::StatusOr<Amount> LocalStaking::ReleaseUnbonded(const Context& ctx,
@@ -267,9 +347,9 @@ absl::StatusOr<Amount> LocalStaking::ReleaseUnbonded(const Context& ctx,
 
 absl::StatusOr<std::vector<std::pair<Denom, Amount>>> LocalStaking::WithdrawRewards(
     const Context& ctx, const AccountAddress& user) {
-  MESH_RETURN_IF_ERROR(LoadExisting(ctx, user).status());
+  MESH_ASSIGN_OR_RETURN(LocalUser u, LoadExisting(ctx, user));
   const AccountAddress proxy = ProxyAccount(user);
-  MESH_ASSIGN_OR_RETURN(auto dels, Delegations(ctx, user));
+  MESH_ASSIGN_OR_RETURN(auto dels, DelegationsOf(ctx, user, u));
   std::map<std::string, Amount> total;
   for (const auto& [validator, tokens] : dels) {
     MESH_ASSIGN_OR_RETURN(auto paid, Staking::WithdrawRewards(ctx, proxy, validator));
@@ -338,15 +418,10 @@ absl::Status LocalStaking::SlashValidator(const Context& ctx, const ValidatorAdd
 
 absl::StatusOr<std::vector<std::pair<ValidatorAddress, Amount>>> LocalStaking::Delegations(
     const Context& ctx, const AccountAddress& user) {
-  const AccountAddress proxy = ProxyAccount(user);
-  MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> dels,
-                        Staking::DelegatorDelegations(ctx, proxy));
-  std::vector<std::pair<ValidatorAddress, Amount>> out;
-  for (const staking::Delegation& d : dels) {
-    MESH_ASSIGN_OR_RETURN(Amount tokens, Staking::DelegationTokens(ctx, proxy, d.validator));
-    out.emplace_back(d.validator, tokens);
-  }
-  return out;
+  MESH_ASSIGN_OR_RETURN(std::optional<LocalUser> u,
+                        GetRecord<LocalUser>(ctx.store(), UserKey(user)));
+  if (!u.has_value()) return std::vector<std::pair<ValidatorAddress, Amount>>();
+  return DelegationsOf(ctx, user, *u);
 }
 
 absl::StatusOr<LocalUser> LocalStaking::User(const Context& ctx, const AccountAddress& user) {

@@ -2,7 +2,9 @@
 // the reference's per-user proxy contract is a per-user delegator account.
 #include "mesh/provider/local_staking.h"
 
+#include "core/codec.h"
 #include "gtest/gtest.h"
+#include "mesh/provider/tables.h"
 #include "mesh/provider/test_util.h"
 #include "mesh/provider/vault.h"
 
@@ -91,6 +93,73 @@ class LocalStakingTest : public ::testing::Test {
 
   Harness h_;
 };
+
+// The user record lists the validators the proxy delegates to, so a burn
+// reads those delegations instead of scanning the proxy's: every operation
+// keeps the list to what the proxy holds, and a delegation that native
+// staking ended on its own (the slash of a redelegation unbonds at its
+// destination) is skipped, then dropped.
+TEST_F(LocalStakingTest, TheUserRecordListsTheValidatorsOfTheProxy) {
+  Setup({"validator1", "validator2", "validator3"}, {"validator1", "validator2"});
+  const AccountAddress proxy = LocalStaking::ProxyAccount(kUser1);
+  auto listed = [&]() { return LocalStaking::User(h_.ctx(), kUser1).value().validators.value(); };
+  auto held = [&]() {
+    const std::vector<staking::Delegation> dels =
+        Staking::DelegatorDelegations(h_.ctx(), proxy).value();
+    std::vector<ValidatorAddress> out;
+    for (const staking::Delegation& d : dels) out.push_back(d.validator);
+    return out;
+  };
+  using Vals = std::vector<ValidatorAddress>;
+  EXPECT_EQ(listed(), (Vals{Val("validator1"), Val("validator2")}));
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return LocalStaking::Restake(c, kUser1, Val("validator1"), Val("validator3"),
+                                               A(100));
+                }).ok());
+  EXPECT_EQ(listed(), (Vals{Val("validator2"), Val("validator3")}));
+  ASSERT_TRUE(Unstake("validator2", 100).ok());
+  EXPECT_EQ(listed(), (Vals{Val("validator3")}));
+  ASSERT_TRUE(h_.Bond(kUser1, A(100)).ok());
+  ASSERT_TRUE(StakeLocal(50, "validator1").ok());
+  ASSERT_TRUE(StakeLocal(10, "validator2").ok());
+  EXPECT_EQ(listed(), held());
+  EXPECT_EQ(listed().size(), 3u);
+  // Native staking ends the delegation to validator2 by itself.
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return Staking::Undelegate(c, proxy, Val("validator2"), A(10)).status();
+                }).ok());
+  EXPECT_EQ(listed().size(), 3u);
+  EXPECT_EQ(held(), (Vals{Val("validator1"), Val("validator3")}));
+  EXPECT_EQ(LocalStaking::Delegations(h_.ctx(), kUser1).value().size(), 2u);
+  // [50, 100] burn 150: 50 and 75, the remainder 25 to the first that takes
+  // it whole (validator3): both delegations end.
+  ASSERT_TRUE(Burn(150, std::nullopt).ok());
+  EXPECT_EQ(Unbonding("validator1"), A(50));
+  EXPECT_EQ(Unbonding("validator3"), A(100));
+  EXPECT_EQ(listed(), Vals{});
+  EXPECT_EQ(held(), Vals{});
+}
+
+// A user record written before the list was kept: the proxy's delegations
+// are scanned, and the next write of the record lists them.
+TEST_F(LocalStakingTest, AnEarlierUserRecordIsListedAtItsNextWrite) {
+  Setup({"validator1", "validator2"}, {"validator1", "validator2"});
+  const std::string key = tables::Key(tables::kLocalUsers, kUser1.value());
+  ASSERT_TRUE(h_.Run([&](const Context& c) {
+                  return c.store().Put(key, Encoder().Amt(A(0)).Take());
+                }).ok());
+  EXPECT_EQ(LocalStaking::User(h_.ctx(), kUser1).value().validators, std::nullopt);
+  EXPECT_EQ(Delegation("validator1"), 100u);
+  EXPECT_EQ(Delegation("validator2"), 100u);
+  ASSERT_TRUE(Burn(20, std::nullopt).ok());  // 10 from each
+  EXPECT_EQ(Delegation("validator1"), 90u);
+  EXPECT_EQ(Delegation("validator2"), 90u);
+  const LocalUser u = LocalStaking::User(h_.ctx(), kUser1).value();
+  EXPECT_EQ(u.burned, A(20));
+  EXPECT_EQ(u.validators,
+            (std::optional<std::vector<ValidatorAddress>>(
+                std::vector<ValidatorAddress>{Val("validator1"), Val("validator2")})));
+}
 
 TEST_F(LocalStakingTest, Instantiation) {
   Setup({"validator1"}, {"validator1"});

@@ -126,10 +126,34 @@ absl::StatusOr<LocalStakingConfig> LocalStakingConfig::Decode(Decoder& d) {
   return c;
 }
 
-void LocalUser::Encode(Encoder& e) const { e.Amt(burned); }
+bool LocalUser::KeyOrder(const ValidatorAddress& a, const ValidatorAddress& b) {
+  // A key holds Str(v): a big-endian u32 length, then the bytes.
+  if (a.value().size() != b.value().size()) return a.value().size() < b.value().size();
+  return a.value() < b.value();
+}
+
+void LocalUser::Encode(Encoder& e) const {
+  e.Amt(burned);
+  if (!validators.has_value()) return;  // as written before the list was kept
+  e.U32(static_cast<uint32_t>(validators->size()));
+  for (const ValidatorAddress& v : *validators) e.Str(v.value());
+}
 absl::StatusOr<LocalUser> LocalUser::Decode(Decoder& d) {
   LocalUser u;
   MESH_ASSIGN_OR_RETURN(u.burned, d.Amt());
+  if (d.AtEnd()) {
+    u.validators.reset();
+    return u;
+  }
+  MESH_ASSIGN_OR_RETURN(uint32_t n, d.U32());
+  for (uint32_t i = 0; i < n; ++i) {
+    MESH_ASSIGN_OR_RETURN(std::string v, d.Str());
+    ValidatorAddress val(std::move(v));
+    if (i > 0 && !LocalUser::KeyOrder(u.validators->back(), val)) {
+      return absl::DataLossError("local user's validators out of order");
+    }
+    u.validators->push_back(std::move(val));
+  }
   return u;
 }
 

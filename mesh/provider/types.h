@@ -105,6 +105,16 @@ struct LocalStakingConfig {
 // Per-user local staking record (the reference's per-user proxy contract).
 struct LocalUser {
   Amount burned;  // cumulative amount withheld because of slash propagation
+  // Every validator the user's proxy delegates to, ascending as the proxy's
+  // delegation keys (LocalStaking::Delegations' order), and perhaps some it
+  // no longer does: native staking can end a delegation on its own (the
+  // slash of a redelegation unbonds from its destination), and only
+  // LocalStaking creates them. nullopt in a record written before the list
+  // was kept: the proxy's delegations are scanned, and the next write keeps
+  // the list.
+  std::optional<std::vector<ValidatorAddress>> validators = std::vector<ValidatorAddress>();
+  // Whether a's delegation key sorts before b's (for the same delegator).
+  static bool KeyOrder(const ValidatorAddress& a, const ValidatorAddress& b);
   void Encode(Encoder& e) const;
   static absl::StatusOr<LocalUser> Decode(Decoder& d);
 };
