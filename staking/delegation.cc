@@ -300,29 +300,35 @@ absl::StatusOr<uint64_t> Staking::Undelegate(const Context& ctx, const AccountAd
                                              const ValidatorAddress& val, Amount amount,
                                              Amount* tokens,
                                              std::vector<std::pair<Denom, Amount>>* rewards_paid) {
-  return Atomically(ctx, [&](const Context& c) -> absl::StatusOr<uint64_t> {
-    MESH_ASSIGN_OR_RETURN(Params p, GetParams(c));
-    // Each record is read once: the validator, the delegation and the
-    // unbonding record go from here through the unbond.
-    MESH_ASSIGN_OR_RETURN(internal::UnbondRecords r,
-                          internal::ReadUnbondRecords(c, delegator, val, amount));
-    MESH_ASSIGN_OR_RETURN(Dec shares, internal::SharesToUnbond(r, amount));
-    const bool bonded = r.v.IsBonded();
-    // Checked before any merge, so a mergeable 8th entry is still rejected.
-    MESH_ASSIGN_OR_RETURN(std::optional<UnbondingDelegation> ubd,
-                          internal::FindUbd(c, delegator, val));
-    if (ubd.has_value() && ubd->entries.size() >= p.max_entries) {
-      return absl::FailedPreconditionError("too many unbonding delegation entries");
-    }
-    MESH_ASSIGN_OR_RETURN(Amount returned, internal::UnbondLoaded(c, p, r.v, std::move(r.d),
-                                                                  shares, rewards_paid));
-    if (bonded) MESH_RETURN_IF_ERROR(internal::MoveBondedToNotBonded(c, p, returned));
-    uint64_t completion = c.time_ns() + p.unbonding_time_s * kNanosPerSecond;
-    MESH_RETURN_IF_ERROR(
-        internal::AddUbdEntry(c, delegator, val, completion, returned, std::move(ubd)));
-    if (tokens != nullptr) *tokens = returned;
-    return completion;
+  return Atomically(ctx, [&](const Context& c) {
+    return UndelegateInDiscardedScope(c, delegator, val, amount, tokens, rewards_paid);
   });
+}
+
+absl::StatusOr<uint64_t> Staking::UndelegateInDiscardedScope(
+    const Context& c, const AccountAddress& delegator, const ValidatorAddress& val,
+    Amount amount, Amount* tokens, std::vector<std::pair<Denom, Amount>>* rewards_paid) {
+  MESH_ASSIGN_OR_RETURN(Params p, GetParams(c));
+  // Each record is read once: the validator, the delegation and the
+  // unbonding record go from here through the unbond.
+  MESH_ASSIGN_OR_RETURN(internal::UnbondRecords r,
+                        internal::ReadUnbondRecords(c, delegator, val, amount));
+  MESH_ASSIGN_OR_RETURN(Dec shares, internal::SharesToUnbond(r, amount));
+  const bool bonded = r.v.IsBonded();
+  // Checked before any merge, so a mergeable 8th entry is still rejected.
+  MESH_ASSIGN_OR_RETURN(std::optional<UnbondingDelegation> ubd,
+                        internal::FindUbd(c, delegator, val));
+  if (ubd.has_value() && ubd->entries.size() >= p.max_entries) {
+    return absl::FailedPreconditionError("too many unbonding delegation entries");
+  }
+  MESH_ASSIGN_OR_RETURN(Amount returned, internal::UnbondLoaded(c, p, r.v, std::move(r.d),
+                                                                shares, rewards_paid));
+  if (bonded) MESH_RETURN_IF_ERROR(internal::MoveBondedToNotBonded(c, p, returned));
+  uint64_t completion = c.time_ns() + p.unbonding_time_s * kNanosPerSecond;
+  MESH_RETURN_IF_ERROR(
+      internal::AddUbdEntry(c, delegator, val, completion, returned, std::move(ubd)));
+  if (tokens != nullptr) *tokens = returned;
+  return completion;
 }
 
 absl::StatusOr<Amount> Staking::InstantUndelegate(const Context& ctx,

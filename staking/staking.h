@@ -256,6 +256,14 @@ class Staking {
       const Context& ctx, const AccountAddress& delegator, const ValidatorAddress& val,
       Amount amount, Amount* tokens = nullptr,
       std::vector<std::pair<Denom, Amount>>* rewards_paid = nullptr);
+  // Undelegate without an overlay of its own: on an error, part of the
+  // undelegation may be written to ctx. Only for a caller that discards
+  // ctx's writes on any error it returns (a slash's burns, whose packet or
+  // block fails whole), which saves the overlay's copy per call.
+  static absl::StatusOr<uint64_t> UndelegateInDiscardedScope(
+      const Context& ctx, const AccountAddress& delegator, const ValidatorAddress& val,
+      Amount amount, Amount* tokens = nullptr,
+      std::vector<std::pair<Denom, Amount>>* rewards_paid = nullptr);
   // Undelegates `shares` and pays the tokens to the delegator at once (the
   // mesh consumer's "instant undelegate"). Returns the tokens paid:
   // TruncateInt(TokensFromShares(shares)), or every remaining token for the

@@ -278,8 +278,10 @@ absl::Status LocalStaking::BurnStake(const Context& ctx, const AccountAddress& u
       // pays: those go on to the user, as WithRewardSweep would find them
       // (without reading the proxy's balances before and after).
       Balances rewards;
-      MESH_RETURN_IF_ERROR(Staking::Undelegate(ctx, ProxyAccount(user), candidates[i].first,
-                                               split.per_entry[i], nullptr, &rewards)
+      MESH_RETURN_IF_ERROR(Staking::UndelegateInDiscardedScope(ctx, ProxyAccount(user),
+                                                               candidates[i].first,
+                                                               split.per_entry[i], nullptr,
+                                                               &rewards)
                                .status());
       for (const auto& [denom, paid] : rewards) {
         MESH_RETURN_IF_ERROR(Bank::Send(ctx, ProxyAccount(user), user, denom, paid));

@@ -61,7 +61,9 @@ class LocalStaking {
   // Slash propagation: undelegates up to `amount` from `validator` (or spread
   // evenly over all the user's delegations) and adds `amount` to `burned`.
   // Never fails for lack of delegations: a shortfall is withheld from the
-  // user's unbonding tokens instead (docs/compatibility.md).
+  // user's unbonding tokens instead (docs/compatibility.md). On another
+  // error, ctx holds part of the burn: the caller discards it (a slash's
+  // packet or block fails whole).
   static absl::Status BurnStake(const Context& ctx, const AccountAddress& user, Amount amount,
                                 const std::optional<ValidatorAddress>& validator);
 
