@@ -46,7 +46,19 @@ uint64_t PruneTime(const Context& ctx, const Params& p) {
 absl::Status RecordPowerChange(const Context& ctx, const Params& p, const ValidatorAddress& val,
                                uint64_t power) {
   const uint64_t effective = ctx.height() + 1;
-  MESH_ASSIGN_OR_RETURN(std::optional<PowerRecord> latest, RecordAt(ctx, val, kU64Max));
+  // No record takes effect later than the next block: one for it is the
+  // latest (a point read: the validator's later changes in the block find
+  // it so); otherwise the scan finds the latest.
+  const std::string key = PowerHistoryKey(val, effective);
+  MESH_ASSIGN_OR_RETURN(std::optional<std::string> pending, ctx.store().Get(key));
+  std::optional<PowerRecord> latest;
+  if (pending.has_value()) {
+    Decoder d(*pending);
+    MESH_ASSIGN_OR_RETURN(uint64_t pending_power, d.U64());
+    latest = PowerRecord{effective, pending_power};
+  } else {
+    MESH_ASSIGN_OR_RETURN(latest, RecordAt(ctx, val, kU64Max));
+  }
   if (latest.has_value() ? latest->power == power : power == 0) return absl::OkStatus();
   if (latest.has_value() && latest->effective_height != effective) {
     // Still needed for infractions before `effective`, for one unbonding
@@ -54,7 +66,7 @@ absl::Status RecordPowerChange(const Context& ctx, const Params& p, const Valida
     MESH_RETURN_IF_ERROR(
         ctx.store().Put(PowerPruneKey(PruneTime(ctx, p), val, latest->effective_height), ""));
   }
-  return ctx.store().Put(PowerHistoryKey(val, effective), Encoder().U64(power).Take());
+  return ctx.store().Put(key, Encoder().U64(power).Take());
 }
 
 absl::Status RetirePowerHistory(const Context& ctx, const Params& p, const ValidatorAddress& val) {
