@@ -59,16 +59,24 @@ absl::StatusOr<std::vector<std::pair<ValidatorAddress, Amount>>> DelegationsAmon
   return out;
 }
 
+// The validators of the proxy's delegations, by a scan of them (for a
+// record from before the list).
+absl::StatusOr<std::vector<ValidatorAddress>> ScannedValidators(const Context& ctx,
+                                                                const AccountAddress& proxy) {
+  MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> dels,
+                        Staking::DelegatorDelegations(ctx, proxy));
+  std::vector<ValidatorAddress> out;
+  for (staking::Delegation& d : dels) out.push_back(std::move(d.validator));
+  return out;
+}
+
 // The user's delegations: from the record's list (point reads), or, for a
 // record from before the list, a scan of the proxy's delegations.
 absl::StatusOr<std::vector<std::pair<ValidatorAddress, Amount>>> DelegationsOf(
     const Context& ctx, const AccountAddress& user, const LocalUser& u) {
   const AccountAddress proxy = LocalStaking::ProxyAccount(user);
   if (u.validators.has_value()) return DelegationsAmong(ctx, proxy, *u.validators);
-  MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> dels,
-                        Staking::DelegatorDelegations(ctx, proxy));
-  std::vector<ValidatorAddress> all;
-  for (staking::Delegation& d : dels) all.push_back(std::move(d.validator));
+  MESH_ASSIGN_OR_RETURN(std::vector<ValidatorAddress> all, ScannedValidators(ctx, proxy));
   return DelegationsAmong(ctx, proxy, all);
 }
 
@@ -80,10 +88,7 @@ absl::StatusOr<bool> TrackValidators(const Context& ctx, const AccountAddress& u
                                      const std::vector<const ValidatorAddress*>& touched) {
   const AccountAddress proxy = LocalStaking::ProxyAccount(user);
   if (!u.validators.has_value()) {  // a record from before the list: all of them
-    MESH_ASSIGN_OR_RETURN(std::vector<staking::Delegation> dels,
-                          Staking::DelegatorDelegations(ctx, proxy));
-    u.validators.emplace();
-    for (staking::Delegation& d : dels) u.validators->push_back(std::move(d.validator));
+    MESH_ASSIGN_OR_RETURN(u.validators, ScannedValidators(ctx, proxy));
     return true;
   }
   std::vector<ValidatorAddress>& list = *u.validators;
