@@ -23,6 +23,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "core/status.h"
 #include "meshsec/v1/query.grpc.pb.h"
 #include "meshsec/v1/tx.grpc.pb.h"
@@ -548,6 +549,9 @@ class GrpcServer::Impl::TxService final : public pb::Tx::Service {
 };
 
 absl::Status GrpcServer::Impl::Listen() {
+  if (!options.absl_deadlock_detection) {
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  }
   query_service = std::make_unique<QueryService>(this);
   tx_service = std::make_unique<TxService>(this);
   reflection = options.enable_reflection && ReflectionAvailable();

@@ -81,6 +81,13 @@ struct GrpcServerOptions {
   // arrives when every allowed thread is busy is not queued; it fails with
   // RESOURCE_EXHAUSTED ("Server Threadpool Exhausted").
   int max_threads = 0;
+  // Abseil's mutex deadlock detector (absl::SetMutexDeadlockDetectionMode).
+  // Debian's libabsl is built with it on: every absl::Mutex gRPC locks on a
+  // call's path updates a process-wide lock-order graph, ~2 % of a query's
+  // CPU (docs/perf-history.md, "Local burns: fewer keys and no scan").
+  // Start turns it off for the process unless this is set (a debugging aid,
+  // not a check the node relies on).
+  bool absl_deadlock_detection = false;
   // The store of the tx index (cosmos.tx.v1beta1.Service GetTx;
   // node/cosmos_tx_service.h), not consensus state. Not owned; must outlive
   // the server. Null: an in-memory index, lost on restart.
