@@ -391,6 +391,11 @@ absl::Status ext_internal::CatchUp(const Context& ctx, const ConsumerId& c,
                                    const StakeSlashes& slashes, Stake& s) {
   for (const auto& [seq, slash] : slashes) {
     if (seq <= s.slash_seq) continue;
+    if (seq != s.slash_seq + 1) {  // a slash the stake needs is gone
+      return absl::DataLossError(absl::StrCat("external staking: the stake of ", user.value(),
+                                              " on ", v.value(), " is at stake slash ",
+                                              s.slash_seq, " and the next stored is ", seq));
+    }
     // The stake is as it was when the slash was applied (every write of it
     // since would have caught up first): its weight is what it was then,
     // with nothing in flight (the slash left only such stakes to this).
@@ -462,6 +467,8 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
   // record takes it when next read, docs/provider.md, "Deferred vault
   // cuts"): at once for a user whose record holds this lien alone (the
   // stake is not marked shared), and otherwise as the vault finds below.
+  // A stake kMaxStakeSlashesBehind behind is written (SaveStakeSlash then
+  // deletes the oldest slash it keeps).
   std::vector<bool> deferrable(users.size());
   for (size_t i = 0; i < users.size(); ++i) {
     const Stake& s = stakes[i];

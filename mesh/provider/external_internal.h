@@ -65,7 +65,13 @@ absl::StatusOr<uint64_t> LastStakeSlash(const Context& ctx, const ConsumerId& c,
 // The stake slashes of (c, v) after seq `after`, oldest first.
 absl::StatusOr<StakeSlashes> StakeSlashesAfter(const Context& ctx, const ConsumerId& c,
                                                const ValidatorAddress& v, uint64_t after);
-// Stores `slash` as the next stake slash of (c, v) and returns its seq.
+// The key of stake slash `seq` of (c, v).
+std::string StakeSlashKey(const ConsumerId& c, const ValidatorAddress& v, uint64_t seq);
+// Stores `slash` as the next stake slash of (c, v) and returns its seq, and
+// deletes the one kMaxStakeSlashesBehind before it, which no stake reads
+// any more once the caller has written every stake of v stamped before
+// that one (the slash that saves this one writes every stake so far behind,
+// external_ibc.cc).
 absl::StatusOr<uint64_t> SaveStakeSlash(const Context& ctx, const ConsumerId& c,
                                         const ValidatorAddress& v, const StakeSlash& slash);
 // Applies to `s`, `user`'s stake on `v`, the slashes of `slashes` after

@@ -69,10 +69,23 @@ absl::Status CatchUpFrom(const Context& ctx, const ConsumerId& c, const AccountA
     MESH_ASSIGN_OR_RETURN(slashes, StakeSlashesAfter(ctx, c, v, s.slash_seq));
     from = s.slash_seq;
   }
-  return CatchUp(ctx, c, user, v, slashes, s);
+  MESH_RETURN_IF_ERROR(CatchUp(ctx, c, user, v, slashes, s));
+  if (s.slash_seq != last) {
+    return absl::DataLossError(absl::StrCat("external staking: the stake of ", user.value(),
+                                            " on ", v.value(), " reaches stake slash ",
+                                            s.slash_seq, " of ", last));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
+
+std::string StakeSlashKey(const ConsumerId& c, const ValidatorAddress& v, uint64_t seq) {
+  return Encoder()
+      .Raw(tables::Prefix(tables::kExtStakeSlashes, c.value(), v.value()))
+      .U64(seq)
+      .Take();
+}
 
 absl::StatusOr<uint64_t> LastStakeSlash(const Context& ctx, const ConsumerId& c,
                                         const ValidatorAddress& v) {
@@ -97,11 +110,14 @@ absl::StatusOr<uint64_t> SaveStakeSlash(const Context& ctx, const ConsumerId& c,
   DropKeptStakes();  // a kept stake of v no longer reflects every slash
   MESH_ASSIGN_OR_RETURN(uint64_t last, LastStakeSlash(ctx, c, v));
   const uint64_t seq = last + 1;
-  MESH_RETURN_IF_ERROR(PutRecord(
-      ctx.store(),
-      Encoder().Raw(tables::Prefix(tables::kExtStakeSlashes, c.value(), v.value())).U64(seq).Take(),
-      slash));
+  MESH_RETURN_IF_ERROR(PutRecord(ctx.store(), StakeSlashKey(c, v, seq), slash));
   MESH_RETURN_IF_ERROR(ctx.store().Put(StakeSlashSeqKey(c, v), Encoder().U64(seq).Take()));
+  // No stake of v reads slash seq - K any more (K = kMaxStakeSlashesBehind):
+  // one stamped before it is written by this slash (the caller's contract),
+  // one stamped at it or after has applied it. So v keeps at most K.
+  if (seq > kMaxStakeSlashesBehind) {
+    MESH_RETURN_IF_ERROR(ctx.store().Delete(StakeSlashKey(c, v, seq - kMaxStakeSlashesBehind)));
+  }
   // Every stake it leaves is a user's whose vault record leaves the cut to
   // its next read too (external_ibc.cc): the vault learns it from the count.
   MESH_RETURN_IF_ERROR(

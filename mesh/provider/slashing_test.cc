@@ -10,6 +10,7 @@
 #include "core/record.h"
 #include "core/status.h"
 #include "gtest/gtest.h"
+#include "mesh/provider/external_internal.h"
 #include "mesh/provider/external_staking.h"
 #include "mesh/provider/local_staking.h"
 #include "mesh/provider/remote_validators.h"
@@ -1129,6 +1130,52 @@ TEST_F(HeldAtInfractionTest, PlainStakesAreCutByAStakeSlashWhenNextRead) {
   EXPECT_EQ(h_.Account(alice).bonded, A(1000 - 33 - 22));
   EXPECT_EQ(Vault::TotalCollateral(h_.ctx()).value(),
             A(4000 - 55 - 30 - (1000 - h_.Account(carol).bonded.raw()) + 5));
+}
+
+// Stake slashes are kept K = kMaxStakeSlashesBehind at a time per
+// validator: the slash that saves seq n deletes seq n - K, which no stake
+// reads any more (one stamped before it is written by that slash). Alice
+// and bob are left eight slashes; the ninth writes both stakes (and saves
+// none: it leaves no stake); the next eight are left again, and they read
+// exactly the eight kept.
+TEST_F(HeldAtInfractionTest, AValidatorKeepsItsLastStakeSlashesOnly) {
+  ConsumerStub& e = Consumer("e1", 10);
+  const AccountAddress alice("alice"), bob("bob");
+  FundAndBond(alice, 1000);
+  FundAndBond(bob, 1000);
+  StakeRemotely(e, "v1", 500, alice);
+  StakeRemotely(e, "v1", 300, bob);
+  const std::string prefix = tables::Prefix(tables::kExtStakeSlashes, "e1", "v1");
+  auto kept = [&]() {
+    std::vector<uint64_t> seqs;
+    for (auto it = h_.ctx().store().ScanPrefix(prefix); it->Valid(); it->Next()) {
+      Decoder d(it->key().substr(prefix.size()));
+      seqs.push_back(d.U64().value());
+    }
+    return seqs;
+  };
+  constexpr uint64_t K = ext_internal::kMaxStakeSlashesBehind;
+  ASSERT_EQ(K, 8u);
+  // Each slash cuts 8 by 5 : 3 (the stakes stay 5 : 3).
+  uint64_t saved = 0;
+  for (uint64_t n = 1; n <= 2 * K + 1; ++n) {
+    std::map<uint8_t, size_t> written = SlashCountingWrites(e, 8);
+    const bool behind = n == K + 1;  // K behind: both written, none saved
+    EXPECT_EQ(written[tables::kExtStakes], behind ? 2u : 0u) << "slash " << n;
+    EXPECT_EQ(written[tables::kExtStakeSlashes], behind ? 0u : n > K ? 2u : 1u) << "slash " << n;
+    if (!behind) ++saved;
+    std::vector<uint64_t> expected;
+    for (uint64_t seq = saved > K ? saved - K + 1 : 1; seq <= saved; ++seq) {
+      expected.push_back(seq);
+    }
+    EXPECT_EQ(kept(), expected) << "slash " << n;
+  }
+  EXPECT_EQ(saved, 2 * K);
+  EXPECT_EQ(StakeOn(e, alice).stake, R(500 - 5 * (2 * K + 1)));
+  EXPECT_EQ(StakeOn(e, bob).stake, R(300 - 3 * (2 * K + 1)));
+  EXPECT_EQ(h_.Account(alice).bonded, A(1000 - 5 * (2 * K + 1)));
+  EXPECT_EQ(h_.Account(bob).bonded, A(1000 - 3 * (2 * K + 1)));
+  EXPECT_TRUE(Vault::CheckInvariants(h_.ctx()).ok());
 }
 
 // Deferred vault cuts (docs/provider.md): a lien released to zero leaves
