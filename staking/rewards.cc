@@ -41,6 +41,13 @@ struct DecCoins {
     MESH_ASSIGN_OR_RETURN(by_denom[denom], by_denom[denom].Add(amount));
     return absl::OkStatus();
   }
+  // Whether it holds nothing to share (every denom at zero).
+  bool IsZero() const {
+    for (const auto& [denom, amount] : by_denom) {
+      if (!amount.IsZero()) return false;
+    }
+    return true;
+  }
 };
 
 struct CurrentRewards {
@@ -159,14 +166,6 @@ absl::StatusOr<uint64_t> ScanLastSlashPeriod(const Context& ctx, const Validator
   return k.U64();
 }
 
-// Whether `coins` holds nothing to share (every denom at zero).
-bool NoRewards(const DecCoins& coins) {
-  for (const auto& [denom, amount] : coins.by_denom) {
-    if (!amount.IsZero()) return false;
-  }
-  return true;
-}
-
 struct EndedPeriod {
   uint64_t period = 0;       // the period just ended
   uint64_t last_slash = 0;   // the validator's last slash-event period, 0 if none
@@ -185,7 +184,7 @@ absl::StatusOr<EndedPeriod> IncrementPeriod(const Context& ctx, const Validator&
   // at that one, and the rewards it pays are the same. A delegation's change
   // writes no period of its own unless rewards came since the last one; a
   // slash always ends the period (its event is keyed by it).
-  if (!slashing && cur.last_slash_period.has_value() && NoRewards(cur.rewards)) {
+  if (!slashing && cur.last_slash_period.has_value() && cur.rewards.IsZero()) {
     return EndedPeriod{cur.period - 1, *cur.last_slash_period};
   }
   if (slashing) {
