@@ -6,15 +6,20 @@
 //  and cross-stake it to one consumer validator (setup: direct module calls
 //  in the open block, packets relayed by the in-process relayer, one epoch
 //  bonding the virtual stake). Then one liveness slash of that validator:
-//    consumer_ms  the block that processes it on the consumer (slash share,
-//                 records cut, valset update with the slash queued; the
-//                 provider's idle block of the same round is included);
-//    provider_ms  relaying that packet and the provider block that applies
-//                 it (every user's stake and vault lien cut), split into
-//                 provider_apply_ms (packet received) and
-//                 provider_commit_ms (block ended and committed);
+//    consumer_ms  the consumer's part of the block round that processes it
+//                 (slash share, records cut, valset update with the slash
+//                 queued; the block ended, committed and the next begun);
+//    provider_ms  relaying that packet and the provider's part of the round
+//                 that applies it (every user's stake and vault lien cut),
+//                 split into provider_apply_ms (packet received) and
+//                 provider_commit_ms (block ended and committed, the next
+//                 begun);
+//    consumer_round_ms, provider_round_ms  the same with the other chain's
+//                 idle part of each round too (these were consumer_ms and
+//                 provider_ms before 2026-12-07: a round runs both chains);
 //  Times are CPU time of the thread that runs both state machines (stable
-//  on a shared machine); *_wall_ms are the wall-clock times.
+//  on a shared machine), each chain's part timed by Network's block hook;
+//  *_wall_ms are the wall-clock times.
 //    packets      packets either chain sent because of the slash;
 //    users_per_s_consumer / users_per_s_provider = N / time;
 //    ceiling_users_per_s_*  the chain's same-run ceiling: N / the wall
@@ -66,6 +71,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unistd.h>
@@ -120,6 +127,38 @@ Times Now() {
   t.wall_ms = std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
   return t;
 }
+
+// Each chain's part of the block rounds (Network::set_block_hook), summed
+// from construction until destruction (which clears the hook).
+class ChainClocks {
+ public:
+  explicit ChainClocks(Network& net) : net_(net) {
+    net_.set_block_hook([this](const std::string& chain, bool start) {
+      if (start) {
+        started_ = Now();
+        return;
+      }
+      const Times end = Now();
+      Times& sum = sums_[chain];
+      sum.cpu_ms += end.cpu_ms - started_.cpu_ms;
+      sum.wall_ms += end.wall_ms - started_.wall_ms;
+    });
+  }
+  ~ChainClocks() { net_.set_block_hook(nullptr); }
+  ChainClocks(const ChainClocks&) = delete;
+  ChainClocks& operator=(const ChainClocks&) = delete;
+
+  // `chain`'s sum so far.
+  Times Of(const std::string& chain) const {
+    auto it = sums_.find(chain);
+    return it == sums_.end() ? Times{} : it->second;
+  }
+
+ private:
+  Network& net_;
+  Times started_;
+  std::map<std::string, Times, std::less<>> sums_;
+};
 
 int PendingCount(Network& net, const std::string& from, const std::string& to) {
   absl::StatusOr<std::vector<ibc::InFlight>> p = net.Pending(from, to);
@@ -191,9 +230,12 @@ void SlashCase(benchmark::State& state, int users, const UserShape& shape) {
     const size_t chits0 = ccache.hits(), cmisses0 = ccache.misses(), cev0 = ccache.evictions();
     benchutil::PerfControl("enable\n");  // the timed slash blocks only
     stores[1]->RecordNextWrite();
+    const ChainClocks clocks(net);
     const Times t0 = Now();
     MESH_CHECK_OK(net.AdvanceBlock());  // the consumer block with the slash
     const Times t1 = Now();
+    const Times consumer_part = clocks.Of(kConsumer);
+    const Times provider_idle = clocks.Of(kProvider);
     {
       const size_t hits = ccache.hits() - chits0, misses = ccache.misses() - cmisses0;
       state.counters["consumer_cache_hit_rate"] =
@@ -211,6 +253,9 @@ void SlashCase(benchmark::State& state, int users, const UserShape& shape) {
     const Times t3 = Now();
     MESH_CHECK_OK(net.AdvanceBlock());  // and commits
     const Times t4 = Now();
+    Times provider_part = clocks.Of(kProvider);
+    provider_part.cpu_ms -= provider_idle.cpu_ms;
+    provider_part.wall_ms -= provider_idle.wall_ms;
     benchutil::PerfControl("disable\n");
     const size_t hits = cache.hits() - hits0, misses = cache.misses() - misses0;
     state.counters["provider_cache_hit_rate"] =
@@ -230,12 +275,14 @@ void SlashCase(benchmark::State& state, int users, const UserShape& shape) {
       copy.Clear();
       free_ms[i] = Now().cpu_ms - c0.cpu_ms;
     }
-    consumer_ms = t1.cpu_ms - t0.cpu_ms + free_ms[1];
-    provider_ms = t4.cpu_ms - t2.cpu_ms + free_ms[0];
-    state.counters["consumer_wall_ms"] = t1.wall_ms - t0.wall_ms;
-    state.counters["provider_wall_ms"] = t4.wall_ms - t2.wall_ms;
+    consumer_ms = consumer_part.cpu_ms + free_ms[1];
+    provider_ms = t3.cpu_ms - t2.cpu_ms + provider_part.cpu_ms + free_ms[0];
+    state.counters["consumer_round_ms"] = t1.cpu_ms - t0.cpu_ms + free_ms[1];
+    state.counters["provider_round_ms"] = t4.cpu_ms - t2.cpu_ms + free_ms[0];
+    state.counters["consumer_wall_ms"] = consumer_part.wall_ms;
+    state.counters["provider_wall_ms"] = t3.wall_ms - t2.wall_ms + provider_part.wall_ms;
     state.counters["provider_apply_ms"] = t3.cpu_ms - t2.cpu_ms;
-    state.counters["provider_commit_ms"] = t4.cpu_ms - t3.cpu_ms + free_ms[0];
+    state.counters["provider_commit_ms"] = provider_part.cpu_ms + free_ms[0];
     state.SetIterationTime((consumer_ms + provider_ms) / 1000.0);
     net.set_auto_relay(true);
     MESH_CHECK_OK(net.AdvanceBlocks(2));
@@ -520,7 +567,8 @@ void BM_BurnAmongCrossDelegators(benchmark::State& state) {
 // cross-delegators set up as for the slash, then rounds of one empty block
 // on each chain (Network::AdvanceBlock: begin, end, commit, a relay of
 // nothing), timed: thread CPU µs per round (`us_per_round`) and per block
-// (`us_per_block`, half a round), and the keys an idle block writes on
+// (`us_per_block`, half a round; `us_per_block_provider`,
+// `us_per_block_consumer`: each chain's own part), and the keys an idle block writes on
 // each chain (`provider_keys_per_block`, `consumer_keys_per_block`). It is
 // the fixed part of the slash figures at small N: each side's part
 // includes a round's commits.
@@ -534,11 +582,15 @@ void BM_IdleRound(benchmark::State& state) {
   Prepare(net, users);
   MESH_CHECK_OK(net.AdvanceBlocks(10));  // past the setup's epochs and acks
   double cpu_ms = 0;
+  double provider_ms = 0, consumer_ms = 0;
   for (auto _ : state) {
+    const ChainClocks clocks(net);
     const double ms = TimedCpuMs([&] {
       for (int i = 0; i < kRounds; ++i) MESH_CHECK_OK(net.AdvanceBlock());
     });
     cpu_ms += ms;
+    provider_ms += clocks.Of(kProvider).cpu_ms;
+    consumer_ms += clocks.Of(kConsumer).cpu_ms;
     state.SetIterationTime(ms / 1000.0);
   }
   for (benchutil::RecordingStore* store : stores) store->RecordNextWrite();
@@ -547,6 +599,8 @@ void BM_IdleRound(benchmark::State& state) {
   state.counters["users"] = users;
   state.counters["us_per_round"] = cpu_ms * 1000.0 / rounds;
   state.counters["us_per_block"] = cpu_ms * 1000.0 / rounds / 2;
+  state.counters["us_per_block_provider"] = provider_ms * 1000.0 / rounds;
+  state.counters["us_per_block_consumer"] = consumer_ms * 1000.0 / rounds;
   state.counters["provider_keys_per_block"] = static_cast<double>(stores[0]->recorded().size());
   state.counters["consumer_keys_per_block"] = static_cast<double>(stores[1]->recorded().size());
 }

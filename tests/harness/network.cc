@@ -239,6 +239,7 @@ absl::Status Network::OpenChannels() {
 
 absl::Status Network::EndAll() {
   for (auto& [id, n] : nodes_) {
+    if (block_hook_) block_hook_(id, true);
     absl::StatusOr<std::vector<app::ConsensusUpdate>> updates = n->app->EndBlock();
     if (!updates.ok()) {
       const absl::Status& s = updates.status();
@@ -246,12 +247,14 @@ absl::Status Network::EndAll() {
     }
     n->last_updates = *std::move(updates);
     MESH_RETURN_IF_ERROR(n->app->Commit().status());
+    if (block_hook_) block_hook_(id, false);
   }
   return absl::OkStatus();
 }
 
 absl::Status Network::BeginAll(uint64_t seconds) {
   for (auto& [id, n] : nodes_) {
+    if (block_hook_) block_hook_(id, true);
     // Every bonded validator signed the previous block: the liveness window
     // sees full participation unless a test injects downtime.
     app::BlockRequest req;
@@ -261,6 +264,7 @@ absl::Status Network::BeginAll(uint64_t seconds) {
       if (absent_.contains({id, v.validator_address})) v.signed_last_block = false;
     }
     MESH_RETURN_IF_ERROR(n->app->BeginBlock(req));
+    if (block_hook_) block_hook_(id, false);
   }
   return absl::OkStatus();
 }

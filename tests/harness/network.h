@@ -175,6 +175,13 @@ class Network {
   void set_link_agreement_tolerance(std::optional<Amount> t) {
     spec_.link_agreement_tolerance = t;
   }
+  // A block round runs each chain's part in turn on the calling thread: its
+  // EndBlock and Commit, then (after every chain's) its BeginBlock. `hook`
+  // is called around each part, `start` true before it and false after,
+  // so that a benchmark can charge each chain with its own part of a round
+  // (bench/slash_bench.cc). Empty: no calls.
+  using BlockHook = std::function<void(const std::string& chain, bool start)>;
+  void set_block_hook(BlockHook hook) { block_hook_ = std::move(hook); }
 
   // ---- chains and names ----
   // Chain ids in ascending order, and the links as specified.
@@ -382,6 +389,7 @@ class Network {
   absl::StatusOr<bool> LinkQuiet(const LinkSpec& link);
 
   NetworkSpec spec_;
+  BlockHook block_hook_;
   std::map<std::string, std::unique_ptr<Node>> nodes_;
   // (chain, user) -> address: deriving a key is an EC multiplication, and the
   // harness names accounts by user on every call.
