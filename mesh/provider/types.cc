@@ -24,6 +24,12 @@ std::string LienHolder::Key() const {
   return local ? std::string(kLocalKey) : kExternalPrefix + consumer.value();
 }
 
+bool LienHolder::KeyLess(const LienHolder& a, const LienHolder& b) {
+  // "local" sorts before "x/<id>", and "x/<id>"s as their ids.
+  if (a.local || b.local) return a.local && !b.local;
+  return a.consumer.value() < b.consumer.value();
+}
+
 absl::StatusOr<LienHolder> LienHolder::FromKey(std::string_view key) {
   if (key == kLocalKey) return Local();
   if (key.substr(0, 2) == kExternalPrefix && key.size() > 2) {
@@ -86,14 +92,16 @@ absl::StatusOr<UserInfo> UserInfo::Decode(Decoder& d) {
   UserInfo u;
   MESH_ASSIGN_OR_RETURN(u.collateral, d.Amt());
   MESH_ASSIGN_OR_RETURN(uint32_t n, d.U32());
-  std::string last;
+  // A user holds a few liens; a corrupt count must not reserve much.
+  u.liens.reserve(std::min<uint32_t>(n, 8));
+  std::string_view last;  // in the decoder's input
   for (uint32_t i = 0; i < n; ++i) {
-    MESH_ASSIGN_OR_RETURN(std::string key, d.Str());
+    MESH_ASSIGN_OR_RETURN(std::string_view key, d.BytesView());
     if (i > 0 && key <= last) return absl::DataLossError("user liens out of holder order");
     MESH_ASSIGN_OR_RETURN(LienHolder holder, LienHolder::FromKey(key));
     MESH_ASSIGN_OR_RETURN(Lien lien, Lien::Decode(d));
     if (lien.amount.IsZero()) return absl::DataLossError("empty lien in a user record");
-    last = std::move(key);
+    last = key;
     u.liens.emplace_back(std::move(holder), lien);
   }
   return u;

@@ -39,6 +39,8 @@ struct LienHolder {
   static LienHolder External(ConsumerId c) { return LienHolder{false, std::move(c)}; }
   std::string Key() const;
   static absl::StatusOr<LienHolder> FromKey(std::string_view key);
+  // Key() < other.Key(), without building the keys.
+  static bool KeyLess(const LienHolder& a, const LienHolder& b);
   friend bool operator==(const LienHolder&, const LienHolder&) = default;
 };
 

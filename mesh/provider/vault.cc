@@ -88,9 +88,8 @@ const Lien* FindLien(const LienList& liens, const LienHolder& holder) {
 }
 
 void SetLien(LienList& liens, const LienHolder& holder, const Lien& lien) {
-  const std::string key = holder.Key();
   auto at = std::find_if(liens.begin(), liens.end(),
-                         [&](const auto& e) { return !(e.first.Key() < key); });
+                         [&](const auto& e) { return !LienHolder::KeyLess(e.first, holder); });
   const bool found = at != liens.end() && at->first == holder;
   // Empty liens are removed (also after slashes, docs/compatibility.md).
   if (lien.amount.IsZero()) {

@@ -230,7 +230,7 @@ absl::StatusOr<std::vector<bool>> Vault::CutsCanWait(const Context& ctx,
         cuts.subspan(from, std::min(kGetManyChunk, cuts.size() - from));
     MESH_ASSIGN_OR_RETURN(std::vector<UserInfo> read, ReadStoredUsers(ctx, chunk));
     for (size_t i = 0; i < chunk.size(); ++i) {
-      const UserInfo& info = read[i];
+      UserInfo& info = read[i];
       const Lien* own = FindLien(info.liens, holder);
       // No lien: nothing to cut. The holder's lien alone within the
       // collateral: its cuts add up in any order (as SlashOne's `alone`).
@@ -253,10 +253,10 @@ absl::StatusOr<std::vector<bool>> Vault::CutsCanWait(const Context& ctx,
         out.push_back(false);
         continue;
       }
-      // As SlashOne would cut it.
-      LienList liens = info.liens;
-      const Amount cut = CutLien(liens, holder, *own, chunk[i].slash);
-      MESH_ASSIGN_OR_RETURN(bool covered, CutCovered(liens, info.collateral, cut));
+      // As SlashOne would cut it (in the record read here, which is
+      // discarded after).
+      const Amount cut = CutLien(info.liens, holder, *own, chunk[i].slash);
+      MESH_ASSIGN_OR_RETURN(bool covered, CutCovered(info.liens, info.collateral, cut));
       out.push_back(covered);
     }
   }

@@ -2,6 +2,7 @@
 #include "mesh/provider/vault.h"
 
 #include <set>
+#include <vector>
 
 #include "core/codec.h"
 #include "core/kv.h"
@@ -373,6 +374,25 @@ TEST_F(VaultTest, UserRecordHoldsItsLiens) {
   EXPECT_EQ(user_record(), two.Take());
   StakeRemotely(cs2_, kUser1, 50);
   ExpectClaims(kUser1, {{"local", R(100)}, {"x/cs1", R(100)}, {"x/cs2", R(50)}});
+}
+
+// LienHolder::KeyLess orders holders as their keys, which a user record's
+// liens follow.
+TEST(LienHolderTest, KeyLessIsTheOrderOfTheKeys) {
+  const std::vector<LienHolder> holders = {
+      LienHolder::Local(),
+      LienHolder::External(ConsumerId("a")),
+      LienHolder::External(ConsumerId("ab")),
+      LienHolder::External(ConsumerId("b")),
+      LienHolder::External(ConsumerId("B")),
+      LienHolder::External(ConsumerId("-")),
+      LienHolder::External(ConsumerId("a-very-long-consumer-id-beyond-small-strings")),
+  };
+  for (const LienHolder& a : holders) {
+    for (const LienHolder& b : holders) {
+      EXPECT_EQ(LienHolder::KeyLess(a, b), a.Key() < b.Key()) << a.Key() << " " << b.Key();
+    }
+  }
 }
 
 // A user record is read back only in the form it is written in: holders
