@@ -11,6 +11,7 @@ namespace mesh::node::cosmos_page {
 using page::kDefaultLimit;
 using page::Paginate;
 using page::PaginateOrdered;
+using page::PaginateOrderedInto;
 
 }  // namespace mesh::node::cosmos_page
 

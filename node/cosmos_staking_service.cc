@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <numeric>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -25,6 +24,7 @@ namespace {
 
 using cosmos_page::Paginate;
 using cosmos_page::PaginateOrdered;
+using cosmos_page::PaginateOrderedInto;
 
 namespace sk = ::cosmos::staking::v1beta1;
 namespace qpb = ::cosmos::base::query::v1beta1;
@@ -144,16 +144,22 @@ void FillValidator(const staking::Validator& v, sk::Validator* out) {
 
 // `rate` is d's validator's (read once per query: Staking::DelegationTokens
 // over the records in hand reads neither again).
-absl::Status FillDelegation(const staking::ShareRate& rate, const staking::Delegation& d,
-                            const Denom& denom, sk::DelegationResponse* out) {
-  MESH_ASSIGN_OR_RETURN(Amount tokens, Staking::DelegationTokens(rate, d));
+absl::Status FillDelegation(const staking::ShareRate& rate, std::string_view delegator,
+                            std::string_view validator, Dec shares, const Denom& denom,
+                            sk::DelegationResponse* out) {
+  MESH_ASSIGN_OR_RETURN(Amount tokens, Staking::DelegationTokens(rate, shares));
   sk::Delegation* del = out->mutable_delegation();
-  del->set_delegator_address(d.delegator.value());
-  del->set_validator_address(d.validator.value());
-  del->set_shares(LegacyDecWire(d.shares));
+  del->set_delegator_address(delegator.data(), delegator.size());
+  del->set_validator_address(validator.data(), validator.size());
+  del->set_shares(LegacyDecWire(shares));
   out->mutable_balance()->set_denom(denom.value());
   out->mutable_balance()->set_amount(tokens.ToString());
   return absl::OkStatus();
+}
+
+absl::Status FillDelegation(const staking::ShareRate& rate, const staking::Delegation& d,
+                            const Denom& denom, sk::DelegationResponse* out) {
+  return FillDelegation(rate, d.delegator.value(), d.validator.value(), d.shares, denom, out);
 }
 
 void FillUnbonding(const staking::UnbondingDelegation& u, sk::UnbondingDelegation* out) {
@@ -308,26 +314,32 @@ absl::Status ValidatorDelegations(const Chain& chain,
                                   sk::QueryValidatorDelegationsResponse* resp) {
   MESH_ASSIGN_OR_RETURN(ValidatorAddress val, Valoper(chain, req.validator_addr()));
   Valuation value(chain);
-  using Entry = std::pair<AccountAddress, Dec>;
-  MESH_ASSIGN_OR_RETURN(
-      std::vector<Entry> entries,
-      PaginateOrdered<Entry>(
-          req.pagination(), resp->mutable_pagination(),
-          [&](std::string_view from, bool reverse, const auto& on_entry) {
-            return Staking::VisitValidatorDelegations(
-                value.ctx(), val, from, reverse,
-                [&](std::string_view key, const AccountAddress& del, Dec shares) {
-                  return on_entry(key, Entry(del, shares));
-                });
-          }));
-  std::vector<staking::Delegation> page;
-  page.reserve(entries.size());
-  for (auto& [del, shares] : entries) {
-    page.push_back(staking::Delegation{std::move(del), val, shares});
-  }
-  std::vector<size_t> in_order(page.size());
-  std::iota(in_order.begin(), in_order.end(), size_t{0});
-  return DelegationPage(value, page, in_order, resp);
+  // Each delegation of the page goes into the response as the walk reaches
+  // its index entry (whose views it holds), valued at the validator's rate,
+  // read at the page's first delegation (none for an empty page).
+  struct Entry {
+    std::string_view delegator;
+    Dec shares;
+  };
+  std::optional<staking::ShareRate> rate;
+  std::optional<Denom> denom;
+  return PaginateOrderedInto<Entry>(
+      req.pagination(), resp->mutable_pagination(),
+      [&](std::string_view from, bool reverse, const auto& on_entry) {
+        return Staking::VisitValidatorDelegations(
+            value.ctx(), val, from, reverse,
+            [&](std::string_view key, std::string_view del, Dec shares) {
+              return on_entry(key, Entry{del, shares});
+            });
+      },
+      [&](const Entry& e) -> absl::Status {
+        if (!rate.has_value()) {
+          MESH_ASSIGN_OR_RETURN(rate, value.Rate(val));
+          MESH_ASSIGN_OR_RETURN(denom, value.BondDenom());
+        }
+        return FillDelegation(*rate, e.delegator, val.value(), e.shares, *denom,
+                              resp->add_delegation_responses());
+      });
 }
 
 absl::Status DelegatorDelegations(const Chain& chain,

@@ -252,12 +252,12 @@ absl::Status QueryValidatorDelegations(const Chain& chain,
   std::vector<staking::Delegation> found;
   MESH_RETURN_IF_ERROR(Staking::VisitValidatorDelegations(
       ctx, val, page.key(), false,
-      [&](std::string_view key, const AccountAddress& del, Dec shares) -> absl::StatusOr<bool> {
+      [&](std::string_view key, std::string_view del, Dec shares) -> absl::StatusOr<bool> {
         if (found.size() == limit) {
           resp->mutable_pagination()->set_next_key(std::string(key));
           return false;
         }
-        found.push_back(staking::Delegation{del, val, shares});
+        found.push_back(staking::Delegation{AccountAddress(std::string(del)), val, shares});
         return true;
       }));
   uint64_t total = 0;

@@ -75,17 +75,19 @@ absl::StatusOr<std::vector<size_t>> Paginate(const std::vector<T>& items, KeyFn 
 // or the end) until visit returns false, and returns an absl::Status. The
 // page is the same as Paginate's over the whole list, but only the entries
 // up to the page's end (and one more, the next key) are visited, unless
-// the total is counted. Returns the page's items in page order.
-template <typename Item, typename PageRequest, typename PageResponse, typename Walk>
-absl::StatusOr<std::vector<Item>> PaginateOrdered(const PageRequest& req, PageResponse* resp,
-                                                  Walk walk) {
+// the total is counted. Each of the page's items, in page order, is handed
+// to `add(item)` (returning absl::Status) during the walk, so an item may
+// hold views of what the source holds at that step.
+template <typename Item, typename PageRequest, typename PageResponse, typename Walk,
+          typename Add>
+absl::Status PaginateOrderedInto(const PageRequest& req, PageResponse* resp, Walk walk, Add add) {
   MESH_ASSIGN_OR_RETURN(auto limits, PageLimits(req));
   const uint64_t limit = limits.first;
   const bool count_total = limits.second;
   uint64_t skip = req.offset();
   uint64_t seen = 0;
+  uint64_t added = 0;
   bool past_page = false;
-  std::vector<Item> page;
   MESH_RETURN_IF_ERROR(walk(
       req.key(), req.reverse(),
       [&](std::string_view key, const Item& item) -> absl::StatusOr<bool> {
@@ -94,8 +96,9 @@ absl::StatusOr<std::vector<Item>> PaginateOrdered(const PageRequest& req, PageRe
           --skip;
           return true;
         }
-        if (page.size() < limit) {
-          page.push_back(item);
+        if (added < limit) {
+          MESH_RETURN_IF_ERROR(add(item));
+          ++added;
           return true;
         }
         if (!past_page) resp->set_next_key(std::string(key));
@@ -103,6 +106,18 @@ absl::StatusOr<std::vector<Item>> PaginateOrdered(const PageRequest& req, PageRe
         return count_total;  // past the page only to count
       }));
   if (count_total) resp->set_total(seen);
+  return absl::OkStatus();
+}
+
+// PaginateOrderedInto, returning the page's items in page order.
+template <typename Item, typename PageRequest, typename PageResponse, typename Walk>
+absl::StatusOr<std::vector<Item>> PaginateOrdered(const PageRequest& req, PageResponse* resp,
+                                                  Walk walk) {
+  std::vector<Item> page;
+  MESH_RETURN_IF_ERROR(PaginateOrderedInto<Item>(req, resp, walk, [&](const Item& item) {
+    page.push_back(item);
+    return absl::OkStatus();
+  }));
   return page;
 }
 

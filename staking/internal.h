@@ -75,9 +75,10 @@ std::string UbdByValKey(const ValidatorAddress& val, const AccountAddress& del);
 // str(AddressOrderKey(delegator)) str(delegator). The order key puts a
 // validator's delegators in the SDK's order (by address bytes), so a page
 // of them is a range of the index.
+// Views into the key decoded (valid while it is).
 struct ByValEntry {
-  std::string order_key;
-  AccountAddress delegator;
+  std::string_view order_key;
+  std::string_view delegator;
 };
 absl::StatusOr<ByValEntry> DecodeByValEntry(std::string_view rest);
 // The value of a delegation's by-validator entry (0x25): its shares, as

@@ -283,14 +283,13 @@ absl::StatusOr<Dec> DecodeByValShares(std::string_view value) {
 absl::StatusOr<ByValEntry> DecodeByValEntry(std::string_view rest) {
   Decoder k(rest);
   ByValEntry e;
-  MESH_ASSIGN_OR_RETURN(e.order_key, k.Str());
+  MESH_ASSIGN_OR_RETURN(e.order_key, k.BytesView());
   if (k.AtEnd()) {
     return absl::FailedPreconditionError(
         "staking: a by-validator index entry of an earlier layout (without the order key; "
         "state from an earlier build must be regenerated, docs/staking.md)");
   }
-  MESH_ASSIGN_OR_RETURN(std::string del, k.Str());
-  e.delegator = AccountAddress(std::move(del));
+  MESH_ASSIGN_OR_RETURN(e.delegator, k.BytesView());
   return e;
 }
 

@@ -215,7 +215,7 @@ absl::Status VisitByVal(const Context& ctx, uint8_t table, const ValidatorAddres
                         std::string_view from, bool reverse, Staking::IndexVisitor visit) {
   return ScanByVal(ctx, table, val, from, reverse,
                    [&](const internal::ByValEntry& e, std::string_view) {
-                     return visit(e.order_key, e.delegator);
+                     return visit(e.order_key, AccountAddress(std::string(e.delegator)));
                    });
 }
 
@@ -262,8 +262,8 @@ absl::StatusOr<std::vector<Delegation>> Staking::ValidatorDelegations(const Cont
   std::vector<Delegation> out;
   MESH_RETURN_IF_ERROR(VisitValidatorDelegations(
       ctx, val, "", false,
-      [&](std::string_view, const AccountAddress& del, Dec shares) -> absl::StatusOr<bool> {
-        out.push_back(Delegation{del, val, shares});
+      [&](std::string_view, std::string_view del, Dec shares) -> absl::StatusOr<bool> {
+        out.push_back(Delegation{AccountAddress(std::string(del)), val, shares});
         return true;
       }));
   return out;
@@ -302,7 +302,11 @@ absl::StatusOr<Amount> Staking::DelegationTokens(const Context& ctx,
 }
 
 absl::StatusOr<Amount> Staking::DelegationTokens(const ShareRate& rate, const Delegation& d) {
-  MESH_ASSIGN_OR_RETURN(Dec tokens, internal::TokensFromShares(rate, d.shares));
+  return DelegationTokens(rate, d.shares);
+}
+
+absl::StatusOr<Amount> Staking::DelegationTokens(const ShareRate& rate, Dec shares) {
+  MESH_ASSIGN_OR_RETURN(Dec tokens, internal::TokensFromShares(rate, shares));
   return tokens.TruncateAmount();
 }
 

@@ -391,10 +391,11 @@ class Staking {
   static absl::Status VisitValidatorDelegators(const Context& ctx, const ValidatorAddress& val,
                                                std::string_view from, bool reverse,
                                                IndexVisitor visit);
-  // Called with (order key, delegator, shares) of each of a validator's
-  // delegations; returns whether to go on.
+  // Called with (order key, delegator address, shares) of each of a
+  // validator's delegations, the views valid during the call; returns
+  // whether to go on.
   using DelegationVisitor = absl::FunctionRef<absl::StatusOr<bool>(
-      std::string_view order_key, const AccountAddress& delegator, Dec shares)>;
+      std::string_view order_key, std::string_view delegator, Dec shares)>;
   // VisitValidatorDelegators with each delegation's shares, which its
   // index entry holds (written with the record): a page of a validator's
   // delegations is read from the index alone, no record read.
@@ -408,6 +409,8 @@ class Staking {
   // The same for a delegation `d` to a validator of share rate `rate`,
   // both already read (no store access; for queries that have them).
   static absl::StatusOr<Amount> DelegationTokens(const ShareRate& rate, const Delegation& d);
+  // The same for `shares` of a delegation to that validator.
+  static absl::StatusOr<Amount> DelegationTokens(const ShareRate& rate, Dec shares);
   // `val`'s share rate, decoding only the head of its record (queries that
   // value delegations need nothing else of the validator). NotFound: no
   // such validator.

@@ -1027,9 +1027,9 @@ TEST_F(StakingTest, DelegationIndexEntriesCarryTheShares) {
     std::map<std::string, Dec> out;
     EXPECT_TRUE(Staking::VisitValidatorDelegations(
                     ctx(), v, "", false,
-                    [&](std::string_view, const AccountAddress& del,
+                    [&](std::string_view, std::string_view del,
                         Dec shares) -> absl::StatusOr<bool> {
-                      out[del.value()] = shares;
+                      out[std::string(del)] = shares;
                       return true;
                     })
                     .ok());
