@@ -46,10 +46,11 @@ grpc::ServerUnaryReactor* RunUnaryQuery(const ChainQueryFn& query,
 }
 
 // The request and response of each call of one callback method on a
-// protobuf Arena whose first block is part of a pooled holder: the strings
-// and sub-messages a query builds come from that block (no malloc per
-// field, everything dropped at once), and a finished call's holder is reset
-// and reused. Register with the generated SetMessageAllocatorFor_<Method>;
+// protobuf Arena whose first block is part of a pooled holder: the
+// sub-messages and string objects a query builds come from that block (a
+// string longer than std::string's inline buffer still takes its bytes from
+// the heap), everything is dropped at once, and a finished call's holder is
+// reused (and reset when reused). Register with the generated SetMessageAllocatorFor_<Method>;
 // it must outlive the server (a service member does). Thread-safe.
 template <typename Req, typename Resp>
 class ArenaMessages final : public grpc::MessageAllocator<Req, Resp> {
@@ -82,14 +83,18 @@ class ArenaMessages final : public grpc::MessageAllocator<Req, Resp> {
   class Holder final : public grpc::MessageHolder<Req, Resp> {
    public:
     explicit Holder(ArenaMessages* owner) : owner_(owner), arena_(Options(block_)) {}
+    // The previous call's messages are dropped here, on the thread that
+    // builds the next call's (AllocateMessages runs on the thread that then
+    // runs the handler), not in Release, which gRPC calls on whichever
+    // thread completes the call: their strings' memory is then freed into
+    // the allocator's cache of the thread that takes it again at once.
     void Start() {
+      if (used_) arena_.Reset();  // keeps the first block
+      used_ = true;
       this->set_request(google::protobuf::Arena::CreateMessage<Req>(&arena_));
       this->set_response(google::protobuf::Arena::CreateMessage<Resp>(&arena_));
     }
-    void Release() override {
-      arena_.Reset();  // keeps the first block
-      owner_->Recycle(this);
-    }
+    void Release() override { owner_->Recycle(this); }
 
    private:
     static google::protobuf::ArenaOptions Options(char* block) {
@@ -99,6 +104,7 @@ class ArenaMessages final : public grpc::MessageAllocator<Req, Resp> {
       return o;
     }
     ArenaMessages* owner_;
+    bool used_ = false;  // the arena holds a call's messages
     alignas(16) char block_[kBlockBytes];
     google::protobuf::Arena arena_;  // after block_: built over it
   };
