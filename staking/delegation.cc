@@ -1,7 +1,11 @@
 // Validator creation, delegation, unbonding and redelegation
 // (neighbours.md §1.3, §1.5, §1.6).
+#include <algorithm>
 #include <optional>
+#include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/crypto.h"
@@ -303,6 +307,26 @@ absl::StatusOr<uint64_t> Staking::Undelegate(const Context& ctx, const AccountAd
   return Atomically(ctx, [&](const Context& c) {
     return UndelegateInDiscardedScope(c, delegator, val, amount, tokens, rewards_paid);
   });
+}
+
+absl::Status Staking::PrefetchUndelegations(
+    const Context& ctx,
+    std::span<const std::pair<AccountAddress, ValidatorAddress>> delegations) {
+  std::vector<std::string> keys;
+  keys.reserve(3 * delegations.size());
+  for (const auto& [del, val] : delegations) {
+    keys.push_back(internal::DelegationKey(del, val));
+    keys.push_back(internal::UbdKey(del, val));
+    keys.push_back(internal::StartingInfoKey(val, del));
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::optional<std::string>> dropped;
+  for (size_t from = 0; from < keys.size(); from += kGetManyChunk) {
+    const std::span<const std::string> chunk(keys.data() + from,
+                                             std::min(kGetManyChunk, keys.size() - from));
+    MESH_RETURN_IF_ERROR(ctx.store().GetMany(chunk, &dropped));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> Staking::UndelegateInDiscardedScope(

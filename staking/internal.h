@@ -227,6 +227,9 @@ absl::Status RetirePowerHistory(const Context& ctx, const Params& p, const Valid
 absl::Status PrunePowerHistory(const Context& ctx);
 
 // ---- F1 rewards hooks (rewards.cc) ----
+// The key of `del`'s F1 starting info with `val` (read by every change of
+// the delegation).
+std::string StartingInfoKey(const ValidatorAddress& val, const AccountAddress& del);
 absl::Status InitValidatorRewards(const Context& ctx, const ValidatorAddress& val);
 // Ends the current period (before a delegation is created).
 absl::Status OnDelegationCreating(const Context& ctx, const Validator& v);

@@ -311,6 +311,10 @@ absl::Status AllocateToValidator(const Context& ctx, const Validator& v, const D
 
 }  // namespace
 
+std::string StartingInfoKey(const ValidatorAddress& val, const AccountAddress& del) {
+  return StartKey(val, del);
+}
+
 absl::Status InitValidatorRewards(const Context& ctx, const ValidatorAddress& val) {
   MESH_RETURN_IF_ERROR(PutRecord(ctx.store(), HistKey(val, 0), HistoricalRewards{{}, 1}));
   return PutRecord(ctx.store(), CurrentKey(val), CurrentRewards{1, {}, uint64_t{0}});

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -256,6 +257,13 @@ class Staking {
       const Context& ctx, const AccountAddress& delegator, const ValidatorAddress& val,
       Amount amount, Amount* tokens = nullptr,
       std::vector<std::pair<Denom, Amount>>* rewards_paid = nullptr);
+  // Reads what an undelegation of each (delegator, validator) reads per
+  // delegator (the delegation, the unbonding record, the F1 starting info)
+  // in batched reads of ascending keys, and drops the results: the store's
+  // caches keep them (LocalStaking::PrefetchBurns). Changes nothing.
+  static absl::Status PrefetchUndelegations(
+      const Context& ctx,
+      std::span<const std::pair<AccountAddress, ValidatorAddress>> delegations);
   // Undelegate without an overlay of its own: on an error, part of the
   // undelegation may be written to ctx. Only for a caller that discards
   // ctx's writes on any error it returns (a slash's burns, whose packet or

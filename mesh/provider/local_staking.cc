@@ -305,6 +305,23 @@ absl::Status LocalStaking::BurnStake(const Context& ctx, const AccountAddress& u
   return PutRecord(ctx.store(), UserKey(user), u);
 }
 
+absl::Status LocalStaking::PrefetchBurns(const Context& ctx,
+                                         std::span<const AccountAddress> users) {
+  std::vector<std::string> keys;
+  keys.reserve(users.size());
+  for (const AccountAddress& user : users) keys.push_back(UserKey(user));
+  std::vector<std::optional<LocalUser>> records;
+  MESH_RETURN_IF_ERROR(GetRecords<LocalUser>(ctx.store(), keys, &records));
+  std::vector<std::pair<AccountAddress, ValidatorAddress>> delegations;
+  for (size_t i = 0; i < users.size(); ++i) {
+    // A record of the earlier layout lists nothing: its burn scans.
+    if (!records[i].has_value() || !records[i]->validators.has_value()) continue;
+    const AccountAddress proxy = ProxyAccount(users[i]);
+    for (const ValidatorAddress& v : *records[i]->validators) delegations.emplace_back(proxy, v);
+  }
+  return Staking::PrefetchUndelegations(ctx, delegations);
+}
+
 absl::Status LocalStaking::Unstake(const Context& ctx, const AccountAddress& user,
                                    const ValidatorAddress& validator, Amount amount) {
   if (amount.IsZero()) return absl::InvalidArgumentError("amount must be positive");

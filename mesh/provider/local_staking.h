@@ -15,6 +15,7 @@
 #define MESHSEC_MESH_PROVIDER_LOCAL_STAKING_H_
 
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -66,6 +67,13 @@ class LocalStaking {
   // packet or block fails whole).
   static absl::Status BurnStake(const Context& ctx, const AccountAddress& user, Amount amount,
                                 const std::optional<ValidatorAddress>& validator);
+  // Reads what BurnStake of each of `users` reads first (the users'
+  // records, and for each validator a record lists the proxy's delegation,
+  // unbonding record and F1 starting info) in batched reads, and drops the
+  // results: the store's caches keep them, so a slash whose cuts burn the
+  // local stake of many users reads their cold records together instead of
+  // one Get at a time. Changes nothing.
+  static absl::Status PrefetchBurns(const Context& ctx, std::span<const AccountAddress> users);
 
   // User operations on the proxy.
   // Unstake undelegates `amount` tokens. From a Bonded validator that is

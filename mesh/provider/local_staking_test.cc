@@ -2,11 +2,18 @@
 // the reference's per-user proxy contract is a per-user delegator account.
 #include "mesh/provider/local_staking.h"
 
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
 #include "core/codec.h"
+#include "core/kv.h"
 #include "gtest/gtest.h"
 #include "mesh/provider/tables.h"
 #include "mesh/provider/test_util.h"
 #include "mesh/provider/vault.h"
+#include "staking/internal.h"
 
 namespace mesh::provider {
 namespace {
@@ -159,6 +166,59 @@ TEST_F(LocalStakingTest, AnEarlierUserRecordIsListedAtItsNextWrite) {
   EXPECT_EQ(u.validators,
             (std::optional<std::vector<ValidatorAddress>>(
                 std::vector<ValidatorAddress>{Val("validator1"), Val("validator2")})));
+}
+
+// A store that logs the keys read through it and refuses every write.
+class ReadLog final : public KvStore {
+ public:
+  explicit ReadLog(KvStore& under) : under_(under) {}
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const override {
+    read.emplace(key);
+    return under_.Get(key);
+  }
+  absl::Status GetMany(std::span<const std::string> keys,
+                       std::vector<std::optional<std::string>>* out) const override {
+    read.insert(keys.begin(), keys.end());
+    return under_.GetMany(keys, out);
+  }
+  std::unique_ptr<KvIterator> Scan(std::string_view begin, std::string_view end,
+                                   bool reverse) const override {
+    scanned = true;
+    return under_.Scan(begin, end, reverse);
+  }
+  absl::Status Put(std::string_view, std::string_view) override {
+    return absl::InternalError("a write");
+  }
+  absl::Status Delete(std::string_view) override { return absl::InternalError("a write"); }
+
+  mutable std::set<std::string, std::less<>> read;
+  mutable bool scanned = false;
+
+ private:
+  KvStore& under_;
+};
+
+// PrefetchBurns reads, without a scan or a write, the user records and,
+// for each validator a record lists, the proxy's delegation, unbonding
+// record and F1 starting info: what the burn of a slash then reads first.
+TEST_F(LocalStakingTest, PrefetchBurnsReadsWhatEachBurnReadsAndWritesNothing) {
+  Setup({"validator1", "validator2", "validator3"}, {"validator1", "validator2"});
+  ReadLog log(h_.ctx().store());
+  const AccountAddress stranger("stranger");  // no local staking record
+  const std::vector<AccountAddress> users = {kUser1, stranger};
+  ASSERT_TRUE(LocalStaking::PrefetchBurns(h_.ctx().WithStore(&log), users).ok());
+  EXPECT_FALSE(log.scanned);
+  const AccountAddress proxy = LocalStaking::ProxyAccount(kUser1);
+  EXPECT_TRUE(log.read.contains(tables::Key(tables::kLocalUsers, kUser1.value())));
+  EXPECT_TRUE(log.read.contains(tables::Key(tables::kLocalUsers, stranger.value())));
+  for (const char* v : {"validator1", "validator2"}) {
+    EXPECT_TRUE(log.read.contains(staking::internal::DelegationKey(proxy, Val(v)))) << v;
+    EXPECT_TRUE(log.read.contains(staking::internal::UbdKey(proxy, Val(v)))) << v;
+    EXPECT_TRUE(log.read.contains(staking::internal::StartingInfoKey(Val(v), proxy))) << v;
+  }
+  // validator3 is not listed: nothing of it is read.
+  EXPECT_FALSE(log.read.contains(staking::internal::DelegationKey(proxy, Val("validator3"))));
+  EXPECT_EQ(log.read.size(), 2u + 2u * 3u);
 }
 
 TEST_F(LocalStakingTest, Instantiation) {

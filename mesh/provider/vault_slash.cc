@@ -174,19 +174,26 @@ absl::StatusOr<bool> CutCovered(const LienList& liens, Amount collateral, Amount
   return UsageWithin(liens, collateral.SaturatingSub(cut));
 }
 
+// One user's slash as planned from its record, before anything is written.
+struct PlannedSlash {
+  bool cut = false;  // false: nothing to cut (no lien to the holder, or a zero slash)
+  UserInfo info;     // the record after the cut
+  Cuts cuts;         // what the cut propagates to each other holder
+};
+
 // `info` = `item`'s user record as ReadUsers read it: the slasher's lien is
-// cut in its list, which then derives the user's usage as a re-read would;
-// the record is written once.
-absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
-                      const ValidatorAddress& validator, const SlashInfo& item, UserInfo info,
-                      BurnAggregator& burns) {
+// cut in its list, which then derives the user's usage as a re-read would.
+// Reads nothing: the record is written once, by ApplyOne.
+absl::StatusOr<PlannedSlash> PlanOne(const LienHolder& slasher, const SlashInfo& item,
+                                     UserInfo info) {
+  PlannedSlash plan;
   LienList& liens = info.liens;
   const Lien* lien = FindLien(liens, slasher);
-  if (lien == nullptr) return absl::OkStatus();  // nothing pledged to this holder
+  if (lien == nullptr) return plan;  // nothing pledged to this holder
   // A holder cannot take more than its lien; the reference also requires
   // lien.low >= slash and aborts otherwise (e.g. a stake still in flight).
   const Amount slash = Min(item.slash, lien->amount.high());
-  if (slash.IsZero()) return absl::OkStatus();
+  if (slash.IsZero()) return plan;
   // With the slasher's lien alone, and within the collateral, the free
   // collateral after its cut (C − (L − slash)) always covers the slash: no
   // propagation, and nothing to derive (most users of a large slash).
@@ -199,9 +206,19 @@ absl::Status SlashOne(const Context& ctx, const LienHolder& slasher,
     if (!covered) MESH_RETURN_IF_ERROR(Propagate(liens, new_collateral, cuts));
   }
   info.collateral = new_collateral;
-  MESH_RETURN_IF_ERROR(SaveUser(ctx, item.user, info));
+  plan.cut = true;
+  plan.info = std::move(info);
+  plan.cuts = std::move(cuts);
+  return plan;
+}
+
+absl::Status ApplyOne(const Context& ctx, const LienHolder& slasher,
+                      const ValidatorAddress& validator, const SlashInfo& item,
+                      const PlannedSlash& plan, BurnAggregator& burns) {
+  if (!plan.cut) return absl::OkStatus();
+  MESH_RETURN_IF_ERROR(SaveUser(ctx, item.user, plan.info));
   // The burns change the holders' stakes, not the vault record just written.
-  return RouteBurns(ctx, item.user, cuts, slasher, validator, burns);
+  return RouteBurns(ctx, item.user, plan.cuts, slasher, validator, burns);
 }
 
 // Whether no user comes twice in `slashes`: at once for a list in ascending
@@ -278,8 +295,21 @@ absl::Status Vault::Slash(const Context& ctx, const LienHolder& holder,
     const std::span<const SlashInfo> chunk(slashes.data() + from,
                                            std::min(chunk_size, slashes.size() - from));
     MESH_ASSIGN_OR_RETURN(std::vector<UserInfo> read, ReadUsers(ctx, chunk));
+    // Each user's cut planned from its record first: the chunk's users
+    // whose cut burns local stake have what those burns read fetched
+    // together (LocalStaking::PrefetchBurns), then each cut is applied.
+    std::vector<PlannedSlash> plans;
+    plans.reserve(chunk.size());
+    std::vector<AccountAddress> burning;
+    const std::string local = LienHolder::Local().Key();
     for (size_t i = 0; i < chunk.size(); ++i) {
-      MESH_RETURN_IF_ERROR(SlashOne(ctx, holder, validator, chunk[i], std::move(read[i]), burns));
+      MESH_ASSIGN_OR_RETURN(PlannedSlash plan, PlanOne(holder, chunk[i], std::move(read[i])));
+      if (plan.cuts.contains(local)) burning.push_back(chunk[i].user);
+      plans.push_back(std::move(plan));
+    }
+    if (burning.size() > 1) MESH_RETURN_IF_ERROR(LocalStaking::PrefetchBurns(ctx, burning));
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      MESH_RETURN_IF_ERROR(ApplyOne(ctx, holder, validator, chunk[i], plans[i], burns));
     }
   }
   return ExternalStaking::FlushBurns(ctx, burns);
