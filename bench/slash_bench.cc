@@ -568,10 +568,10 @@ void BM_BurnAmongCrossDelegators(benchmark::State& state) {
 // on each chain (Network::AdvanceBlock: begin, end, commit, a relay of
 // nothing), timed: thread CPU µs per round (`us_per_round`) and per block
 // (`us_per_block`, half a round; `us_per_block_provider`,
-// `us_per_block_consumer`: each chain's own part), and the keys an idle block writes on
-// each chain (`provider_keys_per_block`, `consumer_keys_per_block`). It is
-// the fixed part of the slash figures at small N: each side's part
-// includes a round's commits.
+// `us_per_block_consumer`: each chain's own part), and the keys an idle
+// block writes on each chain (`provider_keys_per_block`,
+// `consumer_keys_per_block`). It is the fixed part of the slash figures at
+// small N: each side's part includes its own block's commit.
 void BM_IdleRound(benchmark::State& state) {
   const int users = static_cast<int>(state.range(0));
   constexpr int kRounds = 200;
