@@ -1338,7 +1338,7 @@ TEST_F(HeldAtInfractionTest, TheVaultLetsACutWaitOnlyWhereItCannotPropagate) {
   // Jon: 2000 bonded. 1000 local and 600 − c remote fit 2000 − c for any c.
   EXPECT_TRUE(can_wait(jon, 1));
   EXPECT_TRUE(can_wait(jon, 600));
-  EXPECT_TRUE(can_wait(jon, 5000));  // taken as the lien's 600, as SlashOne takes it
+  EXPECT_TRUE(can_wait(jon, 5000));  // taken as the lien's 600, as PlanOne takes it
   // Kai's lien alone, and a user with no lien with this holder.
   EXPECT_TRUE(can_wait(kai, 600));
   EXPECT_TRUE(can_wait(AccountAddress("nobody"), 5));

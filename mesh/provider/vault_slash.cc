@@ -113,7 +113,7 @@ absl::Status RouteBurns(const Context& ctx, const AccountAddress& user, const Cu
 }
 
 // Reduces the user's other liens after collateral fell to `new_collateral`:
-// `liens` (the user's, after SlashOne's cut) in place, and what each holder
+// `liens` (the user's, after PlanOne's cut) in place, and what each holder
 // lost into `cuts`.
 absl::Status Propagate(LienList& liens, Amount new_collateral, Cuts& cuts) {
   MESH_ASSIGN_OR_RETURN(Derived d, Derive(liens));
@@ -250,7 +250,7 @@ absl::StatusOr<std::vector<bool>> Vault::CutsCanWait(const Context& ctx,
       UserInfo& info = read[i];
       const Lien* own = FindLien(info.liens, holder);
       // No lien: nothing to cut. The holder's lien alone within the
-      // collateral: its cuts add up in any order (as SlashOne's `alone`).
+      // collateral: its cuts add up in any order (as PlanOne's `alone`).
       if (own == nullptr || LoneLienWithin(info, *own)) {
         out.push_back(true);
         continue;
@@ -270,7 +270,7 @@ absl::StatusOr<std::vector<bool>> Vault::CutsCanWait(const Context& ctx,
         out.push_back(false);
         continue;
       }
-      // As SlashOne would cut it (in the record read here, which is
+      // As PlanOne would cut it (in the record read here, which is
       // discarded after).
       const Amount cut = CutLien(info.liens, holder, *own, chunk[i].slash);
       MESH_ASSIGN_OR_RETURN(bool covered, CutCovered(info.liens, info.collateral, cut));
