@@ -50,8 +50,9 @@ grpc::ServerUnaryReactor* RunUnaryQuery(const ChainQueryFn& query,
 // sub-messages and string objects a query builds come from that block (a
 // string longer than std::string's inline buffer still takes its bytes from
 // the heap), everything is dropped at once, and a finished call's holder is
-// reused (and reset when reused). Register with the generated SetMessageAllocatorFor_<Method>;
-// it must outlive the server (a service member does). Thread-safe.
+// reused (and reset when reused). Register with the generated
+// SetMessageAllocatorFor_<Method>; it must outlive the server (a service
+// member does). Thread-safe.
 template <typename Req, typename Resp>
 class ArenaMessages final : public grpc::MessageAllocator<Req, Resp> {
  public:
