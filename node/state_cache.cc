@@ -54,7 +54,7 @@ void StateCache::Release(Shard& shard, uint32_t i) {
   Slot& slot = shard.slots[i];
   shard.bytes -= EntryBytes(slot.key_size, slot.data.size() - slot.key_size);
   slot.live = false;
-  slot.referenced = false;
+  shard.referenced[i] = 0;
   shard.free.push_back(i);
 }
 
@@ -64,10 +64,9 @@ bool StateCache::MakeRoom(Shard& shard, size_t need) const {
   while (shard.bytes + need > shard_capacity_bytes_) {
     if (shard.hand >= shard.slots.size()) shard.hand = 0;
     const uint32_t i = static_cast<uint32_t>(shard.hand++);
-    Slot& slot = shard.slots[i];
-    if (!slot.live) continue;
-    if (slot.referenced) {
-      slot.referenced = false;
+    if (!shard.slots[i].live) continue;
+    if (shard.referenced[i] != 0) {
+      shard.referenced[i] = 0;
     } else {
       Drop(shard, i);
       ++shard.evictions;
@@ -82,20 +81,25 @@ bool StateCache::MakeRoom(Shard& shard, size_t need) const {
 // it).
 void StateCache::Remember(Shard& shard, std::string_view key,
                           std::optional<std::string_view> value, bool admit_new) const {
+  if (value.has_value() && value->size() >= Entry::kAbsent) {
+    Forget(shard, key);  // too large for the index's size field: not kept
+    return;
+  }
   const size_t size = key.size() + (value.has_value() ? value->size() : 0);
   const size_t now = EntryBytes(key.size(), size - key.size());
   bool referenced = false;
   auto it = shard.index.find(View(key));
   if (it != shard.index.end()) {
-    const uint32_t i = it->second;
+    const uint32_t i = it->second.slot;
     Slot& slot = shard.slots[i];
     const size_t old = EntryBytes(slot.key_size, slot.data.size() - slot.key_size);
     const size_t cap = slot.data.capacity();
     if (shard.bytes - old + now <= shard_capacity_bytes_ && size <= cap && cap <= 2 * size + 64) {
+      // Within the buffer's capacity: the bytes the index views stay put.
       slot.data.resize(key.size());
       if (value.has_value()) slot.data.append(value->data(), value->size());
-      slot.present = value.has_value();
-      slot.referenced = true;
+      it->second.value_size = ValueSize(value);
+      shard.referenced[i] = 1;
       shard.bytes = shard.bytes - old + now;
       return;
     }
@@ -114,6 +118,7 @@ void StateCache::Remember(Shard& shard, std::string_view key,
   } else {
     i = static_cast<uint32_t>(shard.slots.size());
     shard.slots.emplace_back();
+    shard.referenced.push_back(0);
   }
   Slot& slot = shard.slots[i];
   if (slot.data.capacity() > 2 * size + 64) std::string().swap(slot.data);
@@ -122,9 +127,8 @@ void StateCache::Remember(Shard& shard, std::string_view key,
   if (value.has_value()) slot.data.append(value->data(), value->size());
   slot.key_size = static_cast<uint32_t>(key.size());
   slot.live = true;
-  slot.present = value.has_value();
-  slot.referenced = referenced;
-  shard.index.emplace(View(slot.key()), i);
+  shard.referenced[i] = referenced ? 1 : 0;
+  shard.index.emplace(View(slot.key()), Entry{i, ValueSize(value)});
   shard.bytes += now;
 }
 
@@ -184,7 +188,7 @@ void StateCache::RememberBatch(const WriteBatch& batch) const {
 void StateCache::Forget(Shard& shard, std::string_view key) {
   auto it = shard.index.find(View(key));
   if (it == shard.index.end()) return;
-  const uint32_t i = it->second;
+  const uint32_t i = it->second.slot;
   shard.index.erase(it);
   Release(shard, i);
 }
@@ -194,10 +198,8 @@ std::optional<std::optional<std::string>> StateCache::Lookup(Shard& shard,
   auto it = shard.index.find(View(key));
   if (it != shard.index.end()) {
     ++shard.hits;
-    Slot& slot = shard.slots[it->second];
-    slot.referenced = true;
-    if (!slot.present) return std::optional<std::string>();
-    return std::optional<std::string>(std::string(slot.value()));
+    shard.referenced[it->second.slot] = 1;
+    return ValueOf(*it);
   }
   ++shard.misses;
   std::optional<std::optional<std::string>> linked = FromLink(key);
@@ -735,9 +737,7 @@ std::optional<std::optional<std::string>> StateCache::Cached(std::string_view ke
   std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.index.find(View(key));
   if (it == shard.index.end()) return std::nullopt;
-  const Slot& slot = shard.slots[it->second];
-  if (!slot.present) return std::optional<std::string>();
-  return std::optional<std::string>(std::string(slot.value()));
+  return ValueOf(*it);
 }
 
 // Called with this cache's shard lock of `key` held; takes the linked

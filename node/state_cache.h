@@ -211,19 +211,28 @@ class StateCache : public DurableStore {
   struct Slot {
     std::string data;  // key bytes, then value bytes
     uint32_t key_size = 0;
-    bool live = false;        // holds a cached key (else free, buffer kept)
-    bool present = false;     // the store has the key (value is its value)
-    bool referenced = false;  // CLOCK mark: used since the hand last passed
+    bool live = false;  // holds a cached key (else free, buffer kept)
     std::string_view key() const { return std::string_view(data).substr(0, key_size); }
-    std::string_view value() const { return std::string_view(data).substr(key_size); }
+  };
+  // What the index holds of a live slot: a hit reads the value from the
+  // bytes after the key the index views, and never touches the slot (one
+  // cache miss less on a large cache).
+  struct Entry {
+    static constexpr uint32_t kAbsent = ~uint32_t{0};
+    uint32_t slot = 0;
+    uint32_t value_size = kAbsent;  // kAbsent: the store has no such key
+    bool present() const { return value_size != kAbsent; }
   };
   struct Shard {
     std::mutex mu;
     // Everything below guarded by mu. `slots` is a deque so that a slot's
     // key bytes (viewed by `index`) never move while it is live.
     std::deque<Slot> slots;
-    absl::flat_hash_map<absl::string_view, uint32_t> index;  // key -> slot
-    std::vector<uint32_t> free;                               // free slots
+    // CLOCK marks, one per slot (used since the hand last passed): dense,
+    // so that marking a hit touches a byte of a small array, not the slot.
+    std::vector<uint8_t> referenced;
+    absl::flat_hash_map<absl::string_view, Entry> index;  // key -> slot
+    std::vector<uint32_t> free;                            // free slots
     size_t hand = 0;
     size_t bytes = 0;
     size_t hits = 0;
@@ -232,6 +241,18 @@ class StateCache : public DurableStore {
     size_t admitted = 0;  // new entries' bytes since the last batch write
   };
   Shard& ShardOf(std::string_view key) const;
+  // The index's value size of `value` (nullopt: Entry::kAbsent); Remember
+  // keeps no value of kAbsent bytes or more.
+  static uint32_t ValueSize(std::optional<std::string_view> value) {
+    return value.has_value() ? static_cast<uint32_t>(value->size()) : Entry::kAbsent;
+  }
+  // The value an index element records (nullopt inside: the store has no
+  // such key), read from the bytes after the key it views.
+  static std::optional<std::optional<std::string>> ValueOf(
+      const std::pair<const absl::string_view, Entry>& e) {
+    if (!e.second.present()) return std::optional<std::string>();
+    return std::optional<std::string>(std::string(e.first.data() + e.first.size(), e.second.value_size));
+  }
   // `key`'s value from this cache (a hit, marked referenced) or from a
   // linked view (then kept here), counting the hit or miss; nullopt when
   // neither has it. shard.mu held.
