@@ -54,7 +54,10 @@
 // kEntryOverhead) over the cached entries — never exceeds the capacity
 // (kEntryOverhead covers the slot, its hash-table slot and the allocator's
 // header). A slot's kept buffer is at most 2 × the size of what it holds
-// + 64 bytes (a larger one is released when the slot is rewritten).
+// + 64 bytes (a larger one is released when the slot is rewritten). A hit
+// touches the hash table and that buffer only: the table's entry holds the
+// value's size (or that the key is absent), the value follows the key the
+// table views, and the marks are a dense byte per slot.
 //
 // Flood guard: a block that reads or writes more than the cache holds (a
 // slash of 10^6 cross-delegators reads and rewrites three records each)
