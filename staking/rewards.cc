@@ -122,9 +122,14 @@ std::string CurrentKey(const ValidatorAddress& val) {
 std::string HistKey(const ValidatorAddress& val, uint64_t period) {
   return Encoder(kHistoricalRewardsPrefix).Str(val.value()).U64(period).Take();
 }
-std::string StartKey(const ValidatorAddress& val, const AccountAddress& del) {
+}  // namespace
+
+std::string StartingInfoKey(const ValidatorAddress& val, const AccountAddress& del) {
   return Encoder(kStartingInfoPrefix).Str(val.value()).Str(del.value()).Take();
 }
+
+namespace {
+
 std::string SlashKey(const ValidatorAddress& val, uint64_t period) {
   return Encoder(kSlashEventPrefix).Str(val.value()).U64(period).Take();
 }
@@ -275,7 +280,7 @@ absl::StatusOr<std::vector<std::pair<Denom, Amount>>> PayOut(const Context& ctx,
 absl::StatusOr<std::vector<std::pair<Denom, Amount>>> WithdrawInternal(const Context& ctx,
                                                                        const Validator& v,
                                                                        const Delegation& d) {
-  std::string key = StartKey(v.operator_address, d.delegator);
+  std::string key = StartingInfoKey(v.operator_address, d.delegator);
   MESH_ASSIGN_OR_RETURN(auto start, MustGet<StartingInfo>(ctx, key, "delegator starting info"));
   MESH_ASSIGN_OR_RETURN(EndedPeriod ending, IncrementPeriod(ctx, v));
   MESH_ASSIGN_OR_RETURN(DecCoins rewards, CalculateRewards(ctx, v, d, start, ending));
@@ -311,10 +316,6 @@ absl::Status AllocateToValidator(const Context& ctx, const Validator& v, const D
 
 }  // namespace
 
-std::string StartingInfoKey(const ValidatorAddress& val, const AccountAddress& del) {
-  return StartKey(val, del);
-}
-
 absl::Status InitValidatorRewards(const Context& ctx, const ValidatorAddress& val) {
   MESH_RETURN_IF_ERROR(PutRecord(ctx.store(), HistKey(val, 0), HistoricalRewards{{}, 1}));
   return PutRecord(ctx.store(), CurrentKey(val), CurrentRewards{1, {}, uint64_t{0}});
@@ -337,13 +338,13 @@ absl::Status OnDelegationModified(const Context& ctx, const Validator& v, const 
   uint64_t previous = cur.period - 1;
   MESH_RETURN_IF_ERROR(AddRef(ctx, v.operator_address, previous));
   MESH_ASSIGN_OR_RETURN(Dec stake, TokensFromSharesTruncated(v, d.shares));
-  return PutRecord(ctx.store(), StartKey(v.operator_address, d.delegator),
+  return PutRecord(ctx.store(), StartingInfoKey(v.operator_address, d.delegator),
                    StartingInfo{previous, stake, ctx.height()});
 }
 
 absl::Status OnDelegationRemoved(const Context& ctx, const ValidatorAddress& val,
                                  const AccountAddress& del) {
-  return ctx.store().Delete(StartKey(val, del));
+  return ctx.store().Delete(StartingInfoKey(val, del));
 }
 
 absl::Status OnValidatorSlashed(const Context& ctx, const Validator& v, Dec fraction) {

@@ -13,9 +13,11 @@
 namespace mesh::staking::internal {
 namespace {
 
-absl::Status DeletePowerIndex(const Context& ctx, const Params& p, const Validator& v) {
-  if (!Indexed(v)) return absl::OkStatus();
-  return ctx.store().Delete(PowerIndexKey(v.PotentialPower(p.power_reduction), v.operator_address));
+// Deletes the power-index entry a validator's stored version has, if any.
+absl::Status DeletePowerIndex(const Context& ctx, const StoredPower& stored,
+                              const ValidatorAddress& val) {
+  if (!stored.indexed) return absl::OkStatus();
+  return ctx.store().Delete(PowerIndexKey(stored.potential, val));
 }
 
 std::string PowerIndexCountKey() { return std::string(1, static_cast<char>(kPowerIndexCountKey)); }
@@ -97,9 +99,7 @@ absl::Status PutValidator(const Context& ctx, const Params& p, const Validator& 
   // An entry that stays as it is is not rewritten (a new version of the
   // same key would only lengthen the store's scans of the index).
   if (!stored.indexed || !Indexed(v) || stored.potential != potential) {
-    if (stored.indexed) {
-      MESH_RETURN_IF_ERROR(ctx.store().Delete(PowerIndexKey(stored.potential, v.operator_address)));
-    }
+    MESH_RETURN_IF_ERROR(DeletePowerIndex(ctx, stored, v.operator_address));
     if (Indexed(v)) {
       MESH_RETURN_IF_ERROR(ctx.store().Put(PowerIndexKey(potential, v.operator_address), ""));
     }
@@ -115,7 +115,7 @@ absl::Status PutValidator(const Context& ctx, const Params& p, const Validator& 
 
 absl::Status RemoveValidator(const Context& ctx, const Validator& v) {
   MESH_ASSIGN_OR_RETURN(Params p, Staking::GetParams(ctx));
-  MESH_RETURN_IF_ERROR(DeletePowerIndex(ctx, p, v));
+  MESH_RETURN_IF_ERROR(DeletePowerIndex(ctx, PowerOf(p, v), v.operator_address));
   MESH_RETURN_IF_ERROR(AdjustPowerIndexCount(ctx, Indexed(v) ? -1 : 0));
   MESH_RETURN_IF_ERROR(ctx.store().Delete(LastPowerKey(v.operator_address)));
   MESH_RETURN_IF_ERROR(RemoveValidatorRewards(ctx, v.operator_address));
