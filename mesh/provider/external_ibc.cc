@@ -532,18 +532,20 @@ absl::Status ApplyRemoteSlash(const Context& ctx, const ConsumerId& c, const Rem
     // A user whose record holds several liens: the vault decides whether
     // the cut can wait (it owes none yet, and this one cannot propagate).
     std::vector<size_t> ask;
-    std::vector<SlashInfo> asked;
+    std::vector<std::string_view> asked;
+    std::vector<Amount> asked_cuts;
     for (size_t i = 0; i < users.size(); ++i) {
       if (!deferrable[i]) continue;
       deferrable[i] = taken[i] == cuts[i];
       if (deferrable[i] && stakes[i].shared) {
         ask.push_back(i);
-        asked.push_back(SlashInfo{users[i], cuts[i]});
+        asked.push_back(users[i].value());
+        asked_cuts.push_back(cuts[i]);
       }
     }
     if (!ask.empty()) {
       MESH_ASSIGN_OR_RETURN(std::vector<bool> can_wait,
-                            Vault::CutsCanWait(ctx, LienHolder::External(c), asked));
+                            Vault::CutsCanWait(ctx, LienHolder::External(c), asked, asked_cuts));
       for (size_t k = 0; k < ask.size(); ++k) deferrable[ask[k]] = can_wait[k];
     }
     for (size_t i = 0; i < users.size(); ++i) {

@@ -1330,6 +1330,11 @@ TEST_F(HeldAtInfractionTest, TheVaultLetsACutWaitOnlyWhereItCannotPropagate) {
     const std::vector<bool> out =
         Vault::CutsCanWait(h_.ctx(), LienHolder::External(e.id()), cuts).value();
     EXPECT_EQ(out.size(), 1u);
+    // The overload over the caller's users and cuts answers the same.
+    const std::vector<std::string_view> users = {u.value()};
+    const std::vector<Amount> amounts = {A(cut)};
+    EXPECT_EQ(Vault::CutsCanWait(h_.ctx(), LienHolder::External(e.id()), users, amounts).value(),
+              out);
     return !out.empty() && out[0];
   };
   // Ivy: 1000 local on 1000 bonded. Any cut leaves less than the local lien.
@@ -1346,6 +1351,11 @@ TEST_F(HeldAtInfractionTest, TheVaultLetsACutWaitOnlyWhereItCannotPropagate) {
   ASSERT_TRUE(ReportSlash(e, 100).ok());
   EXPECT_EQ(StoredUser(jon).collateral, A(2000));
   EXPECT_FALSE(can_wait(jon, 1));
+  // Users and cuts that do not pair up are refused.
+  const std::vector<std::string_view> two = {ivy.value(), jon.value()};
+  const std::vector<Amount> one = {A(1)};
+  EXPECT_EQ(Vault::CutsCanWait(h_.ctx(), LienHolder::External(e.id()), two, one).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 // Stake slashes against the eager rule on seeded random sequences: stakes,

@@ -107,15 +107,17 @@ inline constexpr uint8_t kActiveExternalList = 0x6F;  // () -> u32 n, n x str co
 // a prefix), the last string field is raw (so a scan lists it in plain byte
 // order, e.g. validators ascending by address).
 inline std::string Key(uint8_t table) { return Encoder(table).Take(); }
+// Each built in one allocation (a key past the string's inline capacity
+// would otherwise grow once per field).
 inline std::string Key(uint8_t table, std::string_view a) {
-  return Encoder(table).Raw(a).Take();
+  return Encoder(table).Reserve(1 + a.size()).Raw(a).Take();
 }
 inline std::string Key(uint8_t table, std::string_view a, std::string_view b) {
-  return Encoder(table).Str(a).Raw(b).Take();
+  return Encoder(table).Reserve(1 + 4 + a.size() + b.size()).Str(a).Raw(b).Take();
 }
 inline std::string Key(uint8_t table, std::string_view a, std::string_view b,
                        std::string_view c) {
-  return Encoder(table).Str(a).Str(b).Raw(c).Take();
+  return Encoder(table).Reserve(1 + 8 + a.size() + b.size() + c.size()).Str(a).Str(b).Raw(c).Take();
 }
 inline std::string KeyU64(uint8_t table, uint64_t id) { return Encoder(table).U64(id).Take(); }
 inline std::string KeyU64(uint8_t table, std::string_view a, uint64_t id) {

@@ -67,8 +67,11 @@ struct Lien {
   static absl::StatusOr<Lien> Decode(Decoder& d);
 };
 
-// A user's liens, one per holder.
-using LienList = std::vector<std::pair<LienHolder, Lien>>;
+// A user's liens, one per holder. Inline up to two (a lone external lien,
+// or the usual mesh user's local and one external): a slash decodes every
+// user record of a validator, and a heap list each cost an allocation and
+// a free per user (docs/perf-history.md).
+using LienList = absl::InlinedVector<std::pair<LienHolder, Lien>, 2>;
 
 // Per-user vault record: the collateral and every lien on it, in one
 // record (a stake, a slash, an unstake read and write one key per user).

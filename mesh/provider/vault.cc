@@ -25,7 +25,7 @@ uint64_t PageLimit(std::optional<uint64_t> limit) {
 
 namespace vault_internal {
 
-std::string UserKey(const AccountAddress& user) { return tables::Key(tables::kUsers, user.value()); }
+std::string UserKey(std::string_view user) { return tables::Key(tables::kUsers, user); }
 
 absl::Status Settle(const Context& ctx, const AccountAddress& user, UserInfo& info) {
   bool owed_any = false;
@@ -65,7 +65,9 @@ absl::Status Settle(const Context& ctx, const AccountAddress& user, UserInfo& in
     }
   }
   // A lien cut to zero leaves the record (as after a slash).
-  std::erase_if(info.liens, [](const auto& entry) { return entry.second.amount.IsZero(); });
+  info.liens.erase(std::remove_if(info.liens.begin(), info.liens.end(),
+                          [](const auto& entry) { return entry.second.amount.IsZero(); }),
+                   info.liens.end());
   return absl::OkStatus();
 }
 

@@ -128,6 +128,11 @@ class Vault {
   static absl::StatusOr<std::vector<bool>> CutsCanWait(const Context& ctx,
                                                        const LienHolder& holder,
                                                        std::span<const SlashInfo> cuts);
+  // The same, for users[i] cut by cuts[i] (the caller's users, not copied).
+  static absl::StatusOr<std::vector<bool>> CutsCanWait(const Context& ctx,
+                                                       const LienHolder& holder,
+                                                       std::span<const std::string_view> users,
+                                                       std::span<const Amount> cuts);
 
   // Queries.
   static absl::StatusOr<AccountInfo> Account(const Context& ctx, const AccountAddress& user);

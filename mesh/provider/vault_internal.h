@@ -20,7 +20,8 @@ struct Derived {
   AmountRange used;  // max_range(max_lien, total_slashable)
 };
 
-std::string UserKey(const AccountAddress& user);
+std::string UserKey(std::string_view user);
+inline std::string UserKey(const AccountAddress& user) { return UserKey(user.value()); }
 // Takes from `info`, `user`'s record as stored, the cuts that stake slashes
 // left to it (docs/provider.md, "Deferred vault cuts"): per external lien
 // whose holder counts a deferring slash since the lien was settled, what

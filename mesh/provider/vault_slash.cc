@@ -123,7 +123,9 @@ absl::Status Propagate(LienList& liens, Amount new_collateral, Cuts& cuts) {
   // Case A, and after case B the guarantee max_lien <= collateral.
   MESH_RETURN_IF_ERROR(ClipLiens(liens, new_collateral, cuts));
   // Emptied liens are removed (docs/compatibility.md).
-  std::erase_if(liens, [](const auto& entry) { return entry.second.amount.IsZero(); });
+  liens.erase(std::remove_if(liens.begin(), liens.end(),
+                     [](const auto& entry) { return entry.second.amount.IsZero(); }),
+              liens.end());
   return absl::OkStatus();
 }
 
@@ -131,17 +133,21 @@ absl::Status Propagate(LienList& liens, Amount new_collateral, Cuts& cuts) {
 // (KvReader::GetMany): each holds the user's collateral and every lien, so
 // a slash of N users reads N keys and opens no store iterator.
 absl::StatusOr<std::vector<UserInfo>> ReadStoredUsers(const Context& ctx,
+                                                      std::vector<std::string> keys) {
+  std::vector<std::optional<UserInfo>> infos;
+  MESH_RETURN_IF_ERROR(GetRecords<UserInfo>(ctx.store(), keys, &infos));
+  std::vector<UserInfo> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (infos[i].has_value()) out[i] = *std::move(infos[i]);
+  }
+  return out;
+}
+absl::StatusOr<std::vector<UserInfo>> ReadStoredUsers(const Context& ctx,
                                                       std::span<const SlashInfo> items) {
   std::vector<std::string> keys;
   keys.reserve(items.size());
   for (const SlashInfo& item : items) keys.push_back(UserKey(item.user));
-  std::vector<std::optional<UserInfo>> infos;
-  MESH_RETURN_IF_ERROR(GetRecords<UserInfo>(ctx.store(), keys, &infos));
-  std::vector<UserInfo> out(items.size());
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (infos[i].has_value()) out[i] = *std::move(infos[i]);
-  }
-  return out;
+  return ReadStoredUsers(ctx, std::move(keys));
 }
 
 // ReadStoredUsers, each record of several liens settled (docs/provider.md,
@@ -238,15 +244,37 @@ bool DistinctUsers(const std::vector<SlashInfo>& slashes) {
 absl::StatusOr<std::vector<bool>> Vault::CutsCanWait(const Context& ctx,
                                                      const LienHolder& holder,
                                                      std::span<const SlashInfo> cuts) {
+  std::vector<std::string_view> users;
+  std::vector<Amount> amounts;
+  users.reserve(cuts.size());
+  amounts.reserve(cuts.size());
+  for (const SlashInfo& c : cuts) {
+    users.push_back(c.user.value());
+    amounts.push_back(c.slash);
+  }
+  return CutsCanWait(ctx, holder, users, amounts);
+}
+
+absl::StatusOr<std::vector<bool>> Vault::CutsCanWait(const Context& ctx,
+                                                     const LienHolder& holder,
+                                                     std::span<const std::string_view> users,
+                                                     std::span<const Amount> cuts) {
+  if (users.size() != cuts.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("vault: ", users.size(), " users and ",
+                                                   cuts.size(), " cuts"));
+  }
   std::vector<bool> out;
   out.reserve(cuts.size());
   // Per consumer: its stake slashes so far.
   std::map<std::string, uint64_t, std::less<>> counts;
   for (size_t from = 0; from < cuts.size(); from += kGetManyChunk) {
-    const std::span<const SlashInfo> chunk =
-        cuts.subspan(from, std::min(kGetManyChunk, cuts.size() - from));
-    MESH_ASSIGN_OR_RETURN(std::vector<UserInfo> read, ReadStoredUsers(ctx, chunk));
-    for (size_t i = 0; i < chunk.size(); ++i) {
+    const size_t n = std::min(kGetManyChunk, cuts.size() - from);
+    std::vector<std::string> keys;
+    keys.reserve(n);
+    for (size_t i = 0; i < n; ++i) keys.push_back(UserKey(users[from + i]));
+    MESH_ASSIGN_OR_RETURN(std::vector<UserInfo> read, ReadStoredUsers(ctx, std::move(keys)));
+    const std::span<const Amount> chunk = cuts.subspan(from, n);
+    for (size_t i = 0; i < n; ++i) {
       UserInfo& info = read[i];
       const Lien* own = FindLien(info.liens, holder);
       // No lien: nothing to cut. The holder's lien alone within the
@@ -272,7 +300,7 @@ absl::StatusOr<std::vector<bool>> Vault::CutsCanWait(const Context& ctx,
       }
       // As PlanOne would cut it (in the record read here, which is
       // discarded after).
-      const Amount cut = CutLien(info.liens, holder, *own, chunk[i].slash);
+      const Amount cut = CutLien(info.liens, holder, *own, chunk[i]);
       MESH_ASSIGN_OR_RETURN(bool covered, CutCovered(info.liens, info.collateral, cut));
       out.push_back(covered);
     }
