@@ -190,6 +190,32 @@ void PrefaultHeap() {
   }
 }
 
+// gperftools' C entry points (malloc_extension_c.h), weak: absent from a
+// program linked without tcmalloc (MESH_TCMALLOC=OFF).
+extern "C" void MallocExtension_MarkThreadIdle(void) __attribute__((weak));
+extern "C" void MallocExtension_MarkThreadBusy(void) __attribute__((weak));
+
+// MESH_BENCH_FLUSH_THREAD_CACHE=1 (a diagnostic, off by default): after the
+// setup, this thread's tcmalloc cache is handed back to the central lists
+// (MarkThreadIdle, then MarkThreadBusy). The setup's blocks leave up to a
+// few MiB of freed objects in it; the first timed block whose frees pass
+// the cache's limit walks them, long cold, back to the central lists
+// (tcmalloc::ThreadCache::Scavenge), and so pays for the setup's frees:
+// about 0.3–0.5 ms, which is a third of the slash at N = 10^3 and lands on
+// whichever chain's block passes the limit first (docs/perf-history.md,
+// "The setup's freed objects"). With it, the timed blocks pay for none of
+// the setup's frees (and for their own only as far as they pass the limit).
+void FlushThreadCache() {
+  const char* v = std::getenv("MESH_BENCH_FLUSH_THREAD_CACHE");
+  if (v == nullptr || std::string(v) != "1") return;
+  if (MallocExtension_MarkThreadIdle == nullptr || MallocExtension_MarkThreadBusy == nullptr) {
+    std::fprintf(stderr, "MESH_BENCH_FLUSH_THREAD_CACHE: this program has no tcmalloc\n");
+    return;
+  }
+  MallocExtension_MarkThreadIdle();
+  MallocExtension_MarkThreadBusy();
+}
+
 // The provider and the consumer (MakeSpec) on RocksDB under `dir`, each
 // chain's store recording its next write on request into `stores`
 // (provider first).
@@ -216,6 +242,7 @@ void SlashCase(benchmark::State& state, int users, const UserShape& shape) {
   Prepare(net, users, shape);
   const Times s1 = Now();
   PrefaultHeap();
+  FlushThreadCache();
   const ValidatorAddress val = net.Valoper(kConsumer, kSlashed);
   absl::StatusOr<Amount> before = consumer::VirtualStaking::BondRequest(
       net.ctx(kConsumer), consumer::ProviderId(kProvider), val);
