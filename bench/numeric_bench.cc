@@ -1,6 +1,7 @@
 // Fixed-point and checked 128-bit arithmetic against the native u128
 // multiply (BM_NativeU128Mul, the baseline of this group).
 #include <cstdint>
+#include <string>
 
 #include "benchmark/benchmark.h"
 #include "core/amount.h"
@@ -78,6 +79,20 @@ void BM_AmountMulFloorDec(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_AmountMulFloorDec);
+
+// An amount's decimal string, as every query answer writes amounts and
+// shares: a 25-digit value (a delegation's shares, 18 decimals, in base
+// units: above 2^64, so one 128-bit division) and an 18-digit one (tokens).
+void BM_AmountToString(benchmark::State& state) {
+  const u128 base = state.range(0) != 0 ? u128{kTokens} * 10000000 : u128{kTokens};
+  u128 i = 0;
+  for (auto _ : state) {
+    std::string s = Amount(base + i).ToString();
+    benchmark::DoNotOptimize(s);
+    ++i;
+  }
+}
+BENCHMARK(BM_AmountToString)->ArgName("above_2_64")->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace mesh

@@ -125,23 +125,64 @@ absl::StatusOr<Amount> MulDiv(Amount a, Amount b, Amount c, Rounding r) {
   return Amount(*v);
 }
 
+namespace {
+
+// "00".."99": two digits per 64-bit division.
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+// Writes the two digits of `r` (< 100) before `p` and returns where they start.
+char* PutPair(char* p, uint64_t r) {
+  p -= 2;
+  p[0] = kDigitPairs[2 * r];
+  p[1] = kDigitPairs[2 * r + 1];
+  return p;
+}
+
+// Writes `x` (< 10^19) as exactly 19 digits, zero-padded, ending at `end`.
+char* Put19Digits(char* end, uint64_t x) {
+  char* p = end;
+  for (int i = 0; i < 9; ++i) {
+    const uint64_t q = x / 100;
+    p = PutPair(p, x - q * 100);
+    x = q;
+  }
+  *--p = static_cast<char>('0' + x);
+  return p;
+}
+
+// Writes `x`'s digits (no leading zero; "0" for 0) ending at `end`.
+char* PutDigits(char* end, uint64_t x) {
+  char* p = end;
+  while (x >= 100) {
+    const uint64_t q = x / 100;
+    p = PutPair(p, x - q * 100);
+    x = q;
+  }
+  if (x >= 10) return PutPair(p, x);
+  *--p = static_cast<char>('0' + x);
+  return p;
+}
+
+}  // namespace
+
 // In chunks of 19 digits: at most two 128-bit divisions (a library call
-// each), then 64-bit ones, which the compiler turns into multiplications.
+// each, the remainder taken by multiplication), then 64-bit ones, two digits
+// at a time, which the compiler turns into multiplications.
 std::string U128ToDecimalString(u128 v) {
   constexpr uint64_t kChunk = 10000000000000000000ULL;  // 10^19
   char buf[40];
-  int pos = 40;
+  char* const end = buf + sizeof(buf);
+  char* p = end;
   while (v > ~uint64_t{0}) {
-    uint64_t low = static_cast<uint64_t>(v % kChunk);
-    v /= kChunk;
-    for (int i = 0; i < 19; ++i, low /= 10) buf[--pos] = static_cast<char>('0' + low % 10);
+    const u128 q = v / kChunk;
+    p = Put19Digits(p, static_cast<uint64_t>(v - q * kChunk));
+    v = q;
   }
-  uint64_t rest = static_cast<uint64_t>(v);
-  do {
-    buf[--pos] = static_cast<char>('0' + rest % 10);
-    rest /= 10;
-  } while (rest != 0);
-  return std::string(buf + pos, buf + 40);
+  p = PutDigits(p, static_cast<uint64_t>(v));
+  return std::string(p, end);
 }
 
 absl::StatusOr<std::vector<Amount>> SplitByWeight(const std::vector<Amount>& weights,
