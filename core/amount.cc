@@ -171,10 +171,9 @@ char* PutDigits(char* end, uint64_t x) {
 // In chunks of 19 digits: at most two 128-bit divisions (a library call
 // each, the remainder taken by multiplication), then 64-bit ones, two digits
 // at a time, which the compiler turns into multiplications.
-std::string U128ToDecimalString(u128 v) {
+std::string_view U128ToDecimalChars(u128 v, std::span<char, kU128DecimalChars> buf) {
   constexpr uint64_t kChunk = 10000000000000000000ULL;  // 10^19
-  char buf[40];
-  char* const end = buf + sizeof(buf);
+  char* const end = buf.data() + buf.size();
   char* p = end;
   while (v > ~uint64_t{0}) {
     const u128 q = v / kChunk;
@@ -182,7 +181,12 @@ std::string U128ToDecimalString(u128 v) {
     v = q;
   }
   p = PutDigits(p, static_cast<uint64_t>(v));
-  return std::string(p, end);
+  return std::string_view(p, static_cast<size_t>(end - p));
+}
+
+std::string U128ToDecimalString(u128 v) {
+  char buf[kU128DecimalChars];
+  return std::string(U128ToDecimalChars(v, buf));
 }
 
 absl::StatusOr<std::vector<Amount>> SplitByWeight(const std::vector<Amount>& weights,

@@ -12,6 +12,7 @@
 #include <compare>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,6 +102,10 @@ absl::StatusOr<std::vector<Amount>> SplitOneFirst(const std::vector<Amount>& cap
 
 // Base-10 digits of `v` (no sign, no leading zeros; "0" for zero).
 std::string U128ToDecimalString(u128 v);
+// The same digits written at the end of `buf` (2^128 − 1 has 39), as a
+// view into it: for a caller that copies them on, with no string between.
+inline constexpr size_t kU128DecimalChars = 40;
+std::string_view U128ToDecimalChars(u128 v, std::span<char, kU128DecimalChars> buf);
 
 }  // namespace mesh
 

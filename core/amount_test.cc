@@ -110,7 +110,11 @@ TEST(AmountTest, DecimalStringAgreesDigitByDigitAcrossChunkBorders) {
     x = x * 6364136223846793005ULL + 1442695040888963407ULL;
     values.push_back(x >> (i % 128));
   }
-  for (u128 v : values) EXPECT_EQ(U128ToDecimalString(v), DigitByDigit(v));
+  for (u128 v : values) {
+    EXPECT_EQ(U128ToDecimalString(v), DigitByDigit(v));
+    char buf[kU128DecimalChars];
+    EXPECT_EQ(U128ToDecimalChars(v, buf), DigitByDigit(v));
+  }
   EXPECT_EQ(U128ToDecimalString(u128{10000000000000000000ULL} * 10000000000000000000ULL),
             "100000000000000000000000000000000000000");
 }

@@ -18,7 +18,9 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -41,6 +43,43 @@ grpc::ServerUnaryReactor* RunUnaryQuery(const ChainQueryFn& query,
   grpc::Status s = query(call, [&](const Chain& chain) { return fn(chain, *q, r); });
   if (!s.ok()) r->Clear();
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  reactor->Finish(s);
+  return reactor;
+}
+
+// What a raw answer's buffer starts with: a page of ten delegations is
+// about 1.5 KB (more: the string grows).
+inline constexpr size_t kRawAnswerReserve = 2048;
+
+// A method registered raw (the generated WithRawCallbackMethod_<Method>):
+// the request is parsed here as gRPC would parse it, and `fn` writes the
+// response's wire bytes itself (node/proto_wire.h) instead of building
+// messages that are then serialized. A failed query returns no partial
+// response.
+template <typename Req>
+grpc::ServerUnaryReactor* RunRawQuery(const ChainQueryFn& query,
+                                      grpc::CallbackServerContext* call,
+                                      absl::Status (*fn)(const Chain&, const Req&, std::string*),
+                                      const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  Req req;
+  grpc::ByteBuffer request(*in);  // shares the slices; parsing consumes them
+  grpc::Status s = grpc::SerializationTraits<Req>::Deserialize(&request, &req);
+  if (s.ok()) {
+    auto bytes = std::make_unique<std::string>();
+    bytes->reserve(kRawAnswerReserve);
+    s = query(call, [&](const Chain& chain) {
+      bytes->clear();
+      return fn(chain, req, bytes.get());
+    });
+    if (s.ok()) {
+      // The slice owns the string: no copy of the answer.
+      std::string* owned = bytes.release();
+      grpc::Slice slice(owned->data(), owned->size(),
+                        [](void* p) { delete static_cast<std::string*>(p); }, owned);
+      *out = grpc::ByteBuffer(&slice, 1);
+    }
+  }
   reactor->Finish(s);
   return reactor;
 }

@@ -27,10 +27,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
+#include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
+#include "core/amount.h"
 #include "core/dec.h"
 #include "node/chain.h"
 #include "node/chain_query.h"
@@ -44,6 +48,9 @@ std::unique_ptr<grpc::Service> NewCosmosStakingQueryService(ChainQueryFn query);
 // `d` as the SDK's LegacyDec marshals it on the protobuf wire: the integer
 // d * 10^18 in decimal ("-" for negative values, "0" for zero).
 std::string LegacyDecWire(Dec d);
+// The same written into `buf` (a sign and up to 39 digits), as a view into it.
+inline constexpr size_t kLegacyDecWireChars = kU128DecimalChars + 1;
+std::string_view LegacyDecWireChars(Dec d, std::span<char, kLegacyDecWireChars> buf);
 
 }  // namespace mesh::node
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <thread>
 #include <memory>
 #include <string>
@@ -22,6 +23,7 @@
 #include "node/block_history.h"
 #include "node/chain_query.h"
 #include "node/grpc_server.h"
+#include "node/grpc_test_util.h"
 #include "node/staking_msgs.h"
 #include "staking/bank.h"
 #include "staking/staking.h"
@@ -102,6 +104,21 @@ Actor NewActor(const std::string& seed) {
   std::string pub = key.PublicKey();
   return Actor{key, AccountAddress(AccountAddressOf("mesh", pub)),
                ValidatorAddress(ValoperAddressOf("mesh", pub))};
+}
+
+// The view form writes the same characters, a sign too, into the caller's
+// buffer, down to the extremes of i128.
+TEST(LegacyDecWireTest, CharsAreTheStringsCharacters) {
+  for (i128 raw : {i128{0}, i128{1}, i128{-1}, Dec::kOne, -Dec::kOne, Dec::kOne / 10,
+                   std::numeric_limits<i128>::max(), std::numeric_limits<i128>::min(),
+                   std::numeric_limits<i128>::min() + 1}) {
+    char buf[kLegacyDecWireChars];
+    EXPECT_EQ(LegacyDecWireChars(Dec::FromRaw(raw), buf), LegacyDecWire(Dec::FromRaw(raw)));
+  }
+  char buf[kLegacyDecWireChars];
+  EXPECT_EQ(LegacyDecWireChars(Dec::FromRaw(std::numeric_limits<i128>::min()), buf),
+            "-170141183460469231731687303715884105728");
+  EXPECT_EQ(LegacyDecWireChars(Dec::FromRaw(-Dec::kOne / 4), buf), "-250000000000000000");
 }
 
 TEST(LegacyDecWireTest, WritesTheIntegerScaledBy1e18) {
@@ -427,6 +444,127 @@ TEST_F(CosmosStakingTest, PagesFollowTheAddressBytesWithManyAddresses) {
     upage.set_key(resp.pagination().next_key());
   } while (!upage.key().empty());
   EXPECT_EQ(walked, unbonding);
+}
+
+// ValidatorDelegations writes its answer as wire bytes (RunRawQuery): they
+// are exactly what the generated serializer writes for the same answer (it
+// parsed, then serialized again), for a page with its total, a page of one
+// and the next from its key, a reverse page, and an empty page (its
+// pagination present and empty, as a message-built answer sets it). A bad
+// address or request bytes that do not parse get an error and no answer.
+TEST_F(CosmosStakingTest, ValidatorDelegationsBytesAreTheCanonicalEncoding) {
+  auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+  const std::string method = "/cosmos.staking.v1beta1.Query/ValidatorDelegations";
+  auto call = [&](const sk::QueryValidatorDelegationsRequest& req,
+                  sk::QueryValidatorDelegationsResponse* parsed) {
+    std::string bytes;
+    grpc::Status s = test_util::RawCall(channel, method, req.SerializeAsString(), &bytes);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_TRUE(parsed->ParseFromString(bytes));
+    EXPECT_EQ(parsed->SerializeAsString(), bytes);
+    return bytes;
+  };
+  sk::QueryValidatorDelegationsRequest req;
+  req.set_validator_addr(vals_[1].valoper.value());
+  req.mutable_pagination()->set_count_total(true);
+  sk::QueryValidatorDelegationsResponse r;
+  call(req, &r);
+  ASSERT_EQ(r.delegation_responses_size(), 2);  // self bond + user
+  EXPECT_EQ(r.pagination().total(), 2u);
+  bool user_seen = false;
+  for (const sk::DelegationResponse& d : r.delegation_responses()) {
+    EXPECT_EQ(d.delegation().validator_address(), vals_[1].valoper.value());
+    EXPECT_EQ(d.balance().denom(), "stake");
+    if (d.delegation().delegator_address() != user_.account.value()) continue;
+    user_seen = true;
+    EXPECT_EQ(d.delegation().shares(), "1500000000000000000000000");
+    EXPECT_EQ(d.balance().amount(), "1500000");
+  }
+  EXPECT_TRUE(user_seen);
+  // A page of one, then the next from its key, then backwards.
+  req.mutable_pagination()->set_count_total(false);
+  req.mutable_pagination()->set_limit(1);
+  call(req, &r);
+  ASSERT_EQ(r.delegation_responses_size(), 1);
+  ASSERT_FALSE(r.pagination().next_key().empty());
+  const std::string first = r.delegation_responses(0).delegation().delegator_address();
+  req.mutable_pagination()->set_key(r.pagination().next_key());
+  call(req, &r);
+  ASSERT_EQ(r.delegation_responses_size(), 1);
+  EXPECT_NE(r.delegation_responses(0).delegation().delegator_address(), first);
+  EXPECT_TRUE(r.pagination().next_key().empty());
+  req.mutable_pagination()->clear_key();
+  req.mutable_pagination()->set_reverse(true);
+  call(req, &r);
+  ASSERT_EQ(r.delegation_responses_size(), 1);
+  EXPECT_NE(r.delegation_responses(0).delegation().delegator_address(), first);
+  // A validator with no delegation: nothing but an empty pagination.
+  sk::QueryValidatorDelegationsRequest none;
+  none.set_validator_addr(Bech32Encode("meshvaloper", std::string(20, '\x7e')).value());
+  EXPECT_EQ(call(none, &r), std::string("\x12\x00", 2));
+  EXPECT_EQ(r.delegation_responses_size(), 0);
+  // Refused: a bad address; request bytes that do not parse (a truncated
+  // length-delimited field).
+  std::string bytes = "left over";
+  sk::QueryValidatorDelegationsRequest bad;
+  bad.set_validator_addr("not-an-address");
+  EXPECT_EQ(test_util::RawCall(channel, method, bad.SerializeAsString(), &bytes).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(bytes.empty());
+  EXPECT_FALSE(test_util::RawCall(channel, method, std::string("\x0a\x40short", 7), &bytes).ok());
+  EXPECT_TRUE(bytes.empty());
+  call(req, &r);  // and the server goes on answering
+  EXPECT_EQ(r.delegation_responses_size(), 1);
+}
+
+// Delegation and DelegatorDelegations write theirs the same way: the same
+// bytes as the generated serializer, the same figures as ValidatorDelegations.
+TEST_F(CosmosStakingTest, DelegationAnswersAreTheCanonicalEncoding) {
+  auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+  const std::string svc = "/cosmos.staking.v1beta1.Query/";
+  auto call = [&](const std::string& method, const google::protobuf::Message& req,
+                  google::protobuf::Message* parsed) {
+    std::string bytes;
+    grpc::Status s = test_util::RawCall(channel, svc + method, req.SerializeAsString(), &bytes);
+    if (s.ok()) {
+      EXPECT_TRUE(parsed->ParseFromString(bytes));
+      EXPECT_EQ(parsed->SerializeAsString(), bytes);
+    } else {
+      EXPECT_TRUE(bytes.empty());
+    }
+    return s;
+  };
+  sk::QueryDelegationRequest dreq;
+  dreq.set_delegator_addr(user_.account.value());
+  dreq.set_validator_addr(vals_[1].valoper.value());
+  sk::QueryDelegationResponse d;
+  ASSERT_TRUE(call("Delegation", dreq, &d).ok());
+  EXPECT_EQ(d.delegation_response().delegation().delegator_address(), user_.account.value());
+  EXPECT_EQ(d.delegation_response().delegation().validator_address(), vals_[1].valoper.value());
+  EXPECT_EQ(d.delegation_response().delegation().shares(), "1500000000000000000000000");
+  EXPECT_EQ(d.delegation_response().balance().denom(), "stake");
+  EXPECT_EQ(d.delegation_response().balance().amount(), "1500000");
+  dreq.set_validator_addr(vals_[0].valoper.value());  // the user has none there
+  EXPECT_EQ(call("Delegation", dreq, &d).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  sk::QueryDelegatorDelegationsRequest ddreq;
+  ddreq.set_delegator_addr(vals_[2].account.value());  // its self bond
+  ddreq.mutable_pagination()->set_count_total(true);
+  sk::QueryDelegatorDelegationsResponse dd;
+  ASSERT_TRUE(call("DelegatorDelegations", ddreq, &dd).ok());
+  ASSERT_EQ(dd.delegation_responses_size(), 1);
+  EXPECT_EQ(dd.delegation_responses(0).delegation().validator_address(), vals_[2].valoper.value());
+  EXPECT_EQ(dd.delegation_responses(0).balance().amount(), "30000000");
+  EXPECT_EQ(dd.pagination().total(), 1u);
+  // A delegator with none: an empty pagination only.
+  ddreq.set_delegator_addr(Bech32Encode("mesh", std::string(20, '\x7e')).value());
+  ddreq.mutable_pagination()->set_count_total(false);
+  ASSERT_TRUE(call("DelegatorDelegations", ddreq, &dd).ok());
+  EXPECT_EQ(dd.delegation_responses_size(), 0);
+  EXPECT_EQ(dd.SerializeAsString(), std::string("\x12\x00", 2));
+  ddreq.set_delegator_addr("not-an-address");
+  EXPECT_EQ(call("DelegatorDelegations", ddreq, &dd).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(CosmosStakingTest, DelegationsAndUnbondings) {
