@@ -62,7 +62,11 @@ grpc::ServerUnaryReactor* RunRawQuery(const ChainQueryFn& query,
                                       absl::Status (*fn)(const Chain&, const Req&, std::string*),
                                       const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
-  Req req;
+  // One request message per thread, cleared and parsed again: its strings
+  // keep their buffers from call to call. The query runs here, on this
+  // thread, and nothing it calls parses another request of this method.
+  thread_local Req req;
+  req.Clear();
   grpc::ByteBuffer request(*in);  // shares the slices; parsing consumes them
   grpc::Status s = grpc::SerializationTraits<Req>::Deserialize(&request, &req);
   if (s.ok()) {
