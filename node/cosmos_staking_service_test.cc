@@ -3,6 +3,7 @@
 // with cosmjs-types is tests/cosmos/.
 #include "node/cosmos_staking_service.h"
 
+#include <google/protobuf/io/coded_stream.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include "node/chain_query.h"
 #include "node/grpc_server.h"
 #include "node/grpc_test_util.h"
+#include "node/proto_wire.h"
 #include "node/staking_msgs.h"
 #include "staking/bank.h"
 #include "staking/staking.h"
@@ -104,6 +106,32 @@ Actor NewActor(const std::string& seed) {
   std::string pub = key.PublicKey();
   return Actor{key, AccountAddress(AccountAddressOf("mesh", pub)),
                ValidatorAddress(ValoperAddressOf("mesh", pub))};
+}
+
+// node/proto_wire.h's varints are protobuf's, at every width's borders.
+TEST(ProtoWireTest, VarintsAreProtobufs) {
+  std::vector<uint64_t> values = {0, 1, 127, 128, 300, ~uint64_t{0}};
+  for (int bits = 7; bits < 64; bits += 7) {
+    values.push_back((uint64_t{1} << bits) - 1);
+    values.push_back(uint64_t{1} << bits);
+  }
+  for (uint64_t v : values) {
+    uint8_t expected[10];
+    uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(v, expected);
+    std::string out = "x";
+    wire::PutVarint(out, v);
+    EXPECT_EQ(out.substr(1), std::string(reinterpret_cast<char*>(expected),
+                                         static_cast<size_t>(end - expected)))
+        << v;
+    EXPECT_EQ(wire::VarintSize(v), google::protobuf::io::CodedOutputStream::VarintSize64(v)) << v;
+  }
+  std::string s;
+  wire::PutString(s, 3, "");  // proto3: an empty string is left out
+  EXPECT_TRUE(s.empty());
+  wire::PutString(s, 3, "ab");
+  EXPECT_EQ(s, std::string("\x1a\x02" "ab", 4));
+  EXPECT_EQ(wire::StringSize(3, "ab"), 4u);
+  EXPECT_EQ(wire::LengthDelimitedSize(16, 200), 2u + 2u + 200u);  // field 16: a 2-byte tag
 }
 
 // The view form writes the same characters, a sign too, into the caller's

@@ -29,11 +29,14 @@ inline size_t VarintSize(uint64_t v) {
 }
 
 inline void PutVarint(std::string& out, uint64_t v) {
+  char buf[10];  // a u64 takes at most 10 bytes
+  size_t n = 0;
   while (v >= 0x80) {
-    out.push_back(static_cast<char>(static_cast<uint8_t>(v) | 0x80));
+    buf[n++] = static_cast<char>(static_cast<uint8_t>(v) | 0x80);
     v >>= 7;
   }
-  out.push_back(static_cast<char>(v));
+  buf[n++] = static_cast<char>(v);
+  out.append(buf, n);
 }
 
 inline uint64_t Tag(int field, uint32_t wire_type) {

@@ -196,11 +196,14 @@ namespace {
 template <typename Visit>
 absl::Status ScanByVal(const Context& ctx, uint8_t table, const ValidatorAddress& val,
                        std::string_view from, bool reverse, Visit visit) {
-  const std::string prefix = Encoder(table).Str(val.value()).Take();
-  std::string begin = prefix;
-  std::string end = PrefixEnd(prefix);
-  if (!from.empty() && !reverse) begin = Encoder().Raw(prefix).Str(from).Take();
-  if (!from.empty() && reverse) end = PrefixEnd(Encoder().Raw(prefix).Str(from).Take());
+  // Each key built in one allocation (a page's query builds two).
+  const std::string prefix =
+      Encoder(table).Reserve(1 + 4 + val.value().size()).Str(val.value()).Take();
+  auto from_key = [&] {
+    return Encoder().Reserve(prefix.size() + 4 + from.size()).Raw(prefix).Str(from).Take();
+  };
+  std::string begin = !from.empty() && !reverse ? from_key() : prefix;
+  std::string end = PrefixEnd(!from.empty() && reverse ? from_key() : prefix);
   auto it = ctx.store().Scan(begin, end, reverse);
   for (; it->Valid(); it->Next()) {
     MESH_ASSIGN_OR_RETURN(internal::ByValEntry e,
