@@ -1245,7 +1245,6 @@ TEST(StateCacheTest, LinkedViewsReadExactlyTheirSnapshot) {
   std::atomic<int> snapshot_reads{0};
   std::shared_ptr<const StateCache> previous;
   size_t linked = 0;
-  size_t patched = 0;
   for (int block = 0; block < 60; ++block) {
     std::set<std::string> written;
     const int op = block % 4;
@@ -1308,14 +1307,10 @@ TEST(StateCacheTest, LinkedViewsReadExactlyTheirSnapshot) {
       ASSERT_EQ(got, want) << "block " << block << " scan [" << begin << ", " << end << ")";
     }
     linked += view->linked_hits() - linked_before;
-    patched += view->scan_patches();
     previous = view;
   }
   EXPECT_GT(linked, 200u);  // the link answered a good part of the reads
   EXPECT_GT(previous->scan_hits(), 0u);
-  // Results carried with keys a block wrote in them were patched and read
-  // exactly as the snapshot (the scans above).
-  EXPECT_GT(patched, 0u);
 }
 
 // A view's scan longer than kMaxCachedScanEntries reads the rest from the
@@ -1523,32 +1518,20 @@ TEST(StateCacheTest, ScanResultsCarryForwardWhileUnwrittenAndRecentlyUsed) {
   auto reader = ViewsAfter(live, first, StateCache::kMaxLinks + 1);
   EXPECT_EQ(count(*reader, "p/", "p0"), 1u);
   EXPECT_EQ(reader->scan_hits(), 1u);  // carried from `first`
-  // Written since: carried with the key written, which is read from the
-  // snapshot (a patch, not a hit).
-  EXPECT_EQ(count(*reader, "q/", "q0"), 2u);
+  EXPECT_EQ(count(*reader, "q/", "q0"), 2u);  // written since: read from the snapshot
   EXPECT_EQ(reader->scan_hits(), 1u);
-  EXPECT_EQ(reader->scan_patches(), 1u);
   // Unused for kScanCarryViews views it is no longer carried (and the views
   // that still carried it are out of the links' reach too).
   auto late = ViewsAfter(live, reader, StateCache::kScanCarryViews + StateCache::kMaxLinks);
   EXPECT_EQ(count(*late, "p/", "p0"), 1u);
   EXPECT_EQ(late->scan_hits(), 0u);
-  // Written in the last block: a carried result is patched with the key.
+  // Written in the last block: a carried result is dropped at once.
   ASSERT_EQ(count(*late, "q/", "q0"), 2u);
   ASSERT_TRUE(live.Put("q/c", "4").ok());
   auto next = ViewsAfter(live, late, 0);
   EXPECT_EQ(count(*next, "q/", "q0"), 3u);
   EXPECT_EQ(count(*next, "p/", "p0"), 1u);
-  EXPECT_EQ(next->scan_hits(), 1u);  // p carried
-  EXPECT_EQ(next->scan_patches(), 1u);  // q carried with q/c, read from the snapshot
-  // More keys written in it than kMaxStaleKeys: read again.
-  for (size_t i = 0; i <= StateCache::kMaxStaleKeys; ++i) {
-    ASSERT_TRUE(live.Put("q/d" + std::to_string(i), "5").ok());
-  }
-  auto again = ViewsAfter(live, next, 0);
-  EXPECT_EQ(count(*again, "q/", "q0"), 3u + StateCache::kMaxStaleKeys + 1);
-  EXPECT_EQ(again->scan_hits(), 0u);
-  EXPECT_EQ(again->scan_patches(), 0u);
+  EXPECT_EQ(next->scan_hits(), 1u);  // p carried, q read again
 }
 
 // A partial result held by one view serves the next (linked, or carried
@@ -1582,21 +1565,13 @@ TEST(StateCacheTest, PartialViewScansCarryWhileTheirPartIsUnwritten) {
   auto far = ViewsAfter(live, second, StateCache::kMaxLinks + 1);
   EXPECT_EQ(page(*far, 10), (V{"p/a", "p/b", "p/c", "p/c2", "p/d"}));
   EXPECT_EQ(far->scan_hits(), 1u);
-  // A write inside the part it holds: carried with the key, which is read
-  // from the snapshot and put in its place; the rest read as before.
+  // A write inside the part it holds: read from the snapshot again.
   auto third = ViewsAfter(live, far, 0);
   ASSERT_EQ(page(*third, 1, "q"), (V{"q/a"}));  // keeps [q/a, q/b]
   ASSERT_TRUE(live.Put("q/aa", "3").ok());
   auto fourth = ViewsAfter(live, third, 0);
   EXPECT_EQ(page(*fourth, 3, "q"), (V{"q/a", "q/aa", "q/b"}));
   EXPECT_EQ(fourth->scan_hits(), 0u);
-  EXPECT_EQ(fourth->scan_patches(), 1u);
-  EXPECT_EQ(page(*fourth, 10, "q"), (V{"q/a", "q/aa", "q/b", "q/c"}));
-  // A key of the part deleted: gone from the patched result.
-  ASSERT_TRUE(live.Delete("q/a").ok());
-  auto fifth = ViewsAfter(live, fourth, 0);
-  EXPECT_EQ(page(*fifth, 10, "q"), (V{"q/aa", "q/b", "q/c"}));
-  EXPECT_EQ(fifth->scan_patches(), 1u);
 }
 
 // Views linked while reader threads query the newest and older ones (as the

@@ -281,25 +281,14 @@ std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string
   }
   std::string scan_key = ScanKey(begin, end, reverse);
   if (KeptScanPtr kept = CachedScan(scan_key)) {
-    if (kept->stale.empty()) {
-      scan_hits_.fetch_add(1, std::memory_order_relaxed);
-      return FromKept(std::move(kept));
-    }
-    // Carried with the keys a block wrote in it: those are read here.
-    if (KeptScanPtr patched = Patched(*kept)) {
-      scan_patches_.fetch_add(1, std::memory_order_relaxed);
-      return FromKept(std::move(patched));
-    }
+    scan_hits_.fetch_add(1, std::memory_order_relaxed);
+    return FromKept(std::move(kept));
   }
   if (std::shared_ptr<const Links> links = CurrentLinks()) {
     for (const Link& link : *links) {
       KeptScanPtr kept = link.cache->CachedScan(scan_key);
-      // Taken when no key of the part it holds was written since (and it
-      // was not itself carried with keys to patch).
-      if (kept == nullptr || !kept->stale.empty() ||
-          link.WrittenIn(begin, CoveredEnd(*kept))) {
-        continue;
-      }
+      // Taken when no key of the part it holds was written since.
+      if (kept == nullptr || link.WrittenIn(begin, CoveredEnd(*kept))) continue;
       scan_hits_.fetch_add(1, std::memory_order_relaxed);
       KeepScan(kept);
       return FromKept(std::move(kept));
@@ -322,39 +311,6 @@ std::unique_ptr<KvIterator> StateCache::FromKept(KeptScanPtr kept) const {
     return Collecting(kept->key, kept->covered_end, ScanRange(kept->key).second, false,
                       kept->result);
   });
-}
-
-StateCache::KeptScanPtr StateCache::Patched(const KeptScan& kept) const {
-  // Each stale key's value in this view's snapshot (through this cache: a
-  // key written since a linked view is never taken from it).
-  std::vector<std::optional<std::string>> values;
-  values.reserve(kept.stale.size());
-  for (const std::string& key : kept.stale) {
-    absl::StatusOr<std::optional<std::string>> v = Get(key);
-    if (!v.ok()) return nullptr;
-    values.push_back(*std::move(v));
-  }
-  // The kept entries with those keys' values put in their places, in key
-  // order (both lists are sorted).
-  const KvList& old = *kept.result;
-  KvList merged;
-  merged.reserve(old.size() + kept.stale.size());
-  size_t i = 0;
-  for (size_t w = 0; w < kept.stale.size(); ++w) {
-    const std::string& key = kept.stale[w];
-    for (; i < old.size() && old[i].first < key; ++i) merged.push_back(old[i]);
-    if (i < old.size() && old[i].first == key) ++i;  // rewritten or deleted
-    if (values[w].has_value()) merged.emplace_back(key, *std::move(values[w]));
-  }
-  for (; i < old.size(); ++i) merged.push_back(old[i]);
-  if (merged.size() > kMaxCachedScanEntries) return nullptr;
-  auto patched = std::make_shared<KeptScan>();
-  patched->key = kept.key;
-  patched->covered_end = kept.covered_end;
-  patched->result = std::make_shared<const KvList>(std::move(merged));
-  patched->bytes = ScanBytes(*patched->result) + patched->key.size() + patched->covered_end.size();
-  KeepScan(patched);
-  return patched;
 }
 
 std::unique_ptr<KvIterator> StateCache::Collecting(std::string scan_key, std::string_view begin,
@@ -579,11 +535,8 @@ void StateCache::KeepScan(KeptScanPtr kept) const {
   const size_t bytes = kept->bytes;
   auto it = scans_.find(View(kept->key));
   if (it != scans_.end()) {
-    // A whole result stays; a partial one gives way to what read further,
-    // and one with stale keys to its patched result.
-    if ((it->second->covered_end.empty() && it->second->stale.empty()) || it->second == kept) {
-      return;
-    }
+    // A whole result stays; a partial one gives way to what read further.
+    if (it->second->covered_end.empty() || it->second == kept) return;
     scan_bytes_ -= it->second->bytes;
     scans_.erase(it);
   }
@@ -604,43 +557,9 @@ void StateCache::CarryScans(const std::vector<std::string>& block, StateCache& v
       continue;
     }
     if (view.scan_bytes_ + kept->bytes > budget) continue;
-    const std::string_view begin = ScanRange(kept->key).first;
-    const std::string_view covered_end = CoveredEnd(*kept);
-    if (!AnyIn(block, begin, covered_end)) {
-      if (view.scans_.try_emplace(scan_key, kept).second) view.scan_bytes_ += kept->bytes;
-      continue;
-    }
-    // The block wrote in the part of the range the result holds: a forward
-    // result is carried with those keys (and the ones it had), to be read
-    // where it is next used (Patched); a reverse one, or one written much,
-    // is read again.
-    if (kept->key[0] != 'f') continue;
-    auto written = std::lower_bound(block.begin(), block.end(), begin,
-                                    [](std::string_view a, std::string_view b) { return a < b; });
-    auto in_part = [&](std::string_view key) { return covered_end.empty() || key < covered_end; };
-    std::vector<std::string> stale;
-    for (; written != block.end() && in_part(*written) && stale.size() <= kMaxStaleKeys;
-         ++written) {
-      stale.push_back(*written);
-    }
-    if (stale.size() + kept->stale.size() > kMaxStaleKeys) continue;
-    std::vector<std::string> keys;
-    keys.reserve(stale.size() + kept->stale.size());
-    std::set_union(stale.begin(), stale.end(), kept->stale.begin(), kept->stale.end(),
-                   std::back_inserter(keys));
-    auto carried = std::make_shared<KeptScan>();
-    carried->key = kept->key;
-    carried->result = kept->result;
-    carried->covered_end = kept->covered_end;
-    carried->bytes = kept->bytes;
-    for (const std::string& k : keys) carried->bytes += k.size() + 64;
-    carried->last_used.store(kept->last_used.load(std::memory_order_relaxed),
-                             std::memory_order_relaxed);
-    carried->stale = std::move(keys);
-    if (view.scan_bytes_ + carried->bytes > budget) continue;
-    const absl::string_view key = View(carried->key);
-    const size_t bytes = carried->bytes;
-    if (view.scans_.try_emplace(key, std::move(carried)).second) view.scan_bytes_ += bytes;
+    // The block wrote in the part of the range the result holds.
+    if (AnyIn(block, ScanRange(kept->key).first, CoveredEnd(*kept))) continue;
+    if (view.scans_.try_emplace(scan_key, kept).second) view.scan_bytes_ += kept->bytes;
   }
 }
 
@@ -840,7 +759,6 @@ std::optional<std::optional<std::string>> StateCache::FromLink(std::string_view 
 
 size_t StateCache::linked_hits() const { return linked_hits_.load(std::memory_order_relaxed); }
 size_t StateCache::scan_hits() const { return scan_hits_.load(std::memory_order_relaxed); }
-size_t StateCache::scan_patches() const { return scan_patches_.load(std::memory_order_relaxed); }
 
 namespace {
 template <typename Shards, typename Field>

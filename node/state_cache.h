@@ -91,10 +91,7 @@
 // since. LinkView also hands the previous view's recently used scan
 // results whose part the block did not touch to the new view (CarryScans):
 // a range read every few blocks is not read from a snapshot again while it
-// is unchanged. A forward result the block wrote a few keys in (at most
-// kMaxStaleKeys since it was read) is handed over with those keys, and the
-// view that next uses it reads just them and puts them in their places
-// (Patched) instead of reading the range again. The written keys are logged (copies, from the first LinkView
+// is unchanged. The written keys are logged (copies, from the first LinkView
 // on; a log longer than kMaxLoggedWrites keys or kMaxLoggedBytes bytes is
 // dropped and the next view starts cold). Only the newest view keeps its
 // links (opening the next one drops them), so at most kMaxLinks earlier
@@ -189,9 +186,6 @@ class StateCache : public DurableStore {
   // Scans answered from kept results: a view's own or its linked view's,
   // and for the chain's own cache its kept results (class comment).
   size_t scan_hits() const;
-  // Scans answered from a carried result patched with the keys a block
-  // wrote in it (CarryScans; not counted in scan_hits()).
-  size_t scan_patches() const;
   // Bounds of the write log between two views (beyond them the next view
   // starts cold) and of a view's kept scan results.
   static constexpr size_t kMaxLoggedWrites = size_t{1} << 20;
@@ -210,11 +204,6 @@ class StateCache : public DurableStore {
   // range the block in between did not write, at most kMaxCarriedScans.
   static constexpr uint64_t kScanCarryViews = 8;
   static constexpr size_t kMaxCarriedScans = 4096;
-  // A forward result the blocks since wrote at most this many keys in is
-  // carried with those keys, and patched with their values where it is next
-  // used (one point read each instead of the range's scan); more, and it is
-  // read again.
-  static constexpr size_t kMaxStaleKeys = 8;
   // Earlier views a new view is linked to (the previous one, and those it
   // was linked to): a view nobody read is passed over.
   static constexpr size_t kMaxLinks = 4;
@@ -318,10 +307,6 @@ class StateCache : public DurableStore {
     std::string covered_end;
     size_t bytes = 0;
     mutable std::atomic<uint64_t> last_used{0};
-    // The keys blocks wrote in [begin, CoveredEnd) since the entries were
-    // read (sorted, forward results only, at most kMaxStaleKeys): the
-    // entries are current but for these, which Patched reads.
-    std::vector<std::string> stale;
   };
   using KeptScanPtr = std::shared_ptr<const KeptScan>;
   KeptScanPtr CachedScan(std::string_view scan_key) const;
@@ -334,11 +319,6 @@ class StateCache : public DurableStore {
   // result as a list; a partial one as its entries, then the rest of the
   // range read from the store (and kept as the scan then reads it).
   std::unique_ptr<KvIterator> FromKept(KeptScanPtr kept) const;
-  // `kept` (which has stale keys) with each stale key's value in this view
-  // read and put in its place, kept in its stead; null when the patched
-  // result would pass kMaxCachedScanEntries or a read fails (the caller
-  // then reads the range from the store).
-  KeptScanPtr Patched(const KeptScan& kept) const;
   // A store scan as the caller goes, kept (KeepScan) once read to its end or,
   // forward, where the caller stops, within kMaxCachedScanEntries entries
   // after `head` (entries of the same scan already kept).
@@ -395,7 +375,6 @@ class StateCache : public DurableStore {
   mutable absl::flat_hash_map<absl::string_view, KeptScanPtr> scans_;
   mutable size_t scan_bytes_ = 0;
   mutable std::atomic<size_t> scan_hits_{0};
-  mutable std::atomic<size_t> scan_patches_{0};
   // The chain's own kept scans by start key: entries of the store in
   // [start, covered_end) ("" = unbounded). Guarded by scan_mu_, as is
   // own_writes_ (writes begun; a scan is kept only if none began while it
