@@ -149,11 +149,13 @@ void FillValidator(const staking::Validator& v, sk::Validator* out) {
 //
 // A page of delegations built as messages costs five strings per entry
 // (each a heap allocation past 15 bytes, and a destructor at the arena's
-// reset), then a walk to size them and one to serialize them: half of
-// ValidatorDelegations' handler and serializer time at 64 calls in flight
-// (docs/perf-history.md). These answers are written straight into the
-// response bytes (node/proto_wire.h, RunRawQuery), as the generated
-// serializer would write them (checked byte for byte in the tests).
+// reset), then a walk to size them and one to serialize them: filling the
+// messages, serializing them and resetting the arena took 14 %, 5.9 % and
+// 4.7 % of ValidatorDelegations' callback handler at 64 calls in flight
+// (docs/perf-history.md, "Delegation answers written as wire bytes"). These
+// answers are written straight into the response bytes (node/proto_wire.h,
+// RunRawQuery), as the generated serializer would write them (checked byte
+// for byte in the tests).
 
 // A DelegationResponse {delegation {delegator, validator, shares},
 // balance {denom, amount}}, as field `field` of the message `out` encodes.

@@ -4,8 +4,10 @@
 // "Answers written as wire bytes"). Field numbers come from the generated
 // classes' k<Field>FieldNumber constants, never typed here; the bytes are
 // the canonical encoding the generated serializer writes (fields in number
-// order, minimal varints, proto3 empty strings and zero integers left out),
-// which the tests check byte for byte against it.
+// order, minimal varints, proto3 empty strings left out), which the tests
+// check byte for byte against it. Only length-delimited fields are written
+// this way; a message with other fields is serialized by its generated
+// class and appended (PutHeader, then its bytes).
 #ifndef MESHSEC_NODE_PROTO_WIRE_H_
 #define MESHSEC_NODE_PROTO_WIRE_H_
 
@@ -16,8 +18,7 @@
 
 namespace mesh::node::wire {
 
-inline constexpr uint32_t kVarint = 0;
-inline constexpr uint32_t kLengthDelimited = 2;
+inline constexpr uint32_t kLengthDelimited = 2;  // the wire type of strings and messages
 
 inline size_t VarintSize(uint64_t v) {
   size_t n = 1;
