@@ -673,10 +673,10 @@ std::string_view LegacyDecWireChars(Dec d, std::span<char, kLegacyDecWireChars> 
   const bool negative = raw < 0;
   // |raw| as unsigned (well defined for the minimum value too).
   const u128 mag = negative ? u128{0} - static_cast<u128>(raw) : static_cast<u128>(raw);
-  std::string_view digits = U128ToDecimalChars(mag, buf.subspan<1>());
+  const std::string_view digits = U128ToDecimalChars(mag, buf.subspan<1>());
   if (!negative) return digits;
   // At most 39 digits, at the end of the 40 after buf[0]: the sign fits before.
-  char* sign = const_cast<char*>(digits.data()) - 1;
+  char* const sign = buf.data() + (digits.data() - buf.data()) - 1;
   *sign = '-';
   return std::string_view(sign, digits.size() + 1);
 }

@@ -254,7 +254,8 @@ class StateCache : public DurableStore {
   static std::optional<std::optional<std::string>> ValueOf(
       const std::pair<const absl::string_view, Entry>& e) {
     if (!e.second.present()) return std::optional<std::string>();
-    return std::optional<std::string>(std::string(e.first.data() + e.first.size(), e.second.value_size));
+    const char* value = e.first.data() + e.first.size();
+    return std::optional<std::string>(std::string(value, e.second.value_size));
   }
   // `key`'s value from this cache (a hit, marked referenced) or from a
   // linked view (then kept here), counting the hit or miss; nullopt when

@@ -65,9 +65,7 @@ absl::Status Settle(const Context& ctx, const AccountAddress& user, UserInfo& in
     }
   }
   // A lien cut to zero leaves the record (as after a slash).
-  info.liens.erase(std::remove_if(info.liens.begin(), info.liens.end(),
-                          [](const auto& entry) { return entry.second.amount.IsZero(); }),
-                   info.liens.end());
+  DropEmptyLiens(info.liens);
   return absl::OkStatus();
 }
 
@@ -87,6 +85,12 @@ const Lien* FindLien(const LienList& liens, const LienHolder& holder) {
     if (h == holder) return &lien;
   }
   return nullptr;
+}
+
+void DropEmptyLiens(LienList& liens) {
+  liens.erase(std::remove_if(liens.begin(), liens.end(),
+                             [](const auto& entry) { return entry.second.amount.IsZero(); }),
+              liens.end());
 }
 
 void SetLien(LienList& liens, const LienHolder& holder, const Lien& lien) {

@@ -37,6 +37,9 @@ const Lien* FindLien(const LienList& liens, const LienHolder& holder);
 // Sets the lien toward `holder` in `liens` (kept in holder-key order), or
 // removes it when its high end is zero (docs/compatibility.md).
 void SetLien(LienList& liens, const LienHolder& holder, const Lien& lien);
+// Removes the liens cut to zero (a record keeps no empty lien,
+// docs/compatibility.md).
+void DropEmptyLiens(LienList& liens);
 absl::StatusOr<Derived> Derive(const LienList& liens);
 // Whether the usage of `liens` (Derived::used, high end) is at most `limit`.
 // Liens whose high ends add up within it need no ratio multiplied: both

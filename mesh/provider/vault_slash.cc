@@ -123,9 +123,7 @@ absl::Status Propagate(LienList& liens, Amount new_collateral, Cuts& cuts) {
   // Case A, and after case B the guarantee max_lien <= collateral.
   MESH_RETURN_IF_ERROR(ClipLiens(liens, new_collateral, cuts));
   // Emptied liens are removed (docs/compatibility.md).
-  liens.erase(std::remove_if(liens.begin(), liens.end(),
-                     [](const auto& entry) { return entry.second.amount.IsZero(); }),
-              liens.end());
+  DropEmptyLiens(liens);
   return absl::OkStatus();
 }
 
