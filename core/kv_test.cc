@@ -981,6 +981,43 @@ TEST(RocksDbStoreTest, WriteBufferBytesBoundsTheActiveMemtable) {
   EXPECT_GT((*big)->active_memtable_bytes(), uint64_t{8} << 20);
 }
 
+// A batch of half the write buffer or more starts a fresh memtable (the
+// keys before it are flushed in the background): it is inserted into an
+// empty skip list, not searched into the earlier keys. Nothing is lost.
+TEST(RocksDbStoreTest, LargeBatchStartsAFreshMemtable) {
+  testing_internal::TempDir dir;
+  RocksDbStore::Options options;
+  options.sync = false;
+  options.write_buffer_bytes = size_t{1} << 20;
+  auto db = RocksDbStore::Open(dir.path(), options);
+  ASSERT_TRUE(db.ok()) << db.status();
+  const auto batch = [](const std::string& tag, int n) {
+    WriteBatch b;
+    for (int i = 0; i < n; ++i) b.Put(absl::StrCat(tag, "/", 1000 + i), std::string(4096, 'v'));
+    return b;
+  };
+  WriteBatch small = batch("a", 100);  // 400 KiB: under half the buffer
+  ASSERT_TRUE((*db)->Write(small).ok());
+  const uint64_t after_small = (*db)->active_memtable_bytes();
+  EXPECT_GT(after_small, uint64_t{400} << 10);
+  WriteBatch large = batch("b", 150);  // 600 KiB: half the buffer or more
+  ASSERT_TRUE((*db)->Write(large).ok());
+  const uint64_t after_large = (*db)->active_memtable_bytes();
+  // The large batch alone: without the switch it would share the memtable
+  // with the small one (a write is never split), over 1000 KiB.
+  EXPECT_GT(after_large, uint64_t{600} << 10);
+  EXPECT_LT(after_large, uint64_t{800} << 10);
+  // A second small batch joins the large one's memtable.
+  WriteBatch more = batch("c", 10);
+  ASSERT_TRUE((*db)->Write(more).ok());
+  EXPECT_GT((*db)->active_memtable_bytes(), after_large);
+  int n = 0;
+  for (auto it = (*db)->Scan("", ""); it->Valid(); it->Next()) ++n;
+  EXPECT_EQ(n, 260);
+  EXPECT_EQ((*(*db)->Get("a/1099"))->size(), 4096u);
+  EXPECT_EQ((*(*db)->Get("b/1149"))->size(), 4096u);
+}
+
 TEST(RocksDbStoreTest, SecondOpenOfLockedDirFails) {
   testing_internal::TempDir dir;
   auto first = RocksDbStore::Open(dir.path());

@@ -362,6 +362,18 @@ absl::Status RocksDbStore::Write(const WriteBatch& batch) {
     rocksdb::Status s = value.has_value() ? wb.Put(key, *value) : wb.Delete(key);
     MESH_RETURN_IF_ERROR(FromRocks(s, "batch"));
   }
+  // A batch of half a memtable or more (a slash block's: every user's keys)
+  // goes into a fresh memtable: written in key order into an empty skip
+  // list, each insert lands where the one before it did, where among the
+  // memtable's earlier keys each would search the list, cold (most of such
+  // a write's time). The memtable it replaces is flushed in the background,
+  // as it would be right after the batch filled it.
+  if (bytes >= options_.write_buffer_bytes / 2 && active_memtable_bytes() > 0) {
+    rocksdb::FlushOptions fo;
+    fo.wait = false;
+    fo.allow_write_stall = true;
+    MESH_RETURN_IF_ERROR(FromRocks(db_->Flush(fo), "memtable switch"));
+  }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   return FromRocks(db_->Write(wo, &wb), "write");
