@@ -947,6 +947,22 @@ TEST(RocksDbStoreTest, GetManyOfAscendingKeysEqualsGets) {
   EXPECT_EQ(got[2], "v2");
 }
 
+// A RocksDB store in `dir` with a write buffer of `write_buffer_bytes` and
+// no fsync (the memtable tests below).
+absl::StatusOr<std::unique_ptr<RocksDbStore>> OpenUnsynced(const std::string& dir,
+                                                          size_t write_buffer_bytes) {
+  RocksDbStore::Options options;
+  options.sync = false;
+  options.write_buffer_bytes = write_buffer_bytes;
+  return RocksDbStore::Open(dir, options);
+}
+
+size_t CountEntries(const KvReader& store) {
+  size_t n = 0;
+  for (auto it = store.Scan("", ""); it->Valid(); it->Next()) ++n;
+  return n;
+}
+
 // Options::write_buffer_bytes bounds the memtable that takes writes: once
 // it is full the next write goes to a fresh one (the full one is flushed in
 // the background), and nothing written is lost on the way.
@@ -960,22 +976,15 @@ TEST(RocksDbStoreTest, WriteBufferBytesBoundsTheActiveMemtable) {
     }
   };
   testing_internal::TempDir small_dir;
-  RocksDbStore::Options small;
-  small.sync = false;
-  small.write_buffer_bytes = size_t{1} << 20;
-  auto db = RocksDbStore::Open(small_dir.path(), small);
+  auto db = OpenUnsynced(small_dir.path(), size_t{1} << 20);
   ASSERT_TRUE(db.ok()) << db.status();
   fill(**db);
   EXPECT_LT((*db)->active_memtable_bytes(), uint64_t{3} << 19);  // < 1.5 MiB
-  int n = 0;
-  for (auto it = (*db)->Scan("", ""); it->Valid(); it->Next()) ++n;
-  EXPECT_EQ(n, 32 * 64);
+  EXPECT_EQ(CountEntries(**db), 32u * 64u);
   EXPECT_EQ((*(*db)->Get("key31/63"))->size(), 4096u);
   // A buffer larger than all of it keeps all of it in one memtable.
   testing_internal::TempDir large_dir;
-  RocksDbStore::Options large = small;
-  large.write_buffer_bytes = size_t{64} << 20;
-  auto big = RocksDbStore::Open(large_dir.path(), large);
+  auto big = OpenUnsynced(large_dir.path(), size_t{64} << 20);
   ASSERT_TRUE(big.ok()) << big.status();
   fill(**big);
   EXPECT_GT((*big)->active_memtable_bytes(), uint64_t{8} << 20);
@@ -986,10 +995,7 @@ TEST(RocksDbStoreTest, WriteBufferBytesBoundsTheActiveMemtable) {
 // empty skip list, not searched into the earlier keys. Nothing is lost.
 TEST(RocksDbStoreTest, LargeBatchStartsAFreshMemtable) {
   testing_internal::TempDir dir;
-  RocksDbStore::Options options;
-  options.sync = false;
-  options.write_buffer_bytes = size_t{1} << 20;
-  auto db = RocksDbStore::Open(dir.path(), options);
+  auto db = OpenUnsynced(dir.path(), size_t{1} << 20);
   ASSERT_TRUE(db.ok()) << db.status();
   const auto batch = [](const std::string& tag, int n) {
     WriteBatch b;
@@ -1011,9 +1017,7 @@ TEST(RocksDbStoreTest, LargeBatchStartsAFreshMemtable) {
   WriteBatch more = batch("c", 10);
   ASSERT_TRUE((*db)->Write(more).ok());
   EXPECT_GT((*db)->active_memtable_bytes(), after_large);
-  int n = 0;
-  for (auto it = (*db)->Scan("", ""); it->Valid(); it->Next()) ++n;
-  EXPECT_EQ(n, 260);
+  EXPECT_EQ(CountEntries(**db), 260u);
   EXPECT_EQ((*(*db)->Get("a/1099"))->size(), 4096u);
   EXPECT_EQ((*(*db)->Get("b/1149"))->size(), 4096u);
 }
