@@ -991,8 +991,9 @@ TEST(RocksDbStoreTest, WriteBufferBytesBoundsTheActiveMemtable) {
 }
 
 // A batch of half the write buffer or more starts a fresh memtable (the
-// keys before it are flushed in the background): it is inserted into an
-// empty skip list, not searched into the earlier keys. Nothing is lost.
+// keys before it are flushed in the background) when the active one holds
+// a quarter of the buffer or more: it is inserted into an empty skip list,
+// not searched into the earlier keys. Nothing is lost.
 TEST(RocksDbStoreTest, LargeBatchStartsAFreshMemtable) {
   testing_internal::TempDir dir;
   auto db = OpenUnsynced(dir.path(), size_t{1} << 20);
@@ -1020,6 +1021,18 @@ TEST(RocksDbStoreTest, LargeBatchStartsAFreshMemtable) {
   EXPECT_EQ(CountEntries(**db), 260u);
   EXPECT_EQ((*(*db)->Get("a/1099"))->size(), 4096u);
   EXPECT_EQ((*(*db)->Get("b/1149"))->size(), 4096u);
+  // A memtable of under a quarter of the buffer is kept: the large batch
+  // joins it.
+  testing_internal::TempDir kept_dir;
+  auto kept = OpenUnsynced(kept_dir.path(), size_t{1} << 20);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  WriteBatch few = batch("d", 20);  // 80 KiB
+  ASSERT_TRUE((*kept)->Write(few).ok());
+  WriteBatch large_too = batch("e", 150);
+  ASSERT_TRUE((*kept)->Write(large_too).ok());
+  // More than the same large batch alone (after_large) by most of the 80 KiB.
+  EXPECT_GT((*kept)->active_memtable_bytes(), after_large + (uint64_t{40} << 10));
+  EXPECT_EQ(CountEntries(**kept), 170u);
 }
 
 TEST(RocksDbStoreTest, SecondOpenOfLockedDirFails) {

@@ -367,8 +367,12 @@ absl::Status RocksDbStore::Write(const WriteBatch& batch) {
   // list, each insert lands where the one before it did, where among the
   // memtable's earlier keys each would search the list, cold (most of such
   // a write's time). The memtable it replaces is flushed in the background,
-  // as it would be right after the batch filled it.
-  if (bytes >= options_.write_buffer_bytes / 2 && active_memtable_bytes() > 0) {
+  // as it would be right after the batch filled it. One of under a quarter
+  // of the buffer is kept (its list is small enough to search warm, and
+  // flushing it would leave a small SST file for compaction to merge; the
+  // memtable's size counts its arena blocks, an eighth of the buffer each).
+  if (bytes >= options_.write_buffer_bytes / 2 &&
+      active_memtable_bytes() >= options_.write_buffer_bytes / 4) {
     rocksdb::FlushOptions fo;
     fo.wait = false;
     fo.allow_write_stall = true;
