@@ -6,6 +6,8 @@
 #include "benchmark/benchmark.h"
 #include "core/amount.h"
 #include "core/dec.h"
+#include "staking/internal.h"
+#include "staking/staking.h"
 
 namespace mesh {
 namespace {
@@ -93,6 +95,35 @@ void BM_AmountToString(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_AmountToString)->ArgName("above_2_64")->Arg(0)->Arg(1);
+
+// A delegation's tokens from its shares, as every delegation answer values
+// them (a ValidatorDelegations page: ten): exact:1 rounds the LegacyDec
+// quotient half-even to 18 decimals and truncates it
+// (internal::TokensFromShares, two 256-by-128-bit divisions), exact:0 is
+// Staking::DelegationTokens (the same value: one division and a comparison,
+// SharesMath.TokenAmountFromSharesIsTheTruncatedHalfEvenValue).
+void BM_DelegationTokens(benchmark::State& state) {
+  // A validator of ~10^6 tokens (in base units, 10^12) and shares a little
+  // under them, as after a slash; delegations of ~1000 tokens.
+  const staking::ShareRate rate{Amount(u128{1000000123456789}),
+                                Dec::FromRaw(static_cast<i128>(u128{1000000000000000000} *
+                                                               u128{1000000987654321}))};
+  const bool exact = state.range(0) != 0;
+  u128 i = 0;
+  for (auto _ : state) {
+    const Dec shares = Dec::FromRaw(static_cast<i128>(u128{1000000000000000000} * 1000000000 + i));
+    if (exact) {
+      absl::StatusOr<Dec> d = staking::internal::TokensFromShares(rate, shares);
+      absl::StatusOr<Amount> a = d->TruncateAmount();
+      benchmark::DoNotOptimize(a);
+    } else {
+      absl::StatusOr<Amount> a = staking::Staking::DelegationTokens(rate, shares);
+      benchmark::DoNotOptimize(a);
+    }
+    i += 7919;
+  }
+}
+BENCHMARK(BM_DelegationTokens)->ArgName("exact")->Arg(1)->Arg(0);
 
 }  // namespace
 }  // namespace mesh

@@ -184,6 +184,10 @@ absl::StatusOr<Dec> TokensFromShares(const ShareRate& rate, Dec s);
 inline absl::StatusOr<Dec> TokensFromShares(const Validator& v, Dec s) {
   return TokensFromShares(v.share_rate(), s);
 }
+// TruncateInt(TokensFromShares(rate, s)) as an Amount: the same value and
+// errors, without the second 256-bit division (the fraction matters only
+// where its rounding carries into the integer part; a comparison decides).
+absl::StatusOr<Amount> TokenAmountFromShares(const ShareRate& rate, Dec s);
 // QuoTruncate variant: trunc(s * T / S) at 18 decimals.
 absl::StatusOr<Dec> TokensFromSharesTruncated(const Validator& v, Dec s);
 // Issues shares for `amount` (1:1 when the validator has no shares), adds

@@ -62,6 +62,27 @@ absl::StatusOr<Dec> TokensFromShares(const ShareRate& rate, Dec s) {
   return QuoWide(a, static_cast<u128>(rate.delegator_shares.raw()), /*half_even=*/true);
 }
 
+absl::StatusOr<Amount> TokenAmountFromShares(const ShareRate& rate, Dec s) {
+  if (rate.delegator_shares.IsZero()) return Amount::Zero();
+  if (s.IsNegative()) return absl::InvalidArgumentError("staking: negative shares");
+  const u128 b = static_cast<u128>(rate.delegator_shares.raw());
+  const U256 a = U256::MulU128(static_cast<u128>(s.raw()), rate.tokens.raw());
+  U256 q;
+  u128 r = 0;
+  MESH_RETURN_IF_ERROR(U256::DivModU128(a, b, &q, &r));
+  // Near the end of Dec's range the exact path decides (its range errors).
+  if (!q.FitsU128() || q.lo() >= kMaxRaw / kE18 - 1) {
+    MESH_ASSIGN_OR_RETURN(Dec tokens, TokensFromShares(rate, s));
+    return tokens.TruncateAmount();
+  }
+  // TokensFromShares keeps f = floor(r * 10^36 / b) and rounds it half-even
+  // to 18 decimals; the integer part gains one exactly when that rounding
+  // reaches 10^18: f >= 10^36 - 10^18 / 2 (a tie rounds up, as 10^18 - 1 is
+  // odd), that is r * 10^36 >= (10^36 - 10^18 / 2) * b.
+  const bool carry = !(U256::MulU128(r, kE36) < U256::MulU128(b, kE36 - kHalfE18));
+  return Amount(q.lo() + (carry ? 1 : 0));
+}
+
 absl::StatusOr<Dec> TokensFromSharesTruncated(const Validator& v, Dec s) {
   if (v.delegator_shares.IsZero()) return Dec::Zero();
   if (s.IsNegative()) return absl::InvalidArgumentError("staking: negative shares");

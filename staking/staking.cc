@@ -309,8 +309,7 @@ absl::StatusOr<Amount> Staking::DelegationTokens(const ShareRate& rate, const De
 }
 
 absl::StatusOr<Amount> Staking::DelegationTokens(const ShareRate& rate, Dec shares) {
-  MESH_ASSIGN_OR_RETURN(Dec tokens, internal::TokensFromShares(rate, shares));
-  return tokens.TruncateAmount();
+  return internal::TokenAmountFromShares(rate, shares);
 }
 
 absl::StatusOr<ShareRate> Staking::GetShareRate(const Context& ctx, const ValidatorAddress& val) {

@@ -9,6 +9,7 @@
 
 #include "core/codec.h"
 #include "core/crypto.h"
+#include "core/uint256.h"
 #include "staking/internal.h"
 #include "staking/test_util.h"
 
@@ -16,6 +17,7 @@ namespace mesh::staking::testing {
 namespace {
 
 using absl::StatusCode;
+constexpr u128 kE18Test = static_cast<u128>(Dec::kOne);
 using Kind = ValidatorEvent::Kind;
 
 constexpr u128 kMillion = 1000000;
@@ -112,6 +114,85 @@ TEST(SharesMath, TokensFromSharesIsHalfEvenQuoAndTruncatedVariantTruncates) {
             Must(Dec::Parse("0.666666666666666667")));
   EXPECT_EQ(Must(internal::TokensFromSharesTruncated(v, Must(Dec::Parse("2")))),
             Must(Dec::Parse("0.666666666666666666")));
+}
+
+// TokenAmountFromShares (a delegation's tokens, as every query shows them)
+// equals TruncateInt(TokensFromShares) on random rates, on both sides of
+// every carry boundary (where the half-even fraction rounds up into the
+// integer part) and near the end of Dec's range, errors included.
+TEST(SharesMath, TokenAmountFromSharesIsTheTruncatedHalfEvenValue) {
+  uint64_t state = 0x9e3779b97f4a7c15ull;  // splitmix64, fixed seed
+  auto next = [&state] {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  };
+  auto below = [&](u128 bound) {  // uniform enough in [0, bound)
+    const u128 x = (static_cast<u128>(next()) << 64) | next();
+    return bound == 0 ? u128{0} : x % bound;
+  };
+  auto same = [](const ShareRate& rate, Dec s) {
+    absl::StatusOr<Amount> fast = internal::TokenAmountFromShares(rate, s);
+    absl::StatusOr<Amount> exact = [&]() -> absl::StatusOr<Amount> {
+      MESH_ASSIGN_OR_RETURN(Dec d, internal::TokensFromShares(rate, s));
+      return d.TruncateAmount();
+    }();
+    EXPECT_EQ(fast.status().code(), exact.status().code()) << s.ToString();
+    if (fast.ok() && exact.ok()) EXPECT_EQ(*fast, *exact) << s.ToString();
+    return fast;
+  };
+  const u128 max_raw = (~u128{0}) >> 1;
+  // Random rates and shares at several magnitudes.
+  for (int i = 0; i < 20000; ++i) {
+    const u128 scale = u128{1} << (i % 5 * 12);  // up to 2^48: no u128 wraps below
+    ShareRate rate{Amount(below(scale * 1000000 + 1) + 1), Dec::FromRaw(static_cast<i128>(
+                                                              below(scale * kE18Test + 1) + 1))};
+    same(rate, Dec::FromRaw(static_cast<i128>(below(scale * kE18Test + 1))));
+  }
+  // The carry boundary: tokens 1, shares a = q * b + r, r just below, at and
+  // above the least remainder that carries.
+  int carried = 0, not_carried = 0;
+  const u128 e36 = kE18Test * kE18Test;
+  for (int i = 0; i < 5000; ++i) {
+    // A third of the b a multiple of 2 * 10^18 (a round number of shares):
+    // there the least carrying remainder is an exact tie, which rounds up. A
+    // third over 10^36, where the boundary moves by b / 10^36 >= 1 per unit.
+    const u128 b = i % 3 == 0   ? below(u128{1} << (40 + i % 60)) + 2
+                   : i % 3 == 1 ? (below(u128{1} << 40) + 1) * 2 * kE18Test
+                                : (u128{1} << 120) + below((u128{1} << 125) - (u128{1} << 120));
+    const u128 q = i % 3 == 2 ? below(3) : below(1000);
+    U256 threshold;
+    u128 rem = 0;
+    ASSERT_TRUE(U256::DivModU128(U256::MulU128(b, e36 - kE18Test / 2), e36, &threshold, &rem).ok());
+    const u128 least = threshold.lo() + (rem > 0 ? 1 : 0);
+    for (u128 r : {least - 1, least, least + 1}) {
+      if (r >= b || q > (max_raw - r) / b) continue;
+      const ShareRate rate{Amount(1), Dec::FromRaw(static_cast<i128>(b))};
+      absl::StatusOr<Amount> got = same(rate, Dec::FromRaw(static_cast<i128>(q * b + r)));
+      ASSERT_TRUE(got.ok());
+      if (r >= least) {
+        EXPECT_EQ(*got, Amount(q + 1));
+        ++carried;
+      } else {
+        EXPECT_EQ(*got, Amount(q));
+        ++not_carried;
+      }
+    }
+  }
+  EXPECT_GT(carried, 1000);
+  EXPECT_GT(not_carried, 1000);
+  // Near and past the end of Dec's range: the same values and errors.
+  for (int i = 0; i < 2000; ++i) {
+    const u128 whole = max_raw / kE18Test - 3 + below(6);
+    const ShareRate rate{Amount(whole), Dec::FromRaw(static_cast<i128>(below(kE18Test) + 1))};
+    same(rate, Dec::FromRaw(static_cast<i128>(rate.delegator_shares.raw() + below(3))));
+  }
+  // Zero shares in the validator, and negative shares.
+  EXPECT_EQ(Must(internal::TokenAmountFromShares(ShareRate{Amount(5), Dec::Zero()}, Dec::One())),
+            Amount::Zero());
+  EXPECT_FALSE(
+      internal::TokenAmountFromShares(ShareRate{Amount(5), Dec::One()}, Dec::FromRaw(-1)).ok());
 }
 
 TEST(SharesMath, WideIntermediatesDoNotOverflow) {
