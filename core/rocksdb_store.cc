@@ -370,7 +370,8 @@ absl::Status RocksDbStore::Write(const WriteBatch& batch) {
   // as it would be right after the batch filled it. One of under a quarter
   // of the buffer is kept (its list is small enough to search warm, and
   // flushing it would leave a small SST file for compaction to merge; the
-  // memtable's size counts its arena blocks, an eighth of the buffer each).
+  // memtable's size counts its arena blocks, an eighth of an 8 MiB buffer
+  // each, so a memtable holding one key counts one block).
   if (bytes >= options_.write_buffer_bytes / 2 &&
       active_memtable_bytes() >= options_.write_buffer_bytes / 4) {
     rocksdb::FlushOptions fo;
