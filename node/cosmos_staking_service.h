@@ -26,8 +26,8 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <functional>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>

@@ -474,6 +474,22 @@ TEST_F(CosmosStakingTest, PagesFollowTheAddressBytesWithManyAddresses) {
   EXPECT_EQ(walked, unbonding);
 }
 
+// A raw call of `method` whose answer bytes are checked to be what the
+// generated serializer writes for the message they parse to (`parsed`);
+// a failed call must leave no bytes.
+grpc::Status CanonicalAnswer(const std::shared_ptr<grpc::Channel>& channel,
+                             const std::string& method, const google::protobuf::Message& req,
+                             google::protobuf::Message* parsed, std::string* bytes) {
+  grpc::Status s = test_util::RawCall(channel, method, req.SerializeAsString(), bytes);
+  if (s.ok()) {
+    EXPECT_TRUE(parsed->ParseFromString(*bytes));
+    EXPECT_EQ(parsed->SerializeAsString(), *bytes);
+  } else {
+    EXPECT_TRUE(bytes->empty());
+  }
+  return s;
+}
+
 // ValidatorDelegations writes its answer as wire bytes (RunRawQuery): they
 // are exactly what the generated serializer writes for the same answer (it
 // parsed, then serialized again), for a page with its total, a page of one
@@ -486,10 +502,8 @@ TEST_F(CosmosStakingTest, ValidatorDelegationsBytesAreTheCanonicalEncoding) {
   auto call = [&](const sk::QueryValidatorDelegationsRequest& req,
                   sk::QueryValidatorDelegationsResponse* parsed) {
     std::string bytes;
-    grpc::Status s = test_util::RawCall(channel, method, req.SerializeAsString(), &bytes);
+    grpc::Status s = CanonicalAnswer(channel, method, req, parsed, &bytes);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    EXPECT_TRUE(parsed->ParseFromString(bytes));
-    EXPECT_EQ(parsed->SerializeAsString(), bytes);
     return bytes;
   };
   sk::QueryValidatorDelegationsRequest req;
@@ -553,14 +567,7 @@ TEST_F(CosmosStakingTest, DelegationAnswersAreTheCanonicalEncoding) {
   auto call = [&](const std::string& method, const google::protobuf::Message& req,
                   google::protobuf::Message* parsed) {
     std::string bytes;
-    grpc::Status s = test_util::RawCall(channel, svc + method, req.SerializeAsString(), &bytes);
-    if (s.ok()) {
-      EXPECT_TRUE(parsed->ParseFromString(bytes));
-      EXPECT_EQ(parsed->SerializeAsString(), bytes);
-    } else {
-      EXPECT_TRUE(bytes.empty());
-    }
-    return s;
+    return CanonicalAnswer(channel, svc + method, req, parsed, &bytes);
   };
   sk::QueryDelegationRequest dreq;
   dreq.set_delegator_addr(user_.account.value());
