@@ -3,6 +3,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <ostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -629,6 +630,48 @@ std::unique_ptr<KvIterator> ScanWithBatch(const WriteBatch& batch,
   return std::make_unique<OverlayIterator>(batch.ops(), std::move(parent), begin, end, reverse);
 }
 
+KvList::KvList(std::initializer_list<std::pair<std::string_view, std::string_view>> entries) {
+  for (const auto& [key, value] : entries) emplace_back(key, value);
+}
+
+size_t KvList::LowerBound(std::string_view key) const {
+  size_t lo = 0;
+  size_t hi = size();
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if ((*this)[mid].first < key) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+KvList KvList::Head(size_t n) const {
+  KvList head;
+  if (n == 0) return head;
+  head.ends_.assign(ends_.begin(), ends_.begin() + static_cast<std::ptrdiff_t>(2 * n));
+  head.buf_.assign(buf_, 0, head.ends_.back());
+  return head;
+}
+
+void KvList::Prepend(const KvList& head) {
+  if (head.empty()) return;
+  const size_t shift = head.buf_.size();
+  buf_.insert(0, head.buf_);
+  for (size_t& e : ends_) e += shift;
+  ends_.insert(ends_.begin(), head.ends_.begin(), head.ends_.end());
+}
+
+void PrintTo(const KvList& list, std::ostream* os) {
+  *os << "{";
+  for (size_t i = 0; i < list.size(); ++i) {
+    *os << (i == 0 ? "" : ", ") << list[i].first << "=" << list[i].second;
+  }
+  *os << "}";
+}
+
 namespace {
 
 class ListIter final : public KvIterator {
@@ -731,14 +774,14 @@ class CollectingIter final : public KvIterator {
   ~CollectingIter() override {
     if (!partial_ || !collecting_ || !it_->Valid() || !it_->status().ok()) return;
     if (entries_.size() >= max_) return;
-    entries_.emplace_back(std::string(it_->key()), std::string(it_->value()));
+    entries_.emplace_back(it_->key(), it_->value());
     keep_(std::move(entries_), false);
   }
   bool Valid() const override { return it_->Valid(); }
   void Next() override {
     if (collecting_) {
       if (entries_.size() < max_) {
-        entries_.emplace_back(std::string(it_->key()), std::string(it_->value()));
+        entries_.emplace_back(it_->key(), it_->value());
       } else {
         collecting_ = false;
         entries_.clear();

@@ -21,6 +21,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <optional>
@@ -300,8 +302,87 @@ absl::Status GetManyWithBatch(const WriteBatch* batch, const KvReader& parent,
                               std::span<const std::string> keys,
                               std::vector<std::optional<std::string>>* out);
 
-// Entries in scan order (key, value).
-using KvList = std::vector<std::pair<std::string, std::string>>;
+// Entries in scan order (key, value), their bytes in one buffer: a list's
+// entries read in order are consecutive memory. A kept scan result (node/
+// state_cache.h) is read by many queries on other threads than the one that
+// read it, its entries cold; as two strings per entry each entry cost two
+// cache misses at scattered addresses (docs/perf-history.md, "Kept scan
+// results in one buffer"). An entry is a pair of views into the list, valid
+// until the list is next changed.
+class KvList {
+ public:
+  struct Entry {
+    std::string_view first;   // the key
+    std::string_view second;  // the value
+    friend bool operator==(const Entry&, const Entry&) = default;
+  };
+  class const_iterator {
+   public:
+    const_iterator(const KvList* list, size_t i) : list_(list), i_(i) {}
+    Entry operator*() const { return (*list_)[i_]; }
+    const_iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    friend bool operator==(const const_iterator&, const const_iterator&) = default;
+
+   private:
+    const KvList* list_;
+    size_t i_;
+  };
+
+  KvList() = default;
+  KvList(std::initializer_list<std::pair<std::string_view, std::string_view>> entries);
+
+  size_t size() const { return ends_.size() / 2; }
+  bool empty() const { return ends_.empty(); }
+  // The entries' key and value bytes.
+  size_t bytes() const { return buf_.size(); }
+  Entry operator[](size_t i) const {
+    const size_t begin = i == 0 ? 0 : ends_[2 * i - 1];
+    const char* const data = buf_.data();
+    return Entry{std::string_view(data + begin, ends_[2 * i] - begin),
+                 std::string_view(data + ends_[2 * i], ends_[2 * i + 1] - ends_[2 * i])};
+  }
+  Entry back() const { return (*this)[size() - 1]; }
+  const_iterator begin() const { return const_iterator(this, 0); }
+  const_iterator end() const { return const_iterator(this, size()); }
+
+  void emplace_back(std::string_view key, std::string_view value) {
+    buf_.append(key);
+    ends_.push_back(buf_.size());
+    buf_.append(value);
+    ends_.push_back(buf_.size());
+  }
+  void push_back(const Entry& e) { emplace_back(e.first, e.second); }
+  // Room for `entries` more entries of `bytes` key and value bytes in all.
+  void reserve(size_t entries, size_t bytes) {
+    ends_.reserve(ends_.size() + 2 * entries);
+    buf_.reserve(buf_.size() + bytes);
+  }
+  void clear() {
+    buf_.clear();
+    ends_.clear();
+  }
+  // The index of the first entry whose key is not below `key` (size() when
+  // none is): the entries are in ascending key order.
+  size_t LowerBound(std::string_view key) const;
+  // A copy of the first `n` entries.
+  KvList Head(size_t n) const;
+  // `head`'s entries, then this list's.
+  void Prepend(const KvList& head);
+
+  friend bool operator==(const KvList& a, const KvList& b) {
+    return a.ends_ == b.ends_ && a.buf_ == b.buf_;
+  }
+
+ private:
+  std::string buf_;           // each entry's key, then its value
+  std::vector<size_t> ends_;  // per entry: the key's end, then the value's, in buf_
+};
+// Test failure messages: the entries as key=value.
+void PrintTo(const KvList& list, std::ostream* os);
+
 // An iterator over `entries` (shared: they stay alive while it does).
 std::unique_ptr<KvIterator> ListIterator(std::shared_ptr<const KvList> entries);
 // `head`'s entries, then those of the iterator `open` makes: called only

@@ -715,6 +715,45 @@ class FailingScanStore : public MemStore {
   }
 };
 
+// A KvList keeps its entries' bytes apart (an empty key or value too), finds
+// a key's place, copies its head, and takes another list in front.
+TEST(KvListTest, EntriesStayApartInOneBuffer) {
+  KvList list{{"a", ""}, {"b", "22"}, {"", "x"}};
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[0], (KvList::Entry{"a", ""}));
+  EXPECT_EQ(list[1], (KvList::Entry{"b", "22"}));
+  EXPECT_EQ(list.back(), (KvList::Entry{"", "x"}));
+  EXPECT_EQ(list.bytes(), 5u);
+  std::vector<std::string> seen;
+  for (const auto& [k, v] : list) seen.push_back(std::string(k) + "=" + std::string(v));
+  EXPECT_EQ(seen, (std::vector<std::string>{"a=", "b=22", "=x"}));
+  EXPECT_NE(list, (KvList{{"a", ""}, {"b2", "2"}, {"", "x"}}));  // same bytes, other split
+
+  KvList sorted{{"b", "1"}, {"d", "2"}, {"f", "3"}};
+  EXPECT_EQ(sorted.LowerBound(""), 0u);
+  EXPECT_EQ(sorted.LowerBound("b"), 0u);
+  EXPECT_EQ(sorted.LowerBound("c"), 1u);
+  EXPECT_EQ(sorted.LowerBound("f"), 2u);
+  EXPECT_EQ(sorted.LowerBound("g"), 3u);
+  EXPECT_EQ(sorted.Head(0), KvList());
+  EXPECT_EQ(sorted.Head(2), (KvList{{"b", "1"}, {"d", "2"}}));
+  EXPECT_EQ(sorted.Head(3), sorted);
+
+  KvList tail{{"x", "9"}};
+  tail.Prepend(sorted.Head(2));
+  EXPECT_EQ(tail, (KvList{{"b", "1"}, {"d", "2"}, {"x", "9"}}));
+  tail.Prepend(KvList());
+  EXPECT_EQ(tail.size(), 3u);
+  KvList into;
+  into.Prepend(tail);
+  EXPECT_EQ(into, tail);
+  into.push_back(sorted[2]);
+  EXPECT_EQ(into.back(), (KvList::Entry{"f", "3"}));
+  into.clear();
+  EXPECT_TRUE(into.empty());
+  EXPECT_EQ(into.bytes(), 0u);
+}
+
 // ListThenIterator yields its head, and opens the rest only when the caller
 // reads past it (at once for an empty head); the rest's error is reported.
 TEST(KvIteratorTest, ListThenIteratorOpensTheRestOnlyPastTheHead) {

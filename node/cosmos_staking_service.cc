@@ -180,15 +180,16 @@ absl::Status PutDelegationResponse(std::string& out, int field, const staking::S
   const size_t response =
       wire::LengthDelimitedSize(sk::DelegationResponse::kDelegationFieldNumber, delegation) +
       wire::LengthDelimitedSize(sk::DelegationResponse::kBalanceFieldNumber, balance);
-  out.reserve(out.size() + wire::LengthDelimitedSize(field, response));
-  wire::PutHeader(out, field, response);
-  wire::PutHeader(out, sk::DelegationResponse::kDelegationFieldNumber, delegation);
-  wire::PutString(out, Delegation::kDelegatorAddressFieldNumber, delegator);
-  wire::PutString(out, Delegation::kValidatorAddressFieldNumber, validator);
-  wire::PutString(out, Delegation::kSharesFieldNumber, shares_wire);
-  wire::PutHeader(out, sk::DelegationResponse::kBalanceFieldNumber, balance);
-  wire::PutString(out, Coin::kDenomFieldNumber, denom.value());
-  wire::PutString(out, Coin::kAmountFieldNumber, amount);
+  wire::Append(out, wire::LengthDelimitedSize(field, response), [&](wire::Cursor& c) {
+    c.Header(field, response);
+    c.Header(sk::DelegationResponse::kDelegationFieldNumber, delegation);
+    c.String(Delegation::kDelegatorAddressFieldNumber, delegator);
+    c.String(Delegation::kValidatorAddressFieldNumber, validator);
+    c.String(Delegation::kSharesFieldNumber, shares_wire);
+    c.Header(sk::DelegationResponse::kBalanceFieldNumber, balance);
+    c.String(Coin::kDenomFieldNumber, denom.value());
+    c.String(Coin::kAmountFieldNumber, amount);
+  });
   return absl::OkStatus();
 }
 

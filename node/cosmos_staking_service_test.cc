@@ -132,6 +132,22 @@ TEST(ProtoWireTest, VarintsAreProtobufs) {
   EXPECT_EQ(s, std::string("\x1a\x02" "ab", 4));
   EXPECT_EQ(wire::StringSize(3, "ab"), 4u);
   EXPECT_EQ(wire::LengthDelimitedSize(16, 200), 2u + 2u + 200u);  // field 16: a 2-byte tag
+
+  // The cursor writes what the appending functions write, after what `out` held.
+  const std::string long_field(200, 'z');
+  std::string appended = "x";
+  wire::PutHeader(appended, 16, 300);
+  wire::PutString(appended, 3, "ab");
+  wire::PutString(appended, 3, "");
+  wire::PutString(appended, 16, long_field);
+  std::string cursor = "x";
+  wire::Append(cursor, appended.size() - 1, [&](wire::Cursor& c) {
+    c.Header(16, 300);
+    c.String(3, "ab");
+    c.String(3, "");
+    c.String(16, long_field);
+  });
+  EXPECT_EQ(cursor, appended);
 }
 
 // The view form writes the same characters, a sign too, into the caller's

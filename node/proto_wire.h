@@ -13,6 +13,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -29,15 +31,36 @@ inline size_t VarintSize(uint64_t v) {
   return n;
 }
 
+// Writes into bytes the caller has sized beforehand (with the sizes below):
+// no capacity check per field, which appending field by field to a string
+// costs (a page of ten delegations writes 160 varints).
+class Cursor {
+ public:
+  explicit Cursor(char* at) : at_(at) {}
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      *at_++ = static_cast<char>(static_cast<uint8_t>(v) | 0x80);
+      v >>= 7;
+    }
+    *at_++ = static_cast<char>(v);
+  }
+  void Bytes(std::string_view s) {
+    if (!s.empty()) std::memcpy(at_, s.data(), s.size());
+    at_ += s.size();
+  }
+  inline void Header(int field, size_t len);
+  inline void String(int field, std::string_view s);
+  char* at() const { return at_; }
+
+ private:
+  char* at_;
+};
+
 inline void PutVarint(std::string& out, uint64_t v) {
   char buf[10];  // a u64 takes at most 10 bytes
-  size_t n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>(static_cast<uint8_t>(v) | 0x80);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<char>(v);
-  out.append(buf, n);
+  Cursor c(buf);
+  c.Varint(v);
+  out.append(buf, static_cast<size_t>(c.at() - buf));
 }
 
 inline uint64_t Tag(int field, uint32_t wire_type) {
@@ -63,6 +86,28 @@ inline void PutString(std::string& out, int field, std::string_view s) {
   if (s.empty()) return;
   PutHeader(out, field, s.size());
   out.append(s);
+}
+
+inline void Cursor::Header(int field, size_t len) {
+  Varint(Tag(field, kLengthDelimited));
+  Varint(len);
+}
+inline void Cursor::String(int field, std::string_view s) {
+  if (s.empty()) return;
+  Header(field, s.size());
+  Bytes(s);
+}
+
+// Appends `size` bytes to `out`, written by `write(Cursor&)`, which must
+// write exactly that many (checked: a short or long write is a bug of the
+// size computed beforehand, and aborts rather than send a corrupt answer).
+template <typename Write>
+void Append(std::string& out, size_t size, Write write) {
+  const size_t at = out.size();
+  out.resize(at + size);  // grows the capacity geometrically, as append does
+  Cursor c(out.data() + at);
+  write(c);
+  if (c.at() != out.data() + out.size()) std::abort();
 }
 
 }  // namespace mesh::node::wire

@@ -262,11 +262,7 @@ bool AnyIn(const std::vector<std::string>& keys, std::string_view begin, std::st
   return it != keys.end() && (end.empty() || std::string_view(*it) < end);
 }
 
-size_t ScanBytes(const KvList& kvs) {
-  size_t n = 64;
-  for (const auto& [k, v] : kvs) n += k.size() + v.size() + 64;
-  return n;
-}
+size_t ScanBytes(const KvList& kvs) { return 64 + kvs.bytes() + 64 * kvs.size(); }
 
 }  // namespace
 
@@ -323,7 +319,7 @@ std::unique_ptr<KvIterator> StateCache::Collecting(std::string scan_key, std::st
       [this, scan_key = std::move(scan_key), head = std::move(head)](KvList entries,
                                                                       bool complete) {
         auto kept = std::make_shared<KeptScan>();
-        if (head != nullptr) entries.insert(entries.begin(), head->begin(), head->end());
+        if (head != nullptr) entries.Prepend(*head);
         if (!complete) {
           // Every entry up to the last one read: [begin, last key + "\0").
           kept->covered_end = entries.back().first;
@@ -349,12 +345,10 @@ std::unique_ptr<KvIterator> StateCache::OwnScan(std::string_view begin,
       kept->second.used = own_writes_;
       scan_hits_.fetch_add(1, std::memory_order_relaxed);
       std::shared_ptr<const KvList> result = kept->second.result;
-      auto below = [](const KvList::value_type& kv, std::string_view e) { return kv.first < e; };
-      const auto stop =
-          end.empty() ? result->end() : std::lower_bound(result->begin(), result->end(), end, below);
+      const size_t stop = end.empty() ? result->size() : result->LowerBound(end);
       // Entries at or past `end` (the kept range reaches further) are left
       // out in a copy of the rest.
-      if (stop != result->end()) result = std::make_shared<const KvList>(result->begin(), stop);
+      if (stop != result->size()) result = std::make_shared<const KvList>(result->Head(stop));
       return ListIterator(std::move(result));
     }
   }
@@ -384,7 +378,7 @@ std::unique_ptr<KvIterator> StateCache::OwnScan(std::string_view begin,
       break;
     }
     if (head.size() == kMaxCachedScanEntries) break;
-    head.emplace_back(std::string(it->key()), std::string(it->value()));
+    head.emplace_back(it->key(), it->value());
   }
   if (!it->status().ok()) return ReadAheadIterator(std::move(head), std::move(it));  // its error
   if (it->Valid() && covered == bound) {
@@ -466,7 +460,7 @@ void StateCache::MergeIntoOwnScans(const WriteBatch::Ops& ops) const {
     // with the batch's ops in the range applied, in key order.
     const KvList& old = *kept.result;
     KvList merged;
-    merged.reserve(old.size() + 4);
+    merged.reserve(old.size() + 4, old.bytes());
     size_t i = 0;
     bool too_long = false;
     for (auto w = first; in_range(w) && !too_long; ++w) {
