@@ -308,8 +308,10 @@ absl::Status GetManyWithBatch(const WriteBatch* batch, const KvReader& parent,
 // read it, its entries cold; as two strings per entry each entry cost two
 // cache misses at scattered addresses (docs/perf-history.md, "Kept scan
 // results in one buffer"). An entry is a pair of views into the list, valid
-// until the list is next changed.
-class KvList {
+// until the list is next changed. A list is shared between threads by
+// shared_ptr, whose count every reader changes: it starts a cache line of
+// its own, apart from the count (make_shared puts the two together).
+class alignas(64) KvList {
  public:
   struct Entry {
     std::string_view first;   // the key

@@ -302,12 +302,15 @@ class StateCache : public DurableStore {
   // A forward scan the caller stopped early is kept too, as far as it
   // read: `covered_end` is then the end of the part its entries are all of
   // ([begin, covered_end): just past the last entry); "" for a whole range.
+  // What every query reads (the key, the result) starts a cache line of its
+  // own: the shared_ptr's count, which every query changes, and last_used,
+  // which a view's first use changes, lie on others.
   struct KeptScan {
-    std::string key;
+    alignas(64) std::string key;
     std::shared_ptr<const KvList> result;
     std::string covered_end;
     size_t bytes = 0;
-    mutable std::atomic<uint64_t> last_used{0};
+    alignas(64) mutable std::atomic<uint64_t> last_used{0};
   };
   using KeptScanPtr = std::shared_ptr<const KeptScan>;
   KeptScanPtr CachedScan(std::string_view scan_key) const;
