@@ -1496,10 +1496,10 @@ TEST(StateCacheTest, UnreadViewsArePassedOver) {
 }
 
 // A view starts with the scan results of the view before it that were used
-// in the last kScanCarryViews views and whose range no block since wrote
-// (StateCache::CarryScans): beyond the reach of the links, and not once
-// written or unused for longer.
-TEST(StateCacheTest, ScanResultsCarryForwardWhileUnwrittenAndRecentlyUsed) {
+// in the last kScanCarryViews views (StateCache::CarryScans), a block's
+// writes in their range applied (StateCache::Patched): beyond the reach of
+// the links, and not once unused for longer.
+TEST(StateCacheTest, ScanResultsCarryForwardWhileRecentlyUsed) {
   static_assert(StateCache::kMaxLinks + 2 < StateCache::kScanCarryViews);
   StateCache live(std::make_unique<MemStore>());
   ASSERT_TRUE(live.Put("p/a", "1").ok());
@@ -1518,26 +1518,80 @@ TEST(StateCacheTest, ScanResultsCarryForwardWhileUnwrittenAndRecentlyUsed) {
   auto reader = ViewsAfter(live, first, StateCache::kMaxLinks + 1);
   EXPECT_EQ(count(*reader, "p/", "p0"), 1u);
   EXPECT_EQ(reader->scan_hits(), 1u);  // carried from `first`
-  EXPECT_EQ(count(*reader, "q/", "q0"), 2u);  // written since: read from the snapshot
-  EXPECT_EQ(reader->scan_hits(), 1u);
+  EXPECT_EQ(count(*reader, "q/", "q0"), 2u);  // written since: carried with the write
+  EXPECT_EQ(reader->scan_hits(), 2u);
   // Unused for kScanCarryViews views it is no longer carried (and the views
   // that still carried it are out of the links' reach too).
   auto late = ViewsAfter(live, reader, StateCache::kScanCarryViews + StateCache::kMaxLinks);
   EXPECT_EQ(count(*late, "p/", "p0"), 1u);
   EXPECT_EQ(late->scan_hits(), 0u);
-  // Written in the last block: a carried result is dropped at once.
+  // Written in the last block: carried with the write.
   ASSERT_EQ(count(*late, "q/", "q0"), 2u);
   ASSERT_TRUE(live.Put("q/c", "4").ok());
   auto next = ViewsAfter(live, late, 0);
   EXPECT_EQ(count(*next, "q/", "q0"), 3u);
   EXPECT_EQ(count(*next, "p/", "p0"), 1u);
-  EXPECT_EQ(next->scan_hits(), 1u);  // p carried, q read again
+  EXPECT_EQ(next->scan_hits(), 2u);
+}
+
+// A result a block wrote in is carried with the block's puts and deletes
+// in the part it holds applied, each written key's value read in the new
+// view; a reverse scan's result, or one the block wrote more than
+// kMaxMergedOps keys of, is read from the new view's snapshot instead.
+TEST(StateCacheTest, WrittenScanResultsArePatchedIntoTheNextView) {
+  StateCache live(std::make_unique<MemStore>());
+  for (const char* k : {"p/a", "p/b", "p/c", "p/d", "q/a", "q/b", "r/a"}) {
+    ASSERT_TRUE(live.Put(k, std::string("old ") + k).ok());
+  }
+  auto read = [](const StateCache& view, const std::string& table, size_t n, bool reverse) {
+    std::vector<std::string> got;
+    auto it = view.Scan(table + "/", table + "0", reverse);
+    for (; it->Valid() && got.size() < n; it->Next()) {
+      got.push_back(std::string(it->key()) + "=" + std::string(it->value()));
+    }
+    return got;
+  };
+  auto from_store = [&](const std::string& table, size_t n, bool reverse) {
+    std::vector<std::string> got;
+    auto it = live.Scan(table + "/", table + "0", reverse);
+    for (; it->Valid() && got.size() < n; it->Next()) {
+      got.push_back(std::string(it->key()) + "=" + std::string(it->value()));
+    }
+    return got;
+  };
+  auto view = std::make_shared<StateCache>(live.Snapshot());
+  live.LinkView(*view, nullptr, nullptr);
+  ASSERT_EQ(read(*view, "p", 2, false).size(), 2u);  // keeps [p/a, p/c]: two read, stopped on p/c
+  ASSERT_EQ(read(*view, "q", 9, false).size(), 2u);  // whole
+  ASSERT_EQ(read(*view, "r", 9, true).size(), 1u);   // whole, reverse
+  // In p's part: a rewrite, a delete and a new key; past it (p/d) too. In q:
+  // more keys than kMaxMergedOps. In r: one.
+  WriteBatch batch;
+  batch.Put("p/b", "new p/b");
+  batch.Delete("p/a");
+  batch.Put("p/bb", "new p/bb");
+  batch.Put("p/d", "new p/d");
+  for (size_t i = 0; i <= StateCache::kMaxMergedOps; ++i) {
+    batch.Put("q/b" + std::to_string(i), "new");
+  }
+  batch.Put("r/b", "new r/b");
+  ASSERT_TRUE(live.Write(batch).ok());
+  auto next = ViewsAfter(live, view, 0);
+  const size_t hits = next->scan_hits();
+  EXPECT_EQ(read(*next, "p", 2, false), from_store("p", 2, false));
+  EXPECT_EQ(next->scan_hits(), hits + 1);  // carried, patched
+  EXPECT_EQ(read(*next, "p", 2, false),
+            (std::vector<std::string>{"p/b=new p/b", "p/bb=new p/bb"}));
+  EXPECT_EQ(read(*next, "p", 9, false), from_store("p", 9, false));  // the rest from the snapshot
+  EXPECT_EQ(next->scan_hits(), hits + 3);
+  EXPECT_EQ(read(*next, "q", 99, false), from_store("q", 99, false));
+  EXPECT_EQ(read(*next, "r", 9, true), from_store("r", 9, true));
+  EXPECT_EQ(next->scan_hits(), hits + 3);  // q and r read from the snapshot
 }
 
 // A partial result held by one view serves the next (linked, or carried
-// beyond the links) unless a block since wrote in the part it holds; a
-// write past that part leaves it, and the rest is read from the new view's
-// snapshot.
+// beyond the links); a write past the part it holds leaves it, and the rest
+// is read from the new view's snapshot; a write inside it is applied to it.
 TEST(StateCacheTest, PartialViewScansCarryWhileTheirPartIsUnwritten) {
   StateCache live(std::make_unique<MemStore>());
   for (const char* k : {"p/a", "p/b", "p/c", "p/d", "q/a", "q/b", "q/c"}) {
@@ -1565,13 +1619,13 @@ TEST(StateCacheTest, PartialViewScansCarryWhileTheirPartIsUnwritten) {
   auto far = ViewsAfter(live, second, StateCache::kMaxLinks + 1);
   EXPECT_EQ(page(*far, 10), (V{"p/a", "p/b", "p/c", "p/c2", "p/d"}));
   EXPECT_EQ(far->scan_hits(), 1u);
-  // A write inside the part it holds: read from the snapshot again.
+  // A write inside the part it holds: carried with it.
   auto third = ViewsAfter(live, far, 0);
   ASSERT_EQ(page(*third, 1, "q"), (V{"q/a"}));  // keeps [q/a, q/b]
   ASSERT_TRUE(live.Put("q/aa", "3").ok());
   auto fourth = ViewsAfter(live, third, 0);
   EXPECT_EQ(page(*fourth, 3, "q"), (V{"q/a", "q/aa", "q/b"}));
-  EXPECT_EQ(fourth->scan_hits(), 0u);
+  EXPECT_EQ(fourth->scan_hits(), 1u);
 }
 
 // Views linked while reader threads query the newest and older ones (as the

@@ -539,22 +539,73 @@ void StateCache::KeepScan(KeptScanPtr kept) const {
 }
 
 // `block` is sorted. The new view is not published yet: only this view's
-// lock is contended (by its last queries), for one pass over its results.
+// lock is contended (by its last queries), for one pass over its results;
+// the results the block wrote in are patched after it.
 void StateCache::CarryScans(const std::vector<std::string>& block, StateCache& view) const {
   const size_t budget = view.capacity_bytes() / 8;
-  std::lock_guard<std::mutex> lock(scan_mu_);
-  std::lock_guard<std::mutex> view_lock(view.scan_mu_);
-  view.scans_.reserve(std::min(scans_.size(), kMaxCarriedScans));
-  for (const auto& [scan_key, kept] : scans_) {
-    if (view.scans_.size() >= kMaxCarriedScans) break;
-    if (kept->last_used.load(std::memory_order_relaxed) + kScanCarryViews < view.view_number_) {
+  std::vector<KeptScanPtr> written_in;
+  {
+    std::lock_guard<std::mutex> lock(scan_mu_);
+    std::lock_guard<std::mutex> view_lock(view.scan_mu_);
+    view.scans_.reserve(std::min(scans_.size(), kMaxCarriedScans));
+    for (const auto& [scan_key, kept] : scans_) {
+      if (view.scans_.size() >= kMaxCarriedScans) break;
+      if (kept->last_used.load(std::memory_order_relaxed) + kScanCarryViews < view.view_number_) {
+        continue;
+      }
+      if (view.scan_bytes_ + kept->bytes > budget) continue;
+      // The block wrote in the part of the range the result holds.
+      if (AnyIn(block, ScanRange(kept->key).first, CoveredEnd(*kept))) {
+        written_in.push_back(kept);
+        continue;
+      }
+      if (view.scans_.try_emplace(scan_key, kept).second) view.scan_bytes_ += kept->bytes;
+    }
+  }
+  for (const KeptScanPtr& kept : written_in) {
+    KeptScanPtr patched = Patched(*kept, block, view);
+    if (patched == nullptr) continue;
+    std::lock_guard<std::mutex> view_lock(view.scan_mu_);
+    if (view.scans_.size() >= kMaxCarriedScans || view.scan_bytes_ + patched->bytes > budget) {
       continue;
     }
-    if (view.scan_bytes_ + kept->bytes > budget) continue;
-    // The block wrote in the part of the range the result holds.
-    if (AnyIn(block, ScanRange(kept->key).first, CoveredEnd(*kept))) continue;
-    if (view.scans_.try_emplace(scan_key, kept).second) view.scan_bytes_ += kept->bytes;
+    const absl::string_view key = View(patched->key);
+    if (view.scans_.try_emplace(key, patched).second) view.scan_bytes_ += patched->bytes;
   }
+}
+
+StateCache::KeptScanPtr StateCache::Patched(const KeptScan& kept,
+                                            const std::vector<std::string>& block,
+                                            const StateCache& view) {
+  if (kept.key.empty() || kept.key.front() != 'f') return nullptr;  // a reverse scan's
+  const std::string_view begin = ScanRange(kept.key).first;
+  const std::string_view covered = CoveredEnd(kept);
+  auto less = [](const std::string& a, std::string_view b) { return std::string_view(a) < b; };
+  const auto first = std::lower_bound(block.begin(), block.end(), begin, less);
+  const auto last =
+      covered.empty() ? block.end() : std::lower_bound(first, block.end(), covered, less);
+  if (static_cast<size_t>(last - first) > kMaxMergedOps) return nullptr;
+  const KvList& old = *kept.result;
+  KvList merged;
+  merged.reserve(old.size() + static_cast<size_t>(last - first), old.bytes());
+  size_t i = 0;
+  for (auto w = first; w != last; ++w) {
+    absl::StatusOr<std::optional<std::string>> value = view.Get(*w);
+    if (!value.ok()) return nullptr;  // read again from the snapshot when asked
+    for (; i < old.size() && old[i].first < *w; ++i) merged.push_back(old[i]);
+    if (i < old.size() && old[i].first == *w) ++i;  // rewritten or deleted
+    if (value->has_value()) merged.emplace_back(*w, **value);
+  }
+  for (; i < old.size(); ++i) merged.push_back(old[i]);
+  if (merged.size() > kMaxCachedScanEntries) return nullptr;
+  auto patched = std::make_shared<KeptScan>();
+  patched->key = kept.key;
+  patched->covered_end = kept.covered_end;
+  patched->result = std::make_shared<const KvList>(std::move(merged));
+  patched->bytes = ScanBytes(*patched->result) + patched->key.size() + patched->covered_end.size();
+  patched->last_used.store(kept.last_used.load(std::memory_order_relaxed),
+                           std::memory_order_relaxed);
+  return patched;
 }
 
 absl::Status StateCache::Put(std::string_view key, std::string_view value) {

@@ -89,9 +89,12 @@
 // the snapshot (then kept as read). A view takes a scan result from the
 // linked view when no key in the part of the range it holds was written
 // since. LinkView also hands the previous view's recently used scan
-// results whose part the block did not touch to the new view (CarryScans):
-// a range read every few blocks is not read from a snapshot again while it
-// is unchanged. The written keys are logged (copies, from the first LinkView
+// results to the new view (CarryScans): those whose part the block did not
+// touch as they are, those it wrote a few keys of (at most kMaxMergedOps)
+// with its puts and deletes applied, each written key read in the new view
+// (Patched; a reverse scan's result is not patched). A range read every few
+// blocks is not read from a snapshot again, and neither is a page of a
+// validator's delegators after a block rewrote one of them. The written keys are logged (copies, from the first LinkView
 // on; a log longer than kMaxLoggedWrites keys or kMaxLoggedBytes bytes is
 // dropped and the next view starts cold). Only the newest view keeps its
 // links (opening the next one drops them), so at most kMaxLinks earlier
@@ -200,8 +203,8 @@ class StateCache : public DurableStore {
   // read through (no read-ahead) by this many scans, then tried again.
   static constexpr uint32_t kLongScanReadThroughs = 64;
   // Scan results a new view starts with (LinkView): those of the view
-  // before it that were used in the last kScanCarryViews views and whose
-  // range the block in between did not write, at most kMaxCarriedScans.
+  // before it that were used in the last kScanCarryViews views (patched
+  // with the block's writes in their range), at most kMaxCarriedScans.
   static constexpr uint64_t kScanCarryViews = 8;
   static constexpr size_t kMaxCarriedScans = 4096;
   // Earlier views a new view is linked to (the previous one, and those it
@@ -329,9 +332,15 @@ class StateCache : public DurableStore {
   std::unique_ptr<KvIterator> Collecting(std::string scan_key, std::string_view begin,
                                          std::string_view end, bool reverse,
                                          std::shared_ptr<const KvList> head) const;
-  // Copies into `view` the results of this (the previous) view that still
-  // hold after `block`'s writes (LinkView).
+  // Copies into `view` the results of this (the previous) view, patched
+  // with `block`'s writes where it wrote in them (LinkView).
   void CarryScans(const std::vector<std::string>& block, StateCache& view) const;
+  // `kept` with `block`'s writes in the part of its range it holds applied,
+  // each written key read in `view` (opened after the block); null when it
+  // is not carried (a reverse scan's, more than kMaxMergedOps keys written
+  // in that part, a read error, grown past kMaxCachedScanEntries).
+  static KeptScanPtr Patched(const KeptScan& kept, const std::vector<std::string>& block,
+                             const StateCache& view);
   std::shared_ptr<const Links> CurrentLinks() const;
   // The chain's own cache's scans (view_number_ == 0; class comment).
   std::unique_ptr<KvIterator> OwnScan(std::string_view begin, std::string_view end) const;
