@@ -350,6 +350,7 @@ class alignas(64) KvList {
   const_iterator begin() const { return const_iterator(this, 0); }
   const_iterator end() const { return const_iterator(this, size()); }
 
+  // `key` and `value` (an Entry) must not view this list's own bytes.
   void emplace_back(std::string_view key, std::string_view value) {
     buf_.append(key);
     ends_.push_back(buf_.size());
