@@ -1552,12 +1552,7 @@ TEST(StateCacheTest, WrittenScanResultsArePatchedIntoTheNextView) {
     return got;
   };
   auto from_store = [&](const std::string& table, size_t n, bool reverse) {
-    std::vector<std::string> got;
-    auto it = live.Scan(table + "/", table + "0", reverse);
-    for (; it->Valid() && got.size() < n; it->Next()) {
-      got.push_back(std::string(it->key()) + "=" + std::string(it->value()));
-    }
-    return got;
+    return read(live, table, n, reverse);
   };
   auto view = std::make_shared<StateCache>(live.Snapshot());
   live.LinkView(*view, nullptr, nullptr);

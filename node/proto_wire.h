@@ -56,13 +56,6 @@ class Cursor {
   char* at_;
 };
 
-inline void PutVarint(std::string& out, uint64_t v) {
-  char buf[10];  // a u64 takes at most 10 bytes
-  Cursor c(buf);
-  c.Varint(v);
-  out.append(buf, static_cast<size_t>(c.at() - buf));
-}
-
 inline uint64_t Tag(int field, uint32_t wire_type) {
   return (static_cast<uint64_t>(field) << 3) | wire_type;
 }
@@ -70,22 +63,6 @@ inline uint64_t Tag(int field, uint32_t wire_type) {
 // A length-delimited field (string, bytes or message) of `len` bytes, whole.
 inline size_t LengthDelimitedSize(int field, size_t len) {
   return VarintSize(Tag(field, kLengthDelimited)) + VarintSize(len) + len;
-}
-
-// The tag and length of a length-delimited field; its `len` bytes follow.
-inline void PutHeader(std::string& out, int field, size_t len) {
-  PutVarint(out, Tag(field, kLengthDelimited));
-  PutVarint(out, len);
-}
-
-// A proto3 string or bytes field: nothing when empty.
-inline size_t StringSize(int field, std::string_view s) {
-  return s.empty() ? 0 : LengthDelimitedSize(field, s.size());
-}
-inline void PutString(std::string& out, int field, std::string_view s) {
-  if (s.empty()) return;
-  PutHeader(out, field, s.size());
-  out.append(s);
 }
 
 inline void Cursor::Header(int field, size_t len) {
@@ -108,6 +85,25 @@ void Append(std::string& out, size_t size, Write write) {
   Cursor c(out.data() + at);
   write(c);
   if (c.at() != out.data() + out.size()) std::abort();
+}
+
+// One field (or varint) appended at a time, through the cursor.
+inline void PutVarint(std::string& out, uint64_t v) {
+  Append(out, VarintSize(v), [&](Cursor& c) { c.Varint(v); });
+}
+
+// The tag and length of a length-delimited field; its `len` bytes follow.
+inline void PutHeader(std::string& out, int field, size_t len) {
+  Append(out, VarintSize(Tag(field, kLengthDelimited)) + VarintSize(len),
+         [&](Cursor& c) { c.Header(field, len); });
+}
+
+// A proto3 string or bytes field: nothing when empty.
+inline size_t StringSize(int field, std::string_view s) {
+  return s.empty() ? 0 : LengthDelimitedSize(field, s.size());
+}
+inline void PutString(std::string& out, int field, std::string_view s) {
+  Append(out, StringSize(field, s), [&](Cursor& c) { c.String(field, s); });
 }
 
 }  // namespace mesh::node::wire

@@ -4,11 +4,13 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "core/codec.h"
 #include "core/status.h"
 
@@ -264,6 +266,28 @@ bool AnyIn(const std::vector<std::string>& keys, std::string_view begin, std::st
 
 size_t ScanBytes(const KvList& kvs) { return 64 + kvs.bytes() + 64 * kvs.size(); }
 
+// A key written: its new value, or none for a delete.
+using KeyWrite = std::pair<std::string_view, std::optional<std::string_view>>;
+using KeyWrites = absl::InlinedVector<KeyWrite, StateCache::kMaxMergedOps>;
+
+// A kept result `old` with `writes` (ascending keys) applied, as a new list
+// (iterators may still read the old one); nullopt once it would hold more
+// than kMaxCachedScanEntries entries.
+std::optional<KvList> WithWrites(const KvList& old, const KeyWrites& writes) {
+  KvList merged;
+  merged.reserve(old.size() + writes.size(), old.bytes());
+  size_t i = 0;
+  for (const auto& [key, value] : writes) {
+    for (; i < old.size() && old[i].first < key; ++i) merged.push_back(old[i]);
+    if (i < old.size() && old[i].first == key) ++i;  // rewritten or deleted
+    if (value.has_value()) merged.emplace_back(key, *value);
+    if (merged.size() > StateCache::kMaxCachedScanEntries) return std::nullopt;
+  }
+  for (; i < old.size(); ++i) merged.push_back(old[i]);
+  if (merged.size() > StateCache::kMaxCachedScanEntries) return std::nullopt;
+  return merged;
+}
+
 }  // namespace
 
 std::unique_ptr<KvIterator> StateCache::Scan(std::string_view begin, std::string_view end,
@@ -450,36 +474,20 @@ void StateCache::MergeIntoOwnScans(const WriteBatch::Ops& ops) const {
     // A range the batch writes much of (a channel's sent packets: a block's
     // new ones and its acknowledged ones) is read again from the store:
     // rebuilding it costs more than that read.
-    size_t in = 0;
-    for (auto w = first; in <= kMaxMergedOps && in_range(w); ++w) ++in;
-    if (in > kMaxMergedOps) {
-      k = EraseOwn(k);
-      continue;
+    KeyWrites writes;
+    for (auto w = first; writes.size() <= kMaxMergedOps && in_range(w); ++w) {
+      writes.emplace_back(w->first, w->second);
     }
-    // A new list (iterators may still read the old one): the kept entries
-    // with the batch's ops in the range applied, in key order.
-    const KvList& old = *kept.result;
-    KvList merged;
-    merged.reserve(old.size() + 4, old.bytes());
-    size_t i = 0;
-    bool too_long = false;
-    for (auto w = first; in_range(w) && !too_long; ++w) {
-      for (; i < old.size() && old[i].first < w->first; ++i) merged.push_back(old[i]);
-      if (i < old.size() && old[i].first == w->first) ++i;  // rewritten or deleted
-      if (w->second.has_value()) merged.emplace_back(w->first, *w->second);
-      too_long = merged.size() > kMaxCachedScanEntries;
-    }
-    for (; i < old.size() && !too_long; ++i) {
-      merged.push_back(old[i]);
-      too_long = merged.size() > kMaxCachedScanEntries;
-    }
-    const size_t bytes = ScanBytes(merged) + k->first.size() + kept.covered_end.size();
-    if (too_long || scan_bytes_ - kept.bytes + bytes > budget) {
+    std::optional<KvList> merged;
+    if (writes.size() <= kMaxMergedOps) merged = WithWrites(*kept.result, writes);
+    const size_t bytes =
+        merged ? ScanBytes(*merged) + k->first.size() + kept.covered_end.size() : 0;
+    if (!merged || scan_bytes_ - kept.bytes + bytes > budget) {
       k = EraseOwn(k);
       continue;
     }
     scan_bytes_ = scan_bytes_ - kept.bytes + bytes;
-    kept.result = std::make_shared<const KvList>(std::move(merged));
+    kept.result = std::make_shared<const KvList>(*std::move(merged));
     kept.bytes = bytes;
     ++k;
   }
@@ -495,7 +503,7 @@ void StateCache::DropOwnScans(std::string_view key) const {
 }
 
 std::string StateCache::ScanKey(std::string_view begin, std::string_view end, bool reverse) {
-  std::string k(1, reverse ? 'r' : 'f');
+  std::string k(1, reverse ? kReverseMark : 'f');
   const uint32_t n = static_cast<uint32_t>(begin.size());
   k.append(reinterpret_cast<const char*>(&n), sizeof(n));
   k.append(begin);
@@ -577,7 +585,7 @@ void StateCache::CarryScans(const std::vector<std::string>& block, StateCache& v
 StateCache::KeptScanPtr StateCache::Patched(const KeptScan& kept,
                                             const std::vector<std::string>& block,
                                             const StateCache& view) {
-  if (kept.key.empty() || kept.key.front() != 'f') return nullptr;  // a reverse scan's
+  if (ScanIsReverse(kept.key)) return nullptr;
   const std::string_view begin = ScanRange(kept.key).first;
   const std::string_view covered = CoveredEnd(kept);
   auto less = [](const std::string& a, std::string_view b) { return std::string_view(a) < b; };
@@ -585,23 +593,22 @@ StateCache::KeptScanPtr StateCache::Patched(const KeptScan& kept,
   const auto last =
       covered.empty() ? block.end() : std::lower_bound(first, block.end(), covered, less);
   if (static_cast<size_t>(last - first) > kMaxMergedOps) return nullptr;
-  const KvList& old = *kept.result;
-  KvList merged;
-  merged.reserve(old.size() + static_cast<size_t>(last - first), old.bytes());
-  size_t i = 0;
+  // Each written key read in the new view (reserved: the writes view them).
+  std::vector<std::optional<std::string>> values;
+  values.reserve(static_cast<size_t>(last - first));
+  KeyWrites writes;
   for (auto w = first; w != last; ++w) {
     absl::StatusOr<std::optional<std::string>> value = view.Get(*w);
     if (!value.ok()) return nullptr;  // read again from the snapshot when asked
-    for (; i < old.size() && old[i].first < *w; ++i) merged.push_back(old[i]);
-    if (i < old.size() && old[i].first == *w) ++i;  // rewritten or deleted
-    if (value->has_value()) merged.emplace_back(*w, **value);
+    values.push_back(*std::move(value));
+    writes.emplace_back(*w, values.back());
   }
-  for (; i < old.size(); ++i) merged.push_back(old[i]);
-  if (merged.size() > kMaxCachedScanEntries) return nullptr;
+  std::optional<KvList> merged = WithWrites(*kept.result, writes);
+  if (!merged) return nullptr;
   auto patched = std::make_shared<KeptScan>();
   patched->key = kept.key;
   patched->covered_end = kept.covered_end;
-  patched->result = std::make_shared<const KvList>(std::move(merged));
+  patched->result = std::make_shared<const KvList>(*std::move(merged));
   patched->bytes = ScanBytes(*patched->result) + patched->key.size() + patched->covered_end.size();
   patched->last_used.store(kept.last_used.load(std::memory_order_relaxed),
                            std::memory_order_relaxed);

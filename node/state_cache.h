@@ -299,6 +299,9 @@ class StateCache : public DurableStore {
   static std::string ScanKey(std::string_view begin, std::string_view end, bool reverse);
   // ScanKey's range back: [begin, end) (views into `scan_key`).
   static std::pair<std::string_view, std::string_view> ScanRange(std::string_view scan_key);
+  // ScanKey's first byte for a reverse scan.
+  static constexpr char kReverseMark = 'r';
+  static bool ScanIsReverse(std::string_view scan_key) { return scan_key.front() == kReverseMark; }
   // A kept scan result: its ScanKey, the entries, their bytes as counted
   // against the budget, and the number of the newest view that used it.
   // Shared by the views it is carried to (the map's key views `key`).
