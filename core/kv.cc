@@ -1,5 +1,7 @@
 #include "core/kv.h"
 
+#include <algorithm>
+
 #include <cstring>
 #include <functional>
 #include <map>
@@ -272,6 +274,7 @@ WriteBatch& WriteBatch::operator=(const WriteBatch& other) {
   filter_ = other.filter_;
   hashes_ = other.hashes_;
   ForgetHints();
+  DropIndex();
   return *this;
 }
 
@@ -280,9 +283,33 @@ WriteBatch& WriteBatch::operator=(WriteBatch&& other) noexcept {
   ops_ = std::move(other.ops_);
   filter_ = std::move(other.filter_);
   hashes_ = std::move(other.hashes_);
+  index_ = std::move(other.index_);
+  indexed_ = other.indexed_;
+  indexed_adds_ = other.indexed_adds_;
   ForgetHints();
   other.Clear();
   return *this;
+}
+
+void WriteBatch::Index() {
+  if (indexed_ || ops_.size() < kIndexFrom) return;
+  index_.clear();
+  index_.reserve(ops_.size() + kIndexedAdds);
+  for (const Op& op : ops_) index_.push_back(&op);
+  indexed_ = true;
+  indexed_adds_ = 0;
+}
+
+void WriteBatch::AddToIndex(const Op* op) {
+  if (!indexed_) return;
+  if (++indexed_adds_ > kIndexedAdds) {
+    DropIndex();
+    return;
+  }
+  const auto at = std::lower_bound(
+      index_.begin(), index_.end(), std::string_view(op->first),
+      [](const Op* a, std::string_view key) { return std::string_view(a->first) < key; });
+  index_.insert(at, op);
 }
 
 // The filter is sized for 16 bits a key and filled from the keys' hashes,
@@ -366,6 +393,7 @@ void WriteBatch::Write(std::string_view key, Update&& update, Insert&& insert) {
   } else {
     it = insert(it);
     Noted(it->first);
+    AddToIndex(&*it);
   }
   Wrote(it, hint);
 }
@@ -408,6 +436,7 @@ void WriteBatch::Erase(std::string_view key) {
   auto it = ops_.find(key);
   if (it == ops_.end()) return;
   ForgetHints();  // one of them may be `it`
+  DropIndex();
   ops_.erase(it);
 }
 
@@ -421,6 +450,7 @@ void WriteBatch::Absorb(WriteBatch&& other) {
     *this = std::move(other);
     return;
   }
+  DropIndex();
   if (ops_.size() * kAbsorbSwapRatio < other.ops_.size()) {
     // A few ops absorbing many (a packet's receipt and ack bookkeeping
     // absorbing its callback's writes, a slash's 10^5 users): `other` is
@@ -429,6 +459,7 @@ void WriteBatch::Absorb(WriteBatch&& other) {
     // by node cost a rebalancing insert each.
     WriteBatch older = std::move(*this);
     *this = std::move(other);
+    DropIndex();  // the ops moved in below are not in `other`'s
     while (!older.ops_.empty()) {
       auto node = older.ops_.extract(older.ops_.begin());
       const Ops::iterator pos = ops_.lower_bound(node.key());
@@ -476,14 +507,17 @@ void WriteBatch::SerializeTo(Encoder& e) const {
 }
 
 void WriteBatch::HashTo(Sha256Hasher& h) const {
-  for (const auto& [key, value] : ops_) {
-    MESH_CHECK(key.size() <= 0xffffffffu);
-    h.U8(value.has_value() ? 1 : 0).U32(static_cast<uint32_t>(key.size())).Update(key);
-    if (value.has_value()) {
-      MESH_CHECK(value->size() <= 0xffffffffu);
-      h.U32(static_cast<uint32_t>(value->size())).Update(*value);
-    }
-  }
+  ForEachOp(
+      [&h](const Op& op) {
+        const auto& [key, value] = op;
+        MESH_CHECK(key.size() <= 0xffffffffu);
+        h.U8(value.has_value() ? 1 : 0).U32(static_cast<uint32_t>(key.size())).Update(key);
+        if (value.has_value()) {
+          MESH_CHECK(value->size() <= 0xffffffffu);
+          h.U32(static_cast<uint32_t>(value->size())).Update(*value);
+        }
+      },
+      PrefetchBytes);
 }
 
 std::string WriteBatch::Serialize() const {

@@ -399,6 +399,117 @@ TEST(WriteBatchTest, WritesFromRecentPositionsEqualAMapModel) {
   }
 }
 
+// A batch's index (WriteBatch::Index) lists the tree's ops in order through
+// every later change it follows: a new op's place, a new value, a delete of
+// an op it holds; an erase, an Absorb into a batch with ops, the
+// (kIndexedAdds + 1)th op added and a copy drop it; a move carries it. The
+// walk (ForEachOp) always visits exactly the tree's ops in order.
+TEST(WriteBatchTest, IndexedWalksVisitTheTreesOpsInOrder) {
+  uint64_t x = 777;
+  auto next = [&x](uint64_t n) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (x >> 33) % n;
+  };
+  auto walked = [](const WriteBatch& b) {
+    std::vector<std::pair<std::string, std::optional<std::string>>> out;
+    b.ForEachOp([&out](const WriteBatch::Op& op) { out.emplace_back(op.first, op.second); });
+    return out;
+  };
+  auto tree = [](const WriteBatch& b) {
+    return std::vector<std::pair<std::string, std::optional<std::string>>>(b.ops().begin(),
+                                                                           b.ops().end());
+  };
+  WriteBatch small;
+  for (size_t i = 0; i + 1 < WriteBatch::kIndexFrom; ++i) small.Put(absl::StrCat("k", i), "v");
+  small.Index();
+  EXPECT_FALSE(small.indexed());  // below kIndexFrom: walked as a tree
+  for (int round = 0; round < 20; ++round) {
+    WriteBatch b;
+    for (int i = 0; i < 400; ++i) b.Put(absl::StrCat("k", next(1000)), absl::StrCat("v", i));
+    b.Index();
+    ASSERT_TRUE(b.indexed());
+    size_t adds = 0;
+    for (int step = 0; step < 60 && b.indexed(); ++step) {
+      const std::string key = absl::StrCat("k", next(1200));  // some new, some held
+      const bool is_new = b.Find(key) == nullptr;
+      switch (next(8)) {
+        case 0:
+          b.Delete(key);
+          break;
+        case 1:
+          if (next(4) == 0) {
+            b.Erase(key);  // of an op held: drops the index; else changes nothing
+            EXPECT_EQ(b.indexed(), is_new);
+            ASSERT_EQ(walked(b), tree(b));
+            continue;
+          }
+          [[fallthrough]];
+        default:
+          b.Put(key, absl::StrCat("w", step));
+      }
+      if (is_new) ++adds;
+      EXPECT_EQ(b.indexed(), adds <= WriteBatch::kIndexedAdds) << "adds " << adds;
+      ASSERT_EQ(walked(b), tree(b)) << "round " << round << " step " << step;
+    }
+    ASSERT_EQ(walked(b), tree(b));
+    b.Index();  // again from the tree
+    ASSERT_TRUE(b.indexed());
+    const WriteBatch copy = b;
+    EXPECT_FALSE(copy.indexed());
+    EXPECT_EQ(walked(copy), tree(b));
+    WriteBatch moved = std::move(b);
+    EXPECT_TRUE(moved.indexed());
+    EXPECT_FALSE(b.indexed());
+    EXPECT_EQ(walked(moved), tree(copy));
+    WriteBatch into;
+    into.Absorb(std::move(moved));  // into an empty batch: taken whole, index and all
+    EXPECT_TRUE(into.indexed());
+    WriteBatch tail;
+    tail.Put("k5000", "absorbed");
+    into.Absorb(std::move(tail));
+    EXPECT_FALSE(into.indexed());
+    into.Index();
+    WriteBatch many;
+    for (int i = 0; i < 2000; ++i) many.Put(absl::StrCat("m", i), "x");
+    into.Absorb(std::move(many));  // many into few: the ops change hands
+    EXPECT_FALSE(into.indexed());
+    EXPECT_EQ(walked(into), tree(into));
+  }
+}
+
+// ForEachOp's ahead sees each op once, kAhead ops before fn sees it (all of
+// the first kAhead before the first fn), in the tree and from the index; an
+// fn returning false ends the walk.
+TEST(WriteBatchTest, WalksCallAheadOnceAndEarlyAndStopOnFalse) {
+  for (size_t n : {size_t{3}, WriteBatch::kAhead, size_t{300}}) {
+    for (bool index : {false, true}) {
+      WriteBatch b;
+      for (size_t i = 0; i < n; ++i) b.Put(absl::StrCat("key", 1000 + i), "v");
+      if (index) b.Index();
+      ASSERT_EQ(b.indexed(), index && n >= WriteBatch::kIndexFrom);
+      std::vector<std::string> events;
+      b.ForEachOp([&](const WriteBatch::Op& op) { events.push_back("fn " + op.first); },
+                  [&](const WriteBatch::Op& op) { events.push_back("ahead " + op.first); });
+      ASSERT_EQ(events.size(), 2 * n);
+      size_t fns = 0, aheads = 0;
+      for (const std::string& e : events) {
+        if (e.starts_with("fn ")) {
+          // fn of op `fns`: the ahead of every op up to fns + kAhead came first.
+          EXPECT_EQ(e, absl::StrCat("fn key", 1000 + fns));
+          EXPECT_EQ(aheads, std::min(n, fns + WriteBatch::kAhead + 1)) << e;
+          ++fns;
+        } else {
+          EXPECT_EQ(e, absl::StrCat("ahead key", 1000 + aheads));
+          ++aheads;
+        }
+      }
+      size_t visited = 0;
+      b.ForEachOp([&](const WriteBatch::Op&) { return ++visited < 2; });
+      EXPECT_EQ(visited, std::min<size_t>(n, 2));
+    }
+  }
+}
+
 // The position cases one by one: a key equal to a remembered position, the
 // existing key right after one (updated, not inserted again), a new key
 // between a position and the next key, and a key before every position.
@@ -1027,6 +1138,39 @@ TEST(RocksDbStoreTest, WriteBufferBytesBoundsTheActiveMemtable) {
   ASSERT_TRUE(big.ok()) << big.status();
   fill(**big);
   EXPECT_GT((*big)->active_memtable_bytes(), uint64_t{8} << 20);
+}
+
+// An indexed batch (a block's, at its commit) writes exactly its ops: the
+// puts and deletes of the tree, those added after the index included.
+TEST(RocksDbStoreTest, IndexedBatchWritesItsOps) {
+  testing_internal::TempDir dir;
+  auto db = RocksDbStore::Open(dir.path(), testing_internal::FastRocksOptions());
+  ASSERT_TRUE(db.ok());
+  for (int i = 0; i < 600; i += 2) ASSERT_TRUE((*db)->Put(absl::StrCat("k", 1000 + i), "old").ok());
+  WriteBatch b;
+  for (int i = 0; i < 600; ++i) {
+    if (i % 3 == 0) {
+      b.Delete(absl::StrCat("k", 1000 + i));
+    } else {
+      b.Put(absl::StrCat("k", 1000 + i), absl::StrCat("new", i));
+    }
+  }
+  b.Index();
+  ASSERT_TRUE(b.indexed());
+  b.Put("a-first", "added");  // after the index, at either end and between
+  b.Put("z-last", "added");
+  b.Put("k1000x", "added");
+  b.Delete("k1002");
+  ASSERT_TRUE(b.indexed());
+  ASSERT_TRUE((*db)->Write(b).ok());
+  for (const auto& [key, value] : b.ops()) {
+    absl::StatusOr<std::optional<std::string>> got = (*db)->Get(key);
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(*got, value) << key;
+  }
+  std::vector<std::string> keys;
+  for (auto it = (*db)->Scan("", ""); it->Valid(); it->Next()) keys.emplace_back(it->key());
+  EXPECT_EQ(keys.size(), 3 + 600 - 200 - 1);  // a third deleted, k1002 too
 }
 
 // A batch of half the write buffer or more starts a fresh memtable (the

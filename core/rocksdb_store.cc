@@ -354,14 +354,18 @@ absl::Status RocksDbStore::Delete(std::string_view key) {
 
 absl::Status RocksDbStore::Write(const WriteBatch& batch) {
   size_t bytes = 64;
-  for (const auto& [key, value] : batch.ops()) {
-    bytes += key.size() + (value.has_value() ? value->size() : 0) + 16;
-  }
+  batch.ForEachOp([&bytes](const WriteBatch::Op& op) {
+    bytes += op.first.size() + (op.second.has_value() ? op.second->size() : 0) + 16;
+  });
   rocksdb::WriteBatch wb(bytes);  // one allocation for the whole block
-  for (const auto& [key, value] : batch.ops()) {
-    rocksdb::Status s = value.has_value() ? wb.Put(key, *value) : wb.Delete(key);
-    MESH_RETURN_IF_ERROR(FromRocks(s, "batch"));
-  }
+  rocksdb::Status added;
+  batch.ForEachOp(
+      [&](const WriteBatch::Op& op) {
+        added = op.second.has_value() ? wb.Put(op.first, *op.second) : wb.Delete(op.first);
+        return added.ok();
+      },
+      WriteBatch::PrefetchBytes);
+  MESH_RETURN_IF_ERROR(FromRocks(added, "batch"));
   // A batch of half a memtable or more (a slash block's: every user's keys)
   // goes into a fresh memtable: written in key order into an empty skip
   // list, each insert lands where the one before it did, where among the

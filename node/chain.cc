@@ -522,6 +522,7 @@ absl::StatusOr<Hash256> Chain::Commit() {
   h.Update(std::string_view(reinterpret_cast<const char*>(app_hash_.data()), app_hash_.size()))
       .U64(info_.height)
       .U64(info_.time_ns);
+  block_->IndexPending();  // walked by the hash, the cache and the store
   block_->pending().HashTo(h);
   const Hash256 next = h.Finish();
   const std::string meta[3] = {MetaKey(kMetaHeight), MetaKey(kMetaTime), MetaKey(kMetaAppHash)};

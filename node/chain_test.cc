@@ -965,6 +965,56 @@ TEST(StateCacheTest, ConsumeWritesMovesAndKeepsTheBatchOnFailure) {
   EXPECT_EQ(*store->Get("c"), "4");
 }
 
+// A block's batch is indexed before its commit (WriteBatch::Index): the
+// cache remembers and forgets exactly what it does for the same batch walked
+// as a tree, in the same order (the same entries and bytes kept, under a
+// capacity that evicts), and the store gets the same writes.
+TEST(StateCacheTest, IndexedBatchesAreConsumedAsTreeWalkedOnes) {
+  auto owned_tree = std::make_unique<MemStore>();
+  auto owned_indexed = std::make_unique<MemStore>();
+  MemStore* tree_store = owned_tree.get();
+  MemStore* indexed_store = owned_indexed.get();
+  StateCache tree(std::move(owned_tree), /*capacity_bytes=*/60000);
+  StateCache indexed(std::move(owned_indexed), /*capacity_bytes=*/60000);
+  uint64_t x = 99;
+  auto next = [&x](uint64_t n) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return (x >> 33) % n;
+  };
+  for (int block = 0; block < 12; ++block) {
+    WriteBatch batch;
+    for (int i = 0; i < 500; ++i) {
+      const std::string key = "key-" + std::to_string(next(3000));
+      if (next(5) == 0) {
+        batch.Delete(key);
+      } else {
+        batch.Put(key, std::string(next(120), static_cast<char>('a' + block)));
+      }
+    }
+    WriteBatch same = batch;
+    batch.Index();
+    ASSERT_TRUE(batch.indexed());
+    batch.Put("meta-" + std::to_string(block), "added after the index");
+    same.Put("meta-" + std::to_string(block), "added after the index");
+    ASSERT_TRUE(batch.indexed());
+    ASSERT_FALSE(same.indexed());
+    ASSERT_TRUE(indexed.Consume(batch).ok());
+    ASSERT_TRUE(tree.Consume(same).ok());
+    ASSERT_EQ(indexed.cached_bytes(), tree.cached_bytes()) << "block " << block;
+    for (int k = 0; k < 3000; ++k) {
+      const std::string key = "key-" + std::to_string(k);
+      ASSERT_EQ(indexed.Contains(key), tree.Contains(key)) << key;
+      ASSERT_EQ(*indexed_store->Get(key), *tree_store->Get(key)) << key;
+    }
+    for (int k = 0; k < 3000; k += 7) {  // reads, hits and misses alike
+      const std::string key = "key-" + std::to_string(k);
+      ASSERT_EQ(*indexed.Get(key), *tree.Get(key)) << key;
+    }
+  }
+  EXPECT_GT(tree.evictions(), 0u);
+  EXPECT_EQ(indexed.evictions(), tree.evictions());
+}
+
 TEST(StateCacheTest, StaysWithinItsCapacityAndStaysCorrect) {
   StateCache cache(std::make_unique<MemStore>(), /*capacity_bytes=*/1000);
   for (int round = 0; round < 3; ++round) {

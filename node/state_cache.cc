@@ -168,21 +168,32 @@ void StateCache::RememberBatch(const WriteBatch& batch) const {
   // millions of ops is not walked once more for it).
   const size_t half = capacity_bytes() / 2;
   size_t batch_bytes = 0;
-  for (auto op = batch.ops().begin(); op != batch.ops().end() && batch_bytes <= half; ++op) {
-    if (op->second.has_value()) batch_bytes += EntryBytes(op->first.size(), op->second->size());
-  }
+  batch.ForEachOp([&](const WriteBatch::Op& op) {
+    if (op.second.has_value()) batch_bytes += EntryBytes(op.first.size(), op.second->size());
+    return batch_bytes <= half;
+  });
   const bool admit_new = batch_bytes <= half;
   // The block's reads no longer count: its own writes are admitted.
   for (size_t s = 0; s < num_shards_; ++s) shards_[s].admitted = 0;
-  ForEachPrefetched(
-      batch.ops().begin(), batch.ops().end(),
-      [](const WriteBatch::Ops::value_type& op) { return std::string_view(op.first); },
-      [&](Shard& shard, const WriteBatch::Ops::value_type& op) {
+  // Each op's shard found, and its table group and bytes requested,
+  // WriteBatch::kAhead ops before it is handled (a ring of their shards).
+  constexpr size_t kRing = WriteBatch::kAhead + 1;
+  Shard* shard_of[kRing];
+  size_t found = 0, handled = 0;
+  batch.ForEachOp(
+      [&](const WriteBatch::Op& op) {
+        Shard& shard = *shard_of[handled++ % kRing];
         if (op.second.has_value()) {
           Remember(shard, op.first, std::string_view(*op.second), admit_new);
         } else {
           Forget(shard, op.first);
         }
+      },
+      [&](const WriteBatch::Op& op) {
+        Shard& shard = ShardOf(op.first);
+        shard.index.prefetch(View(op.first));
+        WriteBatch::PrefetchBytes(op);
+        shard_of[found++ % kRing] = &shard;
       });
   for (size_t s = 0; s < num_shards_; ++s) shards_[s].admitted = 0;  // the next block's count
 }
@@ -715,7 +726,7 @@ void StateCache::LogWrite(std::string_view key) {
 void StateCache::LogWrites(const WriteBatch& batch) {
   std::lock_guard<std::mutex> lock(log_mu_);
   if (!logging_) return;
-  for (const auto& [key, value] : batch.ops()) LogLocked(key);
+  batch.ForEachOp([this](const WriteBatch::Op& op) { LogLocked(op.first); });
 }
 
 bool StateCache::Link::Written(std::string_view key) const {
