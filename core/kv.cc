@@ -1,7 +1,6 @@
 #include "core/kv.h"
 
 #include <algorithm>
-
 #include <cstring>
 #include <functional>
 #include <map>
