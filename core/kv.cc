@@ -283,7 +283,6 @@ WriteBatch& WriteBatch::operator=(WriteBatch&& other) noexcept {
   filter_ = std::move(other.filter_);
   hashes_ = std::move(other.hashes_);
   index_ = std::move(other.index_);
-  indexed_ = other.indexed_;
   indexed_adds_ = other.indexed_adds_;
   ForgetHints();
   other.Clear();
@@ -291,16 +290,14 @@ WriteBatch& WriteBatch::operator=(WriteBatch&& other) noexcept {
 }
 
 void WriteBatch::Index() {
-  if (indexed_ || ops_.size() < kIndexFrom) return;
-  index_.clear();
+  if (indexed() || ops_.size() < kIndexFrom) return;
   index_.reserve(ops_.size() + kIndexedAdds);
   for (const Op& op : ops_) index_.push_back(&op);
-  indexed_ = true;
   indexed_adds_ = 0;
 }
 
 void WriteBatch::AddToIndex(const Op* op) {
-  if (!indexed_) return;
+  if (!indexed()) return;
   if (++indexed_adds_ > kIndexedAdds) {
     DropIndex();
     return;

@@ -133,7 +133,7 @@ class WriteBatch {
   WriteBatch(WriteBatch&& other) noexcept
       : ops_(std::move(other.ops_)), filter_(std::move(other.filter_)),
         hashes_(std::move(other.hashes_)), index_(std::move(other.index_)),
-        indexed_(other.indexed_), indexed_adds_(other.indexed_adds_) {
+        indexed_adds_(other.indexed_adds_) {
     other.Clear();
   }
   WriteBatch& operator=(const WriteBatch& other);
@@ -163,7 +163,7 @@ class WriteBatch {
   void Index();
   static constexpr size_t kIndexFrom = 256;
   static constexpr size_t kIndexedAdds = 16;
-  bool indexed() const { return indexed_; }
+  bool indexed() const { return !index_.empty(); }
   // Visits every op in key order, fn(const Op&), from the index when the
   // batch has one; an fn that returns bool stops the walk by returning
   // false. ahead(const Op&) is called for each op kAhead ops before fn, to
@@ -266,8 +266,12 @@ class WriteBatch {
 
   void DropIndex() {
     index_.clear();
-    indexed_ = false;
     indexed_adds_ = 0;
+  }
+  // Requests `op`'s node (its key and value: two cache lines).
+  static void PrefetchNode(const Op* op) {
+    __builtin_prefetch(op);
+    __builtin_prefetch(reinterpret_cast<const char*>(op) + 64);
   }
   template <typename Fn>
   static bool Visit(Fn& fn, const Op& op);
@@ -288,9 +292,8 @@ class WriteBatch {
   // has kTableHintsFrom ops; not copied or moved with the ops.
   using TableHints = std::array<std::optional<Ops::iterator>, 256>;
   std::unique_ptr<TableHints> tables_;
-  // The ops' nodes in key order, while indexed_ (Index()).
+  // The ops' nodes in key order (Index()); empty when not indexed.
   std::vector<const Op*> index_;
-  bool indexed_ = false;
   size_t indexed_adds_ = 0;  // ops added since Index()
 };
 
@@ -307,21 +310,15 @@ bool WriteBatch::Visit(Fn& fn, const Op& op) {
 
 template <typename Fn, typename Ahead>
 void WriteBatch::ForEachOp(Fn&& fn, Ahead&& ahead) const {
-  if (indexed_) {
-    // A node is requested 2 × kAhead ops before fn reads it (its key and
-    // value on two cache lines), so that ahead finds it there.
+  if (indexed()) {
+    // A node is requested 2 × kAhead ops before fn reads it, so that ahead
+    // finds it there.
     constexpr size_t kNodeAhead = 2 * kAhead;
     const size_t n = index_.size();
-    for (size_t i = 0; i < n && i < kNodeAhead; ++i) {
-      __builtin_prefetch(index_[i]);
-      __builtin_prefetch(reinterpret_cast<const char*>(index_[i]) + 64);
-    }
+    for (size_t i = 0; i < n && i < kNodeAhead; ++i) PrefetchNode(index_[i]);
     for (size_t i = 0; i < n && i < kAhead; ++i) ahead(*index_[i]);
     for (size_t i = 0; i < n; ++i) {
-      if (i + kNodeAhead < n) {
-        __builtin_prefetch(index_[i + kNodeAhead]);
-        __builtin_prefetch(reinterpret_cast<const char*>(index_[i + kNodeAhead]) + 64);
-      }
+      if (i + kNodeAhead < n) PrefetchNode(index_[i + kNodeAhead]);
       if (i + kAhead < n) ahead(*index_[i + kAhead]);
       if (!Visit(fn, *index_[i])) return;
     }

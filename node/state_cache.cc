@@ -134,28 +134,42 @@ void StateCache::Remember(Shard& shard, std::string_view key,
   shard.bytes += now;
 }
 
+class StateCache::ShardsAhead {
+ public:
+  // Keys asked for and not yet taken, at most (WriteBatch::ForEachOp's
+  // lookahead and the one being handled).
+  static constexpr size_t kMax = WriteBatch::kAhead + 1;
+  explicit ShardsAhead(const StateCache& cache) : cache_(cache) {}
+  void Ask(std::string_view key) {
+    Shard& shard = cache_.ShardOf(key);
+    shard.index.prefetch(View(key));
+    ring_[asked_++ % kMax] = &shard;
+  }
+  Shard& Take() { return *ring_[taken_++ % kMax]; }
+
+ private:
+  const StateCache& cache_;
+  Shard* ring_[kMax];
+  size_t asked_ = 0;
+  size_t taken_ = 0;
+};
+
 // A block's batch, or the keys a slash reads in one GetMany, are mostly keys
 // the CPU has not seen lately, so each step waits on memory (the shard's
 // hash table, then the slot): the table group of the key kPrefetchAhead
 // keys later is requested before this one is handled.
 template <typename It, typename KeyOf, typename Fn>
 void StateCache::ForEachPrefetched(It first, It last, KeyOf key_of, Fn fn) const {
-  constexpr size_t kPrefetchAhead = 8;
-  Shard* shard_of[kPrefetchAhead];  // ring: the shards of the keys prefetched
+  constexpr size_t kPrefetchAhead = WriteBatch::kAhead;
+  ShardsAhead shards(*this);
   It ahead = first;
-  size_t n = 0;  // keys prefetched so far
-  auto prefetch = [&] {
-    const std::string_view key = key_of(*ahead);
-    Shard& shard = ShardOf(key);
-    shard.index.prefetch(View(key));
-    shard_of[n++ % kPrefetchAhead] = &shard;
-    ++ahead;
-  };
-  while (n < kPrefetchAhead && ahead != last) prefetch();
-  size_t i = 0;
+  for (size_t n = 0; n < kPrefetchAhead && ahead != last; ++n, ++ahead) shards.Ask(key_of(*ahead));
   for (It it = first; it != last; ++it) {
-    Shard& shard = *shard_of[i++ % kPrefetchAhead];
-    if (ahead != last) prefetch();  // reuses the slot just read
+    Shard& shard = shards.Take();
+    if (ahead != last) {
+      shards.Ask(key_of(*ahead));
+      ++ahead;
+    }
     fn(shard, *it);
   }
 }
@@ -176,13 +190,11 @@ void StateCache::RememberBatch(const WriteBatch& batch) const {
   // The block's reads no longer count: its own writes are admitted.
   for (size_t s = 0; s < num_shards_; ++s) shards_[s].admitted = 0;
   // Each op's shard found, and its table group and bytes requested,
-  // WriteBatch::kAhead ops before it is handled (a ring of their shards).
-  constexpr size_t kRing = WriteBatch::kAhead + 1;
-  Shard* shard_of[kRing];
-  size_t found = 0, handled = 0;
+  // WriteBatch::kAhead ops before it is handled.
+  ShardsAhead shards(*this);
   batch.ForEachOp(
       [&](const WriteBatch::Op& op) {
-        Shard& shard = *shard_of[handled++ % kRing];
+        Shard& shard = shards.Take();
         if (op.second.has_value()) {
           Remember(shard, op.first, std::string_view(*op.second), admit_new);
         } else {
@@ -190,10 +202,8 @@ void StateCache::RememberBatch(const WriteBatch& batch) const {
         }
       },
       [&](const WriteBatch::Op& op) {
-        Shard& shard = ShardOf(op.first);
-        shard.index.prefetch(View(op.first));
+        shards.Ask(op.first);
         WriteBatch::PrefetchBytes(op);
-        shard_of[found++ % kRing] = &shard;
       });
   for (size_t s = 0; s < num_shards_; ++s) shards_[s].admitted = 0;  // the next block's count
 }

@@ -279,6 +279,10 @@ class StateCache : public DurableStore {
   // The caller holds every shard's lock.
   template <typename It, typename KeyOf, typename Fn>
   void ForEachPrefetched(It first, It last, KeyOf key_of, Fn fn) const;
+  // The shards of keys asked for ahead of their use (each key's table group
+  // requested), handed back in the order asked: the ring of
+  // ForEachPrefetched and of RememberBatch's walk.
+  class ShardsAhead;
   // Evicts (CLOCK) until `need` more bytes fit; false if they never can.
   bool MakeRoom(Shard& shard, size_t need) const;
   static void Drop(Shard& shard, uint32_t slot);             // shard.mu held
