@@ -12,8 +12,10 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "core/amount.h"
 #include "core/codec.h"
 #include "core/kv.h"
+#include "core/record.h"
 #include "core/rocksdb_store.h"
 #include "core/status.h"
 #include "node/state_cache.h"
@@ -225,6 +227,45 @@ void BM_StateCacheHit(benchmark::State& state) {
   if (cache.hits() < reads) state.SkipWithError("a read missed the cache");
 }
 BENCHMARK(BM_StateCacheHit)->ArgName("entries")->Arg(10000)->Arg(1000000);
+
+// BM_EncodeRecord/fresh:F — a record of about a stake's size (290 bytes:
+// an address, 16 amounts, 8 u64s) encoded to its bytes: with F = 1 into a
+// fresh Encoder (the baseline: the string regrows at every doubling), with
+// F = 0 by EncodeRecord (core/record.h: the thread's buffer, then one
+// string of the exact size). Counter ns_per_record.
+struct StakeLike {
+  std::string owner = std::string(45, 'o');
+  uint64_t seed = 0;
+  void Encode(Encoder& e) const {
+    e.Str(owner);
+    for (int i = 0; i < 16; ++i) e.Amt(Amount(static_cast<u128>(seed + i)));
+    for (int i = 0; i < 8; ++i) e.U64(seed * 3 + i);
+  }
+};
+void BM_EncodeRecord(benchmark::State& state) {
+  const bool fresh = state.range(0) != 0;
+  StakeLike r;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    ++r.seed;
+    std::string out;
+    if (fresh) {
+      Encoder e;
+      r.Encode(e);
+      out = e.Take();
+    } else {
+      out = EncodeRecord(r);
+    }
+    bytes += out.size();
+    benchmark::DoNotOptimize(out);
+  }
+  state.counters["bytes_per_record"] =
+      static_cast<double>(bytes) / static_cast<double>(std::max<int64_t>(1, state.iterations()));
+  state.counters["ns_per_record"] = benchmark::Counter(
+      static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_EncodeRecord)->ArgName("fresh")->Arg(1)->Arg(0);
 
 // BM_BlockBatch/ops:N — a block's write batch as its txs build it: txs of
 // 10 writes each (7 new keys of 45 bytes in random order over 5 tables, 3

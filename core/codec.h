@@ -38,6 +38,9 @@ class Encoder {
  public:
   Encoder() = default;
   explicit Encoder(uint8_t table_prefix) { U8(table_prefix); }
+  // Writes into `buffer`, emptied first: its capacity is reused (Take()
+  // hands it back, with the bytes).
+  explicit Encoder(std::string&& buffer) : out_(std::move(buffer)) { out_.clear(); }
 
   Encoder& U8(uint8_t v);
   Encoder& U32(uint32_t v);
