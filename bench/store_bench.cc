@@ -228,7 +228,7 @@ void BM_StateCacheHit(benchmark::State& state) {
 }
 BENCHMARK(BM_StateCacheHit)->ArgName("entries")->Arg(10000)->Arg(1000000);
 
-// BM_EncodeRecord/fresh:F — a record of about a stake's size (290 bytes:
+// BM_EncodeRecord/fresh:F — a record of about a stake's size (369 bytes:
 // an address, 16 amounts, 8 u64s) encoded to its bytes: with F = 1 into a
 // fresh Encoder (the baseline: the string regrows at every doubling), with
 // F = 0 by EncodeRecord (core/record.h: the thread's buffer, then one

@@ -203,6 +203,26 @@ TEST(RecordTest, RoundTripFallbackAndTrailingBytes) {
   EXPECT_EQ(GetRecord<Point>(store, "short").status().code(), absl::StatusCode::kDataLoss);
 }
 
+// EncodeRecord reuses its thread's buffer: each record's bytes are those a
+// fresh encoder writes, in a string of their exact size, whatever the
+// records before it (longer, shorter, or past kRecordBufferKept, whose
+// buffer is not kept).
+TEST(RecordTest, EncodeRecordWritesAFreshEncodersBytesAtTheirSize) {
+  for (size_t size : {size_t{0}, size_t{300}, size_t{3}, kRecordBufferKept * 2, size_t{40},
+                      size_t{15}, kRecordBufferKept, size_t{1}}) {
+    const Point p{static_cast<int64_t>(size) - 7, std::string(size, static_cast<char>('a' + size % 26))};
+    Encoder fresh;
+    p.Encode(fresh);
+    const std::string bytes = EncodeRecord(p);
+    EXPECT_EQ(bytes, fresh.data()) << size;
+    EXPECT_EQ(bytes.size(), 8 + 4 + size);
+    if (bytes.size() > 15) {
+      EXPECT_EQ(bytes.capacity(), bytes.size()) << size;
+    }
+    EXPECT_EQ(DecodeRecord<Point>(bytes)->label, p.label) << size;
+  }
+}
+
 TEST(RecordTest, ForEachU64KeyedScansFromAndStops) {
   MemStore store;
   const std::string prefix = Encoder(0x42).Str("p").Take();

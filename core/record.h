@@ -9,6 +9,7 @@
 #define MESHSEC_CORE_RECORD_H_
 
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -31,19 +32,25 @@ absl::StatusOr<T> DecodeRecord(std::string_view bytes) {
   return value;
 }
 
+// A record buffer of at most this capacity is kept by its thread for the
+// next record of its type; a larger one (a rare large record) is freed.
+inline constexpr size_t kRecordBufferKept = 4096;
+
 // The record's bytes in a string of their exact size, built with one
 // allocation: they are encoded into a buffer the thread keeps for records
 // of this type (its capacity reused from one record to the next), then
 // copied out. Encoding into a fresh string regrew it at every doubling
 // (five allocations and copies for a 300-byte stake) and left the slack
-// with the value in a block's batch.
+// with the value in a block's batch. REQUIRES: T::Encode does not itself
+// call EncodeRecord<T> (it would write into the same buffer).
 template <typename T>
 std::string EncodeRecord(const T& value) {
   thread_local std::string buffer;
   Encoder e(std::move(buffer));
   value.Encode(e);
   std::string bytes(e.data());
-  buffer = e.Take();
+  std::string used = e.Take();
+  buffer = used.capacity() <= kRecordBufferKept ? std::move(used) : std::string();
   return bytes;
 }
 
