@@ -210,7 +210,8 @@ TEST(RecordTest, RoundTripFallbackAndTrailingBytes) {
 TEST(RecordTest, EncodeRecordWritesAFreshEncodersBytesAtTheirSize) {
   for (size_t size : {size_t{0}, size_t{300}, size_t{3}, kRecordBufferKept * 2, size_t{40},
                       size_t{15}, kRecordBufferKept, size_t{1}}) {
-    const Point p{static_cast<int64_t>(size) - 7, std::string(size, static_cast<char>('a' + size % 26))};
+    const Point p{static_cast<int64_t>(size) - 7,
+                  std::string(size, static_cast<char>('a' + size % 26))};
     Encoder fresh;
     p.Encode(fresh);
     const std::string bytes = EncodeRecord(p);
