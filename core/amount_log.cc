@@ -12,7 +12,7 @@ namespace mesh {
 namespace {
 
 std::string EntryKey(std::string_view prefix, uint64_t position) {
-  return Encoder().Raw(prefix).U64(position).Take();
+  return Encoder().Reserve(prefix.size() + 8).Raw(prefix).U64(position).Take();
 }
 
 absl::StatusOr<AmountLogEntry> DecodeEntry(uint64_t position, std::string_view value) {

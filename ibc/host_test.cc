@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "core/codec.h"
 #include "core/crypto.h"
 #include "gtest/gtest.h"
 #include "ibc/relayer.h"
@@ -39,6 +40,26 @@ class HostTest : public ::testing::Test {
   TestApp app_a_, app_b_;
   std::unique_ptr<Relayer> relayer_;
 };
+
+// The state keys a packet's handling builds several times over are each
+// built in one allocation of their exact size, with the fields in order.
+TEST(StateKeysTest, BuiltAtTheirExactSize) {
+  const PortId port("mesh-provider-port");
+  const ChannelId channel("channel-12345");
+  const std::string packet = PacketKey(kPacketCommitmentTable, port, channel, 7);
+  EXPECT_EQ(packet, Encoder(kPacketCommitmentTable)
+                        .Str(port.value())
+                        .Str(channel.value())
+                        .U64(7)
+                        .Take());
+  EXPECT_EQ(packet.capacity(), packet.size());
+  const std::string counter = SeqCounterKey(kPacketCommitmentTable, port, channel);
+  EXPECT_EQ(counter, packet.substr(0, packet.size() - 8));
+  EXPECT_EQ(counter.capacity(), counter.size());
+  const std::string channel_key = ChannelKey(port, channel);
+  EXPECT_EQ(channel_key.substr(1), counter.substr(1));
+  EXPECT_EQ(channel_key.capacity(), channel_key.size());
+}
 
 TEST_F(HostTest, HandshakeOpensBothEndsWithCountersAtOne) {
   ChannelPair ch = Open();

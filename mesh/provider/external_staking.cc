@@ -168,7 +168,12 @@ namespace {
 
 std::string AckedStakesPrefix(const ConsumerId& c, const AccountAddress& user,
                               const ValidatorAddress& v) {
-  return Encoder(tables::kExtAckedStakes).Str(c.value()).Str(user.value()).Str(v.value()).Take();
+  return Encoder(tables::kExtAckedStakes)
+      .Reserve(1 + 12 + c.value().size() + user.value().size() + v.value().size())
+      .Str(c.value())
+      .Str(user.value())
+      .Str(v.value())
+      .Take();
 }
 
 }  // namespace

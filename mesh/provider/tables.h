@@ -121,7 +121,7 @@ inline std::string Key(uint8_t table, std::string_view a, std::string_view b,
 }
 inline std::string KeyU64(uint8_t table, uint64_t id) { return Encoder(table).U64(id).Take(); }
 inline std::string KeyU64(uint8_t table, std::string_view a, uint64_t id) {
-  return Encoder(table).Str(a).U64(id).Take();
+  return Encoder(table).Reserve(1 + 4 + a.size() + 8).Str(a).U64(id).Take();
 }
 // Scan prefixes over the leading (length-prefixed) fields.
 inline std::string Prefix(uint8_t table, std::string_view a) {
