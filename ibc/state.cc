@@ -1,5 +1,6 @@
 #include "ibc/state.h"
 
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -20,33 +21,30 @@ absl::StatusOr<std::optional<Hash256>> GetHash(const KvReader& s, const std::str
   return std::optional<Hash256>(h);
 }
 
+// table ‖ str(port) ‖ str(channel), with room reserved for `more` bytes
+// after it: each key below is built in one allocation (a packet's keys are
+// built several times a packet).
+Encoder PortChannelKey(uint8_t table, const PortId& port, const ChannelId& channel,
+                       size_t more) {
+  Encoder e(table);
+  e.Reserve(1 + 8 + port.value().size() + channel.value().size() + more)
+      .Str(port.value())
+      .Str(channel.value());
+  return e;
+}
+
 }  // namespace
 
-// Each key built in one allocation (Reserve: table, two length prefixes,
-// the fields, a sequence); a packet's keys are built several times a packet.
 std::string ChannelKey(const PortId& port, const ChannelId& channel) {
-  return Encoder(kChannelTable)
-      .Reserve(1 + 8 + port.value().size() + channel.value().size())
-      .Str(port.value())
-      .Str(channel.value())
-      .Take();
+  return PortChannelKey(kChannelTable, port, channel, 0).Take();
 }
 
 std::string SeqCounterKey(uint8_t table, const PortId& port, const ChannelId& channel) {
-  return Encoder(table)
-      .Reserve(1 + 8 + port.value().size() + channel.value().size())
-      .Str(port.value())
-      .Str(channel.value())
-      .Take();
+  return PortChannelKey(table, port, channel, 0).Take();
 }
 
 std::string PacketKey(uint8_t table, const PortId& port, const ChannelId& channel, uint64_t seq) {
-  return Encoder(table)
-      .Reserve(1 + 8 + port.value().size() + channel.value().size() + 8)
-      .Str(port.value())
-      .Str(channel.value())
-      .U64(seq)
-      .Take();
+  return PortChannelKey(table, port, channel, 8).U64(seq).Take();
 }
 
 absl::StatusOr<std::optional<ChannelEnd>> GetChannel(const KvReader& s, const PortId& port,
