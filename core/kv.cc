@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <ostream>
 #include <memory>
@@ -10,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/codec.h"
 #include "core/crypto.h"
@@ -272,6 +274,7 @@ WriteBatch& WriteBatch::operator=(const WriteBatch& other) {
   ops_ = other.ops_;
   filter_ = other.filter_;
   hashes_ = other.hashes_;
+  unput_ = other.unput_;
   ForgetHints();
   DropIndex();
   return *this;
@@ -282,6 +285,7 @@ WriteBatch& WriteBatch::operator=(WriteBatch&& other) noexcept {
   ops_ = std::move(other.ops_);
   filter_ = std::move(other.filter_);
   hashes_ = std::move(other.hashes_);
+  unput_ = std::move(other.unput_);
   index_ = std::move(other.index_);
   indexed_adds_ = other.indexed_adds_;
   ForgetHints();
@@ -422,7 +426,11 @@ void WriteBatch::PutOwned(std::string key, std::string value) {
 
 void WriteBatch::Delete(std::string_view key) {
   Write(
-      key, [](std::optional<std::string>& op) { op.reset(); },
+      key,
+      [&](std::optional<std::string>& op) {
+        if (op.has_value()) unput_.emplace_back(key);
+        op.reset();
+      },
       [&](Ops::iterator at) {
         return ops_.emplace_hint(at, std::string(key), std::optional<std::string>());
       });
@@ -456,15 +464,22 @@ void WriteBatch::Absorb(WriteBatch&& other) {
     WriteBatch older = std::move(*this);
     *this = std::move(other);
     DropIndex();  // the ops moved in below are not in `other`'s
+    unput_.insert(unput_.end(), std::make_move_iterator(older.unput_.begin()),
+                  std::make_move_iterator(older.unput_.end()));
     while (!older.ops_.empty()) {
       auto node = older.ops_.extract(older.ops_.begin());
       const Ops::iterator pos = ops_.lower_bound(node.key());
-      if (pos != ops_.end() && pos->first == node.key()) continue;  // the newer op stays
+      if (pos != ops_.end() && pos->first == node.key()) {  // the newer op stays
+        if (node.mapped().has_value() && !pos->second.has_value()) unput_.push_back(pos->first);
+        continue;
+      }
       const Ops::iterator at = ops_.insert(pos, std::move(node));
       Noted(at->first);
     }
     return;
   }
+  unput_.insert(unput_.end(), std::make_move_iterator(other.unput_.begin()),
+                std::make_move_iterator(other.unput_.end()));
   Ops::iterator after = ops_.end();  // right after the op absorbed last
   bool first = true;
   while (!other.ops_.empty()) {
@@ -483,6 +498,7 @@ void WriteBatch::Absorb(WriteBatch&& other) {
     first = false;
     Ops::iterator at;
     if (pos != ops_.end() && pos->first == node.key()) {
+      if (pos->second.has_value() && !node.mapped().has_value()) unput_.push_back(pos->first);
       pos->second = std::move(node.mapped());
       at = pos;
     } else {
@@ -868,6 +884,24 @@ absl::Status Overlay::Delete(std::string_view key) {
 
 absl::Status Overlay::Apply(WriteBatch& batch) {
   batch_.Absorb(std::move(batch));
+  return absl::OkStatus();
+}
+
+absl::Status Overlay::DropAbsentDeletes() {
+  std::vector<std::string> keys = batch_.TakeUnput();
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  // Only those still deleted (a later put may have written the key again).
+  std::erase_if(keys, [&](const std::string& key) {
+    const std::optional<std::string>* op = batch_.Find(key);
+    return op == nullptr || op->has_value();
+  });
+  if (keys.empty()) return absl::OkStatus();
+  std::vector<std::optional<std::string>> below;
+  MESH_RETURN_IF_ERROR(parent_->GetMany(keys, &below));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (!below[i].has_value()) batch_.Erase(keys[i]);
+  }
   return absl::OkStatus();
 }
 

@@ -129,11 +129,11 @@ class WriteBatch {
   // remembered for the next ops start afresh. Moves carry the index (the
   // ops' nodes change hands as they are); copies do not.
   WriteBatch(const WriteBatch& other) : ops_(other.ops_), filter_(other.filter_),
-                                        hashes_(other.hashes_) {}
+                                        hashes_(other.hashes_), unput_(other.unput_) {}
   WriteBatch(WriteBatch&& other) noexcept
       : ops_(std::move(other.ops_)), filter_(std::move(other.filter_)),
-        hashes_(std::move(other.hashes_)), index_(std::move(other.index_)),
-        indexed_adds_(other.indexed_adds_) {
+        hashes_(std::move(other.hashes_)), unput_(std::move(other.unput_)),
+        index_(std::move(other.index_)), indexed_adds_(other.indexed_adds_) {
     other.Clear();
   }
   WriteBatch& operator=(const WriteBatch& other);
@@ -150,6 +150,7 @@ class WriteBatch {
     ops_.clear();
     filter_.clear();
     hashes_.clear();
+    unput_.clear();
     ForgetHints();
     DropIndex();
   }
@@ -196,12 +197,20 @@ class WriteBatch {
   static constexpr size_t kFilterFrom = 64;
   // Drops the op on `key`, if any (the batch then neither puts nor deletes it).
   void Erase(std::string_view key);
+  // The keys whose put in this batch a delete replaced since the last call
+  // (in a Delete, or as an absorbed batch's delete; with those its absorbed
+  // batches listed), in no order and possibly repeated; the list is
+  // emptied. Such a delete is needed only if the key was there before the
+  // batch: Overlay::DropAbsentDeletes asks the store below about these
+  // keys only, not about every delete.
+  std::vector<std::string> TakeUnput() { return std::exchange(unput_, {}); }
   // Empties the batch, handing each op's key and value (nullopt = delete)
   // to `sink` by move, in key order.
   template <typename Sink>
   void Drain(Sink&& sink) {
     filter_.clear();
     hashes_.clear();
+    unput_.clear();
     ForgetHints();
     DropIndex();
     while (!ops_.empty()) {
@@ -283,6 +292,8 @@ class WriteBatch {
   // FixedKeyHash of each key noted since the filter started (the filter is
   // rebuilt from them, not from the keys), erased keys' included.
   std::vector<uint64_t> hashes_;
+  // TakeUnput's list.
+  std::vector<std::string> unput_;
   // Recent write positions (elements of ops_; forgotten when any op is
   // erased): hints_[0, hints_used_).
   Ops::iterator hints_[kWriteHints];
@@ -555,6 +566,13 @@ class Overlay : public KvStore {
   void Discard() { batch_.Clear(); }
   // Drops the pending write of `key`, if any.
   void Unstage(std::string_view key) { batch_.Erase(key); }
+  // Drops each pending delete of a key that a put earlier in this overlay
+  // wrote (WriteBatch::TakeUnput) and the parent does not hold: deleting
+  // what is absent changes nothing, and the op would only reach the store
+  // as a tombstone (a block's batch: a record put and deleted in the same
+  // block, the power index entry each burn of a slash moves). One GetMany
+  // of those keys on the parent; on its error nothing is dropped.
+  absl::Status DropAbsentDeletes();
   // The pending writes (for the block overlay: the block's write batch).
   const WriteBatch& pending() const { return batch_; }
   // Indexes the pending writes (WriteBatch::Index: a block's, before its

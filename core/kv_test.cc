@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -604,7 +605,10 @@ TEST(WriteBatchTest, AbsorbIntoAnEmptyBatchTakesTheOpsWhole) {
 // "no"), so a read that misses the batch skips the map.
 TEST(WriteBatchTest, LargeBatchesFilterTheirKeysWithoutFalseNegatives) {
   uint64_t x = 777;
-  auto next = [&x] { return x = x * 6364136223846793005ULL + 1442695040888963407ULL; };
+  auto next = [&x] {  // the high bits (an LCG's low bits cycle)
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return x >> 33;
+  };
   MemStore parent;
   ASSERT_TRUE(parent.Put("k100", "parent").ok());
   Overlay block(&parent);
@@ -984,6 +988,120 @@ TEST(OverlayTest, DeepNestingCommitsLayerByLayer) {
   EXPECT_EQ(Collect(layers[2]->Scan("", "", true)), (Entries{{"k2", "2"}}));
   for (auto it = layers.rbegin(); it != layers.rend(); ++it) ASSERT_TRUE((*it)->Commit().ok());
   EXPECT_EQ(Collect(base.Scan("", "")), (Entries{{"k4", "4"}}));
+}
+
+// A delete of a key an overlay put, where the parent holds nothing, leaves
+// the batch at DropAbsentDeletes; every other op stays: a delete of a key
+// the parent holds, a blind delete (never put), a key put again after its
+// delete. The put and delete may meet in one batch or in an absorbed one
+// (a tx's delete of what its block put; a large batch taking a small one
+// whole, the swap path).
+TEST(OverlayTest, DropAbsentDeletesDropsOnlyDeletesOfKeysPutHereAndAbsentBelow) {
+  MemStore base;
+  ASSERT_TRUE(base.Put("held", "1").ok());
+  Overlay block(&base);
+  ASSERT_TRUE(block.Put("held", "2").ok());
+  ASSERT_TRUE(block.Delete("held").ok());  // held below: the delete is needed
+  ASSERT_TRUE(block.Put("gone", "x").ok());
+  ASSERT_TRUE(block.Delete("gone").ok());  // put and deleted here, absent below
+  ASSERT_TRUE(block.Put("back", "x").ok());
+  ASSERT_TRUE(block.Delete("back").ok());
+  ASSERT_TRUE(block.Put("back", "y").ok());  // put again: stays
+  ASSERT_TRUE(block.Delete("blind").ok());  // never put: stays
+  ASSERT_TRUE(block.Put("by-tx", "x").ok());
+  {
+    Overlay tx(&block);  // the delete meets the put when the tx joins
+    ASSERT_TRUE(tx.Delete("by-tx").ok());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  ASSERT_TRUE(block.Put("by-big-tx", "x").ok());
+  {
+    Overlay tx(&block);  // many ops absorbing a few: the swap path
+    for (int i = 0; i < 64; ++i) ASSERT_TRUE(tx.Put("t" + std::to_string(100 + i), "v").ok());
+    ASSERT_TRUE(tx.Delete("by-big-tx").ok());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  {
+    Overlay tx(&block);  // put and deleted within a tx, then joined
+    ASSERT_TRUE(tx.Put("in-tx", "x").ok());
+    ASSERT_TRUE(tx.Delete("in-tx").ok());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  {
+    Overlay tx(&block);  // discarded: nothing of it counts
+    ASSERT_TRUE(tx.Put("discarded", "x").ok());
+    ASSERT_TRUE(tx.Delete("discarded").ok());
+  }
+  const std::string before = Hex(block.pending().Serialize());
+  ASSERT_TRUE(block.DropAbsentDeletes().ok());
+  std::map<std::string, std::optional<std::string>> ops(block.pending().ops().begin(),
+                                                        block.pending().ops().end());
+  for (const char* dropped : {"gone", "by-tx", "by-big-tx", "in-tx", "discarded"}) {
+    EXPECT_FALSE(ops.contains(dropped)) << dropped;
+  }
+  EXPECT_EQ(ops.at("held"), std::nullopt);
+  EXPECT_EQ(ops.at("blind"), std::nullopt);
+  EXPECT_EQ(ops.at("back"), std::optional<std::string>("y"));
+  EXPECT_EQ(ops.size(), 3u + 64u);
+  EXPECT_NE(Hex(block.pending().Serialize()), before);
+  // The list was taken: a second call has nothing to drop.
+  ASSERT_TRUE(block.DropAbsentDeletes().ok());
+  EXPECT_EQ(block.pending().size(), ops.size());
+  ASSERT_TRUE(block.Commit().ok());
+  EXPECT_EQ(Collect(base.Scan("", "t")), (Entries{{"back", "y"}}));
+}
+
+// Random writes through nested overlays (txs committed or discarded) over a
+// store with random contents: dropping the absent deletes leaves the store
+// after the commit exactly as without, and no delete of a key absent below
+// that a committed write put is left.
+TEST(OverlayTest, DropAbsentDeletesChangesNoCommittedState) {
+  uint64_t x = 777;
+  auto next = [&x] {  // the high bits (an LCG's low bits cycle)
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return x >> 33;
+  };
+  size_t dropped = 0;
+  for (int round = 0; round < 40; ++round) {
+    MemStore with;
+    MemStore without;
+    for (int k = 0; k < 30; ++k) {
+      if (next() % 2 == 0) continue;
+      ASSERT_TRUE(with.Put("k" + std::to_string(k), "base").ok());
+      ASSERT_TRUE(without.Put("k" + std::to_string(k), "base").ok());
+    }
+    Overlay block(&with);
+    std::set<std::string> put;  // by writes that reached the block
+    for (int t = 0; t < 20; ++t) {
+      Overlay tx(&block);
+      std::set<std::string> tx_put;
+      const int n = next() % 3 == 0 ? 80 : 1 + static_cast<int>(next() % 6);
+      for (int i = 0; i < n; ++i) {
+        const std::string k = "k" + std::to_string(next() % 30);
+        if (next() % 2 == 0) {
+          ASSERT_TRUE(tx.Put(k, "v" + std::to_string(i)).ok());
+          tx_put.insert(k);
+        } else {
+          ASSERT_TRUE(tx.Delete(k).ok());
+        }
+      }
+      if (next() % 4 == 0) continue;  // discarded
+      ASSERT_TRUE(tx.Commit().ok());
+      put.insert(tx_put.begin(), tx_put.end());
+    }
+    WriteBatch copy = block.pending();
+    ASSERT_TRUE(without.Write(copy).ok());
+    const size_t ops_before = block.pending().size();
+    ASSERT_TRUE(block.DropAbsentDeletes().ok());
+    dropped += ops_before - block.pending().size();
+    for (const auto& [k, v] : block.pending().ops()) {
+      if (v.has_value() || !put.contains(k)) continue;
+      EXPECT_TRUE(*with.Has(k)) << "round " << round << ": a delete of " << k << " is left";
+    }
+    ASSERT_TRUE(block.Commit().ok());
+    EXPECT_EQ(Collect(with.Scan("", "")), Collect(without.Scan("", ""))) << "round " << round;
+  }
+  EXPECT_GE(dropped, 100u);  // the rounds had deletes to drop
 }
 
 TEST(RocksDbStoreTest, OpenMissingWithoutCreateFails) {

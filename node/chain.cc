@@ -522,6 +522,9 @@ absl::StatusOr<Hash256> Chain::Commit() {
   h.Update(std::string_view(reinterpret_cast<const char*>(app_hash_.data()), app_hash_.size()))
       .U64(info_.height)
       .U64(info_.time_ns);
+  // A delete of what the block put, where the store holds nothing, would
+  // only write a tombstone: it leaves the batch before the hash.
+  MESH_RETURN_IF_ERROR(block_->DropAbsentDeletes());
   block_->IndexPending();  // walked by the hash, the cache and the store
   block_->pending().HashTo(h);
   const Hash256 next = h.Finish();

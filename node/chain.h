@@ -12,6 +12,9 @@
 //   app_hash(h) = SHA-256( app_hash(h-1) || u64 h || u64 time_ns ||
 //                          WriteBatch::Serialize() of the block's writes )
 //
+// where a delete of a key the block put and the store did not hold is not
+// among the block's writes (Overlay::DropAbsentDeletes, before the hash).
+//
 // The chain reads and writes its store through a StateCache
 // (node/state_cache.h): point reads of records the chain already read or
 // wrote are served from memory, with the store's values exactly.

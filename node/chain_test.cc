@@ -48,6 +48,10 @@ void RegisterTestModule(Chain& chain) {
     if (!s.ok()) return s;
     return absl::FailedPreconditionError("always fails");
   });
+  chain.RegisterMsg("test/drop", [](const Context& ctx, const AccountAddress& signer,
+                                    std::string_view) {
+    return ctx.store().Delete(Encoder(0xF0).Str(signer.value()).Take());
+  });
   // "test/open" creates the account of the address in body.
   chain.RegisterMsg("test/open", [](const Context& ctx, const AccountAddress&,
                                     std::string_view body) {
@@ -1829,6 +1833,54 @@ TEST(ChainCommitTest, AppHashDefinitionAndFailedWriteLeavesBlockAsItWas) {
   EXPECT_EQ(*retried, expected);
   EXPECT_EQ(*direct, expected);
   EXPECT_FALSE(chain->block_open());
+}
+
+// A record put and deleted in one block, absent before it, leaves no op in
+// the block's batch (Overlay::DropAbsentDeletes): the app hash is that of
+// the block's other writes. A record the store held keeps its delete.
+TEST(ChainCommitTest, ARecordPutAndDeletedInItsBlockLeavesNoOp) {
+  auto owned = std::make_unique<MemStore>();
+  const MemStore* store = owned.get();
+  auto chain = NewChain(std::move(owned));
+  PrivateKey alice = PrivateKey::FromSeed("alice");
+  const std::string record = Encoder(0xF0).Str(chain->AddressOf(alice.PublicKey())).Take();
+  const std::string account = Encoder(0x02).Str(chain->AddressOf(alice.PublicKey())).Take();
+  auto expect_commit = [&](uint64_t height, uint64_t time_ns, const WriteBatch& batch) {
+    const Hash256 before = chain->app_hash();
+    const Hash256 expected = Sha256(
+        Encoder()
+            .Raw(std::string_view(reinterpret_cast<const char*>(before.data()), before.size()))
+            .U64(height)
+            .U64(time_ns)
+            .Raw(batch.Serialize())
+            .Take());
+    absl::StatusOr<Hash256> committed = chain->Commit();
+    ASSERT_TRUE(committed.ok()) << committed.status();
+    EXPECT_EQ(*committed, expected) << "height " << height;
+  };
+  ASSERT_TRUE(chain->BeginBlock(kT0 + 7).ok());
+  ASSERT_TRUE(chain->DeliverTx(MakeTx(alice, 0, "test/put", "v")).ok());
+  ASSERT_TRUE(chain->DeliverTx(MakeTx(alice, 1, "test/drop", "")).ok());
+  WriteBatch only_account;
+  only_account.Put(account, Encoder().U64(0).U64(2).Bytes(alice.PublicKey()).Take());
+  expect_commit(1, kT0 + 7, only_account);
+  EXPECT_FALSE(*store->Has(record));
+
+  ASSERT_TRUE(chain->BeginBlock(kT0 + 8).ok());
+  ASSERT_TRUE(chain->DeliverTx(MakeTx(alice, 2, "test/put", "w")).ok());
+  WriteBatch put;
+  put.Put(record, "w");
+  put.Put(account, Encoder().U64(0).U64(3).Bytes(alice.PublicKey()).Take());
+  expect_commit(2, kT0 + 8, put);
+
+  ASSERT_TRUE(chain->BeginBlock(kT0 + 9).ok());
+  ASSERT_TRUE(chain->DeliverTx(MakeTx(alice, 3, "test/put", "x")).ok());
+  ASSERT_TRUE(chain->DeliverTx(MakeTx(alice, 4, "test/drop", "")).ok());
+  WriteBatch held;
+  held.Delete(record);
+  held.Put(account, Encoder().U64(0).U64(5).Bytes(alice.PublicKey()).Take());
+  expect_commit(3, kT0 + 9, held);
+  EXPECT_FALSE(*store->Has(record));
 }
 
 }  // namespace
