@@ -1,7 +1,11 @@
 #include "node/tx.h"
 
+#include <cstdint>
 #include <memory>
+#include <string_view>
 #include <utility>
+
+#include "absl/strings/str_cat.h"
 
 #include "core/json.h"
 #include "core/status.h"
@@ -54,6 +58,62 @@ absl::Status Parse(std::string_view bytes, pb::Message* out, std::string_view wh
   return absl::OkStatus();
 }
 
+// Reads a base-128 varint at `*pos` that is as short as its value allows
+// (a longer encoding of the same value is refused: another byte string
+// for one tx).
+bool ReadMinimalVarint(std::string_view wire, size_t* pos, uint64_t* value) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64 && *pos < wire.size(); shift += 7) {
+    const uint8_t byte = static_cast<uint8_t>(wire[(*pos)++]);
+    v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      if (byte == 0 && shift > 0) return false;  // a trailing zero group: not minimal
+      *value = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+// The TxRaw envelope in its one canonical form (ADR-027, as the Cosmos SDK's
+// decoder requires, and stricter where noted in docs/compatibility.md):
+// only length-delimited fields, in ascending field order, body_bytes (1) and
+// auth_info_bytes (2) at most once each (the SDK takes a repeated one, the
+// last winning), tags and lengths as minimal varints. Otherwise one signed
+// tx would have many byte strings, and so many tx hashes.
+absl::Status CheckCanonicalTxRaw(std::string_view wire) {
+  uint64_t previous = 0;
+  size_t pos = 0;
+  while (pos < wire.size()) {
+    uint64_t tag = 0;
+    uint64_t length = 0;
+    if (!ReadMinimalVarint(wire, &pos, &tag)) {
+      return absl::InvalidArgumentError("tx decode: TxRaw: a field tag is malformed or not minimal");
+    }
+    const uint64_t field = tag >> 3;
+    if ((tag & 7) != 2) {
+      return absl::InvalidArgumentError(absl::StrCat("tx decode: TxRaw: field ", field,
+                                                     " is not length-delimited"));
+    }
+    if (field < previous || (field == previous && field != 3)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tx decode: TxRaw: field ", field, " after field ", previous,
+          " (ADR-027: ascending order, body and auth info once each)"));
+    }
+    if (!ReadMinimalVarint(wire, &pos, &length)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tx decode: TxRaw: the length of field ", field, " is malformed or not minimal"));
+    }
+    if (length > wire.size() - pos) {
+      return absl::InvalidArgumentError(absl::StrCat("tx decode: TxRaw: field ", field,
+                                                     " runs past the end"));
+    }
+    pos += length;
+    previous = field;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status UnpackStrict(std::string_view bytes, pb::Message* out) {
@@ -81,6 +141,7 @@ std::string SignedTx::SignBytes(std::string_view chain_id, uint64_t account_numb
 }
 
 absl::StatusOr<SignedTx> SignedTx::Decode(std::string_view wire) {
+  MESH_RETURN_IF_ERROR(CheckCanonicalTxRaw(wire));
   txpb::TxRaw raw;
   MESH_RETURN_IF_ERROR(Parse(wire, &raw, "TxRaw"));
   txpb::TxBody body;

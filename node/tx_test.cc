@@ -3,6 +3,7 @@
 // failure with its SDK code and exactly the state change the SDK keeps.
 #include "node/tx.h"
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -360,6 +361,101 @@ TEST_F(TxChainTest, CheckTxEnforcesTheMinimumGasPriceAndWritesNothing) {
   EXPECT_TRUE(chain_->CheckTx(SignTx(alice_key_, spec), 1).ok());
   EXPECT_EQ(chain_->CheckTx(SignTx(alice_key_, spec), 0).code, kSdkWrongSequence);
   EXPECT_EQ(chain_->DeliverTxBytes("garbage").code, kSdkTxDecode);
+}
+
+// Random mutations of a valid tx's bytes (bits flipped, ranges cut,
+// doubled or overwritten, bytes put in, the end cut off): every string but
+// the original is refused, with a code, and changes nothing (no fee, no
+// sequence, no send). The tx's body and auth info are signed and its
+// envelope must be canonical (ADR-027), so no other byte string carries it.
+TEST_F(TxChainTest, MutatedTxBytesAreRefusedAndChangeNothing) {
+  const std::string valid = SignTx(alice_key_, Spec(100, 10)).Encode();
+  uint64_t x = 0x7478;
+  auto next = [&x] {  // splitmix64
+    uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  };
+  const char* env = std::getenv("MESH_TX_FUZZ_ITERATIONS");
+  const int n = env == nullptr ? 2000 : std::atoi(env);
+  int refused = 0;
+  for (int i = 0; i < n; ++i) {
+    std::string s = valid;
+    const int edits = 1 + static_cast<int>(next() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const size_t at = next() % (s.size() + 1);
+      switch (next() % 6) {
+        case 0:
+          if (!s.empty()) s[next() % s.size()] ^= static_cast<char>(1 << (next() % 8));
+          break;
+        case 1:
+          s.erase(at, 1 + next() % 8);
+          break;
+        case 2:
+          s.insert(at, s.substr(next() % (s.size() + 1), 1 + next() % 40));
+          break;
+        case 3:
+          if (!s.empty()) s[next() % s.size()] = static_cast<char>(next());
+          break;
+        case 4:
+          s.insert(at, 1, static_cast<char>(next()));
+          break;
+        default:
+          s.resize(at);
+      }
+    }
+    if (s == valid) continue;
+    const TxResult r = chain_->DeliverTxBytes(s);
+    ASSERT_FALSE(r.ok()) << "mutation " << i << " was accepted";
+    ASSERT_NE(r.code, 0u);
+    ++refused;
+  }
+  ExpectUnchanged();
+  EXPECT_GT(refused, n / 2);
+  EXPECT_TRUE(chain_->DeliverTxBytes(valid).ok());  // the original still goes through
+}
+
+// One signed tx has one byte string (ADR-027): the TxRaw fields in
+// ascending order, body and auth info once each, tags and lengths as
+// minimal varints. Every other envelope of the same signed bytes is a
+// decode error (the SDK takes a repeated body or auth info, the last one
+// winning; compatibility row G-22).
+TEST_F(TxChainTest, OnlyTheCanonicalEnvelopeOfASignedTxIsTaken) {
+  const std::string valid = SignTx(alice_key_, Spec(100, 10)).Encode();
+  const SignedTx tx = *SignedTx::Decode(valid);
+  auto field = [](int number, const std::string& bytes, bool padded = false) {
+    std::string out(1, static_cast<char>(number << 3 | 2));
+    size_t n = bytes.size();
+    do {
+      out.push_back(static_cast<char>((n & 0x7f) | (n > 0x7f || padded ? 0x80 : 0)));
+      n >>= 7;
+    } while (n > 0);
+    if (padded) out.push_back('\0');  // the same length, one byte longer
+    return out + bytes;
+  };
+  const std::string body = field(1, tx.body_bytes);
+  const std::string auth = field(2, tx.auth_info_bytes);
+  const std::string sig = field(3, tx.signature);
+  ASSERT_EQ(body + auth + sig, valid);
+  const std::string long_tag = std::string("\x8a\x00", 2) + body.substr(1);
+  const std::vector<std::pair<std::string, std::string>> odd = {
+      {"body twice", body + body + auth + sig},
+      {"auth info twice", body + auth + auth + sig},
+      {"auth info first", auth + body + sig},
+      {"signature before auth info", body + sig + auth},
+      {"a padded length", field(1, tx.body_bytes, true) + auth + sig},
+      {"a padded tag", long_tag + auth + sig},
+      {"a varint field", body + auth + sig + std::string("\x20\x01", 2)},
+  };
+  for (const auto& [what, bytes] : odd) {
+    const TxResult r = chain_->CheckTxBytes(bytes);
+    EXPECT_EQ(r.code, kSdkTxDecode) << what << ": " << r.log;
+    EXPECT_NE(r.log.find("TxRaw"), std::string::npos) << what << ": " << r.log;
+    EXPECT_FALSE(chain_->DeliverTxBytes(bytes).ok()) << what;
+  }
+  ExpectUnchanged();
+  EXPECT_TRUE(chain_->DeliverTxBytes(valid).ok());
 }
 
 TEST_F(TxChainTest, MessageSignerUnknownFieldsAndFailuresKeepMeshsecCodes) {
