@@ -9,6 +9,7 @@
 
 #include "core/crypto.h"
 #include "core/status.h"
+#include "core/test_mutator.h"
 #include "cosmos/bank/v1beta1/tx.pb.h"
 #include "cosmos/crypto/secp256k1/keys.pb.h"
 #include "cosmos/staking/v1beta1/tx.pb.h"
@@ -370,41 +371,12 @@ TEST_F(TxChainTest, CheckTxEnforcesTheMinimumGasPriceAndWritesNothing) {
 // envelope must be canonical (ADR-027), so no other byte string carries it.
 TEST_F(TxChainTest, MutatedTxBytesAreRefusedAndChangeNothing) {
   const std::string valid = SignTx(alice_key_, Spec(100, 10)).Encode();
-  uint64_t x = 0x7478;
-  auto next = [&x] {  // splitmix64
-    uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  };
+  testing_internal::Mutator m(0x7478);
   const char* env = std::getenv("MESH_TX_FUZZ_ITERATIONS");
   const int n = env == nullptr ? 2000 : std::atoi(env);
   int refused = 0;
   for (int i = 0; i < n; ++i) {
-    std::string s = valid;
-    const int edits = 1 + static_cast<int>(next() % 3);
-    for (int e = 0; e < edits; ++e) {
-      const size_t at = next() % (s.size() + 1);
-      switch (next() % 6) {
-        case 0:
-          if (!s.empty()) s[next() % s.size()] ^= static_cast<char>(1 << (next() % 8));
-          break;
-        case 1:
-          s.erase(at, 1 + next() % 8);
-          break;
-        case 2:
-          s.insert(at, s.substr(next() % (s.size() + 1), 1 + next() % 40));
-          break;
-        case 3:
-          if (!s.empty()) s[next() % s.size()] = static_cast<char>(next());
-          break;
-        case 4:
-          s.insert(at, 1, static_cast<char>(next()));
-          break;
-        default:
-          s.resize(at);
-      }
-    }
+    const std::string s = m.Mutate(valid);
     if (s == valid) continue;
     const TxResult r = chain_->DeliverTxBytes(s);
     ASSERT_FALSE(r.ok()) << "mutation " << i << " was accepted";

@@ -24,6 +24,7 @@
 #include "mesh/provider/slash_guard.h"
 #include "mesh/provider/tables.h"
 #include "core/codec.h"
+#include "core/test_mutator.h"
 #include "staking/bank.h"
 #include "staking/staking.h"
 
@@ -435,86 +436,49 @@ TEST_F(HostileAppTest, UnstakeAboveHeldAndEmptyBurnAreRefused) {
   EXPECT_EQ(r.app_status.code(), absl::StatusCode::kNotFound);
 }
 
-// Deterministic mutations of valid packets (splitmix64, fixed seed): byte
-// flips, cut, doubled and truncated ranges, JSON tokens and boundary numbers
-// put in. MESH_PACKET_FUZZ_ITERATIONS sets how many (default 1500 each way;
-// long runs under ASan take more; MESH_PACKET_FUZZ_SEED another sequence).
+// MESH_PACKET_FUZZ_ITERATIONS sets how many packets each way (default 1500;
+// long runs under ASan take more), MESH_PACKET_FUZZ_SEED another sequence
+// (core/test_mutator.h). Mutations of valid packets: half of them keep the JSON readable (a
+// string's text or a number replaced), so that the fields' rules are
+// reached; the rest edit bytes and put JSON tokens in.
 class PacketMutator {
  public:
-  explicit PacketMutator(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  size_t Below(size_t n) { return n == 0 ? 0 : static_cast<size_t>(Next() % n); }
+  explicit PacketMutator(uint64_t seed) : m_(seed) {}
+  size_t Below(size_t n) { return m_.Below(n); }
   std::string Mutate(std::string s) {
-    static const char* const kTokens[] = {
-        "\"", "\\", "{", "}", "[", "]", ",", ":", "null", "true", "-1", "0", "1e3", "1.5",
-        "\"\"", "\"\\u0000\"", "\"\\ud800\"", "18446744073709551615", "18446744073709551616",
-        "9223372036854775808", "340282366920938463463374607431768211455",
-        "340282366920938463463374607431768211456", "\"0.000000000000000001\"",
-        "\"1.0000000000000000001\"", "\"-0.5\"", "\"junovaloper1aaa\"", "{\"a\":1}", "[[[[",
-        "\"uosmo\"", "\"ujuno\""};
     static const char* const kStrings[] = {
         "", "0", "-1", "1", "0.5", "0.1", "1.0", "0.000000000000000001", "1.0000000000000000001",
         "1e3", "18446744073709551616", "340282366920938463463374607431768211455",
         "340282366920938463463374607431768211456", "uosmo", "ujuno", "junovaloper1aaa",
         "junovaloper1bbb", "junovaloper1zzz", "osmo1qyqszqgpqyqszqgpqyqszqgpqyqszqgpjnp7du",
         "juno1qgpqyqszqgpqyqszqgpqyqszqgpqyqszhfdlmw", "TODO", "\\u0000", "a\\b", "\\ud800"};
-    // Half the packets get only mutations that keep the JSON readable (a
-    // string's text or a number replaced), so the fields' rules are reached.
-    const bool readable = Below(2) == 0;
-    const size_t n = 1 + Below(3);
-    for (size_t m = 0; m < n; ++m) {
-      const size_t at = Below(s.size() + 1);
-      if (readable && Below(2) == 0) {  // a string's text replaced
-        std::vector<std::pair<size_t, size_t>> strings;  // [open quote, close quote]
-        for (size_t i = 0; i < s.size(); ++i) {
-          if (s[i] != '"') continue;
-          size_t j = i + 1;
-          while (j < s.size() && s[j] != '"') j += s[j] == '\\' ? 2 : 1;
-          if (j >= s.size()) break;
-          strings.emplace_back(i, j);
-          i = j;
-        }
-        if (!strings.empty()) {
-          const auto [open, close] = strings[Below(strings.size())];
-          s.replace(open + 1, close - open - 1, kStrings[Below(std::size(kStrings))]);
-          continue;
-        }
+    const bool readable = m_.Below(2) == 0;
+    for (size_t n = 1 + m_.Below(3); n > 0; --n) {
+      if (!readable) {
+        m_.Edit(s, testing_internal::kJsonTokens);
+        continue;
       }
-      switch (readable ? 4 : Below(6)) {
-        case 0:
-          if (!s.empty()) s[Below(s.size())] ^= static_cast<char>(1 << Below(8));
-          break;
-        case 1:
-          s.erase(at, 1 + Below(8));
-          break;
-        case 2:
-          s.insert(at, s.substr(Below(s.size() + 1), 1 + Below(16)));
-          break;
-        case 3:
-          s.insert(at, kTokens[Below(std::size(kTokens))]);
-          break;
-        case 4: {  // a number (or a digit run) replaced by a boundary
-          size_t b = at;
-          while (b < s.size() && !std::isdigit(static_cast<unsigned char>(s[b]))) ++b;
-          size_t e = b;
-          while (e < s.size() && std::isdigit(static_cast<unsigned char>(s[e]))) ++e;
-          s.replace(b, e - b, kTokens[17 + Below(5)]);
-          break;
-        }
-        default:
-          s.resize(at);
+      std::vector<std::pair<size_t, size_t>> strings;  // [open quote, close quote]
+      for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '"') continue;
+        size_t j = i + 1;
+        while (j < s.size() && s[j] != '"') j += s[j] == '\\' ? 2 : 1;
+        if (j >= s.size()) break;
+        strings.emplace_back(i, j);
+        i = j;
+      }
+      if (!strings.empty() && m_.Below(2) == 0) {  // a string's text replaced
+        const auto [open, close] = strings[m_.Below(strings.size())];
+        s.replace(open + 1, close - open - 1, kStrings[m_.Below(std::size(kStrings))]);
+      } else {
+        m_.ReplaceNumber(s);
       }
     }
     return s;
   }
 
  private:
-  uint64_t state_;
+  testing_internal::Mutator m_;
 };
 
 int PacketFuzzIterations() {
