@@ -1,13 +1,16 @@
 // Tests of the C ABI through its C entry points only (capi/meshsec.h):
 // error codes and messages for bad input, NULL pointers and failing store
 // callbacks, and a chain driven block by block over a map-backed store.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/test_mutator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "meshsec.h"
@@ -272,6 +275,132 @@ TEST(CapiTest, BadRequestsAreCodesAndMessages) {
   EXPECT_EQ(Take(out).size(), 32u);
   ASSERT_EQ(meshsec_query(c.chain, "chain/info", nullptr, 0, &out, &err), 0) << Msg(err);
   EXPECT_THAT(Take(out), HasSubstr(R"("height":1)"));
+}
+
+// Mutated requests (bytes flipped, cut, doubled, JSON tokens and boundary
+// numbers put in) to every JSON entry point: each returns a status code
+// (0, or 1..16 with a message), never crashes, and leaves the chain able to
+// run blocks. MESH_CAPI_FUZZ_ITERATIONS sets how many rounds.
+TEST(CapiTest, MutatedRequestsAreCodesNeverCrashes) {
+  Chain c;
+  ASSERT_NO_FATAL_FAILURE(OpenInitialized(c));
+  mesh::testing_internal::Mutator m(0x63617069);
+  auto mutate = [&](std::string s) {  // bytes and tokens, or a number replaced
+    for (size_t n = 1 + m.Below(3); n > 0; --n) {
+      if (m.Below(5) == 0) {
+        m.ReplaceNumber(s);
+      } else {
+        m.Edit(s, mesh::testing_internal::kJsonTokens);
+      }
+    }
+    return s;
+  };
+  auto next = [&m] { return m.Next(); };
+  int calls = 0;
+  // rc and err are read after the call (check(call(..., &err), err, ...)
+  // would read err before the call fills it: argument order is unspecified).
+  auto check = [&](int rc, char*& err, const std::string& what, const std::string& request) {
+    ++calls;
+    EXPECT_GE(rc, 0) << what << " " << request;
+    EXPECT_LE(rc, 16) << what << " " << request;
+    const std::string message = Msg(err);
+    err = nullptr;
+    if (rc != 0) EXPECT_FALSE(message.empty()) << what << " " << request;
+  };
+  const std::string block = R"({"time_ns":1000000001000000000,"all_signed":true})";
+  const std::vector<std::string> begin_blocks = {
+      block,
+      R"({"time_ns":1000000001000000000,"votes":[{"validator_address":)"
+      R"("00112233445566778899aabbccddeeff00112233","power":10,"signed":true}],)"
+      R"("misbehavior":[{"type":"duplicate_vote","validator_address":)"
+      R"("00112233445566778899aabbccddeeff00112233","power":10,"height":1,)"
+      R"("time_ns":1000000000000000000}]})"};
+  const std::vector<std::pair<std::string, std::string>> queries = {
+      {"chain/info", "{}"},
+      {"auth/account", R"({"address":"chaina1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqnrql8a"})"},
+      {"bank/balance", R"({"address":"chaina1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqnrql8a","denom":"uchaina"})"},
+      {"staking/validator", R"({"validator":"chainavaloper1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqkh6wxq"})"},
+      {"staking/validators", "{}"},
+      {"staking/delegation", R"({"delegator":"chaina1qqq","validator":"chainavaloper1qqq"})"},
+      {"vault/account", R"({"address":"chaina1qqq"})"},
+      {"external/stake", R"({"consumer":"chainb","user":"chaina1qqq","validator":"v"})"},
+      {"consumer/bond_request", R"({"provider":"chainb","validator":"v"})"},
+      {"ibc/channels", "{}"}};
+  const std::string packet =
+      R"({"sequence":1,"source_port":"mesh-provider","source_channel":"channel-0",)"
+      R"("destination_port":"mesh-consumer","destination_channel":"channel-0","data":"eyJ9",)"
+      R"("timeout_height":0,"timeout_timestamp_ns":1700000600000000000})";
+  const std::string init = R"({"port":"mesh-consumer","connection":"connection-0",)"
+                           R"("counterparty_port":"mesh-provider","order":"unordered","version":""})";
+  const std::string try_ = R"({"port":"mesh-provider","connection":"connection-0",)"
+                           R"("counterparty_port":"mesh-consumer","counterparty_channel":"channel-0",)"
+                           R"("order":"unordered","counterparty_version":"{}"})";
+  const std::string ack = R"({"port":"mesh-consumer","channel":"channel-0",)"
+                          R"("counterparty_channel":"channel-0","counterparty_version":"{}"})";
+  const std::string confirm = R"({"port":"mesh-provider","channel":"channel-0"})";
+  const char* env = std::getenv("MESH_CAPI_FUZZ_ITERATIONS");
+  const int rounds = env == nullptr ? 200 : std::atoi(env);
+  uint64_t time_ns = 0;
+  for (int round = 0; round < rounds && !HasFailure(); ++round) {
+    char* err = nullptr;
+    meshsec_buf out{};
+    for (const auto& [path, request] : queries) {
+      const std::string q = mutate(request);
+      const int rc = meshsec_query(c.chain, path.c_str(), q.data(), q.size(), &out, &err);
+      check(rc, err, path, q);
+      Take(out);
+      out = {};
+      err = nullptr;
+    }
+    std::string b = mutate(begin_blocks[next() % begin_blocks.size()]);
+    int rc = meshsec_begin_block(c.chain, b.data(), b.size(), &err);
+    check(rc, err, "begin_block", b);
+    if (rc != 0) {  // a good block opens after a refused one, a second after the last
+      ASSERT_EQ(meshsec_query(c.chain, "chain/info", nullptr, 0, &out, &err), 0) << Msg(err);
+      const std::string info = Take(out);
+      out = {};
+      size_t at = info.find("\"time_ns\":") + 10;
+      if (info[at] == '"') ++at;  // a string, or a number
+      time_ns = std::min<uint64_t>(std::strtoull(info.c_str() + at, nullptr, 10) + 1000000000ULL,
+                                   INT64_MAX);  // a mutated block may have reached the last time
+      b = R"({"time_ns":)" + std::to_string(time_ns) + R"(,"all_signed":true})";
+      ASSERT_EQ(meshsec_begin_block(c.chain, b.data(), b.size(), &err), 0) << Msg(err) << b;
+    }
+    for (int k = 0; k < 4; ++k) {
+      const std::string p = mutate(packet);
+      int rc_recv = meshsec_ibc_recv_packet(c.chain, p.data(), p.size(), &out, &err);
+      check(rc_recv, err, "recv", p);
+      Take(out);
+      out = {};
+      err = nullptr;
+      const std::string a = mutate(ack + "x");
+      rc_recv = meshsec_ibc_acknowledge(c.chain, p.data(), p.size(),
+                                        reinterpret_cast<const uint8_t*>(a.data()), a.size(), &err);
+      check(rc_recv, err, "acknowledge", p);
+      err = nullptr;
+      rc_recv = meshsec_ibc_timeout(c.chain, p.data(), p.size(), next(), next(), &err);
+      check(rc_recv, err, "timeout", p);
+      err = nullptr;
+    }
+    using Handshake = int (*)(meshsec_chain*, const char*, size_t, meshsec_buf*, char**);
+    const std::pair<Handshake, const std::string*> steps[] = {
+        {meshsec_ibc_chan_open_init, &init}, {meshsec_ibc_chan_open_try, &try_},
+        {meshsec_ibc_chan_open_ack, &ack}, {meshsec_ibc_chan_open_confirm, &confirm},
+        {meshsec_ibc_chan_close_init, &confirm}, {meshsec_ibc_chan_close_confirm, &confirm}};
+    for (const auto& [step, request] : steps) {
+      const std::string h = mutate(*request);
+      const int rc_step = step(c.chain, h.data(), h.size(), &out, &err);
+      check(rc_step, err, "handshake", h);
+      Take(out);
+      out = {};
+      err = nullptr;
+    }
+    ASSERT_EQ(meshsec_end_block(c.chain, &out, &err), 0) << Msg(err);
+    Take(out);
+    ASSERT_EQ(meshsec_commit(c.chain, &out, &err), 0) << Msg(err);
+    EXPECT_EQ(Take(out).size(), 32u);
+  }
+  EXPECT_GT(calls, rounds * 20);
 }
 
 // meshsec_check_tx: a mempool's check of TxRaw bytes, with no block open;

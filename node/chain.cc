@@ -1,8 +1,11 @@
 #include "node/chain.h"
 
 #include <atomic>
+#include <cstdint>
+#include <limits>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "core/codec.h"
 #include "core/json.h"
 #include "core/record.h"
@@ -14,6 +17,16 @@
 
 namespace mesh::node {
 namespace {
+
+// Cosmos block times are int64 nanoseconds (ABCI's Timestamp: the year 2262
+// at most); a later time would also leave no block after it.
+absl::Status CheckBlockTime(uint64_t time_ns, const char* what) {
+  if (time_ns <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, " ", time_ns, " ns exceeds the signed 64-bit range"));
+}
 
 // Table prefixes 0x01-0x0F (docs/state-layout.md).
 // 0x02/0x03 (accounts) belong to staking/auth.cc.
@@ -203,6 +216,7 @@ absl::Status Chain::InitGenesis(uint64_t genesis_time_ns, const Blocker& init) {
   if (info_.height != 0 || block_.has_value()) {
     return absl::FailedPreconditionError("genesis on a chain that already has blocks");
   }
+  MESH_RETURN_IF_ERROR(CheckBlockTime(genesis_time_ns, "genesis time"));
   info_.time_ns = genesis_time_ns;
   block_.emplace(store_.get());
   absl::Status s = init(Context(&*block_, &info_));
@@ -216,6 +230,7 @@ absl::Status Chain::InitGenesis(uint64_t genesis_time_ns, const Blocker& init) {
 absl::Status Chain::BeginBlock(uint64_t time_ns) {
   if (block_.has_value()) return absl::FailedPreconditionError("a block is already open");
   if (time_ns < info_.time_ns) return absl::InvalidArgumentError("block time goes backwards");
+  MESH_RETURN_IF_ERROR(CheckBlockTime(time_ns, "block time"));
   info_.height += 1;
   info_.time_ns = time_ns;
   block_.emplace(store_.get());

@@ -1835,6 +1835,23 @@ TEST(ChainCommitTest, AppHashDefinitionAndFailedWriteLeavesBlockAsItWas) {
   EXPECT_FALSE(chain->block_open());
 }
 
+// Block times are int64 nanoseconds (Cosmos times): a later one is refused
+// and opens no block; the last one is taken.
+TEST(ChainCommitTest, BlockTimesBeyondInt64AreRefused) {
+  auto chain = NewChain(std::make_unique<MemStore>());
+  const uint64_t last = 9223372036854775807ULL;
+  for (uint64_t t : {last + 1, ~uint64_t{0}}) {
+    const absl::Status s = chain->BeginBlock(t);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(s.message(),
+              "block time " + std::to_string(t) + " ns exceeds the signed 64-bit range");
+    EXPECT_FALSE(chain->block_open());
+  }
+  ASSERT_TRUE(chain->BeginBlock(last).ok());
+  ASSERT_TRUE(chain->Commit().ok());
+  EXPECT_EQ(chain->time_ns(), last);
+}
+
 // A record put and deleted in one block, absent before it, leaves no op in
 // the block's batch (Overlay::DropAbsentDeletes): the app hash is that of
 // the block's other writes. A record the store held keeps its delete.

@@ -557,9 +557,10 @@ absl::StatusOr<std::vector<SentPacket>> Runner::AllPending() {
 absl::Status Runner::AdvanceOne(uint64_t seconds) {
   const std::vector<std::string> ids = net_->chain_ids();
   const uint64_t now = ids.empty() ? 0 : net_->ctx(ids.front()).time_ns();
-  if (seconds > (UINT64_MAX - now) / kNanosPerSecond) {
-    return absl::OutOfRangeError(absl::StrCat("advancing ", seconds,
-                                              " s would overflow the 64-bit block time"));
+  constexpr uint64_t kLastTime = static_cast<uint64_t>(INT64_MAX);  // node::Chain's bound
+  if (now > kLastTime || seconds > (kLastTime - now) / kNanosPerSecond) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "advancing ", seconds, " s would pass the last block time (2^63-1 ns, int64)"));
   }
   net_->set_auto_relay(false);
   net_->set_check_invariants(false);

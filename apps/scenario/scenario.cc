@@ -18,10 +18,11 @@ using harness::NetworkSpec;
 using harness::ValidatorSpec;
 
 // Bounds that keep times and counts inside the engine's integer types:
-// nanosecond times are u64, so any duration is at most 100 years and the
-// genesis time at most 10^10 s (year 2286), leaving room for the run.
+// block times are int64 nanoseconds (Cosmos times, node::Chain refuses a
+// later one), so any duration is at most 100 years and the genesis time at
+// most 9 223 372 036 s (2^63 - 1 ns: the year 2262).
 constexpr uint64_t kMaxSeconds = 100ULL * 365 * 86400;
-constexpr uint64_t kMaxGenesisTime = 10000000000ULL;
+constexpr uint64_t kMaxGenesisTime = 9223372036ULL;
 constexpr uint64_t kMaxAdvanceBlocks = 1000000;
 // A bech32 prefix must leave room for "valoper" and the 39 characters of a
 // 20-byte address within bech32's 90.
@@ -567,7 +568,7 @@ absl::Status ParseNetwork(JsonFields& f, NetworkSpec& n) {
   MESH_RETURN_IF_ERROR(ReadOpt(f, "genesis_time", genesis_s, ReadU64));
   if (genesis_s > kMaxGenesisTime) {
     return Bad("scenario", absl::StrCat("field `genesis_time`: at most ", kMaxGenesisTime,
-                                        " (unix seconds; nanosecond times are 64-bit)"));
+                                        " (unix seconds; block times are int64 nanoseconds)"));
   }
   n.genesis_time_ns = genesis_s * kNanosPerSecond;
   MESH_RETURN_IF_ERROR(ReadOpt(f, "block_seconds", n.block_seconds, ReadU64));
