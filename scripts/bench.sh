@@ -52,8 +52,11 @@ echo "[1/$TOTAL] Building $TARGETS in $BUILD_DIR"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMESH_BUILD_BENCHMARKS=ON >/dev/null
 BUILT=()
+# Read whole, not piped into grep -q: grep stopping at its match would end
+# ninja with SIGPIPE, which pipefail counts as the pipeline failing.
+KNOWN_TARGETS=$(ninja -C "$BUILD_DIR" -t targets all 2>/dev/null || true)
 for t in $TARGETS; do
-  if ninja -C "$BUILD_DIR" -t targets all 2>/dev/null | grep -q "^$t:"; then BUILT+=("$t"); fi
+  if grep -q "^$t:" <<<"$KNOWN_TARGETS"; then BUILT+=("$t"); fi
 done
 if [ ${#BUILT[@]} -gt 0 ]; then
   mkdir -p "$BUILD_DIR/results"
@@ -80,7 +83,8 @@ for run in "${RUNS[@]}"; do
     echo "[$i/$TOTAL] $title … skipped ($binary not built)"
     continue
   fi
-  if ! "$bin" --benchmark_list_tests --benchmark_filter="$filter" 2>/dev/null | grep -q .; then
+  listed=$("$bin" --benchmark_list_tests --benchmark_filter="$filter" 2>/dev/null || true)
+  if [ -z "$listed" ]; then
     echo "[$i/$TOTAL] $title … not in this build ($filter)"
     continue
   fi
