@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-
 #include "core/json.h"
 #include "core/status.h"
 #include "cosmos/bank/v1beta1/tx.pb.h"
@@ -65,6 +64,7 @@ bool ReadMinimalVarint(std::string_view wire, size_t* pos, uint64_t* value) {
   uint64_t v = 0;
   for (int shift = 0; shift < 64 && *pos < wire.size(); shift += 7) {
     const uint8_t byte = static_cast<uint8_t>(wire[(*pos)++]);
+    if (shift == 63 && byte > 1) return false;  // past 64 bits
     v |= static_cast<uint64_t>(byte & 0x7f) << shift;
     if ((byte & 0x80) == 0) {
       if (byte == 0 && shift > 0) return false;  // a trailing zero group: not minimal

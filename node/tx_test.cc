@@ -419,6 +419,8 @@ TEST_F(TxChainTest, OnlyTheCanonicalEnvelopeOfASignedTxIsTaken) {
       {"a padded length", field(1, tx.body_bytes, true) + auth + sig},
       {"a padded tag", long_tag + auth + sig},
       {"a varint field", body + auth + sig + std::string("\x20\x01", 2)},
+      {"a tag past 64 bits", std::string("\x8a\x80\x80\x80\x80\x80\x80\x80\x80\x02", 10) +
+                                 body.substr(1) + auth + sig},
   };
   for (const auto& [what, bytes] : odd) {
     const TxResult r = chain_->CheckTxBytes(bytes);
