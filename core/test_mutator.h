@@ -75,6 +75,19 @@ class Mutator {
     return s;
   }
 
+  // One to three edits of a JSON text: each replaces a number (one time in
+  // `number_one_in`, ReplaceNumber) or is an Edit with kJsonTokens.
+  std::string MutateJson(std::string s, size_t number_one_in) {
+    for (size_t n = 1 + Below(3); n > 0; --n) {
+      if (Below(number_one_in) == 0) {
+        ReplaceNumber(s);
+      } else {
+        Edit(s, kJsonTokens);
+      }
+    }
+    return s;
+  }
+
   // The first run of decimal digits at or after a random place replaced by
   // one of kBoundaryNumbers (appended when there is none): a JSON number
   // stays a number.

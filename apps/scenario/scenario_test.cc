@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -16,6 +17,7 @@
 #include "apps/scenario/random_mode.h"
 #include "apps/scenario/runner.h"
 #include "apps/scenario/scenario.h"
+#include "core/test_mutator.h"
 #include "gtest/gtest.h"
 
 namespace mesh::scenario {
@@ -69,6 +71,33 @@ TEST(ScenarioExamples, EveryExamplePasses) {
     Report r = RunScenario(*sc, RunOptions{});
     EXPECT_TRUE(r.passed()) << FormatText(r);
   }
+}
+
+// Mutated example scenarios (bytes edited, JSON tokens put in, numbers
+// replaced by boundaries): the parser accepts or refuses each with
+// InvalidArgument and a message, never crashes. With
+// MESH_SCENARIO_FUZZ_RUN=1 every accepted one also runs (a report, passed
+// or not); MESH_SCENARIO_FUZZ_ITERATIONS sets how many per example.
+TEST(ScenarioParse, MutatedExamplesAreParsedOrRefusedNeverCrash) {
+  const char* iterations = std::getenv("MESH_SCENARIO_FUZZ_ITERATIONS");
+  const int n = iterations == nullptr ? 200 : std::atoi(iterations);
+  const bool run = std::getenv("MESH_SCENARIO_FUZZ_RUN") != nullptr;
+  mesh::testing_internal::Mutator m(0x7363656e);
+  int accepted = 0;
+  for (const fs::path& f : Examples()) {
+    const std::string text = ReadFile(f);
+    for (int i = 0; i < n; ++i) {
+      absl::StatusOr<Scenario> sc = ParseScenario(m.MutateJson(text, 2));
+      if (!sc.ok()) {
+        ASSERT_EQ(sc.status().code(), absl::StatusCode::kInvalidArgument) << sc.status();
+        ASSERT_FALSE(sc.status().message().empty());
+        continue;
+      }
+      ++accepted;
+      if (run) RunScenario(*sc, RunOptions{});
+    }
+  }
+  EXPECT_GT(accepted, 0);  // some mutations leave a scenario that parses
 }
 
 TEST(ScenarioParse, RejectsInvalidJson) {
