@@ -69,7 +69,10 @@ grpc::ServerUnaryReactor* RunRawQuery(const ChainQueryFn& query,
   req.Clear();
   grpc::ByteBuffer request(*in);  // shares the slices; parsing consumes them
   grpc::Status s = grpc::SerializationTraits<Req>::Deserialize(&request, &req);
-  if (s.ok()) {
+  if (!s.ok()) {  // as grpc-go (the Cosmos SDK's server) answers bytes it cannot parse
+    s = grpc::Status(grpc::StatusCode::INTERNAL,
+                     "grpc: error unmarshalling request: not a valid " + req.GetTypeName());
+  } else {
     auto bytes = std::make_unique<std::string>();
     bytes->reserve(kRawAnswerReserve);
     s = query(call, [&](const Chain& chain) {
