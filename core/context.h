@@ -12,6 +12,9 @@
 namespace mesh {
 
 inline constexpr uint64_t kNanosPerSecond = 1000000000ULL;
+// The last block time: Cosmos times are int64 nanoseconds (ABCI's
+// Timestamp, the year 2262); node::Chain refuses a later one.
+inline constexpr uint64_t kMaxBlockTimeNs = 9223372036854775807ULL;  // 2^63 - 1
 
 struct BlockInfo {
   std::string chain_id;

@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -18,12 +17,10 @@
 namespace mesh::node {
 namespace {
 
-// Cosmos block times are int64 nanoseconds (ABCI's Timestamp: the year 2262
-// at most); a later time would also leave no block after it.
+// A time past kMaxBlockTimeNs (core/context.h) would also leave no block
+// after it.
 absl::Status CheckBlockTime(uint64_t time_ns, const char* what) {
-  if (time_ns <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return absl::OkStatus();
-  }
+  if (time_ns <= kMaxBlockTimeNs) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat(what, " ", time_ns, " ns exceeds the signed 64-bit range"));
 }

@@ -17,9 +17,11 @@
 #include "cosmos/tx/v1beta1/tx.pb.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
 #include "meshsec/v1/msgs.pb.h"
+#include "node/proto_wire.h"
 
 namespace mesh::node {
 namespace {
@@ -57,22 +59,13 @@ absl::Status Parse(std::string_view bytes, pb::Message* out, std::string_view wh
   return absl::OkStatus();
 }
 
-// Reads a base-128 varint at `*pos` that is as short as its value allows
-// (a longer encoding of the same value is refused: another byte string
-// for one tx).
-bool ReadMinimalVarint(std::string_view wire, size_t* pos, uint64_t* value) {
-  uint64_t v = 0;
-  for (int shift = 0; shift < 64 && *pos < wire.size(); shift += 7) {
-    const uint8_t byte = static_cast<uint8_t>(wire[(*pos)++]);
-    if (shift == 63 && byte > 1) return false;  // past 64 bits
-    v |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) {
-      if (byte == 0 && shift > 0) return false;  // a trailing zero group: not minimal
-      *value = v;
-      return true;
-    }
-  }
-  return false;
+// A varint read by protobuf's own reader, taken only as short as its value
+// allows (a longer encoding of the same value is another byte string for
+// one tx).
+bool ReadMinimalVarint(pb::io::CodedInputStream& in, uint64_t* value) {
+  const int before = in.CurrentPosition();
+  return in.ReadVarint64(value) &&
+         static_cast<size_t>(in.CurrentPosition() - before) == wire::VarintSize(*value);
 }
 
 // The TxRaw envelope in its one canonical form (ADR-027, as the Cosmos SDK's
@@ -81,13 +74,14 @@ bool ReadMinimalVarint(std::string_view wire, size_t* pos, uint64_t* value) {
 // auth_info_bytes (2) at most once each (the SDK takes a repeated one, the
 // last winning), tags and lengths as minimal varints. Otherwise one signed
 // tx would have many byte strings, and so many tx hashes.
-absl::Status CheckCanonicalTxRaw(std::string_view wire) {
+absl::Status CheckCanonicalTxRaw(std::string_view bytes) {
+  pb::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                              static_cast<int>(bytes.size()));
   uint64_t previous = 0;
-  size_t pos = 0;
-  while (pos < wire.size()) {
+  while (static_cast<size_t>(in.CurrentPosition()) < bytes.size()) {
     uint64_t tag = 0;
     uint64_t length = 0;
-    if (!ReadMinimalVarint(wire, &pos, &tag)) {
+    if (!ReadMinimalVarint(in, &tag)) {
       return absl::InvalidArgumentError("tx decode: TxRaw: a field tag is malformed or not minimal");
     }
     const uint64_t field = tag >> 3;
@@ -100,15 +94,15 @@ absl::Status CheckCanonicalTxRaw(std::string_view wire) {
           "tx decode: TxRaw: field ", field, " after field ", previous,
           " (ADR-027: ascending order, body and auth info once each)"));
     }
-    if (!ReadMinimalVarint(wire, &pos, &length)) {
+    if (!ReadMinimalVarint(in, &length)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "tx decode: TxRaw: the length of field ", field, " is malformed or not minimal"));
     }
-    if (length > wire.size() - pos) {
+    if (length > bytes.size() - static_cast<size_t>(in.CurrentPosition()) ||
+        !in.Skip(static_cast<int>(length))) {
       return absl::InvalidArgumentError(absl::StrCat("tx decode: TxRaw: field ", field,
                                                      " runs past the end"));
     }
-    pos += length;
     previous = field;
   }
   return absl::OkStatus();

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/context.h"
 #include "core/crypto.h"
 #include "core/json.h"
 #include "core/status.h"
@@ -557,8 +558,7 @@ absl::StatusOr<std::vector<SentPacket>> Runner::AllPending() {
 absl::Status Runner::AdvanceOne(uint64_t seconds) {
   const std::vector<std::string> ids = net_->chain_ids();
   const uint64_t now = ids.empty() ? 0 : net_->ctx(ids.front()).time_ns();
-  constexpr uint64_t kLastTime = static_cast<uint64_t>(INT64_MAX);  // node::Chain's bound
-  if (now > kLastTime || seconds > (kLastTime - now) / kNanosPerSecond) {
+  if (now > kMaxBlockTimeNs || seconds > (kMaxBlockTimeNs - now) / kNanosPerSecond) {
     return absl::OutOfRangeError(absl::StrCat(
         "advancing ", seconds, " s would pass the last block time (2^63-1 ns, int64)"));
   }

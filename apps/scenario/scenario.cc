@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "core/context.h"
 #include "core/status.h"
 
 namespace mesh::scenario {
@@ -18,11 +19,11 @@ using harness::NetworkSpec;
 using harness::ValidatorSpec;
 
 // Bounds that keep times and counts inside the engine's integer types:
-// block times are int64 nanoseconds (Cosmos times, node::Chain refuses a
-// later one), so any duration is at most 100 years and the genesis time at
-// most 9 223 372 036 s (2^63 - 1 ns: the year 2262).
+// block times are at most kMaxBlockTimeNs (int64 nanoseconds, as Cosmos
+// times), so any duration is at most 100 years and the genesis time at most
+// the last whole second of that range (the year 2262).
 constexpr uint64_t kMaxSeconds = 100ULL * 365 * 86400;
-constexpr uint64_t kMaxGenesisTime = 9223372036ULL;
+constexpr uint64_t kMaxGenesisTime = kMaxBlockTimeNs / kNanosPerSecond;
 constexpr uint64_t kMaxAdvanceBlocks = 1000000;
 // A bech32 prefix must leave room for "valoper" and the 39 characters of a
 // 20-byte address within bech32's 90.
